@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Bundles every action entry point src/actions/<name>.ts into <out>/<name>/index.js with ncc.
+// Usage: node scripts/build.mjs [--out DIR] [name ...]   (DIR defaults to dist/)
+// The check-dist test builds into a temporary DIR and compares it with the committed dist/.
+import { spawn } from 'node:child_process';
+import { readdir, rm, mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+let outDir = path.join(root, 'dist');
+const only = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--out') outDir = path.resolve(args[++i] ?? '');
+  else only.push(args[i]);
+}
+
+const entries = (await readdir(path.join(root, 'src/actions')))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .map((f) => f.slice(0, -3))
+  .filter((name) => only.length === 0 || only.includes(name))
+  .sort();
+
+if (only.length === 0) await rm(outDir, { recursive: true, force: true });
+await mkdir(outDir, { recursive: true });
+
+const ncc = path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
+function build(name) {
+  return new Promise((resolve, reject) => {
+    const target = path.join(outDir, name);
+    const child = spawn(
+      process.execPath,
+      [ncc, 'build', `src/actions/${name}.ts`, '-o', target, '--license', 'licenses.txt', '--quiet'],
+      { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    child.on('exit', (code) => (code === 0 ? resolve(name) : reject(new Error(`ncc failed for ${name} (exit ${code})`))));
+  });
+}
+
+const queue = [...entries];
+const workers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), 4)) }, async () => {
+  for (let name = queue.shift(); name; name = queue.shift()) {
+    if (only.length) await rm(path.join(outDir, name), { recursive: true, force: true });
+    await build(name);
+  }
+});
+await Promise.all(workers);
+console.log(`built ${entries.length} action bundle(s) into ${path.relative(root, outDir) || '.'}: ${entries.join(', ')}`);

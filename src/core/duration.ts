@@ -1,0 +1,44 @@
+import { InputError } from './errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+
+/**
+ * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
+ * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
+ */
+export function parseDuration(value: string, input: string, opts: { allowZero?: boolean } = {}): number {
+  const text = value.trim().toLowerCase();
+  const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
+  if (text === '') throw new InputError(input, `expected ${expected}, got an empty value`);
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else {
+    ms = 0;
+    SEGMENT.lastIndex = 0;
+    let consumed = 0;
+    for (let m = SEGMENT.exec(text); m; m = SEGMENT.exec(text)) {
+      ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+      consumed = SEGMENT.lastIndex;
+    }
+    if (consumed !== text.length || consumed === 0) {
+      const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
+      throw new InputError(input, `expected ${expected}, got '${value.trim()}'${hint}`);
+    }
+  }
+  ms = Math.round(ms);
+  if (ms === 0 && !opts.allowZero) throw new InputError(input, `must be greater than zero, got '${value.trim()}'`);
+  return ms;
+}
+
+/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const totalSeconds = Math.round(ms / 1000);
+  const h = Math.floor(totalSeconds / 3600);
+  const m = Math.floor((totalSeconds % 3600) / 60);
+  const s = totalSeconds % 60;
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
+}
