@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../src/core/duration.js';
+import { InputError } from '../src/core/errors.js';
+import { backoffDelay, retry, sleep, AbortedError } from '../src/core/retry.js';
+import { redactUrl, scrubSecrets, urlPassword } from '../src/core/redact.js';
+
+describe('parseDuration', () => {
+  it.each([
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['90', 90_000],
+    ['0.5', 500],
+    [' 2S ', 2000],
+  ])('%s → %d ms', (text, ms) => {
+    expect(parseDuration(text, 'timeout')).toBe(ms);
+  });
+
+  it.each(['banana', '-5s', '5 minutes', '10x', '', 's', '1m-2s'])('rejects %j naming the input', (text) => {
+    expect(() => parseDuration(text, 'timeout')).toThrow(InputError);
+    expect(() => parseDuration(text, 'timeout')).toThrow(/Input 'timeout'/);
+  });
+
+  it('says a negative value must not be negative', () => {
+    expect(() => parseDuration('-1s', 'interval')).toThrow(/must not be negative/);
+  });
+
+  it('rejects zero unless allowed', () => {
+    expect(() => parseDuration('0s', 'interval')).toThrow(/greater than zero/);
+    expect(parseDuration('0', 'interval', { allowZero: true })).toBe(0);
+  });
+
+  it('formats for humans', () => {
+    expect(formatDuration(850)).toBe('850ms');
+    expect(formatDuration(12_340)).toBe('12.3s');
+    expect(formatDuration(245_000)).toBe('4m 05s');
+    expect(formatDuration(3_900_000)).toBe('1h 05m');
+  });
+});
+
+describe('retry policy', () => {
+  it('backs off exponentially with jitter inside [cap/2, cap], capped', () => {
+    const policy = { initialDelayMs: 100, maxDelayMs: 1000, factor: 2 };
+    expect(backoffDelay(1, policy, () => 0)).toBe(50);
+    expect(backoffDelay(1, policy, () => 1)).toBe(100);
+    expect(backoffDelay(3, policy, () => 1)).toBe(400);
+    expect(backoffDelay(10, policy, () => 1)).toBe(1000);
+    expect(backoffDelay(10, policy, () => 0)).toBe(500);
+  });
+
+  it('retries retryable errors and returns the first success', async () => {
+    let calls = 0;
+    const result = await retry(
+      async () => {
+        calls++;
+        if (calls < 3) throw new Error('transient');
+        return 'ok';
+      },
+      { classify: () => ({ retry: true }), policy: { initialDelayMs: 1, maxDelayMs: 2, factor: 2 } },
+    );
+    expect(result).toBe('ok');
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry what the classifier refuses', async () => {
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('fatal');
+        },
+        { classify: () => ({ retry: false }) },
+      ),
+    ).rejects.toThrow('fatal');
+    expect(calls).toBe(1);
+  });
+
+  it('honours a server-imposed delay larger than the backoff', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    await retry(
+      async () => {
+        if (++calls === 1) throw new Error('429');
+        return true;
+      },
+      {
+        classify: () => ({ retry: true, delayMs: 30 }),
+        policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
+        onRetry: ({ delayMs }) => delays.push(delayMs),
+      },
+    );
+    expect(delays).toEqual([30]);
+  });
+
+  it('stops at the deadline and rethrows the last error', async () => {
+    let now = 1000;
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          now += 400;
+          throw new Error(`fail ${calls}`);
+        },
+        {
+          deadline: 2000,
+          now: () => now,
+          classify: () => ({ retry: true }),
+          policy: { initialDelayMs: 300, maxDelayMs: 300, factor: 1 },
+          random: () => 1,
+        },
+      ),
+    ).rejects.toThrow('fail 2');
+  });
+
+  it('stops after maxAttempts', async () => {
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('x');
+        },
+        { maxAttempts: 4, classify: () => ({ retry: true }), policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1 } },
+      ),
+    ).rejects.toThrow('x');
+    expect(calls).toBe(4);
+  });
+
+  it('sleep is cancellable', async () => {
+    const controller = new AbortController();
+    const pending = sleep(60_000, controller.signal);
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+  });
+});
+
+describe('redaction', () => {
+  it('scrubs secrets and their URI-encoded form', () => {
+    const secret = 'p@ss/word';
+    const text = `auth failed for postgres://u:${encodeURIComponent(secret)}@h/db using ${secret}`;
+    const out = scrubSecrets(text, [secret, undefined]);
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain(encodeURIComponent(secret));
+    expect(out).toContain('***');
+  });
+
+  it('redacts the password of a URL and extracts it decoded', () => {
+    const url = 'postgresql://app:s%3Acret@db.internal:5432/prod';
+    expect(redactUrl(url)).toBe('postgresql://app:***@db.internal:5432/prod');
+    expect(urlPassword(url)).toBe('s:cret');
+    expect(redactUrl('not a url')).toBe('not a url');
+  });
+});
