@@ -1,0 +1,342 @@
+// The health-check core against real local HTTP servers (loopback, free ports). No timed assertions: every check is
+// about counts, reasons and order, with generous timeouts.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InputError } from '../src/core/errors.js';
+import {
+  checkHealth,
+  describeStatuses,
+  parseExpectJson,
+  parseExpectStatus,
+  parseHeaders,
+  percentile,
+  secretHeaderValues,
+  secretUrlParts,
+  versionMatches,
+  type HealthAttempt,
+  type HealthCheckOptions,
+} from '../src/health/index.js';
+
+interface Reply {
+  status?: number;
+  body?: unknown;
+  delayMs?: number;
+  hang?: boolean;
+  headers?: Record<string, string>;
+}
+type Script = (n: number, req: http.IncomingMessage) => Reply;
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+async function serve(script: Script, port = 0): Promise<{ url: string; requests: () => number; server: http.Server }> {
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    const reply = script(++n, req);
+    if (reply.hang) return; // accept, never answer
+    const send = () => {
+      const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      res.writeHead(reply.status ?? 200, { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json', ...reply.headers });
+      res.end(body);
+    };
+    if (reply.delayMs) setTimeout(send, reply.delayMs);
+    else send();
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: bound } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${bound}/health`, requests: () => n, server };
+}
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function options(url: string, extra: Partial<HealthCheckOptions> = {}): HealthCheckOptions {
+  return {
+    url,
+    expectStatus: [200],
+    expectJson: [],
+    consecutiveSuccesses: 3,
+    intervalMs: 10,
+    maxIntervalMs: 40,
+    timeoutMs: 30_000,
+    requestTimeoutMs: 10_000,
+    headers: {},
+    ...extra,
+  };
+}
+
+describe('checkHealth against a real server', () => {
+  it('is healthy after N consecutive good answers and reports attempts, time, status and p95', async () => {
+    const { url, requests } = await serve(() => ({ body: { status: 'ok' } }));
+    const seen: HealthAttempt[] = [];
+    const result = await checkHealth(options(url, { onAttempt: (a) => seen.push(a) }));
+    expect(result.healthy).toBe(true);
+    expect(result.attempts).toBe(3);
+    expect(requests()).toBe(3);
+    expect(result.lastStatus).toBe(200);
+    expect(result.timeToHealthyMs).toBeGreaterThanOrEqual(0);
+    expect(result.p95LatencyMs).toBeGreaterThanOrEqual(0);
+    expect(result.history.map((a) => a.n)).toEqual([1, 2, 3]);
+    expect(seen.map((a) => a.ok)).toEqual([true, true, true]);
+    expect(result.lastReason).toMatch(/^healthy: HTTP 200/);
+  });
+
+  it('a flapping server resets the streak', async () => {
+    const statuses = [200, 200, 500, 200, 500, 200, 200, 200];
+    const { url } = await serve((n) => ({ status: statuses[n - 1] ?? 200, body: { n } }));
+    const result = await checkHealth(options(url));
+    expect(result.healthy).toBe(true);
+    expect(result.attempts).toBe(8);
+    expect(result.history.filter((a) => !a.ok).map((a) => a.n)).toEqual([3, 5]);
+    expect(result.history[2]?.reason).toMatch(/HTTP 500, expected 200/);
+  });
+
+  it('the OLD version answering does not count; the new one does', async () => {
+    const { url } = await serve((n) => ({ body: { status: 'ok', deploymentId: n <= 2 ? 'dep-old-1111' : 'dep-new-2222' } }));
+    const result = await checkHealth(options(url, { expectVersion: 'dep-new-2222', consecutiveSuccesses: 2 }));
+    expect(result.healthy).toBe(true);
+    expect(result.attempts).toBe(4);
+    expect(result.history[0]?.kind).toBe('version');
+    expect(result.history[0]?.reason).toContain('old version answering: saw deploymentId=dep-old-1111');
+  });
+
+  it('only the old version answering ends unhealthy with that reason', async () => {
+    const { url } = await serve(() => ({ body: 'release abc1234 running' }));
+    const result = await checkHealth(options(url, { expectVersion: 'def5678aaaa', timeoutMs: 500 }));
+    expect(result.healthy).toBe(false);
+    expect(result.timedOut).toBe(true);
+    expect(result.lastReason).toContain('old version answering: saw release abc1234 running');
+  });
+
+  it('finds the version in raw text and matches a short sha against a full one', async () => {
+    const full = '0123456789abcdef0123456789abcdef01234567';
+    const { url } = await serve(() => ({ body: `ok ${full.slice(0, 7)}\n` }));
+    const result = await checkHealth(options(url, { expectVersion: full, consecutiveSuccesses: 1 }));
+    expect(result.healthy).toBe(true);
+  });
+
+  it('tolerates 502 then 200 as "not serving yet"', async () => {
+    const { url } = await serve((n) => (n <= 2 ? { status: 502, body: 'Bad Gateway' } : { body: { ok: true } }));
+    const result = await checkHealth(options(url));
+    expect(result.healthy).toBe(true);
+    expect(result.attempts).toBe(5);
+    expect(result.history[0]?.reason).toBe('not serving yet: HTTP 502');
+    expect(result.history[1]?.kind).toBe('not-serving');
+  });
+
+  it('a 502 after the app has served is a real failure, not "not serving yet"', async () => {
+    const { url } = await serve((n) => (n === 2 ? { status: 502 } : { body: {} }));
+    const result = await checkHealth(options(url, { consecutiveSuccesses: 2 }));
+    expect(result.healthy).toBe(true);
+    expect(result.history[1]?.kind).toBe('status');
+    expect(result.history[1]?.reason).toMatch(/HTTP 502, expected 200/);
+  });
+
+  it('tolerates connection refused until the server comes up', async () => {
+    const port = await freePort();
+    let started = false;
+    const result = await checkHealth(
+      options(`http://127.0.0.1:${port}/health`, {
+        consecutiveSuccesses: 2,
+        onAttempt: (a) => {
+          // The server comes up only after a refused attempt has been observed.
+          if (!started && a.n >= 2) {
+            started = true;
+            void serve(() => ({ body: { status: 'ok' } }), port);
+          }
+        },
+      }),
+    );
+    expect(result.healthy).toBe(true);
+    expect(result.history[0]?.reason).toBe('not serving yet: connection refused');
+    expect(result.history[0]?.status).toBeUndefined();
+    expect(result.history.at(-1)?.ok).toBe(true);
+  });
+
+  it('a slower answer than max-latency counts as a failure', async () => {
+    // Slow answers are 1.5 s against a 500 ms limit: far apart, so the outcome does not depend on machine speed.
+    const { url } = await serve((n) => ({ body: { status: 'ok' }, delayMs: n <= 2 ? 1500 : 0 }));
+    const result = await checkHealth(options(url, { maxLatencyMs: 500, consecutiveSuccesses: 2 }));
+    expect(result.healthy).toBe(true);
+    expect(result.history.slice(0, 2).map((a) => a.kind)).toEqual(['slow', 'slow']);
+    expect(result.history[0]?.reason).toMatch(/too slow: .* > max-latency 500ms/);
+    expect(result.attempts).toBe(4);
+    expect(result.p95LatencyMs).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('times out with the last reason when never healthy', async () => {
+    const { url } = await serve(() => ({ status: 500, body: { error: 'db down' } }));
+    const result = await checkHealth(options(url, { timeoutMs: 600 }));
+    expect(result.healthy).toBe(false);
+    expect(result.timedOut).toBe(true);
+    expect(result.attempts).toBeGreaterThanOrEqual(1);
+    expect(result.lastStatus).toBe(500);
+    expect(result.timeToHealthyMs).toBeUndefined();
+    expect(result.lastReason).toMatch(/not healthy within 600ms .*last: HTTP 500, expected 200: \{"error":"db down"\}/);
+  });
+
+  it('a hanging server is a request timeout, then the overall timeout ends it', async () => {
+    const { url } = await serve(() => ({ hang: true }));
+    const result = await checkHealth(options(url, { requestTimeoutMs: 200, timeoutMs: 1000 }));
+    expect(result.healthy).toBe(false);
+    expect(result.history[0]?.kind).toBe('timeout');
+    expect(result.history[0]?.reason).toMatch(/no answer within 200ms/);
+  });
+
+  it('checks JSON conditions with dotted paths, arrays, numbers and booleans', async () => {
+    const { url } = await serve((n) => ({
+      body: { status: 'ok', checks: { db: n === 1 ? 'down' : 'ok', redis: 'ok' }, replicas: [{ up: true }], count: 2 },
+    }));
+    const result = await checkHealth(
+      options(url, {
+        consecutiveSuccesses: 1,
+        expectJson: parseExpectJson('status=ok\nchecks.db=ok, checks.redis=ok\nreplicas.0.up=true,count=2'),
+      }),
+    );
+    expect(result.healthy).toBe(true);
+    expect(result.attempts).toBe(2);
+    expect(result.history[0]?.reason).toBe('expect-json: checks.db is "down", expected "ok"');
+  });
+
+  it('reports a missing JSON field and a non-JSON body', async () => {
+    const { url } = await serve((n) => (n === 1 ? { body: 'OK' } : n === 2 ? { body: { status: 'ok' } } : { body: { status: 'ok', checks: { db: 'ok' } } }));
+    const result = await checkHealth(options(url, { consecutiveSuccesses: 1, expectJson: parseExpectJson('checks.db=ok') }));
+    expect(result.healthy).toBe(true);
+    expect(result.history[0]?.reason).toMatch(/body is not JSON/);
+    expect(result.history[1]?.reason).toBe('expect-json: checks.db is missing (expected "ok")');
+  });
+
+  it('accepts status ranges and does not follow redirects', async () => {
+    const { url } = await serve((n) => (n === 1 ? { status: 302, headers: { location: '/login' } } : { status: 204 }));
+    const result = await checkHealth(options(url, { expectStatus: parseExpectStatus('2xx'), consecutiveSuccesses: 1 }));
+    expect(result.healthy).toBe(true);
+    expect(result.lastStatus).toBe(204);
+    expect(result.history[0]?.reason).toMatch(/HTTP 302 redirect to \/login/);
+  });
+
+  it('sends the configured headers, and turns URL credentials into Basic auth', async () => {
+    const { url } = await serve((_n, req) =>
+      req.headers['x-api-key'] === 'k-123456' && req.headers.authorization === `Basic ${Buffer.from('me:pw').toString('base64')}`
+        ? { body: {} }
+        : { status: 401 },
+    );
+    const withCreds = url.replace('http://', 'http://me:pw@');
+    const result = await checkHealth(options(withCreds, { consecutiveSuccesses: 1, headers: parseHeaders('X-Api-Key: k-123456') }));
+    expect(result.healthy).toBe(true);
+    expect(result.attempts).toBe(1);
+  });
+
+  it('fails fast after having been healthy when failure-threshold is set', async () => {
+    const { url } = await serve((n) => (n <= 2 ? { body: {} } : { status: 500 }));
+    const result = await checkHealth(options(url, { consecutiveSuccesses: 100, failureThreshold: 3, timeoutMs: 60_000 }));
+    expect(result.healthy).toBe(false);
+    expect(result.timedOut).toBeUndefined();
+    expect(result.attempts).toBe(5);
+    expect(result.lastReason).toMatch(/3 failed attempt\(s\) in a row .*HTTP 500/);
+  });
+
+  it('stops when aborted between attempts and reports cancelled', async () => {
+    const { url } = await serve(() => ({ status: 503 }));
+    const controller = new AbortController();
+    const result = await checkHealth(
+      options(url, { signal: controller.signal, onAttempt: (a) => a.n === 2 && controller.abort(new Error('cancelled by SIGTERM')) }),
+    );
+    expect(result.healthy).toBe(false);
+    expect(result.cancelled).toBe(true);
+    expect(result.attempts).toBe(2);
+    expect(result.lastReason).toMatch(/^cancelled \(cancelled by SIGTERM\) after 2 attempt/);
+  });
+
+  it('stops when aborted mid-request', async () => {
+    let hung = false;
+    const { url } = await serve(() => {
+      hung = true;
+      return { hang: true };
+    });
+    const controller = new AbortController();
+    const poll = setInterval(() => hung && controller.abort(), 10);
+    const result = await checkHealth(options(url, { signal: controller.signal, requestTimeoutMs: 60_000 }));
+    clearInterval(poll);
+    expect(result.cancelled).toBe(true);
+    expect(result.history).toHaveLength(0);
+  });
+
+  it('rejects bad options naming the input', async () => {
+    await expect(checkHealth(options('not a url'))).rejects.toThrow(/Input 'url'/);
+    await expect(checkHealth(options('ftp://x/'))).rejects.toThrow(/Input 'url'/);
+    await expect(checkHealth(options('http://x/', { consecutiveSuccesses: 0 }))).rejects.toThrow(/Input 'consecutive-successes'/);
+    await expect(checkHealth(options('http://x/', { intervalMs: -5 }))).rejects.toThrow(/Input 'interval'/);
+    await expect(checkHealth(options('http://x/', { intervalMs: 1000, maxIntervalMs: 500 }))).rejects.toThrow(/Input 'max-interval'/);
+    await expect(checkHealth(options('http://x/', { expectStatus: [] }))).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('health-check parsers', () => {
+  it('parses expect-status lists and ranges', () => {
+    expect(parseExpectStatus('200')).toEqual([200]);
+    expect(parseExpectStatus('200,204')).toEqual([200, 204]);
+    expect(parseExpectStatus('2xx')).toHaveLength(100);
+    expect(parseExpectStatus(' 200-202 301 ')).toEqual([200, 201, 202, 301]);
+    expect(describeStatuses(parseExpectStatus('2xx,404'))).toBe('2xx, 404');
+    for (const bad of ['', 'ok', '700', '6xx', '299-200', '20']) expect(() => parseExpectStatus(bad)).toThrow(/Input 'expect-status'/);
+  });
+
+  it('parses expect-json and rejects malformed conditions', () => {
+    expect(parseExpectJson('status=ok')).toEqual([{ path: 'status', value: 'ok' }]);
+    expect(parseExpectJson('a.b=x,y\nc=1')).toEqual([
+      { path: 'a.b', value: 'x,y' },
+      { path: 'c', value: '1' },
+    ]);
+    expect(parseExpectJson('msg=a=b')).toEqual([{ path: 'msg', value: 'a=b' }]);
+    for (const bad of ['status', '=ok', 'a..b=1', '.a=1']) expect(() => parseExpectJson(bad)).toThrow(/Input 'expect-json'/);
+  });
+
+  it('parses headers without echoing a bad line', () => {
+    expect(parseHeaders('Authorization: Bearer abc\n\nX-Env:  prod ')).toEqual({ Authorization: 'Bearer abc', 'X-Env': 'prod' });
+    expect(() => parseHeaders('Bearer s3cr3t-value')).toThrow(/line 1 is not a 'Name: value' header/);
+    try {
+      parseHeaders('Bearer s3cr3t-value');
+    } catch (err) {
+      expect(String(err)).not.toContain('s3cr3t');
+    }
+  });
+
+  it('finds the header values to mask', () => {
+    const secrets = secretHeaderValues({ Authorization: 'Bearer tok-abcdef', Cookie: 'sid=1', 'X-Api-Key': 'k', Accept: 'application/json', 'X-Custom': 'v' });
+    expect(secrets).toEqual(expect.arrayContaining(['Bearer tok-abcdef', 'tok-abcdef', 'sid=1', 'k', 'v']));
+    expect(secrets).not.toContain('application/json');
+    expect(secretUrlParts('https://u:p%40ss@h/x?token=abc&page=2')).toEqual(['p@ss', 'abc']);
+  });
+
+  it('matches versions as whole tokens and short/full shas', () => {
+    expect(versionMatches('{"v":"v10"}', 'v1')).toBe(false);
+    expect(versionMatches('version v1 live', 'v1')).toBe(true);
+    expect(versionMatches('1.2.30', '1.2.3')).toBe(false);
+    expect(versionMatches('sha=abcdef1', 'abcdef1234567890')).toBe(true);
+    expect(versionMatches('sha=abcdef1234567890', 'abcdef1')).toBe(true);
+    expect(versionMatches('sha=abcdef0', 'abcdef1234')).toBe(false);
+  });
+
+  it('computes a nearest-rank p95', () => {
+    expect(percentile([], 95)).toBeUndefined();
+    expect(percentile([5], 95)).toBe(5);
+    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).toBe(95);
+  });
+});
