@@ -1,0 +1,145 @@
+// health-check action: polls a URL until the NEW version answers healthy N times in a row, or fails with the reason.
+import * as core from '@actions/core';
+import { formatDuration } from '../core/duration.js';
+import { UserFacingError } from '../core/errors.js';
+import { redactUrl, scrubSecrets } from '../core/redact.js';
+import {
+  checkHealth,
+  describeStatuses,
+  parseExpectJson,
+  parseExpectStatus,
+  parseHeaders,
+  secretHeaderValues,
+  secretUrlParts,
+  type HealthAttempt,
+  type HealthResult,
+} from '../health/index.js';
+import { durationInput, integerInput, stringInput, urlInput } from './lib/inputs.js';
+import { cancellationSignal, runAction } from './lib/runtime.js';
+
+const SUMMARY_ROWS = 20;
+
+async function main(): Promise<void> {
+  // Mask credentials first, so no later message (including an input error) can print them.
+  const rawHeaders = core.getInput('headers');
+  const rawUrl = core.getInput('url').trim();
+  const secrets = secretUrlParts(rawUrl);
+  for (const s of secrets) core.setSecret(s);
+
+  const url = urlInput('url', { required: true });
+  const headers = parseHeaders(rawHeaders, 'headers');
+  for (const s of secretHeaderValues(headers)) {
+    core.setSecret(s);
+    secrets.push(s);
+  }
+  const expectStatus = parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status');
+  const expectJson = parseExpectJson(core.getInput('expect-json'), 'expect-json');
+  const expectVersion = core.getInput('expect-version').trim() || undefined;
+  const consecutiveSuccesses = integerInput('consecutive-successes', 3, { min: 1 });
+  const intervalMs = durationInput('interval', '1s');
+  // An explicit max-interval shorter than interval is an error (the core says so); the default adapts to interval.
+  const maxIntervalMs = core.getInput('max-interval').trim() ? durationInput('max-interval', '10s') : Math.max(10_000, intervalMs);
+  const timeoutMs = durationInput('timeout', '5m');
+  const requestTimeoutMs = durationInput('request-timeout', '10s');
+  const maxLatencyMs = core.getInput('max-latency').trim() ? durationInput('max-latency', '') : undefined;
+  const failureThreshold = integerInput('failure-threshold', 0, { min: 0 });
+
+  const scrub = (text: string) => scrubSecrets(text, secrets);
+  const shownUrl = scrub(redactUrl(url));
+  core.info(
+    `Checking ${shownUrl}: expecting HTTP ${describeStatuses(expectStatus)}` +
+      `${expectJson.length ? `, JSON ${expectJson.map((c) => `${c.path}=${c.value}`).join(', ')}` : ''}` +
+      `${expectVersion ? `, version ${expectVersion}` : ''}` +
+      `${maxLatencyMs ? `, within ${formatDuration(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row, timeout ${formatDuration(timeoutMs)}`,
+  );
+
+  const result = await checkHealth({
+    url,
+    expectStatus,
+    expectJson,
+    expectVersion,
+    consecutiveSuccesses,
+    intervalMs,
+    maxIntervalMs,
+    timeoutMs,
+    requestTimeoutMs,
+    maxLatencyMs,
+    failureThreshold,
+    headers,
+    signal: cancellationSignal(),
+    onAttempt: (a) => core.info(scrub(formatAttempt(a))),
+  });
+  const reason = scrub(result.lastReason);
+
+  core.setOutput('healthy', String(result.healthy));
+  core.setOutput('attempts', String(result.attempts));
+  core.setOutput('time-to-healthy-ms', result.timeToHealthyMs === undefined ? '' : String(result.timeToHealthyMs));
+  core.setOutput('last-status', result.lastStatus === undefined ? '' : String(result.lastStatus));
+  core.setOutput('p95-latency-ms', result.p95LatencyMs === undefined ? '' : String(result.p95LatencyMs));
+  core.setOutput('reason', reason);
+  await writeSummary(result, shownUrl, reason, scrub);
+
+  if (!result.healthy) throw new UserFacingError(`${shownUrl} is not healthy: ${reason}`);
+  core.info(`${shownUrl} is healthy after ${result.attempts} attempt(s) in ${formatDuration(result.timeToHealthyMs ?? 0)}.`);
+}
+
+function formatAttempt(a: HealthAttempt): string {
+  return `#${a.n} ${a.ok ? '✓' : '✗'} ${a.status ?? '—'} ${formatDuration(a.latencyMs)} ${a.reason}`;
+}
+
+async function writeSummary(result: HealthResult, shownUrl: string, reason: string, scrub: (t: string) => string): Promise<void> {
+  const verdict = result.healthy ? '✅ Healthy' : result.cancelled ? '⏹️ Cancelled' : '❌ Not healthy';
+  const withStatus = result.history.filter((a) => a.status !== undefined).map((a) => a.latencyMs);
+  const rows = result.history.slice(-SUMMARY_ROWS);
+  const start = result.history[0]?.at ?? 0;
+  core.summary
+    .addHeading(`Health check: ${verdict}`, 2)
+    .addTable([
+      [
+        { data: 'URL', header: true },
+        { data: 'Attempts', header: true },
+        { data: 'Time to healthy', header: true },
+        { data: 'Last status', header: true },
+        { data: 'p95 latency', header: true },
+        { data: 'Min / max latency', header: true },
+      ],
+      [
+        `<code>${escapeHtml(shownUrl)}</code>`,
+        String(result.attempts),
+        result.timeToHealthyMs === undefined ? '—' : formatDuration(result.timeToHealthyMs),
+        result.lastStatus === undefined ? '—' : String(result.lastStatus),
+        result.p95LatencyMs === undefined ? '—' : formatDuration(result.p95LatencyMs),
+        withStatus.length ? `${formatDuration(Math.min(...withStatus))} / ${formatDuration(Math.max(...withStatus))}` : '—',
+      ],
+    ])
+    .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${escapeHtml(reason)}</p>`, true)
+    .addRaw(
+      `<p>${result.attempts > rows.length ? `Last ${rows.length} of ${result.attempts} attempts` : `${rows.length} attempt(s)`}:</p>`,
+      true,
+    )
+    .addTable([
+      [
+        { data: '#', header: true },
+        { data: 'At', header: true },
+        { data: 'Status', header: true },
+        { data: 'Latency', header: true },
+        { data: 'Result', header: true },
+        { data: 'Detail', header: true },
+      ],
+      ...rows.map((a) => [
+        String(a.n),
+        `+${formatDuration(a.at - start)}`,
+        a.status === undefined ? '—' : String(a.status),
+        formatDuration(a.latencyMs),
+        a.ok ? '✅' : '❌',
+        escapeHtml(scrub(a.reason)),
+      ]),
+    ]);
+  await core.summary.write();
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+}
+
+await runAction(main);
