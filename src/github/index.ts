@@ -1,0 +1,3 @@
+export * from './rest.js';
+export * from './approval.js';
+export * from './deployments.js';
