@@ -1,0 +1,155 @@
+// Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
+// each of them against Railway's public schema (../shared/railway/schema.json) and the emulator's SDL.
+// Texts follow reference/railway.md §2.4/§2.5 (validated operations); selection sets are kept small on purpose.
+
+/** Token probe: succeeds only for a project token sent as Project-Access-Token (reference §1). */
+export const PROJECT_TOKEN_INFO = /* GraphQL */ `
+query ProjectTokenInfo {
+  projectToken {
+    projectId
+    environmentId
+    project { id name }
+    environment { id name }
+  }
+}`;
+
+/** Account/workspace token probe (Authorization: Bearer) and project-by-name lookup. */
+export const ACCOUNT_PROJECTS = /* GraphQL */ `
+query AccountProjects($first: Int) {
+  projects(first: $first) {
+    edges { node { id name } }
+  }
+}`;
+
+/** Names and ids of a project's environments and services, for resolving inputs. */
+export const PROJECT_TOPOLOGY = /* GraphQL */ `
+query ProjectTopology($id: String!) {
+  project(id: $id) {
+    id
+    name
+    environments { edges { node { id name } } }
+    services { edges { node { id name } } }
+  }
+}`;
+
+/** What a service runs in an environment right now: latest/active deployments, source and public domains. */
+export const SERVICE_INSTANCE_STATE = /* GraphQL */ `
+query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+    id
+    serviceName
+    source { repo image }
+    latestDeployment { id status createdAt canRollback }
+    activeDeployments { id status createdAt }
+    domains {
+      serviceDomains { domain }
+      customDomains { domain }
+    }
+  }
+}`;
+
+/** Deployment history of one service (paginated; ordering is not trusted, callers sort by createdAt). */
+export const LIST_DEPLOYMENTS = /* GraphQL */ `
+query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
+  deployments(input: $input, first: $first, after: $after) {
+    edges {
+      node { id status createdAt canRollback canRedeploy url staticUrl }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export const GET_DEPLOYMENT = /* GraphQL */ `
+query GetDeployment($id: String!) {
+  deployment(id: $id) {
+    id
+    status
+    createdAt
+    serviceId
+    canRollback
+    canRedeploy
+    deploymentStopped
+    url
+    staticUrl
+    instances { id status }
+  }
+}`;
+
+/** Status stream over graphql-transport-ws; the poller uses GET_DEPLOYMENT instead. */
+export const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
+subscription DeploymentStatus($id: String!) {
+  deployment(id: $id) { id status }
+}`;
+
+/** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */
+export const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
+mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
+  serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
+}`;
+
+/** Points an image-sourced service at another image before deploying it. */
+export const SET_SERVICE_IMAGE = /* GraphQL */ `
+mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
+  serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
+}`;
+
+/** Restores a retained deployment's image and variables. Returns Boolean: no selection set (docs are wrong). */
+export const ROLLBACK_DEPLOYMENT = /* GraphQL */ `
+mutation RollbackDeployment($id: String!) {
+  deploymentRollback(id: $id)
+}`;
+
+/** Rebuilds from a deployment's source: the fallback when its image is no longer retained. */
+export const REDEPLOY_DEPLOYMENT = /* GraphQL */ `
+mutation RedeployDeployment($id: String!) {
+  deploymentRedeploy(id: $id) { id status createdAt }
+}`;
+
+export const CANCEL_DEPLOYMENT = /* GraphQL */ `
+mutation CancelDeployment($id: String!) {
+  deploymentCancel(id: $id)
+}`;
+
+export const BUILD_LOGS = /* GraphQL */ `
+query BuildLogs($deploymentId: String!, $limit: Int) {
+  buildLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
+}`;
+
+export const DEPLOYMENT_LOGS = /* GraphQL */ `
+query DeploymentLogs($deploymentId: String!, $limit: Int) {
+  deploymentLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
+}`;
+
+export const DEPLOYMENT_EVENTS = /* GraphQL */ `
+query DeploymentEvents($id: String!, $first: Int) {
+  deploymentEvents(id: $id, first: $first) {
+    edges {
+      node {
+        id
+        step
+        createdAt
+        completedAt
+        payload { attempt maxAttempts error reason detail durationMs skipped }
+      }
+    }
+  }
+}`;
+
+/** Every operation above by name, for the validation test. */
+export const ALL_OPERATIONS: Readonly<Record<string, string>> = {
+  PROJECT_TOKEN_INFO,
+  ACCOUNT_PROJECTS,
+  PROJECT_TOPOLOGY,
+  SERVICE_INSTANCE_STATE,
+  LIST_DEPLOYMENTS,
+  GET_DEPLOYMENT,
+  DEPLOYMENT_STATUS_SUBSCRIPTION,
+  DEPLOY_SERVICE_INSTANCE,
+  SET_SERVICE_IMAGE,
+  ROLLBACK_DEPLOYMENT,
+  REDEPLOY_DEPLOYMENT,
+  CANCEL_DEPLOYMENT,
+  BUILD_LOGS,
+  DEPLOYMENT_LOGS,
+  DEPLOYMENT_EVENTS,
+};

@@ -1,0 +1,269 @@
+// Waits for a deployment to reach a terminal state: subscription first (cheap on the rate limit), polling
+// with an adaptive interval when the WebSocket is refused or drops. Status semantics: reference §2.3/§6.6.
+import { errorMessage } from '../core/errors.js';
+import { AbortedError, sleep } from '../core/retry.js';
+import { formatDuration } from '../core/duration.js';
+import type { RailwayClient } from './client.js';
+import { IN_PROGRESS_STATUSES, SUCCESS_STATUSES, getDeployment, listDeployments, type ServiceScope } from './deployments.js';
+import { DEPLOYMENT_STATUS_SUBSCRIPTION } from './operations.js';
+
+export type WaitOutcome =
+  | 'success'
+  | 'failed'
+  | 'crashed'
+  | 'skipped'
+  | 'removed'
+  | 'superseded'
+  | 'needs-approval'
+  | 'waiting'
+  | 'unknown-status'
+  | 'timeout'
+  | 'cancelled';
+
+export interface StatusChange {
+  status: string;
+  at: number;
+}
+
+export interface WaitResult {
+  deploymentId: string;
+  outcome: WaitOutcome;
+  ok: boolean;
+  /** Last status Railway reported ('' when none was seen). */
+  status: string;
+  message: string;
+  history: StatusChange[];
+  supersededBy?: string;
+  transport: 'websocket' | 'polling' | 'websocket+polling';
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface WaitOptions {
+  /** Epoch ms: report 'timeout' when reached. */
+  deadline: number;
+  signal?: AbortSignal;
+  /** Needed to tell "superseded by a newer deployment" from "removed". */
+  scope?: ServiceScope;
+  /** How long WAITING or NEEDS_APPROVAL may last before it is reported as such. Default 5 min. */
+  waitingTimeoutMs?: number;
+  /** How long an unknown status is tolerated. Default 60 s. */
+  unknownGraceMs?: number;
+  pollInitialMs?: number;
+  pollMaxMs?: number;
+  /** With a subscription, poll once after this long without an event (silent stalls). Default 120 s. */
+  heartbeatMs?: number;
+  useSubscription?: boolean;
+  log?: (msg: string) => void;
+  onStatus?: (change: StatusChange) => void;
+}
+
+type InboxItem = { kind: 'status'; status: string } | { kind: 'error'; error: Error } | { kind: 'timeout' } | { kind: 'aborted' };
+
+/** Single-consumer queue bridging subscription callbacks into the wait loop. */
+class Inbox {
+  private items: InboxItem[] = [];
+  private waiter: ((item: InboxItem) => void) | undefined;
+
+  push(item: InboxItem): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(item);
+    } else this.items.push(item);
+  }
+
+  next(timeoutMs: number, signal?: AbortSignal): Promise<InboxItem> {
+    const queued = this.items.shift();
+    if (queued) return Promise.resolve(queued);
+    if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
+    return new Promise((resolve) => {
+      const finish = (item: InboxItem) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+        resolve(item);
+      };
+      const onAbort = () => finish({ kind: 'aborted' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = finish;
+    });
+  }
+}
+
+const OUTCOME_MESSAGES: Record<string, (id: string) => string> = {
+  FAILED: (id) => `deployment ${id} FAILED (build, pre-deploy command or Railway's healthcheck failed)`,
+  CRASHED: (id) => `deployment ${id} CRASHED (the process exited and the restart policy gave up)`,
+  SKIPPED: (id) => `deployment ${id} was SKIPPED (a 'Wait for CI' check failed or watch paths did not match): nothing was deployed`,
+};
+
+export async function waitForDeployment(client: RailwayClient, deploymentId: string, opts: WaitOptions): Promise<WaitResult> {
+  const startedAt = Date.now();
+  const log = opts.log ?? (() => undefined);
+  const waitingTimeoutMs = opts.waitingTimeoutMs ?? 5 * 60_000;
+  const unknownGraceMs = opts.unknownGraceMs ?? 60_000;
+  const pollInitialMs = opts.pollInitialMs ?? 1000;
+  const pollMaxMs = opts.pollMaxMs ?? 10_000;
+  const heartbeatMs = opts.heartbeatMs ?? 120_000;
+  const history: StatusChange[] = [];
+  let status = '';
+  let statusSince = startedAt;
+  let usedWs = false;
+  let usedPoll = false;
+  let warnedAbout = '';
+
+  const inbox = new Inbox();
+  let mode: 'ws' | 'poll' = (opts.useSubscription ?? client.webSocketEnabled) ? 'ws' : 'poll';
+  let unsubscribe: (() => void) | undefined;
+  if (mode === 'ws') {
+    usedWs = true;
+    unsubscribe = client.subscribe<{ deployment: { id: string; status: string } }>(
+      DEPLOYMENT_STATUS_SUBSCRIPTION,
+      { id: deploymentId },
+      {
+        next: (data) => inbox.push({ kind: 'status', status: data.deployment.status }),
+        error: (error) => inbox.push({ kind: 'error', error }),
+        complete: () => inbox.push({ kind: 'error', error: new Error('the subscription ended') }),
+      },
+    );
+  }
+
+  const result = (outcome: WaitOutcome, message: string, extra: Partial<WaitResult> = {}): WaitResult => ({
+    deploymentId,
+    outcome,
+    ok: outcome === 'success',
+    status,
+    message,
+    history,
+    transport: usedWs && usedPoll ? 'websocket+polling' : usedWs ? 'websocket' : 'polling',
+    startedAt,
+    finishedAt: Date.now(),
+    ...extra,
+  });
+
+  const poll = async (): Promise<string | undefined> => {
+    usedPoll = true;
+    try {
+      return (await getDeployment(client, deploymentId)).status;
+    } catch (err) {
+      // Retries inside request() already covered transient faults; past the deadline it's a timeout.
+      if (err instanceof AbortedError || opts.signal?.aborted || Date.now() >= opts.deadline) return undefined;
+      throw err;
+    }
+  };
+
+  /** Time until the current status hits a limit (WAITING too long, unknown too long). */
+  const statusLimitIn = (): number => {
+    if (status === 'WAITING' || status === 'NEEDS_APPROVAL') return statusSince + waitingTimeoutMs - Date.now();
+    if (status && !IN_PROGRESS_STATUSES.has(status) && !KNOWN_TERMINAL.has(status)) return statusSince + unknownGraceMs - Date.now();
+    return Infinity;
+  };
+
+  const evaluate = async (): Promise<WaitResult | undefined> => {
+    if (!status) return undefined;
+    const inStatus = Date.now() - statusSince;
+    if (SUCCESS_STATUSES.has(status)) {
+      return result('success', status === 'SLEEPING' ? `deployment ${deploymentId} is live (SLEEPING: serverless, wakes on the first request)` : `deployment ${deploymentId} is live (SUCCESS)`);
+    }
+    const msg = OUTCOME_MESSAGES[status];
+    if (msg) return result(status.toLowerCase() as WaitOutcome, msg(deploymentId));
+    if (status === 'REMOVED' || status === 'REMOVING') {
+      const newer = opts.scope ? await findNewer(client, opts.scope, deploymentId) : undefined;
+      if (newer) {
+        return result('superseded', `deployment ${deploymentId} was superseded by a newer deployment ${newer} (someone else deployed); that newer release is left alone — no rollback`, {
+          supersededBy: newer,
+        });
+      }
+      return result('removed', `deployment ${deploymentId} was ${status} (cancelled or removed) before it went live`);
+    }
+    if (status === 'WAITING' || status === 'NEEDS_APPROVAL') {
+      if (warnedAbout !== status) {
+        warnedAbout = status;
+        log(
+          status === 'WAITING'
+            ? `deployment ${deploymentId} is WAITING: Railway's 'Wait for CI' holds it until GitHub checks pass — if this workflow is one of those checks it is waiting on itself`
+            : `deployment ${deploymentId} NEEDS_APPROVAL: approve it in Railway's dashboard (or deploymentApprove) to continue`,
+        );
+      }
+      if (inStatus >= waitingTimeoutMs) {
+        return status === 'WAITING'
+          ? result('waiting', `deployment ${deploymentId} was still WAITING after ${formatDuration(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
+          : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${formatDuration(inStatus)}: a human must approve it in Railway`);
+      }
+      return undefined;
+    }
+    if (IN_PROGRESS_STATUSES.has(status)) return undefined;
+    if (inStatus >= unknownGraceMs) return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${formatDuration(inStatus)}`);
+    return undefined;
+  };
+
+  try {
+    let pollDelay = pollInitialMs;
+    let polledOnce = false;
+    for (;;) {
+      if (opts.signal?.aborted) return result('cancelled', `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`);
+      const left = opts.deadline - Date.now();
+      if (left <= 0) return result('timeout', `timed out after ${formatDuration(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : ''}`);
+      let observed: string | undefined;
+      if (mode === 'ws') {
+        // Until a first status arrives, check soon: a server may not push the current state on subscribe.
+        const quiet = status ? heartbeatMs : Math.min(heartbeatMs, 5000);
+        const item = await inbox.next(Math.max(0, Math.min(quiet, left, statusLimitIn())), opts.signal);
+        if (item.kind === 'status') observed = item.status;
+        else if (item.kind === 'aborted') continue;
+        else if (item.kind === 'error') {
+          log(`status subscription unavailable (${errorMessage(item.error)}); falling back to polling`);
+          mode = 'poll';
+          unsubscribe?.();
+          unsubscribe = undefined;
+          observed = await poll();
+          polledOnce = true;
+        } else observed = await poll(); // heartbeat or a status limit to check
+      } else {
+        if (polledOnce) {
+          try {
+            await sleep(Math.min(pollDelay, Math.max(0, left), Math.max(0, statusLimitIn())), opts.signal);
+          } catch {
+            continue; // aborted: reported at the top of the loop
+          }
+          // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
+          const remaining = client.rateLimit.remaining;
+          const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : pollMaxMs;
+          pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
+        }
+        observed = await poll();
+        polledOnce = true;
+      }
+      if (observed !== undefined && observed !== status) {
+        status = observed;
+        statusSince = Date.now();
+        const change = { status, at: statusSince };
+        history.push(change);
+        opts.onStatus?.(change);
+        log(`deployment ${deploymentId}: ${status}`);
+        pollDelay = pollInitialMs;
+      }
+      const verdict = await evaluate();
+      if (verdict) return verdict;
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+const KNOWN_TERMINAL: ReadonlySet<string> = new Set(['SUCCESS', 'SLEEPING', 'FAILED', 'CRASHED', 'SKIPPED', 'REMOVED', 'REMOVING']);
+
+/** Id of the newest deployment of the service created after ours, if any (it superseded ours). */
+async function findNewer(client: RailwayClient, scope: ServiceScope, deploymentId: string): Promise<string | undefined> {
+  try {
+    const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 20 });
+    const ours = list.find((d) => d.id === deploymentId);
+    const newest = list[0];
+    if (!newest || newest.id === deploymentId) return undefined;
+    if (ours && Date.parse(newest.createdAt) <= Date.parse(ours.createdAt)) return undefined;
+    return newest.id;
+  } catch {
+    return undefined;
+  }
+}
