@@ -18,4 +18,6 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  // Plain JS/MJS files are Node scripts; `process`/`console` are globals there (no `globals` package installed).
+  { files: ['**/*.js', '**/*.mjs'], rules: { 'no-undef': 'off' } },
 );
