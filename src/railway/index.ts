@@ -17,7 +17,7 @@ export {
   SUCCESS_STATUSES,
 } from './deployments.js';
 export type { DeploymentStatus, DeploymentSummary, DeploymentDetail, ServiceInstanceState, ServiceScope } from './deployments.js';
-export { waitForDeployment } from './waiter.js';
+export { waitForDeployment, watchDeployment } from './waiter.js';
 export type { WaitOptions, WaitResult, WaitOutcome, StatusChange } from './waiter.js';
 export { triggerDeployment, checkSourceFits } from './deploy.js';
 export type { DeploySource } from './deploy.js';

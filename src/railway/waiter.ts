@@ -267,3 +267,54 @@ async function findNewer(client: RailwayClient, scope: ServiceScope, deploymentI
     return undefined;
   }
 }
+
+/**
+ * Watches a live deployment's status (e.g. during a verification window) and calls `onStatus` for each
+ * status seen: subscription first, polling `pollMs` when the WebSocket is unavailable. Returns stop().
+ */
+export function watchDeployment(
+  client: RailwayClient,
+  deploymentId: string,
+  onStatus: (status: string) => void,
+  opts: { pollMs?: number; signal?: AbortSignal; log?: (msg: string) => void; useSubscription?: boolean } = {},
+): () => void {
+  let stopped = false;
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const pollMs = opts.pollMs ?? 3000;
+  const poll = async (): Promise<void> => {
+    if (stopped || opts.signal?.aborted) return;
+    try {
+      onStatus((await getDeployment(client, deploymentId)).status);
+    } catch (err) {
+      opts.log?.(`could not read the status of ${deploymentId} (${errorMessage(err)})`);
+    }
+    if (!stopped) timer = setTimeout(() => void poll(), pollMs);
+  };
+  if (opts.useSubscription ?? client.webSocketEnabled) {
+    unsubscribe = client.subscribe<{ deployment: { status: string } }>(
+      DEPLOYMENT_STATUS_SUBSCRIPTION,
+      { id: deploymentId },
+      {
+        next: (data) => {
+          if (!stopped) onStatus(data.deployment.status);
+        },
+        error: (err) => {
+          if (stopped) return;
+          opts.log?.(`status subscription unavailable (${errorMessage(err)}); polling every ${pollMs / 1000}s`);
+          void poll();
+        },
+        complete: () => {
+          if (!stopped) void poll();
+        },
+      },
+    );
+  } else {
+    timer = setTimeout(() => void poll(), 0);
+  }
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    unsubscribe?.();
+  };
+}

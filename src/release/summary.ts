@@ -1,0 +1,133 @@
+// Markdown for job summaries: a table per service (before → after, status, URL, durations), a mermaid gantt
+// timeline of the release, and the failure evidence (log tails, deployment events). Pure functions.
+import { formatDuration } from '../core/duration.js';
+import type { FailureDiagnostics } from '../railway/diagnostics.js';
+import { productionDeploymentOf, type Release, type ServiceRelease } from './release.js';
+
+const short = (id: string | undefined | null): string => (id ? `\`${id.slice(0, 8)}\`` : '—');
+
+/** Table cells must not break the row. */
+export function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function dur(from: number | undefined, to: number | undefined): string {
+  return from !== undefined && to !== undefined && to >= from ? formatDuration(to - from) : '—';
+}
+
+function deployingAt(svc: ServiceRelease): number | undefined {
+  return svc.history.find((h) => h.status === 'DEPLOYING')?.at;
+}
+
+function statusText(svc: ServiceRelease): string {
+  const parts = [svc.status || svc.outcome];
+  if (svc.outcome === 'superseded' && svc.supersededBy) parts.push(`superseded by ${short(svc.supersededBy)}`);
+  if (svc.verification) parts.push(svc.verification.healthy ? 'verified ✅' : 'verification failed ❌');
+  if (svc.rollback) parts.push(svc.rollback.ok ? `rolled back (${svc.rollback.method}) ↩️` : 'rollback failed ❌');
+  return parts.join(', ');
+}
+
+export function renderServiceTable(release: Release): string {
+  const rows = [
+    '| Service | Before | Deployed | Now serving | Status | URL | Build | Deploy total | Verify | Rollback |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of release.services) {
+    const build = dur(s.triggeredAt, deployingAt(s) ?? s.finishedAt);
+    const total = dur(s.triggeredAt, s.finishedAt);
+    const verify = s.verification
+      ? `${dur(s.verification.startedAt, s.verification.finishedAt)}${s.verification.timeToHealthyMs !== undefined ? ` (healthy after ${formatDuration(s.verification.timeToHealthyMs)})` : ''}`
+      : '—';
+    const rollback = s.rollback ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}` : '—';
+    rows.push(
+      `| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short(productionDeploymentOf(s))} | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+/** Gantt labels: mermaid treats ':' '#' ';' specially. */
+function label(text: string): string {
+  return text.replace(/[:#;]/g, ' ').replace(/\s+/g, ' ').trim() || 'step';
+}
+
+export function renderTimeline(release: Release): string {
+  const lines = ['```mermaid', 'gantt', '  title Release timeline', '  dateFormat x', '  axisFormat %H:%M:%S'];
+  let n = 0;
+  const task = (name: string, tag: string, from: number | undefined, to: number | undefined) => {
+    if (from === undefined || to === undefined) return;
+    const end = Math.max(to, from + 1);
+    lines.push(`  ${label(name)} :${tag ? `${tag}, ` : ''}t${++n}, ${Math.round(from)}, ${Math.round(end)}`);
+  };
+  for (const s of release.services) {
+    lines.push(`  section ${label(s.service.name)}`);
+    const deploying = deployingAt(s);
+    const failed = s.outcome !== 'success';
+    if (s.triggeredAt !== undefined) {
+      const buildEnd = deploying ?? s.finishedAt;
+      task(s.outcome === 'superseded' ? 'build (superseded)' : 'build', failed && !deploying ? 'crit' : 'done', s.triggeredAt, buildEnd);
+      if (deploying) task(`deploy ${(s.status || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
+    } else {
+      task('not started', 'crit', release.startedAt, s.finishedAt ?? release.finishedAt);
+    }
+    if (s.verification) task(s.verification.healthy ? 'verify healthy' : 'verify failed', s.verification.healthy ? 'done' : 'crit', s.verification.startedAt, s.verification.finishedAt);
+    if (s.rollback) {
+      task(s.rollback.ok ? `rollback (${s.rollback.method ?? 'rollback'})` : 'rollback failed', s.rollback.ok ? 'active' : 'crit', s.rollback.startedAt, s.rollback.finishedAt);
+      const v = s.rollback.verification;
+      if (v) task(v.healthy ? 'restored version healthy' : 'restored version unhealthy', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
+    }
+  }
+  lines.push('```');
+  return lines.join('\n');
+}
+
+export function renderDiagnostics(name: string, d: FailureDiagnostics): string {
+  const out: string[] = [`<details><summary>${escapeHtml(name)}: why deployment ${d.deploymentId} failed</summary>`, ''];
+  if (d.events.length) {
+    out.push('| Step | Started | Detail |', '|---|---|---|');
+    for (const e of d.events) {
+      const detail = [e.error, e.detail, e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '', e.durationMs !== undefined ? formatDuration(e.durationMs) : '']
+        .filter(Boolean)
+        .join(' · ');
+      out.push(`| ${cell(e.step)} | ${cell(e.createdAt)} | ${cell(detail || '—')} |`);
+    }
+    out.push('');
+  }
+  const block = (title: string, lines: FailureDiagnostics['buildLogs']) => {
+    if (!lines.length) return;
+    out.push(`**${title}** (last ${lines.length} lines)`, '', '```text', ...lines.map((l) => `${l.timestamp} ${l.severity === 'error' ? 'ERR ' : ''}${l.message.replace(/```/g, "'''")}`), '```', '');
+  };
+  block('Build logs', d.buildLogs);
+  block('Deploy logs', d.deployLogs);
+  if (d.problems.length) out.push(`_Could not fetch: ${escapeHtml(d.problems.join('; '))}_`, '');
+  out.push('</details>');
+  return out.join('\n');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The whole summary for an action: heading, verdict line, table, messages, timeline, diagnostics. */
+export function renderReleaseSummary(release: Release, opts: { title: string; verdict: string; notes?: string[] }): string {
+  const parts = [
+    `## ${opts.title}`,
+    '',
+    opts.verdict,
+    '',
+    `Project **${cell(release.project.name)}**, environment **${cell(release.environment.name)}**, source \`${release.source}\`.`,
+    '',
+    renderServiceTable(release),
+    '',
+  ];
+  for (const s of release.services) {
+    parts.push(`- **${cell(s.service.name)}**: ${s.message}`);
+    if (s.verification && !s.verification.healthy) parts.push(`  - verification: ${s.verification.reason}`);
+    if (s.rollback) parts.push(`  - rollback: ${s.rollback.message}`);
+    if (s.rollback?.verification) parts.push(`  - restored version: ${s.rollback.verification.healthy ? 'healthy' : s.rollback.verification.reason}`);
+  }
+  for (const note of opts.notes ?? []) parts.push(`- ${note}`);
+  parts.push('', '### Timeline', '', renderTimeline(release), '');
+  for (const s of release.services) if (s.diagnostics) parts.push(renderDiagnostics(s.service.name, s.diagnostics), '');
+  return parts.join('\n');
+}
