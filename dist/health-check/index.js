@@ -28889,6 +28889,8 @@ var duration = __nccwpck_require__(8571);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/health/parse.ts
 // Parsers for the health-check settings, shared by the action and the CLI so both accept (and reject) the same text.
 // Every bad value becomes one InputError naming the input/flag it came from.
@@ -29001,7 +29003,7 @@ function secretHeaderValues(headers) {
     for (const [name, value] of Object.entries(headers)) {
         if (!value)
             continue;
-        const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) || /[A-Za-z0-9+/_-]{20,}/.test(value);
+        const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) || [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
         if (SECRET_HEADER.test(name) || !HARMLESS_HEADER.test(name) || looksLikeCredential) {
             out.add(value);
             const scheme = /^\S+\s+(\S.*)$/.exec(value);
@@ -29031,6 +29033,7 @@ function secretUrlParts(url) {
 ;// CONCATENATED MODULE: ./src/health/check.ts
 // The health-check core: polls a URL until it has answered healthy `consecutiveSuccesses` times in a row (with the
 // expected status, JSON fields, version and latency) or the overall timeout passes. Never imports @actions/*.
+
 
 
 
@@ -29090,6 +29093,7 @@ async function checkHealth(opts) {
     const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
     const backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: maxIntervalMs, factor: 2 };
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
     const start = Date.now();
     const deadline = start + opts.timeoutMs;
     const history = [];
@@ -29100,9 +29104,10 @@ async function checkHealth(opts) {
     let everHealthy = false;
     let everServed = false;
     let last;
+    let lastStatus;
     const finish = (extra) => ({
         attempts,
-        lastStatus: last?.status,
+        lastStatus,
         p95LatencyMs: percentile(latencies, 95),
         history,
         ...extra,
@@ -29120,11 +29125,14 @@ async function checkHealth(opts) {
         if (budget <= 0)
             return timedOut();
         attempts++;
-        const attempt = await probe(fetchImpl, url, headers, budget, opts, attempts, everServed);
+        const attempt = await probe(fetchImpl, url, headers, budget, budget < requestTimeoutMs, opts, attempts, everServed, secrets);
         if (!attempt)
             return cancelled();
-        last = attempt;
+        // An attempt cut short by the overall deadline says nothing about the service: keep the previous reason.
+        if (!(attempt.kind === 'timeout' && attempt.cutByDeadline && last))
+            last = attempt;
         if (attempt.status !== undefined) {
+            lastStatus = attempt.status;
             latencies.push(attempt.latencyMs);
             if (!NOT_SERVING_STATUSES.has(attempt.status) || opts.expectStatus.includes(attempt.status))
                 everServed = true;
@@ -29191,7 +29199,7 @@ function requestTarget(rawUrl, given) {
 }
 class RequestTimeout extends Error {
 }
-async function probe(fetchImpl, url, headers, budgetMs, opts, n, everServed) {
+async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, everServed, secrets) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new RequestTimeout()), budgetMs);
     const onOuterAbort = () => controller.abort(opts.signal?.reason);
@@ -29203,14 +29211,18 @@ async function probe(fetchImpl, url, headers, budgetMs, opts, n, everServed) {
         const res = await fetchImpl(url, { headers, redirect: 'manual', signal: controller.signal, cache: 'no-store' });
         const body = await readBody(res);
         const latencyMs = elapsed();
-        return { n, at, status: res.status, latencyMs, ...evaluate(res, body, latencyMs, opts, everServed) };
+        const result = evaluate(res, body, latencyMs, opts, everServed, secrets);
+        return { n, at, status: res.status, latencyMs, ...result };
     }
     catch (err) {
         const latencyMs = elapsed();
         if (opts.signal?.aborted)
             return undefined;
         if (controller.signal.aborted && controller.signal.reason instanceof RequestTimeout) {
-            return { n, at, latencyMs, ok: false, kind: 'timeout', reason: `no answer within ${(0,duration/* formatDuration */.a)(budgetMs)} (request-timeout)` };
+            const reason = cutByDeadline
+                ? `no answer within the ${(0,duration/* formatDuration */.a)(budgetMs)} left before the overall timeout`
+                : `no answer within ${(0,duration/* formatDuration */.a)(budgetMs)} (request-timeout)`;
+            return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
         const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
@@ -29282,8 +29294,10 @@ function snippet(text, max = 80) {
         return '(empty body)';
     return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
-function evaluate(res, body, latencyMs, opts, everServed) {
+function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const status = res.status;
+    // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
+    const shown = (text) => snippet((0,redact/* scrubSecrets */.Zg)(text, secrets));
     if (!opts.expectStatus.includes(status)) {
         const expected = describeStatuses(opts.expectStatus);
         if (!everServed && NOT_SERVING_STATUSES.has(status))
@@ -29292,7 +29306,7 @@ function evaluate(res, body, latencyMs, opts, everServed) {
             const location = res.headers.get('location');
             return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
         }
-        return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${snippet(body)}` };
+        return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
     }
     let json;
     let isJson = false;
@@ -29308,18 +29322,18 @@ function evaluate(res, body, latencyMs, opts, everServed) {
     if (opts.expectVersion) {
         const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion)) : versionMatches(body, opts.expectVersion);
         if (!found) {
-            return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? describeVersionFields(json) : snippet(body)} (expected ${opts.expectVersion})` };
+            return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})` };
         }
     }
     for (const cond of opts.expectJson) {
         if (!isJson)
-            return { ok: false, kind: 'json', reason: `body is not JSON (expect-json needs it): ${snippet(body)}` };
+            return { ok: false, kind: 'json', reason: `body is not JSON (expect-json needs it): ${shown(body)}` };
         const actual = lookup(json, cond.path);
         if (!actual.found)
             return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
         const text = stringify(actual.value);
         if (text !== cond.value)
-            return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${JSON.stringify(text)}, expected "${cond.value}"` };
+            return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"` };
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
         return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a)(opts.maxLatencyMs)} (HTTP ${status})` };
@@ -29381,7 +29395,7 @@ function describeVersionFields(json) {
         }
     };
     visit(json, '', 0);
-    return found.length ? found.join(', ') : snippet(JSON.stringify(json));
+    return found.length ? found.join(', ') : JSON.stringify(json);
 }
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /**

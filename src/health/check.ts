@@ -3,7 +3,8 @@
 import { formatDuration } from '../core/duration.js';
 import { InputError, errorMessage } from '../core/errors.js';
 import { backoffDelay, sleep, type BackoffPolicy } from '../core/retry.js';
-import { describeStatuses, type JsonCondition } from './parse.js';
+import { scrubSecrets } from '../core/redact.js';
+import { describeStatuses, secretHeaderValues, secretUrlParts, type JsonCondition } from './parse.js';
 
 export interface HealthCheckOptions {
   url: string;
@@ -39,6 +40,8 @@ export interface HealthAttempt {
   ok: boolean;
   reason: string;
   kind: AttemptKind;
+  /** A request timeout caused by the overall deadline (less than request-timeout was left), not by the service. */
+  cutByDeadline?: boolean;
 }
 
 export interface HealthResult {
@@ -46,6 +49,7 @@ export interface HealthResult {
   attempts: number;
   /** From the start of the check to the answer that completed the streak. */
   timeToHealthyMs?: number;
+  /** Status of the last HTTP answer received (a later attempt without an answer does not clear it). */
   lastStatus?: number;
   /** Nearest-rank p95 over the attempts that got an HTTP answer. */
   p95LatencyMs?: number;
@@ -113,6 +117,7 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
   const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
   const backoff: BackoffPolicy = { initialDelayMs: opts.intervalMs, maxDelayMs: maxIntervalMs, factor: 2 };
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
   const start = Date.now();
   const deadline = start + opts.timeoutMs;
 
@@ -124,10 +129,11 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
   let everHealthy = false;
   let everServed = false;
   let last: HealthAttempt | undefined;
+  let lastStatus: number | undefined;
 
   const finish = (extra: Partial<HealthResult> & { healthy: boolean; lastReason: string }): HealthResult => ({
     attempts,
-    lastStatus: last?.status,
+    lastStatus,
     p95LatencyMs: percentile(latencies, 95),
     history,
     ...extra,
@@ -146,10 +152,12 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
     const budget = Math.min(requestTimeoutMs, deadline - Date.now());
     if (budget <= 0) return timedOut();
     attempts++;
-    const attempt = await probe(fetchImpl, url, headers, budget, opts, attempts, everServed);
+    const attempt = await probe(fetchImpl, url, headers, budget, budget < requestTimeoutMs, opts, attempts, everServed, secrets);
     if (!attempt) return cancelled();
-    last = attempt;
+    // An attempt cut short by the overall deadline says nothing about the service: keep the previous reason.
+    if (!(attempt.kind === 'timeout' && attempt.cutByDeadline && last)) last = attempt;
     if (attempt.status !== undefined) {
+      lastStatus = attempt.status;
       latencies.push(attempt.latencyMs);
       if (!NOT_SERVING_STATUSES.has(attempt.status) || opts.expectStatus.includes(attempt.status)) everServed = true;
     }
@@ -218,9 +226,11 @@ async function probe(
   url: string,
   headers: Record<string, string>,
   budgetMs: number,
+  cutByDeadline: boolean,
   opts: HealthCheckOptions,
   n: number,
   everServed: boolean,
+  secrets: string[],
 ): Promise<HealthAttempt | undefined> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new RequestTimeout()), budgetMs);
@@ -233,12 +243,16 @@ async function probe(
     const res = await fetchImpl(url, { headers, redirect: 'manual', signal: controller.signal, cache: 'no-store' });
     const body = await readBody(res);
     const latencyMs = elapsed();
-    return { n, at, status: res.status, latencyMs, ...evaluate(res, body, latencyMs, opts, everServed) };
+    const result = evaluate(res, body, latencyMs, opts, everServed, secrets);
+    return { n, at, status: res.status, latencyMs, ...result };
   } catch (err) {
     const latencyMs = elapsed();
     if (opts.signal?.aborted) return undefined;
     if (controller.signal.aborted && controller.signal.reason instanceof RequestTimeout) {
-      return { n, at, latencyMs, ok: false, kind: 'timeout', reason: `no answer within ${formatDuration(budgetMs)} (request-timeout)` };
+      const reason = cutByDeadline
+        ? `no answer within the ${formatDuration(budgetMs)} left before the overall timeout`
+        : `no answer within ${formatDuration(budgetMs)} (request-timeout)`;
+      return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
     }
     const what = describeNetworkError(err);
     const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
@@ -305,8 +319,11 @@ function evaluate(
   latencyMs: number,
   opts: HealthCheckOptions,
   everServed: boolean,
+  secrets: string[],
 ): Pick<HealthAttempt, 'ok' | 'kind' | 'reason'> {
   const status = res.status;
+  // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
+  const shown = (text: string) => snippet(scrubSecrets(text, secrets));
   if (!opts.expectStatus.includes(status)) {
     const expected = describeStatuses(opts.expectStatus);
     if (!everServed && NOT_SERVING_STATUSES.has(status)) return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
@@ -314,7 +331,7 @@ function evaluate(
       const location = res.headers.get('location');
       return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
     }
-    return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${snippet(body)}` };
+    return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
   }
   let json: unknown;
   let isJson = false;
@@ -329,15 +346,15 @@ function evaluate(
   if (opts.expectVersion) {
     const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion as string)) : versionMatches(body, opts.expectVersion);
     if (!found) {
-      return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? describeVersionFields(json) : snippet(body)} (expected ${opts.expectVersion})` };
+      return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})` };
     }
   }
   for (const cond of opts.expectJson) {
-    if (!isJson) return { ok: false, kind: 'json', reason: `body is not JSON (expect-json needs it): ${snippet(body)}` };
+    if (!isJson) return { ok: false, kind: 'json', reason: `body is not JSON (expect-json needs it): ${shown(body)}` };
     const actual = lookup(json, cond.path);
     if (!actual.found) return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
     const text = stringify(actual.value);
-    if (text !== cond.value) return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${JSON.stringify(text)}, expected "${cond.value}"` };
+    if (text !== cond.value) return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"` };
   }
   if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
     return { ok: false, kind: 'slow', reason: `too slow: ${formatDuration(latencyMs)} > max-latency ${formatDuration(opts.maxLatencyMs)} (HTTP ${status})` };
@@ -389,7 +406,7 @@ function describeVersionFields(json: unknown): string {
     }
   };
   visit(json, '', 0);
-  return found.length ? found.join(', ') : snippet(JSON.stringify(json));
+  return found.length ? found.join(', ') : JSON.stringify(json);
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -108,7 +108,8 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
   const out = new Set<string>();
   for (const [name, value] of Object.entries(headers)) {
     if (!value) continue;
-    const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) || /[A-Za-z0-9+/_-]{20,}/.test(value);
+    const looksLikeCredential =
+      /^(bearer|basic|token|digest)\s+\S/i.test(value) || [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
     if (SECRET_HEADER.test(name) || !HARMLESS_HEADER.test(name) || looksLikeCredential) {
       out.add(value);
       const scheme = /^\S+\s+(\S.*)$/.exec(value);

@@ -1,0 +1,142 @@
+// The BUNDLED health-check action (dist/health-check) run like the GitHub runner runs it, against real local servers.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runAction, startAction, type ActionResult } from './harness/index.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+type Handler = (n: number, req: http.IncomingMessage) => { status?: number; body?: unknown };
+
+async function serve(handler: Handler): Promise<{ url: string; requests: () => number }> {
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    const { status = 200, body = {} } = handler(++n, req);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, requests: () => n };
+}
+
+const fast = { interval: '50ms', 'max-interval': '200ms' };
+const errors = (r: ActionResult) => r.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+
+describe('health-check action (bundled)', () => {
+  it('is healthy after the fresh service stops answering 502, with outputs and a summary', async () => {
+    const { url } = await serve((n) => (n <= 2 ? { status: 502 } : { body: { status: 'ok', checks: { db: 'ok' }, deploymentId: 'dep-2' } }));
+    const r = await runAction({
+      action: 'health-check',
+      inputs: { url, ...fast, 'expect-json': 'status=ok\nchecks.db=ok', 'expect-version': 'dep-2' },
+    });
+    expect(errors(r)).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs.healthy).toBe('true');
+    expect(r.outputs.attempts).toBe('5');
+    expect(r.outputs['last-status']).toBe('200');
+    expect(r.outputs['time-to-healthy-ms']).toMatch(/^\d+$/);
+    expect(r.outputs['p95-latency-ms']).toMatch(/^\d+$/);
+    expect(r.summary).toContain('Health check: ✅ Healthy');
+    expect(r.summary).toContain('not serving yet: HTTP 502');
+    expect(r.logLines.some((l) => l.startsWith('#1 ✗ 502'))).toBe(true);
+  });
+
+  it('fails with exit 1 and the reason when the old version keeps answering', async () => {
+    const { url } = await serve(() => ({ body: { status: 'ok', version: 'v1' } }));
+    const r = await runAction({ action: 'health-check', inputs: { url, ...fast, 'expect-version': 'v2', timeout: '1s' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.healthy).toBe('false');
+    expect(r.outputs['time-to-healthy-ms']).toBe('');
+    expect(r.outputs['last-status']).toBe('200');
+    expect(errors(r).join('\n')).toMatch(/is not healthy: not healthy within 1\.0s .*old version answering: saw version=v1 \(expected v2\)/);
+    expect(r.summary).toContain('❌ Not healthy');
+  });
+
+  it('bounds the attempts table in the summary', async () => {
+    const { url } = await serve(() => ({ status: 500 }));
+    const r = await runAction({ action: 'health-check', inputs: { url, interval: '10ms', 'max-interval': '10ms', timeout: '1500ms' } });
+    expect(r.exitCode).toBe(1);
+    expect(Number(r.outputs.attempts)).toBeGreaterThan(20);
+    expect(r.summary).toContain(`Last 20 of ${r.outputs.attempts} attempts`);
+    expect(r.summary.match(/<td>❌<\/td>/g)).toHaveLength(20);
+  });
+
+  it('never lets a header secret reach the log, outputs or summary — even when the server echoes it', async () => {
+    const token = 'tok_9f8e7d6c5b4a39281706';
+    const apiKey = 'key-0a1b2c3d4e5f';
+    // Worst case: a misbehaving endpoint reflects the request headers into its (failing) body.
+    const { url } = await serve((_n, req) => ({ status: 500, body: { auth: req.headers.authorization, key: req.headers['x-api-key'], all: req.headers } }));
+    const r = await runAction({
+      action: 'health-check',
+      inputs: { url, ...fast, timeout: '700ms', headers: `Authorization: Bearer ${token}\nX-Api-Key: ${apiKey}\nAccept: application/json` },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.masked).toEqual(expect.arrayContaining([`Bearer ${token}`, token, apiKey]));
+    expect(r.allText).not.toContain(token);
+    expect(r.allText).not.toContain(apiKey);
+    expect(r.summary).toContain('***');
+  });
+
+  it('masks credentials given in the URL', async () => {
+    const { url } = await serve(() => ({ status: 500 }));
+    const withCreds = url.replace('http://', 'http://deployer:pw-s3cret-77@') + '?token=qs-secret-123';
+    const r = await runAction({ action: 'health-check', inputs: { url: withCreds, ...fast, timeout: '500ms' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.allText).not.toContain('pw-s3cret-77');
+    expect(r.allText).not.toContain('qs-secret-123');
+  });
+
+  it.each([
+    ['url', { url: 'not a url' }, /Input 'url': expected an absolute URL/],
+    ['url', { url: 'ftp://example.com/health' }, /Input 'url'/],
+    ['timeout', { timeout: 'banana' }, /Input 'timeout': expected a duration .* got 'banana'/],
+    ['interval', { interval: '-1s' }, /Input 'interval': .*must not be negative/],
+    ['max-interval', { interval: '5s', 'max-interval': '1s' }, /Input 'max-interval': must not be shorter than interval/],
+    ['consecutive-successes', { 'consecutive-successes': '0' }, /Input 'consecutive-successes': must be at least 1/],
+    ['expect-json', { 'expect-json': 'status' }, /Input 'expect-json': expected conditions like status=ok/],
+    ['expect-status', { 'expect-status': 'ok' }, /Input 'expect-status'/],
+    ['headers', { headers: 'Bearer abcdef-not-a-header' }, /Input 'headers': line 1 is not a 'Name: value' header/],
+    ['max-latency', { 'max-latency': 'fast' }, /Input 'max-latency'/],
+  ])('bad %s → one clear error naming it, exit 1, no request sent', async (_name, bad, message) => {
+    const { url, requests } = await serve(() => ({}));
+    const r = await runAction({ action: 'health-check', inputs: { url, ...bad } });
+    expect(r.exitCode).toBe(1);
+    const errs = errors(r);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(message);
+    expect(r.allText).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.allText).not.toContain('abcdef-not-a-header');
+    expect(requests()).toBe(0);
+  });
+
+  it('a missing url names the input', async () => {
+    const r = await runAction({ action: 'health-check', inputs: {} });
+    expect(r.exitCode).toBe(1);
+    expect(errors(r).join('\n')).toMatch(/Input 'url': is required/);
+  });
+
+  it('stops on SIGTERM mid-wait with a defined, reported state', async () => {
+    const { url } = await serve(() => ({ status: 503 }));
+    const running = startAction({ action: 'health-check', inputs: { url, ...fast } });
+    await running.waitForOutput(/#3 /, 60_000);
+    running.kill('SIGTERM');
+    const r = await running.result;
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.healthy).toBe('false');
+    expect(r.summary).toContain('⏹️ Cancelled');
+    expect(errors(r).join('\n')).toMatch(/cancelled \(cancelled by SIGTERM\)/);
+  });
+});
