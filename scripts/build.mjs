@@ -3,7 +3,7 @@
 // Usage: node scripts/build.mjs [--out DIR] [name ...]   (DIR defaults to dist/)
 // The check-dist test builds into a temporary DIR and compares it with the committed dist/.
 import { spawn } from 'node:child_process';
-import { readdir, rm, mkdir } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rm, mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,13 @@ for (let i = 0; i < args.length; i++) {
   else only.push(args[i]);
 }
 
+// Bundles that are not actions: the CLI (bin/rail-actions.mjs runs dist/cli/index.js).
+const EXTRA_ENTRIES = { cli: 'src/cli/main.ts' };
+
 const entries = (await readdir(path.join(root, 'src/actions')))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
   .map((f) => f.slice(0, -3))
+  .concat(Object.keys(EXTRA_ENTRIES))
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();
 
@@ -32,11 +36,21 @@ function build(name) {
     const target = path.join(outDir, name);
     const child = spawn(
       process.execPath,
-      [ncc, 'build', `src/actions/${name}.ts`, '-o', target, '--license', 'licenses.txt', '--quiet'],
+      [ncc, 'build', EXTRA_ENTRIES[name] ?? `src/actions/${name}.ts`, '-o', target, '--license', 'licenses.txt', '--quiet'],
       { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
     );
-    child.on('exit', (code) => (code === 0 ? resolve(name) : reject(new Error(`ncc failed for ${name} (exit ${code})`))));
+    child.on('exit', (code) => (code === 0 ? copyRuntimeAssets(target).then(() => resolve(name), reject) : reject(new Error(`ncc failed for ${name} (exit ${code})`))));
   });
+}
+
+// Files a bundle loads at runtime by name next to itself, which ncc cannot inline: libpg-query's WebAssembly
+// parser (its Emscripten glue calls locateFile('libpg-query.wasm') relative to the bundle).
+const RUNTIME_ASSETS = [{ marker: 'libpg-query.wasm', from: 'node_modules/libpg-query/wasm/libpg-query.wasm' }];
+async function copyRuntimeAssets(target) {
+  const bundle = await readFile(path.join(target, 'index.js'), 'utf8');
+  for (const asset of RUNTIME_ASSETS) {
+    if (bundle.includes(asset.marker)) await copyFile(path.join(root, asset.from), path.join(target, path.basename(asset.from)));
+  }
 }
 
 const queue = [...entries];

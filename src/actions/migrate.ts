@@ -1,0 +1,193 @@
+// migrate action: applies the pending migrations safely (or runs the project's migrator under the same lock),
+// optionally rehearsing them on a copy of the production schema first.
+import path from 'node:path';
+import * as core from '@actions/core';
+import { formatDuration } from '../core/duration.js';
+import { InputError, UserFacingError } from '../core/errors.js';
+import { redactUrl, scrubSecrets, urlPassword } from '../core/redact.js';
+import { parseToolName } from '../migrations/detect.js';
+import { loadMigrations } from '../migrations/pending.js';
+import { type AppliedFile, type ApplyResult, MigrationFailedError, applyMigrations } from '../migrations/runner/apply.js';
+import { type RehearsalResult, rehearseMigrations } from '../migrations/runner/rehearse.js';
+import { choiceInput, durationInput, integerInput, secretInput, stringInput } from './lib/inputs.js';
+import { cancellationSignal, runAction } from './lib/runtime.js';
+
+function postgresUrl(value: string, input: string): string {
+  let u: URL;
+  try {
+    u = new URL(value.trim());
+  } catch {
+    throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is masked)');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
+  }
+  return value.trim();
+}
+
+function maskUrl(url: string): void {
+  const password = urlPassword(url);
+  if (password) {
+    core.setSecret(password);
+    core.setSecret(encodeURIComponent(password));
+  }
+}
+
+async function main(): Promise<void> {
+  // Mask credentials before anything can print them, including input errors.
+  const rawUrl = secretInput('database-url', { required: true });
+  maskUrl(rawUrl);
+  const rawRehearsalUrl = secretInput('rehearsal-database-url');
+  if (rawRehearsalUrl) maskUrl(rawRehearsalUrl);
+  const secrets = [rawUrl, urlPassword(rawUrl), rawRehearsalUrl, urlPassword(rawRehearsalUrl)].filter((s): s is string => !!s);
+  const scrub = (t: string) => scrubSecrets(t, secrets);
+
+  const databaseUrl = postgresUrl(rawUrl, 'database-url');
+  const rehearsalDatabaseUrl = rawRehearsalUrl ? postgresUrl(rawRehearsalUrl, 'rehearsal-database-url') : undefined;
+  const mode = choiceInput('mode', ['apply', 'rehearse'] as const, 'apply');
+  if (mode === 'rehearse' && !rehearsalDatabaseUrl) {
+    throw new InputError('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');
+  }
+  const tool = parseToolName(core.getInput('tool'), 'tool');
+  const dir = stringInput('migrations-dir', { fallback: '' }).trim();
+  const command = stringInput('command', { fallback: '' }).trim() || undefined;
+  const planHashInput = stringInput('plan-hash', { fallback: '' }).trim().toLowerCase() || undefined;
+  if (planHashInput && !/^[0-9a-f]{64}$/.test(planHashInput)) {
+    throw new InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${planHashInput}'`);
+  }
+  const lockTimeoutMs = durationInput('lock-timeout', '5s');
+  const statementTimeoutMs = durationInput('statement-timeout', '15m', { allowZero: true });
+  const lockWaitMs = durationInput('lock-wait', '10m', { allowZero: true });
+  const maxRetries = integerInput('max-retries', 5, { min: 0, max: 100 });
+  const cwd = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd(), stringInput('working-directory', { fallback: '.' }));
+
+  // Files and tool are validated before any connection is opened.
+  const loaded = await loadMigrations({ dir, tool, cwd });
+  const signal = cancellationSignal();
+  const common = {
+    databaseUrl,
+    cwd,
+    lockTimeoutMs,
+    statementTimeoutMs,
+    lockWaitMs,
+    maxRetries,
+    loaded,
+    signal,
+    ...(planHashInput ? { planHash: planHashInput } : {}),
+    ...(command ? { command } : {}),
+    log: (m: string) => core.info(scrub(m)),
+    warn: (m: string) => core.warning(scrub(m)),
+  };
+  core.info(
+    `Target ${redactUrl(databaseUrl)}; lock_timeout ${formatDuration(lockTimeoutMs)}, statement_timeout ${statementTimeoutMs ? formatDuration(statementTimeoutMs) : 'off'}, up to ${maxRetries} retr${maxRetries === 1 ? 'y' : 'ies'} on lock timeouts`,
+  );
+
+  let rehearsal: RehearsalResult | undefined;
+  if (rehearsalDatabaseUrl) {
+    rehearsal = await core.group('Rehearsal on a copy of the production schema', () =>
+      rehearseMigrations({ ...common, rehearsalDatabaseUrl, log: common.log, warn: common.warn }),
+    );
+    core.setOutput('rehearsal', rehearsal.ok ? 'passed' : 'failed');
+    if (!rehearsal.ok) {
+      core.setOutput('applied', '[]');
+      core.setOutput('applied-count', '0');
+      await writeSummary({ rehearsal, applied: [], failure: `Rehearsal failed: ${scrub(rehearsal.error ?? '')}`, scrub });
+      throw new UserFacingError(`Rehearsal failed — production was not touched: ${scrub(rehearsal.error ?? 'unknown error')}`);
+    }
+    const n = rehearsal.result?.applied.length ?? 0;
+    core.info(`Rehearsal passed: ${n} migration(s) applied cleanly to a copy of the production schema in ${formatDuration(rehearsal.ms)}`);
+    if (mode === 'rehearse') {
+      core.setOutput('applied', '[]');
+      core.setOutput('applied-count', '0');
+      core.setOutput('pending-count', String(rehearsal.result?.report.pending.length ?? 0));
+      core.setOutput('plan-hash', rehearsal.result?.planHash ?? '');
+      await writeSummary({ rehearsal, applied: [], ...(rehearsal.result ? { result: rehearsal.result } : {}), scrub });
+      return;
+    }
+  } else {
+    core.setOutput('rehearsal', 'skipped');
+  }
+
+  let result: ApplyResult;
+  try {
+    result = await applyMigrations({ ...common, label: 'production database' });
+  } catch (err) {
+    const applied = err instanceof MigrationFailedError ? err.applied : [];
+    setAppliedOutputs(applied);
+    const message = scrub(err instanceof Error ? err.message : String(err));
+    if (!(err instanceof InputError)) await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
+    if (err instanceof InputError) throw err;
+    throw new UserFacingError(message);
+  }
+  setAppliedOutputs(result.applied);
+  core.setOutput('pending-count', String(result.report.pending.length));
+  core.setOutput('plan-hash', result.planHash);
+  await writeSummary({ ...(rehearsal ? { rehearsal } : {}), result, applied: result.applied, scrub });
+  core.info(result.applied.length ? `Applied ${result.applied.length} migration(s).` : 'No pending migrations.');
+}
+
+function setAppliedOutputs(applied: AppliedFile[]): void {
+  core.setOutput('applied', JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms }))));
+  core.setOutput('applied-count', String(applied.length));
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+async function writeSummary(s: {
+  rehearsal?: RehearsalResult;
+  result?: ApplyResult;
+  applied: AppliedFile[];
+  failure?: string;
+  scrub: (t: string) => string;
+}): Promise<void> {
+  const title = s.failure
+    ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)` : ' — nothing applied'}`
+    : s.result
+      ? s.applied.length
+        ? `✅ Applied ${s.applied.length} migration(s)`
+        : '✅ Nothing to apply'
+      : '✅ Rehearsal passed';
+  core.summary.addHeading(`Migrate: ${title}`, 2);
+  if (s.result) {
+    core.summary.addTable([
+      [
+        { data: 'Tool', header: true },
+        { data: 'Directory', header: true },
+        { data: 'Mode', header: true },
+        { data: 'Pending before', header: true },
+        { data: 'Plan hash', header: true },
+        { data: 'Lock wait', header: true },
+      ],
+      [
+        s.result.tool,
+        `<code>${escapeHtml(path.relative(process.cwd(), s.result.dir) || '.')}</code>`,
+        s.result.mode === 'command' ? 'project command' : 'rail-actions runner',
+        String(s.result.report.pending.length),
+        `<code>${s.result.planHash.slice(0, 16)}…</code>`,
+        formatDuration(s.result.lockWaitMs),
+      ],
+    ]);
+  }
+  if (s.rehearsal) {
+    core.summary.addRaw(
+      `<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${formatDuration(s.rehearsal.ms)}.</p>`,
+      true,
+    );
+  }
+  if (s.applied.length) {
+    core.summary.addTable([
+      [
+        { data: 'Applied file', header: true },
+        { data: 'Statements', header: true },
+        { data: 'Time', header: true },
+      ],
+      ...s.applied.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+    ]);
+  }
+  if (s.failure) core.summary.addRaw(`<pre>${escapeHtml(s.scrub(s.failure))}</pre>`, true);
+  await core.summary.write();
+}
+
+void runAction(main);

@@ -1,0 +1,81 @@
+// dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
+// history schema_migrations(version varchar(128) primary key), one row per applied file, version = the leading
+// digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
+import path from 'node:path';
+import type { ClientBase } from 'pg';
+import { UserFacingError } from '../../core/errors.js';
+import type { AppliedRow, MigrationFile } from '../types.js';
+import { type ToolAdapter, currentSchema, diffById, listDir, quoteIdent, readMigrationFile, sqlFile, tableExists } from './common.js';
+
+const TABLE = 'schema_migrations';
+const FILE_RE = /^(\d+).*\.sql$/;
+
+/** The up section of a dbmate file and its options (`transaction:false`). */
+export function parseDbmateFile(text: string, file: string): { up: string; transaction: boolean } {
+  const upMarker = /^--\s*migrate:up\b(.*)$/m.exec(text);
+  if (!upMarker) throw new UserFacingError(`${file}: dbmate requires a '-- migrate:up' section`);
+  const start = upMarker.index + upMarker[0].length;
+  const downMarker = /^--\s*migrate:down\b.*$/m.exec(text.slice(start));
+  const up = downMarker ? text.slice(start, start + downMarker.index) : text.slice(start);
+  const options = upMarker[1] ?? '';
+  return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
+}
+
+async function assertDbmateTable(client: ClientBase, schema: string): Promise<void> {
+  const r = await client.query<{ c: string }>(
+    `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`,
+    [schema, TABLE],
+  );
+  if (r.rows.length) {
+    throw new UserFacingError(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+  }
+}
+
+export const dbmateAdapter: ToolAdapter = {
+  tool: 'dbmate',
+  defaultDirs: ['db/migrations'],
+
+  async listFiles(dir, cwd) {
+    const files: MigrationFile[] = [];
+    for (const entry of await listDir(dir)) {
+      const m = FILE_RE.exec(entry.name);
+      if (!entry.isFile || !m) continue;
+      const read = await readMigrationFile(path.join(dir, entry.name), cwd);
+      const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+      files.push(sqlFile(m[1] as string, read, up, transaction ? {} : { noTransaction: true }));
+    }
+    return files;
+  },
+
+  async readHistory(client) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, TABLE))) return { exists: false, rows: [] };
+    await assertDbmateTable(client, schema);
+    const r = await client.query<{ version: string }>(`SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`);
+    const rows: AppliedRow[] = r.rows.map((row) => ({ id: row.version }));
+    return { exists: true, rows };
+  },
+
+  diff(files, history) {
+    return diffById('dbmate', files, history);
+  },
+
+  lockAnomalies() {
+    return Promise.resolve([]);
+  },
+
+  async historyTables(client) {
+    const schema = await currentSchema(client);
+    return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
+  },
+
+  async ensureHistoryTable(client) {
+    const schema = await currentSchema(client);
+    await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar(128) primary key)`);
+  },
+
+  async record(client, file) {
+    const schema = await currentSchema(client);
+    await client.query(`insert into ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version) values ($1)`, [file.id]);
+  },
+};
