@@ -1,0 +1,492 @@
+// Railway API emulator: backboard's /graphql/v2 (HTTP + graphql-transport-ws) and the /up tarball upload, on
+// loopback, with a timer-driven deployment state machine and real app processes. See README.md next to this file.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { OperationTypeNode, graphql, parse, getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { Parser as TarParser } from 'tar';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { authenticate, buildEmulatorSchema, type RequestContext } from './graphql.js';
+import { railwaySchemaAvailable, validateAgainstRailwaySchema } from './schema-check.js';
+import type {
+  AppBehaviour, EmulatedDeployment, RequestRecord, ScriptedDeployment, UploadRecord,
+} from './types.js';
+import { World } from './world.js';
+
+export type {
+  AppBehaviour, DeploymentStatus, EmulatedDeployment, EmulatedEvent, EmulatedLog, RequestRecord, ScriptedDeployment,
+  ScriptedOutcome, UploadRecord,
+} from './types.js';
+export { validateAgainstRailwaySchema, validateAgainstEmulatorSchema, railwaySchemaAvailable, railwaySchemaPath } from './schema-check.js';
+
+export interface EmulatorOptions {
+  /** Duration of BUILDING (default 200 ms). */
+  buildMs?: number;
+  /** Minimum duration of DEPLOYING (default 100 ms); it also lasts until the app process answers. */
+  deployMs?: number;
+  /** Granularity of the state machine: INITIALIZING/QUEUED/REMOVING last one or two ticks (default 50 ms). */
+  tickMs?: number;
+  /** Also validate every operation against Railway's real schema (../shared/railway/schema.json) when present
+   *  (default true; a no-op when the file is absent). */
+  schemaCheck?: boolean;
+  /** Start a real app process per deployment (default true). */
+  apps?: boolean;
+  /** X-RateLimit-Limit per hour (default 1000, Railway's Hobby plan). Exhausting it answers 429. */
+  rateLimitPerHour?: number;
+  /** /up bodies larger than this are refused with 413 (default 50 MB). */
+  uploadLimitBytes?: number;
+  /** How long Railway's healthcheck retries for services with a healthcheckPath (default 10 s). */
+  healthcheckTimeoutMs?: number;
+}
+
+export interface AddServiceOptions {
+  name: string;
+  id?: string;
+  source?: { repo?: string; image?: string };
+  /** Behaviour of the service's app processes; false = no process (deployments succeed without one). */
+  app?: AppBehaviour | false;
+  /** Whether the service has a Railway domain (default true). */
+  domain?: boolean;
+  /** Railway's deploy-time healthcheck: SUCCESS only after this path answers 200. */
+  healthcheckPath?: string;
+  healthcheckTimeoutSeconds?: number;
+}
+
+export interface RailwayEmulator {
+  /** http://127.0.0.1:<port>/graphql/v2 — the `api-url`; WebSocket subscriptions use the same path. */
+  url: string;
+  /** http://127.0.0.1:<port> — /project/:p/environment/:e/up lives here. */
+  origin: string;
+  addProject(p: { name: string; id?: string }): { id: string; name: string };
+  addEnvironment(projectId: string, e: { name: string; id?: string }): { id: string; name: string };
+  addService(projectId: string, s: AddServiceOptions): { id: string; name: string };
+  /** A project token scoped to one environment → send as Project-Access-Token. */
+  projectToken(projectId: string, environmentId: string): string;
+  /** An account token → send as Authorization: Bearer. */
+  accountToken(): string;
+  /** Behaviour of the NEXT deployment(s) of a service (a queue; unscripted ones succeed). */
+  scriptDeployment(serviceId: string, b: ScriptedDeployment): void;
+  /** Stable public URL of the service: a loopback proxy to the ACTIVE deployment's process, 502 when none. */
+  serviceUrl(serviceId: string, environmentId?: string): string;
+  /** Changes the behaviour of a running deployment's app (e.g. turn unhealthy) without redeploying. */
+  setAppBehaviour(deploymentId: string, b: AppBehaviour): void;
+  /** Ends a deployment sitting in WAITING ("wait for CI"): proceed, or SKIPPED when proceed=false. */
+  resolveWaiting(deploymentId: string, proceed: boolean): void;
+  /** Sets the commit a deploy without commitSha builds (the branch head). */
+  setHeadCommit(serviceId: string, sha: string): void;
+  faults: {
+    failNext(count: number, httpStatus?: number): void;
+    rateLimitNext(count: number, retryAfterSeconds: number): void;
+    hangNext(count: number): void;
+    dropSockets(): void;
+    disableWebSocket(disabled: boolean): void;
+    /** Next N /up uploads → this status (default 503) with a non-JSON body. */
+    failNextUpload(count: number, httpStatus?: number): void;
+  };
+  requests: RequestRecord[];
+  uploads: UploadRecord[];
+  deployment(id: string): EmulatedDeployment | undefined;
+  deploymentsOf(serviceId: string): EmulatedDeployment[];
+  activeDeployment(serviceId: string, environmentId?: string): EmulatedDeployment | undefined;
+  /** Someone else deploys the service: starts a newer deployment (default outcome SUCCESS), returns its id. */
+  supersede(serviceId: string, b?: ScriptedDeployment & { environmentId?: string }): string;
+  /** canRollback=false on all non-active deployments (image retention expired). */
+  expireImages(serviceId: string): void;
+  /** Variables of a service instance as the emulator stores them. */
+  variables(serviceId: string, environmentId?: string): Record<string, string>;
+  /** App processes currently running (for no-orphan checks). */
+  runningApps(): Array<{ deploymentId: string; pid: number; port: number }>;
+  /** Number of open WebSocket connections. */
+  openSockets(): number;
+  /** Resolves when the deployment reaches one of the statuses (or rejects after timeoutMs). */
+  waitForStatus(deploymentId: string, statuses: string[] | string, timeoutMs?: number): Promise<EmulatedDeployment>;
+  close(): Promise<void>;
+}
+
+const GRAPHQL_PATH = '/graphql/v2';
+const UP_PATH = /^\/project\/([^/]+)\/environment\/([^/]+)\/up$/;
+
+function headerRecord(req: http.IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve({ body: Buffer.concat(chunks), tooLarge }));
+    req.on('error', reject);
+  });
+}
+
+function listTarball(body: Buffer): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const files: string[] = [];
+    const parser = new TarParser({
+      strict: true,
+      onReadEntry: (entry) => {
+        if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') files.push(entry.path.replace(/^\.\//, ''));
+        entry.resume();
+      },
+    });
+    parser.on('error', reject);
+    parser.on('warn', (_code: string, message: string | Error) => reject(message instanceof Error ? message : new Error(message)));
+    parser.on('end', () => resolve(files));
+    parser.end(body);
+  });
+}
+
+export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<RailwayEmulator> {
+  const world = new World({
+    buildMs: opts.buildMs ?? 200,
+    deployMs: opts.deployMs ?? 100,
+    tickMs: opts.tickMs ?? 50,
+    apps: opts.apps ?? true,
+    healthcheckTimeoutMs: opts.healthcheckTimeoutMs ?? 10_000,
+  });
+  await world.listenerPool.fill();
+  const schema = buildEmulatorSchema(world);
+  const realSchemaCheck = (opts.schemaCheck ?? true) && railwaySchemaAvailable();
+  const rateLimit = opts.rateLimitPerHour ?? 1000;
+  const uploadLimit = opts.uploadLimitBytes ?? 50 * 1024 * 1024;
+  const requests: RequestRecord[] = [];
+  const uploads: UploadRecord[] = [];
+  const hanging = new Set<http.ServerResponse>();
+  const faults = { fail: [] as number[], rateLimited: [] as number[], hang: 0, wsDisabled: false, failUpload: [] as number[] };
+  let windowStart = Date.now();
+  let used = 0;
+
+  /** X-RateLimit-* on every response; returns the Retry-After seconds when the hourly budget is spent. */
+  const rateHeaders = (res: http.ServerResponse, consume: boolean): number | null => {
+    const now = Date.now();
+    if (now - windowStart >= 3_600_000) {
+      windowStart = now;
+      used = 0;
+    }
+    if (consume) used += 1;
+    const resetAt = Math.ceil((windowStart + 3_600_000) / 1000);
+    res.setHeader('X-RateLimit-Limit', String(rateLimit));
+    res.setHeader('X-RateLimit-Remaining', String(Math.max(0, rateLimit - used)));
+    res.setHeader('X-RateLimit-Reset', String(resetAt));
+    return used > rateLimit ? Math.max(1, resetAt - Math.floor(now / 1000)) : null;
+  };
+
+  const sendJson = (res: http.ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  const tooManyRequests = (res: http.ServerResponse, retryAfter: number): void => {
+    res.setHeader('Retry-After', String(retryAfter));
+    res.setHeader('X-RateLimit-Remaining', '0');
+    sendJson(res, 429, { errors: [{ message: 'Rate limit exceeded. Please try again later.' }] });
+  };
+
+  const serverError = (res: http.ServerResponse, status: number): void => {
+    // Railway's edge answers 5xx with an HTML page, not JSON: clients must not try to parse it.
+    const body = `<html><head><title>${status} Error</title></head><body><h1>${status}</h1><p>upstream connect error or disconnect/reset before headers</p></body></html>`;
+    res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const checkAgainstRailway = (doc: DocumentNode | null, query: string): string[] =>
+    realSchemaCheck && doc ? validateAgainstRailwaySchema(query).map((m) => `Railway schema: ${m}`) : [];
+
+  const handleGraphql = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const { body } = await readBody(req, 5 * 1024 * 1024);
+    let payload: { query?: unknown; variables?: unknown; operationName?: unknown } = {};
+    let badJson = false;
+    try {
+      payload = JSON.parse(body.toString('utf8')) as typeof payload;
+    } catch {
+      badJson = true;
+    }
+    const query = typeof payload.query === 'string' ? payload.query : '';
+    const record: RequestRecord = {
+      operationName: typeof payload.operationName === 'string' ? payload.operationName : null,
+      query, variables: payload.variables ?? null, headers: headerRecord(req), transport: 'http', httpStatus: 0, at: Date.now(),
+    };
+    let doc: DocumentNode | null;
+    try {
+      doc = parse(query);
+      if (!record.operationName) record.operationName = getOperationAST(doc, undefined)?.name?.value ?? null;
+    } catch {
+      doc = null;
+    }
+    requests.push(record);
+    const finish = (status: number): void => {
+      record.httpStatus = status;
+    };
+
+    if (faults.hang > 0) {
+      faults.hang -= 1;
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    const retryAfter = faults.rateLimited.shift();
+    const overBudget = rateHeaders(res, true);
+    if (retryAfter !== undefined || overBudget !== null) {
+      tooManyRequests(res, retryAfter ?? overBudget ?? 1);
+      return finish(429);
+    }
+    const failStatus = faults.fail.shift();
+    if (failStatus !== undefined) {
+      serverError(res, failStatus);
+      return finish(failStatus);
+    }
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { errors: [{ message: 'Only POST is supported' }] });
+      return finish(405);
+    }
+    if (badJson || typeof payload.query !== 'string') {
+      sendJson(res, 400, { errors: [{ message: 'Body must be JSON: {"query": string, "variables"?: object}' }] });
+      return finish(400);
+    }
+    const railwayErrors = checkAgainstRailway(doc, query);
+    if (railwayErrors.length > 0) {
+      sendJson(res, 200, { errors: railwayErrors.map((message) => ({ message })), data: null });
+      return finish(200);
+    }
+    if (doc && getOperationAST(doc, record.operationName ?? undefined)?.operation === OperationTypeNode.SUBSCRIPTION) {
+      sendJson(res, 200, { errors: [{ message: 'Subscriptions are only served over WebSocket (graphql-transport-ws)' }], data: null });
+      return finish(200);
+    }
+    const contextValue: RequestContext = authenticate(world, record.headers);
+    const result = await graphql({
+      schema, source: query, contextValue,
+      variableValues: (payload.variables as Record<string, unknown> | null | undefined) ?? undefined,
+      operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
+    });
+    sendJson(res, 200, result);
+    finish(200);
+  };
+
+  const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, projectId: string, environmentId: string, url: URL): Promise<void> => {
+    const overBudget = rateHeaders(res, true);
+    if (overBudget !== null) return tooManyRequests(res, overBudget);
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method not allowed' });
+    const failStatus = faults.failUpload.shift();
+    if (failStatus !== undefined) {
+      req.resume();
+      return serverError(res, failStatus);
+    }
+    const { body, tooLarge } = await readBody(req, uploadLimit);
+    if (tooLarge) {
+      res.writeHead(413, { 'content-type': 'text/html' });
+      res.end('<html><head><title>413 Request Entity Too Large</title></head><body>413 Request Entity Too Large</body></html>');
+      return;
+    }
+    const ctx = authenticate(world, headerRecord(req));
+    if (!ctx.principal) return sendJson(res, 401, { message: ctx.authError || 'Not Authorized' });
+    const env = world.environments.get(environmentId);
+    if (!env || env.projectId !== projectId) return sendJson(res, 404, { message: 'Environment not found' });
+    if (ctx.principal.kind === 'project' && (ctx.principal.projectId !== projectId || ctx.principal.environmentId !== environmentId)) {
+      return sendJson(res, 403, { message: 'Not Authorized' });
+    }
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (contentType !== 'application/gzip' && contentType !== 'application/x-gzip') {
+      return sendJson(res, 400, { message: `Content-Type must be application/gzip, got ${contentType || 'none'}` });
+    }
+    if (body.length < 2 || body[0] !== 0x1f || body[1] !== 0x8b) return sendJson(res, 400, { message: 'Body is not a gzip-compressed tarball' });
+    let files: string[];
+    try {
+      files = await listTarball(body);
+    } catch (error) {
+      return sendJson(res, 400, { message: `Invalid tarball: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    if (files.length === 0) return sendJson(res, 400, { message: 'The uploaded archive contains no files' });
+    let serviceId = url.searchParams.get('serviceId') ?? '';
+    if (serviceId === '') {
+      // Backboard creates a service when none is given (what `railway up` relies on in an empty project).
+      serviceId = world.addService(projectId, { name: `service-${world.servicesOf(projectId).length + 1}` }).id;
+    }
+    const service = world.services.get(serviceId);
+    if (!service || service.projectId !== projectId) return sendJson(res, 400, { message: `Service ${serviceId} not found in project` });
+    const message = url.searchParams.get('message');
+    const d = world.createDeployment({
+      serviceId, environmentId, kind: 'upload',
+      meta: { uploadedFiles: files.length, ...(message ? { deployMessage: message } : {}) },
+    });
+    uploads.push({ projectId, environmentId, serviceId, files, bytes: body.length, deploymentId: d.id });
+    const dashboard = `https://railway.com/project/${projectId}/service/${serviceId}?environmentId=${environmentId}`;
+    sendJson(res, 200, {
+      deploymentId: d.id,
+      url: dashboard,
+      logsUrl: `${dashboard}&id=${d.id}`,
+      deploymentDomain: world.domainOf(serviceId, environmentId) ?? '',
+    });
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = async (): Promise<void> => {
+      if (url.pathname === GRAPHQL_PATH) return handleGraphql(req, res);
+      const up = UP_PATH.exec(url.pathname);
+      if (up) return handleUpload(req, res, decodeURIComponent(up[1] ?? ''), decodeURIComponent(up[2] ?? ''), url);
+      rateHeaders(res, false);
+      sendJson(res, 404, { message: 'Not found' });
+    };
+    route().catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: `emulator error: ${String(error)}` }] });
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  const sockets = new Set<WebSocket>();
+  wss.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const wsServer = useServer<Record<string, unknown> | undefined>({
+    schema,
+    context: (ctx) => {
+      const headers: Record<string, string | undefined> = { ...headerRecord(ctx.extra.request) };
+      for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      return authenticate(world, headers);
+    },
+    onSubscribe: (ctx, _id, payload) => {
+      const headers = headerRecord(ctx.extra.request);
+      for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      let doc: DocumentNode | null;
+      try {
+        doc = parse(payload.query);
+      } catch {
+        doc = null;
+      }
+      requests.push({
+        operationName: payload.operationName ?? (doc ? getOperationAST(doc, undefined)?.name?.value ?? null : null),
+        query: payload.query, variables: payload.variables ?? null, headers, transport: 'ws', httpStatus: 101, at: Date.now(),
+      });
+      const railwayErrors = checkAgainstRailway(doc, payload.query);
+      if (railwayErrors.length > 0) {
+        return railwayErrors.map((message) => ({ message }) as unknown as GraphQLError);
+      }
+      return undefined;
+    },
+  }, wss, 10_000);
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (faults.wsDisabled || url.pathname !== GRAPHQL_PATH) {
+      const status = faults.wsDisabled ? '503 Service Unavailable' : '404 Not Found';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const origin = `http://127.0.0.1:${port}`;
+  let closed = false;
+
+  const emulator: RailwayEmulator = {
+    url: `${origin}${GRAPHQL_PATH}`,
+    origin,
+    addProject: (p) => {
+      const r = world.addProject(p);
+      return { id: r.id, name: r.name };
+    },
+    addEnvironment: (projectId, e) => {
+      const r = world.addEnvironment(projectId, e);
+      return { id: r.id, name: r.name };
+    },
+    addService: (projectId, s) => {
+      const r = world.addService(projectId, s);
+      return { id: r.id, name: r.name };
+    },
+    projectToken: (projectId, environmentId) => world.projectToken(projectId, environmentId),
+    accountToken: () => world.accountToken(),
+    scriptDeployment: (serviceId, b) => world.scriptDeployment(serviceId, b),
+    serviceUrl: (serviceId, environmentId) => world.serviceUrl(serviceId, environmentId),
+    setAppBehaviour: (deploymentId, b) => world.setAppBehaviour(deploymentId, b),
+    resolveWaiting: (deploymentId, proceed) => world.resolveWaiting(deploymentId, proceed),
+    setHeadCommit: (serviceId, sha) => {
+      world.requireService(serviceId).headCommit = sha;
+    },
+    faults: {
+      failNext: (count, httpStatus = 503) => {
+        for (let i = 0; i < count; i++) faults.fail.push(httpStatus);
+      },
+      rateLimitNext: (count, retryAfterSeconds) => {
+        for (let i = 0; i < count; i++) faults.rateLimited.push(retryAfterSeconds);
+      },
+      hangNext: (count) => {
+        faults.hang += count;
+      },
+      dropSockets: () => {
+        for (const socket of sockets) socket.terminate();
+      },
+      disableWebSocket: (disabled) => {
+        faults.wsDisabled = disabled;
+      },
+      failNextUpload: (count, httpStatus = 503) => {
+        for (let i = 0; i < count; i++) faults.failUpload.push(httpStatus);
+      },
+    },
+    requests,
+    uploads,
+    deployment: (id) => world.deployments.get(id),
+    deploymentsOf: (serviceId) => world.deploymentsOf(serviceId),
+    activeDeployment: (serviceId, environmentId) => world.activeDeployment(serviceId, environmentId),
+    supersede: (serviceId, b = {}) => {
+      const environmentId = b.environmentId ?? world.defaultEnvironment(serviceId);
+      const service = world.requireService(serviceId);
+      const latest = world.deploymentsOf(serviceId, environmentId)[0];
+      const { environmentId: _ignored, ...script } = b;
+      return world.createDeployment({
+        serviceId, environmentId, kind: 'external', script,
+        commitSha: service.source.image ? null : (latest?.commitSha ?? service.headCommit),
+      }).id;
+    },
+    expireImages: (serviceId) => world.expireImages(serviceId),
+    variables: (serviceId, environmentId) => world.variablesFor(environmentId ?? world.defaultEnvironment(serviceId), serviceId),
+    runningApps: () => world.runningApps(),
+    openSockets: () => sockets.size,
+    waitForStatus: (deploymentId, statuses, timeoutMs = 30_000) => {
+      const wanted = new Set(Array.isArray(statuses) ? statuses : [statuses]);
+      const d = world.requireDeployment(deploymentId);
+      if (wanted.has(d.status)) return Promise.resolve(d);
+      return new Promise((resolve, reject) => {
+        const listener = (changed: EmulatedDeployment): void => {
+          if (!wanted.has(changed.status)) return;
+          cleanup();
+          resolve(changed);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`deployment ${deploymentId} did not reach ${[...wanted].join('/')} within ${timeoutMs} ms (status ${d.status}; history ${d.history.map((h) => h.status).join(' → ')})`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          world.changes.off(`deployment:${deploymentId}`, listener);
+        };
+        world.changes.on(`deployment:${deploymentId}`, listener);
+      });
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const res of hanging) res.destroy();
+      for (const socket of sockets) socket.terminate();
+      await wsServer.dispose();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await world.close();
+    },
+  };
+  return emulator;
+}
