@@ -1,0 +1,53 @@
+// Live table sizes for weighing blocking statements: pg_class.reltuples (the planner's estimate) and
+// pg_total_relation_size. An index name resolves to its table. A table never analysed (reltuples = -1 on PG 14+) is
+// counted exactly, but only up to the large-table threshold, so the lookup stays cheap on huge tables.
+import type { ClientBase } from 'pg';
+import type { TableStats } from './types.js';
+
+function quoteIdent(part: string): string {
+  return `"${part.replace(/"/g, '""')}"`;
+}
+
+/** 'public.Users' (as the parser reports names: already case-folded unless quoted) → '"public"."Users"'. */
+export function regclassText(name: string): string {
+  return name.split('.').map(quoteIdent).join('.');
+}
+
+interface Row {
+  name: string;
+  qualified: string;
+  reltuples: number;
+  bytes: string;
+}
+
+/** Sizes of the named tables/indexes that exist; missing names are simply absent from the map. */
+export async function fetchTableStats(client: ClientBase, names: string[], largeTableRows: number): Promise<Map<string, TableStats>> {
+  const out = new Map<string, TableStats>();
+  if (names.length === 0) return out;
+  const res = await client.query<Row>(
+    `SELECT i.name,
+            quote_ident(n.nspname) || '.' || quote_ident(t.relname) AS qualified,
+            t.reltuples::float8 AS reltuples,
+            pg_total_relation_size(t.oid)::text AS bytes
+       FROM unnest($1::text[], $2::text[]) AS i(name, reg)
+       JOIN pg_class c ON c.oid = to_regclass(i.reg)
+       LEFT JOIN pg_index x ON x.indexrelid = c.oid
+       JOIN pg_class t ON t.oid = COALESCE(x.indrelid, c.oid)
+       JOIN pg_namespace n ON n.oid = t.relnamespace`,
+    [names, names.map(regclassText)],
+  );
+  for (const row of res.rows) {
+    let rows = Number(row.reltuples);
+    if (!(rows >= 0)) {
+      const count = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM (SELECT 1 FROM ${row.qualified} LIMIT $1) s`, [largeTableRows]);
+      rows = Number(count.rows[0]?.n ?? 0);
+    }
+    out.set(row.name, { rows, bytes: Number(row.bytes) });
+  }
+  return out;
+}
+
+export async function serverVersionNum(client: ClientBase): Promise<number> {
+  const res = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+  return Number(res.rows[0]?.server_version_num ?? 0);
+}

@@ -1,0 +1,214 @@
+// The migration plan: what the gate decided about a set of pending migrations and why. Serialised as the gate's `plan`
+// output (JSON) and read back by the migrate and rollback actions; `planHash` ties an approval to exact file contents.
+import type { FileAnalysis } from './analyze.js';
+import { maxRisk, RISK_ORDER, type FindingLevel, type IgnoredFinding, type LockMode, type RiskClass } from './analyze/types.js';
+import { planHash } from './hash.js';
+import type { Anomaly, PendingReport, ToolName } from './types.js';
+
+export const PLAN_SCHEMA = 'rail-actions/migration-plan@1';
+
+export type ApprovalPolicy = 'risky' | 'always' | 'never';
+export const APPROVAL_POLICIES: readonly ApprovalPolicy[] = ['risky', 'always', 'never'];
+
+/**
+ * no-pending: nothing to apply. auto-apply: may run unattended. requires-approval: a human must approve (a normal
+ * outcome). blocked: must not run as is (process anomaly in the history, or SQL that certainly fails/loses work).
+ */
+export type PlanDecision = 'no-pending' | 'auto-apply' | 'requires-approval' | 'blocked';
+
+export interface PlanPolicy {
+  approval: ApprovalPolicy;
+  largeTableRows: number;
+  /** server_version_num of the live database, when known. */
+  serverVersion?: number;
+  /** Table sizes were read from the live database. */
+  tableStats: boolean;
+}
+
+export interface PlanFile {
+  id: string;
+  file: string;
+  checksum: string;
+  kind: 'sql' | 'opaque';
+  noTransaction: boolean;
+  risk: RiskClass;
+  statementCount: number;
+  /** Some statement must run outside a transaction: the file is not atomic. */
+  hasNonTransactional: boolean;
+  parseErrors: Array<{ line: number; column: number; message: string }>;
+  directives: FileAnalysis['directives'];
+}
+
+export interface PlanStatement {
+  file: string;
+  index: number;
+  line: number;
+  endLine: number;
+  kind: string;
+  /** Statement text, cut at 500 characters. */
+  sql: string;
+  tables: string[];
+  lock: LockMode | null;
+  rewritesTable: boolean;
+  scansTable: boolean;
+  breaking: boolean;
+  destructive: boolean;
+  transactional: boolean;
+  risk: RiskClass;
+  rules: string[];
+}
+
+export interface PlanFinding {
+  rule: string;
+  risk: RiskClass;
+  level: FindingLevel;
+  file: string;
+  line: number;
+  column: number;
+  statement: number;
+  message: string;
+  safeAlternative: string;
+  table?: string;
+  sizeNote?: string;
+  originalRisk?: RiskClass;
+  blocksPlan?: boolean;
+}
+
+export interface PlanBlocker {
+  kind: Anomaly['kind'] | 'rule';
+  file?: string;
+  line?: number;
+  rule?: string;
+  detail: string;
+}
+
+export interface MigrationPlan {
+  schema: typeof PLAN_SCHEMA;
+  tool: ToolName;
+  dir: string;
+  /** sha256 hex over the pending files' ids and content checksums, in apply order (src/migrations/hash.ts). */
+  planHash: string;
+  decision: PlanDecision;
+  requiresApproval: boolean;
+  /** Highest class over all pending statements ('safe' when nothing is pending). */
+  risk: RiskClass;
+  pendingCount: number;
+  /** Why the decision was taken, one line each. */
+  reasons: string[];
+  blockers: PlanBlocker[];
+  anomalies: Anomaly[];
+  policy: PlanPolicy;
+  counts: { statements: number; findings: number; ignored: number; byRisk: Record<RiskClass, number> };
+  files: PlanFile[];
+  statements: PlanStatement[];
+  findings: PlanFinding[];
+  ignored: IgnoredFinding[];
+}
+
+const SQL_LIMIT = 500;
+
+/** Combines the pending report, the per-file analyses (same order as report.pending) and the policy into the plan. */
+export function buildPlan(report: PendingReport, analyses: FileAnalysis[], policy: PlanPolicy): MigrationPlan {
+  const byFile = new Map(analyses.map((a) => [a.file, a]));
+  const files: PlanFile[] = [];
+  const statements: PlanStatement[] = [];
+  const findings: PlanFinding[] = [];
+  const ignored: IgnoredFinding[] = [];
+  const byRisk = Object.fromEntries(RISK_ORDER.map((r) => [r, 0])) as Record<RiskClass, number>;
+  let risk: RiskClass = 'safe';
+
+  for (const mf of report.pending) {
+    const a = byFile.get(mf.relPath);
+    if (!a) throw new Error(`internal: no analysis for pending migration ${mf.relPath}`);
+    let fileRisk: RiskClass = 'safe';
+    for (const st of a.statements) {
+      fileRisk = maxRisk(fileRisk, st.risk);
+      byRisk[st.risk]++;
+      statements.push({
+        file: st.file,
+        index: st.index,
+        line: st.line,
+        endLine: st.endLine,
+        kind: st.kind,
+        sql: st.sql.length > SQL_LIMIT ? `${st.sql.slice(0, SQL_LIMIT)}…` : st.sql,
+        tables: st.tables,
+        lock: st.lock,
+        rewritesTable: st.rewritesTable,
+        scansTable: st.scansTable,
+        breaking: st.breaking,
+        destructive: st.destructive,
+        transactional: st.transactional,
+        risk: st.risk,
+        rules: [...new Set(st.findings.map((f) => f.rule))],
+      });
+      for (const f of st.findings) findings.push({ ...f, statement: st.index });
+      ignored.push(...st.ignored);
+    }
+    risk = maxRisk(risk, fileRisk);
+    files.push({
+      id: mf.id,
+      file: mf.relPath,
+      checksum: mf.checksum,
+      kind: a.kind,
+      noTransaction: mf.noTransaction === true,
+      risk: fileRisk,
+      statementCount: a.kind === 'opaque' ? 0 : a.statements.length,
+      hasNonTransactional: a.statements.some((s) => !s.transactional),
+      parseErrors: a.parseErrors,
+      directives: a.directives,
+    });
+  }
+
+  const blockers: PlanBlocker[] = report.anomalies.map((an) => ({ kind: an.kind, ...(an.file ? { file: an.file } : {}), detail: an.detail }));
+  for (const f of findings) {
+    if (f.blocksPlan) blockers.push({ kind: 'rule', rule: f.rule, file: f.file, line: f.line, detail: f.message });
+  }
+
+  const reasons: string[] = [];
+  let decision: PlanDecision;
+  if (blockers.length > 0) {
+    decision = 'blocked';
+    for (const b of blockers) reasons.push(`blocked: ${b.file ? `${b.file}${b.line ? `:${b.line}` : ''}: ` : ''}${b.kind === 'rule' ? `${b.rule}: ` : `${b.kind}: `}${b.detail}`);
+  } else if (report.pending.length === 0) {
+    decision = 'no-pending';
+    reasons.push('no pending migrations');
+  } else if (policy.approval === 'always') {
+    decision = 'requires-approval';
+    reasons.push(`approval=always: ${report.pending.length} pending migration(s) need approval`);
+  } else if (policy.approval === 'never') {
+    decision = 'auto-apply';
+    reasons.push(`approval=never: applying without approval (highest risk: ${risk})`);
+  } else if (risk !== 'safe') {
+    decision = 'requires-approval';
+    for (const cls of [...RISK_ORDER].reverse()) {
+      if (cls === 'safe') continue;
+      const hits = findings.filter((f) => f.risk === cls);
+      if (hits.length === 0) continue;
+      const rules = [...new Set(hits.map((h) => h.rule))];
+      reasons.push(`${cls}: ${hits.length} finding(s) (${rules.join(', ')}), first at ${hits[0]?.file}:${hits[0]?.line}`);
+    }
+  } else {
+    decision = 'auto-apply';
+    reasons.push(`every pending statement is safe${policy.tableStats ? ' (table sizes weighed)' : ''}`);
+  }
+
+  return {
+    schema: PLAN_SCHEMA,
+    tool: report.tool,
+    dir: report.dir,
+    planHash: planHash(report.pending),
+    decision,
+    requiresApproval: decision === 'requires-approval',
+    risk,
+    pendingCount: report.pending.length,
+    reasons,
+    blockers,
+    anomalies: report.anomalies,
+    policy,
+    counts: { statements: statements.length, findings: findings.length, ignored: ignored.length, byRisk },
+    files,
+    statements,
+    findings,
+    ignored,
+  };
+}

@@ -1,0 +1,440 @@
+// Risk analysis of migration SQL (src/migrations/analyze.ts) and the plan built from it (src/migrations/plan.ts).
+// Pure: the real Postgres parser (libpg-query), no database. Live-size weighing against PostgreSQL is covered in
+// test/migrate-gate.test.ts.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  analyzeFiles,
+  analyzeMigrationFiles,
+  analyzeSql,
+  applyTableStats,
+  RULES,
+  tablesToWeigh,
+  type StatementAnalysis,
+  type TableStats,
+} from '../src/migrations/analyze.js';
+import { parseDirective } from '../src/migrations/analyze/directives.js';
+import { SourceText } from '../src/migrations/analyze/text.js';
+import { sha256Hex } from '../src/migrations/hash.js';
+import { buildPlan, type PlanPolicy } from '../src/migrations/plan.js';
+import type { MigrationFile, PendingReport } from '../src/migrations/types.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/sql');
+const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
+
+const rulesOf = (st: StatementAnalysis | undefined) => (st?.findings ?? []).map((f) => f.rule);
+
+async function one(sql: string, opts = {}): Promise<StatementAnalysis> {
+  const all = await analyzeSql(sql, 'm.sql', opts);
+  const last = all[all.length - 1];
+  if (!last) throw new Error('no statement');
+  return last;
+}
+
+describe('squawk rule coverage (existing table `users`, one statement per case)', () => {
+  // [rule, SQL that must hit it, SQL for the same intent written safely (must not hit it)]
+  const cases: Array<[string, string, string | null]> = [
+    ['adding-field-with-default', 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()', 'ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now()'],
+    ['adding-field-with-default', 'ALTER TABLE users ADD COLUMN total int GENERATED ALWAYS AS (a + b) STORED', 'ALTER TABLE users ADD COLUMN flag boolean DEFAULT false'],
+    ['adding-foreign-key-constraint', 'ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id)', 'ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID'],
+    ['adding-not-nullable-field', 'ALTER TABLE users ALTER COLUMN email SET NOT NULL', null],
+    ['adding-required-field', 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL', 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 0'],
+    ['adding-serial-primary-key-field', 'ALTER TABLE users ADD PRIMARY KEY (id)', 'ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY USING INDEX users_id_idx'],
+    ['ban-alter-domain-with-add-constraint', 'ALTER DOMAIN email_address ADD CONSTRAINT has_at CHECK (VALUE LIKE \'%@%\')', null],
+    ['ban-create-domain-with-constraint', 'CREATE DOMAIN positive_int AS bigint CHECK (VALUE > 0)', 'CREATE DOMAIN label AS text'],
+    ['ban-char-field', 'CREATE TABLE codes (code char(3))', 'CREATE TABLE codes (code text)'],
+    ['ban-concurrent-index-creation-in-transaction', 'BEGIN; CREATE INDEX CONCURRENTLY users_email ON users (email); COMMIT', 'CREATE INDEX CONCURRENTLY users_email ON users (email)'],
+    ['ban-drop-column', 'ALTER TABLE users DROP COLUMN nickname', null],
+    ['ban-drop-database', 'DROP DATABASE analytics', null],
+    ['ban-drop-not-null', 'ALTER TABLE users ALTER COLUMN email DROP NOT NULL', null],
+    ['ban-drop-table', 'DROP TABLE sessions', null],
+    ['ban-duplicate-column-assignments', 'UPDATE users SET a = 1, a = 2', 'UPDATE users SET a = 1, b = 2'],
+    ['ban-truncate-cascade', 'TRUNCATE users CASCADE', null],
+    ['ban-uncommitted-transaction', 'BEGIN; ALTER TABLE users ADD COLUMN x text', 'BEGIN; ALTER TABLE users ADD COLUMN x text; COMMIT'],
+    ['changing-column-type', 'ALTER TABLE users ALTER COLUMN id TYPE bigint', null],
+    ['constraint-missing-not-valid', 'ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age >= 0)', 'ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age >= 0) NOT VALID'],
+    ['constraint-missing-not-valid', 'ALTER TABLE users ADD CONSTRAINT age_ok CHECK (age >= 0) NOT VALID; ALTER TABLE users VALIDATE CONSTRAINT age_ok', 'ALTER TABLE users VALIDATE CONSTRAINT age_ok'],
+    ['disallowed-unique-constraint', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx'],
+    ['identifier-too-long', `CREATE TABLE t_ok (${'c'.repeat(64)} text)`, `CREATE TABLE t_ok (${'c'.repeat(63)} text)`],
+    ['prefer-bigint-over-int', 'CREATE TABLE t_ok (n integer)', 'CREATE TABLE t_ok (n bigint)'],
+    ['prefer-bigint-over-smallint', 'CREATE TABLE t_ok (n smallint)', 'CREATE TABLE t_ok (n bigint)'],
+    ['prefer-identity', 'CREATE TABLE t_ok (id bigserial)', 'CREATE TABLE t_ok (id bigint GENERATED ALWAYS AS IDENTITY)'],
+    ['prefer-repack', 'VACUUM FULL users', 'VACUUM users'],
+    ['prefer-repack', 'CLUSTER users USING users_pkey', null],
+    ['prefer-robust-stmts', 'CREATE INDEX CONCURRENTLY users_email ON users (email)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email)'],
+    ['prefer-text-field', 'ALTER TABLE users ADD COLUMN name varchar(100)', 'ALTER TABLE users ADD COLUMN name text'],
+    ['prefer-timestamptz', 'ALTER TABLE users ADD COLUMN seen timestamp', 'ALTER TABLE users ADD COLUMN seen timestamptz'],
+    ['renaming-column', 'ALTER TABLE users RENAME COLUMN fullname TO full_name', null],
+    ['renaming-table', 'ALTER TABLE users RENAME TO accounts', null],
+    ['require-concurrent-index-creation', 'CREATE INDEX users_email ON users (email)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email)'],
+    ['require-concurrent-index-deletion', 'DROP INDEX users_email', 'DROP INDEX CONCURRENTLY IF EXISTS users_email'],
+    ['require-concurrent-partition-detach', 'ALTER TABLE events DETACH PARTITION events_2024', 'ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY'],
+    ['require-concurrent-reindex', 'REINDEX INDEX users_email', 'REINDEX INDEX CONCURRENTLY users_email'],
+    ['require-enum-value-ordering', "ALTER TYPE status ADD VALUE 'archived'", "ALTER TYPE status ADD VALUE 'archived' AFTER 'active'"],
+    ['transaction-nesting', 'BEGIN; BEGIN; SELECT 1; COMMIT; COMMIT', 'BEGIN; SELECT 1; COMMIT'],
+    ['transaction-nesting', 'COMMIT', null],
+    // extras (strong_migrations / Atlas / own)
+    ['adding-exclusion-constraint', 'ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&)', null],
+    ['ban-drop-schema', 'DROP SCHEMA reporting CASCADE', null],
+    ['ban-truncate', 'TRUNCATE users', null],
+    ['renaming-enum-value', "ALTER TYPE status RENAME VALUE 'old' TO 'new'", null],
+    ['renaming-schema', 'ALTER SCHEMA app RENAME TO app2', null],
+    ['prefer-jsonb', 'CREATE TABLE t_ok (doc json)', 'CREATE TABLE t_ok (doc jsonb)'],
+    ['vector-index-build', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS items_emb ON items USING hnsw (embedding vector_cosine_ops)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS items_name ON items (name)'],
+    ['data-backfill', 'UPDATE users SET plan = \'free\' WHERE plan IS NULL', "INSERT INTO plans (name) VALUES ('free')"],
+    ['data-deletion', 'DELETE FROM sessions WHERE expires < now()', null],
+    ['opaque-statement', "DO $$ BEGIN EXECUTE 'DROP TABLE x'; END $$", 'SELECT 1'],
+    ['require-concurrent-refresh', 'REFRESH MATERIALIZED VIEW stats', 'REFRESH MATERIALIZED VIEW CONCURRENTLY stats'],
+    ['ban-drop-constraint', 'ALTER TABLE posts DROP CONSTRAINT posts_user_fk', 'ALTER TABLE posts DROP CONSTRAINT posts_user_fk, ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID'],
+    ['index-too-many-columns', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS wide ON users (a, b, c, d)', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS wide ON users (a, b, c, d)'],
+  ];
+
+  it.each(cases)('%s: %s', async (ruleId, bad, good) => {
+    expect(RULES.has(ruleId)).toBe(true);
+    const all = await analyzeSql(bad, 'm.sql');
+    expect(all.flatMap(rulesOf)).toContain(ruleId);
+    if (good) {
+      const ok = await analyzeSql(good, 'm.sql');
+      expect(ok.flatMap(rulesOf)).not.toContain(ruleId);
+    }
+  });
+
+  it('covers every rule id squawk 2.66 has (or accepts its alias)', () => {
+    const squawk = [
+      'adding-field-with-default', 'adding-foreign-key-constraint', 'adding-not-nullable-field', 'adding-required-field',
+      'adding-serial-primary-key-field', 'ban-alter-domain-with-add-constraint', 'ban-char-field',
+      'ban-concurrent-index-creation-in-transaction', 'ban-create-domain-with-constraint', 'ban-drop-column',
+      'ban-drop-database', 'ban-drop-not-null', 'ban-drop-table', 'ban-duplicate-column-assignments', 'ban-truncate-cascade',
+      'ban-uncommitted-transaction', 'changing-column-type', 'constraint-missing-not-valid', 'disallowed-unique-constraint',
+      'identifier-too-long', 'prefer-bigint-over-int', 'prefer-bigint-over-smallint', 'prefer-identity', 'prefer-repack',
+      'prefer-robust-stmts', 'prefer-text-field', 'prefer-timestamptz', 'renaming-column', 'renaming-table',
+      'require-concurrent-index-creation', 'require-concurrent-index-deletion', 'require-concurrent-partition-detach',
+      'require-concurrent-reindex', 'require-enum-value-ordering', 'require-lock-timeout', 'require-statement-timeout',
+      'require-table-schema', 'transaction-nesting', 'unused-ignore',
+    ];
+    for (const id of squawk) expect(RULES.has(id), id).toBe(true);
+    for (const alias of ['prefer-timestamp-tz', 'prefer-big-int', 'require-timeout-settings']) {
+      expect(parseDirective(`-- squawk-ignore ${alias}`, 1, 0, 10)?.rules, alias).not.toEqual([]);
+    }
+  });
+
+  it('require-lock-timeout / require-statement-timeout fire only when the runner does not set timeouts', async () => {
+    const sql = 'ALTER TABLE users ALTER COLUMN email SET NOT NULL';
+    expect(rulesOf(await one(sql))).not.toContain('require-lock-timeout');
+    const strict = await one(sql, { runnerSetsTimeouts: false });
+    expect(rulesOf(strict)).toEqual(expect.arrayContaining(['require-lock-timeout', 'require-statement-timeout']));
+    const withTimeouts = await one(`SET lock_timeout = '2s'; SET statement_timeout = '5s'; ${sql}`, { runnerSetsTimeouts: false });
+    expect(rulesOf(withTimeouts)).not.toContain('require-lock-timeout');
+    expect(rulesOf(withTimeouts)).not.toContain('require-statement-timeout');
+  });
+
+  it('require-table-schema is opt-in, like squawk', async () => {
+    expect(rulesOf(await one('ALTER TABLE users ADD COLUMN a text'))).not.toContain('require-table-schema');
+    expect(rulesOf(await one('ALTER TABLE users ADD COLUMN a text', { enableRules: ['require-table-schema'] }))).toContain('require-table-schema');
+    expect(rulesOf(await one('ALTER TABLE public.users ADD COLUMN a text', { enableRules: ['require-table-schema'] }))).not.toContain('require-table-schema');
+  });
+});
+
+describe('statement facts: locks, rewrites, scans, transactions, classes', () => {
+  const facts: Array<[string, string | null, { rewrite?: boolean; scan?: boolean; tx?: boolean; risk: string }]> = [
+    ['CREATE INDEX i ON users (email)', 'SHARE', { scan: true, risk: 'blocking' }],
+    ['CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users (email)', 'SHARE UPDATE EXCLUSIVE', { scan: true, tx: false, risk: 'safe' }],
+    ['DROP INDEX CONCURRENTLY IF EXISTS i', 'SHARE UPDATE EXCLUSIVE', { tx: false, risk: 'safe' }],
+    ['REINDEX TABLE CONCURRENTLY users', 'SHARE UPDATE EXCLUSIVE', { tx: false, risk: 'safe' }],
+    ['ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id)', 'SHARE ROW EXCLUSIVE', { scan: true, risk: 'blocking' }],
+    ['ALTER TABLE users VALIDATE CONSTRAINT c', 'SHARE UPDATE EXCLUSIVE', { scan: true, risk: 'safe' }],
+    ['ALTER TABLE users ALTER COLUMN a TYPE text', 'ACCESS EXCLUSIVE', { rewrite: true, risk: 'breaking' }],
+    ['ALTER TABLE users ADD COLUMN n bigint', 'ACCESS EXCLUSIVE', { rewrite: false, scan: false, risk: 'safe' }],
+    ['ALTER TABLE users ADD COLUMN id2 uuid DEFAULT gen_random_uuid()', 'ACCESS EXCLUSIVE', { rewrite: true, risk: 'blocking' }],
+    ['ALTER TABLE users ALTER COLUMN a SET DEFAULT 1', 'ACCESS EXCLUSIVE', { risk: 'safe' }],
+    ['CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION f()', 'SHARE ROW EXCLUSIVE', { risk: 'safe' }],
+    ['VACUUM users', 'SHARE UPDATE EXCLUSIVE', { tx: false, risk: 'safe' }],
+    ['VACUUM FULL users', 'ACCESS EXCLUSIVE', { rewrite: true, tx: false, risk: 'blocking' }],
+    ['DROP TABLE users', 'ACCESS EXCLUSIVE', { risk: 'destructive' }],
+    ['ALTER TABLE users RENAME TO people', 'ACCESS EXCLUSIVE', { risk: 'breaking' }],
+    ['UPDATE users SET a = 1', 'ROW EXCLUSIVE', { scan: true, risk: 'opaque' }],
+    ['CREATE DATABASE other', null, { tx: false, risk: 'safe' }],
+    ['ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', 'SHARE UPDATE EXCLUSIVE', { tx: false, risk: 'safe' }],
+    ["ALTER TYPE mood ADD VALUE 'meh' AFTER 'ok'", null, { tx: true, risk: 'safe' }],
+    ['CREATE TABLE fresh (id bigint)', null, { risk: 'safe' }],
+  ];
+  it.each(facts)('%s → %s', async (sql, lock, exp) => {
+    const st = await one(sql);
+    expect(st.lock).toBe(lock);
+    if (exp.rewrite !== undefined) expect(st.rewritesTable).toBe(exp.rewrite);
+    if (exp.scan !== undefined) expect(st.scansTable).toBe(exp.scan);
+    expect(st.transactional).toBe(exp.tx ?? true);
+    expect(st.risk).toBe(exp.risk);
+  });
+
+  it('breaking and destructive flags', async () => {
+    const drop = await one('ALTER TABLE users DROP COLUMN a');
+    expect([drop.breaking, drop.destructive]).toEqual([true, true]);
+    const rename = await one('ALTER TABLE users RENAME COLUMN a TO b');
+    expect([rename.breaking, rename.destructive]).toEqual([true, false]);
+    const req = await one('ALTER TABLE users ADD COLUMN t bigint NOT NULL');
+    expect(req.breaking).toBe(true);
+    const type = await one('ALTER TABLE users ALTER COLUMN a TYPE bigint');
+    expect(type.breaking).toBe(true);
+  });
+
+  it('PostgreSQL version semantics: ADD VALUE cannot run in a transaction before 12; defaults rewrite before 11', async () => {
+    expect((await one("ALTER TYPE mood ADD VALUE 'meh'", { pgVersion: 110000 })).transactional).toBe(false);
+    expect((await one("ALTER TYPE mood ADD VALUE 'meh'", { pgVersion: 150004 })).transactional).toBe(true);
+    expect(rulesOf(await one('ALTER TABLE users ADD COLUMN f boolean DEFAULT false', { pgVersion: 10 }))).toContain('adding-field-with-default');
+    expect(rulesOf(await one('ALTER TABLE users ADD COLUMN f boolean DEFAULT false', { pgVersion: 15 }))).not.toContain('adding-field-with-default');
+  });
+
+  it('PG12+: SET NOT NULL after a validated CHECK (col IS NOT NULL) does not scan; before 12 it still does', async () => {
+    const steps = [
+      { file: '1.sql', sql: 'ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;' },
+      { file: '2.sql', sql: 'ALTER TABLE users VALIDATE CONSTRAINT email_nn;' },
+      { file: '3.sql', sql: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;' },
+    ];
+    const [a, b, c] = await analyzeFiles(steps);
+    expect(a?.statements[0]?.risk).toBe('safe');
+    expect(rulesOf(b?.statements[0])).toEqual([]); // separate file = separate transaction
+    expect(c?.statements[0]?.scansTable).toBe(false);
+    expect(rulesOf(c?.statements[0])).toEqual([]);
+    const old = await analyzeFiles(steps, { pgVersion: 11 });
+    expect(rulesOf(old[2]?.statements[0])).toContain('adding-not-nullable-field');
+  });
+
+  it('tables created earlier in the pending set are empty: no lock findings on them, even in a later file', async () => {
+    const [first, second] = await analyzeFiles([
+      { file: '001.sql', sql: 'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, note text);' },
+      {
+        file: '002.sql',
+        sql: [
+          'CREATE INDEX orders_user ON orders (user_id);',
+          'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);',
+          'ALTER TABLE orders ALTER COLUMN note SET NOT NULL;',
+          'ALTER TABLE orders ADD COLUMN total bigint NOT NULL;',
+          'ALTER TABLE orders DROP COLUMN note;',
+          'CREATE INDEX users_created ON users (created_at);',
+        ].join('\n'),
+      },
+    ]);
+    expect(first?.statements[0]?.risk).toBe('safe');
+    const risks = second?.statements.map((s) => s.risk);
+    expect(risks).toEqual(['safe', 'safe', 'safe', 'safe', 'safe', 'blocking']);
+    expect(second?.statements[1]?.lock).toBe('SHARE ROW EXCLUSIVE'); // the lock is still reported
+  });
+
+  it('a constraint dropped and re-created in the same set is not reported as a dropped constraint', async () => {
+    const [, b] = await analyzeFiles([
+      { file: '1.sql', sql: 'ALTER TABLE posts DROP CONSTRAINT posts_user_fk;' },
+      { file: '2.sql', sql: 'ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE NOT VALID;' },
+    ]);
+    expect(b?.statements[0]?.risk).toBe('safe');
+    const [a] = await analyzeFiles([{ file: '1.sql', sql: 'ALTER TABLE posts DROP CONSTRAINT posts_user_fk;' }]);
+    expect(rulesOf(a?.statements[0])).toContain('ban-drop-constraint');
+  });
+
+  it('noTransaction files (dbmate transaction:false …) make every statement need IF [NOT] EXISTS', async () => {
+    const [a] = await analyzeFiles([{ file: 'x.sql', sql: 'CREATE TABLE a (id bigint); ALTER TABLE users ADD COLUMN b text;', noTransaction: true }]);
+    expect(a?.statements.map((s) => rulesOf(s).includes('prefer-robust-stmts'))).toEqual([true, true]);
+    const [b] = await analyzeFiles([{ file: 'x.sql', sql: 'CREATE TABLE a (id bigint); ALTER TABLE users ADD COLUMN b text;' }]);
+    expect(b?.statements.flatMap(rulesOf)).not.toContain('prefer-robust-stmts');
+  });
+});
+
+describe('positions: UTF-8 byte offsets → lines and character columns', () => {
+  it('SourceText maps byte offsets of multi-byte text to the right line and character column', () => {
+    const text = 'ab\n日本語 🚀x\nz';
+    const src = new SourceText(text);
+    const xByte = Buffer.from(text).indexOf('x');
+    expect(src.positionOfByte(xByte)).toEqual({ line: 2, column: 6 }); // 日 本 語 ␠ 🚀 x
+    expect(src.positionOfByte(Buffer.from(text).indexOf('z'))).toEqual({ line: 3, column: 1 });
+    expect(src.byteOfCharIndex([...text].indexOf('x'))).toBe(xByte);
+  });
+
+  it('reports the right line for every statement of a file full of non-ASCII text', async () => {
+    const sql = fixture('unicode.sql');
+    const lines = sql.split('\n');
+    const statements = await analyzeSql(sql, 'unicode.sql');
+    expect(statements.map((s) => s.kind)).toEqual(['CommentStmt', 'CreateStmt', 'AlterTableStmt', 'InsertStmt', 'DropStmt']);
+    for (const st of statements) {
+      const lineText = lines[st.line - 1] ?? '';
+      // The statement text starts exactly at the reported (line, column), counted in characters.
+      expect([...lineText].slice(st.column - 1).join('').startsWith(st.sql.split('\n')[0] ?? '?')).toBe(true);
+    }
+    const alter = statements[2];
+    expect(alter?.line).toBe(4);
+    expect(alter?.column).toBe([...'/* ещё комментарий 🎉 */ '].length + 1);
+    const required = alter?.findings.find((f) => f.rule === 'adding-required-field');
+    expect(required?.line).toBe(4);
+    // The finding points at the column definition itself ("straße" …), not at the statement start.
+    expect([...(lines[3] ?? '')].slice((required?.column ?? 1) - 1).join('')).toMatch(/^"straße" text NOT NULL/);
+    const drop = statements[4];
+    expect([drop?.line, drop?.column]).toEqual([6, 3]);
+    expect(drop?.sql).toBe('DROP TABLE "ümlaut_alt"');
+  });
+
+  it('never throws on unparseable SQL: the bad statement is opaque with file and line; the others are analysed', async () => {
+    const statements = await analyzeSql(fixture('broken.sql'), 'db/broken.sql');
+    expect(statements.map((s) => s.kind)).toEqual(['CreateStmt', 'AlterTableStmt', 'ParseError', 'DropStmt']);
+    const bad = statements[2];
+    expect(bad?.risk).toBe('opaque');
+    expect(bad?.findings[0]).toMatchObject({ rule: 'unparseable-sql', file: 'db/broken.sql', line: 4, column: 19 });
+    expect(bad?.findings[0]?.message).toMatch(/syntax error at or near "ADDD"/);
+    expect(statements[3]?.findings.map((f) => f.rule)).toContain('ban-drop-table');
+    expect(statements[3]?.line).toBe(5);
+  });
+
+  it('an unterminated literal (even the scanner gives up) yields one opaque statement at the error line', async () => {
+    const [a] = await analyzeFiles([{ file: 'u.sql', sql: fixture('unterminated.sql') }]);
+    expect(a?.parseErrors).toHaveLength(1);
+    expect(a?.parseErrors[0]?.line).toBe(3);
+    expect(a?.statements.some((s) => s.risk === 'opaque')).toBe(true);
+  });
+
+  it('empty and comment-only files have no statements', async () => {
+    expect(await analyzeSql('', 'e.sql')).toEqual([]);
+    expect(await analyzeSql('-- nothing here\n/* still nothing */\n', 'e.sql')).toEqual([]);
+  });
+});
+
+describe('inline ignore directives', () => {
+  it('parses rule lists and reasons in both flavours', () => {
+    expect(parseDirective('-- rail-actions-ignore: ban-drop-table, ban-drop-column archived to S3', 1, 0, 1)).toMatchObject({
+      scope: 'statement', rules: ['ban-drop-table', 'ban-drop-column'], reason: 'archived to S3',
+    });
+    expect(parseDirective('-- rail-actions-ignore-file: prefer-text-field — we like varchar', 1, 0, 1)).toMatchObject({ scope: 'file', rules: ['prefer-text-field'], reason: 'we like varchar' });
+    expect(parseDirective('-- squawk-ignore-file', 1, 0, 1)).toMatchObject({ scope: 'file', rules: 'all' });
+    expect(parseDirective('/* squawk-ignore prefer-timestamp-tz */', 1, 0, 1)).toMatchObject({ rules: ['prefer-timestamptz'] });
+    expect(parseDirective('-- just a comment', 1, 0, 1)).toBeUndefined();
+  });
+
+  it('applies next-statement, trailing and file-level directives, keeps reasons, and reports useless ones', async () => {
+    const statements = await analyzeSql(fixture('ignores.sql'), 'ignores.sql');
+    const byKind = (i: number) => statements[i];
+    // file-level: int columns accepted for the whole file
+    expect(rulesOf(byKind(0))).not.toContain('prefer-bigint-over-int');
+    expect(byKind(0)?.ignored.map((i) => i.rule)).toContain('prefer-bigint-over-int');
+    expect(byKind(0)?.ignored[0]?.reason).toBe('legacy schema uses int everywhere');
+    // next statement, with the reason kept
+    expect(byKind(1)?.risk).toBe('safe');
+    expect(byKind(1)?.ignored).toEqual([{ rule: 'ban-drop-table', file: 'ignores.sql', line: 4, directiveLine: 3, reason: 'archived to S3 in JIRA-123' }]);
+    // a squawk-ignore written after the statement on the same line applies to that statement
+    expect(rulesOf(byKind(2))).not.toContain('ban-drop-column');
+    expect(byKind(2)?.ignored[0]?.reason).toBe('(no reason given)');
+    expect(rulesOf(byKind(3))).not.toContain('renaming-column');
+    // directive-looking text inside a string literal is not a directive
+    expect(rulesOf(byKind(5))).toContain('ban-drop-table');
+    // unknown rule id → unused-ignore notice on the directive's line
+    const unused = statements.flatMap((s) => s.findings).filter((f) => f.rule === 'unused-ignore');
+    expect(unused.map((f) => f.line)).toEqual([10]);
+    expect(unused[0]?.message).toMatch(/unknown rule id no-such-rule/);
+    // the ban-drop-column directive of line 3 is used by DROP TABLE only for ban-drop-table: not reported as unused
+  });
+});
+
+describe('table-size weighing', () => {
+  const sql = [
+    'CREATE INDEX users_email ON users (email);',
+    'ALTER TABLE events ALTER COLUMN payload SET NOT NULL;',
+    'CREATE INDEX CONCURRENTLY IF NOT EXISTS items_emb ON public.items USING hnsw (embedding vector_l2_ops);',
+    'DROP TABLE tiny;',
+  ].join('\n');
+
+  it('downgrades blocking findings on small tables and upgrades them on large ones, with the reason stated', async () => {
+    const stats = new Map<string, TableStats>([
+      ['users', { rows: 120, bytes: 64 * 1024 }],
+      ['events', { rows: 52_000_000, bytes: 40 * 1024 ** 3 }],
+      ['public.items', { rows: 2_000_000, bytes: 8 * 1024 ** 3 }],
+      ['tiny', { rows: 3, bytes: 8192 }],
+    ]);
+    const [users, events, items, tiny] = await analyzeSql(sql, 'm.sql', { tableStats: stats, largeTableRows: 100_000 });
+    expect(users?.risk).toBe('safe');
+    expect(users?.findings[0]).toMatchObject({ rule: 'require-concurrent-index-creation', risk: 'safe', level: 'notice', originalRisk: 'blocking' });
+    expect(users?.findings[0]?.sizeNote).toMatch(/users has ~120 rows \(64 kB\), below large-table-rows=100000/);
+    expect(events?.risk).toBe('blocking');
+    expect(events?.findings[0]).toMatchObject({ rule: 'adding-not-nullable-field', level: 'error' });
+    expect(events?.findings[0]?.sizeNote).toMatch(/~52\.0M rows \(40 GB\)/);
+    expect(items?.findings.find((f) => f.rule === 'vector-index-build')).toMatchObject({ risk: 'blocking', level: 'warning' });
+    // data loss is never downgraded by size
+    expect(tiny?.risk).toBe('destructive');
+  });
+
+  it('is idempotent and lists exactly the tables whose size matters', async () => {
+    const files = await analyzeFiles([{ file: 'm.sql', sql }]);
+    expect(tablesToWeigh(files).sort()).toEqual(['events', 'public.items', 'users']);
+    const statements = files.flatMap((f) => f.statements);
+    const stats = new Map([['users', { rows: 5, bytes: 1 }]]);
+    applyTableStats(statements, stats, 10);
+    applyTableStats(statements, stats, 10);
+    expect(statements[0]?.risk).toBe('safe');
+    applyTableStats(statements, new Map([['users', { rows: 50, bytes: 1 }]]), 10);
+    expect(statements[0]?.risk).toBe('blocking');
+    expect(statements[0]?.findings[0]?.level).toBe('error');
+  });
+});
+
+describe('buildPlan', () => {
+  const policy: PlanPolicy = { approval: 'risky', largeTableRows: 100_000, tableStats: false };
+  function mf(id: string, sql: string | undefined, extra: Partial<MigrationFile> = {}): MigrationFile {
+    return { id, path: `/repo/${id}.sql`, relPath: `migrations/${id}.sql`, sql, checksum: sha256Hex(sql ?? id), kind: sql === undefined ? 'opaque' : 'sql', ...extra };
+  }
+  function report(pending: MigrationFile[], anomalies: PendingReport['anomalies'] = []): PendingReport {
+    return { tool: 'sql', dir: 'migrations', files: pending, applied: [], pending, anomalies };
+  }
+  async function plan(pending: MigrationFile[], p: Partial<PlanPolicy> = {}, anomalies: PendingReport['anomalies'] = []) {
+    return buildPlan(report(pending, anomalies), await analyzeMigrationFiles(pending), { ...policy, ...p });
+  }
+
+  it('auto-applies a safe plan, asks for approval on a risky one, and honours always/never', async () => {
+    const safe = [mf('001', 'CREATE TABLE a (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);')];
+    const risky = [mf('001', 'CREATE TABLE a (id bigint);'), mf('002', 'ALTER TABLE users RENAME COLUMN a TO b;')];
+    expect((await plan(safe)).decision).toBe('auto-apply');
+    const r = await plan(risky);
+    expect(r).toMatchObject({ decision: 'requires-approval', requiresApproval: true, risk: 'breaking', pendingCount: 2 });
+    expect(r.reasons[0]).toMatch(/breaking: 1 finding\(s\) \(renaming-column\), first at migrations\/002.sql:1/);
+    expect((await plan(safe, { approval: 'always' })).decision).toBe('requires-approval');
+    expect((await plan(risky, { approval: 'never' })).decision).toBe('auto-apply');
+    expect((await plan([])).decision).toBe('no-pending');
+  });
+
+  it('blocks on process anomalies and on SQL that certainly fails, whatever the approval policy', async () => {
+    const files = [mf('001', 'CREATE TABLE a (id bigint);')];
+    const drift = await plan(files, { approval: 'never' }, [{ kind: 'checksum-drift', file: 'migrations/000.sql', detail: 'edited after it was applied' }]);
+    expect(drift.decision).toBe('blocked');
+    expect(drift.requiresApproval).toBe(false);
+    expect(drift.blockers).toEqual([{ kind: 'checksum-drift', file: 'migrations/000.sql', detail: 'edited after it was applied' }]);
+    const cic = await plan([mf('002', 'BEGIN;\nCREATE INDEX CONCURRENTLY i ON users (e);\nCOMMIT;')]);
+    expect(cic.decision).toBe('blocked');
+    expect(cic.blockers[0]).toMatchObject({ kind: 'rule', rule: 'ban-concurrent-index-creation-in-transaction', line: 2 });
+  });
+
+  it('JS/TS migrations are opaque and need approval', async () => {
+    const p = await plan([mf('003_seed', undefined, { relPath: 'migrations/003_seed.js' })]);
+    expect(p.risk).toBe('opaque');
+    expect(p.decision).toBe('requires-approval');
+    expect(p.files[0]).toMatchObject({ kind: 'opaque', file: 'migrations/003_seed.js' });
+    expect(p.findings[0]?.rule).toBe('opaque-migration');
+  });
+
+  it('has a stable content hash that changes with any id, content or order change', async () => {
+    const a = mf('001', 'CREATE TABLE a (id bigint);');
+    const b = mf('002', 'CREATE TABLE b (id bigint);');
+    const h1 = (await plan([a, b])).planHash;
+    expect(h1).toMatch(/^[0-9a-f]{64}$/);
+    expect((await plan([a, b])).planHash).toBe(h1);
+    expect((await plan([b, a])).planHash).not.toBe(h1);
+    expect((await plan([a, mf('002', 'CREATE TABLE b (id bigint, x text);')])).planHash).not.toBe(h1);
+    expect((await plan([a, { ...b, id: '002_renamed' }])).planHash).not.toBe(h1);
+    // JSON round trip (the output the migrate/rollback actions read) is lossless
+    const p = await plan([a, b]);
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+
+  it('carries statements, findings and ignores with their reasons', async () => {
+    const p = await plan([mf('001', '-- rail-actions-ignore: ban-drop-table replaced by v2 table\nDROP TABLE old;\nDROP INDEX idx;')]);
+    expect(p.statements.map((s) => [s.kind, s.line, s.risk])).toEqual([['DropStmt', 2, 'safe'], ['DropStmt', 3, 'blocking']]);
+    expect(p.ignored).toEqual([{ rule: 'ban-drop-table', file: 'migrations/001.sql', line: 2, directiveLine: 1, reason: 'replaced by v2 table' }]);
+    expect(p.findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['require-concurrent-index-deletion']));
+    expect(p.counts).toMatchObject({ statements: 2, ignored: 1 });
+    expect(p.files[0]?.directives[0]).toMatchObject({ line: 1, reason: 'replaced by v2 table', used: ['ban-drop-table'] });
+  });
+});
