@@ -198,9 +198,15 @@ export function diffById(tool: string, files: MigrationFile[], history: HistoryS
   return { pending, anomalies };
 }
 
+/** The gist of a tool's log text (Prisma `logs` holds the database error over several lines). */
 function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim()) ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 3)
+    .join(' / ');
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 export function sqlFile(id: string, read: FileRead, sql: string, extra: Partial<MigrationFile> = {}): MigrationFile {
