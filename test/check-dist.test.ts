@@ -1,7 +1,7 @@
 // check-dist: the committed dist/ must be exactly what `npm run build` produces from the committed sources, because
 // dist/ is what users' workflows run. Also checks every action.yml points at a bundle that exists and uses node24.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,6 +127,8 @@ describe('action.yml files', () => {
 
 async function checkActionYml(file: string): Promise<void> {
   expect(existsSync(file), `${file} exists`).toBe(true);
+  // Composite actions (actions/setup) have no bundle; test/workflows.test.ts validates them and their steps.
+  if (/^\s+using:\s*['"]?composite\b/m.test(readFileSync(file, 'utf8'))) return;
   const meta = await readActionMetadata(file); // validated by GitHub's action.yml schema
   expect(meta.using, `${file} runs.using`).toBe('node24');
   for (const entry of [meta.main, meta.post].filter((e): e is string => e !== undefined)) {
