@@ -824,3 +824,45 @@ describe.skipIf(!railwaySchemaAvailable())("every operation sent in these tests 
     expect(validateAgainstRailwaySchema('mutation { deploymentRollback(id: "x") { id } }')).not.toEqual([]);
   });
 });
+
+describe('more Railway shapes', () => {
+  it('image services: meta.image, no build, /health reports the app version', async () => {
+    const s = await fresh();
+    const img = s.emu.addService(s.projectId, { name: 'img', source: { image: 'ghcr.io/acme/img:1.2.3' }, app: { version: '1.2.3' } });
+    const id = await deploy(s, img.id);
+    const d = await s.emu.waitForStatus(id, 'SUCCESS');
+    expect(d.meta.image).toBe('ghcr.io/acme/img:1.2.3');
+    expect(d.meta.commitHash).toBeUndefined();
+    expect(d.history.map((h) => h.status)).not.toContain('BUILDING');
+    const body = await (await fetch(`${s.emu.serviceUrl(img.id)}/health`)).json() as { commit: string; deploymentId: string };
+    expect(body).toMatchObject({ commit: '1.2.3', deploymentId: id });
+  });
+
+  it('a fresh domain answers 404 first (serviceUrlAnswerNext); a sleeping service wakes with one 502', async () => {
+    const s = await fresh();
+    const id = await deploy(s);
+    await s.emu.waitForStatus(id, 'SUCCESS');
+    const url = `${s.emu.serviceUrl(s.api)}/health`;
+    s.emu.faults.serviceUrlAnswerNext(s.api, 2);
+    expect([(await fetch(url)).status, (await fetch(url)).status, (await fetch(url)).status]).toEqual([404, 404, 200]);
+    s.emu.sleepService(s.api);
+    const r = await gql<{ deployment: { status: string } }>(s.emu, { project: s.projectToken }, GET_DEPLOYMENT, { id });
+    expect(r.body.data?.deployment.status).toBe('SLEEPING');
+    expect((await fetch(url)).status).toBe(502);
+    expect(s.emu.deployment(id)?.status).toBe('SUCCESS');
+    expect((await fetch(url)).status).toBe(200);
+  });
+
+  it('WebSocket operations are validated too: an unknown field is an error', async () => {
+    const s = await fresh({ apps: false });
+    const client = wsClient(s, { headers: { 'project-access-token': s.projectToken } });
+    try {
+      const errors = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query: 'subscription { deployment(id: "x") { id cancelled } }' }, { next: () => undefined, error: resolve, complete: () => resolve(null) });
+      });
+      expect(JSON.stringify(errors)).toMatch(/Cannot query field \\"cancelled\\"/);
+    } finally {
+      await client.dispose();
+    }
+  });
+});

@@ -145,7 +145,9 @@ export function probe(port: number, urlPath: string, timeoutMs: number): Promise
  */
 export class ServiceProxy {
   private sockets = new Set<net.Socket>();
-  constructor(readonly server: http.Server, readonly port: number, private target: () => number | null) {
+  private scripted: number[] = [];
+  /** `target` names the port to forward to; it may instead answer a status itself (e.g. a waking service's 502). */
+  constructor(readonly server: http.Server, readonly port: number, private target: () => number | null | { status: number }) {
     server.on('request', (req, res) => this.forward(req, res));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -157,20 +159,28 @@ export class ServiceProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The next `count` requests answer `status` from the edge (a fresh domain's 404 before routing catches up). */
+  answerNext(count: number, status: number): void {
+    for (let i = 0; i < count; i++) this.scripted.push(status);
+  }
+
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const port = this.target();
-    const fail = (): void => {
+    const edge = (status: number): void => {
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      const body = JSON.stringify({ status: 'error', code: 502, message: 'Application failed to respond' });
-      res.writeHead(502, { 'content-type': 'application/json', 'x-railway-fallback': 'true' });
+      const message = status === 404 ? 'Application not found' : 'Application failed to respond';
+      const body = JSON.stringify({ status: 'error', code: status, message });
+      res.writeHead(status, { 'content-type': 'application/json', 'x-railway-fallback': 'true' });
       res.end(body);
     };
-    if (port === null) {
+    const fail = (): void => edge(502);
+    const scripted = this.scripted.shift();
+    const port = scripted === undefined ? this.target() : { status: scripted };
+    if (port === null || typeof port === 'object') {
       req.resume();
-      fail();
+      edge(port?.status ?? 502);
       return;
     }
     const upstream = http.request(

@@ -2,12 +2,14 @@
 // loopback, with a timer-driven deployment state machine and real app processes. See README.md next to this file.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { OperationTypeNode, graphql, parse, getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
+import {
+  GraphQLError, OperationTypeNode, execute, getOperationAST, graphql, parse, subscribe, validate, type DocumentNode,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Parser as TarParser } from 'tar';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, buildEmulatorSchema, type RequestContext } from './graphql.js';
-import { railwaySchemaAvailable, validateAgainstRailwaySchema } from './schema-check.js';
+import { railwaySchemaAvailable, validateAgainstRailwaySchema, validateDocumentAgainstRailwaySchema } from './schema-check.js';
 import type {
   AppBehaviour, EmulatedDeployment, RequestRecord, ScriptedDeployment, UploadRecord,
 } from './types.js';
@@ -72,6 +74,8 @@ export interface RailwayEmulator {
   setAppBehaviour(deploymentId: string, b: AppBehaviour): void;
   /** Ends a deployment sitting in WAITING ("wait for CI"): proceed, or SKIPPED when proceed=false. */
   resolveWaiting(deploymentId: string, proceed: boolean): void;
+  /** App Sleeping: the active deployment becomes SLEEPING; the next request to serviceUrl wakes it (and gets 502). */
+  sleepService(serviceId: string, environmentId?: string): void;
   /** Sets the commit a deploy without commitSha builds (the branch head). */
   setHeadCommit(serviceId: string, sha: string): void;
   faults: {
@@ -82,6 +86,8 @@ export interface RailwayEmulator {
     disableWebSocket(disabled: boolean): void;
     /** Next N /up uploads → this status (default 503) with a non-JSON body. */
     failNextUpload(count: number, httpStatus?: number): void;
+    /** Next N requests to serviceUrl(serviceId) answer `httpStatus` from the edge (default 404: a fresh domain). */
+    serviceUrlAnswerNext(serviceId: string, count: number, httpStatus?: number): void;
   };
   requests: RequestRecord[];
   uploads: UploadRecord[];
@@ -110,6 +116,13 @@ function headerRecord(req: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
+}
+
+/** Auth headers of a WebSocket operation: the upgrade request's, overridden by the connection_init payload. */
+function wsHeaders(req: http.IncomingMessage, connectionParams: Record<string, unknown> | undefined): Record<string, string> {
+  const headers = headerRecord(req);
+  for (const [k, v] of Object.entries(connectionParams ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  return headers;
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
@@ -348,31 +361,30 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  // parse/validate/execute/subscribe are passed in so graphql-ws runs them with the same `graphql` instance that
+  // built the schema (a second copy of graphql, e.g. CJS vs ESM, would reject the schema as "from another realm").
   const wsServer = useServer<Record<string, unknown> | undefined>({
     schema,
-    context: (ctx) => {
-      const headers: Record<string, string | undefined> = { ...headerRecord(ctx.extra.request) };
-      for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-      return authenticate(world, headers);
+    parse,
+    execute,
+    subscribe,
+    validate: (s, document) => {
+      const errors = validate(s, document);
+      if (errors.length > 0 || !realSchemaCheck) return errors;
+      return validateDocumentAgainstRailwaySchema(document).map((e) => new GraphQLError(`Railway schema: ${e.message}`, { nodes: e.nodes }));
     },
+    context: (ctx) => authenticate(world, wsHeaders(ctx.extra.request, ctx.connectionParams)),
     onSubscribe: (ctx, _id, payload) => {
-      const headers = headerRecord(ctx.extra.request);
-      for (const [k, v] of Object.entries(ctx.connectionParams ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-      let doc: DocumentNode | null;
+      let operationName = payload.operationName ?? null;
       try {
-        doc = parse(payload.query);
+        operationName ??= getOperationAST(parse(payload.query), undefined)?.name?.value ?? null;
       } catch {
-        doc = null;
+        // a syntax error is reported to the client by graphql-ws itself
       }
       requests.push({
-        operationName: payload.operationName ?? (doc ? getOperationAST(doc, undefined)?.name?.value ?? null : null),
-        query: payload.query, variables: payload.variables ?? null, headers, transport: 'ws', httpStatus: 101, at: Date.now(),
+        operationName, query: payload.query, variables: payload.variables ?? null,
+        headers: wsHeaders(ctx.extra.request, ctx.connectionParams), transport: 'ws', httpStatus: 101, at: Date.now(),
       });
-      const railwayErrors = checkAgainstRailway(doc, payload.query);
-      if (railwayErrors.length > 0) {
-        return railwayErrors.map((message) => ({ message }) as unknown as GraphQLError);
-      }
-      return undefined;
     },
   }, wss, 10_000);
 
@@ -413,6 +425,9 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     serviceUrl: (serviceId, environmentId) => world.serviceUrl(serviceId, environmentId),
     setAppBehaviour: (deploymentId, b) => world.setAppBehaviour(deploymentId, b),
     resolveWaiting: (deploymentId, proceed) => world.resolveWaiting(deploymentId, proceed),
+    sleepService: (serviceId, environmentId) => {
+      world.sleep(serviceId, environmentId);
+    },
     setHeadCommit: (serviceId, sha) => {
       world.requireService(serviceId).headCommit = sha;
     },
@@ -435,6 +450,7 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       failNextUpload: (count, httpStatus = 503) => {
         for (let i = 0; i < count; i++) faults.failUpload.push(httpStatus);
       },
+      serviceUrlAnswerNext: (serviceId, count, httpStatus = 404) => world.proxyFor(serviceId).answerNext(count, httpStatus),
     },
     requests,
     uploads,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   buildClientSchema, buildSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType,
   isUnionType, isSpecifiedScalarType, parse, validate, type GraphQLArgument, type GraphQLInputField, type GraphQLNamedType,
-  type GraphQLSchema, type IntrospectionQuery,
+  type DocumentNode, type GraphQLError, type GraphQLSchema, type IntrospectionQuery,
 } from 'graphql';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -47,6 +47,11 @@ function validateText(schema: GraphQLSchema, queryText: string): string[] {
   } catch (error) {
     return [error instanceof Error ? error.message : String(error)];
   }
+}
+
+/** Validation errors of a parsed operation against Railway's REAL schema ([] = valid). */
+export function validateDocumentAgainstRailwaySchema(document: DocumentNode): readonly GraphQLError[] {
+  return validate(loadRailwaySchema(), document);
 }
 
 /** Validation messages for an operation text against Railway's REAL schema ([] = valid). */

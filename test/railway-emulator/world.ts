@@ -220,7 +220,7 @@ export class World {
     return `${slug}-${service.id.replace(/-/g, '').slice(0, 4)}.up.railway.app`;
   }
 
-  serviceUrl(serviceId: string, environmentId?: string): string {
+  proxyFor(serviceId: string, environmentId?: string): ServiceProxy {
     const envId = environmentId ?? this.defaultEnvironment(serviceId);
     const key = `${envId}:${serviceId}`;
     let proxy = this.proxies.get(key);
@@ -228,11 +228,28 @@ export class World {
       const { server, port } = this.listenerPool.take();
       proxy = new ServiceProxy(server, port, () => {
         const active = this.activeDeployment(serviceId, envId);
+        if (active?.status === 'SLEEPING') {
+          // A sleeping service wakes on traffic; the request that wakes it gets the edge's 502.
+          this.setStatus(active, 'SUCCESS');
+          return { status: 502 };
+        }
         return active?.appPort ?? null;
       });
       this.proxies.set(key, proxy);
     }
-    return proxy.url;
+    return proxy;
+  }
+
+  serviceUrl(serviceId: string, environmentId?: string): string {
+    return this.proxyFor(serviceId, environmentId).url;
+  }
+
+  /** App Sleeping: the active deployment goes SLEEPING until the next request to its URL. */
+  sleep(serviceId: string, environmentId?: string): EmulatedDeployment {
+    const active = this.activeDeployment(serviceId, environmentId);
+    if (!active || active.status !== 'SUCCESS') throw new EmulatorError('Service has no active deployment to put to sleep');
+    this.setStatus(active, 'SLEEPING');
+    return active;
   }
 
   setAppBehaviour(deploymentId: string, b: AppBehaviour): void {
