@@ -1,6 +1,7 @@
 // Tests of the action harness itself, against a dependency-free fixture action (test/fixtures/actions/probe) whose
 // main/post write the runner's file commands and workflow commands by hand.
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -290,5 +291,28 @@ describe('harness: cancellation and timeouts', () => {
     // Killed with SIGKILL; poll briefly for the kernel to reap it.
     for (let i = 0; i < 100 && isAlive(orphan); i++) await new Promise((res) => setTimeout(res, 50));
     expect(isAlive(orphan)).toBe(false);
+  });
+});
+
+describe('harness CLI (plain Node 24 + scripts/ts-loader.mjs, outside vitest)', () => {
+  it('runs main then post, prints outputs and exits with the step\'s code', async () => {
+    const cli = path.join(projectRoot, 'test/harness/cli.ts');
+    const loader = path.join(projectRoot, 'scripts/ts-loader.mjs');
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(nodeBinary(), ['--import', loader, cli, probe, '--input', 'exit-code=3', '--env', 'GITHUB_RUN_ID=99'], {
+        cwd: projectRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.on('error', reject);
+      child.on('close', (c) => resolve({ code: c, stdout: out }));
+    });
+    expect(stdout).toContain('--- main: outputs');
+    expect(stdout).toContain(`"INPUT_LABEL":"run-99-${DEFAULT_GITHUB_ENV.GITHUB_REPOSITORY}"`);
+    expect(stdout).toContain('post phase ran');
+    expect(stdout).toMatch(/--- main: exit code 3/);
+    expect(code).toBe(3);
   });
 });

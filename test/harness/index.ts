@@ -34,6 +34,7 @@ export interface RunOptions {
   state?: Record<string, string>; // STATE_<name> values for the post phase (usually main.state)
   timeoutMs?: number; // kill with SIGKILL after this (default 120s); result.timedOut=true
   cwd?: string; // GITHUB_WORKSPACE and process cwd (default: a fresh temp dir)
+  echo?: boolean; // also copy the action's stdout/stderr to this process's, live (the CLI uses it; tests should not)
 }
 
 export type AnnotationLevel = 'error' | 'warning' | 'notice' | 'debug';
@@ -390,8 +391,14 @@ export function startAction(opts: RunOptions): RunningAction {
       });
       child = proc;
       track(proc);
-      proc.stdout.setEncoding('utf8').on('data', (c: string) => out.push(c));
-      proc.stderr.setEncoding('utf8').on('data', (c: string) => err.push(c));
+      proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out.push(c);
+        if (opts.echo) process.stdout.write(c);
+      });
+      proc.stderr.setEncoding('utf8').on('data', (c: string) => {
+        err.push(c);
+        if (opts.echo) process.stderr.write(c);
+      });
       if (pendingSignal) proc.kill(pendingSignal);
       const timer = setTimeout(() => {
         timedOut = true;
