@@ -2,7 +2,7 @@
 // main/post write the runner's file commands and workflow commands by hand.
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,12 +21,18 @@ import { evaluateExpression, readActionMetadata } from './harness/action-metadat
 
 const probe = path.join(projectRoot, 'test/fixtures/actions/probe');
 
+/** Running (a zombie awaiting a reaper counts as dead: some container inits never reap re-parented children). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 
