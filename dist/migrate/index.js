@@ -39696,9 +39696,15 @@ function diffById(tool, files, history) {
     }
     return { pending, anomalies };
 }
+/** The gist of a tool's log text (Prisma `logs` holds the database error over several lines). */
 function firstLine(text) {
-    const line = text.split('\n').find((l) => l.trim()) ?? '';
-    return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+    const line = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .slice(0, 3)
+        .join(' / ');
+    return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 function sqlFile(id, read, sql, extra = {}) {
     return { id, path: read.abs, relPath: read.relPath, sql, checksum: read.checksum, kind: 'sql', ...extra };
@@ -49957,6 +49963,17 @@ function lineAt(buf, byteOffset) {
             line++;
     return line;
 }
+function lineAtCodePoint(text, position) {
+    let line = 1;
+    let i = 0;
+    for (const ch of text) {
+        if (i++ >= position)
+            break;
+        if (ch === '\n')
+            line++;
+    }
+    return line;
+}
 /** Parse error with the file and line, as users need to find it. */
 class SqlParseError extends UserFacingError {
     file;
@@ -49976,8 +49993,8 @@ async function splitStatements(sqlText, file) {
     }
     catch (err) {
         const details = err.sqlDetails;
-        // cursorPosition is a 0-based byte offset into the text.
-        const line = details?.cursorPosition !== undefined ? lineAt(buf, details.cursorPosition) : 1;
+        // Unlike stmt_location, the error cursor is a 0-based CHARACTER (code point) position, as Postgres reports it.
+        const line = details?.cursorPosition !== undefined ? lineAtCodePoint(sqlText, details.cursorPosition) : 1;
         throw new SqlParseError(file, line, details?.message ?? (err instanceof Error ? err.message : String(err)));
     }
     const out = [];

@@ -79,6 +79,16 @@ function lineAt(buf: Buffer, byteOffset: number): number {
   return line;
 }
 
+function lineAtCodePoint(text: string, position: number): number {
+  let line = 1;
+  let i = 0;
+  for (const ch of text) {
+    if (i++ >= position) break;
+    if (ch === '\n') line++;
+  }
+  return line;
+}
+
 /** Parse error with the file and line, as users need to find it. */
 export class SqlParseError extends UserFacingError {
   constructor(
@@ -98,8 +108,8 @@ export async function splitStatements(sqlText: string, file: string): Promise<Sp
     result = await parse(sqlText);
   } catch (err) {
     const details = (err as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails;
-    // cursorPosition is a 0-based byte offset into the text.
-    const line = details?.cursorPosition !== undefined ? lineAt(buf, details.cursorPosition) : 1;
+    // Unlike stmt_location, the error cursor is a 0-based CHARACTER (code point) position, as Postgres reports it.
+    const line = details?.cursorPosition !== undefined ? lineAtCodePoint(sqlText, details.cursorPosition) : 1;
     throw new SqlParseError(file, line, details?.message ?? (err instanceof Error ? err.message : String(err)));
   }
   const out: SplitStatement[] = [];
