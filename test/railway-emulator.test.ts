@@ -853,6 +853,22 @@ describe('more Railway shapes', () => {
     expect((await fetch(url)).status).toBe(200);
   });
 
+  it('staleRoutingMs: after the new deployment is SUCCESS the old version still answers for a while', async () => {
+    const s = await fresh();
+    const old = await deploy(s);
+    await s.emu.waitForStatus(old, 'SUCCESS');
+    s.emu.scriptDeployment(s.api, { staleRoutingMs: 4000 });
+    const fresh2 = await deploy(s);
+    await s.emu.waitForStatus(fresh2, 'SUCCESS');
+    const url = `${s.emu.serviceUrl(s.api)}/health`;
+    const first = await (await fetch(url)).json() as { deploymentId: string };
+    expect(first.deploymentId).toBe(old);
+    expect(s.emu.activeDeployment(s.api)?.id).toBe(fresh2);
+    await s.emu.waitForStatus(old, 'REMOVED');
+    const later = await (await fetch(url)).json() as { deploymentId: string };
+    expect(later.deploymentId).toBe(fresh2);
+  });
+
   it('WebSocket operations are validated too: an unknown field is an error', async () => {
     const s = await fresh({ apps: false });
     const client = wsClient(s, { headers: { 'project-access-token': s.projectToken } });

@@ -42,6 +42,9 @@ export interface ScriptedDeployment {
   app?: AppBehaviour;
   /** Where a FAILED outcome fails: the image build (default) or Railway's healthcheck after the container started. */
   failAt?: 'BUILD' | 'HEALTHCHECK';
+  /** After this deployment is SUCCESS, the service URL keeps reaching the PREVIOUS deployment for this long (the old
+   *  version still answers; the previous one stays SUCCESS meanwhile, then goes REMOVING → REMOVED). */
+  staleRoutingMs?: number;
 }
 
 export interface EmulatedLog {

@@ -78,6 +78,8 @@ export class World {
   private appStarts = new Set<Promise<unknown>>();
   private waiters = new Map<string, (proceed: boolean) => void>();
   private proxies = new Map<string, ServiceProxy>();
+  /** instance key → deployment the edge still routes to after a newer one became active (staleRoutingMs) */
+  private stalePins = new Map<string, string>();
   private lastCreatedMs = 0;
   private logSeq = 0;
   private closed = false;
@@ -227,6 +229,8 @@ export class World {
     if (!proxy) {
       const { server, port } = this.listenerPool.take();
       proxy = new ServiceProxy(server, port, () => {
+        const pinned = this.deployments.get(this.stalePins.get(key) ?? '');
+        if (pinned?.appPort && (pinned.status === 'SUCCESS' || pinned.status === 'SLEEPING')) return pinned.appPort;
         const active = this.activeDeployment(serviceId, envId);
         if (active?.status === 'SLEEPING') {
           // A sleeping service wakes on traffic; the request that wakes it gets the edge's 502.
@@ -633,10 +637,21 @@ export class World {
     if (remaining > 0) await this.delay(remaining);
     if (!this.live(d) || (app && !app.running)) return;
 
+    const previous = this.activeDeployment(d.serviceId, d.environmentId);
     this.setStatus(d, 'SUCCESS');
     d.canRollback = true;
     this.touch(d);
-    this.retirePrevious(d);
+    if (script.staleRoutingMs !== undefined && previous?.appPort) {
+      // The edge keeps sending traffic to the old deployment for a while: the old version still answers.
+      const key = `${d.environmentId}:${d.serviceId}`;
+      this.stalePins.set(key, previous.id);
+      void this.delay(script.staleRoutingMs).then(() => {
+        if (this.stalePins.get(key) === previous.id) this.stalePins.delete(key);
+        if (!this.closed) this.retirePrevious(d);
+      });
+    } else {
+      this.retirePrevious(d);
+    }
     if (script.crashAfterSuccessMs !== undefined) {
       await this.delay(script.crashAfterSuccessMs);
       if (!this.live(d) || d.status !== 'SUCCESS') return;
@@ -669,9 +684,10 @@ export class World {
     }
   }
 
+  /** Retires deployments older than `d` that still run or crashed (REMOVING → REMOVED). */
   private retirePrevious(d: EmulatedDeployment): void {
     for (const older of this.deploymentsOf(d.serviceId, d.environmentId)) {
-      if (older === d || !REMOVABLE_WHEN_SUPERSEDED.has(older.status)) continue;
+      if (older.createdAt >= d.createdAt || !REMOVABLE_WHEN_SUPERSEDED.has(older.status)) continue;
       const drain = this.event(older, 'DRAIN_INSTANCES');
       this.setStatus(older, 'REMOVING');
       void this.stopApp(older).then(async () => {
