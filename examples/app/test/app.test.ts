@@ -1,20 +1,16 @@
-// The example app against REAL PostgreSQL + pgvector and Redis (DATABASE_URL / REDIS_URL, see
-// scripts/test-services.sh). Its migrations are applied by rail-actions' own migration runner, the one the
-// migrate action uses in the deploy workflow, so the folder layout is proven to be supported.
+// The example app against REAL PostgreSQL + pgvector and Redis (DATABASE_URL / REDIS_URL): in rail-actions' own
+// suite from scripts/test-services.sh, in a user's repository from the service containers of rail-actions' ci.yml.
+// Self-contained on purpose: the app folder can be copied out as the starting point of a real repository.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
-import { createTestDatabase, requireServices, type TestDatabase } from '../../../test/helpers/db.js';
-import { applyMigrations } from '../../../src/migrations/runner/apply.js';
+import { createMigratedDatabase, requireEnv, type TestDatabase } from './database.js';
 import { createApp, type HealthReport } from '../src/app.js';
 import { connectRedis, createPool } from '../src/clients.js';
 
-const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const run = `t${process.pid}${Date.now().toString(36)}`; // Redis is shared by parallel test files: unique keys
 
 interface Started { url: string; server: http.Server; db: pg.Pool; redis: Redis }
@@ -48,15 +44,9 @@ let database: TestDatabase;
 let app: Started;
 
 beforeAll(async () => {
-  requireServices();
-  database = await createTestDatabase('example_app');
-  const result = await applyMigrations({
-    databaseUrl: database.url, dir: 'migrations', cwd: appDir, tool: 'auto',
-    lockTimeoutMs: 5000, statementTimeoutMs: 60_000, lockWaitMs: 30_000, maxRetries: 2,
-  });
-  expect(result.tool).toBe('sql');
-  expect(result.applied.map((f) => f.id)).toEqual(['001_documents.sql', '002_documents_embedding_index.sql']);
-  app = await start(database.url, requireServices().redisUrl);
+  database = await createMigratedDatabase();
+  expect(database.migrations).toEqual(['001_documents.sql', '002_documents_embedding_index.sql']);
+  app = await start(database.url, requireEnv('REDIS_URL'));
 });
 
 afterAll(async () => {
@@ -119,7 +109,7 @@ describe('example app', () => {
   });
 
   it('/health is 503 naming db when PostgreSQL is unreachable', async () => {
-    const broken = await start(`postgres://postgres@127.0.0.1:${await closedPort()}/nothing`, requireServices().redisUrl);
+    const broken = await start(`postgres://postgres@127.0.0.1:${await closedPort()}/nothing`, requireEnv('REDIS_URL'));
     let body: HealthReport | undefined;
     let status = 0;
     // wait until Redis is connected so only the database is down
