@@ -838,6 +838,29 @@ describe('more Railway shapes', () => {
     expect(body).toMatchObject({ commit: '1.2.3', deploymentId: id });
   });
 
+  it('serviceInstanceUpdate points an image service at a new tag (no deploy by itself); rollback restores the old image', async () => {
+    const s = await fresh();
+    const img = s.emu.addService(s.projectId, { name: 'img', source: { image: 'ghcr.io/acme/img:v1' } });
+    const v1 = await deploy(s, img.id);
+    await s.emu.waitForStatus(v1, 'SUCCESS');
+    const upd = await gql(s.emu, { project: s.projectToken },
+      'mutation U($environmentId: String!, $serviceId: String!, $image: String!) { serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } }) }',
+      { environmentId: s.envId, serviceId: img.id, image: 'ghcr.io/acme/img:v2' });
+    expect(upd.body).toEqual({ data: { serviceInstanceUpdate: true } });
+    expect(s.emu.deploymentsOf(img.id)).toHaveLength(1);
+    const v2 = await deploy(s, img.id);
+    const d2 = await s.emu.waitForStatus(v2, 'SUCCESS');
+    expect(d2.meta.image).toBe('ghcr.io/acme/img:v2');
+    const url = `${s.emu.serviceUrl(img.id)}/health`;
+    expect(await (await fetch(url)).json()).toMatchObject({ deploymentId: v2, commit: 'v2', image: 'ghcr.io/acme/img:v2' });
+    await s.emu.waitForStatus(v1, 'REMOVED');
+    await gql(s.emu, { project: s.projectToken }, 'mutation R($id: String!) { deploymentRollback(id: $id) }', { id: v1 });
+    const back = s.emu.deploymentsOf(img.id)[0];
+    await s.emu.waitForStatus(back?.id as string, 'SUCCESS');
+    expect(back?.meta.image).toBe('ghcr.io/acme/img:v1');
+    expect(await (await fetch(url)).json()).toMatchObject({ deploymentId: back?.id, commit: 'v1' });
+  });
+
   it('a fresh domain answers 404 first (serviceUrlAnswerNext); a sleeping service wakes with one 502', async () => {
     const s = await fresh();
     const id = await deploy(s);

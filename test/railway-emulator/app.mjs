@@ -48,6 +48,7 @@ function health(res) {
     deploymentId,
     commit: env.RAILWAY_GIT_COMMIT_SHA || behaviour.version || commit,
     version: behaviour.version,
+    ...(env.APP_IMAGE ? { image: env.APP_IMAGE } : {}),
   });
   log(`GET /health ${status}`);
 }

@@ -402,6 +402,23 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
       world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'redeploy', source: latest });
       return true;
     }),
+    serviceInstanceUpdate: (_s, args, ctx) => guard(() => {
+      requireAuth(ctx);
+      const service = world.services.get(str(args.serviceId));
+      if (!service) throw gqlError('Service not found');
+      const environmentId = (args.environmentId as string | null | undefined) ?? null;
+      if (environmentId !== null) {
+        const env = world.environments.get(environmentId);
+        if (!env || env.projectId !== service.projectId) throw gqlError('Environment not found');
+      }
+      requireAccess(ctx, service.projectId, environmentId);
+      const input = args.input as { source?: { image?: string | null; repo?: string | null } | null; healthcheckPath?: string | null; healthcheckTimeout?: number | null };
+      // Settings apply to the next deployment; updating them does not deploy by itself.
+      if (input.source) service.source = { ...(input.source.image ? { image: input.source.image } : {}), ...(input.source.repo ? { repo: input.source.repo } : {}) };
+      if (input.healthcheckPath !== undefined) service.healthcheckPath = input.healthcheckPath || null;
+      if (input.healthcheckTimeout !== undefined) service.healthcheckTimeoutSeconds = input.healthcheckTimeout ?? null;
+      return true;
+    }),
     deploymentRedeploy: (_s, args, ctx) => guard(() => {
       const target = deploymentAccess(ctx, str(args.id));
       if (IN_PROGRESS_STATUSES.has(target.status)) throw gqlError('Cannot redeploy a deployment that is still in progress');

@@ -288,9 +288,11 @@ export class World {
     const commitSha = isRollback || args.kind === 'redeploy' || args.kind === 'variables'
       ? (args.source?.commitSha ?? null)
       : (args.commitSha ?? null);
+    const sourceImage = typeof args.source?.meta.image === 'string' ? args.source.meta.image : undefined;
+    const pulledImage = args.kind === 'redeploy' || args.kind === 'variables' ? (sourceImage ?? service.source.image) : service.source.image;
     const image = isRollback && args.source
       ? args.source.image
-      : service.source.image ?? `registry.railway.internal/${service.id}:${hex(6)}`;
+      : pulledImage ?? `registry.railway.internal/${service.id}:${hex(6)}`;
 
     const meta: Record<string, unknown> = isRollback && args.source ? { ...args.source.meta } : {};
     if (commitSha) {
@@ -299,7 +301,7 @@ export class World {
         commitAuthor: 'rail-actions-tests', repo: service.source.repo ?? null,
       });
     }
-    if (service.source.image) meta.image = service.source.image;
+    if (!isRollback && pulledImage) meta.image = image;
     meta.reason = args.kind === 'external' || args.kind === 'upload' ? 'deploy' : args.kind === 'variables' ? 'redeploy' : args.kind;
     if (args.source) meta[isRollback ? 'rollbackTargetDeploymentId' : 'redeployedFromDeploymentId'] = args.source.id;
     Object.assign(meta, args.meta ?? {});
@@ -440,7 +442,7 @@ export class World {
     const { tickMs } = this.opts;
     const script = d.script;
     const service = this.requireService(d.serviceId);
-    const needsBuild = d.kind !== 'rollback' && !service.source.image;
+    const needsBuild = d.kind !== 'rollback' && typeof d.meta.image !== 'string';
 
     if (d.kind !== 'rollback') {
       const snapshot = this.event(d, 'SNAPSHOT_CODE');
@@ -560,6 +562,11 @@ export class World {
         RAILWAY_REPLICA_ID: d.instances[0]?.id ?? '',
       };
       if (d.commitSha && d.kind !== 'upload') env.RAILWAY_GIT_COMMIT_SHA = d.commitSha;
+      if (typeof d.meta.image === 'string') {
+        // Image deploys have no commit: unless a version is scripted, the app reports the image tag as its version.
+        env.APP_IMAGE = d.meta.image;
+        env.APP_VERSION ??= /:([^:/@]+)$/.exec(d.meta.image)?.[1] ?? d.meta.image;
+      }
       const domain = this.domainOf(d.serviceId, d.environmentId);
       if (domain) env.RAILWAY_PUBLIC_DOMAIN = domain;
       const starting = AppProcess.start(env, (line, stream) => this.log(d, 'deploy', line, stream === 'stderr' ? 'error' : 'info'));
