@@ -2,6 +2,7 @@
 // are classified (lock, rewrite/scan, transaction needs, rules) with knowledge of the whole pending set (tables created
 // earlier are empty; NOT VALID + VALIDATE pairs; objects dropped and re-created), then inline ignores and live table
 // sizes adjust the classes. Never throws on bad SQL: unparseable text becomes an opaque statement with file and line.
+import './analyze/wasm-dirname.js';
 import { parse, scan } from 'libpg-query';
 import { asNode, unwrap, type Node } from './analyze/ast.js';
 import { directiveCovers, findDirectives, type Directive } from './analyze/directives.js';

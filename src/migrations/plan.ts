@@ -103,6 +103,8 @@ export interface MigrationPlan {
   statements: PlanStatement[];
   findings: PlanFinding[];
   ignored: IgnoredFinding[];
+  /** Set when the plan was shrunk to fit a step output (statement text and notices dropped). */
+  truncated?: boolean;
 }
 
 const SQL_LIMIT = 500;

@@ -1,0 +1,220 @@
+// migrate-gate action: publishes the migration plan (decision, risk, content hash), a job summary with the plan as
+// tables and annotations on the offending lines. Needing approval is a normal outcome; only a blocked plan fails.
+// First: lets the bundled libpg-query find its .wasm (see the module).
+import '../migrations/analyze/wasm-dirname.js';
+import path from 'node:path';
+import * as core from '@actions/core';
+import { InputError, UserFacingError } from '../core/errors.js';
+import { redactUrl, scrubSecrets, urlPassword } from '../core/redact.js';
+import { DEFAULT_LARGE_TABLE_ROWS } from '../migrations/analyze.js';
+import { parseToolName } from '../migrations/detect.js';
+import { runGate } from '../migrations/gate.js';
+import { APPROVAL_POLICIES, type MigrationPlan, type PlanFinding } from '../migrations/plan.js';
+import { choiceInput, integerInput, secretInput, stringInput } from './lib/inputs.js';
+import { runAction } from './lib/runtime.js';
+
+function postgresUrl(value: string, input: string): string {
+  let u: URL;
+  try {
+    u = new URL(value.trim());
+  } catch {
+    throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is masked)');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
+  }
+  return value.trim();
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const code = (t: string) => `<code>${escapeHtml(t)}</code>`;
+const DECISION_TITLE: Record<MigrationPlan['decision'], string> = {
+  'no-pending': '✅ No pending migrations',
+  'auto-apply': '✅ Safe to apply unattended',
+  'requires-approval': '⏸️ Approval required',
+  blocked: '⛔ Blocked',
+};
+const RISK_ICON: Record<string, string> = { safe: '🟢', blocking: '🟠', opaque: '🟣', breaking: '🔴', destructive: '⛔' };
+// GitHub shows at most 10 annotations of each level per step; more only clutter the log.
+const MAX_ANNOTATIONS = 50;
+// Step outputs share a 1 MiB budget per job; a huge plan is sent without statement text and hygiene notices.
+const MAX_PLAN_OUTPUT = 900_000;
+
+async function main(): Promise<void> {
+  // Mask credentials before anything can print them, including input errors.
+  const rawUrl = secretInput('database-url', { required: true });
+  const password = urlPassword(rawUrl);
+  if (password) {
+    core.setSecret(password);
+    core.setSecret(encodeURIComponent(password));
+  }
+  const scrub = (t: string) => scrubSecrets(t, [rawUrl, password]);
+  const databaseUrl = postgresUrl(rawUrl, 'database-url');
+  const tool = parseToolName(core.getInput('tool'), 'tool');
+  const dir = stringInput('migrations-dir', { fallback: '' }).trim();
+  const approval = choiceInput('approval', APPROVAL_POLICIES, 'risky');
+  const largeTableRows = integerInput('large-table-rows', DEFAULT_LARGE_TABLE_ROWS, { min: 0 });
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const cwd = path.resolve(workspace, stringInput('working-directory', { fallback: '.' }));
+
+  core.info(`Target ${redactUrl(databaseUrl)}; approval policy ${approval}; large tables from ${largeTableRows} rows`);
+  let result;
+  try {
+    result = await runGate({ databaseUrl, dir, tool, cwd, approval, largeTableRows, log: (m) => core.info(scrub(m)) });
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new UserFacingError(scrub(err instanceof Error ? err.message : String(err)));
+  }
+  const { plan } = result;
+  // Paths in the plan are relative to working-directory; annotations need them relative to the repository root.
+  const repoPath = (file: string) => path.relative(workspace, path.resolve(cwd, file)).split(path.sep).join('/');
+
+  let planJson = JSON.stringify(plan);
+  if (planJson.length > MAX_PLAN_OUTPUT) {
+    const compact: MigrationPlan = {
+      ...plan,
+      truncated: true,
+      statements: plan.statements.map((s) => ({ ...s, sql: '' })),
+      findings: plan.findings.filter((f) => f.level !== 'notice'),
+    };
+    planJson = JSON.stringify(compact);
+    core.warning(`The plan is too large for a step output (${plan.statements.length} statements); the 'plan' output omits statement text and notices (see the job summary).`);
+  }
+  core.setOutput('pending-count', String(plan.pendingCount));
+  core.setOutput('risk', plan.risk);
+  core.setOutput('requires-approval', String(plan.requiresApproval));
+  core.setOutput('decision', plan.decision);
+  core.setOutput('plan', planJson);
+  core.setOutput('plan-hash', plan.planHash);
+
+  logPlan(plan);
+  annotate(plan, repoPath);
+  await writeSummary(plan, repoPath, result.detected);
+
+  if (plan.decision === 'blocked') {
+    throw new UserFacingError(`Migration plan blocked (${plan.blockers.length} problem(s)): ${plan.reasons.join('; ')}`);
+  }
+  core.info(`Decision: ${plan.decision} (risk ${plan.risk}, ${plan.pendingCount} pending, plan-hash ${plan.planHash})`);
+}
+
+function logPlan(plan: MigrationPlan): void {
+  core.startGroup(`Plan: ${plan.pendingCount} pending migration(s), ${plan.counts.statements} statement(s), risk ${plan.risk}`);
+  for (const f of plan.files) core.info(`${f.file}: ${f.statementCount} statement(s), risk ${f.risk}${f.hasNonTransactional ? ', has non-transactional statements' : ''}`);
+  for (const f of plan.findings) {
+    core.info(`  ${f.file}:${f.line}:${f.column} [${f.risk}/${f.level}] ${f.rule}: ${f.message}${f.sizeNote ? ` (${f.sizeNote})` : ''}`);
+  }
+  for (const i of plan.ignored) core.info(`  ${i.file}:${i.line} ignored ${i.rule}: ${i.reason}`);
+  core.endGroup();
+  for (const r of plan.reasons) core.info(r);
+}
+
+function annotate(plan: MigrationPlan, repoPath: (f: string) => string): void {
+  let budget = MAX_ANNOTATIONS;
+  for (const b of plan.blockers) {
+    if (budget-- <= 0) break;
+    core.error(b.detail, {
+      title: `migrate-gate blocked: ${b.kind === 'rule' ? (b.rule ?? 'rule') : b.kind}`,
+      ...(b.file ? { file: repoPath(b.file) } : {}),
+      ...(b.line ? { startLine: b.line } : {}),
+    });
+  }
+  const serious = (f: PlanFinding) => f.level !== 'notice' && !f.blocksPlan;
+  for (const f of plan.findings.filter(serious)) {
+    if (budget-- <= 0) break;
+    const props = {
+      title: `${f.rule} (${f.risk})`,
+      file: repoPath(f.file),
+      startLine: f.line,
+      startColumn: f.column,
+    };
+    const text = `${f.message}. Safer: ${f.safeAlternative}${f.sizeNote ? `. ${f.sizeNote}` : ''}`;
+    if (f.level === 'error' && f.risk !== 'safe') core.error(text, props);
+    else core.warning(text, props);
+  }
+}
+
+async function writeSummary(plan: MigrationPlan, repoPath: (f: string) => string, detected: string): Promise<void> {
+  const s = core.summary;
+  s.addHeading(`Migrate gate: ${DECISION_TITLE[plan.decision]}`, 2);
+  s.addRaw(
+    `<p>${plan.pendingCount} pending migration(s) · highest risk <strong>${RISK_ICON[plan.risk] ?? ''} ${plan.risk}</strong> · ` +
+      `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${escapeHtml(detected)}) · ` +
+      `PostgreSQL ${plan.policy.serverVersion ?? '?'} · plan-hash <code>${plan.planHash}</code></p>`,
+    true,
+  );
+  s.addList(plan.reasons.map(escapeHtml));
+  if (plan.blockers.length) {
+    s.addHeading('Blockers', 3);
+    s.addTable([
+      [{ data: 'Kind', header: true }, { data: 'Where', header: true }, { data: 'Detail', header: true }],
+      ...plan.blockers.map((b) => [b.kind === 'rule' ? code(b.rule ?? '') : b.kind, b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—', escapeHtml(b.detail)]),
+    ]);
+  }
+  if (plan.files.length) {
+    s.addHeading('Pending migrations', 3);
+    s.addTable([
+      [{ data: 'Migration', header: true }, { data: 'Statements', header: true }, { data: 'Risk', header: true }, { data: 'Transactions', header: true }],
+      ...plan.files.map((f) => [
+        code(repoPath(f.file)),
+        f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        f.noTransaction ? 'none (tool runs it outside a transaction)' : f.hasNonTransactional ? 'split: some statements run alone' : 'one transaction',
+      ]),
+    ]);
+  }
+  const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
+  if (shown.length) {
+    s.addHeading('Findings', 3);
+    s.addTable([
+      [{ data: 'Risk', header: true }, { data: 'Rule', header: true }, { data: 'Where', header: true }, { data: 'What', header: true }, { data: 'Safer alternative', header: true }],
+      ...shown.slice(0, 300).map((f) => [
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        code(f.rule),
+        code(`${repoPath(f.file)}:${f.line}`),
+        escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
+        escapeHtml(f.safeAlternative),
+      ]),
+    ]);
+    if (shown.length > 300) s.addRaw(`<p>… and ${shown.length - 300} more (see the plan output).</p>`, true);
+  }
+  const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
+  if (notices.length) {
+    s.addDetails(
+      `${notices.length} hygiene notice(s)`,
+      `<ul>${notices.slice(0, 300).map((f) => `<li><code>${escapeHtml(f.rule)}</code> ${escapeHtml(repoPath(f.file))}:${f.line} — ${escapeHtml(f.message)}</li>`).join('')}</ul>`,
+    );
+  }
+  if (plan.ignored.length) {
+    s.addHeading('Ignored by inline directives', 3);
+    s.addTable([
+      [{ data: 'Rule', header: true }, { data: 'Where', header: true }, { data: 'Reason given', header: true }],
+      ...plan.ignored.map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
+    ]);
+  }
+  if (plan.statements.length) {
+    s.addHeading('Statements', 3);
+    const yes = (b: boolean) => (b ? 'yes' : '');
+    s.addTable([
+      [
+        { data: 'Where', header: true }, { data: 'Statement', header: true }, { data: 'Lock', header: true }, { data: 'Rewrite', header: true },
+        { data: 'Scan', header: true }, { data: 'In tx', header: true }, { data: 'Risk', header: true },
+      ],
+      ...plan.statements.slice(0, 200).map((st) => [
+        code(`${repoPath(st.file)}:${st.line}`),
+        code(st.sql.length > 120 ? `${st.sql.slice(0, 120)}…` : st.sql || st.kind),
+        st.lock ?? '—',
+        yes(st.rewritesTable),
+        yes(st.scansTable),
+        st.transactional ? 'yes' : '<strong>no</strong>',
+        `${RISK_ICON[st.risk] ?? ''} ${st.risk}`,
+      ]),
+    ]);
+    if (plan.statements.length > 200) s.addRaw(`<p>… and ${plan.statements.length - 200} more statements.</p>`, true);
+  }
+  await s.write();
+}
+
+void runAction(main);

@@ -1,0 +1,338 @@
+// migrate-gate end to end: the bundled action (dist/migrate-gate) run through the harness against real PostgreSQL,
+// with a Prisma layout and a plain-SQL directory, plus live table-size weighing and every bad-input path.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchTableStats } from '../src/migrations/analyze/stats.js';
+import { planHash, sha256Hex } from '../src/migrations/hash.js';
+import type { MigrationPlan } from '../src/migrations/plan.js';
+import { runAction, type ActionResult } from './harness/index.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/sql');
+const PRISMA_MIGRATIONS = ['20240101000000_init', '20240201000000_profile', '20240301000000_cleanup'];
+
+async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, params);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh workspace holding a copy of a fixture project (tests may edit it). */
+async function workspace(fixture: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gate-ws-'));
+  await cp(path.join(FIXTURES, fixture), dir, { recursive: true });
+  return dir;
+}
+
+/** Marks a Prisma migration applied exactly as `prisma migrate deploy` records it (after running its SQL). */
+async function applyPrismaMigration(url: string, ws: string, name: string, checksumOverride?: string): Promise<void> {
+  const text = await readFile(path.join(ws, 'prisma/migrations', name, 'migration.sql'), 'utf8');
+  await sql(url, text);
+  await sql(
+    url,
+    `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+      "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+      "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
+      "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`,
+  );
+  await sql(url, `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (gen_random_uuid()::text, $1, now(), $2, 1)`, [
+    checksumOverride ?? sha256Hex(text),
+    name,
+  ]);
+}
+
+function gate(inputs: Record<string, string>, cwd: string): Promise<ActionResult> {
+  return runAction({ action: 'migrate-gate', inputs, cwd, timeoutMs: 120_000 });
+}
+
+function planOf(r: ActionResult): MigrationPlan {
+  return JSON.parse(r.outputs.plan ?? 'null') as MigrationPlan;
+}
+
+const dbs: TestDatabase[] = [];
+async function database(prefix: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(prefix);
+  dbs.push(db);
+  return db;
+}
+afterAll(async () => {
+  await Promise.all(dbs.map((d) => d.drop()));
+});
+
+describe('migrate-gate on a Prisma project', () => {
+  let db: TestDatabase;
+  let ws: string;
+  beforeAll(async () => {
+    db = await database('gate_prisma');
+    ws = await workspace('gate-prisma');
+    await applyPrismaMigration(db.url, ws, '20240101000000_init');
+  });
+
+  it('finds 2 pending migrations, asks for approval because one drops a column, and exits 0', async () => {
+    const r = await gate({ 'database-url': db.url }, ws);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.outputs).toMatchObject({ 'pending-count': '2', risk: 'destructive', 'requires-approval': 'true', decision: 'requires-approval' });
+    const plan = planOf(r);
+    expect(plan.tool).toBe('prisma');
+    expect(plan.files.map((f) => f.id)).toEqual(PRISMA_MIGRATIONS.slice(1));
+    // plan-hash = sha256 over ids and content checksums, computed here independently from the files on disk
+    const expected = planHash(
+      await Promise.all(
+        PRISMA_MIGRATIONS.slice(1).map(async (id) => ({ id, checksum: sha256Hex(await readFile(path.join(ws, 'prisma/migrations', id, 'migration.sql'))) })),
+      ),
+    );
+    expect(r.outputs['plan-hash']).toBe(expected);
+    expect(plan.planHash).toBe(expected);
+    // The profile migration is safe: the new Post table's index and FK lock nothing in use; ADD COLUMN nullable is instant.
+    expect(plan.files[0]).toMatchObject({ risk: 'safe', statementCount: 4 });
+    const drop = plan.findings.find((f) => f.rule === 'ban-drop-column');
+    // line 3 of a file whose first lines hold multi-byte text
+    expect(drop).toMatchObject({ file: 'prisma/migrations/20240301000000_cleanup/migration.sql', line: 3, risk: 'destructive' });
+    const annotation = r.annotations.find((a) => a.properties.title?.startsWith('ban-drop-column'));
+    expect(annotation).toMatchObject({ level: 'error', properties: { file: 'prisma/migrations/20240301000000_cleanup/migration.sql', line: '3' } });
+    expect(r.summary).toContain('Approval required');
+    expect(r.summary).toMatch(/<table>[\s\S]*ban-drop-column[\s\S]*<\/table>/);
+    expect(r.summary).toContain(expected);
+    expect(plan.policy.serverVersion).toBeGreaterThanOrEqual(150000);
+  });
+
+  it('approval=never turns the same plan into auto-apply; approval=always asks even for safe plans', async () => {
+    const never = await gate({ 'database-url': db.url, approval: 'never' }, ws);
+    expect(never.exitCode).toBe(0);
+    expect(never.outputs).toMatchObject({ decision: 'auto-apply', 'requires-approval': 'false', risk: 'destructive' });
+
+    const safeWs = await workspace('gate-prisma');
+    await rm(path.join(safeWs, 'prisma/migrations/20240301000000_cleanup'), { recursive: true });
+    const risky = await gate({ 'database-url': db.url }, safeWs);
+    expect(risky.outputs).toMatchObject({ decision: 'auto-apply', risk: 'safe', 'pending-count': '1', 'requires-approval': 'false' });
+    const always = await gate({ 'database-url': db.url, approval: 'always' }, safeWs);
+    expect(always.outputs).toMatchObject({ decision: 'requires-approval', 'requires-approval': 'true' });
+  });
+
+  it('blocks (exit 1) when an applied migration was edited afterwards, with outputs and an error annotation', async () => {
+    const drifted = await database('gate_drift');
+    await applyPrismaMigration(drifted.url, ws, '20240101000000_init', 'f'.repeat(64));
+    const r = await gate({ 'database-url': drifted.url }, ws);
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.decision).toBe('blocked');
+    expect(planOf(r).blockers[0]?.kind).toBe('checksum-drift');
+    expect(r.annotations.some((a) => a.level === 'error' && /blocked: checksum-drift/.test(a.properties.title ?? ''))).toBe(true);
+    expect(r.stdout).toMatch(/::error::Migration plan blocked/);
+    expect(r.summary).toContain('Blocked');
+  });
+
+  it('reports no pending migrations once everything is applied', async () => {
+    const done = await database('gate_done');
+    for (const m of PRISMA_MIGRATIONS) await applyPrismaMigration(done.url, ws, m);
+    const r = await gate({ 'database-url': done.url }, ws);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({ 'pending-count': '0', decision: 'no-pending', risk: 'safe', 'requires-approval': 'false' });
+    expect(r.outputs['plan-hash']).toBe(planHash([]));
+  });
+});
+
+describe('migrate-gate on a plain SQL directory, weighing live table sizes', () => {
+  let db: TestDatabase;
+  let ws: string;
+  beforeAll(async () => {
+    db = await database('gate_plain');
+    ws = await workspace('gate-plain');
+    // 20 rows, never ANALYZEd: reltuples is -1, so the gate counts them (bounded by large-table-rows).
+    await sql(db.url, `CREATE TABLE products (id bigint PRIMARY KEY, name text, legacy_sku text);
+      INSERT INTO products SELECT g, 'p' || g, 'sku' || g FROM generate_series(1, 20) g;`);
+  });
+
+  it('a plain CREATE INDEX on a 20-row table is downgraded to safe with the reason; the ignore keeps its reason', async () => {
+    const r = await gate({ 'database-url': db.url, tool: 'sql', 'migrations-dir': 'migrations' }, ws);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.outputs).toMatchObject({ 'pending-count': '3', risk: 'safe', decision: 'auto-apply', 'requires-approval': 'false' });
+    const plan = planOf(r);
+    const idx = plan.findings.find((f) => f.rule === 'require-concurrent-index-creation');
+    expect(idx).toMatchObject({ file: 'migrations/001_products_name_index.sql', line: 2, risk: 'safe', originalRisk: 'blocking', level: 'notice' });
+    expect(idx?.sizeNote).toMatch(/products has ~20 rows .* below large-table-rows=100000/);
+    expect(plan.ignored).toEqual([
+      { rule: 'ban-drop-column', file: 'migrations/003_products_cleanup.sql', line: 2, directiveLine: 1, reason: 'legacy_sku has been unused since release 2024.03 (checked by the data team)' },
+    ]);
+    expect(r.summary).toContain('legacy_sku has been unused since release 2024.03');
+    expect(r.summary).toMatch(/products has ~20 rows/);
+    // statements of the new table: lock reported, no finding
+    const fk = plan.statements.find((s) => s.file.endsWith('002_reviews.sql') && s.sql.includes('FOREIGN KEY'));
+    expect(fk).toMatchObject({ lock: 'SHARE ROW EXCLUSIVE', risk: 'safe' });
+  });
+
+  it('with large-table-rows below the table size the same index is blocking and needs approval', async () => {
+    const r = await gate({ 'database-url': db.url, tool: 'sql', 'migrations-dir': 'migrations', 'large-table-rows': '10' }, ws);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({ risk: 'blocking', decision: 'requires-approval', 'requires-approval': 'true' });
+    const idx = planOf(r).findings.find((f) => f.rule === 'require-concurrent-index-creation');
+    expect(idx).toMatchObject({ risk: 'blocking', level: 'error' });
+    expect(idx?.sizeNote).toMatch(/at or above large-table-rows=10/);
+    expect(r.annotations.find((a) => a.properties.title?.startsWith('require-concurrent-index-creation'))).toMatchObject({
+      level: 'error',
+      properties: { file: 'migrations/001_products_name_index.sql', line: '2' },
+    });
+  });
+
+  it('unparseable SQL is reported with file and line, is opaque (approval), and does not crash', async () => {
+    const broken = await workspace('gate-plain');
+    await writeFile(path.join(broken, 'migrations/004_typo.sql'), '-- größer ✓\nALTER TABLE products ADD COLUMN ok text;\nALTER TABLE products ADDD COLUMN oops text;\n');
+    const r = await gate({ 'database-url': db.url, tool: 'sql' }, broken);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({ risk: 'opaque', decision: 'requires-approval' });
+    const f = planOf(r).findings.find((x) => x.rule === 'unparseable-sql');
+    expect(f).toMatchObject({ file: 'migrations/004_typo.sql', line: 3, column: 22 });
+    expect(planOf(r).files.find((x) => x.file.endsWith('004_typo.sql'))?.parseErrors).toHaveLength(1);
+  });
+
+  it('fetchTableStats: estimates from pg_class, bounded exact counts for never-analysed tables, indexes map to their table', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS "MixedCase" (id int); INSERT INTO "MixedCase" SELECT generate_series(1, 7)');
+      await client.query('CREATE TABLE IF NOT EXISTS analysed AS SELECT generate_series(1, 500) AS id; ANALYZE analysed');
+      await client.query('CREATE INDEX IF NOT EXISTS analysed_id ON analysed (id)');
+      const stats = await fetchTableStats(client, ['products', 'public.products', 'MixedCase', 'analysed', 'analysed_id', 'missing'], 100_000);
+      expect(stats.get('products')?.rows).toBe(20);
+      expect(stats.get('public.products')?.rows).toBe(20);
+      expect(stats.get('MixedCase')?.rows).toBe(7);
+      expect(stats.get('analysed')?.rows).toBe(500);
+      expect(stats.get('analysed_id')?.rows).toBe(500);
+      expect(stats.get('products')?.bytes).toBeGreaterThan(0);
+      expect(stats.has('missing')).toBe(false);
+      const bounded = await fetchTableStats(client, ['products'], 5);
+      expect(bounded.get('products')?.rows).toBe(5); // counting stops at the threshold
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () => {
+  let db: TestDatabase;
+  let ws: string;
+  beforeAll(async () => {
+    db = await database('gate_bad');
+    ws = await workspace('gate-plain');
+  });
+
+  function expectOneError(r: ActionResult, pattern: RegExp): void {
+    expect(r.exitCode).toBe(1);
+    const errors = r.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(pattern);
+    expect(r.allText).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // no stack trace
+  }
+
+  it('unreachable database', async () => {
+    const port = await freePort();
+    const r = await gate({ 'database-url': `postgres://gate:S3cretUnreach@127.0.0.1:${port}/app`, tool: 'sql' }, ws);
+    expectOneError(r, /Cannot connect to the database postgres:\/\/gate:\*\*\*@127\.0\.0\.1:\d+\/app: .*ECONNREFUSED/);
+    expect(r.allText).not.toContain('S3cretUnreach');
+  });
+
+  it('missing, empty and wrong migrations directories; unknown tool; bad approval and large-table-rows', async () => {
+    const url = db.url;
+    expectOneError(await gate({ 'database-url': url, tool: 'sql', 'migrations-dir': 'nope' }, ws), /Input 'migrations-dir'.*nope.*does not exist/);
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'gate-empty-'));
+    await mkdir(path.join(empty, 'migrations'));
+    expectOneError(await gate({ 'database-url': url, tool: 'sql', 'migrations-dir': 'migrations' }, empty), /Input 'migrations-dir'.*contains no sql migrations/);
+    expectOneError(await gate({ 'database-url': url, tool: 'flyway' }, ws), /Input 'tool': expected one of auto, prisma/);
+    expectOneError(await gate({ 'database-url': url, approval: 'sometimes' }, ws), /Input 'approval': expected one of risky, always, never/);
+    expectOneError(await gate({ 'database-url': url, 'large-table-rows': 'lots' }, ws), /Input 'large-table-rows': expected a whole number/);
+    expectOneError(await gate({ 'database-url': 'mysql://u:p@h/db' }, ws), /Input 'database-url': expected a postgres/);
+    expectOneError(await gate({ 'database-url': '' }, ws), /Input 'database-url': is required/);
+  });
+
+  it('wrong password against a PostgreSQL that checks passwords: the password never appears anywhere', async (ctx) => {
+    const server = await startPasswordServer();
+    if (!server) {
+      ctx.skip();
+      return;
+    }
+    try {
+      const wrong = `Wr0ng-${randomBytes(6).toString('hex')}`;
+      const r = await gate({ 'database-url': `postgresql://postgres:${wrong}@127.0.0.1:${server.port}/postgres`, tool: 'sql' }, ws);
+      expectOneError(r, /password authentication failed for user "postgres"/);
+      expect(r.allText).not.toContain(wrong);
+      expect(r.masked).toContain(wrong);
+      // and the right password works against the same server (the failure above was the password, nothing else)
+      const ok = await gate({ 'database-url': `postgresql://postgres:${server.password}@127.0.0.1:${server.port}/postgres`, tool: 'sql' }, ws);
+      expect(ok.exitCode, ok.stdout).toBe(0);
+      expect(ok.outputs['pending-count']).toBe('3');
+      expect(ok.allText).not.toContain(server.password);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A throwaway PostgreSQL with scram-sha-256 authentication (the shared test server trusts everyone, so it cannot
+ * reject a password). Needs initdb/pg_ctl; as root it runs them as the `postgres` user. Returns undefined (the test
+ * is skipped with the reason printed) when that is not possible here.
+ */
+async function startPasswordServer(): Promise<{ port: number; password: string; stop(): Promise<void> } | undefined> {
+  const bin = ['/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin'].find((d) => existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'pg_ctl')));
+  if (!bin) {
+    console.warn('skipping the wrong-password test: initdb/pg_ctl not found');
+    return undefined;
+  }
+  const isRoot = process.getuid?.() === 0;
+  const asPg = (cmd: string, args: string[]) => (isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
+  const base = await mkdtemp(path.join(os.tmpdir(), 'gate-pgpw-'));
+  const password = `Right-${randomBytes(6).toString('hex')}`;
+  const port = await freePort();
+  try {
+    await writeFile(path.join(base, 'pw'), password);
+    if (isRoot) {
+      execFileSync('chown', ['-R', 'postgres:postgres', base]);
+      await chmod(base, 0o700);
+    }
+    const [c1, a1] = asPg(path.join(bin, 'initdb'), ['-D', path.join(base, 'data'), '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${path.join(base, 'pw')}`, '-E', 'UTF8', '--no-sync']);
+    execFileSync(c1, a1, { cwd: '/', stdio: 'ignore' });
+    const [c2, a2] = asPg(path.join(bin, 'pg_ctl'), ['-D', path.join(base, 'data'), '-l', path.join(base, 'log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${base} -c fsync=off`, 'start']);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(c2, a2, { cwd: '/', stdio: 'ignore' });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl start exited ${code}`))));
+      child.on('error', reject);
+    });
+  } catch (err) {
+    console.warn(`skipping the wrong-password test: could not start a password-checking PostgreSQL (${String(err)})`);
+    await rm(base, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    port,
+    password,
+    async stop() {
+      const [c, a] = asPg(path.join(bin, 'pg_ctl'), ['-D', path.join(base, 'data'), '-m', 'immediate', '-w', 'stop']);
+      try {
+        execFileSync(c, a, { cwd: '/', stdio: 'ignore' });
+      } finally {
+        await rm(base, { recursive: true, force: true });
+      }
+    },
+  };
+}
