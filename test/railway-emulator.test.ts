@@ -396,7 +396,7 @@ describe('failures, logs and events', () => {
 
   it('crashAfterSuccessMs: SUCCESS, then CRASHED later; the service URL then answers 502', async () => {
     const s = await fresh();
-    s.emu.scriptDeployment(s.api, { crashAfterSuccessMs: 300 });
+    s.emu.scriptDeployment(s.api, { crashAfterSuccessMs: 3000 });
     const id = await deploy(s);
     await s.emu.waitForStatus(id, 'SUCCESS');
     expect((await fetch(`${s.emu.serviceUrl(s.api)}/health`)).status).toBe(200);
@@ -771,6 +771,16 @@ describe('app processes and the service URL', () => {
     await until(async () => (await fetch(url)).status === 500, 'the live change');
     const body = await (await fetch(url)).json() as { status: string; commit: string };
     expect(body).toMatchObject({ status: 'error', commit: s.emu.deployment(id)?.commitSha });
+  });
+
+  it('a process that never opens its port fails the deployment after startTimeoutMs and is stopped', async () => {
+    const s = await fresh({ startTimeoutMs: 500 });
+    s.emu.scriptDeployment(s.api, { app: { startDelayMs: 60_000 } });
+    const id = await deploy(s);
+    const d = await s.emu.waitForStatus(id, ['FAILED', 'SUCCESS']);
+    expect(d.status).toBe('FAILED');
+    expect(d.events.find((e) => e.step === 'CREATE_CONTAINER')?.payload?.error).toMatch(/never opened its port/);
+    await until(() => s.emu.runningApps().length === 0, 'the process to be stopped');
   });
 
   it('app.mjs exits when its control pipe closes, so a killed test runner leaves no orphans', async () => {

@@ -39,6 +39,8 @@ export interface EmulatorOptions {
   uploadLimitBytes?: number;
   /** How long Railway's healthcheck retries for services with a healthcheckPath (default 10 s). */
   healthcheckTimeoutMs?: number;
+  /** How long an app process may take to open its port before the deployment FAILS (default 60 s). */
+  startTimeoutMs?: number;
 }
 
 export interface AddServiceOptions {
@@ -164,6 +166,7 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     tickMs: opts.tickMs ?? 50,
     apps: opts.apps ?? true,
     healthcheckTimeoutMs: opts.healthcheckTimeoutMs ?? 10_000,
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
   });
   await world.listenerPool.fill();
   const schema = buildEmulatorSchema(world);

@@ -24,6 +24,8 @@ export interface WorldOptions {
   apps: boolean;
   /** How long Railway's healthcheck (when a service has healthcheckPath) keeps trying before FAILED. */
   healthcheckTimeoutMs: number;
+  /** How long a container may take to open its port before the deployment FAILS (startDelayMs counts here). */
+  startTimeoutMs: number;
 }
 
 export interface ProjectRecord { id: string; name: string; createdAt: string }
@@ -590,7 +592,7 @@ export class World {
     // Wait until the container answers HTTP at all (Railway marks a deployment without healthcheck active once
     // the container runs; the emulator waits for the port so SUCCESS means something really serves).
     if (app) {
-      const answered = await this.waitUntil(() => app.running ? probe(app.port, '/', 1000).then((s) => s !== null) : Promise.resolve(true), this.opts.healthcheckTimeoutMs);
+      const answered = await this.waitUntil(() => app.running ? probe(app.port, '/', 1000).then((s) => s !== null) : Promise.resolve(true), this.opts.startTimeoutMs);
       if (!this.live(d)) return;
       if (!app.running) return; // onAppExit already marked it CRASHED
       if (!answered) {
