@@ -268,6 +268,8 @@ export class RailwayClient {
     }
     if (res.status === 429) {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now) ?? (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
+      // Retry-After is the server's word on when to come back; it overrides the window's reset time.
+      if (retryAfterMs !== undefined) this.rateLimit.resetAt = now + retryAfterMs;
       throw new RailwayApiError(`Railway rate limit hit (HTTP 429${retryAfterMs !== undefined ? `, Retry-After ${Math.ceil(retryAfterMs / 1000)}s` : ''})`, {
         httpStatus: 429,
         operationName: opName,

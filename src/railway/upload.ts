@@ -51,11 +51,10 @@ export async function listUploadFiles(root: string): Promise<string[]> {
   if (!rootStat.isDirectory()) throw new InputError('path', `'${root}' is not a directory`);
 
   const files: string[] = [];
-  const visited = new Set<string>();
-  const walk = async (absDir: string, relDir: string, inherited: Scope[]): Promise<void> => {
+  const walk = async (absDir: string, relDir: string, inherited: Scope[], ancestors: ReadonlySet<string>): Promise<void> => {
     const real = await realpath(absDir);
-    if (visited.has(real)) return; // symlink loop
-    visited.add(real);
+    if (ancestors.has(real)) return; // a symlink pointing back up: a loop
+    const chain = new Set(ancestors).add(real);
     const own = await loadScope(absDir, relDir);
     const scopes = own ? [...inherited, own] : inherited;
     const entries = await readdir(absDir, { withFileTypes: true });
@@ -74,11 +73,11 @@ export async function listUploadFiles(root: string): Promise<string[]> {
         isFile = target.isFile();
       }
       if (ignoredBy(scopes, rel, isDir)) continue;
-      if (isDir) await walk(abs, rel, scopes);
+      if (isDir) await walk(abs, rel, scopes, chain);
       else if (isFile) files.push(rel);
     }
   };
-  await walk(absRoot, '', []);
+  await walk(absRoot, '', [], new Set());
   return files.sort();
 }
 

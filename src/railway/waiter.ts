@@ -117,7 +117,6 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
   let mode: 'ws' | 'poll' = (opts.useSubscription ?? client.webSocketEnabled) ? 'ws' : 'poll';
   let unsubscribe: (() => void) | undefined;
   if (mode === 'ws') {
-    usedWs = true;
     unsubscribe = client.subscribe<{ deployment: { id: string; status: string } }>(
       DEPLOYMENT_STATUS_SUBSCRIPTION,
       { id: deploymentId },
@@ -210,7 +209,10 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
         // Until a first status arrives, check soon: a server may not push the current state on subscribe.
         const quiet = status ? heartbeatMs : Math.min(heartbeatMs, 5000);
         const item = await inbox.next(Math.max(0, Math.min(quiet, left, statusLimitIn())), opts.signal);
-        if (item.kind === 'status') observed = item.status;
+        if (item.kind === 'status') {
+          usedWs = true;
+          observed = item.status;
+        }
         else if (item.kind === 'aborted') continue;
         else if (item.kind === 'error') {
           log(`status subscription unavailable (${errorMessage(item.error)}); falling back to polling`);
@@ -219,7 +221,10 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
           unsubscribe = undefined;
           observed = await poll();
           polledOnce = true;
-        } else observed = await poll(); // heartbeat or a status limit to check
+        } else {
+          if (!status) log(`no status from the subscription yet; asking once`);
+          observed = await poll(); // heartbeat or a status limit to check
+        }
       } else {
         if (polledOnce) {
           try {

@@ -67,8 +67,8 @@ export function renderTimeline(release: Release): string {
       const buildEnd = deploying ?? s.finishedAt;
       task(s.outcome === 'superseded' ? 'build (superseded)' : 'build', failed && !deploying ? 'crit' : 'done', s.triggeredAt, buildEnd);
       if (deploying) task(`deploy ${(s.status || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
-    } else {
-      task('not started', 'crit', release.startedAt, s.finishedAt ?? release.finishedAt);
+    } else if (!s.rollback) {
+      task(s.outcome === 'success' ? 'nothing to do' : 'not started', s.outcome === 'success' ? 'done' : 'crit', release.startedAt, s.finishedAt ?? release.finishedAt);
     }
     if (s.verification) task(s.verification.healthy ? 'verify healthy' : 'verify failed', s.verification.healthy ? 'done' : 'crit', s.verification.startedAt, s.verification.finishedAt);
     if (s.rollback) {

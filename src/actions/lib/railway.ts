@@ -1,0 +1,313 @@
+// Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
+// before any network call, the client with logs routed to core, post-step state, outputs and summaries.
+import * as core from '@actions/core';
+import { InputError } from '../../core/errors.js';
+import { parseExpectJson, parseExpectStatus, parseHeaders, secretHeaderValues, secretUrlParts } from '../../health/index.js';
+import { RailwayClient, parseApiUrl } from '../../railway/client.js';
+import { IN_PROGRESS_STATUSES, SUCCESS_STATUSES, getDeployment } from '../../railway/deployments.js';
+import { CANCEL_DEPLOYMENT } from '../../railway/operations.js';
+import { rollbackTo } from '../../railway/rollback.js';
+import { errorMessage } from '../../core/errors.js';
+import { formatDuration } from '../../core/duration.js';
+import { productionDeploymentOf, type Release, type ServiceRelease, type VerifySpec } from '../../release/release.js';
+import { booleanInput, choiceInput, durationInput, integerInput, listInput, secretInput, stringInput } from './inputs.js';
+import type { DeploySource } from '../../railway/deploy.js';
+import { createUploadTarball } from '../../railway/upload.js';
+
+export interface RailwayInputs {
+  token: string;
+  apiUrl: string;
+  project: string;
+  environment: string;
+  services: string[];
+  timeoutMs: number;
+  waitingTimeoutMs: number;
+  subscriptions: boolean;
+}
+
+/** Reads and validates the connection inputs (token masked first). Throws InputError; sends nothing. */
+export function readRailwayInputs(opts: { servicesRequired: boolean; defaultTimeout: string }): RailwayInputs {
+  const token = secretInput('railway-token', { required: true }).trim();
+  const apiUrl = parseApiUrl(core.getInput('api-url'), 'api-url').toString();
+  const services = listInput('service');
+  if (opts.servicesRequired && services.length === 0) throw new InputError('service', 'is required: one or more service names or ids, one per line');
+  return {
+    token,
+    apiUrl,
+    project: stringInput('project'),
+    environment: stringInput('environment'),
+    services,
+    timeoutMs: durationInput('timeout', opts.defaultTimeout),
+    waitingTimeoutMs: durationInput('waiting-timeout', '5m'),
+    subscriptions: booleanInput('subscriptions', true),
+  };
+}
+
+/** Reads `source` and its companion inputs; the upload tarball is built here, before anything is mutated. */
+export async function readSource(): Promise<DeploySource> {
+  const kind = choiceInput('source', ['commit', 'upload', 'image'] as const, 'commit');
+  if (kind === 'commit') {
+    const sha = stringInput('commit-sha').trim();
+    if (sha && !/^[0-9a-f]{7,40}$/i.test(sha)) throw new InputError('commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
+    return sha ? { kind, commitSha: sha } : { kind };
+  }
+  if (kind === 'image') {
+    const image = stringInput('image').trim();
+    if (image && /\s/.test(image)) throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
+    return image ? { kind, image } : { kind };
+  }
+  const dir = stringInput('path', { fallback: '.' });
+  const { body, files } = await createUploadTarball(dir);
+  core.info(`Upload: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
+  return { kind, dir, tarball: body, files };
+}
+
+export function connectRailway(inputs: RailwayInputs, deadline: number, signal: AbortSignal): Promise<RailwayClient> {
+  return RailwayClient.connect({
+    token: inputs.token,
+    apiUrl: inputs.apiUrl,
+    deadline,
+    signal,
+    webSocket: inputs.subscriptions,
+    log: (m) => core.info(m),
+  });
+}
+
+export interface HealthInputs {
+  /** service name → URL (a single unnamed URL applies to every service; derived from the domain + path otherwise). */
+  urls: Map<string, string>;
+  defaultUrl?: string;
+  path: string;
+  expectVersion: string;
+  spec: Omit<VerifySpec, 'url' | 'expectVersion'>;
+  secrets: string[];
+}
+
+/**
+ * health-url: one URL, or one `service=url` per line. expect-version: `deployment-id` (default — the new
+ * deployment's id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
+ */
+export function readHealthInputs(services: string[]): HealthInputs {
+  const secrets: string[] = [];
+  const urls = new Map<string, string>();
+  let defaultUrl: string | undefined;
+  for (const line of core.getInput('health-url').split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const eq = line.indexOf('=');
+    const maybeName = eq > 0 ? line.slice(0, eq).trim() : '';
+    const named = maybeName && services.includes(maybeName);
+    const url = named ? line.slice(eq + 1).trim() : line;
+    try {
+      const u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    } catch {
+      throw new InputError('health-url', `expected an http(s) URL${services.length > 1 ? ' or service=URL per line' : ''}, got '${url}'`);
+    }
+    for (const s of secretUrlParts(url)) {
+      core.setSecret(s);
+      secrets.push(s);
+    }
+    if (named) urls.set(maybeName, url);
+    else if (defaultUrl) throw new InputError('health-url', "gives more than one URL without a service name; use 'service=URL' lines");
+    else defaultUrl = url;
+  }
+  const headers = parseHeaders(core.getInput('health-headers'), 'health-headers');
+  for (const s of secretHeaderValues(headers)) {
+    core.setSecret(s);
+    secrets.push(s);
+  }
+  const intervalMs = durationInput('health-interval', '1s');
+  return {
+    urls,
+    defaultUrl,
+    path: stringInput('health-path', { fallback: '/health' }),
+    expectVersion: stringInput('expect-version', { fallback: 'deployment-id' }).trim(),
+    secrets,
+    spec: {
+      windowMs: durationInput('verify-window', '30s', { allowZero: true }),
+      health: {
+        expectStatus: parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status'),
+        expectJson: parseExpectJson(core.getInput('expect-json'), 'expect-json'),
+        consecutiveSuccesses: integerInput('consecutive-successes', 3, { min: 1 }),
+        intervalMs,
+        maxIntervalMs: Math.max(intervalMs, 5000),
+        timeoutMs: durationInput('health-timeout', '5m'),
+        requestTimeoutMs: durationInput('request-timeout', '10s'),
+        maxLatencyMs: core.getInput('max-latency').trim() ? durationInput('max-latency', '1s') : undefined,
+        headers,
+      },
+    },
+  };
+}
+
+/** Health spec for one service, or undefined when it has no URL (e.g. a worker without a domain). */
+export function verifySpecFor(h: HealthInputs, svc: ServiceRelease, deploymentId: string, commitSha?: string): VerifySpec | undefined {
+  let url = h.urls.get(svc.service.name) ?? h.urls.get(svc.service.id) ?? h.defaultUrl;
+  if (!url && svc.url) url = new URL(h.path, svc.url).toString();
+  if (!url) return undefined;
+  const v = h.expectVersion;
+  const expectVersion = v === 'deployment-id' ? deploymentId : v === 'commit' ? commitSha : v === 'none' || v === '' ? undefined : v;
+  const spec: VerifySpec = { ...h.spec, url };
+  if (expectVersion) spec.expectVersion = expectVersion;
+  return spec;
+}
+
+// ---------- post-step state ----------
+
+export const STATE_PHASE = 'railway-phase';
+export const STATE_RELEASE = 'railway-release';
+
+export interface InflightService {
+  service: string;
+  serviceId: string;
+  projectId: string;
+  environmentId: string;
+  deploymentId?: string;
+  rollbackTargetId?: string;
+  rollbackDeploymentId?: string;
+}
+
+export function saveReleaseState(release: Release, phase: 'deploying' | 'verifying' | 'rolling-back' | 'done'): void {
+  const inflight: InflightService[] = release.services.map((s) => {
+    const entry: InflightService = { service: s.service.name, serviceId: s.service.id, projectId: s.scope.projectId, environmentId: s.scope.environmentId };
+    if (s.deploymentId) entry.deploymentId = s.deploymentId;
+    if (s.rollbackTargetId) entry.rollbackTargetId = s.rollbackTargetId;
+    if (s.rollback?.deploymentId) entry.rollbackDeploymentId = s.rollback.deploymentId;
+    return entry;
+  });
+  core.saveState(STATE_RELEASE, JSON.stringify(inflight));
+  core.saveState(STATE_PHASE, phase);
+}
+
+export function loadReleaseState(): { phase: string; inflight: InflightService[] } {
+  const phase = core.getState(STATE_PHASE);
+  let inflight: InflightService[] = [];
+  try {
+    const parsed: unknown = JSON.parse(core.getState(STATE_RELEASE) || '[]');
+    if (Array.isArray(parsed)) inflight = parsed as InflightService[];
+  } catch {
+    inflight = [];
+  }
+  return { phase, inflight };
+}
+
+export interface CleanupRow {
+  service: string;
+  deploymentId: string;
+  found: string;
+  action: string;
+  productionNow: string;
+}
+
+/**
+ * The post step when the main step did not finish (job cancelled, runner killed it): cancel deployments still
+ * building; with `rollbackLive`, roll back a new deployment that went live unverified to the recorded target.
+ */
+export async function cleanUpAfterInterruptedMain(client: RailwayClient, inflight: InflightService[], opts: { rollbackLive: boolean; deadline: number }): Promise<CleanupRow[]> {
+  return Promise.all(
+    inflight.map(async (s): Promise<CleanupRow> => {
+      const row: CleanupRow = { service: s.service, deploymentId: s.deploymentId ?? '', found: '', action: '', productionNow: '' };
+      if (s.rollbackDeploymentId) {
+        const d = await getDeployment(client, s.rollbackDeploymentId).catch(() => undefined);
+        row.found = `rollback ${s.rollbackDeploymentId} ${d?.status ?? 'unknown'}`;
+        row.action = 'none: the rollback restoring the previous version was already under way';
+        row.productionNow = SUCCESS_STATUSES.has(d?.status ?? '') ? s.rollbackDeploymentId : `${s.rollbackDeploymentId} (${d?.status ?? 'unknown'})`;
+        return row;
+      }
+      if (!s.deploymentId) {
+        row.found = 'no deployment started';
+        row.action = 'none';
+        return row;
+      }
+      const scope = { projectId: s.projectId, environmentId: s.environmentId, serviceId: s.serviceId };
+      try {
+        const d = await getDeployment(client, s.deploymentId);
+        row.found = d.status;
+        if (IN_PROGRESS_STATUSES.has(d.status)) {
+          await client.request<{ deploymentCancel: boolean }>(CANCEL_DEPLOYMENT, { id: s.deploymentId }, 'CancelDeployment');
+          row.action = `cancelled the in-flight deployment (was ${d.status})`;
+          row.productionNow = 'previous deployment (unchanged)';
+        } else if (SUCCESS_STATUSES.has(d.status) && opts.rollbackLive) {
+          if (!s.rollbackTargetId) {
+            row.action = 'could not roll back: no rollback target was recorded';
+            row.productionNow = `${s.deploymentId} (unverified)`;
+          } else {
+            const r = await rollbackTo(client, scope, s.rollbackTargetId, { deadline: opts.deadline, log: (m) => core.info(`${s.service}: ${m}`) });
+            row.action = r.ok ? `rolled back the unverified release to ${s.rollbackTargetId} (${r.method})` : `rollback failed: ${r.message}`;
+            row.productionNow = r.ok && r.deploymentId ? r.deploymentId : `${s.deploymentId} (unverified)`;
+          }
+        } else if (SUCCESS_STATUSES.has(d.status)) {
+          row.action = 'none: the deployment had already gone live (not verified)';
+          row.productionNow = s.deploymentId;
+        } else {
+          row.action = 'none: the deployment had already ended';
+          row.productionNow = 'previous deployment (unchanged)';
+        }
+      } catch (err) {
+        row.action = `failed: ${client.scrub(errorMessage(err))}`;
+      }
+      return row;
+    }),
+  );
+}
+
+export async function writeCleanupSummary(title: string, rows: CleanupRow[]): Promise<void> {
+  core.summary.addHeading(title, 2).addTable([
+    [
+      { data: 'Service', header: true },
+      { data: 'Deployment', header: true },
+      { data: 'Found', header: true },
+      { data: 'Action', header: true },
+      { data: 'Production now', header: true },
+    ],
+    ...rows.map((r) => [r.service, r.deploymentId || '—', r.found || '—', r.action, r.productionNow || '—']),
+  ]);
+  await core.summary.write();
+}
+
+// ---------- outputs ----------
+
+/** Release-level status word: SUCCESS when every service went live, else the first failing service's status. */
+export function statusWord(svc: ServiceRelease): string {
+  switch (svc.outcome) {
+    case 'success':
+      return svc.verification && !svc.verification.healthy ? 'UNHEALTHY' : svc.status || 'SUCCESS';
+    case 'superseded':
+      return 'SUPERSEDED';
+    case 'timeout':
+      return 'TIMEOUT';
+    case 'cancelled':
+      return 'CANCELLED';
+    case 'error':
+    case 'not-started':
+      return 'ERROR';
+    case 'needs-approval':
+      return 'NEEDS_APPROVAL';
+    case 'waiting':
+      return 'WAITING';
+    default:
+      return svc.status || svc.outcome.toUpperCase();
+  }
+}
+
+export function releaseStatus(release: Release): string {
+  const words = release.services.map(statusWord);
+  return words.find((w) => w !== 'SUCCESS' && w !== 'SLEEPING') ?? words[0] ?? 'ERROR';
+}
+
+/** One value per service, newline-separated in `service` order (a single service gives a plain value). */
+export function perService(release: Release, pick: (s: ServiceRelease) => string | undefined): string {
+  return release.services.map((s) => pick(s) ?? '').join('\n');
+}
+
+export function setReleaseOutputs(release: Release, json: unknown): void {
+  core.setOutput('deployment-id', perService(release, (s) => s.deploymentId));
+  core.setOutput('previous-deployment-id', perService(release, (s) => s.previousDeploymentId));
+  core.setOutput('status', releaseStatus(release));
+  core.setOutput('url', perService(release, (s) => s.url));
+  core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
+  core.setOutput('deployments', JSON.stringify(json));
+}
+
+export function describeDuration(ms: number): string {
+  return formatDuration(ms);
+}

@@ -1,0 +1,239 @@
+// The bundled railway-deploy action, run through the harness against the Railway emulator.
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GITHUB_ENV, runAction, startAction, type ActionResult } from './harness/index.js';
+import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
+
+let emu: RailwayEmulator;
+let projectId: string;
+let prodId: string;
+let apiId: string;
+let workerId: string;
+let token: string;
+
+beforeAll(async () => {
+  emu = await startRailwayEmulator({ buildMs: 400, deployMs: 100, tickMs: 30 });
+  projectId = emu.addProject({ name: 'shop' }).id;
+  prodId = emu.addEnvironment(projectId, { name: 'production' }).id;
+  emu.addEnvironment(projectId, { name: 'staging' });
+  apiId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/shop' } }).id;
+  workerId = emu.addService(projectId, { name: 'worker', source: { repo: 'acme/shop' }, app: false, domain: false }).id;
+  token = emu.projectToken(projectId, prodId);
+  // A first good deployment of each service, so there is something to roll back to.
+  for (const id of [apiId, workerId]) emu.supersede(id);
+  await Promise.all([apiId, workerId].map((id) => emu.waitForStatus(emu.deploymentsOf(id)[0]?.id ?? '', 'SUCCESS', 30_000)));
+});
+
+afterAll(async () => {
+  await emu?.close();
+});
+
+const base = () => ({ 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '2m' });
+
+function mutationCount(): number {
+  return emu.requests.filter((r) => /^\s*mutation\b/.test(r.query)).length;
+}
+
+/** Every captured byte is free of the token. */
+function expectNoToken(result: ActionResult, secret = token): void {
+  expect(result.allText).not.toContain(secret);
+}
+
+describe('railway-deploy: happy paths', () => {
+  it('deploys the workflow commit and reports outputs, summary and timeline', async () => {
+    const before = emu.activeDeployment(apiId)?.id;
+    const result = await runAction({ action: 'railway-deploy', inputs: base() });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const id = result.outputs['deployment-id'] ?? '';
+    expect(emu.deployment(id)).toMatchObject({ status: 'SUCCESS', commitSha: DEFAULT_GITHUB_ENV.GITHUB_SHA });
+    expect(result.outputs['previous-deployment-id']).toBe(before);
+    expect(result.outputs.status).toBe('SUCCESS');
+    expect(result.outputs.url).toMatch(/^https:\/\/api-production-.*\.up\.railway\.app$/);
+    const json = JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>;
+    expect(json).toHaveLength(1);
+    expect(json[0]).toMatchObject({ service: 'api', serviceId: apiId, deploymentId: id, previousDeploymentId: before, rollbackTargetId: before, outcome: 'success' });
+    expect(result.summary).toMatch(/\| Service \| Before \| Deployed \| Now serving/);
+    expect(result.summary).toContain('```mermaid');
+    expect(result.summary).toMatch(/gantt[\s\S]*section api[\s\S]*build/);
+    const deployCall = emu.requests.find((r) => r.operationName === 'DeployServiceInstance' && (r.variables as { serviceId?: string }).serviceId === apiId);
+    expect(deployCall?.headers['project-access-token']).toBe(token);
+    expect(result.masked).toContain(token);
+    expectNoToken(result);
+  });
+
+  it('deploys several services in parallel as one release', async () => {
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'api\nworker' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const ids = (result.outputs['deployment-id'] ?? '').split('\n');
+    expect(ids).toHaveLength(2);
+    const [a, w] = ids.map((id) => emu.deployment(id ?? ''));
+    expect(a?.serviceId).toBe(apiId);
+    expect(w?.serviceId).toBe(workerId);
+    // Parallel: the second deploy was requested before the first finished.
+    const firstDone = a?.history.find((h) => h.status === 'SUCCESS')?.at ?? 0;
+    expect(Date.parse(w?.createdAt ?? '')).toBeLessThan(firstDone);
+    expect(JSON.parse(result.outputs.deployments ?? '[]')).toHaveLength(2);
+    expectNoToken(result);
+  });
+
+  it('uploads a directory honouring .gitignore/.railwayignore and dropping .git and node_modules', async () => {
+    const workspace = await mkdtemp(path.join(tmpdir(), 'rail-up-'));
+    try {
+      const files: Record<string, string> = {
+        'package.json': '{"name":"app"}',
+        'server.js': 'console.log(1)',
+        '.gitignore': 'dist/\n',
+        '.railwayignore': 'fixtures/\n',
+        'dist/bundle.js': 'x',
+        'fixtures/big.bin': 'x',
+        '.git/config': 'x',
+        'node_modules/dep/index.js': 'x',
+      };
+      for (const [rel, content] of Object.entries(files)) {
+        await mkdir(path.dirname(path.join(workspace, 'app', rel)), { recursive: true });
+        await writeFile(path.join(workspace, 'app', rel), content);
+      }
+      // `path` is relative to the workspace, like in a workflow after checkout.
+      const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), source: 'upload', path: 'app' }, cwd: workspace });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const upload = emu.uploads.find((u) => u.deploymentId === result.outputs['deployment-id']);
+      expect(upload?.files.sort()).toEqual(['.gitignore', '.railwayignore', 'package.json', 'server.js']);
+      expect(result.outputs.status).toBe('SUCCESS');
+      expect(result.stdout).toMatch(/Upload: 4 file\(s\)/);
+      expectNoToken(result);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('railway-deploy: failures are reported', () => {
+  it('FAILED build → exit 1, status FAILED, log tail and events in the summary', async () => {
+    emu.scriptDeployment(apiId, { outcome: 'FAILED' });
+    const before = emu.activeDeployment(apiId)?.id;
+    const result = await runAction({ action: 'railway-deploy', inputs: base() });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.status).toBe('FAILED');
+    expect(result.annotations.filter((a) => a.level === 'error').map((a) => a.message).join('\n')).toMatch(/api: deployment .* FAILED/);
+    expect(result.summary).toMatch(/why deployment .* failed/);
+    expect(result.summary).toMatch(/Build logs/);
+    expect(result.summary).toMatch(/BUILD_IMAGE/);
+    expect(emu.activeDeployment(apiId)?.id).toBe(before);
+    expectNoToken(result);
+  });
+
+  it('superseded mid-wait → says so, status SUPERSEDED, the newer deployment is untouched', async () => {
+    emu.scriptDeployment(apiId, { buildMs: 4000 });
+    const running = startAction({ action: 'railway-deploy', inputs: base() });
+    await running.waitForOutput(/BUILDING/, 30_000);
+    const newer = emu.supersede(apiId);
+    const result = await running.result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.status).toBe('SUPERSEDED');
+    expect(result.stdout + result.stderr).toMatch(new RegExp(`superseded by a newer deployment ${newer}`));
+    expect(result.annotations.some((a) => a.level === 'warning' && /no rollback/.test(a.message))).toBe(true);
+    await emu.waitForStatus(newer, 'SUCCESS', 30_000);
+    expect(emu.requests.some((r) => r.operationName === 'RollbackDeployment' || r.operationName === 'CancelDeployment')).toBe(false);
+  });
+
+  it('rides out a 5xx burst and a 429 with Retry-After', async () => {
+    emu.faults.failNext(3, 502);
+    emu.faults.rateLimitNext(1, 1);
+    const result = await runAction({ action: 'railway-deploy', inputs: base() });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/HTTP 502/);
+    expect(result.stdout).toMatch(/429/);
+  });
+
+  it('finishes by polling when the WebSocket drops mid-wait', async () => {
+    emu.scriptDeployment(apiId, { buildMs: 2500 });
+    const running = startAction({ action: 'railway-deploy', inputs: base() });
+    await running.waitForOutput(/BUILDING/, 30_000);
+    emu.faults.dropSockets();
+    const result = await running.result;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/falling back to polling/);
+    expect(result.outputs.status).toBe('SUCCESS');
+  });
+
+  it('reports a long WAITING (Wait for CI) instead of hanging', async () => {
+    emu.scriptDeployment(apiId, { outcome: 'WAITING' });
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), 'waiting-timeout': '1s' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.status).toBe('WAITING');
+    expect(result.stderr + result.stdout).toMatch(/Wait for CI/);
+    const id = result.outputs['deployment-id'] ?? '';
+    emu.resolveWaiting(id, false);
+  });
+
+  it('SIGTERM mid-wait: main stops promptly, post cancels the in-flight deployment', async () => {
+    emu.scriptDeployment(apiId, { buildMs: 20_000 });
+    const before = emu.activeDeployment(apiId)?.id;
+    const running = startAction({ action: 'railway-deploy', inputs: base() });
+    await running.waitForOutput(/BUILDING/, 30_000);
+    running.kill('SIGTERM');
+    const main = await running.result;
+    expect(main.exitCode).toBe(1);
+    expect(main.outputs.status).toBe('CANCELLED');
+    expect(main.state['railway-phase']).toBe('deploying');
+    const id = main.outputs['deployment-id'] ?? '';
+    expect(emu.deployment(id)?.status).toBe('BUILDING');
+    const post = await runAction({ action: 'railway-deploy', inputs: base(), phase: 'post', state: main.state });
+    expect(post.exitCode, post.stderr).toBe(0);
+    expect(post.stdout).toMatch(/cancelled the in-flight deployment/);
+    expect(post.summary).toMatch(/cleanup after an interrupted deploy/);
+    await emu.waitForStatus(id, ['REMOVED'], 10_000);
+    expect(emu.activeDeployment(apiId)?.id).toBe(before);
+    expectNoToken(main);
+    expectNoToken(post);
+  });
+});
+
+describe('railway-deploy: bad input → one clear error, exit 1, no mutation', () => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['missing token', { 'railway-token': '' }, /Input 'railway-token': is required/],
+    ['whitespace-only token', { 'railway-token': '   ' }, /Input 'railway-token'/],
+    ['unknown service', { service: 'apii' }, /Input 'service': no service 'apii'.*Available: 'api'.*'worker'/],
+    ['unknown environment', { environment: 'prod' }, /Input 'environment': no environment 'prod'.*'production'.*'staging'/],
+    ['invalid api-url', { 'api-url': 'backboard railway' }, /Input 'api-url'/],
+    ['timeout: banana', { timeout: 'banana' }, /Input 'timeout'.*banana/],
+    ['negative waiting-timeout', { 'waiting-timeout': '-5s' }, /Input 'waiting-timeout'.*negative/],
+    ['bad source', { source: 'git' }, /Input 'source': expected one of commit, upload, image/],
+    ['bad commit-sha', { 'commit-sha': 'main' }, /Input 'commit-sha'/],
+    ['upload of a missing directory', { source: 'upload', path: '/nonexistent/dir' }, /Input 'path'.*does not exist/],
+    ['image source for a repo service', { source: 'image' }, /Input 'source'.*deploys from the repository/],
+  ];
+  it.each(cases)('%s', async (_name, inputs, message) => {
+    const before = mutationCount();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), ...inputs } });
+    expect(result.exitCode).toBe(1);
+    const errors = result.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(message);
+    expect(result.stderr + result.stdout).not.toMatch(/\n\s+at .*\.js:\d+/); // no stack trace
+    expect(mutationCount()).toBe(before);
+    expectNoToken(result);
+  });
+
+  it('an account token given as the project token: explains the classic mistake', async () => {
+    const account = emu.accountToken();
+    const before = mutationCount();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), 'railway-token': account } });
+    expect(result.exitCode).toBe(1);
+    const errors = result.annotations.filter((a) => a.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/Input 'railway-token'.*Project Token not found.*not a project token/);
+    expect(mutationCount()).toBe(before);
+    expectNoToken(result, account);
+  });
+
+  it('an unknown token: names the input, never echoes it', async () => {
+    const bogus = 'rw_bogus_0123456789abcdef';
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), 'railway-token': bogus } });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/Input 'railway-token'/);
+    expectNoToken(result, bogus);
+  });
+});
