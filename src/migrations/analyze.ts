@@ -180,11 +180,18 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
     }
   }
 
-  const createdTables: string[] = [];
-  const isNewTable = (name: string): boolean => {
-    const bare = bareName(name);
-    return createdTables.some((t) => t === name || ((!t.includes('.') || !name.includes('.')) && bareName(t) === bare));
+  // Tables created so far in the set. A qualified reference matches the same qualified name or an unqualified create;
+  // an unqualified reference matches any create with that bare name (search_path is not known statically).
+  const createdQualified = new Set<string>();
+  const createdUnqualified = new Set<string>();
+  const createdAnyBare = new Set<string>();
+  const addCreatedTable = (name: string) => {
+    if (name.includes('.')) createdQualified.add(name);
+    else createdUnqualified.add(name);
+    createdAnyBare.add(bareName(name));
   };
+  const isNewTable = (name: string): boolean =>
+    name.includes('.') ? createdQualified.has(name) || createdUnqualified.has(bareName(name)) : createdAnyBare.has(name);
   const notValidConstraints: StatementContext['notValidConstraints'] = new Map();
   const validatedNotNull = new Set<string>();
   const disabled = new Set(opts.disableRules ?? []);
@@ -295,11 +302,9 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
         if (enabled.has('require-table-schema')) {
           for (const t of facts.tables) if (!t.includes('.')) raw.push({ rule: 'require-table-schema', table: t, message: `${t} is not schema-qualified` });
         }
-        for (const c of createdObjects(st.type, st.node)) if (c.kind === 'table') createdTables.push(c.name);
         if (st.type === 'CreateStmt' || st.type === 'CreateTableAsStmt') {
           const rel = asNode(st.node.relation) ?? asNode(asNode(st.node.into)?.rel);
-          const schema = typeof rel?.schemaname === 'string' ? rel.schemaname : undefined;
-          if (schema && typeof rel?.relname === 'string') createdTables.push(`${schema}.${rel.relname}`);
+          if (typeof rel?.relname === 'string') addCreatedTable(typeof rel.schemaname === 'string' ? `${rel.schemaname}.${rel.relname}` : rel.relname);
         }
       }
 
@@ -331,9 +336,13 @@ const IDENTIFIER_CHECKED = new Set(['CreateStmt', 'AlterTableStmt', 'IndexStmt',
   'CreateEnumStmt', 'CreateDomainStmt', 'CompositeTypeStmt', 'CreateTableAsStmt', 'CreateTrigStmt', 'CreateSchemaStmt']);
 const IDENTIFIER_TOKENS = /'(?:[^']|'')*'|"((?:[^"]|"")+)"|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)/g;
 
+// No identifier can exceed 63 bytes without 16 consecutive name characters or a quoted name (4-byte characters at most).
+const MAYBE_LONG = /[\w$\u0080-\uffff]{16}|"/;
+
 function longIdentifiers(src: SourceText, start: number, end: number): RawFinding[] {
   const text = src.slice(start, end);
   const out: RawFinding[] = [];
+  if (!MAYBE_LONG.test(text)) return out;
   for (const m of text.matchAll(IDENTIFIER_TOKENS)) {
     const ident = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2];
     if (!ident) continue;

@@ -1,0 +1,189 @@
+// Migration analysis speed on a generated 10,000-statement corpus, side by side with squawk-cli (npm) on the same
+// files in the same run. Prints `BENCH <name> <value> <unit>` lines; asserts nothing.
+//
+// Two layouts of the same 10,000 statements: 100 files × 100 statements (a long migration history) and one file.
+// Figures:
+//   analyze.inprocess.*   our analyzeFiles() inside this process (cold = first call, includes the WASM parser start;
+//                         warm = median of 3 later calls), files already in memory;
+//   analyze.process.*     a fresh Node process that reads the files and analyses them (spawn → exit), median of 3 —
+//                         the like-for-like comparison with squawk, which is a native binary run the same way;
+//   squawk.process.*      `squawk --reporter json --assume-in-transaction <files>` (spawn → exit), median of 3;
+//   analyze.process.read_and_analyse  the same worker's own time from reading the files to the result (no start-up);
+//   *.squawk_over_ours*   squawk time / our time (> 1: ours is faster).
+// The worker mode (`--worker <dir>`) is how the process figure is taken.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileInput } from '../src/migrations/analyze.js';
+
+// Parts of src/migrations use TypeScript parameter properties, which Node's strip-only mode rejects: re-run this
+// file once with --experimental-transform-types (same loader, same arguments) before importing them.
+if (!process.execArgv.includes('--experimental-transform-types')) {
+  const child = spawn(process.execPath, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  process.exit(code);
+}
+const { analyzeFiles } = await import('../src/migrations/analyze.js');
+
+const STATEMENTS = 10_000;
+const FILES = 100;
+const RUNS = 3;
+
+async function readCorpus(dir: string): Promise<FileInput[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  return Promise.all(names.map(async (n) => ({ file: n, sql: await readFile(path.join(dir, n), 'utf8') })));
+}
+
+if (process.argv[2] === '--worker') {
+  const started = performance.now();
+  const files = await analyzeFiles(await readCorpus(process.argv[3] ?? '.'));
+  const findings = files.reduce((n, f) => n + f.statements.reduce((m, s) => m + s.findings.length, 0), 0);
+  const statements = files.reduce((n, f) => n + f.statements.length, 0);
+  process.stdout.write(JSON.stringify({ ms: performance.now() - started, findings, statements }));
+  process.exit(0);
+}
+
+// A realistic mix (Prisma/Drizzle-style DDL, concurrent indexes, backfills, renames, pgvector, non-ASCII comments).
+const TEMPLATES: Array<(i: number) => string> = [
+  (i) => `CREATE TABLE "t_${i}" (\n  "id" BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  "name" TEXT NOT NULL,\n  "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP\n);`,
+  (i) => `ALTER TABLE users ADD COLUMN c_${i} text;`,
+  (i) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_${i} ON users (c_${i});`,
+  (i) => `CREATE INDEX idx_b_${i} ON orders (col_${i});`,
+  (i) => `ALTER TABLE orders ADD CONSTRAINT fk_${i} FOREIGN KEY (u_${i}) REFERENCES users (id) NOT VALID;`,
+  (i) => `ALTER TABLE orders VALIDATE CONSTRAINT fk_${i};`,
+  (i) => `UPDATE users SET c_${i} = 'x' WHERE id < 100;`,
+  (i) => `ALTER TABLE users ALTER COLUMN c_${i} SET NOT NULL;`,
+  (i) => `ALTER TABLE users RENAME COLUMN c_${i} TO d_${i};`,
+  (i) => `-- Größe ✓ 日本語 ${i}\nCOMMENT ON COLUMN users.d_${i} IS 'Größe ✓ ${i}';`,
+  (i) => `ALTER TABLE users ADD COLUMN v_${i} varchar(20) DEFAULT 'x';`,
+  (i) => `DROP INDEX IF EXISTS idx_old_${i};`,
+  (i) => `CREATE TABLE ev_${i} (id int, payload json, at timestamp);`,
+  (i) => `ALTER TABLE users ALTER COLUMN d_${i} TYPE varchar(100);`,
+  (i) => `INSERT INTO settings (k, v) VALUES ('k${i}', 'v');`,
+  (i) => `ALTER TABLE users DROP COLUMN IF EXISTS old_${i};`,
+  (i) => `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_${i} ON users (email_${i});`,
+  (i) => `ALTER TABLE users ADD COLUMN uid_${i} uuid DEFAULT gen_random_uuid();`,
+  (i) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS emb_${i} ON documents USING hnsw (embedding vector_cosine_ops);`,
+  (i) => `ALTER TABLE orders ADD CONSTRAINT chk_${i} CHECK (total_${i} >= 0);`,
+];
+
+async function writeCorpus(dir: string, files: number): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const perFile = STATEMENTS / files;
+  const paths: string[] = [];
+  for (let f = 0; f < files; f++) {
+    const lines: string[] = [];
+    for (let s = 0; s < perFile; s++) {
+      const i = f * perFile + s;
+      lines.push((TEMPLATES[i % TEMPLATES.length] ?? TEMPLATES[0]!)(i));
+    }
+    const p = path.join(dir, `${String(f + 1).padStart(4, '0')}_migration.sql`);
+    await writeFile(p, `${lines.join('\n')}\n`);
+    paths.push(p);
+  }
+  return paths;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+
+function run(cmd: string, args: string[]): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+/** The squawk binary from squawk-cli's platform package, or why it cannot be used here. */
+function squawkBinary(): { path: string } | { reason: string } {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('squawk-cli/package.json');
+  } catch {
+    return { reason: 'squawk-cli is not installed (npm install -D squawk-cli)' };
+  }
+  const pkg = `@squawk-cli/${process.platform}-${process.arch}`;
+  try {
+    const bin = require.resolve(`${pkg}/bin/squawk${process.platform === 'win32' ? '.exe' : ''}`);
+    return existsSync(bin) ? { path: bin } : { reason: `${pkg} has no binary` };
+  } catch {
+    return { reason: `squawk-cli ships no binary for ${process.platform}-${process.arch} (optional dependency ${pkg} not installed)` };
+  }
+}
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'analyze-bench-'));
+const squawk = squawkBinary();
+if ('reason' in squawk) console.log(`squawk-cli unavailable, no squawk figures: ${squawk.reason}`);
+
+try {
+  for (const [label, files] of [['100files', FILES], ['1file', 1]] as const) {
+    const dir = path.join(work, label);
+    const paths = await writeCorpus(dir, files);
+    const corpus = await readCorpus(dir);
+    const bytes = corpus.reduce((n, f) => n + Buffer.byteLength(f.sql), 0);
+    console.log(`corpus ${label}: ${STATEMENTS} statements in ${files} file(s), ${(bytes / 1024).toFixed(0)} KiB`);
+
+    const coldStart = performance.now();
+    const first = await analyzeFiles(corpus);
+    const cold = performance.now() - coldStart;
+    const statements = first.reduce((n, f) => n + f.statements.length, 0);
+    const findings = first.reduce((n, f) => n + f.statements.reduce((m, s) => m + s.findings.length, 0), 0);
+    if (statements !== STATEMENTS) throw new Error(`expected ${STATEMENTS} statements, analysed ${statements}`);
+    const warm: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const t = performance.now();
+      await analyzeFiles(corpus);
+      warm.push(performance.now() - t);
+    }
+    console.log(`BENCH analyze.${label}.inprocess.cold ${fmt(cold)} ms`);
+    console.log(`BENCH analyze.${label}.inprocess.warm ${fmt(median(warm))} ms`);
+    console.log(`BENCH analyze.${label}.throughput ${Math.round(STATEMENTS / (median(warm) / 1000))} statements/s`);
+    console.log(`BENCH analyze.${label}.findings ${findings} findings`);
+
+    const ours: number[] = [];
+    const inside: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const res = await run(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--worker', dir]);
+      if (res.code !== 0) throw new Error(`analysis worker failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+      ours.push(res.ms);
+      inside.push((JSON.parse(res.stdout) as { ms: number }).ms);
+    }
+    // process = spawn → exit, including Node start-up and type-stripping the TypeScript sources (the bundled action
+    // skips the latter); read+analyse = the same process's time from reading the files to the last finding.
+    console.log(`BENCH analyze.${label}.process ${fmt(median(ours))} ms`);
+    console.log(`BENCH analyze.${label}.process.read_and_analyse ${fmt(median(inside))} ms`);
+
+    if ('path' in squawk) {
+      const times: number[] = [];
+      let violations = -1;
+      for (let r = 0; r < RUNS; r++) {
+        const res = await run(squawk.path, ['--reporter', 'json', '--assume-in-transaction', ...paths]);
+        // squawk exits 1 when it found violations; anything else is a failure to lint.
+        if (res.code !== 0 && res.code !== 1) throw new Error(`squawk failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+        times.push(res.ms);
+        try {
+          violations = (JSON.parse(res.stdout) as unknown[]).length;
+        } catch {
+          violations = -1;
+        }
+      }
+      console.log(`BENCH squawk.${label}.process ${fmt(median(times))} ms`);
+      if (violations >= 0) console.log(`BENCH squawk.${label}.findings ${violations} findings`);
+      console.log(`BENCH analyze.${label}.squawk_over_ours ${(median(times) / median(ours)).toFixed(2)} ratio (squawk process / our process; >1 = rail-actions faster)`);
+      console.log(`BENCH analyze.${label}.squawk_over_ours_analysis ${(median(times) / median(inside)).toFixed(2)} ratio (squawk process / our read+analyse inside a started process)`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
