@@ -121,7 +121,7 @@ export async function detectTool(opts: { cwd: string; dir?: string; tool?: ToolN
     if (!(await isDirectory(dir))) continue;
     if (tool !== 'auto') return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
     const found = await toolFromDirectory(dir, cwd);
-    if (found) return { tool: found.tool, dir, reason: `${rel}: ${found.reason}` };
+    if (found) return { tool: found.tool, dir, reason: found.reason };
   }
   throw new InputError(
     'migrations-dir',

@@ -2,6 +2,7 @@
 // session, statement by statement (split with the Postgres parser), transactional statements in a transaction that
 // also writes the tool's history row, non-transactional ones (CREATE INDEX CONCURRENTLY, VACUUM …) alone, lock
 // timeouts retried with the shared backoff, invalid indexes detected, cancellation rolling back the open transaction.
+import path from 'node:path';
 import type pg from 'pg';
 import { AbortedError, type BackoffPolicy, retry } from '../../core/retry.js';
 import { InputError, UserFacingError } from '../../core/errors.js';
@@ -68,13 +69,13 @@ export interface InvalidIndex {
 
 /** A failure during apply; `applied` lists the files that were fully applied (and recorded) before it. */
 export class MigrationFailedError extends UserFacingError {
-  constructor(
-    message: string,
-    readonly applied: AppliedFile[],
-    readonly invalidIndexes: InvalidIndex[] = [],
-  ) {
+  readonly applied: AppliedFile[];
+  readonly invalidIndexes: InvalidIndex[];
+  constructor(message: string, applied: AppliedFile[], invalidIndexes: InvalidIndex[] = []) {
     super(message);
     this.name = 'MigrationFailedError';
+    this.applied = applied;
+    this.invalidIndexes = invalidIndexes;
   }
 }
 
@@ -110,12 +111,14 @@ interface FilePlan {
 class Runner {
   private readonly log: (msg: string) => void;
   private readonly warn: (msg: string) => void;
+  private readonly client: pg.Client;
+  private readonly adapter: ToolAdapter;
+  private readonly opts: ApplyOptions;
 
-  constructor(
-    private readonly client: pg.Client,
-    private readonly adapter: ToolAdapter,
-    private readonly opts: ApplyOptions,
-  ) {
+  constructor(client: pg.Client, adapter: ToolAdapter, opts: ApplyOptions) {
+    this.client = client;
+    this.adapter = adapter;
+    this.opts = opts;
     this.log = opts.log ?? (() => undefined);
     this.warn = opts.warn ?? this.log;
   }
@@ -278,7 +281,7 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
     throw new InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${opts.planHash}'`);
   }
   const { adapter, detected } = loaded;
-  log(`Migrations: ${detected.tool} in ${detected.dir} (${detected.reason}); ${loaded.files.length} file(s)`);
+  log(`Migrations: ${detected.tool} in ${path.relative(opts.cwd ?? process.cwd(), detected.dir) || '.'} (${detected.reason}); ${loaded.files.length} file(s)`);
 
   const client = await connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions migrate' });
   let pid = 0;

@@ -91,13 +91,13 @@ function lineAtCodePoint(text: string, position: number): number {
 
 /** Parse error with the file and line, as users need to find it. */
 export class SqlParseError extends UserFacingError {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    detail: string,
-  ) {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, detail: string) {
     super(`${file}:${line}: cannot parse SQL: ${detail}`);
     this.name = 'SqlParseError';
+    this.file = file;
+    this.line = line;
   }
 }
 
