@@ -279,7 +279,7 @@ describe('harness: cancellation and timeouts', () => {
 
   it('waitForOutput rejects when the action exits without printing the pattern', async () => {
     const running = startAction({ action: probe, inputs: { 'exit-code': '0' } });
-    await expect(running.waitForOutput(/never printed/)).rejects.toThrow(/exited before its output matched/);
+    await expect(running.waitForOutput(/never printed/)).rejects.toThrow(/the action exited before its output matched/);
     await running.result;
   });
 

@@ -293,6 +293,7 @@ export function startAction(opts: RunOptions): RunningAction {
   let child: ChildProcess | undefined;
   let pendingSignal: NodeJS.Signals | undefined;
   let finished = false;
+  let startError: string | undefined;
   let combined = '';
   const stdoutChunks: string[] = [];
   const stderrChunks: string[] = [];
@@ -379,6 +380,7 @@ export function startAction(opts: RunOptions): RunningAction {
   const result = (async (): Promise<ActionResult> => {
     const prep = await prepare(opts);
     const node = nodeBinary();
+    let timer: NodeJS.Timeout | undefined;
     try {
       const out = lineSplitter('stdout');
       const err = lineSplitter('stderr');
@@ -400,7 +402,7 @@ export function startAction(opts: RunOptions): RunningAction {
         if (opts.echo) process.stderr.write(c);
       });
       if (pendingSignal) proc.kill(pendingSignal);
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         timedOut = true;
         killGroup(proc, 'SIGKILL');
       }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -462,6 +464,7 @@ export function startAction(opts: RunOptions): RunningAction {
         durationMs: Date.now() - started,
       };
     } finally {
+      clearTimeout(timer);
       finished = true;
       notify();
       // A caller-provided cwd lives outside tempRoot and is left alone.
@@ -469,7 +472,8 @@ export function startAction(opts: RunOptions): RunningAction {
     }
   })();
   // Failures to start are reported through `result`; keep them from also surfacing as unhandled here.
-  result.catch(() => {
+  result.catch((err: unknown) => {
+    startError = err instanceof Error ? err.message : String(err);
     finished = true;
     notify();
   });
@@ -492,7 +496,8 @@ export function startAction(opts: RunOptions): RunningAction {
             resolve(combined);
           } else if (finished) {
             cleanup();
-            reject(new Error(`action exited before its output matched ${String(pattern)}; output was:\n${combined}`));
+            const why = startError ? `the action failed to run (${startError})` : 'the action exited';
+            reject(new Error(`${why} before its output matched ${String(pattern)}; output was:\n${combined}`));
           }
         };
         const timer = setTimeout(() => {
