@@ -36479,20 +36479,26 @@ function scanSync(query) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/actions/lib/bundle-dirname.ts
-// Import this FIRST in an entry point whose bundle contains libpg-query. Its Emscripten glue (a CommonJS module
-// inside our ESM bundle) locates libpg-query.wasm via the CommonJS global `__dirname`, which does not exist in ES
-// modules; a free `__dirname` falls back to globalThis, so point it at the bundle's directory, where
-// scripts/build.mjs copies the .wasm file.
+;// CONCATENATED MODULE: ./src/migrations/analyze/wasm-dirname.ts
+// libpg-query's Emscripten glue (the CommonJS build, which ncc bundles) finds libpg-query.wasm through `__dirname`,
+// which does not exist inside an ES-module bundle: parsing would fail with "ReferenceError: __dirname is not defined".
+// The build copies the .wasm next to each bundle that needs it, so point the glue at the bundle's own directory.
+// Must be imported before anything that imports libpg-query. From source (tests, CLI via tsx) nothing changes:
+// Node loads the CommonJS build with its own __dirname, and no .wasm sits next to this file.
 
 
+
+const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
 const g = globalThis;
-g.__dirname ??= external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+if (g.__dirname === undefined && (0,external_node_fs_.existsSync)(external_node_path_default().join(here, 'libpg-query.wasm')))
+    g.__dirname = here;
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -43676,8 +43682,6 @@ const ENCODING_ALIASES = {
 
 const serializeEncoding = encoding => typeof encoding === 'string' ? `"${encoding}"` : String(encoding);
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ../../work/main/node_modules/execa/lib/arguments/cwd.js
 
 
@@ -50604,7 +50608,8 @@ function cancellationSignal() {
 ;// CONCATENATED MODULE: ./src/actions/migrate.ts
 // migrate action: applies the pending migrations safely (or runs the project's migrator under the same lock),
 // optionally rehearsing them on a copy of the production schema first.
- // must stay first: libpg-query's loader needs it at import time
+// First: lets the bundled libpg-query find its .wasm (see the module).
+
 
 
 

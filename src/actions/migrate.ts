@@ -1,6 +1,7 @@
 // migrate action: applies the pending migrations safely (or runs the project's migrator under the same lock),
 // optionally rehearsing them on a copy of the production schema first.
-import './lib/bundle-dirname.js'; // must stay first: libpg-query's loader needs it at import time
+// First: lets the bundled libpg-query find its .wasm (see the module).
+import '../migrations/analyze/wasm-dirname.js';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { formatDuration } from '../core/duration.js';
