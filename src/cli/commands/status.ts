@@ -1,0 +1,85 @@
+// `rail-actions status`: what each service runs now, and what a rollback would restore.
+import { formatDuration } from '../../core/duration.js';
+import { getServiceInstance, listDeployments, pickActive, pickRollbackTarget, serviceUrlOf } from '../../railway/index.js';
+import { EXIT_OK, type Values } from '../args.js';
+import type { CliContext, Command } from '../context.js';
+import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, resolveRailway, serviceList } from '../railway.js';
+import { table } from '../ui.js';
+
+interface ServiceStatus {
+  service: string;
+  serviceId: string;
+  activeDeploymentId: string | null;
+  activeStatus: string | null;
+  activeSince: string | null;
+  latestDeploymentId: string | null;
+  latestStatus: string | null;
+  rollbackTargetId: string | null;
+  url: string | null;
+  instances: string[];
+}
+
+const age = (iso: string | null): string => (iso ? `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—');
+
+export const statusCommand: Command = {
+  spec: {
+    name: 'status',
+    summary: 'Show what each service runs now (active deployment, latest deployment, rollback target, URL).',
+    options: [...RAILWAY_OPTIONS, { ...SERVICE_OPTION, required: true }, { name: 'json', type: 'boolean', description: 'Print JSON on stdout.' }],
+    examples: ['RAILWAY_TOKEN=… rail-actions status --service api --service worker'],
+  },
+  async run(v: Values, ctx: CliContext) {
+    const services = serviceList(v);
+    const client = await connectRailway(v, ctx);
+    try {
+      const target = await resolveRailway(client, v, services);
+      const rows: ServiceStatus[] = await Promise.all(
+        target.services.map(async (s) => {
+          const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: s.id };
+          const [instance, deployments] = await Promise.all([getServiceInstance(client, scope), listDeployments(client, scope, { maxPages: 2 })]);
+          const active = pickActive(deployments);
+          const latest = deployments[0];
+          const rollbackTarget = pickRollbackTarget(deployments, active ? { exclude: [active.id] } : {});
+          return {
+            service: s.name,
+            serviceId: s.id,
+            activeDeploymentId: active?.id ?? null,
+            activeStatus: active?.status ?? null,
+            activeSince: active?.createdAt ?? null,
+            latestDeploymentId: latest?.id ?? null,
+            latestStatus: latest?.status ?? null,
+            rollbackTargetId: rollbackTarget?.id ?? null,
+            url: serviceUrlOf(instance) ?? null,
+            instances: instance.activeDeployments.map((d) => `${d.id}:${d.status}`),
+          };
+        }),
+      );
+      if (v.flag('json')) {
+        ctx.print(JSON.stringify({ project: target.project, environment: target.environment, services: rows }, null, 2));
+        return EXIT_OK;
+      }
+      const c = ctx.color;
+      ctx.print(`${c.bold(target.project.name)} / ${c.bold(target.environment.name)}`);
+      ctx.print(
+        table(
+          [
+            ['SERVICE', 'SERVING NOW', 'STATUS', 'DEPLOYED', 'LATEST', 'ROLLBACK TARGET', 'URL'],
+            ...rows.map((r) => [
+              r.service,
+              r.activeDeploymentId ?? c.yellow('nothing'),
+              r.activeStatus ? c.green(r.activeStatus) : '—',
+              age(r.activeSince),
+              r.latestDeploymentId && r.latestDeploymentId !== r.activeDeploymentId ? `${r.latestDeploymentId} (${r.latestStatus ?? '?'})` : 'same',
+              r.rollbackTargetId ?? '—',
+              r.url ?? '—',
+            ]),
+          ],
+          c,
+        ),
+      );
+      return EXIT_OK;
+    } finally {
+      await client.close();
+    }
+  },
+};

@@ -1,0 +1,326 @@
+// The built CLI (bin/rail-actions.mjs → dist/cli/index.js) run as a child process: help, exit codes, usage errors
+// naming the flag, colours only when asked for, verify against real servers, and deploy/rollback/status against the
+// Railway emulator with real app processes.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from './harness/index.js';
+import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
+
+const BIN = path.join(projectRoot, 'bin/rail-actions.mjs');
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[/;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface CliRun {
+  result: Promise<CliResult>;
+  kill(sig: NodeJS.Signals): void;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** Environment starts clean (PATH/HOME only) so the developer's RAILWAY_TOKEN or NO_COLOR cannot leak in. */
+function startCli(args: string[], env: Record<string, string> = {}, cwd = projectRoot): CliRun {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const watchers: Array<() => void> = [];
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    watchers.forEach((w) => w());
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    watchers.forEach((w) => w());
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  const result = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return {
+    result,
+    kill: (sig) => child.kill(sig),
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${stdout}\n${stderr}`)), timeoutMs);
+        const check = () => {
+          if (pattern.test(stdout + stderr)) {
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        watchers.push(check);
+        check();
+      }),
+  };
+}
+
+const cli = (args: string[], env: Record<string, string> = {}, cwd?: string) => startCli(args, env, cwd).result;
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+async function serve(handler: (n: number, req: http.IncomingMessage) => { status?: number; body?: unknown }): Promise<string> {
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    const { status = 200, body = {} } = handler(++n, req);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+}
+
+const fast = ['--interval', '30ms', '--max-interval', '100ms'];
+
+describe('rail-actions CLI: help and usage', () => {
+  it('lists the commands and the exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const name of ['deploy', 'verify', 'rollback', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    expect(r.stdout).toContain('Exit codes:');
+    expect(r.stdout).toMatch(/2 +usage error/);
+  });
+
+  it.each(['deploy', 'verify', 'rollback', 'status'])('%s --help documents its flags, env fallbacks and exit codes', async (name) => {
+    const r = await cli([name, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: rail-actions ${name}`);
+    expect(r.stdout).toContain('--help');
+    expect(r.stdout).toMatch(/env \$RAIL_ACTIONS_/);
+    expect(r.stdout).toContain('Exit codes:');
+    expect(r.stderr).toBe('');
+  });
+
+  it('no command → help on stdout, exit 2', async () => {
+    const r = await cli([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('Usage: rail-actions <command>');
+  });
+
+  it('unknown command → exit 2 with the list of commands', async () => {
+    const r = await cli(['deplyo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'deplyo' \(commands: deploy, verify, rollback, status\)/);
+  });
+
+  it('unknown flag and stray arguments → exit 2 naming them', async () => {
+    const flag = await cli(['verify', 'http://x', '--bogus']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/Unknown option '--bogus'.*rail-actions verify --help/);
+    const stray = await cli(['status', 'extra']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/unexpected argument 'extra'/);
+  });
+
+  it.each([
+    [['verify'], /--url is required \(or set \$RAIL_ACTIONS_URL\)/],
+    [['verify', 'not a url'], /--url: expected an absolute http\(s\) URL/],
+    [['verify', 'http://x', '--timeout', 'banana'], /--timeout: expected a duration .* got 'banana'/],
+    [['verify', 'http://x', '--interval=-1s'], /--interval: .*must not be negative/],
+    [['verify', 'http://x', '--interval', '-1s'], /--interval needs a value; a value starting with '-' must be written as --interval=<value>/],
+    [['verify', 'http://x', '--consecutive-successes', '0'], /--consecutive-successes: must be at least 1/],
+    [['verify', 'http://x', '--expect-json', 'status'], /--expect-json: expected conditions like status=ok/],
+    [['verify', 'http://x', '--expect-status', 'ok'], /--expect-status: expected HTTP status codes/],
+    [['verify', 'http://x', '-H', 'Bearer abc'], /--header: line 1 is not a 'Name: value' header/],
+    [['status', '--service', 'api'], /--railway-token: is required/],
+    [['deploy', '--service', 'api', '--railway-token', 't', '--source', 'ftp'], /--source: expected upload, commit or image/],
+    [['deploy', '--service', 'api', '--railway-token', 't', '--timeout', 'soon'], /--timeout: expected a duration/],
+  ])('bad input %j → exit 2 naming the flag, no stack', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names the environment variable when a bad value came from there', async () => {
+    const r = await cli(['verify', 'http://x'], { RAIL_ACTIONS_TIMEOUT: 'banana' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\$RAIL_ACTIONS_TIMEOUT \(for --timeout\): expected a duration/);
+  });
+});
+
+describe('rail-actions verify', () => {
+  it('healthy after 502s → exit 0, plain output when not a terminal', async () => {
+    const url = await serve((n) => (n <= 2 ? { status: 502 } : { body: { status: 'ok', commit: 'abc1234def' } }));
+    const r = await cli(['verify', url, ...fast, '--expect-json', 'status=ok', '--expect-version', 'abc1234']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✔ healthy/);
+    expect(r.stdout).toMatch(/ATTEMPTS +TIME TO HEALTHY/);
+    expect(r.stderr).toMatch(/✗ #1 502 .*not serving yet: HTTP 502/);
+    expect(r.stdout + r.stderr).not.toMatch(ANSI);
+  });
+
+  it('colours only when forced, and NO_COLOR wins', async () => {
+    const url = await serve(() => ({ body: {} }));
+    const forced = await cli(['verify', url, ...fast, '--consecutive-successes', '1'], { FORCE_COLOR: '1' });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(ANSI);
+    const noColor = await cli(['verify', url, ...fast, '--consecutive-successes', '1'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    expect(noColor.stdout + noColor.stderr).not.toMatch(ANSI);
+    const flag = await cli(['verify', url, ...fast, '--consecutive-successes', '1', '--no-color'], { FORCE_COLOR: '1' });
+    expect(flag.stdout + flag.stderr).not.toMatch(ANSI);
+  });
+
+  it('the old version answering → exit 1 with the reason; --json is machine-readable', async () => {
+    const url = await serve(() => ({ body: { status: 'ok', deploymentId: 'dep-old' } }));
+    const r = await cli(['verify', url, ...fast, '--expect-version', 'dep-new', '--timeout', '800ms', '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { healthy: boolean; reason: string; attempts: number; lastStatus: number };
+    expect(out.healthy).toBe(false);
+    expect(out.lastStatus).toBe(200);
+    expect(out.reason).toMatch(/old version answering: saw deploymentId=dep-old/);
+  });
+
+  it('takes settings from RAIL_ACTIONS_* environment variables', async () => {
+    const url = await serve(() => ({ body: {} }));
+    const r = await cli(['verify', '--json'], { RAIL_ACTIONS_URL: url, RAIL_ACTIONS_CONSECUTIVE_SUCCESSES: '2', RAIL_ACTIONS_INTERVAL: '20ms' });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { attempts: number }).attempts).toBe(2);
+  });
+
+  it('never prints a header value, even when the server echoes it', async () => {
+    const secret = 'tok_5a4b3c2d1e0f99887766';
+    const url = await serve((_n, req) => ({ status: 500, body: { auth: req.headers.authorization } }));
+    const r = await cli(['verify', url, ...fast, '--timeout', '500ms', '-H', `Authorization: Bearer ${secret}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('***');
+    expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  it('SIGTERM mid-wait → reports the state and exits 130', async () => {
+    const url = await serve(() => ({ status: 503 }));
+    const run = startCli(['verify', url, ...fast]);
+    await run.waitFor(/#3 /);
+    run.kill('SIGTERM');
+    const r = await run.result;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/cancelled/);
+    expect(r.stdout).toMatch(/reason: cancelled \(cancelled by SIGTERM\)/);
+  });
+});
+
+describe('rail-actions deploy / status / rollback against the Railway emulator', () => {
+  let emu: RailwayEmulator;
+  let token: string;
+  let apiId: string;
+  let appDir: string;
+  let firstId: string;
+
+  beforeAll(async () => {
+    emu = await startRailwayEmulator({ buildMs: 150, deployMs: 80, tickMs: 25 });
+    const project = emu.addProject({ name: 'shop' });
+    const prod = emu.addEnvironment(project.id, { name: 'production' });
+    apiId = emu.addService(project.id, { name: 'api' }).id;
+    token = emu.projectToken(project.id, prod.id);
+    firstId = emu.supersede(apiId);
+    await emu.waitForStatus(firstId, 'SUCCESS', 30_000);
+    appDir = await mkdtemp(path.join(os.tmpdir(), 'rail-cli-app-'));
+    await writeFile(path.join(appDir, 'index.js'), 'console.log("hi")\n');
+    await writeFile(path.join(appDir, 'package.json'), '{"name":"app","scripts":{"start":"node index.js"}}\n');
+  });
+  afterAll(async () => {
+    await emu?.close();
+    if (appDir) await rm(appDir, { recursive: true, force: true });
+  });
+
+  const railway = () => ['--api-url', emu.url];
+  const env = () => ({ RAILWAY_TOKEN: token });
+
+  it('status shows what serves now', async () => {
+    const r = await cli(['status', '--service', 'api', ...railway(), '--json'], env());
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { services: Array<{ service: string; activeDeploymentId: string; activeStatus: string }> };
+    expect(out.services[0]).toMatchObject({ service: 'api', activeDeploymentId: firstId, activeStatus: 'SUCCESS' });
+    const human = await cli(['status', '--service', 'api', ...railway()], env());
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/shop \/ production/);
+    expect(human.stdout).toContain(firstId);
+    expect(human.stdout + human.stderr).not.toContain(token);
+  });
+
+  it('an unknown service → exit 2 listing the available ones, no mutation sent', async () => {
+    const before = emu.requests.length;
+    const r = await cli(['deploy', '--service', 'apii', '--path', appDir, ...railway()], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--service: no service 'apii'.*Available: 'api'/);
+    expect(emu.requests.slice(before).filter((q) => /^\s*mutation/.test(q.query))).toEqual([]);
+  });
+
+  it('deploy uploads, waits, verifies the NEW version answers → exit 0', async () => {
+    const r = await cli(['deploy', '--service', 'api', '--path', appDir, ...railway(), '--health-url', `${emu.serviceUrl(apiId)}/health`, '--verify-window', '500ms', '--json'], env());
+    expect(r.stderr).not.toContain(token);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; services: Array<{ deploymentId: string; previousDeploymentId: string; healthy: boolean; outcome: string }> };
+    expect(out.ok).toBe(true);
+    const svc = out.services[0];
+    expect(svc).toMatchObject({ outcome: 'success', healthy: true, previousDeploymentId: firstId });
+    expect(emu.activeDeployment(apiId)?.id).toBe(svc?.deploymentId);
+    expect(r.stderr).toMatch(/Uploading 2 file\(s\)/);
+  });
+
+  it('rollback restores the previous deployment and verifies it', async () => {
+    const serving = emu.activeDeployment(apiId)?.id as string;
+    const r = await cli(
+      ['rollback', '--service', 'api', ...railway(), '--health-url', `${emu.serviceUrl(apiId)}/health`, '--expect-version', 'deployment-id', ...fast, '--timeout', '20s', '--json'],
+      env(),
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; previousDeploymentId: string; deploymentId: string; healthy: boolean; method: string };
+    expect(out).toMatchObject({ ok: true, previousDeploymentId: serving, healthy: true, method: 'rollback' });
+    expect(emu.activeDeployment(apiId)?.id).toBe(out.deploymentId);
+    expect(emu.deployment(out.deploymentId)?.kind).toBe('rollback');
+    expect(emu.deployment(out.deploymentId)?.sourceDeploymentId).toBe(firstId);
+  });
+
+  it('a bad release is detected and rolled back with --rollback-on-failure → exit 1, old version serves', async () => {
+    const good = emu.activeDeployment(apiId)?.id as string;
+    emu.scriptDeployment(apiId, { app: { healthy: false } });
+    const r = await cli(
+      ['deploy', '--service', 'api', '--path', appDir, ...railway(), '--health-url', `${emu.serviceUrl(apiId)}/health`, '--verify-timeout', '3s', '--verify-window', '500ms', '--rollback-on-failure'],
+      env(),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✘ release failed/);
+    expect(r.stdout).toMatch(/verification: .*HTTP 503/);
+    expect(r.stdout).toMatch(/rollback: /);
+    const active = emu.activeDeployment(apiId);
+    expect(active?.id).not.toBe(good);
+    expect(active?.kind).toBe('rollback');
+    expect(r.stdout + r.stderr).not.toContain(token);
+  });
+
+  it('rollback to the deployment that serves now is refused as a usage error', async () => {
+    const serving = emu.activeDeployment(apiId)?.id as string;
+    const r = await cli(['rollback', '--service', 'api', ...railway(), '--deployment-id', serving], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--deployment-id: .* is what api serves now/);
+  });
+});
