@@ -40112,11 +40112,6 @@ const knexAdapter = {
         await client.query(`insert into "${knex_TABLE}" ("batch", "migration_time", "name") values ($1, $2, $3)`, [batch, ctx.finishedAt, file.id]);
     },
 };
-/** Knex numbers each `migrate:latest` run: the next batch is max(batch)+1. */
-async function nextKnexBatch(client) {
-    const r = await client.query(`SELECT max(batch) AS b FROM "${knex_TABLE}"`);
-    return (r.rows[0]?.b ?? 0) + 1;
-}
 
 ;// CONCATENATED MODULE: ./src/migrations/history/node-pg-migrate.ts
 // node-pg-migrate 9: files in ./migrations (JS/TS modules, or .sql with `-- Up Migration` / `-- Down Migration`

@@ -67,8 +67,3 @@ export const knexAdapter: ToolAdapter = {
   },
 };
 
-/** Knex numbers each `migrate:latest` run: the next batch is max(batch)+1. */
-export async function nextKnexBatch(client: import('pg').ClientBase): Promise<number> {
-  const r = await client.query<{ b: number | null }>(`SELECT max(batch) AS b FROM "${TABLE}"`);
-  return (r.rows[0]?.b ?? 0) + 1;
-}
