@@ -17,7 +17,7 @@ import {
 import { parseDirective } from '../src/migrations/analyze/directives.js';
 import { SourceText } from '../src/migrations/analyze/text.js';
 import { sha256Hex } from '../src/migrations/hash.js';
-import { buildPlan, type PlanPolicy } from '../src/migrations/plan.js';
+import { buildPlan, planMarkdown, type PlanPolicy } from '../src/migrations/plan.js';
 import type { MigrationFile, PendingReport } from '../src/migrations/types.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/sql');
@@ -436,5 +436,10 @@ describe('buildPlan', () => {
     expect(p.findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['require-concurrent-index-deletion']));
     expect(p.counts).toMatchObject({ statements: 2, ignored: 1 });
     expect(p.files[0]?.directives[0]).toMatchObject({ line: 1, reason: 'replaced by v2 table', used: ['ban-drop-table'] });
+    const md = planMarkdown(p);
+    expect(md).toContain('**Migration plan: requires-approval**');
+    expect(md).toMatch(/\| blocking \| `require-concurrent-index-deletion` \| `migrations\/001.sql:3` \|/);
+    expect(md).toContain('`ban-drop-table` at `migrations/001.sql:2`: replaced by v2 table');
+    expect(md).toContain(p.planHash);
   });
 });

@@ -104,6 +104,7 @@ describe('migrate-gate on a Prisma project', () => {
     expect(r.summary).toContain('Approval required');
     expect(r.summary).toMatch(/<table>[\s\S]*ban-drop-column[\s\S]*<\/table>/);
     expect(r.summary).toContain(expected);
+    expect(r.outputs['plan-markdown']).toMatch(/\| destructive \| `ban-drop-column` \| `prisma\/migrations\/20240301000000_cleanup\/migration.sql:3` \|/);
     expect(plan.policy.serverVersion).toBeGreaterThanOrEqual(150000);
   });
 

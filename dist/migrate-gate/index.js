@@ -41212,11 +41212,6 @@ const knexAdapter = {
         await client.query(`insert into "${knex_TABLE}" ("batch", "migration_time", "name") values ($1, $2, $3)`, [batch, ctx.finishedAt, file.id]);
     },
 };
-/** Knex numbers each `migrate:latest` run: the next batch is max(batch)+1. */
-async function nextKnexBatch(client) {
-    const r = await client.query(`SELECT max(batch) AS b FROM "${knex_TABLE}"`);
-    return (r.rows[0]?.b ?? 0) + 1;
-}
 
 ;// CONCATENATED MODULE: ./src/migrations/history/node-pg-migrate.ts
 // node-pg-migrate 9: files in ./migrations (JS/TS modules, or .sql with `-- Up Migration` / `-- Down Migration`
@@ -41993,6 +41988,39 @@ function buildPlan(report, analyses, policy) {
         ignored,
     };
 }
+const mdCell = (t) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+/**
+ * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
+ * decision, pending files, findings that matter, accepted ignores and the plan hash.
+ */
+function planMarkdown(plan, maxFindings = 30) {
+    const lines = [];
+    lines.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+    lines.push('');
+    for (const r of plan.reasons)
+        lines.push(`- ${r}`);
+    if (plan.files.length) {
+        lines.push('', '| Migration | Statements | Risk |', '|---|---|---|');
+        for (const f of plan.files)
+            lines.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+    }
+    const serious = plan.findings.filter((f) => f.level !== 'notice');
+    if (serious.length) {
+        lines.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
+        for (const f of serious.slice(0, maxFindings)) {
+            lines.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+        }
+        if (serious.length > maxFindings)
+            lines.push('', `… and ${serious.length - maxFindings} more finding(s).`);
+    }
+    if (plan.ignored.length) {
+        lines.push('', 'Accepted by inline ignores:');
+        for (const i of plan.ignored)
+            lines.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+    }
+    lines.push('', `plan-hash \`${plan.planHash}\``);
+    return lines.join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/gate.ts
 // The migrate gate's core: pending migrations → analysis weighed by live table sizes → plan. No @actions imports, so
@@ -42263,6 +42291,7 @@ async function main() {
     setOutput('decision', plan.decision);
     setOutput('plan', planJson);
     setOutput('plan-hash', plan.planHash);
+    setOutput('plan-markdown', planMarkdown(plan));
     logPlan(plan);
     annotate(plan, repoPath);
     await writeSummary(plan, repoPath, result.detected);

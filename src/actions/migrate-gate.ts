@@ -9,7 +9,7 @@ import { redactUrl, scrubSecrets, urlPassword } from '../core/redact.js';
 import { DEFAULT_LARGE_TABLE_ROWS } from '../migrations/analyze.js';
 import { parseToolName } from '../migrations/detect.js';
 import { runGate } from '../migrations/gate.js';
-import { APPROVAL_POLICIES, type MigrationPlan, type PlanFinding } from '../migrations/plan.js';
+import { APPROVAL_POLICIES, planMarkdown, type MigrationPlan, type PlanFinding } from '../migrations/plan.js';
 import { choiceInput, integerInput, secretInput, stringInput } from './lib/inputs.js';
 import { runAction } from './lib/runtime.js';
 
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   core.setOutput('decision', plan.decision);
   core.setOutput('plan', planJson);
   core.setOutput('plan-hash', plan.planHash);
+  core.setOutput('plan-markdown', planMarkdown(plan));
 
   logPlan(plan);
   annotate(plan, repoPath);

@@ -214,3 +214,34 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
     ignored,
   };
 }
+
+const mdCell = (t: string) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+
+/**
+ * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
+ * decision, pending files, findings that matter, accepted ignores and the plan hash.
+ */
+export function planMarkdown(plan: MigrationPlan, maxFindings = 30): string {
+  const lines: string[] = [];
+  lines.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+  lines.push('');
+  for (const r of plan.reasons) lines.push(`- ${r}`);
+  if (plan.files.length) {
+    lines.push('', '| Migration | Statements | Risk |', '|---|---|---|');
+    for (const f of plan.files) lines.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+  }
+  const serious = plan.findings.filter((f) => f.level !== 'notice');
+  if (serious.length) {
+    lines.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
+    for (const f of serious.slice(0, maxFindings)) {
+      lines.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+    }
+    if (serious.length > maxFindings) lines.push('', `… and ${serious.length - maxFindings} more finding(s).`);
+  }
+  if (plan.ignored.length) {
+    lines.push('', 'Accepted by inline ignores:');
+    for (const i of plan.ignored) lines.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+  }
+  lines.push('', `plan-hash \`${plan.planHash}\``);
+  return lines.join('\n');
+}
