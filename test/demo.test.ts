@@ -1,0 +1,177 @@
+// `npm run demo` end to end: scripts/demo.ts as a child process (Node 24, TypeScript run directly) against this test
+// run's real PostgreSQL + pgvector and Redis, the Railway emulator and the bundled actions.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeBinary, projectRoot } from './harness/index.js';
+import { requireServices } from './helpers/db.js';
+
+const DB_PASSWORD = `demo-test-pw-${process.pid}-${Date.now().toString(36)}`;
+
+interface DemoRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runDemo(args: string[], env: Record<string, string | undefined>): Promise<DemoRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      nodeBinary(),
+      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', './scripts/ts-loader.mjs', 'scripts/demo.ts', ...args],
+      { cwd: projectRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The timeline line of step `nn`: number, action, title, duration, verdict. */
+function stepLine(stdout: string, nn: string, action: string): string {
+  const escaped = action.replace(/[.]/g, '\\.');
+  const m = new RegExp(`^${nn}  ${escaped} +.+ +\\d+\\.\\ds  (ok|FAILED)$`, 'm').exec(stdout);
+  return m?.[0] ?? '';
+}
+
+describe('npm run demo (scripts/demo.ts)', () => {
+  let out: string;
+  let run: DemoRun;
+
+  beforeAll(async () => {
+    const { databaseUrl, redisUrl } = requireServices();
+    out = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
+    run = await runDemo(['--out', out], {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      RAIL_TEMPLATE_DB: process.env.RAIL_TEMPLATE_DB,
+      RAIL_DEMO_DB_PASSWORD: DB_PASSWORD,
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it('exits 0 with every expectation held', () => {
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(/^Total \d+\.\ds; 13 steps; (\d+)\/\1 expectations held\.$/m);
+    expect(run.stdout).toContain('DEMO PASSED — every expectation held.');
+    expect(run.stdout).not.toContain('FAILED');
+  });
+
+  it('prints the timeline in workflow order, with the key outputs of each step', () => {
+    const steps: Array<[string, string, RegExp]> = [
+      ['01', 'migrate-gate', /decision=auto-apply requires-approval=false risk=\w+ pending=2 plan-hash=[0-9a-f]{12}…/],
+      ['02', 'migrate', /applied 2: 001_documents\.sql \(\d+ ms\), 002_documents_embedding_index\.sql \(\d+ ms\)/],
+      ['03', 'migrate-gate', /HELD: requires-approval=true/],
+      ['04', 'migrate', /refused: .+/],
+      ['05', 'health-check', /nearest to \[1,0,0\]: cat, dog; Redis counter 1/],
+      ['06', 'railway-deploy', /deployment-id=\S+ status=SUCCESS commit=1a1a1a1/],
+      ['07', 'health-check', /healthy=true after \d+ attempts/],
+      ['08', 'railway-deploy', /status=SUCCESS \(Railway thinks it is fine\) rollback target=\S+/],
+      ['09', 'health-check', /healthy=false after \d+ attempts: .*503/],
+      ['10', 'rollback', /rolled-back-to=\S+ via rollback → new deployment \S+; healthy=true/],
+      ['11', 'health-check', /answers with release 1's commit 1a1a1a1/],
+      ['12', '.', /result=rolled-back .* → production \S+/],
+      ['13', 'health-check', /answers with commit 1a1a1a1/],
+    ];
+    let position = -1;
+    for (const [nn, action, detail] of steps) {
+      const line = stepLine(run.stdout, nn, action);
+      expect(line, `step ${nn} ${action} in:\n${run.stdout}`).toMatch(/ ok$/);
+      const at = run.stdout.indexOf(line);
+      expect(at).toBeGreaterThan(position);
+      position = at;
+      expect(run.stdout).toMatch(detail);
+    }
+    // The destructive plan is shown, not just its verdict.
+    expect(run.stdout).toMatch(/finding: \S+ at 003_drop_documents_created_at\.sql:\d+ — /);
+    // Which program plays the app behind the emulated deployments is said out loud.
+    expect(run.stdout).toContain('Railway deployments run test/railway-emulator/app.mjs');
+  });
+
+  it('writes every job summary to the summaries folder', async () => {
+    const files = (await readdir(path.join(out, 'summaries'))).sort();
+    expect(files).toEqual([
+      '01-migrate-gate.md',
+      '02-migrate.md',
+      '03-migrate-gate.md',
+      '04-migrate.md',
+      '05-health-check.md',
+      '06-railway-deploy.md',
+      '07-health-check.md',
+      '08-railway-deploy.md',
+      '09-health-check.md',
+      '10-rollback.md',
+      '11-health-check.md',
+      '12-release.md',
+      '13-health-check.md',
+    ]);
+    const read = (f: string) => readFile(path.join(out, 'summaries', f), 'utf8');
+    expect(await read('01-migrate-gate.md')).toContain('Safe to apply unattended');
+    expect(await read('03-migrate-gate.md')).toContain('Approval required');
+    expect(await read('03-migrate-gate.md')).toContain('003_drop_documents_created_at.sql');
+    expect(await read('10-rollback.md')).toMatch(/Railway rollback/);
+    expect(await read('12-release.md')).toMatch(/Railway release/);
+    expect(run.stdout).toContain(`in ${path.join(out, 'summaries')}`);
+  });
+
+  it('never prints the database password or writes it to a summary', async () => {
+    expect(run.stdout + run.stderr).not.toContain(DB_PASSWORD);
+    for (const f of await readdir(path.join(out, 'summaries'))) {
+      expect(await readFile(path.join(out, 'summaries', f), 'utf8'), f).not.toContain(DB_PASSWORD);
+    }
+    expect(run.stdout).toMatch(/PostgreSQL {2}postgresql:\/\/rail_demo_\w+:\*\*\*@/);
+  });
+
+  it('drops its database and role, and keeps the workspace under --out for inspection', async () => {
+    const { databaseUrl } = requireServices();
+    const pg = (await import('pg')).default;
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const name = /rail_demo_\w+/.exec(run.stdout)?.[0] ?? '';
+      expect(name).not.toBe('');
+      const r = await client.query('SELECT 1 FROM pg_database WHERE datname = $1 UNION ALL SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      expect(r.rowCount).toBe(0);
+    } finally {
+      await client.end();
+    }
+    expect(existsSync(path.join(out, 'workspace', 'migrations', '003_drop_documents_created_at.sql'))).toBe(true);
+  });
+});
+
+describe('npm run demo: failures', () => {
+  it('exits non-zero with one clear message when PostgreSQL cannot be reached', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const out = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
+    try {
+      const r = await runDemo(['--out', out], {
+        DATABASE_URL: `postgresql://postgres:${DB_PASSWORD}@127.0.0.1:${port}/postgres`,
+        REDIS_URL: 'redis://127.0.0.1:1',
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/demo crashed: .*ECONNREFUSED/);
+      expect(r.stdout + r.stderr).not.toContain(DB_PASSWORD);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('says how to start the services when DATABASE_URL / REDIS_URL are missing', async () => {
+    const r = await runDemo([], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('DATABASE_URL and REDIS_URL must be set: run `npm run demo`');
+  }, 60_000);
+});
