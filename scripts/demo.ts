@@ -123,6 +123,9 @@ async function run(
   expect('wrote a job summary', summary.trim() !== '');
   await writeFile(file, summary.trim() === '' ? `_(${name} wrote no job summary)_\n` : summary);
   summariesWritten.push(file);
+  // A secret passed in must be registered with ::add-mask:: (so the runner hides it), not merely absent by luck.
+  const passed = secrets.filter((s) => s && Object.values(opts.inputs ?? {}).some((v) => v.includes(s)));
+  for (const s of passed) expect('masks the secret it was given (::add-mask::)', main.masked.includes(s));
   for (const result of [main, post]) {
     if (!result) continue;
     const leaked = secrets.filter((s) => s && result.allText.includes(s));
@@ -311,6 +314,7 @@ async function main(): Promise<number> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      process.stderr.write(`\ndemo interrupted (${signal}): stopping the apps and the emulator, dropping the demo database\n`);
       void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
