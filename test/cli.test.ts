@@ -2,13 +2,15 @@
 // naming the flag, colours only when asked for, verify against real servers, and deploy/rollback/status against the
 // Railway emulator with real app processes.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { projectRoot } from './harness/index.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
 
 const BIN = path.join(projectRoot, 'bin/rail-actions.mjs');
@@ -103,12 +105,12 @@ describe('rail-actions CLI: help and usage', () => {
   it('lists the commands and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['deploy', 'verify', 'rollback', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['plan', 'migrate', 'deploy', 'verify', 'rollback', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toMatch(/2 +usage error/);
   });
 
-  it.each(['deploy', 'verify', 'rollback', 'status'])('%s --help documents its flags, env fallbacks and exit codes', async (name) => {
+  it.each(['plan', 'migrate', 'deploy', 'verify', 'rollback', 'status'])('%s --help documents its flags, env fallbacks and exit codes', async (name) => {
     const r = await cli([name, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: rail-actions ${name}`);
@@ -127,7 +129,7 @@ describe('rail-actions CLI: help and usage', () => {
   it('unknown command → exit 2 with the list of commands', async () => {
     const r = await cli(['deplyo']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown command 'deplyo' \(commands: deploy, verify, rollback, status\)/);
+    expect(r.stderr).toMatch(/unknown command 'deplyo' \(commands: plan, migrate, deploy, verify, rollback, status\)/);
   });
 
   it('unknown flag and stray arguments → exit 2 naming them', async () => {
@@ -150,6 +152,12 @@ describe('rail-actions CLI: help and usage', () => {
     [['verify', 'http://x', '--expect-status', 'ok'], /--expect-status: expected HTTP status codes/],
     [['verify', 'http://x', '-H', 'Bearer abc'], /--header: line 1 is not a 'Name: value' header/],
     [['status', '--service', 'api'], /--railway-token: is required/],
+    [['plan'], /--database-url: is required: pass --database-url or set \$DATABASE_URL/],
+    [['plan', '--database-url', 'mysql://u:pw@h/db'], /--database-url: expected a postgres:\/\/ or postgresql:\/\/ URL, got a mysql: URL/],
+    [['plan', '--database-url', 'postgres://u@h/db', '--tool', 'flyway'], /--tool: /],
+    [['plan', '--database-url', 'postgres://u@h/db', '--approval', 'sometimes'], /--approval: expected one of risky, always, never/],
+    [['migrate', '--database-url', 'postgres://u@h/db', '--plan-hash', 'abc'], /--plan-hash: expected the 64-character hex/],
+    [['migrate', '--database-url', 'postgres://u@h/db', '--lock-timeout', 'forever'], /--lock-timeout: expected a duration/],
     [['deploy', '--service', 'api', '--railway-token', 't', '--source', 'ftp'], /--source: expected upload, commit or image/],
     [['deploy', '--service', 'api', '--railway-token', 't', '--timeout', 'soon'], /--timeout: expected a duration/],
   ])('bad input %j → exit 2 naming the flag, no stack', async (args, message) => {
@@ -322,5 +330,95 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const r = await cli(['rollback', '--service', 'api', ...railway(), '--deployment-id', serving], env());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--deployment-id: .* is what api serves now/);
+  });
+});
+
+const PRISMA_FIXTURE = path.join(projectRoot, 'test/fixtures/sql/gate-prisma');
+
+describe('rail-actions plan / migrate against real PostgreSQL', () => {
+  let db: TestDatabase;
+  let ws: string;
+  beforeAll(async () => {
+    db = await createTestDatabase('cli_plan');
+    ws = await mkdtemp(path.join(os.tmpdir(), 'rail-cli-prisma-'));
+    await cp(PRISMA_FIXTURE, ws, { recursive: true });
+    // The first migration is applied as `prisma migrate deploy` would record it; two stay pending.
+    const first = await readFile(path.join(ws, 'prisma/migrations/20240101000000_init/migration.sql'), 'utf8');
+    const { createHash } = await import('node:crypto');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(first);
+      await client.query(`CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
+        "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+        "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
+      await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (gen_random_uuid()::text, $1, now(), $2, 1)`, [
+        createHash('sha256').update(first).digest('hex'),
+        '20240101000000_init',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (ws) await rm(ws, { recursive: true, force: true });
+  });
+
+  it('plan prints the Prisma plan as a readable table and exits 0 when approval is required', async () => {
+    const r = await cli(['plan', '--database-url', db.url, '--dir', 'prisma/migrations'], {}, ws);
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/⏸ approval required — 2 pending prisma migration\(s\) in prisma\/migrations, highest risk destructive/);
+    expect(r.stdout).toMatch(/^plan-hash [0-9a-f]{64}$/m);
+    expect(r.stdout).toMatch(/MIGRATION +RISK +STATEMENTS +NOTES/);
+    expect(r.stdout).toMatch(/20240301000000_cleanup\/migration\.sql +destructive/);
+    expect(r.stdout).toMatch(/prisma\/migrations\/20240301000000_cleanup\/migration\.sql:3:\d+ ban-drop-column \(destructive\)/);
+    expect(r.stdout).not.toMatch(ANSI);
+  });
+
+  it('plan --json is the gate plan; DATABASE_URL is the fallback', async () => {
+    const r = await cli(['plan', '--json'], { DATABASE_URL: db.url }, ws);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as { decision: string; pendingCount: number; tool: string; planHash: string };
+    expect(plan).toMatchObject({ decision: 'requires-approval', pendingCount: 2, tool: 'prisma' });
+  });
+
+  it('an unreachable database fails with exit 1 and the password in its URL never appears', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = http.createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = probe.address() as AddressInfo;
+        probe.close(() => resolve(p));
+      });
+    });
+    const r = await cli(['plan', '--database-url', `postgresql://postgres:Wr0ng-pa55word-xyz@127.0.0.1:${port}/app`], {}, ws);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: /m);
+    expect(r.stderr).toMatch(/postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+    expect(r.stdout + r.stderr).not.toContain('Wr0ng-pa55word-xyz');
+  });
+
+  it('an unknown migrations dir names --dir', async () => {
+    const r = await cli(['plan', '--database-url', db.url, '--dir', 'nope/migrations'], {}, ws);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --dir: /m);
+  });
+
+  it('migrate refuses a plan-hash that is not the pending set, then applies the approved plan', async () => {
+    const planned = JSON.parse((await cli(['plan', '--json', '--database-url', db.url], {}, ws)).stdout) as { planHash: string };
+    const wrong = await cli(['migrate', '--database-url', db.url, '--plan-hash', 'f'.repeat(64)], {}, ws);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/nothing applied/);
+
+    const r = await cli(['migrate', '--database-url', db.url, '--plan-hash', planned.planHash, '--json'], {}, ws);
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; applied: Array<{ id: string }> };
+    expect(out.ok).toBe(true);
+    expect(out.applied.map((a) => a.id)).toEqual(['20240201000000_profile', '20240301000000_cleanup']);
+
+    const after = await cli(['plan', '--database-url', db.url], {}, ws);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/✔ no pending migrations — 0 pending/);
   });
 });

@@ -41,6 +41,8 @@ export interface CommandSpec {
   positional?: { option: string; placeholder: string };
   options: OptionSpec[];
   examples?: string[];
+  /** Core input names → this command's flag names, for error messages (e.g. migrations-dir → dir). */
+  inputAliases?: Record<string, string>;
 }
 
 export const COMMON_OPTIONS: OptionSpec[] = [

@@ -1,4 +1,6 @@
 // rail-actions CLI: the same cores the actions run, from a terminal. Bundled to dist/cli/index.js (bin/rail-actions.mjs).
+// First: lets the bundled libpg-query find its .wasm next to the bundle (see the module).
+import '../migrations/analyze/wasm-dirname.js';
 import { InputError, UserFacingError, errorMessage } from '../core/errors.js';
 import { AbortedError } from '../core/retry.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, commandHelp, envNameFor, parseCommandArgs, type Values } from './args.js';
@@ -25,11 +27,12 @@ function topHelp(): string {
 }
 
 /** `Input 'timeout': expected …` from a core → `--timeout: expected …` (or the env variable it came from). */
-function describeInputError(err: InputError, values: Values | undefined): string {
+function describeInputError(err: InputError, values: Values | undefined, aliases: Record<string, string> = {}): string {
   const message = err.message.replace(/^Input '[^']*': /, '');
-  let origin = `--${err.input}`;
+  const flag = aliases[err.input] ?? err.input;
+  let origin = `--${flag}`;
   try {
-    if (values) origin = values.origin(err.input);
+    if (values) origin = values.origin(flag);
   } catch {
     // the core named an input this command has no flag for; keep the plain name
   }
@@ -85,7 +88,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return await command.run(values, ctx);
   } catch (err) {
     if (err instanceof UsageError) return fail(EXIT_USAGE, `${err.message}. Run 'rail-actions ${name} --help'.`);
-    if (err instanceof InputError) return fail(EXIT_USAGE, describeInputError(err, values));
+    if (err instanceof InputError) return fail(EXIT_USAGE, describeInputError(err, values, command.spec.inputAliases));
     if (err instanceof AbortedError || controller.signal.aborted) return fail(EXIT_INTERRUPTED, `interrupted: ${errorMessage(err)}`);
     if (err instanceof UserFacingError) return fail(EXIT_FAILED, err.message);
     if (env.RAIL_ACTIONS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
