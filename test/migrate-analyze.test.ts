@@ -15,6 +15,7 @@ import {
   type TableStats,
 } from '../src/migrations/analyze.js';
 import { parseDirective } from '../src/migrations/analyze/directives.js';
+import { isBinaryCoercible, parseFormatType } from '../src/migrations/analyze/statement.js';
 import { SourceText } from '../src/migrations/analyze/text.js';
 import { sha256Hex } from '../src/migrations/hash.js';
 import { buildPlan, planMarkdown, type PlanPolicy } from '../src/migrations/plan.js';
@@ -220,6 +221,8 @@ describe('statement facts: locks, rewrites, scans, transactions, classes', () =>
     const risks = second?.statements.map((s) => s.risk);
     expect(risks).toEqual(['safe', 'safe', 'safe', 'safe', 'safe', 'blocking']);
     expect(second?.statements[1]?.lock).toBe('SHARE ROW EXCLUSIVE'); // the lock is still reported
+    expect(second?.statements[0]?.note).toMatch(/^orders is created earlier in this migration set: it is empty/);
+    expect(second?.statements[5]?.note).toBeUndefined();
   });
 
   it('a constraint dropped and re-created in the same set is not reported as a dropped constraint', async () => {
@@ -230,6 +233,41 @@ describe('statement facts: locks, rewrites, scans, transactions, classes', () =>
     expect(b?.statements[0]?.risk).toBe('safe');
     const [a] = await analyzeFiles([{ file: '1.sql', sql: 'ALTER TABLE posts DROP CONSTRAINT posts_user_fk;' }]);
     expect(rulesOf(a?.statements[0])).toContain('ban-drop-constraint');
+  });
+
+  it('binary-coercible type changes: decided from the live column type when known', () => {
+    const can = (from: string, to: string) => isBinaryCoercible(parseFormatType(from), parseFormatType(to));
+    expect(can('character varying(20)', 'character varying(50)')).toBe(true);
+    expect(can('character varying(50)', 'character varying(20)')).toBe(false);
+    expect(can('character varying(20)', 'text')).toBe(true);
+    expect(can('character varying(20)', 'character varying')).toBe(true);
+    expect(can('text', 'character varying')).toBe(true);
+    expect(can('text', 'character varying(10)')).toBe(false);
+    expect(can('numeric(10,2)', 'numeric(12,2)')).toBe(true);
+    expect(can('numeric(10,2)', 'numeric(12,3)')).toBe(false);
+    expect(can('numeric(10,2)', 'numeric')).toBe(true);
+    expect(can('cidr', 'inet')).toBe(true);
+    expect(can('integer', 'bigint')).toBe(false);
+    expect(can('text[]', 'text')).toBe(false);
+  });
+
+  it('ALTER COLUMN TYPE with live column types: coercible changes pass with a note, others name the old type', async () => {
+    const columnTypes = new Map([
+      ['users.name', 'character varying(20)'],
+      ['users.id', 'integer'],
+    ]);
+    const widen = await one('ALTER TABLE users ALTER COLUMN name TYPE text', { columnTypes });
+    expect(widen.findings.filter((f) => f.rule === 'changing-column-type')).toEqual([]);
+    expect(widen.rewritesTable).toBe(false);
+    expect(widen.note).toMatch(/character varying\(20\) → text is binary-coercible/);
+    const narrow = await one('ALTER TABLE users ALTER COLUMN name TYPE varchar(10)', { columnTypes });
+    expect(narrow.findings.find((f) => f.rule === 'changing-column-type')?.message).toMatch(/TYPE varchar\(10\) from character varying\(20\)/);
+    const big = await one('ALTER TABLE users ALTER COLUMN id TYPE bigint', { columnTypes });
+    expect(big).toMatchObject({ risk: 'breaking', rewritesTable: true });
+    const using = await one('ALTER TABLE users ALTER COLUMN name TYPE text USING trim(name)', { columnTypes });
+    expect(rulesOf(using)).toContain('changing-column-type');
+    const unknown = await one('ALTER TABLE users ALTER COLUMN name TYPE text');
+    expect(rulesOf(unknown)).toContain('changing-column-type');
   });
 
   it('noTransaction files (dbmate transaction:false …) make every statement need IF [NOT] EXISTS', async () => {

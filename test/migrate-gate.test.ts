@@ -170,6 +170,7 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
     // statements of the new table: lock reported, no finding
     const fk = plan.statements.find((s) => s.file.endsWith('002_reviews.sql') && s.sql.includes('FOREIGN KEY'));
     expect(fk).toMatchObject({ lock: 'SHARE ROW EXCLUSIVE', risk: 'safe' });
+    expect(fk?.note).toMatch(/reviews is created earlier in this migration set/);
   });
 
   it('with large-table-rows below the table size the same index is blocking and needs approval', async () => {
@@ -183,6 +184,22 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
       level: 'error',
       properties: { file: 'migrations/001_products_name_index.sql', line: '2' },
     });
+  });
+
+  it('type changes are judged against the live column type: varchar(20) → text passes, bigint → integer does not', async () => {
+    await sql(db.url, 'ALTER TABLE products ADD COLUMN IF NOT EXISTS code varchar(20)');
+    const typed = await workspace('gate-plain');
+    await writeFile(path.join(typed, 'migrations/004_code_text.sql'), 'ALTER TABLE products ALTER COLUMN code TYPE text;\n');
+    await writeFile(path.join(typed, 'migrations/005_id_int.sql'), 'ALTER TABLE products ALTER COLUMN id TYPE integer;\n');
+    const r = await gate({ 'database-url': db.url, tool: 'sql' }, typed);
+    expect(r.exitCode, r.stdout).toBe(0);
+    const plan = planOf(r);
+    const typeFindings = plan.findings.filter((f) => f.rule === 'changing-column-type');
+    expect(typeFindings.map((f) => f.file)).toEqual(['migrations/005_id_int.sql']);
+    expect(typeFindings[0]?.message).toMatch(/TYPE integer from bigint/);
+    expect(plan.statements.find((s) => s.file.endsWith('004_code_text.sql'))).toMatchObject({ risk: 'safe', rewritesTable: false });
+    expect(plan.statements.find((s) => s.file.endsWith('004_code_text.sql'))?.note).toMatch(/character varying\(20\) → text is binary-coercible/);
+    expect(r.outputs).toMatchObject({ risk: 'breaking', decision: 'requires-approval' });
   });
 
   it('unparseable SQL is reported with file and line, is opaque (approval), and does not crash', async () => {

@@ -39523,6 +39523,7 @@ class Facts {
     destructive = false;
     nonTransactional;
     findings = [];
+    note;
     touch(table, lock) {
         if (table && !this.tables.includes(table))
             this.tables.push(table);
@@ -39534,6 +39535,8 @@ class Facts {
             f.message = opts.message;
         if (opts.table)
             f.table = opts.table;
+        if (opts.columnName)
+            f.columnName = opts.columnName;
         if (opts.loc !== undefined)
             f.loc = opts.loc;
         this.findings.push(f);
@@ -39968,10 +39971,17 @@ function alterTable(node, ctx, f, robust) {
                 const loc = ast_location(def);
                 f.findings.push(...typeFindings(def?.typeName, loc, col));
                 if (existing) {
+                    const using = def?.raw_default !== undefined;
+                    const target = typeSpec(def?.typeName);
+                    const current = table && col ? ctx.columnType(table, col) : undefined;
+                    if (!using && target && current && isBinaryCoercible(parseFormatType(current), target)) {
+                        f.note = `${table ?? ''}.${col ?? ''}: ${current} → ${formatSpec(target)} is binary-coercible: no rewrite, only a brief ACCESS EXCLUSIVE lock`;
+                        break;
+                    }
                     f.rewritesTable = true;
                     f.breaking = true;
-                    const using = def?.raw_default !== undefined ? ' with USING' : '';
-                    f.hit('changing-column-type', { table, loc, message: `ALTER COLUMN ${col ?? ''} TYPE ${typeInfo(def?.typeName)?.name ?? ''}${using} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE (unless binary-coercible) and may break the running app version` });
+                    const from = current ? ` from ${current}` : '';
+                    f.hit('changing-column-type', { table, columnName: col, loc, message: `ALTER COLUMN ${col ?? ''} TYPE ${target ? formatSpec(target) : ''}${from}${using ? ' with USING' : ''} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE${current ? '' : ' (unless binary-coercible)'} and may break the running app version` });
                 }
                 break;
             }
@@ -40077,6 +40087,73 @@ function setNotNull(ctx, f, table, tkey, col, existing) {
         return;
     f.scansTable = true;
     f.hit('adding-not-nullable-field', { table, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+}
+const FORMAT_TYPE_BASES = {
+    'character varying': 'varchar',
+    'bit varying': 'varbit',
+    character: 'bpchar',
+    'timestamp without time zone': 'timestamp',
+    'timestamp with time zone': 'timestamptz',
+    integer: 'int4',
+    bigint: 'int8',
+    smallint: 'int2',
+    boolean: 'bool',
+};
+/** format_type() output ('character varying(20)', 'numeric(10,2)', 'text[]') → TypeSpec. */
+function parseFormatType(text) {
+    const m = /^(.*?)(?:\(([\d,\s]+)\))?(\[\])?$/.exec(text.trim());
+    const rawBase = (m?.[1] ?? text).trim();
+    return {
+        base: FORMAT_TYPE_BASES[rawBase] ?? rawBase,
+        mods: (m?.[2] ?? '').split(',').filter((x) => x.trim() !== '').map(Number),
+        array: Boolean(m?.[3]),
+    };
+}
+/** TypeSpec of a TypeName AST node (constant modifiers only). */
+function typeSpec(typeName) {
+    const t = asNode(typeName);
+    const info = typeInfo(t);
+    if (!t || !info)
+        return undefined;
+    const mods = [];
+    for (const m of asList(t.typmods)) {
+        const ival = asNode(child(m, 'A_Const')?.ival);
+        if (!ival)
+            return undefined; // a non-integer modifier: do not guess
+        mods.push(typeof ival.ival === 'number' ? ival.ival : 0);
+    }
+    return { base: info.name, mods, array: info.isArray };
+}
+const DISPLAY_NAMES = { int4: 'integer', int8: 'bigint', int2: 'smallint', bpchar: 'char', bool: 'boolean', float8: 'double precision', float4: 'real' };
+function formatSpec(t) {
+    return `${DISPLAY_NAMES[t.base] ?? t.base}${t.mods.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+}
+/**
+ * Type changes Postgres performs without rewriting the table (sql-altertable.html Notes; strong_migrations' safe
+ * list): widening varchar/varbit/numeric precision at the same scale, dropping the limit, varchar↔text, cidr→inet.
+ */
+function isBinaryCoercible(from, to) {
+    if (from.array !== to.array)
+        return false;
+    if (from.base === to.base && from.mods.join(',') === to.mods.join(','))
+        return true;
+    const widens = (a, b) => b.length === 0 || (a.length > 0 && (b[0] ?? 0) >= (a[0] ?? 0));
+    if (from.base === 'varchar' && to.base === 'varchar')
+        return widens(from.mods, to.mods);
+    if (from.base === 'varbit' && to.base === 'varbit')
+        return widens(from.mods, to.mods);
+    if (from.base === 'varchar' && to.base === 'text')
+        return true;
+    if (from.base === 'text' && to.base === 'varchar')
+        return to.mods.length === 0;
+    if (from.base === 'numeric' && to.base === 'numeric') {
+        if (to.mods.length === 0)
+            return true;
+        if (from.mods.length === 0)
+            return false;
+        return (to.mods[0] ?? 0) >= (from.mods[0] ?? 0) && (to.mods[1] ?? 0) === (from.mods[1] ?? 0);
+    }
+    return from.base === 'cidr' && to.base === 'inet';
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/analyze/text.ts
@@ -40384,7 +40461,12 @@ async function analyzeFiles(inputs, opts = {}) {
                     inExplicitTransaction: txDepth > 0,
                     runsOutsideTransaction: mode === 'none' || nonTxInFile,
                     transactionId: txDepth > 0 ? `${file}#tx${txCounter}` : fileIsOneTransaction ? file : `${file}#${index}`,
+                    // A column created earlier in the set has the type written there, not the live one: only trust live types
+                    // for tables that existed before.
+                    columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
                 });
+                if (facts.note)
+                    analysis.note = facts.note;
                 analysis.tables = facts.tables;
                 analysis.lock = facts.lock;
                 analysis.rewritesTable = facts.rewritesTable;
@@ -40394,6 +40476,10 @@ async function analyzeFiles(inputs, opts = {}) {
                 analysis.transactional = facts.nonTransactional === undefined;
                 for (const f of facts.findings)
                     raw.push(f.loc !== undefined ? { ...f, loc: f.loc + st.nodeBase } : f);
+                const target = facts.tables[0];
+                if (target && (st.type === 'IndexStmt' || st.type === 'AlterTableStmt' || st.type === 'RenameStmt') && isNewTable(target)) {
+                    analysis.note = `${target} is created earlier in this migration set: it is empty and unknown to the running app, so locks, scans and drops on it are harmless`;
+                }
                 if (facts.nonTransactional && txDepth === 0) {
                     raw.push({ rule: 'non-transactional-statement', message: `${facts.nonTransactional} cannot run in a transaction block; the runner executes it on its own` });
                 }
@@ -40492,6 +40578,8 @@ function toFinding(r, st, src) {
     };
     if (r.table)
         f.table = r.table;
+    if (r.columnName)
+        f.columnName = r.columnName;
     if (info.blocksPlan)
         f.blocksPlan = true;
     return f;
@@ -40623,6 +40711,19 @@ function tablesToWeigh(files) {
         }
     }
     return [...out];
+}
+/** table.column pairs whose live type could clear a changing-column-type finding (binary-coercible changes). */
+function columnsToInspect(files) {
+    const out = new Map();
+    for (const file of files) {
+        for (const st of file.statements) {
+            for (const f of st.findings) {
+                if (f.rule === 'changing-column-type' && f.table && f.columnName)
+                    out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
+            }
+        }
+    }
+    return [...out.values()];
 }
 /** Contract entry point: one file on its own. */
 async function analyzeSql(sql, file, opts = {}) {
@@ -41622,6 +41723,18 @@ async function serverVersionNum(client) {
     const res = await client.query('SHOW server_version_num');
     return Number(res.rows[0]?.server_version_num ?? 0);
 }
+/** Live column types (format_type) keyed `${table}.${column}` (table as written), for binary-coercible type changes. */
+async function fetchColumnTypes(client, columns) {
+    const out = new Map();
+    if (columns.length === 0)
+        return out;
+    const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
+       JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped`, [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)]);
+    for (const row of res.rows)
+        out.set(`${row.tbl}.${row.col}`, row.type);
+    return out;
+}
 
 // EXTERNAL MODULE: ../../../work/main/node_modules/pg/lib/index.js
 var lib = __nccwpck_require__(1119);
@@ -41909,6 +42022,7 @@ function buildPlan(report, analyses, policy) {
                 transactional: st.transactional,
                 risk: st.risk,
                 rules: [...new Set(st.findings.map((f) => f.rule))],
+                ...(st.note ? { note: st.note } : {}),
             });
             for (const f of st.findings)
                 findings.push({ ...f, statement: st.index });
@@ -42044,7 +42158,12 @@ async function runGate(opts) {
         const report = await pendingWithClient(client, loaded);
         const serverVersion = await serverVersionNum(client);
         const t1 = performance.now();
-        const analyses = await analyzeMigrationFiles(report.pending, { pgVersion: serverVersion, largeTableRows: opts.largeTableRows });
+        const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
+        let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
+        // Type changes: with the live column types, binary-coercible ones (varchar(20) → text …) are not rewrites.
+        const columns = columnsToInspect(analyses);
+        if (columns.length)
+            analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: await fetchColumnTypes(client, columns) });
         const t2 = performance.now();
         const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
         applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);
@@ -42409,7 +42528,7 @@ async function writeSummary(plan, repoPath, detected) {
                 yes(st.rewritesTable),
                 yes(st.scansTable),
                 st.transactional ? 'yes' : '<strong>no</strong>',
-                `${RISK_ICON[st.risk] ?? ''} ${st.risk}`,
+                `${RISK_ICON[st.risk] ?? ''} ${st.risk}${st.note ? ' (new table)' : ''}`,
             ]),
         ]);
         if (plan.statements.length > 200)

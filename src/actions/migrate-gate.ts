@@ -210,7 +210,7 @@ async function writeSummary(plan: MigrationPlan, repoPath: (f: string) => string
         yes(st.rewritesTable),
         yes(st.scansTable),
         st.transactional ? 'yes' : '<strong>no</strong>',
-        `${RISK_ICON[st.risk] ?? ''} ${st.risk}`,
+        `${RISK_ICON[st.risk] ?? ''} ${st.risk}${st.note ? ' (new table)' : ''}`,
       ]),
     ]);
     if (plan.statements.length > 200) s.addRaw(`<p>… and ${plan.statements.length - 200} more statements.</p>`, true);

@@ -275,7 +275,11 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
           inExplicitTransaction: txDepth > 0,
           runsOutsideTransaction: mode === 'none' || nonTxInFile,
           transactionId: txDepth > 0 ? `${file}#tx${txCounter}` : fileIsOneTransaction ? file : `${file}#${index}`,
+          // A column created earlier in the set has the type written there, not the live one: only trust live types
+          // for tables that existed before.
+          columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
         });
+        if (facts.note) analysis.note = facts.note;
         analysis.tables = facts.tables;
         analysis.lock = facts.lock;
         analysis.rewritesTable = facts.rewritesTable;
@@ -284,6 +288,10 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
         analysis.destructive = facts.destructive;
         analysis.transactional = facts.nonTransactional === undefined;
         for (const f of facts.findings) raw.push(f.loc !== undefined ? { ...f, loc: f.loc + st.nodeBase } : f);
+        const target = facts.tables[0];
+        if (target && (st.type === 'IndexStmt' || st.type === 'AlterTableStmt' || st.type === 'RenameStmt') && isNewTable(target)) {
+          analysis.note = `${target} is created earlier in this migration set: it is empty and unknown to the running app, so locks, scans and drops on it are harmless`;
+        }
         if (facts.nonTransactional && txDepth === 0) {
           raw.push({ rule: 'non-transactional-statement', message: `${facts.nonTransactional} cannot run in a transaction block; the runner executes it on its own` });
         }
@@ -377,6 +385,7 @@ function toFinding(r: RawFinding, st: StatementAnalysis, src: SourceText): Findi
     column: pos.column,
   };
   if (r.table) f.table = r.table;
+  if (r.columnName) f.columnName = r.columnName;
   if (info.blocksPlan) f.blocksPlan = true;
   return f;
 }
@@ -498,6 +507,19 @@ export function tablesToWeigh(files: FileAnalysis[]): string[] {
     }
   }
   return [...out];
+}
+
+/** table.column pairs whose live type could clear a changing-column-type finding (binary-coercible changes). */
+export function columnsToInspect(files: FileAnalysis[]): Array<{ table: string; column: string }> {
+  const out = new Map<string, { table: string; column: string }>();
+  for (const file of files) {
+    for (const st of file.statements) {
+      for (const f of st.findings) {
+        if (f.rule === 'changing-column-type' && f.table && f.columnName) out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
+      }
+    }
+  }
+  return [...out.values()];
 }
 
 /** Contract entry point: one file on its own. */

@@ -2,8 +2,8 @@
 // the action, the CLI and tests share it. Validates files and tool before opening any connection; the connection is
 // read-only (history tables, pg_class, server version).
 import { InputError, UserFacingError } from '../core/errors.js';
-import { analyzeMigrationFiles, applyTableStats, tablesToWeigh, type FileAnalysis } from './analyze.js';
-import { fetchTableStats, serverVersionNum } from './analyze/stats.js';
+import { analyzeMigrationFiles, applyTableStats, columnsToInspect, tablesToWeigh, type FileAnalysis } from './analyze.js';
+import { fetchColumnTypes, fetchTableStats, serverVersionNum } from './analyze/stats.js';
 import { connectDatabase, safeDbError } from './db.js';
 import { loadMigrations, pendingWithClient } from './pending.js';
 import { buildPlan, type ApprovalPolicy, type MigrationPlan } from './plan.js';
@@ -40,7 +40,11 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     const report = await pendingWithClient(client, loaded);
     const serverVersion = await serverVersionNum(client);
     const t1 = performance.now();
-    const analyses = await analyzeMigrationFiles(report.pending, { pgVersion: serverVersion, largeTableRows: opts.largeTableRows });
+    const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
+    let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
+    // Type changes: with the live column types, binary-coercible ones (varchar(20) → text …) are not rewrites.
+    const columns = columnsToInspect(analyses);
+    if (columns.length) analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: await fetchColumnTypes(client, columns) });
     const t2 = performance.now();
     const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
     applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);

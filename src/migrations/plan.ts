@@ -56,6 +56,7 @@ export interface PlanStatement {
   transactional: boolean;
   risk: RiskClass;
   rules: string[];
+  note?: string;
 }
 
 export interface PlanFinding {
@@ -142,6 +143,7 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
         transactional: st.transactional,
         risk: st.risk,
         rules: [...new Set(st.findings.map((f) => f.rule))],
+        ...(st.note ? { note: st.note } : {}),
       });
       for (const f of st.findings) findings.push({ ...f, statement: st.index });
       ignored.push(...st.ignored);

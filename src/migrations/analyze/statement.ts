@@ -21,6 +21,7 @@ export interface RawFinding {
   rule: string;
   message?: string;
   table?: string;
+  columnName?: string;
   /** Byte offset of the offending node, when the AST has one. */
   loc?: number;
 }
@@ -35,6 +36,8 @@ export interface StatementFacts {
   /** Why it cannot run in a transaction block (undefined: it can). */
   nonTransactional?: string;
   findings: RawFinding[];
+  /** Why a rule did not apply although it usually would (binary-coercible type change …). */
+  note?: string;
 }
 
 /** What the analyzer knows about the whole pending migration set and the current file at this statement. */
@@ -55,6 +58,8 @@ export interface StatementContext {
   runsOutsideTransaction: boolean;
   /** Identifies the transaction this statement runs in (NOT VALID + VALIDATE in one transaction hold the lock together). */
   transactionId: string;
+  /** The live column type (format_type) when known, for binary-coercible type changes. */
+  columnType(table: string, column: string): string | undefined;
 }
 
 /** Bare (unqualified) object name, for matching created/dropped objects across statements. */
@@ -259,16 +264,18 @@ class Facts implements StatementFacts {
   destructive = false;
   nonTransactional?: string;
   findings: RawFinding[] = [];
+  note?: string;
 
   touch(table: string | undefined, lock: LockMode | null): void {
     if (table && !this.tables.includes(table)) this.tables.push(table);
     this.lock = strongerLock(this.lock, lock);
   }
 
-  hit(rule: string, opts: { message?: string; table?: string; loc?: number | undefined } = {}): void {
+  hit(rule: string, opts: { message?: string; table?: string; columnName?: string | undefined; loc?: number | undefined } = {}): void {
     const f: RawFinding = { rule };
     if (opts.message) f.message = opts.message;
     if (opts.table) f.table = opts.table;
+    if (opts.columnName) f.columnName = opts.columnName;
     if (opts.loc !== undefined) f.loc = opts.loc;
     this.findings.push(f);
   }
@@ -693,10 +700,17 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
         const loc = location(def);
         f.findings.push(...typeFindings(def?.typeName, loc, col));
         if (existing) {
+          const using = def?.raw_default !== undefined;
+          const target = typeSpec(def?.typeName);
+          const current = table && col ? ctx.columnType(table, col) : undefined;
+          if (!using && target && current && isBinaryCoercible(parseFormatType(current), target)) {
+            f.note = `${table ?? ''}.${col ?? ''}: ${current} → ${formatSpec(target)} is binary-coercible: no rewrite, only a brief ACCESS EXCLUSIVE lock`;
+            break;
+          }
           f.rewritesTable = true;
           f.breaking = true;
-          const using = def?.raw_default !== undefined ? ' with USING' : '';
-          f.hit('changing-column-type', { table, loc, message: `ALTER COLUMN ${col ?? ''} TYPE ${typeInfo(def?.typeName)?.name ?? ''}${using} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE (unless binary-coercible) and may break the running app version` });
+          const from = current ? ` from ${current}` : '';
+          f.hit('changing-column-type', { table, columnName: col, loc, message: `ALTER COLUMN ${col ?? ''} TYPE ${target ? formatSpec(target) : ''}${from}${using ? ' with USING' : ''} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE${current ? '' : ' (unless binary-coercible)'} and may break the running app version` });
         }
         break;
       }
@@ -797,4 +811,74 @@ function setNotNull(ctx: StatementContext, f: Facts, table: string | undefined, 
   if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) return;
   f.scansTable = true;
   f.hit('adding-not-nullable-field', { table, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+}
+
+/** A column type reduced to what binary coercibility depends on: base name, type modifiers, array-ness. */
+export interface TypeSpec {
+  base: string;
+  mods: number[];
+  array: boolean;
+}
+
+const FORMAT_TYPE_BASES: Record<string, string> = {
+  'character varying': 'varchar',
+  'bit varying': 'varbit',
+  character: 'bpchar',
+  'timestamp without time zone': 'timestamp',
+  'timestamp with time zone': 'timestamptz',
+  integer: 'int4',
+  bigint: 'int8',
+  smallint: 'int2',
+  boolean: 'bool',
+};
+
+/** format_type() output ('character varying(20)', 'numeric(10,2)', 'text[]') → TypeSpec. */
+export function parseFormatType(text: string): TypeSpec {
+  const m = /^(.*?)(?:\(([\d,\s]+)\))?(\[\])?$/.exec(text.trim());
+  const rawBase = (m?.[1] ?? text).trim();
+  return {
+    base: FORMAT_TYPE_BASES[rawBase] ?? rawBase,
+    mods: (m?.[2] ?? '').split(',').filter((x) => x.trim() !== '').map(Number),
+    array: Boolean(m?.[3]),
+  };
+}
+
+/** TypeSpec of a TypeName AST node (constant modifiers only). */
+export function typeSpec(typeName: unknown): TypeSpec | undefined {
+  const t = asNode(typeName);
+  const info = typeInfo(t);
+  if (!t || !info) return undefined;
+  const mods: number[] = [];
+  for (const m of asList(t.typmods)) {
+    const ival = asNode(child(m, 'A_Const')?.ival);
+    if (!ival) return undefined; // a non-integer modifier: do not guess
+    mods.push(typeof ival.ival === 'number' ? ival.ival : 0);
+  }
+  return { base: info.name, mods, array: info.isArray };
+}
+
+const DISPLAY_NAMES: Record<string, string> = { int4: 'integer', int8: 'bigint', int2: 'smallint', bpchar: 'char', bool: 'boolean', float8: 'double precision', float4: 'real' };
+
+export function formatSpec(t: TypeSpec): string {
+  return `${DISPLAY_NAMES[t.base] ?? t.base}${t.mods.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+}
+
+/**
+ * Type changes Postgres performs without rewriting the table (sql-altertable.html Notes; strong_migrations' safe
+ * list): widening varchar/varbit/numeric precision at the same scale, dropping the limit, varchar↔text, cidr→inet.
+ */
+export function isBinaryCoercible(from: TypeSpec, to: TypeSpec): boolean {
+  if (from.array !== to.array) return false;
+  if (from.base === to.base && from.mods.join(',') === to.mods.join(',')) return true;
+  const widens = (a: number[], b: number[]) => b.length === 0 || (a.length > 0 && (b[0] ?? 0) >= (a[0] ?? 0));
+  if (from.base === 'varchar' && to.base === 'varchar') return widens(from.mods, to.mods);
+  if (from.base === 'varbit' && to.base === 'varbit') return widens(from.mods, to.mods);
+  if (from.base === 'varchar' && to.base === 'text') return true;
+  if (from.base === 'text' && to.base === 'varchar') return to.mods.length === 0;
+  if (from.base === 'numeric' && to.base === 'numeric') {
+    if (to.mods.length === 0) return true;
+    if (from.mods.length === 0) return false;
+    return (to.mods[0] ?? 0) >= (from.mods[0] ?? 0) && (to.mods[1] ?? 0) === (from.mods[1] ?? 0);
+  }
+  return from.base === 'cidr' && to.base === 'inet';
 }

@@ -51,3 +51,17 @@ export async function serverVersionNum(client: ClientBase): Promise<number> {
   const res = await client.query<{ server_version_num: string }>('SHOW server_version_num');
   return Number(res.rows[0]?.server_version_num ?? 0);
 }
+
+/** Live column types (format_type) keyed `${table}.${column}` (table as written), for binary-coercible type changes. */
+export async function fetchColumnTypes(client: ClientBase, columns: Array<{ table: string; column: string }>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (columns.length === 0) return out;
+  const res = await client.query<{ tbl: string; col: string; type: string }>(
+    `SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
+       JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped`,
+    [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)],
+  );
+  for (const row of res.rows) out.set(`${row.tbl}.${row.col}`, row.type);
+  return out;
+}

@@ -62,6 +62,8 @@ export interface Finding {
   column: number;
   /** Schema-qualified (when written so) table the finding is about. */
   table?: string;
+  /** The table column, for column-level rules (type changes …). */
+  columnName?: string;
   /** When table size changed the class: what was known and what was decided. */
   sizeNote?: string;
   /** The class before a size/new-table adjustment. */
@@ -109,6 +111,8 @@ export interface StatementAnalysis {
   risk: RiskClass;
   findings: Finding[];
   ignored: IgnoredFinding[];
+  /** Why lock/scan rules did not apply (e.g. the table is created earlier in the same pending set). */
+  note?: string;
 }
 
 export interface TableStats {
@@ -139,4 +143,9 @@ export interface AnalyzeOptions {
   enableRules?: string[];
   /** Rules switched off entirely. */
   disableRules?: string[];
+  /**
+   * Live column types (format_type output) keyed `${table}.${column}` with the table as written in the SQL; lets a
+   * binary-coercible ALTER COLUMN TYPE (varchar(20) → text …) pass without a rewrite finding.
+   */
+  columnTypes?: Map<string, string>;
 }
