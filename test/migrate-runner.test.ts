@@ -233,6 +233,21 @@ describe('faults', () => {
     expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations ORDER BY id')).toEqual([{ id: '001_table.sql' }]);
   });
 
+  it('a SET in one file does not loosen the lock_timeout of the next file', async () => {
+    const db = await newDb();
+    await query(db.url, 'CREATE TABLE guarded (id int)');
+    const repo = await sqlRepo('set-leak', {
+      '001_loosen.sql': "SET lock_timeout = '10min';\nCREATE TABLE other (id int);",
+      '002_alter.sql': 'ALTER TABLE guarded ADD COLUMN a int;',
+    });
+    const holder = await connect(db.url);
+    await holder.query('BEGIN; LOCK TABLE guarded IN ACCESS EXCLUSIVE MODE');
+    const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations', lockTimeoutMs: 200, maxRetries: 0 }));
+    await holder.query('ROLLBACK');
+    expect(err.message).toMatch(/002_alter\.sql:1: canceling statement due to lock timeout/);
+    expect(err.applied.map((a) => a.id)).toEqual(['001_loosen.sql']);
+  });
+
   it('lock contention that clears during the retries: the file is applied once', async () => {
     const db = await newDb();
     const repo = await sqlRepo('contention-clears', { '001_table.sql': 'CREATE TABLE t1 (id int);', '002_alter.sql': 'ALTER TABLE t1 ADD COLUMN a int;' });

@@ -140,7 +140,7 @@ class Runner {
         try {
           return await fn();
         } catch (err) {
-          retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err));
+          retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err).catch(() => false));
           throw err;
         }
       },
@@ -199,6 +199,11 @@ class Runner {
     const explicitTransactions = statements.some((s) => s.transactionControl);
     const allTransactional = statements.every((s) => s.transactional);
     const label = file.relPath;
+    // A previous file may have changed the session's timeouts with SET: every file starts from the configured ones.
+    await this.client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
+      `${this.opts.lockTimeoutMs}ms`,
+      `${this.opts.statementTimeoutMs}ms`,
+    ]);
 
     if (!file.noTransaction && !explicitTransactions && allTransactional) {
       // The common case: the statements and the history row commit together or not at all.
