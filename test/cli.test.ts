@@ -2,6 +2,7 @@
 // naming the flag, colours only when asked for, verify against real servers, and deploy/rollback/status against the
 // Railway emulator with real app processes.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -195,6 +196,22 @@ describe('rail-actions verify', () => {
     expect(noColor.stdout + noColor.stderr).not.toMatch(ANSI);
     const flag = await cli(['verify', url, ...fast, '--consecutive-successes', '1', '--no-color'], { FORCE_COLOR: '1' });
     expect(flag.stdout + flag.stderr).not.toMatch(ANSI);
+  });
+
+  // A real terminal (util-linux `script` allocates a pseudo-TTY): colours and the live progress line appear.
+  it.skipIf(!existsSync('/usr/bin/script'))('on a terminal: colours and a live progress line while waiting', async () => {
+    const url = await serve((n) => (n <= 4 ? { status: 503 } : { body: {} }));
+    const command = [process.execPath, BIN, 'verify', url, '--interval', '150ms', '--max-interval', '150ms', '--consecutive-successes', '2'].map((a) => `'${a}'`).join(' ');
+    const r = await new Promise<CliResult>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(ANSI);
+    expect(r.stdout).toMatch(/\r\u001b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] verify: waiting for 2 healthy answers in a row — last: not serving yet: HTTP 503 \(\d/);
+    expect(r.stdout).toContain('✔ healthy');
   });
 
   it('the old version answering → exit 1 with the reason; --json is machine-readable', async () => {
