@@ -109,6 +109,26 @@ describe('railway-deploy: happy paths', () => {
   });
 });
 
+describe('railway-deploy: image source', () => {
+  it('switches an image-sourced service to the given image, then deploys it', async () => {
+    const webId = emu.addService(projectId, { name: 'web', source: { image: 'ghcr.io/acme/web:1.0' }, app: false }).id;
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'web', source: 'image', image: 'ghcr.io/acme/web:1.1' } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const id = result.outputs['deployment-id'] ?? '';
+    expect(emu.deployment(id)).toMatchObject({ serviceId: webId, status: 'SUCCESS', image: 'ghcr.io/acme/web:1.1' });
+    const update = emu.requests.find((r) => r.operationName === 'SetServiceImage');
+    expect(update?.variables).toMatchObject({ serviceId: webId, image: 'ghcr.io/acme/web:1.1' });
+  });
+
+  it('refuses source: commit for an image-sourced service before sending anything', async () => {
+    const before = mutationCount();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'web', source: 'commit' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/Input 'source'.*image source \(ghcr\.io\/acme\/web:1\.1\).*use source: image/);
+    expect(mutationCount()).toBe(before);
+  });
+});
+
 describe('railway-deploy: failures are reported', () => {
   it('FAILED build → exit 1, status FAILED, log tail and events in the summary', async () => {
     emu.scriptDeployment(apiId, { outcome: 'FAILED' });

@@ -94,6 +94,7 @@ describe('root action: deploy → verify → roll back', () => {
     expect(result.summary).toMatch(/restored version healthy/);
     expect(result.summary).toMatch(/rollback \(rollback\)/);
     expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/not healthy/);
+    if (process.env.PRINT_SUMMARY) console.log(result.summary, result.stdout);
     expectNoToken(result);
   });
 

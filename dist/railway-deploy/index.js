@@ -38797,7 +38797,9 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         }
     }, { signal: controller.signal, log: opts.log });
     try {
-        const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt: opts.onAttempt });
+        const onAttempt = opts.onAttempt ??
+            ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+        const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
             await Promise.race([windowOver, new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
         }
@@ -38949,6 +38951,8 @@ function releaseJson(release) {
         rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
         rollbackDeploymentId: s.rollback?.deploymentId ?? null,
         durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+        verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+        rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
     }));
 }
 /** What production runs now for a service after this release (for outputs). */

@@ -35733,6 +35733,7 @@ function cancellationSignal() {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2258);
 /* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9583);
 /* harmony import */ var _release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9048);
 /* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(992);
@@ -35743,6 +35744,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // Root action: deploy → verify (the NEW version must answer healthy) → roll back, in one step. A post step cleans
 // up when the main step did not finish (job cancelled): cancels deployments still building, rolls back a new
 // deployment that went live without being verified.
+
 
 
 
@@ -35850,7 +35852,7 @@ async function main() {
             cancelled: '⏹️ Cancelled.',
             'needs-human': '🚨 The release failed and was NOT rolled back (breaking/destructive migrations) — needs a human.',
         };
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(client.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .renderReleaseSummary */ .iL)(r, { title: 'Railway release', verdict: verdicts[result], notes })), true);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_9__/* .scrubSecrets */ .Zg)(client.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .renderReleaseSummary */ .iL)(r, { title: 'Railway release', verdict: verdicts[result], notes })), health.secrets), true);
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
         if (result !== 'deployed') {
             const why = r.services
@@ -38996,7 +38998,9 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         }
     }, { signal: controller.signal, log: opts.log });
     try {
-        const health = await (0,src_health/* checkHealth */.Ns)({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt: opts.onAttempt });
+        const onAttempt = opts.onAttempt ??
+            ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+        const health = await (0,src_health/* checkHealth */.Ns)({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
             await Promise.race([windowOver, new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
         }
@@ -39148,6 +39152,8 @@ function releaseJson(release) {
         rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
         rollbackDeploymentId: s.rollback?.deploymentId ?? null,
         durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+        verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+        rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
     }));
 }
 /** What production runs now for a service after this release (for outputs). */

@@ -35724,6 +35724,7 @@ function cancellationSignal() {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(2258);
 /* harmony import */ var _railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4275);
 /* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9583);
 /* harmony import */ var _railway_rollback_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5551);
@@ -35736,6 +35737,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // rollback action: puts a service back on a given deployment, or on the one recorded by railway-deploy, or on the
 // newest rollback-able deployment older than what serves now; redeploys when the image is gone; waits; verifies.
 // Refuses to roll code back across a breaking/destructive migration unless forced.
+
 
 
 
@@ -35822,7 +35824,7 @@ async function main() {
         const verdict = failed.length
             ? `❌ Rollback did not restore a healthy version for ${failed.map((s) => s.service.name).join(', ')}`
             : `↩️ Rolled back: ${release.services.map((s) => `${s.service.name} → \`${s.rollback?.deploymentId ?? s.previousDeploymentId ?? '—'}\``).join(', ')}`;
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(client.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .renderReleaseSummary */ .iL)(release, { title: 'Railway rollback', verdict })), true);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_11__/* .scrubSecrets */ .Zg)(client.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .renderReleaseSummary */ .iL)(release, { title: 'Railway rollback', verdict })), health?.secrets ?? []), true);
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
         if (failed.length)
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(failed.map((s) => `${s.service.name}: ${s.rollback?.verification && !s.rollback.verification.healthy ? `restored version not healthy: ${s.rollback.verification.reason}` : (s.rollback?.message ?? s.message)}`).join('; '));
@@ -39007,7 +39009,9 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         }
     }, { signal: controller.signal, log: opts.log });
     try {
-        const health = await (0,src_health/* checkHealth */.Ns)({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt: opts.onAttempt });
+        const onAttempt = opts.onAttempt ??
+            ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+        const health = await (0,src_health/* checkHealth */.Ns)({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
             await Promise.race([windowOver, new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
         }
@@ -39159,6 +39163,8 @@ function releaseJson(release) {
         rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
         rollbackDeploymentId: s.rollback?.deploymentId ?? null,
         durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+        verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+        rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
     }));
 }
 /** What production runs now for a service after this release (for outputs). */

@@ -3,6 +3,7 @@
 // deployment that went live without being verified.
 import * as core from '@actions/core';
 import { UserFacingError } from '../core/errors.js';
+import { scrubSecrets } from '../core/redact.js';
 import { resolveTarget } from '../railway/resolve.js';
 import { describeRisks, parseMigratePlan, riskyMigrations } from '../release/migrate-guard.js';
 import {
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
       cancelled: '⏹️ Cancelled.',
       'needs-human': '🚨 The release failed and was NOT rolled back (breaking/destructive migrations) — needs a human.',
     };
-    core.summary.addRaw(client.scrub(renderReleaseSummary(r, { title: 'Railway release', verdict: verdicts[result], notes })), true);
+    core.summary.addRaw(scrubSecrets(client.scrub(renderReleaseSummary(r, { title: 'Railway release', verdict: verdicts[result], notes })), health.secrets), true);
     await core.summary.write();
     if (result !== 'deployed') {
       const why = r.services

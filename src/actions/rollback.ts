@@ -3,6 +3,7 @@
 // Refuses to roll code back across a breaking/destructive migration unless forced.
 import * as core from '@actions/core';
 import { InputError, UserFacingError } from '../core/errors.js';
+import { scrubSecrets } from '../core/redact.js';
 import type { RailwayClient } from '../railway/client.js';
 import { getDeployment, listDeployments, newestFirst, pickActive, pickRollbackTarget } from '../railway/deployments.js';
 import { resolveTarget } from '../railway/resolve.js';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const verdict = failed.length
       ? `❌ Rollback did not restore a healthy version for ${failed.map((s) => s.service.name).join(', ')}`
       : `↩️ Rolled back: ${release.services.map((s) => `${s.service.name} → \`${s.rollback?.deploymentId ?? s.previousDeploymentId ?? '—'}\``).join(', ')}`;
-    core.summary.addRaw(client.scrub(renderReleaseSummary(release, { title: 'Railway rollback', verdict })), true);
+    core.summary.addRaw(scrubSecrets(client.scrub(renderReleaseSummary(release, { title: 'Railway rollback', verdict })), health?.secrets ?? []), true);
     await core.summary.write();
     if (failed.length) throw new UserFacingError(failed.map((s) => `${s.service.name}: ${s.rollback?.verification && !s.rollback.verification.healthy ? `restored version not healthy: ${s.rollback.verification.reason}` : (s.rollback?.message ?? s.message)}`).join('; '));
   } finally {

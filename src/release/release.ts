@@ -256,7 +256,11 @@ export async function verifyDeployment(
     { signal: controller.signal, log: opts.log },
   );
   try {
-    const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt: opts.onAttempt });
+    const onAttempt =
+      opts.onAttempt ??
+      ((a: { n: number; ok: boolean; status?: number; latencyMs: number; reason: string }) =>
+        opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+    const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
     if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
       await Promise.race([windowOver, new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
     }
@@ -420,6 +424,8 @@ export function releaseJson(release: Release): Array<Record<string, unknown>> {
     rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
     rollbackDeploymentId: s.rollback?.deploymentId ?? null,
     durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+    verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+    rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
   }));
 }
 

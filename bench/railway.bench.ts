@@ -1,0 +1,123 @@
+// Railway deploy/rollback figures (issue 3, item 7), measured on the bundled actions run through the harness
+// against the Railway emulator. Prints `BENCH <name> <value> <unit>`; asserts nothing.
+//
+// Figures:
+//   railway.cold_start_to_first_api_call.{median,max}  spawn of the bundled railway-deploy action → first GraphQL
+//                                                        request reaching the emulator (5 runs)
+//   railway.requests.build5m.subscription               API requests (HTTP + subscriptions opened) spent by one
+//                                                        railway-deploy whose build takes 5 minutes (goal ≤ 10)
+//   railway.requests.build5m.polling                    the same with subscriptions: false (polling only)
+//   railway.verdict_to_rollback_request.{median,max}    root action, bad release: failed health verdict →
+//                                                        deploymentRollback request reaching the emulator (3 runs; goal ≤ 1 s)
+// Health verdict latency (healthy/unhealthy flips) is bench/health.bench.ts.
+// RAILWAY_BENCH_BUILD_MS shortens the 5-minute build (e.g. for a quick look); the figure is labelled with it.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+// The emulator and harness may use TypeScript-only syntax that strip-only mode rejects: run once with type transforms.
+if (!process.execArgv.includes('--experimental-transform-types')) {
+  const child = spawn(
+    process.execPath,
+    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exit(await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1))));
+}
+
+const { runAction, startAction } = await import('../test/harness/index.js');
+const { startRailwayEmulator } = await import('../test/railway-emulator/index.js');
+
+const buildMs = Number(process.env.RAILWAY_BENCH_BUILD_MS || 300_000);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? NaN;
+};
+const bench = (name: string, value: number, unit: string) => console.log(`BENCH ${name} ${Math.round(value)} ${unit}`);
+
+const emu = await startRailwayEmulator({ buildMs: 200, deployMs: 100, tickMs: 50 });
+try {
+  // --- cold start to first API call ---------------------------------------------------------------------------
+  {
+    const projectId = emu.addProject({ name: 'cold' }).id;
+    const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
+    emu.addService(projectId, { name: 'api', source: { repo: 'acme/cold' }, app: false });
+    const token = emu.projectToken(projectId, envId);
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      const result = await runAction({ action: 'railway-deploy', inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '2m' } });
+      if (result.exitCode !== 0) throw new Error(`cold-start run failed: ${result.stderr || result.stdout}`);
+      const first = emu.requests.find((r) => r.at >= t0 && r.headers['project-access-token'] === token);
+      if (!first) throw new Error('no API request seen');
+      samples.push(first.at - t0);
+    }
+    bench('railway.cold_start_to_first_api_call.median', median(samples), 'ms');
+    bench('railway.cold_start_to_first_api_call.max', Math.max(...samples), 'ms');
+  }
+
+  // --- API requests for a deploy whose build takes 5 minutes -------------------------------------------------
+  {
+    const runs = await Promise.all(
+      (['subscription', 'polling'] as const).map(async (mode) => {
+        const projectId = emu.addProject({ name: `long-${mode}` }).id;
+        const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
+        const serviceId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/long' }, app: false }).id;
+        const token = emu.projectToken(projectId, envId);
+        emu.scriptDeployment(serviceId, { buildMs });
+        const t0 = Date.now();
+        const result = await runAction({
+          action: 'railway-deploy',
+          inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '20m', subscriptions: String(mode === 'subscription') },
+          timeoutMs: buildMs + 5 * 60_000,
+        });
+        if (result.exitCode !== 0) throw new Error(`${mode} run failed: ${result.stderr || result.stdout}`);
+        const requests = emu.requests.filter((r) => r.at >= t0 && r.headers['project-access-token'] === token);
+        return { mode, count: requests.length, wallMs: Date.now() - t0, ops: requests.map((r) => r.operationName ?? '?') };
+      }),
+    );
+    const label = buildMs === 300_000 ? 'build5m' : `build${Math.round(buildMs / 1000)}s`;
+    for (const r of runs) {
+      bench(`railway.requests.${label}.${r.mode}`, r.count, 'requests');
+      const byOp = new Map<string, number>();
+      for (const op of r.ops) byOp.set(op, (byOp.get(op) ?? 0) + 1);
+      console.log(`  ${r.mode}: ${[...byOp].map(([op, n]) => `${op}×${n}`).join(', ')} in ${(r.wallMs / 1000).toFixed(0)} s`);
+    }
+  }
+
+  // --- failed verdict → rollback request ---------------------------------------------------------------------
+  {
+    const projectId = emu.addProject({ name: 'verdict' }).id;
+    const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
+    const token = emu.projectToken(projectId, envId);
+    const samples: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const name = `svc${i}`;
+      const serviceId = emu.addService(projectId, { name, source: { repo: 'acme/verdict' }, app: { version: 'v1' } }).id;
+      const good = emu.supersede(serviceId, { app: { version: 'v1' } });
+      await emu.waitForStatus(good, 'SUCCESS', 30_000);
+      emu.scriptDeployment(serviceId, { app: { version: 'v2', healthy: false } });
+      const running = startAction({
+        action: '.',
+        inputs: {
+          'railway-token': token,
+          'api-url': emu.url,
+          service: name,
+          timeout: '2m',
+          'health-url': `${emu.serviceUrl(serviceId)}/health`,
+          'health-interval': '200ms',
+          'health-timeout': '2s',
+          'verify-window': '0s',
+        },
+      });
+      const result = await running.result;
+      const entry = (JSON.parse(result.outputs.deployments ?? '[]') as Array<{ verifiedAt: string | null }>)[0];
+      const rollback = emu.requests.find((r) => r.operationName === 'RollbackDeployment' && (r.variables as { id?: string }).id === good);
+      if (!entry?.verifiedAt || !rollback) throw new Error(`no verdict/rollback recorded: ${result.stderr || result.stdout}`);
+      samples.push(rollback.at - Date.parse(entry.verifiedAt));
+    }
+    bench('railway.verdict_to_rollback_request.median', median(samples), 'ms');
+    bench('railway.verdict_to_rollback_request.max', Math.max(...samples), 'ms');
+  }
+} finally {
+  await emu.close();
+}
