@@ -210,6 +210,7 @@ describe('rail-actions verify', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(ANSI);
+    // eslint-disable-next-line no-control-regex -- the TTY redraw sequence is what is being checked
     expect(r.stdout).toMatch(/\r\u001b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] verify: waiting for 2 healthy answers in a row — last: not serving yet: HTTP 503 \(\d/);
     expect(r.stdout).toContain('✔ healthy');
   });
