@@ -68,6 +68,7 @@ describe('squawk rule coverage (existing table `users`, one statement per case)'
     ['prefer-timestamptz', 'ALTER TABLE users ADD COLUMN seen timestamp', 'ALTER TABLE users ADD COLUMN seen timestamptz'],
     ['renaming-column', 'ALTER TABLE users RENAME COLUMN fullname TO full_name', null],
     ['renaming-table', 'ALTER TABLE users RENAME TO accounts', null],
+    ['renaming-table', 'ALTER TABLE users SET SCHEMA archive', 'ALTER TYPE mood SET SCHEMA archive'],
     ['require-concurrent-index-creation', 'CREATE INDEX users_email ON users (email)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email)'],
     ['require-concurrent-index-deletion', 'DROP INDEX users_email', 'DROP INDEX CONCURRENTLY IF EXISTS users_email'],
     ['require-concurrent-partition-detach', 'ALTER TABLE events DETACH PARTITION events_2024', 'ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY'],

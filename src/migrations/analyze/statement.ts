@@ -429,6 +429,18 @@ export function classifyStatement(type: string, node: Node, ctx: StatementContex
       break;
     }
 
+    case 'AlterObjectSchemaStmt': {
+      // Moving a table/view to another schema is a rename as far as the running app is concerned.
+      const objectType = str(node.objectType) ?? '';
+      const table = rangeVarName(node.relation);
+      if (table) f.touch(table, 'ACCESS EXCLUSIVE');
+      if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(objectType) && table && !ctx.isNewTable(table)) {
+        f.breaking = true;
+        f.hit('renaming-table', { table, message: `SET SCHEMA moves ${table} to ${str(node.newschema) ?? ''}: the running app version still uses the old qualified name` });
+      }
+      break;
+    }
+
     case 'AlterEnumStmt': {
       const typeName = names(node.typeName).join('.');
       if (node.oldVal !== undefined) {
@@ -568,7 +580,7 @@ export function classifyStatement(type: string, node: Node, ctx: StatementContex
 const KNOWN_SAFE = new Set([
   'CreateTableAsStmt', 'ViewStmt', 'CreateFunctionStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'CreateRangeStmt',
   'CommentStmt', 'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt',
-  'RuleStmt', 'AlterSeqStmt', 'AlterOwnerStmt', 'AlterObjectSchemaStmt', 'AlterFunctionStmt', 'AlterDefaultPrivilegesStmt',
+  'RuleStmt', 'AlterSeqStmt', 'AlterOwnerStmt', 'AlterFunctionStmt', 'AlterDefaultPrivilegesStmt',
   'CreateCastStmt', 'DefineStmt', 'CreateOpClassStmt', 'CreateOpFamilyStmt', 'AlterOpFamilyStmt', 'CreateForeignTableStmt',
   'CreateEventTrigStmt', 'AlterEventTrigStmt', 'AlterExtensionStmt', 'AlterExtensionContentsStmt', 'CreatePublicationStmt',
   'AlterPublicationStmt', 'AlterCollationStmt', 'SecLabelStmt', 'NotifyStmt', 'ListenStmt', 'UnlistenStmt',
