@@ -418,7 +418,7 @@ async function main(): Promise<number> {
       try {
         const { main: r } = await run(nn, expect, {
           action: 'health-check',
-          inputs: { url: `${app.url}/health`, 'expect-version': SHA.release1, 'expect-json': 'status=ok\nchecks.db=ok\nchecks.redis=ok', interval: '200ms', timeout: '30s', 'consecutive-successes': '2' },
+          inputs: { url: `${app.url}/health`, 'expect-version': SHA.release1, 'expect-json': 'status=ok\nchecks.db=ok\nchecks.redis=ok', interval: '200ms', timeout: '20s', 'consecutive-successes': '2' },
         });
         exitedWith(expect, r, 0);
         outputIs(expect, r, 'healthy', 'true');
@@ -433,7 +433,10 @@ async function main(): Promise<number> {
         const counterName = `demo_${process.pid}`;
         const counter = await requestJson(`${app.url}/counters/${counterName}`, { method: 'POST' });
         expect('POST /counters → 1 (Redis)', (counter.body as { value?: number }).value === 1, JSON.stringify(counter.body));
-        note(`healthy after ${r.outputs.attempts ?? '?'} attempts; nearest to [1,0,0]: ${nearest.join(', ')}; Redis counter ${String((counter.body as { value?: number }).value)}`);
+        note(
+          `healthy=${r.outputs.healthy ?? '?'} after ${r.outputs.attempts ?? '?'} attempts; nearest to [1,0,0]: ${nearest.join(', ') || '?'}; ` +
+            `Redis counter ${String((counter.body as { value?: number }).value ?? '?')}`,
+        );
       } finally {
         await app.stop();
         expect('example app printed no secret', !secrets.some((s) => s && app.output().includes(s)));

@@ -41,24 +41,37 @@ function stepLine(stdout: string, nn: string, action: string): string {
   return m?.[0] ?? '';
 }
 
+/** A loopback port nothing listens on: connections are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// Both full runs start together (one healthy, one whose Redis is unreachable) so the file takes one demo's time.
+let out: string;
+let run: DemoRun;
+let brokenOut: string;
+let broken: DemoRun;
+
+beforeAll(async () => {
+  const { databaseUrl, redisUrl } = requireServices();
+  out = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
+  brokenOut = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
+  const env = { DATABASE_URL: databaseUrl, RAIL_TEMPLATE_DB: process.env.RAIL_TEMPLATE_DB, RAIL_DEMO_DB_PASSWORD: DB_PASSWORD };
+  [run, broken] = await Promise.all([
+    runDemo(['--out', out], { ...env, REDIS_URL: redisUrl }),
+    runDemo(['--out', brokenOut], { ...env, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }),
+  ]);
+}, 300_000);
+
+afterAll(async () => {
+  for (const dir of [out, brokenOut]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
 describe('npm run demo (scripts/demo.ts)', () => {
-  let out: string;
-  let run: DemoRun;
-
-  beforeAll(async () => {
-    const { databaseUrl, redisUrl } = requireServices();
-    out = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
-    run = await runDemo(['--out', out], {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      RAIL_TEMPLATE_DB: process.env.RAIL_TEMPLATE_DB,
-      RAIL_DEMO_DB_PASSWORD: DB_PASSWORD,
-    });
-  }, 300_000);
-
-  afterAll(async () => {
-    if (out) await rm(out, { recursive: true, force: true });
-  });
 
   it('exits 0 with every expectation held', () => {
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
@@ -73,7 +86,7 @@ describe('npm run demo (scripts/demo.ts)', () => {
       ['02', 'migrate', /applied 2: 001_documents\.sql \(\d+ ms\), 002_documents_embedding_index\.sql \(\d+ ms\)/],
       ['03', 'migrate-gate', /HELD: requires-approval=true/],
       ['04', 'migrate', /refused: .+/],
-      ['05', 'health-check', /nearest to \[1,0,0\]: cat, dog; Redis counter 1/],
+      ['05', 'health-check', /healthy=true after \d+ attempts; nearest to \[1,0,0\]: cat, dog; Redis counter 1/],
       ['06', 'railway-deploy', /deployment-id=\S+ status=SUCCESS commit=1a1a1a1/],
       ['07', 'health-check', /healthy=true after \d+ attempts/],
       ['08', 'railway-deploy', /status=SUCCESS \(Railway thinks it is fine\) rollback target=\S+/],
@@ -150,11 +163,22 @@ describe('npm run demo (scripts/demo.ts)', () => {
 });
 
 describe('npm run demo: failures', () => {
+  it('exits 1 and names the expectation that did not hold, while the other steps still run', () => {
+    expect(broken.code, broken.stdout + broken.stderr).toBe(1);
+    // The example app cannot reach Redis: its health check (and the Redis counter) fail, nothing else does.
+    expect(stepLine(broken.stdout, '05', 'health-check')).toMatch(/ FAILED$/);
+    for (const [nn, action] of [['01', 'migrate-gate'], ['06', 'railway-deploy'], ['10', 'rollback'], ['13', 'health-check']]) {
+      expect(stepLine(broken.stdout, nn ?? '', action ?? ''), `${nn} ${action}`).toMatch(/ ok$/);
+    }
+    expect(broken.stdout).toContain('DEMO FAILED — these expectations did not hold:');
+    expect(broken.stdout).toMatch(/^ {2}✘ \[05 health-check\] output healthy = true — got "false"$/m);
+    expect(broken.stdout).not.toMatch(/^ {2}✘ \[(0[1-46-9]|1\d)/m);
+    expect(broken.stdout).toMatch(/^Total \d+\.\ds; 13 steps; \d+\/\d+ expectations held\.$/m);
+    expect(broken.stdout + broken.stderr).not.toContain(DB_PASSWORD);
+  });
+
   it('exits non-zero with one clear message when PostgreSQL cannot be reached', async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const port = await closedPort();
     const out = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
     try {
       const r = await runDemo(['--out', out], {
