@@ -493,3 +493,92 @@ describe('rehearsal', () => {
     expect(await query(prod.url, `SELECT to_regclass('fresh')::text AS t, to_regclass('rail_actions.schema_migrations')::text AS h`)).toEqual([{ t: null, h: null }]);
   });
 });
+
+describe('interop with the real migrators (drizzle-orm, knex, node-pg-migrate from npm)', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+  const nodeBin = JSON.stringify(process.execPath);
+
+  it("Drizzle: after our runner, drizzle's own migrator finds nothing to do; after drizzle's migrator, we find nothing pending", async () => {
+    const { drizzle } = await import('drizzle-orm/node-postgres');
+    const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+    const migrationsFolder = path.join(fixture('drizzle'), 'drizzle');
+
+    // Ours first, then drizzle's: had we recorded anything differently, drizzle would re-run the files (they use
+    // IF NOT EXISTS, so silently) and add history rows — the history must stay at exactly 3 rows.
+    const ours = await newDb();
+    await applyMigrations(opts(ours.url, fixture('drizzle')));
+    const c1 = await connect(ours.url);
+    await migrate(drizzle(c1), { migrationsFolder });
+    expect(await query(ours.url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).toEqual([{ n: 3 }]);
+
+    // Drizzle's first (on part of the journal), then ours for the rest, then drizzle's again: nothing left for it.
+    const theirs = await newDb();
+    const partial = path.join(tmp, 'drizzle-partial');
+    await cp(fixture('drizzle'), partial, { recursive: true });
+    const journalPath = path.join(partial, 'drizzle/meta/_journal.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: unknown[] };
+    await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, 2) }));
+    const c2 = await connect(theirs.url);
+    await migrate(drizzle(c2), { migrationsFolder: path.join(partial, 'drizzle') });
+    const mid = await findPending({ databaseUrl: theirs.url, dir: '', cwd: fixture('drizzle') });
+    expect(mid.pending.map((f) => f.id)).toEqual(['0002_orange_sentry']);
+    expect(mid.anomalies).toEqual([]);
+    const rest = await applyMigrations(opts(theirs.url, fixture('drizzle')));
+    expect(rest.applied.map((a) => a.id)).toEqual(['0002_orange_sentry']);
+    await migrate(drizzle(c2), { migrationsFolder });
+    expect(await query(theirs.url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).toEqual([{ n: 3 }]);
+    expect(await query(theirs.url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'display_name'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('Knex: `knex migrate:latest` as the command under our lock; its history is read back as applied', async () => {
+    const db = await newDb();
+    const logs: string[] = [];
+    const result = await applyMigrations({
+      ...opts(db.url, fixture('knex')),
+      command: `${nodeBin} ${JSON.stringify(path.join(root, 'node_modules/knex/bin/cli.js'))} migrate:latest --knexfile knexfile.js`,
+      log: (m) => logs.push(m),
+    });
+    expect(result.mode).toBe('command');
+    expect(result.applied.map((a) => a.id)).toEqual(['20240110090000_create_users.js', '20240120090000_add_embeddings.js']);
+    expect(logs.join('\n')).toMatch(/Batch 1 run: 2 migrations/);
+    const after = await findPending({ databaseUrl: db.url, dir: '', cwd: fixture('knex') });
+    expect(after.pending).toEqual([]);
+    expect(after.anomalies).toEqual([]);
+    // knex's own lock row: set while knex migrates, reported by findPending.
+    await query(db.url, 'UPDATE knex_migrations_lock SET is_locked = 1');
+    expect((await findPending({ databaseUrl: db.url, dir: '', cwd: fixture('knex') })).anomalies.map((a) => a.kind)).toEqual(['locked']);
+  });
+
+  it("node-pg-migrate: our runner applies the SQL migrations, node-pg-migrate's CLI then runs only the JS one", async () => {
+    const db = await newDb();
+    const repo = path.join(tmp, 'npm-interop');
+    await cp(fixture('node-pg-migrate'), repo, { recursive: true });
+    const jsName = '1718200000000_backfill-names.js';
+    const js = await readFile(path.join(repo, 'migrations', jsName), 'utf8');
+    await rm(path.join(repo, 'migrations', jsName));
+    const ours = await applyMigrations(opts(db.url, repo));
+    expect(ours.tool).toBe('node-pg-migrate');
+    expect(ours.applied.map((a) => a.id)).toEqual(['1718000000000_create-items', '1718100000000_item-embeddings']);
+    await query(db.url, "INSERT INTO items (name) VALUES ('Blue Chair')");
+
+    await writeFile(path.join(repo, 'migrations', jsName), js);
+    const logs: string[] = [];
+    const result = await applyMigrations({
+      ...opts(db.url, repo),
+      command: `${nodeBin} ${JSON.stringify(path.join(root, 'node_modules/node-pg-migrate/bin/node-pg-migrate.js'))} up`,
+      log: (m) => logs.push(m),
+    });
+    expect(result.applied.map((a) => a.id)).toEqual(['1718200000000_backfill-names']);
+    expect(logs.join('\n')).toMatch(/MIGRATION 1718200000000_backfill-names \(UP\)/);
+    expect(logs.join('\n')).not.toMatch(/MIGRATION 1718000000000_create-items/);
+    expect(await query(db.url, 'SELECT slug FROM items')).toEqual([{ slug: 'blue-chair' }]);
+    expect(await query(db.url, 'SELECT name FROM pgmigrations ORDER BY id')).toEqual([
+      { name: '1718000000000_create-items' },
+      { name: '1718100000000_item-embeddings' },
+      { name: '1718200000000_backfill-names' },
+    ]);
+    const after = await findPending({ databaseUrl: db.url, dir: '', cwd: repo });
+    expect(after.pending).toEqual([]);
+    expect(after.anomalies).toEqual([]);
+  });
+});
