@@ -494,9 +494,17 @@ describe('rehearsal', () => {
   });
 });
 
-describe('interop with the real migrators (drizzle-orm, knex, node-pg-migrate from npm)', () => {
+describe('interop with the real migrators (drizzle-orm, knex, node-pg-migrate, dbmate from npm)', () => {
   const root = path.resolve(import.meta.dirname, '..');
   const nodeBin = JSON.stringify(process.execPath);
+
+  /** The history table's shape, to compare the table our runner creates with the one the tool creates. */
+  const shape = (url: string, schema: string, table: string) =>
+    query<{ column_name: string; data_type: string; character_maximum_length: number | null; is_nullable: string; column_default: string | null }>(
+      url,
+      `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default FROM information_schema.columns
+        WHERE table_schema = '${schema}' AND table_name = '${table}' ORDER BY ordinal_position`,
+    );
 
   it("Drizzle: after our runner, drizzle's own migrator finds nothing to do; after drizzle's migrator, we find nothing pending", async () => {
     const { drizzle } = await import('drizzle-orm/node-postgres');
@@ -528,6 +536,8 @@ describe('interop with the real migrators (drizzle-orm, knex, node-pg-migrate fr
     await migrate(drizzle(c2), { migrationsFolder });
     expect(await query(theirs.url, 'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).toEqual([{ n: 3 }]);
     expect(await query(theirs.url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'display_name'`)).toEqual([{ n: 1 }]);
+    // The history table we created has drizzle's exact shape.
+    expect(await shape(ours.url, 'drizzle', '__drizzle_migrations')).toEqual(await shape(theirs.url, 'drizzle', '__drizzle_migrations'));
   });
 
   it('Knex: `knex migrate:latest` as the command under our lock; its history is read back as applied', async () => {
@@ -580,5 +590,44 @@ describe('interop with the real migrators (drizzle-orm, knex, node-pg-migrate fr
     const after = await findPending({ databaseUrl: db.url, dir: '', cwd: repo });
     expect(after.pending).toEqual([]);
     expect(after.anomalies).toEqual([]);
+    // node-pg-migrate on a fresh database creates the same history table we did.
+    const fresh = await newDb();
+    await applyMigrations({ ...opts(fresh.url, repo), command: `${nodeBin} ${JSON.stringify(path.join(root, 'node_modules/node-pg-migrate/bin/node-pg-migrate.js'))} up` });
+    expect(await shape(db.url, 'public', 'pgmigrations')).toEqual(await shape(fresh.url, 'public', 'pgmigrations'));
+  });
+
+  it('dbmate (real binary): our runner applies part, `dbmate migrate` only the rest; histories and table shape agree', async () => {
+    const dbmate = JSON.stringify(path.join(root, 'node_modules/.bin/dbmate'));
+    // dbmate's Go driver defaults to TLS; the test server has none.
+    const withSsl = (url: string) => `${url}${url.includes('?') ? '&' : '?'}sslmode=disable`;
+    const db = await newDb();
+    const repo = path.join(tmp, 'dbmate-interop');
+    await cp(fixture('dbmate'), repo, { recursive: true });
+    const last = '20240303100000_notes_created_at_index.sql';
+    const lastText = await readFile(path.join(repo, 'db/migrations', last), 'utf8');
+    await rm(path.join(repo, 'db/migrations', last));
+    const ours = await applyMigrations(opts(withSsl(db.url), repo));
+    expect(ours.applied.map((a) => a.id)).toEqual(['20240301100000', '20240302100000']);
+
+    await writeFile(path.join(repo, 'db/migrations', last), lastText);
+    const logs: string[] = [];
+    const result = await applyMigrations({ ...opts(withSsl(db.url), repo), command: `${dbmate} --no-dump-schema migrate`, log: (m) => logs.push(m) });
+    expect(result.applied.map((a) => a.id)).toEqual(['20240303100000']);
+    expect(logs.join('\n')).toMatch(/Applying: 20240303100000_notes_created_at_index\.sql/);
+    expect(logs.join('\n')).not.toMatch(/Applying: 20240301100000/);
+    expect(await query(db.url, 'SELECT version FROM schema_migrations ORDER BY version')).toEqual([
+      { version: '20240301100000' },
+      { version: '20240302100000' },
+      { version: '20240303100000' },
+    ]);
+
+    // dbmate applying everything on a fresh database: we see nothing pending, and its table has our table's shape.
+    const fresh = await newDb();
+    const all = await applyMigrations({ ...opts(withSsl(fresh.url), repo), command: `${dbmate} --no-dump-schema migrate` });
+    expect(all.applied).toHaveLength(3);
+    const after = await findPending({ databaseUrl: fresh.url, dir: '', cwd: repo });
+    expect(after.pending).toEqual([]);
+    expect(after.anomalies).toEqual([]);
+    expect(await shape(db.url, 'public', 'schema_migrations')).toEqual(await shape(fresh.url, 'public', 'schema_migrations'));
   });
 });

@@ -39733,7 +39733,7 @@ function opaqueFile(id, read) {
 
 ;// CONCATENATED MODULE: ./src/migrations/history/dbmate.ts
 // dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
-// history schema_migrations(version varchar(128) primary key), one row per applied file, version = the leading
+// history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
 // digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
 
 
@@ -39793,7 +39793,8 @@ const dbmateAdapter = {
     },
     async ensureHistoryTable(client) {
         const schema = await currentSchema(client);
-        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar(128) primary key)`);
+        // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
+        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`);
     },
     async record(client, file) {
         const schema = await currentSchema(client);

@@ -1,5 +1,5 @@
 // dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
-// history schema_migrations(version varchar(128) primary key), one row per applied file, version = the leading
+// history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
 // digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
 import path from 'node:path';
 import type { ClientBase } from 'pg';
@@ -71,7 +71,8 @@ export const dbmateAdapter: ToolAdapter = {
 
   async ensureHistoryTable(client) {
     const schema = await currentSchema(client);
-    await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar(128) primary key)`);
+    // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
+    await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`);
   },
 
   async record(client, file) {
