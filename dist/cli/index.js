@@ -17168,7 +17168,9 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         }
     }, { signal: controller.signal, log: opts.log });
     try {
-        const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt: opts.onAttempt });
+        const onAttempt = opts.onAttempt ??
+            ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+        const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
             await Promise.race([windowOver, new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
         }
@@ -17320,6 +17322,8 @@ function releaseJson(release) {
         rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
         rollbackDeploymentId: s.rollback?.deploymentId ?? null,
         durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+        verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+        rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
     }));
 }
 /** What production runs now for a service after this release (for outputs). */
@@ -28110,7 +28114,7 @@ class Runner {
                 return await fn();
             }
             catch (err) {
-                retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err));
+                retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err).catch(() => false));
                 throw err;
             }
         }, {
@@ -28166,6 +28170,11 @@ class Runner {
         const explicitTransactions = statements.some((s) => s.transactionControl);
         const allTransactional = statements.every((s) => s.transactional);
         const label = file.relPath;
+        // A previous file may have changed the session's timeouts with SET: every file starts from the configured ones.
+        await this.client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
+            `${this.opts.lockTimeoutMs}ms`,
+            `${this.opts.statementTimeoutMs}ms`,
+        ]);
         if (!file.noTransaction && !explicitTransactions && allTransactional) {
             // The common case: the statements and the history row commit together or not at all.
             await this.withLockRetries(label, () => this.transaction(async () => {
@@ -29107,6 +29116,7 @@ class Facts {
     destructive = false;
     nonTransactional;
     findings = [];
+    note;
     touch(table, lock) {
         if (table && !this.tables.includes(table))
             this.tables.push(table);
@@ -29118,6 +29128,8 @@ class Facts {
             f.message = opts.message;
         if (opts.table)
             f.table = opts.table;
+        if (opts.columnName)
+            f.columnName = opts.columnName;
         if (opts.loc !== undefined)
             f.loc = opts.loc;
         this.findings.push(f);
@@ -29284,6 +29296,18 @@ function classifyStatement(type, node, ctx) {
             }
             break;
         }
+        case 'AlterObjectSchemaStmt': {
+            // Moving a table/view to another schema is a rename as far as the running app is concerned.
+            const objectType = str(node.objectType) ?? '';
+            const table = rangeVarName(node.relation);
+            if (table)
+                f.touch(table, 'ACCESS EXCLUSIVE');
+            if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(objectType) && table && !ctx.isNewTable(table)) {
+                f.breaking = true;
+                f.hit('renaming-table', { table, message: `SET SCHEMA moves ${table} to ${str(node.newschema) ?? ''}: the running app version still uses the old qualified name` });
+            }
+            break;
+        }
         case 'AlterEnumStmt': {
             const typeName = names(node.typeName).join('.');
             if (node.oldVal !== undefined) {
@@ -29422,7 +29446,7 @@ function classifyStatement(type, node, ctx) {
 const KNOWN_SAFE = new Set([
     'CreateTableAsStmt', 'ViewStmt', 'CreateFunctionStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'CreateRangeStmt',
     'CommentStmt', 'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt',
-    'RuleStmt', 'AlterSeqStmt', 'AlterOwnerStmt', 'AlterObjectSchemaStmt', 'AlterFunctionStmt', 'AlterDefaultPrivilegesStmt',
+    'RuleStmt', 'AlterSeqStmt', 'AlterOwnerStmt', 'AlterFunctionStmt', 'AlterDefaultPrivilegesStmt',
     'CreateCastStmt', 'DefineStmt', 'CreateOpClassStmt', 'CreateOpFamilyStmt', 'AlterOpFamilyStmt', 'CreateForeignTableStmt',
     'CreateEventTrigStmt', 'AlterEventTrigStmt', 'AlterExtensionStmt', 'AlterExtensionContentsStmt', 'CreatePublicationStmt',
     'AlterPublicationStmt', 'AlterCollationStmt', 'SecLabelStmt', 'NotifyStmt', 'ListenStmt', 'UnlistenStmt',
@@ -29552,10 +29576,17 @@ function alterTable(node, ctx, f, robust) {
                 const loc = ast_location(def);
                 f.findings.push(...typeFindings(def?.typeName, loc, col));
                 if (existing) {
+                    const using = def?.raw_default !== undefined;
+                    const target = typeSpec(def?.typeName);
+                    const current = table && col ? ctx.columnType(table, col) : undefined;
+                    if (!using && target && current && isBinaryCoercible(parseFormatType(current), target)) {
+                        f.note = `${table ?? ''}.${col ?? ''}: ${current} → ${formatSpec(target)} is binary-coercible: no rewrite, only a brief ACCESS EXCLUSIVE lock`;
+                        break;
+                    }
                     f.rewritesTable = true;
                     f.breaking = true;
-                    const using = def?.raw_default !== undefined ? ' with USING' : '';
-                    f.hit('changing-column-type', { table, loc, message: `ALTER COLUMN ${col ?? ''} TYPE ${typeInfo(def?.typeName)?.name ?? ''}${using} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE (unless binary-coercible) and may break the running app version` });
+                    const from = current ? ` from ${current}` : '';
+                    f.hit('changing-column-type', { table, columnName: col, loc, message: `ALTER COLUMN ${col ?? ''} TYPE ${target ? formatSpec(target) : ''}${from}${using ? ' with USING' : ''} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE${current ? '' : ' (unless binary-coercible)'} and may break the running app version` });
                 }
                 break;
             }
@@ -29661,6 +29692,73 @@ function setNotNull(ctx, f, table, tkey, col, existing) {
         return;
     f.scansTable = true;
     f.hit('adding-not-nullable-field', { table, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+}
+const FORMAT_TYPE_BASES = {
+    'character varying': 'varchar',
+    'bit varying': 'varbit',
+    character: 'bpchar',
+    'timestamp without time zone': 'timestamp',
+    'timestamp with time zone': 'timestamptz',
+    integer: 'int4',
+    bigint: 'int8',
+    smallint: 'int2',
+    boolean: 'bool',
+};
+/** format_type() output ('character varying(20)', 'numeric(10,2)', 'text[]') → TypeSpec. */
+function parseFormatType(text) {
+    const m = /^(.*?)(?:\(([\d,\s]+)\))?(\[\])?$/.exec(text.trim());
+    const rawBase = (m?.[1] ?? text).trim();
+    return {
+        base: FORMAT_TYPE_BASES[rawBase] ?? rawBase,
+        mods: (m?.[2] ?? '').split(',').filter((x) => x.trim() !== '').map(Number),
+        array: Boolean(m?.[3]),
+    };
+}
+/** TypeSpec of a TypeName AST node (constant modifiers only). */
+function typeSpec(typeName) {
+    const t = ast_asNode(typeName);
+    const info = typeInfo(t);
+    if (!t || !info)
+        return undefined;
+    const mods = [];
+    for (const m of asList(t.typmods)) {
+        const ival = ast_asNode(child(m, 'A_Const')?.ival);
+        if (!ival)
+            return undefined; // a non-integer modifier: do not guess
+        mods.push(typeof ival.ival === 'number' ? ival.ival : 0);
+    }
+    return { base: info.name, mods, array: info.isArray };
+}
+const DISPLAY_NAMES = { int4: 'integer', int8: 'bigint', int2: 'smallint', bpchar: 'char', bool: 'boolean', float8: 'double precision', float4: 'real' };
+function formatSpec(t) {
+    return `${DISPLAY_NAMES[t.base] ?? t.base}${t.mods.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+}
+/**
+ * Type changes Postgres performs without rewriting the table (sql-altertable.html Notes; strong_migrations' safe
+ * list): widening varchar/varbit/numeric precision at the same scale, dropping the limit, varchar↔text, cidr→inet.
+ */
+function isBinaryCoercible(from, to) {
+    if (from.array !== to.array)
+        return false;
+    if (from.base === to.base && from.mods.join(',') === to.mods.join(','))
+        return true;
+    const widens = (a, b) => b.length === 0 || (a.length > 0 && (b[0] ?? 0) >= (a[0] ?? 0));
+    if (from.base === 'varchar' && to.base === 'varchar')
+        return widens(from.mods, to.mods);
+    if (from.base === 'varbit' && to.base === 'varbit')
+        return widens(from.mods, to.mods);
+    if (from.base === 'varchar' && to.base === 'text')
+        return true;
+    if (from.base === 'text' && to.base === 'varchar')
+        return to.mods.length === 0;
+    if (from.base === 'numeric' && to.base === 'numeric') {
+        if (to.mods.length === 0)
+            return true;
+        if (from.mods.length === 0)
+            return false;
+        return (to.mods[0] ?? 0) >= (from.mods[0] ?? 0) && (to.mods[1] ?? 0) === (from.mods[1] ?? 0);
+    }
+    return from.base === 'cidr' && to.base === 'inet';
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/analyze/text.ts
@@ -29968,7 +30066,12 @@ async function analyzeFiles(inputs, opts = {}) {
                     inExplicitTransaction: txDepth > 0,
                     runsOutsideTransaction: mode === 'none' || nonTxInFile,
                     transactionId: txDepth > 0 ? `${file}#tx${txCounter}` : fileIsOneTransaction ? file : `${file}#${index}`,
+                    // A column created earlier in the set has the type written there, not the live one: only trust live types
+                    // for tables that existed before.
+                    columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
                 });
+                if (facts.note)
+                    analysis.note = facts.note;
                 analysis.tables = facts.tables;
                 analysis.lock = facts.lock;
                 analysis.rewritesTable = facts.rewritesTable;
@@ -29978,6 +30081,10 @@ async function analyzeFiles(inputs, opts = {}) {
                 analysis.transactional = facts.nonTransactional === undefined;
                 for (const f of facts.findings)
                     raw.push(f.loc !== undefined ? { ...f, loc: f.loc + st.nodeBase } : f);
+                const target = facts.tables[0];
+                if (target && (st.type === 'IndexStmt' || st.type === 'AlterTableStmt' || st.type === 'RenameStmt') && isNewTable(target)) {
+                    analysis.note = `${target} is created earlier in this migration set: it is empty and unknown to the running app, so locks, scans and drops on it are harmless`;
+                }
                 if (facts.nonTransactional && txDepth === 0) {
                     raw.push({ rule: 'non-transactional-statement', message: `${facts.nonTransactional} cannot run in a transaction block; the runner executes it on its own` });
                 }
@@ -30076,6 +30183,8 @@ function toFinding(r, st, src) {
     };
     if (r.table)
         f.table = r.table;
+    if (r.columnName)
+        f.columnName = r.columnName;
     if (info.blocksPlan)
         f.blocksPlan = true;
     return f;
@@ -30208,6 +30317,19 @@ function tablesToWeigh(files) {
     }
     return [...out];
 }
+/** table.column pairs whose live type could clear a changing-column-type finding (binary-coercible changes). */
+function columnsToInspect(files) {
+    const out = new Map();
+    for (const file of files) {
+        for (const st of file.statements) {
+            for (const f of st.findings) {
+                if (f.rule === 'changing-column-type' && f.table && f.columnName)
+                    out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
+            }
+        }
+    }
+    return [...out.values()];
+}
 /** Contract entry point: one file on its own. */
 async function analyzeSql(sql, file, opts = {}) {
     const [result] = await analyzeFiles([{ file, sql }], opts);
@@ -30274,6 +30396,18 @@ async function serverVersionNum(client) {
     const res = await client.query('SHOW server_version_num');
     return Number(res.rows[0]?.server_version_num ?? 0);
 }
+/** Live column types (format_type) keyed `${table}.${column}` (table as written), for binary-coercible type changes. */
+async function fetchColumnTypes(client, columns) {
+    const out = new Map();
+    if (columns.length === 0)
+        return out;
+    const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
+       JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped`, [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)]);
+    for (const row of res.rows)
+        out.set(`${row.tbl}.${row.col}`, row.type);
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/plan.ts
 
@@ -30314,6 +30448,7 @@ function buildPlan(report, analyses, policy) {
                 transactional: st.transactional,
                 risk: st.risk,
                 rules: [...new Set(st.findings.map((f) => f.rule))],
+                ...(st.note ? { note: st.note } : {}),
             });
             for (const f of st.findings)
                 findings.push({ ...f, statement: st.index });
@@ -30449,7 +30584,12 @@ async function runGate(opts) {
         const report = await pendingWithClient(client, loaded);
         const serverVersion = await serverVersionNum(client);
         const t1 = performance.now();
-        const analyses = await analyzeMigrationFiles(report.pending, { pgVersion: serverVersion, largeTableRows: opts.largeTableRows });
+        const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
+        let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
+        // Type changes: with the live column types, binary-coercible ones (varchar(20) → text …) are not rewrites.
+        const columns = columnsToInspect(analyses);
+        if (columns.length)
+            analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: await fetchColumnTypes(client, columns) });
         const t2 = performance.now();
         const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
         applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);
