@@ -428,10 +428,15 @@ describe('deploy.yml: chain, approval, concurrency, permissions, wiring', () => 
 
   it('the migrate job waits on the approval environment only when the gate requires approval', () => {
     const expression = unwrap(deploy.jobs['migrate']?.environment);
-    const ctx = (required: string, mode = 'environment') => ({ needs: { gate: { outputs: { 'approval-required': required } } }, inputs: { 'approval-mode': mode, 'approval-environment': 'production-approval' } });
+    const ctx = (required: string, mode = 'environment') => ({
+      needs: { gate: { outputs: { 'approval-required': required } } },
+      inputs: { 'approval-mode': mode, 'approval-environment': 'production-approval', 'migrate-environment': 'migrations' },
+    });
     expect(evaluate(expression, ctx('true'))).toBe('production-approval');
-    expect(evaluate(expression, ctx('false'))).toBe('');
-    expect(evaluate(expression, ctx('true', 'issue'))).toBe('');
+    // never '' (GitHub treats an empty name as an environment called '', not as none)
+    expect(evaluate(expression, ctx('false'))).toBe('migrations');
+    expect(evaluate(expression, ctx('true', 'issue'))).toBe('migrations');
+    expect(evaluate(expression, ctx(''))).toBe('migrations'); // gate skipped (migrate: false)
   });
 
   it('the issue approval job runs only when required and in issue mode; migrate runs after it or when it is skipped', () => {
@@ -554,6 +559,7 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
     gh = await startGitHubApi({ token: TOKEN, owner: 'octo-org', repo: 'octo-app' });
     gh.environments.set('production-approval', { name: 'production-approval', requiredReviewers: ['alice'] });
     gh.environments.set('open env', { name: 'open env', requiredReviewers: [] });
+    gh.environments.set('production-approval-2', { name: 'production-approval-2', requiredReviewers: ['bob'] });
   });
   afterAll(async () => gh.close());
 
@@ -562,7 +568,7 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
       RAILWAY_TOKEN: '${{ secrets.RAILWAY_TOKEN }}', DATABASE_URL: '${{ secrets.DATABASE_URL }}', MIGRATE: '${{ inputs.migrate }}',
       VERIFY: '${{ inputs.verify }}', HEALTH_URL: '${{ inputs.health-url }}', SOURCE: '${{ inputs.source }}', APPROVAL: '${{ inputs.approval }}',
       APPROVAL_MODE: '${{ inputs.approval-mode }}', APPROVAL_ENVIRONMENT: '${{ inputs.approval-environment }}', APPROVERS: '${{ inputs.approvers }}',
-      GH_TOKEN: '${{ github.token }}',
+      MIGRATE_ENVIRONMENT: '${{ inputs.migrate-environment }}', GH_TOKEN: '${{ github.token }}',
     });
   });
 
@@ -571,6 +577,7 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
       PATH: process.env['PATH'] ?? '', GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: 'octo-org/octo-app', GH_TOKEN: TOKEN,
       RAILWAY_TOKEN: RAILWAY, DATABASE_URL: DB, MIGRATE: 'true', VERIFY: 'true', HEALTH_URL: 'https://shop.up.railway.app/health',
       SOURCE: 'commit', APPROVAL: 'risky', APPROVAL_MODE: 'environment', APPROVAL_ENVIRONMENT: 'production-approval', APPROVERS: '',
+      MIGRATE_ENVIRONMENT: 'migrations',
       ...overrides,
     };
     // Asynchronous: the fake GitHub API answering curl lives in this process.
@@ -599,11 +606,19 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
     [{ APPROVAL_MODE: 'slack' }, /approval-mode must be environment or issue/],
     [{ APPROVAL: 'sometimes' }, /approval must be risky, always or never/],
     [{ GH_TOKEN: 'wrong-token' }, /Reading environment 'production-approval' failed with HTTP 401/],
+    [{ MIGRATE_ENVIRONMENT: '' }, /migrate-environment must name an environment without protection rules/],
+    [{ MIGRATE_ENVIRONMENT: 'production-approval' }, /different from approval-environment/],
   ])('%j → one clear error, exit 1', async (overrides, message) => {
     const r = await run(overrides);
     expect(r.status).toBe(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(message);
+  });
+
+  it('warns when migrate-environment has protection rules (every deploy would wait)', async () => {
+    const r = await run({ MIGRATE_ENVIRONMENT: 'production-approval-2' });
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toMatch(/::warning title=rail-actions deploy - migrate-environment is protected::The environment 'production-approval-2' has reviewers/);
   });
 
   it('needs no DATABASE_URL, health-url or approval environment when migrate and verify are off', async () => {
