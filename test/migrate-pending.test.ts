@@ -204,6 +204,20 @@ describe('findPending against the live database', () => {
     expect(r.anomalies).toEqual([]);
   });
 
+  it("Prisma: a ?schema= URL reads _prisma_migrations from that schema, as Prisma does", async () => {
+    const { client } = await freshDb();
+    await client.query('DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app');
+    await client.query('SET search_path TO app');
+    await prismaTable(client);
+    await prismaRow(client, '20240105120000_init', await prismaSum('20240105120000_init'));
+    await client.query('SET search_path TO public');
+    const r = await findPending({ databaseUrl: `${db.url}?schema=app`, dir: '', cwd: fixture('prisma') });
+    expect(r.applied.map((a) => a.id)).toEqual(['20240105120000_init']);
+    expect(r.pending).toHaveLength(2);
+    const plain = await findPending({ databaseUrl: db.url, dir: '', cwd: fixture('prisma') });
+    expect(plain.applied).toEqual([]);
+  });
+
   it('Prisma: checksum drift, failed row, rolled-back row, missing file and out-of-order are all reported', async () => {
     const { url, client } = await freshDb();
     await prismaTable(client);

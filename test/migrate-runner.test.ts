@@ -480,6 +480,20 @@ describe('rehearsal', () => {
     expect(await query(process.env.DATABASE_URL as string, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'rail_actions_rehearsal_%'`)).toEqual([{ n: 0 }]);
   });
 
+  it('keeps a Prisma ?schema= on the copy: the history is read from the same schema there', async () => {
+    const prod = await newDb();
+    // Like Prisma, a ?schema= URL sets search_path to that schema alone: the extension lives there too.
+    await query(prod.url, 'CREATE SCHEMA app; ALTER EXTENSION vector SET SCHEMA app');
+    const partial = path.join(tmp, 'prisma-partial-schema');
+    await cp(fixture('prisma'), partial, { recursive: true });
+    await rm(path.join(partial, 'prisma/migrations/20240301080000_document_embedding_index'), { recursive: true });
+    await applyMigrations(opts(`${prod.url}?schema=app`, partial));
+    expect(await query(prod.url, `SELECT to_regclass('app._prisma_migrations')::text AS t`)).toEqual([{ t: 'app._prisma_migrations' }]);
+    const r = await rehearseMigrations({ ...opts(`${prod.url}?schema=app`, fixture('prisma')), rehearsalDatabaseUrl: process.env.DATABASE_URL as string });
+    expect(r.error).toBeUndefined();
+    expect(r.result?.applied.map((a) => a.id)).toEqual(['20240301080000_document_embedding_index']);
+  });
+
   it('a migration that fails on the production schema fails the rehearsal, and production is not touched', async () => {
     const prod = await newDb();
     await query(prod.url, 'CREATE TABLE legacy (id int, email text)');

@@ -40541,7 +40541,19 @@ async function db_connectDatabase(databaseUrl, opts = {}) {
         await client.end().catch(() => undefined);
         throw new UserFacingError(`Cannot connect to the database ${redactUrl(databaseUrl)}: ${safeDbError(err, databaseUrl)}`);
     }
+    // Prisma-style `?schema=app` URLs: Prisma puts its tables (and _prisma_migrations) in that schema via search_path.
+    const schema = prismaSchemaParam(databaseUrl);
+    if (schema)
+        await client.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
     return client;
+}
+function prismaSchemaParam(url) {
+    try {
+        return new URL(url).searchParams.get('schema') || undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/retry.ts
@@ -50448,6 +50460,13 @@ async function rehearseMigrations(opts) {
     }
     finally {
         await admin.end().catch(() => undefined);
+    }
+    // A Prisma `?schema=` on the production URL must apply to the copy as well (same search_path, same history table).
+    const prodSchema = new URL(opts.databaseUrl).searchParams.get('schema');
+    if (prodSchema && !new URL(targetUrl).searchParams.has('schema')) {
+        const u = new URL(targetUrl);
+        u.searchParams.set('schema', prodSchema);
+        targetUrl = u.toString();
     }
     const source = libpqTarget(opts.databaseUrl);
     const target = libpqTarget(targetUrl);

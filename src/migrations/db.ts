@@ -27,5 +27,16 @@ export async function connectDatabase(databaseUrl: string, opts: { applicationNa
     await client.end().catch(() => undefined);
     throw new UserFacingError(`Cannot connect to the database ${redactUrl(databaseUrl)}: ${safeDbError(err, databaseUrl)}`);
   }
+  // Prisma-style `?schema=app` URLs: Prisma puts its tables (and _prisma_migrations) in that schema via search_path.
+  const schema = prismaSchemaParam(databaseUrl);
+  if (schema) await client.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
   return client;
+}
+
+function prismaSchemaParam(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('schema') || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -105,6 +105,13 @@ export async function rehearseMigrations(
     await admin.end().catch(() => undefined);
   }
 
+  // A Prisma `?schema=` on the production URL must apply to the copy as well (same search_path, same history table).
+  const prodSchema = new URL(opts.databaseUrl).searchParams.get('schema');
+  if (prodSchema && !new URL(targetUrl).searchParams.has('schema')) {
+    const u = new URL(targetUrl);
+    u.searchParams.set('schema', prodSchema);
+    targetUrl = u.toString();
+  }
   const source = libpqTarget(opts.databaseUrl);
   const target = libpqTarget(targetUrl);
   try {
