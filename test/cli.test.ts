@@ -343,6 +343,35 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     expect(r.stdout + r.stderr).not.toContain(token);
   });
 
+  it('rollback refuses to cross a destructive migration of the plan (no mutation sent) unless --force', async () => {
+    const planFile = path.join(appDir, 'plan.json');
+    await writeFile(
+      planFile,
+      JSON.stringify({ decision: 'requires-approval', pendingCount: 1, risk: 'destructive', statements: [{ file: 'migrations/002.sql', line: 3, risk: 'destructive', sql: 'ALTER TABLE users DROP COLUMN email' }] }),
+    );
+    const before = emu.requests.length;
+    const refused = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', planFile], env());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refusing to roll back: .*destructive migrations\/002\.sql:3 \(ALTER TABLE users DROP COLUMN email\).*--force/);
+    expect(emu.requests.slice(before)).toEqual([]);
+
+    const serving = emu.activeDeployment(apiId)?.id as string;
+    const forced = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', planFile, '--force', '--json'], env());
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/--force: rolling back across destructive/);
+    expect((JSON.parse(forced.stdout) as { previousDeploymentId: string }).previousDeploymentId).toBe(serving);
+  });
+
+  it('an unreadable or invalid --migrate-plan is a usage error', async () => {
+    const missing = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'nope.json')], env());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--migrate-plan: cannot read .*ENOENT/);
+    await writeFile(path.join(appDir, 'bad.json'), '{not json');
+    const invalid = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'bad.json')], env());
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/--migrate-plan: expected the JSON plan/);
+  });
+
   it('rollback to the deployment that serves now is refused as a usage error', async () => {
     const serving = emu.activeDeployment(apiId)?.id as string;
     const r = await cli(['rollback', '--service', 'api', ...railway(), '--deployment-id', serving], env());

@@ -14330,7 +14330,7 @@ const EXIT_CODES_HELP = [
 
 /***/ }),
 
-/***/ 9743:
+/***/ 2988:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17847,7 +17847,7 @@ function opaqueFile(id, read) {
 
 ;// CONCATENATED MODULE: ./src/migrations/history/dbmate.ts
 // dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
-// history schema_migrations(version varchar(128) primary key), one row per applied file, version = the leading
+// history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
 // digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
 
 
@@ -17907,7 +17907,8 @@ const dbmateAdapter = {
     },
     async ensureHistoryTable(client) {
         const schema = await currentSchema(client);
-        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar(128) primary key)`);
+        // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
+        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`);
     },
     async record(client, file) {
         const schema = await currentSchema(client);
@@ -30752,6 +30753,80 @@ function printPlan(plan, ctx, scrub, dir) {
         ctx.print(c.dim(`${plan.ignored.length} finding(s) ignored by inline directives`));
 }
 
+;// CONCATENATED MODULE: ./src/release/migrate-guard.ts
+// Rolling code back across a breaking/destructive migration can leave old code on a schema it cannot use (a dropped
+// column, a renamed table). The migrate gate's plan says which statements are; tolerant of plan shape on purpose.
+
+const RISKY = new Set(['breaking', 'destructive']);
+/** Parses the migrate-plan input (empty → undefined). Invalid JSON is an InputError naming the input. */
+function parseMigratePlan(text, input = 'migrate-plan') {
+    const trimmed = text.trim();
+    if (!trimmed)
+        return undefined;
+    try {
+        return JSON.parse(trimmed);
+    }
+    catch (err) {
+        throw new errors/* InputError */.dz(input, `expected the JSON plan output by the migrate gate, but it is not valid JSON (${err.message})`);
+    }
+}
+function migrate_guard_str(v) {
+    return typeof v === 'string' && v ? v : undefined;
+}
+/**
+ * Every statement/file/finding the plan marks breaking or destructive (risk field, or breaking/destructive flags),
+ * wherever it sits: plan.risk, plan.files[].risk, plan.files[].statements[].risk, plan.statements[]. Findings the
+ * user explicitly ignored (`ignored`) do not count; a plan with nothing pending does not either.
+ */
+function riskyMigrations(plan) {
+    if (!plan || typeof plan !== 'object')
+        return [];
+    const root = plan;
+    if (root.decision === 'no-pending' || root.pendingCount === 0)
+        return [];
+    const out = [];
+    const seen = new Set();
+    const visit = (node, file, depth) => {
+        if (depth > 12 || !node || typeof node !== 'object')
+            return;
+        if (Array.isArray(node)) {
+            for (const item of node)
+                visit(item, file, depth + 1);
+            return;
+        }
+        const o = node;
+        const here = migrate_guard_str(o.file) ?? migrate_guard_str(o.relPath) ?? migrate_guard_str(o.path) ?? file;
+        const riskField = migrate_guard_str(o.risk);
+        const risk = riskField && RISKY.has(riskField) ? riskField : o.destructive === true ? 'destructive' : o.breaking === true ? 'breaking' : undefined;
+        if (risk && o !== root) {
+            const line = typeof o.line === 'number' ? `:${o.line}` : '';
+            const detail = (migrate_guard_str(o.sql) ?? migrate_guard_str(o.message) ?? migrate_guard_str(o.kind) ?? migrate_guard_str(o.rule) ?? '').replace(/\s+/g, ' ').slice(0, 160);
+            const where = `${here ?? 'migration'}${line}`;
+            const key = `${risk}|${where}|${detail}`;
+            if (!seen.has(key)) {
+                seen.add(key);
+                out.push({ risk, where, detail });
+            }
+        }
+        for (const [k, v] of Object.entries(o)) {
+            if (k === 'ignored')
+                continue;
+            if (v && typeof v === 'object')
+                visit(v, here, depth + 1);
+        }
+    };
+    visit(root, undefined, 0);
+    const topRisk = migrate_guard_str(root.risk);
+    if (out.length === 0 && topRisk && RISKY.has(topRisk))
+        out.push({ risk: topRisk, where: 'plan', detail: `the plan's overall risk is ${topRisk}` });
+    // Prefer the most specific entries: drop file-level ones when a statement of the same file is listed.
+    return out.filter((r) => r.detail || !out.some((o) => o !== r && o.detail && o.where.startsWith(r.where)));
+}
+function describeRisks(risks, limit = 5) {
+    const shown = risks.slice(0, limit).map((r) => `${r.risk} ${r.where}${r.detail ? ` (${r.detail})` : ''}`);
+    return `${shown.join('; ')}${risks.length > limit ? `; and ${risks.length - limit} more` : ''}`;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/commands/verify.ts
 // `rail-actions verify <url>`: the health-check action's engine, locally.
 
@@ -30914,6 +30989,8 @@ const verifyCommand = {
 
 
 
+
+
 const rollbackCommand = {
     spec: {
         name: 'rollback',
@@ -30927,6 +31004,13 @@ const rollbackCommand = {
             { name: 'service', short: 's', type: 'string', value: 'NAME|ID', description: 'The service to roll back.', required: true },
             { name: 'deployment-id', type: 'string', value: 'ID', description: 'Deployment to restore (default: the previous rollback-able one).' },
             { name: 'wait-timeout', type: 'string', value: 'DURATION', default: '20m', description: 'Give up waiting for the rollback deployment after this long.' },
+            {
+                name: 'migrate-plan',
+                type: 'string',
+                value: 'FILE',
+                description: "The release's migration plan ('rail-actions plan --json' / the migrate-gate output): refuse to roll code back across a breaking or destructive migration.",
+            },
+            { name: 'force', type: 'boolean', description: 'Roll back even across a breaking/destructive migration.' },
             { name: 'health-url', type: 'string', value: 'URL', description: 'Verify the restored version at this URL.' },
             ...HEALTH_OPTIONS,
             { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
@@ -30940,6 +31024,23 @@ const rollbackCommand = {
         const healthUrl = v.string('health-url')?.trim();
         const health = healthUrl ? readHealthOptions(v, healthUrl) : undefined;
         const wantsDeploymentIdVersion = health?.opts.expectVersion === 'deployment-id';
+        const planFile = v.string('migrate-plan')?.trim();
+        let planText = '';
+        if (planFile) {
+            try {
+                planText = await (0,promises_namespaceObject.readFile)(planFile, 'utf8');
+            }
+            catch (err) {
+                throw new errors/* InputError */.dz('migrate-plan', `cannot read '${planFile}' (${err.code ?? String(err)})`);
+            }
+        }
+        // Decided before anything is sent to Railway: old code on a migrated schema needs a human, not a script.
+        const risks = riskyMigrations(parseMigratePlan(planText, 'migrate-plan'));
+        if (risks.length && !v.flag('force')) {
+            throw new errors/* UserFacingError */.Ui(`refusing to roll back: the release's migrations include ${describeRisks(risks)}. The previous code may not work on the migrated schema — roll forward with a fix, or restore the schema first and re-run with --force.`);
+        }
+        if (risks.length)
+            ctx.log(ctx.errColor.yellow(`--force: rolling back across ${describeRisks(risks)}`));
         const client = await connectRailway(v, ctx, { deadline: Date.now() + waitTimeoutMs });
         const scrub = (t) => scrubSecrets(client.scrub(t), health?.secrets ?? []);
         let progress;
@@ -31124,7 +31225,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7253);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7593);
-/* harmony import */ var _commands_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9743);
+/* harmony import */ var _commands_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2988);
 /* harmony import */ var _ui_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1454);
 // rail-actions CLI: the same cores the actions run, from a terminal. Bundled to dist/cli/index.js (bin/rail-actions.mjs).
 // First: lets the bundled libpg-query find its .wasm next to the bundle (see the module).

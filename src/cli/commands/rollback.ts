@@ -3,6 +3,8 @@
 import { formatDuration } from '../../core/duration.js';
 import { InputError, UserFacingError } from '../../core/errors.js';
 import { scrubSecrets } from '../../core/redact.js';
+import { readFile } from 'node:fs/promises';
+import { describeRisks, parseMigratePlan, riskyMigrations } from '../../release/migrate-guard.js';
 import { listDeployments, pickActive, pickRollbackTarget, rollbackTo, type RollbackResult } from '../../railway/index.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -24,6 +26,13 @@ export const rollbackCommand: Command = {
       { name: 'service', short: 's', type: 'string', value: 'NAME|ID', description: 'The service to roll back.', required: true },
       { name: 'deployment-id', type: 'string', value: 'ID', description: 'Deployment to restore (default: the previous rollback-able one).' },
       { name: 'wait-timeout', type: 'string', value: 'DURATION', default: '20m', description: 'Give up waiting for the rollback deployment after this long.' },
+      {
+        name: 'migrate-plan',
+        type: 'string',
+        value: 'FILE',
+        description: "The release's migration plan ('rail-actions plan --json' / the migrate-gate output): refuse to roll code back across a breaking or destructive migration.",
+      },
+      { name: 'force', type: 'boolean', description: 'Roll back even across a breaking/destructive migration.' },
       { name: 'health-url', type: 'string', value: 'URL', description: 'Verify the restored version at this URL.' },
       ...HEALTH_OPTIONS,
       { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
@@ -37,6 +46,23 @@ export const rollbackCommand: Command = {
     const healthUrl = v.string('health-url')?.trim();
     const health = healthUrl ? readHealthOptions(v, healthUrl) : undefined;
     const wantsDeploymentIdVersion = health?.opts.expectVersion === 'deployment-id';
+    const planFile = v.string('migrate-plan')?.trim();
+    let planText = '';
+    if (planFile) {
+      try {
+        planText = await readFile(planFile, 'utf8');
+      } catch (err) {
+        throw new InputError('migrate-plan', `cannot read '${planFile}' (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+    }
+    // Decided before anything is sent to Railway: old code on a migrated schema needs a human, not a script.
+    const risks = riskyMigrations(parseMigratePlan(planText, 'migrate-plan'));
+    if (risks.length && !v.flag('force')) {
+      throw new UserFacingError(
+        `refusing to roll back: the release's migrations include ${describeRisks(risks)}. The previous code may not work on the migrated schema — roll forward with a fix, or restore the schema first and re-run with --force.`,
+      );
+    }
+    if (risks.length) ctx.log(ctx.errColor.yellow(`--force: rolling back across ${describeRisks(risks)}`));
 
     const client = await connectRailway(v, ctx, { deadline: Date.now() + waitTimeoutMs });
     const scrub = (t: string) => scrubSecrets(client.scrub(t), health?.secrets ?? []);
