@@ -64,6 +64,17 @@ describe('health-check action (bundled)', () => {
     expect(r.summary).toContain('❌ Not healthy');
   });
 
+  it('a flapping endpoint never reaches the streak: not healthy, with how far it got', async () => {
+    // Every third answer fails, so 3 healthy answers in a row never happen.
+    const { url } = await serve((n) => (n % 3 === 0 ? { status: 503, body: { status: 'error' } } : { body: { status: 'ok' } }));
+    const r = await runAction({ action: 'health-check', inputs: { url, ...fast, timeout: '1500ms' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.healthy).toBe('false');
+    expect(Number(r.outputs.attempts)).toBeGreaterThanOrEqual(3);
+    expect(errors(r).join('\n')).toMatch(/not healthy within 1\.5s \(\d+ attempt\(s\)(, [12] of 3 healthy in a row)?\); last: /);
+    expect(r.summary).toMatch(/<td>503<\/td>[\s\S]*HTTP 503, expected 200/);
+  });
+
   it('bounds the attempts table in the summary', async () => {
     const { url } = await serve(() => ({ status: 500 }));
     const r = await runAction({ action: 'health-check', inputs: { url, interval: '10ms', 'max-interval': '10ms', timeout: '1500ms' } });
