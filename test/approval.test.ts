@@ -145,6 +145,17 @@ describe('approval action', () => {
     expect(gh.issues[0]?.assignees).toEqual(['alice']); // the initiator is not asked
   });
 
+  it('fits a huge migration plan into the issue size limit, saying it was truncated', async () => {
+    const gh = await fakeGitHub();
+    gh.onIssueCreated = (issue) => gh.addComment(issue.number, 'alice', 'approve');
+    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice', plan: `## Plan\n${'ALTER TABLE t ADD COLUMN c int;\n'.repeat(4000)}` }), env: env(gh) });
+    expect(r.exitCode, r.stdout).toBe(0);
+    const body = gh.issues[0]?.body ?? '';
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body).toContain('(truncated: the full text is in the workflow run');
+    expect(body.startsWith('### How to respond')).toBe(true); // a truncated plan cannot swallow the instructions
+  });
+
   it('keeps polling through transient GitHub errors', async () => {
     const gh = await fakeGitHub();
     gh.onIssueCreated = (issue) => {

@@ -34979,7 +34979,8 @@ function approvalIssueBody(opts) {
     const room = MAX_BODY - instructions.length - 200;
     if (context.length > room)
         context = `${context.slice(0, room)}\n\n… (truncated: the full text is in the workflow run's summary)`;
-    return `${context}\n\n${instructions}\n`;
+    // Instructions first: a truncated plan may leave a code block or <details> open, which would swallow them.
+    return `${instructions}\n\n---\n\n${context}\n`;
 }
 async function requestApproval(opts) {
     const { rest, owner, repo, policy } = opts;

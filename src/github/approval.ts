@@ -173,7 +173,8 @@ export function approvalIssueBody(opts: { context: string; policy: ApprovalPolic
   let context = opts.context.trim();
   const room = MAX_BODY - instructions.length - 200;
   if (context.length > room) context = `${context.slice(0, room)}\n\n… (truncated: the full text is in the workflow run's summary)`;
-  return `${context}\n\n${instructions}\n`;
+  // Instructions first: a truncated plan may leave a code block or <details> open, which would swallow them.
+  return `${instructions}\n\n---\n\n${context}\n`;
 }
 
 export async function requestApproval(opts: RequestApprovalOptions): Promise<ApprovalResult> {
