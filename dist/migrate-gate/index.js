@@ -40946,7 +40946,7 @@ function common_opaqueFile(id, read) {
 
 ;// CONCATENATED MODULE: ./src/migrations/history/dbmate.ts
 // dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
-// history schema_migrations(version varchar(128) primary key), one row per applied file, version = the leading
+// history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
 // digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
 
 
@@ -41006,7 +41006,8 @@ const dbmateAdapter = {
     },
     async ensureHistoryTable(client) {
         const schema = await currentSchema(client);
-        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar(128) primary key)`);
+        // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
+        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`);
     },
     async record(client, file) {
         const schema = await currentSchema(client);
@@ -41802,7 +41803,19 @@ async function db_connectDatabase(databaseUrl, opts = {}) {
         await client.end().catch(() => undefined);
         throw new UserFacingError(`Cannot connect to the database ${redactUrl(databaseUrl)}: ${safeDbError(err, databaseUrl)}`);
     }
+    // Prisma-style `?schema=app` URLs: Prisma puts its tables (and _prisma_migrations) in that schema via search_path.
+    const schema = prismaSchemaParam(databaseUrl);
+    if (schema)
+        await client.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
     return client;
+}
+function prismaSchemaParam(url) {
+    try {
+        return new URL(url).searchParams.get('schema') || undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/retry.ts
