@@ -107,6 +107,8 @@ describe('migrate action', () => {
     expect(r.outputs['applied-count']).toBe('0');
     expect(r.outputs['pending-count']).toBe('3');
     expect(r.logLines.join('\n')).toMatch(/Rehearsal passed: 3 migration\(s\) applied cleanly/);
+    expect(r.summary).toContain('Rehearsal passed (3 migration(s), production untouched)');
+    expect(r.summary).toContain('<code>drizzle/0001_wise_morbius.sql</code>');
     expect(await query(db.url, `SELECT to_regclass('drizzle.__drizzle_migrations')::text AS h, to_regclass('users')::text AS u`)).toEqual([{ h: null, u: null }]);
   });
 
@@ -201,6 +203,8 @@ describe('faults through the bundled action', () => {
       await holder.query('BEGIN; LOCK TABLE hot IN ACCESS EXCLUSIVE MODE');
       const r = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url, 'lock-timeout': '200ms', 'max-retries': '2' } });
       expectOneCleanError(r, /002\.sql:1: canceling statement due to lock timeout \(SQLSTATE 55P03\) — gave up after 3 attempt\(s\)/);
+      // The error points at the statement in the pull request / run views.
+      expect(r.annotations.find((a) => a.level === 'error')?.properties).toMatchObject({ file: 'migrations/002.sql', line: '1', title: 'Migration failed' });
       expect(r.annotations.filter((a) => a.level === 'warning' && /lock timeout \(attempt \d of 3\)/.test(a.message))).toHaveLength(2);
       expect(r.outputs['applied-count']).toBe('0');
       expect(r.summary).toContain('Migration failed — nothing applied');

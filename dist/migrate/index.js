@@ -50071,11 +50071,14 @@ async function splitStatements(sqlText, file) {
 class MigrationFailedError extends UserFacingError {
     applied;
     invalidIndexes;
-    constructor(message, applied, invalidIndexes = []) {
+    /** The migration file (relative to cwd) and line the failure points at, for an annotation. */
+    location;
+    constructor(message, applied, invalidIndexes = [], location) {
         super(message);
         this.name = 'MigrationFailedError';
         this.applied = applied;
         this.invalidIndexes = invalidIndexes;
+        this.location = location;
     }
 }
 const RETRYABLE_SQLSTATES = new Set(['55P03' /* lock_not_available: lock_timeout */, '40P01' /* deadlock_detected */]);
@@ -50243,7 +50246,7 @@ class Runner {
     async assertNoInvalidIndexes(file) {
         const invalid = await findInvalidIndexes(this.client);
         if (invalid.length) {
-            throw new MigrationFailedError(`${file.relPath}: invalid index(es) after the concurrent index build — the build failed or an earlier failed build left them (IF NOT EXISTS skips an INVALID index): ${describeInvalid(invalid)}. ${file.relPath} was NOT recorded as applied.`, [], invalid);
+            throw new MigrationFailedError(`${file.relPath}: invalid index(es) after the concurrent index build — the build failed or an earlier failed build left them (IF NOT EXISTS skips an INVALID index): ${describeInvalid(invalid)}. ${file.relPath} was NOT recorded as applied.`, [], invalid, { file: file.relPath });
         }
     }
 }
@@ -50347,14 +50350,14 @@ async function applyMigrations(opts) {
                     throw new MigrationFailedError(`Cancelled while applying ${plan.file.relPath}: its open transaction was rolled back and it was NOT recorded as applied${applied.length ? `; fully applied before: ${applied.map((a) => a.file).join(', ')}` : ''}`, applied);
                 }
                 if (err instanceof MigrationFailedError)
-                    throw new MigrationFailedError(err.message, applied, err.invalidIndexes);
+                    throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
                 const stmt = err.railStatement;
                 const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
                 const state = sqlState(err);
                 const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${formatDuration(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
                 const partial = plan.statements.some((s) => !s.transactional) || plan.file.noTransaction;
                 const invalid = await findInvalidIndexes(client).catch(() => []);
-                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied${partial ? ' (it has statements that ran outside a transaction: those that completed before the failure stay; make them re-runnable with IF [NOT] EXISTS)' : '; its transaction was rolled back'}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid);
+                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied${partial ? ' (it has statements that ran outside a transaction: those that completed before the failure stay; make them re-runnable with IF [NOT] EXISTS)' : '; its transaction was rolled back'}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : {}) });
             }
         }
         return result;
@@ -50364,6 +50367,8 @@ async function applyMigrations(opts) {
             throw err;
         if (err instanceof AbortedError)
             throw new MigrationFailedError(`Cancelled on the ${target}: nothing more was applied`, applied);
+        if (err instanceof SqlParseError)
+            throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
         if (err instanceof UserFacingError)
             throw new MigrationFailedError(err.message, applied);
         throw new MigrationFailedError(`Migration on the ${target} failed: ${safeDbError(err, opts.databaseUrl)}`, applied);
@@ -50723,7 +50728,7 @@ async function main() {
             setOutput('applied-count', '0');
             setOutput('pending-count', String(rehearsal.result?.report.pending.length ?? 0));
             setOutput('plan-hash', rehearsal.result?.planHash ?? '');
-            await writeSummary({ rehearsal, applied: [], ...(rehearsal.result ? { result: rehearsal.result } : {}), scrub });
+            await writeSummary({ rehearsal, applied: [], ...(rehearsal.result ? { result: rehearsal.result } : {}), rehearseOnly: true, scrub });
             return;
         }
     }
@@ -50735,13 +50740,21 @@ async function main() {
         result = await applyMigrations({ ...common, label: 'production database' });
     }
     catch (err) {
+        if (err instanceof errors_InputError)
+            throw err;
         const applied = err instanceof MigrationFailedError ? err.applied : [];
         setAppliedOutputs(applied);
         const message = scrub(err instanceof Error ? err.message : String(err));
-        if (!(err instanceof errors_InputError))
-            await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
-        if (err instanceof errors_InputError)
-            throw err;
+        await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
+        const location = err instanceof MigrationFailedError ? err.location : undefined;
+        if (location) {
+            // The one error, placed on the migration file/line in the pull request and run views.
+            const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+            const file = external_node_path_default().relative(workspace, external_node_path_default().resolve(cwd, location.file)).split((external_node_path_default()).sep).join('/');
+            error(message, { title: 'Migration failed', file, ...(location.line ? { startLine: location.line } : {}) });
+            process.exitCode = 1;
+            return;
+        }
         throw new UserFacingError(message);
     }
     setAppliedOutputs(result.applied);
@@ -50760,11 +50773,11 @@ function escapeHtml(text) {
 async function writeSummary(s) {
     const title = s.failure
         ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)` : ' — nothing applied'}`
-        : s.result
-            ? s.applied.length
+        : s.rehearseOnly
+            ? `✅ Rehearsal passed (${s.rehearsal?.result?.applied.length ?? 0} migration(s), production untouched)`
+            : s.applied.length
                 ? `✅ Applied ${s.applied.length} migration(s)`
-                : '✅ Nothing to apply'
-            : '✅ Rehearsal passed';
+                : '✅ Nothing to apply';
     summary.addHeading(`Migrate: ${title}`, 2);
     if (s.result) {
         summary.addTable([
@@ -50788,6 +50801,17 @@ async function writeSummary(s) {
     }
     if (s.rehearsal) {
         summary.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${formatDuration(s.rehearsal.ms)}.</p>`, true);
+    }
+    const rehearsed = s.rehearsal?.result?.applied ?? [];
+    if (rehearsed.length) {
+        summary.addTable([
+            [
+                { data: 'Rehearsed file', header: true },
+                { data: 'Statements', header: true },
+                { data: 'Time', header: true },
+            ],
+            ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+        ]);
     }
     if (s.applied.length) {
         summary.addTable([

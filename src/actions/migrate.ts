@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       core.setOutput('applied-count', '0');
       core.setOutput('pending-count', String(rehearsal.result?.report.pending.length ?? 0));
       core.setOutput('plan-hash', rehearsal.result?.planHash ?? '');
-      await writeSummary({ rehearsal, applied: [], ...(rehearsal.result ? { result: rehearsal.result } : {}), scrub });
+      await writeSummary({ rehearsal, applied: [], ...(rehearsal.result ? { result: rehearsal.result } : {}), rehearseOnly: true, scrub });
       return;
     }
   } else {
@@ -114,11 +114,20 @@ async function main(): Promise<void> {
   try {
     result = await applyMigrations({ ...common, label: 'production database' });
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const applied = err instanceof MigrationFailedError ? err.applied : [];
     setAppliedOutputs(applied);
     const message = scrub(err instanceof Error ? err.message : String(err));
-    if (!(err instanceof InputError)) await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
-    if (err instanceof InputError) throw err;
+    await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
+    const location = err instanceof MigrationFailedError ? err.location : undefined;
+    if (location) {
+      // The one error, placed on the migration file/line in the pull request and run views.
+      const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+      const file = path.relative(workspace, path.resolve(cwd, location.file)).split(path.sep).join('/');
+      core.error(message, { title: 'Migration failed', file, ...(location.line ? { startLine: location.line } : {}) });
+      process.exitCode = 1;
+      return;
+    }
     throw new UserFacingError(message);
   }
   setAppliedOutputs(result.applied);
@@ -142,15 +151,16 @@ async function writeSummary(s: {
   result?: ApplyResult;
   applied: AppliedFile[];
   failure?: string;
+  rehearseOnly?: boolean;
   scrub: (t: string) => string;
 }): Promise<void> {
   const title = s.failure
     ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)` : ' — nothing applied'}`
-    : s.result
-      ? s.applied.length
+    : s.rehearseOnly
+      ? `✅ Rehearsal passed (${s.rehearsal?.result?.applied.length ?? 0} migration(s), production untouched)`
+      : s.applied.length
         ? `✅ Applied ${s.applied.length} migration(s)`
-        : '✅ Nothing to apply'
-      : '✅ Rehearsal passed';
+        : '✅ Nothing to apply';
   core.summary.addHeading(`Migrate: ${title}`, 2);
   if (s.result) {
     core.summary.addTable([
@@ -177,6 +187,17 @@ async function writeSummary(s: {
       `<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${formatDuration(s.rehearsal.ms)}.</p>`,
       true,
     );
+  }
+  const rehearsed = s.rehearsal?.result?.applied ?? [];
+  if (rehearsed.length) {
+    core.summary.addTable([
+      [
+        { data: 'Rehearsed file', header: true },
+        { data: 'Statements', header: true },
+        { data: 'Time', header: true },
+      ],
+      ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+    ]);
   }
   if (s.applied.length) {
     core.summary.addTable([

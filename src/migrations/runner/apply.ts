@@ -14,7 +14,7 @@ import type { ToolAdapter } from '../history/index.js';
 import type { MigrationFile, PendingReport, ToolName } from '../types.js';
 import { acquireMigrationLock } from './lock.js';
 import { runMigrationCommand } from './command.js';
-import { type SplitStatement, splitStatements } from './split.js';
+import { type SplitStatement, SqlParseError, splitStatements } from './split.js';
 
 export interface ApplyOptions {
   databaseUrl: string;
@@ -71,11 +71,14 @@ export interface InvalidIndex {
 export class MigrationFailedError extends UserFacingError {
   readonly applied: AppliedFile[];
   readonly invalidIndexes: InvalidIndex[];
-  constructor(message: string, applied: AppliedFile[], invalidIndexes: InvalidIndex[] = []) {
+  /** The migration file (relative to cwd) and line the failure points at, for an annotation. */
+  readonly location: { file: string; line?: number } | undefined;
+  constructor(message: string, applied: AppliedFile[], invalidIndexes: InvalidIndex[] = [], location?: { file: string; line?: number }) {
     super(message);
     this.name = 'MigrationFailedError';
     this.applied = applied;
     this.invalidIndexes = invalidIndexes;
+    this.location = location;
   }
 }
 
@@ -262,6 +265,7 @@ class Runner {
         `${file.relPath}: invalid index(es) after the concurrent index build — the build failed or an earlier failed build left them (IF NOT EXISTS skips an INVALID index): ${describeInvalid(invalid)}. ${file.relPath} was NOT recorded as applied.`,
         [],
         invalid,
+        { file: file.relPath },
       );
     }
   }
@@ -377,7 +381,7 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
             applied,
           );
         }
-        if (err instanceof MigrationFailedError) throw new MigrationFailedError(err.message, applied, err.invalidIndexes);
+        if (err instanceof MigrationFailedError) throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
         const stmt = (err as { railStatement?: SplitStatement }).railStatement;
         const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
         const state = sqlState(err);
@@ -390,6 +394,7 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
           }.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`,
           applied,
           invalid,
+          { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : {}) },
         );
       }
     }
@@ -397,6 +402,7 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
   } catch (err) {
     if (err instanceof MigrationFailedError || err instanceof InputError) throw err;
     if (err instanceof AbortedError) throw new MigrationFailedError(`Cancelled on the ${target}: nothing more was applied`, applied);
+    if (err instanceof SqlParseError) throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
     if (err instanceof UserFacingError) throw new MigrationFailedError(err.message, applied);
     throw new MigrationFailedError(`Migration on the ${target} failed: ${safeDbError(err, opts.databaseUrl)}`, applied);
   } finally {
