@@ -319,6 +319,22 @@ describe('faults', () => {
     expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations')).toEqual([{ id: '001_data.sql' }]);
   });
 
+  it('golang-migrate: a mixed file that fails in its concurrent part stays dirty, exactly as golang-migrate leaves it', async () => {
+    const db = await newDb();
+    const repo = path.join(tmp, 'golang-dirty');
+    await mkdir(path.join(repo, 'migrations'), { recursive: true });
+    await writeFile(path.join(repo, 'migrations/000001_t.up.sql'), "CREATE TABLE t (v text);\nINSERT INTO t VALUES ('dup'), ('dup');");
+    await writeFile(path.join(repo, 'migrations/000002_mixed.up.sql'), 'ALTER TABLE t ADD COLUMN note text;\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);');
+    const logs: string[] = [];
+    const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), log: (m) => logs.push(m) }));
+    expect(err.message).toMatch(/000002_mixed\.up\.sql:2: could not create unique index "t_v_key".*NOT recorded as applied \(it has statements that ran outside a transaction/s);
+    expect(err.applied.map((a) => a.id)).toEqual(['1']);
+    // The transactional part committed before the concurrent build; the version row says "2, dirty".
+    expect(await query(db.url, 'SELECT version::text, dirty FROM schema_migrations')).toEqual([{ version: '2', dirty: true }]);
+    const report = await findPending({ databaseUrl: db.url, dir: '', cwd: repo });
+    expect(report.anomalies.map((a) => a.kind)).toEqual(['dirty']);
+  });
+
   it('plan-hash: refuses a different set of pending files, applies the approved one', async () => {
     const db = await newDb();
     const before = await findPending({ databaseUrl: db.url, dir: '', cwd: fixture('sql') });
