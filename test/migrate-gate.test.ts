@@ -167,6 +167,9 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
     ]);
     expect(r.summary).toContain('legacy_sku has been unused since release 2024.03');
     expect(r.summary).toMatch(/products has ~20 rows/);
+    // every table cell is closed (empty cells would be rendered as a bare <td>)
+    expect(r.summary).not.toMatch(/<td>(?=<td>|<\/tr>)/);
+    expect(r.summary).toMatch(/<td><code>migrations\/002_reviews.sql:8<\/code><\/td><td><code>ALTER TABLE reviews ADD CONSTRAINT reviews_product_fk FOREIGN KEY/);
     // statements of the new table: lock reported, no finding
     const fk = plan.statements.find((s) => s.file.endsWith('002_reviews.sql') && s.sql.includes('FOREIGN KEY'));
     expect(fk).toMatchObject({ lock: 'SHARE ROW EXCLUSIVE', risk: 'safe' });

@@ -42378,6 +42378,10 @@ function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 const code = (t) => `<code>${escapeHtml(t)}</code>`;
+const oneLine = (t, max) => {
+    const flat = t.replace(/\s+/g, ' ').trim();
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+};
 const DECISION_TITLE = {
     'no-pending': '✅ No pending migrations',
     'auto-apply': '✅ Safe to apply unattended',
@@ -42540,7 +42544,8 @@ async function writeSummary(plan, repoPath, detected) {
     }
     if (plan.statements.length) {
         s.addHeading('Statements', 3);
-        const yes = (b) => (b ? 'yes' : '');
+        // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
+        const yes = (b) => (b ? 'yes' : '—');
         s.addTable([
             [
                 { data: 'Where', header: true }, { data: 'Statement', header: true }, { data: 'Lock', header: true }, { data: 'Rewrite', header: true },
@@ -42548,7 +42553,7 @@ async function writeSummary(plan, repoPath, detected) {
             ],
             ...plan.statements.slice(0, 200).map((st) => [
                 code(`${repoPath(st.file)}:${st.line}`),
-                code(st.sql.length > 120 ? `${st.sql.slice(0, 120)}…` : st.sql || st.kind),
+                code(oneLine(st.sql, 120) || st.kind),
                 st.lock ?? '—',
                 yes(st.rewritesTable),
                 yes(st.scansTable),

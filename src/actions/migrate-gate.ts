@@ -31,6 +31,10 @@ function escapeHtml(text: string): string {
 }
 
 const code = (t: string) => `<code>${escapeHtml(t)}</code>`;
+const oneLine = (t: string, max: number) => {
+  const flat = t.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+};
 const DECISION_TITLE: Record<MigrationPlan['decision'], string> = {
   'no-pending': '✅ No pending migrations',
   'auto-apply': '✅ Safe to apply unattended',
@@ -197,7 +201,8 @@ async function writeSummary(plan: MigrationPlan, repoPath: (f: string) => string
   }
   if (plan.statements.length) {
     s.addHeading('Statements', 3);
-    const yes = (b: boolean) => (b ? 'yes' : '');
+    // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
+    const yes = (b: boolean) => (b ? 'yes' : '—');
     s.addTable([
       [
         { data: 'Where', header: true }, { data: 'Statement', header: true }, { data: 'Lock', header: true }, { data: 'Rewrite', header: true },
@@ -205,7 +210,7 @@ async function writeSummary(plan: MigrationPlan, repoPath: (f: string) => string
       ],
       ...plan.statements.slice(0, 200).map((st) => [
         code(`${repoPath(st.file)}:${st.line}`),
-        code(st.sql.length > 120 ? `${st.sql.slice(0, 120)}…` : st.sql || st.kind),
+        code(oneLine(st.sql, 120) || st.kind),
         st.lock ?? '—',
         yes(st.rewritesTable),
         yes(st.scansTable),
