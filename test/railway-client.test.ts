@@ -207,6 +207,14 @@ describe('rollback target rule', () => {
     expect(pickRollbackTarget([...list, d('g', 'SUCCESS', 6)], { exclude: ['g'] })?.id).toBe('b');
     expect(pickRollbackTarget([d('x', 'SUCCESS', 1, false)])).toBeUndefined();
   });
+
+  it('can skip targets of the same commit as the release being undone', () => {
+    const withCommit = (id: string, t: number, commitHash: string) => ({ ...d(id, 'REMOVED', t), meta: { commitHash } });
+    const bad = { ...d('bad', 'SUCCESS', 9), meta: { commitHash: 'c2' } };
+    const list = [withCommit('a', 1, 'c1'), withCommit('b', 2, 'c2'), bad];
+    expect(pickRollbackTarget(list, { exclude: ['bad'] })?.id).toBe('b');
+    expect(pickRollbackTarget(list, { exclude: ['bad'], notSameCommitAs: bad })?.id).toBe('a');
+  });
 });
 
 describe('waiting for a deployment', () => {

@@ -158,6 +158,23 @@ describe('root action: deploy → verify → roll back', () => {
     expect(result.outputs.result).toBe('rolled-back');
   });
 
+  it('an expired rollback target falls back to redeploy (a rebuild) and is still verified', async () => {
+    const svc = await serviceWithGoodRelease();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2', healthy: false } });
+    const running = startAction({ action: '.', inputs: { ...base(svc.name, svc.url), 'health-timeout': '4s' } });
+    await running.waitForOutput(/::group::Verify/, 30_000);
+    // Image retention ran out while we were verifying: the old deployment can no longer be rolled back to.
+    emu.expireImages(svc.id);
+    const result = await running.result;
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.result).toBe('rolled-back');
+    const restored = String((JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>)[0]?.rollbackDeploymentId);
+    expect(emu.deployment(restored)).toMatchObject({ kind: 'redeploy', sourceDeploymentId: svc.good, status: 'SUCCESS' });
+    expect(result.summary).toMatch(/rollback \(redeploy\)/);
+    expect(result.stdout).toMatch(/can no longer be rolled back/);
+    expect((await healthOf(svc.url)).status).toBe('ok');
+  });
+
   it('a failed build is not rolled back: nothing went live, the previous deployment still serves', async () => {
     const svc = await serviceWithGoodRelease();
     emu.scriptDeployment(svc.id, { outcome: 'FAILED' });

@@ -35863,7 +35863,12 @@ async function chooseTarget(client, svc, explicit, recorded, force) {
         }
     }
     // The newest rollback-able deployment older than what serves now (what serves now is the one to undo).
-    const candidate = active ? (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt }) : (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .pickRollbackTarget */ .d6)(list);
+    // Prefer another commit than the release being undone; the same commit is still right when only variables
+    // changed (a rollback restores the target's variables too).
+    const candidate = active
+        ? ((0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt, notSameCommitAs: active }) ??
+            (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt }))
+        : (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .pickRollbackTarget */ .d6)(list);
     if (!candidate)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(`${svc.service.name}: no earlier deployment can be rolled back to (none is retained with canRollback)`);
     return { targetId: candidate.id };
@@ -37912,7 +37917,7 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
 /* harmony export */   ll: () => (/* binding */ newestFirst),
 /* harmony export */   pB: () => (/* binding */ findNewDeployment)
 /* harmony export */ });
-/* unused harmony exports getServiceInstance, serviceUrlOf */
+/* unused harmony exports getServiceInstance, serviceUrlOf, commitOf */
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7253);
 /* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6681);
 // Deployment reads: listing (sorted client-side, paginated), one deployment, service state, and the
@@ -37964,7 +37969,18 @@ function serviceUrlOf(instance) {
 function pickRollbackTarget(deployments, opts = {}) {
     const exclude = new Set(opts.exclude ?? []);
     const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
-    return newestFirst(deployments).find((d) => d.canRollback && !exclude.has(d.id) && !BAD_STATUSES.has(d.status) && !IN_PROGRESS_STATUSES.has(d.status) && time(d.createdAt) < limit);
+    // Restoring the same commit as the release being undone would put the same code back.
+    const avoidCommit = commitOf(opts.notSameCommitAs);
+    return newestFirst(deployments).find((d) => d.canRollback &&
+        !exclude.has(d.id) &&
+        !BAD_STATUSES.has(d.status) &&
+        !IN_PROGRESS_STATUSES.has(d.status) &&
+        time(d.createdAt) < limit &&
+        !(avoidCommit && commitOf(d) === avoidCommit));
+}
+function commitOf(d) {
+    const hash = d?.meta?.commitHash;
+    return typeof hash === 'string' && hash ? hash : undefined;
 }
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
@@ -38102,7 +38118,7 @@ const LIST_DEPLOYMENTS = /* GraphQL */ `
 query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
   deployments(input: $input, first: $first, after: $after) {
     edges {
-      node { id status createdAt canRollback canRedeploy url staticUrl }
+      node { id status createdAt canRollback canRedeploy url staticUrl meta }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -38122,10 +38138,14 @@ query GetDeployment($id: String!) {
     instances { id status }
   }
 }`;
-/** Status stream over graphql-transport-ws; the poller uses GET_DEPLOYMENT instead. */
+/** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
 const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
 subscription DeploymentStatus($id: String!) {
-  deployment(id: $id) { id status }
+  deployment(id: $id) {
+    id
+    status
+    instances { status }
+  }
 }`;
 /** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */
 const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
@@ -38573,7 +38593,8 @@ async function waitForDeployment(client, deploymentId, opts) {
                     }
                     // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
                     const remaining = client.rateLimit.remaining;
-                    const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : pollMaxMs;
+                    const longInStatus = Date.now() - statusSince > 120_000; // a long build: nothing to catch quickly
+                    const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : longInStatus ? Math.max(pollMaxMs, 20_000) : pollMaxMs;
                     pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
                 }
                 observed = await poll();
@@ -38627,7 +38648,9 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
         if (stopped || opts.signal?.aborted)
             return;
         try {
-            onStatus((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .getDeployment */ .i8)(client, deploymentId)).status);
+            const d = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .getDeployment */ .i8)(client, deploymentId);
+            if (!stopped)
+                onStatus(d.status, d.instances.map((i) => i.status));
         }
         catch (err) {
             opts.log?.(`could not read the status of ${deploymentId} (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)})`);
@@ -38639,7 +38662,7 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
         unsubscribe = client.subscribe(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .DEPLOYMENT_STATUS_SUBSCRIPTION */ .hZ, { id: deploymentId }, {
             next: (data) => {
                 if (!stopped)
-                    onStatus(data.deployment.status);
+                    onStatus(data.deployment.status, (data.deployment.instances ?? []).map((i) => i.status));
             },
             error: (err) => {
                 if (stopped)
@@ -39000,10 +39023,12 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         windowDone = resolve;
     });
     const windowTimer = setTimeout(() => windowDone(), spec.windowMs);
-    const stopWatching = (0,waiter/* watchDeployment */.J)(client, deploymentId, (status) => {
-        if (!deployments/* SUCCESS_STATUSES */.h5.has(status) && !leftSuccess) {
-            leftSuccess = status;
-            opts.log(`deployment ${deploymentId} went ${status} during verification`);
+    const stopWatching = (0,waiter/* watchDeployment */.J)(client, deploymentId, (status, instances) => {
+        // A crash loop can still read SUCCESS while an instance is CRASHED/RESTARTING (reference §4).
+        const badInstance = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
+        if ((!deployments/* SUCCESS_STATUSES */.h5.has(status) || badInstance) && !leftSuccess) {
+            leftSuccess = deployments/* SUCCESS_STATUSES */.h5.has(status) ? `${status} with an instance ${badInstance ?? ''}` : status;
+            opts.log(`deployment ${deploymentId} went ${leftSuccess} during verification`);
             controller.abort();
             windowDone();
         }

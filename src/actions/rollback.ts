@@ -139,7 +139,12 @@ async function chooseTarget(client: RailwayClient, svc: ServiceRelease, explicit
     }
   }
   // The newest rollback-able deployment older than what serves now (what serves now is the one to undo).
-  const candidate = active ? pickRollbackTarget(list, { exclude: [active.id], olderThan: active.createdAt }) : pickRollbackTarget(list);
+  // Prefer another commit than the release being undone; the same commit is still right when only variables
+  // changed (a rollback restores the target's variables too).
+  const candidate = active
+    ? (pickRollbackTarget(list, { exclude: [active.id], olderThan: active.createdAt, notSameCommitAs: active }) ??
+      pickRollbackTarget(list, { exclude: [active.id], olderThan: active.createdAt }))
+    : pickRollbackTarget(list);
   if (!candidate) throw new UserFacingError(`${svc.service.name}: no earlier deployment can be rolled back to (none is retained with canRollback)`);
   return { targetId: candidate.id };
 }

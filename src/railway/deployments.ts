@@ -34,6 +34,8 @@ export interface DeploymentSummary {
   canRedeploy: boolean;
   url: string | null;
   staticUrl: string | null;
+  /** Untyped JSON; GitHub deploys carry commitHash/branch (reference §2.5). */
+  meta?: Record<string, unknown> | null;
 }
 
 export interface DeploymentDetail extends DeploymentSummary {
@@ -105,12 +107,28 @@ export function serviceUrlOf(instance: ServiceInstanceState | undefined): string
  * good deployment is REMOVED once superseded), skipping ones that never ran or crashed, the excluded ids (the
  * release being replaced), and anything created after `olderThan` (ISO) when given.
  */
-export function pickRollbackTarget(deployments: DeploymentSummary[], opts: { exclude?: Iterable<string>; olderThan?: string } = {}): DeploymentSummary | undefined {
+export function pickRollbackTarget(
+  deployments: DeploymentSummary[],
+  opts: { exclude?: Iterable<string>; olderThan?: string; notSameCommitAs?: DeploymentSummary } = {},
+): DeploymentSummary | undefined {
   const exclude = new Set(opts.exclude ?? []);
   const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
+  // Restoring the same commit as the release being undone would put the same code back.
+  const avoidCommit = commitOf(opts.notSameCommitAs);
   return newestFirst(deployments).find(
-    (d) => d.canRollback && !exclude.has(d.id) && !BAD_STATUSES.has(d.status) && !IN_PROGRESS_STATUSES.has(d.status) && time(d.createdAt) < limit,
+    (d) =>
+      d.canRollback &&
+      !exclude.has(d.id) &&
+      !BAD_STATUSES.has(d.status) &&
+      !IN_PROGRESS_STATUSES.has(d.status) &&
+      time(d.createdAt) < limit &&
+      !(avoidCommit && commitOf(d) === avoidCommit),
   );
+}
+
+export function commitOf(d: DeploymentSummary | undefined): string | undefined {
+  const hash = d?.meta?.commitHash;
+  return typeof hash === 'string' && hash ? hash : undefined;
 }
 
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */

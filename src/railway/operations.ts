@@ -53,7 +53,7 @@ export const LIST_DEPLOYMENTS = /* GraphQL */ `
 query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
   deployments(input: $input, first: $first, after: $after) {
     edges {
-      node { id status createdAt canRollback canRedeploy url staticUrl }
+      node { id status createdAt canRollback canRedeploy url staticUrl meta }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -75,10 +75,14 @@ query GetDeployment($id: String!) {
   }
 }`;
 
-/** Status stream over graphql-transport-ws; the poller uses GET_DEPLOYMENT instead. */
+/** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
 export const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
 subscription DeploymentStatus($id: String!) {
-  deployment(id: $id) { id status }
+  deployment(id: $id) {
+    id
+    status
+    instances { status }
+  }
 }`;
 
 /** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */

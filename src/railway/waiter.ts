@@ -234,7 +234,8 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
           }
           // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
           const remaining = client.rateLimit.remaining;
-          const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : pollMaxMs;
+          const longInStatus = Date.now() - statusSince > 120_000; // a long build: nothing to catch quickly
+          const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : longInStatus ? Math.max(pollMaxMs, 20_000) : pollMaxMs;
           pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
         }
         observed = await poll();
@@ -280,7 +281,7 @@ async function findNewer(client: RailwayClient, scope: ServiceScope, deploymentI
 export function watchDeployment(
   client: RailwayClient,
   deploymentId: string,
-  onStatus: (status: string) => void,
+  onStatus: (status: string, instanceStatuses: string[]) => void,
   opts: { pollMs?: number; signal?: AbortSignal; log?: (msg: string) => void; useSubscription?: boolean } = {},
 ): () => void {
   let stopped = false;
@@ -290,19 +291,20 @@ export function watchDeployment(
   const poll = async (): Promise<void> => {
     if (stopped || opts.signal?.aborted) return;
     try {
-      onStatus((await getDeployment(client, deploymentId)).status);
+      const d = await getDeployment(client, deploymentId);
+      if (!stopped) onStatus(d.status, d.instances.map((i) => i.status));
     } catch (err) {
       opts.log?.(`could not read the status of ${deploymentId} (${errorMessage(err)})`);
     }
     if (!stopped) timer = setTimeout(() => void poll(), pollMs);
   };
   if (opts.useSubscription ?? client.webSocketEnabled) {
-    unsubscribe = client.subscribe<{ deployment: { status: string } }>(
+    unsubscribe = client.subscribe<{ deployment: { status: string; instances?: Array<{ status: string }> } }>(
       DEPLOYMENT_STATUS_SUBSCRIPTION,
       { id: deploymentId },
       {
         next: (data) => {
-          if (!stopped) onStatus(data.deployment.status);
+          if (!stopped) onStatus(data.deployment.status, (data.deployment.instances ?? []).map((i) => i.status));
         },
         error: (err) => {
           if (stopped) return;

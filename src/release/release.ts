@@ -245,10 +245,12 @@ export async function verifyDeployment(
   const stopWatching = watchDeployment(
     client,
     deploymentId,
-    (status) => {
-      if (!SUCCESS_STATUSES.has(status) && !leftSuccess) {
-        leftSuccess = status;
-        opts.log(`deployment ${deploymentId} went ${status} during verification`);
+    (status, instances) => {
+      // A crash loop can still read SUCCESS while an instance is CRASHED/RESTARTING (reference §4).
+      const badInstance = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
+      if ((!SUCCESS_STATUSES.has(status) || badInstance) && !leftSuccess) {
+        leftSuccess = SUCCESS_STATUSES.has(status) ? `${status} with an instance ${badInstance ?? ''}` : status;
+        opts.log(`deployment ${deploymentId} went ${leftSuccess} during verification`);
         controller.abort();
         windowDone();
       }
