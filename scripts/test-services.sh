@@ -83,9 +83,10 @@ ensure_packages() {
   [ "$(id -u)" = 0 ] || die "missing ${need[*]} and not root: install them, or set DATABASE_URL and REDIS_URL to existing servers"
   command -v apt-get >/dev/null || die "missing ${need[*]} and no apt-get: set DATABASE_URL and REDIS_URL to existing servers"
   log "installing ${need[*]} (apt)"
-  apt-get update -qq
+  # Wait for a concurrent apt/dpkg (e.g. unattended-upgrades on a fresh VM) instead of failing at once.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
   # services must not auto-start (policy-rc.d usually prevents it in containers; we start our own instances anyway)
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 }
 
 debian_mirror() {
