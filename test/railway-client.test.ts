@@ -161,6 +161,26 @@ describe('errors and retries', () => {
   });
 });
 
+describe('rate-limit budget (X-RateLimit-Remaining)', () => {
+  it('stops at an exhausted budget whose reset lies past the deadline, saying so, instead of hammering', async () => {
+    const small = await startRailwayEmulator({ rateLimitPerHour: 3, apps: false });
+    try {
+      const p = small.addProject({ name: 'tiny' });
+      const e = small.addEnvironment(p.id, { name: 'production' });
+      const client = await RailwayClient.connect({ token: small.projectToken(p.id, e.id), apiUrl: small.url, deadline: Date.now() + 20_000 });
+      expect(client.rateLimit).toMatchObject({ limit: 3, remaining: 2 });
+      await client.request('query P($id: String!) { project(id: $id) { name } }', { id: p.id });
+      await client.request('query P($id: String!) { project(id: $id) { name } }', { id: p.id });
+      expect(client.rateLimit.remaining).toBe(0);
+      const sent = client.requestCount;
+      await expect(client.request('query P($id: String!) { project(id: $id) { name } }', { id: p.id })).rejects.toThrow(/rate limit is exhausted until .* after this step's deadline/);
+      expect(client.requestCount).toBe(sent); // nothing sent while the budget is known to be spent
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('resolving names', () => {
   it('resolves by name and by id', async () => {
     const client = await connect();

@@ -109,6 +109,20 @@ describe('railway-deploy: happy paths', () => {
   });
 });
 
+describe('railway-deploy: account token', () => {
+  it('works with project and environment given by name, sending Authorization: Bearer', async () => {
+    const account = emu.accountToken();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), 'railway-token': account, project: 'shop', environment: 'production', service: 'worker' } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const id = result.outputs['deployment-id'] ?? '';
+    expect(emu.deployment(id)?.serviceId).toBe(workerId);
+    const call = emu.requests.find((r) => r.operationName === 'DeployServiceInstance' && r.headers.authorization === `Bearer ${account}`);
+    expect(call?.headers['project-access-token']).toBeUndefined();
+    expect(result.stdout).toMatch(/account\/workspace token/);
+    expect(result.allText).not.toContain(account);
+  });
+});
+
 describe('railway-deploy: image source', () => {
   it('switches an image-sourced service to the given image, then deploys it', async () => {
     const webId = emu.addService(projectId, { name: 'web', source: { image: 'ghcr.io/acme/web:1.0' }, app: false }).id;

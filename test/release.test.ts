@@ -4,6 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Release } from '../src/release/release.js';
+import { cell, renderReleaseSummary, renderTimeline } from '../src/release/summary.js';
 import { runAction, startAction, type ActionResult } from './harness/index.js';
 import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
 
@@ -297,5 +299,57 @@ describe('root action: bad input → one clear error, exit 1, no mutation', () =
     expect(errors[0]?.message).toMatch(message);
     expect(mutations().length).toBe(before);
     expectNoToken(result);
+  });
+});
+
+describe('summary rendering (pure)', () => {
+  const t0 = 1_800_000_000_000;
+  const release: Release = {
+    project: { id: 'p', name: 'shop' },
+    environment: { id: 'e', name: 'production' },
+    source: 'commit',
+    startedAt: t0,
+    finishedAt: t0 + 60_000,
+    events: [],
+    services: [
+      {
+        service: { id: 's1', name: 'api: main|edge' },
+        scope: { projectId: 'p', environmentId: 'e', serviceId: 's1' },
+        previousDeploymentId: 'old00000-1',
+        rollbackTargetId: 'old00000-1',
+        deploymentId: 'new00000-1',
+        status: 'SUCCESS',
+        outcome: 'success',
+        message: 'deployment new00000-1 is live (SUCCESS)',
+        triggeredAt: t0 + 1000,
+        finishedAt: t0 + 20_000,
+        history: [
+          { status: 'BUILDING', at: t0 + 2000 },
+          { status: 'DEPLOYING', at: t0 + 15_000 },
+          { status: 'SUCCESS', at: t0 + 20_000 },
+        ],
+        verification: { url: 'http://x/health', startedAt: t0 + 20_000, finishedAt: t0 + 35_000, healthy: false, reason: 'HTTP 503', attempts: 9 },
+        rollback: { targetId: 'old00000-1', method: 'rollback', deploymentId: 'rb000000-1', ok: true, status: 'SUCCESS', message: 'restored', startedAt: t0 + 35_000, finishedAt: t0 + 45_000 },
+      },
+    ],
+  };
+
+  it('renders a gantt timeline mermaid accepts: sections, ms timestamps, no ":" in labels', () => {
+    const text = renderTimeline(release);
+    expect(text).toMatch(/^```mermaid\ngantt\n/);
+    expect(text).toContain('dateFormat x');
+    expect(text).toContain('section api main|edge');
+    expect(text).toMatch(new RegExp(`build :done, t1, ${t0 + 1000}, ${t0 + 15_000}`));
+    expect(text).toMatch(/deploy success :done, t2/);
+    expect(text).toMatch(/verify failed :crit, t3/);
+    expect(text).toMatch(/rollback \(rollback\) :active, t4/);
+    for (const line of text.split('\n').filter((l) => / :(done|crit|active)/.test(l))) expect(line.split(' :')[0]).not.toContain(':');
+  });
+
+  it('renders the per-service table with before → after, now serving and durations; cells escaped', () => {
+    const md = renderReleaseSummary(release, { title: 'Railway release', verdict: 'x' });
+    expect(md).toContain('| api: main\\|edge | `old00000` | `new00000` | `rb000000` |');
+    expect(md).toMatch(/\| 14\.0s \| 19\.0s \| 15\.0s \|/);
+    expect(cell('a|b\nc')).toBe('a\\|b c');
   });
 });
