@@ -474,6 +474,8 @@ describe('buildPlan', () => {
     expect(p.ignored).toEqual([{ rule: 'ban-drop-table', file: 'migrations/001.sql', line: 2, directiveLine: 1, reason: 'replaced by v2 table' }]);
     expect(p.findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['require-concurrent-index-deletion']));
     expect(p.counts).toMatchObject({ statements: 2, ignored: 1 });
+    expect(p.rules[0]).toMatchObject({ rule: 'require-concurrent-index-deletion', count: 1, risk: 'blocking', source: 'squawk' });
+    expect(p.rules[0]?.safeAlternative).toBe('DROP INDEX CONCURRENTLY');
     expect(p.files[0]?.directives[0]).toMatchObject({ line: 1, reason: 'replaced by v2 table', used: ['ban-drop-table'] });
     const md = planMarkdown(p);
     expect(md).toContain('**Migration plan: requires-approval**');

@@ -42011,6 +42011,7 @@ async function findPending(opts) {
 ;// CONCATENATED MODULE: ./src/migrations/plan.ts
 
 
+
 const PLAN_SCHEMA = 'rail-actions/migration-plan@1';
 const APPROVAL_POLICIES = ['risky', 'always', 'never'];
 const SQL_LIMIT = 500;
@@ -42067,6 +42068,15 @@ function buildPlan(report, analyses, policy) {
             directives: a.directives,
         });
     }
+    const byRule = new Map();
+    for (const f of findings) {
+        const info = RULES.get(f.rule);
+        const entry = byRule.get(f.rule) ?? { rule: f.rule, count: 0, risk: f.risk, source: info?.source ?? 'rail-actions', reason: info?.reason ?? '', safeAlternative: info?.safeAlternative ?? '' };
+        entry.count++;
+        entry.risk = maxRisk(entry.risk, f.risk);
+        byRule.set(f.rule, entry);
+    }
+    const rules = [...byRule.values()].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || b.count - a.count || a.rule.localeCompare(b.rule));
     const blockers = report.anomalies.map((an) => ({ kind: an.kind, ...(an.file ? { file: an.file } : {}), detail: an.detail }));
     for (const f of findings) {
         if (f.blocksPlan)
@@ -42123,6 +42133,7 @@ function buildPlan(report, analyses, policy) {
         counts: { statements: statements.length, findings: findings.length, ignored: ignored.length, byRisk },
         files,
         statements,
+        rules,
         findings,
         ignored,
     };

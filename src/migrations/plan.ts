@@ -1,6 +1,7 @@
 // The migration plan: what the gate decided about a set of pending migrations and why. Serialised as the gate's `plan`
 // output (JSON) and read back by the migrate and rollback actions; `planHash` ties an approval to exact file contents.
 import type { FileAnalysis } from './analyze.js';
+import { RULES } from './analyze/rules.js';
 import { maxRisk, RISK_ORDER, type FindingLevel, type IgnoredFinding, type LockMode, type RiskClass } from './analyze/types.js';
 import { planHash } from './hash.js';
 import type { Anomaly, PendingReport, ToolName } from './types.js';
@@ -83,6 +84,16 @@ export interface PlanBlocker {
   detail: string;
 }
 
+/** One line per rule that fired (after ignores): how often, the worst class, and the catalogue's reason/alternative. */
+export interface PlanRule {
+  rule: string;
+  count: number;
+  risk: RiskClass;
+  source: string;
+  reason: string;
+  safeAlternative: string;
+}
+
 export interface MigrationPlan {
   schema: typeof PLAN_SCHEMA;
   tool: ToolName;
@@ -102,6 +113,8 @@ export interface MigrationPlan {
   counts: { statements: number; findings: number; ignored: number; byRisk: Record<RiskClass, number> };
   files: PlanFile[];
   statements: PlanStatement[];
+  /** Rules that fired, worst first. */
+  rules: PlanRule[];
   findings: PlanFinding[];
   ignored: IgnoredFinding[];
   /** Set when the plan was shrunk to fit a step output (statement text and notices dropped). */
@@ -163,6 +176,16 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
     });
   }
 
+  const byRule = new Map<string, PlanRule>();
+  for (const f of findings) {
+    const info = RULES.get(f.rule);
+    const entry = byRule.get(f.rule) ?? { rule: f.rule, count: 0, risk: f.risk, source: info?.source ?? 'rail-actions', reason: info?.reason ?? '', safeAlternative: info?.safeAlternative ?? '' };
+    entry.count++;
+    entry.risk = maxRisk(entry.risk, f.risk);
+    byRule.set(f.rule, entry);
+  }
+  const rules = [...byRule.values()].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || b.count - a.count || a.rule.localeCompare(b.rule));
+
   const blockers: PlanBlocker[] = report.anomalies.map((an) => ({ kind: an.kind, ...(an.file ? { file: an.file } : {}), detail: an.detail }));
   for (const f of findings) {
     if (f.blocksPlan) blockers.push({ kind: 'rule', rule: f.rule, file: f.file, line: f.line, detail: f.message });
@@ -212,6 +235,7 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
     counts: { statements: statements.length, findings: findings.length, ignored: ignored.length, byRisk },
     files,
     statements,
+    rules,
     findings,
     ignored,
   };
