@@ -154,6 +154,7 @@ describe('railway-deploy: failures are reported', () => {
     expect(result.summary).toMatch(/why deployment .* failed/);
     expect(result.summary).toMatch(/Build logs/);
     expect(result.summary).toMatch(/BUILD_IMAGE/);
+    if (process.env.PRINT_SUMMARY) console.log(result.summary);
     expect(emu.activeDeployment(apiId)?.id).toBe(before);
     expectNoToken(result);
   });

@@ -35834,6 +35834,10 @@ async function main() {
                 result = rolled.every((s) => s.rollback?.ok && s.rollback.verification?.healthy !== false) ? 'rolled-back' : 'rollback-failed';
             }
         }
+        const unverified = r.services.filter((s) => s.outcome === 'success' && !s.verification);
+        if (unverified.length && result === 'deployed') {
+            notes.push(`Not health-checked (no health-url and no public domain): ${unverified.map((s) => s.service.name).join(', ')} — only Railway's status vouches for them.`);
+        }
         release.finishedAt = Date.now();
         if (result !== 'cancelled')
             (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .saveReleaseState */ .un)(r, 'done');
@@ -36271,6 +36275,12 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
+/**
+ * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
+ * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
+ * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
+ */
+const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -36328,6 +36338,7 @@ async function checkHealth(opts) {
     let attempts = 0;
     let streak = 0;
     let failuresInRow = 0;
+    let failuresAfterQuickPhase = 0;
     let everHealthy = false;
     let everServed = false;
     let last;
@@ -36372,6 +36383,7 @@ async function checkHealth(opts) {
         if (attempt.ok) {
             streak++;
             failuresInRow = 0;
+            failuresAfterQuickPhase = 0;
             everHealthy = true;
             if (streak >= opts.consecutiveSuccesses) {
                 return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
@@ -36388,8 +36400,15 @@ async function checkHealth(opts) {
                     lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
                 });
             }
-            // Not healthy yet: poll quickly at first, backing off to max-interval with the shared backoff policy.
-            delay = (0,retry/* backoffDelay */.EY)(failuresInRow, backoff);
+            // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
+            // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
+            if (Date.now() - start < QUICK_PHASE_MS) {
+                failuresAfterQuickPhase = 0;
+                delay = (0,retry/* backoffDelay */.EY)(1, backoff);
+            }
+            else {
+                delay = (0,retry/* backoffDelay */.EY)(++failuresAfterQuickPhase, backoff);
+            }
         }
         const left = deadline - Date.now();
         if (left <= 0)

@@ -115,6 +115,10 @@ async function main(): Promise<void> {
         result = rolled.every((s) => s.rollback?.ok && s.rollback.verification?.healthy !== false) ? 'rolled-back' : 'rollback-failed';
       }
     }
+    const unverified = r.services.filter((s) => s.outcome === 'success' && !s.verification);
+    if (unverified.length && result === 'deployed') {
+      notes.push(`Not health-checked (no health-url and no public domain): ${unverified.map((s) => s.service.name).join(', ')} — only Railway's status vouches for them.`);
+    }
     release.finishedAt = Date.now();
     if (result !== 'cancelled') saveReleaseState(r, 'done');
 
