@@ -4,7 +4,9 @@
 // Verdict latency = time until the next attempt sees the change (at most the current polling interval, which backs off
 // from `interval` to `max-interval` while failing) + the confirmations (consecutive-successes − 1 intervals).
 // "tuned" = interval 100ms, max-interval 250ms, consecutive-successes 3 (goal ≤ 0.5 s);
-// "defaults" = the action's defaults (interval 1s, max-interval 10s, consecutive-successes 3), measured once.
+// "defaults" = the action's defaults (interval 1s, max-interval 10s, consecutive-successes 3), measured once while the
+// check is still in its 30 s quick phase (the usual case after a deploy) and once after it has backed off (a service
+// that took 45 s to come up).
 // Turning unhealthy is only a verdict with failure-threshold (fail fast after having been healthy); set to 1 here.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +77,7 @@ report('health.verdict-after-healthy.tuned.max', Math.max(...afterHealthy));
 report('health.verdict-after-unhealthy.tuned.median', median(afterUnhealthy));
 report('health.verdict-after-unhealthy.tuned.max', Math.max(...afterUnhealthy));
 report('health.verdict-after-healthy.defaults', await verdictAfterHealthy(defaults, 6000));
+report('health.verdict-after-healthy.defaults-after-45s', await verdictAfterHealthy(defaults, 45_000));
 report('health.verdict-after-unhealthy.defaults', await verdictAfterUnhealthy(defaults, 2500));
 
 server.close();

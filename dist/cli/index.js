@@ -14538,6 +14538,12 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
+/**
+ * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
+ * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
+ * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
+ */
+const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -14595,6 +14601,7 @@ async function checkHealth(opts) {
     let attempts = 0;
     let streak = 0;
     let failuresInRow = 0;
+    let failuresAfterQuickPhase = 0;
     let everHealthy = false;
     let everServed = false;
     let last;
@@ -14639,6 +14646,7 @@ async function checkHealth(opts) {
         if (attempt.ok) {
             streak++;
             failuresInRow = 0;
+            failuresAfterQuickPhase = 0;
             everHealthy = true;
             if (streak >= opts.consecutiveSuccesses) {
                 return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
@@ -14655,8 +14663,15 @@ async function checkHealth(opts) {
                     lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
                 });
             }
-            // Not healthy yet: poll quickly at first, backing off to max-interval with the shared backoff policy.
-            delay = (0,retry/* backoffDelay */.EY)(failuresInRow, backoff);
+            // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
+            // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
+            if (Date.now() - start < QUICK_PHASE_MS) {
+                failuresAfterQuickPhase = 0;
+                delay = (0,retry/* backoffDelay */.EY)(1, backoff);
+            }
+            else {
+                delay = (0,retry/* backoffDelay */.EY)(++failuresAfterQuickPhase, backoff);
+            }
         }
         const left = deadline - Date.now();
         if (left <= 0)
@@ -15759,7 +15774,7 @@ const LIST_DEPLOYMENTS = /* GraphQL */ `
 query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
   deployments(input: $input, first: $first, after: $after) {
     edges {
-      node { id status createdAt canRollback canRedeploy url staticUrl }
+      node { id status createdAt canRollback canRedeploy url staticUrl meta }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -15779,10 +15794,14 @@ query GetDeployment($id: String!) {
     instances { id status }
   }
 }`;
-/** Status stream over graphql-transport-ws; the poller uses GET_DEPLOYMENT instead. */
+/** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
 const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
 subscription DeploymentStatus($id: String!) {
-  deployment(id: $id) { id status }
+  deployment(id: $id) {
+    id
+    status
+    instances { status }
+  }
 }`;
 /** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */
 const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
@@ -16416,7 +16435,18 @@ function serviceUrlOf(instance) {
 function pickRollbackTarget(deployments, opts = {}) {
     const exclude = new Set(opts.exclude ?? []);
     const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
-    return newestFirst(deployments).find((d) => d.canRollback && !exclude.has(d.id) && !BAD_STATUSES.has(d.status) && !IN_PROGRESS_STATUSES.has(d.status) && time(d.createdAt) < limit);
+    // Restoring the same commit as the release being undone would put the same code back.
+    const avoidCommit = commitOf(opts.notSameCommitAs);
+    return newestFirst(deployments).find((d) => d.canRollback &&
+        !exclude.has(d.id) &&
+        !BAD_STATUSES.has(d.status) &&
+        !IN_PROGRESS_STATUSES.has(d.status) &&
+        time(d.createdAt) < limit &&
+        !(avoidCommit && commitOf(d) === avoidCommit));
+}
+function commitOf(d) {
+    const hash = d?.meta?.commitHash;
+    return typeof hash === 'string' && hash ? hash : undefined;
 }
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
@@ -16624,7 +16654,8 @@ async function waitForDeployment(client, deploymentId, opts) {
                     }
                     // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
                     const remaining = client.rateLimit.remaining;
-                    const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : pollMaxMs;
+                    const longInStatus = Date.now() - statusSince > 120_000; // a long build: nothing to catch quickly
+                    const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : longInStatus ? Math.max(pollMaxMs, 20_000) : pollMaxMs;
                     pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
                 }
                 observed = await poll();
@@ -16678,7 +16709,9 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
         if (stopped || opts.signal?.aborted)
             return;
         try {
-            onStatus((await getDeployment(client, deploymentId)).status);
+            const d = await getDeployment(client, deploymentId);
+            if (!stopped)
+                onStatus(d.status, d.instances.map((i) => i.status));
         }
         catch (err) {
             opts.log?.(`could not read the status of ${deploymentId} (${(0,errors/* errorMessage */.gJ)(err)})`);
@@ -16690,7 +16723,7 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
         unsubscribe = client.subscribe(DEPLOYMENT_STATUS_SUBSCRIPTION, { id: deploymentId }, {
             next: (data) => {
                 if (!stopped)
-                    onStatus(data.deployment.status);
+                    onStatus(data.deployment.status, (data.deployment.instances ?? []).map((i) => i.status));
             },
             error: (err) => {
                 if (stopped)
@@ -17159,10 +17192,12 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         windowDone = resolve;
     });
     const windowTimer = setTimeout(() => windowDone(), spec.windowMs);
-    const stopWatching = watchDeployment(client, deploymentId, (status) => {
-        if (!SUCCESS_STATUSES.has(status) && !leftSuccess) {
-            leftSuccess = status;
-            opts.log(`deployment ${deploymentId} went ${status} during verification`);
+    const stopWatching = watchDeployment(client, deploymentId, (status, instances) => {
+        // A crash loop can still read SUCCESS while an instance is CRASHED/RESTARTING (reference §4).
+        const badInstance = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
+        if ((!SUCCESS_STATUSES.has(status) || badInstance) && !leftSuccess) {
+            leftSuccess = SUCCESS_STATUSES.has(status) ? `${status} with an instance ${badInstance ?? ''}` : status;
+            opts.log(`deployment ${deploymentId} went ${leftSuccess} during verification`);
             controller.abort();
             windowDone();
         }
@@ -17669,7 +17704,19 @@ async function db_connectDatabase(databaseUrl, opts = {}) {
         await client.end().catch(() => undefined);
         throw new errors/* UserFacingError */.Ui(`Cannot connect to the database ${redactUrl(databaseUrl)}: ${safeDbError(err, databaseUrl)}`);
     }
+    // Prisma-style `?schema=app` URLs: Prisma puts its tables (and _prisma_migrations) in that schema via search_path.
+    const schema = prismaSchemaParam(databaseUrl);
+    if (schema)
+        await client.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
     return client;
+}
+function prismaSchemaParam(url) {
+    try {
+        return new URL(url).searchParams.get('schema') || undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/hash.ts
@@ -28061,11 +28108,14 @@ async function splitStatements(sqlText, file) {
 class MigrationFailedError extends errors/* UserFacingError */.Ui {
     applied;
     invalidIndexes;
-    constructor(message, applied, invalidIndexes = []) {
+    /** The migration file (relative to cwd) and line the failure points at, for an annotation. */
+    location;
+    constructor(message, applied, invalidIndexes = [], location) {
         super(message);
         this.name = 'MigrationFailedError';
         this.applied = applied;
         this.invalidIndexes = invalidIndexes;
+        this.location = location;
     }
 }
 const RETRYABLE_SQLSTATES = new Set(['55P03' /* lock_not_available: lock_timeout */, '40P01' /* deadlock_detected */]);
@@ -28233,7 +28283,7 @@ class Runner {
     async assertNoInvalidIndexes(file) {
         const invalid = await findInvalidIndexes(this.client);
         if (invalid.length) {
-            throw new MigrationFailedError(`${file.relPath}: invalid index(es) after the concurrent index build — the build failed or an earlier failed build left them (IF NOT EXISTS skips an INVALID index): ${describeInvalid(invalid)}. ${file.relPath} was NOT recorded as applied.`, [], invalid);
+            throw new MigrationFailedError(`${file.relPath}: invalid index(es) after the concurrent index build — the build failed or an earlier failed build left them (IF NOT EXISTS skips an INVALID index): ${describeInvalid(invalid)}. ${file.relPath} was NOT recorded as applied.`, [], invalid, { file: file.relPath });
         }
     }
 }
@@ -28337,14 +28387,14 @@ async function applyMigrations(opts) {
                     throw new MigrationFailedError(`Cancelled while applying ${plan.file.relPath}: its open transaction was rolled back and it was NOT recorded as applied${applied.length ? `; fully applied before: ${applied.map((a) => a.file).join(', ')}` : ''}`, applied);
                 }
                 if (err instanceof MigrationFailedError)
-                    throw new MigrationFailedError(err.message, applied, err.invalidIndexes);
+                    throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
                 const stmt = err.railStatement;
                 const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
                 const state = sqlState(err);
                 const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${(0,duration/* formatDuration */.a)(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
                 const partial = plan.statements.some((s) => !s.transactional) || plan.file.noTransaction;
                 const invalid = await findInvalidIndexes(client).catch(() => []);
-                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied${partial ? ' (it has statements that ran outside a transaction: those that completed before the failure stay; make them re-runnable with IF [NOT] EXISTS)' : '; its transaction was rolled back'}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid);
+                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied${partial ? ' (it has statements that ran outside a transaction: those that completed before the failure stay; make them re-runnable with IF [NOT] EXISTS)' : '; its transaction was rolled back'}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : {}) });
             }
         }
         return result;
@@ -28354,6 +28404,8 @@ async function applyMigrations(opts) {
             throw err;
         if (err instanceof retry/* AbortedError */.oM)
             throw new MigrationFailedError(`Cancelled on the ${target}: nothing more was applied`, applied);
+        if (err instanceof SqlParseError)
+            throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
         if (err instanceof errors/* UserFacingError */.Ui)
             throw new MigrationFailedError(err.message, applied);
         throw new MigrationFailedError(`Migration on the ${target} failed: ${safeDbError(err, opts.databaseUrl)}`, applied);
@@ -30841,7 +30893,7 @@ const HEALTH_OPTIONS = [
     { name: 'expect-json', type: 'string', multiple: true, value: 'PATH=VALUE', description: 'JSON body condition with a dotted path, e.g. checks.db=ok.' },
     { name: 'expect-version', type: 'string', value: 'TEXT', description: 'A value that must appear in the body (deployment id, commit sha): the old version answering does not count.' },
     { name: 'consecutive-successes', type: 'string', value: 'N', default: '3', description: 'Healthy answers needed in a row; a failure resets the streak.' },
-    { name: 'interval', type: 'string', value: 'DURATION', default: '1s', description: 'Delay between attempts (failures back off from here).' },
+    { name: 'interval', type: 'string', value: 'DURATION', default: '1s', description: 'Delay between attempts (failures keep this pace for 30 s, then back off).' },
     { name: 'max-interval', type: 'string', value: 'DURATION', default: '10s', description: 'Longest delay after repeated failures.' },
     { name: 'timeout', type: 'string', value: 'DURATION', default: '5m', description: 'Give up (not healthy) after this long.' },
     { name: 'request-timeout', type: 'string', value: 'DURATION', default: '10s', description: 'One request without an answer within this is a failed attempt.' },
@@ -30919,8 +30971,8 @@ const verifyCommand = {
     spec: {
         name: 'verify',
         summary: 'Poll a URL until the NEW version answers healthy several times in a row (the health-check action, locally).',
-        details: 'Tolerates the first 404/502/connection refused of a fresh domain or waking service. Failed attempts back off\n' +
-            'from --interval to --max-interval. Durations accept 250ms, 30s, 5m, 1h or a number of seconds.',
+        details: 'Tolerates the first 404/502/connection refused of a fresh domain or waking service. Failed attempts keep the\n' +
+            '--interval pace for 30 s, then back off towards --max-interval. Durations accept 250ms, 30s, 5m, 1h or seconds.',
         positional: { option: 'url', placeholder: 'url' },
         options: [
             { name: 'url', type: 'string', value: 'URL', description: 'URL to poll.', required: true },

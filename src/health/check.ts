@@ -13,9 +13,9 @@ export interface HealthCheckOptions {
   /** A value (deployment id, commit sha) that must appear in the body, so the OLD version answering does not count. */
   expectVersion?: string;
   consecutiveSuccesses: number;
-  /** Delay after a healthy answer, and the first delay after a failed one. */
+  /** Delay after a healthy answer, and after failed ones during the first QUICK_PHASE_MS (jittered down to half). */
   intervalMs: number;
-  /** Failed attempts back off from intervalMs up to this (default: intervalMs × 10, at most 10 s, never below intervalMs). */
+  /** After the quick phase, failed attempts back off from intervalMs up to this (default: intervalMs × 10, at most 10 s, never below intervalMs). */
   maxIntervalMs?: number;
   timeoutMs: number;
   requestTimeoutMs?: number;
@@ -68,6 +68,13 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
+
+/**
+ * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
+ * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
+ * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
+ */
+export const QUICK_PHASE_MS = 30_000;
 
 export function defaultMaxInterval(intervalMs: number): number {
   return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
@@ -126,6 +133,7 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
   let attempts = 0;
   let streak = 0;
   let failuresInRow = 0;
+  let failuresAfterQuickPhase = 0;
   let everHealthy = false;
   let everServed = false;
   let last: HealthAttempt | undefined;
@@ -169,6 +177,7 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
     if (attempt.ok) {
       streak++;
       failuresInRow = 0;
+      failuresAfterQuickPhase = 0;
       everHealthy = true;
       if (streak >= opts.consecutiveSuccesses) {
         return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
@@ -184,8 +193,14 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
           lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
         });
       }
-      // Not healthy yet: poll quickly at first, backing off to max-interval with the shared backoff policy.
-      delay = backoffDelay(failuresInRow, backoff);
+      // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
+      // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
+      if (Date.now() - start < QUICK_PHASE_MS) {
+        failuresAfterQuickPhase = 0;
+        delay = backoffDelay(1, backoff);
+      } else {
+        delay = backoffDelay(++failuresAfterQuickPhase, backoff);
+      }
     }
     const left = deadline - Date.now();
     if (left <= 0) return timedOut();

@@ -23,7 +23,7 @@ export const HEALTH_OPTIONS: OptionSpec[] = [
   { name: 'expect-json', type: 'string', multiple: true, value: 'PATH=VALUE', description: 'JSON body condition with a dotted path, e.g. checks.db=ok.' },
   { name: 'expect-version', type: 'string', value: 'TEXT', description: 'A value that must appear in the body (deployment id, commit sha): the old version answering does not count.' },
   { name: 'consecutive-successes', type: 'string', value: 'N', default: '3', description: 'Healthy answers needed in a row; a failure resets the streak.' },
-  { name: 'interval', type: 'string', value: 'DURATION', default: '1s', description: 'Delay between attempts (failures back off from here).' },
+  { name: 'interval', type: 'string', value: 'DURATION', default: '1s', description: 'Delay between attempts (failures keep this pace for 30 s, then back off).' },
   { name: 'max-interval', type: 'string', value: 'DURATION', default: '10s', description: 'Longest delay after repeated failures.' },
   { name: 'timeout', type: 'string', value: 'DURATION', default: '5m', description: 'Give up (not healthy) after this long.' },
   { name: 'request-timeout', type: 'string', value: 'DURATION', default: '10s', description: 'One request without an answer within this is a failed attempt.' },
@@ -109,8 +109,8 @@ export const verifyCommand: Command = {
     name: 'verify',
     summary: 'Poll a URL until the NEW version answers healthy several times in a row (the health-check action, locally).',
     details:
-      'Tolerates the first 404/502/connection refused of a fresh domain or waking service. Failed attempts back off\n' +
-      'from --interval to --max-interval. Durations accept 250ms, 30s, 5m, 1h or a number of seconds.',
+      'Tolerates the first 404/502/connection refused of a fresh domain or waking service. Failed attempts keep the\n' +
+      '--interval pace for 30 s, then back off towards --max-interval. Durations accept 250ms, 30s, 5m, 1h or seconds.',
     positional: { option: 'url', placeholder: 'url' },
     options: [
       { name: 'url', type: 'string', value: 'URL', description: 'URL to poll.', required: true },
