@@ -289,6 +289,17 @@ describe('positions: UTF-8 byte offsets → lines and character columns', () => 
     expect(src.byteOfCharIndex([...text].indexOf('x'))).toBe(xByte);
   });
 
+  it('columns stay right on a single very long line, looked up in any order', () => {
+    const text = `${'é'.repeat(1000)}x${'ü'.repeat(1000)}y`;
+    const src = new SourceText(text);
+    const bytes = Buffer.from(text);
+    const y = bytes.indexOf('y');
+    const x = bytes.indexOf('x');
+    expect(src.positionOfByte(y)).toEqual({ line: 1, column: 2002 });
+    expect(src.positionOfByte(x)).toEqual({ line: 1, column: 1001 }); // backwards after a forward lookup
+    expect(src.positionOfByte(y)).toEqual({ line: 1, column: 2002 });
+  });
+
   it('reports the right line for every statement of a file full of non-ASCII text', async () => {
     const sql = fixture('unicode.sql');
     const lines = sql.split('\n');

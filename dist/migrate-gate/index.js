@@ -40202,16 +40202,25 @@ class SourceText {
         }
         return lo + 1;
     }
+    /** Last position computed on each line: lookups mostly move forward, so counting resumes there (long lines). */
+    checkpoints = new Map();
     /** 1-based line and character column of a byte offset. */
     positionOfByte(offset) {
         const line = this.lineOfByte(offset);
-        const start = this.lineStarts[line - 1] ?? 0;
-        const end = Math.max(start, Math.min(offset, this.bytes.length));
-        // Count code points in the line prefix; a prefix cut inside a multi-byte sequence counts that character once.
+        const lineStart = this.lineStarts[line - 1] ?? 0;
+        const end = Math.max(lineStart, Math.min(offset, this.bytes.length));
+        const cp = this.checkpoints.get(line);
+        let from = lineStart;
         let chars = 0;
-        for (let i = start; i < end; i++)
+        if (cp && cp.byte <= end) {
+            from = cp.byte;
+            chars = cp.chars;
+        }
+        // Count code points (bytes that are not UTF-8 continuation bytes); a cut inside a character counts it once.
+        for (let i = from; i < end; i++)
             if (((this.bytes[i] ?? 0) & 0xc0) !== 0x80)
                 chars++;
+        this.checkpoints.set(line, { byte: end, chars });
         return { line, column: chars + 1 };
     }
     /** Byte offset of a 0-based code-point index (Postgres error cursor positions count characters). */
