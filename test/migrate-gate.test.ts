@@ -237,6 +237,23 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
       await client.end();
     }
   });
+
+  it('fetchTableStats without SELECT privilege: estimates still work, uncountable tables stay unknown (no error)', async () => {
+    const role = `gate_ro_${process.pid}_${randomBytes(3).toString('hex')}`;
+    await sql(db.url, `CREATE ROLE ${role} LOGIN; CREATE TABLE IF NOT EXISTS analysed2 AS SELECT generate_series(1, 50) AS id; ANALYZE analysed2`);
+    const u = new URL(db.url);
+    u.username = role;
+    const client = new pg.Client({ connectionString: u.toString() });
+    await client.connect();
+    try {
+      const stats = await fetchTableStats(client, ['products', 'analysed2'], 100_000);
+      expect(stats.has('products')).toBe(false); // never analysed and not readable by this role
+      expect(stats.get('analysed2')?.rows).toBe(50);
+    } finally {
+      await client.end();
+      await sql(db.url, `DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    }
+  });
 });
 
 describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () => {
