@@ -372,6 +372,21 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     expect(invalid.stderr).toMatch(/--migrate-plan: expected the JSON plan/);
   });
 
+  it('SIGTERM while Railway builds → stops waiting, says what continues on Railway, exit 130', async () => {
+    emu.scriptDeployment(apiId, { buildMs: 60_000 });
+    const run = startCli(['deploy', '--service', 'api', '--path', appDir, ...railway()], env());
+    await run.waitFor(/deployment [0-9a-f-]{36} started/);
+    run.kill('SIGTERM');
+    const r = await run.result;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/✘ release failed/);
+    expect(r.stderr).toMatch(/Stopped waiting; Railway continues with api \([0-9a-f-]{36}\)/);
+    const id = /Railway continues with api \(([0-9a-f-]{36})\)/.exec(r.stderr)?.[1] as string;
+    expect(['INITIALIZING', 'QUEUED', 'BUILDING']).toContain(emu.deployment(id)?.status); // still in progress on Railway
+    // leave the emulator as the following tests expect it: a newer successful deployment supersedes the slow one
+    await emu.waitForStatus(emu.supersede(apiId), 'SUCCESS', 30_000);
+  });
+
   it('rollback to the deployment that serves now is refused as a usage error', async () => {
     const serving = emu.activeDeployment(apiId)?.id as string;
     const r = await cli(['rollback', '--service', 'api', ...railway(), '--deployment-id', serving], env());

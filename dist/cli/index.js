@@ -17541,8 +17541,13 @@ const deployCommand = {
             }
             progress.stop();
             report(release, ok, ctx, v.flag('json'), scrub);
-            if (ctx.signal.aborted)
+            if (ctx.signal.aborted) {
+                const inFlight = release.services.filter((s) => s.deploymentId && s.outcome === 'cancelled').map((s) => `${s.service.name} (${s.deploymentId})`);
+                if (inFlight.length) {
+                    ctx.log(ctx.errColor.yellow(`Stopped waiting; Railway continues with ${inFlight.join(', ')}. Check with 'rail-actions status', undo with 'rail-actions rollback'.`));
+                }
                 return args/* EXIT_INTERRUPTED */._2;
+            }
             return ok ? args/* EXIT_OK */.Ij : args/* EXIT_FAILED */.hj;
         }
         finally {
@@ -29848,16 +29853,25 @@ class SourceText {
         }
         return lo + 1;
     }
+    /** Last position computed on each line: lookups mostly move forward, so counting resumes there (long lines). */
+    checkpoints = new Map();
     /** 1-based line and character column of a byte offset. */
     positionOfByte(offset) {
         const line = this.lineOfByte(offset);
-        const start = this.lineStarts[line - 1] ?? 0;
-        const end = Math.max(start, Math.min(offset, this.bytes.length));
-        // Count code points in the line prefix; a prefix cut inside a multi-byte sequence counts that character once.
+        const lineStart = this.lineStarts[line - 1] ?? 0;
+        const end = Math.max(lineStart, Math.min(offset, this.bytes.length));
+        const cp = this.checkpoints.get(line);
+        let from = lineStart;
         let chars = 0;
-        for (let i = start; i < end; i++)
+        if (cp && cp.byte <= end) {
+            from = cp.byte;
+            chars = cp.chars;
+        }
+        // Count code points (bytes that are not UTF-8 continuation bytes); a cut inside a character counts it once.
+        for (let i = from; i < end; i++)
             if (((this.bytes[i] ?? 0) & 0xc0) !== 0x80)
                 chars++;
+        this.checkpoints.set(line, { byte: end, chars });
         return { line, column: chars + 1 };
     }
     /** Byte offset of a 0-based code-point index (Postgres error cursor positions count characters). */
@@ -30465,6 +30479,7 @@ async function fetchColumnTypes(client, columns) {
 ;// CONCATENATED MODULE: ./src/migrations/plan.ts
 
 
+
 const PLAN_SCHEMA = 'rail-actions/migration-plan@1';
 const APPROVAL_POLICIES = ['risky', 'always', 'never'];
 const SQL_LIMIT = 500;
@@ -30521,6 +30536,15 @@ function buildPlan(report, analyses, policy) {
             directives: a.directives,
         });
     }
+    const byRule = new Map();
+    for (const f of findings) {
+        const info = RULES.get(f.rule);
+        const entry = byRule.get(f.rule) ?? { rule: f.rule, count: 0, risk: f.risk, source: info?.source ?? 'rail-actions', reason: info?.reason ?? '', safeAlternative: info?.safeAlternative ?? '' };
+        entry.count++;
+        entry.risk = maxRisk(entry.risk, f.risk);
+        byRule.set(f.rule, entry);
+    }
+    const rules = [...byRule.values()].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || b.count - a.count || a.rule.localeCompare(b.rule));
     const blockers = report.anomalies.map((an) => ({ kind: an.kind, ...(an.file ? { file: an.file } : {}), detail: an.detail }));
     for (const f of findings) {
         if (f.blocksPlan)
@@ -30577,6 +30601,7 @@ function buildPlan(report, analyses, policy) {
         counts: { statements: statements.length, findings: findings.length, ignored: ignored.length, byRisk },
         files,
         statements,
+        rules,
         findings,
         ignored,
     };

@@ -117,7 +117,17 @@ export const deployCommand: Command = {
       }
       progress.stop();
       report(release, ok, ctx, v.flag('json'), scrub);
-      if (ctx.signal.aborted) return EXIT_INTERRUPTED;
+      if (ctx.signal.aborted) {
+        const inFlight = release.services.filter((s) => s.deploymentId && s.outcome === 'cancelled').map((s) => `${s.service.name} (${s.deploymentId})`);
+        if (inFlight.length) {
+          ctx.log(
+            ctx.errColor.yellow(
+              `Stopped waiting; Railway continues with ${inFlight.join(', ')}. Check with 'rail-actions status', undo with 'rail-actions rollback'.`,
+            ),
+          );
+        }
+        return EXIT_INTERRUPTED;
+      }
       return ok ? EXIT_OK : EXIT_FAILED;
     } finally {
       progress?.stop();
