@@ -36126,6 +36126,12 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
+/**
+ * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
+ * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
+ * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
+ */
+const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -36183,6 +36189,7 @@ async function checkHealth(opts) {
     let attempts = 0;
     let streak = 0;
     let failuresInRow = 0;
+    let failuresAfterQuickPhase = 0;
     let everHealthy = false;
     let everServed = false;
     let last;
@@ -36227,6 +36234,7 @@ async function checkHealth(opts) {
         if (attempt.ok) {
             streak++;
             failuresInRow = 0;
+            failuresAfterQuickPhase = 0;
             everHealthy = true;
             if (streak >= opts.consecutiveSuccesses) {
                 return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
@@ -36243,8 +36251,15 @@ async function checkHealth(opts) {
                     lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
                 });
             }
-            // Not healthy yet: poll quickly at first, backing off to max-interval with the shared backoff policy.
-            delay = backoffDelay(failuresInRow, backoff);
+            // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
+            // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
+            if (Date.now() - start < QUICK_PHASE_MS) {
+                failuresAfterQuickPhase = 0;
+                delay = backoffDelay(1, backoff);
+            }
+            else {
+                delay = backoffDelay(++failuresAfterQuickPhase, backoff);
+            }
         }
         const left = deadline - Date.now();
         if (left <= 0)
