@@ -272,6 +272,35 @@ describe('faults', () => {
     expect(result.applied.map((a) => a.id)).toEqual(['002_alter.sql']);
   });
 
+  it('CREATE INDEX CONCURRENTLY timing out behind an open writer: the INVALID leftover is dropped and the build retried', async () => {
+    const db = await newDb();
+    const repo = await sqlRepo('cic-retry', { '001_t.sql': 'CREATE TABLE big (id int);' });
+    await applyMigrations({ ...opts(db.url, repo), dir: 'migrations' });
+    await writeFile(path.join(repo, 'migrations/002_idx.sql'), 'CREATE INDEX CONCURRENTLY big_id_idx ON big (id);');
+    // An open writing transaction: the build creates its (invalid) index, then waits for the writer and times out.
+    const holder = await connect(db.url);
+    await holder.query('BEGIN; INSERT INTO big VALUES (1)');
+    const warnings: string[] = [];
+    let released = false;
+    const result = await applyMigrations({
+      ...opts(db.url, repo),
+      dir: 'migrations',
+      lockTimeoutMs: 300,
+      maxRetries: 4,
+      warn: (m) => {
+        warnings.push(m);
+        if (!released && /lock timeout/.test(m)) {
+          released = true;
+          void holder.query('ROLLBACK');
+        }
+      },
+    });
+    expect(released).toBe(true);
+    expect(result.applied.map((a) => a.id)).toEqual(['002_idx.sql']);
+    expect(warnings.join('\n')).toMatch(/Dropping the INVALID index "big_id_idx" left by the interrupted concurrent build/);
+    expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_id_idx'::regclass`)).toEqual([{ indisvalid: true }]);
+  });
+
   it('a failing statement mid-file rolls the whole file back and does not record it', async () => {
     const db = await newDb();
     const repo = await sqlRepo('mid-file', {

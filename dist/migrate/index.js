@@ -50121,14 +50121,14 @@ class Runner {
         await this.client.query(sql);
     }
     /** Retries `fn` on lock timeouts with the shared backoff; `fn` must leave nothing behind when it fails. */
-    withLockRetries(what, fn, canRetry = () => Promise.resolve(true)) {
+    withLockRetries(what, fn, canRetry = true) {
         let retryable = true;
-        return retry(async () => {
+        return retry(async (attempt) => {
             try {
-                return await fn();
+                return await fn(attempt);
             }
             catch (err) {
-                retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err).catch(() => false));
+                retryable = canRetry && RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted;
                 throw err;
             }
         }, {
@@ -50163,18 +50163,27 @@ class Runner {
             throw err;
         }
     }
-    /** A failed CREATE INDEX CONCURRENTLY may leave an INVALID index with its name: drop it so the retry can build it. */
+    /**
+     * A CREATE INDEX CONCURRENTLY that hit lock_timeout after creating its catalog entry (e.g. while waiting for older
+     * transactions) leaves an INVALID index of that name, which the retry would trip over (or, with IF NOT EXISTS, keep
+     * silently): drop it right before retrying. Runs at the retry, after the backoff, when the blocker may be gone.
+     */
     async dropLeftoverIndex(s) {
         if (!s.index)
-            return false; // unnamed: we cannot tell which index is ours
+            return;
         const qualified = s.index.schema ? `"${s.index.schema.replace(/"/g, '""')}"."${s.index.name.replace(/"/g, '""')}"` : `"${s.index.name.replace(/"/g, '""')}"`;
-        const r = await this.client.query('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
-        const valid = r.rows[0]?.valid;
-        if (valid === false) {
-            this.warn(`Dropping the INVALID index ${qualified} left by the failed concurrent build before retrying`);
-            await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
+        try {
+            const r = await this.client.query('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
+            if (r.rows[0]?.valid === false) {
+                this.warn(`Dropping the INVALID index ${qualified} left by the interrupted concurrent build before retrying`);
+                await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
+            }
         }
-        return valid !== true;
+        catch (err) {
+            if (err && typeof err === 'object')
+                err.railStatement = s;
+            throw err;
+        }
     }
     async applyFile(plan) {
         const { file, statements } = plan;
@@ -50226,7 +50235,14 @@ class Runner {
                     if (group.length === 1 && (!first.transactional || file.noTransaction)) {
                         const why = first.transactional ? 'file runs without a transaction' : 'cannot run inside a transaction';
                         this.log(`${label}:${first.line}: ${first.nodeType} runs on its own (${why})`);
-                        await this.withLockRetries(`${label}:${first.line}`, () => this.runStatement(first), () => first.buildsIndexConcurrently ? this.dropLeftoverIndex(first) : Promise.resolve(true));
+                        // A concurrent index build is retried only when it is named (its leftover can be identified and dropped);
+                        // REINDEX CONCURRENTLY leaves *_ccnew indexes behind and is never retried automatically.
+                        const canRetry = !first.buildsIndexConcurrently || first.index !== undefined;
+                        await this.withLockRetries(`${label}:${first.line}`, async (attempt) => {
+                            if (attempt > 1 && first.buildsIndexConcurrently)
+                                await this.dropLeftoverIndex(first);
+                            await this.runStatement(first);
+                        }, canRetry);
                     }
                     else {
                         await this.withLockRetries(`${label}:${first.line}`, () => this.transaction(async () => {
@@ -50477,9 +50493,11 @@ async function rehearseMigrations(opts) {
     const target = libpqTarget(targetUrl);
     try {
         log(`Rehearsal: copying the production schema${dataTables.length ? ` and ${dataTables.join(', ')} rows` : ''} into ${redactUrl(targetUrl)}`);
-        const schema = await tool('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--dbname', source.dbname], source.env, secrets);
+        // pg_dump takes ACCESS SHARE on every table it dumps: never queue behind a long lock on production.
+        const dumpArgs = ['--no-owner', '--no-privileges', '--lock-wait-timeout=60s'];
+        const schema = await tool('pg_dump', ['--schema-only', ...dumpArgs, '--dbname', source.dbname], source.env, secrets);
         const data = dataTables.length
-            ? await tool('pg_dump', ['--data-only', '--no-owner', '--no-privileges', ...dataTables.flatMap((t) => ['--table', t]), '--dbname', source.dbname], source.env, secrets)
+            ? await tool('pg_dump', ['--data-only', ...dumpArgs, ...dataTables.flatMap((t) => ['--table', t]), '--dbname', source.dbname], source.env, secrets)
             : '';
         await tool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--dbname', target.dbname], target.env, secrets, `${schema}\n${data}`);
         const result = await applyMigrations({ ...opts, databaseUrl: targetUrl, loaded, label: 'rehearsal database' });

@@ -136,14 +136,14 @@ class Runner {
   }
 
   /** Retries `fn` on lock timeouts with the shared backoff; `fn` must leave nothing behind when it fails. */
-  private withLockRetries<T>(what: string, fn: () => Promise<T>, canRetry: (err: unknown) => Promise<boolean> = () => Promise.resolve(true)): Promise<T> {
+  private withLockRetries<T>(what: string, fn: (attempt: number) => Promise<T>, canRetry = true): Promise<T> {
     let retryable = true;
     return retry(
-      async () => {
+      async (attempt) => {
         try {
-          return await fn();
+          return await fn(attempt);
         } catch (err) {
-          retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err).catch(() => false));
+          retryable = canRetry && RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted;
           throw err;
         }
       },
@@ -181,17 +181,24 @@ class Runner {
     }
   }
 
-  /** A failed CREATE INDEX CONCURRENTLY may leave an INVALID index with its name: drop it so the retry can build it. */
-  private async dropLeftoverIndex(s: SplitStatement): Promise<boolean> {
-    if (!s.index) return false; // unnamed: we cannot tell which index is ours
+  /**
+   * A CREATE INDEX CONCURRENTLY that hit lock_timeout after creating its catalog entry (e.g. while waiting for older
+   * transactions) leaves an INVALID index of that name, which the retry would trip over (or, with IF NOT EXISTS, keep
+   * silently): drop it right before retrying. Runs at the retry, after the backoff, when the blocker may be gone.
+   */
+  private async dropLeftoverIndex(s: SplitStatement): Promise<void> {
+    if (!s.index) return;
     const qualified = s.index.schema ? `"${s.index.schema.replace(/"/g, '""')}"."${s.index.name.replace(/"/g, '""')}"` : `"${s.index.name.replace(/"/g, '""')}"`;
-    const r = await this.client.query<{ valid: boolean | null }>('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
-    const valid = r.rows[0]?.valid;
-    if (valid === false) {
-      this.warn(`Dropping the INVALID index ${qualified} left by the failed concurrent build before retrying`);
-      await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
+    try {
+      const r = await this.client.query<{ valid: boolean | null }>('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
+      if (r.rows[0]?.valid === false) {
+        this.warn(`Dropping the INVALID index ${qualified} left by the interrupted concurrent build before retrying`);
+        await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
+      }
+    } catch (err) {
+      if (err && typeof err === 'object') (err as { railStatement?: SplitStatement }).railStatement = s;
+      throw err;
     }
-    return valid !== true;
   }
 
   async applyFile(plan: FilePlan): Promise<AppliedFile> {
@@ -239,8 +246,16 @@ class Runner {
           if (group.length === 1 && (!first.transactional || file.noTransaction)) {
             const why = first.transactional ? 'file runs without a transaction' : 'cannot run inside a transaction';
             this.log(`${label}:${first.line}: ${first.nodeType} runs on its own (${why})`);
-            await this.withLockRetries(`${label}:${first.line}`, () => this.runStatement(first), () =>
-              first.buildsIndexConcurrently ? this.dropLeftoverIndex(first) : Promise.resolve(true),
+            // A concurrent index build is retried only when it is named (its leftover can be identified and dropped);
+            // REINDEX CONCURRENTLY leaves *_ccnew indexes behind and is never retried automatically.
+            const canRetry = !first.buildsIndexConcurrently || first.index !== undefined;
+            await this.withLockRetries(
+              `${label}:${first.line}`,
+              async (attempt) => {
+                if (attempt > 1 && first.buildsIndexConcurrently) await this.dropLeftoverIndex(first);
+                await this.runStatement(first);
+              },
+              canRetry,
             );
           } else {
             await this.withLockRetries(`${label}:${first.line}`, () =>

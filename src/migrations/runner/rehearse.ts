@@ -116,9 +116,11 @@ export async function rehearseMigrations(
   const target = libpqTarget(targetUrl);
   try {
     log(`Rehearsal: copying the production schema${dataTables.length ? ` and ${dataTables.join(', ')} rows` : ''} into ${redactUrl(targetUrl)}`);
-    const schema = await tool('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--dbname', source.dbname], source.env, secrets);
+    // pg_dump takes ACCESS SHARE on every table it dumps: never queue behind a long lock on production.
+    const dumpArgs = ['--no-owner', '--no-privileges', '--lock-wait-timeout=60s'];
+    const schema = await tool('pg_dump', ['--schema-only', ...dumpArgs, '--dbname', source.dbname], source.env, secrets);
     const data = dataTables.length
-      ? await tool('pg_dump', ['--data-only', '--no-owner', '--no-privileges', ...dataTables.flatMap((t) => ['--table', t]), '--dbname', source.dbname], source.env, secrets)
+      ? await tool('pg_dump', ['--data-only', ...dumpArgs, ...dataTables.flatMap((t) => ['--table', t]), '--dbname', source.dbname], source.env, secrets)
       : '';
     await tool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--dbname', target.dbname], target.env, secrets, `${schema}\n${data}`);
     const result = await applyMigrations({ ...opts, databaseUrl: targetUrl, loaded, label: 'rehearsal database' });
