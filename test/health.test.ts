@@ -177,7 +177,8 @@ describe('checkHealth against a real server', () => {
     expect(result.healthy).toBe(true);
     expect(result.history.slice(0, 2).map((a) => a.kind)).toEqual(['slow', 'slow']);
     expect(result.history[0]?.reason).toMatch(/too slow: .* > max-latency 500ms/);
-    expect(result.attempts).toBe(4);
+    // ≥: on a loaded machine a fast local answer could exceed the limit too; that only adds attempts
+    expect(result.attempts).toBeGreaterThanOrEqual(4);
     expect(result.p95LatencyMs).toBeGreaterThanOrEqual(1500);
   });
 
