@@ -190,6 +190,16 @@ describe('root action: deploy → verify → roll back', () => {
     expect(emu.activeDeployment(svc.id)?.id).toBe(svc.good);
   });
 
+  it('NEEDS_APPROVAL is reported as such and flags needs-human (nothing rolled back)', async () => {
+    const svc = await serviceWithGoodRelease();
+    emu.scriptDeployment(svc.id, { outcome: 'NEEDS_APPROVAL' });
+    const result = await runAction({ action: '.', inputs: { ...base(svc.name, svc.url), 'waiting-timeout': '1s' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs).toMatchObject({ status: 'NEEDS_APPROVAL', result: 'failed', 'needs-human': 'true', 'rolled-back': 'false' });
+    expect(result.outputs['production-deployment-id']).toBe(svc.good);
+    expect(result.stdout + result.stderr).toMatch(/approve it in Railway/);
+  });
+
   it('superseded mid-wait: says so and leaves the newer release alone', async () => {
     const svc = await serviceWithGoodRelease();
     emu.scriptDeployment(svc.id, { buildMs: 4000 });

@@ -35845,7 +35845,9 @@ async function main() {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', result);
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('healthy', String(result === 'deployed'));
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back', String(r.services.some((s) => s.rollback?.ok)));
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(result === 'needs-human' || result === 'rollback-failed'));
+        // A deployment parked in NEEDS_APPROVAL / WAITING (Wait for CI) also needs a person to act in Railway.
+        const parked = r.services.some((s) => s.outcome === 'needs-approval' || s.outcome === 'waiting');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(result === 'needs-human' || result === 'rollback-failed' || parked));
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .perService */ .jk)(r, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA)(s)));
         const verdicts = {
             deployed: '✅ Deployed and verified: the new version answers healthy.',

@@ -126,7 +126,9 @@ async function main(): Promise<void> {
     core.setOutput('result', result);
     core.setOutput('healthy', String(result === 'deployed'));
     core.setOutput('rolled-back', String(r.services.some((s) => s.rollback?.ok)));
-    core.setOutput('needs-human', String(result === 'needs-human' || result === 'rollback-failed'));
+    // A deployment parked in NEEDS_APPROVAL / WAITING (Wait for CI) also needs a person to act in Railway.
+    const parked = r.services.some((s) => s.outcome === 'needs-approval' || s.outcome === 'waiting');
+    core.setOutput('needs-human', String(result === 'needs-human' || result === 'rollback-failed' || parked));
     core.setOutput('production-deployment-id', perService(r, (s) => productionDeploymentOf(s)));
 
     const verdicts: Record<ReleaseResult, string> = {
