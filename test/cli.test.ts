@@ -283,12 +283,14 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
   it('status shows what serves now', async () => {
     const r = await cli(['status', '--service', 'api', ...railway(), '--json'], env());
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { services: Array<{ service: string; activeDeploymentId: string; activeStatus: string }> };
+    const out = JSON.parse(r.stdout) as { services: Array<{ service: string; activeDeploymentId: string; activeStatus: string; instances: Array<{ status: string }> }> };
     expect(out.services[0]).toMatchObject({ service: 'api', activeDeploymentId: firstId, activeStatus: 'SUCCESS' });
+    expect(out.services[0]?.instances.map((i) => i.status)).toEqual(['RUNNING']);
     const human = await cli(['status', '--service', 'api', ...railway()], env());
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/shop \/ production/);
     expect(human.stdout).toContain(firstId);
+    expect(human.stdout).toMatch(/SUCCESS +1 RUNNING/);
     expect(human.stdout + human.stderr).not.toContain(token);
   });
 

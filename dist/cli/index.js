@@ -28163,14 +28163,14 @@ class Runner {
         await this.client.query(sql);
     }
     /** Retries `fn` on lock timeouts with the shared backoff; `fn` must leave nothing behind when it fails. */
-    withLockRetries(what, fn, canRetry = () => Promise.resolve(true)) {
+    withLockRetries(what, fn, canRetry = true) {
         let retryable = true;
-        return (0,retry/* retry */.L5)(async () => {
+        return (0,retry/* retry */.L5)(async (attempt) => {
             try {
-                return await fn();
+                return await fn(attempt);
             }
             catch (err) {
-                retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted && (await canRetry(err).catch(() => false));
+                retryable = canRetry && RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted;
                 throw err;
             }
         }, {
@@ -28205,18 +28205,27 @@ class Runner {
             throw err;
         }
     }
-    /** A failed CREATE INDEX CONCURRENTLY may leave an INVALID index with its name: drop it so the retry can build it. */
+    /**
+     * A CREATE INDEX CONCURRENTLY that hit lock_timeout after creating its catalog entry (e.g. while waiting for older
+     * transactions) leaves an INVALID index of that name, which the retry would trip over (or, with IF NOT EXISTS, keep
+     * silently): drop it right before retrying. Runs at the retry, after the backoff, when the blocker may be gone.
+     */
     async dropLeftoverIndex(s) {
         if (!s.index)
-            return false; // unnamed: we cannot tell which index is ours
+            return;
         const qualified = s.index.schema ? `"${s.index.schema.replace(/"/g, '""')}"."${s.index.name.replace(/"/g, '""')}"` : `"${s.index.name.replace(/"/g, '""')}"`;
-        const r = await this.client.query('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
-        const valid = r.rows[0]?.valid;
-        if (valid === false) {
-            this.warn(`Dropping the INVALID index ${qualified} left by the failed concurrent build before retrying`);
-            await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
+        try {
+            const r = await this.client.query('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
+            if (r.rows[0]?.valid === false) {
+                this.warn(`Dropping the INVALID index ${qualified} left by the interrupted concurrent build before retrying`);
+                await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
+            }
         }
-        return valid !== true;
+        catch (err) {
+            if (err && typeof err === 'object')
+                err.railStatement = s;
+            throw err;
+        }
     }
     async applyFile(plan) {
         const { file, statements } = plan;
@@ -28268,7 +28277,14 @@ class Runner {
                     if (group.length === 1 && (!first.transactional || file.noTransaction)) {
                         const why = first.transactional ? 'file runs without a transaction' : 'cannot run inside a transaction';
                         this.log(`${label}:${first.line}: ${first.nodeType} runs on its own (${why})`);
-                        await this.withLockRetries(`${label}:${first.line}`, () => this.runStatement(first), () => first.buildsIndexConcurrently ? this.dropLeftoverIndex(first) : Promise.resolve(true));
+                        // A concurrent index build is retried only when it is named (its leftover can be identified and dropped);
+                        // REINDEX CONCURRENTLY leaves *_ccnew indexes behind and is never retried automatically.
+                        const canRetry = !first.buildsIndexConcurrently || first.index !== undefined;
+                        await this.withLockRetries(`${label}:${first.line}`, async (attempt) => {
+                            if (attempt > 1 && first.buildsIndexConcurrently)
+                                await this.dropLeftoverIndex(first);
+                            await this.runStatement(first);
+                        }, canRetry);
                     }
                     else {
                         await this.withLockRetries(`${label}:${first.line}`, () => this.transaction(async () => {
@@ -30452,8 +30468,14 @@ async function fetchTableStats(client, names, largeTableRows) {
     for (const row of res.rows) {
         let rows = Number(row.reltuples);
         if (!(rows >= 0)) {
-            const count = await client.query(`SELECT count(*)::text AS n FROM (SELECT 1 FROM ${row.qualified} LIMIT $1) s`, [largeTableRows]);
-            rows = Number(count.rows[0]?.n ?? 0);
+            try {
+                const count = await client.query(`SELECT count(*)::text AS n FROM (SELECT 1 FROM ${row.qualified} LIMIT $1) s`, [largeTableRows]);
+                rows = Number(count.rows[0]?.n ?? 0);
+            }
+            catch {
+                // No SELECT privilege or the statement timeout hit: the size stays unknown and the finding keeps its class.
+                continue;
+            }
         }
         out.set(row.name, { rows, bytes: Number(row.bytes) });
     }
@@ -31221,6 +31243,14 @@ const rollbackCommand = {
 
 
 
+function instancesText(instances, c) {
+    if (instances.length === 0)
+        return '—';
+    const counts = new Map();
+    for (const i of instances)
+        counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
+    return [...counts].map(([status, n]) => (status === 'RUNNING' ? c.green(`${n} ${status}`) : c.yellow(`${n} ${status}`))).join(', ');
+}
 const age = (iso) => (iso ? `${(0,duration/* formatDuration */.a)(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—');
 const statusCommand = {
     spec: {
@@ -31240,6 +31270,7 @@ const statusCommand = {
                 const active = pickActive(deployments);
                 const latest = deployments[0];
                 const rollbackTarget = pickRollbackTarget(deployments, active ? { exclude: [active.id] } : {});
+                const detail = active ? await getDeployment(client, active.id) : undefined;
                 return {
                     service: s.name,
                     serviceId: s.id,
@@ -31250,7 +31281,7 @@ const statusCommand = {
                     latestStatus: latest?.status ?? null,
                     rollbackTargetId: rollbackTarget?.id ?? null,
                     url: serviceUrlOf(instance) ?? null,
-                    instances: instance.activeDeployments.map((d) => `${d.id}:${d.status}`),
+                    instances: detail?.instances ?? [],
                 };
             }));
             if (v.flag('json')) {
@@ -31260,11 +31291,12 @@ const statusCommand = {
             const c = ctx.color;
             ctx.print(`${c.bold(target.project.name)} / ${c.bold(target.environment.name)}`);
             ctx.print((0,cli_ui/* table */.tp)([
-                ['SERVICE', 'SERVING NOW', 'STATUS', 'DEPLOYED', 'LATEST', 'ROLLBACK TARGET', 'URL'],
+                ['SERVICE', 'SERVING NOW', 'STATUS', 'INSTANCES', 'DEPLOYED', 'LATEST', 'ROLLBACK TARGET', 'URL'],
                 ...rows.map((r) => [
                     r.service,
                     r.activeDeploymentId ?? c.yellow('nothing'),
                     r.activeStatus ? c.green(r.activeStatus) : '—',
+                    instancesText(r.instances, c),
                     age(r.activeSince),
                     r.latestDeploymentId && r.latestDeploymentId !== r.activeDeploymentId ? `${r.latestDeploymentId} (${r.latestStatus ?? '?'})` : 'same',
                     r.rollbackTargetId ?? '—',

@@ -1,10 +1,10 @@
 // `rail-actions status`: what each service runs now, and what a rollback would restore.
 import { formatDuration } from '../../core/duration.js';
-import { getServiceInstance, listDeployments, pickActive, pickRollbackTarget, serviceUrlOf } from '../../railway/index.js';
+import { getDeployment, getServiceInstance, listDeployments, pickActive, pickRollbackTarget, serviceUrlOf } from '../../railway/index.js';
 import { EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, resolveRailway, serviceList } from '../railway.js';
-import { table } from '../ui.js';
+import { table, type Palette } from '../ui.js';
 
 interface ServiceStatus {
   service: string;
@@ -16,7 +16,15 @@ interface ServiceStatus {
   latestStatus: string | null;
   rollbackTargetId: string | null;
   url: string | null;
-  instances: string[];
+  /** Replica states of the serving deployment (a crash loop can hide behind SUCCESS). */
+  instances: Array<{ id: string; status: string }>;
+}
+
+function instancesText(instances: ServiceStatus['instances'], c: Palette): string {
+  if (instances.length === 0) return '—';
+  const counts = new Map<string, number>();
+  for (const i of instances) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => (status === 'RUNNING' ? c.green(`${n} ${status}`) : c.yellow(`${n} ${status}`))).join(', ');
 }
 
 const age = (iso: string | null): string => (iso ? `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—');
@@ -40,6 +48,7 @@ export const statusCommand: Command = {
           const active = pickActive(deployments);
           const latest = deployments[0];
           const rollbackTarget = pickRollbackTarget(deployments, active ? { exclude: [active.id] } : {});
+          const detail = active ? await getDeployment(client, active.id) : undefined;
           return {
             service: s.name,
             serviceId: s.id,
@@ -50,7 +59,7 @@ export const statusCommand: Command = {
             latestStatus: latest?.status ?? null,
             rollbackTargetId: rollbackTarget?.id ?? null,
             url: serviceUrlOf(instance) ?? null,
-            instances: instance.activeDeployments.map((d) => `${d.id}:${d.status}`),
+            instances: detail?.instances ?? [],
           };
         }),
       );
@@ -63,11 +72,12 @@ export const statusCommand: Command = {
       ctx.print(
         table(
           [
-            ['SERVICE', 'SERVING NOW', 'STATUS', 'DEPLOYED', 'LATEST', 'ROLLBACK TARGET', 'URL'],
+            ['SERVICE', 'SERVING NOW', 'STATUS', 'INSTANCES', 'DEPLOYED', 'LATEST', 'ROLLBACK TARGET', 'URL'],
             ...rows.map((r) => [
               r.service,
               r.activeDeploymentId ?? c.yellow('nothing'),
               r.activeStatus ? c.green(r.activeStatus) : '—',
+              instancesText(r.instances, c),
               age(r.activeSince),
               r.latestDeploymentId && r.latestDeploymentId !== r.activeDeploymentId ? `${r.latestDeploymentId} (${r.latestStatus ?? '?'})` : 'same',
               r.rollbackTargetId ?? '—',
