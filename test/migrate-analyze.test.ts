@@ -1,7 +1,9 @@
 // Risk analysis of migration SQL (src/migrations/analyze.ts) and the plan built from it (src/migrations/plan.ts).
 // Pure: the real Postgres parser (libpg-query), no database. Live-size weighing against PostgreSQL is covered in
 // test/migrate-gate.test.ts.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -135,6 +137,48 @@ describe('squawk rule coverage (existing table `users`, one statement per case)'
     expect(rulesOf(await one('ALTER TABLE users ADD COLUMN a text'))).not.toContain('require-table-schema');
     expect(rulesOf(await one('ALTER TABLE users ADD COLUMN a text', { enableRules: ['require-table-schema'] }))).toContain('require-table-schema');
     expect(rulesOf(await one('ALTER TABLE public.users ADD COLUMN a text', { enableRules: ['require-table-schema'] }))).not.toContain('require-table-schema');
+  });
+});
+
+// The real squawk (npm squawk-cli, a devDependency) on the same file: every violation it reports must be reported here
+// too, on the same line, under the same rule id — except where this analysis is deliberately more precise.
+describe('parity with squawk-cli on the same SQL', () => {
+  const squawkBin = (() => {
+    try {
+      const bin = createRequire(import.meta.url).resolve(`@squawk-cli/${process.platform}-${process.arch}/bin/squawk`);
+      return existsSync(bin) ? bin : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!squawkBin) console.warn('skipping squawk parity: squawk-cli has no binary installed for this platform (npm ci installs @squawk-cli/<platform>)');
+
+  it.skipIf(!squawkBin)('reports everything squawk reports on test/fixtures/sql/squawk-parity.sql', async () => {
+    const file = path.join(FIXTURES, 'squawk-parity.sql');
+    let out = '';
+    try {
+      out = execFileSync(squawkBin ?? 'squawk', ['--reporter', 'json', file], { encoding: 'utf8' });
+    } catch (err) {
+      out = String((err as { stdout?: string }).stdout ?? ''); // exit 1 = violations found
+    }
+    const violations = JSON.parse(out) as Array<{ line: number; rule_name: string }>;
+    expect(violations.length).toBeGreaterThan(50);
+    // Outside a transaction (squawk's default assumption), with timeouts required (squawk's default rules).
+    const ours = await analyzeSql(fixture('squawk-parity.sql'), 'p.sql', { transactionMode: 'none', runnerSetsTimeouts: false });
+    const lines = fixture('squawk-parity.sql').split('\n');
+    const found = new Set(ours.flatMap((st) => st.findings.map((f) => `${st.line}:${f.rule}`)));
+    const missing: string[] = [];
+    for (const v of violations) {
+      const rule = v.rule_name === 'prefer-timestamp-tz' ? 'prefer-timestamptz' : v.rule_name;
+      const line = v.line + 1; // squawk's JSON lines are 0-based
+      const text = lines[line - 1] ?? '';
+      // Deliberate differences: PRIMARY KEY/UNIQUE cannot be NOT VALID (we report the index-build rule instead), and
+      // SET/DROP NOT NULL and ALTER COLUMN TYPE are idempotent, so re-running them after a partial failure works.
+      if (rule === 'constraint-missing-not-valid' && /PRIMARY KEY|UNIQUE/.test(text)) continue;
+      if (rule === 'prefer-robust-stmts' && /(SET|DROP) NOT NULL|ALTER COLUMN \w+ TYPE/.test(text)) continue;
+      if (!found.has(`${line}:${rule}`)) missing.push(`${line}:${rule}  ${text}`);
+    }
+    expect(missing).toEqual([]);
   });
 });
 

@@ -414,6 +414,7 @@ export function classifyStatement(type: string, node: Node, ctx: StatementContex
     case 'RenameStmt': {
       const renameType = str(node.renameType) ?? '';
       const table = rangeVarName(node.relation);
+      robust(false, 'RENAME (fails on a second run: the old name is gone)');
       if (table) f.touch(table, renameType === 'OBJECT_INDEX' ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE');
       const isNew = table !== undefined && ctx.isNewTable(table);
       if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(renameType) && !isNew) {
@@ -733,6 +734,7 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
         const contype = str(con.contype) ?? '';
         const conname = str(con.conname);
         const loc = location(con);
+        robust(false, `ADD CONSTRAINT ${conname ?? ''} (fails if it already exists; DROP CONSTRAINT IF EXISTS first)`, loc);
         const notValid = con.skip_validation === true;
         if (notValid && conname) {
           const nn = contype === 'CONSTR_CHECK' ? notNullCheckColumn(con) : undefined;
@@ -748,6 +750,8 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
           if (!notValid) {
             f.scansTable = true;
             f.hit('adding-foreign-key-constraint', { table, loc, message: `ADD FOREIGN KEY ${conname ?? ''} on ${table ?? ''} → ${pk ?? ''} without NOT VALID scans ${table ?? ''} under SHARE ROW EXCLUSIVE on both tables` });
+            // squawk reports this twice too, so `-- squawk-ignore constraint-missing-not-valid` means the same here.
+            f.hit('constraint-missing-not-valid', { table, loc, message: `FOREIGN KEY ${conname ?? ''} is added validated: the scan of ${table ?? ''} runs while the lock is held` });
           }
         } else if (contype === 'CONSTR_CHECK') {
           if (!notValid) {
@@ -794,6 +798,7 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
 
       case 'AT_DetachPartition': {
         const pc = child(cmd.def, 'PartitionCmd');
+        robust(false, 'DETACH PARTITION');
         if (!pc?.concurrent) {
           f.hit('require-concurrent-partition-detach', { table, message: `DETACH PARTITION ${rangeVarName(pc?.name) ?? ''} without CONCURRENTLY takes ACCESS EXCLUSIVE on ${table ?? ''}` });
         } else {
