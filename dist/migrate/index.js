@@ -40210,20 +40210,17 @@ const prismaAdapter = {
         if (!(await tableExists(client, schema, prisma_TABLE)))
             return { exists: false, rows: [] };
         const r = await client.query(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${quoteIdent(schema)}.${prisma_TABLE} ORDER BY started_at, migration_name`);
-        // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one).
-        const rows = new Map();
+        // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one). Like
+        // Prisma (P3009), any unfinished row that was not marked rolled back blocks, even next to a successful one.
+        const rows = [];
         for (const row of r.rows) {
             if (row.rolled_back_at)
                 continue; // rolled back: neither applied nor blocking
-            const current = rows.get(row.migration_name);
-            if (row.finished_at) {
-                rows.set(row.migration_name, { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() });
-            }
-            else if (!current || current.failed) {
-                rows.set(row.migration_name, { id: row.migration_name, checksum: row.checksum, failed: true, detail: row.logs ?? 'started but never finished' });
-            }
+            rows.push(row.finished_at
+                ? { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() }
+                : { id: row.migration_name, checksum: row.checksum, failed: true, detail: row.logs ?? 'started but never finished' });
         }
-        return { exists: true, rows: [...rows.values()] };
+        return { exists: true, rows };
     },
     diff(files, history) {
         return diffById('Prisma', files, history);
