@@ -155,7 +155,7 @@ describe('parity with squawk-cli on the same SQL', () => {
 
   it.skipIf(!squawkBin)('reports everything squawk reports on test/fixtures/sql/squawk-parity.sql', async () => {
     const file = path.join(FIXTURES, 'squawk-parity.sql');
-    let out = '';
+    let out: string;
     try {
       out = execFileSync(squawkBin ?? 'squawk', ['--reporter', 'json', file], { encoding: 'utf8' });
     } catch (err) {
