@@ -364,6 +364,14 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     expect((JSON.parse(forced.stdout) as { previousDeploymentId: string }).previousDeploymentId).toBe(serving);
   });
 
+  it('rollback validates the health-check flags before anything is sent to Railway', async () => {
+    const before = emu.requests.length;
+    const r = await cli(['rollback', '--service', 'api', ...railway(), '--health-url', 'http://127.0.0.1:9/health', '--interval', '5s', '--max-interval', '1s'], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--max-interval: must not be shorter than interval/);
+    expect(emu.requests.slice(before)).toEqual([]);
+  });
+
   it('an unreadable or invalid --migrate-plan is a usage error', async () => {
     const missing = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'nope.json')], env());
     expect(missing.code).toBe(2);

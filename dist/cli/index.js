@@ -14547,7 +14547,8 @@ const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
-function validate(opts) {
+/** Throws the InputError checkHealth would, naming the input; lets callers validate before anything else happens. */
+function validateHealthOptions(opts) {
     let url;
     try {
         url = new URL(opts.url);
@@ -14587,7 +14588,7 @@ function percentile(values, p) {
     return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 async function checkHealth(opts) {
-    validate(opts);
+    validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
     const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
@@ -18376,20 +18377,17 @@ const prismaAdapter = {
         if (!(await tableExists(client, schema, prisma_TABLE)))
             return { exists: false, rows: [] };
         const r = await client.query(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${quoteIdent(schema)}.${prisma_TABLE} ORDER BY started_at, migration_name`);
-        // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one).
-        const rows = new Map();
+        // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one). Like
+        // Prisma (P3009), any unfinished row that was not marked rolled back blocks, even next to a successful one.
+        const rows = [];
         for (const row of r.rows) {
             if (row.rolled_back_at)
                 continue; // rolled back: neither applied nor blocking
-            const current = rows.get(row.migration_name);
-            if (row.finished_at) {
-                rows.set(row.migration_name, { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() });
-            }
-            else if (!current || current.failed) {
-                rows.set(row.migration_name, { id: row.migration_name, checksum: row.checksum, failed: true, detail: row.logs ?? 'started but never finished' });
-            }
+            rows.push(row.finished_at
+                ? { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() }
+                : { id: row.migration_name, checksum: row.checksum, failed: true, detail: row.logs ?? 'started but never finished' });
         }
-        return { exists: true, rows: [...rows.values()] };
+        return { exists: true, rows };
     },
     diff(files, history) {
         return diffById('Prisma', files, history);
@@ -29353,6 +29351,7 @@ function classifyStatement(type, node, ctx) {
         case 'RenameStmt': {
             const renameType = str(node.renameType) ?? '';
             const table = rangeVarName(node.relation);
+            robust(false, 'RENAME (fails on a second run: the old name is gone)');
             if (table)
                 f.touch(table, renameType === 'OBJECT_INDEX' ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE');
             const isNew = table !== undefined && ctx.isNewTable(table);
@@ -29671,6 +29670,7 @@ function alterTable(node, ctx, f, robust) {
                 const contype = str(con.contype) ?? '';
                 const conname = str(con.conname);
                 const loc = ast_location(con);
+                robust(false, `ADD CONSTRAINT ${conname ?? ''} (fails if it already exists; DROP CONSTRAINT IF EXISTS first)`, loc);
                 const notValid = con.skip_validation === true;
                 if (notValid && conname) {
                     const nn = contype === 'CONSTR_CHECK' ? notNullCheckColumn(con) : undefined;
@@ -29687,6 +29687,8 @@ function alterTable(node, ctx, f, robust) {
                     if (!notValid) {
                         f.scansTable = true;
                         f.hit('adding-foreign-key-constraint', { table, loc, message: `ADD FOREIGN KEY ${conname ?? ''} on ${table ?? ''} → ${pk ?? ''} without NOT VALID scans ${table ?? ''} under SHARE ROW EXCLUSIVE on both tables` });
+                        // squawk reports this twice too, so `-- squawk-ignore constraint-missing-not-valid` means the same here.
+                        f.hit('constraint-missing-not-valid', { table, loc, message: `FOREIGN KEY ${conname ?? ''} is added validated: the scan of ${table ?? ''} runs while the lock is held` });
                     }
                 }
                 else if (contype === 'CONSTR_CHECK') {
@@ -29736,6 +29738,7 @@ function alterTable(node, ctx, f, robust) {
                 break;
             case 'AT_DetachPartition': {
                 const pc = child(cmd.def, 'PartitionCmd');
+                robust(false, 'DETACH PARTITION');
                 if (!pc?.concurrent) {
                     f.hit('require-concurrent-partition-detach', { table, message: `DETACH PARTITION ${rangeVarName(pc?.name) ?? ''} without CONCURRENTLY takes ACCESS EXCLUSIVE on ${table ?? ''}` });
                 }
@@ -30965,7 +30968,7 @@ function readHealthOptions(v, url) {
     const intervalMs = v.duration('interval') ?? 1000;
     const maxLatencyMs = v.duration('max-latency');
     const expectVersion = v.string('expect-version')?.trim() || undefined;
-    return {
+    const parsed = {
         url,
         secrets,
         opts: {
@@ -30984,6 +30987,8 @@ function readHealthOptions(v, url) {
             headers,
         },
     };
+    validateHealthOptions(parsed.opts);
+    return parsed;
 }
 function formatAttempt(a, ctx, scrub) {
     const c = ctx.errColor;

@@ -28881,7 +28881,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   eQ: () => (/* reexport */ secretUrlParts)
 });
 
-// UNUSED EXPORTS: HISTORY_LIMIT, defaultMaxInterval, percentile, versionMatches
+// UNUSED EXPORTS: HISTORY_LIMIT, defaultMaxInterval, percentile, validateHealthOptions, versionMatches
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -29053,7 +29053,8 @@ const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
-function validate(opts) {
+/** Throws the InputError checkHealth would, naming the input; lets callers validate before anything else happens. */
+function validateHealthOptions(opts) {
     let url;
     try {
         url = new URL(opts.url);
@@ -29093,7 +29094,7 @@ function percentile(values, p) {
     return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 async function checkHealth(opts) {
-    validate(opts);
+    validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
     const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);

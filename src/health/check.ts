@@ -80,7 +80,8 @@ export function defaultMaxInterval(intervalMs: number): number {
   return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
 
-function validate(opts: HealthCheckOptions): void {
+/** Throws the InputError checkHealth would, naming the input; lets callers validate before anything else happens. */
+export function validateHealthOptions(opts: HealthCheckOptions): void {
   let url: URL;
   try {
     url = new URL(opts.url);
@@ -118,7 +119,7 @@ export function percentile(values: number[], p: number): number | undefined {
 }
 
 export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResult> {
-  validate(opts);
+  validateHealthOptions(opts);
   const fetchImpl = opts.fetch ?? fetch;
   const { url, headers } = requestTarget(opts.url, opts.headers);
   const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);

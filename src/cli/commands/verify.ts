@@ -4,6 +4,7 @@ import { redactUrl, scrubSecrets } from '../../core/redact.js';
 import { InputError } from '../../core/errors.js';
 import {
   checkHealth,
+  validateHealthOptions,
   describeStatuses,
   parseExpectJson,
   parseExpectStatus,
@@ -53,7 +54,7 @@ export function readHealthOptions(v: Values, url: string): ParsedHealth {
   const intervalMs = v.duration('interval') ?? 1000;
   const maxLatencyMs = v.duration('max-latency');
   const expectVersion = v.string('expect-version')?.trim() || undefined;
-  return {
+  const parsed: ParsedHealth = {
     url,
     secrets,
     opts: {
@@ -72,6 +73,8 @@ export function readHealthOptions(v: Values, url: string): ParsedHealth {
       headers,
     },
   };
+  validateHealthOptions(parsed.opts);
+  return parsed;
 }
 
 export function formatAttempt(a: HealthAttempt, ctx: CliContext, scrub: (t: string) => string): string {
