@@ -1,6 +1,7 @@
 // The Railway client core against the emulator: token kinds, error handling, retries, name resolution,
 // the deployment waiter (subscription and polling), rollback-target discovery, rollback/redeploy and /up upload.
 import { mkdtemp, mkdir, writeFile, symlink, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,16 @@ describe('token kind detection', () => {
     await expect(connect({ token: '' })).rejects.toThrow(/Input 'railway-token': is required/);
     await expect(connect({ token: 'abc def' })).rejects.toThrow(/whitespace/);
     expect(emu.requests.length).toBe(before);
+  });
+
+  it('an unreachable api-url fails after the connect budget, pointing at the input', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const err = await connect({ apiUrl: `http://127.0.0.1:${port}/graphql/v2`, connectTimeoutMs: 1500 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/cannot reach Railway at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*check the 'api-url' input/);
   });
 
   it('rejects an invalid api-url naming the input', async () => {

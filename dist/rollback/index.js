@@ -36138,7 +36138,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   eQ: () => (/* reexport */ secretUrlParts)
 });
 
-// UNUSED EXPORTS: HISTORY_LIMIT, defaultMaxInterval, describeStatuses, percentile, versionMatches
+// UNUSED EXPORTS: HISTORY_LIMIT, defaultMaxInterval, describeStatuses, percentile, validateHealthOptions, versionMatches
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -36310,7 +36310,8 @@ const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
-function validate(opts) {
+/** Throws the InputError checkHealth would, naming the input; lets callers validate before anything else happens. */
+function validateHealthOptions(opts) {
     let url;
     try {
         url = new URL(opts.url);
@@ -36350,7 +36351,7 @@ function percentile(values, p) {
     return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 async function checkHealth(opts) {
-    validate(opts);
+    validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
     const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
@@ -37566,7 +37567,9 @@ class RailwayClient {
         const wanted = opts.tokenKind ?? 'auto';
         if (wanted === 'account')
             return new RailwayClient(opts, apiUrl, 'account');
-        const asProject = new RailwayClient(opts, apiUrl, 'project');
+        // The probe gets a shorter budget: a wrong host or a dead proxy should fail in a minute, not at the deadline.
+        const probeDeadline = Math.min(opts.deadline ?? Infinity, Date.now() + (opts.connectTimeoutMs ?? 60_000));
+        const asProject = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'project');
         try {
             const data = await asProject.request(operations/* PROJECT_TOKEN_INFO */.lQ, {}, 'ProjectTokenInfo');
             const t = data.projectToken;
@@ -37577,13 +37580,16 @@ class RailwayClient {
             return client;
         }
         catch (err) {
+            if (err instanceof railway_errors/* RailwayNetworkError */.K) {
+                throw new railway_errors/* RailwayNetworkError */.K(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
+            }
             if (!(err instanceof railway_errors/* RailwayApiError */.Y) || !err.isAuthError)
                 throw err;
             if (wanted === 'project') {
                 throw new errors/* InputError */.dz('railway-token', `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`);
             }
             const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
-            const asAccount = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+            const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
             asAccount.requestCount = asProject.requestCount;
             try {
                 await asAccount.request(operations/* ACCOUNT_PROJECTS */.bu, { first: 1 }, 'AccountProjects');
@@ -37594,7 +37600,10 @@ class RailwayClient {
                 }
                 throw err2;
             }
-            return asAccount;
+            const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+            client.requestCount = asAccount.requestCount;
+            Object.assign(client.rateLimit, asAccount.rateLimit);
+            return client;
         }
     }
     log(msg) {

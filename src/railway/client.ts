@@ -30,6 +30,8 @@ export interface RailwayClientOptions {
   /** Attempts per request when no deadline bounds it. Default 6. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
+  /** How long the first request (token probe) keeps retrying an unreachable host. Default 60 s. */
+  connectTimeoutMs?: number;
 }
 
 export interface ProjectTokenScope {
@@ -138,7 +140,9 @@ export class RailwayClient {
     const wanted = opts.tokenKind ?? 'auto';
     if (wanted === 'account') return new RailwayClient(opts, apiUrl, 'account');
 
-    const asProject = new RailwayClient(opts, apiUrl, 'project');
+    // The probe gets a shorter budget: a wrong host or a dead proxy should fail in a minute, not at the deadline.
+    const probeDeadline = Math.min(opts.deadline ?? Infinity, Date.now() + (opts.connectTimeoutMs ?? 60_000));
+    const asProject = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'project');
     try {
       const data = await asProject.request<{ projectToken: { projectId: string; environmentId: string; project: { name: string }; environment: { name: string } } }>(
         PROJECT_TOKEN_INFO,
@@ -152,12 +156,15 @@ export class RailwayClient {
       Object.assign(client.rateLimit, asProject.rateLimit);
       return client;
     } catch (err) {
+      if (err instanceof RailwayNetworkError) {
+        throw new RailwayNetworkError(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
+      }
       if (!(err instanceof RailwayApiError) || !err.isAuthError) throw err;
       if (wanted === 'project') {
         throw new InputError('railway-token', `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`);
       }
       const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
-      const asAccount = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+      const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
       asAccount.requestCount = asProject.requestCount;
       try {
         await asAccount.request(ACCOUNT_PROJECTS, { first: 1 }, 'AccountProjects');
@@ -170,7 +177,10 @@ export class RailwayClient {
         }
         throw err2;
       }
-      return asAccount;
+      const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+      client.requestCount = asAccount.requestCount;
+      Object.assign(client.rateLimit, asAccount.rateLimit);
+      return client;
     }
   }
 
