@@ -3,6 +3,8 @@
 // test/migrate-gate.test.ts.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +22,7 @@ import { parseDirective } from '../src/migrations/analyze/directives.js';
 import { isBinaryCoercible, parseFormatType } from '../src/migrations/analyze/statement.js';
 import { SourceText } from '../src/migrations/analyze/text.js';
 import { sha256Hex } from '../src/migrations/hash.js';
+import { parseDbmateFile } from '../src/migrations/history/dbmate.js';
 import { buildPlan, planMarkdown, type PlanPolicy } from '../src/migrations/plan.js';
 import type { MigrationFile, PendingReport } from '../src/migrations/types.js';
 
@@ -499,6 +502,19 @@ describe('buildPlan', () => {
     const cic = await plan([mf('002', 'BEGIN;\nCREATE INDEX CONCURRENTLY i ON users (e);\nCOMMIT;')]);
     expect(cic.decision).toBe('blocked');
     expect(cic.blockers[0]).toMatchObject({ kind: 'rule', rule: 'ban-concurrent-index-creation-in-transaction', line: 2 });
+  });
+
+  it('section-based files (dbmate up/down): positions are those of the file, the down section is not analysed', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dbmate-'));
+    const text = '-- Größe: header ✓\n-- rail-actions-ignore-file: prefer-robust-stmts reviewed\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_e ON users (e);\nDROP TABLE legacy;\n\n-- migrate:down\nDROP INDEX users_e;\n';
+    const file = path.join(dir, '20240101_x.sql');
+    await writeFile(file, text);
+    const { up, transaction } = parseDbmateFile(text, file);
+    const p = await plan([{ id: '20240101', path: file, relPath: 'db/migrations/20240101_x.sql', sql: up, checksum: sha256Hex(text), kind: 'sql', noTransaction: !transaction }]);
+    expect(p.statements.map((st) => [st.kind, st.line])).toEqual([['IndexStmt', 4], ['DropStmt', 5]]);
+    expect(p.findings.find((f) => f.rule === 'ban-drop-table')).toMatchObject({ line: 5, column: 1 });
+    expect(p.ignored.map((i) => [i.rule, i.directiveLine])).toContainEqual(['prefer-robust-stmts', 2]);
+    expect(p.files[0]?.noTransaction).toBe(true);
   });
 
   it('JS/TS migrations are opaque and need approval', async () => {

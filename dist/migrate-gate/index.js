@@ -38795,6 +38795,8 @@ function urlPassword(url) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: ./node_modules/libpg-query/wasm/index.cjs
 var wasm = __nccwpck_require__(2627);
 ;// CONCATENATED MODULE: ./src/migrations/analyze/ast.ts
@@ -40261,6 +40263,7 @@ class SourceText {
 
 
 
+
 const DEFAULT_LARGE_TABLE_ROWS = 100_000;
 function majorVersion(v) {
     if (!v)
@@ -40759,9 +40762,39 @@ async function analyzeSql(sql, file, opts = {}) {
 /** Analyses the pending files of a PendingReport; JS/TS files become one opaque pseudo-statement each. */
 async function analyzeMigrationFiles(files, opts = {}) {
     const sqlFiles = files.filter((f) => f.kind === 'sql' && f.sql !== undefined);
-    const analysed = await analyzeFiles(sqlFiles.map((f) => ({ file: f.relPath, sql: f.sql ?? '', ...(f.noTransaction ? { noTransaction: true } : {}) })), opts);
+    const inputs = [];
+    for (const f of sqlFiles) {
+        inputs.push({ file: f.relPath, sql: await alignedWithFile(f), ...(f.noTransaction ? { noTransaction: true } : {}) });
+    }
+    const analysed = await analyzeFiles(inputs, opts);
     const byFile = new Map(analysed.map((a) => [a.file, a]));
     return files.map((f) => byFile.get(f.relPath) ?? opaqueFile(f));
+}
+/**
+ * The SQL to analyse, positioned as in the file on disk. Some tools run only a section of the file (dbmate's
+ * `-- migrate:up`, node-pg-migrate's `-- Up Migration`); the text before it is kept as blank lines (comment lines
+ * verbatim, so file-level ignore directives there still count), so lines and columns match the file for annotations.
+ */
+async function alignedWithFile(f) {
+    const sql = f.sql ?? '';
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(f.path, 'utf8');
+    }
+    catch {
+        return sql;
+    }
+    if (text === sql)
+        return sql;
+    const at = text.indexOf(sql);
+    if (at <= 0)
+        return sql;
+    const prefix = text
+        .slice(0, at)
+        .split('\n')
+        .map((line) => (/^\s*--/.test(line) ? line : [...line].map(() => ' ').join('')))
+        .join('\n');
+    return prefix + sql;
 }
 function opaqueFile(f) {
     const info = rule('opaque-migration');
@@ -40781,8 +40814,6 @@ function opaqueFile(f) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/migrations/hash.ts

@@ -3,6 +3,7 @@
 // earlier are empty; NOT VALID + VALIDATE pairs; objects dropped and re-created), then inline ignores and live table
 // sizes adjust the classes. Never throws on bad SQL: unparseable text becomes an opaque statement with file and line.
 import './analyze/wasm-dirname.js';
+import { readFile } from 'node:fs/promises';
 import { parse, scan } from 'libpg-query';
 import { asNode, unwrap, type Node } from './analyze/ast.js';
 import { directiveCovers, findDirectives, type Directive } from './analyze/directives.js';
@@ -531,12 +532,37 @@ export async function analyzeSql(sql: string, file: string, opts: AnalyzeOptions
 /** Analyses the pending files of a PendingReport; JS/TS files become one opaque pseudo-statement each. */
 export async function analyzeMigrationFiles(files: MigrationFile[], opts: AnalyzeOptions = {}): Promise<FileAnalysis[]> {
   const sqlFiles = files.filter((f) => f.kind === 'sql' && f.sql !== undefined);
-  const analysed = await analyzeFiles(
-    sqlFiles.map((f) => ({ file: f.relPath, sql: f.sql ?? '', ...(f.noTransaction ? { noTransaction: true } : {}) })),
-    opts,
-  );
+  const inputs: FileInput[] = [];
+  for (const f of sqlFiles) {
+    inputs.push({ file: f.relPath, sql: await alignedWithFile(f), ...(f.noTransaction ? { noTransaction: true } : {}) });
+  }
+  const analysed = await analyzeFiles(inputs, opts);
   const byFile = new Map(analysed.map((a) => [a.file, a]));
   return files.map((f) => byFile.get(f.relPath) ?? opaqueFile(f));
+}
+
+/**
+ * The SQL to analyse, positioned as in the file on disk. Some tools run only a section of the file (dbmate's
+ * `-- migrate:up`, node-pg-migrate's `-- Up Migration`); the text before it is kept as blank lines (comment lines
+ * verbatim, so file-level ignore directives there still count), so lines and columns match the file for annotations.
+ */
+async function alignedWithFile(f: MigrationFile): Promise<string> {
+  const sql = f.sql ?? '';
+  let text: string;
+  try {
+    text = await readFile(f.path, 'utf8');
+  } catch {
+    return sql;
+  }
+  if (text === sql) return sql;
+  const at = text.indexOf(sql);
+  if (at <= 0) return sql;
+  const prefix = text
+    .slice(0, at)
+    .split('\n')
+    .map((line) => (/^\s*--/.test(line) ? line : [...line].map(() => ' ').join('')))
+    .join('\n');
+  return prefix + sql;
 }
 
 function opaqueFile(f: MigrationFile): FileAnalysis {
