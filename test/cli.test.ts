@@ -294,6 +294,17 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     expect(human.stdout + human.stderr).not.toContain(token);
   });
 
+  it('an account token without --project explains the classic mistake; with --project/--environment it works', async () => {
+    const account = emu.accountToken();
+    const r = await cli(['status', '--service', 'api', ...railway()], { RAILWAY_TOKEN: account });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\$RAILWAY_TOKEN \(for --railway-token\): was refused as a project token .* no 'project' input was given/);
+    expect(r.stderr).not.toContain(account);
+    const ok = await cli(['status', '--service', 'api', '--project', 'shop', '--environment', 'production', ...railway(), '--json'], { RAILWAY_API_TOKEN: account });
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as { project: { name: string } }).project.name).toBe('shop');
+  });
+
   it('an unknown service → exit 2 listing the available ones, no mutation sent', async () => {
     const before = emu.requests.length;
     const r = await cli(['deploy', '--service', 'apii', '--path', appDir, ...railway()], env());
