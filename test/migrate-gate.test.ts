@@ -256,6 +256,38 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
   });
 });
 
+describe('migrate-gate on other layouts (the migrations core\'s fixtures, nothing applied yet)', () => {
+  const otherFixture = async (name: string) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), `gate-${name}-`));
+    await cp(path.resolve(import.meta.dirname, 'fixtures/migrations', name), dir, { recursive: true });
+    return dir;
+  };
+
+  it('Drizzle: every journal entry pending; statement-breakpoint files analysed; new tables make indexes safe', async () => {
+    const db = await database('gate_drizzle');
+    const r = await gate({ 'database-url': db.url }, await otherFixture('drizzle'));
+    expect(r.exitCode, r.stdout).toBe(0);
+    const plan = planOf(r);
+    expect(plan.tool).toBe('drizzle');
+    expect(plan.pendingCount).toBe(3);
+    // the hnsw index is on a table created by an earlier pending migration: not a blocking build
+    const hnsw = plan.statements.find((st) => st.sql.includes('USING hnsw'));
+    expect(hnsw).toMatchObject({ risk: 'safe', lock: 'SHARE' });
+    expect(hnsw?.note).toMatch(/chunks is created earlier in this migration set/);
+    expect(plan.findings.filter((f) => f.risk !== 'safe')).toEqual([]);
+    expect(r.outputs).toMatchObject({ decision: 'auto-apply', risk: 'safe' });
+  });
+
+  it('Knex: JS migrations are opaque, so the plan needs approval', async () => {
+    const db = await database('gate_knex');
+    const r = await gate({ 'database-url': db.url }, await otherFixture('knex'));
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(r.outputs).toMatchObject({ decision: 'requires-approval', risk: 'opaque', 'pending-count': '2' });
+    expect(planOf(r).files.map((f) => f.kind)).toEqual(['opaque', 'opaque']);
+    expect(r.annotations.filter((a) => a.properties.title?.startsWith('opaque-migration'))).toHaveLength(2);
+  });
+});
+
 describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () => {
   let db: TestDatabase;
   let ws: string;
