@@ -156,6 +156,19 @@ describe('approval action', () => {
     expect(body.startsWith('### How to respond')).toBe(true); // a truncated plan cannot swallow the instructions
   });
 
+  it('reads an edited comment again ("looks fine?" edited to "approve")', async () => {
+    const gh = await fakeGitHub();
+    gh.onIssueCreated = (issue) => {
+      const c = gh.addComment(issue.number, 'alice', 'looks fine?');
+      // edit only after the first poll has read the original text
+      void gh.waitFor(() => gh.requests.filter((q) => q.path.endsWith('/comments') && q.method === 'GET').length >= 2, 'a second poll')
+        .then(() => gh.editComment(c.id, 'approve'));
+    };
+    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice' }), env: env(gh) });
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(r.outputs['approved-by']).toBe('alice');
+  });
+
   it('keeps polling through transient GitHub errors', async () => {
     const gh = await fakeGitHub();
     gh.onIssueCreated = (issue) => {

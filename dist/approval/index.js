@@ -34998,7 +34998,8 @@ async function requestApproval(opts) {
     log(`Opened approval issue #${issue.number}: ${issue.url}`);
     opts.onIssue?.(issue);
     const check = new ApproverCheck(rest, policy);
-    const seen = new Set();
+    // Comment id → the body last read: an edited comment ("looks fine?" → "approve") is read again.
+    const seen = new Map();
     const approvedBy = [];
     const deniedBy = [];
     const ignored = [];
@@ -35007,9 +35008,9 @@ async function requestApproval(opts) {
         while (decision === undefined) {
             const comments = (await rest.listIssueComments({ owner, repo, issueNumber: issue.number })).sort((a, b) => a.id - b.id);
             for (const comment of comments) {
-                if (seen.has(comment.id))
+                if (seen.get(comment.id) === comment.body)
                     continue;
-                seen.add(comment.id);
+                seen.set(comment.id, comment.body);
                 const vote = parseVote(comment.body, policy.words);
                 if (!vote)
                     continue;

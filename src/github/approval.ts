@@ -195,7 +195,8 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
   opts.onIssue?.(issue);
 
   const check = new ApproverCheck(rest, policy);
-  const seen = new Set<number>();
+  // Comment id → the body last read: an edited comment ("looks fine?" → "approve") is read again.
+  const seen = new Map<number, string>();
   const approvedBy: string[] = [];
   const deniedBy: string[] = [];
   const ignored: ApprovalResult['ignored'] = [];
@@ -205,8 +206,8 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
     while (decision === undefined) {
       const comments = (await rest.listIssueComments({ owner, repo, issueNumber: issue.number })).sort((a, b) => a.id - b.id);
       for (const comment of comments) {
-        if (seen.has(comment.id)) continue;
-        seen.add(comment.id);
+        if (seen.get(comment.id) === comment.body) continue;
+        seen.set(comment.id, comment.body);
         const vote = parseVote(comment.body, policy.words);
         if (!vote) continue;
         const reason = await check.reasonToIgnore(comment);
