@@ -318,6 +318,18 @@ describe('statement facts: locks, rewrites, scans, transactions, classes', () =>
     expect(rulesOf(unknown)).toContain('changing-column-type');
   });
 
+  it('SET NOT NULL with live NOT NULL proofs: a validated CHECK (PG12+) or an existing NOT NULL means no scan', async () => {
+    const sqlText = 'ALTER TABLE users ALTER COLUMN email SET NOT NULL';
+    const checked = await one(sqlText, { notNullProofs: new Map([['users.email', 'check' as const]]) });
+    expect(rulesOf(checked)).toEqual([]);
+    expect(checked.scansTable).toBe(false);
+    expect(checked.note).toMatch(/validated CHECK \(email IS NOT NULL\) in the live database/);
+    expect(rulesOf(await one(sqlText, { pgVersion: 11, notNullProofs: new Map([['users.email', 'check' as const]]) }))).toContain('adding-not-nullable-field');
+    expect(rulesOf(await one(sqlText, { pgVersion: 11, notNullProofs: new Map([['users.email', 'not-null' as const]]) }))).toEqual([]);
+    const unproven = await one(sqlText);
+    expect(unproven.findings[0]).toMatchObject({ rule: 'adding-not-nullable-field', columnName: 'email', table: 'users' });
+  });
+
   it('noTransaction files (dbmate transaction:false …) make every statement need IF [NOT] EXISTS', async () => {
     const [a] = await analyzeFiles([{ file: 'x.sql', sql: 'CREATE TABLE a (id bigint); ALTER TABLE users ADD COLUMN b text;', noTransaction: true }]);
     expect(a?.statements.map((s) => rulesOf(s).includes('prefer-robust-stmts'))).toEqual([true, true]);

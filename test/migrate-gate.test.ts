@@ -205,6 +205,24 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
     expect(r.outputs).toMatchObject({ risk: 'breaking', decision: 'requires-approval' });
   });
 
+  it('SET NOT NULL after the safe pattern ran in earlier deploys (validated CHECK in the live database) is not a scan', async () => {
+    await sql(db.url, `ALTER TABLE products ADD COLUMN IF NOT EXISTS email text DEFAULT 'x', ADD COLUMN IF NOT EXISTS phone text DEFAULT 'y';
+      ALTER TABLE products ADD CONSTRAINT products_email_nn CHECK (email IS NOT NULL) NOT VALID;
+      ALTER TABLE products VALIDATE CONSTRAINT products_email_nn;`);
+    const ws2 = await workspace('gate-plain');
+    await writeFile(path.join(ws2, 'migrations/004_not_null.sql'), 'ALTER TABLE products ALTER COLUMN email SET NOT NULL;\nALTER TABLE products ALTER COLUMN phone SET NOT NULL;\n');
+    const r = await gate({ 'database-url': db.url, tool: 'sql', 'large-table-rows': '10' }, ws2);
+    expect(r.exitCode, r.stdout).toBe(0);
+    const plan = planOf(r);
+    const nn = plan.findings.filter((f) => f.rule === 'adding-not-nullable-field');
+    expect(nn.map((f) => f.line)).toEqual([2]); // phone only
+    expect(nn[0]).toMatchObject({ risk: 'blocking', level: 'error' });
+    const email = plan.statements.find((st) => st.file.endsWith('004_not_null.sql') && st.line === 1);
+    expect(email).toMatchObject({ risk: 'safe', scansTable: false });
+    expect(email?.note).toMatch(/validated CHECK \(email IS NOT NULL\) in the live database/);
+    await sql(db.url, 'ALTER TABLE products DROP CONSTRAINT products_email_nn, DROP COLUMN email, DROP COLUMN phone');
+  });
+
   it('unparseable SQL is reported with file and line, is opaque (approval), and does not crash', async () => {
     const broken = await workspace('gate-plain');
     await writeFile(path.join(broken, 'migrations/004_typo.sql'), '-- größer ✓\nALTER TABLE products ADD COLUMN ok text;\nALTER TABLE products ADDD COLUMN oops text;\n');

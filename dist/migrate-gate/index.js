@@ -40101,11 +40101,21 @@ function alterTable(node, ctx, f, robust) {
 function setNotNull(ctx, f, table, tkey, col, existing) {
     if (!existing)
         return;
-    // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists.
-    if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`))
+    // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists — added earlier in this set,
+    // or already in the live database (the usual safe pattern spans several deploys).
+    if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) {
+        f.note = `${table ?? ''}.${col}: a CHECK (${col} IS NOT NULL) is validated earlier in this migration set, so SET NOT NULL skips the scan`;
         return;
+    }
+    const live = table && col ? ctx.liveNotNull(table, col) : undefined;
+    if (live === 'not-null' || (live === 'check' && ctx.pgMajor >= 12)) {
+        f.note = live === 'not-null'
+            ? `${table ?? ''}.${col ?? ''} is already NOT NULL in the live database: nothing to scan`
+            : `${table ?? ''}.${col ?? ''} has a validated CHECK (${col ?? ''} IS NOT NULL) in the live database, so SET NOT NULL skips the scan`;
+        return;
+    }
     f.scansTable = true;
-    f.hit('adding-not-nullable-field', { table, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+    f.hit('adding-not-nullable-field', { table, columnName: col, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
 }
 const FORMAT_TYPE_BASES = {
     'character varying': 'varchar',
@@ -40493,6 +40503,7 @@ async function analyzeFiles(inputs, opts = {}) {
                     // A column created earlier in the set has the type written there, not the live one: only trust live types
                     // for tables that existed before.
                     columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
+                    liveNotNull: (table, column) => (isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`)),
                 });
                 if (facts.note)
                     analysis.note = facts.note;
@@ -40741,13 +40752,17 @@ function tablesToWeigh(files) {
     }
     return [...out];
 }
-/** table.column pairs whose live type could clear a changing-column-type finding (binary-coercible changes). */
+/**
+ * table.column pairs whose live definition could clear a finding: the type for changing-column-type (binary-coercible
+ * changes), NOT NULL / a validated CHECK (col IS NOT NULL) for adding-not-nullable-field.
+ */
 function columnsToInspect(files) {
     const out = new Map();
     for (const file of files) {
         for (const st of file.statements) {
             for (const f of st.findings) {
-                if (f.rule === 'changing-column-type' && f.table && f.columnName)
+                const inspectable = f.rule === 'changing-column-type' || f.rule === 'adding-not-nullable-field';
+                if (inspectable && f.table && f.columnName)
                     out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
             }
         }
@@ -41784,17 +41799,26 @@ async function serverVersionNum(client) {
     const res = await client.query('SHOW server_version_num');
     return Number(res.rows[0]?.server_version_num ?? 0);
 }
-/** Live column types (format_type) keyed `${table}.${column}` (table as written), for binary-coercible type changes. */
-async function fetchColumnTypes(client, columns) {
-    const out = new Map();
+/** Live column definitions for the columns a finding depends on (binary-coercible type changes, SET NOT NULL). */
+async function fetchColumnFacts(client, columns) {
+    const facts = { types: new Map(), notNullProofs: new Map() };
     if (columns.length === 0)
-        return out;
-    const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type
+        return facts;
+    const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+            EXISTS (SELECT 1 FROM pg_constraint c
+                     WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND c.convalidated
+                       AND pg_get_constraintdef(c.oid) = format('CHECK ((%s IS NOT NULL))', quote_ident(a.attname))) AS checked
        FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
        JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped`, [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)]);
-    for (const row of res.rows)
-        out.set(`${row.tbl}.${row.col}`, row.type);
-    return out;
+    for (const row of res.rows) {
+        const key = `${row.tbl}.${row.col}`;
+        facts.types.set(key, row.type);
+        if (row.notnull)
+            facts.notNullProofs.set(key, 'not-null');
+        else if (row.checked)
+            facts.notNullProofs.set(key, 'check');
+    }
+    return facts;
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -42244,10 +42268,13 @@ async function runGate(opts) {
         const t1 = performance.now();
         const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
         let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
-        // Type changes: with the live column types, binary-coercible ones (varchar(20) → text …) are not rewrites.
+        // With the live column definitions, binary-coercible type changes (varchar(20) → text …) are not rewrites, and
+        // SET NOT NULL on a column the database already proves non-null does not scan.
         const columns = columnsToInspect(analyses);
-        if (columns.length)
-            analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: await fetchColumnTypes(client, columns) });
+        if (columns.length) {
+            const facts = await fetchColumnFacts(client, columns);
+            analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: facts.types, notNullProofs: facts.notNullProofs });
+        }
         const t2 = performance.now();
         const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
         applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);

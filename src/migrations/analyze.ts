@@ -279,6 +279,7 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
           // A column created earlier in the set has the type written there, not the live one: only trust live types
           // for tables that existed before.
           columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
+          liveNotNull: (table, column) => (isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`)),
         });
         if (facts.note) analysis.note = facts.note;
         analysis.tables = facts.tables;
@@ -510,13 +511,17 @@ export function tablesToWeigh(files: FileAnalysis[]): string[] {
   return [...out];
 }
 
-/** table.column pairs whose live type could clear a changing-column-type finding (binary-coercible changes). */
+/**
+ * table.column pairs whose live definition could clear a finding: the type for changing-column-type (binary-coercible
+ * changes), NOT NULL / a validated CHECK (col IS NOT NULL) for adding-not-nullable-field.
+ */
 export function columnsToInspect(files: FileAnalysis[]): Array<{ table: string; column: string }> {
   const out = new Map<string, { table: string; column: string }>();
   for (const file of files) {
     for (const st of file.statements) {
       for (const f of st.findings) {
-        if (f.rule === 'changing-column-type' && f.table && f.columnName) out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
+        const inspectable = f.rule === 'changing-column-type' || f.rule === 'adding-not-nullable-field';
+        if (inspectable && f.table && f.columnName) out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
       }
     }
   }

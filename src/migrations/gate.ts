@@ -3,7 +3,7 @@
 // read-only (history tables, pg_class, server version).
 import { InputError, UserFacingError } from '../core/errors.js';
 import { analyzeMigrationFiles, applyTableStats, columnsToInspect, tablesToWeigh, type FileAnalysis } from './analyze.js';
-import { fetchColumnTypes, fetchTableStats, serverVersionNum } from './analyze/stats.js';
+import { fetchColumnFacts, fetchTableStats, serverVersionNum } from './analyze/stats.js';
 import { connectDatabase, safeDbError } from './db.js';
 import { loadMigrations, pendingWithClient } from './pending.js';
 import { buildPlan, type ApprovalPolicy, type MigrationPlan } from './plan.js';
@@ -42,9 +42,13 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     const t1 = performance.now();
     const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
     let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
-    // Type changes: with the live column types, binary-coercible ones (varchar(20) → text …) are not rewrites.
+    // With the live column definitions, binary-coercible type changes (varchar(20) → text …) are not rewrites, and
+    // SET NOT NULL on a column the database already proves non-null does not scan.
     const columns = columnsToInspect(analyses);
-    if (columns.length) analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: await fetchColumnTypes(client, columns) });
+    if (columns.length) {
+      const facts = await fetchColumnFacts(client, columns);
+      analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: facts.types, notNullProofs: facts.notNullProofs });
+    }
     const t2 = performance.now();
     const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
     applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);

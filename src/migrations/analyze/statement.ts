@@ -60,6 +60,8 @@ export interface StatementContext {
   transactionId: string;
   /** The live column type (format_type) when known, for binary-coercible type changes. */
   columnType(table: string, column: string): string | undefined;
+  /** What the live database proves about a column's NULLs: already NOT NULL, or a validated CHECK (col IS NOT NULL). */
+  liveNotNull(table: string, column: string): 'not-null' | 'check' | undefined;
 }
 
 /** Bare (unqualified) object name, for matching created/dropped objects across statements. */
@@ -824,10 +826,21 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
 
 function setNotNull(ctx: StatementContext, f: Facts, table: string | undefined, tkey: string, col: string | undefined, existing: boolean): void {
   if (!existing) return;
-  // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists.
-  if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) return;
+  // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists — added earlier in this set,
+  // or already in the live database (the usual safe pattern spans several deploys).
+  if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) {
+    f.note = `${table ?? ''}.${col}: a CHECK (${col} IS NOT NULL) is validated earlier in this migration set, so SET NOT NULL skips the scan`;
+    return;
+  }
+  const live = table && col ? ctx.liveNotNull(table, col) : undefined;
+  if (live === 'not-null' || (live === 'check' && ctx.pgMajor >= 12)) {
+    f.note = live === 'not-null'
+      ? `${table ?? ''}.${col ?? ''} is already NOT NULL in the live database: nothing to scan`
+      : `${table ?? ''}.${col ?? ''} has a validated CHECK (${col ?? ''} IS NOT NULL) in the live database, so SET NOT NULL skips the scan`;
+    return;
+  }
   f.scansTable = true;
-  f.hit('adding-not-nullable-field', { table, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+  f.hit('adding-not-nullable-field', { table, columnName: col, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
 }
 
 /** A column type reduced to what binary coercibility depends on: base name, type modifiers, array-ness. */

@@ -57,16 +57,31 @@ export async function serverVersionNum(client: ClientBase): Promise<number> {
   return Number(res.rows[0]?.server_version_num ?? 0);
 }
 
-/** Live column types (format_type) keyed `${table}.${column}` (table as written), for binary-coercible type changes. */
-export async function fetchColumnTypes(client: ClientBase, columns: Array<{ table: string; column: string }>): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (columns.length === 0) return out;
-  const res = await client.query<{ tbl: string; col: string; type: string }>(
-    `SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type
+export interface ColumnFacts {
+  /** format_type() of each column, keyed `${table}.${column}` (table as written in the SQL). */
+  types: Map<string, string>;
+  /** Columns already NOT NULL, or with a validated CHECK (col IS NOT NULL). */
+  notNullProofs: Map<string, 'not-null' | 'check'>;
+}
+
+/** Live column definitions for the columns a finding depends on (binary-coercible type changes, SET NOT NULL). */
+export async function fetchColumnFacts(client: ClientBase, columns: Array<{ table: string; column: string }>): Promise<ColumnFacts> {
+  const facts: ColumnFacts = { types: new Map(), notNullProofs: new Map() };
+  if (columns.length === 0) return facts;
+  const res = await client.query<{ tbl: string; col: string; type: string; notnull: boolean; checked: boolean }>(
+    `SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+            EXISTS (SELECT 1 FROM pg_constraint c
+                     WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND c.convalidated
+                       AND pg_get_constraintdef(c.oid) = format('CHECK ((%s IS NOT NULL))', quote_ident(a.attname))) AS checked
        FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
        JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped`,
     [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)],
   );
-  for (const row of res.rows) out.set(`${row.tbl}.${row.col}`, row.type);
-  return out;
+  for (const row of res.rows) {
+    const key = `${row.tbl}.${row.col}`;
+    facts.types.set(key, row.type);
+    if (row.notnull) facts.notNullProofs.set(key, 'not-null');
+    else if (row.checked) facts.notNullProofs.set(key, 'check');
+  }
+  return facts;
 }

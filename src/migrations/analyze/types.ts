@@ -148,4 +148,9 @@ export interface AnalyzeOptions {
    * binary-coercible ALTER COLUMN TYPE (varchar(20) → text …) pass without a rewrite finding.
    */
   columnTypes?: Map<string, string>;
+  /**
+   * Live NOT NULL proofs keyed `${table}.${column}`: 'not-null' (attnotnull) or 'check' (a validated
+   * CHECK (col IS NOT NULL)); lets SET NOT NULL pass without a scan finding when the database proves it.
+   */
+  notNullProofs?: Map<string, 'not-null' | 'check'>;
 }
