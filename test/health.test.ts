@@ -1,6 +1,12 @@
 // The health-check core against real local HTTP servers (loopback, free ports). No timed assertions: every check is
 // about counts, reasons and order, with generous timeouts.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
@@ -27,7 +33,7 @@ interface Reply {
 }
 type Script = (n: number, req: http.IncomingMessage) => Reply;
 
-const servers: http.Server[] = [];
+const servers: Array<http.Server | https.Server> = [];
 afterEach(async () => {
   await Promise.all(
     servers.splice(0).map(
@@ -168,6 +174,23 @@ describe('checkHealth against a real server', () => {
     expect(result.history[0]?.reason).toBe('not serving yet: connection refused');
     expect(result.history[0]?.status).toBeUndefined();
     expect(result.history.at(-1)?.ok).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/openssl'))('a certificate that is not valid (yet) is "not serving yet", not a crash', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'health-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+      const result = await checkHealth(options(url, { timeoutMs: 300 }));
+      expect(result.healthy).toBe(false);
+      expect(result.history[0]?.kind).toBe('not-serving');
+      expect(result.history[0]?.reason).toMatch(/^not serving yet: TLS error \(/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a slower answer than max-latency counts as a failure', async () => {

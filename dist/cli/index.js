@@ -14735,7 +14735,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
-        const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
+        // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
+        const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
         return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
     }
     finally {
@@ -15961,7 +15962,9 @@ class RailwayClient {
         const wanted = opts.tokenKind ?? 'auto';
         if (wanted === 'account')
             return new RailwayClient(opts, apiUrl, 'account');
-        const asProject = new RailwayClient(opts, apiUrl, 'project');
+        // The probe gets a shorter budget: a wrong host or a dead proxy should fail in a minute, not at the deadline.
+        const probeDeadline = Math.min(opts.deadline ?? Infinity, Date.now() + (opts.connectTimeoutMs ?? 60_000));
+        const asProject = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'project');
         try {
             const data = await asProject.request(PROJECT_TOKEN_INFO, {}, 'ProjectTokenInfo');
             const t = data.projectToken;
@@ -15972,13 +15975,16 @@ class RailwayClient {
             return client;
         }
         catch (err) {
+            if (err instanceof RailwayNetworkError) {
+                throw new RailwayNetworkError(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
+            }
             if (!(err instanceof RailwayApiError) || !err.isAuthError)
                 throw err;
             if (wanted === 'project') {
                 throw new errors/* InputError */.dz('railway-token', `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`);
             }
             const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
-            const asAccount = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+            const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
             asAccount.requestCount = asProject.requestCount;
             try {
                 await asAccount.request(ACCOUNT_PROJECTS, { first: 1 }, 'AccountProjects');
@@ -15989,7 +15995,10 @@ class RailwayClient {
                 }
                 throw err2;
             }
-            return asAccount;
+            const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+            client.requestCount = asAccount.requestCount;
+            Object.assign(client.rateLimit, asAccount.rateLimit);
+            return client;
         }
     }
     log(msg) {
@@ -29764,11 +29773,21 @@ function alterTable(node, ctx, f, robust) {
 function setNotNull(ctx, f, table, tkey, col, existing) {
     if (!existing)
         return;
-    // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists.
-    if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`))
+    // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists — added earlier in this set,
+    // or already in the live database (the usual safe pattern spans several deploys).
+    if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) {
+        f.note = `${table ?? ''}.${col}: a CHECK (${col} IS NOT NULL) is validated earlier in this migration set, so SET NOT NULL skips the scan`;
         return;
+    }
+    const live = table && col ? ctx.liveNotNull(table, col) : undefined;
+    if (live === 'not-null' || (live === 'check' && ctx.pgMajor >= 12)) {
+        f.note = live === 'not-null'
+            ? `${table ?? ''}.${col ?? ''} is already NOT NULL in the live database: nothing to scan`
+            : `${table ?? ''}.${col ?? ''} has a validated CHECK (${col ?? ''} IS NOT NULL) in the live database, so SET NOT NULL skips the scan`;
+        return;
+    }
     f.scansTable = true;
-    f.hit('adding-not-nullable-field', { table, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+    f.hit('adding-not-nullable-field', { table, columnName: col, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
 }
 const FORMAT_TYPE_BASES = {
     'character varying': 'varchar',
@@ -29915,6 +29934,7 @@ class SourceText {
 // are classified (lock, rewrite/scan, transaction needs, rules) with knowledge of the whole pending set (tables created
 // earlier are empty; NOT VALID + VALIDATE pairs; objects dropped and re-created), then inline ignores and live table
 // sizes adjust the classes. Never throws on bad SQL: unparseable text becomes an opaque statement with file and line.
+
 
 
 
@@ -30155,6 +30175,7 @@ async function analyzeFiles(inputs, opts = {}) {
                     // A column created earlier in the set has the type written there, not the live one: only trust live types
                     // for tables that existed before.
                     columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
+                    liveNotNull: (table, column) => (isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`)),
                 });
                 if (facts.note)
                     analysis.note = facts.note;
@@ -30403,13 +30424,17 @@ function tablesToWeigh(files) {
     }
     return [...out];
 }
-/** table.column pairs whose live type could clear a changing-column-type finding (binary-coercible changes). */
+/**
+ * table.column pairs whose live definition could clear a finding: the type for changing-column-type (binary-coercible
+ * changes), NOT NULL / a validated CHECK (col IS NOT NULL) for adding-not-nullable-field.
+ */
 function columnsToInspect(files) {
     const out = new Map();
     for (const file of files) {
         for (const st of file.statements) {
             for (const f of st.findings) {
-                if (f.rule === 'changing-column-type' && f.table && f.columnName)
+                const inspectable = f.rule === 'changing-column-type' || f.rule === 'adding-not-nullable-field';
+                if (inspectable && f.table && f.columnName)
                     out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
             }
         }
@@ -30424,9 +30449,39 @@ async function analyzeSql(sql, file, opts = {}) {
 /** Analyses the pending files of a PendingReport; JS/TS files become one opaque pseudo-statement each. */
 async function analyzeMigrationFiles(files, opts = {}) {
     const sqlFiles = files.filter((f) => f.kind === 'sql' && f.sql !== undefined);
-    const analysed = await analyzeFiles(sqlFiles.map((f) => ({ file: f.relPath, sql: f.sql ?? '', ...(f.noTransaction ? { noTransaction: true } : {}) })), opts);
+    const inputs = [];
+    for (const f of sqlFiles) {
+        inputs.push({ file: f.relPath, sql: await alignedWithFile(f), ...(f.noTransaction ? { noTransaction: true } : {}) });
+    }
+    const analysed = await analyzeFiles(inputs, opts);
     const byFile = new Map(analysed.map((a) => [a.file, a]));
     return files.map((f) => byFile.get(f.relPath) ?? analyze_opaqueFile(f));
+}
+/**
+ * The SQL to analyse, positioned as in the file on disk. Some tools run only a section of the file (dbmate's
+ * `-- migrate:up`, node-pg-migrate's `-- Up Migration`); the text before it is kept as blank lines (comment lines
+ * verbatim, so file-level ignore directives there still count), so lines and columns match the file for annotations.
+ */
+async function alignedWithFile(f) {
+    const sql = f.sql ?? '';
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(f.path, 'utf8');
+    }
+    catch {
+        return sql;
+    }
+    if (text === sql)
+        return sql;
+    const at = text.indexOf(sql);
+    if (at <= 0)
+        return sql;
+    const prefix = text
+        .slice(0, at)
+        .split('\n')
+        .map((line) => (/^\s*--/.test(line) ? line : [...line].map(() => ' ').join('')))
+        .join('\n');
+    return prefix + sql;
 }
 function analyze_opaqueFile(f) {
     const info = rule('opaque-migration');
@@ -30488,17 +30543,26 @@ async function serverVersionNum(client) {
     const res = await client.query('SHOW server_version_num');
     return Number(res.rows[0]?.server_version_num ?? 0);
 }
-/** Live column types (format_type) keyed `${table}.${column}` (table as written), for binary-coercible type changes. */
-async function fetchColumnTypes(client, columns) {
-    const out = new Map();
+/** Live column definitions for the columns a finding depends on (binary-coercible type changes, SET NOT NULL). */
+async function fetchColumnFacts(client, columns) {
+    const facts = { types: new Map(), notNullProofs: new Map() };
     if (columns.length === 0)
-        return out;
-    const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type
+        return facts;
+    const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+            EXISTS (SELECT 1 FROM pg_constraint c
+                     WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND c.convalidated
+                       AND pg_get_constraintdef(c.oid) = format('CHECK ((%s IS NOT NULL))', quote_ident(a.attname))) AS checked
        FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
        JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped`, [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)]);
-    for (const row of res.rows)
-        out.set(`${row.tbl}.${row.col}`, row.type);
-    return out;
+    for (const row of res.rows) {
+        const key = `${row.tbl}.${row.col}`;
+        facts.types.set(key, row.type);
+        if (row.notnull)
+            facts.notNullProofs.set(key, 'not-null');
+        else if (row.checked)
+            facts.notNullProofs.set(key, 'check');
+    }
+    return facts;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/plan.ts
@@ -30689,10 +30753,13 @@ async function runGate(opts) {
         const t1 = performance.now();
         const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
         let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
-        // Type changes: with the live column types, binary-coercible ones (varchar(20) → text …) are not rewrites.
+        // With the live column definitions, binary-coercible type changes (varchar(20) → text …) are not rewrites, and
+        // SET NOT NULL on a column the database already proves non-null does not scan.
         const columns = columnsToInspect(analyses);
-        if (columns.length)
-            analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: await fetchColumnTypes(client, columns) });
+        if (columns.length) {
+            const facts = await fetchColumnFacts(client, columns);
+            analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: facts.types, notNullProofs: facts.notNullProofs });
+        }
         const t2 = performance.now();
         const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
         applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);

@@ -271,7 +271,8 @@ async function probe(
       return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
     }
     const what = describeNetworkError(err);
-    const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
+    // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
+    const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
     return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
   } finally {
     clearTimeout(timer);
