@@ -155,7 +155,8 @@ async function splitAtSemicolons(src: SourceText): Promise<Array<[number, number
 
 const TRANSACTION_START = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
 const TRANSACTION_END = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED', 'TRANS_STMT_PREPARE']);
-const HEAVY_LOCKS = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE']);
+// Locks that can queue behind a long transaction and hold others up meanwhile (everything above ROW EXCLUSIVE).
+const HEAVY_LOCKS = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE', 'SHARE UPDATE EXCLUSIVE']);
 
 /**
  * Analyses the files of one pending migration set, in apply order. Knowledge flows across files: a table created in
@@ -249,15 +250,20 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
         raw.push({ rule: 'unparseable-sql', message: `cannot parse: ${st.error.message}`, loc: st.error.byte });
       } else if (st.type === 'TransactionStmt') {
         const kind = typeof st.node.kind === 'string' ? st.node.kind : '';
+        // Postgres has no nested transactions: a BEGIN inside one is ignored (with a warning) and the first COMMIT
+        // ends it, so the depth is 0 or 1.
         if (TRANSACTION_START.has(kind)) {
-          if (txDepth > 0) raw.push({ rule: 'transaction-nesting', message: 'BEGIN inside a transaction that is already open (Postgres ignores it; the first COMMIT ends both)' });
-          else openBegin = analysis;
-          txDepth++;
-          txCounter++;
+          if (txDepth > 0) {
+            raw.push({ rule: 'transaction-nesting', message: 'BEGIN inside a transaction that is already open: Postgres ignores it, and the next COMMIT ends the outer transaction' });
+          } else {
+            openBegin = analysis;
+            txDepth = 1;
+            txCounter++;
+          }
         } else if (TRANSACTION_END.has(kind)) {
-          if (txDepth === 0) raw.push({ rule: 'transaction-nesting', message: 'COMMIT/ROLLBACK without a BEGIN in this file ends the runner\'s transaction early' });
-          else txDepth--;
-          if (txDepth === 0) openBegin = undefined;
+          if (txDepth === 0) raw.push({ rule: 'transaction-nesting', message: 'COMMIT/ROLLBACK with no transaction of this file open: it ends the runner\'s transaction early (or does nothing)' });
+          txDepth = 0;
+          openBegin = undefined;
         }
       } else {
         if (st.type === 'VariableSetStmt') {

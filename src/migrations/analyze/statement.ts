@@ -133,9 +133,8 @@ export function typeFindings(typeName: unknown, fallbackLoc: number | undefined,
     case 'serial2':
       out.push(at('prefer-bigint-over-smallint', `${col} is a 16-bit integer; it overflows at 32767`));
       break;
+    // char(n)/character(n) parse as bpchar; a bare "char" is the one-byte internal type, not blank-padded text.
     case 'bpchar':
-    case 'char':
-    case 'character':
       out.push(at('ban-char-field', `${col} is char(n): values are blank-padded`));
       break;
     case 'varchar':
@@ -320,8 +319,10 @@ export function classifyStatement(type: string, node: Node, ctx: StatementContex
       if (!node.unique && asList(node.indexParams).length > 3) {
         f.hit('index-too-many-columns', { table, message: `non-unique index on ${asList(node.indexParams).length} columns` });
       }
-      if (concurrent) robust(node.if_not_exists === true, `CREATE INDEX CONCURRENTLY ${idx ?? ''}`);
-      else robust(node.if_not_exists === true, `CREATE INDEX ${idx ?? ''}`);
+      if (concurrent && node.if_not_exists !== true) {
+        // Never atomic, even when written inside BEGIN: a failed build leaves an INVALID index behind.
+        f.hit('prefer-robust-stmts', { message: `CREATE INDEX CONCURRENTLY ${idx ?? ''} without IF NOT EXISTS: a retry after a failed build errors (${ROBUST_HINT})` });
+      } else if (!concurrent) robust(node.if_not_exists === true, `CREATE INDEX ${idx ?? ''}`);
       break;
     }
 
