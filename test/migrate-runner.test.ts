@@ -502,6 +502,33 @@ await c.end();
     expect(out).not.toContain('Sup3rS3cretPw');
   });
 
+  it("cancellation while the command runs: the command is stopped and its open transaction rolled back", async () => {
+    const db = await newDb();
+    const repo = await sqlRepo('command-cancel', { '001_a.sql': 'CREATE TABLE never_cmd (id int);' });
+    await writeFile(
+      path.join(repo, 'slow.mjs'),
+      `import pg from ${JSON.stringify(path.resolve('node_modules/pg/lib/index.js'))};
+const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+await c.connect();
+await c.query('BEGIN');
+await c.query('CREATE TABLE never_cmd (id int)');
+await c.query('SELECT pg_sleep(300)');
+`,
+    );
+    const controller = new AbortController();
+    const run = applyMigrations({ ...opts(db.url, repo), dir: 'migrations', command: 'node slow.mjs', signal: controller.signal });
+    const sleeping = async () =>
+      (await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)' AND application_name LIKE 'rail-actions-migrate-command-%'`))[0]?.n ?? 0;
+    for (let i = 0; i < 400 && (await sleeping()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await sleeping()).toBe(1);
+    controller.abort();
+    const err = await failure<MigrationFailedError>(run);
+    expect(err.message).toMatch(/Cancelled while the migration command ran/);
+    for (let i = 0; i < 200 && (await sleeping()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await sleeping()).toBe(0);
+    expect(await query(db.url, `SELECT to_regclass('never_cmd')::text AS t`)).toEqual([{ t: null }]);
+  });
+
   it('a failing command fails the run with its last output, reporting what it applied', async () => {
     const db = await newDb();
     const repo = await sqlRepo('command-fails', { '001_a.sql': 'CREATE TABLE x (id int);' });

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import type { ClientBase } from 'pg';
 import { UserFacingError } from '../../core/errors.js';
+import { AbortedError } from '../../core/retry.js';
 import { formatDuration } from '../../core/duration.js';
 import { scrubSecrets, urlPassword } from '../../core/redact.js';
 import { type LoadedMigrations, pendingWithClient } from '../pending.js';
@@ -32,23 +33,45 @@ export function pgOptions(lockTimeoutMs: number, statementTimeoutMs: number, exi
 export async function runMigrationCommand(opts: CommandRunOptions): Promise<AppliedFile[]> {
   const secrets = [opts.databaseUrl, urlPassword(opts.databaseUrl)];
   const scrub = (text: string) => scrubSecrets(text, secrets);
+  if (opts.signal?.aborted) throw new AbortedError('cancelled before the migration command started');
   opts.log(`Running the project's migrator under the rail-actions lock: ${scrub(opts.command)}`);
   const started = performance.now();
   const tail: string[] = [];
+  // Tags the command's sessions (libpq and node-postgres read PGAPPNAME) so a cancellation can stop their statements.
+  const appName = `rail-actions-migrate-command-${process.pid}-${Date.now().toString(36)}`;
   const child = execa(opts.command, {
     shell: true,
     cwd: opts.cwd ?? process.cwd(),
     env: {
       DATABASE_URL: opts.databaseUrl,
       PGOPTIONS: pgOptions(opts.lockTimeoutMs, opts.statementTimeoutMs, process.env.PGOPTIONS),
+      PGAPPNAME: appName,
     },
     all: true,
     buffer: false,
     reject: false,
     stdin: 'ignore',
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    forceKillAfterDelay: 10_000,
+    // Its own process group: the shell, npx and the migrator they start are stopped together on cancellation
+    // (killing only the shell would leave the migrator running and holding the output pipe).
+    detached: true,
   });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  let forceKill: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const onAbort = () => {
+    cancelled = true;
+    killGroup('SIGTERM');
+    forceKill = setTimeout(() => killGroup('SIGKILL'), 10_000);
+  };
+  const onExit = () => killGroup('SIGKILL');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  process.once('exit', onExit);
   if (child.all) {
     const lines = createInterface({ input: child.all, crlfDelay: Infinity });
     lines.on('line', (line) => {
@@ -59,14 +82,24 @@ export async function runMigrationCommand(opts: CommandRunOptions): Promise<Appl
     });
   }
   const outcome = await child;
+  opts.signal?.removeEventListener('abort', onAbort);
+  process.removeListener('exit', onExit);
+  if (forceKill) clearTimeout(forceKill);
   const ms = Math.round(performance.now() - started);
+  if (cancelled || opts.signal?.aborted) {
+    // The killed migrator's server sessions would otherwise finish their current statement before noticing; cancel
+    // them so their open transactions roll back now.
+    await opts.client
+      .query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [appName])
+      .catch(() => undefined);
+  }
   // What the command applied = what was pending before and is not any more (read from the history table).
   const after = await pendingWithClient(opts.client, opts.loaded);
   const stillPending = new Set(after.pending.map((f) => f.id));
   const applied: AppliedFile[] = opts.before.pending
     .filter((f) => !stillPending.has(f.id))
     .map((f) => ({ file: f.relPath, id: f.id, statements: null, ms: null }));
-  if (outcome.isCanceled || opts.signal?.aborted) {
+  if (cancelled || opts.signal?.aborted) {
     throw Object.assign(new UserFacingError(`Cancelled while the migration command ran (after ${formatDuration(ms)})`), { applied });
   }
   if (outcome.exitCode !== 0 || outcome.failed) {
