@@ -35130,7 +35130,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Md: () => (/* binding */ writeCleanupSummary)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, describeDuration, perService, readHealthInputs, statusWord, verifySpecFor
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, perService, readHealthInputs, statusWord, verifySpecFor
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35146,10 +35146,10 @@ var deployments = __nccwpck_require__(4275);
 var operations = __nccwpck_require__(9062);
 // EXTERNAL MODULE: ./src/railway/rollback.ts
 var rollback = __nccwpck_require__(5551);
-// EXTERNAL MODULE: ./src/core/duration.ts
-var duration = __nccwpck_require__(8571);
 // EXTERNAL MODULE: ./src/release/release.ts + 2 modules
 var release_release = __nccwpck_require__(992);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
 
@@ -35373,7 +35373,6 @@ async function createUploadTarball(root) {
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
 // before any network call, the client with logs routed to core, post-step state, outputs and summaries.
-
 
 
 
@@ -35642,9 +35641,6 @@ function setReleaseOutputs(release, json) {
     lib_core/* setOutput */.uH('url', perService(release, (s) => s.url));
     lib_core/* setOutput */.uH('production-deployment-id', perService(release, (s) => (0,release_release/* productionDeploymentOf */.GA)(s)));
     lib_core/* setOutput */.uH('deployments', JSON.stringify(json));
-}
-function describeDuration(ms) {
-    return formatDuration(ms);
 }
 
 
@@ -36323,7 +36319,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
-        const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
+        // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
+        const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
         return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
     }
     finally {
@@ -38020,6 +38017,7 @@ query GetDeployment($id: String!) {
     status
     createdAt
     serviceId
+    environmentId
     canRollback
     canRedeploy
     deploymentStopped
@@ -38225,6 +38223,9 @@ async function rollbackTo(client, scope, targetId, opts) {
     ]);
     if (target.serviceId && target.serviceId !== scope.serviceId) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
+    }
+    if (target.environmentId && target.environmentId !== scope.environmentId) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
     }
     const knownIds = new Set(known.map((d) => d.id));
     const notBefore = known[0]?.createdAt;

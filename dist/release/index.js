@@ -35236,7 +35236,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Md: () => (/* binding */ writeCleanupSummary)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, describeDuration, releaseStatus, statusWord
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, releaseStatus, statusWord
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var core = __nccwpck_require__(1804);
@@ -35252,8 +35252,6 @@ var deployments = __nccwpck_require__(4275);
 var operations = __nccwpck_require__(9062);
 // EXTERNAL MODULE: ./src/railway/rollback.ts
 var rollback = __nccwpck_require__(5551);
-// EXTERNAL MODULE: ./src/core/duration.ts
-var duration = __nccwpck_require__(8571);
 // EXTERNAL MODULE: ./src/release/release.ts + 2 modules
 var release_release = __nccwpck_require__(992);
 // EXTERNAL MODULE: ./src/actions/lib/inputs.ts
@@ -35395,7 +35393,6 @@ async function createUploadTarball(root) {
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
 // before any network call, the client with logs routed to core, post-step state, outputs and summaries.
-
 
 
 
@@ -35664,9 +35661,6 @@ function setReleaseOutputs(release, json) {
     core/* setOutput */.uH('url', perService(release, (s) => s.url));
     core/* setOutput */.uH('production-deployment-id', perService(release, (s) => (0,release_release/* productionDeploymentOf */.GA)(s)));
     core/* setOutput */.uH('deployments', JSON.stringify(json));
-}
-function describeDuration(ms) {
-    return formatDuration(ms);
 }
 
 
@@ -36474,7 +36468,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
-        const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
+        // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
+        const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
         return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
     }
     finally {
@@ -38138,6 +38133,7 @@ query GetDeployment($id: String!) {
     status
     createdAt
     serviceId
+    environmentId
     canRollback
     canRedeploy
     deploymentStopped
@@ -38343,6 +38339,9 @@ async function rollbackTo(client, scope, targetId, opts) {
     ]);
     if (target.serviceId && target.serviceId !== scope.serviceId) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
+    }
+    if (target.environmentId && target.environmentId !== scope.environmentId) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
     }
     const knownIds = new Set(known.map((d) => d.id));
     const notBefore = known[0]?.createdAt;

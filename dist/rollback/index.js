@@ -35229,7 +35229,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   m$: () => (/* binding */ verifySpecFor)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, describeDuration, loadReleaseState, readSource, releaseStatus, saveReleaseState, setReleaseOutputs, statusWord, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, readSource, releaseStatus, saveReleaseState, setReleaseOutputs, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35245,8 +35245,6 @@ var deployments = __nccwpck_require__(4275);
 var operations = __nccwpck_require__(6681);
 // EXTERNAL MODULE: ./src/railway/rollback.ts
 var rollback = __nccwpck_require__(5551);
-// EXTERNAL MODULE: ./src/core/duration.ts
-var duration = __nccwpck_require__(8571);
 // EXTERNAL MODULE: ./src/release/release.ts + 2 modules
 var release = __nccwpck_require__(992);
 // EXTERNAL MODULE: ./src/actions/lib/inputs.ts
@@ -35386,7 +35384,6 @@ async function upload_createUploadTarball(root) {
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
 // before any network call, the client with logs routed to core, post-step state, outputs and summaries.
-
 
 
 
@@ -35655,9 +35652,6 @@ function setReleaseOutputs(release, json) {
     core.setOutput('url', perService(release, (s) => s.url));
     core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
     core.setOutput('deployments', JSON.stringify(json));
-}
-function describeDuration(ms) {
-    return formatDuration(ms);
 }
 
 
@@ -36498,7 +36492,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
-        const notServing = !everServed && /refused|reset|closed|not found|unreachable/.test(what);
+        // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
+        const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
         return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
     }
     finally {
@@ -38154,6 +38149,7 @@ query GetDeployment($id: String!) {
     status
     createdAt
     serviceId
+    environmentId
     canRollback
     canRedeploy
     deploymentStopped
@@ -38359,6 +38355,9 @@ async function rollbackTo(client, scope, targetId, opts) {
     ]);
     if (target.serviceId && target.serviceId !== scope.serviceId) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
+    }
+    if (target.environmentId && target.environmentId !== scope.environmentId) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
     }
     const knownIds = new Set(known.map((d) => d.id));
     const notBefore = known[0]?.createdAt;

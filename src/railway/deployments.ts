@@ -40,6 +40,7 @@ export interface DeploymentSummary {
 
 export interface DeploymentDetail extends DeploymentSummary {
   serviceId: string | null;
+  environmentId?: string;
   deploymentStopped: boolean;
   instances: Array<{ id: string; status: string }>;
 }

@@ -66,6 +66,7 @@ query GetDeployment($id: String!) {
     status
     createdAt
     serviceId
+    environmentId
     canRollback
     canRedeploy
     deploymentStopped

@@ -46,6 +46,9 @@ export async function rollbackTo(client: RailwayClient, scope: ServiceScope, tar
   if (target.serviceId && target.serviceId !== scope.serviceId) {
     throw new InputError('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
   }
+  if (target.environmentId && target.environmentId !== scope.environmentId) {
+    throw new InputError('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
+  }
   const knownIds = new Set(known.map((d) => d.id));
   const notBefore = known[0]?.createdAt;
 

@@ -8,7 +8,6 @@ import { IN_PROGRESS_STATUSES, SUCCESS_STATUSES, getDeployment } from '../../rai
 import { CANCEL_DEPLOYMENT } from '../../railway/operations.js';
 import { rollbackTo } from '../../railway/rollback.js';
 import { errorMessage } from '../../core/errors.js';
-import { formatDuration } from '../../core/duration.js';
 import { productionDeploymentOf, type Release, type ServiceRelease, type VerifySpec } from '../../release/release.js';
 import { booleanInput, choiceInput, durationInput, integerInput, listInput, secretInput, stringInput } from './inputs.js';
 import type { DeploySource } from '../../railway/deploy.js';
@@ -306,8 +305,4 @@ export function setReleaseOutputs(release: Release, json: unknown): void {
   core.setOutput('url', perService(release, (s) => s.url));
   core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
   core.setOutput('deployments', JSON.stringify(json));
-}
-
-export function describeDuration(ms: number): string {
-  return formatDuration(ms);
 }
