@@ -234,11 +234,12 @@ describe('rail-actions verify', () => {
 
   it('never prints a header value, even when the server echoes it', async () => {
     const secret = 'tok_5a4b3c2d1e0f99887766';
-    const url = await serve((_n, req) => ({ status: 500, body: { auth: req.headers.authorization } }));
-    const r = await cli(['verify', url, ...fast, '--timeout', '500ms', '-H', `Authorization: Bearer ${secret}`]);
+    const url = await serve((_n, req) => ({ status: 500, body: { key: req.headers['x-api-key'], auth: req.headers.authorization } }));
+    const r = await cli(['verify', url, ...fast, '--timeout', '500ms', '-H', `Authorization: Bearer ${secret}`], { RAIL_ACTIONS_HEADERS: 'X-Api-Key: key-77665544332211\nAccept: application/json' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('***');
     expect(r.stdout + r.stderr).not.toContain(secret);
+    expect(r.stdout + r.stderr).not.toContain('key-77665544332211');
   });
 
   it('SIGTERM mid-wait → reports the state and exits 130', async () => {

@@ -29059,9 +29059,8 @@ function typeFindings(typeName, fallbackLoc, column) {
         case 'serial2':
             out.push(at('prefer-bigint-over-smallint', `${col} is a 16-bit integer; it overflows at 32767`));
             break;
+        // char(n)/character(n) parse as bpchar; a bare "char" is the one-byte internal type, not blank-padded text.
         case 'bpchar':
-        case 'char':
-        case 'character':
             out.push(at('ban-char-field', `${col} is char(n): values are blank-padded`));
             break;
         case 'varchar':
@@ -29251,9 +29250,11 @@ function classifyStatement(type, node, ctx) {
             if (!node.unique && asList(node.indexParams).length > 3) {
                 f.hit('index-too-many-columns', { table, message: `non-unique index on ${asList(node.indexParams).length} columns` });
             }
-            if (concurrent)
-                robust(node.if_not_exists === true, `CREATE INDEX CONCURRENTLY ${idx ?? ''}`);
-            else
+            if (concurrent && node.if_not_exists !== true) {
+                // Never atomic, even when written inside BEGIN: a failed build leaves an INVALID index behind.
+                f.hit('prefer-robust-stmts', { message: `CREATE INDEX CONCURRENTLY ${idx ?? ''} without IF NOT EXISTS: a retry after a failed build errors (${ROBUST_HINT})` });
+            }
+            else if (!concurrent)
                 robust(node.if_not_exists === true, `CREATE INDEX ${idx ?? ''}`);
             break;
         }
@@ -30045,7 +30046,8 @@ async function splitAtSemicolons(src) {
 }
 const TRANSACTION_START = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
 const TRANSACTION_END = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED', 'TRANS_STMT_PREPARE']);
-const HEAVY_LOCKS = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE']);
+// Locks that can queue behind a long transaction and hold others up meanwhile (everything above ROW EXCLUSIVE).
+const HEAVY_LOCKS = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE', 'SHARE UPDATE EXCLUSIVE']);
 /**
  * Analyses the files of one pending migration set, in apply order. Knowledge flows across files: a table created in
  * an earlier file is new (empty) for later ones.
@@ -30136,21 +30138,23 @@ async function analyzeFiles(inputs, opts = {}) {
             }
             else if (st.type === 'TransactionStmt') {
                 const kind = typeof st.node.kind === 'string' ? st.node.kind : '';
+                // Postgres has no nested transactions: a BEGIN inside one is ignored (with a warning) and the first COMMIT
+                // ends it, so the depth is 0 or 1.
                 if (TRANSACTION_START.has(kind)) {
-                    if (txDepth > 0)
-                        raw.push({ rule: 'transaction-nesting', message: 'BEGIN inside a transaction that is already open (Postgres ignores it; the first COMMIT ends both)' });
-                    else
+                    if (txDepth > 0) {
+                        raw.push({ rule: 'transaction-nesting', message: 'BEGIN inside a transaction that is already open: Postgres ignores it, and the next COMMIT ends the outer transaction' });
+                    }
+                    else {
                         openBegin = analysis;
-                    txDepth++;
-                    txCounter++;
+                        txDepth = 1;
+                        txCounter++;
+                    }
                 }
                 else if (TRANSACTION_END.has(kind)) {
                     if (txDepth === 0)
-                        raw.push({ rule: 'transaction-nesting', message: 'COMMIT/ROLLBACK without a BEGIN in this file ends the runner\'s transaction early' });
-                    else
-                        txDepth--;
-                    if (txDepth === 0)
-                        openBegin = undefined;
+                        raw.push({ rule: 'transaction-nesting', message: 'COMMIT/ROLLBACK with no transaction of this file open: it ends the runner\'s transaction early (or does nothing)' });
+                    txDepth = 0;
+                    openBegin = undefined;
                 }
             }
             else {
@@ -31017,11 +31021,12 @@ const HEALTH_OPTIONS = [
     { name: 'max-latency', type: 'string', value: 'DURATION', description: 'A slower answer counts as a failed attempt.' },
     { name: 'failure-threshold', type: 'string', value: 'N', default: '0', description: 'Once healthy, this many failures in a row end the check (0 = off).' },
     { name: 'header', short: 'H', type: 'string', multiple: true, value: 'NAME: VALUE', description: 'Request header; values are never printed.' },
+    { name: 'headers', type: 'string', value: 'LINES', description: "Several 'Name: value' lines at once (the action's input); combined with --header." },
 ];
 /** Reads and validates every health flag (nothing is requested before this succeeds). */
 function readHealthOptions(v, url) {
     const secrets = secretUrlParts(url);
-    const headers = parseHeaders(v.list('header').join('\n'), 'header');
+    const headers = { ...parseHeaders(v.string('headers') ?? '', 'headers'), ...parseHeaders(v.list('header').join('\n'), 'header') };
     secrets.push(...secretHeaderValues(headers));
     let parsedUrl;
     try {

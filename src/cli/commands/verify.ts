@@ -31,6 +31,7 @@ export const HEALTH_OPTIONS: OptionSpec[] = [
   { name: 'max-latency', type: 'string', value: 'DURATION', description: 'A slower answer counts as a failed attempt.' },
   { name: 'failure-threshold', type: 'string', value: 'N', default: '0', description: 'Once healthy, this many failures in a row end the check (0 = off).' },
   { name: 'header', short: 'H', type: 'string', multiple: true, value: 'NAME: VALUE', description: 'Request header; values are never printed.' },
+  { name: 'headers', type: 'string', value: 'LINES', description: "Several 'Name: value' lines at once (the action's input); combined with --header." },
 ];
 
 export interface ParsedHealth {
@@ -42,7 +43,7 @@ export interface ParsedHealth {
 /** Reads and validates every health flag (nothing is requested before this succeeds). */
 export function readHealthOptions(v: Values, url: string): ParsedHealth {
   const secrets = secretUrlParts(url);
-  const headers = parseHeaders(v.list('header').join('\n'), 'header');
+  const headers = { ...parseHeaders(v.string('headers') ?? '', 'headers'), ...parseHeaders(v.list('header').join('\n'), 'header') };
   secrets.push(...secretHeaderValues(headers));
   let parsedUrl: URL;
   try {
