@@ -75,6 +75,14 @@ describe('detectTool on real repository layouts', () => {
     });
   }
 
+  it("follows drizzle.config.ts's `out` folder", async () => {
+    const repo = path.join(tmp, 'drizzle-out');
+    await cp(path.join(fixture('drizzle'), 'drizzle'), path.join(repo, 'db/generated'), { recursive: true });
+    await writeFile(path.join(repo, 'drizzle.config.ts'), "export default { dialect: 'postgresql', schema: './src/schema.ts', out: './db/generated' };\n");
+    const found = await detectTool({ cwd: repo });
+    expect(found).toMatchObject({ tool: 'drizzle', dir: path.join(repo, 'db/generated') });
+  });
+
   it('uses the migrations-dir it is given and names the input when it does not exist', async () => {
     const found = await detectTool({ cwd: fixture('prisma'), dir: 'prisma/migrations' });
     expect(found.tool).toBe('prisma');
