@@ -23,7 +23,7 @@ import { isBinaryCoercible, parseFormatType } from '../src/migrations/analyze/st
 import { SourceText } from '../src/migrations/analyze/text.js';
 import { sha256Hex } from '../src/migrations/hash.js';
 import { parseDbmateFile } from '../src/migrations/history/dbmate.js';
-import { buildPlan, planMarkdown, type PlanPolicy } from '../src/migrations/plan.js';
+import { buildPlan, planJsonForOutput, planMarkdown, type MigrationPlan, type PlanPolicy } from '../src/migrations/plan.js';
 import type { MigrationFile, PendingReport } from '../src/migrations/types.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/sql');
@@ -528,6 +528,22 @@ describe('buildPlan', () => {
     expect(p.findings.find((f) => f.rule === 'ban-drop-table')).toMatchObject({ line: 5, column: 1 });
     expect(p.ignored.map((i) => [i.rule, i.directiveLine])).toContainEqual(['prefer-robust-stmts', 2]);
     expect(p.files[0]?.noTransaction).toBe(true);
+  });
+
+  it('a huge plan is shortened for the step output but keeps decision, hash, files and blockers', async () => {
+    const statements = Array.from({ length: 3000 }, (_, i) => `CREATE INDEX idx_${i} ON users (c_${i}); ALTER TABLE users ADD COLUMN v_${i} varchar(20);`).join('\n');
+    const p = await plan([mf('001', statements)]);
+    const full = JSON.stringify(p);
+    expect(full.length).toBeGreaterThan(1_000_000);
+    expect(planJsonForOutput(p, full.length)).toBe(full); // fits: unchanged
+    for (const limit of [900_000, 200_000, 20_000]) {
+      const json = planJsonForOutput(p, limit);
+      expect(json.length).toBeLessThanOrEqual(limit);
+      const small = JSON.parse(json) as MigrationPlan;
+      expect(small).toMatchObject({ truncated: true, decision: p.decision, risk: p.risk, planHash: p.planHash, pendingCount: 1 });
+      expect(small.files).toHaveLength(1);
+      expect(small.rules).toEqual(p.rules);
+    }
   });
 
   it('JS/TS migrations are opaque and need approval', async () => {

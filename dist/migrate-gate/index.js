@@ -42247,6 +42247,29 @@ function planMarkdown(plan, maxFindings = 30) {
     lines.push('', `plan-hash \`${plan.planHash}\``);
     return lines.join('\n');
 }
+/**
+ * The plan as JSON no longer than `maxChars` (step outputs share a 1 MiB budget per job). Shrinks in steps, each
+ * marked `truncated: true`: statement text and hygiene notices go first, then the statement list, then all but the
+ * first findings. Decision, risk, hash, files, rules, blockers and ignores are always kept.
+ */
+function planJsonForOutput(plan, maxChars) {
+    const full = JSON.stringify(plan);
+    if (full.length <= maxChars)
+        return full;
+    const serious = plan.findings.filter((f) => f.level !== 'notice');
+    const variants = [
+        { ...plan, truncated: true, statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious },
+        { ...plan, truncated: true, statements: [], findings: serious },
+        { ...plan, truncated: true, statements: [], findings: serious.slice(0, 100) },
+        { ...plan, truncated: true, statements: [], findings: [], files: plan.files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 5) })) },
+    ];
+    for (const v of variants) {
+        const json = JSON.stringify(v);
+        if (json.length <= maxChars)
+            return json;
+    }
+    return JSON.stringify(variants[variants.length - 1]);
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/gate.ts
 // The migrate gate's core: pending migrations → analysis weighed by live table sizes → plan. No @actions imports, so
@@ -42512,16 +42535,9 @@ async function main() {
     const { plan } = result;
     // Paths in the plan are relative to working-directory; annotations need them relative to the repository root.
     const repoPath = (file) => external_node_path_default().relative(workspace, external_node_path_default().resolve(cwd, file)).split((external_node_path_default()).sep).join('/');
-    let planJson = JSON.stringify(plan);
-    if (planJson.length > MAX_PLAN_OUTPUT) {
-        const compact = {
-            ...plan,
-            truncated: true,
-            statements: plan.statements.map((s) => ({ ...s, sql: '' })),
-            findings: plan.findings.filter((f) => f.level !== 'notice'),
-        };
-        planJson = JSON.stringify(compact);
-        warning(`The plan is too large for a step output (${plan.statements.length} statements); the 'plan' output omits statement text and notices (see the job summary).`);
+    const planJson = planJsonForOutput(plan, MAX_PLAN_OUTPUT);
+    if (planJson.length < JSON.stringify(plan).length) {
+        warning(`The plan is too large for a step output (${plan.statements.length} statements, ${plan.findings.length} findings); the 'plan' output is shortened (truncated: true) — the job summary has the details.`);
     }
     setOutput('pending-count', String(plan.pendingCount));
     setOutput('risk', plan.risk);

@@ -9,7 +9,7 @@ import { redactUrl, scrubSecrets, urlPassword } from '../core/redact.js';
 import { DEFAULT_LARGE_TABLE_ROWS } from '../migrations/analyze.js';
 import { parseToolName } from '../migrations/detect.js';
 import { runGate } from '../migrations/gate.js';
-import { APPROVAL_POLICIES, planMarkdown, type MigrationPlan, type PlanFinding } from '../migrations/plan.js';
+import { APPROVAL_POLICIES, planJsonForOutput, planMarkdown, type MigrationPlan, type PlanFinding } from '../migrations/plan.js';
 import { choiceInput, integerInput, secretInput, stringInput } from './lib/inputs.js';
 import { runAction } from './lib/runtime.js';
 
@@ -76,16 +76,9 @@ async function main(): Promise<void> {
   // Paths in the plan are relative to working-directory; annotations need them relative to the repository root.
   const repoPath = (file: string) => path.relative(workspace, path.resolve(cwd, file)).split(path.sep).join('/');
 
-  let planJson = JSON.stringify(plan);
-  if (planJson.length > MAX_PLAN_OUTPUT) {
-    const compact: MigrationPlan = {
-      ...plan,
-      truncated: true,
-      statements: plan.statements.map((s) => ({ ...s, sql: '' })),
-      findings: plan.findings.filter((f) => f.level !== 'notice'),
-    };
-    planJson = JSON.stringify(compact);
-    core.warning(`The plan is too large for a step output (${plan.statements.length} statements); the 'plan' output omits statement text and notices (see the job summary).`);
+  const planJson = planJsonForOutput(plan, MAX_PLAN_OUTPUT);
+  if (planJson.length < JSON.stringify(plan).length) {
+    core.warning(`The plan is too large for a step output (${plan.statements.length} statements, ${plan.findings.length} findings); the 'plan' output is shortened (truncated: true) — the job summary has the details.`);
   }
   core.setOutput('pending-count', String(plan.pendingCount));
   core.setOutput('risk', plan.risk);

@@ -271,3 +271,25 @@ export function planMarkdown(plan: MigrationPlan, maxFindings = 30): string {
   lines.push('', `plan-hash \`${plan.planHash}\``);
   return lines.join('\n');
 }
+
+/**
+ * The plan as JSON no longer than `maxChars` (step outputs share a 1 MiB budget per job). Shrinks in steps, each
+ * marked `truncated: true`: statement text and hygiene notices go first, then the statement list, then all but the
+ * first findings. Decision, risk, hash, files, rules, blockers and ignores are always kept.
+ */
+export function planJsonForOutput(plan: MigrationPlan, maxChars: number): string {
+  const full = JSON.stringify(plan);
+  if (full.length <= maxChars) return full;
+  const serious = plan.findings.filter((f) => f.level !== 'notice');
+  const variants: MigrationPlan[] = [
+    { ...plan, truncated: true, statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious },
+    { ...plan, truncated: true, statements: [], findings: serious },
+    { ...plan, truncated: true, statements: [], findings: serious.slice(0, 100) },
+    { ...plan, truncated: true, statements: [], findings: [], files: plan.files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 5) })) },
+  ];
+  for (const v of variants) {
+    const json = JSON.stringify(v);
+    if (json.length <= maxChars) return json;
+  }
+  return JSON.stringify(variants[variants.length - 1]);
+}
