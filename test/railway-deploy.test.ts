@@ -143,6 +143,29 @@ describe('railway-deploy: image source', () => {
   });
 });
 
+describe('railway-deploy: monorepo upload', () => {
+  it('uploads each service its own directory (service=dir lines), in parallel', async () => {
+    const workspace = await mkdtemp(path.join(tmpdir(), 'rail-mono-'));
+    try {
+      for (const [rel, content] of Object.entries({ 'apps/api/server.js': 'api', 'apps/worker/worker.js': 'worker', 'apps/worker/.railwayignore': 'tmp/\n', 'apps/worker/tmp/x': 'x' })) {
+        await mkdir(path.dirname(path.join(workspace, rel)), { recursive: true });
+        await writeFile(path.join(workspace, rel), content);
+      }
+      const result = await runAction({
+        action: 'railway-deploy',
+        inputs: { ...base(), service: 'api\nworker', source: 'upload', path: 'api=apps/api\nworker=apps/worker' },
+        cwd: workspace,
+      });
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      const [apiDeployment, workerDeployment] = (result.outputs['deployment-id'] ?? '').split('\n');
+      expect(emu.uploads.find((u) => u.deploymentId === apiDeployment)?.files).toEqual(['server.js']);
+      expect(emu.uploads.find((u) => u.deploymentId === workerDeployment)?.files.sort()).toEqual(['.railwayignore', 'worker.js']);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('railway-deploy: failures are reported', () => {
   it('FAILED build → exit 1, status FAILED, log tail and events in the summary', async () => {
     emu.scriptDeployment(apiId, { outcome: 'FAILED' });

@@ -35423,7 +35423,7 @@ function readRailwayInputs(opts) {
     };
 }
 /** Reads `source` and its companion inputs; the upload tarball is built here, before anything is mutated. */
-async function readSource() {
+async function readSource(services = []) {
     const kind = (0,inputs/* choiceInput */.ij)('source', ['commit', 'upload', 'image'], 'commit');
     if (kind === 'commit') {
         const sha = (0,inputs/* stringInput */.Uj)('commit-sha').trim();
@@ -35437,10 +35437,37 @@ async function readSource() {
             throw new errors/* InputError */.dz('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
         return image ? { kind, image } : { kind };
     }
-    const dir = (0,inputs/* stringInput */.Uj)('path', { fallback: '.' });
+    // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
+    const lines = core/* getInput */.V4('path').split('\n').map((l) => l.trim()).filter(Boolean);
+    const perService = {};
+    let shared;
+    for (const line of lines) {
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (name && services.includes(name)) {
+            if (perService[name])
+                throw new errors/* InputError */.dz('path', `names service '${name}' twice`);
+            perService[name] = await tarballOf(line.slice(eq + 1).trim(), name);
+        }
+        else if (shared !== undefined) {
+            throw new errors/* InputError */.dz('path', "gives more than one directory without a service name; use 'service=dir' lines");
+        }
+        else
+            shared = line;
+    }
+    const uncovered = services.filter((s) => !perService[s]);
+    const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.') : Object.values(perService)[0];
+    if (!base)
+        throw new errors/* InputError */.dz('path', 'names no directory to upload');
+    const source = { kind, ...base };
+    if (Object.keys(perService).length > 0)
+        source.perService = perService;
+    return source;
+}
+async function tarballOf(dir, service) {
     const { body, files } = await createUploadTarball(dir);
-    core/* info */.pq(`Upload: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
-    return { kind, dir, tarball: body, files };
+    core/* info */.pq(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
+    return { dir, tarball: body, files };
 }
 function connectRailway(inputs, deadline, signal) {
     return client/* RailwayClient */.xL.connect({
@@ -35756,7 +35783,7 @@ async function main() {
     const risks = (0,_release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_3__/* .riskyMigrations */ .E9)((0,_release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_3__/* .parseMigratePlan */ .OZ)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('migrate-plan')));
     const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .cancellationSignal */ .w6)();
     const deadline = Date.now() + inputs.timeoutMs;
-    const source = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .readSource */ .o$)();
+    const source = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .readSource */ .o$)(inputs.services);
     const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
     const client = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .connectRailway */ .IF)(inputs, deadline, signal);
     let release;
@@ -38815,6 +38842,13 @@ var operations = __nccwpck_require__(9062);
 // (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it).
 
 
+/** The source for one service: its own upload directory when `perService` names it. */
+function sourceForService(source, service) {
+    if (source.kind !== 'upload' || !source.perService)
+        return source;
+    const own = source.perService[service.name] ?? source.perService[service.id];
+    return own ? { kind: 'upload', ...own } : source;
+}
 /** Refuses a source the service cannot take — before anything is mutated. */
 function checkSourceFits(serviceName, instance, source) {
     const repo = instance.source?.repo ?? null;
@@ -38926,7 +38960,7 @@ async function prepareRelease(client, target, source) {
     release.services = await Promise.all(target.services.map(async (service) => {
         const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
         const [instance, deployments] = await Promise.all([(0,railway_deployments/* getServiceInstance */.f$)(client, scope), (0,railway_deployments/* listDeployments */.Jn)(client, scope)]);
-        checkSourceFits(service.name, instance, source);
+        checkSourceFits(service.name, instance, sourceForService(source, service));
         const previous = (0,railway_deployments/* pickActive */.cg)(deployments);
         const rollbackTarget = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments);
         const svc = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance };
@@ -38948,7 +38982,7 @@ async function deployRelease(client, release, source, opts) {
         release_event(release, name, 'start', 'deploy requested');
         try {
             const instance = svc.instance ?? (await (0,railway_deployments/* getServiceInstance */.f$)(client, svc.scope));
-            const started = await triggerDeployment(client, svc.scope, instance, source);
+            const started = await triggerDeployment(client, svc.scope, instance, sourceForService(source, svc.service));
             svc.deploymentId = started.deploymentId;
             svc.triggeredAt = Date.now();
             if (started.url)

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const inputs = readRailwayInputs({ servicesRequired: true, defaultTimeout: '20m' });
   const signal = cancellationSignal();
   const deadline = Date.now() + inputs.timeoutMs;
-  const source = await readSource();
+  const source = await readSource(inputs.services);
 
   const client = await connectRailway(inputs, deadline, signal);
   let release: Release | undefined;

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const risks = riskyMigrations(parseMigratePlan(core.getInput('migrate-plan')));
   const signal = cancellationSignal();
   const deadline = Date.now() + inputs.timeoutMs;
-  const source = await readSource();
+  const source = await readSource(inputs.services);
   const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
 
   const client = await connectRailway(inputs, deadline, signal);

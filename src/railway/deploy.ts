@@ -7,8 +7,22 @@ import { DEPLOY_SERVICE_INSTANCE, SET_SERVICE_IMAGE } from './operations.js';
 
 export type DeploySource =
   | { kind: 'commit'; commitSha?: string }
-  | { kind: 'upload'; dir: string; tarball: Buffer; files: string[] }
+  | {
+      kind: 'upload';
+      dir: string;
+      tarball: Buffer;
+      files: string[];
+      /** Monorepos: a different directory per service (keyed by the service name or id as given). */
+      perService?: Record<string, { dir: string; tarball: Buffer; files: string[] }>;
+    }
   | { kind: 'image'; image?: string };
+
+/** The source for one service: its own upload directory when `perService` names it. */
+export function sourceForService(source: DeploySource, service: { id: string; name: string }): DeploySource {
+  if (source.kind !== 'upload' || !source.perService) return source;
+  const own = source.perService[service.name] ?? source.perService[service.id];
+  return own ? { kind: 'upload', ...own } : source;
+}
 
 /** Refuses a source the service cannot take — before anything is mutated. */
 export function checkSourceFits(serviceName: string, instance: ServiceInstanceState, source: DeploySource): void {

@@ -19,7 +19,7 @@ export {
 export type { DeploymentStatus, DeploymentSummary, DeploymentDetail, ServiceInstanceState, ServiceScope } from './deployments.js';
 export { waitForDeployment, watchDeployment } from './waiter.js';
 export type { WaitOptions, WaitResult, WaitOutcome, StatusChange } from './waiter.js';
-export { triggerDeployment, checkSourceFits } from './deploy.js';
+export { triggerDeployment, checkSourceFits, sourceForService } from './deploy.js';
 export type { DeploySource } from './deploy.js';
 export { rollbackTo } from './rollback.js';
 export type { RollbackResult, RollbackMethod, RollbackOptions } from './rollback.js';

@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import { AbortedError } from '../core/retry.js';
 import { checkHealth, type HealthCheckOptions } from '../health/index.js';
 import type { RailwayClient } from '../railway/client.js';
-import { checkSourceFits, triggerDeployment, type DeploySource } from '../railway/deploy.js';
+import { checkSourceFits, sourceForService, triggerDeployment, type DeploySource } from '../railway/deploy.js';
 import {
   SUCCESS_STATUSES,
   getDeployment,
@@ -110,7 +110,7 @@ export async function prepareRelease(client: RailwayClient, target: RailwayTarge
     target.services.map(async (service): Promise<ServiceRelease> => {
       const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
       const [instance, deployments] = await Promise.all([getServiceInstance(client, scope), listDeployments(client, scope)]);
-      checkSourceFits(service.name, instance, source);
+      checkSourceFits(service.name, instance, sourceForService(source, service));
       const previous = pickActive(deployments);
       const rollbackTarget = pickRollbackTarget(deployments);
       const svc: ServiceRelease = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance };
@@ -144,7 +144,7 @@ export async function deployRelease(client: RailwayClient, release: Release, sou
       event(release, name, 'start', 'deploy requested');
       try {
         const instance = svc.instance ?? (await getServiceInstance(client, svc.scope));
-        const started = await triggerDeployment(client, svc.scope, instance, source);
+        const started = await triggerDeployment(client, svc.scope, instance, sourceForService(source, svc.service));
         svc.deploymentId = started.deploymentId;
         svc.triggeredAt = Date.now();
         if (started.url) svc.url = started.url;

@@ -43,7 +43,7 @@ export function readRailwayInputs(opts: { servicesRequired: boolean; defaultTime
 }
 
 /** Reads `source` and its companion inputs; the upload tarball is built here, before anything is mutated. */
-export async function readSource(): Promise<DeploySource> {
+export async function readSource(services: string[] = []): Promise<DeploySource> {
   const kind = choiceInput('source', ['commit', 'upload', 'image'] as const, 'commit');
   if (kind === 'commit') {
     const sha = stringInput('commit-sha').trim();
@@ -55,10 +55,32 @@ export async function readSource(): Promise<DeploySource> {
     if (image && /\s/.test(image)) throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
     return image ? { kind, image } : { kind };
   }
-  const dir = stringInput('path', { fallback: '.' });
+  // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
+  const lines = core.getInput('path').split('\n').map((l) => l.trim()).filter(Boolean);
+  const perService: Record<string, { dir: string; tarball: Buffer; files: string[] }> = {};
+  let shared: string | undefined;
+  for (const line of lines) {
+    const eq = line.indexOf('=');
+    const name = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (name && services.includes(name)) {
+      if (perService[name]) throw new InputError('path', `names service '${name}' twice`);
+      perService[name] = await tarballOf(line.slice(eq + 1).trim(), name);
+    } else if (shared !== undefined) {
+      throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' lines");
+    } else shared = line;
+  }
+  const uncovered = services.filter((s) => !perService[s]);
+  const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.') : Object.values(perService)[0];
+  if (!base) throw new InputError('path', 'names no directory to upload');
+  const source: DeploySource = { kind, ...base };
+  if (Object.keys(perService).length > 0) source.perService = perService;
+  return source;
+}
+
+async function tarballOf(dir: string, service?: string): Promise<{ dir: string; tarball: Buffer; files: string[] }> {
   const { body, files } = await createUploadTarball(dir);
-  core.info(`Upload: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
-  return { kind, dir, tarball: body, files };
+  core.info(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
+  return { dir, tarball: body, files };
 }
 
 export function connectRailway(inputs: RailwayInputs, deadline: number, signal: AbortSignal): Promise<RailwayClient> {
