@@ -19,6 +19,7 @@ import {
   type TableStats,
 } from '../src/migrations/analyze.js';
 import { parseDirective } from '../src/migrations/analyze/directives.js';
+import { rulesMarkdown } from '../src/migrations/analyze/rules.js';
 import { isBinaryCoercible, parseFormatType } from '../src/migrations/analyze/statement.js';
 import { SourceText } from '../src/migrations/analyze/text.js';
 import { sha256Hex } from '../src/migrations/hash.js';
@@ -125,6 +126,12 @@ describe('squawk rule coverage (existing table `users`, one statement per case)'
     for (const alias of ['prefer-timestamp-tz', 'prefer-big-int', 'require-timeout-settings']) {
       expect(parseDirective(`-- squawk-ignore ${alias}`, 1, 0, 10)?.rules, alias).not.toEqual([]);
     }
+  });
+
+  it('docs/migrate-gate-rules.md lists every rule (regenerate with UPDATE_RULES_DOC=1)', async () => {
+    const doc = path.resolve(import.meta.dirname, '../docs/migrate-gate-rules.md');
+    if (process.env.UPDATE_RULES_DOC === '1') await writeFile(doc, rulesMarkdown());
+    expect(readFileSync(doc, 'utf8'), 'docs/migrate-gate-rules.md is stale: run UPDATE_RULES_DOC=1 npx vitest run test/migrate-analyze.test.ts').toBe(rulesMarkdown());
   });
 
   it('require-lock-timeout / require-statement-timeout fire only when the runner does not set timeouts', async () => {
