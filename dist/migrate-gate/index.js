@@ -39070,6 +39070,39 @@ function rule(id) {
         throw new Error(`internal: unknown rule ${id}`);
     return r;
 }
+/** The rule catalogue as a Markdown document (docs/migrate-gate-rules.md is this, checked by a test). */
+function rulesMarkdown() {
+    const cell = (t) => t.replace(/\|/g, '\\|');
+    const lines = [
+        '# migrate-gate rules',
+        '',
+        '<!-- Generated from src/migrations/analyze/rules.ts; test/migrate-analyze.test.ts fails when this file is stale. -->',
+        '',
+        'Every finding of the migrate gate carries one of these rule ids. Ids shared with',
+        '[squawk](https://squawkhq.com/docs/rules) mean the same check, so existing `-- squawk-ignore <rule>` comments keep',
+        'working. Suppress a finding with a comment before the statement (or after it on the same line), keeping a reason:',
+        '',
+        '```sql',
+        '-- rail-actions-ignore: ban-drop-column, ban-drop-table the table was archived in JIRA-123',
+        'ALTER TABLE users DROP COLUMN legacy_flag;',
+        '-- rail-actions-ignore-file: prefer-bigint-over-int legacy schema uses int everywhere',
+        '```',
+        '',
+        'Classes, mildest first: `safe` (applied unattended), `blocking` (long lock, rewrite or scan; weighed by live table',
+        'size), `opaque` (cannot be inspected), `breaking` (breaks the running app version), `destructive` (loses data).',
+        'With `approval: risky` anything above `safe` needs approval. Rules marked *blocks* stop the plan (certain failure).',
+        '',
+        '| rule | class | level | source | why | safer alternative |',
+        '|---|---|---|---|---|---|',
+        ...[...RULES.values()]
+            .sort((a, b) => a.id.localeCompare(b.id))
+            .map((r) => `| \`${r.id}\`${r.optIn ? ' (opt-in)' : ''} | ${r.risk}${r.blocksPlan ? ', *blocks*' : ''} | ${r.level} | ${r.source} | ${cell(r.reason)} | ${cell(r.safeAlternative)} |`),
+        '',
+        `Aliases accepted in ignore comments: ${Object.entries(RULE_ALIASES).map(([a, ids]) => `\`${a}\` → ${ids.map((i) => `\`${i}\``).join(', ')}`).join('; ')}.`,
+        '',
+    ];
+    return lines.join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/analyze/directives.ts
 // Inline ignore directives. Accepted forms (comment tokens found by the real Postgres scanner, so a directive-like text
