@@ -35414,7 +35414,7 @@ function readRailwayInputs(opts) {
     };
 }
 /** Reads `source` and its companion inputs; the upload tarball is built here, before anything is mutated. */
-async function readSource() {
+async function readSource(services = []) {
     const kind = choiceInput('source', ['commit', 'upload', 'image'], 'commit');
     if (kind === 'commit') {
         const sha = stringInput('commit-sha').trim();
@@ -35428,10 +35428,37 @@ async function readSource() {
             throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
         return image ? { kind, image } : { kind };
     }
-    const dir = stringInput('path', { fallback: '.' });
+    // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
+    const lines = core.getInput('path').split('\n').map((l) => l.trim()).filter(Boolean);
+    const perService = {};
+    let shared;
+    for (const line of lines) {
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (name && services.includes(name)) {
+            if (perService[name])
+                throw new InputError('path', `names service '${name}' twice`);
+            perService[name] = await tarballOf(line.slice(eq + 1).trim(), name);
+        }
+        else if (shared !== undefined) {
+            throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' lines");
+        }
+        else
+            shared = line;
+    }
+    const uncovered = services.filter((s) => !perService[s]);
+    const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.') : Object.values(perService)[0];
+    if (!base)
+        throw new InputError('path', 'names no directory to upload');
+    const source = { kind, ...base };
+    if (Object.keys(perService).length > 0)
+        source.perService = perService;
+    return source;
+}
+async function tarballOf(dir, service) {
     const { body, files } = await createUploadTarball(dir);
-    core.info(`Upload: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
-    return { kind, dir, tarball: body, files };
+    core.info(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
+    return { dir, tarball: body, files };
 }
 function connectRailway(inputs, deadline, signal) {
     return client/* RailwayClient */.xL.connect({
@@ -38825,6 +38852,13 @@ var operations = __nccwpck_require__(6681);
 // (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it).
 
 
+/** The source for one service: its own upload directory when `perService` names it. */
+function deploy_sourceForService(source, service) {
+    if (source.kind !== 'upload' || !source.perService)
+        return source;
+    const own = source.perService[service.name] ?? source.perService[service.id];
+    return own ? { kind: 'upload', ...own } : source;
+}
 /** Refuses a source the service cannot take — before anything is mutated. */
 function deploy_checkSourceFits(serviceName, instance, source) {
     const repo = instance.source?.repo ?? null;
@@ -38936,7 +38970,7 @@ async function prepareRelease(client, target, source) {
     release.services = await Promise.all(target.services.map(async (service) => {
         const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
         const [instance, deployments] = await Promise.all([getServiceInstance(client, scope), listDeployments(client, scope)]);
-        checkSourceFits(service.name, instance, source);
+        checkSourceFits(service.name, instance, sourceForService(source, service));
         const previous = pickActive(deployments);
         const rollbackTarget = pickRollbackTarget(deployments);
         const svc = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance };
@@ -38958,7 +38992,7 @@ async function deployRelease(client, release, source, opts) {
         release_event(release, name, 'start', 'deploy requested');
         try {
             const instance = svc.instance ?? (await getServiceInstance(client, svc.scope));
-            const started = await triggerDeployment(client, svc.scope, instance, source);
+            const started = await triggerDeployment(client, svc.scope, instance, sourceForService(source, svc.service));
             svc.deploymentId = started.deploymentId;
             svc.triggeredAt = Date.now();
             if (started.url)
