@@ -496,6 +496,7 @@ describe('deploy.yml: chain, approval, concurrency, permissions, wiring', () => 
 
     const step = (job: string, uses: string, n = 0) => (deploy.jobs[job]?.steps ?? []).filter((s) => s.uses === uses)[n] as Step;
     expect(step('migrate', '$/actions/migrate').with?.['plan-hash']).toBe('${{ needs.gate.outputs.plan-hash }}');
+    expect(step('approval', '$/actions/approval').with).toMatchObject({ plan: '${{ needs.gate.outputs.plan-markdown }}', environment: '${{ inputs.environment }}' });
     expect(step('deploy', '$/actions/github-deployment', 0).with).toMatchObject({ status: 'in_progress', environment: '${{ inputs.environment }}' });
     expect(step('deploy', '$/actions/railway-deploy').with?.['railway-token']).toBe('${{ secrets.RAILWAY_TOKEN }}');
     expect(step('verify', '$/actions/health-check').with?.['expect-version']).toContain('needs.deploy.outputs.first-deployment-id');
