@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeSql } from '../src/migrations/analyze.js';
 import { fetchTableStats } from '../src/migrations/analyze/stats.js';
 import { planHash, sha256Hex } from '../src/migrations/hash.js';
 import type { MigrationPlan } from '../src/migrations/plan.js';
@@ -271,6 +272,97 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
       await client.end();
       await sql(db.url, `DROP OWNED BY ${role}; DROP ROLE ${role}`);
     }
+  });
+});
+
+// Eugene's "trace" technique as a check of the static lock table: run each statement inside a transaction on a real
+// PostgreSQL, read the locks this backend holds (pg_locks) and whether the relation got new storage (relfilenode),
+// roll back, and compare with what the analysis claims.
+describe('lock and rewrite facts agree with a real PostgreSQL (pg_locks / relfilenode inside a rolled-back transaction)', () => {
+  const MODES: Record<string, string> = {
+    AccessShareLock: 'ACCESS SHARE', RowShareLock: 'ROW SHARE', RowExclusiveLock: 'ROW EXCLUSIVE', ShareUpdateExclusiveLock: 'SHARE UPDATE EXCLUSIVE',
+    ShareLock: 'SHARE', ShareRowExclusiveLock: 'SHARE ROW EXCLUSIVE', ExclusiveLock: 'EXCLUSIVE', AccessExclusiveLock: 'ACCESS EXCLUSIVE',
+  };
+  const ORDER = Object.values(MODES);
+  // [relation whose lock is compared, statement]
+  const cases: Array<[string, string]> = [
+    ['users', 'CREATE INDEX i1 ON users (n)'],
+    ['users', 'ALTER TABLE users ADD COLUMN x text'],
+    ['users', 'ALTER TABLE users ADD COLUMN x uuid DEFAULT gen_random_uuid()'],
+    ['users', 'ALTER TABLE users ADD COLUMN x int DEFAULT 5'],
+    ['users', 'ALTER TABLE users ADD COLUMN s serial'],
+    ['users', 'ALTER TABLE users ADD COLUMN g int GENERATED ALWAYS AS (n * 2) STORED'],
+    ['posts', 'ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id)'],
+    ['users', 'ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id)'],
+    ['users', 'ALTER TABLE users VALIDATE CONSTRAINT age_c'],
+    ['users', 'ALTER TABLE users ADD CONSTRAINT c2 CHECK (n > 0) NOT VALID'],
+    ['users', 'ALTER TABLE users ADD CONSTRAINT u1 UNIQUE (email)'],
+    ['users', 'CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION trg()'],
+    ['users', 'ALTER TABLE users DISABLE TRIGGER ALL'],
+    ['users', 'ALTER TABLE users ALTER COLUMN n SET STATISTICS 100'],
+    ['users', 'ALTER TABLE users SET (fillfactor = 70)'],
+    ['users', 'ALTER TABLE users ALTER COLUMN n SET DEFAULT 1'],
+    ['users', 'ALTER TABLE users ALTER COLUMN n TYPE bigint'],
+    ['users', 'ALTER TABLE users ALTER COLUMN name TYPE text'], // binary-coercible with the live type known
+    ['users', 'ALTER TABLE users ALTER COLUMN email SET NOT NULL'],
+    ['users', 'ALTER TABLE users ALTER COLUMN email DROP NOT NULL'],
+    ['users', 'ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY'],
+    ['users', 'ALTER TABLE users DROP COLUMN age'],
+    ['users', 'ALTER TABLE users RENAME COLUMN n TO m'],
+    ['users', 'ALTER TABLE users ENABLE ROW LEVEL SECURITY'],
+    ['users', 'ALTER TABLE users SET UNLOGGED'],
+    ['users', 'ALTER TABLE users REPLICA IDENTITY FULL'],
+    ['users', 'ALTER TABLE users OWNER TO CURRENT_USER'],
+    ['users', 'CREATE POLICY p ON users USING (true)'],
+    ['users', 'CREATE STATISTICS s1 ON n, age FROM users'],
+    ['users', "COMMENT ON TABLE users IS 'x'"],
+    ['users', "COMMENT ON COLUMN users.n IS 'x'"],
+    ['users', 'GRANT SELECT ON users TO PUBLIC'],
+    ['users', 'UPDATE users SET n = 1'],
+    ['users', 'DROP TABLE users CASCADE'],
+    ['users', 'DROP INDEX users_email'],
+    ['users_email', 'ALTER INDEX users_email RENAME TO ue2'],
+    ['users', 'REINDEX TABLE users'],
+    ['users', 'CLUSTER users USING users_email'],
+    ['users', 'ANALYZE users'],
+    ['users', 'LOCK TABLE users IN SHARE MODE'],
+    ['mv', 'REFRESH MATERIALIZED VIEW mv'],
+    ['ev', 'ALTER TABLE ev DETACH PARTITION ev1'],
+  ];
+  let url = '';
+  beforeAll(async () => {
+    url = (await database('gate_locks')).url;
+    await sql(url, `CREATE TABLE users (id bigint PRIMARY KEY, email text, n int, name varchar(20), age int);
+      CREATE TABLE posts (id bigint, user_id bigint);
+      INSERT INTO users SELECT g, 'e' || g, g, 'n', g FROM generate_series(1, 10) g;
+      CREATE INDEX users_email ON users (email);
+      CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+      CREATE MATERIALIZED VIEW mv AS SELECT id FROM users;
+      CREATE TABLE ev (id int, at date) PARTITION BY RANGE (at);
+      CREATE TABLE ev1 PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+      ALTER TABLE users ADD CONSTRAINT age_c CHECK (age > 0) NOT VALID;`);
+  });
+
+  it.each(cases)('%s: %s', async (target, statement) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    let real: string;
+    let rewritten: boolean;
+    try {
+      await client.query('BEGIN');
+      const before = await client.query<{ oid: number; relfilenode: number }>('SELECT oid, relfilenode FROM pg_class WHERE oid = $1::regclass', [target]);
+      const oid = before.rows[0]?.oid;
+      await client.query(statement);
+      const locks = await client.query<{ mode: string }>('SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = $1', [oid]);
+      real = locks.rows.map((r) => MODES[r.mode] ?? r.mode).sort((a, b) => ORDER.indexOf(b) - ORDER.indexOf(a))[0] ?? 'none';
+      const after = await client.query<{ relfilenode: number }>('SELECT relfilenode FROM pg_class WHERE oid = $1', [oid]);
+      rewritten = after.rows[0] !== undefined && after.rows[0].relfilenode !== before.rows[0]?.relfilenode;
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end();
+    }
+    const [st] = await analyzeSql(statement, 'x.sql', { columnTypes: new Map([['users.name', 'character varying(20)']]) });
+    expect({ lock: st?.lock ?? 'none', rewritesTable: st?.rewritesTable }).toEqual({ lock: real, rewritesTable: rewritten });
   });
 });
 

@@ -39800,7 +39800,8 @@ function classifyStatement(type, node, ctx) {
         case 'ReindexStmt': {
             const t = rangeVarName(node.relation);
             const concurrent = hasDefElem(node.params, 'concurrently');
-            f.touch(t, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE');
+            // The table gets SHARE (writes blocked); the index itself gets ACCESS EXCLUSIVE (reads using it block).
+            f.touch(t, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE');
             f.scansTable = true;
             if (!concurrent)
                 f.hit('require-concurrent-reindex', { table: t, message: `REINDEX ${t ?? str(node.name) ?? ''} without CONCURRENTLY blocks writes and reads that use the index` });
@@ -39810,6 +39811,7 @@ function classifyStatement(type, node, ctx) {
             const v = rangeVarName(node.relation);
             f.touch(v, node.concurrent ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE');
             f.scansTable = true;
+            f.rewritesTable = !node.concurrent; // rebuilt into new storage
             if (!node.concurrent)
                 f.hit('require-concurrent-refresh', { table: v, message: `REFRESH MATERIALIZED VIEW ${v ?? ''} blocks reads of the view while it runs` });
             break;
@@ -39856,6 +39858,15 @@ function classifyStatement(type, node, ctx) {
             if (containsNode(node, new Set(['FuncCall'])))
                 f.hit('opaque-statement', { message: 'SELECT that calls functions: their effect cannot be inspected' });
             break;
+        case 'CommentStmt': {
+            // COMMENT ON TABLE/COLUMN/VIEW takes SHARE UPDATE EXCLUSIVE on the relation (checked against pg_locks).
+            const objtype = str(node.objtype) ?? '';
+            const parts = names(asNode(node.object)?.List ? asNode(asNode(node.object)?.List)?.items : undefined);
+            const rel = objtype === 'OBJECT_COLUMN' ? parts.slice(0, -1) : ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(objtype) ? parts : [];
+            if (rel.length)
+                f.touch(rel.join('.'), 'SHARE UPDATE EXCLUSIVE');
+            break;
+        }
         case 'CreateTrigStmt':
             f.touch(rangeVarName(node.relation), 'SHARE ROW EXCLUSIVE');
             break;
@@ -39889,7 +39900,7 @@ function classifyStatement(type, node, ctx) {
 // Statements that only create or change catalog objects nobody uses yet, or session settings: no table lock to speak of.
 const KNOWN_SAFE = new Set([
     'CreateTableAsStmt', 'ViewStmt', 'CreateFunctionStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'CreateRangeStmt',
-    'CommentStmt', 'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt',
+    'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt',
     'RuleStmt', 'AlterSeqStmt', 'AlterOwnerStmt', 'AlterFunctionStmt', 'AlterDefaultPrivilegesStmt',
     'CreateCastStmt', 'DefineStmt', 'CreateOpClassStmt', 'CreateOpFamilyStmt', 'AlterOpFamilyStmt', 'CreateForeignTableStmt',
     'CreateEventTrigStmt', 'AlterEventTrigStmt', 'AlterExtensionStmt', 'AlterExtensionContentsStmt', 'CreatePublicationStmt',
