@@ -323,7 +323,7 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const svc = out.services[0];
     expect(svc).toMatchObject({ outcome: 'success', healthy: true, previousDeploymentId: firstId });
     expect(emu.activeDeployment(apiId)?.id).toBe(svc?.deploymentId);
-    expect(r.stderr).toMatch(/Uploading 2 file\(s\)/);
+    expect(r.stderr).toMatch(/Upload: 2 file\(s\) from /);
   });
 
   it('rollback restores the previous deployment and verifies it', async () => {
@@ -338,6 +338,34 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     expect(emu.activeDeployment(apiId)?.id).toBe(out.deploymentId);
     expect(emu.deployment(out.deploymentId)?.kind).toBe('rollback');
     expect(emu.deployment(out.deploymentId)?.sourceDeploymentId).toBe(firstId);
+  });
+
+  it('a missing upload directory or a bad commit sha fails before any API call', async () => {
+    const before = emu.requests.length;
+    const missing = await cli(['deploy', '--service', 'api', '--path', path.join(appDir, 'nope'), ...railway()], env());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--path: '.*nope' is not a directory/);
+    const twoDirs = await cli(['deploy', '--service', 'api', '--path', appDir, '--path', appDir, ...railway()], env());
+    expect(twoDirs.code).toBe(2);
+    expect(twoDirs.stderr).toMatch(/--path: gives more than one directory without a service name/);
+    const sha = await cli(['deploy', '--service', 'api', '--source', 'commit', '--commit-sha', 'main', ...railway()], env());
+    expect(sha.code).toBe(2);
+    expect(sha.stderr).toMatch(/--commit-sha: expected a git commit sha/);
+    expect(emu.requests.slice(before)).toEqual([]);
+  });
+
+  it('monorepo: --path service=dir uploads that directory for the service', async () => {
+    const apiDir = await mkdtemp(path.join(os.tmpdir(), 'rail-cli-api-'));
+    try {
+      await writeFile(path.join(apiDir, 'server.js'), 'console.log("api")\n');
+      const uploads = emu.uploads.length;
+      const r = await cli(['deploy', '--service', 'api', '--path', `api=${apiDir}`, ...railway(), '--json'], env());
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/Upload for api: 1 file\(s\)/);
+      expect(emu.uploads.slice(uploads).map((u) => u.files)).toEqual([['server.js']]);
+    } finally {
+      await rm(apiDir, { recursive: true, force: true });
+    }
   });
 
   it('a bad release is detected and rolled back with --rollback-on-failure → exit 1, old version serves', async () => {

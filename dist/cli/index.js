@@ -15788,6 +15788,7 @@ query GetDeployment($id: String!) {
     status
     createdAt
     serviceId
+    environmentId
     canRollback
     canRedeploy
     deploymentStopped
@@ -16763,6 +16764,13 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
 // (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it).
 
 
+/** The source for one service: its own upload directory when `perService` names it. */
+function sourceForService(source, service) {
+    if (source.kind !== 'upload' || !source.perService)
+        return source;
+    const own = source.perService[service.name] ?? source.perService[service.id];
+    return own ? { kind: 'upload', ...own } : source;
+}
 /** Refuses a source the service cannot take — before anything is mutated. */
 function checkSourceFits(serviceName, instance, source) {
     const repo = instance.source?.repo ?? null;
@@ -16818,6 +16826,9 @@ async function rollbackTo(client, scope, targetId, opts) {
     ]);
     if (target.serviceId && target.serviceId !== scope.serviceId) {
         throw new errors/* InputError */.dz('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
+    }
+    if (target.environmentId && target.environmentId !== scope.environmentId) {
+        throw new errors/* InputError */.dz('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
     }
     const knownIds = new Set(known.map((d) => d.id));
     const notBefore = known[0]?.createdAt;
@@ -17092,7 +17103,7 @@ async function prepareRelease(client, target, source) {
     release.services = await Promise.all(target.services.map(async (service) => {
         const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
         const [instance, deployments] = await Promise.all([getServiceInstance(client, scope), listDeployments(client, scope)]);
-        checkSourceFits(service.name, instance, source);
+        checkSourceFits(service.name, instance, sourceForService(source, service));
         const previous = pickActive(deployments);
         const rollbackTarget = pickRollbackTarget(deployments);
         const svc = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance };
@@ -17114,7 +17125,7 @@ async function deployRelease(client, release, source, opts) {
         release_event(release, name, 'start', 'deploy requested');
         try {
             const instance = svc.instance ?? (await getServiceInstance(client, svc.scope));
-            const started = await triggerDeployment(client, svc.scope, instance, source);
+            const started = await triggerDeployment(client, svc.scope, instance, sourceForService(source, svc.service));
             svc.deploymentId = started.deploymentId;
             svc.triggeredAt = Date.now();
             if (started.url)
@@ -17485,7 +17496,14 @@ const deployCommand = {
             ...RAILWAY_OPTIONS,
             { ...SERVICE_OPTION, required: true },
             { name: 'source', type: 'string', value: 'upload|commit|image', default: 'upload', description: 'What to deploy.' },
-            { name: 'path', type: 'string', value: 'DIR', default: '.', description: "Directory to upload (source 'upload')." },
+            {
+                name: 'path',
+                type: 'string',
+                multiple: true,
+                value: 'DIR|SERVICE=DIR',
+                default: '.',
+                description: "Directory to upload (source 'upload'); monorepos: one 'service=dir' per service (repeat the flag).",
+            },
             { name: 'commit-sha', type: 'string', value: 'SHA', description: "Commit to deploy (source 'commit')." },
             { name: 'image', type: 'string', value: 'IMAGE', description: "Image to deploy (source 'image')." },
             { name: 'timeout', type: 'string', value: 'DURATION', default: '30m', description: 'Give up waiting for Railway after this long.' },
@@ -17506,29 +17524,14 @@ const deployCommand = {
         const sourceKind = v.string('source') ?? 'upload';
         if (!['upload', 'commit', 'image'].includes(sourceKind))
             throw new errors/* InputError */.dz('source', `expected upload, commit or image, got '${sourceKind}'`);
-        const uploadDir = external_node_path_default().resolve(v.string('path') ?? '.');
-        if (sourceKind === 'upload' && !((0,external_node_fs_.existsSync)(uploadDir) && (0,external_node_fs_.statSync)(uploadDir).isDirectory()))
-            throw new errors/* InputError */.dz('path', `'${uploadDir}' is not a directory`);
         const verify = readVerify(v, services.length);
+        // The upload archive is built before the first API call: a bad path fails before anything is sent.
+        const source = await readSource(v, sourceKind, services, ctx);
         const client = await connectRailway(v, ctx, { deadline: Date.now() + timeoutMs });
         const scrub = (t) => scrubSecrets(client.scrub(t), verify?.secrets ?? []);
         let progress;
         try {
             const target = await resolveRailway(client, v, services);
-            let source;
-            if (sourceKind === 'upload') {
-                const { body, files } = await createUploadTarball(uploadDir);
-                ctx.log(ctx.errColor.dim(`Uploading ${files.length} file(s) from ${uploadDir} (${Math.round(body.length / 1024)} KiB gzip)`));
-                source = { kind: 'upload', dir: uploadDir, tarball: body, files };
-            }
-            else if (sourceKind === 'commit') {
-                const sha = v.string('commit-sha')?.trim();
-                source = { kind: 'commit', ...(sha ? { commitSha: sha } : {}) };
-            }
-            else {
-                const image = v.string('image')?.trim();
-                source = { kind: 'image', ...(image ? { image } : {}) };
-            }
             const release = await prepareRelease(client, target, source);
             ctx.log(`Deploying ${release.services.map((s) => ctx.errColor.bold(s.service.name)).join(', ')} to ${target.project.name} / ${target.environment.name} (${source.kind})`);
             progress = new cli_ui/* Progress */.ke(() => release.services.map((s) => `${s.service.name}: ${s.deploymentId ? `${s.deploymentId.slice(0, 8)} ${s.status || 'starting'}` : 'starting'}`).join(' · '), {
@@ -17566,6 +17569,54 @@ const deployCommand = {
         }
     },
 };
+async function tarballOf(dir, ctx, service) {
+    const abs = external_node_path_default().resolve(dir);
+    if (!((0,external_node_fs_.existsSync)(abs) && (0,external_node_fs_.statSync)(abs).isDirectory()))
+        throw new errors/* InputError */.dz('path', `'${dir}' is not a directory (resolved to ${abs})`);
+    const { body, files } = await createUploadTarball(abs);
+    ctx.log(ctx.errColor.dim(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s) from ${abs} (${(body.length / 1024).toFixed(1)} KiB gzip; .gitignore/.railwayignore applied)`));
+    return { dir: abs, tarball: body, files };
+}
+/** `--source` and its companion flags, like the railway-deploy action's inputs. */
+async function readSource(v, kind, services, ctx) {
+    if (kind === 'commit') {
+        const sha = v.string('commit-sha')?.trim();
+        if (sha && !/^[0-9a-f]{7,40}$/i.test(sha))
+            throw new errors/* InputError */.dz('commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
+        return sha ? { kind, commitSha: sha } : { kind };
+    }
+    if (kind === 'image') {
+        const image = v.string('image')?.trim();
+        if (image && /\s/.test(image))
+            throw new errors/* InputError */.dz('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
+        return image ? { kind, image } : { kind };
+    }
+    // One directory for every service, or `service=dir` entries (monorepo: each service uploads its own root).
+    const perService = {};
+    let shared;
+    for (const entry of v.list('path').map((p) => p.trim()).filter(Boolean)) {
+        const eq = entry.indexOf('=');
+        const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+        if (name && services.includes(name)) {
+            if (perService[name])
+                throw new errors/* InputError */.dz('path', `names service '${name}' twice`);
+            perService[name] = await tarballOf(entry.slice(eq + 1).trim(), ctx, name);
+        }
+        else if (shared !== undefined) {
+            throw new errors/* InputError */.dz('path', "gives more than one directory without a service name; use 'service=dir' for each service");
+        }
+        else
+            shared = entry;
+    }
+    const uncovered = services.filter((s) => !perService[s]);
+    const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.', ctx) : Object.values(perService)[0];
+    if (!base)
+        throw new errors/* InputError */.dz('path', 'names no directory to upload');
+    const source = { kind, ...base };
+    if (Object.keys(perService).length > 0)
+        source.perService = perService;
+    return source;
+}
 function readVerify(v, serviceCount) {
     const healthPath = v.string('health-path')?.trim();
     const healthUrl = v.string('health-url')?.trim();
@@ -27914,6 +27965,7 @@ const {
 
 
 
+
 function pgOptions(lockTimeoutMs, statementTimeoutMs, existing) {
     const ours = `-c lock_timeout=${lockTimeoutMs} -c statement_timeout=${statementTimeoutMs}`;
     return existing ? `${existing} ${ours}` : ours;
@@ -27921,23 +27973,48 @@ function pgOptions(lockTimeoutMs, statementTimeoutMs, existing) {
 async function runMigrationCommand(opts) {
     const secrets = [opts.databaseUrl, urlPassword(opts.databaseUrl)];
     const scrub = (text) => scrubSecrets(text, secrets);
+    if (opts.signal?.aborted)
+        throw new retry/* AbortedError */.oM('cancelled before the migration command started');
     opts.log(`Running the project's migrator under the rail-actions lock: ${scrub(opts.command)}`);
     const started = performance.now();
     const tail = [];
+    // Tags the command's sessions (libpq and node-postgres read PGAPPNAME) so a cancellation can stop their statements.
+    const appName = `rail-actions-migrate-command-${process.pid}-${Date.now().toString(36)}`;
     const child = execa(opts.command, {
         shell: true,
         cwd: opts.cwd ?? process.cwd(),
         env: {
             DATABASE_URL: opts.databaseUrl,
             PGOPTIONS: pgOptions(opts.lockTimeoutMs, opts.statementTimeoutMs, process.env.PGOPTIONS),
+            PGAPPNAME: appName,
         },
         all: true,
         buffer: false,
         reject: false,
         stdin: 'ignore',
-        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-        forceKillAfterDelay: 10_000,
+        // Its own process group: the shell, npx and the migrator they start are stopped together on cancellation
+        // (killing only the shell would leave the migrator running and holding the output pipe).
+        detached: true,
     });
+    const killGroup = (signal) => {
+        try {
+            if (child.pid)
+                process.kill(-child.pid, signal);
+        }
+        catch {
+            // already gone
+        }
+    };
+    let forceKill;
+    let cancelled = false;
+    const onAbort = () => {
+        cancelled = true;
+        killGroup('SIGTERM');
+        forceKill = setTimeout(() => killGroup('SIGKILL'), 10_000);
+    };
+    const onExit = () => killGroup('SIGKILL');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    process.once('exit', onExit);
     if (child.all) {
         const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: child.all, crlfDelay: Infinity });
         lines.on('line', (line) => {
@@ -27949,14 +28026,25 @@ async function runMigrationCommand(opts) {
         });
     }
     const outcome = await child;
+    opts.signal?.removeEventListener('abort', onAbort);
+    process.removeListener('exit', onExit);
+    if (forceKill)
+        clearTimeout(forceKill);
     const ms = Math.round(performance.now() - started);
+    if (cancelled || opts.signal?.aborted) {
+        // The killed migrator's server sessions would otherwise finish their current statement before noticing; cancel
+        // them so their open transactions roll back now.
+        await opts.client
+            .query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [appName])
+            .catch(() => undefined);
+    }
     // What the command applied = what was pending before and is not any more (read from the history table).
     const after = await pendingWithClient(opts.client, opts.loaded);
     const stillPending = new Set(after.pending.map((f) => f.id));
     const applied = opts.before.pending
         .filter((f) => !stillPending.has(f.id))
         .map((f) => ({ file: f.relPath, id: f.id, statements: null, ms: null }));
-    if (outcome.isCanceled || opts.signal?.aborted) {
+    if (cancelled || opts.signal?.aborted) {
         throw Object.assign(new errors/* UserFacingError */.Ui(`Cancelled while the migration command ran (after ${(0,duration/* formatDuration */.a)(ms)})`), { applied });
     }
     if (outcome.exitCode !== 0 || outcome.failed) {
@@ -28871,6 +28959,39 @@ function rule(id) {
         throw new Error(`internal: unknown rule ${id}`);
     return r;
 }
+/** The rule catalogue as a Markdown document (docs/migrate-gate-rules.md is this, checked by a test). */
+function rulesMarkdown() {
+    const cell = (t) => t.replace(/\|/g, '\\|');
+    const lines = [
+        '# migrate-gate rules',
+        '',
+        '<!-- Generated from src/migrations/analyze/rules.ts; test/migrate-analyze.test.ts fails when this file is stale. -->',
+        '',
+        'Every finding of the migrate gate carries one of these rule ids. Ids shared with',
+        '[squawk](https://squawkhq.com/docs/rules) mean the same check, so existing `-- squawk-ignore <rule>` comments keep',
+        'working. Suppress a finding with a comment before the statement (or after it on the same line), keeping a reason:',
+        '',
+        '```sql',
+        '-- rail-actions-ignore: ban-drop-column, ban-drop-table the table was archived in JIRA-123',
+        'ALTER TABLE users DROP COLUMN legacy_flag;',
+        '-- rail-actions-ignore-file: prefer-bigint-over-int legacy schema uses int everywhere',
+        '```',
+        '',
+        'Classes, mildest first: `safe` (applied unattended), `blocking` (long lock, rewrite or scan; weighed by live table',
+        'size), `opaque` (cannot be inspected), `breaking` (breaks the running app version), `destructive` (loses data).',
+        'With `approval: risky` anything above `safe` needs approval. Rules marked *blocks* stop the plan (certain failure).',
+        '',
+        '| rule | class | level | source | why | safer alternative |',
+        '|---|---|---|---|---|---|',
+        ...[...RULES.values()]
+            .sort((a, b) => a.id.localeCompare(b.id))
+            .map((r) => `| \`${r.id}\`${r.optIn ? ' (opt-in)' : ''} | ${r.risk}${r.blocksPlan ? ', *blocks*' : ''} | ${r.level} | ${r.source} | ${cell(r.reason)} | ${cell(r.safeAlternative)} |`),
+        '',
+        `Aliases accepted in ignore comments: ${Object.entries(RULE_ALIASES).map(([a, ids]) => `\`${a}\` → ${ids.map((i) => `\`${i}\``).join(', ')}`).join('; ')}.`,
+        '',
+    ];
+    return lines.join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/analyze/directives.ts
 // Inline ignore directives. Accepted forms (comment tokens found by the real Postgres scanner, so a directive-like text
@@ -29439,7 +29560,8 @@ function classifyStatement(type, node, ctx) {
         case 'ReindexStmt': {
             const t = rangeVarName(node.relation);
             const concurrent = ast_hasDefElem(node.params, 'concurrently');
-            f.touch(t, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE');
+            // The table gets SHARE (writes blocked); the index itself gets ACCESS EXCLUSIVE (reads using it block).
+            f.touch(t, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE');
             f.scansTable = true;
             if (!concurrent)
                 f.hit('require-concurrent-reindex', { table: t, message: `REINDEX ${t ?? str(node.name) ?? ''} without CONCURRENTLY blocks writes and reads that use the index` });
@@ -29449,6 +29571,7 @@ function classifyStatement(type, node, ctx) {
             const v = rangeVarName(node.relation);
             f.touch(v, node.concurrent ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE');
             f.scansTable = true;
+            f.rewritesTable = !node.concurrent; // rebuilt into new storage
             if (!node.concurrent)
                 f.hit('require-concurrent-refresh', { table: v, message: `REFRESH MATERIALIZED VIEW ${v ?? ''} blocks reads of the view while it runs` });
             break;
@@ -29495,6 +29618,15 @@ function classifyStatement(type, node, ctx) {
             if (containsNode(node, new Set(['FuncCall'])))
                 f.hit('opaque-statement', { message: 'SELECT that calls functions: their effect cannot be inspected' });
             break;
+        case 'CommentStmt': {
+            // COMMENT ON TABLE/COLUMN/VIEW takes SHARE UPDATE EXCLUSIVE on the relation (checked against pg_locks).
+            const objtype = str(node.objtype) ?? '';
+            const parts = names(ast_asNode(node.object)?.List ? ast_asNode(ast_asNode(node.object)?.List)?.items : undefined);
+            const rel = objtype === 'OBJECT_COLUMN' ? parts.slice(0, -1) : ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(objtype) ? parts : [];
+            if (rel.length)
+                f.touch(rel.join('.'), 'SHARE UPDATE EXCLUSIVE');
+            break;
+        }
         case 'CreateTrigStmt':
             f.touch(rangeVarName(node.relation), 'SHARE ROW EXCLUSIVE');
             break;
@@ -29528,7 +29660,7 @@ function classifyStatement(type, node, ctx) {
 // Statements that only create or change catalog objects nobody uses yet, or session settings: no table lock to speak of.
 const KNOWN_SAFE = new Set([
     'CreateTableAsStmt', 'ViewStmt', 'CreateFunctionStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'CreateRangeStmt',
-    'CommentStmt', 'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt',
+    'GrantStmt', 'GrantRoleStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt',
     'RuleStmt', 'AlterSeqStmt', 'AlterOwnerStmt', 'AlterFunctionStmt', 'AlterDefaultPrivilegesStmt',
     'CreateCastStmt', 'DefineStmt', 'CreateOpClassStmt', 'CreateOpFamilyStmt', 'AlterOpFamilyStmt', 'CreateForeignTableStmt',
     'CreateEventTrigStmt', 'AlterEventTrigStmt', 'AlterExtensionStmt', 'AlterExtensionContentsStmt', 'CreatePublicationStmt',
@@ -30731,6 +30863,29 @@ function planMarkdown(plan, maxFindings = 30) {
     }
     lines.push('', `plan-hash \`${plan.planHash}\``);
     return lines.join('\n');
+}
+/**
+ * The plan as JSON no longer than `maxChars` (step outputs share a 1 MiB budget per job). Shrinks in steps, each
+ * marked `truncated: true`: statement text and hygiene notices go first, then the statement list, then all but the
+ * first findings. Decision, risk, hash, files, rules, blockers and ignores are always kept.
+ */
+function planJsonForOutput(plan, maxChars) {
+    const full = JSON.stringify(plan);
+    if (full.length <= maxChars)
+        return full;
+    const serious = plan.findings.filter((f) => f.level !== 'notice');
+    const variants = [
+        { ...plan, truncated: true, statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious },
+        { ...plan, truncated: true, statements: [], findings: serious },
+        { ...plan, truncated: true, statements: [], findings: serious.slice(0, 100) },
+        { ...plan, truncated: true, statements: [], findings: [], files: plan.files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 5) })) },
+    ];
+    for (const v of variants) {
+        const json = JSON.stringify(v);
+        if (json.length <= maxChars)
+            return json;
+    }
+    return JSON.stringify(variants[variants.length - 1]);
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/gate.ts

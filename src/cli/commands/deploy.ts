@@ -54,7 +54,14 @@ export const deployCommand: Command = {
       ...RAILWAY_OPTIONS,
       { ...SERVICE_OPTION, required: true },
       { name: 'source', type: 'string', value: 'upload|commit|image', default: 'upload', description: 'What to deploy.' },
-      { name: 'path', type: 'string', value: 'DIR', default: '.', description: "Directory to upload (source 'upload')." },
+      {
+        name: 'path',
+        type: 'string',
+        multiple: true,
+        value: 'DIR|SERVICE=DIR',
+        default: '.',
+        description: "Directory to upload (source 'upload'); monorepos: one 'service=dir' per service (repeat the flag).",
+      },
       { name: 'commit-sha', type: 'string', value: 'SHA', description: "Commit to deploy (source 'commit')." },
       { name: 'image', type: 'string', value: 'IMAGE', description: "Image to deploy (source 'image')." },
       { name: 'timeout', type: 'string', value: 'DURATION', default: '30m', description: 'Give up waiting for Railway after this long.' },
@@ -73,27 +80,15 @@ export const deployCommand: Command = {
     const timeoutMs = v.duration('timeout') ?? 30 * 60_000;
     const sourceKind = v.string('source') ?? 'upload';
     if (!['upload', 'commit', 'image'].includes(sourceKind)) throw new InputError('source', `expected upload, commit or image, got '${sourceKind}'`);
-    const uploadDir = path.resolve(v.string('path') ?? '.');
-    if (sourceKind === 'upload' && !(existsSync(uploadDir) && statSync(uploadDir).isDirectory())) throw new InputError('path', `'${uploadDir}' is not a directory`);
     const verify = readVerify(v, services.length);
+    // The upload archive is built before the first API call: a bad path fails before anything is sent.
+    const source = await readSource(v, sourceKind as DeploySource['kind'], services, ctx);
 
     const client = await connectRailway(v, ctx, { deadline: Date.now() + timeoutMs });
     const scrub = (t: string) => scrubSecrets(client.scrub(t), verify?.secrets ?? []);
     let progress: Progress | undefined;
     try {
       const target = await resolveRailway(client, v, services);
-      let source: DeploySource;
-      if (sourceKind === 'upload') {
-        const { body, files } = await createUploadTarball(uploadDir);
-        ctx.log(ctx.errColor.dim(`Uploading ${files.length} file(s) from ${uploadDir} (${Math.round(body.length / 1024)} KiB gzip)`));
-        source = { kind: 'upload', dir: uploadDir, tarball: body, files };
-      } else if (sourceKind === 'commit') {
-        const sha = v.string('commit-sha')?.trim();
-        source = { kind: 'commit', ...(sha ? { commitSha: sha } : {}) };
-      } else {
-        const image = v.string('image')?.trim();
-        source = { kind: 'image', ...(image ? { image } : {}) };
-      }
       const release = await prepareRelease(client, target, source);
       ctx.log(`Deploying ${release.services.map((s) => ctx.errColor.bold(s.service.name)).join(', ')} to ${target.project.name} / ${target.environment.name} (${source.kind})`);
       progress = new Progress(() => release.services.map((s) => `${s.service.name}: ${s.deploymentId ? `${s.deploymentId.slice(0, 8)} ${s.status || 'starting'}` : 'starting'}`).join(' · '), {
@@ -135,6 +130,47 @@ export const deployCommand: Command = {
     }
   },
 };
+
+async function tarballOf(dir: string, ctx: CliContext, service?: string): Promise<{ dir: string; tarball: Buffer; files: string[] }> {
+  const abs = path.resolve(dir);
+  if (!(existsSync(abs) && statSync(abs).isDirectory())) throw new InputError('path', `'${dir}' is not a directory (resolved to ${abs})`);
+  const { body, files } = await createUploadTarball(abs);
+  ctx.log(ctx.errColor.dim(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s) from ${abs} (${(body.length / 1024).toFixed(1)} KiB gzip; .gitignore/.railwayignore applied)`));
+  return { dir: abs, tarball: body, files };
+}
+
+/** `--source` and its companion flags, like the railway-deploy action's inputs. */
+async function readSource(v: Values, kind: DeploySource['kind'], services: string[], ctx: CliContext): Promise<DeploySource> {
+  if (kind === 'commit') {
+    const sha = v.string('commit-sha')?.trim();
+    if (sha && !/^[0-9a-f]{7,40}$/i.test(sha)) throw new InputError('commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
+    return sha ? { kind, commitSha: sha } : { kind };
+  }
+  if (kind === 'image') {
+    const image = v.string('image')?.trim();
+    if (image && /\s/.test(image)) throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
+    return image ? { kind, image } : { kind };
+  }
+  // One directory for every service, or `service=dir` entries (monorepo: each service uploads its own root).
+  const perService: Record<string, { dir: string; tarball: Buffer; files: string[] }> = {};
+  let shared: string | undefined;
+  for (const entry of v.list('path').map((p) => p.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+    if (name && services.includes(name)) {
+      if (perService[name]) throw new InputError('path', `names service '${name}' twice`);
+      perService[name] = await tarballOf(entry.slice(eq + 1).trim(), ctx, name);
+    } else if (shared !== undefined) {
+      throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' for each service");
+    } else shared = entry;
+  }
+  const uncovered = services.filter((s) => !perService[s]);
+  const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.', ctx) : Object.values(perService)[0];
+  if (!base) throw new InputError('path', 'names no directory to upload');
+  const source: DeploySource = { kind, ...base };
+  if (Object.keys(perService).length > 0) source.perService = perService;
+  return source;
+}
 
 interface VerifyPlan {
   secrets: string[];
