@@ -53,10 +53,9 @@ describe('retry policy', () => {
   it('retries retryable errors and returns the first success', async () => {
     let calls = 0;
     const result = await retry(
-      async () => {
+      () => {
         calls++;
-        if (calls < 3) throw new Error('transient');
-        return 'ok';
+        return calls < 3 ? Promise.reject(new Error('transient')) : Promise.resolve('ok');
       },
       { classify: () => ({ retry: true }), policy: { initialDelayMs: 1, maxDelayMs: 2, factor: 2 } },
     );
@@ -68,9 +67,9 @@ describe('retry policy', () => {
     let calls = 0;
     await expect(
       retry(
-        async () => {
+        () => {
           calls++;
-          throw new Error('fatal');
+          return Promise.reject(new Error('fatal'));
         },
         { classify: () => ({ retry: false }) },
       ),
@@ -82,10 +81,7 @@ describe('retry policy', () => {
     const delays: number[] = [];
     let calls = 0;
     await retry(
-      async () => {
-        if (++calls === 1) throw new Error('429');
-        return true;
-      },
+      () => (++calls === 1 ? Promise.reject(new Error('429')) : Promise.resolve(true)),
       {
         classify: () => ({ retry: true, delayMs: 30 }),
         policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
@@ -100,10 +96,10 @@ describe('retry policy', () => {
     let calls = 0;
     await expect(
       retry(
-        async () => {
+        () => {
           calls++;
           now += 400;
-          throw new Error(`fail ${calls}`);
+          return Promise.reject(new Error(`fail ${calls}`));
         },
         {
           deadline: 2000,
@@ -120,9 +116,9 @@ describe('retry policy', () => {
     let calls = 0;
     await expect(
       retry(
-        async () => {
+        () => {
           calls++;
-          throw new Error('x');
+          return Promise.reject(new Error('x'));
         },
         { maxAttempts: 4, classify: () => ({ retry: true }), policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1 } },
       ),

@@ -1,0 +1,2 @@
+export function renderActionsSection(): Promise<string>;
+export function updatedReadme(): Promise<{ current: string; next: string }>;
