@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_GITHUB_ENV,
@@ -287,6 +288,37 @@ describe('harness: cancellation and timeouts', () => {
     const r = await runAction({ action: probe, inputs: { mode: 'hang' }, timeoutMs: 1500 });
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGKILL');
+  });
+
+  it('an action whose test process is SIGKILLed (no exit hook runs) does not live on as an orphan', async () => {
+    // A separate Node process starts a hanging action, reports its pid, then dies abruptly like a killed vitest worker.
+    const script = `
+      const { startAction } = await import(${JSON.stringify(pathToFileURL(path.join(projectRoot, 'test/harness/index.ts')).href)});
+      const running = startAction({ action: ${JSON.stringify(probe)}, inputs: { mode: 'hang' } });
+      await running.waitForOutput(/hanging/);
+      console.log('ACTION_PID ' + running.pid);
+      process.kill(process.pid, 'SIGKILL');`;
+    // Its harness temp dir cannot be cleaned by the killed process: keep it in a dir this test removes.
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'harness-orphan-'));
+    try {
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(nodeBinary(), ['--import', path.join(projectRoot, 'scripts/ts-loader.mjs'), '--input-type=module', '-e', script], {
+          cwd: projectRoot,
+          env: { ...process.env, TMPDIR: tmp },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let text = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
+        child.on('error', reject);
+        child.on('close', () => resolve(text));
+      });
+      const pid = Number(/ACTION_PID (\d+)/.exec(out)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+      expect(isAlive(pid)).toBe(false);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('returns when the action exits even if a grandchild holds its stdout, and kills the leftover', async () => {

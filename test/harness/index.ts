@@ -12,7 +12,7 @@
 //   job/steps/strategy/matrix/inputs/vars — empty, so references to them evaluate to ''.
 // The process env starts empty except PATH and HOME (the test process's INPUT_*, GITHUB_*, NODE_OPTIONS never leak).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,6 +182,8 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   if (!existsSync(entry)) throw new Error(`${meta.file}: runs.${phase} points at ${entry}, which does not exist (run npm run build?)`);
 
   const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'rail-harness-'));
+  installExitHook();
+  liveTempRoots.add(tempRoot);
   const workspace = opts.cwd ? path.resolve(opts.cwd) : path.join(tempRoot, 'workspace');
   const runnerTemp = path.join(tempRoot, 'runner-temp');
   const toolCache = path.join(tempRoot, 'tool-cache');
@@ -253,16 +255,21 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   return { meta, entry, env, workspace, tempRoot, files, unexpectedInputs };
 }
 
-// Children still running when the test process exits (a crashed test) must not outlive it.
+// Children still running when the test process exits (a timed-out or crashed test) must not outlive it, and their
+// temp dirs must not pile up in /tmp.
 const liveChildren = new Set<ChildProcess>();
+const liveTempRoots = new Set<string>();
 let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of liveChildren) killGroup(c, 'SIGKILL');
+    for (const dir of liveTempRoots) rmSync(dir, { recursive: true, force: true });
+  });
+}
 function track(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of liveChildren) killGroup(c, 'SIGKILL');
-    });
-  }
+  installExitHook();
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
 }
@@ -279,6 +286,16 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     }
   }
 }
+
+// If the test process dies without running its exit hook (a vitest worker killed by a signal), the action would run
+// on as an orphan. This preload notices the re-parenting and kills the action's process group. It only adds an
+// unref'd timer, invisible to the action.
+const ORPHAN_WATCHDOG =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    'const parent = process.ppid; setInterval(() => { if (process.ppid !== parent) { ' +
+      "try { process.kill(-process.pid, 'SIGKILL'); } catch { process.kill(process.pid, 'SIGKILL'); } } }, 500).unref();",
+  );
 
 async function readOrEmpty(file: string): Promise<string> {
   try {
@@ -385,7 +402,7 @@ export function startAction(opts: RunOptions): RunningAction {
       const out = lineSplitter('stdout');
       const err = lineSplitter('stderr');
       let timedOut = false;
-      const proc = spawn(node, [prep.entry], {
+      const proc = spawn(node, ['--import', ORPHAN_WATCHDOG, prep.entry], {
         cwd: prep.workspace,
         env: prep.env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -469,6 +486,7 @@ export function startAction(opts: RunOptions): RunningAction {
       notify();
       // A caller-provided cwd lives outside tempRoot and is left alone.
       await rm(prep.tempRoot, { recursive: true, force: true });
+      liveTempRoots.delete(prep.tempRoot);
     }
   })();
   // Failures to start are reported through `result`; keep them from also surfacing as unhandled here.
