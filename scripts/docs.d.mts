@@ -1,2 +1,4 @@
 export function renderActionsSection(): Promise<string>;
+export function renderWorkflowsSection(): Promise<string>;
+export function renderExampleSection(): Promise<string>;
 export function updatedReadme(): Promise<{ current: string; next: string }>;
