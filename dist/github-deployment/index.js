@@ -29218,7 +29218,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _github_deployments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6887);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1138);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9019);
 /* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2565);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9131);
 // actions/github-deployment: create a GitHub deployment and move its status (see src/github/deployments.ts).
@@ -34464,7 +34464,7 @@ function runUrl() {
 
 /***/ }),
 
-/***/ 1138:
+/***/ 9019:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34477,7 +34477,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Y2: () => (/* binding */ urlInput)
 });
 
-// UNUSED EXPORTS: durationInput, integerInput, listInput
+// UNUSED EXPORTS: databaseUrlInput, durationInput, integerInput, listInput
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var lib_core = __nccwpck_require__(6257);
@@ -34531,8 +34531,33 @@ function formatDuration(ms) {
     return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
 }
 
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
+
+
 
 
 
@@ -34616,6 +34641,21 @@ function listInput(name) {
         .split(/[\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const password = urlPassword(raw);
+    if (password) {
+        core.setSecret(password);
+        core.setSecret(encodeURIComponent(password));
+    }
+    return parseDatabaseUrl(raw, name);
 }
 
 

@@ -28379,7 +28379,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2258);
 /* harmony import */ var _health_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6388);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2142);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8935);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9131);
 // health-check action: polls a URL until the NEW version answers healthy N times in a row, or fails with the reason.
 
@@ -28508,28 +28508,61 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2142:
+/***/ 8935:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $A: () => (/* binding */ integerInput),
-/* harmony export */   Ts: () => (/* binding */ durationInput),
-/* harmony export */   Uj: () => (/* binding */ stringInput),
-/* harmony export */   Y2: () => (/* binding */ urlInput)
-/* harmony export */ });
-/* unused harmony exports secretInput, booleanInput, choiceInput, listInput */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8571);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ts: () => (/* binding */ durationInput),
+  $A: () => (/* binding */ integerInput),
+  Uj: () => (/* binding */ stringInput),
+  Y2: () => (/* binding */ urlInput)
+});
+
+// UNUSED EXPORTS: booleanInput, choiceInput, databaseUrlInput, listInput, secretInput
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
+;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
 
 
 
+
+
 function stringInput(name, opts = {}) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value === '') {
         if (opts.required)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, 'is required but was empty or not given');
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
         return opts.fallback ?? '';
     }
     return value;
@@ -28553,20 +28586,20 @@ function booleanInput(name, fallback) {
     throw new InputError(name, `expected true or false, got '${core.getInput(name).trim()}'`);
 }
 function durationInput(name, fallback, opts = {}) {
-    const raw = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
-    return (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E)(raw === '' ? fallback : raw, name, opts);
+    const raw = lib_core/* getInput */.V4(name);
+    return (0,duration/* parseDuration */.E)(raw === '' ? fallback : raw, name, opts);
 }
 function integerInput(name, fallback, opts = {}) {
-    const raw = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
+    const raw = lib_core/* getInput */.V4(name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `expected a whole number, got '${raw}'`);
+        throw new errors/* InputError */.dz(name, `expected a whole number, got '${raw}'`);
     const n = Number(raw);
     if (opts.min !== undefined && n < opts.min)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `must be at least ${opts.min}, got ${n}`);
+        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
     if (opts.max !== undefined && n > opts.max)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `must be at most ${opts.max}, got ${n}`);
+        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
     return n;
 }
 function choiceInput(name, choices, fallback) {
@@ -28579,10 +28612,10 @@ function choiceInput(name, choices, fallback) {
     return raw;
 }
 function urlInput(name, opts = {}) {
-    const raw = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim() || opts.fallback || '';
+    const raw = lib_core/* getInput */.V4(name).trim() || opts.fallback || '';
     if (raw === '') {
         if (opts.required)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, 'is required but was empty or not given');
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
         return '';
     }
     const protocols = opts.protocols ?? ['http:', 'https:'];
@@ -28591,10 +28624,10 @@ function urlInput(name, opts = {}) {
         url = new URL(raw);
     }
     catch {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `expected an absolute URL (${protocols.join(' or ')}//…), got '${raw}'`);
+        throw new errors/* InputError */.dz(name, `expected an absolute URL (${protocols.join(' or ')}//…), got '${raw}'`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `expected a ${protocols.join(' or ')} URL, got '${url.protocol}'`);
+        throw new errors/* InputError */.dz(name, `expected a ${protocols.join(' or ')} URL, got '${url.protocol}'`);
     }
     return url.toString();
 }
@@ -28605,6 +28638,21 @@ function listInput(name) {
         .split(/[\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const password = urlPassword(raw);
+    if (password) {
+        core.setSecret(password);
+        core.setSecret(encodeURIComponent(password));
+    }
+    return parseDatabaseUrl(raw, name);
 }
 
 

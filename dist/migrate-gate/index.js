@@ -42374,8 +42374,33 @@ async function runGate(opts) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new errors_InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
+
+
 
 
 
@@ -42460,6 +42485,21 @@ function listInput(name) {
         .map((s) => s.trim())
         .filter(Boolean);
 }
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const password = urlPassword(raw);
+    if (password) {
+        core_setSecret(password);
+        core_setSecret(encodeURIComponent(password));
+    }
+    return parseDatabaseUrl(raw, name);
+}
 
 ;// CONCATENATED MODULE: ./src/actions/lib/runtime.ts
 // The one wrapper every action entry point runs in: turns known failures into a single clean
@@ -42518,19 +42558,6 @@ function cancellationSignal() {
 
 
 
-function postgresUrl(value, input) {
-    let u;
-    try {
-        u = new URL(value.trim());
-    }
-    catch {
-        throw new errors_InputError(input, 'expected a postgres:// or postgresql:// URL (the value is masked)');
-    }
-    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
-    }
-    return value.trim();
-}
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -42551,15 +42578,9 @@ const MAX_ANNOTATIONS = 50;
 // Step outputs share a 1 MiB budget per job; a huge plan is sent without statement text and hygiene notices.
 const MAX_PLAN_OUTPUT = 900_000;
 async function main() {
-    // Mask credentials before anything can print them, including input errors.
-    const rawUrl = secretInput('database-url', { required: true });
-    const password = urlPassword(rawUrl);
-    if (password) {
-        core_setSecret(password);
-        core_setSecret(encodeURIComponent(password));
-    }
-    const scrub = (t) => scrubSecrets(t, [rawUrl, password]);
-    const databaseUrl = postgresUrl(rawUrl, 'database-url');
+    // The URL is masked (and validated) before anything can print it, including input errors.
+    const { url: databaseUrl, secrets } = databaseUrlInput('database-url', { required: true });
+    const scrub = (t) => scrubSecrets(t, secrets);
     const tool = parseToolName(getInput('tool'), 'tool');
     const dir = stringInput('migrations-dir', { fallback: '' }).trim();
     const approval = choiceInput('approval', APPROVAL_POLICIES, 'risky');

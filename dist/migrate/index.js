@@ -50553,8 +50553,33 @@ async function rehearseMigrations(opts) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new errors_InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
+
+
 
 
 
@@ -50639,6 +50664,21 @@ function listInput(name) {
         .map((s) => s.trim())
         .filter(Boolean);
 }
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const password = urlPassword(raw);
+    if (password) {
+        core_setSecret(password);
+        core_setSecret(encodeURIComponent(password));
+    }
+    return parseDatabaseUrl(raw, name);
+}
 
 ;// CONCATENATED MODULE: ./src/actions/lib/runtime.ts
 // The one wrapper every action entry point runs in: turns known failures into a single clean
@@ -50698,37 +50738,14 @@ function cancellationSignal() {
 
 
 
-function postgresUrl(value, input) {
-    let u;
-    try {
-        u = new URL(value.trim());
-    }
-    catch {
-        throw new errors_InputError(input, 'expected a postgres:// or postgresql:// URL (the value is masked)');
-    }
-    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
-    }
-    return value.trim();
-}
-function maskUrl(url) {
-    const password = urlPassword(url);
-    if (password) {
-        core_setSecret(password);
-        core_setSecret(encodeURIComponent(password));
-    }
-}
 async function main() {
-    // Mask credentials before anything can print them, including input errors.
-    const rawUrl = secretInput('database-url', { required: true });
-    maskUrl(rawUrl);
-    const rawRehearsalUrl = secretInput('rehearsal-database-url');
-    if (rawRehearsalUrl)
-        maskUrl(rawRehearsalUrl);
-    const secrets = [rawUrl, urlPassword(rawUrl), rawRehearsalUrl, urlPassword(rawRehearsalUrl)].filter((s) => !!s);
+    // Both URLs are masked (and validated) before anything can print them, including input errors.
+    const production = databaseUrlInput('database-url', { required: true });
+    const rehearsalTarget = databaseUrlInput('rehearsal-database-url');
+    const secrets = [...production.secrets, ...(rehearsalTarget?.secrets ?? [])];
     const scrub = (t) => scrubSecrets(t, secrets);
-    const databaseUrl = postgresUrl(rawUrl, 'database-url');
-    const rehearsalDatabaseUrl = rawRehearsalUrl ? postgresUrl(rawRehearsalUrl, 'rehearsal-database-url') : undefined;
+    const databaseUrl = production.url;
+    const rehearsalDatabaseUrl = rehearsalTarget?.url;
     const mode = choiceInput('mode', ['apply', 'rehearse'], 'apply');
     if (mode === 'rehearse' && !rehearsalDatabaseUrl) {
         throw new errors_InputError('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');

@@ -35113,7 +35113,7 @@ function socketOnError() {
 
 /***/ }),
 
-/***/ 2117:
+/***/ 9179:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35150,8 +35150,33 @@ var rollback = __nccwpck_require__(5551);
 var release_release = __nccwpck_require__(992);
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
+
+
 
 
 
@@ -35234,6 +35259,21 @@ function listInput(name) {
         .split(/[\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const password = urlPassword(raw);
+    if (password) {
+        core.setSecret(password);
+        core.setSecret(encodeURIComponent(password));
+    }
+    return parseDatabaseUrl(raw, name);
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -35737,7 +35777,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9583);
 /* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(992);
 /* harmony import */ var _release_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7709);
-/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2117);
+/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9179);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
 // railway-deploy action: deploys one or more services (in parallel, as one release) from a commit, an uploaded
 // directory or an image, records each service's rollback target first, and waits for a terminal state.

@@ -35113,67 +35113,100 @@ function socketOnError() {
 
 /***/ }),
 
-/***/ 2142:
+/***/ 8935:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $A: () => (/* binding */ integerInput),
-/* harmony export */   Ts: () => (/* binding */ durationInput),
-/* harmony export */   Uj: () => (/* binding */ stringInput),
-/* harmony export */   dt: () => (/* binding */ listInput),
-/* harmony export */   jY: () => (/* binding */ secretInput),
-/* harmony export */   tE: () => (/* binding */ booleanInput)
-/* harmony export */ });
-/* unused harmony exports choiceInput, urlInput */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8571);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  tE: () => (/* binding */ booleanInput),
+  Ts: () => (/* binding */ durationInput),
+  $A: () => (/* binding */ integerInput),
+  dt: () => (/* binding */ listInput),
+  jY: () => (/* binding */ secretInput),
+  Uj: () => (/* binding */ stringInput)
+});
+
+// UNUSED EXPORTS: choiceInput, databaseUrlInput, urlInput
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
+var lib_core = __nccwpck_require__(1804);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
+;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
 // Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
 
 
 
+
+
 function stringInput(name, opts = {}) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value === '') {
         if (opts.required)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, 'is required but was empty or not given');
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
         return opts.fallback ?? '';
     }
     return value;
 }
 function secretInput(name, opts = {}) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
+    const value = lib_core/* getInput */.V4(name);
     if (value)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value);
+        lib_core/* setSecret */.Pq(value);
     if (!value && opts.required)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
+        throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
     return value;
 }
 function booleanInput(name, fallback) {
-    const value = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim().toLowerCase();
+    const value = lib_core/* getInput */.V4(name).trim().toLowerCase();
     if (value === '')
         return fallback;
     if (value === 'true')
         return true;
     if (value === 'false')
         return false;
-    throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `expected true or false, got '${_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim()}'`);
+    throw new errors/* InputError */.dz(name, `expected true or false, got '${lib_core/* getInput */.V4(name).trim()}'`);
 }
 function durationInput(name, fallback, opts = {}) {
-    const raw = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name);
-    return (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E)(raw === '' ? fallback : raw, name, opts);
+    const raw = lib_core/* getInput */.V4(name);
+    return (0,duration/* parseDuration */.E)(raw === '' ? fallback : raw, name, opts);
 }
 function integerInput(name, fallback, opts = {}) {
-    const raw = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name).trim();
+    const raw = lib_core/* getInput */.V4(name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `expected a whole number, got '${raw}'`);
+        throw new errors/* InputError */.dz(name, `expected a whole number, got '${raw}'`);
     const n = Number(raw);
     if (opts.min !== undefined && n < opts.min)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `must be at least ${opts.min}, got ${n}`);
+        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
     if (opts.max !== undefined && n > opts.max)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(name, `must be at most ${opts.max}, got ${n}`);
+        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
     return n;
 }
 function choiceInput(name, choices, fallback) {
@@ -35207,10 +35240,25 @@ function urlInput(name, opts = {}) {
 }
 /** Newline- or comma-separated list, blanks dropped. */
 function listInput(name) {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name)
+    return lib_core/* getInput */.V4(name)
         .split(/[\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const password = urlPassword(raw);
+    if (password) {
+        core.setSecret(password);
+        core.setSecret(encodeURIComponent(password));
+    }
+    return parseDatabaseUrl(raw, name);
 }
 
 
@@ -35247,8 +35295,8 @@ var operations = __nccwpck_require__(6681);
 var rollback = __nccwpck_require__(5551);
 // EXTERNAL MODULE: ./src/release/release.ts + 2 modules
 var release = __nccwpck_require__(992);
-// EXTERNAL MODULE: ./src/actions/lib/inputs.ts
-var inputs = __nccwpck_require__(2142);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(8935);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -35752,7 +35800,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9048);
 /* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(992);
 /* harmony import */ var _release_summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7709);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2142);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8935);
 /* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3599);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9131);
 // rollback action: puts a service back on a given deployment, or on the one recorded by railway-deploy, or on the

@@ -5,26 +5,14 @@ import '../migrations/analyze/wasm-dirname.js';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { InputError, UserFacingError } from '../core/errors.js';
-import { redactUrl, scrubSecrets, urlPassword } from '../core/redact.js';
+import { redactUrl, scrubSecrets } from '../core/redact.js';
 import { DEFAULT_LARGE_TABLE_ROWS } from '../migrations/analyze.js';
 import { parseToolName } from '../migrations/detect.js';
 import { runGate } from '../migrations/gate.js';
 import { APPROVAL_POLICIES, planJsonForOutput, planMarkdown, type MigrationPlan, type PlanFinding } from '../migrations/plan.js';
-import { choiceInput, integerInput, secretInput, stringInput } from './lib/inputs.js';
+import { choiceInput, databaseUrlInput, integerInput, stringInput } from './lib/inputs.js';
 import { runAction } from './lib/runtime.js';
 
-function postgresUrl(value: string, input: string): string {
-  let u: URL;
-  try {
-    u = new URL(value.trim());
-  } catch {
-    throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is masked)');
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
-  }
-  return value.trim();
-}
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -48,15 +36,9 @@ const MAX_ANNOTATIONS = 50;
 const MAX_PLAN_OUTPUT = 900_000;
 
 async function main(): Promise<void> {
-  // Mask credentials before anything can print them, including input errors.
-  const rawUrl = secretInput('database-url', { required: true });
-  const password = urlPassword(rawUrl);
-  if (password) {
-    core.setSecret(password);
-    core.setSecret(encodeURIComponent(password));
-  }
-  const scrub = (t: string) => scrubSecrets(t, [rawUrl, password]);
-  const databaseUrl = postgresUrl(rawUrl, 'database-url');
+  // The URL is masked (and validated) before anything can print it, including input errors.
+  const { url: databaseUrl, secrets } = databaseUrlInput('database-url', { required: true })!;
+  const scrub = (t: string) => scrubSecrets(t, secrets);
   const tool = parseToolName(core.getInput('tool'), 'tool');
   const dir = stringInput('migrations-dir', { fallback: '' }).trim();
   const approval = choiceInput('approval', APPROVAL_POLICIES, 'risky');

@@ -6,46 +6,24 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { formatDuration } from '../core/duration.js';
 import { InputError, UserFacingError } from '../core/errors.js';
-import { redactUrl, scrubSecrets, urlPassword } from '../core/redact.js';
+import { redactUrl, scrubSecrets } from '../core/redact.js';
 import { parseToolName } from '../migrations/detect.js';
 import { loadMigrations } from '../migrations/pending.js';
 import { type AppliedFile, type ApplyResult, MigrationFailedError, applyMigrations } from '../migrations/runner/apply.js';
 import { type RehearsalResult, rehearseMigrations } from '../migrations/runner/rehearse.js';
-import { choiceInput, durationInput, integerInput, secretInput, stringInput } from './lib/inputs.js';
+import { choiceInput, databaseUrlInput, durationInput, integerInput, stringInput } from './lib/inputs.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
-function postgresUrl(value: string, input: string): string {
-  let u: URL;
-  try {
-    u = new URL(value.trim());
-  } catch {
-    throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is masked)');
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
-  }
-  return value.trim();
-}
 
-function maskUrl(url: string): void {
-  const password = urlPassword(url);
-  if (password) {
-    core.setSecret(password);
-    core.setSecret(encodeURIComponent(password));
-  }
-}
 
 async function main(): Promise<void> {
-  // Mask credentials before anything can print them, including input errors.
-  const rawUrl = secretInput('database-url', { required: true });
-  maskUrl(rawUrl);
-  const rawRehearsalUrl = secretInput('rehearsal-database-url');
-  if (rawRehearsalUrl) maskUrl(rawRehearsalUrl);
-  const secrets = [rawUrl, urlPassword(rawUrl), rawRehearsalUrl, urlPassword(rawRehearsalUrl)].filter((s): s is string => !!s);
+  // Both URLs are masked (and validated) before anything can print them, including input errors.
+  const production = databaseUrlInput('database-url', { required: true })!;
+  const rehearsalTarget = databaseUrlInput('rehearsal-database-url');
+  const secrets = [...production.secrets, ...(rehearsalTarget?.secrets ?? [])];
   const scrub = (t: string) => scrubSecrets(t, secrets);
-
-  const databaseUrl = postgresUrl(rawUrl, 'database-url');
-  const rehearsalDatabaseUrl = rawRehearsalUrl ? postgresUrl(rawRehearsalUrl, 'rehearsal-database-url') : undefined;
+  const databaseUrl = production.url;
+  const rehearsalDatabaseUrl = rehearsalTarget?.url;
   const mode = choiceInput('mode', ['apply', 'rehearse'] as const, 'apply');
   if (mode === 'rehearse' && !rehearsalDatabaseUrl) {
     throw new InputError('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');

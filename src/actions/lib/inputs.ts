@@ -2,6 +2,8 @@
 import * as core from '@actions/core';
 import { InputError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
+import { urlPassword } from '../../core/redact.js';
+import { parseDatabaseUrl } from '../../core/database-url.js';
 
 export function stringInput(name: string, opts: { required?: boolean; fallback?: string } = {}): string {
   const value = core.getInput(name);
@@ -77,4 +79,19 @@ export function listInput(name: string): string[] {
     .split(/[\n,]/)
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/**
+ * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
+ * so not even an input error can print them. Empty and not required → undefined.
+ */
+export function databaseUrlInput(name: string, opts: { required?: boolean } = {}): { url: string; secrets: string[] } | undefined {
+  const raw = secretInput(name, opts);
+  if (!raw) return undefined;
+  const password = urlPassword(raw);
+  if (password) {
+    core.setSecret(password);
+    core.setSecret(encodeURIComponent(password));
+  }
+  return parseDatabaseUrl(raw, name);
 }
