@@ -35119,18 +35119,16 @@ function socketOnError() {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  kK: () => (/* binding */ cleanUpAfterInterruptedMain),
   IF: () => (/* binding */ connectRailway),
-  pL: () => (/* binding */ loadReleaseState),
+  Dj: () => (/* binding */ postCleanup),
   FC: () => (/* binding */ readRailwayInputs),
   o$: () => (/* binding */ readSource),
   sn: () => (/* binding */ releaseStatus),
   un: () => (/* binding */ saveReleaseState),
-  QM: () => (/* binding */ setReleaseOutputs),
-  Md: () => (/* binding */ writeCleanupSummary)
+  QM: () => (/* binding */ setReleaseOutputs)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, perService, readHealthInputs, statusWord, verifySpecFor
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, perService, readHealthInputs, statusWord, verifySpecFor, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35709,6 +35707,31 @@ function setReleaseOutputs(release, json) {
     lib_core/* setOutput */.uH('production-deployment-id', perService(release, (s) => (0,release_release/* productionDeploymentOf */.GA)(s)));
     lib_core/* setOutput */.uH('deployments', JSON.stringify(json));
 }
+/**
+ * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
+ * cancel deployments still building and, with `rollbackLive`, roll back releases that went live unverified.
+ */
+async function postCleanup(opts) {
+    const { phase, inflight } = loadReleaseState();
+    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
+        lib_core/* info */.pq('Main step finished; nothing to clean up.');
+        return;
+    }
+    const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: opts.defaultTimeout });
+    const deadline = Date.now() + Math.min(inputs.timeoutMs, opts.capMs);
+    const client = await connectRailway(inputs, deadline, new AbortController().signal);
+    try {
+        lib_core/* warning */.$e(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ' and rolling back unverified ones' : ''}.`);
+        const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline });
+        for (const row of rows) {
+            lib_core/* info */.pq(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}${opts.rollbackLive ? `; production now ${row.productionNow || 'unknown'}` : ''}`);
+        }
+        await writeCleanupSummary(opts.title, rows);
+    }
+    finally {
+        await client.close();
+    }
+}
 
 
 /***/ }),
@@ -35841,27 +35864,7 @@ async function main() {
         await client.close();
     }
 }
-async function post() {
-    const { phase, inflight } = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .loadReleaseState */ .pL)();
-    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq('Main step finished; nothing to clean up.');
-        return;
-    }
-    const inputs = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .readRailwayInputs */ .FC)({ servicesRequired: false, defaultTimeout: '20m' });
-    const deadline = Date.now() + Math.min(inputs.timeoutMs, 5 * 60_000);
-    const client = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .connectRailway */ .IF)(inputs, deadline, new AbortController().signal);
-    try {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e('The deploy step did not finish (cancelled?): cancelling deployments that are still in progress.');
-        const rows = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .cleanUpAfterInterruptedMain */ .kK)(client, inflight, { rollbackLive: false, deadline });
-        for (const r of rows)
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${r.service}: ${r.deploymentId || '—'} was ${r.found}; ${r.action}`);
-        await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .writeCleanupSummary */ .Md)('Railway deploy: cleanup after an interrupted deploy', rows);
-    }
-    finally {
-        await client.close();
-    }
-}
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main, post);
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main, () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .postCleanup */ .Dj)({ rollbackLive: false, defaultTimeout: '20m', capMs: 5 * 60_000, what: 'deploy', title: 'Railway deploy: cleanup after an interrupted deploy' }));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

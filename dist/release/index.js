@@ -35271,20 +35271,18 @@ function databaseUrlInput(name, opts = {}) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  kK: () => (/* binding */ cleanUpAfterInterruptedMain),
   IF: () => (/* binding */ connectRailway),
-  pL: () => (/* binding */ loadReleaseState),
   jk: () => (/* binding */ perService),
+  Dj: () => (/* binding */ postCleanup),
   oq: () => (/* binding */ readHealthInputs),
   FC: () => (/* binding */ readRailwayInputs),
   o$: () => (/* binding */ readSource),
   un: () => (/* binding */ saveReleaseState),
   QM: () => (/* binding */ setReleaseOutputs),
-  m$: () => (/* binding */ verifySpecFor),
-  Md: () => (/* binding */ writeCleanupSummary)
+  m$: () => (/* binding */ verifySpecFor)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, releaseStatus, statusWord
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, releaseStatus, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var core = __nccwpck_require__(1804);
@@ -35737,6 +35735,31 @@ function setReleaseOutputs(release, json) {
     core/* setOutput */.uH('production-deployment-id', perService(release, (s) => (0,release_release/* productionDeploymentOf */.GA)(s)));
     core/* setOutput */.uH('deployments', JSON.stringify(json));
 }
+/**
+ * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
+ * cancel deployments still building and, with `rollbackLive`, roll back releases that went live unverified.
+ */
+async function postCleanup(opts) {
+    const { phase, inflight } = loadReleaseState();
+    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
+        core/* info */.pq('Main step finished; nothing to clean up.');
+        return;
+    }
+    const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: opts.defaultTimeout });
+    const deadline = Date.now() + Math.min(inputs.timeoutMs, opts.capMs);
+    const client = await connectRailway(inputs, deadline, new AbortController().signal);
+    try {
+        core/* warning */.$e(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ' and rolling back unverified ones' : ''}.`);
+        const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline });
+        for (const row of rows) {
+            core/* info */.pq(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}${opts.rollbackLive ? `; production now ${row.productionNow || 'unknown'}` : ''}`);
+        }
+        await writeCleanupSummary(opts.title, rows);
+    }
+    finally {
+        await client.close();
+    }
+}
 
 
 /***/ }),
@@ -35941,27 +35964,7 @@ async function main() {
         await client.close();
     }
 }
-async function post() {
-    const { phase, inflight } = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .loadReleaseState */ .pL)();
-    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq('Main step finished; nothing to clean up.');
-        return;
-    }
-    const inputs = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .readRailwayInputs */ .FC)({ servicesRequired: false, defaultTimeout: '30m' });
-    const deadline = Date.now() + Math.min(inputs.timeoutMs, 10 * 60_000);
-    const client = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .connectRailway */ .IF)(inputs, deadline, new AbortController().signal);
-    try {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`The release step did not finish (phase: ${phase}): cancelling deployments still in progress and rolling back unverified ones.`);
-        const rows = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .cleanUpAfterInterruptedMain */ .kK)(client, inflight, { rollbackLive: true, deadline });
-        for (const row of rows)
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}; production now ${row.productionNow || 'unknown'}`);
-        await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .writeCleanupSummary */ .Md)('Railway release: cleanup after an interrupted release', rows);
-    }
-    finally {
-        await client.close();
-    }
-}
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .runAction */ .Cs)(main, post);
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .runAction */ .Cs)(main, () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_7__/* .postCleanup */ .Dj)({ rollbackLive: true, defaultTimeout: '30m', capMs: 10 * 60_000, what: 'release', title: 'Railway release: cleanup after an interrupted release' }));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

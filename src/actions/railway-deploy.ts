@@ -6,15 +6,13 @@ import { resolveTarget } from '../railway/resolve.js';
 import { deployRelease, prepareRelease, releaseJson, type Release } from '../release/release.js';
 import { renderReleaseSummary } from '../release/summary.js';
 import {
-  cleanUpAfterInterruptedMain,
   connectRailway,
-  loadReleaseState,
+  postCleanup,
   readRailwayInputs,
   readSource,
   releaseStatus,
   saveReleaseState,
   setReleaseOutputs,
-  writeCleanupSummary,
 } from './lib/railway.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
@@ -72,23 +70,4 @@ async function main(): Promise<void> {
   }
 }
 
-async function post(): Promise<void> {
-  const { phase, inflight } = loadReleaseState();
-  if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
-    core.info('Main step finished; nothing to clean up.');
-    return;
-  }
-  const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: '20m' });
-  const deadline = Date.now() + Math.min(inputs.timeoutMs, 5 * 60_000);
-  const client = await connectRailway(inputs, deadline, new AbortController().signal);
-  try {
-    core.warning('The deploy step did not finish (cancelled?): cancelling deployments that are still in progress.');
-    const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: false, deadline });
-    for (const r of rows) core.info(`${r.service}: ${r.deploymentId || '—'} was ${r.found}; ${r.action}`);
-    await writeCleanupSummary('Railway deploy: cleanup after an interrupted deploy', rows);
-  } finally {
-    await client.close();
-  }
-}
-
-await runAction(main, post);
+await runAction(main, () => postCleanup({ rollbackLive: false, defaultTimeout: '20m', capMs: 5 * 60_000, what: 'deploy', title: 'Railway deploy: cleanup after an interrupted deploy' }));

@@ -20,17 +20,15 @@ import {
 import { renderReleaseSummary } from '../release/summary.js';
 import { booleanInput } from './lib/inputs.js';
 import {
-  cleanUpAfterInterruptedMain,
   connectRailway,
-  loadReleaseState,
   perService,
   readHealthInputs,
   readRailwayInputs,
   readSource,
   saveReleaseState,
   setReleaseOutputs,
+  postCleanup,
   verifySpecFor,
-  writeCleanupSummary,
 } from './lib/railway.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
@@ -154,23 +152,4 @@ async function main(): Promise<void> {
   }
 }
 
-async function post(): Promise<void> {
-  const { phase, inflight } = loadReleaseState();
-  if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
-    core.info('Main step finished; nothing to clean up.');
-    return;
-  }
-  const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: '30m' });
-  const deadline = Date.now() + Math.min(inputs.timeoutMs, 10 * 60_000);
-  const client = await connectRailway(inputs, deadline, new AbortController().signal);
-  try {
-    core.warning(`The release step did not finish (phase: ${phase}): cancelling deployments still in progress and rolling back unverified ones.`);
-    const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: true, deadline });
-    for (const row of rows) core.info(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}; production now ${row.productionNow || 'unknown'}`);
-    await writeCleanupSummary('Railway release: cleanup after an interrupted release', rows);
-  } finally {
-    await client.close();
-  }
-}
-
-await runAction(main, post);
+await runAction(main, () => postCleanup({ rollbackLive: true, defaultTimeout: '30m', capMs: 10 * 60_000, what: 'release', title: 'Railway release: cleanup after an interrupted release' }));

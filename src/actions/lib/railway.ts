@@ -328,3 +328,28 @@ export function setReleaseOutputs(release: Release, json: unknown): void {
   core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
   core.setOutput('deployments', JSON.stringify(json));
 }
+
+/**
+ * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
+ * cancel deployments still building and, with `rollbackLive`, roll back releases that went live unverified.
+ */
+export async function postCleanup(opts: { rollbackLive: boolean; defaultTimeout: string; capMs: number; what: string; title: string }): Promise<void> {
+  const { phase, inflight } = loadReleaseState();
+  if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
+    core.info('Main step finished; nothing to clean up.');
+    return;
+  }
+  const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: opts.defaultTimeout });
+  const deadline = Date.now() + Math.min(inputs.timeoutMs, opts.capMs);
+  const client = await connectRailway(inputs, deadline, new AbortController().signal);
+  try {
+    core.warning(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ' and rolling back unverified ones' : ''}.`);
+    const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline });
+    for (const row of rows) {
+      core.info(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}${opts.rollbackLive ? `; production now ${row.productionNow || 'unknown'}` : ''}`);
+    }
+    await writeCleanupSummary(opts.title, rows);
+  } finally {
+    await client.close();
+  }
+}
