@@ -14330,7 +14330,7 @@ const EXIT_CODES_HELP = [
 
 /***/ }),
 
-/***/ 2988:
+/***/ 2705:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28532,8 +28532,32 @@ async function applyMigrations(opts) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ */
+function parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new errors/* InputError */.dz(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new errors/* InputError */.dz(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/database.ts
 // Database flags shared by plan/migrate (same names as the migrate-gate/migrate actions' inputs).
+
 
 
 
@@ -28557,18 +28581,9 @@ function readDatabaseOptions(v) {
     const raw = v.string('database-url')?.trim() ?? '';
     if (!raw)
         throw new errors/* InputError */.dz('database-url', 'is required: pass --database-url or set $DATABASE_URL');
-    const secrets = [raw, urlPassword(raw)].filter((s) => !!s);
-    let u;
-    try {
-        u = new URL(raw);
-    }
-    catch {
-        throw new errors/* InputError */.dz('database-url', 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
-    }
-    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
-        throw new errors/* InputError */.dz('database-url', `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
+    const { url, secrets } = parseDatabaseUrl(raw, 'database-url');
     return {
-        databaseUrl: raw,
+        databaseUrl: url,
         dir: v.string('dir')?.trim() ?? '',
         tool: parseToolName(v.string('tool') ?? 'auto', 'tool'),
         cwd: external_node_path_default().resolve(v.string('working-directory') ?? '.'),
@@ -31566,7 +31581,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7253);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7593);
-/* harmony import */ var _commands_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2988);
+/* harmony import */ var _commands_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2705);
 /* harmony import */ var _ui_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1454);
 // rail-actions CLI: the same cores the actions run, from a terminal. Bundled to dist/cli/index.js (bin/rail-actions.mjs).
 // First: lets the bundled libpg-query find its .wasm next to the bundle (see the module).

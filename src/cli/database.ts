@@ -1,7 +1,8 @@
 // Database flags shared by plan/migrate (same names as the migrate-gate/migrate actions' inputs).
 import path from 'node:path';
 import { InputError } from '../core/errors.js';
-import { scrubSecrets, urlPassword } from '../core/redact.js';
+import { parseDatabaseUrl } from '../core/database-url.js';
+import { scrubSecrets } from '../core/redact.js';
 import { parseToolName } from '../migrations/detect.js';
 import type { ToolName } from '../migrations/types.js';
 import type { OptionSpec, Values } from './args.js';
@@ -35,16 +36,9 @@ export interface DatabaseTarget {
 export function readDatabaseOptions(v: Values): DatabaseTarget {
   const raw = v.string('database-url')?.trim() ?? '';
   if (!raw) throw new InputError('database-url', 'is required: pass --database-url or set $DATABASE_URL');
-  const secrets = [raw, urlPassword(raw)].filter((s): s is string => !!s);
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new InputError('database-url', 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new InputError('database-url', `expected a postgres:// or postgresql:// URL, got a ${u.protocol} URL`);
+  const { url, secrets } = parseDatabaseUrl(raw, 'database-url');
   return {
-    databaseUrl: raw,
+    databaseUrl: url,
     dir: v.string('dir')?.trim() ?? '',
     tool: parseToolName(v.string('tool') ?? 'auto', 'tool'),
     cwd: path.resolve(v.string('working-directory') ?? '.'),
