@@ -2,7 +2,7 @@
 // output (JSON) and read back by the migrate and rollback actions; `planHash` ties an approval to exact file contents.
 import type { FileAnalysis } from './analyze.js';
 import { RULES } from './analyze/rules.js';
-import { maxRisk, RISK_ORDER, type FindingLevel, type IgnoredFinding, type LockMode, type RiskClass } from './analyze/types.js';
+import { maxRisk, RISK_ORDER, type FindingLevel, type IgnoredFinding, type RiskClass, type StatementEffects } from './analyze/types.js';
 import { planHash } from './hash.js';
 import type { Anomaly, PendingReport, ToolName } from './types.js';
 
@@ -40,7 +40,7 @@ export interface PlanFile {
   directives: FileAnalysis['directives'];
 }
 
-export interface PlanStatement {
+export interface PlanStatement extends StatementEffects {
   file: string;
   index: number;
   line: number;
@@ -48,12 +48,6 @@ export interface PlanStatement {
   kind: string;
   /** Statement text, cut at 500 characters. */
   sql: string;
-  tables: string[];
-  lock: LockMode | null;
-  rewritesTable: boolean;
-  scansTable: boolean;
-  breaking: boolean;
-  destructive: boolean;
   transactional: boolean;
   risk: RiskClass;
   rules: string[];

@@ -14,7 +14,7 @@ import {
   str,
   type Node,
 } from './ast.js';
-import { strongerLock, type LockMode } from './types.js';
+import { strongerLock, type LockMode, type StatementEffects } from './types.js';
 
 /** A rule hit before ignores, size weighing and positions are applied. */
 export interface RawFinding {
@@ -26,13 +26,7 @@ export interface RawFinding {
   loc?: number;
 }
 
-export interface StatementFacts {
-  tables: string[];
-  lock: LockMode | null;
-  rewritesTable: boolean;
-  scansTable: boolean;
-  breaking: boolean;
-  destructive: boolean;
+export interface StatementFacts extends StatementEffects {
   /** Why it cannot run in a transaction block (undefined: it can). */
   nonTransactional?: string;
   findings: RawFinding[];

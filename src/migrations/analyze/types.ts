@@ -82,7 +82,20 @@ export interface IgnoredFinding {
   reason: string;
 }
 
-export interface StatementAnalysis {
+/** What one statement does to the database: shared by the analysis, the plan and the classifier. */
+export interface StatementEffects {
+  /** Existing tables (or indexes) it touches, as written. */
+  tables: string[];
+  /** Strongest table-level lock taken on an existing table; null when none (new objects, SET …). */
+  lock: LockMode | null;
+  rewritesTable: boolean;
+  scansTable: boolean;
+  /** Breaks the app version that is still running (drop/rename/NOT NULL/type change …). */
+  breaking: boolean;
+  destructive: boolean;
+}
+
+export interface StatementAnalysis extends StatementEffects {
   file: string;
   /** 0-based index of the statement in its file. */
   index: number;
@@ -97,15 +110,6 @@ export interface StatementAnalysis {
   kind: string;
   /** Statement text, whitespace-trimmed. */
   sql: string;
-  /** Existing tables (or indexes) it touches, as written. */
-  tables: string[];
-  /** Strongest table-level lock taken on an existing table; null when none (new objects, SET …). */
-  lock: LockMode | null;
-  rewritesTable: boolean;
-  scansTable: boolean;
-  /** Breaks the app version that is still running (drop/rename/NOT NULL/type change …). */
-  breaking: boolean;
-  destructive: boolean;
   /** False: Postgres refuses it inside a transaction block; the runner executes it alone. */
   transactional: boolean;
   risk: RiskClass;
