@@ -35277,7 +35277,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   m$: () => (/* binding */ verifySpecFor)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, readSource, releaseStatus, saveReleaseState, setReleaseOutputs, statusWord, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, postCleanup, readSource, releaseStatus, saveReleaseState, setReleaseOutputs, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35727,6 +35727,31 @@ function setReleaseOutputs(release, json) {
     core.setOutput('url', perService(release, (s) => s.url));
     core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
     core.setOutput('deployments', JSON.stringify(json));
+}
+/**
+ * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
+ * cancel deployments still building and, with `rollbackLive`, roll back releases that went live unverified.
+ */
+async function postCleanup(opts) {
+    const { phase, inflight } = loadReleaseState();
+    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
+        core.info('Main step finished; nothing to clean up.');
+        return;
+    }
+    const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: opts.defaultTimeout });
+    const deadline = Date.now() + Math.min(inputs.timeoutMs, opts.capMs);
+    const client = await connectRailway(inputs, deadline, new AbortController().signal);
+    try {
+        core.warning(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ' and rolling back unverified ones' : ''}.`);
+        const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline });
+        for (const row of rows) {
+            core.info(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}${opts.rollbackLive ? `; production now ${row.productionNow || 'unknown'}` : ''}`);
+        }
+        await writeCleanupSummary(opts.title, rows);
+    }
+    finally {
+        await client.close();
+    }
 }
 
 
