@@ -13,19 +13,7 @@ import { RAIL_ACTIONS_LOCK_KEY } from '../src/migrations/runner/lock.js';
 import { splitStatements } from '../src/migrations/runner/split.js';
 import type { ToolName } from '../src/migrations/types.js';
 import { type TestDatabase, createTestDatabase } from './helpers/db.js';
-
-const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/migrations');
-const fixture = (tool: string) => path.join(FIXTURES, tool);
-
-/** The error a promise rejects with; a promise that resolves fails the test. */
-async function failure<E extends Error>(p: Promise<unknown>): Promise<E> {
-  try {
-    await p;
-  } catch (e) {
-    return e as E;
-  }
-  throw new Error('expected a failure, but the call succeeded');
-}
+import { failure, fixture } from './helpers/migrations.js';
 
 let db: TestDatabase;
 let tmp: string;
