@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { projectRoot } from './harness/index.js';
+import { closeServers, serveScript, type Script } from './helpers/http.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
 
@@ -75,30 +76,9 @@ function startCli(args: string[], env: Record<string, string> = {}, cwd = projec
 
 const cli = (args: string[], env: Record<string, string> = {}, cwd?: string) => startCli(args, env, cwd).result;
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.closeAllConnections();
-          s.close(() => resolve());
-        }),
-    ),
-  );
-});
+afterEach(closeServers);
 
-async function serve(handler: (n: number, req: http.IncomingMessage) => { status?: number; body?: unknown }): Promise<string> {
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    const { status = 200, body = {} } = handler(++n, req);
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
-}
+const serve = async (script: Script) => (await serveScript(script, { defaultBody: {} })).url;
 
 const fast = ['--interval', '30ms', '--max-interval', '100ms'];
 

@@ -1,35 +1,12 @@
 // The BUNDLED health-check action (dist/health-check) run like the GitHub runner runs it, against real local servers.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAction, startAction, type ActionResult } from './harness/index.js';
+import { closeServers, serveScript, type Script } from './helpers/http.js';
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.closeAllConnections();
-          s.close(() => resolve());
-        }),
-    ),
-  );
-});
+afterEach(closeServers);
 
-type Handler = (n: number, req: http.IncomingMessage) => { status?: number; body?: unknown };
 
-async function serve(handler: Handler): Promise<{ url: string; requests: () => number }> {
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    const { status = 200, body = {} } = handler(++n, req);
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, requests: () => n };
-}
+const serve = (script: Script) => serveScript(script, { defaultBody: {} });
 
 const fast = { interval: '50ms', 'max-interval': '200ms' };
 const errors = (r: ActionResult) => r.annotations.filter((a) => a.level === 'error').map((a) => a.message);

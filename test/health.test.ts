@@ -23,47 +23,12 @@ import {
   type HealthAttempt,
   type HealthCheckOptions,
 } from '../src/health/index.js';
+import { closeServers, serveScript, trackServer, type Script } from './helpers/http.js';
 
-interface Reply {
-  status?: number;
-  body?: unknown;
-  delayMs?: number;
-  hang?: boolean;
-  headers?: Record<string, string>;
-}
-type Script = (n: number, req: http.IncomingMessage) => Reply;
 
-const servers: Array<http.Server | https.Server> = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.closeAllConnections();
-          s.close(() => resolve());
-        }),
-    ),
-  );
-});
+afterEach(closeServers);
 
-async function serve(script: Script, port = 0): Promise<{ url: string; requests: () => number; server: http.Server }> {
-  let n = 0;
-  const server = http.createServer((req, res) => {
-    const reply = script(++n, req);
-    if (reply.hang) return; // accept, never answer
-    const send = () => {
-      const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status ?? 200, { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json', ...reply.headers });
-      res.end(body);
-    };
-    if (reply.delayMs) setTimeout(send, reply.delayMs);
-    else send();
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const { port: bound } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${bound}/health`, requests: () => n, server };
-}
+const serve = (script: Script, port = 0) => serveScript(script, { port });
 
 async function freePort(): Promise<number> {
   const s = http.createServer();
@@ -181,7 +146,7 @@ describe('checkHealth against a real server', () => {
     try {
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
       const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'));
-      servers.push(server);
+      trackServer(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
       const result = await checkHealth(options(url, { timeoutMs: 300 }));
