@@ -37721,7 +37721,15 @@ class RailwayClient {
     async request(query, variables = {}, operationName) {
         const opName = operationName ?? /(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1] ?? null;
         const isMutation = /^\s*mutation\b/.test(query);
-        return (0,retry/* retry */.L5)((attempt) => this.requestOnce(query, variables, opName, attempt), {
+        return (0,retry/* retry */.L5)((attempt) => this.requestOnce(query, variables, opName, attempt), this.retryOptions(`Railway ${opName ?? 'request'}`, isMutation));
+    }
+    /**
+     * The client's use of the shared retry policy: Railway's retryable answers (429 with Retry-After, 5xx) and network
+     * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) that may have reached
+     * Railway is not repeated: it could deploy twice.
+     */
+    retryOptions(what, hasEffect) {
+        return {
             deadline: this.opts.deadline,
             maxAttempts: this.opts.deadline === undefined ? (this.opts.maxAttempts ?? 6) : undefined,
             signal: this.opts.signal,
@@ -37729,13 +37737,12 @@ class RailwayClient {
             classify: (err) => {
                 if (err instanceof railway_errors/* RailwayApiError */.Y)
                     return { retry: err.retryable, delayMs: err.retryAfterMs };
-                // A mutation whose request may have reached Railway is not repeated: it could deploy twice.
                 if (err instanceof railway_errors/* RailwayNetworkError */.K)
-                    return { retry: !(isMutation && err.maybeDelivered) };
+                    return { retry: !(hasEffect && err.maybeDelivered) };
                 return { retry: false };
             },
-            onRetry: ({ err, attempt, delayMs }) => this.log(`Railway ${opName ?? 'request'} failed (${(0,errors/* errorMessage */.gJ)(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
-        });
+            onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${(0,errors/* errorMessage */.gJ)(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
+        };
     }
     /** Waits out an exhausted rate-limit window before sending, bounded by the deadline. */
     async respectRateLimit() {
@@ -37901,20 +37908,7 @@ class RailwayClient {
                 retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now),
                 retryable: res.status === 429 || res.status >= 500,
             });
-        }, {
-            deadline: this.opts.deadline,
-            maxAttempts: this.opts.deadline === undefined ? (this.opts.maxAttempts ?? 6) : undefined,
-            signal: this.opts.signal,
-            policy: this.opts.backoff ?? RAILWAY_BACKOFF,
-            classify: (err) => {
-                if (err instanceof railway_errors/* RailwayApiError */.Y)
-                    return { retry: err.retryable, delayMs: err.retryAfterMs };
-                if (err instanceof railway_errors/* RailwayNetworkError */.K)
-                    return { retry: !err.maybeDelivered };
-                return { retry: false };
-            },
-            onRetry: ({ err, attempt, delayMs }) => this.log(`upload failed (${(0,errors/* errorMessage */.gJ)(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
-        });
+        }, this.retryOptions('upload', true));
     }
     recordRateLimit(headers, now) {
         const limit = headers.get('x-ratelimit-limit');

@@ -4,7 +4,7 @@ import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { InputError, errorMessage } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
-import { AbortedError, retry, sleep, type BackoffPolicy } from '../core/retry.js';
+import { AbortedError, retry, sleep, type BackoffPolicy, type RetryOptions } from '../core/retry.js';
 import { RailwayApiError, RailwayNetworkError } from './errors.js';
 import { ACCOUNT_PROJECTS, PROJECT_TOKEN_INFO } from './operations.js';
 
@@ -209,20 +209,27 @@ export class RailwayClient {
   async request<T>(query: string, variables: object = {}, operationName?: string): Promise<T> {
     const opName = operationName ?? /(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1] ?? null;
     const isMutation = /^\s*mutation\b/.test(query);
-    return retry((attempt) => this.requestOnce<T>(query, variables, opName, attempt), {
+    return retry((attempt) => this.requestOnce<T>(query, variables, opName, attempt), this.retryOptions(`Railway ${opName ?? 'request'}`, isMutation));
+  }
+
+  /**
+   * The client's use of the shared retry policy: Railway's retryable answers (429 with Retry-After, 5xx) and network
+   * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) that may have reached
+   * Railway is not repeated: it could deploy twice.
+   */
+  private retryOptions(what: string, hasEffect: boolean): RetryOptions {
+    return {
       deadline: this.opts.deadline,
       maxAttempts: this.opts.deadline === undefined ? (this.opts.maxAttempts ?? 6) : undefined,
       signal: this.opts.signal,
       policy: this.opts.backoff ?? RAILWAY_BACKOFF,
       classify: (err) => {
         if (err instanceof RailwayApiError) return { retry: err.retryable, delayMs: err.retryAfterMs };
-        // A mutation whose request may have reached Railway is not repeated: it could deploy twice.
-        if (err instanceof RailwayNetworkError) return { retry: !(isMutation && err.maybeDelivered) };
+        if (err instanceof RailwayNetworkError) return { retry: !(hasEffect && err.maybeDelivered) };
         return { retry: false };
       },
-      onRetry: ({ err, attempt, delayMs }) =>
-        this.log(`Railway ${opName ?? 'request'} failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
-    });
+      onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
+    };
   }
 
   /** Waits out an exhausted rate-limit window before sending, bounded by the deadline. */
@@ -383,18 +390,7 @@ export class RailwayClient {
           retryable: res.status === 429 || res.status >= 500,
         });
       },
-      {
-        deadline: this.opts.deadline,
-        maxAttempts: this.opts.deadline === undefined ? (this.opts.maxAttempts ?? 6) : undefined,
-        signal: this.opts.signal,
-        policy: this.opts.backoff ?? RAILWAY_BACKOFF,
-        classify: (err) => {
-          if (err instanceof RailwayApiError) return { retry: err.retryable, delayMs: err.retryAfterMs };
-          if (err instanceof RailwayNetworkError) return { retry: !err.maybeDelivered };
-          return { retry: false };
-        },
-        onRetry: ({ err, attempt, delayMs }) => this.log(`upload failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
-      },
+      this.retryOptions('upload', true),
     );
   }
 
