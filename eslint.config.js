@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/app/node_modules/**', 'test/fixtures/migrations/**'] },
+  { ignores: ['dist/**', '.*-build-*/**', 'node_modules/**', 'coverage/**', 'examples/app/node_modules/**', 'test/fixtures/migrations/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

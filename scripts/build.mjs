@@ -2,8 +2,10 @@
 // Bundles every action entry point src/actions/<name>.ts into <out>/<name>/index.js with ncc.
 // Usage: node scripts/build.mjs [--out DIR] [name ...]   (DIR defaults to dist/)
 // The check-dist test builds into a temporary DIR and compares it with the committed dist/.
+// Bundles are built beside DIR and swapped in only when all of them succeeded, so an interrupted or failed build
+// never leaves DIR half-deleted.
 import { spawn } from 'node:child_process';
-import { copyFile, readFile, readdir, rm, mkdir } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rename, rm, mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,13 +29,28 @@ const entries = (await readdir(path.join(root, 'src/actions')))
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();
 
-if (only.length === 0) await rm(outDir, { recursive: true, force: true });
-await mkdir(outDir, { recursive: true });
+function processAlive(pid) {
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    return process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+}
+
+const stagingPrefix = `.${path.basename(outDir)}-build-`;
+const stagingDir = path.join(path.dirname(outDir), `${stagingPrefix}${process.pid}`);
+// Staging dirs left by killed builds (their process is gone) are removed; a concurrent build's is kept.
+for (const leftover of (await readdir(path.dirname(outDir)).catch(() => [])).filter((f) => f.startsWith(stagingPrefix))) {
+  const pid = Number(leftover.slice(stagingPrefix.length));
+  if (!processAlive(pid)) await rm(path.join(path.dirname(outDir), leftover), { recursive: true, force: true });
+}
+await mkdir(stagingDir, { recursive: true });
 
 const ncc = path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
 function build(name) {
   return new Promise((resolve, reject) => {
-    const target = path.join(outDir, name);
+    const target = path.join(stagingDir, name);
     const child = spawn(
       process.execPath,
       [ncc, 'build', EXTRA_ENTRIES[name] ?? `src/actions/${name}.ts`, '-o', target, '--license', 'licenses.txt', '--quiet'],
@@ -55,10 +72,18 @@ async function copyRuntimeAssets(target) {
 
 const queue = [...entries];
 const workers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), 4)) }, async () => {
-  for (let name = queue.shift(); name; name = queue.shift()) {
-    if (only.length) await rm(path.join(outDir, name), { recursive: true, force: true });
-    await build(name);
-  }
+  for (let name = queue.shift(); name; name = queue.shift()) await build(name);
 });
-await Promise.all(workers);
+try {
+  await Promise.all(workers);
+  // A full build also drops bundles whose entry point no longer exists.
+  if (only.length === 0) await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  for (const name of entries) {
+    await rm(path.join(outDir, name), { recursive: true, force: true });
+    await rename(path.join(stagingDir, name), path.join(outDir, name));
+  }
+} finally {
+  await rm(stagingDir, { recursive: true, force: true });
+}
 console.log(`built ${entries.length} action bundle(s) into ${path.relative(root, outDir) || '.'}: ${entries.join(', ')}`);
