@@ -21,12 +21,6 @@ import { fileURLToPath } from 'node:url';
 import type { FileInput } from '../src/migrations/analyze.js';
 
 // Parts of src/migrations use TypeScript parameter properties, which Node's strip-only mode rejects: re-run this
-// file once with --experimental-transform-types (same loader, same arguments) before importing them.
-if (!process.execArgv.includes('--experimental-transform-types')) {
-  const child = spawn(process.execPath, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-  process.exit(code);
-}
 const { analyzeFiles } = await import('../src/migrations/analyze.js');
 
 const STATEMENTS = 10_000;

@@ -8,21 +8,9 @@
 //   gate.total.cold/median      runGate = findPending + libpg-query analysis of the 5 pending files + table-size
 //                               weighing + plan (median of 5), with its internal split
 //   migrate.apply.pending       applying the 5 pending migrations (one run, includes a CREATE INDEX CONCURRENTLY)
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-// Some imported modules may use TypeScript-only syntax that strip-only mode rejects: run once with type transforms.
-if (!process.execArgv.includes('--experimental-transform-types')) {
-  const child = spawn(
-    process.execPath,
-    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1))));
-}
 
 const { findPending } = await import('../src/migrations/pending.js');
 const { applyMigrations } = await import('../src/migrations/runner/apply.js');

@@ -11,18 +11,6 @@
 //                                                        deploymentRollback request reaching the emulator (3 runs; goal ≤ 1 s)
 // Health verdict latency (healthy/unhealthy flips) is bench/health.bench.ts.
 // RAILWAY_BENCH_BUILD_MS shortens the 5-minute build (e.g. for a quick look); the figure is labelled with it.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-// The emulator and harness may use TypeScript-only syntax that strip-only mode rejects: run once with type transforms.
-if (!process.execArgv.includes('--experimental-transform-types')) {
-  const child = spawn(
-    process.execPath,
-    ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1))));
-}
 
 const { runAction, startAction } = await import('../test/harness/index.js');
 const { startRailwayEmulator } = await import('../test/railway-emulator/index.js');

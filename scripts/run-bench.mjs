@@ -50,7 +50,8 @@ for (const file of files) {
   console.log(`\n=== ${file}`);
   const started = performance.now();
   const { code, signal, timedOut } = await new Promise((resolve) => {
-    const child = spawn(node, ['--import', loader, path.join(benchDir, file)], {
+    // Type transforms, not only stripping: the benches import modules (emulator, harness) that use TypeScript-only syntax.
+    const child = spawn(node, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', loader, path.join(benchDir, file)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
