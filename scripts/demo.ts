@@ -11,12 +11,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { nodeBinary, projectRoot, runAction, type ActionResult, type RunOptions } from '../test/harness/index.js';
 import { startRailwayEmulator, type RailwayEmulator } from '../test/railway-emulator/index.js';
+import { freePort } from '../test/railway-emulator/apps.js';
 
 // ------------------------------------------------------------------------------------------------ output helpers
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -152,17 +152,6 @@ function outputIs(expect: (label: string, ok: boolean, detail?: string) => boole
 }
 
 // ------------------------------------------------------------------------------------------------ infrastructure
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });

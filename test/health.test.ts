@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,19 +23,13 @@ import {
   type HealthCheckOptions,
 } from '../src/health/index.js';
 import { closeServers, serveScript, trackServer, type Script } from './helpers/http.js';
+import { freePort } from './railway-emulator/apps.js';
 
 
 afterEach(closeServers);
 
 const serve = (script: Script, port = 0) => serveScript(script, { port });
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 function options(url: string, extra: Partial<HealthCheckOptions> = {}): HealthCheckOptions {
   return {
