@@ -4,8 +4,9 @@
 //   <!-- workflows:start/end -->  inputs/secrets/outputs of the reusable workflows (on.workflow_call)
 //   <!-- example:start/end -->    the copy-paste caller workflow, verbatim from examples/caller/deploy.yml
 //                                 (which the workflow tests validate against the reusable workflows)
-// Usage: node scripts/docs.mjs [--check]   (--check exits 1 when README.md is out of date)
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+// and actions/release/action.yml, a copy of the root action.yml under a path (see renderReleaseAlias).
+// Usage: node scripts/docs.mjs [--check]   (--check exits 1 when a generated file is out of date)
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -19,9 +20,12 @@ const cell = (text) =>
     .replace(/\s*\n\s*/g, ' ')
     .replace(/\|/g, '\\|');
 
+// The alias of the root action is not listed again: it has the root action's inputs and outputs.
+const ALIASES = new Set(['release']);
+
 async function actionFiles() {
   const names = (await readdir(path.join(root, 'actions'), { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
+    .filter((d) => d.isDirectory() && !ALIASES.has(d.name))
     .map((d) => d.name)
     .sort();
   return [
@@ -103,6 +107,20 @@ export async function renderExampleSection() {
   return '```yaml\n' + text.trimEnd() + '\n```\n';
 }
 
+export const RELEASE_ALIAS = 'actions/release/action.yml';
+
+/**
+ * The root action under a path of its own. deploy.yml must run the root action from its own commit, with `$/`, and
+ * `$/` needs a non-empty path: actions/runner's PipelineConstants.TryParseSelfRepository rejects a bare `$/`
+ * (src/Sdk/DTPipelines/Pipelines/PipelineConstants.cs). Generated, so the two definitions cannot drift.
+ */
+export async function renderReleaseAlias() {
+  const text = await readFile(path.join(root, 'action.yml'), 'utf8');
+  const out = text.replace(/^(\s+(?:main|post):\s*)dist\//gm, '$1../../dist/');
+  if (!/^\s+main:\s*\.\.\/\.\.\/dist\//m.test(out)) throw new Error('action.yml: runs.main does not point into dist/');
+  return `# GENERATED from the root action.yml by scripts/docs.mjs (npm run docs): edit action.yml, not this file.\n# deploy.yml runs it as $/actions/release (a bare $/ cannot name the root action).\n${out}`;
+}
+
 const SECTIONS = {
   actions: renderActionsSection,
   workflows: renderWorkflowsSection,
@@ -125,14 +143,18 @@ export async function updatedReadme() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { current, next } = await updatedReadme();
+  const alias = await renderReleaseAlias();
+  const currentAlias = await readFile(path.join(root, RELEASE_ALIAS), 'utf8').catch(() => '');
   if (process.argv.includes('--check')) {
-    if (current !== next) {
-      console.error('README.md generated sections are out of date: run `npm run docs`.');
+    if (current !== next || currentAlias !== alias) {
+      console.error('README.md generated sections or actions/release/action.yml are out of date: run `npm run docs`.');
       process.exit(1);
     }
-    console.log('README.md generated sections are up to date.');
+    console.log('README.md generated sections and actions/release/action.yml are up to date.');
   } else {
+    await mkdir(path.join(root, 'actions/release'), { recursive: true });
+    await writeFile(path.join(root, RELEASE_ALIAS), alias);
     await writeFile(path.join(root, 'README.md'), next);
-    console.log('README.md generated sections updated.');
+    console.log('README.md generated sections and actions/release/action.yml updated.');
   }
 }
