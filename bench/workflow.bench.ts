@@ -34,7 +34,7 @@ function jobsBefore(t: RunTrace, target: string): number {
   return Math.max(0, ...(t.jobs[target]?.needs ?? []).map(depth));
 }
 
-const gate = (pending: 'none' | 'risky') => ({
+const gate = (pending: 'none' | 'risky'): Record<string, Record<string, { outputs: Record<string, string> }>> => ({
   gate: {
     gate: {
       outputs: pending === 'none'
