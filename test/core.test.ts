@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../src/core/duration.js';
+import { MAX_DURATION_MS, formatDuration, parseDuration } from '../src/core/duration.js';
 import { InputError } from '../src/core/errors.js';
 import { backoffDelay, retry, sleep, AbortedError } from '../src/core/retry.js';
 import { redactUrl, scrubSecrets, urlPassword } from '../src/core/redact.js';
@@ -30,6 +30,15 @@ describe('parseDuration', () => {
   it('rejects zero unless allowed', () => {
     expect(() => parseDuration('0s', 'interval')).toThrow(/greater than zero/);
     expect(parseDuration('0', 'interval', { allowZero: true })).toBe(0);
+  });
+
+  it('refuses durations Node cannot time (above 2^31-1 ms a timer fires after 1 ms) and above an input\'s own bound', () => {
+    expect(parseDuration('596h', 'timeout')).toBe(596 * 3_600_000); // 24.8 days: still a valid timer
+    expect(() => parseDuration('600h', 'timeout')).toThrow(/Input 'timeout': must be at most 596h 31m, got '600h'/);
+    expect(() => parseDuration(`${'9'.repeat(400)}s`, 'timeout')).toThrow(/must be at most/);
+    expect(() => parseDuration('7h', 'timeout', { max: 6 * 3_600_000 })).toThrow(/must be at most 6h 00m, got '7h'/);
+    expect(parseDuration('6h', 'timeout', { max: 6 * 3_600_000 })).toBe(6 * 3_600_000);
+    expect(MAX_DURATION_MS).toBe(2 ** 31 - 1);
   });
 
   it('formats for humans', () => {

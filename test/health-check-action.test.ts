@@ -28,6 +28,7 @@ describe('health-check action (bundled)', () => {
     expect(r.summary).toContain('Health check: ✅ Healthy');
     expect(r.summary).toContain('not serving yet: HTTP 502');
     expect(r.logLines.some((l) => l.startsWith('#1 ✗ 502'))).toBe(true);
+    expect(r.logLines.some((l) => l.includes('3 in a row 50ms apart, timeout 5m 00s'))).toBe(true);
   });
 
   it('fails with exit 1 and the reason when the old version keeps answering', async () => {
@@ -50,6 +51,15 @@ describe('health-check action (bundled)', () => {
     expect(Number(r.outputs.attempts)).toBeGreaterThanOrEqual(3);
     expect(errors(r).join('\n')).toMatch(/not healthy within 1\.5s \(\d+ attempt\(s\)(, [12] of 3 healthy in a row)?\); last: /);
     expect(r.summary).toMatch(/<td>503<\/td>[\s\S]*HTTP 503, expected 200/);
+  });
+
+  it('a degraded service fails with the check that is failing in the error, the reason output and the summary', async () => {
+    const { url } = await serve(() => ({ status: 503, body: { status: 'degraded', checks: { redis: 'down', db: 'ok' } } }));
+    const r = await runAction({ action: 'health-check', inputs: { url, ...fast, timeout: '800ms' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.reason).toMatch(/; last: HTTP 503: checks failing: redis=down$/);
+    expect(errors(r).join('\n')).toMatch(/is not healthy: not healthy within 800ms .*last: HTTP 503: checks failing: redis=down/);
+    expect(r.summary).toContain('HTTP 503: checks failing: redis=down');
   });
 
   it('bounds the attempts table in the summary', async () => {

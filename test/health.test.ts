@@ -1,5 +1,7 @@
-// The health-check core against real local HTTP servers (loopback, free ports). No timed assertions: every check is
-// about counts, reasons and order, with generous timeouts.
+// The health-check core against real local HTTP servers (loopback, free ports). No timed pass/fail on speed: checks
+// are about counts, reasons and order; the pace is asserted on the schedule itself (deterministic) and, against a
+// server, through attempt timestamps with lower bounds (a timer never fires early) or upper bounds far from the
+// expected value.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,8 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
 import {
+  FAST_FIRST_DELAY_MS,
+  FAST_MAX_DELAY_MS,
+  PollSchedule,
+  QUICK_PHASE_MS,
   checkHealth,
+  describeFailingChecks,
   describeStatuses,
+  failingChecks,
   parseExpectJson,
   parseExpectStatus,
   parseHeaders,
@@ -320,5 +328,214 @@ describe('health-check parsers', () => {
     expect(percentile([], 95)).toBeUndefined();
     expect(percentile([5], 95)).toBe(5);
     expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).toBe(95);
+  });
+});
+
+/** Gaps (ms) between the starts of consecutive attempts. */
+const gaps = (attempts: HealthAttempt[]) => attempts.slice(1).map((a, i) => a.at - (attempts[i] as HealthAttempt).at);
+// Date.now() has 1 ms resolution and timers may round: allow a few ms under a lower bound.
+const SLACK = 5;
+
+describe('poll schedule', () => {
+  const fail = { ok: false, status: 503 };
+  const ok = { ok: true, status: 200 };
+
+  it('polls fast until the first healthy answer: 100 ms, growing to 250 ms, then interval for the confirmations', () => {
+    const s = new PollSchedule({ intervalMs: 1000, maxIntervalMs: 10_000, random: () => 1 });
+    const fast = Array.from({ length: 6 }, (_, i) => s.next(fail, i * 200));
+    expect(fast).toEqual([FAST_FIRST_DELAY_MS, 150, 225, FAST_MAX_DELAY_MS, FAST_MAX_DELAY_MS, FAST_MAX_DELAY_MS]);
+    expect(s.next(ok, 2000)).toBe(1000);
+    expect(s.next(ok, 3000)).toBe(1000);
+    // Healthy once: a failure now retries at interval (jittered down to half), not fast.
+    expect(s.next(fail, 4000)).toBe(1000);
+    expect(new PollSchedule({ intervalMs: 1000, maxIntervalMs: 10_000, random: () => 0 }).next(ok, 0)).toBe(1000);
+    const jittered = new PollSchedule({ intervalMs: 1000, maxIntervalMs: 10_000, random: () => 0 });
+    jittered.next(ok, 0);
+    expect(jittered.next(fail, 1000)).toBe(500);
+  });
+
+  it('is never slower than interval in the fast phase', () => {
+    const s = new PollSchedule({ intervalMs: 120, maxIntervalMs: 1000 });
+    expect(Array.from({ length: 4 }, (_, i) => s.next(fail, i * 100))).toEqual([100, 120, 120, 120]);
+    const tiny = new PollSchedule({ intervalMs: 10, maxIntervalMs: 40 });
+    expect(tiny.next(fail, 0)).toBe(10);
+  });
+
+  it('bounds the fast phase to ≤ 6 requests in the first second, ≤ 4 in any later one and ~125 in all', () => {
+    // A service answering errors instantly: attempts start exactly `delay` apart.
+    const s = new PollSchedule({ intervalMs: 1000, maxIntervalMs: 10_000, random: () => 1 });
+    const starts: number[] = [];
+    for (let t = 0; t < QUICK_PHASE_MS; t += s.next(fail, t)) starts.push(t);
+    expect(starts.length).toBeLessThanOrEqual(125);
+    for (let from = 0; from < QUICK_PHASE_MS; from += 50) {
+      const inWindow = starts.filter((t) => t >= from && t < from + 1000).length;
+      expect(inWindow).toBeLessThanOrEqual(from === 0 ? 6 : from < 500 ? 5 : 4);
+    }
+    // Then it backs off: interval, 2 s, 4 s, 8 s, max-interval.
+    expect([1, 2, 3, 4, 5].map((i) => s.next(fail, QUICK_PHASE_MS + i * 1000))).toEqual([1000, 2000, 4000, 8000, 10_000]);
+  });
+
+  it('a 429 ends the fast phase for good', () => {
+    const s = new PollSchedule({ intervalMs: 1000, maxIntervalMs: 10_000, random: () => 1 });
+    expect(s.next(fail, 0)).toBe(100);
+    expect(s.next({ ok: false, status: 429 }, 100)).toBe(1000);
+    expect(s.next(fail, 1200)).toBe(1000);
+  });
+
+  it('against a server: fast attempts until healthy, then confirmations at interval', async () => {
+    const { url } = await serve((n) => (n <= 4 ? { status: 503 } : { body: { status: 'ok' } }));
+    const result = await checkHealth(options(url, { intervalMs: 1000, maxIntervalMs: 10_000, consecutiveSuccesses: 3 }));
+    expect(result.healthy).toBe(true);
+    expect(result.history.map((a) => a.ok)).toEqual([false, false, false, false, true, true, true]);
+    const g = gaps(result.history);
+    // Before the first healthy answer: ≥ 100 ms apart, and well under the 1 s interval (expected 100–250 ms).
+    for (const gap of g.slice(0, 4)) {
+      expect(gap).toBeGreaterThanOrEqual(FAST_FIRST_DELAY_MS - SLACK);
+      expect(gap).toBeLessThan(800);
+    }
+    // The confirmations: a whole interval apart.
+    for (const gap of g.slice(4)) expect(gap).toBeGreaterThanOrEqual(1000 - SLACK);
+  });
+
+  it('against a server answering errors instantly: attempts ≥ 100 ms apart, no more than the schedule allows', async () => {
+    const { url, requests } = await serve(() => ({ status: 500, body: { error: 'boom' } }));
+    const result = await checkHealth(options(url, { intervalMs: 1000, maxIntervalMs: 10_000, timeoutMs: 1500 }));
+    expect(result.timedOut).toBe(true);
+    for (const gap of gaps(result.history)) expect(gap).toBeGreaterThanOrEqual(FAST_FIRST_DELAY_MS - SLACK);
+    // Within 1.5 s the schedule has room for 1 + 3 ramp-up gaps (475 ms) + 5 gaps of 250 ms: 9 requests at most.
+    expect(requests()).toBeLessThanOrEqual(9);
+    expect(requests()).toBe(result.attempts);
+  });
+
+  it('against a server answering 429: no fast polling', async () => {
+    const { url } = await serve(() => ({ status: 429 }));
+    const result = await checkHealth(options(url, { intervalMs: 400, maxIntervalMs: 1000, timeoutMs: 1300 }));
+    expect(result.attempts).toBeGreaterThanOrEqual(2);
+    // Jittered interval: at least half of it.
+    for (const gap of gaps(result.history)) expect(gap).toBeGreaterThanOrEqual(200 - SLACK);
+  });
+
+  it('respects the overall deadline: a confirmation due after it is not waited for', async () => {
+    const { url, requests } = await serve(() => ({ body: { status: 'ok' } }));
+    const started = Date.now();
+    const result = await checkHealth(options(url, { intervalMs: 20_000, maxIntervalMs: 20_000, timeoutMs: 800 }));
+    expect(result.healthy).toBe(false);
+    expect(result.timedOut).toBe(true);
+    expect(requests()).toBe(1);
+    expect(result.lastReason).toMatch(/^not healthy within 800ms \(1 attempt\(s\), 1 of 3 healthy in a row\)/);
+    // Waiting out the interval would take 20 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('respects the overall deadline in the fast phase: no attempt starts after it', async () => {
+    const { url } = await serve(() => ({ status: 503 }));
+    const started = Date.now();
+    const result = await checkHealth(options(url, { intervalMs: 1000, maxIntervalMs: 10_000, timeoutMs: 700 }));
+    expect(result.timedOut).toBe(true);
+    expect(result.attempts).toBeGreaterThanOrEqual(1);
+    for (const a of result.history) expect(a.at).toBeLessThanOrEqual(started + 700);
+  });
+});
+
+describe('failing checks in a health body', () => {
+  it('names failing checks of a map of status words', () => {
+    const body = { status: 'degraded', checks: { redis: 'down', db: 'ok', queue: 'UP', cache: false, search: true } };
+    expect(failingChecks(body)).toEqual([
+      { name: 'redis', status: 'down', path: 'checks.redis' },
+      { name: 'cache', status: 'false', path: 'checks.cache' },
+    ]);
+    expect(describeFailingChecks(body)).toBe('checks failing: redis=down, cache=false');
+    // A check an expect-json condition already names is not repeated.
+    expect(describeFailingChecks(body, { except: 'checks.redis' })).toBe('checks failing: cache=false');
+    expect(describeFailingChecks({ checks: { redis: { status: 'down' } } }, { except: 'checks.redis.status' })).toBeUndefined();
+  });
+
+  it('reads {name: {status}} maps and [{name, status}] arrays (MicroProfile), and draft-inadarei arrays per check', () => {
+    expect(describeFailingChecks({ checks: { db: { status: 'ok', latencyMs: 3 }, redis: { status: 'down', error: 'ECONNREFUSED' } } })).toBe(
+      'checks failing: redis=down',
+    );
+    expect(describeFailingChecks({ status: 'DOWN', checks: [{ name: 'db', status: 'UP' }, { name: 'kafka', status: 'DOWN' }, { status: 'DOWN' }] })).toBe(
+      'checks failing: kafka=DOWN, #2=DOWN',
+    );
+    expect(failingChecks({ checks: [{ name: 'db', status: 'UP' }, { name: 'kafka', status: 'DOWN' }] })[0]?.path).toBe('checks.1');
+    expect(describeFailingChecks({ status: 'fail', checks: { 'redis:ping': [{ status: 'pass' }, { status: 'fail' }], 'db:ping': [{ status: 'pass' }] } })).toBe(
+      'checks failing: redis:ping=fail',
+    );
+    expect(describeFailingChecks({ checks: { db: { healthy: false }, cache: { ok: true } } })).toBe('checks failing: db');
+  });
+
+  it('reads @nestjs/terminus (info/error/details) once per indicator', () => {
+    const body = {
+      status: 'error',
+      info: { database: { status: 'up' } },
+      error: { redis: { status: 'down', message: 'Could not connect' } },
+      details: { database: { status: 'up' }, redis: { status: 'down', message: 'Could not connect' } },
+    };
+    expect(describeFailingChecks(body)).toBe('checks failing: redis=down');
+  });
+
+  it('reads Spring Boot Actuator components, naming the failing part of a composite', () => {
+    const body = {
+      status: 'DOWN',
+      components: {
+        db: { status: 'DOWN', components: { primary: { status: 'DOWN', details: { error: 'x' } }, replica: { status: 'UP' } } },
+        diskSpace: { status: 'UP', details: { total: 1, free: 1 } },
+        mail: { status: 'OUT_OF_SERVICE', details: { location: 'smtp.example.com' } },
+      },
+    };
+    expect(describeFailingChecks(body)).toBe('checks failing: db.primary=DOWN, mail=OUT_OF_SERVICE');
+    expect(failingChecks(body)[0]?.path).toBe('components.db.components.primary');
+    // Spring Boot 2.0/2.1 said `details`; an indicator's own details are data, not sub-checks.
+    expect(describeFailingChecks({ status: 'DOWN', details: { db: { status: 'DOWN', details: { database: 'PostgreSQL' } } } })).toBe(
+      'checks failing: db=DOWN',
+    );
+  });
+
+  it('names nothing when the body lists no failing checks', () => {
+    expect(describeFailingChecks({ status: 'ok', checks: { db: 'ok' } })).toBeUndefined();
+    expect(describeFailingChecks({ error: 'db down' })).toBeUndefined();
+    expect(describeFailingChecks({ status: 'error', error: { message: 'connect ECONNREFUSED', code: 'ECONNREFUSED' } })).toBeUndefined();
+    expect(describeFailingChecks('down')).toBeUndefined();
+    expect(describeFailingChecks(undefined)).toBeUndefined();
+    expect(describeFailingChecks([{ name: 'db', status: 'down' }])).toBeUndefined();
+  });
+
+  it('never shows free-text values, keeps to one bounded line', () => {
+    const conn = 'postgres://app:hunter2@db.internal:5432/app';
+    expect(describeFailingChecks({ checks: { db: { status: `could not connect to ${conn}` } } })).toBe('checks failing: db');
+    // A free-text string in a map is not taken for a status at all.
+    expect(describeFailingChecks({ checks: { db: `connect failed: ${conn}`, redis: 'down' } })).toBe('checks failing: redis=down');
+    const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`svc${i}`, 'down']));
+    expect(describeFailingChecks({ checks: many })).toBe('checks failing: svc0=down, svc1=down, svc2=down, svc3=down (+6 more)');
+    const odd = describeFailingChecks({ checks: { [`a\nb\u0007${'x'.repeat(100)}`]: 'down' } }) as string;
+    expect(odd).not.toMatch(/\p{Cc}/u);
+    expect(odd.length).toBeLessThan(80);
+  });
+
+  it('a degraded 503 reports the failing checks, from the first answer (not "not serving yet")', async () => {
+    const { url } = await serve((n) =>
+      n <= 2 ? { status: 503, body: { status: 'degraded', checks: { redis: 'down', db: 'ok' } } } : { body: { status: 'ok', checks: { redis: 'ok', db: 'ok' } } },
+    );
+    const result = await checkHealth(options(url, { consecutiveSuccesses: 1 }));
+    expect(result.healthy).toBe(true);
+    expect(result.history[0]?.kind).toBe('status');
+    expect(result.history[0]?.reason).toBe('HTTP 503: checks failing: redis=down');
+  });
+
+  it('a degraded body failing expect-json says which check failed; the timeout reason carries it', async () => {
+    const { url } = await serve(() => ({ body: { status: 'degraded', checks: { redis: { status: 'down' }, db: { status: 'ok' } } } }));
+    const result = await checkHealth(options(url, { expectJson: parseExpectJson('status=ok'), timeoutMs: 500 }));
+    expect(result.healthy).toBe(false);
+    expect(result.history[0]?.reason).toBe('expect-json: status is "degraded", expected "ok"; checks failing: redis=down');
+    expect(result.lastReason).toMatch(/; last: expect-json: status is "degraded", expected "ok"; checks failing: redis=down$/);
+  });
+
+  it('a check name echoing a request secret is masked, also when the name is long enough to be shortened', async () => {
+    // 52 characters: longer than a shown name (40), so masking must happen before the cut.
+    const token = 'tok_a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4';
+    const { url } = await serve((_n, req) => ({ status: 503, body: { checks: { [`auth ${String(req.headers['x-api-key'])}`]: 'down' } } }));
+    const result = await checkHealth(options(url, { headers: { 'X-Api-Key': token }, timeoutMs: 400 }));
+    expect(result.history[0]?.reason).toBe('HTTP 503: checks failing: auth ***=down');
+    expect(JSON.stringify(result)).not.toContain(token);
   });
 });

@@ -28378,7 +28378,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8571);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2258);
-/* harmony import */ var _health_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6388);
+/* harmony import */ var _health_index_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2970);
 /* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8935);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9131);
 // health-check action: polls a URL until the NEW version answers healthy N times in a row, or fails with the reason.
@@ -28419,7 +28419,8 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Checking ${shownUrl}: expecting HTTP ${(0,_health_index_js__WEBPACK_IMPORTED_MODULE_3__/* .describeStatuses */ .a1)(expectStatus)}` +
         `${expectJson.length ? `, JSON ${expectJson.map((c) => `${c.path}=${c.value}`).join(', ')}` : ''}` +
         `${expectVersion ? `, version ${expectVersion}` : ''}` +
-        `${maxLatencyMs ? `, within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row, timeout ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(timeoutMs)}`);
+        `${maxLatencyMs ? `, within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row` +
+        `${consecutiveSuccesses > 1 ? ` ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(intervalMs)} apart` : ''}, timeout ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(timeoutMs)}`);
     const result = await (0,_health_index_js__WEBPACK_IMPORTED_MODULE_3__/* .checkHealth */ .Ns)({
         url,
         expectStatus,
@@ -28446,10 +28447,10 @@ async function main() {
     await writeSummary(result, shownUrl, reason, scrub);
     if (!result.healthy)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui(`${shownUrl} is not healthy: ${reason}`);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${shownUrl} is healthy after ${result.attempts} attempt(s) in ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(result.timeToHealthyMs ?? 0)}.`);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${shownUrl} is healthy after ${result.attempts} attempt(s) in ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.timeToHealthyMs ?? 0)}.`);
 }
 function formatAttempt(a) {
-    return `#${a.n} ${a.ok ? '✓' : '✗'} ${a.status ?? '—'} ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(a.latencyMs)} ${a.reason}`;
+    return `#${a.n} ${a.ok ? '✓' : '✗'} ${a.status ?? '—'} ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.latencyMs)} ${a.reason}`;
 }
 async function writeSummary(result, shownUrl, reason, scrub) {
     const verdict = result.healthy ? '✅ Healthy' : result.cancelled ? '⏹️ Cancelled' : '❌ Not healthy';
@@ -28470,10 +28471,10 @@ async function writeSummary(result, shownUrl, reason, scrub) {
         [
             `<code>${escapeHtml(shownUrl)}</code>`,
             String(result.attempts),
-            result.timeToHealthyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(result.timeToHealthyMs),
+            result.timeToHealthyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.timeToHealthyMs),
             result.lastStatus === undefined ? '—' : String(result.lastStatus),
-            result.p95LatencyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(result.p95LatencyMs),
-            withStatus.length ? `${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(Math.min(...withStatus))} / ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(Math.max(...withStatus))}` : '—',
+            result.p95LatencyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.p95LatencyMs),
+            withStatus.length ? `${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(Math.min(...withStatus))} / ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(Math.max(...withStatus))}` : '—',
         ],
     ])
         .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${escapeHtml(reason)}</p>`, true)
@@ -28489,9 +28490,9 @@ async function writeSummary(result, shownUrl, reason, scrub) {
         ],
         ...rows.map((a) => [
             String(a.n),
-            `+${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(a.at - start)}`,
+            `+${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.at - start)}`,
             a.status === undefined ? '—' : String(a.status),
-            (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(a.latencyMs),
+            (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.latencyMs),
             a.ok ? '✅' : '❌',
             escapeHtml(scrub(a.reason)),
         ]),
@@ -28587,7 +28588,7 @@ function booleanInput(name, fallback) {
 }
 function durationInput(name, fallback, opts = {}) {
     const raw = lib_core/* getInput */.V4(name);
-    return (0,duration/* parseDuration */.E)(raw === '' ? fallback : raw, name, opts);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
 }
 function integerInput(name, fallback, opts = {}) {
     const raw = lib_core/* getInput */.V4(name).trim();
@@ -28717,13 +28718,20 @@ function cancellationSignal() {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration),
-/* harmony export */   a: () => (/* binding */ formatDuration)
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   a3: () => (/* binding */ formatDuration)
 /* harmony export */ });
+/* unused harmony export MAX_DURATION_MS */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+const MAX_DURATION_MS = 2_147_483_647;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -28753,6 +28761,9 @@ function parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got '${value.trim()}'`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
@@ -28914,7 +28925,7 @@ async function retry(fn, opts) {
 
 /***/ }),
 
-/***/ 6388:
+/***/ 2970:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28929,7 +28940,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   eQ: () => (/* reexport */ secretUrlParts)
 });
 
-// UNUSED EXPORTS: HISTORY_LIMIT, defaultMaxInterval, percentile, validateHealthOptions, versionMatches
+// UNUSED EXPORTS: FAST_FIRST_DELAY_MS, FAST_MAX_DELAY_MS, HISTORY_LIMIT, PollSchedule, QUICK_PHASE_MS, defaultMaxInterval, describeFailingChecks, failingChecks, percentile, validateHealthOptions, versionMatches
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -28939,6 +28950,123 @@ var errors = __nccwpck_require__(4296);
 var retry = __nccwpck_require__(7253);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
+;// CONCATENATED MODULE: ./src/health/checks.ts
+// Which component checks a health body says are failing, so a degraded answer reads "checks failing: redis=down"
+// rather than a cut-off JSON snippet. The common shapes:
+//   { checks: { redis: "down" } }, { checks: { redis: { status: "down" } } }       hand-written /health endpoints
+//   { checks: { "redis:ping": [{ status: "fail" }] } }                             draft-inadarei-api-health-check
+//   { checks: [{ name: "redis", status: "DOWN" }] }                                 MicroProfile Health
+//   { status: "error", info: {…}, error: { redis: { status: "down" } }, details: {…} }   @nestjs/terminus
+//                                                  (HealthCheckResult: `error` holds the indicators that are down)
+//   { status: "DOWN", components: { db: { status: "DOWN", components: {…} } } }    Spring Boot Actuator (2.2+;
+//                                                                                   2.0/2.1 used `details`)
+// Only names and status words are shown — never messages or other values, which may carry connection strings.
+// Shapes from: @nestjs/terminus dist/health-check/health-check-result.interface.d.ts; Spring Boot reference,
+// "Actuator › Endpoints › Health Information"; MicroProfile Health 4.0 spec (JSON protocol);
+// https://datatracker.ietf.org/doc/html/draft-inadarei-api-health-check.
+const CONTAINERS = ['checks', 'components', 'details', 'error'];
+// Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
+const NESTED_CONTAINERS = ['components', 'checks'];
+const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
+// A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
+const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
+// Own properties of a serialized Error (@godaddy/terminus can send `error: <Error>`): data, not checks.
+const NOT_A_CHECK = new Set(['message', 'stack', 'cause', 'code', 'errno', 'syscall']);
+const MAX_DEPTH = 4;
+/** Failing checks named by a parsed health body, in body order; [] when it names none (or has no known shape). */
+function failingChecks(json) {
+    if (!isObject(json))
+        return [];
+    const out = new Map();
+    for (const key of CONTAINERS)
+        collect(json[key], '', key, 0, out);
+    return [...out.values()];
+}
+const SHOWN_CHECKS = 4;
+const NAME_LIMIT = 40;
+/** `checks failing: redis=down, db.primary=DOWN (+2 more)`, one line, bounded; undefined when none are named. */
+function describeFailingChecks(json, opts = {}) {
+    const { except, scrub = (t) => t } = opts;
+    const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
+    if (failing.length === 0)
+        return undefined;
+    const shown = failing.slice(0, SHOWN_CHECKS).map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
+    const more = failing.length > SHOWN_CHECKS ? ` (+${failing.length - SHOWN_CHECKS} more)` : '';
+    return `checks failing: ${shown.join(', ')}${more}`;
+}
+function collect(container, prefix, at, depth, out) {
+    if (depth > MAX_DEPTH)
+        return;
+    // [name, key in the container, value]
+    const entries = Array.isArray(container)
+        ? container.map((item, i) => [isObject(item) ? (nameOf(item) ?? `#${i}`) : `#${i}`, String(i), item])
+        : isObject(container)
+            ? Object.entries(container)
+                .filter(([k]) => !NOT_A_CHECK.has(k))
+                .map(([k, v]) => [k, k, v])
+            : [];
+    for (const [key, index, value] of entries) {
+        const name = prefix ? `${prefix}.${key}` : key;
+        const path = `${at}.${index}`;
+        const state = stateOf(value);
+        if (!state || state.healthy)
+            continue;
+        // A failing composite names its failing parts (Spring's db → db.primary) when it lists them.
+        const before = out.size;
+        if (isObject(value))
+            for (const nested of NESTED_CONTAINERS)
+                collect(value[nested], name, `${path}.${nested}`, depth + 1, out);
+        if (out.size === before && !out.has(name))
+            out.set(name, { name, status: state.word, path });
+    }
+}
+/** Whether a check entry is healthy, and its status word; undefined when the value does not look like a check. */
+function stateOf(value) {
+    if (typeof value === 'boolean')
+        return { healthy: value, word: String(value) };
+    if (typeof value === 'string') {
+        // A bare string is a check only when it is a status word; free text may be a message (or a connection string).
+        return STATUS_WORD.test(value) ? { healthy: HEALTHY.has(value.toLowerCase()), word: value } : undefined;
+    }
+    if (Array.isArray(value)) {
+        // draft-inadarei-api-health-check: one check name → several measurements; failing when any of them is.
+        const states = value.map(stateOf).filter((s) => s !== undefined);
+        if (states.length === 0)
+            return undefined;
+        return states.find((s) => !s.healthy) ?? { healthy: true };
+    }
+    if (!isObject(value))
+        return undefined;
+    for (const key of ['status', 'state']) {
+        const s = value[key];
+        if (typeof s === 'boolean')
+            return { healthy: s, word: String(s) };
+        if (typeof s === 'string')
+            return { healthy: HEALTHY.has(s.trim().toLowerCase()), word: STATUS_WORD.test(s) ? s : undefined };
+    }
+    for (const key of ['healthy', 'ok']) {
+        const s = value[key];
+        if (typeof s === 'boolean')
+            return { healthy: s };
+    }
+    return undefined;
+}
+function nameOf(item) {
+    for (const key of ['name', 'id', 'componentId', 'component']) {
+        const v = item[key];
+        if (typeof v === 'string' && v.trim())
+            return v.trim();
+    }
+    return undefined;
+}
+function isObject(v) {
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+function oneLine(text, max) {
+    const flat = text.replace(/[\p{Cc}\s]+/gu, ' ').trim() || '(unnamed)';
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 ;// CONCATENATED MODULE: ./src/health/parse.ts
 // Parsers for the health-check settings, shared by the action and the CLI so both accept (and reject) the same text.
 // Every bad value becomes one InputError naming the input/flag it came from.
@@ -29078,9 +29206,75 @@ function secretUrlParts(url) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/health/schedule.ts
+// When the health check makes its next attempt. Three paces:
+//   fast     — before the first healthy answer: 100 ms after the previous answer, growing to 250 ms, never slower
+//              than `interval`. A new deployment's verdict then comes within ~¼ s of the service turning healthy
+//              instead of up to a whole interval later.
+//   interval — once a healthy answer has been seen: the confirmations of a streak are spaced exactly `interval`
+//              apart (that spacing is the stability window consecutive-successes asks for), and failures after
+//              having been healthy retry at `interval` (jittered down to half).
+//   back-off — once the check has run QUICK_PHASE_MS (long boot, sleeping service), failed attempts back off from
+//              `interval` to `max-interval`.
+
+/**
+ * How long failed attempts keep the quick paces (fast, or interval once healthy) before backing off. A new deployment
+ * usually starts answering within seconds (a fresh Railway domain's 404s, a waking service's 502s).
+ */
+const QUICK_PHASE_MS = 30_000;
+/**
+ * Fast-phase pace and its bound on load. Attempts never overlap, and each waits after the previous ANSWER, so a
+ * service that answers errors instantly gets at most 6 requests in the first second (gaps of 100, 150, 225 ms: the
+ * short first gaps catch a service that was nearly up), then at most 1000/250 = 4 a second, and at most ~125 before
+ * the quick phase ends and the pace drops to `interval` and below. A slow or hanging service gets fewer (the next
+ * request waits for the answer or the request-timeout). A 429 ends the fast phase for good (RFC 6585 §4: the client
+ * sent too many requests).
+ */
+const FAST_FIRST_DELAY_MS = 100;
+const FAST_MAX_DELAY_MS = 250;
+const FAST_GROWTH = 1.5;
+/** The pace of one health check: feed it every attempt's outcome, it returns the delay before the next attempt. */
+class PollSchedule {
+    opts;
+    backoff;
+    everHealthy = false;
+    throttled = false;
+    fastFailures = 0;
+    failuresAfterQuickPhase = 0;
+    constructor(opts) {
+        this.opts = opts;
+        this.backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs), factor: 2 };
+    }
+    /**
+     * Delay (ms) after an attempt that ended `elapsedMs` after the check started. The caller still trims it to the
+     * overall deadline.
+     */
+    next(outcome, elapsedMs) {
+        if (outcome.ok) {
+            this.everHealthy = true;
+            this.failuresAfterQuickPhase = 0;
+            // Not jittered: the stability window should be what consecutive-successes × interval says.
+            return this.opts.intervalMs;
+        }
+        if (outcome.status === 429)
+            this.throttled = true;
+        if (elapsedMs >= QUICK_PHASE_MS)
+            return (0,retry/* backoffDelay */.EY)(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
+        this.failuresAfterQuickPhase = 0;
+        if (!this.everHealthy && !this.throttled) {
+            const grown = FAST_FIRST_DELAY_MS * FAST_GROWTH ** this.fastFailures++;
+            return Math.round(Math.min(grown, FAST_MAX_DELAY_MS, this.opts.intervalMs));
+        }
+        return (0,retry/* backoffDelay */.EY)(1, this.backoff, this.opts.random);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/health/check.ts
 // The health-check core: polls a URL until it has answered healthy `consecutiveSuccesses` times in a row (with the
-// expected status, JSON fields, version and latency) or the overall timeout passes. Never imports @actions/*.
+// expected status, JSON fields, version and latency) or the overall timeout passes. The pace is schedule.ts's (fast
+// until the first healthy answer, then `interval`). Never imports @actions/*.
+
+
 
 
 
@@ -29092,12 +29286,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
-/**
- * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
- * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
- * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
- */
-const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -29128,7 +29316,7 @@ function validateHealthOptions(opts) {
     positive('request-timeout', opts.requestTimeoutMs);
     positive('max-latency', opts.maxLatencyMs);
     if (opts.maxIntervalMs !== undefined && opts.maxIntervalMs < opts.intervalMs) {
-        throw new errors/* InputError */.dz('max-interval', `must not be shorter than interval (${(0,duration/* formatDuration */.a)(opts.intervalMs)}), got ${(0,duration/* formatDuration */.a)(opts.maxIntervalMs)}`);
+        throw new errors/* InputError */.dz('max-interval', `must not be shorter than interval (${(0,duration/* formatDuration */.a3)(opts.intervalMs)}), got ${(0,duration/* formatDuration */.a3)(opts.maxIntervalMs)}`);
     }
     if (opts.failureThreshold !== undefined && (!Number.isInteger(opts.failureThreshold) || opts.failureThreshold < 0)) {
         throw new errors/* InputError */.dz('failure-threshold', `must be a whole number ≥ 0, got ${opts.failureThreshold}`);
@@ -29145,8 +29333,7 @@ async function checkHealth(opts) {
     validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
-    const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
-    const backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: maxIntervalMs, factor: 2 };
+    const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
     const start = Date.now();
@@ -29156,7 +29343,6 @@ async function checkHealth(opts) {
     let attempts = 0;
     let streak = 0;
     let failuresInRow = 0;
-    let failuresAfterQuickPhase = 0;
     let everHealthy = false;
     let everServed = false;
     let last;
@@ -29172,7 +29358,7 @@ async function checkHealth(opts) {
     const timedOut = () => finish({
         healthy: false,
         timedOut: true,
-        lastReason: `not healthy within ${(0,duration/* formatDuration */.a)(opts.timeoutMs)} (${attempts} attempt(s)${streak ? `, ${streak} of ${opts.consecutiveSuccesses} healthy in a row` : ''}); last: ${last?.reason ?? 'no attempt'}`,
+        lastReason: `not healthy within ${(0,duration/* formatDuration */.a3)(opts.timeoutMs)} (${attempts} attempt(s)${streak ? `, ${streak} of ${opts.consecutiveSuccesses} healthy in a row` : ''}); last: ${last?.reason ?? 'no attempt'}`,
     });
     for (;;) {
         if (opts.signal?.aborted)
@@ -29190,24 +29376,21 @@ async function checkHealth(opts) {
         if (attempt.status !== undefined) {
             lastStatus = attempt.status;
             latencies.push(attempt.latencyMs);
-            if (!NOT_SERVING_STATUSES.has(attempt.status) || opts.expectStatus.includes(attempt.status))
+            // Any answer but the platform's own "not serving yet" (an unexpected 404/502/503/504 with no checks listed).
+            if (attempt.kind !== 'not-serving')
                 everServed = true;
         }
         history.push(attempt);
         if (history.length > HISTORY_LIMIT)
             history.shift();
         opts.onAttempt?.(attempt);
-        let delay;
         if (attempt.ok) {
             streak++;
             failuresInRow = 0;
-            failuresAfterQuickPhase = 0;
             everHealthy = true;
             if (streak >= opts.consecutiveSuccesses) {
                 return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
             }
-            // Confirmations of a streak go at the base interval: the stability window should not stretch.
-            delay = opts.intervalMs;
         }
         else {
             streak = 0;
@@ -29218,16 +29401,8 @@ async function checkHealth(opts) {
                     lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
                 });
             }
-            // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
-            // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
-            if (Date.now() - start < QUICK_PHASE_MS) {
-                failuresAfterQuickPhase = 0;
-                delay = (0,retry/* backoffDelay */.EY)(1, backoff);
-            }
-            else {
-                delay = (0,retry/* backoffDelay */.EY)(++failuresAfterQuickPhase, backoff);
-            }
         }
+        const delay = schedule.next(attempt, Date.now() - start);
         const left = deadline - Date.now();
         if (left <= 0)
             return timedOut();
@@ -29284,8 +29459,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return undefined;
         if (controller.signal.aborted && controller.signal.reason instanceof RequestTimeout) {
             const reason = cutByDeadline
-                ? `no answer within the ${(0,duration/* formatDuration */.a)(budgetMs)} left before the overall timeout`
-                : `no answer within ${(0,duration/* formatDuration */.a)(budgetMs)} (request-timeout)`;
+                ? `no answer within the ${(0,duration/* formatDuration */.a3)(budgetMs)} left before the overall timeout`
+                : `no answer within ${(0,duration/* formatDuration */.a3)(budgetMs)} (request-timeout)`;
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
@@ -29353,6 +29528,17 @@ function describeNetworkError(err) {
     const cause = err?.cause;
     return `request failed: ${cause ? (0,errors/* errorMessage */.gJ)(cause) : (0,errors/* errorMessage */.gJ)(err)}${codes.length ? ` (${codes.join(', ')})` : ''}`;
 }
+/** The parsed body, or undefined when it is not JSON. */
+function parseJson(body) {
+    try {
+        return JSON.parse(body);
+    }
+    catch {
+        return undefined;
+    }
+}
+// Bound of a failing-checks list in a reason (a handful of names and status words; the list itself caps at 4).
+const REASON_LIMIT = 240;
 function snippet(text, max = 80) {
     const flat = text.replace(/\s+/g, ' ').trim();
     if (!flat)
@@ -29362,28 +29548,25 @@ function snippet(text, max = 80) {
 function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const status = res.status;
     // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
-    const shown = (text) => snippet((0,redact/* scrubSecrets */.Zg)(text, secrets));
+    const scrub = (text) => (0,redact/* scrubSecrets */.Zg)(text, secrets);
+    const shown = (text, max) => snippet(scrub(text), max);
     if (!opts.expectStatus.includes(status)) {
         const expected = describeStatuses(opts.expectStatus);
-        if (!everServed && NOT_SERVING_STATUSES.has(status))
-            return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
         if (status >= 300 && status < 400) {
             const location = res.headers.get('location');
             return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
         }
+        // A body naming its failing checks is the app itself answering (degraded), even with a 503.
+        const failing = describeFailingChecks(parseJson(body), { scrub });
+        if (failing)
+            return { ok: false, kind: 'status', reason: `HTTP ${status}: ${shown(failing, REASON_LIMIT)}` };
+        if (!everServed && NOT_SERVING_STATUSES.has(status))
+            return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
         return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
     }
-    let json;
-    let isJson = false;
-    if (opts.expectJson.length || opts.expectVersion) {
-        try {
-            json = JSON.parse(body);
-            isJson = true;
-        }
-        catch {
-            // not JSON: version is searched in the raw text; JSON conditions fail below
-        }
-    }
+    // Not JSON: the version is searched in the raw text, JSON conditions fail below.
+    const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
+    const isJson = json !== undefined;
     if (opts.expectVersion) {
         const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion)) : versionMatches(body, opts.expectVersion);
         if (!found) {
@@ -29397,13 +29580,19 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         if (!actual.found)
             return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
         const text = stringify(actual.value);
-        if (text !== cond.value)
-            return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"` };
+        if (text !== cond.value) {
+            const failing = describeFailingChecks(json, { except: cond.path, scrub });
+            return {
+                ok: false,
+                kind: 'json',
+                reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"${failing ? `; ${shown(failing, REASON_LIMIT)}` : ''}`,
+            };
+        }
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
-        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a)(opts.maxLatencyMs)} (HTTP ${status})` };
+        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})` };
     }
-    return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a)(latencyMs)}` };
+    return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a3)(latencyMs)}` };
 }
 function stringify(v) {
     if (typeof v === 'string')
@@ -29486,6 +29675,8 @@ function versionMatches(text, expected) {
 
 ;// CONCATENATED MODULE: ./src/health/index.ts
 // The health-check core's public surface (used by the health-check action, the root action, rollback and the CLI).
+
+
 
 
 

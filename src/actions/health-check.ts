@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     `Checking ${shownUrl}: expecting HTTP ${describeStatuses(expectStatus)}` +
       `${expectJson.length ? `, JSON ${expectJson.map((c) => `${c.path}=${c.value}`).join(', ')}` : ''}` +
       `${expectVersion ? `, version ${expectVersion}` : ''}` +
-      `${maxLatencyMs ? `, within ${formatDuration(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row, timeout ${formatDuration(timeoutMs)}`,
+      `${maxLatencyMs ? `, within ${formatDuration(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row` +
+      `${consecutiveSuccesses > 1 ? ` ${formatDuration(intervalMs)} apart` : ''}, timeout ${formatDuration(timeoutMs)}`,
   );
 
   const result = await checkHealth({

@@ -4,10 +4,17 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 
 /**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+export const MAX_DURATION_MS = 2_147_483_647;
+
+/**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
-export function parseDuration(value: string, input: string, opts: { allowZero?: boolean } = {}): number {
+export function parseDuration(value: string, input: string, opts: { allowZero?: boolean; max?: number } = {}): number {
   const text = value.trim().toLowerCase();
   const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
   if (text === '') throw new InputError(input, `expected ${expected}, got an empty value`);
@@ -29,6 +36,8 @@ export function parseDuration(value: string, input: string, opts: { allowZero?: 
   }
   ms = Math.round(ms);
   if (ms === 0 && !opts.allowZero) throw new InputError(input, `must be greater than zero, got '${value.trim()}'`);
+  const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+  if (!Number.isFinite(ms) || ms > max) throw new InputError(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
   return ms;
 }
 

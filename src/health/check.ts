@@ -1,10 +1,13 @@
 // The health-check core: polls a URL until it has answered healthy `consecutiveSuccesses` times in a row (with the
-// expected status, JSON fields, version and latency) or the overall timeout passes. Never imports @actions/*.
+// expected status, JSON fields, version and latency) or the overall timeout passes. The pace is schedule.ts's (fast
+// until the first healthy answer, then `interval`). Never imports @actions/*.
 import { formatDuration } from '../core/duration.js';
 import { InputError, errorMessage } from '../core/errors.js';
-import { backoffDelay, sleep, type BackoffPolicy } from '../core/retry.js';
+import { sleep } from '../core/retry.js';
 import { scrubSecrets } from '../core/redact.js';
+import { describeFailingChecks } from './checks.js';
 import { describeStatuses, secretHeaderValues, secretUrlParts, type JsonCondition } from './parse.js';
+import { PollSchedule } from './schedule.js';
 
 export interface HealthCheckOptions {
   url: string;
@@ -13,9 +16,16 @@ export interface HealthCheckOptions {
   /** A value (deployment id, commit sha) that must appear in the body, so the OLD version answering does not count. */
   expectVersion?: string;
   consecutiveSuccesses: number;
-  /** Delay after a healthy answer, and after failed ones during the first QUICK_PHASE_MS (jittered down to half). */
+  /**
+   * Spacing of the confirmations once a healthy answer has been seen, and of failed attempts after that (jittered
+   * down to half). Before the first healthy answer attempts go faster (100–250 ms, never slower than this): see
+   * schedule.ts.
+   */
   intervalMs: number;
-  /** After the quick phase, failed attempts back off from intervalMs up to this (default: intervalMs × 10, at most 10 s, never below intervalMs). */
+  /**
+   * Once the check has run QUICK_PHASE_MS (30 s), failed attempts back off from intervalMs up to this (default:
+   * intervalMs × 10, at most 10 s, never below intervalMs).
+   */
   maxIntervalMs?: number;
   timeoutMs: number;
   requestTimeoutMs?: number;
@@ -69,13 +79,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
 
-/**
- * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
- * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
- * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
- */
-export const QUICK_PHASE_MS = 30_000;
-
 export function defaultMaxInterval(intervalMs: number): number {
   return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -122,8 +125,7 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
   validateHealthOptions(opts);
   const fetchImpl = opts.fetch ?? fetch;
   const { url, headers } = requestTarget(opts.url, opts.headers);
-  const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
-  const backoff: BackoffPolicy = { initialDelayMs: opts.intervalMs, maxDelayMs: maxIntervalMs, factor: 2 };
+  const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
   const start = Date.now();
@@ -134,7 +136,6 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
   let attempts = 0;
   let streak = 0;
   let failuresInRow = 0;
-  let failuresAfterQuickPhase = 0;
   let everHealthy = false;
   let everServed = false;
   let last: HealthAttempt | undefined;
@@ -168,23 +169,20 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
     if (attempt.status !== undefined) {
       lastStatus = attempt.status;
       latencies.push(attempt.latencyMs);
-      if (!NOT_SERVING_STATUSES.has(attempt.status) || opts.expectStatus.includes(attempt.status)) everServed = true;
+      // Any answer but the platform's own "not serving yet" (an unexpected 404/502/503/504 with no checks listed).
+      if (attempt.kind !== 'not-serving') everServed = true;
     }
     history.push(attempt);
     if (history.length > HISTORY_LIMIT) history.shift();
     opts.onAttempt?.(attempt);
 
-    let delay: number;
     if (attempt.ok) {
       streak++;
       failuresInRow = 0;
-      failuresAfterQuickPhase = 0;
       everHealthy = true;
       if (streak >= opts.consecutiveSuccesses) {
         return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
       }
-      // Confirmations of a streak go at the base interval: the stability window should not stretch.
-      delay = opts.intervalMs;
     } else {
       streak = 0;
       failuresInRow++;
@@ -194,15 +192,8 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
           lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
         });
       }
-      // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
-      // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
-      if (Date.now() - start < QUICK_PHASE_MS) {
-        failuresAfterQuickPhase = 0;
-        delay = backoffDelay(1, backoff);
-      } else {
-        delay = backoffDelay(++failuresAfterQuickPhase, backoff);
-      }
     }
+    const delay = schedule.next(attempt, Date.now() - start);
     const left = deadline - Date.now();
     if (left <= 0) return timedOut();
     try {
@@ -324,6 +315,18 @@ function describeNetworkError(err: unknown): string {
   return `request failed: ${cause ? errorMessage(cause) : errorMessage(err)}${codes.length ? ` (${codes.join(', ')})` : ''}`;
 }
 
+/** The parsed body, or undefined when it is not JSON. */
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+// Bound of a failing-checks list in a reason (a handful of names and status words; the list itself caps at 4).
+const REASON_LIMIT = 240;
+
 function snippet(text: string, max = 80): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (!flat) return '(empty body)';
@@ -340,26 +343,23 @@ function evaluate(
 ): Pick<HealthAttempt, 'ok' | 'kind' | 'reason'> {
   const status = res.status;
   // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
-  const shown = (text: string) => snippet(scrubSecrets(text, secrets));
+  const scrub = (text: string) => scrubSecrets(text, secrets);
+  const shown = (text: string, max?: number) => snippet(scrub(text), max);
   if (!opts.expectStatus.includes(status)) {
     const expected = describeStatuses(opts.expectStatus);
-    if (!everServed && NOT_SERVING_STATUSES.has(status)) return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
     if (status >= 300 && status < 400) {
       const location = res.headers.get('location');
       return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
     }
+    // A body naming its failing checks is the app itself answering (degraded), even with a 503.
+    const failing = describeFailingChecks(parseJson(body), { scrub });
+    if (failing) return { ok: false, kind: 'status', reason: `HTTP ${status}: ${shown(failing, REASON_LIMIT)}` };
+    if (!everServed && NOT_SERVING_STATUSES.has(status)) return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
     return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
   }
-  let json: unknown;
-  let isJson = false;
-  if (opts.expectJson.length || opts.expectVersion) {
-    try {
-      json = JSON.parse(body);
-      isJson = true;
-    } catch {
-      // not JSON: version is searched in the raw text; JSON conditions fail below
-    }
-  }
+  // Not JSON: the version is searched in the raw text, JSON conditions fail below.
+  const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
+  const isJson = json !== undefined;
   if (opts.expectVersion) {
     const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion as string)) : versionMatches(body, opts.expectVersion);
     if (!found) {
@@ -371,7 +371,14 @@ function evaluate(
     const actual = lookup(json, cond.path);
     if (!actual.found) return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
     const text = stringify(actual.value);
-    if (text !== cond.value) return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"` };
+    if (text !== cond.value) {
+      const failing = describeFailingChecks(json, { except: cond.path, scrub });
+      return {
+        ok: false,
+        kind: 'json',
+        reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"${failing ? `; ${shown(failing, REASON_LIMIT)}` : ''}`,
+      };
+    }
   }
   if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
     return { ok: false, kind: 'slow', reason: `too slow: ${formatDuration(latencyMs)} > max-latency ${formatDuration(opts.maxLatencyMs)} (HTTP ${status})` };
