@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planHash } from '../src/migrations/hash.js';
 import { type ActionResult, runAction, startAction } from './harness/index.js';
 import { type TestDatabase, createTestDatabase } from './helpers/db.js';
 import { startPasswordServer } from './helpers/password-server.js';
@@ -143,18 +144,16 @@ describe('bad input → one clear error, exit 1, nothing done', () => {
     expectOneCleanError(r, /Input 'migrations-dir': directory 'db\/nope' does not exist/);
   });
 
-  it('empty migrations directory', async () => {
-    const db = await newDb();
-    const repo = path.join(tmp, 'empty');
-    await mkdir(path.join(repo, 'migrations'), { recursive: true });
-    const r = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url, 'migrations-dir': 'migrations', tool: 'sql' } });
-    expectOneCleanError(r, /Input 'migrations-dir': .*migrations contains no sql migrations/);
-  });
-
   it('unknown tool', async () => {
     const db = await newDb();
-    const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, tool: 'flyway' } });
-    expectOneCleanError(r, /Input 'tool': expected one of auto, prisma, drizzle, knex, node-pg-migrate, golang-migrate, dbmate, sql; got 'flyway'/);
+    const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, 'migrations-tool': 'flyway' } });
+    expectOneCleanError(r, /Input 'migrations-tool': expected one of auto, prisma, drizzle, knex, node-pg-migrate, golang-migrate, dbmate, sql; got 'flyway'/);
+  });
+
+  it('JS/TS migrations without a migrator command: the error names migrations-command', async () => {
+    const db = await newDb();
+    const r = await runAction({ action: 'migrate', cwd: fixture('knex'), inputs: { 'database-url': db.url } });
+    expectOneCleanError(r, /Input 'migrations-command': 2 pending migration\(s\) are JS\/TS code rail-actions cannot run itself .*; set migrations-command to the project's migrator \(e\.g\. 'npx knex migrate:latest'\)/);
   });
 
   it('malformed inputs are named', async () => {
@@ -184,6 +183,53 @@ describe('bad input → one clear error, exit 1, nothing done', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('an app without migrations: success with applied-count 0, no database connection', () => {
+  // Nothing listens on this port: an action that connected would fail.
+  const closedUrl = 'postgres://app:pw@127.0.0.1:1/app';
+
+  async function app(name: string, files: Record<string, string>): Promise<string> {
+    const root = path.join(tmp, name);
+    for (const [file, text] of Object.entries({ 'package.json': '{"name":"app"}', ...files })) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), text);
+    }
+    return root;
+  }
+
+  function expectNothingApplied(r: ActionResult, notice: RegExp): void {
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.outputs).toEqual({ rehearsal: 'skipped', applied: '[]', 'applied-count': '0', 'pending-count': '0', 'plan-hash': planHash([]) });
+    const notices = r.annotations.filter((a) => a.level === 'notice');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.message).toMatch(notice);
+    expect(r.annotations.filter((a) => a.level !== 'notice')).toEqual([]);
+    expect(r.summary).toContain('Migrate: ✅ No migrations — nothing to migrate');
+  }
+
+  it('no migrations directory at all (what ci.yml runs with apply-migrations on by default)', async () => {
+    const r = await runAction({ action: 'migrate', cwd: await app('none', { 'src/index.ts': 'export {};\n' }), inputs: { 'database-url': closedUrl, 'lock-wait': '0' } });
+    expectNothingApplied(r, /^No migrations found in '\.' \(looked for: prisma\/migrations, drizzle, .*\) — nothing to migrate; set apply-migrations: false \(ci\.yml\) or migrate: false \(deploy\.yml\) to skip this step, or migrations-dir \(and migrations-tool\) if the app keeps them elsewhere$/);
+  });
+
+  it('an empty migrations-dir, even with mode rehearse', async () => {
+    const repo = await app('empty', { 'migrations/.gitkeep': '' });
+    const r = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'migrations-dir': 'migrations', 'migrations-tool': 'sql' } });
+    expectNothingApplied(r, /^No migrations found in 'migrations' \(looked for: \.sql files\) — nothing to migrate; set apply-migrations: false/);
+    const rehearse = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'migrations-dir': 'migrations', mode: 'rehearse', 'rehearsal-database-url': closedUrl } });
+    expectNothingApplied(rehearse, /^No migrations found in 'migrations' \(looked for: /);
+  });
+
+  it('still errors when a migrator command is set or an approved non-empty plan is gone', async () => {
+    const repo = await app('none-command', {});
+    const withCommand = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'migrations-command': 'npx prisma migrate deploy' } });
+    expectOneCleanError(withCommand, /Input 'migrations-dir': No migrations found in '\.' .*, but migrations-command is set: point migrations-dir \(and migrations-tool\) at the migrations your command applies/);
+    const approved = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'plan-hash': 'b'.repeat(64) } });
+    expectOneCleanError(approved, /Refusing to migrate: the approved plan-hash b{64} names pending migrations, but none exist any more/);
+    const emptyApproved = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'plan-hash': planHash([]) } });
+    expect(emptyApproved.exitCode).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 // migrate-gate end to end: the bundled action (dist/migrate-gate) run through the harness against real PostgreSQL,
 // with a Prisma layout and a plain-SQL directory, plus live table-size weighing and every bad-input path.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeSql } from '../src/migrations/analyze.js';
 import { fetchTableStats } from '../src/migrations/analyze/stats.js';
 import { planHash, sha256Hex } from '../src/migrations/hash.js';
-import type { MigrationPlan } from '../src/migrations/plan.js';
+import { PLAN_MARKDOWN_MAX_BYTES, PLAN_OUTPUT_MAX_BYTES, type MigrationPlan } from '../src/migrations/plan.js';
+import { riskyMigrations } from '../src/release/migrate-guard.js';
 import { runAction, type ActionResult } from './harness/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { freePort, startPasswordServer } from './helpers/password-server.js';
@@ -154,7 +156,7 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
   });
 
   it('a plain CREATE INDEX on a 20-row table is downgraded to safe with the reason; the ignore keeps its reason', async () => {
-    const r = await gate({ 'database-url': db.url, tool: 'sql', 'migrations-dir': 'migrations' }, ws);
+    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations' }, ws);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.outputs).toMatchObject({ 'pending-count': '3', risk: 'safe', decision: 'auto-apply', 'requires-approval': 'false' });
     const plan = planOf(r);
@@ -176,7 +178,7 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
   });
 
   it('with large-table-rows below the table size the same index is blocking and needs approval', async () => {
-    const r = await gate({ 'database-url': db.url, tool: 'sql', 'migrations-dir': 'migrations', 'large-table-rows': '10' }, ws);
+    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations', 'large-table-rows': '10' }, ws);
     expect(r.exitCode).toBe(0);
     expect(r.outputs).toMatchObject({ risk: 'blocking', decision: 'requires-approval', 'requires-approval': 'true' });
     const idx = planOf(r).findings.find((f) => f.rule === 'require-concurrent-index-creation');
@@ -193,7 +195,7 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
     const typed = await workspace('gate-plain');
     await writeFile(path.join(typed, 'migrations/004_code_text.sql'), 'ALTER TABLE products ALTER COLUMN code TYPE text;\n');
     await writeFile(path.join(typed, 'migrations/005_id_int.sql'), 'ALTER TABLE products ALTER COLUMN id TYPE integer;\n');
-    const r = await gate({ 'database-url': db.url, tool: 'sql' }, typed);
+    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql' }, typed);
     expect(r.exitCode, r.stdout).toBe(0);
     const plan = planOf(r);
     const typeFindings = plan.findings.filter((f) => f.rule === 'changing-column-type');
@@ -210,7 +212,7 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
       ALTER TABLE products VALIDATE CONSTRAINT products_email_nn;`);
     const ws2 = await workspace('gate-plain');
     await writeFile(path.join(ws2, 'migrations/004_not_null.sql'), 'ALTER TABLE products ALTER COLUMN email SET NOT NULL;\nALTER TABLE products ALTER COLUMN phone SET NOT NULL;\n');
-    const r = await gate({ 'database-url': db.url, tool: 'sql', 'large-table-rows': '10' }, ws2);
+    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql', 'large-table-rows': '10' }, ws2);
     expect(r.exitCode, r.stdout).toBe(0);
     const plan = planOf(r);
     const nn = plan.findings.filter((f) => f.rule === 'adding-not-nullable-field');
@@ -225,7 +227,7 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
   it('unparseable SQL is reported with file and line, is opaque (approval), and does not crash', async () => {
     const broken = await workspace('gate-plain');
     await writeFile(path.join(broken, 'migrations/004_typo.sql'), '-- größer ✓\nALTER TABLE products ADD COLUMN ok text;\nALTER TABLE products ADDD COLUMN oops text;\n');
-    const r = await gate({ 'database-url': db.url, tool: 'sql' }, broken);
+    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql' }, broken);
     expect(r.exitCode).toBe(0);
     expect(r.outputs).toMatchObject({ risk: 'opaque', decision: 'requires-approval' });
     const f = planOf(r).findings.find((x) => x.rule === 'unparseable-sql');
@@ -414,18 +416,20 @@ describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () =
 
   it('unreachable database', async () => {
     const port = await freePort();
-    const r = await gate({ 'database-url': `postgres://gate:S3cretUnreach@127.0.0.1:${port}/app`, tool: 'sql' }, ws);
+    const r = await gate({ 'database-url': `postgres://gate:S3cretUnreach@127.0.0.1:${port}/app`, 'migrations-tool': 'sql' }, ws);
     expectOneError(r, /Cannot connect to the database postgres:\/\/gate:\*\*\*@127\.0\.0\.1:\d+\/app: .*ECONNREFUSED/);
     expect(r.allText).not.toContain('S3cretUnreach');
   });
 
-  it('missing, empty and wrong migrations directories; unknown tool; bad approval and large-table-rows', async () => {
+  it('missing and unrecognisable migrations directories; unknown tool; bad approval and large-table-rows', async () => {
     const url = db.url;
-    expectOneError(await gate({ 'database-url': url, tool: 'sql', 'migrations-dir': 'nope' }, ws), /Input 'migrations-dir'.*nope.*does not exist/);
-    const empty = await mkdtemp(path.join(os.tmpdir(), 'gate-empty-'));
-    await mkdir(path.join(empty, 'migrations'));
-    expectOneError(await gate({ 'database-url': url, tool: 'sql', 'migrations-dir': 'migrations' }, empty), /Input 'migrations-dir'.*contains no sql migrations/);
-    expectOneError(await gate({ 'database-url': url, tool: 'flyway' }, ws), /Input 'tool': expected one of auto, prisma/);
+    expectOneError(await gate({ 'database-url': url, 'migrations-tool': 'sql', 'migrations-dir': 'nope' }, ws), /Input 'migrations-dir'.*nope.*does not exist/);
+    // JS modules no tool can be told from are NOT "no migrations": skipping them silently could skip real migrations.
+    const unknown = await mkdtemp(path.join(os.tmpdir(), 'gate-unknown-'));
+    await mkdir(path.join(unknown, 'migrations'));
+    await writeFile(path.join(unknown, 'migrations/001_init.js'), 'module.exports = { up() {} };\n');
+    expectOneError(await gate({ 'database-url': url }, unknown), /Input 'migrations-dir': migrations in .* hold JS\/TS or SQL files rail-actions cannot attribute to a migration tool/);
+    expectOneError(await gate({ 'database-url': url, 'migrations-tool': 'flyway' }, ws), /Input 'migrations-tool': expected one of auto, prisma/);
     expectOneError(await gate({ 'database-url': url, approval: 'sometimes' }, ws), /Input 'approval': expected one of risky, always, never/);
     expectOneError(await gate({ 'database-url': url, 'large-table-rows': 'lots' }, ws), /Input 'large-table-rows': expected a whole number/);
     expectOneError(await gate({ 'database-url': 'mysql://u:p@h/db' }, ws), /Input 'database-url': expected a postgres/);
@@ -440,17 +444,147 @@ describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () =
     }
     try {
       const wrong = `Wr0ng-${randomBytes(6).toString('hex')}`;
-      const r = await gate({ 'database-url': `postgresql://postgres:${wrong}@127.0.0.1:${server.port}/postgres`, tool: 'sql' }, ws);
+      const r = await gate({ 'database-url': `postgresql://postgres:${wrong}@127.0.0.1:${server.port}/postgres`, 'migrations-tool': 'sql' }, ws);
       expectOneError(r, /password authentication failed for user "postgres"/);
       expect(r.allText).not.toContain(wrong);
       expect(r.masked).toContain(wrong);
       // and the right password works against the same server (the failure above was the password, nothing else)
-      const ok = await gate({ 'database-url': `postgresql://postgres:${server.password}@127.0.0.1:${server.port}/postgres`, tool: 'sql' }, ws);
+      const ok = await gate({ 'database-url': `postgresql://postgres:${server.password}@127.0.0.1:${server.port}/postgres`, 'migrations-tool': 'sql' }, ws);
       expect(ok.exitCode, ok.stdout).toBe(0);
       expect(ok.outputs['pending-count']).toBe('3');
       expect(ok.allText).not.toContain(server.password);
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('migrate-gate on an app without migrations: passes with a notice, never touches the database', () => {
+  // Nothing listens here: a gate that connected would fail, so passing proves no connection was made.
+  let closedUrl: string;
+  beforeAll(async () => {
+    closedUrl = `postgres://gate:pw@127.0.0.1:${await freePort()}/app`;
+  });
+
+  async function app(files: Record<string, string>): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gate-none-'));
+    for (const [file, text] of Object.entries({ 'package.json': '{"name":"app"}', ...files })) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), text);
+    }
+    return dir;
+  }
+
+  function expectNothingToMigrate(r: ActionResult, notice: RegExp): void {
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.outputs).toMatchObject({ 'pending-count': '0', decision: 'no-pending', risk: 'safe', 'requires-approval': 'false', 'plan-hash': planHash([]) });
+    const plan = planOf(r);
+    expect(plan).toMatchObject({ schema: 'rail-actions/migration-plan@1', decision: 'no-pending', pendingCount: 0, planHash: planHash([]), files: [] });
+    expect(riskyMigrations(plan)).toEqual([]); // the rollback guard reads it as "nothing risky"
+    const notices = r.annotations.filter((a) => a.level === 'notice');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.message).toMatch(notice);
+    expect(r.annotations.filter((a) => a.level === 'error' || a.level === 'warning')).toEqual([]);
+    expect(r.outputs['plan-markdown']).toContain('**Migration plan: no-pending**');
+    expect(r.summary).toContain('No migrations — nothing to migrate');
+  }
+
+  it('no migrations directory anywhere: says where it looked', async () => {
+    const r = await gate({ 'database-url': closedUrl }, await app({ 'src/index.ts': 'export {};\n' }));
+    expectNothingToMigrate(r, /^No migrations found in '\.' \(looked for: prisma\/migrations, drizzle, db\/migrations, migrations, .*src\/migrations\) — nothing to migrate; set migrate: false to skip the gate, or migrations-dir \(and migrations-tool\) if the app keeps them elsewhere$/);
+    expect(planOf(r).tool).toBe('none');
+  });
+
+  it('an empty migrations-dir (only .gitkeep) with a tool: names the directory and the layout it expected', async () => {
+    const r = await gate({ 'database-url': closedUrl, 'migrations-dir': 'db/migrations', 'migrations-tool': 'sql' }, await app({ 'db/migrations/.gitkeep': '' }));
+    expectNothingToMigrate(r, /^No migrations found in 'db\/migrations' \(looked for: \.sql files\) — nothing to migrate; set migrate: false to skip the gate$/);
+    expect(planOf(r).tool).toBe('sql');
+  });
+
+  it('an empty default directory does not hide a later one with migrations (tool given, no migrations-dir)', async () => {
+    const db = await database('gate_hidden');
+    const ws = await app({ 'migrations/.gitkeep': '', 'db/migrations/001_t.sql': 'CREATE TABLE t (id bigint);\n' });
+    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql' }, ws);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(r.outputs).toMatchObject({ 'pending-count': '1', decision: 'auto-apply' });
+    expect(planOf(r).files.map((f) => f.file)).toEqual(['db/migrations/001_t.sql']);
+  });
+
+  it('a detected but empty Prisma folder (migration_lock.toml only), in a working-directory', async () => {
+    const ws = await app({ 'api/package.json': '{}', 'api/prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n' });
+    const r = await gate({ 'database-url': closedUrl, 'working-directory': 'api' }, ws);
+    expectNothingToMigrate(r, /^No migrations found in 'api\/prisma\/migrations' \(looked for: <timestamp>_<name>\/migration\.sql folders\)/);
+    expect(planOf(r).tool).toBe('prisma');
+  });
+});
+
+describe('migrate-gate with a plan too large for an action input (inputs are environment variables)', () => {
+  const FILES = 400;
+  const PER_FILE = 10;
+  let r: ActionResult;
+  let expectedHash: string;
+  beforeAll(async () => {
+    const db = await database('gate_huge');
+    const ws = await mkdtemp(path.join(os.tmpdir(), 'gate-huge-'));
+    await mkdir(path.join(ws, 'migrations'));
+    const files: Array<{ id: string; checksum: string }> = [];
+    for (let i = 0; i < FILES; i++) {
+      const id = `${String(i).padStart(4, '0')}_step.sql`;
+      const lines = Array.from(
+        { length: PER_FILE },
+        (_, j) => `ALTER TABLE accounts_${i} ADD COLUMN note_${j} text DEFAULT '${'a-long-default-value-'.repeat(4)}${j}';`,
+      );
+      if (i === 250) lines.push('ALTER TABLE accounts DROP COLUMN legacy_code;'); // the one destructive statement
+      if (i % 50 === 0) lines.push(`CREATE INDEX accounts_${i}_note ON accounts_${i} (note_0);`);
+      const text = `${lines.join('\n')}\n`;
+      await writeFile(path.join(ws, 'migrations', id), text);
+      files.push({ id, checksum: sha256Hex(text) });
+    }
+    expectedHash = planHash(files);
+    r = await runAction({ action: 'migrate-gate', inputs: { 'database-url': db.url, 'migrations-tool': 'sql' }, cwd: ws, timeoutMs: 240_000 });
+  }, 300_000);
+
+  it('keeps both outputs well under the 128 KiB limit of one environment string', () => {
+    expect(r.exitCode, r.stderr + r.stdout.slice(-2000)).toBe(0);
+    expect(Buffer.byteLength(r.outputs.plan ?? '')).toBeLessThanOrEqual(PLAN_OUTPUT_MAX_BYTES);
+    expect(Buffer.byteLength(r.outputs['plan-markdown'] ?? '')).toBeLessThanOrEqual(PLAN_MARKDOWN_MAX_BYTES);
+    expect(PLAN_OUTPUT_MAX_BYTES).toBeLessThanOrEqual(128 * 1024 / 2);
+    expect(r.annotations.find((a) => a.level === 'warning' && /too large for an action input/.test(a.message))).toBeDefined();
+  });
+
+  it('the shortened plan still parses as a plan with decision, hash and every risk fact', () => {
+    const plan = planOf(r);
+    expect(plan).toMatchObject({
+      schema: 'rail-actions/migration-plan@1',
+      truncated: true,
+      decision: 'requires-approval',
+      risk: 'destructive',
+      pendingCount: FILES,
+      planHash: expectedHash,
+    });
+    expect(r.outputs['plan-hash']).toBe(expectedHash);
+    expect(plan.counts.statements).toBe(FILES * PER_FILE + 1 + FILES / 50); // the counts are those of the whole plan
+    expect(plan.omitted?.statements).toBe(plan.counts.statements);
+    expect(plan.rules.find((x) => x.rule === 'ban-drop-column')).toMatchObject({ risk: 'destructive', count: 1 });
+    expect(plan.rules.find((x) => x.rule === 'require-concurrent-index-creation')).toMatchObject({ count: FILES / 50 });
+    expect(plan.files.find((f) => f.file === 'migrations/0250_step.sql')).toMatchObject({ risk: 'destructive' });
+    // What the rollback guard concludes from the shortened plan: the destructive migration is still there.
+    expect(riskyMigrations(plan)).toContainEqual(expect.objectContaining({ risk: 'destructive', where: 'migrations/0250_step.sql' }));
+  });
+
+  it('the markdown keeps the decision, the risky file, the rules and the hash', () => {
+    const md = r.outputs['plan-markdown'] ?? '';
+    expect(md).toContain('**Migration plan: requires-approval**');
+    expect(md).toContain('`migrations/0250_step.sql`');
+    expect(md).toMatch(/Rules that fired: .*`ban-drop-column` \(destructive ×1\)/);
+    expect(md.trimEnd().endsWith(`plan-hash \`${expectedHash}\``)).toBe(true);
+  });
+
+  it.skipIf(process.platform !== 'linux')('passes as an action input where a 130 KiB one cannot (execve E2BIG)', () => {
+    const start = (value: string) => spawnSync(process.execPath, ['-e', ''], { env: { 'INPUT_MIGRATE-PLAN': value } });
+    expect(start('x'.repeat(130 * 1024)).error).toMatchObject({ code: 'E2BIG' });
+    const ok = start(r.outputs.plan ?? '');
+    expect(ok.error).toBeUndefined();
+    expect(ok.status).toBe(0);
   });
 });

@@ -35813,7 +35813,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -38624,7 +38624,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -38632,15 +38632,15 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -41682,6 +41682,59 @@ const TOOL_NAMES = [
 
 
 
+/**
+ * Nothing to migrate: no migrations directory was found, or the one given or found holds no migration files at all
+ * (an empty folder, or one with only a .gitkeep, a README or a tool's bookkeeping). An InputError naming
+ * migrations-dir, so callers that need migrations (the CLI, findPending) fail as before; the migrate and migrate-gate
+ * actions catch it and report "nothing to migrate" instead. A folder whose files rail-actions cannot attribute to a
+ * tool is NOT this: that stays a plain InputError, because silently skipping real migrations would be worse.
+ */
+class NoMigrationsError extends errors_InputError {
+    /** Where it looked, relative to cwd ('.' for cwd itself). */
+    where;
+    /** What would have counted, for messages: candidate directories, or the layout expected in `where`. */
+    lookedFor;
+    /** The tool when given (or recognised); undefined when auto-detection found nothing. */
+    tool;
+    /** Absolute path of the directory that exists but is empty; undefined when no directory was found. */
+    dir;
+    constructor(message, info) {
+        super('migrations-dir', message);
+        this.name = 'NoMigrationsError';
+        this.where = info.where;
+        this.lookedFor = info.lookedFor;
+        this.tool = info.tool;
+        this.dir = info.dir;
+    }
+}
+const WALK_DEPTH = 3;
+/**
+ * Whether `dir` holds anything that could be a migration: a .sql file or a JS/TS module, up to a few levels deep
+ * (Prisma's <name>/migration.sql, drizzle's meta/). Dotfiles and node_modules do not count.
+ */
+async function hasMigrationLikeFiles(dir, depth = WALK_DEPTH) {
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    }
+    catch {
+        return false;
+    }
+    for (const e of entries) {
+        if (e.name.startsWith('.') || e.name === 'node_modules')
+            continue;
+        if (e.isFile() && (e.name.endsWith('.sql') || isCodeMigration(e.name)))
+            return true;
+        if (e.isDirectory() && depth > 1 && (await hasMigrationLikeFiles(external_node_path_default().join(dir, e.name), depth - 1)))
+            return true;
+    }
+    return false;
+}
+/** A path relative to cwd for messages ('.' for cwd itself). */
+function displayPath(cwd, abs) {
+    return external_node_path_default().relative(cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
+}
+const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
 function parseToolName(value, input = 'tool') {
     const v = (value ?? '').trim().toLowerCase();
     if (v === '' || v === 'auto')
@@ -41769,7 +41822,8 @@ async function toolFromDirectory(dir, cwd) {
 const AUTO_DIRS = ['prisma/migrations', 'drizzle', 'db/migrations', 'migrations', 'database/migrations', 'sql/migrations', 'src/db/migrations', 'src/migrations'];
 /**
  * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
- * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access.
+ * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access;
+ * NoMigrationsError (an InputError) when there is nothing to migrate at all.
  */
 async function detectTool(opts) {
     const tool = opts.tool ?? 'auto';
@@ -41777,32 +41831,56 @@ async function detectTool(opts) {
         parseToolName(tool);
     const cwd = external_node_path_default().resolve(opts.cwd);
     if (opts.dir && opts.dir.trim()) {
-        const dir = external_node_path_default().resolve(cwd, opts.dir.trim());
+        const given = opts.dir.trim();
+        const dir = external_node_path_default().resolve(cwd, given);
         if (!(await common_isDirectory(dir)))
-            throw new errors_InputError('migrations-dir', `directory '${opts.dir.trim()}' does not exist (resolved to ${dir})`);
+            throw new errors_InputError('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
         if (tool !== 'auto')
             return { tool, dir, reason: `tool: ${tool}` };
         const found = await toolFromDirectory(dir, cwd);
-        if (!found) {
-            throw new errors_InputError('migrations-dir', `'${opts.dir.trim()}' contains no migrations rail-actions recognises (Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files)`);
+        if (found)
+            return { tool: found.tool, dir, reason: found.reason };
+        if (!(await hasMigrationLikeFiles(dir))) {
+            throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, { where: displayPath(cwd, dir), lookedFor: RECOGNISED, dir });
         }
-        return { tool: found.tool, dir, reason: found.reason };
+        throw new errors_InputError('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
     }
     const drizzleOut = await drizzleOutDir(cwd);
-    const candidates = tool === 'auto'
-        ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
-        : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs];
+    const candidates = [
+        ...new Set(tool === 'auto'
+            ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
+            : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs]),
+    ];
+    // Directories that hold JS/TS or SQL files no tool could be told from: not "no migrations", but ambiguous.
+    const unrecognised = [];
+    // With a tool given, an empty default directory must not hide a later one that holds files.
+    let firstEmpty;
     for (const rel of candidates) {
         const dir = external_node_path_default().resolve(cwd, rel);
         if (!(await common_isDirectory(dir)))
             continue;
-        if (tool !== 'auto')
-            return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+        if (tool !== 'auto') {
+            if (await hasMigrationLikeFiles(dir))
+                return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+            firstEmpty ??= rel;
+            continue;
+        }
         const found = await toolFromDirectory(dir, cwd);
         if (found)
             return { tool: found.tool, dir, reason: found.reason };
+        if (await hasMigrationLikeFiles(dir))
+            unrecognised.push(rel);
     }
-    throw new errors_InputError('migrations-dir', `no migrations directory found in ${cwd} (looked in ${[...new Set(candidates)].join(', ')}); set migrations-dir${tool === 'auto' ? ' and tool' : ''}`);
+    if (tool !== 'auto' && firstEmpty !== undefined)
+        return { tool, dir: external_node_path_default().resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
+    if (unrecognised.length) {
+        throw new errors_InputError('migrations-dir', `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`);
+    }
+    throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
+        where: '.',
+        lookedFor: candidates.join(', '),
+        ...(tool !== 'auto' ? { tool } : {}),
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/analyze/stats.ts
@@ -41994,6 +42072,12 @@ async function retry(fn, opts) {
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 /**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+const MAX_DURATION_MS = 2_147_483_647;
+/**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
@@ -42022,6 +42106,9 @@ function duration_parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new InputError(input, `must be greater than zero, got '${value.trim()}'`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new InputError(input, `must be at most ${duration_formatDuration(max)}, got '${value.trim()}'`);
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
@@ -42074,19 +42161,31 @@ async function releaseMigrationLock(client) {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/pending.ts
+// findPending: which migrations on disk the live database has not applied, in the tool's order, plus the process
+// anomalies that must stop an unattended migration (drift, failed/dirty rows, out-of-order files, a running migrator).
 
 
 
 
 
 
-/** Resolves the tool and reads the files — all input validation, no database access. */
+
+/**
+ * Resolves the tool and reads the files — all input validation, no database access. A directory without any
+ * migration-like file throws NoMigrationsError (nothing to migrate); one whose files do not fit the tool's layout
+ * throws a plain InputError.
+ */
 async function loadMigrations(opts) {
-    const detected = await detectTool({ cwd: opts.cwd ?? process.cwd(), dir: opts.dir, tool: opts.tool ?? 'auto' });
+    const cwd = opts.cwd ?? process.cwd();
+    const detected = await detectTool({ cwd, dir: opts.dir, tool: opts.tool ?? 'auto' });
     const adapter = adapterFor(detected.tool);
-    const files = await adapter.listFiles(detected.dir, opts.cwd ?? process.cwd());
+    const files = await adapter.listFiles(detected.dir, cwd);
     if (files.length === 0) {
-        throw new errors_InputError('migrations-dir', `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`);
+        const message = `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`;
+        if (!(await hasMigrationLikeFiles(detected.dir))) {
+            throw new NoMigrationsError(message, { where: displayPath(external_node_path_default().resolve(cwd), detected.dir), lookedFor: describeLayout(detected.tool).replace(/^expected /, ''), tool: detected.tool, dir: detected.dir });
+        }
+        throw new errors_InputError('migrations-dir', message);
     }
     return { detected, adapter, files };
 }
@@ -42258,61 +42357,171 @@ function buildPlan(report, analyses, policy) {
         ignored,
     };
 }
-const mdCell = (t) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 /**
- * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
- * decision, pending files, findings that matter, accepted ignores and the plan hash.
+ * Size budgets of the gate's outputs. The runner hands every action input to the action as an environment variable
+ * INPUT_<NAME> (docs "Metadata syntax for GitHub Actions", inputs.<input_id>), and Linux refuses to start a process
+ * when one environment string (NAME=value) exceeds MAX_ARG_STRLEN = 32 pages = 128 KiB (include/uapi/linux/binfmts.h;
+ * execve(2), "Limits on size of arguments and environment": E2BIG). `plan` feeds the rollback/release action's
+ * migrate-plan input and `plan-markdown` the approval action's plan input, so both stay well below that, in UTF-8
+ * bytes. The markdown budget also fits GitHub's 65,536-character issue body with room for the approval instructions.
  */
-function planMarkdown(plan, maxFindings = 30) {
-    const lines = [];
-    lines.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
-    lines.push('');
-    for (const r of plan.reasons)
-        lines.push(`- ${r}`);
+const PLAN_OUTPUT_MAX_BYTES = 64 * 1024;
+const PLAN_MARKDOWN_MAX_BYTES = 32 * 1024;
+const utf8Bytes = (text) => Buffer.byteLength(text, 'utf8');
+/**
+ * The plan of a project without migrations (NoMigrationsError): nothing pending, decision no-pending, the hash of the
+ * empty set — the same outputs as a database that is up to date, with the reason saying why.
+ */
+function noMigrationsPlan(opts) {
+    const report = { tool: opts.tool ?? 'sql', dir: opts.dir, files: [], applied: [], pending: [], anomalies: [] };
+    return { ...buildPlan(report, [], opts.policy), tool: opts.tool ?? 'none', reasons: [opts.reason] };
+}
+const mdCell = (t) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+function renderMarkdown(plan, l) {
+    const head = [];
+    head.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+    head.push('');
+    for (const r of plan.reasons.slice(0, l.reasons))
+        head.push(`- ${mdCell(r)}`);
+    if (plan.reasons.length > l.reasons)
+        head.push(`- … and ${plan.reasons.length - l.reasons} more reason(s)`);
     if (plan.files.length) {
-        lines.push('', '| Migration | Statements | Risk |', '|---|---|---|');
-        for (const f of plan.files)
-            lines.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+        // Over the limit, risky files are listed first (then safe ones while there is room), in apply order.
+        const risky = plan.files.filter((f) => f.risk !== 'safe');
+        const chosen = new Set(risky.slice(0, l.files));
+        if (!l.riskyFilesOnly)
+            for (const f of plan.files)
+                if (chosen.size < l.files)
+                    chosen.add(f);
+        const listed = plan.files.filter((f) => chosen.has(f));
+        if (listed.length) {
+            head.push('', '| Migration | Statements | Risk |', '|---|---|---|');
+            for (const f of listed)
+                head.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+        }
+        const unlisted = plan.files.length - listed.length;
+        if (unlisted > 0) {
+            const safe = plan.files.filter((f) => f.risk === 'safe').length;
+            head.push('', `… and ${unlisted} more migration(s) not listed${l.riskyFilesOnly ? ` (${safe} of all ${plan.files.length} are safe)` : ''}.`);
+        }
     }
     const serious = plan.findings.filter((f) => f.level !== 'notice');
     if (serious.length) {
-        lines.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
-        for (const f of serious.slice(0, maxFindings)) {
-            lines.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+        head.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
+        for (const f of serious.slice(0, l.findings)) {
+            head.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
         }
-        if (serious.length > maxFindings)
-            lines.push('', `… and ${serious.length - maxFindings} more finding(s).`);
+        if (serious.length > l.findings)
+            head.push('', `… and ${serious.length - l.findings} more finding(s).`);
     }
     if (plan.ignored.length) {
-        lines.push('', 'Accepted by inline ignores:');
-        for (const i of plan.ignored)
-            lines.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+        head.push('', 'Accepted by inline ignores:');
+        for (const i of plan.ignored.slice(0, l.ignored))
+            head.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+        if (plan.ignored.length > l.ignored)
+            head.push(`- … and ${plan.ignored.length - l.ignored} more`);
     }
-    lines.push('', `plan-hash \`${plan.planHash}\``);
-    return lines.join('\n');
+    // Always kept, whatever has to go: which rules fired (with their worst class) and the hash the approval is for.
+    const tail = [];
+    if (plan.rules.length)
+        tail.push('', `Rules that fired: ${plan.rules.map((r) => `\`${r.rule}\` (${r.risk} ×${r.count})`).join(', ')}`);
+    tail.push('', `plan-hash \`${plan.planHash}\``);
+    return { head, tail };
 }
 /**
- * The plan as JSON no longer than `maxChars` (step outputs share a 1 MiB budget per job). Shrinks in steps, each
- * marked `truncated: true`: statement text and hygiene notices go first, then the statement list, then all but the
- * first findings. Decision, risk, hash, files, rules, blockers and ignores are always kept.
+ * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
+ * decision, pending files, findings that matter, accepted ignores, the rules that fired and the plan hash — at most
+ * `maxBytes` (UTF-8). A large plan lists fewer rows (risky files first); decision, rules and hash are always kept.
  */
-function planJsonForOutput(plan, maxChars) {
+function planMarkdown(plan, maxFindings = 30, maxBytes = PLAN_MARKDOWN_MAX_BYTES) {
+    const tiers = [
+        { reasons: 20, files: 200, riskyFilesOnly: false, findings: maxFindings, ignored: 50 },
+        { reasons: 20, files: 100, riskyFilesOnly: true, findings: Math.min(maxFindings, 20), ignored: 20 },
+        { reasons: 5, files: 30, riskyFilesOnly: true, findings: 5, ignored: 5 },
+    ];
+    let last = { head: [], tail: [] };
+    for (const limits of tiers) {
+        last = renderMarkdown(plan, limits);
+        const text = [...last.head, ...last.tail].join('\n');
+        if (utf8Bytes(text) <= maxBytes)
+            return text;
+    }
+    // Still too large (huge cells): keep whole head lines while they fit, then the tail.
+    const marker = ['', '… (shortened to fit the step output: the job summary has the whole plan)'];
+    let tail = [...marker, ...last.tail].join('\n');
+    if (utf8Bytes(tail) > maxBytes)
+        tail = [...marker, '', `plan-hash \`${plan.planHash}\``].join('\n');
+    let budget = maxBytes - utf8Bytes(tail) - 1;
+    const kept = [];
+    for (const line of last.head) {
+        const size = utf8Bytes(line) + 1;
+        if (size > budget)
+            break;
+        kept.push(line);
+        budget -= size;
+    }
+    return `${kept.join('\n')}\n${tail}`;
+}
+/**
+ * The plan as JSON of at most `maxBytes` UTF-8 bytes (see PLAN_OUTPUT_MAX_BYTES). Shrinks in steps, each marked
+ * `truncated: true` with the number of left-out entries in `omitted`: statement text and hygiene notices go first,
+ * then the statement list, then findings, then safe files, then everything but breaking/destructive files. Always
+ * kept: schema, tool, decision, risk, pendingCount, planHash, policy, counts and every rule that fired — plus, as far
+ * as they fit, the risky files and the blockers, which the rollback guard and humans need.
+ */
+function planJsonForOutput(plan, maxBytes = PLAN_OUTPUT_MAX_BYTES) {
     const full = JSON.stringify(plan);
-    if (full.length <= maxChars)
+    if (utf8Bytes(full) <= maxBytes)
         return full;
     const serious = plan.findings.filter((f) => f.level !== 'notice');
+    const slimFiles = (files) => files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 3) }));
+    const riskyFiles = plan.files.filter((f) => f.risk !== 'safe');
+    const severeFiles = plan.files.filter((f) => f.risk === 'breaking' || f.risk === 'destructive');
+    const shortened = (v) => {
+        const out = { ...plan, ...v, truncated: true };
+        const omitted = {};
+        for (const key of ['files', 'statements', 'findings', 'blockers', 'anomalies', 'ignored', 'reasons']) {
+            const n = plan[key].length - out[key].length;
+            if (n > 0)
+                omitted[key] = n;
+        }
+        out.omitted = omitted;
+        return out;
+    };
     const variants = [
-        { ...plan, truncated: true, statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious },
-        { ...plan, truncated: true, statements: [], findings: serious },
-        { ...plan, truncated: true, statements: [], findings: serious.slice(0, 100) },
-        { ...plan, truncated: true, statements: [], findings: [], files: plan.files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 5) })) },
+        shortened({ statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious }),
+        shortened({ statements: [], findings: serious }),
+        shortened({ statements: [], findings: serious.slice(0, 100) }),
+        shortened({ statements: [], findings: [], files: slimFiles(plan.files) }),
+        shortened({
+            statements: [], findings: [], files: slimFiles(riskyFiles),
+            blockers: plan.blockers.slice(0, 100), anomalies: plan.anomalies.slice(0, 100), ignored: plan.ignored.slice(0, 100), reasons: plan.reasons.slice(0, 20),
+        }),
     ];
     for (const v of variants) {
         const json = JSON.stringify(v);
-        if (json.length <= maxChars)
+        if (utf8Bytes(json) <= maxBytes)
             return json;
     }
-    return JSON.stringify(variants[variants.length - 1]);
+    // Last resort, guaranteed to end: only breaking/destructive files, rules without their catalogue text, and lists
+    // halved (largest first) until the JSON fits.
+    const lists = {
+        files: slimFiles(severeFiles),
+        blockers: plan.blockers.slice(0, 50),
+        anomalies: [],
+        ignored: plan.ignored.slice(0, 20),
+        reasons: plan.reasons.slice(0, 10),
+    };
+    const rules = plan.rules.map((r) => ({ ...r, reason: '', safeAlternative: '' }));
+    for (;;) {
+        const json = JSON.stringify(shortened({ statements: [], findings: [], rules, ...lists }));
+        if (utf8Bytes(json) <= maxBytes)
+            return json;
+        const key = Object.keys(lists).filter((k) => lists[k].length > (k === 'reasons' ? 1 : 0)).sort((a, b) => lists[b].length - lists[a].length)[0];
+        if (!key)
+            return json; // only the fixed fields are left: maxBytes is smaller than any plan
+        lists[key].splice(Math.max(key === 'reasons' ? 1 : 0, Math.floor(lists[key].length / 2)));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/gate.ts
@@ -42572,45 +42781,47 @@ const DECISION_TITLE = {
     'requires-approval': '⏸️ Approval required',
     blocked: '⛔ Blocked',
 };
+const NO_MIGRATIONS = 'no migrations found';
 const RISK_ICON = { safe: '🟢', blocking: '🟠', opaque: '🟣', breaking: '🔴', destructive: '⛔' };
 // GitHub shows at most 10 annotations of each level per step; more only clutter the log.
 const MAX_ANNOTATIONS = 50;
-// Step outputs share a 1 MiB budget per job; a huge plan is sent without statement text and hygiene notices.
-const MAX_PLAN_OUTPUT = 900_000;
+// A step summary may be at most 1 MiB (docs "Adding a job summary"): long tables are cut, the log has everything.
+const MAX_SUMMARY_ROWS = 300;
 async function main() {
     // The URL is masked (and validated) before anything can print it, including input errors.
     const { url: databaseUrl, secrets } = databaseUrlInput('database-url', { required: true });
     const scrub = (t) => scrubSecrets(t, secrets);
-    const tool = parseToolName(getInput('tool'), 'tool');
+    const tool = parseToolName(getInput('migrations-tool'), 'migrations-tool');
     const dir = stringInput('migrations-dir', { fallback: '' }).trim();
     const approval = choiceInput('approval', APPROVAL_POLICIES, 'risky');
     const largeTableRows = integerInput('large-table-rows', DEFAULT_LARGE_TABLE_ROWS, { min: 0 });
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const cwd = external_node_path_default().resolve(workspace, stringInput('working-directory', { fallback: '.' }));
     info(`Target ${redactUrl(databaseUrl)}; approval policy ${approval}; large tables from ${largeTableRows} rows`);
+    // Paths in the plan are relative to working-directory; annotations need them relative to the repository root.
+    const repoPath = (file) => external_node_path_default().relative(workspace, external_node_path_default().resolve(cwd, file)).split((external_node_path_default()).sep).join('/') || '.';
     let result;
     try {
         result = await runGate({ databaseUrl, dir, tool, cwd, approval, largeTableRows, log: (m) => info(scrub(m)) });
     }
     catch (err) {
+        if (err instanceof NoMigrationsError) {
+            // An app without migrations is not an error: the database is as up to date as it can be. No connection needed.
+            const where = repoPath(err.where);
+            const notice = `No migrations found in '${where}' (looked for: ${err.lookedFor}) — nothing to migrate; set migrate: false to skip the gate` +
+                (err.dir ? '' : ", or migrations-dir (and migrations-tool) if the app keeps them elsewhere");
+            const plan = noMigrationsPlan({ ...(err.tool ? { tool: err.tool } : {}), dir: err.dir ?? cwd, reason: notice, policy: { approval, largeTableRows, tableStats: false } });
+            core_notice(notice, { title: 'migrate-gate: no migrations' });
+            setPlanOutputs(plan);
+            await writeSummary(plan, repoPath, NO_MIGRATIONS);
+            return;
+        }
         if (err instanceof errors_InputError)
             throw err;
         throw new UserFacingError(scrub(err instanceof Error ? err.message : String(err)));
     }
     const { plan } = result;
-    // Paths in the plan are relative to working-directory; annotations need them relative to the repository root.
-    const repoPath = (file) => external_node_path_default().relative(workspace, external_node_path_default().resolve(cwd, file)).split((external_node_path_default()).sep).join('/');
-    const planJson = planJsonForOutput(plan, MAX_PLAN_OUTPUT);
-    if (planJson.length < JSON.stringify(plan).length) {
-        warning(`The plan is too large for a step output (${plan.statements.length} statements, ${plan.findings.length} findings); the 'plan' output is shortened (truncated: true) — the job summary has the details.`);
-    }
-    setOutput('pending-count', String(plan.pendingCount));
-    setOutput('risk', plan.risk);
-    setOutput('requires-approval', String(plan.requiresApproval));
-    setOutput('decision', plan.decision);
-    setOutput('plan', planJson);
-    setOutput('plan-hash', plan.planHash);
-    setOutput('plan-markdown', planMarkdown(plan));
+    setPlanOutputs(plan);
     logPlan(plan);
     annotate(plan, repoPath);
     await writeSummary(plan, repoPath, result.detected);
@@ -42618,6 +42829,21 @@ async function main() {
         throw new UserFacingError(`Migration plan blocked (${plan.blockers.length} problem(s)): ${plan.reasons.join('; ')}`);
     }
     info(`Decision: ${plan.decision} (risk ${plan.risk}, ${plan.pendingCount} pending, plan-hash ${plan.planHash})`);
+}
+function setPlanOutputs(plan) {
+    const planJson = planJsonForOutput(plan, PLAN_OUTPUT_MAX_BYTES);
+    const markdown = planMarkdown(plan, 30, PLAN_MARKDOWN_MAX_BYTES);
+    if (planJson.length < JSON.stringify(plan).length) {
+        warning(`The plan is too large for an action input (${plan.files.length} files, ${plan.statements.length} statements, ${plan.findings.length} findings): ` +
+            `the 'plan' output is shortened to ${Math.ceil(Buffer.byteLength(planJson) / 1024)} KiB (truncated: true; decision, risk, hash, rules and risky files kept) — the job summary and the log have the details.`);
+    }
+    setOutput('pending-count', String(plan.pendingCount));
+    setOutput('risk', plan.risk);
+    setOutput('requires-approval', String(plan.requiresApproval));
+    setOutput('decision', plan.decision);
+    setOutput('plan', planJson);
+    setOutput('plan-hash', plan.planHash);
+    setOutput('plan-markdown', markdown);
 }
 function logPlan(plan) {
     startGroup(`Plan: ${plan.pendingCount} pending migration(s), ${plan.counts.statements} statement(s), risk ${plan.risk}`);
@@ -42662,36 +42888,42 @@ function annotate(plan, repoPath) {
 }
 async function writeSummary(plan, repoPath, detected) {
     const s = summary;
-    s.addHeading(`Migrate gate: ${DECISION_TITLE[plan.decision]}`, 2);
+    const more = (total, what) => {
+        if (total > MAX_SUMMARY_ROWS)
+            s.addRaw(`<p>… and ${total - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
+    };
+    s.addHeading(`Migrate gate: ${detected === NO_MIGRATIONS ? '✅ No migrations — nothing to migrate' : DECISION_TITLE[plan.decision]}`, 2);
     s.addRaw(`<p>${plan.pendingCount} pending migration(s) · highest risk <strong>${RISK_ICON[plan.risk] ?? ''} ${plan.risk}</strong> · ` +
         `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${escapeHtml(detected)}) · ` +
-        `PostgreSQL ${plan.policy.serverVersion ?? '?'} · plan-hash <code>${plan.planHash}</code></p>`, true);
+        `${detected === NO_MIGRATIONS ? 'database not contacted' : `PostgreSQL ${plan.policy.serverVersion ?? '?'}`} · plan-hash <code>${plan.planHash}</code></p>`, true);
     s.addList(plan.reasons.map(escapeHtml));
     if (plan.blockers.length) {
         s.addHeading('Blockers', 3);
         s.addTable([
             [{ data: 'Kind', header: true }, { data: 'Where', header: true }, { data: 'Detail', header: true }],
-            ...plan.blockers.map((b) => [b.kind === 'rule' ? code(b.rule ?? '') : b.kind, b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—', escapeHtml(b.detail)]),
+            ...plan.blockers.slice(0, MAX_SUMMARY_ROWS).map((b) => [b.kind === 'rule' ? code(b.rule ?? '') : b.kind, b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—', escapeHtml(b.detail)]),
         ]);
+        more(plan.blockers.length, 'blockers');
     }
     if (plan.files.length) {
         s.addHeading('Pending migrations', 3);
         s.addTable([
             [{ data: 'Migration', header: true }, { data: 'Statements', header: true }, { data: 'Risk', header: true }, { data: 'Transactions', header: true }],
-            ...plan.files.map((f) => [
+            ...plan.files.slice(0, MAX_SUMMARY_ROWS).map((f) => [
                 code(repoPath(f.file)),
                 f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
                 `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
                 f.noTransaction ? 'none (tool runs it outside a transaction)' : f.hasNonTransactional ? 'split: some statements run alone' : 'one transaction',
             ]),
         ]);
+        more(plan.files.length, 'migrations');
     }
     const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
     if (shown.length) {
         s.addHeading('Findings', 3);
         s.addTable([
             [{ data: 'Risk', header: true }, { data: 'Rule', header: true }, { data: 'Where', header: true }, { data: 'What', header: true }, { data: 'Safer alternative', header: true }],
-            ...shown.slice(0, 300).map((f) => [
+            ...shown.slice(0, MAX_SUMMARY_ROWS).map((f) => [
                 `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
                 code(f.rule),
                 code(`${repoPath(f.file)}:${f.line}`),
@@ -42699,19 +42931,19 @@ async function writeSummary(plan, repoPath, detected) {
                 escapeHtml(f.safeAlternative),
             ]),
         ]);
-        if (shown.length > 300)
-            s.addRaw(`<p>… and ${shown.length - 300} more (see the plan output).</p>`, true);
+        more(shown.length, 'findings');
     }
     const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
     if (notices.length) {
-        s.addDetails(`${notices.length} hygiene notice(s)`, `<ul>${notices.slice(0, 300).map((f) => `<li><code>${escapeHtml(f.rule)}</code> ${escapeHtml(repoPath(f.file))}:${f.line} — ${escapeHtml(f.message)}</li>`).join('')}</ul>`);
+        s.addDetails(`${notices.length} hygiene notice(s)`, `<ul>${notices.slice(0, MAX_SUMMARY_ROWS).map((f) => `<li><code>${escapeHtml(f.rule)}</code> ${escapeHtml(repoPath(f.file))}:${f.line} — ${escapeHtml(f.message)}</li>`).join('')}</ul>`);
     }
     if (plan.ignored.length) {
         s.addHeading('Ignored by inline directives', 3);
         s.addTable([
             [{ data: 'Rule', header: true }, { data: 'Where', header: true }, { data: 'Reason given', header: true }],
-            ...plan.ignored.map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
+            ...plan.ignored.slice(0, MAX_SUMMARY_ROWS).map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
         ]);
+        more(plan.ignored.length, 'ignores');
     }
     if (plan.statements.length) {
         s.addHeading('Statements', 3);

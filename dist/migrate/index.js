@@ -36524,7 +36524,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -39335,7 +39335,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -39343,7 +39343,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -39351,7 +39351,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -39476,6 +39476,12 @@ function errorMessage(err) {
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 /**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+const MAX_DURATION_MS = 2_147_483_647;
+/**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
@@ -39504,6 +39510,9 @@ function parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new errors_InputError(input, `must be greater than zero, got '${value.trim()}'`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new errors_InputError(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
@@ -40361,6 +40370,59 @@ const TOOL_NAMES = [
 
 
 
+/**
+ * Nothing to migrate: no migrations directory was found, or the one given or found holds no migration files at all
+ * (an empty folder, or one with only a .gitkeep, a README or a tool's bookkeeping). An InputError naming
+ * migrations-dir, so callers that need migrations (the CLI, findPending) fail as before; the migrate and migrate-gate
+ * actions catch it and report "nothing to migrate" instead. A folder whose files rail-actions cannot attribute to a
+ * tool is NOT this: that stays a plain InputError, because silently skipping real migrations would be worse.
+ */
+class NoMigrationsError extends errors_InputError {
+    /** Where it looked, relative to cwd ('.' for cwd itself). */
+    where;
+    /** What would have counted, for messages: candidate directories, or the layout expected in `where`. */
+    lookedFor;
+    /** The tool when given (or recognised); undefined when auto-detection found nothing. */
+    tool;
+    /** Absolute path of the directory that exists but is empty; undefined when no directory was found. */
+    dir;
+    constructor(message, info) {
+        super('migrations-dir', message);
+        this.name = 'NoMigrationsError';
+        this.where = info.where;
+        this.lookedFor = info.lookedFor;
+        this.tool = info.tool;
+        this.dir = info.dir;
+    }
+}
+const WALK_DEPTH = 3;
+/**
+ * Whether `dir` holds anything that could be a migration: a .sql file or a JS/TS module, up to a few levels deep
+ * (Prisma's <name>/migration.sql, drizzle's meta/). Dotfiles and node_modules do not count.
+ */
+async function hasMigrationLikeFiles(dir, depth = WALK_DEPTH) {
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    }
+    catch {
+        return false;
+    }
+    for (const e of entries) {
+        if (e.name.startsWith('.') || e.name === 'node_modules')
+            continue;
+        if (e.isFile() && (e.name.endsWith('.sql') || isCodeMigration(e.name)))
+            return true;
+        if (e.isDirectory() && depth > 1 && (await hasMigrationLikeFiles(external_node_path_default().join(dir, e.name), depth - 1)))
+            return true;
+    }
+    return false;
+}
+/** A path relative to cwd for messages ('.' for cwd itself). */
+function displayPath(cwd, abs) {
+    return external_node_path_default().relative(cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
+}
+const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
 function parseToolName(value, input = 'tool') {
     const v = (value ?? '').trim().toLowerCase();
     if (v === '' || v === 'auto')
@@ -40448,7 +40510,8 @@ async function toolFromDirectory(dir, cwd) {
 const AUTO_DIRS = ['prisma/migrations', 'drizzle', 'db/migrations', 'migrations', 'database/migrations', 'sql/migrations', 'src/db/migrations', 'src/migrations'];
 /**
  * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
- * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access.
+ * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access;
+ * NoMigrationsError (an InputError) when there is nothing to migrate at all.
  */
 async function detectTool(opts) {
     const tool = opts.tool ?? 'auto';
@@ -40456,32 +40519,56 @@ async function detectTool(opts) {
         parseToolName(tool);
     const cwd = external_node_path_default().resolve(opts.cwd);
     if (opts.dir && opts.dir.trim()) {
-        const dir = external_node_path_default().resolve(cwd, opts.dir.trim());
+        const given = opts.dir.trim();
+        const dir = external_node_path_default().resolve(cwd, given);
         if (!(await common_isDirectory(dir)))
-            throw new errors_InputError('migrations-dir', `directory '${opts.dir.trim()}' does not exist (resolved to ${dir})`);
+            throw new errors_InputError('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
         if (tool !== 'auto')
             return { tool, dir, reason: `tool: ${tool}` };
         const found = await toolFromDirectory(dir, cwd);
-        if (!found) {
-            throw new errors_InputError('migrations-dir', `'${opts.dir.trim()}' contains no migrations rail-actions recognises (Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files)`);
+        if (found)
+            return { tool: found.tool, dir, reason: found.reason };
+        if (!(await hasMigrationLikeFiles(dir))) {
+            throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, { where: displayPath(cwd, dir), lookedFor: RECOGNISED, dir });
         }
-        return { tool: found.tool, dir, reason: found.reason };
+        throw new errors_InputError('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
     }
     const drizzleOut = await drizzleOutDir(cwd);
-    const candidates = tool === 'auto'
-        ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
-        : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs];
+    const candidates = [
+        ...new Set(tool === 'auto'
+            ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
+            : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs]),
+    ];
+    // Directories that hold JS/TS or SQL files no tool could be told from: not "no migrations", but ambiguous.
+    const unrecognised = [];
+    // With a tool given, an empty default directory must not hide a later one that holds files.
+    let firstEmpty;
     for (const rel of candidates) {
         const dir = external_node_path_default().resolve(cwd, rel);
         if (!(await common_isDirectory(dir)))
             continue;
-        if (tool !== 'auto')
-            return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+        if (tool !== 'auto') {
+            if (await hasMigrationLikeFiles(dir))
+                return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+            firstEmpty ??= rel;
+            continue;
+        }
         const found = await toolFromDirectory(dir, cwd);
         if (found)
             return { tool: found.tool, dir, reason: found.reason };
+        if (await hasMigrationLikeFiles(dir))
+            unrecognised.push(rel);
     }
-    throw new errors_InputError('migrations-dir', `no migrations directory found in ${cwd} (looked in ${[...new Set(candidates)].join(', ')}); set migrations-dir${tool === 'auto' ? ' and tool' : ''}`);
+    if (tool !== 'auto' && firstEmpty !== undefined)
+        return { tool, dir: external_node_path_default().resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
+    if (unrecognised.length) {
+        throw new errors_InputError('migrations-dir', `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`);
+    }
+    throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
+        where: '.',
+        lookedFor: candidates.join(', '),
+        ...(tool !== 'auto' ? { tool } : {}),
+    });
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -40641,19 +40728,31 @@ async function releaseMigrationLock(client) {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/pending.ts
+// findPending: which migrations on disk the live database has not applied, in the tool's order, plus the process
+// anomalies that must stop an unattended migration (drift, failed/dirty rows, out-of-order files, a running migrator).
 
 
 
 
 
 
-/** Resolves the tool and reads the files — all input validation, no database access. */
+
+/**
+ * Resolves the tool and reads the files — all input validation, no database access. A directory without any
+ * migration-like file throws NoMigrationsError (nothing to migrate); one whose files do not fit the tool's layout
+ * throws a plain InputError.
+ */
 async function loadMigrations(opts) {
-    const detected = await detectTool({ cwd: opts.cwd ?? process.cwd(), dir: opts.dir, tool: opts.tool ?? 'auto' });
+    const cwd = opts.cwd ?? process.cwd();
+    const detected = await detectTool({ cwd, dir: opts.dir, tool: opts.tool ?? 'auto' });
     const adapter = adapterFor(detected.tool);
-    const files = await adapter.listFiles(detected.dir, opts.cwd ?? process.cwd());
+    const files = await adapter.listFiles(detected.dir, cwd);
     if (files.length === 0) {
-        throw new errors_InputError('migrations-dir', `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`);
+        const message = `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`;
+        if (!(await hasMigrationLikeFiles(detected.dir))) {
+            throw new NoMigrationsError(message, { where: displayPath(external_node_path_default().resolve(cwd), detected.dir), lookedFor: describeLayout(detected.tool).replace(/^expected /, ''), tool: detected.tool, dir: detected.dir });
+        }
+        throw new errors_InputError('migrations-dir', message);
     }
     return { detected, adapter, files };
 }
@@ -50379,7 +50478,8 @@ async function applyMigrations(opts) {
         }
         const opaque = report.pending.filter((f) => f.kind === 'opaque' || f.sql === undefined);
         if (opaque.length) {
-            throw new errors_InputError('command', `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set command to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`);
+            const commandInput = opts.commandInput ?? 'command';
+            throw new errors_InputError(commandInput, `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set ${commandInput} to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`);
         }
         // Parse every pending file before touching anything: a syntax error in file 3 must not leave files 1–2 applied.
         const plans = [];
@@ -50738,6 +50838,7 @@ function cancellationSignal() {
 
 
 
+
 async function main() {
     // Both URLs are masked (and validated) before anything can print them, including input errors.
     const production = databaseUrlInput('database-url', { required: true });
@@ -50750,9 +50851,9 @@ async function main() {
     if (mode === 'rehearse' && !rehearsalDatabaseUrl) {
         throw new errors_InputError('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');
     }
-    const tool = parseToolName(getInput('tool'), 'tool');
+    const tool = parseToolName(getInput('migrations-tool'), 'migrations-tool');
     const dir = stringInput('migrations-dir', { fallback: '' }).trim();
-    const command = stringInput('command', { fallback: '' }).trim() || undefined;
+    const command = stringInput('migrations-command', { fallback: '' }).trim() || undefined;
     const planHashInput = stringInput('plan-hash', { fallback: '' }).trim().toLowerCase() || undefined;
     if (planHashInput && !/^[0-9a-f]{64}$/.test(planHashInput)) {
         throw new errors_InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${planHashInput}'`);
@@ -50763,7 +50864,16 @@ async function main() {
     const maxRetries = integerInput('max-retries', 5, { min: 0, max: 100 });
     const cwd = external_node_path_default().resolve(process.env.GITHUB_WORKSPACE || process.cwd(), stringInput('working-directory', { fallback: '.' }));
     // Files and tool are validated before any connection is opened.
-    const loaded = await loadMigrations({ dir, tool, cwd });
+    let loaded;
+    try {
+        loaded = await loadMigrations({ dir, tool, cwd });
+    }
+    catch (err) {
+        if (!(err instanceof NoMigrationsError))
+            throw err;
+        await reportNoMigrations(err, { cwd, ...(command ? { command } : {}), ...(planHashInput ? { planHash: planHashInput } : {}) });
+        return;
+    }
     const signal = cancellationSignal();
     const common = {
         databaseUrl,
@@ -50776,6 +50886,7 @@ async function main() {
         signal,
         ...(planHashInput ? { planHash: planHashInput } : {}),
         ...(command ? { command } : {}),
+        commandInput: 'migrations-command',
         log: (m) => info(scrub(m)),
         warn: (m) => warning(scrub(m)),
     };
@@ -50831,6 +50942,32 @@ async function main() {
     setOutput('plan-hash', result.planHash);
     await writeSummary({ ...(rehearsal ? { rehearsal } : {}), result, applied: result.applied, scrub });
     info(result.applied.length ? `Applied ${result.applied.length} migration(s).` : 'No pending migrations.');
+}
+/**
+ * An app without migrations: success with nothing applied, said plainly, and no database connection. Two cases stay
+ * errors: an own migrator command (it may keep its migrations where detection does not look — running nothing would
+ * hide that), and a plan-hash approved for a non-empty set (what was approved is gone).
+ */
+async function reportNoMigrations(err, o) {
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const where = external_node_path_default().relative(workspace, external_node_path_default().resolve(o.cwd, err.where)).split((external_node_path_default()).sep).join('/') || '.';
+    const found = `No migrations found in '${where}' (looked for: ${err.lookedFor})`;
+    if (o.command) {
+        throw new errors_InputError('migrations-dir', `${found}, but migrations-command is set: point migrations-dir (and migrations-tool) at the migrations your command applies`);
+    }
+    const emptyHash = planHash([]);
+    if (o.planHash && o.planHash !== emptyHash) {
+        throw new UserFacingError(`Refusing to migrate: the approved plan-hash ${o.planHash} names pending migrations, but none exist any more (${found})`);
+    }
+    notice(`${found} — nothing to migrate; set apply-migrations: false (ci.yml) or migrate: false (deploy.yml) to skip this step` +
+        (err.dir ? '' : ', or migrations-dir (and migrations-tool) if the app keeps them elsewhere'), { title: 'migrate: no migrations' });
+    setOutput('rehearsal', 'skipped');
+    setAppliedOutputs([]);
+    setOutput('pending-count', '0');
+    setOutput('plan-hash', emptyHash);
+    summary.addHeading('Migrate: ✅ No migrations — nothing to migrate', 2);
+    summary.addRaw(`<p>${escapeHtml(found)}.</p>`, true);
+    await summary.write();
 }
 function setAppliedOutputs(applied) {
     setOutput('applied', JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms }))));

@@ -7,8 +7,9 @@ import * as core from '@actions/core';
 import { formatDuration } from '../core/duration.js';
 import { InputError, UserFacingError } from '../core/errors.js';
 import { redactUrl, scrubSecrets } from '../core/redact.js';
-import { parseToolName } from '../migrations/detect.js';
-import { loadMigrations } from '../migrations/pending.js';
+import { NoMigrationsError, parseToolName } from '../migrations/detect.js';
+import { planHash as hashOf } from '../migrations/hash.js';
+import { type LoadedMigrations, loadMigrations } from '../migrations/pending.js';
 import { type AppliedFile, type ApplyResult, MigrationFailedError, applyMigrations } from '../migrations/runner/apply.js';
 import { type RehearsalResult, rehearseMigrations } from '../migrations/runner/rehearse.js';
 import { choiceInput, databaseUrlInput, durationInput, integerInput, stringInput } from './lib/inputs.js';
@@ -28,9 +29,9 @@ async function main(): Promise<void> {
   if (mode === 'rehearse' && !rehearsalDatabaseUrl) {
     throw new InputError('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');
   }
-  const tool = parseToolName(core.getInput('tool'), 'tool');
+  const tool = parseToolName(core.getInput('migrations-tool'), 'migrations-tool');
   const dir = stringInput('migrations-dir', { fallback: '' }).trim();
-  const command = stringInput('command', { fallback: '' }).trim() || undefined;
+  const command = stringInput('migrations-command', { fallback: '' }).trim() || undefined;
   const planHashInput = stringInput('plan-hash', { fallback: '' }).trim().toLowerCase() || undefined;
   if (planHashInput && !/^[0-9a-f]{64}$/.test(planHashInput)) {
     throw new InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${planHashInput}'`);
@@ -42,7 +43,14 @@ async function main(): Promise<void> {
   const cwd = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd(), stringInput('working-directory', { fallback: '.' }));
 
   // Files and tool are validated before any connection is opened.
-  const loaded = await loadMigrations({ dir, tool, cwd });
+  let loaded: LoadedMigrations;
+  try {
+    loaded = await loadMigrations({ dir, tool, cwd });
+  } catch (err) {
+    if (!(err instanceof NoMigrationsError)) throw err;
+    await reportNoMigrations(err, { cwd, ...(command ? { command } : {}), ...(planHashInput ? { planHash: planHashInput } : {}) });
+    return;
+  }
   const signal = cancellationSignal();
   const common = {
     databaseUrl,
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
     signal,
     ...(planHashInput ? { planHash: planHashInput } : {}),
     ...(command ? { command } : {}),
+    commandInput: 'migrations-command',
     log: (m: string) => core.info(scrub(m)),
     warn: (m: string) => core.warning(scrub(m)),
   };
@@ -113,6 +122,36 @@ async function main(): Promise<void> {
   core.setOutput('plan-hash', result.planHash);
   await writeSummary({ ...(rehearsal ? { rehearsal } : {}), result, applied: result.applied, scrub });
   core.info(result.applied.length ? `Applied ${result.applied.length} migration(s).` : 'No pending migrations.');
+}
+
+/**
+ * An app without migrations: success with nothing applied, said plainly, and no database connection. Two cases stay
+ * errors: an own migrator command (it may keep its migrations where detection does not look — running nothing would
+ * hide that), and a plan-hash approved for a non-empty set (what was approved is gone).
+ */
+async function reportNoMigrations(err: NoMigrationsError, o: { cwd: string; command?: string; planHash?: string }): Promise<void> {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const where = path.relative(workspace, path.resolve(o.cwd, err.where)).split(path.sep).join('/') || '.';
+  const found = `No migrations found in '${where}' (looked for: ${err.lookedFor})`;
+  if (o.command) {
+    throw new InputError('migrations-dir', `${found}, but migrations-command is set: point migrations-dir (and migrations-tool) at the migrations your command applies`);
+  }
+  const emptyHash = hashOf([]);
+  if (o.planHash && o.planHash !== emptyHash) {
+    throw new UserFacingError(`Refusing to migrate: the approved plan-hash ${o.planHash} names pending migrations, but none exist any more (${found})`);
+  }
+  core.notice(
+    `${found} — nothing to migrate; set apply-migrations: false (ci.yml) or migrate: false (deploy.yml) to skip this step` +
+      (err.dir ? '' : ', or migrations-dir (and migrations-tool) if the app keeps them elsewhere'),
+    { title: 'migrate: no migrations' },
+  );
+  core.setOutput('rehearsal', 'skipped');
+  setAppliedOutputs([]);
+  core.setOutput('pending-count', '0');
+  core.setOutput('plan-hash', emptyHash);
+  core.summary.addHeading('Migrate: ✅ No migrations — nothing to migrate', 2);
+  core.summary.addRaw(`<p>${escapeHtml(found)}.</p>`, true);
+  await core.summary.write();
 }
 
 function setAppliedOutputs(applied: AppliedFile[]): void {

@@ -15,6 +15,60 @@ export interface DetectedTool {
   reason: string;
 }
 
+/**
+ * Nothing to migrate: no migrations directory was found, or the one given or found holds no migration files at all
+ * (an empty folder, or one with only a .gitkeep, a README or a tool's bookkeeping). An InputError naming
+ * migrations-dir, so callers that need migrations (the CLI, findPending) fail as before; the migrate and migrate-gate
+ * actions catch it and report "nothing to migrate" instead. A folder whose files rail-actions cannot attribute to a
+ * tool is NOT this: that stays a plain InputError, because silently skipping real migrations would be worse.
+ */
+export class NoMigrationsError extends InputError {
+  /** Where it looked, relative to cwd ('.' for cwd itself). */
+  readonly where: string;
+  /** What would have counted, for messages: candidate directories, or the layout expected in `where`. */
+  readonly lookedFor: string;
+  /** The tool when given (or recognised); undefined when auto-detection found nothing. */
+  readonly tool: ToolName | undefined;
+  /** Absolute path of the directory that exists but is empty; undefined when no directory was found. */
+  readonly dir: string | undefined;
+  constructor(message: string, info: { where: string; lookedFor: string; tool?: ToolName; dir?: string }) {
+    super('migrations-dir', message);
+    this.name = 'NoMigrationsError';
+    this.where = info.where;
+    this.lookedFor = info.lookedFor;
+    this.tool = info.tool;
+    this.dir = info.dir;
+  }
+}
+
+const WALK_DEPTH = 3;
+
+/**
+ * Whether `dir` holds anything that could be a migration: a .sql file or a JS/TS module, up to a few levels deep
+ * (Prisma's <name>/migration.sql, drizzle's meta/). Dotfiles and node_modules do not count.
+ */
+export async function hasMigrationLikeFiles(dir: string, depth = WALK_DEPTH): Promise<boolean> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    if (e.isFile() && (e.name.endsWith('.sql') || isCodeMigration(e.name))) return true;
+    if (e.isDirectory() && depth > 1 && (await hasMigrationLikeFiles(path.join(dir, e.name), depth - 1))) return true;
+  }
+  return false;
+}
+
+/** A path relative to cwd for messages ('.' for cwd itself). */
+export function displayPath(cwd: string, abs: string): string {
+  return path.relative(cwd, abs).split(path.sep).join('/') || '.';
+}
+
+const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
+
 export function parseToolName(value: string | undefined, input = 'tool'): ToolName | 'auto' {
   const v = (value ?? '').trim().toLowerCase();
   if (v === '' || v === 'auto') return 'auto';
@@ -92,39 +146,59 @@ const AUTO_DIRS = ['prisma/migrations', 'drizzle', 'db/migrations', 'migrations'
 
 /**
  * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
- * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access.
+ * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access;
+ * NoMigrationsError (an InputError) when there is nothing to migrate at all.
  */
 export async function detectTool(opts: { cwd: string; dir?: string; tool?: ToolName | 'auto' }): Promise<DetectedTool> {
   const tool = opts.tool ?? 'auto';
   if (tool !== 'auto' && !(TOOL_NAMES as readonly string[]).includes(tool)) parseToolName(tool);
   const cwd = path.resolve(opts.cwd);
   if (opts.dir && opts.dir.trim()) {
-    const dir = path.resolve(cwd, opts.dir.trim());
-    if (!(await isDirectory(dir))) throw new InputError('migrations-dir', `directory '${opts.dir.trim()}' does not exist (resolved to ${dir})`);
+    const given = opts.dir.trim();
+    const dir = path.resolve(cwd, given);
+    if (!(await isDirectory(dir))) throw new InputError('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
     if (tool !== 'auto') return { tool, dir, reason: `tool: ${tool}` };
     const found = await toolFromDirectory(dir, cwd);
-    if (!found) {
-      throw new InputError(
-        'migrations-dir',
-        `'${opts.dir.trim()}' contains no migrations rail-actions recognises (Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files)`,
-      );
+    if (found) return { tool: found.tool, dir, reason: found.reason };
+    if (!(await hasMigrationLikeFiles(dir))) {
+      throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, { where: displayPath(cwd, dir), lookedFor: RECOGNISED, dir });
     }
-    return { tool: found.tool, dir, reason: found.reason };
+    throw new InputError('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
   }
   const drizzleOut = await drizzleOutDir(cwd);
-  const candidates =
-    tool === 'auto'
-      ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
-      : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs];
+  const candidates = [
+    ...new Set(
+      tool === 'auto'
+        ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
+        : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs],
+    ),
+  ];
+  // Directories that hold JS/TS or SQL files no tool could be told from: not "no migrations", but ambiguous.
+  const unrecognised: string[] = [];
+  // With a tool given, an empty default directory must not hide a later one that holds files.
+  let firstEmpty: string | undefined;
   for (const rel of candidates) {
     const dir = path.resolve(cwd, rel);
     if (!(await isDirectory(dir))) continue;
-    if (tool !== 'auto') return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+    if (tool !== 'auto') {
+      if (await hasMigrationLikeFiles(dir)) return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+      firstEmpty ??= rel;
+      continue;
+    }
     const found = await toolFromDirectory(dir, cwd);
     if (found) return { tool: found.tool, dir, reason: found.reason };
+    if (await hasMigrationLikeFiles(dir)) unrecognised.push(rel);
   }
-  throw new InputError(
-    'migrations-dir',
-    `no migrations directory found in ${cwd} (looked in ${[...new Set(candidates)].join(', ')}); set migrations-dir${tool === 'auto' ? ' and tool' : ''}`,
-  );
+  if (tool !== 'auto' && firstEmpty !== undefined) return { tool, dir: path.resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
+  if (unrecognised.length) {
+    throw new InputError(
+      'migrations-dir',
+      `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`,
+    );
+  }
+  throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
+    where: '.',
+    lookedFor: candidates.join(', '),
+    ...(tool !== 'auto' ? { tool } : {}),
+  });
 }

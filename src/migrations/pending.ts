@@ -1,9 +1,10 @@
 // findPending: which migrations on disk the live database has not applied, in the tool's order, plus the process
 // anomalies that must stop an unattended migration (drift, failed/dirty rows, out-of-order files, a running migrator).
+import path from 'node:path';
 import type { ClientBase } from 'pg';
 import { InputError } from '../core/errors.js';
 import { connectDatabase } from './db.js';
-import { type DetectedTool, detectTool } from './detect.js';
+import { type DetectedTool, NoMigrationsError, detectTool, displayPath, hasMigrationLikeFiles } from './detect.js';
 import { advisoryLockAnomalies } from './history/common.js';
 import { type ToolAdapter, adapterFor } from './history/index.js';
 import { RAIL_ACTIONS_LOCK_KEY } from './runner/lock.js';
@@ -15,13 +16,22 @@ export interface LoadedMigrations {
   files: MigrationFile[];
 }
 
-/** Resolves the tool and reads the files — all input validation, no database access. */
+/**
+ * Resolves the tool and reads the files — all input validation, no database access. A directory without any
+ * migration-like file throws NoMigrationsError (nothing to migrate); one whose files do not fit the tool's layout
+ * throws a plain InputError.
+ */
 export async function loadMigrations(opts: Omit<FindPendingOptions, 'databaseUrl'>): Promise<LoadedMigrations> {
-  const detected = await detectTool({ cwd: opts.cwd ?? process.cwd(), dir: opts.dir, tool: opts.tool ?? 'auto' });
+  const cwd = opts.cwd ?? process.cwd();
+  const detected = await detectTool({ cwd, dir: opts.dir, tool: opts.tool ?? 'auto' });
   const adapter = adapterFor(detected.tool);
-  const files = await adapter.listFiles(detected.dir, opts.cwd ?? process.cwd());
+  const files = await adapter.listFiles(detected.dir, cwd);
   if (files.length === 0) {
-    throw new InputError('migrations-dir', `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`);
+    const message = `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`;
+    if (!(await hasMigrationLikeFiles(detected.dir))) {
+      throw new NoMigrationsError(message, { where: displayPath(path.resolve(cwd), detected.dir), lookedFor: describeLayout(detected.tool).replace(/^expected /, ''), tool: detected.tool, dir: detected.dir });
+    }
+    throw new InputError('migrations-dir', message);
   }
   return { detected, adapter, files };
 }

@@ -90,7 +90,8 @@ export interface PlanRule {
 
 export interface MigrationPlan {
   schema: typeof PLAN_SCHEMA;
-  tool: ToolName;
+  /** 'none' when no migrations were found at all (noMigrationsPlan). */
+  tool: ToolName | 'none';
   dir: string;
   /** sha256 hex over the pending files' ids and content checksums, in apply order (src/migrations/hash.ts). */
   planHash: string;
@@ -111,8 +112,10 @@ export interface MigrationPlan {
   rules: PlanRule[];
   findings: PlanFinding[];
   ignored: IgnoredFinding[];
-  /** Set when the plan was shrunk to fit a step output (statement text and notices dropped). */
+  /** Set when the plan was shrunk to fit a step output / action input (see planJsonForOutput). */
   truncated?: boolean;
+  /** With `truncated`: how many entries of each list were left out (the counts above stay those of the full plan). */
+  omitted?: Partial<Record<'files' | 'statements' | 'findings' | 'blockers' | 'anomalies' | 'ignored' | 'reasons', number>>;
 }
 
 const SQL_LIMIT = 500;
@@ -235,55 +238,166 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
   };
 }
 
-const mdCell = (t: string) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+/**
+ * Size budgets of the gate's outputs. The runner hands every action input to the action as an environment variable
+ * INPUT_<NAME> (docs "Metadata syntax for GitHub Actions", inputs.<input_id>), and Linux refuses to start a process
+ * when one environment string (NAME=value) exceeds MAX_ARG_STRLEN = 32 pages = 128 KiB (include/uapi/linux/binfmts.h;
+ * execve(2), "Limits on size of arguments and environment": E2BIG). `plan` feeds the rollback/release action's
+ * migrate-plan input and `plan-markdown` the approval action's plan input, so both stay well below that, in UTF-8
+ * bytes. The markdown budget also fits GitHub's 65,536-character issue body with room for the approval instructions.
+ */
+export const PLAN_OUTPUT_MAX_BYTES = 64 * 1024;
+export const PLAN_MARKDOWN_MAX_BYTES = 32 * 1024;
+
+const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /**
- * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
- * decision, pending files, findings that matter, accepted ignores and the plan hash.
+ * The plan of a project without migrations (NoMigrationsError): nothing pending, decision no-pending, the hash of the
+ * empty set — the same outputs as a database that is up to date, with the reason saying why.
  */
-export function planMarkdown(plan: MigrationPlan, maxFindings = 30): string {
-  const lines: string[] = [];
-  lines.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
-  lines.push('');
-  for (const r of plan.reasons) lines.push(`- ${r}`);
+export function noMigrationsPlan(opts: { tool?: ToolName; dir: string; reason: string; policy: PlanPolicy }): MigrationPlan {
+  const report: PendingReport = { tool: opts.tool ?? 'sql', dir: opts.dir, files: [], applied: [], pending: [], anomalies: [] };
+  return { ...buildPlan(report, [], opts.policy), tool: opts.tool ?? 'none', reasons: [opts.reason] };
+}
+
+const mdCell = (t: string) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+
+interface MarkdownLimits {
+  reasons: number;
+  files: number;
+  /** List only files whose risk is not safe (the others are counted). */
+  riskyFilesOnly: boolean;
+  findings: number;
+  ignored: number;
+}
+
+function renderMarkdown(plan: MigrationPlan, l: MarkdownLimits): { head: string[]; tail: string[] } {
+  const head: string[] = [];
+  head.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+  head.push('');
+  for (const r of plan.reasons.slice(0, l.reasons)) head.push(`- ${mdCell(r)}`);
+  if (plan.reasons.length > l.reasons) head.push(`- … and ${plan.reasons.length - l.reasons} more reason(s)`);
   if (plan.files.length) {
-    lines.push('', '| Migration | Statements | Risk |', '|---|---|---|');
-    for (const f of plan.files) lines.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+    // Over the limit, risky files are listed first (then safe ones while there is room), in apply order.
+    const risky = plan.files.filter((f) => f.risk !== 'safe');
+    const chosen = new Set(risky.slice(0, l.files));
+    if (!l.riskyFilesOnly) for (const f of plan.files) if (chosen.size < l.files) chosen.add(f);
+    const listed = plan.files.filter((f) => chosen.has(f));
+    if (listed.length) {
+      head.push('', '| Migration | Statements | Risk |', '|---|---|---|');
+      for (const f of listed) head.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+    }
+    const unlisted = plan.files.length - listed.length;
+    if (unlisted > 0) {
+      const safe = plan.files.filter((f) => f.risk === 'safe').length;
+      head.push('', `… and ${unlisted} more migration(s) not listed${l.riskyFilesOnly ? ` (${safe} of all ${plan.files.length} are safe)` : ''}.`);
+    }
   }
   const serious = plan.findings.filter((f) => f.level !== 'notice');
   if (serious.length) {
-    lines.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
-    for (const f of serious.slice(0, maxFindings)) {
-      lines.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+    head.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
+    for (const f of serious.slice(0, l.findings)) {
+      head.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
     }
-    if (serious.length > maxFindings) lines.push('', `… and ${serious.length - maxFindings} more finding(s).`);
+    if (serious.length > l.findings) head.push('', `… and ${serious.length - l.findings} more finding(s).`);
   }
   if (plan.ignored.length) {
-    lines.push('', 'Accepted by inline ignores:');
-    for (const i of plan.ignored) lines.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+    head.push('', 'Accepted by inline ignores:');
+    for (const i of plan.ignored.slice(0, l.ignored)) head.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+    if (plan.ignored.length > l.ignored) head.push(`- … and ${plan.ignored.length - l.ignored} more`);
   }
-  lines.push('', `plan-hash \`${plan.planHash}\``);
-  return lines.join('\n');
+  // Always kept, whatever has to go: which rules fired (with their worst class) and the hash the approval is for.
+  const tail: string[] = [];
+  if (plan.rules.length) tail.push('', `Rules that fired: ${plan.rules.map((r) => `\`${r.rule}\` (${r.risk} ×${r.count})`).join(', ')}`);
+  tail.push('', `plan-hash \`${plan.planHash}\``);
+  return { head, tail };
 }
 
 /**
- * The plan as JSON no longer than `maxChars` (step outputs share a 1 MiB budget per job). Shrinks in steps, each
- * marked `truncated: true`: statement text and hygiene notices go first, then the statement list, then all but the
- * first findings. Decision, risk, hash, files, rules, blockers and ignores are always kept.
+ * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
+ * decision, pending files, findings that matter, accepted ignores, the rules that fired and the plan hash — at most
+ * `maxBytes` (UTF-8). A large plan lists fewer rows (risky files first); decision, rules and hash are always kept.
  */
-export function planJsonForOutput(plan: MigrationPlan, maxChars: number): string {
+export function planMarkdown(plan: MigrationPlan, maxFindings = 30, maxBytes = PLAN_MARKDOWN_MAX_BYTES): string {
+  const tiers: MarkdownLimits[] = [
+    { reasons: 20, files: 200, riskyFilesOnly: false, findings: maxFindings, ignored: 50 },
+    { reasons: 20, files: 100, riskyFilesOnly: true, findings: Math.min(maxFindings, 20), ignored: 20 },
+    { reasons: 5, files: 30, riskyFilesOnly: true, findings: 5, ignored: 5 },
+  ];
+  let last = { head: [] as string[], tail: [] as string[] };
+  for (const limits of tiers) {
+    last = renderMarkdown(plan, limits);
+    const text = [...last.head, ...last.tail].join('\n');
+    if (utf8Bytes(text) <= maxBytes) return text;
+  }
+  // Still too large (huge cells): keep whole head lines while they fit, then the tail.
+  const marker = ['', '… (shortened to fit the step output: the job summary has the whole plan)'];
+  let tail = [...marker, ...last.tail].join('\n');
+  if (utf8Bytes(tail) > maxBytes) tail = [...marker, '', `plan-hash \`${plan.planHash}\``].join('\n');
+  let budget = maxBytes - utf8Bytes(tail) - 1;
+  const kept: string[] = [];
+  for (const line of last.head) {
+    const size = utf8Bytes(line) + 1;
+    if (size > budget) break;
+    kept.push(line);
+    budget -= size;
+  }
+  return `${kept.join('\n')}\n${tail}`;
+}
+
+/**
+ * The plan as JSON of at most `maxBytes` UTF-8 bytes (see PLAN_OUTPUT_MAX_BYTES). Shrinks in steps, each marked
+ * `truncated: true` with the number of left-out entries in `omitted`: statement text and hygiene notices go first,
+ * then the statement list, then findings, then safe files, then everything but breaking/destructive files. Always
+ * kept: schema, tool, decision, risk, pendingCount, planHash, policy, counts and every rule that fired — plus, as far
+ * as they fit, the risky files and the blockers, which the rollback guard and humans need.
+ */
+export function planJsonForOutput(plan: MigrationPlan, maxBytes = PLAN_OUTPUT_MAX_BYTES): string {
   const full = JSON.stringify(plan);
-  if (full.length <= maxChars) return full;
+  if (utf8Bytes(full) <= maxBytes) return full;
   const serious = plan.findings.filter((f) => f.level !== 'notice');
+  const slimFiles = (files: PlanFile[]) => files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 3) }));
+  const riskyFiles = plan.files.filter((f) => f.risk !== 'safe');
+  const severeFiles = plan.files.filter((f) => f.risk === 'breaking' || f.risk === 'destructive');
+  const shortened = (v: Partial<MigrationPlan>): MigrationPlan => {
+    const out: MigrationPlan = { ...plan, ...v, truncated: true };
+    const omitted: NonNullable<MigrationPlan['omitted']> = {};
+    for (const key of ['files', 'statements', 'findings', 'blockers', 'anomalies', 'ignored', 'reasons'] as const) {
+      const n = plan[key].length - out[key].length;
+      if (n > 0) omitted[key] = n;
+    }
+    out.omitted = omitted;
+    return out;
+  };
   const variants: MigrationPlan[] = [
-    { ...plan, truncated: true, statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious },
-    { ...plan, truncated: true, statements: [], findings: serious },
-    { ...plan, truncated: true, statements: [], findings: serious.slice(0, 100) },
-    { ...plan, truncated: true, statements: [], findings: [], files: plan.files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 5) })) },
+    shortened({ statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious }),
+    shortened({ statements: [], findings: serious }),
+    shortened({ statements: [], findings: serious.slice(0, 100) }),
+    shortened({ statements: [], findings: [], files: slimFiles(plan.files) }),
+    shortened({
+      statements: [], findings: [], files: slimFiles(riskyFiles),
+      blockers: plan.blockers.slice(0, 100), anomalies: plan.anomalies.slice(0, 100), ignored: plan.ignored.slice(0, 100), reasons: plan.reasons.slice(0, 20),
+    }),
   ];
   for (const v of variants) {
     const json = JSON.stringify(v);
-    if (json.length <= maxChars) return json;
+    if (utf8Bytes(json) <= maxBytes) return json;
   }
-  return JSON.stringify(variants[variants.length - 1]);
+  // Last resort, guaranteed to end: only breaking/destructive files, rules without their catalogue text, and lists
+  // halved (largest first) until the JSON fits.
+  const lists = {
+    files: slimFiles(severeFiles),
+    blockers: plan.blockers.slice(0, 50),
+    anomalies: [] as Anomaly[],
+    ignored: plan.ignored.slice(0, 20),
+    reasons: plan.reasons.slice(0, 10),
+  };
+  const rules = plan.rules.map((r) => ({ ...r, reason: '', safeAlternative: '' }));
+  for (;;) {
+    const json = JSON.stringify(shortened({ statements: [], findings: [], rules, ...lists }));
+    if (utf8Bytes(json) <= maxBytes) return json;
+    const key = (Object.keys(lists) as Array<keyof typeof lists>).filter((k) => lists[k].length > (k === 'reasons' ? 1 : 0)).sort((a, b) => lists[b].length - lists[a].length)[0];
+    if (!key) return json; // only the fixed fields are left: maxBytes is smaller than any plan
+    (lists[key] as unknown[]).splice(Math.max(key === 'reasons' ? 1 : 0, Math.floor(lists[key].length / 2)));
+  }
 }

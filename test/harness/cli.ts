@@ -8,14 +8,61 @@
 //   --cwd dir            workspace (default: a fresh temp dir)
 //   --timeout-ms n       kill after n ms (default 120000)
 //   --no-post            do not run the post step after main (it runs by default when action.yml has one)
+//   --help, -h           list the actions (name and description from each action.yml) and these options
 // Prints the step's log live, then its outputs, state, exported env, annotations and summary; exits with the step's code.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { readActionMetadata, resolveActionFile } from './action-metadata.js';
 import { projectRoot, runAction, type ActionResult, type RunOptions } from './index.js';
 
+const USAGE =
+  'usage: npm run action -- <action> [--input k=v]... [--env K=V]... [--event f.json] [--cwd dir] [--timeout-ms n] [--no-post]\n' +
+  '       (node_modules/.bin/node --import ./scripts/ts-loader.mjs test/harness/cli.ts …; --help lists the actions)';
+
+/** '.' (the root action.yml) and every actions/<name>/action.yml, with the first sentence of its description. */
+function listActions(): string {
+  const entries: Array<[string, string]> = [];
+  const describe = (file: string): string => {
+    const doc = parseYaml(readFileSync(file, 'utf8')) as { description?: unknown; runs?: { using?: unknown } } | null;
+    const text = typeof doc?.description === 'string' ? doc.description.replace(/\s+/g, ' ').trim() : '';
+    const sentence = /^(.+?[.!?])(\s|$)/.exec(text)?.[1] ?? text;
+    const short = sentence.length > 110 ? `${sentence.slice(0, 109)}…` : sentence;
+    const using = typeof doc?.runs?.using === 'string' ? doc.runs.using : '';
+    // The harness runs JavaScript actions only (README "Not emulated").
+    return /^node\d+$/.test(using) ? short : `${short} [${using || 'no runs.using'}: not runnable here]`;
+  };
+  if (existsSync(path.join(projectRoot, 'action.yml'))) entries.push(['.', describe(path.join(projectRoot, 'action.yml'))]);
+  for (const name of readdirSync(path.join(projectRoot, 'actions')).sort()) {
+    const file = path.join(projectRoot, 'actions', name, 'action.yml');
+    if (existsSync(file)) entries.push([name, describe(file)]);
+  }
+  const width = Math.max(...entries.map(([n]) => n.length));
+  return entries.map(([n, d]) => `  ${n.padEnd(width)}  ${d}`).join('\n');
+}
+
+function help(): string {
+  return [
+    USAGE,
+    '',
+    'Runs one bundled action the way a workflow step runs it (test/harness/README.md).',
+    '',
+    'Actions (<action> is one of these names, or a directory holding an action.yml):',
+    listActions(),
+    '',
+    'Options:',
+    '  --input name=value   an input (repeatable); action.yml defaults apply to the rest',
+    '  --env NAME=value     extra environment (repeatable), e.g. GITHUB_SHA=…',
+    '  --event file.json    payload for GITHUB_EVENT_PATH',
+    '  --cwd dir            workspace (default: a fresh temp dir)',
+    '  --timeout-ms n       kill after n ms (default 120000)',
+    '  --no-post            do not run the post step after main',
+  ].join('\n');
+}
+
 function usage(msg?: string): never {
   if (msg) console.error(`error: ${msg}`);
-  console.error('usage: node_modules/.bin/node --import ./scripts/ts-loader.mjs test/harness/cli.ts <action> [--input k=v]... [--env K=V]... [--event f.json] [--cwd dir] [--timeout-ms n] [--no-post]');
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -26,6 +73,10 @@ function keyValue(arg: string | undefined, flag: string): [string, string] {
 }
 
 const argv = process.argv.slice(2);
+if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  console.log(help());
+  process.exit(0);
+}
 const action = argv.shift();
 if (!action || action.startsWith('--')) usage('missing <action>');
 const opts: RunOptions = { action, inputs: {}, env: {}, echo: true };
@@ -42,6 +93,10 @@ while (argv.length > 0) {
   else if (flag === '--cwd') opts.cwd = argv.shift() ?? usage('--cwd expects a directory');
   else if (flag === '--timeout-ms') opts.timeoutMs = Number(argv.shift() ?? usage('--timeout-ms expects a number'));
   else if (flag === '--no-post') runPost = false;
+  else if (flag === '--help' || flag === '-h') {
+    console.log(help());
+    process.exit(0);
+  }
   else usage(`unknown option '${flag}'`);
 }
 

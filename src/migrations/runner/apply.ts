@@ -31,6 +31,8 @@ export interface ApplyOptions {
   planHash?: string;
   /** Run the project's own migrator (e.g. `npx prisma migrate deploy`) under our lock instead of our runner. */
   command?: string;
+  /** The name the caller's users set `command` by (an action input, a CLI flag), for error messages; default 'command'. */
+  commandInput?: string;
   signal?: AbortSignal;
   log?: (msg: string) => void;
   warn?: (msg: string) => void;
@@ -372,9 +374,10 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
 
     const opaque = report.pending.filter((f) => f.kind === 'opaque' || f.sql === undefined);
     if (opaque.length) {
+      const commandInput = opts.commandInput ?? 'command';
       throw new InputError(
-        'command',
-        `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set command to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`,
+        commandInput,
+        `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set ${commandInput} to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`,
       );
     }
     // Parse every pending file before touching anything: a syntax error in file 3 must not leave files 1–2 applied.
