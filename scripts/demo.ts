@@ -269,7 +269,28 @@ const SHA = {
   release1: '1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a',
   release2: '2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b',
   release3: '3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c',
+  release4: '4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d',
+  release5: '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e',
 };
+
+interface DeploymentEntry {
+  service?: string;
+  verdict?: string;
+  reason?: string;
+  verifiedBy?: string | null;
+  rollbackVerifiedBy?: string | null;
+  rollbackHealthy?: boolean | null;
+  productionDeploymentId?: string | null;
+}
+
+function deploymentEntries(r: ActionResult): DeploymentEntry[] {
+  try {
+    const parsed: unknown = JSON.parse(r.outputs.deployments ?? '[]');
+    return Array.isArray(parsed) ? (parsed as DeploymentEntry[]) : [];
+  } catch {
+    return [];
+  }
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -317,15 +338,17 @@ async function main(): Promise<number> {
     const project = emu.addProject({ name: 'demo-shop' });
     const production = emu.addEnvironment(project.id, { name: 'production' });
     const api = emu.addService(project.id, { name: 'api', source: { repo: 'octo-org/octo-app' } });
+    // A background worker of the same app: no public domain, so nothing to health-check over HTTP.
+    const worker = emu.addService(project.id, { name: 'worker', source: { repo: 'octo-org/octo-app' }, domain: false });
     const railwayToken = emu.projectToken(project.id, production.id);
     secrets.push(railwayToken);
     const healthUrl = `${emu.serviceUrl(api.id)}/health`;
     const railway = { 'railway-token': railwayToken, 'api-url': emu.url, service: 'api', timeout: '2m' };
-    const migrationInputs = { 'database-url': db.url, tool: 'sql', 'migrations-dir': 'migrations' };
+    const migrationInputs = { 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations' };
 
     say(`  PostgreSQL  ${db.display} (pgvector ${db.pgvector}; a fresh database and role with a password)`);
     say(`  Redis       ${redisUrl.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:***@')}`);
-    say(`  Railway     emulator ${emu.url} — project demo-shop, environment production, service api (project token)`);
+    say(`  Railway     emulator ${emu.url} — project demo-shop, environment production, services api and worker (no domain; project token)`);
     say('  Apps        Railway deployments run test/railway-emulator/app.mjs (the only program the emulator can launch;');
     say('              /health echoes RAILWAY_DEPLOYMENT_ID and the commit); the example app examples/app runs beside it');
     say('              on the migrated database and Redis');
@@ -569,6 +592,83 @@ async function main(): Promise<number> {
       exitedWith(expect, r, 0);
       outputIs(expect, r, 'healthy', 'true');
       note(`healthy=${r.outputs.healthy ?? '?'}: ${now} answers with commit ${SHA.release1.slice(0, 7)}`);
+    });
+    // 6. Two services as one release through the root action: api (HTTP health) + worker (no domain: Railway's
+    //    status must stay SUCCESS for the window). The worker is listed first on purpose.
+    const twoServices = {
+      ...railway,
+      service: 'worker\napi',
+      'consecutive-successes': '2',
+      'health-interval': '300ms',
+      'health-timeout': '20s',
+    };
+    /** Per service in `service` order: what the emulator runs now. */
+    const runningNow = () => [worker.id, api.id].map((id) => emu.activeDeployment(id)?.id ?? '').join('\n');
+    let release4: Record<string, string> = {};
+    await step('.', 'release 4: api by HTTP, worker by Railway status', async ({ expect, note, nn }) => {
+      const { main: r } = await run(nn, expect, {
+        action: '.',
+        inputs: { ...twoServices, 'commit-sha': SHA.release4, 'health-url': `api=${healthUrl}`, 'verify-window': '2s' },
+        env: { GITHUB_SHA: SHA.release4 },
+        hasPost: true,
+      });
+      exitedWith(expect, r, 0);
+      outputIs(expect, r, 'result', 'deployed');
+      outputIs(expect, r, 'healthy', 'true');
+      const now = r.outputs['production-deployment-id'] ?? '';
+      expect('production-deployment-id = what Railway runs for worker, api', now !== '' && now === runningNow(), JSON.stringify({ now, running: runningNow() }));
+      const entries = deploymentEntries(r);
+      const byName = (n: string) => entries.find((e) => e.service === n);
+      expect('api verdict = verified (HTTP)', byName('api')?.verdict === 'verified' && byName('api')?.verifiedBy === 'http', JSON.stringify(byName('api')));
+      expect('worker verdict = verified-by-status', byName('worker')?.verdict === 'verified-by-status' && byName('worker')?.verifiedBy === 'railway-status', JSON.stringify(byName('worker')));
+      release4 = { worker: emu.activeDeployment(worker.id)?.id ?? '', api: emu.activeDeployment(api.id)?.id ?? '' };
+      note(`result=${r.outputs.result ?? '?'} ${entries.map((e) => `${e.service ?? '?'}=${e.verdict ?? '?'}`).join(' ')} → production ${now.split('\n').join(', ')}`);
+    });
+
+    // 7. Release 5: the worker goes live, then crashes inside the window → both services rolled back to release 4,
+    //    each restored service verified by its own rule.
+    emu.scriptDeployment(worker.id, { crashAfterSuccessMs: 1500 });
+    await step('.', 'release 5: worker crashes → both rolled back, verified', async ({ expect, note, nn }) => {
+      if (!expect('release 4 went live for both services', release4.worker !== '' && release4.api !== '')) return;
+      const { main: r } = await run(nn, expect, {
+        action: '.',
+        inputs: { ...twoServices, 'commit-sha': SHA.release5, 'health-url': `api=${healthUrl}\nworker=none`, 'verify-window': '4s' },
+        env: { GITHUB_SHA: SHA.release5 },
+        hasPost: true,
+      });
+      exitedWith(expect, r, 1);
+      outputIs(expect, r, 'result', 'rolled-back');
+      outputIs(expect, r, 'rolled-back', 'true');
+      outputIs(expect, r, 'status', 'CRASHED');
+      outputIs(expect, r, 'previous-deployment-id', `${release4.worker}\n${release4.api}`);
+      const now = r.outputs['production-deployment-id'] ?? '';
+      expect('production-deployment-id = what Railway runs for worker, api', now !== '' && now === runningNow(), JSON.stringify({ now, running: runningNow() }));
+      for (const [name, id, was] of [['worker', worker.id, release4.worker], ['api', api.id, release4.api]] as const) {
+        const active = emu.activeDeployment(id);
+        expect(
+          `${name} runs a rollback of release 4 (commit ${SHA.release4.slice(0, 7)})`,
+          active?.kind === 'rollback' && active.sourceDeploymentId === was && active.commitSha === SHA.release4,
+          JSON.stringify({ id: active?.id, kind: active?.kind, source: active?.sourceDeploymentId, commit: active?.commitSha }),
+        );
+      }
+      const entries = deploymentEntries(r);
+      const byName = (n: string) => entries.find((e) => e.service === n);
+      expect(
+        'worker: rolled-back, its crash named, restored version verified by Railway status',
+        byName('worker')?.verdict === 'rolled-back' && /CRASHED/.test(byName('worker')?.reason ?? '') && byName('worker')?.rollbackVerifiedBy === 'railway-status' && byName('worker')?.rollbackHealthy === true,
+        JSON.stringify(byName('worker')),
+      );
+      expect(
+        'api: rolled-back with the release, restored version verified over HTTP',
+        byName('api')?.verdict === 'rolled-back' && byName('api')?.rollbackVerifiedBy === 'http' && byName('api')?.rollbackHealthy === true,
+        JSON.stringify(byName('api')),
+      );
+      const health = await requestJson(healthUrl);
+      const body = health.body as { deploymentId?: string; commit?: string };
+      expect('api /health answers from the restored deployment with release 4', body.deploymentId === emu.activeDeployment(api.id)?.id && body.commit === SHA.release4, JSON.stringify(health.body));
+      note(
+        `result=${r.outputs.result ?? '?'} ${entries.map((e) => `${e.service ?? '?'}=${e.verdict ?? '?'} (restored, verified by ${e.rollbackVerifiedBy ?? '—'})`).join(' ')} → production ${now.split('\n').join(', ')}`,
+      );
     });
   } finally {
     await cleanUp();

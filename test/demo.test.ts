@@ -75,7 +75,7 @@ describe('npm run demo (scripts/demo.ts)', () => {
 
   it('exits 0 with every expectation held', () => {
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stdout).toMatch(/^Total \d+\.\ds; 13 steps; (\d+)\/\1 expectations held\.$/m);
+    expect(run.stdout).toMatch(/^Total \d+\.\ds; 15 steps; (\d+)\/\1 expectations held\.$/m);
     expect(run.stdout).toContain('DEMO PASSED — every expectation held.');
     expect(run.stdout).not.toContain('FAILED');
   });
@@ -95,6 +95,10 @@ describe('npm run demo (scripts/demo.ts)', () => {
       ['11', 'health-check', /answers with release 1's commit 1a1a1a1/],
       ['12', '.', /result=rolled-back .* → production \S+/],
       ['13', 'health-check', /answers with commit 1a1a1a1/],
+      // Two services, the worker listed first: each verified by its own rule.
+      ['14', '.', /result=deployed worker=verified-by-status api=verified → production \S+, \S+/],
+      // The worker crashes after going live: both rolled back, each restored service verified by its own rule.
+      ['15', '.', /result=rolled-back worker=rolled-back \(restored, verified by railway-status\) api=rolled-back \(restored, verified by http\) → production \S+, \S+/],
     ];
     let position = -1;
     for (const [nn, action, detail] of steps) {
@@ -127,6 +131,8 @@ describe('npm run demo (scripts/demo.ts)', () => {
       '11-health-check.md',
       '12-release.md',
       '13-health-check.md',
+      '14-release.md',
+      '15-release.md',
     ]);
     const read = (f: string) => readFile(path.join(out, 'summaries', f), 'utf8');
     expect(await read('01-migrate-gate.md')).toContain('Safe to apply unattended');
@@ -134,6 +140,11 @@ describe('npm run demo (scripts/demo.ts)', () => {
     expect(await read('03-migrate-gate.md')).toContain('003_drop_documents_created_at.sql');
     expect(await read('10-rollback.md')).toMatch(/Railway rollback/);
     expect(await read('12-release.md')).toMatch(/Railway release/);
+    expect(await read('14-release.md')).toMatch(/\| worker \|.*\*\*verified-by-status\*\*/);
+    const rolledBack = await read('15-release.md');
+    expect(rolledBack).toMatch(/\*\*worker\*\* — \*\*rolled-back\*\*: .*Railway reported CRASHED during the 4\.0s verification window/);
+    expect(rolledBack).toMatch(/\*\*worker\*\* — .*, verified by Railway status: Railway reported SUCCESS with no instance crashed or restarting/);
+    expect(rolledBack).toMatch(/\*\*api\*\* — \*\*rolled-back\*\*: new deployment \S+ was verified, rolled back with the release; .*, verified by HTTP: healthy/);
     expect(run.stdout).toContain(`in ${path.join(out, 'summaries')}`);
   });
 
@@ -173,7 +184,7 @@ describe('npm run demo: failures', () => {
     expect(broken.stdout).toContain('DEMO FAILED — these expectations did not hold:');
     expect(broken.stdout).toMatch(/^ {2}✘ \[05 health-check\] output healthy = true — got "false"$/m);
     expect(broken.stdout).not.toMatch(/^ {2}✘ \[(0[1-46-9]|1\d)/m);
-    expect(broken.stdout).toMatch(/^Total \d+\.\ds; 13 steps; \d+\/\d+ expectations held\.$/m);
+    expect(broken.stdout).toMatch(/^Total \d+\.\ds; 15 steps; \d+\/\d+ expectations held\.$/m);
     expect(broken.stdout + broken.stderr).not.toContain(DB_PASSWORD);
   });
 

@@ -12,7 +12,9 @@ import {
   createUploadTarball,
   listDeployments,
   listUploadFiles,
+  getServiceInstance,
   pickRollbackTarget,
+  triggerDeployment,
   resolveTarget,
   rollbackTo,
   waitForDeployment,
@@ -232,11 +234,18 @@ describe('rollback target rule', () => {
   });
 
   it('takes the newest canRollback deployment, including REMOVED ones, skipping failed/in-progress', () => {
-    const list = [d('a', 'REMOVED', 1), d('b', 'REMOVED', 2), d('c', 'FAILED', 3), d('e', 'BUILDING', 5), d('f', 'SUCCESS', 4, false)];
+    const list = [d('a', 'REMOVED', 1), d('b', 'REMOVED', 2), d('c', 'FAILED', 3), d('e', 'BUILDING', 5), d('f', 'REMOVED', 4, false)];
     expect(pickRollbackTarget(list)?.id).toBe('b');
     expect(pickRollbackTarget([...list, d('g', 'SUCCESS', 6)])?.id).toBe('g');
     expect(pickRollbackTarget([...list, d('g', 'SUCCESS', 6)], { exclude: ['g'] })?.id).toBe('b');
-    expect(pickRollbackTarget([d('x', 'SUCCESS', 1, false)])).toBeUndefined();
+    expect(pickRollbackTarget([d('x', 'REMOVED', 1, false)])).toBeUndefined();
+  });
+
+  it('takes the serving deployment even when it reports canRollback: false (not known for the active one)', () => {
+    // Skipping it would restore something OLDER than what served; rollbackTo re-reads canRollback and redeploys.
+    const list = [d('old', 'REMOVED', 1), d('live', 'SUCCESS', 2, false)];
+    expect(pickRollbackTarget(list)?.id).toBe('live');
+    expect(pickRollbackTarget([d('old', 'REMOVED', 1), d('asleep', 'SLEEPING', 2, false)])?.id).toBe('asleep');
   });
 
   it('can skip targets of the same commit as the release being undone', () => {
@@ -245,6 +254,17 @@ describe('rollback target rule', () => {
     const list = [withCommit('a', 1, 'c1'), withCommit('b', 2, 'c2'), bad];
     expect(pickRollbackTarget(list, { exclude: ['bad'] })?.id).toBe('b');
     expect(pickRollbackTarget(list, { exclude: ['bad'], notSameCommitAs: bad })?.id).toBe('a');
+  });
+
+  it('never picks a deployment of the release commit (excludeCommit), abbreviated or not', () => {
+    const withCommit = (id: string, t: number, commitHash: string, status = 'REMOVED') => ({ ...d(id, status, t), meta: { commitHash } });
+    const sha = 'abcdef0123456789abcdef0123456789abcdef01';
+    // Railway's own autodeploy of the release commit already serves: the target is what ran before it.
+    const list = [withCommit('prev', 1, '1111111aaaa'), withCommit('auto', 2, sha, 'SUCCESS')];
+    expect(pickRollbackTarget(list)?.id).toBe('auto');
+    expect(pickRollbackTarget(list, { excludeCommit: sha })?.id).toBe('prev');
+    expect(pickRollbackTarget(list, { excludeCommit: sha.slice(0, 7) })?.id).toBe('prev');
+    expect(pickRollbackTarget([withCommit('only', 1, sha)], { excludeCommit: sha.toUpperCase() })).toBeUndefined();
   });
 });
 
@@ -284,6 +304,10 @@ describe('waiting for a deployment', () => {
     const id = await deployOnce(client);
     const waiting = waitForDeployment(client, id, { deadline: Date.now() + 30_000, scope: scope(), pollInitialMs: 100 });
     await emu.waitForStatus(id, 'BUILDING', 10_000);
+    // The waiter subscribes after its registration pause: drop the socket only once it is subscribed.
+    for (let i = 0; i < 200 && !emu.requests.some((r) => r.transport === 'ws' && (r.variables as { id?: string } | null)?.id === id); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     emu.faults.dropSockets();
     const result = await waiting;
     expect(result.outcome).toBe('success');
@@ -376,7 +400,8 @@ describe('rollback', () => {
     const logs: string[] = [];
     const r = await rollbackTo(client, { projectId, environmentId: prodId, serviceId: workerId }, good, { deadline: Date.now() + 30_000, log: (m) => logs.push(m) });
     expect(r).toMatchObject({ ok: true, method: 'redeploy' });
-    expect(r.fallbackReason).toMatch(/no longer be rolled back/);
+    expect(r.fallbackReason).toMatch(/canRollback: false now/);
+    expect(r.exact).toBe(false);
     expect(emu.requests.some((q) => q.operationName === 'RedeployDeployment')).toBe(true);
     await client.close();
   });
@@ -436,13 +461,26 @@ describe('upload tarball', () => {
     await client.close();
   });
 
-  it('retries a 503 on upload', async () => {
+  it('a 503 on upload is not repeated blindly: the client throws, triggerDeployment checks state, then sends once more', async () => {
     const client = await connect();
+    const { body, files } = await createUploadTarball(dir);
     emu.faults.failNextUpload(1, 503);
-    const { body } = await createUploadTarball(dir);
-    const res = await client.uploadTarball(scope(), body);
-    expect(res.deploymentId).toBeTruthy();
-    await emu.waitForStatus(res.deploymentId, ['SUCCESS', 'REMOVED'], 20_000);
+    const uploadsBefore = emu.uploads.length;
+    await expect(client.uploadTarball(scope(), body)).rejects.toThrow(/HTTP 503/);
+    expect(emu.uploads.length).toBe(uploadsBefore);
+
+    emu.faults.failNextUpload(1, 503);
+    const instance = await getServiceInstance(client, scope());
+    const before = emu.deploymentsOf(apiId).length;
+    const started = await triggerDeployment(client, scope(), instance, { kind: 'upload', dir, tarball: body, files }, { settleMs: 300 });
+    // The 503 came before anything was created (emulator: failNextUpload), so a second send was right — and only one.
+    expect(started).toMatchObject({ sends: 2, reconciled: false });
+    expect(emu.deploymentsOf(apiId).length).toBe(before + 1);
+    expect(emu.deploymentsOf(apiId)[0]?.id).toBe(started.deploymentId);
+    // The app's URL comes from deploymentDomain, never the dashboard link in `url`.
+    expect(started.url).toMatch(/^https:\/\/api-production-.*\.up\.railway\.app$/);
+    expect(started.dashboardUrl).toMatch(/^https:\/\/railway\.com\/project\//);
+    await emu.waitForStatus(started.deploymentId, ['SUCCESS', 'REMOVED'], 20_000);
   });
 
   it('refuses a missing or empty directory naming the path input', async () => {

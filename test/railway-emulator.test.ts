@@ -915,3 +915,192 @@ describe('more Railway shapes', () => {
     }
   });
 });
+
+// ---------- behaviours of the real platform (reference "Update 2026-12-02"), pinned down with plain fetch ----------
+
+describe('workspaces and token kinds', () => {
+  const PROJECTS = 'query P($workspaceId: String) { projects(workspaceId: $workspaceId) { edges { node { id name workspaceId } } } }';
+  const names = (r: GqlResponse<{ projects: { edges: Array<{ node: { name: string } }> } }>): string[] => (r.body.data?.projects.edges ?? []).map((e) => e.node.name).sort();
+
+  it('projects without workspaceId lists only personal projects; with it, that workspace\'s; apiToken names the workspaces', async () => {
+    const s = await fresh({ apps: false });
+    const acme = s.emu.addWorkspace({ name: 'acme' });
+    const other = s.emu.addWorkspace({ name: 'not-mine', member: false });
+    s.emu.addProject({ name: 'team-app', workspaceId: acme.id });
+    s.emu.addProject({ name: 'foreign', workspaceId: other.id });
+    const account = { bearer: s.accountToken };
+    expect(names(await gql(s.emu, account, PROJECTS))).toEqual(['shop']);
+    expect(names(await gql(s.emu, account, PROJECTS, { workspaceId: acme.id }))).toEqual(['team-app']);
+    expect((await gql(s.emu, account, PROJECTS, { workspaceId: other.id })).body.errors?.[0]?.message).toBe('Not Authorized');
+    const tokens = await gql<{ apiToken: { workspaces: Array<{ name: string }> } }>(s.emu, account, 'query { apiToken { workspaces { id name } } }');
+    expect(tokens.body.data?.apiToken.workspaces.map((w) => w.name)).toEqual(['acme']);
+  });
+
+  it('a workspace token sees its workspace only: no personal projects, no `me`, Not Authorized elsewhere', async () => {
+    const s = await fresh({ apps: false });
+    const acme = s.emu.addWorkspace({ name: 'acme' });
+    const teamApp = s.emu.addProject({ name: 'team-app', workspaceId: acme.id });
+    const ws = { bearer: s.emu.workspaceToken(acme.id) };
+    expect((await gql(s.emu, ws, PROJECTS)).body.errors?.[0]?.message).toBe('Not Authorized');
+    expect(names(await gql(s.emu, ws, PROJECTS, { workspaceId: acme.id }))).toEqual(['team-app']);
+    expect((await gql(s.emu, ws, 'query { me { id } }')).body.errors?.[0]?.message).toBe('Not Authorized');
+    const tokens = await gql<{ apiToken: { workspaces: Array<{ id: string }> } }>(s.emu, ws, 'query { apiToken { workspaces { id name } } }');
+    expect(tokens.body.data?.apiToken.workspaces).toEqual([{ id: acme.id, name: 'acme' }]);
+    const q = 'query P($id: String!) { project(id: $id) { id name workspaceId } }';
+    expect((await gql(s.emu, ws, q, { id: teamApp.id })).body.data).toEqual({ project: { id: teamApp.id, name: 'team-app', workspaceId: acme.id } });
+    expect((await gql(s.emu, ws, q, { id: s.projectId })).body.errors?.[0]?.message).toBe('Not Authorized');
+    // A project token cannot introspect an API token.
+    expect((await gql(s.emu, { project: s.projectToken }, 'query { apiToken { workspaces { id } } }')).body.errors?.[0]?.message).toBe('Not Authorized');
+  });
+});
+
+describe('GitHub autodeploy, watch paths and the deployed commit', () => {
+  const STATUS = 'query A($p: String!, $e: String!, $s: String!) { serviceInstanceAutoDeployStatus(projectId: $p, environmentId: $e, serviceId: $s) { enabled canEnable reason } }';
+
+  it('a repo-connected service autodeploys by default; a push starts Railway\'s own deployment of that commit', async () => {
+    const s = await fresh({ apps: false });
+    const status = await gql<{ serviceInstanceAutoDeployStatus: { enabled: boolean } }>(s.emu, { project: s.projectToken }, STATUS, { p: s.projectId, e: s.envId, s: s.worker });
+    expect(status.body.data?.serviceInstanceAutoDeployStatus).toEqual({ enabled: true, canEnable: false, reason: null });
+    const sha = 'a'.repeat(40);
+    const id = await s.emu.push(s.worker, sha);
+    const d = await s.emu.waitForStatus(id ?? '', 'SUCCESS');
+    expect(d).toMatchObject({ kind: 'github', commitSha: sha, meta: { commitHash: sha, branch: 'main' } });
+    expect(await s.emu.push(s.worker, 'b'.repeat(40), { branch: 'feature' })).toBeNull();
+    s.emu.setAutoDeploy(s.worker, false);
+    expect(await s.emu.push(s.worker, 'c'.repeat(40))).toBeNull();
+    const off = await gql<{ serviceInstanceAutoDeployStatus: { enabled: boolean } }>(s.emu, { project: s.projectToken }, STATUS, { p: s.projectId, e: s.envId, s: s.worker });
+    expect(off.body.data?.serviceInstanceAutoDeployStatus.enabled).toBe(false);
+    const img = s.emu.addService(s.projectId, { name: 'img', source: { image: 'nginx:1' }, app: false });
+    const imgStatus = await gql<{ serviceInstanceAutoDeployStatus: unknown }>(s.emu, { project: s.projectToken }, STATUS, { p: s.projectId, e: s.envId, s: img.id });
+    expect(imgStatus.body.data?.serviceInstanceAutoDeployStatus).toMatchObject({ enabled: false, canEnable: false });
+  });
+
+  it('serviceInstanceDeployV2 without commitSha deploys the commit the service already runs, not the pushed head', async () => {
+    const s = await fresh({ apps: false });
+    s.emu.setAutoDeploy(s.worker, false);
+    const first = await deploy(s, s.worker, '1'.repeat(40));
+    await s.emu.waitForStatus(first, 'SUCCESS');
+    await s.emu.push(s.worker, '2'.repeat(40));
+    const again = await deploy(s, s.worker);
+    expect(s.emu.deployment(again)?.commitSha).toBe('1'.repeat(40));
+    const latest = await gql(s.emu, { project: s.projectToken }, 'mutation L($e: String!, $s: String!) { serviceInstanceDeploy(environmentId: $e, serviceId: $s, latestCommit: true) }', { e: s.envId, s: s.worker });
+    expect(latest.body.data).toEqual({ serviceInstanceDeploy: true });
+    expect(s.emu.deploymentsOf(s.worker)[0]?.commitSha).toBe('2'.repeat(40));
+  });
+
+  it('watch paths: a push touching none of them ends SKIPPED with "No changed files matched patterns" and replaces nothing', async () => {
+    const s = await fresh({ apps: false });
+    const mono = s.emu.addService(s.projectId, { name: 'mono', source: { repo: 'acme/mono' }, app: false, watchPatterns: ['/apps/api/**'] });
+    const live = await s.emu.push(mono.id, 'd'.repeat(40), { changedFiles: ['apps/api/src/index.ts'] });
+    await s.emu.waitForStatus(live ?? '', 'SUCCESS');
+    const skipped = await s.emu.push(mono.id, 'e'.repeat(40), { changedFiles: ['docs/README.md'] });
+    await s.emu.waitForStatus(skipped ?? '', 'SKIPPED');
+    const logs = await gql<{ buildLogs: Array<{ message: string }> }>(s.emu, { project: s.projectToken }, 'query B($id: String!) { buildLogs(deploymentId: $id) { message } }', { id: skipped });
+    expect(logs.body.data?.buildLogs.map((l) => l.message)).toEqual(['No changed files matched patterns: /apps/api/**']);
+    expect(s.emu.activeDeployment(mono.id)?.id).toBe(live);
+    s.emu.scriptDeployment(mono.id, { outcome: 'SKIPPED', skipReason: 'watch-paths' });
+    const scripted = await deploy(s, mono.id, 'f'.repeat(40));
+    expect((await s.emu.waitForStatus(scripted, 'SKIPPED')).history.map((h) => h.status)).toEqual(['INITIALIZING', 'SKIPPED']);
+  });
+});
+
+describe('registration lag, canRollback of the active deployment, domains, Root Directory, per-environment image', () => {
+  it('registrationLagMs: a fresh deployment is "not found" and unlisted for a while, then readable', async () => {
+    const s = await fresh({ apps: false, registrationLagMs: 400 });
+    const id = await deploy(s, s.worker);
+    const early = await gql(s.emu, { project: s.projectToken }, GET_DEPLOYMENT, { id });
+    expect(early.body.errors?.[0]?.message).toBe('Deployment not found');
+    const list = 'query L($input: DeploymentListInput!) { deployments(input: $input) { edges { node { id } } } }';
+    const listed = await gql<{ deployments: { edges: unknown[] } }>(s.emu, { project: s.projectToken }, list, { input: { serviceId: s.worker } });
+    expect(listed.body.data?.deployments.edges).toEqual([]);
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await gql(s.emu, { project: s.projectToken }, GET_DEPLOYMENT, { id })).body.errors).toBeUndefined();
+  });
+
+  it('activeCanRollback: false hides canRollback on the active deployment only', async () => {
+    const s = await fresh({ apps: false, activeCanRollback: false });
+    const a = await deploy(s, s.worker);
+    await s.emu.waitForStatus(a, 'SUCCESS');
+    const read = async (id: string) => (await gql<{ deployment: { canRollback: boolean } }>(s.emu, { project: s.projectToken }, GET_DEPLOYMENT, { id })).body.data?.deployment.canRollback;
+    expect(await read(a)).toBe(false);
+    const b = await deploy(s, s.worker);
+    await s.emu.waitForStatus(a, 'REMOVED');
+    expect([await read(a), await read(b)]).toEqual([true, false]);
+  });
+
+  it('a custom domain is listed with status.verified; the /up answer names the dashboard in url and the app in deploymentDomain', async () => {
+    const s = await fresh({ apps: false });
+    const web = s.emu.addService(s.projectId, { name: 'web', source: { repo: 'acme/web' }, app: false, customDomain: { domain: 'www.example.com' } });
+    const q = 'query S($e: String!, $s: String!) { serviceInstance(environmentId: $e, serviceId: $s) { domains { customDomains { domain status { verified } } } } }';
+    const read = async () => (await gql<{ serviceInstance: { domains: { customDomains: unknown[] } } }>(s.emu, { project: s.projectToken }, q, { e: s.envId, s: web.id })).body.data?.serviceInstance.domains.customDomains;
+    expect(await read()).toEqual([{ domain: 'www.example.com', status: { verified: false } }]);
+    s.emu.verifyCustomDomain(web.id);
+    expect(await read()).toEqual([{ domain: 'www.example.com', status: { verified: true } }]);
+  });
+
+  it('Root Directory: builds run inside it — an upload without files there FAILS, one with the prefix builds', async () => {
+    const s = await fresh({ apps: false });
+    const api = s.emu.addService(s.projectId, { name: 'mono-api', app: false, rootDirectory: '/apps/api' });
+    const up = async (files: Record<string, string>): Promise<string> => {
+      const res = await fetch(`${s.emu.origin}/project/${s.projectId}/environment/${s.envId}/up?serviceId=${api.id}`, {
+        method: 'POST', headers: { 'content-type': 'application/gzip', 'project-access-token': s.projectToken }, body: await tarball(files),
+      });
+      return (await res.json() as { deploymentId: string }).deploymentId;
+    };
+    const flat = await up({ 'package.json': '{}' });
+    const failed = await s.emu.waitForStatus(flat, 'FAILED');
+    expect(failed.buildLogs.map((l) => l.message)).toContain('Could not find root directory: /apps/api');
+    const prefixed = await up({ 'apps/api/package.json': '{}' });
+    await s.emu.waitForStatus(prefixed, 'SUCCESS');
+  });
+
+  it('serviceInstanceUpdate with environmentId changes that environment only; without it, every environment (project tokens refused)', async () => {
+    const s = await fresh({ apps: false });
+    const img = s.emu.addService(s.projectId, { name: 'img', source: { image: 'ghcr.io/acme/img:v1' }, app: false });
+    const U = 'mutation U($environmentId: String, $serviceId: String!, $image: String!) { serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } }) }';
+    const imageIn = async (env: string) => (await gql<{ serviceInstance: { source: { image: string } } }>(s.emu, { bearer: s.accountToken }, 'query S($e: String!, $s: String!) { serviceInstance(environmentId: $e, serviceId: $s) { source { image } } }', { e: env, s: img.id })).body.data?.serviceInstance.source.image;
+    await gql(s.emu, { project: s.projectToken }, U, { environmentId: s.envId, serviceId: img.id, image: 'ghcr.io/acme/img:v2' });
+    expect([await imageIn(s.envId), await imageIn(s.stagingId)]).toEqual(['ghcr.io/acme/img:v2', 'ghcr.io/acme/img:v1']);
+    expect((await gql(s.emu, { project: s.projectToken }, U, { serviceId: img.id, image: 'ghcr.io/acme/img:v3' })).body.errors?.[0]?.message).toBe('Not Authorized');
+    await gql(s.emu, { bearer: s.accountToken }, U, { serviceId: img.id, image: 'ghcr.io/acme/img:v3' });
+    expect([await imageIn(s.envId), await imageIn(s.stagingId)]).toEqual(['ghcr.io/acme/img:v3', 'ghcr.io/acme/img:v3']);
+  });
+});
+
+describe('operation faults: fail without effect, lose the answer after the effect, outage after an operation', () => {
+  const DEPLOY_WORKER = (s: Seed) => gql<{ serviceInstanceDeployV2: string }>(s.emu, { project: s.projectToken }, DEPLOY, { environmentId: s.envId, serviceId: s.worker, commitSha: '9'.repeat(40) }).catch((e: unknown) => e);
+
+  it('failOperation: 502 (HTML) or HTTP 200 + errors[], and nothing happens; matched by root field or operation name', async () => {
+    const s = await fresh({ apps: false });
+    s.emu.faults.failOperation('serviceInstanceDeployV2');
+    const r = await DEPLOY_WORKER(s);
+    expect(r).toBeInstanceOf(SyntaxError); // the HTML body of the edge's 502
+    s.emu.faults.failOperation('Deploy', { graphqlError: 'Internal server error' });
+    expect(((await DEPLOY_WORKER(s)) as GqlResponse).body.errors?.[0]?.message).toBe('Internal server error');
+    expect(s.emu.deploymentsOf(s.worker)).toHaveLength(0);
+    expect(s.emu.requests.slice(-2).map((q) => q.httpStatus)).toEqual([502, 200]);
+  });
+
+  it('loseAnswer: the mutation takes effect, then the edge answers 502 / resets the connection', async () => {
+    const s = await fresh({ apps: false });
+    s.emu.faults.loseAnswer('serviceInstanceDeployV2');
+    expect(await DEPLOY_WORKER(s)).toBeInstanceOf(SyntaxError);
+    expect(s.emu.deploymentsOf(s.worker)).toHaveLength(1);
+    s.emu.faults.loseAnswer('serviceInstanceDeployV2', { as: 'reset' });
+    expect(await DEPLOY_WORKER(s)).toBeInstanceOf(TypeError); // fetch failed: socket closed
+    expect(s.emu.deploymentsOf(s.worker)).toHaveLength(2);
+    expect(s.emu.requests.slice(-2).map((q) => q.httpStatus)).toEqual([502, 0]);
+  });
+
+  it('outageAfter: once the operation took effect, every request gets 503 for the duration', async () => {
+    const s = await fresh({ apps: false });
+    s.emu.faults.outageAfter('serviceInstanceDeployV2', { durationMs: 300 });
+    const ok = (await DEPLOY_WORKER(s)) as GqlResponse<{ serviceInstanceDeployV2: string }>;
+    const id = ok.body.data?.serviceInstanceDeployV2 ?? '';
+    const during = await fetch(s.emu.url, { method: 'POST', headers: { 'content-type': 'application/json', 'project-access-token': s.projectToken }, body: JSON.stringify({ query: GET_DEPLOYMENT, variables: { id } }) });
+    expect(during.status).toBe(503);
+    await during.text();
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await gql(s.emu, { project: s.projectToken }, GET_DEPLOYMENT, { id })).status).toBe(200);
+  });
+});

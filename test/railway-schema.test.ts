@@ -18,7 +18,7 @@ describe('emulator SDL', () => {
     const q = schema.getQueryType()?.getFields() ?? {};
     const m = schema.getMutationType()?.getFields() ?? {};
     const s = schema.getSubscriptionType()?.getFields() ?? {};
-    for (const f of ['projectToken', 'project', 'serviceInstance', 'deployments', 'deployment', 'deploymentEvents', 'buildLogs', 'deploymentLogs', 'domains']) {
+    for (const f of ['projectToken', 'apiToken', 'projects', 'project', 'serviceInstance', 'serviceInstanceAutoDeployStatus', 'deployments', 'deployment', 'deploymentEvents', 'buildLogs', 'deploymentLogs', 'domains']) {
       expect(q, `Query.${f}`).toHaveProperty(f);
     }
     for (const f of ['serviceInstanceDeployV2', 'serviceInstanceDeploy', 'serviceInstanceRedeploy', 'deploymentRedeploy', 'deploymentRollback', 'deploymentCancel', 'variableCollectionUpsert', 'deploymentApprove']) {

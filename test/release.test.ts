@@ -4,7 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Release } from '../src/release/release.js';
+import { RailwayClient } from '../src/railway/client.js';
+import { liveStatusProblem, verifyDeployment, type Release } from '../src/release/release.js';
 import { cell, renderReleaseSummary, renderTimeline } from '../src/release/summary.js';
 import { runAction, startAction, type ActionResult } from './harness/index.js';
 import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
@@ -135,7 +136,7 @@ describe('root action: deploy → verify → roll back', () => {
       expect(result.stdout + result.summary).toMatch(new RegExp(`${releaseDeployment}`));
       const json = JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>;
       expect(json[0]).toMatchObject({ deploymentId: releaseDeployment, healthy: false, rolledBackTo: svc.good });
-      expect(result.summary).toMatch(/verification: .*(version|expected)/i);
+      expect(result.summary).toMatch(/unhealthy \(HTTP: .*(version|expected)/i);
     } finally {
       edge.close();
     }
@@ -173,7 +174,7 @@ describe('root action: deploy → verify → roll back', () => {
     const restored = String((JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>)[0]?.rollbackDeploymentId);
     expect(emu.deployment(restored)).toMatchObject({ kind: 'redeploy', sourceDeploymentId: svc.good, status: 'SUCCESS' });
     expect(result.summary).toMatch(/rollback \(redeploy\)/);
-    expect(result.stdout).toMatch(/can no longer be rolled back/);
+    expect(result.stdout).toMatch(/rebuilding it with deploymentRedeploy instead/);
     expect((await healthOf(svc.url)).status).toBe('ok');
   });
 
@@ -215,21 +216,6 @@ describe('root action: deploy → verify → roll back', () => {
     expect(mutations().some((m) => (m.variables as { id?: string }).id === svc.good)).toBe(false);
   });
 
-  it('several services are one release: one unhealthy service rolls back all of them', async () => {
-    const api = await serviceWithGoodRelease();
-    const worker = await serviceWithGoodRelease({ domain: false, app: false });
-    emu.scriptDeployment(api.id, { app: { version: 'v2', healthy: false } });
-    const result = await runAction({
-      action: '.',
-      inputs: { ...base(`${api.name}\n${worker.name}`, api.url), 'health-url': `${api.name}=${api.url}/health` },
-    });
-    expect(result.exitCode).toBe(1);
-    expect(result.outputs.result).toBe('rolled-back');
-    const json = JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>;
-    expect(json.map((j) => j.rolledBackTo)).toEqual([api.good, worker.good]);
-    expect(result.stdout).toMatch(new RegExp(`${worker.name}: no health URL`));
-  });
-
   it('breaking/destructive migrations: the failed release is NOT rolled back automatically (needs-human)', async () => {
     const svc = await serviceWithGoodRelease();
     emu.scriptDeployment(svc.id, { app: { version: 'v2', healthy: false } });
@@ -239,6 +225,140 @@ describe('root action: deploy → verify → roll back', () => {
     expect(result.exitCode).toBe(1);
     expect(result.outputs).toMatchObject({ result: 'needs-human', 'needs-human': 'true', 'rolled-back': 'false' });
     expect(mutations().filter((m) => m.operationName === 'RollbackDeployment').length).toBe(before);
+  });
+});
+
+/** A worker: no public domain (nothing to health-check over HTTP), a real process, a verified-good w1 serving. */
+async function workerWithGoodRelease(opts: { domain?: boolean } = {}): Promise<{ id: string; name: string; good: string }> {
+  const name = `worker${++serviceCounter}`;
+  const id = emu.addService(projectId, { name, source: { repo: 'acme/shop' }, app: { version: 'w1' }, domain: opts.domain ?? false }).id;
+  const good = emu.supersede(id, { app: { version: 'w1' } });
+  await emu.waitForStatus(good, 'SUCCESS', 30_000);
+  return { id, name, good };
+}
+
+type Entry = Record<string, unknown>;
+const entries = (result: ActionResult): Entry[] => JSON.parse(result.outputs.deployments ?? '[]') as Entry[];
+const entryOf = (result: ActionResult, name: string): Entry => entries(result).find((e) => e.service === name) ?? {};
+/** What the emulator really runs for each service, in the given order (one line each, like the outputs). */
+const runningNow = (...serviceIds: string[]): string => serviceIds.map((id) => emu.activeDeployment(id)?.id ?? '').join('\n');
+
+describe('root action: api + worker, each verified by its own rule', () => {
+  it('both good → deployed: api verified over HTTP, worker by Railway status; the worker listed FIRST does not matter', async () => {
+    const api = await serviceWithGoodRelease();
+    const worker = await workerWithGoodRelease();
+    emu.scriptDeployment(api.id, { app: { version: 'v2' } });
+    emu.scriptDeployment(worker.id, { app: { version: 'w2' } });
+    const result = await runAction({
+      action: '.',
+      // The worker is not named in health-url and has no domain: Railway's status verifies it.
+      inputs: { ...base(`${worker.name}\n${api.name}`, api.url), 'health-url': `${api.name}=${api.url}/health` },
+    });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs).toMatchObject({ result: 'deployed', status: 'SUCCESS', healthy: 'true', 'rolled-back': 'false' });
+    const [workerNew, apiNew] = (result.outputs['deployment-id'] ?? '').split('\n');
+    expect(result.outputs['production-deployment-id']).toBe(`${workerNew}\n${apiNew}`);
+    expect(result.outputs['production-deployment-id']).toBe(runningNow(worker.id, api.id));
+    expect(entries(result).map((e) => e.service)).toEqual([worker.name, api.name]);
+    expect(entryOf(result, api.name)).toMatchObject({ verdict: 'verified', verifiedBy: 'http', healthy: true, deploymentId: apiNew, productionDeploymentId: apiNew });
+    expect(entryOf(result, worker.name)).toMatchObject({ verdict: 'verified-by-status', verifiedBy: 'railway-status', healthy: true, deploymentId: workerNew });
+    expect(String(entryOf(result, worker.name).reason)).toMatch(/Railway reported SUCCESS with no instance crashed or restarting for the whole 1\.5s window/);
+    expect((await healthOf(api.url)).deploymentId).toBe(apiNew);
+    expect(result.stdout).toMatch(new RegExp(`${worker.name}: verified by Railway status \\(no health-url and no public domain\\)`));
+    expect(result.summary).toMatch(/\*\*verified-by-status\*\*/);
+    expect(result.summary).toMatch(/status held/);
+    expectNoToken(result);
+  });
+
+  it('the worker CRASHES after SUCCESS inside the window → both rolled back, each restored service verified by its own rule', async () => {
+    const api = await serviceWithGoodRelease();
+    const worker = await workerWithGoodRelease();
+    emu.scriptDeployment(api.id, { app: { version: 'v2' } });
+    emu.scriptDeployment(worker.id, { app: { version: 'w2' }, crashAfterSuccessMs: 800 });
+    const result = await runAction({
+      action: '.',
+      inputs: { ...base(`${api.name}\n${worker.name}`, api.url), 'health-url': `${api.name}=${api.url}/health\n${worker.name}=none`, 'verify-window': '4s' },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs).toMatchObject({ result: 'rolled-back', status: 'CRASHED', healthy: 'false', 'rolled-back': 'true', 'needs-human': 'false' });
+    // What production runs, per the outputs, is what the emulator runs: a rollback of each service's good deployment.
+    expect(result.outputs['production-deployment-id']).toBe(runningNow(api.id, worker.id));
+    expect(emu.activeDeployment(api.id)).toMatchObject({ kind: 'rollback', sourceDeploymentId: api.good, status: 'SUCCESS' });
+    expect(emu.activeDeployment(worker.id)).toMatchObject({ kind: 'rollback', sourceDeploymentId: worker.good, status: 'SUCCESS' });
+    const w = entryOf(result, worker.name);
+    expect(w).toMatchObject({ verdict: 'rolled-back', verifiedBy: 'railway-status', healthy: false, rolledBackTo: worker.good, rollbackVerifiedBy: 'railway-status', rollbackHealthy: true });
+    expect(String(w.reason)).toMatch(/crashed \(Railway status: Railway reported CRASHED during the 4\.0s verification window\)/);
+    expect(w.productionDeploymentId).toBe(emu.activeDeployment(worker.id)?.id);
+    const a = entryOf(result, api.name);
+    expect(a).toMatchObject({ verdict: 'rolled-back', verifiedBy: 'http', healthy: true, rolledBackTo: api.good, rollbackVerifiedBy: 'http', rollbackHealthy: true });
+    expect(String(a.reason)).toMatch(/was verified, rolled back with the release/);
+    // The api's restored version answers with the RESTORED deployment's id (its own rule after the rollback).
+    expect(await healthOf(api.url)).toMatchObject({ deploymentId: emu.activeDeployment(api.id)?.id, version: 'v1' });
+    expect(result.summary).toMatch(/Railway reported CRASHED during the 4\.0s verification window/);
+    expect(result.summary).toMatch(new RegExp(`\\*\\*${worker.name}\\*\\* — \\*\\*rolled-back\\*\\*: .*, verified by Railway status: Railway reported SUCCESS`));
+    expect(result.summary).toMatch(new RegExp(`\\*\\*${api.name}\\*\\* — \\*\\*rolled-back\\*\\*: .*, verified by HTTP: healthy`));
+    // The crash is on the worker's verify bar; its deploy bar (when DEPLOYING was seen) ends in SUCCESS, not "crashed".
+    expect(result.summary).toMatch(/status failed :crit/);
+    expect(result.summary).not.toMatch(/deploy crashed :done/);
+  });
+
+  it('the api is UNHEALTHY → both rolled back and verified; worker=none is honoured even with a domain', async () => {
+    const api = await serviceWithGoodRelease();
+    const worker = await workerWithGoodRelease({ domain: true });
+    emu.scriptDeployment(api.id, { app: { version: 'v2', healthy: false } });
+    emu.scriptDeployment(worker.id, { app: { version: 'w2' } });
+    const result = await runAction({
+      action: '.',
+      inputs: { ...base(`${api.name}\n${worker.name}`, api.url), 'health-url': `${api.name}=${api.url}/health\n${worker.name}=none`, 'health-timeout': '3s' },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs).toMatchObject({ result: 'rolled-back', status: 'UNHEALTHY', 'rolled-back': 'true' });
+    expect(result.outputs['production-deployment-id']).toBe(runningNow(api.id, worker.id));
+    expect(entryOf(result, api.name)).toMatchObject({ verdict: 'rolled-back', verifiedBy: 'http', healthy: false, rolledBackTo: api.good, rollbackVerifiedBy: 'http', rollbackHealthy: true });
+    expect(String(entryOf(result, api.name).reason)).toMatch(/unhealthy \(HTTP: /);
+    expect(entryOf(result, worker.name)).toMatchObject({ verdict: 'rolled-back', verifiedBy: 'railway-status', healthy: true, rolledBackTo: worker.good, rollbackVerifiedBy: 'railway-status', rollbackHealthy: true });
+    expect(String(entryOf(result, worker.name).reason)).toMatch(/was verified-by-status, rolled back with the release/);
+    expect(emu.activeDeployment(worker.id)).toMatchObject({ kind: 'rollback', sourceDeploymentId: worker.good });
+    expect(await healthOf(api.url)).toMatchObject({ deploymentId: emu.activeDeployment(api.id)?.id, version: 'v1' });
+  });
+
+  it('verify: false → no checks at all: an unhealthy api counts as deployed on Railway SUCCESS, and the summary says so', async () => {
+    const api = await serviceWithGoodRelease();
+    const worker = await workerWithGoodRelease();
+    emu.scriptDeployment(api.id, { app: { version: 'v2', healthy: false } });
+    const result = await runAction({
+      action: '.',
+      inputs: { ...base(`${api.name}\n${worker.name}`, api.url), 'health-url': `${api.name}=${api.url}/health`, verify: 'false' },
+    });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs).toMatchObject({ result: 'deployed', healthy: '', 'rolled-back': 'false' });
+    expect(entries(result).map((e) => e.verdict)).toEqual(['unverified', 'unverified']);
+    expect(entries(result).map((e) => e.verifiedBy)).toEqual([null, null]);
+    expect(result.outputs['production-deployment-id']).toBe(runningNow(api.id, worker.id));
+    expect(result.summary).toMatch(/verify: false — nothing was verified/);
+    expect(result.stdout).not.toMatch(/health #1/);
+  });
+
+  it('a status-only verification reads Railway once even with verify-window 0, and catches a CRASHED deployment', async () => {
+    const worker = await workerWithGoodRelease();
+    const crashed = emu.supersede(worker.id, { app: { version: 'w2' }, crashAfterSuccessMs: 0 });
+    await emu.waitForStatus(crashed, 'CRASHED', 30_000);
+    const client = await RailwayClient.connect({ token, apiUrl: emu.url, deadline: Date.now() + 60_000, webSocket: false });
+    try {
+      const reads = () => emu.requests.filter((r) => r.operationName === 'GetDeployment' && (r.variables as { id?: string }).id === crashed).length;
+      const before = reads();
+      const bad = await verifyDeployment(client, crashed, { rule: 'railway-status', windowMs: 0 }, { log: () => undefined });
+      expect(bad).toMatchObject({ rule: 'railway-status', healthy: false, statusDuringWindow: 'CRASHED' });
+      expect(bad.reason).toMatch(/Railway reported CRASHED when its status was read \(verify-window 0\)/);
+      expect(reads()).toBeGreaterThan(before);
+      const good = emu.supersede(worker.id, { app: { version: 'w3' } });
+      await emu.waitForStatus(good, 'SUCCESS', 30_000);
+      const ok = await verifyDeployment(client, good, { rule: 'railway-status', windowMs: 0 }, { log: () => undefined });
+      expect(ok).toMatchObject({ rule: 'railway-status', healthy: true, railwayStatus: 'SUCCESS' });
+      expect(ok.reason).toMatch(/read once: verify-window 0/);
+    } finally {
+      await client.close();
+    }
   });
 });
 
@@ -299,6 +419,10 @@ describe('root action: bad input → one clear error, exit 1, no mutation', () =
     ['bad expect-status', { 'expect-status': 'ok' }, /Input 'expect-status'/],
     ['bad migrate-plan', { 'migrate-plan': 'not json' }, /Input 'migrate-plan'/],
     ['consecutive-successes 0', { 'consecutive-successes': '0' }, /Input 'consecutive-successes'/],
+    ['one unnamed health-url for two services', { service: 'api1\nworker1' }, /Input 'health-url': with several services, say which URL belongs to which/],
+    ['health-url naming a service not deployed', { 'health-url': 'web=http://127.0.0.1:9/health' }, /Input 'health-url': names 'web', which is not one of the services \(api1\)/],
+    ['health-url service=banana', { 'health-url': 'api1=banana' }, /Input 'health-url': expected an http\(s\) URL or 'none'/],
+    ['verify: maybe', { verify: 'maybe' }, /Input 'verify'/],
   ];
   it.each(cases)('%s', async (_name, inputs, message) => {
     const before = mutations().length;
@@ -338,11 +462,20 @@ describe('summary rendering (pure)', () => {
           { status: 'DEPLOYING', at: t0 + 15_000 },
           { status: 'SUCCESS', at: t0 + 20_000 },
         ],
-        verification: { url: 'http://x/health', startedAt: t0 + 20_000, finishedAt: t0 + 35_000, healthy: false, reason: 'HTTP 503', attempts: 9 },
+        verification: { rule: 'http', url: 'http://x/health', windowMs: 30_000, startedAt: t0 + 20_000, finishedAt: t0 + 35_000, healthy: false, reason: 'HTTP 503', attempts: 9 },
         rollback: { targetId: 'old00000-1', method: 'rollback', deploymentId: 'rb000000-1', ok: true, status: 'SUCCESS', message: 'restored', startedAt: t0 + 35_000, finishedAt: t0 + 45_000 },
       },
     ],
   };
+
+  it('a live deployment is bad when it left SUCCESS/SLEEPING or an instance is CRASHED/RESTARTING (the emulator has no RESTARTING)', () => {
+    expect(liveStatusProblem('SUCCESS', ['RUNNING'])).toBeUndefined();
+    expect(liveStatusProblem('SLEEPING', ['STOPPED'])).toBeUndefined();
+    expect(liveStatusProblem('SUCCESS', ['RUNNING', 'RESTARTING'])).toBe('SUCCESS with an instance RESTARTING');
+    expect(liveStatusProblem('SUCCESS', ['CRASHED'])).toBe('SUCCESS with an instance CRASHED');
+    expect(liveStatusProblem('CRASHED', [])).toBe('CRASHED');
+    expect(liveStatusProblem('', [])).toBe('no status');
+  });
 
   it('renders a gantt timeline mermaid accepts: sections, ms timestamps, no ":" in labels', () => {
     const text = renderTimeline(release);
@@ -358,7 +491,9 @@ describe('summary rendering (pure)', () => {
 
   it('renders the per-service table with before → after, now serving and durations; cells escaped', () => {
     const md = renderReleaseSummary(release, { title: 'Railway release', verdict: 'x' });
-    expect(md).toContain('| api: main\\|edge | `old00000` | `new00000` | `rb000000` |');
+    expect(md).toContain('| api: main\\|edge | `old00000` | `new00000` | `rb000000` | **rolled-back** |');
+    // The verdict says why: the new deployment's HTTP verdict, and that the restored one was not verified.
+    expect(md).toMatch(/\*\*api: main\\\|edge\*\* — \*\*rolled-back\*\*: new deployment new00000-1 unhealthy \(HTTP: HTTP 503\); restored old00000-1 as rb000000-1 \(rollback\); Railway reports SUCCESS, not verified/);
     expect(md).toMatch(/\| 14\.0s \| 19\.0s \| 15\.0s \|/);
     expect(cell('a|b\nc')).toBe('a\\|b c');
   });

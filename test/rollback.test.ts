@@ -117,6 +117,73 @@ describe('rollback action', () => {
   });
 });
 
+describe('rollback action: api + worker, each restored service verified by its own rule', () => {
+  let shopApi: string;
+  let shopWorker: string;
+  let goodApi: string;
+  let badApi: string;
+  let goodWorker: string;
+  let badWorker: string;
+
+  beforeAll(() => {
+    shopApi = emu.addService(projectId, { name: 'shop-api', source: { repo: 'acme/shop' }, app: { version: 'v1' } }).id;
+    // A worker: no public domain, so nothing to check over HTTP.
+    shopWorker = emu.addService(projectId, { name: 'shop-worker', source: { repo: 'acme/shop' }, app: { version: 'w1' }, domain: false }).id;
+  });
+
+  beforeEach(async () => {
+    goodApi = emu.supersede(shopApi, { app: { version: 'v1' } });
+    goodWorker = emu.supersede(shopWorker, { app: { version: 'w1' } });
+    await Promise.all([emu.waitForStatus(goodApi, 'SUCCESS', 30_000), emu.waitForStatus(goodWorker, 'SUCCESS', 30_000)]);
+    badApi = emu.supersede(shopApi, { app: { version: 'v2', healthy: false } });
+    badWorker = emu.supersede(shopWorker, { app: { version: 'w2' } });
+    await Promise.all([emu.waitForStatus(badApi, 'SUCCESS', 30_000), emu.waitForStatus(badWorker, 'SUCCESS', 30_000)]);
+  });
+
+  const recorded = () =>
+    JSON.stringify([
+      { service: 'shop-api', serviceId: shopApi, deploymentId: badApi, rollbackTargetId: goodApi, outcome: 'success' },
+      { service: 'shop-worker', serviceId: shopWorker, deploymentId: badWorker, rollbackTargetId: goodWorker, outcome: 'success' },
+    ]);
+  const inputs = () => ({
+    ...base(),
+    service: '',
+    deployments: recorded(),
+    'health-url': `shop-api=${emu.serviceUrl(shopApi)}/health\nshop-worker=none`,
+  });
+  const entries = (r: ActionResult) => JSON.parse(r.outputs.deployments ?? '[]') as Array<Record<string, unknown>>;
+
+  it('deployments JSON of api + worker with per-service health-url → rolled-back, api verified over HTTP, worker by Railway status', async () => {
+    const result = await runAction({ action: 'rollback', inputs: inputs() });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs).toMatchObject({ result: 'rolled-back', status: 'SUCCESS', healthy: 'true', 'needs-human': 'false' });
+    expect(result.outputs['rolled-back-to']).toBe(`${goodApi}\n${goodWorker}`);
+    // Outputs name what the emulator really runs now, per service.
+    expect(result.outputs['production-deployment-id']).toBe(`${emu.activeDeployment(shopApi)?.id ?? ''}\n${emu.activeDeployment(shopWorker)?.id ?? ''}`);
+    expect(emu.activeDeployment(shopApi)).toMatchObject({ kind: 'rollback', sourceDeploymentId: goodApi, status: 'SUCCESS' });
+    expect(emu.activeDeployment(shopWorker)).toMatchObject({ kind: 'rollback', sourceDeploymentId: goodWorker, status: 'SUCCESS' });
+    const [api, worker] = entries(result);
+    expect(api).toMatchObject({ service: 'shop-api', verdict: 'rolled-back', rolledBackTo: goodApi, rollbackVerifiedBy: 'http', rollbackHealthy: true });
+    expect(worker).toMatchObject({ service: 'shop-worker', verdict: 'rolled-back', rolledBackTo: goodWorker, rollbackVerifiedBy: 'railway-status', rollbackHealthy: true });
+    expect(String(worker?.reason)).toMatch(/verified by Railway status: Railway reported SUCCESS with no instance crashed or restarting for the whole 1\.0s window/);
+    expect(result.summary).toMatch(/\*\*rolled-back\*\*/);
+    expectNoToken(result);
+  });
+
+  it('a restored worker that CRASHES inside the window → rollback-failed (exit 1), the api still restored and verified', async () => {
+    // The next deployment of the worker is the rollback's: it goes live, then crashes inside the window.
+    emu.scriptDeployment(shopWorker, { crashAfterSuccessMs: 2000 });
+    const result = await runAction({ action: 'rollback', inputs: { ...inputs(), 'verify-window': '5s' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.result).toBe('rollback-failed');
+    const [api, worker] = entries(result);
+    expect(api).toMatchObject({ verdict: 'rolled-back', rollbackVerifiedBy: 'http', rollbackHealthy: true });
+    expect(worker).toMatchObject({ verdict: 'rollback-failed', rollbackVerifiedBy: 'railway-status', rollbackHealthy: false });
+    expect(String(worker?.reason)).toMatch(/Railway reported CRASHED during the 5\.0s verification window/);
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/shop-worker: restored version not healthy/);
+  });
+});
+
 describe('rollback action: migration-aware', () => {
   const destructivePlan = JSON.stringify({
     schema: 'rail-actions/migration-plan@1',
@@ -175,6 +242,8 @@ describe('rollback action: bad input → one clear error, exit 1, no mutation', 
     ['negative health-interval', { 'health-interval': '-1s' }, /Input 'health-interval'.*negative/],
     ['invalid health-url', { 'health-url': 'not a url' }, /Input 'health-url'/],
     ['unknown service', { service: 'web' }, /Input 'service': no service 'web'.*'api'/],
+    ['one unnamed health-url for two services', { service: 'api\nshop-worker' }, /Input 'health-url': with several services/],
+    ['health-url naming a service not rolled back', { 'health-url': 'web=none' }, /Input 'health-url': names 'web'/],
   ];
   it.each(cases)('%s', async (_name, inputs, message) => {
     const before = mutations().length;

@@ -29241,7 +29241,7 @@ async function main() {
     const timeoutMs = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('timeout', '1h');
     const pollIntervalMs = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('poll-interval', '15s');
     if (pollIntervalMs < 1000)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('poll-interval', `must be at least 1s (GitHub rate limits), got ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a)(pollIntervalMs)}`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('poll-interval', `must be at least 1s (GitHub rate limits), got ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(pollIntervalMs)}`);
     const allowSelfApproval = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .booleanInput */ .tE)('allow-self-approval', true);
     const environment = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .stringInput */ .Uj)('environment');
     const planFile = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .stringInput */ .Uj)('plan-file');
@@ -29292,12 +29292,12 @@ async function main() {
     await writeSummary(result, minimumApprovals);
     if (result.decision !== 'approved')
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui(failureMessage(result, timeoutMs));
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(`Approved by ${result.approvedBy.join(', ')} after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a)(result.waitedMs)}`);
+    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(`Approved by ${result.approvedBy.join(', ')} after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(result.waitedMs)}`);
 }
 function failureMessage(r, timeoutMs) {
     switch (r.decision) {
         case 'denied': return `Deploy denied by @${r.deniedBy[0] ?? '?'} in ${r.issueUrl}`;
-        case 'timed-out': return `No approval within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a)(timeoutMs)} (${r.approvedBy.length} approval(s) received) in ${r.issueUrl}`;
+        case 'timed-out': return `No approval within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(timeoutMs)} (${r.approvedBy.length} approval(s) received) in ${r.issueUrl}`;
         case 'closed': return `The approval issue ${r.issueUrl} was closed without enough approvals`;
         case 'cancelled': return 'Cancelled while waiting for approval';
         default: return `Not approved (${r.decision})`;
@@ -29312,7 +29312,7 @@ async function writeSummary(r, minimum) {
             [{ data: 'Approved by', header: true }, { data: r.approvedBy.map((u) => `@${u}`).join(', ') || '—' }],
             [{ data: 'Denied by', header: true }, { data: r.deniedBy.map((u) => `@${u}`).join(', ') || '—' }],
             [{ data: 'Required approvals', header: true }, { data: String(minimum) }],
-            [{ data: 'Waited', header: true }, { data: (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a)(r.waitedMs) }],
+            [{ data: 'Waited', header: true }, { data: (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(r.waitedMs) }],
             [{ data: 'Issue', header: true }, { data: `<a href="${r.issueUrl}">#${r.issueNumber}</a>` }],
             [{ data: 'Ignored comments', header: true }, { data: r.ignored.map((i) => `@${i.login} (${i.vote}: ${i.reason})`).join('<br>') || '—' }],
         ])
@@ -34605,7 +34605,7 @@ function booleanInput(name, fallback) {
 }
 function durationInput(name, fallback, opts = {}) {
     const raw = lib_core/* getInput */.V4(name);
-    return (0,duration/* parseDuration */.E)(raw === '' ? fallback : raw, name, opts);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
 }
 function integerInput(name, fallback, opts = {}) {
     const raw = lib_core/* getInput */.V4(name).trim();
@@ -34734,13 +34734,20 @@ function cancellationSignal() {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration),
-/* harmony export */   a: () => (/* binding */ formatDuration)
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   a3: () => (/* binding */ formatDuration)
 /* harmony export */ });
+/* unused harmony export MAX_DURATION_MS */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+const MAX_DURATION_MS = 2_147_483_647;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -34770,6 +34777,9 @@ function parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got '${value.trim()}'`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
@@ -35021,7 +35031,7 @@ function approvalIssueBody(opts) {
         '',
         `Needs **${policy.minimumApprovals}** approval(s); one denial stops the deploy.` +
             (policy.allowSelfApproval ? '' : ` The person who started the run (${policy.initiator ?? 'unknown'}) cannot approve.`),
-        `This request expires after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(opts.timeoutMs)} (at ${opts.deadline.toISOString()}); closing the issue denies it.`,
+        `This request expires after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(opts.timeoutMs)} (at ${opts.deadline.toISOString()}); closing the issue denies it.`,
     ].join('\n');
     let context = opts.context.trim();
     const room = MAX_BODY - instructions.length - 200;
@@ -35109,7 +35119,7 @@ async function requestApproval(opts) {
     const outcome = {
         approved: `✅ Approved by ${approvedBy.map((u) => `@${u}`).join(', ')}. The deploy continues.`,
         denied: `⛔ Denied by @${deniedBy[0] ?? '?'}. The deploy stops.`,
-        'timed-out': `⌛ No decision within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a)(opts.timeoutMs)}. The deploy stops; re-run the workflow to ask again.`,
+        'timed-out': `⌛ No decision within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(opts.timeoutMs)}. The deploy stops; re-run the workflow to ask again.`,
         cancelled: '🚫 The workflow run was cancelled. This request is void.',
         closed: '⛔ The issue was closed without enough approvals. The deploy stops.',
     };

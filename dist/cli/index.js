@@ -14244,7 +14244,7 @@ class Values {
     }
     duration(name, opts = {}) {
         const v = this.string(name);
-        return v === undefined || v.trim() === '' ? undefined : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E)(v, name, opts);
+        return v === undefined || v.trim() === '' ? undefined : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E9)(v, name, opts);
     }
     integer(name, opts = {}) {
         const raw = this.string(name)?.trim();
@@ -14330,7 +14330,7 @@ const EXIT_CODES_HELP = [
 
 /***/ }),
 
-/***/ 2705:
+/***/ 8353:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14385,6 +14385,123 @@ function urlPassword(url) {
 
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
+;// CONCATENATED MODULE: ./src/health/checks.ts
+// Which component checks a health body says are failing, so a degraded answer reads "checks failing: redis=down"
+// rather than a cut-off JSON snippet. The common shapes:
+//   { checks: { redis: "down" } }, { checks: { redis: { status: "down" } } }       hand-written /health endpoints
+//   { checks: { "redis:ping": [{ status: "fail" }] } }                             draft-inadarei-api-health-check
+//   { checks: [{ name: "redis", status: "DOWN" }] }                                 MicroProfile Health
+//   { status: "error", info: {…}, error: { redis: { status: "down" } }, details: {…} }   @nestjs/terminus
+//                                                  (HealthCheckResult: `error` holds the indicators that are down)
+//   { status: "DOWN", components: { db: { status: "DOWN", components: {…} } } }    Spring Boot Actuator (2.2+;
+//                                                                                   2.0/2.1 used `details`)
+// Only names and status words are shown — never messages or other values, which may carry connection strings.
+// Shapes from: @nestjs/terminus dist/health-check/health-check-result.interface.d.ts; Spring Boot reference,
+// "Actuator › Endpoints › Health Information"; MicroProfile Health 4.0 spec (JSON protocol);
+// https://datatracker.ietf.org/doc/html/draft-inadarei-api-health-check.
+const CONTAINERS = ['checks', 'components', 'details', 'error'];
+// Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
+const NESTED_CONTAINERS = ['components', 'checks'];
+const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
+// A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
+const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
+// Own properties of a serialized Error (@godaddy/terminus can send `error: <Error>`): data, not checks.
+const NOT_A_CHECK = new Set(['message', 'stack', 'cause', 'code', 'errno', 'syscall']);
+const MAX_DEPTH = 4;
+/** Failing checks named by a parsed health body, in body order; [] when it names none (or has no known shape). */
+function failingChecks(json) {
+    if (!isObject(json))
+        return [];
+    const out = new Map();
+    for (const key of CONTAINERS)
+        collect(json[key], '', key, 0, out);
+    return [...out.values()];
+}
+const SHOWN_CHECKS = 4;
+const NAME_LIMIT = 40;
+/** `checks failing: redis=down, db.primary=DOWN (+2 more)`, one line, bounded; undefined when none are named. */
+function describeFailingChecks(json, opts = {}) {
+    const { except, scrub = (t) => t } = opts;
+    const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
+    if (failing.length === 0)
+        return undefined;
+    const shown = failing.slice(0, SHOWN_CHECKS).map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
+    const more = failing.length > SHOWN_CHECKS ? ` (+${failing.length - SHOWN_CHECKS} more)` : '';
+    return `checks failing: ${shown.join(', ')}${more}`;
+}
+function collect(container, prefix, at, depth, out) {
+    if (depth > MAX_DEPTH)
+        return;
+    // [name, key in the container, value]
+    const entries = Array.isArray(container)
+        ? container.map((item, i) => [isObject(item) ? (nameOf(item) ?? `#${i}`) : `#${i}`, String(i), item])
+        : isObject(container)
+            ? Object.entries(container)
+                .filter(([k]) => !NOT_A_CHECK.has(k))
+                .map(([k, v]) => [k, k, v])
+            : [];
+    for (const [key, index, value] of entries) {
+        const name = prefix ? `${prefix}.${key}` : key;
+        const path = `${at}.${index}`;
+        const state = stateOf(value);
+        if (!state || state.healthy)
+            continue;
+        // A failing composite names its failing parts (Spring's db → db.primary) when it lists them.
+        const before = out.size;
+        if (isObject(value))
+            for (const nested of NESTED_CONTAINERS)
+                collect(value[nested], name, `${path}.${nested}`, depth + 1, out);
+        if (out.size === before && !out.has(name))
+            out.set(name, { name, status: state.word, path });
+    }
+}
+/** Whether a check entry is healthy, and its status word; undefined when the value does not look like a check. */
+function stateOf(value) {
+    if (typeof value === 'boolean')
+        return { healthy: value, word: String(value) };
+    if (typeof value === 'string') {
+        // A bare string is a check only when it is a status word; free text may be a message (or a connection string).
+        return STATUS_WORD.test(value) ? { healthy: HEALTHY.has(value.toLowerCase()), word: value } : undefined;
+    }
+    if (Array.isArray(value)) {
+        // draft-inadarei-api-health-check: one check name → several measurements; failing when any of them is.
+        const states = value.map(stateOf).filter((s) => s !== undefined);
+        if (states.length === 0)
+            return undefined;
+        return states.find((s) => !s.healthy) ?? { healthy: true };
+    }
+    if (!isObject(value))
+        return undefined;
+    for (const key of ['status', 'state']) {
+        const s = value[key];
+        if (typeof s === 'boolean')
+            return { healthy: s, word: String(s) };
+        if (typeof s === 'string')
+            return { healthy: HEALTHY.has(s.trim().toLowerCase()), word: STATUS_WORD.test(s) ? s : undefined };
+    }
+    for (const key of ['healthy', 'ok']) {
+        const s = value[key];
+        if (typeof s === 'boolean')
+            return { healthy: s };
+    }
+    return undefined;
+}
+function nameOf(item) {
+    for (const key of ['name', 'id', 'componentId', 'component']) {
+        const v = item[key];
+        if (typeof v === 'string' && v.trim())
+            return v.trim();
+    }
+    return undefined;
+}
+function isObject(v) {
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+function oneLine(text, max) {
+    const flat = text.replace(/[\p{Cc}\s]+/gu, ' ').trim() || '(unnamed)';
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 ;// CONCATENATED MODULE: ./src/health/parse.ts
 // Parsers for the health-check settings, shared by the action and the CLI so both accept (and reject) the same text.
 // Every bad value becomes one InputError naming the input/flag it came from.
@@ -14524,9 +14641,75 @@ function secretUrlParts(url) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/health/schedule.ts
+// When the health check makes its next attempt. Three paces:
+//   fast     — before the first healthy answer: 100 ms after the previous answer, growing to 250 ms, never slower
+//              than `interval`. A new deployment's verdict then comes within ~¼ s of the service turning healthy
+//              instead of up to a whole interval later.
+//   interval — once a healthy answer has been seen: the confirmations of a streak are spaced exactly `interval`
+//              apart (that spacing is the stability window consecutive-successes asks for), and failures after
+//              having been healthy retry at `interval` (jittered down to half).
+//   back-off — once the check has run QUICK_PHASE_MS (long boot, sleeping service), failed attempts back off from
+//              `interval` to `max-interval`.
+
+/**
+ * How long failed attempts keep the quick paces (fast, or interval once healthy) before backing off. A new deployment
+ * usually starts answering within seconds (a fresh Railway domain's 404s, a waking service's 502s).
+ */
+const QUICK_PHASE_MS = 30_000;
+/**
+ * Fast-phase pace and its bound on load. Attempts never overlap, and each waits after the previous ANSWER, so a
+ * service that answers errors instantly gets at most 6 requests in the first second (gaps of 100, 150, 225 ms: the
+ * short first gaps catch a service that was nearly up), then at most 1000/250 = 4 a second, and at most ~125 before
+ * the quick phase ends and the pace drops to `interval` and below. A slow or hanging service gets fewer (the next
+ * request waits for the answer or the request-timeout). A 429 ends the fast phase for good (RFC 6585 §4: the client
+ * sent too many requests).
+ */
+const FAST_FIRST_DELAY_MS = 100;
+const FAST_MAX_DELAY_MS = 250;
+const FAST_GROWTH = 1.5;
+/** The pace of one health check: feed it every attempt's outcome, it returns the delay before the next attempt. */
+class PollSchedule {
+    opts;
+    backoff;
+    everHealthy = false;
+    throttled = false;
+    fastFailures = 0;
+    failuresAfterQuickPhase = 0;
+    constructor(opts) {
+        this.opts = opts;
+        this.backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs), factor: 2 };
+    }
+    /**
+     * Delay (ms) after an attempt that ended `elapsedMs` after the check started. The caller still trims it to the
+     * overall deadline.
+     */
+    next(outcome, elapsedMs) {
+        if (outcome.ok) {
+            this.everHealthy = true;
+            this.failuresAfterQuickPhase = 0;
+            // Not jittered: the stability window should be what consecutive-successes × interval says.
+            return this.opts.intervalMs;
+        }
+        if (outcome.status === 429)
+            this.throttled = true;
+        if (elapsedMs >= QUICK_PHASE_MS)
+            return (0,retry/* backoffDelay */.EY)(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
+        this.failuresAfterQuickPhase = 0;
+        if (!this.everHealthy && !this.throttled) {
+            const grown = FAST_FIRST_DELAY_MS * FAST_GROWTH ** this.fastFailures++;
+            return Math.round(Math.min(grown, FAST_MAX_DELAY_MS, this.opts.intervalMs));
+        }
+        return (0,retry/* backoffDelay */.EY)(1, this.backoff, this.opts.random);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/health/check.ts
 // The health-check core: polls a URL until it has answered healthy `consecutiveSuccesses` times in a row (with the
-// expected status, JSON fields, version and latency) or the overall timeout passes. Never imports @actions/*.
+// expected status, JSON fields, version and latency) or the overall timeout passes. The pace is schedule.ts's (fast
+// until the first healthy answer, then `interval`). Never imports @actions/*.
+
+
 
 
 
@@ -14538,12 +14721,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
-/**
- * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
- * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
- * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
- */
-const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -14574,7 +14751,7 @@ function validateHealthOptions(opts) {
     positive('request-timeout', opts.requestTimeoutMs);
     positive('max-latency', opts.maxLatencyMs);
     if (opts.maxIntervalMs !== undefined && opts.maxIntervalMs < opts.intervalMs) {
-        throw new errors/* InputError */.dz('max-interval', `must not be shorter than interval (${(0,duration/* formatDuration */.a)(opts.intervalMs)}), got ${(0,duration/* formatDuration */.a)(opts.maxIntervalMs)}`);
+        throw new errors/* InputError */.dz('max-interval', `must not be shorter than interval (${(0,duration/* formatDuration */.a3)(opts.intervalMs)}), got ${(0,duration/* formatDuration */.a3)(opts.maxIntervalMs)}`);
     }
     if (opts.failureThreshold !== undefined && (!Number.isInteger(opts.failureThreshold) || opts.failureThreshold < 0)) {
         throw new errors/* InputError */.dz('failure-threshold', `must be a whole number ≥ 0, got ${opts.failureThreshold}`);
@@ -14591,8 +14768,7 @@ async function checkHealth(opts) {
     validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
-    const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
-    const backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: maxIntervalMs, factor: 2 };
+    const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
     const start = Date.now();
@@ -14602,7 +14778,6 @@ async function checkHealth(opts) {
     let attempts = 0;
     let streak = 0;
     let failuresInRow = 0;
-    let failuresAfterQuickPhase = 0;
     let everHealthy = false;
     let everServed = false;
     let last;
@@ -14618,7 +14793,7 @@ async function checkHealth(opts) {
     const timedOut = () => finish({
         healthy: false,
         timedOut: true,
-        lastReason: `not healthy within ${(0,duration/* formatDuration */.a)(opts.timeoutMs)} (${attempts} attempt(s)${streak ? `, ${streak} of ${opts.consecutiveSuccesses} healthy in a row` : ''}); last: ${last?.reason ?? 'no attempt'}`,
+        lastReason: `not healthy within ${(0,duration/* formatDuration */.a3)(opts.timeoutMs)} (${attempts} attempt(s)${streak ? `, ${streak} of ${opts.consecutiveSuccesses} healthy in a row` : ''}); last: ${last?.reason ?? 'no attempt'}`,
     });
     for (;;) {
         if (opts.signal?.aborted)
@@ -14636,24 +14811,21 @@ async function checkHealth(opts) {
         if (attempt.status !== undefined) {
             lastStatus = attempt.status;
             latencies.push(attempt.latencyMs);
-            if (!NOT_SERVING_STATUSES.has(attempt.status) || opts.expectStatus.includes(attempt.status))
+            // Any answer but the platform's own "not serving yet" (an unexpected 404/502/503/504 with no checks listed).
+            if (attempt.kind !== 'not-serving')
                 everServed = true;
         }
         history.push(attempt);
         if (history.length > HISTORY_LIMIT)
             history.shift();
         opts.onAttempt?.(attempt);
-        let delay;
         if (attempt.ok) {
             streak++;
             failuresInRow = 0;
-            failuresAfterQuickPhase = 0;
             everHealthy = true;
             if (streak >= opts.consecutiveSuccesses) {
                 return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
             }
-            // Confirmations of a streak go at the base interval: the stability window should not stretch.
-            delay = opts.intervalMs;
         }
         else {
             streak = 0;
@@ -14664,16 +14836,8 @@ async function checkHealth(opts) {
                     lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
                 });
             }
-            // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
-            // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
-            if (Date.now() - start < QUICK_PHASE_MS) {
-                failuresAfterQuickPhase = 0;
-                delay = (0,retry/* backoffDelay */.EY)(1, backoff);
-            }
-            else {
-                delay = (0,retry/* backoffDelay */.EY)(++failuresAfterQuickPhase, backoff);
-            }
         }
+        const delay = schedule.next(attempt, Date.now() - start);
         const left = deadline - Date.now();
         if (left <= 0)
             return timedOut();
@@ -14730,8 +14894,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return undefined;
         if (controller.signal.aborted && controller.signal.reason instanceof RequestTimeout) {
             const reason = cutByDeadline
-                ? `no answer within the ${(0,duration/* formatDuration */.a)(budgetMs)} left before the overall timeout`
-                : `no answer within ${(0,duration/* formatDuration */.a)(budgetMs)} (request-timeout)`;
+                ? `no answer within the ${(0,duration/* formatDuration */.a3)(budgetMs)} left before the overall timeout`
+                : `no answer within ${(0,duration/* formatDuration */.a3)(budgetMs)} (request-timeout)`;
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
@@ -14799,6 +14963,17 @@ function describeNetworkError(err) {
     const cause = err?.cause;
     return `request failed: ${cause ? (0,errors/* errorMessage */.gJ)(cause) : (0,errors/* errorMessage */.gJ)(err)}${codes.length ? ` (${codes.join(', ')})` : ''}`;
 }
+/** The parsed body, or undefined when it is not JSON. */
+function parseJson(body) {
+    try {
+        return JSON.parse(body);
+    }
+    catch {
+        return undefined;
+    }
+}
+// Bound of a failing-checks list in a reason (a handful of names and status words; the list itself caps at 4).
+const REASON_LIMIT = 240;
 function snippet(text, max = 80) {
     const flat = text.replace(/\s+/g, ' ').trim();
     if (!flat)
@@ -14808,28 +14983,25 @@ function snippet(text, max = 80) {
 function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const status = res.status;
     // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
-    const shown = (text) => snippet(scrubSecrets(text, secrets));
+    const scrub = (text) => scrubSecrets(text, secrets);
+    const shown = (text, max) => snippet(scrub(text), max);
     if (!opts.expectStatus.includes(status)) {
         const expected = describeStatuses(opts.expectStatus);
-        if (!everServed && NOT_SERVING_STATUSES.has(status))
-            return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
         if (status >= 300 && status < 400) {
             const location = res.headers.get('location');
             return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
         }
+        // A body naming its failing checks is the app itself answering (degraded), even with a 503.
+        const failing = describeFailingChecks(parseJson(body), { scrub });
+        if (failing)
+            return { ok: false, kind: 'status', reason: `HTTP ${status}: ${shown(failing, REASON_LIMIT)}` };
+        if (!everServed && NOT_SERVING_STATUSES.has(status))
+            return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
         return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
     }
-    let json;
-    let isJson = false;
-    if (opts.expectJson.length || opts.expectVersion) {
-        try {
-            json = JSON.parse(body);
-            isJson = true;
-        }
-        catch {
-            // not JSON: version is searched in the raw text; JSON conditions fail below
-        }
-    }
+    // Not JSON: the version is searched in the raw text, JSON conditions fail below.
+    const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
+    const isJson = json !== undefined;
     if (opts.expectVersion) {
         const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion)) : versionMatches(body, opts.expectVersion);
         if (!found) {
@@ -14843,13 +15015,19 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         if (!actual.found)
             return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
         const text = stringify(actual.value);
-        if (text !== cond.value)
-            return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"` };
+        if (text !== cond.value) {
+            const failing = describeFailingChecks(json, { except: cond.path, scrub });
+            return {
+                ok: false,
+                kind: 'json',
+                reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"${failing ? `; ${shown(failing, REASON_LIMIT)}` : ''}`,
+            };
+        }
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
-        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a)(opts.maxLatencyMs)} (HTTP ${status})` };
+        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})` };
     }
-    return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a)(latencyMs)}` };
+    return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a3)(latencyMs)}` };
 }
 function stringify(v) {
     if (typeof v === 'string')
@@ -14935,6 +15113,8 @@ function versionMatches(text, expected) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./node_modules/graphql-ws/dist/common-CGW11Fyb.js
 function extendedTypeof(val) {
   if (val === null) {
@@ -14945,14 +15125,14 @@ function extendedTypeof(val) {
   }
   return typeof val;
 }
-function isObject(val) {
+function common_CGW11Fyb_isObject(val) {
   return extendedTypeof(val) === "object";
 }
 function isAsyncIterable(val) {
   return typeof Object(val)[Symbol.asyncIterator] === "function";
 }
 function isAsyncGenerator(val) {
-  return isObject(val) && typeof Object(val)[Symbol.asyncIterator] === "function" && typeof val.return === "function";
+  return common_CGW11Fyb_isObject(val) && typeof Object(val)[Symbol.asyncIterator] === "function" && typeof val.return === "function";
 }
 function areGraphQLFormattedErrors(obj) {
   return Array.isArray(obj) && // must be at least one error
@@ -14991,7 +15171,7 @@ var MessageType = /* @__PURE__ */ ((MessageType2) => {
   return MessageType2;
 })(MessageType || {});
 function validateMessage(val) {
-  if (!isObject(val)) {
+  if (!common_CGW11Fyb_isObject(val)) {
     throw new Error(
       `Message is expected to be an object, but got ${extendedTypeof(val)}`
     );
@@ -15011,7 +15191,7 @@ function validateMessage(val) {
     case "connection_ack" /* ConnectionAck */:
     case "ping" /* Ping */:
     case "pong" /* Pong */: {
-      if (val.payload != null && !isObject(val.payload)) {
+      if (val.payload != null && !common_CGW11Fyb_isObject(val.payload)) {
         throw new Error(
           `"${val.type}" message expects the 'payload' property to be an object or nullish or missing, but got "${val.payload}"`
         );
@@ -15031,7 +15211,7 @@ function validateMessage(val) {
           `"${val.type}" message requires a non-empty 'id' property`
         );
       }
-      if (!isObject(val.payload)) {
+      if (!common_CGW11Fyb_isObject(val.payload)) {
         throw new Error(
           `"${val.type}" message expects the 'payload' property to be an object, but got ${extendedTypeof(
             val.payload
@@ -15045,7 +15225,7 @@ function validateMessage(val) {
           )}`
         );
       }
-      if (val.payload.variables != null && !isObject(val.payload.variables)) {
+      if (val.payload.variables != null && !common_CGW11Fyb_isObject(val.payload.variables)) {
         throw new Error(
           `"${val.type}" message payload expects the 'variables' property to be a an object or nullish or missing, but got ${extendedTypeof(
             val.payload.variables
@@ -15059,7 +15239,7 @@ function validateMessage(val) {
           )}`
         );
       }
-      if (val.payload.extensions != null && !isObject(val.payload.extensions)) {
+      if (val.payload.extensions != null && !common_CGW11Fyb_isObject(val.payload.extensions)) {
         throw new Error(
           `"${val.type}" message payload expects the 'extensions' property to be a an object or nullish or missing, but got ${extendedTypeof(
             val.payload.extensions
@@ -15081,7 +15261,7 @@ function validateMessage(val) {
           `"${val.type}" message requires a non-empty 'id' property`
         );
       }
-      if (!isObject(val.payload)) {
+      if (!common_CGW11Fyb_isObject(val.payload)) {
         throw new Error(
           `"${val.type}" message expects the 'payload' property to be an object, but got ${extendedTypeof(
             val.payload
@@ -15629,7 +15809,7 @@ class TerminatedCloseEvent extends Error {
   wasClean = false;
 }
 function isLikeCloseEvent(val) {
-  return isObject(val) && "code" in val && "reason" in val;
+  return common_CGW11Fyb_isObject(val) && "code" in val && "reason" in val;
 }
 function isFatalInternalCloseCode(code) {
   if ([
@@ -15724,6 +15904,29 @@ class RailwayNetworkError extends errors/* UserFacingError */.Ui {
         this.maybeDelivered = maybeDelivered;
     }
 }
+/**
+ * Whether a failed request with an effect (a mutation, an upload) may nevertheless have taken effect: an edge 5xx
+ * (the backend may have finished before the proxy gave up) or a connection that failed after the request was sent
+ * (reset, timeout, answer cut off). Such a request is never repeated blindly: Railway's state is read first
+ * (effects.ts). Refused connections, 429 and GraphQL refusals (HTTP 200 + errors[]) did not take effect.
+ */
+function mayHaveLanded(err) {
+    if (err instanceof RailwayNetworkError)
+        return err.maybeDelivered;
+    if (err instanceof RailwayApiError)
+        return err.httpStatus >= 500;
+    return false;
+}
+/** A mutation's answer was lost and Railway's state could not be read to find out whether it took effect. */
+class RailwayUnconfirmedError extends errors/* UserFacingError */.Ui {
+    /** What was attempted, e.g. "serviceInstanceDeployV2 of api at abc1234". */
+    intent;
+    constructor(intent, message, options) {
+        super(message, options);
+        this.name = 'RailwayUnconfirmedError';
+        this.intent = intent;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/railway/operations.ts
 // Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
@@ -15739,11 +15942,24 @@ query ProjectTokenInfo {
     environment { id name }
   }
 }`;
-/** Account/workspace token probe (Authorization: Bearer) and project-by-name lookup. */
-const ACCOUNT_PROJECTS = /* GraphQL */ `
-query AccountProjects($first: Int) {
-  projects(first: $first) {
-    edges { node { id name } }
+/**
+ * Account/workspace token probe (Authorization: Bearer): "Introspect the current API token and its accessible
+ * workspaces" (schema description of Query.apiToken) — every Bearer kind can read it, unlike `me` (account tokens
+ * only, docs integrations/api.md) or `projects` without workspaceId (personal projects only, docs
+ * integrations/api/manage-projects.md; workspace tokens cannot see personal resources, docs integrations/api.md).
+ */
+const TOKEN_WORKSPACES = /* GraphQL */ `
+query TokenWorkspaces {
+  apiToken {
+    workspaces { id name }
+  }
+}`;
+/** One page of projects: personal ones without workspaceId, a workspace's with it (docs manage-projects.md). */
+const LIST_PROJECTS = /* GraphQL */ `
+query ListProjects($workspaceId: String, $first: Int, $after: String) {
+  projects(workspaceId: $workspaceId, first: $first, after: $after) {
+    edges { node { id name workspaceId } }
+    pageInfo { hasNextPage endCursor }
   }
 }`;
 /** Names and ids of a project's environments and services, for resolving inputs. */
@@ -15762,12 +15978,13 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
   serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
     id
     serviceName
+    rootDirectory
     source { repo image }
     latestDeployment { id status createdAt canRollback }
     activeDeployments { id status createdAt }
     domains {
       serviceDomains { domain }
-      customDomains { domain }
+      customDomains { domain status { verified } }
     }
   }
 }`;
@@ -15794,7 +16011,17 @@ query GetDeployment($id: String!) {
     deploymentStopped
     url
     staticUrl
+    meta
     instances { id status }
+  }
+}`;
+/** Whether Railway deploys every push of the connected repository by itself (docs deployments/github-autodeploys.md). */
+const operations_AUTO_DEPLOY_STATUS = /* GraphQL */ `
+query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+  serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+    enabled
+    canEnable
+    reason
   }
 }`;
 /** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
@@ -15806,12 +16033,19 @@ subscription DeploymentStatus($id: String!) {
     instances { status }
   }
 }`;
-/** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */
+/**
+ * Deploys the service's source and returns the new deployment id. For a repo-connected service pass commitSha:
+ * without it Railway deploys "the commit currently associated with the service", not the branch head (docs
+ * integrations/api/manage-services.md; docs PR #1163). Image services take no commit.
+ */
 const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
 mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
   serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
 }`;
-/** Points an image-sourced service at another image before deploying it. */
+/**
+ * Points an image-sourced service at another image before deploying it. environmentId is required here on purpose:
+ * without it Railway updates every environment that is not a fork (schema argument description).
+ */
 const SET_SERVICE_IMAGE = /* GraphQL */ `
 mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
   serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
@@ -15826,7 +16060,8 @@ const REDEPLOY_DEPLOYMENT = /* GraphQL */ `
 mutation RedeployDeployment($id: String!) {
   deploymentRedeploy(id: $id) { id status createdAt }
 }`;
-const CANCEL_DEPLOYMENT = /* GraphQL */ `
+/** Cancels ("Abort") an initializing or building deployment, which ends REMOVED (docs deployments/reference.md). */
+const operations_CANCEL_DEPLOYMENT = /* GraphQL */ `
 mutation CancelDeployment($id: String!) {
   deploymentCancel(id: $id)
 }`;
@@ -15855,7 +16090,9 @@ query DeploymentEvents($id: String!, $first: Int) {
 /** Every operation above by name, for the validation test. */
 const ALL_OPERATIONS = {
     PROJECT_TOKEN_INFO,
-    ACCOUNT_PROJECTS,
+    TOKEN_WORKSPACES,
+    LIST_PROJECTS,
+    AUTO_DEPLOY_STATUS: operations_AUTO_DEPLOY_STATUS,
     PROJECT_TOPOLOGY,
     SERVICE_INSTANCE_STATE,
     LIST_DEPLOYMENTS,
@@ -15865,7 +16102,7 @@ const ALL_OPERATIONS = {
     SET_SERVICE_IMAGE,
     ROLLBACK_DEPLOYMENT,
     REDEPLOY_DEPLOYMENT,
-    CANCEL_DEPLOYMENT,
+    CANCEL_DEPLOYMENT: operations_CANCEL_DEPLOYMENT,
     BUILD_LOGS,
     DEPLOYMENT_LOGS,
     DEPLOYMENT_EVENTS,
@@ -15883,6 +16120,8 @@ const ALL_OPERATIONS = {
 
 const DEFAULT_API_URL = 'https://backboard.railway.com/graphql/v2';
 const RAILWAY_BACKOFF = { initialDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
+/** The official CLI's HTTP timeout (railwayapp/cli src/consts.rs DEFAULT_HTTP_TIMEOUT_SECS = 90). */
+const client_DEFAULT_REQUEST_TIMEOUT_MS = 90_000;
 /** Validates an api-url value; InputError names the input. */
 function parseApiUrl(raw, inputName = 'api-url') {
     const text = (raw ?? '').trim() || DEFAULT_API_URL;
@@ -15897,6 +16136,10 @@ function parseApiUrl(raw, inputName = 'api-url') {
         throw new errors/* InputError */.dz(inputName, `expected an http(s) URL of Railway's GraphQL endpoint, got protocol '${url.protocol}'`);
     }
     return url;
+}
+/** Connection errors that happen before any byte of the request is sent. */
+function neverSent(code) {
+    return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
 function parseRetryAfter(value, now) {
     if (!value)
@@ -15937,6 +16180,7 @@ class RailwayClient {
     opts;
     fetchImpl;
     wsClient;
+    workspaces;
     constructor(opts, apiUrl, kind, scope, refusal) {
         this.opts = opts;
         this.token = opts.token;
@@ -15950,7 +16194,8 @@ class RailwayClient {
     }
     /**
      * Validates the token and URL, then finds out what kind of token this is by asking `projectToken` with the
-     * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token.
+     * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token with
+     * `apiToken { workspaces }`, which every Bearer kind can read (TOKEN_WORKSPACES).
      */
     static async connect(opts) {
         if (!opts.token || opts.token.trim() === '') {
@@ -15987,8 +16232,9 @@ class RailwayClient {
             const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
             const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
             asAccount.requestCount = asProject.requestCount;
+            let workspaces;
             try {
-                await asAccount.request(ACCOUNT_PROJECTS, { first: 1 }, 'AccountProjects');
+                workspaces = await asAccount.fetchTokenWorkspaces();
             }
             catch (err2) {
                 if (err2 instanceof RailwayApiError && err2.isAuthError) {
@@ -15998,9 +16244,21 @@ class RailwayClient {
             }
             const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
             client.requestCount = asAccount.requestCount;
+            client.workspaces = workspaces;
             Object.assign(client.rateLimit, asAccount.rateLimit);
             return client;
         }
+    }
+    async fetchTokenWorkspaces() {
+        const data = await this.request(TOKEN_WORKSPACES, {}, 'TokenWorkspaces');
+        return data.apiToken.workspaces.map((w) => ({ id: w.id, name: w.name }));
+    }
+    /** The workspaces an account/workspace token operates on (from the connect probe, else read once). */
+    async tokenWorkspaces() {
+        if (this.tokenKind === 'project')
+            return [];
+        this.workspaces ??= await this.fetchTokenWorkspaces();
+        return this.workspaces;
     }
     log(msg) {
         this.opts.log?.(this.scrub(msg));
@@ -16026,8 +16284,9 @@ class RailwayClient {
     }
     /**
      * The client's use of the shared retry policy: Railway's retryable answers (429 with Retry-After, 5xx) and network
-     * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) that may have reached
-     * Railway is not repeated: it could deploy twice.
+     * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) is repeated here only
+     * when it cannot have taken effect (refused connection, 429); after an edge 5xx or a connection lost after sending
+     * it is NOT repeated — the caller reads Railway's state first (effects.ts), since one 502 must not deploy twice.
      */
     retryOptions(what, hasEffect) {
         return {
@@ -16036,10 +16295,12 @@ class RailwayClient {
             signal: this.opts.signal,
             policy: this.opts.backoff ?? RAILWAY_BACKOFF,
             classify: (err) => {
+                if (hasEffect && mayHaveLanded(err))
+                    return { retry: false };
                 if (err instanceof RailwayApiError)
                     return { retry: err.retryable, delayMs: err.retryAfterMs };
                 if (err instanceof RailwayNetworkError)
-                    return { retry: !(hasEffect && err.maybeDelivered) };
+                    return { retry: true };
                 return { retry: false };
             },
             onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${(0,errors/* errorMessage */.gJ)(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
@@ -16067,7 +16328,7 @@ class RailwayClient {
         if (this.opts.signal?.aborted)
             throw new retry/* AbortedError */.oM('cancelled');
         await this.respectRateLimit();
-        const timeoutMs = this.opts.requestTimeoutMs ?? 30_000;
+        const timeoutMs = this.opts.requestTimeoutMs ?? client_DEFAULT_REQUEST_TIMEOUT_MS;
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
         this.requestCount++;
@@ -16088,8 +16349,8 @@ class RailwayClient {
             }
             const cause = err.cause;
             const detail = cause?.code ?? cause?.message ?? (0,errors/* errorMessage */.gJ)(err);
-            // Refused connections never reached the server; anything else might have.
-            throw new RailwayNetworkError(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), cause?.code !== 'ECONNREFUSED', { cause: err });
+            // Refused connections and failed lookups never reached the server; anything else might have.
+            throw new RailwayNetworkError(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), !neverSent(cause?.code), { cause: err });
         }
         const now = Date.now();
         this.recordRateLimit(res.headers, now);
@@ -16152,7 +16413,8 @@ class RailwayClient {
     }
     /**
      * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (reference §3.2) and returns the new
-     * deployment id. Retried like GraphQL on 429/5xx/refused connections, never after a timeout (it may have deployed).
+     * deployment id. Repeated only when it cannot have landed (429, refused connection); a 5xx, reset or timeout may
+     * have created the deployment, so it throws and triggerDeployment reconciles (effects.ts).
      */
     async uploadTarball(scope, body, message) {
         const url = new URL(`/project/${encodeURIComponent(scope.projectId)}/environment/${encodeURIComponent(scope.environmentId)}/up`, this.origin);
@@ -16162,7 +16424,7 @@ class RailwayClient {
         return (0,retry/* retry */.L5)(async () => {
             if (this.opts.signal?.aborted)
                 throw new retry/* AbortedError */.oM('cancelled');
-            const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? 30_000, 120_000));
+            const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? client_DEFAULT_REQUEST_TIMEOUT_MS, 120_000));
             const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
             this.requestCount++;
             let res;
@@ -16178,7 +16440,7 @@ class RailwayClient {
                 if (this.opts.signal?.aborted)
                     throw new retry/* AbortedError */.oM('cancelled');
                 const cause = err.cause;
-                throw new RailwayNetworkError(`upload to ${this.origin} failed (${cause?.code ?? (0,errors/* errorMessage */.gJ)(err)})`, timeout.aborted || cause?.code !== 'ECONNREFUSED', { cause: err });
+                throw new RailwayNetworkError(`upload to ${this.origin} failed (${cause?.code ?? (0,errors/* errorMessage */.gJ)(err)})`, timeout.aborted || !neverSent(cause?.code), { cause: err });
             }
             const now = Date.now();
             this.recordRateLimit(res.headers, now);
@@ -16193,7 +16455,16 @@ class RailwayClient {
             const said = typeof json.message === 'string' ? json.message : typeof json.error === 'string' ? json.error : text.slice(0, 200);
             const serverMessage = this.scrub(said.replace(/\s+/g, ' ').trim());
             if (res.ok && typeof json.deploymentId === 'string') {
-                return { deploymentId: json.deploymentId, url: typeof json.url === 'string' ? json.url : undefined, logsUrl: typeof json.logsUrl === 'string' ? json.logsUrl : undefined };
+                const out = { deploymentId: json.deploymentId };
+                const domain = typeof json.deploymentDomain === 'string' ? json.deploymentDomain.trim() : '';
+                // Like `railway up`: the app's URL is deploymentDomain (https:// added unless present); `url` is the dashboard.
+                if (domain)
+                    out.serviceUrl = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+                if (typeof json.url === 'string')
+                    out.dashboardUrl = json.url;
+                if (typeof json.logsUrl === 'string')
+                    out.logsUrl = json.logsUrl;
+                return out;
             }
             const sizeMb = (body.length / 1024 / 1024).toFixed(1);
             const explain = res.status === 413
@@ -16315,8 +16586,81 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
     '(Project → Settings → Tokens, scoped to the target environment) or keep the account token and also set the ' +
     "'project' and 'environment' inputs.";
 
+;// CONCATENATED MODULE: ./src/railway/effects.ts
+// The one rule for requests with an effect (deploy, upload, rollback, redeploy, cancel, settings): a request whose
+// answer was lost may still have taken effect, so it is never sent again before Railway's state has been read.
+// One 502 on serviceInstanceDeployV2 must not create two deployments, nor a 502 on deploymentRollback ten.
+
+
+
+/** Errors a read cannot get past by waiting: the token, the input, the job. */
+function fatalRead(err) {
+    return err instanceof retry/* AbortedError */.oM || err instanceof errors/* InputError */.dz || (err instanceof RailwayApiError && err.isAuthError);
+}
+/**
+ * Sends `spec.send` once; when the failure leaves open whether it took effect (mayHaveLanded), reads state with
+ * `spec.find` until the effect shows up (returned as if answered) or `settleMs` passed with a successful read saying
+ * it is not there — only then is the request sent again (at most `maxSends` in all). When state cannot be read until
+ * the client's deadline, throws RailwayUnconfirmedError: the caller must report "unknown", not retry.
+ */
+async function effects_applyOnce(client, spec) {
+    const maxSends = spec.maxSends ?? 2;
+    const log = spec.log ?? (() => undefined);
+    for (let sends = 1;; sends++) {
+        try {
+            return { value: await spec.send(), sends, reconciled: false };
+        }
+        catch (err) {
+            if (!mayHaveLanded(err))
+                throw err;
+            log(`${spec.what}: the answer was lost (${client.scrub((0,errors/* errorMessage */.gJ)(err))}); reading Railway's state to see whether it took effect`);
+            const lookup = await lookFor(client, spec);
+            if ('found' in lookup) {
+                log(`${spec.what}: it did take effect; continuing with what Railway reports`);
+                return { value: lookup.found, sends, reconciled: true };
+            }
+            if ('unknown' in lookup) {
+                const why = lookup.unknown === undefined ? 'no read succeeded before the deadline' : client.scrub((0,errors/* errorMessage */.gJ)(lookup.unknown));
+                throw new RailwayUnconfirmedError(spec.what, `${spec.what}: Railway's answer was lost (${client.scrub((0,errors/* errorMessage */.gJ)(err))}) and its state could not be read (${why}); whether it took effect is unknown — check the service in Railway before retrying`, { cause: err });
+            }
+            // Proven not to have taken effect: the failure stands as it is (nothing changed on Railway).
+            if (sends >= maxSends || (client.deadline !== undefined && Date.now() >= client.deadline))
+                throw err;
+            log(`${spec.what}: it did not take effect; sending it again`);
+        }
+    }
+}
+async function lookFor(client, spec) {
+    const settleMs = spec.settleMs ?? 5000;
+    const started = Date.now();
+    // Without a deadline on the client, an outage still must not make this wait forever.
+    const until = client.deadline ?? started + Math.max(settleMs * 6, 60_000);
+    let lastErr;
+    let interval = spec.readIntervalMs ?? 1000;
+    for (;;) {
+        try {
+            const value = await spec.find();
+            if (value !== undefined)
+                return { found: value };
+            if (Date.now() - started >= settleMs)
+                return { absent: true };
+        }
+        catch (err) {
+            if (fatalRead(err))
+                throw err;
+            lastErr = err;
+        }
+        const left = until - Date.now();
+        if (left <= 0)
+            return { unknown: lastErr };
+        await (0,retry/* sleep */.yy)(Math.min(interval, left), spec.signal ?? client.signal);
+        interval = Math.min(interval * 1.5, 3000);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/railway/resolve.ts
 // Turns project/environment/service inputs (ids or exact names) into ids, before anything is mutated.
+
 
 
 
@@ -16362,8 +16706,7 @@ async function resolveTarget(client, inputs) {
         if (!inputs.environment?.trim()) {
             throw new errors/* InputError */.dz('environment', "is required with an account/workspace token (a project token implies it); give the environment's name or id");
         }
-        const data = await client.request(ACCOUNT_PROJECTS, { first: 500 }, 'AccountProjects');
-        projectId = pickByIdOrName(data.projects.edges.map((e) => e.node), wanted, 'project', 'project').id;
+        projectId = await findProjectId(client, wanted);
     }
     const topo = await client.request(PROJECT_TOPOLOGY, { id: projectId }, 'ProjectTopology');
     const environments = topo.project.environments.edges.map((e) => e.node);
@@ -16389,13 +16732,74 @@ async function resolveTarget(client, inputs) {
         throw new errors/* InputError */.dz('service', `names the same service twice (${dup}) by name and id`);
     return { project: { id: topo.project.id, name: topo.project.name }, environment, services: resolved };
 }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Railway refused to show it (not found / not authorized): not a fault to retry. */
+function refused(err) {
+    return err instanceof RailwayApiError && !err.retryable && err.httpStatus < 500;
+}
+/**
+ * A project given to an account/workspace token: by id through `project(id)`, which reads one project for every token
+ * kind that may see it; by name through the projects the token can enumerate (listVisibleProjects).
+ */
+async function findProjectId(client, wanted) {
+    if (UUID.test(wanted)) {
+        try {
+            const topo = await client.request(PROJECT_TOPOLOGY, { id: wanted }, 'ProjectTopology');
+            return topo.project.id;
+        }
+        catch (err) {
+            if (!refused(err))
+                throw err;
+            // Not visible by id: maybe a project NAMED like an id; the name lookup below lists what the token sees.
+        }
+    }
+    const projects = await listVisibleProjects(client);
+    const byName = projects.filter((p) => p.name === wanted);
+    if (byName.length > 1) {
+        throw new errors/* InputError */.dz('project', `name '${wanted}' is ambiguous: ${byName.map((p) => `'${p.name}' (${p.id}, ${p.workspace ? `workspace ${p.workspace}` : 'personal'})`).join(', ')}; use the id`);
+    }
+    return pickByIdOrName(projects, wanted, 'project', 'project').id;
+}
+/**
+ * Every project an account or workspace token can see: `projects` without workspaceId lists the personal projects
+ * only (docs integrations/api/manage-projects.md) — a workspace token has none and may be refused (docs
+ * integrations/api.md) — so each of the token's workspaces (`apiToken { workspaces }`) is listed too, paginated.
+ */
+async function listVisibleProjects(client) {
+    const out = new Map();
+    const listAll = async (workspaceId, workspace) => {
+        let after;
+        for (let page = 0; page < 20; page++) {
+            const data = await client.request(LIST_PROJECTS, { workspaceId, first: 100, after }, 'ListProjects');
+            for (const { node } of data.projects.edges)
+                if (!out.has(node.id))
+                    out.set(node.id, workspace ? { id: node.id, name: node.name, workspace } : { id: node.id, name: node.name });
+            if (!data.projects.pageInfo.hasNextPage || !data.projects.pageInfo.endCursor)
+                return;
+            after = data.projects.pageInfo.endCursor;
+        }
+    };
+    const workspaces = await client.tokenWorkspaces();
+    for (const w of workspaces)
+        await listAll(w.id, w.name);
+    await listAll(null).catch((err) => {
+        if (!refused(err))
+            throw err; // a workspace token has no personal projects
+    });
+    return [...out.values()];
+}
 
 ;// CONCATENATED MODULE: ./src/railway/deployments.ts
-// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, and the
-// rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
+// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, GitHub autodeploy, and
+// the rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
+
+
 
 
 const IN_PROGRESS_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'WAITING', 'BUILDING', 'DEPLOYING', 'NEEDS_APPROVAL']);
+/** What Railway documents as cancellable: "Abort" of an initializing or building deployment (docs
+ *  deployments/reference.md), and a queued one (not started yet). DEPLOYING and later are not. */
+const deployments_CANCELLABLE_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'BUILDING']);
 const SUCCESS_STATUSES = new Set(['SUCCESS', 'SLEEPING']);
 /** Never a sensible rollback target: they never ran (or died). */
 const BAD_STATUSES = new Set(['FAILED', 'CRASHED', 'SKIPPED']);
@@ -16417,7 +16821,7 @@ async function listDeployments(client, scope, opts = {}) {
     }
     return newestFirst(out);
 }
-async function getDeployment(client, id) {
+async function deployments_getDeployment(client, id) {
     const data = await client.request(GET_DEPLOYMENT, { id }, 'GetDeployment');
     return data.deployment;
 }
@@ -16425,52 +16829,114 @@ async function getServiceInstance(client, scope) {
     const data = await client.request(SERVICE_INSTANCE_STATE, { environmentId: scope.environmentId, serviceId: scope.serviceId }, 'ServiceInstanceState');
     return data.serviceInstance;
 }
-/** The public URL of a service: its first custom domain, else its Railway domain. */
+/**
+ * The public URL of a service: its first VERIFIED custom domain (CustomDomain.status.verified in the schema — an
+ * unverified one does not reach the app yet), else its Railway domain.
+ */
 function serviceUrlOf(instance) {
-    const domain = instance?.domains.customDomains[0]?.domain ?? instance?.domains.serviceDomains[0]?.domain;
+    const custom = instance?.domains.customDomains.find((d) => d.status?.verified === true);
+    const domain = custom?.domain ?? instance?.domains.serviceDomains[0]?.domain;
     if (!domain)
         return undefined;
     return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
 }
 /**
- * The deployment a rollback should restore: the newest one with canRollback (NOT filtered by SUCCESS: the last
- * good deployment is REMOVED once superseded), skipping ones that never ran or crashed, the excluded ids (the
- * release being replaced), and anything created after `olderThan` (ISO) when given.
+ * The deployment a rollback should restore: the newest one that serves now (SUCCESS/SLEEPING) or has canRollback
+ * (NOT filtered by SUCCESS: the last good deployment is REMOVED once superseded), skipping ones that never ran or
+ * crashed, the excluded ids (the release being replaced), anything created after `olderThan` (ISO), and any
+ * deployment of the release's commit (`excludeCommit`, or the commit of `notSameCommitAs`): with GitHub autodeploy
+ * Railway may already run its own deployment of that commit, and restoring it would put the same code back.
+ *
+ * The serving deployment counts even when it reports canRollback: false — no public source says whether the active
+ * deployment does (reference "Update 2026-12-02"); rollbackTo re-reads canRollback when it is needed and redeploys
+ * when it cannot roll back. Skipping it would restore an OLDER version than the one that served.
  */
 function pickRollbackTarget(deployments, opts = {}) {
     const exclude = new Set(opts.exclude ?? []);
     const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
-    // Restoring the same commit as the release being undone would put the same code back.
-    const avoidCommit = commitOf(opts.notSameCommitAs);
-    return newestFirst(deployments).find((d) => d.canRollback &&
+    const avoid = [commitOf(opts.notSameCommitAs), opts.excludeCommit].filter((c) => Boolean(c));
+    return newestFirst(deployments).find((d) => (d.canRollback || SUCCESS_STATUSES.has(d.status)) &&
         !exclude.has(d.id) &&
         !BAD_STATUSES.has(d.status) &&
         !IN_PROGRESS_STATUSES.has(d.status) &&
         time(d.createdAt) < limit &&
-        !(avoidCommit && commitOf(d) === avoidCommit));
+        !avoid.some((c) => sameCommit(commitOf(d), c)));
 }
 function commitOf(d) {
     const hash = d?.meta?.commitHash;
     return typeof hash === 'string' && hash ? hash : undefined;
 }
+/** Same commit, allowing an abbreviated sha on either side (at least 7 hex characters, like git). */
+function sameCommit(a, b) {
+    if (!a || !b)
+        return false;
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    if (Math.min(x.length, y.length) < 7)
+        return x === y;
+    return x.startsWith(y) || y.startsWith(x);
+}
+/**
+ * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
+ * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
+ */
+async function deployments_getAutoDeployStatus(client, scope) {
+    const data = await client.request(AUTO_DEPLOY_STATUS, { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, 'AutoDeployStatus');
+    const s = data.serviceInstanceAutoDeployStatus;
+    return { enabled: s.enabled, canEnable: s.canEnable, reason: s.reason ?? null };
+}
+/**
+ * Railway's own deployment of `commitSha` among the service's recent deployments (meta.commitHash; GitHub deploys
+ * carry it, reference §2.5): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
+ * With `waitMs` it keeps looking that long, since the autodeploy starts when GitHub's webhook arrives.
+ */
+async function deployments_findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
+    const exclude = new Set(opts.exclude ?? []);
+    const until = Date.now() + (opts.waitMs ?? 0);
+    for (;;) {
+        const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 30 });
+        const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
+        if (match)
+            return match;
+        const left = until - Date.now();
+        if (left <= 0)
+            return undefined;
+        await sleep(Math.min(opts.intervalMs ?? 2000, left), opts.signal ?? client.signal);
+    }
+}
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
 }
+/** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
+function newDeploymentIn(list, known, notBefore, accept = () => true) {
+    return newestFirst(list).find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d));
+}
 /**
  * After a mutation that returns only a Boolean (deploymentRollback): the new deployment is the newest one not in
- * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly.
+ * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly; a failed
+ * read is one more try, not the end (the CLI ignores read errors while polling, railwayapp/cli up.rs, PR #743).
  */
 async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
     const attempts = opts.attempts ?? 10;
+    let lastErr;
     for (let i = 0; i < attempts; i++) {
-        const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 20 });
-        const fresh = list.find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)));
-        if (fresh)
-            return fresh;
+        try {
+            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+            if (fresh)
+                return fresh;
+            lastErr = undefined;
+        }
+        catch (err) {
+            if (err instanceof retry/* AbortedError */.oM || err instanceof errors/* InputError */.dz || (err instanceof RailwayApiError && err.isAuthError))
+                throw err;
+            lastErr = err instanceof Error ? err : new Error(String(err));
+        }
         if (i < attempts - 1)
             await (0,retry/* sleep */.yy)(Math.min(5000, (opts.intervalMs ?? 500) * (i + 1)), opts.signal);
     }
+    if (lastErr)
+        throw lastErr;
     return undefined;
 }
 
@@ -16482,6 +16948,20 @@ async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
 
 
 
+
+function verdictOf(outcome) {
+    if (outcome === 'success')
+        return 'live';
+    if (outcome === 'skipped')
+        return 'unchanged';
+    if (outcome === 'failed' || outcome === 'crashed' || outcome === 'removed' || outcome === 'unknown-status')
+        return 'failed';
+    return 'undecided';
+}
+/** Read errors that waiting cannot cure: the token, an input, the job. Everything else is ridden out to the deadline. */
+function fatalReadError(err) {
+    return err instanceof retry/* AbortedError */.oM || err instanceof errors/* InputError */.dz || (err instanceof RailwayApiError && err.isAuthError);
+}
 /** Single-consumer queue bridging subscription callbacks into the wait loop. */
 class Inbox {
     items = [];
@@ -16518,7 +16998,6 @@ class Inbox {
 const OUTCOME_MESSAGES = {
     FAILED: (id) => `deployment ${id} FAILED (build, pre-deploy command or Railway's healthcheck failed)`,
     CRASHED: (id) => `deployment ${id} CRASHED (the process exited and the restart policy gave up)`,
-    SKIPPED: (id) => `deployment ${id} was SKIPPED (a 'Wait for CI' check failed or watch paths did not match): nothing was deployed`,
 };
 async function waitForDeployment(client, deploymentId, opts) {
     const startedAt = Date.now();
@@ -16534,10 +17013,16 @@ async function waitForDeployment(client, deploymentId, opts) {
     let usedWs = false;
     let usedPoll = false;
     let warnedAbout = '';
+    let readErrors = 0;
+    let readErrorStreak = 0;
+    let lastReadError;
     const inbox = new Inbox();
     let mode = (opts.useSubscription ?? client.webSocketEnabled) ? 'ws' : 'poll';
     let unsubscribe;
-    if (mode === 'ws') {
+    const registrationDelayMs = Math.min(opts.registrationDelayMs ?? 500, Math.max(0, opts.deadline - Date.now()));
+    if (registrationDelayMs > 0)
+        await (0,retry/* sleep */.yy)(registrationDelayMs, opts.signal).catch(() => undefined);
+    if (mode === 'ws' && !opts.signal?.aborted) {
         unsubscribe = client.subscribe(DEPLOYMENT_STATUS_SUBSCRIPTION, { id: deploymentId }, {
             next: (data) => inbox.push({ kind: 'status', status: data.deployment.status }),
             error: (error) => inbox.push({ kind: 'error', error }),
@@ -16548,6 +17033,8 @@ async function waitForDeployment(client, deploymentId, opts) {
         deploymentId,
         outcome,
         ok: outcome === 'success',
+        verdict: verdictOf(outcome),
+        readErrors,
         status,
         message,
         history,
@@ -16556,16 +17043,40 @@ async function waitForDeployment(client, deploymentId, opts) {
         finishedAt: Date.now(),
         ...extra,
     });
+    /**
+     * One status read. A failed read (5xx, HTTP 200 + errors[], "not found" just after creation) does not end the
+     * tracking: the CLI ignores read errors while polling for a verdict (railwayapp/cli up.rs, PR #743); the deadline
+     * bounds it. Only errors waiting cannot cure (auth, input) end it.
+     */
     const poll = async () => {
         usedPoll = true;
         try {
-            return (await getDeployment(client, deploymentId)).status;
+            const d = await deployments_getDeployment(client, deploymentId);
+            readErrorStreak = 0;
+            return d.status;
         }
         catch (err) {
-            // Retries inside request() already covered transient faults; past the deadline it's a timeout.
-            if (err instanceof retry/* AbortedError */.oM || opts.signal?.aborted || Date.now() >= opts.deadline)
+            if (err instanceof retry/* AbortedError */.oM || opts.signal?.aborted)
                 return undefined;
-            throw err;
+            if (fatalReadError(err))
+                throw err;
+            readErrors += 1;
+            readErrorStreak += 1;
+            lastReadError = client.scrub((0,errors/* errorMessage */.gJ)(err));
+            if (readErrorStreak === 1 || readErrorStreak % 5 === 0) {
+                log(`could not read deployment ${deploymentId} (${lastReadError}); still tracking it until the deadline`);
+            }
+            return undefined;
+        }
+    };
+    /** Why a SKIPPED deployment was skipped, from its build log (one read; unknown when it cannot be read). */
+    const skipReason = async () => {
+        try {
+            const data = await client.request(BUILD_LOGS, { deploymentId, limit: 50 }, 'BuildLogs');
+            return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns')) ? 'watch-paths' : 'wait-for-ci-or-unknown';
+        }
+        catch {
+            return 'wait-for-ci-or-unknown';
         }
     };
     /** Time until the current status hits a limit (WAITING too long, unknown too long). */
@@ -16586,6 +17097,13 @@ async function waitForDeployment(client, deploymentId, opts) {
         const msg = OUTCOME_MESSAGES[status];
         if (msg)
             return result(status.toLowerCase(), msg(deploymentId));
+        if (status === 'SKIPPED') {
+            // Not a failure: nothing was deployed, the previous deployment still serves.
+            const why = await skipReason();
+            return result('skipped', why === 'watch-paths'
+                ? `deployment ${deploymentId} was SKIPPED: no changed file matched the service's watch paths ("No changed files matched patterns") — nothing to deploy, the running deployment is unchanged`
+                : `deployment ${deploymentId} was SKIPPED (a 'Wait for CI' check failed, or watch paths matched no changed file) — nothing was deployed, the running deployment is unchanged`, { skipReason: why });
+        }
         if (status === 'REMOVED' || status === 'REMOVING') {
             const newer = opts.scope ? await findNewer(client, opts.scope, deploymentId) : undefined;
             if (newer) {
@@ -16604,15 +17122,15 @@ async function waitForDeployment(client, deploymentId, opts) {
             }
             if (inStatus >= waitingTimeoutMs) {
                 return status === 'WAITING'
-                    ? result('waiting', `deployment ${deploymentId} was still WAITING after ${(0,duration/* formatDuration */.a)(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
-                    : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${(0,duration/* formatDuration */.a)(inStatus)}: a human must approve it in Railway`);
+                    ? result('waiting', `deployment ${deploymentId} was still WAITING after ${(0,duration/* formatDuration */.a3)(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
+                    : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${(0,duration/* formatDuration */.a3)(inStatus)}: a human must approve it in Railway`);
             }
             return undefined;
         }
         if (IN_PROGRESS_STATUSES.has(status))
             return undefined;
         if (inStatus >= unknownGraceMs)
-            return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${(0,duration/* formatDuration */.a)(inStatus)}`);
+            return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${(0,duration/* formatDuration */.a3)(inStatus)}`);
         return undefined;
     };
     try {
@@ -16622,8 +17140,10 @@ async function waitForDeployment(client, deploymentId, opts) {
             if (opts.signal?.aborted)
                 return result('cancelled', `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`);
             const left = opts.deadline - Date.now();
-            if (left <= 0)
-                return result('timeout', `timed out after ${(0,duration/* formatDuration */.a)(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : ''}`);
+            if (left <= 0) {
+                const unread = !status && lastReadError ? ` (its status could not be read: ${lastReadError})` : '';
+                return result('timeout', `timed out after ${(0,duration/* formatDuration */.a3)(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : unread}`);
+            }
             let observed;
             if (mode === 'ws') {
                 // Until a first status arrives, check soon: a server may not push the current state on subscribe.
@@ -16714,7 +17234,7 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
         if (stopped || opts.signal?.aborted)
             return;
         try {
-            const d = await getDeployment(client, deploymentId);
+            const d = await deployments_getDeployment(client, deploymentId);
             if (!stopped)
                 onStatus(d.status, d.instances.map((i) => i.status));
         }
@@ -16753,135 +17273,6 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/railway/deploy.ts
-// Starting a deployment from one of the three sources, always ending with the new deployment's id
-// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it).
-
-
-/** The source for one service: its own upload directory when `perService` names it. */
-function sourceForService(source, service) {
-    if (source.kind !== 'upload' || !source.perService)
-        return source;
-    const own = source.perService[service.name] ?? source.perService[service.id];
-    return own ? { kind: 'upload', ...own } : source;
-}
-/** Refuses a source the service cannot take — before anything is mutated. */
-function checkSourceFits(serviceName, instance, source) {
-    const repo = instance.source?.repo ?? null;
-    const image = instance.source?.image ?? null;
-    if (source.kind === 'commit' && !repo) {
-        throw new errors/* InputError */.dz('source', `'commit' needs a GitHub-connected service, but service '${serviceName}' has ${image ? `an image source (${image}): use source: image` : 'no repository connected: use source: upload'}`);
-    }
-    if (source.kind === 'image' && !image) {
-        throw new errors/* InputError */.dz('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
-    }
-}
-/** Sends the one mutation (two for a changed image) that starts the deployment; returns its id. */
-async function triggerDeployment(client, scope, instance, source) {
-    switch (source.kind) {
-        case 'commit': {
-            const data = await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha: source.commitSha || undefined }, 'DeployServiceInstance');
-            return { deploymentId: data.serviceInstanceDeployV2 };
-        }
-        case 'image': {
-            if (source.image && source.image !== instance.source?.image) {
-                await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image: source.image }, 'SetServiceImage');
-            }
-            const data = await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId }, 'DeployServiceInstance');
-            return { deploymentId: data.serviceInstanceDeployV2 };
-        }
-        case 'upload': {
-            const res = await client.uploadTarball(scope, source.tarball);
-            return { deploymentId: res.deploymentId, url: res.url };
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/railway/rollback.ts
-// Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is
-// found by listing), falling back to deploymentRedeploy (a rebuild) when the image is gone (reference §4, §6.9).
-
-
-
-
-
-async function rollbackTo(client, scope, targetId, opts) {
-    const startedAt = Date.now();
-    const log = opts.log ?? (() => undefined);
-    // Both reads in parallel: they are all that stands between a failed verdict and the rollback request.
-    const [known, target] = await Promise.all([
-        listDeployments(client, scope, { maxPages: 1, pageSize: 50 }),
-        getDeployment(client, targetId).catch((err) => {
-            if (err instanceof RailwayApiError && err.graphqlMessages.length) {
-                throw new errors/* InputError */.dz('deployment-id', `Railway has no deployment '${targetId}' for this token (${err.graphqlMessages.join('; ')})`);
-            }
-            throw err;
-        }),
-    ]);
-    if (target.serviceId && target.serviceId !== scope.serviceId) {
-        throw new errors/* InputError */.dz('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
-    }
-    if (target.environmentId && target.environmentId !== scope.environmentId) {
-        throw new errors/* InputError */.dz('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
-    }
-    const knownIds = new Set(known.map((d) => d.id));
-    const notBefore = known[0]?.createdAt;
-    let method = 'rollback';
-    let fallbackReason;
-    let deploymentId;
-    let requestedAt;
-    if (target.canRollback) {
-        requestedAt = Date.now();
-        try {
-            const data = await client.request(ROLLBACK_DEPLOYMENT, { id: targetId }, 'RollbackDeployment');
-            if (data.deploymentRollback) {
-                const created = await findNewDeployment(client, scope, knownIds, notBefore, { signal: opts.signal });
-                if (!created) {
-                    return done('rollback', undefined, false, `Railway accepted the rollback to ${targetId} but no new deployment appeared in the service's list`);
-                }
-                deploymentId = created.id;
-            }
-            else {
-                fallbackReason = 'deploymentRollback answered false';
-            }
-        }
-        catch (err) {
-            if (!(err instanceof RailwayApiError) || err.retryable)
-                throw err;
-            fallbackReason = `deploymentRollback was refused: ${(0,errors/* errorMessage */.gJ)(err)}`;
-        }
-    }
-    else {
-        fallbackReason = `deployment ${targetId} can no longer be rolled back (its image is not retained any more)`;
-    }
-    if (!deploymentId) {
-        method = 'redeploy';
-        if (!target.canRedeploy) {
-            return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and it cannot be redeployed either`);
-        }
-        log(`${fallbackReason ?? 'rollback unavailable'}; rebuilding it with deploymentRedeploy instead`);
-        requestedAt ??= Date.now();
-        const data = await client.request(REDEPLOY_DEPLOYMENT, { id: targetId }, 'RedeployDeployment');
-        deploymentId = data.deploymentRedeploy.id;
-    }
-    opts.onStarted?.({ method, deploymentId });
-    log(`${method === 'rollback' ? 'rolling back' : 'redeploying'} to ${targetId}: new deployment ${deploymentId}`);
-    const wait = await waitForDeployment(client, deploymentId, { ...opts, scope });
-    return done(method, wait, wait.ok, wait.ok ? `restored ${targetId} as deployment ${deploymentId} (${method})` : `${method} to ${targetId} did not go live: ${wait.message}`);
-    function done(m, w, ok, message) {
-        const r = { targetId, method: m, ok, message, startedAt, finishedAt: Date.now() };
-        if (fallbackReason)
-            r.fallbackReason = fallbackReason;
-        if (deploymentId)
-            r.deploymentId = deploymentId;
-        if (w)
-            r.wait = w;
-        if (requestedAt)
-            r.requestedAt = requestedAt;
-        return r;
-    }
-}
-
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
@@ -16917,42 +17308,76 @@ var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enum
 //# sourceMappingURL=index.min.js.map
 
 ;// CONCATENATED MODULE: ./src/railway/upload.ts
-// The tarball `railway up` would send (reference §3.2): the directory walked with .gitignore and .railwayignore
-// rules (nested files apply to their own subtree), hidden files kept, .git and node_modules always dropped,
-// entries stored as ./<relative path>, gzip.
+// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs, reference §3.2): the directory walked
+// like the `ignore` crate's WalkBuilder with the CLI's settings — ignore files of the directory, of its subdirectories
+// AND of its parents; `.railwayignore` (custom) over `.ignore` over `.gitignore` over `.git/info/exclude`, the nearest
+// file deciding within each; `.gitignore` only inside a git repository and not above its root (require_git, the
+// crate's default; docs.rs ignore::WalkBuilder); hidden files kept; `.git` and `node_modules` always dropped — stored
+// as ./<path relative to the archive root>, gzip.
+
 
 
 
 
 
 const ALWAYS_DROPPED = new Set(['.git', 'node_modules']);
-const IGNORE_FILES = ['.gitignore', '.railwayignore'];
-async function loadScope(absDir, relDir) {
-    const rules = ignore_default()();
-    let found = false;
-    for (const name of IGNORE_FILES) {
+const CLASSES = ['railwayignore', 'ignore', 'gitignore', 'exclude'];
+const FILE_OF = { railwayignore: '.railwayignore', ignore: '.ignore', gitignore: '.gitignore' };
+async function readRules(dir, cls) {
+    try {
+        return { base: dir, cls, rules: ignore_default()().add(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, FILE_OF[cls]), 'utf8')) };
+    }
+    catch {
+        return undefined; // no such file here
+    }
+}
+/** The nearest directory at or above `dir` holding `.git` (the repository root), if any. */
+function gitRootOf(dir) {
+    for (let d = dir;; d = external_node_path_default().dirname(d)) {
+        if ((0,external_node_fs_.existsSync)(external_node_path_default().join(d, '.git')))
+            return d;
+        if (external_node_path_default().dirname(d) === d)
+            return undefined;
+    }
+}
+/** Ignore rules of one directory (its own files; `.gitignore` only when a git repository is around). */
+async function rulesOf(dir, git, isRepoRoot) {
+    const found = await Promise.all([readRules(dir, 'railwayignore'), readRules(dir, 'ignore'), git.use ? readRules(dir, 'gitignore') : undefined]);
+    const out = found.filter((r) => r !== undefined);
+    if (git.use && isRepoRoot) {
         try {
-            rules.add(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(absDir, name), 'utf8'));
-            found = true;
+            out.push({ base: dir, cls: 'exclude', rules: ignore_default()().add(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, '.git', 'info', 'exclude'), 'utf8')) });
         }
         catch {
-            // no such file here
+            // no exclude file
         }
     }
-    return found ? { base: relDir, rules } : undefined;
+    return out;
 }
-function ignoredBy(scopes, relPath, isDir) {
-    for (const scope of scopes) {
-        const inScope = scope.base === '' ? relPath : external_node_path_default().posix.relative(scope.base, relPath);
-        if (inScope === '' || inScope.startsWith('..'))
-            continue;
-        if (scope.rules.ignores(isDir ? `${inScope}/` : inScope))
-            return true;
+/**
+ * The verdict for one path: per class the NEAREST ignore file with a matching pattern decides (ignore or `!`
+ * whitelist), and the first class with a decision wins. `chain` is ordered outermost first.
+ */
+function ignoredBy(chain, abs, isDir) {
+    for (const cls of CLASSES) {
+        for (let i = chain.length - 1; i >= 0; i--) {
+            const r = chain[i];
+            if (r.cls !== cls)
+                continue;
+            const rel = external_node_path_default().relative(r.base, abs).split((external_node_path_default()).sep).join('/');
+            if (rel === '' || rel.startsWith('..'))
+                continue;
+            const verdict = r.rules.test(isDir ? `${rel}/` : rel);
+            if (verdict.ignored)
+                return true;
+            if (verdict.unignored)
+                return false;
+        }
     }
     return false;
 }
-/** Relative (posix) paths of the files that go into the upload, sorted. */
-async function listUploadFiles(root) {
+/** Relative (posix) paths of the files that go into the upload, relative to the archive root, sorted. */
+async function listUploadFiles(root, opts = {}) {
     const absRoot = external_node_path_default().resolve(root);
     let rootStat;
     try {
@@ -16963,52 +17388,384 @@ async function listUploadFiles(root) {
     }
     if (!rootStat.isDirectory())
         throw new errors/* InputError */.dz('path', `'${root}' is not a directory`);
+    const archiveRoot = external_node_path_default().resolve(opts.archiveRoot ?? absRoot);
+    const prefix = external_node_path_default().relative(archiveRoot, absRoot);
+    if (prefix.startsWith('..') || external_node_path_default().isAbsolute(prefix)) {
+        throw new errors/* InputError */.dz('path', `'${root}' is not inside the archive root '${archiveRoot}'`);
+    }
+    const gitRoot = gitRootOf(absRoot);
+    const git = { root: gitRoot, use: gitRoot !== undefined && !opts.noGitignore };
+    // Parents from the filesystem root down to the uploaded directory's parent; .gitignore not above the repo root.
+    const parents = [];
+    for (let d = external_node_path_default().dirname(absRoot);; d = external_node_path_default().dirname(d)) {
+        parents.unshift(d);
+        if (external_node_path_default().dirname(d) === d)
+            break;
+    }
+    if (absRoot === external_node_path_default().dirname(absRoot))
+        parents.length = 0;
+    const inherited = [];
+    for (const dir of parents) {
+        const insideRepo = gitRoot !== undefined && (dir === gitRoot || dir.startsWith(`${gitRoot}${(external_node_path_default()).sep}`));
+        inherited.push(...(await rulesOf(dir, { ...git, use: git.use && insideRepo }, dir === gitRoot)));
+    }
     const files = [];
-    const walk = async (absDir, relDir, inherited, ancestors) => {
+    const walk = async (absDir, chain, ancestors) => {
         const real = await (0,promises_namespaceObject.realpath)(absDir);
         if (ancestors.has(real))
             return; // a symlink pointing back up: a loop
-        const chain = new Set(ancestors).add(real);
-        const own = await loadScope(absDir, relDir);
-        const scopes = own ? [...inherited, own] : inherited;
+        const seen = new Set(ancestors).add(real);
+        const own = await rulesOf(absDir, git, absDir === gitRoot);
+        const rules = own.length ? [...chain, ...own] : chain;
         const entries = await (0,promises_namespaceObject.readdir)(absDir, { withFileTypes: true });
         entries.sort((a, b) => a.name.localeCompare(b.name));
         for (const entry of entries) {
             if (ALWAYS_DROPPED.has(entry.name))
                 continue;
             const abs = external_node_path_default().join(absDir, entry.name);
-            const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
             let isDir = entry.isDirectory();
             let isFile = entry.isFile();
             if (entry.isSymbolicLink()) {
-                // Followed, like the CLI; dangling links are skipped.
+                // Followed, like the CLI (follow_links(true)); dangling links are skipped.
                 const target = await (0,promises_namespaceObject.stat)(abs).catch(() => undefined);
                 if (!target)
                     continue;
                 isDir = target.isDirectory();
                 isFile = target.isFile();
             }
-            if (ignoredBy(scopes, rel, isDir))
+            if (ignoredBy(rules, abs, isDir))
                 continue;
             if (isDir)
-                await walk(abs, rel, scopes, chain);
+                await walk(abs, rules, seen);
             else if (isFile)
-                files.push(rel);
+                files.push(external_node_path_default().relative(archiveRoot, abs).split((external_node_path_default()).sep).join('/'));
         }
     };
-    await walk(absRoot, '', [], new Set());
+    await walk(absRoot, inherited, new Set());
     return files.sort();
 }
-/** Gzip'd tar of `root` as the upload body, plus the file list (for logs and tests). */
-async function createUploadTarball(root) {
-    const files = await listUploadFiles(root);
+/** Gzip'd tar of `root` as the upload body, plus the file list (relative to the archive root, for logs and tests). */
+async function createUploadTarball(root, opts = {}) {
+    const files = await listUploadFiles(root, opts);
     if (files.length === 0)
-        throw new errors/* InputError */.dz('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore`);
+        throw new errors/* InputError */.dz('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore/.ignore`);
     const chunks = [];
-    const stream = Qn({ gzip: true, cwd: external_node_path_default().resolve(root), portable: true, follow: true, noDirRecurse: true }, files.map((f) => `./${f}`));
+    const cwd = external_node_path_default().resolve(opts.archiveRoot ?? root);
+    const stream = Qn({ gzip: true, cwd, portable: true, follow: true, noDirRecurse: true }, files.map((f) => `./${f}`));
     for await (const chunk of stream)
         chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return { body: Buffer.concat(chunks), files };
+}
+/** A Root Directory as a relative posix path ('' = the archive root). */
+function normaliseRootDirectory(dir) {
+    return (dir ?? '').replace(/\\/g, '/').replace(/^[./]+(?=\/|$)/, '').replace(/^\/+|\/+$/g, '');
+}
+/**
+ * The archive root an upload of `dir` needs for a service whose Root Directory is `rootDirectory`: Railway builds
+ * inside the Root Directory of what it receives, uploads included (docs cli/deploying.md "Deployment from
+ * Subdirectories", builds/build-configuration.md). No Root Directory → `dir` itself is the root (`--path-as-root`).
+ * With one, `dir` must be that directory (the root is then the directory above it, so entries keep the prefix, as
+ * `railway up <dir>` without --path-as-root from the repository root sends them) or contain it (the repository root).
+ */
+function planUploadRoot(dir, rootDirectory, serviceName) {
+    const abs = path.resolve(dir);
+    const root = normaliseRootDirectory(rootDirectory);
+    if (root === '')
+        return { archiveRoot: abs };
+    const parts = root.split('/');
+    const tail = abs.split(path.sep).slice(-parts.length).join('/');
+    if (tail === root)
+        return { archiveRoot: path.resolve(abs, ...parts.map(() => '..')) };
+    if (existsSync(path.join(abs, ...parts)))
+        return { archiveRoot: abs };
+    throw new InputError('path', `service '${serviceName}' has the Root Directory '/${root}', where Railway builds (uploads too), but '${dir}' neither is that directory nor contains it: upload the repository root or its '${root}' directory`);
+}
+/** Whether an archive's files (relative to its root) hold anything inside the service's Root Directory. */
+function archiveFitsRootDirectory(files, rootDirectory) {
+    const root = normaliseRootDirectory(rootDirectory);
+    return root === '' || files.some((f) => f.startsWith(`${root}/`));
+}
+
+;// CONCATENATED MODULE: ./src/railway/deploy.ts
+// Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
+// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it). Every mutation goes through applyOnce: an
+// answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
+
+
+
+
+
+/** The source for one service: its own upload directory when `perService` names it. */
+function sourceForService(source, service) {
+    if (source.kind !== 'upload' || !source.perService)
+        return source;
+    const own = source.perService[service.name] ?? source.perService[service.id];
+    return own ? { kind: 'upload', ...own } : source;
+}
+/** Refuses a source the service cannot take — before anything is mutated. */
+function checkSourceFits(serviceName, instance, source) {
+    const repo = instance.source?.repo ?? null;
+    const image = instance.source?.image ?? null;
+    if (source.kind === 'commit' && !repo) {
+        throw new errors/* InputError */.dz('source', `'commit' needs a GitHub-connected service, but service '${serviceName}' has ${image ? `an image source (${image}): use source: image` : 'no repository connected: use source: upload'}`);
+    }
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(serviceName);
+    if (source.kind === 'upload' && !archiveFitsRootDirectory(source.files, instance.rootDirectory)) {
+        // Railway builds inside the Root Directory of the archive, uploads included (docs cli/deploying.md): an archive
+        // rooted at the service's own directory (like `railway up dir --path-as-root`) has nothing there and FAILS.
+        const root = normaliseRootDirectory(instance.rootDirectory);
+        throw new errors/* InputError */.dz('path', `service '${serviceName}' has the Root Directory '/${root}', but the upload from '${source.dir}' has no files under '${root}/': upload the repository root, or keep the '${root}' prefix in the archive (planUploadRoot)`);
+    }
+    if (source.kind === 'image' && !image) {
+        throw new errors/* InputError */.dz('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
+    }
+}
+function missingCommit(serviceName) {
+    // serviceInstanceDeployV2 without commitSha deploys "the commit currently associated with the service" — not the
+    // branch head (docs integrations/api/manage-services.md; docs PR #1163): never a silent redeploy of the old code.
+    return new errors/* InputError */.dz('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
+}
+/**
+ * Sends the one mutation (two for a changed image) that starts the deployment; returns its id. A commit deploy
+ * needs `commitSha` (see missingCommit). After an ambiguous failure (edge 5xx, reset, timeout) the deployment is
+ * looked for among the service's deployments that were not there before — the one of this commit for commit deploys.
+ */
+async function triggerDeployment(client, scope, instance, source, opts = {}) {
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(instance.serviceName);
+    const known = new Set((opts.known ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id));
+    const common = { log: opts.log, signal: opts.signal, settleMs: opts.settleMs };
+    const fresh = async (accept) => newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }), known, undefined, accept);
+    const deployV2 = async (what, commitSha) => {
+        const r = await effects_applyOnce(client, {
+            ...common,
+            what,
+            send: async () => (await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance'))
+                .serviceInstanceDeployV2,
+            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
+            find: async () => (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
+        });
+        return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
+    };
+    switch (source.kind) {
+        case 'commit':
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`, source.commitSha);
+        case 'image': {
+            const image = source.image;
+            if (image && image !== instance.source?.image) {
+                // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
+                await effects_applyOnce(client, {
+                    ...common,
+                    what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
+                    send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+                    find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
+                });
+            }
+            // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`, undefined);
+        }
+        case 'upload': {
+            const r = await effects_applyOnce(client, {
+                ...common,
+                what: `upload of ${instance.serviceName} (${(source.tarball.length / 1024).toFixed(1)} KiB)`,
+                send: () => client.uploadTarball(scope, source.tarball),
+                find: async () => {
+                    const d = await fresh();
+                    return d ? { deploymentId: d.id } : undefined;
+                },
+            });
+            const out = { deploymentId: r.value.deploymentId, sends: r.sends, reconciled: r.reconciled };
+            if (r.value.serviceUrl)
+                out.url = r.value.serviceUrl;
+            if (r.value.dashboardUrl)
+                out.dashboardUrl = r.value.dashboardUrl;
+            return out;
+        }
+    }
+}
+/**
+ * Decides how a commit deploy starts on a service that may autodeploy: a repo-connected service deploys every push by
+ * itself (docs deployments/github-autodeploys.md), so deploying the same commit as well builds twice and one
+ * deployment supersedes the other. When Railway's deployment of the commit exists (any status but REMOVED), adopt it
+ * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`.
+ */
+async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
+    if (opts.whenAutodeploy === 'deploy')
+        return { action: 'deploy' };
+    let autodeploy;
+    try {
+        autodeploy = await getAutoDeployStatus(client, scope);
+    }
+    catch {
+        autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
+    }
+    const withStatus = (plan) => (autodeploy ? { ...plan, autodeploy } : plan);
+    const mayAutodeploy = autodeploy?.enabled !== false;
+    const found = await findDeploymentOfCommit(client, scope, commitSha, { exclude: opts.exclude, waitMs: mayAutodeploy ? (opts.waitMs ?? 30_000) : 0, signal: opts.signal });
+    if (found)
+        return withStatus({ action: 'adopt', deployment: found });
+    if (!autodeploy?.enabled || opts.whenAutodeploy === 'adopt')
+        return withStatus({ action: 'deploy' });
+    const waited = Math.round((opts.waitMs ?? 30_000) / 1000);
+    return withStatus({
+        action: 'refuse',
+        message: `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
+            'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
+            "workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.",
+    });
+}
+/**
+ * Cancels a deployment only in a state Railway documents as cancellable (CANCELLABLE_STATUSES): the status is read
+ * first and a DEPLOYING or live deployment is left alone, with the reason. A lost answer is reconciled by re-reading
+ * the status (REMOVED = it landed).
+ */
+async function cancelDeployment(client, deploymentId, opts = {}) {
+    const before = await getDeployment(client, deploymentId);
+    if (!CANCELLABLE_STATUSES.has(before.status)) {
+        return { cancelled: false, status: before.status, reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments` };
+    }
+    const r = await applyOnce(client, {
+        what: `deploymentCancel of ${deploymentId}`,
+        log: opts.log,
+        signal: opts.signal,
+        send: async () => (await client.request(CANCEL_DEPLOYMENT, { id: deploymentId }, 'CancelDeployment')).deploymentCancel,
+        find: async () => ((await getDeployment(client, deploymentId)).status === 'REMOVED' ? true : undefined),
+    });
+    return { cancelled: r.value, status: before.status, reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false' };
+}
+
+;// CONCATENATED MODULE: ./src/railway/rollback.ts
+// Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is found by
+// listing), falling back to deploymentRedeploy (a rebuild) when the target cannot be rolled back (reference §4, §6.9).
+// canRollback is re-read at rollback time: whether it held when the target was recorded is not known (the active
+// deployment may not report it, reference "Update 2026-12-02"). Both mutations go through applyOnce: a rollback
+// answered with a 502 is looked for before anything is sent again.
+
+
+
+
+
+
+/** An image reference pinned to a digest cannot move; a tag can (`:latest`, `:1.2`). */
+function isMutableImage(image) {
+    return !/@sha256:[0-9a-f]{64}$/i.test(image);
+}
+async function rollbackTo(client, scope, targetId, opts) {
+    const startedAt = Date.now();
+    const log = opts.log ?? (() => undefined);
+    // Both reads in parallel: they are all that stands between a failed verdict and the rollback request. The target
+    // is read NOW (not trusted from when it was recorded): canRollback decides between the two mutations.
+    const [known, target] = await Promise.all([
+        listDeployments(client, scope, { maxPages: 1, pageSize: 50 }),
+        deployments_getDeployment(client, targetId).catch((err) => {
+            if (err instanceof RailwayApiError && err.graphqlMessages.length) {
+                throw new errors/* InputError */.dz('deployment-id', `Railway has no deployment '${targetId}' for this token (${err.graphqlMessages.join('; ')})`);
+            }
+            throw err;
+        }),
+    ]);
+    if (target.serviceId && target.serviceId !== scope.serviceId) {
+        throw new errors/* InputError */.dz('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
+    }
+    if (target.environmentId && target.environmentId !== scope.environmentId) {
+        throw new errors/* InputError */.dz('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
+    }
+    const knownIds = new Set(known.map((d) => d.id));
+    const notBefore = known[0]?.createdAt;
+    const created = async () => newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), knownIds, notBefore)?.id;
+    const effect = { log, signal: opts.signal, settleMs: opts.settleMs };
+    let method = 'rollback';
+    let fallbackReason;
+    let deploymentId;
+    let requestedAt;
+    let reconciled = false;
+    let warning;
+    if (target.canRollback) {
+        requestedAt = Date.now();
+        try {
+            // true/false = Railway's answer; a string = the new deployment, found by reading state after a lost answer.
+            const r = await effects_applyOnce(client, {
+                ...effect,
+                what: `deploymentRollback to ${targetId}`,
+                send: async () => (await client.request(ROLLBACK_DEPLOYMENT, { id: targetId }, 'RollbackDeployment')).deploymentRollback,
+                find: created,
+            });
+            reconciled = r.reconciled;
+            if (r.value === false)
+                fallbackReason = 'deploymentRollback answered false';
+            else if (typeof r.value === 'string')
+                deploymentId = r.value;
+            else {
+                // Accepted: it returns no id, so the new deployment is found by listing. It landed — never sent again.
+                const found = await findNewDeployment(client, scope, knownIds, notBefore, { signal: opts.signal }).catch((err) => {
+                    throw new RailwayApiError(`Railway accepted the rollback to ${targetId}, but its new deployment could not be read: ${(0,errors/* errorMessage */.gJ)(err)}`, {
+                        httpStatus: 200,
+                        operationName: 'ListDeployments',
+                        retryable: false,
+                    });
+                });
+                if (!found)
+                    return done('rollback', undefined, false, `Railway accepted the rollback to ${targetId} but no new deployment appeared in the service's list`);
+                deploymentId = found.id;
+            }
+        }
+        catch (err) {
+            // Only Railway refusing the rollback (HTTP 200 + errors[], e.g. the image is gone) falls back to a redeploy.
+            if (!(err instanceof RailwayApiError) || err.retryable || err.httpStatus >= 500 || err.operationName !== 'RollbackDeployment')
+                throw err;
+            fallbackReason = `deploymentRollback was refused: ${(0,errors/* errorMessage */.gJ)(err)}`;
+        }
+    }
+    else {
+        fallbackReason = `deployment ${targetId} reports canRollback: false now (its image is not retained, or Railway does not offer rollback to it)`;
+    }
+    if (!deploymentId) {
+        method = 'redeploy';
+        if (!target.canRedeploy) {
+            return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and it cannot be redeployed either`);
+        }
+        warning = await redeployCaveat(client, scope, target);
+        log(`${fallbackReason ?? 'rollback unavailable'}; rebuilding it with deploymentRedeploy instead${warning ? ` (${warning})` : ''}`);
+        requestedAt ??= Date.now();
+        const r = await effects_applyOnce(client, {
+            ...effect,
+            what: `deploymentRedeploy of ${targetId}`,
+            send: async () => (await client.request(REDEPLOY_DEPLOYMENT, { id: targetId }, 'RedeployDeployment')).deploymentRedeploy.id,
+            find: created,
+        });
+        deploymentId = r.value;
+        reconciled ||= r.reconciled;
+    }
+    opts.onStarted?.({ method, deploymentId });
+    log(`${method === 'rollback' ? 'rolling back' : 'redeploying'} to ${targetId}: new deployment ${deploymentId}`);
+    const wait = await waitForDeployment(client, deploymentId, { ...opts, scope });
+    const restored = `restored ${targetId} as deployment ${deploymentId} (${method}${warning ? `; ${warning}` : ''})`;
+    return done(method, wait, wait.ok, wait.ok ? restored : `${method} to ${targetId} did not go live: ${wait.message}`);
+    function done(m, w, ok, message) {
+        const r = { targetId, method: m, exact: m === 'rollback', ok, message, startedAt, finishedAt: Date.now() };
+        if (fallbackReason)
+            r.fallbackReason = fallbackReason;
+        if (warning)
+            r.warning = warning;
+        if (deploymentId)
+            r.deploymentId = deploymentId;
+        if (reconciled)
+            r.reconciled = true;
+        if (w)
+            r.wait = w;
+        if (requestedAt)
+            r.requestedAt = requestedAt;
+        return r;
+    }
+}
+/** Why a redeploy of `target` may not bring back what it ran: an image service pulls its (mutable) tag again. */
+async function redeployCaveat(client, scope, target) {
+    const fromMeta = typeof target.meta?.image === 'string' ? target.meta.image : undefined;
+    const image = fromMeta ?? (await getServiceInstance(client, scope).catch(() => undefined))?.source?.image ?? undefined;
+    if (!image || !isMutableImage(image))
+        return undefined;
+    return `a redeploy pulls the image tag ${image} again — if the tag moved since, this is NOT a rollback to the old version; pin images by digest (@sha256:…) to make it one`;
 }
 
 ;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
@@ -17062,6 +17819,7 @@ async function collectFailureDiagnostics(client, deploymentId, opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/railway/index.ts
 // The Railway client's public surface (actions, the CLI and tests import from here).
+
 
 
 
@@ -17175,7 +17933,7 @@ async function deployRelease(client, release, source, opts) {
         if (wait.ok) {
             release_event(release, name, 'done', wait.status === 'SLEEPING' ? 'live (sleeping)' : 'live (SUCCESS)');
             try {
-                const d = await getDeployment(client, deploymentId);
+                const d = await deployments_getDeployment(client, deploymentId);
                 const url = d.staticUrl ? (/^https?:/.test(d.staticUrl) ? d.staticUrl : `https://${d.staticUrl}`) : d.url;
                 if (url)
                     svc.url = url;
@@ -17192,57 +17950,118 @@ async function deployRelease(client, release, source, opts) {
         }
     }));
 }
+function isHttpSpec(spec) {
+    return spec.rule !== 'railway-status';
+}
 /**
- * Health-checks one live deployment while watching its Railway status: unhealthy, or leaving SUCCESS inside the
- * window, fails verification. Superseded during the window is reported, not treated as our failure.
+ * What is wrong with a live deployment's Railway status, or undefined. Railway reports SUCCESS once the container
+ * runs when no healthcheck is configured, and CRASHED only after the restart policy gave up, so a crash loop can
+ * still read SUCCESS while an instance is CRASHED or RESTARTING (docs.railway.com deployments/reference.md; the
+ * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; reference §2.3, §6.8).
+ */
+function liveStatusProblem(status, instances) {
+    if (!SUCCESS_STATUSES.has(status))
+        return status || 'no status';
+    const bad = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
+    return bad ? `${status} with an instance ${bad}` : undefined;
+}
+/** True when a verification failed because Railway reported a crash or restart (not an HTTP verdict). */
+function crashedDuring(v) {
+    return v.statusDuringWindow !== undefined && /CRASHED|RESTARTING/.test(v.statusDuringWindow);
+}
+/**
+ * Verifies one live deployment by its rule. Both rules share the watch: Railway's status is followed for the whole
+ * `windowMs` (subscription, polling as fallback) and leaving SUCCESS, or an instance CRASHED/RESTARTING, fails the
+ * verification. Rule http also needs checkHealth to pass (the deployment id in the body); rule railway-status is the
+ * soak alone. When the window ends the status is read once more, so a status-only verification never passes without
+ * Railway having reported a status (also with a window of 0) and a crash right before the end is not missed.
+ * Superseded during the window is reported, not treated as our failure (verifyRelease).
  */
 async function verifyDeployment(client, deploymentId, spec, opts) {
     const startedAt = Date.now();
+    const rule = isHttpSpec(spec) ? 'http' : 'railway-status';
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     let leftSuccess;
-    let windowDone = () => undefined;
-    const windowOver = new Promise((resolve) => {
-        windowDone = resolve;
-    });
-    const windowTimer = setTimeout(() => windowDone(), spec.windowMs);
-    const stopWatching = watchDeployment(client, deploymentId, (status, instances) => {
-        // A crash loop can still read SUCCESS while an instance is CRASHED/RESTARTING (reference §4).
-        const badInstance = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
-        if ((!SUCCESS_STATUSES.has(status) || badInstance) && !leftSuccess) {
-            leftSuccess = SUCCESS_STATUSES.has(status) ? `${status} with an instance ${badInstance ?? ''}` : status;
-            opts.log(`deployment ${deploymentId} went ${leftSuccess} during verification`);
+    let railwayStatus;
+    const onStatus = (status, instances) => {
+        railwayStatus = status;
+        const problem = liveStatusProblem(status, instances);
+        if (problem && !leftSuccess) {
+            leftSuccess = problem;
+            opts.log(`deployment ${deploymentId} went ${problem} during verification`);
             controller.abort();
-            windowDone();
         }
-    }, { signal: controller.signal, log: opts.log });
+    };
+    let windowTimer;
+    const windowOver = new Promise((resolve) => {
+        windowTimer = setTimeout(resolve, spec.windowMs);
+        controller.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const stopWatching = watchDeployment(client, deploymentId, onStatus, { signal: controller.signal, log: opts.log, useSubscription: opts.useSubscription });
     try {
-        const onAttempt = opts.onAttempt ??
-            ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
-        const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
-        if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
-            await Promise.race([windowOver, new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        let health;
+        if (isHttpSpec(spec)) {
+            const onAttempt = opts.onAttempt ??
+                ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+            health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         }
-        const healthy = health.healthy && !leftSuccess && !opts.signal?.aborted;
-        const reason = leftSuccess
-            ? `Railway reported ${leftSuccess} during the ${(0,duration/* formatDuration */.a)(spec.windowMs)} verification window`
-            : opts.signal?.aborted
-                ? 'verification cancelled'
-                : health.healthy
-                    ? `healthy (${health.attempts} attempt(s))`
-                    : health.lastReason;
-        const record = { url: spec.url, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health.attempts };
-        if (spec.expectVersion)
+        const checkPassed = health ? health.healthy : true;
+        if (checkPassed && !controller.signal.aborted)
+            await windowOver;
+        let readError;
+        if (checkPassed && !leftSuccess && !opts.signal?.aborted) {
+            try {
+                const d = await deployments_getDeployment(client, deploymentId);
+                onStatus(d.status, d.instances.map((i) => i.status));
+            }
+            catch (err) {
+                readError = client.scrub((0,errors/* errorMessage */.gJ)(err));
+                opts.log(`could not read the status of ${deploymentId} at the end of the window (${readError})`);
+            }
+        }
+        const cancelled = opts.signal?.aborted === true && !leftSuccess;
+        // An HTTP answer carrying the deployment id proves it serves; a status-only verification has nothing but the status.
+        const sawStatus = railwayStatus !== undefined;
+        const healthy = checkPassed && !leftSuccess && !cancelled && (rule === 'http' || sawStatus);
+        const window = (0,duration/* formatDuration */.a3)(spec.windowMs);
+        let reason;
+        if (leftSuccess) {
+            reason = spec.windowMs > 0 ? `Railway reported ${leftSuccess} during the ${window} verification window` : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
+        }
+        else if (cancelled) {
+            reason = 'verification cancelled';
+        }
+        else if (health && !health.healthy) {
+            reason = health.lastReason;
+        }
+        else if (!sawStatus && rule === 'railway-status') {
+            reason = `could not read the deployment's status from Railway${readError ? ` (${readError})` : ''}: not verified`;
+        }
+        else {
+            const soak = spec.windowMs > 0
+                ? `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting for the whole ${window} window`
+                : `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting (read once: verify-window 0)`;
+            reason = health ? `healthy (${health.attempts} attempt(s)); ${soak}` : soak;
+        }
+        const record = { rule, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health?.attempts ?? 0, windowMs: spec.windowMs };
+        if (isHttpSpec(spec))
+            record.url = spec.url;
+        if (isHttpSpec(spec) && spec.expectVersion)
             record.expectVersion = spec.expectVersion;
-        if (health.timeToHealthyMs !== undefined)
+        if (health?.timeToHealthyMs !== undefined)
             record.timeToHealthyMs = health.timeToHealthyMs;
-        if (health.p95LatencyMs !== undefined)
+        if (health?.p95LatencyMs !== undefined)
             record.p95LatencyMs = health.p95LatencyMs;
-        if (health.lastStatus !== undefined)
+        if (health?.lastStatus !== undefined)
             record.lastStatus = health.lastStatus;
         if (leftSuccess)
             record.statusDuringWindow = leftSuccess;
+        if (railwayStatus !== undefined)
+            record.railwayStatus = railwayStatus;
+        if (cancelled)
+            record.cancelled = true;
         return record;
     }
     finally {
@@ -17251,17 +18070,25 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         opts.signal?.removeEventListener('abort', onOuterAbort);
     }
 }
-/** Verifies every live service of the release that has a spec (in parallel). */
+function ruleText(spec) {
+    return isHttpSpec(spec) ? `HTTP ${spec.url}` : `Railway status${spec.why ? ` (${spec.why})` : ''}`;
+}
+/**
+ * Verifies every live service of the release by its own rule (in parallel). A service without a spec is not
+ * verified: `unverifiedReason` says why (the caller's reason, e.g. verify: false).
+ */
 async function verifyRelease(client, release, specFor, opts) {
     await Promise.all(release.services.map(async (svc) => {
         if (svc.outcome !== 'success' || !svc.deploymentId)
             return;
         const spec = specFor(svc);
         if (!spec) {
-            opts.log(`${svc.service.name}: no health URL — not verified beyond Railway's status`);
+            svc.unverifiedReason = opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
+            opts.log(`${svc.service.name}: not verified — ${svc.unverifiedReason}`);
             return;
         }
-        release_event(release, svc.service.name, 'verify', 'verify started');
+        opts.log(`${svc.service.name}: verifying ${svc.deploymentId} by ${ruleText(spec)}`);
+        release_event(release, svc.service.name, 'verify', isHttpSpec(spec) ? 'verify started' : 'verify by status started');
         svc.verification = await verifyDeployment(client, svc.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${svc.service.name}: ${m}`) });
         const v = svc.verification;
         if (v.statusDuringWindow === 'REMOVED' || v.statusDuringWindow === 'REMOVING') {
@@ -17277,7 +18104,7 @@ async function verifyRelease(client, release, specFor, opts) {
                 return;
             }
         }
-        release_event(release, svc.service.name, v.healthy ? 'healthy' : 'unhealthy', v.healthy ? 'healthy' : 'verification failed', v.finishedAt);
+        release_event(release, svc.service.name, v.healthy ? 'healthy' : 'unhealthy', v.healthy ? (v.rule === 'http' ? 'healthy' : 'status held') : 'verification failed', v.finishedAt);
         if (!v.healthy && v.statusDuringWindow)
             svc.status = v.statusDuringWindow;
     }));
@@ -17303,7 +18130,54 @@ async function replacedPrevious(client, svc) {
     const previous = list?.find((d) => d.id === svc.previousDeploymentId);
     return previous !== undefined && !SUCCESS_STATUSES.has(previous.status);
 }
-/** Rolls back every service whose new deployment went live, to the target recorded before deploying. */
+/**
+ * Rolls one service back to `targetId` (deploymentRollback, or deploymentRedeploy when the image is gone), waits
+ * for the new deployment, and verifies it by the service's own rule (`specFor`). Sets and returns `svc.rollback`.
+ * Throws what rollbackTo throws before anything was sent (e.g. InputError for a target of another service).
+ */
+async function rollbackService(client, release, svc, targetId, opts) {
+    const name = svc.service.name;
+    const startedAt = Date.now();
+    release_event(release, name, 'rollback', `rollback to ${targetId.slice(0, 8)}`);
+    opts.log(`${name}: rolling back to ${targetId}`);
+    const r = await rollbackTo(client, svc.scope, targetId, {
+        deadline: opts.deadline,
+        signal: opts.signal,
+        useSubscription: opts.useSubscription,
+        log: (m) => opts.log(`${name}: ${m}`),
+        onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
+    });
+    const rb = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
+    if (r.deploymentId)
+        rb.deploymentId = r.deploymentId;
+    if (r.requestedAt)
+        rb.requestedAt = r.requestedAt;
+    if (r.fallbackReason)
+        rb.fallbackReason = r.fallbackReason;
+    svc.rollback = rb;
+    release_event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
+    if (rb.ok && rb.deploymentId) {
+        if (!svc.url) {
+            // The restored deployment's domain decides between the HTTP rule and Railway's status for it.
+            const d = await deployments_getDeployment(client, rb.deploymentId).catch(() => undefined);
+            const url = d?.url ?? (d?.staticUrl ? `https://${d.staticUrl}` : undefined);
+            if (url)
+                svc.url = url;
+        }
+        const spec = opts.specFor?.(svc, rb.deploymentId);
+        if (spec) {
+            opts.log(`${name}: verifying the restored deployment ${rb.deploymentId} by ${ruleText(spec)}`);
+            release_event(release, name, 'verify', 'verify restored');
+            rb.verification = await verifyDeployment(client, rb.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${name}: ${m}`), useSubscription: opts.useSubscription });
+            release_event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
+        }
+    }
+    return rb;
+}
+/**
+ * Rolls back every service whose new deployment went live, to the target recorded before deploying, and verifies
+ * each restored service by its own rule (HTTP for a service with a URL, Railway's status for a worker).
+ */
 async function rollbackRelease(client, release, opts) {
     const live = servicesToRollBack(release);
     const others = release.services.filter((s) => !live.includes(s));
@@ -17315,66 +18189,103 @@ async function rollbackRelease(client, release, opts) {
         }
     }
     await Promise.all(targets.map(async (svc) => {
-        const name = svc.service.name;
         const startedAt = Date.now();
         const targetId = svc.rollbackTargetId;
         if (!targetId) {
             svc.rollback = { targetId: '', ok: false, status: '', message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)', startedAt, finishedAt: Date.now() };
-            release_event(release, name, 'fail', 'no rollback target');
+            release_event(release, svc.service.name, 'fail', 'no rollback target');
             return;
         }
-        release_event(release, name, 'rollback', `rollback to ${targetId.slice(0, 8)}`);
-        opts.log(`${name}: rolling back to ${targetId}`);
         try {
-            const r = await rollbackTo(client, svc.scope, targetId, {
-                deadline: opts.deadline,
-                signal: opts.signal,
-                useSubscription: opts.useSubscription,
-                log: (m) => opts.log(`${name}: ${m}`),
-                onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
-            });
-            svc.rollback = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
-            if (r.deploymentId)
-                svc.rollback.deploymentId = r.deploymentId;
-            if (r.requestedAt)
-                svc.rollback.requestedAt = r.requestedAt;
+            await rollbackService(client, release, svc, targetId, opts);
         }
         catch (err) {
             svc.rollback = { targetId, ok: false, status: '', message: `rollback failed: ${client.scrub((0,errors/* errorMessage */.gJ)(err))}`, startedAt, finishedAt: Date.now() };
-        }
-        const rb = svc.rollback;
-        release_event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
-        if (rb.ok && rb.deploymentId) {
-            const spec = opts.specFor?.(svc, rb.deploymentId);
-            if (spec) {
-                release_event(release, name, 'verify', 'verify restored');
-                rb.verification = await verifyDeployment(client, rb.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${name}: ${m}`) });
-                release_event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
-            }
+            release_event(release, svc.service.name, 'fail', 'rollback failed');
         }
     }));
 }
+const ruleName = (rule) => (rule === 'http' ? 'HTTP' : 'Railway status');
+/** The verdict on the new deployment alone (before any rollback). */
+function newDeploymentVerdict(svc) {
+    switch (svc.outcome) {
+        case 'success': {
+            const v = svc.verification;
+            if (!v)
+                return { verdict: 'unverified', reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}` };
+            if (v.healthy)
+                return { verdict: v.rule === 'http' ? 'verified' : 'verified-by-status', reason: `${ruleName(v.rule)}: ${v.reason}` };
+            if (v.cancelled)
+                return { verdict: 'cancelled', reason: v.reason };
+            return { verdict: crashedDuring(v) ? 'crashed' : 'unhealthy', reason: `${ruleName(v.rule)}: ${v.reason}` };
+        }
+        case 'crashed':
+            return { verdict: 'crashed', reason: svc.message };
+        case 'superseded':
+        case 'cancelled':
+        case 'not-started':
+            return { verdict: svc.outcome, reason: svc.message };
+        case 'error':
+            return { verdict: svc.deploymentId ? 'failed' : 'not-started', reason: svc.message };
+        default:
+            return { verdict: 'failed', reason: svc.message };
+    }
+}
+/** The service's final verdict and why: what happened to its new deployment, and to the restored one. */
+function serviceVerdict(svc) {
+    if (svc.skipped !== undefined)
+        return { verdict: 'skipped', reason: svc.skipped };
+    const rb = svc.rollback;
+    if (!rb)
+        return newDeploymentVerdict(svc);
+    let why = '';
+    if (svc.deploymentId) {
+        const own = newDeploymentVerdict(svc);
+        why =
+            own.verdict === 'verified' || own.verdict === 'verified-by-status' || own.verdict === 'unverified'
+                ? `new deployment ${svc.deploymentId} was ${own.verdict}, rolled back with the release; `
+                : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
+    }
+    if (!rb.ok)
+        return { verdict: 'rollback-failed', reason: `${why}${rb.message}` };
+    const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
+    const v = rb.verification;
+    if (!v)
+        return { verdict: 'rolled-back', reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified` };
+    if (!v.healthy)
+        return { verdict: 'rollback-failed', reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}` };
+    return { verdict: 'rolled-back', reason: `${why}${restored}, verified by ${ruleName(v.rule)}: ${v.reason}` };
+}
 /** The `deployments` output: one entry per service, stable field names. */
 function releaseJson(release) {
-    return release.services.map((s) => ({
-        service: s.service.name,
-        serviceId: s.service.id,
-        environmentId: s.scope.environmentId,
-        projectId: s.scope.projectId,
-        deploymentId: s.deploymentId ?? null,
-        previousDeploymentId: s.previousDeploymentId ?? null,
-        rollbackTargetId: s.rollbackTargetId ?? null,
-        status: s.status || null,
-        outcome: s.outcome,
-        url: s.url ?? null,
-        supersededBy: s.supersededBy ?? null,
-        healthy: s.verification ? s.verification.healthy : null,
-        rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
-        rollbackDeploymentId: s.rollback?.deploymentId ?? null,
-        durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
-        verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
-        rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
-    }));
+    return release.services.map((s) => {
+        const { verdict, reason } = serviceVerdict(s);
+        return {
+            service: s.service.name,
+            serviceId: s.service.id,
+            environmentId: s.scope.environmentId,
+            projectId: s.scope.projectId,
+            verdict,
+            reason,
+            productionDeploymentId: productionDeploymentOf(s) ?? null,
+            deploymentId: s.deploymentId ?? null,
+            previousDeploymentId: s.previousDeploymentId ?? null,
+            rollbackTargetId: s.rollbackTargetId ?? null,
+            status: s.status || null,
+            outcome: s.outcome,
+            url: s.url ?? null,
+            supersededBy: s.supersededBy ?? null,
+            verifiedBy: s.verification?.rule ?? null,
+            healthy: s.verification ? s.verification.healthy : null,
+            rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
+            rollbackDeploymentId: s.rollback?.deploymentId ?? null,
+            rollbackVerifiedBy: s.rollback?.verification?.rule ?? null,
+            rollbackHealthy: s.rollback?.verification ? s.rollback.verification.healthy : null,
+            durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+            verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+            rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
+        };
+    });
 }
 /** What production runs now for a service after this release (for outputs). */
 function productionDeploymentOf(svc) {
@@ -17382,7 +18293,7 @@ function productionDeploymentOf(svc) {
         return svc.rollback.deploymentId;
     if (svc.outcome === 'superseded')
         return svc.supersededBy;
-    if (svc.outcome === 'success')
+    if (svc.outcome === 'success' && svc.deploymentId)
         return svc.deploymentId;
     return svc.previousDeploymentId;
 }
@@ -17692,7 +18603,7 @@ function report(release, ok, ctx, json, scrub) {
             s.outcome === 'success' ? c.green(s.status) : c.red(s.status || s.outcome),
             s.verification ? (s.verification.healthy ? c.green('healthy') : c.red('unhealthy')) : '—',
             productionDeploymentOf(s) ?? '—',
-            s.triggeredAt && s.finishedAt ? (0,duration/* formatDuration */.a)(s.finishedAt - s.triggeredAt) : '—',
+            s.triggeredAt && s.finishedAt ? (0,duration/* formatDuration */.a3)(s.finishedAt - s.triggeredAt) : '—',
             s.url ?? '—',
         ]),
     ], c));
@@ -18582,6 +19493,59 @@ const TOOL_NAMES = [
 
 
 
+/**
+ * Nothing to migrate: no migrations directory was found, or the one given or found holds no migration files at all
+ * (an empty folder, or one with only a .gitkeep, a README or a tool's bookkeeping). An InputError naming
+ * migrations-dir, so callers that need migrations (the CLI, findPending) fail as before; the migrate and migrate-gate
+ * actions catch it and report "nothing to migrate" instead. A folder whose files rail-actions cannot attribute to a
+ * tool is NOT this: that stays a plain InputError, because silently skipping real migrations would be worse.
+ */
+class NoMigrationsError extends errors/* InputError */.dz {
+    /** Where it looked, relative to cwd ('.' for cwd itself). */
+    where;
+    /** What would have counted, for messages: candidate directories, or the layout expected in `where`. */
+    lookedFor;
+    /** The tool when given (or recognised); undefined when auto-detection found nothing. */
+    tool;
+    /** Absolute path of the directory that exists but is empty; undefined when no directory was found. */
+    dir;
+    constructor(message, info) {
+        super('migrations-dir', message);
+        this.name = 'NoMigrationsError';
+        this.where = info.where;
+        this.lookedFor = info.lookedFor;
+        this.tool = info.tool;
+        this.dir = info.dir;
+    }
+}
+const WALK_DEPTH = 3;
+/**
+ * Whether `dir` holds anything that could be a migration: a .sql file or a JS/TS module, up to a few levels deep
+ * (Prisma's <name>/migration.sql, drizzle's meta/). Dotfiles and node_modules do not count.
+ */
+async function hasMigrationLikeFiles(dir, depth = WALK_DEPTH) {
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    }
+    catch {
+        return false;
+    }
+    for (const e of entries) {
+        if (e.name.startsWith('.') || e.name === 'node_modules')
+            continue;
+        if (e.isFile() && (e.name.endsWith('.sql') || isCodeMigration(e.name)))
+            return true;
+        if (e.isDirectory() && depth > 1 && (await hasMigrationLikeFiles(external_node_path_default().join(dir, e.name), depth - 1)))
+            return true;
+    }
+    return false;
+}
+/** A path relative to cwd for messages ('.' for cwd itself). */
+function displayPath(cwd, abs) {
+    return external_node_path_default().relative(cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
+}
+const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
 function parseToolName(value, input = 'tool') {
     const v = (value ?? '').trim().toLowerCase();
     if (v === '' || v === 'auto')
@@ -18669,7 +19633,8 @@ async function toolFromDirectory(dir, cwd) {
 const AUTO_DIRS = ['prisma/migrations', 'drizzle', 'db/migrations', 'migrations', 'database/migrations', 'sql/migrations', 'src/db/migrations', 'src/migrations'];
 /**
  * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
- * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access.
+ * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access;
+ * NoMigrationsError (an InputError) when there is nothing to migrate at all.
  */
 async function detectTool(opts) {
     const tool = opts.tool ?? 'auto';
@@ -18677,32 +19642,56 @@ async function detectTool(opts) {
         parseToolName(tool);
     const cwd = external_node_path_default().resolve(opts.cwd);
     if (opts.dir && opts.dir.trim()) {
-        const dir = external_node_path_default().resolve(cwd, opts.dir.trim());
+        const given = opts.dir.trim();
+        const dir = external_node_path_default().resolve(cwd, given);
         if (!(await isDirectory(dir)))
-            throw new errors/* InputError */.dz('migrations-dir', `directory '${opts.dir.trim()}' does not exist (resolved to ${dir})`);
+            throw new errors/* InputError */.dz('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
         if (tool !== 'auto')
             return { tool, dir, reason: `tool: ${tool}` };
         const found = await toolFromDirectory(dir, cwd);
-        if (!found) {
-            throw new errors/* InputError */.dz('migrations-dir', `'${opts.dir.trim()}' contains no migrations rail-actions recognises (Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files)`);
+        if (found)
+            return { tool: found.tool, dir, reason: found.reason };
+        if (!(await hasMigrationLikeFiles(dir))) {
+            throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, { where: displayPath(cwd, dir), lookedFor: RECOGNISED, dir });
         }
-        return { tool: found.tool, dir, reason: found.reason };
+        throw new errors/* InputError */.dz('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
     }
     const drizzleOut = await drizzleOutDir(cwd);
-    const candidates = tool === 'auto'
-        ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
-        : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs];
+    const candidates = [
+        ...new Set(tool === 'auto'
+            ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
+            : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs]),
+    ];
+    // Directories that hold JS/TS or SQL files no tool could be told from: not "no migrations", but ambiguous.
+    const unrecognised = [];
+    // With a tool given, an empty default directory must not hide a later one that holds files.
+    let firstEmpty;
     for (const rel of candidates) {
         const dir = external_node_path_default().resolve(cwd, rel);
         if (!(await isDirectory(dir)))
             continue;
-        if (tool !== 'auto')
-            return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+        if (tool !== 'auto') {
+            if (await hasMigrationLikeFiles(dir))
+                return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+            firstEmpty ??= rel;
+            continue;
+        }
         const found = await toolFromDirectory(dir, cwd);
         if (found)
             return { tool: found.tool, dir, reason: found.reason };
+        if (await hasMigrationLikeFiles(dir))
+            unrecognised.push(rel);
     }
-    throw new errors/* InputError */.dz('migrations-dir', `no migrations directory found in ${cwd} (looked in ${[...new Set(candidates)].join(', ')}); set migrations-dir${tool === 'auto' ? ' and tool' : ''}`);
+    if (tool !== 'auto' && firstEmpty !== undefined)
+        return { tool, dir: external_node_path_default().resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
+    if (unrecognised.length) {
+        throw new errors/* InputError */.dz('migrations-dir', `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`);
+    }
+    throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
+        where: '.',
+        lookedFor: candidates.join(', '),
+        ...(tool !== 'auto' ? { tool } : {}),
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/runner/lock.ts
@@ -18728,7 +19717,7 @@ async function acquireMigrationLock(client, opts) {
         if (!logged) {
             const holders = await advisoryLockHolders(client, RAIL_ACTIONS_LOCK_KEY);
             const who = holders.map((h) => `pid ${h.pid}${h.app ? ` (${h.app})` : ''}`).join(', ') || 'another session';
-            opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${(0,duration/* formatDuration */.a)(opts.waitMs)}`);
+            opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${(0,duration/* formatDuration */.a3)(opts.waitMs)}`);
             logged = true;
         }
         const left = deadline - now();
@@ -18742,19 +19731,31 @@ async function releaseMigrationLock(client) {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/pending.ts
+// findPending: which migrations on disk the live database has not applied, in the tool's order, plus the process
+// anomalies that must stop an unattended migration (drift, failed/dirty rows, out-of-order files, a running migrator).
 
 
 
 
 
 
-/** Resolves the tool and reads the files — all input validation, no database access. */
+
+/**
+ * Resolves the tool and reads the files — all input validation, no database access. A directory without any
+ * migration-like file throws NoMigrationsError (nothing to migrate); one whose files do not fit the tool's layout
+ * throws a plain InputError.
+ */
 async function loadMigrations(opts) {
-    const detected = await detectTool({ cwd: opts.cwd ?? process.cwd(), dir: opts.dir, tool: opts.tool ?? 'auto' });
+    const cwd = opts.cwd ?? process.cwd();
+    const detected = await detectTool({ cwd, dir: opts.dir, tool: opts.tool ?? 'auto' });
     const adapter = adapterFor(detected.tool);
-    const files = await adapter.listFiles(detected.dir, opts.cwd ?? process.cwd());
+    const files = await adapter.listFiles(detected.dir, cwd);
     if (files.length === 0) {
-        throw new errors/* InputError */.dz('migrations-dir', `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`);
+        const message = `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`;
+        if (!(await hasMigrationLikeFiles(detected.dir))) {
+            throw new NoMigrationsError(message, { where: displayPath(external_node_path_default().resolve(cwd), detected.dir), lookedFor: describeLayout(detected.tool).replace(/^expected /, ''), tool: detected.tool, dir: detected.dir });
+        }
+        throw new errors/* InputError */.dz('migrations-dir', message);
     }
     return { detected, adapter, files };
 }
@@ -28039,16 +29040,16 @@ async function runMigrationCommand(opts) {
         .filter((f) => !stillPending.has(f.id))
         .map((f) => ({ file: f.relPath, id: f.id, statements: null, ms: null }));
     if (cancelled || opts.signal?.aborted) {
-        throw Object.assign(new errors/* UserFacingError */.Ui(`Cancelled while the migration command ran (after ${(0,duration/* formatDuration */.a)(ms)})`), { applied });
+        throw Object.assign(new errors/* UserFacingError */.Ui(`Cancelled while the migration command ran (after ${(0,duration/* formatDuration */.a3)(ms)})`), { applied });
     }
     if (outcome.exitCode !== 0 || outcome.failed) {
         const why = outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : scrub(outcome.shortMessage ?? 'failed');
-        throw Object.assign(new errors/* UserFacingError */.Ui(`Migration command failed (${why}) after ${(0,duration/* formatDuration */.a)(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`), { applied });
+        throw Object.assign(new errors/* UserFacingError */.Ui(`Migration command failed (${why}) after ${(0,duration/* formatDuration */.a3)(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`), { applied });
     }
     if (after.pending.length) {
         opts.log(`Warning: the command succeeded but ${after.pending.length} migration(s) are still pending: ${after.pending.map((f) => f.relPath).join(', ')}`);
     }
-    opts.log(`Migration command finished in ${(0,duration/* formatDuration */.a)(ms)}; applied ${applied.length} migration(s)`);
+    opts.log(`Migration command finished in ${(0,duration/* formatDuration */.a3)(ms)}; applied ${applied.length} migration(s)`);
     return applied;
 }
 
@@ -28267,7 +29268,7 @@ class Runner {
             ...(this.opts.backoff ? { policy: this.opts.backoff } : {}),
             ...(this.opts.signal ? { signal: this.opts.signal } : {}),
             classify: () => ({ retry: retryable }),
-            onRetry: ({ err, attempt, delayMs }) => this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${(0,duration/* formatDuration */.a)(delayMs)}`),
+            onRetry: ({ err, attempt, delayMs }) => this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${(0,duration/* formatDuration */.a3)(delayMs)}`),
         });
     }
     /** BEGIN … COMMIT around `body`; any failure rolls the whole transaction back. */
@@ -28437,10 +29438,10 @@ async function applyMigrations(opts) {
             await client.query("SET client_connection_check_interval = '1s'");
         const waited = await acquireMigrationLock(client, { waitMs: opts.lockWaitMs, log, ...(opts.signal ? { signal: opts.signal } : {}) });
         if (waited === undefined) {
-            throw new errors/* UserFacingError */.Ui(`Another rail-actions migration still holds the migration lock on the ${target} after waiting ${(0,duration/* formatDuration */.a)(opts.lockWaitMs)} (lock-wait); nothing was applied`);
+            throw new errors/* UserFacingError */.Ui(`Another rail-actions migration still holds the migration lock on the ${target} after waiting ${(0,duration/* formatDuration */.a3)(opts.lockWaitMs)} (lock-wait); nothing was applied`);
         }
         if (waited > 1000)
-            log(`Acquired the migration lock after ${(0,duration/* formatDuration */.a)(waited)}`);
+            log(`Acquired the migration lock after ${(0,duration/* formatDuration */.a3)(waited)}`);
         const report = await pendingWithClient(client, loaded);
         const hash = planHash(report.pending);
         const result = {
@@ -28476,7 +29477,8 @@ async function applyMigrations(opts) {
         }
         const opaque = report.pending.filter((f) => f.kind === 'opaque' || f.sql === undefined);
         if (opaque.length) {
-            throw new errors/* InputError */.dz('command', `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set command to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`);
+            const commandInput = opts.commandInput ?? 'command';
+            throw new errors/* InputError */.dz(commandInput, `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set ${commandInput} to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`);
         }
         // Parse every pending file before touching anything: a syntax error in file 3 must not leave files 1–2 applied.
         const plans = [];
@@ -28490,7 +29492,7 @@ async function applyMigrations(opts) {
             try {
                 const done = await runner.applyFile(plan);
                 applied.push(done);
-                log(`Applied ${done.file} in ${(0,duration/* formatDuration */.a)(done.ms ?? 0)}`);
+                log(`Applied ${done.file} in ${(0,duration/* formatDuration */.a3)(done.ms ?? 0)}`);
             }
             catch (err) {
                 if (err instanceof retry/* AbortedError */.oM || opts.signal?.aborted) {
@@ -28501,7 +29503,7 @@ async function applyMigrations(opts) {
                 const stmt = err.railStatement;
                 const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
                 const state = sqlState(err);
-                const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${(0,duration/* formatDuration */.a)(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
+                const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${(0,duration/* formatDuration */.a3)(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
                 const partial = plan.statements.some((s) => !s.transactional) || plan.file.noTransaction;
                 const invalid = await findInvalidIndexes(client).catch(() => []);
                 throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied${partial ? ' (it has statements that ran outside a transaction: those that completed before the failure stay; make them re-runnable with IF [NOT] EXISTS)' : '; its transaction was rolled back'}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : {}) });
@@ -28628,7 +29630,7 @@ const migrateCommand = {
         const maxRetries = v.integer('max-retries', { min: 0, max: 100 }) ?? 5;
         const json = v.flag('json');
         if (!json)
-            ctx.log(ctx.errColor.dim(`Target ${redactUrl(db.databaseUrl)}; lock_timeout ${(0,duration/* formatDuration */.a)(lockTimeoutMs)}, up to ${maxRetries} retries`));
+            ctx.log(ctx.errColor.dim(`Target ${redactUrl(db.databaseUrl)}; lock_timeout ${(0,duration/* formatDuration */.a3)(lockTimeoutMs)}, up to ${maxRetries} retries`));
         let current = 'taking the migration lock';
         const progress = new cli_ui/* Progress */.ke(() => current, { stream: ctx.err, plainEveryMs: 30_000 });
         const log = (m) => {
@@ -28682,7 +29684,7 @@ const migrateCommand = {
                 ? c.red(c.bold(`✘ migration failed${applied.length ? ` after applying ${applied.length} file(s)` : ' — nothing applied'}`))
                 : c.green(c.bold(applied.length ? `✔ applied ${applied.length} migration(s)` : '✔ nothing to apply')));
             if (applied.length) {
-                ctx.print((0,cli_ui/* table */.tp)([['APPLIED', 'STATEMENTS', 'TIME'], ...applied.map((a) => [a.file, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : (0,duration/* formatDuration */.a)(a.ms)])], c));
+                ctx.print((0,cli_ui/* table */.tp)([['APPLIED', 'STATEMENTS', 'TIME'], ...applied.map((a) => [a.file, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : (0,duration/* formatDuration */.a3)(a.ms)])], c));
             }
             if (failure)
                 ctx.print(failure);
@@ -30840,61 +31842,171 @@ function buildPlan(report, analyses, policy) {
         ignored,
     };
 }
-const mdCell = (t) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 /**
- * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
- * decision, pending files, findings that matter, accepted ignores and the plan hash.
+ * Size budgets of the gate's outputs. The runner hands every action input to the action as an environment variable
+ * INPUT_<NAME> (docs "Metadata syntax for GitHub Actions", inputs.<input_id>), and Linux refuses to start a process
+ * when one environment string (NAME=value) exceeds MAX_ARG_STRLEN = 32 pages = 128 KiB (include/uapi/linux/binfmts.h;
+ * execve(2), "Limits on size of arguments and environment": E2BIG). `plan` feeds the rollback/release action's
+ * migrate-plan input and `plan-markdown` the approval action's plan input, so both stay well below that, in UTF-8
+ * bytes. The markdown budget also fits GitHub's 65,536-character issue body with room for the approval instructions.
  */
-function planMarkdown(plan, maxFindings = 30) {
-    const lines = [];
-    lines.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
-    lines.push('');
-    for (const r of plan.reasons)
-        lines.push(`- ${r}`);
+const PLAN_OUTPUT_MAX_BYTES = (/* unused pure expression or super */ null && (64 * 1024));
+const PLAN_MARKDOWN_MAX_BYTES = (/* unused pure expression or super */ null && (32 * 1024));
+const utf8Bytes = (text) => Buffer.byteLength(text, 'utf8');
+/**
+ * The plan of a project without migrations (NoMigrationsError): nothing pending, decision no-pending, the hash of the
+ * empty set — the same outputs as a database that is up to date, with the reason saying why.
+ */
+function noMigrationsPlan(opts) {
+    const report = { tool: opts.tool ?? 'sql', dir: opts.dir, files: [], applied: [], pending: [], anomalies: [] };
+    return { ...buildPlan(report, [], opts.policy), tool: opts.tool ?? 'none', reasons: [opts.reason] };
+}
+const mdCell = (t) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+function renderMarkdown(plan, l) {
+    const head = [];
+    head.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+    head.push('');
+    for (const r of plan.reasons.slice(0, l.reasons))
+        head.push(`- ${mdCell(r)}`);
+    if (plan.reasons.length > l.reasons)
+        head.push(`- … and ${plan.reasons.length - l.reasons} more reason(s)`);
     if (plan.files.length) {
-        lines.push('', '| Migration | Statements | Risk |', '|---|---|---|');
-        for (const f of plan.files)
-            lines.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+        // Over the limit, risky files are listed first (then safe ones while there is room), in apply order.
+        const risky = plan.files.filter((f) => f.risk !== 'safe');
+        const chosen = new Set(risky.slice(0, l.files));
+        if (!l.riskyFilesOnly)
+            for (const f of plan.files)
+                if (chosen.size < l.files)
+                    chosen.add(f);
+        const listed = plan.files.filter((f) => chosen.has(f));
+        if (listed.length) {
+            head.push('', '| Migration | Statements | Risk |', '|---|---|---|');
+            for (const f of listed)
+                head.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+        }
+        const unlisted = plan.files.length - listed.length;
+        if (unlisted > 0) {
+            const safe = plan.files.filter((f) => f.risk === 'safe').length;
+            head.push('', `… and ${unlisted} more migration(s) not listed${l.riskyFilesOnly ? ` (${safe} of all ${plan.files.length} are safe)` : ''}.`);
+        }
     }
     const serious = plan.findings.filter((f) => f.level !== 'notice');
     if (serious.length) {
-        lines.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
-        for (const f of serious.slice(0, maxFindings)) {
-            lines.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+        head.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
+        for (const f of serious.slice(0, l.findings)) {
+            head.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
         }
-        if (serious.length > maxFindings)
-            lines.push('', `… and ${serious.length - maxFindings} more finding(s).`);
+        if (serious.length > l.findings)
+            head.push('', `… and ${serious.length - l.findings} more finding(s).`);
     }
     if (plan.ignored.length) {
-        lines.push('', 'Accepted by inline ignores:');
-        for (const i of plan.ignored)
-            lines.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+        head.push('', 'Accepted by inline ignores:');
+        for (const i of plan.ignored.slice(0, l.ignored))
+            head.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+        if (plan.ignored.length > l.ignored)
+            head.push(`- … and ${plan.ignored.length - l.ignored} more`);
     }
-    lines.push('', `plan-hash \`${plan.planHash}\``);
-    return lines.join('\n');
+    // Always kept, whatever has to go: which rules fired (with their worst class) and the hash the approval is for.
+    const tail = [];
+    if (plan.rules.length)
+        tail.push('', `Rules that fired: ${plan.rules.map((r) => `\`${r.rule}\` (${r.risk} ×${r.count})`).join(', ')}`);
+    tail.push('', `plan-hash \`${plan.planHash}\``);
+    return { head, tail };
 }
 /**
- * The plan as JSON no longer than `maxChars` (step outputs share a 1 MiB budget per job). Shrinks in steps, each
- * marked `truncated: true`: statement text and hygiene notices go first, then the statement list, then all but the
- * first findings. Decision, risk, hash, files, rules, blockers and ignores are always kept.
+ * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
+ * decision, pending files, findings that matter, accepted ignores, the rules that fired and the plan hash — at most
+ * `maxBytes` (UTF-8). A large plan lists fewer rows (risky files first); decision, rules and hash are always kept.
  */
-function planJsonForOutput(plan, maxChars) {
+function planMarkdown(plan, maxFindings = 30, maxBytes = PLAN_MARKDOWN_MAX_BYTES) {
+    const tiers = [
+        { reasons: 20, files: 200, riskyFilesOnly: false, findings: maxFindings, ignored: 50 },
+        { reasons: 20, files: 100, riskyFilesOnly: true, findings: Math.min(maxFindings, 20), ignored: 20 },
+        { reasons: 5, files: 30, riskyFilesOnly: true, findings: 5, ignored: 5 },
+    ];
+    let last = { head: [], tail: [] };
+    for (const limits of tiers) {
+        last = renderMarkdown(plan, limits);
+        const text = [...last.head, ...last.tail].join('\n');
+        if (utf8Bytes(text) <= maxBytes)
+            return text;
+    }
+    // Still too large (huge cells): keep whole head lines while they fit, then the tail.
+    const marker = ['', '… (shortened to fit the step output: the job summary has the whole plan)'];
+    let tail = [...marker, ...last.tail].join('\n');
+    if (utf8Bytes(tail) > maxBytes)
+        tail = [...marker, '', `plan-hash \`${plan.planHash}\``].join('\n');
+    let budget = maxBytes - utf8Bytes(tail) - 1;
+    const kept = [];
+    for (const line of last.head) {
+        const size = utf8Bytes(line) + 1;
+        if (size > budget)
+            break;
+        kept.push(line);
+        budget -= size;
+    }
+    return `${kept.join('\n')}\n${tail}`;
+}
+/**
+ * The plan as JSON of at most `maxBytes` UTF-8 bytes (see PLAN_OUTPUT_MAX_BYTES). Shrinks in steps, each marked
+ * `truncated: true` with the number of left-out entries in `omitted`: statement text and hygiene notices go first,
+ * then the statement list, then findings, then safe files, then everything but breaking/destructive files. Always
+ * kept: schema, tool, decision, risk, pendingCount, planHash, policy, counts and every rule that fired — plus, as far
+ * as they fit, the risky files and the blockers, which the rollback guard and humans need.
+ */
+function planJsonForOutput(plan, maxBytes = PLAN_OUTPUT_MAX_BYTES) {
     const full = JSON.stringify(plan);
-    if (full.length <= maxChars)
+    if (utf8Bytes(full) <= maxBytes)
         return full;
     const serious = plan.findings.filter((f) => f.level !== 'notice');
+    const slimFiles = (files) => files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 3) }));
+    const riskyFiles = plan.files.filter((f) => f.risk !== 'safe');
+    const severeFiles = plan.files.filter((f) => f.risk === 'breaking' || f.risk === 'destructive');
+    const shortened = (v) => {
+        const out = { ...plan, ...v, truncated: true };
+        const omitted = {};
+        for (const key of ['files', 'statements', 'findings', 'blockers', 'anomalies', 'ignored', 'reasons']) {
+            const n = plan[key].length - out[key].length;
+            if (n > 0)
+                omitted[key] = n;
+        }
+        out.omitted = omitted;
+        return out;
+    };
     const variants = [
-        { ...plan, truncated: true, statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious },
-        { ...plan, truncated: true, statements: [], findings: serious },
-        { ...plan, truncated: true, statements: [], findings: serious.slice(0, 100) },
-        { ...plan, truncated: true, statements: [], findings: [], files: plan.files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 5) })) },
+        shortened({ statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious }),
+        shortened({ statements: [], findings: serious }),
+        shortened({ statements: [], findings: serious.slice(0, 100) }),
+        shortened({ statements: [], findings: [], files: slimFiles(plan.files) }),
+        shortened({
+            statements: [], findings: [], files: slimFiles(riskyFiles),
+            blockers: plan.blockers.slice(0, 100), anomalies: plan.anomalies.slice(0, 100), ignored: plan.ignored.slice(0, 100), reasons: plan.reasons.slice(0, 20),
+        }),
     ];
     for (const v of variants) {
         const json = JSON.stringify(v);
-        if (json.length <= maxChars)
+        if (utf8Bytes(json) <= maxBytes)
             return json;
     }
-    return JSON.stringify(variants[variants.length - 1]);
+    // Last resort, guaranteed to end: only breaking/destructive files, rules without their catalogue text, and lists
+    // halved (largest first) until the JSON fits.
+    const lists = {
+        files: slimFiles(severeFiles),
+        blockers: plan.blockers.slice(0, 50),
+        anomalies: [],
+        ignored: plan.ignored.slice(0, 20),
+        reasons: plan.reasons.slice(0, 10),
+    };
+    const rules = plan.rules.map((r) => ({ ...r, reason: '', safeAlternative: '' }));
+    for (;;) {
+        const json = JSON.stringify(shortened({ statements: [], findings: [], rules, ...lists }));
+        if (utf8Bytes(json) <= maxBytes)
+            return json;
+        const key = Object.keys(lists).filter((k) => lists[k].length > (k === 'reasons' ? 1 : 0)).sort((a, b) => lists[b].length - lists[a].length)[0];
+        if (!key)
+            return json; // only the fixed fields are left: maxBytes is smaller than any plan
+        lists[key].splice(Math.max(key === 'reasons' ? 1 : 0, Math.floor(lists[key].length / 2)));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/gate.ts
@@ -31032,7 +32144,7 @@ const planCommand = {
             return plan.decision === 'blocked' ? args/* EXIT_FAILED */.hj : args/* EXIT_OK */.Ij;
         }
         printPlan(plan, ctx, db.scrub, external_node_path_default().relative(db.cwd, plan.dir) || '.');
-        ctx.print(ctx.color.dim(`(history ${(0,duration/* formatDuration */.a)(result.timings.pendingMs)}, analysis ${(0,duration/* formatDuration */.a)(result.timings.analyzeMs)}, table sizes ${(0,duration/* formatDuration */.a)(result.timings.statsMs)})`));
+        ctx.print(ctx.color.dim(`(history ${(0,duration/* formatDuration */.a3)(result.timings.pendingMs)}, analysis ${(0,duration/* formatDuration */.a3)(result.timings.analyzeMs)}, table sizes ${(0,duration/* formatDuration */.a3)(result.timings.statsMs)})`));
         return plan.decision === 'blocked' ? args/* EXIT_FAILED */.hj : args/* EXIT_OK */.Ij;
     },
 };
@@ -31229,7 +32341,7 @@ function readHealthOptions(v, url) {
 function formatAttempt(a, ctx, scrub) {
     const c = ctx.errColor;
     const mark = a.ok ? c.green('✓') : c.red('✗');
-    return `${mark} #${a.n} ${a.status ?? '—'} ${c.dim((0,duration/* formatDuration */.a)(a.latencyMs))} ${a.ok ? a.reason : c.yellow(scrub(a.reason))}`;
+    return `${mark} #${a.n} ${a.status ?? '—'} ${c.dim((0,duration/* formatDuration */.a3)(a.latencyMs))} ${a.ok ? a.reason : c.yellow(scrub(a.reason))}`;
 }
 /** Runs a health check with progress; returns the result (the caller decides the exit code). */
 async function runHealthCheck(parsed, ctx, label = 'verify') {
@@ -31279,7 +32391,7 @@ const verifyCommand = {
         const o = parsed.opts;
         if (!v.flag('json')) {
             ctx.log(ctx.errColor.dim(`Checking ${shownUrl}: HTTP ${describeStatuses(o.expectStatus)}${o.expectJson.length ? `, JSON ${o.expectJson.map((j) => `${j.path}=${j.value}`).join(', ')}` : ''}` +
-                `${o.expectVersion ? `, version ${o.expectVersion}` : ''}${o.maxLatencyMs ? `, within ${(0,duration/* formatDuration */.a)(o.maxLatencyMs)}` : ''}; ${o.consecutiveSuccesses} in a row, timeout ${(0,duration/* formatDuration */.a)(o.timeoutMs)}`));
+                `${o.expectVersion ? `, version ${o.expectVersion}` : ''}${o.maxLatencyMs ? `, within ${(0,duration/* formatDuration */.a3)(o.maxLatencyMs)}` : ''}; ${o.consecutiveSuccesses} in a row, timeout ${(0,duration/* formatDuration */.a3)(o.timeoutMs)}`));
         }
         const result = await runHealthCheck(parsed, ctx);
         const reason = scrub(result.lastReason);
@@ -31305,9 +32417,9 @@ const verifyCommand = {
                 [
                     shownUrl,
                     String(result.attempts),
-                    result.timeToHealthyMs === undefined ? '—' : (0,duration/* formatDuration */.a)(result.timeToHealthyMs),
+                    result.timeToHealthyMs === undefined ? '—' : (0,duration/* formatDuration */.a3)(result.timeToHealthyMs),
                     result.lastStatus === undefined ? '—' : String(result.lastStatus),
-                    result.p95LatencyMs === undefined ? '—' : (0,duration/* formatDuration */.a)(result.p95LatencyMs),
+                    result.p95LatencyMs === undefined ? '—' : (0,duration/* formatDuration */.a3)(result.p95LatencyMs),
                 ],
             ], c));
             ctx.print(`${result.healthy ? 'verdict' : 'reason'}: ${reason}`);
@@ -31457,7 +32569,7 @@ const rollbackCommand = {
                         result.deploymentId ?? '—',
                         result.wait?.status ?? '—',
                         verdict ? (verdict.healthy ? c.green('healthy') : c.red('unhealthy')) : '—',
-                        (0,duration/* formatDuration */.a)(result.finishedAt - result.startedAt),
+                        (0,duration/* formatDuration */.a3)(result.finishedAt - result.startedAt),
                     ],
                 ], c));
                 ctx.print(scrub(result.message));
@@ -31492,7 +32604,7 @@ function instancesText(instances, c) {
         counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
     return [...counts].map(([status, n]) => (status === 'RUNNING' ? c.green(`${n} ${status}`) : c.yellow(`${n} ${status}`))).join(', ');
 }
-const age = (iso) => (iso ? `${(0,duration/* formatDuration */.a)(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—');
+const age = (iso) => (iso ? `${(0,duration/* formatDuration */.a3)(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—');
 const statusCommand = {
     spec: {
         name: 'status',
@@ -31511,7 +32623,7 @@ const statusCommand = {
                 const active = pickActive(deployments);
                 const latest = deployments[0];
                 const rollbackTarget = pickRollbackTarget(deployments, active ? { exclude: [active.id] } : {});
-                const detail = active ? await getDeployment(client, active.id) : undefined;
+                const detail = active ? await deployments_getDeployment(client, active.id) : undefined;
                 return {
                     service: s.name,
                     serviceId: s.id,
@@ -31575,7 +32687,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7253);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7593);
-/* harmony import */ var _commands_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2705);
+/* harmony import */ var _commands_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8353);
 /* harmony import */ var _ui_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1454);
 // rail-actions CLI: the same cores the actions run, from a terminal. Bundled to dist/cli/index.js (bin/rail-actions.mjs).
 // First: lets the bundled libpg-query find its .wasm next to the bundle (see the module).
@@ -31762,7 +32874,7 @@ class Progress {
         this.timer.unref();
     }
     get elapsed() {
-        return (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(Date.now() - this.startedAt);
+        return (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(Date.now() - this.startedAt);
     }
     tick(plainEveryMs) {
         const text = this.render();
@@ -31806,13 +32918,20 @@ class Progress {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration),
-/* harmony export */   a: () => (/* binding */ formatDuration)
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   a3: () => (/* binding */ formatDuration)
 /* harmony export */ });
+/* unused harmony export MAX_DURATION_MS */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+const MAX_DURATION_MS = 2_147_483_647;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -31842,6 +32961,9 @@ function parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got '${value.trim()}'`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */

@@ -35113,7 +35113,7 @@ function socketOnError() {
 
 /***/ }),
 
-/***/ 9179:
+/***/ 881:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35128,14 +35128,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   QM: () => (/* binding */ setReleaseOutputs)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, perService, readHealthInputs, statusWord, verifySpecFor, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, logRules, perService, readHealthInputs, statusWord, verifySpecFor, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/health/index.ts + 2 modules
-var health = __nccwpck_require__(6388);
+// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
+var health = __nccwpck_require__(2970);
 // EXTERNAL MODULE: ./src/railway/client.ts + 4 modules
 var client = __nccwpck_require__(7082);
 // EXTERNAL MODULE: ./src/railway/deployments.ts
@@ -35146,6 +35146,86 @@ var operations = __nccwpck_require__(9062);
 var rollback = __nccwpck_require__(5551);
 // EXTERNAL MODULE: ./src/release/release.ts + 2 modules
 var release_release = __nccwpck_require__(992);
+;// CONCATENATED MODULE: ./src/release/verify-rules.ts
+// Which rule verifies each service of a release, from `health-url`: an HTTP health check (a `service=URL` line, or
+// the service's public domain + health-path) or Railway's own status (a `service=none` line, or a service with no
+// URL and no public domain — a worker). The root action and the rollback action both use this, so a release and its
+// rollback judge every service the same way.
+
+/** The `service=none` value: no HTTP check, verified by Railway's status. */
+const verify_rules_NO_HTTP = 'none';
+/**
+ * Parses `health-url`: one URL (one service only), or one `service=URL` / `service=none` line per service. `known`
+ * are the names/ids a line may use (what `service` lists, plus names recorded in a deployments JSON); `count` is the
+ * number of services. With several services a URL without a name is refused: applying one URL to every service is
+ * what made a good worker fail the api's deployment-id check.
+ */
+function verify_rules_parseHealthUrls(text, services, input = 'health-url') {
+    const out = { named: new Map() };
+    for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+        // A key has no ':' or '/', so a URL whose query holds '=' is never read as `service=URL`.
+        const m = /^([^=:/]+?)\s*=\s*(.*)$/.exec(line);
+        if (m) {
+            const key = (m[1] ?? '').trim();
+            const value = (m[2] ?? '').trim();
+            if (!services.known.includes(key)) {
+                throw new InputError(input, `names '${key}', which is not one of the services (${services.known.join(', ') || 'none given'})`);
+            }
+            if (out.named.has(key))
+                throw new InputError(input, `names service '${key}' twice`);
+            out.named.set(key, checkTarget(value, input));
+            continue;
+        }
+        if (services.count > 1) {
+            throw new InputError(input, `with several services, say which URL belongs to which: one 'service=URL' line per service ('service=none' for a service without HTTP, e.g. a worker, verified by Railway's status). Got '${line}'`);
+        }
+        if (out.single !== undefined)
+            throw new InputError(input, "gives more than one URL without a service name; use 'service=URL' lines");
+        out.single = checkTarget(line, input);
+    }
+    return out;
+}
+function checkTarget(value, input) {
+    if (value.toLowerCase() === verify_rules_NO_HTTP)
+        return verify_rules_NO_HTTP;
+    try {
+        const u = new URL(value);
+        if (u.protocol === 'http:' || u.protocol === 'https:')
+            return value;
+    }
+    catch {
+        // reported below
+    }
+    throw new InputError(input, `expected an http(s) URL or 'none', got '${value}'`);
+}
+/** The rule for one service: its health-url line, else its public domain + health-path, else Railway's status. */
+function verify_rules_ruleFor(rules, svc) {
+    const given = rules.urls.named.get(svc.service.name) ?? rules.urls.named.get(svc.service.id) ?? rules.urls.single;
+    if (given === verify_rules_NO_HTTP)
+        return { rule: 'railway-status', why: `health-url says ${svc.service.name}=none` };
+    if (given)
+        return { rule: 'http', url: given, from: 'health-url' };
+    if (svc.url)
+        return { rule: 'http', url: new URL(rules.healthPath, svc.url).toString(), from: 'domain' };
+    return { rule: 'railway-status', why: 'no health-url and no public domain' };
+}
+/** The verification of one deployment of `svc` (the new one, or the one a rollback created) by the service's rule. */
+function verifySpecFor(rules, svc, deploymentId, commitSha) {
+    const choice = verify_rules_ruleFor(rules, svc);
+    if (choice.rule === 'railway-status')
+        return { rule: 'railway-status', windowMs: rules.windowMs, why: choice.why };
+    const v = rules.expectVersion;
+    const expectVersion = v === 'deployment-id' ? deploymentId : v === 'commit' ? commitSha : v === 'none' || v === '' ? undefined : v;
+    const spec = { rule: 'http', url: choice.url, health: rules.http, windowMs: rules.windowMs };
+    if (expectVersion)
+        spec.expectVersion = expectVersion;
+    return spec;
+}
+/** One line per service for logs and summaries: which rule verifies it. */
+function verify_rules_describeRule(choice) {
+    return choice.rule === 'http' ? `HTTP ${choice.url}${choice.from === 'domain' ? ' (public domain + health-path)' : ''}` : `Railway status (${choice.why})`;
+}
+
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
 ;// CONCATENATED MODULE: ./src/core/database-url.ts
@@ -35207,7 +35287,7 @@ function booleanInput(name, fallback) {
 }
 function inputs_durationInput(name, fallback, opts = {}) {
     const raw = lib_core/* getInput */.V4(name);
-    return (0,duration/* parseDuration */.E)(raw === '' ? fallback : raw, name, opts);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
 }
 function inputs_integerInput(name, fallback, opts = {}) {
     const raw = core.getInput(name).trim();
@@ -35274,143 +35354,12 @@ function databaseUrlInput(name, opts = {}) {
     return parseDatabaseUrl(raw, name);
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-// EXTERNAL MODULE: ./node_modules/ignore/index.js
-var ignore = __nccwpck_require__(7917);
-var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-// EXTERNAL MODULE: external "buffer"
-var external_buffer_ = __nccwpck_require__(181);
-// EXTERNAL MODULE: external "zlib"
-var external_zlib_ = __nccwpck_require__(3106);
-var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
-// EXTERNAL MODULE: external "node:assert"
-var external_node_assert_ = __nccwpck_require__(4589);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
-var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_namespaceObject.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_namespaceObject.posix.dirname(i),i=external_node_path_namespaceObject.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.basename(r),i),r=external_node_path_namespaceObject.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_namespaceObject.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
-`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_namespaceObject.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_namespaceObject.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_namespaceObject.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_namespaceObject.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_namespaceObject.resolve(s,t.name),e,i),ps(external_node_path_namespaceObject.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_namespaceObject.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_namespaceObject.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_namespaceObject.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_namespaceObject.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_namespaceObject.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_namespaceObject.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_namespaceObject.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_namespaceObject.posix.dirname(t.path),l=external_node_path_namespaceObject.posix.normalize(external_node_path_namespaceObject.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_namespaceObject.isAbsolute(t.path)?f(external_node_path_namespaceObject.resolve(t.path)):f(external_node_path_namespaceObject.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_namespaceObject.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_namespaceObject.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_namespaceObject.relative(this.cwd,external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_namespaceObject.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_namespaceObject.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_namespaceObject.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_namespaceObject.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_namespaceObject.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
-//# sourceMappingURL=index.min.js.map
-
-;// CONCATENATED MODULE: ./src/railway/upload.ts
-// The tarball `railway up` would send (reference §3.2): the directory walked with .gitignore and .railwayignore
-// rules (nested files apply to their own subtree), hidden files kept, .git and node_modules always dropped,
-// entries stored as ./<relative path>, gzip.
-
-
-
-
-
-const ALWAYS_DROPPED = new Set(['.git', 'node_modules']);
-const IGNORE_FILES = ['.gitignore', '.railwayignore'];
-async function loadScope(absDir, relDir) {
-    const rules = ignore_default()();
-    let found = false;
-    for (const name of IGNORE_FILES) {
-        try {
-            rules.add(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(absDir, name), 'utf8'));
-            found = true;
-        }
-        catch {
-            // no such file here
-        }
-    }
-    return found ? { base: relDir, rules } : undefined;
-}
-function ignoredBy(scopes, relPath, isDir) {
-    for (const scope of scopes) {
-        const inScope = scope.base === '' ? relPath : external_node_path_default().posix.relative(scope.base, relPath);
-        if (inScope === '' || inScope.startsWith('..'))
-            continue;
-        if (scope.rules.ignores(isDir ? `${inScope}/` : inScope))
-            return true;
-    }
-    return false;
-}
-/** Relative (posix) paths of the files that go into the upload, sorted. */
-async function listUploadFiles(root) {
-    const absRoot = external_node_path_default().resolve(root);
-    let rootStat;
-    try {
-        rootStat = await (0,promises_namespaceObject.stat)(absRoot);
-    }
-    catch {
-        throw new errors/* InputError */.dz('path', `directory '${root}' does not exist`);
-    }
-    if (!rootStat.isDirectory())
-        throw new errors/* InputError */.dz('path', `'${root}' is not a directory`);
-    const files = [];
-    const walk = async (absDir, relDir, inherited, ancestors) => {
-        const real = await (0,promises_namespaceObject.realpath)(absDir);
-        if (ancestors.has(real))
-            return; // a symlink pointing back up: a loop
-        const chain = new Set(ancestors).add(real);
-        const own = await loadScope(absDir, relDir);
-        const scopes = own ? [...inherited, own] : inherited;
-        const entries = await (0,promises_namespaceObject.readdir)(absDir, { withFileTypes: true });
-        entries.sort((a, b) => a.name.localeCompare(b.name));
-        for (const entry of entries) {
-            if (ALWAYS_DROPPED.has(entry.name))
-                continue;
-            const abs = external_node_path_default().join(absDir, entry.name);
-            const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
-            let isDir = entry.isDirectory();
-            let isFile = entry.isFile();
-            if (entry.isSymbolicLink()) {
-                // Followed, like the CLI; dangling links are skipped.
-                const target = await (0,promises_namespaceObject.stat)(abs).catch(() => undefined);
-                if (!target)
-                    continue;
-                isDir = target.isDirectory();
-                isFile = target.isFile();
-            }
-            if (ignoredBy(scopes, rel, isDir))
-                continue;
-            if (isDir)
-                await walk(abs, rel, scopes, chain);
-            else if (isFile)
-                files.push(rel);
-        }
-    };
-    await walk(absRoot, '', [], new Set());
-    return files.sort();
-}
-/** Gzip'd tar of `root` as the upload body, plus the file list (for logs and tests). */
-async function createUploadTarball(root) {
-    const files = await listUploadFiles(root);
-    if (files.length === 0)
-        throw new errors/* InputError */.dz('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore`);
-    const chunks = [];
-    const stream = Qn({ gzip: true, cwd: external_node_path_default().resolve(root), portable: true, follow: true, noDirRecurse: true }, files.map((f) => `./${f}`));
-    for await (const chunk of stream)
-        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    return { body: Buffer.concat(chunks), files };
-}
-
+// EXTERNAL MODULE: ./src/railway/upload.ts + 5 modules
+var upload = __nccwpck_require__(7096);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
 // before any network call, the client with logs routed to core, post-step state, outputs and summaries.
+
 
 
 
@@ -35483,7 +35432,7 @@ async function readSource(services = []) {
     return source;
 }
 async function tarballOf(dir, service) {
-    const { body, files } = await createUploadTarball(dir);
+    const { body, files } = await (0,upload/* createUploadTarball */.wk)(dir);
     lib_core/* info */.pq(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
     return { dir, tarball: body, files };
 }
@@ -35498,36 +35447,23 @@ function connectRailway(inputs, deadline, signal) {
     });
 }
 /**
- * health-url: one URL, or one `service=url` per line. expect-version: `deployment-id` (default — the new
- * deployment's id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
+ * The verification inputs, validated before any network call. health-url: one URL (one service only), or one
+ * `service=URL` / `service=none` line per service; a service it does not name is checked at its public domain +
+ * health-path, or by Railway's status when it has no domain. `known` adds names a line may use besides `services`
+ * (the rollback action's recorded deployments). expect-version: `deployment-id` (default — the verified deployment's
+ * id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
  */
-function readHealthInputs(services) {
+function readHealthInputs(services, opts = {}) {
     const secrets = [];
-    const urls = new Map();
-    let defaultUrl;
-    for (const line of core.getInput('health-url').split('\n').map((l) => l.trim()).filter(Boolean)) {
-        const eq = line.indexOf('=');
-        const maybeName = eq > 0 ? line.slice(0, eq).trim() : '';
-        const named = maybeName && services.includes(maybeName);
-        const url = named ? line.slice(eq + 1).trim() : line;
-        try {
-            const u = new URL(url);
-            if (u.protocol !== 'http:' && u.protocol !== 'https:')
-                throw new Error('protocol');
-        }
-        catch {
-            throw new InputError('health-url', `expected an http(s) URL${services.length > 1 ? ' or service=URL per line' : ''}, got '${url}'`);
-        }
+    const known = [...new Set([...services, ...(opts.known ?? [])])];
+    const urls = parseHealthUrls(core.getInput('health-url'), { known, count: services.length });
+    for (const url of [...urls.named.values(), urls.single]) {
+        if (!url || url === NO_HTTP)
+            continue;
         for (const s of secretUrlParts(url)) {
             core.setSecret(s);
             secrets.push(s);
         }
-        if (named)
-            urls.set(maybeName, url);
-        else if (defaultUrl)
-            throw new InputError('health-url', "gives more than one URL without a service name; use 'service=URL' lines");
-        else
-            defaultUrl = url;
     }
     const headers = parseHeaders(core.getInput('health-headers'), 'health-headers');
     for (const s of secretHeaderValues(headers)) {
@@ -35537,40 +35473,29 @@ function readHealthInputs(services) {
     const intervalMs = durationInput('health-interval', '1s');
     return {
         urls,
-        defaultUrl,
-        path: stringInput('health-path', { fallback: '/health' }),
+        healthPath: stringInput('health-path', { fallback: '/health' }),
         expectVersion: stringInput('expect-version', { fallback: 'deployment-id' }).trim(),
         secrets,
-        spec: {
-            windowMs: durationInput('verify-window', '30s', { allowZero: true }),
-            health: {
-                expectStatus: parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status'),
-                expectJson: parseExpectJson(core.getInput('expect-json'), 'expect-json'),
-                consecutiveSuccesses: integerInput('consecutive-successes', 3, { min: 1 }),
-                intervalMs,
-                maxIntervalMs: Math.max(intervalMs, 5000),
-                timeoutMs: durationInput('health-timeout', '5m'),
-                requestTimeoutMs: durationInput('request-timeout', '10s'),
-                maxLatencyMs: core.getInput('max-latency').trim() ? durationInput('max-latency', '1s') : undefined,
-                headers,
-            },
+        windowMs: durationInput('verify-window', '30s', { allowZero: true }),
+        http: {
+            expectStatus: parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status'),
+            expectJson: parseExpectJson(core.getInput('expect-json'), 'expect-json'),
+            consecutiveSuccesses: integerInput('consecutive-successes', 3, { min: 1 }),
+            intervalMs,
+            maxIntervalMs: Math.max(intervalMs, 5000),
+            timeoutMs: durationInput('health-timeout', '5m'),
+            requestTimeoutMs: durationInput('request-timeout', '10s'),
+            maxLatencyMs: core.getInput('max-latency').trim() ? durationInput('max-latency', '1s') : undefined,
+            headers,
         },
     };
 }
-/** Health spec for one service, or undefined when it has no URL (e.g. a worker without a domain). */
-function verifySpecFor(h, svc, deploymentId, commitSha) {
-    let url = h.urls.get(svc.service.name) ?? h.urls.get(svc.service.id) ?? h.defaultUrl;
-    if (!url && svc.url)
-        url = new URL(h.path, svc.url).toString();
-    if (!url)
-        return undefined;
-    const v = h.expectVersion;
-    const expectVersion = v === 'deployment-id' ? deploymentId : v === 'commit' ? commitSha : v === 'none' || v === '' ? undefined : v;
-    const spec = { ...h.spec, url };
-    if (expectVersion)
-        spec.expectVersion = expectVersion;
-    return spec;
+/** Log lines naming the rule that verifies each service (the domain is known only after the instance is read). */
+function logRules(health, services) {
+    for (const s of services)
+        core.info(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
 }
+
 // ---------- post-step state ----------
 const STATE_PHASE = 'railway-phase';
 const STATE_RELEASE = 'railway-release';
@@ -35673,7 +35598,9 @@ async function writeCleanupSummary(title, rows) {
 function statusWord(svc) {
     switch (svc.outcome) {
         case 'success':
-            return svc.verification && !svc.verification.healthy ? 'UNHEALTHY' : svc.status || 'SUCCESS';
+            if (svc.verification && !svc.verification.healthy)
+                return (0,release_release/* crashedDuring */.Os)(svc.verification) ? 'CRASHED' : 'UNHEALTHY';
+            return svc.status || 'SUCCESS';
         case 'superseded':
             return 'SUPERSEDED';
         case 'timeout':
@@ -35800,7 +35727,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9583);
 /* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(992);
 /* harmony import */ var _release_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7709);
-/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9179);
+/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(881);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
 // railway-deploy action: deploys one or more services (in parallel, as one release) from a commit, an uploaded
 // directory or an image, records each service's rollback target first, and waits for a terminal state.
@@ -35820,7 +35747,7 @@ async function main() {
     let release;
     try {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Token: ${client.tokenKind === 'project' ? 'project token' : 'account/workspace token'}`);
-        const target = await (0,_railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__/* .resolveTarget */ .u)(client, { project: inputs.project, environment: inputs.environment, services: inputs.services });
+        const target = await (0,_railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__/* .resolveTarget */ .u1)(client, { project: inputs.project, environment: inputs.environment, services: inputs.services });
         release = await (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .prepareRelease */ .vn)(client, target, source);
         for (const s of release.services) {
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${s.service.name}: serving ${s.previousDeploymentId ?? 'nothing'}; rollback target ${s.rollbackTargetId ?? 'none'}`);
@@ -35875,13 +35802,20 @@ __webpack_async_result__();
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ parseDuration),
-/* harmony export */   a: () => (/* binding */ formatDuration)
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   a3: () => (/* binding */ formatDuration)
 /* harmony export */ });
+/* unused harmony export MAX_DURATION_MS */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ */
+const MAX_DURATION_MS = 2_147_483_647;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -35911,6 +35845,9 @@ function parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got '${value.trim()}'`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
@@ -36027,11 +35964,11 @@ async function retry(fn, opts) {
 
 /***/ }),
 
-/***/ 6388:
+/***/ 2970:
 /***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 
-// UNUSED EXPORTS: HISTORY_LIMIT, checkHealth, defaultMaxInterval, describeStatuses, parseExpectJson, parseExpectStatus, parseHeaders, percentile, secretHeaderValues, secretUrlParts, validateHealthOptions, versionMatches
+// UNUSED EXPORTS: FAST_FIRST_DELAY_MS, FAST_MAX_DELAY_MS, HISTORY_LIMIT, PollSchedule, QUICK_PHASE_MS, checkHealth, defaultMaxInterval, describeFailingChecks, describeStatuses, failingChecks, parseExpectJson, parseExpectStatus, parseHeaders, percentile, secretHeaderValues, secretUrlParts, validateHealthOptions, versionMatches
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -36039,6 +35976,123 @@ var duration = __nccwpck_require__(8571);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
+;// CONCATENATED MODULE: ./src/health/checks.ts
+// Which component checks a health body says are failing, so a degraded answer reads "checks failing: redis=down"
+// rather than a cut-off JSON snippet. The common shapes:
+//   { checks: { redis: "down" } }, { checks: { redis: { status: "down" } } }       hand-written /health endpoints
+//   { checks: { "redis:ping": [{ status: "fail" }] } }                             draft-inadarei-api-health-check
+//   { checks: [{ name: "redis", status: "DOWN" }] }                                 MicroProfile Health
+//   { status: "error", info: {…}, error: { redis: { status: "down" } }, details: {…} }   @nestjs/terminus
+//                                                  (HealthCheckResult: `error` holds the indicators that are down)
+//   { status: "DOWN", components: { db: { status: "DOWN", components: {…} } } }    Spring Boot Actuator (2.2+;
+//                                                                                   2.0/2.1 used `details`)
+// Only names and status words are shown — never messages or other values, which may carry connection strings.
+// Shapes from: @nestjs/terminus dist/health-check/health-check-result.interface.d.ts; Spring Boot reference,
+// "Actuator › Endpoints › Health Information"; MicroProfile Health 4.0 spec (JSON protocol);
+// https://datatracker.ietf.org/doc/html/draft-inadarei-api-health-check.
+const CONTAINERS = (/* unused pure expression or super */ null && (['checks', 'components', 'details', 'error']));
+// Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
+const NESTED_CONTAINERS = (/* unused pure expression or super */ null && (['components', 'checks']));
+const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
+// A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
+const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
+// Own properties of a serialized Error (@godaddy/terminus can send `error: <Error>`): data, not checks.
+const NOT_A_CHECK = new Set(['message', 'stack', 'cause', 'code', 'errno', 'syscall']);
+const MAX_DEPTH = 4;
+/** Failing checks named by a parsed health body, in body order; [] when it names none (or has no known shape). */
+function failingChecks(json) {
+    if (!isObject(json))
+        return [];
+    const out = new Map();
+    for (const key of CONTAINERS)
+        collect(json[key], '', key, 0, out);
+    return [...out.values()];
+}
+const SHOWN_CHECKS = 4;
+const NAME_LIMIT = 40;
+/** `checks failing: redis=down, db.primary=DOWN (+2 more)`, one line, bounded; undefined when none are named. */
+function checks_describeFailingChecks(json, opts = {}) {
+    const { except, scrub = (t) => t } = opts;
+    const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
+    if (failing.length === 0)
+        return undefined;
+    const shown = failing.slice(0, SHOWN_CHECKS).map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
+    const more = failing.length > SHOWN_CHECKS ? ` (+${failing.length - SHOWN_CHECKS} more)` : '';
+    return `checks failing: ${shown.join(', ')}${more}`;
+}
+function collect(container, prefix, at, depth, out) {
+    if (depth > MAX_DEPTH)
+        return;
+    // [name, key in the container, value]
+    const entries = Array.isArray(container)
+        ? container.map((item, i) => [isObject(item) ? (nameOf(item) ?? `#${i}`) : `#${i}`, String(i), item])
+        : isObject(container)
+            ? Object.entries(container)
+                .filter(([k]) => !NOT_A_CHECK.has(k))
+                .map(([k, v]) => [k, k, v])
+            : [];
+    for (const [key, index, value] of entries) {
+        const name = prefix ? `${prefix}.${key}` : key;
+        const path = `${at}.${index}`;
+        const state = stateOf(value);
+        if (!state || state.healthy)
+            continue;
+        // A failing composite names its failing parts (Spring's db → db.primary) when it lists them.
+        const before = out.size;
+        if (isObject(value))
+            for (const nested of NESTED_CONTAINERS)
+                collect(value[nested], name, `${path}.${nested}`, depth + 1, out);
+        if (out.size === before && !out.has(name))
+            out.set(name, { name, status: state.word, path });
+    }
+}
+/** Whether a check entry is healthy, and its status word; undefined when the value does not look like a check. */
+function stateOf(value) {
+    if (typeof value === 'boolean')
+        return { healthy: value, word: String(value) };
+    if (typeof value === 'string') {
+        // A bare string is a check only when it is a status word; free text may be a message (or a connection string).
+        return STATUS_WORD.test(value) ? { healthy: HEALTHY.has(value.toLowerCase()), word: value } : undefined;
+    }
+    if (Array.isArray(value)) {
+        // draft-inadarei-api-health-check: one check name → several measurements; failing when any of them is.
+        const states = value.map(stateOf).filter((s) => s !== undefined);
+        if (states.length === 0)
+            return undefined;
+        return states.find((s) => !s.healthy) ?? { healthy: true };
+    }
+    if (!isObject(value))
+        return undefined;
+    for (const key of ['status', 'state']) {
+        const s = value[key];
+        if (typeof s === 'boolean')
+            return { healthy: s, word: String(s) };
+        if (typeof s === 'string')
+            return { healthy: HEALTHY.has(s.trim().toLowerCase()), word: STATUS_WORD.test(s) ? s : undefined };
+    }
+    for (const key of ['healthy', 'ok']) {
+        const s = value[key];
+        if (typeof s === 'boolean')
+            return { healthy: s };
+    }
+    return undefined;
+}
+function nameOf(item) {
+    for (const key of ['name', 'id', 'componentId', 'component']) {
+        const v = item[key];
+        if (typeof v === 'string' && v.trim())
+            return v.trim();
+    }
+    return undefined;
+}
+function isObject(v) {
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+function oneLine(text, max) {
+    const flat = text.replace(/[\p{Cc}\s]+/gu, ' ').trim() || '(unnamed)';
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 ;// CONCATENATED MODULE: ./src/health/parse.ts
 // Parsers for the health-check settings, shared by the action and the CLI so both accept (and reject) the same text.
 // Every bad value becomes one InputError naming the input/flag it came from.
@@ -36178,9 +36232,75 @@ function parse_secretUrlParts(url) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/health/schedule.ts
+// When the health check makes its next attempt. Three paces:
+//   fast     — before the first healthy answer: 100 ms after the previous answer, growing to 250 ms, never slower
+//              than `interval`. A new deployment's verdict then comes within ~¼ s of the service turning healthy
+//              instead of up to a whole interval later.
+//   interval — once a healthy answer has been seen: the confirmations of a streak are spaced exactly `interval`
+//              apart (that spacing is the stability window consecutive-successes asks for), and failures after
+//              having been healthy retry at `interval` (jittered down to half).
+//   back-off — once the check has run QUICK_PHASE_MS (long boot, sleeping service), failed attempts back off from
+//              `interval` to `max-interval`.
+
+/**
+ * How long failed attempts keep the quick paces (fast, or interval once healthy) before backing off. A new deployment
+ * usually starts answering within seconds (a fresh Railway domain's 404s, a waking service's 502s).
+ */
+const QUICK_PHASE_MS = 30_000;
+/**
+ * Fast-phase pace and its bound on load. Attempts never overlap, and each waits after the previous ANSWER, so a
+ * service that answers errors instantly gets at most 6 requests in the first second (gaps of 100, 150, 225 ms: the
+ * short first gaps catch a service that was nearly up), then at most 1000/250 = 4 a second, and at most ~125 before
+ * the quick phase ends and the pace drops to `interval` and below. A slow or hanging service gets fewer (the next
+ * request waits for the answer or the request-timeout). A 429 ends the fast phase for good (RFC 6585 §4: the client
+ * sent too many requests).
+ */
+const FAST_FIRST_DELAY_MS = 100;
+const FAST_MAX_DELAY_MS = 250;
+const FAST_GROWTH = 1.5;
+/** The pace of one health check: feed it every attempt's outcome, it returns the delay before the next attempt. */
+class schedule_PollSchedule {
+    opts;
+    backoff;
+    everHealthy = false;
+    throttled = false;
+    fastFailures = 0;
+    failuresAfterQuickPhase = 0;
+    constructor(opts) {
+        this.opts = opts;
+        this.backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs), factor: 2 };
+    }
+    /**
+     * Delay (ms) after an attempt that ended `elapsedMs` after the check started. The caller still trims it to the
+     * overall deadline.
+     */
+    next(outcome, elapsedMs) {
+        if (outcome.ok) {
+            this.everHealthy = true;
+            this.failuresAfterQuickPhase = 0;
+            // Not jittered: the stability window should be what consecutive-successes × interval says.
+            return this.opts.intervalMs;
+        }
+        if (outcome.status === 429)
+            this.throttled = true;
+        if (elapsedMs >= QUICK_PHASE_MS)
+            return backoffDelay(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
+        this.failuresAfterQuickPhase = 0;
+        if (!this.everHealthy && !this.throttled) {
+            const grown = FAST_FIRST_DELAY_MS * FAST_GROWTH ** this.fastFailures++;
+            return Math.round(Math.min(grown, FAST_MAX_DELAY_MS, this.opts.intervalMs));
+        }
+        return backoffDelay(1, this.backoff, this.opts.random);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/health/check.ts
 // The health-check core: polls a URL until it has answered healthy `consecutiveSuccesses` times in a row (with the
-// expected status, JSON fields, version and latency) or the overall timeout passes. Never imports @actions/*.
+// expected status, JSON fields, version and latency) or the overall timeout passes. The pace is schedule.ts's (fast
+// until the first healthy answer, then `interval`). Never imports @actions/*.
+
+
 
 
 
@@ -36192,12 +36312,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
 const NOT_SERVING_STATUSES = new Set([404, 502, 503, 504]);
-/**
- * How long failed attempts keep the base interval before backing off. A new deployment usually starts answering
- * within seconds (a fresh Railway domain's 404s, a waking service's 502s), so polling quickly this long keeps the
- * verdict prompt; a service that takes longer (long boot, sleeping) is then polled less and less often.
- */
-const QUICK_PHASE_MS = 30_000;
 function defaultMaxInterval(intervalMs) {
     return Math.max(intervalMs, Math.min(intervalMs * 10, 10_000));
 }
@@ -36245,8 +36359,7 @@ async function checkHealth(opts) {
     validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
-    const maxIntervalMs = opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs);
-    const backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: maxIntervalMs, factor: 2 };
+    const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
     const start = Date.now();
@@ -36256,7 +36369,6 @@ async function checkHealth(opts) {
     let attempts = 0;
     let streak = 0;
     let failuresInRow = 0;
-    let failuresAfterQuickPhase = 0;
     let everHealthy = false;
     let everServed = false;
     let last;
@@ -36290,24 +36402,21 @@ async function checkHealth(opts) {
         if (attempt.status !== undefined) {
             lastStatus = attempt.status;
             latencies.push(attempt.latencyMs);
-            if (!NOT_SERVING_STATUSES.has(attempt.status) || opts.expectStatus.includes(attempt.status))
+            // Any answer but the platform's own "not serving yet" (an unexpected 404/502/503/504 with no checks listed).
+            if (attempt.kind !== 'not-serving')
                 everServed = true;
         }
         history.push(attempt);
         if (history.length > HISTORY_LIMIT)
             history.shift();
         opts.onAttempt?.(attempt);
-        let delay;
         if (attempt.ok) {
             streak++;
             failuresInRow = 0;
-            failuresAfterQuickPhase = 0;
             everHealthy = true;
             if (streak >= opts.consecutiveSuccesses) {
                 return finish({ healthy: true, timeToHealthyMs: Date.now() - start, lastReason: attempt.reason });
             }
-            // Confirmations of a streak go at the base interval: the stability window should not stretch.
-            delay = opts.intervalMs;
         }
         else {
             streak = 0;
@@ -36318,16 +36427,8 @@ async function checkHealth(opts) {
                     lastReason: `unhealthy after having answered healthy: ${failuresInRow} failed attempt(s) in a row (failure-threshold ${opts.failureThreshold}); last: ${attempt.reason}`,
                 });
             }
-            // Not healthy yet: poll at the base interval during the quick phase, then back off to max-interval with the
-            // shared backoff policy (counting only the failures after the quick phase, so the growth starts from interval).
-            if (Date.now() - start < QUICK_PHASE_MS) {
-                failuresAfterQuickPhase = 0;
-                delay = backoffDelay(1, backoff);
-            }
-            else {
-                delay = backoffDelay(++failuresAfterQuickPhase, backoff);
-            }
         }
+        const delay = schedule.next(attempt, Date.now() - start);
         const left = deadline - Date.now();
         if (left <= 0)
             return timedOut();
@@ -36453,6 +36554,17 @@ function describeNetworkError(err) {
     const cause = err?.cause;
     return `request failed: ${cause ? errorMessage(cause) : errorMessage(err)}${codes.length ? ` (${codes.join(', ')})` : ''}`;
 }
+/** The parsed body, or undefined when it is not JSON. */
+function parseJson(body) {
+    try {
+        return JSON.parse(body);
+    }
+    catch {
+        return undefined;
+    }
+}
+// Bound of a failing-checks list in a reason (a handful of names and status words; the list itself caps at 4).
+const REASON_LIMIT = 240;
 function snippet(text, max = 80) {
     const flat = text.replace(/\s+/g, ' ').trim();
     if (!flat)
@@ -36462,28 +36574,25 @@ function snippet(text, max = 80) {
 function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const status = res.status;
     // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
-    const shown = (text) => snippet(scrubSecrets(text, secrets));
+    const scrub = (text) => scrubSecrets(text, secrets);
+    const shown = (text, max) => snippet(scrub(text), max);
     if (!opts.expectStatus.includes(status)) {
         const expected = describeStatuses(opts.expectStatus);
-        if (!everServed && NOT_SERVING_STATUSES.has(status))
-            return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
         if (status >= 300 && status < 400) {
             const location = res.headers.get('location');
             return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
         }
+        // A body naming its failing checks is the app itself answering (degraded), even with a 503.
+        const failing = describeFailingChecks(parseJson(body), { scrub });
+        if (failing)
+            return { ok: false, kind: 'status', reason: `HTTP ${status}: ${shown(failing, REASON_LIMIT)}` };
+        if (!everServed && NOT_SERVING_STATUSES.has(status))
+            return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
         return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
     }
-    let json;
-    let isJson = false;
-    if (opts.expectJson.length || opts.expectVersion) {
-        try {
-            json = JSON.parse(body);
-            isJson = true;
-        }
-        catch {
-            // not JSON: version is searched in the raw text; JSON conditions fail below
-        }
-    }
+    // Not JSON: the version is searched in the raw text, JSON conditions fail below.
+    const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
+    const isJson = json !== undefined;
     if (opts.expectVersion) {
         const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion)) : versionMatches(body, opts.expectVersion);
         if (!found) {
@@ -36497,8 +36606,14 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         if (!actual.found)
             return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
         const text = stringify(actual.value);
-        if (text !== cond.value)
-            return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"` };
+        if (text !== cond.value) {
+            const failing = describeFailingChecks(json, { except: cond.path, scrub });
+            return {
+                ok: false,
+                kind: 'json',
+                reason: `expect-json: ${cond.path} is ${shown(JSON.stringify(text))}, expected "${cond.value}"${failing ? `; ${shown(failing, REASON_LIMIT)}` : ''}`,
+            };
+        }
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
         return { ok: false, kind: 'slow', reason: `too slow: ${formatDuration(latencyMs)} > max-latency ${formatDuration(opts.maxLatencyMs)} (HTTP ${status})` };
@@ -36590,6 +36705,8 @@ function versionMatches(text, expected) {
 
 
 
+
+
 /***/ }),
 
 /***/ 7082:
@@ -36603,7 +36720,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   nV: () => (/* binding */ parseApiUrl)
 });
 
-// UNUSED EXPORTS: DEFAULT_API_URL
+// UNUSED EXPORTS: DEFAULT_API_URL, DEFAULT_REQUEST_TIMEOUT_MS
 
 ;// CONCATENATED MODULE: ./node_modules/graphql-ws/dist/common-CGW11Fyb.js
 function extendedTypeof(val) {
@@ -37412,6 +37529,8 @@ var operations = __nccwpck_require__(9062);
 
 const DEFAULT_API_URL = 'https://backboard.railway.com/graphql/v2';
 const RAILWAY_BACKOFF = { initialDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
+/** The official CLI's HTTP timeout (railwayapp/cli src/consts.rs DEFAULT_HTTP_TIMEOUT_SECS = 90). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 90_000;
 /** Validates an api-url value; InputError names the input. */
 function parseApiUrl(raw, inputName = 'api-url') {
     const text = (raw ?? '').trim() || DEFAULT_API_URL;
@@ -37426,6 +37545,10 @@ function parseApiUrl(raw, inputName = 'api-url') {
         throw new errors/* InputError */.dz(inputName, `expected an http(s) URL of Railway's GraphQL endpoint, got protocol '${url.protocol}'`);
     }
     return url;
+}
+/** Connection errors that happen before any byte of the request is sent. */
+function neverSent(code) {
+    return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
 function parseRetryAfter(value, now) {
     if (!value)
@@ -37466,6 +37589,7 @@ class RailwayClient {
     opts;
     fetchImpl;
     wsClient;
+    workspaces;
     constructor(opts, apiUrl, kind, scope, refusal) {
         this.opts = opts;
         this.token = opts.token;
@@ -37479,7 +37603,8 @@ class RailwayClient {
     }
     /**
      * Validates the token and URL, then finds out what kind of token this is by asking `projectToken` with the
-     * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token.
+     * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token with
+     * `apiToken { workspaces }`, which every Bearer kind can read (TOKEN_WORKSPACES).
      */
     static async connect(opts) {
         if (!opts.token || opts.token.trim() === '') {
@@ -37505,10 +37630,10 @@ class RailwayClient {
             return client;
         }
         catch (err) {
-            if (err instanceof railway_errors/* RailwayNetworkError */.K) {
-                throw new railway_errors/* RailwayNetworkError */.K(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
+            if (err instanceof railway_errors/* RailwayNetworkError */.Kg) {
+                throw new railway_errors/* RailwayNetworkError */.Kg(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
             }
-            if (!(err instanceof railway_errors/* RailwayApiError */.Y) || !err.isAuthError)
+            if (!(err instanceof railway_errors/* RailwayApiError */.Y8) || !err.isAuthError)
                 throw err;
             if (wanted === 'project') {
                 throw new errors/* InputError */.dz('railway-token', `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`);
@@ -37516,20 +37641,33 @@ class RailwayClient {
             const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
             const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
             asAccount.requestCount = asProject.requestCount;
+            let workspaces;
             try {
-                await asAccount.request(operations/* ACCOUNT_PROJECTS */.bu, { first: 1 }, 'AccountProjects');
+                workspaces = await asAccount.fetchTokenWorkspaces();
             }
             catch (err2) {
-                if (err2 instanceof railway_errors/* RailwayApiError */.Y && err2.isAuthError) {
+                if (err2 instanceof railway_errors/* RailwayApiError */.Y8 && err2.isAuthError) {
                     throw new errors/* InputError */.dz('railway-token', `Railway accepted it neither as a project token (${refusal}) nor as an account/workspace token (${err2.graphqlMessages.join('; ') || `HTTP ${err2.httpStatus}`}). Check that the secret holds a current token.`);
                 }
                 throw err2;
             }
             const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
             client.requestCount = asAccount.requestCount;
+            client.workspaces = workspaces;
             Object.assign(client.rateLimit, asAccount.rateLimit);
             return client;
         }
+    }
+    async fetchTokenWorkspaces() {
+        const data = await this.request(operations/* TOKEN_WORKSPACES */.Vu, {}, 'TokenWorkspaces');
+        return data.apiToken.workspaces.map((w) => ({ id: w.id, name: w.name }));
+    }
+    /** The workspaces an account/workspace token operates on (from the connect probe, else read once). */
+    async tokenWorkspaces() {
+        if (this.tokenKind === 'project')
+            return [];
+        this.workspaces ??= await this.fetchTokenWorkspaces();
+        return this.workspaces;
     }
     log(msg) {
         this.opts.log?.(this.scrub(msg));
@@ -37555,8 +37693,9 @@ class RailwayClient {
     }
     /**
      * The client's use of the shared retry policy: Railway's retryable answers (429 with Retry-After, 5xx) and network
-     * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) that may have reached
-     * Railway is not repeated: it could deploy twice.
+     * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) is repeated here only
+     * when it cannot have taken effect (refused connection, 429); after an edge 5xx or a connection lost after sending
+     * it is NOT repeated — the caller reads Railway's state first (effects.ts), since one 502 must not deploy twice.
      */
     retryOptions(what, hasEffect) {
         return {
@@ -37565,10 +37704,12 @@ class RailwayClient {
             signal: this.opts.signal,
             policy: this.opts.backoff ?? RAILWAY_BACKOFF,
             classify: (err) => {
-                if (err instanceof railway_errors/* RailwayApiError */.Y)
+                if (hasEffect && (0,railway_errors/* mayHaveLanded */.I7)(err))
+                    return { retry: false };
+                if (err instanceof railway_errors/* RailwayApiError */.Y8)
                     return { retry: err.retryable, delayMs: err.retryAfterMs };
-                if (err instanceof railway_errors/* RailwayNetworkError */.K)
-                    return { retry: !(hasEffect && err.maybeDelivered) };
+                if (err instanceof railway_errors/* RailwayNetworkError */.Kg)
+                    return { retry: true };
                 return { retry: false };
             },
             onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${(0,errors/* errorMessage */.gJ)(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
@@ -37583,7 +37724,7 @@ class RailwayClient {
         if (wait <= 0)
             return;
         if (this.opts.deadline !== undefined && Date.now() + wait > this.opts.deadline) {
-            throw new railway_errors/* RailwayApiError */.Y(`Railway's API rate limit is exhausted until ${new Date(resetAt).toISOString()}, after this step's deadline`, {
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway's API rate limit is exhausted until ${new Date(resetAt).toISOString()}, after this step's deadline`, {
                 httpStatus: 429,
                 operationName: null,
                 retryable: false,
@@ -37596,7 +37737,7 @@ class RailwayClient {
         if (this.opts.signal?.aborted)
             throw new retry/* AbortedError */.oM('cancelled');
         await this.respectRateLimit();
-        const timeoutMs = this.opts.requestTimeoutMs ?? 30_000;
+        const timeoutMs = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
         this.requestCount++;
@@ -37613,12 +37754,12 @@ class RailwayClient {
             if (this.opts.signal?.aborted)
                 throw new retry/* AbortedError */.oM('cancelled');
             if (timeout.aborted) {
-                throw new railway_errors/* RailwayNetworkError */.K(`no answer from Railway within ${timeoutMs / 1000}s (${opName ?? 'request'})`, true, { cause: err });
+                throw new railway_errors/* RailwayNetworkError */.Kg(`no answer from Railway within ${timeoutMs / 1000}s (${opName ?? 'request'})`, true, { cause: err });
             }
             const cause = err.cause;
             const detail = cause?.code ?? cause?.message ?? (0,errors/* errorMessage */.gJ)(err);
-            // Refused connections never reached the server; anything else might have.
-            throw new railway_errors/* RailwayNetworkError */.K(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), cause?.code !== 'ECONNREFUSED', { cause: err });
+            // Refused connections and failed lookups never reached the server; anything else might have.
+            throw new railway_errors/* RailwayNetworkError */.Kg(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), !neverSent(cause?.code), { cause: err });
         }
         const now = Date.now();
         this.recordRateLimit(res.headers, now);
@@ -37629,14 +37770,14 @@ class RailwayClient {
         catch (err) {
             if (this.opts.signal?.aborted)
                 throw new retry/* AbortedError */.oM('cancelled');
-            throw new railway_errors/* RailwayNetworkError */.K(`Railway's answer was cut off (${(0,errors/* errorMessage */.gJ)(err)})`, true, { cause: err });
+            throw new railway_errors/* RailwayNetworkError */.Kg(`Railway's answer was cut off (${(0,errors/* errorMessage */.gJ)(err)})`, true, { cause: err });
         }
         if (res.status === 429) {
             const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now) ?? (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
             // Retry-After is the server's word on when to come back; it overrides the window's reset time.
             if (retryAfterMs !== undefined)
                 this.rateLimit.resetAt = now + retryAfterMs;
-            throw new railway_errors/* RailwayApiError */.Y(`Railway rate limit hit (HTTP 429${retryAfterMs !== undefined ? `, Retry-After ${Math.ceil(retryAfterMs / 1000)}s` : ''})`, {
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway rate limit hit (HTTP 429${retryAfterMs !== undefined ? `, Retry-After ${Math.ceil(retryAfterMs / 1000)}s` : ''})`, {
                 httpStatus: 429,
                 operationName: opName,
                 retryAfterMs,
@@ -37652,7 +37793,7 @@ class RailwayClient {
         }
         const messages = (body?.errors ?? []).map((e) => this.scrub(String(e.message ?? 'unknown error')));
         if (res.status >= 500) {
-            throw new railway_errors/* RailwayApiError */.Y(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}${messages.length ? `: ${messages.join('; ')}` : ''}`, {
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}${messages.length ? `: ${messages.join('; ')}` : ''}`, {
                 httpStatus: res.status,
                 operationName: opName,
                 graphqlMessages: messages,
@@ -37662,12 +37803,12 @@ class RailwayClient {
         }
         if (res.status >= 400 || !body) {
             const snippet = this.scrub(text.slice(0, 300).replace(/\s+/g, ' '));
-            throw new railway_errors/* RailwayApiError */.Y(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}: ${messages.length ? messages.join('; ') : snippet || 'no body'}`, { httpStatus: res.status, operationName: opName, graphqlMessages: messages, retryable: false });
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}: ${messages.length ? messages.join('; ') : snippet || 'no body'}`, { httpStatus: res.status, operationName: opName, graphqlMessages: messages, retryable: false });
         }
         if (messages.length > 0) {
             // HTTP 200 with errors[] is a failure (a classic automation bug is to treat it as success).
             const rateLimited = messages.some((m) => /rate limit/i.test(m));
-            throw new railway_errors/* RailwayApiError */.Y(`Railway refused ${opName ?? 'the request'}: ${messages.join('; ')}`, {
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway refused ${opName ?? 'the request'}: ${messages.join('; ')}`, {
                 httpStatus: res.status,
                 operationName: opName,
                 graphqlMessages: messages,
@@ -37675,13 +37816,14 @@ class RailwayClient {
             });
         }
         if (body.data === undefined || body.data === null) {
-            throw new railway_errors/* RailwayApiError */.Y(`Railway answered ${opName ?? 'a request'} without data`, { httpStatus: res.status, operationName: opName, retryable: false });
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway answered ${opName ?? 'a request'} without data`, { httpStatus: res.status, operationName: opName, retryable: false });
         }
         return body.data;
     }
     /**
      * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (reference §3.2) and returns the new
-     * deployment id. Retried like GraphQL on 429/5xx/refused connections, never after a timeout (it may have deployed).
+     * deployment id. Repeated only when it cannot have landed (429, refused connection); a 5xx, reset or timeout may
+     * have created the deployment, so it throws and triggerDeployment reconciles (effects.ts).
      */
     async uploadTarball(scope, body, message) {
         const url = new URL(`/project/${encodeURIComponent(scope.projectId)}/environment/${encodeURIComponent(scope.environmentId)}/up`, this.origin);
@@ -37691,7 +37833,7 @@ class RailwayClient {
         return (0,retry/* retry */.L5)(async () => {
             if (this.opts.signal?.aborted)
                 throw new retry/* AbortedError */.oM('cancelled');
-            const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? 30_000, 120_000));
+            const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 120_000));
             const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
             this.requestCount++;
             let res;
@@ -37707,7 +37849,7 @@ class RailwayClient {
                 if (this.opts.signal?.aborted)
                     throw new retry/* AbortedError */.oM('cancelled');
                 const cause = err.cause;
-                throw new railway_errors/* RailwayNetworkError */.K(`upload to ${this.origin} failed (${cause?.code ?? (0,errors/* errorMessage */.gJ)(err)})`, timeout.aborted || cause?.code !== 'ECONNREFUSED', { cause: err });
+                throw new railway_errors/* RailwayNetworkError */.Kg(`upload to ${this.origin} failed (${cause?.code ?? (0,errors/* errorMessage */.gJ)(err)})`, timeout.aborted || !neverSent(cause?.code), { cause: err });
             }
             const now = Date.now();
             this.recordRateLimit(res.headers, now);
@@ -37722,7 +37864,16 @@ class RailwayClient {
             const said = typeof json.message === 'string' ? json.message : typeof json.error === 'string' ? json.error : text.slice(0, 200);
             const serverMessage = this.scrub(said.replace(/\s+/g, ' ').trim());
             if (res.ok && typeof json.deploymentId === 'string') {
-                return { deploymentId: json.deploymentId, url: typeof json.url === 'string' ? json.url : undefined, logsUrl: typeof json.logsUrl === 'string' ? json.logsUrl : undefined };
+                const out = { deploymentId: json.deploymentId };
+                const domain = typeof json.deploymentDomain === 'string' ? json.deploymentDomain.trim() : '';
+                // Like `railway up`: the app's URL is deploymentDomain (https:// added unless present); `url` is the dashboard.
+                if (domain)
+                    out.serviceUrl = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+                if (typeof json.url === 'string')
+                    out.dashboardUrl = json.url;
+                if (typeof json.logsUrl === 'string')
+                    out.logsUrl = json.logsUrl;
+                return out;
             }
             const sizeMb = (body.length / 1024 / 1024).toFixed(1);
             const explain = res.status === 413
@@ -37732,7 +37883,7 @@ class RailwayClient {
                     : res.ok
                         ? 'the answer had no deploymentId'
                         : serverMessage || 'no details';
-            throw new railway_errors/* RailwayApiError */.Y(`upload of ${sizeMb} MB to Railway failed with HTTP ${res.status}: ${explain}`, {
+            throw new railway_errors/* RailwayApiError */.Y8(`upload of ${sizeMb} MB to Railway failed with HTTP ${res.status}: ${explain}`, {
                 httpStatus: res.status,
                 operationName: 'up',
                 retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now),
@@ -37851,8 +38002,11 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D3: () => (/* binding */ commitOf),
 /* harmony export */   Jn: () => (/* binding */ listDeployments),
+/* harmony export */   Kd: () => (/* binding */ sameCommit),
 /* harmony export */   SE: () => (/* binding */ serviceUrlOf),
+/* harmony export */   X1: () => (/* binding */ newDeploymentIn),
 /* harmony export */   cg: () => (/* binding */ pickActive),
 /* harmony export */   d6: () => (/* binding */ pickRollbackTarget),
 /* harmony export */   f$: () => (/* binding */ getServiceInstance),
@@ -37861,14 +38015,21 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
 /* harmony export */   i8: () => (/* binding */ getDeployment),
 /* harmony export */   pB: () => (/* binding */ findNewDeployment)
 /* harmony export */ });
-/* unused harmony exports newestFirst, commitOf */
-/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7253);
-/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9062);
-// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, and the
-// rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
+/* unused harmony exports CANCELLABLE_STATUSES, newestFirst, getAutoDeployStatus, findDeploymentOfCommit */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9062);
+// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, GitHub autodeploy, and
+// the rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
+
+
 
 
 const IN_PROGRESS_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'WAITING', 'BUILDING', 'DEPLOYING', 'NEEDS_APPROVAL']);
+/** What Railway documents as cancellable: "Abort" of an initializing or building deployment (docs
+ *  deployments/reference.md), and a queued one (not started yet). DEPLOYING and later are not. */
+const CANCELLABLE_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'BUILDING']);
 const SUCCESS_STATUSES = new Set(['SUCCESS', 'SLEEPING']);
 /** Never a sensible rollback target: they never ran (or died). */
 const BAD_STATUSES = new Set(['FAILED', 'CRASHED', 'SKIPPED']);
@@ -37882,7 +38043,7 @@ async function listDeployments(client, scope, opts = {}) {
     let after;
     const maxPages = opts.maxPages ?? 5;
     for (let page = 0; page < maxPages; page++) {
-        const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_1__/* .LIST_DEPLOYMENTS */ .ef, { input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, first: opts.pageSize ?? 50, after }, 'ListDeployments');
+        const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .LIST_DEPLOYMENTS */ .ef, { input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, first: opts.pageSize ?? 50, after }, 'ListDeployments');
         out.push(...data.deployments.edges.map((e) => e.node));
         if (!data.deployments.pageInfo.hasNextPage || !data.deployments.pageInfo.endCursor)
             break;
@@ -37891,60 +38052,205 @@ async function listDeployments(client, scope, opts = {}) {
     return newestFirst(out);
 }
 async function getDeployment(client, id) {
-    const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_1__/* .GET_DEPLOYMENT */ .ZN, { id }, 'GetDeployment');
+    const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .GET_DEPLOYMENT */ .ZN, { id }, 'GetDeployment');
     return data.deployment;
 }
 async function getServiceInstance(client, scope) {
-    const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_1__/* .SERVICE_INSTANCE_STATE */ ._C, { environmentId: scope.environmentId, serviceId: scope.serviceId }, 'ServiceInstanceState');
+    const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .SERVICE_INSTANCE_STATE */ ._C, { environmentId: scope.environmentId, serviceId: scope.serviceId }, 'ServiceInstanceState');
     return data.serviceInstance;
 }
-/** The public URL of a service: its first custom domain, else its Railway domain. */
+/**
+ * The public URL of a service: its first VERIFIED custom domain (CustomDomain.status.verified in the schema — an
+ * unverified one does not reach the app yet), else its Railway domain.
+ */
 function serviceUrlOf(instance) {
-    const domain = instance?.domains.customDomains[0]?.domain ?? instance?.domains.serviceDomains[0]?.domain;
+    const custom = instance?.domains.customDomains.find((d) => d.status?.verified === true);
+    const domain = custom?.domain ?? instance?.domains.serviceDomains[0]?.domain;
     if (!domain)
         return undefined;
     return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
 }
 /**
- * The deployment a rollback should restore: the newest one with canRollback (NOT filtered by SUCCESS: the last
- * good deployment is REMOVED once superseded), skipping ones that never ran or crashed, the excluded ids (the
- * release being replaced), and anything created after `olderThan` (ISO) when given.
+ * The deployment a rollback should restore: the newest one that serves now (SUCCESS/SLEEPING) or has canRollback
+ * (NOT filtered by SUCCESS: the last good deployment is REMOVED once superseded), skipping ones that never ran or
+ * crashed, the excluded ids (the release being replaced), anything created after `olderThan` (ISO), and any
+ * deployment of the release's commit (`excludeCommit`, or the commit of `notSameCommitAs`): with GitHub autodeploy
+ * Railway may already run its own deployment of that commit, and restoring it would put the same code back.
+ *
+ * The serving deployment counts even when it reports canRollback: false — no public source says whether the active
+ * deployment does (reference "Update 2026-12-02"); rollbackTo re-reads canRollback when it is needed and redeploys
+ * when it cannot roll back. Skipping it would restore an OLDER version than the one that served.
  */
 function pickRollbackTarget(deployments, opts = {}) {
     const exclude = new Set(opts.exclude ?? []);
     const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
-    // Restoring the same commit as the release being undone would put the same code back.
-    const avoidCommit = commitOf(opts.notSameCommitAs);
-    return newestFirst(deployments).find((d) => d.canRollback &&
+    const avoid = [commitOf(opts.notSameCommitAs), opts.excludeCommit].filter((c) => Boolean(c));
+    return newestFirst(deployments).find((d) => (d.canRollback || SUCCESS_STATUSES.has(d.status)) &&
         !exclude.has(d.id) &&
         !BAD_STATUSES.has(d.status) &&
         !IN_PROGRESS_STATUSES.has(d.status) &&
         time(d.createdAt) < limit &&
-        !(avoidCommit && commitOf(d) === avoidCommit));
+        !avoid.some((c) => sameCommit(commitOf(d), c)));
 }
 function commitOf(d) {
     const hash = d?.meta?.commitHash;
     return typeof hash === 'string' && hash ? hash : undefined;
 }
+/** Same commit, allowing an abbreviated sha on either side (at least 7 hex characters, like git). */
+function sameCommit(a, b) {
+    if (!a || !b)
+        return false;
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    if (Math.min(x.length, y.length) < 7)
+        return x === y;
+    return x.startsWith(y) || y.startsWith(x);
+}
+/**
+ * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
+ * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
+ */
+async function getAutoDeployStatus(client, scope) {
+    const data = await client.request(AUTO_DEPLOY_STATUS, { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, 'AutoDeployStatus');
+    const s = data.serviceInstanceAutoDeployStatus;
+    return { enabled: s.enabled, canEnable: s.canEnable, reason: s.reason ?? null };
+}
+/**
+ * Railway's own deployment of `commitSha` among the service's recent deployments (meta.commitHash; GitHub deploys
+ * carry it, reference §2.5): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
+ * With `waitMs` it keeps looking that long, since the autodeploy starts when GitHub's webhook arrives.
+ */
+async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
+    const exclude = new Set(opts.exclude ?? []);
+    const until = Date.now() + (opts.waitMs ?? 0);
+    for (;;) {
+        const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 30 });
+        const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
+        if (match)
+            return match;
+        const left = until - Date.now();
+        if (left <= 0)
+            return undefined;
+        await sleep(Math.min(opts.intervalMs ?? 2000, left), opts.signal ?? client.signal);
+    }
+}
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
 }
+/** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
+function newDeploymentIn(list, known, notBefore, accept = () => true) {
+    return newestFirst(list).find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d));
+}
 /**
  * After a mutation that returns only a Boolean (deploymentRollback): the new deployment is the newest one not in
- * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly.
+ * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly; a failed
+ * read is one more try, not the end (the CLI ignores read errors while polling, railwayapp/cli up.rs, PR #743).
  */
 async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
     const attempts = opts.attempts ?? 10;
+    let lastErr;
     for (let i = 0; i < attempts; i++) {
-        const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 20 });
-        const fresh = list.find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)));
-        if (fresh)
-            return fresh;
+        try {
+            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+            if (fresh)
+                return fresh;
+            lastErr = undefined;
+        }
+        catch (err) {
+            if (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && err.isAuthError))
+                throw err;
+            lastErr = err instanceof Error ? err : new Error(String(err));
+        }
         if (i < attempts - 1)
-            await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .sleep */ .yy)(Math.min(5000, (opts.intervalMs ?? 500) * (i + 1)), opts.signal);
+            await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .sleep */ .yy)(Math.min(5000, (opts.intervalMs ?? 500) * (i + 1)), opts.signal);
     }
+    if (lastErr)
+        throw lastErr;
     return undefined;
+}
+
+
+/***/ }),
+
+/***/ 3529:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   a: () => (/* binding */ applyOnce)
+/* harmony export */ });
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
+// The one rule for requests with an effect (deploy, upload, rollback, redeploy, cancel, settings): a request whose
+// answer was lost may still have taken effect, so it is never sent again before Railway's state has been read.
+// One 502 on serviceInstanceDeployV2 must not create two deployments, nor a 502 on deploymentRollback ten.
+
+
+
+/** Errors a read cannot get past by waiting: the token, the input, the job. */
+function fatalRead(err) {
+    return err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && err.isAuthError);
+}
+/**
+ * Sends `spec.send` once; when the failure leaves open whether it took effect (mayHaveLanded), reads state with
+ * `spec.find` until the effect shows up (returned as if answered) or `settleMs` passed with a successful read saying
+ * it is not there — only then is the request sent again (at most `maxSends` in all). When state cannot be read until
+ * the client's deadline, throws RailwayUnconfirmedError: the caller must report "unknown", not retry.
+ */
+async function applyOnce(client, spec) {
+    const maxSends = spec.maxSends ?? 2;
+    const log = spec.log ?? (() => undefined);
+    for (let sends = 1;; sends++) {
+        try {
+            return { value: await spec.send(), sends, reconciled: false };
+        }
+        catch (err) {
+            if (!(0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .mayHaveLanded */ .I7)(err))
+                throw err;
+            log(`${spec.what}: the answer was lost (${client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err))}); reading Railway's state to see whether it took effect`);
+            const lookup = await lookFor(client, spec);
+            if ('found' in lookup) {
+                log(`${spec.what}: it did take effect; continuing with what Railway reports`);
+                return { value: lookup.found, sends, reconciled: true };
+            }
+            if ('unknown' in lookup) {
+                const why = lookup.unknown === undefined ? 'no read succeeded before the deadline' : client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(lookup.unknown));
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayUnconfirmedError */ .AQ(spec.what, `${spec.what}: Railway's answer was lost (${client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err))}) and its state could not be read (${why}); whether it took effect is unknown — check the service in Railway before retrying`, { cause: err });
+            }
+            // Proven not to have taken effect: the failure stands as it is (nothing changed on Railway).
+            if (sends >= maxSends || (client.deadline !== undefined && Date.now() >= client.deadline))
+                throw err;
+            log(`${spec.what}: it did not take effect; sending it again`);
+        }
+    }
+}
+async function lookFor(client, spec) {
+    const settleMs = spec.settleMs ?? 5000;
+    const started = Date.now();
+    // Without a deadline on the client, an outage still must not make this wait forever.
+    const until = client.deadline ?? started + Math.max(settleMs * 6, 60_000);
+    let lastErr;
+    let interval = spec.readIntervalMs ?? 1000;
+    for (;;) {
+        try {
+            const value = await spec.find();
+            if (value !== undefined)
+                return { found: value };
+            if (Date.now() - started >= settleMs)
+                return { absent: true };
+        }
+        catch (err) {
+            if (fatalRead(err))
+                throw err;
+            lastErr = err;
+        }
+        const left = until - Date.now();
+        if (left <= 0)
+            return { unknown: lastErr };
+        await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .sleep */ .yy)(Math.min(interval, left), spec.signal ?? client.signal);
+        interval = Math.min(interval * 1.5, 3000);
+    }
 }
 
 
@@ -37954,8 +38260,10 @@ async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   K: () => (/* binding */ RailwayNetworkError),
-/* harmony export */   Y: () => (/* binding */ RailwayApiError)
+/* harmony export */   AQ: () => (/* binding */ RailwayUnconfirmedError),
+/* harmony export */   I7: () => (/* binding */ mayHaveLanded),
+/* harmony export */   Kg: () => (/* binding */ RailwayNetworkError),
+/* harmony export */   Y8: () => (/* binding */ RailwayApiError)
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 
@@ -37994,6 +38302,29 @@ class RailwayNetworkError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/*
         this.maybeDelivered = maybeDelivered;
     }
 }
+/**
+ * Whether a failed request with an effect (a mutation, an upload) may nevertheless have taken effect: an edge 5xx
+ * (the backend may have finished before the proxy gave up) or a connection that failed after the request was sent
+ * (reset, timeout, answer cut off). Such a request is never repeated blindly: Railway's state is read first
+ * (effects.ts). Refused connections, 429 and GraphQL refusals (HTTP 200 + errors[]) did not take effect.
+ */
+function mayHaveLanded(err) {
+    if (err instanceof RailwayNetworkError)
+        return err.maybeDelivered;
+    if (err instanceof RailwayApiError)
+        return err.httpStatus >= 500;
+    return false;
+}
+/** A mutation's answer was lost and Railway's state could not be read to find out whether it took effect. */
+class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserFacingError */ .Ui {
+    /** What was attempted, e.g. "serviceInstanceDeployV2 of api at abc1234". */
+    intent;
+    constructor(intent, message, options) {
+        super(message, options);
+        this.name = 'RailwayUnconfirmedError';
+        this.intent = intent;
+    }
+}
 
 
 /***/ }),
@@ -38007,10 +38338,11 @@ class RailwayNetworkError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/*
 /* harmony export */   MY: () => (/* binding */ DEPLOYMENT_EVENTS),
 /* harmony export */   NP: () => (/* binding */ BUILD_LOGS),
 /* harmony export */   OC: () => (/* binding */ DEPLOYMENT_LOGS),
+/* harmony export */   Vu: () => (/* binding */ TOKEN_WORKSPACES),
 /* harmony export */   ZN: () => (/* binding */ GET_DEPLOYMENT),
 /* harmony export */   Z_: () => (/* binding */ ROLLBACK_DEPLOYMENT),
 /* harmony export */   _C: () => (/* binding */ SERVICE_INSTANCE_STATE),
-/* harmony export */   bu: () => (/* binding */ ACCOUNT_PROJECTS),
+/* harmony export */   cP: () => (/* binding */ LIST_PROJECTS),
 /* harmony export */   ef: () => (/* binding */ LIST_DEPLOYMENTS),
 /* harmony export */   hZ: () => (/* binding */ DEPLOYMENT_STATUS_SUBSCRIPTION),
 /* harmony export */   lQ: () => (/* binding */ PROJECT_TOKEN_INFO),
@@ -38018,7 +38350,7 @@ class RailwayNetworkError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/*
 /* harmony export */   uw: () => (/* binding */ DEPLOY_SERVICE_INSTANCE),
 /* harmony export */   zO: () => (/* binding */ CANCEL_DEPLOYMENT)
 /* harmony export */ });
-/* unused harmony export ALL_OPERATIONS */
+/* unused harmony exports AUTO_DEPLOY_STATUS, ALL_OPERATIONS */
 // Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
 // each of them against Railway's public schema (../shared/railway/schema.json) and the emulator's SDL.
 // Texts follow reference/railway.md §2.4/§2.5 (validated operations); selection sets are kept small on purpose.
@@ -38032,11 +38364,24 @@ query ProjectTokenInfo {
     environment { id name }
   }
 }`;
-/** Account/workspace token probe (Authorization: Bearer) and project-by-name lookup. */
-const ACCOUNT_PROJECTS = /* GraphQL */ `
-query AccountProjects($first: Int) {
-  projects(first: $first) {
-    edges { node { id name } }
+/**
+ * Account/workspace token probe (Authorization: Bearer): "Introspect the current API token and its accessible
+ * workspaces" (schema description of Query.apiToken) — every Bearer kind can read it, unlike `me` (account tokens
+ * only, docs integrations/api.md) or `projects` without workspaceId (personal projects only, docs
+ * integrations/api/manage-projects.md; workspace tokens cannot see personal resources, docs integrations/api.md).
+ */
+const TOKEN_WORKSPACES = /* GraphQL */ `
+query TokenWorkspaces {
+  apiToken {
+    workspaces { id name }
+  }
+}`;
+/** One page of projects: personal ones without workspaceId, a workspace's with it (docs manage-projects.md). */
+const LIST_PROJECTS = /* GraphQL */ `
+query ListProjects($workspaceId: String, $first: Int, $after: String) {
+  projects(workspaceId: $workspaceId, first: $first, after: $after) {
+    edges { node { id name workspaceId } }
+    pageInfo { hasNextPage endCursor }
   }
 }`;
 /** Names and ids of a project's environments and services, for resolving inputs. */
@@ -38055,12 +38400,13 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
   serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
     id
     serviceName
+    rootDirectory
     source { repo image }
     latestDeployment { id status createdAt canRollback }
     activeDeployments { id status createdAt }
     domains {
       serviceDomains { domain }
-      customDomains { domain }
+      customDomains { domain status { verified } }
     }
   }
 }`;
@@ -38087,7 +38433,17 @@ query GetDeployment($id: String!) {
     deploymentStopped
     url
     staticUrl
+    meta
     instances { id status }
+  }
+}`;
+/** Whether Railway deploys every push of the connected repository by itself (docs deployments/github-autodeploys.md). */
+const AUTO_DEPLOY_STATUS = /* GraphQL */ `
+query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+  serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+    enabled
+    canEnable
+    reason
   }
 }`;
 /** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
@@ -38099,12 +38455,19 @@ subscription DeploymentStatus($id: String!) {
     instances { status }
   }
 }`;
-/** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */
+/**
+ * Deploys the service's source and returns the new deployment id. For a repo-connected service pass commitSha:
+ * without it Railway deploys "the commit currently associated with the service", not the branch head (docs
+ * integrations/api/manage-services.md; docs PR #1163). Image services take no commit.
+ */
 const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
 mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
   serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
 }`;
-/** Points an image-sourced service at another image before deploying it. */
+/**
+ * Points an image-sourced service at another image before deploying it. environmentId is required here on purpose:
+ * without it Railway updates every environment that is not a fork (schema argument description).
+ */
 const SET_SERVICE_IMAGE = /* GraphQL */ `
 mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
   serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
@@ -38119,6 +38482,7 @@ const REDEPLOY_DEPLOYMENT = /* GraphQL */ `
 mutation RedeployDeployment($id: String!) {
   deploymentRedeploy(id: $id) { id status createdAt }
 }`;
+/** Cancels ("Abort") an initializing or building deployment, which ends REMOVED (docs deployments/reference.md). */
 const CANCEL_DEPLOYMENT = /* GraphQL */ `
 mutation CancelDeployment($id: String!) {
   deploymentCancel(id: $id)
@@ -38148,7 +38512,9 @@ query DeploymentEvents($id: String!, $first: Int) {
 /** Every operation above by name, for the validation test. */
 const ALL_OPERATIONS = {
     PROJECT_TOKEN_INFO,
-    ACCOUNT_PROJECTS,
+    TOKEN_WORKSPACES,
+    LIST_PROJECTS,
+    AUTO_DEPLOY_STATUS,
     PROJECT_TOPOLOGY,
     SERVICE_INSTANCE_STATE,
     LIST_DEPLOYMENTS,
@@ -38171,13 +38537,15 @@ const ALL_OPERATIONS = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   u: () => (/* binding */ resolveTarget)
+/* harmony export */   u1: () => (/* binding */ resolveTarget)
 /* harmony export */ });
-/* unused harmony export pickByIdOrName */
+/* unused harmony exports pickByIdOrName, listVisibleProjects */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _client_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7082);
-/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9062);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9062);
 // Turns project/environment/service inputs (ids or exact names) into ids, before anything is mutated.
+
 
 
 
@@ -38223,10 +38591,9 @@ async function resolveTarget(client, inputs) {
         if (!inputs.environment?.trim()) {
             throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('environment', "is required with an account/workspace token (a project token implies it); give the environment's name or id");
         }
-        const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_2__/* .ACCOUNT_PROJECTS */ .bu, { first: 500 }, 'AccountProjects');
-        projectId = pickByIdOrName(data.projects.edges.map((e) => e.node), wanted, 'project', 'project').id;
+        projectId = await findProjectId(client, wanted);
     }
-    const topo = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_2__/* .PROJECT_TOPOLOGY */ .uJ, { id: projectId }, 'ProjectTopology');
+    const topo = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .PROJECT_TOPOLOGY */ .uJ, { id: projectId }, 'ProjectTopology');
     const environments = topo.project.environments.edges.map((e) => e.node);
     const services = topo.project.services.edges.map((e) => e.node);
     let environment;
@@ -38250,6 +38617,62 @@ async function resolveTarget(client, inputs) {
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('service', `names the same service twice (${dup}) by name and id`);
     return { project: { id: topo.project.id, name: topo.project.name }, environment, services: resolved };
 }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Railway refused to show it (not found / not authorized): not a fault to retry. */
+function refused(err) {
+    return err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && !err.retryable && err.httpStatus < 500;
+}
+/**
+ * A project given to an account/workspace token: by id through `project(id)`, which reads one project for every token
+ * kind that may see it; by name through the projects the token can enumerate (listVisibleProjects).
+ */
+async function findProjectId(client, wanted) {
+    if (UUID.test(wanted)) {
+        try {
+            const topo = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .PROJECT_TOPOLOGY */ .uJ, { id: wanted }, 'ProjectTopology');
+            return topo.project.id;
+        }
+        catch (err) {
+            if (!refused(err))
+                throw err;
+            // Not visible by id: maybe a project NAMED like an id; the name lookup below lists what the token sees.
+        }
+    }
+    const projects = await listVisibleProjects(client);
+    const byName = projects.filter((p) => p.name === wanted);
+    if (byName.length > 1) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('project', `name '${wanted}' is ambiguous: ${byName.map((p) => `'${p.name}' (${p.id}, ${p.workspace ? `workspace ${p.workspace}` : 'personal'})`).join(', ')}; use the id`);
+    }
+    return pickByIdOrName(projects, wanted, 'project', 'project').id;
+}
+/**
+ * Every project an account or workspace token can see: `projects` without workspaceId lists the personal projects
+ * only (docs integrations/api/manage-projects.md) — a workspace token has none and may be refused (docs
+ * integrations/api.md) — so each of the token's workspaces (`apiToken { workspaces }`) is listed too, paginated.
+ */
+async function listVisibleProjects(client) {
+    const out = new Map();
+    const listAll = async (workspaceId, workspace) => {
+        let after;
+        for (let page = 0; page < 20; page++) {
+            const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .LIST_PROJECTS */ .cP, { workspaceId, first: 100, after }, 'ListProjects');
+            for (const { node } of data.projects.edges)
+                if (!out.has(node.id))
+                    out.set(node.id, workspace ? { id: node.id, name: node.name, workspace } : { id: node.id, name: node.name });
+            if (!data.projects.pageInfo.hasNextPage || !data.projects.pageInfo.endCursor)
+                return;
+            after = data.projects.pageInfo.endCursor;
+        }
+    };
+    const workspaces = await client.tokenWorkspaces();
+    for (const w of workspaces)
+        await listAll(w.id, w.name);
+    await listAll(null).catch((err) => {
+        if (!refused(err))
+            throw err; // a workspace token has no personal projects
+    });
+    return [...out.values()];
+}
 
 
 /***/ }),
@@ -38262,24 +38685,34 @@ async function resolveTarget(client, inputs) {
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _deployments_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4275);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
-/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9062);
-/* harmony import */ var _waiter_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1017);
-// Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is
-// found by listing), falling back to deploymentRedeploy (a rebuild) when the image is gone (reference §4, §6.9).
+/* harmony import */ var _effects_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3529);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2576);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9062);
+/* harmony import */ var _waiter_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1017);
+// Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is found by
+// listing), falling back to deploymentRedeploy (a rebuild) when the target cannot be rolled back (reference §4, §6.9).
+// canRollback is re-read at rollback time: whether it held when the target was recorded is not known (the active
+// deployment may not report it, reference "Update 2026-12-02"). Both mutations go through applyOnce: a rollback
+// answered with a 502 is looked for before anything is sent again.
 
 
 
 
 
+
+/** An image reference pinned to a digest cannot move; a tag can (`:latest`, `:1.2`). */
+function isMutableImage(image) {
+    return !/@sha256:[0-9a-f]{64}$/i.test(image);
+}
 async function rollbackTo(client, scope, targetId, opts) {
     const startedAt = Date.now();
     const log = opts.log ?? (() => undefined);
-    // Both reads in parallel: they are all that stands between a failed verdict and the rollback request.
+    // Both reads in parallel: they are all that stands between a failed verdict and the rollback request. The target
+    // is read NOW (not trusted from when it was recorded): canRollback decides between the two mutations.
     const [known, target] = await Promise.all([
         (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .listDeployments */ .Jn)(client, scope, { maxPages: 1, pageSize: 50 }),
         (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getDeployment */ .i8)(client, targetId).catch((err) => {
-            if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y && err.graphqlMessages.length) {
+            if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .RailwayApiError */ .Y8 && err.graphqlMessages.length) {
                 throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('deployment-id', `Railway has no deployment '${targetId}' for this token (${err.graphqlMessages.join('; ')})`);
             }
             throw err;
@@ -38293,60 +38726,335 @@ async function rollbackTo(client, scope, targetId, opts) {
     }
     const knownIds = new Set(known.map((d) => d.id));
     const notBefore = known[0]?.createdAt;
+    const created = async () => (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .newDeploymentIn */ .X1)(await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .listDeployments */ .Jn)(client, scope, { maxPages: 1, pageSize: 20 }), knownIds, notBefore)?.id;
+    const effect = { log, signal: opts.signal, settleMs: opts.settleMs };
     let method = 'rollback';
     let fallbackReason;
     let deploymentId;
     let requestedAt;
+    let reconciled = false;
+    let warning;
     if (target.canRollback) {
         requestedAt = Date.now();
         try {
-            const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .ROLLBACK_DEPLOYMENT */ .Z_, { id: targetId }, 'RollbackDeployment');
-            if (data.deploymentRollback) {
-                const created = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .findNewDeployment */ .pB)(client, scope, knownIds, notBefore, { signal: opts.signal });
-                if (!created) {
-                    return done('rollback', undefined, false, `Railway accepted the rollback to ${targetId} but no new deployment appeared in the service's list`);
-                }
-                deploymentId = created.id;
-            }
-            else {
+            // true/false = Railway's answer; a string = the new deployment, found by reading state after a lost answer.
+            const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+                ...effect,
+                what: `deploymentRollback to ${targetId}`,
+                send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .ROLLBACK_DEPLOYMENT */ .Z_, { id: targetId }, 'RollbackDeployment')).deploymentRollback,
+                find: created,
+            });
+            reconciled = r.reconciled;
+            if (r.value === false)
                 fallbackReason = 'deploymentRollback answered false';
+            else if (typeof r.value === 'string')
+                deploymentId = r.value;
+            else {
+                // Accepted: it returns no id, so the new deployment is found by listing. It landed — never sent again.
+                const found = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .findNewDeployment */ .pB)(client, scope, knownIds, notBefore, { signal: opts.signal }).catch((err) => {
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .RailwayApiError */ .Y8(`Railway accepted the rollback to ${targetId}, but its new deployment could not be read: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)}`, {
+                        httpStatus: 200,
+                        operationName: 'ListDeployments',
+                        retryable: false,
+                    });
+                });
+                if (!found)
+                    return done('rollback', undefined, false, `Railway accepted the rollback to ${targetId} but no new deployment appeared in the service's list`);
+                deploymentId = found.id;
             }
         }
         catch (err) {
-            if (!(err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y) || err.retryable)
+            // Only Railway refusing the rollback (HTTP 200 + errors[], e.g. the image is gone) falls back to a redeploy.
+            if (!(err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .RailwayApiError */ .Y8) || err.retryable || err.httpStatus >= 500 || err.operationName !== 'RollbackDeployment')
                 throw err;
             fallbackReason = `deploymentRollback was refused: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)}`;
         }
     }
     else {
-        fallbackReason = `deployment ${targetId} can no longer be rolled back (its image is not retained any more)`;
+        fallbackReason = `deployment ${targetId} reports canRollback: false now (its image is not retained, or Railway does not offer rollback to it)`;
     }
     if (!deploymentId) {
         method = 'redeploy';
         if (!target.canRedeploy) {
             return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and it cannot be redeployed either`);
         }
-        log(`${fallbackReason ?? 'rollback unavailable'}; rebuilding it with deploymentRedeploy instead`);
+        warning = await redeployCaveat(client, scope, target);
+        log(`${fallbackReason ?? 'rollback unavailable'}; rebuilding it with deploymentRedeploy instead${warning ? ` (${warning})` : ''}`);
         requestedAt ??= Date.now();
-        const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .REDEPLOY_DEPLOYMENT */ .Fd, { id: targetId }, 'RedeployDeployment');
-        deploymentId = data.deploymentRedeploy.id;
+        const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+            ...effect,
+            what: `deploymentRedeploy of ${targetId}`,
+            send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .REDEPLOY_DEPLOYMENT */ .Fd, { id: targetId }, 'RedeployDeployment')).deploymentRedeploy.id,
+            find: created,
+        });
+        deploymentId = r.value;
+        reconciled ||= r.reconciled;
     }
     opts.onStarted?.({ method, deploymentId });
     log(`${method === 'rollback' ? 'rolling back' : 'redeploying'} to ${targetId}: new deployment ${deploymentId}`);
-    const wait = await (0,_waiter_js__WEBPACK_IMPORTED_MODULE_4__/* .waitForDeployment */ .K)(client, deploymentId, { ...opts, scope });
-    return done(method, wait, wait.ok, wait.ok ? `restored ${targetId} as deployment ${deploymentId} (${method})` : `${method} to ${targetId} did not go live: ${wait.message}`);
+    const wait = await (0,_waiter_js__WEBPACK_IMPORTED_MODULE_5__/* .waitForDeployment */ .Kw)(client, deploymentId, { ...opts, scope });
+    const restored = `restored ${targetId} as deployment ${deploymentId} (${method}${warning ? `; ${warning}` : ''})`;
+    return done(method, wait, wait.ok, wait.ok ? restored : `${method} to ${targetId} did not go live: ${wait.message}`);
     function done(m, w, ok, message) {
-        const r = { targetId, method: m, ok, message, startedAt, finishedAt: Date.now() };
+        const r = { targetId, method: m, exact: m === 'rollback', ok, message, startedAt, finishedAt: Date.now() };
         if (fallbackReason)
             r.fallbackReason = fallbackReason;
+        if (warning)
+            r.warning = warning;
         if (deploymentId)
             r.deploymentId = deploymentId;
+        if (reconciled)
+            r.reconciled = true;
         if (w)
             r.wait = w;
         if (requestedAt)
             r.requestedAt = requestedAt;
         return r;
     }
+}
+/** Why a redeploy of `target` may not bring back what it ran: an image service pulls its (mutable) tag again. */
+async function redeployCaveat(client, scope, target) {
+    const fromMeta = typeof target.meta?.image === 'string' ? target.meta.image : undefined;
+    const image = fromMeta ?? (await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope).catch(() => undefined))?.source?.image ?? undefined;
+    if (!image || !isMutableImage(image))
+        return undefined;
+    return `a redeploy pulls the image tag ${image} again — if the tag moved since, this is NOT a rollback to the old version; pin images by digest (@sha256:…) to make it one`;
+}
+
+
+/***/ }),
+
+/***/ 7096:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  eA: () => (/* binding */ archiveFitsRootDirectory),
+  wk: () => (/* binding */ createUploadTarball),
+  ei: () => (/* binding */ normaliseRootDirectory)
+});
+
+// UNUSED EXPORTS: listUploadFiles, planUploadRoot
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: ./node_modules/ignore/index.js
+var ignore = __nccwpck_require__(7917);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: external "buffer"
+var external_buffer_ = __nccwpck_require__(181);
+// EXTERNAL MODULE: external "zlib"
+var external_zlib_ = __nccwpck_require__(3106);
+var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
+// EXTERNAL MODULE: external "node:assert"
+var external_node_assert_ = __nccwpck_require__(4589);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_namespaceObject.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_namespaceObject.posix.dirname(i),i=external_node_path_namespaceObject.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.basename(r),i),r=external_node_path_namespaceObject.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_namespaceObject.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_namespaceObject.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_namespaceObject.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_namespaceObject.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_namespaceObject.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_namespaceObject.resolve(s,t.name),e,i),ps(external_node_path_namespaceObject.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_namespaceObject.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_namespaceObject.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_namespaceObject.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_namespaceObject.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_namespaceObject.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_namespaceObject.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_namespaceObject.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_namespaceObject.posix.dirname(t.path),l=external_node_path_namespaceObject.posix.normalize(external_node_path_namespaceObject.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_namespaceObject.isAbsolute(t.path)?f(external_node_path_namespaceObject.resolve(t.path)):f(external_node_path_namespaceObject.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_namespaceObject.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_namespaceObject.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_namespaceObject.relative(this.cwd,external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_namespaceObject.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_namespaceObject.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_namespaceObject.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_namespaceObject.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_namespaceObject.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+;// CONCATENATED MODULE: ./src/railway/upload.ts
+// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs, reference §3.2): the directory walked
+// like the `ignore` crate's WalkBuilder with the CLI's settings — ignore files of the directory, of its subdirectories
+// AND of its parents; `.railwayignore` (custom) over `.ignore` over `.gitignore` over `.git/info/exclude`, the nearest
+// file deciding within each; `.gitignore` only inside a git repository and not above its root (require_git, the
+// crate's default; docs.rs ignore::WalkBuilder); hidden files kept; `.git` and `node_modules` always dropped — stored
+// as ./<path relative to the archive root>, gzip.
+
+
+
+
+
+
+const ALWAYS_DROPPED = new Set(['.git', 'node_modules']);
+const CLASSES = ['railwayignore', 'ignore', 'gitignore', 'exclude'];
+const FILE_OF = { railwayignore: '.railwayignore', ignore: '.ignore', gitignore: '.gitignore' };
+async function readRules(dir, cls) {
+    try {
+        return { base: dir, cls, rules: ignore_default()().add(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, FILE_OF[cls]), 'utf8')) };
+    }
+    catch {
+        return undefined; // no such file here
+    }
+}
+/** The nearest directory at or above `dir` holding `.git` (the repository root), if any. */
+function gitRootOf(dir) {
+    for (let d = dir;; d = external_node_path_default().dirname(d)) {
+        if ((0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(d, '.git')))
+            return d;
+        if (external_node_path_default().dirname(d) === d)
+            return undefined;
+    }
+}
+/** Ignore rules of one directory (its own files; `.gitignore` only when a git repository is around). */
+async function rulesOf(dir, git, isRepoRoot) {
+    const found = await Promise.all([readRules(dir, 'railwayignore'), readRules(dir, 'ignore'), git.use ? readRules(dir, 'gitignore') : undefined]);
+    const out = found.filter((r) => r !== undefined);
+    if (git.use && isRepoRoot) {
+        try {
+            out.push({ base: dir, cls: 'exclude', rules: ignore_default()().add(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, '.git', 'info', 'exclude'), 'utf8')) });
+        }
+        catch {
+            // no exclude file
+        }
+    }
+    return out;
+}
+/**
+ * The verdict for one path: per class the NEAREST ignore file with a matching pattern decides (ignore or `!`
+ * whitelist), and the first class with a decision wins. `chain` is ordered outermost first.
+ */
+function ignoredBy(chain, abs, isDir) {
+    for (const cls of CLASSES) {
+        for (let i = chain.length - 1; i >= 0; i--) {
+            const r = chain[i];
+            if (r.cls !== cls)
+                continue;
+            const rel = external_node_path_default().relative(r.base, abs).split((external_node_path_default()).sep).join('/');
+            if (rel === '' || rel.startsWith('..'))
+                continue;
+            const verdict = r.rules.test(isDir ? `${rel}/` : rel);
+            if (verdict.ignored)
+                return true;
+            if (verdict.unignored)
+                return false;
+        }
+    }
+    return false;
+}
+/** Relative (posix) paths of the files that go into the upload, relative to the archive root, sorted. */
+async function listUploadFiles(root, opts = {}) {
+    const absRoot = external_node_path_default().resolve(root);
+    let rootStat;
+    try {
+        rootStat = await (0,promises_namespaceObject.stat)(absRoot);
+    }
+    catch {
+        throw new errors/* InputError */.dz('path', `directory '${root}' does not exist`);
+    }
+    if (!rootStat.isDirectory())
+        throw new errors/* InputError */.dz('path', `'${root}' is not a directory`);
+    const archiveRoot = external_node_path_default().resolve(opts.archiveRoot ?? absRoot);
+    const prefix = external_node_path_default().relative(archiveRoot, absRoot);
+    if (prefix.startsWith('..') || external_node_path_default().isAbsolute(prefix)) {
+        throw new errors/* InputError */.dz('path', `'${root}' is not inside the archive root '${archiveRoot}'`);
+    }
+    const gitRoot = gitRootOf(absRoot);
+    const git = { root: gitRoot, use: gitRoot !== undefined && !opts.noGitignore };
+    // Parents from the filesystem root down to the uploaded directory's parent; .gitignore not above the repo root.
+    const parents = [];
+    for (let d = external_node_path_default().dirname(absRoot);; d = external_node_path_default().dirname(d)) {
+        parents.unshift(d);
+        if (external_node_path_default().dirname(d) === d)
+            break;
+    }
+    if (absRoot === external_node_path_default().dirname(absRoot))
+        parents.length = 0;
+    const inherited = [];
+    for (const dir of parents) {
+        const insideRepo = gitRoot !== undefined && (dir === gitRoot || dir.startsWith(`${gitRoot}${(external_node_path_default()).sep}`));
+        inherited.push(...(await rulesOf(dir, { ...git, use: git.use && insideRepo }, dir === gitRoot)));
+    }
+    const files = [];
+    const walk = async (absDir, chain, ancestors) => {
+        const real = await (0,promises_namespaceObject.realpath)(absDir);
+        if (ancestors.has(real))
+            return; // a symlink pointing back up: a loop
+        const seen = new Set(ancestors).add(real);
+        const own = await rulesOf(absDir, git, absDir === gitRoot);
+        const rules = own.length ? [...chain, ...own] : chain;
+        const entries = await (0,promises_namespaceObject.readdir)(absDir, { withFileTypes: true });
+        entries.sort((a, b) => a.name.localeCompare(b.name));
+        for (const entry of entries) {
+            if (ALWAYS_DROPPED.has(entry.name))
+                continue;
+            const abs = external_node_path_default().join(absDir, entry.name);
+            let isDir = entry.isDirectory();
+            let isFile = entry.isFile();
+            if (entry.isSymbolicLink()) {
+                // Followed, like the CLI (follow_links(true)); dangling links are skipped.
+                const target = await (0,promises_namespaceObject.stat)(abs).catch(() => undefined);
+                if (!target)
+                    continue;
+                isDir = target.isDirectory();
+                isFile = target.isFile();
+            }
+            if (ignoredBy(rules, abs, isDir))
+                continue;
+            if (isDir)
+                await walk(abs, rules, seen);
+            else if (isFile)
+                files.push(external_node_path_default().relative(archiveRoot, abs).split((external_node_path_default()).sep).join('/'));
+        }
+    };
+    await walk(absRoot, inherited, new Set());
+    return files.sort();
+}
+/** Gzip'd tar of `root` as the upload body, plus the file list (relative to the archive root, for logs and tests). */
+async function createUploadTarball(root, opts = {}) {
+    const files = await listUploadFiles(root, opts);
+    if (files.length === 0)
+        throw new errors/* InputError */.dz('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore/.ignore`);
+    const chunks = [];
+    const cwd = external_node_path_default().resolve(opts.archiveRoot ?? root);
+    const stream = Qn({ gzip: true, cwd, portable: true, follow: true, noDirRecurse: true }, files.map((f) => `./${f}`));
+    for await (const chunk of stream)
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return { body: Buffer.concat(chunks), files };
+}
+/** A Root Directory as a relative posix path ('' = the archive root). */
+function normaliseRootDirectory(dir) {
+    return (dir ?? '').replace(/\\/g, '/').replace(/^[./]+(?=\/|$)/, '').replace(/^\/+|\/+$/g, '');
+}
+/**
+ * The archive root an upload of `dir` needs for a service whose Root Directory is `rootDirectory`: Railway builds
+ * inside the Root Directory of what it receives, uploads included (docs cli/deploying.md "Deployment from
+ * Subdirectories", builds/build-configuration.md). No Root Directory → `dir` itself is the root (`--path-as-root`).
+ * With one, `dir` must be that directory (the root is then the directory above it, so entries keep the prefix, as
+ * `railway up <dir>` without --path-as-root from the repository root sends them) or contain it (the repository root).
+ */
+function planUploadRoot(dir, rootDirectory, serviceName) {
+    const abs = path.resolve(dir);
+    const root = normaliseRootDirectory(rootDirectory);
+    if (root === '')
+        return { archiveRoot: abs };
+    const parts = root.split('/');
+    const tail = abs.split(path.sep).slice(-parts.length).join('/');
+    if (tail === root)
+        return { archiveRoot: path.resolve(abs, ...parts.map(() => '..')) };
+    if (existsSync(path.join(abs, ...parts)))
+        return { archiveRoot: abs };
+    throw new InputError('path', `service '${serviceName}' has the Root Directory '/${root}', where Railway builds (uploads too), but '${dir}' neither is that directory nor contains it: upload the repository root or its '${root}' directory`);
+}
+/** Whether an archive's files (relative to its root) hold anything inside the service's Root Directory. */
+function archiveFitsRootDirectory(files, rootDirectory) {
+    const root = normaliseRootDirectory(rootDirectory);
+    return root === '' || files.some((f) => f.startsWith(`${root}/`));
 }
 
 
@@ -38356,14 +39064,15 @@ async function rollbackTo(client, scope, targetId, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   K: () => (/* binding */ waitForDeployment)
+/* harmony export */   Kw: () => (/* binding */ waitForDeployment)
 /* harmony export */ });
-/* unused harmony export watchDeployment */
+/* unused harmony exports verdictOf, watchDeployment */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8571);
 /* harmony import */ var _deployments_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4275);
-/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9062);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2576);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9062);
 // Waits for a deployment to reach a terminal state: subscription first (cheap on the rate limit), polling
 // with an adaptive interval when the WebSocket is refused or drops. Status semantics: reference §2.3/§6.6.
 
@@ -38371,6 +39080,20 @@ async function rollbackTo(client, scope, targetId, opts) {
 
 
 
+
+function verdictOf(outcome) {
+    if (outcome === 'success')
+        return 'live';
+    if (outcome === 'skipped')
+        return 'unchanged';
+    if (outcome === 'failed' || outcome === 'crashed' || outcome === 'removed' || outcome === 'unknown-status')
+        return 'failed';
+    return 'undecided';
+}
+/** Read errors that waiting cannot cure: the token, an input, the job. Everything else is ridden out to the deadline. */
+function fatalReadError(err) {
+    return err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .RailwayApiError */ .Y8 && err.isAuthError);
+}
 /** Single-consumer queue bridging subscription callbacks into the wait loop. */
 class Inbox {
     items = [];
@@ -38407,7 +39130,6 @@ class Inbox {
 const OUTCOME_MESSAGES = {
     FAILED: (id) => `deployment ${id} FAILED (build, pre-deploy command or Railway's healthcheck failed)`,
     CRASHED: (id) => `deployment ${id} CRASHED (the process exited and the restart policy gave up)`,
-    SKIPPED: (id) => `deployment ${id} was SKIPPED (a 'Wait for CI' check failed or watch paths did not match): nothing was deployed`,
 };
 async function waitForDeployment(client, deploymentId, opts) {
     const startedAt = Date.now();
@@ -38423,11 +39145,17 @@ async function waitForDeployment(client, deploymentId, opts) {
     let usedWs = false;
     let usedPoll = false;
     let warnedAbout = '';
+    let readErrors = 0;
+    let readErrorStreak = 0;
+    let lastReadError;
     const inbox = new Inbox();
     let mode = (opts.useSubscription ?? client.webSocketEnabled) ? 'ws' : 'poll';
     let unsubscribe;
-    if (mode === 'ws') {
-        unsubscribe = client.subscribe(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .DEPLOYMENT_STATUS_SUBSCRIPTION */ .hZ, { id: deploymentId }, {
+    const registrationDelayMs = Math.min(opts.registrationDelayMs ?? 500, Math.max(0, opts.deadline - Date.now()));
+    if (registrationDelayMs > 0)
+        await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .sleep */ .yy)(registrationDelayMs, opts.signal).catch(() => undefined);
+    if (mode === 'ws' && !opts.signal?.aborted) {
+        unsubscribe = client.subscribe(_operations_js__WEBPACK_IMPORTED_MODULE_5__/* .DEPLOYMENT_STATUS_SUBSCRIPTION */ .hZ, { id: deploymentId }, {
             next: (data) => inbox.push({ kind: 'status', status: data.deployment.status }),
             error: (error) => inbox.push({ kind: 'error', error }),
             complete: () => inbox.push({ kind: 'error', error: new Error('the subscription ended') }),
@@ -38437,6 +39165,8 @@ async function waitForDeployment(client, deploymentId, opts) {
         deploymentId,
         outcome,
         ok: outcome === 'success',
+        verdict: verdictOf(outcome),
+        readErrors,
         status,
         message,
         history,
@@ -38445,16 +39175,40 @@ async function waitForDeployment(client, deploymentId, opts) {
         finishedAt: Date.now(),
         ...extra,
     });
+    /**
+     * One status read. A failed read (5xx, HTTP 200 + errors[], "not found" just after creation) does not end the
+     * tracking: the CLI ignores read errors while polling for a verdict (railwayapp/cli up.rs, PR #743); the deadline
+     * bounds it. Only errors waiting cannot cure (auth, input) end it.
+     */
     const poll = async () => {
         usedPoll = true;
         try {
-            return (await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .getDeployment */ .i8)(client, deploymentId)).status;
+            const d = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .getDeployment */ .i8)(client, deploymentId);
+            readErrorStreak = 0;
+            return d.status;
         }
         catch (err) {
-            // Retries inside request() already covered transient faults; past the deadline it's a timeout.
-            if (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || opts.signal?.aborted || Date.now() >= opts.deadline)
+            if (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || opts.signal?.aborted)
                 return undefined;
-            throw err;
+            if (fatalReadError(err))
+                throw err;
+            readErrors += 1;
+            readErrorStreak += 1;
+            lastReadError = client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err));
+            if (readErrorStreak === 1 || readErrorStreak % 5 === 0) {
+                log(`could not read deployment ${deploymentId} (${lastReadError}); still tracking it until the deadline`);
+            }
+            return undefined;
+        }
+    };
+    /** Why a SKIPPED deployment was skipped, from its build log (one read; unknown when it cannot be read). */
+    const skipReason = async () => {
+        try {
+            const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_5__/* .BUILD_LOGS */ .NP, { deploymentId, limit: 50 }, 'BuildLogs');
+            return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns')) ? 'watch-paths' : 'wait-for-ci-or-unknown';
+        }
+        catch {
+            return 'wait-for-ci-or-unknown';
         }
     };
     /** Time until the current status hits a limit (WAITING too long, unknown too long). */
@@ -38475,6 +39229,13 @@ async function waitForDeployment(client, deploymentId, opts) {
         const msg = OUTCOME_MESSAGES[status];
         if (msg)
             return result(status.toLowerCase(), msg(deploymentId));
+        if (status === 'SKIPPED') {
+            // Not a failure: nothing was deployed, the previous deployment still serves.
+            const why = await skipReason();
+            return result('skipped', why === 'watch-paths'
+                ? `deployment ${deploymentId} was SKIPPED: no changed file matched the service's watch paths ("No changed files matched patterns") — nothing to deploy, the running deployment is unchanged`
+                : `deployment ${deploymentId} was SKIPPED (a 'Wait for CI' check failed, or watch paths matched no changed file) — nothing was deployed, the running deployment is unchanged`, { skipReason: why });
+        }
         if (status === 'REMOVED' || status === 'REMOVING') {
             const newer = opts.scope ? await findNewer(client, opts.scope, deploymentId) : undefined;
             if (newer) {
@@ -38493,15 +39254,15 @@ async function waitForDeployment(client, deploymentId, opts) {
             }
             if (inStatus >= waitingTimeoutMs) {
                 return status === 'WAITING'
-                    ? result('waiting', `deployment ${deploymentId} was still WAITING after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a)(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
-                    : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a)(inStatus)}: a human must approve it in Railway`);
+                    ? result('waiting', `deployment ${deploymentId} was still WAITING after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
+                    : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(inStatus)}: a human must approve it in Railway`);
             }
             return undefined;
         }
         if (_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .IN_PROGRESS_STATUSES */ .h$.has(status))
             return undefined;
         if (inStatus >= unknownGraceMs)
-            return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a)(inStatus)}`);
+            return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(inStatus)}`);
         return undefined;
     };
     try {
@@ -38511,8 +39272,10 @@ async function waitForDeployment(client, deploymentId, opts) {
             if (opts.signal?.aborted)
                 return result('cancelled', `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`);
             const left = opts.deadline - Date.now();
-            if (left <= 0)
-                return result('timeout', `timed out after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a)(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : ''}`);
+            if (left <= 0) {
+                const unread = !status && lastReadError ? ` (its status could not be read: ${lastReadError})` : '';
+                return result('timeout', `timed out after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_2__/* .formatDuration */ .a3)(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : unread}`);
+            }
             let observed;
             if (mode === 'ws') {
                 // Until a first status arrives, check soon: a server may not push the current state on subscribe.
@@ -38651,13 +39414,15 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  Os: () => (/* binding */ crashedDuring),
   H_: () => (/* binding */ deployRelease),
   vn: () => (/* binding */ prepareRelease),
   GA: () => (/* binding */ productionDeploymentOf),
-  qu: () => (/* binding */ releaseJson)
+  qu: () => (/* binding */ releaseJson),
+  tA: () => (/* binding */ serviceVerdict)
 });
 
-// UNUSED EXPORTS: releaseSucceeded, rollbackRelease, servicesToRollBack, verifyDeployment, verifyRelease
+// UNUSED EXPORTS: isHttpSpec, liveStatusProblem, releaseSucceeded, rollbackRelease, rollbackService, servicesToRollBack, verifyDeployment, verifyRelease
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -38665,13 +39430,23 @@ var duration = __nccwpck_require__(8571);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
-// EXTERNAL MODULE: ./src/health/index.ts + 2 modules
-var health = __nccwpck_require__(6388);
+// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
+var health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/railway/deployments.ts
+var railway_deployments = __nccwpck_require__(4275);
+// EXTERNAL MODULE: ./src/railway/effects.ts
+var effects = __nccwpck_require__(3529);
+// EXTERNAL MODULE: ./src/railway/upload.ts + 5 modules
+var upload = __nccwpck_require__(7096);
 // EXTERNAL MODULE: ./src/railway/operations.ts
 var operations = __nccwpck_require__(9062);
 ;// CONCATENATED MODULE: ./src/railway/deploy.ts
-// Starting a deployment from one of the three sources, always ending with the new deployment's id
-// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it).
+// Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
+// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it). Every mutation goes through applyOnce: an
+// answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
+
+
+
 
 
 /** The source for one service: its own upload directory when `perService` names it. */
@@ -38688,33 +39463,132 @@ function checkSourceFits(serviceName, instance, source) {
     if (source.kind === 'commit' && !repo) {
         throw new errors/* InputError */.dz('source', `'commit' needs a GitHub-connected service, but service '${serviceName}' has ${image ? `an image source (${image}): use source: image` : 'no repository connected: use source: upload'}`);
     }
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(serviceName);
+    if (source.kind === 'upload' && !(0,upload/* archiveFitsRootDirectory */.eA)(source.files, instance.rootDirectory)) {
+        // Railway builds inside the Root Directory of the archive, uploads included (docs cli/deploying.md): an archive
+        // rooted at the service's own directory (like `railway up dir --path-as-root`) has nothing there and FAILS.
+        const root = (0,upload/* normaliseRootDirectory */.ei)(instance.rootDirectory);
+        throw new errors/* InputError */.dz('path', `service '${serviceName}' has the Root Directory '/${root}', but the upload from '${source.dir}' has no files under '${root}/': upload the repository root, or keep the '${root}' prefix in the archive (planUploadRoot)`);
+    }
     if (source.kind === 'image' && !image) {
         throw new errors/* InputError */.dz('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
     }
 }
-/** Sends the one mutation (two for a changed image) that starts the deployment; returns its id. */
-async function triggerDeployment(client, scope, instance, source) {
+function missingCommit(serviceName) {
+    // serviceInstanceDeployV2 without commitSha deploys "the commit currently associated with the service" — not the
+    // branch head (docs integrations/api/manage-services.md; docs PR #1163): never a silent redeploy of the old code.
+    return new errors/* InputError */.dz('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
+}
+/**
+ * Sends the one mutation (two for a changed image) that starts the deployment; returns its id. A commit deploy
+ * needs `commitSha` (see missingCommit). After an ambiguous failure (edge 5xx, reset, timeout) the deployment is
+ * looked for among the service's deployments that were not there before — the one of this commit for commit deploys.
+ */
+async function triggerDeployment(client, scope, instance, source, opts = {}) {
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(instance.serviceName);
+    const known = new Set((opts.known ?? (await (0,railway_deployments/* listDeployments */.Jn)(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id));
+    const common = { log: opts.log, signal: opts.signal, settleMs: opts.settleMs };
+    const fresh = async (accept) => (0,railway_deployments/* newDeploymentIn */.X1)(await (0,railway_deployments/* listDeployments */.Jn)(client, scope, { maxPages: 1, pageSize: 30 }), known, undefined, accept);
+    const deployV2 = async (what, commitSha) => {
+        const r = await (0,effects/* applyOnce */.a)(client, {
+            ...common,
+            what,
+            send: async () => (await client.request(operations/* DEPLOY_SERVICE_INSTANCE */.uw, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance'))
+                .serviceInstanceDeployV2,
+            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
+            find: async () => (await fresh(commitSha ? (d) => !(0,railway_deployments/* commitOf */.D3)(d) || (0,railway_deployments/* sameCommit */.Kd)((0,railway_deployments/* commitOf */.D3)(d), commitSha) : undefined))?.id,
+        });
+        return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
+    };
     switch (source.kind) {
-        case 'commit': {
-            const data = await client.request(operations/* DEPLOY_SERVICE_INSTANCE */.uw, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha: source.commitSha || undefined }, 'DeployServiceInstance');
-            return { deploymentId: data.serviceInstanceDeployV2 };
-        }
+        case 'commit':
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`, source.commitSha);
         case 'image': {
-            if (source.image && source.image !== instance.source?.image) {
-                await client.request(operations/* SET_SERVICE_IMAGE */.Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image: source.image }, 'SetServiceImage');
+            const image = source.image;
+            if (image && image !== instance.source?.image) {
+                // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
+                await (0,effects/* applyOnce */.a)(client, {
+                    ...common,
+                    what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
+                    send: async () => (await client.request(operations/* SET_SERVICE_IMAGE */.Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+                    find: async () => ((await (0,railway_deployments/* getServiceInstance */.f$)(client, scope)).source?.image === image ? true : undefined),
+                });
             }
-            const data = await client.request(operations/* DEPLOY_SERVICE_INSTANCE */.uw, { environmentId: scope.environmentId, serviceId: scope.serviceId }, 'DeployServiceInstance');
-            return { deploymentId: data.serviceInstanceDeployV2 };
+            // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`, undefined);
         }
         case 'upload': {
-            const res = await client.uploadTarball(scope, source.tarball);
-            return { deploymentId: res.deploymentId, url: res.url };
+            const r = await (0,effects/* applyOnce */.a)(client, {
+                ...common,
+                what: `upload of ${instance.serviceName} (${(source.tarball.length / 1024).toFixed(1)} KiB)`,
+                send: () => client.uploadTarball(scope, source.tarball),
+                find: async () => {
+                    const d = await fresh();
+                    return d ? { deploymentId: d.id } : undefined;
+                },
+            });
+            const out = { deploymentId: r.value.deploymentId, sends: r.sends, reconciled: r.reconciled };
+            if (r.value.serviceUrl)
+                out.url = r.value.serviceUrl;
+            if (r.value.dashboardUrl)
+                out.dashboardUrl = r.value.dashboardUrl;
+            return out;
         }
     }
 }
+/**
+ * Decides how a commit deploy starts on a service that may autodeploy: a repo-connected service deploys every push by
+ * itself (docs deployments/github-autodeploys.md), so deploying the same commit as well builds twice and one
+ * deployment supersedes the other. When Railway's deployment of the commit exists (any status but REMOVED), adopt it
+ * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`.
+ */
+async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
+    if (opts.whenAutodeploy === 'deploy')
+        return { action: 'deploy' };
+    let autodeploy;
+    try {
+        autodeploy = await getAutoDeployStatus(client, scope);
+    }
+    catch {
+        autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
+    }
+    const withStatus = (plan) => (autodeploy ? { ...plan, autodeploy } : plan);
+    const mayAutodeploy = autodeploy?.enabled !== false;
+    const found = await findDeploymentOfCommit(client, scope, commitSha, { exclude: opts.exclude, waitMs: mayAutodeploy ? (opts.waitMs ?? 30_000) : 0, signal: opts.signal });
+    if (found)
+        return withStatus({ action: 'adopt', deployment: found });
+    if (!autodeploy?.enabled || opts.whenAutodeploy === 'adopt')
+        return withStatus({ action: 'deploy' });
+    const waited = Math.round((opts.waitMs ?? 30_000) / 1000);
+    return withStatus({
+        action: 'refuse',
+        message: `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
+            'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
+            "workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.",
+    });
+}
+/**
+ * Cancels a deployment only in a state Railway documents as cancellable (CANCELLABLE_STATUSES): the status is read
+ * first and a DEPLOYING or live deployment is left alone, with the reason. A lost answer is reconciled by re-reading
+ * the status (REMOVED = it landed).
+ */
+async function cancelDeployment(client, deploymentId, opts = {}) {
+    const before = await getDeployment(client, deploymentId);
+    if (!CANCELLABLE_STATUSES.has(before.status)) {
+        return { cancelled: false, status: before.status, reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments` };
+    }
+    const r = await applyOnce(client, {
+        what: `deploymentCancel of ${deploymentId}`,
+        log: opts.log,
+        signal: opts.signal,
+        send: async () => (await client.request(CANCEL_DEPLOYMENT, { id: deploymentId }, 'CancelDeployment')).deploymentCancel,
+        find: async () => ((await getDeployment(client, deploymentId)).status === 'REMOVED' ? true : undefined),
+    });
+    return { cancelled: r.value, status: before.status, reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false' };
+}
 
-// EXTERNAL MODULE: ./src/railway/deployments.ts
-var railway_deployments = __nccwpck_require__(4275);
 ;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
 // What went wrong with a failed deployment: the tail of its build and deploy logs and its events
 // (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (reference §6.12).
@@ -38836,7 +39710,7 @@ async function deployRelease(client, release, source, opts) {
             return;
         }
         const deploymentId = svc.deploymentId;
-        const wait = await (0,waiter/* waitForDeployment */.K)(client, deploymentId, {
+        const wait = await (0,waiter/* waitForDeployment */.Kw)(client, deploymentId, {
             deadline: opts.deadline,
             signal: opts.signal,
             scope: svc.scope,
@@ -38887,57 +39761,118 @@ async function deployRelease(client, release, source, opts) {
         }
     }));
 }
+function isHttpSpec(spec) {
+    return spec.rule !== 'railway-status';
+}
 /**
- * Health-checks one live deployment while watching its Railway status: unhealthy, or leaving SUCCESS inside the
- * window, fails verification. Superseded during the window is reported, not treated as our failure.
+ * What is wrong with a live deployment's Railway status, or undefined. Railway reports SUCCESS once the container
+ * runs when no healthcheck is configured, and CRASHED only after the restart policy gave up, so a crash loop can
+ * still read SUCCESS while an instance is CRASHED or RESTARTING (docs.railway.com deployments/reference.md; the
+ * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; reference §2.3, §6.8).
+ */
+function liveStatusProblem(status, instances) {
+    if (!SUCCESS_STATUSES.has(status))
+        return status || 'no status';
+    const bad = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
+    return bad ? `${status} with an instance ${bad}` : undefined;
+}
+/** True when a verification failed because Railway reported a crash or restart (not an HTTP verdict). */
+function crashedDuring(v) {
+    return v.statusDuringWindow !== undefined && /CRASHED|RESTARTING/.test(v.statusDuringWindow);
+}
+/**
+ * Verifies one live deployment by its rule. Both rules share the watch: Railway's status is followed for the whole
+ * `windowMs` (subscription, polling as fallback) and leaving SUCCESS, or an instance CRASHED/RESTARTING, fails the
+ * verification. Rule http also needs checkHealth to pass (the deployment id in the body); rule railway-status is the
+ * soak alone. When the window ends the status is read once more, so a status-only verification never passes without
+ * Railway having reported a status (also with a window of 0) and a crash right before the end is not missed.
+ * Superseded during the window is reported, not treated as our failure (verifyRelease).
  */
 async function verifyDeployment(client, deploymentId, spec, opts) {
     const startedAt = Date.now();
+    const rule = isHttpSpec(spec) ? 'http' : 'railway-status';
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort();
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     let leftSuccess;
-    let windowDone = () => undefined;
-    const windowOver = new Promise((resolve) => {
-        windowDone = resolve;
-    });
-    const windowTimer = setTimeout(() => windowDone(), spec.windowMs);
-    const stopWatching = watchDeployment(client, deploymentId, (status, instances) => {
-        // A crash loop can still read SUCCESS while an instance is CRASHED/RESTARTING (reference §4).
-        const badInstance = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
-        if ((!SUCCESS_STATUSES.has(status) || badInstance) && !leftSuccess) {
-            leftSuccess = SUCCESS_STATUSES.has(status) ? `${status} with an instance ${badInstance ?? ''}` : status;
-            opts.log(`deployment ${deploymentId} went ${leftSuccess} during verification`);
+    let railwayStatus;
+    const onStatus = (status, instances) => {
+        railwayStatus = status;
+        const problem = liveStatusProblem(status, instances);
+        if (problem && !leftSuccess) {
+            leftSuccess = problem;
+            opts.log(`deployment ${deploymentId} went ${problem} during verification`);
             controller.abort();
-            windowDone();
         }
-    }, { signal: controller.signal, log: opts.log });
+    };
+    let windowTimer;
+    const windowOver = new Promise((resolve) => {
+        windowTimer = setTimeout(resolve, spec.windowMs);
+        controller.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const stopWatching = watchDeployment(client, deploymentId, onStatus, { signal: controller.signal, log: opts.log, useSubscription: opts.useSubscription });
     try {
-        const onAttempt = opts.onAttempt ??
-            ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
-        const health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
-        if (health.healthy && !leftSuccess && !opts.signal?.aborted) {
-            await Promise.race([windowOver, new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        let health;
+        if (isHttpSpec(spec)) {
+            const onAttempt = opts.onAttempt ??
+                ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+            health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         }
-        const healthy = health.healthy && !leftSuccess && !opts.signal?.aborted;
-        const reason = leftSuccess
-            ? `Railway reported ${leftSuccess} during the ${formatDuration(spec.windowMs)} verification window`
-            : opts.signal?.aborted
-                ? 'verification cancelled'
-                : health.healthy
-                    ? `healthy (${health.attempts} attempt(s))`
-                    : health.lastReason;
-        const record = { url: spec.url, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health.attempts };
-        if (spec.expectVersion)
+        const checkPassed = health ? health.healthy : true;
+        if (checkPassed && !controller.signal.aborted)
+            await windowOver;
+        let readError;
+        if (checkPassed && !leftSuccess && !opts.signal?.aborted) {
+            try {
+                const d = await getDeployment(client, deploymentId);
+                onStatus(d.status, d.instances.map((i) => i.status));
+            }
+            catch (err) {
+                readError = client.scrub(errorMessage(err));
+                opts.log(`could not read the status of ${deploymentId} at the end of the window (${readError})`);
+            }
+        }
+        const cancelled = opts.signal?.aborted === true && !leftSuccess;
+        // An HTTP answer carrying the deployment id proves it serves; a status-only verification has nothing but the status.
+        const sawStatus = railwayStatus !== undefined;
+        const healthy = checkPassed && !leftSuccess && !cancelled && (rule === 'http' || sawStatus);
+        const window = formatDuration(spec.windowMs);
+        let reason;
+        if (leftSuccess) {
+            reason = spec.windowMs > 0 ? `Railway reported ${leftSuccess} during the ${window} verification window` : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
+        }
+        else if (cancelled) {
+            reason = 'verification cancelled';
+        }
+        else if (health && !health.healthy) {
+            reason = health.lastReason;
+        }
+        else if (!sawStatus && rule === 'railway-status') {
+            reason = `could not read the deployment's status from Railway${readError ? ` (${readError})` : ''}: not verified`;
+        }
+        else {
+            const soak = spec.windowMs > 0
+                ? `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting for the whole ${window} window`
+                : `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting (read once: verify-window 0)`;
+            reason = health ? `healthy (${health.attempts} attempt(s)); ${soak}` : soak;
+        }
+        const record = { rule, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health?.attempts ?? 0, windowMs: spec.windowMs };
+        if (isHttpSpec(spec))
+            record.url = spec.url;
+        if (isHttpSpec(spec) && spec.expectVersion)
             record.expectVersion = spec.expectVersion;
-        if (health.timeToHealthyMs !== undefined)
+        if (health?.timeToHealthyMs !== undefined)
             record.timeToHealthyMs = health.timeToHealthyMs;
-        if (health.p95LatencyMs !== undefined)
+        if (health?.p95LatencyMs !== undefined)
             record.p95LatencyMs = health.p95LatencyMs;
-        if (health.lastStatus !== undefined)
+        if (health?.lastStatus !== undefined)
             record.lastStatus = health.lastStatus;
         if (leftSuccess)
             record.statusDuringWindow = leftSuccess;
+        if (railwayStatus !== undefined)
+            record.railwayStatus = railwayStatus;
+        if (cancelled)
+            record.cancelled = true;
         return record;
     }
     finally {
@@ -38946,17 +39881,25 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         opts.signal?.removeEventListener('abort', onOuterAbort);
     }
 }
-/** Verifies every live service of the release that has a spec (in parallel). */
+function ruleText(spec) {
+    return isHttpSpec(spec) ? `HTTP ${spec.url}` : `Railway status${spec.why ? ` (${spec.why})` : ''}`;
+}
+/**
+ * Verifies every live service of the release by its own rule (in parallel). A service without a spec is not
+ * verified: `unverifiedReason` says why (the caller's reason, e.g. verify: false).
+ */
 async function verifyRelease(client, release, specFor, opts) {
     await Promise.all(release.services.map(async (svc) => {
         if (svc.outcome !== 'success' || !svc.deploymentId)
             return;
         const spec = specFor(svc);
         if (!spec) {
-            opts.log(`${svc.service.name}: no health URL — not verified beyond Railway's status`);
+            svc.unverifiedReason = opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
+            opts.log(`${svc.service.name}: not verified — ${svc.unverifiedReason}`);
             return;
         }
-        release_event(release, svc.service.name, 'verify', 'verify started');
+        opts.log(`${svc.service.name}: verifying ${svc.deploymentId} by ${ruleText(spec)}`);
+        release_event(release, svc.service.name, 'verify', isHttpSpec(spec) ? 'verify started' : 'verify by status started');
         svc.verification = await verifyDeployment(client, svc.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${svc.service.name}: ${m}`) });
         const v = svc.verification;
         if (v.statusDuringWindow === 'REMOVED' || v.statusDuringWindow === 'REMOVING') {
@@ -38972,7 +39915,7 @@ async function verifyRelease(client, release, specFor, opts) {
                 return;
             }
         }
-        release_event(release, svc.service.name, v.healthy ? 'healthy' : 'unhealthy', v.healthy ? 'healthy' : 'verification failed', v.finishedAt);
+        release_event(release, svc.service.name, v.healthy ? 'healthy' : 'unhealthy', v.healthy ? (v.rule === 'http' ? 'healthy' : 'status held') : 'verification failed', v.finishedAt);
         if (!v.healthy && v.statusDuringWindow)
             svc.status = v.statusDuringWindow;
     }));
@@ -38998,7 +39941,54 @@ async function replacedPrevious(client, svc) {
     const previous = list?.find((d) => d.id === svc.previousDeploymentId);
     return previous !== undefined && !SUCCESS_STATUSES.has(previous.status);
 }
-/** Rolls back every service whose new deployment went live, to the target recorded before deploying. */
+/**
+ * Rolls one service back to `targetId` (deploymentRollback, or deploymentRedeploy when the image is gone), waits
+ * for the new deployment, and verifies it by the service's own rule (`specFor`). Sets and returns `svc.rollback`.
+ * Throws what rollbackTo throws before anything was sent (e.g. InputError for a target of another service).
+ */
+async function rollbackService(client, release, svc, targetId, opts) {
+    const name = svc.service.name;
+    const startedAt = Date.now();
+    release_event(release, name, 'rollback', `rollback to ${targetId.slice(0, 8)}`);
+    opts.log(`${name}: rolling back to ${targetId}`);
+    const r = await rollbackTo(client, svc.scope, targetId, {
+        deadline: opts.deadline,
+        signal: opts.signal,
+        useSubscription: opts.useSubscription,
+        log: (m) => opts.log(`${name}: ${m}`),
+        onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
+    });
+    const rb = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
+    if (r.deploymentId)
+        rb.deploymentId = r.deploymentId;
+    if (r.requestedAt)
+        rb.requestedAt = r.requestedAt;
+    if (r.fallbackReason)
+        rb.fallbackReason = r.fallbackReason;
+    svc.rollback = rb;
+    release_event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
+    if (rb.ok && rb.deploymentId) {
+        if (!svc.url) {
+            // The restored deployment's domain decides between the HTTP rule and Railway's status for it.
+            const d = await getDeployment(client, rb.deploymentId).catch(() => undefined);
+            const url = d?.url ?? (d?.staticUrl ? `https://${d.staticUrl}` : undefined);
+            if (url)
+                svc.url = url;
+        }
+        const spec = opts.specFor?.(svc, rb.deploymentId);
+        if (spec) {
+            opts.log(`${name}: verifying the restored deployment ${rb.deploymentId} by ${ruleText(spec)}`);
+            release_event(release, name, 'verify', 'verify restored');
+            rb.verification = await verifyDeployment(client, rb.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${name}: ${m}`), useSubscription: opts.useSubscription });
+            release_event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
+        }
+    }
+    return rb;
+}
+/**
+ * Rolls back every service whose new deployment went live, to the target recorded before deploying, and verifies
+ * each restored service by its own rule (HTTP for a service with a URL, Railway's status for a worker).
+ */
 async function rollbackRelease(client, release, opts) {
     const live = servicesToRollBack(release);
     const others = release.services.filter((s) => !live.includes(s));
@@ -39010,66 +40000,103 @@ async function rollbackRelease(client, release, opts) {
         }
     }
     await Promise.all(targets.map(async (svc) => {
-        const name = svc.service.name;
         const startedAt = Date.now();
         const targetId = svc.rollbackTargetId;
         if (!targetId) {
             svc.rollback = { targetId: '', ok: false, status: '', message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)', startedAt, finishedAt: Date.now() };
-            release_event(release, name, 'fail', 'no rollback target');
+            release_event(release, svc.service.name, 'fail', 'no rollback target');
             return;
         }
-        release_event(release, name, 'rollback', `rollback to ${targetId.slice(0, 8)}`);
-        opts.log(`${name}: rolling back to ${targetId}`);
         try {
-            const r = await rollbackTo(client, svc.scope, targetId, {
-                deadline: opts.deadline,
-                signal: opts.signal,
-                useSubscription: opts.useSubscription,
-                log: (m) => opts.log(`${name}: ${m}`),
-                onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
-            });
-            svc.rollback = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
-            if (r.deploymentId)
-                svc.rollback.deploymentId = r.deploymentId;
-            if (r.requestedAt)
-                svc.rollback.requestedAt = r.requestedAt;
+            await rollbackService(client, release, svc, targetId, opts);
         }
         catch (err) {
             svc.rollback = { targetId, ok: false, status: '', message: `rollback failed: ${client.scrub(errorMessage(err))}`, startedAt, finishedAt: Date.now() };
-        }
-        const rb = svc.rollback;
-        release_event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
-        if (rb.ok && rb.deploymentId) {
-            const spec = opts.specFor?.(svc, rb.deploymentId);
-            if (spec) {
-                release_event(release, name, 'verify', 'verify restored');
-                rb.verification = await verifyDeployment(client, rb.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${name}: ${m}`) });
-                release_event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
-            }
+            release_event(release, svc.service.name, 'fail', 'rollback failed');
         }
     }));
 }
+const ruleName = (rule) => (rule === 'http' ? 'HTTP' : 'Railway status');
+/** The verdict on the new deployment alone (before any rollback). */
+function newDeploymentVerdict(svc) {
+    switch (svc.outcome) {
+        case 'success': {
+            const v = svc.verification;
+            if (!v)
+                return { verdict: 'unverified', reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}` };
+            if (v.healthy)
+                return { verdict: v.rule === 'http' ? 'verified' : 'verified-by-status', reason: `${ruleName(v.rule)}: ${v.reason}` };
+            if (v.cancelled)
+                return { verdict: 'cancelled', reason: v.reason };
+            return { verdict: crashedDuring(v) ? 'crashed' : 'unhealthy', reason: `${ruleName(v.rule)}: ${v.reason}` };
+        }
+        case 'crashed':
+            return { verdict: 'crashed', reason: svc.message };
+        case 'superseded':
+        case 'cancelled':
+        case 'not-started':
+            return { verdict: svc.outcome, reason: svc.message };
+        case 'error':
+            return { verdict: svc.deploymentId ? 'failed' : 'not-started', reason: svc.message };
+        default:
+            return { verdict: 'failed', reason: svc.message };
+    }
+}
+/** The service's final verdict and why: what happened to its new deployment, and to the restored one. */
+function serviceVerdict(svc) {
+    if (svc.skipped !== undefined)
+        return { verdict: 'skipped', reason: svc.skipped };
+    const rb = svc.rollback;
+    if (!rb)
+        return newDeploymentVerdict(svc);
+    let why = '';
+    if (svc.deploymentId) {
+        const own = newDeploymentVerdict(svc);
+        why =
+            own.verdict === 'verified' || own.verdict === 'verified-by-status' || own.verdict === 'unverified'
+                ? `new deployment ${svc.deploymentId} was ${own.verdict}, rolled back with the release; `
+                : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
+    }
+    if (!rb.ok)
+        return { verdict: 'rollback-failed', reason: `${why}${rb.message}` };
+    const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
+    const v = rb.verification;
+    if (!v)
+        return { verdict: 'rolled-back', reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified` };
+    if (!v.healthy)
+        return { verdict: 'rollback-failed', reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}` };
+    return { verdict: 'rolled-back', reason: `${why}${restored}, verified by ${ruleName(v.rule)}: ${v.reason}` };
+}
 /** The `deployments` output: one entry per service, stable field names. */
 function releaseJson(release) {
-    return release.services.map((s) => ({
-        service: s.service.name,
-        serviceId: s.service.id,
-        environmentId: s.scope.environmentId,
-        projectId: s.scope.projectId,
-        deploymentId: s.deploymentId ?? null,
-        previousDeploymentId: s.previousDeploymentId ?? null,
-        rollbackTargetId: s.rollbackTargetId ?? null,
-        status: s.status || null,
-        outcome: s.outcome,
-        url: s.url ?? null,
-        supersededBy: s.supersededBy ?? null,
-        healthy: s.verification ? s.verification.healthy : null,
-        rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
-        rollbackDeploymentId: s.rollback?.deploymentId ?? null,
-        durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
-        verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
-        rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
-    }));
+    return release.services.map((s) => {
+        const { verdict, reason } = serviceVerdict(s);
+        return {
+            service: s.service.name,
+            serviceId: s.service.id,
+            environmentId: s.scope.environmentId,
+            projectId: s.scope.projectId,
+            verdict,
+            reason,
+            productionDeploymentId: productionDeploymentOf(s) ?? null,
+            deploymentId: s.deploymentId ?? null,
+            previousDeploymentId: s.previousDeploymentId ?? null,
+            rollbackTargetId: s.rollbackTargetId ?? null,
+            status: s.status || null,
+            outcome: s.outcome,
+            url: s.url ?? null,
+            supersededBy: s.supersededBy ?? null,
+            verifiedBy: s.verification?.rule ?? null,
+            healthy: s.verification ? s.verification.healthy : null,
+            rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
+            rollbackDeploymentId: s.rollback?.deploymentId ?? null,
+            rollbackVerifiedBy: s.rollback?.verification?.rule ?? null,
+            rollbackHealthy: s.rollback?.verification ? s.rollback.verification.healthy : null,
+            durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+            verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+            rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
+        };
+    });
 }
 /** What production runs now for a service after this release (for outputs). */
 function productionDeploymentOf(svc) {
@@ -39077,7 +40104,7 @@ function productionDeploymentOf(svc) {
         return svc.rollback.deploymentId;
     if (svc.outcome === 'superseded')
         return svc.supersededBy;
-    if (svc.outcome === 'success')
+    if (svc.outcome === 'success' && svc.deploymentId)
         return svc.deploymentId;
     return svc.previousDeploymentId;
 }
@@ -39094,8 +40121,9 @@ function productionDeploymentOf(svc) {
 /* unused harmony exports cell, renderServiceTable, renderTimeline, renderDiagnostics */
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8571);
 /* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(992);
-// Markdown for job summaries: a table per service (before → after, status, URL, durations), a mermaid gantt
-// timeline of the release, and the failure evidence (log tails, deployment events). Pure functions.
+// Markdown for job summaries: a table per service (before → after, verdict, status, URL, durations), each service's
+// verdict with its reason, a mermaid gantt timeline of the release, and the failure evidence (log tails, deployment
+// events). Pure functions.
 
 
 const short = (id) => (id ? `\`${id.slice(0, 8)}\`` : '—');
@@ -39104,7 +40132,7 @@ function cell(text) {
     return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 function dur(from, to) {
-    return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(to - from) : '—';
+    return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(to - from) : '—';
 }
 function deployingAt(svc) {
     return svc.history.find((h) => h.status === 'DEPLOYING')?.at;
@@ -39114,24 +40142,25 @@ function statusText(svc) {
     if (svc.outcome === 'superseded' && svc.supersededBy)
         parts.push(`superseded by ${short(svc.supersededBy)}`);
     if (svc.verification)
-        parts.push(svc.verification.healthy ? 'verified ✅' : 'verification failed ❌');
+        parts.push(svc.verification.healthy ? `verified by ${ruleWord(svc.verification)} ✅` : `${ruleWord(svc.verification)} verification failed ❌`);
     if (svc.rollback)
         parts.push(svc.rollback.ok ? `rolled back (${svc.rollback.method}) ↩️` : 'rollback failed ❌');
     return parts.join(', ');
 }
+const ruleWord = (v) => (v.rule === 'http' ? 'HTTP' : 'Railway status');
 function renderServiceTable(release) {
     const rows = [
-        '| Service | Before | Deployed | Now serving | Status | URL | Build | Deploy total | Verify | Rollback |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        '| Service | Before | Deployed | Now serving | Verdict | Status | URL | Build | Deploy total | Verify | Rollback |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ];
     for (const s of release.services) {
         const build = dur(s.triggeredAt, deployingAt(s) ?? s.finishedAt);
         const total = dur(s.triggeredAt, s.finishedAt);
         const verify = s.verification
-            ? `${dur(s.verification.startedAt, s.verification.finishedAt)}${s.verification.timeToHealthyMs !== undefined ? ` (healthy after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(s.verification.timeToHealthyMs)})` : ''}`
+            ? `${dur(s.verification.startedAt, s.verification.finishedAt)}${s.verification.timeToHealthyMs !== undefined ? ` (healthy after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(s.verification.timeToHealthyMs)})` : ''}`
             : '—';
         const rollback = s.rollback ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}` : '—';
-        rows.push(`| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short((0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .productionDeploymentOf */ .GA)(s))} | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`);
+        rows.push(`| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short((0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .productionDeploymentOf */ .GA)(s))} | **${(0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .serviceVerdict */ .tA)(s).verdict}** | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`);
     }
     return rows.join('\n');
 }
@@ -39155,19 +40184,22 @@ function renderTimeline(release) {
         if (s.triggeredAt !== undefined) {
             const buildEnd = deploying ?? s.finishedAt;
             task(s.outcome === 'superseded' ? 'build (superseded)' : 'build', failed && !deploying ? 'crit' : 'done', s.triggeredAt, buildEnd);
+            // The status the deploy itself ended in (a crash during verification is the verify bar's).
+            const ended = s.history[s.history.length - 1]?.status ?? s.status;
             if (deploying)
-                task(`deploy ${(s.status || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
+                task(`deploy ${(ended || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
         }
         else if (!s.rollback) {
             task(s.outcome === 'success' ? 'nothing to do' : 'not started', s.outcome === 'success' ? 'done' : 'crit', release.startedAt, s.finishedAt ?? release.finishedAt);
         }
-        if (s.verification)
-            task(s.verification.healthy ? 'verify healthy' : 'verify failed', s.verification.healthy ? 'done' : 'crit', s.verification.startedAt, s.verification.finishedAt);
+        const v = s.verification;
+        if (v)
+            task(v.rule === 'http' ? (v.healthy ? 'verify healthy' : 'verify failed') : v.healthy ? 'status held' : 'status failed', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
         if (s.rollback) {
             task(s.rollback.ok ? `rollback (${s.rollback.method ?? 'rollback'})` : 'rollback failed', s.rollback.ok ? 'active' : 'crit', s.rollback.startedAt, s.rollback.finishedAt);
-            const v = s.rollback.verification;
-            if (v)
-                task(v.healthy ? 'restored version healthy' : 'restored version unhealthy', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
+            const rv = s.rollback.verification;
+            if (rv)
+                task(rv.healthy ? 'restored version healthy' : 'restored version unhealthy', rv.healthy ? 'done' : 'crit', rv.startedAt, rv.finishedAt);
         }
     }
     lines.push('```');
@@ -39178,7 +40210,7 @@ function renderDiagnostics(name, d) {
     if (d.events.length) {
         out.push('| Step | Started | Detail |', '|---|---|---|');
         for (const e of d.events) {
-            const detail = [e.error, e.detail, e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '', e.durationMs !== undefined ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a)(e.durationMs) : '']
+            const detail = [e.error, e.detail, e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '', e.durationMs !== undefined ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(e.durationMs) : '']
                 .filter(Boolean)
                 .join(' · ');
             out.push(`| ${cell(e.step)} | ${cell(e.createdAt)} | ${cell(detail || '—')} |`);
@@ -39213,13 +40245,14 @@ function renderReleaseSummary(release, opts) {
         '',
     ];
     for (const s of release.services) {
-        parts.push(`- **${cell(s.service.name)}**: ${s.message}`);
-        if (s.verification && !s.verification.healthy)
-            parts.push(`  - verification: ${s.verification.reason}`);
+        // The verdict's reason already says how each deployment fared under its rule; the deploy and rollback messages
+        // add what Railway did.
+        const { verdict, reason } = (0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .serviceVerdict */ .tA)(s);
+        parts.push(`- **${cell(s.service.name)}** — **${verdict}**: ${reason}`);
+        if (s.message && s.deploymentId)
+            parts.push(`  - deploy: ${s.message}`);
         if (s.rollback)
-            parts.push(`  - rollback: ${s.rollback.message}`);
-        if (s.rollback?.verification)
-            parts.push(`  - restored version: ${s.rollback.verification.healthy ? 'healthy' : s.rollback.verification.reason}`);
+            parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}`);
     }
     for (const note of opts.notes ?? [])
         parts.push(`- ${note}`);

@@ -1,6 +1,7 @@
-// Root action: deploy → verify (the NEW version must answer healthy) → roll back, in one step. A post step cleans
-// up when the main step did not finish (job cancelled): cancels deployments still building, rolls back a new
-// deployment that went live without being verified.
+// Root action: deploy → verify (each service by its own rule: the NEW version must answer healthy over HTTP, or a
+// worker's new deployment must stay SUCCESS on Railway for the window) → roll every live service back together, each
+// restored service verified by its own rule, in one step. A post step cleans up when the main step did not finish
+// (job cancelled): cancels deployments still building, rolls back a new deployment that went live without being verified.
 import * as core from '@actions/core';
 import { UserFacingError } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
@@ -13,10 +14,12 @@ import {
   releaseJson,
   releaseSucceeded,
   rollbackRelease,
+  serviceVerdict,
   servicesToRollBack,
   verifyRelease,
   type Release,
 } from '../release/release.js';
+import { describeRule, ruleFor } from '../release/verify-rules.js';
 import { renderReleaseSummary } from '../release/summary.js';
 import { booleanInput } from './lib/inputs.js';
 import {
@@ -24,6 +27,7 @@ import {
   perService,
   readHealthInputs,
   readRailwayInputs,
+  logRules,
   readSource,
   saveReleaseState,
   setReleaseOutputs,
@@ -37,6 +41,8 @@ type ReleaseResult = 'deployed' | 'rolled-back' | 'rollback-failed' | 'failed' |
 async function main(): Promise<void> {
   const inputs = readRailwayInputs({ servicesRequired: true, defaultTimeout: '30m' });
   const health = readHealthInputs(inputs.services);
+  // verify: false — no checks at all; Railway reporting SUCCESS is enough (said in the summary).
+  const verify = booleanInput('verify', true);
   const rollbackOnFailure = booleanInput('rollback', true);
   const force = booleanInput('force', false);
   const risks = riskyMigrations(parseMigratePlan(core.getInput('migrate-plan')));
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
     release = await prepareRelease(client, target, source);
     const r = release;
     for (const s of r.services) core.info(`${s.service.name}: serving ${s.previousDeploymentId ?? 'nothing'}; rollback target ${s.rollbackTargetId ?? 'none'}`);
+    if (verify) logRules(health, r.services);
     saveReleaseState(r, 'deploying');
 
     await core.group('Deploy', () =>
@@ -64,10 +71,17 @@ async function main(): Promise<void> {
       }),
     );
     if (!signal.aborted && r.services.every((s) => s.outcome === 'success')) {
-      saveReleaseState(r, 'verifying');
-      await core.group('Verify', () =>
-        verifyRelease(client, r, (svc) => (svc.deploymentId ? verifySpecFor(health, svc, svc.deploymentId, commitSha) : undefined), { signal, log: (m) => core.info(m) }),
-      );
+      if (verify) {
+        saveReleaseState(r, 'verifying');
+        await core.group('Verify', () =>
+          verifyRelease(client, r, (svc) => (svc.deploymentId ? verifySpecFor(health, svc, svc.deploymentId, commitSha) : undefined), { signal, log: (m) => core.info(m) }),
+        );
+      } else {
+        for (const s of r.services) s.unverifiedReason = 'verify: false — counted as deployed because Railway reports SUCCESS';
+      }
+    } else {
+      const failed = r.services.filter((s) => s.outcome !== 'success').map((s) => `${s.service.name} ${s.status || s.outcome}`);
+      for (const s of r.services) if (s.outcome === 'success') s.unverifiedReason = `the release failed before verification (${failed.join(', ')})`;
     }
 
     let result: ReleaseResult;
@@ -102,7 +116,8 @@ async function main(): Promise<void> {
             else svc.rollback = { targetId: svc.rollbackTargetId ?? '', deploymentId: id, ok: false, status: '', message: 'in progress', startedAt: Date.now(), finishedAt: Date.now() };
             saveReleaseState(r, 'rolling-back');
           },
-          specFor: (svc, id) => verifySpecFor(health, svc, id, undefined),
+          // Each restored service by its own rule: the api's restored deployment id over HTTP, a worker by Railway's status.
+          specFor: (svc, id) => (verify ? verifySpecFor(health, svc, id, undefined) : undefined),
         }),
       );
       const rolled = r.services.filter((s) => s.rollback);
@@ -113,16 +128,18 @@ async function main(): Promise<void> {
         result = rolled.every((s) => s.rollback?.ok && s.rollback.verification?.healthy !== false) ? 'rolled-back' : 'rollback-failed';
       }
     }
-    const unverified = r.services.filter((s) => s.outcome === 'success' && !s.verification);
-    if (unverified.length && result === 'deployed') {
-      notes.push(`Not health-checked (no health-url and no public domain): ${unverified.map((s) => s.service.name).join(', ')} — only Railway's status vouches for them.`);
+    if (!verify) {
+      notes.push('verify: false — nothing was verified (no HTTP check, no status soak): services count as deployed because Railway reports SUCCESS.');
+    } else {
+      notes.push(`Verification rules: ${r.services.map((s) => `${s.service.name} → ${describeRule(ruleFor(health, s))}`).join('; ')}.`);
     }
     release.finishedAt = Date.now();
     if (result !== 'cancelled') saveReleaseState(r, 'done');
 
     setReleaseOutputs(r, releaseJson(r));
     core.setOutput('result', result);
-    core.setOutput('healthy', String(result === 'deployed'));
+    // Empty when verify: false deployed it: nothing was verified, so "healthy" would claim too much.
+    core.setOutput('healthy', result === 'deployed' && !verify ? '' : String(result === 'deployed' && r.services.every((s) => s.verification?.healthy)));
     core.setOutput('rolled-back', String(r.services.some((s) => s.rollback?.ok)));
     // A deployment parked in NEEDS_APPROVAL / WAITING (Wait for CI) also needs a person to act in Railway.
     const parked = r.services.some((s) => s.outcome === 'needs-approval' || s.outcome === 'waiting');
@@ -130,7 +147,9 @@ async function main(): Promise<void> {
     core.setOutput('production-deployment-id', perService(r, (s) => productionDeploymentOf(s)));
 
     const verdicts: Record<ReleaseResult, string> = {
-      deployed: '✅ Deployed and verified: the new version answers healthy.',
+      deployed: verify
+        ? '✅ Deployed and verified: every service passed its rule (HTTP health with the new deployment id, or Railway status for the window).'
+        : '✅ Deployed (verify: false — Railway reports SUCCESS; nothing was verified).',
       'rolled-back': '↩️ The release failed and was rolled back; the restored version is running.',
       'rollback-failed': '🚨 The release failed and the rollback did not restore a healthy version — needs a human.',
       failed: '❌ The release failed.',
@@ -143,7 +162,10 @@ async function main(): Promise<void> {
     if (result !== 'deployed') {
       const why = r.services
         .filter((s) => s.outcome !== 'success' || s.verification?.healthy === false || s.rollback)
-        .map((s) => `${s.service.name}: ${s.verification && !s.verification.healthy ? `not healthy (${s.verification.reason})` : s.message}${s.rollback ? `; ${s.rollback.message}` : ''}`)
+        .map((s) => {
+          const own = s.verification && !s.verification.healthy ? `not healthy (${s.verification.reason})` : s.message;
+          return `${s.service.name}: ${serviceVerdict(s).verdict} — ${own}${s.rollback ? `; ${s.rollback.message}` : ''}`;
+        })
         .join('; ');
       throw new UserFacingError(`${verdicts[result].replace(/^\S+\s/, '')} ${why}`);
     }

@@ -1,18 +1,18 @@
-// rollback action: puts a service back on a given deployment, or on the one recorded by railway-deploy, or on the
-// newest rollback-able deployment older than what serves now; redeploys when the image is gone; waits; verifies.
+// rollback action: puts services back on a given deployment, or on the one recorded by railway-deploy / the root
+// action, or on the newest rollback-able deployment older than what serves now; redeploys when the image is gone;
+// waits; verifies each restored service by its own rule (the same rules and code as the root action's rollback).
 // Refuses to roll code back across a breaking/destructive migration unless forced.
 import * as core from '@actions/core';
 import { InputError, UserFacingError } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
 import type { RailwayClient } from '../railway/client.js';
-import { getDeployment, listDeployments, newestFirst, pickActive, pickRollbackTarget } from '../railway/deployments.js';
+import { listDeployments, newestFirst, pickActive, pickRollbackTarget } from '../railway/deployments.js';
 import { resolveTarget } from '../railway/resolve.js';
-import { rollbackTo } from '../railway/rollback.js';
 import { describeRisks, parseMigratePlan, riskyMigrations } from '../release/migrate-guard.js';
-import { verifyDeployment, type Release, type ServiceRelease } from '../release/release.js';
+import { releaseJson, rollbackService, type Release, type ServiceRelease } from '../release/release.js';
 import { renderReleaseSummary } from '../release/summary.js';
 import { booleanInput, stringInput } from './lib/inputs.js';
-import { connectRailway, perService, readHealthInputs, readRailwayInputs, verifySpecFor, type HealthInputs } from './lib/railway.js';
+import { connectRailway, logRules, perService, readHealthInputs, readRailwayInputs, verifySpecFor, type HealthInputs } from './lib/railway.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
 interface RecordedEntry {
@@ -46,8 +46,10 @@ async function main(): Promise<void> {
   const explicitTarget = stringInput('deployment-id').trim();
   if (explicitTarget && inputs.services.length > 1) throw new InputError('deployment-id', 'names one deployment, so give exactly one service');
   const force = booleanInput('force', false);
+  // verify: false — a restored deployment counts once Railway reports SUCCESS (as in the root action).
   const verify = booleanInput('verify', true);
-  const health = verify ? readHealthInputs(inputs.services) : undefined;
+  // health-url lines may name services as recorded in `deployments` (name or id), whichever `service` holds.
+  const health = readHealthInputs(inputs.services, { known: recorded.flatMap((e) => [e.service ?? '', e.serviceId ?? '']).filter(Boolean) });
   const plan = parseMigratePlan(core.getInput('migrate-plan'));
 
   // Migration-aware: decided before any API call, so a refusal sends nothing.
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   if (risks.length > 0 && !force) {
     core.setOutput('needs-human', 'true');
     core.setOutput('status', 'REFUSED');
+    core.setOutput('result', 'refused');
     const message =
       `Refusing to roll back: this release applied migration(s) the plan marks breaking/destructive — ${describeRisks(risks)}. ` +
       'The previous code may not work on the migrated schema. Roll forward with a fix, or restore the schema first and re-run with force: true.';
@@ -81,24 +84,28 @@ async function main(): Promise<void> {
     }));
     // Choose every target (reads only) before the first rollback is sent.
     const plans = await Promise.all(release.services.map((svc) => chooseTarget(client, svc, explicitTarget, recorded, force)));
+    if (verify) logRules(health, release.services);
     await Promise.all(
       release.services.map(async (svc, i) => {
         const choice = plans[i];
         if (!choice || choice.skip) {
           svc.message = choice?.skip ?? 'skipped';
+          svc.skipped = svc.message;
           svc.outcome = 'success';
           return;
         }
-        await rollbackOne(client, release, svc, choice.targetId, { deadline, signal, health });
+        await rollbackOne(client, release, svc, choice.targetId, { deadline, signal, health: verify ? health : undefined });
       }),
     );
     release.finishedAt = Date.now();
     writeOutputs(release);
     const failed = release.services.filter((s) => (s.rollback && (!s.rollback.ok || s.rollback.verification?.healthy === false)) || s.outcome === 'error');
+    core.setOutput('result', failed.length ? 'rollback-failed' : release.services.some((s) => s.rollback) ? 'rolled-back' : 'skipped');
     const verdict = failed.length
       ? `❌ Rollback did not restore a healthy version for ${failed.map((s) => s.service.name).join(', ')}`
       : `↩️ Rolled back: ${release.services.map((s) => `${s.service.name} → \`${s.rollback?.deploymentId ?? s.previousDeploymentId ?? '—'}\``).join(', ')}`;
-    core.summary.addRaw(scrubSecrets(client.scrub(renderReleaseSummary(release, { title: 'Railway rollback', verdict })), health?.secrets ?? []), true);
+    const notes = verify ? [] : ['verify: false — restored deployments count once Railway reports SUCCESS; nothing was verified.'];
+    core.summary.addRaw(scrubSecrets(client.scrub(renderReleaseSummary(release, { title: 'Railway rollback', verdict, notes })), health.secrets), true);
     await core.summary.write();
     if (failed.length) throw new UserFacingError(failed.map((s) => `${s.service.name}: ${s.rollback?.verification && !s.rollback.verification.healthy ? `restored version not healthy: ${s.rollback.verification.reason}` : (s.rollback?.message ?? s.message)}`).join('; '));
   } finally {
@@ -157,26 +164,17 @@ async function rollbackOne(
   opts: { deadline: number; signal: AbortSignal; health: HealthInputs | undefined },
 ): Promise<void> {
   const name = svc.service.name;
-  const startedAt = Date.now();
-  release.events.push({ at: startedAt, service: name, kind: 'rollback', label: `rollback to ${targetId.slice(0, 8)}` });
-  core.info(`${name}: rolling back to ${targetId}`);
-  const r = await rollbackTo(client, svc.scope, targetId, { deadline: opts.deadline, signal: opts.signal, log: (m) => core.info(`${name}: ${m}`) });
-  svc.rollback = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
-  if (r.deploymentId) svc.rollback.deploymentId = r.deploymentId;
-  if (r.requestedAt) svc.rollback.requestedAt = r.requestedAt;
-  svc.status = r.wait?.status ?? '';
-  svc.message = r.message;
-  svc.outcome = r.ok ? 'success' : (r.wait?.outcome ?? 'error');
-  if (r.fallbackReason) core.warning(`${name}: ${r.fallbackReason}; used deploymentRedeploy (a rebuild) instead`);
-  if (r.ok && r.deploymentId) {
-    const d = await getDeployment(client, r.deploymentId).catch(() => undefined);
-    const url = d?.url ?? (d?.staticUrl ? `https://${d.staticUrl}` : undefined);
-    if (url) svc.url = url;
-    const spec = opts.health ? verifySpecFor(opts.health, svc, r.deploymentId) : undefined;
-    if (spec) {
-      svc.rollback.verification = await verifyDeployment(client, r.deploymentId, spec, { signal: opts.signal, log: (m) => core.info(`${name}: ${m}`) });
-    }
-  }
+  const health = opts.health;
+  const rb = await rollbackService(client, release, svc, targetId, {
+    deadline: opts.deadline,
+    signal: opts.signal,
+    log: (m) => core.info(m),
+    specFor: health ? (s, id) => verifySpecFor(health, s, id) : undefined,
+  });
+  svc.status = rb.status;
+  svc.message = rb.message;
+  svc.outcome = rb.ok ? 'success' : 'error';
+  if (rb.fallbackReason) core.warning(`${name}: ${rb.fallbackReason}; used deploymentRedeploy (a rebuild) instead`);
 }
 
 function writeOutputs(release: Release): void {
@@ -194,6 +192,7 @@ function writeOutputs(release: Release): void {
     'production-deployment-id',
     perService(release, (s) => (s.rollback?.ok ? s.rollback.deploymentId : s.previousDeploymentId)),
   );
+  core.setOutput('deployments', JSON.stringify(releaseJson(release)));
 }
 
 function escapeHtml(text: string): string {

@@ -5,8 +5,8 @@ import WebSocket from 'ws';
 import { InputError, errorMessage } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
 import { AbortedError, retry, sleep, type BackoffPolicy, type RetryOptions } from '../core/retry.js';
-import { RailwayApiError, RailwayNetworkError } from './errors.js';
-import { ACCOUNT_PROJECTS, PROJECT_TOKEN_INFO } from './operations.js';
+import { RailwayApiError, RailwayNetworkError, mayHaveLanded } from './errors.js';
+import { PROJECT_TOKEN_INFO, TOKEN_WORKSPACES } from './operations.js';
 
 export const DEFAULT_API_URL = 'https://backboard.railway.com/graphql/v2';
 
@@ -25,7 +25,11 @@ export interface RailwayClientOptions {
   webSocket?: boolean;
   /** Skip detection when the caller knows the kind. Default 'auto'. */
   tokenKind?: TokenKind | 'auto';
-  /** Per-request timeout (a hung request is retried like a network error). Default 30 s. */
+  /**
+   * Per-request timeout. Default 90 s, the official CLI's (DEFAULT_HTTP_TIMEOUT_SECS in railwayapp/cli
+   * src/consts.rs, applied in src/client.rs): a mutation cut off earlier may still land. A hung read is retried like
+   * a network error; a hung mutation is reconciled by reading state (effects.ts), never re-sent blindly.
+   */
   requestTimeoutMs?: number;
   /** Attempts per request when no deadline bounds it. Default 6. */
   maxAttempts?: number;
@@ -41,10 +45,20 @@ export interface ProjectTokenScope {
   environmentName: string;
 }
 
+/** The `/up` answer (railwayapp/cli src/controllers/upload.rs UpResponse). */
 export interface UploadResponse {
   deploymentId: string;
-  url?: string;
+  /** The app's address: `deploymentDomain` (what `railway up` prints as the service URL, cli src/commands/up.rs). */
+  serviceUrl?: string;
+  /** The response's `url`: a link to Railway's DASHBOARD, never the app. */
+  dashboardUrl?: string;
   logsUrl?: string;
+}
+
+/** A workspace a Bearer token can operate on (`apiToken { workspaces }`). */
+export interface TokenWorkspace {
+  id: string;
+  name: string;
 }
 
 export interface RateLimitState {
@@ -61,6 +75,9 @@ interface GraphQLResponse<T> {
 
 const RAILWAY_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
 
+/** The official CLI's HTTP timeout (railwayapp/cli src/consts.rs DEFAULT_HTTP_TIMEOUT_SECS = 90). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 90_000;
+
 /** Validates an api-url value; InputError names the input. */
 export function parseApiUrl(raw: string | undefined, inputName = 'api-url'): URL {
   const text = (raw ?? '').trim() || DEFAULT_API_URL;
@@ -74,6 +91,11 @@ export function parseApiUrl(raw: string | undefined, inputName = 'api-url'): URL
     throw new InputError(inputName, `expected an http(s) URL of Railway's GraphQL endpoint, got protocol '${url.protocol}'`);
   }
   return url;
+}
+
+/** Connection errors that happen before any byte of the request is sent. */
+function neverSent(code: string | undefined): boolean {
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
 
 function parseRetryAfter(value: string | null, now: number): number | undefined {
@@ -112,6 +134,7 @@ export class RailwayClient {
   private readonly opts: RailwayClientOptions;
   private readonly fetchImpl: typeof fetch;
   private wsClient: WsClient | undefined;
+  private workspaces: TokenWorkspace[] | undefined;
 
   private constructor(opts: RailwayClientOptions, apiUrl: URL, kind: TokenKind, scope?: ProjectTokenScope, refusal?: string) {
     this.opts = opts;
@@ -127,7 +150,8 @@ export class RailwayClient {
 
   /**
    * Validates the token and URL, then finds out what kind of token this is by asking `projectToken` with the
-   * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token.
+   * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token with
+   * `apiToken { workspaces }`, which every Bearer kind can read (TOKEN_WORKSPACES).
    */
   static async connect(opts: RailwayClientOptions): Promise<RailwayClient> {
     if (!opts.token || opts.token.trim() === '') {
@@ -166,8 +190,9 @@ export class RailwayClient {
       const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
       const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
       asAccount.requestCount = asProject.requestCount;
+      let workspaces: TokenWorkspace[];
       try {
-        await asAccount.request(ACCOUNT_PROJECTS, { first: 1 }, 'AccountProjects');
+        workspaces = await asAccount.fetchTokenWorkspaces();
       } catch (err2) {
         if (err2 instanceof RailwayApiError && err2.isAuthError) {
           throw new InputError(
@@ -179,9 +204,22 @@ export class RailwayClient {
       }
       const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
       client.requestCount = asAccount.requestCount;
+      client.workspaces = workspaces;
       Object.assign(client.rateLimit, asAccount.rateLimit);
       return client;
     }
+  }
+
+  private async fetchTokenWorkspaces(): Promise<TokenWorkspace[]> {
+    const data = await this.request<{ apiToken: { workspaces: TokenWorkspace[] } }>(TOKEN_WORKSPACES, {}, 'TokenWorkspaces');
+    return data.apiToken.workspaces.map((w) => ({ id: w.id, name: w.name }));
+  }
+
+  /** The workspaces an account/workspace token operates on (from the connect probe, else read once). */
+  async tokenWorkspaces(): Promise<TokenWorkspace[]> {
+    if (this.tokenKind === 'project') return [];
+    this.workspaces ??= await this.fetchTokenWorkspaces();
+    return this.workspaces;
   }
 
   private log(msg: string): void {
@@ -214,8 +252,9 @@ export class RailwayClient {
 
   /**
    * The client's use of the shared retry policy: Railway's retryable answers (429 with Retry-After, 5xx) and network
-   * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) that may have reached
-   * Railway is not repeated: it could deploy twice.
+   * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) is repeated here only
+   * when it cannot have taken effect (refused connection, 429); after an edge 5xx or a connection lost after sending
+   * it is NOT repeated — the caller reads Railway's state first (effects.ts), since one 502 must not deploy twice.
    */
   private retryOptions(what: string, hasEffect: boolean): RetryOptions {
     return {
@@ -224,8 +263,9 @@ export class RailwayClient {
       signal: this.opts.signal,
       policy: this.opts.backoff ?? RAILWAY_BACKOFF,
       classify: (err) => {
+        if (hasEffect && mayHaveLanded(err)) return { retry: false };
         if (err instanceof RailwayApiError) return { retry: err.retryable, delayMs: err.retryAfterMs };
-        if (err instanceof RailwayNetworkError) return { retry: !(hasEffect && err.maybeDelivered) };
+        if (err instanceof RailwayNetworkError) return { retry: true };
         return { retry: false };
       },
       onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
@@ -252,7 +292,7 @@ export class RailwayClient {
   private async requestOnce<T>(query: string, variables: object, opName: string | null, _attempt: number): Promise<T> {
     if (this.opts.signal?.aborted) throw new AbortedError('cancelled');
     await this.respectRateLimit();
-    const timeoutMs = this.opts.requestTimeoutMs ?? 30_000;
+    const timeoutMs = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
     this.requestCount++;
@@ -271,8 +311,8 @@ export class RailwayClient {
       }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? errorMessage(err);
-      // Refused connections never reached the server; anything else might have.
-      throw new RailwayNetworkError(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), cause?.code !== 'ECONNREFUSED', { cause: err });
+      // Refused connections and failed lookups never reached the server; anything else might have.
+      throw new RailwayNetworkError(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), !neverSent(cause?.code), { cause: err });
     }
     const now = Date.now();
     this.recordRateLimit(res.headers, now);
@@ -335,7 +375,8 @@ export class RailwayClient {
 
   /**
    * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (reference §3.2) and returns the new
-   * deployment id. Retried like GraphQL on 429/5xx/refused connections, never after a timeout (it may have deployed).
+   * deployment id. Repeated only when it cannot have landed (429, refused connection); a 5xx, reset or timeout may
+   * have created the deployment, so it throws and triggerDeployment reconciles (effects.ts).
    */
   async uploadTarball(scope: { projectId: string; environmentId: string; serviceId: string }, body: Buffer, message?: string): Promise<UploadResponse> {
     const url = new URL(`/project/${encodeURIComponent(scope.projectId)}/environment/${encodeURIComponent(scope.environmentId)}/up`, this.origin);
@@ -344,7 +385,7 @@ export class RailwayClient {
     return retry(
       async () => {
         if (this.opts.signal?.aborted) throw new AbortedError('cancelled');
-        const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? 30_000, 120_000));
+        const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 120_000));
         const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
         this.requestCount++;
         let res: Response;
@@ -358,7 +399,7 @@ export class RailwayClient {
         } catch (err) {
           if (this.opts.signal?.aborted) throw new AbortedError('cancelled');
           const cause = (err as { cause?: { code?: string } }).cause;
-          throw new RailwayNetworkError(`upload to ${this.origin} failed (${cause?.code ?? errorMessage(err)})`, timeout.aborted || cause?.code !== 'ECONNREFUSED', { cause: err });
+          throw new RailwayNetworkError(`upload to ${this.origin} failed (${cause?.code ?? errorMessage(err)})`, timeout.aborted || !neverSent(cause?.code), { cause: err });
         }
         const now = Date.now();
         this.recordRateLimit(res.headers, now);
@@ -372,7 +413,13 @@ export class RailwayClient {
         const said = typeof json.message === 'string' ? json.message : typeof json.error === 'string' ? json.error : text.slice(0, 200);
         const serverMessage = this.scrub(said.replace(/\s+/g, ' ').trim());
         if (res.ok && typeof json.deploymentId === 'string') {
-          return { deploymentId: json.deploymentId, url: typeof json.url === 'string' ? json.url : undefined, logsUrl: typeof json.logsUrl === 'string' ? json.logsUrl : undefined };
+          const out: UploadResponse = { deploymentId: json.deploymentId };
+          const domain = typeof json.deploymentDomain === 'string' ? json.deploymentDomain.trim() : '';
+          // Like `railway up`: the app's URL is deploymentDomain (https:// added unless present); `url` is the dashboard.
+          if (domain) out.serviceUrl = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+          if (typeof json.url === 'string') out.dashboardUrl = json.url;
+          if (typeof json.logsUrl === 'string') out.logsUrl = json.logsUrl;
+          return out;
         }
         const sizeMb = (body.length / 1024 / 1024).toFixed(1);
         const explain =

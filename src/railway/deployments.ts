@@ -1,8 +1,10 @@
-// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, and the
-// rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
-import { sleep } from '../core/retry.js';
+// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, GitHub autodeploy, and
+// the rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
+import { InputError } from '../core/errors.js';
+import { AbortedError, sleep } from '../core/retry.js';
 import type { RailwayClient } from './client.js';
-import { GET_DEPLOYMENT, LIST_DEPLOYMENTS, SERVICE_INSTANCE_STATE } from './operations.js';
+import { RailwayApiError } from './errors.js';
+import { AUTO_DEPLOY_STATUS, GET_DEPLOYMENT, LIST_DEPLOYMENTS, SERVICE_INSTANCE_STATE } from './operations.js';
 
 /** Railway's DeploymentStatus, kept open: unknown values must not crash the waiter (reference §2.3). */
 export type DeploymentStatus =
@@ -22,6 +24,9 @@ export type DeploymentStatus =
   | (string & {});
 
 export const IN_PROGRESS_STATUSES: ReadonlySet<string> = new Set(['INITIALIZING', 'QUEUED', 'WAITING', 'BUILDING', 'DEPLOYING', 'NEEDS_APPROVAL']);
+/** What Railway documents as cancellable: "Abort" of an initializing or building deployment (docs
+ *  deployments/reference.md), and a queued one (not started yet). DEPLOYING and later are not. */
+export const CANCELLABLE_STATUSES: ReadonlySet<string> = new Set(['INITIALIZING', 'QUEUED', 'BUILDING']);
 export const SUCCESS_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'SLEEPING']);
 /** Never a sensible rollback target: they never ran (or died). */
 const BAD_STATUSES: ReadonlySet<string> = new Set(['FAILED', 'CRASHED', 'SKIPPED']);
@@ -48,10 +53,19 @@ export interface DeploymentDetail extends DeploymentSummary {
 export interface ServiceInstanceState {
   id: string;
   serviceName: string;
+  /** Root Directory: builds run inside it, uploads included (docs builds/build-configuration.md, cli/deploying.md). */
+  rootDirectory?: string | null;
   source: { repo: string | null; image: string | null } | null;
   latestDeployment: { id: string; status: string; createdAt: string; canRollback: boolean } | null;
   activeDeployments: Array<{ id: string; status: string; createdAt: string }>;
-  domains: { serviceDomains: Array<{ domain: string }>; customDomains: Array<{ domain: string }> };
+  domains: { serviceDomains: Array<{ domain: string }>; customDomains: Array<{ domain: string; status?: { verified: boolean } | null }> };
+}
+
+/** GitHub autodeploy of a service instance (Query.serviceInstanceAutoDeployStatus). */
+export interface AutoDeployStatus {
+  enabled: boolean;
+  canEnable: boolean;
+  reason: string | null;
 }
 
 export interface ServiceScope {
@@ -96,40 +110,95 @@ export async function getServiceInstance(client: RailwayClient, scope: ServiceSc
   return data.serviceInstance;
 }
 
-/** The public URL of a service: its first custom domain, else its Railway domain. */
+/**
+ * The public URL of a service: its first VERIFIED custom domain (CustomDomain.status.verified in the schema — an
+ * unverified one does not reach the app yet), else its Railway domain.
+ */
 export function serviceUrlOf(instance: ServiceInstanceState | undefined): string | undefined {
-  const domain = instance?.domains.customDomains[0]?.domain ?? instance?.domains.serviceDomains[0]?.domain;
+  const custom = instance?.domains.customDomains.find((d) => d.status?.verified === true);
+  const domain = custom?.domain ?? instance?.domains.serviceDomains[0]?.domain;
   if (!domain) return undefined;
   return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
 }
 
 /**
- * The deployment a rollback should restore: the newest one with canRollback (NOT filtered by SUCCESS: the last
- * good deployment is REMOVED once superseded), skipping ones that never ran or crashed, the excluded ids (the
- * release being replaced), and anything created after `olderThan` (ISO) when given.
+ * The deployment a rollback should restore: the newest one that serves now (SUCCESS/SLEEPING) or has canRollback
+ * (NOT filtered by SUCCESS: the last good deployment is REMOVED once superseded), skipping ones that never ran or
+ * crashed, the excluded ids (the release being replaced), anything created after `olderThan` (ISO), and any
+ * deployment of the release's commit (`excludeCommit`, or the commit of `notSameCommitAs`): with GitHub autodeploy
+ * Railway may already run its own deployment of that commit, and restoring it would put the same code back.
+ *
+ * The serving deployment counts even when it reports canRollback: false — no public source says whether the active
+ * deployment does (reference "Update 2026-12-02"); rollbackTo re-reads canRollback when it is needed and redeploys
+ * when it cannot roll back. Skipping it would restore an OLDER version than the one that served.
  */
 export function pickRollbackTarget(
   deployments: DeploymentSummary[],
-  opts: { exclude?: Iterable<string>; olderThan?: string; notSameCommitAs?: DeploymentSummary } = {},
+  opts: { exclude?: Iterable<string>; olderThan?: string; notSameCommitAs?: DeploymentSummary; excludeCommit?: string } = {},
 ): DeploymentSummary | undefined {
   const exclude = new Set(opts.exclude ?? []);
   const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
-  // Restoring the same commit as the release being undone would put the same code back.
-  const avoidCommit = commitOf(opts.notSameCommitAs);
+  const avoid = [commitOf(opts.notSameCommitAs), opts.excludeCommit].filter((c): c is string => Boolean(c));
   return newestFirst(deployments).find(
     (d) =>
-      d.canRollback &&
+      (d.canRollback || SUCCESS_STATUSES.has(d.status)) &&
       !exclude.has(d.id) &&
       !BAD_STATUSES.has(d.status) &&
       !IN_PROGRESS_STATUSES.has(d.status) &&
       time(d.createdAt) < limit &&
-      !(avoidCommit && commitOf(d) === avoidCommit),
+      !avoid.some((c) => sameCommit(commitOf(d), c)),
   );
 }
 
-export function commitOf(d: DeploymentSummary | undefined): string | undefined {
+export function commitOf(d: Pick<DeploymentSummary, 'meta'> | undefined): string | undefined {
   const hash = d?.meta?.commitHash;
   return typeof hash === 'string' && hash ? hash : undefined;
+}
+
+/** Same commit, allowing an abbreviated sha on either side (at least 7 hex characters, like git). */
+export function sameCommit(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (Math.min(x.length, y.length) < 7) return x === y;
+  return x.startsWith(y) || y.startsWith(x);
+}
+
+/**
+ * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
+ * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
+ */
+export async function getAutoDeployStatus(client: RailwayClient, scope: ServiceScope): Promise<AutoDeployStatus> {
+  const data = await client.request<{ serviceInstanceAutoDeployStatus: AutoDeployStatus }>(
+    AUTO_DEPLOY_STATUS,
+    { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId },
+    'AutoDeployStatus',
+  );
+  const s = data.serviceInstanceAutoDeployStatus;
+  return { enabled: s.enabled, canEnable: s.canEnable, reason: s.reason ?? null };
+}
+
+/**
+ * Railway's own deployment of `commitSha` among the service's recent deployments (meta.commitHash; GitHub deploys
+ * carry it, reference §2.5): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
+ * With `waitMs` it keeps looking that long, since the autodeploy starts when GitHub's webhook arrives.
+ */
+export async function findDeploymentOfCommit(
+  client: RailwayClient,
+  scope: ServiceScope,
+  commitSha: string,
+  opts: { exclude?: Iterable<string>; waitMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<DeploymentSummary | undefined> {
+  const exclude = new Set(opts.exclude ?? []);
+  const until = Date.now() + (opts.waitMs ?? 0);
+  for (;;) {
+    const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 30 });
+    const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
+    if (match) return match;
+    const left = until - Date.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(opts.intervalMs ?? 2000, left), opts.signal ?? client.signal);
+  }
 }
 
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
@@ -137,9 +206,15 @@ export function pickActive(deployments: DeploymentSummary[]): DeploymentSummary 
   return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
 }
 
+/** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
+export function newDeploymentIn(list: DeploymentSummary[], known: ReadonlySet<string>, notBefore?: string, accept: (d: DeploymentSummary) => boolean = () => true): DeploymentSummary | undefined {
+  return newestFirst(list).find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d));
+}
+
 /**
  * After a mutation that returns only a Boolean (deploymentRollback): the new deployment is the newest one not in
- * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly.
+ * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly; a failed
+ * read is one more try, not the end (the CLI ignores read errors while polling, railwayapp/cli up.rs, PR #743).
  */
 export async function findNewDeployment(
   client: RailwayClient,
@@ -149,11 +224,18 @@ export async function findNewDeployment(
   opts: { attempts?: number; intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<DeploymentSummary | undefined> {
   const attempts = opts.attempts ?? 10;
+  let lastErr: Error | undefined;
   for (let i = 0; i < attempts; i++) {
-    const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 20 });
-    const fresh = list.find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)));
-    if (fresh) return fresh;
+    try {
+      const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+      if (fresh) return fresh;
+      lastErr = undefined;
+    } catch (err) {
+      if (err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)) throw err;
+      lastErr = err instanceof Error ? err : new Error(String(err));
+    }
     if (i < attempts - 1) await sleep(Math.min(5000, (opts.intervalMs ?? 500) * (i + 1)), opts.signal);
   }
+  if (lastErr) throw lastErr;
   return undefined;
 }

@@ -40,3 +40,26 @@ export class RailwayNetworkError extends UserFacingError {
     this.maybeDelivered = maybeDelivered;
   }
 }
+
+/**
+ * Whether a failed request with an effect (a mutation, an upload) may nevertheless have taken effect: an edge 5xx
+ * (the backend may have finished before the proxy gave up) or a connection that failed after the request was sent
+ * (reset, timeout, answer cut off). Such a request is never repeated blindly: Railway's state is read first
+ * (effects.ts). Refused connections, 429 and GraphQL refusals (HTTP 200 + errors[]) did not take effect.
+ */
+export function mayHaveLanded(err: unknown): boolean {
+  if (err instanceof RailwayNetworkError) return err.maybeDelivered;
+  if (err instanceof RailwayApiError) return err.httpStatus >= 500;
+  return false;
+}
+
+/** A mutation's answer was lost and Railway's state could not be read to find out whether it took effect. */
+export class RailwayUnconfirmedError extends UserFacingError {
+  /** What was attempted, e.g. "serviceInstanceDeployV2 of api at abc1234". */
+  readonly intent: string;
+  constructor(intent: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RailwayUnconfirmedError';
+    this.intent = intent;
+  }
+}

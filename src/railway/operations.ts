@@ -13,11 +13,25 @@ query ProjectTokenInfo {
   }
 }`;
 
-/** Account/workspace token probe (Authorization: Bearer) and project-by-name lookup. */
-export const ACCOUNT_PROJECTS = /* GraphQL */ `
-query AccountProjects($first: Int) {
-  projects(first: $first) {
-    edges { node { id name } }
+/**
+ * Account/workspace token probe (Authorization: Bearer): "Introspect the current API token and its accessible
+ * workspaces" (schema description of Query.apiToken) — every Bearer kind can read it, unlike `me` (account tokens
+ * only, docs integrations/api.md) or `projects` without workspaceId (personal projects only, docs
+ * integrations/api/manage-projects.md; workspace tokens cannot see personal resources, docs integrations/api.md).
+ */
+export const TOKEN_WORKSPACES = /* GraphQL */ `
+query TokenWorkspaces {
+  apiToken {
+    workspaces { id name }
+  }
+}`;
+
+/** One page of projects: personal ones without workspaceId, a workspace's with it (docs manage-projects.md). */
+export const LIST_PROJECTS = /* GraphQL */ `
+query ListProjects($workspaceId: String, $first: Int, $after: String) {
+  projects(workspaceId: $workspaceId, first: $first, after: $after) {
+    edges { node { id name workspaceId } }
+    pageInfo { hasNextPage endCursor }
   }
 }`;
 
@@ -38,12 +52,13 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
   serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
     id
     serviceName
+    rootDirectory
     source { repo image }
     latestDeployment { id status createdAt canRollback }
     activeDeployments { id status createdAt }
     domains {
       serviceDomains { domain }
-      customDomains { domain }
+      customDomains { domain status { verified } }
     }
   }
 }`;
@@ -72,7 +87,18 @@ query GetDeployment($id: String!) {
     deploymentStopped
     url
     staticUrl
+    meta
     instances { id status }
+  }
+}`;
+
+/** Whether Railway deploys every push of the connected repository by itself (docs deployments/github-autodeploys.md). */
+export const AUTO_DEPLOY_STATUS = /* GraphQL */ `
+query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+  serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+    enabled
+    canEnable
+    reason
   }
 }`;
 
@@ -86,13 +112,20 @@ subscription DeploymentStatus($id: String!) {
   }
 }`;
 
-/** Deploys the service's source; with commitSha pins a GitHub commit. Returns the new deployment id. */
+/**
+ * Deploys the service's source and returns the new deployment id. For a repo-connected service pass commitSha:
+ * without it Railway deploys "the commit currently associated with the service", not the branch head (docs
+ * integrations/api/manage-services.md; docs PR #1163). Image services take no commit.
+ */
 export const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
 mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
   serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
 }`;
 
-/** Points an image-sourced service at another image before deploying it. */
+/**
+ * Points an image-sourced service at another image before deploying it. environmentId is required here on purpose:
+ * without it Railway updates every environment that is not a fork (schema argument description).
+ */
 export const SET_SERVICE_IMAGE = /* GraphQL */ `
 mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
   serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
@@ -110,6 +143,7 @@ mutation RedeployDeployment($id: String!) {
   deploymentRedeploy(id: $id) { id status createdAt }
 }`;
 
+/** Cancels ("Abort") an initializing or building deployment, which ends REMOVED (docs deployments/reference.md). */
 export const CANCEL_DEPLOYMENT = /* GraphQL */ `
 mutation CancelDeployment($id: String!) {
   deploymentCancel(id: $id)
@@ -143,7 +177,9 @@ query DeploymentEvents($id: String!, $first: Int) {
 /** Every operation above by name, for the validation test. */
 export const ALL_OPERATIONS: Readonly<Record<string, string>> = {
   PROJECT_TOKEN_INFO,
-  ACCOUNT_PROJECTS,
+  TOKEN_WORKSPACES,
+  LIST_PROJECTS,
+  AUTO_DEPLOY_STATUS,
   PROJECT_TOPOLOGY,
   SERVICE_INSTANCE_STATE,
   LIST_DEPLOYMENTS,

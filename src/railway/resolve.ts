@@ -1,7 +1,8 @@
 // Turns project/environment/service inputs (ids or exact names) into ids, before anything is mutated.
 import { InputError } from '../core/errors.js';
 import { CLASSIC_MISTAKE, type RailwayClient } from './client.js';
-import { ACCOUNT_PROJECTS, PROJECT_TOPOLOGY } from './operations.js';
+import { RailwayApiError } from './errors.js';
+import { LIST_PROJECTS, PROJECT_TOPOLOGY } from './operations.js';
 
 export interface NamedId {
   id: string;
@@ -76,8 +77,7 @@ export async function resolveTarget(client: RailwayClient, inputs: ResolveInputs
     if (!inputs.environment?.trim()) {
       throw new InputError('environment', "is required with an account/workspace token (a project token implies it); give the environment's name or id");
     }
-    const data = await client.request<{ projects: { edges: Array<{ node: NamedId }> } }>(ACCOUNT_PROJECTS, { first: 500 }, 'AccountProjects');
-    projectId = pickByIdOrName(data.projects.edges.map((e) => e.node), wanted, 'project', 'project').id;
+    projectId = await findProjectId(client, wanted);
   }
 
   const topo = await client.request<Topology>(PROJECT_TOPOLOGY, { id: projectId }, 'ProjectTopology');
@@ -106,4 +106,65 @@ export async function resolveTarget(client: RailwayClient, inputs: ResolveInputs
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new InputError('service', `names the same service twice (${dup}) by name and id`);
   return { project: { id: topo.project.id, name: topo.project.name }, environment, services: resolved };
+}
+
+/** A project an account/workspace token can see, with where it lives (for messages). */
+export interface VisibleProject extends NamedId {
+  /** The workspace's name, or undefined for a personal project. */
+  workspace?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Railway refused to show it (not found / not authorized): not a fault to retry. */
+function refused(err: unknown): boolean {
+  return err instanceof RailwayApiError && !err.retryable && err.httpStatus < 500;
+}
+
+/**
+ * A project given to an account/workspace token: by id through `project(id)`, which reads one project for every token
+ * kind that may see it; by name through the projects the token can enumerate (listVisibleProjects).
+ */
+async function findProjectId(client: RailwayClient, wanted: string): Promise<string> {
+  if (UUID.test(wanted)) {
+    try {
+      const topo = await client.request<Topology>(PROJECT_TOPOLOGY, { id: wanted }, 'ProjectTopology');
+      return topo.project.id;
+    } catch (err) {
+      if (!refused(err)) throw err;
+      // Not visible by id: maybe a project NAMED like an id; the name lookup below lists what the token sees.
+    }
+  }
+  const projects = await listVisibleProjects(client);
+  const byName = projects.filter((p) => p.name === wanted);
+  if (byName.length > 1) {
+    throw new InputError('project', `name '${wanted}' is ambiguous: ${byName.map((p) => `'${p.name}' (${p.id}, ${p.workspace ? `workspace ${p.workspace}` : 'personal'})`).join(', ')}; use the id`);
+  }
+  return pickByIdOrName(projects, wanted, 'project', 'project').id;
+}
+
+/**
+ * Every project an account or workspace token can see: `projects` without workspaceId lists the personal projects
+ * only (docs integrations/api/manage-projects.md) — a workspace token has none and may be refused (docs
+ * integrations/api.md) — so each of the token's workspaces (`apiToken { workspaces }`) is listed too, paginated.
+ */
+export async function listVisibleProjects(client: RailwayClient): Promise<VisibleProject[]> {
+  const out = new Map<string, VisibleProject>();
+  const listAll = async (workspaceId: string | null, workspace?: string): Promise<void> => {
+    let after: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const data = await client.request<{
+        projects: { edges: Array<{ node: NamedId }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      }>(LIST_PROJECTS, { workspaceId, first: 100, after }, 'ListProjects');
+      for (const { node } of data.projects.edges) if (!out.has(node.id)) out.set(node.id, workspace ? { id: node.id, name: node.name, workspace } : { id: node.id, name: node.name });
+      if (!data.projects.pageInfo.hasNextPage || !data.projects.pageInfo.endCursor) return;
+      after = data.projects.pageInfo.endCursor;
+    }
+  };
+  const workspaces = await client.tokenWorkspaces();
+  for (const w of workspaces) await listAll(w.id, w.name);
+  await listAll(null).catch((err: unknown) => {
+    if (!refused(err)) throw err; // a workspace token has no personal projects
+  });
+  return [...out.values()];
 }

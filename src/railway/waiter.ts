@@ -1,11 +1,12 @@
 // Waits for a deployment to reach a terminal state: subscription first (cheap on the rate limit), polling
 // with an adaptive interval when the WebSocket is refused or drops. Status semantics: reference §2.3/§6.6.
-import { errorMessage } from '../core/errors.js';
+import { InputError, errorMessage } from '../core/errors.js';
 import { AbortedError, sleep } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
 import type { RailwayClient } from './client.js';
 import { IN_PROGRESS_STATUSES, SUCCESS_STATUSES, getDeployment, listDeployments, type ServiceScope } from './deployments.js';
-import { DEPLOYMENT_STATUS_SUBSCRIPTION } from './operations.js';
+import { RailwayApiError } from './errors.js';
+import { BUILD_LOGS, DEPLOYMENT_STATUS_SUBSCRIPTION } from './operations.js';
 
 export type WaitOutcome =
   | 'success'
@@ -20,6 +21,20 @@ export type WaitOutcome =
   | 'timeout'
   | 'cancelled';
 
+/**
+ * What an outcome means for the service: 'live' (the deployment serves), 'unchanged' (SKIPPED: nothing was deployed
+ * and what ran before still runs — not a failure), 'failed', or 'undecided' (superseded, timeout, cancelled, waiting,
+ * needs approval: no verdict on this deployment).
+ */
+export type WaitVerdict = 'live' | 'unchanged' | 'failed' | 'undecided';
+
+export function verdictOf(outcome: WaitOutcome): WaitVerdict {
+  if (outcome === 'success') return 'live';
+  if (outcome === 'skipped') return 'unchanged';
+  if (outcome === 'failed' || outcome === 'crashed' || outcome === 'removed' || outcome === 'unknown-status') return 'failed';
+  return 'undecided';
+}
+
 export interface StatusChange {
   status: string;
   at: number;
@@ -28,7 +43,14 @@ export interface StatusChange {
 export interface WaitResult {
   deploymentId: string;
   outcome: WaitOutcome;
+  /** True only for 'success' (the deployment went live). */
   ok: boolean;
+  verdict: WaitVerdict;
+  /** SKIPPED: watch paths matched no changed file ("No changed files matched patterns", which the CLI treats as
+   *  success, railwayapp/cli up.rs PR #584), or a 'Wait for CI' check failed (docs deployments/github-autodeploys.md). */
+  skipReason?: 'watch-paths' | 'wait-for-ci-or-unknown';
+  /** Status reads that failed and were ridden out (registration race, 5xx, errors[]). */
+  readErrors: number;
   /** Last status Railway reported ('' when none was seen). */
   status: string;
   message: string;
@@ -54,8 +76,18 @@ export interface WaitOptions {
   /** With a subscription, poll once after this long without an event (silent stalls). Default 120 s. */
   heartbeatMs?: number;
   useSubscription?: boolean;
+  /**
+   * Pause before the first read: right after a deploy or upload Railway "may not have fully registered the
+   * deployment yet" (railwayapp/cli src/commands/up.rs waits 500 ms, PR #743). Default 500.
+   */
+  registrationDelayMs?: number;
   log?: (msg: string) => void;
   onStatus?: (change: StatusChange) => void;
+}
+
+/** Read errors that waiting cannot cure: the token, an input, the job. Everything else is ridden out to the deadline. */
+function fatalReadError(err: unknown): boolean {
+  return err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError);
 }
 
 type InboxItem = { kind: 'status'; status: string } | { kind: 'error'; error: Error } | { kind: 'timeout' } | { kind: 'aborted' };
@@ -95,7 +127,6 @@ class Inbox {
 const OUTCOME_MESSAGES: Record<string, (id: string) => string> = {
   FAILED: (id) => `deployment ${id} FAILED (build, pre-deploy command or Railway's healthcheck failed)`,
   CRASHED: (id) => `deployment ${id} CRASHED (the process exited and the restart policy gave up)`,
-  SKIPPED: (id) => `deployment ${id} was SKIPPED (a 'Wait for CI' check failed or watch paths did not match): nothing was deployed`,
 };
 
 export async function waitForDeployment(client: RailwayClient, deploymentId: string, opts: WaitOptions): Promise<WaitResult> {
@@ -112,11 +143,16 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
   let usedWs = false;
   let usedPoll = false;
   let warnedAbout = '';
+  let readErrors = 0;
+  let readErrorStreak = 0;
+  let lastReadError: string | undefined;
 
   const inbox = new Inbox();
   let mode: 'ws' | 'poll' = (opts.useSubscription ?? client.webSocketEnabled) ? 'ws' : 'poll';
   let unsubscribe: (() => void) | undefined;
-  if (mode === 'ws') {
+  const registrationDelayMs = Math.min(opts.registrationDelayMs ?? 500, Math.max(0, opts.deadline - Date.now()));
+  if (registrationDelayMs > 0) await sleep(registrationDelayMs, opts.signal).catch(() => undefined);
+  if (mode === 'ws' && !opts.signal?.aborted) {
     unsubscribe = client.subscribe<{ deployment: { id: string; status: string } }>(
       DEPLOYMENT_STATUS_SUBSCRIPTION,
       { id: deploymentId },
@@ -132,6 +168,8 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     deploymentId,
     outcome,
     ok: outcome === 'success',
+    verdict: verdictOf(outcome),
+    readErrors,
     status,
     message,
     history,
@@ -141,14 +179,37 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     ...extra,
   });
 
+  /**
+   * One status read. A failed read (5xx, HTTP 200 + errors[], "not found" just after creation) does not end the
+   * tracking: the CLI ignores read errors while polling for a verdict (railwayapp/cli up.rs, PR #743); the deadline
+   * bounds it. Only errors waiting cannot cure (auth, input) end it.
+   */
   const poll = async (): Promise<string | undefined> => {
     usedPoll = true;
     try {
-      return (await getDeployment(client, deploymentId)).status;
+      const d = await getDeployment(client, deploymentId);
+      readErrorStreak = 0;
+      return d.status;
     } catch (err) {
-      // Retries inside request() already covered transient faults; past the deadline it's a timeout.
-      if (err instanceof AbortedError || opts.signal?.aborted || Date.now() >= opts.deadline) return undefined;
-      throw err;
+      if (err instanceof AbortedError || opts.signal?.aborted) return undefined;
+      if (fatalReadError(err)) throw err;
+      readErrors += 1;
+      readErrorStreak += 1;
+      lastReadError = client.scrub(errorMessage(err));
+      if (readErrorStreak === 1 || readErrorStreak % 5 === 0) {
+        log(`could not read deployment ${deploymentId} (${lastReadError}); still tracking it until the deadline`);
+      }
+      return undefined;
+    }
+  };
+
+  /** Why a SKIPPED deployment was skipped, from its build log (one read; unknown when it cannot be read). */
+  const skipReason = async (): Promise<'watch-paths' | 'wait-for-ci-or-unknown'> => {
+    try {
+      const data = await client.request<{ buildLogs: Array<{ message: string }> }>(BUILD_LOGS, { deploymentId, limit: 50 }, 'BuildLogs');
+      return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns')) ? 'watch-paths' : 'wait-for-ci-or-unknown';
+    } catch {
+      return 'wait-for-ci-or-unknown';
     }
   };
 
@@ -167,6 +228,17 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     }
     const msg = OUTCOME_MESSAGES[status];
     if (msg) return result(status.toLowerCase() as WaitOutcome, msg(deploymentId));
+    if (status === 'SKIPPED') {
+      // Not a failure: nothing was deployed, the previous deployment still serves.
+      const why = await skipReason();
+      return result(
+        'skipped',
+        why === 'watch-paths'
+          ? `deployment ${deploymentId} was SKIPPED: no changed file matched the service's watch paths ("No changed files matched patterns") — nothing to deploy, the running deployment is unchanged`
+          : `deployment ${deploymentId} was SKIPPED (a 'Wait for CI' check failed, or watch paths matched no changed file) — nothing was deployed, the running deployment is unchanged`,
+        { skipReason: why },
+      );
+    }
     if (status === 'REMOVED' || status === 'REMOVING') {
       const newer = opts.scope ? await findNewer(client, opts.scope, deploymentId) : undefined;
       if (newer) {
@@ -203,7 +275,10 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     for (;;) {
       if (opts.signal?.aborted) return result('cancelled', `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`);
       const left = opts.deadline - Date.now();
-      if (left <= 0) return result('timeout', `timed out after ${formatDuration(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : ''}`);
+      if (left <= 0) {
+        const unread = !status && lastReadError ? ` (its status could not be read: ${lastReadError})` : '';
+        return result('timeout', `timed out after ${formatDuration(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : unread}`);
+      }
       let observed: string | undefined;
       if (mode === 'ws') {
         // Until a first status arrives, check soon: a server may not push the current state on subscribe.

@@ -1,8 +1,9 @@
-// Markdown for job summaries: a table per service (before → after, status, URL, durations), a mermaid gantt
-// timeline of the release, and the failure evidence (log tails, deployment events). Pure functions.
+// Markdown for job summaries: a table per service (before → after, verdict, status, URL, durations), each service's
+// verdict with its reason, a mermaid gantt timeline of the release, and the failure evidence (log tails, deployment
+// events). Pure functions.
 import { formatDuration } from '../core/duration.js';
 import type { FailureDiagnostics } from '../railway/diagnostics.js';
-import { productionDeploymentOf, type Release, type ServiceRelease } from './release.js';
+import { productionDeploymentOf, serviceVerdict, type Release, type ServiceRelease, type VerificationRecord } from './release.js';
 
 const short = (id: string | undefined | null): string => (id ? `\`${id.slice(0, 8)}\`` : '—');
 
@@ -22,15 +23,17 @@ function deployingAt(svc: ServiceRelease): number | undefined {
 function statusText(svc: ServiceRelease): string {
   const parts = [svc.status || svc.outcome];
   if (svc.outcome === 'superseded' && svc.supersededBy) parts.push(`superseded by ${short(svc.supersededBy)}`);
-  if (svc.verification) parts.push(svc.verification.healthy ? 'verified ✅' : 'verification failed ❌');
+  if (svc.verification) parts.push(svc.verification.healthy ? `verified by ${ruleWord(svc.verification)} ✅` : `${ruleWord(svc.verification)} verification failed ❌`);
   if (svc.rollback) parts.push(svc.rollback.ok ? `rolled back (${svc.rollback.method}) ↩️` : 'rollback failed ❌');
   return parts.join(', ');
 }
 
+const ruleWord = (v: VerificationRecord): string => (v.rule === 'http' ? 'HTTP' : 'Railway status');
+
 export function renderServiceTable(release: Release): string {
   const rows = [
-    '| Service | Before | Deployed | Now serving | Status | URL | Build | Deploy total | Verify | Rollback |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| Service | Before | Deployed | Now serving | Verdict | Status | URL | Build | Deploy total | Verify | Rollback |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of release.services) {
     const build = dur(s.triggeredAt, deployingAt(s) ?? s.finishedAt);
@@ -40,7 +43,7 @@ export function renderServiceTable(release: Release): string {
       : '—';
     const rollback = s.rollback ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}` : '—';
     rows.push(
-      `| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short(productionDeploymentOf(s))} | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`,
+      `| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short(productionDeploymentOf(s))} | **${serviceVerdict(s).verdict}** | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`,
     );
   }
   return rows.join('\n');
@@ -66,15 +69,18 @@ export function renderTimeline(release: Release): string {
     if (s.triggeredAt !== undefined) {
       const buildEnd = deploying ?? s.finishedAt;
       task(s.outcome === 'superseded' ? 'build (superseded)' : 'build', failed && !deploying ? 'crit' : 'done', s.triggeredAt, buildEnd);
-      if (deploying) task(`deploy ${(s.status || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
+      // The status the deploy itself ended in (a crash during verification is the verify bar's).
+      const ended = s.history[s.history.length - 1]?.status ?? s.status;
+      if (deploying) task(`deploy ${(ended || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
     } else if (!s.rollback) {
       task(s.outcome === 'success' ? 'nothing to do' : 'not started', s.outcome === 'success' ? 'done' : 'crit', release.startedAt, s.finishedAt ?? release.finishedAt);
     }
-    if (s.verification) task(s.verification.healthy ? 'verify healthy' : 'verify failed', s.verification.healthy ? 'done' : 'crit', s.verification.startedAt, s.verification.finishedAt);
+    const v = s.verification;
+    if (v) task(v.rule === 'http' ? (v.healthy ? 'verify healthy' : 'verify failed') : v.healthy ? 'status held' : 'status failed', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
     if (s.rollback) {
       task(s.rollback.ok ? `rollback (${s.rollback.method ?? 'rollback'})` : 'rollback failed', s.rollback.ok ? 'active' : 'crit', s.rollback.startedAt, s.rollback.finishedAt);
-      const v = s.rollback.verification;
-      if (v) task(v.healthy ? 'restored version healthy' : 'restored version unhealthy', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
+      const rv = s.rollback.verification;
+      if (rv) task(rv.healthy ? 'restored version healthy' : 'restored version unhealthy', rv.healthy ? 'done' : 'crit', rv.startedAt, rv.finishedAt);
     }
   }
   lines.push('```');
@@ -121,10 +127,12 @@ export function renderReleaseSummary(release: Release, opts: { title: string; ve
     '',
   ];
   for (const s of release.services) {
-    parts.push(`- **${cell(s.service.name)}**: ${s.message}`);
-    if (s.verification && !s.verification.healthy) parts.push(`  - verification: ${s.verification.reason}`);
-    if (s.rollback) parts.push(`  - rollback: ${s.rollback.message}`);
-    if (s.rollback?.verification) parts.push(`  - restored version: ${s.rollback.verification.healthy ? 'healthy' : s.rollback.verification.reason}`);
+    // The verdict's reason already says how each deployment fared under its rule; the deploy and rollback messages
+    // add what Railway did.
+    const { verdict, reason } = serviceVerdict(s);
+    parts.push(`- **${cell(s.service.name)}** — **${verdict}**: ${reason}`);
+    if (s.message && s.deploymentId) parts.push(`  - deploy: ${s.message}`);
+    if (s.rollback) parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}`);
   }
   for (const note of opts.notes ?? []) parts.push(`- ${note}`);
   parts.push('', '### Timeline', '', renderTimeline(release), '');

@@ -32,6 +32,9 @@ export function authenticate(world: World, headers: Record<string, string | unde
   const authorization = lower.authorization?.trim() ?? '';
   const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
   if (bearer && world.accountTokens.has(bearer)) return { principal: { kind: 'account' }, authError: '', projectTokenHeader: null };
+  // Workspace (formerly team) tokens use the same Bearer header (docs integrations/api.md; docs commit b56bc98a).
+  const workspaceId = bearer ? world.workspaceTokens.get(bearer) : undefined;
+  if (workspaceId) return { principal: { kind: 'workspace', workspaceId }, authError: '', projectTokenHeader: null };
   return { principal: null, authError: 'Not Authorized', projectTokenHeader: null };
 }
 
@@ -45,12 +48,11 @@ function requireAuth(ctx: RequestContext): Principal {
 }
 
 /** Throws Railway's "Not Authorized" unless the caller may touch this project (and environment). */
-function requireAccess(ctx: RequestContext, projectId: string, environmentId?: string | null): Principal {
+function requireAccess(world: World, ctx: RequestContext, projectId: string, environmentId?: string | null): Principal {
   const p = requireAuth(ctx);
-  if (p.kind === 'project') {
-    if (p.projectId !== projectId) throw gqlError('Not Authorized');
-    if (environmentId && environmentId !== p.environmentId) throw gqlError('Not Authorized');
-  }
+  const project = world.projects.get(projectId);
+  if (!project || !world.canSeeProject(p, project)) throw gqlError('Not Authorized');
+  if (p.kind === 'project' && environmentId && environmentId !== p.environmentId) throw gqlError('Not Authorized');
   return p;
 }
 
@@ -118,7 +120,7 @@ type View = Record<string, unknown>;
 
 function projectView(world: World, p: ProjectRecord): View {
   return {
-    id: p.id, name: p.name, createdAt: p.createdAt, updatedAt: p.createdAt, deletedAt: null, description: null, workspaceId: null,
+    id: p.id, name: p.name, createdAt: p.createdAt, updatedAt: p.createdAt, deletedAt: null, description: null, workspaceId: p.workspaceId,
     environments: (args: PageArgs) => paginate(world.environmentsOf(p.id).map((e) => environmentView(world, e)), args, (v) => v.id as string),
     services: (args: PageArgs) => paginate(world.servicesOf(p.id).map((s) => serviceView(world, s)), args, (v) => v.id as string),
   };
@@ -149,7 +151,14 @@ function domainsView(world: World, s: ServiceRecord, environmentId: string): Vie
         syncStatus: 'ACTIVE', targetPort: null, createdAt: s.createdAt, updatedAt: s.createdAt, deletedAt: null,
       }]
       : [],
-    customDomains: [],
+    // A custom domain serves the app only once its DNS is verified (CustomDomain.status.verified in the schema).
+    customDomains: s.customDomain
+      ? [{
+        id: `${s.id}:${environmentId}:custom`, domain: s.customDomain.domain, environmentId, projectId: s.projectId, serviceId: s.id,
+        isRailwayDomain: false, syncStatus: s.customDomain.verified ? 'ACTIVE' : 'CREATING', targetPort: null,
+        createdAt: s.createdAt, updatedAt: s.createdAt, deletedAt: null, status: { verified: s.customDomain.verified },
+      }]
+      : [],
   };
 }
 
@@ -160,16 +169,19 @@ function serviceInstanceView(world: World, s: ServiceRecord, environmentId: stri
     builder: 'RAILPACK', cronSchedule: null, drainingSeconds: null, overlapSeconds: null,
     healthcheckPath: s.healthcheckPath, healthcheckTimeout: s.healthcheckTimeoutSeconds,
     numReplicas: 1, preDeployCommand: null, railwayConfigFile: null, region: 'us-west1',
-    restartPolicyMaxRetries: 10, restartPolicyType: 'ON_FAILURE', rootDirectory: null, sleepApplication: false,
-    source: s.source.repo || s.source.image ? { repo: s.source.repo ?? null, image: s.source.image ?? null } : null,
-    startCommand: null, watchPatterns: [],
+    restartPolicyMaxRetries: 10, restartPolicyType: 'ON_FAILURE', rootDirectory: s.rootDirectory, sleepApplication: false,
+    source: s.source.repo || world.imageOf(s, environmentId)
+      ? { repo: s.source.repo ?? null, image: world.imageOf(s, environmentId) ?? null }
+      : null,
+    startCommand: null, watchPatterns: [...s.watchPatterns],
     service: () => serviceView(world, s),
     domains: () => domainsView(world, s, environmentId),
     latestDeployment: () => {
-      const d = world.deploymentsOf(s.id, environmentId)[0];
+      const d = world.deploymentsOf(s.id, environmentId).filter((x) => world.visible(x))[0];
       return d ? deploymentView(world, d) : null;
     },
     activeDeployments: () => world.deploymentsOf(s.id, environmentId)
+      .filter((d) => world.visible(d))
       .filter((d) => d.status === 'SUCCESS' || d.status === 'SLEEPING' || (d.status === 'CRASHED' && !d.deploymentStopped))
       .map((d) => deploymentView(world, d)),
   };
@@ -180,7 +192,7 @@ export function deploymentView(world: World, d: EmulatedDeployment): View {
   return {
     id: d.id, status: d.status, createdAt: d.createdAt, updatedAt: d.updatedAt, statusUpdatedAt: d.statusUpdatedAt,
     projectId: d.projectId, environmentId: d.environmentId, serviceId: d.serviceId, snapshotId: d.snapshotId,
-    canRollback: d.canRollback, canRedeploy: d.canRedeploy && !IN_PROGRESS_STATUSES.has(d.status),
+    canRollback: world.reportedCanRollback(d), canRedeploy: d.canRedeploy && !IN_PROGRESS_STATUSES.has(d.status),
     deploymentStopped: d.deploymentStopped, meta: { ...d.meta }, diagnosis: null, url: d.url, staticUrl: d.staticUrl,
     suggestAddServiceDomain: false, creator: null,
     instances: d.instances.map((i) => ({ ...i })),
@@ -271,8 +283,9 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
   const deploymentAccess = (ctx: RequestContext, id: string): EmulatedDeployment => {
     requireAuth(ctx);
     const d = world.deployments.get(id);
-    if (!d) throw gqlError('Deployment not found');
-    requireAccess(ctx, d.projectId, d.environmentId);
+    // Just after creation a deployment may not be readable yet (registrationLagMs).
+    if (!d || !world.visible(d)) throw gqlError('Deployment not found');
+    requireAccess(world, ctx, d.projectId, d.environmentId);
     return d;
   };
   const instanceAccess = (ctx: RequestContext, environmentId: string, serviceId: string): { service: ServiceRecord; env: EnvironmentRecord } => {
@@ -280,7 +293,7 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
     const env = world.environments.get(environmentId);
     const service = world.services.get(serviceId);
     if (!env) throw gqlError('Environment not found');
-    requireAccess(ctx, env.projectId, env.id);
+    requireAccess(world, ctx, env.projectId, env.id);
     if (!service || service.projectId !== env.projectId) throw gqlError('ServiceInstance not found');
     return { service, env };
   };
@@ -306,28 +319,53 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
     },
     projects: (_s, args, ctx) => {
       const p = requireAuth(ctx);
-      const list = [...world.projects.values()].filter((proj) => p.kind === 'account' || proj.id === p.projectId);
+      const workspaceId = (args.workspaceId as string | null | undefined) ?? null;
+      let list: ProjectRecord[];
+      if (p.kind === 'project') {
+        list = [...world.projects.values()].filter((proj) => proj.id === p.projectId);
+      } else if (workspaceId === null) {
+        // "Gets all projects for a user or workspace": without workspaceId only the personal projects (docs
+        // integrations/api/manage-projects.md); a workspace token has no personal resources (docs integrations/api.md).
+        if (p.kind === 'workspace') throw gqlError('Not Authorized');
+        list = [...world.projects.values()].filter((proj) => proj.workspaceId === null);
+      } else {
+        if (!world.workspacesOf(p).some((w) => w.id === workspaceId)) throw gqlError('Not Authorized');
+        list = [...world.projects.values()].filter((proj) => proj.workspaceId === workspaceId);
+      }
       return paginate(list.map((proj) => projectView(world, proj)), args as PageArgs, (v) => v.id as string);
+    },
+    apiToken: (_s, _a, ctx) => {
+      // "Introspect the current API token and its accessible workspaces" (schema): Bearer tokens only.
+      const p = requireAuth(ctx);
+      if (p.kind === 'project') throw gqlError('Not Authorized');
+      return { workspaces: world.workspacesOf(p).map((w) => ({ id: w.id, name: w.name })) };
+    },
+    serviceInstanceAutoDeployStatus: (_s, args, ctx) => {
+      const { service, env } = instanceAccess(ctx, str(args.environmentId), str(args.serviceId));
+      if (env.projectId !== args.projectId) throw gqlError('Not Authorized');
+      // Autodeploy exists only for repo-connected services (docs deployments/github-autodeploys.md). Reasons: ours.
+      if (!service.source.repo) return { enabled: false, canEnable: false, reason: 'Service is not connected to a GitHub repository' };
+      return { enabled: service.autoDeploy, canEnable: !service.autoDeploy, reason: service.autoDeploy ? null : 'Automatic deployments are disabled for this service' };
     },
     project: (_s, args, ctx) => {
       requireAuth(ctx);
       const proj = world.projects.get(str(args.id));
       if (!proj) throw gqlError('Project not found');
-      requireAccess(ctx, proj.id);
+      requireAccess(world, ctx, proj.id);
       return projectView(world, proj);
     },
     environment: (_s, args, ctx) => {
       requireAuth(ctx);
       const env = world.environments.get(str(args.id));
       if (!env || (args.projectId && env.projectId !== args.projectId)) throw gqlError('Environment not found');
-      requireAccess(ctx, env.projectId, env.id);
+      requireAccess(world, ctx, env.projectId, env.id);
       return environmentView(world, env);
     },
     service: (_s, args, ctx) => {
       requireAuth(ctx);
       const service = world.services.get(str(args.id));
       if (!service) throw gqlError('Service not found');
-      requireAccess(ctx, service.projectId);
+      requireAccess(world, ctx, service.projectId);
       return serviceView(world, service);
     },
     serviceInstance: (_s, args, ctx) => {
@@ -343,7 +381,7 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
       requireAuth(ctx);
       const env = world.environments.get(str(args.environmentId));
       if (!env || env.projectId !== args.projectId) throw gqlError('Environment not found');
-      requireAccess(ctx, env.projectId, env.id);
+      requireAccess(world, ctx, env.projectId, env.id);
       return world.variablesFor(env.id, (args.serviceId as string | null | undefined) ?? null);
     },
     deployments: (_s, args, ctx) => {
@@ -353,14 +391,16 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
         if (input.projectId && input.projectId !== p.projectId) throw gqlError('Not Authorized');
         if (input.environmentId && input.environmentId !== p.environmentId) throw gqlError('Not Authorized');
       }
-      if (!input.projectId && !input.environmentId && !input.serviceId && p.kind === 'account') {
+      if (!input.projectId && !input.environmentId && !input.serviceId && p.kind !== 'project') {
         throw gqlError('Must provide at least one of projectId, environmentId or serviceId');
       }
       const list = world.allDeploymentsNewestFirst().filter((d) =>
-        (!input.projectId || d.projectId === input.projectId)
+        world.visible(d)
+        && world.canSeeProject(p, world.requireProject(d.projectId))
+        && (!input.projectId || d.projectId === input.projectId)
         && (!input.environmentId || d.environmentId === input.environmentId)
         && (!input.serviceId || d.serviceId === input.serviceId)
-        && (p.kind === 'account' || (d.projectId === p.projectId && d.environmentId === p.environmentId))
+        && (p.kind !== 'project' || (d.projectId === p.projectId && d.environmentId === p.environmentId))
         && (!input.status?.in || input.status.in.includes(d.status))
         && (!input.status?.notIn || !input.status.notIn.includes(d.status)));
       return paginate(list.map((d) => deploymentView(world, d)), args as PageArgs, (v) => v.id as string);
@@ -380,19 +420,24 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
     },
   };
 
-  const deployFromService = (ctx: RequestContext, args: Record<string, unknown>): EmulatedDeployment => {
+  const deployFromService = (ctx: RequestContext, args: Record<string, unknown>, latestCommit = false): EmulatedDeployment => {
     const { service, env } = instanceAccess(ctx, str(args.environmentId), str(args.serviceId));
     const commitSha = (args.commitSha as string | null | undefined) ?? null;
-    if (service.source.image) return world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'deploy' });
+    if (world.imageOf(service, env.id)) return world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'deploy' });
     if (commitSha !== null && !/^[0-9a-f]{7,40}$/i.test(commitSha)) throw gqlError(`Commit not found: ${commitSha}`);
     if (commitSha === null && !service.source.repo) throw gqlError('Service has no source to deploy; connect a repo or image, or upload with `railway up`');
-    return world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'deploy', commitSha: commitSha ?? service.headCommit });
+    // Without commitSha: "the commit currently associated with the service", not the branch head (docs
+    // integrations/api/manage-services.md, docs PR #1163); latestCommit: true takes the branch head (cli
+    // ServiceInstanceDeployLatestCommit.graphql).
+    const current = world.deploymentsOf(service.id, env.id).find((d) => d.commitSha)?.commitSha ?? service.headCommit;
+    const sha = commitSha ?? (latestCommit ? service.headCommit : current);
+    return world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'deploy', commitSha: sha });
   };
 
   const mutation: Record<string, Resolver> = {
     serviceInstanceDeployV2: (_s, args, ctx) => guard(() => deployFromService(ctx, args).id),
     serviceInstanceDeploy: (_s, args, ctx) => guard(() => {
-      deployFromService(ctx, args.latestCommit ? { ...args, commitSha: null } : args);
+      deployFromService(ctx, args, args.latestCommit === true);
       return true;
     }),
     serviceInstanceRedeploy: (_s, args, ctx) => guard(() => {
@@ -411,10 +456,22 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
         const env = world.environments.get(environmentId);
         if (!env || env.projectId !== service.projectId) throw gqlError('Environment not found');
       }
-      requireAccess(ctx, service.projectId, environmentId);
-      const input = args.input as { source?: { image?: string | null; repo?: string | null } | null; healthcheckPath?: string | null; healthcheckTimeout?: number | null };
+      const p = requireAccess(world, ctx, service.projectId, environmentId);
+      // Without environmentId the update applies to every environment that is not a fork (schema argument doc):
+      // beyond a project token's single environment.
+      if (p.kind === 'project' && environmentId === null) throw gqlError('Not Authorized');
+      const input = args.input as {
+        source?: { image?: string | null; repo?: string | null } | null; healthcheckPath?: string | null; healthcheckTimeout?: number | null;
+        rootDirectory?: string | null;
+      };
       // Settings apply to the next deployment; updating them does not deploy by itself.
-      if (input.source) service.source = { ...(input.source.image ? { image: input.source.image } : {}), ...(input.source.repo ? { repo: input.source.repo } : {}) };
+      if (input.source?.image && environmentId !== null) {
+        service.imageByEnvironment.set(environmentId, input.source.image);
+      } else if (input.source) {
+        service.source = { ...(input.source.image ? { image: input.source.image } : {}), ...(input.source.repo ? { repo: input.source.repo } : {}) };
+        service.imageByEnvironment.clear(); // forks are not modelled: every environment
+      }
+      if (input.rootDirectory !== undefined) service.rootDirectory = input.rootDirectory || null;
       if (input.healthcheckPath !== undefined) service.healthcheckPath = input.healthcheckPath || null;
       if (input.healthcheckTimeout !== undefined) service.healthcheckTimeoutSeconds = input.healthcheckTimeout ?? null;
       return true;
@@ -505,7 +562,7 @@ function upsertVariables(
   requireAuth(ctx);
   const env = world.environments.get(input.environmentId);
   if (!env || env.projectId !== input.projectId) throw gqlError('Environment not found');
-  requireAccess(ctx, env.projectId, env.id);
+  requireAccess(world, ctx, env.projectId, env.id);
   if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) throw gqlError('variables must be an object of name → value');
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(variables as Record<string, unknown>)) {

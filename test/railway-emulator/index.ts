@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  GraphQLError, OperationTypeNode, execute, getOperationAST, graphql, parse, subscribe, validate, type DocumentNode,
+  GraphQLError, Kind, OperationTypeNode, execute, getOperationAST, graphql, parse, subscribe, validate, type DocumentNode,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Parser as TarParser } from 'tar';
@@ -41,6 +41,11 @@ export interface EmulatorOptions {
   healthcheckTimeoutMs?: number;
   /** How long an app process may take to open its port before the deployment FAILS (default 60 s). */
   startTimeoutMs?: number;
+  /** A new deployment stays unreadable ("Deployment not found", absent from lists) this long after creation
+   *  (default 0): the registration race railwayapp/cli up.rs works around with a 500 ms wait (PR #743). */
+  registrationLagMs?: number;
+  /** Whether the ACTIVE deployment reports canRollback: true (default true). Unknown on the real platform: run both. */
+  activeCanRollback?: boolean;
 }
 
 export interface AddServiceOptions {
@@ -54,20 +59,48 @@ export interface AddServiceOptions {
   /** Railway's deploy-time healthcheck: SUCCESS only after this path answers 200. */
   healthcheckPath?: string;
   healthcheckTimeoutSeconds?: number;
+  /** GitHub autodeploy (default: on for a repo source, docs deployments/github-autodeploys.md). */
+  autoDeploy?: boolean;
+  /** Trigger branch of autodeploys (default 'main'). */
+  branch?: string;
+  /** Watch paths (gitignore-style, from `/`): a push touching none of them is SKIPPED. */
+  watchPatterns?: string[];
+  /** Root Directory: builds (uploads too) run inside it; an upload without files there FAILS. */
+  rootDirectory?: string;
+  /** A custom domain, unverified unless `verified` (then it is listed with status.verified). */
+  customDomain?: { domain: string; verified?: boolean };
 }
+
+/** How a fault picks requests: an operation name, a root field (e.g. 'serviceInstanceDeployV2'), or 'up' for /up. */
+export type OperationMatch = string;
 
 export interface RailwayEmulator {
   /** http://127.0.0.1:<port>/graphql/v2 — the `api-url`; WebSocket subscriptions use the same path. */
   url: string;
   /** http://127.0.0.1:<port> — /project/:p/environment/:e/up lives here. */
   origin: string;
-  addProject(p: { name: string; id?: string }): { id: string; name: string };
+  /** A workspace; the account token's user is a member unless `member: false`. */
+  addWorkspace(w: { name: string; id?: string; member?: boolean }): { id: string; name: string };
+  /** A project in a workspace, or a personal project of the account's user when workspaceId is absent. */
+  addProject(p: { name: string; id?: string; workspaceId?: string }): { id: string; name: string };
   addEnvironment(projectId: string, e: { name: string; id?: string }): { id: string; name: string };
   addService(projectId: string, s: AddServiceOptions): { id: string; name: string };
   /** A project token scoped to one environment → send as Project-Access-Token. */
   projectToken(projectId: string, environmentId: string): string;
   /** An account token → send as Authorization: Bearer. */
   accountToken(): string;
+  /** A workspace token (Bearer too): that workspace's projects only, no personal ones, `me` refused. */
+  workspaceToken(workspaceId: string): string;
+  /**
+   * A push to a repo-connected service's repository: moves the branch head to `sha`; with autodeploy on (and the
+   * trigger branch) Railway starts its OWN deployment of that commit after `delayMs`. With watch paths and
+   * `changedFiles`, a push touching none of them ends SKIPPED. Resolves to that deployment's id, or null.
+   */
+  push(serviceId: string, sha: string, o?: { environmentId?: string; branch?: string; changedFiles?: string[]; delayMs?: number; script?: ScriptedDeployment }): Promise<string | null>;
+  /** Turns GitHub autodeploy on or off for a service. */
+  setAutoDeploy(serviceId: string, enabled: boolean): void;
+  /** Marks the service's custom domain verified (DNS checked) or not. */
+  verifyCustomDomain(serviceId: string, verified?: boolean): void;
   /** Behaviour of the NEXT deployment(s) of a service (a queue; unscripted ones succeed). */
   scriptDeployment(serviceId: string, b: ScriptedDeployment): void;
   /** Stable public URL of the service: a loopback proxy to the ACTIVE deployment's process, 502 when none. */
@@ -90,6 +123,16 @@ export interface RailwayEmulator {
     failNextUpload(count: number, httpStatus?: number): void;
     /** Next N requests to serviceUrl(serviceId) answer `httpStatus` from the edge (default 404: a fresh domain). */
     serviceUrlAnswerNext(serviceId: string, count: number, httpStatus?: number): void;
+    /** The next `count` (default 1) requests running `operation` fail WITHOUT taking effect: HTTP `httpStatus`
+     *  (default 502, HTML body) or, with `graphqlError`, HTTP 200 + errors[]. */
+    failOperation(operation: OperationMatch, o?: { count?: number; httpStatus?: number; graphqlError?: string }): void;
+    /** The next `count` (default 1) requests running `operation` TAKE EFFECT, then the answer is lost: the edge answers
+     *  `httpStatus` (default 502, as 'http'), the connection is reset after the request was read ('reset'), or it is
+     *  never answered ('hang'). */
+    loseAnswer(operation: OperationMatch, o?: { count?: number; as?: 'http' | 'reset' | 'hang'; httpStatus?: number }): void;
+    /** Once the next `operation` has taken effect (answered or its answer lost), every HTTP request (GraphQL, /up,
+     *  WebSocket upgrades) gets `httpStatus` (default 503) for `durationMs` (default 2000), without taking effect. */
+    outageAfter(operation: OperationMatch, o?: { durationMs?: number; httpStatus?: number }): void;
   };
   requests: RequestRecord[];
   uploads: UploadRecord[];
@@ -112,6 +155,23 @@ export interface RailwayEmulator {
 }
 
 const GRAPHQL_PATH = '/graphql/v2';
+
+interface OperationFault {
+  kind: 'fail' | 'lose' | 'outage';
+  match: OperationMatch;
+  remaining: number;
+  httpStatus: number;
+  graphqlError?: string;
+  lostAs?: 'http' | 'reset' | 'hang';
+  durationMs?: number;
+}
+
+/** The names a fault can match a GraphQL request by: its operation name and the root fields it selects. */
+function operationNames(doc: DocumentNode | null, operationName: string | null): Array<string | null> {
+  const op = doc ? getOperationAST(doc, operationName ?? undefined) : null;
+  const fields = (op?.selectionSet.selections ?? []).flatMap((sel) => (sel.kind === Kind.FIELD ? [sel.name.value] : []));
+  return [operationName, ...fields];
+}
 const UP_PATH = /^\/project\/([^/]+)\/environment\/([^/]+)\/up$/;
 
 function headerRecord(req: http.IncomingMessage): Record<string, string> {
@@ -167,6 +227,8 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     apps: opts.apps ?? true,
     healthcheckTimeoutMs: opts.healthcheckTimeoutMs ?? 10_000,
     startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    registrationLagMs: opts.registrationLagMs ?? 0,
+    activeCanRollback: opts.activeCanRollback ?? true,
   });
   await world.listenerPool.fill();
   const schema = buildEmulatorSchema(world);
@@ -177,6 +239,40 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
   const uploads: UploadRecord[] = [];
   const hanging = new Set<http.ServerResponse>();
   const faults = { fail: [] as number[], rateLimited: [] as number[], hang: 0, wsDisabled: false, failUpload: [] as number[] };
+  const operationFaults: OperationFault[] = [];
+  let outage: { until: number; httpStatus: number } | null = null;
+  const inOutage = (): number | null => (outage && Date.now() < outage.until ? outage.httpStatus : null);
+  /** Takes the first pending fault of `kind` for a request running any of `names`. */
+  const takeFault = (kind: OperationFault['kind'], names: Array<string | null>): OperationFault | undefined => {
+    const fault = operationFaults.find((f) => f.kind === kind && f.remaining > 0 && names.includes(f.match));
+    if (fault) fault.remaining -= 1;
+    return fault;
+  };
+  /** After a request was answered: starts the outage an outageAfter fault scheduled for it. */
+  const maybeStartOutage = (names: Array<string | null>): void => {
+    const fault = takeFault('outage', names);
+    if (fault) outage = { until: Date.now() + (fault.durationMs ?? 2000), httpStatus: fault.httpStatus };
+  };
+  /** Delivers (or loses) the answer of a request that took effect. Returns the HTTP status recorded (0 = none). */
+  const answer = (res: http.ServerResponse, names: Array<string | null>, send: () => void): number => {
+    const lost = takeFault('lose', names);
+    maybeStartOutage(names);
+    if (!lost) {
+      send();
+      return res.statusCode;
+    }
+    if (lost.lostAs === 'reset') {
+      res.socket?.destroy();
+      return 0;
+    }
+    if (lost.lostAs === 'hang') {
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return 0;
+    }
+    serverError(res, lost.httpStatus);
+    return lost.httpStatus;
+  };
   let windowStart = Date.now();
   let used = 0;
 
@@ -249,6 +345,11 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       res.on('close', () => hanging.delete(res));
       return;
     }
+    const outageStatus = inOutage();
+    if (outageStatus !== null) {
+      serverError(res, outageStatus);
+      return finish(outageStatus);
+    }
     const retryAfter = faults.rateLimited.shift();
     const overBudget = rateHeaders(res, true);
     if (retryAfter !== undefined || overBudget !== null) {
@@ -277,21 +378,32 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       sendJson(res, 200, { errors: [{ message: 'Subscriptions are only served over WebSocket (graphql-transport-ws)' }], data: null });
       return finish(200);
     }
+    const names = operationNames(doc, record.operationName);
+    const failed = takeFault('fail', names);
+    if (failed) {
+      if (failed.graphqlError !== undefined) sendJson(res, 200, { errors: [{ message: failed.graphqlError }], data: null });
+      else serverError(res, failed.httpStatus);
+      return finish(failed.graphqlError !== undefined ? 200 : failed.httpStatus);
+    }
     const contextValue: RequestContext = authenticate(world, record.headers);
     const result = await graphql({
       schema, source: query, contextValue,
       variableValues: (payload.variables as Record<string, unknown> | null | undefined) ?? undefined,
       operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
     });
-    sendJson(res, 200, result);
-    finish(200);
+    finish(answer(res, names, () => sendJson(res, 200, result)));
   };
 
   const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, projectId: string, environmentId: string, url: URL): Promise<void> => {
+    const outageStatus = inOutage();
+    if (outageStatus !== null) {
+      req.resume();
+      return serverError(res, outageStatus);
+    }
     const overBudget = rateHeaders(res, true);
     if (overBudget !== null) return tooManyRequests(res, overBudget);
     if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method not allowed' });
-    const failStatus = faults.failUpload.shift();
+    const failStatus = faults.failUpload.shift() ?? takeFault('fail', ['up'])?.httpStatus;
     if (failStatus !== undefined) {
       req.resume();
       return serverError(res, failStatus);
@@ -330,17 +442,18 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     if (!service || service.projectId !== projectId) return sendJson(res, 400, { message: `Service ${serviceId} not found in project` });
     const message = url.searchParams.get('message');
     const d = world.createDeployment({
-      serviceId, environmentId, kind: 'upload',
+      serviceId, environmentId, kind: 'upload', uploadedFiles: files,
       meta: { uploadedFiles: files.length, ...(message ? { deployMessage: message } : {}) },
     });
     uploads.push({ projectId, environmentId, serviceId, files, bytes: body.length, deploymentId: d.id });
+    // `url` is a dashboard link, not the app: the app's address is deploymentDomain (railwayapp/cli up.rs).
     const dashboard = `https://railway.com/project/${projectId}/service/${serviceId}?environmentId=${environmentId}`;
-    sendJson(res, 200, {
+    answer(res, ['up'], () => sendJson(res, 200, {
       deploymentId: d.id,
       url: dashboard,
       logsUrl: `${dashboard}&id=${d.id}`,
       deploymentDomain: world.domainOf(serviceId, environmentId) ?? '',
-    });
+    }));
   };
 
   const server = http.createServer((req, res) => {
@@ -393,8 +506,8 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (faults.wsDisabled || url.pathname !== GRAPHQL_PATH) {
-      const status = faults.wsDisabled ? '503 Service Unavailable' : '404 Not Found';
+    if (faults.wsDisabled || inOutage() !== null || url.pathname !== GRAPHQL_PATH) {
+      const status = faults.wsDisabled || inOutage() !== null ? '503 Service Unavailable' : '404 Not Found';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
@@ -410,6 +523,10 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
   const emulator: RailwayEmulator = {
     url: `${origin}${GRAPHQL_PATH}`,
     origin,
+    addWorkspace: (w) => {
+      const r = world.addWorkspace(w);
+      return { id: r.id, name: r.name };
+    },
     addProject: (p) => {
       const r = world.addProject(p);
       return { id: r.id, name: r.name };
@@ -424,6 +541,16 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     },
     projectToken: (projectId, environmentId) => world.projectToken(projectId, environmentId),
     accountToken: () => world.accountToken(),
+    workspaceToken: (workspaceId) => world.workspaceToken(workspaceId),
+    push: (serviceId, sha, o) => world.push(serviceId, sha, o),
+    setAutoDeploy: (serviceId, enabled) => {
+      world.requireService(serviceId).autoDeploy = enabled;
+    },
+    verifyCustomDomain: (serviceId, verified = true) => {
+      const service = world.requireService(serviceId);
+      if (!service.customDomain) throw new Error(`service ${serviceId} has no custom domain`);
+      service.customDomain.verified = verified;
+    },
     scriptDeployment: (serviceId, b) => world.scriptDeployment(serviceId, b),
     serviceUrl: (serviceId, environmentId) => world.serviceUrl(serviceId, environmentId),
     setAppBehaviour: (deploymentId, b) => world.setAppBehaviour(deploymentId, b),
@@ -454,6 +581,15 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
         for (let i = 0; i < count; i++) faults.failUpload.push(httpStatus);
       },
       serviceUrlAnswerNext: (serviceId, count, httpStatus = 404) => world.proxyFor(serviceId).answerNext(count, httpStatus),
+      failOperation: (operation, o = {}) => {
+        operationFaults.push({ kind: 'fail', match: operation, remaining: o.count ?? 1, httpStatus: o.httpStatus ?? 502, graphqlError: o.graphqlError });
+      },
+      loseAnswer: (operation, o = {}) => {
+        operationFaults.push({ kind: 'lose', match: operation, remaining: o.count ?? 1, httpStatus: o.httpStatus ?? 502, lostAs: o.as ?? 'http' });
+      },
+      outageAfter: (operation, o = {}) => {
+        operationFaults.push({ kind: 'outage', match: operation, remaining: 1, httpStatus: o.httpStatus ?? 503, durationMs: o.durationMs ?? 2000 });
+      },
     },
     requests,
     uploads,

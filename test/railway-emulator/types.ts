@@ -45,6 +45,10 @@ export interface ScriptedDeployment {
   /** After this deployment is SUCCESS, the service URL keeps reaching the PREVIOUS deployment for this long (the old
    *  version still answers; the previous one stays SUCCESS meanwhile, then goes REMOVING → REMOVED). */
   staleRoutingMs?: number;
+  /** Why an outcome SKIPPED is skipped: a failed 'Wait for CI' check (default: WAITING first, docs
+   *  deployments/github-autodeploys.md) or watch paths no changed file matched (build log "No changed files matched
+   *  patterns", which `railway up --ci` treats as success: railwayapp/cli src/commands/up.rs, PR #584). */
+  skipReason?: 'wait-for-ci' | 'watch-paths';
 }
 
 export interface EmulatedLog {
@@ -65,7 +69,8 @@ export interface EmulatedEvent {
   } | null;
 }
 
-export type DeploymentKind = 'deploy' | 'redeploy' | 'rollback' | 'upload' | 'variables' | 'external';
+/** 'github' = Railway's own deployment of a pushed commit (GitHub autodeploy, docs deployments/github-autodeploys.md). */
+export type DeploymentKind = 'deploy' | 'redeploy' | 'rollback' | 'upload' | 'variables' | 'external' | 'github';
 
 export interface EmulatedDeployment {
   id: string;
@@ -102,6 +107,10 @@ export interface EmulatedDeployment {
   /** Loopback port of the running app process, while it runs. */
   appPort: number | null;
   appPid: number | null;
+  /** Epoch ms from which reads see it (registration lag after creation; railwayapp/cli up.rs waits 500 ms, PR #743). */
+  visibleAt: number;
+  /** Files of the /up archive (uploads only), checked against the service's Root Directory. */
+  uploadedFiles?: string[];
 }
 
 export interface RequestRecord {

@@ -2,6 +2,7 @@
 // timer-driven state machine and real app processes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import ignore from 'ignore';
 import { AppProcess, ListenerPool, ServiceProxy, behaviourEnv, probe } from './apps.js';
 import {
   IN_PROGRESS_STATUSES,
@@ -26,9 +27,19 @@ export interface WorldOptions {
   healthcheckTimeoutMs: number;
   /** How long a container may take to open its port before the deployment FAILS (startDelayMs counts here). */
   startTimeoutMs: number;
+  /** A new deployment is invisible to reads for this long: the backend "may not have fully registered the deployment
+   *  yet" (railwayapp/cli src/commands/up.rs waits 500 ms and ignores read errors while polling, PR #743). */
+  registrationLagMs: number;
+  /** Whether the ACTIVE deployment reports canRollback: true. No public source shows it either way (reference
+   *  "Update 2026-12-02"), so tests run both; the client must re-read canRollback at rollback time. */
+  activeCanRollback: boolean;
 }
 
-export interface ProjectRecord { id: string; name: string; createdAt: string }
+/** A workspace (formerly team). The account token's user is a member unless `member` is false. */
+export interface WorkspaceRecord { id: string; name: string; createdAt: string; member: boolean }
+/** workspaceId null = a personal project: `projects` without workspaceId lists only these (docs
+ *  integrations/api/manage-projects.md), and workspace tokens cannot see them (docs integrations/api.md). */
+export interface ProjectRecord { id: string; name: string; createdAt: string; workspaceId: string | null }
 export interface EnvironmentRecord { id: string; name: string; projectId: string; createdAt: string }
 export interface ServiceRecord {
   id: string; name: string; projectId: string; createdAt: string;
@@ -39,11 +50,24 @@ export interface ServiceRecord {
   headCommit: string;
   healthcheckPath: string | null;
   healthcheckTimeoutSeconds: number | null;
+  /** GitHub autodeploy: a repo-connected service deploys every push to its trigger branch by itself, on by default
+   *  (docs deployments/github-autodeploys.md). */
+  autoDeploy: boolean;
+  /** Trigger branch of autodeploys. */
+  branch: string;
+  /** Watch paths, gitignore-style, matched from `/` even with a Root Directory (docs builds/build-configuration.md). */
+  watchPatterns: string[];
+  /** Root Directory: builds run inside it, uploads included (docs builds/build-configuration.md, cli/deploying.md). */
+  rootDirectory: string | null;
+  customDomain: { domain: string; verified: boolean } | null;
+  /** source.image set by serviceInstanceUpdate WITH an environmentId: that environment only (schema argument doc). */
+  imageByEnvironment: Map<string, string>;
 }
 export interface ProjectTokenRecord { id: string; token: string; name: string; projectId: string; environmentId: string; createdAt: string }
 
 export type Principal =
   | { kind: 'project'; projectId: string; environmentId: string; tokenId: string }
+  | { kind: 'workspace'; workspaceId: string }
   | { kind: 'account' };
 
 const REMOVABLE_WHEN_SUPERSEDED: ReadonlySet<DeploymentStatus> = new Set<DeploymentStatus>(['SUCCESS', 'SLEEPING', 'CRASHED']);
@@ -62,12 +86,31 @@ function hex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/** A Root Directory as a relative posix path ('' for the archive root). */
+function normaliseRoot(dir: string): string {
+  return dir.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
+}
+
+function underRoot(files: string[], rootDirectory: string): boolean {
+  const root = normaliseRoot(rootDirectory);
+  return root === '' || files.some((f) => f.startsWith(`${root}/`));
+}
+
+/** Gitignore-style watch paths, matched from the repository root (docs builds/build-configuration.md). */
+export function watchPatternsMatch(patterns: string[], changedFiles: string[]): boolean {
+  const rules = ignore().add(patterns);
+  return changedFiles.some((f) => rules.ignores(f.replace(/^\/+/, '')));
+}
+
 export class World {
+  readonly workspaces = new Map<string, WorkspaceRecord>();
   readonly projects = new Map<string, ProjectRecord>();
   readonly environments = new Map<string, EnvironmentRecord>();
   readonly services = new Map<string, ServiceRecord>();
   readonly projectTokens = new Map<string, ProjectTokenRecord>();
   readonly accountTokens = new Set<string>();
+  /** workspace token → workspace id (sent as Authorization: Bearer like account tokens, docs integrations/api.md). */
+  readonly workspaceTokens = new Map<string, string>();
   readonly deployments = new Map<string, EmulatedDeployment>();
   /** key `${environmentId}:${serviceId}` or `${environmentId}:` for shared variables */
   readonly variables = new Map<string, Record<string, string>>();
@@ -93,10 +136,31 @@ export class World {
 
   // ---------- seed data ----------
 
-  addProject(p: { name: string; id?: string }): ProjectRecord {
-    const record: ProjectRecord = { id: p.id ?? randomUUID(), name: p.name, createdAt: new Date().toISOString() };
+  addWorkspace(w: { name: string; id?: string; member?: boolean }): WorkspaceRecord {
+    const record: WorkspaceRecord = { id: w.id ?? randomUUID(), name: w.name, createdAt: new Date().toISOString(), member: w.member ?? true };
+    this.workspaces.set(record.id, record);
+    return record;
+  }
+
+  addProject(p: { name: string; id?: string; workspaceId?: string }): ProjectRecord {
+    if (p.workspaceId !== undefined && !this.workspaces.has(p.workspaceId)) throw new EmulatorError('Workspace not found');
+    const record: ProjectRecord = { id: p.id ?? randomUUID(), name: p.name, createdAt: new Date().toISOString(), workspaceId: p.workspaceId ?? null };
     this.projects.set(record.id, record);
     return record;
+  }
+
+  /** Whether a principal may read a project: account → personal + member workspaces; workspace → its own only. */
+  canSeeProject(p: Principal, project: ProjectRecord): boolean {
+    if (p.kind === 'project') return p.projectId === project.id;
+    if (p.kind === 'workspace') return project.workspaceId === p.workspaceId;
+    return project.workspaceId === null || this.workspaces.get(project.workspaceId)?.member === true;
+  }
+
+  /** Workspaces a Bearer token operates on (`apiToken { workspaces }`). */
+  workspacesOf(p: Principal): WorkspaceRecord[] {
+    if (p.kind === 'workspace') return [...this.workspaces.values()].filter((w) => w.id === p.workspaceId);
+    if (p.kind === 'account') return [...this.workspaces.values()].filter((w) => w.member);
+    return [];
   }
 
   addEnvironment(projectId: string, e: { name: string; id?: string }): EnvironmentRecord {
@@ -108,13 +172,18 @@ export class World {
 
   addService(projectId: string, s: {
     name: string; id?: string; source?: { repo?: string; image?: string }; app?: AppBehaviour | false; domain?: boolean;
-    healthcheckPath?: string; healthcheckTimeoutSeconds?: number;
+    healthcheckPath?: string; healthcheckTimeoutSeconds?: number; autoDeploy?: boolean; branch?: string;
+    watchPatterns?: string[]; rootDirectory?: string; customDomain?: { domain: string; verified?: boolean };
   }): ServiceRecord {
     this.requireProject(projectId);
     const record: ServiceRecord = {
       id: s.id ?? randomUUID(), name: s.name, projectId, createdAt: new Date().toISOString(),
       source: s.source ?? {}, app: s.app ?? {}, domain: s.domain ?? true, headCommit: hex(20),
       healthcheckPath: s.healthcheckPath ?? null, healthcheckTimeoutSeconds: s.healthcheckTimeoutSeconds ?? null,
+      autoDeploy: s.autoDeploy ?? Boolean(s.source?.repo), branch: s.branch ?? 'main', watchPatterns: s.watchPatterns ?? [],
+      rootDirectory: s.rootDirectory ?? null,
+      customDomain: s.customDomain ? { domain: s.customDomain.domain, verified: s.customDomain.verified ?? false } : null,
+      imageByEnvironment: new Map(),
     };
     this.services.set(record.id, record);
     return record;
@@ -136,6 +205,13 @@ export class World {
   accountToken(): string {
     const token = randomUUID();
     this.accountTokens.add(token);
+    return token;
+  }
+
+  workspaceToken(workspaceId: string): string {
+    if (!this.workspaces.has(workspaceId)) throw new EmulatorError('Workspace not found');
+    const token = randomUUID();
+    this.workspaceTokens.set(token, workspaceId);
     return token;
   }
 
@@ -206,6 +282,42 @@ export class World {
     return this.deploymentsOf(serviceId, environmentId).find((d) => d.status === 'SUCCESS' || d.status === 'SLEEPING');
   }
 
+  /** Readable through the API yet (see registrationLagMs). */
+  visible(d: EmulatedDeployment): boolean {
+    return Date.now() >= d.visibleAt;
+  }
+
+  /** canRollback as the API reports it (see activeCanRollback). */
+  reportedCanRollback(d: EmulatedDeployment): boolean {
+    if (!d.canRollback) return false;
+    return this.opts.activeCanRollback || this.activeDeployment(d.serviceId, d.environmentId)?.id !== d.id;
+  }
+
+  /** The image a service instance runs in an environment (per-environment override first). */
+  imageOf(service: ServiceRecord, environmentId: string): string | undefined {
+    return service.imageByEnvironment.get(environmentId) ?? service.source.image;
+  }
+
+  /**
+   * A push to the service's repository: the branch head moves to `sha`, and with autodeploy on (and the trigger
+   * branch) Railway starts its own deployment of that commit after `delayMs` (its webhook). With watch paths set and
+   * `changedFiles` given, a push touching none of them ends SKIPPED with "No changed files matched patterns". Resolves
+   * to the deployment Railway created, or null (autodeploy off, another branch).
+   */
+  async push(serviceId: string, sha: string, o: { environmentId?: string; branch?: string; changedFiles?: string[]; delayMs?: number; script?: ScriptedDeployment } = {}): Promise<string | null> {
+    const service = this.requireService(serviceId);
+    if (!service.source.repo) throw new EmulatorError('Service is not connected to a GitHub repository');
+    const branch = o.branch ?? service.branch;
+    if (branch === service.branch) service.headCommit = sha;
+    if (!service.autoDeploy || branch !== service.branch) return null;
+    const environmentId = o.environmentId ?? this.defaultEnvironment(serviceId);
+    if (o.delayMs) await this.delay(o.delayMs);
+    if (this.closed) return null;
+    const unmatched = service.watchPatterns.length > 0 && o.changedFiles !== undefined && !watchPatternsMatch(service.watchPatterns, o.changedFiles);
+    const script: ScriptedDeployment = unmatched ? { ...o.script, outcome: 'SKIPPED', skipReason: 'watch-paths' } : (o.script ?? {});
+    return this.createDeployment({ serviceId, environmentId, kind: 'github', commitSha: sha, script, meta: { branch } }).id;
+  }
+
   /** The environment a service is used in when a caller does not say (its latest deployment's, else the first). */
   defaultEnvironment(serviceId: string): string {
     const service = this.requireService(serviceId);
@@ -272,13 +384,13 @@ export class World {
    */
   createDeployment(args: {
     serviceId: string; environmentId: string; kind: DeploymentKind; commitSha?: string | null;
-    source?: EmulatedDeployment; script?: ScriptedDeployment; meta?: Record<string, unknown>;
+    source?: EmulatedDeployment; script?: ScriptedDeployment; meta?: Record<string, unknown>; uploadedFiles?: string[];
   }): EmulatedDeployment {
     const service = this.requireService(args.serviceId);
     const env = this.requireEnvironment(args.environmentId);
     if (env.projectId !== service.projectId) throw new EmulatorError('Service not found in environment');
 
-    const scripted = args.script ?? (args.kind === 'external' ? undefined : this.scripts.get(service.id)?.shift());
+    const scripted = args.script ?? (args.kind === 'external' || args.kind === 'github' ? undefined : this.scripts.get(service.id)?.shift());
     const inherited: AppBehaviour = args.source ? args.source.app : service.app === false ? {} : service.app;
     const app: AppBehaviour = { ...inherited, ...(scripted?.app ?? {}) };
 
@@ -291,7 +403,8 @@ export class World {
       ? (args.source?.commitSha ?? null)
       : (args.commitSha ?? null);
     const sourceImage = typeof args.source?.meta.image === 'string' ? args.source.meta.image : undefined;
-    const pulledImage = args.kind === 'redeploy' || args.kind === 'variables' ? (sourceImage ?? service.source.image) : service.source.image;
+    const instanceImage = this.imageOf(service, env.id);
+    const pulledImage = args.kind === 'redeploy' || args.kind === 'variables' ? (sourceImage ?? instanceImage) : instanceImage;
     const image = isRollback && args.source
       ? args.source.image
       : pulledImage ?? `registry.railway.internal/${service.id}:${hex(6)}`;
@@ -304,7 +417,7 @@ export class World {
       });
     }
     if (!isRollback && pulledImage) meta.image = image;
-    meta.reason = args.kind === 'external' || args.kind === 'upload' ? 'deploy' : args.kind === 'variables' ? 'redeploy' : args.kind;
+    meta.reason = args.kind === 'external' || args.kind === 'upload' || args.kind === 'github' ? 'deploy' : args.kind === 'variables' ? 'redeploy' : args.kind;
     if (args.source) meta[isRollback ? 'rollbackTargetDeploymentId' : 'redeployedFromDeploymentId'] = args.source.id;
     Object.assign(meta, args.meta ?? {});
 
@@ -322,10 +435,14 @@ export class World {
       app,
       script: { ...(scripted ?? {}), outcome: scripted?.outcome ?? 'SUCCESS' },
       appPort: null, appPid: null,
+      visibleAt: Date.now() + this.opts.registrationLagMs, // real time: createdAt may be bumped 1 ms ahead for ordering
     };
+    if (args.uploadedFiles) d.uploadedFiles = args.uploadedFiles;
 
-    // A new deployment cancels older ones of the same service instance that are still on their way.
-    for (const older of this.deploymentsOf(service.id, env.id)) {
+    // A new deployment cancels older ones of the same service instance that are still on their way (one that watch
+    // paths skip never starts, so it replaces nothing).
+    const skippedByWatchPaths = d.script.outcome === 'SKIPPED' && d.script.skipReason === 'watch-paths';
+    for (const older of skippedByWatchPaths ? [] : this.deploymentsOf(service.id, env.id)) {
       if (IN_PROGRESS_STATUSES.has(older.status)) this.abort(older, 'REMOVED', 'Superseded by a newer deployment');
     }
     this.deployments.set(id, d);
@@ -454,6 +571,21 @@ export class World {
     } else {
       await this.delay(tickMs);
       if (!this.live(d)) return;
+    }
+
+    if (script.outcome === 'SKIPPED' && script.skipReason === 'watch-paths') {
+      // The CLI recognises exactly this build-log prefix (railwayapp/cli src/commands/up.rs, PR #584).
+      const patterns = service.watchPatterns.length ? service.watchPatterns.join(', ') : '(service watch paths)';
+      this.log(d, 'build', `No changed files matched patterns: ${patterns}`);
+      this.setStatus(d, 'SKIPPED');
+      return;
+    }
+    if (d.uploadedFiles && service.rootDirectory && !underRoot(d.uploadedFiles, service.rootDirectory)) {
+      // Builds run inside the Root Directory, uploads included (docs cli/deploying.md "Deployment from
+      // Subdirectories", builds/build-configuration.md); an archive rooted elsewhere has nothing there. Wording: ours.
+      this.log(d, 'build', `Could not find root directory: /${normaliseRoot(service.rootDirectory)}`, 'error');
+      this.setStatus(d, 'FAILED');
+      return;
     }
 
     if (script.outcome === 'NEEDS_APPROVAL') {

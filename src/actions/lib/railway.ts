@@ -8,7 +8,8 @@ import { IN_PROGRESS_STATUSES, SUCCESS_STATUSES, getDeployment } from '../../rai
 import { CANCEL_DEPLOYMENT } from '../../railway/operations.js';
 import { rollbackTo } from '../../railway/rollback.js';
 import { errorMessage } from '../../core/errors.js';
-import { productionDeploymentOf, type Release, type ServiceRelease, type VerifySpec } from '../../release/release.js';
+import { crashedDuring, productionDeploymentOf, type Release, type ServiceRelease } from '../../release/release.js';
+import { NO_HTTP, describeRule, parseHealthUrls, ruleFor, verifySpecFor, type VerifyRules } from '../../release/verify-rules.js';
 import { booleanInput, choiceInput, durationInput, integerInput, listInput, secretInput, stringInput } from './inputs.js';
 import type { DeploySource } from '../../railway/deploy.js';
 import { createUploadTarball } from '../../railway/upload.js';
@@ -94,42 +95,28 @@ export function connectRailway(inputs: RailwayInputs, deadline: number, signal: 
   });
 }
 
-export interface HealthInputs {
-  /** service name → URL (a single unnamed URL applies to every service; derived from the domain + path otherwise). */
-  urls: Map<string, string>;
-  defaultUrl?: string;
-  path: string;
-  expectVersion: string;
-  spec: Omit<VerifySpec, 'url' | 'expectVersion'>;
+export interface HealthInputs extends VerifyRules {
+  /** URL parts and header values to scrub from summaries (also registered with core.setSecret). */
   secrets: string[];
 }
 
 /**
- * health-url: one URL, or one `service=url` per line. expect-version: `deployment-id` (default — the new
- * deployment's id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
+ * The verification inputs, validated before any network call. health-url: one URL (one service only), or one
+ * `service=URL` / `service=none` line per service; a service it does not name is checked at its public domain +
+ * health-path, or by Railway's status when it has no domain. `known` adds names a line may use besides `services`
+ * (the rollback action's recorded deployments). expect-version: `deployment-id` (default — the verified deployment's
+ * id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
  */
-export function readHealthInputs(services: string[]): HealthInputs {
+export function readHealthInputs(services: string[], opts: { known?: string[] } = {}): HealthInputs {
   const secrets: string[] = [];
-  const urls = new Map<string, string>();
-  let defaultUrl: string | undefined;
-  for (const line of core.getInput('health-url').split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const eq = line.indexOf('=');
-    const maybeName = eq > 0 ? line.slice(0, eq).trim() : '';
-    const named = maybeName && services.includes(maybeName);
-    const url = named ? line.slice(eq + 1).trim() : line;
-    try {
-      const u = new URL(url);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
-    } catch {
-      throw new InputError('health-url', `expected an http(s) URL${services.length > 1 ? ' or service=URL per line' : ''}, got '${url}'`);
-    }
+  const known = [...new Set([...services, ...(opts.known ?? [])])];
+  const urls = parseHealthUrls(core.getInput('health-url'), { known, count: services.length });
+  for (const url of [...urls.named.values(), urls.single]) {
+    if (!url || url === NO_HTTP) continue;
     for (const s of secretUrlParts(url)) {
       core.setSecret(s);
       secrets.push(s);
     }
-    if (named) urls.set(maybeName, url);
-    else if (defaultUrl) throw new InputError('health-url', "gives more than one URL without a service name; use 'service=URL' lines");
-    else defaultUrl = url;
   }
   const headers = parseHeaders(core.getInput('health-headers'), 'health-headers');
   for (const s of secretHeaderValues(headers)) {
@@ -139,38 +126,30 @@ export function readHealthInputs(services: string[]): HealthInputs {
   const intervalMs = durationInput('health-interval', '1s');
   return {
     urls,
-    defaultUrl,
-    path: stringInput('health-path', { fallback: '/health' }),
+    healthPath: stringInput('health-path', { fallback: '/health' }),
     expectVersion: stringInput('expect-version', { fallback: 'deployment-id' }).trim(),
     secrets,
-    spec: {
-      windowMs: durationInput('verify-window', '30s', { allowZero: true }),
-      health: {
-        expectStatus: parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status'),
-        expectJson: parseExpectJson(core.getInput('expect-json'), 'expect-json'),
-        consecutiveSuccesses: integerInput('consecutive-successes', 3, { min: 1 }),
-        intervalMs,
-        maxIntervalMs: Math.max(intervalMs, 5000),
-        timeoutMs: durationInput('health-timeout', '5m'),
-        requestTimeoutMs: durationInput('request-timeout', '10s'),
-        maxLatencyMs: core.getInput('max-latency').trim() ? durationInput('max-latency', '1s') : undefined,
-        headers,
-      },
+    windowMs: durationInput('verify-window', '30s', { allowZero: true }),
+    http: {
+      expectStatus: parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status'),
+      expectJson: parseExpectJson(core.getInput('expect-json'), 'expect-json'),
+      consecutiveSuccesses: integerInput('consecutive-successes', 3, { min: 1 }),
+      intervalMs,
+      maxIntervalMs: Math.max(intervalMs, 5000),
+      timeoutMs: durationInput('health-timeout', '5m'),
+      requestTimeoutMs: durationInput('request-timeout', '10s'),
+      maxLatencyMs: core.getInput('max-latency').trim() ? durationInput('max-latency', '1s') : undefined,
+      headers,
     },
   };
 }
 
-/** Health spec for one service, or undefined when it has no URL (e.g. a worker without a domain). */
-export function verifySpecFor(h: HealthInputs, svc: ServiceRelease, deploymentId: string, commitSha?: string): VerifySpec | undefined {
-  let url = h.urls.get(svc.service.name) ?? h.urls.get(svc.service.id) ?? h.defaultUrl;
-  if (!url && svc.url) url = new URL(h.path, svc.url).toString();
-  if (!url) return undefined;
-  const v = h.expectVersion;
-  const expectVersion = v === 'deployment-id' ? deploymentId : v === 'commit' ? commitSha : v === 'none' || v === '' ? undefined : v;
-  const spec: VerifySpec = { ...h.spec, url };
-  if (expectVersion) spec.expectVersion = expectVersion;
-  return spec;
+/** Log lines naming the rule that verifies each service (the domain is known only after the instance is read). */
+export function logRules(health: HealthInputs, services: ServiceRelease[]): void {
+  for (const s of services) core.info(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
 }
+
+export { verifySpecFor };
 
 // ---------- post-step state ----------
 
@@ -291,7 +270,8 @@ export async function writeCleanupSummary(title: string, rows: CleanupRow[]): Pr
 export function statusWord(svc: ServiceRelease): string {
   switch (svc.outcome) {
     case 'success':
-      return svc.verification && !svc.verification.healthy ? 'UNHEALTHY' : svc.status || 'SUCCESS';
+      if (svc.verification && !svc.verification.healthy) return crashedDuring(svc.verification) ? 'CRASHED' : 'UNHEALTHY';
+      return svc.status || 'SUCCESS';
     case 'superseded':
       return 'SUPERSEDED';
     case 'timeout':
