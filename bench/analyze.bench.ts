@@ -5,12 +5,19 @@
 // Figures:
 //   analyze.inprocess.*   our analyzeFiles() inside this process (cold = first call, includes the WASM parser start;
 //                         warm = median of 3 later calls), files already in memory;
-//   analyze.process.*     a fresh Node process that reads the files and analyses them (spawn → exit), median of 3 —
-//                         the like-for-like comparison with squawk, which is a native binary run the same way;
+//   analyze.process.*     a fresh Node process that reads the files and analyses them (spawn → exit), median of 3,
+//                         from the TypeScript sources (type stripping included);
+//   analyze.bundle.*      the same worker bundled into one ES module (what a shipped action or CLI loads), spawn →
+//                         exit, median of 5 — the like-for-like comparison with squawk, a native binary run the same
+//                         way (bundled with rolldown, vite's bundler, when it is installed);
 //   squawk.process.*      `squawk --reporter json --assume-in-transaction <files>` (spawn → exit), median of 3;
 //   analyze.process.read_and_analyse  the same worker's own time from reading the files to the result (no start-up);
-//   *.squawk_over_ours*   squawk time / our time (> 1: ours is faster).
-// The worker mode (`--worker <dir>`) is how the process figure is taken.
+//   *.squawk_over_ours*   squawk time / our time (> 1: ours is faster);
+//   corpus.*              decisions on the labelled gate corpus (test/fixtures/gate-corpus, labels verified on a real
+//                         server by test/migrate-gate-corpus.test.ts): our gate with the live catalog (needs
+//                         DATABASE_URL), our gate offline, and squawk-cli used as a gate — agreement with the labels,
+//                         and how many changes that need approval each would have applied unattended.
+// The worker mode (`--worker <dir>`) is how the process figures are taken.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -18,9 +25,12 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { FileInput } from '../src/migrations/analyze.js';
+import { CORPUS, SCHEMA } from '../test/fixtures/gate-corpus/corpus.js';
+import { agreement, gateVerdict, SQUAWK_HYGIENE_RULES } from '../test/fixtures/gate-corpus/judge.js';
+import { createTestDatabase } from '../test/helpers/db.js';
 
-// Parts of src/migrations use TypeScript parameter properties, which Node's strip-only mode rejects: re-run this
 const { analyzeFiles } = await import('../src/migrations/analyze.js');
 
 const STATEMENTS = 10_000;
@@ -115,9 +125,78 @@ function squawkBinary(): { path: string } | { reason: string } {
   }
 }
 
+/**
+ * The worker (this file's `--worker` mode) bundled into one ES module next to libpg-query.wasm, as the action build
+ * lays bundles out. rolldown comes with vite (vitest); without it there is no bundle figure.
+ */
+async function bundleWorker(dir: string): Promise<string | { reason: string }> {
+  let build: (opts: Record<string, unknown>) => Promise<unknown>;
+  try {
+    ({ build } = (await import('rolldown')) as unknown as { build: typeof build });
+  } catch (err) {
+    return { reason: `rolldown is not installed (${(err as Error).message.split('\n')[0]})` };
+  }
+  const entry = path.join(dir, 'entry.ts');
+  await mkdir(dir, { recursive: true });
+  await writeFile(entry, `import { readdir, readFile } from 'node:fs/promises';
+import { analyzeFiles } from ${JSON.stringify(fileURLToPath(new URL('../src/migrations/analyze.ts', import.meta.url)))};
+const started = performance.now();
+const dir = process.argv[2] ?? '.';
+const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+const files = await analyzeFiles(await Promise.all(names.map(async (n) => ({ file: n, sql: await readFile(dir + '/' + n, 'utf8') }))));
+const statements = files.reduce((n, f) => n + f.statements.length, 0);
+process.stdout.write(JSON.stringify({ ms: performance.now() - started, statements }));
+`);
+  await build({ input: entry, platform: 'node', resolve: { extensionAlias: { '.js': ['.ts', '.js'] } }, output: { dir: path.join(dir, 'out'), format: 'esm' }, logLevel: 'silent' });
+  const require = createRequire(import.meta.url);
+  await writeFile(path.join(dir, 'out', 'libpg-query.wasm'), await readFile(path.join(path.dirname(require.resolve('libpg-query')), 'libpg-query.wasm')));
+  return path.join(dir, 'out', 'entry.js');
+}
+
+/** squawk-cli's verdicts on the corpus, one file per entry: approval when any non-hygiene rule fires. */
+async function squawkCorpusDecisions(bin: string, dir: string): Promise<Map<string, 'auto' | 'approval'>> {
+  await mkdir(dir, { recursive: true });
+  const files = new Map<string, string>();
+  for (const e of CORPUS) {
+    const file = path.join(dir, `${e.id}.sql`);
+    await writeFile(file, `${e.sql};\n`);
+    files.set(file, e.id);
+  }
+  const res = await run(bin, ['--reporter', 'json', '--exclude', SQUAWK_HYGIENE_RULES.join(','), ...files.keys()]);
+  if (res.code !== 0 && res.code !== 1) throw new Error(`squawk failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+  const flagged = new Set((JSON.parse(res.stdout) as Array<{ file: string }>).map((v) => files.get(path.resolve(v.file)) ?? files.get(v.file)));
+  return new Map(CORPUS.map((e) => [e.id, flagged.has(e.id) ? 'approval' : 'auto']));
+}
+
+/** Our gate's verdicts with the live catalog: a database with the corpus schema, each entry in a rolled-back transaction. */
+async function liveCorpusDecisions(): Promise<Map<string, 'auto' | 'approval'> | { reason: string }> {
+  if (!process.env.DATABASE_URL) return { reason: 'DATABASE_URL is not set (run through scripts/test-services.sh)' };
+  const db = await createTestDatabase('bench_corpus');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query(SCHEMA);
+    const out = new Map<string, 'auto' | 'approval'>();
+    for (const e of CORPUS) {
+      await client.query('BEGIN');
+      try {
+        out.set(e.id, (await gateVerdict(e, client)).decision);
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
+    return out;
+  } finally {
+    await client.end();
+    await db.drop();
+  }
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'analyze-bench-'));
 const squawk = squawkBinary();
 if ('reason' in squawk) console.log(`squawk-cli unavailable, no squawk figures: ${squawk.reason}`);
+const bundle = await bundleWorker(path.join(work, 'bundle'));
+if (typeof bundle !== 'string') console.log(`no bundle figures: ${bundle.reason}`);
 
 try {
   for (const [label, files] of [['100files', FILES], ['1file', 1]] as const) {
@@ -157,6 +236,19 @@ try {
     console.log(`BENCH analyze.${label}.process ${fmt(median(ours))} ms`);
     console.log(`BENCH analyze.${label}.process.read_and_analyse ${fmt(median(inside))} ms`);
 
+    let bundled: number | undefined;
+    if (typeof bundle === 'string') {
+      const times: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        const res = await run(process.execPath, [bundle, dir]);
+        if (res.code !== 0) throw new Error(`bundled worker failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+        if ((JSON.parse(res.stdout) as { statements: number }).statements !== STATEMENTS) throw new Error('bundled worker analysed a different number of statements');
+        times.push(res.ms);
+      }
+      bundled = median(times);
+      console.log(`BENCH analyze.${label}.bundle.process ${fmt(bundled)} ms`);
+    }
+
     if ('path' in squawk) {
       const times: number[] = [];
       let violations = -1;
@@ -175,9 +267,26 @@ try {
       if (violations >= 0) console.log(`BENCH squawk.${label}.findings ${violations} findings`);
       console.log(`BENCH analyze.${label}.squawk_over_ours ${(median(times) / median(ours)).toFixed(2)} ratio (squawk process / our process; >1 = rail-actions faster)`);
       console.log(`BENCH analyze.${label}.squawk_over_ours_analysis ${(median(times) / median(inside)).toFixed(2)} ratio (squawk process / our read+analyse inside a started process)`);
+      if (bundled !== undefined) {
+        console.log(`BENCH analyze.${label}.bundle_over_squawk ${(bundled / median(times)).toFixed(2)} ratio (our bundled process / squawk process, end to end; ≤1 = not slower than squawk)`);
+      }
     }
     await rm(dir, { recursive: true, force: true });
   }
+
+  const report = (name: string, decisions: Map<string, 'auto' | 'approval'>) => {
+    const a = agreement(CORPUS, decisions);
+    console.log(`BENCH corpus.${name}.agreement ${a.percent.toFixed(1)} % (${a.agree}/${a.entries} labelled statements)`);
+    console.log(`BENCH corpus.${name}.missed ${a.missed.length} statements needing approval applied unattended${a.missed.length ? ` (${a.missed.join(', ')})` : ''}`);
+    console.log(`BENCH corpus.${name}.overcautious ${a.overcautious.length} safe statements sent to approval`);
+  };
+  const live = await liveCorpusDecisions();
+  if (live instanceof Map) report('gate_live_catalog', live);
+  else console.log(`no live-catalog corpus figure: ${live.reason}`);
+  const offline = new Map<string, 'auto' | 'approval'>();
+  for (const e of CORPUS) offline.set(e.id, (await gateVerdict(e, undefined)).decision);
+  report('gate_offline', offline);
+  if ('path' in squawk) report('squawk', await squawkCorpusDecisions(squawk.path, path.join(work, 'corpus')));
 } finally {
   await rm(work, { recursive: true, force: true });
 }

@@ -15,6 +15,8 @@ import {
   applyTableStats,
   RULES,
   tablesToWeigh,
+  type CatalogFacts,
+  type CatalogQuestions,
   type StatementAnalysis,
   type TableStats,
 } from '../src/migrations/analyze.js';
@@ -589,5 +591,124 @@ describe('buildPlan', () => {
     expect(md).toMatch(/\| blocking \| `require-concurrent-index-deletion` \| `migrations\/001.sql:3` \|/);
     expect(md).toContain('`ban-drop-table` at `migrations/001.sql:2`: replaced by v2 table');
     expect(md).toContain(p.planHash);
+  });
+});
+
+describe('live catalog facts (readCatalog): asked once, exactly what the statements need, and named in the result', () => {
+  const facts = (over: Partial<CatalogFacts> = {}): CatalogFacts => ({
+    functions: new Map(), domains: new Map(), columns: new Map(), checks: new Map(), indexes: new Map(), partitioned: new Map(), ...over,
+  });
+
+  it('collects the questions of every file in one call, before classifying', async () => {
+    const asked: CatalogQuestions[] = [];
+    const sql = [
+      'ALTER TABLE users ADD COLUMN a int DEFAULT app.next_code(), ADD COLUMN b positive_int, ADD COLUMN c text;',
+      'ALTER TABLE users ALTER COLUMN name TYPE varchar(50);',
+      'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      'ALTER TABLE tags ADD CONSTRAINT tags_pkey PRIMARY KEY USING INDEX tags_id_uidx;',
+      "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+    ].join('\n');
+    await analyzeFiles([{ file: 'a.sql', sql }, { file: 'b.sql', sql: 'CREATE INDEX i ON users (name);' }], {
+      readCatalog: (q) => {
+        asked.push(q);
+        return Promise.resolve(facts());
+      },
+    });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toEqual({
+      functions: ['app.next_code'],
+      types: ['positive_int'],
+      columns: [{ table: 'users', column: 'name' }, { table: 'users', column: 'email' }],
+      tables: ['users', 'tags', 'events_2024'],
+      indexes: [{ table: 'tags', index: 'tags_id_uidx' }],
+      partitionParents: ['events'],
+    });
+  });
+
+  it('function volatility from pg_proc decides ADD COLUMN … DEFAULT, and the fact is recorded', async () => {
+    const sql = 'ALTER TABLE users ADD COLUMN code int DEFAULT app.next_code()';
+    const offline = await one(sql);
+    expect(rulesOf(offline)).toContain('adding-field-with-default');
+    expect(offline.decidedBy?.[0]).toMatch(/app\.next_code\(\) is not a known non-volatile built-in and the live catalog was not read: assumed volatile/);
+    const stable = await one(sql, { readCatalog: () => Promise.resolve(facts({ functions: new Map([['app.next_code', 's']]) })) });
+    expect(stable).toMatchObject({ risk: 'safe', rewritesTable: false });
+    expect(stable.decidedBy?.[0]).toBe("app.next_code() is stable (pg_proc.provolatile = 's'): the default is stored once as the missing value, no rewrite (PG 11+)");
+    expect(stable.note).toBe(stable.decidedBy?.[0]);
+    const volatile = await one(sql, { readCatalog: () => Promise.resolve(facts({ functions: new Map([['app.next_code', 'v']]) })) });
+    expect(volatile).toMatchObject({ risk: 'blocking', rewritesTable: true });
+  });
+
+  it('SET NOT NULL: a validated CHECK (col IS NOT NULL) inside an AND proves it; CHECK (col > 0) does not', async () => {
+    const sql = 'ALTER TABLE users ALTER COLUMN age SET NOT NULL';
+    const withCheck = (expression: string) => () =>
+      Promise.resolve(facts({ columns: new Map([['users.age', { type: 'integer', notNull: false, collation: null, indexes: [] }]]), checks: new Map([['users', [{ name: 'users_age_ok', expression }]]]) }));
+    const proven = await one(sql, { readCatalog: withCheck('(((age IS NOT NULL) AND (age > 0)))') });
+    expect(proven).toMatchObject({ risk: 'safe', scansTable: false });
+    expect(proven.decidedBy).toEqual(['no scan: NOT NULL proven by valid CHECK constraint users_age_ok']);
+    const strict = await one(sql, { readCatalog: withCheck('((age > 0))') });
+    expect(rulesOf(strict)).toContain('adding-not-nullable-field');
+    expect(strict.decidedBy).toEqual(['scan: users.age is nullable and no valid CHECK (age IS NOT NULL) exists on users']);
+    expect(rulesOf(await one(sql, { pgVersion: 11, readCatalog: withCheck('((age IS NOT NULL))') }))).toContain('adding-not-nullable-field');
+  });
+
+  it('ALTER COLUMN TYPE … COLLATE: index rebuild when an index depends on the column, catalog-only otherwise', async () => {
+    const col = (indexes: string[]) => () => Promise.resolve(facts({ columns: new Map([['users.title', { type: 'text', notNull: false, collation: 'default', indexes }]]) }));
+    const indexed = await one('ALTER TABLE users ALTER COLUMN title TYPE text COLLATE "C"', { readCatalog: col(['users_title_idx']) });
+    expect(indexed.findings.map((f) => f.rule)).toEqual(['alter-column-rebuilds-index']);
+    expect(indexed).toMatchObject({ risk: 'blocking', rewritesTable: false, scansTable: true });
+    const bare = await one('ALTER TABLE users ALTER COLUMN title TYPE text COLLATE "C"', { readCatalog: col([]) });
+    expect(bare).toMatchObject({ risk: 'safe', scansTable: false });
+    expect(bare.decidedBy?.join(' ')).toMatch(/no index depends on the column: catalog-only/);
+  });
+
+  it('without the catalog the blocking scans stay visible: PRIMARY KEY USING INDEX, ATTACH PARTITION', async () => {
+    const pk = await one('ALTER TABLE tags ADD CONSTRAINT tags_pkey PRIMARY KEY USING INDEX tags_id_uidx');
+    expect(pk.findings.map((f) => f.rule)).toContain('adding-not-nullable-field');
+    expect(pk.scansTable).toBe(true);
+    const attach = await one("ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')");
+    expect(attach.findings.map((f) => f.rule)).toEqual(['partition-attach-scan']);
+    expect(attach).toMatchObject({ lock: 'ACCESS EXCLUSIVE', scansTable: true, tables: ['events', 'events_2024'] });
+    // UNIQUE … USING INDEX sets no NOT NULL: still instant.
+    expect((await one('ALTER TABLE tags ADD CONSTRAINT tags_u UNIQUE USING INDEX tags_id_uidx')).risk).toBe('safe');
+  });
+
+  it('ATTACH PARTITION: a CHECK implying the RANGE bound removes the scan; a DEFAULT partition brings one back', async () => {
+    const sql = "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')";
+    const read = (hasDefault: boolean) => () =>
+      Promise.resolve(facts({
+        partitioned: new Map([['events', { key: 'RANGE (at)', hasDefault }]]),
+        checks: new Map([['events_2025', [{ name: 'bound', expression: "(((at IS NOT NULL) AND (at >= '2025-01-01'::date) AND (at < '2026-01-01'::date)))" }]]]),
+      }));
+    const proven = await one(sql, { readCatalog: read(false) });
+    expect(proven).toMatchObject({ risk: 'safe', scansTable: false });
+    expect(proven.decidedBy).toEqual(['no scan of events_2025: the partition bound is implied by valid CHECK constraint bound']);
+    const withDefault = await one(sql, { readCatalog: read(true) });
+    expect(withDefault.findings.map((f) => f.message)).toEqual(['ATTACH PARTITION on events also scans its DEFAULT partition under ACCESS EXCLUSIVE']);
+    const otherBound = await one(sql.replace("'2026-01-01'", "'2027-01-01'"), { readCatalog: read(false) });
+    expect(rulesOf(otherBound)).toContain('partition-attach-scan');
+  });
+
+  it('ADD COLUMN … REFERENCES: no check without a default (all NULL), a validation scan with one; constrained domains rewrite', async () => {
+    expect(await one('ALTER TABLE orders ADD COLUMN item_id bigint REFERENCES items (id)')).toMatchObject({ risk: 'safe', lock: 'ACCESS EXCLUSIVE', scansTable: false });
+    expect(rulesOf(await one('ALTER TABLE orders ADD COLUMN item_id bigint DEFAULT 1 REFERENCES items (id)'))).toContain('adding-foreign-key-constraint');
+    const domain = await one('ALTER TABLE users ADD COLUMN score positive_int', { readCatalog: () => Promise.resolve(facts({ domains: new Map([['positive_int', ['positive_int_check']]]) })) });
+    expect(domain).toMatchObject({ risk: 'blocking', rewritesTable: true });
+    expect(domain.decidedBy).toEqual(['positive_int is a domain with constraint(s) positive_int_check: the table is rewritten to check every row']);
+  });
+
+  it('identifier-too-long reads quoted names whole, and ignores long words inside literals and comments', async () => {
+    const long = 'x'.repeat(64);
+    expect(rulesOf(await one(`CREATE TABLE t_ok ("${long}" text)`))).toContain('identifier-too-long');
+    expect(rulesOf(await one(`CREATE TABLE t_ok ("a""${'y'.repeat(70)}" text)`))).toContain('identifier-too-long');
+    expect(rulesOf(await one(`CREATE TABLE t_ok ("id" text DEFAULT '${long}') -- ${long}`))).not.toContain('identifier-too-long');
+  });
+
+  it('ASCII-only files take the fast position path with the same answers', () => {
+    const text = 'SELECT 1;\n  ALTER TABLE t ADD c int;\n';
+    const src = new SourceText(text);
+    const at = text.indexOf('ADD');
+    expect(src.positionOfByte(at)).toEqual({ line: 2, column: 17 });
+    expect(src.slice(at, at + 3)).toBe('ADD');
+    expect(src.byteOfCharIndex(at)).toBe(at);
   });
 });

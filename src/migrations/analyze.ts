@@ -5,10 +5,11 @@
 import './analyze/wasm-dirname.js';
 import { readFile } from 'node:fs/promises';
 import { parse, scan } from 'libpg-query';
-import { asNode, unwrap, type Node } from './analyze/ast.js';
+import { asList, asNode, child, collectNodes, names, rangeVarName, str, unwrap, type Node } from './analyze/ast.js';
+import { checkConjuncts, comparisonWith, emptyQuestions, provesNotNull, type CatalogFacts, type CatalogQuestions, type LiveCheck } from './analyze/catalog.js';
 import { directiveCovers, findDirectives, type Directive } from './analyze/directives.js';
 import { rule, RULES } from './analyze/rules.js';
-import { bareName, classifyStatement, createdObjects, type RawFinding, type StatementContext } from './analyze/statement.js';
+import { bareName, classifyStatement, createdObjects, NO_CATALOG, type CatalogView, type NotNullProof, type RawFinding, type StatementContext } from './analyze/statement.js';
 import { SourceText } from './analyze/text.js';
 import { nonTransactionalReason } from './runner/split.js';
 import {
@@ -23,6 +24,7 @@ import type { MigrationFile } from './types.js';
 
 export * from './analyze/types.js';
 export { RULES, RULE_ALIASES } from './analyze/rules.js';
+export { fetchCatalogFacts, type CatalogFacts, type CatalogQuestions } from './analyze/catalog.js';
 
 export const DEFAULT_LARGE_TABLE_ROWS = 100_000;
 
@@ -166,6 +168,8 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
   const pgMajor = majorVersion(opts.pgVersion);
   const parsed: ParsedFile[] = [];
   for (const input of inputs) parsed.push(await parseFile(input));
+  // One catalog read for the whole set, between parsing and classification, asking only what the statements need.
+  const catalog = opts.readCatalog ? await catalogView(await opts.readCatalog(catalogQuestions(parsed)), pgMajor) : NO_CATALOG;
 
   // Where each object is created, by global statement ordinal (for "re-created later" checks).
   const creations = new Map<string, number[]>();
@@ -286,8 +290,14 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
           // for tables that existed before.
           columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
           liveNotNull: (table, column) => (isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`)),
+          catalog,
         });
         if (facts.note) analysis.note = facts.note;
+        if (facts.decidedBy.length) {
+          analysis.decidedBy = facts.decidedBy;
+          // The plan copies `note`, so the deciding facts reach reviewers through it too.
+          if (!analysis.note) analysis.note = facts.decidedBy.join('; ');
+        }
         analysis.tables = facts.tables;
         analysis.lock = facts.lock;
         analysis.rewritesTable = facts.rewritesTable;
@@ -346,22 +356,114 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
   return results;
 }
 
+/**
+ * What the live catalog must answer for these statements: functions called by ADD COLUMN defaults, non-built-in column
+ * types, columns whose type or NOT NULL changes, CHECK constraints of tables that get SET NOT NULL / PRIMARY KEY USING
+ * INDEX / ATTACH PARTITION, the index of USING INDEX, and partitioned parents.
+ */
+function catalogQuestions(files: ParsedFile[]): CatalogQuestions {
+  const q = emptyQuestions();
+  for (const pf of files) {
+    for (const st of pf.statements) {
+      if (st.type !== 'AlterTableStmt') continue;
+      const table = rangeVarName(st.node.relation);
+      if (!table) continue;
+      for (const c of asList(st.node.cmds)) {
+        const cmd = child(c, 'AlterTableCmd');
+        const subtype = str(cmd?.subtype) ?? '';
+        const col = str(cmd?.name);
+        const def = child(cmd?.def, 'ColumnDef');
+        if (subtype === 'AT_AddColumn' && def) {
+          for (const fc of collectNodes(def.constraints, 'FuncCall')) q.functions.push(names(fc.funcname).join('.'));
+          const typeName = names(asNode(def.typeName)?.names);
+          if (typeName.length && typeName[0] !== 'pg_catalog' && !BUILTIN_TYPES.has(typeName[typeName.length - 1] ?? '')) q.types.push(typeName.join('.'));
+        } else if ((subtype === 'AT_AlterColumnType' || subtype === 'AT_SetNotNull') && col) {
+          q.columns.push({ table, column: col });
+          if (subtype === 'AT_SetNotNull') q.tables.push(table);
+        } else if (subtype === 'AT_AddConstraint') {
+          const con = child(cmd?.def, 'Constraint');
+          const index = str(con?.indexname);
+          if (con && str(con.contype) === 'CONSTR_PRIMARY' && index) {
+            q.indexes.push({ table, index });
+            q.tables.push(table);
+          }
+          // PG 18's ADD CONSTRAINT … NOT NULL col is SET NOT NULL by another name.
+          const nnColumn = con && str(con.contype) === 'CONSTR_NOTNULL' ? names(con.keys)[0] : undefined;
+          if (nnColumn) {
+            q.columns.push({ table, column: nnColumn });
+            q.tables.push(table);
+          }
+        } else if (subtype === 'AT_AttachPartition') {
+          const part = rangeVarName(child(cmd?.def, 'PartitionCmd')?.name);
+          q.partitionParents.push(table);
+          if (part) q.tables.push(part);
+        }
+      }
+    }
+  }
+  return q;
+}
+
+// Types a domain can never be (pg_catalog base types): not worth a catalog question.
+const BUILTIN_TYPES = new Set(['int2', 'int4', 'int8', 'smallint', 'integer', 'int', 'bigint', 'serial', 'serial4', 'bigserial',
+  'serial8', 'smallserial', 'serial2', 'numeric', 'decimal', 'float4', 'float8', 'real', 'text', 'varchar', 'bpchar', 'char',
+  'bool', 'boolean', 'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval', 'uuid', 'json', 'jsonb', 'bytea',
+  'inet', 'cidr', 'macaddr', 'money', 'bit', 'varbit', 'xml', 'tsvector', 'tsquery', 'oid', 'name']);
+
+/** Precomputes the catalog lookups (CHECK expressions are read with the real parser) into the sync view the rules use. */
+async function catalogView(facts: CatalogFacts, pgMajor: number): Promise<CatalogView> {
+  const conjuncts = new Map<LiveCheck, Node[]>();
+  for (const list of facts.checks.values()) for (const c of list) conjuncts.set(c, await checkConjuncts(c.expression));
+  const lookup = <T>(m: Map<string, T>, table: string, suffix = ''): T | undefined =>
+    m.get(`${table}${suffix}`) ?? m.get(`${bareName(table)}${suffix}`) ?? m.get(`public.${table}${suffix}`);
+  const checkProof = (table: string, column: string): string | undefined => {
+    if (pgMajor < 12) return undefined;
+    return lookup(facts.checks, table)?.find((c) => (conjuncts.get(c) ?? []).some((x) => provesNotNull(x, column)))?.name;
+  };
+  const notNullProof = (table: string, column: string): NotNullProof | undefined => {
+    const live = lookup(facts.columns, table, `.${column}`);
+    if (live?.notNull) return { by: 'not-null' };
+    const checks = lookup(facts.checks, table);
+    if (!checks) return undefined;
+    const name = checkProof(table, column);
+    return name ? { by: 'check', constraint: name } : { by: 'none' };
+  };
+  return {
+    volatility: (fn) => facts.functions.get(fn),
+    domainConstraints: (type) => facts.domains.get(type),
+    column: (table, column) => lookup(facts.columns, table, `.${column}`),
+    notNullProof,
+    indexColumns: (table, index) => {
+      const idx = lookup(facts.indexes, table, `|${index}`);
+      if (!idx) return undefined;
+      return idx.columns.map((c) => ({ name: c.name, proof: c.notNull ? { by: 'not-null' } : checkProof(table, c.name) ? { by: 'check', constraint: checkProof(table, c.name) ?? '' } : { by: 'none' } }));
+    },
+    partitioned: (table) => lookup(facts.partitioned, table),
+    // The partition constraint of a RANGE bound is key IS NOT NULL AND key >= lower AND key < upper; a CHECK with
+    // those three conjuncts implies it (the server's proof, PartConstraintImpliedByRelConstraint, is more general).
+    rangeBoundProof: (table, key, lower, upper) =>
+      lookup(facts.checks, table)?.find((c) => {
+        const xs = conjuncts.get(c) ?? [];
+        return xs.some((x) => provesNotNull(x, key)) && xs.some((x) => comparisonWith(x, key, '>=') === lower) && xs.some((x) => comparisonWith(x, key, '<') === upper);
+      })?.name,
+  };
+}
+
 // DDL whose identifiers name new objects; the parser has already truncated long names (with only a NOTICE), so the
 // check reads the source text.
 const IDENTIFIER_CHECKED = new Set(['CreateStmt', 'AlterTableStmt', 'IndexStmt', 'CreateSeqStmt', 'RenameStmt', 'ViewStmt',
   'CreateEnumStmt', 'CreateDomainStmt', 'CompositeTypeStmt', 'CreateTableAsStmt', 'CreateTrigStmt', 'CreateSchemaStmt']);
-const IDENTIFIER_TOKENS = /'(?:[^']|'')*'|"((?:[^"]|"")+)"|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)/g;
-
-// No identifier can exceed 63 bytes without 16 consecutive name characters or a quoted name (4-byte characters at most).
-const MAYBE_LONG = /[\w$\u0080-\uffff]{16}|"/;
+// Literals, comments and quoted names are matched whole so a quote inside them cannot start a false token; bare words
+// only from 16 characters on: a shorter one cannot exceed 63 bytes (4 bytes per character at most), and ordinary words
+// then cost no match objects.
+const IDENTIFIER_TOKENS = /'(?:[^']|'')*'|"((?:[^"]|"")+)"|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]{15,})/g;
 
 function longIdentifiers(src: SourceText, start: number, end: number): RawFinding[] {
   const text = src.slice(start, end);
   const out: RawFinding[] = [];
-  if (!MAYBE_LONG.test(text)) return out;
   for (const m of text.matchAll(IDENTIFIER_TOKENS)) {
     const ident = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2];
-    if (!ident) continue;
+    if (!ident || ident.length < 16) continue;
     const bytes = Buffer.byteLength(ident, 'utf8');
     if (bytes <= 63) continue;
     out.push({

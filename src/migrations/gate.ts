@@ -2,8 +2,8 @@
 // the action, the CLI and tests share it. Validates files and tool before opening any connection; the connection is
 // read-only (history tables, pg_class, server version).
 import { InputError, UserFacingError } from '../core/errors.js';
-import { analyzeMigrationFiles, applyTableStats, columnsToInspect, tablesToWeigh, type FileAnalysis } from './analyze.js';
-import { fetchColumnFacts, fetchTableStats, serverVersionNum } from './analyze/stats.js';
+import { analyzeMigrationFiles, applyTableStats, fetchCatalogFacts, tablesToWeigh, type FileAnalysis } from './analyze.js';
+import { fetchTableStats, serverVersionNum } from './analyze/stats.js';
 import { connectDatabase, safeDbError } from './db.js';
 import { loadMigrations, pendingWithClient } from './pending.js';
 import { buildPlan, type ApprovalPolicy, type MigrationPlan } from './plan.js';
@@ -40,15 +40,13 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     const report = await pendingWithClient(client, loaded);
     const serverVersion = await serverVersionNum(client);
     const t1 = performance.now();
-    const analyzeOpts = { pgVersion: serverVersion, largeTableRows: opts.largeTableRows };
-    let analyses = await analyzeMigrationFiles(report.pending, analyzeOpts);
-    // With the live column definitions, binary-coercible type changes (varchar(20) → text …) are not rewrites, and
-    // SET NOT NULL on a column the database already proves non-null does not scan.
-    const columns = columnsToInspect(analyses);
-    if (columns.length) {
-      const facts = await fetchColumnFacts(client, columns);
-      analyses = await analyzeMigrationFiles(report.pending, { ...analyzeOpts, columnTypes: facts.types, notNullProofs: facts.notNullProofs });
-    }
+    // Each file is parsed once; the live catalog answers what decides a statement (function volatility, constraint
+    // validity, column types and collations, partition bounds) — see docs/migrate-gate-rules.md.
+    const analyses = await analyzeMigrationFiles(report.pending, {
+      pgVersion: serverVersion,
+      largeTableRows: opts.largeTableRows,
+      readCatalog: (q) => fetchCatalogFacts(client, q),
+    });
     const t2 = performance.now();
     const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
     applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);

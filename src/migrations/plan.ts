@@ -154,6 +154,7 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
         risk: st.risk,
         rules: [...new Set(st.findings.map((f) => f.rule))],
         ...(st.note ? { note: st.note } : {}),
+        ...(st.decidedBy?.length ? { decidedBy: st.decidedBy } : {}),
       });
       for (const f of st.findings) findings.push({ ...f, statement: st.index });
       ignored.push(...st.ignored);

@@ -1,5 +1,6 @@
 // The rule catalogue. Ids follow squawk's where squawk has the check (so `-- squawk-ignore x` keeps working);
 // extras come from strong_migrations (SM), Atlas (AT), Eugene (EU) or are our own (pgvector, opaque statements).
+import { DECISION_RULES } from './decisions.js';
 import type { FindingLevel, RiskClass } from './types.js';
 
 export interface RuleInfo {
@@ -16,7 +17,7 @@ export interface RuleInfo {
   blocksPlan?: boolean;
 }
 
-const list: RuleInfo[] = [
+const list = [
   // ---- squawk (crates/squawk_linter/src/lib.rs, docs/docs/<rule>.md) ----
   { id: 'adding-field-with-default', risk: 'blocking', level: 'warning', source: 'squawk',
     reason: 'ADD COLUMN with a volatile default, identity, serial or stored generated column rewrites the table under ACCESS EXCLUSIVE',
@@ -159,6 +160,12 @@ const list: RuleInfo[] = [
   { id: 'require-concurrent-refresh', risk: 'blocking', level: 'warning', source: 'rail-actions',
     reason: 'REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view for the whole refresh',
     safeAlternative: 'REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index)' },
+  { id: 'alter-column-rebuilds-index', risk: 'blocking', level: 'warning', source: 'rail-actions',
+    reason: 'ALTER COLUMN TYPE/COLLATE that keeps the table still rebuilds every index whose collation or operator class changes, scanning the table under ACCESS EXCLUSIVE',
+    safeAlternative: 'CREATE INDEX CONCURRENTLY a new index with the new collation (on a new column, or as an expression index), switch queries, then drop the old one' },
+  { id: 'partition-attach-scan', risk: 'blocking', level: 'warning', source: 'rail-actions',
+    reason: 'ATTACH PARTITION scans the attached table (and the DEFAULT partition) under ACCESS EXCLUSIVE to check the partition bound',
+    safeAlternative: 'ADD CONSTRAINT c CHECK (key IS NOT NULL AND key >= lo AND key < hi) NOT VALID, VALIDATE CONSTRAINT c, then ATTACH PARTITION (no scan), then DROP CONSTRAINT c' },
   { id: 'vector-index-build', risk: 'safe', level: 'notice', source: 'rail-actions',
     reason: 'an HNSW/IVFFlat (pgvector) index build is CPU- and memory-heavy and slow on large tables, even CONCURRENTLY',
     safeAlternative: 'build CONCURRENTLY off-peak with enough maintenance_work_mem (and max_parallel_maintenance_workers)' },
@@ -183,9 +190,12 @@ const list: RuleInfo[] = [
   { id: 'non-transactional-statement', risk: 'safe', level: 'notice', source: 'rail-actions',
     reason: 'this statement cannot run in a transaction block; the runner executes it on its own',
     safeAlternative: 'keep it idempotent (IF [NOT] EXISTS) so a retry after a partial failure succeeds' },
-];
+] as const satisfies readonly RuleInfo[];
 
-export const RULES: ReadonlyMap<string, RuleInfo> = new Map(list.map((r) => [r.id, r]));
+/** Every rule id the analysis can report (a typo in a rule id is a type error). */
+export type RuleId = (typeof list)[number]['id'];
+
+export const RULES: ReadonlyMap<string, RuleInfo> = new Map<string, RuleInfo>(list.map((r) => [r.id, r]));
 
 /** Old or alternative spellings accepted in ignore directives (squawk's aliases and the deprecated umbrella rules). */
 export const RULE_ALIASES: Readonly<Record<string, readonly string[]>> = {
@@ -213,7 +223,7 @@ export function rulesMarkdown(): string {
   const lines = [
     '# migrate-gate rules',
     '',
-    '<!-- Generated from src/migrations/analyze/rules.ts; test/migrate-analyze.test.ts fails when this file is stale. -->',
+    '<!-- Generated from src/migrations/analyze/rules.ts and decisions.ts; test/migrate-analyze.test.ts fails when this file is stale. -->',
     '',
     'Every finding of the migrate gate carries one of these rule ids. Ids shared with',
     '[squawk](https://squawkhq.com/docs/rules) mean the same check, so existing `-- squawk-ignore <rule>` comments keep',
@@ -228,6 +238,22 @@ export function rulesMarkdown(): string {
     'Classes, mildest first: `safe` (applied unattended), `blocking` (long lock, rewrite or scan; weighed by live table',
     'size), `opaque` (cannot be inspected), `breaking` (breaks the running app version), `destructive` (loses data).',
     'With `approval: risky` anything above `safe` needs approval. Rules marked *blocks* stop the plan (certain failure).',
+    '',
+    '## Decision rules: what PostgreSQL does, and which fact decides',
+    '',
+    'For changes to tables that already hold data. Lock, rewrite and scan are PostgreSQL 15\'s behaviour, cited from its',
+    'documentation (https://www.postgresql.org/docs/15/<page>); the gate reads the live catalog for the facts in the',
+    '"decided by" column and records the deciding fact in the plan (`decidedBy`, and the statement note), e.g. "no scan:',
+    'NOT NULL proven by valid CHECK constraint users_email_nn". Tables created earlier in the same pending set are empty:',
+    'no lock or scan finding applies to them. Blocking findings are then weighed by live table size (`large-table-rows`).',
+    'The labelled corpus in test/fixtures/gate-corpus covers these changes, each label checked on a real server',
+    '(relfilenode for rewrites, pg_locks for the lock, pg_stat_xact_user_tables.seq_scan for scans).',
+    '',
+    '| change | lock | effect | decision | PostgreSQL fact | decided by (live catalog) | rules |',
+    '|---|---|---|---|---|---|---|',
+    ...DECISION_RULES.map((d) => `| ${cell(d.change)} | ${cell(d.lock)} | ${cell(d.effect)} | ${d.decision} | ${cell(d.fact)} | ${cell(d.catalog ?? '—')} | ${d.rules.map((r) => `\`${r}\``).join(', ') || '—'} |`),
+    '',
+    '## Rules',
     '',
     '| rule | class | level | source | why | safer alternative |',
     '|---|---|---|---|---|---|',

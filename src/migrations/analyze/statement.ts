@@ -14,11 +14,13 @@ import {
   str,
   type Node,
 } from './ast.js';
+import { constantText, type LiveColumn, type Volatility } from './catalog.js';
+import type { RuleId } from './rules.js';
 import { strongerLock, type LockMode, type StatementEffects } from './types.js';
 
 /** A rule hit before ignores, size weighing and positions are applied. */
 export interface RawFinding {
-  rule: string;
+  rule: RuleId;
   message?: string;
   table?: string;
   columnName?: string;
@@ -27,12 +29,47 @@ export interface RawFinding {
 }
 
 export interface StatementFacts extends StatementEffects {
+  /** The catalog or PostgreSQL facts that decided lock/rewrite/scan, one sentence each (shown in the plan). */
+  decidedBy: string[];
   /** Why it cannot run in a transaction block (undefined: it can). */
   nonTransactional?: string;
   findings: RawFinding[];
   /** Why a rule did not apply although it usually would (binary-coercible type change …). */
   note?: string;
 }
+
+/** What the live database proves about a column's NULLs (SET NOT NULL, PRIMARY KEY USING INDEX). */
+export type NotNullProof = { by: 'not-null' } | { by: 'check'; constraint: string } | { by: 'none' };
+
+/**
+ * Read-only view of the live catalog for one analysis. Every lookup answers undefined when the fact is not known
+ * (no database, or the object is not there), and the analysis then keeps the cautious answer.
+ */
+export interface CatalogView {
+  /** pg_proc.provolatile of the most volatile overload. */
+  volatility(fn: string): Volatility | undefined;
+  /** Constraint names of a domain type ([] for a domain without constraints); undefined when not a known domain. */
+  domainConstraints(type: string): string[] | undefined;
+  column(table: string, column: string): LiveColumn | undefined;
+  /** undefined: unknown. { by: 'none' }: the catalog was read and proves nothing. */
+  notNullProof(table: string, column: string): NotNullProof | undefined;
+  /** Columns of an index named by ADD … USING INDEX, with their NOT NULL proofs. */
+  indexColumns(table: string, index: string): Array<{ name: string; proof: NotNullProof }> | undefined;
+  /** Partition key and DEFAULT partition of a partitioned table. */
+  partitioned(table: string): { key: string; hasDefault: boolean } | undefined;
+  /** The validated CHECK constraint on `table` that implies a RANGE bound (key IS NOT NULL AND key >= lo AND key < hi). */
+  rangeBoundProof(table: string, key: string, lower: string, upper: string): string | undefined;
+}
+
+export const NO_CATALOG: CatalogView = {
+  volatility: () => undefined,
+  domainConstraints: () => undefined,
+  column: () => undefined,
+  notNullProof: () => undefined,
+  indexColumns: () => undefined,
+  partitioned: () => undefined,
+  rangeBoundProof: () => undefined,
+};
 
 /** What the analyzer knows about the whole pending migration set and the current file at this statement. */
 export interface StatementContext {
@@ -56,6 +93,8 @@ export interface StatementContext {
   columnType(table: string, column: string): string | undefined;
   /** What the live database proves about a column's NULLs: already NOT NULL, or a validated CHECK (col IS NOT NULL). */
   liveNotNull(table: string, column: string): 'not-null' | 'check' | undefined;
+  /** The live catalog (tables created earlier in the pending set are never looked up in it). */
+  catalog: CatalogView;
 }
 
 /** Bare (unqualified) object name, for matching created/dropped objects across statements. */
@@ -64,8 +103,10 @@ export function bareName(name: string): string {
   return i === -1 ? name : name.slice(i + 1);
 }
 
-// Functions whose result does not change per row: a DEFAULT using only these is stored as a "missing value" on
-// PG 11+ (no rewrite). Anything else is treated as volatile, as squawk does.
+// Built-in functions whose result does not change per row (pg_proc.provolatile 'i' or 's'): a DEFAULT using only these
+// is evaluated once and stored as the column's "missing value" on PG 11+, so no rewrite (sql-altertable.html, Notes:
+// "adding a column with a volatile DEFAULT … will require the entire table and its indexes to be rewritten"). The live
+// catalog overrides both lists; without it, an unknown function is assumed volatile, as squawk does.
 const NON_VOLATILE_FUNCTIONS = new Set([
   'now', 'statement_timestamp', 'transaction_timestamp', 'current_timestamp', 'current_date', 'localtimestamp',
   'lower', 'upper', 'concat', 'coalesce', 'to_jsonb', 'to_json', 'jsonb_build_object', 'json_build_object',
@@ -76,15 +117,39 @@ const NON_VOLATILE_FUNCTIONS = new Set([
 const VOLATILE_HINT = new Set(['random', 'gen_random_uuid', 'uuid_generate_v4', 'uuid_generate_v1', 'clock_timestamp',
   'timeofday', 'nextval', 'txid_current', 'uuidv7', 'uuidv4']);
 
-/** True when a DEFAULT expression may differ per row (forces a table rewrite). */
-export function isVolatileDefault(expr: unknown): boolean {
+const VOLATILITY_NAMES: Record<Volatility, string> = { i: 'immutable', s: 'stable', v: 'volatile' };
+
+/**
+ * Whether a DEFAULT expression may differ per row (forces a table rewrite), and the fact that decided it: the live
+ * pg_proc.provolatile when known, else the built-in lists.
+ */
+export function defaultVolatility(expr: unknown, catalog: CatalogView = NO_CATALOG): { volatile: boolean; facts: string[] } {
+  const facts: string[] = [];
+  let volatile = false;
   for (const fc of collectNodes(expr, 'FuncCall')) {
-    const fname = (names(fc.funcname).pop() ?? '').toLowerCase();
-    if (VOLATILE_HINT.has(fname) || !NON_VOLATILE_FUNCTIONS.has(fname)) return true;
+    // The parser has folded unquoted names to lower case; a quoted "Name" is a different function.
+    const parts = names(fc.funcname);
+    const fname = parts[parts.length - 1] ?? '';
+    const written = parts.join('.');
+    const live = catalog.volatility(written) ?? (parts.length > 1 ? undefined : catalog.volatility(fname));
+    if (live) {
+      facts.push(`${written}() is ${VOLATILITY_NAMES[live]} (pg_proc.provolatile = '${live}')`);
+      if (live === 'v') volatile = true;
+    } else if (VOLATILE_HINT.has(fname) || !NON_VOLATILE_FUNCTIONS.has(fname)) {
+      facts.push(VOLATILE_HINT.has(fname) ? `${written}() is volatile` : `${written}() is not a known non-volatile built-in and the live catalog was not read: assumed volatile`);
+      volatile = true;
+    } else {
+      facts.push(`${written}() is a non-volatile built-in`);
+    }
   }
   // Sub-selects in defaults are not allowed by Postgres; anything else (constants, casts, arrays, operators,
   // SQLValueFunction like CURRENT_TIMESTAMP) is non-volatile.
-  return false;
+  return { volatile, facts };
+}
+
+/** True when a DEFAULT expression may differ per row (forces a table rewrite). */
+export function isVolatileDefault(expr: unknown, catalog: CatalogView = NO_CATALOG): boolean {
+  return defaultVolatility(expr, catalog).volatile;
 }
 
 const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
@@ -111,7 +176,7 @@ export function typeFindings(typeName: unknown, fallbackLoc: number | undefined,
   if (!t) return [];
   const loc = t.loc ?? fallbackLoc;
   const col = column ? `column ${column}` : 'the column';
-  const at = (rule: string, message: string): RawFinding => ({ rule, message, ...(loc !== undefined ? { loc } : {}) });
+  const at = (rule: RuleId, message: string): RawFinding => ({ rule, message, ...(loc !== undefined ? { loc } : {}) });
   const out: RawFinding[] = [];
   switch (t.name) {
     case 'int4':
@@ -260,13 +325,14 @@ class Facts implements StatementFacts {
   nonTransactional?: string;
   findings: RawFinding[] = [];
   note?: string;
+  decidedBy: string[] = [];
 
   touch(table: string | undefined, lock: LockMode | null): void {
     if (table && !this.tables.includes(table)) this.tables.push(table);
     this.lock = strongerLock(this.lock, lock);
   }
 
-  hit(rule: string, opts: { message?: string; table?: string; columnName?: string | undefined; loc?: number | undefined } = {}): void {
+  hit(rule: RuleId, opts: { message?: string; table?: string; columnName?: string | undefined; loc?: number | undefined } = {}): void {
     const f: RawFinding = { rule };
     if (opts.message) f.message = opts.message;
     if (opts.table) f.table = opts.table;
@@ -664,10 +730,18 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
         const serial = SERIAL_TYPES.has(typeName);
         const notNull = cons.some(([t]) => t === 'CONSTR_NOTNULL' || t === 'CONSTR_PRIMARY');
         const hasDefault = defaultCon !== undefined || identity || serial || generatedStored;
-        const volatileDefault = defaultCon !== undefined && (ctx.pgMajor < 11 || isVolatileDefault(defaultCon.raw_expr));
-        if (existing && (volatileDefault || identity || serial || generatedStored)) {
+        const volatility = defaultCon !== undefined && existing ? defaultVolatility(defaultCon.raw_expr, ctx.catalog) : { volatile: false, facts: [] };
+        const volatileDefault = defaultCon !== undefined && (ctx.pgMajor < 11 || volatility.volatile);
+        // A domain with constraints has no "missing value" fast path: every row is rewritten (and checked) even without
+        // a default (tablecmds.c ATExecAddColumn: has_domain_constraints; verified in the gate corpus).
+        const typeWritten = names(asNode(def.typeName)?.names).join('.');
+        const domainCons = existing && !SERIAL_TYPES.has(typeName) ? ctx.catalog.domainConstraints(typeWritten) : undefined;
+        const domainRewrite = domainCons !== undefined && domainCons.length > 0;
+        if (existing && defaultCon !== undefined && ctx.pgMajor >= 11) f.decidedBy.push(...volatility.facts.map((x) => `${x}: ${volatility.volatile ? 'every row gets its own value, so the table is rewritten' : 'the default is stored once as the missing value, no rewrite (PG 11+)'}`));
+        if (domainCons !== undefined) f.decidedBy.push(domainRewrite ? `${typeWritten} is a domain with constraint(s) ${domainCons.join(', ')}: the table is rewritten to check every row` : `${typeWritten} is a domain without constraints: no rewrite`);
+        if (existing && (volatileDefault || identity || serial || generatedStored || domainRewrite)) {
           f.rewritesTable = true;
-          const what = generatedStored ? 'a stored generated column' : identity ? 'an identity column' : serial ? `a ${typeName} column` : ctx.pgMajor < 11 ? 'a default (PostgreSQL < 11)' : 'a volatile default';
+          const what = generatedStored ? 'a stored generated column' : identity ? 'an identity column' : serial ? `a ${typeName} column` : domainRewrite ? `domain type ${typeWritten} (constraints ${domainCons.join(', ')})` : ctx.pgMajor < 11 ? 'a default (PostgreSQL < 11)' : 'a volatile default';
           f.hit('adding-field-with-default', { table, loc, message: `ADD COLUMN ${name ?? ''} with ${what} rewrites ${table ?? ''} under ACCESS EXCLUSIVE` });
         }
         if (existing && notNull && !hasDefault) {
@@ -686,7 +760,14 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
           } else if (t === 'CONSTR_FOREIGN') {
             const pk = rangeVarName(con.pktable);
             f.touch(pk, 'SHARE ROW EXCLUSIVE');
-            f.hit('adding-foreign-key-constraint', { table, loc: cloc, message: `ADD COLUMN ${name ?? ''} REFERENCES ${pk ?? ''} takes SHARE ROW EXCLUSIVE on both tables and validates` });
+            if (!hasDefault) {
+              // A column that is NULL in every row references nothing: PostgreSQL marks the key valid without a
+              // check (parse_utilcmd.c transformFKConstraints; verified in the gate corpus).
+              f.decidedBy.push(`no scan: the new column ${name ?? ''} is NULL in every row, so REFERENCES ${pk ?? ''} is valid without a check`);
+              continue;
+            }
+            f.scansTable = true;
+            f.hit('adding-foreign-key-constraint', { table, loc: cloc, message: `ADD COLUMN ${name ?? ''} … DEFAULT … REFERENCES ${pk ?? ''} validates every row of ${table ?? ''} while holding ACCESS EXCLUSIVE (SHARE ROW EXCLUSIVE on ${pk ?? ''})` });
           } else if (t === 'CONSTR_CHECK' && !con.skip_validation) {
             f.scansTable = true;
             f.hit('constraint-missing-not-valid', { table, loc: cloc, message: `ADD COLUMN ${name ?? ''} … CHECK validates every row of ${table ?? ''} under ACCESS EXCLUSIVE` });
@@ -723,8 +804,22 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
         if (existing) {
           const using = def?.raw_default !== undefined;
           const target = typeSpec(def?.typeName);
-          const current = table && col ? ctx.columnType(table, col) : undefined;
+          const live = table && col ? ctx.catalog.column(table, col) : undefined;
+          const current = live?.type ?? (table && col ? ctx.columnType(table, col) : undefined);
           if (!using && target && current && isBinaryCoercible(parseFormatType(current), target)) {
+            // sql-altertable.html, Notes: no rewrite when the old type is binary coercible to the new one, but "if
+            // the collation for a column has been changed, an index rebuild is always required".
+            const collClause = names(asNode(def?.collClause)?.collname).pop();
+            const newCollation = collClause ?? live?.collation ?? undefined;
+            const collationChanges = live !== undefined && collClause !== undefined && live.collation !== null && collClause !== live.collation;
+            f.decidedBy.push(`${table ?? ''}.${col ?? ''} is ${current} in the live database; ${current} → ${formatSpec(target)} is binary-coercible: no table rewrite`);
+            if (collationChanges && live.indexes.length > 0) {
+              f.scansTable = true;
+              f.decidedBy.push(`the collation changes from "${live.collation ?? ''}" to "${newCollation ?? ''}" and index(es) ${live.indexes.join(', ')} depend on the column: they are rebuilt (table scan) under ACCESS EXCLUSIVE`);
+              f.hit('alter-column-rebuilds-index', { table, columnName: col, loc, message: `ALTER COLUMN ${col ?? ''} COLLATE "${newCollation ?? ''}" rebuilds index(es) ${live.indexes.join(', ')} of ${table ?? ''} under ACCESS EXCLUSIVE (each rebuild scans the table)` });
+              break;
+            }
+            if (collationChanges) f.decidedBy.push(`the collation changes from "${live.collation ?? ''}" to "${newCollation ?? ''}" and no index depends on the column: catalog-only`);
             f.note = `${table ?? ''}.${col ?? ''}: ${current} → ${formatSpec(target)} is binary-coercible: no rewrite, only a brief ACCESS EXCLUSIVE lock`;
             break;
           }
@@ -775,6 +870,8 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
           if (!con.indexname) {
             f.scansTable = true;
             f.hit('adding-serial-primary-key-field', { table, loc, message: `ADD PRIMARY KEY on ${table ?? ''} builds its index under ACCESS EXCLUSIVE` });
+          } else {
+            primaryKeyUsingIndex(ctx, f, table, str(con.indexname) ?? '', loc);
           }
         } else if (contype === 'CONSTR_EXCLUSION') {
           f.scansTable = true;
@@ -817,7 +914,7 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
       }
 
       case 'AT_AttachPartition':
-        f.scansTable = existing;
+        attachPartition(cmd, ctx, f, table);
         break;
 
       default:
@@ -832,21 +929,102 @@ function alterTable(node: Node, ctx: StatementContext, f: Facts, robust: (ok: bo
 
 function setNotNull(ctx: StatementContext, f: Facts, table: string | undefined, tkey: string, col: string | undefined, existing: boolean): void {
   if (!existing) return;
-  // PG 12+: SET NOT NULL skips the scan when a validated CHECK (col IS NOT NULL) exists — added earlier in this set,
-  // or already in the live database (the usual safe pattern spans several deploys).
+  // sql-altertable.html, SET/DROP NOT NULL: "Ordinarily this is checked during the ALTER TABLE by scanning the entire
+  // table; however, if a valid CHECK constraint is found which proves no NULL can exist, then the table scan is
+  // skipped" (PG 12+). The proof may come from earlier in this set or from the live database.
   if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) {
     f.note = `${table ?? ''}.${col}: a CHECK (${col} IS NOT NULL) is validated earlier in this migration set, so SET NOT NULL skips the scan`;
+    f.decidedBy.push(`no scan: NOT NULL proven by a CHECK (${col} IS NOT NULL) validated earlier in this migration set`);
     return;
   }
-  const live = table && col ? ctx.liveNotNull(table, col) : undefined;
-  if (live === 'not-null' || (live === 'check' && ctx.pgMajor >= 12)) {
-    f.note = live === 'not-null'
-      ? `${table ?? ''}.${col ?? ''} is already NOT NULL in the live database: nothing to scan`
-      : `${table ?? ''}.${col ?? ''} has a validated CHECK (${col ?? ''} IS NOT NULL) in the live database, so SET NOT NULL skips the scan`;
+  const proof = table && col ? liveProof(ctx, table, col) : undefined;
+  if (proof?.by === 'not-null') {
+    f.note = `${table ?? ''}.${col ?? ''} is already NOT NULL in the live database: nothing to scan`;
+    f.decidedBy.push(`no scan: ${table ?? ''}.${col ?? ''} is already NOT NULL (pg_attribute.attnotnull)`);
     return;
   }
+  if (proof?.by === 'check' && ctx.pgMajor >= 12) {
+    f.note = `${table ?? ''}.${col ?? ''} has a validated CHECK (${col ?? ''} IS NOT NULL) in the live database, so SET NOT NULL skips the scan`;
+    f.decidedBy.push(`no scan: NOT NULL proven by valid CHECK constraint ${proof.constraint}`);
+    return;
+  }
+  if (proof?.by === 'none') f.decidedBy.push(`scan: ${table ?? ''}.${col ?? ''} is nullable and no valid CHECK (${col ?? ''} IS NOT NULL) exists on ${table ?? ''}`);
   f.scansTable = true;
   f.hit('adding-not-nullable-field', { table, columnName: col, message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists` });
+}
+
+/** The live NOT NULL proof from the catalog, else from the older columnTypes/notNullProofs options. */
+function liveProof(ctx: StatementContext, table: string, col: string): NotNullProof | undefined {
+  const fromCatalog = ctx.catalog.notNullProof(table, col);
+  if (fromCatalog && fromCatalog.by !== 'none') return fromCatalog;
+  const legacy = ctx.liveNotNull(table, col);
+  if (legacy === 'not-null') return { by: 'not-null' };
+  if (legacy === 'check') return { by: 'check', constraint: `CHECK (${col} IS NOT NULL)` };
+  return fromCatalog;
+}
+
+/**
+ * ADD PRIMARY KEY USING INDEX: no index build, but every index column that is not NOT NULL yet gets SET NOT NULL,
+ * which scans the table under ACCESS EXCLUSIVE unless a valid CHECK proves it (sql-altertable.html, ADD
+ * table_constraint_using_index; verified in the gate corpus).
+ */
+function primaryKeyUsingIndex(ctx: StatementContext, f: Facts, table: string | undefined, index: string, loc: number | undefined): void {
+  const columns = table ? ctx.catalog.indexColumns(table, index) : undefined;
+  if (!columns) {
+    f.scansTable = true;
+    f.hit('adding-not-nullable-field', { table, loc, message: `ADD PRIMARY KEY USING INDEX ${index} sets NOT NULL on the index columns: a full scan of ${table ?? ''} under ACCESS EXCLUSIVE unless they are NOT NULL already (the live catalog was not read)` });
+    return;
+  }
+  const unproven: string[] = [];
+  for (const c of columns) {
+    if (c.proof.by === 'not-null') f.decidedBy.push(`no scan for ${c.name}: already NOT NULL (pg_attribute.attnotnull)`);
+    else if (c.proof.by === 'check' && ctx.pgMajor >= 12) f.decidedBy.push(`no scan for ${c.name}: NOT NULL proven by valid CHECK constraint ${c.proof.constraint}`);
+    else unproven.push(c.name);
+  }
+  if (unproven.length === 0) return;
+  f.scansTable = true;
+  f.decidedBy.push(`scan: index ${index} column(s) ${unproven.join(', ')} are nullable with no valid CHECK (… IS NOT NULL)`);
+  f.hit('adding-not-nullable-field', { table, columnName: unproven[0], loc, message: `ADD PRIMARY KEY USING INDEX ${index} sets NOT NULL on ${unproven.join(', ')}: a full scan of ${table ?? ''} under ACCESS EXCLUSIVE` });
+}
+
+/**
+ * ATTACH PARTITION (sql-altertable.html, ATTACH PARTITION, PG 12+): SHARE UPDATE EXCLUSIVE on the parent, ACCESS
+ * EXCLUSIVE on the table being attached (and on a DEFAULT partition). "a full table scan is performed to check that
+ * existing rows in the table do not violate the partition constraint. It is possible to avoid this scan by adding a
+ * valid CHECK constraint to the table that allows only rows satisfying the desired partition constraint"; a DEFAULT
+ * partition is scanned for rows that now belong to the new one.
+ */
+function attachPartition(cmd: Node, ctx: StatementContext, f: Facts, parent: string | undefined): void {
+  const pc = child(cmd.def, 'PartitionCmd');
+  const part = rangeVarName(pc?.name);
+  f.touch(part, 'ACCESS EXCLUSIVE');
+  if (!part || ctx.isNewTable(part)) {
+    if (part) f.decidedBy.push(`${part} is created earlier in this migration set: nothing to scan`);
+    return;
+  }
+  const bound = asNode(pc?.bound);
+  const info = parent ? ctx.catalog.partitioned(parent) : undefined;
+  let proof: string | undefined;
+  const keyMatch = info ? /^RANGE \(([a-z_][a-z0-9_$]*)\)$/.exec(info.key) : null;
+  if (keyMatch?.[1] && bound && str(bound.strategy) === 'r') {
+    const lower = asList(bound.lowerdatums);
+    const upper = asList(bound.upperdatums);
+    const lo = lower.length === 1 ? constantText(lower[0]) : undefined;
+    const hi = upper.length === 1 ? constantText(upper[0]) : undefined;
+    if (lo !== undefined && hi !== undefined) proof = ctx.catalog.rangeBoundProof(part, keyMatch[1], lo, hi);
+  }
+  if (proof) f.decidedBy.push(`no scan of ${part}: the partition bound is implied by valid CHECK constraint ${proof}`);
+  else {
+    f.scansTable = true;
+    f.decidedBy.push(info ? `scan: no valid CHECK constraint on ${part} implies the partition bound (partition key ${info.key})` : `scan: the live catalog was not read, so no CHECK constraint on ${part} is known to imply the bound`);
+    f.hit('partition-attach-scan', { table: part, message: `ATTACH PARTITION ${part} scans it under ACCESS EXCLUSIVE to check the partition bound` });
+  }
+  if (info?.hasDefault) {
+    f.scansTable = true;
+    f.decidedBy.push(`scan: ${parent ?? ''} has a DEFAULT partition, which is scanned for rows of the new bound`);
+    // No table: the parent's size says nothing about the DEFAULT partition's, so the finding is never downgraded.
+    f.hit('partition-attach-scan', { message: `ATTACH PARTITION on ${parent ?? ''} also scans its DEFAULT partition under ACCESS EXCLUSIVE` });
+  }
 }
 
 /** A column type reduced to what binary coercibility depends on: base name, type modifiers, array-ness. */
@@ -906,6 +1084,9 @@ export function formatSpec(t: TypeSpec): string {
 export function isBinaryCoercible(from: TypeSpec, to: TypeSpec): boolean {
   if (from.array !== to.array) return false;
   if (from.base === to.base && from.mods.join(',') === to.mods.join(',')) return true;
+  // Same type, target without a modifier: no length coercion is applied (coerce_type_typmod skips typmod -1), e.g.
+  // vector(768) → vector. `char` and `bit` without a length parse with modifier 1, so they never get here.
+  if (from.base === to.base && to.mods.length === 0) return true;
   const widens = (a: number[], b: number[]) => b.length === 0 || (a.length > 0 && (b[0] ?? 0) >= (a[0] ?? 0));
   if (from.base === 'varchar' && to.base === 'varchar') return widens(from.mods, to.mods);
   if (from.base === 'varbit' && to.base === 'varbit') return widens(from.mods, to.mods);

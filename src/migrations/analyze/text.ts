@@ -11,10 +11,13 @@ export class SourceText {
   readonly bytes: Buffer;
   /** Byte offset at which each line starts (line 1 at index 0). */
   private readonly lineStarts: number[];
+  /** Every character is one byte: byte offsets are string indexes (no Buffer decoding needed). */
+  private readonly ascii: boolean;
 
   constructor(text: string) {
     this.text = text;
     this.bytes = Buffer.from(text, 'utf8');
+    this.ascii = this.bytes.length === text.length;
     const starts = [0];
     for (let i = this.bytes.indexOf(0x0a); i !== -1; i = this.bytes.indexOf(0x0a, i + 1)) starts.push(i + 1);
     this.lineStarts = starts;
@@ -46,6 +49,7 @@ export class SourceText {
     const line = this.lineOfByte(offset);
     const lineStart = this.lineStarts[line - 1] ?? 0;
     const end = Math.max(lineStart, Math.min(offset, this.bytes.length));
+    if (this.ascii) return { line, column: end - lineStart + 1 };
     const cp = this.checkpoints.get(line);
     let from = lineStart;
     let chars = 0;
@@ -61,6 +65,7 @@ export class SourceText {
 
   /** Byte offset of a 0-based code-point index (Postgres error cursor positions count characters). */
   byteOfCharIndex(charIndex: number): number {
+    if (this.ascii) return Math.max(0, Math.min(charIndex, this.bytes.length));
     let chars = 0;
     for (let i = 0; i < this.bytes.length; i++) {
       if (((this.bytes[i] ?? 0) & 0xc0) !== 0x80) {
@@ -72,6 +77,6 @@ export class SourceText {
   }
 
   slice(start: number, end: number): string {
-    return this.bytes.subarray(start, end).toString('utf8');
+    return this.ascii ? this.text.slice(start, end) : this.bytes.subarray(start, end).toString('utf8');
   }
 }

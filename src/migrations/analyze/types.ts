@@ -1,4 +1,5 @@
 // Shapes produced by the migration risk analysis (src/migrations/analyze.ts) and consumed by the plan and the gate.
+import type { CatalogFacts, CatalogQuestions } from './catalog.js';
 
 /**
  * Risk classes, in ascending order of severity (migrations.md §6):
@@ -93,6 +94,12 @@ export interface StatementEffects {
   /** Breaks the app version that is still running (drop/rename/NOT NULL/type change …). */
   breaking: boolean;
   destructive: boolean;
+  /**
+   * The facts that decided lock/rewrite/scan, one sentence each, e.g. "no scan: NOT NULL proven by valid CHECK
+   * constraint users_email_nn" or "gen_random_uuid() is volatile (pg_proc.provolatile = 'v'): … rewritten". Read from
+   * the live catalog when the analysis had it (AnalyzeOptions.readCatalog). Absent when nothing needed deciding.
+   */
+  decidedBy?: string[];
 }
 
 export interface StatementAnalysis extends StatementEffects {
@@ -157,4 +164,11 @@ export interface AnalyzeOptions {
    * CHECK (col IS NOT NULL)); lets SET NOT NULL pass without a scan finding when the database proves it.
    */
   notNullProofs?: Map<string, 'not-null' | 'check'>;
+  /**
+   * Reads the live catalog facts the pending statements depend on (function volatility, domain constraints, column
+   * type/typmod/collation/indexes, validated CHECK constraints, index columns, partition keys) — called once per
+   * analysis, after parsing, with exactly the questions the statements raise. Usually
+   * `(q) => fetchCatalogFacts(client, q)` (analyze/catalog.ts). Without it, unknown facts get the cautious answer.
+   */
+  readCatalog?: (questions: CatalogQuestions) => Promise<CatalogFacts>;
 }
