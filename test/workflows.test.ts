@@ -357,7 +357,7 @@ describe('version coherence ($/ self references)', () => {
   it('deploy.yml runs its own actions and ci.yml through $/ (nothing else)', () => {
     const text = readFileSync(path.join(projectRoot, '.github/workflows/deploy.yml'), 'utf8');
     const own = [...text.matchAll(/uses:\s*(\$\/\S+)/g)].map((m) => m[1]);
-    expect(new Set(own)).toEqual(new Set(['$/.github/workflows/ci.yml', '$/actions/migrate-gate', '$/actions/approval', '$/actions/setup', '$/actions/migrate', '$/actions/github-deployment', '$/actions/release']));
+    expect(new Set(own)).toEqual(new Set(['$/.github/workflows/ci.yml', '$/actions/promotion-guard', '$/actions/migrate-gate', '$/actions/approval', '$/actions/setup', '$/actions/migrate', '$/actions/github-deployment', '$/actions/release']));
   });
 
   it('no symbolic links are tracked ($/ resolution fails on dangling symlinks, actions/runner#4626)', () => {
@@ -437,7 +437,7 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
     const perms = Object.fromEntries(Object.entries(deploy.jobs).map(([id, j]) => [id, j.permissions]));
     expect(perms).toEqual({
       ci: { contents: 'read' },
-      gate: { contents: 'read', actions: 'read' },
+      gate: { contents: 'read', actions: 'read', deployments: 'read' },
       approval: { issues: 'write' },
       migrate: { contents: 'read' },
       release: { contents: 'read', deployments: 'write' },
@@ -446,7 +446,7 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
 
   it('steps run in order and pass outputs along', () => {
     const usesOf = (job: string) => (deploy.jobs[job]?.steps ?? []).map((s) => s.uses?.replace(/@.*/, '') ?? 'run');
-    expect(usesOf('gate')).toEqual(['run', 'actions/checkout', '$/actions/migrate-gate']);
+    expect(usesOf('gate')).toEqual(['run', '$/actions/promotion-guard', 'actions/checkout', '$/actions/migrate-gate']);
     expect(usesOf('migrate')).toEqual(['actions/checkout', '$/actions/setup', '$/actions/migrate']);
     expect(usesOf('release')).toEqual(['$/actions/github-deployment', 'actions/checkout', '$/actions/release', 'run', '$/actions/github-deployment']);
 
@@ -613,7 +613,7 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
 describe('ci.yml', () => {
   it('lint, typecheck, tests and the build in parallel (one job deep); an empty command skips its job', () => {
     expect(Object.fromEntries(Object.entries(ci.jobs).map(([id, j]) => [id, needsOf(j)]))).toEqual({ lint: [], typecheck: [], test: [], build: [] });
-    for (const job of ['lint', 'typecheck', 'test', 'build']) expect(ci.jobs[job]?.if).toBe(`inputs.${job}-command != ''`);
+    for (const job of ['lint', 'typecheck', 'test', 'build']) expect(ci.jobs[job]?.if).toBe(`\${{ !cancelled() && inputs.${job}-command != '' }}`);
   });
 
   it('tests run against pgvector and Redis service containers with health checks; images are inputs', () => {

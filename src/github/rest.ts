@@ -38,19 +38,61 @@ export interface GitHubRest {
     owner: string; repo: string; deploymentId: number; state: DeploymentState; environmentUrl?: string;
     logUrl?: string; description?: string; autoInactive?: boolean; environment?: string;
   }): Promise<{ id: number }>;
+  /** Every deployment matching the filters (all pages), in the order GitHub lists them. */
+  listDeployments(p: { owner: string; repo: string; sha?: string; environment?: string }): Promise<DeploymentRecord[]>;
+  /** Every status of one deployment (all pages), in the order GitHub lists them. */
+  listDeploymentStatuses(p: { owner: string; repo: string; deploymentId: number }): Promise<DeploymentStatusRecord[]>;
 }
 
 export type DeploymentState = 'queued' | 'in_progress' | 'success' | 'failure' | 'error' | 'inactive' | 'pending';
+
+/** A GitHub deployment as listed by `GET /repos/{owner}/{repo}/deployments` (docs "REST API endpoints for deployments"). */
+export interface DeploymentRecord {
+  id: number;
+  /** The commit recorded at creation time (the `sha` filter of the list matches it). */
+  sha: string;
+  ref: string;
+  environment: string;
+  description: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** Login of the creator (github-actions[bot] for the job's GITHUB_TOKEN); null when GitHub omits it. */
+  creator: string | null;
+  /** API URL of the deployment. */
+  url: string;
+}
+
+/** A deployment status as listed by `GET …/deployments/{id}/statuses` (docs "REST API endpoints for deployment statuses"). */
+export interface DeploymentStatusRecord {
+  id: number;
+  /** One of DeploymentState on github.com; kept as GitHub sent it. */
+  state: string;
+  description: string | null;
+  environmentUrl: string | null;
+  logUrl: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  creator: string | null;
+}
 
 /** A GitHub API failure with the HTTP status (undefined for network errors), message already scrubbed of the token. */
 export class GitHubApiError extends Error {
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, status: number | undefined, retryAfterMs?: number) {
+  /** The route that failed, e.g. `POST /repos/{owner}/{repo}/issues`. */
+  readonly route: string | undefined;
+  /**
+   * What GitHub says the endpoint needs (`X-Accepted-GitHub-Permissions`, e.g. `issues=write`): sent with 403s to
+   * GitHub App and fine-grained tokens (GitHub docs "Troubleshooting the REST API", insufficient permissions).
+   */
+  readonly acceptedPermissions: string | undefined;
+  constructor(message: string, status: number | undefined, retryAfterMs?: number, extra: { route?: string; acceptedPermissions?: string } = {}) {
     super(message);
     this.name = 'GitHubApiError';
     this.status = status;
     this.retryAfterMs = retryAfterMs;
+    this.route = extra.route;
+    this.acceptedPermissions = extra.acceptedPermissions;
   }
 }
 
@@ -73,7 +115,11 @@ function toApiError(err: unknown, route: string): GitHubApiError {
   }
   const data = e.response?.data as { message?: unknown } | undefined;
   const detail = typeof data?.message === 'string' ? data.message : errorMessage(err);
-  return new GitHubApiError(`GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, status, retryAfterMs);
+  const accepted = headers['x-accepted-github-permissions'];
+  return new GitHubApiError(`GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, status, retryAfterMs, {
+    route,
+    ...(accepted !== undefined && String(accepted) ? { acceptedPermissions: String(accepted) } : {}),
+  });
 }
 
 function isRateLimited(err: GitHubApiError): boolean {
@@ -179,7 +225,7 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
       const d = data as { id?: number; url?: string; message?: string };
       // 202 means GitHub wanted to merge first and created nothing.
       if (status !== 201 || typeof d.id !== 'number') {
-        throw new GitHubApiError(`GitHub did not create the deployment (HTTP ${status}): ${d.message ?? 'no id returned'}`, status);
+        throw new GitHubApiError(`GitHub did not create the deployment (HTTP ${status}): ${d.message ?? 'no id returned'}`, status, undefined, { route: 'POST /repos/{owner}/{repo}/deployments' });
       }
       return { id: d.id, url: d.url ?? '' };
     },
@@ -194,5 +240,51 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
       });
       return { id: (data as { id: number }).id };
     },
+    async listDeployments(p) {
+      const rows = await pages<ApiDeployment>('GET /repos/{owner}/{repo}/deployments', {
+        owner: p.owner, repo: p.repo, ...(p.sha ? { sha: p.sha } : {}), ...(p.environment ? { environment: p.environment } : {}),
+      });
+      return rows.map((d) => ({
+        id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, description: d.description ?? null,
+        createdAt: d.created_at, creator: d.creator?.login ?? null, url: d.url,
+      }));
+    },
+    async listDeploymentStatuses(p) {
+      const rows = await pages<ApiDeploymentStatus>('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+        owner: p.owner, repo: p.repo, deployment_id: p.deploymentId,
+      });
+      return rows.map((s) => ({
+        id: s.id, state: s.state, description: s.description || null, environmentUrl: s.environment_url || null,
+        logUrl: s.log_url || s.target_url || null, createdAt: s.created_at, creator: s.creator?.login ?? null,
+      }));
+    },
   };
+
+  /**
+   * Every row of a list endpoint, page by page at GitHub's maximum page size of 100 (docs "Using pagination in the REST
+   * API"), until a short page. Bounded, so a server that ignores `page` cannot loop forever.
+   */
+  async function pages<T>(route: string, params: Record<string, unknown>): Promise<T[]> {
+    const perPage = 100;
+    const all: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const { data } = await must(route, { ...params, per_page: perPage, page });
+      const rows = data as T[];
+      all.push(...rows);
+      if (rows.length < perPage) break;
+    }
+    return all;
+  }
+}
+
+/** 5,000 rows: far more deployments than one commit gets in one environment. */
+const MAX_PAGES = 50;
+
+interface ApiDeployment {
+  id: number; sha: string; ref: string; environment: string; description?: string | null; created_at: string;
+  creator?: { login?: string } | null; url: string;
+}
+interface ApiDeploymentStatus {
+  id: number; state: string; description?: string | null; environment_url?: string | null; log_url?: string | null;
+  target_url?: string | null; created_at: string; creator?: { login?: string } | null;
 }
