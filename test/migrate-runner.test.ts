@@ -10,7 +10,7 @@ import { findPending } from '../src/migrations/pending.js';
 import { type ApplyOptions, MigrationFailedError, applyMigrations } from '../src/migrations/runner/apply.js';
 import { rehearseMigrations } from '../src/migrations/runner/rehearse.js';
 import { type TestDatabase, createTestDatabase } from './helpers/db.js';
-import { failure, fixture, WAIT_FOR_OTHER_RUNNER } from './helpers/migrations.js';
+import { RUNNER_APP, failure, fixture, waitUntil, WAIT_FOR_OTHER_RUNNER } from './helpers/migrations.js';
 
 let tmp: string;
 const dbs: TestDatabase[] = [];
@@ -284,7 +284,7 @@ describe('faults', () => {
     });
     expect(released).toBe(true);
     expect(result.applied.map((a) => a.id)).toEqual(['002_idx.sql']);
-    expect(warnings.join('\n')).toMatch(/Dropping the INVALID index "big_id_idx" left by the interrupted concurrent build/);
+    expect(warnings.join('\n')).toMatch(/002_idx\.sql:1: dropping the INVALID index public\.big_id_idx left by the interrupted concurrent build/);
     expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_id_idx'::regclass`)).toEqual([{ indisvalid: true }]);
   });
 
@@ -313,7 +313,7 @@ describe('faults', () => {
     expect(await query(db.url, `SELECT to_regclass('p1')::text AS p1`)).toEqual([{ p1: null }]);
   });
 
-  it('a failed CREATE UNIQUE INDEX CONCURRENTLY: the invalid index is reported and the file not recorded', async () => {
+  it('a failed CREATE UNIQUE INDEX CONCURRENTLY: its invalid index is reported, and the next run drops it and builds again', async () => {
     const db = await newDb();
     const repo = await sqlRepo('invalid-index', {
       '001_data.sql': "CREATE TABLE emails (v text);\nINSERT INTO emails VALUES ('a@x'), ('a@x');",
@@ -321,21 +321,45 @@ describe('faults', () => {
     });
     const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
     expect(err).toBeInstanceOf(MigrationFailedError);
-    expect(err.message).toMatch(/002_unique\.sql:1: could not create unique index "emails_v_key"/);
+    expect(err.message).toMatch(
+      /^migrations\/002_unique\.sql:1: could not create unique index "emails_v_key" \(SQLSTATE 23505\)\. None of its 1 statement groups is committed\. Group 1 \(line 1, IndexStmt, outside a transaction\) did not complete; it left the INVALID index public\.emails_v_key, which the next run drops before building it again\. migrations\/002_unique\.sql was NOT recorded as applied/,
+    );
     expect(err.invalidIndexes).toEqual([{ schema: 'public', index: 'emails_v_key', table: 'emails' }]);
-    expect(err.message).toMatch(/Invalid indexes: "public"\."emails_v_key" on emails \(fix: DROP INDEX CONCURRENTLY/);
+    expect(err.message).toMatch(/Invalid indexes: "public"\."emails_v_key" on emails \(left by this build; the next run drops it before building again\)\./);
+    expect(err.partial).toBeUndefined();
     expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations')).toEqual([{ id: '001_data.sql' }]);
 
-    // Re-running after the duplicates are fixed but with IF NOT EXISTS would silently keep the INVALID index: reported.
-    await writeFile(path.join(repo, 'migrations/002_unique.sql'), 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS emails_v_key ON emails (v);');
+    // The duplicates fixed (and the file edited while nothing of it committed): the leftover goes, the build runs.
     await query(db.url, `DELETE FROM emails WHERE ctid <> (SELECT min(ctid) FROM emails)`);
-    const again = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
-    expect(again).toBeInstanceOf(MigrationFailedError);
-    expect(again.message).toMatch(/invalid index\(es\) after the concurrent index build .*earlier failed build.*"public"\."emails_v_key".*NOT recorded/);
-    expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations')).toEqual([{ id: '001_data.sql' }]);
+    await writeFile(path.join(repo, 'migrations/002_unique.sql'), 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS emails_v_key ON emails (v);');
+    const logs: string[] = [];
+    const again = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations', log: (m) => logs.push(m) });
+    expect(again.applied.map((a) => a.id)).toEqual(['002_unique.sql']);
+    expect(logs.join('\n')).toMatch(/002_unique\.sql:1: dropping the INVALID index public\.emails_v_key left by the interrupted concurrent build/);
+    expect(logs.join('\n')).toMatch(/002_unique\.sql: an interrupted run \(.*\) committed none of it; it changed since and runs from the start/);
+    expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'emails_v_key'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM rail_actions.migration_progress')).toEqual([{ n: 0 }]);
   });
 
-  it('golang-migrate: a mixed file that fails in its concurrent part stays dirty, exactly as golang-migrate leaves it', async () => {
+  it('an INVALID index rail-actions did not make, kept by IF NOT EXISTS: reported, the file not recorded', async () => {
+    const db = await newDb();
+    await query(db.url, "CREATE TABLE emails (v text); INSERT INTO emails VALUES ('a@x'), ('a@x')");
+    // Someone's failed build, outside rail-actions.
+    await query(db.url, 'CREATE UNIQUE INDEX CONCURRENTLY emails_v_key ON emails (v)').catch(() => undefined);
+    await query(db.url, `DELETE FROM emails WHERE ctid <> (SELECT min(ctid) FROM emails)`);
+    const repo = await sqlRepo('foreign-invalid-index', { '001_unique.sql': 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS emails_v_key ON emails (v);' });
+    const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(err.message).toMatch(
+      /^migrations\/001_unique\.sql:1: invalid index\(es\) after the concurrent index build — an earlier failed build left them, and IF NOT EXISTS skips an INVALID index: "public"\."emails_v_key" on emails \(fix: DROP INDEX CONCURRENTLY "public"\."emails_v_key"; then re-run\)\. None of its 1 statement groups is committed\. migrations\/001_unique\.sql was NOT recorded as applied/,
+    );
+    // Not ours, so never dropped by us: the next run reports it again.
+    const again = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(again.message).toMatch(/IF NOT EXISTS skips an INVALID index: "public"\."emails_v_key"/);
+    expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'emails_v_key'::regclass`)).toEqual([{ indisvalid: false }]);
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM rail_actions.schema_migrations')).toEqual([{ n: 0 }]);
+  });
+
+  it('golang-migrate: a mixed file that fails in its concurrent part stays dirty, as golang-migrate leaves it, and the next run resumes it', async () => {
     const db = await newDb();
     const repo = path.join(tmp, 'golang-dirty');
     await mkdir(path.join(repo, 'migrations'), { recursive: true });
@@ -343,12 +367,28 @@ describe('faults', () => {
     await writeFile(path.join(repo, 'migrations/000002_mixed.up.sql'), 'ALTER TABLE t ADD COLUMN note text;\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);');
     const logs: string[] = [];
     const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), log: (m) => logs.push(m) }));
-    expect(err.message).toMatch(/000002_mixed\.up\.sql:2: could not create unique index "t_v_key".*NOT recorded as applied \(it has statements that ran outside a transaction/s);
+    expect(err.message).toMatch(
+      /^migrations\/000002_mixed\.up\.sql:2: could not create unique index "t_v_key" \(SQLSTATE 23505\)\. Committed: group 1 \(line 1\) of 2\. Group 2 \(line 2, IndexStmt, outside a transaction\) did not complete; it left the INVALID index public\.t_v_key, which the next run drops before building it again\. migrations\/000002_mixed\.up\.sql was NOT recorded as applied in "public"\.schema_migrations: the tool still sees it as pending, and the next rail-actions run resumes it at group 2 .*; fix the cause first, without editing the file/s,
+    );
+    expect(err.message).not.toMatch(/rolled back/);
     expect(err.applied.map((a) => a.id)).toEqual(['1']);
-    // The transactional part committed before the concurrent build; the version row says "2, dirty".
+    expect(err.partial).toEqual({ file: 'migrations/000002_mixed.up.sql', id: '2', groups: 2, committedGroups: [1], resumeAt: 2 });
+    // The transactional part committed before the concurrent build; the version row says "2, dirty", so golang-migrate
+    // itself refuses to run over it (its `force` would be needed), and the gate reports it.
     expect(await query(db.url, 'SELECT version::text, dirty FROM schema_migrations')).toEqual([{ version: '2', dirty: true }]);
     const report = await findPending({ databaseUrl: db.url, dir: '', cwd: repo });
     expect(report.anomalies.map((a) => a.kind)).toEqual(['dirty']);
+
+    // rail-actions knows the dirty version is its own unfinished file: fixed data, same file → resumed at group 2.
+    await query(db.url, `DELETE FROM t WHERE ctid <> (SELECT min(ctid) FROM t)`);
+    const resumedLogs: string[] = [];
+    const result = await applyMigrations({ ...opts(db.url, repo), log: (m) => resumedLogs.push(m) });
+    expect(result.applied).toEqual([expect.objectContaining({ id: '2', statements: 1, resumedAtGroup: 2 })]);
+    expect(resumedLogs.join('\n')).toMatch(/Resuming migrations\/000002_mixed\.up\.sql, interrupted at .*: group 1 \(line 1\) of 2 committed; continuing at group 2 \(line 2\)/);
+    expect(await query(db.url, 'SELECT version::text, dirty FROM schema_migrations')).toEqual([{ version: '2', dirty: false }]);
+    expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v_key'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 't' AND column_name = 'note'`)).toEqual([{ n: 1 }]);
+    expect((await findPending({ databaseUrl: db.url, dir: '', cwd: repo })).anomalies).toEqual([]);
   });
 
   it('plan-hash: refuses a different set of pending files, applies the approved one', async () => {
@@ -424,6 +464,231 @@ describe('faults', () => {
     const err = await failure<Error>(applyMigrations(opts(db.url, fixture('golang-migrate'))));
     expect(err.message).toMatch(/Refusing to migrate the database: 1 anomaly\(ies\) need a human first:\n {2}- \[dirty\] golang-migrate schema_migrations is dirty at version 1/);
     expect(await query(db.url, `SELECT to_regclass('accounts')::text AS t`)).toEqual([{ t: null }]);
+  });
+});
+
+describe('interrupted files: progress per statement group, resumed by the next run', () => {
+  /** Aborts `controller` once `check` holds (PostgreSQL shows the runner where the test wants it). */
+  async function abortWhen(controller: AbortController, what: string, check: () => Promise<boolean>): Promise<void> {
+    await waitUntil(what, check);
+    controller.abort();
+  }
+  const runnerWaits = (url: string, prefix: string) => async () =>
+    ((
+      await query<{ n: number }>(
+        url,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock' AND starts_with(query, $2)`,
+        [RUNNER_APP, prefix],
+      )
+    )[0]?.n ?? 0) > 0;
+  const progressRows = (url: string) =>
+    query<{ migration: string; group_no: number; finished: boolean }>(url, 'SELECT migration, group_no, finished_at IS NOT NULL AS finished FROM rail_actions.migration_progress ORDER BY migration, group_no');
+
+  it('a file edited after some of it committed is refused (as are an earlier pending file and the own command); restored, it resumes', async () => {
+    const db = await newDb();
+    const mixed = "CREATE TABLE side (id int);\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);\nINSERT INTO side VALUES (1);";
+    const repo = await sqlRepo('edited', { '001_t.sql': "CREATE TABLE t (v text);\nINSERT INTO t VALUES ('dup'), ('dup');", '002_mixed.sql': mixed });
+    const first = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(first.partial).toMatchObject({ committedGroups: [1], resumeAt: 2, groups: 3 });
+
+    await writeFile(path.join(repo, 'migrations/002_mixed.sql'), mixed.replace('ON t (v)', 'ON t (lower(v))'));
+    const edited = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(edited.message).toMatch(
+      /^Refusing to resume migrations\/002_mixed\.sql: an interrupted run \(.+\) committed group 1 \(line 1\) of 3 statement groups of a different version of it, and the file changed since \(sha256 of its SQL was [0-9a-f]{12}…, now [0-9a-f]{12}…\)\. Restore the file as it was, and the next run resumes it; or finish or undo those statements by hand and then DELETE FROM "rail_actions"\."migration_progress" WHERE migration = '002_mixed\.sql'\.$/,
+    );
+    await writeFile(path.join(repo, 'migrations/002_mixed.sql'), mixed);
+
+    // A pending file ordered before the unfinished one would change what ran before its remaining groups.
+    await writeFile(path.join(repo, 'migrations/001b_new.sql'), 'CREATE TABLE newer (id int);');
+    const earlier = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(earlier.message).toMatch(/^Refusing to migrate: migrations\/002_mixed\.sql was partly applied by an interrupted run \(.+; group 1 \(line 1\) committed\), but migrations\/001b_new\.sql — pending and ordered before it — would run first/);
+    await rm(path.join(repo, 'migrations/001b_new.sql'));
+    // The project's migrator would run the whole file again.
+    const command = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations', command: 'exit 0' }));
+    expect(command.message).toMatch(/^Refusing to run command: migrations\/002_mixed\.sql was partly applied by an interrupted rail-actions run/);
+    expect(await query(db.url, `SELECT to_regclass('newer')::text AS t, (SELECT count(*)::int FROM side) AS side`)).toEqual([{ t: null, side: 0 }]);
+
+    await query(db.url, `DELETE FROM t WHERE ctid <> (SELECT min(ctid) FROM t)`);
+    const done = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations' });
+    expect(done.applied).toEqual([expect.objectContaining({ id: '002_mixed.sql', statements: 2, resumedAtGroup: 2 })]);
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM side')).toEqual([{ n: 1 }]);
+    expect(await progressRows(db.url)).toEqual([]);
+
+    // Progress rows of a file that is applied by now (a human finished it) are stale: removed, with a warning.
+    await query(
+      db.url,
+      `INSERT INTO rail_actions.migration_progress (history, tool, migration, file, checksum, group_no, groups, first_line, last_line, statements, statement_hash)
+       VALUES ('"rail_actions"."schema_migrations"', 'sql', '002_mixed.sql', 'migrations/002_mixed.sql', repeat('0', 64), 1, 3, 1, 1, 1, repeat('0', 64))`,
+    );
+    const warnings: string[] = [];
+    expect((await applyMigrations({ ...opts(db.url, repo), dir: 'migrations', warn: (m) => warnings.push(m) })).applied).toEqual([]);
+    expect(warnings.join('\n')).toMatch(/migrations\/002_mixed\.sql is recorded as applied, but rail-actions progress rows of an interrupted run \(.+\) remain; removing them/);
+    expect(await progressRows(db.url)).toEqual([]);
+  });
+
+  it("BEGIN … COMMIT blocks written in the file are groups of their own; statements outside them commit one by one", async () => {
+    const db = await newDb();
+    await query(db.url, 'CREATE TABLE acc (id int PRIMARY KEY, n int NOT NULL); INSERT INTO acc VALUES (3, 0)');
+    const repo = await sqlRepo('explicit', {
+      '001_blocks.sql':
+        'BEGIN;\nINSERT INTO acc VALUES (1, 0);\nCOMMIT;\nBEGIN ISOLATION LEVEL SERIALIZABLE;\nUPDATE acc SET n = n + 1 WHERE id = 1;\nINSERT INTO acc VALUES (2, 0);\nCOMMIT;\nINSERT INTO acc VALUES (3, 0);\nUPDATE acc SET n = n + 10 WHERE id = 2;',
+    });
+    await query(db.url, 'INSERT INTO acc VALUES (2, 100)');
+    const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(err.message).toMatch(
+      /^migrations\/001_blocks\.sql:6: duplicate key value violates unique constraint "acc_pkey" \(SQLSTATE 23505\)\. Committed: group 1 \(lines 1–3\) of 4\. Group 2 \(lines 4–7\) was rolled back and is run again by the next run\./,
+    );
+    expect(await query(db.url, 'SELECT id, n FROM acc ORDER BY id')).toEqual([
+      { id: 1, n: 0 },
+      { id: 2, n: 100 },
+      { id: 3, n: 0 },
+    ]);
+    await query(db.url, 'DELETE FROM acc WHERE id IN (2, 3)');
+    const done = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations' });
+    expect(done.applied).toEqual([expect.objectContaining({ statements: 6, resumedAtGroup: 2 })]);
+    expect(await query(db.url, 'SELECT id, n FROM acc ORDER BY id')).toEqual([
+      { id: 1, n: 1 },
+      { id: 2, n: 10 },
+      { id: 3, n: 0 },
+    ]);
+
+    // An unterminated BEGIN would leave a transaction open: refused before anything runs.
+    await writeFile(path.join(repo, 'migrations/002_open.sql'), 'CREATE TABLE never_open (id int);\nBEGIN;\nINSERT INTO acc VALUES (9, 9);');
+    const open = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(open.message).toBe('migrations/002_open.sql:2: BEGIN without a matching COMMIT: the transaction would be left open; end it with COMMIT');
+    expect(open.location).toEqual({ file: 'migrations/002_open.sql', line: 2 });
+    expect(await query(db.url, `SELECT to_regclass('never_open')::text AS t`)).toEqual([{ t: null }]);
+  });
+
+  it('a file that runs without a transaction: each statement commits with its progress, the next run starts at the failed one', async () => {
+    const db = await newDb();
+    await query(db.url, 'CREATE TABLE blocker (id int PRIMARY KEY); INSERT INTO blocker VALUES (1)');
+    const repo = await sqlRepo('no-tx', {
+      '001_each.sql': '-- rail-actions:no-transaction\nCREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nINSERT INTO blocker VALUES (1);\nINSERT INTO a VALUES (2);',
+    });
+    const err = await failure<MigrationFailedError>(applyMigrations({ ...opts(db.url, repo), dir: 'migrations' }));
+    expect(err.message).toMatch(/^migrations\/001_each\.sql:4: duplicate key .* Committed: group 1 \(line 2\), group 2 \(line 3\) of 4\. Group 3 \(line 4\) was rolled back/);
+    expect(err.partial).toMatchObject({ committedGroups: [1, 2], resumeAt: 3 });
+    await query(db.url, 'DELETE FROM blocker');
+    const done = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations' });
+    expect(done.applied).toEqual([expect.objectContaining({ statements: 2, resumedAtGroup: 3 })]);
+    expect(await query(db.url, 'SELECT id FROM a ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('Prisma: no _prisma_migrations row until the whole file is done (prisma sees it pending); resumed, one row as prisma writes it', async () => {
+    const db = await newDb();
+    const repo = path.join(tmp, 'prisma-mixed');
+    await cp(fixture('prisma'), repo, { recursive: true });
+    await applyMigrations(opts(db.url, repo));
+    await query(db.url, `INSERT INTO "User" (email) VALUES ('a@x'), ('b@x')`);
+    // Every user gets the same handle: the unique build fails after the column is committed.
+    const dir = path.join(repo, 'prisma/migrations/20240401000000_user_handles');
+    await mkdir(dir);
+    await writeFile(
+      path.join(dir, 'migration.sql'),
+      'ALTER TABLE "User" ADD COLUMN "handle" TEXT NOT NULL DEFAULT \'same\';\nCREATE UNIQUE INDEX CONCURRENTLY "User_handle_key" ON "User"("handle");\nALTER TABLE "User" ALTER COLUMN "handle" DROP DEFAULT;',
+    );
+    const err = await failure<MigrationFailedError>(applyMigrations(opts(db.url, repo)));
+    expect(err.partial).toMatchObject({ id: '20240401000000_user_handles', committedGroups: [1], resumeAt: 2 });
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM _prisma_migrations WHERE migration_name = '20240401000000_user_handles'`)).toEqual([{ n: 0 }]);
+    const pending = await findPending({ databaseUrl: db.url, dir: '', cwd: repo });
+    expect(pending.pending.map((f) => f.id)).toEqual(['20240401000000_user_handles']);
+    expect(pending.anomalies).toEqual([]);
+
+    // The rehearsal copies the progress rows with the schema: it resumes on the copy as production will.
+    await query(db.url, `UPDATE "User" SET handle = email`);
+    const rehearsal = await rehearseMigrations({ ...opts(db.url, repo), rehearsalDatabaseUrl: process.env.DATABASE_URL as string });
+    expect(rehearsal.error).toBeUndefined();
+    expect(rehearsal.copiedTables).toContain('"rail_actions"."migration_progress"');
+    expect(rehearsal.result?.applied).toEqual([expect.objectContaining({ id: '20240401000000_user_handles', resumedAtGroup: 2 })]);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM _prisma_migrations WHERE migration_name = '20240401000000_user_handles'`)).toEqual([{ n: 0 }]);
+
+    const done = await applyMigrations(opts(db.url, repo));
+    expect(done.applied).toEqual([expect.objectContaining({ id: '20240401000000_user_handles', resumedAtGroup: 2 })]);
+    const rows = await query<{ checksum: string; finished_at: Date | null; applied_steps_count: number; rolled_back_at: Date | null }>(
+      db.url,
+      `SELECT checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations WHERE migration_name = '20240401000000_user_handles'`,
+    );
+    expect(rows).toEqual([{ checksum: sha256Hex(await readFile(path.join(dir, 'migration.sql'))), finished_at: expect.any(Date) as Date, applied_steps_count: 1, rolled_back_at: null }]);
+    expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = '"User_handle_key"'::regclass`)).toEqual([{ indisvalid: true }]);
+  });
+
+  it('REINDEX CONCURRENTLY cancelled mid-build: its _ccnew leftover is reported, and dropped by the next run before it rebuilds', async () => {
+    const db = await newDb();
+    await query(db.url, 'CREATE TABLE r (id int); INSERT INTO r SELECT generate_series(1, 1000); CREATE INDEX r_id_idx ON r (id)');
+    const repo = await sqlRepo('reindex', { '001_reindex.sql': 'REINDEX INDEX CONCURRENTLY r_id_idx;\nCREATE TABLE after_reindex (id int);' });
+    const writer = await connect(db.url);
+    await writer.query('BEGIN; INSERT INTO r VALUES (0)');
+    const controller = new AbortController();
+    const run = applyMigrations({ ...opts(db.url, repo), dir: 'migrations', signal: controller.signal });
+    await abortWhen(controller, 'the rebuild to wait for the writer', async () =>
+      ((
+        await query<{ n: number }>(
+          db.url,
+          `SELECT count(*)::int AS n FROM pg_stat_progress_create_index p JOIN pg_stat_activity a ON a.pid = p.pid WHERE a.datname = current_database() AND a.application_name = $1 AND p.command = 'REINDEX CONCURRENTLY' AND p.phase LIKE 'waiting for writers%'`,
+          [RUNNER_APP],
+        )
+      )[0]?.n ?? 0) > 0,
+    );
+    const err = await failure<MigrationFailedError>(run);
+    expect(err.message).toMatch(
+      /^Cancelled while applying migrations\/001_reindex\.sql \(group 1 of 2, line 1\)\. None of its 2 statement groups is committed\. Group 1 \(line 1, ReindexStmt, outside a transaction\) did not complete; it left the INVALID index public\.r_id_idx_ccnew, which the next run drops before building it again\./,
+    );
+    await writer.query('ROLLBACK');
+    const warnings: string[] = [];
+    const done = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations', warn: (m) => warnings.push(m) });
+    expect(done.applied).toEqual([expect.objectContaining({ resumedAtGroup: 1 })]);
+    expect(warnings.join('\n')).toMatch(/001_reindex\.sql:1: dropping the INVALID index public\.r_id_idx_ccnew left by the interrupted concurrent build/);
+    expect(await query(db.url, 'SELECT indexrelid::regclass::text AS i, indisvalid AS v FROM pg_index WHERE indrelid = \'r\'::regclass')).toEqual([{ i: 'r_id_idx', v: true }]);
+  });
+
+  it('DROP INDEX CONCURRENTLY that completed before its completion was recorded: the next run sees it in the catalog and goes on', async () => {
+    const db = await newDb();
+    await query(db.url, 'CREATE TABLE d (id int); CREATE INDEX d_id_idx ON d (id)');
+    const repo = await sqlRepo('drop-index', { '001_drop.sql': 'DROP INDEX CONCURRENTLY d_id_idx;\nCREATE TABLE after_drop (id int);' });
+    // A reader of the table holds the drop in its wait; once the started row is locked, the reader lets go.
+    const reader = await connect(db.url);
+    await reader.query('BEGIN; SELECT count(*) FROM d');
+    const controller = new AbortController();
+    const run = applyMigrations({ ...opts(db.url, repo), dir: 'migrations', signal: controller.signal });
+    await waitUntil('the drop to wait for the reader', runnerWaits(db.url, 'DROP INDEX CONCURRENTLY'));
+    const rowLock = await connect(db.url);
+    await rowLock.query('BEGIN');
+    await rowLock.query('SELECT 1 FROM rail_actions.migration_progress WHERE group_no = 1 FOR UPDATE');
+    await reader.query('ROLLBACK');
+    await abortWhen(controller, 'the finished mark to wait', runnerWaits(db.url, 'UPDATE "rail_actions"."migration_progress"'));
+    const err = await failure<MigrationFailedError>(run);
+    expect(err.message).toMatch(/Group 1 \(line 1, DropStmt\) completed, but recording that did not; the next run sees in the catalog that it completed and does not run it again\./);
+    await rowLock.query('ROLLBACK');
+    expect(await progressRows(db.url)).toEqual([{ migration: '001_drop.sql', group_no: 1, finished: false }]);
+    const logs: string[] = [];
+    const done = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations', log: (m) => logs.push(m) });
+    expect(done.applied).toEqual([expect.objectContaining({ resumedAtGroup: 1, statements: 1 })]);
+    expect(logs.join('\n')).toMatch(/001_drop\.sql:1: not running it again: the index\(es\) it drops no longer exist/);
+    expect(await query(db.url, `SELECT to_regclass('d_id_idx')::text AS i, to_regclass('after_drop')::text AS t`)).toEqual([{ i: null, t: 'after_drop' }]);
+  });
+
+  it('DETACH PARTITION CONCURRENTLY cancelled while detach-pending: the next run finalizes it instead of detaching again', async () => {
+    const db = await newDb();
+    await query(db.url, 'CREATE TABLE m (at date) PARTITION BY RANGE (at); CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM (\'2024-01-01\') TO (\'2025-01-01\')');
+    const repo = await sqlRepo('detach', { '001_detach.sql': 'ALTER TABLE m DETACH PARTITION m_2024 CONCURRENTLY;\nCREATE TABLE after_detach (id int);' });
+    const reader = await connect(db.url);
+    await reader.query('BEGIN; SELECT count(*) FROM m');
+    const controller = new AbortController();
+    const run = applyMigrations({ ...opts(db.url, repo), dir: 'migrations', signal: controller.signal });
+    await abortWhen(controller, 'the detach to wait for the reader', async () =>
+      (await runnerWaits(db.url, 'ALTER TABLE m DETACH')()) &&
+      ((await query<{ p: boolean }>(db.url, `SELECT inhdetachpending AS p FROM pg_inherits WHERE inhrelid = 'm_2024'::regclass`))[0]?.p ?? false),
+    );
+    const err = await failure<MigrationFailedError>(run);
+    expect(err.message).toMatch(/Group 1 \(line 1, AlterTableStmt, outside a transaction\) did not complete\./);
+    await reader.query('ROLLBACK');
+    expect(await query(db.url, `SELECT inhdetachpending AS p FROM pg_inherits WHERE inhrelid = 'm_2024'::regclass`)).toEqual([{ p: true }]);
+    const warnings: string[] = [];
+    const done = await applyMigrations({ ...opts(db.url, repo), dir: 'migrations', warn: (m) => warnings.push(m) });
+    expect(done.applied).toEqual([expect.objectContaining({ resumedAtGroup: 1 })]);
+    expect(warnings.join('\n')).toMatch(/finishing the interrupted DETACH PARTITION CONCURRENTLY of "m_2024" \(ALTER TABLE … DETACH PARTITION … FINALIZE\)/);
+    expect(await query(db.url, `SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'm_2024'::regclass`)).toEqual([{ n: 0 }]);
   });
 });
 

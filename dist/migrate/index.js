@@ -36486,12 +36486,25 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
 ;// CONCATENATED MODULE: ./src/migrations/analyze/wasm-dirname.ts
-// libpg-query's Emscripten glue (the CommonJS build, which ncc bundles) finds libpg-query.wasm through `__dirname`,
-// which does not exist inside an ES-module bundle: parsing would fail with "ReferenceError: __dirname is not defined".
-// The build copies the .wasm next to each bundle that needs it, so point the glue at the bundle's own directory.
-// Must be imported before anything that imports libpg-query. From source (tests, CLI via tsx) nothing changes:
-// Node loads the CommonJS build with its own __dirname, and no .wasm sits next to this file.
+// Prepares the process for libpg-query's WebAssembly parser. Must be imported before anything that imports
+// libpg-query (which compiles its .wasm as soon as it is loaded).
+//
+// 1. libpg-query's Emscripten glue (the CommonJS build, which ncc bundles) finds libpg-query.wasm through `__dirname`,
+//    which does not exist inside an ES-module bundle: parsing would fail with "ReferenceError: __dirname is not
+//    defined". The build copies the .wasm next to each bundle that needs it, so point the glue at the bundle's own
+//    directory. From source (tests, CLI via tsx) nothing changes: Node loads the CommonJS build with its own
+//    __dirname, and no .wasm sits next to this file.
+// 2. Baseline (Liftoff) code only. By default V8 re-compiles the hot parts of the 1.7 MB module with its optimising
+//    compiler on background threads; in a short-lived process (the gate, the CLI) that compilation competes with the
+//    parse for the CPU and process exit waits for it. Measured on 10,000 statements (bench/analyze.bench.ts, 2 cores):
+//    ~1.0 s → ~0.3 s from process start to exit, while the optimised code would parse only ~20 % faster once ready.
+//    The flags are read when a WebAssembly module is compiled, so they apply to libpg-query alone (no other wasm is
+//    loaded by these processes); JavaScript is optimised as usual.
+
 
 
 
@@ -36499,6 +36512,8 @@ const here = external_node_path_default().dirname((0,external_node_url_.fileURLT
 const g = globalThis;
 if (g.__dirname === undefined && (0,external_node_fs_.existsSync)(external_node_path_default().join(here, 'libpg-query.wasm')))
     g.__dirname = here;
+external_node_v8_default().setFlagsFromString('--no-wasm-tier-up');
+external_node_v8_default().setFlagsFromString('--no-wasm-dynamic-tiering');
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -39445,15 +39460,178 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/core/redact.ts
+// Finding, masking and quoting secrets in user-supplied text. Pattern-based on purpose: a value is masked BEFORE it is
+// parsed or validated, so a malformed URL (which a URL parser refuses) is masked exactly like a well-formed one and
+// not even the error that refuses it can print its password.
+/**
+ * Names of query parameters, conninfo keywords and headers whose values are credentials by definition or convention
+ * (password, sslpassword, token, access_token, api_key, secret, …). Over-matching (`sslkey`, a file path) only masks a
+ * harmless value; under-matching leaks one.
+ */
+const SECRET_NAME = /pass|pwd|secret|token|auth|key|session|cookie|credential|signature|jwt|bearer|private|csrf|xsrf/i;
+// `scheme://userinfo@`: the userinfo runs to the LAST '@' before the path, query, fragment or whitespace, which is
+// where the WHATWG URL parser (and libpq) end it too, so `p@ss` in an unencoded password is kept whole.
+const USERINFO = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s/?#]*)@/g;
+// A password pasted unencoded with a '/', '?' or '#' in it (`postgres://app:pa/ss@db/prod`): no parser reads it as a
+// password (both end the authority at the '/') and the URL is refused — quoting the refused value must not show it.
+const BROKEN_USERINFO = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:([^\s@]*[/?#][^\s@]*)@/g;
+// `?name=value` / `&name=value` in a query string (`?password=…&sslpassword=…`, `?access_token=…`).
+const QUERY_PARAM = /([?&])([^=&#\s]+)=([^&#\s]*)/g;
+// libpq's two secret keywords in a conninfo string (`host=db password=…`, `password = 'quoted \' value'`; PostgreSQL
+// docs 32.1.1.1 "Keyword/Value Connection Strings" and 32.1.2 "Parameter Key Words"). Only these: other `name=value`
+// text (expect-json's `auth.status=ok`, health-url's `auth=https://…`) is not a credential.
+const CONNINFO_SECRET = /(^|\s)(password|sslpassword)[ \t]*=[ \t]*('(?:[^'\\]|\\.)*'?|\S*)/gi;
+function decoded(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+function unquoteConninfo(value) {
+    if (!value.startsWith("'"))
+        return value;
+    return value.slice(1, value.endsWith("'") && value.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
+}
+/**
+ * The secret-bearing parts of any text an input may hold — a URL, a database URL, a conninfo string, a list of URLs —
+ * found by pattern, without parsing it first: URL userinfo (the password; the user too when it stands alone, as in
+ * `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
+ * returned as written and percent-decoded, so whichever form a message prints is masked.
+ */
+function redact_secretParts(text) {
+    const out = new Set();
+    const add = (value) => {
+        if (!value)
+            return;
+        out.add(value);
+        out.add(decoded(value));
+    };
+    for (const m of text.matchAll(USERINFO)) {
+        const userinfo = m[1] ?? '';
+        const colon = userinfo.indexOf(':');
+        if (colon < 0)
+            add(userinfo);
+        else
+            add(userinfo.slice(colon + 1));
+    }
+    for (const m of text.matchAll(BROKEN_USERINFO))
+        add(m[1] ?? '');
+    for (const m of text.matchAll(QUERY_PARAM)) {
+        if (SECRET_NAME.test(decoded(m[2] ?? '')))
+            add(m[3] ?? '');
+    }
+    for (const m of text.matchAll(CONNINFO_SECRET)) {
+        add(m[3] ?? '');
+        add(unquoteConninfo(m[3] ?? ''));
+    }
+    out.delete('');
+    return [...out];
+}
+/** The text with its secret parts (see secretParts) replaced by *** in place; anything else is left as written. */
+function redactSecrets(text) {
+    return text
+        .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
+        .replace(USERINFO, (whole, userinfo) => {
+        const colon = userinfo.indexOf(':');
+        const masked = colon < 0 ? (userinfo ? '***' : '') : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
+    })
+        .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+}
+/** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
+function scrubSecrets(text, secrets) {
+    let out = text;
+    // Longest first, so a secret that contains another is replaced whole.
+    const forms = new Set();
+    for (const secret of secrets) {
+        // Shorter values are masked by the runner in the log; replacing them in our own texts would garble them.
+        if (!secret || secret.length < 3)
+            continue;
+        forms.add(secret);
+        forms.add(encodeURIComponent(secret));
+    }
+    for (const form of [...forms].sort((a, b) => b.length - a.length))
+        out = out.split(form).join('***');
+    return out;
+}
+/** A connection URL with its credentials replaced, for logs and summaries. Non-URLs come back unchanged. */
+function redactUrl(url) {
+    return redactSecrets(url);
+}
+/** The password of a connection URL (decoded), so callers can mask it and scrub error texts. */
+function urlPassword(url) {
+    try {
+        const p = new URL(url).password;
+        return p ? decodeURIComponent(p) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+// ---------- the process-wide secret registry ----------
+// Every value an input reader masked (core.setSecret) is registered here too, so messages built anywhere — an
+// InputError from a parser that quotes what it refused, a failure message — are scrubbed before they are printed.
+// The runner masks the log, but not what a step writes to its outputs or summary, and the CLI has no runner at all.
+const registered = new Set();
+/** Registers values to scrub from every InputError and failure message (see scrubRegistered). */
+function registerSecrets(values) {
+    for (const v of values)
+        if (v)
+            registered.add(v);
+}
+function scrubRegistered(text) {
+    return registered.size ? scrubSecrets(text, registered) : text;
+}
+// ---------- quoting values into messages ----------
+// The runner reads a step's output line by line (a line ends at CR, LF or CRLF) and treats a line starting with `::`
+// as a workflow command (actions/runner src/Runner.Worker/ActionCommandManager.cs). A value quoted into a message must
+// therefore never carry a line break: escaped the way the runner escapes command data (actions/toolkit
+// packages/core/src/command.ts escapeData: % → %25, CR → %0D, LF → %0A), it stays on its line and reads back unambiguously.
+const LINE_BREAK = /[\r\n]/;
+/** Escapes %, CR and LF as the runner's command escaping does, when the text has a line break (else unchanged). */
+function escapeLineBreaks(text) {
+    if (!LINE_BREAK.test(text))
+        return text;
+    return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+function hasLineBreak(text) {
+    return LINE_BREAK.test(text);
+}
+/** Longest stretch of a value shown in a message; the rest is summarised by its length. */
+const QUOTE_MAX = 120;
+/**
+ * A value as quoted into a message: secret parts and registered secrets masked, line breaks escaped, cut at
+ * QUOTE_MAX characters — `'https://user:***@host/health'`. The one way inputs are echoed.
+ */
+function redact_quoteValue(value, max = QUOTE_MAX) {
+    const shown = escapeLineBreaks(scrubRegistered(redactSecrets(value)));
+    const chars = [...shown];
+    return chars.length > max ? `'${chars.slice(0, max).join('')}…' (${chars.length} characters)` : `'${shown}'`;
+}
+
 ;// CONCATENATED MODULE: ./src/core/errors.ts
-/** A bad value given by the user for a named input/flag. Reported as one line, never with a stack. */
+
+/**
+ * A bad value given by the user for a named input/flag. Reported as one line, never with a stack. The one place
+ * values reach messages: whatever a parser quoted is scrubbed of registered secrets and kept on one line (see
+ * quoteValue), so no input can print a secret or start a workflow command through its error.
+ */
 class errors_InputError extends Error {
     input;
     constructor(input, message) {
-        super(`Input '${input}': ${message}`);
+        super(escapeLineBreaks(scrubRegistered(cut(`Input '${input}': ${message}`))));
         this.name = 'InputError';
         this.input = input;
     }
+}
+// A parser that quotes a whole 100 KB value must not make a 100 KB error line.
+const MESSAGE_MAX = 1000;
+function cut(message) {
+    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -39473,6 +39651,7 @@ function errorMessage(err) {
 
 ;// CONCATENATED MODULE: ./src/core/duration.ts
 
+
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 /**
@@ -39481,6 +39660,18 @@ const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
  * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
  */
 const MAX_DURATION_MS = 2_147_483_647;
+/**
+ * The natural bounds of the actions' duration inputs (each action.yml description states its own):
+ * - a job on a GitHub-hosted runner runs at most 6 hours (GitHub docs "Usage limits", Job execution time), so no
+ *   deploy, rollback or health-check step can usefully wait longer;
+ * - a job on a self-hosted runner runs at most 5 days (docs "Usage limits for self-hosted runners"): the approval
+ *   wait, which is worth stretching on a self-hosted runner, stops there;
+ * - Node's fetch (undici) gives up on a response whose headers take longer than 300 s (undici Client option
+ *   headersTimeout, default 300e3 ms), so a longer per-request timeout could never take effect.
+ */
+const HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
+const SELF_HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (5 * 24 * 3_600_000));
+const FETCH_HEADERS_MAX_MS = 300_000;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -39504,19 +39695,22 @@ function parseDuration(value, input, opts = {}) {
         }
         if (consumed !== text.length || consumed === 0) {
             const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
-            throw new errors_InputError(input, `expected ${expected}, got '${value.trim()}'${hint}`);
+            throw new errors_InputError(input, `expected ${expected}, got ${redact_quoteValue(value.trim())}${hint}`);
         }
     }
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
-        throw new errors_InputError(input, `must be greater than zero, got '${value.trim()}'`);
+        throw new errors_InputError(input, `must be greater than zero, got ${redact_quoteValue(value.trim())}`);
     const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
     if (!Number.isFinite(ms) || ms > max)
-        throw new errors_InputError(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
+        throw new errors_InputError(input, `must be at most ${duration_formatDuration(max)}, got ${redact_quoteValue(value.trim())}`);
+    if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
+        throw new errors_InputError(input, `must be at least ${duration_formatDuration(opts.min)}, got ${redact_quoteValue(value.trim())}`);
+    }
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
-function formatDuration(ms) {
+function duration_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
     if (ms < 60_000)
@@ -39526,41 +39720,6 @@ function formatDuration(ms) {
     const m = Math.floor((totalSeconds % 3600) / 60);
     const s = totalSeconds % 60;
     return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
-}
-
-;// CONCATENATED MODULE: ./src/core/redact.ts
-/** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
-function scrubSecrets(text, secrets) {
-    let out = text;
-    for (const secret of secrets) {
-        if (!secret || secret.length < 3)
-            continue;
-        for (const form of new Set([secret, encodeURIComponent(secret)]))
-            out = out.split(form).join('***');
-    }
-    return out;
-}
-/** A connection URL with its password replaced, for logs and summaries. Non-URLs come back unchanged. */
-function redactUrl(url) {
-    try {
-        const u = new URL(url);
-        if (u.password)
-            u.password = '***';
-        return u.toString();
-    }
-    catch {
-        return url;
-    }
-}
-/** The password of a connection URL (decoded), so callers can mask it and scrub error texts. */
-function urlPassword(url) {
-    try {
-        const p = new URL(url).password;
-        return p ? decodeURIComponent(p) : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -39796,6 +39955,9 @@ const dbmateAdapter = {
     lockAnomalies() {
         return Promise.resolve([]);
     },
+    async historyTable(client) {
+        return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
+    },
     async historyTables(client) {
         const schema = await currentSchema(client);
         return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
@@ -39930,6 +40092,9 @@ const drizzleAdapter = {
     lockAnomalies() {
         return Promise.resolve([]); // drizzle's migrator takes no lock
     },
+    historyTable() {
+        return Promise.resolve(`"${SCHEMA}"."${drizzle_TABLE}"`);
+    },
     async historyTables(client) {
         return (await tableExists(client, SCHEMA, drizzle_TABLE)) ? [`"${SCHEMA}"."${drizzle_TABLE}"`] : [];
     },
@@ -40037,6 +40202,9 @@ const golangMigrateAdapter = {
         const { db, schema } = r.rows[0] ?? { db: '', schema: 'public' };
         return advisoryLockAnomalies(client, golangMigrateLockKey(db, schema ?? 'public'), 'golang-migrate');
     },
+    async historyTable(client) {
+        return `${quoteIdent(await currentSchema(client))}.${golang_migrate_TABLE}`;
+    },
     async historyTables(client) {
         const schema = await currentSchema(client);
         return (await tableExists(client, schema, golang_migrate_TABLE)) ? [`${quoteIdent(schema)}.${golang_migrate_TABLE}`] : [];
@@ -40103,6 +40271,9 @@ const knexAdapter = {
                 detail: `knex_migrations_lock.is_locked = 1: a knex migration is running, or one crashed and left the lock (knex migrate:unlock clears it)`,
             },
         ];
+    },
+    async historyTable(client) {
+        return `${quoteIdent(await currentSchema(client))}.${knex_TABLE}`;
     },
     async historyTables(client) {
         const schema = await currentSchema(client);
@@ -40174,6 +40345,9 @@ const nodePgMigrateAdapter = {
     lockAnomalies(client) {
         return advisoryLockAnomalies(client, NODE_PG_MIGRATE_LOCK_KEY, 'node-pg-migrate');
     },
+    async historyTable(client) {
+        return `${quoteIdent(await currentSchema(client))}.${node_pg_migrate_TABLE}`;
+    },
     async historyTables(client) {
         const schema = await currentSchema(client);
         return (await tableExists(client, schema, node_pg_migrate_TABLE)) ? [`${quoteIdent(schema)}.${node_pg_migrate_TABLE}`] : [];
@@ -40236,6 +40410,9 @@ const prismaAdapter = {
     },
     lockAnomalies(client) {
         return advisoryLockAnomalies(client, PRISMA_ADVISORY_LOCK_KEY, 'Prisma');
+    },
+    async historyTable(client) {
+        return `${quoteIdent(await currentSchema(client))}.${prisma_TABLE}`;
     },
     async historyTables(client) {
         const schema = await currentSchema(client);
@@ -40304,6 +40481,9 @@ const sqlAdapter = {
     },
     lockAnomalies() {
         return Promise.resolve([]); // our own advisory lock is checked for every tool in findPending
+    },
+    historyTable() {
+        return Promise.resolve(QUALIFIED);
     },
     async historyTables(client) {
         return (await tableExists(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE)) ? [QUALIFIED] : [];
@@ -40714,7 +40894,7 @@ async function acquireMigrationLock(client, opts) {
         if (!logged) {
             const holders = await advisoryLockHolders(client, RAIL_ACTIONS_LOCK_KEY);
             const who = holders.map((h) => `pid ${h.pid}${h.app ? ` (${h.app})` : ''}`).join(', ') || 'another session';
-            opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${formatDuration(opts.waitMs)}`);
+            opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${duration_formatDuration(opts.waitMs)}`);
             logged = true;
         }
         const left = deadline - now();
@@ -43686,8 +43866,6 @@ const handleNodeOption = (file, commandArguments, {
 	];
 };
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/ipc-input.js
 
 
@@ -50041,17 +50219,244 @@ async function runMigrationCommand(opts) {
         .filter((f) => !stillPending.has(f.id))
         .map((f) => ({ file: f.relPath, id: f.id, statements: null, ms: null }));
     if (cancelled || opts.signal?.aborted) {
-        throw Object.assign(new UserFacingError(`Cancelled while the migration command ran (after ${formatDuration(ms)})`), { applied });
+        throw Object.assign(new UserFacingError(`Cancelled while the migration command ran (after ${duration_formatDuration(ms)})`), { applied });
     }
     if (outcome.exitCode !== 0 || outcome.failed) {
         const why = outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : scrub(outcome.shortMessage ?? 'failed');
-        throw Object.assign(new UserFacingError(`Migration command failed (${why}) after ${formatDuration(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`), { applied });
+        throw Object.assign(new UserFacingError(`Migration command failed (${why}) after ${duration_formatDuration(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`), { applied });
     }
     if (after.pending.length) {
         opts.log(`Warning: the command succeeded but ${after.pending.length} migration(s) are still pending: ${after.pending.map((f) => f.relPath).join(', ')}`);
     }
-    opts.log(`Migration command finished in ${formatDuration(ms)}; applied ${applied.length} migration(s)`);
+    opts.log(`Migration command finished in ${duration_formatDuration(ms)}; applied ${applied.length} migration(s)`);
     return applied;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/runner/progress.ts
+
+
+const PROGRESS_SCHEMA = 'rail_actions';
+const PROGRESS_TABLE_NAME = 'migration_progress';
+const PROGRESS_TABLE = `"${PROGRESS_SCHEMA}"."${PROGRESS_TABLE_NAME}"`;
+/** A file whose BEGIN/COMMIT structure rail-actions cannot run group by group; the message names the line. */
+class TransactionStructureError extends UserFacingError {
+    file;
+    line;
+    constructor(file, line, detail) {
+        super(`${file}:${line}: ${detail}`);
+        this.name = 'TransactionStructureError';
+        this.file = file;
+        this.line = line;
+    }
+}
+function makeGroup(number, kind, statements, commits = true) {
+    const last = statements[statements.length - 1];
+    return {
+        number,
+        kind,
+        statements,
+        firstLine: statements[0].line,
+        lastLine: last.line + (last.sql.match(/\n/g)?.length ?? 0),
+        hash: sha256Hex(statements.map((s) => s.sql).join('\u0000')),
+        commits,
+    };
+}
+function planGroups(statements, opts) {
+    const groups = [];
+    const add = (kind, list, commits = true) => groups.push(makeGroup(groups.length + 1, kind, list, commits));
+    const single = (s) => add(s.transactional ? 'transaction' : 'alone', [s]);
+    if (!statements.some((s) => s.transactionControl)) {
+        let run = [];
+        const flush = () => {
+            if (run.length)
+                add('transaction', run);
+            run = [];
+        };
+        for (const s of statements) {
+            if (s.transactional && !opts.noTransaction) {
+                run.push(s);
+            }
+            else {
+                flush();
+                single(s);
+            }
+        }
+        flush();
+        return groups;
+    }
+    let block;
+    for (const s of statements) {
+        const kind = s.transactionKind ?? '';
+        if (!block) {
+            if (!s.transactionControl)
+                single(s);
+            else if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                block = [s];
+            else
+                throw new TransactionStructureError(opts.file, s.line, `${s.sql.split(/\s+/)[0]?.toUpperCase() ?? kind} outside a BEGIN … COMMIT block; rail-actions runs files whose transactions are BEGIN … COMMIT (or ROLLBACK) blocks`);
+            continue;
+        }
+        const begin = block[0];
+        if (!s.transactional) {
+            throw new TransactionStructureError(opts.file, s.line, `${s.nodeType} cannot run inside the transaction block that starts at line ${begin.line}; move it after the COMMIT`);
+        }
+        block.push(s);
+        if (!s.transactionControl || kind === 'TRANS_STMT_SAVEPOINT' || kind === 'TRANS_STMT_RELEASE' || kind === 'TRANS_STMT_ROLLBACK_TO')
+            continue;
+        if ((kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') && !s.chain) {
+            add('block', block, kind === 'TRANS_STMT_COMMIT');
+            block = undefined;
+            continue;
+        }
+        throw new TransactionStructureError(opts.file, s.line, `${s.sql.split('\n')[0]} inside the transaction block that starts at line ${begin.line} is not supported; end each block with a plain COMMIT or ROLLBACK`);
+    }
+    if (block) {
+        const begin = block[0];
+        throw new TransactionStructureError(opts.file, begin.line, 'BEGIN without a matching COMMIT: the transaction would be left open; end it with COMMIT');
+    }
+    return groups;
+}
+/** The one group of a file that needs no progress rows: its statements and the history row commit together. */
+function isSingleTransaction(groups) {
+    const only = groups[0];
+    return groups.length === 1 && only !== undefined && only.kind !== 'alone' && only.commits;
+}
+/** What identifies the content a file's progress rows were written for: the SQL that runs (the up section). */
+function contentChecksum(file) {
+    return sha256Hex(file.sql ?? '');
+}
+async function progressTableExists(client) {
+    const r = await client.query('SELECT to_regclass($1)::text AS t', [PROGRESS_TABLE]);
+    return r.rows[0]?.t != null;
+}
+/** Created on first need only (a database whose files are all single transactions never gets it). */
+async function ensureProgressTable(client) {
+    if (await progressTableExists(client))
+        return;
+    // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege when the schema exists.
+    const schema = await client.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [PROGRESS_SCHEMA]);
+    if (!schema.rows[0]?.n)
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${PROGRESS_SCHEMA}"`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
+  history        text        NOT NULL,
+  tool           text        NOT NULL,
+  migration      text        NOT NULL,
+  file           text        NOT NULL,
+  checksum       char(64)    NOT NULL,
+  group_no       integer     NOT NULL,
+  groups         integer     NOT NULL,
+  first_line     integer     NOT NULL,
+  last_line      integer     NOT NULL,
+  statements     integer     NOT NULL,
+  statement_hash char(64)    NOT NULL,
+  started_at     timestamptz NOT NULL DEFAULT now(),
+  finished_at    timestamptz,
+  target         text,
+  indexes_before text[],
+  PRIMARY KEY (history, migration, group_no)
+)`);
+    await client.query(`COMMENT ON TABLE ${PROGRESS_TABLE} IS 'rail-actions: statement groups of migration files that an interrupted run left partly applied; the next rail-actions migrate resumes them. Rows exist only while a file is unfinished.'`);
+}
+function toRow(r) {
+    return {
+        history: r.history,
+        tool: r.tool,
+        migration: r.migration,
+        file: r.file,
+        checksum: r.checksum.trim(),
+        group: r.group_no,
+        groups: r.groups,
+        firstLine: r.first_line,
+        lastLine: r.last_line,
+        statements: r.statements,
+        statementHash: r.statement_hash.trim(),
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        target: r.target,
+        indexesBefore: r.indexes_before,
+    };
+}
+/** The progress rows of one history (all files, or one), oldest group first; none when the table does not exist. */
+async function readProgress(client, history, migration) {
+    if (!(await progressTableExists(client)))
+        return [];
+    const r = await client.query(`SELECT * FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
+    return r.rows.map(toRow);
+}
+/** A transaction/block group is done: written inside that group's transaction. */
+async function recordGroupDone(client, key, g) {
+    await upsert(client, key, g, { finished: true, target: null, indexesBefore: null });
+}
+/** An alone group is about to run: committed (autocommit) before the statement starts. */
+async function recordGroupStarted(client, key, g, target, indexesBefore) {
+    await upsert(client, key, g, { finished: false, target, indexesBefore });
+}
+async function recordGroupFinished(client, key, g) {
+    await client.query(`UPDATE ${PROGRESS_TABLE} SET finished_at = now() WHERE history = $1 AND migration = $2 AND group_no = $3`, [key.history, key.migration, g.number]);
+}
+async function deleteProgress(client, history, migration) {
+    // The table may not exist: a single-transaction file never created it.
+    if (await progressTableExists(client))
+        await client.query(`DELETE FROM ${PROGRESS_TABLE} WHERE history = $1 AND migration = $2`, [history, migration]);
+}
+async function upsert(client, key, g, o) {
+    await client.query(`INSERT INTO ${PROGRESS_TABLE} (history, tool, migration, file, checksum, group_no, groups, first_line, last_line, statements, statement_hash, started_at, finished_at, target, indexes_before)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), CASE WHEN $12::boolean THEN now() END, $13, $14)
+     ON CONFLICT (history, migration, group_no) DO UPDATE SET
+       tool = EXCLUDED.tool, file = EXCLUDED.file, checksum = EXCLUDED.checksum, groups = EXCLUDED.groups,
+       first_line = EXCLUDED.first_line, last_line = EXCLUDED.last_line, statements = EXCLUDED.statements,
+       statement_hash = EXCLUDED.statement_hash, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+       target = EXCLUDED.target, indexes_before = EXCLUDED.indexes_before`, [
+        key.history,
+        key.tool,
+        key.migration,
+        key.file,
+        key.checksum,
+        g.number,
+        key.groups,
+        g.firstLine,
+        g.lastLine,
+        g.statements.length,
+        g.hash,
+        o.finished,
+        o.target,
+        o.indexesBefore,
+    ]);
+}
+/** "lines 3–5" / "line 3". */
+function linesOf(g) {
+    return g.firstLine === g.lastLine ? `line ${g.firstLine}` : `lines ${g.firstLine}–${g.lastLine}`;
+}
+/** "groups 1–2 of 3" style list of group numbers: "1, 2 and 4". */
+function listGroups(numbers) {
+    if (numbers.length <= 1)
+        return numbers.join('');
+    return `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+}
+async function interruptedFiles(client, history, files) {
+    const rows = await readProgress(client, history);
+    const byMigration = new Map();
+    for (const r of rows)
+        byMigration.set(r.migration, [...(byMigration.get(r.migration) ?? []), r]);
+    const out = [];
+    for (const [migration, list] of byMigration) {
+        const first = list[0];
+        const file = files.find((f) => f.id === migration);
+        const committed = list.filter((r) => r.finishedAt).map((r) => r.group);
+        let resumeAt = 1;
+        while (committed.includes(resumeAt))
+            resumeAt++;
+        out.push({
+            migration,
+            file: file?.relPath ?? first.file,
+            groups: first.groups,
+            committedGroups: committed,
+            resumeAt,
+            sameContent: file !== undefined && contentChecksum(file) === first.checksum,
+            since: list.reduce((d, r) => (r.startedAt < d ? r.startedAt : d), first.startedAt),
+        });
+    }
+    return out;
 }
 
 // EXTERNAL MODULE: ./node_modules/libpg-query/wasm/index.cjs
@@ -50061,6 +50466,17 @@ var wasm = __nccwpck_require__(2627);
 // transaction block. Offsets from libpg-query are UTF-8 BYTE offsets: slicing is done on a Buffer, never on the JS string.
 
 
+/** The reference as SQL: "schema"."name" or "name" (resolved through search_path like the statement itself). */
+function quoteRelation(ref) {
+    const q = (v) => `"${v.replace(/"/g, '""')}"`;
+    return ref.schema ? `${q(ref.schema)}.${q(ref.name)}` : q(ref.name);
+}
+function rangeVar(v) {
+    const n = asNode(v);
+    if (!n || typeof n.relname !== 'string')
+        return undefined;
+    return { name: n.relname, ...(typeof n.schemaname === 'string' ? { schema: n.schemaname } : {}) };
+}
 function asNode(v) {
     return v && typeof v === 'object' ? v : undefined;
 }
@@ -50176,20 +50592,146 @@ async function splitStatements(sqlText, file) {
             buildsIndexConcurrently: (nodeType === 'IndexStmt' && node.concurrent === true) ||
                 (nodeType === 'ReindexStmt' && hasDefElem(node.params, 'concurrently')),
         };
-        if (nodeType === 'IndexStmt' && node.concurrent === true && typeof node.idxname === 'string') {
-            const rel = asNode(node.relation);
-            statement.index = { name: node.idxname, ...(typeof rel?.schemaname === 'string' ? { schema: rel.schemaname } : {}) };
+        if (nodeType === 'IndexStmt' && node.concurrent === true) {
+            const table = rangeVar(node.relation);
+            if (table)
+                statement.table = table;
+            // An index always lives in its table's schema.
+            if (typeof node.idxname === 'string')
+                statement.index = { name: node.idxname, ...(table?.schema ? { schema: table.schema } : {}) };
+        }
+        if (nodeType === 'DropStmt' && node.concurrent === true && node.removeType === 'OBJECT_INDEX' && Array.isArray(node.objects)) {
+            statement.dropsIndexes = node.objects.flatMap((o) => {
+                const names = asNode(asNode(o)?.List)?.items?.map((i) => asNode(asNode(i)?.String)?.sval);
+                if (!names?.length || names.some((x) => typeof x !== 'string'))
+                    return [];
+                const parts = names;
+                const name = parts[parts.length - 1];
+                return [parts.length > 1 ? { schema: parts[parts.length - 2], name } : { name }];
+            });
+        }
+        if (nodeType === 'AlterTableStmt' && reason === 'DETACH PARTITION CONCURRENTLY') {
+            const parent = rangeVar(node.relation);
+            const cmd = (Array.isArray(node.cmds) ? node.cmds : []).map((c) => asNode(asNode(c)?.AlterTableCmd)).find((c) => c?.subtype === 'AT_DetachPartition');
+            const partition = rangeVar(asNode(asNode(cmd?.def)?.PartitionCmd)?.name);
+            if (parent && partition)
+                statement.detach = { parent, partition };
+        }
+        if (nodeType === 'TransactionStmt') {
+            if (typeof node.kind === 'string')
+                statement.transactionKind = node.kind;
+            if (node.chain === true)
+                statement.chain = true;
         }
         out.push(statement);
     }
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/migrations/runner/recover.ts
+
+const recover_QUALIFIED = `quote_ident(n.nspname) || '.' || quote_ident(c.relname)`;
+/** Taken right before a concurrent index build starts, and stored in its started row. */
+async function snapshotBeforeBuild(client, s) {
+    if (s.nodeType === 'IndexStmt' && s.buildsIndexConcurrently && s.table) {
+        const r = await client.query(`SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname) AS target,
+              coalesce(array_agg(${recover_QUALIFIED}) FILTER (WHERE c.oid IS NOT NULL), '{}') AS before
+         FROM pg_class t
+         JOIN pg_namespace tn ON tn.oid = t.relnamespace
+         LEFT JOIN pg_index i ON i.indrelid = t.oid
+         LEFT JOIN pg_class c ON c.oid = i.indexrelid
+         LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE t.oid = to_regclass($1)
+        GROUP BY tn.nspname, t.relname`, [quoteRelation(s.table)]);
+        const row = r.rows[0];
+        // No such table: the statement fails by itself and leaves nothing.
+        return row ? { target: row.target, indexesBefore: row.before } : { target: null, indexesBefore: null };
+    }
+    if (s.nodeType === 'ReindexStmt' && s.buildsIndexConcurrently) {
+        const r = await client.query(`SELECT coalesce(array_agg(${recover_QUALIFIED}), '{}') AS before
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid`);
+        return { target: null, indexesBefore: r.rows[0]?.before ?? [] };
+    }
+    return { target: null, indexesBefore: null };
+}
+/** Indexes the interrupted build made: new on its table (CREATE INDEX), or new invalid _ccnew/_ccold ones (REINDEX). */
+async function indexesMadeBy(client, row) {
+    if (!row.indexesBefore)
+        return [];
+    if (row.target) {
+        const r = await client.query(`SELECT ${recover_QUALIFIED} AS name, c.relname, i.indisvalid AS valid
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE i.indrelid = to_regclass($1) AND NOT (${recover_QUALIFIED} = ANY ($2::text[]))
+        ORDER BY 1`, [row.target, row.indexesBefore]);
+        return r.rows;
+    }
+    const r = await client.query(`SELECT ${recover_QUALIFIED} AS name, c.relname, i.indisvalid AS valid
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$' AND NOT (${recover_QUALIFIED} = ANY ($1::text[]))
+      ORDER BY 1`, [row.indexesBefore]);
+    return r.rows;
+}
+/** Drops the INVALID indexes an interrupted build left; returns the valid indexes it made (a build that completed). */
+async function dropBuildLeftovers(client, row, warn, where) {
+    const made = await indexesMadeBy(client, row);
+    for (const ix of made.filter((m) => !m.valid)) {
+        warn(`${where}: dropping the INVALID index ${ix.name} left by the interrupted concurrent build (PostgreSQL's recommended recovery: drop it, then build again)`);
+        await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${ix.name}`);
+    }
+    return made.filter((m) => m.valid);
+}
+/**
+ * Before (re-)running an alone statement whose started row has no finished_at: cleans up what the interrupted
+ * attempt left and tells whether the statement in fact completed (then it must not run again).
+ */
+async function recoverInterrupted(client, s, row, warn, where) {
+    if (s.buildsIndexConcurrently) {
+        const valid = await dropBuildLeftovers(client, row, warn, where);
+        if (s.nodeType === 'IndexStmt') {
+            // Named: the valid index of that name made since the start is this build, finished. Unnamed: one new valid
+            // index on the table can only be it.
+            const finished = s.index ? valid.find((v) => v.relname === s.index?.name) : valid.length === 1 ? valid[0] : undefined;
+            if (finished)
+                return { done: true, why: `the index ${finished.name} exists and is valid: the build completed before the interruption` };
+        }
+        return { done: false };
+    }
+    if (s.dropsIndexes?.length) {
+        const r = await client.query('SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(name) WHERE to_regclass(x.name) IS NOT NULL', [
+            s.dropsIndexes.map(quoteRelation),
+        ]);
+        if (!r.rows[0]?.n)
+            return { done: true, why: 'the index(es) it drops no longer exist: the drop completed before the interruption' };
+        return { done: false };
+    }
+    if (s.detach) {
+        const parent = quoteRelation(s.detach.parent);
+        const partition = quoteRelation(s.detach.partition);
+        const r = await client.query('SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = to_regclass($2)', [partition, parent]);
+        const link = r.rows[0];
+        if (!link)
+            return { done: true, why: `${partition} is no longer a partition of ${parent}: the detach completed before the interruption` };
+        if (link.pending) {
+            warn(`${where}: finishing the interrupted DETACH PARTITION CONCURRENTLY of ${partition} (ALTER TABLE … DETACH PARTITION … FINALIZE)`);
+            await client.query(`ALTER TABLE ${parent} DETACH PARTITION ${partition} FINALIZE`);
+            return { done: true, why: 'the interrupted detach was finalized' };
+        }
+        return { done: false };
+    }
+    return { done: false };
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/runner/apply.ts
 // Applies pending migrations safely: under the rail-actions advisory lock, with lock_timeout/statement_timeout per
-// session, statement by statement (split with the Postgres parser), transactional statements in a transaction that
-// also writes the tool's history row, non-transactional ones (CREATE INDEX CONCURRENTLY, VACUUM …) alone, lock
-// timeouts retried with the shared backoff, invalid indexes detected, cancellation rolling back the open transaction.
+// session, statement by statement (split with the Postgres parser), in statement groups (progress.ts): a file that is
+// one transaction commits with the tool's history row; any other file records each group's progress in
+// rail_actions.migration_progress, so an interrupted run (SIGTERM, SIGKILL, a failed statement) is resumed by the next
+// one instead of leaving a half-applied file nobody can re-run. Lock timeouts are retried with the shared backoff,
+// leftovers of interrupted concurrent index builds are dropped (recover.ts), invalid indexes are detected, and every
+// failure reports what is committed, read back from the database.
+
+
 
 
 
@@ -50206,12 +50748,15 @@ class MigrationFailedError extends UserFacingError {
     invalidIndexes;
     /** The migration file (relative to cwd) and line the failure points at, for an annotation. */
     location;
-    constructor(message, applied, invalidIndexes = [], location) {
+    /** The file the failure left partly applied, when some of its groups are committed. */
+    partial;
+    constructor(message, applied, invalidIndexes = [], location, partial) {
         super(message);
         this.name = 'MigrationFailedError';
         this.applied = applied;
         this.invalidIndexes = invalidIndexes;
         this.location = location;
+        this.partial = partial;
     }
 }
 const RETRYABLE_SQLSTATES = new Set(['55P03' /* lock_not_available: lock_timeout */, '40P01' /* deadlock_detected */]);
@@ -50229,8 +50774,17 @@ async function findInvalidIndexes(client) {
       ORDER BY 1, 2`);
     return r.rows;
 }
-function describeInvalid(list) {
-    return list.map((i) => `"${i.schema}"."${i.index}" on ${i.table} (fix: DROP INDEX CONCURRENTLY "${i.schema}"."${i.index}"; then re-run)`).join('; ');
+const qualifiedIndex = (i) => `"${i.schema.replace(/"/g, '""')}"."${i.index.replace(/"/g, '""')}"`;
+/** `ours`: leftovers of this file's interrupted build, which the next run drops itself. */
+function describeInvalid(list, ours = new Set()) {
+    return list
+        .map((i) => {
+        const name = qualifiedIndex(i);
+        const unquoted = `${i.schema}.${i.index}`;
+        const fix = ours.has(name) || ours.has(unquoted) ? 'left by this build; the next run drops it before building again' : `fix: DROP INDEX CONCURRENTLY ${name}; then re-run`;
+        return `${name} on ${i.table} (${fix})`;
+    })
+        .join('; ');
 }
 class Runner {
     log;
@@ -50238,10 +50792,13 @@ class Runner {
     client;
     adapter;
     opts;
-    constructor(client, adapter, opts) {
+    history;
+    position;
+    constructor(client, adapter, opts, history) {
         this.client = client;
         this.adapter = adapter;
         this.opts = opts;
+        this.history = history;
         this.log = opts.log ?? (() => undefined);
         this.warn = opts.warn ?? this.log;
     }
@@ -50254,14 +50811,14 @@ class Runner {
         await this.client.query(sql);
     }
     /** Retries `fn` on lock timeouts with the shared backoff; `fn` must leave nothing behind when it fails. */
-    withLockRetries(what, fn, canRetry = true) {
+    withLockRetries(what, fn) {
         let retryable = true;
         return retry(async (attempt) => {
             try {
                 return await fn(attempt);
             }
             catch (err) {
-                retryable = canRetry && RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted;
+                retryable = RETRYABLE_SQLSTATES.has(sqlState(err) ?? '') && !this.opts.signal?.aborted;
                 throw err;
             }
         }, {
@@ -50269,7 +50826,7 @@ class Runner {
             ...(this.opts.backoff ? { policy: this.opts.backoff } : {}),
             ...(this.opts.signal ? { signal: this.opts.signal } : {}),
             classify: () => ({ retry: retryable }),
-            onRetry: ({ err, attempt, delayMs }) => this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${formatDuration(delayMs)}`),
+            onRetry: ({ err, attempt, delayMs }) => this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${duration_formatDuration(delayMs)}`),
         });
     }
     /** BEGIN … COMMIT around `body`; any failure rolls the whole transaction back. */
@@ -50296,21 +50853,10 @@ class Runner {
             throw err;
         }
     }
-    /**
-     * A CREATE INDEX CONCURRENTLY that hit lock_timeout after creating its catalog entry (e.g. while waiting for older
-     * transactions) leaves an INVALID index of that name, which the retry would trip over (or, with IF NOT EXISTS, keep
-     * silently): drop it right before retrying. Runs at the retry, after the backoff, when the blocker may be gone.
-     */
-    async dropLeftoverIndex(s) {
-        if (!s.index)
-            return;
-        const qualified = s.index.schema ? `"${s.index.schema.replace(/"/g, '""')}"."${s.index.name.replace(/"/g, '""')}"` : `"${s.index.name.replace(/"/g, '""')}"`;
+    /** Runs a statement of ours on behalf of `s` (leftover cleanup): a failure points at `s`. */
+    async onBehalfOf(s, fn) {
         try {
-            const r = await this.client.query('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified]);
-            if (r.rows[0]?.valid === false) {
-                this.warn(`Dropping the INVALID index ${qualified} left by the interrupted concurrent build before retrying`);
-                await this.client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`);
-            }
+            return await fn();
         }
         catch (err) {
             if (err && typeof err === 'object')
@@ -50318,85 +50864,152 @@ class Runner {
             throw err;
         }
     }
+    /**
+     * A transaction or block group, with `inside` (progress row / history row) run in the same transaction right before
+     * its COMMIT, so the statements and their record commit together or not at all.
+     */
+    async runTransactionGroup(g, inside) {
+        if (g.kind === 'transaction') {
+            await this.transaction(async () => {
+                for (const s of g.statements)
+                    await this.runStatement(s);
+                await inside();
+            });
+            return;
+        }
+        // A BEGIN … COMMIT/ROLLBACK block written in the file: its own BEGIN (with its options) and COMMIT are used.
+        const body = g.statements.slice(0, -1);
+        const end = g.statements[g.statements.length - 1];
+        try {
+            for (const s of body)
+                await this.runStatement(s);
+            if (g.commits)
+                await inside();
+            await this.runStatement(end);
+        }
+        catch (err) {
+            await this.client.query('ROLLBACK').catch(() => undefined);
+            throw err;
+        }
+        // Ended in ROLLBACK: nothing of it committed; running it again would do the same, so recording it may come after.
+        if (!g.commits)
+            await this.transaction(inside);
+    }
     async applyFile(plan) {
-        const { file, statements } = plan;
+        const { file, groups } = plan;
         const started = new Date();
         const t0 = performance.now();
         const ctx = () => ({ startedAt: started, finishedAt: new Date(), executionMs: performance.now() - t0 });
-        const explicitTransactions = statements.some((s) => s.transactionControl);
-        const allTransactional = statements.every((s) => s.transactional);
         const label = file.relPath;
+        const done = new Set(plan.resume.filter((r) => r.finishedAt).map((r) => r.group));
+        const startedRows = new Map(plan.resume.filter((r) => !r.finishedAt).map((r) => [r.group, r]));
+        const pos = { plan, usesProgress: false, completed: false, committed: [] };
+        this.position = pos;
         // A previous file may have changed the session's timeouts with SET: every file starts from the configured ones.
         await this.client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
             `${this.opts.lockTimeoutMs}ms`,
             `${this.opts.statementTimeoutMs}ms`,
         ]);
-        if (!file.noTransaction && !explicitTransactions && allTransactional) {
-            // The common case: the statements and the history row commit together or not at all.
-            await this.withLockRetries(label, () => this.transaction(async () => {
-                for (const s of statements)
-                    await this.runStatement(s);
-                await this.adapter.record(this.client, file, ctx());
-            }));
+        if (isSingleTransaction(groups) && plan.resume.length === 0) {
+            // The common case: the statements and the history row commit together or not at all; no progress needed.
+            const g = groups[0];
+            pos.group = g;
+            await this.withLockRetries(label, () => this.runTransactionGroup(g, () => this.adapter.record(this.client, file, ctx())));
+            pos.committed.push(g.number);
+            pos.group = undefined;
+            return { file: file.relPath, id: file.id, statements: plan.statements.length, ms: Math.round(performance.now() - t0) };
         }
-        else {
-            if (this.adapter.markStarted)
-                await this.adapter.markStarted(this.client, file);
-            if (explicitTransactions) {
-                // The file manages its own transactions (BEGIN/COMMIT written in it): run it as written, no retries.
-                this.log(`${label}: has explicit BEGIN/COMMIT; running its statements as written`);
-                try {
-                    for (const s of statements)
-                        await this.runStatement(s);
-                }
-                catch (err) {
-                    await this.client.query('ROLLBACK').catch(() => undefined);
-                    throw err;
-                }
+        pos.usesProgress = true;
+        const key = {
+            history: this.history,
+            tool: this.adapter.tool,
+            migration: file.id,
+            file: file.relPath,
+            checksum: contentChecksum(file),
+            groups: groups.length,
+        };
+        await ensureProgressTable(this.client);
+        // golang-migrate: (version, dirty) while the file is unfinished, as golang-migrate itself marks it.
+        if (this.adapter.markStarted)
+            await this.adapter.markStarted(this.client, file);
+        const recordFile = async () => {
+            await this.adapter.record(this.client, file, ctx());
+            await deleteProgress(this.client, this.history, file.id);
+        };
+        let executed = 0;
+        for (const g of groups) {
+            if (done.has(g.number))
+                continue;
+            const last = g.number === groups.length;
+            pos.group = g;
+            pos.completed = false;
+            const where = `${label}:${g.firstLine}`;
+            if (g.kind === 'alone') {
+                if (await this.runAloneGroup(g, key, startedRows.get(g.number), pos))
+                    executed++;
             }
             else {
-                const groups = [];
-                for (const s of statements) {
-                    const last = groups[groups.length - 1];
-                    if (!file.noTransaction && s.transactional && last && last[0]?.transactional)
-                        last.push(s);
-                    else
-                        groups.push([s]);
-                }
-                for (const group of groups) {
-                    const first = group[0];
-                    if (group.length === 1 && (!first.transactional || file.noTransaction)) {
-                        const why = first.transactional ? 'file runs without a transaction' : 'cannot run inside a transaction';
-                        this.log(`${label}:${first.line}: ${first.nodeType} runs on its own (${why})`);
-                        // A concurrent index build is retried only when it is named (its leftover can be identified and dropped);
-                        // REINDEX CONCURRENTLY leaves *_ccnew indexes behind and is never retried automatically.
-                        const canRetry = !first.buildsIndexConcurrently || first.index !== undefined;
-                        await this.withLockRetries(`${label}:${first.line}`, async (attempt) => {
-                            if (attempt > 1 && first.buildsIndexConcurrently)
-                                await this.dropLeftoverIndex(first);
-                            await this.runStatement(first);
-                        }, canRetry);
-                    }
-                    else {
-                        await this.withLockRetries(`${label}:${first.line}`, () => this.transaction(async () => {
-                            for (const s of group)
-                                await this.runStatement(s);
-                        }));
-                    }
+                // The last group's transaction also writes the history row and clears the progress rows.
+                await this.withLockRetries(where, () => this.runTransactionGroup(g, () => (last ? recordFile() : recordGroupDone(this.client, key, g))));
+                executed += g.statements.length;
+            }
+            pos.committed.push(g.number);
+            pos.group = undefined;
+        }
+        const lastGroup = groups[groups.length - 1];
+        if (!lastGroup || lastGroup.kind === 'alone' || done.has(lastGroup.number))
+            await this.transaction(recordFile);
+        const resumedAt = plan.resume.length ? (groups.find((g) => !done.has(g.number))?.number ?? groups.length + 1) : undefined;
+        return {
+            file: file.relPath,
+            id: file.id,
+            statements: executed,
+            ms: Math.round(performance.now() - t0),
+            ...(resumedAt !== undefined ? { resumedAtGroup: resumedAt } : {}),
+        };
+    }
+    /**
+     * A statement that cannot run in a transaction block: a started row before it (with what a concurrent index build
+     * needs to find its leftovers), a finished mark after it. A started row left by an interrupted run, or by the
+     * previous attempt of this run, is inspected first: leftovers dropped, a statement that in fact completed skipped.
+     * Returns whether the statement ran.
+     */
+    async runAloneGroup(g, key, interrupted, pos) {
+        const s = g.statements[0];
+        const where = `${key.file}:${s.line}`;
+        this.log(`${where}: ${s.nodeType} runs on its own (cannot run inside a transaction)`);
+        let lastStart = interrupted;
+        let skipped;
+        await this.withLockRetries(where, async () => {
+            if (lastStart) {
+                const recovered = await this.onBehalfOf(s, () => recoverInterrupted(this.client, s, lastStart, this.warn, where));
+                if (recovered.done) {
+                    skipped = recovered.why;
+                    return;
                 }
             }
-            if (statements.some((s) => s.buildsIndexConcurrently))
-                await this.assertNoInvalidIndexes(file);
-            await this.transaction(() => this.adapter.record(this.client, file, ctx()));
-        }
-        const ms = Math.round(performance.now() - t0);
-        return { file: file.relPath, id: file.id, statements: statements.length, ms };
+            this.checkCancelled();
+            const snapshot = await this.onBehalfOf(s, () => snapshotBeforeBuild(this.client, s));
+            await recordGroupStarted(this.client, key, g, snapshot.target, snapshot.indexesBefore);
+            lastStart = snapshot;
+            await this.runStatement(s);
+            pos.completed = true;
+        });
+        if (skipped)
+            this.log(`${where}: not running it again: ${skipped}`);
+        else if (s.buildsIndexConcurrently)
+            await this.assertNoInvalidIndexes(key.file, s, pos);
+        await recordGroupFinished(this.client, key, g);
+        return skipped === undefined;
     }
-    async assertNoInvalidIndexes(file) {
+    async assertNoInvalidIndexes(file, s, pos) {
         const invalid = await findInvalidIndexes(this.client);
-        if (invalid.length) {
-            throw new MigrationFailedError(`${file.relPath}: invalid index(es) after the concurrent index build — the build failed or an earlier failed build left them (IF NOT EXISTS skips an INVALID index): ${describeInvalid(invalid)}. ${file.relPath} was NOT recorded as applied.`, [], invalid, { file: file.relPath });
-        }
+        if (!invalid.length)
+            return;
+        // A build that leaves an invalid index fails by itself; an invalid index here is an older one (IF NOT EXISTS
+        // skips an INVALID index of the same name) or one of another schema change: a human decides.
+        pos.invalidAfter = true;
+        throw new MigrationFailedError(`${file}:${s.line}: invalid index(es) after the concurrent index build — an earlier failed build left them, and IF NOT EXISTS skips an INVALID index: ${describeInvalid(invalid)}.`, [], invalid, { file, line: s.line });
     }
 }
 /** Cancels whatever our session is running, from a second connection (closing ours alone may not stop a long statement). */
@@ -50409,8 +51022,175 @@ async function cancelBackend(databaseUrl, pid) {
         await side.end().catch(() => undefined);
     }
 }
+/**
+ * Matches the progress rows of interrupted runs with the pending files, before anything runs: a file with the same
+ * content resumes; a changed one is refused when any of its groups committed, and starts afresh (after its leftovers
+ * are dropped) when none did. Rows of files that are applied by now (a human finished them) are stale and removed.
+ */
+async function matchProgress(client, rows, plans, report, o) {
+    const byMigration = new Map();
+    for (const r of rows)
+        byMigration.set(r.migration, [...(byMigration.get(r.migration) ?? []), r]);
+    for (const [migration, list] of byMigration) {
+        const first = list[0];
+        const finished = list.filter((r) => r.finishedAt);
+        const at = first.startedAt.toISOString();
+        const planIndex = plans.findIndex((p) => p.file.id === migration);
+        const plan = plans[planIndex];
+        if (!plan) {
+            if (report.files.some((f) => f.id === migration)) {
+                o.warn(`${first.file} is recorded as applied, but rail-actions progress rows of an interrupted run (${at}) remain; removing them`);
+                await deleteProgress(client, o.history, migration);
+            }
+            else {
+                o.warn(`${first.file} was partly applied by an interrupted run (${at}; groups ${listGroups(finished.map((r) => r.group)) || 'none'} of ${first.groups} committed) but is no longer in the migrations directory; check the schema, then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'`);
+            }
+            continue;
+        }
+        const committed = finished.map((r) => `group ${r.group} (${linesOf(r)})`).join(', ');
+        if (first.checksum !== contentChecksum(plan.file)) {
+            if (finished.length) {
+                throw new UserFacingError(`Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed} of ${first.groups} statement groups of a different version of it, and the file changed since (sha256 of its SQL was ${first.checksum.slice(0, 12)}…, now ${contentChecksum(plan.file).slice(0, 12)}…). Restore the file as it was, and the next run resumes it; or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'.`);
+            }
+            // Nothing of it committed: the changed file starts afresh, once the old attempt's leftovers are gone.
+            for (const r of list.filter((x) => !x.finishedAt))
+                await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
+            await deleteProgress(client, o.history, migration);
+            o.log(`${plan.file.relPath}: an interrupted run (${at}) committed none of it; it changed since and runs from the start`);
+            continue;
+        }
+        const regrouped = list.some((r) => r.groups !== plan.groups.length || plan.groups[r.group - 1]?.hash !== r.statementHash);
+        if (regrouped) {
+            if (finished.length) {
+                throw new UserFacingError(`Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed}, but this version of rail-actions splits the file into different statement groups (${plan.groups.length}, not ${first.groups}). Finish it with the rail-actions version that started it, or by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'.`);
+            }
+            for (const r of list.filter((x) => !x.finishedAt))
+                await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
+            await deleteProgress(client, o.history, migration);
+            continue;
+        }
+        if (planIndex > 0) {
+            throw new UserFacingError(`Refusing to migrate: ${plan.file.relPath} was partly applied by an interrupted run (${at}; ${committed || 'no group'} committed), but ${plans
+                .slice(0, planIndex)
+                .map((p) => p.file.relPath)
+                .join(', ')} — pending and ordered before it — would run first. Finish ${plan.file.relPath} first (move the newer file after it).`);
+        }
+        plan.resume = list;
+        const next = plan.groups.find((g) => !finished.some((r) => r.group === g.number));
+        o.log(`Resuming ${plan.file.relPath}, interrupted at ${at}: ${finished.length ? `${committed} of ${plan.groups.length} committed` : `none of its ${plan.groups.length} groups committed`}; ${next ? `continuing at group ${next.number} (${linesOf(next)})` : 'only its history row is missing'}`);
+    }
+}
+/** What is committed of a file, read back from the database on a connection of its own (ours may be mid-cancel). */
+async function readBack(databaseUrl, history, migration, startedRow) {
+    let side;
+    try {
+        side = await db_connectDatabase(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
+        // The runner gives a cancelled step seconds before SIGKILL: never queue behind a lock on the progress table.
+        await side.query("SET lock_timeout = '1s'; SET statement_timeout = '3s'");
+        const rows = await readProgress(side, history, migration);
+        const invalid = await findInvalidIndexes(side);
+        const leftovers = [];
+        if (startedRow) {
+            for (const r of rows.filter((x) => !x.finishedAt && x.indexesBefore)) {
+                const made = await side.query(`SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE NOT i.indisvalid AND NOT (quote_ident(n.nspname) || '.' || quote_ident(c.relname) = ANY ($1::text[]))
+              AND (($2::text IS NOT NULL AND i.indrelid = to_regclass($2)) OR ($2::text IS NULL AND c.relname ~ '_cc(new|old)[0-9]*$'))`, [r.indexesBefore, r.target]);
+                leftovers.push(...made.rows.map((m) => m.name));
+            }
+        }
+        return { rows, invalid, leftovers };
+    }
+    catch (err) {
+        return { error: safeDbError(err, databaseUrl) };
+    }
+    finally {
+        await side?.end().catch(() => undefined);
+    }
+}
+/** Whether the tool's history records `file` (true), not (false), or why that could not be read. */
+async function recordedAnyway(databaseUrl, loaded, file) {
+    let side;
+    try {
+        side = await db_connectDatabase(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
+        await side.query("SET lock_timeout = '1s'; SET statement_timeout = '3s'");
+        const history = await loaded.adapter.readHistory(side);
+        return !loaded.adapter.diff([file], history).pending.some((f) => f.id === file.id);
+    }
+    catch (err) {
+        return safeDbError(err, databaseUrl);
+    }
+    finally {
+        await side?.end().catch(() => undefined);
+    }
+}
+/** Statements whose completion the next run can see in the catalog (and then does not run them again). */
+function completionVisible(s) {
+    return (s.nodeType === 'IndexStmt' && s.buildsIndexConcurrently) || !!s.dropsIndexes?.length || !!s.detach;
+}
+/** The message of a failure in a file that records progress: what is committed, what is not, what the next run does. */
+async function describeInterrupted(head, pos, o) {
+    const { plan } = pos;
+    const n = plan.groups.length;
+    const g = pos.group;
+    const back = await readBack(o.databaseUrl, o.history, plan.file.id, g?.kind === 'alone');
+    let committedNumbers;
+    let note = '';
+    let invalid = [];
+    let leftovers = [];
+    if ('error' in back) {
+        // Cannot read the database: what this process knows (a COMMIT that failed on a lost connection may have committed).
+        committedNumbers = [...new Set([...plan.resume.filter((r) => r.finishedAt).map((r) => r.group), ...pos.committed])].sort((a, b) => a - b);
+        note = ` (from this run's own record: the progress could not be read back: ${back.error})`;
+    }
+    else {
+        committedNumbers = back.rows.filter((r) => r.finishedAt).map((r) => r.group);
+        invalid = back.invalid;
+        leftovers = back.leftovers;
+        // The history row commits with the last group and clears the rows: no rows left then means all is done.
+        if (!back.rows.length && pos.committed.length && pos.committed[pos.committed.length - 1] === n)
+            committedNumbers = plan.groups.map((x) => x.number);
+    }
+    const earlier = new Set(plan.resume.filter((r) => r.finishedAt).map((r) => r.group));
+    const describe = (num) => {
+        const grp = plan.groups[num - 1];
+        return `group ${num}${grp ? ` (${linesOf(grp)}${earlier.has(num) ? ', by an earlier interrupted run' : ''})` : ''}`;
+    };
+    let resumeAt = 1;
+    while (committedNumbers.includes(resumeAt))
+        resumeAt++;
+    const parts = [head];
+    parts.push(committedNumbers.length ? `Committed: ${committedNumbers.map(describe).join(', ')} of ${n}.` : `None of its ${n} statement groups is committed.`);
+    if (g && !committedNumbers.includes(g.number) && !pos.invalidAfter) {
+        const s = g.statements[0];
+        if (g.kind !== 'alone') {
+            parts.push(`Group ${g.number} (${linesOf(g)}) was rolled back${o.aborted ? '' : ' and is run again by the next run'}.`);
+        }
+        else if (pos.completed) {
+            parts.push(`Group ${g.number} (line ${s.line}, ${s.nodeType}) completed, but recording that did not; the next run ${completionVisible(s) ? 'sees in the catalog that it completed and does not run it again' : 'runs it again'}.`);
+        }
+        else {
+            const left = leftovers.length ? `; it left the INVALID index ${leftovers.join(', ')}, which the next run drops before building it again` : '';
+            parts.push(`Group ${g.number} (line ${s.line}, ${s.nodeType}, outside a transaction) did not complete${left}.`);
+        }
+    }
+    const file = plan.file.relPath;
+    parts.push(resumeAt > n
+        ? `All its statements are committed, but ${file} was NOT recorded as applied in ${o.history}; the next run records it.`
+        : `${file} was NOT recorded as applied in ${o.history}: the tool still sees it as pending, and the next rail-actions run resumes it at group ${resumeAt} (progress in ${PROGRESS_TABLE})${o.aborted || !committedNumbers.length ? '' : '; fix the cause first, without editing the file — a file edited after some of it committed is refused'}.`);
+    // (An invalid-index failure lists them in its own first sentence.)
+    if (invalid.length && !pos.invalidAfter)
+        parts.push(`Invalid indexes: ${describeInvalid(invalid, new Set(leftovers))}.`);
+    return {
+        message: parts.join(' ') + note,
+        partial: { file, id: plan.file.id, groups: n, committedGroups: committedNumbers, resumeAt },
+        invalid,
+        leftovers,
+    };
+}
 async function applyMigrations(opts) {
     const log = opts.log ?? (() => undefined);
+    const warn = opts.warn ?? log;
     const target = opts.label ?? 'database';
     // Everything that can be validated without the database is validated first: no connection on bad input.
     const loaded = opts.loaded ?? (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
@@ -50421,12 +51201,17 @@ async function applyMigrations(opts) {
     log(`Migrations: ${detected.tool} in ${external_node_path_default().relative(opts.cwd ?? process.cwd(), detected.dir) || '.'} (${detected.reason}); ${loaded.files.length} file(s)`);
     const client = await db_connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions migrate' });
     let pid = 0;
+    let cancelling;
+    // Off while the project's command runs: our session is idle then, and a cancel meant for it would hit the query
+    // that cancels the command's sessions instead (command.ts stops those itself).
+    let cancelOurs = true;
     const onAbort = () => {
-        if (pid)
-            void cancelBackend(opts.databaseUrl, pid).catch(() => undefined);
+        if (pid && cancelOurs)
+            cancelling = cancelBackend(opts.databaseUrl, pid).catch(() => undefined);
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const applied = [];
+    let phase = 'setup';
     try {
         const info = await client.query("SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v");
         pid = info.rows[0]?.pid ?? 0;
@@ -50434,15 +51219,18 @@ async function applyMigrations(opts) {
             `${opts.lockTimeoutMs}ms`,
             `${opts.statementTimeoutMs}ms`,
         ]);
-        // PG14+: notice a vanished client (runner killed) during a long statement and roll back promptly.
+        // PG14+: notice a vanished client (runner killed) during a long statement or lock wait and roll back promptly
+        // (runtime-config-connection.html, client_connection_check_interval).
         if (Number(info.rows[0]?.v ?? 0) >= 140000)
             await client.query("SET client_connection_check_interval = '1s'");
+        phase = 'lock';
         const waited = await acquireMigrationLock(client, { waitMs: opts.lockWaitMs, log, ...(opts.signal ? { signal: opts.signal } : {}) });
         if (waited === undefined) {
-            throw new UserFacingError(`Another rail-actions migration still holds the migration lock on the ${target} after waiting ${formatDuration(opts.lockWaitMs)} (lock-wait); nothing was applied`);
+            throw new UserFacingError(`Another rail-actions migration still holds the migration lock on the ${target} after waiting ${duration_formatDuration(opts.lockWaitMs)} (lock-wait); nothing was applied`);
         }
         if (waited > 1000)
-            log(`Acquired the migration lock after ${formatDuration(waited)}`);
+            log(`Acquired the migration lock after ${duration_formatDuration(waited)}`);
+        phase = 'plan';
         const report = await pendingWithClient(client, loaded);
         const hash = planHash(report.pending);
         const result = {
@@ -50455,10 +51243,18 @@ async function applyMigrations(opts) {
             lockWaitMs: waited,
             invalidIndexes: [],
         };
-        if (report.anomalies.length) {
-            throw new UserFacingError(`Refusing to migrate the ${target}: ${report.anomalies.length} anomaly(ies) need a human first:\n${report.anomalies.map((a) => `  - [${a.kind}] ${a.detail}`).join('\n')}`);
+        const history = await adapter.historyTable(client);
+        const progress = await readProgress(client, history);
+        const interrupted = new Set(progress.map((r) => r.migration));
+        // golang-migrate's dirty flag on a file an interrupted rail-actions run left unfinished is ours to resume.
+        const isOurs = (a) => a.kind === 'dirty' && detected.tool === 'golang-migrate' && report.files.some((f) => f.relPath === a.file && interrupted.has(f.id));
+        const blocking = report.anomalies.filter((a) => !isOurs(a));
+        if (blocking.length) {
+            throw new UserFacingError(`Refusing to migrate the ${target}: ${blocking.length} anomaly(ies) need a human first:\n${blocking.map((a) => `  - [${a.kind}] ${a.detail}`).join('\n')}`);
         }
         if (report.pending.length === 0) {
+            if (progress.length)
+                await matchProgress(client, progress, [], report, { history, log, warn });
             log(`Nothing to apply on the ${target}: all ${report.files.length} migration(s) are applied`);
             return result;
         }
@@ -50467,6 +51263,12 @@ async function applyMigrations(opts) {
         }
         log(`Pending on the ${target}: ${report.pending.map((f) => f.relPath).join(', ')} (plan-hash ${hash})`);
         if (opts.command) {
+            const partly = report.pending.filter((f) => interrupted.has(f.id));
+            if (partly.length) {
+                throw new UserFacingError(`Refusing to run ${opts.commandInput ?? 'command'}: ${partly.map((f) => f.relPath).join(', ')} ${partly.length === 1 ? 'was' : 'were'} partly applied by an interrupted rail-actions run (see ${PROGRESS_TABLE}), and the project's migrator would run ${partly.length === 1 ? 'it' : 'them'} again from the start. Let the rail-actions runner resume ${partly.length === 1 ? 'it' : 'them'} (without ${opts.commandInput ?? 'command'}) first.`);
+            }
+            phase = 'apply';
+            cancelOurs = false;
             try {
                 applied.push(...(await runMigrationCommand({ ...opts, command: opts.command, client, loaded, before: report, log })));
             }
@@ -50483,31 +51285,64 @@ async function applyMigrations(opts) {
         }
         // Parse every pending file before touching anything: a syntax error in file 3 must not leave files 1–2 applied.
         const plans = [];
-        for (const file of report.pending)
-            plans.push({ file, statements: await splitStatements(file.sql, file.relPath) });
+        for (const file of report.pending) {
+            const statements = await splitStatements(file.sql, file.relPath);
+            plans.push({ file, statements, groups: planGroups(statements, { file: file.relPath, noTransaction: file.noTransaction === true }), resume: [] });
+        }
+        if (progress.length)
+            await matchProgress(client, progress, plans, report, { history, log, warn });
         if (!(await adapter.historyTables(client)).length)
             await adapter.ensureHistoryTable(client);
-        const runner = new Runner(client, adapter, opts);
+        phase = 'apply';
+        const runner = new Runner(client, adapter, opts, history);
         for (const plan of plans) {
-            log(`Applying ${plan.file.relPath} (${plan.statements.length} statement(s))`);
+            const groups = plan.groups.length > 1 ? `; ${plan.groups.length} statement groups, progress recorded per group` : plan.groups[0]?.kind === 'alone' ? '; outside a transaction, progress recorded' : '';
+            log(`Applying ${plan.file.relPath} (${plan.statements.length} statement(s)${groups})`);
             try {
                 const done = await runner.applyFile(plan);
                 applied.push(done);
-                log(`Applied ${done.file} in ${formatDuration(done.ms ?? 0)}`);
+                log(`Applied ${done.file} in ${duration_formatDuration(done.ms ?? 0)}${done.resumedAtGroup ? ` (resumed at group ${done.resumedAtGroup})` : ''}`);
             }
             catch (err) {
-                if (err instanceof AbortedError || opts.signal?.aborted) {
-                    throw new MigrationFailedError(`Cancelled while applying ${plan.file.relPath}: its open transaction was rolled back and it was NOT recorded as applied${applied.length ? `; fully applied before: ${applied.map((a) => a.file).join(', ')}` : ''}`, applied);
+                if (cancelling)
+                    await cancelling;
+                const aborted = err instanceof AbortedError || opts.signal?.aborted === true;
+                const pos = runner.position;
+                const stmt = err.railStatement;
+                const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
+                const location = { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : pos?.group ? { line: pos.group.firstLine } : {}) };
+                const state = sqlState(err);
+                const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${duration_formatDuration(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
+                const before = applied.length ? ` Fully applied before it: ${applied.map((a) => a.file).join(', ')}.` : '';
+                if (pos?.usesProgress) {
+                    const head = aborted
+                        ? `Cancelled while applying ${plan.file.relPath}${pos.group ? ` (group ${pos.group.number} of ${plan.groups.length}, ${linesOf(pos.group)})` : ''}.`
+                        : err instanceof MigrationFailedError
+                            ? err.message
+                            : `${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}.`;
+                    const d = await describeInterrupted(head, pos, { databaseUrl: opts.databaseUrl, history, aborted });
+                    const partial = d.partial.committedGroups.length ? d.partial : undefined;
+                    throw new MigrationFailedError(d.message + before, applied, d.invalid, aborted ? undefined : location, partial);
+                }
+                // One transaction with its history row: asked on a connection of its own, the history says whether it
+                // committed after all (a cancel or a lost connection can meet the COMMIT itself).
+                const recorded = await recordedAnyway(opts.databaseUrl, loaded, plan.file);
+                const appliedBefore = applied.map((a) => a.file);
+                if (recorded === true)
+                    applied.push({ file: plan.file.relPath, id: plan.file.id, statements: plan.statements.length, ms: null });
+                const unconfirmed = typeof recorded === 'string' ? ` (the history could not be read back to confirm: ${recorded})` : '';
+                if (aborted) {
+                    throw new MigrationFailedError(recorded === true
+                        ? `Cancelled while applying ${plan.file.relPath}, as its transaction committed: it IS applied and recorded; nothing after it was applied`
+                        : `Cancelled while applying ${plan.file.relPath}: its open transaction was rolled back and it was NOT recorded as applied${unconfirmed}${appliedBefore.length ? `; fully applied before: ${appliedBefore.join(', ')}` : ''}`, applied);
+                }
+                if (recorded === true) {
+                    throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''} — after its transaction committed: ${plan.file.relPath} IS applied and recorded; nothing after it was applied.`, applied);
                 }
                 if (err instanceof MigrationFailedError)
                     throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
-                const stmt = err.railStatement;
-                const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
-                const state = sqlState(err);
-                const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${formatDuration(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
-                const partial = plan.statements.some((s) => !s.transactional) || plan.file.noTransaction;
                 const invalid = await findInvalidIndexes(client).catch(() => []);
-                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied${partial ? ' (it has statements that ran outside a transaction: those that completed before the failure stay; make them re-runnable with IF [NOT] EXISTS)' : '; its transaction was rolled back'}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : {}) });
+                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied; its transaction was rolled back${unconfirmed}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, location);
             }
         }
         return result;
@@ -50515,9 +51350,14 @@ async function applyMigrations(opts) {
     catch (err) {
         if (err instanceof MigrationFailedError || err instanceof errors_InputError)
             throw err;
-        if (err instanceof AbortedError)
-            throw new MigrationFailedError(`Cancelled on the ${target}: nothing more was applied`, applied);
+        // A cancelled wait or query; a UserFacingError already says what the cancellation stopped (the command's, say).
+        if (err instanceof AbortedError || (opts.signal?.aborted && !(err instanceof UserFacingError))) {
+            const what = phase === 'lock' ? ' while waiting for the migration lock' : '';
+            throw new MigrationFailedError(`Cancelled${what} on the ${target}: ${applied.length ? `nothing more was applied after ${applied.map((a) => a.file).join(', ')}` : 'nothing was applied'}`, applied);
+        }
         if (err instanceof SqlParseError)
+            throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
+        if (err instanceof TransactionStructureError)
             throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
         if (err instanceof UserFacingError)
             throw new MigrationFailedError(err.message, applied);
@@ -50537,6 +51377,7 @@ async function applyMigrations(opts) {
 // dump a newer server), and a rehearsal server that has the same extensions available (e.g. the CI pgvector service).
 // The rehearsal user needs CREATEDB: a fresh database `rail_actions_rehearsal_<…>` is created and dropped afterwards.
 // Without CREATEDB, the rehearsal database itself is used, and must then be empty.
+
 
 
 
@@ -50589,7 +51430,11 @@ async function rehearseMigrations(opts) {
           WHERE d.refobjid = $1::regclass AND d.classid = 'pg_class'::regclass AND s.relkind = 'S' AND d.deptype IN ('a', 'i')`, [t]);
             seqs.push(...r.rows.map((row) => row.s));
         }
-        dataTables = [...tables, ...seqs];
+        // rail-actions' progress rows too: a file an interrupted run left partly applied resumes on the copy as it will
+        // on production (re-running its committed groups there would fail on objects the copied schema already has).
+        // pg_dump leaves INVALID indexes out, so the copy builds again what production drops and builds again.
+        const progress = (await progressTableExists(prod)) ? [PROGRESS_TABLE] : [];
+        dataTables = [...tables, ...seqs, ...progress];
     }
     finally {
         await prod.end().catch(() => undefined);
@@ -50649,7 +51494,7 @@ async function rehearseMigrations(opts) {
                 await cleanup.end().catch(() => undefined);
             }
         }
-        log(`Rehearsal finished in ${formatDuration(performance.now() - started)}`);
+        log(`Rehearsal finished in ${duration_formatDuration(performance.now() - started)}`);
     }
 }
 
@@ -50658,17 +51503,26 @@ async function rehearseMigrations(opts) {
 
 /**
  * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
- * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
+ * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
+ * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
+ * value masked (a value without any recognisable part is masked whole by the caller's registration).
  */
 function parseDatabaseUrl(value, input) {
     const url = value.trim();
-    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    const secrets = [...new Set([url, ...redact_secretParts(url)])].filter(Boolean);
+    if (hasLineBreak(url))
+        throw new errors_InputError(input, `must be one line, got ${redact_quoteValue(url)}`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
+        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
+        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${redact_quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
+    }
     let parsed;
     try {
         parsed = new URL(url);
     }
     catch {
-        throw new errors_InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got ${redact_quoteValue(url)}`);
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
         throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
@@ -50677,50 +51531,113 @@ function parseDatabaseUrl(value, input) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
+// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
+// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
+// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
 
 
 
 
 
-function stringInput(name, opts = {}) {
+
+
+/**
+ * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
+ * value is masked line by line as well: the runner masks what it reads line by line.
+ */
+function mask(values) {
+    const all = new Set();
+    for (const value of values) {
+        if (!value.trim())
+            continue;
+        all.add(value);
+        for (const line of value.split(/\r\n|\r|\n/))
+            if (line.trim())
+                all.add(line.trim());
+    }
+    for (const v of all)
+        core_setSecret(v);
+    registerSecrets(all);
+}
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+function readInput(name) {
     const value = getInput(name);
+    mask(redact_secretParts(value));
+    return value;
+}
+/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
+function oneLine(name, value) {
+    if (hasLineBreak(value))
+        throw new errors_InputError(name, `must be a single line, got ${redact_quoteValue(value)}`);
+    return value;
+}
+function stringInput(name, opts = {}) {
+    const value = readInput(name);
     if (value === '') {
         if (opts.required)
             throw new errors_InputError(name, 'is required but was empty or not given');
         return opts.fallback ?? '';
     }
-    return value;
+    return opts.multiline ? value : oneLine(name, value);
 }
+/** A secret (masked whole, never quoted back). */
 function secretInput(name, opts = {}) {
     const value = getInput(name);
-    if (value)
-        core_setSecret(value);
+    mask([value, ...redact_secretParts(value)]);
     if (!value && opts.required)
         throw new errors_InputError(name, 'is required but was empty (is the secret set for this repository/environment?)');
     return value;
 }
+/**
+ * A token sent in an HTTP header (GitHub, Railway). Header values must be visible ASCII — RFC 9110 §5.5 field-value
+ * characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch standard, "Headers" / byte strings) and a
+ * line break would split the header — so a token with whitespace, a line break or a non-ASCII character (a copy-paste
+ * accident) is refused here, naming the input, instead of failing every request with an error about something else.
+ */
+function tokenInput(name, opts = {}) {
+    const value = secretInput(name, opts);
+    const bad = [...value].findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad >= 0) {
+        const c = [...value][bad];
+        const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : (c.codePointAt(0) ?? 0) > 0x7e ? `a non-ASCII character (U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+        throw new InputError(name, `contains ${what} at character ${bad + 1} of ${[...value].length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`);
+    }
+    return value;
+}
 function booleanInput(name, fallback) {
-    const value = core.getInput(name).trim().toLowerCase();
+    const raw = readInput(name);
+    const value = raw.trim().toLowerCase();
     if (value === '')
         return fallback;
     if (value === 'true')
         return true;
     if (value === 'false')
         return false;
-    throw new InputError(name, `expected true or false, got '${core.getInput(name).trim()}'`);
+    throw new InputError(name, `expected true or false, got ${quoteValue(raw.trim())}`);
 }
+/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
 function durationInput(name, fallback, opts = {}) {
-    const raw = getInput(name);
+    const raw = readInput(name);
     return parseDuration(raw === '' ? fallback : raw, name, opts);
 }
+/**
+ * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
+ * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
+ */
+function notLongerThan(name, ms, limitName, limitMs) {
+    if (ms > limitMs) {
+        throw new InputError(name, `must not be longer than ${limitName} (${formatDuration(limitMs)}), got ${quoteValue(core.getInput(name))}`);
+    }
+}
 function integerInput(name, fallback, opts = {}) {
-    const raw = getInput(name).trim();
+    const raw = readInput(name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
-        throw new errors_InputError(name, `expected a whole number, got '${raw}'`);
+        throw new errors_InputError(name, `expected a whole number, got ${redact_quoteValue(raw)}`);
     const n = Number(raw);
+    if (!Number.isSafeInteger(n))
+        throw new errors_InputError(name, `expected a whole number below 2^53, got ${redact_quoteValue(raw)}`);
     if (opts.min !== undefined && n < opts.min)
         throw new errors_InputError(name, `must be at least ${opts.min}, got ${n}`);
     if (opts.max !== undefined && n > opts.max)
@@ -50728,61 +51645,104 @@ function integerInput(name, fallback, opts = {}) {
     return n;
 }
 function choiceInput(name, choices, fallback) {
-    const raw = getInput(name).trim();
+    const raw = readInput(name).trim();
     if (raw === '')
         return fallback;
     if (!choices.includes(raw)) {
-        throw new errors_InputError(name, `expected one of ${choices.join(', ')}, got '${raw}'`);
+        throw new errors_InputError(name, `expected one of ${choices.join(', ')}, got ${redact_quoteValue(raw)}`);
     }
     return raw;
 }
+/**
+ * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
+ * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
+ * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
+ */
 function urlInput(name, opts = {}) {
-    const raw = core.getInput(name).trim() || opts.fallback || '';
+    const raw = readInput(name).trim() || opts.fallback || '';
     if (raw === '') {
         if (opts.required)
             throw new InputError(name, 'is required but was empty or not given');
         return '';
     }
+    if (/[\t\r\n]/.test(raw))
+        throw new InputError(name, `must be a single URL on one line, got ${quoteValue(raw)}`);
     const protocols = opts.protocols ?? ['http:', 'https:'];
+    if (opts.credentials === 'refuse' && secretParts(raw).length > 0) {
+        throw new InputError(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${quoteValue(raw)}`);
+    }
     let url;
     try {
         url = new URL(raw);
     }
     catch {
-        throw new InputError(name, `expected an absolute URL (${protocols.join(' or ')}//…), got '${raw}'`);
+        throw new InputError(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${quoteValue(raw)}`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new InputError(name, `expected a ${protocols.join(' or ')} URL, got '${url.protocol}'`);
+        throw new InputError(name, `expected a ${protocols.join(' or ')} URL, got ${quoteValue(raw)}`);
     }
     return url.toString();
 }
+/**
+ * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
+ * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ */
+function directoryInput(name, fallback = '.') {
+    const value = stringInput(name, { fallback });
+    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+    let isDirectory = false;
+    try {
+        isDirectory = statSync(dir).isDirectory();
+    }
+    catch {
+        isDirectory = false;
+    }
+    if (!isDirectory)
+        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+    return dir;
+}
+/**
+ * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
+ * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
+ * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
+ * a credential).
+ */
+function sendableHeaders(name, headers) {
+    for (const [header, value] of Object.entries(headers)) {
+        const bad = [...value].find((c) => (c.codePointAt(0) ?? 0) > 0xff || /[\x00-\x08\x0a-\x1f\x7f]/.test(c));
+        if (bad !== undefined) {
+            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+            throw new InputError(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
+        }
+    }
+    return headers;
+}
 /** Newline- or comma-separated list, blanks dropped. */
 function listInput(name) {
-    return core
-        .getInput(name)
-        .split(/[\n,]/)
+    return readInput(name)
+        .split(/[\r\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
 }
 /**
- * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
- * so not even an input error can print them. Empty and not required → undefined.
+ * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
+ * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
  */
 function databaseUrlInput(name, opts = {}) {
     const raw = secretInput(name, opts);
     if (!raw)
         return undefined;
-    const password = urlPassword(raw);
-    if (password) {
-        core_setSecret(password);
-        core_setSecret(encodeURIComponent(password));
-    }
-    return parseDatabaseUrl(raw, name);
+    const parsed = parseDatabaseUrl(raw, name);
+    mask(parsed.secrets);
+    return parsed;
 }
 
 ;// CONCATENATED MODULE: ./src/actions/lib/runtime.ts
 // The one wrapper every action entry point runs in: turns known failures into a single clean
-// error line (no stack), keeps unexpected ones debuggable, and splits main/post phases.
+// error line (no stack), keeps unexpected ones debuggable, splits main/post phases, and makes every exit path set
+// the documented outputs.
+
+
 
 
 
@@ -50791,7 +51751,9 @@ const POST_MARKER = 'rail-actions-main-ran';
 function isPostPhase() {
     return getState(POST_MARKER) === 'true';
 }
-async function runAction(main, post) {
+async function runAction(main, postOrOptions, maybeOptions = {}) {
+    const opts = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
+    const post = opts.post;
     const phase = post && isPostPhase() ? post : main;
     if (phase === main && post)
         saveState(POST_MARKER, 'true');
@@ -50799,14 +51761,67 @@ async function runAction(main, post) {
         await phase();
     }
     catch (err) {
+        let message;
         if (err instanceof errors_InputError || err instanceof UserFacingError || err instanceof AbortedError) {
-            setFailed(err.message);
+            message = scrubRegistered(err.message);
         }
         else {
-            core_debug(err instanceof Error && err.stack ? err.stack : String(err));
-            setFailed(`Unexpected error: ${errorMessage(err)}`);
+            core_debug(scrubRegistered(err instanceof Error && err.stack ? err.stack : String(err)));
+            message = `Unexpected error: ${scrubRegistered(errorMessage(err))}`;
+        }
+        if (phase === main && opts.failureOutputs)
+            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof errors_InputError, stateSaved: stateSaved() });
+        setFailed(message);
+    }
+}
+function setFailureOutputs(spec, failure) {
+    try {
+        const outputs = typeof spec === 'function' ? spec(failure) : spec;
+        const already = fileKeys('GITHUB_OUTPUT');
+        for (const [name, value] of Object.entries(outputs))
+            if (!already.has(name))
+                setOutput(name, value);
+    }
+    catch (err) {
+        warning(`Could not set the failure outputs: ${scrubRegistered(errorMessage(err))}`);
+    }
+}
+function stateSaved() {
+    return [...fileKeys('GITHUB_STATE')].some((k) => k !== POST_MARKER);
+}
+/**
+ * The names already written to a file command (GITHUB_OUTPUT, GITHUB_STATE): `name=value` lines and `name<<DELIM`
+ * heredocs, the two forms the runner reads (actions/runner src/Runner.Worker/FileCommandManager.cs). Without the file
+ * (outside a runner) nothing counts as written.
+ */
+function fileKeys(variable) {
+    const file = process.env[variable];
+    const keys = new Set();
+    if (!file)
+        return keys;
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return keys;
+    }
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        const eq = line.indexOf('=');
+        const heredoc = line.indexOf('<<');
+        if (eq > 0 && (heredoc < 0 || eq < heredoc))
+            keys.add(line.slice(0, eq));
+        else if (heredoc > 0) {
+            keys.add(line.slice(0, heredoc));
+            const delimiter = line.slice(heredoc + 2);
+            while (i + 1 < lines.length && lines[i + 1] !== delimiter)
+                i++;
+            i++;
         }
     }
+    return keys;
 }
 /** Aborts when the runner cancels the job (SIGINT then SIGTERM), so waits stop promptly and post steps can act. */
 function cancellationSignal() {
@@ -50839,6 +51854,11 @@ function cancellationSignal() {
 
 
 
+// Crash consistency (src/migrations/runner/progress.ts): a file that is not one transaction runs in statement groups
+// whose progress is committed with each group (rail_actions.migration_progress); its history row is written last.
+// Cancelled (SIGINT/SIGTERM) the step cancels the running statement, rolls back the open transaction and reports which
+// groups are committed (partially-applied output, summary); killed (SIGKILL) it leaves the same consistent state. Either
+// way the next run resumes the file at its first unfinished group, dropping INVALID indexes of an interrupted build.
 async function main() {
     // Both URLs are masked (and validated) before anything can print them, including input errors.
     const production = databaseUrlInput('database-url', { required: true });
@@ -50890,7 +51910,7 @@ async function main() {
         log: (m) => info(scrub(m)),
         warn: (m) => warning(scrub(m)),
     };
-    info(`Target ${redactUrl(databaseUrl)}; lock_timeout ${formatDuration(lockTimeoutMs)}, statement_timeout ${statementTimeoutMs ? formatDuration(statementTimeoutMs) : 'off'}, up to ${maxRetries} retr${maxRetries === 1 ? 'y' : 'ies'} on lock timeouts`);
+    info(`Target ${redactUrl(databaseUrl)}; lock_timeout ${duration_formatDuration(lockTimeoutMs)}, statement_timeout ${statementTimeoutMs ? duration_formatDuration(statementTimeoutMs) : 'off'}, up to ${maxRetries} retr${maxRetries === 1 ? 'y' : 'ies'} on lock timeouts`);
     let rehearsal;
     if (rehearsalDatabaseUrl) {
         rehearsal = await group('Rehearsal on a copy of the production schema', () => rehearseMigrations({ ...common, rehearsalDatabaseUrl, log: common.log, warn: common.warn }));
@@ -50902,7 +51922,7 @@ async function main() {
             throw new UserFacingError(`Rehearsal failed — production was not touched: ${scrub(rehearsal.error ?? 'unknown error')}`);
         }
         const n = rehearsal.result?.applied.length ?? 0;
-        info(`Rehearsal passed: ${n} migration(s) applied cleanly to a copy of the production schema in ${formatDuration(rehearsal.ms)}`);
+        info(`Rehearsal passed: ${n} migration(s) applied cleanly to a copy of the production schema in ${duration_formatDuration(rehearsal.ms)}`);
         if (mode === 'rehearse') {
             setOutput('applied', '[]');
             setOutput('applied-count', '0');
@@ -50923,9 +51943,10 @@ async function main() {
         if (err instanceof errors_InputError)
             throw err;
         const applied = err instanceof MigrationFailedError ? err.applied : [];
-        setAppliedOutputs(applied);
+        const partial = err instanceof MigrationFailedError ? err.partial : undefined;
+        setAppliedOutputs(applied, partial);
         const message = scrub(err instanceof Error ? err.message : String(err));
-        await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
+        await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, ...(partial ? { partial } : {}), failure: message, scrub });
         const location = err instanceof MigrationFailedError ? err.location : undefined;
         if (location) {
             // The one error, placed on the migration file/line in the pull request and run views.
@@ -50969,16 +51990,30 @@ async function reportNoMigrations(err, o) {
     summary.addRaw(`<p>${escapeHtml(found)}.</p>`, true);
     await summary.write();
 }
-function setAppliedOutputs(applied) {
-    setOutput('applied', JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms }))));
+function setAppliedOutputs(applied, partial) {
+    setOutput('applied', JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms, ...(a.resumedAtGroup ? { resumedAtGroup: a.resumedAtGroup } : {}) }))));
     setOutput('applied-count', String(applied.length));
+    // Set only when a file is left partly applied (unset reads as '' in expressions).
+    if (partial) {
+        setOutput('partially-applied', JSON.stringify({ file: partial.file, groups: partial.groups, committedGroups: partial.committedGroups, resumeAtGroup: partial.resumeAt }));
+    }
+}
+/** "2 (resumed at group 2)": statements this run executed, and where it took over from an interrupted run. */
+function statementsCell(a) {
+    if (a.statements === null)
+        return '—';
+    return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
 }
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 async function writeSummary(s) {
+    // "nothing applied" only when it is true: a partly applied file has committed statements.
+    const partly = s.partial
+        ? `${s.partial.file} partly applied (${s.partial.committedGroups.length} of ${s.partial.groups} statement groups committed; the next run resumes ${s.partial.resumeAt > s.partial.groups ? 'by recording it' : `at group ${s.partial.resumeAt}`})`
+        : undefined;
     const title = s.failure
-        ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)` : ' — nothing applied'}`
+        ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)${partly ? `; ${partly}` : ''}` : partly ? ` — ${partly}` : ' — nothing applied'}`
         : s.rehearseOnly
             ? `✅ Rehearsal passed (${s.rehearsal?.result?.applied.length ?? 0} migration(s), production untouched)`
             : s.applied.length
@@ -51001,12 +52036,12 @@ async function writeSummary(s) {
                 s.result.mode === 'command' ? 'project command' : 'rail-actions runner',
                 String(s.result.report.pending.length),
                 `<code>${s.result.planHash.slice(0, 16)}…</code>`,
-                formatDuration(s.result.lockWaitMs),
+                duration_formatDuration(s.result.lockWaitMs),
             ],
         ]);
     }
     if (s.rehearsal) {
-        summary.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${formatDuration(s.rehearsal.ms)}.</p>`, true);
+        summary.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${duration_formatDuration(s.rehearsal.ms)}.</p>`, true);
     }
     const rehearsed = s.rehearsal?.result?.applied ?? [];
     if (rehearsed.length) {
@@ -51016,7 +52051,7 @@ async function writeSummary(s) {
                 { data: 'Statements', header: true },
                 { data: 'Time', header: true },
             ],
-            ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+            ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, statementsCell(a), a.ms === null ? '—' : duration_formatDuration(a.ms)]),
         ]);
     }
     if (s.applied.length) {
@@ -51026,7 +52061,7 @@ async function writeSummary(s) {
                 { data: 'Statements', header: true },
                 { data: 'Time', header: true },
             ],
-            ...s.applied.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+            ...s.applied.map((a) => [`<code>${escapeHtml(a.file)}</code>`, statementsCell(a), a.ms === null ? '—' : duration_formatDuration(a.ms)]),
         ]);
     }
     if (s.failure)

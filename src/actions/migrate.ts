@@ -10,12 +10,16 @@ import { redactUrl, scrubSecrets } from '../core/redact.js';
 import { NoMigrationsError, parseToolName } from '../migrations/detect.js';
 import { planHash as hashOf } from '../migrations/hash.js';
 import { type LoadedMigrations, loadMigrations } from '../migrations/pending.js';
-import { type AppliedFile, type ApplyResult, MigrationFailedError, applyMigrations } from '../migrations/runner/apply.js';
+import { type AppliedFile, type ApplyResult, MigrationFailedError, type PartialFile, applyMigrations } from '../migrations/runner/apply.js';
 import { type RehearsalResult, rehearseMigrations } from '../migrations/runner/rehearse.js';
 import { choiceInput, databaseUrlInput, durationInput, integerInput, stringInput } from './lib/inputs.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
-
+// Crash consistency (src/migrations/runner/progress.ts): a file that is not one transaction runs in statement groups
+// whose progress is committed with each group (rail_actions.migration_progress); its history row is written last.
+// Cancelled (SIGINT/SIGTERM) the step cancels the running statement, rolls back the open transaction and reports which
+// groups are committed (partially-applied output, summary); killed (SIGKILL) it leaves the same consistent state. Either
+// way the next run resumes the file at its first unfinished group, dropping INVALID indexes of an interrupted build.
 
 async function main(): Promise<void> {
   // Both URLs are masked (and validated) before anything can print them, including input errors.
@@ -103,9 +107,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof InputError) throw err;
     const applied = err instanceof MigrationFailedError ? err.applied : [];
-    setAppliedOutputs(applied);
+    const partial = err instanceof MigrationFailedError ? err.partial : undefined;
+    setAppliedOutputs(applied, partial);
     const message = scrub(err instanceof Error ? err.message : String(err));
-    await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, failure: message, scrub });
+    await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, ...(partial ? { partial } : {}), failure: message, scrub });
     const location = err instanceof MigrationFailedError ? err.location : undefined;
     if (location) {
       // The one error, placed on the migration file/line in the pull request and run views.
@@ -154,9 +159,25 @@ async function reportNoMigrations(err: NoMigrationsError, o: { cwd: string; comm
   await core.summary.write();
 }
 
-function setAppliedOutputs(applied: AppliedFile[]): void {
-  core.setOutput('applied', JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms }))));
+function setAppliedOutputs(applied: AppliedFile[], partial?: PartialFile): void {
+  core.setOutput(
+    'applied',
+    JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms, ...(a.resumedAtGroup ? { resumedAtGroup: a.resumedAtGroup } : {}) }))),
+  );
   core.setOutput('applied-count', String(applied.length));
+  // Set only when a file is left partly applied (unset reads as '' in expressions).
+  if (partial) {
+    core.setOutput(
+      'partially-applied',
+      JSON.stringify({ file: partial.file, groups: partial.groups, committedGroups: partial.committedGroups, resumeAtGroup: partial.resumeAt }),
+    );
+  }
+}
+
+/** "2 (resumed at group 2)": statements this run executed, and where it took over from an interrupted run. */
+function statementsCell(a: AppliedFile): string {
+  if (a.statements === null) return '—';
+  return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
 }
 
 function escapeHtml(text: string): string {
@@ -167,12 +188,17 @@ async function writeSummary(s: {
   rehearsal?: RehearsalResult;
   result?: ApplyResult;
   applied: AppliedFile[];
+  partial?: PartialFile;
   failure?: string;
   rehearseOnly?: boolean;
   scrub: (t: string) => string;
 }): Promise<void> {
+  // "nothing applied" only when it is true: a partly applied file has committed statements.
+  const partly = s.partial
+    ? `${s.partial.file} partly applied (${s.partial.committedGroups.length} of ${s.partial.groups} statement groups committed; the next run resumes ${s.partial.resumeAt > s.partial.groups ? 'by recording it' : `at group ${s.partial.resumeAt}`})`
+    : undefined;
   const title = s.failure
-    ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)` : ' — nothing applied'}`
+    ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)${partly ? `; ${partly}` : ''}` : partly ? ` — ${partly}` : ' — nothing applied'}`
     : s.rehearseOnly
       ? `✅ Rehearsal passed (${s.rehearsal?.result?.applied.length ?? 0} migration(s), production untouched)`
       : s.applied.length
@@ -213,7 +239,7 @@ async function writeSummary(s: {
         { data: 'Statements', header: true },
         { data: 'Time', header: true },
       ],
-      ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+      ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, statementsCell(a), a.ms === null ? '—' : formatDuration(a.ms)]),
     ]);
   }
   if (s.applied.length) {
@@ -223,7 +249,7 @@ async function writeSummary(s: {
         { data: 'Statements', header: true },
         { data: 'Time', header: true },
       ],
-      ...s.applied.map((a) => [`<code>${escapeHtml(a.file)}</code>`, a.statements === null ? '—' : String(a.statements), a.ms === null ? '—' : formatDuration(a.ms)]),
+      ...s.applied.map((a) => [`<code>${escapeHtml(a.file)}</code>`, statementsCell(a), a.ms === null ? '—' : formatDuration(a.ms)]),
     ]);
   }
   if (s.failure) core.summary.addRaw(`<pre>${escapeHtml(s.scrub(s.failure))}</pre>`, true);

@@ -34,6 +34,11 @@ export interface ToolAdapter {
   diff(files: MigrationFile[], history: HistoryState): DiffResult;
   /** Another process running this tool's migrator right now (advisory lock held, lock row set). */
   lockAnomalies(client: ClientBase): Promise<Anomaly[]>;
+  /**
+   * The qualified table `record` writes to on this connection (whether it exists yet or not): which history a file
+   * belongs to, so rail-actions' progress rows of one history (say, Prisma in schema `app`) never count for another.
+   */
+  historyTable(client: ClientBase): Promise<string>;
   /** Qualified history tables that exist, for copying their rows into a rehearsal database. */
   historyTables(client: ClientBase): Promise<string[]>;
   /** Creates the history table exactly as the tool would when it does not exist. */

@@ -64,6 +64,10 @@ export const dbmateAdapter: ToolAdapter = {
     return Promise.resolve([]);
   },
 
+  async historyTable(client) {
+    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
+  },
+
   async historyTables(client) {
     const schema = await currentSchema(client);
     return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];

@@ -130,6 +130,10 @@ export const drizzleAdapter: ToolAdapter = {
     return Promise.resolve([]); // drizzle's migrator takes no lock
   },
 
+  historyTable() {
+    return Promise.resolve(`"${SCHEMA}"."${TABLE}"`);
+  },
+
   async historyTables(client) {
     return (await tableExists(client, SCHEMA, TABLE)) ? [`"${SCHEMA}"."${TABLE}"`] : [];
   },

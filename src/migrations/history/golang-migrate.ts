@@ -94,6 +94,10 @@ export const golangMigrateAdapter: ToolAdapter = {
     return advisoryLockAnomalies(client, golangMigrateLockKey(db, schema ?? 'public'), 'golang-migrate');
   },
 
+  async historyTable(client) {
+    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
+  },
+
   async historyTables(client) {
     const schema = await currentSchema(client);
     return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];

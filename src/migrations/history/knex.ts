@@ -48,6 +48,10 @@ export const knexAdapter: ToolAdapter = {
     ];
   },
 
+  async historyTable(client) {
+    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
+  },
+
   async historyTables(client) {
     const schema = await currentSchema(client);
     const out: string[] = [];

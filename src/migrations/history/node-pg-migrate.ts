@@ -66,6 +66,10 @@ export const nodePgMigrateAdapter: ToolAdapter = {
     return advisoryLockAnomalies(client, NODE_PG_MIGRATE_LOCK_KEY, 'node-pg-migrate');
   },
 
+  async historyTable(client) {
+    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
+  },
+
   async historyTables(client) {
     const schema = await currentSchema(client);
     return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];

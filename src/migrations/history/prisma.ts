@@ -70,6 +70,10 @@ export const prismaAdapter: ToolAdapter = {
     return advisoryLockAnomalies(client, PRISMA_ADVISORY_LOCK_KEY, 'Prisma');
   },
 
+  async historyTable(client) {
+    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
+  },
+
   async historyTables(client) {
     const schema = await currentSchema(client);
     return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];

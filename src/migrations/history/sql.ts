@@ -48,6 +48,10 @@ export const sqlAdapter: ToolAdapter = {
     return Promise.resolve([]); // our own advisory lock is checked for every tool in findPending
   },
 
+  historyTable() {
+    return Promise.resolve(QUALIFIED);
+  },
+
   async historyTables(client) {
     return (await tableExists(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE)) ? [QUALIFIED] : [];
   },

@@ -13,6 +13,7 @@ import { redactUrl, scrubSecrets, urlPassword } from '../../core/redact.js';
 import { connectDatabase, safeDbError } from '../db.js';
 import { type LoadedMigrations, loadMigrations } from '../pending.js';
 import { type ApplyOptions, type ApplyResult, applyMigrations } from './apply.js';
+import { PROGRESS_TABLE, progressTableExists } from './progress.js';
 
 export interface RehearsalResult {
   ok: boolean;
@@ -77,7 +78,11 @@ export async function rehearseMigrations(
       );
       seqs.push(...r.rows.map((row) => row.s));
     }
-    dataTables = [...tables, ...seqs];
+    // rail-actions' progress rows too: a file an interrupted run left partly applied resumes on the copy as it will
+    // on production (re-running its committed groups there would fail on objects the copied schema already has).
+    // pg_dump leaves INVALID indexes out, so the copy builds again what production drops and builds again.
+    const progress = (await progressTableExists(prod)) ? [PROGRESS_TABLE] : [];
+    dataTables = [...tables, ...seqs, ...progress];
   } finally {
     await prod.end().catch(() => undefined);
   }

@@ -18,6 +18,34 @@ export interface SplitStatement {
   buildsIndexConcurrently: boolean;
   /** For CREATE INDEX CONCURRENTLY with an explicit name: where the index will live (for leftover cleanup). */
   index?: { schema?: string; name: string };
+  /** CREATE INDEX CONCURRENTLY: the table it builds on (named or not). */
+  table?: RelationRef;
+  /** DROP INDEX CONCURRENTLY: the indexes it drops. */
+  dropsIndexes?: RelationRef[];
+  /** ALTER TABLE … DETACH PARTITION … CONCURRENTLY: the partitioned table and the partition. */
+  detach?: { parent: RelationRef; partition: RelationRef };
+  /** For transactionControl statements: TRANS_STMT_BEGIN, TRANS_STMT_COMMIT, TRANS_STMT_ROLLBACK, … */
+  transactionKind?: string;
+  /** COMMIT AND CHAIN / ROLLBACK AND CHAIN: the transaction continues after it. */
+  chain?: boolean;
+}
+
+/** A table or index as written in the statement (schema only when qualified). */
+export interface RelationRef {
+  schema?: string;
+  name: string;
+}
+
+/** The reference as SQL: "schema"."name" or "name" (resolved through search_path like the statement itself). */
+export function quoteRelation(ref: RelationRef): string {
+  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  return ref.schema ? `${q(ref.schema)}.${q(ref.name)}` : q(ref.name);
+}
+
+function rangeVar(v: unknown): RelationRef | undefined {
+  const n = asNode(v);
+  if (!n || typeof n.relname !== 'string') return undefined;
+  return { name: n.relname, ...(typeof n.schemaname === 'string' ? { schema: n.schemaname } : {}) };
 }
 
 type Node = Record<string, unknown>;
@@ -136,9 +164,30 @@ export async function splitStatements(sqlText: string, file: string): Promise<Sp
         (nodeType === 'IndexStmt' && node.concurrent === true) ||
         (nodeType === 'ReindexStmt' && hasDefElem(node.params, 'concurrently')),
     };
-    if (nodeType === 'IndexStmt' && node.concurrent === true && typeof node.idxname === 'string') {
-      const rel = asNode(node.relation);
-      statement.index = { name: node.idxname, ...(typeof rel?.schemaname === 'string' ? { schema: rel.schemaname } : {}) };
+    if (nodeType === 'IndexStmt' && node.concurrent === true) {
+      const table = rangeVar(node.relation);
+      if (table) statement.table = table;
+      // An index always lives in its table's schema.
+      if (typeof node.idxname === 'string') statement.index = { name: node.idxname, ...(table?.schema ? { schema: table.schema } : {}) };
+    }
+    if (nodeType === 'DropStmt' && node.concurrent === true && node.removeType === 'OBJECT_INDEX' && Array.isArray(node.objects)) {
+      statement.dropsIndexes = node.objects.flatMap((o) => {
+        const names = (asNode(asNode(o)?.List)?.items as unknown[] | undefined)?.map((i) => asNode(asNode(i)?.String)?.sval);
+        if (!names?.length || names.some((x) => typeof x !== 'string')) return [];
+        const parts = names as string[];
+        const name = parts[parts.length - 1] as string;
+        return [parts.length > 1 ? { schema: parts[parts.length - 2] as string, name } : { name }];
+      });
+    }
+    if (nodeType === 'AlterTableStmt' && reason === 'DETACH PARTITION CONCURRENTLY') {
+      const parent = rangeVar(node.relation);
+      const cmd = (Array.isArray(node.cmds) ? node.cmds : []).map((c) => asNode(asNode(c)?.AlterTableCmd)).find((c) => c?.subtype === 'AT_DetachPartition');
+      const partition = rangeVar(asNode(asNode(cmd?.def)?.PartitionCmd)?.name);
+      if (parent && partition) statement.detach = { parent, partition };
+    }
+    if (nodeType === 'TransactionStmt') {
+      if (typeof node.kind === 'string') statement.transactionKind = node.kind;
+      if (node.chain === true) statement.chain = true;
     }
     out.push(statement);
   }
