@@ -7,12 +7,17 @@
 //   railway.requests.build5m.subscription               API requests (HTTP + subscriptions opened) spent by one
 //                                                        railway-deploy whose build takes 5 minutes (goal ≤ 10)
 //   railway.requests.build5m.polling                    the same with subscriptions: false (polling only)
+//   railway.requests.build5m_verify.subscription        the root action: the same 5-minute deploy, then verified
+//                                                        (Railway's status held for the default 30 s window) (goal ≤ 10)
+//   railway.requests.build5m.adopted                    railway-deploy when GitHub autodeploy already started the
+//                                                        commit: Railway's deployment is adopted, nothing is sent
+// Services have GitHub autodeploy off (this pipeline is the only deployer) unless the figure says adopted.
 //   railway.verdict_to_rollback_request.{median,max}    root action, bad release: failed health verdict →
 //                                                        deploymentRollback request reaching the emulator (3 runs; goal ≤ 1 s)
 // Health verdict latency (healthy/unhealthy flips) is bench/health.bench.ts.
 // RAILWAY_BENCH_BUILD_MS shortens the 5-minute build (e.g. for a quick look); the figure is labelled with it.
 
-const { runAction, startAction } = await import('../test/harness/index.js');
+const { DEFAULT_GITHUB_ENV, runAction, startAction } = await import('../test/harness/index.js');
 const { startRailwayEmulator } = await import('../test/railway-emulator/index.js');
 
 const buildMs = Number(process.env.RAILWAY_BENCH_BUILD_MS || 300_000);
@@ -28,7 +33,7 @@ try {
   {
     const projectId = emu.addProject({ name: 'cold' }).id;
     const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
-    emu.addService(projectId, { name: 'api', source: { repo: 'acme/cold' }, app: false });
+    emu.addService(projectId, { name: 'api', source: { repo: 'acme/cold' }, app: false, autoDeploy: false });
     const token = emu.projectToken(projectId, envId);
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -45,17 +50,20 @@ try {
 
   // --- API requests for a deploy whose build takes 5 minutes -------------------------------------------------
   {
+    type Mode = 'subscription' | 'polling' | 'verify' | 'adopted';
     const runs = await Promise.all(
-      (['subscription', 'polling'] as const).map(async (mode) => {
+      (['subscription', 'polling', 'verify', 'adopted'] as Mode[]).map(async (mode) => {
         const projectId = emu.addProject({ name: `long-${mode}` }).id;
         const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
-        const serviceId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/long' }, app: false }).id;
+        // No domain: the root action verifies it by Railway's status (a worker), so only Railway requests count.
+        const serviceId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/long' }, app: false, domain: mode !== 'verify', autoDeploy: mode === 'adopted' }).id;
         const token = emu.projectToken(projectId, envId);
-        emu.scriptDeployment(serviceId, { buildMs });
         const t0 = Date.now();
+        if (mode === 'adopted') await emu.push(serviceId, DEFAULT_GITHUB_ENV.GITHUB_SHA as string, { script: { buildMs } });
+        else emu.scriptDeployment(serviceId, { buildMs });
         const result = await runAction({
-          action: 'railway-deploy',
-          inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '20m', subscriptions: String(mode === 'subscription') },
+          action: mode === 'verify' ? '.' : 'railway-deploy',
+          inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '20m', subscriptions: String(mode !== 'polling') },
           timeoutMs: buildMs + 5 * 60_000,
         });
         if (result.exitCode !== 0) throw new Error(`${mode} run failed: ${result.stderr || result.stdout}`);
@@ -64,8 +72,9 @@ try {
       }),
     );
     const label = buildMs === 300_000 ? 'build5m' : `build${Math.round(buildMs / 1000)}s`;
+    const names: Record<Mode, string> = { subscription: `${label}.subscription`, polling: `${label}.polling`, verify: `${label}_verify.subscription`, adopted: `${label}.adopted` };
     for (const r of runs) {
-      bench(`railway.requests.${label}.${r.mode}`, r.count, 'requests');
+      bench(`railway.requests.${names[r.mode]}`, r.count, 'requests');
       const byOp = new Map<string, number>();
       for (const op of r.ops) byOp.set(op, (byOp.get(op) ?? 0) + 1);
       console.log(`  ${r.mode}: ${[...byOp].map(([op, n]) => `${op}×${n}`).join(', ')} in ${(r.wallMs / 1000).toFixed(0)} s`);
@@ -80,7 +89,7 @@ try {
     const samples: number[] = [];
     for (let i = 0; i < 3; i++) {
       const name = `svc${i}`;
-      const serviceId = emu.addService(projectId, { name, source: { repo: 'acme/verdict' }, app: { version: 'v1' } }).id;
+      const serviceId = emu.addService(projectId, { name, source: { repo: 'acme/verdict' }, app: { version: 'v1' }, autoDeploy: false }).id;
       const good = emu.supersede(serviceId, { app: { version: 'v1' } });
       await emu.waitForStatus(good, 'SUCCESS', 30_000);
       emu.scriptDeployment(serviceId, { app: { version: 'v2', healthy: false } });

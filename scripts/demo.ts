@@ -337,9 +337,9 @@ async function main(): Promise<number> {
     cleanups.push(() => emu.close());
     const project = emu.addProject({ name: 'demo-shop' });
     const production = emu.addEnvironment(project.id, { name: 'production' });
-    const api = emu.addService(project.id, { name: 'api', source: { repo: 'octo-org/octo-app' } });
+    const api = emu.addService(project.id, { name: 'api', source: { repo: 'octo-org/octo-app' }, autoDeploy: false });
     // A background worker of the same app: no public domain, so nothing to health-check over HTTP.
-    const worker = emu.addService(project.id, { name: 'worker', source: { repo: 'octo-org/octo-app' }, domain: false });
+    const worker = emu.addService(project.id, { name: 'worker', source: { repo: 'octo-org/octo-app' }, domain: false, autoDeploy: false });
     const railwayToken = emu.projectToken(project.id, production.id);
     secrets.push(railwayToken);
     const healthUrl = `${emu.serviceUrl(api.id)}/health`;

@@ -86,12 +86,12 @@ describe('rail-actions CLI: help and usage', () => {
   it('lists the commands and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['plan', 'migrate', 'deploy', 'verify', 'rollback', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['doctor', 'plan', 'migrate', 'deploy', 'verify', 'rollback', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toMatch(/2 +usage error/);
   });
 
-  it.each(['plan', 'migrate', 'deploy', 'verify', 'rollback', 'status'])('%s --help documents its flags, env fallbacks and exit codes', async (name) => {
+  it.each(['doctor', 'plan', 'migrate', 'deploy', 'verify', 'rollback', 'status'])('%s --help documents its flags, env fallbacks and exit codes', async (name) => {
     const r = await cli([name, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: rail-actions ${name}`);
@@ -110,7 +110,7 @@ describe('rail-actions CLI: help and usage', () => {
   it('unknown command → exit 2 with the list of commands', async () => {
     const r = await cli(['deplyo']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown command 'deplyo' \(commands: plan, migrate, deploy, verify, rollback, status\)/);
+    expect(r.stderr).toMatch(/unknown command 'deplyo' \(commands: doctor, plan, migrate, deploy, verify, rollback, status\)/);
   });
 
   it('unknown flag and stray arguments → exit 2 naming them', async () => {
@@ -284,6 +284,57 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const ok = await cli(['status', '--service', 'api', '--project', 'shop', '--environment', 'production', ...railway(), '--json'], { RAILWAY_API_TOKEN: account });
     expect(ok.code).toBe(0);
     expect((JSON.parse(ok.stdout) as { project: { name: string } }).project.name).toBe('shop');
+  });
+
+  const mutationsSince = (from: number) => emu.requests.slice(from).filter((q) => /^\s*mutation\b/.test(q.query));
+
+  it('doctor: every check confirmed or unknown, printed with what to do; sends queries only', async () => {
+    const before = emu.requests.length;
+    const r = await cli(['doctor', '--service', 'api', '--source', 'upload', ...railway()], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/shop \/ production \(read-only: no mutation was sent\)/);
+    expect(r.stdout).toMatch(/token +Railway accepts the token +confirmed +a project token/);
+    expect(r.stdout).toMatch(/project +the token reaches the project +confirmed/);
+    expect(r.stdout).toMatch(/api +a deployment serves now +confirmed/);
+    expect(r.stdout).toMatch(/api +GitHub autodeploy +confirmed +not applicable/);
+    expect(r.stdout).toMatch(/token +the token may deploy, roll back and cancel +unknown/);
+    expect(r.stdout).toMatch(/What to do:/);
+    expect(r.stdout).toMatch(/nothing refuted/);
+    expect(emu.requests.length).toBeGreaterThan(before);
+    expect(mutationsSince(before)).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(token);
+  });
+
+  it('doctor: an unknown service and a source the service cannot take are refuted → exit 1, still no mutation', async () => {
+    const before = emu.requests.length;
+    const r = await cli(['doctor', '--service', 'api', '--service', 'apii', '--source', 'image', ...railway(), '--json'], env());
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ subject: string; check: string; verdict: string; todo?: string }> };
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.subject === 'apii')).toMatchObject({ verdict: 'refuted' });
+    expect(report.checks.find((c) => c.subject === 'api' && /source: image/.test(c.check))).toMatchObject({ verdict: 'refuted' });
+    expect(report.checks.find((c) => c.subject === 'api' && /exists/.test(c.check))).toMatchObject({ verdict: 'confirmed' });
+    expect(mutationsSince(before)).toEqual([]);
+  });
+
+  it('doctor: a token Railway refuses is a refuted check (exit 1), not a crash', async () => {
+    const before = emu.requests.length;
+    const r = await cli(['doctor', '--service', 'api', ...railway()], { RAILWAY_TOKEN: 'rw_not_a_token_0123456789' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/token +Railway accepts the token +refuted/);
+    expect(r.stdout + r.stderr).not.toContain('rw_not_a_token_0123456789');
+    expect(mutationsSince(before)).toEqual([]);
+  });
+
+  it('doctor: an account token without --project is refuted at the project, with the classic mistake explained', async () => {
+    const account = emu.accountToken();
+    const r = await cli(['doctor', '--service', 'api', ...railway(), '--json'], { RAILWAY_API_TOKEN: account });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { tokenKind: string; checks: Array<{ subject: string; verdict: string; detail: string }> };
+    expect(report.tokenKind).toBe('account');
+    expect(report.checks.find((c) => c.subject === 'project')).toMatchObject({ verdict: 'refuted' });
+    expect(report.checks.find((c) => c.subject === 'api')).toMatchObject({ verdict: 'unknown' });
+    expect(r.stdout).not.toContain(account);
   });
 
   it('an unknown service → exit 2 listing the available ones, no mutation sent', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DURATION_MS, formatDuration, parseDuration } from '../src/core/duration.js';
+import { FETCH_HEADERS_MAX_MS, HOSTED_JOB_MAX_MS, MAX_DURATION_MS, SELF_HOSTED_JOB_MAX_MS, formatDuration, parseDuration } from '../src/core/duration.js';
 import { InputError } from '../src/core/errors.js';
 import { backoffDelay, retry, sleep, AbortedError } from '../src/core/retry.js';
 import { redactUrl, scrubSecrets, urlPassword } from '../src/core/redact.js';
@@ -39,6 +39,32 @@ describe('parseDuration', () => {
     expect(() => parseDuration('7h', 'timeout', { max: 6 * 3_600_000 })).toThrow(/must be at most 6h 00m, got '7h'/);
     expect(parseDuration('6h', 'timeout', { max: 6 * 3_600_000 })).toBe(6 * 3_600_000);
     expect(MAX_DURATION_MS).toBe(2 ** 31 - 1);
+  });
+
+  it('enforces a lower bound too, and keeps zero when zero is allowed', () => {
+    expect(() => parseDuration('500ms', 'poll-interval', { min: 1000 })).toThrow(/Input 'poll-interval': must be at least 1\.0s, got '500ms'/);
+    expect(parseDuration('1s', 'poll-interval', { min: 1000 })).toBe(1000);
+    expect(parseDuration('0', 'verify-window', { allowZero: true, min: 1000 })).toBe(0);
+  });
+
+  it('states the natural bounds the action.yml descriptions cite', () => {
+    expect(HOSTED_JOB_MAX_MS).toBe(6 * 3_600_000); // a job on a GitHub-hosted runner
+    expect(SELF_HOSTED_JOB_MAX_MS).toBe(5 * 24 * 3_600_000); // a job on a self-hosted runner
+    expect(FETCH_HEADERS_MAX_MS).toBe(300_000); // undici headersTimeout
+    expect(SELF_HOSTED_JOB_MAX_MS).toBeLessThan(MAX_DURATION_MS);
+  });
+
+  it('quotes a refused value on one line, cut when long', () => {
+    expect(() => parseDuration('5s\n::warning::x', 'timeout')).toThrow("Input 'timeout': expected a duration like 250ms, 30s, 5m, 1h (or a number of seconds), got '5s%0A::warning::x'");
+    const long = (() => {
+      try {
+        parseDuration('x'.repeat(10_000), 'timeout');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(long).toMatch(/got 'x{120}…' \(10000 characters\)$/);
   });
 
   it('formats for humans', () => {

@@ -121,12 +121,12 @@ describe.each(['flattened', 'opaque'] as const)('staging → production in one r
 
   it('production\'s gate runs the promotion guard first (staging\'s does not), for this commit in staging', () => {
     const t = run();
-    expect(ranSteps(t, 'production/gate')).toEqual(['preflight', 'promotion', 'Check out the app', 'gate']);
+    expect(ranSteps(t, 'production/gate')).toEqual(['preflight', 'railway-preflight', 'promotion', 'Check out the app', 'gate']);
     // The commit it asks about is the one staging deployed.
     const guard = stepOf(t, 'production/gate', 'promotion').with;
     expect(guard).toEqual({ environment: 'staging', sha: stepOf(t, 'staging/release', 'release').with['commit-sha'] });
     expect(guard['sha']).toMatch(/^[0-9a-f]{40}$/);
-    expect(ranSteps(t, 'staging/gate')).toEqual(['preflight', 'Check out the app', 'gate']);
+    expect(ranSteps(t, 'staging/gate')).toEqual(['preflight', 'railway-preflight', 'Check out the app', 'gate']);
   });
 
   it('each stage reads its own database, deploys with its own token and URLs, and records its own GitHub environment', () => {
@@ -209,7 +209,7 @@ describe.each(['flattened', 'opaque'] as const)('staging → production in one r
       production: 'failure', 'production/ci': 'skipped', 'production/gate': 'failure', 'production/approval': 'skipped',
       'production/migrate': 'skipped', 'production/release': 'skipped',
     });
-    expect(ranSteps(t, 'production/gate')).toEqual(['preflight', 'promotion']);
+    expect(ranSteps(t, 'production/gate')).toEqual(['preflight', 'railway-preflight', 'promotion']);
     expect(t.jobs['production']?.call?.outputs['result']).toBe('not-deployed');
   });
 

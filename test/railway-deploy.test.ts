@@ -18,8 +18,9 @@ beforeAll(async () => {
   projectId = emu.addProject({ name: 'shop' }).id;
   prodId = emu.addEnvironment(projectId, { name: 'production' }).id;
   emu.addEnvironment(projectId, { name: 'staging' });
-  apiId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/shop' } }).id;
-  workerId = emu.addService(projectId, { name: 'worker', source: { repo: 'acme/shop' }, app: false, domain: false }).id;
+  // GitHub autodeploy off: this pipeline is the only deployer (the autodeploy tests below add their own service).
+  apiId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/shop' }, autoDeploy: false }).id;
+  workerId = emu.addService(projectId, { name: 'worker', source: { repo: 'acme/shop' }, app: false, domain: false, autoDeploy: false }).id;
   token = emu.projectToken(projectId, prodId);
   // A first good deployment of each service, so there is something to roll back to.
   for (const id of [apiId, workerId]) emu.supersede(id);
@@ -246,6 +247,142 @@ describe('railway-deploy: failures are reported', () => {
     expect(emu.activeDeployment(apiId)?.id).toBe(before);
     expectNoToken(main);
     expectNoToken(post);
+  });
+});
+
+describe('railway-deploy: commits Railway deploys by itself (GitHub autodeploy)', () => {
+  const sha = (c: string) => c.repeat(40);
+
+  it("adopt (default): Railway's own deployment of the commit is followed, nothing is sent, the summary says so", async () => {
+    const id = emu.addService(projectId, { name: 'web-adopt', source: { repo: 'acme/shop' }, autoDeploy: true }).id;
+    const railways = await emu.push(id, sha('a'));
+    const before = mutationCount();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'web-adopt', 'commit-sha': sha('a') } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs['deployment-id']).toBe(railways);
+    expect(emu.deploymentsOf(id).map((d) => d.id)).toEqual([railways]);
+    expect(mutationCount()).toBe(before);
+    expect((JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>)[0]).toMatchObject({ startedBy: 'railway', deploymentId: railways });
+    expect(result.summary).toMatch(/adopted Railway's own deployment/);
+    expect(result.outputs['production-deployment-id']).toBe(emu.activeDeployment(id)?.id);
+  });
+
+  it("adopt: Railway's deployment that appears while waiting (a late webhook) is adopted", async () => {
+    const id = emu.addService(projectId, { name: 'web-late', source: { repo: 'acme/shop' }, autoDeploy: true }).id;
+    const pushed = emu.push(id, sha('b'), { delayMs: 1500 });
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'web-late', 'commit-sha': sha('b'), 'autodeploy-wait': '20s' } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs['deployment-id']).toBe(await pushed);
+    expect(emu.deploymentsOf(id)).toHaveLength(1);
+  });
+
+  it("Railway's autodeploy of the same commit arriving after ours supersedes it: that deployment is followed, not reported as someone else's", async () => {
+    const id = emu.addService(projectId, { name: 'web-race', source: { repo: 'acme/shop' }, autoDeploy: true }).id;
+    emu.scriptDeployment(id, { buildMs: 3000 });
+    const running = startAction({ action: 'railway-deploy', inputs: { ...base(), service: 'web-race', 'commit-sha': sha('f'), 'autodeploy-wait': '0s' } });
+    await running.waitForOutput(/deployment (\S+) started/, 30_000);
+    const railways = await emu.push(id, sha('f'));
+    const result = await running.result;
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs['deployment-id']).toBe(railways);
+    expect(result.outputs['production-deployment-id']).toBe(emu.activeDeployment(id)?.id);
+    expect(result.stdout).toMatch(/was replaced by Railway's own deployment .* of the same commit/);
+    expect(emu.deploymentsOf(id)).toHaveLength(2); // built twice: what autodeploy-wait 0s allows, and why adopt waits by default
+  });
+
+  it('refuse: autodeploy on and no deployment of the commit → not deployed, with instructions, no mutation', async () => {
+    emu.addService(projectId, { name: 'web-refuse', source: { repo: 'acme/shop' }, autoDeploy: true });
+    const before = mutationCount();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'web-refuse', 'commit-sha': sha('c'), autodeploy: 'refuse', 'autodeploy-wait': '1s' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs).toMatchObject({ status: 'REFUSED', result: 'failed', 'needs-human': 'false' });
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/GitHub autodeploy is on.*turn autodeploy off/);
+    expect(mutationCount()).toBe(before);
+  });
+
+  it('adopt with autodeploy off: deploys at once (no wait), and says why', async () => {
+    const started = Date.now();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), 'commit-sha': sha('d') } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(emu.deployment(result.outputs['deployment-id'] ?? '')).toMatchObject({ commitSha: sha('d'), kind: 'deploy' });
+    expect(result.summary).toMatch(/GitHub autodeploy is off for this service/);
+  });
+
+  it('an empty commit-sha falls back to GITHUB_SHA: a commit is always sent', async () => {
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), 'commit-sha': '' }, env: { GITHUB_SHA: sha('e') } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const call = emu.requests.filter((r) => r.operationName === 'DeployServiceInstance').at(-1);
+    expect(call?.variables).toMatchObject({ commitSha: sha('e') });
+    expect(result.stdout).toMatch(/commit-sha is empty: deploying the workflow's commit e{40} \(GITHUB_SHA\)/);
+  });
+});
+
+describe('railway-deploy: a timeout and a Root Directory', () => {
+  it('the timeout reached while building: the build is cancelled (it cannot go live unverified later)', async () => {
+    emu.scriptDeployment(apiId, { buildMs: 60_000 });
+    const before = emu.activeDeployment(apiId)?.id;
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), timeout: '4s' } });
+    expect(result.exitCode).toBe(1);
+    const id = result.outputs['deployment-id'] ?? '';
+    expect(result.outputs).toMatchObject({ status: 'TIMEOUT', result: 'failed', 'needs-human': 'false' });
+    expect(emu.deployment(id)?.status).toBe('REMOVED');
+    expect(result.outputs['production-deployment-id']).toBe(before);
+    expect(emu.activeDeployment(apiId)?.id).toBe(before);
+    expect(result.summary).toMatch(/cancelled \(was BUILDING\)/);
+    expect(result.state['railway-phase']).toBe('done');
+  });
+
+  it('an upload of the Root Directory itself is re-archived with its prefix, so Railway finds it there', async () => {
+    const id = emu.addService(projectId, { name: 'mono-api', source: { repo: 'acme/shop' }, rootDirectory: 'apps/api', autoDeploy: false }).id;
+    const workspace = await mkdtemp(path.join(tmpdir(), 'rail-root-'));
+    try {
+      await mkdir(path.join(workspace, 'apps/api'), { recursive: true });
+      await writeFile(path.join(workspace, 'apps/api/server.js'), 'api');
+      await writeFile(path.join(workspace, 'apps/api/package.json'), '{}');
+      const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'mono-api', source: 'upload', path: 'apps/api' }, cwd: workspace });
+      expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+      const upload = emu.uploads.find((u) => u.deploymentId === result.outputs['deployment-id']);
+      expect(upload?.files.sort()).toEqual(['apps/api/package.json', 'apps/api/server.js']);
+      expect(emu.deployment(result.outputs['deployment-id'] ?? '')?.serviceId).toBe(id);
+      expect(result.stdout).toMatch(/Root Directory '\/apps\/api' — upload re-archived/);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('railway-deploy: check-only (read-only preflight)', () => {
+  it('confirms token, project, environment and services, reports autodeploy/canRollback/domains, and sends no mutation', async () => {
+    const before = emu.requests.length;
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'api\nworker', 'check-only': 'true' } });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs.result).toBe('checked');
+    expect(emu.requests.slice(before).filter((r) => /^\s*mutation\b/.test(r.query))).toEqual([]);
+    const report = JSON.parse(result.outputs.checks ?? '{}') as { tokenKind: string; ok: boolean; checks: Array<{ subject: string; check: string; verdict: string; detail: string }>; services: Array<Record<string, unknown>> };
+    expect(report).toMatchObject({ tokenKind: 'project', ok: true });
+    const verdictOf = (subject: string, check: RegExp) => report.checks.find((c) => c.subject === subject && check.test(c.check))?.verdict;
+    expect(verdictOf('project', /reaches the project/)).toBe('confirmed');
+    expect(verdictOf('environment', /reaches the environment/)).toBe('confirmed');
+    expect(verdictOf('api', /exists/)).toBe('confirmed');
+    expect(verdictOf('api', /GitHub autodeploy/)).toBe('confirmed');
+    expect(verdictOf('api', /serving deployment can be rolled back/)).toBe('confirmed');
+    expect(verdictOf('token', /may deploy, roll back and cancel/)).toBe('unknown');
+    expect(report.services.find((f) => (f.service as { name: string }).name === 'worker')).toMatchObject({ domains: [], autodeploy: { enabled: false } });
+    expect(result.summary).toMatch(/No mutation was sent/);
+    expectNoToken(result);
+  });
+
+  it('an unknown service is refuted (the others still checked), exit 1, no mutation', async () => {
+    const before = mutationCount();
+    const result = await runAction({ action: 'railway-deploy', inputs: { ...base(), service: 'api\napii', 'check-only': 'true' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.result).toBe('check-failed');
+    const report = JSON.parse(result.outputs.checks ?? '{}') as { checks: Array<{ subject: string; verdict: string }> };
+    expect(report.checks.find((c) => c.subject === 'apii')?.verdict).toBe('refuted');
+    expect(report.checks.find((c) => c.subject === 'api')?.verdict).toBe('confirmed');
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/Preflight refuted 1 check\(s\): apii/);
+    expect(mutationCount()).toBe(before);
   });
 });
 

@@ -27,10 +27,13 @@ afterAll(async () => {
   await emu?.close();
 });
 
-/** A fresh service per test (tests stay independent) with a verified-good v1 serving. */
+/**
+ * A fresh service per test (tests stay independent) with a verified-good v1 serving. GitHub autodeploy is off: this
+ * pipeline is the only deployer (release-faults.test.ts covers adopting Railway's own deployment).
+ */
 async function serviceWithGoodRelease(opts: { domain?: boolean; app?: false } = {}): Promise<{ id: string; name: string; good: string; url: string }> {
   const name = `api${++serviceCounter}`;
-  const id = emu.addService(projectId, { name, source: { repo: 'acme/shop' }, app: opts.app ?? { version: 'v1' }, domain: opts.domain ?? true }).id;
+  const id = emu.addService(projectId, { name, source: { repo: 'acme/shop' }, app: opts.app ?? { version: 'v1' }, domain: opts.domain ?? true, autoDeploy: false }).id;
   const good = emu.supersede(id, { app: { version: 'v1' } });
   await emu.waitForStatus(good, 'SUCCESS', 30_000);
   return { id, name, good, url: emu.serviceUrl(id) };
@@ -196,9 +199,13 @@ describe('root action: deploy → verify → roll back', () => {
     emu.scriptDeployment(svc.id, { outcome: 'NEEDS_APPROVAL' });
     const result = await runAction({ action: '.', inputs: { ...base(svc.name, svc.url), 'waiting-timeout': '1s' } });
     expect(result.exitCode).toBe(1);
-    expect(result.outputs).toMatchObject({ status: 'NEEDS_APPROVAL', result: 'failed', 'needs-human': 'true', 'rolled-back': 'false' });
+    // Parked, and Railway documents no cancel for NEEDS_APPROVAL: it could go live unverified later → needs-human.
+    expect(result.outputs).toMatchObject({ status: 'NEEDS_APPROVAL', result: 'needs-human', 'needs-human': 'true', 'rolled-back': 'false' });
     expect(result.outputs['production-deployment-id']).toBe(svc.good);
+    expect(result.outputs['production-deployment-id']).toBe(emu.activeDeployment(svc.id)?.id);
     expect(result.stdout + result.stderr).toMatch(/approve it in Railway/);
+    expect(result.summary).toMatch(/not cancelled: it is NEEDS_APPROVAL/);
+    expect(result.summary).toMatch(/needs a human/);
   });
 
   it('superseded mid-wait: says so and leaves the newer release alone', async () => {
@@ -206,11 +213,15 @@ describe('root action: deploy → verify → roll back', () => {
     emu.scriptDeployment(svc.id, { buildMs: 4000 });
     const running = startAction({ action: '.', inputs: base(svc.name, svc.url) });
     await running.waitForOutput(/BUILDING/, 30_000);
-    const newer = emu.supersede(svc.id, { app: { version: 'v3' } });
+    // The newer deployment builds for a while: when the action ends, Railway still runs the previous one.
+    const newer = emu.supersede(svc.id, { app: { version: 'v3' }, buildMs: 5000 });
     const result = await running.result;
     expect(result.exitCode).toBe(1);
     expect(result.outputs.result).toBe('superseded');
-    expect(result.outputs['production-deployment-id']).toBe(newer);
+    expect(result.outputs['needs-human']).toBe('false');
+    expect(result.outputs['production-deployment-id']).toBe(emu.activeDeployment(svc.id)?.id);
+    expect(result.outputs['production-deployment-id']).toBe(svc.good);
+    expect(result.summary).toMatch(new RegExp(`still on its way: ${newer}`));
     await emu.waitForStatus(newer, 'SUCCESS', 30_000);
     expect(emu.activeDeployment(svc.id)?.id).toBe(newer);
     expect(mutations().some((m) => (m.variables as { id?: string }).id === svc.good)).toBe(false);
@@ -231,7 +242,7 @@ describe('root action: deploy → verify → roll back', () => {
 /** A worker: no public domain (nothing to health-check over HTTP), a real process, a verified-good w1 serving. */
 async function workerWithGoodRelease(opts: { domain?: boolean } = {}): Promise<{ id: string; name: string; good: string }> {
   const name = `worker${++serviceCounter}`;
-  const id = emu.addService(projectId, { name, source: { repo: 'acme/shop' }, app: { version: 'w1' }, domain: opts.domain ?? false }).id;
+  const id = emu.addService(projectId, { name, source: { repo: 'acme/shop' }, app: { version: 'w1' }, domain: opts.domain ?? false, autoDeploy: false }).id;
   const good = emu.supersede(id, { app: { version: 'w1' } });
   await emu.waitForStatus(good, 'SUCCESS', 30_000);
   return { id, name, good };
@@ -407,6 +418,33 @@ describe('root action: cancellation (SIGTERM) → post step', () => {
     const post = await runAction({ action: '.', inputs: base('api1', 'http://127.0.0.1:9'), phase: 'post', state: { 'railway-phase': 'done', 'rail-actions-main-ran': 'true' } });
     expect(post.exitCode).toBe(0);
     expect(post.stdout).toMatch(/nothing to clean up/);
+  });
+});
+
+describe('root action: check-only (read-only preflight before migrations)', () => {
+  it('confirms the token reaches project, environment and services, names each rule, sends no mutation', async () => {
+    const api = await serviceWithGoodRelease();
+    const worker = await workerWithGoodRelease();
+    const before = emu.requests.length;
+    const result = await runAction({
+      action: '.',
+      inputs: { ...base(`${api.name}\n${worker.name}`, api.url), 'health-url': `${api.name}=${api.url}/health\n${worker.name}=none`, 'check-only': 'true' },
+    });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    expect(result.outputs.result).toBe('checked');
+    expect(emu.requests.slice(before).filter((r) => /^\s*mutation\b/.test(r.query))).toEqual([]);
+    expect(emu.requests.length).toBeGreaterThan(before);
+    const report = JSON.parse(result.outputs.checks ?? '{}') as { ok: boolean; checks: Array<{ subject: string; check: string; verdict: string; detail: string }> };
+    expect(report.ok).toBe(true);
+    const rule = (name: string) => report.checks.find((c) => c.subject === name && c.check === 'verification rule')?.detail;
+    expect(rule(api.name)).toBe(`HTTP ${api.url}/health`);
+    expect(rule(worker.name)).toMatch(/^Railway status \(health-url says .*=none\)/);
+    expect(report.checks.find((c) => c.subject === api.name && /rollback target/.test(c.check))).toMatchObject({ verdict: 'confirmed' });
+    expect(result.summary).toMatch(/Railway release: preflight \(read-only\)/);
+    expect(result.state['railway-phase']).toBeUndefined();
+    const post = await runAction({ action: '.', inputs: base(api.name, api.url), phase: 'post', state: result.state });
+    expect(post.stdout).toMatch(/nothing to clean up/);
+    expectNoToken(result);
   });
 });
 

@@ -71,6 +71,32 @@ describe('rollback action', () => {
     expectNoToken(result);
   });
 
+  it('a rollback answered with 502 after it landed: found by reading state, exactly one rollback deployment', async () => {
+    const t0 = Date.now();
+    emu.faults.loseAnswer('deploymentRollback', { as: 'http', httpStatus: 502 });
+    const result = await runAction({ action: 'rollback', inputs: base() });
+    expect(result.exitCode, result.stderr + result.stdout).toBe(0);
+    const rollbacks = emu.deploymentsOf(apiId).filter((d) => d.kind === 'rollback' && Date.parse(d.createdAt) >= t0);
+    expect(rollbacks).toHaveLength(1);
+    expect(emu.requests.filter((r) => r.at >= t0 && r.operationName === 'RollbackDeployment')).toHaveLength(1);
+    expect(result.outputs['production-deployment-id']).toBe(emu.activeDeployment(apiId)?.id);
+    expect(result.outputs['production-deployment-id']).toBe(rollbacks[0]?.id);
+  });
+
+  it('the rollback answer lost and Railway unreachable: unconfirmed, not sent again, needs-human with what runs read back', async () => {
+    const t0 = Date.now();
+    emu.faults.loseAnswer('deploymentRollback');
+    emu.faults.outageAfter('deploymentRollback', { durationMs: 9000 });
+    const result = await runAction({ action: 'rollback', inputs: { ...base(), timeout: '6s' } });
+    expect(result.exitCode).toBe(1);
+    expect(emu.requests.filter((r) => r.at >= t0 && r.operationName === 'RollbackDeployment')).toHaveLength(1);
+    expect(result.outputs['needs-human']).toBe('true');
+    // Read back after the outage: what Railway runs, whatever the rollback did.
+    expect(result.outputs['production-deployment-id']).toBe(emu.activeDeployment(apiId)?.id);
+    const entry = (JSON.parse(result.outputs.deployments ?? '[]') as Array<Record<string, unknown>>)[0] ?? {};
+    expect(String(entry.needsHuman)).toMatch(/the rollback request's answer was lost/);
+  });
+
   it('rolls back to an explicit deployment-id', async () => {
     const result = await runAction({ action: 'rollback', inputs: { ...base(), 'deployment-id': good } });
     expect(result.exitCode, result.stderr).toBe(0);

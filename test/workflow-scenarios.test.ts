@@ -177,7 +177,7 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
   it('migrate: false: the gate only preflights, migrate runs no step, the release goes out', () => {
     const t = run({ inputs: { migrate: false } });
     expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
-    expect(ranSteps(t, 'gate')).toEqual(['preflight']);
+    expect(ranSteps(t, 'gate')).toEqual(['preflight', 'railway-preflight']);
     expect(ranSteps(t, 'migrate')).toEqual([]);
     expect(t.outputs).toMatchObject({ result: 'deployed', 'approval-required': 'false', 'migrations-applied': '0' });
   });

@@ -110,7 +110,8 @@ const SECRETS = /\bsecrets\.([\w-]+)/g;
 
 /** Outputs a step declares: local action outputs, or what its run script writes to GITHUB_OUTPUT; null = unknown (third-party). */
 function stepOutputs(step: Step): string[] | null {
-  if (step.run !== undefined) return refs(step.run, /(?:^|["'\s])([\w-]+)=/gm).map(([k]) => k as string);
+  // `name=value` lines, or the `put name value` helper of actions/setup (heredoc-delimited, for multi-line values).
+  if (step.run !== undefined) return [...refs(step.run, /(?:^|["'\s])([\w-]+)=/gm), ...refs(step.run, /^\s*put ([\w-]+) /gm)].map(([k]) => k as string);
   const dir = step.uses ? localActionDir(step.uses) : undefined;
   if (dir) return readAction(path.join(dir, 'action.yml')).outputs;
   return null;
@@ -446,11 +447,12 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
 
   it('steps run in order and pass outputs along', () => {
     const usesOf = (job: string) => (deploy.jobs[job]?.steps ?? []).map((s) => s.uses?.replace(/@.*/, '') ?? 'run');
-    expect(usesOf('gate')).toEqual(['run', '$/actions/promotion-guard', 'actions/checkout', '$/actions/migrate-gate']);
+    expect(usesOf('gate')).toEqual(['run', '$/actions/release', '$/actions/promotion-guard', 'actions/checkout', '$/actions/migrate-gate']);
     expect(usesOf('migrate')).toEqual(['actions/checkout', '$/actions/setup', '$/actions/migrate']);
     expect(usesOf('release')).toEqual(['$/actions/github-deployment', 'actions/checkout', '$/actions/release', 'run', '$/actions/github-deployment']);
 
     const step = (job: string, uses: string, n = 0) => (deploy.jobs[job]?.steps ?? []).filter((s) => s.uses === uses)[n] as Step;
+    expect(step('gate', '$/actions/release').with?.['check-only']).toBe('true');
     expect(step('migrate', '$/actions/migrate').with?.['plan-hash']).toBe('${{ needs.gate.outputs.plan-hash }}');
     expect(step('approval', '$/actions/approval').with).toMatchObject({ plan: '${{ needs.gate.outputs.plan-markdown }}', environment: '${{ inputs.github-environment }}' });
     expect(step('release', '$/actions/github-deployment', 0).with).toMatchObject({ status: 'in_progress', environment: '${{ inputs.github-environment }}' });
@@ -478,7 +480,7 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
         if (JSON.stringify(s).includes('secrets.')) users.push(`${jobId}:${s.uses ?? s.id ?? 'run'}`);
       });
     }
-    expect(users.sort()).toEqual(['approval:$/actions/approval', 'gate:$/actions/migrate-gate', 'gate:preflight', 'migrate:$/actions/migrate', 'release:$/actions/release'].sort());
+    expect(users.sort()).toEqual(['approval:$/actions/approval', 'gate:$/actions/migrate-gate', 'gate:preflight', 'gate:$/actions/release', 'migrate:$/actions/migrate', 'release:$/actions/release'].sort());
     // the preflight script only tests secrets for emptiness
     const script = deploy.jobs['gate']?.steps?.[0]?.run ?? '';
     for (const name of ['RAILWAY_TOKEN', 'DATABASE_URL']) {

@@ -29218,9 +29218,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _github_deployments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6887);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9019);
-/* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2565);
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9131);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(927);
+/* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2565);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
 // actions/github-deployment: create a GitHub deployment and move its status (see src/github/deployments.ts).
 
 
@@ -29228,33 +29229,41 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
+// environment_url is shown on the repository's Environments page and deployment views to everyone who can read the
+// repository, and log_url likewise: a URL with credentials is refused, never sent (stripping them silently would
+// record a URL that does not work, and hide that a secret sat in the workflow file).
+const PUBLIC_URL = 'GitHub shows it to everyone who can read the repository';
 async function main() {
-    const token = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .secretInput */ .jY)('token', { required: true });
-    const { owner, repo } = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_4__/* .parseRepository */ .SU)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }));
-    const state = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .choiceInput */ .ij)('status', _github_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .DEPLOYMENT_STATES */ .jb, 'in_progress');
+    const token = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .tokenInput */ .e1)('token', { required: true });
+    const { owner, repo } = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRepository */ .SU)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }));
     if (!_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('status').trim())
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('status', `is required: one of ${_github_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .DEPLOYMENT_STATES */ .jb.join(', ')}`);
-    const rawId = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('deployment-id').trim();
-    if (rawId && !/^\d+$/.test(rawId))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('deployment-id', `expected the numeric id of a GitHub deployment, got '${rawId}'`);
-    const environmentUrl = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .urlInput */ .Y2)('environment-url');
-    const logUrl = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .urlInput */ .Y2)('log-url') || (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_4__/* .runUrl */ .Vp)();
-    const production = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('production-environment').trim();
+    const state = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .choiceInput */ .ij)('status', _github_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .DEPLOYMENT_STATES */ .jb, 'in_progress');
+    const rawId = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('deployment-id').trim();
+    if (rawId && !/^\d{1,15}$/.test(rawId))
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('deployment-id', `expected the numeric id of a GitHub deployment, got ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(rawId)}`);
+    const environmentUrl = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .urlInput */ .Y2)('environment-url', { credentials: 'refuse', why: PUBLIC_URL });
+    const logUrl = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .urlInput */ .Y2)('log-url', { credentials: 'refuse', why: PUBLIC_URL }) || (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_5__/* .runUrl */ .Vp)();
+    const production = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('production-environment').trim();
     if (production && production !== 'true' && production !== 'false') {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('production-environment', `expected true, false or empty (GitHub decides from the name), got '${production}'`);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('production-environment', `expected true, false or empty (GitHub decides from the name), got ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(production)}`);
     }
-    const description = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('description');
-    const rest = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_4__/* .githubRest */ .U7)(token, { log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m) });
+    const description = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('description', { multiline: true });
+    const environment = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('environment');
+    const ref = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('ref', { fallback: process.env['GITHUB_SHA'] ?? '' });
+    const autoInactive = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .booleanInput */ .tE)('auto-inactive', true);
+    const rest = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_5__/* .githubRest */ .U7)(token, { log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m) });
     const result = await (0,_github_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .recordDeployment */ .dj)({
         rest, owner, repo, state,
         ...(rawId ? { deploymentId: Number(rawId) } : {}),
-        environment: (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('environment'),
-        ref: (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('ref', { fallback: process.env['GITHUB_SHA'] ?? '' }),
+        environment,
+        ref,
         ...(environmentUrl ? { environmentUrl } : {}),
         ...(logUrl ? { logUrl } : {}),
         ...(description ? { description } : {}),
         ...(production ? { productionEnvironment: production === 'true' } : {}),
-        autoInactive: (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .booleanInput */ .tE)('auto-inactive', true),
+        autoInactive,
     });
     if (state === 'success' && !environmentUrl)
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e('Status success without environment-url: the Environments page will show no link.');
@@ -29262,7 +29271,7 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('status', state);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${result.created ? 'Created' : 'Updated'} GitHub deployment ${result.deploymentId}: ${state}${environmentUrl ? ` (${environmentUrl})` : ''}`);
 }
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__/* .runAction */ .Cs)(main);
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -29279,6 +29288,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   SU: () => (/* binding */ parseRepository),
   Vp: () => (/* binding */ runUrl)
 });
+
+// UNUSED EXPORTS: explainGitHubError, permissionFor
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
@@ -34286,6 +34297,10 @@ function getOctokit(token, options, ...additionalPlugins) {
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 3 modules
+var inputs = __nccwpck_require__(927);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
 ;// CONCATENATED MODULE: ./src/github/rest.ts
@@ -34297,11 +34312,20 @@ var retry = __nccwpck_require__(7253);
 class GitHubApiError extends Error {
     status;
     retryAfterMs;
-    constructor(message, status, retryAfterMs) {
+    /** The route that failed, e.g. `POST /repos/{owner}/{repo}/issues`. */
+    route;
+    /**
+     * What GitHub says the endpoint needs (`X-Accepted-GitHub-Permissions`, e.g. `issues=write`): sent with 403s to
+     * GitHub App and fine-grained tokens (GitHub docs "Troubleshooting the REST API", insufficient permissions).
+     */
+    acceptedPermissions;
+    constructor(message, status, retryAfterMs, extra = {}) {
         super(message);
         this.name = 'GitHubApiError';
         this.status = status;
         this.retryAfterMs = retryAfterMs;
+        this.route = extra.route;
+        this.acceptedPermissions = extra.acceptedPermissions;
     }
 }
 function toApiError(err, route) {
@@ -34319,7 +34343,11 @@ function toApiError(err, route) {
     }
     const data = e.response?.data;
     const detail = typeof data?.message === 'string' ? data.message : (0,errors/* errorMessage */.gJ)(err);
-    return new GitHubApiError(`GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, status, retryAfterMs);
+    const accepted = headers['x-accepted-github-permissions'];
+    return new GitHubApiError(`GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, status, retryAfterMs, {
+        route,
+        ...(accepted !== undefined && String(accepted) ? { acceptedPermissions: String(accepted) } : {}),
+    });
 }
 function isRateLimited(err) {
     return err.status === 429 || (err.status === 403 && err.retryAfterMs !== undefined);
@@ -34416,7 +34444,7 @@ function createGitHubRest(request, opts = {}) {
             const d = data;
             // 202 means GitHub wanted to merge first and created nothing.
             if (status !== 201 || typeof d.id !== 'number') {
-                throw new GitHubApiError(`GitHub did not create the deployment (HTTP ${status}): ${d.message ?? 'no id returned'}`, status);
+                throw new GitHubApiError(`GitHub did not create the deployment (HTTP ${status}): ${d.message ?? 'no id returned'}`, status, undefined, { route: 'POST /repos/{owner}/{repo}/deployments' });
             }
             return { id: d.id, url: d.url ?? '' };
         },
@@ -34431,23 +34459,127 @@ function createGitHubRest(request, opts = {}) {
             });
             return { id: data.id };
         },
+        async listDeployments(p) {
+            const rows = await pages('GET /repos/{owner}/{repo}/deployments', {
+                owner: p.owner, repo: p.repo, ...(p.sha ? { sha: p.sha } : {}), ...(p.environment ? { environment: p.environment } : {}),
+            });
+            return rows.map((d) => ({
+                id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, description: d.description ?? null,
+                createdAt: d.created_at, creator: d.creator?.login ?? null, url: d.url,
+            }));
+        },
+        async listDeploymentStatuses(p) {
+            const rows = await pages('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+                owner: p.owner, repo: p.repo, deployment_id: p.deploymentId,
+            });
+            return rows.map((s) => ({
+                id: s.id, state: s.state, description: s.description || null, environmentUrl: s.environment_url || null,
+                logUrl: s.log_url || s.target_url || null, createdAt: s.created_at, creator: s.creator?.login ?? null,
+            }));
+        },
     };
+    /**
+     * Every row of a list endpoint, page by page at GitHub's maximum page size of 100 (docs "Using pagination in the REST
+     * API"), until a short page. Bounded, so a server that ignores `page` cannot loop forever.
+     */
+    async function pages(route, params) {
+        const perPage = 100;
+        const all = [];
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const { data } = await must(route, { ...params, per_page: perPage, page });
+            const rows = data;
+            all.push(...rows);
+            if (rows.length < perPage)
+                break;
+        }
+        return all;
+    }
 }
+/** 5,000 rows: far more deployments than one commit gets in one environment. */
+const MAX_PAGES = 50;
 
 ;// CONCATENATED MODULE: ./src/actions/lib/github.ts
 // Builds the GitHubRest the src/github cores use from @actions/github (GITHUB_API_URL, proxy settings, user agent).
 
 
 
+
+
 function githubRest(token, opts = {}) {
+    const tokenInput = opts.tokenInput ?? 'token';
+    // Checked here as well as by tokenInput, so an entry that read its token another way cannot send a broken header
+    // (octokit's error for one quotes the whole header, token included).
+    const problem = (0,inputs/* tokenProblem */.jV)(token);
+    if (problem)
+        throw new errors/* InputError */.dz(tokenInput, problem);
     const octokit = getOctokit(token);
-    return createGitHubRest(octokit.request, opts);
+    const log = opts.log;
+    // Retry lines quote GitHub's (or octokit's) error text: scrubbed of the token and kept on one line.
+    const rest = createGitHubRest(octokit.request, { ...opts, ...(log ? { log: (m) => log((0,redact/* escapeLineBreaks */.yO)((0,redact/* scrubSecrets */.Zg)(m, [token]))) } : {}) });
+    // Every call: a refusal (401/403/404) becomes a message naming the token input and the permission it lacks.
+    const wrapped = {};
+    for (const [name, fn] of Object.entries(rest)) {
+        wrapped[name] = async (...args) => {
+            try {
+                return await fn(...args);
+            }
+            catch (err) {
+                throw explainGitHubError(err, tokenInput);
+            }
+        };
+    }
+    return wrapped;
+}
+/**
+ * The `permissions:` a route needs with the job's GITHUB_TOKEN (GitHub docs "Permissions required for GitHub Apps"
+ * and "Controlling permissions for GITHUB_TOKEN"), for messages about a refused request.
+ */
+function permissionFor(route) {
+    const access = route.startsWith('GET ') ? 'read' : 'write';
+    if (/\/deployments\b/.test(route))
+        return `deployments: ${access}`;
+    if (/\/issues\b/.test(route))
+        return 'issues: write'; // the approval action reads and writes its issue
+    if (/\/actions\//.test(route))
+        return 'actions: read';
+    if (/^GET \/orgs\/\{org\}\/teams/.test(route))
+        return 'organization members: read (a GitHub App or fine-grained token: the job\'s GITHUB_TOKEN cannot read teams)';
+    if (/\/collaborators\//.test(route))
+        return 'metadata: read (every token of the repository has it: check the repository name)';
+    return 'the permission this endpoint needs';
+}
+/**
+ * A GitHub refusal as the user should read it. 401: the token is not valid. 403 (not a rate limit): it lacks a
+ * permission — GitHub's X-Accepted-GitHub-Permissions says which when it sends it. 404: GitHub answers 404, not 403,
+ * when a token may not see a private resource (docs "Troubleshooting the REST API"), so it is either absent or hidden.
+ * Other API failures (5xx and network errors after the retries, 422) are expected failures too: said as they are,
+ * never as "Unexpected error".
+ */
+function explainGitHubError(err, tokenInput) {
+    if (!(err instanceof GitHubApiError))
+        return err;
+    const need = permissionFor(err.route ?? '');
+    const accepted = err.acceptedPermissions ? ` (GitHub accepts: ${err.acceptedPermissions})` : '';
+    switch (err.status) {
+        case 401:
+            return new errors/* UserFacingError */.Ui(`${err.message} — the '${tokenInput}' input holds no valid token (expired, revoked or mistyped); with the default \${{ github.token }} check that the job did not replace it`, { cause: err });
+        case 403:
+            if (err.retryAfterMs !== undefined)
+                return new errors/* UserFacingError */.Ui(`${err.message} — GitHub's rate limit, still exhausted after the retries`, { cause: err });
+            return new errors/* UserFacingError */.Ui(`${err.message} — the '${tokenInput}' token lacks a permission${accepted}: give the job \`permissions: ${need}\` (or a token that has it)`, { cause: err });
+        case 404:
+            return new errors/* UserFacingError */.Ui(`${err.message} — it does not exist, or the '${tokenInput}' token cannot see it: check the repository and ids, and that the job has \`permissions: ${need}\``, { cause: err });
+        case undefined:
+            return new errors/* UserFacingError */.Ui(`${err.message} — GitHub's API (GITHUB_API_URL ${process.env['GITHUB_API_URL'] ?? 'https://api.github.com'}) could not be reached`, { cause: err });
+        default:
+            return new errors/* UserFacingError */.Ui(err.message, { cause: err });
+    }
 }
 /** `owner/repo` from an input (defaulting to the workflow's repository). */
 function parseRepository(value, inputName = 'repository') {
     const m = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(value.trim());
     if (!m)
-        throw new errors/* InputError */.dz(inputName, `expected owner/name, got '${value.trim()}'`);
+        throw new errors/* InputError */.dz(inputName, `expected owner/name, got ${(0,redact/* quoteValue */.cl)(value.trim())}`);
     return { owner: m[1], repo: m[2] };
 }
 /** Link to the running workflow run, for issue bodies and deployment log_url. */
@@ -34464,7 +34596,7 @@ function runUrl() {
 
 /***/ }),
 
-/***/ 9019:
+/***/ 927:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34472,18 +34604,26 @@ function runUrl() {
 __nccwpck_require__.d(__webpack_exports__, {
   tE: () => (/* binding */ booleanInput),
   ij: () => (/* binding */ choiceInput),
-  jY: () => (/* binding */ secretInput),
   Uj: () => (/* binding */ stringInput),
+  e1: () => (/* binding */ tokenInput),
+  jV: () => (/* binding */ tokenProblem),
   Y2: () => (/* binding */ urlInput)
 });
 
-// UNUSED EXPORTS: databaseUrlInput, durationInput, integerInput, listInput
+// UNUSED EXPORTS: databaseUrlInput, directoryInput, durationInput, integerInput, listInput, mask, notLongerThan, oneLine, readInput, secretInput, sendableHeaders
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var lib_core = __nccwpck_require__(6257);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/core/duration.ts
+
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
@@ -34493,6 +34633,18 @@ const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
  * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
  */
 const MAX_DURATION_MS = 2_147_483_647;
+/**
+ * The natural bounds of the actions' duration inputs (each action.yml description states its own):
+ * - a job on a GitHub-hosted runner runs at most 6 hours (GitHub docs "Usage limits", Job execution time), so no
+ *   deploy, rollback or health-check step can usefully wait longer;
+ * - a job on a self-hosted runner runs at most 5 days (docs "Usage limits for self-hosted runners"): the approval
+ *   wait, which is worth stretching on a self-hosted runner, stops there;
+ * - Node's fetch (undici) gives up on a response whose headers take longer than 300 s (undici Client option
+ *   headersTimeout, default 300e3 ms), so a longer per-request timeout could never take effect.
+ */
+const HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
+const SELF_HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (5 * 24 * 3_600_000));
+const FETCH_HEADERS_MAX_MS = 300_000;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -34516,19 +34668,22 @@ function duration_parseDuration(value, input, opts = {}) {
         }
         if (consumed !== text.length || consumed === 0) {
             const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
-            throw new InputError(input, `expected ${expected}, got '${value.trim()}'${hint}`);
+            throw new InputError(input, `expected ${expected}, got ${quoteValue(value.trim())}${hint}`);
         }
     }
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
-        throw new InputError(input, `must be greater than zero, got '${value.trim()}'`);
+        throw new InputError(input, `must be greater than zero, got ${quoteValue(value.trim())}`);
     const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
     if (!Number.isFinite(ms) || ms > max)
-        throw new InputError(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
+        throw new InputError(input, `must be at most ${duration_formatDuration(max)}, got ${quoteValue(value.trim())}`);
+    if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
+        throw new InputError(input, `must be at least ${duration_formatDuration(opts.min)}, got ${quoteValue(value.trim())}`);
+    }
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
-function formatDuration(ms) {
+function duration_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
     if (ms < 60_000)
@@ -34545,17 +34700,26 @@ function formatDuration(ms) {
 
 /**
  * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
- * every log (the URL and its password). The error never repeats the value: it may hold a password.
+ * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
+ * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
+ * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
+ * value masked (a value without any recognisable part is masked whole by the caller's registration).
  */
 function database_url_parseDatabaseUrl(value, input) {
     const url = value.trim();
-    const secrets = [url, urlPassword(url)].filter((s) => !!s);
+    const secrets = [...new Set([url, ...secretParts(url)])].filter(Boolean);
+    if (hasLineBreak(url))
+        throw new InputError(input, `must be one line, got ${quoteValue(url)}`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
+        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
+    }
     let parsed;
     try {
         parsed = new URL(url);
     }
     catch {
-        throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got ${quoteValue(url)}`);
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
         throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
@@ -34564,50 +34728,122 @@ function database_url_parseDatabaseUrl(value, input) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
+// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
+// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
+// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
 
 
 
 
 
-function stringInput(name, opts = {}) {
+
+
+/**
+ * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
+ * value is masked line by line as well: the runner masks what it reads line by line.
+ */
+function mask(values) {
+    const all = new Set();
+    for (const value of values) {
+        if (!value.trim())
+            continue;
+        all.add(value);
+        for (const line of value.split(/\r\n|\r|\n/))
+            if (line.trim())
+                all.add(line.trim());
+    }
+    for (const v of all)
+        lib_core/* setSecret */.Pq(v);
+    (0,redact/* registerSecrets */.dg)(all);
+}
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+function readInput(name) {
     const value = lib_core/* getInput */.V4(name);
+    mask((0,redact/* secretParts */.Bm)(value));
+    return value;
+}
+/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
+function oneLine(name, value) {
+    if ((0,redact/* hasLineBreak */.wT)(value))
+        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
+    return value;
+}
+function stringInput(name, opts = {}) {
+    const value = readInput(name);
     if (value === '') {
         if (opts.required)
             throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
         return opts.fallback ?? '';
     }
-    return value;
+    return opts.multiline ? value : oneLine(name, value);
 }
+/** A secret (masked whole, never quoted back). */
 function secretInput(name, opts = {}) {
     const value = lib_core/* getInput */.V4(name);
-    if (value)
-        lib_core/* setSecret */.Pq(value);
+    mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
     if (!value && opts.required)
         throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
     return value;
 }
+/**
+ * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
+ * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
+ * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
+ * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
+ * request with an error about something else (the network, api-url) that may even print it.
+ */
+function tokenProblem(value) {
+    const chars = [...value];
+    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad < 0)
+        return undefined;
+    const c = chars[bad];
+    const code = c.codePointAt(0) ?? 0;
+    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
+}
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+function tokenInput(name, opts = {}) {
+    const value = secretInput(name, opts);
+    const problem = tokenProblem(value);
+    if (problem)
+        throw new errors/* InputError */.dz(name, problem);
+    return value;
+}
 function booleanInput(name, fallback) {
-    const value = lib_core/* getInput */.V4(name).trim().toLowerCase();
+    const raw = readInput(name);
+    const value = raw.trim().toLowerCase();
     if (value === '')
         return fallback;
     if (value === 'true')
         return true;
     if (value === 'false')
         return false;
-    throw new errors/* InputError */.dz(name, `expected true or false, got '${lib_core/* getInput */.V4(name).trim()}'`);
+    throw new errors/* InputError */.dz(name, `expected true or false, got ${(0,redact/* quoteValue */.cl)(raw.trim())}`);
 }
+/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
 function durationInput(name, fallback, opts = {}) {
-    const raw = core.getInput(name);
+    const raw = readInput(name);
     return parseDuration(raw === '' ? fallback : raw, name, opts);
 }
+/**
+ * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
+ * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
+ */
+function notLongerThan(name, ms, limitName, limitMs) {
+    if (ms > limitMs) {
+        throw new InputError(name, `must not be longer than ${limitName} (${formatDuration(limitMs)}), got ${quoteValue(core.getInput(name))}`);
+    }
+}
 function integerInput(name, fallback, opts = {}) {
-    const raw = core.getInput(name).trim();
+    const raw = readInput(name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
-        throw new InputError(name, `expected a whole number, got '${raw}'`);
+        throw new InputError(name, `expected a whole number, got ${quoteValue(raw)}`);
     const n = Number(raw);
+    if (!Number.isSafeInteger(n))
+        throw new InputError(name, `expected a whole number below 2^53, got ${quoteValue(raw)}`);
     if (opts.min !== undefined && n < opts.min)
         throw new InputError(name, `must be at least ${opts.min}, got ${n}`);
     if (opts.max !== undefined && n > opts.max)
@@ -34615,56 +34851,100 @@ function integerInput(name, fallback, opts = {}) {
     return n;
 }
 function choiceInput(name, choices, fallback) {
-    const raw = lib_core/* getInput */.V4(name).trim();
+    const raw = readInput(name).trim();
     if (raw === '')
         return fallback;
     if (!choices.includes(raw)) {
-        throw new errors/* InputError */.dz(name, `expected one of ${choices.join(', ')}, got '${raw}'`);
+        throw new errors/* InputError */.dz(name, `expected one of ${choices.join(', ')}, got ${(0,redact/* quoteValue */.cl)(raw)}`);
     }
     return raw;
 }
+/**
+ * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
+ * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
+ * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
+ */
 function urlInput(name, opts = {}) {
-    const raw = lib_core/* getInput */.V4(name).trim() || opts.fallback || '';
+    const raw = readInput(name).trim() || opts.fallback || '';
     if (raw === '') {
         if (opts.required)
             throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
         return '';
     }
+    if (/[\t\r\n]/.test(raw))
+        throw new errors/* InputError */.dz(name, `must be a single URL on one line, got ${(0,redact/* quoteValue */.cl)(raw)}`);
     const protocols = opts.protocols ?? ['http:', 'https:'];
+    if (opts.credentials === 'refuse' && (0,redact/* secretParts */.Bm)(raw).length > 0) {
+        throw new errors/* InputError */.dz(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    }
     let url;
     try {
         url = new URL(raw);
     }
     catch {
-        throw new errors/* InputError */.dz(name, `expected an absolute URL (${protocols.join(' or ')}//…), got '${raw}'`);
+        throw new errors/* InputError */.dz(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${(0,redact/* quoteValue */.cl)(raw)}`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new errors/* InputError */.dz(name, `expected a ${protocols.join(' or ')} URL, got '${url.protocol}'`);
+        throw new errors/* InputError */.dz(name, `expected a ${protocols.join(' or ')} URL, got ${(0,redact/* quoteValue */.cl)(raw)}`);
     }
     return url.toString();
 }
+/**
+ * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
+ * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ */
+function directoryInput(name, fallback = '.') {
+    const value = stringInput(name, { fallback });
+    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+    let isDirectory;
+    try {
+        isDirectory = statSync(dir).isDirectory();
+    }
+    catch {
+        isDirectory = false;
+    }
+    if (!isDirectory)
+        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+    return dir;
+}
+/**
+ * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
+ * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
+ * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
+ * a credential).
+ */
+function sendableHeaders(name, headers) {
+    for (const [header, value] of Object.entries(headers)) {
+        // Tab (0x09) is allowed; other C0 controls and DEL are not.
+        const bad = [...value].find((c) => {
+            const code = c.codePointAt(0) ?? 0;
+            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
+        });
+        if (bad !== undefined) {
+            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+            throw new InputError(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
+        }
+    }
+    return headers;
+}
 /** Newline- or comma-separated list, blanks dropped. */
 function listInput(name) {
-    return core
-        .getInput(name)
-        .split(/[\n,]/)
+    return readInput(name)
+        .split(/[\r\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
 }
 /**
- * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
- * so not even an input error can print them. Empty and not required → undefined.
+ * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
+ * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
  */
 function databaseUrlInput(name, opts = {}) {
     const raw = secretInput(name, opts);
     if (!raw)
         return undefined;
-    const password = urlPassword(raw);
-    if (password) {
-        core.setSecret(password);
-        core.setSecret(encodeURIComponent(password));
-    }
-    return parseDatabaseUrl(raw, name);
+    const parsed = parseDatabaseUrl(raw, name);
+    mask(parsed.secrets);
+    return parsed;
 }
 
 
@@ -34677,35 +34957,96 @@ function databaseUrlInput(name, opts = {}) {
 /* harmony export */   Cs: () => (/* binding */ runAction)
 /* harmony export */ });
 /* unused harmony exports isPostPhase, cancellationSignal */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7253);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6257);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7253);
 // The one wrapper every action entry point runs in: turns known failures into a single clean
-// error line (no stack), keeps unexpected ones debuggable, and splits main/post phases.
+// error line (no stack), keeps unexpected ones debuggable, splits main/post phases, and makes every exit path set
+// the documented outputs.
+
+
 
 
 
 const POST_MARKER = 'rail-actions-main-ran';
 /** True when this process is the `post:` step of an action whose main step ran in this job. */
 function isPostPhase() {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(POST_MARKER) === 'true';
+    return _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getState */ .Gu(POST_MARKER) === 'true';
 }
-async function runAction(main, post) {
+async function runAction(main, postOrOptions, maybeOptions = {}) {
+    const opts = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
+    const post = opts.post;
     const phase = post && isPostPhase() ? post : main;
     if (phase === main && post)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(POST_MARKER, 'true');
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .saveState */ .LZ(POST_MARKER, 'true');
     try {
         await phase();
     }
     catch (err) {
-        if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui || err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .AbortedError */ .oM) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(err.message);
+        let message;
+        if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui || err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .AbortedError */ .oM) {
+            message = (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err.message);
         }
         else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(err instanceof Error && err.stack ? err.stack : String(err));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Unexpected error: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err)}`);
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err instanceof Error && err.stack ? err.stack : String(err)));
+            message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
+        }
+        if (phase === main && opts.failureOutputs)
+            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
+    }
+}
+function setFailureOutputs(spec, failure) {
+    try {
+        const outputs = typeof spec === 'function' ? spec(failure) : spec;
+        const already = fileKeys('GITHUB_OUTPUT');
+        for (const [name, value] of Object.entries(outputs))
+            if (!already.has(name))
+                _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(name, value);
+    }
+    catch (err) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Could not set the failure outputs: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`);
+    }
+}
+function stateSaved() {
+    return [...fileKeys('GITHUB_STATE')].some((k) => k !== POST_MARKER);
+}
+/**
+ * The names already written to a file command (GITHUB_OUTPUT, GITHUB_STATE): `name=value` lines and `name<<DELIM`
+ * heredocs, the two forms the runner reads (actions/runner src/Runner.Worker/FileCommandManager.cs). Without the file
+ * (outside a runner) nothing counts as written.
+ */
+function fileKeys(variable) {
+    const file = process.env[variable];
+    const keys = new Set();
+    if (!file)
+        return keys;
+    let text;
+    try {
+        text = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return keys;
+    }
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        const eq = line.indexOf('=');
+        const heredoc = line.indexOf('<<');
+        if (eq > 0 && (heredoc < 0 || eq < heredoc))
+            keys.add(line.slice(0, eq));
+        else if (heredoc > 0) {
+            keys.add(line.slice(0, heredoc));
+            const delimiter = line.slice(heredoc + 2);
+            while (i + 1 < lines.length && lines[i + 1] !== delimiter)
+                i++;
+            i++;
         }
     }
+    return keys;
 }
 /** Aborts when the runner cancels the job (SIGINT then SIGTERM), so waits stop promptly and post steps can act. */
 function cancellationSignal() {
@@ -34732,14 +35073,25 @@ function cancellationSignal() {
 /* harmony export */   dz: () => (/* binding */ InputError),
 /* harmony export */   gJ: () => (/* binding */ errorMessage)
 /* harmony export */ });
-/** A bad value given by the user for a named input/flag. Reported as one line, never with a stack. */
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2258);
+
+/**
+ * A bad value given by the user for a named input/flag. Reported as one line, never with a stack. The one place
+ * values reach messages: whatever a parser quoted is scrubbed of registered secrets and kept on one line (see
+ * quoteValue), so no input can print a secret or start a workflow command through its error.
+ */
 class InputError extends Error {
     input;
     constructor(input, message) {
-        super(`Input '${input}': ${message}`);
+        super((0,_redact_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeLineBreaks */ .yO)((0,_redact_js__WEBPACK_IMPORTED_MODULE_0__/* .scrubRegistered */ .aG)(cut(`Input '${input}': ${message}`))));
         this.name = 'InputError';
         this.input = input;
     }
+}
+// A parser that quotes a whole 100 KB value must not make a 100 KB error line.
+const MESSAGE_MAX = 1000;
+function cut(message) {
+    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -34755,6 +35107,181 @@ function errorMessage(err) {
     if (err instanceof Error)
         return err.message;
     return String(err);
+}
+
+
+/***/ }),
+
+/***/ 2258:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bm: () => (/* binding */ secretParts),
+/* harmony export */   Zg: () => (/* binding */ scrubSecrets),
+/* harmony export */   aG: () => (/* binding */ scrubRegistered),
+/* harmony export */   cl: () => (/* binding */ quoteValue),
+/* harmony export */   dg: () => (/* binding */ registerSecrets),
+/* harmony export */   wT: () => (/* binding */ hasLineBreak),
+/* harmony export */   yO: () => (/* binding */ escapeLineBreaks)
+/* harmony export */ });
+/* unused harmony exports SECRET_NAME, redactSecrets, redactUrl, urlPassword, QUOTE_MAX */
+// Finding, masking and quoting secrets in user-supplied text. Pattern-based on purpose: a value is masked BEFORE it is
+// parsed or validated, so a malformed URL (which a URL parser refuses) is masked exactly like a well-formed one and
+// not even the error that refuses it can print its password.
+/**
+ * Names of query parameters, conninfo keywords and headers whose values are credentials by definition or convention
+ * (password, sslpassword, token, access_token, api_key, secret, …). Over-matching (`sslkey`, a file path) only masks a
+ * harmless value; under-matching leaks one.
+ */
+const SECRET_NAME = /pass|pwd|secret|token|auth|key|session|cookie|credential|signature|jwt|bearer|private|csrf|xsrf/i;
+// `scheme://userinfo@`: the userinfo runs to the LAST '@' before the path, query, fragment or whitespace, which is
+// where the WHATWG URL parser (and libpq) end it too, so `p@ss` in an unencoded password is kept whole.
+const USERINFO = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s/?#]*)@/g;
+// A password pasted unencoded with a '/', '?' or '#' in it (`postgres://app:pa/ss@db/prod`): no parser reads it as a
+// password (both end the authority at the '/') and the URL is refused — quoting the refused value must not show it.
+const BROKEN_USERINFO = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:([^\s@]*[/?#][^\s@]*)@/g;
+// `?name=value` / `&name=value` in a query string (`?password=…&sslpassword=…`, `?access_token=…`).
+const QUERY_PARAM = /([?&])([^=&#\s]+)=([^&#\s]*)/g;
+// libpq's two secret keywords in a conninfo string (`host=db password=…`, `password = 'quoted \' value'`; PostgreSQL
+// docs 32.1.1.1 "Keyword/Value Connection Strings" and 32.1.2 "Parameter Key Words"). Only these: other `name=value`
+// text (expect-json's `auth.status=ok`, health-url's `auth=https://…`) is not a credential.
+const CONNINFO_SECRET = /(^|\s)(password|sslpassword)[ \t]*=[ \t]*('(?:[^'\\]|\\.)*'?|\S*)/gi;
+function decoded(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * A userinfo without a password is a token when it looks like one (`https://ghp_…@github.com`), a user name when it
+ * does not (`postgres://app@db`): masking a short name like `app` would make the runner blank every "app" in the log.
+ */
+function tokenLike(userinfo) {
+    return userinfo.length >= 20 || (userinfo.length >= 12 && /\d/.test(userinfo) && /[A-Za-z]/.test(userinfo));
+}
+function unquoteConninfo(value) {
+    if (!value.startsWith("'"))
+        return value;
+    return value.slice(1, value.endsWith("'") && value.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
+}
+/**
+ * The secret-bearing parts of any text an input may hold — a URL, a database URL, a conninfo string, a list of URLs —
+ * found by pattern, without parsing it first: URL userinfo (the password; a user standing alone when it looks like a
+ * token, as in `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
+ * returned as written and percent-decoded, so whichever form a message prints is masked.
+ */
+function secretParts(text) {
+    const out = new Set();
+    const add = (value) => {
+        if (!value)
+            return;
+        out.add(value);
+        out.add(decoded(value));
+    };
+    for (const m of text.matchAll(USERINFO)) {
+        const userinfo = m[1] ?? '';
+        const colon = userinfo.indexOf(':');
+        if (colon >= 0)
+            add(userinfo.slice(colon + 1));
+        else if (tokenLike(userinfo))
+            add(userinfo);
+    }
+    for (const m of text.matchAll(BROKEN_USERINFO))
+        add(m[1] ?? '');
+    for (const m of text.matchAll(QUERY_PARAM)) {
+        if (SECRET_NAME.test(decoded(m[2] ?? '')))
+            add(m[3] ?? '');
+    }
+    for (const m of text.matchAll(CONNINFO_SECRET)) {
+        add(m[3] ?? '');
+        add(unquoteConninfo(m[3] ?? ''));
+    }
+    out.delete('');
+    return [...out];
+}
+/** The text with its secret parts (see secretParts) replaced by *** in place; anything else is left as written. */
+function redactSecrets(text) {
+    return text
+        .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
+        .replace(USERINFO, (whole, userinfo) => {
+        const colon = userinfo.indexOf(':');
+        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
+    })
+        .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+}
+/** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
+function scrubSecrets(text, secrets) {
+    let out = text;
+    // Longest first, so a secret that contains another is replaced whole.
+    const forms = new Set();
+    for (const secret of secrets) {
+        // Shorter values are masked by the runner in the log; replacing them in our own texts would garble them.
+        if (!secret || secret.length < 3)
+            continue;
+        forms.add(secret);
+        forms.add(encodeURIComponent(secret));
+    }
+    for (const form of [...forms].sort((a, b) => b.length - a.length))
+        out = out.split(form).join('***');
+    return out;
+}
+/** A connection URL with its credentials replaced, for logs and summaries. Non-URLs come back unchanged. */
+function redactUrl(url) {
+    return redactSecrets(url);
+}
+/** The password of a connection URL (decoded), so callers can mask it and scrub error texts. */
+function urlPassword(url) {
+    try {
+        const p = new URL(url).password;
+        return p ? decodeURIComponent(p) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+// ---------- the process-wide secret registry ----------
+// Every value an input reader masked (core.setSecret) is registered here too, so messages built anywhere — an
+// InputError from a parser that quotes what it refused, a failure message — are scrubbed before they are printed.
+// The runner masks the log, but not what a step writes to its outputs or summary, and the CLI has no runner at all.
+const registered = new Set();
+/** Registers values to scrub from every InputError and failure message (see scrubRegistered). */
+function registerSecrets(values) {
+    for (const v of values)
+        if (v)
+            registered.add(v);
+}
+function scrubRegistered(text) {
+    return registered.size ? scrubSecrets(text, registered) : text;
+}
+// ---------- quoting values into messages ----------
+// The runner reads a step's output line by line (a line ends at CR, LF or CRLF) and treats a line starting with `::`
+// as a workflow command (actions/runner src/Runner.Worker/ActionCommandManager.cs). A value quoted into a message must
+// therefore never carry a line break: escaped the way the runner escapes command data (actions/toolkit
+// packages/core/src/command.ts escapeData: % → %25, CR → %0D, LF → %0A), it stays on its line and reads back unambiguously.
+const LINE_BREAK = /[\r\n]/;
+/** Escapes %, CR and LF as the runner's command escaping does, when the text has a line break (else unchanged). */
+function escapeLineBreaks(text) {
+    if (!LINE_BREAK.test(text))
+        return text;
+    return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+function hasLineBreak(text) {
+    return LINE_BREAK.test(text);
+}
+/** Longest stretch of a value shown in a message; the rest is summarised by its length. */
+const QUOTE_MAX = 120;
+/**
+ * A value as quoted into a message: secret parts and registered secrets masked, line breaks escaped, cut at
+ * QUOTE_MAX characters — `'https://user:***@host/health'`. The one way inputs are echoed.
+ */
+function quoteValue(value, max = QUOTE_MAX) {
+    const shown = escapeLineBreaks(scrubRegistered(redactSecrets(value)));
+    const chars = [...shown];
+    return chars.length > max ? `'${chars.slice(0, max).join('')}…' (${chars.length} characters)` : `'${shown}'`;
 }
 
 
@@ -34971,6 +35498,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -38155,6 +38689,18 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -39490,6 +39490,13 @@ function decoded(text) {
         return text;
     }
 }
+/**
+ * A userinfo without a password is a token when it looks like one (`https://ghp_…@github.com`), a user name when it
+ * does not (`postgres://app@db`): masking a short name like `app` would make the runner blank every "app" in the log.
+ */
+function tokenLike(userinfo) {
+    return userinfo.length >= 20 || (userinfo.length >= 12 && /\d/.test(userinfo) && /[A-Za-z]/.test(userinfo));
+}
 function unquoteConninfo(value) {
     if (!value.startsWith("'"))
         return value;
@@ -39497,8 +39504,8 @@ function unquoteConninfo(value) {
 }
 /**
  * The secret-bearing parts of any text an input may hold — a URL, a database URL, a conninfo string, a list of URLs —
- * found by pattern, without parsing it first: URL userinfo (the password; the user too when it stands alone, as in
- * `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
+ * found by pattern, without parsing it first: URL userinfo (the password; a user standing alone when it looks like a
+ * token, as in `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
  * returned as written and percent-decoded, so whichever form a message prints is masked.
  */
 function redact_secretParts(text) {
@@ -39512,10 +39519,10 @@ function redact_secretParts(text) {
     for (const m of text.matchAll(USERINFO)) {
         const userinfo = m[1] ?? '';
         const colon = userinfo.indexOf(':');
-        if (colon < 0)
-            add(userinfo);
-        else
+        if (colon >= 0)
             add(userinfo.slice(colon + 1));
+        else if (tokenLike(userinfo))
+            add(userinfo);
     }
     for (const m of text.matchAll(BROKEN_USERINFO))
         add(m[1] ?? '');
@@ -39536,7 +39543,7 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (userinfo ? '***' : '') : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
@@ -51589,19 +51596,28 @@ function secretInput(name, opts = {}) {
     return value;
 }
 /**
- * A token sent in an HTTP header (GitHub, Railway). Header values must be visible ASCII — RFC 9110 §5.5 field-value
- * characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch standard, "Headers" / byte strings) and a
- * line break would split the header — so a token with whitespace, a line break or a non-ASCII character (a copy-paste
- * accident) is refused here, naming the input, instead of failing every request with an error about something else.
+ * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
+ * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
+ * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
+ * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
+ * request with an error about something else (the network, api-url) that may even print it.
  */
+function tokenProblem(value) {
+    const chars = [...value];
+    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad < 0)
+        return undefined;
+    const c = chars[bad];
+    const code = c.codePointAt(0) ?? 0;
+    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
+}
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
 function tokenInput(name, opts = {}) {
     const value = secretInput(name, opts);
-    const bad = [...value].findIndex((c) => !/^[\x21-\x7e]$/.test(c));
-    if (bad >= 0) {
-        const c = [...value][bad];
-        const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : (c.codePointAt(0) ?? 0) > 0x7e ? `a non-ASCII character (U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
-        throw new InputError(name, `contains ${what} at character ${bad + 1} of ${[...value].length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`);
-    }
+    const problem = tokenProblem(value);
+    if (problem)
+        throw new InputError(name, problem);
     return value;
 }
 function booleanInput(name, fallback) {
@@ -51690,7 +51706,7 @@ function urlInput(name, opts = {}) {
 function directoryInput(name, fallback = '.') {
     const value = stringInput(name, { fallback });
     const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
-    let isDirectory = false;
+    let isDirectory;
     try {
         isDirectory = statSync(dir).isDirectory();
     }
@@ -51709,7 +51725,11 @@ function directoryInput(name, fallback = '.') {
  */
 function sendableHeaders(name, headers) {
     for (const [header, value] of Object.entries(headers)) {
-        const bad = [...value].find((c) => (c.codePointAt(0) ?? 0) > 0xff || /[\x00-\x08\x0a-\x1f\x7f]/.test(c));
+        // Tab (0x09) is allowed; other C0 controls and DEL are not.
+        const bad = [...value].find((c) => {
+            const code = c.codePointAt(0) ?? 0;
+            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
+        });
         if (bad !== undefined) {
             const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
             throw new InputError(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);

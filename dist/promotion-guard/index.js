@@ -34231,6 +34231,8 @@ function getOctokit(token, options, ...additionalPlugins) {
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 3 modules
+var inputs = __nccwpck_require__(927);
 // EXTERNAL MODULE: ./src/github/rest.ts
 var github_rest = __nccwpck_require__(6417);
 ;// CONCATENATED MODULE: ./src/actions/lib/github.ts
@@ -34239,10 +34241,18 @@ var github_rest = __nccwpck_require__(6417);
 
 
 
+
 function githubRest(token, opts = {}) {
-    const octokit = getOctokit(token);
-    const rest = (0,github_rest/* createGitHubRest */.o)(octokit.request, opts);
     const tokenInput = opts.tokenInput ?? 'token';
+    // Checked here as well as by tokenInput, so an entry that read its token another way cannot send a broken header
+    // (octokit's error for one quotes the whole header, token included).
+    const problem = (0,inputs/* tokenProblem */.jV)(token);
+    if (problem)
+        throw new errors/* InputError */.dz(tokenInput, problem);
+    const octokit = getOctokit(token);
+    const log = opts.log;
+    // Retry lines quote GitHub's (or octokit's) error text: scrubbed of the token and kept on one line.
+    const rest = (0,github_rest/* createGitHubRest */.o)(octokit.request, { ...opts, ...(log ? { log: (m) => log((0,redact/* escapeLineBreaks */.yO)((0,redact/* scrubSecrets */.Zg)(m, [token]))) } : {}) });
     // Every call: a refusal (401/403/404) becomes a message naming the token input and the permission it lacks.
     const wrapped = {};
     for (const [name, fn] of Object.entries(rest)) {
@@ -34323,18 +34333,23 @@ function runUrl() {
 
 /***/ }),
 
-/***/ 9019:
+/***/ 927:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   jY: () => (/* binding */ secretInput),
-  Uj: () => (/* binding */ stringInput)
+  Uj: () => (/* binding */ stringInput),
+  jV: () => (/* binding */ tokenProblem)
 });
 
-// UNUSED EXPORTS: booleanInput, choiceInput, databaseUrlInput, durationInput, integerInput, listInput, mask, notLongerThan, oneLine, readInput, sendableHeaders, tokenInput, urlInput
+// UNUSED EXPORTS: booleanInput, choiceInput, databaseUrlInput, directoryInput, durationInput, integerInput, listInput, mask, notLongerThan, oneLine, readInput, sendableHeaders, tokenInput, urlInput
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
 var lib_core = __nccwpck_require__(6257);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -34455,6 +34470,8 @@ function database_url_parseDatabaseUrl(value, input) {
 
 
 
+
+
 /**
  * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
  * value is masked line by line as well: the runner masks what it reads line by line.
@@ -34503,19 +34520,28 @@ function secretInput(name, opts = {}) {
     return value;
 }
 /**
- * A token sent in an HTTP header (GitHub, Railway). Header values must be visible ASCII — RFC 9110 §5.5 field-value
- * characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch standard, "Headers" / byte strings) and a
- * line break would split the header — so a token with whitespace, a line break or a non-ASCII character (a copy-paste
- * accident) is refused here, naming the input, instead of failing every request with an error about something else.
+ * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
+ * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
+ * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
+ * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
+ * request with an error about something else (the network, api-url) that may even print it.
  */
+function tokenProblem(value) {
+    const chars = [...value];
+    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad < 0)
+        return undefined;
+    const c = chars[bad];
+    const code = c.codePointAt(0) ?? 0;
+    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
+}
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
 function tokenInput(name, opts = {}) {
     const value = secretInput(name, opts);
-    const bad = [...value].findIndex((c) => !/^[\x21-\x7e]$/.test(c));
-    if (bad >= 0) {
-        const c = [...value][bad];
-        const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : (c.codePointAt(0) ?? 0) > 0x7e ? `a non-ASCII character (U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
-        throw new InputError(name, `contains ${what} at character ${bad + 1} of ${[...value].length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`);
-    }
+    const problem = tokenProblem(value);
+    if (problem)
+        throw new InputError(name, problem);
     return value;
 }
 function booleanInput(name, fallback) {
@@ -34598,6 +34624,24 @@ function urlInput(name, opts = {}) {
     return url.toString();
 }
 /**
+ * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
+ * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ */
+function directoryInput(name, fallback = '.') {
+    const value = stringInput(name, { fallback });
+    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+    let isDirectory;
+    try {
+        isDirectory = statSync(dir).isDirectory();
+    }
+    catch {
+        isDirectory = false;
+    }
+    if (!isDirectory)
+        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+    return dir;
+}
+/**
  * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
  * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
  * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
@@ -34605,7 +34649,11 @@ function urlInput(name, opts = {}) {
  */
 function sendableHeaders(name, headers) {
     for (const [header, value] of Object.entries(headers)) {
-        const bad = [...value].find((c) => (c.codePointAt(0) ?? 0) > 0xff || /[\x00-\x08\x0a-\x1f\x7f]/.test(c));
+        // Tab (0x09) is allowed; other C0 controls and DEL are not.
+        const bad = [...value].find((c) => {
+            const code = c.codePointAt(0) ?? 0;
+            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
+        });
         if (bad !== undefined) {
             const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
             throw new InputError(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
@@ -34636,28 +34684,19 @@ function databaseUrlInput(name, opts = {}) {
 
 /***/ }),
 
-/***/ 8846:
+/***/ 9131:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Cs: () => (/* binding */ runAction)
-});
-
-// UNUSED EXPORTS: cancellationSignal, isPostPhase
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
-var lib_core = __nccwpck_require__(6257);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
-// EXTERNAL MODULE: ./src/core/retry.ts
-var retry = __nccwpck_require__(7253);
-;// CONCATENATED MODULE: ./src/actions/lib/runtime.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cs: () => (/* binding */ runAction)
+/* harmony export */ });
+/* unused harmony exports isPostPhase, cancellationSignal */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6257);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7253);
 // The one wrapper every action entry point runs in: turns known failures into a single clean
 // error line (no stack), keeps unexpected ones debuggable, splits main/post phases, and makes every exit path set
 // the documented outputs.
@@ -34669,29 +34708,29 @@ var retry = __nccwpck_require__(7253);
 const POST_MARKER = 'rail-actions-main-ran';
 /** True when this process is the `post:` step of an action whose main step ran in this job. */
 function isPostPhase() {
-    return lib_core/* getState */.Gu(POST_MARKER) === 'true';
+    return _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getState */ .Gu(POST_MARKER) === 'true';
 }
 async function runAction(main, postOrOptions, maybeOptions = {}) {
     const opts = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
     const post = opts.post;
     const phase = post && isPostPhase() ? post : main;
     if (phase === main && post)
-        lib_core/* saveState */.LZ(POST_MARKER, 'true');
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .saveState */ .LZ(POST_MARKER, 'true');
     try {
         await phase();
     }
     catch (err) {
         let message;
-        if (err instanceof errors/* InputError */.dz || err instanceof errors/* UserFacingError */.Ui || err instanceof retry/* AbortedError */.oM) {
-            message = (0,redact/* scrubRegistered */.aG)(err.message);
+        if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui || err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .AbortedError */ .oM) {
+            message = (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err.message);
         }
         else {
-            lib_core/* debug */.Yz((0,redact/* scrubRegistered */.aG)(err instanceof Error && err.stack ? err.stack : String(err)));
-            message = `Unexpected error: ${(0,redact/* scrubRegistered */.aG)((0,errors/* errorMessage */.gJ)(err))}`;
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err instanceof Error && err.stack ? err.stack : String(err)));
+            message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
         }
         if (phase === main && opts.failureOutputs)
-            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof errors/* InputError */.dz, stateSaved: stateSaved() });
-        lib_core/* setFailed */.C1(message);
+            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
     }
 }
 function setFailureOutputs(spec, failure) {
@@ -34700,10 +34739,10 @@ function setFailureOutputs(spec, failure) {
         const already = fileKeys('GITHUB_OUTPUT');
         for (const [name, value] of Object.entries(outputs))
             if (!already.has(name))
-                lib_core/* setOutput */.uH(name, value);
+                _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(name, value);
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not set the failure outputs: ${(0,redact/* scrubRegistered */.aG)((0,errors/* errorMessage */.gJ)(err))}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Could not set the failure outputs: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`);
     }
 }
 function stateSaved() {
@@ -34721,7 +34760,7 @@ function fileKeys(variable) {
         return keys;
     let text;
     try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+        text = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8');
     }
     catch {
         return keys;
@@ -34768,9 +34807,9 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _github_deployment_history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4685);
 /* harmony import */ var _release_promotion_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4284);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9019);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(927);
 /* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6849);
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8846);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9131);
 // actions/promotion-guard: refuses to go on unless this commit has a verified deployment, recorded by deploy.yml, in
 // the named environment (see src/release/promotion.ts for what counts, src/github/deployment-history.ts for the read).
 
@@ -34884,13 +34923,14 @@ function errorMessage(err) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Bm: () => (/* binding */ secretParts),
+/* harmony export */   Zg: () => (/* binding */ scrubSecrets),
 /* harmony export */   aG: () => (/* binding */ scrubRegistered),
 /* harmony export */   cl: () => (/* binding */ quoteValue),
 /* harmony export */   dg: () => (/* binding */ registerSecrets),
 /* harmony export */   wT: () => (/* binding */ hasLineBreak),
 /* harmony export */   yO: () => (/* binding */ escapeLineBreaks)
 /* harmony export */ });
-/* unused harmony exports SECRET_NAME, redactSecrets, scrubSecrets, redactUrl, urlPassword, QUOTE_MAX */
+/* unused harmony exports SECRET_NAME, redactSecrets, redactUrl, urlPassword, QUOTE_MAX */
 // Finding, masking and quoting secrets in user-supplied text. Pattern-based on purpose: a value is masked BEFORE it is
 // parsed or validated, so a malformed URL (which a URL parser refuses) is masked exactly like a well-formed one and
 // not even the error that refuses it can print its password.
@@ -34920,6 +34960,13 @@ function decoded(text) {
         return text;
     }
 }
+/**
+ * A userinfo without a password is a token when it looks like one (`https://ghp_…@github.com`), a user name when it
+ * does not (`postgres://app@db`): masking a short name like `app` would make the runner blank every "app" in the log.
+ */
+function tokenLike(userinfo) {
+    return userinfo.length >= 20 || (userinfo.length >= 12 && /\d/.test(userinfo) && /[A-Za-z]/.test(userinfo));
+}
 function unquoteConninfo(value) {
     if (!value.startsWith("'"))
         return value;
@@ -34927,8 +34974,8 @@ function unquoteConninfo(value) {
 }
 /**
  * The secret-bearing parts of any text an input may hold — a URL, a database URL, a conninfo string, a list of URLs —
- * found by pattern, without parsing it first: URL userinfo (the password; the user too when it stands alone, as in
- * `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
+ * found by pattern, without parsing it first: URL userinfo (the password; a user standing alone when it looks like a
+ * token, as in `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
  * returned as written and percent-decoded, so whichever form a message prints is masked.
  */
 function secretParts(text) {
@@ -34942,10 +34989,10 @@ function secretParts(text) {
     for (const m of text.matchAll(USERINFO)) {
         const userinfo = m[1] ?? '';
         const colon = userinfo.indexOf(':');
-        if (colon < 0)
-            add(userinfo);
-        else
+        if (colon >= 0)
             add(userinfo.slice(colon + 1));
+        else if (tokenLike(userinfo))
+            add(userinfo);
     }
     for (const m of text.matchAll(BROKEN_USERINFO))
         add(m[1] ?? '');
@@ -34966,7 +35013,7 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (userinfo ? '***' : '') : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
@@ -35570,6 +35617,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -38756,6 +38810,18 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -35113,7 +35113,296 @@ function socketOnError() {
 
 /***/ }),
 
-/***/ 881:
+/***/ 8935:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  tE: () => (/* binding */ booleanInput),
+  ij: () => (/* binding */ choiceInput),
+  Ts: () => (/* binding */ durationInput),
+  $A: () => (/* binding */ integerInput),
+  dt: () => (/* binding */ listInput),
+  dK: () => (/* binding */ mask),
+  GQ: () => (/* binding */ notLongerThan),
+  TN: () => (/* binding */ oneLine),
+  R5: () => (/* binding */ readInput),
+  $c: () => (/* binding */ sendableHeaders),
+  Uj: () => (/* binding */ stringInput),
+  e1: () => (/* binding */ tokenInput)
+});
+
+// UNUSED EXPORTS: databaseUrlInput, directoryInput, secretInput, tokenProblem, urlInput
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
+var core = __nccwpck_require__(1804);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
+ * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
+ * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
+ * value masked (a value without any recognisable part is masked whole by the caller's registration).
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [...new Set([url, ...secretParts(url)])].filter(Boolean);
+    if (hasLineBreak(url))
+        throw new InputError(input, `must be one line, got ${quoteValue(url)}`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
+        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
+    }
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got ${quoteValue(url)}`);
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
+;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
+// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
+// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
+// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
+
+
+
+
+
+
+
+/**
+ * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
+ * value is masked line by line as well: the runner masks what it reads line by line.
+ */
+function mask(values) {
+    const all = new Set();
+    for (const value of values) {
+        if (!value.trim())
+            continue;
+        all.add(value);
+        for (const line of value.split(/\r\n|\r|\n/))
+            if (line.trim())
+                all.add(line.trim());
+    }
+    for (const v of all)
+        core/* setSecret */.Pq(v);
+    (0,redact/* registerSecrets */.dg)(all);
+}
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+function readInput(name) {
+    const value = core/* getInput */.V4(name);
+    mask((0,redact/* secretParts */.Bm)(value));
+    return value;
+}
+/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
+function oneLine(name, value) {
+    if ((0,redact/* hasLineBreak */.wT)(value))
+        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
+    return value;
+}
+function stringInput(name, opts = {}) {
+    const value = readInput(name);
+    if (value === '') {
+        if (opts.required)
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
+        return opts.fallback ?? '';
+    }
+    return opts.multiline ? value : oneLine(name, value);
+}
+/** A secret (masked whole, never quoted back). */
+function secretInput(name, opts = {}) {
+    const value = core/* getInput */.V4(name);
+    mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
+    if (!value && opts.required)
+        throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
+    return value;
+}
+/**
+ * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
+ * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
+ * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
+ * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
+ * request with an error about something else (the network, api-url) that may even print it.
+ */
+function tokenProblem(value) {
+    const chars = [...value];
+    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad < 0)
+        return undefined;
+    const c = chars[bad];
+    const code = c.codePointAt(0) ?? 0;
+    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
+}
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+function tokenInput(name, opts = {}) {
+    const value = secretInput(name, opts);
+    const problem = tokenProblem(value);
+    if (problem)
+        throw new errors/* InputError */.dz(name, problem);
+    return value;
+}
+function booleanInput(name, fallback) {
+    const raw = readInput(name);
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new errors/* InputError */.dz(name, `expected true or false, got ${(0,redact/* quoteValue */.cl)(raw.trim())}`);
+}
+/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
+function durationInput(name, fallback, opts = {}) {
+    const raw = readInput(name);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
+}
+/**
+ * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
+ * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
+ */
+function notLongerThan(name, ms, limitName, limitMs) {
+    if (ms > limitMs) {
+        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(core/* getInput */.V4(name))}`);
+    }
+}
+function integerInput(name, fallback, opts = {}) {
+    const raw = readInput(name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^-?\d+$/.test(raw))
+        throw new errors/* InputError */.dz(name, `expected a whole number, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n))
+        throw new errors/* InputError */.dz(name, `expected a whole number below 2^53, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    if (opts.min !== undefined && n < opts.min)
+        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
+    if (opts.max !== undefined && n > opts.max)
+        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
+    return n;
+}
+function choiceInput(name, choices, fallback) {
+    const raw = readInput(name).trim();
+    if (raw === '')
+        return fallback;
+    if (!choices.includes(raw)) {
+        throw new errors/* InputError */.dz(name, `expected one of ${choices.join(', ')}, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    }
+    return raw;
+}
+/**
+ * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
+ * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
+ * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
+ */
+function urlInput(name, opts = {}) {
+    const raw = readInput(name).trim() || opts.fallback || '';
+    if (raw === '') {
+        if (opts.required)
+            throw new InputError(name, 'is required but was empty or not given');
+        return '';
+    }
+    if (/[\t\r\n]/.test(raw))
+        throw new InputError(name, `must be a single URL on one line, got ${quoteValue(raw)}`);
+    const protocols = opts.protocols ?? ['http:', 'https:'];
+    if (opts.credentials === 'refuse' && secretParts(raw).length > 0) {
+        throw new InputError(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${quoteValue(raw)}`);
+    }
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new InputError(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${quoteValue(raw)}`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new InputError(name, `expected a ${protocols.join(' or ')} URL, got ${quoteValue(raw)}`);
+    }
+    return url.toString();
+}
+/**
+ * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
+ * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ */
+function directoryInput(name, fallback = '.') {
+    const value = stringInput(name, { fallback });
+    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+    let isDirectory;
+    try {
+        isDirectory = statSync(dir).isDirectory();
+    }
+    catch {
+        isDirectory = false;
+    }
+    if (!isDirectory)
+        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+    return dir;
+}
+/**
+ * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
+ * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
+ * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
+ * a credential).
+ */
+function sendableHeaders(name, headers) {
+    for (const [header, value] of Object.entries(headers)) {
+        // Tab (0x09) is allowed; other C0 controls and DEL are not.
+        const bad = [...value].find((c) => {
+            const code = c.codePointAt(0) ?? 0;
+            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
+        });
+        if (bad !== undefined) {
+            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+            throw new errors/* InputError */.dz(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
+        }
+    }
+    return headers;
+}
+/** Newline- or comma-separated list, blanks dropped. */
+function listInput(name) {
+    return readInput(name)
+        .split(/[\r\n,]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
+ * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
+ */
+function databaseUrlInput(name, opts = {}) {
+    const raw = secretInput(name, opts);
+    if (!raw)
+        return undefined;
+    const parsed = parseDatabaseUrl(raw, name);
+    mask(parsed.secrets);
+    return parsed;
+}
+
+
+/***/ }),
+
+/***/ 7926:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35121,14 +35410,17 @@ function socketOnError() {
 __nccwpck_require__.d(__webpack_exports__, {
   IF: () => (/* binding */ connectRailway),
   Dj: () => (/* binding */ postCleanup),
+  yO: () => (/* binding */ readAutodeployInputs),
   FC: () => (/* binding */ readRailwayInputs),
   o$: () => (/* binding */ readSource),
   sn: () => (/* binding */ releaseStatus),
+  zy: () => (/* binding */ runPreflightStep),
   un: () => (/* binding */ saveReleaseState),
-  QM: () => (/* binding */ setReleaseOutputs)
+  QM: () => (/* binding */ setReleaseOutputs),
+  Tw: () => (/* binding */ settleRelease)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, logRules, perService, readHealthInputs, statusWord, verifySpecFor, writeCleanupSummary
+// UNUSED EXPORTS: POST_STEP_BUDGET_MS, SETTLE_CANCELLED_MS, SETTLE_MS, STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, logRules, perService, readHealthInputs, statusWord, verifySpecFor, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35136,16 +35428,249 @@ var lib_core = __nccwpck_require__(1804);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/health/index.ts + 4 modules
 var health = __nccwpck_require__(2970);
-// EXTERNAL MODULE: ./src/railway/client.ts + 4 modules
-var client = __nccwpck_require__(7082);
+// EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
+var client = __nccwpck_require__(6806);
 // EXTERNAL MODULE: ./src/railway/deployments.ts
-var deployments = __nccwpck_require__(4275);
-// EXTERNAL MODULE: ./src/railway/operations.ts
-var operations = __nccwpck_require__(9062);
+var railway_deployments = __nccwpck_require__(4275);
+// EXTERNAL MODULE: ./src/railway/deploy.ts
+var deploy = __nccwpck_require__(12);
 // EXTERNAL MODULE: ./src/railway/rollback.ts
 var rollback = __nccwpck_require__(5551);
-// EXTERNAL MODULE: ./src/release/release.ts + 2 modules
-var release_release = __nccwpck_require__(992);
+// EXTERNAL MODULE: ./src/railway/waiter.ts
+var waiter = __nccwpck_require__(1017);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/release/release.ts + 1 modules
+var release_release = __nccwpck_require__(8416);
+// EXTERNAL MODULE: ./src/railway/errors.ts
+var railway_errors = __nccwpck_require__(2576);
+// EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
+var upload = __nccwpck_require__(8933);
+// EXTERNAL MODULE: ./src/railway/resolve.ts
+var resolve = __nccwpck_require__(9583);
+;// CONCATENATED MODULE: ./src/release/preflight.ts
+// Read-only checks before touching production (the root action's and railway-deploy's `check-only`, and
+// `rail-actions doctor`): does the token reach the project, the environment and every service, what does Railway
+// report about each (autodeploy, what serves, whether it can be rolled back to, domains). Every check ends
+// confirmed, refuted or unknown, with what to do. Sends NO mutation: only queries.
+
+
+
+
+
+
+const SERVICES_UNCHECKED = 'not checked: the project or environment was not reached';
+/**
+ * The checks a failed connection gives (the token probe is the first request: RailwayClient.connect). A refused token
+ * is refuted; a network failure leaves everything unknown.
+ */
+function connectionChecks(err) {
+    if (err instanceof errors/* InputError */.dz || (err instanceof railway_errors/* RailwayApiError */.Y8 && err.isAuthError)) {
+        return [{ subject: 'token', check: 'Railway accepts the token', verdict: 'refuted', detail: (0,errors/* errorMessage */.gJ)(err), todo: 'create a project token for the target environment (Project → Settings → Tokens), or an account/workspace token with project and environment set' }];
+    }
+    return [{ subject: 'token', check: 'Railway accepts the token', verdict: 'unknown', detail: `Railway could not be asked: ${(0,errors/* errorMessage */.gJ)(err)}`, todo: "check the api-url and Railway's status page, then run again" }];
+}
+async function preflight(client, inputs) {
+    const checks = [];
+    const scope = client.projectScope;
+    const workspaces = client.tokenKind === 'project' ? [] : await client.tokenWorkspaces().catch(() => []);
+    checks.push({
+        subject: 'token',
+        check: 'Railway accepts the token',
+        verdict: 'confirmed',
+        detail: client.tokenKind === 'project'
+            ? `a project token (sent as Project-Access-Token) scoped to project '${scope?.projectName ?? '?'}', environment '${scope?.environmentName ?? '?'}'`
+            : `an account or workspace token (sent as Authorization: Bearer)${workspaces.length ? ` for workspace(s) ${workspaces.map((w) => `'${w.name}'`).join(', ')}` : ''}`,
+    });
+    const resolved = await resolveAll(client, inputs, checks);
+    const services = [];
+    if (resolved) {
+        const facts = await Promise.all(resolved.services.map((s) => serviceChecks(client, resolved, s, inputs)));
+        for (const f of facts) {
+            checks.push(...f.checks);
+            if (f.facts)
+                services.push(f.facts);
+        }
+    }
+    checks.push({
+        subject: 'token',
+        check: 'the token may deploy, roll back and cancel',
+        verdict: 'unknown',
+        detail: client.tokenKind === 'project'
+            ? 'project tokens "can only perform deployment-related actions" (docs cli/deploying.md); deploying and redeploying are confirmed through the CLI, deploymentRollback and deploymentCancel with a project token are not documented — and cannot be tried here without changing production'
+            : 'an account/workspace token acts with its owner\'s rights; they cannot be tried here without changing production',
+        todo: 'keep a way to roll back by hand ready (rail-actions rollback, or the dashboard) in case Railway refuses the rollback',
+    });
+    return {
+        tokenKind: client.tokenKind,
+        project: resolved?.project ?? null,
+        environment: resolved?.environment ?? null,
+        services,
+        checks,
+        ok: !checks.some((c) => c.verdict === 'refuted'),
+    };
+}
+/** Project, environment and services by id or name; one failing service does not hide the others. */
+async function resolveAll(client, inputs, checks) {
+    const base = { ...(inputs.project ? { project: inputs.project } : {}), ...(inputs.environment ? { environment: inputs.environment } : {}) };
+    const reached = (t) => {
+        checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${t.project.name}' (${t.project.id})` });
+        checks.push({ subject: 'environment', check: 'the token reaches the environment', verdict: 'confirmed', detail: `'${t.environment.name}' (${t.environment.id})` });
+    };
+    try {
+        const target = await (0,resolve/* resolveTarget */.u1)(client, { ...base, services: inputs.services });
+        reached(target);
+        for (const s of target.services)
+            checks.push({ subject: s.name, check: 'the service exists in the project', verdict: 'confirmed', detail: s.id });
+        return target;
+    }
+    catch (err) {
+        if (!(err instanceof errors/* InputError */.dz) || err.input !== 'service') {
+            const which = err instanceof errors/* InputError */.dz && err.input === 'environment' ? 'environment' : 'project';
+            if (which === 'environment')
+                checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${inputs.project || client.projectScope?.projectName || '?'}'` });
+            checks.push({ subject: which, check: `the token reaches the ${which}`, verdict: err instanceof errors/* InputError */.dz || (err instanceof railway_errors/* RailwayApiError */.Y8 && !err.retryable) ? 'refuted' : 'unknown', detail: (0,errors/* errorMessage */.gJ)(err), todo: which === 'project' ? "give the project's name or id (an account/workspace token needs it), or use a project token of that project" : "give an environment of the project (a project token works for its own environment only)" });
+            for (const s of inputs.services)
+                checks.push({ subject: s, check: 'the service exists in the project', verdict: 'unknown', detail: SERVICES_UNCHECKED });
+            return undefined;
+        }
+    }
+    // A service is wrong: resolve each alone, so every wrong one is named and the right ones are still checked.
+    const found = [];
+    let target;
+    for (const name of inputs.services) {
+        try {
+            const one = await (0,resolve/* resolveTarget */.u1)(client, { ...base, services: [name] });
+            target ??= one;
+            found.push(...one.services);
+            checks.push({ subject: name, check: 'the service exists in the project', verdict: 'confirmed', detail: one.services[0]?.id ?? '' });
+        }
+        catch (err) {
+            checks.push({ subject: name, check: 'the service exists in the project', verdict: 'refuted', detail: (0,errors/* errorMessage */.gJ)(err), todo: 'use the service name exactly as Railway shows it (case-sensitive) or its id' });
+        }
+    }
+    if (!target) {
+        checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${inputs.project || client.projectScope?.projectName || '?'}' (its services were listed)` });
+        return undefined;
+    }
+    reached(target);
+    return { ...target, services: found };
+}
+async function serviceChecks(client, target, service, inputs) {
+    const checks = [];
+    const subject = service.name;
+    const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
+    let instance;
+    let deployments;
+    try {
+        ({ instance, deployments } = await (0,railway_deployments/* readServiceState */.zl)(client, scope));
+    }
+    catch (err) {
+        checks.push({ subject, check: 'its state and deployments can be read', verdict: err instanceof railway_errors/* RailwayApiError */.Y8 && !err.retryable ? 'refuted' : 'unknown', detail: client.scrub((0,errors/* errorMessage */.gJ)(err)), todo: `check that the service is deployed in '${target.environment.name}' and the token may read it` });
+        return { checks };
+    }
+    checks.push({ subject, check: 'its state and deployments can be read', verdict: 'confirmed', detail: `${deployments.length} deployment(s) listed` });
+    if (inputs.source)
+        checks.push(sourceCheck(subject, instance, inputs));
+    const active = (0,railway_deployments/* pickActive */.cg)(deployments);
+    checks.push(active
+        ? { subject, check: 'a deployment serves now', verdict: 'confirmed', detail: `${active.id} (${active.status}, since ${active.createdAt})` }
+        : { subject, check: 'a deployment serves now', verdict: 'unknown', detail: 'nothing is SUCCESS or SLEEPING', todo: 'a first release has nothing to roll back to: watch it, or deploy a known-good version first' });
+    if (active) {
+        checks.push(active.canRollback
+            ? { subject, check: 'the serving deployment can be rolled back to', verdict: 'confirmed', detail: `${active.id} reports canRollback: true` }
+            : {
+                subject,
+                check: 'the serving deployment can be rolled back to',
+                verdict: 'unknown',
+                detail: `${active.id} reports canRollback: false — no public source says whether Railway reports it for the active deployment; a rollback re-reads it and falls back to deploymentRedeploy (a rebuild)`,
+                todo: 'nothing now; a rollback will say which method it used',
+            });
+    }
+    const target0 = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
+    checks.push(target0
+        ? { subject, check: 'a release would have a rollback target', verdict: 'confirmed', detail: `${target0.id} (${target0.status}${inputs.commitSha ? `; deployments of ${inputs.commitSha.slice(0, 12)} are never chosen` : ''})` }
+        : { subject, check: 'a release would have a rollback target', verdict: 'unknown', detail: 'no earlier deployment is SUCCESS, SLEEPING or reports canRollback', todo: 'a failed release of this service could not be rolled back automatically' });
+    let autodeploy = null;
+    const ofCommit = inputs.commitSha ? deployments.find((d) => d.status !== 'REMOVED' && d.status !== 'REMOVING' && (0,railway_deployments/* sameCommit */.Kd)((0,railway_deployments/* commitOf */.D3)(d), inputs.commitSha)) : undefined;
+    if (instance.source?.repo) {
+        try {
+            autodeploy = await (0,railway_deployments/* getAutoDeployStatus */.Ph)(client, scope);
+            const adopt = ofCommit ? ` Railway's deployment ${ofCommit.id} (${ofCommit.status}) of ${inputs.commitSha?.slice(0, 12)} exists: a release adopts it.` : '';
+            checks.push({
+                subject,
+                check: 'GitHub autodeploy',
+                verdict: 'confirmed',
+                detail: autodeploy.enabled
+                    ? `on: Railway deploys every push of ${instance.source.repo} to the trigger branch by itself (docs deployments/github-autodeploys.md); with autodeploy: adopt a release follows that deployment instead of building the commit twice.${adopt}`
+                    : `off: only this pipeline deploys ${instance.source.repo}${autodeploy.reason ? ` (${autodeploy.reason})` : ''}.${adopt}`,
+            });
+        }
+        catch (err) {
+            checks.push({ subject, check: 'GitHub autodeploy', verdict: 'unknown', detail: `serviceInstanceAutoDeployStatus could not be read: ${client.scrub((0,errors/* errorMessage */.gJ)(err))}`, todo: 'a release then looks for Railway\'s own deployment of the commit before deploying (autodeploy: adopt)' });
+        }
+    }
+    else {
+        checks.push({ subject, check: 'GitHub autodeploy', verdict: 'confirmed', detail: `not applicable: the service deploys ${instance.source?.image ? `the image ${instance.source.image}` : 'uploads'}` });
+    }
+    const domains = [...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`), ...instance.domains.serviceDomains.map((d) => d.domain)];
+    const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance) ?? null;
+    checks.push({
+        subject,
+        check: 'public domains',
+        verdict: 'confirmed',
+        detail: domains.length ? domains.join(', ') : "none: without a health-url line the service is verified by Railway's status (a worker)",
+    });
+    return {
+        checks,
+        facts: {
+            service,
+            source: { repo: instance.source?.repo ?? null, image: instance.source?.image ?? null },
+            rootDirectory: instance.rootDirectory ?? null,
+            activeDeploymentId: active?.id ?? null,
+            activeStatus: active?.status ?? null,
+            activeCanRollback: active ? active.canRollback : null,
+            rollbackTargetId: target0?.id ?? null,
+            autodeploy,
+            deploymentOfCommit: ofCommit?.id ?? null,
+            domains,
+            url,
+        },
+    };
+}
+function sourceCheck(subject, instance, inputs) {
+    const check = `it can take source: ${inputs.source}`;
+    if (inputs.source === 'upload') {
+        // The archive is not built in a preflight; a Root Directory only changes how it is rooted (planUploadRoot).
+        const root = (0,upload/* normaliseRootDirectory */.ei)(instance.rootDirectory);
+        return { subject, check, verdict: 'confirmed', detail: root ? `uploads are built inside the Root Directory '/${root}': the archive keeps that prefix` : 'uploads are accepted (no Root Directory)' };
+    }
+    const probe = inputs.source === 'commit' ? (inputs.commitSha ? { kind: 'commit', commitSha: inputs.commitSha } : { kind: 'commit' }) : { kind: 'image' };
+    try {
+        (0,deploy/* checkSourceFits */.Wt)(subject, instance, probe);
+        return { subject, check, verdict: 'confirmed', detail: inputs.source === 'commit' ? `connected to ${instance.source?.repo ?? '?'}` : `image ${instance.source?.image ?? '?'}` };
+    }
+    catch (err) {
+        return { subject, check, verdict: 'refuted', detail: (0,errors/* errorMessage */.gJ)(err), todo: 'use the source the service is set up for' };
+    }
+}
+/** Markdown for a job summary: one table row per check. */
+function renderPreflightMarkdown(report, title) {
+    const icon = { confirmed: '✅ confirmed', refuted: '❌ refuted', unknown: '❔ unknown' };
+    const esc = (t) => t.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+    const rows = report.checks.map((c) => `| ${esc(c.subject)} | ${esc(c.check)} | ${icon[c.verdict]} | ${esc(c.detail)} | ${esc(c.todo ?? '')} |`);
+    const counts = ['confirmed', 'refuted', 'unknown'].map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`).join(', ');
+    return [
+        `## ${title}`,
+        '',
+        report.ok ? `✅ Nothing refuted (${counts}). No mutation was sent.` : `❌ Refuted checks must be fixed before deploying (${counts}). No mutation was sent.`,
+        '',
+        '| Subject | Check | Verdict | Detail | What to do |',
+        '|---|---|---|---|---|',
+        ...rows,
+    ].join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/release/verify-rules.ts
 // Which rule verifies each service of a release, from `health-url`: an HTTP health check (a `service=URL` line, or
 // the service's public domain + health-path) or Railway's own status (a `service=none` line, or a service with no
@@ -35153,14 +35678,14 @@ var release_release = __nccwpck_require__(992);
 // rollback judge every service the same way.
 
 /** The `service=none` value: no HTTP check, verified by Railway's status. */
-const verify_rules_NO_HTTP = 'none';
+const NO_HTTP = 'none';
 /**
  * Parses `health-url`: one URL (one service only), or one `service=URL` / `service=none` line per service. `known`
  * are the names/ids a line may use (what `service` lists, plus names recorded in a deployments JSON); `count` is the
  * number of services. With several services a URL without a name is refused: applying one URL to every service is
  * what made a good worker fail the api's deployment-id check.
  */
-function verify_rules_parseHealthUrls(text, services, input = 'health-url') {
+function parseHealthUrls(text, services, input = 'health-url') {
     const out = { named: new Map() };
     for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
         // A key has no ':' or '/', so a URL whose query holds '=' is never read as `service=URL`.
@@ -35169,25 +35694,25 @@ function verify_rules_parseHealthUrls(text, services, input = 'health-url') {
             const key = (m[1] ?? '').trim();
             const value = (m[2] ?? '').trim();
             if (!services.known.includes(key)) {
-                throw new InputError(input, `names '${key}', which is not one of the services (${services.known.join(', ') || 'none given'})`);
+                throw new errors/* InputError */.dz(input, `names '${key}', which is not one of the services (${services.known.join(', ') || 'none given'})`);
             }
             if (out.named.has(key))
-                throw new InputError(input, `names service '${key}' twice`);
+                throw new errors/* InputError */.dz(input, `names service '${key}' twice`);
             out.named.set(key, checkTarget(value, input));
             continue;
         }
         if (services.count > 1) {
-            throw new InputError(input, `with several services, say which URL belongs to which: one 'service=URL' line per service ('service=none' for a service without HTTP, e.g. a worker, verified by Railway's status). Got '${line}'`);
+            throw new errors/* InputError */.dz(input, `with several services, say which URL belongs to which: one 'service=URL' line per service ('service=none' for a service without HTTP, e.g. a worker, verified by Railway's status). Got '${line}'`);
         }
         if (out.single !== undefined)
-            throw new InputError(input, "gives more than one URL without a service name; use 'service=URL' lines");
+            throw new errors/* InputError */.dz(input, "gives more than one URL without a service name; use 'service=URL' lines");
         out.single = checkTarget(line, input);
     }
     return out;
 }
 function checkTarget(value, input) {
-    if (value.toLowerCase() === verify_rules_NO_HTTP)
-        return verify_rules_NO_HTTP;
+    if (value.toLowerCase() === NO_HTTP)
+        return NO_HTTP;
     try {
         const u = new URL(value);
         if (u.protocol === 'http:' || u.protocol === 'https:')
@@ -35196,12 +35721,12 @@ function checkTarget(value, input) {
     catch {
         // reported below
     }
-    throw new InputError(input, `expected an http(s) URL or 'none', got '${value}'`);
+    throw new errors/* InputError */.dz(input, `expected an http(s) URL or 'none', got '${value}'`);
 }
 /** The rule for one service: its health-url line, else its public domain + health-path, else Railway's status. */
 function verify_rules_ruleFor(rules, svc) {
     const given = rules.urls.named.get(svc.service.name) ?? rules.urls.named.get(svc.service.id) ?? rules.urls.single;
-    if (given === verify_rules_NO_HTTP)
+    if (given === NO_HTTP)
         return { rule: 'railway-status', why: `health-url says ${svc.service.name}=none` };
     if (given)
         return { rule: 'http', url: given, from: 'health-url' };
@@ -35221,6 +35746,31 @@ function verifySpecFor(rules, svc, deploymentId, commitSha) {
         spec.expectVersion = expectVersion;
     return spec;
 }
+/**
+ * The verification of a deployment that RESTORED an earlier version (a rollback, or a redeploy of the target). The
+ * body is checked for the restored deployment's own id with expect-version deployment-id (RAILWAY_DEPLOYMENT_ID is
+ * the new deployment's; a rollback is a new deployment, docs guides/roll-back-bad-deploy.md), for the restored
+ * commit with expect-version commit when it is known, and for nothing with a literal value: a literal such as `v2`
+ * names the release that was undone, and the old version rightly does not answer it.
+ */
+function verifySpecForRestored(rules, svc, restoredDeploymentId, restoredCommit) {
+    const v = rules.expectVersion;
+    if (v === 'deployment-id' || v === 'none' || v === '')
+        return verifySpecFor(rules, svc, restoredDeploymentId);
+    if (v === 'commit') {
+        const spec = verifySpecFor(rules, svc, restoredDeploymentId, restoredCommit);
+        if (isHttp(spec) && !restoredCommit)
+            spec.expectNote = "expect-version commit: the restored deployment's commit is not known, so its body is not checked for one";
+        return spec;
+    }
+    const spec = verifySpecFor({ ...rules, expectVersion: 'none' }, svc, restoredDeploymentId);
+    if (isHttp(spec))
+        spec.expectNote = `expect-version '${v}' names the release that was rolled back, so the restored version is checked without it`;
+    return spec;
+}
+function isHttp(spec) {
+    return spec.rule !== 'railway-status';
+}
 /** One line per service for logs and summaries: which rule verifies it. */
 function verify_rules_describeRule(choice) {
     return choice.rule === 'http' ? `HTTP ${choice.url}${choice.from === 'domain' ? ' (public domain + health-path)' : ''}` : `Railway status (${choice.why})`;
@@ -35228,134 +35778,8 @@ function verify_rules_describeRule(choice) {
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
-;// CONCATENATED MODULE: ./src/core/database-url.ts
-
-
-/**
- * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
- * every log (the URL and its password). The error never repeats the value: it may hold a password.
- */
-function database_url_parseDatabaseUrl(value, input) {
-    const url = value.trim();
-    const secrets = [url, urlPassword(url)].filter((s) => !!s);
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        throw new InputError(input, 'expected a postgres:// or postgresql:// URL (the value is not shown: it may hold a password)');
-    }
-    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
-    }
-    return { url, secrets };
-}
-
-;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input.
-
-
-
-
-
-function inputs_stringInput(name, opts = {}) {
-    const value = lib_core/* getInput */.V4(name);
-    if (value === '') {
-        if (opts.required)
-            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
-        return opts.fallback ?? '';
-    }
-    return value;
-}
-function secretInput(name, opts = {}) {
-    const value = lib_core/* getInput */.V4(name);
-    if (value)
-        lib_core/* setSecret */.Pq(value);
-    if (!value && opts.required)
-        throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
-    return value;
-}
-function booleanInput(name, fallback) {
-    const value = lib_core/* getInput */.V4(name).trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new errors/* InputError */.dz(name, `expected true or false, got '${lib_core/* getInput */.V4(name).trim()}'`);
-}
-function inputs_durationInput(name, fallback, opts = {}) {
-    const raw = lib_core/* getInput */.V4(name);
-    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
-}
-function inputs_integerInput(name, fallback, opts = {}) {
-    const raw = core.getInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!/^-?\d+$/.test(raw))
-        throw new InputError(name, `expected a whole number, got '${raw}'`);
-    const n = Number(raw);
-    if (opts.min !== undefined && n < opts.min)
-        throw new InputError(name, `must be at least ${opts.min}, got ${n}`);
-    if (opts.max !== undefined && n > opts.max)
-        throw new InputError(name, `must be at most ${opts.max}, got ${n}`);
-    return n;
-}
-function choiceInput(name, choices, fallback) {
-    const raw = lib_core/* getInput */.V4(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!choices.includes(raw)) {
-        throw new errors/* InputError */.dz(name, `expected one of ${choices.join(', ')}, got '${raw}'`);
-    }
-    return raw;
-}
-function urlInput(name, opts = {}) {
-    const raw = core.getInput(name).trim() || opts.fallback || '';
-    if (raw === '') {
-        if (opts.required)
-            throw new InputError(name, 'is required but was empty or not given');
-        return '';
-    }
-    const protocols = opts.protocols ?? ['http:', 'https:'];
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        throw new InputError(name, `expected an absolute URL (${protocols.join(' or ')}//…), got '${raw}'`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new InputError(name, `expected a ${protocols.join(' or ')} URL, got '${url.protocol}'`);
-    }
-    return url.toString();
-}
-/** Newline- or comma-separated list, blanks dropped. */
-function listInput(name) {
-    return lib_core/* getInput */.V4(name)
-        .split(/[\n,]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-/**
- * A PostgreSQL URL input: the URL and its password (plain and URI-encoded) are masked before anything is validated,
- * so not even an input error can print them. Empty and not required → undefined.
- */
-function databaseUrlInput(name, opts = {}) {
-    const raw = secretInput(name, opts);
-    if (!raw)
-        return undefined;
-    const password = urlPassword(raw);
-    if (password) {
-        core.setSecret(password);
-        core.setSecret(encodeURIComponent(password));
-    }
-    return parseDatabaseUrl(raw, name);
-}
-
-// EXTERNAL MODULE: ./src/railway/upload.ts + 5 modules
-var upload = __nccwpck_require__(7096);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 1 modules
+var lib_inputs = __nccwpck_require__(8935);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
 // before any network call, the client with logs routed to core, post-step state, outputs and summaries.
@@ -35371,39 +35795,62 @@ var upload = __nccwpck_require__(7096);
 
 
 
-/** Reads and validates the connection inputs (token masked first). Throws InputError; sends nothing. */
+
+
+
+
+
+/**
+ * Reads and validates the connection inputs (token masked first). Throws InputError; sends nothing. railway-token must
+ * be a header-safe token (tokenInput), api-url one URL without credentials: fetch refuses a URL with user:password@
+ * (Fetch standard, Request constructor: "If parsedURL includes credentials, then throw a TypeError"), and Railway
+ * authenticates by the token header anyway. Durations are bounded by the 6 h a job may run on a GitHub-hosted runner.
+ */
 function readRailwayInputs(opts) {
-    const token = secretInput('railway-token', { required: true }).trim();
-    const apiUrl = (0,client/* parseApiUrl */.nV)(lib_core/* getInput */.V4('api-url'), 'api-url').toString();
-    const services = listInput('service');
+    const token = (0,lib_inputs/* tokenInput */.e1)('railway-token', { required: true }).trim();
+    const rawApiUrl = (0,lib_inputs/* oneLine */.TN)('api-url', (0,lib_inputs/* readInput */.R5)('api-url').trim());
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i.test(rawApiUrl)) {
+        throw new errors/* InputError */.dz('api-url', `must not contain credentials (user:password@): Railway is authenticated by railway-token, and fetch refuses such URLs; got ${(0,redact/* quoteValue */.cl)(rawApiUrl)}`);
+    }
+    const apiUrl = (0,client/* parseApiUrl */.nV)(rawApiUrl, 'api-url').toString();
+    const services = (0,lib_inputs/* listInput */.dt)('service');
     if (opts.servicesRequired && services.length === 0)
         throw new errors/* InputError */.dz('service', 'is required: one or more service names or ids, one per line');
     return {
         token,
         apiUrl,
-        project: inputs_stringInput('project'),
-        environment: inputs_stringInput('environment'),
+        project: (0,lib_inputs/* stringInput */.Uj)('project'),
+        environment: (0,lib_inputs/* stringInput */.Uj)('environment'),
         services,
-        timeoutMs: inputs_durationInput('timeout', opts.defaultTimeout),
-        waitingTimeoutMs: inputs_durationInput('waiting-timeout', '5m'),
-        subscriptions: booleanInput('subscriptions', true),
+        timeoutMs: (0,lib_inputs/* durationInput */.Ts)('timeout', opts.defaultTimeout, { max: duration/* HOSTED_JOB_MAX_MS */.Sy }),
+        waitingTimeoutMs: (0,lib_inputs/* durationInput */.Ts)('waiting-timeout', '5m', { max: duration/* HOSTED_JOB_MAX_MS */.Sy }),
+        subscriptions: (0,lib_inputs/* booleanInput */.tE)('subscriptions', true),
     };
 }
 /** Reads `source` and its companion inputs; the upload tarball is built here, before anything is mutated. */
-async function readSource(services = []) {
-    const kind = choiceInput('source', ['commit', 'upload', 'image'], 'commit');
+async function readSource(services = [], opts = {}) {
+    const kind = (0,lib_inputs/* choiceInput */.ij)('source', ['commit', 'upload', 'image'], 'commit');
     if (kind === 'commit') {
-        const sha = inputs_stringInput('commit-sha').trim();
+        // Empty commit-sha (e.g. `commit-sha: ${{ inputs.sha }}` of an unset input) falls back to the workflow's commit:
+        // serviceInstanceDeployV2 without a commitSha redeploys the commit the service already runs, NOT the branch head
+        // (docs integrations/api/manage-services.md; docs PR #1163), so a commit is always sent.
+        const given = (0,lib_inputs/* stringInput */.Uj)('commit-sha').trim();
+        const sha = given || (process.env.GITHUB_SHA ?? '').trim();
         if (sha && !/^[0-9a-f]{7,40}$/i.test(sha))
             throw new errors/* InputError */.dz('commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
+        if (!given && sha)
+            lib_core/* info */.pq(`commit-sha is empty: deploying the workflow's commit ${sha} (GITHUB_SHA)`);
         return sha ? { kind, commitSha: sha } : { kind };
     }
     if (kind === 'image') {
-        const image = inputs_stringInput('image').trim();
+        const image = (0,lib_inputs/* stringInput */.Uj)('image').trim();
         if (image && /\s/.test(image))
             throw new errors/* InputError */.dz('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
         return image ? { kind, image } : { kind };
     }
+    // A read-only preflight builds no archive (nothing is uploaded).
+    if (opts.upload === false)
+        return { kind, dir: '.', tarball: Buffer.alloc(0), files: [] };
     // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
     const lines = lib_core/* getInput */.V4('path').split('\n').map((l) => l.trim()).filter(Boolean);
     const perService = {};
@@ -35437,6 +35884,7 @@ async function tarballOf(dir, service) {
     return { dir, tarball: body, files };
 }
 function connectRailway(inputs, deadline, signal) {
+    const requestTimeoutMs = httpTimeoutFromEnv();
     return client/* RailwayClient */.xL.connect({
         token: inputs.token,
         apiUrl: inputs.apiUrl,
@@ -35444,7 +35892,19 @@ function connectRailway(inputs, deadline, signal) {
         signal,
         webSocket: inputs.subscriptions,
         log: (m) => lib_core/* info */.pq(m),
+        ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     });
+}
+/**
+ * RAILWAY_HTTP_TIMEOUT (whole seconds), the official CLI's override of its 90 s HTTP timeout (railwayapp/cli
+ * src/consts.rs, src/client.rs; reference "Update 2026-12-02"): the same variable, set in the step's env, bounds how
+ * long one Railway request may go unanswered here. Anything else than a positive whole number is ignored.
+ */
+function httpTimeoutFromEnv() {
+    const raw = (process.env.RAILWAY_HTTP_TIMEOUT ?? '').trim();
+    if (!/^\d+$/.test(raw) || Number(raw) <= 0)
+        return undefined;
+    return Number(raw) * 1000;
 }
 /**
  * The verification inputs, validated before any network call. health-url: one URL (one service only), or one
@@ -35454,38 +35914,50 @@ function connectRailway(inputs, deadline, signal) {
  * id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
  */
 function readHealthInputs(services, opts = {}) {
-    const secrets = [];
     const known = [...new Set([...services, ...(opts.known ?? [])])];
-    const urls = parseHealthUrls(core.getInput('health-url'), { known, count: services.length });
-    for (const url of [...urls.named.values(), urls.single]) {
-        if (!url || url === NO_HTTP)
-            continue;
-        for (const s of secretUrlParts(url)) {
-            core.setSecret(s);
-            secrets.push(s);
-        }
+    // readInput masks every URL's credentials before parseHealthUrls can quote a line it refuses.
+    const rawUrls = (0,lib_inputs/* readInput */.R5)('health-url');
+    const secrets = (0,redact/* secretParts */.Bm)(rawUrls);
+    const urls = parseHealthUrls(rawUrls, { known, count: services.length });
+    const headers = (0,lib_inputs/* sendableHeaders */.$c)('health-headers', (0,health/* parseHeaders */.QG)((0,lib_inputs/* stringInput */.Uj)('health-headers', { multiline: true }), 'health-headers'));
+    const headerSecrets = (0,health/* secretHeaderValues */.o4)(headers);
+    (0,lib_inputs/* mask */.dK)(headerSecrets);
+    secrets.push(...headerSecrets);
+    const healthPath = (0,lib_inputs/* stringInput */.Uj)('health-path', { fallback: '/health' }).trim();
+    // Resolved against each service's domain (new URL(path, domain)): '//host', a scheme or a backslash ('/\host' is
+    // '//host' to the WHATWG parser) would point the check at another host.
+    if (!/^\/(?![/\\])[^\s\\]*$/.test(healthPath)) {
+        throw new errors/* InputError */.dz('health-path', `expected a path starting with a single / (e.g. /health), appended to each service's domain; got ${(0,redact/* quoteValue */.cl)(healthPath)}`);
     }
-    const headers = parseHeaders(core.getInput('health-headers'), 'health-headers');
-    for (const s of secretHeaderValues(headers)) {
-        core.setSecret(s);
-        secrets.push(s);
-    }
-    const intervalMs = durationInput('health-interval', '1s');
+    const expectVersion = (0,lib_inputs/* stringInput */.Uj)('expect-version', { fallback: 'deployment-id' }).trim();
+    const expectStatus = (0,health/* parseExpectStatus */.NL)((0,lib_inputs/* stringInput */.Uj)('expect-status', { fallback: '200', multiline: true }), 'expect-status');
+    const expectJson = (0,health/* parseExpectJson */.$c)((0,lib_inputs/* stringInput */.Uj)('expect-json', { multiline: true }), 'expect-json');
+    const consecutiveSuccesses = (0,lib_inputs/* integerInput */.$A)('consecutive-successes', 3, { min: 1, max: 100 });
+    // Bounds (stated in action.yml): a job runs at most 6 h on a GitHub-hosted runner; fetch gives up on headers
+    // after 300 s; an interval longer than the check, or a latency limit above the request timeout, cannot take effect.
+    const timeoutMs = (0,lib_inputs/* durationInput */.Ts)('health-timeout', '5m', { max: duration/* HOSTED_JOB_MAX_MS */.Sy });
+    const intervalMs = (0,lib_inputs/* durationInput */.Ts)('health-interval', '1s');
+    (0,lib_inputs/* notLongerThan */.GQ)('health-interval', intervalMs, 'health-timeout', timeoutMs);
+    const requestTimeoutMs = (0,lib_inputs/* durationInput */.Ts)('request-timeout', '10s', { max: duration/* FETCH_HEADERS_MAX_MS */.QT });
+    const maxLatencyMs = lib_core/* getInput */.V4('max-latency').trim() ? (0,lib_inputs/* durationInput */.Ts)('max-latency', '1s') : undefined;
+    if (maxLatencyMs !== undefined)
+        (0,lib_inputs/* notLongerThan */.GQ)('max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
+    const windowMs = (0,lib_inputs/* durationInput */.Ts)('verify-window', '30s', { allowZero: true, max: duration/* HOSTED_JOB_MAX_MS */.Sy });
     return {
         urls,
-        healthPath: stringInput('health-path', { fallback: '/health' }),
-        expectVersion: stringInput('expect-version', { fallback: 'deployment-id' }).trim(),
+        healthPath,
+        expectVersion,
         secrets,
-        windowMs: durationInput('verify-window', '30s', { allowZero: true }),
+        windowMs,
         http: {
-            expectStatus: parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status'),
-            expectJson: parseExpectJson(core.getInput('expect-json'), 'expect-json'),
-            consecutiveSuccesses: integerInput('consecutive-successes', 3, { min: 1 }),
+            expectStatus,
+            expectJson,
+            consecutiveSuccesses,
             intervalMs,
             maxIntervalMs: Math.max(intervalMs, 5000),
-            timeoutMs: durationInput('health-timeout', '5m'),
-            requestTimeoutMs: durationInput('request-timeout', '10s'),
-            maxLatencyMs: core.getInput('max-latency').trim() ? durationInput('max-latency', '1s') : undefined,
+            timeoutMs,
+            requestTimeoutMs,
+            maxLatencyMs,
             headers,
         },
     };
@@ -35496,6 +35968,38 @@ function logRules(health, services) {
         core.info(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
 }
 
+/** The autodeploy inputs (commit sources): adopt Railway's own deployment of the commit, refuse, or deploy anyway. */
+function readAutodeployInputs() {
+    return {
+        mode: (0,lib_inputs/* choiceInput */.ij)('autodeploy', ['adopt', 'refuse', 'deploy'], 'adopt'),
+        waitMs: (0,lib_inputs/* durationInput */.Ts)('autodeploy-wait', '30s', { allowZero: true, max: duration/* HOSTED_JOB_MAX_MS */.Sy }),
+    };
+}
+// ---------- after the main flow ----------
+/**
+ * Time the main step takes, after its own timeout or a cancellation, to cancel what it left building and read what
+ * Railway runs (with a derived client: the release's is past its deadline or aborted). On cancellation the runner
+ * sends SIGINT, then SIGTERM 7.5 s later, then kills the process 2.5 s after that (actions/runner@258d6c8
+ * src/Runner.Sdk/ProcessInvoker.cs:32-33, 447-460): 6 s fits inside the first grace period.
+ */
+const SETTLE_MS = 60_000;
+const SETTLE_CANCELLED_MS = 6_000;
+/**
+ * Ends every path of a main step on what Railway really runs: a deployment the release left on its way (timeout,
+ * WAITING, NEEDS_APPROVAL) is cancelled where Railway allows it (not after a job cancellation: the post step does
+ * that), then every service whose state the run did not prove is read (confirmProduction).
+ */
+async function settleRelease(client, release, opts) {
+    const settle = client.derive({ deadline: Date.now() + (opts.cancelled ? SETTLE_CANCELLED_MS : SETTLE_MS) });
+    try {
+        if (!opts.cancelled)
+            await (0,release_release/* cancelUnfinished */.yP)(settle, release, { log: (m) => lib_core/* info */.pq(m) });
+        await (0,release_release/* confirmProduction */.MV)(settle, release, { log: (m) => lib_core/* info */.pq(m) });
+    }
+    finally {
+        await settle.close();
+    }
+}
 // ---------- post-step state ----------
 const STATE_PHASE = 'railway-phase';
 const STATE_RELEASE = 'railway-release';
@@ -35508,6 +36012,8 @@ function saveReleaseState(release, phase) {
             entry.rollbackTargetId = s.rollbackTargetId;
         if (s.rollback?.deploymentId)
             entry.rollbackDeploymentId = s.rollback.deploymentId;
+        if (s.url)
+            entry.url = s.url;
         return entry;
     });
     lib_core/* saveState */.LZ(STATE_RELEASE, JSON.stringify(inflight));
@@ -35527,58 +36033,116 @@ function loadReleaseState() {
     return { phase, inflight };
 }
 /**
- * The post step when the main step did not finish (job cancelled, runner killed it): cancel deployments still
- * building; with `rollbackLive`, roll back a new deployment that went live unverified to the recorded target.
+ * The post step's budget. A cancelled job gets the job cancel timeout for everything still to run —
+ * `cancel-timeout-minutes`, 5 minutes by default (actions/runner@258d6c8 src/Sdk/WorkflowParser/WorkflowConstants.cs:10
+ * DefaultJobCancelTimeoutInMinutes = 5; src/Sdk/DTPipelines/Pipelines/PipelineConstants.cs:17) — and the listener
+ * kills the worker 15 s before it ends (src/Runner.Listener/JobDispatcher.cs:1278-1285). The cancelled step takes up to
+ * 10 s to stop (ProcessInvoker.cs:32-33), and always() steps and other actions' post steps share the rest: 3 minutes
+ * leaves them over a minute and a half.
+ */
+const POST_STEP_BUDGET_MS = 3 * 60_000;
+/** A verification that fits in what is left of the post step's budget (minus a margin to write the summary). */
+function withinBudget(spec, deadline) {
+    const left = Math.max(1000, deadline - Date.now() - 10_000);
+    const windowMs = Math.min(spec.windowMs, Math.floor(left / 2));
+    return (0,release_release/* isHttpSpec */.Iu)(spec) ? { ...spec, windowMs, health: { ...spec.health, timeoutMs: Math.min(spec.health.timeoutMs, left - windowMs) } } : { ...spec, windowMs };
+}
+/**
+ * The post step when the main step did not finish (job cancelled, runner killed it). Per service: a rollback that was
+ * on its way is waited for and verified by the service's rule; a deployment still building is cancelled
+ * (cancelDeployment: only what Railway documents as cancellable, with the reason when it declines); with
+ * `rollbackLive`, a new deployment that went live unverified — or goes live while the budget lasts — is rolled back to
+ * the recorded target. Ends with what Railway runs, read for every service.
  */
 async function cleanUpAfterInterruptedMain(client, inflight, opts) {
+    const log = (s, m) => lib_core/* info */.pq(`${s.service}: ${m}`);
     return Promise.all(inflight.map(async (s) => {
-        const row = { service: s.service, deploymentId: s.deploymentId ?? '', found: '', action: '', productionNow: '' };
-        if (s.rollbackDeploymentId) {
-            const d = await (0,deployments/* getDeployment */.i8)(client, s.rollbackDeploymentId).catch(() => undefined);
-            row.found = `rollback ${s.rollbackDeploymentId} ${d?.status ?? 'unknown'}`;
-            row.action = 'none: the rollback restoring the previous version was already under way';
-            row.productionNow = deployments/* SUCCESS_STATUSES */.h5.has(d?.status ?? '') ? s.rollbackDeploymentId : `${s.rollbackDeploymentId} (${d?.status ?? 'unknown'})`;
-            return row;
-        }
-        if (!s.deploymentId) {
-            row.found = 'no deployment started';
-            row.action = 'none';
-            return row;
-        }
+        const row = { service: s.service, deploymentId: s.deploymentId ?? '', found: '', action: '', productionNow: '', productionDeploymentId: '' };
         const scope = { projectId: s.projectId, environmentId: s.environmentId, serviceId: s.serviceId };
+        const named = { service: { id: s.serviceId, name: s.service }, ...(s.url ? { url: s.url } : {}) };
+        const verifyRestored = async (id) => {
+            if (!opts.health)
+                return 'not verified (verify: false)';
+            const v = await (0,release_release/* verifyDeployment */.lX)(client, id, withinBudget(verifySpecForRestored(opts.health, named, id), opts.deadline), { log: (m) => log(s, m), useSubscription: false });
+            return v.healthy ? `verified by ${v.rule === 'http' ? 'HTTP' : 'Railway status'}` : `verification FAILED: ${v.reason}`;
+        };
         try {
-            const d = await (0,deployments/* getDeployment */.i8)(client, s.deploymentId);
-            row.found = d.status;
-            if (deployments/* IN_PROGRESS_STATUSES */.h$.has(d.status)) {
-                await client.request(operations/* CANCEL_DEPLOYMENT */.zO, { id: s.deploymentId }, 'CancelDeployment');
-                row.action = `cancelled the in-flight deployment (was ${d.status})`;
-                row.productionNow = 'previous deployment (unchanged)';
+            if (s.rollbackDeploymentId) {
+                const id = s.rollbackDeploymentId;
+                row.found = `rollback ${id} on its way`;
+                const w = await (0,waiter/* waitForDeployment */.Kw)(client, id, { deadline: opts.deadline - 15_000, scope, useSubscription: false, registrationDelayMs: 0, log: (m) => log(s, m) });
+                row.action = w.ok ? `waited for the rollback: ${id} went live; ${await verifyRestored(id)}` : `waited for the rollback: ${w.message}`;
+                if (!w.ok || /FAILED/.test(row.action))
+                    row.needsHuman = `the rollback deployment ${id} ${w.ok ? 'failed verification' : `did not go live (${w.outcome})`}`;
             }
-            else if (deployments/* SUCCESS_STATUSES */.h5.has(d.status) && opts.rollbackLive) {
-                if (!s.rollbackTargetId) {
-                    row.action = 'could not roll back: no rollback target was recorded';
-                    row.productionNow = `${s.deploymentId} (unverified)`;
-                }
-                else {
-                    const r = await (0,rollback/* rollbackTo */.S)(client, scope, s.rollbackTargetId, { deadline: opts.deadline, log: (m) => lib_core/* info */.pq(`${s.service}: ${m}`) });
-                    row.action = r.ok ? `rolled back the unverified release to ${s.rollbackTargetId} (${r.method})` : `rollback failed: ${r.message}`;
-                    row.productionNow = r.ok && r.deploymentId ? r.deploymentId : `${s.deploymentId} (unverified)`;
-                }
-            }
-            else if (deployments/* SUCCESS_STATUSES */.h5.has(d.status)) {
-                row.action = 'none: the deployment had already gone live (not verified)';
-                row.productionNow = s.deploymentId;
+            else if (!s.deploymentId) {
+                row.found = 'no deployment started';
+                row.action = 'none';
             }
             else {
-                row.action = 'none: the deployment had already ended';
-                row.productionNow = 'previous deployment (unchanged)';
+                const d = await (0,railway_deployments/* getDeployment */.i8)(client, s.deploymentId);
+                row.found = d.status;
+                if (railway_deployments/* CANCELLABLE_STATUSES */.Ev.has(d.status)) {
+                    const c = await (0,deploy/* cancelDeployment */.wj)(client, s.deploymentId, { log: (m) => log(s, m) });
+                    row.action = c.cancelled ? `cancelled the in-flight deployment (was ${c.status})` : c.reason;
+                }
+                else if (railway_deployments/* IN_PROGRESS_STATUSES */.h$.has(d.status)) {
+                    const declined = `not cancelled: it is ${d.status}, and Railway documents cancelling only initializing, queued or building deployments`;
+                    if (opts.rollbackLive && d.status === 'DEPLOYING') {
+                        // It may go live any moment, unverified: wait while the budget lasts and roll it back if it does.
+                        const w = await (0,waiter/* waitForDeployment */.Kw)(client, s.deploymentId, { deadline: opts.deadline - 90_000, scope, useSubscription: false, registrationDelayMs: 0 });
+                        if (w.ok)
+                            row.action = `${declined}; it went live, unverified — ${await rollBack(s, scope)}`;
+                        else
+                            row.action = `${declined}; it ended ${w.status || w.outcome}`;
+                    }
+                    else {
+                        row.action = `${declined}; it may still go live, unverified`;
+                        row.needsHuman = `deployment ${s.deploymentId} is ${d.status} and may go live unverified: cancel or approve it in Railway deliberately`;
+                    }
+                }
+                else if (railway_deployments/* SUCCESS_STATUSES */.h5.has(d.status) && opts.rollbackLive) {
+                    row.action = await rollBack(s, scope);
+                }
+                else if (railway_deployments/* SUCCESS_STATUSES */.h5.has(d.status)) {
+                    row.action = 'none: the deployment had already gone live (not verified)';
+                }
+                else {
+                    row.action = 'none: the deployment had already ended';
+                }
             }
         }
         catch (err) {
             row.action = `failed: ${client.scrub((0,errors/* errorMessage */.gJ)(err))}`;
+            row.needsHuman = 'the clean-up failed';
         }
+        await readProduction(client, scope, row);
         return row;
+        async function rollBack(svc, sc) {
+            if (!svc.rollbackTargetId) {
+                row.needsHuman = 'nothing was recorded to roll back to';
+                return 'could not roll back: no rollback target was recorded';
+            }
+            const r = await (0,rollback/* rollbackTo */.S)(client, sc, svc.rollbackTargetId, { deadline: opts.deadline - 30_000, useSubscription: false, log: (m) => log(svc, m) });
+            if (!r.ok) {
+                row.needsHuman = `the rollback to ${svc.rollbackTargetId} failed`;
+                return `rollback to ${svc.rollbackTargetId} failed: ${r.message}`;
+            }
+            return `rolled back the unverified release to ${svc.rollbackTargetId} (${r.method}) as ${r.deploymentId ?? '?'}; ${r.deploymentId ? await verifyRestored(r.deploymentId) : ''}`;
+        }
     }));
+}
+/** What Railway runs for the service at the end of the post step. */
+async function readProduction(client, scope, row) {
+    const probe = { service: { id: scope.serviceId, name: row.service }, scope, status: '', outcome: 'not-started', message: '', history: [] };
+    const release = { project: { id: scope.projectId, name: '' }, environment: { id: scope.environmentId, name: '' }, source: 'commit', startedAt: Date.now(), services: [probe], events: [] };
+    await (0,release_release/* confirmProduction */.MV)(client, release, { all: true });
+    row.productionNow = (0,release_release/* describeProduction */.LE)(probe);
+    row.productionDeploymentId = probe.production?.error ? '' : (probe.production?.deploymentId ?? '');
+    if (probe.production?.error)
+        row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}what Railway runs could not be read`;
+    else if (probe.production?.pending.length)
+        row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}a deployment is still on its way (${probe.production.pending.map((d) => `${d.id} ${d.status}`).join(', ')})`;
 }
 async function writeCleanupSummary(title, rows) {
     lib_core/* summary */.z.addHeading(title, 2).addTable([
@@ -35588,8 +36152,9 @@ async function writeCleanupSummary(title, rows) {
             { data: 'Found', header: true },
             { data: 'Action', header: true },
             { data: 'Production now', header: true },
+            { data: 'Needs a human', header: true },
         ],
-        ...rows.map((r) => [r.service, r.deploymentId || '—', r.found || '—', r.action, r.productionNow || '—']),
+        ...rows.map((r) => [r.service, r.deploymentId || '—', r.found || '—', r.action, r.productionNow || '—', r.needsHuman ? `🚨 ${r.needsHuman}` : 'no']),
     ]);
     await lib_core/* summary */.z.write();
 }
@@ -35609,7 +36174,10 @@ function statusWord(svc) {
             return 'CANCELLED';
         case 'error':
         case 'not-started':
+        case 'unconfirmed':
             return 'ERROR';
+        case 'refused':
+            return 'REFUSED';
         case 'needs-approval':
             return 'NEEDS_APPROVAL';
         case 'waiting':
@@ -35618,9 +36186,10 @@ function statusWord(svc) {
             return svc.status || svc.outcome.toUpperCase();
     }
 }
+/** SUCCESS when every service went live or was SKIPPED by watch paths (nothing to deploy); else the first failing word. */
 function releaseStatus(release) {
-    const words = release.services.map(statusWord);
-    return words.find((w) => w !== 'SUCCESS' && w !== 'SLEEPING') ?? words[0] ?? 'ERROR';
+    const failing = release.services.filter((s) => !(0,release_release/* unchangedBySkip */.eG)(s)).map(statusWord);
+    return failing.find((w) => w !== 'SUCCESS' && w !== 'SLEEPING') ?? failing[0] ?? (release.services.length ? 'SKIPPED' : 'ERROR');
 }
 /** One value per service, newline-separated in `service` order (a single service gives a plain value). */
 function perService(release, pick) {
@@ -35636,27 +36205,76 @@ function setReleaseOutputs(release, json) {
 }
 /**
  * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
- * cancel deployments still building and, with `rollbackLive`, roll back releases that went live unverified.
+ * cancel deployments still building and, with `rollbackLive`, roll back releases that went live unverified — within
+ * POST_STEP_BUDGET_MS. The summary (and a `production-deployment-id:` log line per service) says what Railway runs.
  */
 async function postCleanup(opts) {
     const { phase, inflight } = loadReleaseState();
-    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId)) {
+    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId && !s.rollbackDeploymentId)) {
         lib_core/* info */.pq('Main step finished; nothing to clean up.');
         return;
     }
     const inputs = readRailwayInputs({ servicesRequired: false, defaultTimeout: opts.defaultTimeout });
-    const deadline = Date.now() + Math.min(inputs.timeoutMs, opts.capMs);
+    // The same inputs as the main step (health-url lines name services as `service` does: names or ids).
+    const health = opts.verify && (0,lib_inputs/* booleanInput */.tE)('verify', true) ? readHealthInputs(inputs.services) : undefined;
+    const deadline = Date.now() + POST_STEP_BUDGET_MS;
     const client = await connectRailway(inputs, deadline, new AbortController().signal);
     try {
-        lib_core/* warning */.$e(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ' and rolling back unverified ones' : ''}.`);
-        const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline });
+        lib_core/* warning */.$e(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ', finishing a rollback under way and rolling back unverified releases' : ''} (at most ${POST_STEP_BUDGET_MS / 60_000} min).`);
+        const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline, ...(health ? { health } : {}) });
         for (const row of rows) {
-            lib_core/* info */.pq(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}${opts.rollbackLive ? `; production now ${row.productionNow || 'unknown'}` : ''}`);
+            lib_core/* info */.pq(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}; production now ${row.productionNow || 'unknown'}${row.needsHuman ? `; NEEDS A HUMAN: ${row.needsHuman}` : ''}`);
+            lib_core/* info */.pq(`production-deployment-id: ${row.service}=${row.productionDeploymentId}`);
+            if (row.needsHuman)
+                lib_core/* warning */.$e(`${row.service}: needs a human — ${row.needsHuman}; Railway runs ${row.productionNow || 'an unknown deployment'}`);
         }
         await writeCleanupSummary(opts.title, rows);
     }
     finally {
         await client.close();
+    }
+}
+// ---------- read-only preflight (check-only) ----------
+/**
+ * `check-only: true`: the read-only checks of src/release/preflight.ts (no mutation), as a summary table and the
+ * `checks` output; fails the step when a check is refuted. Runs before migrations in deploy.yml's gate job.
+ */
+async function runPreflightStep(opts) {
+    const inputs = readRailwayInputs({ servicesRequired: true, defaultTimeout: '5m' });
+    const source = await readSource(inputs.services, { upload: false });
+    let report;
+    let client;
+    try {
+        client = await connectRailway(inputs, Date.now() + Math.min(inputs.timeoutMs, 5 * 60_000), new AbortController().signal);
+        report = await preflight(client, {
+            ...(inputs.project ? { project: inputs.project } : {}),
+            ...(inputs.environment ? { environment: inputs.environment } : {}),
+            services: inputs.services,
+            source: source.kind,
+            ...(source.kind === 'commit' && source.commitSha ? { commitSha: source.commitSha } : {}),
+        });
+    }
+    catch (err) {
+        report = { tokenKind: 'project', project: null, environment: null, services: [], checks: connectionChecks(err), ok: false };
+    }
+    finally {
+        await client?.close();
+    }
+    if (opts.health && report.services.length) {
+        for (const f of report.services) {
+            const choice = verify_rules_ruleFor(opts.health, { service: f.service, ...(f.url ? { url: f.url } : {}) });
+            report.checks.push({ subject: f.service.name, check: 'verification rule', verdict: 'confirmed', detail: verify_rules_describeRule(choice) });
+        }
+    }
+    for (const c of report.checks)
+        lib_core/* info */.pq(`${c.verdict.toUpperCase().padEnd(9)} ${c.subject}: ${c.check} — ${c.detail}${c.todo ? ` → ${c.todo}` : ''}`);
+    lib_core/* setOutput */.uH('checks', JSON.stringify(report));
+    lib_core/* setOutput */.uH('result', report.ok ? 'checked' : 'check-failed');
+    lib_core/* summary */.z.addRaw((0,redact/* scrubSecrets */.Zg)(renderPreflightMarkdown(report, opts.title), opts.health?.secrets ?? []), true);
+    await lib_core/* summary */.z.write();
+    if (!report.ok) {
+        const refuted = report.checks.filter((c) => c.verdict === 'refuted');
+        throw new errors/* UserFacingError */.Ui(`Preflight refuted ${refuted.length} check(s): ${refuted.map((c) => `${c.subject}: ${c.check} — ${c.detail}`).join('; ')}`);
     }
 }
 
@@ -35671,43 +36289,104 @@ async function postCleanup(opts) {
 /* harmony export */   w6: () => (/* binding */ cancellationSignal)
 /* harmony export */ });
 /* unused harmony export isPostPhase */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
-/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7253);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1804);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7253);
 // The one wrapper every action entry point runs in: turns known failures into a single clean
-// error line (no stack), keeps unexpected ones debuggable, and splits main/post phases.
+// error line (no stack), keeps unexpected ones debuggable, splits main/post phases, and makes every exit path set
+// the documented outputs.
+
+
 
 
 
 const POST_MARKER = 'rail-actions-main-ran';
 /** True when this process is the `post:` step of an action whose main step ran in this job. */
 function isPostPhase() {
-    return _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(POST_MARKER) === 'true';
+    return _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getState */ .Gu(POST_MARKER) === 'true';
 }
-async function runAction(main, post) {
+async function runAction(main, postOrOptions, maybeOptions = {}) {
+    const opts = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
+    const post = opts.post;
     const phase = post && isPostPhase() ? post : main;
     if (phase === main && post)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(POST_MARKER, 'true');
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .saveState */ .LZ(POST_MARKER, 'true');
     try {
         await phase();
     }
     catch (err) {
-        if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui || err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .AbortedError */ .oM) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(err.message);
+        let message;
+        if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui || err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .AbortedError */ .oM) {
+            message = (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err.message);
         }
         else {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(err instanceof Error && err.stack ? err.stack : String(err));
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(`Unexpected error: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err)}`);
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err instanceof Error && err.stack ? err.stack : String(err)));
+            message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
+        }
+        if (phase === main && opts.failureOutputs)
+            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
+    }
+}
+function setFailureOutputs(spec, failure) {
+    try {
+        const outputs = typeof spec === 'function' ? spec(failure) : spec;
+        const already = fileKeys('GITHUB_OUTPUT');
+        for (const [name, value] of Object.entries(outputs))
+            if (!already.has(name))
+                _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(name, value);
+    }
+    catch (err) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Could not set the failure outputs: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`);
+    }
+}
+function stateSaved() {
+    return [...fileKeys('GITHUB_STATE')].some((k) => k !== POST_MARKER);
+}
+/**
+ * The names already written to a file command (GITHUB_OUTPUT, GITHUB_STATE): `name=value` lines and `name<<DELIM`
+ * heredocs, the two forms the runner reads (actions/runner src/Runner.Worker/FileCommandManager.cs). Without the file
+ * (outside a runner) nothing counts as written.
+ */
+function fileKeys(variable) {
+    const file = process.env[variable];
+    const keys = new Set();
+    if (!file)
+        return keys;
+    let text;
+    try {
+        text = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return keys;
+    }
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        const eq = line.indexOf('=');
+        const heredoc = line.indexOf('<<');
+        if (eq > 0 && (heredoc < 0 || eq < heredoc))
+            keys.add(line.slice(0, eq));
+        else if (heredoc > 0) {
+            keys.add(line.slice(0, heredoc));
+            const delimiter = line.slice(heredoc + 2);
+            while (i + 1 < lines.length && lines[i + 1] !== delimiter)
+                i++;
+            i++;
         }
     }
+    return keys;
 }
 /** Aborts when the runner cancels the job (SIGINT then SIGTERM), so waits stop promptly and post steps can act. */
 function cancellationSignal() {
     const controller = new AbortController();
     const onSignal = (sig) => {
         if (!controller.signal.aborted) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Received ${sig}: the job is being cancelled; stopping.`);
-            controller.abort(new _core_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .AbortedError */ .oM(`cancelled by ${sig}`));
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Received ${sig}: the job is being cancelled; stopping.`);
+            controller.abort(new _core_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .AbortedError */ .oM(`cancelled by ${sig}`));
         }
     };
     process.once('SIGINT', onSignal);
@@ -35725,12 +36404,16 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9583);
-/* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(992);
+/* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8416);
 /* harmony import */ var _release_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7709);
-/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(881);
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8935);
+/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7926);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9131);
 // railway-deploy action: deploys one or more services (in parallel, as one release) from a commit, an uploaded
-// directory or an image, records each service's rollback target first, and waits for a terminal state.
+// directory or an image, records each service's rollback target first, and waits for a terminal state. A commit
+// Railway already deploys by itself (GitHub autodeploy) is adopted, not built twice. Every path ends on what Railway
+// runs (read back when the run did not prove it). `check-only: true` runs read-only preflight checks instead.
+
 
 
 
@@ -35739,59 +36422,74 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 async function main() {
-    const inputs = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .readRailwayInputs */ .FC)({ servicesRequired: true, defaultTimeout: '20m' });
-    const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .cancellationSignal */ .w6)();
+    const inputs = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .readRailwayInputs */ .FC)({ servicesRequired: true, defaultTimeout: '20m' });
+    if ((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .booleanInput */ .tE)('check-only', false)) {
+        await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .runPreflightStep */ .zy)({ title: 'Railway deploy: preflight (read-only)' });
+        return;
+    }
+    const autodeploy = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .readAutodeployInputs */ .yO)();
+    const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_7__/* .cancellationSignal */ .w6)();
     const deadline = Date.now() + inputs.timeoutMs;
-    const source = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .readSource */ .o$)(inputs.services);
-    const client = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .connectRailway */ .IF)(inputs, deadline, signal);
+    const source = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .readSource */ .o$)(inputs.services);
+    const client = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .connectRailway */ .IF)(inputs, deadline, signal);
     let release;
     try {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Token: ${client.tokenKind === 'project' ? 'project token' : 'account/workspace token'}`);
         const target = await (0,_railway_resolve_js__WEBPACK_IMPORTED_MODULE_2__/* .resolveTarget */ .u1)(client, { project: inputs.project, environment: inputs.environment, services: inputs.services });
-        release = await (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .prepareRelease */ .vn)(client, target, source);
+        release = await (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .prepareRelease */ .vn)(client, target, source, { log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m) });
         for (const s of release.services) {
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${s.service.name}: serving ${s.previousDeploymentId ?? 'nothing'}; rollback target ${s.rollbackTargetId ?? 'none'}`);
         }
-        (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .saveReleaseState */ .un)(release, 'deploying');
+        (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .saveReleaseState */ .un)(release, 'deploying');
         const r = release;
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(`Deploying ${release.services.map((s) => s.service.name).join(', ')} to ${release.environment.name}`, () => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .deployRelease */ .H_)(client, r, source, {
             deadline,
             signal,
             waitingTimeoutMs: inputs.waitingTimeoutMs,
+            autodeploy: autodeploy.mode,
+            autodeployWaitMs: autodeploy.waitMs,
             log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m),
-            onTriggered: () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .saveReleaseState */ .un)(r, 'deploying'),
+            onTriggered: () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .saveReleaseState */ .un)(r, 'deploying'),
         }));
+        const cancelled = signal.aborted || release.services.some((s) => s.outcome === 'cancelled');
+        await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .settleRelease */ .Tw)(client, release, { cancelled });
         release.finishedAt = Date.now();
-        const cancelled = release.services.some((s) => s.outcome === 'cancelled');
-        // A cancelled main leaves the post step to cancel what is still building.
-        if (!cancelled)
-            (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .saveReleaseState */ .un)(release, 'done');
-        const status = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseStatus */ .sn)(release);
-        (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .setReleaseOutputs */ .QM)(release, (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseJson */ .qu)(release));
+        // A cancelled main, or a deployment still on its way, leaves the post step to cancel what is still building.
+        if (!cancelled && !release.services.some(_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .leftOnItsWay */ .M1))
+            (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .saveReleaseState */ .un)(release, 'done');
+        const status = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .releaseStatus */ .sn)(release);
+        const humans = release.services.map((s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .needsHumanReason */ .$K)(s, r)).filter((x) => x !== undefined);
+        const ok = release.services.every((s) => s.outcome === 'success' || (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .unchangedBySkip */ .eG)(s));
+        const result = cancelled ? 'cancelled' : humans.length ? 'needs-human' : ok ? 'deployed' : release.services.some((s) => s.outcome === 'superseded') ? 'superseded' : 'failed';
+        (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .setReleaseOutputs */ .QM)(release, (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseJson */ .qu)(release));
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', result);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(humans.length > 0));
         for (const s of release.services) {
-            if (s.outcome === 'superseded')
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${s.service.name}: ${s.message}`);
-            else if (s.outcome === 'waiting' || s.outcome === 'needs-approval')
+            if (s.outcome === 'superseded' || s.outcome === 'waiting' || s.outcome === 'needs-approval' || s.outcome === 'skipped')
                 _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${s.service.name}: ${s.message}`);
         }
-        const ok = status === 'SUCCESS' || status === 'SLEEPING';
-        const verdict = ok
-            ? `✅ Deployed: ${release.services.map((s) => `${s.service.name} → \`${s.deploymentId}\``).join(', ')}`
-            : cancelled
+        const verdict = result === 'deployed'
+            ? `✅ Deployed: ${release.services.map((s) => `${s.service.name} → \`${(0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .unchangedBySkip */ .eG)(s) ? `${s.previousDeploymentId ?? '—'} (unchanged: watch paths)` : s.deploymentId}\``).join(', ')}`
+            : result === 'cancelled'
                 ? '⏹️ Cancelled while waiting — the post step cancels deployments still in progress.'
-                : `❌ Release ${status}`;
+                : result === 'needs-human'
+                    ? '🚨 Needs a human: what runs and what to do is said per service below.'
+                    : `❌ Release ${status}`;
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(client.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .renderReleaseSummary */ .iL)(release, { title: 'Railway deploy', verdict })), true);
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
-        if (!ok) {
-            const failed = release.services.filter((s) => s.outcome !== 'success');
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(failed.map((s) => `${s.service.name}: ${s.message}`).join('; '));
+        if (result !== 'deployed') {
+            const failed = release.services.filter((s) => (s.outcome !== 'success' && !(0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .unchangedBySkip */ .eG)(s)) || (0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .needsHumanReason */ .$K)(s, r));
+            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(failed.map((s) => `${s.service.name}: ${s.message}${(0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .needsHumanReason */ .$K)(s, r) ? `; NEEDS A HUMAN: ${(0,_release_release_js__WEBPACK_IMPORTED_MODULE_3__/* .needsHumanReason */ .$K)(s, r)}` : ''}`).join('; '));
         }
     }
     finally {
         await client.close();
     }
 }
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main, () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_5__/* .postCleanup */ .Dj)({ rollbackLive: false, defaultTimeout: '20m', capMs: 5 * 60_000, what: 'deploy', title: 'Railway deploy: cleanup after an interrupted deploy' }));
+await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_7__/* .runAction */ .Cs)(main, () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_6__/* .postCleanup */ .Dj)({ rollbackLive: false, defaultTimeout: '20m', what: 'deploy', title: 'Railway deploy: cleanup after an interrupted deploy' }), {
+    // A failure before any output was set: nothing was changed unless post-step state was saved (right before the first change).
+    failureOutputs: (f) => ({ result: f.stateSaved ? 'needs-human' : 'failed', 'needs-human': String(f.stateSaved), status: 'ERROR', deployments: '[]' }),
+});
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -35803,10 +36501,14 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   QT: () => (/* binding */ FETCH_HEADERS_MAX_MS),
+/* harmony export */   Sy: () => (/* binding */ HOSTED_JOB_MAX_MS),
 /* harmony export */   a3: () => (/* binding */ formatDuration)
 /* harmony export */ });
-/* unused harmony export MAX_DURATION_MS */
+/* unused harmony exports MAX_DURATION_MS, SELF_HOSTED_JOB_MAX_MS */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2258);
+
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
@@ -35816,6 +36518,18 @@ const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
  * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
  */
 const MAX_DURATION_MS = 2_147_483_647;
+/**
+ * The natural bounds of the actions' duration inputs (each action.yml description states its own):
+ * - a job on a GitHub-hosted runner runs at most 6 hours (GitHub docs "Usage limits", Job execution time), so no
+ *   deploy, rollback or health-check step can usefully wait longer;
+ * - a job on a self-hosted runner runs at most 5 days (docs "Usage limits for self-hosted runners"): the approval
+ *   wait, which is worth stretching on a self-hosted runner, stops there;
+ * - Node's fetch (undici) gives up on a response whose headers take longer than 300 s (undici Client option
+ *   headersTimeout, default 300e3 ms), so a longer per-request timeout could never take effect.
+ */
+const HOSTED_JOB_MAX_MS = 6 * 3_600_000;
+const SELF_HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (5 * 24 * 3_600_000));
+const FETCH_HEADERS_MAX_MS = 300_000;
 /**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
@@ -35839,15 +36553,18 @@ function parseDuration(value, input, opts = {}) {
         }
         if (consumed !== text.length || consumed === 0) {
             const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `expected ${expected}, got '${value.trim()}'${hint}`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `expected ${expected}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}${hint}`);
         }
     }
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got '${value.trim()}'`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
     const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
     if (!Number.isFinite(ms) || ms > max)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
+    if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at least ${formatDuration(opts.min)}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
+    }
     return ms;
 }
 /** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
@@ -35874,14 +36591,25 @@ function formatDuration(ms) {
 /* harmony export */   dz: () => (/* binding */ InputError),
 /* harmony export */   gJ: () => (/* binding */ errorMessage)
 /* harmony export */ });
-/** A bad value given by the user for a named input/flag. Reported as one line, never with a stack. */
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2258);
+
+/**
+ * A bad value given by the user for a named input/flag. Reported as one line, never with a stack. The one place
+ * values reach messages: whatever a parser quoted is scrubbed of registered secrets and kept on one line (see
+ * quoteValue), so no input can print a secret or start a workflow command through its error.
+ */
 class InputError extends Error {
     input;
     constructor(input, message) {
-        super(`Input '${input}': ${message}`);
+        super((0,_redact_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeLineBreaks */ .yO)((0,_redact_js__WEBPACK_IMPORTED_MODULE_0__/* .scrubRegistered */ .aG)(cut(`Input '${input}': ${message}`))));
         this.name = 'InputError';
         this.input = input;
     }
+}
+// A parser that quotes a whole 100 KB value must not make a 100 KB error line.
+const MESSAGE_MAX = 1000;
+function cut(message) {
+    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -35902,15 +36630,191 @@ function errorMessage(err) {
 
 /***/ }),
 
+/***/ 2258:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bm: () => (/* binding */ secretParts),
+/* harmony export */   Zg: () => (/* binding */ scrubSecrets),
+/* harmony export */   aG: () => (/* binding */ scrubRegistered),
+/* harmony export */   cl: () => (/* binding */ quoteValue),
+/* harmony export */   dg: () => (/* binding */ registerSecrets),
+/* harmony export */   wT: () => (/* binding */ hasLineBreak),
+/* harmony export */   yO: () => (/* binding */ escapeLineBreaks)
+/* harmony export */ });
+/* unused harmony exports SECRET_NAME, redactSecrets, redactUrl, urlPassword, QUOTE_MAX */
+// Finding, masking and quoting secrets in user-supplied text. Pattern-based on purpose: a value is masked BEFORE it is
+// parsed or validated, so a malformed URL (which a URL parser refuses) is masked exactly like a well-formed one and
+// not even the error that refuses it can print its password.
+/**
+ * Names of query parameters, conninfo keywords and headers whose values are credentials by definition or convention
+ * (password, sslpassword, token, access_token, api_key, secret, …). Over-matching (`sslkey`, a file path) only masks a
+ * harmless value; under-matching leaks one.
+ */
+const SECRET_NAME = /pass|pwd|secret|token|auth|key|session|cookie|credential|signature|jwt|bearer|private|csrf|xsrf/i;
+// `scheme://userinfo@`: the userinfo runs to the LAST '@' before the path, query, fragment or whitespace, which is
+// where the WHATWG URL parser (and libpq) end it too, so `p@ss` in an unencoded password is kept whole.
+const USERINFO = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s/?#]*)@/g;
+// A password pasted unencoded with a '/', '?' or '#' in it (`postgres://app:pa/ss@db/prod`): no parser reads it as a
+// password (both end the authority at the '/') and the URL is refused — quoting the refused value must not show it.
+const BROKEN_USERINFO = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:([^\s@]*[/?#][^\s@]*)@/g;
+// `?name=value` / `&name=value` in a query string (`?password=…&sslpassword=…`, `?access_token=…`).
+const QUERY_PARAM = /([?&])([^=&#\s]+)=([^&#\s]*)/g;
+// libpq's two secret keywords in a conninfo string (`host=db password=…`, `password = 'quoted \' value'`; PostgreSQL
+// docs 32.1.1.1 "Keyword/Value Connection Strings" and 32.1.2 "Parameter Key Words"). Only these: other `name=value`
+// text (expect-json's `auth.status=ok`, health-url's `auth=https://…`) is not a credential.
+const CONNINFO_SECRET = /(^|\s)(password|sslpassword)[ \t]*=[ \t]*('(?:[^'\\]|\\.)*'?|\S*)/gi;
+function decoded(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * A userinfo without a password is a token when it looks like one (`https://ghp_…@github.com`), a user name when it
+ * does not (`postgres://app@db`): masking a short name like `app` would make the runner blank every "app" in the log.
+ */
+function tokenLike(userinfo) {
+    return userinfo.length >= 20 || (userinfo.length >= 12 && /\d/.test(userinfo) && /[A-Za-z]/.test(userinfo));
+}
+function unquoteConninfo(value) {
+    if (!value.startsWith("'"))
+        return value;
+    return value.slice(1, value.endsWith("'") && value.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
+}
+/**
+ * The secret-bearing parts of any text an input may hold — a URL, a database URL, a conninfo string, a list of URLs —
+ * found by pattern, without parsing it first: URL userinfo (the password; a user standing alone when it looks like a
+ * token, as in `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
+ * returned as written and percent-decoded, so whichever form a message prints is masked.
+ */
+function secretParts(text) {
+    const out = new Set();
+    const add = (value) => {
+        if (!value)
+            return;
+        out.add(value);
+        out.add(decoded(value));
+    };
+    for (const m of text.matchAll(USERINFO)) {
+        const userinfo = m[1] ?? '';
+        const colon = userinfo.indexOf(':');
+        if (colon >= 0)
+            add(userinfo.slice(colon + 1));
+        else if (tokenLike(userinfo))
+            add(userinfo);
+    }
+    for (const m of text.matchAll(BROKEN_USERINFO))
+        add(m[1] ?? '');
+    for (const m of text.matchAll(QUERY_PARAM)) {
+        if (SECRET_NAME.test(decoded(m[2] ?? '')))
+            add(m[3] ?? '');
+    }
+    for (const m of text.matchAll(CONNINFO_SECRET)) {
+        add(m[3] ?? '');
+        add(unquoteConninfo(m[3] ?? ''));
+    }
+    out.delete('');
+    return [...out];
+}
+/** The text with its secret parts (see secretParts) replaced by *** in place; anything else is left as written. */
+function redactSecrets(text) {
+    return text
+        .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
+        .replace(USERINFO, (whole, userinfo) => {
+        const colon = userinfo.indexOf(':');
+        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
+    })
+        .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+}
+/** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
+function scrubSecrets(text, secrets) {
+    let out = text;
+    // Longest first, so a secret that contains another is replaced whole.
+    const forms = new Set();
+    for (const secret of secrets) {
+        // Shorter values are masked by the runner in the log; replacing them in our own texts would garble them.
+        if (!secret || secret.length < 3)
+            continue;
+        forms.add(secret);
+        forms.add(encodeURIComponent(secret));
+    }
+    for (const form of [...forms].sort((a, b) => b.length - a.length))
+        out = out.split(form).join('***');
+    return out;
+}
+/** A connection URL with its credentials replaced, for logs and summaries. Non-URLs come back unchanged. */
+function redactUrl(url) {
+    return redactSecrets(url);
+}
+/** The password of a connection URL (decoded), so callers can mask it and scrub error texts. */
+function urlPassword(url) {
+    try {
+        const p = new URL(url).password;
+        return p ? decodeURIComponent(p) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+// ---------- the process-wide secret registry ----------
+// Every value an input reader masked (core.setSecret) is registered here too, so messages built anywhere — an
+// InputError from a parser that quotes what it refused, a failure message — are scrubbed before they are printed.
+// The runner masks the log, but not what a step writes to its outputs or summary, and the CLI has no runner at all.
+const registered = new Set();
+/** Registers values to scrub from every InputError and failure message (see scrubRegistered). */
+function registerSecrets(values) {
+    for (const v of values)
+        if (v)
+            registered.add(v);
+}
+function scrubRegistered(text) {
+    return registered.size ? scrubSecrets(text, registered) : text;
+}
+// ---------- quoting values into messages ----------
+// The runner reads a step's output line by line (a line ends at CR, LF or CRLF) and treats a line starting with `::`
+// as a workflow command (actions/runner src/Runner.Worker/ActionCommandManager.cs). A value quoted into a message must
+// therefore never carry a line break: escaped the way the runner escapes command data (actions/toolkit
+// packages/core/src/command.ts escapeData: % → %25, CR → %0D, LF → %0A), it stays on its line and reads back unambiguously.
+const LINE_BREAK = /[\r\n]/;
+/** Escapes %, CR and LF as the runner's command escaping does, when the text has a line break (else unchanged). */
+function escapeLineBreaks(text) {
+    if (!LINE_BREAK.test(text))
+        return text;
+    return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+function hasLineBreak(text) {
+    return LINE_BREAK.test(text);
+}
+/** Longest stretch of a value shown in a message; the rest is summarised by its length. */
+const QUOTE_MAX = 120;
+/**
+ * A value as quoted into a message: secret parts and registered secrets masked, line breaks escaped, cut at
+ * QUOTE_MAX characters — `'https://user:***@host/health'`. The one way inputs are echoed.
+ */
+function quoteValue(value, max = QUOTE_MAX) {
+    const shown = escapeLineBreaks(scrubRegistered(redactSecrets(value)));
+    const chars = [...shown];
+    return chars.length > max ? `'${chars.slice(0, max).join('')}…' (${chars.length} characters)` : `'${shown}'`;
+}
+
+
+/***/ }),
+
 /***/ 7253:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EY: () => (/* binding */ backoffDelay),
 /* harmony export */   L5: () => (/* binding */ retry),
 /* harmony export */   oM: () => (/* binding */ AbortedError),
 /* harmony export */   yy: () => (/* binding */ sleep)
 /* harmony export */ });
-/* unused harmony exports DEFAULT_BACKOFF, backoffDelay */
+/* unused harmony export DEFAULT_BACKOFF */
 const DEFAULT_BACKOFF = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2 };
 /** Delay before retry number `attempt` (1-based): uniform in [cap/2, cap] so retries spread but never collapse to 0. */
 function backoffDelay(attempt, policy = DEFAULT_BACKOFF, random = Math.random) {
@@ -35965,10 +36869,19 @@ async function retry(fn, opts) {
 /***/ }),
 
 /***/ 2970:
-/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-// UNUSED EXPORTS: FAST_FIRST_DELAY_MS, FAST_MAX_DELAY_MS, HISTORY_LIMIT, PollSchedule, QUICK_PHASE_MS, checkHealth, defaultMaxInterval, describeFailingChecks, describeStatuses, failingChecks, parseExpectJson, parseExpectStatus, parseHeaders, percentile, secretHeaderValues, secretUrlParts, validateHealthOptions, versionMatches
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ns: () => (/* reexport */ checkHealth),
+  $c: () => (/* reexport */ parseExpectJson),
+  NL: () => (/* reexport */ parseExpectStatus),
+  QG: () => (/* reexport */ parseHeaders),
+  o4: () => (/* reexport */ secretHeaderValues)
+});
+
+// UNUSED EXPORTS: FAST_FIRST_DELAY_MS, FAST_MAX_DELAY_MS, HISTORY_LIMIT, PollSchedule, QUICK_PHASE_MS, defaultMaxInterval, describeFailingChecks, describeStatuses, failingChecks, percentile, secretUrlParts, validateHealthOptions, versionMatches
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -35976,6 +36889,8 @@ var duration = __nccwpck_require__(8571);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/health/checks.ts
 // Which component checks a health body says are failing, so a degraded answer reads "checks failing: redis=down"
 // rather than a cut-off JSON snippet. The common shapes:
@@ -35990,9 +36905,9 @@ var retry = __nccwpck_require__(7253);
 // Shapes from: @nestjs/terminus dist/health-check/health-check-result.interface.d.ts; Spring Boot reference,
 // "Actuator › Endpoints › Health Information"; MicroProfile Health 4.0 spec (JSON protocol);
 // https://datatracker.ietf.org/doc/html/draft-inadarei-api-health-check.
-const CONTAINERS = (/* unused pure expression or super */ null && (['checks', 'components', 'details', 'error']));
+const CONTAINERS = ['checks', 'components', 'details', 'error'];
 // Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
-const NESTED_CONTAINERS = (/* unused pure expression or super */ null && (['components', 'checks']));
+const NESTED_CONTAINERS = ['components', 'checks'];
 const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
 // A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
 const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
@@ -36011,7 +36926,7 @@ function failingChecks(json) {
 const SHOWN_CHECKS = 4;
 const NAME_LIMIT = 40;
 /** `checks failing: redis=down, db.primary=DOWN (+2 more)`, one line, bounded; undefined when none are named. */
-function checks_describeFailingChecks(json, opts = {}) {
+function describeFailingChecks(json, opts = {}) {
     const { except, scrub = (t) => t } = opts;
     const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
     if (failing.length === 0)
@@ -36104,7 +37019,7 @@ function oneLine(text, max) {
 function parseExpectStatus(text, input = 'expect-status') {
     const tokens = text.split(/[\s,]+/).filter(Boolean);
     if (tokens.length === 0)
-        throw new InputError(input, 'expected HTTP status codes like 200, 200,204, 2xx or 200-299, got an empty value');
+        throw new errors/* InputError */.dz(input, 'expected HTTP status codes like 200, 200,204, 2xx or 200-299, got an empty value');
     const codes = new Set();
     const valid = (n) => Number.isInteger(n) && n >= 100 && n <= 599;
     for (const token of tokens) {
@@ -36122,10 +37037,10 @@ function parseExpectStatus(text, input = 'expect-status') {
             from = to = Number(lower);
         }
         else {
-            throw new InputError(input, `expected HTTP status codes like 200, 200,204, 2xx or 200-299, got '${token}'`);
+            throw new errors/* InputError */.dz(input, `expected HTTP status codes like 200, 200,204, 2xx or 200-299, got '${token}'`);
         }
         if (!valid(from) || !valid(to) || from > to) {
-            throw new InputError(input, `'${token}' is not a status code (or range) between 100 and 599`);
+            throw new errors/* InputError */.dz(input, `'${token}' is not a status code (or range) between 100 and 599`);
         }
         for (let code = from; code <= to; code++)
             codes.add(code);
@@ -36133,7 +37048,7 @@ function parseExpectStatus(text, input = 'expect-status') {
     return [...codes].sort((a, b) => a - b);
 }
 /** `200,204,205` → "200, 204-205"; `200..299` → "2xx": for logs and summaries. */
-function parse_describeStatuses(codes) {
+function describeStatuses(codes) {
     const parts = [];
     for (let i = 0; i < codes.length;) {
         let j = i;
@@ -36165,11 +37080,11 @@ function parseExpectJson(text, input = 'expect-json') {
     return pieces.filter(Boolean).map((piece) => {
         const eq = piece.indexOf('=');
         if (eq < 0)
-            throw new InputError(input, `expected conditions like status=ok or checks.db=ok, got '${piece}' (no '=')`);
+            throw new errors/* InputError */.dz(input, `expected conditions like status=ok or checks.db=ok, got '${piece}' (no '=')`);
         const path = piece.slice(0, eq).trim();
         const value = piece.slice(eq + 1).trim();
         if (!PATH.test(path)) {
-            throw new InputError(input, `'${path || '(empty)'}' in '${piece}' is not a field path (expected names joined by dots, like checks.db)`);
+            throw new errors/* InputError */.dz(input, `'${path || '(empty)'}' in '${piece}' is not a field path (expected names joined by dots, like checks.db)`);
         }
         return { path, value };
     });
@@ -36185,7 +37100,7 @@ function parseHeaders(text, input = 'headers') {
         const name = colon > 0 ? line.slice(0, colon).trim() : '';
         // Never echo the line itself: it may carry a credential.
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-            throw new InputError(input, `line ${i + 1} is not a 'Name: value' header (a header name followed by a colon)`);
+            throw new errors/* InputError */.dz(input, `line ${i + 1} is not a 'Name: value' header (a header name followed by a colon)`);
         }
         headers[name] = line.slice(colon + 1).trim();
     }
@@ -36200,7 +37115,7 @@ const HARMLESS_HEADER = /^(accept|accept-language|accept-encoding|user-agent|con
  * and of any header not known to be harmless. For `Scheme token` values the bare token is returned too, since code
  * (or a server echo) may print it without the scheme.
  */
-function parse_secretHeaderValues(headers) {
+function secretHeaderValues(headers) {
     const out = new Set();
     for (const [name, value] of Object.entries(headers)) {
         if (!value)
@@ -36216,7 +37131,7 @@ function parse_secretHeaderValues(headers) {
     return [...out];
 }
 /** Query-string values and userinfo of the URL that are credentials (`?token=…`, `user:pass@`), for masking. */
-function parse_secretUrlParts(url) {
+function secretUrlParts(url) {
     const out = [];
     try {
         const u = new URL(url);
@@ -36260,7 +37175,7 @@ const FAST_FIRST_DELAY_MS = 100;
 const FAST_MAX_DELAY_MS = 250;
 const FAST_GROWTH = 1.5;
 /** The pace of one health check: feed it every attempt's outcome, it returns the delay before the next attempt. */
-class schedule_PollSchedule {
+class PollSchedule {
     opts;
     backoff;
     everHealthy = false;
@@ -36285,13 +37200,13 @@ class schedule_PollSchedule {
         if (outcome.status === 429)
             this.throttled = true;
         if (elapsedMs >= QUICK_PHASE_MS)
-            return backoffDelay(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
+            return (0,retry/* backoffDelay */.EY)(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
         this.failuresAfterQuickPhase = 0;
         if (!this.everHealthy && !this.throttled) {
             const grown = FAST_FIRST_DELAY_MS * FAST_GROWTH ** this.fastFailures++;
             return Math.round(Math.min(grown, FAST_MAX_DELAY_MS, this.opts.intervalMs));
         }
-        return backoffDelay(1, this.backoff, this.opts.random);
+        return (0,retry/* backoffDelay */.EY)(1, this.backoff, this.opts.random);
     }
 }
 
@@ -36307,7 +37222,7 @@ class schedule_PollSchedule {
 
 
 const HISTORY_LIMIT = 1000;
-const BODY_LIMIT = (/* unused pure expression or super */ null && (1024 * 1024));
+const BODY_LIMIT = 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 // A fresh Railway domain answers 404 until edge routing catches up; a sleeping or not-yet-active service answers
 // 502/503/504 — before the app has answered anything else, these mean "not serving yet", not "broken".
@@ -36322,19 +37237,19 @@ function validateHealthOptions(opts) {
         url = new URL(opts.url);
     }
     catch {
-        throw new InputError('url', `expected an absolute http(s) URL, got '${opts.url}'`);
+        throw new errors/* InputError */.dz('url', `expected an absolute http(s) URL, got '${opts.url}'`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new InputError('url', `expected an http or https URL, got '${url.protocol}'`);
+        throw new errors/* InputError */.dz('url', `expected an http or https URL, got '${url.protocol}'`);
     }
     if (opts.expectStatus.length === 0)
-        throw new InputError('expect-status', 'needs at least one status code');
+        throw new errors/* InputError */.dz('expect-status', 'needs at least one status code');
     if (!Number.isInteger(opts.consecutiveSuccesses) || opts.consecutiveSuccesses < 1) {
-        throw new InputError('consecutive-successes', `must be a whole number of at least 1, got ${opts.consecutiveSuccesses}`);
+        throw new errors/* InputError */.dz('consecutive-successes', `must be a whole number of at least 1, got ${opts.consecutiveSuccesses}`);
     }
     const positive = (name, v) => {
         if (v !== undefined && !(Number.isFinite(v) && v > 0))
-            throw new InputError(name, `must be a positive duration, got ${v}ms`);
+            throw new errors/* InputError */.dz(name, `must be a positive duration, got ${v}ms`);
     };
     positive('interval', opts.intervalMs);
     positive('max-interval', opts.maxIntervalMs);
@@ -36342,10 +37257,10 @@ function validateHealthOptions(opts) {
     positive('request-timeout', opts.requestTimeoutMs);
     positive('max-latency', opts.maxLatencyMs);
     if (opts.maxIntervalMs !== undefined && opts.maxIntervalMs < opts.intervalMs) {
-        throw new InputError('max-interval', `must not be shorter than interval (${formatDuration(opts.intervalMs)}), got ${formatDuration(opts.maxIntervalMs)}`);
+        throw new errors/* InputError */.dz('max-interval', `must not be shorter than interval (${(0,duration/* formatDuration */.a3)(opts.intervalMs)}), got ${(0,duration/* formatDuration */.a3)(opts.maxIntervalMs)}`);
     }
     if (opts.failureThreshold !== undefined && (!Number.isInteger(opts.failureThreshold) || opts.failureThreshold < 0)) {
-        throw new InputError('failure-threshold', `must be a whole number ≥ 0, got ${opts.failureThreshold}`);
+        throw new errors/* InputError */.dz('failure-threshold', `must be a whole number ≥ 0, got ${opts.failureThreshold}`);
     }
 }
 /** Nearest-rank percentile (p in 0..100) of the values; undefined for none. */
@@ -36384,7 +37299,7 @@ async function checkHealth(opts) {
     const timedOut = () => finish({
         healthy: false,
         timedOut: true,
-        lastReason: `not healthy within ${formatDuration(opts.timeoutMs)} (${attempts} attempt(s)${streak ? `, ${streak} of ${opts.consecutiveSuccesses} healthy in a row` : ''}); last: ${last?.reason ?? 'no attempt'}`,
+        lastReason: `not healthy within ${(0,duration/* formatDuration */.a3)(opts.timeoutMs)} (${attempts} attempt(s)${streak ? `, ${streak} of ${opts.consecutiveSuccesses} healthy in a row` : ''}); last: ${last?.reason ?? 'no attempt'}`,
     });
     for (;;) {
         if (opts.signal?.aborted)
@@ -36433,7 +37348,7 @@ async function checkHealth(opts) {
         if (left <= 0)
             return timedOut();
         try {
-            await sleep(Math.min(delay, left), opts.signal);
+            await (0,retry/* sleep */.yy)(Math.min(delay, left), opts.signal);
         }
         catch {
             return cancelled();
@@ -36444,7 +37359,7 @@ function abortReason(signal) {
     const reason = signal?.reason;
     if (reason === undefined)
         return 'aborted';
-    return errorMessage(reason);
+    return (0,errors/* errorMessage */.gJ)(reason);
 }
 /** Fetch refuses URLs with credentials: move `user:pass@` into a Basic Authorization header (unless one is given). */
 function requestTarget(rawUrl, given) {
@@ -36462,7 +37377,7 @@ function requestTarget(rawUrl, given) {
     }
     return { url: u.toString(), headers };
 }
-class RequestTimeout extends (/* unused pure expression or super */ null && (Error)) {
+class RequestTimeout extends Error {
 }
 async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, everServed, secrets) {
     const controller = new AbortController();
@@ -36485,8 +37400,8 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
             return undefined;
         if (controller.signal.aborted && controller.signal.reason instanceof RequestTimeout) {
             const reason = cutByDeadline
-                ? `no answer within the ${formatDuration(budgetMs)} left before the overall timeout`
-                : `no answer within ${formatDuration(budgetMs)} (request-timeout)`;
+                ? `no answer within the ${(0,duration/* formatDuration */.a3)(budgetMs)} left before the overall timeout`
+                : `no answer within ${(0,duration/* formatDuration */.a3)(budgetMs)} (request-timeout)`;
             return { n, at, latencyMs, ok: false, kind: 'timeout', reason, cutByDeadline };
         }
         const what = describeNetworkError(err);
@@ -36552,7 +37467,7 @@ function describeNetworkError(err) {
     if (codes.some((c) => c.startsWith('ERR_TLS') || c.includes('CERT')))
         return `TLS error (${codes.join(', ')})`;
     const cause = err?.cause;
-    return `request failed: ${cause ? errorMessage(cause) : errorMessage(err)}${codes.length ? ` (${codes.join(', ')})` : ''}`;
+    return `request failed: ${cause ? (0,errors/* errorMessage */.gJ)(cause) : (0,errors/* errorMessage */.gJ)(err)}${codes.length ? ` (${codes.join(', ')})` : ''}`;
 }
 /** The parsed body, or undefined when it is not JSON. */
 function parseJson(body) {
@@ -36574,7 +37489,7 @@ function snippet(text, max = 80) {
 function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const status = res.status;
     // A server may reflect request headers into its body: scrub credentials BEFORE any snippet can cut one in half.
-    const scrub = (text) => scrubSecrets(text, secrets);
+    const scrub = (text) => (0,redact/* scrubSecrets */.Zg)(text, secrets);
     const shown = (text, max) => snippet(scrub(text), max);
     if (!opts.expectStatus.includes(status)) {
         const expected = describeStatuses(opts.expectStatus);
@@ -36616,9 +37531,9 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         }
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
-        return { ok: false, kind: 'slow', reason: `too slow: ${formatDuration(latencyMs)} > max-latency ${formatDuration(opts.maxLatencyMs)} (HTTP ${status})` };
+        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})` };
     }
-    return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${formatDuration(latencyMs)}` };
+    return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a3)(latencyMs)}` };
 }
 function stringify(v) {
     if (typeof v === 'string')
@@ -36709,7 +37624,7 @@ function versionMatches(text, expected) {
 
 /***/ }),
 
-/***/ 7082:
+/***/ 6806:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37476,41 +38391,8 @@ var websocket_server = __nccwpck_require__(129);
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-;// CONCATENATED MODULE: ./src/core/redact.ts
-/** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
-function scrubSecrets(text, secrets) {
-    let out = text;
-    for (const secret of secrets) {
-        if (!secret || secret.length < 3)
-            continue;
-        for (const form of new Set([secret, encodeURIComponent(secret)]))
-            out = out.split(form).join('***');
-    }
-    return out;
-}
-/** A connection URL with its password replaced, for logs and summaries. Non-URLs come back unchanged. */
-function redactUrl(url) {
-    try {
-        const u = new URL(url);
-        if (u.password)
-            u.password = '***';
-        return u.toString();
-    }
-    catch {
-        return url;
-    }
-}
-/** The password of a connection URL (decoded), so callers can mask it and scrub error texts. */
-function urlPassword(url) {
-    try {
-        const p = new URL(url).password;
-        return p ? decodeURIComponent(p) : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
 // EXTERNAL MODULE: ./src/railway/errors.ts
@@ -37674,7 +38556,7 @@ class RailwayClient {
     }
     /** Removes the token from any text that might reach a log. */
     scrub(text) {
-        return scrubSecrets(text, [this.token]);
+        return (0,redact/* scrubSecrets */.Zg)(text, [this.token]);
     }
     authHeaders() {
         return this.tokenKind === 'project' ? { 'Project-Access-Token': this.token } : { Authorization: `Bearer ${this.token}` };
@@ -37971,6 +38853,23 @@ class RailwayClient {
         });
         return this.wsClient;
     }
+    /**
+     * The same token and endpoint (no new token probe) with another deadline and cancellation signal: after the job was
+     * cancelled or the step's timeout passed, the state Railway was left in must still be read and a build cancelled,
+     * which the original client (aborted, or past its deadline) can no longer do. Polling only: no WebSocket.
+     */
+    derive(opts) {
+        const { signal: _signal, deadline: _deadline, ...rest } = this.opts;
+        const next = { ...rest, webSocket: false };
+        if (opts.deadline !== undefined)
+            next.deadline = opts.deadline;
+        if (opts.signal)
+            next.signal = opts.signal;
+        const copy = new RailwayClient(next, this.apiUrl, this.tokenKind, this.projectScope, this.projectTokenRefusal);
+        copy.workspaces = this.workspaces;
+        Object.assign(copy.rateLimit, this.rateLimit);
+        return copy;
+    }
     /** Closes the WebSocket (if any) so the process can exit. */
     async close() {
         const ws = this.wsClient;
@@ -37998,14 +38897,193 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
 
 /***/ }),
 
+/***/ 12:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Se: () => (/* binding */ triggerDeployment),
+/* harmony export */   Wt: () => (/* binding */ checkSourceFits),
+/* harmony export */   _3: () => (/* binding */ sourceForService),
+/* harmony export */   _m: () => (/* binding */ planCommitDeploy),
+/* harmony export */   wj: () => (/* binding */ cancelDeployment)
+/* harmony export */ });
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _deployments_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4275);
+/* harmony import */ var _effects_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3529);
+/* harmony import */ var _upload_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8933);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9062);
+// Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
+// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it). Every mutation goes through applyOnce: an
+// answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
+
+
+
+
+
+/** The source for one service: its own upload directory when `perService` names it. */
+function sourceForService(source, service) {
+    if (source.kind !== 'upload' || !source.perService)
+        return source;
+    const own = source.perService[service.name] ?? source.perService[service.id];
+    return own ? { kind: 'upload', ...own } : source;
+}
+/** Refuses a source the service cannot take — before anything is mutated. */
+function checkSourceFits(serviceName, instance, source) {
+    const repo = instance.source?.repo ?? null;
+    const image = instance.source?.image ?? null;
+    if (source.kind === 'commit' && !repo) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('source', `'commit' needs a GitHub-connected service, but service '${serviceName}' has ${image ? `an image source (${image}): use source: image` : 'no repository connected: use source: upload'}`);
+    }
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(serviceName);
+    if (source.kind === 'upload' && !(0,_upload_js__WEBPACK_IMPORTED_MODULE_3__/* .archiveFitsRootDirectory */ .eA)(source.files, instance.rootDirectory)) {
+        // Railway builds inside the Root Directory of the archive, uploads included (docs cli/deploying.md): an archive
+        // rooted at the service's own directory (like `railway up dir --path-as-root`) has nothing there and FAILS.
+        const root = (0,_upload_js__WEBPACK_IMPORTED_MODULE_3__/* .normaliseRootDirectory */ .ei)(instance.rootDirectory);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('path', `service '${serviceName}' has the Root Directory '/${root}', but the upload from '${source.dir}' has no files under '${root}/': upload the repository root, or keep the '${root}' prefix in the archive (planUploadRoot)`);
+    }
+    if (source.kind === 'image' && !image) {
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
+    }
+}
+function missingCommit(serviceName) {
+    // serviceInstanceDeployV2 without commitSha deploys "the commit currently associated with the service" — not the
+    // branch head (docs integrations/api/manage-services.md; docs PR #1163): never a silent redeploy of the old code.
+    return new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
+}
+/**
+ * Sends the one mutation (two for a changed image) that starts the deployment; returns its id. A commit deploy
+ * needs `commitSha` (see missingCommit). After an ambiguous failure (edge 5xx, reset, timeout) the deployment is
+ * looked for among the service's deployments that were not there before — the one of this commit for commit deploys.
+ */
+async function triggerDeployment(client, scope, instance, source, opts = {}) {
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(instance.serviceName);
+    const known = new Set((opts.known ?? (await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .listDeployments */ .Jn)(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id));
+    const common = { log: opts.log, signal: opts.signal, settleMs: opts.settleMs };
+    const fresh = async (accept) => (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .newDeploymentIn */ .X1)(await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .listDeployments */ .Jn)(client, scope, { maxPages: 1, pageSize: 30 }), known, undefined, accept);
+    const deployV2 = async (what, commitSha) => {
+        const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+            ...common,
+            what,
+            send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .DEPLOY_SERVICE_INSTANCE */ .uw, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance'))
+                .serviceInstanceDeployV2,
+            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
+            find: async () => (await fresh(commitSha ? (d) => !(0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .commitOf */ .D3)(d) || (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .sameCommit */ .Kd)((0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .commitOf */ .D3)(d), commitSha) : undefined))?.id,
+        });
+        return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
+    };
+    switch (source.kind) {
+        case 'commit':
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`, source.commitSha);
+        case 'image': {
+            const image = source.image;
+            if (image && image !== instance.source?.image) {
+                // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
+                await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+                    ...common,
+                    what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
+                    send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .SET_SERVICE_IMAGE */ .Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+                    find: async () => ((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope)).source?.image === image ? true : undefined),
+                });
+            }
+            // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`, undefined);
+        }
+        case 'upload': {
+            const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+                ...common,
+                what: `upload of ${instance.serviceName} (${(source.tarball.length / 1024).toFixed(1)} KiB)`,
+                send: () => client.uploadTarball(scope, source.tarball),
+                find: async () => {
+                    const d = await fresh();
+                    return d ? { deploymentId: d.id } : undefined;
+                },
+            });
+            const out = { deploymentId: r.value.deploymentId, sends: r.sends, reconciled: r.reconciled };
+            if (r.value.serviceUrl)
+                out.url = r.value.serviceUrl;
+            if (r.value.dashboardUrl)
+                out.dashboardUrl = r.value.dashboardUrl;
+            return out;
+        }
+    }
+}
+/**
+ * Decides how a commit deploy starts on a service that may autodeploy: a repo-connected service deploys every push by
+ * itself (docs deployments/github-autodeploys.md), so deploying the same commit as well builds twice and one
+ * deployment supersedes the other. When Railway's deployment of the commit exists (any status but REMOVED), adopt it
+ * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`. With autodeploy known to be OFF nothing is
+ * adopted: Railway did not deploy the commit by itself, so a deployment of it is an earlier run's (or someone's).
+ */
+async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
+    if (opts.whenAutodeploy === 'deploy')
+        return { action: 'deploy' };
+    let autodeploy;
+    try {
+        autodeploy = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getAutoDeployStatus */ .Ph)(client, scope);
+    }
+    catch {
+        autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
+    }
+    const withStatus = (plan) => (autodeploy ? { ...plan, autodeploy } : plan);
+    if (autodeploy?.enabled === false)
+        return withStatus({ action: 'deploy' });
+    const found = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .findDeploymentOfCommit */ .Tj)(client, scope, commitSha, {
+        exclude: opts.exclude,
+        signal: opts.signal,
+        onList: opts.onList,
+        intervalMs: opts.intervalMs,
+        // A list read just before (prepareRelease) is looked at first, without a request.
+        ...(opts.known ? { first: opts.known } : {}),
+        waitMs: opts.waitMs ?? 30_000,
+    });
+    if (found)
+        return withStatus({ action: 'adopt', deployment: found });
+    if (!autodeploy?.enabled || opts.whenAutodeploy === 'adopt')
+        return withStatus({ action: 'deploy' });
+    const waited = Math.round((opts.waitMs ?? 30_000) / 1000);
+    return withStatus({
+        action: 'refuse',
+        message: `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
+            'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
+            "workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.",
+    });
+}
+/**
+ * Cancels a deployment only in a state Railway documents as cancellable (CANCELLABLE_STATUSES): the status is read
+ * first and a DEPLOYING or live deployment is left alone, with the reason. A lost answer is reconciled by re-reading
+ * the status (REMOVED = it landed).
+ */
+async function cancelDeployment(client, deploymentId, opts = {}) {
+    const before = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getDeployment */ .i8)(client, deploymentId);
+    if (!_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .CANCELLABLE_STATUSES */ .Ev.has(before.status)) {
+        return { cancelled: false, status: before.status, reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments` };
+    }
+    const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+        what: `deploymentCancel of ${deploymentId}`,
+        log: opts.log,
+        signal: opts.signal,
+        send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .CANCEL_DEPLOYMENT */ .zO, { id: deploymentId }, 'CancelDeployment')).deploymentCancel,
+        find: async () => ((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getDeployment */ .i8)(client, deploymentId)).status === 'REMOVED' ? true : undefined),
+    });
+    return { cancelled: r.value, status: before.status, reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false' };
+}
+
+
+/***/ }),
+
 /***/ 4275:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   D3: () => (/* binding */ commitOf),
+/* harmony export */   Ev: () => (/* binding */ CANCELLABLE_STATUSES),
 /* harmony export */   Jn: () => (/* binding */ listDeployments),
 /* harmony export */   Kd: () => (/* binding */ sameCommit),
+/* harmony export */   Ph: () => (/* binding */ getAutoDeployStatus),
 /* harmony export */   SE: () => (/* binding */ serviceUrlOf),
+/* harmony export */   Tj: () => (/* binding */ findDeploymentOfCommit),
 /* harmony export */   X1: () => (/* binding */ newDeploymentIn),
 /* harmony export */   cg: () => (/* binding */ pickActive),
 /* harmony export */   d6: () => (/* binding */ pickRollbackTarget),
@@ -38013,9 +39091,10 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
 /* harmony export */   h$: () => (/* binding */ IN_PROGRESS_STATUSES),
 /* harmony export */   h5: () => (/* binding */ SUCCESS_STATUSES),
 /* harmony export */   i8: () => (/* binding */ getDeployment),
-/* harmony export */   pB: () => (/* binding */ findNewDeployment)
+/* harmony export */   ll: () => (/* binding */ newestFirst),
+/* harmony export */   pB: () => (/* binding */ findNewDeployment),
+/* harmony export */   zl: () => (/* binding */ readServiceState)
 /* harmony export */ });
-/* unused harmony exports CANCELLABLE_STATUSES, newestFirst, getAutoDeployStatus, findDeploymentOfCommit */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
@@ -38050,6 +39129,23 @@ async function listDeployments(client, scope, opts = {}) {
         after = data.deployments.pageInfo.endCursor;
     }
     return newestFirst(out);
+}
+/**
+ * A service instance and its deployments (newest first) — what getServiceInstance + listDeployments return — with the
+ * first page of deployments in the same request (SERVICE_STATE); further pages, rarely needed, are listed after it.
+ */
+async function readServiceState(client, scope, opts = {}) {
+    const input = { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId };
+    const first = opts.pageSize ?? 50;
+    const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .SERVICE_STATE */ .a5, { environmentId: scope.environmentId, serviceId: scope.serviceId, input, first }, 'ServiceState');
+    const out = data.deployments.edges.map((e) => e.node);
+    let page = data.deployments.pageInfo;
+    for (let n = 1; n < (opts.maxPages ?? 5) && page.hasNextPage && page.endCursor; n++) {
+        const next = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .LIST_DEPLOYMENTS */ .ef, { input, first, after: page.endCursor }, 'ListDeployments');
+        out.push(...next.deployments.edges.map((e) => e.node));
+        page = next.deployments.pageInfo;
+    }
+    return { instance: data.serviceInstance, deployments: newestFirst(out) };
 }
 async function getDeployment(client, id) {
     const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .GET_DEPLOYMENT */ .ZN, { id }, 'GetDeployment');
@@ -38111,7 +39207,7 @@ function sameCommit(a, b) {
  * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
  */
 async function getAutoDeployStatus(client, scope) {
-    const data = await client.request(AUTO_DEPLOY_STATUS, { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, 'AutoDeployStatus');
+    const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .AUTO_DEPLOY_STATUS */ .Lq, { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, 'AutoDeployStatus');
     const s = data.serviceInstanceAutoDeployStatus;
     return { enabled: s.enabled, canEnable: s.canEnable, reason: s.reason ?? null };
 }
@@ -38123,15 +39219,19 @@ async function getAutoDeployStatus(client, scope) {
 async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
     const exclude = new Set(opts.exclude ?? []);
     const until = Date.now() + (opts.waitMs ?? 0);
+    let given = opts.first;
     for (;;) {
-        const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 30 });
+        const list = given ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }));
+        if (!given)
+            opts.onList?.(list);
+        given = undefined;
         const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
         if (match)
             return match;
         const left = until - Date.now();
         if (left <= 0)
             return undefined;
-        await sleep(Math.min(opts.intervalMs ?? 2000, left), opts.signal ?? client.signal);
+        await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .sleep */ .yy)(Math.min(opts.intervalMs ?? 2000, left), opts.signal ?? client.signal);
     }
 }
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
@@ -38335,6 +39435,7 @@ class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Fd: () => (/* binding */ REDEPLOY_DEPLOYMENT),
 /* harmony export */   Fq: () => (/* binding */ SET_SERVICE_IMAGE),
+/* harmony export */   Lq: () => (/* binding */ AUTO_DEPLOY_STATUS),
 /* harmony export */   MY: () => (/* binding */ DEPLOYMENT_EVENTS),
 /* harmony export */   NP: () => (/* binding */ BUILD_LOGS),
 /* harmony export */   OC: () => (/* binding */ DEPLOYMENT_LOGS),
@@ -38342,6 +39443,7 @@ class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0
 /* harmony export */   ZN: () => (/* binding */ GET_DEPLOYMENT),
 /* harmony export */   Z_: () => (/* binding */ ROLLBACK_DEPLOYMENT),
 /* harmony export */   _C: () => (/* binding */ SERVICE_INSTANCE_STATE),
+/* harmony export */   a5: () => (/* binding */ SERVICE_STATE),
 /* harmony export */   cP: () => (/* binding */ LIST_PROJECTS),
 /* harmony export */   ef: () => (/* binding */ LIST_DEPLOYMENTS),
 /* harmony export */   hZ: () => (/* binding */ DEPLOYMENT_STATUS_SUBSCRIPTION),
@@ -38350,7 +39452,7 @@ class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0
 /* harmony export */   uw: () => (/* binding */ DEPLOY_SERVICE_INSTANCE),
 /* harmony export */   zO: () => (/* binding */ CANCEL_DEPLOYMENT)
 /* harmony export */ });
-/* unused harmony exports AUTO_DEPLOY_STATUS, ALL_OPERATIONS */
+/* unused harmony export ALL_OPERATIONS */
 // Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
 // each of them against Railway's public schema (../shared/railway/schema.json) and the emulator's SDL.
 // Texts follow reference/railway.md §2.4/§2.5 (validated operations); selection sets are kept small on purpose.
@@ -38408,6 +39510,32 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
       serviceDomains { domain }
       customDomains { domain status { verified } }
     }
+  }
+}`;
+/**
+ * SERVICE_INSTANCE_STATE and the first page of LIST_DEPLOYMENTS in ONE request (two root fields of one query): what a
+ * release reads before deploying. On the Free plan's 100 requests an hour (docs integrations/api.md) every request
+ * a deploy saves counts.
+ */
+const SERVICE_STATE = /* GraphQL */ `
+query ServiceState($environmentId: String!, $serviceId: String!, $input: DeploymentListInput!, $first: Int) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+    id
+    serviceName
+    rootDirectory
+    source { repo image }
+    latestDeployment { id status createdAt canRollback }
+    activeDeployments { id status createdAt }
+    domains {
+      serviceDomains { domain }
+      customDomains { domain status { verified } }
+    }
+  }
+  deployments(input: $input, first: $first) {
+    edges {
+      node { id status createdAt canRollback canRedeploy url staticUrl meta }
+    }
+    pageInfo { hasNextPage endCursor }
   }
 }`;
 /** Deployment history of one service (paginated; ordering is not trusted, callers sort by createdAt). */
@@ -38517,6 +39645,7 @@ const ALL_OPERATIONS = {
     AUTO_DEPLOY_STATUS,
     PROJECT_TOPOLOGY,
     SERVICE_INSTANCE_STATE,
+    SERVICE_STATE,
     LIST_DEPLOYMENTS,
     GET_DEPLOYMENT,
     DEPLOYMENT_STATUS_SUBSCRIPTION,
@@ -38541,7 +39670,7 @@ const ALL_OPERATIONS = {
 /* harmony export */ });
 /* unused harmony exports pickByIdOrName, listVisibleProjects */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
-/* harmony import */ var _client_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7082);
+/* harmony import */ var _client_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6806);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
 /* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9062);
 // Turns project/environment/service inputs (ids or exact names) into ids, before anything is mutated.
@@ -38824,7 +39953,7 @@ async function redeployCaveat(client, scope, target) {
 
 /***/ }),
 
-/***/ 7096:
+/***/ 8933:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38832,18 +39961,19 @@ async function redeployCaveat(client, scope, target) {
 __nccwpck_require__.d(__webpack_exports__, {
   eA: () => (/* binding */ archiveFitsRootDirectory),
   wk: () => (/* binding */ createUploadTarball),
-  ei: () => (/* binding */ normaliseRootDirectory)
+  ei: () => (/* binding */ normaliseRootDirectory),
+  Dw: () => (/* binding */ planUploadRoot)
 });
 
-// UNUSED EXPORTS: listUploadFiles, planUploadRoot
+// UNUSED EXPORTS: listUploadFiles
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
 var ignore = __nccwpck_require__(7917);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
@@ -38871,9 +40001,9 @@ var external_node_assert_ = __nccwpck_require__(4589);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
-var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_namespaceObject.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_namespaceObject.posix.dirname(i),i=external_node_path_namespaceObject.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.basename(r),i),r=external_node_path_namespaceObject.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_namespaceObject.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
 `,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_namespaceObject.openSync(e,"r");let r=external_node_fs_namespaceObject.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_namespaceObject.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_namespaceObject.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_namespaceObject.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_namespaceObject.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_namespaceObject.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_namespaceObject.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_namespaceObject.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_namespaceObject.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_namespaceObject.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_namespaceObject.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_namespaceObject.resolve(s,t.name),e,i),ps(external_node_path_namespaceObject.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_namespaceObject.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_namespaceObject.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_namespaceObject.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_namespaceObject.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_namespaceObject.resolve(s+"/"+h));external_node_fs_namespaceObject.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_namespaceObject.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_namespaceObject.unlink(s,c=>{if(c)return o(c);external_node_fs_namespaceObject.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_namespaceObject.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_namespaceObject.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_namespaceObject.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_namespaceObject.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_namespaceObject.resolve(x));try{external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_namespaceObject.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_namespaceObject.unlinkSync(x),external_node_fs_namespaceObject.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_namespaceObject.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_namespaceObject.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_namespaceObject.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.rename(s,e,i=>{if(i)return t(i);external_node_fs_namespaceObject.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_namespaceObject.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_namespaceObject.renameSync(s,t),external_node_fs_namespaceObject.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_namespaceObject.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_namespaceObject.posix.dirname(t.path),l=external_node_path_namespaceObject.posix.normalize(external_node_path_namespaceObject.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_namespaceObject.isAbsolute(t.path)?f(external_node_path_namespaceObject.resolve(t.path)):f(external_node_path_namespaceObject.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_namespaceObject.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_namespaceObject.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_namespaceObject.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_namespaceObject.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_namespaceObject.futimes(l,c,d,y=>y?external_node_fs_namespaceObject.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_namespaceObject.fchown(l,c,d,y=>y?external_node_fs_namespaceObject.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_namespaceObject.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_namespaceObject.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_namespaceObject.relative(this.cwd,external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_namespaceObject.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_namespaceObject.resolve(e,o);external_node_fs_namespaceObject.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_namespaceObject.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_namespaceObject.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_namespaceObject.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_namespaceObject.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_namespaceObject[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_namespaceObject.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_namespaceObject.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_namespaceObject.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_namespaceObject.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_namespaceObject.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_namespaceObject.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_namespaceObject.futimesSync(n,a,l)}catch(c){try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_namespaceObject.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_namespaceObject.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_namespaceObject.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_namespaceObject.resolve(o,h);let[a,l]=ye(()=>external_node_fs_namespaceObject.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_namespaceObject.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_namespaceObject[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_namespaceObject.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_namespaceObject.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_namespaceObject.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_namespaceObject.openSync(s.file,"w+");else throw a}let o=external_node_fs_namespaceObject.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_namespaceObject.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_namespaceObject.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_namespaceObject.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_namespaceObject.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_namespaceObject.read(n,d,0,512,l,y)};external_node_fs_namespaceObject.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_namespaceObject.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_namespaceObject.fstat(c,(d,y)=>{if(d)return external_node_fs_namespaceObject.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_namespaceObject.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
 //# sourceMappingURL=index.min.js.map
 
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -38905,7 +40035,7 @@ async function readRules(dir, cls) {
 /** The nearest directory at or above `dir` holding `.git` (the repository root), if any. */
 function gitRootOf(dir) {
     for (let d = dir;; d = external_node_path_default().dirname(d)) {
-        if ((0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(d, '.git')))
+        if ((0,external_node_fs_.existsSync)(external_node_path_default().join(d, '.git')))
             return d;
         if (external_node_path_default().dirname(d) === d)
             return undefined;
@@ -39039,17 +40169,17 @@ function normaliseRootDirectory(dir) {
  * `railway up <dir>` without --path-as-root from the repository root sends them) or contain it (the repository root).
  */
 function planUploadRoot(dir, rootDirectory, serviceName) {
-    const abs = path.resolve(dir);
+    const abs = external_node_path_default().resolve(dir);
     const root = normaliseRootDirectory(rootDirectory);
     if (root === '')
         return { archiveRoot: abs };
     const parts = root.split('/');
-    const tail = abs.split(path.sep).slice(-parts.length).join('/');
+    const tail = abs.split((external_node_path_default()).sep).slice(-parts.length).join('/');
     if (tail === root)
-        return { archiveRoot: path.resolve(abs, ...parts.map(() => '..')) };
-    if (existsSync(path.join(abs, ...parts)))
+        return { archiveRoot: external_node_path_default().resolve(abs, ...parts.map(() => '..')) };
+    if ((0,external_node_fs_.existsSync)(external_node_path_default().join(abs, ...parts)))
         return { archiveRoot: abs };
-    throw new InputError('path', `service '${serviceName}' has the Root Directory '/${root}', where Railway builds (uploads too), but '${dir}' neither is that directory nor contains it: upload the repository root or its '${root}' directory`);
+    throw new errors/* InputError */.dz('path', `service '${serviceName}' has the Root Directory '/${root}', where Railway builds (uploads too), but '${dir}' neither is that directory nor contains it: upload the repository root or its '${root}' directory`);
 }
 /** Whether an archive's files (relative to its root) hold anything inside the service's Root Directory. */
 function archiveFitsRootDirectory(files, rootDirectory) {
@@ -39064,9 +40194,10 @@ function archiveFitsRootDirectory(files, rootDirectory) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jh: () => (/* binding */ watchDeployment),
 /* harmony export */   Kw: () => (/* binding */ waitForDeployment)
 /* harmony export */ });
-/* unused harmony exports verdictOf, watchDeployment */
+/* unused harmony export verdictOf */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8571);
@@ -39366,18 +40497,18 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
         if (stopped || opts.signal?.aborted)
             return;
         try {
-            const d = await getDeployment(client, deploymentId);
+            const d = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .getDeployment */ .i8)(client, deploymentId);
             if (!stopped)
                 onStatus(d.status, d.instances.map((i) => i.status));
         }
         catch (err) {
-            opts.log?.(`could not read the status of ${deploymentId} (${errorMessage(err)})`);
+            opts.log?.(`could not read the status of ${deploymentId} (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)})`);
         }
         if (!stopped)
             timer = setTimeout(() => void poll(), pollMs);
     };
     if (opts.useSubscription ?? client.webSocketEnabled) {
-        unsubscribe = client.subscribe(DEPLOYMENT_STATUS_SUBSCRIPTION, { id: deploymentId }, {
+        unsubscribe = client.subscribe(_operations_js__WEBPACK_IMPORTED_MODULE_5__/* .DEPLOYMENT_STATUS_SUBSCRIPTION */ .hZ, { id: deploymentId }, {
             next: (data) => {
                 if (!stopped)
                     onStatus(data.deployment.status, (data.deployment.instances ?? []).map((i) => i.status));
@@ -39385,7 +40516,7 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
             error: (err) => {
                 if (stopped)
                     return;
-                opts.log?.(`status subscription unavailable (${errorMessage(err)}); polling every ${pollMs / 1000}s`);
+                opts.log?.(`status subscription unavailable (${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)}); polling every ${pollMs / 1000}s`);
                 void poll();
             },
             complete: () => {
@@ -39408,21 +40539,29 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
 
 /***/ }),
 
-/***/ 992:
+/***/ 8416:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  yP: () => (/* binding */ cancelUnfinished),
+  MV: () => (/* binding */ confirmProduction),
   Os: () => (/* binding */ crashedDuring),
   H_: () => (/* binding */ deployRelease),
+  LE: () => (/* binding */ describeProduction),
+  Iu: () => (/* binding */ isHttpSpec),
+  M1: () => (/* binding */ leftOnItsWay),
+  $K: () => (/* binding */ needsHumanReason),
   vn: () => (/* binding */ prepareRelease),
   GA: () => (/* binding */ productionDeploymentOf),
   qu: () => (/* binding */ releaseJson),
-  tA: () => (/* binding */ serviceVerdict)
+  tA: () => (/* binding */ serviceVerdict),
+  eG: () => (/* binding */ unchangedBySkip),
+  lX: () => (/* binding */ verifyDeployment)
 });
 
-// UNUSED EXPORTS: isHttpSpec, liveStatusProblem, releaseSucceeded, rollbackRelease, rollbackService, servicesToRollBack, verifyDeployment, verifyRelease
+// UNUSED EXPORTS: liveStatusProblem, releaseSucceeded, rollbackRelease, rollbackService, servicesToRollBack, verifyRelease
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -39431,164 +40570,13 @@ var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
 // EXTERNAL MODULE: ./src/health/index.ts + 4 modules
-var health = __nccwpck_require__(2970);
+var src_health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/railway/deploy.ts
+var deploy = __nccwpck_require__(12);
 // EXTERNAL MODULE: ./src/railway/deployments.ts
 var railway_deployments = __nccwpck_require__(4275);
-// EXTERNAL MODULE: ./src/railway/effects.ts
-var effects = __nccwpck_require__(3529);
-// EXTERNAL MODULE: ./src/railway/upload.ts + 5 modules
-var upload = __nccwpck_require__(7096);
 // EXTERNAL MODULE: ./src/railway/operations.ts
 var operations = __nccwpck_require__(9062);
-;// CONCATENATED MODULE: ./src/railway/deploy.ts
-// Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
-// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it). Every mutation goes through applyOnce: an
-// answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
-
-
-
-
-
-/** The source for one service: its own upload directory when `perService` names it. */
-function sourceForService(source, service) {
-    if (source.kind !== 'upload' || !source.perService)
-        return source;
-    const own = source.perService[service.name] ?? source.perService[service.id];
-    return own ? { kind: 'upload', ...own } : source;
-}
-/** Refuses a source the service cannot take — before anything is mutated. */
-function checkSourceFits(serviceName, instance, source) {
-    const repo = instance.source?.repo ?? null;
-    const image = instance.source?.image ?? null;
-    if (source.kind === 'commit' && !repo) {
-        throw new errors/* InputError */.dz('source', `'commit' needs a GitHub-connected service, but service '${serviceName}' has ${image ? `an image source (${image}): use source: image` : 'no repository connected: use source: upload'}`);
-    }
-    if (source.kind === 'commit' && !source.commitSha)
-        throw missingCommit(serviceName);
-    if (source.kind === 'upload' && !(0,upload/* archiveFitsRootDirectory */.eA)(source.files, instance.rootDirectory)) {
-        // Railway builds inside the Root Directory of the archive, uploads included (docs cli/deploying.md): an archive
-        // rooted at the service's own directory (like `railway up dir --path-as-root`) has nothing there and FAILS.
-        const root = (0,upload/* normaliseRootDirectory */.ei)(instance.rootDirectory);
-        throw new errors/* InputError */.dz('path', `service '${serviceName}' has the Root Directory '/${root}', but the upload from '${source.dir}' has no files under '${root}/': upload the repository root, or keep the '${root}' prefix in the archive (planUploadRoot)`);
-    }
-    if (source.kind === 'image' && !image) {
-        throw new errors/* InputError */.dz('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
-    }
-}
-function missingCommit(serviceName) {
-    // serviceInstanceDeployV2 without commitSha deploys "the commit currently associated with the service" — not the
-    // branch head (docs integrations/api/manage-services.md; docs PR #1163): never a silent redeploy of the old code.
-    return new errors/* InputError */.dz('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
-}
-/**
- * Sends the one mutation (two for a changed image) that starts the deployment; returns its id. A commit deploy
- * needs `commitSha` (see missingCommit). After an ambiguous failure (edge 5xx, reset, timeout) the deployment is
- * looked for among the service's deployments that were not there before — the one of this commit for commit deploys.
- */
-async function triggerDeployment(client, scope, instance, source, opts = {}) {
-    if (source.kind === 'commit' && !source.commitSha)
-        throw missingCommit(instance.serviceName);
-    const known = new Set((opts.known ?? (await (0,railway_deployments/* listDeployments */.Jn)(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id));
-    const common = { log: opts.log, signal: opts.signal, settleMs: opts.settleMs };
-    const fresh = async (accept) => (0,railway_deployments/* newDeploymentIn */.X1)(await (0,railway_deployments/* listDeployments */.Jn)(client, scope, { maxPages: 1, pageSize: 30 }), known, undefined, accept);
-    const deployV2 = async (what, commitSha) => {
-        const r = await (0,effects/* applyOnce */.a)(client, {
-            ...common,
-            what,
-            send: async () => (await client.request(operations/* DEPLOY_SERVICE_INSTANCE */.uw, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance'))
-                .serviceInstanceDeployV2,
-            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
-            find: async () => (await fresh(commitSha ? (d) => !(0,railway_deployments/* commitOf */.D3)(d) || (0,railway_deployments/* sameCommit */.Kd)((0,railway_deployments/* commitOf */.D3)(d), commitSha) : undefined))?.id,
-        });
-        return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
-    };
-    switch (source.kind) {
-        case 'commit':
-            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`, source.commitSha);
-        case 'image': {
-            const image = source.image;
-            if (image && image !== instance.source?.image) {
-                // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
-                await (0,effects/* applyOnce */.a)(client, {
-                    ...common,
-                    what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
-                    send: async () => (await client.request(operations/* SET_SERVICE_IMAGE */.Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-                    find: async () => ((await (0,railway_deployments/* getServiceInstance */.f$)(client, scope)).source?.image === image ? true : undefined),
-                });
-            }
-            // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
-            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`, undefined);
-        }
-        case 'upload': {
-            const r = await (0,effects/* applyOnce */.a)(client, {
-                ...common,
-                what: `upload of ${instance.serviceName} (${(source.tarball.length / 1024).toFixed(1)} KiB)`,
-                send: () => client.uploadTarball(scope, source.tarball),
-                find: async () => {
-                    const d = await fresh();
-                    return d ? { deploymentId: d.id } : undefined;
-                },
-            });
-            const out = { deploymentId: r.value.deploymentId, sends: r.sends, reconciled: r.reconciled };
-            if (r.value.serviceUrl)
-                out.url = r.value.serviceUrl;
-            if (r.value.dashboardUrl)
-                out.dashboardUrl = r.value.dashboardUrl;
-            return out;
-        }
-    }
-}
-/**
- * Decides how a commit deploy starts on a service that may autodeploy: a repo-connected service deploys every push by
- * itself (docs deployments/github-autodeploys.md), so deploying the same commit as well builds twice and one
- * deployment supersedes the other. When Railway's deployment of the commit exists (any status but REMOVED), adopt it
- * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`.
- */
-async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
-    if (opts.whenAutodeploy === 'deploy')
-        return { action: 'deploy' };
-    let autodeploy;
-    try {
-        autodeploy = await getAutoDeployStatus(client, scope);
-    }
-    catch {
-        autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
-    }
-    const withStatus = (plan) => (autodeploy ? { ...plan, autodeploy } : plan);
-    const mayAutodeploy = autodeploy?.enabled !== false;
-    const found = await findDeploymentOfCommit(client, scope, commitSha, { exclude: opts.exclude, waitMs: mayAutodeploy ? (opts.waitMs ?? 30_000) : 0, signal: opts.signal });
-    if (found)
-        return withStatus({ action: 'adopt', deployment: found });
-    if (!autodeploy?.enabled || opts.whenAutodeploy === 'adopt')
-        return withStatus({ action: 'deploy' });
-    const waited = Math.round((opts.waitMs ?? 30_000) / 1000);
-    return withStatus({
-        action: 'refuse',
-        message: `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
-            'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
-            "workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.",
-    });
-}
-/**
- * Cancels a deployment only in a state Railway documents as cancellable (CANCELLABLE_STATUSES): the status is read
- * first and a DEPLOYING or live deployment is left alone, with the reason. A lost answer is reconciled by re-reading
- * the status (REMOVED = it landed).
- */
-async function cancelDeployment(client, deploymentId, opts = {}) {
-    const before = await getDeployment(client, deploymentId);
-    if (!CANCELLABLE_STATUSES.has(before.status)) {
-        return { cancelled: false, status: before.status, reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments` };
-    }
-    const r = await applyOnce(client, {
-        what: `deploymentCancel of ${deploymentId}`,
-        log: opts.log,
-        signal: opts.signal,
-        send: async () => (await client.request(CANCEL_DEPLOYMENT, { id: deploymentId }, 'CancelDeployment')).deploymentCancel,
-        find: async () => ((await getDeployment(client, deploymentId)).status === 'REMOVED' ? true : undefined),
-    });
-    return { cancelled: r.value, status: before.status, reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false' };
-}
-
 ;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
 // What went wrong with a failed deployment: the tail of its build and deploy logs and its events
 // (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (reference §6.12).
@@ -39638,8 +40626,12 @@ async function collectFailureDiagnostics(client, deploymentId, opts = {}) {
     return { deploymentId, buildLogs: tail(build, limit).map(clean), deployLogs: tail(deploy, limit).map(clean), events, problems };
 }
 
+// EXTERNAL MODULE: ./src/railway/errors.ts
+var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/rollback.ts
 var rollback = __nccwpck_require__(5551);
+// EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
+var upload = __nccwpck_require__(8933);
 // EXTERNAL MODULE: ./src/railway/waiter.ts
 var waiter = __nccwpck_require__(1017);
 ;// CONCATENATED MODULE: ./src/release/release.ts
@@ -39654,22 +40646,32 @@ var waiter = __nccwpck_require__(1017);
 
 
 
+
+
 function release_event(release, service, kind, label, at = Date.now()) {
     release.events.push({ at, service, kind, label });
 }
 /**
  * Reads each service's state and records its rollback target (newest canRollback deployment — not a status
- * filter) and what serves now. Checks the source fits every service. Sends NO mutation.
+ * filter — and never one of the release's commit: Railway's own autodeploy of it may already be there) and what
+ * serves now. Checks the source fits every service; an upload to a service with a Root Directory is re-archived
+ * with the prefix Railway builds in (planUploadRoot). Sends NO mutation.
  */
-async function prepareRelease(client, target, source) {
+async function prepareRelease(client, target, source, opts = {}) {
     const release = { project: target.project, environment: target.environment, source: source.kind, startedAt: Date.now(), services: [], events: [] };
+    const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
+    if (commitSha)
+        release.commitSha = commitSha;
     release.services = await Promise.all(target.services.map(async (service) => {
         const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
-        const [instance, deployments] = await Promise.all([(0,railway_deployments/* getServiceInstance */.f$)(client, scope), (0,railway_deployments/* listDeployments */.Jn)(client, scope)]);
-        checkSourceFits(service.name, instance, sourceForService(source, service));
+        const { instance, deployments } = await (0,railway_deployments/* readServiceState */.zl)(client, scope);
+        const own = await reRootUpload((0,deploy/* sourceForService */._3)(source, service), instance, service.name, opts.log);
+        (0,deploy/* checkSourceFits */.Wt)(service.name, instance, own);
         const previous = (0,railway_deployments/* pickActive */.cg)(deployments);
-        const rollbackTarget = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments);
-        const svc = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance };
+        const rollbackTarget = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const svc = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance, known: deployments };
+        if (own !== (0,deploy/* sourceForService */._3)(source, service))
+            svc.source = own;
         if (previous)
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
@@ -39681,34 +40683,110 @@ async function prepareRelease(client, target, source) {
     }));
     return release;
 }
+/**
+ * Railway builds inside the service's Root Directory of what it receives, uploads included (docs cli/deploying.md
+ * "Deployment from Subdirectories"): an archive of that very directory (rooted at it) holds nothing there, so it is
+ * rebuilt rooted where the prefix is kept (planUploadRoot; `railway up <dir>` without --path-as-root does the same).
+ */
+async function reRootUpload(source, instance, serviceName, log) {
+    if (source.kind !== 'upload' || (0,upload/* archiveFitsRootDirectory */.eA)(source.files, instance.rootDirectory))
+        return source;
+    const { archiveRoot } = (0,upload/* planUploadRoot */.Dw)(source.dir, instance.rootDirectory, serviceName);
+    const { body, files } = await (0,upload/* createUploadTarball */.wk)(source.dir, { archiveRoot });
+    log?.(`${serviceName}: Root Directory '/${(0,upload/* normaliseRootDirectory */.ei)(instance.rootDirectory)}' — upload re-archived from ${archiveRoot} (${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB) so Railway finds it there`);
+    return { kind: 'upload', dir: source.dir, tarball: body, files };
+}
+const ADOPT_NOTE = (d, sha) => `adopted Railway's own deployment ${d.id} of ${sha.slice(0, 12)} (GitHub autodeploy; ${d.status} when found) — nothing was sent, so the commit is not built twice`;
 /** Starts every service's deployment in parallel and waits for each to reach a terminal state. */
 async function deployRelease(client, release, source, opts) {
     await Promise.all(release.services.map(async (svc) => {
         const name = svc.service.name;
+        const log = (m) => opts.log(`${name}: ${m}`);
+        const own = svc.source ?? (0,deploy/* sourceForService */._3)(source, svc.service);
         release_event(release, name, 'start', 'deploy requested');
         try {
             const instance = svc.instance ?? (await (0,railway_deployments/* getServiceInstance */.f$)(client, svc.scope));
-            const started = await triggerDeployment(client, svc.scope, instance, sourceForService(source, svc.service));
-            svc.deploymentId = started.deploymentId;
-            svc.triggeredAt = Date.now();
-            if (started.url)
-                svc.url = started.url;
-            opts.onTriggered?.(svc);
-            opts.log(`${name}: deployment ${started.deploymentId} started (${source.kind})`);
+            let known = svc.known;
+            if (own.kind === 'commit' && own.commitSha) {
+                const mode = opts.autodeploy ?? 'adopt';
+                // A finished failure of this commit is an earlier attempt, not a build to join: this run tries again.
+                const sha = own.commitSha;
+                const failedBefore = (svc.known ?? []).filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && (0,railway_deployments/* sameCommit */.Kd)((0,railway_deployments/* commitOf */.D3)(d), sha)).map((d) => d.id);
+                if (failedBefore.length && mode !== 'deploy')
+                    log(`earlier deployment(s) of ${sha.slice(0, 12)} ended FAILED/CRASHED (${failedBefore.join(', ')}): not adopted`);
+                const plan = await (0,deploy/* planCommitDeploy */._m)(client, svc.scope, name, sha, {
+                    whenAutodeploy: mode,
+                    waitMs: opts.autodeployWaitMs,
+                    intervalMs: opts.autodeployIntervalMs ?? 5000,
+                    signal: opts.signal,
+                    exclude: failedBefore,
+                    known: svc.known,
+                    onList: (list) => (known = list),
+                });
+                svc.start = { by: 'this-release', mode, note: '' };
+                if (plan.autodeploy)
+                    svc.start.autodeploy = plan.autodeploy;
+                if (plan.action === 'refuse') {
+                    svc.outcome = 'refused';
+                    svc.message = `not deployed (autodeploy: refuse): ${plan.message}`;
+                    svc.start.note = 'refused: Railway deploys this service by itself';
+                    svc.finishedAt = Date.now();
+                    release_event(release, name, 'fail', 'refused (autodeploy)');
+                    return;
+                }
+                if (plan.action === 'adopt') {
+                    svc.start = { ...svc.start, by: 'railway', note: ADOPT_NOTE(plan.deployment, own.commitSha) };
+                    svc.deploymentId = plan.deployment.id;
+                    svc.triggeredAt = Date.parse(plan.deployment.createdAt) || Date.now();
+                    opts.onTriggered?.(svc);
+                    log(svc.start.note);
+                }
+                else {
+                    svc.start.note =
+                        mode === 'deploy'
+                            ? 'deployed by this release (autodeploy: deploy — Railway was not asked)'
+                            : plan.autodeploy?.enabled === false
+                                ? 'deployed by this release (GitHub autodeploy is off for this service)'
+                                : plan.autodeploy?.enabled
+                                    ? `deployed by this release: Railway's own deployment of ${own.commitSha.slice(0, 12)} did not appear in time (autodeploy is on: a push to another branch, or the webhook is late)`
+                                    : "deployed by this release (Railway's autodeploy status could not be read, and no deployment of this commit was there)";
+                }
+            }
+            if (!svc.deploymentId) {
+                const started = await (0,deploy/* triggerDeployment */.Se)(client, svc.scope, instance, own, { known, log, signal: opts.signal });
+                svc.deploymentId = started.deploymentId;
+                svc.triggeredAt = Date.now();
+                if (started.url)
+                    svc.url = started.url;
+                opts.onTriggered?.(svc);
+                log(`deployment ${started.deploymentId} started (${own.kind}${started.reconciled ? '; found by reading Railway after its answer was lost' : ''})`);
+            }
         }
         catch (err) {
             if (err instanceof retry/* AbortedError */.oM || opts.signal?.aborted) {
                 svc.outcome = 'cancelled';
                 svc.message = 'cancelled before the deployment started';
             }
+            else if (err instanceof railway_errors/* RailwayUnconfirmedError */.AQ) {
+                // Never retried: a second request could deploy twice. What Railway runs is read at the end (confirmProduction).
+                svc.outcome = 'unconfirmed';
+                svc.message = `${client.scrub((0,errors/* errorMessage */.gJ)(err))}; not retried (a second request could deploy twice)`;
+            }
             else {
                 svc.outcome = 'error';
                 svc.message = `could not start the deployment: ${client.scrub((0,errors/* errorMessage */.gJ)(err))}`;
             }
             svc.finishedAt = Date.now();
-            release_event(release, name, 'fail', svc.outcome === 'cancelled' ? 'cancelled' : 'deploy not started');
+            release_event(release, name, 'fail', svc.outcome === 'cancelled' ? 'cancelled' : svc.outcome === 'unconfirmed' ? 'deploy unconfirmed' : 'deploy not started');
             return;
         }
+        await followDeployment(client, release, svc, own, opts);
+    }));
+}
+/** Waits for the service's deployment; a newer deployment of the SAME commit (Railway's autodeploy) is adopted. */
+async function followDeployment(client, release, svc, own, opts) {
+    const name = svc.service.name;
+    for (let adoptions = 0;; adoptions++) {
         const deploymentId = svc.deploymentId;
         const wait = await (0,waiter/* waitForDeployment */.Kw)(client, deploymentId, {
             deadline: opts.deadline,
@@ -39741,25 +40819,165 @@ async function deployRelease(client, release, source, opts) {
         svc.message = wait.message;
         if (wait.supersededBy)
             svc.supersededBy = wait.supersededBy;
+        // Railway's autodeploy of the same commit replaced ours (its webhook came late): it is this release, follow it. Not
+        // with autodeploy known to be off: then a newer deployment is someone else's release, even of the same commit.
+        if (wait.outcome === 'superseded' && wait.supersededBy && own.kind === 'commit' && own.commitSha && svc.start?.autodeploy?.enabled !== false && adoptions < 2) {
+            const newer = await (0,railway_deployments/* getDeployment */.i8)(client, wait.supersededBy).catch(() => undefined);
+            if (newer && (0,railway_deployments/* sameCommit */.Kd)((0,railway_deployments/* commitOf */.D3)(newer), own.commitSha)) {
+                opts.log(`${name}: ${deploymentId} was replaced by Railway's own deployment ${newer.id} of the same commit (GitHub autodeploy); following that one`);
+                svc.start = { by: 'railway', ...(svc.start?.mode ? { mode: svc.start.mode } : {}), ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}), note: ADOPT_NOTE(newer, own.commitSha) };
+                svc.deploymentId = newer.id;
+                delete svc.supersededBy;
+                opts.onTriggered?.(svc);
+                continue;
+            }
+        }
         if (wait.ok) {
             release_event(release, name, 'done', wait.status === 'SLEEPING' ? 'live (sleeping)' : 'live (SUCCESS)');
-            try {
-                const d = await (0,railway_deployments/* getDeployment */.i8)(client, deploymentId);
-                const url = d.staticUrl ? (/^https?:/.test(d.staticUrl) ? d.staticUrl : `https://${d.staticUrl}`) : d.url;
-                if (url)
-                    svc.url = url;
+            if (!svc.url && !svc.instance) {
+                // A deployment's staticUrl is its service's domain, so with the instance read (no domain) there is nothing to
+                // learn: every request counts on the Free plan's 100 an hour (docs integrations/api.md).
+                try {
+                    const d = await (0,railway_deployments/* getDeployment */.i8)(client, deploymentId);
+                    const url = d.staticUrl ? (/^https?:/.test(d.staticUrl) ? d.staticUrl : `https://${d.staticUrl}`) : d.url;
+                    if (url)
+                        svc.url = url;
+                }
+                catch {
+                    // the deploy itself succeeded
+                }
             }
-            catch {
-                // the URL is informative; the deploy itself succeeded
-            }
+        }
+        else if (wait.outcome === 'skipped') {
+            // Not a failure when watch paths matched nothing: nothing was deployed and what ran before still runs.
+            if (wait.skipReason)
+                svc.skipReason = wait.skipReason;
+            release_event(release, name, 'info', wait.skipReason === 'watch-paths' ? 'skipped (watch paths): unchanged' : 'skipped');
         }
         else {
             release_event(release, name, 'fail', wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase());
-            if (wait.outcome !== 'cancelled' && wait.outcome !== 'superseded') {
+            if (wait.outcome !== 'cancelled' && wait.outcome !== 'superseded' && wait.outcome !== 'timeout' && wait.outcome !== 'waiting' && wait.outcome !== 'needs-approval') {
                 svc.diagnostics = await collectFailureDiagnostics(client, deploymentId);
             }
         }
+        return;
+    }
+}
+/** A SKIPPED deployment that means "nothing to deploy here" (watch paths), not a failed release. */
+function unchangedBySkip(svc) {
+    return svc.outcome === 'skipped' && svc.skipReason === 'watch-paths';
+}
+/** Outcomes that leave the service's deployment on its way on Railway: it may still go live, unverified, later. */
+const UNFINISHED = new Set(['timeout', 'waiting', 'needs-approval']);
+/**
+ * A deployment this release left on its way (the timeout was reached while it built, or it sits in WAITING /
+ * NEEDS_APPROVAL) would go live later, unverified: cancel it while Railway documents that as possible
+ * (cancelDeployment: initializing, queued, building); otherwise record why not — the caller reports needs-human.
+ * Use a client that still has time (RailwayClient.derive): the release's may be past its deadline.
+ */
+async function cancelUnfinished(client, release, opts) {
+    await Promise.all(release.services.map(async (svc) => {
+        if (!svc.deploymentId || !UNFINISHED.has(svc.outcome))
+            return;
+        try {
+            svc.cancel = await (0,deploy/* cancelDeployment */.wj)(client, svc.deploymentId, { log: (m) => opts.log(`${svc.service.name}: ${m}`), signal: opts.signal });
+            opts.log(`${svc.service.name}: ${svc.deploymentId} ${svc.cancel.reason}`);
+            if (svc.cancel.cancelled)
+                release_event(release, svc.service.name, 'info', 'unfinished deployment cancelled');
+        }
+        catch (err) {
+            svc.cancel = { cancelled: false, status: svc.status, reason: 'not cancelled: the request failed', error: client.scrub((0,errors/* errorMessage */.gJ)(err)) };
+            opts.log(`${svc.service.name}: could not cancel ${svc.deploymentId}: ${svc.cancel.error}`);
+        }
     }));
+}
+/**
+ * True when the run itself proved what the service runs: its new deployment went live (and, when verified, stayed
+ * healthy) with no rollback, or the rollback's deployment went live (and, when verified, was healthy). Everything
+ * else is read from Railway by confirmProduction.
+ */
+function productionProven(svc) {
+    const rb = svc.rollback;
+    if (rb)
+        return rb.ok && rb.verification?.healthy !== false && !rb.interrupted;
+    return svc.outcome === 'success' && !svc.supersededBy && svc.verification?.healthy !== false && svc.verification?.cancelled !== true;
+}
+/**
+ * Reads what Railway runs for every service whose state the run did not prove (failures, timeouts, cancellations,
+ * unconfirmed requests, superseded releases): the newest SUCCESS/SLEEPING deployment, and what is still on its way.
+ * The outputs report this reading, not what the code meant to do.
+ */
+async function confirmProduction(client, release, opts = {}) {
+    await Promise.all(release.services.map(async (svc) => {
+        if (!opts.all && productionProven(svc))
+            return;
+        const readAt = Date.now();
+        try {
+            const list = await (0,railway_deployments/* listDeployments */.Jn)(client, svc.scope, { maxPages: 1, pageSize: 20 });
+            const active = (0,railway_deployments/* pickActive */.cg)(list);
+            const pending = (0,railway_deployments/* newestFirst */.ll)(list)
+                .filter((d) => railway_deployments/* IN_PROGRESS_STATUSES */.h$.has(d.status) && (!active || Date.parse(d.createdAt) > Date.parse(active.createdAt)))
+                .map((d) => ({ id: d.id, status: d.status }));
+            svc.production = { pending, readAt };
+            if (active) {
+                svc.production.deploymentId = active.id;
+                svc.production.status = active.status;
+            }
+        }
+        catch (err) {
+            svc.production = { pending: [], readAt, error: client.scrub((0,errors/* errorMessage */.gJ)(err)) };
+        }
+        opts.log?.(`${svc.service.name}: Railway runs ${describeProduction(svc)}`);
+    }));
+}
+/** True when this release's own deployment (or its rollback's) was still on its way when production was read. */
+function leftOnItsWay(svc) {
+    return svc.production?.pending.some((d) => d.id === svc.deploymentId || d.id === svc.rollback?.deploymentId) ?? false;
+}
+/** "abc (SUCCESS)", with what is still on its way, or why it is unknown. */
+function describeProduction(svc) {
+    const p = svc.production;
+    if (!p)
+        return productionDeploymentOf(svc) ?? 'nothing';
+    if (p.error)
+        return `an unknown deployment (it could not be read: ${p.error})`;
+    const now = p.deploymentId ? `${p.deploymentId} (${p.status ?? 'SUCCESS'})` : 'no deployment';
+    return p.pending.length ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}` : now;
+}
+/**
+ * Why a person must look at this service now (undefined when production is the new version verified, or the previous
+ * version confirmed — restored, or untouched with nothing pending): each reason names what is live and what to do.
+ */
+function needsHumanReason(svc, release) {
+    const where = release ? ` (${release.project.name} / ${release.environment.name} / ${svc.service.name})` : '';
+    const p = svc.production;
+    const live = describeProduction(svc);
+    if (p?.error)
+        return `what Railway runs could not be read (${p.error}); open the service in Railway${where} and check which deployment is active before doing anything else`;
+    if (svc.outcome === 'unconfirmed') {
+        return `the deploy request's answer was lost and Railway could not be read, so whether it took effect is unknown; Railway now runs ${live}. Check the service's deployments in Railway${where}; if a deployment of this release is there, let it finish (or cancel it), otherwise re-run — nothing was retried automatically`;
+    }
+    const rb = svc.rollback;
+    if (rb?.unconfirmed)
+        return `the rollback request's answer was lost and Railway could not be read; Railway now runs ${live}. Check the service in Railway${where} before rolling back by hand (rail-actions rollback)`;
+    if (rb?.interrupted) {
+        return `the job was cancelled while the rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}; Railway runs ${live}. The post step waits for it and verifies it — read its summary; if it did not go live, roll back by hand (rail-actions rollback --deployment-id ${rb.targetId})`;
+    }
+    if (rb && !rb.ok)
+        return `the rollback to ${rb.targetId} failed (${rb.message}); Railway runs ${live}. Roll back by hand (rail-actions rollback --deployment-id ${rb.targetId}) or roll forward with a fix`;
+    if (rb?.verification?.cancelled) {
+        return `the job was cancelled while the restored deployment ${rb.deploymentId ?? '?'} was being verified; Railway runs ${live}, not verified. Check it (rail-actions verify) before the next release`;
+    }
+    if (rb?.verification && !rb.verification.healthy)
+        return `the restored deployment ${rb.deploymentId ?? '?'} failed verification (${rb.verification.reason}); Railway runs ${live}. Investigate the previous version or roll forward with a fix`;
+    if (svc.cancel && !svc.cancel.cancelled && svc.deploymentId) {
+        return `deployment ${svc.deploymentId} was left ${svc.cancel.status || svc.status || 'unfinished'} (${svc.message}) and was ${svc.cancel.error ? `not cancelled (${svc.cancel.error})` : svc.cancel.reason}; if it goes live it runs UNVERIFIED. Railway runs ${live}. Cancel it in Railway${where}, or verify it and roll back when needed`;
+    }
+    // Only this release's own deployments count: someone else's newer deployment (superseded) is their release.
+    const ours = p?.pending.filter((d) => d.id === svc.deploymentId || d.id === rb?.deploymentId) ?? [];
+    if (ours.length)
+        return `Railway runs ${live}: this release's ${ours.map((d) => `${d.id} (${d.status})`).join(', ')} is still on its way and replaces it when it goes live, unverified. Check it in Railway${where}`;
+    return undefined;
 }
 function isHttpSpec(spec) {
     return spec.rule !== 'railway-status';
@@ -39771,7 +40989,7 @@ function isHttpSpec(spec) {
  * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; reference §2.3, §6.8).
  */
 function liveStatusProblem(status, instances) {
-    if (!SUCCESS_STATUSES.has(status))
+    if (!railway_deployments/* SUCCESS_STATUSES */.h5.has(status))
         return status || 'no status';
     const bad = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
     return bad ? `${status} with an instance ${bad}` : undefined;
@@ -39810,13 +41028,13 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         windowTimer = setTimeout(resolve, spec.windowMs);
         controller.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    const stopWatching = watchDeployment(client, deploymentId, onStatus, { signal: controller.signal, log: opts.log, useSubscription: opts.useSubscription });
+    const stopWatching = (0,waiter/* watchDeployment */.Jh)(client, deploymentId, onStatus, { signal: controller.signal, log: opts.log, useSubscription: opts.useSubscription });
     try {
         let health;
         if (isHttpSpec(spec)) {
             const onAttempt = opts.onAttempt ??
                 ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
-            health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
+            health = await (0,src_health/* checkHealth */.Ns)({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
         }
         const checkPassed = health ? health.healthy : true;
         if (checkPassed && !controller.signal.aborted)
@@ -39824,11 +41042,11 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         let readError;
         if (checkPassed && !leftSuccess && !opts.signal?.aborted) {
             try {
-                const d = await getDeployment(client, deploymentId);
+                const d = await (0,railway_deployments/* getDeployment */.i8)(client, deploymentId);
                 onStatus(d.status, d.instances.map((i) => i.status));
             }
             catch (err) {
-                readError = client.scrub(errorMessage(err));
+                readError = client.scrub((0,errors/* errorMessage */.gJ)(err));
                 opts.log(`could not read the status of ${deploymentId} at the end of the window (${readError})`);
             }
         }
@@ -39836,7 +41054,7 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         // An HTTP answer carrying the deployment id proves it serves; a status-only verification has nothing but the status.
         const sawStatus = railwayStatus !== undefined;
         const healthy = checkPassed && !leftSuccess && !cancelled && (rule === 'http' || sawStatus);
-        const window = formatDuration(spec.windowMs);
+        const window = (0,duration/* formatDuration */.a3)(spec.windowMs);
         let reason;
         if (leftSuccess) {
             reason = spec.windowMs > 0 ? `Railway reported ${leftSuccess} during the ${window} verification window` : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
@@ -39856,11 +41074,15 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
                 : `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting (read once: verify-window 0)`;
             reason = health ? `healthy (${health.attempts} attempt(s)); ${soak}` : soak;
         }
+        if (isHttpSpec(spec) && spec.expectNote)
+            reason = `${reason} (${spec.expectNote})`;
         const record = { rule, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health?.attempts ?? 0, windowMs: spec.windowMs };
         if (isHttpSpec(spec))
             record.url = spec.url;
         if (isHttpSpec(spec) && spec.expectVersion)
             record.expectVersion = spec.expectVersion;
+        if (isHttpSpec(spec) && spec.expectNote)
+            record.expectNote = spec.expectNote;
         if (health?.timeToHealthyMs !== undefined)
             record.timeToHealthyMs = health.timeToHealthyMs;
         if (health?.p95LatencyMs !== undefined)
@@ -39920,9 +41142,13 @@ async function verifyRelease(client, release, specFor, opts) {
             svc.status = v.statusDuringWindow;
     }));
 }
-/** True when the release as a whole went live and verified (a superseded service fails it too). */
+/**
+ * True when the release as a whole went live and verified (a superseded service fails it too). A service SKIPPED
+ * because watch paths matched no changed file counts as done: there was nothing to deploy, and what ran before
+ * still runs (the CLI treats it as success in CI, railwayapp/cli src/commands/up.rs, PR #584).
+ */
 function releaseSucceeded(release) {
-    return release.services.every((s) => s.outcome === 'success' && (s.verification === undefined || s.verification.healthy));
+    return release.services.every((s) => unchangedBySkip(s) || (s.outcome === 'success' && (s.verification === undefined || s.verification.healthy)));
 }
 /** Services whose NEW deployment may be serving (live, or left SUCCESS during the window) — the ones to roll back. */
 function servicesToRollBack(release) {
@@ -39965,6 +41191,11 @@ async function rollbackService(client, release, svc, targetId, opts) {
         rb.requestedAt = r.requestedAt;
     if (r.fallbackReason)
         rb.fallbackReason = r.fallbackReason;
+    if (r.warning)
+        rb.warning = r.warning;
+    // Railway goes on with a rollback deployment that was already created: the job only stopped watching it.
+    if (r.wait?.outcome === 'cancelled' && r.deploymentId)
+        rb.interrupted = true;
     svc.rollback = rb;
     release_event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
     if (rb.ok && rb.deploymentId) {
@@ -40011,8 +41242,14 @@ async function rollbackRelease(client, release, opts) {
             await rollbackService(client, release, svc, targetId, opts);
         }
         catch (err) {
+            const deploymentId = svc.rollback?.deploymentId;
             svc.rollback = { targetId, ok: false, status: '', message: `rollback failed: ${client.scrub(errorMessage(err))}`, startedAt, finishedAt: Date.now() };
-            release_event(release, svc.service.name, 'fail', 'rollback failed');
+            if (deploymentId)
+                svc.rollback.deploymentId = deploymentId;
+            // Never sent again: whether the first request landed is unknown (effects.ts).
+            if (err instanceof RailwayUnconfirmedError)
+                svc.rollback.unconfirmed = true;
+            release_event(release, svc.service.name, 'fail', err instanceof RailwayUnconfirmedError ? 'rollback unconfirmed' : 'rollback failed');
         }
     }));
 }
@@ -40032,6 +41269,13 @@ function newDeploymentVerdict(svc) {
         }
         case 'crashed':
             return { verdict: 'crashed', reason: svc.message };
+        case 'skipped':
+            return unchangedBySkip(svc)
+                ? { verdict: 'unchanged', reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}` }
+                : { verdict: 'failed', reason: svc.message };
+        case 'refused':
+        case 'unconfirmed':
+            return { verdict: svc.outcome, reason: svc.message };
         case 'superseded':
         case 'cancelled':
         case 'not-started':
@@ -40058,7 +41302,7 @@ function serviceVerdict(svc) {
                 : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
     }
     if (!rb.ok)
-        return { verdict: 'rollback-failed', reason: `${why}${rb.message}` };
+        return { verdict: 'rollback-failed', reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}` };
     const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
     const v = rb.verification;
     if (!v)
@@ -40095,11 +41339,24 @@ function releaseJson(release) {
             durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
             verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
             rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
+            startedBy: s.start?.by ?? (s.deploymentId ? 'this-release' : null),
+            autodeploy: s.start?.autodeploy ? s.start.autodeploy.enabled : null,
+            skipReason: s.skipReason ?? null,
+            cancelled: s.cancel ? s.cancel.cancelled : null,
+            productionStatus: s.production ? (s.production.error ? 'unknown' : (s.production.status ?? null)) : null,
+            productionPending: s.production ? s.production.pending.map((d) => d.id) : [],
+            needsHuman: needsHumanReason(s, release) ?? null,
         };
     });
 }
-/** What production runs now for a service after this release (for outputs). */
+/**
+ * What production runs for a service after this release (for outputs): what Railway reported when it was read at
+ * the end (confirmProduction), else what the run itself proved.
+ */
 function productionDeploymentOf(svc) {
+    // Unreadable at the end and not proven by the run: unknown, so nothing is claimed (needs-human says so).
+    if (svc.production)
+        return svc.production.error ? undefined : svc.production.deploymentId;
     if (svc.rollback?.ok && svc.rollback.deploymentId)
         return svc.rollback.deploymentId;
     if (svc.outcome === 'superseded')
@@ -40120,7 +41377,7 @@ function productionDeploymentOf(svc) {
 /* harmony export */ });
 /* unused harmony exports cell, renderServiceTable, renderTimeline, renderDiagnostics */
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8571);
-/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(992);
+/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
 // Markdown for job summaries: a table per service (before → after, verdict, status, URL, durations), each service's
 // verdict with its reason, a mermaid gantt timeline of the release, and the failure evidence (log tails, deployment
 // events). Pure functions.
@@ -40139,8 +41396,14 @@ function deployingAt(svc) {
 }
 function statusText(svc) {
     const parts = [svc.status || svc.outcome];
+    if (svc.start?.by === 'railway')
+        parts.push('adopted (autodeploy)');
+    if (svc.outcome === 'skipped')
+        parts.push(svc.skipReason === 'watch-paths' ? 'unchanged: watch paths matched no changed file' : 'skipped');
     if (svc.outcome === 'superseded' && svc.supersededBy)
         parts.push(`superseded by ${short(svc.supersededBy)}`);
+    if (svc.cancel)
+        parts.push(svc.cancel.cancelled ? 'cancelled after the timeout' : 'NOT cancelled');
     if (svc.verification)
         parts.push(svc.verification.healthy ? `verified by ${ruleWord(svc.verification)} ✅` : `${ruleWord(svc.verification)} verification failed ❌`);
     if (svc.rollback)
@@ -40249,10 +41512,19 @@ function renderReleaseSummary(release, opts) {
         // add what Railway did.
         const { verdict, reason } = (0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .serviceVerdict */ .tA)(s);
         parts.push(`- **${cell(s.service.name)}** — **${verdict}**: ${reason}`);
-        if (s.message && s.deploymentId)
+        if (s.start?.note)
+            parts.push(`  - start: ${s.start.note}`);
+        if (s.message && (s.deploymentId || s.outcome === 'refused' || s.outcome === 'unconfirmed'))
             parts.push(`  - deploy: ${s.message}`);
+        if (s.cancel)
+            parts.push(`  - unfinished deployment: ${s.cancel.reason}${s.cancel.error ? ` (${s.cancel.error})` : ''}`);
         if (s.rollback)
-            parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}`);
+            parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}${s.rollback.warning ? ` — ${s.rollback.warning}` : ''}`);
+        if (s.production)
+            parts.push(`  - production, read from Railway at the end: ${(0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .describeProduction */ .LE)(s)}`);
+        const human = (0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .needsHumanReason */ .$K)(s, release);
+        if (human)
+            parts.push(`  - 🚨 **needs a human**: ${human}`);
     }
     for (const note of opts.notes ?? [])
         parts.push(`- ${note}`);
@@ -40394,6 +41666,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -40412,6 +41691,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 

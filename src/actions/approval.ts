@@ -2,32 +2,41 @@
 import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { InputError, UserFacingError } from '../core/errors.js';
-import { formatDuration } from '../core/duration.js';
+import { SELF_HOSTED_JOB_MAX_MS, formatDuration } from '../core/duration.js';
+import { quoteValue } from '../core/redact.js';
 import {
   DEFAULT_APPROVE_WORDS, DEFAULT_DENY_WORDS, parseApprovers, requestApproval, type ApprovalPolicy, type ApprovalResult,
 } from '../github/approval.js';
-import { booleanInput, durationInput, integerInput, listInput, secretInput, stringInput } from './lib/inputs.js';
+import { booleanInput, durationInput, integerInput, listInput, notLongerThan, stringInput, tokenInput } from './lib/inputs.js';
 import { githubRest, parseRepository, runUrl } from './lib/github.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
 async function main(): Promise<void> {
-  const token = secretInput('token', { required: true });
+  const token = tokenInput('token', { required: true });
   const { owner, repo } = parseRepository(stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }) || '');
   const approvers = parseApprovers(listInput('approvers'));
   const minimumApprovals = integerInput('minimum-approvals', 1, { min: 1, max: 50 });
-  const timeoutMs = durationInput('timeout', '1h');
-  const pollIntervalMs = durationInput('poll-interval', '15s');
-  if (pollIntervalMs < 1000) throw new InputError('poll-interval', `must be at least 1s (GitHub rate limits), got ${formatDuration(pollIntervalMs)}`);
+  // The wait ends with the job: 6 h on GitHub-hosted runners, 5 days on self-hosted ones (GitHub docs "Usage limits").
+  const timeoutMs = durationInput('timeout', '1h', { max: SELF_HOSTED_JOB_MAX_MS });
+  // At least 1 s: every poll costs GitHub API requests (1,000 an hour per repository for GITHUB_TOKEN, docs "Rate
+  // limits for the REST API"); at most 1 h, and never longer than the wait itself.
+  const pollIntervalMs = durationInput('poll-interval', '15s', { max: 3_600_000 });
+  if (pollIntervalMs < 1000) throw new InputError('poll-interval', `must be at least 1s (GitHub rate limits), got ${quoteValue(core.getInput('poll-interval'))}`);
+  notLongerThan('poll-interval', pollIntervalMs, 'timeout', timeoutMs);
   const allowSelfApproval = booleanInput('allow-self-approval', true);
   const environment = stringInput('environment');
   const planFile = stringInput('plan-file');
-  let plan = stringInput('plan');
+  let plan = stringInput('plan', { multiline: true });
+  const title = stringInput('title');
+  const labels = listInput('labels');
+  const approveWords = listInput('approve-words');
+  const denyWords = listInput('deny-words');
   if (planFile) {
     if (plan) throw new InputError('plan-file', 'give either plan or plan-file, not both');
     try {
       plan = await readFile(planFile, 'utf8');
     } catch (err) {
-      throw new InputError('plan-file', `cannot read '${planFile}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new InputError('plan-file', `cannot read ${quoteValue(planFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
   const initiator = process.env['GITHUB_TRIGGERING_ACTOR'] || process.env['GITHUB_ACTOR'] || undefined;
@@ -35,13 +44,13 @@ async function main(): Promise<void> {
     approvers, minimumApprovals, allowSelfApproval,
     ...(initiator ? { initiator } : {}),
     words: {
-      approve: [...DEFAULT_APPROVE_WORDS, ...listInput('approve-words')],
-      deny: [...DEFAULT_DENY_WORDS, ...listInput('deny-words')],
+      approve: [...DEFAULT_APPROVE_WORDS, ...approveWords],
+      deny: [...DEFAULT_DENY_WORDS, ...denyWords],
     },
   };
   const sha = (process.env['GITHUB_SHA'] ?? '').slice(0, 7);
   const target = environment ? ` to ${environment}` : '';
-  const title = stringInput('title') || `Approval needed: deploy ${sha || 'this commit'}${target}`;
+  const issueTitle = title || `Approval needed: deploy ${sha || 'this commit'}${target}`;
   const run = runUrl();
   const context = [
     `**${initiator ?? 'Someone'}** wants to deploy \`${process.env['GITHUB_SHA'] ?? 'unknown commit'}\`${environment ? ` to **${environment}**` : ''}.`,
@@ -52,8 +61,8 @@ async function main(): Promise<void> {
   const signal = cancellationSignal();
   const rest = githubRest(token, { signal, log: (m) => core.info(m) });
   const result = await requestApproval({
-    rest, owner, repo, title, context, policy, timeoutMs, pollIntervalMs, signal,
-    labels: listInput('labels'),
+    rest, owner, repo, title: issueTitle, context, policy, timeoutMs, pollIntervalMs, signal,
+    labels,
     log: (m) => core.info(m),
     onIssue: (issue) => {
       core.setOutput('issue-number', String(issue.number));
@@ -98,4 +107,8 @@ async function writeSummary(r: ApprovalResult, minimum: number): Promise<void> {
   }
 }
 
-await runAction(main);
+await runAction(main, {
+  // No decision was reached (bad input, GitHub refused): 'error', so `decision == 'approved'` never holds by accident
+  // and a continue-on-error workflow can tell it from a denial.
+  failureOutputs: { decision: 'error' },
+});

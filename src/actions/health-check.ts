@@ -1,8 +1,8 @@
 // health-check action: polls a URL until the NEW version answers healthy N times in a row, or fails with the reason.
 import * as core from '@actions/core';
-import { formatDuration } from '../core/duration.js';
+import { FETCH_HEADERS_MAX_MS, HOSTED_JOB_MAX_MS, formatDuration } from '../core/duration.js';
 import { UserFacingError } from '../core/errors.js';
-import { redactUrl, scrubSecrets } from '../core/redact.js';
+import { quoteValue, redactUrl, scrubSecrets, secretParts } from '../core/redact.js';
 import {
   checkHealth,
   describeStatuses,
@@ -10,46 +10,47 @@ import {
   parseExpectStatus,
   parseHeaders,
   secretHeaderValues,
-  secretUrlParts,
   type HealthAttempt,
   type HealthResult,
 } from '../health/index.js';
-import { durationInput, integerInput, stringInput, urlInput } from './lib/inputs.js';
+import { durationInput, integerInput, mask, notLongerThan, sendableHeaders, stringInput, urlInput } from './lib/inputs.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
 const SUMMARY_ROWS = 20;
+// More healthy answers in a row (or failures before giving up) than any check needs; a bound keeps a typo like
+// 3000000 from turning into a check that can never pass.
+const MAX_STREAK = 100;
 
 async function main(): Promise<void> {
-  // Mask credentials first, so no later message (including an input error) can print them.
-  const rawHeaders = core.getInput('headers');
-  const rawUrl = core.getInput('url').trim();
-  const secrets = secretUrlParts(rawUrl);
-  for (const s of secrets) core.setSecret(s);
-
+  // Every reader masks the value's credentials (URL userinfo, credential query parameters) before it is parsed, so
+  // no later message — an input error included — can print them.
   const url = urlInput('url', { required: true });
-  const headers = parseHeaders(rawHeaders, 'headers');
-  for (const s of secretHeaderValues(headers)) {
-    core.setSecret(s);
-    secrets.push(s);
-  }
-  const expectStatus = parseExpectStatus(stringInput('expect-status', { fallback: '200' }), 'expect-status');
-  const expectJson = parseExpectJson(core.getInput('expect-json'), 'expect-json');
-  const expectVersion = core.getInput('expect-version').trim() || undefined;
-  const consecutiveSuccesses = integerInput('consecutive-successes', 3, { min: 1 });
+  const secrets = secretParts(core.getInput('url'));
+  const headers = sendableHeaders('headers', parseHeaders(stringInput('headers', { multiline: true }), 'headers'));
+  const headerSecrets = secretHeaderValues(headers);
+  mask(headerSecrets);
+  secrets.push(...headerSecrets);
+  const expectStatus = parseExpectStatus(stringInput('expect-status', { fallback: '200', multiline: true }), 'expect-status');
+  const expectJson = parseExpectJson(stringInput('expect-json', { multiline: true }), 'expect-json');
+  const expectVersion = stringInput('expect-version').trim() || undefined;
+  const consecutiveSuccesses = integerInput('consecutive-successes', 3, { min: 1, max: MAX_STREAK });
+  // Bounds (action.yml states them): a job runs at most 6 h on a GitHub-hosted runner; fetch gives up on headers after 300 s.
+  const timeoutMs = durationInput('timeout', '5m', { max: HOSTED_JOB_MAX_MS });
   const intervalMs = durationInput('interval', '1s');
+  notLongerThan('interval', intervalMs, 'timeout', timeoutMs);
   // An explicit max-interval shorter than interval is an error (the core says so); the default adapts to interval.
-  const maxIntervalMs = core.getInput('max-interval').trim() ? durationInput('max-interval', '10s') : Math.max(10_000, intervalMs);
-  const timeoutMs = durationInput('timeout', '5m');
-  const requestTimeoutMs = durationInput('request-timeout', '10s');
+  const maxIntervalMs = core.getInput('max-interval').trim() ? durationInput('max-interval', '10s', { max: HOSTED_JOB_MAX_MS }) : Math.max(10_000, intervalMs);
+  const requestTimeoutMs = durationInput('request-timeout', '10s', { max: FETCH_HEADERS_MAX_MS });
   const maxLatencyMs = core.getInput('max-latency').trim() ? durationInput('max-latency', '') : undefined;
-  const failureThreshold = integerInput('failure-threshold', 0, { min: 0 });
+  if (maxLatencyMs !== undefined) notLongerThan('max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
+  const failureThreshold = integerInput('failure-threshold', 0, { min: 0, max: MAX_STREAK });
 
   const scrub = (text: string) => scrubSecrets(text, secrets);
   const shownUrl = scrub(redactUrl(url));
   core.info(
     `Checking ${shownUrl}: expecting HTTP ${describeStatuses(expectStatus)}` +
-      `${expectJson.length ? `, JSON ${expectJson.map((c) => `${c.path}=${c.value}`).join(', ')}` : ''}` +
-      `${expectVersion ? `, version ${expectVersion}` : ''}` +
+      `${expectJson.length ? `, JSON ${expectJson.map((c) => quoteValue(`${c.path}=${c.value}`)).join(', ')}` : ''}` +
+      `${expectVersion ? `, version ${quoteValue(expectVersion)}` : ''}` +
       `${maxLatencyMs ? `, within ${formatDuration(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row` +
       `${consecutiveSuccesses > 1 ? ` ${formatDuration(intervalMs)} apart` : ''}, timeout ${formatDuration(timeoutMs)}`,
   );
@@ -143,4 +144,7 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 }
 
-await runAction(main);
+await runAction(main, {
+  // A step that fails before any verdict (a bad input) still reports not healthy, so `healthy != 'true'` holds.
+  failureOutputs: (f) => ({ healthy: 'false', attempts: '0', reason: f.message }),
+});

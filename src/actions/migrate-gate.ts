@@ -19,7 +19,7 @@ import {
   type MigrationPlan,
   type PlanFinding,
 } from '../migrations/plan.js';
-import { choiceInput, databaseUrlInput, integerInput, stringInput } from './lib/inputs.js';
+import { choiceInput, databaseUrlInput, directoryInput, integerInput, stringInput } from './lib/inputs.js';
 import { runAction } from './lib/runtime.js';
 
 
@@ -49,12 +49,12 @@ async function main(): Promise<void> {
   // The URL is masked (and validated) before anything can print it, including input errors.
   const { url: databaseUrl, secrets } = databaseUrlInput('database-url', { required: true })!;
   const scrub = (t: string) => scrubSecrets(t, secrets);
-  const tool = parseToolName(core.getInput('migrations-tool'), 'migrations-tool');
+  const tool = parseToolName(stringInput('migrations-tool'), 'migrations-tool');
   const dir = stringInput('migrations-dir', { fallback: '' }).trim();
   const approval = choiceInput('approval', APPROVAL_POLICIES, 'risky');
   const largeTableRows = integerInput('large-table-rows', DEFAULT_LARGE_TABLE_ROWS, { min: 0 });
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-  const cwd = path.resolve(workspace, stringInput('working-directory', { fallback: '.' }));
+  const cwd = directoryInput('working-directory');
 
   core.info(`Target ${redactUrl(databaseUrl)}; approval policy ${approval}; large tables from ${largeTableRows} rows`);
   // Paths in the plan are relative to working-directory; annotations need them relative to the repository root.
@@ -233,4 +233,8 @@ async function writeSummary(plan: MigrationPlan, repoPath: (f: string) => string
   await s.write();
 }
 
-void runAction(main);
+void runAction(main, {
+  // An error before a plan exists fails closed: a continue-on-error workflow reading requires-approval or decision
+  // must not take "no value" for "safe to apply unattended".
+  failureOutputs: { decision: 'blocked', 'requires-approval': 'true' },
+});

@@ -3,16 +3,18 @@
 // waits; verifies each restored service by its own rule (the same rules and code as the root action's rollback).
 // Refuses to roll code back across a breaking/destructive migration unless forced.
 import * as core from '@actions/core';
-import { InputError, UserFacingError } from '../core/errors.js';
+import { InputError, UserFacingError, errorMessage } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
 import type { RailwayClient } from '../railway/client.js';
 import { listDeployments, newestFirst, pickActive, pickRollbackTarget } from '../railway/deployments.js';
+import { RailwayUnconfirmedError } from '../railway/errors.js';
 import { resolveTarget } from '../railway/resolve.js';
 import { describeRisks, parseMigratePlan, riskyMigrations } from '../release/migrate-guard.js';
-import { releaseJson, rollbackService, type Release, type ServiceRelease } from '../release/release.js';
+import { needsHumanReason, productionDeploymentOf, releaseJson, rollbackService, type Release, type ServiceRelease } from '../release/release.js';
+import { verifySpecFor } from '../release/verify-rules.js';
 import { renderReleaseSummary } from '../release/summary.js';
 import { booleanInput, stringInput } from './lib/inputs.js';
-import { connectRailway, logRules, perService, readHealthInputs, readRailwayInputs, verifySpecFor, type HealthInputs } from './lib/railway.js';
+import { connectRailway, logRules, perService, readHealthInputs, readRailwayInputs, settleRelease, type HealthInputs } from './lib/railway.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
 interface RecordedEntry {
@@ -97,6 +99,8 @@ async function main(): Promise<void> {
         await rollbackOne(client, release, svc, choice.targetId, { deadline, signal, health: verify ? health : undefined });
       }),
     );
+    // What Railway runs for every service the run did not prove (a failed or unconfirmed rollback, a skipped one).
+    await settleRelease(client, release, { cancelled: signal.aborted });
     release.finishedAt = Date.now();
     writeOutputs(release);
     const failed = release.services.filter((s) => (s.rollback && (!s.rollback.ok || s.rollback.verification?.healthy === false)) || s.outcome === 'error');
@@ -165,12 +169,23 @@ async function rollbackOne(
 ): Promise<void> {
   const name = svc.service.name;
   const health = opts.health;
-  const rb = await rollbackService(client, release, svc, targetId, {
-    deadline: opts.deadline,
-    signal: opts.signal,
-    log: (m) => core.info(m),
-    specFor: health ? (s, id) => verifySpecFor(health, s, id) : undefined,
-  });
+  let rb;
+  try {
+    rb = await rollbackService(client, release, svc, targetId, {
+      deadline: opts.deadline,
+      signal: opts.signal,
+      log: (m) => core.info(m),
+      // Here expect-version is about the restored deployment itself (its id by default, or e.g. the old version's text).
+      specFor: health ? (s, id) => verifySpecFor(health, s, id) : undefined,
+    });
+  } catch (err) {
+    if (!(err instanceof RailwayUnconfirmedError)) throw err;
+    // Never sent again: whether the rollback landed is unknown; what Railway runs is read at the end.
+    svc.rollback = { targetId, ok: false, status: '', message: client.scrub(errorMessage(err)), unconfirmed: true, startedAt: Date.now(), finishedAt: Date.now() };
+    svc.message = svc.rollback.message;
+    svc.outcome = 'error';
+    return;
+  }
   svc.status = rb.status;
   svc.message = rb.message;
   svc.outcome = rb.ok ? 'success' : 'error';
@@ -188,10 +203,8 @@ function writeOutputs(release: Release): void {
   core.setOutput('status', statuses.find((x) => x !== 'SUCCESS' && x !== 'SKIPPED' && x !== 'SLEEPING') ?? (statuses.every((x) => x === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS'));
   const verified = release.services.map((s) => s.rollback?.verification);
   core.setOutput('healthy', verified.some((v) => v) ? String(verified.every((v) => !v || v.healthy)) : '');
-  core.setOutput(
-    'production-deployment-id',
-    perService(release, (s) => (s.rollback?.ok ? s.rollback.deploymentId : s.previousDeploymentId)),
-  );
+  core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
+  core.setOutput('needs-human', String(release.services.some((s) => needsHumanReason(s, release) !== undefined || (s.rollback && !s.rollback.ok))));
   core.setOutput('deployments', JSON.stringify(releaseJson(release)));
 }
 
@@ -199,4 +212,4 @@ function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-await runAction(main);
+await runAction(main, { failureOutputs: { result: 'rollback-failed', status: 'FAILED', 'needs-human': 'false', deployments: '[]' } });

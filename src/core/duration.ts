@@ -1,4 +1,5 @@
 import { InputError } from './errors.js';
+import { quoteValue } from './redact.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
@@ -11,10 +12,23 @@ const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 export const MAX_DURATION_MS = 2_147_483_647;
 
 /**
+ * The natural bounds of the actions' duration inputs (each action.yml description states its own):
+ * - a job on a GitHub-hosted runner runs at most 6 hours (GitHub docs "Usage limits", Job execution time), so no
+ *   deploy, rollback or health-check step can usefully wait longer;
+ * - a job on a self-hosted runner runs at most 5 days (docs "Usage limits for self-hosted runners"): the approval
+ *   wait, which is worth stretching on a self-hosted runner, stops there;
+ * - Node's fetch (undici) gives up on a response whose headers take longer than 300 s (undici Client option
+ *   headersTimeout, default 300e3 ms), so a longer per-request timeout could never take effect.
+ */
+export const HOSTED_JOB_MAX_MS = 6 * 3_600_000;
+export const SELF_HOSTED_JOB_MAX_MS = 5 * 24 * 3_600_000;
+export const FETCH_HEADERS_MAX_MS = 300_000;
+
+/**
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
-export function parseDuration(value: string, input: string, opts: { allowZero?: boolean; max?: number } = {}): number {
+export function parseDuration(value: string, input: string, opts: { allowZero?: boolean; min?: number; max?: number } = {}): number {
   const text = value.trim().toLowerCase();
   const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
   if (text === '') throw new InputError(input, `expected ${expected}, got an empty value`);
@@ -31,13 +45,16 @@ export function parseDuration(value: string, input: string, opts: { allowZero?: 
     }
     if (consumed !== text.length || consumed === 0) {
       const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
-      throw new InputError(input, `expected ${expected}, got '${value.trim()}'${hint}`);
+      throw new InputError(input, `expected ${expected}, got ${quoteValue(value.trim())}${hint}`);
     }
   }
   ms = Math.round(ms);
-  if (ms === 0 && !opts.allowZero) throw new InputError(input, `must be greater than zero, got '${value.trim()}'`);
+  if (ms === 0 && !opts.allowZero) throw new InputError(input, `must be greater than zero, got ${quoteValue(value.trim())}`);
   const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
-  if (!Number.isFinite(ms) || ms > max) throw new InputError(input, `must be at most ${formatDuration(max)}, got '${value.trim()}'`);
+  if (!Number.isFinite(ms) || ms > max) throw new InputError(input, `must be at most ${formatDuration(max)}, got ${quoteValue(value.trim())}`);
+  if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
+    throw new InputError(input, `must be at least ${formatDuration(opts.min)}, got ${quoteValue(value.trim())}`);
+  }
   return ms;
 }
 

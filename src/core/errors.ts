@@ -1,11 +1,23 @@
-/** A bad value given by the user for a named input/flag. Reported as one line, never with a stack. */
+import { escapeLineBreaks, scrubRegistered } from './redact.js';
+
+/**
+ * A bad value given by the user for a named input/flag. Reported as one line, never with a stack. The one place
+ * values reach messages: whatever a parser quoted is scrubbed of registered secrets and kept on one line (see
+ * quoteValue), so no input can print a secret or start a workflow command through its error.
+ */
 export class InputError extends Error {
   readonly input: string;
   constructor(input: string, message: string) {
-    super(`Input '${input}': ${message}`);
+    super(escapeLineBreaks(scrubRegistered(cut(`Input '${input}': ${message}`))));
     this.name = 'InputError';
     this.input = input;
   }
+}
+
+// A parser that quotes a whole 100 KB value must not make a 100 KB error line.
+const MESSAGE_MAX = 1000;
+function cut(message: string): string {
+  return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
 }
 
 /**

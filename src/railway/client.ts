@@ -524,6 +524,22 @@ export class RailwayClient {
     return this.wsClient;
   }
 
+  /**
+   * The same token and endpoint (no new token probe) with another deadline and cancellation signal: after the job was
+   * cancelled or the step's timeout passed, the state Railway was left in must still be read and a build cancelled,
+   * which the original client (aborted, or past its deadline) can no longer do. Polling only: no WebSocket.
+   */
+  derive(opts: { deadline?: number; signal?: AbortSignal }): RailwayClient {
+    const { signal: _signal, deadline: _deadline, ...rest } = this.opts;
+    const next: RailwayClientOptions = { ...rest, webSocket: false };
+    if (opts.deadline !== undefined) next.deadline = opts.deadline;
+    if (opts.signal) next.signal = opts.signal;
+    const copy = new RailwayClient(next, this.apiUrl, this.tokenKind, this.projectScope, this.projectTokenRefusal);
+    copy.workspaces = this.workspaces;
+    Object.assign(copy.rateLimit, this.rateLimit);
+    return copy;
+  }
+
   /** Closes the WebSocket (if any) so the process can exit. */
   async close(): Promise<void> {
     const ws = this.wsClient;

@@ -175,13 +175,20 @@ export interface CommitPlanOptions {
   /** Deployments that are ours (not Railway's), e.g. from an earlier attempt of this release. */
   exclude?: Iterable<string>;
   signal?: AbortSignal;
+  /** The service's deployments just read (prepareRelease has them): looked at first, without a request. */
+  known?: DeploymentSummary[];
+  /** Called with every list read while looking (the newest is what a deploy's reconciliation compares against). */
+  onList?: (list: DeploymentSummary[]) => void;
+  /** Pause between reads while waiting for Railway's deployment. Default 2 s. */
+  intervalMs?: number;
 }
 
 /**
  * Decides how a commit deploy starts on a service that may autodeploy: a repo-connected service deploys every push by
  * itself (docs deployments/github-autodeploys.md), so deploying the same commit as well builds twice and one
  * deployment supersedes the other. When Railway's deployment of the commit exists (any status but REMOVED), adopt it
- * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`.
+ * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`. With autodeploy known to be OFF nothing is
+ * adopted: Railway did not deploy the commit by itself, so a deployment of it is an earlier run's (or someone's).
  */
 export async function planCommitDeploy(client: RailwayClient, scope: ServiceScope, serviceName: string, commitSha: string, opts: CommitPlanOptions): Promise<CommitPlan> {
   if (opts.whenAutodeploy === 'deploy') return { action: 'deploy' };
@@ -192,8 +199,16 @@ export async function planCommitDeploy(client: RailwayClient, scope: ServiceScop
     autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
   }
   const withStatus = <T extends object>(plan: T): T & { autodeploy?: AutoDeployStatus } => (autodeploy ? { ...plan, autodeploy } : plan);
-  const mayAutodeploy = autodeploy?.enabled !== false;
-  const found = await findDeploymentOfCommit(client, scope, commitSha, { exclude: opts.exclude, waitMs: mayAutodeploy ? (opts.waitMs ?? 30_000) : 0, signal: opts.signal });
+  if (autodeploy?.enabled === false) return withStatus({ action: 'deploy' as const });
+  const found = await findDeploymentOfCommit(client, scope, commitSha, {
+    exclude: opts.exclude,
+    signal: opts.signal,
+    onList: opts.onList,
+    intervalMs: opts.intervalMs,
+    // A list read just before (prepareRelease) is looked at first, without a request.
+    ...(opts.known ? { first: opts.known } : {}),
+    waitMs: opts.waitMs ?? 30_000,
+  });
   if (found) return withStatus({ action: 'adopt' as const, deployment: found });
   if (!autodeploy?.enabled || opts.whenAutodeploy === 'adopt') return withStatus({ action: 'deploy' as const });
   const waited = Math.round((opts.waitMs ?? 30_000) / 1000);

@@ -4,7 +4,7 @@ import { InputError } from '../core/errors.js';
 import { AbortedError, sleep } from '../core/retry.js';
 import type { RailwayClient } from './client.js';
 import { RailwayApiError } from './errors.js';
-import { AUTO_DEPLOY_STATUS, GET_DEPLOYMENT, LIST_DEPLOYMENTS, SERVICE_INSTANCE_STATE } from './operations.js';
+import { AUTO_DEPLOY_STATUS, GET_DEPLOYMENT, LIST_DEPLOYMENTS, SERVICE_INSTANCE_STATE, SERVICE_STATE } from './operations.js';
 
 /** Railway's DeploymentStatus, kept open: unknown values must not crash the waiter (reference §2.3). */
 export type DeploymentStatus =
@@ -94,6 +94,34 @@ export async function listDeployments(client: RailwayClient, scope: ServiceScope
     after = data.deployments.pageInfo.endCursor;
   }
   return newestFirst(out);
+}
+
+type DeploymentPage = { edges: Array<{ node: DeploymentSummary }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+
+/**
+ * A service instance and its deployments (newest first) — what getServiceInstance + listDeployments return — with the
+ * first page of deployments in the same request (SERVICE_STATE); further pages, rarely needed, are listed after it.
+ */
+export async function readServiceState(
+  client: RailwayClient,
+  scope: ServiceScope,
+  opts: { maxPages?: number; pageSize?: number } = {},
+): Promise<{ instance: ServiceInstanceState; deployments: DeploymentSummary[] }> {
+  const input = { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId };
+  const first = opts.pageSize ?? 50;
+  const data = await client.request<{ serviceInstance: ServiceInstanceState; deployments: DeploymentPage }>(
+    SERVICE_STATE,
+    { environmentId: scope.environmentId, serviceId: scope.serviceId, input, first },
+    'ServiceState',
+  );
+  const out = data.deployments.edges.map((e) => e.node);
+  let page = data.deployments.pageInfo;
+  for (let n = 1; n < (opts.maxPages ?? 5) && page.hasNextPage && page.endCursor; n++) {
+    const next = await client.request<{ deployments: DeploymentPage }>(LIST_DEPLOYMENTS, { input, first, after: page.endCursor }, 'ListDeployments');
+    out.push(...next.deployments.edges.map((e) => e.node));
+    page = next.deployments.pageInfo;
+  }
+  return { instance: data.serviceInstance, deployments: newestFirst(out) };
 }
 
 export async function getDeployment(client: RailwayClient, id: string): Promise<DeploymentDetail> {
@@ -187,12 +215,24 @@ export async function findDeploymentOfCommit(
   client: RailwayClient,
   scope: ServiceScope,
   commitSha: string,
-  opts: { exclude?: Iterable<string>; waitMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  opts: {
+    exclude?: Iterable<string>;
+    waitMs?: number;
+    intervalMs?: number;
+    signal?: AbortSignal;
+    /** A list just read (e.g. before deploying): looked at first instead of a request. */
+    first?: DeploymentSummary[];
+    /** Called with every list read, so a caller can keep the newest one. */
+    onList?: (list: DeploymentSummary[]) => void;
+  } = {},
 ): Promise<DeploymentSummary | undefined> {
   const exclude = new Set(opts.exclude ?? []);
   const until = Date.now() + (opts.waitMs ?? 0);
+  let given = opts.first;
   for (;;) {
-    const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 30 });
+    const list = given ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }));
+    if (!given) opts.onList?.(list);
+    given = undefined;
     const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
     if (match) return match;
     const left = until - Date.now();

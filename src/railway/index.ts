@@ -10,6 +10,7 @@ export {
   listDeployments,
   getDeployment,
   getServiceInstance,
+  readServiceState,
   getAutoDeployStatus,
   findDeploymentOfCommit,
   serviceUrlOf,

@@ -63,6 +63,33 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
   }
 }`;
 
+/**
+ * SERVICE_INSTANCE_STATE and the first page of LIST_DEPLOYMENTS in ONE request (two root fields of one query): what a
+ * release reads before deploying. On the Free plan's 100 requests an hour (docs integrations/api.md) every request
+ * a deploy saves counts.
+ */
+export const SERVICE_STATE = /* GraphQL */ `
+query ServiceState($environmentId: String!, $serviceId: String!, $input: DeploymentListInput!, $first: Int) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+    id
+    serviceName
+    rootDirectory
+    source { repo image }
+    latestDeployment { id status createdAt canRollback }
+    activeDeployments { id status createdAt }
+    domains {
+      serviceDomains { domain }
+      customDomains { domain status { verified } }
+    }
+  }
+  deployments(input: $input, first: $first) {
+    edges {
+      node { id status createdAt canRollback canRedeploy url staticUrl meta }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
 /** Deployment history of one service (paginated; ordering is not trusted, callers sort by createdAt). */
 export const LIST_DEPLOYMENTS = /* GraphQL */ `
 query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
@@ -182,6 +209,7 @@ export const ALL_OPERATIONS: Readonly<Record<string, string>> = {
   AUTO_DEPLOY_STATUS,
   PROJECT_TOPOLOGY,
   SERVICE_INSTANCE_STATE,
+  SERVICE_STATE,
   LIST_DEPLOYMENTS,
   GET_DEPLOYMENT,
   DEPLOYMENT_STATUS_SUBSCRIPTION,

@@ -1,5 +1,6 @@
 // Rolling code back across a breaking/destructive migration can leave old code on a schema it cannot use (a dropped
-// column, a renamed table). The migrate gate's plan says which statements are; tolerant of plan shape on purpose.
+// column, a renamed table). The migrate gate's plan says which statements are. Strict about what counts as a plan
+// (parseMigratePlan fails closed), tolerant of where in it the risky statements sit (riskyMigrations).
 import { InputError } from '../core/errors.js';
 
 export interface MigrationRisk {
@@ -10,15 +11,46 @@ export interface MigrationRisk {
 
 const RISKY = new Set(['breaking', 'destructive']);
 
-/** Parses the migrate-plan input (empty → undefined). Invalid JSON is an InputError naming the input. */
+// The plan's vocabulary (src/migrations/plan.ts MigrationPlan, schema rail-actions/migration-plan@1), restated here so
+// the rollback bundles do not pull in the SQL analyser.
+const PLAN_SCHEMA = 'rail-actions/migration-plan@1';
+const RISK_CLASSES = ['safe', 'blocking', 'opaque', 'breaking', 'destructive'];
+const DECISIONS = ['no-pending', 'auto-apply', 'requires-approval', 'blocked'];
+
+/**
+ * Parses the migrate-plan input (empty → undefined: no plan given). Fails closed: anything that is not a plan — invalid
+ * JSON, `null`, an array, a string, `{}`, or an object whose plan fields have the wrong type — is an InputError naming
+ * the input, so the guard never reads "not a plan" as "no risky migrations" and lets a rollback through. A plan must
+ * say something about its risk: a `risk` class, or `files` / `statements` lists (the shapes riskyMigrations reads).
+ */
 export function parseMigratePlan(text: string, input = 'migrate-plan'): unknown {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
+  let plan: unknown;
   try {
-    return JSON.parse(trimmed) as unknown;
+    plan = JSON.parse(trimmed) as unknown;
   } catch (err) {
     throw new InputError(input, `expected the JSON plan output by the migrate gate, but it is not valid JSON (${(err as Error).message})`);
   }
+  const refuse = (why: string) =>
+    new InputError(input, `expected the JSON plan output by the migrate gate (its 'plan' output), but ${why}; refusing to guess whether the rollback is safe`);
+  if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
+    throw refuse(`got ${plan === null ? 'null' : Array.isArray(plan) ? 'an array' : `a ${typeof plan}`}`);
+  }
+  const p = plan as Record<string, unknown>;
+  if (p.schema !== undefined && p.schema !== PLAN_SCHEMA) throw refuse(`its schema is ${JSON.stringify(p.schema).slice(0, 80)}, not ${PLAN_SCHEMA}`);
+  if (p.risk !== undefined && !RISK_CLASSES.includes(p.risk as string)) throw refuse(`its risk is ${JSON.stringify(p.risk).slice(0, 80)}, not one of ${RISK_CLASSES.join(', ')}`);
+  if (p.decision !== undefined && !DECISIONS.includes(p.decision as string)) throw refuse(`its decision is ${JSON.stringify(p.decision).slice(0, 80)}, not one of ${DECISIONS.join(', ')}`);
+  for (const list of ['files', 'statements', 'findings'] as const) {
+    if (p[list] !== undefined && !(Array.isArray(p[list]) && (p[list] as unknown[]).every((e) => e !== null && typeof e === 'object' && !Array.isArray(e)))) {
+      throw refuse(`its ${list} is not a list of objects`);
+    }
+  }
+  if (p.pendingCount !== undefined && !(Number.isInteger(p.pendingCount) && (p.pendingCount as number) >= 0)) throw refuse('its pendingCount is not a whole number');
+  if (p.risk === undefined && p.files === undefined && p.statements === undefined) {
+    throw refuse(`it has none of the fields that say what the migrations risk (risk, files, statements)${Object.keys(p).length ? `; it has ${Object.keys(p).slice(0, 5).join(', ')}` : ': it is empty'}`);
+  }
+  return plan;
 }
 
 function str(v: unknown): string | undefined {

@@ -5,24 +5,49 @@ import { errorMessage } from '../core/errors.js';
 import { AbortedError } from '../core/retry.js';
 import { checkHealth, type HealthCheckOptions, type HealthResult } from '../health/index.js';
 import type { RailwayClient } from '../railway/client.js';
-import { checkSourceFits, sourceForService, triggerDeployment, type DeploySource } from '../railway/deploy.js';
 import {
+  cancelDeployment,
+  checkSourceFits,
+  planCommitDeploy,
+  sourceForService,
+  triggerDeployment,
+  type CancelResult,
+  type DeploySource,
+} from '../railway/deploy.js';
+import {
+  IN_PROGRESS_STATUSES,
   SUCCESS_STATUSES,
+  commitOf,
   getDeployment,
   getServiceInstance,
   listDeployments,
+  newestFirst,
   pickActive,
   pickRollbackTarget,
+  readServiceState,
+  sameCommit,
   serviceUrlOf,
+  type AutoDeployStatus,
+  type DeploymentSummary,
   type ServiceInstanceState,
   type ServiceScope,
 } from '../railway/deployments.js';
 import { collectFailureDiagnostics, type FailureDiagnostics } from '../railway/diagnostics.js';
+import { RailwayUnconfirmedError } from '../railway/errors.js';
 import type { NamedId, RailwayTarget } from '../railway/resolve.js';
 import { rollbackTo, type RollbackMethod } from '../railway/rollback.js';
-import { waitForDeployment, watchDeployment, type StatusChange, type WaitOutcome } from '../railway/waiter.js';
+import { archiveFitsRootDirectory, createUploadTarball, normaliseRootDirectory, planUploadRoot } from '../railway/upload.js';
+import { waitForDeployment, watchDeployment, type StatusChange, type WaitOutcome, type WaitResult } from '../railway/waiter.js';
 
-export type DeployOutcome = WaitOutcome | 'not-started' | 'error';
+/**
+ * 'unconfirmed': the request that starts the deployment lost its answer and Railway's state could not be read, so
+ * whether it took effect is unknown (RailwayUnconfirmedError) — never retried. 'refused': autodeploy: refuse found
+ * Railway deploying by itself and sent nothing.
+ */
+export type DeployOutcome = WaitOutcome | 'not-started' | 'error' | 'unconfirmed' | 'refused';
+
+/** What to do when Railway deploys the commit by itself (GitHub autodeploy, docs deployments/github-autodeploys.md). */
+export type AutodeployMode = 'adopt' | 'refuse' | 'deploy';
 
 /** How a deployment was verified: its HTTP health endpoint, or Railway's own status (no HTTP, e.g. a worker). */
 export type VerifyRule = 'http' | 'railway-status';
@@ -32,6 +57,8 @@ export interface VerificationRecord {
   /** The health URL (rule http). */
   url?: string;
   expectVersion?: string;
+  /** Why the body was checked for something else than expect-version says (e.g. a restored deployment). */
+  expectNote?: string;
   /** How long Railway's status had to stay SUCCESS (the soak). */
   windowMs: number;
   startedAt: number;
@@ -62,7 +89,36 @@ export interface RollbackRecord {
   finishedAt: number;
   /** Why deploymentRedeploy (a rebuild) was used instead of deploymentRollback. */
   fallbackReason?: string;
+  /** What a redeploy restores may differ from the target (a mutable image tag pulled again). */
+  warning?: string;
+  /** The rollback request lost its answer and Railway's state could not be read: whether it landed is unknown. */
+  unconfirmed?: boolean;
+  /** The job was cancelled while the rollback deployment was still on its way. */
+  interrupted?: boolean;
   verification?: VerificationRecord;
+}
+
+/** How the deployment of this release started. */
+export interface StartRecord {
+  /** 'railway': Railway's own deployment of the commit (GitHub autodeploy) was adopted; nothing was sent. */
+  by: 'this-release' | 'railway';
+  mode?: AutodeployMode;
+  /** serviceInstanceAutoDeployStatus when it was read (undefined: not read, or refused). */
+  autodeploy?: AutoDeployStatus;
+  /** One sentence for logs and the summary. */
+  note: string;
+}
+
+/** What Railway runs for the service, read after everything else (the outputs report this, not the plan). */
+export interface ProductionRead {
+  /** The newest SUCCESS/SLEEPING deployment; undefined when nothing serves. */
+  deploymentId?: string;
+  status?: string;
+  /** Deployments still on their way when it was read: one of them may replace `deploymentId` after the action. */
+  pending: Array<{ id: string; status: string }>;
+  readAt: number;
+  /** The read failed: what Railway runs is unknown. */
+  error?: string;
 }
 
 export interface ServiceRelease {
@@ -70,7 +126,7 @@ export interface ServiceRelease {
   scope: ServiceScope;
   /** What served before this release (newest SUCCESS/SLEEPING deployment). */
   previousDeploymentId?: string;
-  /** Newest deployment with canRollback before this release: what a rollback restores. */
+  /** Newest deployment with canRollback before this release, never one of the release's commit: what a rollback restores. */
   rollbackTargetId?: string;
   deploymentId?: string;
   status: string;
@@ -90,6 +146,16 @@ export interface ServiceRelease {
   skipped?: string;
   /** The instance state read before deploying (source kind, domains). */
   instance?: ServiceInstanceState;
+  /** The service's deployments read before deploying (what "new" is compared against). */
+  known?: DeploymentSummary[];
+  /** The service's own source when it differs from the release's (an upload re-rooted for its Root Directory). */
+  source?: DeploySource;
+  start?: StartRecord;
+  /** SKIPPED: why (watch paths matched no changed file, or a 'Wait for CI' check failed / unknown). */
+  skipReason?: WaitResult['skipReason'];
+  /** A deployment left unfinished (timeout, WAITING, NEEDS_APPROVAL) was cancelled — or why not. */
+  cancel?: CancelResult & { error?: string };
+  production?: ProductionRead;
 }
 
 export type TimelineKind = 'start' | 'status' | 'done' | 'fail' | 'verify' | 'healthy' | 'unhealthy' | 'rollback' | 'info';
@@ -105,6 +171,8 @@ export interface Release {
   project: NamedId;
   environment: NamedId;
   source: DeploySource['kind'];
+  /** The commit a commit release deploys. */
+  commitSha?: string;
   startedAt: number;
   finishedAt?: number;
   services: ServiceRelease[];
@@ -119,18 +187,24 @@ function event(release: Release, service: string, kind: TimelineKind, label: str
 
 /**
  * Reads each service's state and records its rollback target (newest canRollback deployment — not a status
- * filter) and what serves now. Checks the source fits every service. Sends NO mutation.
+ * filter — and never one of the release's commit: Railway's own autodeploy of it may already be there) and what
+ * serves now. Checks the source fits every service; an upload to a service with a Root Directory is re-archived
+ * with the prefix Railway builds in (planUploadRoot). Sends NO mutation.
  */
-export async function prepareRelease(client: RailwayClient, target: RailwayTarget, source: DeploySource): Promise<Release> {
+export async function prepareRelease(client: RailwayClient, target: RailwayTarget, source: DeploySource, opts: { log?: Logger } = {}): Promise<Release> {
   const release: Release = { project: target.project, environment: target.environment, source: source.kind, startedAt: Date.now(), services: [], events: [] };
+  const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
+  if (commitSha) release.commitSha = commitSha;
   release.services = await Promise.all(
     target.services.map(async (service): Promise<ServiceRelease> => {
       const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
-      const [instance, deployments] = await Promise.all([getServiceInstance(client, scope), listDeployments(client, scope)]);
-      checkSourceFits(service.name, instance, sourceForService(source, service));
+      const { instance, deployments } = await readServiceState(client, scope);
+      const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
+      checkSourceFits(service.name, instance, own);
       const previous = pickActive(deployments);
-      const rollbackTarget = pickRollbackTarget(deployments);
-      const svc: ServiceRelease = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance };
+      const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+      const svc: ServiceRelease = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance, known: deployments };
+      if (own !== sourceForService(source, service)) svc.source = own;
       if (previous) svc.previousDeploymentId = previous.id;
       if (rollbackTarget) svc.rollbackTargetId = rollbackTarget.id;
       const url = serviceUrlOf(instance);
@@ -139,6 +213,19 @@ export async function prepareRelease(client: RailwayClient, target: RailwayTarge
     }),
   );
   return release;
+}
+
+/**
+ * Railway builds inside the service's Root Directory of what it receives, uploads included (docs cli/deploying.md
+ * "Deployment from Subdirectories"): an archive of that very directory (rooted at it) holds nothing there, so it is
+ * rebuilt rooted where the prefix is kept (planUploadRoot; `railway up <dir>` without --path-as-root does the same).
+ */
+async function reRootUpload(source: DeploySource, instance: ServiceInstanceState, serviceName: string, log?: Logger): Promise<DeploySource> {
+  if (source.kind !== 'upload' || archiveFitsRootDirectory(source.files, instance.rootDirectory)) return source;
+  const { archiveRoot } = planUploadRoot(source.dir, instance.rootDirectory, serviceName);
+  const { body, files } = await createUploadTarball(source.dir, { archiveRoot });
+  log?.(`${serviceName}: Root Directory '/${normaliseRootDirectory(instance.rootDirectory)}' — upload re-archived from ${archiveRoot} (${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB) so Railway finds it there`);
+  return { kind: 'upload', dir: source.dir, tarball: body, files };
 }
 
 export interface DeployReleaseOptions {
@@ -151,82 +238,287 @@ export interface DeployReleaseOptions {
   onTriggered?: (svc: ServiceRelease) => void;
   pollInitialMs?: number;
   pollMaxMs?: number;
+  /** Commit sources: adopt Railway's own deployment of the commit (default), refuse, or deploy regardless. */
+  autodeploy?: AutodeployMode;
+  /** How long to wait for Railway's own deployment of the commit when autodeploy is on (planCommitDeploy, default 30 s). */
+  autodeployWaitMs?: number;
+  /** Pause between reads while waiting for it. Default 5 s (the Free plan has 100 requests an hour). */
+  autodeployIntervalMs?: number;
 }
+
+const ADOPT_NOTE = (d: DeploymentSummary, sha: string): string =>
+  `adopted Railway's own deployment ${d.id} of ${sha.slice(0, 12)} (GitHub autodeploy; ${d.status} when found) — nothing was sent, so the commit is not built twice`;
 
 /** Starts every service's deployment in parallel and waits for each to reach a terminal state. */
 export async function deployRelease(client: RailwayClient, release: Release, source: DeploySource, opts: DeployReleaseOptions): Promise<void> {
   await Promise.all(
     release.services.map(async (svc) => {
       const name = svc.service.name;
+      const log = (m: string) => opts.log(`${name}: ${m}`);
+      const own = svc.source ?? sourceForService(source, svc.service);
       event(release, name, 'start', 'deploy requested');
       try {
         const instance = svc.instance ?? (await getServiceInstance(client, svc.scope));
-        const started = await triggerDeployment(client, svc.scope, instance, sourceForService(source, svc.service));
-        svc.deploymentId = started.deploymentId;
-        svc.triggeredAt = Date.now();
-        if (started.url) svc.url = started.url;
-        opts.onTriggered?.(svc);
-        opts.log(`${name}: deployment ${started.deploymentId} started (${source.kind})`);
+        let known = svc.known;
+        if (own.kind === 'commit' && own.commitSha) {
+          const mode = opts.autodeploy ?? 'adopt';
+          // A finished failure of this commit is an earlier attempt, not a build to join: this run tries again.
+          const sha = own.commitSha;
+          const failedBefore = (svc.known ?? []).filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && sameCommit(commitOf(d), sha)).map((d) => d.id);
+          if (failedBefore.length && mode !== 'deploy') log(`earlier deployment(s) of ${sha.slice(0, 12)} ended FAILED/CRASHED (${failedBefore.join(', ')}): not adopted`);
+          const plan = await planCommitDeploy(client, svc.scope, name, sha, {
+            whenAutodeploy: mode,
+            waitMs: opts.autodeployWaitMs,
+            intervalMs: opts.autodeployIntervalMs ?? 5000,
+            signal: opts.signal,
+            exclude: failedBefore,
+            known: svc.known,
+            onList: (list) => (known = list),
+          });
+          svc.start = { by: 'this-release', mode, note: '' };
+          if (plan.autodeploy) svc.start.autodeploy = plan.autodeploy;
+          if (plan.action === 'refuse') {
+            svc.outcome = 'refused';
+            svc.message = `not deployed (autodeploy: refuse): ${plan.message}`;
+            svc.start.note = 'refused: Railway deploys this service by itself';
+            svc.finishedAt = Date.now();
+            event(release, name, 'fail', 'refused (autodeploy)');
+            return;
+          }
+          if (plan.action === 'adopt') {
+            svc.start = { ...svc.start, by: 'railway', note: ADOPT_NOTE(plan.deployment, own.commitSha) };
+            svc.deploymentId = plan.deployment.id;
+            svc.triggeredAt = Date.parse(plan.deployment.createdAt) || Date.now();
+            opts.onTriggered?.(svc);
+            log(svc.start.note);
+          } else {
+            svc.start.note =
+              mode === 'deploy'
+                ? 'deployed by this release (autodeploy: deploy — Railway was not asked)'
+                : plan.autodeploy?.enabled === false
+                  ? 'deployed by this release (GitHub autodeploy is off for this service)'
+                  : plan.autodeploy?.enabled
+                    ? `deployed by this release: Railway's own deployment of ${own.commitSha.slice(0, 12)} did not appear in time (autodeploy is on: a push to another branch, or the webhook is late)`
+                    : "deployed by this release (Railway's autodeploy status could not be read, and no deployment of this commit was there)";
+          }
+        }
+        if (!svc.deploymentId) {
+          const started = await triggerDeployment(client, svc.scope, instance, own, { known, log, signal: opts.signal });
+          svc.deploymentId = started.deploymentId;
+          svc.triggeredAt = Date.now();
+          if (started.url) svc.url = started.url;
+          opts.onTriggered?.(svc);
+          log(`deployment ${started.deploymentId} started (${own.kind}${started.reconciled ? '; found by reading Railway after its answer was lost' : ''})`);
+        }
       } catch (err) {
         if (err instanceof AbortedError || opts.signal?.aborted) {
           svc.outcome = 'cancelled';
           svc.message = 'cancelled before the deployment started';
+        } else if (err instanceof RailwayUnconfirmedError) {
+          // Never retried: a second request could deploy twice. What Railway runs is read at the end (confirmProduction).
+          svc.outcome = 'unconfirmed';
+          svc.message = `${client.scrub(errorMessage(err))}; not retried (a second request could deploy twice)`;
         } else {
           svc.outcome = 'error';
           svc.message = `could not start the deployment: ${client.scrub(errorMessage(err))}`;
         }
         svc.finishedAt = Date.now();
-        event(release, name, 'fail', svc.outcome === 'cancelled' ? 'cancelled' : 'deploy not started');
+        event(release, name, 'fail', svc.outcome === 'cancelled' ? 'cancelled' : svc.outcome === 'unconfirmed' ? 'deploy unconfirmed' : 'deploy not started');
         return;
       }
-      const deploymentId = svc.deploymentId;
-      const wait = await waitForDeployment(client, deploymentId, {
-        deadline: opts.deadline,
-        signal: opts.signal,
-        scope: svc.scope,
-        waitingTimeoutMs: opts.waitingTimeoutMs,
-        useSubscription: opts.useSubscription,
-        pollInitialMs: opts.pollInitialMs,
-        pollMaxMs: opts.pollMaxMs,
-        log: (m) => opts.log(`${name}: ${m}`),
-        onStatus: (change) => {
-          svc.status = change.status;
-          svc.history.push(change);
-          if (change.status === 'BUILDING' || change.status === 'DEPLOYING' || change.status === 'WAITING' || change.status === 'NEEDS_APPROVAL') {
-            event(release, name, 'status', change.status.toLowerCase().replace('_', ' '), change.at);
-          }
-        },
-      }).catch((err: unknown) => {
-        svc.outcome = 'error';
-        svc.message = `lost track of deployment ${deploymentId}: ${client.scrub(errorMessage(err))}`;
-        return undefined;
-      });
-      svc.finishedAt = Date.now();
-      if (!wait) {
-        event(release, name, 'fail', 'status unknown');
-        return;
+      await followDeployment(client, release, svc, own, opts);
+    }),
+  );
+}
+
+/** Waits for the service's deployment; a newer deployment of the SAME commit (Railway's autodeploy) is adopted. */
+async function followDeployment(client: RailwayClient, release: Release, svc: ServiceRelease, own: DeploySource, opts: DeployReleaseOptions): Promise<void> {
+  const name = svc.service.name;
+  for (let adoptions = 0; ; adoptions++) {
+    const deploymentId = svc.deploymentId as string;
+    const wait = await waitForDeployment(client, deploymentId, {
+      deadline: opts.deadline,
+      signal: opts.signal,
+      scope: svc.scope,
+      waitingTimeoutMs: opts.waitingTimeoutMs,
+      useSubscription: opts.useSubscription,
+      pollInitialMs: opts.pollInitialMs,
+      pollMaxMs: opts.pollMaxMs,
+      log: (m) => opts.log(`${name}: ${m}`),
+      onStatus: (change) => {
+        svc.status = change.status;
+        svc.history.push(change);
+        if (change.status === 'BUILDING' || change.status === 'DEPLOYING' || change.status === 'WAITING' || change.status === 'NEEDS_APPROVAL') {
+          event(release, name, 'status', change.status.toLowerCase().replace('_', ' '), change.at);
+        }
+      },
+    }).catch((err: unknown) => {
+      svc.outcome = 'error';
+      svc.message = `lost track of deployment ${deploymentId}: ${client.scrub(errorMessage(err))}`;
+      return undefined;
+    });
+    svc.finishedAt = Date.now();
+    if (!wait) {
+      event(release, name, 'fail', 'status unknown');
+      return;
+    }
+    svc.status = wait.status;
+    svc.outcome = wait.outcome;
+    svc.message = wait.message;
+    if (wait.supersededBy) svc.supersededBy = wait.supersededBy;
+    // Railway's autodeploy of the same commit replaced ours (its webhook came late): it is this release, follow it. Not
+    // with autodeploy known to be off: then a newer deployment is someone else's release, even of the same commit.
+    if (wait.outcome === 'superseded' && wait.supersededBy && own.kind === 'commit' && own.commitSha && svc.start?.autodeploy?.enabled !== false && adoptions < 2) {
+      const newer = await getDeployment(client, wait.supersededBy).catch(() => undefined);
+      if (newer && sameCommit(commitOf(newer), own.commitSha)) {
+        opts.log(`${name}: ${deploymentId} was replaced by Railway's own deployment ${newer.id} of the same commit (GitHub autodeploy); following that one`);
+        svc.start = { by: 'railway', ...(svc.start?.mode ? { mode: svc.start.mode } : {}), ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}), note: ADOPT_NOTE(newer, own.commitSha) };
+        svc.deploymentId = newer.id;
+        delete svc.supersededBy;
+        opts.onTriggered?.(svc);
+        continue;
       }
-      svc.status = wait.status;
-      svc.outcome = wait.outcome;
-      svc.message = wait.message;
-      if (wait.supersededBy) svc.supersededBy = wait.supersededBy;
-      if (wait.ok) {
-        event(release, name, 'done', wait.status === 'SLEEPING' ? 'live (sleeping)' : 'live (SUCCESS)');
+    }
+    if (wait.ok) {
+      event(release, name, 'done', wait.status === 'SLEEPING' ? 'live (sleeping)' : 'live (SUCCESS)');
+      if (!svc.url && !svc.instance) {
+        // A deployment's staticUrl is its service's domain, so with the instance read (no domain) there is nothing to
+        // learn: every request counts on the Free plan's 100 an hour (docs integrations/api.md).
         try {
           const d = await getDeployment(client, deploymentId);
           const url = d.staticUrl ? (/^https?:/.test(d.staticUrl) ? d.staticUrl : `https://${d.staticUrl}`) : d.url;
           if (url) svc.url = url;
         } catch {
-          // the URL is informative; the deploy itself succeeded
+          // the deploy itself succeeded
         }
-      } else {
-        event(release, name, 'fail', wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase());
-        if (wait.outcome !== 'cancelled' && wait.outcome !== 'superseded') {
-          svc.diagnostics = await collectFailureDiagnostics(client, deploymentId);
-        }
+      }
+    } else if (wait.outcome === 'skipped') {
+      // Not a failure when watch paths matched nothing: nothing was deployed and what ran before still runs.
+      if (wait.skipReason) svc.skipReason = wait.skipReason;
+      event(release, name, 'info', wait.skipReason === 'watch-paths' ? 'skipped (watch paths): unchanged' : 'skipped');
+    } else {
+      event(release, name, 'fail', wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase());
+      if (wait.outcome !== 'cancelled' && wait.outcome !== 'superseded' && wait.outcome !== 'timeout' && wait.outcome !== 'waiting' && wait.outcome !== 'needs-approval') {
+        svc.diagnostics = await collectFailureDiagnostics(client, deploymentId);
+      }
+    }
+    return;
+  }
+}
+
+/** A SKIPPED deployment that means "nothing to deploy here" (watch paths), not a failed release. */
+export function unchangedBySkip(svc: ServiceRelease): boolean {
+  return svc.outcome === 'skipped' && svc.skipReason === 'watch-paths';
+}
+
+/** Outcomes that leave the service's deployment on its way on Railway: it may still go live, unverified, later. */
+const UNFINISHED: ReadonlySet<DeployOutcome> = new Set<DeployOutcome>(['timeout', 'waiting', 'needs-approval']);
+
+/**
+ * A deployment this release left on its way (the timeout was reached while it built, or it sits in WAITING /
+ * NEEDS_APPROVAL) would go live later, unverified: cancel it while Railway documents that as possible
+ * (cancelDeployment: initializing, queued, building); otherwise record why not — the caller reports needs-human.
+ * Use a client that still has time (RailwayClient.derive): the release's may be past its deadline.
+ */
+export async function cancelUnfinished(client: RailwayClient, release: Release, opts: { log: Logger; signal?: AbortSignal }): Promise<void> {
+  await Promise.all(
+    release.services.map(async (svc) => {
+      if (!svc.deploymentId || !UNFINISHED.has(svc.outcome)) return;
+      try {
+        svc.cancel = await cancelDeployment(client, svc.deploymentId, { log: (m) => opts.log(`${svc.service.name}: ${m}`), signal: opts.signal });
+        opts.log(`${svc.service.name}: ${svc.deploymentId} ${svc.cancel.reason}`);
+        if (svc.cancel.cancelled) event(release, svc.service.name, 'info', 'unfinished deployment cancelled');
+      } catch (err) {
+        svc.cancel = { cancelled: false, status: svc.status, reason: 'not cancelled: the request failed', error: client.scrub(errorMessage(err)) };
+        opts.log(`${svc.service.name}: could not cancel ${svc.deploymentId}: ${svc.cancel.error}`);
       }
     }),
   );
+}
+
+/**
+ * True when the run itself proved what the service runs: its new deployment went live (and, when verified, stayed
+ * healthy) with no rollback, or the rollback's deployment went live (and, when verified, was healthy). Everything
+ * else is read from Railway by confirmProduction.
+ */
+function productionProven(svc: ServiceRelease): boolean {
+  const rb = svc.rollback;
+  if (rb) return rb.ok && rb.verification?.healthy !== false && !rb.interrupted;
+  return svc.outcome === 'success' && !svc.supersededBy && svc.verification?.healthy !== false && svc.verification?.cancelled !== true;
+}
+
+/**
+ * Reads what Railway runs for every service whose state the run did not prove (failures, timeouts, cancellations,
+ * unconfirmed requests, superseded releases): the newest SUCCESS/SLEEPING deployment, and what is still on its way.
+ * The outputs report this reading, not what the code meant to do.
+ */
+export async function confirmProduction(client: RailwayClient, release: Release, opts: { log?: Logger; all?: boolean } = {}): Promise<void> {
+  await Promise.all(
+    release.services.map(async (svc) => {
+      if (!opts.all && productionProven(svc)) return;
+      const readAt = Date.now();
+      try {
+        const list = await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 20 });
+        const active = pickActive(list);
+        const pending = newestFirst(list)
+          .filter((d) => IN_PROGRESS_STATUSES.has(d.status) && (!active || Date.parse(d.createdAt) > Date.parse(active.createdAt)))
+          .map((d) => ({ id: d.id, status: d.status }));
+        svc.production = { pending, readAt };
+        if (active) {
+          svc.production.deploymentId = active.id;
+          svc.production.status = active.status;
+        }
+      } catch (err) {
+        svc.production = { pending: [], readAt, error: client.scrub(errorMessage(err)) };
+      }
+      opts.log?.(`${svc.service.name}: Railway runs ${describeProduction(svc)}`);
+    }),
+  );
+}
+
+/** True when this release's own deployment (or its rollback's) was still on its way when production was read. */
+export function leftOnItsWay(svc: ServiceRelease): boolean {
+  return svc.production?.pending.some((d) => d.id === svc.deploymentId || d.id === svc.rollback?.deploymentId) ?? false;
+}
+
+/** "abc (SUCCESS)", with what is still on its way, or why it is unknown. */
+export function describeProduction(svc: ServiceRelease): string {
+  const p = svc.production;
+  if (!p) return productionDeploymentOf(svc) ?? 'nothing';
+  if (p.error) return `an unknown deployment (it could not be read: ${p.error})`;
+  const now = p.deploymentId ? `${p.deploymentId} (${p.status ?? 'SUCCESS'})` : 'no deployment';
+  return p.pending.length ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}` : now;
+}
+
+/**
+ * Why a person must look at this service now (undefined when production is the new version verified, or the previous
+ * version confirmed — restored, or untouched with nothing pending): each reason names what is live and what to do.
+ */
+export function needsHumanReason(svc: ServiceRelease, release?: Pick<Release, 'project' | 'environment'>): string | undefined {
+  const where = release ? ` (${release.project.name} / ${release.environment.name} / ${svc.service.name})` : '';
+  const p = svc.production;
+  const live = describeProduction(svc);
+  if (p?.error) return `what Railway runs could not be read (${p.error}); open the service in Railway${where} and check which deployment is active before doing anything else`;
+  if (svc.outcome === 'unconfirmed') {
+    return `the deploy request's answer was lost and Railway could not be read, so whether it took effect is unknown; Railway now runs ${live}. Check the service's deployments in Railway${where}; if a deployment of this release is there, let it finish (or cancel it), otherwise re-run — nothing was retried automatically`;
+  }
+  const rb = svc.rollback;
+  if (rb?.unconfirmed) return `the rollback request's answer was lost and Railway could not be read; Railway now runs ${live}. Check the service in Railway${where} before rolling back by hand (rail-actions rollback)`;
+  if (rb?.interrupted) {
+    return `the job was cancelled while the rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}; Railway runs ${live}. The post step waits for it and verifies it — read its summary; if it did not go live, roll back by hand (rail-actions rollback --deployment-id ${rb.targetId})`;
+  }
+  if (rb && !rb.ok) return `the rollback to ${rb.targetId} failed (${rb.message}); Railway runs ${live}. Roll back by hand (rail-actions rollback --deployment-id ${rb.targetId}) or roll forward with a fix`;
+  if (rb?.verification?.cancelled) {
+    return `the job was cancelled while the restored deployment ${rb.deploymentId ?? '?'} was being verified; Railway runs ${live}, not verified. Check it (rail-actions verify) before the next release`;
+  }
+  if (rb?.verification && !rb.verification.healthy) return `the restored deployment ${rb.deploymentId ?? '?'} failed verification (${rb.verification.reason}); Railway runs ${live}. Investigate the previous version or roll forward with a fix`;
+  if (svc.cancel && !svc.cancel.cancelled && svc.deploymentId) {
+    return `deployment ${svc.deploymentId} was left ${svc.cancel.status || svc.status || 'unfinished'} (${svc.message}) and was ${svc.cancel.error ? `not cancelled (${svc.cancel.error})` : svc.cancel.reason}; if it goes live it runs UNVERIFIED. Railway runs ${live}. Cancel it in Railway${where}, or verify it and roll back when needed`;
+  }
+  // Only this release's own deployments count: someone else's newer deployment (superseded) is their release.
+  const ours = p?.pending.filter((d) => d.id === svc.deploymentId || d.id === rb?.deploymentId) ?? [];
+  if (ours.length) return `Railway runs ${live}: this release's ${ours.map((d) => `${d.id} (${d.status})`).join(', ')} is still on its way and replaces it when it goes live, unverified. Check it in Railway${where}`;
+  return undefined;
 }
 
 /** An HTTP health check of the deployment, while Railway's status is watched for the window. */
@@ -237,6 +529,8 @@ export interface HttpVerifySpec {
   health: Omit<HealthCheckOptions, 'url' | 'expectVersion' | 'signal' | 'onAttempt'>;
   /** Literal text the body must contain (e.g. the new deployment id), or undefined. */
   expectVersion?: string;
+  /** Why expectVersion is not what the expect-version input says (a restored deployment, verifySpecForRestored). */
+  expectNote?: string;
   /** Railway's status must stay SUCCESS at least this long after verification starts (CRASHED after SUCCESS). */
   windowMs: number;
 }
@@ -350,9 +644,11 @@ export async function verifyDeployment(
           : `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting (read once: verify-window 0)`;
       reason = health ? `healthy (${health.attempts} attempt(s)); ${soak}` : soak;
     }
+    if (isHttpSpec(spec) && spec.expectNote) reason = `${reason} (${spec.expectNote})`;
     const record: VerificationRecord = { rule, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health?.attempts ?? 0, windowMs: spec.windowMs };
     if (isHttpSpec(spec)) record.url = spec.url;
     if (isHttpSpec(spec) && spec.expectVersion) record.expectVersion = spec.expectVersion;
+    if (isHttpSpec(spec) && spec.expectNote) record.expectNote = spec.expectNote;
     if (health?.timeToHealthyMs !== undefined) record.timeToHealthyMs = health.timeToHealthyMs;
     if (health?.p95LatencyMs !== undefined) record.p95LatencyMs = health.p95LatencyMs;
     if (health?.lastStatus !== undefined) record.lastStatus = health.lastStatus;
@@ -413,9 +709,13 @@ export async function verifyRelease(
   );
 }
 
-/** True when the release as a whole went live and verified (a superseded service fails it too). */
+/**
+ * True when the release as a whole went live and verified (a superseded service fails it too). A service SKIPPED
+ * because watch paths matched no changed file counts as done: there was nothing to deploy, and what ran before
+ * still runs (the CLI treats it as success in CI, railwayapp/cli src/commands/up.rs, PR #584).
+ */
 export function releaseSucceeded(release: Release): boolean {
-  return release.services.every((s) => s.outcome === 'success' && (s.verification === undefined || s.verification.healthy));
+  return release.services.every((s) => unchangedBySkip(s) || (s.outcome === 'success' && (s.verification === undefined || s.verification.healthy)));
 }
 
 /** Services whose NEW deployment may be serving (live, or left SUCCESS during the window) — the ones to roll back. */
@@ -466,6 +766,9 @@ export async function rollbackService(client: RailwayClient, release: Release, s
   if (r.deploymentId) rb.deploymentId = r.deploymentId;
   if (r.requestedAt) rb.requestedAt = r.requestedAt;
   if (r.fallbackReason) rb.fallbackReason = r.fallbackReason;
+  if (r.warning) rb.warning = r.warning;
+  // Railway goes on with a rollback deployment that was already created: the job only stopped watching it.
+  if (r.wait?.outcome === 'cancelled' && r.deploymentId) rb.interrupted = true;
   svc.rollback = rb;
   event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
   if (rb.ok && rb.deploymentId) {
@@ -512,8 +815,12 @@ export async function rollbackRelease(client: RailwayClient, release: Release, o
       try {
         await rollbackService(client, release, svc, targetId, opts);
       } catch (err) {
+        const deploymentId = svc.rollback?.deploymentId;
         svc.rollback = { targetId, ok: false, status: '', message: `rollback failed: ${client.scrub(errorMessage(err))}`, startedAt, finishedAt: Date.now() };
-        event(release, svc.service.name, 'fail', 'rollback failed');
+        if (deploymentId) svc.rollback.deploymentId = deploymentId;
+        // Never sent again: whether the first request landed is unknown (effects.ts).
+        if (err instanceof RailwayUnconfirmedError) svc.rollback.unconfirmed = true;
+        event(release, svc.service.name, 'fail', err instanceof RailwayUnconfirmedError ? 'rollback unconfirmed' : 'rollback failed');
       }
     }),
   );
@@ -524,7 +831,9 @@ export async function rollbackRelease(client: RailwayClient, release: Release, o
  * verified / verified-by-status (the new deployment serves and passed its rule), unverified (live on Railway's
  * SUCCESS alone), unhealthy / crashed (failed verification, not rolled back), failed (never went live), not-started,
  * superseded, cancelled, rolled-back / rollback-failed (the release was rolled back; the restored deployment passed
- * its rule, or did not), skipped (rollback action: nothing to do).
+ * its rule, or did not), skipped (rollback action: nothing to do), unchanged (Railway SKIPPED the deployment: watch
+ * paths matched no changed file, so what ran before still runs), refused (autodeploy: refuse — Railway deploys the
+ * service by itself), unconfirmed (the deploy request's answer was lost and Railway could not be read).
  */
 export type Verdict =
   | 'verified'
@@ -538,7 +847,10 @@ export type Verdict =
   | 'cancelled'
   | 'rolled-back'
   | 'rollback-failed'
-  | 'skipped';
+  | 'skipped'
+  | 'unchanged'
+  | 'refused'
+  | 'unconfirmed';
 
 export interface ServiceVerdict {
   verdict: Verdict;
@@ -559,6 +871,13 @@ function newDeploymentVerdict(svc: ServiceRelease): ServiceVerdict {
     }
     case 'crashed':
       return { verdict: 'crashed', reason: svc.message };
+    case 'skipped':
+      return unchangedBySkip(svc)
+        ? { verdict: 'unchanged', reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}` }
+        : { verdict: 'failed', reason: svc.message };
+    case 'refused':
+    case 'unconfirmed':
+      return { verdict: svc.outcome, reason: svc.message };
     case 'superseded':
     case 'cancelled':
     case 'not-started':
@@ -583,7 +902,7 @@ export function serviceVerdict(svc: ServiceRelease): ServiceVerdict {
         ? `new deployment ${svc.deploymentId} was ${own.verdict}, rolled back with the release; `
         : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
   }
-  if (!rb.ok) return { verdict: 'rollback-failed', reason: `${why}${rb.message}` };
+  if (!rb.ok) return { verdict: 'rollback-failed', reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}` };
   const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
   const v = rb.verification;
   if (!v) return { verdict: 'rolled-back', reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified` };
@@ -619,12 +938,24 @@ export function releaseJson(release: Release): Array<Record<string, unknown>> {
       durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
       verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
       rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
+      startedBy: s.start?.by ?? (s.deploymentId ? 'this-release' : null),
+      autodeploy: s.start?.autodeploy ? s.start.autodeploy.enabled : null,
+      skipReason: s.skipReason ?? null,
+      cancelled: s.cancel ? s.cancel.cancelled : null,
+      productionStatus: s.production ? (s.production.error ? 'unknown' : (s.production.status ?? null)) : null,
+      productionPending: s.production ? s.production.pending.map((d) => d.id) : [],
+      needsHuman: needsHumanReason(s, release) ?? null,
     };
   });
 }
 
-/** What production runs now for a service after this release (for outputs). */
+/**
+ * What production runs for a service after this release (for outputs): what Railway reported when it was read at
+ * the end (confirmProduction), else what the run itself proved.
+ */
 export function productionDeploymentOf(svc: ServiceRelease): string | undefined {
+  // Unreadable at the end and not proven by the run: unknown, so nothing is claimed (needs-human says so).
+  if (svc.production) return svc.production.error ? undefined : svc.production.deploymentId;
   if (svc.rollback?.ok && svc.rollback.deploymentId) return svc.rollback.deploymentId;
   if (svc.outcome === 'superseded') return svc.supersededBy;
   if (svc.outcome === 'success' && svc.deploymentId) return svc.deploymentId;

@@ -3,7 +3,7 @@
 // events). Pure functions.
 import { formatDuration } from '../core/duration.js';
 import type { FailureDiagnostics } from '../railway/diagnostics.js';
-import { productionDeploymentOf, serviceVerdict, type Release, type ServiceRelease, type VerificationRecord } from './release.js';
+import { describeProduction, needsHumanReason, productionDeploymentOf, serviceVerdict, type Release, type ServiceRelease, type VerificationRecord } from './release.js';
 
 const short = (id: string | undefined | null): string => (id ? `\`${id.slice(0, 8)}\`` : '—');
 
@@ -22,7 +22,10 @@ function deployingAt(svc: ServiceRelease): number | undefined {
 
 function statusText(svc: ServiceRelease): string {
   const parts = [svc.status || svc.outcome];
+  if (svc.start?.by === 'railway') parts.push('adopted (autodeploy)');
+  if (svc.outcome === 'skipped') parts.push(svc.skipReason === 'watch-paths' ? 'unchanged: watch paths matched no changed file' : 'skipped');
   if (svc.outcome === 'superseded' && svc.supersededBy) parts.push(`superseded by ${short(svc.supersededBy)}`);
+  if (svc.cancel) parts.push(svc.cancel.cancelled ? 'cancelled after the timeout' : 'NOT cancelled');
   if (svc.verification) parts.push(svc.verification.healthy ? `verified by ${ruleWord(svc.verification)} ✅` : `${ruleWord(svc.verification)} verification failed ❌`);
   if (svc.rollback) parts.push(svc.rollback.ok ? `rolled back (${svc.rollback.method}) ↩️` : 'rollback failed ❌');
   return parts.join(', ');
@@ -131,8 +134,13 @@ export function renderReleaseSummary(release: Release, opts: { title: string; ve
     // add what Railway did.
     const { verdict, reason } = serviceVerdict(s);
     parts.push(`- **${cell(s.service.name)}** — **${verdict}**: ${reason}`);
-    if (s.message && s.deploymentId) parts.push(`  - deploy: ${s.message}`);
-    if (s.rollback) parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}`);
+    if (s.start?.note) parts.push(`  - start: ${s.start.note}`);
+    if (s.message && (s.deploymentId || s.outcome === 'refused' || s.outcome === 'unconfirmed')) parts.push(`  - deploy: ${s.message}`);
+    if (s.cancel) parts.push(`  - unfinished deployment: ${s.cancel.reason}${s.cancel.error ? ` (${s.cancel.error})` : ''}`);
+    if (s.rollback) parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}${s.rollback.warning ? ` — ${s.rollback.warning}` : ''}`);
+    if (s.production) parts.push(`  - production, read from Railway at the end: ${describeProduction(s)}`);
+    const human = needsHumanReason(s, release);
+    if (human) parts.push(`  - 🚨 **needs a human**: ${human}`);
   }
   for (const note of opts.notes ?? []) parts.push(`- ${note}`);
   parts.push('', '### Timeline', '', renderTimeline(release), '');

@@ -93,6 +93,30 @@ export function verifySpecFor(rules: VerifyRules, svc: Pick<ServiceRelease, 'ser
   return spec;
 }
 
+/**
+ * The verification of a deployment that RESTORED an earlier version (a rollback, or a redeploy of the target). The
+ * body is checked for the restored deployment's own id with expect-version deployment-id (RAILWAY_DEPLOYMENT_ID is
+ * the new deployment's; a rollback is a new deployment, docs guides/roll-back-bad-deploy.md), for the restored
+ * commit with expect-version commit when it is known, and for nothing with a literal value: a literal such as `v2`
+ * names the release that was undone, and the old version rightly does not answer it.
+ */
+export function verifySpecForRestored(rules: VerifyRules, svc: Pick<ServiceRelease, 'service' | 'url'>, restoredDeploymentId: string, restoredCommit?: string): VerifySpec {
+  const v = rules.expectVersion;
+  if (v === 'deployment-id' || v === 'none' || v === '') return verifySpecFor(rules, svc, restoredDeploymentId);
+  if (v === 'commit') {
+    const spec = verifySpecFor(rules, svc, restoredDeploymentId, restoredCommit);
+    if (isHttp(spec) && !restoredCommit) spec.expectNote = "expect-version commit: the restored deployment's commit is not known, so its body is not checked for one";
+    return spec;
+  }
+  const spec = verifySpecFor({ ...rules, expectVersion: 'none' }, svc, restoredDeploymentId);
+  if (isHttp(spec)) spec.expectNote = `expect-version '${v}' names the release that was rolled back, so the restored version is checked without it`;
+  return spec;
+}
+
+function isHttp(spec: VerifySpec): spec is HttpVerifySpec {
+  return spec.rule !== 'railway-status';
+}
+
 /** One line per service for logs and summaries: which rule verifies it. */
 export function describeRule(choice: RuleChoice): string {
   return choice.rule === 'http' ? `HTTP ${choice.url}${choice.from === 'domain' ? ' (public domain + health-path)' : ''}` : `Railway status (${choice.why})`;

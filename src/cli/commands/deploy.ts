@@ -8,12 +8,16 @@ import { scrubSecrets } from '../../core/redact.js';
 import { parseExpectJson, parseExpectStatus, parseHeaders, secretHeaderValues } from '../../health/index.js';
 import { createUploadTarball, type DeploySource, type FailureDiagnostics } from '../../railway/index.js';
 import {
+  cancelUnfinished,
+  confirmProduction,
   deployRelease,
+  needsHumanReason,
   prepareRelease,
   productionDeploymentOf,
   releaseSucceeded,
   rollbackRelease,
   verifyRelease,
+  type AutodeployMode,
   type Release,
   type ServiceRelease,
   type VerifySpec,
@@ -48,7 +52,8 @@ export const deployCommand: Command = {
     summary: 'Deploy one or more services as one release and wait for Railway to report the outcome (optionally verify, roll back).',
     details:
       "Sources: 'upload' sends --path as a gzip tarball (honouring .gitignore/.railwayignore, dropping .git and node_modules),\n" +
-      "'commit' deploys a commit of a GitHub-connected service (--commit-sha, default: the branch's latest), 'image' redeploys\n" +
+      "'commit' deploys a commit of a GitHub-connected service (--commit-sha is required: without one Railway redeploys the\n" +
+      "commit the service already runs, not the branch head; Railway's own autodeploy of it is adopted, see --autodeploy), 'image' redeploys\n" +
       'an image-sourced service (--image to change the image). Ctrl-C stops waiting; the deployment continues on Railway.',
     options: [
       ...RAILWAY_OPTIONS,
@@ -62,7 +67,15 @@ export const deployCommand: Command = {
         default: '.',
         description: "Directory to upload (source 'upload'); monorepos: one 'service=dir' per service (repeat the flag).",
       },
-      { name: 'commit-sha', type: 'string', value: 'SHA', description: "Commit to deploy (source 'commit')." },
+      { name: 'commit-sha', type: 'string', value: 'SHA', description: "Commit to deploy (source 'commit'; required there)." },
+      {
+        name: 'autodeploy',
+        type: 'string',
+        value: 'adopt|refuse|deploy',
+        default: 'adopt',
+        description: "Source 'commit' on a service Railway deploys by itself (GitHub autodeploy): adopt its deployment of the commit, refuse, or deploy anyway.",
+      },
+      { name: 'autodeploy-wait', type: 'string', value: 'DURATION', default: '30s', description: "How long to wait for Railway's own deployment of the commit when autodeploy is on." },
       { name: 'image', type: 'string', value: 'IMAGE', description: "Image to deploy (source 'image')." },
       { name: 'timeout', type: 'string', value: 'DURATION', default: '30m', description: 'Give up waiting for Railway after this long.' },
       ...VERIFY_OPTIONS,
@@ -81,6 +94,9 @@ export const deployCommand: Command = {
     const sourceKind = v.string('source') ?? 'upload';
     if (!['upload', 'commit', 'image'].includes(sourceKind)) throw new InputError('source', `expected upload, commit or image, got '${sourceKind}'`);
     const verify = readVerify(v, services.length);
+    const autodeploy = v.string('autodeploy') ?? 'adopt';
+    if (!['adopt', 'refuse', 'deploy'].includes(autodeploy)) throw new InputError('autodeploy', `expected adopt, refuse or deploy, got '${autodeploy}'`);
+    const autodeployWaitMs = v.duration('autodeploy-wait', { allowZero: true }) ?? 30_000;
     // The upload archive is built before the first API call: a bad path fails before anything is sent.
     const source = await readSource(v, sourceKind as DeploySource['kind'], services, ctx);
 
@@ -89,16 +105,23 @@ export const deployCommand: Command = {
     let progress: Progress | undefined;
     try {
       const target = await resolveRailway(client, v, services);
-      const release = await prepareRelease(client, target, source);
+      const release = await prepareRelease(client, target, source, { log: (m) => ctx.log(ctx.errColor.dim(scrub(m))) });
       ctx.log(`Deploying ${release.services.map((s) => ctx.errColor.bold(s.service.name)).join(', ')} to ${target.project.name} / ${target.environment.name} (${source.kind})`);
       progress = new Progress(() => release.services.map((s) => `${s.service.name}: ${s.deploymentId ? `${s.deploymentId.slice(0, 8)} ${s.status || 'starting'}` : 'starting'}`).join(' · '), {
         stream: ctx.err,
       });
       const log = (m: string) => progress?.log(ctx.errColor.dim(scrub(m)));
-      await deployRelease(client, release, source, { deadline: Date.now() + timeoutMs, signal: ctx.signal, log, useSubscription: !v.flag('no-websocket') });
+      await deployRelease(client, release, source, {
+        deadline: Date.now() + timeoutMs,
+        signal: ctx.signal,
+        log,
+        useSubscription: !v.flag('no-websocket'),
+        autodeploy: autodeploy as AutodeployMode,
+        autodeployWaitMs,
+      });
 
       if (verify && !ctx.signal.aborted) {
-        await verifyRelease(client, release, (svc) => verify.specFor(svc, svc.deploymentId), { signal: ctx.signal, log });
+        await verifyRelease(client, release, (svc) => verify.specFor(svc, svc.deploymentId, false), { signal: ctx.signal, log });
       }
       const ok = releaseSucceeded(release);
       if (!ok && verify?.rollback && !ctx.signal.aborted) {
@@ -107,8 +130,17 @@ export const deployCommand: Command = {
           signal: ctx.signal,
           log,
           useSubscription: !v.flag('no-websocket'),
-          specFor: (svc, id) => verify.specFor(svc, id),
+          specFor: (svc, id) => verify.specFor(svc, id, true),
         });
+      }
+      // What Railway runs, read back where the run did not prove it; with verification asked for, a deployment left
+      // building at --timeout is cancelled so it cannot go live unverified later (Ctrl-C leaves it running, as said).
+      const settle = client.derive({ deadline: Date.now() + 30_000 });
+      try {
+        if (verify && !ctx.signal.aborted) await cancelUnfinished(settle, release, { log });
+        await confirmProduction(settle, release, { log });
+      } finally {
+        await settle.close();
       }
       progress.stop();
       report(release, ok, ctx, v.flag('json'), scrub);
@@ -175,7 +207,8 @@ async function readSource(v: Values, kind: DeploySource['kind'], services: strin
 interface VerifyPlan {
   secrets: string[];
   rollback: boolean;
-  specFor(svc: ServiceRelease, deploymentId: string | undefined): VerifySpec | undefined;
+  /** `restored`: a rollback's deployment — a literal --expect-version names the undone release and is not asked of it. */
+  specFor(svc: ServiceRelease, deploymentId: string | undefined, restored: boolean): VerifySpec | undefined;
 }
 
 function readVerify(v: Values, serviceCount: number): VerifyPlan | undefined {
@@ -208,11 +241,13 @@ function readVerify(v: Values, serviceCount: number): VerifyPlan | undefined {
   return {
     secrets: secretHeaderValues(headers),
     rollback,
-    specFor(svc, deploymentId) {
+    specFor(svc, deploymentId, restored) {
       const url = healthUrl ?? (svc.url ? new URL(healthPath as string, svc.url).toString() : undefined);
       if (!url) return undefined;
-      const expectVersion = expect === 'none' || expect === '' ? undefined : expect === 'deployment-id' ? deploymentId : expect;
-      return { url, health, windowMs, ...(expectVersion ? { expectVersion } : {}) };
+      const literal = expect !== 'none' && expect !== '' && expect !== 'deployment-id';
+      const expectVersion = expect === 'none' || expect === '' ? undefined : expect === 'deployment-id' ? deploymentId : restored ? undefined : expect;
+      const expectNote = restored && literal ? `--expect-version '${expect}' names the release that was rolled back, so the restored version is checked without it` : undefined;
+      return { url, health, windowMs, ...(expectVersion ? { expectVersion } : {}), ...(expectNote ? { expectNote } : {}) };
     },
   };
 }
@@ -238,6 +273,8 @@ function report(release: Release, ok: boolean, ctx: CliContext, json: boolean, s
       verification: s.verification ? scrub(s.verification.reason) : null,
       rollback: s.rollback ? { ok: s.rollback.ok, method: s.rollback.method ?? null, deploymentId: s.rollback.deploymentId ?? null, message: scrub(s.rollback.message) } : null,
       productionDeploymentId: productionDeploymentOf(s) ?? null,
+      startedBy: s.start?.by ?? (s.deploymentId ? 'this-release' : null),
+      needsHuman: needsHumanReason(s, release) ?? null,
       durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
     }));
     ctx.print(JSON.stringify({ ok, project: release.project, environment: release.environment, services: data }, null, 2));
@@ -269,5 +306,7 @@ function report(release: Release, ok: boolean, ctx: CliContext, json: boolean, s
     if (s.rollback) ctx.print(`  rollback: ${scrub(s.rollback.message)}`);
     if (s.rollback?.verification) ctx.print(`  restored version: ${s.rollback.verification.healthy ? 'healthy' : scrub(s.rollback.verification.reason)}`);
     if (s.diagnostics) for (const line of tailLines(s.diagnostics, 15)) ctx.print(c.dim(`  | ${scrub(line)}`));
+    const human = needsHumanReason(s, release);
+    if (human) ctx.print(c.yellow(`  needs a human: ${scrub(human)}`));
   }
 }

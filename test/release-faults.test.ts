@@ -1,0 +1,336 @@
+// The fault table: the bundled root action (deploy → verify → roll back) run through the harness against the Railway
+// emulator while Railway misbehaves the way it really can. Every scenario compares what the action REPORTS (result,
+// production-deployment-id per service, needs-human) with what the emulator ACTUALLY runs at that moment (the active
+// deployment, how many deployments and requests exist) — not with what the code meant to do. The table is printed at
+// the end (scenario → final state reported → emulator state → pass); its markdown goes into the README.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAction, startAction, type ActionResult } from './harness/index.js';
+import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
+
+let emu: RailwayEmulator;
+let projectId: string;
+let token: string;
+let counter = 0;
+
+beforeAll(async () => {
+  emu = await startRailwayEmulator({ buildMs: 300, deployMs: 100, tickMs: 30 });
+  projectId = emu.addProject({ name: 'faults' }).id;
+  const prod = emu.addEnvironment(projectId, { name: 'production' }).id;
+  token = emu.projectToken(projectId, prod);
+});
+
+interface Row {
+  scenario: string;
+  /** The same scenario, a later moment (the post step after the main step). */
+  continued?: boolean;
+  reported: string;
+  actual: string;
+  pass: boolean;
+}
+const rows: Row[] = [];
+
+afterAll(async () => {
+  await emu?.close();
+  const md = [
+    `| # | Scenario | Final state reported by the action | Emulator's actual state | Pass |`,
+    '|---|---|---|---|---|',
+    ...rows.map((r, i) => `| ${i + 1} | ${r.scenario} | ${r.reported} | ${r.actual} | ${r.pass ? '✅' : '❌'} |`),
+  ].join('\n');
+  const scenarios = rows.filter((r) => !r.continued).length;
+  console.log(`\nFault table (${scenarios} scenarios in ${rows.length} rows, ${rows.filter((r) => r.pass).length} rows pass):\n\n${md}\n`);
+});
+
+interface Svc {
+  id: string;
+  name: string;
+  good: string;
+  url: string;
+}
+
+/** A fresh service with a known-good v1 serving. Autodeploy off unless asked: this pipeline is the only deployer. */
+async function service(opts: { domain?: boolean; autoDeploy?: boolean; prefix?: string } = {}): Promise<Svc> {
+  const name = `${opts.prefix ?? 'svc'}${++counter}`;
+  const id = emu.addService(projectId, { name, source: { repo: 'acme/faults' }, app: { version: 'v1' }, domain: opts.domain ?? true, autoDeploy: opts.autoDeploy ?? false }).id;
+  const good = emu.supersede(id, { app: { version: 'v1' } });
+  await emu.waitForStatus(good, 'SUCCESS', 30_000);
+  return { id, name, good, url: emu.serviceUrl(id) };
+}
+
+const inputs = (svc: Svc, extra: Record<string, string> = {}): Record<string, string> => ({
+  'railway-token': token,
+  'api-url': emu.url,
+  service: svc.name,
+  timeout: '2m',
+  'health-url': `${svc.url}/health`,
+  'consecutive-successes': '2',
+  'health-interval': '200ms',
+  'health-timeout': '5s',
+  'verify-window': '1s',
+  ...extra,
+});
+
+const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '—');
+const sent = (op: string, since: number): number => emu.requests.filter((r) => r.at >= since && (r.operationName === op)).length;
+const createdSince = (serviceId: string, since: number) => emu.deploymentsOf(serviceId).filter((d) => Date.parse(d.createdAt) >= since);
+const entries = (r: ActionResult): Array<Record<string, unknown>> => JSON.parse(r.outputs.deployments ?? '[]') as Array<Record<string, unknown>>;
+
+/**
+ * Compares the action's report with the emulator NOW: production-deployment-id per service must be the active
+ * deployment, the result one of `results`, and every extra fact true. Records the row first (so a failing scenario is
+ * still in the table), then asserts.
+ */
+function compare(scenario: string, outputs: Record<string, string>, services: Svc[], results: string[], facts: Array<[string, boolean]>, note = '', continued = false): void {
+  const reportedIds = (outputs['production-deployment-id'] ?? '').split('\n');
+  const actualIds = services.map((s) => emu.activeDeployment(s.id)?.id ?? '');
+  const idsMatch = services.every((_, i) => (reportedIds[i] ?? '') === actualIds[i]);
+  // A post step has no outputs a workflow can read: it is judged by what it says Railway runs (results = []).
+  const resultOk = results.length === 0 ? outputs.result === undefined : results.includes(outputs.result ?? '');
+  const label = (ids: string[]) => services.map((s, i) => `${services.length > 1 ? `${s.name.replace(/\d+$/, '')}=` : ''}\`${short(ids[i])}\``).join(', ');
+  const head = outputs.result === undefined ? 'post step' : `**${outputs.result}**`;
+  const reported = `${head}${outputs['needs-human'] === 'true' ? ' (needs-human)' : ''}; production ${label(reportedIds)}${note ? `; ${note}` : ''}`;
+  const actual = `active ${label(actualIds)}; ${facts.map(([f, ok]) => `${f}${ok ? '' : ' ✗'}`).join('; ')}`;
+  rows.push({ scenario, reported, actual, pass: idsMatch && resultOk && facts.every(([, ok]) => ok), ...(continued ? { continued } : {}) });
+  expect(reportedIds.slice(0, services.length), `${scenario}: production-deployment-id vs the emulator's active deployment`).toEqual(actualIds);
+  expect(resultOk, `${scenario}: result ${outputs.result ?? '(none)'} is one of ${results.join(', ') || '(none: a post step)'}`).toBe(true);
+  for (const [fact, ok] of facts) expect(ok, `${scenario}: ${fact}`).toBe(true);
+}
+
+describe('fault table: what the root action reports is what Railway runs', () => {
+  it('a status read answered HTTP 200 with errors[] is ridden out', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' } });
+    emu.faults.failOperation('GetDeployment', { graphqlError: 'Internal server error: upstream request timeout' });
+    // Polling only, so the waiter's status reads are HTTP requests the fault can hit.
+    const r = await runAction({ action: '.', inputs: inputs(svc, { subscriptions: 'false' }) });
+    const created = createdSince(svc.id, t0);
+    compare('a status read answered HTTP 200 with `errors[]`', r.outputs, [svc], ['deployed'], [
+      [`${created.length} deployment created`, created.length === 1],
+      ['the read error was ridden out', /could not read deployment .*still tracking it/.test(r.stdout)],
+    ]);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('a deploy request accepted but never answered is found by reading state, not sent again', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' } });
+    emu.faults.loseAnswer('serviceInstanceDeployV2', { as: 'hang' });
+    const r = await runAction({ action: '.', inputs: inputs(svc), env: { RAILWAY_HTTP_TIMEOUT: '2' } });
+    const created = createdSince(svc.id, t0);
+    compare('deploy request accepted, never answered (`loseAnswer` hang, 2 s HTTP timeout)', r.outputs, [svc], ['deployed'], [
+      [`${created.length} deployment`, created.length === 1],
+      [`deploy sent ${sent('DeployServiceInstance', t0)}×`, sent('DeployServiceInstance', t0) === 1],
+    ]);
+    expect(r.stdout).toMatch(/answer was lost[\s\S]*it did take effect/);
+  });
+
+  it('Railway unreachable right after an answered deploy request (3 s outage) is waited out', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' } });
+    emu.faults.outageAfter('serviceInstanceDeployV2', { durationMs: 3000 });
+    const r = await runAction({ action: '.', inputs: inputs(svc) });
+    const created = createdSince(svc.id, t0);
+    const outage = emu.requests.filter((q) => q.at >= t0 && q.httpStatus === 503).length;
+    compare('Railway unreachable right after the deploy request (3 s `outageAfter`)', r.outputs, [svc], ['deployed'], [
+      [`${created.length} deployment`, created.length === 1],
+      [`${outage} request(s) met the outage`, outage > 0],
+    ]);
+  });
+
+  it('the answer lost AND Railway unreachable past the timeout: unconfirmed, never retried, needs-human naming what runs', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' } });
+    emu.faults.loseAnswer('serviceInstanceDeployV2');
+    emu.faults.outageAfter('serviceInstanceDeployV2', { durationMs: 12_000 });
+    const r = await runAction({ action: '.', inputs: inputs(svc, { timeout: '8s' }) });
+    const created = createdSince(svc.id, t0);
+    const json = entries(r)[0] ?? {};
+    compare('deploy answer lost, then Railway unreachable past `timeout` (12 s outage)', r.outputs, [svc], ['needs-human'], [
+      [`${created.length} deployment (it landed)`, created.length === 1],
+      [`deploy sent ${sent('DeployServiceInstance', t0)}× (never retried)`, sent('DeployServiceInstance', t0) === 1],
+      ['needs-human names what runs', r.outputs['needs-human'] === 'true' && String(json.needsHuman).includes(`Railway now runs ${created[0]?.id ?? '?'}`)],
+    ]);
+    expect(json.verdict).toBe('unconfirmed');
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('the timeout reached while still building: the build is cancelled, the previous version still serves', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { buildMs: 60_000 });
+    const r = await runAction({ action: '.', inputs: inputs(svc, { timeout: '5s' }) });
+    const created = createdSince(svc.id, t0);
+    compare('`timeout` reached while still building', r.outputs, [svc], ['failed'], [
+      [`build ${created[0]?.status ?? '?'} (cancelled)`, created.length === 1 && created[0]?.status === 'REMOVED'],
+      ['previous still active', emu.activeDeployment(svc.id)?.id === svc.good],
+      ['needs-human false', r.outputs['needs-human'] === 'false'],
+    ]);
+    expect(r.summary).toMatch(/cancelled \(was BUILDING\)/);
+  });
+
+  it('SIGTERM during the rollback wait: main reports what runs at its exit, the post step finishes and reports again', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2', healthy: false } });
+    // The rollback's deployment takes a while to answer, so the job is cancelled while Railway is still on it.
+    emu.scriptDeployment(svc.id, { app: { startDelayMs: 6000 } });
+    const running = startAction({ action: '.', inputs: inputs(svc, { 'health-timeout': '3s' }) });
+    const out = await running.waitForOutput(/rolling back to \S+: new deployment (\S+)/, 60_000);
+    const rollbackId = /rolling back to \S+: new deployment (\S+)/.exec(out)?.[1] ?? '';
+    running.kill('SIGTERM');
+    const main = await running.result;
+    const bad = main.outputs['deployment-id'] ?? '';
+    const atMainExit = emu.activeDeployment(svc.id)?.id;
+    const onItsWay = ['INITIALIZING', 'QUEUED', 'BUILDING', 'DEPLOYING'].includes(emu.deployment(rollbackId)?.status ?? '');
+    compare('SIGTERM during the rollback wait — main step', main.outputs, [svc], ['cancelled'], [
+      [`rollback ${short(rollbackId)} still ${emu.deployment(rollbackId)?.status ?? '?'}`, onItsWay],
+      ['needs-human names it', main.outputs['needs-human'] === 'true' && main.summary.includes(rollbackId)],
+    ]);
+    expect(atMainExit).toBe(bad);
+    const post = await runAction({ action: '.', inputs: inputs(svc), phase: 'post', state: main.state });
+    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
+    const rollbacks = createdSince(svc.id, t0).filter((d) => d.kind === 'rollback');
+    expect(post.exitCode, post.stderr).toBe(0);
+    compare('… then its post step', { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' }, [svc], [], [
+      [`${rollbacks.length} rollback deployment`, rollbacks.length === 1 && rollbacks[0]?.id === rollbackId],
+      ['restored version verified', /went live; verified by HTTP/.test(post.stdout)],
+      ['no human needed', !/NEEDS A HUMAN/.test(post.stdout)],
+    ], 'waited for the rollback, verified it', true);
+  });
+
+  it('a 502 on the deploy mutation after it landed: exactly one deployment', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' } });
+    emu.faults.loseAnswer('serviceInstanceDeployV2', { as: 'http', httpStatus: 502 });
+    const r = await runAction({ action: '.', inputs: inputs(svc) });
+    const created = createdSince(svc.id, t0);
+    compare('a 502 on the deploy mutation (it had landed)', r.outputs, [svc], ['deployed'], [
+      [`${created.length} deployment`, created.length === 1],
+      [`deploy sent ${sent('DeployServiceInstance', t0)}×`, sent('DeployServiceInstance', t0) === 1],
+    ]);
+  });
+
+  it('a 502 on the deploy mutation before it landed: sent again after reading state, still exactly one deployment', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' } });
+    emu.faults.failOperation('serviceInstanceDeployV2', { httpStatus: 502 });
+    const r = await runAction({ action: '.', inputs: inputs(svc) });
+    const created = createdSince(svc.id, t0);
+    compare('a 502 on the deploy mutation (it had not landed)', r.outputs, [svc], ['deployed'], [
+      [`${created.length} deployment`, created.length === 1],
+      [`deploy sent ${sent('DeployServiceInstance', t0)}× (the 2nd after state showed none)`, sent('DeployServiceInstance', t0) === 2],
+    ]);
+  });
+
+  it('an upload answered with 502 after it landed: one upload, one deployment', async () => {
+    const svc = await service();
+    const workspace = await mkdtemp(path.join(tmpdir(), 'rail-faults-'));
+    try {
+      await writeFile(path.join(workspace, 'server.js'), 'console.log("v2")');
+      const t0 = Date.now();
+      emu.faults.loseAnswer('up', { as: 'http', httpStatus: 502 });
+      const r = await runAction({ action: '.', inputs: inputs(svc, { source: 'upload', path: '.' }), cwd: workspace });
+      const created = createdSince(svc.id, t0);
+      const uploads = emu.uploads.filter((u) => u.serviceId === svc.id);
+      compare('an upload answered with 502 (it had landed)', r.outputs, [svc], ['deployed'], [
+        [`${uploads.length} upload`, uploads.length === 1],
+        [`${created.length} deployment`, created.length === 1],
+      ]);
+    } finally {
+      await rm(workspace, { recursive: true, force: true });
+    }
+  });
+
+  it('a rollback answered with 502 after it landed: exactly one rollback deployment, verified', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2', healthy: false } });
+    emu.faults.loseAnswer('deploymentRollback', { as: 'http', httpStatus: 502 });
+    const r = await runAction({ action: '.', inputs: inputs(svc, { 'health-timeout': '3s' }) });
+    const rollbacks = createdSince(svc.id, t0).filter((d) => d.kind === 'rollback');
+    compare('a rollback answered with 502 (it had landed)', r.outputs, [svc], ['rolled-back'], [
+      [`${rollbacks.length} rollback deployment`, rollbacks.length === 1],
+      [`rollback sent ${sent('RollbackDeployment', t0)}×`, sent('RollbackDeployment', t0) === 1],
+    ]);
+  });
+
+  it('a literal expect-version with a rollback: the restored version is not asked for the new literal', async () => {
+    const svc = await service();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2', healthy: false } });
+    const r = await runAction({ action: '.', inputs: inputs(svc, { 'expect-version': 'v2', 'health-timeout': '3s' }) });
+    const json = entries(r)[0] ?? {};
+    compare('literal `expect-version: v2`, release rolled back', r.outputs, [svc], ['rolled-back'], [
+      ['restored v1 verified', json.rollbackHealthy === true],
+      ['summary says the literal was not asked of it', /expect-version 'v2' names the release that was rolled back/.test(r.summary)],
+    ]);
+  });
+
+  it('a crash after the verify window: deployed is right for the window, and the summary says which window', async () => {
+    const svc = await service();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2' }, crashAfterSuccessMs: 8000 });
+    const r = await runAction({ action: '.', inputs: inputs(svc) });
+    const id = r.outputs['deployment-id'] ?? '';
+    const windowStated = /watched for verify-window \(1\.0s\)[^.]*; a crash after that window is not part of this verdict/.test(r.summary);
+    compare('the new version crashes after the verify window', r.outputs, [svc], ['deployed'], [
+      ['summary states the 1.0 s window', windowStated],
+      [`${short(id)} SUCCESS at exit`, emu.deployment(id)?.status === 'SUCCESS'],
+    ], 'healthy=true for the window');
+    await emu.waitForStatus(id, 'CRASHED', 30_000);
+    rows[rows.length - 1] = { ...(rows[rows.length - 1] as Row), actual: `${(rows[rows.length - 1] as Row).actual}; CRASHED later, outside the window` };
+  });
+
+  it('a SKIPPED sibling (watch paths): unchanged, not a failure; the healthy sibling is not rolled back', async () => {
+    const api = await service({ prefix: 'api' });
+    const worker = await service({ domain: false, prefix: 'worker' });
+    const t0 = Date.now();
+    emu.scriptDeployment(api.id, { app: { version: 'v2' } });
+    emu.scriptDeployment(worker.id, { outcome: 'SKIPPED', skipReason: 'watch-paths' });
+    const r = await runAction({
+      action: '.',
+      inputs: { ...inputs(api), service: `${api.name}\n${worker.name}`, 'health-url': `${api.name}=${api.url}/health\n${worker.name}=none` },
+    });
+    const w = entries(r)[1] ?? {};
+    compare('a sibling SKIPPED by watch paths', r.outputs, [api, worker], ['deployed'], [
+      ['worker unchanged', w.verdict === 'unchanged' && emu.activeDeployment(worker.id)?.id === worker.good],
+      [`${sent('RollbackDeployment', t0)} rollback`, sent('RollbackDeployment', t0) === 0],
+      ['summary gives the reason', /watch paths/.test(r.summary)],
+    ]);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it("GitHub autodeploy already deployed the commit: Railway's deployment is adopted, nothing is built twice", async () => {
+    const svc = await service({ autoDeploy: true });
+    const sha = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+    const t0 = Date.now();
+    const railways = await emu.push(svc.id, sha, { script: { app: { version: 'v2' } } });
+    const r = await runAction({ action: '.', inputs: inputs(svc, { 'commit-sha': sha }) });
+    const created = createdSince(svc.id, t0);
+    compare('GitHub autodeploy already deployed the commit', r.outputs, [svc], ['deployed'], [
+      [`${created.length} deployment (Railway's)`, created.length === 1 && created[0]?.id === railways],
+      [`deploy sent ${sent('DeployServiceInstance', t0)}×`, sent('DeployServiceInstance', t0) === 0],
+      ['adopted', entries(r)[0]?.startedBy === 'railway' && /adopted Railway's own deployment/.test(r.summary)],
+    ]);
+  });
+
+  it('a sleeping service: its SLEEPING deployment counts as serving and is what a bad release is rolled back to', async () => {
+    const svc = await service();
+    emu.sleepService(svc.id);
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { app: { version: 'v2', healthy: false } });
+    const r = await runAction({ action: '.', inputs: inputs(svc, { 'health-timeout': '3s' }) });
+    const json = entries(r)[0] ?? {};
+    const rollbacks = createdSince(svc.id, t0).filter((d) => d.kind === 'rollback');
+    compare('a sleeping service (App Sleeping) with a bad release', r.outputs, [svc], ['rolled-back'], [
+      ['previous = the sleeping one', json.previousDeploymentId === svc.good && json.rollbackTargetId === svc.good],
+      [`${rollbacks.length} rollback of it`, rollbacks.length === 1 && rollbacks[0]?.sourceDeploymentId === svc.good],
+    ]);
+  });
+});
