@@ -1,9 +1,21 @@
-// Flat config: typescript-eslint's type-checked rules over everything TypeScript we write.
+// Flat config: typescript-eslint's type-checked rules over everything TypeScript we write. Layout is prettier's
+// (.prettierrc.json, `npm run format:check`): these presets turn on no stylistic rule that could disagree with it
+// (ESLint deprecated its formatting rules in v8.53, https://eslint.org/blog/2023/10/deprecating-formatting-rules/),
+// so eslint-config-prettier is not needed. Add it last here if a stylistic plugin is ever added.
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.*-build-*/**', 'node_modules/**', 'coverage/**', 'examples/app/node_modules/**', 'test/fixtures/migrations/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.*-build-*/**',
+      'node_modules/**',
+      'coverage/**',
+      'examples/app/node_modules/**',
+      'test/fixtures/migrations/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
