@@ -9,7 +9,12 @@
 //                         from the TypeScript sources (type stripping included);
 //   analyze.bundle.*      the same worker bundled into one ES module (what a shipped action or CLI loads), spawn →
 //                         exit, median of 5 — the like-for-like comparison with squawk, a native binary run the same
-//                         way (bundled with rolldown, vite's bundler, when it is installed);
+//                         way (bundled with rolldown, vite's bundler, when it is installed). Cold: nothing is cached
+//                         between runs (no compile cache). bundle.process chooses parser threads as shipped
+//                         (analyze/parallel.ts), bundle.serial.process parses on the main thread only;
+//   node.startup          `node -e 0`, spawn → exit: the floor of any Node process, for comparison with squawk's run;
+//   analyze.crossover.*   bundle, 100 files of growing size, serial vs worker threads (what PARALLEL_MIN_BYTES and the
+//                         CPU minimum in analyze/parallel.ts rest on);
 //   squawk.process.*      `squawk --reporter json --assume-in-transaction <files>` (spawn → exit), median of 3;
 //   analyze.process.read_and_analyse  the same worker's own time from reading the files to the result (no start-up);
 //   *.squawk_over_ours*   squawk time / our time (> 1: ours is faster);
@@ -22,7 +27,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -53,7 +58,8 @@ if (process.argv[2] === '--worker') {
 
 // A realistic mix (Prisma/Drizzle-style DDL, concurrent indexes, backfills, renames, pgvector, non-ASCII comments).
 const TEMPLATES: Array<(i: number) => string> = [
-  (i) => `CREATE TABLE "t_${i}" (\n  "id" BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  "name" TEXT NOT NULL,\n  "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP\n);`,
+  (i) =>
+    `CREATE TABLE "t_${i}" (\n  "id" BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  "name" TEXT NOT NULL,\n  "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP\n);`,
   (i) => `ALTER TABLE users ADD COLUMN c_${i} text;`,
   (i) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_${i} ON users (c_${i});`,
   (i) => `CREATE INDEX idx_b_${i} ON orders (col_${i});`,
@@ -75,9 +81,9 @@ const TEMPLATES: Array<(i: number) => string> = [
   (i) => `ALTER TABLE orders ADD CONSTRAINT chk_${i} CHECK (total_${i} >= 0);`,
 ];
 
-async function writeCorpus(dir: string, files: number): Promise<string[]> {
+async function writeCorpus(dir: string, files: number, statements = STATEMENTS): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const perFile = STATEMENTS / files;
+  const perFile = statements / files;
   const paths: string[] = [];
   for (let f = 0; f < files; f++) {
     const lines: string[] = [];
@@ -95,16 +101,27 @@ async function writeCorpus(dir: string, files: number): Promise<string[]> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
-function run(cmd: string, args: string[]): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({
+        ms: performance.now() - started,
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
   });
 }
 
@@ -121,7 +138,9 @@ function squawkBinary(): { path: string } | { reason: string } {
     const bin = require.resolve(`${pkg}/bin/squawk${process.platform === 'win32' ? '.exe' : ''}`);
     return existsSync(bin) ? { path: bin } : { reason: `${pkg} has no binary` };
   } catch {
-    return { reason: `squawk-cli ships no binary for ${process.platform}-${process.arch} (optional dependency ${pkg} not installed)` };
+    return {
+      reason: `squawk-cli ships no binary for ${process.platform}-${process.arch} (optional dependency ${pkg} not installed)`,
+    };
   }
 }
 
@@ -138,18 +157,32 @@ async function bundleWorker(dir: string): Promise<string | { reason: string }> {
   }
   const entry = path.join(dir, 'entry.ts');
   await mkdir(dir, { recursive: true });
-  await writeFile(entry, `import { readdir, readFile } from 'node:fs/promises';
+  await writeFile(
+    entry,
+    `import { readdir, readFile } from 'node:fs/promises';
 import { analyzeFiles } from ${JSON.stringify(fileURLToPath(new URL('../src/migrations/analyze.ts', import.meta.url)))};
 const started = performance.now();
 const dir = process.argv[2] ?? '.';
 const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
-const files = await analyzeFiles(await Promise.all(names.map(async (n) => ({ file: n, sql: await readFile(dir + '/' + n, 'utf8') }))));
+// Bench only: ANALYZE_PARSE_THREADS forces the number of parser worker threads (0 = serial).
+const threads = process.env.ANALYZE_PARSE_THREADS;
+const files = await analyzeFiles(await Promise.all(names.map(async (n) => ({ file: n, sql: await readFile(dir + '/' + n, 'utf8') }))), threads === undefined ? {} : { parseThreads: Number(threads) });
 const statements = files.reduce((n, f) => n + f.statements.length, 0);
 process.stdout.write(JSON.stringify({ ms: performance.now() - started, statements }));
-`);
-  await build({ input: entry, platform: 'node', resolve: { extensionAlias: { '.js': ['.ts', '.js'] } }, output: { dir: path.join(dir, 'out'), format: 'esm' }, logLevel: 'silent' });
+`,
+  );
+  await build({
+    input: entry,
+    platform: 'node',
+    resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
+    output: { dir: path.join(dir, 'out'), format: 'esm' },
+    logLevel: 'silent',
+  });
   const require = createRequire(import.meta.url);
-  await writeFile(path.join(dir, 'out', 'libpg-query.wasm'), await readFile(path.join(path.dirname(require.resolve('libpg-query')), 'libpg-query.wasm')));
+  // As scripts/build.mjs lays them out: the .wasm, and the Emscripten glue for the parser's worker threads.
+  const wasmDir = path.dirname(require.resolve('libpg-query'));
+  await writeFile(path.join(dir, 'out', 'libpg-query.wasm'), await readFile(path.join(wasmDir, 'libpg-query.wasm')));
+  await writeFile(path.join(dir, 'out', 'libpg-query.cjs'), await readFile(path.join(wasmDir, 'libpg-query.js')));
   return path.join(dir, 'out', 'entry.js');
 }
 
@@ -163,8 +196,13 @@ async function squawkCorpusDecisions(bin: string, dir: string): Promise<Map<stri
     files.set(file, e.id);
   }
   const res = await run(bin, ['--reporter', 'json', '--exclude', SQUAWK_HYGIENE_RULES.join(','), ...files.keys()]);
-  if (res.code !== 0 && res.code !== 1) throw new Error(`squawk failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
-  const flagged = new Set((JSON.parse(res.stdout) as Array<{ file: string }>).map((v) => files.get(path.resolve(v.file)) ?? files.get(v.file)));
+  if (res.code !== 0 && res.code !== 1)
+    throw new Error(`squawk failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+  const flagged = new Set(
+    (JSON.parse(res.stdout) as Array<{ file: string }>).map(
+      (v) => files.get(path.resolve(v.file)) ?? files.get(v.file),
+    ),
+  );
   return new Map(CORPUS.map((e) => [e.id, flagged.has(e.id) ? 'approval' : 'auto']));
 }
 
@@ -192,6 +230,19 @@ async function liveCorpusDecisions(): Promise<Map<string, 'auto' | 'approval'> |
   }
 }
 
+/** One run of the bundled worker (spawn → exit, ms); `threads` forces the parser threads. */
+async function runBundle(bundle: string, dir: string, statements: number, threads?: number): Promise<number> {
+  const res = await run(
+    process.execPath,
+    [bundle, dir],
+    threads === undefined ? {} : { ANALYZE_PARSE_THREADS: String(threads) },
+  );
+  if (res.code !== 0) throw new Error(`bundled worker failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+  if ((JSON.parse(res.stdout) as { statements: number }).statements !== statements)
+    throw new Error('bundled worker analysed a different number of statements');
+  return res.ms;
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'analyze-bench-'));
 const squawk = squawkBinary();
 if ('reason' in squawk) console.log(`squawk-cli unavailable, no squawk figures: ${squawk.reason}`);
@@ -199,7 +250,10 @@ const bundle = await bundleWorker(path.join(work, 'bundle'));
 if (typeof bundle !== 'string') console.log(`no bundle figures: ${bundle.reason}`);
 
 try {
-  for (const [label, files] of [['100files', FILES], ['1file', 1]] as const) {
+  for (const [label, files] of [
+    ['100files', FILES],
+    ['1file', 1],
+  ] as const) {
     const dir = path.join(work, label);
     const paths = await writeCorpus(dir, files);
     const corpus = await readCorpus(dir);
@@ -238,15 +292,19 @@ try {
 
     let bundled: number | undefined;
     if (typeof bundle === 'string') {
+      // Interleaved, so load on the machine hits both alike.
       const times: number[] = [];
+      const serial: number[] = [];
+      const startup: number[] = [];
       for (let r = 0; r < 5; r++) {
-        const res = await run(process.execPath, [bundle, dir]);
-        if (res.code !== 0) throw new Error(`bundled worker failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
-        if ((JSON.parse(res.stdout) as { statements: number }).statements !== STATEMENTS) throw new Error('bundled worker analysed a different number of statements');
-        times.push(res.ms);
+        times.push(await runBundle(bundle, dir, STATEMENTS));
+        serial.push(await runBundle(bundle, dir, STATEMENTS, 0));
+        startup.push((await run(process.execPath, ['-e', '0'])).ms);
       }
       bundled = median(times);
       console.log(`BENCH analyze.${label}.bundle.process ${fmt(bundled)} ms`);
+      console.log(`BENCH analyze.${label}.bundle.serial.process ${fmt(median(serial))} ms`);
+      console.log(`BENCH node.${label}.startup ${fmt(median(startup))} ms (node -e 0)`);
     }
 
     if ('path' in squawk) {
@@ -255,7 +313,8 @@ try {
       for (let r = 0; r < RUNS; r++) {
         const res = await run(squawk.path, ['--reporter', 'json', '--assume-in-transaction', ...paths]);
         // squawk exits 1 when it found violations; anything else is a failure to lint.
-        if (res.code !== 0 && res.code !== 1) throw new Error(`squawk failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
+        if (res.code !== 0 && res.code !== 1)
+          throw new Error(`squawk failed (exit ${res.code}): ${res.stderr.slice(0, 500)}`);
         times.push(res.ms);
         try {
           violations = (JSON.parse(res.stdout) as unknown[]).length;
@@ -265,19 +324,53 @@ try {
       }
       console.log(`BENCH squawk.${label}.process ${fmt(median(times))} ms`);
       if (violations >= 0) console.log(`BENCH squawk.${label}.findings ${violations} findings`);
-      console.log(`BENCH analyze.${label}.squawk_over_ours ${(median(times) / median(ours)).toFixed(2)} ratio (squawk process / our process; >1 = rail-actions faster)`);
-      console.log(`BENCH analyze.${label}.squawk_over_ours_analysis ${(median(times) / median(inside)).toFixed(2)} ratio (squawk process / our read+analyse inside a started process)`);
+      console.log(
+        `BENCH analyze.${label}.squawk_over_ours ${(median(times) / median(ours)).toFixed(2)} ratio (squawk process / our process; >1 = rail-actions faster)`,
+      );
+      console.log(
+        `BENCH analyze.${label}.squawk_over_ours_analysis ${(median(times) / median(inside)).toFixed(2)} ratio (squawk process / our read+analyse inside a started process)`,
+      );
       if (bundled !== undefined) {
-        console.log(`BENCH analyze.${label}.bundle_over_squawk ${(bundled / median(times)).toFixed(2)} ratio (our bundled process / squawk process, end to end; ≤1 = not slower than squawk)`);
+        console.log(
+          `BENCH analyze.${label}.bundle_over_squawk ${(bundled / median(times)).toFixed(2)} ratio (our bundled process / squawk process, end to end; ≤1 = not slower than squawk)`,
+        );
       }
     }
     await rm(dir, { recursive: true, force: true });
   }
 
+  // Where worker threads start to pay: 100 files of growing size, serial vs workers forced on (one per other CPU, at
+  // most 3), whatever analyze/parallel.ts would choose on this machine.
+  if (typeof bundle === 'string' && availableParallelism() > 1) {
+    const workers = Math.min(availableParallelism() - 1, 3);
+    for (const statements of [2500, 10_000, 40_000]) {
+      const dir = path.join(work, `crossover-${statements}`);
+      await writeCorpus(dir, FILES, statements);
+      const kib = (await readCorpus(dir)).reduce((n, f) => n + f.sql.length, 0) / 1024;
+      const serial: number[] = [];
+      const parallel: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        serial.push(await runBundle(bundle, dir, statements, 0));
+        parallel.push(await runBundle(bundle, dir, statements, workers));
+      }
+      console.log(
+        `BENCH analyze.crossover.${statements}stmts.serial ${fmt(median(serial))} ms (${kib.toFixed(0)} KiB in ${FILES} files)`,
+      );
+      console.log(
+        `BENCH analyze.crossover.${statements}stmts.parallel ${fmt(median(parallel))} ms (${workers} worker thread(s) + main)`,
+      );
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   const report = (name: string, decisions: Map<string, 'auto' | 'approval'>) => {
     const a = agreement(CORPUS, decisions);
-    console.log(`BENCH corpus.${name}.agreement ${a.percent.toFixed(1)} % (${a.agree}/${a.entries} labelled statements)`);
-    console.log(`BENCH corpus.${name}.missed ${a.missed.length} statements needing approval applied unattended${a.missed.length ? ` (${a.missed.join(', ')})` : ''}`);
+    console.log(
+      `BENCH corpus.${name}.agreement ${a.percent.toFixed(1)} % (${a.agree}/${a.entries} labelled statements)`,
+    );
+    console.log(
+      `BENCH corpus.${name}.missed ${a.missed.length} statements needing approval applied unattended${a.missed.length ? ` (${a.missed.join(', ')})` : ''}`,
+    );
     console.log(`BENCH corpus.${name}.overcautious ${a.overcautious.length} safe statements sent to approval`);
   };
   const live = await liveCorpusDecisions();

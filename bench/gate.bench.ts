@@ -40,7 +40,10 @@ function historicalSql(i: number): string {
     `-- CreateTable\nCREATE TABLE "Entity${i}" (\n    "id" SERIAL NOT NULL,\n    "name" TEXT NOT NULL,\n    "embedding" vector(3),\n    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,\n${i > 0 ? `    "parentId" INTEGER,\n` : ''}\n    CONSTRAINT "Entity${i}_pkey" PRIMARY KEY ("id")\n);`,
     `-- CreateIndex\nCREATE INDEX "Entity${i}_name_idx" ON "Entity${i}"("name");`,
   ];
-  if (i > 0) parts.push(`-- AddForeignKey\nALTER TABLE "Entity${i}" ADD CONSTRAINT "Entity${i}_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "Entity${i - 1}"("id") ON DELETE SET NULL ON UPDATE CASCADE;`);
+  if (i > 0)
+    parts.push(
+      `-- AddForeignKey\nALTER TABLE "Entity${i}" ADD CONSTRAINT "Entity${i}_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "Entity${i - 1}"("id") ON DELETE SET NULL ON UPDATE CASCADE;`,
+    );
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -56,7 +59,10 @@ const repo = await mkdtemp(path.join(os.tmpdir(), 'rail-gate-bench-'));
 const migrations = path.join(repo, 'prisma', 'migrations');
 await mkdir(migrations, { recursive: true });
 await writeFile(path.join(migrations, 'migration_lock.toml'), 'provider = "postgresql"\n');
-await writeFile(path.join(repo, 'package.json'), JSON.stringify({ name: 'bench-app', devDependencies: { prisma: '^6.2.1' } }));
+await writeFile(
+  path.join(repo, 'package.json'),
+  JSON.stringify({ name: 'bench-app', devDependencies: { prisma: '^6.2.1' } }),
+);
 async function writeMigration(i: number, sql: string): Promise<void> {
   await mkdir(path.join(migrations, migrationName(i)), { recursive: true });
   await writeFile(path.join(migrations, migrationName(i), 'migration.sql'), sql);
@@ -78,14 +84,23 @@ const common = {
 try {
   let t = performance.now();
   const history = await applyMigrations(common);
-  bench('migrate.apply.history', Math.round(performance.now() - t), `ms (${history.applied.length} files, ${history.applied.reduce((n, a) => n + (a.statements ?? 0), 0)} statements)`);
+  bench(
+    'migrate.apply.history',
+    Math.round(performance.now() - t),
+    `ms (${history.applied.length} files, ${history.applied.reduce((n, a) => n + (a.statements ?? 0), 0)} statements)`,
+  );
 
   for (let k = 0; k < PENDING; k++) await writeMigration(HISTORY + k, PENDING_SQL[k] as string);
 
   t = performance.now();
   const cold = await findPending({ databaseUrl: db.url, dir: '', cwd: repo });
-  bench('gate.pending.cold', Math.round(performance.now() - t), `ms (${cold.files.length} files, ${cold.applied.length} applied, ${cold.pending.length} pending)`);
-  if (cold.pending.length !== PENDING || cold.anomalies.length) throw new Error(`unexpected pending report: ${cold.pending.length} pending, ${JSON.stringify(cold.anomalies)}`);
+  bench(
+    'gate.pending.cold',
+    Math.round(performance.now() - t),
+    `ms (${cold.files.length} files, ${cold.applied.length} applied, ${cold.pending.length} pending)`,
+  );
+  if (cold.pending.length !== PENDING || cold.anomalies.length)
+    throw new Error(`unexpected pending report: ${cold.pending.length} pending, ${JSON.stringify(cold.anomalies)}`);
   const runs: number[] = [];
   for (let r = 0; r < 10; r++) {
     t = performance.now();
@@ -101,10 +116,21 @@ try {
     console.log(`(runGate not available, analysis figures skipped: ${String(err)})`);
   }
   if (gate) {
-    const opts = { databaseUrl: db.url, dir: '', tool: 'auto' as const, cwd: repo, approval: 'risky' as const, largeTableRows: 100_000 };
+    const opts = {
+      databaseUrl: db.url,
+      dir: '',
+      tool: 'auto' as const,
+      cwd: repo,
+      approval: 'risky' as const,
+      largeTableRows: 100_000,
+    };
     t = performance.now();
     const first = await gate.runGate(opts);
-    bench('gate.total.cold', Math.round(performance.now() - t), `ms (decision ${first.plan.decision}, includes parser start)`);
+    bench(
+      'gate.total.cold',
+      Math.round(performance.now() - t),
+      `ms (decision ${first.plan.decision}, includes parser start)`,
+    );
     const totals: number[] = [];
     const parts = { pendingMs: [] as number[], analyzeMs: [] as number[], statsMs: [] as number[] };
     for (let r = 0; r < 5; r++) {
@@ -123,7 +149,11 @@ try {
 
   t = performance.now();
   const applied = await applyMigrations(common);
-  bench('migrate.apply.pending', Math.round(performance.now() - t), `ms (${applied.applied.length} files incl. CREATE INDEX CONCURRENTLY, lock + history + record)`);
+  bench(
+    'migrate.apply.pending',
+    Math.round(performance.now() - t),
+    `ms (${applied.applied.length} files incl. CREATE INDEX CONCURRENTLY, lock + history + record)`,
+  );
 } finally {
   await db.drop();
   await rm(repo, { recursive: true, force: true });

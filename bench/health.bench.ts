@@ -48,7 +48,11 @@ const actionDefaults: HealthCheckOptions = {
   requestTimeoutMs: 10_000,
   headers: {},
 };
-const tuned: Partial<HealthCheckOptions> = { intervalMs: 100, maxIntervalMs: 250, expectJson: [{ path: 'status', value: 'ok' }] };
+const tuned: Partial<HealthCheckOptions> = {
+  intervalMs: 100,
+  maxIntervalMs: 250,
+  expectJson: [{ path: 'status', value: 'ok' }],
+};
 
 /** Turn the server healthy (or unhealthy) `afterMs` from now; returns a cancel function. */
 function flipAfter(to: boolean, afterMs: number): () => void {
@@ -71,7 +75,11 @@ interface Measure {
 async function oursAfterHealthy(settings: Partial<HealthCheckOptions>, flipMs: number): Promise<Measure> {
   const cancel = flipAfter(true, flipMs);
   let firstOk = 0;
-  const result = await checkHealth({ ...actionDefaults, ...settings, onAttempt: (a) => void (a.ok && !firstOk && (firstOk = performance.now())) });
+  const result = await checkHealth({
+    ...actionDefaults,
+    ...settings,
+    onAttempt: (a) => void (a.ok && !firstOk && (firstOk = performance.now())),
+  });
   const end = performance.now();
   cancel();
   if (!result.healthy || !flippedAt) throw new Error(`expected healthy after the flip, got: ${result.lastReason}`);
@@ -81,10 +89,16 @@ async function oursAfterHealthy(settings: Partial<HealthCheckOptions>, flipMs: n
 async function oursAfterUnhealthy(settings: Partial<HealthCheckOptions>, flipMs: number): Promise<number> {
   const cancel = flipAfter(false, flipMs);
   // A streak that cannot complete keeps the check watching; failure-threshold 1 turns the first failure into the verdict.
-  const result = await checkHealth({ ...actionDefaults, ...settings, consecutiveSuccesses: 1_000_000, failureThreshold: 1 });
+  const result = await checkHealth({
+    ...actionDefaults,
+    ...settings,
+    consecutiveSuccesses: 1_000_000,
+    failureThreshold: 1,
+  });
   const end = performance.now();
   cancel();
-  if (result.healthy || result.timedOut || !flippedAt) throw new Error(`expected a fail-fast verdict, got: ${result.lastReason}`);
+  if (result.healthy || result.timedOut || !flippedAt)
+    throw new Error(`expected a fail-fast verdict, got: ${result.lastReason}`);
   return end - flippedAt;
 }
 
@@ -93,7 +107,16 @@ const PEER_KILL_MS = 60_000;
 
 /** The peer's curl command line, from flip to curl's exit. */
 async function peerAfterHealthy(retryDelaySeconds: number, flipMs: number): Promise<number> {
-  const args = ['--fail', '-sv', '--retry', String(PEER_MAX_ATTEMPTS), '--retry-delay', String(retryDelaySeconds), '--retry-connrefused', url];
+  const args = [
+    '--fail',
+    '-sv',
+    '--retry',
+    String(PEER_MAX_ATTEMPTS),
+    '--retry-delay',
+    String(retryDelaySeconds),
+    '--retry-connrefused',
+    url,
+  ];
   const cancel = flipAfter(true, flipMs);
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn('curl', args, { stdio: 'ignore' });
@@ -106,12 +129,14 @@ async function peerAfterHealthy(retryDelaySeconds: number, flipMs: number): Prom
   });
   const end = performance.now();
   cancel();
-  if (code !== 0 || !flippedAt) throw new Error(`peer curl ended with exit code ${code}${flippedAt ? '' : ' before the flip'}`);
+  if (code !== 0 || !flippedAt)
+    throw new Error(`peer curl ended with exit code ${code}${flippedAt ? '' : ' before the flip'}`);
   return end - flippedAt;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const report = (name: string, value: number, unit = 'ms') => console.log(`BENCH ${name} ${unit === 'ms' ? Math.round(value) : value.toFixed(2)} ${unit}`);
+const report = (name: string, value: number, unit = 'ms') =>
+  console.log(`BENCH ${name} ${unit === 'ms' ? Math.round(value) : value.toFixed(2)} ${unit}`);
 
 const RUNS = 7;
 // Flip moments spread evenly over a 3 s window (after ≥ 1 s of polling), the same for every contender.

@@ -1,4 +1,4 @@
-// Railway deploy/rollback figures (issue 3, item 7), measured on the bundled actions run through the harness
+// Railway deploy/rollback figures (README "Benchmarks"), measured on the bundled actions run through the harness
 // against the Railway emulator. Prints `BENCH <name> <value> <unit>`; asserts nothing.
 //
 // Figures:
@@ -38,7 +38,10 @@ try {
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = Date.now();
-      const result = await runAction({ action: 'railway-deploy', inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '2m' } });
+      const result = await runAction({
+        action: 'railway-deploy',
+        inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '2m' },
+      });
       if (result.exitCode !== 0) throw new Error(`cold-start run failed: ${result.stderr || result.stdout}`);
       const first = emu.requests.find((r) => r.at >= t0 && r.headers['project-access-token'] === token);
       if (!first) throw new Error('no API request seen');
@@ -56,28 +59,53 @@ try {
         const projectId = emu.addProject({ name: `long-${mode}` }).id;
         const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
         // No domain: the root action verifies it by Railway's status (a worker), so only Railway requests count.
-        const serviceId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/long' }, app: false, domain: mode !== 'verify', autoDeploy: mode === 'adopted' }).id;
+        const serviceId = emu.addService(projectId, {
+          name: 'api',
+          source: { repo: 'acme/long' },
+          app: false,
+          domain: mode !== 'verify',
+          autoDeploy: mode === 'adopted',
+        }).id;
         const token = emu.projectToken(projectId, envId);
         const t0 = Date.now();
-        if (mode === 'adopted') await emu.push(serviceId, DEFAULT_GITHUB_ENV.GITHUB_SHA as string, { script: { buildMs } });
+        if (mode === 'adopted')
+          await emu.push(serviceId, DEFAULT_GITHUB_ENV.GITHUB_SHA as string, { script: { buildMs } });
         else emu.scriptDeployment(serviceId, { buildMs });
         const result = await runAction({
           action: mode === 'verify' ? '.' : 'railway-deploy',
-          inputs: { 'railway-token': token, 'api-url': emu.url, service: 'api', timeout: '20m', subscriptions: String(mode !== 'polling') },
+          inputs: {
+            'railway-token': token,
+            'api-url': emu.url,
+            service: 'api',
+            timeout: '20m',
+            subscriptions: String(mode !== 'polling'),
+          },
           timeoutMs: buildMs + 5 * 60_000,
         });
         if (result.exitCode !== 0) throw new Error(`${mode} run failed: ${result.stderr || result.stdout}`);
         const requests = emu.requests.filter((r) => r.at >= t0 && r.headers['project-access-token'] === token);
-        return { mode, count: requests.length, wallMs: Date.now() - t0, ops: requests.map((r) => r.operationName ?? '?') };
+        return {
+          mode,
+          count: requests.length,
+          wallMs: Date.now() - t0,
+          ops: requests.map((r) => r.operationName ?? '?'),
+        };
       }),
     );
     const label = buildMs === 300_000 ? 'build5m' : `build${Math.round(buildMs / 1000)}s`;
-    const names: Record<Mode, string> = { subscription: `${label}.subscription`, polling: `${label}.polling`, verify: `${label}_verify.subscription`, adopted: `${label}.adopted` };
+    const names: Record<Mode, string> = {
+      subscription: `${label}.subscription`,
+      polling: `${label}.polling`,
+      verify: `${label}_verify.subscription`,
+      adopted: `${label}.adopted`,
+    };
     for (const r of runs) {
       bench(`railway.requests.${names[r.mode]}`, r.count, 'requests');
       const byOp = new Map<string, number>();
       for (const op of r.ops) byOp.set(op, (byOp.get(op) ?? 0) + 1);
-      console.log(`  ${r.mode}: ${[...byOp].map(([op, n]) => `${op}×${n}`).join(', ')} in ${(r.wallMs / 1000).toFixed(0)} s`);
+      console.log(
+        `  ${r.mode}: ${[...byOp].map(([op, n]) => `${op}×${n}`).join(', ')} in ${(r.wallMs / 1000).toFixed(0)} s`,
+      );
     }
   }
 
@@ -89,7 +117,12 @@ try {
     const samples: number[] = [];
     for (let i = 0; i < 3; i++) {
       const name = `svc${i}`;
-      const serviceId = emu.addService(projectId, { name, source: { repo: 'acme/verdict' }, app: { version: 'v1' }, autoDeploy: false }).id;
+      const serviceId = emu.addService(projectId, {
+        name,
+        source: { repo: 'acme/verdict' },
+        app: { version: 'v1' },
+        autoDeploy: false,
+      }).id;
       const good = emu.supersede(serviceId, { app: { version: 'v1' } });
       await emu.waitForStatus(good, 'SUCCESS', 30_000);
       emu.scriptDeployment(serviceId, { app: { version: 'v2', healthy: false } });
@@ -108,8 +141,11 @@ try {
       });
       const result = await running.result;
       const entry = (JSON.parse(result.outputs.deployments ?? '[]') as Array<{ verifiedAt: string | null }>)[0];
-      const rollback = emu.requests.find((r) => r.operationName === 'RollbackDeployment' && (r.variables as { id?: string }).id === good);
-      if (!entry?.verifiedAt || !rollback) throw new Error(`no verdict/rollback recorded: ${result.stderr || result.stdout}`);
+      const rollback = emu.requests.find(
+        (r) => r.operationName === 'RollbackDeployment' && (r.variables as { id?: string }).id === good,
+      );
+      if (!entry?.verifiedAt || !rollback)
+        throw new Error(`no verdict/rollback recorded: ${result.stderr || result.stdout}`);
       samples.push(rollback.at - Date.parse(entry.verifiedAt));
     }
     bench('railway.verdict_to_rollback_request.median', median(samples), 'ms');

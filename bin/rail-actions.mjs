@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const bundle = new URL('../dist/cli/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(bundle))) {
-  process.stderr.write("error: dist/cli/index.js is missing; run 'npm run build' (or 'node scripts/build.mjs cli') first.\n");
+  process.stderr.write(
+    "error: dist/cli/index.js is missing; run 'npm run build' (or 'node scripts/build.mjs cli') first.\n",
+  );
   process.exit(1);
 }
 await import(bundle.href);

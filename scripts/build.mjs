@@ -41,7 +41,9 @@ function processAlive(pid) {
 const stagingPrefix = `.${path.basename(outDir)}-build-`;
 const stagingDir = path.join(path.dirname(outDir), `${stagingPrefix}${process.pid}`);
 // Staging dirs left by killed builds (their process is gone) are removed; a concurrent build's is kept.
-for (const leftover of (await readdir(path.dirname(outDir)).catch(() => [])).filter((f) => f.startsWith(stagingPrefix))) {
+for (const leftover of (await readdir(path.dirname(outDir)).catch(() => [])).filter((f) =>
+  f.startsWith(stagingPrefix),
+)) {
   const pid = Number(leftover.slice(stagingPrefix.length));
   if (!processAlive(pid)) await rm(path.join(path.dirname(outDir), leftover), { recursive: true, force: true });
 }
@@ -53,20 +55,39 @@ function build(name) {
     const target = path.join(stagingDir, name);
     const child = spawn(
       process.execPath,
-      [ncc, 'build', EXTRA_ENTRIES[name] ?? `src/actions/${name}.ts`, '-o', target, '--license', 'licenses.txt', '--quiet'],
+      [
+        ncc,
+        'build',
+        EXTRA_ENTRIES[name] ?? `src/actions/${name}.ts`,
+        '-o',
+        target,
+        '--license',
+        'licenses.txt',
+        '--quiet',
+      ],
       { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
     );
-    child.on('exit', (code) => (code === 0 ? copyRuntimeAssets(target).then(() => resolve(name), reject) : reject(new Error(`ncc failed for ${name} (exit ${code})`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? copyRuntimeAssets(target).then(() => resolve(name), reject)
+        : reject(new Error(`ncc failed for ${name} (exit ${code})`)),
+    );
   });
 }
 
 // Files a bundle loads at runtime by name next to itself, which ncc cannot inline: libpg-query's WebAssembly
-// parser (its Emscripten glue calls locateFile('libpg-query.wasm') relative to the bundle).
-const RUNTIME_ASSETS = [{ marker: 'libpg-query.wasm', from: 'node_modules/libpg-query/wasm/libpg-query.wasm' }];
+// parser (its Emscripten glue calls locateFile('libpg-query.wasm') relative to the bundle), and that glue as a file of
+// its own for the parser's worker threads (src/migrations/analyze/parallel.ts). `.cjs`: the bundle directory's
+// package.json says "type": "module", and the glue is CommonJS.
+const RUNTIME_ASSETS = [
+  { marker: 'libpg-query.wasm', from: 'node_modules/libpg-query/wasm/libpg-query.wasm' },
+  { marker: 'libpg-query.cjs', from: 'node_modules/libpg-query/wasm/libpg-query.js', to: 'libpg-query.cjs' },
+];
 async function copyRuntimeAssets(target) {
   const bundle = await readFile(path.join(target, 'index.js'), 'utf8');
   for (const asset of RUNTIME_ASSETS) {
-    if (bundle.includes(asset.marker)) await copyFile(path.join(root, asset.from), path.join(target, path.basename(asset.from)));
+    if (bundle.includes(asset.marker))
+      await copyFile(path.join(root, asset.from), path.join(target, asset.to ?? path.basename(asset.from)));
   }
 }
 
@@ -86,4 +107,6 @@ try {
 } finally {
   await rm(stagingDir, { recursive: true, force: true });
 }
-console.log(`built ${entries.length} action bundle(s) into ${path.relative(root, outDir) || '.'}: ${entries.join(', ')}`);
+console.log(
+  `built ${entries.length} action bundle(s) into ${path.relative(root, outDir) || '.'}: ${entries.join(', ')}`,
+);

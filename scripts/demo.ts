@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { nodeBinary, projectRoot, runAction, type ActionResult, type RunOptions } from '../test/harness/index.js';
 import { startRailwayEmulator, type RailwayEmulator } from '../test/railway-emulator/index.js';
+import { startGitHubApi } from '../test/fixtures/github-api.js';
 import { freePort } from '../test/railway-emulator/apps.js';
 
 // ------------------------------------------------------------------------------------------------ output helpers
@@ -59,7 +60,11 @@ const timeline: StepRecord[] = [];
 async function step(
   action: string,
   title: string,
-  body: (ctx: { expect: (label: string, ok: boolean, detail?: string) => boolean; note: (line: string) => void; nn: string }) => Promise<void>,
+  body: (ctx: {
+    expect: (label: string, ok: boolean, detail?: string) => boolean;
+    note: (line: string) => void;
+    nn: string;
+  }) => Promise<void>,
 ): Promise<void> {
   const nn = String(timeline.length + 1).padStart(2, '0');
   const record: StepRecord = { nn, action, title, ms: 0, checks: [], notes: [] };
@@ -108,7 +113,7 @@ interface Ran {
 async function run(
   nn: string,
   expect: (label: string, ok: boolean, detail?: string) => boolean,
-  opts: RunOptions & { hasPost?: boolean },
+  opts: RunOptions & { hasPost?: boolean; writesNoSummary?: boolean },
 ): Promise<Ran> {
   const main = await runAction({ timeoutMs: 150_000, ...opts });
   let post: ActionResult | undefined;
@@ -120,7 +125,8 @@ async function run(
   const name = opts.action === '.' ? 'release' : opts.action;
   const file = path.join(summariesDir, `${nn}-${name}.md`);
   const summary = [main.summary, post?.summary ?? ''].filter((s) => s.trim() !== '').join('\n\n');
-  expect('wrote a job summary', summary.trim() !== '');
+  // github-deployment only records on GitHub; every other action reports in the job summary.
+  if (!opts.writesNoSummary) expect('wrote a job summary', summary.trim() !== '');
   await writeFile(file, summary.trim() === '' ? `_(${name} wrote no job summary)_\n` : summary);
   summariesWritten.push(file);
   // A secret passed in must be registered with ::add-mask:: (so the runner hides it), not merely absent by luck.
@@ -129,7 +135,11 @@ async function run(
   for (const result of [main, post]) {
     if (!result) continue;
     const leaked = secrets.filter((s) => s && result.allText.includes(s));
-    expect('no secret in logs, outputs, state or summary', leaked.length === 0, `${leaked.length} secret(s) found in the captured output`);
+    expect(
+      'no secret in logs, outputs, state or summary',
+      leaked.length === 0,
+      `${leaked.length} secret(s) found in the captured output`,
+    );
   }
   return { main, post };
 }
@@ -142,11 +152,24 @@ function lastError(r: ActionResult): string {
   return clean.length > 240 ? `${clean.slice(0, 240)}…` : clean;
 }
 
-function exitedWith(expect: (label: string, ok: boolean, detail?: string) => boolean, r: ActionResult, code: number): boolean {
-  return expect(`exits ${code}`, r.exitCode === code, `exit ${String(r.exitCode)}${r.exitCode === 0 ? '' : `: ${lastError(r)}`}`);
+function exitedWith(
+  expect: (label: string, ok: boolean, detail?: string) => boolean,
+  r: ActionResult,
+  code: number,
+): boolean {
+  return expect(
+    `exits ${code}`,
+    r.exitCode === code,
+    `exit ${String(r.exitCode)}${r.exitCode === 0 ? '' : `: ${lastError(r)}`}`,
+  );
 }
 
-function outputIs(expect: (label: string, ok: boolean, detail?: string) => boolean, r: ActionResult, name: string, want: string): boolean {
+function outputIs(
+  expect: (label: string, ok: boolean, detail?: string) => boolean,
+  r: ActionResult,
+  name: string,
+  want: string,
+): boolean {
   const got = r.outputs[name];
   return expect(`output ${name} = ${want}`, got === want, `got ${got === undefined ? 'nothing' : JSON.stringify(got)}`);
 }
@@ -183,7 +206,11 @@ async function createDemoDatabase(adminUrl: string, password: string): Promise<D
       await c.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
       role = name;
     } catch (err) {
-      say(dim(`(could not create a demo role, using the given credentials: ${scrub(err instanceof Error ? err.message : String(err))})`));
+      say(
+        dim(
+          `(could not create a demo role, using the given credentials: ${scrub(err instanceof Error ? err.message : String(err))})`,
+        ),
+      );
     }
     const owner = role ? ` OWNER ${role}` : '';
     try {
@@ -233,10 +260,21 @@ async function startExampleApp(env: Record<string, string>): Promise<ExampleApp>
   const child: ChildProcess = spawn(
     nodeBinary(),
     // Parameter properties in app.ts need transform-types (strip-only mode refuses them).
-    ['--experimental-transform-types', '--no-warnings', '--import', './scripts/ts-loader.mjs', 'examples/app/src/server.ts'],
-    { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--experimental-transform-types',
+      '--no-warnings',
+      '--import',
+      './scripts/ts-loader.mjs',
+      'examples/app/src/server.ts',
+    ],
+    {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
-  for (const stream of [child.stdout, child.stderr]) stream?.setEncoding('utf8').on('data', (c: string) => (output += c));
+  for (const stream of [child.stdout, child.stderr])
+    stream?.setEncoding('utf8').on('data', (c: string) => (output += c));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.once('exit', () => child.kill('SIGKILL'));
   return {
@@ -271,7 +309,18 @@ const SHA = {
   release3: '3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c',
   release4: '4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d',
   release5: '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e',
+  release6: '6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f',
 };
+
+/** md5 over every row of documents (the columns the destructive migration touches), in id order. */
+async function documentsChecksum(url: string): Promise<string> {
+  return withClient(url, async (c) => {
+    const r = await c.query<{ sum: string | null; n: number }>(
+      "SELECT md5(string_agg(x::text, '|' ORDER BY x.id)) AS sum, count(*)::int AS n FROM (SELECT id, content, embedding, created_at FROM documents) x",
+    );
+    return `${r.rows[0]?.n ?? 0} rows, md5 ${(r.rows[0]?.sum ?? 'none').slice(0, 12)}…`;
+  });
+}
 
 interface DeploymentEntry {
   service?: string;
@@ -295,13 +344,17 @@ function deploymentEntries(r: ActionResult): DeploymentEntry[] {
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    say('usage: npm run demo   (or: node_modules/.bin/node --import ./scripts/ts-loader.mjs scripts/demo.ts [--out <dir>])');
+    say(
+      'usage: npm run demo   (or: node_modules/.bin/node --import ./scripts/ts-loader.mjs scripts/demo.ts [--out <dir>])',
+    );
     return 0;
   }
   const adminUrl = process.env.DATABASE_URL;
   const redisUrl = process.env.REDIS_URL;
   if (!adminUrl || !redisUrl) {
-    process.stderr.write('DATABASE_URL and REDIS_URL must be set: run `npm run demo` (scripts/test-services.sh starts both)\n');
+    process.stderr.write(
+      'DATABASE_URL and REDIS_URL must be set: run `npm run demo` (scripts/test-services.sh starts both)\n',
+    );
     return 2;
   }
   const outDir = path.resolve(values.out ?? path.join(projectRoot, '.demo'));
@@ -324,13 +377,19 @@ async function main(): Promise<number> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\ndemo interrupted (${signal}): stopping the apps and the emulator, dropping the demo database\n`);
+      process.stderr.write(
+        `\ndemo interrupted (${signal}): stopping the apps and the emulator, dropping the demo database\n`,
+      );
       void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
 
   try {
-    say(bold('rail-actions demo — the deploy chain through the bundled actions (dist/), run as the GitHub runner runs them'));
+    say(
+      bold(
+        'rail-actions demo — the deploy chain through the bundled actions (dist/), run as the GitHub runner runs them',
+      ),
+    );
     const db = await createDemoDatabase(adminUrl, dbPassword);
     cleanups.push(() => db.drop());
     const emu: RailwayEmulator = await startRailwayEmulator({ buildMs: 600, deployMs: 200, tickMs: 50 });
@@ -339,7 +398,12 @@ async function main(): Promise<number> {
     const production = emu.addEnvironment(project.id, { name: 'production' });
     const api = emu.addService(project.id, { name: 'api', source: { repo: 'octo-org/octo-app' }, autoDeploy: false });
     // A background worker of the same app: no public domain, so nothing to health-check over HTTP.
-    const worker = emu.addService(project.id, { name: 'worker', source: { repo: 'octo-org/octo-app' }, domain: false, autoDeploy: false });
+    const worker = emu.addService(project.id, {
+      name: 'worker',
+      source: { repo: 'octo-org/octo-app' },
+      domain: false,
+      autoDeploy: false,
+    });
     const railwayToken = emu.projectToken(project.id, production.id);
     secrets.push(railwayToken);
     const healthUrl = `${emu.serviceUrl(api.id)}/health`;
@@ -348,9 +412,15 @@ async function main(): Promise<number> {
 
     say(`  PostgreSQL  ${db.display} (pgvector ${db.pgvector}; a fresh database and role with a password)`);
     say(`  Redis       ${redisUrl.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:***@')}`);
-    say(`  Railway     emulator ${emu.url} — project demo-shop, environment production, services api and worker (no domain; project token)`);
-    say('  Apps        Railway deployments run test/railway-emulator/app.mjs (the only program the emulator can launch;');
-    say('              /health echoes RAILWAY_DEPLOYMENT_ID and the commit); the example app examples/app runs beside it');
+    say(
+      `  Railway     emulator ${emu.url} — project demo-shop, environment production, services api and worker (no domain; project token)`,
+    );
+    say(
+      '  Apps        Railway deployments run test/railway-emulator/app.mjs (the only program the emulator can launch;',
+    );
+    say(
+      '              /health echoes RAILWAY_DEPLOYMENT_ID and the commit); the example app examples/app runs beside it',
+    );
     say('              on the migrated database and Redis');
     const shown = path.relative(process.cwd(), summariesDir);
     say(`  Summaries   ${shown && !shown.startsWith('..') ? shown : summariesDir}/`);
@@ -359,9 +429,14 @@ async function main(): Promise<number> {
 
     // 1. The gate on a SAFE release: a new table and a concurrently built index on it.
     for (const file of await readdir(path.join(projectRoot, 'examples/app/migrations'))) {
-      if (file.endsWith('.sql')) await copyFile(path.join(projectRoot, 'examples/app/migrations', file), path.join(workspace, 'migrations', file));
+      if (file.endsWith('.sql'))
+        await copyFile(
+          path.join(projectRoot, 'examples/app/migrations', file),
+          path.join(workspace, 'migrations', file),
+        );
     }
     let safePlanHash = '';
+    let destructivePlanHash = '';
     await step('migrate-gate', 'gate: new table + CREATE INDEX CONCURRENTLY (safe)', async ({ expect, note, nn }) => {
       const { main: r } = await run(nn, expect, { action: 'migrate-gate', inputs: migrationInputs, cwd: workspace });
       exitedWith(expect, r, 0);
@@ -370,20 +445,34 @@ async function main(): Promise<number> {
       outputIs(expect, r, 'pending-count', '2');
       safePlanHash = r.outputs['plan-hash'] ?? '';
       expect('plan-hash is a sha256', /^[0-9a-f]{64}$/.test(safePlanHash), safePlanHash);
-      note(`decision=${r.outputs.decision ?? '?'} requires-approval=${r.outputs['requires-approval'] ?? '?'} risk=${r.outputs.risk ?? '?'} pending=${r.outputs['pending-count'] ?? '?'} plan-hash=${safePlanHash.slice(0, 12)}…`);
+      note(
+        `decision=${r.outputs.decision ?? '?'} requires-approval=${r.outputs['requires-approval'] ?? '?'} risk=${r.outputs.risk ?? '?'} pending=${r.outputs['pending-count'] ?? '?'} plan-hash=${safePlanHash.slice(0, 12)}…`,
+      );
     });
 
     await step('migrate', 'migrate: applies the approved plan unattended', async ({ expect, note, nn }) => {
       // Never migrate without the gate's hash: that is the point of the gate.
       if (!expect('the gate produced a plan-hash to apply', safePlanHash !== '')) return;
-      const { main: r } = await run(nn, expect, { action: 'migrate', inputs: { ...migrationInputs, 'plan-hash': safePlanHash }, cwd: workspace });
+      const { main: r } = await run(nn, expect, {
+        action: 'migrate',
+        inputs: { ...migrationInputs, 'plan-hash': safePlanHash },
+        cwd: workspace,
+      });
       exitedWith(expect, r, 0);
       outputIs(expect, r, 'applied-count', '2');
       const index = await withClient(db.url, (c) =>
-        c.query<{ valid: boolean }>("SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'documents_embedding_hnsw'"),
+        c.query<{ valid: boolean }>(
+          "SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'documents_embedding_hnsw'",
+        ),
       );
-      expect('table documents and a VALID hnsw index exist', index.rows[0]?.valid === true, `index rows: ${JSON.stringify(index.rows)}`);
-      const applied = (JSON.parse(r.outputs.applied ?? '[]') as Array<{ file: string; ms: number | null }>).map((a) => `${path.basename(a.file)} (${a.ms ?? '?'} ms)`);
+      expect(
+        'table documents and a VALID hnsw index exist',
+        index.rows[0]?.valid === true,
+        `index rows: ${JSON.stringify(index.rows)}`,
+      );
+      const applied = (JSON.parse(r.outputs.applied ?? '[]') as Array<{ file: string; ms: number | null }>).map(
+        (a) => `${path.basename(a.file)} (${a.ms ?? '?'} ms)`,
+      );
       note(`applied ${r.outputs['applied-count'] ?? '?'}: ${applied.join(', ')}`);
     });
 
@@ -399,25 +488,42 @@ async function main(): Promise<number> {
       outputIs(expect, r, 'decision', 'requires-approval');
       outputIs(expect, r, 'risk', 'destructive');
       outputIs(expect, r, 'pending-count', '1');
-      let plan: { reasons?: string[]; findings?: Array<{ rule: string; file: string; line: number; message: string }> } = {};
+      destructivePlanHash = r.outputs['plan-hash'] ?? '';
+      let plan: {
+        reasons?: string[];
+        findings?: Array<{ rule: string; file: string; line: number; message: string }>;
+      } = {};
       try {
         plan = JSON.parse(r.outputs.plan ?? '{}') as typeof plan;
       } catch {
         expect('plan output is JSON', false);
       }
-      expect('the plan names the DROP COLUMN finding', (plan.findings ?? []).some((f) => f.file.endsWith('003_drop_documents_created_at.sql')), JSON.stringify(plan.findings ?? []));
+      expect(
+        'the plan names the DROP COLUMN finding',
+        (plan.findings ?? []).some((f) => f.file.endsWith('003_drop_documents_created_at.sql')),
+        JSON.stringify(plan.findings ?? []),
+      );
       for (const reason of plan.reasons ?? []) note(`reason: ${reason}`);
-      for (const f of plan.findings ?? []) note(`finding: ${f.rule} at ${path.basename(f.file)}:${f.line} — ${f.message}`);
-      note('HELD: requires-approval=true, so the workflow stops at the approval gate; the demo plays the reviewer and does not approve');
+      for (const f of plan.findings ?? [])
+        note(`finding: ${f.rule} at ${path.basename(f.file)}:${f.line} — ${f.message}`);
+      note(
+        'HELD: requires-approval=true, so the workflow stops at the approval gate; the demo plays the reviewer and does not approve',
+      );
     });
 
     await step('migrate', 'migrate with the earlier approval: refused', async ({ expect, note, nn }) => {
       // Someone re-uses the first approval for the new pending set: the plan-hash no longer matches.
       if (!expect('the first gate produced a plan-hash', safePlanHash !== '')) return;
-      const { main: r } = await run(nn, expect, { action: 'migrate', inputs: { ...migrationInputs, 'plan-hash': safePlanHash }, cwd: workspace });
+      const { main: r } = await run(nn, expect, {
+        action: 'migrate',
+        inputs: { ...migrationInputs, 'plan-hash': safePlanHash },
+        cwd: workspace,
+      });
       exitedWith(expect, r, 1);
       const column = await withClient(db.url, (c) =>
-        c.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'documents' AND column_name = 'created_at'"),
+        c.query(
+          "SELECT 1 FROM information_schema.columns WHERE table_name = 'documents' AND column_name = 'created_at'",
+        ),
       );
       expect('column documents.created_at still exists (nothing applied)', column.rowCount === 1);
       note(`refused: ${lastError(r)}`);
@@ -425,26 +531,57 @@ async function main(): Promise<number> {
 
     // The example app itself on the migrated schema: pgvector table, Redis counter, /health proved by the action.
     await step('health-check', 'example app on the migrated database + Redis', async ({ expect, note, nn }) => {
-      const app = await startExampleApp({ DATABASE_URL: db.url, REDIS_URL: redisUrl, APP_VERSION: SHA.release1, RAILWAY_DEPLOYMENT_ID: 'local-example' });
+      const app = await startExampleApp({
+        DATABASE_URL: db.url,
+        REDIS_URL: redisUrl,
+        APP_VERSION: SHA.release1,
+        RAILWAY_DEPLOYMENT_ID: 'local-example',
+      });
       cleanups.push(() => app.stop());
       try {
         const { main: r } = await run(nn, expect, {
           action: 'health-check',
-          inputs: { url: `${app.url}/health`, 'expect-version': SHA.release1, 'expect-json': 'status=ok\nchecks.db=ok\nchecks.redis=ok', interval: '200ms', timeout: '20s', 'consecutive-successes': '2' },
+          inputs: {
+            url: `${app.url}/health`,
+            'expect-version': SHA.release1,
+            'expect-json': 'status=ok\nchecks.db=ok\nchecks.redis=ok',
+            interval: '200ms',
+            timeout: '20s',
+            'consecutive-successes': '2',
+          },
         });
         exitedWith(expect, r, 0);
         outputIs(expect, r, 'healthy', 'true');
-        const vectors: Array<[string, number[]]> = [['cat', [1, 0, 0]], ['dog', [0.9, 0.1, 0]], ['car', [0, 0, 1]]];
+        const vectors: Array<[string, number[]]> = [
+          ['cat', [1, 0, 0]],
+          ['dog', [0.9, 0.1, 0]],
+          ['car', [0, 0, 1]],
+        ];
         for (const [content, embedding] of vectors) {
-          const created = await requestJson(`${app.url}/documents`, { method: 'POST', body: JSON.stringify({ content, embedding }) });
+          const created = await requestJson(`${app.url}/documents`, {
+            method: 'POST',
+            body: JSON.stringify({ content, embedding }),
+          });
           expect(`POST /documents ${content} → 201`, created.status === 201, `got ${created.status}`);
         }
-        const similar = await requestJson(`${app.url}/documents/similar?embedding=${encodeURIComponent('[1,0,0]')}&limit=2`);
-        const nearest = Array.isArray(similar.body) ? (similar.body as Array<{ content: string }>).map((d) => d.content) : [];
-        expect('nearest documents to [1,0,0] are cat, dog (pgvector)', nearest.join(',') === 'cat,dog', JSON.stringify(similar.body));
+        const similar = await requestJson(
+          `${app.url}/documents/similar?embedding=${encodeURIComponent('[1,0,0]')}&limit=2`,
+        );
+        const nearest = Array.isArray(similar.body)
+          ? (similar.body as Array<{ content: string }>).map((d) => d.content)
+          : [];
+        expect(
+          'nearest documents to [1,0,0] are cat, dog (pgvector)',
+          nearest.join(',') === 'cat,dog',
+          JSON.stringify(similar.body),
+        );
         const counterName = `demo_${process.pid}`;
         const counter = await requestJson(`${app.url}/counters/${counterName}`, { method: 'POST' });
-        expect('POST /counters → 1 (Redis)', (counter.body as { value?: number }).value === 1, JSON.stringify(counter.body));
+        expect(
+          'POST /counters → 1 (Redis)',
+          (counter.body as { value?: number }).value === 1,
+          JSON.stringify(counter.body),
+        );
         note(
           `healthy=${r.outputs.healthy ?? '?'} after ${r.outputs.attempts ?? '?'} attempts; nearest to [1,0,0]: ${nearest.join(', ') || '?'}; ` +
             `Redis counter ${String((counter.body as { value?: number }).value ?? '?')}`,
@@ -467,20 +604,36 @@ async function main(): Promise<number> {
       exitedWith(expect, r, 0);
       outputIs(expect, r, 'status', 'SUCCESS');
       release1 = r.outputs['deployment-id'] ?? '';
-      expect('Railway serves the new deployment', release1 !== '' && emu.activeDeployment(api.id)?.id === release1, `active ${emu.activeDeployment(api.id)?.id ?? 'none'}`);
+      expect(
+        'Railway serves the new deployment',
+        release1 !== '' && emu.activeDeployment(api.id)?.id === release1,
+        `active ${emu.activeDeployment(api.id)?.id ?? 'none'}`,
+      );
       note(`deployment-id=${release1} status=${r.outputs.status ?? '?'} commit=${SHA.release1.slice(0, 7)}`);
     });
 
-    await step('health-check', 'verify release 1 (expect-version = its deployment id)', async ({ expect, note, nn }) => {
-      if (!expect('release 1 has a deployment id', release1 !== '')) return;
-      const { main: r } = await run(nn, expect, {
-        action: 'health-check',
-        inputs: { url: healthUrl, 'expect-version': release1, 'expect-json': 'status=ok', interval: '300ms', timeout: '30s' },
-      });
-      exitedWith(expect, r, 0);
-      outputIs(expect, r, 'healthy', 'true');
-      note(`healthy=${r.outputs.healthy ?? '?'} after ${r.outputs.attempts ?? '?'} attempts, ${r.outputs['time-to-healthy-ms'] ?? '?'} ms; p95 ${r.outputs['p95-latency-ms'] ?? '?'} ms`);
-    });
+    await step(
+      'health-check',
+      'verify release 1 (expect-version = its deployment id)',
+      async ({ expect, note, nn }) => {
+        if (!expect('release 1 has a deployment id', release1 !== '')) return;
+        const { main: r } = await run(nn, expect, {
+          action: 'health-check',
+          inputs: {
+            url: healthUrl,
+            'expect-version': release1,
+            'expect-json': 'status=ok',
+            interval: '300ms',
+            timeout: '30s',
+          },
+        });
+        exitedWith(expect, r, 0);
+        outputIs(expect, r, 'healthy', 'true');
+        note(
+          `healthy=${r.outputs.healthy ?? '?'} after ${r.outputs.attempts ?? '?'} attempts, ${r.outputs['time-to-healthy-ms'] ?? '?'} ms; p95 ${r.outputs['p95-latency-ms'] ?? '?'} ms`,
+        );
+      },
+    );
 
     // 4. A BAD release 2: Railway reports SUCCESS (no Railway healthcheck configured), but /health answers 503.
     emu.scriptDeployment(api.id, { app: { healthy: false } });
@@ -500,7 +653,9 @@ async function main(): Promise<number> {
       release2Deployments = r.outputs.deployments ?? '';
       const recorded = (JSON.parse(release2Deployments || '[]') as Array<{ rollbackTargetId?: string }>)[0];
       expect('rollback target recorded = release 1', recorded?.rollbackTargetId === release1, JSON.stringify(recorded));
-      note(`deployment-id=${release2} status=${r.outputs.status ?? '?'} (Railway thinks it is fine) rollback target=${recorded?.rollbackTargetId ?? '?'}`);
+      note(
+        `deployment-id=${release2} status=${r.outputs.status ?? '?'} (Railway thinks it is fine) rollback target=${recorded?.rollbackTargetId ?? '?'}`,
+      );
     });
 
     await step('health-check', 'verify release 2 → not healthy', async ({ expect, note, nn }) => {
@@ -512,7 +667,9 @@ async function main(): Promise<number> {
       exitedWith(expect, r, 1);
       outputIs(expect, r, 'healthy', 'false');
       outputIs(expect, r, 'last-status', '503');
-      note(`healthy=${r.outputs.healthy ?? '?'} after ${r.outputs.attempts ?? '?'} attempts: ${scrub(r.outputs.reason ?? '')}`);
+      note(
+        `healthy=${r.outputs.healthy ?? '?'} after ${r.outputs.attempts ?? '?'} attempts: ${scrub(r.outputs.reason ?? '')}`,
+      );
     });
 
     let rollbackDeployment = '';
@@ -535,20 +692,37 @@ async function main(): Promise<number> {
       outputIs(expect, r, 'previous-deployment-id', release2);
       outputIs(expect, r, 'healthy', 'true');
       rollbackDeployment = r.outputs['deployment-id'] ?? '';
-      expect('Railway serves the rollback deployment', rollbackDeployment !== '' && emu.activeDeployment(api.id)?.id === rollbackDeployment);
-      note(`rolled-back-to=${r.outputs['rolled-back-to'] ?? '?'} via ${r.outputs.method ?? '?'} → new deployment ${rollbackDeployment}; healthy=${r.outputs.healthy ?? '?'}`);
+      expect(
+        'Railway serves the rollback deployment',
+        rollbackDeployment !== '' && emu.activeDeployment(api.id)?.id === rollbackDeployment,
+      );
+      note(
+        `rolled-back-to=${r.outputs['rolled-back-to'] ?? '?'} via ${r.outputs.method ?? '?'} → new deployment ${rollbackDeployment}; healthy=${r.outputs.healthy ?? '?'}`,
+      );
     });
 
-    await step('health-check', 'verify release 1 serves again (its commit, rollback id)', async ({ expect, note, nn }) => {
-      if (!expect('the rollback created a deployment', rollbackDeployment !== '')) return;
-      const { main: r } = await run(nn, expect, {
-        action: 'health-check',
-        inputs: { url: healthUrl, 'expect-version': rollbackDeployment, 'expect-json': `status=ok\ncommit=${SHA.release1}`, interval: '300ms', timeout: '30s' },
-      });
-      exitedWith(expect, r, 0);
-      outputIs(expect, r, 'healthy', 'true');
-      note(`healthy=${r.outputs.healthy ?? '?'}: deployment ${rollbackDeployment} answers with release 1's commit ${SHA.release1.slice(0, 7)}`);
-    });
+    await step(
+      'health-check',
+      'verify release 1 serves again (its commit, rollback id)',
+      async ({ expect, note, nn }) => {
+        if (!expect('the rollback created a deployment', rollbackDeployment !== '')) return;
+        const { main: r } = await run(nn, expect, {
+          action: 'health-check',
+          inputs: {
+            url: healthUrl,
+            'expect-version': rollbackDeployment,
+            'expect-json': `status=ok\ncommit=${SHA.release1}`,
+            interval: '300ms',
+            timeout: '30s',
+          },
+        });
+        exitedWith(expect, r, 0);
+        outputIs(expect, r, 'healthy', 'true');
+        note(
+          `healthy=${r.outputs.healthy ?? '?'}: deployment ${rollbackDeployment} answers with release 1's commit ${SHA.release1.slice(0, 7)}`,
+        );
+      },
+    );
 
     // 5. The root action does deploy → verify → roll back in one step: release 3 crashes after going live.
     emu.scriptDeployment(api.id, { crashAfterSuccessMs: 1500 });
@@ -576,10 +750,20 @@ async function main(): Promise<number> {
       const restored = emu.deployment(now);
       expect(
         "production runs a rollback of the previous deployment (release 1's commit)",
-        now !== '' && emu.activeDeployment(api.id)?.id === now && restored?.kind === 'rollback' && restored.commitSha === SHA.release1,
-        JSON.stringify({ now, active: emu.activeDeployment(api.id)?.id, kind: restored?.kind, commit: restored?.commitSha }),
+        now !== '' &&
+          emu.activeDeployment(api.id)?.id === now &&
+          restored?.kind === 'rollback' &&
+          restored.commitSha === SHA.release1,
+        JSON.stringify({
+          now,
+          active: emu.activeDeployment(api.id)?.id,
+          kind: restored?.kind,
+          commit: restored?.commitSha,
+        }),
       );
-      note(`result=${r.outputs.result ?? '?'} new=${r.outputs['deployment-id'] ?? '?'} status=${r.outputs.status ?? '?'} → production ${now}`);
+      note(
+        `result=${r.outputs.result ?? '?'} new=${r.outputs['deployment-id'] ?? '?'} status=${r.outputs.status ?? '?'} → production ${now}`,
+      );
     });
 
     await step('health-check', 'verify after the one-step rollback', async ({ expect, note, nn }) => {
@@ -587,7 +771,13 @@ async function main(): Promise<number> {
       if (!expect('a deployment is active', now !== '')) return;
       const { main: r } = await run(nn, expect, {
         action: 'health-check',
-        inputs: { url: healthUrl, 'expect-version': now, 'expect-json': `status=ok\ncommit=${SHA.release1}`, interval: '300ms', timeout: '30s' },
+        inputs: {
+          url: healthUrl,
+          'expect-version': now,
+          'expect-json': `status=ok\ncommit=${SHA.release1}`,
+          interval: '300ms',
+          timeout: '30s',
+        },
       });
       exitedWith(expect, r, 0);
       outputIs(expect, r, 'healthy', 'true');
@@ -616,13 +806,27 @@ async function main(): Promise<number> {
       outputIs(expect, r, 'result', 'deployed');
       outputIs(expect, r, 'healthy', 'true');
       const now = r.outputs['production-deployment-id'] ?? '';
-      expect('production-deployment-id = what Railway runs for worker, api', now !== '' && now === runningNow(), JSON.stringify({ now, running: runningNow() }));
+      expect(
+        'production-deployment-id = what Railway runs for worker, api',
+        now !== '' && now === runningNow(),
+        JSON.stringify({ now, running: runningNow() }),
+      );
       const entries = deploymentEntries(r);
       const byName = (n: string) => entries.find((e) => e.service === n);
-      expect('api verdict = verified (HTTP)', byName('api')?.verdict === 'verified' && byName('api')?.verifiedBy === 'http', JSON.stringify(byName('api')));
-      expect('worker verdict = verified-by-status', byName('worker')?.verdict === 'verified-by-status' && byName('worker')?.verifiedBy === 'railway-status', JSON.stringify(byName('worker')));
+      expect(
+        'api verdict = verified (HTTP)',
+        byName('api')?.verdict === 'verified' && byName('api')?.verifiedBy === 'http',
+        JSON.stringify(byName('api')),
+      );
+      expect(
+        'worker verdict = verified-by-status',
+        byName('worker')?.verdict === 'verified-by-status' && byName('worker')?.verifiedBy === 'railway-status',
+        JSON.stringify(byName('worker')),
+      );
       release4 = { worker: emu.activeDeployment(worker.id)?.id ?? '', api: emu.activeDeployment(api.id)?.id ?? '' };
-      note(`result=${r.outputs.result ?? '?'} ${entries.map((e) => `${e.service ?? '?'}=${e.verdict ?? '?'}`).join(' ')} → production ${now.split('\n').join(', ')}`);
+      note(
+        `result=${r.outputs.result ?? '?'} ${entries.map((e) => `${e.service ?? '?'}=${e.verdict ?? '?'}`).join(' ')} → production ${now.split('\n').join(', ')}`,
+      );
     });
 
     // 7. Release 5: the worker goes live, then crashes inside the window → both services rolled back to release 4,
@@ -632,7 +836,12 @@ async function main(): Promise<number> {
       if (!expect('release 4 went live for both services', release4.worker !== '' && release4.api !== '')) return;
       const { main: r } = await run(nn, expect, {
         action: '.',
-        inputs: { ...twoServices, 'commit-sha': SHA.release5, 'health-url': `api=${healthUrl}\nworker=none`, 'verify-window': '4s' },
+        inputs: {
+          ...twoServices,
+          'commit-sha': SHA.release5,
+          'health-url': `api=${healthUrl}\nworker=none`,
+          'verify-window': '4s',
+        },
         env: { GITHUB_SHA: SHA.release5 },
         hasPost: true,
       });
@@ -642,32 +851,210 @@ async function main(): Promise<number> {
       outputIs(expect, r, 'status', 'CRASHED');
       outputIs(expect, r, 'previous-deployment-id', `${release4.worker}\n${release4.api}`);
       const now = r.outputs['production-deployment-id'] ?? '';
-      expect('production-deployment-id = what Railway runs for worker, api', now !== '' && now === runningNow(), JSON.stringify({ now, running: runningNow() }));
-      for (const [name, id, was] of [['worker', worker.id, release4.worker], ['api', api.id, release4.api]] as const) {
+      expect(
+        'production-deployment-id = what Railway runs for worker, api',
+        now !== '' && now === runningNow(),
+        JSON.stringify({ now, running: runningNow() }),
+      );
+      for (const [name, id, was] of [
+        ['worker', worker.id, release4.worker],
+        ['api', api.id, release4.api],
+      ] as const) {
         const active = emu.activeDeployment(id);
         expect(
           `${name} runs a rollback of release 4 (commit ${SHA.release4.slice(0, 7)})`,
           active?.kind === 'rollback' && active.sourceDeploymentId === was && active.commitSha === SHA.release4,
-          JSON.stringify({ id: active?.id, kind: active?.kind, source: active?.sourceDeploymentId, commit: active?.commitSha }),
+          JSON.stringify({
+            id: active?.id,
+            kind: active?.kind,
+            source: active?.sourceDeploymentId,
+            commit: active?.commitSha,
+          }),
         );
       }
       const entries = deploymentEntries(r);
       const byName = (n: string) => entries.find((e) => e.service === n);
       expect(
         'worker: rolled-back, its crash named, restored version verified by Railway status',
-        byName('worker')?.verdict === 'rolled-back' && /CRASHED/.test(byName('worker')?.reason ?? '') && byName('worker')?.rollbackVerifiedBy === 'railway-status' && byName('worker')?.rollbackHealthy === true,
+        byName('worker')?.verdict === 'rolled-back' &&
+          /CRASHED/.test(byName('worker')?.reason ?? '') &&
+          byName('worker')?.rollbackVerifiedBy === 'railway-status' &&
+          byName('worker')?.rollbackHealthy === true,
         JSON.stringify(byName('worker')),
       );
       expect(
         'api: rolled-back with the release, restored version verified over HTTP',
-        byName('api')?.verdict === 'rolled-back' && byName('api')?.rollbackVerifiedBy === 'http' && byName('api')?.rollbackHealthy === true,
+        byName('api')?.verdict === 'rolled-back' &&
+          byName('api')?.rollbackVerifiedBy === 'http' &&
+          byName('api')?.rollbackHealthy === true,
         JSON.stringify(byName('api')),
       );
       const health = await requestJson(healthUrl);
       const body = health.body as { deploymentId?: string; commit?: string };
-      expect('api /health answers from the restored deployment with release 4', body.deploymentId === emu.activeDeployment(api.id)?.id && body.commit === SHA.release4, JSON.stringify(health.body));
+      expect(
+        'api /health answers from the restored deployment with release 4',
+        body.deploymentId === emu.activeDeployment(api.id)?.id && body.commit === SHA.release4,
+        JSON.stringify(health.body),
+      );
       note(
         `result=${r.outputs.result ?? '?'} ${entries.map((e) => `${e.service ?? '?'}=${e.verdict ?? '?'} (restored, verified by ${e.rollbackVerifiedBy ?? '—'})`).join(' ')} → production ${now.split('\n').join(', ')}`,
+      );
+    });
+
+    // 8. Staging, then production: deploy.yml's release job records a GitHub deployment per environment; the
+    //    promotion guard lets production go only once staging verified this very commit (GitHub REST fake).
+    const staging = emu.addEnvironment(project.id, { name: 'staging' });
+    const stagingToken = emu.projectToken(project.id, staging.id);
+    secrets.push(stagingToken);
+    const githubToken = `ghs_demo${randomBytes(12).toString('hex')}`;
+    secrets.push(githubToken);
+    const github = await startGitHubApi({ token: githubToken, owner: 'octo-org', repo: 'octo-app' });
+    cleanups.push(() => github.close());
+    const githubEnv = { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'octo-org/octo-app', GITHUB_SHA: SHA.release6 };
+    const stagingHealth = `${emu.serviceUrl(api.id, staging.id)}/health`;
+    const guard = { token: githubToken, environment: 'staging', sha: SHA.release6 };
+    await step('promotion-guard', 'production before staging verified it: refused', async ({ expect, note, nn }) => {
+      const { main: r } = await run(nn, expect, { action: 'promotion-guard', inputs: guard, env: githubEnv });
+      exitedWith(expect, r, 1);
+      outputIs(expect, r, 'verified', 'false');
+      note(`refused: ${scrub(r.outputs.reason ?? lastError(r))}`);
+    });
+
+    let stagingDeployment = '';
+    await step('.', 'release 6 to staging, recorded as a GitHub deployment', async ({ expect, note, nn }) => {
+      // Before and after the release, as deploy.yml's release job does (own summary files: 17a-…, 17c-…).
+      const record = (suffix: string, inputs: Record<string, string>) =>
+        run(`${nn}${suffix}`, expect, {
+          action: 'github-deployment',
+          inputs: { token: githubToken, ...inputs },
+          env: githubEnv,
+          writesNoSummary: true,
+        });
+      const { main: started } = await record('a', {
+        status: 'in_progress',
+        environment: 'staging',
+        description: `Deploying ${SHA.release6} to Railway`,
+      });
+      exitedWith(expect, started, 0);
+      const { main: r } = await run(nn, expect, {
+        action: '.',
+        inputs: {
+          ...railway,
+          'railway-token': stagingToken,
+          'commit-sha': SHA.release6,
+          'health-url': stagingHealth,
+          'consecutive-successes': '2',
+          'health-interval': '300ms',
+          'health-timeout': '20s',
+          'verify-window': '1s',
+        },
+        env: { GITHUB_SHA: SHA.release6 },
+        hasPost: true,
+      });
+      exitedWith(expect, r, 0);
+      outputIs(expect, r, 'result', 'deployed');
+      const { main: done } = await record('c', {
+        status: r.outputs.result === 'deployed' ? 'success' : 'failure',
+        'deployment-id': started.outputs['deployment-id'] ?? '',
+        'environment-url': new URL(stagingHealth).origin,
+        description: `Release ${r.outputs.result ?? 'cancelled'} - the run summary names what production runs`,
+      });
+      exitedWith(expect, done, 0);
+      stagingDeployment = started.outputs['deployment-id'] ?? '';
+      const active = emu.activeDeployment(api.id, staging.id);
+      expect(
+        'staging runs release 6',
+        active?.commitSha === SHA.release6,
+        JSON.stringify({ id: active?.id, commit: active?.commitSha }),
+      );
+      note(
+        `result=${r.outputs.result ?? '?'} in staging (${active?.id ?? '?'}); GitHub deployment ${stagingDeployment} → ${github.deployments.at(-1)?.statuses.at(-1)?.state ?? '?'}`,
+      );
+    });
+
+    await step(
+      'promotion-guard',
+      'production after staging verified release 6: allowed',
+      async ({ expect, note, nn }) => {
+        const { main: r } = await run(nn, expect, { action: 'promotion-guard', inputs: guard, env: githubEnv });
+        exitedWith(expect, r, 0);
+        outputIs(expect, r, 'verified', 'true');
+        outputIs(expect, r, 'deployment-id', stagingDeployment);
+        note(`verified=${r.outputs.verified ?? '?'}: ${scrub(r.outputs.reason ?? '')}`);
+      },
+    );
+
+    await step('.', 'release 6 to production, verified', async ({ expect, note, nn }) => {
+      const { main: r } = await run(nn, expect, {
+        action: '.',
+        inputs: {
+          ...railway,
+          'commit-sha': SHA.release6,
+          'health-url': healthUrl,
+          'consecutive-successes': '2',
+          'health-interval': '300ms',
+          'health-timeout': '20s',
+          'verify-window': '1s',
+        },
+        env: { GITHUB_SHA: SHA.release6 },
+        hasPost: true,
+      });
+      exitedWith(expect, r, 0);
+      outputIs(expect, r, 'result', 'deployed');
+      const active = emu.activeDeployment(api.id);
+      expect(
+        'production runs release 6',
+        active?.commitSha === SHA.release6,
+        JSON.stringify({ id: active?.id, commit: active?.commitSha }),
+      );
+      note(
+        `result=${r.outputs.result ?? '?'} → production ${r.outputs['production-deployment-id'] ?? '?'} (commit ${SHA.release6.slice(0, 7)}), staging still ${emu.activeDeployment(api.id, staging.id)?.id ?? '?'}`,
+      );
+    });
+
+    // 9. The destructive migration held at step 3, now approved: migrate backs up what it destroys first (inside its
+    //    transaction, in the demo database's own rail_actions_backup schema), and the restore action undoes it.
+    let documentsBefore = '';
+    let backupId = '';
+    await step('migrate', 'approved DROP COLUMN applied, its data backed up first', async ({ expect, note, nn }) => {
+      if (!expect('the destructive gate produced a plan-hash', destructivePlanHash !== '')) return;
+      documentsBefore = await documentsChecksum(db.url);
+      const { main: r } = await run(nn, expect, {
+        action: 'migrate',
+        inputs: { ...migrationInputs, 'plan-hash': destructivePlanHash },
+        cwd: workspace,
+      });
+      exitedWith(expect, r, 0);
+      outputIs(expect, r, 'applied-count', '1');
+      backupId = r.outputs['backup-id'] ?? '';
+      expect('backup-id output names the backup', /^b\d{8}t\d{6}_[0-9a-f]{4}$/.test(backupId), backupId);
+      const column = await withClient(db.url, (c) =>
+        c.query(
+          "SELECT 1 FROM information_schema.columns WHERE table_name = 'documents' AND column_name = 'created_at'",
+        ),
+      );
+      expect('documents.created_at is dropped', column.rowCount === 0);
+      note(
+        `applied 003_drop_documents_created_at.sql; backup ${backupId} (${r.outputs['backup-size'] ?? '?'} bytes) of ${documentsBefore.split(',')[0] ?? '?'}`,
+      );
+    });
+
+    await step('restore', 'restore action undoes the DROP COLUMN from the backup', async ({ expect, note, nn }) => {
+      if (!expect('migrate reported a backup-id', backupId !== '')) return;
+      const { main: r } = await run(nn, expect, {
+        action: 'restore',
+        inputs: { 'database-url': db.url, 'backup-id': backupId },
+      });
+      exitedWith(expect, r, 0);
+      outputIs(expect, r, 'result', 'restored');
+      const after = await documentsChecksum(db.url);
+      expect(
+        'documents (id, content, embedding, created_at) are exactly as before the migration',
+        after === documentsBefore,
+        `${documentsBefore} before, ${after} after`,
+      );
+      note(
+        `restored ${r.outputs.rows ?? '?'} row(s) of documents.created_at; before ${documentsBefore}, after ${after}`,
       );
     });
   } finally {
@@ -682,7 +1069,9 @@ async function main(): Promise<number> {
   say();
   say(`Job summaries: ${summariesWritten.map((f) => path.basename(f)).join(', ')}`);
   say(`              in ${summariesDir}`);
-  say(`Total ${seconds(Date.now() - started)}; ${timeline.length} steps; ${checks.length - failed.length}/${checks.length} expectations held.`);
+  say(
+    `Total ${seconds(Date.now() - started)}; ${timeline.length} steps; ${checks.length - failed.length}/${checks.length} expectations held.`,
+  );
   if (failed.length) {
     say(red(bold('DEMO FAILED — these expectations did not hold:')));
     for (const c of failed) say(`  ${red('✘')} [${c.step}] ${c.label}${c.detail ? ` — ${c.detail}` : ''}`);

@@ -82,14 +82,17 @@ export async function renderWorkflowsSection() {
       parts.push('| input | type | default | description |\n| --- | --- | --- | --- |');
       for (const [id, spec] of inputs) {
         const def = spec.default === undefined || spec.default === '' ? '' : `\`${cell(spec.default)}\``;
-        parts.push(`| \`${id}\` | ${spec.type}${spec.required ? ' (required)' : ''} | ${def} | ${cell(spec.description)} |`);
+        parts.push(
+          `| \`${id}\` | ${spec.type}${spec.required ? ' (required)' : ''} | ${def} | ${cell(spec.description)} |`,
+        );
       }
       parts.push('');
     }
     const secrets = Object.entries(call.secrets ?? {});
     if (secrets.length) {
       parts.push('| secret | required | description |\n| --- | --- | --- |');
-      for (const [id, spec] of secrets) parts.push(`| \`${id}\` | ${spec?.required ? 'yes' : 'no'} | ${cell(spec?.description)} |`);
+      for (const [id, spec] of secrets)
+        parts.push(`| \`${id}\` | ${spec?.required ? 'yes' : 'no'} | ${cell(spec?.description)} |`);
       parts.push('');
     }
     const outputs = Object.entries(call.outputs ?? {});

@@ -53,7 +53,8 @@ if (missing.length === 0) {
   console.log('package-lock.json: every optional dependency is recorded');
   process.exit(0);
 }
-for (const m of missing) console.log(`${check ? 'missing' : 'adding'}: ${m.dep}@${m.spec} (optional dependency of ${m.key || 'the root'})`);
+for (const m of missing)
+  console.log(`${check ? 'missing' : 'adding'}: ${m.dep}@${m.spec} (optional dependency of ${m.key || 'the root'})`);
 if (check) {
   console.error('npm ci will refuse this lock. Fix: node scripts/fix-lockfile.mjs');
   process.exit(1);

@@ -45,10 +45,15 @@ function resolveVersion(env) {
   const refTag = env.GITHUB_REF_TYPE === 'tag' ? (env.GITHUB_REF_NAME ?? '') : '';
   if (input) {
     const v = parseVersion(input);
-    if (!v) throw new ReleaseError(`The version input ${oneLine(input)} is not X.Y.Z (e.g. 1.2.0); pre-release versions are not released by this workflow.`);
+    if (!v)
+      throw new ReleaseError(
+        `The version input ${oneLine(input)} is not X.Y.Z (e.g. 1.2.0); pre-release versions are not released by this workflow.`,
+      );
     const onTag = parseVersion(refTag);
     if (onTag && onTag.version !== v.version) {
-      throw new ReleaseError(`This run is on tag ${refTag} but the version input says ${v.version}: run it on the branch to release from, or on tag ${v.tag}.`);
+      throw new ReleaseError(
+        `This run is on tag ${refTag} but the version input says ${v.version}: run it on the branch to release from, or on tag ${v.tag}.`,
+      );
     }
     return v;
   }
@@ -79,7 +84,10 @@ function changelogSections(text) {
     name: s.name,
     date: s.date,
     // Link reference definitions ("[1.2.0]: https://…compare/…") close the file and are not part of any notes.
-    body: s.lines.filter((l) => !/^\[[^\]]+\]:\s*\S/.test(l)).join('\n').trim(),
+    body: s.lines
+      .filter((l) => !/^\[[^\]]+\]:\s*\S/.test(l))
+      .join('\n')
+      .trim(),
   }));
 }
 
@@ -88,10 +96,14 @@ function releaseNotes(changelog, v) {
   const sections = changelogSections(changelog);
   const section = sections.find((s) => s.name === v.version || s.name === v.tag);
   if (!section) {
-    throw new ReleaseError(`CHANGELOG.md has no section "## [${v.version}] - YYYY-MM-DD": move the entries of [Unreleased] into it before tagging ${v.tag}.`);
+    throw new ReleaseError(
+      `CHANGELOG.md has no section "## [${v.version}] - YYYY-MM-DD": move the entries of [Unreleased] into it before tagging ${v.tag}.`,
+    );
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(section.date)) {
-    throw new ReleaseError(`CHANGELOG.md section [${v.version}] needs its release date: "## [${v.version}] - YYYY-MM-DD".`);
+    throw new ReleaseError(
+      `CHANGELOG.md section [${v.version}] needs its release date: "## [${v.version}] - YYYY-MM-DD".`,
+    );
   }
   if (!section.body) throw new ReleaseError(`CHANGELOG.md section [${v.version}] is empty: say what changed.`);
   return section.body;
@@ -107,7 +119,9 @@ function checkRelease(root, env) {
     throw new ReleaseError(`package.json cannot be read: ${err.message}`);
   }
   if (pkg.version !== v.version) {
-    throw new ReleaseError(`package.json says version ${oneLine(pkg.version)} but the release is ${v.version}: set "version": "${v.version}" (npm version ${v.version} --no-git-tag-version) in the commit you tag.`);
+    throw new ReleaseError(
+      `package.json says version ${oneLine(pkg.version)} but the release is ${v.version}: set "version": "${v.version}" (npm version ${v.version} --no-git-tag-version) in the commit you tag.`,
+    );
   }
   let changelog;
   try {
@@ -116,7 +130,9 @@ function checkRelease(root, env) {
     throw new ReleaseError(`CHANGELOG.md cannot be read: ${err.message}`);
   }
   if (!changelogSections(changelog).some((s) => s.name.toLowerCase() === 'unreleased')) {
-    throw new ReleaseError('CHANGELOG.md has no "## [Unreleased]" section: keep one above the newest release for the changes still to come.');
+    throw new ReleaseError(
+      'CHANGELOG.md has no "## [Unreleased]" section: keep one above the newest release for the changes still to come.',
+    );
   }
   return { v, notes: releaseNotes(changelog, v) };
 }
@@ -134,7 +150,8 @@ function githubClient(env) {
   const token = env.GITHUB_TOKEN ?? '';
   if (!token) throw new ReleaseError('GITHUB_TOKEN is not set: the workflow passes github.token through env.');
   const repository = env.GITHUB_REPOSITORY ?? '';
-  if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) throw new ReleaseError(`GITHUB_REPOSITORY ${oneLine(repository)} is not owner/name.`);
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repository))
+    throw new ReleaseError(`GITHUB_REPOSITORY ${oneLine(repository)} is not owner/name.`);
   const base = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
   const repo = `/repos/${repository}`;
 
@@ -160,8 +177,17 @@ function githubClient(env) {
     }
     if (res.status === 404 && allow404) return undefined;
     if (!res.ok) {
-      const message = typeof data === 'object' && data ? [data.message, ...(data.errors ?? []).map((e) => e.message ?? e.code)].filter(Boolean).join(': ') : String(data ?? '');
-      throw new ApiError(method, route, res.status, message, res.headers.get('x-accepted-github-permissions') ?? undefined);
+      const message =
+        typeof data === 'object' && data
+          ? [data.message, ...(data.errors ?? []).map((e) => e.message ?? e.code)].filter(Boolean).join(': ')
+          : String(data ?? '');
+      throw new ApiError(
+        method,
+        route,
+        res.status,
+        message,
+        res.headers.get('x-accepted-github-permissions') ?? undefined,
+      );
     }
     return { data, link: res.headers.get('link') ?? '' };
   }
@@ -212,10 +238,14 @@ async function planPublish(api, { v, notes, sha, moveMajor }) {
   const tagRef = tags.find((r) => r.ref === `refs/tags/${v.tag}`);
   const tagCommit = tagRef ? await peel(api, tagRef) : undefined;
   if (tagCommit && tagCommit !== sha) {
-    throw new ReleaseError(`Tag ${v.tag} points at ${tagCommit}, but this run verified ${sha}. Nothing was changed. Run the release on the tag itself (push it, or "Use workflow from: ${v.tag}").`);
+    throw new ReleaseError(
+      `Tag ${v.tag} points at ${tagCommit}, but this run verified ${sha}. Nothing was changed. Run the release on the tag itself (push it, or "Use workflow from: ${v.tag}").`,
+    );
   }
   if (published && !tagCommit) {
-    throw new ReleaseError(`Release ${v.tag} is published but tag ${v.tag} does not exist. Nothing was changed; look at the release by hand.`);
+    throw new ReleaseError(
+      `Release ${v.tag} is published but tag ${v.tag} does not exist. Nothing was changed; look at the release by hand.`,
+    );
   }
 
   const steps = [];
@@ -223,15 +253,33 @@ async function planPublish(api, { v, notes, sha, moveMajor }) {
   if (!published) {
     // "Get a release by tag name" returns published releases only; drafts are listed for users with push access.
     const draft = (await api.list(`${api.repo}/releases`)).find((r) => r.draft && r.tag_name === v.tag);
-    const highest = tags.map((r) => VERSION_TAG.exec(r.ref)).filter(Boolean)
+    const highest = tags
+      .map((r) => VERSION_TAG.exec(r.ref))
+      .filter(Boolean)
       .map((m) => ({ major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) }))
       .reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b), v);
     const body = `${notes}\n\n---\nCommit: ${sha}`;
-    const publish = { name: v.tag, body, draft: false, target_commitish: sha, make_latest: compareVersions(v, highest) >= 0 ? 'true' : 'false' };
+    const publish = {
+      name: v.tag,
+      body,
+      draft: false,
+      target_commitish: sha,
+      make_latest: compareVersions(v, highest) >= 0 ? 'true' : 'false',
+    };
     if (!draft) {
-      steps.push({ what: `create draft release ${v.tag}`, method: 'POST', route: `${api.repo}/releases`, body: { tag_name: v.tag, target_commitish: sha, name: v.tag, body, draft: true } });
+      steps.push({
+        what: `create draft release ${v.tag}`,
+        method: 'POST',
+        route: `${api.repo}/releases`,
+        body: { tag_name: v.tag, target_commitish: sha, name: v.tag, body, draft: true },
+      });
     }
-    steps.push({ what: `publish release ${v.tag}`, method: 'PATCH', route: `${api.repo}/releases/${draft ? draft.id : ':draft'}`, body: publish });
+    steps.push({
+      what: `publish release ${v.tag}`,
+      method: 'PATCH',
+      route: `${api.repo}/releases/${draft ? draft.id : ':draft'}`,
+      body: publish,
+    });
   }
 
   let major = { action: 'kept', note: 'move-major-tag is false' };
@@ -239,7 +287,12 @@ async function planPublish(api, { v, notes, sha, moveMajor }) {
     const majorRef = tags.find((r) => r.ref === `refs/tags/${v.majorTag}`);
     if (!majorRef) {
       major = { action: 'created' };
-      steps.push({ what: `create ${v.majorTag}`, method: 'POST', route: `${api.repo}/git/refs`, body: { ref: `refs/tags/${v.majorTag}`, sha } });
+      steps.push({
+        what: `create ${v.majorTag}`,
+        method: 'POST',
+        route: `${api.repo}/git/refs`,
+        body: { ref: `refs/tags/${v.majorTag}`, sha },
+      });
     } else {
       const from = await peel(api, majorRef);
       if (from === sha) {
@@ -247,7 +300,9 @@ async function planPublish(api, { v, notes, sha, moveMajor }) {
       } else {
         const { status } = await api.get(`${api.repo}/compare/${from}...${sha}`);
         if (status !== 'ahead') {
-          const at = tags.filter((r) => VERSION_TAG.test(r.ref) && r.object.sha === from).map((r) => r.ref.slice('refs/tags/'.length));
+          const at = tags
+            .filter((r) => VERSION_TAG.test(r.ref) && r.object.sha === from)
+            .map((r) => r.ref.slice('refs/tags/'.length));
           throw new ReleaseError(
             `${v.majorTag} points at ${from}${at.length ? ` (${at.join(', ')})` : ''}, and ${v.tag} (${sha}) is ${status === 'behind' ? 'behind it' : 'not a descendant of it'}: ` +
               `moving ${v.majorTag} there would take away commits users of @${v.majorTag} already run. Nothing was changed. For a release on an older line, run the workflow by hand with move-major-tag set to false.`,
@@ -255,7 +310,12 @@ async function planPublish(api, { v, notes, sha, moveMajor }) {
         }
         major = { action: 'moved', from };
         // force: a tag is not a branch, and the ancestry was checked just above (GitHub "Update a reference").
-        steps.push({ what: `move ${v.majorTag} from ${from}`, method: 'PATCH', route: `${api.repo}/git/refs/tags/${v.majorTag}`, body: { sha, force: true } });
+        steps.push({
+          what: `move ${v.majorTag} from ${from}`,
+          method: 'PATCH',
+          route: `${api.repo}/git/refs/tags/${v.majorTag}`,
+          body: { sha, force: true },
+        });
       }
     }
   }
@@ -271,7 +331,9 @@ async function publish(root, env, dryRun) {
   const plan = await planPublish(api, { v, notes, sha, moveMajor });
 
   if (dryRun) {
-    console.log(plan.steps.length ? `Dry run: ${plan.steps.length} change(s) would be sent:` : 'Dry run: nothing to change.');
+    console.log(
+      plan.steps.length ? `Dry run: ${plan.steps.length} change(s) would be sent:` : 'Dry run: nothing to change.',
+    );
     for (const s of plan.steps) console.log(`would ${s.method} ${s.route} ${JSON.stringify(s.body)}`);
     return;
   }
@@ -297,7 +359,9 @@ async function publish(root, env, dryRun) {
   }
 
   const lines = [
-    plan.release ? `Release ${v.tag} was already published: left as it is (${plan.release.html_url ?? ''}).` : `Release ${v.tag} published: ${release?.html_url ?? ''}`,
+    plan.release
+      ? `Release ${v.tag} was already published: left as it is (${plan.release.html_url ?? ''}).`
+      : `Release ${v.tag} published: ${release?.html_url ?? ''}`,
     `Immutable: ${release?.immutable === true ? 'yes (its tag and assets can no longer change)' : 'no (release immutability is off for this repository)'}.`,
     {
       created: `Major tag ${v.majorTag} created at ${sha}.`,
@@ -308,7 +372,8 @@ async function publish(root, env, dryRun) {
     `Pin this release: @${v.tag}, or the commit @${sha} (what @${v.tag} names forever).`,
   ];
   for (const l of lines) console.log(l);
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `### rail-actions ${v.tag}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
+  if (env.GITHUB_STEP_SUMMARY)
+    appendFileSync(env.GITHUB_STEP_SUMMARY, `### rail-actions ${v.tag}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
 }
 
 async function main(argv, env) {

@@ -44,21 +44,38 @@ const loader = path.join(root, 'scripts/ts-loader.mjs');
 const results = []; // { file, name, value, unit }
 const failures = [];
 let current;
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { current?.kill(sig); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    current?.kill(sig);
+    process.exit(130);
+  });
 
 for (const file of files) {
   console.log(`\n=== ${file}`);
   const started = performance.now();
   const { code, signal, timedOut } = await new Promise((resolve) => {
     // Type transforms, not only stripping: the benches import modules (emulator, harness) that use TypeScript-only syntax.
-    const child = spawn(node, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', loader, path.join(benchDir, file)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      node,
+      [
+        '--experimental-transform-types',
+        '--disable-warning=ExperimentalWarning',
+        '--import',
+        loader,
+        path.join(benchDir, file),
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     current = child;
     let partial = '';
     let killed = false;
-    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, timeoutMs);
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
       process.stdout.write(chunk);
       const lines = (partial + chunk).split('\n');
@@ -74,7 +91,11 @@ for (const file of files) {
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   if (code === 0) console.log(`=== ${file}: done in ${secs}s`);
   else {
-    const why = timedOut ? `timed out after ${timeoutMs / 1000}s` : signal ? `killed by ${signal}` : `exit code ${code}`;
+    const why = timedOut
+      ? `timed out after ${timeoutMs / 1000}s`
+      : signal
+        ? `killed by ${signal}`
+        : `exit code ${code}`;
     failures.push(`${file}: ${why}`);
     console.log(`=== ${file}: FAILED (${why}) after ${secs}s`);
   }
@@ -86,9 +107,16 @@ function collect(file, line) {
 }
 
 if (results.length > 0) {
-  const rows = [['bench', 'name', 'value', 'unit'], ...results.map((r) => [r.file.replace(/\.bench\.(ts|mjs)$/, ''), r.name, r.value, r.unit])];
+  const rows = [
+    ['bench', 'name', 'value', 'unit'],
+    ...results.map((r) => [r.file.replace(/\.bench\.(ts|mjs)$/, ''), r.name, r.value, r.unit]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const fmt = (r) => r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const fmt = (r) =>
+    r
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(`\n${fmt(rows[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows.slice(1)) console.log(fmt(r));
 }

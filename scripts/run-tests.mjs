@@ -22,9 +22,7 @@ const child = spawn(
   { cwd: root, stdio: 'inherit' },
 );
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-const { code, signal } = await new Promise((resolve) =>
-  child.on('close', (c, s) => resolve({ code: c, signal: s })),
-);
+const { code, signal } = await new Promise((resolve) => child.on('close', (c, s) => resolve({ code: c, signal: s })));
 
 const problems = [];
 let passed = 0;
@@ -50,7 +48,9 @@ if (report) {
     if (file.status === 'failed' && fileFailed === 0) {
       fileFailed = 1;
       const where = path.relative(root, file.name ?? '?');
-      problems.push(`${where} failed outside any test: ${(file.message ?? '').split('\n')[0] || 'see the output above'}`);
+      problems.push(
+        `${where} failed outside any test: ${(file.message ?? '').split('\n')[0] || 'see the output above'}`,
+      );
     }
     failed += fileFailed;
   }

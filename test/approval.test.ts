@@ -15,7 +15,12 @@ afterEach(async () => {
 
 async function fakeGitHub(): Promise<GitHubApiFake> {
   api = await startGitHubApi({ token: TOKEN, owner: 'octo-org', repo: 'octo-app' });
-  for (const [login, permission] of [['alice', 'write'], ['bob', 'admin'], ['octocat', 'write'], ['mallory', 'read']] as const) {
+  for (const [login, permission] of [
+    ['alice', 'write'],
+    ['bob', 'admin'],
+    ['octocat', 'write'],
+    ['mallory', 'read'],
+  ] as const) {
     api.collaborators.set(login, permission);
   }
   api.teams.set('octo-org/release', { members: new Set(['carol']), pending: new Set(['dave']) });
@@ -33,20 +38,35 @@ function expectNoToken(r: ActionResult) {
 }
 
 function closingComment(issue: FakeIssue): string {
-  return issue.comments.filter((c) => c.type === 'Bot').map((c) => c.body).join('\n');
+  return issue.comments
+    .filter((c) => c.type === 'Bot')
+    .map((c) => c.body)
+    .join('\n');
 }
 
 describe('vote parsing (unit)', () => {
   it.each([
-    ['approve', 'approve'], ['Approved!', 'approve'], ['LGTM', 'approve'], ['  yes.\nship it', 'approve'],
-    ['deny', 'deny'], ['Denied.', 'deny'], ['no', 'deny'], ['/deny', 'deny'],
-    ['no problem, approve', null], ['I approve of the idea but', null], ['', null], ['approve this later?', null],
+    ['approve', 'approve'],
+    ['Approved!', 'approve'],
+    ['LGTM', 'approve'],
+    ['  yes.\nship it', 'approve'],
+    ['deny', 'deny'],
+    ['Denied.', 'deny'],
+    ['no', 'deny'],
+    ['/deny', 'deny'],
+    ['no problem, approve', null],
+    ['I approve of the idea but', null],
+    ['', null],
+    ['approve this later?', null],
   ])('%j → %s', (body, vote) => {
     expect(parseVote(body, words)).toBe(vote);
   });
 
   it('parses users and teams and rejects junk naming the input', () => {
-    expect(parseApprovers(['@alice', 'bob', 'Alice', 'octo-org/release'])).toEqual({ users: ['alice', 'bob'], teams: [{ org: 'octo-org', slug: 'release' }] });
+    expect(parseApprovers(['@alice', 'bob', 'Alice', 'octo-org/release'])).toEqual({
+      users: ['alice', 'bob'],
+      teams: [{ org: 'octo-org', slug: 'release' }],
+    });
     expect(() => parseApprovers(['not a user!'])).toThrow(/Input 'approvers'/);
     expect(() => parseApprovers([' ', ''])).toThrow(/at least one user or team/);
   });
@@ -56,10 +76,19 @@ describe('approval action', () => {
   it('approves on an approving comment from a listed approver, closes the issue, never prints the token', async () => {
     const gh = await fakeGitHub();
     gh.onIssueCreated = (issue) => gh.addComment(issue.number, 'alice', 'Approved.');
-    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice, bob', plan: '## Plan\n- add column' }), env: env(gh) });
+    const r = await runAction({
+      action: 'approval',
+      inputs: inputs({ approvers: 'alice, bob', plan: '## Plan\n- add column' }),
+      env: env(gh),
+    });
     expect(r.stderr + r.stdout, r.stdout).toContain('Approved by alice');
     expect(r.exitCode).toBe(0);
-    expect(r.outputs).toMatchObject({ decision: 'approved', 'approved-by': 'alice', 'denied-by': '', 'issue-number': '1' });
+    expect(r.outputs).toMatchObject({
+      decision: 'approved',
+      'approved-by': 'alice',
+      'denied-by': '',
+      'issue-number': '1',
+    });
     const issue = gh.issues[0] as FakeIssue;
     expect(issue.assignees).toEqual(['alice', 'bob']);
     expect(issue.body).toContain('## Plan');
@@ -71,7 +100,9 @@ describe('approval action', () => {
     expect(r.masked).toContain(TOKEN);
     expectNoToken(r);
     // every request was authenticated with the token
-    expect(gh.requests.every((q) => q.authorization === `token ${TOKEN}` || q.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(
+      gh.requests.every((q) => q.authorization === `token ${TOKEN}` || q.authorization === `Bearer ${TOKEN}`),
+    ).toBe(true);
   });
 
   it('denies on a denying comment and fails the step with who denied', async () => {
@@ -80,7 +111,12 @@ describe('approval action', () => {
     const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice,bob' }), env: env(gh) });
     expect(r.exitCode).toBe(1);
     expect(r.outputs).toMatchObject({ decision: 'denied', 'denied-by': 'bob', 'approved-by': '' });
-    expect(r.annotations.filter((a) => a.level === 'error').map((a) => a.message).join('\n')).toMatch(/denied by @bob/);
+    expect(
+      r.annotations
+        .filter((a) => a.level === 'error')
+        .map((a) => a.message)
+        .join('\n'),
+    ).toMatch(/denied by @bob/);
     expect(gh.issues[0]?.state).toBe('closed');
     expect(gh.issues[0]?.stateReason).toBe('not_planned');
     expectNoToken(r);
@@ -88,7 +124,11 @@ describe('approval action', () => {
 
   it('times out when nobody decides, closes the issue and fails', async () => {
     const gh = await fakeGitHub();
-    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice', timeout: '3s' }), env: env(gh) });
+    const r = await runAction({
+      action: 'approval',
+      inputs: inputs({ approvers: 'alice', timeout: '3s' }),
+      env: env(gh),
+    });
     expect(r.exitCode).toBe(1);
     expect(r.outputs['decision']).toBe('timed-out');
     expect(r.stdout).toMatch(/No approval within 3\.0s \(0 approval\(s\) received\)/);
@@ -102,7 +142,11 @@ describe('approval action', () => {
       gh.addComment(issue.number, 'alice', 'approve');
       gh.addComment(issue.number, 'alice', 'LGTM'); // the same person twice is still one approval
     };
-    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice,bob', 'minimum-approvals': '2', timeout: '4s' }), env: env(gh) });
+    const r = await runAction({
+      action: 'approval',
+      inputs: inputs({ approvers: 'alice,bob', 'minimum-approvals': '2', timeout: '4s' }),
+      env: env(gh),
+    });
     expect(r.exitCode).toBe(1);
     expect(r.outputs).toMatchObject({ decision: 'timed-out', 'approved-by': 'alice' });
     expect(r.stdout).toMatch(/1 approval\(s\) received/);
@@ -114,7 +158,11 @@ describe('approval action', () => {
       gh.addComment(issue.number, 'alice', 'approve');
       setTimeout(() => gh.addComment(issue.number, 'carol', 'yes'), 1500);
     };
-    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice\n@octo-org/release', 'minimum-approvals': '2' }), env: env(gh) });
+    const r = await runAction({
+      action: 'approval',
+      inputs: inputs({ approvers: 'alice\n@octo-org/release', 'minimum-approvals': '2' }),
+      env: env(gh),
+    });
     expect(r.exitCode).toBe(0);
     expect(r.outputs['approved-by']).toBe('alice,carol');
     expect(gh.requests.some((q) => q.path === '/orgs/octo-org/teams/release/memberships/carol')).toBe(true);
@@ -148,7 +196,11 @@ describe('approval action', () => {
   it('fits a huge migration plan into the issue size limit, saying it was truncated', async () => {
     const gh = await fakeGitHub();
     gh.onIssueCreated = (issue) => gh.addComment(issue.number, 'alice', 'approve');
-    const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice', plan: `## Plan\n${'ALTER TABLE t ADD COLUMN c int;\n'.repeat(4000)}` }), env: env(gh) });
+    const r = await runAction({
+      action: 'approval',
+      inputs: inputs({ approvers: 'alice', plan: `## Plan\n${'ALTER TABLE t ADD COLUMN c int;\n'.repeat(4000)}` }),
+      env: env(gh),
+    });
     expect(r.exitCode, r.stdout).toBe(0);
     const body = gh.issues[0]?.body ?? '';
     expect(body.length).toBeLessThanOrEqual(65_536);
@@ -161,7 +213,11 @@ describe('approval action', () => {
     gh.onIssueCreated = (issue) => {
       const c = gh.addComment(issue.number, 'alice', 'looks fine?');
       // edit only after the first poll has read the original text
-      void gh.waitFor(() => gh.requests.filter((q) => q.path.endsWith('/comments') && q.method === 'GET').length >= 2, 'a second poll')
+      void gh
+        .waitFor(
+          () => gh.requests.filter((q) => q.path.endsWith('/comments') && q.method === 'GET').length >= 2,
+          'a second poll',
+        )
         .then(() => gh.editComment(c.id, 'approve'));
     };
     const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice' }), env: env(gh) });
@@ -208,9 +264,18 @@ describe('approval action', () => {
       [{ approvers: 'not a user!' }, /Input 'approvers': 'not a user!' is not a GitHub user name/],
       [{ approvers: '' }, /Input 'approvers'/],
       [{ approvers: 'zed' }, /'zed' is not a collaborator of octo-org\/octo-app/],
-      [{ approvers: 'octo-org/secret-team' }, /team 'octo-org\/secret-team' was not found or is not visible to the token/],
-      [{ approvers: 'alice', 'minimum-approvals': '2' }, /Input 'minimum-approvals': needs 2 approvals but only 1 listed approver/],
-      [{ approvers: 'alice,octocat', 'minimum-approvals': '2', 'allow-self-approval': 'false' }, /octocat started this run/],
+      [
+        { approvers: 'octo-org/secret-team' },
+        /team 'octo-org\/secret-team' was not found or is not visible to the token/,
+      ],
+      [
+        { approvers: 'alice', 'minimum-approvals': '2' },
+        /Input 'minimum-approvals': needs 2 approvals but only 1 listed approver/,
+      ],
+      [
+        { approvers: 'alice,octocat', 'minimum-approvals': '2', 'allow-self-approval': 'false' },
+        /octocat started this run/,
+      ],
       [{ approvers: 'alice', timeout: 'soon' }, /Input 'timeout'/],
       [{ approvers: 'alice', 'poll-interval': '100ms' }, /Input 'poll-interval': must be at least 1s/],
       [{ approvers: 'alice', 'minimum-approvals': '0' }, /Input 'minimum-approvals': must be at least 1/],
@@ -230,7 +295,11 @@ describe('approval action', () => {
 
     it('a wrong token fails with the API message and does not print the token', async () => {
       const gh = await fakeGitHub();
-      const r = await runAction({ action: 'approval', inputs: inputs({ approvers: 'alice', token: 'ghs_wrongTokenValue987654321' }), env: env(gh) });
+      const r = await runAction({
+        action: 'approval',
+        inputs: inputs({ approvers: 'alice', token: 'ghs_wrongTokenValue987654321' }),
+        env: env(gh),
+      });
       expect(r.exitCode).toBe(1);
       expect(r.stdout).toMatch(/HTTP 401.*Bad credentials/);
       expect(r.allText).not.toContain('ghs_wrongTokenValue987654321');

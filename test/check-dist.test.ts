@@ -36,7 +36,8 @@ async function compareDirs(expectedDir: string, actualDir: string): Promise<Dist
   const diff: DistDiff = { differ: [], missing: [], extra: [] };
   for (const f of expected) {
     if (!actual.has(f)) diff.missing.push(f);
-    else if (!(await readFile(path.join(expectedDir, f))).equals(await readFile(path.join(actualDir, f)))) diff.differ.push(f);
+    else if (!(await readFile(path.join(expectedDir, f))).equals(await readFile(path.join(actualDir, f))))
+      diff.differ.push(f);
     actual.delete(f);
   }
   diff.extra = [...actual].sort();
@@ -74,7 +75,9 @@ describe('check-dist', () => {
     for (const name of entries) {
       expect(existsSync(path.join(buildDir, name, 'index.js')), `${name}/index.js`).toBe(true);
       // ncc emits ESM; the bundle needs its package.json {"type":"module"} next to it to run.
-      expect(JSON.parse(await readFile(path.join(buildDir, name, 'package.json'), 'utf8'))).toMatchObject({ type: 'module' });
+      expect(JSON.parse(await readFile(path.join(buildDir, name, 'package.json'), 'utf8'))).toMatchObject({
+        type: 'module',
+      });
     }
   });
 
@@ -116,13 +119,19 @@ describe('action.yml files', () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
-  it.each(files.map((f) => [path.relative(projectRoot, f), f]))('%s: node24, main/post point at committed dist bundles', async (_rel, file) => {
-    await checkActionYml(file);
-  });
+  it.each(files.map((f) => [path.relative(projectRoot, f), f]))(
+    '%s: node24, main/post point at committed dist bundles',
+    async (_rel, file) => {
+      await checkActionYml(file);
+    },
+  );
 
-  it.skipIf(!existsSync(rootAction))('action.yml (root): node24, main/post point at committed dist bundles', async () => {
-    await checkActionYml(rootAction);
-  });
+  it.skipIf(!existsSync(rootAction))(
+    'action.yml (root): node24, main/post point at committed dist bundles',
+    async () => {
+      await checkActionYml(rootAction);
+    },
+  );
 });
 
 async function checkActionYml(file: string): Promise<void> {
@@ -133,6 +142,8 @@ async function checkActionYml(file: string): Promise<void> {
   expect(meta.using, `${file} runs.using`).toBe('node24');
   for (const entry of [meta.main, meta.post].filter((e): e is string => e !== undefined)) {
     expect(entry.startsWith(distDir + path.sep), `${file}: ${entry} should be inside dist/`).toBe(true);
-    expect(existsSync(entry), `${file}: ${path.relative(projectRoot, entry)} does not exist (npm run build)`).toBe(true);
+    expect(existsSync(entry), `${file}: ${path.relative(projectRoot, entry)} does not exist (npm run build)`).toBe(
+      true,
+    );
   }
 }

@@ -13,7 +13,8 @@ import pg from 'pg';
 import { projectRoot } from './harness/index.js';
 import { closeServers, serveScript, type Script } from './helpers/http.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
+import { useEmulatedProject } from './helpers/emulator.js';
+import type { RailwayEmulator } from './railway-emulator/index.js';
 
 const BIN = path.join(projectRoot, 'bin/rail-actions.mjs');
 // eslint-disable-next-line no-control-regex
@@ -61,7 +62,10 @@ function startCli(args: string[], env: Record<string, string> = {}, cwd = projec
     kill: (sig) => child.kill(sig),
     waitFor: (pattern, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${stdout}\n${stderr}`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern} in:\n${stdout}\n${stderr}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (pattern.test(stdout + stderr)) {
             clearTimeout(t);
@@ -86,20 +90,24 @@ describe('rail-actions CLI: help and usage', () => {
   it('lists the commands and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['doctor', 'plan', 'migrate', 'deploy', 'verify', 'rollback', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['doctor', 'plan', 'migrate', 'deploy', 'verify', 'rollback', 'status'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toMatch(/2 +usage error/);
   });
 
-  it.each(['doctor', 'plan', 'migrate', 'deploy', 'verify', 'rollback', 'status'])('%s --help documents its flags, env fallbacks and exit codes', async (name) => {
-    const r = await cli([name, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Usage: rail-actions ${name}`);
-    expect(r.stdout).toContain('--help');
-    expect(r.stdout).toMatch(/env \$RAIL_ACTIONS_/);
-    expect(r.stdout).toContain('Exit codes:');
-    expect(r.stderr).toBe('');
-  });
+  it.each(['doctor', 'plan', 'migrate', 'deploy', 'verify', 'rollback', 'status'])(
+    '%s --help documents its flags, env fallbacks and exit codes',
+    async (name) => {
+      const r = await cli([name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: rail-actions ${name}`);
+      expect(r.stdout).toContain('--help');
+      expect(r.stdout).toMatch(/env \$RAIL_ACTIONS_/);
+      expect(r.stdout).toContain('Exit codes:');
+      expect(r.stderr).toBe('');
+    },
+  );
 
   it('no command → help on stdout, exit 2', async () => {
     const r = await cli([]);
@@ -110,7 +118,9 @@ describe('rail-actions CLI: help and usage', () => {
   it('unknown command → exit 2 with the list of commands', async () => {
     const r = await cli(['deplyo']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown command 'deplyo' \(commands: doctor, plan, migrate, deploy, verify, rollback, status\)/);
+    expect(r.stderr).toMatch(
+      /unknown command 'deplyo' \(commands: doctor, plan, migrate, deploy, verify, rollback, (restore, )?status\)/,
+    );
   });
 
   it('unknown flag and stray arguments → exit 2 naming them', async () => {
@@ -124,22 +134,40 @@ describe('rail-actions CLI: help and usage', () => {
 
   it.each([
     [['verify'], /--url is required \(or set \$RAIL_ACTIONS_URL\)/],
-    [['verify', 'not a url'], /--url: expected an absolute http\(s\) URL/],
+    [['verify', 'not a url'], /--url: expected an absolute URL \(http:\/\/… or https:\/\/…\)/],
     [['verify', 'http://x', '--timeout', 'banana'], /--timeout: expected a duration .* got 'banana'/],
     [['verify', 'http://x', '--interval=-1s'], /--interval: .*must not be negative/],
-    [['verify', 'http://x', '--interval', '-1s'], /--interval needs a value; a value starting with '-' must be written as --interval=<value>/],
+    [
+      ['verify', 'http://x', '--interval', '-1s'],
+      /--interval needs a value; a value starting with '-' must be written as --interval=<value>/,
+    ],
     [['verify', 'http://x', '--consecutive-successes', '0'], /--consecutive-successes: must be at least 1/],
     [['verify', 'http://x', '--expect-json', 'status'], /--expect-json: expected conditions like status=ok/],
     [['verify', 'http://x', '--expect-status', 'ok'], /--expect-status: expected HTTP status codes/],
-    [['verify', 'http://x', '-H', 'Bearer abc'], /--header: line 1 is not a 'Name: value' header/],
+    [['verify', 'http://x', '-H', 'Bearer abc'], /--headers: line 1 is not a 'Name: value' header/],
     [['status', '--service', 'api'], /--railway-token: is required/],
     [['plan'], /--database-url: is required: pass --database-url or set \$DATABASE_URL/],
-    [['plan', '--database-url', 'mysql://u:pw@h/db'], /--database-url: expected a postgres:\/\/ or postgresql:\/\/ URL, got a mysql: URL/],
+    [
+      ['plan', '--database-url', 'mysql://u:pw@h/db'],
+      /--database-url: expected a postgres:\/\/ or postgresql:\/\/ URL, got a mysql: URL/,
+    ],
     [['plan', '--database-url', 'postgres://u@h/db', '--tool', 'flyway'], /--tool: /],
-    [['plan', '--database-url', 'postgres://u@h/db', '--approval', 'sometimes'], /--approval: expected one of risky, always, never/],
-    [['migrate', '--database-url', 'postgres://u@h/db', '--plan-hash', 'abc'], /--plan-hash: expected the 64-character hex/],
-    [['migrate', '--database-url', 'postgres://u@h/db', '--lock-timeout', 'forever'], /--lock-timeout: expected a duration/],
-    [['deploy', '--service', 'api', '--railway-token', 't', '--source', 'ftp'], /--source: expected upload, commit or image/],
+    [
+      ['plan', '--database-url', 'postgres://u@h/db', '--approval', 'sometimes'],
+      /--approval: expected one of risky, always, never/,
+    ],
+    [
+      ['migrate', '--database-url', 'postgres://u@h/db', '--plan-hash', 'abc'],
+      /--plan-hash: expected the 64-character hex/,
+    ],
+    [
+      ['migrate', '--database-url', 'postgres://u@h/db', '--lock-timeout', 'forever'],
+      /--lock-timeout: expected a duration/,
+    ],
+    [
+      ['deploy', '--service', 'api', '--railway-token', 't', '--source', 'ftp'],
+      /--source: expected one of commit, upload, image, got 'ftp'/,
+    ],
     [['deploy', '--service', 'api', '--railway-token', 't', '--timeout', 'soon'], /--timeout: expected a duration/],
   ])('bad input %j → exit 2 naming the flag, no stack', async (args, message) => {
     const r = await cli(args);
@@ -172,28 +200,54 @@ describe('rail-actions verify', () => {
     const forced = await cli(['verify', url, ...fast, '--consecutive-successes', '1'], { FORCE_COLOR: '1' });
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(ANSI);
-    const noColor = await cli(['verify', url, ...fast, '--consecutive-successes', '1'], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    const noColor = await cli(['verify', url, ...fast, '--consecutive-successes', '1'], {
+      FORCE_COLOR: '1',
+      NO_COLOR: '1',
+    });
     expect(noColor.stdout + noColor.stderr).not.toMatch(ANSI);
-    const flag = await cli(['verify', url, ...fast, '--consecutive-successes', '1', '--no-color'], { FORCE_COLOR: '1' });
+    const flag = await cli(['verify', url, ...fast, '--consecutive-successes', '1', '--no-color'], {
+      FORCE_COLOR: '1',
+    });
     expect(flag.stdout + flag.stderr).not.toMatch(ANSI);
   });
 
   // A real terminal (util-linux `script` allocates a pseudo-TTY): colours and the live progress line appear.
-  it.skipIf(!existsSync('/usr/bin/script'))('on a terminal: colours and a live progress line while waiting', async () => {
-    const url = await serve((n) => (n <= 4 ? { status: 503 } : { body: {} }));
-    const command = [process.execPath, BIN, 'verify', url, '--interval', '150ms', '--max-interval', '150ms', '--consecutive-successes', '2'].map((a) => `'${a}'`).join(' ');
-    const r = await new Promise<CliResult>((resolve) => {
-      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
-    });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(ANSI);
-    // eslint-disable-next-line no-control-regex -- the TTY redraw sequence is what is being checked
-    expect(r.stdout).toMatch(/\r\u001b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] verify: waiting for 2 healthy answers in a row — last: not serving yet: HTTP 503 \(\d/);
-    expect(r.stdout).toContain('✔ healthy');
-  });
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'on a terminal: colours and a live progress line while waiting',
+    async () => {
+      const url = await serve((n) => (n <= 4 ? { status: 503 } : { body: {} }));
+      const command = [
+        process.execPath,
+        BIN,
+        'verify',
+        url,
+        '--interval',
+        '150ms',
+        '--max-interval',
+        '150ms',
+        '--consecutive-successes',
+        '2',
+      ]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const r = await new Promise<CliResult>((resolve) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], {
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(ANSI);
+      const redraw =
+        // eslint-disable-next-line no-control-regex -- the TTY redraw sequence is what is being checked
+        /\r\u001b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] verify: waiting for 2 healthy answers in a row — last: not serving yet: HTTP 503 \(\d/;
+      expect(r.stdout).toMatch(redraw);
+      expect(r.stdout).toContain('✔ healthy');
+    },
+  );
 
   it('the old version answering → exit 1 with the reason; --json is machine-readable', async () => {
     const url = await serve(() => ({ body: { status: 'ok', deploymentId: 'dep-old' } }));
@@ -207,15 +261,24 @@ describe('rail-actions verify', () => {
 
   it('takes settings from RAIL_ACTIONS_* environment variables', async () => {
     const url = await serve(() => ({ body: {} }));
-    const r = await cli(['verify', '--json'], { RAIL_ACTIONS_URL: url, RAIL_ACTIONS_CONSECUTIVE_SUCCESSES: '2', RAIL_ACTIONS_INTERVAL: '20ms' });
+    const r = await cli(['verify', '--json'], {
+      RAIL_ACTIONS_URL: url,
+      RAIL_ACTIONS_CONSECUTIVE_SUCCESSES: '2',
+      RAIL_ACTIONS_INTERVAL: '20ms',
+    });
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { attempts: number }).attempts).toBe(2);
   });
 
   it('never prints a header value, even when the server echoes it', async () => {
     const secret = 'tok_5a4b3c2d1e0f99887766';
-    const url = await serve((_n, req) => ({ status: 500, body: { key: req.headers['x-api-key'], auth: req.headers.authorization } }));
-    const r = await cli(['verify', url, ...fast, '--timeout', '500ms', '-H', `Authorization: Bearer ${secret}`], { RAIL_ACTIONS_HEADERS: 'X-Api-Key: key-77665544332211\nAccept: application/json' });
+    const url = await serve((_n, req) => ({
+      status: 500,
+      body: { key: req.headers['x-api-key'], auth: req.headers.authorization },
+    }));
+    const r = await cli(['verify', url, ...fast, '--timeout', '500ms', '-H', `Authorization: Bearer ${secret}`], {
+      RAIL_ACTIONS_HEADERS: 'X-Api-Key: key-77665544332211\nAccept: application/json',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('***');
     expect(r.stdout + r.stderr).not.toContain(secret);
@@ -241,12 +304,11 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
   let appDir: string;
   let firstId: string;
 
+  const emulated = useEmulatedProject({ buildMs: 150, deployMs: 80, tickMs: 25, services: [{ name: 'api' }] });
+
   beforeAll(async () => {
-    emu = await startRailwayEmulator({ buildMs: 150, deployMs: 80, tickMs: 25 });
-    const project = emu.addProject({ name: 'shop' });
-    const prod = emu.addEnvironment(project.id, { name: 'production' });
-    apiId = emu.addService(project.id, { name: 'api' }).id;
-    token = emu.projectToken(project.id, prod.id);
+    ({ emu, token } = emulated);
+    apiId = emulated.services.api ?? '';
     firstId = emu.supersede(apiId);
     await emu.waitForStatus(firstId, 'SUCCESS', 30_000);
     appDir = await mkdtemp(path.join(os.tmpdir(), 'rail-cli-app-'));
@@ -254,7 +316,6 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     await writeFile(path.join(appDir, 'package.json'), '{"name":"app","scripts":{"start":"node index.js"}}\n');
   });
   afterAll(async () => {
-    await emu?.close();
     if (appDir) await rm(appDir, { recursive: true, force: true });
   });
 
@@ -264,7 +325,14 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
   it('status shows what serves now', async () => {
     const r = await cli(['status', '--service', 'api', ...railway(), '--json'], env());
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { services: Array<{ service: string; activeDeploymentId: string; activeStatus: string; instances: Array<{ status: string }> }> };
+    const out = JSON.parse(r.stdout) as {
+      services: Array<{
+        service: string;
+        activeDeploymentId: string;
+        activeStatus: string;
+        instances: Array<{ status: string }>;
+      }>;
+    };
     expect(out.services[0]).toMatchObject({ service: 'api', activeDeploymentId: firstId, activeStatus: 'SUCCESS' });
     expect(out.services[0]?.instances.map((i) => i.status)).toEqual(['RUNNING']);
     const human = await cli(['status', '--service', 'api', ...railway()], env());
@@ -279,9 +347,14 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const account = emu.accountToken();
     const r = await cli(['status', '--service', 'api', ...railway()], { RAILWAY_TOKEN: account });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/\$RAILWAY_TOKEN \(for --railway-token\): was refused as a project token .* no 'project' input was given/);
+    expect(r.stderr).toMatch(
+      /\$RAILWAY_TOKEN \(for --railway-token\): was refused as a project token .* no 'project' input was given/,
+    );
     expect(r.stderr).not.toContain(account);
-    const ok = await cli(['status', '--service', 'api', '--project', 'shop', '--environment', 'production', ...railway(), '--json'], { RAILWAY_API_TOKEN: account });
+    const ok = await cli(
+      ['status', '--service', 'api', '--project', 'shop', '--environment', 'production', ...railway(), '--json'],
+      { RAILWAY_API_TOKEN: account },
+    );
     expect(ok.code).toBe(0);
     expect((JSON.parse(ok.stdout) as { project: { name: string } }).project.name).toBe('shop');
   });
@@ -307,13 +380,23 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
 
   it('doctor: an unknown service and a source the service cannot take are refuted → exit 1, still no mutation', async () => {
     const before = emu.requests.length;
-    const r = await cli(['doctor', '--service', 'api', '--service', 'apii', '--source', 'image', ...railway(), '--json'], env());
+    const r = await cli(
+      ['doctor', '--service', 'api', '--service', 'apii', '--source', 'image', ...railway(), '--json'],
+      env(),
+    );
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ subject: string; check: string; verdict: string; todo?: string }> };
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      checks: Array<{ subject: string; check: string; verdict: string; todo?: string }>;
+    };
     expect(report.ok).toBe(false);
     expect(report.checks.find((c) => c.subject === 'apii')).toMatchObject({ verdict: 'refuted' });
-    expect(report.checks.find((c) => c.subject === 'api' && /source: image/.test(c.check))).toMatchObject({ verdict: 'refuted' });
-    expect(report.checks.find((c) => c.subject === 'api' && /exists/.test(c.check))).toMatchObject({ verdict: 'confirmed' });
+    expect(report.checks.find((c) => c.subject === 'api' && /source: image/.test(c.check))).toMatchObject({
+      verdict: 'refuted',
+    });
+    expect(report.checks.find((c) => c.subject === 'api' && /exists/.test(c.check))).toMatchObject({
+      verdict: 'confirmed',
+    });
     expect(mutationsSince(before)).toEqual([]);
   });
 
@@ -330,7 +413,10 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const account = emu.accountToken();
     const r = await cli(['doctor', '--service', 'api', ...railway(), '--json'], { RAILWAY_API_TOKEN: account });
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { tokenKind: string; checks: Array<{ subject: string; verdict: string; detail: string }> };
+    const report = JSON.parse(r.stdout) as {
+      tokenKind: string;
+      checks: Array<{ subject: string; verdict: string; detail: string }>;
+    };
     expect(report.tokenKind).toBe('account');
     expect(report.checks.find((c) => c.subject === 'project')).toMatchObject({ verdict: 'refuted' });
     expect(report.checks.find((c) => c.subject === 'api')).toMatchObject({ verdict: 'unknown' });
@@ -346,10 +432,28 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
   });
 
   it('deploy uploads, waits, verifies the NEW version answers → exit 0', async () => {
-    const r = await cli(['deploy', '--service', 'api', '--path', appDir, ...railway(), '--health-url', `${emu.serviceUrl(apiId)}/health`, '--verify-window', '500ms', '--json'], env());
+    const r = await cli(
+      [
+        'deploy',
+        '--service',
+        'api',
+        '--path',
+        appDir,
+        ...railway(),
+        '--health-url',
+        `${emu.serviceUrl(apiId)}/health`,
+        '--verify-window',
+        '500ms',
+        '--json',
+      ],
+      env(),
+    );
     expect(r.stderr).not.toContain(token);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; services: Array<{ deploymentId: string; previousDeploymentId: string; healthy: boolean; outcome: string }> };
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      services: Array<{ deploymentId: string; previousDeploymentId: string; healthy: boolean; outcome: string }>;
+    };
     expect(out.ok).toBe(true);
     const svc = out.services[0];
     expect(svc).toMatchObject({ outcome: 'success', healthy: true, previousDeploymentId: firstId });
@@ -360,11 +464,33 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
   it('rollback restores the previous deployment and verifies it', async () => {
     const serving = emu.activeDeployment(apiId)?.id as string;
     const r = await cli(
-      ['rollback', '--service', 'api', ...railway(), '--health-url', `${emu.serviceUrl(apiId)}/health`, '--expect-version', 'deployment-id', ...fast, '--timeout', '20s', '--json'],
+      [
+        'rollback',
+        '--service',
+        'api',
+        ...railway(),
+        '--health-url',
+        `${emu.serviceUrl(apiId)}/health`,
+        '--expect-version',
+        'deployment-id',
+        '--health-interval',
+        '30ms',
+        '--health-timeout',
+        '20s',
+        '--verify-window',
+        '300ms',
+        '--json',
+      ],
       env(),
     );
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { ok: boolean; previousDeploymentId: string; deploymentId: string; healthy: boolean; method: string };
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      previousDeploymentId: string;
+      deploymentId: string;
+      healthy: boolean;
+      method: string;
+    };
     expect(out).toMatchObject({ ok: true, previousDeploymentId: serving, healthy: true, method: 'rollback' });
     expect(emu.activeDeployment(apiId)?.id).toBe(out.deploymentId);
     expect(emu.deployment(out.deploymentId)?.kind).toBe('rollback');
@@ -375,11 +501,14 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const before = emu.requests.length;
     const missing = await cli(['deploy', '--service', 'api', '--path', path.join(appDir, 'nope'), ...railway()], env());
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--path: '.*nope' is not a directory/);
+    expect(missing.stderr).toMatch(/--path: directory '.*nope' does not exist/);
     const twoDirs = await cli(['deploy', '--service', 'api', '--path', appDir, '--path', appDir, ...railway()], env());
     expect(twoDirs.code).toBe(2);
     expect(twoDirs.stderr).toMatch(/--path: gives more than one directory without a service name/);
-    const sha = await cli(['deploy', '--service', 'api', '--source', 'commit', '--commit-sha', 'main', ...railway()], env());
+    const sha = await cli(
+      ['deploy', '--service', 'api', '--source', 'commit', '--commit-sha', 'main', ...railway()],
+      env(),
+    );
     expect(sha.code).toBe(2);
     expect(sha.stderr).toMatch(/--commit-sha: expected a git commit sha/);
     expect(emu.requests.slice(before)).toEqual([]);
@@ -403,7 +532,21 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const good = emu.activeDeployment(apiId)?.id as string;
     emu.scriptDeployment(apiId, { app: { healthy: false } });
     const r = await cli(
-      ['deploy', '--service', 'api', '--path', appDir, ...railway(), '--health-url', `${emu.serviceUrl(apiId)}/health`, '--verify-timeout', '3s', '--verify-window', '500ms', '--rollback-on-failure'],
+      [
+        'deploy',
+        '--service',
+        'api',
+        '--path',
+        appDir,
+        ...railway(),
+        '--health-url',
+        `${emu.serviceUrl(apiId)}/health`,
+        '--verify-timeout',
+        '3s',
+        '--verify-window',
+        '500ms',
+        '--rollback-on-failure',
+      ],
       env(),
     );
     expect(r.code).toBe(1);
@@ -420,35 +563,67 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     const planFile = path.join(appDir, 'plan.json');
     await writeFile(
       planFile,
-      JSON.stringify({ decision: 'requires-approval', pendingCount: 1, risk: 'destructive', statements: [{ file: 'migrations/002.sql', line: 3, risk: 'destructive', sql: 'ALTER TABLE users DROP COLUMN email' }] }),
+      JSON.stringify({
+        decision: 'requires-approval',
+        pendingCount: 1,
+        risk: 'destructive',
+        statements: [
+          { file: 'migrations/002.sql', line: 3, risk: 'destructive', sql: 'ALTER TABLE users DROP COLUMN email' },
+        ],
+      }),
     );
     const before = emu.requests.length;
     const refused = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', planFile], env());
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refusing to roll back: .*destructive migrations\/002\.sql:3 \(ALTER TABLE users DROP COLUMN email\).*--force/);
+    expect(refused.stderr).toMatch(
+      /Refusing to roll back: .*destructive migrations\/002\.sql:3 \(ALTER TABLE users DROP COLUMN email\).*--force/,
+    );
     expect(emu.requests.slice(before)).toEqual([]);
 
     const serving = emu.activeDeployment(apiId)?.id as string;
-    const forced = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', planFile, '--force', '--json'], env());
+    const forced = await cli(
+      ['rollback', '--service', 'api', ...railway(), '--migrate-plan', planFile, '--force', '--json'],
+      env(),
+    );
     expect(forced.code).toBe(0);
-    expect(forced.stderr).toMatch(/--force: rolling back across destructive/);
+    expect(forced.stderr).toMatch(/--force — rolling back across destructive/);
     expect((JSON.parse(forced.stdout) as { previousDeploymentId: string }).previousDeploymentId).toBe(serving);
   });
 
   it('rollback validates the health-check flags before anything is sent to Railway', async () => {
     const before = emu.requests.length;
-    const r = await cli(['rollback', '--service', 'api', ...railway(), '--health-url', 'http://127.0.0.1:9/health', '--interval', '5s', '--max-interval', '1s'], env());
+    const r = await cli(
+      [
+        'rollback',
+        '--service',
+        'api',
+        ...railway(),
+        '--health-url',
+        'http://127.0.0.1:9/health',
+        '--health-interval',
+        '10s',
+        '--health-timeout',
+        '5s',
+      ],
+      env(),
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--max-interval: must not be shorter than interval/);
+    expect(r.stderr).toMatch(/--health-interval: must not be longer than health-timeout \(5\.0s\), got '10s'/);
     expect(emu.requests.slice(before)).toEqual([]);
   });
 
   it('an unreadable or invalid --migrate-plan is a usage error', async () => {
-    const missing = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'nope.json')], env());
+    const missing = await cli(
+      ['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'nope.json')],
+      env(),
+    );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--migrate-plan: cannot read .*ENOENT/);
     await writeFile(path.join(appDir, 'bad.json'), '{not json');
-    const invalid = await cli(['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'bad.json')], env());
+    const invalid = await cli(
+      ['rollback', '--service', 'api', ...railway(), '--migrate-plan', path.join(appDir, 'bad.json')],
+      env(),
+    );
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/--migrate-plan: expected the JSON plan/);
   });
@@ -468,11 +643,18 @@ describe('rail-actions deploy / status / rollback against the Railway emulator',
     await emu.waitForStatus(emu.supersede(apiId), 'SUCCESS', 30_000);
   });
 
-  it('rollback to the deployment that serves now is refused as a usage error', async () => {
+  it('rollback to the deployment that serves now does nothing (skipped, as the rollback action does), no mutation', async () => {
     const serving = emu.activeDeployment(apiId)?.id as string;
-    const r = await cli(['rollback', '--service', 'api', ...railway(), '--deployment-id', serving], env());
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--deployment-id: .* is what api serves now/);
+    const before = emu.requests.length;
+    const r = await cli(['rollback', '--service', 'api', ...railway(), '--deployment-id', serving, '--json'], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      result: 'skipped',
+      skipped: `${serving} is already serving; nothing to roll back`,
+    });
+    expect(mutationsSince(before)).toEqual([]);
+    expect(emu.activeDeployment(apiId)?.id).toBe(serving);
   });
 });
 
@@ -495,10 +677,10 @@ describe('rail-actions plan / migrate against real PostgreSQL', () => {
       await client.query(`CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
         "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
         "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
-      await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (gen_random_uuid()::text, $1, now(), $2, 1)`, [
-        createHash('sha256').update(first).digest('hex'),
-        '20240101000000_init',
-      ]);
+      await client.query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (gen_random_uuid()::text, $1, now(), $2, 1)`,
+        [createHash('sha256').update(first).digest('hex'), '20240101000000_init'],
+      );
     } finally {
       await client.end();
     }
@@ -512,11 +694,15 @@ describe('rail-actions plan / migrate against real PostgreSQL', () => {
     const r = await cli(['plan', '--database-url', db.url, '--dir', 'prisma/migrations'], {}, ws);
     expect(r.stderr).not.toMatch(/error:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/⏸ approval required — 2 pending prisma migration\(s\) in prisma\/migrations, highest risk destructive/);
+    expect(r.stdout).toMatch(
+      /⏸ approval required — 2 pending prisma migration\(s\) in prisma\/migrations, highest risk destructive/,
+    );
     expect(r.stdout).toMatch(/^plan-hash [0-9a-f]{64}$/m);
     expect(r.stdout).toMatch(/MIGRATION +RISK +STATEMENTS +NOTES/);
     expect(r.stdout).toMatch(/20240301000000_cleanup\/migration\.sql +destructive/);
-    expect(r.stdout).toMatch(/prisma\/migrations\/20240301000000_cleanup\/migration\.sql:3:\d+ ban-drop-column \(destructive\)/);
+    expect(r.stdout).toMatch(
+      /prisma\/migrations\/20240301000000_cleanup\/migration\.sql:3:\d+ ban-drop-column \(destructive\)/,
+    );
     expect(r.stdout).not.toMatch(ANSI);
   });
 
@@ -534,7 +720,11 @@ describe('rail-actions plan / migrate against real PostgreSQL', () => {
         probe.close(() => resolve(p));
       });
     });
-    const r = await cli(['plan', '--database-url', `postgresql://postgres:Wr0ng-pa55word-xyz@127.0.0.1:${port}/app`], {}, ws);
+    const r = await cli(
+      ['plan', '--database-url', `postgresql://postgres:Wr0ng-pa55word-xyz@127.0.0.1:${port}/app`],
+      {},
+      ws,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: /m);
     expect(r.stderr).toMatch(/postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1/);
@@ -548,7 +738,9 @@ describe('rail-actions plan / migrate against real PostgreSQL', () => {
   });
 
   it('migrate refuses a plan-hash that is not the pending set, then applies the approved plan', async () => {
-    const planned = JSON.parse((await cli(['plan', '--json', '--database-url', db.url], {}, ws)).stdout) as { planHash: string };
+    const planned = JSON.parse((await cli(['plan', '--json', '--database-url', db.url], {}, ws)).stdout) as {
+      planHash: string;
+    };
     const wrong = await cli(['migrate', '--database-url', db.url, '--plan-hash', 'f'.repeat(64)], {}, ws);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toMatch(/nothing applied/);

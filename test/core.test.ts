@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { FETCH_HEADERS_MAX_MS, HOSTED_JOB_MAX_MS, MAX_DURATION_MS, SELF_HOSTED_JOB_MAX_MS, formatDuration, parseDuration } from '../src/core/duration.js';
+import { formatBytes } from '../src/core/bytes.js';
+import {
+  FETCH_HEADERS_MAX_MS,
+  HOSTED_JOB_MAX_MS,
+  MAX_DURATION_MS,
+  SELF_HOSTED_JOB_MAX_MS,
+  formatDuration,
+  parseDuration,
+} from '../src/core/duration.js';
 import { InputError } from '../src/core/errors.js';
 import { backoffDelay, retry, sleep, AbortedError } from '../src/core/retry.js';
 import { redactUrl, scrubSecrets, urlPassword } from '../src/core/redact.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../src/core/sql.js';
+import { escapeHtml, escapeMarkdownCell } from '../src/core/text.js';
+import { deploymentUrl, httpsUrl } from '../src/core/url.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -32,7 +43,7 @@ describe('parseDuration', () => {
     expect(parseDuration('0', 'interval', { allowZero: true })).toBe(0);
   });
 
-  it('refuses durations Node cannot time (above 2^31-1 ms a timer fires after 1 ms) and above an input\'s own bound', () => {
+  it("refuses durations Node cannot time (above 2^31-1 ms a timer fires after 1 ms) and above an input's own bound", () => {
     expect(parseDuration('596h', 'timeout')).toBe(596 * 3_600_000); // 24.8 days: still a valid timer
     expect(() => parseDuration('600h', 'timeout')).toThrow(/Input 'timeout': must be at most 596h 31m, got '600h'/);
     expect(() => parseDuration(`${'9'.repeat(400)}s`, 'timeout')).toThrow(/must be at most/);
@@ -42,7 +53,9 @@ describe('parseDuration', () => {
   });
 
   it('enforces a lower bound too, and keeps zero when zero is allowed', () => {
-    expect(() => parseDuration('500ms', 'poll-interval', { min: 1000 })).toThrow(/Input 'poll-interval': must be at least 1\.0s, got '500ms'/);
+    expect(() => parseDuration('500ms', 'poll-interval', { min: 1000 })).toThrow(
+      /Input 'poll-interval': must be at least 1\.0s, got '500ms'/,
+    );
     expect(parseDuration('1s', 'poll-interval', { min: 1000 })).toBe(1000);
     expect(parseDuration('0', 'verify-window', { allowZero: true, min: 1000 })).toBe(0);
   });
@@ -55,7 +68,9 @@ describe('parseDuration', () => {
   });
 
   it('quotes a refused value on one line, cut when long', () => {
-    expect(() => parseDuration('5s\n::warning::x', 'timeout')).toThrow("Input 'timeout': expected a duration like 250ms, 30s, 5m, 1h (or a number of seconds), got '5s%0A::warning::x'");
+    expect(() => parseDuration('5s\n::warning::x', 'timeout')).toThrow(
+      "Input 'timeout': expected a duration like 250ms, 30s, 5m, 1h (or a number of seconds), got '5s%0A::warning::x'",
+    );
     const long = (() => {
       try {
         parseDuration('x'.repeat(10_000), 'timeout');
@@ -115,14 +130,11 @@ describe('retry policy', () => {
   it('honours a server-imposed delay larger than the backoff', async () => {
     const delays: number[] = [];
     let calls = 0;
-    await retry(
-      () => (++calls === 1 ? Promise.reject(new Error('429')) : Promise.resolve(true)),
-      {
-        classify: () => ({ retry: true, delayMs: 30 }),
-        policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
-        onRetry: ({ delayMs }) => delays.push(delayMs),
-      },
-    );
+    await retry(() => (++calls === 1 ? Promise.reject(new Error('429')) : Promise.resolve(true)), {
+      classify: () => ({ retry: true, delayMs: 30 }),
+      policy: { initialDelayMs: 1, maxDelayMs: 1, factor: 1 },
+      onRetry: ({ delayMs }) => delays.push(delayMs),
+    });
     expect(delays).toEqual([30]);
   });
 
@@ -184,5 +196,89 @@ describe('redaction', () => {
     expect(redactUrl(url)).toBe('postgresql://app:***@db.internal:5432/prod');
     expect(urlPassword(url)).toBe('s:cret');
     expect(redactUrl('not a url')).toBe('not a url');
+  });
+});
+
+describe('escapeHtml', () => {
+  it('shows the text as typed, in element content and in double-quoted attributes', () => {
+    expect(escapeHtml('<script>alert("x")</script> & co')).toBe(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co',
+    );
+  });
+
+  it('escapes & first, so an entity in the text stays visible instead of being decoded', () => {
+    expect(escapeHtml('&lt;')).toBe('&amp;lt;');
+  });
+
+  it('leaves other text alone', () => {
+    expect(escapeHtml("it's 100 % — ünïcode `code`")).toBe("it's 100 % — ünïcode `code`");
+  });
+});
+
+describe('escapeMarkdownCell', () => {
+  it('escapes pipes so they do not split the cell', () => {
+    expect(escapeMarkdownCell('a | b')).toBe('a \\| b');
+  });
+
+  it.each([
+    ['LF', 'one\ntwo', 'one two'],
+    ['CRLF', 'one\r\ntwo', 'one two'],
+    ['CR', 'one\rtwo', 'one two'],
+    ['blank lines and indentation', 'one  \n\n   two', 'one two'],
+  ])('folds a line break (%s) and the white space around it into one space', (_, text, want) => {
+    expect(escapeMarkdownCell(text)).toBe(want);
+  });
+
+  it('keeps white space inside a line', () => {
+    expect(escapeMarkdownCell('a  b\tc')).toBe('a  b\tc');
+  });
+});
+
+describe('SQL quoting', () => {
+  it('quotes identifiers with doubled double quotes, keeping case', () => {
+    expect(quoteIdent('Users')).toBe('"Users"');
+    expect(quoteIdent('we"ird')).toBe('"we""ird"');
+    expect(quoteQualified('public', 'T"x')).toBe('"public"."T""x"');
+    expect(quoteQualified(undefined, 'items')).toBe('"items"');
+  });
+
+  it('quotes literals with doubled single quotes, backslashes kept', () => {
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+    expect(quoteLiteral('C:\\dir')).toBe("'C:\\dir'");
+  });
+});
+
+describe('deploymentUrl', () => {
+  it("prefers the service's domain (staticUrl) over the deployment's url", () => {
+    expect(deploymentUrl({ staticUrl: 'app.up.railway.app', url: 'https://other.up.railway.app' })).toBe(
+      'https://app.up.railway.app',
+    );
+  });
+
+  it("falls back to the deployment's url, and is undefined when there is neither", () => {
+    expect(deploymentUrl({ staticUrl: null, url: 'https://x.up.railway.app' })).toBe('https://x.up.railway.app');
+    expect(deploymentUrl({ staticUrl: '  ', url: null })).toBeUndefined();
+    expect(deploymentUrl(undefined)).toBeUndefined();
+  });
+
+  it('adds https:// to a bare domain and keeps a scheme that is there', () => {
+    expect(httpsUrl(' api.example.com ')).toBe('https://api.example.com');
+    expect(httpsUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(httpsUrl('HTTPS://A.example')).toBe('HTTPS://A.example');
+  });
+});
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1024, '1.0 kB'],
+    [1536, '1.5 kB'],
+    [10 * 1024, '10 kB'],
+    [50 * 1024 ** 2, '50 MB'],
+    [3.25 * 1024 ** 3, '3.3 GB'],
+    [2048 * 1024 ** 4, '2048 TB'],
+  ])('%d → %s', (n, want) => {
+    expect(formatBytes(n)).toBe(want);
   });
 });

@@ -22,8 +22,19 @@ function runDemo(args: string[], env: Record<string, string | undefined>): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(
       nodeBinary(),
-      ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', './scripts/ts-loader.mjs', 'scripts/demo.ts', ...args],
-      { cwd: projectRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        '--experimental-transform-types',
+        '--disable-warning=ExperimentalWarning',
+        '--import',
+        './scripts/ts-loader.mjs',
+        'scripts/demo.ts',
+        ...args,
+      ],
+      {
+        cwd: projectRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let stdout = '';
     let stderr = '';
@@ -60,7 +71,11 @@ beforeAll(async () => {
   const { databaseUrl, redisUrl } = requireServices();
   out = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
   brokenOut = await mkdtemp(path.join(tmpdir(), 'rail-demo-test-'));
-  const env = { DATABASE_URL: databaseUrl, RAIL_TEMPLATE_DB: process.env.RAIL_TEMPLATE_DB, RAIL_DEMO_DB_PASSWORD: DB_PASSWORD };
+  const env = {
+    DATABASE_URL: databaseUrl,
+    RAIL_TEMPLATE_DB: process.env.RAIL_TEMPLATE_DB,
+    RAIL_DEMO_DB_PASSWORD: DB_PASSWORD,
+  };
   [run, broken] = await Promise.all([
     runDemo(['--out', out], { ...env, REDIS_URL: redisUrl }),
     runDemo(['--out', brokenOut], { ...env, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }),
@@ -72,10 +87,9 @@ afterAll(async () => {
 });
 
 describe('npm run demo (scripts/demo.ts)', () => {
-
   it('exits 0 with every expectation held', () => {
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stdout).toMatch(/^Total \d+\.\ds; 15 steps; (\d+)\/\1 expectations held\.$/m);
+    expect(run.stdout).toMatch(/^Total \d+\.\ds; 21 steps; (\d+)\/\1 expectations held\.$/m);
     expect(run.stdout).toContain('DEMO PASSED — every expectation held.');
     expect(run.stdout).not.toContain('FAILED');
   });
@@ -98,7 +112,27 @@ describe('npm run demo (scripts/demo.ts)', () => {
       // Two services, the worker listed first: each verified by its own rule.
       ['14', '.', /result=deployed worker=verified-by-status api=verified → production \S+, \S+/],
       // The worker crashes after going live: both rolled back, each restored service verified by its own rule.
-      ['15', '.', /result=rolled-back worker=rolled-back \(restored, verified by railway-status\) api=rolled-back \(restored, verified by http\) → production \S+, \S+/],
+      [
+        '15',
+        '.',
+        /result=rolled-back worker=rolled-back \(restored, verified by railway-status\) api=rolled-back \(restored, verified by http\) → production \S+, \S+/,
+      ],
+      // Staging, then production: the promotion guard refuses production until staging verified the commit.
+      ['16', 'promotion-guard', /refused: no deployment of 6f6f6f6 in staging recorded by rail-actions deploy\.yml/],
+      ['17', '.', /result=deployed in staging \(\S+\); GitHub deployment \d+ → success/],
+      ['18', 'promotion-guard', /verified=true: deployment \d+ of 6f6f6f6 in staging: success at \S+/],
+      ['19', '.', /result=deployed → production \S+ \(commit 6f6f6f6\), staging still \S+/],
+      // The destructive migration, approved: backed up first, then undone from the backup with equal checksums.
+      [
+        '20',
+        'migrate',
+        /applied 003_drop_documents_created_at\.sql; backup b\d{8}t\d{6}_[0-9a-f]{4} \(\d+ bytes\) of 3 rows/,
+      ],
+      [
+        '21',
+        'restore',
+        /restored 3 row\(s\) of documents\.created_at; before 3 rows, md5 ([0-9a-f]{12})…, after 3 rows, md5 \1…/,
+      ],
     ];
     let position = -1;
     for (const [nn, action, detail] of steps) {
@@ -133,6 +167,14 @@ describe('npm run demo (scripts/demo.ts)', () => {
       '13-health-check.md',
       '14-release.md',
       '15-release.md',
+      '16-promotion-guard.md',
+      '17-release.md',
+      '17a-github-deployment.md',
+      '17c-github-deployment.md',
+      '18-promotion-guard.md',
+      '19-release.md',
+      '20-migrate.md',
+      '21-restore.md',
     ]);
     const read = (f: string) => readFile(path.join(out, 'summaries', f), 'utf8');
     expect(await read('01-migrate-gate.md')).toContain('Safe to apply unattended');
@@ -142,10 +184,25 @@ describe('npm run demo (scripts/demo.ts)', () => {
     expect(await read('12-release.md')).toMatch(/Railway release/);
     expect(await read('14-release.md')).toMatch(/\| worker \|.*\*\*verified-by-status\*\*/);
     const rolledBack = await read('15-release.md');
-    expect(rolledBack).toMatch(/\*\*worker\*\* — \*\*rolled-back\*\*: .*Railway reported CRASHED during the 4\.0s verification window/);
-    expect(rolledBack).toMatch(/\*\*worker\*\* — .*, verified by Railway status: Railway reported SUCCESS with no instance crashed or restarting/);
-    expect(rolledBack).toMatch(/\*\*api\*\* — \*\*rolled-back\*\*: new deployment \S+ was verified, rolled back with the release; .*, verified by HTTP: healthy/);
+    expect(rolledBack).toMatch(
+      /\*\*worker\*\* — \*\*rolled-back\*\*: .*Railway reported CRASHED during the 4\.0s verification window/,
+    );
+    expect(rolledBack).toMatch(
+      /\*\*worker\*\* — .*, verified by Railway status: Railway reported SUCCESS with no instance crashed or restarting/,
+    );
+    expect(rolledBack).toMatch(
+      /\*\*api\*\* — \*\*rolled-back\*\*: new deployment \S+ was verified, rolled back with the release; .*, verified by HTTP: healthy/,
+    );
     expect(run.stdout).toContain(`in ${path.join(out, 'summaries')}`);
+    expect(await read('16-promotion-guard.md')).toContain('⛔ Not verified');
+    expect(await read('18-promotion-guard.md')).toContain('✅ Verified');
+    const migrated = await read('20-migrate.md');
+    expect(migrated).toMatch(/<h3>Backup <code>(b\d{8}t\d{6}_[0-9a-f]{4})<\/code><\/h3>/);
+    expect(migrated).toMatch(/column public\.documents\.created_at, dropped/);
+    expect(migrated).toMatch(
+      /rail-actions restore --database-url &quot;\$DATABASE_URL&quot; --backup-id b\d{8}t\d{6}_[0-9a-f]{4}/,
+    );
+    expect(await read('21-restore.md')).toMatch(/Restore: ✅ Restored backup b\d{8}t\d{6}_[0-9a-f]{4}/);
   });
 
   it('never prints the database password or writes it to a summary', async () => {
@@ -164,7 +221,10 @@ describe('npm run demo (scripts/demo.ts)', () => {
     try {
       const name = /rail_demo_\w+/.exec(run.stdout)?.[0] ?? '';
       expect(name).not.toBe('');
-      const r = await client.query('SELECT 1 FROM pg_database WHERE datname = $1 UNION ALL SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      const r = await client.query(
+        'SELECT 1 FROM pg_database WHERE datname = $1 UNION ALL SELECT 1 FROM pg_roles WHERE rolname = $1',
+        [name],
+      );
       expect(r.rowCount).toBe(0);
     } finally {
       await client.end();
@@ -178,13 +238,18 @@ describe('npm run demo: failures', () => {
     expect(broken.code, broken.stdout + broken.stderr).toBe(1);
     // The example app cannot reach Redis: its health check (and the Redis counter) fail, nothing else does.
     expect(stepLine(broken.stdout, '05', 'health-check')).toMatch(/ FAILED$/);
-    for (const [nn, action] of [['01', 'migrate-gate'], ['06', 'railway-deploy'], ['10', 'rollback'], ['13', 'health-check']]) {
+    for (const [nn, action] of [
+      ['01', 'migrate-gate'],
+      ['06', 'railway-deploy'],
+      ['10', 'rollback'],
+      ['13', 'health-check'],
+    ]) {
       expect(stepLine(broken.stdout, nn ?? '', action ?? ''), `${nn} ${action}`).toMatch(/ ok$/);
     }
     expect(broken.stdout).toContain('DEMO FAILED — these expectations did not hold:');
     expect(broken.stdout).toMatch(/^ {2}✘ \[05 health-check\] output healthy = true — got "false"$/m);
-    expect(broken.stdout).not.toMatch(/^ {2}✘ \[(0[1-46-9]|1\d)/m);
-    expect(broken.stdout).toMatch(/^Total \d+\.\ds; 15 steps; \d+\/\d+ expectations held\.$/m);
+    expect(broken.stdout).not.toMatch(/^ {2}✘ \[(0[1-46-9]|[12]\d)/m);
+    expect(broken.stdout).toMatch(/^Total \d+\.\ds; 21 steps; \d+\/\d+ expectations held\.$/m);
     expect(broken.stdout + broken.stderr).not.toContain(DB_PASSWORD);
   });
 

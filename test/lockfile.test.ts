@@ -9,9 +9,14 @@ import { projectRoot } from './harness/index.js';
 const run = promisify(execFile);
 
 it('package-lock.json records every optional dependency, so npm ci accepts it', async () => {
-  const result = await run(process.execPath, [path.join(projectRoot, 'scripts/fix-lockfile.mjs'), '--check'], { cwd: projectRoot }).then(
+  const result = await run(process.execPath, [path.join(projectRoot, 'scripts/fix-lockfile.mjs'), '--check'], {
+    cwd: projectRoot,
+  }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? 1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: err.code ?? 1,
+      out: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    }),
   );
   expect(result.code, result.out).toBe(0);
 });

@@ -97,7 +97,11 @@ describe('migrate action', () => {
     const r = await runAction({
       action: 'migrate',
       cwd: fixture('drizzle'),
-      inputs: { 'database-url': db.url, mode: 'rehearse', 'rehearsal-database-url': process.env.DATABASE_URL as string },
+      inputs: {
+        'database-url': db.url,
+        mode: 'rehearse',
+        'rehearsal-database-url': process.env.DATABASE_URL as string,
+      },
     });
     expect(r.exitCode).toBe(0);
     expect(r.outputs.rehearsal).toBe('passed');
@@ -106,25 +110,40 @@ describe('migrate action', () => {
     expect(r.logLines.join('\n')).toMatch(/Rehearsal passed: 3 migration\(s\) applied cleanly/);
     expect(r.summary).toContain('Rehearsal passed (3 migration(s), production untouched)');
     expect(r.summary).toContain('<code>drizzle/0001_wise_morbius.sql</code>');
-    expect(await query(db.url, `SELECT to_regclass('drizzle.__drizzle_migrations')::text AS h, to_regclass('users')::text AS u`)).toEqual([{ h: null, u: null }]);
+    expect(
+      await query(
+        db.url,
+        `SELECT to_regclass('drizzle.__drizzle_migrations')::text AS h, to_regclass('users')::text AS u`,
+      ),
+    ).toEqual([{ h: null, u: null }]);
   });
 
   it('a failed rehearsal stops before production is touched', async () => {
     const db = await newDb();
-    const repo = await sqlRepo('rehearsal-fails', { '001.sql': 'CREATE TABLE a (id int);', '002.sql': 'ALTER TABLE missing_table ADD COLUMN x int;' });
+    const repo = await sqlRepo('rehearsal-fails', {
+      '001.sql': 'CREATE TABLE a (id int);',
+      '002.sql': 'ALTER TABLE missing_table ADD COLUMN x int;',
+    });
     const r = await runAction({
       action: 'migrate',
       cwd: repo,
       inputs: { 'database-url': db.url, 'rehearsal-database-url': process.env.DATABASE_URL as string },
     });
-    expectOneCleanError(r, /Rehearsal failed — production was not touched: .*migrations\/002\.sql:1: relation "missing_table" does not exist/);
+    expectOneCleanError(
+      r,
+      /Rehearsal failed — production was not touched: .*migrations\/002\.sql:1: relation "missing_table" does not exist/,
+    );
     expect(r.outputs.rehearsal).toBe('failed');
     expect(await query(db.url, `SELECT to_regclass('a')::text AS a`)).toEqual([{ a: null }]);
   });
 
   it('refuses a plan-hash that does not match the pending files', async () => {
     const db = await newDb();
-    const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, 'plan-hash': 'a'.repeat(64) } });
+    const r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': db.url, 'plan-hash': 'a'.repeat(64) },
+    });
     expectOneCleanError(r, /Refusing to migrate: the pending migrations .* not the approved plan-hash a{64}/);
     expect(r.outputs['applied-count']).toBe('0');
     expect(await query(db.url, `SELECT to_regclass('products')::text AS t`)).toEqual([{ t: null }]);
@@ -133,38 +152,71 @@ describe('migrate action', () => {
 
 describe('bad input → one clear error, exit 1, nothing done', () => {
   it('unreachable database', async () => {
-    const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': 'postgres://app:Unreach4ble-pw@127.0.0.1:1/app' } });
-    expectOneCleanError(r, /Cannot connect to the database postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED/);
+    const r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': 'postgres://app:Unreach4ble-pw@127.0.0.1:1/app' },
+    });
+    expectOneCleanError(
+      r,
+      /Cannot connect to the database postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED/,
+    );
     expect(r.allText).not.toContain('Unreach4ble-pw');
   });
 
   it('missing migrations directory', async () => {
     const db = await newDb();
-    const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, 'migrations-dir': 'db/nope' } });
+    const r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': db.url, 'migrations-dir': 'db/nope' },
+    });
     expectOneCleanError(r, /Input 'migrations-dir': directory 'db\/nope' does not exist/);
   });
 
   it('unknown tool', async () => {
     const db = await newDb();
-    const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, 'migrations-tool': 'flyway' } });
-    expectOneCleanError(r, /Input 'migrations-tool': expected one of auto, prisma, drizzle, knex, node-pg-migrate, golang-migrate, dbmate, sql; got 'flyway'/);
+    const r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': db.url, 'migrations-tool': 'flyway' },
+    });
+    expectOneCleanError(
+      r,
+      /Input 'migrations-tool': expected one of auto, prisma, drizzle, knex, node-pg-migrate, golang-migrate, dbmate, sql; got 'flyway'/,
+    );
   });
 
   it('JS/TS migrations without a migrator command: the error names migrations-command', async () => {
     const db = await newDb();
     const r = await runAction({ action: 'migrate', cwd: fixture('knex'), inputs: { 'database-url': db.url } });
-    expectOneCleanError(r, /Input 'migrations-command': 2 pending migration\(s\) are JS\/TS code rail-actions cannot run itself .*; set migrations-command to the project's migrator \(e\.g\. 'npx knex migrate:latest'\)/);
+    expectOneCleanError(
+      r,
+      /Input 'migrations-command': 2 pending migration\(s\) are JS\/TS code rail-actions cannot run itself .*; set migrations-command to the project's migrator \(e\.g\. 'npx knex migrate:latest'\)/,
+    );
   });
 
   it('malformed inputs are named', async () => {
     const db = await newDb();
-    let r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, 'lock-timeout': 'soon' } });
+    let r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': db.url, 'lock-timeout': 'soon' },
+    });
     expectOneCleanError(r, /Input 'lock-timeout': expected a duration/);
-    r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, 'plan-hash': 'abc' } });
+    r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': db.url, 'plan-hash': 'abc' },
+    });
     expectOneCleanError(r, /Input 'plan-hash': expected the 64-character hex/);
     r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': 'mysql://u:p@h/db' } });
     expectOneCleanError(r, /Input 'database-url': expected a postgres:\/\/ or postgresql:\/\/ URL/);
-    r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': db.url, mode: 'rehearse' } });
+    r = await runAction({
+      action: 'migrate',
+      cwd: fixture('sql'),
+      inputs: { 'database-url': db.url, mode: 'rehearse' },
+    });
     expectOneCleanError(r, /Input 'rehearsal-database-url': is required with mode: rehearse/);
     expect(await query(db.url, `SELECT to_regclass('products')::text AS t`)).toEqual([{ t: null }]);
   });
@@ -176,7 +228,10 @@ describe('bad input → one clear error, exit 1, nothing done', () => {
       const wrong = `Wr0ng-${randomBytes(6).toString('hex')}`;
       const url = `postgres://postgres:${encodeURIComponent(wrong)}@127.0.0.1:${server.port}/postgres`;
       const r = await runAction({ action: 'migrate', cwd: fixture('sql'), inputs: { 'database-url': url } });
-      expectOneCleanError(r, /Cannot connect to the database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"/);
+      expectOneCleanError(
+        r,
+        /Cannot connect to the database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"/,
+      );
       expect(r.masked).toContain(wrong);
       expect(r.allText).not.toContain(wrong);
       expect(r.allText).not.toContain(server.password);
@@ -201,7 +256,13 @@ describe('an app without migrations: success with applied-count 0, no database c
 
   function expectNothingApplied(r: ActionResult, notice: RegExp): void {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(r.outputs).toEqual({ rehearsal: 'skipped', applied: '[]', 'applied-count': '0', 'pending-count': '0', 'plan-hash': planHash([]) });
+    expect(r.outputs).toEqual({
+      rehearsal: 'skipped',
+      applied: '[]',
+      'applied-count': '0',
+      'pending-count': '0',
+      'plan-hash': planHash([]),
+    });
     const notices = r.annotations.filter((a) => a.level === 'notice');
     expect(notices).toHaveLength(1);
     expect(notices[0]?.message).toMatch(notice);
@@ -210,25 +271,66 @@ describe('an app without migrations: success with applied-count 0, no database c
   }
 
   it('no migrations directory at all (what ci.yml runs with apply-migrations on by default)', async () => {
-    const r = await runAction({ action: 'migrate', cwd: await app('none', { 'src/index.ts': 'export {};\n' }), inputs: { 'database-url': closedUrl, 'lock-wait': '0' } });
-    expectNothingApplied(r, /^No migrations found in '\.' \(looked for: prisma\/migrations, drizzle, .*\) — nothing to migrate; set apply-migrations: false \(ci\.yml\) or migrate: false \(deploy\.yml\) to skip this step, or migrations-dir \(and migrations-tool\) if the app keeps them elsewhere$/);
+    const r = await runAction({
+      action: 'migrate',
+      cwd: await app('none', { 'src/index.ts': 'export {};\n' }),
+      inputs: { 'database-url': closedUrl, 'lock-wait': '0' },
+    });
+    expectNothingApplied(
+      r,
+      /^No migrations found in '\.' \(looked for: prisma\/migrations, drizzle, .*\) — nothing to migrate; set apply-migrations: false \(ci\.yml\) or migrate: false \(deploy\.yml\) to skip this step, or migrations-dir \(and migrations-tool\) if the app keeps them elsewhere$/,
+    );
   });
 
   it('an empty migrations-dir, even with mode rehearse', async () => {
     const repo = await app('empty', { 'migrations/.gitkeep': '' });
-    const r = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'migrations-dir': 'migrations', 'migrations-tool': 'sql' } });
-    expectNothingApplied(r, /^No migrations found in 'migrations' \(looked for: \.sql files\) — nothing to migrate; set apply-migrations: false/);
-    const rehearse = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'migrations-dir': 'migrations', mode: 'rehearse', 'rehearsal-database-url': closedUrl } });
+    const r = await runAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: { 'database-url': closedUrl, 'migrations-dir': 'migrations', 'migrations-tool': 'sql' },
+    });
+    expectNothingApplied(
+      r,
+      /^No migrations found in 'migrations' \(looked for: \.sql files\) — nothing to migrate; set apply-migrations: false/,
+    );
+    const rehearse = await runAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: {
+        'database-url': closedUrl,
+        'migrations-dir': 'migrations',
+        mode: 'rehearse',
+        'rehearsal-database-url': closedUrl,
+      },
+    });
     expectNothingApplied(rehearse, /^No migrations found in 'migrations' \(looked for: /);
   });
 
   it('still errors when a migrator command is set or an approved non-empty plan is gone', async () => {
     const repo = await app('none-command', {});
-    const withCommand = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'migrations-command': 'npx prisma migrate deploy' } });
-    expectOneCleanError(withCommand, /Input 'migrations-dir': No migrations found in '\.' .*, but migrations-command is set: point migrations-dir \(and migrations-tool\) at the migrations your command applies/);
-    const approved = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'plan-hash': 'b'.repeat(64) } });
-    expectOneCleanError(approved, /Refusing to migrate: the approved plan-hash b{64} names pending migrations, but none exist any more/);
-    const emptyApproved = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': closedUrl, 'plan-hash': planHash([]) } });
+    const withCommand = await runAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: { 'database-url': closedUrl, 'migrations-command': 'npx prisma migrate deploy' },
+    });
+    expectOneCleanError(
+      withCommand,
+      /Input 'migrations-dir': No migrations found in '\.' .*, but migrations-command is set: point migrations-dir \(and migrations-tool\) at the migrations your command applies/,
+    );
+    const approved = await runAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: { 'database-url': closedUrl, 'plan-hash': 'b'.repeat(64) },
+    });
+    expectOneCleanError(
+      approved,
+      /Refusing to migrate: the approved plan-hash b{64} names pending migrations, but none exist any more/,
+    );
+    const emptyApproved = await runAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: { 'database-url': closedUrl, 'plan-hash': planHash([]) },
+    });
     expect(emptyApproved.exitCode).toBe(0);
   });
 });
@@ -238,23 +340,41 @@ describe('faults through the bundled action', () => {
     const db = await newDb();
     const repo = await sqlRepo('contention', { '001.sql': 'CREATE TABLE hot (id int);' });
     await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url } });
-    await writeFile(path.join(repo, 'migrations/002.sql'), 'ALTER TABLE hot ADD COLUMN a int;\nALTER TABLE hot ADD COLUMN b int;');
+    await writeFile(
+      path.join(repo, 'migrations/002.sql'),
+      'ALTER TABLE hot ADD COLUMN a int;\nALTER TABLE hot ADD COLUMN b int;',
+    );
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     try {
       await holder.query('BEGIN; LOCK TABLE hot IN ACCESS EXCLUSIVE MODE');
-      const r = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url, 'lock-timeout': '200ms', 'max-retries': '2' } });
-      expectOneCleanError(r, /002\.sql:1: canceling statement due to lock timeout \(SQLSTATE 55P03\) — gave up after 3 attempt\(s\)/);
+      const r = await runAction({
+        action: 'migrate',
+        cwd: repo,
+        inputs: { 'database-url': db.url, 'lock-timeout': '200ms', 'max-retries': '2' },
+      });
+      expectOneCleanError(
+        r,
+        /002\.sql:1: canceling statement due to lock timeout \(SQLSTATE 55P03\) — gave up after 3 attempt\(s\)/,
+      );
       // The error points at the statement in the pull request / run views.
-      expect(r.annotations.find((a) => a.level === 'error')?.properties).toMatchObject({ file: 'migrations/002.sql', line: '1', title: 'Migration failed' });
-      expect(r.annotations.filter((a) => a.level === 'warning' && /lock timeout \(attempt \d of 3\)/.test(a.message))).toHaveLength(2);
+      expect(r.annotations.find((a) => a.level === 'error')?.properties).toMatchObject({
+        file: 'migrations/002.sql',
+        line: '1',
+        title: 'Migration failed',
+      });
+      expect(
+        r.annotations.filter((a) => a.level === 'warning' && /lock timeout \(attempt \d of 3\)/.test(a.message)),
+      ).toHaveLength(2);
       expect(r.outputs['applied-count']).toBe('0');
       expect(r.summary).toContain('Migration failed — nothing applied');
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();
     }
-    expect(await query(db.url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'hot'`)).toEqual([{ n: 1 }]);
+    expect(
+      await query(db.url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'hot'`),
+    ).toEqual([{ n: 1 }]);
     expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations')).toEqual([{ id: '001.sql' }]);
   });
 
@@ -265,27 +385,51 @@ describe('faults through the bundled action', () => {
       '002_slow.sql': 'CREATE TABLE slow (id int);\nINSERT INTO slow VALUES (1);\nSELECT pg_sleep(120);',
       '003_never.sql': 'CREATE TABLE never (id int);',
     });
-    const running = startAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url }, timeoutMs: 90_000 });
+    const running = startAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: { 'database-url': db.url },
+      timeoutMs: 90_000,
+    });
     await running.waitForOutput(/Applying migrations\/002_slow\.sql/);
     await waitFor('pg_sleep to run on the server', async () => {
-      const rows = await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'`);
+      const rows = await query<{ n: number }>(
+        db.url,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'`,
+      );
       return (rows[0]?.n ?? 0) > 0;
     });
     running.kill('SIGTERM');
     const r = await running.result;
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(1);
-    expect(r.annotations.find((a) => a.level === 'error')?.message).toMatch(/Cancelled while applying migrations\/002_slow\.sql: its open transaction was rolled back and it was NOT recorded/);
-    expect(JSON.parse(r.outputs.applied ?? '[]')).toEqual([expect.objectContaining({ file: 'migrations/001_fast.sql' })]);
+    expect(r.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      /Cancelled while applying migrations\/002_slow\.sql: its open transaction was rolled back and it was NOT recorded/,
+    );
+    expect(JSON.parse(r.outputs.applied ?? '[]')).toEqual([
+      expect.objectContaining({ file: 'migrations/001_fast.sql' }),
+    ]);
     await waitFor('the sleeping statement to be gone', async () => {
-      const rows = await query<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'`);
+      const rows = await query<{ n: number }>(
+        db.url,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'`,
+      );
       return rows[0]?.n === 0;
     });
-    expect(await query(db.url, `SELECT to_regclass('slow')::text AS slow, to_regclass('never')::text AS never`)).toEqual([{ slow: null, never: null }]);
+    expect(
+      await query(db.url, `SELECT to_regclass('slow')::text AS slow, to_regclass('never')::text AS never`),
+    ).toEqual([{ slow: null, never: null }]);
     expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations')).toEqual([{ id: '001_fast.sql' }]);
     // The lock died with the session: the next run applies the rest.
-    await writeFile(path.join(repo, 'migrations/002_slow.sql'), 'CREATE TABLE slow (id int);\nINSERT INTO slow VALUES (1);');
-    const next = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url, 'lock-wait': '0' } });
+    await writeFile(
+      path.join(repo, 'migrations/002_slow.sql'),
+      'CREATE TABLE slow (id int);\nINSERT INTO slow VALUES (1);',
+    );
+    const next = await runAction({
+      action: 'migrate',
+      cwd: repo,
+      inputs: { 'database-url': db.url, 'lock-wait': '0' },
+    });
     expect(next.exitCode).toBe(0);
     expect(next.outputs['applied-count']).toBe('2');
   });
@@ -314,10 +458,15 @@ describe('faults through the bundled action', () => {
       '002.sql': 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email);',
     });
     const r = await runAction({ action: 'migrate', cwd: repo, inputs: { 'database-url': db.url } });
-    expectOneCleanError(r, /002\.sql:1: could not create unique index "accounts_email_key".*Invalid indexes: "public"\."accounts_email_key" on accounts/s);
+    expectOneCleanError(
+      r,
+      /002\.sql:1: could not create unique index "accounts_email_key".*Invalid indexes: "public"\."accounts_email_key" on accounts/s,
+    );
     expect(r.outputs['applied-count']).toBe('1');
     expect(r.summary).toContain('accounts_email_key');
-    expect(await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_email_key'::regclass`)).toEqual([{ indisvalid: false }]);
+    expect(
+      await query(db.url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_email_key'::regclass`),
+    ).toEqual([{ indisvalid: false }]);
     expect(await query(db.url, 'SELECT id FROM rail_actions.schema_migrations')).toEqual([{ id: '001.sql' }]);
   });
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RAIL_ACTIONS_LOCK_KEY } from '../src/migrations/runner/lock.js';
-import { type ActionResult, runAction, startAction } from './harness/index.js';
+import { type ActionResult, nodeBinary, runAction, startAction } from './harness/index.js';
 import { type TestDatabase, createTestDatabase } from './helpers/db.js';
 import { RUNNER_APP, schemaFingerprint, waitUntil } from './helpers/migrations.js';
 
@@ -89,7 +89,13 @@ async function preparedDb(): Promise<TestDatabase> {
 
 /** Sessions of the migrate runner in this database (its own connection, not the cancel/report side connections). */
 const runnerSessions = async (url: string) =>
-  (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [RUNNER_APP]))[0]?.n ?? 0;
+  (
+    await query<{ n: number }>(
+      url,
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+      [RUNNER_APP],
+    )
+  )[0]?.n ?? 0;
 
 /** The runner's session waits for a lock on `relation` (the test holds a conflicting one). */
 const runnerWaitsOn = (url: string, relation: string) => async () =>
@@ -136,17 +142,34 @@ interface Observed {
 async function observe(url: string): Promise<Observed> {
   const c = await connect(url);
   const one = async <T extends pg.QueryResultRow>(sql: string) => (await c.query<T>(sql)).rows;
-  const hasProgress = (await one<{ t: string | null }>(`SELECT to_regclass('rail_actions.migration_progress')::text AS t`))[0]?.t != null;
+  const hasProgress =
+    (await one<{ t: string | null }>(`SELECT to_regclass('rail_actions.migration_progress')::text AS t`))[0]?.t != null;
   const auditLog = (await one<{ t: string | null }>(`SELECT to_regclass('audit_log')::text AS t`))[0]?.t ?? null;
   return {
     auditLog,
     settings: (await one<{ n: number }>('SELECT count(*)::int AS n FROM settings'))[0]?.n ?? -1,
     progress: hasProgress
-      ? await one<{ group_no: number; finished: boolean }>('SELECT group_no, finished_at IS NOT NULL AS finished FROM rail_actions.migration_progress ORDER BY group_no')
+      ? await one<{ group_no: number; finished: boolean }>(
+          'SELECT group_no, finished_at IS NOT NULL AS finished FROM rail_actions.migration_progress ORDER BY group_no',
+        )
       : [],
-    invalid: (await one<{ name: string }>('SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid ORDER BY 1')).map((r) => r.name),
-    index: (await one<{ valid: boolean }>(`SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('accounts_email_idx')`))[0] ?? null,
-    audited: (await one<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'plans' AND column_name = 'audited'`))[0]?.n ?? -1,
+    invalid: (
+      await one<{ name: string }>(
+        'SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid ORDER BY 1',
+      )
+    ).map((r) => r.name),
+    index:
+      (
+        await one<{ valid: boolean }>(
+          `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('accounts_email_idx')`,
+        )
+      )[0] ?? null,
+    audited:
+      (
+        await one<{ n: number }>(
+          `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'plans' AND column_name = 'audited'`,
+        )
+      )[0]?.n ?? -1,
     history: (await one<{ id: string }>('SELECT id FROM rail_actions.schema_migrations ORDER BY id')).map((r) => r.id),
   };
 }
@@ -216,7 +239,8 @@ const POINTS: Point[] = [
     partial: { committedGroups: [1], resumeAtGroup: 2 },
     resumedAtGroup: 2,
     nextStatements: 3,
-    nextLog: /002_mixed\.sql:3: dropping the INVALID index public\.accounts_email_idx left by the interrupted concurrent build/,
+    nextLog:
+      /002_mixed\.sql:3: dropping the INVALID index public\.accounts_email_idx left by the interrupted concurrent build/,
   },
   {
     name: 'after CREATE INDEX CONCURRENTLY completed, before its completion is recorded',
@@ -228,9 +252,18 @@ const POINTS: Point[] = [
       // Its started row is written by now: lock that row so the finished mark waits, then let the build complete.
       const rowLock = await connect(db.url);
       await rowLock.query('BEGIN');
-      expect((await rowLock.query('SELECT group_no FROM rail_actions.migration_progress WHERE group_no = 2 AND finished_at IS NULL FOR UPDATE')).rowCount).toBe(1);
+      expect(
+        (
+          await rowLock.query(
+            'SELECT group_no FROM rail_actions.migration_progress WHERE group_no = 2 AND finished_at IS NULL FOR UPDATE',
+          )
+        ).rowCount,
+      ).toBe(1);
       await writer.query('ROLLBACK');
-      await waitUntil('the finished mark to wait for the row lock', runnerRuns(db.url, 'UPDATE "rail_actions"."migration_progress" SET finished_at'));
+      await waitUntil(
+        'the finished mark to wait for the row lock',
+        runnerRuns(db.url, 'UPDATE "rail_actions"."migration_progress" SET finished_at'),
+      );
       return { running, release: async () => void (await rowLock.query('ROLLBACK')) };
     },
     state: {
@@ -250,7 +283,8 @@ const POINTS: Point[] = [
     partial: { committedGroups: [1], resumeAtGroup: 2 },
     resumedAtGroup: 2,
     nextStatements: 2,
-    nextLog: /002_mixed\.sql:3: not running it again: the index public\.accounts_email_idx exists and is valid: the build completed before the interruption/,
+    nextLog:
+      /002_mixed\.sql:3: not running it again: the index public\.accounts_email_idx exists and is valid: the build completed before the interruption/,
   },
   {
     name: 'inside the last transaction (group 3)',
@@ -286,7 +320,11 @@ const POINTS: Point[] = [
       await other.query('SELECT pg_advisory_lock($1::bigint)', [RAIL_ACTIONS_LOCK_KEY.toString()]);
       const running = start();
       await running.waitForOutput(/Another migration holds the rail-actions migration lock/);
-      return { running, release: async () => void (await other.query('SELECT pg_advisory_unlock($1::bigint)', [RAIL_ACTIONS_LOCK_KEY.toString()])) };
+      return {
+        running,
+        release: async () =>
+          void (await other.query('SELECT pg_advisory_unlock($1::bigint)', [RAIL_ACTIONS_LOCK_KEY.toString()])),
+      };
     },
     state: { ...NOTHING_OF_002, progress: [] },
     nextStatements: 5,
@@ -302,9 +340,15 @@ beforeAll(async () => {
   const db = await preparedDb();
   const r = await runAction({ action: 'migrate', cwd: fullRepo, inputs: { 'database-url': db.url, ...INPUTS } });
   expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-  expect(JSON.parse(r.outputs.applied ?? '')).toEqual([{ file: 'migrations/002_mixed.sql', statements: 5, ms: expect.any(Number) as number }]);
+  expect(JSON.parse(r.outputs.applied ?? '')).toEqual([
+    { file: 'migrations/002_mixed.sql', statements: 5, ms: expect.any(Number) as number },
+  ]);
   reference = await snapshot(db.url);
-  expect(reference.data).toMatchObject({ settings: [{ k: 'audit', v: 'on' }], audit: [{ account_id: '0', note: 'plans audited' }], progress: [{ n: 0 }] });
+  expect(reference.data).toMatchObject({
+    settings: [{ k: 'audit', v: 'on' }],
+    audit: [{ account_id: '0', note: 'plans audited' }],
+    progress: [{ n: 0 }],
+  });
 });
 
 afterEach(async () => {
@@ -319,7 +363,14 @@ afterAll(async () => {
 describe.each(['SIGTERM', 'SIGKILL'] as const)('%s', (signal) => {
   it.each(POINTS)('$name: consistent after the signal, finished exactly once by the next run', async (point) => {
     const db = await preparedDb();
-    const { running, release } = await point.hold(db, () => startAction({ action: 'migrate', cwd: fullRepo, inputs: { 'database-url': db.url, ...INPUTS }, timeoutMs: 60_000 }));
+    const { running, release } = await point.hold(db, () =>
+      startAction({
+        action: 'migrate',
+        cwd: fullRepo,
+        inputs: { 'database-url': db.url, ...INPUTS },
+        timeoutMs: 60_000,
+      }),
+    );
     running.kill(signal);
     const r: ActionResult = await running.result;
     expect(r.timedOut).toBe(false);
@@ -334,8 +385,14 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('%s', (signal) => {
       if (point.partial) expect(errors[0]?.message).not.toMatch(/Group [12] \([^)]*\) was rolled back/);
       expect(r.outputs['applied-count']).toBe('0');
       if (point.partial) {
-        expect(JSON.parse(r.outputs['partially-applied'] ?? '')).toEqual({ file: 'migrations/002_mixed.sql', groups: 3, ...point.partial });
-        expect(r.summary).toContain(`Migration failed — migrations/002_mixed.sql partly applied (${point.partial.committedGroups.length} of 3 statement groups committed; the next run resumes at group ${point.partial.resumeAtGroup})`);
+        expect(JSON.parse(r.outputs['partially-applied'] ?? '')).toEqual({
+          file: 'migrations/002_mixed.sql',
+          groups: 3,
+          ...point.partial,
+        });
+        expect(r.summary).toContain(
+          `Migration failed — migrations/002_mixed.sql partly applied (${point.partial.committedGroups.length} of 3 statement groups committed; the next run resumes at group ${point.partial.resumeAtGroup})`,
+        );
       } else {
         expect(r.outputs['partially-applied']).toBeUndefined();
         expect(r.summary).toContain('Migration failed — nothing applied');
@@ -346,6 +403,20 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('%s', (signal) => {
     await waitUntil('the runner session to end', async () => (await runnerSessions(db.url)) === 0);
     await release();
     expect(await observe(db.url)).toMatchObject(point.state);
+    if (point.partial) {
+      // The gate sees the interrupted file: where the next run resumes, not a reason to block.
+      const gate = await runAction({ action: 'migrate-gate', cwd: fullRepo, inputs: { 'database-url': db.url } });
+      expect(gate.exitCode, gate.stdout + gate.stderr).toBe(0);
+      const plan = JSON.parse(gate.outputs.plan ?? '') as { decision: string; reasons: string[] };
+      expect(plan.decision).not.toBe('blocked');
+      expect(plan.reasons).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^resumes: migrations/002_mixed\\.sql was interrupted .*migrate resumes it at group ${point.partial.resumeAtGroup}$`,
+          ),
+        ),
+      );
+    }
 
     const next = await runAction({ action: 'migrate', cwd: fullRepo, inputs: { 'database-url': db.url, ...INPUTS } });
     expect(next.exitCode, next.stdout + next.stderr).toBe(0);
@@ -355,5 +426,93 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('%s', (signal) => {
     expect(applied[0]?.resumedAtGroup).toBe(point.resumedAtGroup);
     if (point.nextLog) expect(next.stdout).toMatch(point.nextLog);
     expect(await snapshot(db.url)).toEqual(reference);
+  });
+});
+
+describe('a partly applied file that changed afterwards', () => {
+  it('blocks the gate and is refused by migrate, naming what committed and what to do', async () => {
+    const db = await preparedDb();
+    const point = POINTS.find((p) => p.name === 'inside the last transaction (group 3)')!;
+    const { running, release } = await point.hold(db, () =>
+      startAction({
+        action: 'migrate',
+        cwd: fullRepo,
+        inputs: { 'database-url': db.url, ...INPUTS },
+        timeoutMs: 60_000,
+      }),
+    );
+    running.kill('SIGTERM');
+    await running.result;
+    await waitUntil('the runner session to end', async () => (await runnerSessions(db.url)) === 0);
+    await release();
+    const edited = await repo('edited', {
+      '001_base.sql': BASE,
+      '002_mixed.sql': MIXED.replace("'plans audited'", "'plans audited twice'"),
+    });
+
+    const gate = await runAction({ action: 'migrate-gate', cwd: edited, inputs: { 'database-url': db.url } });
+    const plan = JSON.parse(gate.outputs.plan ?? '') as {
+      decision: string;
+      blockers: Array<{ kind: string; file?: string; detail: string }>;
+    };
+    expect(plan.decision).toBe('blocked');
+    expect(plan.blockers).toEqual([
+      {
+        kind: 'interrupted',
+        file: 'migrations/002_mixed.sql',
+        detail: expect.stringMatching(
+          /statement groups 1, 2 of 3 committed\) and changed since: migrate refuses to resume it\. Restore the file as it was/,
+        ) as string,
+      },
+    ]);
+
+    const next = await runAction({ action: 'migrate', cwd: edited, inputs: { 'database-url': db.url, ...INPUTS } });
+    expect(next.exitCode).toBe(1);
+    expect(next.stdout + next.stderr).toMatch(/Refusing to (resume|migrate)/);
+    expect(await observe(db.url)).toMatchObject(point.state);
+  });
+});
+
+describe('the CLI after a failure inside a mixed file', () => {
+  it('says which groups committed and where the next run resumes (text and --json)', async () => {
+    const db = await preparedDb();
+    // Group 1 commits; group 2 (CONCURRENTLY, alone) fails on a column that does not exist.
+    const failing = await repo('cli-partial', {
+      '001_base.sql': BASE,
+      '002_mixed.sql':
+        "INSERT INTO settings (k, v) VALUES ('audit', 'on');\nCREATE INDEX CONCURRENTLY accounts_nope_idx ON accounts (nope);\nINSERT INTO settings (k, v) VALUES ('after', 'x');\n",
+    });
+    const { execFile } = await import('node:child_process');
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          nodeBinary(),
+          [
+            path.join(import.meta.dirname, '../bin/rail-actions.mjs'),
+            'migrate',
+            '--database-url',
+            db.url,
+            '--dir',
+            'migrations',
+            ...args,
+          ],
+          { cwd: failing, env: { ...process.env, NO_COLOR: '1' } },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const json = await cli(['--json']);
+    expect(json.code, json.stderr).not.toBe(0);
+    const report = JSON.parse(json.stdout) as { ok: boolean; partiallyApplied: unknown };
+    expect(report.ok).toBe(false);
+    expect(report.partiallyApplied).toEqual({
+      file: 'migrations/002_mixed.sql',
+      groups: 3,
+      committedGroups: [1],
+      resumeAtGroup: 2,
+    });
+    const text = await cli([]);
+    expect(text.stdout).toMatch(
+      /✘ migration failed — migrations\/002_mixed\.sql partly applied \(1 of 3 statement groups committed; the next run resumes at group 2\)/,
+    );
   });
 });

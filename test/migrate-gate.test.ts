@@ -47,10 +47,11 @@ async function applyPrismaMigration(url: string, ws: string, name: string, check
       "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`,
   );
-  await sql(url, `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (gen_random_uuid()::text, $1, now(), $2, 1)`, [
-    checksumOverride ?? sha256Hex(text),
-    name,
-  ]);
+  await sql(
+    url,
+    `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (gen_random_uuid()::text, $1, now(), $2, 1)`,
+    [checksumOverride ?? sha256Hex(text), name],
+  );
 }
 
 function gate(inputs: Record<string, string>, cwd: string): Promise<ActionResult> {
@@ -83,14 +84,22 @@ describe('migrate-gate on a Prisma project', () => {
   it('finds 2 pending migrations, asks for approval because one drops a column, and exits 0', async () => {
     const r = await gate({ 'database-url': db.url }, ws);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-    expect(r.outputs).toMatchObject({ 'pending-count': '2', risk: 'destructive', 'requires-approval': 'true', decision: 'requires-approval' });
+    expect(r.outputs).toMatchObject({
+      'pending-count': '2',
+      risk: 'destructive',
+      'requires-approval': 'true',
+      decision: 'requires-approval',
+    });
     const plan = planOf(r);
     expect(plan.tool).toBe('prisma');
     expect(plan.files.map((f) => f.id)).toEqual(PRISMA_MIGRATIONS.slice(1));
     // plan-hash = sha256 over ids and content checksums, computed here independently from the files on disk
     const expected = planHash(
       await Promise.all(
-        PRISMA_MIGRATIONS.slice(1).map(async (id) => ({ id, checksum: sha256Hex(await readFile(path.join(ws, 'prisma/migrations', id, 'migration.sql'))) })),
+        PRISMA_MIGRATIONS.slice(1).map(async (id) => ({
+          id,
+          checksum: sha256Hex(await readFile(path.join(ws, 'prisma/migrations', id, 'migration.sql'))),
+        })),
       ),
     );
     expect(r.outputs['plan-hash']).toBe(expected);
@@ -99,13 +108,22 @@ describe('migrate-gate on a Prisma project', () => {
     expect(plan.files[0]).toMatchObject({ risk: 'safe', statementCount: 4 });
     const drop = plan.findings.find((f) => f.rule === 'ban-drop-column');
     // line 3 of a file whose first lines hold multi-byte text
-    expect(drop).toMatchObject({ file: 'prisma/migrations/20240301000000_cleanup/migration.sql', line: 3, risk: 'destructive' });
+    expect(drop).toMatchObject({
+      file: 'prisma/migrations/20240301000000_cleanup/migration.sql',
+      line: 3,
+      risk: 'destructive',
+    });
     const annotation = r.annotations.find((a) => a.properties.title?.startsWith('ban-drop-column'));
-    expect(annotation).toMatchObject({ level: 'error', properties: { file: 'prisma/migrations/20240301000000_cleanup/migration.sql', line: '3' } });
+    expect(annotation).toMatchObject({
+      level: 'error',
+      properties: { file: 'prisma/migrations/20240301000000_cleanup/migration.sql', line: '3' },
+    });
     expect(r.summary).toContain('Approval required');
     expect(r.summary).toMatch(/<table>[\s\S]*ban-drop-column[\s\S]*<\/table>/);
     expect(r.summary).toContain(expected);
-    expect(r.outputs['plan-markdown']).toMatch(/\| destructive \| `ban-drop-column` \| `prisma\/migrations\/20240301000000_cleanup\/migration.sql:3` \|/);
+    expect(r.outputs['plan-markdown']).toMatch(
+      /\| destructive \| `ban-drop-column` \| `prisma\/migrations\/20240301000000_cleanup\/migration.sql:3` \|/,
+    );
     expect(plan.policy.serverVersion).toBeGreaterThanOrEqual(150000);
   });
 
@@ -117,7 +135,12 @@ describe('migrate-gate on a Prisma project', () => {
     const safeWs = await workspace('gate-prisma');
     await rm(path.join(safeWs, 'prisma/migrations/20240301000000_cleanup'), { recursive: true });
     const risky = await gate({ 'database-url': db.url }, safeWs);
-    expect(risky.outputs).toMatchObject({ decision: 'auto-apply', risk: 'safe', 'pending-count': '1', 'requires-approval': 'false' });
+    expect(risky.outputs).toMatchObject({
+      decision: 'auto-apply',
+      risk: 'safe',
+      'pending-count': '1',
+      'requires-approval': 'false',
+    });
     const always = await gate({ 'database-url': db.url, approval: 'always' }, safeWs);
     expect(always.outputs).toMatchObject({ decision: 'requires-approval', 'requires-approval': 'true' });
   });
@@ -129,7 +152,9 @@ describe('migrate-gate on a Prisma project', () => {
     expect(r.exitCode).toBe(1);
     expect(r.outputs.decision).toBe('blocked');
     expect(planOf(r).blockers[0]?.kind).toBe('checksum-drift');
-    expect(r.annotations.some((a) => a.level === 'error' && /blocked: checksum-drift/.test(a.properties.title ?? ''))).toBe(true);
+    expect(
+      r.annotations.some((a) => a.level === 'error' && /blocked: checksum-drift/.test(a.properties.title ?? '')),
+    ).toBe(true);
     expect(r.stdout).toMatch(/::error::Migration plan blocked/);
     expect(r.summary).toContain('Blocked');
   });
@@ -139,7 +164,12 @@ describe('migrate-gate on a Prisma project', () => {
     for (const m of PRISMA_MIGRATIONS) await applyPrismaMigration(done.url, ws, m);
     const r = await gate({ 'database-url': done.url }, ws);
     expect(r.exitCode).toBe(0);
-    expect(r.outputs).toMatchObject({ 'pending-count': '0', decision: 'no-pending', risk: 'safe', 'requires-approval': 'false' });
+    expect(r.outputs).toMatchObject({
+      'pending-count': '0',
+      decision: 'no-pending',
+      risk: 'safe',
+      'requires-approval': 'false',
+    });
     expect(r.outputs['plan-hash']).toBe(planHash([]));
   });
 });
@@ -151,26 +181,48 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
     db = await database('gate_plain');
     ws = await workspace('gate-plain');
     // 20 rows, never ANALYZEd: reltuples is -1, so the gate counts them (bounded by large-table-rows).
-    await sql(db.url, `CREATE TABLE products (id bigint PRIMARY KEY, name text, legacy_sku text);
-      INSERT INTO products SELECT g, 'p' || g, 'sku' || g FROM generate_series(1, 20) g;`);
+    await sql(
+      db.url,
+      `CREATE TABLE products (id bigint PRIMARY KEY, name text, legacy_sku text);
+      INSERT INTO products SELECT g, 'p' || g, 'sku' || g FROM generate_series(1, 20) g;`,
+    );
   });
 
   it('a plain CREATE INDEX on a 20-row table is downgraded to safe with the reason; the ignore keeps its reason', async () => {
     const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations' }, ws);
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-    expect(r.outputs).toMatchObject({ 'pending-count': '3', risk: 'safe', decision: 'auto-apply', 'requires-approval': 'false' });
+    expect(r.outputs).toMatchObject({
+      'pending-count': '3',
+      risk: 'safe',
+      decision: 'auto-apply',
+      'requires-approval': 'false',
+    });
     const plan = planOf(r);
     const idx = plan.findings.find((f) => f.rule === 'require-concurrent-index-creation');
-    expect(idx).toMatchObject({ file: 'migrations/001_products_name_index.sql', line: 2, risk: 'safe', originalRisk: 'blocking', level: 'notice' });
+    expect(idx).toMatchObject({
+      file: 'migrations/001_products_name_index.sql',
+      line: 2,
+      risk: 'safe',
+      originalRisk: 'blocking',
+      level: 'notice',
+    });
     expect(idx?.sizeNote).toMatch(/products has ~20 rows .* below large-table-rows=100000/);
     expect(plan.ignored).toEqual([
-      { rule: 'ban-drop-column', file: 'migrations/003_products_cleanup.sql', line: 2, directiveLine: 1, reason: 'legacy_sku has been unused since release 2024.03 (checked by the data team)' },
+      {
+        rule: 'ban-drop-column',
+        file: 'migrations/003_products_cleanup.sql',
+        line: 2,
+        directiveLine: 1,
+        reason: 'legacy_sku has been unused since release 2024.03 (checked by the data team)',
+      },
     ]);
     expect(r.summary).toContain('legacy_sku has been unused since release 2024.03');
     expect(r.summary).toMatch(/products has ~20 rows/);
     // every table cell is closed (empty cells would be rendered as a bare <td>)
     expect(r.summary).not.toMatch(/<td>(?=<td>|<\/tr>)/);
-    expect(r.summary).toMatch(/<td><code>migrations\/002_reviews.sql:8<\/code><\/td><td><code>ALTER TABLE reviews ADD CONSTRAINT reviews_product_fk FOREIGN KEY/);
+    expect(r.summary).toMatch(
+      /<td><code>migrations\/002_reviews.sql:8<\/code><\/td><td><code>ALTER TABLE reviews ADD CONSTRAINT reviews_product_fk FOREIGN KEY/,
+    );
     // statements of the new table: lock reported, no finding
     const fk = plan.statements.find((s) => s.file.endsWith('002_reviews.sql') && s.sql.includes('FOREIGN KEY'));
     expect(fk).toMatchObject({ lock: 'SHARE ROW EXCLUSIVE', risk: 'safe' });
@@ -178,13 +230,18 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
   });
 
   it('with large-table-rows below the table size the same index is blocking and needs approval', async () => {
-    const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations', 'large-table-rows': '10' }, ws);
+    const r = await gate(
+      { 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations', 'large-table-rows': '10' },
+      ws,
+    );
     expect(r.exitCode).toBe(0);
     expect(r.outputs).toMatchObject({ risk: 'blocking', decision: 'requires-approval', 'requires-approval': 'true' });
     const idx = planOf(r).findings.find((f) => f.rule === 'require-concurrent-index-creation');
     expect(idx).toMatchObject({ risk: 'blocking', level: 'error' });
     expect(idx?.sizeNote).toMatch(/at or above large-table-rows=10/);
-    expect(r.annotations.find((a) => a.properties.title?.startsWith('require-concurrent-index-creation'))).toMatchObject({
+    expect(
+      r.annotations.find((a) => a.properties.title?.startsWith('require-concurrent-index-creation')),
+    ).toMatchObject({
       level: 'error',
       properties: { file: 'migrations/001_products_name_index.sql', line: '2' },
     });
@@ -193,25 +250,42 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
   it('type changes are judged against the live column type: varchar(20) → text passes, bigint → integer does not', async () => {
     await sql(db.url, 'ALTER TABLE products ADD COLUMN IF NOT EXISTS code varchar(20)');
     const typed = await workspace('gate-plain');
-    await writeFile(path.join(typed, 'migrations/004_code_text.sql'), 'ALTER TABLE products ALTER COLUMN code TYPE text;\n');
-    await writeFile(path.join(typed, 'migrations/005_id_int.sql'), 'ALTER TABLE products ALTER COLUMN id TYPE integer;\n');
+    await writeFile(
+      path.join(typed, 'migrations/004_code_text.sql'),
+      'ALTER TABLE products ALTER COLUMN code TYPE text;\n',
+    );
+    await writeFile(
+      path.join(typed, 'migrations/005_id_int.sql'),
+      'ALTER TABLE products ALTER COLUMN id TYPE integer;\n',
+    );
     const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql' }, typed);
     expect(r.exitCode, r.stdout).toBe(0);
     const plan = planOf(r);
     const typeFindings = plan.findings.filter((f) => f.rule === 'changing-column-type');
     expect(typeFindings.map((f) => f.file)).toEqual(['migrations/005_id_int.sql']);
     expect(typeFindings[0]?.message).toMatch(/TYPE integer from bigint/);
-    expect(plan.statements.find((s) => s.file.endsWith('004_code_text.sql'))).toMatchObject({ risk: 'safe', rewritesTable: false });
-    expect(plan.statements.find((s) => s.file.endsWith('004_code_text.sql'))?.note).toMatch(/character varying\(20\) → text is binary-coercible/);
+    expect(plan.statements.find((s) => s.file.endsWith('004_code_text.sql'))).toMatchObject({
+      risk: 'safe',
+      rewritesTable: false,
+    });
+    expect(plan.statements.find((s) => s.file.endsWith('004_code_text.sql'))?.note).toMatch(
+      /character varying\(20\) → text is binary-coercible/,
+    );
     expect(r.outputs).toMatchObject({ risk: 'breaking', decision: 'requires-approval' });
   });
 
   it('SET NOT NULL after the safe pattern ran in earlier deploys (validated CHECK in the live database) is not a scan', async () => {
-    await sql(db.url, `ALTER TABLE products ADD COLUMN IF NOT EXISTS email text DEFAULT 'x', ADD COLUMN IF NOT EXISTS phone text DEFAULT 'y';
+    await sql(
+      db.url,
+      `ALTER TABLE products ADD COLUMN IF NOT EXISTS email text DEFAULT 'x', ADD COLUMN IF NOT EXISTS phone text DEFAULT 'y';
       ALTER TABLE products ADD CONSTRAINT products_email_nn CHECK (email IS NOT NULL) NOT VALID;
-      ALTER TABLE products VALIDATE CONSTRAINT products_email_nn;`);
+      ALTER TABLE products VALIDATE CONSTRAINT products_email_nn;`,
+    );
     const ws2 = await workspace('gate-plain');
-    await writeFile(path.join(ws2, 'migrations/004_not_null.sql'), 'ALTER TABLE products ALTER COLUMN email SET NOT NULL;\nALTER TABLE products ALTER COLUMN phone SET NOT NULL;\n');
+    await writeFile(
+      path.join(ws2, 'migrations/004_not_null.sql'),
+      'ALTER TABLE products ALTER COLUMN email SET NOT NULL;\nALTER TABLE products ALTER COLUMN phone SET NOT NULL;\n',
+    );
     const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql', 'large-table-rows': '10' }, ws2);
     expect(r.exitCode, r.stdout).toBe(0);
     const plan = planOf(r);
@@ -226,7 +300,10 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
 
   it('unparseable SQL is reported with file and line, is opaque (approval), and does not crash', async () => {
     const broken = await workspace('gate-plain');
-    await writeFile(path.join(broken, 'migrations/004_typo.sql'), '-- größer ✓\nALTER TABLE products ADD COLUMN ok text;\nALTER TABLE products ADDD COLUMN oops text;\n');
+    await writeFile(
+      path.join(broken, 'migrations/004_typo.sql'),
+      '-- größer ✓\nALTER TABLE products ADD COLUMN ok text;\nALTER TABLE products ADDD COLUMN oops text;\n',
+    );
     const r = await gate({ 'database-url': db.url, 'migrations-tool': 'sql' }, broken);
     expect(r.exitCode).toBe(0);
     expect(r.outputs).toMatchObject({ risk: 'opaque', decision: 'requires-approval' });
@@ -239,10 +316,18 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      await client.query('CREATE TABLE IF NOT EXISTS "MixedCase" (id int); INSERT INTO "MixedCase" SELECT generate_series(1, 7)');
-      await client.query('CREATE TABLE IF NOT EXISTS analysed AS SELECT generate_series(1, 500) AS id; ANALYZE analysed');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS "MixedCase" (id int); INSERT INTO "MixedCase" SELECT generate_series(1, 7)',
+      );
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS analysed AS SELECT generate_series(1, 500) AS id; ANALYZE analysed',
+      );
       await client.query('CREATE INDEX IF NOT EXISTS analysed_id ON analysed (id)');
-      const stats = await fetchTableStats(client, ['products', 'public.products', 'MixedCase', 'analysed', 'analysed_id', 'missing'], 100_000);
+      const stats = await fetchTableStats(
+        client,
+        ['products', 'public.products', 'MixedCase', 'analysed', 'analysed_id', 'missing'],
+        100_000,
+      );
       expect(stats.get('products')?.rows).toBe(20);
       expect(stats.get('public.products')?.rows).toBe(20);
       expect(stats.get('MixedCase')?.rows).toBe(7);
@@ -259,7 +344,10 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
 
   it('fetchTableStats without SELECT privilege: estimates still work, uncountable tables stay unknown (no error)', async () => {
     const role = `gate_ro_${process.pid}_${randomBytes(3).toString('hex')}`;
-    await sql(db.url, `CREATE ROLE ${role} LOGIN; CREATE TABLE IF NOT EXISTS analysed2 AS SELECT generate_series(1, 50) AS id; ANALYZE analysed2`);
+    await sql(
+      db.url,
+      `CREATE ROLE ${role} LOGIN; CREATE TABLE IF NOT EXISTS analysed2 AS SELECT generate_series(1, 50) AS id; ANALYZE analysed2`,
+    );
     const u = new URL(db.url);
     u.username = role;
     const client = new pg.Client({ connectionString: u.toString() });
@@ -280,8 +368,14 @@ describe('migrate-gate on a plain SQL directory, weighing live table sizes', () 
 // roll back, and compare with what the analysis claims.
 describe('lock and rewrite facts agree with a real PostgreSQL (pg_locks / relfilenode inside a rolled-back transaction)', () => {
   const MODES: Record<string, string> = {
-    AccessShareLock: 'ACCESS SHARE', RowShareLock: 'ROW SHARE', RowExclusiveLock: 'ROW EXCLUSIVE', ShareUpdateExclusiveLock: 'SHARE UPDATE EXCLUSIVE',
-    ShareLock: 'SHARE', ShareRowExclusiveLock: 'SHARE ROW EXCLUSIVE', ExclusiveLock: 'EXCLUSIVE', AccessExclusiveLock: 'ACCESS EXCLUSIVE',
+    AccessShareLock: 'ACCESS SHARE',
+    RowShareLock: 'ROW SHARE',
+    RowExclusiveLock: 'ROW EXCLUSIVE',
+    ShareUpdateExclusiveLock: 'SHARE UPDATE EXCLUSIVE',
+    ShareLock: 'SHARE',
+    ShareRowExclusiveLock: 'SHARE ROW EXCLUSIVE',
+    ExclusiveLock: 'EXCLUSIVE',
+    AccessExclusiveLock: 'ACCESS EXCLUSIVE',
   };
   const ORDER = Object.values(MODES);
   // [relation whose lock is compared, statement]
@@ -332,7 +426,9 @@ describe('lock and rewrite facts agree with a real PostgreSQL (pg_locks / relfil
   let url = '';
   beforeAll(async () => {
     url = (await database('gate_locks')).url;
-    await sql(url, `CREATE TABLE users (id bigint PRIMARY KEY, email text, n int, name varchar(20), age int);
+    await sql(
+      url,
+      `CREATE TABLE users (id bigint PRIMARY KEY, email text, n int, name varchar(20), age int);
       CREATE TABLE posts (id bigint, user_id bigint);
       INSERT INTO users SELECT g, 'e' || g, g, 'n', g FROM generate_series(1, 10) g;
       CREATE INDEX users_email ON users (email);
@@ -340,7 +436,8 @@ describe('lock and rewrite facts agree with a real PostgreSQL (pg_locks / relfil
       CREATE MATERIALIZED VIEW mv AS SELECT id FROM users;
       CREATE TABLE ev (id int, at date) PARTITION BY RANGE (at);
       CREATE TABLE ev1 PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
-      ALTER TABLE users ADD CONSTRAINT age_c CHECK (age > 0) NOT VALID;`);
+      ALTER TABLE users ADD CONSTRAINT age_c CHECK (age > 0) NOT VALID;`,
+    );
   });
 
   it.each(cases)('%s: %s', async (target, statement) => {
@@ -350,23 +447,37 @@ describe('lock and rewrite facts agree with a real PostgreSQL (pg_locks / relfil
     let rewritten: boolean;
     try {
       await client.query('BEGIN');
-      const before = await client.query<{ oid: number; relfilenode: number }>('SELECT oid, relfilenode FROM pg_class WHERE oid = $1::regclass', [target]);
+      const before = await client.query<{ oid: number; relfilenode: number }>(
+        'SELECT oid, relfilenode FROM pg_class WHERE oid = $1::regclass',
+        [target],
+      );
       const oid = before.rows[0]?.oid;
       await client.query(statement);
-      const locks = await client.query<{ mode: string }>('SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = $1', [oid]);
-      real = locks.rows.map((r) => MODES[r.mode] ?? r.mode).sort((a, b) => ORDER.indexOf(b) - ORDER.indexOf(a))[0] ?? 'none';
-      const after = await client.query<{ relfilenode: number }>('SELECT relfilenode FROM pg_class WHERE oid = $1', [oid]);
+      const locks = await client.query<{ mode: string }>(
+        'SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = $1',
+        [oid],
+      );
+      real =
+        locks.rows.map((r) => MODES[r.mode] ?? r.mode).sort((a, b) => ORDER.indexOf(b) - ORDER.indexOf(a))[0] ?? 'none';
+      const after = await client.query<{ relfilenode: number }>('SELECT relfilenode FROM pg_class WHERE oid = $1', [
+        oid,
+      ]);
       rewritten = after.rows[0] !== undefined && after.rows[0].relfilenode !== before.rows[0]?.relfilenode;
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       await client.end();
     }
-    const [st] = await analyzeSql(statement, 'x.sql', { columnTypes: new Map([['users.name', 'character varying(20)']]) });
-    expect({ lock: st?.lock ?? 'none', rewritesTable: st?.rewritesTable }).toEqual({ lock: real, rewritesTable: rewritten });
+    const [st] = await analyzeSql(statement, 'x.sql', {
+      columnTypes: new Map([['users.name', 'character varying(20)']]),
+    });
+    expect({ lock: st?.lock ?? 'none', rewritesTable: st?.rewritesTable }).toEqual({
+      lock: real,
+      rewritesTable: rewritten,
+    });
   });
 });
 
-describe('migrate-gate on other layouts (the migrations core\'s fixtures, nothing applied yet)', () => {
+describe("migrate-gate on other layouts (the migrations core's fixtures, nothing applied yet)", () => {
   const otherFixture = async (name: string) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), `gate-${name}-`));
     await cp(path.resolve(import.meta.dirname, 'fixtures/migrations', name), dir, { recursive: true });
@@ -416,22 +527,40 @@ describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () =
 
   it('unreachable database', async () => {
     const port = await freePort();
-    const r = await gate({ 'database-url': `postgres://gate:S3cretUnreach@127.0.0.1:${port}/app`, 'migrations-tool': 'sql' }, ws);
+    const r = await gate(
+      { 'database-url': `postgres://gate:S3cretUnreach@127.0.0.1:${port}/app`, 'migrations-tool': 'sql' },
+      ws,
+    );
     expectOneError(r, /Cannot connect to the database postgres:\/\/gate:\*\*\*@127\.0\.0\.1:\d+\/app: .*ECONNREFUSED/);
     expect(r.allText).not.toContain('S3cretUnreach');
   });
 
   it('missing and unrecognisable migrations directories; unknown tool; bad approval and large-table-rows', async () => {
     const url = db.url;
-    expectOneError(await gate({ 'database-url': url, 'migrations-tool': 'sql', 'migrations-dir': 'nope' }, ws), /Input 'migrations-dir'.*nope.*does not exist/);
+    expectOneError(
+      await gate({ 'database-url': url, 'migrations-tool': 'sql', 'migrations-dir': 'nope' }, ws),
+      /Input 'migrations-dir'.*nope.*does not exist/,
+    );
     // JS modules no tool can be told from are NOT "no migrations": skipping them silently could skip real migrations.
     const unknown = await mkdtemp(path.join(os.tmpdir(), 'gate-unknown-'));
     await mkdir(path.join(unknown, 'migrations'));
     await writeFile(path.join(unknown, 'migrations/001_init.js'), 'module.exports = { up() {} };\n');
-    expectOneError(await gate({ 'database-url': url }, unknown), /Input 'migrations-dir': migrations in .* hold JS\/TS or SQL files rail-actions cannot attribute to a migration tool/);
-    expectOneError(await gate({ 'database-url': url, 'migrations-tool': 'flyway' }, ws), /Input 'migrations-tool': expected one of auto, prisma/);
-    expectOneError(await gate({ 'database-url': url, approval: 'sometimes' }, ws), /Input 'approval': expected one of risky, always, never/);
-    expectOneError(await gate({ 'database-url': url, 'large-table-rows': 'lots' }, ws), /Input 'large-table-rows': expected a whole number/);
+    expectOneError(
+      await gate({ 'database-url': url }, unknown),
+      /Input 'migrations-dir': migrations in .* hold JS\/TS or SQL files rail-actions cannot attribute to a migration tool/,
+    );
+    expectOneError(
+      await gate({ 'database-url': url, 'migrations-tool': 'flyway' }, ws),
+      /Input 'migrations-tool': expected one of auto, prisma/,
+    );
+    expectOneError(
+      await gate({ 'database-url': url, approval: 'sometimes' }, ws),
+      /Input 'approval': expected one of risky, always, never/,
+    );
+    expectOneError(
+      await gate({ 'database-url': url, 'large-table-rows': 'lots' }, ws),
+      /Input 'large-table-rows': expected a whole number/,
+    );
     expectOneError(await gate({ 'database-url': 'mysql://u:p@h/db' }, ws), /Input 'database-url': expected a postgres/);
     expectOneError(await gate({ 'database-url': '' }, ws), /Input 'database-url': is required/);
   });
@@ -444,12 +573,24 @@ describe('migrate-gate bad input: one clear error, exit 1, nothing leaked', () =
     }
     try {
       const wrong = `Wr0ng-${randomBytes(6).toString('hex')}`;
-      const r = await gate({ 'database-url': `postgresql://postgres:${wrong}@127.0.0.1:${server.port}/postgres`, 'migrations-tool': 'sql' }, ws);
+      const r = await gate(
+        {
+          'database-url': `postgresql://postgres:${wrong}@127.0.0.1:${server.port}/postgres`,
+          'migrations-tool': 'sql',
+        },
+        ws,
+      );
       expectOneError(r, /password authentication failed for user "postgres"/);
       expect(r.allText).not.toContain(wrong);
       expect(r.masked).toContain(wrong);
       // and the right password works against the same server (the failure above was the password, nothing else)
-      const ok = await gate({ 'database-url': `postgresql://postgres:${server.password}@127.0.0.1:${server.port}/postgres`, 'migrations-tool': 'sql' }, ws);
+      const ok = await gate(
+        {
+          'database-url': `postgresql://postgres:${server.password}@127.0.0.1:${server.port}/postgres`,
+          'migrations-tool': 'sql',
+        },
+        ws,
+      );
       expect(ok.exitCode, ok.stdout).toBe(0);
       expect(ok.outputs['pending-count']).toBe('3');
       expect(ok.allText).not.toContain(server.password);
@@ -477,9 +618,21 @@ describe('migrate-gate on an app without migrations: passes with a notice, never
 
   function expectNothingToMigrate(r: ActionResult, notice: RegExp): void {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(r.outputs).toMatchObject({ 'pending-count': '0', decision: 'no-pending', risk: 'safe', 'requires-approval': 'false', 'plan-hash': planHash([]) });
+    expect(r.outputs).toMatchObject({
+      'pending-count': '0',
+      decision: 'no-pending',
+      risk: 'safe',
+      'requires-approval': 'false',
+      'plan-hash': planHash([]),
+    });
     const plan = planOf(r);
-    expect(plan).toMatchObject({ schema: 'rail-actions/migration-plan@1', decision: 'no-pending', pendingCount: 0, planHash: planHash([]), files: [] });
+    expect(plan).toMatchObject({
+      schema: 'rail-actions/migration-plan@1',
+      decision: 'no-pending',
+      pendingCount: 0,
+      planHash: planHash([]),
+      files: [],
+    });
     expect(riskyMigrations(plan)).toEqual([]); // the rollback guard reads it as "nothing risky"
     const notices = r.annotations.filter((a) => a.level === 'notice');
     expect(notices).toHaveLength(1);
@@ -491,13 +644,22 @@ describe('migrate-gate on an app without migrations: passes with a notice, never
 
   it('no migrations directory anywhere: says where it looked', async () => {
     const r = await gate({ 'database-url': closedUrl }, await app({ 'src/index.ts': 'export {};\n' }));
-    expectNothingToMigrate(r, /^No migrations found in '\.' \(looked for: prisma\/migrations, drizzle, db\/migrations, migrations, .*src\/migrations\) — nothing to migrate; set migrate: false to skip the gate, or migrations-dir \(and migrations-tool\) if the app keeps them elsewhere$/);
+    expectNothingToMigrate(
+      r,
+      /^No migrations found in '\.' \(looked for: prisma\/migrations, drizzle, db\/migrations, migrations, .*src\/migrations\) — nothing to migrate; set migrate: false to skip the gate, or migrations-dir \(and migrations-tool\) if the app keeps them elsewhere$/,
+    );
     expect(planOf(r).tool).toBe('none');
   });
 
   it('an empty migrations-dir (only .gitkeep) with a tool: names the directory and the layout it expected', async () => {
-    const r = await gate({ 'database-url': closedUrl, 'migrations-dir': 'db/migrations', 'migrations-tool': 'sql' }, await app({ 'db/migrations/.gitkeep': '' }));
-    expectNothingToMigrate(r, /^No migrations found in 'db\/migrations' \(looked for: \.sql files\) — nothing to migrate; set migrate: false to skip the gate$/);
+    const r = await gate(
+      { 'database-url': closedUrl, 'migrations-dir': 'db/migrations', 'migrations-tool': 'sql' },
+      await app({ 'db/migrations/.gitkeep': '' }),
+    );
+    expectNothingToMigrate(
+      r,
+      /^No migrations found in 'db\/migrations' \(looked for: \.sql files\) — nothing to migrate; set migrate: false to skip the gate$/,
+    );
     expect(planOf(r).tool).toBe('sql');
   });
 
@@ -511,9 +673,15 @@ describe('migrate-gate on an app without migrations: passes with a notice, never
   });
 
   it('a detected but empty Prisma folder (migration_lock.toml only), in a working-directory', async () => {
-    const ws = await app({ 'api/package.json': '{}', 'api/prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n' });
+    const ws = await app({
+      'api/package.json': '{}',
+      'api/prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+    });
     const r = await gate({ 'database-url': closedUrl, 'working-directory': 'api' }, ws);
-    expectNothingToMigrate(r, /^No migrations found in 'api\/prisma\/migrations' \(looked for: <timestamp>_<name>\/migration\.sql folders\)/);
+    expectNothingToMigrate(
+      r,
+      /^No migrations found in 'api\/prisma\/migrations' \(looked for: <timestamp>_<name>\/migration\.sql folders\)/,
+    );
     expect(planOf(r).tool).toBe('prisma');
   });
 });
@@ -532,7 +700,8 @@ describe('migrate-gate with a plan too large for an action input (inputs are env
       const id = `${String(i).padStart(4, '0')}_step.sql`;
       const lines = Array.from(
         { length: PER_FILE },
-        (_, j) => `ALTER TABLE accounts_${i} ADD COLUMN note_${j} text DEFAULT '${'a-long-default-value-'.repeat(4)}${j}';`,
+        (_, j) =>
+          `ALTER TABLE accounts_${i} ADD COLUMN note_${j} text DEFAULT '${'a-long-default-value-'.repeat(4)}${j}';`,
       );
       if (i === 250) lines.push('ALTER TABLE accounts DROP COLUMN legacy_code;'); // the one destructive statement
       if (i % 50 === 0) lines.push(`CREATE INDEX accounts_${i}_note ON accounts_${i} (note_0);`);
@@ -541,15 +710,22 @@ describe('migrate-gate with a plan too large for an action input (inputs are env
       files.push({ id, checksum: sha256Hex(text) });
     }
     expectedHash = planHash(files);
-    r = await runAction({ action: 'migrate-gate', inputs: { 'database-url': db.url, 'migrations-tool': 'sql' }, cwd: ws, timeoutMs: 240_000 });
+    r = await runAction({
+      action: 'migrate-gate',
+      inputs: { 'database-url': db.url, 'migrations-tool': 'sql' },
+      cwd: ws,
+      timeoutMs: 240_000,
+    });
   }, 300_000);
 
   it('keeps both outputs well under the 128 KiB limit of one environment string', () => {
     expect(r.exitCode, r.stderr + r.stdout.slice(-2000)).toBe(0);
     expect(Buffer.byteLength(r.outputs.plan ?? '')).toBeLessThanOrEqual(PLAN_OUTPUT_MAX_BYTES);
     expect(Buffer.byteLength(r.outputs['plan-markdown'] ?? '')).toBeLessThanOrEqual(PLAN_MARKDOWN_MAX_BYTES);
-    expect(PLAN_OUTPUT_MAX_BYTES).toBeLessThanOrEqual(128 * 1024 / 2);
-    expect(r.annotations.find((a) => a.level === 'warning' && /too large for an action input/.test(a.message))).toBeDefined();
+    expect(PLAN_OUTPUT_MAX_BYTES).toBeLessThanOrEqual((128 * 1024) / 2);
+    expect(
+      r.annotations.find((a) => a.level === 'warning' && /too large for an action input/.test(a.message)),
+    ).toBeDefined();
   });
 
   it('the shortened plan still parses as a plan with decision, hash and every risk fact', () => {
@@ -569,7 +745,9 @@ describe('migrate-gate with a plan too large for an action input (inputs are env
     expect(plan.rules.find((x) => x.rule === 'require-concurrent-index-creation')).toMatchObject({ count: FILES / 50 });
     expect(plan.files.find((f) => f.file === 'migrations/0250_step.sql')).toMatchObject({ risk: 'destructive' });
     // What the rollback guard concludes from the shortened plan: the destructive migration is still there.
-    expect(riskyMigrations(plan)).toContainEqual(expect.objectContaining({ risk: 'destructive', where: 'migrations/0250_step.sql' }));
+    expect(riskyMigrations(plan)).toContainEqual(
+      expect.objectContaining({ risk: 'destructive', where: 'migrations/0250_step.sql' }),
+    );
   });
 
   it('the markdown keeps the decision, the risky file, the rules and the hash', () => {

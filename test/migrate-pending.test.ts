@@ -30,7 +30,9 @@ async function connect(url = db.url): Promise<pg.Client> {
 async function freshDb(): Promise<{ url: string; client: pg.Client }> {
   // Each scenario gets an empty schema in the per-file database: drop and recreate everything we created.
   const client = await connect();
-  await client.query(`DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA IF EXISTS rail_actions CASCADE; CREATE EXTENSION IF NOT EXISTS vector;`);
+  await client.query(
+    `DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA IF EXISTS rail_actions CASCADE; CREATE EXTENSION IF NOT EXISTS vector;`,
+  );
   return { url: db.url, client };
 }
 
@@ -66,7 +68,10 @@ describe('detectTool on real repository layouts', () => {
   it("follows drizzle.config.ts's `out` folder", async () => {
     const repo = path.join(tmp, 'drizzle-out');
     await cp(path.join(fixture('drizzle'), 'drizzle'), path.join(repo, 'db/generated'), { recursive: true });
-    await writeFile(path.join(repo, 'drizzle.config.ts'), "export default { dialect: 'postgresql', schema: './src/schema.ts', out: './db/generated' };\n");
+    await writeFile(
+      path.join(repo, 'drizzle.config.ts'),
+      "export default { dialect: 'postgresql', schema: './src/schema.ts', out: './db/generated' };\n",
+    );
     const found = await detectTool({ cwd: repo });
     expect(found).toMatchObject({ tool: 'drizzle', dir: path.join(repo, 'db/generated') });
   });
@@ -74,22 +79,28 @@ describe('detectTool on real repository layouts', () => {
   it('uses the migrations-dir it is given and names the input when it does not exist', async () => {
     const found = await detectTool({ cwd: fixture('prisma'), dir: 'prisma/migrations' });
     expect(found.tool).toBe('prisma');
-    await expect(detectTool({ cwd: fixture('prisma'), dir: 'nope/migrations' })).rejects.toThrow(/Input 'migrations-dir': directory 'nope\/migrations' does not exist/);
+    await expect(detectTool({ cwd: fixture('prisma'), dir: 'nope/migrations' })).rejects.toThrow(
+      /Input 'migrations-dir': directory 'nope\/migrations' does not exist/,
+    );
   });
 
   it('rejects an unknown tool name with the list of supported tools', async () => {
     await expect(detectTool({ cwd: fixture('sql'), tool: 'flyway' as ToolName })).rejects.toThrow(InputError);
-    await expect(detectTool({ cwd: fixture('sql'), tool: 'flyway' as ToolName })).rejects.toThrow(/Input 'tool': expected one of auto, prisma, drizzle/);
+    await expect(detectTool({ cwd: fixture('sql'), tool: 'flyway' as ToolName })).rejects.toThrow(
+      /Input 'tool': expected one of auto, prisma, drizzle/,
+    );
   });
 
   it('reports an empty migrations directory as a migrations-dir error before connecting', async () => {
     const empty = path.join(tmp, 'empty-repo');
     await mkdir(path.join(empty, 'migrations'), { recursive: true });
     // An unreachable URL proves no connection is attempted: the input error comes first.
-    await expect(findPending({ databaseUrl: 'postgres://u:p@127.0.0.1:1/x', dir: 'migrations', tool: 'sql', cwd: empty })).rejects.toThrow(
-      /Input 'migrations-dir': .* contains no sql migrations/,
-    );
-    await expect(findPending({ databaseUrl: 'postgres://u:p@127.0.0.1:1/x', dir: 'migrations', cwd: empty })).rejects.toThrow(/Input 'migrations-dir'/);
+    await expect(
+      findPending({ databaseUrl: 'postgres://u:p@127.0.0.1:1/x', dir: 'migrations', tool: 'sql', cwd: empty }),
+    ).rejects.toThrow(/Input 'migrations-dir': .* contains no sql migrations/);
+    await expect(
+      findPending({ databaseUrl: 'postgres://u:p@127.0.0.1:1/x', dir: 'migrations', cwd: empty }),
+    ).rejects.toThrow(/Input 'migrations-dir'/);
   });
 });
 
@@ -134,7 +145,9 @@ BEGIN; COMMIT`,
   });
 
   it('reports unparseable SQL with the file and the line', async () => {
-    await expect(splitStatements('-- é comment\nSELECT 1;\nALTER TABLE ☃ oops;\n', 'm/003.sql')).rejects.toThrow(/^m\/003\.sql:3: cannot parse SQL/);
+    await expect(splitStatements('-- é comment\nSELECT 1;\nALTER TABLE ☃ oops;\n', 'm/003.sql')).rejects.toThrow(
+      /^m\/003\.sql:3: cannot parse SQL/,
+    );
   });
 });
 
@@ -169,7 +182,11 @@ describe('findPending against the live database', () => {
     const { url } = await freshDb();
     const r = await findPending({ databaseUrl: url, dir: '', tool: 'auto', cwd: fixture('prisma') });
     expect(r.tool).toBe('prisma');
-    expect(r.pending.map((f) => f.id)).toEqual(['20240105120000_init', '20240212093000_document_embeddings', '20240301080000_document_embedding_index']);
+    expect(r.pending.map((f) => f.id)).toEqual([
+      '20240105120000_init',
+      '20240212093000_document_embeddings',
+      '20240301080000_document_embedding_index',
+    ]);
     expect(r.pending.every((f) => f.kind === 'sql' && f.checksum === sha256Hex(f.sql ?? ''))).toBe(true);
     expect(r.applied).toEqual([]);
     expect(r.anomalies).toEqual([]);
@@ -180,27 +197,45 @@ describe('findPending against the live database', () => {
       "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
   }
-  async function prismaRow(client: pg.Client, name: string, checksum: string, state: 'ok' | 'failed' | 'rolled-back' = 'ok'): Promise<void> {
+  async function prismaRow(
+    client: pg.Client,
+    name: string,
+    checksum: string,
+    state: 'ok' | 'failed' | 'rolled-back' = 'ok',
+  ): Promise<void> {
     await client.query(
       `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
        VALUES (gen_random_uuid()::text, $1, $2, $3, $4, $5, now(), $6)`,
-      [checksum, state === 'ok' ? new Date() : null, name, state === 'failed' ? 'Database error code: 42P07\nrelation already exists' : null, state === 'rolled-back' ? new Date() : null, state === 'ok' ? 1 : 0],
+      [
+        checksum,
+        state === 'ok' ? new Date() : null,
+        name,
+        state === 'failed' ? 'Database error code: 42P07\nrelation already exists' : null,
+        state === 'rolled-back' ? new Date() : null,
+        state === 'ok' ? 1 : 0,
+      ],
     );
   }
-  const prismaSum = async (name: string) => sha256Hex(await readFile(path.join(fixture('prisma'), 'prisma/migrations', name, 'migration.sql')));
+  const prismaSum = async (name: string) =>
+    sha256Hex(await readFile(path.join(fixture('prisma'), 'prisma/migrations', name, 'migration.sql')));
 
   it('Prisma: applied rows with matching sha256 are not pending; a CRLF checkout still matches', async () => {
     const { url, client } = await freshDb();
     await prismaTable(client);
     await prismaRow(client, '20240105120000_init', await prismaSum('20240105120000_init'));
-    const crlf = (await readFile(path.join(fixture('prisma'), 'prisma/migrations/20240212093000_document_embeddings/migration.sql'), 'utf8')).replace(/\n/g, '\r\n');
+    const crlf = (
+      await readFile(
+        path.join(fixture('prisma'), 'prisma/migrations/20240212093000_document_embeddings/migration.sql'),
+        'utf8',
+      )
+    ).replace(/\n/g, '\r\n');
     await prismaRow(client, '20240212093000_document_embeddings', sha256Hex(crlf));
     const r = await findPending({ databaseUrl: url, dir: 'prisma/migrations', cwd: fixture('prisma') });
     expect(r.pending.map((f) => f.id)).toEqual(['20240301080000_document_embedding_index']);
     expect(r.anomalies).toEqual([]);
   });
 
-  it("Prisma: a ?schema= URL reads _prisma_migrations from that schema, as Prisma does", async () => {
+  it('Prisma: a ?schema= URL reads _prisma_migrations from that schema, as Prisma does', async () => {
     const { client } = await freshDb();
     await client.query('DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app');
     await client.query('SET search_path TO app');
@@ -218,16 +253,31 @@ describe('findPending against the live database', () => {
     const { url, client } = await freshDb();
     await prismaTable(client);
     await prismaRow(client, '20240105120000_init', sha256Hex('edited since'));
-    await prismaRow(client, '20240212093000_document_embeddings', await prismaSum('20240212093000_document_embeddings'), 'rolled-back');
-    await prismaRow(client, '20240301080000_document_embedding_index', await prismaSum('20240301080000_document_embedding_index'));
+    await prismaRow(
+      client,
+      '20240212093000_document_embeddings',
+      await prismaSum('20240212093000_document_embeddings'),
+      'rolled-back',
+    );
+    await prismaRow(
+      client,
+      '20240301080000_document_embedding_index',
+      await prismaSum('20240301080000_document_embedding_index'),
+    );
     await prismaRow(client, '20231201000000_deleted_folder', sha256Hex('gone'));
     await prismaRow(client, '20240401000000_half_done', sha256Hex('x'), 'failed');
     const r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('prisma') });
     const kinds = r.anomalies.map((a) => a.kind).sort();
     expect(kinds).toEqual(['checksum-drift', 'failed', 'missing-file', 'out-of-order']);
-    expect(r.anomalies.find((a) => a.kind === 'checksum-drift')?.file).toBe('prisma/migrations/20240105120000_init/migration.sql');
-    expect(r.anomalies.find((a) => a.kind === 'failed')?.detail).toMatch(/20240401000000_half_done.*relation already exists/);
-    expect(r.anomalies.find((a) => a.kind === 'out-of-order')?.file).toBe('prisma/migrations/20240212093000_document_embeddings/migration.sql');
+    expect(r.anomalies.find((a) => a.kind === 'checksum-drift')?.file).toBe(
+      'prisma/migrations/20240105120000_init/migration.sql',
+    );
+    expect(r.anomalies.find((a) => a.kind === 'failed')?.detail).toMatch(
+      /20240401000000_half_done.*relation already exists/,
+    );
+    expect(r.anomalies.find((a) => a.kind === 'out-of-order')?.file).toBe(
+      'prisma/migrations/20240212093000_document_embeddings/migration.sql',
+    );
     // The rolled-back migration is pending again (Prisma re-applies it); the others are applied.
     expect(r.pending.map((f) => f.id)).toEqual(['20240212093000_document_embeddings']);
   });
@@ -265,12 +315,15 @@ describe('findPending against the live database', () => {
     let r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('drizzle') });
     expect(r.tool).toBe('drizzle');
     expect(r.pending.map((f) => f.id)).toEqual(['0000_lazy_the_hood', '0001_wise_morbius', '0002_orange_sentry']);
-    const sum = async (tag: string) => sha256Hex(await readFile(path.join(fixture('drizzle'), 'drizzle', `${tag}.sql`)));
-    await client.query('CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)');
-    await client.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, 1718000000000), ($2, 1718100000000)', [
-      await sum('0000_lazy_the_hood'),
-      await sum('0001_wise_morbius'),
-    ]);
+    const sum = async (tag: string) =>
+      sha256Hex(await readFile(path.join(fixture('drizzle'), 'drizzle', `${tag}.sql`)));
+    await client.query(
+      'CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+    );
+    await client.query(
+      'INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, 1718000000000), ($2, 1718100000000)',
+      [await sum('0000_lazy_the_hood'), await sum('0001_wise_morbius')],
+    );
     r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('drizzle') });
     expect(r.pending.map((f) => f.id)).toEqual(['0002_orange_sentry']);
     expect(r.applied.map((a) => a.id)).toEqual(['0000_lazy_the_hood', '0001_wise_morbius']);
@@ -278,10 +331,10 @@ describe('findPending against the live database', () => {
 
     // 0000 edited after apply, and 0001 missing while 0002 is applied: drizzle would skip 0001 forever.
     await client.query('TRUNCATE drizzle.__drizzle_migrations');
-    await client.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, 1718000000000), ($2, 1718200000000)', [
-      sha256Hex('old text'),
-      await sum('0002_orange_sentry'),
-    ]);
+    await client.query(
+      'INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, 1718000000000), ($2, 1718200000000)',
+      [sha256Hex('old text'), await sum('0002_orange_sentry')],
+    );
     r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('drizzle') });
     expect(r.anomalies.map((a) => [a.kind, a.file])).toEqual([
       ['checksum-drift', 'drizzle/0000_lazy_the_hood.sql'],
@@ -297,7 +350,9 @@ describe('findPending against the live database', () => {
       insert into knex_migrations (name, batch, migration_time) values ('20240110090000_create_users.js', 1, now());`);
     let r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('knex') });
     expect(r.tool).toBe('knex');
-    expect(r.pending.map((f) => [f.id, f.kind, f.sql])).toEqual([['20240120090000_add_embeddings.js', 'opaque', undefined]]);
+    expect(r.pending.map((f) => [f.id, f.kind, f.sql])).toEqual([
+      ['20240120090000_add_embeddings.js', 'opaque', undefined],
+    ]);
     expect(r.anomalies).toEqual([]);
     await client.query('update knex_migrations_lock set is_locked = 1');
     r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('knex') });
@@ -316,7 +371,9 @@ describe('findPending against the live database', () => {
     await client.query(`CREATE TABLE "public"."pgmigrations" ( id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
       INSERT INTO pgmigrations (name, run_on) VALUES ('1718100000000_item-embeddings', now())`);
     r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('node-pg-migrate') });
-    expect(r.anomalies.map((a) => [a.kind, a.file])).toEqual([['out-of-order', 'migrations/1718000000000_create-items.sql']]);
+    expect(r.anomalies.map((a) => [a.kind, a.file])).toEqual([
+      ['out-of-order', 'migrations/1718000000000_create-items.sql'],
+    ]);
   });
 
   it('golang-migrate: version watermark, dirty row, missing file, and a foreign schema_migrations table', async () => {
@@ -333,13 +390,19 @@ describe('findPending against the live database', () => {
     await client.query('UPDATE schema_migrations SET version = 7, dirty = false');
     r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('golang-migrate') });
     expect(r.anomalies.map((a) => a.kind)).toEqual(['missing-file']);
-    await client.query('DROP TABLE schema_migrations; CREATE TABLE schema_migrations (version varchar(128) primary key)');
-    await expect(findPending({ databaseUrl: url, dir: '', cwd: fixture('golang-migrate') })).rejects.toThrow(/not golang-migrate's history table .*dbmate/);
+    await client.query(
+      'DROP TABLE schema_migrations; CREATE TABLE schema_migrations (version varchar(128) primary key)',
+    );
+    await expect(findPending({ databaseUrl: url, dir: '', cwd: fixture('golang-migrate') })).rejects.toThrow(
+      /not golang-migrate's history table .*dbmate/,
+    );
   });
 
   it('dbmate: up sections only, transaction:false honoured, versions are the leading digits', async () => {
     const { url, client } = await freshDb();
-    await client.query(`create table schema_migrations (version varchar(128) primary key); insert into schema_migrations values ('20240301100000')`);
+    await client.query(
+      `create table schema_migrations (version varchar(128) primary key); insert into schema_migrations values ('20240301100000')`,
+    );
     const r = await findPending({ databaseUrl: url, dir: '', cwd: fixture('dbmate') });
     expect(r.tool).toBe('dbmate');
     expect(r.pending.map((f) => [f.id, f.noTransaction ?? false])).toEqual([
@@ -353,7 +416,11 @@ describe('findPending against the live database', () => {
   it('plain SQL: natural file order and drift detection through rail_actions.schema_migrations', async () => {
     const { url, client } = await freshDb();
     let r = await findPending({ databaseUrl: url, dir: 'migrations', tool: 'sql', cwd: fixture('sql') });
-    expect(r.pending.map((f) => f.id)).toEqual(['001_products.sql', '002_product_embeddings.sql', '010_products_search.sql']);
+    expect(r.pending.map((f) => f.id)).toEqual([
+      '001_products.sql',
+      '002_product_embeddings.sql',
+      '010_products_search.sql',
+    ]);
     const work = path.join(tmp, 'sql-drift');
     await cp(fixture('sql'), work, { recursive: true });
     await client.query(`CREATE SCHEMA rail_actions; CREATE TABLE rail_actions.schema_migrations (id text PRIMARY KEY, checksum char(64) NOT NULL,
@@ -366,13 +433,19 @@ describe('findPending against the live database', () => {
     expect(r.anomalies).toEqual([]);
     await writeFile(path.join(work, 'migrations/001_products.sql'), '-- edited\nSELECT 1;\n');
     r = await findPending({ databaseUrl: url, dir: 'migrations', cwd: work });
-    expect(r.anomalies).toEqual([expect.objectContaining({ kind: 'checksum-drift', file: 'migrations/001_products.sql' })]);
+    expect(r.anomalies).toEqual([
+      expect.objectContaining({ kind: 'checksum-drift', file: 'migrations/001_products.sql' }),
+    ]);
   });
 
   it('an unreachable database is one clear error without the password', async () => {
-    const err = await failure<Error>(findPending({ databaseUrl: 'postgres://app:s3cretPassw0rd@127.0.0.1:1/app', dir: '', cwd: fixture('sql') }));
+    const err = await failure<Error>(
+      findPending({ databaseUrl: 'postgres://app:s3cretPassw0rd@127.0.0.1:1/app', dir: '', cwd: fixture('sql') }),
+    );
     expect(err).toBeInstanceOf(Error);
-    expect(err.message).toMatch(/Cannot connect to the database postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED/);
+    expect(err.message).toMatch(
+      /Cannot connect to the database postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: .*ECONNREFUSED/,
+    );
     expect(err.message).not.toContain('s3cretPassw0rd');
   });
 });

@@ -20,7 +20,16 @@ import {
   waitForDeployment,
   type DeploymentSummary,
 } from '../src/railway/index.js';
-import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
+import { startEmulatedProject, useEmulatedProject } from './helpers/emulator.js';
+import type { RailwayEmulator } from './railway-emulator/index.js';
+
+const railway = useEmulatedProject({
+  otherEnvironments: ['staging'],
+  services: [
+    { name: 'api', source: { repo: 'acme/shop' }, app: false },
+    { name: 'worker', source: { repo: 'acme/shop' }, app: false },
+  ],
+});
 
 let emu: RailwayEmulator;
 let projectId: string;
@@ -30,23 +39,21 @@ let apiId: string;
 let workerId: string;
 let token: string;
 
-beforeAll(async () => {
-  emu = await startRailwayEmulator({ buildMs: 300, deployMs: 100, tickMs: 30 });
-  const project = emu.addProject({ name: 'shop' });
-  projectId = project.id;
-  prodId = emu.addEnvironment(projectId, { name: 'production' }).id;
-  stagingId = emu.addEnvironment(projectId, { name: 'staging' }).id;
-  apiId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/shop' }, app: false }).id;
-  workerId = emu.addService(projectId, { name: 'worker', source: { repo: 'acme/shop' }, app: false }).id;
-  token = emu.projectToken(projectId, prodId);
-});
-
-afterAll(async () => {
-  await emu?.close();
+beforeAll(() => {
+  ({ emu, projectId, environmentId: prodId, token } = railway);
+  stagingId = railway.environments.staging ?? '';
+  apiId = railway.services.api ?? '';
+  workerId = railway.services.worker ?? '';
 });
 
 const connect = (extra: Partial<Parameters<typeof RailwayClient.connect>[0]> = {}) =>
-  RailwayClient.connect({ token, apiUrl: emu.url, deadline: Date.now() + 60_000, backoff: { initialDelayMs: 50, maxDelayMs: 500, factor: 2 }, ...extra });
+  RailwayClient.connect({
+    token,
+    apiUrl: emu.url,
+    deadline: Date.now() + 60_000,
+    backoff: { initialDelayMs: 50, maxDelayMs: 500, factor: 2 },
+    ...extra,
+  });
 
 const scope = () => ({ projectId, environmentId: prodId, serviceId: apiId });
 
@@ -62,7 +69,12 @@ describe('token kind detection', () => {
   it('detects a project token and its scope, sent as Project-Access-Token', async () => {
     const client = await connect();
     expect(client.tokenKind).toBe('project');
-    expect(client.projectScope).toMatchObject({ projectId, environmentId: prodId, projectName: 'shop', environmentName: 'production' });
+    expect(client.projectScope).toMatchObject({
+      projectId,
+      environmentId: prodId,
+      projectName: 'shop',
+      environmentName: 'production',
+    });
     const probe = emu.requests.filter((r) => r.operationName === 'ProjectTokenInfo').at(-1);
     expect(probe?.headers['project-access-token']).toBe(token);
     expect(probe?.headers.authorization).toBeUndefined();
@@ -115,8 +127,12 @@ describe('token kind detection', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const err = await connect({ apiUrl: `http://127.0.0.1:${port}/graphql/v2`, connectTimeoutMs: 1500 }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/cannot reach Railway at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*check the 'api-url' input/);
+    const err = await connect({ apiUrl: `http://127.0.0.1:${port}/graphql/v2`, connectTimeoutMs: 1500 }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(
+      /cannot reach Railway at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*check the 'api-url' input/,
+    );
   });
 
   it('rejects an invalid api-url naming the input', async () => {
@@ -140,7 +156,10 @@ describe('errors and retries', () => {
     const c2 = await connect({ log: (m) => logs.push(m) });
     emu.faults.failNext(3, 503);
     const before = c2.requestCount;
-    const data = await c2.request<{ project: { name: string } }>('query P($id: String!) { project(id: $id) { name } }', { id: projectId });
+    const data = await c2.request<{ project: { name: string } }>(
+      'query P($id: String!) { project(id: $id) { name } }',
+      { id: projectId },
+    );
     expect(data.project.name).toBe('shop');
     expect(c2.requestCount - before).toBe(4);
     expect(logs.filter((l) => /HTTP 503/.test(l))).toHaveLength(3);
@@ -160,36 +179,49 @@ describe('errors and retries', () => {
   it('gives up at the deadline instead of retrying forever', async () => {
     const client = await connect({ deadline: Date.now() + 1500 });
     emu.faults.failNext(30, 502);
-    await expect(client.request('query P($id: String!) { project(id: $id) { name } }', { id: projectId })).rejects.toThrow(/HTTP 502/);
+    await expect(
+      client.request('query P($id: String!) { project(id: $id) { name } }', { id: projectId }),
+    ).rejects.toThrow(/HTTP 502/);
     // Drain the injected failures left over so later tests start clean.
-    const drain = await connect({ deadline: undefined, maxAttempts: 100, backoff: { initialDelayMs: 1, maxDelayMs: 2, factor: 1 } });
+    const drain = await connect({
+      deadline: undefined,
+      maxAttempts: 100,
+      backoff: { initialDelayMs: 1, maxDelayMs: 2, factor: 1 },
+    });
     await drain.request('query P($id: String!) { project(id: $id) { name } }', { id: projectId });
   });
 
   it('a hung request is retried after the per-request timeout', async () => {
     const client = await connect({ requestTimeoutMs: 500 });
     emu.faults.hangNext(1);
-    const data = await client.request<{ project: { name: string } }>('query P($id: String!) { project(id: $id) { name } }', { id: projectId });
+    const data = await client.request<{ project: { name: string } }>(
+      'query P($id: String!) { project(id: $id) { name } }',
+      { id: projectId },
+    );
     expect(data.project.name).toBe('shop');
   });
 });
 
 describe('rate-limit budget (X-RateLimit-Remaining)', () => {
   it('stops at an exhausted budget whose reset lies past the deadline, saying so, instead of hammering', async () => {
-    const small = await startRailwayEmulator({ rateLimitPerHour: 3, apps: false });
+    const small = await startEmulatedProject({ project: 'tiny', rateLimitPerHour: 3, apps: false });
     try {
-      const p = small.addProject({ name: 'tiny' });
-      const e = small.addEnvironment(p.id, { name: 'production' });
-      const client = await RailwayClient.connect({ token: small.projectToken(p.id, e.id), apiUrl: small.url, deadline: Date.now() + 20_000 });
+      const client = await RailwayClient.connect({
+        token: small.token,
+        apiUrl: small.emu.url,
+        deadline: Date.now() + 20_000,
+      });
       expect(client.rateLimit).toMatchObject({ limit: 3, remaining: 2 });
-      await client.request('query P($id: String!) { project(id: $id) { name } }', { id: p.id });
-      await client.request('query P($id: String!) { project(id: $id) { name } }', { id: p.id });
+      await client.request('query P($id: String!) { project(id: $id) { name } }', { id: small.projectId });
+      await client.request('query P($id: String!) { project(id: $id) { name } }', { id: small.projectId });
       expect(client.rateLimit.remaining).toBe(0);
       const sent = client.requestCount;
-      await expect(client.request('query P($id: String!) { project(id: $id) { name } }', { id: p.id })).rejects.toThrow(/rate limit is exhausted until .* after this step's deadline/);
+      await expect(
+        client.request('query P($id: String!) { project(id: $id) { name } }', { id: small.projectId }),
+      ).rejects.toThrow(/rate limit is exhausted until .* after this step's deadline/);
       expect(client.requestCount).toBe(sent); // nothing sent while the budget is known to be spent
     } finally {
-      await small.close();
+      await small.emu.close();
     }
   });
 });
@@ -217,8 +249,12 @@ describe('resolving names', () => {
 
   it('lists environments for an unknown one and refuses an environment outside the token scope', async () => {
     const client = await connect();
-    await expect(resolveTarget(client, { environment: 'prod', services: ['api'] })).rejects.toThrow(/Input 'environment': no environment 'prod'.*'production'.*'staging'/);
-    await expect(resolveTarget(client, { environment: 'staging', services: ['api'] })).rejects.toThrow(/scoped to \('production'\)|scoped to/);
+    await expect(resolveTarget(client, { environment: 'prod', services: ['api'] })).rejects.toThrow(
+      /Input 'environment': no environment 'prod'.*'production'.*'staging'/,
+    );
+    await expect(resolveTarget(client, { environment: 'staging', services: ['api'] })).rejects.toThrow(
+      /scoped to \('production'\)|scoped to/,
+    );
   });
 });
 
@@ -234,7 +270,13 @@ describe('rollback target rule', () => {
   });
 
   it('takes the newest canRollback deployment, including REMOVED ones, skipping failed/in-progress', () => {
-    const list = [d('a', 'REMOVED', 1), d('b', 'REMOVED', 2), d('c', 'FAILED', 3), d('e', 'BUILDING', 5), d('f', 'REMOVED', 4, false)];
+    const list = [
+      d('a', 'REMOVED', 1),
+      d('b', 'REMOVED', 2),
+      d('c', 'FAILED', 3),
+      d('e', 'BUILDING', 5),
+      d('f', 'REMOVED', 4, false),
+    ];
     expect(pickRollbackTarget(list)?.id).toBe('b');
     expect(pickRollbackTarget([...list, d('g', 'SUCCESS', 6)])?.id).toBe('g');
     expect(pickRollbackTarget([...list, d('g', 'SUCCESS', 6)], { exclude: ['g'] })?.id).toBe('b');
@@ -249,7 +291,10 @@ describe('rollback target rule', () => {
   });
 
   it('can skip targets of the same commit as the release being undone', () => {
-    const withCommit = (id: string, t: number, commitHash: string) => ({ ...d(id, 'REMOVED', t), meta: { commitHash } });
+    const withCommit = (id: string, t: number, commitHash: string) => ({
+      ...d(id, 'REMOVED', t),
+      meta: { commitHash },
+    });
     const bad = { ...d('bad', 'SUCCESS', 9), meta: { commitHash: 'c2' } };
     const list = [withCommit('a', 1, 'c1'), withCommit('b', 2, 'c2'), bad];
     expect(pickRollbackTarget(list, { exclude: ['bad'] })?.id).toBe('b');
@@ -257,7 +302,10 @@ describe('rollback target rule', () => {
   });
 
   it('never picks a deployment of the release commit (excludeCommit), abbreviated or not', () => {
-    const withCommit = (id: string, t: number, commitHash: string, status = 'REMOVED') => ({ ...d(id, status, t), meta: { commitHash } });
+    const withCommit = (id: string, t: number, commitHash: string, status = 'REMOVED') => ({
+      ...d(id, status, t),
+      meta: { commitHash },
+    });
     const sha = 'abcdef0123456789abcdef0123456789abcdef01';
     // Railway's own autodeploy of the release commit already serves: the target is what ran before it.
     const list = [withCommit('prev', 1, '1111111aaaa'), withCommit('auto', 2, sha, 'SUCCESS')];
@@ -273,7 +321,11 @@ describe('waiting for a deployment', () => {
     const client = await connect();
     const id = await deployOnce(client);
     const logs: string[] = [];
-    const result = await waitForDeployment(client, id, { deadline: Date.now() + 30_000, scope: scope(), log: (m) => logs.push(m) });
+    const result = await waitForDeployment(client, id, {
+      deadline: Date.now() + 30_000,
+      scope: scope(),
+      log: (m) => logs.push(m),
+    });
     expect(result.outcome).toBe('success');
     expect(logs.join('\n')).not.toMatch(/polling|asking once/);
     expect(result.transport).toBe('websocket');
@@ -288,7 +340,12 @@ describe('waiting for a deployment', () => {
     try {
       const id = await deployOnce(client);
       const logs: string[] = [];
-      const result = await waitForDeployment(client, id, { deadline: Date.now() + 30_000, scope: scope(), log: (m) => logs.push(m), pollInitialMs: 100 });
+      const result = await waitForDeployment(client, id, {
+        deadline: Date.now() + 30_000,
+        scope: scope(),
+        log: (m) => logs.push(m),
+        pollInitialMs: 100,
+      });
       expect(result.outcome).toBe('success');
       expect(result.transport).toBe('polling');
       expect(logs.join('\n')).toMatch(/falling back to polling/);
@@ -302,10 +359,18 @@ describe('waiting for a deployment', () => {
     const client = await connect();
     emu.scriptDeployment(apiId, { buildMs: 2000 });
     const id = await deployOnce(client);
-    const waiting = waitForDeployment(client, id, { deadline: Date.now() + 30_000, scope: scope(), pollInitialMs: 100 });
+    const waiting = waitForDeployment(client, id, {
+      deadline: Date.now() + 30_000,
+      scope: scope(),
+      pollInitialMs: 100,
+    });
     await emu.waitForStatus(id, 'BUILDING', 10_000);
     // The waiter subscribes after its registration pause: drop the socket only once it is subscribed.
-    for (let i = 0; i < 200 && !emu.requests.some((r) => r.transport === 'ws' && (r.variables as { id?: string } | null)?.id === id); i++) {
+    for (
+      let i = 0;
+      i < 200 && !emu.requests.some((r) => r.transport === 'ws' && (r.variables as { id?: string } | null)?.id === id);
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 25));
     }
     emu.faults.dropSockets();
@@ -343,7 +408,11 @@ describe('waiting for a deployment', () => {
     const client = await connect();
     emu.scriptDeployment(apiId, { outcome: 'WAITING' });
     const id = await deployOnce(client);
-    const result = await waitForDeployment(client, id, { deadline: Date.now() + 30_000, scope: scope(), waitingTimeoutMs: 800 });
+    const result = await waitForDeployment(client, id, {
+      deadline: Date.now() + 30_000,
+      scope: scope(),
+      waitingTimeoutMs: 800,
+    });
     expect(result.outcome).toBe('waiting');
     expect(result.message).toMatch(/Wait for CI/);
     emu.resolveWaiting(id, false);
@@ -354,7 +423,11 @@ describe('waiting for a deployment', () => {
     const client = await connect();
     emu.scriptDeployment(apiId, { outcome: 'NEEDS_APPROVAL' });
     const id = await deployOnce(client);
-    const result = await waitForDeployment(client, id, { deadline: Date.now() + 30_000, scope: scope(), waitingTimeoutMs: 800 });
+    const result = await waitForDeployment(client, id, {
+      deadline: Date.now() + 30_000,
+      scope: scope(),
+      waitingTimeoutMs: 800,
+    });
     expect(result.outcome).toBe('needs-approval');
     await client.close();
   });
@@ -367,7 +440,11 @@ describe('waiting for a deployment', () => {
     expect(timedOut.outcome).toBe('timeout');
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    const cancelled = await waitForDeployment(client, id, { deadline: Date.now() + 30_000, signal: controller.signal, scope: scope() });
+    const cancelled = await waitForDeployment(client, id, {
+      deadline: Date.now() + 30_000,
+      signal: controller.signal,
+      scope: scope(),
+    });
     expect(cancelled.outcome).toBe('cancelled');
     await client.close();
   });
@@ -398,7 +475,10 @@ describe('rollback', () => {
     await emu.waitForStatus(bad, 'SUCCESS', 20_000);
     emu.expireImages(workerId);
     const logs: string[] = [];
-    const r = await rollbackTo(client, { projectId, environmentId: prodId, serviceId: workerId }, good, { deadline: Date.now() + 30_000, log: (m) => logs.push(m) });
+    const r = await rollbackTo(client, { projectId, environmentId: prodId, serviceId: workerId }, good, {
+      deadline: Date.now() + 30_000,
+      log: (m) => logs.push(m),
+    });
     expect(r).toMatchObject({ ok: true, method: 'redeploy' });
     expect(r.fallbackReason).toMatch(/canRollback: false now/);
     expect(r.exact).toBe(false);
@@ -409,9 +489,11 @@ describe('rollback', () => {
   it('refuses a target of another service', async () => {
     const client = await connect();
     const other = emu.deploymentsOf(apiId)[0]?.id ?? '';
-    await expect(rollbackTo(client, { projectId, environmentId: prodId, serviceId: workerId }, other, { deadline: Date.now() + 10_000 })).rejects.toThrow(
-      /Input 'deployment-id'.*another service/,
-    );
+    await expect(
+      rollbackTo(client, { projectId, environmentId: prodId, serviceId: workerId }, other, {
+        deadline: Date.now() + 10_000,
+      }),
+    ).rejects.toThrow(/Input 'deployment-id'.*another service/);
   });
 });
 
@@ -447,7 +529,16 @@ describe('upload tarball', () => {
 
   it('honours .gitignore, .railwayignore (nested too), drops .git and node_modules, keeps dotfiles', async () => {
     const files = await listUploadFiles(dir);
-    expect(files).toEqual(['.env.example', '.gitignore', '.railwayignore', 'package.json', 'packages/a/.gitignore', 'packages/a/keep.txt', 'src-link/index.js', 'src/index.js']);
+    expect(files).toEqual([
+      '.env.example',
+      '.gitignore',
+      '.railwayignore',
+      'package.json',
+      'packages/a/.gitignore',
+      'packages/a/keep.txt',
+      'src-link/index.js',
+      'src/index.js',
+    ]);
   });
 
   it('uploads to /up and the emulator sees exactly those files', async () => {
@@ -472,7 +563,13 @@ describe('upload tarball', () => {
     emu.faults.failNextUpload(1, 503);
     const instance = await getServiceInstance(client, scope());
     const before = emu.deploymentsOf(apiId).length;
-    const started = await triggerDeployment(client, scope(), instance, { kind: 'upload', dir, tarball: body, files }, { settleMs: 300 });
+    const started = await triggerDeployment(
+      client,
+      scope(),
+      instance,
+      { kind: 'upload', dir, tarball: body, files },
+      { settleMs: 300 },
+    );
     // The 503 came before anything was created (emulator: failNextUpload), so a second send was right — and only one.
     expect(started).toMatchObject({ sends: 2, reconciled: false });
     expect(emu.deploymentsOf(apiId).length).toBe(before + 1);

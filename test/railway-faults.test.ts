@@ -13,7 +13,8 @@ import {
   triggerDeployment,
   waitForDeployment,
 } from '../src/railway/index.js';
-import { startRailwayEmulator, type EmulatorOptions, type RailwayEmulator } from './railway-emulator/index.js';
+import { CLIENT_PHASES, startEmulatedProject } from './helpers/emulator.js';
+import type { EmulatorOptions, RailwayEmulator } from './railway-emulator/index.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,14 +37,27 @@ afterEach(async () => {
 });
 
 async function world(opts: EmulatorOptions = {}): Promise<World> {
-  const emu = await startRailwayEmulator({ buildMs: 150, deployMs: 50, tickMs: 25, apps: false, ...opts });
+  const {
+    emu,
+    projectId,
+    environmentId: envId,
+    services,
+    token,
+  } = await startEmulatedProject({
+    ...CLIENT_PHASES,
+    ...opts,
+    services: [{ name: 'api', source: { repo: 'acme/shop' }, autoDeploy: false }],
+  });
   emulators.push(emu);
-  const projectId = emu.addProject({ name: 'shop' }).id;
-  const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
-  const api = emu.addService(projectId, { name: 'api', source: { repo: 'acme/shop' }, autoDeploy: false }).id;
-  const token = emu.projectToken(projectId, envId);
+  const api = services.api ?? '';
   const connect = async (extra: Partial<Parameters<typeof RailwayClient.connect>[0]> = {}) => {
-    const c = await RailwayClient.connect({ token, apiUrl: emu.url, deadline: Date.now() + 30_000, backoff: { initialDelayMs: 50, maxDelayMs: 300, factor: 2 }, ...extra });
+    const c = await RailwayClient.connect({
+      token,
+      apiUrl: emu.url,
+      deadline: Date.now() + 30_000,
+      backoff: { initialDelayMs: 50, maxDelayMs: 300, factor: 2 },
+      ...extra,
+    });
     clients.push(c);
     return c;
   };
@@ -51,7 +65,8 @@ async function world(opts: EmulatorOptions = {}): Promise<World> {
 }
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
-const sent = (emu: RailwayEmulator, operationName: string) => emu.requests.filter((r) => r.operationName === operationName).length;
+const sent = (emu: RailwayEmulator, operationName: string) =>
+  emu.requests.filter((r) => r.operationName === operationName).length;
 
 async function liveDeployment(w: World, client: RailwayClient, sha: string): Promise<string> {
   const instance = await getServiceInstance(client, w.scope);
@@ -64,22 +79,34 @@ describe('deploy: an answer lost after Railway applied it is reconciled, never a
   it.each([
     ['an edge 502', { as: 'http' as const }],
     ['a connection reset after the request was sent', { as: 'reset' as const }],
-  ])('%s on serviceInstanceDeployV2 → the deployment that landed is returned; exactly one exists', async (_what, fault) => {
-    const w = await world();
-    const client = await w.connect();
-    const instance = await getServiceInstance(client, w.scope);
-    w.emu.faults.loseAnswer('serviceInstanceDeployV2', fault);
-    const logs: string[] = [];
-    const started = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA }, { log: (m) => logs.push(m) });
-    const all = w.emu.deploymentsOf(w.api);
-    expect(all).toHaveLength(1);
-    expect(started).toMatchObject({ deploymentId: all[0]?.id, reconciled: true, sends: 1 });
-    expect(sent(w.emu, 'DeployServiceInstance')).toBe(1);
-    expect(logs.join('\n')).toMatch(/answer was lost.*reading Railway's state[\s\S]*it did take effect/);
-    const result = await waitForDeployment(client, started.deploymentId, { deadline: Date.now() + 20_000, scope: w.scope });
-    expect(result.outcome).toBe('success');
-    expect(w.emu.activeDeployment(w.api)?.id).toBe(started.deploymentId);
-  });
+  ])(
+    '%s on serviceInstanceDeployV2 → the deployment that landed is returned; exactly one exists',
+    async (_what, fault) => {
+      const w = await world();
+      const client = await w.connect();
+      const instance = await getServiceInstance(client, w.scope);
+      w.emu.faults.loseAnswer('serviceInstanceDeployV2', fault);
+      const logs: string[] = [];
+      const started = await triggerDeployment(
+        client,
+        w.scope,
+        instance,
+        { kind: 'commit', commitSha: SHA },
+        { log: (m) => logs.push(m) },
+      );
+      const all = w.emu.deploymentsOf(w.api);
+      expect(all).toHaveLength(1);
+      expect(started).toMatchObject({ deploymentId: all[0]?.id, reconciled: true, sends: 1 });
+      expect(sent(w.emu, 'DeployServiceInstance')).toBe(1);
+      expect(logs.join('\n')).toMatch(/answer was lost.*reading Railway's state[\s\S]*it did take effect/);
+      const result = await waitForDeployment(client, started.deploymentId, {
+        deadline: Date.now() + 20_000,
+        scope: w.scope,
+      });
+      expect(result.outcome).toBe('success');
+      expect(w.emu.activeDeployment(w.api)?.id).toBe(started.deploymentId);
+    },
+  );
 
   it('a mutation that times out (no answer) is looked for, not re-sent; the CLI-like 90 s default is the default', async () => {
     expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(90_000);
@@ -98,7 +125,13 @@ describe('deploy: an answer lost after Railway applied it is reconciled, never a
     const client = await w.connect();
     const instance = await getServiceInstance(client, w.scope);
     w.emu.faults.failOperation('serviceInstanceDeployV2', { httpStatus: 502 });
-    const started = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA }, { settleMs: 300 });
+    const started = await triggerDeployment(
+      client,
+      w.scope,
+      instance,
+      { kind: 'commit', commitSha: SHA },
+      { settleMs: 300 },
+    );
     expect(started).toMatchObject({ sends: 2, reconciled: false });
     expect(w.emu.deploymentsOf(w.api).map((d) => d.id)).toEqual([started.deploymentId]);
     expect(sent(w.emu, 'DeployServiceInstance')).toBe(2);
@@ -122,7 +155,9 @@ describe('deploy: an answer lost after Railway applied it is reconciled, never a
     const instance = await getServiceInstance(client, w.scope);
     w.emu.faults.loseAnswer('serviceInstanceDeployV2');
     w.emu.faults.outageAfter('serviceInstanceDeployV2', { durationMs: 10_000 });
-    const err = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA }).catch((e: unknown) => e);
+    const err = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RailwayUnconfirmedError);
     expect((err as Error).message).toMatch(/whether it took effect is unknown/);
     expect(sent(w.emu, 'DeployServiceInstance')).toBe(1);
@@ -135,9 +170,18 @@ describe('deploy: an answer lost after Railway applied it is reconciled, never a
     const instance = await getServiceInstance(client, w.scope);
     const before = w.emu.requests.length;
     w.emu.faults.rateLimitNext(1, 1);
-    const started = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA }, { known: [] });
+    const started = await triggerDeployment(
+      client,
+      w.scope,
+      instance,
+      { kind: 'commit', commitSha: SHA },
+      { known: [] },
+    );
     expect(started).toMatchObject({ sends: 1, reconciled: false });
-    expect(w.emu.requests.slice(before).map((r) => `${r.operationName}:${r.httpStatus}`)).toEqual(['DeployServiceInstance:429', 'DeployServiceInstance:200']);
+    expect(w.emu.requests.slice(before).map((r) => `${r.operationName}:${r.httpStatus}`)).toEqual([
+      'DeployServiceInstance:429',
+      'DeployServiceInstance:200',
+    ]);
     expect(w.emu.deploymentsOf(w.api)).toHaveLength(1);
   });
 });
@@ -186,7 +230,12 @@ describe('rollback, redeploy and cancel under lost answers', () => {
     w.emu.faults.loseAnswer('deploymentRedeploy', { as: 'reset' });
     const r = await rollbackTo(client, w.scope, good, { deadline: Date.now() + 20_000 });
     expect(r).toMatchObject({ ok: true, method: 'redeploy', exact: false, reconciled: true });
-    expect(w.emu.deploymentsOf(w.api).filter((d) => d.kind === 'redeploy').map((d) => d.id)).toEqual([r.deploymentId]);
+    expect(
+      w.emu
+        .deploymentsOf(w.api)
+        .filter((d) => d.kind === 'redeploy')
+        .map((d) => d.id),
+    ).toEqual([r.deploymentId]);
     expect(sent(w.emu, 'RedeployDeployment')).toBe(1);
   });
 
@@ -220,7 +269,13 @@ describe('registration race and transient read errors while waiting', () => {
       const instance = await getServiceInstance(client, w.scope);
       const { deploymentId } = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA });
       const logs: string[] = [];
-      const result = await waitForDeployment(client, deploymentId, { deadline: Date.now() + 20_000, scope: w.scope, useSubscription, pollInitialMs: 200, log: (m) => logs.push(m) });
+      const result = await waitForDeployment(client, deploymentId, {
+        deadline: Date.now() + 20_000,
+        scope: w.scope,
+        useSubscription,
+        pollInitialMs: 200,
+        log: (m) => logs.push(m),
+      });
       expect(result.outcome, logs.join('\n')).toBe('success');
       expect(result.readErrors).toBeGreaterThan(0);
       expect(logs.join('\n')).toMatch(/Deployment not found.*still tracking it/);
@@ -236,7 +291,13 @@ describe('registration race and transient read errors while waiting', () => {
     const { deploymentId } = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA });
     w.emu.faults.failOperation('GetDeployment', { count: 3, graphqlError: 'Internal server error' });
     w.emu.faults.failOperation('GetDeployment', { count: 2, httpStatus: 502 });
-    const result = await waitForDeployment(client, deploymentId, { deadline: Date.now() + 20_000, scope: w.scope, useSubscription: false, pollInitialMs: 100, pollMaxMs: 200 });
+    const result = await waitForDeployment(client, deploymentId, {
+      deadline: Date.now() + 20_000,
+      scope: w.scope,
+      useSubscription: false,
+      pollInitialMs: 100,
+      pollMaxMs: 200,
+    });
     expect(result).toMatchObject({ outcome: 'success', verdict: 'live' });
     expect(result.readErrors).toBe(3); // the 502s were retried inside the request; the errors[] answers were ridden out
   });
@@ -246,7 +307,12 @@ describe('registration race and transient read errors while waiting', () => {
     const client = await w.connect();
     const instance = await getServiceInstance(client, w.scope);
     const { deploymentId } = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA });
-    const result = await waitForDeployment(client, deploymentId, { deadline: Date.now() + 1500, scope: w.scope, useSubscription: false, pollInitialMs: 100 });
+    const result = await waitForDeployment(client, deploymentId, {
+      deadline: Date.now() + 1500,
+      scope: w.scope,
+      useSubscription: false,
+      pollInitialMs: 100,
+    });
     expect(result.outcome).toBe('timeout');
     expect(result.message).toMatch(/could not be read: .*Deployment not found/);
   });
@@ -254,13 +320,19 @@ describe('registration race and transient read errors while waiting', () => {
   it('an auth refusal while waiting ends it at once (waiting cannot cure a token)', async () => {
     const w = await world();
     const staging = w.emu.addEnvironment(w.projectId, { name: 'staging' });
-    const stagingClient = await RailwayClient.connect({ token: w.emu.projectToken(w.projectId, staging.id), apiUrl: w.emu.url, deadline: Date.now() + 30_000 });
+    const stagingClient = await RailwayClient.connect({
+      token: w.emu.projectToken(w.projectId, staging.id),
+      apiUrl: w.emu.url,
+      deadline: Date.now() + 30_000,
+    });
     clients.push(stagingClient);
     const client = await w.connect();
     const instance = await getServiceInstance(client, w.scope);
     const { deploymentId } = await triggerDeployment(client, w.scope, instance, { kind: 'commit', commitSha: SHA });
     const t0 = Date.now();
-    await expect(waitForDeployment(stagingClient, deploymentId, { deadline: Date.now() + 20_000, useSubscription: false })).rejects.toThrow(/Not Authorized/);
+    await expect(
+      waitForDeployment(stagingClient, deploymentId, { deadline: Date.now() + 20_000, useSubscription: false }),
+    ).rejects.toThrow(/Not Authorized/);
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 });

@@ -9,7 +9,8 @@ import { projectRoot } from './harness/index.js';
 
 const schemaJson = path.resolve(projectRoot, '../shared/railway/schema.json');
 const haveRailwaySchema = existsSync(schemaJson);
-if (!haveRailwaySchema) console.warn(`railway-operations: skipping validation against Railway's schema: ${schemaJson} is absent`);
+if (!haveRailwaySchema)
+  console.warn(`railway-operations: skipping validation against Railway's schema: ${schemaJson} is absent`);
 
 const entries = Object.entries(ALL_OPERATIONS);
 

@@ -1,6 +1,7 @@
-// The Railway client against behaviours of the real platform the emulator now models (reference "Update
-// 2026-12-02"): GitHub autodeploy, watch-path skips, account/workspace tokens, canRollback of the active deployment,
-// `railway up` archive rules, image sources per environment. Assertions read the emulator's actual state.
+// The Railway client against behaviours of the real platform the emulator models, each cited where the emulator
+// implements it (test/railway-emulator): GitHub autodeploy, watch-path skips, account/workspace tokens, canRollback
+// of the active deployment, `railway up` archive rules, image sources per environment. Assertions read the
+// emulator's actual state.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,13 @@ import {
   waitForDeployment,
   type ServiceScope,
 } from '../src/railway/index.js';
-import { startRailwayEmulator, type EmulatorOptions, type RailwayEmulator } from './railway-emulator/index.js';
+import {
+  CLIENT_PHASES,
+  startEmulatedProject,
+  useEmulatedProject,
+  type EmulatedProjectOptions,
+} from './helpers/emulator.js';
+import type { AddServiceOptions, EmulatorOptions, RailwayEmulator } from './railway-emulator/index.js';
 
 const emulators: RailwayEmulator[] = [];
 const clients: RailwayClient[] = [];
@@ -35,39 +42,56 @@ afterEach(async () => {
   await Promise.all(emulators.splice(0).map((e) => e.close()));
 });
 
-async function emulator(opts: EmulatorOptions = {}): Promise<RailwayEmulator> {
-  const emu = await startRailwayEmulator({ buildMs: 150, deployMs: 50, tickMs: 25, apps: false, ...opts });
-  emulators.push(emu);
-  return emu;
+/** A fresh emulator per test (faults and settings must not leak), closed after it. */
+async function fresh(opts: EmulatedProjectOptions = {}) {
+  const p = await startEmulatedProject({ ...CLIENT_PHASES, ...opts });
+  emulators.push(p.emu);
+  return p;
 }
 
 async function connect(emu: RailwayEmulator, token: string): Promise<RailwayClient> {
-  const c = await RailwayClient.connect({ token, apiUrl: emu.url, deadline: Date.now() + 30_000, backoff: { initialDelayMs: 50, maxDelayMs: 300, factor: 2 } });
+  const c = await RailwayClient.connect({
+    token,
+    apiUrl: emu.url,
+    deadline: Date.now() + 30_000,
+    backoff: { initialDelayMs: 50, maxDelayMs: 300, factor: 2 },
+  });
   clients.push(c);
   return c;
 }
 
-async function seed(opts: EmulatorOptions = {}, service: Parameters<RailwayEmulator['addService']>[1] = { name: 'api', source: { repo: 'acme/shop' } }) {
-  const emu = await emulator(opts);
-  const projectId = emu.addProject({ name: 'shop' }).id;
-  const envId = emu.addEnvironment(projectId, { name: 'production' }).id;
-  const serviceId = emu.addService(projectId, { app: false, ...service }).id;
-  const client = await connect(emu, emu.projectToken(projectId, envId));
+async function seed(
+  opts: EmulatorOptions = {},
+  service: AddServiceOptions = { name: 'api', source: { repo: 'acme/shop' } },
+) {
+  const {
+    emu,
+    projectId,
+    environmentId: envId,
+    services,
+    token,
+  } = await fresh({ ...opts, services: [{ app: false, ...service }] });
+  const serviceId = services[service.name] ?? '';
+  const client = await connect(emu, token);
   const scope: ServiceScope = { projectId, environmentId: envId, serviceId };
   return { emu, projectId, envId, serviceId, client, scope };
 }
 
 const sha = (c: string) => c.repeat(40);
-const deploymentsOfCommit = (emu: RailwayEmulator, serviceId: string, commit: string) => emu.deploymentsOf(serviceId).filter((d) => d.commitSha === commit);
+const deploymentsOfCommit = (emu: RailwayEmulator, serviceId: string, commit: string) =>
+  emu.deploymentsOf(serviceId).filter((d) => d.commitSha === commit);
 
-describe('GitHub autodeploy: adopt Railway\'s own deployment of the commit instead of deploying it twice', () => {
+describe("GitHub autodeploy: adopt Railway's own deployment of the commit instead of deploying it twice", () => {
   it('reads the autodeploy status (on by default for a repo service, off when disabled, never for an image service)', async () => {
     const s = await seed();
     expect(await getAutoDeployStatus(s.client, s.scope)).toEqual({ enabled: true, canEnable: false, reason: null });
     s.emu.setAutoDeploy(s.serviceId, false);
     expect((await getAutoDeployStatus(s.client, s.scope)).enabled).toBe(false);
     const img = s.emu.addService(s.projectId, { name: 'img', source: { image: 'nginx:1' }, app: false });
-    expect(await getAutoDeployStatus(s.client, { ...s.scope, serviceId: img.id })).toMatchObject({ enabled: false, canEnable: false });
+    expect(await getAutoDeployStatus(s.client, { ...s.scope, serviceId: img.id })).toMatchObject({
+      enabled: false,
+      canEnable: false,
+    });
   });
 
   it('a push Railway deploys by itself (webhook 600 ms later) is adopted: one deployment of the commit, live', async () => {
@@ -78,7 +102,10 @@ describe('GitHub autodeploy: adopt Railway\'s own deployment of the commit inste
     if (plan.action !== 'adopt') throw new Error('unreachable');
     expect(plan.deployment.id).toBe(await pushed);
     expect(plan.autodeploy?.enabled).toBe(true);
-    const result = await waitForDeployment(s.client, plan.deployment.id, { deadline: Date.now() + 20_000, scope: s.scope });
+    const result = await waitForDeployment(s.client, plan.deployment.id, {
+      deadline: Date.now() + 20_000,
+      scope: s.scope,
+    });
     expect(result.outcome).toBe('success');
     expect(deploymentsOfCommit(s.emu, s.serviceId, sha('a'))).toHaveLength(1);
     expect(s.emu.activeDeployment(s.serviceId)?.kind).toBe('github');
@@ -88,17 +115,26 @@ describe('GitHub autodeploy: adopt Railway\'s own deployment of the commit inste
   it('autodeploy on but no deployment of the commit appears: refuse with instructions, or deploy when asked to', async () => {
     const s = await seed();
     await s.emu.push(s.serviceId, sha('b'), { branch: 'feature' }); // not the trigger branch: Railway does nothing
-    const refused = await planCommitDeploy(s.client, s.scope, 'api', sha('b'), { whenAutodeploy: 'refuse', waitMs: 300 });
+    const refused = await planCommitDeploy(s.client, s.scope, 'api', sha('b'), {
+      whenAutodeploy: 'refuse',
+      waitMs: 300,
+    });
     expect(refused.action).toBe('refuse');
-    expect(refused.action === 'refuse' && refused.message).toMatch(/deploys every push by itself.*build it twice.*turn autodeploy off/);
-    expect((await planCommitDeploy(s.client, s.scope, 'api', sha('b'), { whenAutodeploy: 'adopt', waitMs: 300 })).action).toBe('deploy');
+    expect(refused.action === 'refuse' && refused.message).toMatch(
+      /deploys every push by itself.*build it twice.*turn autodeploy off/,
+    );
+    expect(
+      (await planCommitDeploy(s.client, s.scope, 'api', sha('b'), { whenAutodeploy: 'adopt', waitMs: 300 })).action,
+    ).toBe('deploy');
     s.emu.setAutoDeploy(s.serviceId, false);
     const t0 = Date.now();
-    expect((await planCommitDeploy(s.client, s.scope, 'api', sha('b'), { whenAutodeploy: 'refuse', waitMs: 10_000 })).action).toBe('deploy');
+    expect(
+      (await planCommitDeploy(s.client, s.scope, 'api', sha('b'), { whenAutodeploy: 'refuse', waitMs: 10_000 })).action,
+    ).toBe('deploy');
     expect(Date.now() - t0).toBeLessThan(3000); // autodeploy off: nothing to wait for
   });
 
-  it('the hazard it prevents: deploying the commit too makes Railway\'s later autodeploy supersede ours', async () => {
+  it("the hazard it prevents: deploying the commit too makes Railway's later autodeploy supersede ours", async () => {
     const s = await seed();
     s.emu.scriptDeployment(s.serviceId, { buildMs: 2000 });
     const instance = await getServiceInstance(s.client, s.scope);
@@ -109,7 +145,9 @@ describe('GitHub autodeploy: adopt Railway\'s own deployment of the commit inste
     expect(result).toMatchObject({ outcome: 'superseded', supersededBy: railways, verdict: 'undecided' });
     expect(deploymentsOfCommit(s.emu, s.serviceId, sha('c'))).toHaveLength(2); // built twice
     // Railway's deployment of the commit is found among recent ones (ours excluded) and is the one that goes live.
-    expect((await findDeploymentOfCommit(s.client, s.scope, sha('c').slice(0, 7), { exclude: [ours.deploymentId] }))?.id).toBe(railways);
+    expect(
+      (await findDeploymentOfCommit(s.client, s.scope, sha('c').slice(0, 7), { exclude: [ours.deploymentId] }))?.id,
+    ).toBe(railways);
     await s.emu.waitForStatus(railways ?? '', 'SUCCESS');
   });
 
@@ -132,7 +170,9 @@ describe('GitHub autodeploy: adopt Railway\'s own deployment of the commit inste
     const err = await triggerDeployment(s.client, s.scope, instance, { kind: 'commit' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).input).toBe('commit-sha');
-    expect(() => checkSourceFits('api', instance, { kind: 'commit' })).toThrow(/Input 'commit-sha'.*not the one just pushed/);
+    expect(() => checkSourceFits('api', instance, { kind: 'commit' })).toThrow(
+      /Input 'commit-sha'.*not the one just pushed/,
+    );
     expect(s.emu.requests.length).toBe(sentBefore);
   });
 });
@@ -144,7 +184,13 @@ describe('SKIPPED is its own outcome: nothing deployed, production unchanged —
     await s.emu.waitForStatus(live ?? '', 'SUCCESS');
     const skipped = await s.emu.push(s.serviceId, sha('2'), { changedFiles: ['docs/guide.md'] });
     const result = await waitForDeployment(s.client, skipped ?? '', { deadline: Date.now() + 20_000, scope: s.scope });
-    expect(result).toMatchObject({ outcome: 'skipped', ok: false, verdict: 'unchanged', skipReason: 'watch-paths', status: 'SKIPPED' });
+    expect(result).toMatchObject({
+      outcome: 'skipped',
+      ok: false,
+      verdict: 'unchanged',
+      skipReason: 'watch-paths',
+      status: 'SKIPPED',
+    });
     expect(result.message).toMatch(/No changed files matched patterns.*unchanged/);
     expect(s.emu.activeDeployment(s.serviceId)?.id).toBe(live);
   });
@@ -155,7 +201,9 @@ describe('SKIPPED is its own outcome: nothing deployed, production unchanged —
     const instance = await getServiceInstance(s.client, s.scope);
     s.emu.scriptDeployment(s.serviceId, { outcome: 'SKIPPED', skipReason: 'watch-paths' });
     const a = await triggerDeployment(s.client, s.scope, instance, { kind: 'commit', commitSha: sha('3') });
-    expect(await waitForDeployment(s.client, a.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope })).toMatchObject({ verdict: 'unchanged', skipReason: 'watch-paths' });
+    expect(
+      await waitForDeployment(s.client, a.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope }),
+    ).toMatchObject({ verdict: 'unchanged', skipReason: 'watch-paths' });
     s.emu.scriptDeployment(s.serviceId, { outcome: 'SKIPPED' });
     const b = await triggerDeployment(s.client, s.scope, instance, { kind: 'commit', commitSha: sha('4') });
     const rb = await waitForDeployment(s.client, b.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope });
@@ -165,26 +213,29 @@ describe('SKIPPED is its own outcome: nothing deployed, production unchanged —
 });
 
 describe('account and workspace tokens', () => {
+  const api: AddServiceOptions = { name: 'api', source: { repo: 'acme/x' }, app: false };
+  // The fixture's project is the personal one (no workspace); the others are added to the same emulator.
+  const railway = useEmulatedProject({ apps: false, project: 'side-project', services: [api] });
   let emu: RailwayEmulator;
   let ids: Record<string, string>;
-  beforeAll(async () => {
-    emu = await startRailwayEmulator({ apps: false });
+  beforeAll(() => {
+    emu = railway.emu;
     const acme = emu.addWorkspace({ name: 'acme' });
     const labs = emu.addWorkspace({ name: 'labs' });
     const foreign = emu.addWorkspace({ name: 'someone-else', member: false });
-    const personal = emu.addProject({ name: 'side-project' });
-    const team = emu.addProject({ name: 'storefront', workspaceId: acme.id });
-    const dupA = emu.addProject({ name: 'twin', workspaceId: acme.id });
-    const dupB = emu.addProject({ name: 'twin', workspaceId: labs.id });
-    const hidden = emu.addProject({ name: 'hidden', workspaceId: foreign.id });
-    for (const p of [personal, team, dupA, dupB, hidden]) {
-      emu.addEnvironment(p.id, { name: 'production' });
-      emu.addService(p.id, { name: 'api', source: { repo: 'acme/x' }, app: false });
-    }
-    ids = { acme: acme.id, personal: personal.id, team: team.id, dupA: dupA.id, hidden: hidden.id, acmeToken: emu.workspaceToken(acme.id), account: emu.accountToken() };
-  });
-  afterAll(async () => {
-    await emu.close();
+    const team = railway.addProject({ project: 'storefront', workspaceId: acme.id, services: [api] });
+    const dupA = railway.addProject({ project: 'twin', workspaceId: acme.id, services: [api] });
+    railway.addProject({ project: 'twin', workspaceId: labs.id, services: [api] });
+    const hidden = railway.addProject({ project: 'hidden', workspaceId: foreign.id, services: [api] });
+    ids = {
+      acme: acme.id,
+      personal: railway.projectId,
+      team: team.projectId,
+      dupA: dupA.projectId,
+      hidden: hidden.projectId,
+      acmeToken: emu.workspaceToken(acme.id),
+      account: emu.accountToken(),
+    };
   });
   const bearer = (token: string) => RailwayClient.connect({ token, apiUrl: emu.url, deadline: Date.now() + 20_000 });
 
@@ -192,7 +243,9 @@ describe('account and workspace tokens', () => {
     const client = await bearer(ids.acmeToken ?? '');
     expect(client.tokenKind).toBe('account');
     expect(await client.tokenWorkspaces()).toEqual([{ id: ids.acme, name: 'acme' }]);
-    const probes = emu.requests.filter((r) => r.headers.authorization === `Bearer ${ids.acmeToken}`).map((r) => r.operationName);
+    const probes = emu.requests
+      .filter((r) => r.headers.authorization === `Bearer ${ids.acmeToken}`)
+      .map((r) => r.operationName);
     expect(probes).toEqual(['TokenWorkspaces']);
   });
 
@@ -200,16 +253,28 @@ describe('account and workspace tokens', () => {
     const client = await bearer(ids.acmeToken ?? '');
     const t = await resolveTarget(client, { project: 'storefront', environment: 'production', services: ['api'] });
     expect(t.project.id).toBe(ids.team);
-    await expect(resolveTarget(client, { project: 'side-project', environment: 'production', services: ['api'] })).rejects.toThrow(/Input 'project': no project 'side-project'.*'storefront'/);
+    await expect(
+      resolveTarget(client, { project: 'side-project', environment: 'production', services: ['api'] }),
+    ).rejects.toThrow(/Input 'project': no project 'side-project'.*'storefront'/);
     expect((await listVisibleProjects(client)).map((p) => p.name).sort()).toEqual(['storefront', 'twin']);
   });
 
-  it('an account token sees personal projects (projects without workspaceId) and every member workspace\'s', async () => {
+  it("an account token sees personal projects (projects without workspaceId) and every member workspace's", async () => {
     const client = await bearer(ids.account ?? '');
     const visible = await listVisibleProjects(client);
-    expect(visible.map((p) => `${p.workspace ?? 'personal'}/${p.name}`).sort()).toEqual(['acme/storefront', 'acme/twin', 'labs/twin', 'personal/side-project']);
-    expect((await resolveTarget(client, { project: 'side-project', environment: 'production', services: ['api'] })).project.id).toBe(ids.personal);
-    await expect(resolveTarget(client, { project: 'twin', environment: 'production', services: ['api'] })).rejects.toThrow(/'twin' is ambiguous.*workspace acme.*workspace labs.*use the id/);
+    expect(visible.map((p) => `${p.workspace ?? 'personal'}/${p.name}`).sort()).toEqual([
+      'acme/storefront',
+      'acme/twin',
+      'labs/twin',
+      'personal/side-project',
+    ]);
+    expect(
+      (await resolveTarget(client, { project: 'side-project', environment: 'production', services: ['api'] })).project
+        .id,
+    ).toBe(ids.personal);
+    await expect(
+      resolveTarget(client, { project: 'twin', environment: 'production', services: ['api'] }),
+    ).rejects.toThrow(/'twin' is ambiguous.*workspace acme.*workspace labs.*use the id/);
   });
 
   it('a project given by id is read with project(id) — no enumeration — and an invisible id is refused by name lookup', async () => {
@@ -218,7 +283,9 @@ describe('account and workspace tokens', () => {
     const t = await resolveTarget(client, { project: ids.dupA ?? '', environment: 'production', services: ['api'] });
     expect(t.project.id).toBe(ids.dupA);
     expect(emu.requests.slice(from).map((r) => r.operationName)).toEqual(['ProjectTopology', 'ProjectTopology']);
-    await expect(resolveTarget(client, { project: ids.hidden ?? '', environment: 'production', services: ['api'] })).rejects.toThrow(/Input 'project': no project/);
+    await expect(
+      resolveTarget(client, { project: ids.hidden ?? '', environment: 'production', services: ['api'] }),
+    ).rejects.toThrow(/Input 'project': no project/);
   });
 });
 
@@ -227,18 +294,24 @@ describe('rollback re-reads canRollback: the active deployment may not report it
     const s = await seed({ activeCanRollback: false });
     s.emu.setAutoDeploy(s.serviceId, false);
     const instance = await getServiceInstance(s.client, s.scope);
-    const good = (await triggerDeployment(s.client, s.scope, instance, { kind: 'commit', commitSha: sha('5') })).deploymentId;
+    const good = (await triggerDeployment(s.client, s.scope, instance, { kind: 'commit', commitSha: sha('5') }))
+      .deploymentId;
     await s.emu.waitForStatus(good, 'SUCCESS');
     const before = await listDeployments(s.client, s.scope);
     expect(before.find((d) => d.id === good)?.canRollback).toBe(false);
     const target = pickRollbackTarget(before, { excludeCommit: sha('6') });
     expect(target?.id).toBe(good); // recorded although it reported canRollback: false
-    const bad = (await triggerDeployment(s.client, s.scope, instance, { kind: 'commit', commitSha: sha('6') })).deploymentId;
+    const bad = (await triggerDeployment(s.client, s.scope, instance, { kind: 'commit', commitSha: sha('6') }))
+      .deploymentId;
     await s.emu.waitForStatus(bad, 'SUCCESS');
     await s.emu.waitForStatus(good, 'REMOVED');
     const r = await rollbackTo(s.client, s.scope, good, { deadline: Date.now() + 20_000 });
     expect(r).toMatchObject({ ok: true, method: 'rollback', exact: true });
-    expect(s.emu.activeDeployment(s.serviceId)).toMatchObject({ id: r.deploymentId, kind: 'rollback', sourceDeploymentId: good });
+    expect(s.emu.activeDeployment(s.serviceId)).toMatchObject({
+      id: r.deploymentId,
+      kind: 'rollback',
+      sourceDeploymentId: good,
+    });
   });
 
   it('an image service whose image expired is redeployed — and told that a mutable tag is not a rollback', async () => {
@@ -246,7 +319,9 @@ describe('rollback re-reads canRollback: the active deployment may not report it
     const instance = await getServiceInstance(s.client, s.scope);
     const good = (await triggerDeployment(s.client, s.scope, instance, { kind: 'image' })).deploymentId;
     await s.emu.waitForStatus(good, 'SUCCESS');
-    const bad = (await triggerDeployment(s.client, s.scope, instance, { kind: 'image', image: 'ghcr.io/acme/img:broken' })).deploymentId;
+    const bad = (
+      await triggerDeployment(s.client, s.scope, instance, { kind: 'image', image: 'ghcr.io/acme/img:broken' })
+    ).deploymentId;
     await s.emu.waitForStatus(bad, 'SUCCESS');
     s.emu.expireImages(s.serviceId);
     const r = await rollbackTo(s.client, s.scope, good, { deadline: Date.now() + 20_000 });
@@ -258,11 +333,18 @@ describe('rollback re-reads canRollback: the active deployment may not report it
 
 describe('image deploys always name the environment', () => {
   it('switching the image in production leaves staging on its image', async () => {
-    const emu = await emulator();
-    const projectId = emu.addProject({ name: 'shop' }).id;
-    const prod = emu.addEnvironment(projectId, { name: 'production' }).id;
-    const staging = emu.addEnvironment(projectId, { name: 'staging' }).id;
-    const img = emu.addService(projectId, { name: 'img', source: { image: 'ghcr.io/acme/img:v1' }, app: false }).id;
+    const {
+      emu,
+      projectId,
+      environmentId: prod,
+      environments,
+      services,
+    } = await fresh({
+      otherEnvironments: ['staging'],
+      services: [{ name: 'img', source: { image: 'ghcr.io/acme/img:v1' }, app: false }],
+    });
+    const staging = environments.staging ?? '';
+    const img = services.img ?? '';
     const client = await connect(emu, emu.accountToken());
     const scope = { projectId, environmentId: prod, serviceId: img };
     const instance = await getServiceInstance(client, scope);
@@ -270,7 +352,9 @@ describe('image deploys always name the environment', () => {
     expect(emu.deployment(started.deploymentId)?.image).toBe('ghcr.io/acme/img:v2');
     const update = emu.requests.find((r) => r.operationName === 'SetServiceImage');
     expect(update?.variables).toMatchObject({ environmentId: prod });
-    expect((await getServiceInstance(client, { ...scope, environmentId: staging })).source?.image).toBe('ghcr.io/acme/img:v1');
+    expect((await getServiceInstance(client, { ...scope, environmentId: staging })).source?.image).toBe(
+      'ghcr.io/acme/img:v1',
+    );
   });
 });
 
@@ -309,7 +393,16 @@ describe('uploads like `railway up`', () => {
     const files = await listUploadFiles(path.join(repo, 'apps/api'));
     expect(files).toEqual(['.ignore', '.railwayignore', 'index.js', 'keep.log', 'package.json']);
     // --no-gitignore drops the git rules only (.ignore and .railwayignore still apply).
-    expect(await listUploadFiles(path.join(repo, 'apps/api'), { noGitignore: true })).toEqual(['.ignore', '.railwayignore', 'debug.log', 'excluded-by-git.txt', 'index.js', 'keep.log', 'package.json', 'secret.env']);
+    expect(await listUploadFiles(path.join(repo, 'apps/api'), { noGitignore: true })).toEqual([
+      '.ignore',
+      '.railwayignore',
+      'debug.log',
+      'excluded-by-git.txt',
+      'index.js',
+      'keep.log',
+      'package.json',
+      'secret.env',
+    ]);
   });
 
   it('.gitignore applies only inside a git repository and not above its root; .ignore applies anywhere', async () => {
@@ -336,25 +429,48 @@ describe('uploads like `railway up`', () => {
     expect(instance.rootDirectory).toBe('/apps/api');
     const dir = path.join(repo, 'apps/api');
     const flat = await createUploadTarball(dir);
-    expect(() => checkSourceFits('api', instance, { kind: 'upload', dir, tarball: flat.body, files: flat.files })).toThrow(/Input 'path'.*Root Directory '\/apps\/api'.*no files under 'apps\/api\/'/);
+    expect(() =>
+      checkSourceFits('api', instance, { kind: 'upload', dir, tarball: flat.body, files: flat.files }),
+    ).toThrow(/Input 'path'.*Root Directory '\/apps\/api'.*no files under 'apps\/api\/'/);
     const { archiveRoot } = planUploadRoot(dir, instance.rootDirectory, 'api');
     expect(archiveRoot).toBe(repo);
     expect(planUploadRoot(repo, instance.rootDirectory, 'api').archiveRoot).toBe(repo);
-    expect(() => planUploadRoot(path.join(repo, 'apps/web'), instance.rootDirectory, 'api')).toThrow(/neither is that directory nor contains it/);
+    expect(() => planUploadRoot(path.join(repo, 'apps/web'), instance.rootDirectory, 'api')).toThrow(
+      /neither is that directory nor contains it/,
+    );
     expect(planUploadRoot(dir, null, 'api').archiveRoot).toBe(dir);
     const prefixed = await createUploadTarball(dir, { archiveRoot });
-    expect(prefixed.files).toEqual(['apps/api/.ignore', 'apps/api/.railwayignore', 'apps/api/index.js', 'apps/api/keep.log', 'apps/api/package.json']);
+    expect(prefixed.files).toEqual([
+      'apps/api/.ignore',
+      'apps/api/.railwayignore',
+      'apps/api/index.js',
+      'apps/api/keep.log',
+      'apps/api/package.json',
+    ]);
     const source = { kind: 'upload' as const, dir, tarball: prefixed.body, files: prefixed.files };
     checkSourceFits('api', instance, source);
     const started = await triggerDeployment(s.client, s.scope, instance, source);
-    expect((await waitForDeployment(s.client, started.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope })).outcome).toBe('success');
+    expect(
+      (await waitForDeployment(s.client, started.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope }))
+        .outcome,
+    ).toBe('success');
     // What the emulator did with a flat archive (had it been sent): Railway fails to find the Root Directory.
-    const wrong = await triggerDeployment(s.client, s.scope, instance, { kind: 'upload', dir, tarball: flat.body, files: flat.files });
-    expect(await waitForDeployment(s.client, wrong.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope })).toMatchObject({ outcome: 'failed' });
+    const wrong = await triggerDeployment(s.client, s.scope, instance, {
+      kind: 'upload',
+      dir,
+      tarball: flat.body,
+      files: flat.files,
+    });
+    expect(
+      await waitForDeployment(s.client, wrong.deploymentId, { deadline: Date.now() + 20_000, scope: s.scope }),
+    ).toMatchObject({ outcome: 'failed' });
   });
 
   it('the service URL is a verified custom domain, else the Railway domain — never an unverified one', async () => {
-    const s = await seed({}, { name: 'web', source: { repo: 'acme/web' }, customDomain: { domain: 'www.example.com' } });
+    const s = await seed(
+      {},
+      { name: 'web', source: { repo: 'acme/web' }, customDomain: { domain: 'www.example.com' } },
+    );
     const railwayDomain = serviceUrlOf(await getServiceInstance(s.client, s.scope));
     expect(railwayDomain).toMatch(/^https:\/\/web-production-.*\.up\.railway\.app$/);
     s.emu.verifyCustomDomain(s.serviceId);

@@ -1,26 +1,24 @@
 // The bundled rollback action through the harness, against the emulator with real app processes behind /health.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runAction, type ActionResult } from './harness/index.js';
-import { startRailwayEmulator, type RailwayEmulator } from './railway-emulator/index.js';
+import { useEmulatedProject } from './helpers/emulator.js';
+import type { RailwayEmulator } from './railway-emulator/index.js';
 
 let emu: RailwayEmulator;
 let projectId: string;
-let prodId: string;
 let apiId: string;
 let token: string;
 let good: string;
 let bad: string;
 
-beforeAll(async () => {
-  emu = await startRailwayEmulator({ buildMs: 300, deployMs: 100, tickMs: 30 });
-  projectId = emu.addProject({ name: 'shop' }).id;
-  prodId = emu.addEnvironment(projectId, { name: 'production' }).id;
-  apiId = emu.addService(projectId, { name: 'api', source: { repo: 'acme/shop' }, app: { version: 'v1' } }).id;
-  token = emu.projectToken(projectId, prodId);
+// GitHub autodeploy stays on (the emulator's default for a repo source), as on a service connected to its repository.
+const railway = useEmulatedProject({
+  services: [{ name: 'api', source: { repo: 'acme/shop' }, app: { version: 'v1' } }],
 });
 
-afterAll(async () => {
-  await emu?.close();
+beforeAll(() => {
+  ({ emu, projectId, token } = railway);
+  apiId = railway.services.api ?? '';
 });
 
 /** A good release v1 followed by a bad-but-live release v2 (the situation a rollback is for). */
@@ -104,7 +102,9 @@ describe('rollback action', () => {
   });
 
   it('uses the target recorded by railway-deploy (deployments JSON)', async () => {
-    const deployments = JSON.stringify([{ service: 'api', serviceId: apiId, deploymentId: bad, rollbackTargetId: good, outcome: 'success' }]);
+    const deployments = JSON.stringify([
+      { service: 'api', serviceId: apiId, deploymentId: bad, rollbackTargetId: good, outcome: 'success' },
+    ]);
     const result = await runAction({ action: 'rollback', inputs: { ...base(), service: '', deployments } });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.outputs['rolled-back-to']).toBe(good);
@@ -124,7 +124,9 @@ describe('rollback action', () => {
     const newer = emu.supersede(apiId, { app: { version: 'v3' } });
     await emu.waitForStatus(newer, 'SUCCESS', 30_000);
     const before = mutations().length;
-    const deployments = JSON.stringify([{ service: 'api', serviceId: apiId, deploymentId: bad, rollbackTargetId: good, outcome: 'success' }]);
+    const deployments = JSON.stringify([
+      { service: 'api', serviceId: apiId, deploymentId: bad, rollbackTargetId: good, outcome: 'success' },
+    ]);
     const result = await runAction({ action: 'rollback', inputs: { ...base(), deployments } });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.outputs.status).toBe('SKIPPED');
@@ -154,13 +156,21 @@ describe('rollback action: api + worker, each restored service verified by its o
   beforeAll(() => {
     shopApi = emu.addService(projectId, { name: 'shop-api', source: { repo: 'acme/shop' }, app: { version: 'v1' } }).id;
     // A worker: no public domain, so nothing to check over HTTP.
-    shopWorker = emu.addService(projectId, { name: 'shop-worker', source: { repo: 'acme/shop' }, app: { version: 'w1' }, domain: false }).id;
+    shopWorker = emu.addService(projectId, {
+      name: 'shop-worker',
+      source: { repo: 'acme/shop' },
+      app: { version: 'w1' },
+      domain: false,
+    }).id;
   });
 
   beforeEach(async () => {
     goodApi = emu.supersede(shopApi, { app: { version: 'v1' } });
     goodWorker = emu.supersede(shopWorker, { app: { version: 'w1' } });
-    await Promise.all([emu.waitForStatus(goodApi, 'SUCCESS', 30_000), emu.waitForStatus(goodWorker, 'SUCCESS', 30_000)]);
+    await Promise.all([
+      emu.waitForStatus(goodApi, 'SUCCESS', 30_000),
+      emu.waitForStatus(goodWorker, 'SUCCESS', 30_000),
+    ]);
     badApi = emu.supersede(shopApi, { app: { version: 'v2', healthy: false } });
     badWorker = emu.supersede(shopWorker, { app: { version: 'w2' } });
     await Promise.all([emu.waitForStatus(badApi, 'SUCCESS', 30_000), emu.waitForStatus(badWorker, 'SUCCESS', 30_000)]);
@@ -169,7 +179,13 @@ describe('rollback action: api + worker, each restored service verified by its o
   const recorded = () =>
     JSON.stringify([
       { service: 'shop-api', serviceId: shopApi, deploymentId: badApi, rollbackTargetId: goodApi, outcome: 'success' },
-      { service: 'shop-worker', serviceId: shopWorker, deploymentId: badWorker, rollbackTargetId: goodWorker, outcome: 'success' },
+      {
+        service: 'shop-worker',
+        serviceId: shopWorker,
+        deploymentId: badWorker,
+        rollbackTargetId: goodWorker,
+        outcome: 'success',
+      },
     ]);
   const inputs = () => ({
     ...base(),
@@ -182,16 +198,45 @@ describe('rollback action: api + worker, each restored service verified by its o
   it('deployments JSON of api + worker with per-service health-url → rolled-back, api verified over HTTP, worker by Railway status', async () => {
     const result = await runAction({ action: 'rollback', inputs: inputs() });
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
-    expect(result.outputs).toMatchObject({ result: 'rolled-back', status: 'SUCCESS', healthy: 'true', 'needs-human': 'false' });
+    expect(result.outputs).toMatchObject({
+      result: 'rolled-back',
+      status: 'SUCCESS',
+      healthy: 'true',
+      'needs-human': 'false',
+    });
     expect(result.outputs['rolled-back-to']).toBe(`${goodApi}\n${goodWorker}`);
     // Outputs name what the emulator really runs now, per service.
-    expect(result.outputs['production-deployment-id']).toBe(`${emu.activeDeployment(shopApi)?.id ?? ''}\n${emu.activeDeployment(shopWorker)?.id ?? ''}`);
-    expect(emu.activeDeployment(shopApi)).toMatchObject({ kind: 'rollback', sourceDeploymentId: goodApi, status: 'SUCCESS' });
-    expect(emu.activeDeployment(shopWorker)).toMatchObject({ kind: 'rollback', sourceDeploymentId: goodWorker, status: 'SUCCESS' });
+    expect(result.outputs['production-deployment-id']).toBe(
+      `${emu.activeDeployment(shopApi)?.id ?? ''}\n${emu.activeDeployment(shopWorker)?.id ?? ''}`,
+    );
+    expect(emu.activeDeployment(shopApi)).toMatchObject({
+      kind: 'rollback',
+      sourceDeploymentId: goodApi,
+      status: 'SUCCESS',
+    });
+    expect(emu.activeDeployment(shopWorker)).toMatchObject({
+      kind: 'rollback',
+      sourceDeploymentId: goodWorker,
+      status: 'SUCCESS',
+    });
     const [api, worker] = entries(result);
-    expect(api).toMatchObject({ service: 'shop-api', verdict: 'rolled-back', rolledBackTo: goodApi, rollbackVerifiedBy: 'http', rollbackHealthy: true });
-    expect(worker).toMatchObject({ service: 'shop-worker', verdict: 'rolled-back', rolledBackTo: goodWorker, rollbackVerifiedBy: 'railway-status', rollbackHealthy: true });
-    expect(String(worker?.reason)).toMatch(/verified by Railway status: Railway reported SUCCESS with no instance crashed or restarting for the whole 1\.0s window/);
+    expect(api).toMatchObject({
+      service: 'shop-api',
+      verdict: 'rolled-back',
+      rolledBackTo: goodApi,
+      rollbackVerifiedBy: 'http',
+      rollbackHealthy: true,
+    });
+    expect(worker).toMatchObject({
+      service: 'shop-worker',
+      verdict: 'rolled-back',
+      rolledBackTo: goodWorker,
+      rollbackVerifiedBy: 'railway-status',
+      rollbackHealthy: true,
+    });
+    expect(String(worker?.reason)).toMatch(
+      /verified by Railway status: Railway reported SUCCESS with no instance crashed or restarting for the whole 1\.0s window/,
+    );
     expect(result.summary).toMatch(/\*\*rolled-back\*\*/);
     expectNoToken(result);
   });
@@ -204,9 +249,15 @@ describe('rollback action: api + worker, each restored service verified by its o
     expect(result.outputs.result).toBe('rollback-failed');
     const [api, worker] = entries(result);
     expect(api).toMatchObject({ verdict: 'rolled-back', rollbackVerifiedBy: 'http', rollbackHealthy: true });
-    expect(worker).toMatchObject({ verdict: 'rollback-failed', rollbackVerifiedBy: 'railway-status', rollbackHealthy: false });
+    expect(worker).toMatchObject({
+      verdict: 'rollback-failed',
+      rollbackVerifiedBy: 'railway-status',
+      rollbackHealthy: false,
+    });
     expect(String(worker?.reason)).toMatch(/Railway reported CRASHED during the 5\.0s verification window/);
-    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(/shop-worker: restored version not healthy/);
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      /shop-worker: restored version not healthy/,
+    );
   });
 });
 
@@ -217,7 +268,18 @@ describe('rollback action: migration-aware', () => {
     risk: 'destructive',
     pendingCount: 1,
     files: [{ id: '002', file: 'migrations/002_drop_legacy.sql', risk: 'destructive' }],
-    statements: [{ file: 'migrations/002_drop_legacy.sql', index: 0, line: 3, kind: 'DropStmt', sql: 'DROP TABLE legacy_orders', risk: 'destructive', destructive: true, breaking: true }],
+    statements: [
+      {
+        file: 'migrations/002_drop_legacy.sql',
+        index: 0,
+        line: 3,
+        kind: 'DropStmt',
+        sql: 'DROP TABLE legacy_orders',
+        risk: 'destructive',
+        destructive: true,
+        breaking: true,
+      },
+    ],
     ignored: [],
   });
 
@@ -229,13 +291,22 @@ describe('rollback action: migration-aware', () => {
     expect(result.outputs.status).toBe('REFUSED');
     const errors = result.annotations.filter((a) => a.level === 'error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]?.message).toMatch(/Refusing to roll back.*destructive migrations\/002_drop_legacy\.sql:3 \(DROP TABLE legacy_orders\)/);
+    expect(errors[0]?.message).toMatch(
+      /Refusing to roll back.*destructive migrations\/002_drop_legacy\.sql:3 \(DROP TABLE legacy_orders\)/,
+    );
     expect(emu.requests.length).toBe(before);
     expect(emu.activeDeployment(apiId)?.id).toBe(bad);
   });
 
   it('accepts the nested files[].statements[] shape and a breaking risk too', async () => {
-    const plan = JSON.stringify({ files: [{ relPath: 'db/003.sql', statements: [{ line: 1, sql: 'ALTER TABLE users RENAME COLUMN name TO full_name', risk: 'breaking' }] }] });
+    const plan = JSON.stringify({
+      files: [
+        {
+          relPath: 'db/003.sql',
+          statements: [{ line: 1, sql: 'ALTER TABLE users RENAME COLUMN name TO full_name', risk: 'breaking' }],
+        },
+      ],
+    });
     const result = await runAction({ action: 'rollback', inputs: { ...base(), 'migrate-plan': plan } });
     expect(result.exitCode).toBe(1);
     expect(result.outputs['needs-human']).toBe('true');
@@ -243,14 +314,20 @@ describe('rollback action: migration-aware', () => {
   });
 
   it('a safe plan does not block', async () => {
-    const plan = JSON.stringify({ risk: 'safe', files: [{ file: 'a.sql', risk: 'safe', statements: [{ risk: 'blocking' }] }] });
+    const plan = JSON.stringify({
+      risk: 'safe',
+      files: [{ file: 'a.sql', risk: 'safe', statements: [{ risk: 'blocking' }] }],
+    });
     const result = await runAction({ action: 'rollback', inputs: { ...base(), 'migrate-plan': plan } });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.outputs['needs-human']).toBe('false');
   });
 
   it('force: true rolls back anyway, with a warning', async () => {
-    const result = await runAction({ action: 'rollback', inputs: { ...base(), 'migrate-plan': destructivePlan, force: 'true' } });
+    const result = await runAction({
+      action: 'rollback',
+      inputs: { ...base(), 'migrate-plan': destructivePlan, force: 'true' },
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.outputs['rolled-back-to']).toBe(good);
     expect(result.annotations.some((a) => a.level === 'warning' && /force: true/.test(a.message))).toBe(true);
@@ -262,13 +339,25 @@ describe('rollback action: bad input → one clear error, exit 1, no mutation', 
     ['missing token', { 'railway-token': '' }, /Input 'railway-token'/],
     ['migrate-plan not JSON', { 'migrate-plan': '{nope' }, /Input 'migrate-plan'.*not valid JSON/],
     ['deployments not JSON', { deployments: '[oops' }, /Input 'deployments'/],
-    ['deployment-id with two services', { service: 'api\nworker', 'deployment-id': 'x' }, /Input 'deployment-id'.*exactly one service/],
-    ['unknown deployment-id', { 'deployment-id': 'no-such-deployment' }, /Input 'deployment-id'.*no deployment 'no-such-deployment'/],
+    [
+      'deployment-id with two services',
+      { service: 'api\nworker', 'deployment-id': 'x' },
+      /Input 'deployment-id'.*exactly one service/,
+    ],
+    [
+      'unknown deployment-id',
+      { 'deployment-id': 'no-such-deployment' },
+      /Input 'deployment-id'.*no deployment 'no-such-deployment'/,
+    ],
     ['timeout: banana', { timeout: 'banana' }, /Input 'timeout'/],
     ['negative health-interval', { 'health-interval': '-1s' }, /Input 'health-interval'.*negative/],
     ['invalid health-url', { 'health-url': 'not a url' }, /Input 'health-url'/],
     ['unknown service', { service: 'web' }, /Input 'service': no service 'web'.*'api'/],
-    ['one unnamed health-url for two services', { service: 'api\nshop-worker' }, /Input 'health-url': with several services/],
+    [
+      'one unnamed health-url for two services',
+      { service: 'api\nshop-worker' },
+      /Input 'health-url': with several services/,
+    ],
     ['health-url naming a service not rolled back', { 'health-url': 'web=none' }, /Input 'health-url': names 'web'/],
   ];
   it.each(cases)('%s', async (_name, inputs, message) => {

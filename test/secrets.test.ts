@@ -8,7 +8,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, UserFacingError } from '../src/core/errors.js';
 import { parseDatabaseUrl } from '../src/core/database-url.js';
-import { escapeLineBreaks, quoteValue, redactSecrets, redactUrl, registerSecrets, secretParts } from '../src/core/redact.js';
+import {
+  escapeLineBreaks,
+  quoteValue,
+  redactSecrets,
+  redactUrl,
+  registerSecrets,
+  secretParts,
+} from '../src/core/redact.js';
 import { GitHubApiError } from '../src/github/rest.js';
 import { explainGitHubError, permissionFor } from '../src/actions/lib/github.js';
 import { tokenProblem } from '../src/actions/lib/inputs.js';
@@ -19,20 +26,60 @@ import { startGitHubApi, type GitHubApiFake } from './fixtures/github-api.js';
 describe('secretParts / redactSecrets: found by pattern, before (and without) parsing', () => {
   it.each([
     ['a URL password', 'http://user:pw-Secret1@host/health', ['pw-Secret1'], 'http://user:***@host/health'],
-    ['a token standing alone as the userinfo', 'https://ghp_tok3nValue@github.com/x', ['ghp_tok3nValue'], 'https://***@github.com/x'],
-    ['an unencoded @ in the password', 'postgres://u:p@ss-word@db:5432/app', ['p@ss-word'], 'postgres://u:***@db:5432/app'],
-    ['an unencoded / in the password (no parser reads it)', 'postgres://app:pa/ss-Word@db/prod', ['pa/ss-Word'], 'postgres://app:***@db/prod'],
-    ['a URL that does not parse (bad port)', 'http://user:pw-BadPort@127.0.0.1:bad/health', ['pw-BadPort'], 'http://user:***@127.0.0.1:bad/health'],
+    [
+      'a token standing alone as the userinfo',
+      'https://ghp_tok3nValue@github.com/x',
+      ['ghp_tok3nValue'],
+      'https://***@github.com/x',
+    ],
+    [
+      'an unencoded @ in the password',
+      'postgres://u:p@ss-word@db:5432/app',
+      ['p@ss-word'],
+      'postgres://u:***@db:5432/app',
+    ],
+    [
+      'an unencoded / in the password (no parser reads it)',
+      'postgres://app:pa/ss-Word@db/prod',
+      ['pa/ss-Word'],
+      'postgres://app:***@db/prod',
+    ],
+    [
+      'a URL that does not parse (bad port)',
+      'http://user:pw-BadPort@127.0.0.1:bad/health',
+      ['pw-BadPort'],
+      'http://user:***@127.0.0.1:bad/health',
+    ],
     [
       'query passwords (libpq reads password and sslpassword there)',
       'postgres://db/app?sslmode=require&password=qs%40Secret&sslpassword=kPass9',
       ['qs%40Secret', 'qs@Secret', 'kPass9'],
       'postgres://db/app?sslmode=require&password=***&sslpassword=***',
     ],
-    ['a credential-named query parameter', 'https://h/health?access_token=tok-123456', ['tok-123456'], 'https://h/health?access_token=***'],
-    ['a conninfo string', "host=db port=5432 password=kv-Secret dbname=app", ['kv-Secret'], 'host=db port=5432 password=*** dbname=app'],
-    ["a quoted conninfo value with an escaped '", "host=db password='it\\'s secret' user=app", ["'it\\'s secret'", "it's secret"], 'host=db password=*** user=app'],
-    ['every line of a health-url list', 'api=http://u:pw-Api1@h/x\nweb=https://ghp_0123456789abcdefWeb@w/y', ['pw-Api1', 'ghp_0123456789abcdefWeb'], 'api=http://u:***@h/x\nweb=https://***@w/y'],
+    [
+      'a credential-named query parameter',
+      'https://h/health?access_token=tok-123456',
+      ['tok-123456'],
+      'https://h/health?access_token=***',
+    ],
+    [
+      'a conninfo string',
+      'host=db port=5432 password=kv-Secret dbname=app',
+      ['kv-Secret'],
+      'host=db port=5432 password=*** dbname=app',
+    ],
+    [
+      "a quoted conninfo value with an escaped '",
+      "host=db password='it\\'s secret' user=app",
+      ["'it\\'s secret'", "it's secret"],
+      'host=db password=*** user=app',
+    ],
+    [
+      'every line of a health-url list',
+      'api=http://u:pw-Api1@h/x\nweb=https://ghp_0123456789abcdefWeb@w/y',
+      ['pw-Api1', 'ghp_0123456789abcdefWeb'],
+      'api=http://u:***@h/x\nweb=https://***@w/y',
+    ],
   ])('%s', (_what, text, parts, redacted) => {
     expect(secretParts(text)).toEqual(expect.arrayContaining(parts));
     expect(redactSecrets(text)).toBe(redacted);
@@ -53,7 +100,9 @@ describe('secretParts / redactSecrets: found by pattern, before (and without) pa
 
   it('redactUrl is redactSecrets: the migrate actions\' "Target …" line no longer shows a query password', () => {
     expect(redactUrl('postgres://app@db/prod?password=qsPass-77')).toBe('postgres://app@db/prod?password=***');
-    expect(redactUrl('postgresql://app:s%3Acret@db.internal:5432/prod')).toBe('postgresql://app:***@db.internal:5432/prod');
+    expect(redactUrl('postgresql://app:s%3Acret@db.internal:5432/prod')).toBe(
+      'postgresql://app:***@db.internal:5432/prod',
+    );
   });
 });
 
@@ -89,14 +138,21 @@ describe('quoting values into messages: masked, one line, bounded', () => {
 
 describe('parseDatabaseUrl', () => {
   it('returns every secret part, query passwords included, for masking and scrubbing', () => {
-    const { secrets } = parseDatabaseUrl('postgres://app@db:5432/prod?password=qsPw-1&sslpassword=sslPw-2', 'database-url');
+    const { secrets } = parseDatabaseUrl(
+      'postgres://app@db:5432/prod?password=qsPw-1&sslpassword=sslPw-2',
+      'database-url',
+    );
     expect(secrets).toEqual(expect.arrayContaining(['qsPw-1', 'sslPw-2']));
   });
 
   it.each([
     ['a conninfo string', 'host=db password=kvPw-3 dbname=app', /key=value connection string 'host=db password=\*\*\*/],
     ['a URL that does not parse', 'postgres://app:badPw-4@db:port/app', /got 'postgres:\/\/app:\*\*\*@db:port\/app'/],
-    ['a line break', 'postgres://app:nlPw-5@db/app\n::notice::x', /must be one line, got 'postgres:\/\/app:\*\*\*@db\/app%0A::notice::x'/],
+    [
+      'a line break',
+      'postgres://app:nlPw-5@db/app\n::notice::x',
+      /must be one line, got 'postgres:\/\/app:\*\*\*@db\/app%0A::notice::x'/,
+    ],
   ])('refuses %s naming the input, quoting it masked', (_what, value, message) => {
     let err: unknown;
     try {
@@ -133,17 +189,39 @@ describe('migrate-plan fails closed', () => {
 
   it('accepts real plan shapes (full, truncated, statements only) and still finds their risks', () => {
     expect(parseMigratePlan('')).toBeUndefined();
-    const full = { schema: 'rail-actions/migration-plan@1', decision: 'requires-approval', risk: 'destructive', pendingCount: 1, files: [{ file: 'm/1.sql', risk: 'destructive' }], statements: [{ file: 'm/1.sql', line: 2, sql: 'DROP TABLE t', risk: 'destructive' }] };
-    expect(riskyMigrations(parseMigratePlan(JSON.stringify(full)))).toContainEqual(expect.objectContaining({ risk: 'destructive', where: 'm/1.sql:2' }));
-    expect(riskyMigrations(parseMigratePlan(JSON.stringify({ risk: 'breaking', truncated: true, files: [] })))).toEqual([expect.objectContaining({ risk: 'breaking', where: 'plan' })]);
-    expect(riskyMigrations(parseMigratePlan('{"files":[{"relPath":"db/3.sql","statements":[{"line":1,"risk":"breaking","sql":"ALTER"}]}]}'))).toHaveLength(1);
+    const full = {
+      schema: 'rail-actions/migration-plan@1',
+      decision: 'requires-approval',
+      risk: 'destructive',
+      pendingCount: 1,
+      files: [{ file: 'm/1.sql', risk: 'destructive' }],
+      statements: [{ file: 'm/1.sql', line: 2, sql: 'DROP TABLE t', risk: 'destructive' }],
+    };
+    expect(riskyMigrations(parseMigratePlan(JSON.stringify(full)))).toContainEqual(
+      expect.objectContaining({ risk: 'destructive', where: 'm/1.sql:2' }),
+    );
+    expect(riskyMigrations(parseMigratePlan(JSON.stringify({ risk: 'breaking', truncated: true, files: [] })))).toEqual(
+      [expect.objectContaining({ risk: 'breaking', where: 'plan' })],
+    );
+    expect(
+      riskyMigrations(
+        parseMigratePlan(
+          '{"files":[{"relPath":"db/3.sql","statements":[{"line":1,"risk":"breaking","sql":"ALTER"}]}]}',
+        ),
+      ),
+    ).toHaveLength(1);
     expect(riskyMigrations(parseMigratePlan('{"risk":"safe","files":[]}'))).toEqual([]);
   });
 });
 
 describe('GitHub refusals name the token input and the permission', () => {
   const err = (status: number | undefined, route: string, extra: { retryAfterMs?: number; accepted?: string } = {}) =>
-    new GitHubApiError(`GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: Nope`, status, extra.retryAfterMs, { route, ...(extra.accepted ? { acceptedPermissions: extra.accepted } : {}) });
+    new GitHubApiError(
+      `GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: Nope`,
+      status,
+      extra.retryAfterMs,
+      { route, ...(extra.accepted ? { acceptedPermissions: extra.accepted } : {}) },
+    );
 
   it('maps each route to the permissions: entry the job needs', () => {
     expect(permissionFor('POST /repos/{owner}/{repo}/deployments')).toBe('deployments: write');
@@ -157,10 +235,30 @@ describe('GitHub refusals name the token input and the permission', () => {
 
   it.each([
     [401, 'POST /repos/{owner}/{repo}/issues', {}, /HTTP 401.* — the 'token' input holds no valid token/],
-    [403, 'POST /repos/{owner}/{repo}/issues', {}, /HTTP 403.* — the 'token' token lacks a permission: give the job `permissions: issues: write`/],
-    [403, 'POST /repos/{owner}/{repo}/deployments', { accepted: 'deployments=write' }, /lacks a permission \(GitHub accepts: deployments=write\): give the job `permissions: deployments: write`/],
-    [404, 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {}, /HTTP 404.* — it does not exist, or the 'token' token cannot see it: .*`permissions: deployments: write`/],
-    [403, 'GET /repos/{owner}/{repo}/issues/{issue_number}', { retryAfterMs: 1000 }, /rate limit, still exhausted after the retries/],
+    [
+      403,
+      'POST /repos/{owner}/{repo}/issues',
+      {},
+      /HTTP 403.* — the 'token' token lacks a permission: give the job `permissions: issues: write`/,
+    ],
+    [
+      403,
+      'POST /repos/{owner}/{repo}/deployments',
+      { accepted: 'deployments=write' },
+      /lacks a permission \(GitHub accepts: deployments=write\): give the job `permissions: deployments: write`/,
+    ],
+    [
+      404,
+      'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+      {},
+      /HTTP 404.* — it does not exist, or the 'token' token cannot see it: .*`permissions: deployments: write`/,
+    ],
+    [
+      403,
+      'GET /repos/{owner}/{repo}/issues/{issue_number}',
+      { retryAfterMs: 1000 },
+      /rate limit, still exhausted after the retries/,
+    ],
     [undefined, 'POST /repos/{owner}/{repo}/issues', {}, /could not be reached/],
     [422, 'POST /repos/{owner}/{repo}/issues', {}, /^GitHub API POST .* \(HTTP 422\): Nope$/],
   ])('HTTP %s on %s', (status, route, extra, message) => {
@@ -174,7 +272,12 @@ describe('GitHub refusals name the token input and the permission', () => {
 // ---------- the bundled actions ----------
 
 /** A loopback listener that counts connections and answers nothing: proof that nothing was sent anywhere. */
-async function listener(): Promise<{ url: string; port: number; connections: () => number; close: () => Promise<void> }> {
+async function listener(): Promise<{
+  url: string;
+  port: number;
+  connections: () => number;
+  close: () => Promise<void>;
+}> {
   let n = 0;
   const server: Server = createServer((s) => {
     n++;
@@ -182,7 +285,12 @@ async function listener(): Promise<{ url: string; port: number; connections: () 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, port, connections: () => n, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    connections: () => n,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 const errorsOf = (r: ActionResult) => r.annotations.filter((a) => a.level === 'error').map((a) => a.message);
 const listeners: Array<{ close: () => Promise<void> }> = [];
@@ -198,9 +306,16 @@ async function closedNetwork() {
 describe('health-check (bundled)', () => {
   it('a malformed URL with credentials: masked in the error, nothing sent, the failure outputs set', async () => {
     const net = await closedNetwork();
-    const r = await runAction({ action: 'health-check', inputs: { url: `http://deployer:hc-Secret-91@127.0.0.1:${net.port}:bad/health?token=hc-QueryTok-92` } });
+    const r = await runAction({
+      action: 'health-check',
+      inputs: { url: `http://deployer:hc-Secret-91@127.0.0.1:${net.port}:bad/health?token=hc-QueryTok-92` },
+    });
     expect(r.exitCode).toBe(1);
-    expect(errorsOf(r)).toEqual([expect.stringMatching(/^Input 'url': expected an absolute URL .*got 'http:\/\/deployer:\*\*\*@127\.0\.0\.1:\d+:bad\/health\?token=\*\*\*'$/)]);
+    expect(errorsOf(r)).toEqual([
+      expect.stringMatching(
+        /^Input 'url': expected an absolute URL .*got 'http:\/\/deployer:\*\*\*@127\.0\.0\.1:\d+:bad\/health\?token=\*\*\*'$/,
+      ),
+    ]);
     expect(r.allText).not.toContain('hc-Secret-91');
     expect(r.allText).not.toContain('hc-QueryTok-92');
     expect(r.masked).toEqual(expect.arrayContaining(['hc-Secret-91', 'hc-QueryTok-92']));
@@ -211,7 +326,10 @@ describe('health-check (bundled)', () => {
 
   it('expect-version with a line break is refused on one line; a valid one is logged quoted', async () => {
     const net = await closedNetwork();
-    const r = await runAction({ action: 'health-check', inputs: { url: `${net.url}/health`, 'expect-version': 'v1\n::warning::hc-injected' } });
+    const r = await runAction({
+      action: 'health-check',
+      inputs: { url: `${net.url}/health`, 'expect-version': 'v1\n::warning::hc-injected' },
+    });
     expect(errorsOf(r)).toEqual(["Input 'expect-version': must be a single line, got 'v1%0A::warning::hc-injected'"]);
     expect(r.annotations.filter((a) => a.level === 'warning')).toEqual([]);
     expect(net.connections()).toBe(0);
@@ -223,7 +341,10 @@ describe('health-check (bundled)', () => {
     [{ 'max-latency': '20s' }, /^Input 'max-latency': must not be longer than request-timeout \(10\.0s\), got '20s'$/],
     [{ interval: '10m' }, /^Input 'interval': must not be longer than timeout \(5m 00s\), got '10m'$/],
     [{ 'consecutive-successes': '1000' }, /^Input 'consecutive-successes': must be at most 100, got 1000$/],
-    [{ headers: 'X-Name: 値' }, /^Input 'headers': header 'X-Name' has a character an HTTP header cannot carry \(U\+5024\)/],
+    [
+      { headers: 'X-Name: 値' },
+      /^Input 'headers': header 'X-Name' has a character an HTTP header cannot carry \(U\+5024\)/,
+    ],
   ])('bounds: %j', async (inputs, message) => {
     const net = await closedNetwork();
     const r = await runAction({ action: 'health-check', inputs: { url: `${net.url}/health`, ...inputs } });
@@ -244,26 +365,64 @@ describe('GitHub actions (bundled) against the local GitHub API', () => {
 
   it('github-deployment refuses an environment-url with credentials: nothing reaches GitHub, the secret nowhere', async () => {
     gh = await startGitHubApi({ token: TOKEN, owner: 'octo-org', repo: 'octo-app' });
-    for (const url of ['https://deploy:envPw-Secret-31@shop.example/', 'https://shop.example/?access_token=envTok-32']) {
-      const r = await runAction({ action: 'github-deployment', inputs: { token: TOKEN, status: 'in_progress', environment: 'production', 'environment-url': url }, env: env(gh) });
+    for (const url of [
+      'https://deploy:envPw-Secret-31@shop.example/',
+      'https://shop.example/?access_token=envTok-32',
+    ]) {
+      const r = await runAction({
+        action: 'github-deployment',
+        inputs: { token: TOKEN, status: 'in_progress', environment: 'production', 'environment-url': url },
+        env: env(gh),
+      });
       expect(r.exitCode).toBe(1);
-      expect(errorsOf(r)).toEqual([expect.stringMatching(/^Input 'environment-url': must not contain credentials .*GitHub shows it to everyone/)]);
+      expect(errorsOf(r)).toEqual([
+        expect.stringMatching(/^Input 'environment-url': must not contain credentials .*GitHub shows it to everyone/),
+      ]);
       expect(r.allText).not.toMatch(/envPw-Secret-31|envTok-32/);
     }
-    const log = await runAction({ action: 'github-deployment', inputs: { token: TOKEN, status: 'in_progress', environment: 'production', 'log-url': 'https://u:logPw-33@ci.example/run' }, env: env(gh) });
+    const log = await runAction({
+      action: 'github-deployment',
+      inputs: {
+        token: TOKEN,
+        status: 'in_progress',
+        environment: 'production',
+        'log-url': 'https://u:logPw-33@ci.example/run',
+      },
+      env: env(gh),
+    });
     expect(errorsOf(log)).toEqual([expect.stringMatching(/^Input 'log-url': must not contain credentials/)]);
     expect(gh.requests).toHaveLength(0);
   });
 
   it('a wrong token, a missing permission and a missing deployment each name the token input and the permission', async () => {
     gh = await startGitHubApi({ token: TOKEN, owner: 'octo-org', repo: 'octo-app' });
-    const bad = await runAction({ action: 'github-deployment', inputs: { token: 'ghs_notTheRightToken987', status: 'in_progress', environment: 'production' }, env: env(gh) });
-    expect(errorsOf(bad)).toEqual([expect.stringMatching(/HTTP 401.*Bad credentials — the 'token' input holds no valid token/)]);
+    const bad = await runAction({
+      action: 'github-deployment',
+      inputs: { token: 'ghs_notTheRightToken987', status: 'in_progress', environment: 'production' },
+      env: env(gh),
+    });
+    expect(errorsOf(bad)).toEqual([
+      expect.stringMatching(/HTTP 401.*Bad credentials — the 'token' input holds no valid token/),
+    ]);
     gh.failNext(1, 403);
-    const forbidden = await runAction({ action: 'github-deployment', inputs: { token: TOKEN, status: 'in_progress', environment: 'production' }, env: env(gh) });
-    expect(errorsOf(forbidden)).toEqual([expect.stringMatching(/HTTP 403.* — the 'token' token lacks a permission: give the job `permissions: deployments: write`/)]);
-    const missing = await runAction({ action: 'github-deployment', inputs: { token: TOKEN, status: 'success', 'deployment-id': '424242' }, env: env(gh) });
-    expect(errorsOf(missing)).toEqual([expect.stringMatching(/HTTP 404.*cannot see it: .*`permissions: deployments: write`/)]);
+    const forbidden = await runAction({
+      action: 'github-deployment',
+      inputs: { token: TOKEN, status: 'in_progress', environment: 'production' },
+      env: env(gh),
+    });
+    expect(errorsOf(forbidden)).toEqual([
+      expect.stringMatching(
+        /HTTP 403.* — the 'token' token lacks a permission: give the job `permissions: deployments: write`/,
+      ),
+    ]);
+    const missing = await runAction({
+      action: 'github-deployment',
+      inputs: { token: TOKEN, status: 'success', 'deployment-id': '424242' },
+      env: env(gh),
+    });
+    expect(errorsOf(missing)).toEqual([
+      expect.stringMatching(/HTTP 404.*cannot see it: .*`permissions: deployments: write`/),
+    ]);
     for (const r of [bad, forbidden, missing]) {
       expect(r.allText).not.toContain('Unexpected error');
       expect(r.allText).not.toContain(TOKEN);
@@ -283,7 +442,11 @@ describe('GitHub actions (bundled) against the local GitHub API', () => {
     const tooLong = await runAction({ action: 'approval', inputs: { ...inputs, timeout: '121h' }, env: env(gh) });
     expect(errorsOf(tooLong)).toEqual(["Input 'timeout': must be at most 120h 00m, got '121h'"]);
     expect(tooLong.outputs['decision']).toBe('error');
-    const pollLonger = await runAction({ action: 'approval', inputs: { ...inputs, 'poll-interval': '10s' }, env: env(gh) });
+    const pollLonger = await runAction({
+      action: 'approval',
+      inputs: { ...inputs, 'poll-interval': '10s' },
+      env: env(gh),
+    });
     expect(errorsOf(pollLonger)).toEqual(["Input 'poll-interval': must not be longer than timeout (5.0s), got '10s'"]);
   });
 });
@@ -300,18 +463,30 @@ describe('migrate-gate (bundled): a password in the query string is never printe
   it('the log, the error, the outputs and the summary show the URL masked; a failure before a plan blocks', async () => {
     const net = await closedNetwork();
     const url = `postgres://app@127.0.0.1:${net.port}/prod?sslmode=disable&password=gateQsPw-41&sslpassword=gateSslPw-42`;
-    const r = await runAction({ action: 'migrate-gate', cwd: ws, inputs: { 'database-url': url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations' } });
+    const r = await runAction({
+      action: 'migrate-gate',
+      cwd: ws,
+      inputs: { 'database-url': url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations' },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.allText).not.toMatch(/gateQsPw-41|gateSslPw-42/);
-    expect(r.logLines.join('\n')).toMatch(/Target postgres:\/\/app@127\.0\.0\.1:\d+\/prod\?sslmode=disable&password=\*\*\*&sslpassword=\*\*\*/);
+    expect(r.logLines.join('\n')).toMatch(
+      /Target postgres:\/\/app@127\.0\.0\.1:\d+\/prod\?sslmode=disable&password=\*\*\*&sslpassword=\*\*\*/,
+    );
     expect(r.masked).toEqual(expect.arrayContaining(['gateQsPw-41', 'gateSslPw-42']));
     expect(r.outputs).toMatchObject({ decision: 'blocked', 'requires-approval': 'true' });
     expect(net.connections()).toBeGreaterThan(0); // it did try: the refusal is the database's, not an input error
   });
 
   it('a missing working-directory is an input error, not "no migrations"', async () => {
-    const r = await runAction({ action: 'migrate-gate', cwd: ws, inputs: { 'database-url': 'postgres://app:wdPw-43@127.0.0.1:1/prod', 'working-directory': 'servcies/api' } });
-    expect(errorsOf(r)).toEqual([expect.stringMatching(/^Input 'working-directory': 'servcies\/api' is not a directory of the checkout/)]);
+    const r = await runAction({
+      action: 'migrate-gate',
+      cwd: ws,
+      inputs: { 'database-url': 'postgres://app:wdPw-43@127.0.0.1:1/prod', 'working-directory': 'servcies/api' },
+    });
+    expect(errorsOf(r)).toEqual([
+      expect.stringMatching(/^Input 'working-directory': 'servcies\/api' is not a directory of the checkout/),
+    ]);
     expect(r.outputs['decision']).toBe('blocked');
   });
 });
@@ -323,9 +498,16 @@ describe('Railway actions (bundled): inputs checked before anything is sent, out
   it('a non-ASCII railway-token is refused at once, naming railway-token — not retried for a minute and blamed on api-url', async () => {
     const net = await closedNetwork();
     const started = Date.now();
-    const r = await runAction({ action: 'railway-deploy', inputs: { ...base(net.url), 'railway-token': 'rly-tökenValue-51' } });
+    const r = await runAction({
+      action: 'railway-deploy',
+      inputs: { ...base(net.url), 'railway-token': 'rly-tökenValue-51' },
+    });
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(errorsOf(r)).toEqual([expect.stringMatching(/^Input 'railway-token': contains a non-ASCII character \(U\+00F6\) at character 6 of 17: a token is sent in an HTTP header/)]);
+    expect(errorsOf(r)).toEqual([
+      expect.stringMatching(
+        /^Input 'railway-token': contains a non-ASCII character \(U\+00F6\) at character 6 of 17: a token is sent in an HTTP header/,
+      ),
+    ]);
     expect(r.allText).not.toContain('tökenValue-51');
     expect(r.outputs).toMatchObject({ status: 'ERROR', deployments: '[]' });
     expect(net.connections()).toBe(0);
@@ -333,8 +515,15 @@ describe('Railway actions (bundled): inputs checked before anything is sent, out
 
   it('api-url with credentials is refused (fetch cannot send them), masked, before any request', async () => {
     const net = await closedNetwork();
-    const r = await runAction({ action: 'rollback', inputs: { ...base(net.url), 'api-url': `http://proxy:apiPw-Secret-52@127.0.0.1:${net.port}/graphql/v2` } });
-    expect(errorsOf(r)).toEqual([expect.stringMatching(/^Input 'api-url': must not contain credentials .*got 'http:\/\/proxy:\*\*\*@127\.0\.0\.1:\d+\/graphql\/v2'$/)]);
+    const r = await runAction({
+      action: 'rollback',
+      inputs: { ...base(net.url), 'api-url': `http://proxy:apiPw-Secret-52@127.0.0.1:${net.port}/graphql/v2` },
+    });
+    expect(errorsOf(r)).toEqual([
+      expect.stringMatching(
+        /^Input 'api-url': must not contain credentials .*got 'http:\/\/proxy:\*\*\*@127\.0\.0\.1:\d+\/graphql\/v2'$/,
+      ),
+    ]);
     expect(r.allText).not.toContain('apiPw-Secret-52');
     expect(r.outputs).toMatchObject({ result: 'rollback-failed', status: 'FAILED', 'needs-human': 'false' });
     expect(net.connections()).toBe(0);
@@ -344,7 +533,10 @@ describe('Railway actions (bundled): inputs checked before anything is sent, out
     [{ 'health-timeout': '7h' }, /^Input 'health-timeout': must be at most 6h 00m/],
     [{ 'verify-window': '7h' }, /^Input 'verify-window': must be at most 6h 00m/],
     [{ 'health-path': '//evil.example/health' }, /^Input 'health-path': expected a path starting with a single \//],
-    [{ 'health-url': 'http://u:hPw-Secret-53@127.0.0.1:bad/health' }, /^Input 'health-url': expected an http\(s\) URL or 'none', got 'http:\/\/u:\*\*\*@127\.0\.0\.1:bad\/health'/],
+    [
+      { 'health-url': 'http://u:hPw-Secret-53@127.0.0.1:bad/health' },
+      /^Input 'health-url': expected an http\(s\) URL or 'none', got 'http:\/\/u:\*\*\*@127\.0\.0\.1:bad\/health'/,
+    ],
     [{ 'migrate-plan': 'null' }, /^Input 'migrate-plan': expected the JSON plan .* got null/],
     [{ timeout: '7h' }, /^Input 'timeout': must be at most 6h 00m/],
   ])('root action, %j: refused before the deploy, result=failed (not empty)', async (inputs, message) => {
@@ -353,13 +545,23 @@ describe('Railway actions (bundled): inputs checked before anything is sent, out
     expect(r.exitCode).toBe(1);
     expect(errorsOf(r)).toEqual([expect.stringMatching(message)]);
     expect(r.allText).not.toContain('hPw-Secret-53');
-    expect(r.outputs).toMatchObject({ result: 'failed', status: 'ERROR', healthy: 'false', 'rolled-back': 'false', 'needs-human': 'false', deployments: '[]' });
+    expect(r.outputs).toMatchObject({
+      result: 'failed',
+      status: 'ERROR',
+      healthy: 'false',
+      'rolled-back': 'false',
+      'needs-human': 'false',
+      deployments: '[]',
+    });
     expect(net.connections()).toBe(0);
   });
 
   it('outputs main set itself before failing are kept: a refused rollback stays result=refused', async () => {
     const net = await closedNetwork();
-    const plan = JSON.stringify({ risk: 'destructive', statements: [{ file: 'm/9.sql', line: 1, sql: 'DROP TABLE t', risk: 'destructive' }] });
+    const plan = JSON.stringify({
+      risk: 'destructive',
+      statements: [{ file: 'm/9.sql', line: 1, sql: 'DROP TABLE t', risk: 'destructive' }],
+    });
     const r = await runAction({ action: 'rollback', inputs: { ...base(net.url), 'migrate-plan': plan } });
     expect(r.exitCode).toBe(1);
     expect(r.outputs).toMatchObject({ result: 'refused', status: 'REFUSED', 'needs-human': 'true' });

@@ -66,7 +66,9 @@ describe('test services', () => {
     expect(rows[0]!.d).toBe(1);
 
     await c.query('CREATE TABLE items (id int PRIMARY KEY, embedding vector(3))');
-    await c.query("INSERT INTO items SELECT i, ARRAY[i, i * 2, i * 3]::real[]::vector FROM generate_series(1, 200) AS i");
+    await c.query(
+      'INSERT INTO items SELECT i, ARRAY[i, i * 2, i * 3]::real[]::vector FROM generate_series(1, 200) AS i',
+    );
     await c.query('CREATE INDEX items_hnsw ON items USING hnsw (embedding vector_l2_ops)');
     await c.query('SET enable_seqscan = off');
     const plan = await c.query<{ 'QUERY PLAN': string }>(

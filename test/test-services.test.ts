@@ -16,7 +16,11 @@ interface Run {
   stderr: string;
 }
 
-function runScript(args: string[], env: Record<string, string>, onStdout?: (text: string, kill: () => void) => void): Promise<Run> {
+function runScript(
+  args: string[],
+  env: Record<string, string>,
+  onStdout?: (text: string, kill: () => void) => void,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [script, ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -52,7 +56,9 @@ const canStartOwn =
   existsSync('/usr/share/postgresql/15/extension/vector.control') &&
   existsSync('/usr/bin/redis-server');
 if (!canStartOwn) {
-  console.warn('[test-services.test] SKIPPING the own-instance tests: needs root with PostgreSQL 15, pgvector and Redis installed');
+  console.warn(
+    '[test-services.test] SKIPPING the own-instance tests: needs root with PostgreSQL 15, pgvector and Redis installed',
+  );
 }
 
 // Prints what the command saw, so the test can check the URLs and the temp dirs afterwards.
@@ -63,7 +69,11 @@ console.log("SEEN " + JSON.stringify({ db: process.env.DATABASE_URL, redis: proc
 describe('scripts/test-services.sh', () => {
   it('uses given DATABASE_URL/REDIS_URL, ensures the template database and keeps the exit code', async () => {
     const { databaseUrl, redisUrl } = requireServices();
-    const r = await runScript(['sh', '-c', `${PROBE}; exit 7`], { ...baseEnv(), DATABASE_URL: databaseUrl, REDIS_URL: redisUrl });
+    const r = await runScript(['sh', '-c', `${PROBE}; exit 7`], {
+      ...baseEnv(),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+    });
     expect(r.code, r.stderr).toBe(7);
     expect(r.stdout).toContain('postgres: using the given DATABASE_URL');
     expect(r.stdout).toContain('redis: using the given REDIS_URL');
@@ -72,7 +82,10 @@ describe('scripts/test-services.sh', () => {
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
     try {
-      const { rows } = await c.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', ['rail_template']);
+      const { rows } = await c.query<{ datistemplate: boolean }>(
+        'SELECT datistemplate FROM pg_database WHERE datname = $1',
+        ['rail_template'],
+      );
       expect(rows).toEqual([{ datistemplate: true }]);
     } finally {
       await c.end();
@@ -94,35 +107,49 @@ describe('scripts/test-services.sh', () => {
     expect(r.stdout).toContain(':***@');
   });
 
-  it.skipIf(!canStartOwn)('starts its own PostgreSQL 15 + Redis, exports them, then stops both and removes the temp dirs', async () => {
-    const r = await runScript(
-      ['sh', '-c', `${PROBE}; ${DIRS}; psql "\${DATABASE_URL%/postgres}/rail_template" -Atc "SELECT 'ext='||extversion FROM pg_extension WHERE extname='vector'"; redis-cli -u "$REDIS_URL" ping; exit 3`],
-      baseEnv(),
-    );
-    expect(r.code, r.stderr).toBe(3);
-    const seen = JSON.parse(/SEEN (.*)/.exec(r.stdout)![1]!) as { db: string; redis: string };
-    expect(seen.db).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
-    expect(seen.redis).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
-    expect(r.stdout).toMatch(/ext=0\.\d+\.\d+/);
-    expect(r.stdout).toContain('PONG');
-    expect(r.stdout).toMatch(/timings: packages [\d.]+s, pgvector [\d.]+s, postgres [\d.]+s, redis [\d.]+s/);
-    await expectStoppedAndRemoved(r.stdout, seen);
-  });
+  it.skipIf(!canStartOwn)(
+    'starts its own PostgreSQL 15 + Redis, exports them, then stops both and removes the temp dirs',
+    async () => {
+      const r = await runScript(
+        [
+          'sh',
+          '-c',
+          `${PROBE}; ${DIRS}; psql "\${DATABASE_URL%/postgres}/rail_template" -Atc "SELECT 'ext='||extversion FROM pg_extension WHERE extname='vector'"; redis-cli -u "$REDIS_URL" ping; exit 3`,
+        ],
+        baseEnv(),
+      );
+      expect(r.code, r.stderr).toBe(3);
+      const seen = JSON.parse(/SEEN (.*)/.exec(r.stdout)![1]!) as { db: string; redis: string };
+      expect(seen.db).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+      expect(seen.redis).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(r.stdout).toMatch(/ext=0\.\d+\.\d+/);
+      expect(r.stdout).toContain('PONG');
+      expect(r.stdout).toMatch(/timings: packages [\d.]+s, pgvector [\d.]+s, postgres [\d.]+s, redis [\d.]+s/);
+      await expectStoppedAndRemoved(r.stdout, seen);
+    },
+  );
 
-  it.skipIf(!canStartOwn)('SIGTERM during the command stops the command and both servers, and removes the temp dirs', async () => {
-    let killed = false;
-    const r = await runScript(['sh', '-c', `${PROBE}; ${DIRS}; echo "CHILD_PID $$"; exec sleep 300`], baseEnv(), (text, kill) => {
-      if (!killed && text.includes('CHILD_PID')) {
-        killed = true;
-        kill();
-      }
-    });
-    expect(killed).toBe(true);
-    expect(r.code).toBe(143);
-    const seen = JSON.parse(/SEEN (.*)/.exec(r.stdout)![1]!) as { db: string; redis: string };
-    await expectStoppedAndRemoved(r.stdout, seen);
-    expect(pidAlive(Number(/CHILD_PID (\d+)/.exec(r.stdout)![1]))).toBe(false);
-  });
+  it.skipIf(!canStartOwn)(
+    'SIGTERM during the command stops the command and both servers, and removes the temp dirs',
+    async () => {
+      let killed = false;
+      const r = await runScript(
+        ['sh', '-c', `${PROBE}; ${DIRS}; echo "CHILD_PID $$"; exec sleep 300`],
+        baseEnv(),
+        (text, kill) => {
+          if (!killed && text.includes('CHILD_PID')) {
+            killed = true;
+            kill();
+          }
+        },
+      );
+      expect(killed).toBe(true);
+      expect(r.code).toBe(143);
+      const seen = JSON.parse(/SEEN (.*)/.exec(r.stdout)![1]!) as { db: string; redis: string };
+      await expectStoppedAndRemoved(r.stdout, seen);
+      expect(pidAlive(Number(/CHILD_PID (\d+)/.exec(r.stdout)![1]))).toBe(false);
+    },
+  );
 });
 
 // Where the servers keep their data, printed by the command: the temp dirs that must be gone afterwards.

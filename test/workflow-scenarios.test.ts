@@ -4,7 +4,15 @@
 // stood in for by their documented outputs; their behaviour is tested through their bundles elsewhere.
 import { describe, expect, it } from 'vitest';
 import {
-  formatTrace, ranSteps, results, runRepoWorkflow, stepOf, type RunTrace, type Scenario, type StepContext, type StepSpec,
+  formatTrace,
+  ranSteps,
+  results,
+  runRepoWorkflow,
+  stepOf,
+  type RunTrace,
+  type Scenario,
+  type StepContext,
+  type StepSpec,
 } from './gha-model/index.js';
 
 const DEPLOY = '.github/workflows/deploy.yml';
@@ -91,7 +99,16 @@ function scenario(c: Case = {}): Scenario {
         release: releaseStep(c.release ?? 'deployed'),
         first: (ctx) => ({ outputs: { url: (ctx.env['URLS'] ?? '').split('\n')[0] ?? '' } }),
       },
-      ...(c.issueApproval ? { approval: { approval: { outcome: c.issueApproval === 'approved' ? 'success' : 'failure', outputs: { decision: c.issueApproval } } } } : {}),
+      ...(c.issueApproval
+        ? {
+            approval: {
+              approval: {
+                outcome: c.issueApproval === 'approved' ? 'success' : 'failure',
+                outputs: { decision: c.issueApproval },
+              },
+            },
+          }
+        : {}),
     },
   };
   for (const [job, steps] of Object.entries(c.steps ?? {})) s.steps![job] = { ...s.steps![job], ...steps };
@@ -110,17 +127,43 @@ const FAIL = { outcome: 'failure' } as const;
 describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
   it('nothing pending: the chain runs to a verified release; migrate names the unprotected environment and applies nothing', () => {
     const t = run();
-    expect(top(t), formatTrace(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
-    expect(t.jobs['migrate']?.environment).toMatchObject({ name: 'migrations', deployment: false, waitedForApproval: false });
+    expect(top(t), formatTrace(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'success',
+      release: 'success',
+    });
+    expect(t.jobs['migrate']?.environment).toMatchObject({
+      name: 'migrations',
+      deployment: false,
+      waitedForApproval: false,
+    });
     expect(ranSteps(t, 'migrate')).toEqual([]);
-    expect(t.outputs).toMatchObject({ result: 'deployed', healthy: 'true', 'rolled-back': 'false', 'needs-human': 'false', 'migrations-applied': '0', 'approval-required': 'false', 'production-deployment-id': 'new-shop' });
+    expect(t.outputs).toMatchObject({
+      result: 'deployed',
+      healthy: 'true',
+      'rolled-back': 'false',
+      'needs-human': 'false',
+      'migrations-applied': '0',
+      'approval-required': 'false',
+      'production-deployment-id': 'new-shop',
+    });
     expect(recordedStatus(t)).toBe('success');
-    expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['environment-url']).toBe('https://shop.up.railway.app');
+    expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['environment-url']).toBe(
+      'https://shop.up.railway.app',
+    );
   });
 
   it('safe migrations pending: applied without waiting, then released', () => {
     const t = run({ pending: 'safe' });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'success',
+      release: 'success',
+    });
     expect(t.jobs['migrate']?.environment?.name).toBe('migrations');
     expect(ranSteps(t, 'migrate')).toEqual(['Check out the app', 'migrate']);
     expect(stepOf(t, 'migrate', 'migrate').with['plan-hash']).toBe('sha256:abc');
@@ -129,30 +172,74 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
 
   it('risky with environment reviewers who approve: migrate waits on the approval environment, then released', () => {
     const t = run({ pending: 'risky' });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
-    expect(t.jobs['migrate']?.environment).toMatchObject({ name: 'production-approval', deployment: false, waitedForApproval: true, decision: 'approve' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'success',
+      release: 'success',
+    });
+    expect(t.jobs['migrate']?.environment).toMatchObject({
+      name: 'production-approval',
+      deployment: false,
+      waitedForApproval: true,
+      decision: 'approve',
+    });
     expect(t.outputs).toMatchObject({ result: 'deployed', 'approval-required': 'true', 'migrations-applied': '1' });
     expect(stepOf(t, 'release', 'release').with['migrate-plan']).toBe('{"decision":"requires-approval"}');
   });
 
   it('risky with environment reviewers who reject: nothing is migrated or deployed', () => {
     const t = run({ pending: 'risky', reviewers: 'reject' });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'failure', release: 'skipped' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'failure',
+      release: 'skipped',
+    });
     expect(t.jobs['migrate']?.ran).toBe(false);
-    expect(t.outputs).toMatchObject({ result: 'not-deployed', 'migrations-applied': '0', 'production-deployment-id': '' });
+    expect(t.outputs).toMatchObject({
+      result: 'not-deployed',
+      'migrations-applied': '0',
+      'production-deployment-id': '',
+    });
   });
 
   it('risky with issue approval granted: the approval job runs, migrate names the unprotected environment', () => {
-    const t = run({ pending: 'risky', inputs: { 'approval-mode': 'issue', approvers: 'alice' }, issueApproval: 'approved' });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'success', migrate: 'success', release: 'success' });
-    expect(stepOf(t, 'approval', 'approval').with).toMatchObject({ plan: '| file | risk |', environment: 'production' });
+    const t = run({
+      pending: 'risky',
+      inputs: { 'approval-mode': 'issue', approvers: 'alice' },
+      issueApproval: 'approved',
+    });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'success',
+      migrate: 'success',
+      release: 'success',
+    });
+    expect(stepOf(t, 'approval', 'approval').with).toMatchObject({
+      plan: '| file | risk |',
+      environment: 'production',
+    });
     expect(t.jobs['migrate']?.environment).toMatchObject({ name: 'migrations', waitedForApproval: false });
     expect(t.outputs['result']).toBe('deployed');
   });
 
   it('risky with issue approval refused: nothing after the approval runs', () => {
-    const t = run({ pending: 'risky', inputs: { 'approval-mode': 'issue', approvers: 'alice' }, issueApproval: 'denied' });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'failure', migrate: 'skipped', release: 'skipped' });
+    const t = run({
+      pending: 'risky',
+      inputs: { 'approval-mode': 'issue', approvers: 'alice' },
+      issueApproval: 'denied',
+    });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'failure',
+      migrate: 'skipped',
+      release: 'skipped',
+    });
     expect(t.outputs).toMatchObject({ result: 'not-deployed', 'migrations-applied': '0' });
   });
 
@@ -164,19 +251,37 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
 
   it('run-ci: false: ci is skipped and the chain still deploys (the skipped ancestor is guarded explicitly)', () => {
     const t = run({ inputs: { 'run-ci': false } });
-    expect(top(t), formatTrace(t)).toEqual({ ci: 'skipped', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
+    expect(top(t), formatTrace(t)).toEqual({
+      ci: 'skipped',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'success',
+      release: 'success',
+    });
     expect(t.outputs['result']).toBe('deployed');
   });
 
   it('a CI job switched off (lint-command empty) does not stop the deploy', () => {
     const t = run({ inputs: { 'lint-command': '' } });
     expect(results(t)['ci/lint']).toBe('skipped');
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'success',
+      release: 'success',
+    });
   });
 
   it('migrate: false: the gate only preflights, migrate runs no step, the release goes out', () => {
     const t = run({ inputs: { migrate: false } });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'success', release: 'success' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'success',
+      release: 'success',
+    });
     expect(ranSteps(t, 'gate')).toEqual(['preflight', 'railway-preflight']);
     expect(ranSteps(t, 'migrate')).toEqual([]);
     expect(t.outputs).toMatchObject({ result: 'deployed', 'approval-required': 'false', 'migrations-applied': '0' });
@@ -184,7 +289,11 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
 
   it('verify: false reaches the release step; health inputs are passed through unchanged', () => {
     const t = run({ inputs: { verify: false, 'health-expect-deployment': false } });
-    expect(stepOf(t, 'release', 'release').with).toMatchObject({ verify: 'false', 'expect-version': 'none', 'health-url': 'https://shop.up.railway.app/health' });
+    expect(stepOf(t, 'release', 'release').with).toMatchObject({
+      verify: 'false',
+      'expect-version': 'none',
+      'health-url': 'https://shop.up.railway.app/health',
+    });
     const dflt = run();
     const released = stepOf(dflt, 'release', 'release').with;
     expect(released).toMatchObject({ verify: 'true', 'expect-version': 'deployment-id', 'verify-window': '30s' });
@@ -198,20 +307,38 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
     ['ci/build', 'Build'],
   ])('%s fails: CI fails and nothing is migrated or deployed', (job, step) => {
     const t = run({ pending: 'safe', steps: { [job]: { [step]: FAIL } } });
-    expect(top(t), formatTrace(t)).toEqual({ ci: 'failure', gate: 'success', approval: 'skipped', migrate: 'skipped', release: 'skipped' });
+    expect(top(t), formatTrace(t)).toEqual({
+      ci: 'failure',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'skipped',
+      release: 'skipped',
+    });
     expect(t.outputs).toMatchObject({ result: 'not-deployed', 'migrations-applied': '0' });
   });
 
   it('the preflight fails: nothing runs after the gate', () => {
     const t = run({ steps: { gate: { preflight: FAIL } } });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'failure', approval: 'skipped', migrate: 'skipped', release: 'skipped' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'failure',
+      approval: 'skipped',
+      migrate: 'skipped',
+      release: 'skipped',
+    });
     expect(ranSteps(t, 'gate')).toEqual(['preflight']);
     expect(t.outputs['result']).toBe('not-deployed');
   });
 
   it('the migrations fail: the release is skipped', () => {
     const t = run({ pending: 'safe', steps: { migrate: { migrate: FAIL } } });
-    expect(top(t)).toEqual({ ci: 'success', gate: 'success', approval: 'skipped', migrate: 'failure', release: 'skipped' });
+    expect(top(t)).toEqual({
+      ci: 'success',
+      gate: 'success',
+      approval: 'skipped',
+      migrate: 'failure',
+      release: 'skipped',
+    });
     expect(t.outputs).toMatchObject({ result: 'not-deployed', 'production-deployment-id': '' });
   });
 
@@ -227,14 +354,23 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
     ['rolled-back', 'failure', 'restored-shop', 'false'],
     ['rollback-failed', 'error', 'new-shop', 'true'],
     ['needs-human', 'error', 'new-shop', 'true'],
-  ] as const)('Railway release %s: the outputs name what production runs; the GitHub deployment is marked %s', (result, status, production, needsHuman) => {
-    const t = run({ release: result });
-    expect(top(t)['release']).toBe('failure');
-    expect(t.result).toBe('failure');
-    expect(t.outputs).toMatchObject({ result, 'production-deployment-id': production, healthy: 'false', 'needs-human': needsHuman, 'rolled-back': String(result === 'rolled-back') });
-    expect(recordedStatus(t)).toBe(status);
-    expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['environment-url']).toBe('');
-  });
+  ] as const)(
+    'Railway release %s: the outputs name what production runs; the GitHub deployment is marked %s',
+    (result, status, production, needsHuman) => {
+      const t = run({ release: result });
+      expect(top(t)['release']).toBe('failure');
+      expect(t.result).toBe('failure');
+      expect(t.outputs).toMatchObject({
+        result,
+        'production-deployment-id': production,
+        healthy: 'false',
+        'needs-human': needsHuman,
+        'rolled-back': String(result === 'rolled-back'),
+      });
+      expect(recordedStatus(t)).toBe(status);
+      expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['environment-url']).toBe('');
+    },
+  );
 
   it('the release job fails without a result (e.g. the upload checkout fails): the output says a person must look', () => {
     const t = run({ inputs: { source: 'upload' }, steps: { release: { 'Check out the app (upload source)': FAIL } } });
@@ -245,10 +381,17 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
   });
 
   it('two services (api with a URL, a worker without): one release step receives both and the per-service lines', () => {
-    const t = run({ inputs: { services: 'api\nworker', 'health-url': 'api=https://api.up.railway.app/health\nworker=none' } });
-    expect(stepOf(t, 'release', 'release').with).toMatchObject({ service: 'api\nworker', 'health-url': 'api=https://api.up.railway.app/health\nworker=none' });
+    const t = run({
+      inputs: { services: 'api\nworker', 'health-url': 'api=https://api.up.railway.app/health\nworker=none' },
+    });
+    expect(stepOf(t, 'release', 'release').with).toMatchObject({
+      service: 'api\nworker',
+      'health-url': 'api=https://api.up.railway.app/health\nworker=none',
+    });
     expect(t.outputs['production-deployment-id']).toBe('new-api\nnew-worker');
-    expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['environment-url']).toBe('https://api.up.railway.app');
+    expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['environment-url']).toBe(
+      'https://api.up.railway.app',
+    );
   });
 
   describe('cancelled during each job', () => {
@@ -265,7 +408,11 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
     });
 
     it('during the issue approval: migrate and release are skipped', () => {
-      const t = run({ pending: 'risky', inputs: { 'approval-mode': 'issue', approvers: 'alice' }, cancel: { during: 'approval' } });
+      const t = run({
+        pending: 'risky',
+        inputs: { 'approval-mode': 'issue', approvers: 'alice' },
+        cancel: { during: 'approval' },
+      });
       expect(top(t)).toMatchObject({ approval: 'cancelled', migrate: 'skipped', release: 'skipped' });
       expect(t.outputs['result']).toBe('not-deployed');
     });
@@ -274,7 +421,9 @@ describe('deploy.yml scenario matrix (GitHub scheduling model)', () => {
       const t = run({ cancel: { during: 'release', step: 'release' } });
       expect(top(t)['release']).toBe('cancelled');
       expect(recordedStatus(t)).toBe('error');
-      expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['description']).toContain('cancelled');
+      expect(stepOf(t, 'release', 'Record the outcome on the GitHub deployment').with['description']).toContain(
+        'cancelled',
+      );
       expect(t.outputs).toMatchObject({ result: 'cancelled', healthy: 'false' });
     });
   });
@@ -301,7 +450,9 @@ describe('ci.yml scenario matrix', () => {
     const t = ciRun({ steps: { test: { Test: FAIL } } });
     expect(t.result).toBe('failure');
     expect(ranSteps(t, 'test')).toEqual(expect.arrayContaining(['Apply migrations to the test database', 'Test']));
-    expect(stepOf(t, 'test', 'Apply migrations to the test database').with['database-url']).toMatch(/^postgresql:\/\/postgres:postgres@localhost:5432\//);
+    expect(stepOf(t, 'test', 'Apply migrations to the test database').with['database-url']).toMatch(
+      /^postgresql:\/\/postgres:postgres@localhost:5432\//,
+    );
   });
 
   it('apply-migrations: false skips only the migration step', () => {
@@ -313,7 +464,10 @@ describe('ci.yml scenario matrix', () => {
 
 describe('the example callers, as a user runs them', () => {
   it('examples/caller/deploy.yml: a push deploys, a pull request only runs CI', () => {
-    const push = runRepoWorkflow('examples/caller/deploy.yml', { secrets: { RAILWAY_TOKEN, DATABASE_URL }, steps: remap(scenario().steps!, 'deploy') });
+    const push = runRepoWorkflow('examples/caller/deploy.yml', {
+      secrets: { RAILWAY_TOKEN, DATABASE_URL },
+      steps: remap(scenario().steps!, 'deploy'),
+    });
     expect(results(push)['ci']).toBe('skipped');
     expect(results(push)['deploy']).toBe('success');
     expect(results(push)['deploy/release'], formatTrace(push)).toBe('success');
@@ -323,18 +477,35 @@ describe('the example callers, as a user runs them', () => {
   });
 
   it('examples/caller/two-services.yml: api and worker, app in backend/, pnpm, Prisma', () => {
-    const t = runRepoWorkflow('examples/caller/two-services.yml', { secrets: { RAILWAY_TOKEN, DATABASE_URL }, steps: remap(scenario({ pending: 'safe' }).steps!, 'deploy') });
+    const t = runRepoWorkflow('examples/caller/two-services.yml', {
+      secrets: { RAILWAY_TOKEN, DATABASE_URL },
+      steps: remap(scenario({ pending: 'safe' }).steps!, 'deploy'),
+    });
     expect(results(t)['deploy/release'], formatTrace(t)).toBe('success');
     expect(stepOf(t, 'deploy/release', 'release').with).toMatchObject({
-      service: 'api\nworker\n', 'health-url': 'api=https://api-production.up.railway.app/health\nworker=none\n', path: 'backend', 'verify-window': '60s',
+      service: 'api\nworker\n',
+      'health-url': 'api=https://api-production.up.railway.app/health\nworker=none\n',
+      path: 'backend',
+      'verify-window': '60s',
     });
-    expect(stepOf(t, 'deploy/gate', 'gate').with).toMatchObject({ 'migrations-tool': 'prisma', 'migrations-dir': 'prisma/migrations', 'working-directory': 'backend' });
-    expect(t.jobs['deploy/ci']?.call?.inputs).toMatchObject({ 'working-directory': 'backend', 'package-manager': 'pnpm' });
+    expect(stepOf(t, 'deploy/gate', 'gate').with).toMatchObject({
+      'migrations-tool': 'prisma',
+      'migrations-dir': 'prisma/migrations',
+      'working-directory': 'backend',
+    });
+    expect(t.jobs['deploy/ci']?.call?.inputs).toMatchObject({
+      'working-directory': 'backend',
+      'package-manager': 'pnpm',
+    });
     expect(t.outputs).toEqual({});
   });
 
   it('the self-test workflow skips the deploy with a notice when its secrets are absent', () => {
-    const t = runRepoWorkflow('.github/workflows/self-test.yml', { github: { event_name: 'workflow_dispatch' }, inputs: { approval: 'risky' }, steps: { check: { check: { outputs: { ready: 'false' } } } } });
+    const t = runRepoWorkflow('.github/workflows/self-test.yml', {
+      github: { event_name: 'workflow_dispatch' },
+      inputs: { approval: 'risky' },
+      steps: { check: { check: { outputs: { ready: 'false' } } } },
+    });
     expect(results(t)).toMatchObject({ check: 'success', ci: 'success', deploy: 'skipped', report: 'skipped' });
   });
 });

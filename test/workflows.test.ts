@@ -17,22 +17,70 @@ import { startGitHubApi, type GitHubApiFake } from './fixtures/github-api.js';
 // ---------- loading ----------
 
 type Dict = Record<string, unknown>;
-interface Step { id?: string; name?: string; uses?: string; run?: string; shell?: string; with?: Dict; env?: Dict; if?: string | boolean }
-interface Job {
-  uses?: string; needs?: string | string[]; if?: string | boolean; permissions?: Dict | string; outputs?: Record<string, string>;
-  steps?: Step[]; environment?: unknown; with?: Dict; secrets?: Dict | string; services?: Dict; env?: Dict; 'runs-on'?: unknown;
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  shell?: string;
+  with?: Dict;
+  env?: Dict;
+  if?: string | boolean;
 }
-interface WorkflowCall { inputs?: Record<string, Dict>; secrets?: Record<string, Dict | null>; outputs?: Record<string, { value: string }> }
-interface Workflow { on: Dict; jobs: Record<string, Job>; permissions?: Dict | string; concurrency?: Dict }
-interface ActionMeta { file: string; inputs: Array<{ id: string; required: boolean; hasDefault: boolean }>; outputs: string[]; using: string; steps: Step[] }
+interface Job {
+  uses?: string;
+  needs?: string | string[];
+  if?: string | boolean;
+  permissions?: Dict | string;
+  outputs?: Record<string, string>;
+  steps?: Step[];
+  environment?: unknown;
+  with?: Dict;
+  secrets?: Dict | string;
+  services?: Dict;
+  env?: Dict;
+  'runs-on'?: unknown;
+}
+interface WorkflowCall {
+  inputs?: Record<string, Dict>;
+  secrets?: Record<string, Dict | null>;
+  outputs?: Record<string, { value: string }>;
+}
+interface Workflow {
+  on: Dict;
+  jobs: Record<string, Job>;
+  permissions?: Dict | string;
+  concurrency?: Dict;
+}
+interface ActionMeta {
+  file: string;
+  inputs: Array<{ id: string; required: boolean; hasDefault: boolean }>;
+  outputs: string[];
+  using: string;
+  steps: Step[];
+}
 
 const rel = (f: string) => path.relative(projectRoot, f);
-const listYml = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f)) : []);
-const workflowFiles = [...listYml(path.join(projectRoot, '.github/workflows')), ...listYml(path.join(projectRoot, 'examples/caller'))];
-const reusableFiles = workflowFiles.filter((f) => f.includes('.github/workflows') && (readWorkflow(f).on)['workflow_call'] !== undefined);
+const listYml = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
+const workflowFiles = [
+  ...listYml(path.join(projectRoot, '.github/workflows')),
+  ...listYml(path.join(projectRoot, 'examples/caller')),
+];
+const reusableFiles = workflowFiles.filter(
+  (f) => f.includes('.github/workflows') && readWorkflow(f).on['workflow_call'] !== undefined,
+);
 const actionFiles = [
   ...(existsSync(path.join(projectRoot, 'action.yml')) ? [path.join(projectRoot, 'action.yml')] : []),
-  ...readdirSync(path.join(projectRoot, 'actions')).sort().map((d) => path.join(projectRoot, 'actions', d, 'action.yml')).filter((f) => existsSync(f)),
+  ...readdirSync(path.join(projectRoot, 'actions'))
+    .sort()
+    .map((d) => path.join(projectRoot, 'actions', d, 'action.yml'))
+    .filter((f) => existsSync(f)),
 ];
 
 function readWorkflow(file: string): Workflow {
@@ -40,9 +88,10 @@ function readWorkflow(file: string): Workflow {
   return { ...w, jobs: w.jobs ?? {} };
 }
 function workflowCall(w: Workflow): WorkflowCall {
-  return ((w.on)['workflow_call'] ?? {});
+  return w.on['workflow_call'] ?? {};
 }
-const needsOf = (job: Job): string[] => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
+const needsOf = (job: Job): string[] =>
+  job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
 
 function readAction(file: string): ActionMeta {
   const content = readFileSync(file, 'utf8');
@@ -53,7 +102,11 @@ function readAction(file: string): ActionMeta {
   const raw = parseYaml(content) as { runs: { using: string; steps?: Step[] } };
   return {
     file,
-    inputs: (meta.inputs ?? []).map((i) => ({ id: i.id, required: i.required === true, hasDefault: i.default !== undefined })),
+    inputs: (meta.inputs ?? []).map((i) => ({
+      id: i.id,
+      required: i.required === true,
+      hasDefault: i.default !== undefined,
+    })),
     outputs: (meta.outputs ?? []).map((o) => o.id),
     using: raw.runs.using,
     steps: raw.runs.steps ?? [],
@@ -70,7 +123,8 @@ function localActionDir(uses: string): string | undefined {
 // Reusable workflows referenced as `$/…`, `./…` or `<owner>/rail-actions/…@ref` come from this checkout.
 const fileProvider: FileProvider = {
   getFileContent(ref) {
-    if ('repository' in ref && ref.repository !== 'rail-actions') return Promise.reject(new Error(`not a rail-actions workflow: ${ref.repository}`));
+    if ('repository' in ref && ref.repository !== 'rail-actions')
+      return Promise.reject(new Error(`not a rail-actions workflow: ${ref.repository}`));
     const file = path.join(projectRoot, ref.path);
     return Promise.resolve({ name: ref.path, content: readFileSync(file, 'utf8') });
   },
@@ -82,12 +136,20 @@ async function validateWorkflow(name: string, content: string): Promise<string[]
     errorPolicy: ErrorPolicy.TryConversion,
     fetchReusableWorkflowDepth: 1,
   });
-  return [...new Set([...parsed.context.errors.getErrors().map((e) => e.message), ...(template.errors ?? []).map((e) => e.Message)])];
+  return [
+    ...new Set([
+      ...parsed.context.errors.getErrors().map((e) => e.message),
+      ...(template.errors ?? []).map((e) => e.Message),
+    ]),
+  ];
 }
 
 // ---------- expression scanning ----------
 
-interface ExprSite { expr: string; where: string }
+interface ExprSite {
+  expr: string;
+  where: string;
+}
 /** Every expression in a value tree: `${{ … }}` segments, and whole `if:` values (implicit expressions). */
 function expressionsIn(value: unknown, where: string, key = ''): ExprSite[] {
   if (typeof value === 'string') {
@@ -97,7 +159,8 @@ function expressionsIn(value: unknown, where: string, key = ''): ExprSite[] {
     return out;
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => expressionsIn(v, `${where}[${i}]`));
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => expressionsIn(v, `${where}.${k}`, k));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => expressionsIn(v, `${where}.${k}`, k));
   return [];
 }
 const refs = (expr: string, re: RegExp) => [...expr.matchAll(re)].map((m) => m.slice(1));
@@ -111,7 +174,10 @@ const SECRETS = /\bsecrets\.([\w-]+)/g;
 /** Outputs a step declares: local action outputs, or what its run script writes to GITHUB_OUTPUT; null = unknown (third-party). */
 function stepOutputs(step: Step): string[] | null {
   // `name=value` lines, or the `put name value` helper of actions/setup (heredoc-delimited, for multi-line values).
-  if (step.run !== undefined) return [...refs(step.run, /(?:^|["'\s])([\w-]+)=/gm), ...refs(step.run, /^\s*put ([\w-]+) /gm)].map(([k]) => k as string);
+  if (step.run !== undefined)
+    return [...refs(step.run, /(?:^|["'\s])([\w-]+)=/gm), ...refs(step.run, /^\s*put ([\w-]+) /gm)].map(
+      ([k]) => k as string,
+    );
   const dir = step.uses ? localActionDir(step.uses) : undefined;
   if (dir) return readAction(path.join(dir, 'action.yml')).outputs;
   return null;
@@ -120,21 +186,26 @@ function stepOutputs(step: Step): string[] | null {
 /** Outputs a job exposes to `needs.<job>.outputs`: its outputs map, or the called workflow's workflow_call outputs. */
 function jobOutputs(job: Job): string[] {
   if (job.uses) {
-    const dir = job.uses.startsWith('$/') || job.uses.startsWith('./') ? path.join(projectRoot, job.uses.slice(2)) : undefined;
+    const dir =
+      job.uses.startsWith('$/') || job.uses.startsWith('./') ? path.join(projectRoot, job.uses.slice(2)) : undefined;
     const file = dir ?? path.join(projectRoot, job.uses.replace(/^[^/]+\/rail-actions\//, '').replace(/@.*$/, ''));
     return Object.keys(workflowCall(readWorkflow(file)).outputs ?? {});
   }
   return Object.keys(job.outputs ?? {});
 }
 
-interface Problem { file: string; where: string; message: string }
+interface Problem {
+  file: string;
+  where: string;
+  message: string;
+}
 
 /** The reference checks for one workflow file: returns every problem found (empty = fine). */
 function checkWorkflowReferences(file: string, w: Workflow): Problem[] {
   const problems: Problem[] = [];
   const p = (where: string, message: string) => problems.push({ file: rel(file), where, message });
   const call = workflowCall(w);
-  const isReusable = (w.on)['workflow_call'] !== undefined;
+  const isReusable = w.on['workflow_call'] !== undefined;
   const declaredInputs = new Set(Object.keys(call.inputs ?? {}));
   const declaredSecrets = new Set([...Object.keys(call.secrets ?? {}), 'GITHUB_TOKEN']);
 
@@ -156,17 +227,22 @@ function checkWorkflowReferences(file: string, w: Workflow): Problem[] {
     for (const { expr, where } of expressionsIn(job, `jobs.${jobId}`)) {
       for (const [dep, out] of refs(expr, NEEDS_OUT)) {
         if (!needs.includes(dep as string)) p(where, `needs.${dep} used but ${jobId} does not need ${dep}`);
-        else if (!jobOutputs(w.jobs[dep as string] as Job).includes(out as string)) p(where, `job ${dep} has no output ${out}`);
+        else if (!jobOutputs(w.jobs[dep as string] as Job).includes(out as string))
+          p(where, `job ${dep} has no output ${out}`);
       }
-      for (const [id] of refs(expr, STEPS_ANY)) if (!ids.includes(id as string)) p(where, `steps.${id}: no step with that id in job ${jobId}`);
+      for (const [id] of refs(expr, STEPS_ANY))
+        if (!ids.includes(id as string)) p(where, `steps.${id}: no step with that id in job ${jobId}`);
       for (const [id, out] of refs(expr, STEPS_OUT)) {
         const step = steps.find((s) => s.id === id);
         const outs = step ? stepOutputs(step) : null;
-        if (step && outs && !outs.includes(out as string)) p(where, `step ${id} (${step.uses ?? 'run'}) has no output ${out}`);
+        if (step && outs && !outs.includes(out as string))
+          p(where, `step ${id} (${step.uses ?? 'run'}) has no output ${out}`);
       }
       if (isReusable) {
-        for (const [i] of refs(expr, INPUTS)) if (!declaredInputs.has(i as string)) p(where, `inputs.${i} is not a declared input`);
-        for (const [s] of refs(expr, SECRETS)) if (!declaredSecrets.has(s as string)) p(where, `secrets.${s} is not a declared secret`);
+        for (const [i] of refs(expr, INPUTS))
+          if (!declaredInputs.has(i as string)) p(where, `inputs.${i} is not a declared input`);
+        for (const [s] of refs(expr, SECRETS))
+          if (!declaredSecrets.has(s as string)) p(where, `secrets.${s} is not a declared secret`);
       }
     }
     // a step may only read outputs of steps before it
@@ -203,9 +279,14 @@ function checkSteps(file: string, where: string, steps: Step[], composite = fals
         }
         const meta = readAction(file2);
         const declared = new Map(meta.inputs.map((x) => [x.id.toLowerCase(), x]));
-        for (const key of Object.keys(step.with ?? {})) if (!declared.has(key.toLowerCase())) p(at, `${step.uses} has no input '${key}'`);
+        for (const key of Object.keys(step.with ?? {}))
+          if (!declared.has(key.toLowerCase())) p(at, `${step.uses} has no input '${key}'`);
         for (const input of meta.inputs) {
-          if (input.required && !input.hasDefault && !Object.keys(step.with ?? {}).some((k) => k.toLowerCase() === input.id.toLowerCase())) {
+          if (
+            input.required &&
+            !input.hasDefault &&
+            !Object.keys(step.with ?? {}).some((k) => k.toLowerCase() === input.id.toLowerCase())
+          ) {
             p(at, `${step.uses} requires input '${input.id}'`);
           }
         }
@@ -226,23 +307,27 @@ function checkUsesLines(file: string, text: string, reusable: boolean): Problem[
     const where = `line ${n + 1}`;
     const p = (message: string) => problems.push({ file: rel(file), where, message: `${uses}: ${message}` });
     if (uses.startsWith('$/')) {
-      if (!/^\$\/(actions\/[\w-]+|\.github\/workflows\/[\w-]+\.ya?ml)$/.test(uses)) p('self references must be $/actions/<name> or $/.github/workflows/<file>');
+      if (!/^\$\/(actions\/[\w-]+|\.github\/workflows\/[\w-]+\.ya?ml)$/.test(uses))
+        p('self references must be $/actions/<name> or $/.github/workflows/<file>');
       return;
     }
     if (uses.startsWith('./')) {
-      if (reusable) p("'./' resolves in the caller's workspace: use $/ so the action comes from this workflow's own commit");
+      if (reusable)
+        p("'./' resolves in the caller's workspace: use $/ so the action comes from this workflow's own commit");
       return;
     }
     if (/(^|\/)rail-actions\//.test(uses)) {
       // Only a caller outside this repository names rail-actions by owner/repo@ref (the README example).
-      if (reusable || !file.includes('examples/caller')) p('rail-actions must reference itself with $/, never owner/rail-actions@ref');
+      if (reusable || !file.includes('examples/caller'))
+        p('rail-actions must reference itself with $/, never owner/rail-actions@ref');
       return;
     }
     if (uses.startsWith('docker://')) {
       if (!/@sha256:[0-9a-f]{64}$/.test(uses)) p('docker images must be pinned by digest');
       return;
     }
-    if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/.test(uses)) p('third-party actions must be pinned to a full 40-hex commit sha');
+    if (!/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/.test(uses))
+      p('third-party actions must be pinned to a full 40-hex commit sha');
     else if (!/^#\s*v\d+(\.\d+){0,2}\b/.test(comment)) p('pinned sha needs a version comment like "# v6.0.1"');
   });
   return problems;
@@ -254,62 +339,99 @@ const formatProblems = (ps: Problem[]) => ps.map((x) => `${x.file} ${x.where}: $
 
 describe('GitHub parser validation', () => {
   it('finds the workflows and actions to check', () => {
-    expect(workflowFiles.map(rel)).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/deploy.yml', '.github/workflows/test.yml', 'examples/caller/deploy.yml']));
-    expect(actionFiles.map(rel)).toEqual(expect.arrayContaining(['actions/setup/action.yml', 'actions/approval/action.yml', 'actions/github-deployment/action.yml']));
+    expect(workflowFiles.map(rel)).toEqual(
+      expect.arrayContaining([
+        '.github/workflows/ci.yml',
+        '.github/workflows/deploy.yml',
+        '.github/workflows/test.yml',
+        'examples/caller/deploy.yml',
+      ]),
+    );
+    expect(actionFiles.map(rel)).toEqual(
+      expect.arrayContaining([
+        'actions/setup/action.yml',
+        'actions/approval/action.yml',
+        'actions/github-deployment/action.yml',
+      ]),
+    );
   });
 
-  it.each(workflowFiles.map((f) => [rel(f), f]))('%s parses and validates (called workflows too)', async (_name, file) => {
-    expect(await validateWorkflow(rel(file), await readFile(file, 'utf8'))).toEqual([]);
-  });
+  it.each(workflowFiles.map((f) => [rel(f), f]))(
+    '%s parses and validates (called workflows too)',
+    async (_name, file) => {
+      expect(await validateWorkflow(rel(file), await readFile(file, 'utf8'))).toEqual([]);
+    },
+  );
 
   it.each(actionFiles.map((f) => [rel(f), f]))('%s parses and validates', (_name, file) => {
     expect(() => readAction(file)).not.toThrow();
   });
 
   it('the parser really reports errors (a broken workflow is not silently accepted)', async () => {
-    const errors = await validateWorkflow('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout: 5\n    steps:\n      - run: echo ${{ inputs.x && }}\n');
+    const errors = await validateWorkflow(
+      'bad.yml',
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout: 5\n    steps:\n      - run: echo ${{ inputs.x && }}\n',
+    );
     expect(errors.join('\n')).toMatch(/Unexpected value 'timeout'/);
     expect(errors.join('\n')).toMatch(/Unexpected end of expression/);
   });
 });
 
 describe('references and hygiene', () => {
-  it.each(workflowFiles.map((f) => [rel(f), f]))('%s: uses/needs/steps/inputs/secrets references resolve, no ${{ }} in run:', (_name, file) => {
-    expect(formatProblems(checkWorkflowReferences(file, readWorkflow(file)))).toBe('');
-  });
+  it.each(workflowFiles.map((f) => [rel(f), f]))(
+    '%s: uses/needs/steps/inputs/secrets references resolve, no ${{ }} in run:',
+    (_name, file) => {
+      expect(formatProblems(checkWorkflowReferences(file, readWorkflow(file)))).toBe('');
+    },
+  );
 
-  it.each(actionFiles.map((f) => [rel(f), f]))('%s: composite steps have shell:, no ${{ }} in run:, references resolve', (_name, file) => {
-    const meta = readAction(file);
-    const problems = checkSteps(file, 'runs', meta.steps, true);
-    const ids = meta.steps.map((s) => s.id).filter(Boolean);
-    const inputIds = new Set(meta.inputs.map((i) => i.id));
-    for (const { expr, where } of expressionsIn(parseYaml(readFileSync(file, 'utf8')), 'action')) {
-      for (const [id, out] of refs(expr, STEPS_OUT)) {
-        const step = meta.steps.find((s) => s.id === id);
-        const outs = step ? stepOutputs(step) : null;
-        if (!ids.includes(id)) problems.push({ file: rel(file), where, message: `no step with id ${id}` });
-        else if (outs && !outs.includes(out as string)) problems.push({ file: rel(file), where, message: `step ${id} has no output ${out}` });
+  it.each(actionFiles.map((f) => [rel(f), f]))(
+    '%s: composite steps have shell:, no ${{ }} in run:, references resolve',
+    (_name, file) => {
+      const meta = readAction(file);
+      const problems = checkSteps(file, 'runs', meta.steps, true);
+      const ids = meta.steps.map((s) => s.id).filter(Boolean);
+      const inputIds = new Set(meta.inputs.map((i) => i.id));
+      for (const { expr, where } of expressionsIn(parseYaml(readFileSync(file, 'utf8')), 'action')) {
+        for (const [id, out] of refs(expr, STEPS_OUT)) {
+          const step = meta.steps.find((s) => s.id === id);
+          const outs = step ? stepOutputs(step) : null;
+          if (!ids.includes(id)) problems.push({ file: rel(file), where, message: `no step with id ${id}` });
+          else if (outs && !outs.includes(out as string))
+            problems.push({ file: rel(file), where, message: `step ${id} has no output ${out}` });
+        }
+        for (const [i] of refs(expr, INPUTS))
+          if (!inputIds.has(i as string))
+            problems.push({ file: rel(file), where, message: `inputs.${i} is not declared` });
       }
-      for (const [i] of refs(expr, INPUTS)) if (!inputIds.has(i as string)) problems.push({ file: rel(file), where, message: `inputs.${i} is not declared` });
-    }
-    expect(formatProblems(problems)).toBe('');
-  });
+      expect(formatProblems(problems)).toBe('');
+    },
+  );
 
-  it.each([...workflowFiles, ...actionFiles].map((f) => [rel(f), f]))('%s: third-party actions pinned to a full sha with a version comment', (_name, file) => {
-    const reusable = reusableFiles.includes(file) || actionFiles.includes(file);
-    expect(formatProblems(checkUsesLines(file, readFileSync(file, 'utf8'), reusable))).toBe('');
-  });
+  it.each([...workflowFiles, ...actionFiles].map((f) => [rel(f), f]))(
+    '%s: third-party actions pinned to a full sha with a version comment',
+    (_name, file) => {
+      const reusable = reusableFiles.includes(file) || actionFiles.includes(file);
+      expect(formatProblems(checkUsesLines(file, readFileSync(file, 'utf8'), reusable))).toBe('');
+    },
+  );
 
-  it.each(workflowFiles.map((f) => [rel(f), f]))('%s: top-level permissions and every job has permissions:', (_name, file) => {
-    const w = readWorkflow(file);
-    expect(w.permissions, 'top-level permissions').toBeDefined();
-    for (const [id, job] of Object.entries(w.jobs)) expect(job.permissions, `job ${id} permissions`).toBeDefined();
-    for (const [id, job] of Object.entries(w.jobs)) expect(JSON.stringify(job.permissions), `job ${id}`).not.toMatch(/write-all|id-token/);
-  });
+  it.each(workflowFiles.map((f) => [rel(f), f]))(
+    '%s: top-level permissions and every job has permissions:',
+    (_name, file) => {
+      const w = readWorkflow(file);
+      expect(w.permissions, 'top-level permissions').toBeDefined();
+      for (const [id, job] of Object.entries(w.jobs)) expect(job.permissions, `job ${id} permissions`).toBeDefined();
+      for (const [id, job] of Object.entries(w.jobs))
+        expect(JSON.stringify(job.permissions), `job ${id}`).not.toMatch(/write-all|id-token/);
+    },
+  );
 
   it('the checks catch what they claim to catch', () => {
     const bad: Workflow = {
-      on: { workflow_call: { inputs: { env: { type: 'string' } }, outputs: { x: { value: '${{ jobs.a.outputs.nope }}' } } } },
+      on: {
+        workflow_call: { inputs: { env: { type: 'string' } }, outputs: { x: { value: '${{ jobs.a.outputs.nope }}' } } },
+      },
       jobs: {
         a: {
           permissions: {},
@@ -321,20 +443,45 @@ describe('references and hygiene', () => {
             { uses: '$/actions/nope' },
           ],
         },
-        b: { needs: ['a'], permissions: {}, steps: [{ run: 'true', env: { A: '${{ needs.c.outputs.q }}', B: '${{ inputs.enviroment }}', C: '${{ secrets.RAILWAY_TOKN }}' } }] },
+        b: {
+          needs: ['a'],
+          permissions: {},
+          steps: [
+            {
+              run: 'true',
+              env: { A: '${{ needs.c.outputs.q }}', B: '${{ inputs.enviroment }}', C: '${{ secrets.RAILWAY_TOKN }}' },
+            },
+          ],
+        },
       },
     };
-    const text = checkWorkflowReferences(path.join(projectRoot, '.github/workflows/bad.yml'), bad).map((x) => x.message).join('\n');
+    const text = checkWorkflowReferences(path.join(projectRoot, '.github/workflows/bad.yml'), bad)
+      .map((x) => x.message)
+      .join('\n');
     for (const expected of [
-      'job a has no output nope', 'step s (run) has no output z', 'expression inside run:', "has no input 'approver'",
-      "requires input 'approvers'", 'no action.yml', 'does not need c', 'inputs.enviroment is not a declared input', 'secrets.RAILWAY_TOKN',
-    ]) expect(text).toContain(expected);
-    const pins = checkUsesLines(path.join(projectRoot, '.github/workflows/bad.yml'), [
-      '      - uses: actions/checkout@v6',
-      '      - uses: actions/checkout@8e8c483db84b4bee98b60c0593521ed34d9990e8',
-      '      - uses: ./actions/migrate',
-      '      - uses: acme/rail-actions/actions/migrate@main',
-    ].join('\n'), true).map((x) => x.message).join('\n');
+      'job a has no output nope',
+      'step s (run) has no output z',
+      'expression inside run:',
+      "has no input 'approver'",
+      "requires input 'approvers'",
+      'no action.yml',
+      'does not need c',
+      'inputs.enviroment is not a declared input',
+      'secrets.RAILWAY_TOKN',
+    ])
+      expect(text).toContain(expected);
+    const pins = checkUsesLines(
+      path.join(projectRoot, '.github/workflows/bad.yml'),
+      [
+        '      - uses: actions/checkout@v6',
+        '      - uses: actions/checkout@8e8c483db84b4bee98b60c0593521ed34d9990e8',
+        '      - uses: ./actions/migrate',
+        '      - uses: acme/rail-actions/actions/migrate@main',
+      ].join('\n'),
+      true,
+    )
+      .map((x) => x.message)
+      .join('\n');
     expect(pins).toMatch(/checkout@v6: third-party actions must be pinned/);
     expect(pins).toMatch(/needs a version comment/);
     expect(pins).toMatch(/'\.\/' resolves in the caller's workspace/);
@@ -345,26 +492,45 @@ describe('references and hygiene', () => {
 describe('version coherence ($/ self references)', () => {
   const rollingFiles = [...reusableFiles, ...actionFiles];
 
-  it.each(rollingFiles.map((f) => [rel(f), f]))('%s: every rail-actions action/workflow it runs is referenced with $/', (_name, file) => {
-    const text = readFileSync(file, 'utf8');
-    const uses = [...text.matchAll(/^\s*(?:-\s*)?uses:\s*['"]?([^\s'"#]+)/gm)].map((m) => m[1] as string);
-    for (const u of uses) {
-      expect(u.startsWith('./'), `${u}`).toBe(false);
-      expect(/(^|\/)rail-actions\//.test(u), `${u}`).toBe(false);
-      if (u.includes('actions/') && !/^[\w.-]+\/[\w.-]+.*@[0-9a-f]{40}$/.test(u)) expect(u).toMatch(/^\$\/(actions\/[\w-]+|\.github\/workflows\/[\w-]+\.yml)$/);
-    }
-  });
+  it.each(rollingFiles.map((f) => [rel(f), f]))(
+    '%s: every rail-actions action/workflow it runs is referenced with $/',
+    (_name, file) => {
+      const text = readFileSync(file, 'utf8');
+      const uses = [...text.matchAll(/^\s*(?:-\s*)?uses:\s*['"]?([^\s'"#]+)/gm)].map((m) => m[1] as string);
+      for (const u of uses) {
+        expect(u.startsWith('./'), `${u}`).toBe(false);
+        expect(/(^|\/)rail-actions\//.test(u), `${u}`).toBe(false);
+        if (u.includes('actions/') && !/^[\w.-]+\/[\w.-]+.*@[0-9a-f]{40}$/.test(u))
+          expect(u).toMatch(/^\$\/(actions\/[\w-]+|\.github\/workflows\/[\w-]+\.yml)$/);
+      }
+    },
+  );
 
   it('deploy.yml runs its own actions and ci.yml through $/ (nothing else)', () => {
     const text = readFileSync(path.join(projectRoot, '.github/workflows/deploy.yml'), 'utf8');
     const own = [...text.matchAll(/uses:\s*(\$\/\S+)/g)].map((m) => m[1]);
-    expect(new Set(own)).toEqual(new Set(['$/.github/workflows/ci.yml', '$/actions/promotion-guard', '$/actions/migrate-gate', '$/actions/approval', '$/actions/setup', '$/actions/migrate', '$/actions/github-deployment', '$/actions/release']));
+    expect(new Set(own)).toEqual(
+      new Set([
+        '$/.github/workflows/ci.yml',
+        '$/actions/promotion-guard',
+        '$/actions/migrate-gate',
+        '$/actions/approval',
+        '$/actions/setup',
+        '$/actions/migrate',
+        '$/actions/github-deployment',
+        '$/actions/release',
+      ]),
+    );
   });
 
   it('no symbolic links are tracked ($/ resolution fails on dangling symlinks, actions/runner#4626)', () => {
     let listing: string;
     try {
-      listing = execFileSync('git', ['ls-files', '-s'], { cwd: projectRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      listing = execFileSync('git', ['ls-files', '-s'], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
     } catch {
       console.warn('git not available: symlink check skipped');
       return;
@@ -387,21 +553,38 @@ function jobsBefore(w: Workflow, target: string, skip: Set<string>, weight: (job
   const memo = new Map<string, number>();
   const depthIncluding = (id: string): number => {
     if (memo.has(id)) return memo.get(id)!;
-    const before = Math.max(0, ...needsOf(w.jobs[id] as Job).filter((n) => !skip.has(n)).map(depthIncluding));
+    const before = Math.max(
+      0,
+      ...needsOf(w.jobs[id] as Job)
+        .filter((n) => !skip.has(n))
+        .map(depthIncluding),
+    );
     const d = before + (skip.has(id) ? 0 : weight(id));
     memo.set(id, d);
     return d;
   };
-  return Math.max(0, ...needsOf(w.jobs[target] as Job).filter((n) => !skip.has(n)).map(depthIncluding));
+  return Math.max(
+    0,
+    ...needsOf(w.jobs[target] as Job)
+      .filter((n) => !skip.has(n))
+      .map(depthIncluding),
+  );
 }
 /** Depth of a whole workflow: its longest chain of jobs. */
-const workflowDepth = (w: Workflow) => Math.max(...Object.keys(w.jobs).map((id) => jobsBefore(w, id, new Set(), () => 1) + 1));
+const workflowDepth = (w: Workflow) =>
+  Math.max(...Object.keys(w.jobs).map((id) => jobsBefore(w, id, new Set(), () => 1) + 1));
 
 // Which jobs run in which case, with GitHub's real scheduling rules, is tested in test/workflow-scenarios.test.ts.
 describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
   it('job order: ci ‖ gate → approval → migrate → release (deploy, verify, roll back in one job)', () => {
     const graph = Object.fromEntries(Object.entries(deploy.jobs).map(([id, j]) => [id, needsOf(j)]));
-    expect(graph).toEqual({ ci: [], gate: [], approval: ['ci', 'gate'], migrate: ['ci', 'gate', 'approval'], release: ['gate', 'migrate'] });
+    expect(graph).toEqual({
+      ci: [],
+      gate: [],
+      approval: ['ci', 'gate'],
+      migrate: ['ci', 'gate', 'approval'],
+      release: ['gate', 'migrate'],
+    });
     expect(deploy.jobs['ci']?.uses).toBe('$/.github/workflows/ci.yml');
   });
 
@@ -415,7 +598,9 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
   it('the migrate job names the approval environment only when the gate asks, never creates a deployment record', () => {
     const env = deploy.jobs['migrate']?.environment as { name: string; deployment: boolean };
     expect(env.deployment).toBe(false);
-    expect(unwrap(env.name)).toBe("needs.gate.outputs.approval-required == 'true' && inputs.approval-mode == 'environment' && inputs.approval-environment || inputs.migrate-environment");
+    expect(unwrap(env.name)).toBe(
+      "needs.gate.outputs.approval-required == 'true' && inputs.approval-mode == 'environment' && inputs.approval-environment || inputs.migrate-environment",
+    );
   });
 
   it('every job below a job that can be skipped states its condition with !cancelled() and needs.<job>.result', () => {
@@ -447,15 +632,34 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
 
   it('steps run in order and pass outputs along', () => {
     const usesOf = (job: string) => (deploy.jobs[job]?.steps ?? []).map((s) => s.uses?.replace(/@.*/, '') ?? 'run');
-    expect(usesOf('gate')).toEqual(['run', '$/actions/release', '$/actions/promotion-guard', 'actions/checkout', '$/actions/migrate-gate']);
+    expect(usesOf('gate')).toEqual([
+      'run',
+      '$/actions/release',
+      '$/actions/promotion-guard',
+      'actions/checkout',
+      '$/actions/migrate-gate',
+    ]);
     expect(usesOf('migrate')).toEqual(['actions/checkout', '$/actions/setup', '$/actions/migrate']);
-    expect(usesOf('release')).toEqual(['$/actions/github-deployment', 'actions/checkout', '$/actions/release', 'run', '$/actions/github-deployment']);
+    expect(usesOf('release')).toEqual([
+      '$/actions/github-deployment',
+      'actions/checkout',
+      '$/actions/release',
+      'run',
+      '$/actions/github-deployment',
+    ]);
 
-    const step = (job: string, uses: string, n = 0) => (deploy.jobs[job]?.steps ?? []).filter((s) => s.uses === uses)[n] as Step;
+    const step = (job: string, uses: string, n = 0) =>
+      (deploy.jobs[job]?.steps ?? []).filter((s) => s.uses === uses)[n] as Step;
     expect(step('gate', '$/actions/release').with?.['check-only']).toBe('true');
     expect(step('migrate', '$/actions/migrate').with?.['plan-hash']).toBe('${{ needs.gate.outputs.plan-hash }}');
-    expect(step('approval', '$/actions/approval').with).toMatchObject({ plan: '${{ needs.gate.outputs.plan-markdown }}', environment: '${{ inputs.github-environment }}' });
-    expect(step('release', '$/actions/github-deployment', 0).with).toMatchObject({ status: 'in_progress', environment: '${{ inputs.github-environment }}' });
+    expect(step('approval', '$/actions/approval').with).toMatchObject({
+      plan: '${{ needs.gate.outputs.plan-markdown }}',
+      environment: '${{ inputs.github-environment }}',
+    });
+    expect(step('release', '$/actions/github-deployment', 0).with).toMatchObject({
+      status: 'in_progress',
+      environment: '${{ inputs.github-environment }}',
+    });
     expect(step('release', '$/actions/release').with).toMatchObject({
       'railway-token': '${{ secrets.RAILWAY_TOKEN }}',
       service: '${{ inputs.services }}',
@@ -466,7 +670,20 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
     expect(deploy.jobs['gate']?.outputs?.['plan-hash']).toBe('${{ steps.gate.outputs.plan-hash }}');
 
     const outputs = workflowCall(deploy).outputs ?? {};
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['result', 'production-deployment-id', 'deployment-id', 'previous-deployment-id', 'url', 'deployments', 'rolled-back', 'healthy', 'needs-human', 'github-deployment-id']));
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'result',
+        'production-deployment-id',
+        'deployment-id',
+        'previous-deployment-id',
+        'url',
+        'deployments',
+        'rolled-back',
+        'healthy',
+        'needs-human',
+        'github-deployment-id',
+      ]),
+    );
     expect(outputs['production-deployment-id']?.value).toBe('${{ jobs.release.outputs.production-deployment-id }}');
   });
 
@@ -480,7 +697,16 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
         if (JSON.stringify(s).includes('secrets.')) users.push(`${jobId}:${s.uses ?? s.id ?? 'run'}`);
       });
     }
-    expect(users.sort()).toEqual(['approval:$/actions/approval', 'gate:$/actions/migrate-gate', 'gate:preflight', 'gate:$/actions/release', 'migrate:$/actions/migrate', 'release:$/actions/release'].sort());
+    expect(users.sort()).toEqual(
+      [
+        'approval:$/actions/approval',
+        'gate:$/actions/migrate-gate',
+        'gate:preflight',
+        'gate:$/actions/release',
+        'migrate:$/actions/migrate',
+        'release:$/actions/release',
+      ].sort(),
+    );
     // the preflight script only tests secrets for emptiness
     const script = deploy.jobs['gate']?.steps?.[0]?.run ?? '';
     for (const name of ['RAILWAY_TOKEN', 'DATABASE_URL']) {
@@ -494,7 +720,11 @@ describe('deploy.yml: chain, concurrency, permissions, wiring', () => {
 // ---------- preflight script, run for real ----------
 
 /** bash with stdin closed (a socket-pair stdin makes bash source ~/.bashrc, as if started by rshd). */
-function runBash(script: string, env: Record<string, string>, cwd?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runBash(
+  script: string,
+  env: Record<string, string>,
+  cwd?: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -525,18 +755,37 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
 
   it('is wired to the inputs and secrets it checks', () => {
     expect(preflight.env).toEqual({
-      RAILWAY_TOKEN: '${{ secrets.RAILWAY_TOKEN }}', DATABASE_URL: '${{ secrets.DATABASE_URL }}', MIGRATE: '${{ inputs.migrate }}',
-      SERVICES: '${{ inputs.services }}', HEALTH_URL: '${{ inputs.health-url }}', SOURCE: '${{ inputs.source }}', APPROVAL: '${{ inputs.approval }}',
-      APPROVAL_MODE: '${{ inputs.approval-mode }}', APPROVAL_ENVIRONMENT: '${{ inputs.approval-environment }}', APPROVERS: '${{ inputs.approvers }}',
-      MIGRATE_ENVIRONMENT: '${{ inputs.migrate-environment }}', GH_TOKEN: '${{ github.token }}',
+      RAILWAY_TOKEN: '${{ secrets.RAILWAY_TOKEN }}',
+      DATABASE_URL: '${{ secrets.DATABASE_URL }}',
+      MIGRATE: '${{ inputs.migrate }}',
+      SERVICES: '${{ inputs.services }}',
+      HEALTH_URL: '${{ inputs.health-url }}',
+      SOURCE: '${{ inputs.source }}',
+      APPROVAL: '${{ inputs.approval }}',
+      APPROVAL_MODE: '${{ inputs.approval-mode }}',
+      APPROVAL_ENVIRONMENT: '${{ inputs.approval-environment }}',
+      APPROVERS: '${{ inputs.approvers }}',
+      MIGRATE_ENVIRONMENT: '${{ inputs.migrate-environment }}',
+      GH_TOKEN: '${{ github.token }}',
     });
   });
 
   async function run(overrides: Record<string, string>) {
     const env = {
-      PATH: process.env['PATH'] ?? '', GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: 'octo-org/octo-app', GH_TOKEN: TOKEN,
-      RAILWAY_TOKEN: RAILWAY, DATABASE_URL: DB, MIGRATE: 'true', SERVICES: 'shop', HEALTH_URL: 'https://shop.up.railway.app/health',
-      SOURCE: 'commit', APPROVAL: 'risky', APPROVAL_MODE: 'environment', APPROVAL_ENVIRONMENT: 'production-approval', APPROVERS: '',
+      PATH: process.env['PATH'] ?? '',
+      GITHUB_API_URL: gh.url,
+      GITHUB_REPOSITORY: 'octo-org/octo-app',
+      GH_TOKEN: TOKEN,
+      RAILWAY_TOKEN: RAILWAY,
+      DATABASE_URL: DB,
+      MIGRATE: 'true',
+      SERVICES: 'shop',
+      HEALTH_URL: 'https://shop.up.railway.app/health',
+      SOURCE: 'commit',
+      APPROVAL: 'risky',
+      APPROVAL_MODE: 'environment',
+      APPROVAL_ENVIRONMENT: 'production-approval',
+      APPROVERS: '',
       MIGRATE_ENVIRONMENT: 'migrations',
       ...overrides,
     };
@@ -559,11 +808,23 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
     [{ RAILWAY_TOKEN: '' }, /RAILWAY_TOKEN is empty::The secret RAILWAY_TOKEN is empty or not passed/],
     [{ DATABASE_URL: '' }, /DATABASE_URL is empty::.*migrate is true/],
     [{ SERVICES: ' \n' }, /services is empty::Name the Railway service/],
-    [{ HEALTH_URL: 'shop.up.railway.app/health' }, /health-url must hold absolute http\(s\) URLs \(or service=none\), got 'shop.up.railway.app\/health'/],
-    [{ SERVICES: 'api\nworker', HEALTH_URL: 'https://api.up.railway.app/health' }, /Several services are deployed, so health-url must say which URL belongs to which/],
-    [{ SERVICES: 'api\nworker', HEALTH_URL: 'api=https://api.up.railway.app/health\nwrker=none' }, /health-url names 'wrker', which is not in services \(api worker\)/],
+    [
+      { HEALTH_URL: 'shop.up.railway.app/health' },
+      /health-url must hold absolute http\(s\) URLs \(or service=none\), got 'shop.up.railway.app\/health'/,
+    ],
+    [
+      { SERVICES: 'api\nworker', HEALTH_URL: 'https://api.up.railway.app/health' },
+      /Several services are deployed, so health-url must say which URL belongs to which/,
+    ],
+    [
+      { SERVICES: 'api\nworker', HEALTH_URL: 'api=https://api.up.railway.app/health\nwrker=none' },
+      /health-url names 'wrker', which is not in services \(api worker\)/,
+    ],
     [{ SERVICES: 'api\nworker', HEALTH_URL: 'api=ftp://api.example\nworker=none' }, /got 'ftp:\/\/api.example'/],
-    [{ APPROVAL_ENVIRONMENT: 'prod-approvals' }, /The approval environment 'prod-approvals' does not exist in octo-org\/octo-app/],
+    [
+      { APPROVAL_ENVIRONMENT: 'prod-approvals' },
+      /The approval environment 'prod-approvals' does not exist in octo-org\/octo-app/,
+    ],
     [{ APPROVAL_ENVIRONMENT: 'open env' }, /'open env' exists but has no required reviewers/],
     [{ APPROVAL_MODE: 'issue' }, /approval-mode is issue but approvers is empty/],
     [{ APPROVAL_MODE: 'slack' }, /approval-mode must be environment or issue/],
@@ -581,7 +842,9 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
   it('warns when migrate-environment has protection rules (every deploy would wait)', async () => {
     const r = await run({ MIGRATE_ENVIRONMENT: 'production-approval-2' });
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toMatch(/::warning title=rail-actions deploy - migrate-environment is protected::The environment 'production-approval-2' has reviewers/);
+    expect(r.out).toMatch(
+      /::warning title=rail-actions deploy - migrate-environment is protected::The environment 'production-approval-2' has reviewers/,
+    );
   });
 
   it('needs no DATABASE_URL or approval environment when migrate is off, and no health-url (domain or Railway status)', async () => {
@@ -590,7 +853,10 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
   });
 
   it('accepts one service=URL or service=none line per service', async () => {
-    const r = await run({ SERVICES: ' api\nworker \n', HEALTH_URL: 'api=https://api.up.railway.app/health\n worker=none\n' });
+    const r = await run({
+      SERVICES: ' api\nworker \n',
+      HEALTH_URL: 'api=https://api.up.railway.app/health\n worker=none\n',
+    });
     expect(r.status, r.out).toBe(0);
   });
 
@@ -603,7 +869,12 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
   });
 
   it('reports every problem at once', async () => {
-    const r = await run({ RAILWAY_TOKEN: '', DATABASE_URL: '', HEALTH_URL: 'not-a-url', APPROVAL_ENVIRONMENT: 'missing' });
+    const r = await run({
+      RAILWAY_TOKEN: '',
+      DATABASE_URL: '',
+      HEALTH_URL: 'not-a-url',
+      APPROVAL_ENVIRONMENT: 'missing',
+    });
     expect(r.status).toBe(1);
     expect(r.errors).toHaveLength(4);
     expect(r.out).toContain('Preflight found 4 problem(s); nothing was changed.');
@@ -614,8 +885,14 @@ describe.skipIf(!hasTools)('deploy.yml preflight (fails early with a clear messa
 
 describe('ci.yml', () => {
   it('lint, typecheck, tests and the build in parallel (one job deep); an empty command skips its job', () => {
-    expect(Object.fromEntries(Object.entries(ci.jobs).map(([id, j]) => [id, needsOf(j)]))).toEqual({ lint: [], typecheck: [], test: [], build: [] });
-    for (const job of ['lint', 'typecheck', 'test', 'build']) expect(ci.jobs[job]?.if).toBe(`\${{ !cancelled() && inputs.${job}-command != '' }}`);
+    expect(Object.fromEntries(Object.entries(ci.jobs).map(([id, j]) => [id, needsOf(j)]))).toEqual({
+      lint: [],
+      typecheck: [],
+      test: [],
+      build: [],
+    });
+    for (const job of ['lint', 'typecheck', 'test', 'build'])
+      expect(ci.jobs[job]?.if).toBe(`\${{ !cancelled() && inputs.${job}-command != '' }}`);
   });
 
   it('tests run against pgvector and Redis service containers with health checks; images are inputs', () => {
@@ -630,9 +907,13 @@ describe('ci.yml', () => {
     expect(String(test.env?.['DATABASE_URL'])).toMatch(/^postgresql:\/\/.*@localhost:5432\//);
     expect(test.env?.['REDIS_URL']).toBe('redis://localhost:6379');
     const names = (test.steps ?? []).map((s) => s.name);
-    expect(names.indexOf('Enable pgvector in the test database')).toBeLessThan(names.indexOf('Apply migrations to the test database'));
+    expect(names.indexOf('Enable pgvector in the test database')).toBeLessThan(
+      names.indexOf('Apply migrations to the test database'),
+    );
     expect(names.indexOf('Apply migrations to the test database')).toBeLessThan(names.indexOf('Test'));
-    expect((test.steps ?? []).find((s) => s.uses === '$/actions/migrate')?.with?.['database-url']).toBe('${{ env.DATABASE_URL }}');
+    expect((test.steps ?? []).find((s) => s.uses === '$/actions/migrate')?.with?.['database-url']).toBe(
+      '${{ env.DATABASE_URL }}',
+    );
   });
 
   it('exposes the build artifact name as an output', () => {
@@ -652,7 +933,9 @@ describe('examples/caller/deploy.yml (the README example)', () => {
   });
 
   it('a typo in an input or a missing required secret is reported', async () => {
-    const broken = readFileSync(callerFile, 'utf8').replace('      github-environment: production', '      github-enviroment: production').replace(/^\s+RAILWAY_TOKEN: .*$/m, '');
+    const broken = readFileSync(callerFile, 'utf8')
+      .replace('      github-environment: production', '      github-enviroment: production')
+      .replace(/^\s+RAILWAY_TOKEN: .*$/m, '');
     const errors = (await validateWorkflow('deploy.yml', broken)).join('\n');
     expect(errors).toMatch(/Invalid input, github-enviroment is not defined in the referenced workflow/);
     expect(errors).toMatch(/Secret RAILWAY_TOKEN is required, but not provided while calling/);
@@ -664,7 +947,9 @@ describe('examples/caller/deploy.yml (the README example)', () => {
       const w = readWorkflow(file);
       const all: Record<string, string> = {};
       for (const job of Object.values(w.jobs)) {
-        const perms = job.uses ? requested(path.join(projectRoot, job.uses.slice(2))) : ((job.permissions ?? {}) as Record<string, string>);
+        const perms = job.uses
+          ? requested(path.join(projectRoot, job.uses.slice(2)))
+          : ((job.permissions ?? {}) as Record<string, string>);
         for (const [k, v] of Object.entries(perms)) if ((rank[v] ?? 0) > (rank[all[k] ?? 'none'] ?? 0)) all[k] = v;
       }
       return all;
@@ -679,7 +964,9 @@ describe('examples/caller/deploy.yml (the README example)', () => {
   });
 
   it('deploys the example app: its migrations dir exists there and it has no lint script (lint-command off)', () => {
-    const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'examples/app/package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'examples/app/package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     const w = caller.jobs['deploy']?.with ?? {};
     expect(existsSync(path.join(projectRoot, 'examples/app', String(w['migrations-dir'])))).toBe(true);
     expect(w['lint-command']).toBe('');

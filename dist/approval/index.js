@@ -29212,9 +29212,13 @@ module.exports = {
 /***/ }),
 
 /***/ 4440:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run),
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6257);
@@ -29222,7 +29226,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8571);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2258);
 /* harmony import */ var _github_approval_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4792);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1482);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1780);
 /* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2565);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9131);
 // actions/approval: issue-based manual approval (see src/github/approval.ts).
@@ -29268,7 +29272,9 @@ async function main() {
     }
     const initiator = process.env['GITHUB_TRIGGERING_ACTOR'] || process.env['GITHUB_ACTOR'] || undefined;
     const policy = {
-        approvers, minimumApprovals, allowSelfApproval,
+        approvers,
+        minimumApprovals,
+        allowSelfApproval,
         ...(initiator ? { initiator } : {}),
         words: {
             approve: [..._github_approval_js__WEBPACK_IMPORTED_MODULE_5__/* .DEFAULT_APPROVE_WORDS */ .Gv, ...approveWords],
@@ -29283,11 +29289,21 @@ async function main() {
         `**${initiator ?? 'Someone'}** wants to deploy \`${process.env['GITHUB_SHA'] ?? 'unknown commit'}\`${environment ? ` to **${environment}**` : ''}.`,
         run ? `Workflow run: ${run}` : '',
         plan ? `\n<details open><summary>Migration plan</summary>\n\n${plan.trim()}\n\n</details>` : '',
-    ].filter(Boolean).join('\n');
+    ]
+        .filter(Boolean)
+        .join('\n');
     const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .cancellationSignal */ .w6)();
     const rest = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_7__/* .githubRest */ .U7)(token, { signal, log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(m) });
     const result = await (0,_github_approval_js__WEBPACK_IMPORTED_MODULE_5__/* .requestApproval */ .FU)({
-        rest, owner, repo, title: issueTitle, context, policy, timeoutMs, pollIntervalMs, signal,
+        rest,
+        owner,
+        repo,
+        title: issueTitle,
+        context,
+        policy,
+        timeoutMs,
+        pollIntervalMs,
+        signal,
         labels,
         log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(m),
         onIssue: (issue) => {
@@ -29306,11 +29322,16 @@ async function main() {
 }
 function failureMessage(r, timeoutMs) {
     switch (r.decision) {
-        case 'denied': return `Deploy denied by @${r.deniedBy[0] ?? '?'} in ${r.issueUrl}`;
-        case 'timed-out': return `No approval within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(timeoutMs)} (${r.approvedBy.length} approval(s) received) in ${r.issueUrl}`;
-        case 'closed': return `The approval issue ${r.issueUrl} was closed without enough approvals`;
-        case 'cancelled': return 'Cancelled while waiting for approval';
-        default: return `Not approved (${r.decision})`;
+        case 'denied':
+            return `Deploy denied by @${r.deniedBy[0] ?? '?'} in ${r.issueUrl}`;
+        case 'timed-out':
+            return `No approval within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(timeoutMs)} (${r.approvedBy.length} approval(s) received) in ${r.issueUrl}`;
+        case 'closed':
+            return `The approval issue ${r.issueUrl} was closed without enough approvals`;
+        case 'cancelled':
+            return 'Cancelled while waiting for approval';
+        default:
+            return `Not approved (${r.decision})`;
     }
 }
 async function writeSummary(r, minimum) {
@@ -29324,7 +29345,10 @@ async function writeSummary(r, minimum) {
             [{ data: 'Required approvals', header: true }, { data: String(minimum) }],
             [{ data: 'Waited', header: true }, { data: (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_3__/* .formatDuration */ .a3)(r.waitedMs) }],
             [{ data: 'Issue', header: true }, { data: `<a href="${r.issueUrl}">#${r.issueNumber}</a>` }],
-            [{ data: 'Ignored comments', header: true }, { data: r.ignored.map((i) => `@${i.login} (${i.vote}: ${i.reason})`).join('<br>') || '—' }],
+            [
+                { data: 'Ignored comments', header: true },
+                { data: r.ignored.map((i) => `@${i.login} (${i.vote}: ${i.reason})`).join('<br>') || '—' },
+            ],
         ])
             .write();
     }
@@ -29332,11 +29356,14 @@ async function writeSummary(r, minimum) {
         _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Could not write the job summary: ${String(err)}`);
     }
 }
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .runAction */ .Cs)(main, {
-    // No decision was reached (bad input, GitHub refused): 'error', so `decision == 'approved'` never holds by accident
-    // and a continue-on-error workflow can tell it from a denial.
-    failureOutputs: { decision: 'error' },
-});
+async function run() {
+    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_8__/* .runAction */ .Cs)(main, {
+        // No decision was reached (bad input, GitHub refused): 'error', so `decision == 'approved'` never holds by accident
+        // and a continue-on-error workflow can tell it from a denial.
+        failureOutputs: { decision: 'error' },
+    });
+}
+await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -34364,8 +34391,8 @@ function getOctokit(token, options, ...additionalPlugins) {
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
-// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(1482);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 3 modules
+var inputs = __nccwpck_require__(1780);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
 ;// CONCATENATED MODULE: ./src/github/rest.ts
@@ -34449,14 +34476,22 @@ function createGitHubRest(request, opts = {}) {
     return {
         async createIssue(p) {
             const { data } = await must('POST /repos/{owner}/{repo}/issues', {
-                owner: p.owner, repo: p.repo, title: p.title, body: p.body,
-                ...(p.assignees.length ? { assignees: p.assignees } : {}), ...(p.labels.length ? { labels: p.labels } : {}),
+                owner: p.owner,
+                repo: p.repo,
+                title: p.title,
+                body: p.body,
+                ...(p.assignees.length ? { assignees: p.assignees } : {}),
+                ...(p.labels.length ? { labels: p.labels } : {}),
             });
             const d = data;
             return { number: d.number, url: d.html_url };
         },
         async getIssueState(p) {
-            const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner: p.owner, repo: p.repo, issue_number: p.issueNumber });
+            const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}', {
+                owner: p.owner,
+                repo: p.repo,
+                issue_number: p.issueNumber,
+            });
             const d = data;
             return { state: d.state, ...(d.closed_by?.login ? { closedBy: d.closed_by.login } : {}) };
         },
@@ -34465,22 +34500,42 @@ function createGitHubRest(request, opts = {}) {
             const all = [];
             for (let page = 1;; page++) {
                 const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-                    owner: p.owner, repo: p.repo, issue_number: p.issueNumber, per_page: perPage, page,
+                    owner: p.owner,
+                    repo: p.repo,
+                    issue_number: p.issueNumber,
+                    per_page: perPage,
+                    page,
                 });
                 const rows = data;
                 for (const r of rows) {
-                    all.push({ id: r.id, body: r.body ?? '', login: r.user?.login ?? '', userType: r.user?.type ?? 'User', createdAt: r.created_at, url: r.html_url });
+                    all.push({
+                        id: r.id,
+                        body: r.body ?? '',
+                        login: r.user?.login ?? '',
+                        userType: r.user?.type ?? 'User',
+                        createdAt: r.created_at,
+                        url: r.html_url,
+                    });
                 }
                 if (rows.length < perPage)
                     return all;
             }
         },
         async createIssueComment(p) {
-            await must('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: p.owner, repo: p.repo, issue_number: p.issueNumber, body: p.body });
+            await must('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+                owner: p.owner,
+                repo: p.repo,
+                issue_number: p.issueNumber,
+                body: p.body,
+            });
         },
         async closeIssue(p) {
             await must('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
-                owner: p.owner, repo: p.repo, issue_number: p.issueNumber, state: 'closed', state_reason: p.reason,
+                owner: p.owner,
+                repo: p.repo,
+                issue_number: p.issueNumber,
+                state: 'closed',
+                state_reason: p.reason,
             });
         },
         async getCollaboratorPermission(p) {
@@ -34498,9 +34553,13 @@ function createGitHubRest(request, opts = {}) {
         },
         async createDeployment(p) {
             const { status, data } = await must('POST /repos/{owner}/{repo}/deployments', {
-                owner: p.owner, repo: p.repo, ref: p.ref, environment: p.environment,
+                owner: p.owner,
+                repo: p.repo,
+                ref: p.ref,
+                environment: p.environment,
                 // We already ran CI ourselves and the ref is an exact commit: no merging, no status-check gate.
-                auto_merge: false, required_contexts: [],
+                auto_merge: false,
+                required_contexts: [],
                 ...(p.description ? { description: p.description } : {}),
                 ...(p.productionEnvironment !== undefined ? { production_environment: p.productionEnvironment } : {}),
                 ...(p.transientEnvironment !== undefined ? { transient_environment: p.transientEnvironment } : {}),
@@ -34515,7 +34574,10 @@ function createGitHubRest(request, opts = {}) {
         },
         async createDeploymentStatus(p) {
             const { data } = await must('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-                owner: p.owner, repo: p.repo, deployment_id: p.deploymentId, state: p.state,
+                owner: p.owner,
+                repo: p.repo,
+                deployment_id: p.deploymentId,
+                state: p.state,
                 ...(p.environmentUrl ? { environment_url: p.environmentUrl } : {}),
                 ...(p.logUrl ? { log_url: p.logUrl } : {}),
                 ...(p.description ? { description: p.description.slice(0, 140) } : {}),
@@ -34526,20 +34588,36 @@ function createGitHubRest(request, opts = {}) {
         },
         async listDeployments(p) {
             const rows = await pages('GET /repos/{owner}/{repo}/deployments', {
-                owner: p.owner, repo: p.repo, ...(p.sha ? { sha: p.sha } : {}), ...(p.environment ? { environment: p.environment } : {}),
+                owner: p.owner,
+                repo: p.repo,
+                ...(p.sha ? { sha: p.sha } : {}),
+                ...(p.environment ? { environment: p.environment } : {}),
             });
             return rows.map((d) => ({
-                id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, description: d.description ?? null,
-                createdAt: d.created_at, creator: d.creator?.login ?? null, url: d.url,
+                id: d.id,
+                sha: d.sha,
+                ref: d.ref,
+                environment: d.environment,
+                description: d.description ?? null,
+                createdAt: d.created_at,
+                creator: d.creator?.login ?? null,
+                url: d.url,
             }));
         },
         async listDeploymentStatuses(p) {
             const rows = await pages('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-                owner: p.owner, repo: p.repo, deployment_id: p.deploymentId,
+                owner: p.owner,
+                repo: p.repo,
+                deployment_id: p.deploymentId,
             });
             return rows.map((s) => ({
-                id: s.id, state: s.state, description: s.description || null, environmentUrl: s.environment_url || null,
-                logUrl: s.log_url || s.target_url || null, createdAt: s.created_at, creator: s.creator?.login ?? null,
+                id: s.id,
+                state: s.state,
+                description: s.description || null,
+                environmentUrl: s.environment_url || null,
+                logUrl: s.log_url || s.target_url || null,
+                createdAt: s.created_at,
+                creator: s.creator?.login ?? null,
             }));
         },
     };
@@ -34580,7 +34658,10 @@ function githubRest(token, opts = {}) {
     const octokit = getOctokit(token);
     const log = opts.log;
     // Retry lines quote GitHub's (or octokit's) error text: scrubbed of the token and kept on one line.
-    const rest = createGitHubRest(octokit.request, { ...opts, ...(log ? { log: (m) => log((0,redact/* escapeLineBreaks */.yO)((0,redact/* scrubSecrets */.Zg)(m, [token]))) } : {}) });
+    const rest = createGitHubRest(octokit.request, {
+        ...opts,
+        ...(log ? { log: (m) => log((0,redact/* escapeLineBreaks */.yO)((0,redact/* scrubSecrets */.Zg)(m, [token]))) } : {}),
+    });
     // Every call: a refusal (401/403/404) becomes a message naming the token input and the permission it lacks.
     const wrapped = {};
     for (const [name, fn] of Object.entries(rest)) {
@@ -34608,7 +34689,7 @@ function permissionFor(route) {
     if (/\/actions\//.test(route))
         return 'actions: read';
     if (/^GET \/orgs\/\{org\}\/teams/.test(route))
-        return 'organization members: read (a GitHub App or fine-grained token: the job\'s GITHUB_TOKEN cannot read teams)';
+        return "organization members: read (a GitHub App or fine-grained token: the job's GITHUB_TOKEN cannot read teams)";
     if (/\/collaborators\//.test(route))
         return 'metadata: read (every token of the repository has it: check the repository name)';
     return 'the permission this endpoint needs';
@@ -34630,7 +34711,9 @@ function explainGitHubError(err, tokenInput) {
             return new errors/* UserFacingError */.Ui(`${err.message} — the '${tokenInput}' input holds no valid token (expired, revoked or mistyped); with the default \${{ github.token }} check that the job did not replace it`, { cause: err });
         case 403:
             if (err.retryAfterMs !== undefined)
-                return new errors/* UserFacingError */.Ui(`${err.message} — GitHub's rate limit, still exhausted after the retries`, { cause: err });
+                return new errors/* UserFacingError */.Ui(`${err.message} — GitHub's rate limit, still exhausted after the retries`, {
+                    cause: err,
+                });
             return new errors/* UserFacingError */.Ui(`${err.message} — the '${tokenInput}' token lacks a permission${accepted}: give the job \`permissions: ${need}\` (or a token that has it)`, { cause: err });
         case 404:
             return new errors/* UserFacingError */.Ui(`${err.message} — it does not exist, or the '${tokenInput}' token cannot see it: check the repository and ids, and that the job has \`permissions: ${need}\``, { cause: err });
@@ -34661,7 +34744,7 @@ function runUrl() {
 
 /***/ }),
 
-/***/ 1482:
+/***/ 1780:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34671,26 +34754,26 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ts: () => (/* binding */ durationInput),
   $A: () => (/* binding */ integerInput),
   dt: () => (/* binding */ listInput),
-  GQ: () => (/* binding */ notLongerThan),
+  GQ: () => (/* binding */ inputs_notLongerThan),
   Uj: () => (/* binding */ stringInput),
   e1: () => (/* binding */ tokenInput),
-  jV: () => (/* binding */ tokenProblem)
+  jV: () => (/* reexport */ tokenProblem)
 });
 
-// UNUSED EXPORTS: choiceInput, databaseUrlInput, directoryInput, mask, oneLine, readInput, secretInput, sendableHeaders, urlInput
+// UNUSED EXPORTS: choiceInput, coreSource, databaseUrlInput, directoryInput, mask, oneLine, readInput, secretInput, sendableHeaders, urlInput
 
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
-var core = __nccwpck_require__(6257);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/core/database-url.ts
 
 
@@ -34723,39 +34806,21 @@ function database_url_parseDatabaseUrl(value, input) {
     return { url, secrets };
 }
 
-;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
-// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
-// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
+;// CONCATENATED MODULE: ./src/options/readers.ts
+// Typed option readers over any InputSource (an action's inputs, the CLI's flags): every bad value becomes one
+// InputError naming the input and quoting the value masked and on one line (quoteValue). Every reader starts at
+// readRaw, which masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo
+// passwords) BEFORE anything parses it.
 
 
 
 
 
 
-
-/**
- * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
- * value is masked line by line as well: the runner masks what it reads line by line.
- */
-function mask(values) {
-    const all = new Set();
-    for (const value of values) {
-        if (!value.trim())
-            continue;
-        all.add(value);
-        for (const line of value.split(/\r\n|\r|\n/))
-            if (line.trim())
-                all.add(line.trim());
-    }
-    for (const v of all)
-        core/* setSecret */.Pq(v);
-    (0,redact/* registerSecrets */.dg)(all);
-}
 /** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
-function readInput(name) {
-    const value = core/* getInput */.V4(name);
-    mask((0,redact/* secretParts */.Bm)(value));
+function readers_readRaw(src, name) {
+    const value = src.get(name) ?? '';
+    src.mask((0,redact/* secretParts */.Bm)(value));
     return value;
 }
 /** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
@@ -34764,8 +34829,8 @@ function oneLine(name, value) {
         throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
     return value;
 }
-function stringInput(name, opts = {}) {
-    const value = readInput(name);
+function readString(src, name, opts = {}) {
+    const value = readers_readRaw(src, name);
     if (value === '') {
         if (opts.required)
             throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
@@ -34774,9 +34839,9 @@ function stringInput(name, opts = {}) {
     return opts.multiline ? value : oneLine(name, value);
 }
 /** A secret (masked whole, never quoted back). */
-function secretInput(name, opts = {}) {
-    const value = core/* getInput */.V4(name);
-    mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
+function readers_readSecret(src, name, opts = {}) {
+    const value = src.get(name) ?? '';
+    src.mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
     if (!value && opts.required)
         throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
     return value;
@@ -34795,19 +34860,25 @@ function tokenProblem(value) {
         return undefined;
     const c = chars[bad];
     const code = c.codePointAt(0) ?? 0;
-    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    const what = /[\r\n]/.test(c)
+        ? 'a line break'
+        : /\s/.test(c)
+            ? 'whitespace'
+            : code > 0x7e
+                ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`
+                : 'a control character';
     return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
 }
 /** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
-function tokenInput(name, opts = {}) {
-    const value = secretInput(name, opts);
+function readToken(src, name, opts = {}) {
+    const value = readers_readSecret(src, name, opts);
     const problem = tokenProblem(value);
     if (problem)
         throw new errors/* InputError */.dz(name, problem);
     return value;
 }
-function booleanInput(name, fallback) {
-    const raw = readInput(name);
+function readBoolean(src, name, fallback) {
+    const raw = readers_readRaw(src, name);
     const value = raw.trim().toLowerCase();
     if (value === '')
         return fallback;
@@ -34817,22 +34888,26 @@ function booleanInput(name, fallback) {
         return false;
     throw new errors/* InputError */.dz(name, `expected true or false, got ${(0,redact/* quoteValue */.cl)(raw.trim())}`);
 }
-/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
-function durationInput(name, fallback, opts = {}) {
-    const raw = readInput(name);
+/** A duration (parseDuration); min/max are its natural bounds, stated in its help text. */
+function readDuration(src, name, fallback, opts = {}) {
+    const raw = readers_readRaw(src, name);
     return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
 }
+/** True when the option was given (not left to its default). */
+function given(src, name) {
+    return (src.get(name) ?? '').trim() !== '';
+}
 /**
- * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
+ * A duration that must not exceed another option's (an interval longer than the timeout it runs in could never take
  * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
  */
-function notLongerThan(name, ms, limitName, limitMs) {
+function notLongerThan(src, name, ms, limitName, limitMs) {
     if (ms > limitMs) {
-        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(core/* getInput */.V4(name))}`);
+        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(src.get(name) ?? '')}`);
     }
 }
-function integerInput(name, fallback, opts = {}) {
-    const raw = readInput(name).trim();
+function readInteger(src, name, fallback, opts = {}) {
+    const raw = readers_readRaw(src, name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
@@ -34846,8 +34921,8 @@ function integerInput(name, fallback, opts = {}) {
         throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
     return n;
 }
-function choiceInput(name, choices, fallback) {
-    const raw = readInput(name).trim();
+function readers_readChoice(src, name, choices, fallback) {
+    const raw = readers_readRaw(src, name).trim();
     if (raw === '')
         return fallback;
     if (!choices.includes(raw)) {
@@ -34860,8 +34935,8 @@ function choiceInput(name, choices, fallback) {
  * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
  * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
  */
-function urlInput(name, opts = {}) {
-    const raw = readInput(name).trim() || opts.fallback || '';
+function readers_readUrl(src, name, opts = {}) {
+    const raw = readers_readRaw(src, name).trim() || opts.fallback || '';
     if (raw === '') {
         if (opts.required)
             throw new InputError(name, 'is required but was empty or not given');
@@ -34886,12 +34961,15 @@ function urlInput(name, opts = {}) {
     return url.toString();
 }
 /**
- * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
- * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ * A directory, relative to `base` (absolute allowed), that must exist: a mistyped directory must not read as "nothing
+ * here" (no migrations found, nothing to upload). Returns the absolute path.
  */
-function directoryInput(name, fallback = '.') {
-    const value = stringInput(name, { fallback });
-    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+function readers_readDirectory(src, name, fallback = '.', base = process.cwd()) {
+    return existingDirectory(name, readString(src, name, { fallback }), base);
+}
+/** `value` resolved against `base`, which must be a directory (an InputError naming `name` otherwise). */
+function existingDirectory(name, value, base = process.cwd()) {
+    const dir = path.resolve(base, value);
     let isDirectory;
     try {
         isDirectory = statSync(dir).isDirectory();
@@ -34924,24 +35002,74 @@ function sendableHeaders(name, headers) {
     return headers;
 }
 /** Newline- or comma-separated list, blanks dropped. */
-function listInput(name) {
-    return readInput(name)
+function readList(src, name) {
+    return readers_readRaw(src, name)
         .split(/[\r\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
 }
 /**
- * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
- * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
+ * A PostgreSQL URL: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded) are
+ * masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
  */
-function databaseUrlInput(name, opts = {}) {
-    const raw = secretInput(name, opts);
+function readers_readDatabaseUrl(src, name, opts = {}) {
+    const raw = readers_readSecret(src, name, opts);
     if (!raw)
         return undefined;
     const parsed = parseDatabaseUrl(raw, name);
-    mask(parsed.secrets);
+    src.mask(parsed.secrets);
     return parsed;
 }
+
+;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
+// The actions' input readers: the typed readers of src/options/readers.ts over @actions/core (coreSource). Every bad
+// value becomes one InputError naming the input and quoting the value masked and on one line (quoteValue); every
+// reader masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo passwords)
+// BEFORE anything parses it.
+
+
+
+
+/**
+ * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
+ * value is masked line by line as well: the runner masks what it reads line by line.
+ */
+function mask(values) {
+    const all = new Set();
+    for (const value of values) {
+        if (!value.trim())
+            continue;
+        all.add(value);
+        for (const line of value.split(/\r\n|\r|\n/))
+            if (line.trim())
+                all.add(line.trim());
+    }
+    for (const v of all)
+        core/* setSecret */.Pq(v);
+    (0,redact/* registerSecrets */.dg)(all);
+}
+/** The step's inputs (core.getInput trims them, as the runner passes them), masking through the runner. */
+const coreSource = { get: (name) => core/* getInput */.V4(name), mask };
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+const readInput = (name) => readRaw(coreSource, name);
+const stringInput = (name, opts = {}) => readString(coreSource, name, opts);
+/** A secret (masked whole, never quoted back). */
+const secretInput = (name, opts = {}) => readSecret(coreSource, name, opts);
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+const tokenInput = (name, opts = {}) => readToken(coreSource, name, opts);
+const booleanInput = (name, fallback) => readBoolean(coreSource, name, fallback);
+/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
+const durationInput = (name, fallback, opts = {}) => readDuration(coreSource, name, fallback, opts);
+const inputs_notLongerThan = (name, ms, limitName, limitMs) => notLongerThan(coreSource, name, ms, limitName, limitMs);
+const integerInput = (name, fallback, opts = {}) => readInteger(coreSource, name, fallback, opts);
+const choiceInput = (name, choices, fallback) => readChoice(coreSource, name, choices, fallback);
+const urlInput = (name, opts = {}) => readUrl(coreSource, name, opts);
+/** A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist. */
+const directoryInput = (name, fallback = '.') => readDirectory(coreSource, name, fallback, process.env['GITHUB_WORKSPACE'] || process.cwd());
+/** Newline- or comma-separated list, blanks dropped. */
+const listInput = (name) => readList(coreSource, name);
+/** A PostgreSQL URL input, masked (URL and every secret part) before anything is validated. */
+const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, opts);
 
 
 /***/ }),
@@ -34992,7 +35120,11 @@ async function runAction(main, postOrOptions, maybeOptions = {}) {
             message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
         }
         if (phase === main && opts.failureOutputs)
-            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+            setFailureOutputs(opts.failureOutputs, {
+                message,
+                inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz,
+                stateSaved: stateSaved(),
+            });
         _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
     }
 }
@@ -35174,7 +35306,9 @@ class InputError extends Error {
 // A parser that quotes a whole 100 KB value must not make a 100 KB error line.
 const MESSAGE_MAX = 1000;
 function cut(message) {
-    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
+    return message.length > MESSAGE_MAX
+        ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)`
+        : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -35290,11 +35424,15 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0
+            ? tokenLike(userinfo)
+                ? '***'
+                : userinfo
+            : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
-        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => value ? `${lead}${name}=***` : whole);
 }
 /** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
 function scrubSecrets(text, secrets) {
@@ -35489,10 +35627,16 @@ const DEFAULT_DENY_WORDS = ['deny', 'denied', 'no', 'reject', 'rejected', '/deny
  * (case-insensitive, trailing `.`/`!` ignored): "no problem, approve" must never read as a denial or an approval.
  */
 function parseVote(body, words) {
-    const firstLine = body.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+    const firstLine = body
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l !== '');
     if (!firstLine)
         return null;
-    const text = firstLine.toLowerCase().replace(/[.!]+$/, '').trim();
+    const text = firstLine
+        .toLowerCase()
+        .replace(/[.!]+$/, '')
+        .trim();
     if (words.deny.some((w) => w.toLowerCase() === text))
         return 'deny';
     if (words.approve.some((w) => w.toLowerCase() === text))
@@ -35518,7 +35662,9 @@ async function validateApprovers(rest, owner, repo, policy) {
     }
     const eligibleUsers = users.filter((u) => policy.allowSelfApproval || !sameLogin(u, policy.initiator));
     if (teams.length === 0 && eligibleUsers.length < policy.minimumApprovals) {
-        const selfNote = eligibleUsers.length < users.length ? ` (${policy.initiator} started this run and allow-self-approval is false)` : '';
+        const selfNote = eligibleUsers.length < users.length
+            ? ` (${policy.initiator} started this run and allow-self-approval is false)`
+            : '';
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('minimum-approvals', `needs ${policy.minimumApprovals} approvals but only ${eligibleUsers.length} listed approver(s) can approve${selfNote}`);
     }
 }
@@ -35558,7 +35704,10 @@ class ApproverCheck {
 }
 function approvalIssueBody(opts) {
     const { policy } = opts;
-    const who = [...policy.approvers.users.map((u) => `@${u}`), ...policy.approvers.teams.map((t) => `@${t.org}/${t.slug}`)].join(', ');
+    const who = [
+        ...policy.approvers.users.map((u) => `@${u}`),
+        ...policy.approvers.teams.map((t) => `@${t.org}/${t.slug}`),
+    ].join(', ');
     const instructions = [
         `### How to respond`,
         `${who}: reply with a comment whose first line is exactly one of`,
@@ -35566,7 +35715,9 @@ function approvalIssueBody(opts) {
         `- to deny: ${policy.words.deny.map((w) => `\`${w}\``).join(', ')}`,
         '',
         `Needs **${policy.minimumApprovals}** approval(s); one denial stops the deploy.` +
-            (policy.allowSelfApproval ? '' : ` The person who started the run (${policy.initiator ?? 'unknown'}) cannot approve.`),
+            (policy.allowSelfApproval
+                ? ''
+                : ` The person who started the run (${policy.initiator ?? 'unknown'}) cannot approve.`),
         `This request expires after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(opts.timeoutMs)} (at ${opts.deadline.toISOString()}); closing the issue denies it.`,
     ].join('\n');
     let context = opts.context.trim();
@@ -35584,10 +35735,15 @@ async function requestApproval(opts) {
     const started = now();
     const deadline = started + opts.timeoutMs;
     const issue = await rest.createIssue({
-        owner, repo, title: opts.title, labels: opts.labels,
+        owner,
+        repo,
+        title: opts.title,
+        labels: opts.labels,
         body: approvalIssueBody({ context: opts.context, policy, timeoutMs: opts.timeoutMs, deadline: new Date(deadline) }),
         // Teams cannot be assigned; they are @-mentioned in the body instead.
-        assignees: policy.approvers.users.filter((u) => policy.allowSelfApproval || !sameLogin(u, policy.initiator)).slice(0, MAX_ASSIGNEES),
+        assignees: policy.approvers.users
+            .filter((u) => policy.allowSelfApproval || !sameLogin(u, policy.initiator))
+            .slice(0, MAX_ASSIGNEES),
     });
     log(`Opened approval issue #${issue.number}: ${issue.url}`);
     opts.onIssue?.(issue);
@@ -35663,7 +35819,15 @@ async function requestApproval(opts) {
         await finish(opts, issue.number, outcome[decision], decision === 'approved' ? 'completed' : 'not_planned', log);
     else
         await comment(opts, issue.number, outcome.closed, log);
-    return { decision, approvedBy, deniedBy, issueNumber: issue.number, issueUrl: issue.url, ignored, waitedMs: now() - started };
+    return {
+        decision,
+        approvedBy,
+        deniedBy,
+        issueNumber: issue.number,
+        issueUrl: issue.url,
+        ignored,
+        waitedMs: now() - started,
+    };
 }
 // The outcome is already decided when these run: a failure to comment or close is reported, never allowed to flip it.
 async function comment(opts, issueNumber, body, log) {
@@ -39021,4 +39185,7 @@ function getIDToken(aud) {
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(4440);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__main = __webpack_exports__.i;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__main as main, __webpack_exports__run as run };
 /******/ 

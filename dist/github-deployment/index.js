@@ -29212,14 +29212,18 @@ module.exports = {
 /***/ }),
 
 /***/ 1258:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run),
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _github_deployments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6887);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(927);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4885);
 /* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2565);
 /* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
 // actions/github-deployment: create a GitHub deployment and move its status (see src/github/deployments.ts).
@@ -29255,7 +29259,10 @@ async function main() {
     const autoInactive = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .booleanInput */ .tE)('auto-inactive', true);
     const rest = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_5__/* .githubRest */ .U7)(token, { log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m) });
     const result = await (0,_github_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .recordDeployment */ .dj)({
-        rest, owner, repo, state,
+        rest,
+        owner,
+        repo,
+        state,
         ...(rawId ? { deploymentId: Number(rawId) } : {}),
         environment,
         ref,
@@ -29271,7 +29278,10 @@ async function main() {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('status', state);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`${result.created ? 'Created' : 'Updated'} GitHub deployment ${result.deploymentId}: ${state}${environmentUrl ? ` (${environmentUrl})` : ''}`);
 }
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main);
+async function run() {
+    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main);
+}
+await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -34299,8 +34309,8 @@ function getOctokit(token, options, ...additionalPlugins) {
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
-// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 3 modules
-var inputs = __nccwpck_require__(927);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 4 modules
+var inputs = __nccwpck_require__(4885);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
 ;// CONCATENATED MODULE: ./src/github/rest.ts
@@ -34384,14 +34394,22 @@ function createGitHubRest(request, opts = {}) {
     return {
         async createIssue(p) {
             const { data } = await must('POST /repos/{owner}/{repo}/issues', {
-                owner: p.owner, repo: p.repo, title: p.title, body: p.body,
-                ...(p.assignees.length ? { assignees: p.assignees } : {}), ...(p.labels.length ? { labels: p.labels } : {}),
+                owner: p.owner,
+                repo: p.repo,
+                title: p.title,
+                body: p.body,
+                ...(p.assignees.length ? { assignees: p.assignees } : {}),
+                ...(p.labels.length ? { labels: p.labels } : {}),
             });
             const d = data;
             return { number: d.number, url: d.html_url };
         },
         async getIssueState(p) {
-            const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner: p.owner, repo: p.repo, issue_number: p.issueNumber });
+            const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}', {
+                owner: p.owner,
+                repo: p.repo,
+                issue_number: p.issueNumber,
+            });
             const d = data;
             return { state: d.state, ...(d.closed_by?.login ? { closedBy: d.closed_by.login } : {}) };
         },
@@ -34400,22 +34418,42 @@ function createGitHubRest(request, opts = {}) {
             const all = [];
             for (let page = 1;; page++) {
                 const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-                    owner: p.owner, repo: p.repo, issue_number: p.issueNumber, per_page: perPage, page,
+                    owner: p.owner,
+                    repo: p.repo,
+                    issue_number: p.issueNumber,
+                    per_page: perPage,
+                    page,
                 });
                 const rows = data;
                 for (const r of rows) {
-                    all.push({ id: r.id, body: r.body ?? '', login: r.user?.login ?? '', userType: r.user?.type ?? 'User', createdAt: r.created_at, url: r.html_url });
+                    all.push({
+                        id: r.id,
+                        body: r.body ?? '',
+                        login: r.user?.login ?? '',
+                        userType: r.user?.type ?? 'User',
+                        createdAt: r.created_at,
+                        url: r.html_url,
+                    });
                 }
                 if (rows.length < perPage)
                     return all;
             }
         },
         async createIssueComment(p) {
-            await must('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: p.owner, repo: p.repo, issue_number: p.issueNumber, body: p.body });
+            await must('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+                owner: p.owner,
+                repo: p.repo,
+                issue_number: p.issueNumber,
+                body: p.body,
+            });
         },
         async closeIssue(p) {
             await must('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
-                owner: p.owner, repo: p.repo, issue_number: p.issueNumber, state: 'closed', state_reason: p.reason,
+                owner: p.owner,
+                repo: p.repo,
+                issue_number: p.issueNumber,
+                state: 'closed',
+                state_reason: p.reason,
             });
         },
         async getCollaboratorPermission(p) {
@@ -34433,9 +34471,13 @@ function createGitHubRest(request, opts = {}) {
         },
         async createDeployment(p) {
             const { status, data } = await must('POST /repos/{owner}/{repo}/deployments', {
-                owner: p.owner, repo: p.repo, ref: p.ref, environment: p.environment,
+                owner: p.owner,
+                repo: p.repo,
+                ref: p.ref,
+                environment: p.environment,
                 // We already ran CI ourselves and the ref is an exact commit: no merging, no status-check gate.
-                auto_merge: false, required_contexts: [],
+                auto_merge: false,
+                required_contexts: [],
                 ...(p.description ? { description: p.description } : {}),
                 ...(p.productionEnvironment !== undefined ? { production_environment: p.productionEnvironment } : {}),
                 ...(p.transientEnvironment !== undefined ? { transient_environment: p.transientEnvironment } : {}),
@@ -34450,7 +34492,10 @@ function createGitHubRest(request, opts = {}) {
         },
         async createDeploymentStatus(p) {
             const { data } = await must('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-                owner: p.owner, repo: p.repo, deployment_id: p.deploymentId, state: p.state,
+                owner: p.owner,
+                repo: p.repo,
+                deployment_id: p.deploymentId,
+                state: p.state,
                 ...(p.environmentUrl ? { environment_url: p.environmentUrl } : {}),
                 ...(p.logUrl ? { log_url: p.logUrl } : {}),
                 ...(p.description ? { description: p.description.slice(0, 140) } : {}),
@@ -34461,20 +34506,36 @@ function createGitHubRest(request, opts = {}) {
         },
         async listDeployments(p) {
             const rows = await pages('GET /repos/{owner}/{repo}/deployments', {
-                owner: p.owner, repo: p.repo, ...(p.sha ? { sha: p.sha } : {}), ...(p.environment ? { environment: p.environment } : {}),
+                owner: p.owner,
+                repo: p.repo,
+                ...(p.sha ? { sha: p.sha } : {}),
+                ...(p.environment ? { environment: p.environment } : {}),
             });
             return rows.map((d) => ({
-                id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, description: d.description ?? null,
-                createdAt: d.created_at, creator: d.creator?.login ?? null, url: d.url,
+                id: d.id,
+                sha: d.sha,
+                ref: d.ref,
+                environment: d.environment,
+                description: d.description ?? null,
+                createdAt: d.created_at,
+                creator: d.creator?.login ?? null,
+                url: d.url,
             }));
         },
         async listDeploymentStatuses(p) {
             const rows = await pages('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-                owner: p.owner, repo: p.repo, deployment_id: p.deploymentId,
+                owner: p.owner,
+                repo: p.repo,
+                deployment_id: p.deploymentId,
             });
             return rows.map((s) => ({
-                id: s.id, state: s.state, description: s.description || null, environmentUrl: s.environment_url || null,
-                logUrl: s.log_url || s.target_url || null, createdAt: s.created_at, creator: s.creator?.login ?? null,
+                id: s.id,
+                state: s.state,
+                description: s.description || null,
+                environmentUrl: s.environment_url || null,
+                logUrl: s.log_url || s.target_url || null,
+                createdAt: s.created_at,
+                creator: s.creator?.login ?? null,
             }));
         },
     };
@@ -34515,7 +34576,10 @@ function githubRest(token, opts = {}) {
     const octokit = getOctokit(token);
     const log = opts.log;
     // Retry lines quote GitHub's (or octokit's) error text: scrubbed of the token and kept on one line.
-    const rest = createGitHubRest(octokit.request, { ...opts, ...(log ? { log: (m) => log((0,redact/* escapeLineBreaks */.yO)((0,redact/* scrubSecrets */.Zg)(m, [token]))) } : {}) });
+    const rest = createGitHubRest(octokit.request, {
+        ...opts,
+        ...(log ? { log: (m) => log((0,redact/* escapeLineBreaks */.yO)((0,redact/* scrubSecrets */.Zg)(m, [token]))) } : {}),
+    });
     // Every call: a refusal (401/403/404) becomes a message naming the token input and the permission it lacks.
     const wrapped = {};
     for (const [name, fn] of Object.entries(rest)) {
@@ -34543,7 +34607,7 @@ function permissionFor(route) {
     if (/\/actions\//.test(route))
         return 'actions: read';
     if (/^GET \/orgs\/\{org\}\/teams/.test(route))
-        return 'organization members: read (a GitHub App or fine-grained token: the job\'s GITHUB_TOKEN cannot read teams)';
+        return "organization members: read (a GitHub App or fine-grained token: the job's GITHUB_TOKEN cannot read teams)";
     if (/\/collaborators\//.test(route))
         return 'metadata: read (every token of the repository has it: check the repository name)';
     return 'the permission this endpoint needs';
@@ -34565,7 +34629,9 @@ function explainGitHubError(err, tokenInput) {
             return new errors/* UserFacingError */.Ui(`${err.message} — the '${tokenInput}' input holds no valid token (expired, revoked or mistyped); with the default \${{ github.token }} check that the job did not replace it`, { cause: err });
         case 403:
             if (err.retryAfterMs !== undefined)
-                return new errors/* UserFacingError */.Ui(`${err.message} — GitHub's rate limit, still exhausted after the retries`, { cause: err });
+                return new errors/* UserFacingError */.Ui(`${err.message} — GitHub's rate limit, still exhausted after the retries`, {
+                    cause: err,
+                });
             return new errors/* UserFacingError */.Ui(`${err.message} — the '${tokenInput}' token lacks a permission${accepted}: give the job \`permissions: ${need}\` (or a token that has it)`, { cause: err });
         case 404:
             return new errors/* UserFacingError */.Ui(`${err.message} — it does not exist, or the '${tokenInput}' token cannot see it: check the repository and ids, and that the job has \`permissions: ${need}\``, { cause: err });
@@ -34596,7 +34662,7 @@ function runUrl() {
 
 /***/ }),
 
-/***/ 927:
+/***/ 4885:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34606,22 +34672,22 @@ __nccwpck_require__.d(__webpack_exports__, {
   ij: () => (/* binding */ choiceInput),
   Uj: () => (/* binding */ stringInput),
   e1: () => (/* binding */ tokenInput),
-  jV: () => (/* binding */ tokenProblem),
+  jV: () => (/* reexport */ tokenProblem),
   Y2: () => (/* binding */ urlInput)
 });
 
-// UNUSED EXPORTS: databaseUrlInput, directoryInput, durationInput, integerInput, listInput, mask, notLongerThan, oneLine, readInput, secretInput, sendableHeaders
+// UNUSED EXPORTS: coreSource, databaseUrlInput, directoryInput, durationInput, integerInput, listInput, mask, notLongerThan, oneLine, readInput, secretInput, sendableHeaders
 
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var core = __nccwpck_require__(6257);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
-var lib_core = __nccwpck_require__(6257);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/core/duration.ts
 
 
@@ -34727,39 +34793,21 @@ function database_url_parseDatabaseUrl(value, input) {
     return { url, secrets };
 }
 
-;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
-// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
-// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
+;// CONCATENATED MODULE: ./src/options/readers.ts
+// Typed option readers over any InputSource (an action's inputs, the CLI's flags): every bad value becomes one
+// InputError naming the input and quoting the value masked and on one line (quoteValue). Every reader starts at
+// readRaw, which masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo
+// passwords) BEFORE anything parses it.
 
 
 
 
 
 
-
-/**
- * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
- * value is masked line by line as well: the runner masks what it reads line by line.
- */
-function mask(values) {
-    const all = new Set();
-    for (const value of values) {
-        if (!value.trim())
-            continue;
-        all.add(value);
-        for (const line of value.split(/\r\n|\r|\n/))
-            if (line.trim())
-                all.add(line.trim());
-    }
-    for (const v of all)
-        lib_core/* setSecret */.Pq(v);
-    (0,redact/* registerSecrets */.dg)(all);
-}
 /** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
-function readInput(name) {
-    const value = lib_core/* getInput */.V4(name);
-    mask((0,redact/* secretParts */.Bm)(value));
+function readers_readRaw(src, name) {
+    const value = src.get(name) ?? '';
+    src.mask((0,redact/* secretParts */.Bm)(value));
     return value;
 }
 /** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
@@ -34768,8 +34816,8 @@ function oneLine(name, value) {
         throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
     return value;
 }
-function stringInput(name, opts = {}) {
-    const value = readInput(name);
+function readString(src, name, opts = {}) {
+    const value = readers_readRaw(src, name);
     if (value === '') {
         if (opts.required)
             throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
@@ -34778,9 +34826,9 @@ function stringInput(name, opts = {}) {
     return opts.multiline ? value : oneLine(name, value);
 }
 /** A secret (masked whole, never quoted back). */
-function secretInput(name, opts = {}) {
-    const value = lib_core/* getInput */.V4(name);
-    mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
+function readers_readSecret(src, name, opts = {}) {
+    const value = src.get(name) ?? '';
+    src.mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
     if (!value && opts.required)
         throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
     return value;
@@ -34799,19 +34847,25 @@ function tokenProblem(value) {
         return undefined;
     const c = chars[bad];
     const code = c.codePointAt(0) ?? 0;
-    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    const what = /[\r\n]/.test(c)
+        ? 'a line break'
+        : /\s/.test(c)
+            ? 'whitespace'
+            : code > 0x7e
+                ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`
+                : 'a control character';
     return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
 }
 /** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
-function tokenInput(name, opts = {}) {
-    const value = secretInput(name, opts);
+function readToken(src, name, opts = {}) {
+    const value = readers_readSecret(src, name, opts);
     const problem = tokenProblem(value);
     if (problem)
         throw new errors/* InputError */.dz(name, problem);
     return value;
 }
-function booleanInput(name, fallback) {
-    const raw = readInput(name);
+function readBoolean(src, name, fallback) {
+    const raw = readers_readRaw(src, name);
     const value = raw.trim().toLowerCase();
     if (value === '')
         return fallback;
@@ -34821,22 +34875,26 @@ function booleanInput(name, fallback) {
         return false;
     throw new errors/* InputError */.dz(name, `expected true or false, got ${(0,redact/* quoteValue */.cl)(raw.trim())}`);
 }
-/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
-function durationInput(name, fallback, opts = {}) {
-    const raw = readInput(name);
+/** A duration (parseDuration); min/max are its natural bounds, stated in its help text. */
+function readers_readDuration(src, name, fallback, opts = {}) {
+    const raw = readers_readRaw(src, name);
     return parseDuration(raw === '' ? fallback : raw, name, opts);
 }
+/** True when the option was given (not left to its default). */
+function given(src, name) {
+    return (src.get(name) ?? '').trim() !== '';
+}
 /**
- * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
+ * A duration that must not exceed another option's (an interval longer than the timeout it runs in could never take
  * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
  */
-function notLongerThan(name, ms, limitName, limitMs) {
+function notLongerThan(src, name, ms, limitName, limitMs) {
     if (ms > limitMs) {
-        throw new InputError(name, `must not be longer than ${limitName} (${formatDuration(limitMs)}), got ${quoteValue(core.getInput(name))}`);
+        throw new InputError(name, `must not be longer than ${limitName} (${formatDuration(limitMs)}), got ${quoteValue(src.get(name) ?? '')}`);
     }
 }
-function integerInput(name, fallback, opts = {}) {
-    const raw = readInput(name).trim();
+function readers_readInteger(src, name, fallback, opts = {}) {
+    const raw = readers_readRaw(src, name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
@@ -34850,8 +34908,8 @@ function integerInput(name, fallback, opts = {}) {
         throw new InputError(name, `must be at most ${opts.max}, got ${n}`);
     return n;
 }
-function choiceInput(name, choices, fallback) {
-    const raw = readInput(name).trim();
+function readChoice(src, name, choices, fallback) {
+    const raw = readers_readRaw(src, name).trim();
     if (raw === '')
         return fallback;
     if (!choices.includes(raw)) {
@@ -34864,8 +34922,8 @@ function choiceInput(name, choices, fallback) {
  * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
  * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
  */
-function urlInput(name, opts = {}) {
-    const raw = readInput(name).trim() || opts.fallback || '';
+function readUrl(src, name, opts = {}) {
+    const raw = readers_readRaw(src, name).trim() || opts.fallback || '';
     if (raw === '') {
         if (opts.required)
             throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
@@ -34890,12 +34948,15 @@ function urlInput(name, opts = {}) {
     return url.toString();
 }
 /**
- * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
- * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ * A directory, relative to `base` (absolute allowed), that must exist: a mistyped directory must not read as "nothing
+ * here" (no migrations found, nothing to upload). Returns the absolute path.
  */
-function directoryInput(name, fallback = '.') {
-    const value = stringInput(name, { fallback });
-    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+function readers_readDirectory(src, name, fallback = '.', base = process.cwd()) {
+    return existingDirectory(name, readString(src, name, { fallback }), base);
+}
+/** `value` resolved against `base`, which must be a directory (an InputError naming `name` otherwise). */
+function existingDirectory(name, value, base = process.cwd()) {
+    const dir = path.resolve(base, value);
     let isDirectory;
     try {
         isDirectory = statSync(dir).isDirectory();
@@ -34928,24 +34989,74 @@ function sendableHeaders(name, headers) {
     return headers;
 }
 /** Newline- or comma-separated list, blanks dropped. */
-function listInput(name) {
-    return readInput(name)
+function readers_readList(src, name) {
+    return readers_readRaw(src, name)
         .split(/[\r\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
 }
 /**
- * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
- * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
+ * A PostgreSQL URL: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded) are
+ * masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
  */
-function databaseUrlInput(name, opts = {}) {
-    const raw = secretInput(name, opts);
+function readers_readDatabaseUrl(src, name, opts = {}) {
+    const raw = readers_readSecret(src, name, opts);
     if (!raw)
         return undefined;
     const parsed = parseDatabaseUrl(raw, name);
-    mask(parsed.secrets);
+    src.mask(parsed.secrets);
     return parsed;
 }
+
+;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
+// The actions' input readers: the typed readers of src/options/readers.ts over @actions/core (coreSource). Every bad
+// value becomes one InputError naming the input and quoting the value masked and on one line (quoteValue); every
+// reader masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo passwords)
+// BEFORE anything parses it.
+
+
+
+
+/**
+ * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
+ * value is masked line by line as well: the runner masks what it reads line by line.
+ */
+function mask(values) {
+    const all = new Set();
+    for (const value of values) {
+        if (!value.trim())
+            continue;
+        all.add(value);
+        for (const line of value.split(/\r\n|\r|\n/))
+            if (line.trim())
+                all.add(line.trim());
+    }
+    for (const v of all)
+        core/* setSecret */.Pq(v);
+    (0,redact/* registerSecrets */.dg)(all);
+}
+/** The step's inputs (core.getInput trims them, as the runner passes them), masking through the runner. */
+const coreSource = { get: (name) => core/* getInput */.V4(name), mask };
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+const readInput = (name) => readRaw(coreSource, name);
+const stringInput = (name, opts = {}) => readString(coreSource, name, opts);
+/** A secret (masked whole, never quoted back). */
+const secretInput = (name, opts = {}) => readSecret(coreSource, name, opts);
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+const tokenInput = (name, opts = {}) => readToken(coreSource, name, opts);
+const booleanInput = (name, fallback) => readBoolean(coreSource, name, fallback);
+/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
+const durationInput = (name, fallback, opts = {}) => readDuration(coreSource, name, fallback, opts);
+const inputs_notLongerThan = (name, ms, limitName, limitMs) => notLongerThanIn(coreSource, name, ms, limitName, limitMs);
+const integerInput = (name, fallback, opts = {}) => readInteger(coreSource, name, fallback, opts);
+const choiceInput = (name, choices, fallback) => readChoice(coreSource, name, choices, fallback);
+const urlInput = (name, opts = {}) => readUrl(coreSource, name, opts);
+/** A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist. */
+const directoryInput = (name, fallback = '.') => readDirectory(coreSource, name, fallback, process.env['GITHUB_WORKSPACE'] || process.cwd());
+/** Newline- or comma-separated list, blanks dropped. */
+const listInput = (name) => readList(coreSource, name);
+/** A PostgreSQL URL input, masked (URL and every secret part) before anything is validated. */
+const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, opts);
 
 
 /***/ }),
@@ -34995,7 +35106,11 @@ async function runAction(main, postOrOptions, maybeOptions = {}) {
             message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
         }
         if (phase === main && opts.failureOutputs)
-            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+            setFailureOutputs(opts.failureOutputs, {
+                message,
+                inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz,
+                stateSaved: stateSaved(),
+            });
         _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
     }
 }
@@ -35091,7 +35206,9 @@ class InputError extends Error {
 // A parser that quotes a whole 100 KB value must not make a 100 KB error line.
 const MESSAGE_MAX = 1000;
 function cut(message) {
-    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
+    return message.length > MESSAGE_MAX
+        ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)`
+        : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -35207,11 +35324,15 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0
+            ? tokenLike(userinfo)
+                ? '***'
+                : userinfo
+            : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
-        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => value ? `${lead}${name}=***` : whole);
 }
 /** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
 function scrubSecrets(text, secrets) {
@@ -35360,7 +35481,15 @@ async function retry(fn, opts) {
 // GitHub Deployments: one deployment per deploy run, whose statuses follow what really happened, so the repository's
 // Environments page shows the truth (in_progress → success with the URL, failure, or inactive once rolled back).
 
-const DEPLOYMENT_STATES = ['queued', 'in_progress', 'success', 'failure', 'error', 'inactive', 'pending'];
+const DEPLOYMENT_STATES = [
+    'queued',
+    'in_progress',
+    'success',
+    'failure',
+    'error',
+    'inactive',
+    'pending',
+];
 /** States that may open a new deployment when no deployment id is given. */
 const CREATING_STATES = ['queued', 'in_progress', 'pending'];
 /** Validates before any API call so a bad combination never leaves a half-made deployment behind. */
@@ -35382,7 +35511,10 @@ async function recordDeployment(o) {
     const created = deploymentId === undefined;
     if (deploymentId === undefined) {
         const d = await o.rest.createDeployment({
-            owner: o.owner, repo: o.repo, ref: o.ref, environment: o.environment,
+            owner: o.owner,
+            repo: o.repo,
+            ref: o.ref,
+            environment: o.environment,
             ...(o.description ? { description: o.description } : {}),
             ...(o.productionEnvironment !== undefined ? { productionEnvironment: o.productionEnvironment } : {}),
             ...(o.payload ? { payload: o.payload } : {}),
@@ -35391,7 +35523,10 @@ async function recordDeployment(o) {
         deploymentUrl = d.url;
     }
     const status = await o.rest.createDeploymentStatus({
-        owner: o.owner, repo: o.repo, deploymentId, state: o.state,
+        owner: o.owner,
+        repo: o.repo,
+        deploymentId,
+        state: o.state,
         ...(o.environmentUrl ? { environmentUrl: o.environmentUrl } : {}),
         ...(o.logUrl ? { logUrl: o.logUrl } : {}),
         ...(o.description ? { description: o.description } : {}),
@@ -38728,4 +38863,7 @@ function getIDToken(aud) {
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(1258);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__main = __webpack_exports__.i;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__main as main, __webpack_exports__run as run };
 /******/ 

@@ -1,6 +1,1645 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 298:
+/***/ ((module) => {
+
+// A simple implementation of make-array
+function makeArray (subject) {
+  return Array.isArray(subject)
+    ? subject
+    : [subject]
+}
+
+const UNDEFINED = undefined
+const EMPTY = ''
+const SPACE = ' '
+const ESCAPE = '\\'
+
+// The characters that carry a meaning of their own inside a regular
+//   expression, so a literal one has to be escaped before it is emitted.
+const REGEX_LITERAL_SPECIAL = /[.*+?()[\]{}^$|\\/]/
+const BOM = '\uFEFF'
+// A run of two or more asterisks is a globstar (#175)
+const REGEX_ANCHORED_GLOBSTAR = /^\/\*{2,}$/
+const REGEX_REPLACE_LEADING_EXCAPED_EXCLAMATION = /^\\!/
+const REGEX_REPLACE_LEADING_EXCAPED_HASH = /^\\#/
+const REGEX_SPLITALL_CRLF = /\r?\n/g
+
+// Invalid:
+// - /foo,
+// - ./foo,
+// - ../foo,
+// - .
+// - ..
+// Valid:
+// - .foo
+const DOUBLE_SLASH = '//'
+const SLASH_CODE = 47
+const DOT_CODE = 46
+
+
+const SLASH = '/'
+
+// Do not use ternary expression here, since "istanbul ignore next" is buggy
+let TMP_KEY_IGNORE = 'node-ignore'
+/* istanbul ignore else */
+if (typeof Symbol !== 'undefined') {
+  TMP_KEY_IGNORE = Symbol.for('node-ignore')
+}
+const KEY_IGNORE = TMP_KEY_IGNORE
+
+const define = (object, key, value) => {
+  Object.defineProperty(object, key, {value})
+  return value
+}
+
+const RETURN_FALSE = () => false
+
+// > The range notation, e.g. [a-zA-Z],
+// > can be used to match one of the characters in a range.
+//
+// gitignore(5) defers to fnmatch(3) for this, and git implements it in
+//   `wildmatch.c`.  A bracket expression has a sub-grammar of its own, which
+//   is neither the surrounding pattern grammar nor the JavaScript one:
+//
+//   - a `]` right after `[` or `[!` is a literal member, not the terminator
+//   - `[:alpha:]` names one of twelve POSIX classes
+//   - `\` escapes the next member, `]` included
+//   - `*`, `?` and `.` are plain literal members
+//   - an unterminated expression makes the whole pattern match nothing
+//
+// which means the expression can not be located -- let alone translated -- by
+//   a regular expression.  It is scanned out of the pattern before the
+//   replacers below run, and put back once they are done, so that neither the
+//   metacharacter escaper nor the `?` / `*` replacers ever see its body.
+
+// git classifies with its own ASCII-only ctype macros (`wildmatch.c`), never
+//   with the C library ones, so these must not be mapped onto `\d` / `\w` /
+//   `\s`, which are wider.  `/` is left out of every expansion, because a
+//   bracket expression never matches a path separator.
+const POSIX_CLASSES = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1f\\x7f',
+  digit: '0-9',
+  graph: '!-.0-~',
+  lower: 'a-z',
+  print: ' -.0-~',
+  punct: '!-.:-@\\[-`{-~',
+  // git's `sane-ctype.h` classifies \v and \f as control, not space,
+  //   unlike C's `isspace`
+  space: ' \\t\\n\\r',
+  upper: 'A-Z',
+  xdigit: '0-9A-Fa-f'
+}
+
+const CLASS_MEMBERS_TO_ESCAPE = '\\]^-['
+
+const escapeMember = char => CLASS_MEMBERS_TO_ESCAPE.indexOf(char) < 0
+  ? char
+  : ESCAPE + char
+
+// > if (matched == negated || ((flags & WM_PATHNAME) && text_ch == '/'))
+// >   return WM_ABORT_TO_STARSTAR;                     (git, `wildmatch.c`)
+// A bracket expression never matches a path separator, whatever its members
+//   say, so a negated class gets `/` as one more excluded character, while a
+//   plain one -- where a literal member or a range could still let `/` in --
+//   is guarded with a lookahead, `/` being impossible to subtract from a
+//   JavaScript character class.
+const NON_SLASH = '(?!\\/)'
+
+const classSource = (negated, body) => {
+  if (negated) {
+    return `[^\\/${body}]`
+  }
+
+  const source = `[${body}]`
+
+  return new RegExp(source).test('/')
+    ? NON_SLASH + source
+    : source
+}
+
+// Scan the bracket expression that starts at `pattern[start] === '['`,
+//   mirroring the member loop of git's `wildmatch.c`.
+// @returns {{end: number, source: string} | null} `null` if the expression is
+//   never terminated, which makes the whole pattern match nothing.
+const scanBracket = (pattern, start) => {
+  const {length} = pattern
+  let index = start + 1
+  let negated = EMPTY
+
+  const lead = pattern[index]
+  if (lead === '!' || lead === '^') {
+    negated = '^'
+    index ++
+  }
+
+  let body = EMPTY
+
+  // The member a `-` could start a range from, or EMPTY when the previous
+  //   member can not open one (start of the body, or a range / POSIX class
+  //   that has just closed)
+  let prev = EMPTY
+
+  // git scans the members with a do-while, so the first one is consumed
+  //   unconditionally.  That is the whole reason a leading `]` is a member
+  //   and not the terminator.
+  for (;;) {
+    const char = pattern[index]
+
+    if (char === UNDEFINED) {
+      return null
+    }
+
+    if (char === ESCAPE) {
+      // A pattern can not end on a lone backslash -- `createRule` has
+      //   already thrown it away -- so there is a character to read.
+      const escaped = pattern[++ index]
+      body += escapeMember(escaped)
+      prev = escaped
+    } else if (
+      char === '-'
+      && prev
+      && index + 1 < length
+      && pattern[index + 1] !== ']'
+    ) {
+      index ++
+      let to = pattern[index]
+      if (to === ESCAPE) {
+        to = pattern[index += 1]
+      }
+      // An out-of-order range matches nothing in git but is a syntax error in
+      //   JavaScript, so it is dropped.  Its lower bound stays: git tests it
+      //   as a plain member before it ever looks at the `-`, so `[c-a]` does
+      //   match `c`.
+      if (prev <= to) {
+        body += `-${escapeMember(to)}`
+      }
+      prev = EMPTY
+    } else if (char === '[' && pattern[index + 1] === ':') {
+      const nameStart = index + 2
+      let end = nameStart
+      while (end < length && pattern[end] !== ']') {
+        end ++
+      }
+
+      if (end === length) {
+        return null
+      }
+
+      if (end > nameStart && pattern[end - 1] === ':') {
+        const name = pattern.slice(nameStart, end - 1)
+
+        // An unknown class name makes the whole pattern match nothing
+        if (!Object.prototype.hasOwnProperty.call(POSIX_CLASSES, name)) {
+          return null
+        }
+
+        body += POSIX_CLASSES[name]
+        prev = EMPTY
+        index = end
+      } else {
+        // No `:]` to close it, so the `[` is a plain member and scanning
+        //   resumes right after it.
+        body += escapeMember('[')
+        prev = '['
+        index = nameStart - 2
+      }
+    } else {
+      body += escapeMember(char)
+      prev = char
+    }
+
+    index ++
+
+    if (pattern[index] === ']') {
+      return {
+        end: index,
+        source: classSource(negated, body)
+      }
+    }
+  }
+}
+
+// An empty JavaScript class can never match, which is how a pattern that git
+//   gives up on (`WM_ABORT_ALL`) is expressed here.
+const NEVER_MATCH = '[]'
+
+// A NUL can appear in neither a `.gitignore` line nor a path, which makes it
+//   the one safe placeholder character.  A literal one in the pattern is
+//   held aside all the same, so a collision is impossible by construction.
+const PLACEHOLDER = '\u0000'
+const REGEX_RESTORE_PLACEHOLDER = new RegExp(
+  `${PLACEHOLDER}(\\d+)${PLACEHOLDER}`, 'g'
+)
+
+// The one wildcard the chain does not expand for itself is a trailing `*`. How
+//   it expands depends on the mode (`regex` vs `checkRegex`), so `_make` is
+//   left to do it, and until then the pending wildcard travels as this marker.
+//   That is what keeps it apart from a user-escaped literal `\*`: the unescape
+//   steps collapse the escaped one to the exact `\*` a wildcard would leave
+//   behind, so by the time `_make` runs the two are otherwise the same string
+//   and a literal star gets wrongly rewritten into a wildcard. The marker is a
+//   private-use character, and `extractBrackets` keeps one that came out of the
+//   pattern apart from it, so the only marker `_make` ever turns back into a
+//   real wildcard is the one this chain put there itself.
+const TRAILING_WILDCARD = '\uE000'
+
+// A trailing "/**" is deferred the same way, because `checkRegex` has to tell
+//   it apart from a trailing "/*" (see `checkSourceOf`). For `.ignores()` it
+//   still never matches the folder itself (#21).
+const TRAILING_DOUBLESTAR = '\uE001'
+
+// The three characters above mean something to the chain that builds the
+//   source rather than to the path, so one that came out of the pattern is
+//   held aside like a bracket expression instead of going straight out. Being
+//   held is what makes it safe: the restore runs after the step that anchors
+//   the source, so the character comes back in the middle of the source and
+//   not at its end, which is the one place `_make` and `checkSourceOf` look
+//   for a marker. Without it a pattern's own character lands where a pending
+//   marker sits, and `_make` turns it into a real trailing wildcard.
+//
+// It is held as a one-member class rather than bare, in both of the branches
+//   a reserved character can reach, so that the property can be
+//   read off this function alone -- a reserved character never goes out on
+//   its own -- rather than depending on where in the chain the restore
+//   happens to run. In the expression built here `[x]` matches exactly what
+//   `x` matches, none of the three being special to a regular expression or
+//   inside a class, so no test can tell the two apart: the class is insurance,
+//   and the paragraph above is the reason it is not needed.
+const isReserved = char =>
+  char === PLACEHOLDER
+  || char === TRAILING_WILDCARD
+  || char === TRAILING_DOUBLESTAR
+
+// Replace every bracket expression with a placeholder the replacers below
+//   leave alone, and translate it separately.
+const extractBrackets = pattern => {
+  const sources = []
+  const hold = source =>
+    `${PLACEHOLDER}${sources.push(source) - 1}${PLACEHOLDER}`
+
+  const {length} = pattern
+  let out = EMPTY
+  let index = 0
+
+  while (index < length) {
+    const char = pattern[index]
+
+    if (char === ESCAPE) {
+      // > Put a backslash ("\") in front of ... a character to make it literal.
+      //                                            (gitignore(5) -> fnmatch(3))
+      // A backslash quotes the next character, whatever it is, so `\d` is a
+      //   literal `d`, not the regex digit class, and `\?` is a literal `?`,
+      //   not a wildcard. Held aside as its literal here, the escape never
+      //   reaches the replacers below, which would otherwise let `\d`, `\b`,
+      //   `\1`, `\/` keep their regular-expression meaning, and would turn a
+      //   `\?` into `[^\/]`.
+      //
+      // Three escapes are still left for the chain: `\*` (a literal star,
+      //   told apart from a wildcard by `TRAILING_WILDCARD` and the wildcard
+      //   replacers), `\[` (a literal bracket, the one `[` the bracket
+      //   replacer still expects), and `\ ` (a quoted space, which one pass
+      //   below rewrites in bulk -- holding each one aside instead costs more
+      //   on a pattern built out of them).
+      //
+      // A quoted backslash is not among them. The chain doubles every
+      //   backslash, then takes the doubling back out again, and a quoted one
+      //   standing next to a character the chain also escapes left the two
+      //   counts sharing a run, so one of the escapes was lost. Held here as
+      //   the literal it means, it never joins that run.
+      const escaped = pattern[index + 1]
+
+      if (escaped === SLASH && index + 2 === length) {
+        // Git removes a final directory slash before matching. An escape
+        //   without a character after that removal makes the pattern invalid.
+        out += hold(NEVER_MATCH)
+      } else if (
+        escaped === '*'
+        || escaped === '['
+        || escaped === SPACE
+      ) {
+        out += pattern.slice(index, index + 2)
+      } else {
+        out += hold(
+          REGEX_LITERAL_SPECIAL.test(escaped)
+            ? ESCAPE + escaped
+            : isReserved(escaped)
+              ? `[${escaped}]`
+              : escaped
+        )
+      }
+
+      index += 2
+    } else if (isReserved(char)) {
+      out += hold(`[${char}]`)
+      index ++
+    } else if (char === '[') {
+      const scanned = scanBracket(pattern, index)
+
+      if (scanned === null) {
+        // git gives up on the whole pattern (`WM_ABORT_ALL`), so whatever
+        //   follows can not make it match either.
+        out += hold(NEVER_MATCH)
+        index = length
+      } else {
+        out += hold(scanned.source)
+        index = scanned.end + 1
+      }
+    } else {
+      out += char
+      index ++
+    }
+  }
+
+  return {
+    source: out,
+    sources
+  }
+}
+
+// A step of the chain below is normally a `[matcher, replacer]` pair handed
+//   to `String.replace`. `DIRECT` marks the ones that are plain string work
+//   instead, and take `(source, pattern)`.
+//
+// Anchoring the two ends is exactly that -- a test of one character and a
+//   concatenation -- and putting it through the regular expression engine
+//   cost a third of this chain for nothing: 167ns where 10ns does the same
+//   job. The two are still steps in the same list, in the same places,
+//   because their position in the order is part of what they mean.
+const DIRECT = null
+
+// A separator at the beginning or in the middle of a pattern, as opposed to
+//   one at the very end.
+const REGEX_INNER_SLASH = /\/(?!$)/
+const WILDCARD = '[^\\/]*'
+
+// > If the pattern ends with a slash,
+// > it is removed for the purpose of the following description,
+// > but it would only find a match with a directory.
+// > In other words, foo/ will match a directory foo and paths underneath it,
+// > but will not match a regular file or a symbolic link foo
+// >  (this is consistent with the way how pathspec works in general in Git).
+// '`foo/`' will not match regular file '`foo`' or symbolic link '`foo`'
+// -> ignore-rules will not deal with it, because it costs extra `fs.stat` call
+//      you could use option `mark: true` with `glob`
+
+// '`foo/`' should not continue with the '`..`'
+// The chain that turns one gitignore pattern into a regular expression
+//   source, in order. A step is either
+//
+//   [matcher, replacer]            handed to `String.replace`
+//   [matcher, replacer, required]  the same, but skipped outright unless
+//                                    `required` appears in the string, which
+//                                    the matcher cannot match without
+//   [DIRECT, transform]            plain string work, taking (source, pattern)
+//
+// The `required` character is only ever a shortcut: finding it does not mean
+//   the matcher will match, and not finding it means it cannot. It is there
+//   because scanning for one character costs a fraction of running a matcher
+//   that then finds nothing -- for the wildcard step, whose `[^\\]+`
+//   backtracks its way through the whole string before giving up, 11ns
+//   against 400ns.
+const REPLACERS = [
+
+  // Replace (\ ) with ' '
+  // Only a space: an escaped tab or other whitespace is already a literal by
+  //   the time it reaches here, and a bare tab must be left as one, not turned
+  //   into a space.
+  // (\ ) -> ' '
+  // (\\ ) -> '\\ '
+  // (\\\ ) -> '\\ '
+  [
+    // A run of backslashes is taken whole, from its first one, so no match
+    //   ever starts again inside it -- `(\\+?) ` did, which made a long run
+    //   quadratic.
+    /(\\+)( ?)/g,
+    (_, run, space) => space
+      ? run.slice(0, run.length - run.length % 2) + SPACE
+      : run,
+    ESCAPE + SPACE
+  ],
+
+  // git's wildmatch() reads a run of two or more asterisks as one globstar
+  //   whenever the run fills a path segment: it starts the pattern or follows
+  //   a `/`, and it ends the pattern or comes before a `/`. A run of two is
+  //   already `**`; a longer one is folded into `**` here, so the steps
+  //   below only ever have to know `**`.
+  // `***/foo` -> `**/foo`, `a/***/b` -> `a/**/b`, `a/***` -> `a/**`
+  // git also takes a run beside a literal prefix (`a***/b`) or beside an
+  //   escaped slash (`***\/b`) as a globstar, and this does not; the README
+  //   lists both, under "A run of asterisks".
+  [
+    /(^|\/)\*{3,}(?=\/|$)/g,
+    (_, start) => `${start}**`,
+    '*'
+  ],
+
+  // Escape metacharacters
+  // which is written down by users but means special for regular expressions.
+
+  // > There are 12 characters with special meanings:
+  // > - the backslash \,
+  // > - the caret ^,
+  // > - the dollar sign $,
+  // > - the period or dot .,
+  // > - the vertical bar or pipe symbol |,
+  // > - the question mark ?,
+  // > - the asterisk or star *,
+  // > - the plus sign +,
+  // > - the opening parenthesis (,
+  // > - the closing parenthesis ),
+  // > - and the opening square bracket [,
+  // > - the opening curly brace {,
+  // > These special characters are often called "metacharacters".
+  [
+    /[\\$.|*+(){^]/g,
+    match => `\\${match}`
+  ],
+
+  [
+    // > a question mark (?) matches a single character
+    /(?!\\)\?/g,
+    () => '[^/]',
+    '?'
+  ],
+
+  // leading slash
+  [
+
+    // > A leading slash matches the beginning of the pathname.
+    // > For example, "/*.c" matches "cat-file.c" but not "mozilla-sha1/sha1.c".
+    // A leading slash matches the beginning of the pathname
+    /^\//,
+    () => '^',
+    SLASH
+  ],
+
+  // replace special metacharacter slash after the leading slash
+  [
+    /\//g,
+    () => '\\/',
+    SLASH
+  ],
+
+  [
+    // > A leading "**" followed by a slash means match in all directories.
+    // > For example, "**/foo" matches file or directory "foo" anywhere,
+    // > the same as pattern "foo".
+    // > "**/foo/bar" matches file or directory "bar" anywhere that is directly
+    // >   under directory "foo".
+    // Notice that the '*'s have been replaced as '\\*'
+    /^\^*(?:\\\*\\\*\\\/)+/,
+
+    // '**/foo' <-> 'foo'
+    () => '(?:^|\\/)',
+    '*'
+  ],
+
+  // starting
+  [
+    // there will be no leading '/'
+    //   (which has been replaced by section "leading slash")
+    // If starts with '**', adding a '^' to the regular expression also works
+    DIRECT,
+    (source, pattern) => {
+      // Nothing to anchor to, or already anchored (`^` or `(?:^|\/)`)
+      if (!source || source[0] === '^' || source[0] === '(') {
+        return source
+      }
+
+      // If has a slash `/` at the beginning or middle
+      const anchor = !REGEX_INNER_SLASH.test(pattern)
+        // > Prior to 2.22.1
+        // > If the pattern does not contain a slash /,
+        // >   Git treats it as a shell glob pattern
+        // Actually, if there is only a trailing slash,
+        //   git also treats it as a shell glob pattern
+
+        // After 2.22.1 (compatible but clearer)
+        // > If there is a separator at the beginning or middle (or both)
+        // > of the pattern, then the pattern is relative to the directory
+        // > level of the particular .gitignore file itself.
+        // > Otherwise the pattern may also match at any level below
+        // > the .gitignore level.
+        ? '(?:^|\\/)'
+
+        // > Otherwise, Git treats the pattern as a shell glob suitable for
+        // >   consumption by fnmatch(3)
+        : '^'
+
+      return anchor + source
+    }
+  ],
+
+  // two globstars
+  [
+    // Use lookahead assertions so that we could match more than one `'/**'`
+    /\\\/\\\*\\\*(?=\\\/|$)/g,
+
+    // Zero, one or several directories
+    // should not use '*', or it will be replaced by the next replacer
+
+    // Check if it is not the last `'/**'`
+    (_, index, str) => index + 6 < str.length
+
+      // case: /**/ at the end of the pattern, i.e. a trailing `'/**/'`
+      // > A trailing `"/**/"` (a trailing `"/**"` restricted to directories)
+      // >   matches everything inside, but it should not match the current
+      // >   folder itself, so it requires at least one directory segment.
+      // 'a/**/' matches 'a/b/', 'a/x/y/' but not 'a/'
+      ? str.slice(index + 6) === '\\/'
+        ? '(?:\\/[^\\/]+)+'
+
+        // case: /**/
+        // > A slash followed by two consecutive asterisks then a slash matches
+        // >   zero or more directories.
+        // > For example, "a/**/b" matches "a/b", "a/x/b", "a/x/y/b" and so on.
+        // '/**/'
+        : '(?:\\/[^\\/]+)*'
+
+      // case: /**
+      // > A trailing `"/**"` matches everything inside.
+
+      // #21: everything inside but it should not include the current folder,
+      //   resolved by `_make`
+      : `\\/${TRAILING_DOUBLESTAR}`,
+    '*'
+  ],
+
+  // normal intermediate wildcards
+  [
+    // Never replace escaped '*'
+    // ignore rule '\*' will match the path '*'
+
+    // 'abc.*/' -> go
+    // 'abc.*'  -> skip this rule,
+    //    coz trailing single wildcard will be handed by [trailing wildcard]
+    /(^|[^\\])(?:\\\*)+(?!$)/g,
+
+    // '*.js' matches '.js'
+    // '*.js' doesn't match 'abc'
+    // 1. An asterisk "*" matches anything except a slash.
+    // 2. Other consecutive asterisks are considered regular asterisks
+    //    and collapse into one non-slash wildcard run.
+    (_, p1) => p1 + WILDCARD,
+    '*'
+  ],
+
+  // trailing wildcard, held apart from a literal star
+  [
+    // The step above leaves a trailing `*` alone, so a single `\*` is all that
+    //   can be left at the end here, and what stands in front of it says which
+    //   kind it is. A wildcard arrives as the escaper wrote it, `\*` with
+    //   nothing before it; a literal arrives as the user's own escape, which
+    //   the escaper doubled, and then the star's own -- `\\` and then `\*`.
+    //   There is no third case: every backslash still reaching the chain is
+    //   one `\*`, `\[` or `\ ` carries itself, and each is followed by its
+    //   own character, so a longer run can never form. This runs while the
+    //   two are still distinct, before the unescape steps below collapse the
+    //   literal onto the very `\*` a wildcard leaves behind.
+    /(^|[^\\])((?:\\\\)*)\\\*$/,
+
+    (match, p1, p2) =>
+      p2 === EMPTY
+        // A real wildcard: carry it to `_make` as the marker, so the unescape
+        //   steps and the trailing-wildcard rewrite can never mistake it for a
+        //   literal `\*` (nor the reverse).
+        ? p1 + TRAILING_WILDCARD
+        // A literal star: leave it exactly as it stands for the unescape steps.
+        : match,
+    '*'
+  ],
+
+  [
+    // unescape, revert step 3 except for back slash
+    // For example, if a user escape a '\\*',
+    // after step 3, the result will be '\\\\\\*'
+    /\\\\\\(?=[$.|*+(){^])/g,
+    () => ESCAPE,
+    ESCAPE + ESCAPE
+  ],
+
+  [
+    // '\\\\' -> '\\'
+    /\\\\/g,
+    () => ESCAPE,
+    ESCAPE + ESCAPE
+  ],
+
+  [
+    // Every real bracket expression -- POSIX classes included -- has already
+    //   been held aside by `extractBrackets`, so the only `[` left in the
+    //   pattern is an escaped, literal one.
+
+    // A backslash could only stand at the end of the range if it quoted the
+    //   `]`, and `\]` is held aside long before this.
+    /\\\[([^\]/]*?)($|\])/g,
+
+    // '\\[bar]' -> '\\\\[bar]'
+    (match, range, close) => `\\[${range}${close}`,
+    '['
+  ],
+
+  // ending
+  [
+    // 'js' will not match 'js.'
+    // 'ab' will not match 'abc'
+    DIRECT,
+
+    // WTF!
+    // https://git-scm.com/docs/gitignore
+    // changes in [2.22.1](https://git-scm.com/docs/gitignore/2.22.1)
+    // which re-fixes #24, #38
+
+    // > If there is a separator at the end of the pattern then the pattern
+    // > will only match directories, otherwise the pattern can match both
+    // > files and directories.
+
+    // 'js*' will not match 'a.js'
+    // 'js/' will not match 'a.js'
+    // 'js' will match 'a.js' and 'a.js/'
+    source => {
+      const last = source[source.length - 1]
+
+      // The pattern is empty, or ends in a pending marker `_make` owns --
+      //   the trailing wildcard, or a trailing "/**". A trailing `*` that is
+      //   not the marker is a literal star, which anchors like any other
+      //   final character.
+      if (!last || last === TRAILING_WILDCARD || last === TRAILING_DOUBLESTAR) {
+        return source
+      }
+
+      return last === SLASH
+        // foo/ will not match 'foo'
+        ? `${source}$`
+        // foo matches 'foo' and 'foo/'
+        : `${source}(?=$|\\/$)`
+    }
+  ]
+]
+
+const REGEX_REPLACE_TRAILING_WILDCARD = /(^|\\\/)?\uE000$/
+const MODE_IGNORE = 'regex'
+const MODE_CHECK_IGNORE = 'checkRegex'
+const UNDERSCORE = '_'
+
+const replaceTrailingWildcard = (_, p1) => {
+  const prefix = p1
+    // '\^':
+    // '/*' does not match EMPTY
+    // '/*' does not match everything
+
+    // '\\\/':
+    // 'abc/*' does not match 'abc/'
+    ? `${p1}[^/]+`
+
+    // 'a*' matches 'a'
+    // 'a*' matches 'aa'
+    : '[^/]*'
+
+  return `${prefix}(?=$|\\/$)`
+}
+
+const REGEX_REPLACE_TRAILING_DOUBLESTAR = /\uE001$/
+
+// 'abc/**' matches everything under 'abc', but not 'abc/' itself (#21):
+//   requiring one arbitrary character (line terminators included, #176)
+//   after 'abc/' is necessary and sufficient for `.test(path)`.
+const replaceTrailingDoublestar = () => '[\\s\\S]'
+
+// The fixed piece between the wildcard at `at` and the next wildcard of the
+//   run: the tokens that separate them, joined as they appear in the source.
+//   A run never holds two wildcards in a row, so there is always at least one
+//   token.
+const separatorAfter = (run, at) => {
+  let separator = EMPTY
+
+  for (let index = at + 1; index < run.length && !run[index].wildcard; index ++) {
+    separator += run[index].single
+  }
+
+  return separator
+}
+
+// Where a run of non-slash wildcards is split by fixed pieces --
+//   `[^/]*ab[^/]*cd...` -- the engine has many equivalent ways to lay the
+//   input across the wildcards, and on input that does not match it works
+//   through all of them, so the time grows with the number of wildcards
+//   rather than the length of the path. Every wildcard but the last in such a
+//   run can be pinned to stop where the piece after it begins, which leaves
+//   one way to lay out the input and no rewinding, without changing which
+//   paths match: the fixed pieces still bound the count, and the last
+//   wildcard still absorbs the rest.
+//
+// A wildcard is pinned to the whole piece, never to the piece's first
+//   character. The pin leaves no way back, so a wildcard that stopped at that
+//   first character would hand over wherever the character happens to turn
+//   up, including the places the rest of the piece cannot follow -- which is
+//   how `f*o/*/*` came to miss `foo/b/c`, the first `o` of `foo` not being
+//   the one the `o/` after it needs. Every token of a piece matches exactly
+//   one character, so the first place the whole piece fits is the leftmost
+//   place it can sit, and whatever is left over goes to the wildcards that
+//   follow.
+//
+// The source is read one token at a time -- a wildcard, a single-character
+//   piece (a literal, an escape, a class), or a parenthesised group or anchor
+//   that ends the run -- so only a genuine wildcard is touched.
+const pinWildcards = source => {
+  if (source.indexOf(WILDCARD) < 0) {
+    return source
+  }
+
+  const tokens = []
+  const {length} = source
+  let index = 0
+
+  while (index < length) {
+    const char = source[index]
+
+    if (source.startsWith(WILDCARD, index)) {
+      tokens.push({wildcard: true})
+      index += WILDCARD.length
+    } else if (char === '[') {
+      let end = index + 1
+
+      if (source[end] === '^') {
+        end ++
+      }
+
+      if (source[end] === ']') {
+        end ++
+      }
+
+      while (end < length && source[end] !== ']') {
+        end += source[end] === ESCAPE
+          ? 2
+          : 1
+      }
+
+      end ++
+      tokens.push({single: source.slice(index, end)})
+      index = end
+    } else if (char === ESCAPE) {
+      tokens.push({single: source.slice(index, index + 2)})
+      index += 2
+    } else if (char === '(') {
+      let depth = 0
+      let end = index
+
+      do {
+        if (source[end] === ESCAPE) {
+          end ++
+        } else if (source[end] === '(') {
+          depth ++
+        } else if (source[end] === ')') {
+          depth --
+        }
+
+        end ++
+      } while (end < length && depth > 0)
+
+      if ('*+?'.indexOf(source[end]) >= 0) {
+        end ++
+      }
+
+      tokens.push({boundary: source.slice(index, end)})
+      index = end
+    } else if (char === '^' || char === '$') {
+      tokens.push({boundary: char})
+      index ++
+    } else {
+      tokens.push({single: char})
+      index ++
+    }
+  }
+
+  let out = EMPTY
+  let run = []
+
+  const flush = () => {
+    let lastWildcard
+
+    run.forEach((token, at) => {
+      if (token.wildcard) {
+        lastWildcard = at
+      }
+    })
+
+    run.forEach((token, at) => {
+      if (!token.wildcard) {
+        out += token.single
+        return
+      }
+
+      // Every wildcard but the last is pinned to the whole piece that
+      //   follows it, for the reason set out above this function. The last
+      //   one stays as it is and takes up the rest.
+      out += at === lastWildcard
+        ? WILDCARD
+        : `(?:(?!${separatorAfter(run, at)})[^\\/])*`
+    })
+
+    run = []
+  }
+
+  tokens.forEach(token => {
+    if (token.boundary === undefined) {
+      run.push(token)
+      return
+    }
+
+    flush()
+    out += token.boundary
+  })
+
+  flush()
+
+  return out
+}
+
+// @param {pattern}
+const makeRegexPrefix = pattern => {
+  // `/**` matches every path, as `**` does. The translation below only finds
+  //   a globstar beside a slash it keeps, and the leading one is turned into
+  //   an anchor, so `/**` would come out as `/*` and match one level only.
+  //   Here rather than in `createRule`, so that `checkSourceOf`, which
+  //   compiles `/**/` again without its trailing slash, gets it too.
+  if (REGEX_ANCHORED_GLOBSTAR.test(pattern)) {
+    pattern = '**'
+  }
+
+  const {source, sources} = extractBrackets(pattern)
+
+  const replaced = REPLACERS.reduce(
+    // A pass whose matcher finds nothing hands back the very string it was
+    //   given, so asking first costs a search and saves a rewrite. Ten of the
+    //   fifteen passes never fire for a typical .gitignore line, and between
+    //   them they were 45% of this chain.
+    (prev, [matcher, replacer, required]) => {
+      if (matcher === DIRECT) {
+        return replacer(prev, pattern)
+      }
+
+      if (required !== UNDEFINED && prev.indexOf(required) < 0) {
+        return prev
+      }
+
+      // A pass whose matcher finds nothing hands back the very string it was
+      //   given, so asking first costs a search and saves a rewrite.
+      return matcher.test(prev)
+        ? prev.replace(matcher, replacer.bind(pattern))
+        : prev
+    },
+    source
+  )
+
+  // Most patterns hold no bracket expression at all, and then there is
+  //   nothing to put back.
+  return sources.length
+    ? replaced.replace(
+      REGEX_RESTORE_PLACEHOLDER,
+      (match, index) => sources[index]
+    )
+    : replaced
+}
+
+// `checkRegex` tests a path with a trailing slash, 'abc/', the way
+//   `git check-ignore` matches that literal string once the directory itself
+//   is known not to be excluded (see `checkIgnore`): a trailing '/' of the
+//   pattern is dropped, a basename pattern sees an empty basename, and only a
+//   pattern whose last segment is a pending wildcard can match what is left
+//   after the final slash -- 'abc/*' and 'abc/**' match 'abc/', and 'abc/**'
+//   also matches 'abc/d/' (#77, #169).
+const checkSourceOf = (body, prefix) => {
+  if (body[body.length - 1] === SLASH) {
+    prefix = makeRegexPrefix(body.slice(0, - 1))
+  }
+
+  const head = prefix.slice(0, - 1)
+  const last = prefix[prefix.length - 1]
+
+  return last === TRAILING_WILDCARD
+    ? `${head}$`
+    : last === TRAILING_DOUBLESTAR
+      ? head
+      : NEVER_MATCH
+}
+
+// A trailing slash does not stop a pattern being basename-only: it restricts
+//   the match to a directory, it does not let the pattern reach across one.
+//   Everything else a pattern can hold -- a wildcard, a character class, an
+//   escape -- stays inside a single path segment too, so a pattern with no
+//   separator in it can only ever describe the last one.
+const matchesBasename = body => {
+  const index = body.indexOf(SLASH)
+
+  return index < 0 || index === body.length - 1
+}
+
+// The last segment of a path, keeping a trailing slash, because a pattern that
+//   ends in one matches only a directory.
+// 'a/b/c.js' -> 'c.js';  'a/b/' -> 'b/';  'c.js' -> 'c.js' (no copy made)
+const basenameOf = path => {
+  const end = path.length - 1
+
+  const index = path.lastIndexOf(
+    SLASH,
+    path[end] === SLASH
+      ? end - 1
+      : end
+  )
+
+  return index < 0
+    ? path
+    : path.slice(index + 1)
+}
+
+// The parent directory of a path, with its trailing separator, or EMPTY when
+//   the path has none.
+// 'a/b/c' -> 'a/b/';  'a/b/' -> 'a/';  'a' -> EMPTY;  'a/' -> EMPTY
+//
+// A path holding an empty segment has to be taken apart, because its
+//   ancestors are not prefixes of it: the parent of 'a//b' is 'a/', not
+//   'a//', and the parent of '/a/' is nothing at all. Both shapes reach here
+//   -- 'a//b' is accepted outright, and `checkIgnore` does not put the path
+//   it is given through the relative-path check.
+//
+// Every other path is a prefix of itself, and cutting one costs a fraction of
+//   splitting it into an array and joining that back at every level: 73ns
+//   against 207ns.
+const parentOf = path => {
+  if (
+    path.charCodeAt(0) === SLASH_CODE
+    || path.indexOf(DOUBLE_SLASH) >= 0
+  ) {
+    const slices = path.split(SLASH).filter(Boolean)
+
+    slices.pop()
+
+    return slices.length
+      ? slices.join(SLASH) + SLASH
+      : EMPTY
+  }
+
+  const end = path.length - 1
+
+  // Look back from before a trailing separator, since that one belongs to the
+  //   path itself.
+  //
+  // A negative place to start would be a trap here: `lastIndexOf` clamps one
+  //   to 0 and searches there rather than reporting no match, so '/' would
+  //   come back as its own parent and the walk would never end. It cannot
+  //   happen -- that is the only path short enough to produce one, and the
+  //   test above has already sent it the other way.
+  const cut = path.lastIndexOf(
+    SLASH,
+    path.charCodeAt(end) === SLASH_CODE
+      ? end - 1
+      : end
+  )
+
+  return cut < 0
+    ? EMPTY
+    : path.slice(0, cut + 1)
+}
+
+const isString = subject => typeof subject === 'string'
+
+// Blank lines, comments and trailing lone backslashes are told by
+//   `createRule`, once the pattern is normalized.
+const checkPattern = pattern => pattern
+  && isString(pattern)
+
+// Git drops one CR before each LF, and one at the end of a final line that
+//   has no LF after it.
+const splitPattern = pattern => (
+  pattern[pattern.length - 1] === '\r'
+    ? pattern.slice(0, - 1)
+    : pattern
+)
+.split(REGEX_SPLITALL_CRLF)
+.filter(Boolean)
+
+class IgnoreRule {
+  constructor (
+    pattern,
+    mark,
+    body,
+    ignoreCase,
+    negative,
+    prefix
+  ) {
+    this.pattern = pattern
+    this.mark = mark
+    this.negative = negative
+
+    define(this, 'body', body)
+    define(this, 'ignoreCase', ignoreCase)
+    define(this, 'regexPrefix', prefix)
+  }
+
+  // Worked out on first use and kept behind an own property, the way `regex`
+  //   caches itself in `_regex`. Deciding it in the constructor instead would
+  //   add a fourth `defineProperty` to every rule ever built, which cost 4% of
+  //   every compile -- including the compiles of rules that are never matched
+  //   against anything.
+  get _basenameOnly () {
+    return define(this, '_basenameOnly', matchesBasename(this.body))
+  }
+
+  get regex () {
+    const key = UNDERSCORE + MODE_IGNORE
+
+    if (this[key]) {
+      return this[key]
+    }
+
+    return this._make(MODE_IGNORE, key)
+  }
+
+  get checkRegex () {
+    const key = UNDERSCORE + MODE_CHECK_IGNORE
+
+    if (this[key]) {
+      return this[key]
+    }
+
+    return this._make(MODE_CHECK_IGNORE, key)
+  }
+
+  _make (mode, key) {
+    const str = pinWildcards(
+      mode === MODE_IGNORE
+        ? this.regexPrefix
+        .replace(REGEX_REPLACE_TRAILING_WILDCARD, replaceTrailingWildcard)
+        .replace(REGEX_REPLACE_TRAILING_DOUBLESTAR, replaceTrailingDoublestar)
+        : checkSourceOf(this.body, this.regexPrefix)
+    )
+
+    const regex = this.ignoreCase
+      ? new RegExp(str, 'i')
+      : new RegExp(str)
+
+    return define(this, key, regex)
+  }
+}
+
+const hasTrailingBackslash = str => {
+  let count = 0
+
+  while (str[str.length - count - 1] === ESCAPE) {
+    count ++
+  }
+
+  return count % 2 === 1
+}
+
+// Read a line the way git does: when `stripLineEnd` is set (an unsplit array
+//   or object pattern), drop any trailing blank lines along with the LF
+//   before each and at most one CR at the end of the line; then trim trailing
+//   spaces in the same backward pass. Git trims spaces only, and a space
+//   escaped by an odd run of backslashes stays, unescaped, as the last one.
+// Scanned from the end: a regular expression can only try each start in
+//   turn, which is quadratic over a long run of spaces or backslashes.
+// 'a  ' -> 'a';  'a\ ' -> 'a ';  'a\\ ' -> 'a\\';  'a\t' -> 'a\t'
+// 'a\r\n' -> 'a';  'a\r\r' -> 'a\r';  'a\n\r' -> 'a'
+const trimEnd = (body, stripLineEnd) => {
+  let lineEnd = body.length
+  let end
+
+  for (;;) {
+    if (stripLineEnd && body[lineEnd - 1] === '\r') {
+      lineEnd --
+    }
+
+    end = lineEnd
+
+    while (body[end - 1] === SPACE) {
+      end --
+    }
+
+    if (!stripLineEnd || body[end - 1] !== '\n') {
+      break
+    }
+
+    lineEnd = end - 1
+  }
+
+  if (end === lineEnd) {
+    return body.slice(0, lineEnd)
+  }
+
+  let backslashes = 0
+
+  while (body[end - backslashes - 1] === ESCAPE) {
+    backslashes ++
+  }
+
+  return backslashes % 2
+    ? body.slice(0, end - 1) + SPACE
+    : body.slice(0, end)
+}
+
+const createRule = (
+  pattern,
+  mark,
+  ignoreCase,
+  stripLineEnd,
+  stripBOM
+) => {
+  // Git drops a BOM before it reads the first line, so before anything else.
+  let body = stripBOM && pattern[0] === BOM
+    ? pattern.slice(1)
+    : pattern
+
+  // > A line starting with # serves as a comment.
+  if (body[0] === '#') {
+    return
+  }
+
+  let negative = false
+
+  // > An optional prefix "!" which negates the pattern;
+  if (body[0] === '!') {
+    negative = true
+    body = body.slice(1)
+  }
+
+  // Normalize the body before checking which slashes anchor the pattern.
+  //   Otherwise `bar/ ` is mistaken for a pattern containing an inner slash.
+  //   A line from `splitPattern` has already lost its line ending, so only a
+  //   trailing space remains to trim there.
+  const last = body[body.length - 1]
+
+  if (
+    last === SPACE
+    || stripLineEnd && (last === '\r' || last === '\n')
+  ) {
+    body = trimEnd(body, stripLineEnd)
+  }
+
+  // > A blank line matches no files, so it can serve as a separator for
+  // >   readability.
+  // Nor does a lone "!", a pattern ending on an unpaired backslash, or
+  //   anything else left empty here: an empty pattern would compile to a
+  //   regex matching every path.
+  if (!body || hasTrailingBackslash(body)) {
+    return
+  }
+
+  body = body
+  // > Put a backslash ("\") in front of the first "!" for patterns that
+  // >   begin with a literal "!", for example, `"\!important!.txt"`.
+  .replace(REGEX_REPLACE_LEADING_EXCAPED_EXCLAMATION, '!')
+  // > Put a backslash ("\") in front of the first hash for patterns that
+  // >   begin with a hash.
+  .replace(REGEX_REPLACE_LEADING_EXCAPED_HASH, '#')
+
+  const regexPrefix = makeRegexPrefix(body)
+
+  return new IgnoreRule(
+    pattern,
+    mark,
+    body,
+    ignoreCase,
+    negative,
+    regexPrefix
+  )
+}
+
+class RuleManager {
+  constructor (ignoreCase) {
+    this._ignoreCase = ignoreCase
+    this._rules = []
+
+    // How many of the rules git would tag `EXC_FLAG_NODIR`.
+    //
+    // The scan uses it to decide, once for the whole set, whether handing
+    //   those rules the basename is worth what it costs the others. The
+    //   shortcut saves a full-path scan on every rule it applies to and costs
+    //   a check on every rule it does not, so a set where almost nothing is
+    //   basename-only comes out behind -- a 955 pattern set with 44 of them
+    //   measured 19% slower with the shortcut always on.
+    //
+    // Deciding this by measurement rather than by meaning is safe: a
+    //   basename-only pattern gives the very same answer against the whole
+    //   path, it just takes longer to say so. The choice can only change how
+    //   fast the scan runs, never what it returns.
+    this._basenameCount = 0
+  }
+
+  _add (pattern, index) {
+    // #32
+    if (pattern && pattern[KEY_IGNORE]) {
+      this._rules = this._rules.concat(pattern._rules._rules)
+      this._basenameCount += pattern._rules._basenameCount
+      this._added = true
+      return
+    }
+
+    const isStr = isString(pattern)
+    const raw = isStr
+      ? pattern
+      : pattern.pattern
+
+    const rule = checkPattern(raw)
+      && createRule(
+        raw,
+        isStr ? UNDEFINED : pattern.mark,
+        this._ignoreCase,
+        !this._split,
+        this._stripBOM && !index
+      )
+
+    if (rule) {
+      this._added = true
+      this._rules.push(rule)
+
+      // Deliberately not `rule._basenameOnly`: reading that would materialise
+      //   the rule's own copy, and the whole point of leaving it lazy is that
+      //   a rule which is compiled and never matched never pays for it.
+      if (matchesBasename(rule.body)) {
+        this._basenameCount ++
+      }
+    }
+  }
+
+  // @param {Array<string> | string | Ignore} pattern
+  add (pattern) {
+    this._added = false
+    this._split = isString(pattern)
+    this._stripBOM = !this._split || pattern[0] === BOM
+
+    makeArray(
+      this._split
+        ? splitPattern(pattern)
+        : pattern
+    ).forEach(this._add, this)
+
+    if (this._added) {
+      this._literalRules = UNDEFINED
+    }
+
+    return this._added
+  }
+
+  // Match the literal 'abc/' for `checkIgnore`, last rule wins. Only a rule
+  //   ending in a wildcard can match it (see `checkSourceOf`), so the rest
+  //   are left out once, rather than tested or compiled for every path.
+  testLiteral (path) {
+    const rules = this._literalRules || (
+      this._literalRules = this._rules.filter(
+        ({body}) => body[body.length - (
+          body[body.length - 1] === SLASH ? 2 : 1
+        )] === '*'
+      )
+    )
+
+    let ignored = false
+    let unignored = false
+    let matchedRule
+
+    for (let index = rules.length - 1; index >= 0; index --) {
+      const rule = rules[index]
+
+      if (rule.checkRegex.test(path)) {
+        ignored = !rule.negative
+        unignored = rule.negative
+        matchedRule = rule.negative
+          ? UNDEFINED
+          : rule
+        break
+      }
+    }
+
+    const ret = {
+      ignored,
+      unignored
+    }
+
+    if (matchedRule) {
+      ret.rule = matchedRule
+    }
+
+    return ret
+  }
+
+  // Test one single path without recursively checking parent directories
+  //
+  // - mode `string` either `MODE_IGNORE` or `MODE_CHECK_IGNORE`
+
+  // @returns {TestResult}
+  test (path, mode) {
+    // Most of a .gitignore is patterns with no slash in them, and running
+    //   those against the whole path makes the regular expression engine walk
+    //   every directory name on the way to the only segment that could match.
+    //   Handing them the basename instead is what git does, and it is where
+    //   the time in a directory walk goes: the rule scan was two thirds of it.
+    const rules = this._rules
+    const {length} = rules
+
+    const shortcut = this._basenameCount * 2 >= length
+
+    const basename = shortcut
+      ? basenameOf(path)
+      : path
+
+    // The last rule to match decides, as in git, and it is the rule
+    //   `git check-ignore -v` reports, so the scan runs from the end and stops
+    //   at the first match.
+    // A plain loop rather than `forEach`, so that `path`, `basename` and
+    //   `shortcut` are locals. As a callback they became closure variables,
+    //   and reaching for one of those once per rule cost 10% of a scan over a
+    //   large rule set -- more than the shortcut they were there to serve.
+    for (let index = length - 1; index >= 0; index --) {
+      const rule = rules[index]
+
+      if (rule[mode].test(
+        shortcut && rule._basenameOnly
+          ? basename
+          : path
+      )) {
+        const {negative} = rule
+
+        const ret = {
+          ignored: !negative,
+          unignored: negative
+        }
+
+        if (!negative) {
+          ret.rule = rule
+        }
+
+        return ret
+      }
+    }
+
+    return {
+      ignored: false,
+      unignored: false
+    }
+  }
+}
+
+const throwError = (message, Ctor) => {
+  throw new Ctor(message)
+}
+
+const checkPath = (path, originalPath, doThrow) => {
+  if (!isString(path)) {
+    return doThrow(
+      `path must be a string, but got \`${originalPath}\``,
+      TypeError
+    )
+  }
+
+  // We don't know if we should ignore EMPTY, so throw
+  if (!path) {
+    return doThrow(`path must not be empty`, TypeError)
+  }
+
+  // Check if it is a relative path
+  if (checkPath.isNotRelative(path)) {
+    const r = '`path.relative()`d'
+    return doThrow(
+      `path should be a ${r} string, but got "${originalPath}"`,
+      RangeError
+    )
+  }
+
+  return true
+}
+
+// > pathname should be a `path.relative()`d one
+//
+// The same thing `REGEX_TEST_INVALID_PATH` says, spelled out: a path is not
+//   relative if it begins with a separator, or with `./` or `../`, or is
+//   nothing but `.` or `..`. Every match is decided by the first three
+//   characters, and this runs on every path handed to the library -- where it
+//   was 55% of a cached lookup, more than the cache lookup itself.
+const isNotRelative = path => {
+  const first = path.charCodeAt(0)
+
+  if (first === SLASH_CODE) {
+    return true
+  }
+
+  if (first !== DOT_CODE) {
+    return false
+  }
+
+  // '.'
+  if (path.length === 1) {
+    return true
+  }
+
+  const second = path.charCodeAt(1)
+
+  // './'
+  if (second === SLASH_CODE) {
+    return true
+  }
+
+  if (second !== DOT_CODE) {
+    return false
+  }
+
+  // '..' or '../'
+  return path.length === 2 || path.charCodeAt(2) === SLASH_CODE
+}
+
+checkPath.isNotRelative = isNotRelative
+
+// On windows, the following function will be replaced
+/* istanbul ignore next */
+checkPath.convert = p => p
+
+
+const convertPath = target =>
+  isString(target) && checkPath.convert(target)
+
+
+class Ignore {
+  constructor ({
+    ignorecase = true,
+    ignoreCase = ignorecase,
+    allowRelativePaths = false
+  } = {}) {
+    define(this, KEY_IGNORE, true)
+
+    this._rules = new RuleManager(ignoreCase)
+    this._strictPathCheck = !allowRelativePaths
+    this._initCache()
+  }
+
+  _initCache () {
+    // A cache for the result of `.ignores()`
+    this._ignoreCache = Object.create(null)
+
+    // A cache for the result of `.test()`
+    this._testCache = Object.create(null)
+  }
+
+  add (pattern) {
+    if (this._rules.add(pattern)) {
+      // Some rules have just added to the ignore,
+      //   making the behavior changed,
+      //   so we need to re-initialize the result cache
+      this._initCache()
+    }
+
+    return this
+  }
+
+  // legacy
+  addPattern (pattern) {
+    return this.add(pattern)
+  }
+
+  // @returns {TestResult}
+  _test (originalPath, cache, path) {
+    checkPath(
+      path,
+      originalPath,
+      this._strictPathCheck
+        ? throwError
+        : RETURN_FALSE
+    )
+
+    return path
+      ? this._t(path, cache)
+      : {
+        ignored: false,
+        unignored: false
+      }
+  }
+
+  checkIgnore (target) {
+    // A Windows path is converted first, so that a directory given with a
+    //   trailing separator, `\` or `/`, is told the same way
+    const path = convertPath(target)
+
+    // If the path does not end with a slash, `.ignores()` is much equivalent
+    //   to `git check-ignore`
+    if (!path || path.charCodeAt(path.length - 1) !== SLASH_CODE) {
+      return this._test(target, this._testCache, path)
+    }
+
+    // Like `git check-ignore`: a directory excluded by itself or by an
+    //   ancestor settles it, and only then is the literal 'abc/' matched
+    //   against the rules (see `checkSourceOf`).
+    const dir = this._t(path, this._testCache)
+
+    if (dir.ignored) {
+      return dir
+    }
+
+    const literal = this._rules.testLiteral(path)
+
+    return literal.ignored || literal.unignored
+      ? literal
+      : dir
+  }
+
+  _t (
+    // The path to be tested
+    path,
+
+    // The cache for the result of a certain checking
+    cache
+  ) {
+    if (path in cache) {
+      return cache[path]
+    }
+
+    const parentPath = parentOf(path)
+
+    // If the path contains a parent directory, check the parent first
+    const parent = parentPath
+      ? this._t(parentPath, cache)
+      : UNDEFINED
+
+    return cache[path] = parent && parent.ignored
+      // > It is not possible to re-include a file if a parent directory of
+      // >   that file is excluded.
+      ? parent
+      : this._rules.test(path, MODE_IGNORE)
+  }
+
+  ignores (path) {
+    return this._test(path, this._ignoreCache, convertPath(path)).ignored
+  }
+
+  createFilter () {
+    return path => !this.ignores(path)
+  }
+
+  filter (paths) {
+    return makeArray(paths).filter(this.createFilter())
+  }
+
+  // @returns {TestResult}
+  test (path) {
+    return this._test(path, this._testCache, convertPath(path))
+  }
+}
+
+const factory = options => new Ignore(options)
+
+const isPathValid = path =>
+  checkPath(convertPath(path), path, RETURN_FALSE)
+
+/* istanbul ignore next */
+const setupWindows = () => {
+  /* eslint no-control-regex: "off" */
+  const makePosix = str => /^\\\\\?\\/.test(str)
+  || /["<>|\u0000-\u001F]+/u.test(str)
+    ? str
+    : str.replace(/\\/g, '/')
+
+  checkPath.convert = makePosix
+
+  // 'C:\\foo'     <- 'C:\\foo' has been converted to 'C:/'
+  // 'd:\\foo'
+  const REGEX_TEST_WINDOWS_PATH_ABSOLUTE = /^[a-z]:\//i
+  checkPath.isNotRelative = path =>
+    REGEX_TEST_WINDOWS_PATH_ABSOLUTE.test(path)
+    || isNotRelative(path)
+}
+
+
+// Windows
+// --------------------------------------------------------------
+/* istanbul ignore next */
+if (
+  // Detect `process` so that it can run in browsers.
+  typeof process !== 'undefined'
+  && process.platform === 'win32'
+) {
+  setupWindows()
+}
+
+// COMMONJS_EXPORTS ////////////////////////////////////////////////////////////
+
+module.exports = factory
+
+// Although it is an anti-pattern,
+//   it is still widely misused by a lot of libraries in github
+// Ref: https://github.com/search?q=ignore.default%28%29&type=code
+factory.default = factory
+
+module.exports.isPathValid = isPathValid
+
+// For testing purposes
+define(module.exports, Symbol.for('setupWindows'), setupWindows)
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -28370,17 +30009,5128 @@ module.exports = {
 
 /***/ }),
 
+/***/ 5803:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { websocketMask, websocketUnmask } = __nccwpck_require__(8611);
+
+const { EMPTY_BUFFER } = __nccwpck_require__(1791);
+
+const FastBuffer = Buffer[Symbol.species];
+
+/**
+ * Merges an array of buffers into a new buffer.
+ *
+ * @param {Buffer[]} list The array of buffers to concat
+ * @param {Number} totalLength The total length of buffers in the list
+ * @return {Buffer} The resulting buffer
+ * @public
+ */
+function concat(list, totalLength) {
+  if (list.length === 0) return EMPTY_BUFFER;
+  if (list.length === 1) return list[0];
+
+  const target = Buffer.allocUnsafe(totalLength);
+  let offset = 0;
+
+  for (let i = 0; i < list.length; i++) {
+    const buf = list[i];
+    target.set(buf, offset);
+    offset += buf.length;
+  }
+
+  if (offset < totalLength) {
+    return new FastBuffer(target.buffer, target.byteOffset, offset);
+  }
+
+  return target;
+}
+
+/**
+ * Masks a buffer using the given mask.
+ *
+ * @param {Buffer} source The buffer to mask
+ * @param {Buffer} mask The mask to use
+ * @param {Buffer} output The buffer where to store the result
+ * @param {Number} offset The offset at which to start writing
+ * @param {Number} length The number of bytes to mask.
+ * @public
+ */
+function _mask(source, mask, output, offset, length) {
+  for (let i = 0; i < length; i++) {
+    output[offset + i] = source[i] ^ mask[i & 3];
+  }
+}
+
+/**
+ * Unmasks a buffer using the given mask.
+ *
+ * @param {Buffer} buffer The buffer to unmask
+ * @param {Buffer} mask The mask to use
+ * @public
+ */
+function _unmask(buffer, mask) {
+  for (let i = 0; i < buffer.length; i++) {
+    buffer[i] ^= mask[i & 3];
+  }
+}
+
+/**
+ * Converts a buffer to an `ArrayBuffer`.
+ *
+ * @param {Buffer} buf The buffer to convert
+ * @return {ArrayBuffer} Converted buffer
+ * @public
+ */
+function toArrayBuffer(buf) {
+  if (buf.length === buf.buffer.byteLength) {
+    return buf.buffer;
+  }
+
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
+}
+
+/**
+ * Converts `data` to a `Buffer`.
+ *
+ * @param {*} data The data to convert
+ * @return {Buffer} The buffer
+ * @throws {TypeError}
+ * @public
+ */
+function toBuffer(data) {
+  toBuffer.readOnly = true;
+
+  if (Buffer.isBuffer(data)) return data;
+
+  let buf;
+
+  if (data instanceof ArrayBuffer) {
+    buf = new FastBuffer(data);
+  } else if (ArrayBuffer.isView(data)) {
+    buf = new FastBuffer(data.buffer, data.byteOffset, data.byteLength);
+  } else {
+    buf = Buffer.from(data);
+    toBuffer.readOnly = false;
+  }
+
+  return buf;
+}
+
+module.exports = {
+  concat,
+  mask: _mask,
+  toArrayBuffer,
+  toBuffer,
+  unmask: _unmask
+};
+
+if (websocketMask) {
+  module.exports.mask = function (source, mask, output, offset, length) {
+    if (length < 24) _mask(source, mask, output, offset, length);
+    else websocketMask(source, mask, output, offset, length);
+  };
+
+  module.exports.unmask = function (buffer, mask) {
+    if (buffer.length < 24) _unmask(buffer, mask);
+    else websocketUnmask(buffer, mask);
+  };
+} /* istanbul ignore else  */ else if (!process.env.WS_NO_BUFFER_UTIL) {
+  try {
+    const bufferUtil = __nccwpck_require__(8327);
+
+    module.exports.mask = function (source, mask, output, offset, length) {
+      if (length < 48) _mask(source, mask, output, offset, length);
+      else bufferUtil.mask(source, mask, output, offset, length);
+    };
+
+    module.exports.unmask = function (buffer, mask) {
+      if (buffer.length < 32) _unmask(buffer, mask);
+      else bufferUtil.unmask(buffer, mask);
+    };
+  } catch (e) {
+    // Continue regardless of the error.
+  }
+}
+
+
+/***/ }),
+
+/***/ 1791:
+/***/ ((module) => {
+
+
+
+const BINARY_TYPES = ['nodebuffer', 'arraybuffer', 'fragments'];
+const hasBlob = typeof Blob !== 'undefined';
+
+if (hasBlob) BINARY_TYPES.push('blob');
+
+module.exports = {
+  BINARY_TYPES,
+  CLOSE_TIMEOUT: 30000,
+  EMPTY_BUFFER: Buffer.alloc(0),
+  GUID: '258EAFA5-E914-47DA-95CA-C5AB0DC85B11',
+  hasBlob,
+  kForOnEventAttribute: Symbol('kIsForOnEventAttribute'),
+  kListener: Symbol('kListener'),
+  kStatusCode: Symbol('status-code'),
+  kWebSocket: Symbol('websocket'),
+  NOOP: () => {}
+};
+
+
+/***/ }),
+
+/***/ 4634:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { kForOnEventAttribute, kListener } = __nccwpck_require__(1791);
+
+const kCode = Symbol('kCode');
+const kData = Symbol('kData');
+const kError = Symbol('kError');
+const kMessage = Symbol('kMessage');
+const kReason = Symbol('kReason');
+const kTarget = Symbol('kTarget');
+const kType = Symbol('kType');
+const kWasClean = Symbol('kWasClean');
+
+/**
+ * Class representing an event.
+ */
+class Event {
+  /**
+   * Create a new `Event`.
+   *
+   * @param {String} type The name of the event
+   * @throws {TypeError} If the `type` argument is not specified
+   */
+  constructor(type) {
+    this[kTarget] = null;
+    this[kType] = type;
+  }
+
+  /**
+   * @type {*}
+   */
+  get target() {
+    return this[kTarget];
+  }
+
+  /**
+   * @type {String}
+   */
+  get type() {
+    return this[kType];
+  }
+}
+
+Object.defineProperty(Event.prototype, 'target', { enumerable: true });
+Object.defineProperty(Event.prototype, 'type', { enumerable: true });
+
+/**
+ * Class representing a close event.
+ *
+ * @extends Event
+ */
+class CloseEvent extends Event {
+  /**
+   * Create a new `CloseEvent`.
+   *
+   * @param {String} type The name of the event
+   * @param {Object} [options] A dictionary object that allows for setting
+   *     attributes via object members of the same name
+   * @param {Number} [options.code=0] The status code explaining why the
+   *     connection was closed
+   * @param {String} [options.reason=''] A human-readable string explaining why
+   *     the connection was closed
+   * @param {Boolean} [options.wasClean=false] Indicates whether or not the
+   *     connection was cleanly closed
+   */
+  constructor(type, options = {}) {
+    super(type);
+
+    this[kCode] = options.code === undefined ? 0 : options.code;
+    this[kReason] = options.reason === undefined ? '' : options.reason;
+    this[kWasClean] = options.wasClean === undefined ? false : options.wasClean;
+  }
+
+  /**
+   * @type {Number}
+   */
+  get code() {
+    return this[kCode];
+  }
+
+  /**
+   * @type {String}
+   */
+  get reason() {
+    return this[kReason];
+  }
+
+  /**
+   * @type {Boolean}
+   */
+  get wasClean() {
+    return this[kWasClean];
+  }
+}
+
+Object.defineProperty(CloseEvent.prototype, 'code', { enumerable: true });
+Object.defineProperty(CloseEvent.prototype, 'reason', { enumerable: true });
+Object.defineProperty(CloseEvent.prototype, 'wasClean', { enumerable: true });
+
+/**
+ * Class representing an error event.
+ *
+ * @extends Event
+ */
+class ErrorEvent extends Event {
+  /**
+   * Create a new `ErrorEvent`.
+   *
+   * @param {String} type The name of the event
+   * @param {Object} [options] A dictionary object that allows for setting
+   *     attributes via object members of the same name
+   * @param {*} [options.error=null] The error that generated this event
+   * @param {String} [options.message=''] The error message
+   */
+  constructor(type, options = {}) {
+    super(type);
+
+    this[kError] = options.error === undefined ? null : options.error;
+    this[kMessage] = options.message === undefined ? '' : options.message;
+  }
+
+  /**
+   * @type {*}
+   */
+  get error() {
+    return this[kError];
+  }
+
+  /**
+   * @type {String}
+   */
+  get message() {
+    return this[kMessage];
+  }
+}
+
+Object.defineProperty(ErrorEvent.prototype, 'error', { enumerable: true });
+Object.defineProperty(ErrorEvent.prototype, 'message', { enumerable: true });
+
+/**
+ * Class representing a message event.
+ *
+ * @extends Event
+ */
+class MessageEvent extends Event {
+  /**
+   * Create a new `MessageEvent`.
+   *
+   * @param {String} type The name of the event
+   * @param {Object} [options] A dictionary object that allows for setting
+   *     attributes via object members of the same name
+   * @param {*} [options.data=null] The message content
+   */
+  constructor(type, options = {}) {
+    super(type);
+
+    this[kData] = options.data === undefined ? null : options.data;
+  }
+
+  /**
+   * @type {*}
+   */
+  get data() {
+    return this[kData];
+  }
+}
+
+Object.defineProperty(MessageEvent.prototype, 'data', { enumerable: true });
+
+/**
+ * This provides methods for emulating the `EventTarget` interface. It's not
+ * meant to be used directly.
+ *
+ * @mixin
+ */
+const EventTarget = {
+  /**
+   * Register an event listener.
+   *
+   * @param {String} type A string representing the event type to listen for
+   * @param {(Function|Object)} handler The listener to add
+   * @param {Object} [options] An options object specifies characteristics about
+   *     the event listener
+   * @param {Boolean} [options.once=false] A `Boolean` indicating that the
+   *     listener should be invoked at most once after being added. If `true`,
+   *     the listener would be automatically removed when invoked.
+   * @public
+   */
+  addEventListener(type, handler, options = {}) {
+    for (const listener of this.listeners(type)) {
+      if (
+        !options[kForOnEventAttribute] &&
+        listener[kListener] === handler &&
+        !listener[kForOnEventAttribute]
+      ) {
+        return;
+      }
+    }
+
+    let wrapper;
+
+    if (type === 'message') {
+      wrapper = function onMessage(data, isBinary) {
+        const event = new MessageEvent('message', {
+          data: isBinary ? data : data.toString()
+        });
+
+        event[kTarget] = this;
+        callListener(handler, this, event);
+      };
+    } else if (type === 'close') {
+      wrapper = function onClose(code, message) {
+        const event = new CloseEvent('close', {
+          code,
+          reason: message.toString(),
+          wasClean: this._closeFrameReceived && this._closeFrameSent
+        });
+
+        event[kTarget] = this;
+        callListener(handler, this, event);
+      };
+    } else if (type === 'error') {
+      wrapper = function onError(error) {
+        const event = new ErrorEvent('error', {
+          error,
+          message: error.message
+        });
+
+        event[kTarget] = this;
+        callListener(handler, this, event);
+      };
+    } else if (type === 'open') {
+      wrapper = function onOpen() {
+        const event = new Event('open');
+
+        event[kTarget] = this;
+        callListener(handler, this, event);
+      };
+    } else {
+      return;
+    }
+
+    wrapper[kForOnEventAttribute] = !!options[kForOnEventAttribute];
+    wrapper[kListener] = handler;
+
+    if (options.once) {
+      this.once(type, wrapper);
+    } else {
+      this.on(type, wrapper);
+    }
+  },
+
+  /**
+   * Remove an event listener.
+   *
+   * @param {String} type A string representing the event type to remove
+   * @param {(Function|Object)} handler The listener to remove
+   * @public
+   */
+  removeEventListener(type, handler) {
+    for (const listener of this.listeners(type)) {
+      if (listener[kListener] === handler && !listener[kForOnEventAttribute]) {
+        this.removeListener(type, listener);
+        break;
+      }
+    }
+  }
+};
+
+module.exports = {
+  CloseEvent,
+  ErrorEvent,
+  Event,
+  EventTarget,
+  MessageEvent
+};
+
+/**
+ * Call an event listener
+ *
+ * @param {(Function|Object)} listener The listener to call
+ * @param {*} thisArg The value to use as `this`` when calling the listener
+ * @param {Event} event The event to pass to the listener
+ * @private
+ */
+function callListener(listener, thisArg, event) {
+  if (typeof listener === 'object' && listener.handleEvent) {
+    listener.handleEvent.call(listener, event);
+  } else {
+    listener.call(thisArg, event);
+  }
+}
+
+
+/***/ }),
+
+/***/ 1335:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { tokenChars } = __nccwpck_require__(8996);
+
+/**
+ * Adds an offer to the map of extension offers or a parameter to the map of
+ * parameters.
+ *
+ * @param {Object} dest The map of extension offers or parameters
+ * @param {String} name The extension or parameter name
+ * @param {(Object|Boolean|String)} elem The extension parameters or the
+ *     parameter value
+ * @private
+ */
+function push(dest, name, elem) {
+  if (dest[name] === undefined) dest[name] = [elem];
+  else dest[name].push(elem);
+}
+
+/**
+ * Parses the `Sec-WebSocket-Extensions` header into an object.
+ *
+ * @param {String} header The field value of the header
+ * @return {Object} The parsed object
+ * @public
+ */
+function parse(header) {
+  const offers = Object.create(null);
+  let params = Object.create(null);
+  let mustUnescape = false;
+  let isEscaping = false;
+  let inQuotes = false;
+  let extensionName;
+  let paramName;
+  let start = -1;
+  let code = -1;
+  let end = -1;
+  let i = 0;
+
+  for (; i < header.length; i++) {
+    code = header.charCodeAt(i);
+
+    if (extensionName === undefined) {
+      if (end === -1 && tokenChars[code] === 1) {
+        if (start === -1) start = i;
+      } else if (
+        i !== 0 &&
+        (code === 0x20 /* ' ' */ || code === 0x09) /* '\t' */
+      ) {
+        if (end === -1 && start !== -1) end = i;
+      } else if (code === 0x3b /* ';' */ || code === 0x2c /* ',' */) {
+        if (start === -1) {
+          throw new SyntaxError(`Unexpected character at index ${i}`);
+        }
+
+        if (end === -1) end = i;
+        const name = header.slice(start, end);
+        if (code === 0x2c) {
+          push(offers, name, params);
+          params = Object.create(null);
+        } else {
+          extensionName = name;
+        }
+
+        start = end = -1;
+      } else {
+        throw new SyntaxError(`Unexpected character at index ${i}`);
+      }
+    } else if (paramName === undefined) {
+      if (end === -1 && tokenChars[code] === 1) {
+        if (start === -1) start = i;
+      } else if (code === 0x20 || code === 0x09) {
+        if (end === -1 && start !== -1) end = i;
+      } else if (code === 0x3b || code === 0x2c) {
+        if (start === -1) {
+          throw new SyntaxError(`Unexpected character at index ${i}`);
+        }
+
+        if (end === -1) end = i;
+        push(params, header.slice(start, end), true);
+        if (code === 0x2c) {
+          push(offers, extensionName, params);
+          params = Object.create(null);
+          extensionName = undefined;
+        }
+
+        start = end = -1;
+      } else if (code === 0x3d /* '=' */ && start !== -1 && end === -1) {
+        paramName = header.slice(start, i);
+        start = end = -1;
+      } else {
+        throw new SyntaxError(`Unexpected character at index ${i}`);
+      }
+    } else {
+      //
+      // The value of a quoted-string after unescaping must conform to the
+      // token ABNF, so only token characters are valid.
+      // Ref: https://tools.ietf.org/html/rfc6455#section-9.1
+      //
+      if (isEscaping) {
+        if (tokenChars[code] !== 1) {
+          throw new SyntaxError(`Unexpected character at index ${i}`);
+        }
+        if (start === -1) start = i;
+        else if (!mustUnescape) mustUnescape = true;
+        isEscaping = false;
+      } else if (inQuotes) {
+        if (tokenChars[code] === 1) {
+          if (start === -1) start = i;
+        } else if (code === 0x22 /* '"' */ && start !== -1) {
+          inQuotes = false;
+          end = i;
+        } else if (code === 0x5c /* '\' */) {
+          isEscaping = true;
+        } else {
+          throw new SyntaxError(`Unexpected character at index ${i}`);
+        }
+      } else if (code === 0x22 && header.charCodeAt(i - 1) === 0x3d) {
+        inQuotes = true;
+      } else if (end === -1 && tokenChars[code] === 1) {
+        if (start === -1) start = i;
+      } else if (start !== -1 && (code === 0x20 || code === 0x09)) {
+        if (end === -1) end = i;
+      } else if (code === 0x3b || code === 0x2c) {
+        if (start === -1) {
+          throw new SyntaxError(`Unexpected character at index ${i}`);
+        }
+
+        if (end === -1) end = i;
+        let value = header.slice(start, end);
+        if (mustUnescape) {
+          value = value.replace(/\\/g, '');
+          mustUnescape = false;
+        }
+        push(params, paramName, value);
+        if (code === 0x2c) {
+          push(offers, extensionName, params);
+          params = Object.create(null);
+          extensionName = undefined;
+        }
+
+        paramName = undefined;
+        start = end = -1;
+      } else {
+        throw new SyntaxError(`Unexpected character at index ${i}`);
+      }
+    }
+  }
+
+  if (start === -1 || inQuotes || code === 0x20 || code === 0x09) {
+    throw new SyntaxError('Unexpected end of input');
+  }
+
+  if (end === -1) end = i;
+  const token = header.slice(start, end);
+  if (extensionName === undefined) {
+    push(offers, token, params);
+  } else {
+    if (paramName === undefined) {
+      push(params, token, true);
+    } else if (mustUnescape) {
+      push(params, paramName, token.replace(/\\/g, ''));
+    } else {
+      push(params, paramName, token);
+    }
+    push(offers, extensionName, params);
+  }
+
+  return offers;
+}
+
+/**
+ * Builds the `Sec-WebSocket-Extensions` header field value.
+ *
+ * @param {Object} extensions The map of extensions and parameters to format
+ * @return {String} A string representing the given object
+ * @public
+ */
+function format(extensions) {
+  return Object.keys(extensions)
+    .map((extension) => {
+      let configurations = extensions[extension];
+      if (!Array.isArray(configurations)) configurations = [configurations];
+      return configurations
+        .map((params) => {
+          return [extension]
+            .concat(
+              Object.keys(params).map((k) => {
+                let values = params[k];
+                if (!Array.isArray(values)) values = [values];
+                return values
+                  .map((v) => (v === true ? k : `${k}=${v}`))
+                  .join('; ');
+              })
+            )
+            .join('; ');
+        })
+        .join(', ');
+    })
+    .join(', ');
+}
+
+module.exports = { format, parse };
+
+
+/***/ }),
+
+/***/ 958:
+/***/ ((module) => {
+
+
+
+const kDone = Symbol('kDone');
+const kRun = Symbol('kRun');
+
+/**
+ * A very simple job queue with adjustable concurrency. Adapted from
+ * https://github.com/STRML/async-limiter
+ */
+class Limiter {
+  /**
+   * Creates a new `Limiter`.
+   *
+   * @param {Number} [concurrency=Infinity] The maximum number of jobs allowed
+   *     to run concurrently
+   */
+  constructor(concurrency) {
+    this[kDone] = () => {
+      this.pending--;
+      this[kRun]();
+    };
+    this.concurrency = concurrency || Infinity;
+    this.jobs = [];
+    this.pending = 0;
+  }
+
+  /**
+   * Adds a job to the queue.
+   *
+   * @param {Function} job The job to run
+   * @public
+   */
+  add(job) {
+    this.jobs.push(job);
+    this[kRun]();
+  }
+
+  /**
+   * Removes a job from the queue and runs it if possible.
+   *
+   * @private
+   */
+  [kRun]() {
+    if (this.pending === this.concurrency) return;
+
+    if (this.jobs.length) {
+      const job = this.jobs.shift();
+
+      this.pending++;
+      job(this[kDone]);
+    }
+  }
+}
+
+module.exports = Limiter;
+
+
+/***/ }),
+
+/***/ 4376:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const zlib = __nccwpck_require__(3106);
+
+const bufferUtil = __nccwpck_require__(5803);
+const Limiter = __nccwpck_require__(958);
+const { kStatusCode } = __nccwpck_require__(1791);
+
+const FastBuffer = Buffer[Symbol.species];
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const kPerMessageDeflate = Symbol('permessage-deflate');
+const kTotalLength = Symbol('total-length');
+const kCallback = Symbol('callback');
+const kBuffers = Symbol('buffers');
+const kError = Symbol('error');
+
+//
+// We limit zlib concurrency, which prevents severe memory fragmentation
+// as documented in https://github.com/nodejs/node/issues/8871#issuecomment-250915913
+// and https://github.com/websockets/ws/issues/1202
+//
+// Intentionally global; it's the global thread pool that's an issue.
+//
+let zlibLimiter;
+
+/**
+ * permessage-deflate implementation.
+ */
+class PerMessageDeflate {
+  /**
+   * Creates a PerMessageDeflate instance.
+   *
+   * @param {Object} [options] Configuration options
+   * @param {(Boolean|Number)} [options.clientMaxWindowBits] Advertise support
+   *     for, or request, a custom client window size
+   * @param {Boolean} [options.clientNoContextTakeover=false] Advertise/
+   *     acknowledge disabling of client context takeover
+   * @param {Number} [options.concurrencyLimit=10] The number of concurrent
+   *     calls to zlib
+   * @param {Boolean} [options.isServer=false] Create the instance in either
+   *     server or client mode
+   * @param {Number} [options.maxPayload=0] The maximum allowed message length
+   * @param {(Boolean|Number)} [options.serverMaxWindowBits] Request/confirm the
+   *     use of a custom server window size
+   * @param {Boolean} [options.serverNoContextTakeover=false] Request/accept
+   *     disabling of server context takeover
+   * @param {Number} [options.threshold=1024] Size (in bytes) below which
+   *     messages should not be compressed if context takeover is disabled
+   * @param {Object} [options.zlibDeflateOptions] Options to pass to zlib on
+   *     deflate
+   * @param {Object} [options.zlibInflateOptions] Options to pass to zlib on
+   *     inflate
+   */
+  constructor(options) {
+    this._options = options || {};
+    this._threshold =
+      this._options.threshold !== undefined ? this._options.threshold : 1024;
+    this._maxPayload = this._options.maxPayload | 0;
+    this._isServer = !!this._options.isServer;
+    this._deflate = null;
+    this._inflate = null;
+
+    this.params = null;
+
+    if (!zlibLimiter) {
+      const concurrency =
+        this._options.concurrencyLimit !== undefined
+          ? this._options.concurrencyLimit
+          : 10;
+      zlibLimiter = new Limiter(concurrency);
+    }
+  }
+
+  /**
+   * @type {String}
+   */
+  static get extensionName() {
+    return 'permessage-deflate';
+  }
+
+  /**
+   * Create an extension negotiation offer.
+   *
+   * @return {Object} Extension parameters
+   * @public
+   */
+  offer() {
+    const params = {};
+
+    if (this._options.serverNoContextTakeover) {
+      params.server_no_context_takeover = true;
+    }
+    if (this._options.clientNoContextTakeover) {
+      params.client_no_context_takeover = true;
+    }
+    if (this._options.serverMaxWindowBits) {
+      params.server_max_window_bits = this._options.serverMaxWindowBits;
+    }
+    if (this._options.clientMaxWindowBits) {
+      params.client_max_window_bits = this._options.clientMaxWindowBits;
+    } else if (this._options.clientMaxWindowBits == null) {
+      params.client_max_window_bits = true;
+    }
+
+    return params;
+  }
+
+  /**
+   * Accept an extension negotiation offer/response.
+   *
+   * @param {Array} configurations The extension negotiation offers/reponse
+   * @return {Object} Accepted configuration
+   * @public
+   */
+  accept(configurations) {
+    configurations = this.normalizeParams(configurations);
+
+    this.params = this._isServer
+      ? this.acceptAsServer(configurations)
+      : this.acceptAsClient(configurations);
+
+    return this.params;
+  }
+
+  /**
+   * Releases all resources used by the extension.
+   *
+   * @public
+   */
+  cleanup() {
+    if (this._inflate) {
+      this._inflate.close();
+      this._inflate = null;
+    }
+
+    if (this._deflate) {
+      const callback = this._deflate[kCallback];
+
+      this._deflate.close();
+      this._deflate = null;
+
+      if (callback) {
+        callback(
+          new Error(
+            'The deflate stream was closed while data was being processed'
+          )
+        );
+      }
+    }
+  }
+
+  /**
+   *  Accept an extension negotiation offer.
+   *
+   * @param {Array} offers The extension negotiation offers
+   * @return {Object} Accepted configuration
+   * @private
+   */
+  acceptAsServer(offers) {
+    const opts = this._options;
+    const accepted = offers.find((params) => {
+      if (
+        (opts.serverNoContextTakeover === false &&
+          params.server_no_context_takeover) ||
+        (params.server_max_window_bits &&
+          (opts.serverMaxWindowBits === false ||
+            (typeof opts.serverMaxWindowBits === 'number' &&
+              opts.serverMaxWindowBits > params.server_max_window_bits))) ||
+        (typeof opts.clientMaxWindowBits === 'number' &&
+          (typeof params.client_max_window_bits === 'number'
+            ? opts.clientMaxWindowBits > params.client_max_window_bits
+            : !params.client_max_window_bits))
+      ) {
+        return false;
+      }
+
+      return true;
+    });
+
+    if (!accepted) {
+      throw new Error('None of the extension offers can be accepted');
+    }
+
+    if (opts.serverNoContextTakeover) {
+      accepted.server_no_context_takeover = true;
+    }
+    if (opts.clientNoContextTakeover) {
+      accepted.client_no_context_takeover = true;
+    }
+    if (typeof opts.serverMaxWindowBits === 'number') {
+      accepted.server_max_window_bits = opts.serverMaxWindowBits;
+    }
+    if (typeof opts.clientMaxWindowBits === 'number') {
+      accepted.client_max_window_bits = opts.clientMaxWindowBits;
+    } else if (
+      accepted.client_max_window_bits === true ||
+      opts.clientMaxWindowBits === false
+    ) {
+      delete accepted.client_max_window_bits;
+    }
+
+    return accepted;
+  }
+
+  /**
+   * Accept the extension negotiation response.
+   *
+   * @param {Array} response The extension negotiation response
+   * @return {Object} Accepted configuration
+   * @private
+   */
+  acceptAsClient(response) {
+    const params = response[0];
+
+    if (
+      this._options.clientNoContextTakeover === false &&
+      params.client_no_context_takeover
+    ) {
+      throw new Error('Unexpected parameter "client_no_context_takeover"');
+    }
+
+    if (!params.client_max_window_bits) {
+      if (typeof this._options.clientMaxWindowBits === 'number') {
+        params.client_max_window_bits = this._options.clientMaxWindowBits;
+      }
+    } else if (
+      this._options.clientMaxWindowBits === false ||
+      (typeof this._options.clientMaxWindowBits === 'number' &&
+        params.client_max_window_bits > this._options.clientMaxWindowBits)
+    ) {
+      throw new Error(
+        'Unexpected or invalid parameter "client_max_window_bits"'
+      );
+    }
+
+    return params;
+  }
+
+  /**
+   * Normalize parameters.
+   *
+   * @param {Array} configurations The extension negotiation offers/reponse
+   * @return {Array} The offers/response with normalized parameters
+   * @private
+   */
+  normalizeParams(configurations) {
+    configurations.forEach((params) => {
+      Object.keys(params).forEach((key) => {
+        let value = params[key];
+
+        if (value.length > 1) {
+          throw new Error(`Parameter "${key}" must have only a single value`);
+        }
+
+        value = value[0];
+
+        if (key === 'client_max_window_bits') {
+          if (value !== true) {
+            const num = +value;
+            if (!Number.isInteger(num) || num < 8 || num > 15) {
+              throw new TypeError(
+                `Invalid value for parameter "${key}": ${value}`
+              );
+            }
+            value = num;
+          } else if (!this._isServer) {
+            throw new TypeError(
+              `Invalid value for parameter "${key}": ${value}`
+            );
+          }
+        } else if (key === 'server_max_window_bits') {
+          const num = +value;
+          if (!Number.isInteger(num) || num < 8 || num > 15) {
+            throw new TypeError(
+              `Invalid value for parameter "${key}": ${value}`
+            );
+          }
+          value = num;
+        } else if (
+          key === 'client_no_context_takeover' ||
+          key === 'server_no_context_takeover'
+        ) {
+          if (value !== true) {
+            throw new TypeError(
+              `Invalid value for parameter "${key}": ${value}`
+            );
+          }
+        } else {
+          throw new Error(`Unknown parameter "${key}"`);
+        }
+
+        params[key] = value;
+      });
+    });
+
+    return configurations;
+  }
+
+  /**
+   * Decompress data. Concurrency limited.
+   *
+   * @param {Buffer} data Compressed data
+   * @param {Boolean} fin Specifies whether or not this is the last fragment
+   * @param {Function} callback Callback
+   * @public
+   */
+  decompress(data, fin, callback) {
+    zlibLimiter.add((done) => {
+      this._decompress(data, fin, (err, result) => {
+        done();
+        callback(err, result);
+      });
+    });
+  }
+
+  /**
+   * Compress data. Concurrency limited.
+   *
+   * @param {(Buffer|String)} data Data to compress
+   * @param {Boolean} fin Specifies whether or not this is the last fragment
+   * @param {Function} callback Callback
+   * @public
+   */
+  compress(data, fin, callback) {
+    zlibLimiter.add((done) => {
+      this._compress(data, fin, (err, result) => {
+        done();
+        callback(err, result);
+      });
+    });
+  }
+
+  /**
+   * Decompress data.
+   *
+   * @param {Buffer} data Compressed data
+   * @param {Boolean} fin Specifies whether or not this is the last fragment
+   * @param {Function} callback Callback
+   * @private
+   */
+  _decompress(data, fin, callback) {
+    const endpoint = this._isServer ? 'client' : 'server';
+
+    if (!this._inflate) {
+      const key = `${endpoint}_max_window_bits`;
+      const windowBits =
+        typeof this.params[key] !== 'number'
+          ? zlib.Z_DEFAULT_WINDOWBITS
+          : this.params[key];
+
+      this._inflate = zlib.createInflateRaw({
+        ...this._options.zlibInflateOptions,
+        windowBits
+      });
+      this._inflate[kPerMessageDeflate] = this;
+      this._inflate[kTotalLength] = 0;
+      this._inflate[kBuffers] = [];
+      this._inflate.on('error', inflateOnError);
+      this._inflate.on('data', inflateOnData);
+    }
+
+    this._inflate[kCallback] = callback;
+
+    this._inflate.write(data);
+    if (fin) this._inflate.write(TRAILER);
+
+    this._inflate.flush(() => {
+      const err = this._inflate[kError];
+
+      if (err) {
+        this._inflate.close();
+        this._inflate = null;
+        callback(err);
+        return;
+      }
+
+      const data = bufferUtil.concat(
+        this._inflate[kBuffers],
+        this._inflate[kTotalLength]
+      );
+
+      if (this._inflate._readableState.endEmitted) {
+        this._inflate.close();
+        this._inflate = null;
+      } else {
+        this._inflate[kTotalLength] = 0;
+        this._inflate[kBuffers] = [];
+
+        if (fin && this.params[`${endpoint}_no_context_takeover`]) {
+          this._inflate.reset();
+        }
+      }
+
+      callback(null, data);
+    });
+  }
+
+  /**
+   * Compress data.
+   *
+   * @param {(Buffer|String)} data Data to compress
+   * @param {Boolean} fin Specifies whether or not this is the last fragment
+   * @param {Function} callback Callback
+   * @private
+   */
+  _compress(data, fin, callback) {
+    const endpoint = this._isServer ? 'server' : 'client';
+
+    if (!this._deflate) {
+      const key = `${endpoint}_max_window_bits`;
+      const windowBits =
+        typeof this.params[key] !== 'number'
+          ? zlib.Z_DEFAULT_WINDOWBITS
+          : this.params[key];
+
+      this._deflate = zlib.createDeflateRaw({
+        ...this._options.zlibDeflateOptions,
+        windowBits
+      });
+
+      this._deflate[kTotalLength] = 0;
+      this._deflate[kBuffers] = [];
+
+      this._deflate.on('data', deflateOnData);
+    }
+
+    this._deflate[kCallback] = callback;
+
+    this._deflate.write(data);
+    this._deflate.flush(zlib.Z_SYNC_FLUSH, () => {
+      if (!this._deflate) {
+        //
+        // The deflate stream was closed while data was being processed.
+        //
+        return;
+      }
+
+      let data = bufferUtil.concat(
+        this._deflate[kBuffers],
+        this._deflate[kTotalLength]
+      );
+
+      if (fin) {
+        data = new FastBuffer(data.buffer, data.byteOffset, data.length - 4);
+      }
+
+      //
+      // Ensure that the callback will not be called again in
+      // `PerMessageDeflate#cleanup()`.
+      //
+      this._deflate[kCallback] = null;
+
+      this._deflate[kTotalLength] = 0;
+      this._deflate[kBuffers] = [];
+
+      if (fin && this.params[`${endpoint}_no_context_takeover`]) {
+        this._deflate.reset();
+      }
+
+      callback(null, data);
+    });
+  }
+}
+
+module.exports = PerMessageDeflate;
+
+/**
+ * The listener of the `zlib.DeflateRaw` stream `'data'` event.
+ *
+ * @param {Buffer} chunk A chunk of data
+ * @private
+ */
+function deflateOnData(chunk) {
+  this[kBuffers].push(chunk);
+  this[kTotalLength] += chunk.length;
+}
+
+/**
+ * The listener of the `zlib.InflateRaw` stream `'data'` event.
+ *
+ * @param {Buffer} chunk A chunk of data
+ * @private
+ */
+function inflateOnData(chunk) {
+  this[kTotalLength] += chunk.length;
+
+  if (
+    this[kPerMessageDeflate]._maxPayload < 1 ||
+    this[kTotalLength] <= this[kPerMessageDeflate]._maxPayload
+  ) {
+    this[kBuffers].push(chunk);
+    return;
+  }
+
+  this[kError] = new RangeError('Max payload size exceeded');
+  this[kError].code = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+  this[kError][kStatusCode] = 1009;
+  this.removeListener('data', inflateOnData);
+
+  //
+  // The choice to employ `zlib.reset()` over `zlib.close()` is dictated by the
+  // fact that in Node.js versions prior to 13.10.0, the callback for
+  // `zlib.flush()` is not called if `zlib.close()` is used. Utilizing
+  // `zlib.reset()` ensures that either the callback is invoked or an error is
+  // emitted.
+  //
+  this.reset();
+}
+
+/**
+ * The listener of the `zlib.InflateRaw` stream `'error'` event.
+ *
+ * @param {Error} err The emitted error
+ * @private
+ */
+function inflateOnError(err) {
+  //
+  // There is no need to call `Zlib#close()` as the handle is automatically
+  // closed when an error is emitted.
+  //
+  this[kPerMessageDeflate]._inflate = null;
+
+  if (this[kError]) {
+    this[kCallback](this[kError]);
+    return;
+  }
+
+  err[kStatusCode] = 1007;
+  this[kCallback](err);
+}
+
+
+/***/ }),
+
+/***/ 893:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { Writable } = __nccwpck_require__(2203);
+
+const PerMessageDeflate = __nccwpck_require__(4376);
+const {
+  BINARY_TYPES,
+  EMPTY_BUFFER,
+  kStatusCode,
+  kWebSocket
+} = __nccwpck_require__(1791);
+const { concat, toArrayBuffer, unmask } = __nccwpck_require__(5803);
+const { isValidStatusCode, isValidUTF8 } = __nccwpck_require__(8996);
+
+const FastBuffer = Buffer[Symbol.species];
+
+const GET_INFO = 0;
+const GET_PAYLOAD_LENGTH_16 = 1;
+const GET_PAYLOAD_LENGTH_64 = 2;
+const GET_MASK = 3;
+const GET_DATA = 4;
+const INFLATING = 5;
+const DEFER_EVENT = 6;
+
+/**
+ * HyBi Receiver implementation.
+ *
+ * @extends Writable
+ */
+class Receiver extends Writable {
+  /**
+   * Creates a Receiver instance.
+   *
+   * @param {Object} [options] Options object
+   * @param {Boolean} [options.allowSynchronousEvents=true] Specifies whether
+   *     any of the `'message'`, `'ping'`, and `'pong'` events can be emitted
+   *     multiple times in the same tick
+   * @param {String} [options.binaryType=nodebuffer] The type for binary data
+   * @param {Object} [options.extensions] An object containing the negotiated
+   *     extensions
+   * @param {Boolean} [options.isServer=false] Specifies whether to operate in
+   *     client or server mode
+   * @param {Number} [options.maxBufferedChunks=0] The maximum number of
+   *     buffered data chunks
+   * @param {Number} [options.maxFragments=0] The maximum number of message
+   *     fragments
+   * @param {Number} [options.maxPayload=0] The maximum allowed message length
+   * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
+   *     not to skip UTF-8 validation for text and close messages
+   */
+  constructor(options = {}) {
+    super();
+
+    this._allowSynchronousEvents =
+      options.allowSynchronousEvents !== undefined
+        ? options.allowSynchronousEvents
+        : true;
+    this._binaryType = options.binaryType || BINARY_TYPES[0];
+    this._extensions = options.extensions || {};
+    this._isServer = !!options.isServer;
+    this._maxBufferedChunks = options.maxBufferedChunks | 0;
+    this._maxFragments = options.maxFragments | 0;
+    this._maxPayload = options.maxPayload | 0;
+    this._skipUTF8Validation = !!options.skipUTF8Validation;
+    this[kWebSocket] = undefined;
+
+    this._bufferedBytes = 0;
+    this._buffers = [];
+
+    this._compressed = false;
+    this._payloadLength = 0;
+    this._mask = undefined;
+    this._fragmented = 0;
+    this._masked = false;
+    this._fin = false;
+    this._opcode = 0;
+
+    this._totalPayloadLength = 0;
+    this._messageLength = 0;
+    this._numFragments = 0;
+    this._fragments = [];
+
+    this._errored = false;
+    this._loop = false;
+    this._state = GET_INFO;
+  }
+
+  /**
+   * Implements `Writable.prototype._write()`.
+   *
+   * @param {Buffer} chunk The chunk of data to write
+   * @param {String} encoding The character encoding of `chunk`
+   * @param {Function} cb Callback
+   * @private
+   */
+  _write(chunk, encoding, cb) {
+    if (this._opcode === 0x08 && this._state == GET_INFO) return cb();
+
+    if (
+      this._maxBufferedChunks > 0 &&
+      this._buffers.length >= this._maxBufferedChunks
+    ) {
+      cb(
+        this.createError(
+          RangeError,
+          'Too many buffered chunks',
+          false,
+          1008,
+          'WS_ERR_TOO_MANY_BUFFERED_PARTS'
+        )
+      );
+      return;
+    }
+
+    this._bufferedBytes += chunk.length;
+    this._buffers.push(chunk);
+    this.startLoop(cb);
+  }
+
+  /**
+   * Consumes `n` bytes from the buffered data.
+   *
+   * @param {Number} n The number of bytes to consume
+   * @return {Buffer} The consumed bytes
+   * @private
+   */
+  consume(n) {
+    this._bufferedBytes -= n;
+
+    if (n === this._buffers[0].length) return this._buffers.shift();
+
+    if (n < this._buffers[0].length) {
+      const buf = this._buffers[0];
+      this._buffers[0] = new FastBuffer(
+        buf.buffer,
+        buf.byteOffset + n,
+        buf.length - n
+      );
+
+      return new FastBuffer(buf.buffer, buf.byteOffset, n);
+    }
+
+    const dst = Buffer.allocUnsafe(n);
+
+    do {
+      const buf = this._buffers[0];
+      const offset = dst.length - n;
+
+      if (n >= buf.length) {
+        dst.set(this._buffers.shift(), offset);
+      } else {
+        dst.set(new Uint8Array(buf.buffer, buf.byteOffset, n), offset);
+        this._buffers[0] = new FastBuffer(
+          buf.buffer,
+          buf.byteOffset + n,
+          buf.length - n
+        );
+      }
+
+      n -= buf.length;
+    } while (n > 0);
+
+    return dst;
+  }
+
+  /**
+   * Starts the parsing loop.
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  startLoop(cb) {
+    this._loop = true;
+
+    do {
+      switch (this._state) {
+        case GET_INFO:
+          this.getInfo(cb);
+          break;
+        case GET_PAYLOAD_LENGTH_16:
+          this.getPayloadLength16(cb);
+          break;
+        case GET_PAYLOAD_LENGTH_64:
+          this.getPayloadLength64(cb);
+          break;
+        case GET_MASK:
+          this.getMask();
+          break;
+        case GET_DATA:
+          this.getData(cb);
+          break;
+        case INFLATING:
+        case DEFER_EVENT:
+          this._loop = false;
+          return;
+      }
+    } while (this._loop);
+
+    if (!this._errored) cb();
+  }
+
+  /**
+   * Reads the first two bytes of a frame.
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  getInfo(cb) {
+    if (this._bufferedBytes < 2) {
+      this._loop = false;
+      return;
+    }
+
+    const buf = this.consume(2);
+
+    if ((buf[0] & 0x30) !== 0x00) {
+      const error = this.createError(
+        RangeError,
+        'RSV2 and RSV3 must be clear',
+        true,
+        1002,
+        'WS_ERR_UNEXPECTED_RSV_2_3'
+      );
+
+      cb(error);
+      return;
+    }
+
+    const compressed = (buf[0] & 0x40) === 0x40;
+
+    if (compressed && !this._extensions[PerMessageDeflate.extensionName]) {
+      const error = this.createError(
+        RangeError,
+        'RSV1 must be clear',
+        true,
+        1002,
+        'WS_ERR_UNEXPECTED_RSV_1'
+      );
+
+      cb(error);
+      return;
+    }
+
+    this._fin = (buf[0] & 0x80) === 0x80;
+    this._opcode = buf[0] & 0x0f;
+    this._payloadLength = buf[1] & 0x7f;
+
+    if (this._opcode === 0x00) {
+      if (compressed) {
+        const error = this.createError(
+          RangeError,
+          'RSV1 must be clear',
+          true,
+          1002,
+          'WS_ERR_UNEXPECTED_RSV_1'
+        );
+
+        cb(error);
+        return;
+      }
+
+      if (!this._fragmented) {
+        const error = this.createError(
+          RangeError,
+          'invalid opcode 0',
+          true,
+          1002,
+          'WS_ERR_INVALID_OPCODE'
+        );
+
+        cb(error);
+        return;
+      }
+
+      this._opcode = this._fragmented;
+    } else if (this._opcode === 0x01 || this._opcode === 0x02) {
+      if (this._fragmented) {
+        const error = this.createError(
+          RangeError,
+          `invalid opcode ${this._opcode}`,
+          true,
+          1002,
+          'WS_ERR_INVALID_OPCODE'
+        );
+
+        cb(error);
+        return;
+      }
+
+      this._compressed = compressed;
+    } else if (this._opcode > 0x07 && this._opcode < 0x0b) {
+      if (!this._fin) {
+        const error = this.createError(
+          RangeError,
+          'FIN must be set',
+          true,
+          1002,
+          'WS_ERR_EXPECTED_FIN'
+        );
+
+        cb(error);
+        return;
+      }
+
+      if (compressed) {
+        const error = this.createError(
+          RangeError,
+          'RSV1 must be clear',
+          true,
+          1002,
+          'WS_ERR_UNEXPECTED_RSV_1'
+        );
+
+        cb(error);
+        return;
+      }
+
+      if (
+        this._payloadLength > 0x7d ||
+        (this._opcode === 0x08 && this._payloadLength === 1)
+      ) {
+        const error = this.createError(
+          RangeError,
+          `invalid payload length ${this._payloadLength}`,
+          true,
+          1002,
+          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'
+        );
+
+        cb(error);
+        return;
+      }
+    } else {
+      const error = this.createError(
+        RangeError,
+        `invalid opcode ${this._opcode}`,
+        true,
+        1002,
+        'WS_ERR_INVALID_OPCODE'
+      );
+
+      cb(error);
+      return;
+    }
+
+    if (!this._fin && !this._fragmented) this._fragmented = this._opcode;
+    this._masked = (buf[1] & 0x80) === 0x80;
+
+    if (this._isServer) {
+      if (!this._masked) {
+        const error = this.createError(
+          RangeError,
+          'MASK must be set',
+          true,
+          1002,
+          'WS_ERR_EXPECTED_MASK'
+        );
+
+        cb(error);
+        return;
+      }
+    } else if (this._masked) {
+      const error = this.createError(
+        RangeError,
+        'MASK must be clear',
+        true,
+        1002,
+        'WS_ERR_UNEXPECTED_MASK'
+      );
+
+      cb(error);
+      return;
+    }
+
+    if (this._payloadLength === 126) this._state = GET_PAYLOAD_LENGTH_16;
+    else if (this._payloadLength === 127) this._state = GET_PAYLOAD_LENGTH_64;
+    else this.haveLength(cb);
+  }
+
+  /**
+   * Gets extended payload length (7+16).
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  getPayloadLength16(cb) {
+    if (this._bufferedBytes < 2) {
+      this._loop = false;
+      return;
+    }
+
+    this._payloadLength = this.consume(2).readUInt16BE(0);
+    this.haveLength(cb);
+  }
+
+  /**
+   * Gets extended payload length (7+64).
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  getPayloadLength64(cb) {
+    if (this._bufferedBytes < 8) {
+      this._loop = false;
+      return;
+    }
+
+    const buf = this.consume(8);
+    const num = buf.readUInt32BE(0);
+
+    //
+    // The maximum safe integer in JavaScript is 2^53 - 1. An error is returned
+    // if payload length is greater than this number.
+    //
+    if (num > Math.pow(2, 53 - 32) - 1) {
+      const error = this.createError(
+        RangeError,
+        'Unsupported WebSocket frame: payload length > 2^53 - 1',
+        false,
+        1009,
+        'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+      );
+
+      cb(error);
+      return;
+    }
+
+    this._payloadLength = num * Math.pow(2, 32) + buf.readUInt32BE(4);
+    this.haveLength(cb);
+  }
+
+  /**
+   * Payload length has been read.
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  haveLength(cb) {
+    if (this._payloadLength && this._opcode < 0x08) {
+      this._totalPayloadLength += this._payloadLength;
+      if (this._totalPayloadLength > this._maxPayload && this._maxPayload > 0) {
+        const error = this.createError(
+          RangeError,
+          'Max payload size exceeded',
+          false,
+          1009,
+          'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        );
+
+        cb(error);
+        return;
+      }
+    }
+
+    if (this._masked) this._state = GET_MASK;
+    else this._state = GET_DATA;
+  }
+
+  /**
+   * Reads mask bytes.
+   *
+   * @private
+   */
+  getMask() {
+    if (this._bufferedBytes < 4) {
+      this._loop = false;
+      return;
+    }
+
+    this._mask = this.consume(4);
+    this._state = GET_DATA;
+  }
+
+  /**
+   * Reads data bytes.
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  getData(cb) {
+    let data = EMPTY_BUFFER;
+
+    if (this._payloadLength) {
+      if (this._bufferedBytes < this._payloadLength) {
+        this._loop = false;
+        return;
+      }
+
+      data = this.consume(this._payloadLength);
+
+      if (
+        this._masked &&
+        (this._mask[0] | this._mask[1] | this._mask[2] | this._mask[3]) !== 0
+      ) {
+        unmask(data, this._mask);
+      }
+    }
+
+    //
+    // The mask is a view into the buffer the stream delivered, which is commonly
+    // 64 KiB, and it is not needed once the payload above has been unmasked.
+    // Leaving it set would pin that whole buffer until the next frame arrives,
+    // which on an idle connection can be indefinitely.
+    //
+    this._mask = undefined;
+
+    if (this._opcode > 0x07) {
+      this.controlMessage(data, cb);
+      return;
+    }
+
+    if (this._maxFragments > 0 && ++this._numFragments > this._maxFragments) {
+      const error = this.createError(
+        RangeError,
+        'Too many message fragments',
+        false,
+        1008,
+        'WS_ERR_TOO_MANY_BUFFERED_PARTS'
+      );
+
+      cb(error);
+      return;
+    }
+
+    if (this._compressed) {
+      this._state = INFLATING;
+      this.decompress(data, cb);
+      return;
+    }
+
+    if (data.length) {
+      //
+      // This message is not compressed so its length is the sum of the payload
+      // length of all fragments.
+      //
+      this._messageLength = this._totalPayloadLength;
+      this._fragments.push(data);
+    }
+
+    this.dataMessage(cb);
+  }
+
+  /**
+   * Decompresses data.
+   *
+   * @param {Buffer} data Compressed data
+   * @param {Function} cb Callback
+   * @private
+   */
+  decompress(data, cb) {
+    const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
+
+    perMessageDeflate.decompress(data, this._fin, (err, buf) => {
+      if (err) return cb(err);
+
+      if (buf.length) {
+        this._messageLength += buf.length;
+        if (this._messageLength > this._maxPayload && this._maxPayload > 0) {
+          const error = this.createError(
+            RangeError,
+            'Max payload size exceeded',
+            false,
+            1009,
+            'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          );
+
+          cb(error);
+          return;
+        }
+
+        this._fragments.push(buf);
+      }
+
+      this.dataMessage(cb);
+      if (this._state === GET_INFO) this.startLoop(cb);
+    });
+  }
+
+  /**
+   * Handles a data message.
+   *
+   * @param {Function} cb Callback
+   * @private
+   */
+  dataMessage(cb) {
+    if (!this._fin) {
+      this._state = GET_INFO;
+      return;
+    }
+
+    const messageLength = this._messageLength;
+    const fragments = this._fragments;
+
+    this._totalPayloadLength = 0;
+    this._messageLength = 0;
+    this._fragmented = 0;
+    this._numFragments = 0;
+    this._fragments = [];
+
+    if (this._opcode === 2) {
+      let data;
+
+      if (this._binaryType === 'nodebuffer') {
+        data = concat(fragments, messageLength);
+      } else if (this._binaryType === 'arraybuffer') {
+        data = toArrayBuffer(concat(fragments, messageLength));
+      } else if (this._binaryType === 'blob') {
+        data = new Blob(fragments);
+      } else {
+        data = fragments;
+      }
+
+      if (this._allowSynchronousEvents) {
+        this.emit('message', data, true);
+        this._state = GET_INFO;
+      } else {
+        this._state = DEFER_EVENT;
+        setImmediate(() => {
+          this.emit('message', data, true);
+          this._state = GET_INFO;
+          this.startLoop(cb);
+        });
+      }
+    } else {
+      const buf = concat(fragments, messageLength);
+
+      if (!this._skipUTF8Validation && !isValidUTF8(buf)) {
+        const error = this.createError(
+          Error,
+          'invalid UTF-8 sequence',
+          true,
+          1007,
+          'WS_ERR_INVALID_UTF8'
+        );
+
+        cb(error);
+        return;
+      }
+
+      if (this._state === INFLATING || this._allowSynchronousEvents) {
+        this.emit('message', buf, false);
+        this._state = GET_INFO;
+      } else {
+        this._state = DEFER_EVENT;
+        setImmediate(() => {
+          this.emit('message', buf, false);
+          this._state = GET_INFO;
+          this.startLoop(cb);
+        });
+      }
+    }
+  }
+
+  /**
+   * Handles a control message.
+   *
+   * @param {Buffer} data Data to handle
+   * @return {(Error|RangeError|undefined)} A possible error
+   * @private
+   */
+  controlMessage(data, cb) {
+    if (this._opcode === 0x08) {
+      if (data.length === 0) {
+        this._loop = false;
+        this.emit('conclude', 1005, EMPTY_BUFFER);
+        this.end();
+      } else {
+        const code = data.readUInt16BE(0);
+
+        if (!isValidStatusCode(code)) {
+          const error = this.createError(
+            RangeError,
+            `invalid status code ${code}`,
+            true,
+            1002,
+            'WS_ERR_INVALID_CLOSE_CODE'
+          );
+
+          cb(error);
+          return;
+        }
+
+        const buf = new FastBuffer(
+          data.buffer,
+          data.byteOffset + 2,
+          data.length - 2
+        );
+
+        if (!this._skipUTF8Validation && !isValidUTF8(buf)) {
+          const error = this.createError(
+            Error,
+            'invalid UTF-8 sequence',
+            true,
+            1007,
+            'WS_ERR_INVALID_UTF8'
+          );
+
+          cb(error);
+          return;
+        }
+
+        this._loop = false;
+        this.emit('conclude', code, buf);
+        this.end();
+      }
+
+      this._state = GET_INFO;
+      return;
+    }
+
+    if (this._allowSynchronousEvents) {
+      this.emit(this._opcode === 0x09 ? 'ping' : 'pong', data);
+      this._state = GET_INFO;
+    } else {
+      this._state = DEFER_EVENT;
+      setImmediate(() => {
+        this.emit(this._opcode === 0x09 ? 'ping' : 'pong', data);
+        this._state = GET_INFO;
+        this.startLoop(cb);
+      });
+    }
+  }
+
+  /**
+   * Builds an error object.
+   *
+   * @param {function(new:Error|RangeError)} ErrorCtor The error constructor
+   * @param {String} message The error message
+   * @param {Boolean} prefix Specifies whether or not to add a default prefix to
+   *     `message`
+   * @param {Number} statusCode The status code
+   * @param {String} errorCode The exposed error code
+   * @return {(Error|RangeError)} The error
+   * @private
+   */
+  createError(ErrorCtor, message, prefix, statusCode, errorCode) {
+    this._loop = false;
+    this._errored = true;
+
+    const err = new ErrorCtor(
+      prefix ? `Invalid WebSocket frame: ${message}` : message
+    );
+
+    Error.captureStackTrace(err, this.createError);
+    err.code = errorCode;
+    err[kStatusCode] = statusCode;
+    return err;
+  }
+}
+
+module.exports = Receiver;
+
+
+/***/ }),
+
+/***/ 7389:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^Duplex" }] */
+
+
+
+const { Duplex } = __nccwpck_require__(2203);
+const { randomFillSync } = __nccwpck_require__(6982);
+const {
+  types: { isUint8Array }
+} = __nccwpck_require__(9023);
+
+const PerMessageDeflate = __nccwpck_require__(4376);
+const { EMPTY_BUFFER, kWebSocket, NOOP } = __nccwpck_require__(1791);
+const { isBlob, isValidStatusCode } = __nccwpck_require__(8996);
+const { mask: applyMask, toBuffer } = __nccwpck_require__(5803);
+
+const kByteLength = Symbol('kByteLength');
+const maskBuffer = Buffer.alloc(4);
+const RANDOM_POOL_SIZE = 8 * 1024;
+let randomPool;
+let randomPoolPointer = RANDOM_POOL_SIZE;
+
+const DEFAULT = 0;
+const DEFLATING = 1;
+const GET_BLOB_DATA = 2;
+
+/**
+ * HyBi Sender implementation.
+ */
+class Sender {
+  /**
+   * Creates a Sender instance.
+   *
+   * @param {Duplex} socket The connection socket
+   * @param {Object} [extensions] An object containing the negotiated extensions
+   * @param {Function} [generateMask] The function used to generate the masking
+   *     key
+   */
+  constructor(socket, extensions, generateMask) {
+    this._extensions = extensions || {};
+
+    if (generateMask) {
+      this._generateMask = generateMask;
+      this._maskBuffer = Buffer.alloc(4);
+    }
+
+    this._socket = socket;
+
+    this._firstFragment = true;
+    this._compress = false;
+
+    this._bufferedBytes = 0;
+    this._queue = [];
+    this._state = DEFAULT;
+    this.onerror = NOOP;
+    this[kWebSocket] = undefined;
+  }
+
+  /**
+   * Frames a piece of data according to the HyBi WebSocket protocol.
+   *
+   * @param {(Buffer|String)} data The data to frame
+   * @param {Object} options Options object
+   * @param {Boolean} [options.fin=false] Specifies whether or not to set the
+   *     FIN bit
+   * @param {Function} [options.generateMask] The function used to generate the
+   *     masking key
+   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
+   *     `data`
+   * @param {Buffer} [options.maskBuffer] The buffer used to store the masking
+   *     key
+   * @param {Number} options.opcode The opcode
+   * @param {Boolean} [options.readOnly=false] Specifies whether `data` can be
+   *     modified
+   * @param {Boolean} [options.rsv1=false] Specifies whether or not to set the
+   *     RSV1 bit
+   * @return {(Buffer|String)[]} The framed data
+   * @public
+   */
+  static frame(data, options) {
+    let mask;
+    let merge = false;
+    let offset = 2;
+    let skipMasking = false;
+
+    if (options.mask) {
+      mask = options.maskBuffer || maskBuffer;
+
+      if (options.generateMask) {
+        options.generateMask(mask);
+      } else {
+        if (randomPoolPointer === RANDOM_POOL_SIZE) {
+          /* istanbul ignore else  */
+          if (randomPool === undefined) {
+            //
+            // This is lazily initialized because server-sent frames must not
+            // be masked so it may never be used.
+            //
+            randomPool = Buffer.alloc(RANDOM_POOL_SIZE);
+          }
+
+          randomFillSync(randomPool, 0, RANDOM_POOL_SIZE);
+          randomPoolPointer = 0;
+        }
+
+        mask[0] = randomPool[randomPoolPointer++];
+        mask[1] = randomPool[randomPoolPointer++];
+        mask[2] = randomPool[randomPoolPointer++];
+        mask[3] = randomPool[randomPoolPointer++];
+      }
+
+      skipMasking = (mask[0] | mask[1] | mask[2] | mask[3]) === 0;
+      offset = 6;
+    }
+
+    let dataLength;
+
+    if (typeof data === 'string') {
+      if (
+        (!options.mask || skipMasking) &&
+        options[kByteLength] !== undefined
+      ) {
+        dataLength = options[kByteLength];
+      } else {
+        data = Buffer.from(data);
+        dataLength = data.length;
+      }
+    } else {
+      dataLength = data.length;
+      merge = options.mask && options.readOnly && !skipMasking;
+    }
+
+    let payloadLength = dataLength;
+
+    if (dataLength >= 65536) {
+      offset += 8;
+      payloadLength = 127;
+    } else if (dataLength > 125) {
+      offset += 2;
+      payloadLength = 126;
+    }
+
+    const target = Buffer.allocUnsafe(merge ? dataLength + offset : offset);
+
+    target[0] = options.fin ? options.opcode | 0x80 : options.opcode;
+    if (options.rsv1) target[0] |= 0x40;
+
+    target[1] = payloadLength;
+
+    if (payloadLength === 126) {
+      target.writeUInt16BE(dataLength, 2);
+    } else if (payloadLength === 127) {
+      target[2] = target[3] = 0;
+      target.writeUIntBE(dataLength, 4, 6);
+    }
+
+    if (!options.mask) {
+      return dataLength ? [target, data] : [target];
+    }
+
+    target[1] |= 0x80;
+    target[offset - 4] = mask[0];
+    target[offset - 3] = mask[1];
+    target[offset - 2] = mask[2];
+    target[offset - 1] = mask[3];
+
+    if (!dataLength) return [target];
+    if (skipMasking) return [target, data];
+
+    if (merge) {
+      applyMask(data, mask, target, offset, dataLength);
+      return [target];
+    }
+
+    applyMask(data, mask, data, 0, dataLength);
+    return [target, data];
+  }
+
+  /**
+   * Sends a close message to the other peer.
+   *
+   * @param {Number} [code] The status code component of the body
+   * @param {(String|Buffer)} [data] The message component of the body
+   * @param {Boolean} [mask=false] Specifies whether or not to mask the message
+   * @param {Function} [cb] Callback
+   * @public
+   */
+  close(code, data, mask, cb) {
+    let buf;
+
+    if (code === undefined) {
+      buf = EMPTY_BUFFER;
+    } else if (typeof code !== 'number' || !isValidStatusCode(code)) {
+      throw new TypeError('First argument must be a valid error code number');
+    } else if (data === undefined || !data.length) {
+      buf = Buffer.allocUnsafe(2);
+      buf.writeUInt16BE(code, 0);
+    } else {
+      const length = Buffer.byteLength(data);
+
+      if (length > 123) {
+        throw new RangeError('The message must not be greater than 123 bytes');
+      }
+
+      buf = Buffer.allocUnsafe(2 + length);
+      buf.writeUInt16BE(code, 0);
+
+      if (typeof data === 'string') {
+        buf.write(data, 2);
+      } else if (isUint8Array(data)) {
+        buf.set(data, 2);
+      } else {
+        throw new TypeError('Second argument must be a string or a Uint8Array');
+      }
+    }
+
+    const options = {
+      [kByteLength]: buf.length,
+      fin: true,
+      generateMask: this._generateMask,
+      mask,
+      maskBuffer: this._maskBuffer,
+      opcode: 0x08,
+      readOnly: false,
+      rsv1: false
+    };
+
+    if (this._state !== DEFAULT) {
+      this.enqueue([this.dispatch, buf, false, options, cb]);
+    } else {
+      this.sendFrame(Sender.frame(buf, options), cb);
+    }
+  }
+
+  /**
+   * Sends a ping message to the other peer.
+   *
+   * @param {*} data The message to send
+   * @param {Boolean} [mask=false] Specifies whether or not to mask `data`
+   * @param {Function} [cb] Callback
+   * @public
+   */
+  ping(data, mask, cb) {
+    let byteLength;
+    let readOnly;
+
+    if (typeof data === 'string') {
+      byteLength = Buffer.byteLength(data);
+      readOnly = false;
+    } else if (isBlob(data)) {
+      byteLength = data.size;
+      readOnly = false;
+    } else {
+      data = toBuffer(data);
+      byteLength = data.length;
+      readOnly = toBuffer.readOnly;
+    }
+
+    if (byteLength > 125) {
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    }
+
+    const options = {
+      [kByteLength]: byteLength,
+      fin: true,
+      generateMask: this._generateMask,
+      mask,
+      maskBuffer: this._maskBuffer,
+      opcode: 0x09,
+      readOnly,
+      rsv1: false
+    };
+
+    if (isBlob(data)) {
+      if (this._state !== DEFAULT) {
+        this.enqueue([this.getBlobData, data, false, options, cb]);
+      } else {
+        this.getBlobData(data, false, options, cb);
+      }
+    } else if (this._state !== DEFAULT) {
+      this.enqueue([this.dispatch, data, false, options, cb]);
+    } else {
+      this.sendFrame(Sender.frame(data, options), cb);
+    }
+  }
+
+  /**
+   * Sends a pong message to the other peer.
+   *
+   * @param {*} data The message to send
+   * @param {Boolean} [mask=false] Specifies whether or not to mask `data`
+   * @param {Function} [cb] Callback
+   * @public
+   */
+  pong(data, mask, cb) {
+    let byteLength;
+    let readOnly;
+
+    if (typeof data === 'string') {
+      byteLength = Buffer.byteLength(data);
+      readOnly = false;
+    } else if (isBlob(data)) {
+      byteLength = data.size;
+      readOnly = false;
+    } else {
+      data = toBuffer(data);
+      byteLength = data.length;
+      readOnly = toBuffer.readOnly;
+    }
+
+    if (byteLength > 125) {
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    }
+
+    const options = {
+      [kByteLength]: byteLength,
+      fin: true,
+      generateMask: this._generateMask,
+      mask,
+      maskBuffer: this._maskBuffer,
+      opcode: 0x0a,
+      readOnly,
+      rsv1: false
+    };
+
+    if (isBlob(data)) {
+      if (this._state !== DEFAULT) {
+        this.enqueue([this.getBlobData, data, false, options, cb]);
+      } else {
+        this.getBlobData(data, false, options, cb);
+      }
+    } else if (this._state !== DEFAULT) {
+      this.enqueue([this.dispatch, data, false, options, cb]);
+    } else {
+      this.sendFrame(Sender.frame(data, options), cb);
+    }
+  }
+
+  /**
+   * Sends a data message to the other peer.
+   *
+   * @param {*} data The message to send
+   * @param {Object} options Options object
+   * @param {Boolean} [options.binary=false] Specifies whether `data` is binary
+   *     or text
+   * @param {Boolean} [options.compress=false] Specifies whether or not to
+   *     compress `data`
+   * @param {Boolean} [options.fin=false] Specifies whether the fragment is the
+   *     last one
+   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
+   *     `data`
+   * @param {Function} [cb] Callback
+   * @public
+   */
+  send(data, options, cb) {
+    const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
+    let opcode = options.binary ? 2 : 1;
+    let rsv1 = options.compress;
+
+    let byteLength;
+    let readOnly;
+
+    if (typeof data === 'string') {
+      byteLength = Buffer.byteLength(data);
+      readOnly = false;
+    } else if (isBlob(data)) {
+      byteLength = data.size;
+      readOnly = false;
+    } else {
+      data = toBuffer(data);
+      byteLength = data.length;
+      readOnly = toBuffer.readOnly;
+    }
+
+    if (this._firstFragment) {
+      this._firstFragment = false;
+      if (
+        rsv1 &&
+        perMessageDeflate &&
+        perMessageDeflate.params[
+          perMessageDeflate._isServer
+            ? 'server_no_context_takeover'
+            : 'client_no_context_takeover'
+        ]
+      ) {
+        rsv1 = byteLength >= perMessageDeflate._threshold;
+      }
+      this._compress = rsv1;
+    } else {
+      rsv1 = false;
+      opcode = 0;
+    }
+
+    if (options.fin) this._firstFragment = true;
+
+    const opts = {
+      [kByteLength]: byteLength,
+      fin: options.fin,
+      generateMask: this._generateMask,
+      mask: options.mask,
+      maskBuffer: this._maskBuffer,
+      opcode,
+      readOnly,
+      rsv1
+    };
+
+    if (isBlob(data)) {
+      if (this._state !== DEFAULT) {
+        this.enqueue([this.getBlobData, data, this._compress, opts, cb]);
+      } else {
+        this.getBlobData(data, this._compress, opts, cb);
+      }
+    } else if (this._state !== DEFAULT) {
+      this.enqueue([this.dispatch, data, this._compress, opts, cb]);
+    } else {
+      this.dispatch(data, this._compress, opts, cb);
+    }
+  }
+
+  /**
+   * Gets the contents of a blob as binary data.
+   *
+   * @param {Blob} blob The blob
+   * @param {Boolean} [compress=false] Specifies whether or not to compress
+   *     the data
+   * @param {Object} options Options object
+   * @param {Boolean} [options.fin=false] Specifies whether or not to set the
+   *     FIN bit
+   * @param {Function} [options.generateMask] The function used to generate the
+   *     masking key
+   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
+   *     `data`
+   * @param {Buffer} [options.maskBuffer] The buffer used to store the masking
+   *     key
+   * @param {Number} options.opcode The opcode
+   * @param {Boolean} [options.readOnly=false] Specifies whether `data` can be
+   *     modified
+   * @param {Boolean} [options.rsv1=false] Specifies whether or not to set the
+   *     RSV1 bit
+   * @param {Function} [cb] Callback
+   * @private
+   */
+  getBlobData(blob, compress, options, cb) {
+    this._bufferedBytes += options[kByteLength];
+    this._state = GET_BLOB_DATA;
+
+    blob
+      .arrayBuffer()
+      .then((arrayBuffer) => {
+        if (this._socket.destroyed) {
+          const err = new Error(
+            'The socket was closed while the blob was being read'
+          );
+
+          //
+          // `callCallbacks` is called in the next tick to ensure that errors
+          // that might be thrown in the callbacks behave like errors thrown
+          // outside the promise chain.
+          //
+          process.nextTick(callCallbacks, this, err, cb);
+          return;
+        }
+
+        this._bufferedBytes -= options[kByteLength];
+        const data = toBuffer(arrayBuffer);
+
+        if (!compress) {
+          this._state = DEFAULT;
+          this.sendFrame(Sender.frame(data, options), cb);
+          this.dequeue();
+        } else {
+          this.dispatch(data, compress, options, cb);
+        }
+      })
+      .catch((err) => {
+        //
+        // `onError` is called in the next tick for the same reason that
+        // `callCallbacks` above is.
+        //
+        process.nextTick(onError, this, err, cb);
+      });
+  }
+
+  /**
+   * Dispatches a message.
+   *
+   * @param {(Buffer|String)} data The message to send
+   * @param {Boolean} [compress=false] Specifies whether or not to compress
+   *     `data`
+   * @param {Object} options Options object
+   * @param {Boolean} [options.fin=false] Specifies whether or not to set the
+   *     FIN bit
+   * @param {Function} [options.generateMask] The function used to generate the
+   *     masking key
+   * @param {Boolean} [options.mask=false] Specifies whether or not to mask
+   *     `data`
+   * @param {Buffer} [options.maskBuffer] The buffer used to store the masking
+   *     key
+   * @param {Number} options.opcode The opcode
+   * @param {Boolean} [options.readOnly=false] Specifies whether `data` can be
+   *     modified
+   * @param {Boolean} [options.rsv1=false] Specifies whether or not to set the
+   *     RSV1 bit
+   * @param {Function} [cb] Callback
+   * @private
+   */
+  dispatch(data, compress, options, cb) {
+    if (!compress) {
+      this.sendFrame(Sender.frame(data, options), cb);
+      return;
+    }
+
+    const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
+
+    this._bufferedBytes += options[kByteLength];
+    this._state = DEFLATING;
+    perMessageDeflate.compress(data, options.fin, (_, buf) => {
+      if (this._socket.destroyed) {
+        const err = new Error(
+          'The socket was closed while data was being compressed'
+        );
+
+        callCallbacks(this, err, cb);
+        return;
+      }
+
+      this._bufferedBytes -= options[kByteLength];
+      this._state = DEFAULT;
+      options.readOnly = false;
+      this.sendFrame(Sender.frame(buf, options), cb);
+      this.dequeue();
+    });
+  }
+
+  /**
+   * Executes queued send operations.
+   *
+   * @private
+   */
+  dequeue() {
+    while (this._state === DEFAULT && this._queue.length) {
+      const params = this._queue.shift();
+
+      this._bufferedBytes -= params[3][kByteLength];
+      Reflect.apply(params[0], this, params.slice(1));
+    }
+  }
+
+  /**
+   * Enqueues a send operation.
+   *
+   * @param {Array} params Send operation parameters.
+   * @private
+   */
+  enqueue(params) {
+    this._bufferedBytes += params[3][kByteLength];
+    this._queue.push(params);
+  }
+
+  /**
+   * Sends a frame.
+   *
+   * @param {(Buffer | String)[]} list The frame to send
+   * @param {Function} [cb] Callback
+   * @private
+   */
+  sendFrame(list, cb) {
+    if (list.length === 2) {
+      this._socket.cork();
+      this._socket.write(list[0]);
+      this._socket.write(list[1], cb);
+      this._socket.uncork();
+    } else {
+      this._socket.write(list[0], cb);
+    }
+  }
+}
+
+module.exports = Sender;
+
+/**
+ * Calls queued callbacks with an error.
+ *
+ * @param {Sender} sender The `Sender` instance
+ * @param {Error} err The error to call the callbacks with
+ * @param {Function} [cb] The first callback
+ * @private
+ */
+function callCallbacks(sender, err, cb) {
+  if (typeof cb === 'function') cb(err);
+
+  for (let i = 0; i < sender._queue.length; i++) {
+    const params = sender._queue[i];
+    const callback = params[params.length - 1];
+
+    if (typeof callback === 'function') callback(err);
+  }
+}
+
+/**
+ * Handles a `Sender` error.
+ *
+ * @param {Sender} sender The `Sender` instance
+ * @param {Error} err The error
+ * @param {Function} [cb] The first pending callback
+ * @private
+ */
+function onError(sender, err, cb) {
+  callCallbacks(sender, err, cb);
+  sender.onerror(err);
+}
+
+
+/***/ }),
+
+/***/ 6412:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^WebSocket$" }] */
+
+
+const WebSocket = __nccwpck_require__(6681);
+const { Duplex } = __nccwpck_require__(2203);
+
+/**
+ * Emits the `'close'` event on a stream.
+ *
+ * @param {Duplex} stream The stream.
+ * @private
+ */
+function emitClose(stream) {
+  stream.emit('close');
+}
+
+/**
+ * The listener of the `'end'` event.
+ *
+ * @private
+ */
+function duplexOnEnd() {
+  if (!this.destroyed && this._writableState.finished) {
+    this.destroy();
+  }
+}
+
+/**
+ * The listener of the `'error'` event.
+ *
+ * @param {Error} err The error
+ * @private
+ */
+function duplexOnError(err) {
+  this.removeListener('error', duplexOnError);
+  this.destroy();
+  if (this.listenerCount('error') === 0) {
+    // Do not suppress the throwing behavior.
+    this.emit('error', err);
+  }
+}
+
+/**
+ * Wraps a `WebSocket` in a duplex stream.
+ *
+ * @param {WebSocket} ws The `WebSocket` to wrap
+ * @param {Object} [options] The options for the `Duplex` constructor
+ * @return {Duplex} The duplex stream
+ * @public
+ */
+function createWebSocketStream(ws, options) {
+  let terminateOnDestroy = true;
+
+  const duplex = new Duplex({
+    ...options,
+    autoDestroy: false,
+    emitClose: false,
+    objectMode: false,
+    writableObjectMode: false
+  });
+
+  ws.on('message', function message(msg, isBinary) {
+    const data =
+      !isBinary && duplex._readableState.objectMode ? msg.toString() : msg;
+
+    if (!duplex.push(data)) ws.pause();
+  });
+
+  ws.once('error', function error(err) {
+    if (duplex.destroyed) return;
+
+    // Prevent `ws.terminate()` from being called by `duplex._destroy()`.
+    //
+    // - If the `'error'` event is emitted before the `'open'` event, then
+    //   `ws.terminate()` is a noop as no socket is assigned.
+    // - Otherwise, the error is re-emitted by the listener of the `'error'`
+    //   event of the `Receiver` object. The listener already closes the
+    //   connection by calling `ws.close()`. This allows a close frame to be
+    //   sent to the other peer. If `ws.terminate()` is called right after this,
+    //   then the close frame might not be sent.
+    terminateOnDestroy = false;
+    duplex.destroy(err);
+  });
+
+  ws.once('close', function close() {
+    if (duplex.destroyed) return;
+
+    duplex.push(null);
+  });
+
+  duplex._destroy = function (err, callback) {
+    if (ws.readyState === ws.CLOSED) {
+      callback(err);
+      process.nextTick(emitClose, duplex);
+      return;
+    }
+
+    let called = false;
+
+    ws.once('error', function error(err) {
+      called = true;
+      callback(err);
+    });
+
+    ws.once('close', function close() {
+      if (!called) callback(err);
+      process.nextTick(emitClose, duplex);
+    });
+
+    if (terminateOnDestroy) ws.terminate();
+  };
+
+  duplex._final = function (callback) {
+    if (ws.readyState === ws.CONNECTING) {
+      ws.once('open', function open() {
+        duplex._final(callback);
+      });
+      return;
+    }
+
+    // If the value of the `_socket` property is `null` it means that `ws` is a
+    // client websocket and the handshake failed. In fact, when this happens, a
+    // socket is never assigned to the websocket. Wait for the `'error'` event
+    // that will be emitted by the websocket.
+    if (ws._socket === null) return;
+
+    if (ws._socket._writableState.finished) {
+      callback();
+      if (duplex._readableState.endEmitted) duplex.destroy();
+    } else {
+      ws._socket.once('finish', function finish() {
+        // `duplex` is not destroyed here because the `'end'` event will be
+        // emitted on `duplex` after this `'finish'` event. The EOF signaling
+        // `null` chunk is, in fact, pushed when the websocket emits `'close'`.
+        callback();
+      });
+      ws.close();
+    }
+  };
+
+  duplex._read = function () {
+    if (ws.isPaused) ws.resume();
+  };
+
+  duplex._write = function (chunk, encoding, callback) {
+    if (ws.readyState === ws.CONNECTING) {
+      ws.once('open', function open() {
+        duplex._write(chunk, encoding, callback);
+      });
+      return;
+    }
+
+    ws.send(chunk, callback);
+  };
+
+  duplex.on('end', duplexOnEnd);
+  duplex.on('error', duplexOnError);
+  return duplex;
+}
+
+module.exports = createWebSocketStream;
+
+
+/***/ }),
+
+/***/ 3332:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { tokenChars } = __nccwpck_require__(8996);
+
+/**
+ * Parses the `Sec-WebSocket-Protocol` header into a set of subprotocol names.
+ *
+ * @param {String} header The field value of the header
+ * @return {Set} The subprotocol names
+ * @public
+ */
+function parse(header) {
+  const protocols = new Set();
+  let start = -1;
+  let end = -1;
+  let i = 0;
+
+  for (i; i < header.length; i++) {
+    const code = header.charCodeAt(i);
+
+    if (end === -1 && tokenChars[code] === 1) {
+      if (start === -1) start = i;
+    } else if (
+      i !== 0 &&
+      (code === 0x20 /* ' ' */ || code === 0x09) /* '\t' */
+    ) {
+      if (end === -1 && start !== -1) end = i;
+    } else if (code === 0x2c /* ',' */) {
+      if (start === -1) {
+        throw new SyntaxError(`Unexpected character at index ${i}`);
+      }
+
+      if (end === -1) end = i;
+
+      const protocol = header.slice(start, end);
+
+      if (protocols.has(protocol)) {
+        throw new SyntaxError(`The "${protocol}" subprotocol is duplicated`);
+      }
+
+      protocols.add(protocol);
+      start = end = -1;
+    } else {
+      throw new SyntaxError(`Unexpected character at index ${i}`);
+    }
+  }
+
+  if (start === -1 || end !== -1) {
+    throw new SyntaxError('Unexpected end of input');
+  }
+
+  const protocol = header.slice(start, i);
+
+  if (protocols.has(protocol)) {
+    throw new SyntaxError(`The "${protocol}" subprotocol is duplicated`);
+  }
+
+  protocols.add(protocol);
+  return protocols;
+}
+
+module.exports = { parse };
+
+
+/***/ }),
+
+/***/ 8996:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const { isUtf8 } = __nccwpck_require__(181);
+
+const { hasBlob } = __nccwpck_require__(1791);
+
+//
+// Allowed token characters:
+//
+// '!', '#', '$', '%', '&', ''', '*', '+', '-',
+// '.', 0-9, A-Z, '^', '_', '`', a-z, '|', '~'
+//
+// tokenChars[32] === 0 // ' '
+// tokenChars[33] === 1 // '!'
+// tokenChars[34] === 0 // '"'
+// ...
+//
+// prettier-ignore
+const tokenChars = [
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0 - 15
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 16 - 31
+  0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, // 32 - 47
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, // 48 - 63
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 64 - 79
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, // 80 - 95
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 96 - 111
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0 // 112 - 127
+];
+
+/**
+ * Checks if a status code is allowed in a close frame.
+ *
+ * @param {Number} code The status code
+ * @return {Boolean} `true` if the status code is valid, else `false`
+ * @public
+ */
+function isValidStatusCode(code) {
+  return (
+    (code >= 1000 &&
+      code <= 1014 &&
+      code !== 1004 &&
+      code !== 1005 &&
+      code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+/**
+ * Checks if a given buffer contains only correct UTF-8.
+ * Ported from https://www.cl.cam.ac.uk/%7Emgk25/ucs/utf8_check.c by
+ * Markus Kuhn.
+ *
+ * @param {Buffer} buf The buffer to check
+ * @return {Boolean} `true` if `buf` contains only correct UTF-8, else `false`
+ * @public
+ */
+function _isValidUTF8(buf) {
+  const len = buf.length;
+  let i = 0;
+
+  while (i < len) {
+    if ((buf[i] & 0x80) === 0) {
+      // 0xxxxxxx
+      i++;
+    } else if ((buf[i] & 0xe0) === 0xc0) {
+      // 110xxxxx 10xxxxxx
+      if (
+        i + 1 === len ||
+        (buf[i + 1] & 0xc0) !== 0x80 ||
+        (buf[i] & 0xfe) === 0xc0 // Overlong
+      ) {
+        return false;
+      }
+
+      i += 2;
+    } else if ((buf[i] & 0xf0) === 0xe0) {
+      // 1110xxxx 10xxxxxx 10xxxxxx
+      if (
+        i + 2 >= len ||
+        (buf[i + 1] & 0xc0) !== 0x80 ||
+        (buf[i + 2] & 0xc0) !== 0x80 ||
+        (buf[i] === 0xe0 && (buf[i + 1] & 0xe0) === 0x80) || // Overlong
+        (buf[i] === 0xed && (buf[i + 1] & 0xe0) === 0xa0) // Surrogate (U+D800 - U+DFFF)
+      ) {
+        return false;
+      }
+
+      i += 3;
+    } else if ((buf[i] & 0xf8) === 0xf0) {
+      // 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx
+      if (
+        i + 3 >= len ||
+        (buf[i + 1] & 0xc0) !== 0x80 ||
+        (buf[i + 2] & 0xc0) !== 0x80 ||
+        (buf[i + 3] & 0xc0) !== 0x80 ||
+        (buf[i] === 0xf0 && (buf[i + 1] & 0xf0) === 0x80) || // Overlong
+        (buf[i] === 0xf4 && buf[i + 1] > 0x8f) ||
+        buf[i] > 0xf4 // > U+10FFFF
+      ) {
+        return false;
+      }
+
+      i += 4;
+    } else {
+      return false;
+    }
+  }
+
+  return true;
+}
+
+/**
+ * Determines whether a value is a `Blob`.
+ *
+ * @param {*} value The value to be tested
+ * @return {Boolean} `true` if `value` is a `Blob`, else `false`
+ * @private
+ */
+function isBlob(value) {
+  return (
+    hasBlob &&
+    typeof value === 'object' &&
+    typeof value.arrayBuffer === 'function' &&
+    typeof value.type === 'string' &&
+    typeof value.stream === 'function' &&
+    (value[Symbol.toStringTag] === 'Blob' ||
+      value[Symbol.toStringTag] === 'File')
+  );
+}
+
+module.exports = {
+  isBlob,
+  isValidStatusCode,
+  isValidUTF8: _isValidUTF8,
+  tokenChars
+};
+
+if (isUtf8) {
+  module.exports.isValidUTF8 = function (buf) {
+    return buf.length < 24 ? _isValidUTF8(buf) : isUtf8(buf);
+  };
+} /* istanbul ignore else  */ else if (!process.env.WS_NO_UTF_8_VALIDATE) {
+  try {
+    const isValidUTF8 = __nccwpck_require__(33);
+
+    module.exports.isValidUTF8 = function (buf) {
+      return buf.length < 32 ? _isValidUTF8(buf) : isValidUTF8(buf);
+    };
+  } catch (e) {
+    // Continue regardless of the error.
+  }
+}
+
+
+/***/ }),
+
+/***/ 129:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^Duplex$", "caughtErrors": "none" }] */
+
+
+
+const EventEmitter = __nccwpck_require__(4434);
+const http = __nccwpck_require__(8611);
+const { Duplex } = __nccwpck_require__(2203);
+const { createHash } = __nccwpck_require__(6982);
+
+const extension = __nccwpck_require__(1335);
+const PerMessageDeflate = __nccwpck_require__(4376);
+const subprotocol = __nccwpck_require__(3332);
+const WebSocket = __nccwpck_require__(6681);
+const { CLOSE_TIMEOUT, GUID, kWebSocket } = __nccwpck_require__(1791);
+
+const keyRegex = /^[+/0-9A-Za-z]{22}==$/;
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+/**
+ * Class representing a WebSocket server.
+ *
+ * @extends EventEmitter
+ */
+class WebSocketServer extends EventEmitter {
+  /**
+   * Create a `WebSocketServer` instance.
+   *
+   * @param {Object} options Configuration options
+   * @param {Boolean} [options.allowSynchronousEvents=true] Specifies whether
+   *     any of the `'message'`, `'ping'`, and `'pong'` events can be emitted
+   *     multiple times in the same tick
+   * @param {Boolean} [options.autoPong=true] Specifies whether or not to
+   *     automatically send a pong in response to a ping
+   * @param {Number} [options.backlog=511] The maximum length of the queue of
+   *     pending connections
+   * @param {Boolean} [options.clientTracking=true] Specifies whether or not to
+   *     track clients
+   * @param {Number} [options.closeTimeout=30000] Duration in milliseconds to
+   *     wait for the closing handshake to finish after `websocket.close()` is
+   *     called
+   * @param {Function} [options.handleProtocols] A hook to handle protocols
+   * @param {String} [options.host] The hostname where to bind the server
+   * @param {Number} [options.maxBufferedChunks=262144] The maximum number of
+   *     buffered data chunks
+   * @param {Number} [options.maxFragments=16384] The maximum number of message
+   *     fragments
+   * @param {Number} [options.maxPayload=104857600] The maximum allowed message
+   *     size
+   * @param {Number} [options.maxPendingAutoPongs=60] The maximum number of
+   *     pending automatic pongs
+   * @param {Boolean} [options.noServer=false] Enable no server mode
+   * @param {String} [options.path] Accept only connections matching this path
+   * @param {(Boolean|Object)} [options.perMessageDeflate=false] Enable/disable
+   *     permessage-deflate
+   * @param {Number} [options.port] The port where to bind the server
+   * @param {(http.Server|https.Server)} [options.server] A pre-created HTTP/S
+   *     server to use
+   * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
+   *     not to skip UTF-8 validation for text and close messages
+   * @param {Function} [options.verifyClient] A hook to reject connections
+   * @param {Function} [options.WebSocket=WebSocket] Specifies the `WebSocket`
+   *     class to use. It must be the `WebSocket` class or class that extends it
+   * @param {Function} [callback] A listener for the `listening` event
+   */
+  constructor(options, callback) {
+    super();
+
+    options = {
+      allowSynchronousEvents: true,
+      autoPong: true,
+      maxBufferedChunks: 256 * 1024,
+      maxFragments: 16 * 1024,
+      maxPayload: 100 * 1024 * 1024,
+      maxPendingAutoPongs: 60,
+      skipUTF8Validation: false,
+      perMessageDeflate: false,
+      handleProtocols: null,
+      clientTracking: true,
+      closeTimeout: CLOSE_TIMEOUT,
+      verifyClient: null,
+      noServer: false,
+      backlog: null, // use default (511 as implemented in net.js)
+      server: null,
+      host: null,
+      path: null,
+      port: null,
+      WebSocket,
+      ...options
+    };
+
+    if (
+      (options.port == null && !options.server && !options.noServer) ||
+      (options.port != null && (options.server || options.noServer)) ||
+      (options.server && options.noServer)
+    ) {
+      throw new TypeError(
+        'One and only one of the "port", "server", or "noServer" options ' +
+          'must be specified'
+      );
+    }
+
+    if (options.port != null) {
+      this._server = http.createServer((req, res) => {
+        const body = http.STATUS_CODES[426];
+
+        res.writeHead(426, {
+          'Content-Length': body.length,
+          'Content-Type': 'text/plain'
+        });
+        res.end(body);
+      });
+      this._server.listen(
+        options.port,
+        options.host,
+        options.backlog,
+        callback
+      );
+    } else if (options.server) {
+      this._server = options.server;
+    }
+
+    if (this._server) {
+      const emitConnection = this.emit.bind(this, 'connection');
+
+      this._removeListeners = addListeners(this._server, {
+        listening: this.emit.bind(this, 'listening'),
+        error: this.emit.bind(this, 'error'),
+        upgrade: (req, socket, head) => {
+          this.handleUpgrade(req, socket, head, emitConnection);
+        }
+      });
+    }
+
+    if (options.perMessageDeflate === true) options.perMessageDeflate = {};
+    if (options.clientTracking) {
+      this.clients = new Set();
+      this._shouldEmitClose = false;
+    }
+
+    this.options = options;
+    this._state = RUNNING;
+  }
+
+  /**
+   * Returns the bound address, the address family name, and port of the server
+   * as reported by the operating system if listening on an IP socket.
+   * If the server is listening on a pipe or UNIX domain socket, the name is
+   * returned as a string.
+   *
+   * @return {(Object|String|null)} The address of the server
+   * @public
+   */
+  address() {
+    if (this.options.noServer) {
+      throw new Error('The server is operating in "noServer" mode');
+    }
+
+    if (!this._server) return null;
+    return this._server.address();
+  }
+
+  /**
+   * Stop the server from accepting new connections and emit the `'close'` event
+   * when all existing connections are closed.
+   *
+   * @param {Function} [cb] A one-time listener for the `'close'` event
+   * @public
+   */
+  close(cb) {
+    if (this._state === CLOSED) {
+      if (cb) {
+        this.once('close', () => {
+          cb(new Error('The server is not running'));
+        });
+      }
+
+      process.nextTick(emitClose, this);
+      return;
+    }
+
+    if (cb) this.once('close', cb);
+
+    if (this._state === CLOSING) return;
+    this._state = CLOSING;
+
+    if (this.options.noServer || this.options.server) {
+      if (this._server) {
+        this._removeListeners();
+        this._removeListeners = this._server = null;
+      }
+
+      if (this.clients) {
+        if (!this.clients.size) {
+          process.nextTick(emitClose, this);
+        } else {
+          this._shouldEmitClose = true;
+        }
+      } else {
+        process.nextTick(emitClose, this);
+      }
+    } else {
+      const server = this._server;
+
+      this._removeListeners();
+      this._removeListeners = this._server = null;
+
+      //
+      // The HTTP/S server was created internally. Close it, and rely on its
+      // `'close'` event.
+      //
+      server.close(() => {
+        emitClose(this);
+      });
+    }
+  }
+
+  /**
+   * See if a given request should be handled by this server instance.
+   *
+   * @param {http.IncomingMessage} req Request object to inspect
+   * @return {Boolean} `true` if the request is valid, else `false`
+   * @public
+   */
+  shouldHandle(req) {
+    if (this.options.path) {
+      const index = req.url.indexOf('?');
+      const pathname = index !== -1 ? req.url.slice(0, index) : req.url;
+
+      if (pathname !== this.options.path) return false;
+    }
+
+    return true;
+  }
+
+  /**
+   * Handle a HTTP Upgrade request.
+   *
+   * @param {http.IncomingMessage} req The request object
+   * @param {Duplex} socket The network socket between the server and client
+   * @param {Buffer} head The first packet of the upgraded stream
+   * @param {Function} cb Callback
+   * @public
+   */
+  handleUpgrade(req, socket, head, cb) {
+    socket.on('error', socketOnError);
+
+    const key = req.headers['sec-websocket-key'];
+    const upgrade = req.headers.upgrade;
+    const version = +req.headers['sec-websocket-version'];
+
+    if (req.method !== 'GET') {
+      const message = 'Invalid HTTP method';
+      abortHandshakeOrEmitwsClientError(this, req, socket, 405, message);
+      return;
+    }
+
+    if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
+      const message = 'Invalid Upgrade header';
+      abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
+      return;
+    }
+
+    if (key === undefined || !keyRegex.test(key)) {
+      const message = 'Missing or invalid Sec-WebSocket-Key header';
+      abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
+      return;
+    }
+
+    if (version !== 13 && version !== 8) {
+      const message = 'Missing or invalid Sec-WebSocket-Version header';
+      abortHandshakeOrEmitwsClientError(this, req, socket, 400, message, {
+        'Sec-WebSocket-Version': '13, 8'
+      });
+      return;
+    }
+
+    if (!this.shouldHandle(req)) {
+      abortHandshake(socket, 400);
+      return;
+    }
+
+    const secWebSocketProtocol = req.headers['sec-websocket-protocol'];
+    let protocols = new Set();
+
+    if (secWebSocketProtocol !== undefined) {
+      try {
+        protocols = subprotocol.parse(secWebSocketProtocol);
+      } catch (err) {
+        const message = 'Invalid Sec-WebSocket-Protocol header';
+        abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
+        return;
+      }
+    }
+
+    const secWebSocketExtensions = req.headers['sec-websocket-extensions'];
+    const extensions = {};
+
+    if (
+      this.options.perMessageDeflate &&
+      secWebSocketExtensions !== undefined
+    ) {
+      const perMessageDeflate = new PerMessageDeflate({
+        ...this.options.perMessageDeflate,
+        isServer: true,
+        maxPayload: this.options.maxPayload
+      });
+
+      try {
+        const offers = extension.parse(secWebSocketExtensions);
+
+        if (offers[PerMessageDeflate.extensionName]) {
+          perMessageDeflate.accept(offers[PerMessageDeflate.extensionName]);
+          extensions[PerMessageDeflate.extensionName] = perMessageDeflate;
+        }
+      } catch (err) {
+        const message =
+          'Invalid or unacceptable Sec-WebSocket-Extensions header';
+        abortHandshakeOrEmitwsClientError(this, req, socket, 400, message);
+        return;
+      }
+    }
+
+    //
+    // Optionally call external client verification handler.
+    //
+    if (this.options.verifyClient) {
+      const info = {
+        origin:
+          req.headers[`${version === 8 ? 'sec-websocket-origin' : 'origin'}`],
+        secure: !!(req.socket.authorized || req.socket.encrypted),
+        req
+      };
+
+      if (this.options.verifyClient.length === 2) {
+        this.options.verifyClient(info, (verified, code, message, headers) => {
+          if (!verified) {
+            return abortHandshake(socket, code || 401, message, headers);
+          }
+
+          this.completeUpgrade(
+            extensions,
+            key,
+            protocols,
+            req,
+            socket,
+            head,
+            cb
+          );
+        });
+        return;
+      }
+
+      if (!this.options.verifyClient(info)) return abortHandshake(socket, 401);
+    }
+
+    this.completeUpgrade(extensions, key, protocols, req, socket, head, cb);
+  }
+
+  /**
+   * Upgrade the connection to WebSocket.
+   *
+   * @param {Object} extensions The accepted extensions
+   * @param {String} key The value of the `Sec-WebSocket-Key` header
+   * @param {Set} protocols The subprotocols
+   * @param {http.IncomingMessage} req The request object
+   * @param {Duplex} socket The network socket between the server and client
+   * @param {Buffer} head The first packet of the upgraded stream
+   * @param {Function} cb Callback
+   * @throws {Error} If called more than once with the same socket
+   * @private
+   */
+  completeUpgrade(extensions, key, protocols, req, socket, head, cb) {
+    //
+    // Destroy the socket if the client has already sent a FIN packet.
+    //
+    if (!socket.readable || !socket.writable) return socket.destroy();
+
+    if (socket[kWebSocket]) {
+      throw new Error(
+        'server.handleUpgrade() was called more than once with the same ' +
+          'socket, possibly due to a misconfiguration'
+      );
+    }
+
+    if (this._state > RUNNING) return abortHandshake(socket, 503);
+
+    const digest = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+
+    const headers = [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${digest}`
+    ];
+
+    const ws = new this.options.WebSocket(null, undefined, this.options);
+
+    if (protocols.size) {
+      //
+      // Optionally call external protocol selection handler.
+      //
+      const protocol = this.options.handleProtocols
+        ? this.options.handleProtocols(protocols, req)
+        : protocols.values().next().value;
+
+      if (protocol) {
+        headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+        ws._protocol = protocol;
+      }
+    }
+
+    if (extensions[PerMessageDeflate.extensionName]) {
+      const params = extensions[PerMessageDeflate.extensionName].params;
+      const value = extension.format({
+        [PerMessageDeflate.extensionName]: [params]
+      });
+      headers.push(`Sec-WebSocket-Extensions: ${value}`);
+      ws._extensions = extensions;
+    }
+
+    //
+    // Allow external modification/inspection of handshake headers.
+    //
+    this.emit('headers', headers, req);
+
+    socket.write(headers.concat('\r\n').join('\r\n'));
+    socket.removeListener('error', socketOnError);
+
+    ws.setSocket(socket, head, {
+      allowSynchronousEvents: this.options.allowSynchronousEvents,
+      maxBufferedChunks: this.options.maxBufferedChunks,
+      maxFragments: this.options.maxFragments,
+      maxPayload: this.options.maxPayload,
+      skipUTF8Validation: this.options.skipUTF8Validation
+    });
+
+    if (this.clients) {
+      this.clients.add(ws);
+      ws.on('close', () => {
+        this.clients.delete(ws);
+
+        if (this._shouldEmitClose && !this.clients.size) {
+          process.nextTick(emitClose, this);
+        }
+      });
+    }
+
+    cb(ws, req);
+  }
+}
+
+module.exports = WebSocketServer;
+
+/**
+ * Add event listeners on an `EventEmitter` using a map of <event, listener>
+ * pairs.
+ *
+ * @param {EventEmitter} server The event emitter
+ * @param {Object.<String, Function>} map The listeners to add
+ * @return {Function} A function that will remove the added listeners when
+ *     called
+ * @private
+ */
+function addListeners(server, map) {
+  for (const event of Object.keys(map)) server.on(event, map[event]);
+
+  return function removeListeners() {
+    for (const event of Object.keys(map)) {
+      server.removeListener(event, map[event]);
+    }
+  };
+}
+
+/**
+ * Emit a `'close'` event on an `EventEmitter`.
+ *
+ * @param {EventEmitter} server The event emitter
+ * @private
+ */
+function emitClose(server) {
+  server._state = CLOSED;
+  server.emit('close');
+}
+
+/**
+ * Handle socket errors.
+ *
+ * @private
+ */
+function socketOnError() {
+  this.destroy();
+}
+
+/**
+ * Close the connection when preconditions are not fulfilled.
+ *
+ * @param {Duplex} socket The socket of the upgrade request
+ * @param {Number} code The HTTP response status code
+ * @param {String} [message] The HTTP response body
+ * @param {Object} [headers] Additional HTTP response headers
+ * @private
+ */
+function abortHandshake(socket, code, message, headers) {
+  //
+  // The socket is writable unless the user destroyed or ended it before calling
+  // `server.handleUpgrade()` or in the `verifyClient` function, which is a user
+  // error. Handling this does not make much sense as the worst that can happen
+  // is that some of the data written by the user might be discarded due to the
+  // call to `socket.end()` below, which triggers an `'error'` event that in
+  // turn causes the socket to be destroyed.
+  //
+  message = message || http.STATUS_CODES[code];
+  headers = {
+    Connection: 'close',
+    'Content-Type': 'text/html',
+    'Content-Length': Buffer.byteLength(message),
+    ...headers
+  };
+
+  socket.once('finish', socket.destroy);
+
+  socket.end(
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\n` +
+      Object.keys(headers)
+        .map((h) => `${h}: ${headers[h]}`)
+        .join('\r\n') +
+      '\r\n\r\n' +
+      message
+  );
+}
+
+/**
+ * Emit a `'wsClientError'` event on a `WebSocketServer` if there is at least
+ * one listener for it, otherwise call `abortHandshake()`.
+ *
+ * @param {WebSocketServer} server The WebSocket server
+ * @param {http.IncomingMessage} req The request object
+ * @param {Duplex} socket The socket of the upgrade request
+ * @param {Number} code The HTTP response status code
+ * @param {String} message The HTTP response body
+ * @param {Object} [headers] The HTTP response headers
+ * @private
+ */
+function abortHandshakeOrEmitwsClientError(
+  server,
+  req,
+  socket,
+  code,
+  message,
+  headers
+) {
+  if (server.listenerCount('wsClientError')) {
+    const err = new Error(message);
+    Error.captureStackTrace(err, abortHandshakeOrEmitwsClientError);
+
+    server.emit('wsClientError', err, socket, req);
+  } else {
+    abortHandshake(socket, code, message, headers);
+  }
+}
+
+
+/***/ }),
+
+/***/ 6681:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* eslint no-unused-vars: ["error", { "varsIgnorePattern": "^Duplex|Readable$", "caughtErrors": "none" }] */
+
+
+
+const EventEmitter = __nccwpck_require__(4434);
+const https = __nccwpck_require__(5692);
+const http = __nccwpck_require__(8611);
+const net = __nccwpck_require__(9278);
+const querystring = __nccwpck_require__(3480);
+const tls = __nccwpck_require__(4756);
+const { randomBytes, createHash } = __nccwpck_require__(6982);
+const { Duplex, Readable } = __nccwpck_require__(2203);
+const { URL } = __nccwpck_require__(7016);
+
+const PerMessageDeflate = __nccwpck_require__(4376);
+const Receiver = __nccwpck_require__(893);
+const Sender = __nccwpck_require__(7389);
+const { isBlob } = __nccwpck_require__(8996);
+
+const {
+  BINARY_TYPES,
+  CLOSE_TIMEOUT,
+  EMPTY_BUFFER,
+  GUID,
+  kForOnEventAttribute,
+  kListener,
+  kStatusCode,
+  kWebSocket,
+  NOOP
+} = __nccwpck_require__(1791);
+const {
+  EventTarget: { addEventListener, removeEventListener }
+} = __nccwpck_require__(4634);
+const { format, parse } = __nccwpck_require__(1335);
+const { toBuffer } = __nccwpck_require__(5803);
+
+const kAborted = Symbol('kAborted');
+const protocolVersions = [8, 13];
+const readyStates = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
+const subprotocolRegex = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+
+/**
+ * Class representing a WebSocket.
+ *
+ * @extends EventEmitter
+ */
+class WebSocket extends EventEmitter {
+  /**
+   * Create a new `WebSocket`.
+   *
+   * @param {(String|URL)} address The URL to which to connect
+   * @param {(String|String[])} [protocols] The subprotocols
+   * @param {Object} [options] Connection options
+   */
+  constructor(address, protocols, options) {
+    super();
+
+    this._binaryType = BINARY_TYPES[0];
+    this._closeCode = 1006;
+    this._closeFrameReceived = false;
+    this._closeFrameSent = false;
+    this._closeMessage = EMPTY_BUFFER;
+    this._closeTimer = null;
+    this._errorEmitted = false;
+    this._extensions = {};
+    this._paused = false;
+    this._protocol = '';
+    this._readyState = WebSocket.CONNECTING;
+    this._receiver = null;
+    this._sender = null;
+    this._socket = null;
+
+    if (address !== null) {
+      this._bufferedAmount = 0;
+      this._isServer = false;
+      this._redirects = 0;
+
+      if (protocols === undefined) {
+        if (!options || options.protocols === undefined) {
+          protocols = [];
+        } else if (Array.isArray(options.protocols)) {
+          protocols = options.protocols;
+        } else {
+          protocols = [options.protocols];
+        }
+      } else if (!Array.isArray(protocols)) {
+        if (typeof protocols === 'object' && protocols !== null) {
+          options = protocols;
+
+          if (options.protocols === undefined) {
+            protocols = [];
+          } else if (Array.isArray(options.protocols)) {
+            protocols = options.protocols;
+          } else {
+            protocols = [options.protocols];
+          }
+        } else {
+          protocols = [protocols];
+        }
+      }
+
+      options = initAsClient(this, address, protocols, options);
+    } else {
+      this._isServer = true;
+    }
+
+    if (options.autoPong) {
+      this._autoPong = true;
+      this._autoPongComplete = () => autoPongComplete(this);
+      this._pendingAutoPongs = 0;
+      this._maxPendingAutoPongs = options.maxPendingAutoPongs | 0;
+    }
+
+    this._closeTimeout = options.closeTimeout;
+  }
+
+  /**
+   * For historical reasons, the custom "nodebuffer" type is used by the default
+   * instead of "blob".
+   *
+   * @type {String}
+   */
+  get binaryType() {
+    return this._binaryType;
+  }
+
+  set binaryType(type) {
+    if (!BINARY_TYPES.includes(type)) return;
+
+    this._binaryType = type;
+
+    //
+    // Allow to change `binaryType` on the fly.
+    //
+    if (this._receiver) this._receiver._binaryType = type;
+  }
+
+  /**
+   * @type {Number}
+   */
+  get bufferedAmount() {
+    if (!this._socket) return this._bufferedAmount;
+
+    return this._socket._writableState.length + this._sender._bufferedBytes;
+  }
+
+  /**
+   * @type {String}
+   */
+  get extensions() {
+    return Object.keys(this._extensions).join();
+  }
+
+  /**
+   * @type {Boolean}
+   */
+  get isPaused() {
+    return this._paused;
+  }
+
+  /**
+   * @type {Function}
+   */
+  /* istanbul ignore next */
+  get onclose() {
+    return null;
+  }
+
+  /**
+   * @type {Function}
+   */
+  /* istanbul ignore next */
+  get onerror() {
+    return null;
+  }
+
+  /**
+   * @type {Function}
+   */
+  /* istanbul ignore next */
+  get onopen() {
+    return null;
+  }
+
+  /**
+   * @type {Function}
+   */
+  /* istanbul ignore next */
+  get onmessage() {
+    return null;
+  }
+
+  /**
+   * @type {String}
+   */
+  get protocol() {
+    return this._protocol;
+  }
+
+  /**
+   * @type {Number}
+   */
+  get readyState() {
+    return this._readyState;
+  }
+
+  /**
+   * @type {String}
+   */
+  get url() {
+    return this._url;
+  }
+
+  /**
+   * Set up the socket and the internal resources.
+   *
+   * @param {Duplex} socket The network socket between the server and client
+   * @param {Buffer} head The first packet of the upgraded stream
+   * @param {Object} options Options object
+   * @param {Boolean} [options.allowSynchronousEvents=false] Specifies whether
+   *     any of the `'message'`, `'ping'`, and `'pong'` events can be emitted
+   *     multiple times in the same tick
+   * @param {Function} [options.generateMask] The function used to generate the
+   *     masking key
+   * @param {Number} [options.maxBufferedChunks=0] The maximum number of
+   *     buffered data chunks
+   * @param {Number} [options.maxFragments=0] The maximum number of message
+   *     fragments
+   * @param {Number} [options.maxPayload=0] The maximum allowed message size
+   * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
+   *     not to skip UTF-8 validation for text and close messages
+   * @private
+   */
+  setSocket(socket, head, options) {
+    const receiver = new Receiver({
+      allowSynchronousEvents: options.allowSynchronousEvents,
+      binaryType: this.binaryType,
+      extensions: this._extensions,
+      isServer: this._isServer,
+      maxBufferedChunks: options.maxBufferedChunks,
+      maxFragments: options.maxFragments,
+      maxPayload: options.maxPayload,
+      skipUTF8Validation: options.skipUTF8Validation
+    });
+
+    const sender = new Sender(socket, this._extensions, options.generateMask);
+
+    this._receiver = receiver;
+    this._sender = sender;
+    this._socket = socket;
+
+    receiver[kWebSocket] = this;
+    sender[kWebSocket] = this;
+    socket[kWebSocket] = this;
+
+    receiver.on('conclude', receiverOnConclude);
+    receiver.on('drain', receiverOnDrain);
+    receiver.on('error', receiverOnError);
+    receiver.on('message', receiverOnMessage);
+    receiver.on('ping', receiverOnPing);
+    receiver.on('pong', receiverOnPong);
+
+    sender.onerror = senderOnError;
+
+    //
+    // These methods may not be available if `socket` is just a `Duplex`.
+    //
+    if (socket.setTimeout) socket.setTimeout(0);
+    if (socket.setNoDelay) socket.setNoDelay();
+
+    if (head.length > 0) socket.unshift(head);
+
+    socket.on('close', socketOnClose);
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('error', socketOnError);
+
+    this._readyState = WebSocket.OPEN;
+    this.emit('open');
+  }
+
+  /**
+   * Emit the `'close'` event.
+   *
+   * @private
+   */
+  emitClose() {
+    if (!this._socket) {
+      this._readyState = WebSocket.CLOSED;
+      this.emit('close', this._closeCode, this._closeMessage);
+      return;
+    }
+
+    if (this._extensions[PerMessageDeflate.extensionName]) {
+      this._extensions[PerMessageDeflate.extensionName].cleanup();
+    }
+
+    this._receiver.removeAllListeners();
+    this._readyState = WebSocket.CLOSED;
+    this.emit('close', this._closeCode, this._closeMessage);
+  }
+
+  /**
+   * Start a closing handshake.
+   *
+   *          +----------+   +-----------+   +----------+
+   *     - - -|ws.close()|-->|close frame|-->|ws.close()|- - -
+   *    |     +----------+   +-----------+   +----------+     |
+   *          +----------+   +-----------+         |
+   * CLOSING  |ws.close()|<--|close frame|<--+-----+       CLOSING
+   *          +----------+   +-----------+   |
+   *    |           |                        |   +---+        |
+   *                +------------------------+-->|fin| - - - -
+   *    |         +---+                      |   +---+
+   *     - - - - -|fin|<---------------------+
+   *              +---+
+   *
+   * @param {Number} [code] Status code explaining why the connection is closing
+   * @param {(String|Buffer)} [data] The reason why the connection is
+   *     closing
+   * @public
+   */
+  close(code, data) {
+    if (this.readyState === WebSocket.CLOSED) return;
+    if (this.readyState === WebSocket.CONNECTING) {
+      const msg = 'WebSocket was closed before the connection was established';
+      abortHandshake(this, this._req, msg);
+      return;
+    }
+
+    if (this.readyState === WebSocket.CLOSING) {
+      if (
+        this._closeFrameSent &&
+        (this._closeFrameReceived || this._receiver._writableState.errorEmitted)
+      ) {
+        this._socket.end();
+      }
+
+      return;
+    }
+
+    this._sender.close(code, data, !this._isServer, (err) => {
+      //
+      // This error is handled by the `'error'` listener on the socket. We only
+      // want to know if the close frame has been sent here.
+      //
+      if (err) return;
+
+      this._closeFrameSent = true;
+
+      if (
+        this._closeFrameReceived ||
+        this._receiver._writableState.errorEmitted
+      ) {
+        this._socket.end();
+      }
+    });
+
+    this._readyState = WebSocket.CLOSING;
+    setCloseTimer(this);
+  }
+
+  /**
+   * Pause the socket.
+   *
+   * @public
+   */
+  pause() {
+    if (
+      this.readyState === WebSocket.CONNECTING ||
+      this.readyState === WebSocket.CLOSED
+    ) {
+      return;
+    }
+
+    this._paused = true;
+    this._socket.pause();
+  }
+
+  /**
+   * Send a ping.
+   *
+   * @param {*} [data] The data to send
+   * @param {Boolean} [mask] Indicates whether or not to mask `data`
+   * @param {Function} [cb] Callback which is executed when the ping is sent
+   * @public
+   */
+  ping(data, mask, cb) {
+    if (this.readyState === WebSocket.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+
+    if (typeof data === 'function') {
+      cb = data;
+      data = mask = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+      mask = undefined;
+    }
+
+    if (typeof data === 'number') data = data.toString();
+
+    if (this.readyState !== WebSocket.OPEN) {
+      sendAfterClose(this, data, cb);
+      return;
+    }
+
+    if (mask === undefined) mask = !this._isServer;
+    this._sender.ping(data || EMPTY_BUFFER, mask, cb);
+  }
+
+  /**
+   * Send a pong.
+   *
+   * @param {*} [data] The data to send
+   * @param {Boolean} [mask] Indicates whether or not to mask `data`
+   * @param {Function} [cb] Callback which is executed when the pong is sent
+   * @public
+   */
+  pong(data, mask, cb) {
+    if (this.readyState === WebSocket.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+
+    if (typeof data === 'function') {
+      cb = data;
+      data = mask = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+      mask = undefined;
+    }
+
+    if (typeof data === 'number') data = data.toString();
+
+    if (this.readyState !== WebSocket.OPEN) {
+      sendAfterClose(this, data, cb);
+      return;
+    }
+
+    if (mask === undefined) mask = !this._isServer;
+    this._sender.pong(data || EMPTY_BUFFER, mask, cb);
+  }
+
+  /**
+   * Resume the socket.
+   *
+   * @public
+   */
+  resume() {
+    if (
+      this.readyState === WebSocket.CONNECTING ||
+      this.readyState === WebSocket.CLOSED
+    ) {
+      return;
+    }
+
+    this._paused = false;
+    if (!this._receiver._writableState.needDrain) this._socket.resume();
+  }
+
+  /**
+   * Send a data message.
+   *
+   * @param {*} data The message to send
+   * @param {Object} [options] Options object
+   * @param {Boolean} [options.binary] Specifies whether `data` is binary or
+   *     text
+   * @param {Boolean} [options.compress] Specifies whether or not to compress
+   *     `data`
+   * @param {Boolean} [options.fin=true] Specifies whether the fragment is the
+   *     last one
+   * @param {Boolean} [options.mask] Specifies whether or not to mask `data`
+   * @param {Function} [cb] Callback which is executed when data is written out
+   * @public
+   */
+  send(data, options, cb) {
+    if (this.readyState === WebSocket.CONNECTING) {
+      throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+
+    if (typeof options === 'function') {
+      cb = options;
+      options = {};
+    }
+
+    if (typeof data === 'number') data = data.toString();
+
+    if (this.readyState !== WebSocket.OPEN) {
+      sendAfterClose(this, data, cb);
+      return;
+    }
+
+    const opts = {
+      binary: typeof data !== 'string',
+      mask: !this._isServer,
+      compress: true,
+      fin: true,
+      ...options
+    };
+
+    if (!this._extensions[PerMessageDeflate.extensionName]) {
+      opts.compress = false;
+    }
+
+    this._sender.send(data || EMPTY_BUFFER, opts, cb);
+  }
+
+  /**
+   * Forcibly close the connection.
+   *
+   * @public
+   */
+  terminate() {
+    if (this.readyState === WebSocket.CLOSED) return;
+    if (this.readyState === WebSocket.CONNECTING) {
+      const msg = 'WebSocket was closed before the connection was established';
+      abortHandshake(this, this._req, msg);
+      return;
+    }
+
+    if (this._socket) {
+      this._readyState = WebSocket.CLOSING;
+      this._socket.destroy();
+    }
+  }
+}
+
+/**
+ * @constant {Number} CONNECTING
+ * @memberof WebSocket
+ */
+Object.defineProperty(WebSocket, 'CONNECTING', {
+  enumerable: true,
+  value: readyStates.indexOf('CONNECTING')
+});
+
+/**
+ * @constant {Number} CONNECTING
+ * @memberof WebSocket.prototype
+ */
+Object.defineProperty(WebSocket.prototype, 'CONNECTING', {
+  enumerable: true,
+  value: readyStates.indexOf('CONNECTING')
+});
+
+/**
+ * @constant {Number} OPEN
+ * @memberof WebSocket
+ */
+Object.defineProperty(WebSocket, 'OPEN', {
+  enumerable: true,
+  value: readyStates.indexOf('OPEN')
+});
+
+/**
+ * @constant {Number} OPEN
+ * @memberof WebSocket.prototype
+ */
+Object.defineProperty(WebSocket.prototype, 'OPEN', {
+  enumerable: true,
+  value: readyStates.indexOf('OPEN')
+});
+
+/**
+ * @constant {Number} CLOSING
+ * @memberof WebSocket
+ */
+Object.defineProperty(WebSocket, 'CLOSING', {
+  enumerable: true,
+  value: readyStates.indexOf('CLOSING')
+});
+
+/**
+ * @constant {Number} CLOSING
+ * @memberof WebSocket.prototype
+ */
+Object.defineProperty(WebSocket.prototype, 'CLOSING', {
+  enumerable: true,
+  value: readyStates.indexOf('CLOSING')
+});
+
+/**
+ * @constant {Number} CLOSED
+ * @memberof WebSocket
+ */
+Object.defineProperty(WebSocket, 'CLOSED', {
+  enumerable: true,
+  value: readyStates.indexOf('CLOSED')
+});
+
+/**
+ * @constant {Number} CLOSED
+ * @memberof WebSocket.prototype
+ */
+Object.defineProperty(WebSocket.prototype, 'CLOSED', {
+  enumerable: true,
+  value: readyStates.indexOf('CLOSED')
+});
+
+[
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url'
+].forEach((property) => {
+  Object.defineProperty(WebSocket.prototype, property, { enumerable: true });
+});
+
+//
+// Add the `onopen`, `onerror`, `onclose`, and `onmessage` attributes.
+// See https://html.spec.whatwg.org/multipage/comms.html#the-websocket-interface
+//
+['open', 'error', 'close', 'message'].forEach((method) => {
+  Object.defineProperty(WebSocket.prototype, `on${method}`, {
+    enumerable: true,
+    get() {
+      for (const listener of this.listeners(method)) {
+        if (listener[kForOnEventAttribute]) return listener[kListener];
+      }
+
+      return null;
+    },
+    set(handler) {
+      for (const listener of this.listeners(method)) {
+        if (listener[kForOnEventAttribute]) {
+          this.removeListener(method, listener);
+          break;
+        }
+      }
+
+      if (typeof handler !== 'function') return;
+
+      this.addEventListener(method, handler, {
+        [kForOnEventAttribute]: true
+      });
+    }
+  });
+});
+
+WebSocket.prototype.addEventListener = addEventListener;
+WebSocket.prototype.removeEventListener = removeEventListener;
+
+module.exports = WebSocket;
+
+/**
+ * Initialize a WebSocket client.
+ *
+ * @param {WebSocket} websocket The client to initialize
+ * @param {(String|URL)} address The URL to which to connect
+ * @param {Array} protocols The subprotocols
+ * @param {Object} [options] Connection options
+ * @param {Boolean} [options.allowSynchronousEvents=true] Specifies whether any
+ *     of the `'message'`, `'ping'`, and `'pong'` events can be emitted multiple
+ *     times in the same tick
+ * @param {Boolean} [options.autoPong=true] Specifies whether or not to
+ *     automatically send a pong in response to a ping
+ * @param {Number} [options.closeTimeout=30000] Duration in milliseconds to wait
+ *     for the closing handshake to finish after `websocket.close()` is called
+ * @param {Function} [options.finishRequest] A function which can be used to
+ *     customize the headers of each http request before it is sent
+ * @param {Boolean} [options.followRedirects=false] Whether or not to follow
+ *     redirects
+ * @param {Function} [options.generateMask] The function used to generate the
+ *     masking key
+ * @param {Number} [options.handshakeTimeout] Timeout in milliseconds for the
+ *     handshake request
+ * @param {Number} [options.maxBufferedChunks=262144] The maximum number of
+ *     buffered data chunks
+ * @param {Number} [options.maxFragments=16384] The maximum number of message
+ *     fragments
+ * @param {Number} [options.maxPayload=104857600] The maximum allowed message
+ *     size
+ * @param {Number} [options.maxPendingAutoPongs=60] The maximum number of
+ *     pending automatic pongs
+ * @param {Number} [options.maxRedirects=10] The maximum number of redirects
+ *     allowed
+ * @param {String} [options.origin] Value of the `Origin` or
+ *     `Sec-WebSocket-Origin` header
+ * @param {(Boolean|Object)} [options.perMessageDeflate=true] Enable/disable
+ *     permessage-deflate
+ * @param {Number} [options.protocolVersion=13] Value of the
+ *     `Sec-WebSocket-Version` header
+ * @param {Boolean} [options.skipUTF8Validation=false] Specifies whether or
+ *     not to skip UTF-8 validation for text and close messages
+ * @return {Object} The resolved options object used for initialization
+ * @private
+ */
+function initAsClient(websocket, address, protocols, options) {
+  const opts = {
+    allowSynchronousEvents: true,
+    autoPong: true,
+    closeTimeout: CLOSE_TIMEOUT,
+    protocolVersion: protocolVersions[1],
+    maxBufferedChunks: 256 * 1024,
+    maxFragments: 16 * 1024,
+    maxPayload: 100 * 1024 * 1024,
+    maxPendingAutoPongs: 60,
+    skipUTF8Validation: false,
+    perMessageDeflate: true,
+    followRedirects: false,
+    maxRedirects: 10,
+    ...options,
+    socketPath: undefined,
+    hostname: undefined,
+    protocol: undefined,
+    protocols: undefined,
+    timeout: undefined,
+    method: 'GET',
+    host: undefined,
+    path: undefined,
+    port: undefined
+  };
+
+  if (!protocolVersions.includes(opts.protocolVersion)) {
+    throw new RangeError(
+      `Unsupported protocol version: ${opts.protocolVersion} ` +
+        `(supported versions: ${protocolVersions.join(', ')})`
+    );
+  }
+
+  let parsedUrl;
+
+  if (address instanceof URL) {
+    parsedUrl = address;
+  } else {
+    try {
+      parsedUrl = new URL(address);
+    } catch {
+      throw new SyntaxError(`Invalid URL: ${address}`);
+    }
+  }
+
+  if (parsedUrl.protocol === 'http:' || parsedUrl.protocol === 'https:') {
+    parsedUrl = new URL(parsedUrl);
+    parsedUrl.protocol = parsedUrl.protocol === 'http:' ? 'ws:' : 'wss:';
+  }
+
+  websocket._url = parsedUrl.href;
+
+  const isSecure = parsedUrl.protocol === 'wss:';
+  const isIpcUrl = parsedUrl.protocol === 'ws+unix:';
+  let invalidUrlMessage;
+
+  if (parsedUrl.protocol !== 'ws:' && !isSecure && !isIpcUrl) {
+    invalidUrlMessage =
+      'The URL\'s protocol must be one of "ws:", "wss:", ' +
+      '"http:", "https:", or "ws+unix:"';
+  } else if (isIpcUrl && !parsedUrl.pathname) {
+    invalidUrlMessage = "The URL's pathname is empty";
+  } else if (parsedUrl.hash) {
+    invalidUrlMessage = 'The URL contains a fragment identifier';
+  }
+
+  if (invalidUrlMessage) {
+    const err = new SyntaxError(invalidUrlMessage);
+
+    if (websocket._redirects === 0) {
+      throw err;
+    } else {
+      emitErrorAndClose(websocket, err);
+      return;
+    }
+  }
+
+  const defaultPort = isSecure ? 443 : 80;
+  const key = randomBytes(16).toString('base64');
+  const request = isSecure ? https.request : http.request;
+  const protocolSet = new Set();
+  let perMessageDeflate;
+
+  opts.createConnection =
+    opts.createConnection || (isSecure ? tlsConnect : netConnect);
+  opts.defaultPort = opts.defaultPort || defaultPort;
+  opts.port = parsedUrl.port || defaultPort;
+  opts.host = parsedUrl.hostname.startsWith('[')
+    ? parsedUrl.hostname.slice(1, -1)
+    : parsedUrl.hostname;
+  opts.headers = {
+    ...opts.headers,
+    'Sec-WebSocket-Version': opts.protocolVersion,
+    'Sec-WebSocket-Key': key,
+    Connection: 'Upgrade',
+    Upgrade: 'websocket'
+  };
+  opts.path = parsedUrl.pathname + parsedUrl.search;
+  opts.timeout = opts.handshakeTimeout;
+
+  if (opts.perMessageDeflate) {
+    perMessageDeflate = new PerMessageDeflate({
+      ...opts.perMessageDeflate,
+      isServer: false,
+      maxPayload: opts.maxPayload
+    });
+    opts.headers['Sec-WebSocket-Extensions'] = format({
+      [PerMessageDeflate.extensionName]: perMessageDeflate.offer()
+    });
+  }
+  if (protocols.length) {
+    for (const protocol of protocols) {
+      if (
+        typeof protocol !== 'string' ||
+        !subprotocolRegex.test(protocol) ||
+        protocolSet.has(protocol)
+      ) {
+        throw new SyntaxError(
+          'An invalid or duplicated subprotocol was specified'
+        );
+      }
+
+      protocolSet.add(protocol);
+    }
+
+    opts.headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+  }
+  if (opts.origin) {
+    if (opts.protocolVersion < 13) {
+      opts.headers['Sec-WebSocket-Origin'] = opts.origin;
+    } else {
+      opts.headers.Origin = opts.origin;
+    }
+  }
+  if (parsedUrl.username || parsedUrl.password) {
+    const username = querystring.unescape(parsedUrl.username);
+    const password = querystring.unescape(parsedUrl.password);
+
+    opts.auth = `${username}:${password}`;
+  }
+
+  if (isIpcUrl) {
+    const i = opts.path.indexOf(':');
+
+    if (i === -1) {
+      opts.socketPath = opts.path;
+      opts.path = '';
+    } else {
+      opts.socketPath = opts.path.slice(0, i);
+      opts.path = opts.path.slice(i + 1);
+    }
+  }
+
+  let req;
+
+  if (opts.followRedirects) {
+    if (websocket._redirects === 0) {
+      websocket._originalIpc = isIpcUrl;
+      websocket._originalSecure = isSecure;
+      websocket._originalHostOrSocketPath = isIpcUrl
+        ? opts.socketPath
+        : parsedUrl.host;
+
+      const headers = options && options.headers;
+
+      //
+      // Shallow copy the user provided options so that headers can be changed
+      // without mutating the original object.
+      //
+      options = { ...options, headers: {} };
+
+      if (headers) {
+        for (const [key, value] of Object.entries(headers)) {
+          options.headers[key.toLowerCase()] = value;
+        }
+      }
+    } else if (websocket.listenerCount('redirect') === 0) {
+      const isSameHost = isIpcUrl
+        ? websocket._originalIpc
+          ? opts.socketPath === websocket._originalHostOrSocketPath
+          : false
+        : websocket._originalIpc
+          ? false
+          : parsedUrl.host === websocket._originalHostOrSocketPath;
+
+      if (!isSameHost || (websocket._originalSecure && !isSecure)) {
+        //
+        // Match curl 7.77.0 behavior and drop the following headers. These
+        // headers are also dropped when following a redirect to a subdomain.
+        //
+        delete opts.headers.authorization;
+        delete opts.headers.cookie;
+
+        if (!isSameHost) delete opts.headers.host;
+
+        opts.auth = undefined;
+      }
+    }
+
+    //
+    // Match curl 7.77.0 behavior and make the first `Authorization` header win.
+    // If the `Authorization` header is set, then there is nothing to do as it
+    // will take precedence.
+    //
+    if (opts.auth && !options.headers.authorization) {
+      options.headers.authorization =
+        'Basic ' + Buffer.from(opts.auth).toString('base64');
+    }
+
+    req = websocket._req = request(opts);
+
+    if (websocket._redirects) {
+      //
+      // Unlike what is done for the `'upgrade'` event, no early exit is
+      // triggered here if the user calls `websocket.close()` or
+      // `websocket.terminate()` from a listener of the `'redirect'` event. This
+      // is because the user can also call `request.destroy()` with an error
+      // before calling `websocket.close()` or `websocket.terminate()` and this
+      // would result in an error being emitted on the `request` object with no
+      // `'error'` event listeners attached.
+      //
+      websocket.emit('redirect', websocket.url, req);
+    }
+  } else {
+    req = websocket._req = request(opts);
+  }
+
+  if (opts.timeout) {
+    req.on('timeout', () => {
+      abortHandshake(websocket, req, 'Opening handshake has timed out');
+    });
+  }
+
+  req.on('error', (err) => {
+    if (req === null || req[kAborted]) return;
+
+    req = websocket._req = null;
+    emitErrorAndClose(websocket, err);
+  });
+
+  req.on('response', (res) => {
+    const location = res.headers.location;
+    const statusCode = res.statusCode;
+
+    if (
+      location &&
+      opts.followRedirects &&
+      statusCode >= 300 &&
+      statusCode < 400
+    ) {
+      if (++websocket._redirects > opts.maxRedirects) {
+        abortHandshake(websocket, req, 'Maximum redirects exceeded');
+        return;
+      }
+
+      req.abort();
+
+      let addr;
+
+      try {
+        addr = new URL(location, address);
+      } catch (e) {
+        const err = new SyntaxError(`Invalid URL: ${location}`);
+        emitErrorAndClose(websocket, err);
+        return;
+      }
+
+      initAsClient(websocket, addr, protocols, options);
+    } else if (!websocket.emit('unexpected-response', req, res)) {
+      abortHandshake(
+        websocket,
+        req,
+        `Unexpected server response: ${res.statusCode}`
+      );
+    }
+  });
+
+  req.on('upgrade', (res, socket, head) => {
+    websocket.emit('upgrade', res);
+
+    //
+    // The user may have closed the connection from a listener of the
+    // `'upgrade'` event.
+    //
+    if (websocket.readyState !== WebSocket.CONNECTING) return;
+
+    req = websocket._req = null;
+
+    const upgrade = res.headers.upgrade;
+
+    if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
+      abortHandshake(websocket, socket, 'Invalid Upgrade header');
+      return;
+    }
+
+    const digest = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+
+    if (res.headers['sec-websocket-accept'] !== digest) {
+      abortHandshake(websocket, socket, 'Invalid Sec-WebSocket-Accept header');
+      return;
+    }
+
+    const serverProt = res.headers['sec-websocket-protocol'];
+    let protError;
+
+    if (serverProt !== undefined) {
+      if (!protocolSet.size) {
+        protError = 'Server sent a subprotocol but none was requested';
+      } else if (!protocolSet.has(serverProt)) {
+        protError = 'Server sent an invalid subprotocol';
+      }
+    } else if (protocolSet.size) {
+      protError = 'Server sent no subprotocol';
+    }
+
+    if (protError) {
+      abortHandshake(websocket, socket, protError);
+      return;
+    }
+
+    if (serverProt) websocket._protocol = serverProt;
+
+    const secWebSocketExtensions = res.headers['sec-websocket-extensions'];
+
+    if (secWebSocketExtensions !== undefined) {
+      if (!perMessageDeflate) {
+        const message =
+          'Server sent a Sec-WebSocket-Extensions header but no extension ' +
+          'was requested';
+        abortHandshake(websocket, socket, message);
+        return;
+      }
+
+      let extensions;
+
+      try {
+        extensions = parse(secWebSocketExtensions);
+      } catch (err) {
+        const message = 'Invalid Sec-WebSocket-Extensions header';
+        abortHandshake(websocket, socket, message);
+        return;
+      }
+
+      const extensionNames = Object.keys(extensions);
+
+      if (
+        extensionNames.length !== 1 ||
+        extensionNames[0] !== PerMessageDeflate.extensionName
+      ) {
+        const message = 'Server indicated an extension that was not requested';
+        abortHandshake(websocket, socket, message);
+        return;
+      }
+
+      try {
+        perMessageDeflate.accept(extensions[PerMessageDeflate.extensionName]);
+      } catch (err) {
+        const message = 'Invalid Sec-WebSocket-Extensions header';
+        abortHandshake(websocket, socket, message);
+        return;
+      }
+
+      websocket._extensions[PerMessageDeflate.extensionName] =
+        perMessageDeflate;
+    }
+
+    websocket.setSocket(socket, head, {
+      allowSynchronousEvents: opts.allowSynchronousEvents,
+      generateMask: opts.generateMask,
+      maxBufferedChunks: opts.maxBufferedChunks,
+      maxFragments: opts.maxFragments,
+      maxPayload: opts.maxPayload,
+      skipUTF8Validation: opts.skipUTF8Validation
+    });
+  });
+
+  if (opts.finishRequest) {
+    opts.finishRequest(req, websocket);
+  } else {
+    req.end();
+  }
+
+  return opts;
+}
+
+/**
+ * Emit the `'error'` and `'close'` events.
+ *
+ * @param {WebSocket} websocket The WebSocket instance
+ * @param {Error} The error to emit
+ * @private
+ */
+function emitErrorAndClose(websocket, err) {
+  websocket._readyState = WebSocket.CLOSING;
+  //
+  // The following assignment is practically useless and is done only for
+  // consistency.
+  //
+  websocket._errorEmitted = true;
+  websocket.emit('error', err);
+  websocket.emitClose();
+}
+
+/**
+ * Create a `net.Socket` and initiate a connection.
+ *
+ * @param {Object} options Connection options
+ * @return {net.Socket} The newly created socket used to start the connection
+ * @private
+ */
+function netConnect(options) {
+  options.path = options.socketPath;
+  return net.connect(options);
+}
+
+/**
+ * Create a `tls.TLSSocket` and initiate a connection.
+ *
+ * @param {Object} options Connection options
+ * @return {tls.TLSSocket} The newly created socket used to start the connection
+ * @private
+ */
+function tlsConnect(options) {
+  options.path = undefined;
+
+  if (!options.servername && options.servername !== '') {
+    options.servername = net.isIP(options.host) ? '' : options.host;
+  }
+
+  return tls.connect(options);
+}
+
+/**
+ * Abort the handshake and emit an error.
+ *
+ * @param {WebSocket} websocket The WebSocket instance
+ * @param {(http.ClientRequest|net.Socket|tls.Socket)} stream The request to
+ *     abort or the socket to destroy
+ * @param {String} message The error message
+ * @private
+ */
+function abortHandshake(websocket, stream, message) {
+  websocket._readyState = WebSocket.CLOSING;
+
+  const err = new Error(message);
+  Error.captureStackTrace(err, abortHandshake);
+
+  if (stream.setHeader) {
+    stream[kAborted] = true;
+    stream.abort();
+
+    if (stream.socket && !stream.socket.destroyed) {
+      //
+      // On Node.js >= 14.3.0 `request.abort()` does not destroy the socket if
+      // called after the request completed. See
+      // https://github.com/websockets/ws/issues/1869.
+      //
+      stream.socket.destroy();
+    }
+
+    process.nextTick(emitErrorAndClose, websocket, err);
+  } else {
+    stream.destroy(err);
+    stream.once('error', websocket.emit.bind(websocket, 'error'));
+    stream.once('close', websocket.emitClose.bind(websocket));
+  }
+}
+
+/**
+ * Handle cases where the `ping()`, `pong()`, or `send()` methods are called
+ * when the `readyState` attribute is `CLOSING` or `CLOSED`.
+ *
+ * @param {WebSocket} websocket The WebSocket instance
+ * @param {*} [data] The data to send
+ * @param {Function} [cb] Callback
+ * @private
+ */
+function sendAfterClose(websocket, data, cb) {
+  if (data) {
+    const length = isBlob(data) ? data.size : toBuffer(data).length;
+
+    //
+    // The `_bufferedAmount` property is used only when the peer is a client and
+    // the opening handshake fails. Under these circumstances, in fact, the
+    // `setSocket()` method is not called, so the `_socket` and `_sender`
+    // properties are set to `null`.
+    //
+    if (websocket._socket) websocket._sender._bufferedBytes += length;
+    else websocket._bufferedAmount += length;
+  }
+
+  if (cb) {
+    const err = new Error(
+      `WebSocket is not open: readyState ${websocket.readyState} ` +
+        `(${readyStates[websocket.readyState]})`
+    );
+    process.nextTick(cb, err);
+  }
+}
+
+/**
+ * The listener of the `Receiver` `'conclude'` event.
+ *
+ * @param {Number} code The status code
+ * @param {Buffer} reason The reason for closing
+ * @private
+ */
+function receiverOnConclude(code, reason) {
+  const websocket = this[kWebSocket];
+
+  websocket._closeFrameReceived = true;
+  websocket._closeCode = code;
+
+  //
+  // The reason is a view into the buffer the socket delivered. Copy it so that
+  // the `WebSocket` does not keep that buffer alive. The copy is not pooled
+  // because a pooled one would keep the pool alive in the same way.
+  //
+  if (reason.length === 0) {
+    websocket._closeMessage = EMPTY_BUFFER;
+  } else {
+    websocket._closeMessage = Buffer.allocUnsafeSlow(reason.length);
+    websocket._closeMessage.set(reason);
+  }
+
+  if (websocket._socket[kWebSocket] === undefined) return;
+
+  websocket._socket.removeListener('data', socketOnData);
+  process.nextTick(resume, websocket._socket);
+
+  if (code === 1005) websocket.close();
+  else websocket.close(code, reason);
+}
+
+/**
+ * The listener of the `Receiver` `'drain'` event.
+ *
+ * @private
+ */
+function receiverOnDrain() {
+  const websocket = this[kWebSocket];
+
+  if (!websocket.isPaused) websocket._socket.resume();
+}
+
+/**
+ * The listener of the `Receiver` `'error'` event.
+ *
+ * @param {(RangeError|Error)} err The emitted error
+ * @private
+ */
+function receiverOnError(err) {
+  const websocket = this[kWebSocket];
+
+  if (websocket._socket[kWebSocket] !== undefined) {
+    websocket._socket.removeListener('data', socketOnData);
+
+    //
+    // On Node.js < 14.0.0 the `'error'` event is emitted synchronously. See
+    // https://github.com/websockets/ws/issues/1940.
+    //
+    process.nextTick(resume, websocket._socket);
+
+    websocket.close(err[kStatusCode]);
+  }
+
+  if (!websocket._errorEmitted) {
+    websocket._errorEmitted = true;
+    websocket.emit('error', err);
+  }
+}
+
+/**
+ * The listener of the `Receiver` `'finish'` event.
+ *
+ * @private
+ */
+function receiverOnFinish() {
+  this[kWebSocket].emitClose();
+}
+
+/**
+ * The listener of the `Receiver` `'message'` event.
+ *
+ * @param {Buffer|ArrayBuffer|Buffer[])} data The message
+ * @param {Boolean} isBinary Specifies whether the message is binary or not
+ * @private
+ */
+function receiverOnMessage(data, isBinary) {
+  this[kWebSocket].emit('message', data, isBinary);
+}
+
+/**
+ * The listener of the `Receiver` `'ping'` event.
+ *
+ * @param {Buffer} data The data included in the ping frame
+ * @private
+ */
+function receiverOnPing(data) {
+  const websocket = this[kWebSocket];
+
+  if (websocket._autoPong && websocket.readyState === WebSocket.OPEN) {
+    if (
+      websocket._maxPendingAutoPongs > 0 &&
+      websocket._pendingAutoPongs >= websocket._maxPendingAutoPongs
+    ) {
+      websocket.terminate();
+    } else {
+      websocket._pendingAutoPongs++;
+      websocket.pong(data, !this._isServer, websocket._autoPongComplete);
+    }
+  }
+
+  websocket.emit('ping', data);
+}
+
+/**
+ * The callback for automatic pong responses.
+ *
+ * @param {WebSocket} websocket The WebSocket instance
+ * @private
+ */
+function autoPongComplete(websocket) {
+  websocket._pendingAutoPongs--;
+}
+
+/**
+ * The listener of the `Receiver` `'pong'` event.
+ *
+ * @param {Buffer} data The data included in the pong frame
+ * @private
+ */
+function receiverOnPong(data) {
+  this[kWebSocket].emit('pong', data);
+}
+
+/**
+ * Resume a readable stream
+ *
+ * @param {Readable} stream The readable stream
+ * @private
+ */
+function resume(stream) {
+  stream.resume();
+}
+
+/**
+ * The `Sender` error event handler.
+ *
+ * @param {Error} The error
+ * @private
+ */
+function senderOnError(err) {
+  const websocket = this[kWebSocket];
+
+  if (websocket.readyState === WebSocket.CLOSED) return;
+  if (websocket.readyState === WebSocket.OPEN) {
+    websocket._readyState = WebSocket.CLOSING;
+    setCloseTimer(websocket);
+  }
+
+  //
+  // `socket.end()` is used instead of `socket.destroy()` to allow the other
+  // peer to finish sending queued data. There is no need to set a timer here
+  // because `CLOSING` means that it is already set or not needed.
+  //
+  this._socket.end();
+
+  if (!websocket._errorEmitted) {
+    websocket._errorEmitted = true;
+    websocket.emit('error', err);
+  }
+}
+
+/**
+ * Set a timer to destroy the underlying raw socket of a WebSocket.
+ *
+ * @param {WebSocket} websocket The WebSocket instance
+ * @private
+ */
+function setCloseTimer(websocket) {
+  websocket._closeTimer = setTimeout(
+    websocket._socket.destroy.bind(websocket._socket),
+    websocket._closeTimeout
+  );
+}
+
+/**
+ * The listener of the socket `'close'` event.
+ *
+ * @private
+ */
+function socketOnClose() {
+  const websocket = this[kWebSocket];
+
+  this.removeListener('close', socketOnClose);
+  this.removeListener('data', socketOnData);
+  this.removeListener('end', socketOnEnd);
+
+  websocket._readyState = WebSocket.CLOSING;
+
+  //
+  // The close frame might not have been received or the `'end'` event emitted,
+  // for example, if the socket was destroyed due to an error. Ensure that the
+  // `receiver` stream is closed after writing any remaining buffered data to
+  // it. If the readable side of the socket is in flowing mode then there is no
+  // buffered data as everything has been already written. If instead, the
+  // socket is paused, any possible buffered data will be read as a single
+  // chunk.
+  //
+  if (
+    !this._readableState.endEmitted &&
+    !websocket._closeFrameReceived &&
+    !websocket._receiver._writableState.errorEmitted &&
+    this._readableState.length !== 0
+  ) {
+    const chunk = this.read(this._readableState.length);
+
+    websocket._receiver.write(chunk);
+  }
+
+  websocket._receiver.end();
+
+  this[kWebSocket] = undefined;
+
+  clearTimeout(websocket._closeTimer);
+
+  if (
+    websocket._receiver._writableState.finished ||
+    websocket._receiver._writableState.errorEmitted
+  ) {
+    websocket.emitClose();
+  } else {
+    websocket._receiver.on('error', receiverOnFinish);
+    websocket._receiver.on('finish', receiverOnFinish);
+  }
+}
+
+/**
+ * The listener of the socket `'data'` event.
+ *
+ * @param {Buffer} chunk A chunk of data
+ * @private
+ */
+function socketOnData(chunk) {
+  if (!this[kWebSocket]._receiver.write(chunk)) {
+    this.pause();
+  }
+}
+
+/**
+ * The listener of the socket `'end'` event.
+ *
+ * @private
+ */
+function socketOnEnd() {
+  const websocket = this[kWebSocket];
+
+  websocket._readyState = WebSocket.CLOSING;
+  websocket._receiver.end();
+  this.end();
+}
+
+/**
+ * The listener of the socket `'error'` event.
+ *
+ * @private
+ */
+function socketOnError() {
+  const websocket = this[kWebSocket];
+
+  this.removeListener('error', socketOnError);
+  this.on('error', NOOP);
+
+  if (websocket) {
+    websocket._readyState = WebSocket.CLOSING;
+    this.destroy();
+  }
+}
+
+
+/***/ }),
+
 /***/ 280:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run),
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8571);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
-/* harmony import */ var _health_index_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2970);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1482);
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2020);
+/* harmony import */ var _health_index_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2970);
+/* harmony import */ var _release_spec_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1360);
+/* harmony import */ var _release_use_cases_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3515);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2142);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(9131);
 // health-check action: polls a URL until the NEW version answers healthy N times in a row, or fails with the reason.
 
 
@@ -28389,55 +35139,24 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
+
+
 const SUMMARY_ROWS = 20;
-// More healthy answers in a row (or failures before giving up) than any check needs; a bound keeps a typo like
-// 3000000 from turning into a check that can never pass.
-const MAX_STREAK = 100;
 async function main() {
-    // Every reader masks the value's credentials (URL userinfo, credential query parameters) before it is parsed, so
-    // no later message — an input error included — can print them.
-    const url = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .urlInput */ .Y2)('url', { required: true });
-    const secrets = (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .secretParts */ .Bm)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('url'));
-    const headers = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .sendableHeaders */ .$c)('headers', (0,_health_index_js__WEBPACK_IMPORTED_MODULE_4__/* .parseHeaders */ .QG)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .stringInput */ .Uj)('headers', { multiline: true }), 'headers'));
-    const headerSecrets = (0,_health_index_js__WEBPACK_IMPORTED_MODULE_4__/* .secretHeaderValues */ .o4)(headers);
-    (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .mask */ .dK)(headerSecrets);
-    secrets.push(...headerSecrets);
-    const expectStatus = (0,_health_index_js__WEBPACK_IMPORTED_MODULE_4__/* .parseExpectStatus */ .NL)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .stringInput */ .Uj)('expect-status', { fallback: '200', multiline: true }), 'expect-status');
-    const expectJson = (0,_health_index_js__WEBPACK_IMPORTED_MODULE_4__/* .parseExpectJson */ .$c)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .stringInput */ .Uj)('expect-json', { multiline: true }), 'expect-json');
-    const expectVersion = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .stringInput */ .Uj)('expect-version').trim() || undefined;
-    const consecutiveSuccesses = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .integerInput */ .$A)('consecutive-successes', 3, { min: 1, max: MAX_STREAK });
-    // Bounds (action.yml states them): a job runs at most 6 h on a GitHub-hosted runner; fetch gives up on headers after 300 s.
-    const timeoutMs = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('timeout', '5m', { max: _core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .HOSTED_JOB_MAX_MS */ .Sy });
-    const intervalMs = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('interval', '1s');
-    (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .notLongerThan */ .GQ)('interval', intervalMs, 'timeout', timeoutMs);
-    // An explicit max-interval shorter than interval is an error (the core says so); the default adapts to interval.
-    const maxIntervalMs = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('max-interval').trim() ? (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('max-interval', '10s', { max: _core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .HOSTED_JOB_MAX_MS */ .Sy }) : Math.max(10_000, intervalMs);
-    const requestTimeoutMs = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('request-timeout', '10s', { max: _core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .FETCH_HEADERS_MAX_MS */ .QT });
-    const maxLatencyMs = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('max-latency').trim() ? (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .durationInput */ .Ts)('max-latency', '') : undefined;
-    if (maxLatencyMs !== undefined)
-        (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .notLongerThan */ .GQ)('max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
-    const failureThreshold = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .integerInput */ .$A)('failure-threshold', 0, { min: 0, max: MAX_STREAK });
-    const scrub = (text) => (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubSecrets */ .Zg)(text, secrets);
+    // readCheckSpec (shared with `rail-actions verify`) masks every value's credentials before it is parsed, so no later
+    // message — an input error included — can print them.
+    const spec = (0,_release_spec_js__WEBPACK_IMPORTED_MODULE_6__/* .readCheckSpec */ .a)(_lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .coreSource */ .nI);
+    const { url, expectStatus, expectJson, expectVersion, consecutiveSuccesses, intervalMs, timeoutMs, maxLatencyMs } = spec.options;
+    const scrub = (text) => (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubSecrets */ .Zg)(text, spec.secrets);
     const shownUrl = scrub((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .redactUrl */ .BO)(url));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Checking ${shownUrl}: expecting HTTP ${(0,_health_index_js__WEBPACK_IMPORTED_MODULE_4__/* .describeStatuses */ .a1)(expectStatus)}` +
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Checking ${shownUrl}: expecting HTTP ${(0,_health_index_js__WEBPACK_IMPORTED_MODULE_5__/* .describeStatuses */ .a1)(expectStatus)}` +
         `${expectJson.length ? `, JSON ${expectJson.map((c) => (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(`${c.path}=${c.value}`)).join(', ')}` : ''}` +
         `${expectVersion ? `, version ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteValue */ .cl)(expectVersion)}` : ''}` +
         `${maxLatencyMs ? `, within ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(maxLatencyMs)}` : ''}; ${consecutiveSuccesses} in a row` +
         `${consecutiveSuccesses > 1 ? ` ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(intervalMs)} apart` : ''}, timeout ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(timeoutMs)}`);
-    const result = await (0,_health_index_js__WEBPACK_IMPORTED_MODULE_4__/* .checkHealth */ .Ns)({
-        url,
-        expectStatus,
-        expectJson,
-        expectVersion,
-        consecutiveSuccesses,
-        intervalMs,
-        maxIntervalMs,
-        timeoutMs,
-        requestTimeoutMs,
-        maxLatencyMs,
-        failureThreshold,
-        headers,
-        signal: (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .cancellationSignal */ .w6)(),
+    const result = await (0,_release_use_cases_js__WEBPACK_IMPORTED_MODULE_7__/* .runVerify */ .R9)(spec, {
+        signal: (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_9__/* .cancellationSignal */ .w6)(),
         onAttempt: (a) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(scrub(formatAttempt(a))),
     });
     const reason = scrub(result.lastReason);
@@ -28472,15 +35191,17 @@ async function writeSummary(result, shownUrl, reason, scrub) {
             { data: 'Min / max latency', header: true },
         ],
         [
-            `<code>${escapeHtml(shownUrl)}</code>`,
+            `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(shownUrl)}</code>`,
             String(result.attempts),
             result.timeToHealthyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.timeToHealthyMs),
             result.lastStatus === undefined ? '—' : String(result.lastStatus),
             result.p95LatencyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.p95LatencyMs),
-            withStatus.length ? `${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(Math.min(...withStatus))} / ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(Math.max(...withStatus))}` : '—',
+            withStatus.length
+                ? `${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(Math.min(...withStatus))} / ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(Math.max(...withStatus))}`
+                : '—',
         ],
     ])
-        .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${escapeHtml(reason)}</p>`, true)
+        .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(reason)}</p>`, true)
         .addRaw(`<p>${result.attempts > rows.length ? `Last ${rows.length} of ${result.attempts} attempts` : `${rows.length} attempt(s)`}:</p>`, true)
         .addTable([
         [
@@ -28497,92 +35218,38 @@ async function writeSummary(result, shownUrl, reason, scrub) {
             a.status === undefined ? '—' : String(a.status),
             (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.latencyMs),
             a.ok ? '✅' : '❌',
-            escapeHtml(scrub(a.reason)),
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(scrub(a.reason)),
         ]),
     ]);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
 }
-function escapeHtml(text) {
-    return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+async function run() {
+    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_9__/* .runAction */ .Cs)(main, {
+        // A step that fails before any verdict (a bad input) still reports not healthy, so `healthy != 'true'` holds.
+        failureOutputs: (f) => ({ healthy: 'false', attempts: '0', reason: f.message }),
+    });
 }
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main, {
-    // A step that fails before any verdict (a bad input) still reports not healthy, so `healthy != 'true'` holds.
-    failureOutputs: (f) => ({ healthy: 'false', attempts: '0', reason: f.message }),
-});
+await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1482:
+/***/ 2142:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Ts: () => (/* binding */ durationInput),
-  $A: () => (/* binding */ integerInput),
-  dK: () => (/* binding */ mask),
-  GQ: () => (/* binding */ notLongerThan),
-  $c: () => (/* binding */ sendableHeaders),
-  Uj: () => (/* binding */ stringInput),
-  Y2: () => (/* binding */ urlInput)
-});
-
-// UNUSED EXPORTS: booleanInput, choiceInput, databaseUrlInput, directoryInput, listInput, oneLine, readInput, secretInput, tokenInput, tokenProblem
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var lib_core = __nccwpck_require__(3218);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/duration.ts
-var duration = __nccwpck_require__(8571);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
-;// CONCATENATED MODULE: ./src/core/database-url.ts
-
-
-/**
- * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
- * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
- * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
- * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
- * value masked (a value without any recognisable part is masked whole by the caller's registration).
- */
-function database_url_parseDatabaseUrl(value, input) {
-    const url = value.trim();
-    const secrets = [...new Set([url, ...secretParts(url)])].filter(Boolean);
-    if (hasLineBreak(url))
-        throw new InputError(input, `must be one line, got ${quoteValue(url)}`);
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
-        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
-    }
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got ${quoteValue(url)}`);
-    }
-    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
-    }
-    return { url, secrets };
-}
-
-;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
-// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
-// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
-
-
-
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   nI: () => (/* binding */ coreSource)
+/* harmony export */ });
+/* unused harmony exports mask, readInput, stringInput, secretInput, tokenInput, booleanInput, durationInput, notLongerThan, integerInput, choiceInput, urlInput, directoryInput, listInput, databaseUrlInput */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2258);
+/* harmony import */ var _options_readers_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3528);
+// The actions' input readers: the typed readers of src/options/readers.ts over @actions/core (coreSource). Every bad
+// value becomes one InputError naming the input and quoting the value masked and on one line (quoteValue); every
+// reader masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo passwords)
+// BEFORE anything parses it.
 
 
 
@@ -28602,199 +35269,31 @@ function mask(values) {
                 all.add(line.trim());
     }
     for (const v of all)
-        lib_core/* setSecret */.Pq(v);
-    (0,redact/* registerSecrets */.dg)(all);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v);
+    (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecrets */ .dg)(all);
 }
+/** The step's inputs (core.getInput trims them, as the runner passes them), masking through the runner. */
+const coreSource = { get: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name), mask };
 /** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
-function readInput(name) {
-    const value = lib_core/* getInput */.V4(name);
-    mask((0,redact/* secretParts */.Bm)(value));
-    return value;
-}
-/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
-function oneLine(name, value) {
-    if ((0,redact/* hasLineBreak */.wT)(value))
-        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
-    return value;
-}
-function stringInput(name, opts = {}) {
-    const value = readInput(name);
-    if (value === '') {
-        if (opts.required)
-            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
-        return opts.fallback ?? '';
-    }
-    return opts.multiline ? value : oneLine(name, value);
-}
+const readInput = (name) => readRaw(coreSource, name);
+const stringInput = (name, opts = {}) => readString(coreSource, name, opts);
 /** A secret (masked whole, never quoted back). */
-function secretInput(name, opts = {}) {
-    const value = core.getInput(name);
-    mask([value, ...secretParts(value)]);
-    if (!value && opts.required)
-        throw new InputError(name, 'is required but was empty (is the secret set for this repository/environment?)');
-    return value;
-}
-/**
- * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
- * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
- * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
- * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
- * request with an error about something else (the network, api-url) that may even print it.
- */
-function tokenProblem(value) {
-    const chars = [...value];
-    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
-    if (bad < 0)
-        return undefined;
-    const c = chars[bad];
-    const code = c.codePointAt(0) ?? 0;
-    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
-    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
-}
+const secretInput = (name, opts = {}) => readSecret(coreSource, name, opts);
 /** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
-function tokenInput(name, opts = {}) {
-    const value = secretInput(name, opts);
-    const problem = tokenProblem(value);
-    if (problem)
-        throw new InputError(name, problem);
-    return value;
-}
-function booleanInput(name, fallback) {
-    const raw = readInput(name);
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new InputError(name, `expected true or false, got ${quoteValue(raw.trim())}`);
-}
+const tokenInput = (name, opts = {}) => readToken(coreSource, name, opts);
+const booleanInput = (name, fallback) => readBoolean(coreSource, name, fallback);
 /** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
-function durationInput(name, fallback, opts = {}) {
-    const raw = readInput(name);
-    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
-}
-/**
- * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
- * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
- */
-function notLongerThan(name, ms, limitName, limitMs) {
-    if (ms > limitMs) {
-        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(lib_core/* getInput */.V4(name))}`);
-    }
-}
-function integerInput(name, fallback, opts = {}) {
-    const raw = readInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!/^-?\d+$/.test(raw))
-        throw new errors/* InputError */.dz(name, `expected a whole number, got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n))
-        throw new errors/* InputError */.dz(name, `expected a whole number below 2^53, got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    if (opts.min !== undefined && n < opts.min)
-        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
-    if (opts.max !== undefined && n > opts.max)
-        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
-    return n;
-}
-function choiceInput(name, choices, fallback) {
-    const raw = readInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!choices.includes(raw)) {
-        throw new InputError(name, `expected one of ${choices.join(', ')}, got ${quoteValue(raw)}`);
-    }
-    return raw;
-}
-/**
- * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
- * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
- * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
- */
-function urlInput(name, opts = {}) {
-    const raw = readInput(name).trim() || opts.fallback || '';
-    if (raw === '') {
-        if (opts.required)
-            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
-        return '';
-    }
-    if (/[\t\r\n]/.test(raw))
-        throw new errors/* InputError */.dz(name, `must be a single URL on one line, got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    const protocols = opts.protocols ?? ['http:', 'https:'];
-    if (opts.credentials === 'refuse' && (0,redact/* secretParts */.Bm)(raw).length > 0) {
-        throw new errors/* InputError */.dz(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    }
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        throw new errors/* InputError */.dz(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new errors/* InputError */.dz(name, `expected a ${protocols.join(' or ')} URL, got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    }
-    return url.toString();
-}
-/**
- * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
- * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
- */
-function directoryInput(name, fallback = '.') {
-    const value = stringInput(name, { fallback });
-    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
-    let isDirectory;
-    try {
-        isDirectory = statSync(dir).isDirectory();
-    }
-    catch {
-        isDirectory = false;
-    }
-    if (!isDirectory)
-        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
-    return dir;
-}
-/**
- * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
- * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
- * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
- * a credential).
- */
-function sendableHeaders(name, headers) {
-    for (const [header, value] of Object.entries(headers)) {
-        // Tab (0x09) is allowed; other C0 controls and DEL are not.
-        const bad = [...value].find((c) => {
-            const code = c.codePointAt(0) ?? 0;
-            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
-        });
-        if (bad !== undefined) {
-            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-            throw new errors/* InputError */.dz(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
-        }
-    }
-    return headers;
-}
+const durationInput = (name, fallback, opts = {}) => readDuration(coreSource, name, fallback, opts);
+const notLongerThan = (name, ms, limitName, limitMs) => notLongerThanIn(coreSource, name, ms, limitName, limitMs);
+const integerInput = (name, fallback, opts = {}) => readInteger(coreSource, name, fallback, opts);
+const choiceInput = (name, choices, fallback) => readChoice(coreSource, name, choices, fallback);
+const urlInput = (name, opts = {}) => readUrl(coreSource, name, opts);
+/** A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist. */
+const directoryInput = (name, fallback = '.') => readDirectory(coreSource, name, fallback, process.env['GITHUB_WORKSPACE'] || process.cwd());
 /** Newline- or comma-separated list, blanks dropped. */
-function listInput(name) {
-    return readInput(name)
-        .split(/[\r\n,]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-/**
- * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
- * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
- */
-function databaseUrlInput(name, opts = {}) {
-    const raw = secretInput(name, opts);
-    if (!raw)
-        return undefined;
-    const parsed = parseDatabaseUrl(raw, name);
-    mask(parsed.secrets);
-    return parsed;
-}
+const listInput = (name) => readList(coreSource, name);
+/** A PostgreSQL URL input, masked (URL and every secret part) before anything is validated. */
+const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, opts);
 
 
 /***/ }),
@@ -28809,7 +35308,7 @@ function databaseUrlInput(name, opts = {}) {
 /* unused harmony export isPostPhase */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3218);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1804);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7253);
@@ -28845,7 +35344,11 @@ async function runAction(main, postOrOptions, maybeOptions = {}) {
             message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
         }
         if (phase === main && opts.failureOutputs)
-            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+            setFailureOutputs(opts.failureOutputs, {
+                message,
+                inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz,
+                stateSaved: stateSaved(),
+            });
         _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
     }
 }
@@ -29028,7 +35531,9 @@ class InputError extends Error {
 // A parser that quotes a whole 100 KB value must not make a 100 KB error line.
 const MESSAGE_MAX = 1000;
 function cut(message) {
-    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
+    return message.length > MESSAGE_MAX
+        ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)`
+        : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -29145,11 +35650,15 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0
+            ? tokenLike(userinfo)
+                ? '***'
+                : userinfo
+            : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
-        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => value ? `${lead}${name}=***` : whole);
 }
 /** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
 function scrubSecrets(text, secrets) {
@@ -29287,6 +35796,37 @@ async function retry(fn, opts) {
 
 /***/ }),
 
+/***/ 2020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */ });
+/* unused harmony export escapeMarkdownCell */
+// Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
+// and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/**
+ * Text → HTML that shows exactly that text, in element content and in double-quoted attribute values: `&` first
+ * (so entities already in the text stay visible as typed), `<`/`>` (no tags), `"` (no attribute breakout).
+ * HTML Living Standard §13.1.2.3 (attribute values) and §13.1.3 (text): https://html.spec.whatwg.org/multipage/syntax.html
+ */
+function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+/**
+ * Text → one GitHub-Flavoured Markdown table cell: `|` escaped as `\|` (the GFM way to put a pipe in a cell, inside
+ * code spans too) and every line break, with the white space around it, folded to one space — a row ends at the
+ * first line ending, so a raw CR or LF would cut the row. GFM spec "Tables (extension)":
+ * https://github.github.com/gfm/#tables-extension-
+ */
+function escapeMarkdownCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+
+
+/***/ }),
+
 /***/ 2970:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -29298,10 +35838,11 @@ __nccwpck_require__.d(__webpack_exports__, {
   $c: () => (/* reexport */ parseExpectJson),
   NL: () => (/* reexport */ parseExpectStatus),
   QG: () => (/* reexport */ parseHeaders),
-  o4: () => (/* reexport */ secretHeaderValues)
+  o4: () => (/* reexport */ secretHeaderValues),
+  VS: () => (/* reexport */ validateHealthOptions)
 });
 
-// UNUSED EXPORTS: FAST_FIRST_DELAY_MS, FAST_MAX_DELAY_MS, HISTORY_LIMIT, PollSchedule, QUICK_PHASE_MS, defaultMaxInterval, describeFailingChecks, failingChecks, percentile, secretUrlParts, validateHealthOptions, versionMatches
+// UNUSED EXPORTS: FAST_FIRST_DELAY_MS, FAST_MAX_DELAY_MS, HISTORY_LIMIT, PollSchedule, QUICK_PHASE_MS, defaultMaxInterval, describeFailingChecks, failingChecks, percentile, secretUrlParts, versionMatches
 
 // EXTERNAL MODULE: ./src/core/duration.ts
 var duration = __nccwpck_require__(8571);
@@ -29328,7 +35869,21 @@ var redact = __nccwpck_require__(2258);
 const CONTAINERS = ['checks', 'components', 'details', 'error'];
 // Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
 const NESTED_CONTAINERS = ['components', 'checks'];
-const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
+const HEALTHY = new Set([
+    'ok',
+    'up',
+    'pass',
+    'passed',
+    'healthy',
+    'true',
+    'green',
+    'success',
+    'available',
+    'ready',
+    'serving',
+    'connected',
+    'online',
+]);
 // A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
 const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
 // Own properties of a serialized Error (@godaddy/terminus can send `error: <Error>`): data, not checks.
@@ -29351,7 +35906,9 @@ function describeFailingChecks(json, opts = {}) {
     const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
     if (failing.length === 0)
         return undefined;
-    const shown = failing.slice(0, SHOWN_CHECKS).map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
+    const shown = failing
+        .slice(0, SHOWN_CHECKS)
+        .map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
     const more = failing.length > SHOWN_CHECKS ? ` (+${failing.length - SHOWN_CHECKS} more)` : '';
     return `checks failing: ${shown.join(', ')}${more}`;
 }
@@ -29540,7 +36097,8 @@ function secretHeaderValues(headers) {
     for (const [name, value] of Object.entries(headers)) {
         if (!value)
             continue;
-        const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) || [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
+        const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) ||
+            [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
         if (SECRET_HEADER.test(name) || !HARMLESS_HEADER.test(name) || looksLikeCredential) {
             out.add(value);
             const scheme = /^\S+\s+(\S.*)$/.exec(value);
@@ -29604,7 +36162,11 @@ class PollSchedule {
     failuresAfterQuickPhase = 0;
     constructor(opts) {
         this.opts = opts;
-        this.backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs), factor: 2 };
+        this.backoff = {
+            initialDelayMs: opts.intervalMs,
+            maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs),
+            factor: 2,
+        };
     }
     /**
      * Delay (ms) after an attempt that ended `elapsedMs` after the check started. The caller still trims it to the
@@ -29694,7 +36256,10 @@ async function checkHealth(opts) {
     validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
-    const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
+    const schedule = new PollSchedule({
+        intervalMs: opts.intervalMs,
+        maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs),
+    });
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
     const start = Date.now();
@@ -29715,7 +36280,11 @@ async function checkHealth(opts) {
         history,
         ...extra,
     });
-    const cancelled = () => finish({ healthy: false, cancelled: true, lastReason: `cancelled (${abortReason(opts.signal)}) after ${attempts} attempt(s)${last ? `; last: ${last.reason}` : ''}` });
+    const cancelled = () => finish({
+        healthy: false,
+        cancelled: true,
+        lastReason: `cancelled (${abortReason(opts.signal)}) after ${attempts} attempt(s)${last ? `; last: ${last.reason}` : ''}`,
+    });
     const timedOut = () => finish({
         healthy: false,
         timedOut: true,
@@ -29784,7 +36353,10 @@ function abortReason(signal) {
 /** Fetch refuses URLs with credentials: move `user:pass@` into a Basic Authorization header (unless one is given). */
 function requestTarget(rawUrl, given) {
     const u = new URL(rawUrl);
-    const headers = { 'user-agent': 'rail-actions-health-check', accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+    const headers = {
+        'user-agent': 'rail-actions-health-check',
+        accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+    };
     for (const [k, v] of Object.entries(given))
         headers[k.toLowerCase()] = v;
     if (u.username || u.password) {
@@ -29827,7 +36399,14 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
         const what = describeNetworkError(err);
         // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
         const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
-        return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
+        return {
+            n,
+            at,
+            latencyMs,
+            ok: false,
+            kind: notServing ? 'not-serving' : 'network',
+            reason: notServing ? `not serving yet: ${what}` : what,
+        };
     }
     finally {
         clearTimeout(timer);
@@ -29915,7 +36494,11 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         const expected = describeStatuses(opts.expectStatus);
         if (status >= 300 && status < 400) {
             const location = res.headers.get('location');
-            return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
+            return {
+                ok: false,
+                kind: 'status',
+                reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)`,
+            };
         }
         // A body naming its failing checks is the app itself answering (degraded), even with a 503.
         const failing = describeFailingChecks(parseJson(body), { scrub });
@@ -29929,9 +36512,15 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
     const isJson = json !== undefined;
     if (opts.expectVersion) {
-        const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion)) : versionMatches(body, opts.expectVersion);
+        const found = isJson
+            ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion))
+            : versionMatches(body, opts.expectVersion);
         if (!found) {
-            return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})` };
+            return {
+                ok: false,
+                kind: 'version',
+                reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})`,
+            };
         }
     }
     for (const cond of opts.expectJson) {
@@ -29951,7 +36540,11 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         }
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
-        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})` };
+        return {
+            ok: false,
+            kind: 'slow',
+            reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})`,
+        };
     }
     return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a3)(latencyMs)}` };
 }
@@ -30044,6 +36637,5366 @@ function versionMatches(text, expected) {
 
 /***/ }),
 
+/***/ 3528:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  gI: () => (/* binding */ given),
+  GQ: () => (/* binding */ notLongerThan),
+  $7: () => (/* binding */ readDuration),
+  JI: () => (/* binding */ readInteger),
+  E3: () => (/* binding */ readString),
+  wo: () => (/* binding */ readUrl),
+  $c: () => (/* binding */ sendableHeaders)
+});
+
+// UNUSED EXPORTS: existingDirectory, oneLine, readBoolean, readChoice, readDatabaseUrl, readDirectory, readList, readRaw, readSecret, readToken, tokenProblem
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
+ * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
+ * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
+ * value masked (a value without any recognisable part is masked whole by the caller's registration).
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [...new Set([url, ...secretParts(url)])].filter(Boolean);
+    if (hasLineBreak(url))
+        throw new InputError(input, `must be one line, got ${quoteValue(url)}`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
+        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
+    }
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got ${quoteValue(url)}`);
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
+;// CONCATENATED MODULE: ./src/options/readers.ts
+// Typed option readers over any InputSource (an action's inputs, the CLI's flags): every bad value becomes one
+// InputError naming the input and quoting the value masked and on one line (quoteValue). Every reader starts at
+// readRaw, which masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo
+// passwords) BEFORE anything parses it.
+
+
+
+
+
+
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+function readRaw(src, name) {
+    const value = src.get(name) ?? '';
+    src.mask((0,redact/* secretParts */.Bm)(value));
+    return value;
+}
+/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
+function oneLine(name, value) {
+    if ((0,redact/* hasLineBreak */.wT)(value))
+        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
+    return value;
+}
+function readString(src, name, opts = {}) {
+    const value = readRaw(src, name);
+    if (value === '') {
+        if (opts.required)
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
+        return opts.fallback ?? '';
+    }
+    return opts.multiline ? value : oneLine(name, value);
+}
+/** A secret (masked whole, never quoted back). */
+function readSecret(src, name, opts = {}) {
+    const value = src.get(name) ?? '';
+    src.mask([value, ...secretParts(value)]);
+    if (!value && opts.required)
+        throw new InputError(name, 'is required but was empty (is the secret set for this repository/environment?)');
+    return value;
+}
+/**
+ * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
+ * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
+ * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
+ * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
+ * request with an error about something else (the network, api-url) that may even print it.
+ */
+function tokenProblem(value) {
+    const chars = [...value];
+    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad < 0)
+        return undefined;
+    const c = chars[bad];
+    const code = c.codePointAt(0) ?? 0;
+    const what = /[\r\n]/.test(c)
+        ? 'a line break'
+        : /\s/.test(c)
+            ? 'whitespace'
+            : code > 0x7e
+                ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`
+                : 'a control character';
+    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
+}
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+function readToken(src, name, opts = {}) {
+    const value = readSecret(src, name, opts);
+    const problem = tokenProblem(value);
+    if (problem)
+        throw new InputError(name, problem);
+    return value;
+}
+function readBoolean(src, name, fallback) {
+    const raw = readRaw(src, name);
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new InputError(name, `expected true or false, got ${quoteValue(raw.trim())}`);
+}
+/** A duration (parseDuration); min/max are its natural bounds, stated in its help text. */
+function readDuration(src, name, fallback, opts = {}) {
+    const raw = readRaw(src, name);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
+}
+/** True when the option was given (not left to its default). */
+function given(src, name) {
+    return (src.get(name) ?? '').trim() !== '';
+}
+/**
+ * A duration that must not exceed another option's (an interval longer than the timeout it runs in could never take
+ * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
+ */
+function notLongerThan(src, name, ms, limitName, limitMs) {
+    if (ms > limitMs) {
+        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(src.get(name) ?? '')}`);
+    }
+}
+function readInteger(src, name, fallback, opts = {}) {
+    const raw = readRaw(src, name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^-?\d+$/.test(raw))
+        throw new errors/* InputError */.dz(name, `expected a whole number, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n))
+        throw new errors/* InputError */.dz(name, `expected a whole number below 2^53, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    if (opts.min !== undefined && n < opts.min)
+        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
+    if (opts.max !== undefined && n > opts.max)
+        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
+    return n;
+}
+function readChoice(src, name, choices, fallback) {
+    const raw = readRaw(src, name).trim();
+    if (raw === '')
+        return fallback;
+    if (!choices.includes(raw)) {
+        throw new InputError(name, `expected one of ${choices.join(', ')}, got ${quoteValue(raw)}`);
+    }
+    return raw;
+}
+/**
+ * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
+ * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
+ * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
+ */
+function readUrl(src, name, opts = {}) {
+    const raw = readRaw(src, name).trim() || opts.fallback || '';
+    if (raw === '') {
+        if (opts.required)
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
+        return '';
+    }
+    if (/[\t\r\n]/.test(raw))
+        throw new errors/* InputError */.dz(name, `must be a single URL on one line, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    const protocols = opts.protocols ?? ['http:', 'https:'];
+    if (opts.credentials === 'refuse' && (0,redact/* secretParts */.Bm)(raw).length > 0) {
+        throw new errors/* InputError */.dz(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    }
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new errors/* InputError */.dz(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new errors/* InputError */.dz(name, `expected a ${protocols.join(' or ')} URL, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    }
+    return url.toString();
+}
+/**
+ * A directory, relative to `base` (absolute allowed), that must exist: a mistyped directory must not read as "nothing
+ * here" (no migrations found, nothing to upload). Returns the absolute path.
+ */
+function readDirectory(src, name, fallback = '.', base = process.cwd()) {
+    return existingDirectory(name, readString(src, name, { fallback }), base);
+}
+/** `value` resolved against `base`, which must be a directory (an InputError naming `name` otherwise). */
+function existingDirectory(name, value, base = process.cwd()) {
+    const dir = path.resolve(base, value);
+    let isDirectory;
+    try {
+        isDirectory = statSync(dir).isDirectory();
+    }
+    catch {
+        isDirectory = false;
+    }
+    if (!isDirectory)
+        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+    return dir;
+}
+/**
+ * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
+ * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
+ * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
+ * a credential).
+ */
+function sendableHeaders(name, headers) {
+    for (const [header, value] of Object.entries(headers)) {
+        // Tab (0x09) is allowed; other C0 controls and DEL are not.
+        const bad = [...value].find((c) => {
+            const code = c.codePointAt(0) ?? 0;
+            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
+        });
+        if (bad !== undefined) {
+            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+            throw new errors/* InputError */.dz(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
+        }
+    }
+    return headers;
+}
+/** Newline- or comma-separated list, blanks dropped. */
+function readList(src, name) {
+    return readRaw(src, name)
+        .split(/[\r\n,]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded) are
+ * masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
+ */
+function readDatabaseUrl(src, name, opts = {}) {
+    const raw = readSecret(src, name, opts);
+    if (!raw)
+        return undefined;
+    const parsed = parseDatabaseUrl(raw, name);
+    src.mask(parsed.secrets);
+    return parsed;
+}
+
+
+/***/ }),
+
+/***/ 4418:
+/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: CLASSIC_MISTAKE, DEFAULT_API_URL, DEFAULT_REQUEST_TIMEOUT_MS, RailwayClient, parseApiUrl
+
+// EXTERNAL MODULE: ./node_modules/ws/lib/stream.js
+var stream = __nccwpck_require__(6412);
+// EXTERNAL MODULE: ./node_modules/ws/lib/extension.js
+var extension = __nccwpck_require__(1335);
+// EXTERNAL MODULE: ./node_modules/ws/lib/permessage-deflate.js
+var permessage_deflate = __nccwpck_require__(4376);
+// EXTERNAL MODULE: ./node_modules/ws/lib/receiver.js
+var receiver = __nccwpck_require__(893);
+// EXTERNAL MODULE: ./node_modules/ws/lib/sender.js
+var sender = __nccwpck_require__(7389);
+// EXTERNAL MODULE: ./node_modules/ws/lib/subprotocol.js
+var subprotocol = __nccwpck_require__(3332);
+// EXTERNAL MODULE: ./node_modules/ws/lib/websocket.js
+var websocket = __nccwpck_require__(6681);
+// EXTERNAL MODULE: ./node_modules/ws/lib/websocket-server.js
+var websocket_server = __nccwpck_require__(129);
+;// CONCATENATED MODULE: ./node_modules/ws/wrapper.mjs
+
+
+
+
+
+
+
+
+
+
+
+/* harmony default export */ const wrapper = ((/* unused pure expression or super */ null && (WebSocket)));
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/retry.ts
+var core_retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/railway/errors.ts
+var railway_errors = __nccwpck_require__(2576);
+// EXTERNAL MODULE: ./src/railway/operations.ts
+var operations = __nccwpck_require__(9062);
+;// CONCATENATED MODULE: ./src/railway/client.ts
+// The ONE Railway client: GraphQL over HTTP with the shared retry policy, subscriptions over
+// graphql-transport-ws, token-kind detection, and rate-limit bookkeeping. No @actions/* imports.
+
+
+
+
+
+
+
+
+const DEFAULT_API_URL = 'https://backboard.railway.com/graphql/v2';
+const RAILWAY_BACKOFF = { initialDelayMs: 500, maxDelayMs: 15_000, factor: 2 };
+/** The official CLI's HTTP timeout (railwayapp/cli src/consts.rs DEFAULT_HTTP_TIMEOUT_SECS = 90). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 90_000;
+/** Validates an api-url value; InputError names the input. */
+function parseApiUrl(raw, inputName = 'api-url') {
+    const text = (raw ?? '').trim() || DEFAULT_API_URL;
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new InputError(inputName, `expected an http(s) URL of Railway's GraphQL endpoint (default ${DEFAULT_API_URL}), got '${text}'`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new InputError(inputName, `expected an http(s) URL of Railway's GraphQL endpoint, got protocol '${url.protocol}'`);
+    }
+    return url;
+}
+/** Connection errors that happen before any byte of the request is sent. */
+function neverSent(code) {
+    return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
+}
+function parseRetryAfter(value, now) {
+    if (!value)
+        return undefined;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds))
+        return Math.max(0, seconds * 1000);
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/** X-RateLimit-Reset may be epoch seconds or seconds-from-now; both are seen in the wild. */
+function parseReset(value, now) {
+    if (!value)
+        return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n))
+        return undefined;
+    if (n > 1e12)
+        return n; // epoch ms
+    if (n > 1e9)
+        return n * 1000; // epoch s
+    return now + n * 1000;
+}
+class RailwayClient {
+    apiUrl;
+    /** Origin of the API host: `/project/:p/environment/:e/up` lives here. */
+    origin;
+    tokenKind;
+    /** Project and environment the project token is scoped to (project tokens only). */
+    projectScope;
+    /** Set when the token was tried as a project token and refused (kept for the classic-mistake message). */
+    projectTokenRefusal;
+    /** HTTP requests sent plus subscriptions opened. */
+    requestCount = 0;
+    rateLimit = {};
+    webSocketEnabled;
+    token;
+    opts;
+    fetchImpl;
+    wsClient;
+    workspaces;
+    constructor(opts, apiUrl, kind, scope, refusal) {
+        this.opts = opts;
+        this.token = opts.token;
+        this.apiUrl = apiUrl;
+        this.origin = apiUrl.origin;
+        this.tokenKind = kind;
+        this.projectScope = scope;
+        this.projectTokenRefusal = refusal;
+        this.fetchImpl = opts.fetch ?? fetch;
+        this.webSocketEnabled = opts.webSocket !== false;
+    }
+    /**
+     * Validates the token and URL, then finds out what kind of token this is by asking `projectToken` with the
+     * Project-Access-Token header (docs.railway.com integrations/api.md); if Railway refuses, tries it as an account/workspace token with
+     * `apiToken { workspaces }`, which every Bearer kind can read (TOKEN_WORKSPACES).
+     */
+    static async connect(opts) {
+        if (!opts.token || opts.token.trim() === '') {
+            throw new InputError('railway-token', 'is required but was empty (is the RAILWAY token secret set for this repository/environment?)');
+        }
+        if (/\s/.test(opts.token.trim()) || opts.token.trim() !== opts.token) {
+            throw new InputError('railway-token', 'contains whitespace or a line break; paste the token value alone');
+        }
+        const apiUrl = parseApiUrl(opts.apiUrl);
+        const wanted = opts.tokenKind ?? 'auto';
+        if (wanted === 'account')
+            return new RailwayClient(opts, apiUrl, 'account');
+        // The probe gets a shorter budget: a wrong host or a dead proxy should fail in a minute, not at the deadline.
+        const probeDeadline = Math.min(opts.deadline ?? Infinity, Date.now() + (opts.connectTimeoutMs ?? 60_000));
+        const asProject = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'project');
+        try {
+            const data = await asProject.request(PROJECT_TOKEN_INFO, {}, 'ProjectTokenInfo');
+            const t = data.projectToken;
+            const scope = {
+                projectId: t.projectId,
+                projectName: t.project.name,
+                environmentId: t.environmentId,
+                environmentName: t.environment.name,
+            };
+            const client = new RailwayClient(opts, apiUrl, 'project', scope);
+            client.requestCount = asProject.requestCount;
+            Object.assign(client.rateLimit, asProject.rateLimit);
+            return client;
+        }
+        catch (err) {
+            if (err instanceof RailwayNetworkError) {
+                throw new RailwayNetworkError(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
+            }
+            if (!(err instanceof RailwayApiError) || !err.isAuthError)
+                throw err;
+            if (wanted === 'project') {
+                throw new InputError('railway-token', `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`);
+            }
+            const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
+            const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
+            asAccount.requestCount = asProject.requestCount;
+            let workspaces;
+            try {
+                workspaces = await asAccount.fetchTokenWorkspaces();
+            }
+            catch (err2) {
+                if (err2 instanceof RailwayApiError && err2.isAuthError) {
+                    throw new InputError('railway-token', `Railway accepted it neither as a project token (${refusal}) nor as an account/workspace token (${err2.graphqlMessages.join('; ') || `HTTP ${err2.httpStatus}`}). Check that the secret holds a current token.`);
+                }
+                throw err2;
+            }
+            const client = new RailwayClient(opts, apiUrl, 'account', undefined, refusal);
+            client.requestCount = asAccount.requestCount;
+            client.workspaces = workspaces;
+            Object.assign(client.rateLimit, asAccount.rateLimit);
+            return client;
+        }
+    }
+    async fetchTokenWorkspaces() {
+        const data = await this.request(TOKEN_WORKSPACES, {}, 'TokenWorkspaces');
+        return data.apiToken.workspaces.map((w) => ({ id: w.id, name: w.name }));
+    }
+    /** The workspaces an account/workspace token operates on (from the connect probe, else read once). */
+    async tokenWorkspaces() {
+        if (this.tokenKind === 'project')
+            return [];
+        this.workspaces ??= await this.fetchTokenWorkspaces();
+        return this.workspaces;
+    }
+    log(msg) {
+        this.opts.log?.(this.scrub(msg));
+    }
+    /** Removes the token from any text that might reach a log. */
+    scrub(text) {
+        return scrubSecrets(text, [this.token]);
+    }
+    authHeaders() {
+        return this.tokenKind === 'project'
+            ? { 'Project-Access-Token': this.token }
+            : { Authorization: `Bearer ${this.token}` };
+    }
+    get deadline() {
+        return this.opts.deadline;
+    }
+    get signal() {
+        return this.opts.signal;
+    }
+    /** Runs one GraphQL operation with retries; HTTP 200 with `errors[]` is an error (RailwayApiError). */
+    async request(query, variables = {}, operationName) {
+        const opName = operationName ?? /(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1] ?? null;
+        const isMutation = /^\s*mutation\b/.test(query);
+        return retry((attempt) => this.requestOnce(query, variables, opName, attempt), this.retryOptions(`Railway ${opName ?? 'request'}`, isMutation));
+    }
+    /**
+     * The client's use of the shared retry policy: Railway's retryable answers (429 with Retry-After, 5xx) and network
+     * errors, bounded by the caller's deadline. A request with an effect (a mutation, an upload) is repeated here only
+     * when it cannot have taken effect (refused connection, 429); after an edge 5xx or a connection lost after sending
+     * it is NOT repeated — the caller reads Railway's state first (effects.ts), since one 502 must not deploy twice.
+     */
+    retryOptions(what, hasEffect) {
+        return {
+            deadline: this.opts.deadline,
+            maxAttempts: this.opts.deadline === undefined ? (this.opts.maxAttempts ?? 6) : undefined,
+            signal: this.opts.signal,
+            policy: this.opts.backoff ?? RAILWAY_BACKOFF,
+            classify: (err) => {
+                if (hasEffect && mayHaveLanded(err))
+                    return { retry: false };
+                if (err instanceof RailwayApiError)
+                    return { retry: err.retryable, delayMs: err.retryAfterMs };
+                if (err instanceof RailwayNetworkError)
+                    return { retry: true };
+                return { retry: false };
+            },
+            onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
+        };
+    }
+    /** Waits out an exhausted rate-limit window before sending, bounded by the deadline. */
+    async respectRateLimit() {
+        const { remaining, resetAt } = this.rateLimit;
+        if (remaining === undefined || remaining > 0 || resetAt === undefined)
+            return;
+        const wait = resetAt - Date.now();
+        if (wait <= 0)
+            return;
+        if (this.opts.deadline !== undefined && Date.now() + wait > this.opts.deadline) {
+            throw new RailwayApiError(`Railway's API rate limit is exhausted until ${new Date(resetAt).toISOString()}, after this step's deadline`, {
+                httpStatus: 429,
+                operationName: null,
+                retryable: false,
+            });
+        }
+        this.log(`Railway rate limit exhausted (X-RateLimit-Remaining: 0); waiting ${(wait / 1000).toFixed(1)}s for the window to reset`);
+        await sleep(wait, this.opts.signal);
+    }
+    async requestOnce(query, variables, opName, _attempt) {
+        if (this.opts.signal?.aborted)
+            throw new AbortedError('cancelled');
+        await this.respectRateLimit();
+        const timeoutMs = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+        this.requestCount++;
+        let res;
+        try {
+            res = await this.fetchImpl(this.apiUrl, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...this.authHeaders() },
+                body: JSON.stringify({ query, variables, operationName: opName ?? undefined }),
+                signal,
+            });
+        }
+        catch (err) {
+            if (this.opts.signal?.aborted)
+                throw new AbortedError('cancelled');
+            if (timeout.aborted) {
+                throw new RailwayNetworkError(`no answer from Railway within ${timeoutMs / 1000}s (${opName ?? 'request'})`, true, { cause: err });
+            }
+            const cause = err.cause;
+            const detail = cause?.code ?? cause?.message ?? errorMessage(err);
+            // Refused connections and failed lookups never reached the server; anything else might have.
+            throw new RailwayNetworkError(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), !neverSent(cause?.code), { cause: err });
+        }
+        const now = Date.now();
+        this.recordRateLimit(res.headers, now);
+        let text;
+        try {
+            text = await res.text();
+        }
+        catch (err) {
+            if (this.opts.signal?.aborted)
+                throw new AbortedError('cancelled');
+            throw new RailwayNetworkError(`Railway's answer was cut off (${errorMessage(err)})`, true, { cause: err });
+        }
+        if (res.status === 429) {
+            const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now) ??
+                (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
+            // Retry-After is the server's word on when to come back; it overrides the window's reset time.
+            if (retryAfterMs !== undefined)
+                this.rateLimit.resetAt = now + retryAfterMs;
+            throw new RailwayApiError(`Railway rate limit hit (HTTP 429${retryAfterMs !== undefined ? `, Retry-After ${Math.ceil(retryAfterMs / 1000)}s` : ''})`, {
+                httpStatus: 429,
+                operationName: opName,
+                retryAfterMs,
+                retryable: true,
+            });
+        }
+        let body;
+        try {
+            body = JSON.parse(text);
+        }
+        catch {
+            body = undefined;
+        }
+        const messages = (body?.errors ?? []).map((e) => this.scrub(String(e.message ?? 'unknown error')));
+        if (res.status >= 500) {
+            throw new RailwayApiError(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}${messages.length ? `: ${messages.join('; ')}` : ''}`, {
+                httpStatus: res.status,
+                operationName: opName,
+                graphqlMessages: messages,
+                retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now),
+                retryable: true,
+            });
+        }
+        if (res.status >= 400 || !body) {
+            const snippet = this.scrub(text.slice(0, 300).replace(/\s+/g, ' '));
+            throw new RailwayApiError(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}: ${messages.length ? messages.join('; ') : snippet || 'no body'}`, { httpStatus: res.status, operationName: opName, graphqlMessages: messages, retryable: false });
+        }
+        if (messages.length > 0) {
+            // HTTP 200 with errors[] is a failure (a classic automation bug is to treat it as success).
+            const rateLimited = messages.some((m) => /rate limit/i.test(m));
+            throw new RailwayApiError(`Railway refused ${opName ?? 'the request'}: ${messages.join('; ')}`, {
+                httpStatus: res.status,
+                operationName: opName,
+                graphqlMessages: messages,
+                retryable: rateLimited,
+            });
+        }
+        if (body.data === undefined || body.data === null) {
+            throw new RailwayApiError(`Railway answered ${opName ?? 'a request'} without data`, {
+                httpStatus: res.status,
+                operationName: opName,
+                retryable: false,
+            });
+        }
+        return body.data;
+    }
+    /**
+     * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (railwayapp/cli src/controllers/upload.rs) and returns the new
+     * deployment id. Repeated only when it cannot have landed (429, refused connection); a 5xx, reset or timeout may
+     * have created the deployment, so it throws and triggerDeployment reconciles (effects.ts).
+     */
+    async uploadTarball(scope, body, message) {
+        const url = new URL(`/project/${encodeURIComponent(scope.projectId)}/environment/${encodeURIComponent(scope.environmentId)}/up`, this.origin);
+        url.searchParams.set('serviceId', scope.serviceId);
+        if (message)
+            url.searchParams.set('message', message);
+        return retry(async () => {
+            if (this.opts.signal?.aborted)
+                throw new AbortedError('cancelled');
+            const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 120_000));
+            const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+            this.requestCount++;
+            let res;
+            try {
+                res = await this.fetchImpl(url, {
+                    method: 'POST',
+                    headers: { 'Content-Type': 'application/gzip', ...this.authHeaders() },
+                    body: new Uint8Array(body),
+                    signal,
+                });
+            }
+            catch (err) {
+                if (this.opts.signal?.aborted)
+                    throw new AbortedError('cancelled');
+                const cause = err.cause;
+                throw new RailwayNetworkError(`upload to ${this.origin} failed (${cause?.code ?? errorMessage(err)})`, timeout.aborted || !neverSent(cause?.code), { cause: err });
+            }
+            const now = Date.now();
+            this.recordRateLimit(res.headers, now);
+            const text = await res.text().catch(() => '');
+            let json;
+            try {
+                json = JSON.parse(text);
+            }
+            catch {
+                json = {};
+            }
+            const said = typeof json.message === 'string'
+                ? json.message
+                : typeof json.error === 'string'
+                    ? json.error
+                    : text.slice(0, 200);
+            const serverMessage = this.scrub(said.replace(/\s+/g, ' ').trim());
+            if (res.ok && typeof json.deploymentId === 'string') {
+                const out = { deploymentId: json.deploymentId };
+                // Like `railway up`: the app's URL is deploymentDomain (https:// added unless present); `url` is the dashboard.
+                const serviceUrl = typeof json.deploymentDomain === 'string' ? httpsUrl(json.deploymentDomain) : undefined;
+                if (serviceUrl)
+                    out.serviceUrl = serviceUrl;
+                if (typeof json.url === 'string')
+                    out.dashboardUrl = json.url;
+                if (typeof json.logsUrl === 'string')
+                    out.logsUrl = json.logsUrl;
+                return out;
+            }
+            const sizeMb = (body.length / 1024 / 1024).toFixed(1);
+            const explain = res.status === 413
+                ? `the ${sizeMb} MB tarball is too large for Railway's /up endpoint; exclude build output and assets with .railwayignore`
+                : res.status === 403
+                    ? `Railway refused the upload${serverMessage ? ` (${serverMessage})` : ''}; an Enterprise guardrail ('Restrict deployments to approved sources') blocks uploads — deploy with source: commit instead`
+                    : res.ok
+                        ? 'the answer had no deploymentId'
+                        : serverMessage || 'no details';
+            throw new RailwayApiError(`upload of ${sizeMb} MB to Railway failed with HTTP ${res.status}: ${explain}`, {
+                httpStatus: res.status,
+                operationName: 'up',
+                retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now),
+                retryable: res.status === 429 || res.status >= 500,
+            });
+        }, this.retryOptions('upload', true));
+    }
+    recordRateLimit(headers, now) {
+        const limit = headers.get('x-ratelimit-limit');
+        const remaining = headers.get('x-ratelimit-remaining');
+        const reset = parseReset(headers.get('x-ratelimit-reset'), now);
+        if (limit !== null && Number.isFinite(Number(limit)))
+            this.rateLimit.limit = Number(limit);
+        if (remaining !== null && Number.isFinite(Number(remaining))) {
+            const before = this.rateLimit.remaining;
+            this.rateLimit.remaining = Number(remaining);
+            if (this.rateLimit.remaining <= 10 && (before === undefined || before > 10)) {
+                this.log(`Railway rate limit nearly exhausted: ${this.rateLimit.remaining} request(s) left in this window; polling slows down`);
+            }
+        }
+        if (reset !== undefined)
+            this.rateLimit.resetAt = reset;
+    }
+    /**
+     * Opens a graphql-transport-ws subscription (same auth header on the upgrade, 10 s handshake). The sink's
+     * `error` fires when the socket drops or is refused — callers fall back to polling then.
+     */
+    subscribe(query, variables, sink) {
+        if (!this.webSocketEnabled) {
+            queueMicrotask(() => sink.error(new Error('WebSocket subscriptions are disabled')));
+            return () => undefined;
+        }
+        this.requestCount++;
+        const ws = this.webSocketClient();
+        let done = false;
+        const unsubscribe = ws.subscribe({ query, variables: variables }, {
+            next: (value) => {
+                if (done)
+                    return;
+                if (value.errors?.length) {
+                    done = true;
+                    sink.error(new Error(this.scrub(value.errors.map((e) => e.message).join('; '))));
+                    return;
+                }
+                if (value.data)
+                    sink.next(value.data);
+            },
+            error: (err) => {
+                if (done)
+                    return;
+                done = true;
+                sink.error(new Error(this.scrub(describeWsError(err))));
+            },
+            complete: () => {
+                if (done)
+                    return;
+                done = true;
+                sink.complete();
+            },
+        });
+        return () => {
+            done = true;
+            unsubscribe();
+        };
+    }
+    webSocketClient() {
+        if (this.wsClient)
+            return this.wsClient;
+        const url = new URL(this.apiUrl);
+        url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+        const headers = this.authHeaders();
+        class AuthenticatedWebSocket extends WebSocket {
+            constructor(address, protocols) {
+                super(address, protocols, { headers, handshakeTimeout: 10_000 });
+            }
+        }
+        this.wsClient = createClient({
+            url: url.toString(),
+            webSocketImpl: AuthenticatedWebSocket,
+            retryAttempts: 0, // a drop ends the subscription; the waiter switches to polling
+            lazy: true,
+            lazyCloseTimeout: 0,
+            connectionAckWaitTimeout: 10_000,
+            keepAlive: 15_000,
+        });
+        return this.wsClient;
+    }
+    /**
+     * The same token and endpoint (no new token probe) with another deadline and cancellation signal: after the job was
+     * cancelled or the step's timeout passed, the state Railway was left in must still be read and a build cancelled,
+     * which the original client (aborted, or past its deadline) can no longer do. Polling only: no WebSocket.
+     */
+    derive(opts) {
+        const { signal: _signal, deadline: _deadline, ...rest } = this.opts;
+        const next = { ...rest, webSocket: false };
+        if (opts.deadline !== undefined)
+            next.deadline = opts.deadline;
+        if (opts.signal)
+            next.signal = opts.signal;
+        const copy = new RailwayClient(next, this.apiUrl, this.tokenKind, this.projectScope, this.projectTokenRefusal);
+        copy.workspaces = this.workspaces;
+        Object.assign(copy.rateLimit, this.rateLimit);
+        return copy;
+    }
+    /** Closes the WebSocket (if any) so the process can exit. */
+    async close() {
+        const ws = this.wsClient;
+        this.wsClient = undefined;
+        if (ws)
+            await ws.dispose();
+    }
+}
+function describeWsError(err) {
+    if (err instanceof Error)
+        return err.message;
+    if (Array.isArray(err))
+        return err.map((e) => e.message ?? 'unknown error').join('; ');
+    const close = err;
+    if (close && typeof close.code === 'number')
+        return `WebSocket closed (code ${close.code}${close.reason ? `: ${close.reason}` : ''})`;
+    if (close?.type === 'error')
+        return 'WebSocket connection failed';
+    return String(err);
+}
+const CLASSIC_MISTAKE = (/* unused pure expression or super */ null && ('An account or workspace token (railway.com/account/tokens) is not a project token: either create a project token ' +
+    '(Project → Settings → Tokens, scoped to the target environment) or keep the account token and also set the ' +
+    "'project' and 'environment' inputs."));
+
+
+/***/ }),
+
+/***/ 4275:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, getAutoDeployStatus, findDeploymentOfCommit, pickActive, newDeploymentIn, findNewDeployment */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9062);
+// Deployment reads: listing (sorted client-side, paginated), one deployment, service state, GitHub autodeploy, and
+// the rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
+
+
+
+
+
+const IN_PROGRESS_STATUSES = new Set([
+    'INITIALIZING',
+    'QUEUED',
+    'WAITING',
+    'BUILDING',
+    'DEPLOYING',
+    'NEEDS_APPROVAL',
+]);
+/** What Railway documents as cancellable: "Abort" of an initializing or building deployment (docs
+ *  deployments/reference.md), and a queued one (not started yet). DEPLOYING and later are not. */
+const CANCELLABLE_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'BUILDING']);
+const SUCCESS_STATUSES = new Set(['SUCCESS', 'SLEEPING']);
+/** Never a sensible rollback target: they never ran (or died). */
+const BAD_STATUSES = new Set(['FAILED', 'CRASHED', 'SKIPPED']);
+const time = (iso) => Date.parse(iso) || 0;
+function newestFirst(items) {
+    return [...items].sort((a, b) => time(b.createdAt) - time(a.createdAt));
+}
+/** All deployments of a service in an environment, newest first (server order is not trusted). */
+async function listDeployments(client, scope, opts = {}) {
+    const out = [];
+    let after;
+    const maxPages = opts.maxPages ?? 5;
+    for (let page = 0; page < maxPages; page++) {
+        const data = await client.request(LIST_DEPLOYMENTS, {
+            input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId },
+            first: opts.pageSize ?? 50,
+            after,
+        }, 'ListDeployments');
+        out.push(...data.deployments.edges.map((e) => e.node));
+        if (!data.deployments.pageInfo.hasNextPage || !data.deployments.pageInfo.endCursor)
+            break;
+        after = data.deployments.pageInfo.endCursor;
+    }
+    return newestFirst(out);
+}
+/**
+ * A service instance and its deployments (newest first) — what getServiceInstance + listDeployments return — with the
+ * first page of deployments in the same request (SERVICE_STATE); further pages, rarely needed, are listed after it.
+ */
+async function readServiceState(client, scope, opts = {}) {
+    const input = { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId };
+    const first = opts.pageSize ?? 50;
+    const data = await client.request(SERVICE_STATE, { environmentId: scope.environmentId, serviceId: scope.serviceId, input, first }, 'ServiceState');
+    const out = data.deployments.edges.map((e) => e.node);
+    let page = data.deployments.pageInfo;
+    for (let n = 1; n < (opts.maxPages ?? 5) && page.hasNextPage && page.endCursor; n++) {
+        const next = await client.request(LIST_DEPLOYMENTS, { input, first, after: page.endCursor }, 'ListDeployments');
+        out.push(...next.deployments.edges.map((e) => e.node));
+        page = next.deployments.pageInfo;
+    }
+    return { instance: data.serviceInstance, deployments: newestFirst(out) };
+}
+async function getDeployment(client, id) {
+    const data = await client.request(GET_DEPLOYMENT, { id }, 'GetDeployment');
+    return data.deployment;
+}
+async function getServiceInstance(client, scope) {
+    const data = await client.request(SERVICE_INSTANCE_STATE, { environmentId: scope.environmentId, serviceId: scope.serviceId }, 'ServiceInstanceState');
+    return data.serviceInstance;
+}
+/**
+ * The public URL of a service: its first VERIFIED custom domain (CustomDomain.status.verified in the schema — an
+ * unverified one does not reach the app yet), else its Railway domain.
+ */
+function serviceUrlOf(instance) {
+    const custom = instance?.domains.customDomains.find((d) => d.status?.verified === true);
+    return httpsUrl(custom?.domain ?? instance?.domains.serviceDomains[0]?.domain);
+}
+/**
+ * The deployment a rollback should restore: the newest one that serves now (SUCCESS/SLEEPING) or has canRollback
+ * (NOT filtered by SUCCESS: the last good deployment is REMOVED once superseded), skipping ones that never ran or
+ * crashed, the excluded ids (the release being replaced), anything created after `olderThan` (ISO), and any
+ * deployment of the release's commit (`excludeCommit`, or the commit of `notSameCommitAs`): with GitHub autodeploy
+ * Railway may already run its own deployment of that commit, and restoring it would put the same code back.
+ *
+ * The serving deployment counts even when it reports canRollback: false — no public source says whether the active
+ * deployment does (docs.railway.com guides/roll-back-bad-deploy.md is silent on it); rollbackTo re-reads canRollback when it is needed and redeploys
+ * when it cannot roll back. Skipping it would restore an OLDER version than the one that served.
+ */
+function pickRollbackTarget(deployments, opts = {}) {
+    const exclude = new Set(opts.exclude ?? []);
+    const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
+    const avoid = [commitOf(opts.notSameCommitAs), opts.excludeCommit].filter((c) => Boolean(c));
+    return newestFirst(deployments).find((d) => (d.canRollback || SUCCESS_STATUSES.has(d.status)) &&
+        !exclude.has(d.id) &&
+        !BAD_STATUSES.has(d.status) &&
+        !IN_PROGRESS_STATUSES.has(d.status) &&
+        time(d.createdAt) < limit &&
+        !avoid.some((c) => sameCommit(commitOf(d), c)));
+}
+function commitOf(d) {
+    const hash = d?.meta?.commitHash;
+    return typeof hash === 'string' && hash ? hash : undefined;
+}
+/** Same commit, allowing an abbreviated sha on either side (at least 7 hex characters, like git). */
+function sameCommit(a, b) {
+    if (!a || !b)
+        return false;
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    if (Math.min(x.length, y.length) < 7)
+        return x === y;
+    return x.startsWith(y) || y.startsWith(x);
+}
+/**
+ * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
+ * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
+ */
+async function getAutoDeployStatus(client, scope) {
+    const data = await client.request(AUTO_DEPLOY_STATUS, { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, 'AutoDeployStatus');
+    const s = data.serviceInstanceAutoDeployStatus;
+    return { enabled: s.enabled, canEnable: s.canEnable, reason: s.reason ?? null };
+}
+/**
+ * Railway's own deployment of `commitSha` among the service's recent deployments (meta.commitHash; GitHub deploys
+ * carry it in Deployment.meta): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
+ * With `waitMs` it keeps looking that long, since the autodeploy starts when GitHub's webhook arrives.
+ */
+async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
+    const exclude = new Set(opts.exclude ?? []);
+    const until = Date.now() + (opts.waitMs ?? 0);
+    let given = opts.first;
+    for (;;) {
+        const list = given ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }));
+        if (!given)
+            opts.onList?.(list);
+        given = undefined;
+        const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
+        if (match)
+            return match;
+        const left = until - Date.now();
+        if (left <= 0)
+            return undefined;
+        await sleep(Math.min(opts.intervalMs ?? 2000, left), opts.signal ?? client.signal);
+    }
+}
+/** What runs now: the newest SUCCESS/SLEEPING deployment. */
+function pickActive(deployments) {
+    return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
+function newDeploymentIn(list, known, notBefore, accept = () => true) {
+    return newestFirst(list).find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d));
+}
+/**
+ * After a mutation that returns only a Boolean (deploymentRollback): the new deployment is the newest one not in
+ * `known` and not older than the newest known one. Railway may take a moment to list it, so poll briefly; a failed
+ * read is one more try, not the end (the CLI ignores read errors while polling, railwayapp/cli up.rs, PR #743).
+ */
+async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
+    const attempts = opts.attempts ?? 10;
+    let lastErr;
+    for (let i = 0; i < attempts; i++) {
+        try {
+            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+            if (fresh)
+                return fresh;
+            lastErr = undefined;
+        }
+        catch (err) {
+            if (err instanceof AbortedError ||
+                err instanceof InputError ||
+                (err instanceof RailwayApiError && err.isAuthError))
+                throw err;
+            lastErr = err instanceof Error ? err : new Error(String(err));
+        }
+        if (i < attempts - 1)
+            await sleep(Math.min(5000, (opts.intervalMs ?? 500) * (i + 1)), opts.signal);
+    }
+    if (lastErr)
+        throw lastErr;
+    return undefined;
+}
+
+
+/***/ }),
+
+/***/ 2576:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports RailwayApiError, RailwayNetworkError, mayHaveLanded, RailwayUnconfirmedError */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+
+/** Railway answered, but not with data: HTTP 4xx/5xx/429, or HTTP 200 carrying `errors[]`. */
+class RailwayApiError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserFacingError */ .Ui {
+    httpStatus;
+    operationName;
+    /** GraphQL error messages (empty for plain HTTP failures). */
+    graphqlMessages;
+    /** Server-imposed wait before retrying (Retry-After / rate-limit reset), ms. */
+    retryAfterMs;
+    retryable;
+    constructor(message, opts) {
+        super(message);
+        this.name = 'RailwayApiError';
+        this.httpStatus = opts.httpStatus;
+        this.operationName = opts.operationName;
+        this.graphqlMessages = opts.graphqlMessages ?? [];
+        this.retryAfterMs = opts.retryAfterMs;
+        this.retryable = opts.retryable;
+    }
+    /** True for "token not accepted" answers (the CLI's mapping, railwayapp/cli src/client.rs). */
+    get isAuthError() {
+        if (this.httpStatus === 401 || this.httpStatus === 403)
+            return true;
+        return this.graphqlMessages.some((m) => /project token not found|not authori[sz]ed|unauthori[sz]ed|invalid token|authentication/i.test(m));
+    }
+}
+/** The network failed (connection refused/reset, DNS, client-side timeout) — no answer at all. */
+class RailwayNetworkError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserFacingError */ .Ui {
+    /** True when the request may have reached the server (timeout after sending): unsafe to repeat a mutation. */
+    maybeDelivered;
+    constructor(message, maybeDelivered, options) {
+        super(message, options);
+        this.name = 'RailwayNetworkError';
+        this.maybeDelivered = maybeDelivered;
+    }
+}
+/**
+ * Whether a failed request with an effect (a mutation, an upload) may nevertheless have taken effect: an edge 5xx
+ * (the backend may have finished before the proxy gave up) or a connection that failed after the request was sent
+ * (reset, timeout, answer cut off). Such a request is never repeated blindly: Railway's state is read first
+ * (effects.ts). Refused connections, 429 and GraphQL refusals (HTTP 200 + errors[]) did not take effect.
+ */
+function mayHaveLanded(err) {
+    if (err instanceof RailwayNetworkError)
+        return err.maybeDelivered;
+    if (err instanceof RailwayApiError)
+        return err.httpStatus >= 500;
+    return false;
+}
+/** A mutation's answer was lost and Railway's state could not be read to find out whether it took effect. */
+class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserFacingError */ .Ui {
+    /** What was attempted, e.g. "serviceInstanceDeployV2 of api at abc1234". */
+    intent;
+    constructor(intent, message, options) {
+        super(message, options);
+        this.name = 'RailwayUnconfirmedError';
+        this.intent = intent;
+    }
+}
+
+
+/***/ }),
+
+/***/ 9062:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports PROJECT_TOKEN_INFO, TOKEN_WORKSPACES, LIST_PROJECTS, PROJECT_TOPOLOGY, SERVICE_INSTANCE_STATE, SERVICE_STATE, LIST_DEPLOYMENTS, GET_DEPLOYMENT, AUTO_DEPLOY_STATUS, DEPLOYMENT_STATUS_SUBSCRIPTION, DEPLOY_SERVICE_INSTANCE, SET_SERVICE_IMAGE, ROLLBACK_DEPLOYMENT, REDEPLOY_DEPLOYMENT, CANCEL_DEPLOYMENT, BUILD_LOGS, DEPLOYMENT_LOGS, DEPLOYMENT_EVENTS, ALL_OPERATIONS */
+// Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
+// each of them against Railway's public schema (the introspection JSON railwayapp/cli keeps in src/gql/schema.json;
+// test/railway-operations.test.ts reads a copy from ../shared/railway/schema.json when present) and the emulator's
+// SDL. Where the official CLI has the same operation (railwayapp/cli src/gql/queries, mutations, subscriptions), the
+// text follows it; selection sets are kept small on purpose.
+/** Token probe: succeeds only for a project token sent as Project-Access-Token (docs.railway.com integrations/api.md "Project token"; railwayapp/cli src/client.rs). */
+const PROJECT_TOKEN_INFO = /* GraphQL */ `
+  query ProjectTokenInfo {
+    projectToken {
+      projectId
+      environmentId
+      project {
+        id
+        name
+      }
+      environment {
+        id
+        name
+      }
+    }
+  }
+`;
+/**
+ * Account/workspace token probe (Authorization: Bearer): "Introspect the current API token and its accessible
+ * workspaces" (schema description of Query.apiToken) — every Bearer kind can read it, unlike `me` (account tokens
+ * only, docs integrations/api.md) or `projects` without workspaceId (personal projects only, docs
+ * integrations/api/manage-projects.md; workspace tokens cannot see personal resources, docs integrations/api.md).
+ */
+const TOKEN_WORKSPACES = /* GraphQL */ `
+  query TokenWorkspaces {
+    apiToken {
+      workspaces {
+        id
+        name
+      }
+    }
+  }
+`;
+/** One page of projects: personal ones without workspaceId, a workspace's with it (docs manage-projects.md). */
+const LIST_PROJECTS = /* GraphQL */ `
+  query ListProjects($workspaceId: String, $first: Int, $after: String) {
+    projects(workspaceId: $workspaceId, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          name
+          workspaceId
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+/** Names and ids of a project's environments and services, for resolving inputs. */
+const PROJECT_TOPOLOGY = /* GraphQL */ `
+  query ProjectTopology($id: String!) {
+    project(id: $id) {
+      id
+      name
+      environments {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+      services {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`;
+/** The service-instance fields both state queries read (the text is spliced in, so each operation stays one string). */
+const SERVICE_INSTANCE_FIELDS = `    id
+    serviceName
+    rootDirectory
+    source { repo image }
+    latestDeployment { id status createdAt canRollback }
+    activeDeployments { id status createdAt }
+    domains {
+      serviceDomains { domain }
+      customDomains { domain status { verified } }
+    }`;
+/** What a service runs in an environment right now: latest/active deployments, source and public domains. */
+const SERVICE_INSTANCE_STATE = /* GraphQL */ `
+query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+${SERVICE_INSTANCE_FIELDS}
+  }
+}`;
+/**
+ * SERVICE_INSTANCE_STATE and the first page of LIST_DEPLOYMENTS in ONE request (two root fields of one query): what a
+ * release reads before deploying. On the Free plan's 100 requests an hour (docs integrations/api.md) every request
+ * a deploy saves counts.
+ */
+const SERVICE_STATE = /* GraphQL */ `
+query ServiceState($environmentId: String!, $serviceId: String!, $input: DeploymentListInput!, $first: Int) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+${SERVICE_INSTANCE_FIELDS}
+  }
+  deployments(input: $input, first: $first) {
+    edges {
+      node { id status createdAt canRollback canRedeploy url staticUrl meta }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+/** Deployment history of one service (paginated; ordering is not trusted, callers sort by createdAt). */
+const LIST_DEPLOYMENTS = /* GraphQL */ `
+  query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
+    deployments(input: $input, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          status
+          createdAt
+          canRollback
+          canRedeploy
+          url
+          staticUrl
+          meta
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+const GET_DEPLOYMENT = /* GraphQL */ `
+  query GetDeployment($id: String!) {
+    deployment(id: $id) {
+      id
+      status
+      createdAt
+      serviceId
+      environmentId
+      canRollback
+      canRedeploy
+      deploymentStopped
+      url
+      staticUrl
+      meta
+      instances {
+        id
+        status
+      }
+    }
+  }
+`;
+/** Whether Railway deploys every push of the connected repository by itself (docs deployments/github-autodeploys.md). */
+const AUTO_DEPLOY_STATUS = /* GraphQL */ `
+  query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+    serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+      enabled
+      canEnable
+      reason
+    }
+  }
+`;
+/** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
+const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
+  subscription DeploymentStatus($id: String!) {
+    deployment(id: $id) {
+      id
+      status
+      instances {
+        status
+      }
+    }
+  }
+`;
+/**
+ * Deploys the service's source and returns the new deployment id. For a repo-connected service pass commitSha:
+ * without it Railway deploys "the commit currently associated with the service", not the branch head (docs
+ * integrations/api/manage-services.md; docs PR #1163). Image services take no commit.
+ */
+const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
+  mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
+    serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
+  }
+`;
+/**
+ * Points an image-sourced service at another image before deploying it. environmentId is required here on purpose:
+ * without it Railway updates every environment that is not a fork (schema argument description).
+ */
+const SET_SERVICE_IMAGE = /* GraphQL */ `
+  mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
+    serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
+  }
+`;
+/** Restores a retained deployment's image and variables. Returns Boolean: no selection set (docs are wrong). */
+const ROLLBACK_DEPLOYMENT = /* GraphQL */ `
+  mutation RollbackDeployment($id: String!) {
+    deploymentRollback(id: $id)
+  }
+`;
+/** Rebuilds from a deployment's source: the fallback when its image is no longer retained. */
+const REDEPLOY_DEPLOYMENT = /* GraphQL */ `
+  mutation RedeployDeployment($id: String!) {
+    deploymentRedeploy(id: $id) {
+      id
+      status
+      createdAt
+    }
+  }
+`;
+/** Cancels ("Abort") an initializing or building deployment, which ends REMOVED (docs deployments/reference.md). */
+const CANCEL_DEPLOYMENT = /* GraphQL */ `
+  mutation CancelDeployment($id: String!) {
+    deploymentCancel(id: $id)
+  }
+`;
+const BUILD_LOGS = /* GraphQL */ `
+  query BuildLogs($deploymentId: String!, $limit: Int) {
+    buildLogs(deploymentId: $deploymentId, limit: $limit) {
+      timestamp
+      message
+      severity
+    }
+  }
+`;
+const DEPLOYMENT_LOGS = /* GraphQL */ `
+  query DeploymentLogs($deploymentId: String!, $limit: Int) {
+    deploymentLogs(deploymentId: $deploymentId, limit: $limit) {
+      timestamp
+      message
+      severity
+    }
+  }
+`;
+const DEPLOYMENT_EVENTS = /* GraphQL */ `
+  query DeploymentEvents($id: String!, $first: Int) {
+    deploymentEvents(id: $id, first: $first) {
+      edges {
+        node {
+          id
+          step
+          createdAt
+          completedAt
+          payload {
+            attempt
+            maxAttempts
+            error
+            reason
+            detail
+            durationMs
+            skipped
+          }
+        }
+      }
+    }
+  }
+`;
+/** Every operation above by name, for the validation test. */
+const ALL_OPERATIONS = {
+    PROJECT_TOKEN_INFO,
+    TOKEN_WORKSPACES,
+    LIST_PROJECTS,
+    AUTO_DEPLOY_STATUS,
+    PROJECT_TOPOLOGY,
+    SERVICE_INSTANCE_STATE,
+    SERVICE_STATE,
+    LIST_DEPLOYMENTS,
+    GET_DEPLOYMENT,
+    DEPLOYMENT_STATUS_SUBSCRIPTION,
+    DEPLOY_SERVICE_INSTANCE,
+    SET_SERVICE_IMAGE,
+    ROLLBACK_DEPLOYMENT,
+    REDEPLOY_DEPLOYMENT,
+    CANCEL_DEPLOYMENT,
+    BUILD_LOGS,
+    DEPLOYMENT_LOGS,
+    DEPLOYMENT_EVENTS,
+};
+
+
+/***/ }),
+
+/***/ 8933:
+/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: archiveFitsRootDirectory, createUploadTarball, listUploadFiles, normaliseRootDirectory, planUploadRoot
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/ignore/index.js
+var node_modules_ignore = __nccwpck_require__(298);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: external "buffer"
+var external_buffer_ = __nccwpck_require__(181);
+// EXTERNAL MODULE: external "zlib"
+var external_zlib_ = __nccwpck_require__(3106);
+var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
+// EXTERNAL MODULE: external "node:assert"
+var external_node_assert_ = __nccwpck_require__(4589);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+;// CONCATENATED MODULE: ./src/railway/upload.ts
+// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs): the directory walked
+// like the `ignore` crate's WalkBuilder with the CLI's settings — ignore files of the directory, of its subdirectories
+// AND of its parents; `.railwayignore` (custom) over `.ignore` over `.gitignore` over `.git/info/exclude`, the nearest
+// file deciding within each; `.gitignore` only inside a git repository and not above its root (require_git, the
+// crate's default; docs.rs ignore::WalkBuilder); hidden files kept; `.git` and `node_modules` always dropped — stored
+// as ./<path relative to the archive root>, gzip.
+
+
+
+
+
+
+const ALWAYS_DROPPED = new Set(['.git', 'node_modules']);
+const CLASSES = (/* unused pure expression or super */ null && (['railwayignore', 'ignore', 'gitignore', 'exclude']));
+const FILE_OF = {
+    railwayignore: '.railwayignore',
+    ignore: '.ignore',
+    gitignore: '.gitignore',
+};
+async function readRules(dir, cls) {
+    try {
+        return { base: dir, cls, rules: ignore().add(await readFile(path.join(dir, FILE_OF[cls]), 'utf8')) };
+    }
+    catch {
+        return undefined; // no such file here
+    }
+}
+/** The nearest directory at or above `dir` holding `.git` (the repository root), if any. */
+function gitRootOf(dir) {
+    for (let d = dir;; d = path.dirname(d)) {
+        if (existsSync(path.join(d, '.git')))
+            return d;
+        if (path.dirname(d) === d)
+            return undefined;
+    }
+}
+/** Ignore rules of one directory (its own files; `.gitignore` only when a git repository is around). */
+async function rulesOf(dir, git, isRepoRoot) {
+    const found = await Promise.all([
+        readRules(dir, 'railwayignore'),
+        readRules(dir, 'ignore'),
+        git.use ? readRules(dir, 'gitignore') : undefined,
+    ]);
+    const out = found.filter((r) => r !== undefined);
+    if (git.use && isRepoRoot) {
+        try {
+            out.push({
+                base: dir,
+                cls: 'exclude',
+                rules: ignore().add(await readFile(path.join(dir, '.git', 'info', 'exclude'), 'utf8')),
+            });
+        }
+        catch {
+            // no exclude file
+        }
+    }
+    return out;
+}
+/**
+ * The verdict for one path: per class the NEAREST ignore file with a matching pattern decides (ignore or `!`
+ * whitelist), and the first class with a decision wins. `chain` is ordered outermost first.
+ */
+function ignoredBy(chain, abs, isDir) {
+    for (const cls of CLASSES) {
+        for (let i = chain.length - 1; i >= 0; i--) {
+            const r = chain[i];
+            if (r.cls !== cls)
+                continue;
+            const rel = path.relative(r.base, abs).split(path.sep).join('/');
+            if (rel === '' || rel.startsWith('..'))
+                continue;
+            const verdict = r.rules.test(isDir ? `${rel}/` : rel);
+            if (verdict.ignored)
+                return true;
+            if (verdict.unignored)
+                return false;
+        }
+    }
+    return false;
+}
+/** Relative (posix) paths of the files that go into the upload, relative to the archive root, sorted. */
+async function listUploadFiles(root, opts = {}) {
+    const absRoot = path.resolve(root);
+    let rootStat;
+    try {
+        rootStat = await stat(absRoot);
+    }
+    catch {
+        throw new InputError('path', `directory '${root}' does not exist`);
+    }
+    if (!rootStat.isDirectory())
+        throw new InputError('path', `'${root}' is not a directory`);
+    const archiveRoot = path.resolve(opts.archiveRoot ?? absRoot);
+    const prefix = path.relative(archiveRoot, absRoot);
+    if (prefix.startsWith('..') || path.isAbsolute(prefix)) {
+        throw new InputError('path', `'${root}' is not inside the archive root '${archiveRoot}'`);
+    }
+    const gitRoot = gitRootOf(absRoot);
+    const git = { root: gitRoot, use: gitRoot !== undefined && !opts.noGitignore };
+    // Parents from the filesystem root down to the uploaded directory's parent; .gitignore not above the repo root.
+    const parents = [];
+    for (let d = path.dirname(absRoot);; d = path.dirname(d)) {
+        parents.unshift(d);
+        if (path.dirname(d) === d)
+            break;
+    }
+    if (absRoot === path.dirname(absRoot))
+        parents.length = 0;
+    const inherited = [];
+    for (const dir of parents) {
+        const insideRepo = gitRoot !== undefined && (dir === gitRoot || dir.startsWith(`${gitRoot}${path.sep}`));
+        inherited.push(...(await rulesOf(dir, { ...git, use: git.use && insideRepo }, dir === gitRoot)));
+    }
+    const files = [];
+    const walk = async (absDir, chain, ancestors) => {
+        const real = await realpath(absDir);
+        if (ancestors.has(real))
+            return; // a symlink pointing back up: a loop
+        const seen = new Set(ancestors).add(real);
+        const own = await rulesOf(absDir, git, absDir === gitRoot);
+        const rules = own.length ? [...chain, ...own] : chain;
+        const entries = await readdir(absDir, { withFileTypes: true });
+        entries.sort((a, b) => a.name.localeCompare(b.name));
+        for (const entry of entries) {
+            if (ALWAYS_DROPPED.has(entry.name))
+                continue;
+            const abs = path.join(absDir, entry.name);
+            let isDir = entry.isDirectory();
+            let isFile = entry.isFile();
+            if (entry.isSymbolicLink()) {
+                // Followed, like the CLI (follow_links(true)); dangling links are skipped.
+                const target = await stat(abs).catch(() => undefined);
+                if (!target)
+                    continue;
+                isDir = target.isDirectory();
+                isFile = target.isFile();
+            }
+            if (ignoredBy(rules, abs, isDir))
+                continue;
+            if (isDir)
+                await walk(abs, rules, seen);
+            else if (isFile)
+                files.push(path.relative(archiveRoot, abs).split(path.sep).join('/'));
+        }
+    };
+    await walk(absRoot, inherited, new Set());
+    return files.sort();
+}
+/** Gzip'd tar of `root` as the upload body, plus the file list (relative to the archive root, for logs and tests). */
+async function createUploadTarball(root, opts = {}) {
+    const files = await listUploadFiles(root, opts);
+    if (files.length === 0)
+        throw new InputError('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore/.ignore`);
+    const chunks = [];
+    const cwd = path.resolve(opts.archiveRoot ?? root);
+    const stream = createTar({ gzip: true, cwd, portable: true, follow: true, noDirRecurse: true }, files.map((f) => `./${f}`));
+    for await (const chunk of stream)
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return { body: Buffer.concat(chunks), files };
+}
+/** A Root Directory as a relative posix path ('' = the archive root). */
+function normaliseRootDirectory(dir) {
+    return (dir ?? '')
+        .replace(/\\/g, '/')
+        .replace(/^[./]+(?=\/|$)/, '')
+        .replace(/^\/+|\/+$/g, '');
+}
+/**
+ * The archive root an upload of `dir` needs for a service whose Root Directory is `rootDirectory`: Railway builds
+ * inside the Root Directory of what it receives, uploads included (docs cli/deploying.md "Deployment from
+ * Subdirectories", builds/build-configuration.md). No Root Directory → `dir` itself is the root (`--path-as-root`).
+ * With one, `dir` must be that directory (the root is then the directory above it, so entries keep the prefix, as
+ * `railway up <dir>` without --path-as-root from the repository root sends them) or contain it (the repository root).
+ */
+function planUploadRoot(dir, rootDirectory, serviceName) {
+    const abs = path.resolve(dir);
+    const root = normaliseRootDirectory(rootDirectory);
+    if (root === '')
+        return { archiveRoot: abs };
+    const parts = root.split('/');
+    const tail = abs.split(path.sep).slice(-parts.length).join('/');
+    if (tail === root)
+        return { archiveRoot: path.resolve(abs, ...parts.map(() => '..')) };
+    if (existsSync(path.join(abs, ...parts)))
+        return { archiveRoot: abs };
+    throw new InputError('path', `service '${serviceName}' has the Root Directory '/${root}', where Railway builds (uploads too), but '${dir}' neither is that directory nor contains it: upload the repository root or its '${root}' directory`);
+}
+/** Whether an archive's files (relative to its root) hold anything inside the service's Root Directory. */
+function archiveFitsRootDirectory(files, rootDirectory) {
+    const root = normaliseRootDirectory(rootDirectory);
+    return root === '' || files.some((f) => f.startsWith(`${root}/`));
+}
+
+
+/***/ }),
+
+/***/ 9048:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports parseMigratePlan, riskyMigrations, describeRisks, restoreHint */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+// Rolling code back across a breaking/destructive migration can leave old code on a schema it cannot use (a dropped
+// column, a renamed table). The migrate gate's plan says which statements are. Strict about what counts as a plan
+// (parseMigratePlan fails closed), tolerant of where in it the risky statements sit (riskyMigrations).
+
+const RISKY = new Set(['breaking', 'destructive']);
+// The plan's vocabulary (src/migrations/plan.ts MigrationPlan, schema rail-actions/migration-plan@1), restated here so
+// the rollback bundles do not pull in the SQL analyser.
+const PLAN_SCHEMA = 'rail-actions/migration-plan@1';
+const RISK_CLASSES = (/* unused pure expression or super */ null && (['safe', 'blocking', 'opaque', 'breaking', 'destructive']));
+const DECISIONS = (/* unused pure expression or super */ null && (['no-pending', 'auto-apply', 'requires-approval', 'blocked']));
+/**
+ * Parses the migrate-plan input (empty → undefined: no plan given). Fails closed: anything that is not a plan — invalid
+ * JSON, `null`, an array, a string, `{}`, or an object whose plan fields have the wrong type — is an InputError naming
+ * the input, so the guard never reads "not a plan" as "no risky migrations" and lets a rollback through. A plan must
+ * say something about its risk: a `risk` class, or `files` / `statements` lists (the shapes riskyMigrations reads).
+ */
+function parseMigratePlan(text, input = 'migrate-plan') {
+    const trimmed = text.trim();
+    if (!trimmed)
+        return undefined;
+    let plan;
+    try {
+        plan = JSON.parse(trimmed);
+    }
+    catch (err) {
+        throw new InputError(input, `expected the JSON plan output by the migrate gate, but it is not valid JSON (${err.message})`);
+    }
+    const refuse = (why) => new InputError(input, `expected the JSON plan output by the migrate gate (its 'plan' output), but ${why}; refusing to guess whether the rollback is safe`);
+    if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
+        throw refuse(`got ${plan === null ? 'null' : Array.isArray(plan) ? 'an array' : `a ${typeof plan}`}`);
+    }
+    const p = plan;
+    if (p.schema !== undefined && p.schema !== PLAN_SCHEMA)
+        throw refuse(`its schema is ${JSON.stringify(p.schema).slice(0, 80)}, not ${PLAN_SCHEMA}`);
+    if (p.risk !== undefined && !RISK_CLASSES.includes(p.risk))
+        throw refuse(`its risk is ${JSON.stringify(p.risk).slice(0, 80)}, not one of ${RISK_CLASSES.join(', ')}`);
+    if (p.decision !== undefined && !DECISIONS.includes(p.decision))
+        throw refuse(`its decision is ${JSON.stringify(p.decision).slice(0, 80)}, not one of ${DECISIONS.join(', ')}`);
+    for (const list of ['files', 'statements', 'findings']) {
+        if (p[list] !== undefined &&
+            !(Array.isArray(p[list]) &&
+                p[list].every((e) => e !== null && typeof e === 'object' && !Array.isArray(e)))) {
+            throw refuse(`its ${list} is not a list of objects`);
+        }
+    }
+    if (p.pendingCount !== undefined && !(Number.isInteger(p.pendingCount) && p.pendingCount >= 0))
+        throw refuse('its pendingCount is not a whole number');
+    if (p.risk === undefined && p.files === undefined && p.statements === undefined) {
+        throw refuse(`it has none of the fields that say what the migrations risk (risk, files, statements)${Object.keys(p).length ? `; it has ${Object.keys(p).slice(0, 5).join(', ')}` : ': it is empty'}`);
+    }
+    return plan;
+}
+function str(v) {
+    return typeof v === 'string' && v ? v : undefined;
+}
+/**
+ * Every statement/file/finding the plan marks breaking or destructive (risk field, or breaking/destructive flags),
+ * wherever it sits: plan.risk, plan.files[].risk, plan.files[].statements[].risk, plan.statements[]. Findings the
+ * user explicitly ignored (`ignored`) do not count; a plan with nothing pending does not either.
+ */
+function riskyMigrations(plan) {
+    if (!plan || typeof plan !== 'object')
+        return [];
+    const root = plan;
+    if (root.decision === 'no-pending' || root.pendingCount === 0)
+        return [];
+    const out = [];
+    const seen = new Set();
+    const visit = (node, file, depth) => {
+        if (depth > 12 || !node || typeof node !== 'object')
+            return;
+        if (Array.isArray(node)) {
+            for (const item of node)
+                visit(item, file, depth + 1);
+            return;
+        }
+        const o = node;
+        const here = str(o.file) ?? str(o.relPath) ?? str(o.path) ?? file;
+        const riskField = str(o.risk);
+        const risk = riskField && RISKY.has(riskField)
+            ? riskField
+            : o.destructive === true
+                ? 'destructive'
+                : o.breaking === true
+                    ? 'breaking'
+                    : undefined;
+        if (risk && o !== root) {
+            const line = typeof o.line === 'number' ? `:${o.line}` : '';
+            const detail = (str(o.sql) ?? str(o.message) ?? str(o.kind) ?? str(o.rule) ?? '')
+                .replace(/\s+/g, ' ')
+                .slice(0, 160);
+            const where = `${here ?? 'migration'}${line}`;
+            const key = `${risk}|${where}|${detail}`;
+            if (!seen.has(key)) {
+                seen.add(key);
+                out.push({ risk, where, detail });
+            }
+        }
+        for (const [k, v] of Object.entries(o)) {
+            if (k === 'ignored')
+                continue;
+            if (v && typeof v === 'object')
+                visit(v, here, depth + 1);
+        }
+    };
+    visit(root, undefined, 0);
+    const topRisk = str(root.risk);
+    if (out.length === 0 && topRisk && RISKY.has(topRisk))
+        out.push({
+            risk: topRisk,
+            where: 'plan',
+            detail: `the plan's overall risk is ${topRisk}`,
+        });
+    // Prefer the most specific entries: drop file-level ones when a statement of the same file is listed.
+    return out.filter((r) => r.detail || !out.some((o) => o !== r && o.detail && o.where.startsWith(r.where)));
+}
+function describeRisks(risks, limit = 5, backupId) {
+    const shown = risks.slice(0, limit).map((r) => `${r.risk} ${r.where}${r.detail ? ` (${r.detail})` : ''}`);
+    return `${shown.join('; ')}${risks.length > limit ? `; and ${risks.length - limit} more` : ''}${restoreHint(risks, backupId)}`;
+}
+/**
+ * For a destructive migration: where the destroyed data is and the exact command that puts it back. The migrate step
+ * (backup: auto, src/backup) copied it into schema rail_actions_backup before the statement ran; its backup-id output
+ * names the backup, and restore without an id takes the newest one not yet restored.
+ */
+function restoreHint(risks, backupId) {
+    if (!risks.some((r) => r.risk === 'destructive'))
+        return '';
+    const id = backupId ? ` --backup-id ${backupId}` : '';
+    return ` — the migrate step backed up what the destructive statements destroyed${backupId ? ` (backup ${backupId})` : ' (its backup-id output; with backup: auto)'}: put it back first with \`rail-actions restore --database-url "$DATABASE_URL"${id}\` or the actions/restore action${backupId ? ` with backup-id: ${backupId}` : ' (without backup-id it restores the newest backup not yet restored)'}`;
+}
+
+
+/***/ }),
+
+/***/ 5119:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports resolveExpectVersion, decideAfterVerify, decideAfterRollback, finalResult, releaseNeedsHuman, releaseHealthy, statusWord, releaseStatus, chooseRollbackTarget, cleanupNeeded, cleanupFirstStep, cleanupAction */
+/* harmony import */ var _railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4275);
+/* harmony import */ var _migrate_guard_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9048);
+/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3508);
+// The release family's decisions as pure functions over data already read: what a release's result is, which
+// deployment a rollback restores, what the post step does with what an interrupted main step left, and what a health
+// body must contain. The actions and the CLI both reach them through the use cases (use-cases.ts), so each decision
+// exists once and is unit-tested on sources (test/release-policies.test.ts).
+
+
+
+/**
+ * What the health body of `deploymentId` must contain. `deployment-id` → that deployment's own id (Railway sets
+ * RAILWAY_DEPLOYMENT_ID per deployment, and a rollback is a new deployment: docs guides/roll-back-bad-deploy.md);
+ * `commit` → its commit when known; `none`/'' → nothing; anything else is a literal. A RESTORED deployment (a
+ * rollback, or a redeploy of the target) is checked against ITS identity, never a literal: a literal such as `v2`
+ * names the release that was undone, and the old version rightly does not answer it.
+ */
+function resolveExpectVersion(setting, ctx) {
+    const v = setting.trim();
+    const input = ctx.input ?? 'expect-version';
+    if (v === '' || v === 'none')
+        return {};
+    if (v === 'deployment-id')
+        return { value: ctx.deploymentId };
+    if (v === 'commit') {
+        if (ctx.commitSha)
+            return { value: ctx.commitSha };
+        return ctx.restored
+            ? { note: `${input} commit: the restored deployment's commit is not known, so its body is not checked for one` }
+            : {};
+    }
+    if (ctx.restored)
+        return {
+            note: `${input} '${v}' names the release that was rolled back, so the restored version is checked without it`,
+        };
+    return { value: v };
+}
+/**
+ * After deploy and verify: the release's result, or that it must be rolled back. Cancelled beats everything; a
+ * superseded service means someone else's newer release, left alone; nothing live means nothing to roll back; a
+ * rollback never crosses a breaking/destructive migration unless forced (the guard the release action and
+ * `rail-actions deploy --rollback-on-failure` share).
+ */
+function decideAfterVerify(release, ctx) {
+    const rollbackName = ctx.names?.rollback ?? 'rollback: false';
+    const forceName = ctx.names?.force ?? 'force: true';
+    const superseded = release.services.filter((s) => s.outcome === 'superseded');
+    if (ctx.cancelled || release.services.some((s) => s.outcome === 'cancelled')) {
+        return {
+            result: 'cancelled',
+            notes: [
+                'The job was cancelled: the post step cancels deployments still in progress and rolls back one that went live unverified.',
+            ],
+        };
+    }
+    if (releaseSucceeded(release))
+        return { result: 'deployed', notes: [] };
+    if (superseded.length) {
+        return {
+            result: 'superseded',
+            notes: [
+                `Superseded by a newer deployment (${superseded.map((s) => `${s.service.name} → ${s.supersededBy ?? '?'}`).join(', ')}): nothing is rolled back, the newer release is left alone.`,
+            ],
+        };
+    }
+    if (servicesToRollBack(release).length === 0 && release.services.every((s) => s.outcome !== 'crashed')) {
+        return {
+            result: 'failed',
+            notes: [
+                'No new deployment went live, so nothing needed rolling back: production still runs the previous deployments (read back from Railway below).',
+            ],
+        };
+    }
+    if (!ctx.rollbackOnFailure)
+        return { result: 'failed', notes: [`${rollbackName} — the failed release was left in place.`] };
+    if (ctx.risks.length && !ctx.force) {
+        return {
+            result: 'needs-human',
+            notes: [
+                `Not rolled back automatically: the migrate plan has breaking/destructive migrations (${describeRisks(ctx.risks)}); rolling code back could break on the new schema. Set ${forceName} to override.`,
+            ],
+        };
+    }
+    return { rollBack: true };
+}
+/** After the rollback of a release: rolled-back only when every rolled-back service was restored and passed its rule. */
+function decideAfterRollback(release, ctx) {
+    const rolled = release.services.filter((s) => s.rollback);
+    if (ctx.cancelled) {
+        return {
+            result: 'cancelled',
+            notes: [
+                'The job was cancelled during the rollback: Railway goes on with a rollback deployment already created; the post step waits for it and verifies it.',
+            ],
+        };
+    }
+    if (rolled.length === 0)
+        return {
+            result: 'failed',
+            notes: [
+                'No new deployment replaced the previous one, so nothing needed rolling back: production still runs the previous deployments.',
+            ],
+        };
+    return {
+        result: rolled.every((s) => s.rollback?.ok && s.rollback.verification?.healthy !== false)
+            ? 'rolled-back'
+            : 'rollback-failed',
+        notes: [],
+    };
+}
+/** Once what Railway runs was read: a service a person must look at turns the result into needs-human (a cancelled or failed rollback keeps its word). */
+function finalResult(result, release) {
+    const humans = release.services.some((s) => needsHumanReason(s, release) !== undefined);
+    return humans && result !== 'cancelled' && result !== 'rollback-failed' ? 'needs-human' : result;
+}
+/** The `needs-human` output: the result says so, or a service needs a person (a deployment parked for approval / CI too). */
+function releaseNeedsHuman(result, release) {
+    const parked = release.services.some((s) => s.outcome === 'needs-approval' || s.outcome === 'waiting');
+    return (result === 'needs-human' ||
+        result === 'rollback-failed' ||
+        parked ||
+        release.services.some((s) => needsHumanReason(s, release) !== undefined));
+}
+/** The `healthy` output: '' when nothing was verified (verify off), else whether the release deployed and every service passed. */
+function releaseHealthy(result, release, verify) {
+    if (result === 'deployed' && !verify)
+        return '';
+    return String(result === 'deployed' && release.services.every((s) => s.verification?.healthy || unchangedBySkip(s)));
+}
+// ---------- status words ----------
+/** Release-level status word: SUCCESS when every service went live, else the first failing service's status. */
+function statusWord(svc) {
+    switch (svc.outcome) {
+        case 'success':
+            if (svc.verification && !svc.verification.healthy)
+                return crashedDuring(svc.verification) ? 'CRASHED' : 'UNHEALTHY';
+            return svc.status || 'SUCCESS';
+        case 'superseded':
+            return 'SUPERSEDED';
+        case 'timeout':
+            return 'TIMEOUT';
+        case 'cancelled':
+            return 'CANCELLED';
+        case 'error':
+        case 'not-started':
+        case 'unconfirmed':
+            return 'ERROR';
+        case 'refused':
+            return 'REFUSED';
+        case 'needs-approval':
+            return 'NEEDS_APPROVAL';
+        case 'waiting':
+            return 'WAITING';
+        default:
+            return svc.status || svc.outcome.toUpperCase();
+    }
+}
+/** SUCCESS when every service went live or was SKIPPED by watch paths (nothing to deploy); else the first failing word. */
+function releaseStatus(release) {
+    const failing = release.services.filter((s) => !unchangedBySkip(s)).map(statusWord);
+    return (failing.find((w) => w !== 'SUCCESS' && w !== 'SLEEPING') ??
+        failing[0] ??
+        (release.services.length ? 'SKIPPED' : 'ERROR'));
+}
+/**
+ * The deployment a rollback restores, from the service's deployments (newest first or not). In order: an explicit
+ * id (skipped when it already serves); the target recorded by the release being undone — unless that release was
+ * superseded, or a newer deployment replaced it (force overrides), or the target already serves; else the newest
+ * deployment Railway can roll back to that is older than what serves now, preferring another commit than the one
+ * being undone (the same commit is still right when only variables changed: a rollback restores the target's
+ * variables too). Returns undefined when nothing can be rolled back to.
+ */
+function chooseRollbackTarget(list, opts = {}) {
+    const active = pickActive(list);
+    const newest = newestFirst(list)[0];
+    if (opts.explicit) {
+        if (active?.id === opts.explicit)
+            return {
+                targetId: opts.explicit,
+                from: 'explicit',
+                skip: `${opts.explicit} is already serving; nothing to roll back`,
+            };
+        return { targetId: opts.explicit, from: 'explicit' };
+    }
+    const entry = opts.recorded;
+    if (entry) {
+        if (entry.outcome === 'superseded') {
+            return {
+                targetId: '',
+                from: 'recorded',
+                skip: `the recorded release was superseded by ${entry.supersededBy ?? 'a newer deployment'}; not rolling back a newer release`,
+            };
+        }
+        const ours = entry.deploymentId ?? undefined;
+        if (ours && newest && newest.id !== ours && !opts.force) {
+            const oursAt = list.find((d) => d.id === ours)?.createdAt;
+            if (!oursAt || Date.parse(newest.createdAt) > Date.parse(oursAt)) {
+                return {
+                    targetId: '',
+                    from: 'recorded',
+                    skip: `a newer deployment ${newest.id} replaced the recorded one (${ours}); not rolling back a newer release (force overrides)`,
+                };
+            }
+        }
+        if (entry.rollbackTargetId) {
+            if (active?.id === entry.rollbackTargetId)
+                return {
+                    targetId: entry.rollbackTargetId,
+                    from: 'recorded',
+                    skip: `${entry.rollbackTargetId} (the recorded target) is already serving; nothing to roll back`,
+                };
+            return { targetId: entry.rollbackTargetId, from: 'recorded' };
+        }
+    }
+    const candidate = active
+        ? (pickRollbackTarget(list, { exclude: [active.id], olderThan: active.createdAt, notSameCommitAs: active }) ??
+            pickRollbackTarget(list, { exclude: [active.id], olderThan: active.createdAt }))
+        : pickRollbackTarget(list);
+    return candidate ? { targetId: candidate.id, from: 'history' } : undefined;
+}
+/** True when the main step left something the post step must look at. */
+function cleanupNeeded(phase, inflight) {
+    return Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId);
+}
+/** First decision, before anything is read: finish a rollback on its way, else look at the release's deployment. */
+function cleanupFirstStep(s) {
+    if (s.rollbackDeploymentId)
+        return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
+    if (!s.deploymentId)
+        return { step: 'nothing-started' };
+    return { step: 'read-deployment', deploymentId: s.deploymentId };
+}
+/**
+ * What to do with the release's deployment given its status: cancel what Railway documents as cancellable
+ * (initializing, queued, building); with `rollbackLive` (the root action), roll back a deployment that went live
+ * unverified — or wait for one still DEPLOYING and roll it back if it goes live; otherwise say that it may still go
+ * live (a person decides).
+ */
+function cleanupAction(status, rollbackLive) {
+    if (CANCELLABLE_STATUSES.has(status))
+        return { action: 'cancel' };
+    if (IN_PROGRESS_STATUSES.has(status))
+        return rollbackLive && status === 'DEPLOYING'
+            ? { action: 'wait-then-roll-back' }
+            : { action: 'leave', needsHuman: true };
+    if (SUCCESS_STATUSES.has(status))
+        return rollbackLive ? { action: 'roll-back' } : { action: 'none', why: 'live-unverified' };
+    return { action: 'none', why: 'ended' };
+}
+
+
+/***/ }),
+
+/***/ 3508:
+/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: cancelUnfinished, confirmProduction, crashedDuring, deployRelease, describeProduction, isHttpSpec, leftOnItsWay, liveStatusProblem, needsHumanReason, prepareRelease, productionDeploymentOf, releaseJson, releaseSucceeded, restoreImageSettings, rollbackRelease, rollbackService, serviceVerdict, servicesToRollBack, unchangedBySkip, verifyDeployment, verifyRelease
+
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/retry.ts
+var retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
+var health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/railway/deployments.ts
+var deployments = __nccwpck_require__(4275);
+// EXTERNAL MODULE: ./src/railway/errors.ts
+var railway_errors = __nccwpck_require__(2576);
+;// CONCATENATED MODULE: ./src/railway/effects.ts
+// The one rule for requests with an effect (deploy, upload, rollback, redeploy, cancel, settings): a request whose
+// answer was lost may still have taken effect, so it is never sent again before Railway's state has been read.
+// One 502 on serviceInstanceDeployV2 must not create two deployments, nor a 502 on deploymentRollback ten.
+
+
+
+/** Errors a read cannot get past by waiting: the token, the input, the job. */
+function fatalRead(err) {
+    return (err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError));
+}
+/**
+ * Sends `spec.send` once; when the failure leaves open whether it took effect (mayHaveLanded), reads state with
+ * `spec.find` until the effect shows up (returned as if answered) or `settleMs` passed with a successful read saying
+ * it is not there — only then is the request sent again (at most `maxSends` in all). When state cannot be read until
+ * the client's deadline, throws RailwayUnconfirmedError: the caller must report "unknown", not retry.
+ */
+async function effects_applyOnce(client, spec) {
+    const maxSends = spec.maxSends ?? 2;
+    const log = spec.log ?? (() => undefined);
+    for (let sends = 1;; sends++) {
+        try {
+            return { value: await spec.send(), sends, reconciled: false };
+        }
+        catch (err) {
+            if (!mayHaveLanded(err))
+                throw err;
+            log(`${spec.what}: the answer was lost (${client.scrub(errorMessage(err))}); reading Railway's state to see whether it took effect`);
+            const lookup = await lookFor(client, spec);
+            if ('found' in lookup) {
+                log(`${spec.what}: it did take effect; continuing with what Railway reports`);
+                return { value: lookup.found, sends, reconciled: true };
+            }
+            if ('unknown' in lookup) {
+                const why = lookup.unknown === undefined
+                    ? 'no read succeeded before the deadline'
+                    : client.scrub(errorMessage(lookup.unknown));
+                throw new RailwayUnconfirmedError(spec.what, `${spec.what}: Railway's answer was lost (${client.scrub(errorMessage(err))}) and its state could not be read (${why}); whether it took effect is unknown — check the service in Railway before retrying`, { cause: err });
+            }
+            // Proven not to have taken effect: the failure stands as it is (nothing changed on Railway).
+            if (sends >= maxSends || (client.deadline !== undefined && Date.now() >= client.deadline))
+                throw err;
+            log(`${spec.what}: it did not take effect; sending it again`);
+        }
+    }
+}
+async function lookFor(client, spec) {
+    const settleMs = spec.settleMs ?? 5000;
+    const started = Date.now();
+    // Without a deadline on the client, an outage still must not make this wait forever.
+    const until = client.deadline ?? started + Math.max(settleMs * 6, 60_000);
+    let lastErr;
+    let interval = spec.readIntervalMs ?? 1000;
+    for (;;) {
+        try {
+            const value = await spec.find();
+            if (value !== undefined)
+                return { found: value };
+            if (Date.now() - started >= settleMs)
+                return { absent: true };
+        }
+        catch (err) {
+            if (fatalRead(err))
+                throw err;
+            lastErr = err;
+        }
+        const left = until - Date.now();
+        if (left <= 0)
+            return { unknown: lastErr };
+        await sleep(Math.min(interval, left), spec.signal ?? client.signal);
+        interval = Math.min(interval * 1.5, 3000);
+    }
+}
+
+// EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
+var upload = __nccwpck_require__(8933);
+// EXTERNAL MODULE: ./src/railway/operations.ts
+var operations = __nccwpck_require__(9062);
+;// CONCATENATED MODULE: ./src/railway/deploy.ts
+// Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
+// (serviceInstanceDeployV2 returns it, railwayapp/cli src/gql/schema.json; /up returns it, cli src/controllers/upload.rs). Every mutation goes through applyOnce: an
+// answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
+
+
+
+
+
+/** The source for one service: its own upload directory when `perService` names it. */
+function deploy_sourceForService(source, service) {
+    if (source.kind !== 'upload' || !source.perService)
+        return source;
+    const own = source.perService[service.name] ?? source.perService[service.id];
+    return own ? { kind: 'upload', ...own } : source;
+}
+/** Refuses a source the service cannot take — before anything is mutated. */
+function deploy_checkSourceFits(serviceName, instance, source) {
+    const repo = instance.source?.repo ?? null;
+    const image = instance.source?.image ?? null;
+    if (source.kind === 'commit' && !repo) {
+        throw new InputError('source', `'commit' needs a GitHub-connected service, but service '${serviceName}' has ${image ? `an image source (${image}): use source: image` : 'no repository connected: use source: upload'}`);
+    }
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(serviceName);
+    if (source.kind === 'upload' && !archiveFitsRootDirectory(source.files, instance.rootDirectory)) {
+        // Railway builds inside the Root Directory of the archive, uploads included (docs cli/deploying.md): an archive
+        // rooted at the service's own directory (like `railway up dir --path-as-root`) has nothing there and FAILS.
+        const root = normaliseRootDirectory(instance.rootDirectory);
+        throw new InputError('path', `service '${serviceName}' has the Root Directory '/${root}', but the upload from '${source.dir}' has no files under '${root}/': upload the repository root, or keep the '${root}' prefix in the archive (planUploadRoot)`);
+    }
+    if (source.kind === 'image' && !image) {
+        throw new InputError('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
+    }
+}
+function missingCommit(serviceName) {
+    // serviceInstanceDeployV2 without commitSha deploys "the commit currently associated with the service" — not the
+    // branch head (docs integrations/api/manage-services.md; docs PR #1163): never a silent redeploy of the old code.
+    return new InputError('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
+}
+/**
+ * The change an image release makes to the service's image setting in its environment before deploying (from → to),
+ * or undefined when it changes nothing (another source, no image given, or the same image). The release records it so
+ * the setting can be put back when the release fails before anything goes live (release.ts restoreImageSettings).
+ */
+function deploy_imageChangeOf(instance, source) {
+    const from = instance.source?.image;
+    if (source.kind !== 'image' || !source.image || !from || source.image === from)
+        return undefined;
+    return { from, to: source.image };
+}
+/**
+ * Sends the one mutation (two for a changed image) that starts the deployment; returns its id. A commit deploy
+ * needs `commitSha` (see missingCommit). After an ambiguous failure (edge 5xx, reset, timeout) the deployment is
+ * looked for among the service's deployments that were not there before — the one of this commit for commit deploys.
+ */
+async function deploy_triggerDeployment(client, scope, instance, source, opts = {}) {
+    if (source.kind === 'commit' && !source.commitSha)
+        throw missingCommit(instance.serviceName);
+    const known = new Set((opts.known ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id));
+    const common = { log: opts.log, signal: opts.signal, settleMs: opts.settleMs };
+    const fresh = async (accept) => newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }), known, undefined, accept);
+    const deployV2 = async (what, commitSha) => {
+        const r = await applyOnce(client, {
+            ...common,
+            what,
+            send: async () => (await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance')).serviceInstanceDeployV2,
+            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
+            find: async () => (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
+        });
+        return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
+    };
+    switch (source.kind) {
+        case 'commit':
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`, source.commitSha);
+        case 'image': {
+            const image = source.image;
+            if (image && image !== instance.source?.image) {
+                // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
+                await applyOnce(client, {
+                    ...common,
+                    what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
+                    send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+                    find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
+                });
+            }
+            // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
+            return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`, undefined);
+        }
+        case 'upload': {
+            const r = await applyOnce(client, {
+                ...common,
+                what: `upload of ${instance.serviceName} (${(source.tarball.length / 1024).toFixed(1)} KiB)`,
+                send: () => client.uploadTarball(scope, source.tarball),
+                find: async () => {
+                    const d = await fresh();
+                    return d ? { deploymentId: d.id } : undefined;
+                },
+            });
+            const out = { deploymentId: r.value.deploymentId, sends: r.sends, reconciled: r.reconciled };
+            if (r.value.serviceUrl)
+                out.url = r.value.serviceUrl;
+            if (r.value.dashboardUrl)
+                out.dashboardUrl = r.value.dashboardUrl;
+            return out;
+        }
+    }
+}
+/**
+ * Decides how a commit deploy starts on a service that may autodeploy: a repo-connected service deploys every push by
+ * itself (docs deployments/github-autodeploys.md), so deploying the same commit as well builds twice and one
+ * deployment supersedes the other. When Railway's deployment of the commit exists (any status but REMOVED), adopt it
+ * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`. With autodeploy known to be OFF nothing is
+ * adopted: Railway did not deploy the commit by itself, so a deployment of it is an earlier run's (or someone's).
+ */
+async function deploy_planCommitDeploy(client, scope, serviceName, commitSha, opts) {
+    if (opts.whenAutodeploy === 'deploy')
+        return { action: 'deploy' };
+    let autodeploy;
+    try {
+        autodeploy = await getAutoDeployStatus(client, scope);
+    }
+    catch {
+        autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
+    }
+    const withStatus = (plan) => autodeploy ? { ...plan, autodeploy } : plan;
+    if (autodeploy?.enabled === false)
+        return withStatus({ action: 'deploy' });
+    const found = await findDeploymentOfCommit(client, scope, commitSha, {
+        exclude: opts.exclude,
+        signal: opts.signal,
+        onList: opts.onList,
+        intervalMs: opts.intervalMs,
+        // A list read just before (prepareRelease) is looked at first, without a request.
+        ...(opts.known ? { first: opts.known } : {}),
+        waitMs: opts.waitMs ?? 30_000,
+    });
+    if (found)
+        return withStatus({ action: 'adopt', deployment: found });
+    if (!autodeploy?.enabled || opts.whenAutodeploy === 'adopt')
+        return withStatus({ action: 'deploy' });
+    const waited = Math.round((opts.waitMs ?? 30_000) / 1000);
+    return withStatus({
+        action: 'refuse',
+        message: `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
+            'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
+            'workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.',
+    });
+}
+/**
+ * Cancels a deployment only in a state Railway documents as cancellable (CANCELLABLE_STATUSES): the status is read
+ * first and a DEPLOYING or live deployment is left alone, with the reason. A lost answer is reconciled by re-reading
+ * the status (REMOVED = it landed).
+ */
+async function deploy_cancelDeployment(client, deploymentId, opts = {}) {
+    const before = await getDeployment(client, deploymentId);
+    if (!CANCELLABLE_STATUSES.has(before.status)) {
+        return {
+            cancelled: false,
+            status: before.status,
+            reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments`,
+        };
+    }
+    const r = await applyOnce(client, {
+        what: `deploymentCancel of ${deploymentId}`,
+        log: opts.log,
+        signal: opts.signal,
+        send: async () => (await client.request(CANCEL_DEPLOYMENT, { id: deploymentId }, 'CancelDeployment'))
+            .deploymentCancel,
+        find: async () => ((await getDeployment(client, deploymentId)).status === 'REMOVED' ? true : undefined),
+    });
+    return {
+        cancelled: r.value,
+        status: before.status,
+        reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
+    };
+}
+
+;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
+// What went wrong with a failed deployment: the tail of its build and deploy logs and its events
+// (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (deploymentEvents and buildLogs/deploymentLogs in railwayapp/cli src/gql/schema.json).
+
+
+function tail(lines, limit) {
+    // Railway returns limit+1 lines (CLI note); sort by timestamp and keep the last `limit`.
+    return [...lines].sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0)).slice(-limit);
+}
+async function diagnostics_collectFailureDiagnostics(client, deploymentId, opts = {}) {
+    const limit = opts.lines ?? 40;
+    const problems = [];
+    const attempt = async (what, fn, fallback) => {
+        try {
+            return await fn();
+        }
+        catch (err) {
+            problems.push(`${what}: ${client.scrub(errorMessage(err))}`);
+            return fallback;
+        }
+    };
+    const [build, deploy, events] = await Promise.all([
+        attempt('build logs', async () => (await client.request(BUILD_LOGS, { deploymentId, limit }, 'BuildLogs')).buildLogs, []),
+        attempt('deploy logs', async () => (await client.request(DEPLOYMENT_LOGS, { deploymentId, limit }, 'DeploymentLogs')).deploymentLogs, []),
+        attempt('deployment events', async () => {
+            const data = await client.request(DEPLOYMENT_EVENTS, { id: deploymentId, first: 50 }, 'DeploymentEvents');
+            return data.deploymentEvents.edges.map(({ node }) => {
+                const p = node.payload ?? {};
+                const info = {
+                    step: node.step,
+                    createdAt: node.createdAt,
+                    completedAt: node.completedAt,
+                };
+                if (typeof p.error === 'string' && p.error)
+                    info.error = client.scrub(p.error);
+                if (typeof p.detail === 'string' && p.detail)
+                    info.detail = client.scrub(p.detail);
+                else if (typeof p.reason === 'string' && p.reason)
+                    info.detail = client.scrub(p.reason);
+                if (typeof p.attempt === 'number')
+                    info.attempt = p.attempt;
+                if (typeof p.maxAttempts === 'number')
+                    info.maxAttempts = p.maxAttempts;
+                if (typeof p.durationMs === 'number')
+                    info.durationMs = p.durationMs;
+                return info;
+            });
+        }, []),
+    ]);
+    const clean = (l) => ({ ...l, message: client.scrub(l.message) });
+    return {
+        deploymentId,
+        buildLogs: tail(build, limit).map(clean),
+        deployLogs: tail(deploy, limit).map(clean),
+        events,
+        problems,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/railway/waiter.ts
+// Waits for a deployment to reach a terminal state: subscription first (cheap on the rate limit), polling
+// with an adaptive interval when the WebSocket is refused or drops. Status semantics: docs.railway.com deployments/reference.md and the DeploymentStatus enum (railwayapp/cli src/gql/schema.json).
+
+
+
+
+
+
+function verdictOf(outcome) {
+    if (outcome === 'success')
+        return 'live';
+    if (outcome === 'skipped')
+        return 'unchanged';
+    if (outcome === 'failed' || outcome === 'crashed' || outcome === 'removed' || outcome === 'unknown-status')
+        return 'failed';
+    return 'undecided';
+}
+/** Read errors that waiting cannot cure: the token, an input, the job. Everything else is ridden out to the deadline. */
+function fatalReadError(err) {
+    return (err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError));
+}
+/** Single-consumer queue bridging subscription callbacks into the wait loop. */
+class Inbox {
+    items = [];
+    waiter;
+    push(item) {
+        if (this.waiter) {
+            const w = this.waiter;
+            this.waiter = undefined;
+            w(item);
+        }
+        else
+            this.items.push(item);
+    }
+    next(timeoutMs, signal) {
+        const queued = this.items.shift();
+        if (queued)
+            return Promise.resolve(queued);
+        if (signal?.aborted)
+            return Promise.resolve({ kind: 'aborted' });
+        return new Promise((resolve) => {
+            const finish = (item) => {
+                clearTimeout(timer);
+                signal?.removeEventListener('abort', onAbort);
+                this.waiter = undefined;
+                resolve(item);
+            };
+            const onAbort = () => finish({ kind: 'aborted' });
+            const timer = setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, timeoutMs));
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.waiter = finish;
+        });
+    }
+}
+const OUTCOME_MESSAGES = {
+    FAILED: (id) => `deployment ${id} FAILED (build, pre-deploy command or Railway's healthcheck failed)`,
+    CRASHED: (id) => `deployment ${id} CRASHED (the process exited and the restart policy gave up)`,
+};
+async function waiter_waitForDeployment(client, deploymentId, opts) {
+    const startedAt = Date.now();
+    const log = opts.log ?? (() => undefined);
+    const waitingTimeoutMs = opts.waitingTimeoutMs ?? 5 * 60_000;
+    const unknownGraceMs = opts.unknownGraceMs ?? 60_000;
+    const pollInitialMs = opts.pollInitialMs ?? 1000;
+    const pollMaxMs = opts.pollMaxMs ?? 10_000;
+    const heartbeatMs = opts.heartbeatMs ?? 120_000;
+    const history = [];
+    let status = '';
+    let statusSince = startedAt;
+    let usedWs = false;
+    let usedPoll = false;
+    let warnedAbout = '';
+    let readErrors = 0;
+    let readErrorStreak = 0;
+    let lastReadError;
+    const inbox = new Inbox();
+    let mode = (opts.useSubscription ?? client.webSocketEnabled) ? 'ws' : 'poll';
+    let unsubscribe;
+    const registrationDelayMs = Math.min(opts.registrationDelayMs ?? 500, Math.max(0, opts.deadline - Date.now()));
+    if (registrationDelayMs > 0)
+        await sleep(registrationDelayMs, opts.signal).catch(() => undefined);
+    if (mode === 'ws' && !opts.signal?.aborted) {
+        unsubscribe = client.subscribe(DEPLOYMENT_STATUS_SUBSCRIPTION, { id: deploymentId }, {
+            next: (data) => inbox.push({ kind: 'status', status: data.deployment.status }),
+            error: (error) => inbox.push({ kind: 'error', error }),
+            complete: () => inbox.push({ kind: 'error', error: new Error('the subscription ended') }),
+        });
+    }
+    const result = (outcome, message, extra = {}) => ({
+        deploymentId,
+        outcome,
+        ok: outcome === 'success',
+        verdict: verdictOf(outcome),
+        readErrors,
+        status,
+        message,
+        history,
+        transport: usedWs && usedPoll ? 'websocket+polling' : usedWs ? 'websocket' : 'polling',
+        startedAt,
+        finishedAt: Date.now(),
+        ...extra,
+    });
+    /**
+     * One status read. A failed read (5xx, HTTP 200 + errors[], "not found" just after creation) does not end the
+     * tracking: the CLI ignores read errors while polling for a verdict (railwayapp/cli up.rs, PR #743); the deadline
+     * bounds it. Only errors waiting cannot cure (auth, input) end it.
+     */
+    const poll = async () => {
+        usedPoll = true;
+        try {
+            const d = await getDeployment(client, deploymentId);
+            readErrorStreak = 0;
+            return d.status;
+        }
+        catch (err) {
+            if (err instanceof AbortedError || opts.signal?.aborted)
+                return undefined;
+            if (fatalReadError(err))
+                throw err;
+            readErrors += 1;
+            readErrorStreak += 1;
+            lastReadError = client.scrub(errorMessage(err));
+            if (readErrorStreak === 1 || readErrorStreak % 5 === 0) {
+                log(`could not read deployment ${deploymentId} (${lastReadError}); still tracking it until the deadline`);
+            }
+            return undefined;
+        }
+    };
+    /** Why a SKIPPED deployment was skipped, from its build log (one read; unknown when it cannot be read). */
+    const skipReason = async () => {
+        try {
+            const data = await client.request(BUILD_LOGS, { deploymentId, limit: 50 }, 'BuildLogs');
+            return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns'))
+                ? 'watch-paths'
+                : 'wait-for-ci-or-unknown';
+        }
+        catch {
+            return 'wait-for-ci-or-unknown';
+        }
+    };
+    /** Time until the current status hits a limit (WAITING too long, unknown too long). */
+    const statusLimitIn = () => {
+        if (status === 'WAITING' || status === 'NEEDS_APPROVAL')
+            return statusSince + waitingTimeoutMs - Date.now();
+        if (status && !IN_PROGRESS_STATUSES.has(status) && !KNOWN_TERMINAL.has(status))
+            return statusSince + unknownGraceMs - Date.now();
+        return Infinity;
+    };
+    const evaluate = async () => {
+        if (!status)
+            return undefined;
+        const inStatus = Date.now() - statusSince;
+        if (SUCCESS_STATUSES.has(status)) {
+            return result('success', status === 'SLEEPING'
+                ? `deployment ${deploymentId} is live (SLEEPING: serverless, wakes on the first request)`
+                : `deployment ${deploymentId} is live (SUCCESS)`);
+        }
+        const msg = OUTCOME_MESSAGES[status];
+        if (msg)
+            return result(status.toLowerCase(), msg(deploymentId));
+        if (status === 'SKIPPED') {
+            // Not a failure: nothing was deployed, the previous deployment still serves.
+            const why = await skipReason();
+            return result('skipped', why === 'watch-paths'
+                ? `deployment ${deploymentId} was SKIPPED: no changed file matched the service's watch paths ("No changed files matched patterns") — nothing to deploy, the running deployment is unchanged`
+                : `deployment ${deploymentId} was SKIPPED (a 'Wait for CI' check failed, or watch paths matched no changed file) — nothing was deployed, the running deployment is unchanged`, { skipReason: why });
+        }
+        if (status === 'REMOVED' || status === 'REMOVING') {
+            const newer = opts.scope ? await findNewer(client, opts.scope, deploymentId) : undefined;
+            if (newer) {
+                return result('superseded', `deployment ${deploymentId} was superseded by a newer deployment ${newer} (someone else deployed); that newer release is left alone — no rollback`, {
+                    supersededBy: newer,
+                });
+            }
+            return result('removed', `deployment ${deploymentId} was ${status} (cancelled or removed) before it went live`);
+        }
+        if (status === 'WAITING' || status === 'NEEDS_APPROVAL') {
+            if (warnedAbout !== status) {
+                warnedAbout = status;
+                log(status === 'WAITING'
+                    ? `deployment ${deploymentId} is WAITING: Railway's 'Wait for CI' holds it until GitHub checks pass — if this workflow is one of those checks it is waiting on itself`
+                    : `deployment ${deploymentId} NEEDS_APPROVAL: approve it in Railway's dashboard (or deploymentApprove) to continue`);
+            }
+            if (inStatus >= waitingTimeoutMs) {
+                return status === 'WAITING'
+                    ? result('waiting', `deployment ${deploymentId} was still WAITING after ${formatDuration(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
+                    : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${formatDuration(inStatus)}: a human must approve it in Railway`);
+            }
+            return undefined;
+        }
+        if (IN_PROGRESS_STATUSES.has(status))
+            return undefined;
+        if (inStatus >= unknownGraceMs)
+            return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${formatDuration(inStatus)}`);
+        return undefined;
+    };
+    try {
+        let pollDelay = pollInitialMs;
+        let polledOnce = false;
+        for (;;) {
+            if (opts.signal?.aborted)
+                return result('cancelled', `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`);
+            const left = opts.deadline - Date.now();
+            if (left <= 0) {
+                const unread = !status && lastReadError ? ` (its status could not be read: ${lastReadError})` : '';
+                return result('timeout', `timed out after ${formatDuration(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : unread}`);
+            }
+            let observed;
+            if (mode === 'ws') {
+                // Until a first status arrives, check soon: a server may not push the current state on subscribe.
+                const quiet = status ? heartbeatMs : Math.min(heartbeatMs, 5000);
+                const item = await inbox.next(Math.max(0, Math.min(quiet, left, statusLimitIn())), opts.signal);
+                if (item.kind === 'status') {
+                    usedWs = true;
+                    observed = item.status;
+                }
+                else if (item.kind === 'aborted')
+                    continue;
+                else if (item.kind === 'error') {
+                    log(`status subscription unavailable (${errorMessage(item.error)}); falling back to polling`);
+                    mode = 'poll';
+                    unsubscribe?.();
+                    unsubscribe = undefined;
+                    observed = await poll();
+                    polledOnce = true;
+                }
+                else {
+                    if (!status)
+                        log(`no status from the subscription yet; asking once`);
+                    observed = await poll(); // heartbeat or a status limit to check
+                }
+            }
+            else {
+                if (polledOnce) {
+                    try {
+                        await sleep(Math.min(pollDelay, Math.max(0, left), Math.max(0, statusLimitIn())), opts.signal);
+                    }
+                    catch {
+                        continue; // aborted: reported at the top of the loop
+                    }
+                    // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
+                    const remaining = client.rateLimit.remaining;
+                    const longInStatus = Date.now() - statusSince > 120_000; // a long build: nothing to catch quickly
+                    const cap = remaining !== undefined && remaining < 50
+                        ? Math.max(pollMaxMs, 30_000)
+                        : longInStatus
+                            ? Math.max(pollMaxMs, 20_000)
+                            : pollMaxMs;
+                    pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
+                }
+                observed = await poll();
+                polledOnce = true;
+            }
+            if (observed !== undefined && observed !== status) {
+                status = observed;
+                statusSince = Date.now();
+                const change = { status, at: statusSince };
+                history.push(change);
+                opts.onStatus?.(change);
+                log(`deployment ${deploymentId}: ${status}`);
+                pollDelay = pollInitialMs;
+            }
+            const verdict = await evaluate();
+            if (verdict)
+                return verdict;
+        }
+    }
+    finally {
+        unsubscribe?.();
+    }
+}
+const KNOWN_TERMINAL = new Set([
+    'SUCCESS',
+    'SLEEPING',
+    'FAILED',
+    'CRASHED',
+    'SKIPPED',
+    'REMOVED',
+    'REMOVING',
+]);
+/** Id of the newest deployment of the service created after ours, if any (it superseded ours). */
+async function findNewer(client, scope, deploymentId) {
+    try {
+        const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 20 });
+        const ours = list.find((d) => d.id === deploymentId);
+        const newest = list[0];
+        if (!newest || newest.id === deploymentId)
+            return undefined;
+        if (ours && Date.parse(newest.createdAt) <= Date.parse(ours.createdAt))
+            return undefined;
+        return newest.id;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Watches a live deployment's status (e.g. during a verification window) and calls `onStatus` for each
+ * status seen: subscription first, polling `pollMs` when the WebSocket is unavailable. Returns stop().
+ */
+function waiter_watchDeployment(client, deploymentId, onStatus, opts = {}) {
+    let stopped = false;
+    let unsubscribe;
+    let timer;
+    const pollMs = opts.pollMs ?? 3000;
+    const poll = async () => {
+        if (stopped || opts.signal?.aborted)
+            return;
+        try {
+            const d = await getDeployment(client, deploymentId);
+            if (!stopped)
+                onStatus(d.status, d.instances.map((i) => i.status));
+        }
+        catch (err) {
+            opts.log?.(`could not read the status of ${deploymentId} (${errorMessage(err)})`);
+        }
+        if (!stopped)
+            timer = setTimeout(() => void poll(), pollMs);
+    };
+    if (opts.useSubscription ?? client.webSocketEnabled) {
+        unsubscribe = client.subscribe(DEPLOYMENT_STATUS_SUBSCRIPTION, { id: deploymentId }, {
+            next: (data) => {
+                if (!stopped)
+                    onStatus(data.deployment.status, (data.deployment.instances ?? []).map((i) => i.status));
+            },
+            error: (err) => {
+                if (stopped)
+                    return;
+                opts.log?.(`status subscription unavailable (${errorMessage(err)}); polling every ${pollMs / 1000}s`);
+                void poll();
+            },
+            complete: () => {
+                if (!stopped)
+                    void poll();
+            },
+        });
+    }
+    else {
+        timer = setTimeout(() => void poll(), 0);
+    }
+    return () => {
+        stopped = true;
+        if (timer)
+            clearTimeout(timer);
+        unsubscribe?.();
+    };
+}
+
+;// CONCATENATED MODULE: ./src/railway/rollback.ts
+// Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is found by
+// listing), falling back to deploymentRedeploy (a rebuild) when the target cannot be rolled back: a rollback restores a
+// retained image with no rebuild, and images are kept for a limited time after removal (docs.railway.com
+// deployments/deployment-actions.md, guides/roll-back-bad-deploy.md, pricing/plans.md "Image retention policy";
+// deploymentRollback returns Boolean!, railwayapp/cli src/gql/schema.json). canRollback is re-read at rollback time:
+// whether it held when the target was recorded is not known (no public source shows whether the active deployment
+// reports it). Both mutations go through applyOnce: a rollback answered with a 502 is looked for before anything is
+// sent again.
+
+
+
+
+
+
+/** An image reference pinned to a digest cannot move; a tag can (`:latest`, `:1.2`). */
+function isMutableImage(image) {
+    return !/@sha256:[0-9a-f]{64}$/i.test(image);
+}
+async function rollback_rollbackTo(client, scope, targetId, opts) {
+    const startedAt = Date.now();
+    const log = opts.log ?? (() => undefined);
+    // Both reads in parallel: they are all that stands between a failed verdict and the rollback request. The target
+    // is read NOW (not trusted from when it was recorded): canRollback decides between the two mutations.
+    const [known, target] = await Promise.all([
+        listDeployments(client, scope, { maxPages: 1, pageSize: 50 }),
+        getDeployment(client, targetId).catch((err) => {
+            if (err instanceof RailwayApiError && err.graphqlMessages.length) {
+                throw new InputError('deployment-id', `Railway has no deployment '${targetId}' for this token (${err.graphqlMessages.join('; ')})`);
+            }
+            throw err;
+        }),
+    ]);
+    if (target.serviceId && target.serviceId !== scope.serviceId) {
+        throw new InputError('deployment-id', `deployment ${targetId} belongs to another service (${target.serviceId}), not ${scope.serviceId}`);
+    }
+    if (target.environmentId && target.environmentId !== scope.environmentId) {
+        throw new InputError('deployment-id', `deployment ${targetId} belongs to another environment (${target.environmentId}), not ${scope.environmentId}`);
+    }
+    const knownIds = new Set(known.map((d) => d.id));
+    const notBefore = known[0]?.createdAt;
+    const created = async () => newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), knownIds, notBefore)?.id;
+    const effect = { log, signal: opts.signal, settleMs: opts.settleMs };
+    let method = 'rollback';
+    let fallbackReason;
+    let deploymentId;
+    let requestedAt;
+    let reconciled = false;
+    let warning;
+    let imageSetting;
+    if (target.canRollback) {
+        requestedAt = Date.now();
+        try {
+            // true/false = Railway's answer; a string = the new deployment, found by reading state after a lost answer.
+            const r = await applyOnce(client, {
+                ...effect,
+                what: `deploymentRollback to ${targetId}`,
+                send: async () => (await client.request(ROLLBACK_DEPLOYMENT, { id: targetId }, 'RollbackDeployment')).deploymentRollback,
+                find: created,
+            });
+            reconciled = r.reconciled;
+            if (r.value === false)
+                fallbackReason = 'deploymentRollback answered false';
+            else if (typeof r.value === 'string')
+                deploymentId = r.value;
+            else {
+                // Accepted: it returns no id, so the new deployment is found by listing. It landed — never sent again.
+                const found = await findNewDeployment(client, scope, knownIds, notBefore, { signal: opts.signal }).catch((err) => {
+                    throw new RailwayApiError(`Railway accepted the rollback to ${targetId}, but its new deployment could not be read: ${errorMessage(err)}`, {
+                        httpStatus: 200,
+                        operationName: 'ListDeployments',
+                        retryable: false,
+                    });
+                });
+                if (!found)
+                    return done('rollback', undefined, false, `Railway accepted the rollback to ${targetId} but no new deployment appeared in the service's list`);
+                deploymentId = found.id;
+            }
+        }
+        catch (err) {
+            // Only Railway refusing the rollback (HTTP 200 + errors[], e.g. the image is gone) falls back to a redeploy.
+            if (!(err instanceof RailwayApiError) ||
+                err.retryable ||
+                err.httpStatus >= 500 ||
+                err.operationName !== 'RollbackDeployment')
+                throw err;
+            fallbackReason = `deploymentRollback was refused: ${errorMessage(err)}`;
+        }
+    }
+    else {
+        fallbackReason = `deployment ${targetId} reports canRollback: false now (its image is not retained, or Railway does not offer rollback to it)`;
+    }
+    if (!deploymentId) {
+        method = 'redeploy';
+        if (!target.canRedeploy) {
+            return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and it cannot be redeployed either`);
+        }
+        const caveat = await redeployCaveat(client, scope, target, known);
+        if (caveat?.refuse) {
+            // Not sent: it would pull the very tag the deployment being replaced was pulled from — the same bad image.
+            return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and ${caveat.text}`);
+        }
+        warning = caveat?.text;
+        log(`${fallbackReason ?? 'rollback unavailable'}; rebuilding it with deploymentRedeploy instead${warning ? ` (${warning})` : ''}`);
+        requestedAt ??= Date.now();
+        const r = await applyOnce(client, {
+            ...effect,
+            what: `deploymentRedeploy of ${targetId}`,
+            send: async () => (await client.request(REDEPLOY_DEPLOYMENT, { id: targetId }, 'RedeployDeployment')).deploymentRedeploy.id,
+            find: created,
+        });
+        deploymentId = r.value;
+        reconciled ||= r.reconciled;
+    }
+    opts.onStarted?.({ method, deploymentId });
+    log(`${method === 'rollback' ? 'rolling back' : 'redeploying'} to ${targetId}: new deployment ${deploymentId}`);
+    const restoreImage = imageOf(target) ?? opts.previousImage;
+    if (restoreImage) {
+        imageSetting = await rollback_restoreImageSetting(client, scope, restoreImage, { ...effect, log });
+        if (imageSetting && !imageSetting.restored) {
+            const todo = `the service's image setting in this environment still names ${imageSetting.from}, so its next deploy would run that image again: set it back to ${imageSetting.to} (Service → Settings → Source Image)`;
+            warning = warning ? `${warning}; ${todo}` : todo;
+        }
+    }
+    const wait = await waitForDeployment(client, deploymentId, { ...opts, scope });
+    const setting = imageSetting?.restored
+        ? `; image setting set back from ${imageSetting.from} to ${imageSetting.to} in this environment`
+        : '';
+    const restored = `restored ${targetId} as deployment ${deploymentId} (${method}${setting}${warning ? `; ${warning}` : ''})`;
+    return done(method, wait, wait.ok, wait.ok ? restored : `${method} to ${targetId} did not go live: ${wait.message}${setting}`);
+    function done(m, w, ok, message) {
+        const r = {
+            targetId,
+            method: m,
+            exact: m === 'rollback',
+            ok,
+            message,
+            startedAt,
+            finishedAt: Date.now(),
+        };
+        if (fallbackReason)
+            r.fallbackReason = fallbackReason;
+        if (warning)
+            r.warning = warning;
+        if (deploymentId)
+            r.deploymentId = deploymentId;
+        if (reconciled)
+            r.reconciled = true;
+        if (imageSetting)
+            r.imageSetting = imageSetting;
+        if (w)
+            r.wait = w;
+        if (requestedAt)
+            r.requestedAt = requestedAt;
+        return r;
+    }
+}
+/** The image a deployment of an image service ran (meta.image: Deployment.meta is untyped JSON in railwayapp/cli
+ * src/gql/schema.json, its keys undocumented — hence optional), if any. */
+function imageOf(d) {
+    const image = d?.meta?.image;
+    return typeof image === 'string' && image ? image : undefined;
+}
+/**
+ * Why a redeploy of `target` may not bring back what it ran: "The redeploy pulls the tag again and picks up the new
+ * digest" (docs guides/private-container-registry.md), so a mutable tag may name another image by now. `refuse` when
+ * it certainly cannot restore anything: the tag is the one the deployment being replaced was pulled from.
+ */
+async function redeployCaveat(client, scope, target, known) {
+    const image = imageOf(target) ?? (await getServiceInstance(client, scope).catch(() => undefined))?.source?.image ?? undefined;
+    if (!image || !isMutableImage(image))
+        return undefined;
+    const replaced = pickActive(known.filter((d) => d.id !== target.id));
+    if (replaced && imageOf(replaced) === image) {
+        return {
+            refuse: true,
+            text: `a redeploy would pull the image tag ${image} again — the tag the running deployment ${replaced.id} was pulled from — so it cannot bring back the old version (a mutable tag redeploy is not a rollback); not sent. Push the old image under a new tag (or pin it by digest, @sha256:…) and deploy that`,
+        };
+    }
+    return {
+        refuse: false,
+        text: `a redeploy pulls the image tag ${image} again — if the tag moved since, this is NOT a rollback to the old version; pin images by digest (@sha256:…) to make it one`,
+    };
+}
+/**
+ * Puts an image service's image setting back to `image` in THIS environment (serviceInstanceUpdate with
+ * environmentId: without it Railway changes every environment that is not a fork, schema argument description).
+ * deploymentRollback restores the deployment's image (docs guides/roll-back-bad-deploy.md); no public source says it
+ * also puts back the setting the release changed, which the next deploy (or a variable change) would pull. Setting it
+ * is harmless when Railway already did. Undefined when there is nothing to put back; a failure is reported
+ * (`restored: false`), never thrown: the rollback itself stands.
+ *
+ * With `expect` (a release that failed before going live puts back what IT changed): only a setting that still names
+ * `expect` is changed — another value was set by someone else since and is left alone — and a setting that cannot be
+ * read is reported as not restored, since it may still name the bad image.
+ */
+async function rollback_restoreImageSetting(client, scope, image, effect) {
+    const { expect, ...spec } = effect;
+    let current;
+    try {
+        current = (await getServiceInstance(client, scope)).source?.image;
+    }
+    catch (err) {
+        const error = client.scrub(errorMessage(err));
+        effect.log(`could not read the service's image setting (${error}); not changed`);
+        return expect ? { from: expect, to: image, restored: false, error: `it could not be read: ${error}` } : undefined;
+    }
+    if (!current || current === image)
+        return undefined;
+    if (expect && current !== expect) {
+        effect.log(`the image setting names ${current} now, not ${expect} as this release set it: changed since by someone else, left alone`);
+        return undefined;
+    }
+    try {
+        const r = await applyOnce(client, {
+            ...spec,
+            what: `serviceInstanceUpdate of the image setting back to ${image}`,
+            send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+            find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
+        });
+        if (!r.value)
+            throw new Error('Railway answered serviceInstanceUpdate with false');
+        effect.log(`image setting set back from ${current} to ${image} in this environment`);
+        return { from: current, to: image, restored: true };
+    }
+    catch (err) {
+        const error = client.scrub(errorMessage(err));
+        effect.log(`could not set the image setting back to ${image} (${error})`);
+        return { from: current, to: image, restored: false, error };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/release/release.ts
+// A release: several services deployed in parallel as one unit, verified (the NEW version must answer),
+// and rolled back together when any part fails. Plain data + functions; actions and the CLI render it.
+
+
+
+
+
+
+
+
+
+
+
+
+function release_event(release, service, kind, label, at = Date.now()) {
+    release.events.push({ at, service, kind, label });
+}
+/**
+ * Reads each service's state and records its rollback target (newest canRollback deployment — not a status
+ * filter — and never one of the release's commit: Railway's own autodeploy of it may already be there) and what
+ * serves now. Checks the source fits every service; an upload to a service with a Root Directory is re-archived
+ * with the prefix Railway builds in (planUploadRoot). Sends NO mutation.
+ */
+async function prepareRelease(client, target, source, opts = {}) {
+    const release = {
+        project: target.project,
+        environment: target.environment,
+        source: source.kind,
+        startedAt: Date.now(),
+        services: [],
+        events: [],
+    };
+    const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
+    if (commitSha)
+        release.commitSha = commitSha;
+    release.services = await Promise.all(target.services.map(async (service) => {
+        const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
+        const { instance, deployments } = await readServiceState(client, scope);
+        const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
+        checkSourceFits(service.name, instance, own);
+        const previous = pickActive(deployments);
+        const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const svc = {
+            service,
+            scope,
+            status: '',
+            outcome: 'not-started',
+            message: 'not started',
+            history: [],
+            instance,
+            known: deployments,
+        };
+        if (own !== sourceForService(source, service))
+            svc.source = own;
+        if (previous)
+            svc.previousDeploymentId = previous.id;
+        if (rollbackTarget)
+            svc.rollbackTargetId = rollbackTarget.id;
+        const url = serviceUrlOf(instance);
+        if (url)
+            svc.url = url;
+        return svc;
+    }));
+    return release;
+}
+/**
+ * Railway builds inside the service's Root Directory of what it receives, uploads included (docs cli/deploying.md
+ * "Deployment from Subdirectories"): an archive of that very directory (rooted at it) holds nothing there, so it is
+ * rebuilt rooted where the prefix is kept (planUploadRoot; `railway up <dir>` without --path-as-root does the same).
+ */
+async function reRootUpload(source, instance, serviceName, log) {
+    if (source.kind !== 'upload' || archiveFitsRootDirectory(source.files, instance.rootDirectory))
+        return source;
+    const { archiveRoot } = planUploadRoot(source.dir, instance.rootDirectory, serviceName);
+    const { body, files } = await createUploadTarball(source.dir, { archiveRoot });
+    log?.(`${serviceName}: Root Directory '/${normaliseRootDirectory(instance.rootDirectory)}' — upload re-archived from ${archiveRoot} (${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB) so Railway finds it there`);
+    return { kind: 'upload', dir: source.dir, tarball: body, files };
+}
+const ADOPT_NOTE = (d, sha) => `adopted Railway's own deployment ${d.id} of ${sha.slice(0, 12)} (GitHub autodeploy; ${d.status} when found) — nothing was sent, so the commit is not built twice`;
+/** Starts every service's deployment in parallel and waits for each to reach a terminal state. */
+async function deployRelease(client, release, source, opts) {
+    await Promise.all(release.services.map(async (svc) => {
+        const name = svc.service.name;
+        const log = (m) => opts.log(`${name}: ${m}`);
+        const own = svc.source ?? sourceForService(source, svc.service);
+        release_event(release, name, 'start', 'deploy requested');
+        try {
+            const instance = svc.instance ?? (await getServiceInstance(client, svc.scope));
+            let known = svc.known;
+            if (own.kind === 'commit' && own.commitSha) {
+                const mode = opts.autodeploy ?? 'adopt';
+                // A finished failure of this commit is an earlier attempt, not a build to join: this run tries again.
+                const sha = own.commitSha;
+                const failedBefore = (svc.known ?? [])
+                    .filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && sameCommit(commitOf(d), sha))
+                    .map((d) => d.id);
+                if (failedBefore.length && mode !== 'deploy')
+                    log(`earlier deployment(s) of ${sha.slice(0, 12)} ended FAILED/CRASHED (${failedBefore.join(', ')}): not adopted`);
+                const plan = await planCommitDeploy(client, svc.scope, name, sha, {
+                    whenAutodeploy: mode,
+                    waitMs: opts.autodeployWaitMs,
+                    intervalMs: opts.autodeployIntervalMs ?? 5000,
+                    signal: opts.signal,
+                    exclude: failedBefore,
+                    known: svc.known,
+                    onList: (list) => (known = list),
+                });
+                svc.start = { by: 'this-release', mode, note: '' };
+                if (plan.autodeploy)
+                    svc.start.autodeploy = plan.autodeploy;
+                if (plan.action === 'refuse') {
+                    svc.outcome = 'refused';
+                    svc.message = `not deployed (autodeploy: refuse): ${plan.message}`;
+                    svc.start.note = 'refused: Railway deploys this service by itself';
+                    svc.finishedAt = Date.now();
+                    release_event(release, name, 'fail', 'refused (autodeploy)');
+                    return;
+                }
+                if (plan.action === 'adopt') {
+                    svc.start = { ...svc.start, by: 'railway', note: ADOPT_NOTE(plan.deployment, own.commitSha) };
+                    svc.deploymentId = plan.deployment.id;
+                    svc.triggeredAt = Date.parse(plan.deployment.createdAt) || Date.now();
+                    opts.onTriggered?.(svc);
+                    log(svc.start.note);
+                }
+                else {
+                    svc.start.note =
+                        mode === 'deploy'
+                            ? 'deployed by this release (autodeploy: deploy — Railway was not asked)'
+                            : plan.autodeploy?.enabled === false
+                                ? 'deployed by this release (GitHub autodeploy is off for this service)'
+                                : plan.autodeploy?.enabled
+                                    ? `deployed by this release: Railway's own deployment of ${own.commitSha.slice(0, 12)} did not appear in time (autodeploy is on: a push to another branch, or the webhook is late)`
+                                    : "deployed by this release (Railway's autodeploy status could not be read, and no deployment of this commit was there)";
+                }
+            }
+            if (!svc.deploymentId) {
+                // Recorded before the request: once it is sent the setting may have changed, whatever happens next.
+                const change = imageChangeOf(instance, own);
+                if (change)
+                    svc.imageChange = change;
+                const started = await triggerDeployment(client, svc.scope, instance, own, {
+                    known,
+                    log,
+                    signal: opts.signal,
+                });
+                svc.deploymentId = started.deploymentId;
+                svc.triggeredAt = Date.now();
+                if (started.url)
+                    svc.url = started.url;
+                opts.onTriggered?.(svc);
+                log(`deployment ${started.deploymentId} started (${own.kind}${started.reconciled ? '; found by reading Railway after its answer was lost' : ''})`);
+            }
+        }
+        catch (err) {
+            if (err instanceof AbortedError || opts.signal?.aborted) {
+                svc.outcome = 'cancelled';
+                svc.message = 'cancelled before the deployment started';
+            }
+            else if (err instanceof RailwayUnconfirmedError) {
+                // Never retried: a second request could deploy twice. What Railway runs is read at the end (confirmProduction).
+                svc.outcome = 'unconfirmed';
+                svc.message = `${client.scrub(errorMessage(err))}; not retried (a second request could deploy twice)`;
+            }
+            else {
+                svc.outcome = 'error';
+                svc.message = `could not start the deployment: ${client.scrub(errorMessage(err))}`;
+            }
+            svc.finishedAt = Date.now();
+            release_event(release, name, 'fail', svc.outcome === 'cancelled'
+                ? 'cancelled'
+                : svc.outcome === 'unconfirmed'
+                    ? 'deploy unconfirmed'
+                    : 'deploy not started');
+            return;
+        }
+        await followDeployment(client, release, svc, own, opts);
+    }));
+}
+/** Waits for the service's deployment; a newer deployment of the SAME commit (Railway's autodeploy) is adopted. */
+async function followDeployment(client, release, svc, own, opts) {
+    const name = svc.service.name;
+    for (let adoptions = 0;; adoptions++) {
+        const deploymentId = svc.deploymentId;
+        const wait = await waitForDeployment(client, deploymentId, {
+            deadline: opts.deadline,
+            signal: opts.signal,
+            scope: svc.scope,
+            waitingTimeoutMs: opts.waitingTimeoutMs,
+            useSubscription: opts.useSubscription,
+            pollInitialMs: opts.pollInitialMs,
+            pollMaxMs: opts.pollMaxMs,
+            log: (m) => opts.log(`${name}: ${m}`),
+            onStatus: (change) => {
+                svc.status = change.status;
+                svc.history.push(change);
+                if (change.status === 'BUILDING' ||
+                    change.status === 'DEPLOYING' ||
+                    change.status === 'WAITING' ||
+                    change.status === 'NEEDS_APPROVAL') {
+                    release_event(release, name, 'status', change.status.toLowerCase().replace('_', ' '), change.at);
+                }
+            },
+        }).catch((err) => {
+            svc.outcome = 'error';
+            svc.message = `lost track of deployment ${deploymentId}: ${client.scrub(errorMessage(err))}`;
+            return undefined;
+        });
+        svc.finishedAt = Date.now();
+        if (!wait) {
+            release_event(release, name, 'fail', 'status unknown');
+            return;
+        }
+        svc.status = wait.status;
+        svc.outcome = wait.outcome;
+        svc.message = wait.message;
+        if (wait.supersededBy)
+            svc.supersededBy = wait.supersededBy;
+        // Railway's autodeploy of the same commit replaced ours (its webhook came late): it is this release, follow it. Not
+        // with autodeploy known to be off: then a newer deployment is someone else's release, even of the same commit.
+        if (wait.outcome === 'superseded' &&
+            wait.supersededBy &&
+            own.kind === 'commit' &&
+            own.commitSha &&
+            svc.start?.autodeploy?.enabled !== false &&
+            adoptions < 2) {
+            const newer = await getDeployment(client, wait.supersededBy).catch(() => undefined);
+            if (newer && sameCommit(commitOf(newer), own.commitSha)) {
+                opts.log(`${name}: ${deploymentId} was replaced by Railway's own deployment ${newer.id} of the same commit (GitHub autodeploy); following that one`);
+                svc.start = {
+                    by: 'railway',
+                    ...(svc.start?.mode ? { mode: svc.start.mode } : {}),
+                    ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}),
+                    note: ADOPT_NOTE(newer, own.commitSha),
+                };
+                svc.deploymentId = newer.id;
+                delete svc.supersededBy;
+                opts.onTriggered?.(svc);
+                continue;
+            }
+        }
+        if (wait.ok) {
+            release_event(release, name, 'done', wait.status === 'SLEEPING' ? 'live (sleeping)' : 'live (SUCCESS)');
+            if (!svc.url && !svc.instance) {
+                // A deployment's staticUrl is its service's domain, so with the instance read (no domain) there is nothing to
+                // learn: every request counts on the Free plan's 100 an hour (docs integrations/api.md).
+                try {
+                    const d = await getDeployment(client, deploymentId);
+                    const url = deploymentUrl(d);
+                    if (url)
+                        svc.url = url;
+                }
+                catch {
+                    // the deploy itself succeeded
+                }
+            }
+        }
+        else if (wait.outcome === 'skipped') {
+            // Not a failure when watch paths matched nothing: nothing was deployed and what ran before still runs.
+            if (wait.skipReason)
+                svc.skipReason = wait.skipReason;
+            release_event(release, name, 'info', wait.skipReason === 'watch-paths' ? 'skipped (watch paths): unchanged' : 'skipped');
+        }
+        else {
+            release_event(release, name, 'fail', wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase());
+            if (wait.outcome !== 'cancelled' &&
+                wait.outcome !== 'superseded' &&
+                wait.outcome !== 'timeout' &&
+                wait.outcome !== 'waiting' &&
+                wait.outcome !== 'needs-approval') {
+                svc.diagnostics = await collectFailureDiagnostics(client, deploymentId);
+            }
+        }
+        return;
+    }
+}
+/** A SKIPPED deployment that means "nothing to deploy here" (watch paths), not a failed release. */
+function unchangedBySkip(svc) {
+    return svc.outcome === 'skipped' && svc.skipReason === 'watch-paths';
+}
+/** Outcomes that leave the service's deployment on its way on Railway: it may still go live, unverified, later. */
+const UNFINISHED = new Set(['timeout', 'waiting', 'needs-approval']);
+/**
+ * A deployment this release left on its way (the timeout was reached while it built, or it sits in WAITING /
+ * NEEDS_APPROVAL) would go live later, unverified: cancel it while Railway documents that as possible
+ * (cancelDeployment: initializing, queued, building); otherwise record why not — the caller reports needs-human.
+ * Use a client that still has time (RailwayClient.derive): the release's may be past its deadline.
+ */
+async function cancelUnfinished(client, release, opts) {
+    await Promise.all(release.services.map(async (svc) => {
+        if (!svc.deploymentId || !UNFINISHED.has(svc.outcome))
+            return;
+        try {
+            svc.cancel = await cancelDeployment(client, svc.deploymentId, {
+                log: (m) => opts.log(`${svc.service.name}: ${m}`),
+                signal: opts.signal,
+            });
+            opts.log(`${svc.service.name}: ${svc.deploymentId} ${svc.cancel.reason}`);
+            if (svc.cancel.cancelled)
+                release_event(release, svc.service.name, 'info', 'unfinished deployment cancelled');
+        }
+        catch (err) {
+            svc.cancel = {
+                cancelled: false,
+                status: svc.status,
+                reason: 'not cancelled: the request failed',
+                error: client.scrub(errorMessage(err)),
+            };
+            opts.log(`${svc.service.name}: could not cancel ${svc.deploymentId}: ${svc.cancel.error}`);
+        }
+    }));
+}
+/**
+ * An image release changed the service's image setting before deploying (deploy.ts triggerDeployment); when nothing
+ * of it went live — its deployment FAILED or CRASHED while building or pulling, was cancelled at the timeout, or never
+ * started — the previous deployment still serves but the setting names the new image, so the next redeploy,
+ * restart-policy rebuild or autodeploy would pull it (serviceInstanceDeployV2 deploys the instance as configured,
+ * docs integrations/api/manage-services.md; a redeploy "pulls the tag again", docs guides/private-container-registry.md).
+ * Puts it back, scoped to the environment, through restoreImageSetting
+ * (applyOnce: a lost answer is reconciled by reading the setting). Needs what Railway runs read first
+ * (confirmProduction): nothing is changed while this release's deployment serves or is still on its way, a rolled-back
+ * service (rollbackTo puts it back itself), nor a setting someone else has changed since. A failure is recorded
+ * (`imageSettingRestore.restored: false`) and needsHumanReason names the setting to fix by hand.
+ */
+async function restoreImageSettings(client, release, opts) {
+    await Promise.all(release.services.map(async (svc) => {
+        const change = svc.imageChange;
+        if (!change || svc.rollback || !nothingOfReleaseLive(svc))
+            return;
+        const name = svc.service.name;
+        const r = await restoreImageSetting(client, svc.scope, change.from, {
+            log: (m) => opts.log(`${name}: ${m}`),
+            signal: opts.signal,
+            settleMs: opts.settleMs,
+            expect: change.to,
+        });
+        if (!r)
+            return;
+        svc.imageSettingRestore = r;
+        if (r.restored) {
+            svc.message = `${svc.message}; image setting restored to ${r.to} (the release had set ${r.from}; nothing of it went live)`;
+            release_event(release, name, 'info', 'image setting restored');
+        }
+        else {
+            release_event(release, name, 'fail', 'image setting not restored');
+        }
+    }));
+}
+/** Railway, read at the end, runs none of this release's deployments and has none of them on its way. */
+function nothingOfReleaseLive(svc) {
+    const p = svc.production;
+    if (!p || p.error || svc.outcome === 'success' || svc.outcome === 'superseded')
+        return false;
+    if (!svc.deploymentId)
+        return p.pending.length === 0 && p.deploymentId === svc.previousDeploymentId;
+    return p.deploymentId !== svc.deploymentId && !p.pending.some((d) => d.id === svc.deploymentId);
+}
+/**
+ * True when the run itself proved what the service runs: its new deployment went live (and, when verified, stayed
+ * healthy) with no rollback, or the rollback's deployment went live (and, when verified, was healthy). Everything
+ * else is read from Railway by confirmProduction.
+ */
+function productionProven(svc) {
+    const rb = svc.rollback;
+    if (rb)
+        return rb.ok && rb.verification?.healthy !== false && !rb.interrupted;
+    return (svc.outcome === 'success' &&
+        !svc.supersededBy &&
+        svc.verification?.healthy !== false &&
+        svc.verification?.cancelled !== true);
+}
+/**
+ * Reads what Railway runs for every service whose state the run did not prove (failures, timeouts, cancellations,
+ * unconfirmed requests, superseded releases): the newest SUCCESS/SLEEPING deployment, and what is still on its way.
+ * The outputs report this reading, not what the code meant to do.
+ */
+async function confirmProduction(client, release, opts = {}) {
+    await Promise.all(release.services.map(async (svc) => {
+        if (!opts.all && productionProven(svc))
+            return;
+        const readAt = Date.now();
+        try {
+            const list = await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 20 });
+            const active = pickActive(list);
+            const pending = newestFirst(list)
+                .filter((d) => IN_PROGRESS_STATUSES.has(d.status) && (!active || Date.parse(d.createdAt) > Date.parse(active.createdAt)))
+                .map((d) => ({ id: d.id, status: d.status }));
+            svc.production = { pending, readAt };
+            if (active) {
+                svc.production.deploymentId = active.id;
+                svc.production.status = active.status;
+            }
+        }
+        catch (err) {
+            svc.production = { pending: [], readAt, error: client.scrub(errorMessage(err)) };
+        }
+        opts.log?.(`${svc.service.name}: Railway runs ${describeProduction(svc)}`);
+    }));
+}
+/** True when this release's own deployment (or its rollback's) was still on its way when production was read. */
+function leftOnItsWay(svc) {
+    return svc.production?.pending.some((d) => d.id === svc.deploymentId || d.id === svc.rollback?.deploymentId) ?? false;
+}
+/** "abc (SUCCESS)", with what is still on its way, or why it is unknown. */
+function describeProduction(svc) {
+    const p = svc.production;
+    if (!p)
+        return productionDeploymentOf(svc) ?? 'nothing';
+    if (p.error)
+        return `an unknown deployment (it could not be read: ${p.error})`;
+    const now = p.deploymentId ? `${p.deploymentId} (${p.status ?? 'SUCCESS'})` : 'no deployment';
+    return p.pending.length
+        ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}`
+        : now;
+}
+/**
+ * Why a person must look at this service now (undefined when production is the new version verified, or the previous
+ * version confirmed — restored, or untouched with nothing pending): each reason names what is live and what to do.
+ */
+function needsHumanReason(svc, release) {
+    const where = release ? ` (${release.project.name} / ${release.environment.name} / ${svc.service.name})` : '';
+    const p = svc.production;
+    const live = describeProduction(svc);
+    if (p?.error)
+        return `what Railway runs could not be read (${p.error}); open the service in Railway${where} and check which deployment is active before doing anything else`;
+    if (svc.outcome === 'unconfirmed') {
+        return `the deploy request's answer was lost and Railway could not be read, so whether it took effect is unknown; Railway now runs ${live}. Check the service's deployments in Railway${where}; if a deployment of this release is there, let it finish (or cancel it), otherwise re-run — nothing was retried automatically`;
+    }
+    const rb = svc.rollback;
+    if (rb?.unconfirmed)
+        return `the rollback request's answer was lost and Railway could not be read; Railway now runs ${live}. Check the service in Railway${where} before rolling back by hand (rail-actions rollback)`;
+    if (rb?.interrupted) {
+        return `the job was cancelled while the rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}; Railway runs ${live}. The post step waits for it and verifies it — read its summary; if it did not go live, roll back by hand (rail-actions rollback --deployment-id ${rb.targetId})`;
+    }
+    if (rb && !rb.ok)
+        return `the rollback to ${rb.targetId} failed (${rb.message}); Railway runs ${live}. Roll back by hand (rail-actions rollback --deployment-id ${rb.targetId}) or roll forward with a fix`;
+    if (rb?.verification?.cancelled) {
+        return `the job was cancelled while the restored deployment ${rb.deploymentId ?? '?'} was being verified; Railway runs ${live}, not verified. Check it (rail-actions verify) before the next release`;
+    }
+    if (rb?.verification && !rb.verification.healthy)
+        return `the restored deployment ${rb.deploymentId ?? '?'} failed verification (${rb.verification.reason}); Railway runs ${live}. Investigate the previous version or roll forward with a fix`;
+    if (svc.cancel && !svc.cancel.cancelled && svc.deploymentId) {
+        return `deployment ${svc.deploymentId} was left ${svc.cancel.status || svc.status || 'unfinished'} (${svc.message}) and was ${svc.cancel.error ? `not cancelled (${svc.cancel.error})` : svc.cancel.reason}; if it goes live it runs UNVERIFIED. Railway runs ${live}. Cancel it in Railway${where}, or verify it and roll back when needed`;
+    }
+    // Only this release's own deployments count: someone else's newer deployment (superseded) is their release.
+    const ours = p?.pending.filter((d) => d.id === svc.deploymentId || d.id === rb?.deploymentId) ?? [];
+    if (ours.length)
+        return `Railway runs ${live}: this release's ${ours.map((d) => `${d.id} (${d.status})`).join(', ')} is still on its way and replaces it when it goes live, unverified. Check it in Railway${where}`;
+    const img = svc.imageSettingRestore;
+    if (img && !img.restored) {
+        return `Railway runs ${live}, but the service's image setting in this environment may still name ${img.from}, which this release set and which did not go live; putting it back to ${img.to} failed (${img.error ?? 'unknown error'}). The next deploy, redeploy or restart would pull ${img.from}: set Source Image back to ${img.to} by hand (Service → Settings → Source Image${where})`;
+    }
+    return undefined;
+}
+function isHttpSpec(spec) {
+    return spec.rule !== 'railway-status';
+}
+/**
+ * What is wrong with a live deployment's Railway status, or undefined. Railway reports SUCCESS once the container
+ * runs when no healthcheck is configured, and CRASHED only after the restart policy gave up, so a crash loop can
+ * still read SUCCESS while an instance is CRASHED or RESTARTING (docs.railway.com deployments/reference.md; the
+ * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; docs deployments/restart-policy.md).
+ */
+function liveStatusProblem(status, instances) {
+    if (!SUCCESS_STATUSES.has(status))
+        return status || 'no status';
+    const bad = instances.find((i) => i === 'CRASHED' || i === 'RESTARTING');
+    return bad ? `${status} with an instance ${bad}` : undefined;
+}
+/** True when a verification failed because Railway reported a crash or restart (not an HTTP verdict). */
+function crashedDuring(v) {
+    return v.statusDuringWindow !== undefined && /CRASHED|RESTARTING/.test(v.statusDuringWindow);
+}
+/**
+ * Verifies one live deployment by its rule. Both rules share the watch: Railway's status is followed for the whole
+ * `windowMs` (subscription, polling as fallback) and leaving SUCCESS, or an instance CRASHED/RESTARTING, fails the
+ * verification. Rule http also needs checkHealth to pass (the deployment id in the body); rule railway-status is the
+ * soak alone. When the window ends the status is read once more, so a status-only verification never passes without
+ * Railway having reported a status (also with a window of 0) and a crash right before the end is not missed.
+ * Superseded during the window is reported, not treated as our failure (verifyRelease).
+ */
+async function verifyDeployment(client, deploymentId, spec, opts) {
+    const startedAt = Date.now();
+    const rule = isHttpSpec(spec) ? 'http' : 'railway-status';
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let leftSuccess;
+    let railwayStatus;
+    const onStatus = (status, instances) => {
+        railwayStatus = status;
+        const problem = liveStatusProblem(status, instances);
+        if (problem && !leftSuccess) {
+            leftSuccess = problem;
+            opts.log(`deployment ${deploymentId} went ${problem} during verification`);
+            controller.abort();
+        }
+    };
+    let windowTimer;
+    const windowOver = new Promise((resolve) => {
+        windowTimer = setTimeout(resolve, spec.windowMs);
+        controller.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const stopWatching = watchDeployment(client, deploymentId, onStatus, {
+        signal: controller.signal,
+        log: opts.log,
+        useSubscription: opts.useSubscription,
+    });
+    try {
+        let health;
+        if (isHttpSpec(spec)) {
+            const onAttempt = opts.onAttempt ??
+                ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
+            health = await checkHealth({
+                ...spec.health,
+                url: spec.url,
+                expectVersion: spec.expectVersion,
+                signal: controller.signal,
+                onAttempt,
+            });
+        }
+        const checkPassed = health ? health.healthy : true;
+        if (checkPassed && !controller.signal.aborted)
+            await windowOver;
+        let readError;
+        if (checkPassed && !leftSuccess && !opts.signal?.aborted) {
+            try {
+                const d = await getDeployment(client, deploymentId);
+                onStatus(d.status, d.instances.map((i) => i.status));
+            }
+            catch (err) {
+                readError = client.scrub(errorMessage(err));
+                opts.log(`could not read the status of ${deploymentId} at the end of the window (${readError})`);
+            }
+        }
+        const cancelled = opts.signal?.aborted === true && !leftSuccess;
+        // An HTTP answer carrying the deployment id proves it serves; a status-only verification has nothing but the status.
+        const sawStatus = railwayStatus !== undefined;
+        const healthy = checkPassed && !leftSuccess && !cancelled && (rule === 'http' || sawStatus);
+        const window = formatDuration(spec.windowMs);
+        let reason;
+        if (leftSuccess) {
+            reason =
+                spec.windowMs > 0
+                    ? `Railway reported ${leftSuccess} during the ${window} verification window`
+                    : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
+        }
+        else if (cancelled) {
+            reason = 'verification cancelled';
+        }
+        else if (health && !health.healthy) {
+            reason = health.lastReason;
+        }
+        else if (!sawStatus && rule === 'railway-status') {
+            reason = `could not read the deployment's status from Railway${readError ? ` (${readError})` : ''}: not verified`;
+        }
+        else {
+            const soak = spec.windowMs > 0
+                ? `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting for the whole ${window} window`
+                : `Railway reported ${railwayStatus ?? 'SUCCESS'} with no instance crashed or restarting (read once: verify-window 0)`;
+            reason = health ? `healthy (${health.attempts} attempt(s)); ${soak}` : soak;
+        }
+        if (isHttpSpec(spec) && spec.expectNote)
+            reason = `${reason} (${spec.expectNote})`;
+        const record = {
+            rule,
+            startedAt,
+            finishedAt: Date.now(),
+            healthy,
+            reason,
+            attempts: health?.attempts ?? 0,
+            windowMs: spec.windowMs,
+        };
+        if (isHttpSpec(spec))
+            record.url = spec.url;
+        if (isHttpSpec(spec) && spec.expectVersion)
+            record.expectVersion = spec.expectVersion;
+        if (isHttpSpec(spec) && spec.expectNote)
+            record.expectNote = spec.expectNote;
+        if (health?.timeToHealthyMs !== undefined)
+            record.timeToHealthyMs = health.timeToHealthyMs;
+        if (health?.p95LatencyMs !== undefined)
+            record.p95LatencyMs = health.p95LatencyMs;
+        if (health?.lastStatus !== undefined)
+            record.lastStatus = health.lastStatus;
+        if (leftSuccess)
+            record.statusDuringWindow = leftSuccess;
+        if (railwayStatus !== undefined)
+            record.railwayStatus = railwayStatus;
+        if (cancelled)
+            record.cancelled = true;
+        return record;
+    }
+    finally {
+        clearTimeout(windowTimer);
+        stopWatching();
+        opts.signal?.removeEventListener('abort', onOuterAbort);
+    }
+}
+function ruleText(spec) {
+    return isHttpSpec(spec) ? `HTTP ${spec.url}` : `Railway status${spec.why ? ` (${spec.why})` : ''}`;
+}
+/**
+ * Verifies every live service of the release by its own rule (in parallel). A service without a spec is not
+ * verified: `unverifiedReason` says why (the caller's reason, e.g. verify: false).
+ */
+async function verifyRelease(client, release, specFor, opts) {
+    await Promise.all(release.services.map(async (svc) => {
+        if (svc.outcome !== 'success' || !svc.deploymentId)
+            return;
+        const spec = specFor(svc);
+        if (!spec) {
+            svc.unverifiedReason =
+                opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
+            opts.log(`${svc.service.name}: not verified — ${svc.unverifiedReason}`);
+            return;
+        }
+        opts.log(`${svc.service.name}: verifying ${svc.deploymentId} by ${ruleText(spec)}`);
+        release_event(release, svc.service.name, 'verify', isHttpSpec(spec) ? 'verify started' : 'verify by status started');
+        svc.verification = await verifyDeployment(client, svc.deploymentId, spec, {
+            signal: opts.signal,
+            log: (m) => opts.log(`${svc.service.name}: ${m}`),
+        });
+        const v = svc.verification;
+        if (v.statusDuringWindow === 'REMOVED' || v.statusDuringWindow === 'REMOVING') {
+            // Someone deployed on top of us while verifying: not ours to judge or roll back.
+            const list = await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 10 }).catch(() => []);
+            const newest = list[0];
+            if (newest && newest.id !== svc.deploymentId) {
+                svc.outcome = 'superseded';
+                svc.supersededBy = newest.id;
+                svc.status = v.statusDuringWindow;
+                svc.message = `deployment ${svc.deploymentId} was superseded by ${newest.id} during verification; that newer release is left alone — no rollback`;
+                release_event(release, svc.service.name, 'info', 'superseded');
+                return;
+            }
+        }
+        release_event(release, svc.service.name, v.healthy ? 'healthy' : 'unhealthy', v.healthy ? (v.rule === 'http' ? 'healthy' : 'status held') : 'verification failed', v.finishedAt);
+        if (!v.healthy && v.statusDuringWindow)
+            svc.status = v.statusDuringWindow;
+    }));
+}
+/**
+ * True when the release as a whole went live and verified (a superseded service fails it too). A service SKIPPED
+ * because watch paths matched no changed file counts as done: there was nothing to deploy, and what ran before
+ * still runs (the CLI treats it as success in CI, railwayapp/cli src/commands/up.rs, PR #584).
+ */
+function releaseSucceeded(release) {
+    return release.services.every((s) => unchangedBySkip(s) || (s.outcome === 'success' && (s.verification === undefined || s.verification.healthy)));
+}
+/** Services whose NEW deployment may be serving (live, or left SUCCESS during the window) — the ones to roll back. */
+function servicesToRollBack(release) {
+    return release.services.filter((s) => s.deploymentId && s.outcome === 'success' && s.history.some((h) => SUCCESS_STATUSES.has(h.status)));
+}
+/**
+ * Services that crashed/failed without ever showing SUCCESS replaced nothing if the previous deployment is still
+ * live; if it is gone (the new one took over, then died) they need a rollback too. Asks Railway.
+ */
+async function replacedPrevious(client, svc) {
+    if (!svc.deploymentId || !svc.previousDeploymentId)
+        return false;
+    if (svc.outcome !== 'crashed' && svc.outcome !== 'failed')
+        return false;
+    const list = await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 20 }).catch(() => undefined);
+    const previous = list?.find((d) => d.id === svc.previousDeploymentId);
+    return previous !== undefined && !SUCCESS_STATUSES.has(previous.status);
+}
+/**
+ * Rolls one service back to `targetId` (deploymentRollback, or deploymentRedeploy when the image is gone), waits
+ * for the new deployment, and verifies it by the service's own rule (`specFor`). Sets and returns `svc.rollback`.
+ * Throws what rollbackTo throws before anything was sent (e.g. InputError for a target of another service).
+ */
+async function rollbackService(client, release, svc, targetId, opts) {
+    const name = svc.service.name;
+    const startedAt = Date.now();
+    release_event(release, name, 'rollback', `rollback to ${targetId.slice(0, 8)}`);
+    opts.log(`${name}: rolling back to ${targetId}`);
+    const r = await rollbackTo(client, svc.scope, targetId, {
+        deadline: opts.deadline,
+        signal: opts.signal,
+        useSubscription: opts.useSubscription,
+        log: (m) => opts.log(`${name}: ${m}`),
+        onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
+        previousImage: svc.instance?.source?.image ?? undefined,
+    });
+    const rb = {
+        targetId,
+        method: r.method,
+        ok: r.ok,
+        status: r.wait?.status ?? '',
+        message: r.message,
+        startedAt,
+        finishedAt: r.finishedAt,
+    };
+    if (r.deploymentId)
+        rb.deploymentId = r.deploymentId;
+    if (r.requestedAt)
+        rb.requestedAt = r.requestedAt;
+    if (r.fallbackReason)
+        rb.fallbackReason = r.fallbackReason;
+    if (r.warning)
+        rb.warning = r.warning;
+    // Railway goes on with a rollback deployment that was already created: the job only stopped watching it.
+    if (r.wait?.outcome === 'cancelled' && r.deploymentId)
+        rb.interrupted = true;
+    svc.rollback = rb;
+    release_event(release, name, rb.ok ? 'done' : 'fail', rb.ok ? `rolled back (${rb.method})` : 'rollback failed');
+    if (rb.ok && rb.deploymentId) {
+        if (!svc.url) {
+            // The restored deployment's domain decides between the HTTP rule and Railway's status for it.
+            const d = await getDeployment(client, rb.deploymentId).catch(() => undefined);
+            const url = deploymentUrl(d);
+            if (url)
+                svc.url = url;
+        }
+        const spec = opts.specFor?.(svc, rb.deploymentId);
+        if (spec) {
+            opts.log(`${name}: verifying the restored deployment ${rb.deploymentId} by ${ruleText(spec)}`);
+            release_event(release, name, 'verify', 'verify restored');
+            rb.verification = await verifyDeployment(client, rb.deploymentId, spec, {
+                signal: opts.signal,
+                log: (m) => opts.log(`${name}: ${m}`),
+                useSubscription: opts.useSubscription,
+            });
+            release_event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
+        }
+    }
+    return rb;
+}
+/**
+ * Rolls back every service whose new deployment went live, to the target recorded before deploying, and verifies
+ * each restored service by its own rule (HTTP for a service with a URL, Railway's status for a worker).
+ */
+async function rollbackRelease(client, release, opts) {
+    const live = servicesToRollBack(release);
+    const others = release.services.filter((s) => !live.includes(s));
+    const replaced = await Promise.all(others.map((s) => replacedPrevious(client, s)));
+    const targets = [...live, ...others.filter((_, i) => replaced[i])];
+    for (const svc of others) {
+        if (!targets.includes(svc) && svc.outcome !== 'superseded' && svc.previousDeploymentId) {
+            opts.log(`${svc.service.name}: nothing to roll back — the previous deployment ${svc.previousDeploymentId} still serves`);
+        }
+    }
+    await Promise.all(targets.map(async (svc) => {
+        const startedAt = Date.now();
+        const targetId = svc.rollbackTargetId;
+        if (!targetId) {
+            svc.rollback = {
+                targetId: '',
+                ok: false,
+                status: '',
+                message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)',
+                startedAt,
+                finishedAt: Date.now(),
+            };
+            release_event(release, svc.service.name, 'fail', 'no rollback target');
+            return;
+        }
+        try {
+            await rollbackService(client, release, svc, targetId, opts);
+        }
+        catch (err) {
+            const deploymentId = svc.rollback?.deploymentId;
+            svc.rollback = {
+                targetId,
+                ok: false,
+                status: '',
+                message: `rollback failed: ${client.scrub(errorMessage(err))}`,
+                startedAt,
+                finishedAt: Date.now(),
+            };
+            if (deploymentId)
+                svc.rollback.deploymentId = deploymentId;
+            // Never sent again: whether the first request landed is unknown (effects.ts).
+            if (err instanceof RailwayUnconfirmedError)
+                svc.rollback.unconfirmed = true;
+            release_event(release, svc.service.name, 'fail', err instanceof RailwayUnconfirmedError ? 'rollback unconfirmed' : 'rollback failed');
+        }
+    }));
+}
+const ruleName = (rule) => (rule === 'http' ? 'HTTP' : 'Railway status');
+/** The verdict on the new deployment alone (before any rollback). */
+function newDeploymentVerdict(svc) {
+    switch (svc.outcome) {
+        case 'success': {
+            const v = svc.verification;
+            if (!v)
+                return {
+                    verdict: 'unverified',
+                    reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}`,
+                };
+            if (v.healthy)
+                return {
+                    verdict: v.rule === 'http' ? 'verified' : 'verified-by-status',
+                    reason: `${ruleName(v.rule)}: ${v.reason}`,
+                };
+            if (v.cancelled)
+                return { verdict: 'cancelled', reason: v.reason };
+            return { verdict: crashedDuring(v) ? 'crashed' : 'unhealthy', reason: `${ruleName(v.rule)}: ${v.reason}` };
+        }
+        case 'crashed':
+            return { verdict: 'crashed', reason: svc.message };
+        case 'skipped':
+            return unchangedBySkip(svc)
+                ? {
+                    verdict: 'unchanged',
+                    reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}`,
+                }
+                : { verdict: 'failed', reason: svc.message };
+        case 'refused':
+        case 'unconfirmed':
+            return { verdict: svc.outcome, reason: svc.message };
+        case 'superseded':
+        case 'cancelled':
+        case 'not-started':
+            return { verdict: svc.outcome, reason: svc.message };
+        case 'error':
+            return { verdict: svc.deploymentId ? 'failed' : 'not-started', reason: svc.message };
+        default:
+            return { verdict: 'failed', reason: svc.message };
+    }
+}
+/** The service's final verdict and why: what happened to its new deployment, and to the restored one. */
+function serviceVerdict(svc) {
+    if (svc.skipped !== undefined)
+        return { verdict: 'skipped', reason: svc.skipped };
+    const rb = svc.rollback;
+    if (!rb)
+        return newDeploymentVerdict(svc);
+    let why = '';
+    if (svc.deploymentId) {
+        const own = newDeploymentVerdict(svc);
+        why =
+            own.verdict === 'verified' || own.verdict === 'verified-by-status' || own.verdict === 'unverified'
+                ? `new deployment ${svc.deploymentId} was ${own.verdict}, rolled back with the release; `
+                : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
+    }
+    if (!rb.ok)
+        return {
+            verdict: 'rollback-failed',
+            reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}`,
+        };
+    const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
+    const v = rb.verification;
+    if (!v)
+        return {
+            verdict: 'rolled-back',
+            reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified`,
+        };
+    if (!v.healthy)
+        return {
+            verdict: 'rollback-failed',
+            reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}`,
+        };
+    return { verdict: 'rolled-back', reason: `${why}${restored}, verified by ${ruleName(v.rule)}: ${v.reason}` };
+}
+/** The `deployments` output: one entry per service, stable field names. */
+function releaseJson(release) {
+    return release.services.map((s) => {
+        const { verdict, reason } = serviceVerdict(s);
+        return {
+            service: s.service.name,
+            serviceId: s.service.id,
+            environmentId: s.scope.environmentId,
+            projectId: s.scope.projectId,
+            verdict,
+            reason,
+            productionDeploymentId: productionDeploymentOf(s) ?? null,
+            deploymentId: s.deploymentId ?? null,
+            previousDeploymentId: s.previousDeploymentId ?? null,
+            rollbackTargetId: s.rollbackTargetId ?? null,
+            status: s.status || null,
+            outcome: s.outcome,
+            url: s.url ?? null,
+            supersededBy: s.supersededBy ?? null,
+            verifiedBy: s.verification?.rule ?? null,
+            healthy: s.verification ? s.verification.healthy : null,
+            rolledBackTo: s.rollback?.ok ? s.rollback.targetId : null,
+            rollbackDeploymentId: s.rollback?.deploymentId ?? null,
+            rollbackVerifiedBy: s.rollback?.verification?.rule ?? null,
+            rollbackHealthy: s.rollback?.verification ? s.rollback.verification.healthy : null,
+            durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+            verifiedAt: s.verification ? new Date(s.verification.finishedAt).toISOString() : null,
+            rollbackRequestedAt: s.rollback?.requestedAt ? new Date(s.rollback.requestedAt).toISOString() : null,
+            startedBy: s.start?.by ?? (s.deploymentId ? 'this-release' : null),
+            autodeploy: s.start?.autodeploy ? s.start.autodeploy.enabled : null,
+            skipReason: s.skipReason ?? null,
+            cancelled: s.cancel ? s.cancel.cancelled : null,
+            productionStatus: s.production ? (s.production.error ? 'unknown' : (s.production.status ?? null)) : null,
+            productionPending: s.production ? s.production.pending.map((d) => d.id) : [],
+            needsHuman: needsHumanReason(s, release) ?? null,
+        };
+    });
+}
+/**
+ * What production runs for a service after this release (for outputs): what Railway reported when it was read at
+ * the end (confirmProduction), else what the run itself proved.
+ */
+function productionDeploymentOf(svc) {
+    // Unreadable at the end and not proven by the run: unknown, so nothing is claimed (needs-human says so).
+    if (svc.production)
+        return svc.production.error ? undefined : svc.production.deploymentId;
+    if (svc.rollback?.ok && svc.rollback.deploymentId)
+        return svc.rollback.deploymentId;
+    if (svc.outcome === 'superseded')
+        return svc.supersededBy;
+    if (svc.outcome === 'success' && svc.deploymentId)
+        return svc.deploymentId;
+    return svc.previousDeploymentId;
+}
+
+
+/***/ }),
+
+/***/ 1360:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  a: () => (/* binding */ readCheckSpec)
+});
+
+// UNUSED EXPORTS: MAX_STREAK, defaultMaxInterval, parseRecorded, readAutodeploySpec, readHealthSpec, readMigrateRisks, readRailwaySpec, readSourceSpec
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
+var health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/railway/client.ts + 1 modules
+var client = __nccwpck_require__(4418);
+// EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
+var upload = __nccwpck_require__(8933);
+;// CONCATENATED MODULE: ./src/options/catalogue.ts
+// One definition of every option the release family's front ends share: its name, kind, default, bound and one-line
+// help. The CLI builds its flags from it (src/cli/options.ts) and test/options.test.ts checks that every action.yml
+// declaring the option has the same default and a description that begins with the help sentence, so action.yml,
+// the README tables generated from it (npm run docs) and `rail-actions <command> --help` cannot drift apart.
+const ROOT = 'action.yml';
+const DEPLOY = 'actions/railway-deploy/action.yml';
+const ROLLBACK = 'actions/rollback/action.yml';
+const CHECK = 'actions/health-check/action.yml';
+const RAILWAY_PLACES = [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback', 'cli:status'];
+const VERIFY_PLACES = [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'];
+const SOURCE_PLACES = [ROOT, DEPLOY, 'cli:deploy'];
+/** The release family's options (railway-deploy, release, rollback; rail-actions deploy/rollback/status). */
+const RELEASE_OPTIONS = [
+    {
+        name: 'railway-token',
+        kind: 'secret',
+        default: '',
+        help: 'A Railway project token (Project → Settings → Tokens; scoped to one environment) or an account/workspace token (then also set project and environment).',
+        in: RAILWAY_PLACES,
+        value: 'TOKEN',
+        env: ['RAILWAY_TOKEN', 'RAILWAY_API_TOKEN'],
+    },
+    {
+        name: 'api-url',
+        kind: 'url',
+        default: 'https://backboard.railway.com/graphql/v2',
+        help: "Railway's public GraphQL endpoint",
+        in: RAILWAY_PLACES,
+        value: 'URL',
+    },
+    { name: 'project', kind: 'string', default: '', help: 'Project name or id', in: RAILWAY_PLACES, value: 'NAME|ID' },
+    {
+        name: 'environment',
+        kind: 'string',
+        default: '',
+        help: 'Environment name or id',
+        in: RAILWAY_PLACES,
+        value: 'NAME|ID',
+    },
+    {
+        name: 'service',
+        kind: 'list',
+        default: '',
+        help: 'Service name(s) or id(s), one per line',
+        in: RAILWAY_PLACES,
+        value: 'NAME|ID',
+    },
+    {
+        name: 'timeout',
+        kind: 'duration',
+        default: '30m',
+        defaults: { [DEPLOY]: '20m', [ROLLBACK]: '15m', 'cli:rollback': '15m' },
+        help: 'Overall limit',
+        bound: { max: '6h' },
+        in: [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'DURATION',
+    },
+    {
+        name: 'waiting-timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'How long a deployment may sit in WAITING (Railway "Wait for CI") or NEEDS_APPROVAL before it is reported as such.',
+        bound: { max: '6h' },
+        in: [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'DURATION',
+    },
+    {
+        name: 'subscriptions',
+        kind: 'boolean',
+        default: 'true',
+        help: 'Follow deployments over a WebSocket subscription',
+        in: [ROOT, DEPLOY, ROLLBACK],
+    },
+    {
+        name: 'source',
+        kind: 'choice',
+        choices: ['commit', 'upload', 'image'],
+        default: 'commit',
+        // A terminal has no workflow commit to fall back to: the CLI uploads the working directory by default.
+        defaults: { 'cli:deploy': 'upload' },
+        help: 'commit (serviceInstanceDeployV2 of commit-sha, for GitHub-connected services), upload (a gzip tarball of path',
+        in: SOURCE_PLACES,
+        value: 'upload|commit|image',
+    },
+    {
+        name: 'commit-sha',
+        kind: 'string',
+        default: '${{ github.sha }}',
+        defaults: { 'cli:deploy': '' },
+        help: 'Commit to deploy with source: commit',
+        in: SOURCE_PLACES,
+        value: 'SHA',
+    },
+    {
+        name: 'autodeploy',
+        kind: 'choice',
+        choices: ['adopt', 'refuse', 'deploy'],
+        default: 'adopt',
+        help: 'source: commit on a service Railway deploys by itself on every push (GitHub autodeploy).',
+        in: SOURCE_PLACES,
+        value: 'adopt|refuse|deploy',
+    },
+    {
+        name: 'autodeploy-wait',
+        kind: 'duration',
+        default: '30s',
+        help: "How long to wait for Railway's own deployment of the commit when autodeploy is on and it is not there yet",
+        bound: { max: '6h' },
+        in: SOURCE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'path',
+        kind: 'list',
+        default: '.',
+        help: 'Directory to upload with source: upload',
+        in: SOURCE_PLACES,
+        value: 'DIR|SERVICE=DIR',
+    },
+    {
+        name: 'image',
+        kind: 'string',
+        default: '',
+        help: 'Image reference for source: image',
+        in: SOURCE_PLACES,
+        value: 'IMAGE',
+    },
+    {
+        name: 'verify',
+        kind: 'boolean',
+        default: 'true',
+        help: 'Verify each service by its rule (see health-url)',
+        in: [ROOT, ROLLBACK],
+    },
+    {
+        name: 'health-url',
+        kind: 'string',
+        default: '',
+        help: 'How each service is verified',
+        in: VERIFY_PLACES,
+        value: 'URL|SERVICE=URL',
+    },
+    {
+        name: 'health-path',
+        kind: 'string',
+        default: '/health',
+        help: 'Path appended to the service domain for a service health-url does not name.',
+        in: VERIFY_PLACES,
+        value: 'PATH',
+    },
+    {
+        name: 'expect-version',
+        kind: 'string',
+        default: 'deployment-id',
+        help: "What the health body must contain: deployment-id (the verified deployment's id, default), commit, none, or a literal value.",
+        in: VERIFY_PLACES,
+        value: 'deployment-id|commit|none|TEXT',
+    },
+    {
+        name: 'expect-status',
+        kind: 'string',
+        default: '200',
+        help: 'Accepted HTTP statuses',
+        in: [...VERIFY_PLACES, CHECK, 'cli:verify'],
+        value: 'CODES',
+    },
+    {
+        name: 'expect-json',
+        kind: 'string',
+        default: '',
+        help: 'field=value conditions on the JSON body, one per line.',
+        in: VERIFY_PLACES,
+        value: 'PATH=VALUE',
+    },
+    {
+        name: 'consecutive-successes',
+        kind: 'integer',
+        default: '3',
+        help: 'Healthy answers needed in a row',
+        bound: { min: 1 },
+        in: [...VERIFY_PLACES, CHECK, 'cli:verify'],
+        value: 'N',
+    },
+    {
+        name: 'health-interval',
+        kind: 'duration',
+        default: '1s',
+        help: 'Delay between health attempts (backs off after failures).',
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'health-timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'Give up verifying after this long.',
+        bound: { max: '6h' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'request-timeout',
+        kind: 'duration',
+        default: '10s',
+        help: 'Per-request timeout of the health check.',
+        bound: { max: '5m' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'max-latency',
+        kind: 'duration',
+        default: '',
+        help: 'Optional: slower answers count as failed.',
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'health-headers',
+        kind: 'string',
+        default: '',
+        help: "Extra headers for the health check, 'Name: value' per line (credential values masked).",
+        in: VERIFY_PLACES,
+        value: 'LINES',
+    },
+    {
+        name: 'verify-window',
+        kind: 'duration',
+        default: '30s',
+        // A rollback restores a version that already ran: a shorter soak (it is still watched for CRASHED).
+        defaults: { [ROLLBACK]: '10s', 'cli:rollback': '10s' },
+        help: "Railway's status of each verified deployment must stay SUCCESS, with no instance CRASHED or RESTARTING, this long from the start of its verification (a soak; catches CRASHED after SUCCESS)",
+        bound: { max: '6h' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'rollback',
+        kind: 'boolean',
+        default: 'true',
+        // In a terminal, deploy without verification is the common case; rolling back is asked for.
+        defaults: { 'cli:deploy': 'false' },
+        help: 'Roll back automatically when the release fails to deploy or verify.',
+        in: [ROOT, 'cli:deploy'],
+        flag: 'rollback-on-failure',
+    },
+    {
+        name: 'migrate-plan',
+        kind: 'string',
+        default: '',
+        help: "The migrate gate's JSON plan for this release.",
+        in: [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'FILE',
+    },
+    {
+        name: 'force',
+        kind: 'boolean',
+        default: 'false',
+        help: 'Roll back even across breaking/destructive migrations',
+        in: [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+    },
+    {
+        name: 'check-only',
+        kind: 'boolean',
+        default: 'false',
+        help: 'true = read-only preflight, no mutation: proves the token reaches the project, the environment and every service',
+        in: [ROOT, DEPLOY],
+    },
+    {
+        name: 'deployment-id',
+        kind: 'string',
+        default: '',
+        help: 'Deployment to restore (one service only).',
+        in: [ROLLBACK, 'cli:rollback'],
+        value: 'ID',
+    },
+];
+/** The plain health check's options (health-check action, rail-actions verify). */
+const CHECK_OPTIONS = [
+    { name: 'url', kind: 'url', default: '', help: 'URL to poll', in: [CHECK, 'cli:verify'], value: 'URL' },
+    {
+        name: 'expect-version',
+        kind: 'string',
+        default: '',
+        help: 'A value that must appear in the body',
+        in: [CHECK, 'cli:verify'],
+        value: 'TEXT',
+    },
+    {
+        name: 'expect-json',
+        kind: 'string',
+        default: '',
+        help: 'Conditions on the JSON body, one per line',
+        in: [CHECK, 'cli:verify'],
+        value: 'PATH=VALUE',
+    },
+    {
+        name: 'interval',
+        kind: 'duration',
+        default: '1s',
+        help: 'Spacing of the consecutive healthy answers',
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-interval',
+        kind: 'duration',
+        default: '10s',
+        help: 'Longest delay between failed attempts',
+        bound: { max: '6h' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'Give up (not healthy) after this long',
+        bound: { max: '6h' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'request-timeout',
+        kind: 'duration',
+        default: '10s',
+        help: 'A single request with no answer within this counts as a failed attempt.',
+        bound: { max: '5m' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-latency',
+        kind: 'duration',
+        default: '',
+        help: 'Optional: an answer slower than this counts as a failed attempt',
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'failure-threshold',
+        kind: 'integer',
+        default: '0',
+        help: 'Optional fail-fast: once the URL has answered healthy, this many failed attempts in a row end the check',
+        bound: { min: 0 },
+        in: [CHECK, 'cli:verify'],
+        value: 'N',
+    },
+    {
+        name: 'headers',
+        kind: 'string',
+        default: '',
+        help: 'Extra request headers, one "Name: value" per line',
+        in: [CHECK, 'cli:verify'],
+        value: 'LINES',
+    },
+];
+const GATE = 'actions/migrate-gate/action.yml';
+const MIGRATE = 'actions/migrate/action.yml';
+const RESTORE = 'actions/restore/action.yml';
+const FILES_PLACES = [GATE, MIGRATE, 'cli:plan', 'cli:migrate'];
+const MIGRATE_PLACES = [MIGRATE, 'cli:migrate'];
+/**
+ * The migrations family's options (migrate-gate, migrate, restore; rail-actions plan/migrate/restore), read by
+ * src/migrations/spec.ts and src/backup/spec.ts. A help text that ends mid-sentence is the part every action.yml
+ * description shares; the CLI completes it (src/cli/commands/{plan,migrate,restore}.ts).
+ */
+const MIGRATIONS_OPTIONS = [
+    {
+        name: 'database-url',
+        kind: 'secret',
+        default: '',
+        help: 'PostgreSQL URL of the',
+        in: [...FILES_PLACES, RESTORE, 'cli:restore'],
+        value: 'URL',
+        env: ['DATABASE_URL'],
+    },
+    {
+        name: 'migrations-tool',
+        kind: 'choice',
+        choices: ['auto', 'prisma', 'drizzle', 'knex', 'node-pg-migrate', 'golang-migrate', 'dbmate', 'sql'],
+        default: 'auto',
+        help: 'auto',
+        in: FILES_PLACES,
+        flag: 'tool',
+        value: 'NAME',
+    },
+    {
+        name: 'migrations-dir',
+        kind: 'string',
+        default: '',
+        help: 'Migrations directory relative to working-directory; detected from the repository layout when empty.',
+        in: FILES_PLACES,
+        flag: 'dir',
+        value: 'DIR',
+    },
+    {
+        name: 'working-directory',
+        kind: 'string',
+        default: '.',
+        help: 'Repository root (where package.json / prisma / drizzle.config live), relative to the workspace',
+        in: FILES_PLACES,
+        value: 'DIR',
+    },
+    {
+        name: 'approval',
+        kind: 'choice',
+        choices: ['risky', 'always', 'never'],
+        default: 'risky',
+        help: 'When a human must approve: risky (default) = when any statement is blocking, opaque, breaking or destructive; always = whenever something is pending; never = never (a blocked plan still fails).',
+        in: [GATE, 'cli:plan'],
+        value: 'risky|always|never',
+    },
+    {
+        name: 'large-table-rows',
+        kind: 'integer',
+        default: '100000',
+        help: 'Row count (pg_class.reltuples) from which a table is large.',
+        bound: { min: 0 },
+        in: [GATE, 'cli:plan'],
+        value: 'N',
+    },
+    {
+        name: 'migrations-command',
+        kind: 'string',
+        default: '',
+        help: "Optional: run the project's own migrator instead of the rail-actions runner",
+        in: MIGRATE_PLACES,
+        flag: 'command',
+        value: 'CMD',
+    },
+    {
+        name: 'plan-hash',
+        kind: 'string',
+        default: '',
+        help: 'The plan-hash output of migrate-gate.',
+        in: MIGRATE_PLACES,
+        value: 'HEX',
+    },
+    {
+        name: 'mode',
+        kind: 'choice',
+        choices: ['apply', 'rehearse'],
+        default: 'apply',
+        help: 'apply (default), or rehearse: only apply the pending migrations to a copy of the production schema on rehearsal-database-url and report.',
+        in: MIGRATE_PLACES,
+        value: 'apply|rehearse',
+    },
+    {
+        name: 'rehearsal-database-url',
+        kind: 'secret',
+        default: '',
+        help: 'Optional PostgreSQL URL of a throwaway server/database (e.g. the CI pgvector service).',
+        in: MIGRATE_PLACES,
+        value: 'URL',
+    },
+    {
+        name: 'lock-timeout',
+        kind: 'duration',
+        default: '5s',
+        help: 'lock_timeout for every migration statement: give up waiting for a table lock after this (then retry), so a blocked ALTER never queues all traffic behind it.',
+        bound: { max: '10m' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'statement-timeout',
+        kind: 'duration',
+        default: '15m',
+        help: 'statement_timeout per statement (0 = none).',
+        bound: { max: '120h' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'lock-wait',
+        kind: 'duration',
+        default: '10m',
+        help: 'How long to wait when',
+        bound: { max: '120h' },
+        in: [...MIGRATE_PLACES, RESTORE, 'cli:restore'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-retries',
+        kind: 'integer',
+        default: '5',
+        help: 'Retries after a lock timeout (SQLSTATE 55P03) or deadlock, with exponential backoff.',
+        bound: { min: 0, max: '100' },
+        in: MIGRATE_PLACES,
+        value: 'N',
+    },
+    {
+        name: 'backup',
+        kind: 'choice',
+        choices: ['auto', 'off'],
+        default: 'auto',
+        help: 'auto (default): before a statement that destroys data (DROP TABLE/COLUMN, TRUNCATE, DELETE, UPDATE, a column type change that is not binary-coercible), copy exactly what it destroys into schema rail_actions_backup of the same database, in the same transaction as the statement; undo with the restore action or `rail-actions restore`.',
+        in: MIGRATE_PLACES,
+        value: 'auto|off',
+    },
+    {
+        name: 'backup-max-size',
+        kind: 'string',
+        default: '1GB',
+        help: 'Refuse to migrate (before anything changes) when the backup would be larger than this, estimated from the live table sizes: e.g. 500MB, 2GB; 0 = no limit.',
+        in: MIGRATE_PLACES,
+        value: 'SIZE',
+    },
+    {
+        name: 'backup-retention',
+        kind: 'duration',
+        default: '168h',
+        help: 'How long a backup is kept; the first migrate run after that drops it.',
+        bound: { max: '596h' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'backup-id',
+        kind: 'string',
+        default: '',
+        help: "The migrate action's backup-id output.",
+        in: [RESTORE, 'cli:restore'],
+        value: 'ID',
+    },
+];
+const CATALOGUE = [...RELEASE_OPTIONS, ...CHECK_OPTIONS, ...MIGRATIONS_OPTIONS];
+/** The definition of `name` as declared at `place` (a name may mean different things in different families). */
+function optionAt(name, place) {
+    return CATALOGUE.find((d) => d.name === name && d.in.includes(place));
+}
+/** The default of `name` at `place` (or the release family's default). */
+function catalogue_optionDefault(name, place) {
+    const def = (place ? optionAt(name, place) : undefined) ?? CATALOGUE.find((d) => d.name === name);
+    if (!def)
+        throw new Error(`bug: option '${name}' is not catalogued`);
+    return (place ? def.defaults?.[place] : undefined) ?? def.default;
+}
+
+// EXTERNAL MODULE: ./src/options/readers.ts + 1 modules
+var readers = __nccwpck_require__(3528);
+// EXTERNAL MODULE: ./src/release/migrate-guard.ts
+var migrate_guard = __nccwpck_require__(9048);
+// EXTERNAL MODULE: ./src/release/verify-rules.ts
+var verify_rules = __nccwpck_require__(8554);
+;// CONCATENATED MODULE: ./src/release/spec.ts
+// The typed specs of the release family (railway-deploy, release, rollback, health-check; `rail-actions deploy`,
+// `rollback`, `status`, `verify`), read once from any InputSource — an action's inputs or the CLI's flags — so names,
+// defaults, bounds and error wording cannot differ between the two front ends. Nothing here sends a request.
+
+
+
+
+
+
+
+
+
+
+
+
+/** More healthy answers in a row (or failures before giving up) than any check needs; a bound keeps a typo like 3000000 from a check that can never pass. */
+const MAX_STREAK = 100;
+/**
+ * The longest pause between failed health attempts when none is given: 10 s, or the interval when that is longer (an
+ * explicit max-interval shorter than interval is an error, validateHealthOptions). One rule for every health check.
+ */
+function defaultMaxInterval(intervalMs) {
+    return Math.max(10_000, intervalMs);
+}
+/**
+ * The connection options (token masked first). railway-token must be a header-safe token (readToken), api-url one URL
+ * without credentials: fetch refuses a URL with user:password@ (Fetch standard, Request constructor: "If parsedURL
+ * includes credentials, then throw a TypeError"), and Railway authenticates by the token header anyway. Durations are
+ * bounded by the 6 h a job may run on a GitHub-hosted runner.
+ */
+function readRailwaySpec(src, opts) {
+    const token = readToken(src, 'railway-token', { required: true }).trim();
+    const rawApiUrl = oneLine('api-url', readRaw(src, 'api-url').trim());
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i.test(rawApiUrl)) {
+        throw new InputError('api-url', `must not contain credentials (user:password@): Railway is authenticated by railway-token, and fetch refuses such URLs; got ${quoteValue(rawApiUrl)}`);
+    }
+    const apiUrl = parseApiUrl(rawApiUrl, 'api-url').toString();
+    const services = readList(src, 'service');
+    if (opts.servicesRequired && services.length === 0)
+        throw new InputError('service', 'is required: one or more service names or ids, one per line');
+    return {
+        token,
+        apiUrl,
+        project: readString(src, 'project'),
+        environment: readString(src, 'environment'),
+        services,
+        timeoutMs: readDuration(src, 'timeout', opts.defaultTimeout, { max: HOSTED_JOB_MAX_MS }),
+        waitingTimeoutMs: readDuration(src, 'waiting-timeout', optionDefault('waiting-timeout'), {
+            max: HOSTED_JOB_MAX_MS,
+        }),
+        subscriptions: readBoolean(src, 'subscriptions', true),
+    };
+}
+/**
+ * `source` and its companion options; the upload tarball is built here, before anything is mutated. `fallbackSha`:
+ * the commit an empty commit-sha falls back to (the workflow's GITHUB_SHA in an action) — serviceInstanceDeployV2
+ * without a commitSha redeploys the commit the service already runs, NOT the branch head (docs
+ * integrations/api/manage-services.md; docs PR #1163), so an action always sends a commit.
+ */
+async function readSourceSpec(src, services, opts = {}) {
+    const kind = readChoice(src, 'source', ['commit', 'upload', 'image'], opts.defaultKind ?? 'commit');
+    if (kind === 'commit') {
+        const givenSha = readString(src, 'commit-sha').trim();
+        const sha = givenSha || (opts.fallbackSha ?? '').trim();
+        if (sha && !/^[0-9a-f]{7,40}$/i.test(sha))
+            throw new InputError(givenSha ? 'commit-sha' : 'commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
+        if (!givenSha && sha)
+            opts.log?.(`commit-sha is empty: deploying the workflow's commit ${sha} (GITHUB_SHA)`);
+        return sha ? { kind, commitSha: sha } : { kind };
+    }
+    if (kind === 'image') {
+        const image = readString(src, 'image').trim();
+        if (image && /\s/.test(image))
+            throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
+        return image ? { kind, image } : { kind };
+    }
+    // A read-only preflight builds no archive (nothing is uploaded).
+    if (opts.upload === false)
+        return { kind, dir: '.', tarball: Buffer.alloc(0), files: [] };
+    // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
+    const lines = (src.get('path') ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const base = opts.base ?? process.cwd();
+    const tarballOf = async (dir, service) => {
+        const abs = path.resolve(base, dir);
+        // createUploadTarball refuses a directory that does not exist (naming 'path'); a file is refused here.
+        if (existsSync(abs) && !statSync(abs).isDirectory())
+            throw new InputError('path', `${quoteValue(dir)} is not a directory (resolved to ${quoteValue(abs)})`);
+        const { body, files } = await createUploadTarball(abs);
+        opts.log?.(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s) from '${dir}' (${(body.length / 1024).toFixed(1)} KiB gzip; .gitignore/.railwayignore applied; .git and node_modules dropped)`);
+        return { dir: abs, tarball: body, files };
+    };
+    const perService = {};
+    let shared;
+    for (const line of lines) {
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (name && services.includes(name)) {
+            if (perService[name])
+                throw new InputError('path', `names service '${name}' twice`);
+            perService[name] = await tarballOf(line.slice(eq + 1).trim(), name);
+        }
+        else if (shared !== undefined) {
+            throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' lines");
+        }
+        else
+            shared = line;
+    }
+    const uncovered = services.filter((s) => !perService[s]);
+    const archive = uncovered.length > 0 || Object.keys(perService).length === 0
+        ? await tarballOf(shared ?? '.')
+        : Object.values(perService)[0];
+    if (!archive)
+        throw new InputError('path', 'names no directory to upload');
+    const source = { kind, ...archive };
+    if (Object.keys(perService).length > 0)
+        source.perService = perService;
+    return source;
+}
+/** The autodeploy options (commit sources): adopt Railway's own deployment of the commit, refuse, or deploy anyway. */
+function readAutodeploySpec(src) {
+    return {
+        mode: readChoice(src, 'autodeploy', ['adopt', 'refuse', 'deploy'], 'adopt'),
+        waitMs: readDuration(src, 'autodeploy-wait', optionDefault('autodeploy-wait'), {
+            allowZero: true,
+            max: HOSTED_JOB_MAX_MS,
+        }),
+    };
+}
+/**
+ * The verification options, validated before any network call. health-url: one URL (one service only), or one
+ * `service=URL` / `service=none` line per service; a service it does not name is checked at its public domain +
+ * health-path, or by Railway's status when it has no domain. `known` adds names a line may use besides `services`
+ * (the rollback's recorded deployments). expect-version: `deployment-id` (default), `commit`, `none`, or text
+ * (resolveExpectVersion).
+ */
+function readHealthSpec(src, services, opts = {}) {
+    const fallback = (name) => optionDefault(name, opts.place);
+    const known = [...new Set([...services, ...(opts.known ?? [])])];
+    // readRaw masks every URL's credentials before parseHealthUrls can quote a line it refuses.
+    const rawUrls = readRaw(src, 'health-url');
+    const secrets = secretParts(rawUrls);
+    const urls = parseHealthUrls(rawUrls, { known, count: services.length });
+    const headers = sendableHeaders('health-headers', parseHeaders(readString(src, 'health-headers', { multiline: true }), 'health-headers'));
+    const headerSecrets = secretHeaderValues(headers);
+    src.mask(headerSecrets);
+    secrets.push(...headerSecrets);
+    const healthPath = readString(src, 'health-path', { fallback: fallback('health-path') }).trim();
+    // Resolved against each service's domain (new URL(path, domain)): '//host', a scheme or a backslash ('/\host' is
+    // '//host' to the WHATWG parser) would point the check at another host.
+    if (!/^\/(?![/\\])[^\s\\]*$/.test(healthPath)) {
+        throw new InputError('health-path', `expected a path starting with a single / (e.g. /health), appended to each service's domain; got ${quoteValue(healthPath)}`);
+    }
+    const expectVersion = readString(src, 'expect-version', { fallback: fallback('expect-version') }).trim();
+    const expectStatus = parseExpectStatus(readString(src, 'expect-status', { fallback: '200', multiline: true }), 'expect-status');
+    const expectJson = parseExpectJson(readString(src, 'expect-json', { multiline: true }), 'expect-json');
+    const consecutiveSuccesses = readInteger(src, 'consecutive-successes', 3, { min: 1, max: MAX_STREAK });
+    // Bounds (stated in the help): a job runs at most 6 h on a GitHub-hosted runner; fetch gives up on headers after
+    // 300 s; an interval longer than the check, or a latency limit above the request timeout, cannot take effect.
+    const timeoutMs = readDuration(src, 'health-timeout', fallback('health-timeout'), { max: HOSTED_JOB_MAX_MS });
+    const intervalMs = readDuration(src, 'health-interval', fallback('health-interval'));
+    notLongerThan(src, 'health-interval', intervalMs, 'health-timeout', timeoutMs);
+    const requestTimeoutMs = readDuration(src, 'request-timeout', fallback('request-timeout'), {
+        max: FETCH_HEADERS_MAX_MS,
+    });
+    const maxLatencyMs = given(src, 'max-latency') ? readDuration(src, 'max-latency', '1s') : undefined;
+    if (maxLatencyMs !== undefined)
+        notLongerThan(src, 'max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
+    const windowMs = readDuration(src, 'verify-window', fallback('verify-window'), {
+        allowZero: true,
+        max: HOSTED_JOB_MAX_MS,
+    });
+    return {
+        urls,
+        healthPath,
+        expectVersion,
+        secrets,
+        windowMs,
+        http: {
+            expectStatus,
+            expectJson,
+            consecutiveSuccesses,
+            intervalMs,
+            maxIntervalMs: defaultMaxInterval(intervalMs),
+            timeoutMs,
+            requestTimeoutMs,
+            maxLatencyMs,
+            headers,
+        },
+    };
+}
+/** The migrate plan's breaking/destructive migrations (migrate-guard.ts); `text` is the plan itself. */
+function readMigrateRisks(text, input = 'migrate-plan') {
+    return riskyMigrations(parseMigratePlan(text, input));
+}
+/** The `deployments` JSON a rollback takes (railway-deploy's / the root action's output). */
+function parseRecorded(text, input = 'deployments') {
+    const trimmed = text.trim();
+    if (!trimmed)
+        return [];
+    let parsed;
+    try {
+        parsed = JSON.parse(trimmed);
+    }
+    catch {
+        throw new InputError(input, "expected the JSON 'deployments' output of railway-deploy, but it is not valid JSON");
+    }
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    if (!list.every((e) => e && typeof e === 'object'))
+        throw new InputError(input, 'expected a JSON array of objects (the railway-deploy output)');
+    return list;
+}
+/**
+ * The health-check options. Every reader masks the value's credentials (URL userinfo, credential query parameters)
+ * before it is parsed, so no later message — an input error included — can print them. Bounds: a job runs at most
+ * 6 h on a GitHub-hosted runner; fetch gives up on headers after 300 s.
+ */
+function readCheckSpec(src) {
+    const url = (0,readers/* readUrl */.wo)(src, 'url', { required: true });
+    const secrets = (0,redact/* secretParts */.Bm)(src.get('url') ?? '');
+    const headers = (0,readers/* sendableHeaders */.$c)('headers', (0,health/* parseHeaders */.QG)((0,readers/* readString */.E3)(src, 'headers', { multiline: true }), 'headers'));
+    const headerSecrets = (0,health/* secretHeaderValues */.o4)(headers);
+    src.mask(headerSecrets);
+    secrets.push(...headerSecrets);
+    const expectStatus = (0,health/* parseExpectStatus */.NL)((0,readers/* readString */.E3)(src, 'expect-status', { fallback: '200', multiline: true }), 'expect-status');
+    const expectJson = (0,health/* parseExpectJson */.$c)((0,readers/* readString */.E3)(src, 'expect-json', { multiline: true }), 'expect-json');
+    const expectVersion = (0,readers/* readString */.E3)(src, 'expect-version').trim() || undefined;
+    const consecutiveSuccesses = (0,readers/* readInteger */.JI)(src, 'consecutive-successes', 3, { min: 1, max: MAX_STREAK });
+    const timeoutMs = (0,readers/* readDuration */.$7)(src, 'timeout', '5m', { max: duration/* HOSTED_JOB_MAX_MS */.Sy });
+    const intervalMs = (0,readers/* readDuration */.$7)(src, 'interval', '1s');
+    (0,readers/* notLongerThan */.GQ)(src, 'interval', intervalMs, 'timeout', timeoutMs);
+    // An explicit max-interval shorter than interval is an error (the core says so); the default adapts to interval.
+    const maxIntervalMs = (0,readers/* given */.gI)(src, 'max-interval')
+        ? (0,readers/* readDuration */.$7)(src, 'max-interval', '10s', { max: duration/* HOSTED_JOB_MAX_MS */.Sy })
+        : defaultMaxInterval(intervalMs);
+    const requestTimeoutMs = (0,readers/* readDuration */.$7)(src, 'request-timeout', '10s', { max: duration/* FETCH_HEADERS_MAX_MS */.QT });
+    const maxLatencyMs = (0,readers/* given */.gI)(src, 'max-latency') ? (0,readers/* readDuration */.$7)(src, 'max-latency', '') : undefined;
+    if (maxLatencyMs !== undefined)
+        (0,readers/* notLongerThan */.GQ)(src, 'max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
+    const failureThreshold = (0,readers/* readInteger */.JI)(src, 'failure-threshold', 0, { min: 0, max: MAX_STREAK });
+    return {
+        secrets,
+        options: {
+            url,
+            expectStatus,
+            expectJson,
+            expectVersion,
+            consecutiveSuccesses,
+            intervalMs,
+            maxIntervalMs,
+            timeoutMs,
+            requestTimeoutMs,
+            maxLatencyMs,
+            failureThreshold,
+            headers,
+        },
+    };
+}
+
+
+/***/ }),
+
+/***/ 3515:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  R9: () => (/* binding */ runVerify)
+});
+
+// UNUSED EXPORTS: ACTION_NAMES, ROLLBACK_MIN_MS, SETTLE_CANCELLED_MS, SETTLE_MS, plainReporter, rollbackRefusal, runRelease, runRollback, settleRelease
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
+var health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/railway/deployments.ts
+var deployments = __nccwpck_require__(4275);
+// EXTERNAL MODULE: ./src/railway/errors.ts
+var railway_errors = __nccwpck_require__(2576);
+// EXTERNAL MODULE: ./src/railway/client.ts + 1 modules
+var client = __nccwpck_require__(4418);
+// EXTERNAL MODULE: ./src/railway/operations.ts
+var operations = __nccwpck_require__(9062);
+;// CONCATENATED MODULE: ./src/railway/resolve.ts
+// Turns project/environment/service inputs (ids or exact names) into ids, before anything is mutated.
+
+
+
+
+function listNames(items) {
+    if (items.length === 0)
+        return '(none visible to this token)';
+    return items.map((i) => `'${i.name}' (${i.id})`).join(', ');
+}
+/** Exact id or exact (case-sensitive) name, like the CLI's --service; the error lists what exists. */
+function pickByIdOrName(items, wanted, input, what) {
+    const byId = items.find((i) => i.id === wanted);
+    if (byId)
+        return byId;
+    const byName = items.filter((i) => i.name === wanted);
+    if (byName.length === 1)
+        return byName[0];
+    if (byName.length > 1)
+        throw new InputError(input, `${what} name '${wanted}' is ambiguous (${listNames(byName)}); use the id`);
+    const folded = items.filter((i) => i.name.toLowerCase() === wanted.toLowerCase());
+    const hint = folded.length ? ` (names are case-sensitive: did you mean '${folded[0]?.name}'?)` : '';
+    throw new InputError(input, `no ${what} '${wanted}'${hint}. Available: ${listNames(items)}`);
+}
+async function resolve_resolveTarget(client, inputs) {
+    if (inputs.services.length === 0)
+        throw new InputError('service', 'is required: give one or more service names or ids (one per line)');
+    const duplicates = inputs.services.filter((s, i) => inputs.services.indexOf(s) !== i);
+    if (duplicates.length)
+        throw new InputError('service', `lists '${duplicates[0]}' more than once`);
+    let projectId;
+    const scope = client.projectScope;
+    if (client.tokenKind === 'project' && scope) {
+        const wanted = inputs.project?.trim();
+        if (wanted && wanted !== scope.projectId && wanted !== scope.projectName) {
+            throw new InputError('project', `'${wanted}' does not match the project token's project '${scope.projectName}' (${scope.projectId}); a project token only works for its own project — leave 'project' empty or use that project's token`);
+        }
+        projectId = scope.projectId;
+    }
+    else {
+        const wanted = inputs.project?.trim();
+        if (!wanted) {
+            throw new InputError('railway-token', `was refused as a project token (Railway said: ${client.projectTokenRefusal ?? 'not a project token'}) but works as an account/workspace token, and no 'project' input was given. ${CLASSIC_MISTAKE}`);
+        }
+        if (!inputs.environment?.trim()) {
+            throw new InputError('environment', "is required with an account/workspace token (a project token implies it); give the environment's name or id");
+        }
+        projectId = await findProjectId(client, wanted);
+    }
+    const topo = await client.request(PROJECT_TOPOLOGY, { id: projectId }, 'ProjectTopology');
+    const environments = topo.project.environments.edges.map((e) => e.node);
+    const services = topo.project.services.edges.map((e) => e.node);
+    let environment;
+    if (scope && client.tokenKind === 'project') {
+        const tokenEnv = environments.find((e) => e.id === scope.environmentId) ?? {
+            id: scope.environmentId,
+            name: scope.environmentName,
+        };
+        const wanted = inputs.environment?.trim();
+        if (wanted && wanted !== tokenEnv.id && wanted !== tokenEnv.name) {
+            // Resolve first so an unknown name gets the "available" list, then explain the token scope.
+            pickByIdOrName(environments, wanted, 'environment', 'environment');
+            throw new InputError('environment', `'${wanted}' is not the environment this project token is scoped to ('${tokenEnv.name}'); project tokens work for one environment only — use that environment's token`);
+        }
+        environment = tokenEnv;
+    }
+    else {
+        environment = pickByIdOrName(environments, (inputs.environment ?? '').trim(), 'environment', 'environment');
+    }
+    const resolved = inputs.services.map((s) => pickByIdOrName(services, s.trim(), 'service', 'service'));
+    const ids = resolved.map((s) => s.id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup)
+        throw new InputError('service', `names the same service twice (${dup}) by name and id`);
+    return { project: { id: topo.project.id, name: topo.project.name }, environment, services: resolved };
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Railway refused to show it (not found / not authorized): not a fault to retry. */
+function refused(err) {
+    return err instanceof RailwayApiError && !err.retryable && err.httpStatus < 500;
+}
+/**
+ * A project given to an account/workspace token: by id through `project(id)`, which reads one project for every token
+ * kind that may see it; by name through the projects the token can enumerate (listVisibleProjects).
+ */
+async function findProjectId(client, wanted) {
+    if (UUID.test(wanted)) {
+        try {
+            const topo = await client.request(PROJECT_TOPOLOGY, { id: wanted }, 'ProjectTopology');
+            return topo.project.id;
+        }
+        catch (err) {
+            if (!refused(err))
+                throw err;
+            // Not visible by id: maybe a project NAMED like an id; the name lookup below lists what the token sees.
+        }
+    }
+    const projects = await listVisibleProjects(client);
+    const byName = projects.filter((p) => p.name === wanted);
+    if (byName.length > 1) {
+        throw new InputError('project', `name '${wanted}' is ambiguous: ${byName.map((p) => `'${p.name}' (${p.id}, ${p.workspace ? `workspace ${p.workspace}` : 'personal'})`).join(', ')}; use the id`);
+    }
+    return pickByIdOrName(projects, wanted, 'project', 'project').id;
+}
+/**
+ * Every project an account or workspace token can see: `projects` without workspaceId lists the personal projects
+ * only (docs integrations/api/manage-projects.md) — a workspace token has none and may be refused (docs
+ * integrations/api.md) — so each of the token's workspaces (`apiToken { workspaces }`) is listed too, paginated.
+ */
+async function listVisibleProjects(client) {
+    const out = new Map();
+    const listAll = async (workspaceId, workspace) => {
+        let after;
+        for (let page = 0; page < 20; page++) {
+            const data = await client.request(LIST_PROJECTS, { workspaceId, first: 100, after }, 'ListProjects');
+            for (const { node } of data.projects.edges)
+                if (!out.has(node.id))
+                    out.set(node.id, workspace ? { id: node.id, name: node.name, workspace } : { id: node.id, name: node.name });
+            if (!data.projects.pageInfo.hasNextPage || !data.projects.pageInfo.endCursor)
+                return;
+            after = data.projects.pageInfo.endCursor;
+        }
+    };
+    const workspaces = await client.tokenWorkspaces();
+    for (const w of workspaces)
+        await listAll(w.id, w.name);
+    await listAll(null).catch((err) => {
+        if (!refused(err))
+            throw err; // a workspace token has no personal projects
+    });
+    return [...out.values()];
+}
+
+// EXTERNAL MODULE: ./src/release/migrate-guard.ts
+var migrate_guard = __nccwpck_require__(9048);
+// EXTERNAL MODULE: ./src/release/policies.ts
+var policies = __nccwpck_require__(5119);
+// EXTERNAL MODULE: ./src/release/release.ts + 5 modules
+var release = __nccwpck_require__(3508);
+// EXTERNAL MODULE: ./src/release/verify-rules.ts
+var verify_rules = __nccwpck_require__(8554);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+;// CONCATENATED MODULE: ./src/release/use-cases.ts
+// The release family's use cases, called by both front ends: the actions (src/actions/*.ts: inputs → use case →
+// outputs/summary) and the CLI (src/cli/commands/*.ts: flags → use case → terminal). Each takes a resolved spec
+// (spec.ts), a way to connect to Railway and a reporter, and returns a typed result; every decision it takes is a
+// pure function of policies.ts. Nothing here knows where its options came from or how its result is shown.
+
+
+
+
+
+
+
+
+
+
+/** A reporter for a plain log function (the CLI, tests): groups are a heading line. */
+function plainReporter(log, warn = log) {
+    return {
+        log,
+        warn,
+        group: async (title, fn) => {
+            log(`── ${title}`);
+            return fn();
+        },
+    };
+}
+const ACTION_NAMES = {
+    verifyOff: 'verify: false',
+    rollbackOff: 'rollback: false',
+    force: 'force: true',
+};
+// ---------- settle ----------
+/**
+ * Time the main flow takes, after its own timeout or a cancellation, to cancel what it left building and read what
+ * Railway runs (with a derived client: the release's is past its deadline or aborted). On cancellation the runner
+ * sends SIGINT, then SIGTERM 7.5 s later, then kills the process 2.5 s after that (actions/runner@258d6c8
+ * src/Runner.Sdk/ProcessInvoker.cs:32-33, 447-460): 6 s fits inside the first grace period.
+ */
+const SETTLE_MS = 60_000;
+const SETTLE_CANCELLED_MS = 6_000;
+/**
+ * Ends every path on what Railway really runs: a deployment the release left on its way (timeout, WAITING,
+ * NEEDS_APPROVAL) is cancelled where Railway allows it (not after a cancellation: the post step does that in an
+ * action; a terminal user was told what continues), then every service whose state the run did not prove is read, and
+ * an image setting changed by a release that put nothing live is put back (restoreImageSettings).
+ */
+async function settleRelease(client, release, opts) {
+    const settle = client.derive({ deadline: Date.now() + (opts.cancelled ? SETTLE_CANCELLED_MS : SETTLE_MS) });
+    try {
+        if (!opts.cancelled)
+            await cancelUnfinished(settle, release, { log: opts.log });
+        await confirmProduction(settle, release, { log: opts.log });
+        // An image release that put nothing live must not leave the image setting naming its image (needs the read above).
+        if (!opts.cancelled)
+            await restoreImageSettings(settle, release, { log: opts.log });
+    }
+    finally {
+        await settle.close();
+    }
+}
+/** A rollback needs at least this long, whatever is left of `timeout` (restoring production matters more). */
+const ROLLBACK_MIN_MS = (/* unused pure expression or super */ null && (5 * 60_000));
+/**
+ * Deploy → verify (each service by its own rule) → roll every live service back together when the release fails
+ * (never across a breaking/destructive migration unless forced) → read what Railway runs. `verify: false` and
+ * `rollbackOnFailure: false` make it railway-deploy's plain deploy. Throws only before anything was sent (bad
+ * target, a source the service cannot take).
+ */
+async function runRelease(spec, io) {
+    const { reporter: rep, signal } = io;
+    const log = (m) => rep.log(m);
+    const deadline = Date.now() + spec.railway.timeoutMs;
+    const client = await io.connect(deadline);
+    const commitSha = spec.source.kind === 'commit' ? spec.source.commitSha : undefined;
+    const health = spec.health;
+    let release;
+    try {
+        const target = await resolveTarget(client, {
+            project: spec.railway.project,
+            environment: spec.railway.environment,
+            services: spec.railway.services,
+        });
+        release = await prepareRelease(client, target, spec.source, { log });
+        const r = release;
+        for (const s of r.services)
+            log(`${s.service.name}: serving ${s.previousDeploymentId ?? 'nothing'}; rollback target ${s.rollbackTargetId ?? 'none'}`);
+        if (spec.verify && health)
+            for (const s of r.services)
+                log(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
+        io.onPhase?.(r, 'deploying');
+        await rep.group(`Deploying ${r.services.map((s) => s.service.name).join(', ')} to ${r.environment.name}`, () => deployRelease(client, r, spec.source, {
+            deadline,
+            signal,
+            waitingTimeoutMs: spec.railway.waitingTimeoutMs,
+            useSubscription: io.useSubscription,
+            autodeploy: spec.autodeploy.mode,
+            autodeployWaitMs: spec.autodeploy.waitMs,
+            log,
+            onTriggered: () => io.onPhase?.(r, 'deploying'),
+        }));
+        const live = r.services.filter((s) => s.outcome === 'success');
+        if (!signal.aborted && r.services.every((s) => s.outcome === 'success' || unchangedBySkip(s))) {
+            if (spec.verify && health && live.length) {
+                io.onPhase?.(r, 'verifying');
+                await rep.group('Verify', () => verifyRelease(client, r, (svc) => (svc.deploymentId ? verifySpecFor(health, svc, svc.deploymentId, commitSha) : undefined), { signal, log }));
+            }
+            else if (!spec.verify && spec.health) {
+                for (const s of live)
+                    s.unverifiedReason = `${spec.names.verifyOff} — counted as deployed because Railway reports SUCCESS`;
+            }
+        }
+        else {
+            const failed = r.services
+                .filter((s) => s.outcome !== 'success' && !unchangedBySkip(s))
+                .map((s) => `${s.service.name} ${s.status || s.outcome}`);
+            for (const s of live)
+                s.unverifiedReason = `the release failed before verification (${failed.join(', ')})`;
+        }
+        const decision = decideAfterVerify(r, {
+            cancelled: signal.aborted,
+            rollbackOnFailure: spec.rollbackOnFailure,
+            risks: spec.risks,
+            force: spec.force,
+            names: { rollback: spec.names.rollbackOff, force: spec.names.force },
+        });
+        let result;
+        const notes = [];
+        if (!decision.rollBack) {
+            result = decision.result;
+            notes.push(...decision.notes);
+        }
+        else {
+            if (spec.risks.length)
+                rep.warn(`${spec.names.force} — rolling back across ${describeRisks(spec.risks)}`);
+            io.onPhase?.(r, 'rolling-back');
+            // Restoring production must not be cut short by what the deploy used of `timeout`.
+            const rollbackDeadline = Math.max(deadline, Date.now() + ROLLBACK_MIN_MS);
+            const rollbackClient = rollbackDeadline > deadline ? client.derive({ deadline: rollbackDeadline, signal }) : client;
+            try {
+                await rep.group('Roll back', () => rollbackRelease(rollbackClient, r, {
+                    deadline: rollbackDeadline,
+                    signal,
+                    log,
+                    useSubscription: io.useSubscription,
+                    onRollbackStarted: (svc, id) => {
+                        if (svc.rollback)
+                            svc.rollback.deploymentId = id;
+                        else
+                            svc.rollback = {
+                                targetId: svc.rollbackTargetId ?? '',
+                                deploymentId: id,
+                                ok: false,
+                                status: '',
+                                message: 'in progress',
+                                startedAt: Date.now(),
+                                finishedAt: Date.now(),
+                            };
+                        io.onPhase?.(r, 'rolling-back');
+                    },
+                    // Each restored service by its own rule: the restored deployment's identity over HTTP (a literal
+                    // expect-version names the undone release and is not asked of the old version), a worker by Railway's status.
+                    specFor: (svc, id) => (spec.verify && health ? verifySpecForRestored(health, svc, id) : undefined),
+                }));
+            }
+            finally {
+                if (rollbackClient !== client)
+                    await rollbackClient.close();
+            }
+            const after = decideAfterRollback(r, { cancelled: signal.aborted });
+            result = after.result;
+            notes.push(...after.notes);
+        }
+        // What Railway runs now: a deployment left building is cancelled, and whatever the run did not prove is read.
+        await rep.group('Production now', () => settleRelease(client, r, { cancelled: signal.aborted, log }));
+        result = finalResult(result, r);
+        r.finishedAt = Date.now();
+        // The post step takes over only what this release left on its way (or a cancelled job).
+        if (result !== 'cancelled' && !r.services.some(leftOnItsWay))
+            io.onPhase?.(r, 'done');
+        notes.push(...verificationNotes(spec, r, commitSha));
+        return { release: r, result, notes, scrub: (t) => client.scrub(t) };
+    }
+    catch (err) {
+        // An unexpected failure after something was sent: still say what Railway runs before failing.
+        if (release && release.services.some((s) => s.deploymentId)) {
+            const r = release;
+            await settleRelease(client, r, { cancelled: signal.aborted, log }).catch(() => undefined);
+            r.finishedAt = Date.now();
+            return {
+                release: r,
+                result: 'needs-human',
+                notes: [
+                    `The step failed unexpectedly (${client.scrub(errorMessage(err))}); what Railway runs was read back above.`,
+                ],
+                error: err instanceof Error ? err : new Error(String(err)),
+                scrub: (t) => client.scrub(t),
+            };
+        }
+        throw err;
+    }
+    finally {
+        await client.close();
+    }
+}
+function verificationNotes(spec, r, commitSha) {
+    const notes = [];
+    if (spec.rollbackOnFailure || spec.health) {
+        if (!spec.verify || !spec.health) {
+            notes.push(`${spec.names.verifyOff} — nothing was verified (no HTTP check, no status soak): services count as deployed because Railway reports SUCCESS.`);
+        }
+        else {
+            const health = spec.health;
+            notes.push(`Verification rules: ${r.services.map((s) => `${s.service.name} → ${describeRule(ruleFor(health, s))}`).join('; ')}.`);
+            if (r.services.some((s) => s.verification?.healthy)) {
+                // The verdict covers the window, not forever: a crash after it is Railway's restart policy's, not this run's.
+                notes.push(`Railway's status was watched for verify-window (${formatDuration(health.windowMs)}) from the start of each verification; a crash after that window is not part of this verdict.`);
+            }
+        }
+    }
+    if (commitSha && r.services.some((s) => s.start)) {
+        notes.push(`autodeploy: ${spec.autodeploy.mode} — ${r.services
+            .filter((s) => s.start)
+            .map((s) => `${s.service.name}: ${s.start?.by === 'railway' ? "Railway's own deployment adopted" : s.outcome === 'refused' ? 'refused' : 'deployed by this release'}`)
+            .join('; ')}.`);
+    }
+    return notes;
+}
+/** Refused before any request: rolling code back across a breaking/destructive migration needs a person (or force). */
+function rollbackRefusal(spec) {
+    if (spec.risks.length === 0 || spec.force)
+        return undefined;
+    return (`Refusing to roll back: this release applied migration(s) the plan marks breaking/destructive — ${describeRisks(spec.risks)}. ` +
+        `The previous code may not work on the migrated schema. Roll forward with a fix, or restore the schema first and re-run with ${spec.names.force}.`);
+}
+/**
+ * Puts services back on a given deployment, on the target recorded by the release being undone, or on the newest
+ * deployment Railway can roll back to (chooseRollbackTarget); redeploys when the image is gone; waits; verifies each
+ * restored service by its own rule; reads what Railway runs. Every target is chosen (reads only) before the first
+ * rollback is sent. A refusal (rollbackRefusal) is returned before connecting.
+ */
+async function runRollback(spec, io) {
+    const rep = io.reporter;
+    const refusal = rollbackRefusal(spec);
+    const empty = {
+        project: { id: '', name: '' },
+        environment: { id: '', name: '' },
+        source: 'commit',
+        startedAt: Date.now(),
+        services: [],
+        events: [],
+    };
+    if (refusal)
+        return { release: empty, result: 'refused', failed: [], refusal, scrub: (t) => t };
+    if (spec.risks.length)
+        rep.warn(`${spec.names.force} — rolling back across ${describeRisks(spec.risks)}`);
+    const deadline = Date.now() + spec.railway.timeoutMs;
+    const client = await io.connect(deadline);
+    try {
+        const target = await resolveTarget(client, {
+            project: spec.railway.project,
+            environment: spec.railway.environment,
+            services: spec.railway.services,
+        });
+        const release = {
+            project: target.project,
+            environment: target.environment,
+            source: 'commit',
+            startedAt: Date.now(),
+            services: [],
+            events: [],
+        };
+        release.services = target.services.map((service) => ({
+            service,
+            scope: { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id },
+            status: '',
+            outcome: 'not-started',
+            message: '',
+            history: [],
+        }));
+        const choices = await Promise.all(release.services.map(async (svc) => {
+            const list = await listDeployments(client, svc.scope);
+            const choice = chooseRollbackTarget(list, {
+                ...(spec.explicitTarget ? { explicit: spec.explicitTarget } : {}),
+                recorded: recordedFor(spec.recorded, svc),
+                force: spec.force,
+            });
+            const active = pickActive(list);
+            if (active)
+                svc.previousDeploymentId = active.id;
+            if (!choice)
+                throw new UserFacingError(`${svc.service.name}: no earlier deployment can be rolled back to (none is retained with canRollback)`);
+            return choice;
+        }));
+        const health = spec.health;
+        if (health)
+            for (const s of release.services)
+                rep.log(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
+        await Promise.all(release.services.map(async (svc, i) => {
+            const choice = choices[i];
+            if (choice.skip) {
+                svc.message = choice.skip;
+                svc.skipped = choice.skip;
+                svc.outcome = 'success';
+                return;
+            }
+            try {
+                const rb = await rollbackService(client, release, svc, choice.targetId, {
+                    deadline,
+                    signal: io.signal,
+                    log: (m) => rep.log(m),
+                    useSubscription: io.useSubscription,
+                    // A standalone rollback: expect-version is about the restored deployment itself (its id by default, its
+                    // commit, or a literal the caller gives for the version being restored).
+                    specFor: health ? (s, id) => verifySpecFor(health, s, id) : undefined,
+                });
+                svc.status = rb.status;
+                svc.message = rb.message;
+                svc.outcome = rb.ok ? 'success' : 'error';
+                if (rb.fallbackReason)
+                    rep.warn(`${svc.service.name}: ${rb.fallbackReason}; used deploymentRedeploy (a rebuild) instead`);
+            }
+            catch (err) {
+                if (!(err instanceof RailwayUnconfirmedError))
+                    throw err;
+                // Never sent again: whether the rollback landed is unknown; what Railway runs is read at the end.
+                svc.rollback = {
+                    targetId: choice.targetId,
+                    ok: false,
+                    status: '',
+                    message: client.scrub(errorMessage(err)),
+                    unconfirmed: true,
+                    startedAt: Date.now(),
+                    finishedAt: Date.now(),
+                };
+                svc.message = svc.rollback.message;
+                svc.outcome = 'error';
+            }
+        }));
+        // What Railway runs for every service the run did not prove (a failed or unconfirmed rollback, a skipped one).
+        await settleRelease(client, release, { cancelled: io.signal.aborted, log: (m) => rep.log(m) });
+        release.finishedAt = Date.now();
+        const failed = release.services.filter((s) => (s.rollback && (!s.rollback.ok || s.rollback.verification?.healthy === false)) || s.outcome === 'error');
+        return {
+            release,
+            result: failed.length ? 'rollback-failed' : release.services.some((s) => s.rollback) ? 'rolled-back' : 'skipped',
+            failed,
+            scrub: (t) => client.scrub(t),
+        };
+    }
+    finally {
+        await client.close();
+    }
+}
+function recordedFor(recorded, svc) {
+    return recorded.find((e) => e.serviceId === svc.service.id || e.service === svc.service.name);
+}
+// ---------- verify ----------
+/** One health check of a URL until the NEW version answers healthy N times in a row (health-check action, `rail-actions verify`). */
+async function runVerify(spec, io) {
+    (0,health/* validateHealthOptions */.VS)({ ...spec.options });
+    return (0,health/* checkHealth */.Ns)({ ...spec.options, signal: io.signal, ...(io.onAttempt ? { onAttempt: io.onAttempt } : {}) });
+}
+
+
+/***/ }),
+
+/***/ 8554:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports NO_HTTP, parseHealthUrls, ruleFor, verifySpecFor, verifySpecForRestored, describeRule */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _policies_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5119);
+// Which rule verifies each service of a release, from `health-url`: an HTTP health check (a `service=URL` line, or
+// the service's public domain + health-path) or Railway's own status (a `service=none` line, or a service with no
+// URL and no public domain — a worker). The root action and the rollback action both use this, so a release and its
+// rollback judge every service the same way.
+
+
+/** The `service=none` value: no HTTP check, verified by Railway's status. */
+const NO_HTTP = 'none';
+/**
+ * Parses `health-url`: one URL (one service only), or one `service=URL` / `service=none` line per service. `known`
+ * are the names/ids a line may use (what `service` lists, plus names recorded in a deployments JSON); `count` is the
+ * number of services. With several services a URL without a name is refused: applying one URL to every service is
+ * what made a good worker fail the api's deployment-id check.
+ */
+function parseHealthUrls(text, services, input = 'health-url') {
+    const out = { named: new Map() };
+    for (const line of text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)) {
+        // A key has no ':' or '/', so a URL whose query holds '=' is never read as `service=URL`.
+        const m = /^([^=:/]+?)\s*=\s*(.*)$/.exec(line);
+        if (m) {
+            const key = (m[1] ?? '').trim();
+            const value = (m[2] ?? '').trim();
+            if (!services.known.includes(key)) {
+                throw new InputError(input, `names '${key}', which is not one of the services (${services.known.join(', ') || 'none given'})`);
+            }
+            if (out.named.has(key))
+                throw new InputError(input, `names service '${key}' twice`);
+            out.named.set(key, checkTarget(value, input));
+            continue;
+        }
+        if (services.count > 1) {
+            throw new InputError(input, `with several services, say which URL belongs to which: one 'service=URL' line per service ('service=none' for a service without HTTP, e.g. a worker, verified by Railway's status). Got '${line}'`);
+        }
+        if (out.single !== undefined)
+            throw new InputError(input, "gives more than one URL without a service name; use 'service=URL' lines");
+        out.single = checkTarget(line, input);
+    }
+    return out;
+}
+function checkTarget(value, input) {
+    if (value.toLowerCase() === NO_HTTP)
+        return NO_HTTP;
+    try {
+        const u = new URL(value);
+        if (u.protocol === 'http:' || u.protocol === 'https:')
+            return value;
+    }
+    catch {
+        // reported below
+    }
+    throw new InputError(input, `expected an http(s) URL or 'none', got '${value}'`);
+}
+/** The rule for one service: its health-url line, else its public domain + health-path, else Railway's status. */
+function ruleFor(rules, svc) {
+    const given = rules.urls.named.get(svc.service.name) ?? rules.urls.named.get(svc.service.id) ?? rules.urls.single;
+    if (given === NO_HTTP)
+        return { rule: 'railway-status', why: `health-url says ${svc.service.name}=none` };
+    if (given)
+        return { rule: 'http', url: given, from: 'health-url' };
+    if (svc.url)
+        return { rule: 'http', url: new URL(rules.healthPath, svc.url).toString(), from: 'domain' };
+    return { rule: 'railway-status', why: 'no health-url and no public domain' };
+}
+/**
+ * The verification of one deployment of `svc` (the new one, or one a rollback created) by the service's rule; what
+ * its body must contain is resolveExpectVersion's decision. `restored`: the deployment RESTORED an earlier version
+ * while undoing a release — checked against its own identity, never the literal that named the undone release.
+ */
+function verifySpecFor(rules, svc, deploymentId, commitSha, opts = {}) {
+    const choice = ruleFor(rules, svc);
+    if (choice.rule === 'railway-status')
+        return { rule: 'railway-status', windowMs: rules.windowMs, why: choice.why };
+    const expect = resolveExpectVersion(rules.expectVersion, {
+        deploymentId,
+        ...(commitSha ? { commitSha } : {}),
+        ...(opts.restored ? { restored: true } : {}),
+    });
+    const spec = { rule: 'http', url: choice.url, health: rules.http, windowMs: rules.windowMs };
+    if (expect.value)
+        spec.expectVersion = expect.value;
+    if (expect.note)
+        spec.expectNote = expect.note;
+    return spec;
+}
+/**
+ * The verification of a deployment that RESTORED an earlier version while undoing a release (a rollback, or a
+ * redeploy of the target): the restored deployment's own id with expect-version deployment-id (RAILWAY_DEPLOYMENT_ID
+ * is the new deployment's; a rollback is a new deployment, docs guides/roll-back-bad-deploy.md), the restored commit
+ * with expect-version commit when it is known, and nothing with a literal value.
+ */
+function verifySpecForRestored(rules, svc, restoredDeploymentId, restoredCommit) {
+    return verifySpecFor(rules, svc, restoredDeploymentId, restoredCommit, { restored: true });
+}
+/** One line per service for logs and summaries: which rule verifies it. */
+function describeRule(choice) {
+    return choice.rule === 'http'
+        ? `HTTP ${choice.url}${choice.from === 'domain' ? ' (public domain + health-path)' : ''}`
+        : `Railway status (${choice.why})`;
+}
+
+
+/***/ }),
+
+/***/ 8327:
+/***/ ((module) => {
+
+module.exports = eval("require")("bufferutil");
+
+
+/***/ }),
+
+/***/ 33:
+/***/ ((module) => {
+
+module.exports = eval("require")("utf-8-validate");
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
@@ -30051,10 +42004,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
 /***/ 4434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -30163,6 +42137,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
@@ -30226,6 +42207,27 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 3480:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("querystring");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -30240,6 +42242,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
 /***/ 9023:
 /***/ ((module) => {
 
@@ -30247,7 +42256,14 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 3218:
+/***/ 3106:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+
+/***/ }),
+
+/***/ 1804:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30397,10 +42413,10 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -30414,15 +42430,15 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
     const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -30436,8 +42452,8 @@ function file_command_prepareKeyValueMessage(key, value) {
     return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -31396,7 +43412,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -31419,7 +43435,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -31719,7 +43735,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -31746,7 +43762,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -31804,7 +43820,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                const upperExt = external_path_.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -31833,11 +43849,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        const directory = external_path_.dirname(filePath);
+                        const upperName = external_path_.basename(filePath).toUpperCase();
                         for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                filePath = external_path_.join(directory, actualName);
                                 break;
                             }
                         }
@@ -32057,7 +44073,7 @@ function findInPath(tool) {
         // build the list of extensions to try
         const extensions = [];
         if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
@@ -32072,7 +44088,7 @@ function findInPath(tool) {
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
+        if (tool.includes(external_path_.sep)) {
             return [];
         }
         // build the list of directories
@@ -32083,7 +44099,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+            for (const p of process.env.PATH.split(external_path_.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -32092,7 +44108,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -32523,7 +44539,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 (this.toolPath.includes('/') ||
                     (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)
@@ -33332,6 +45348,36 @@ function getIDToken(aud) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -33349,6 +45395,17 @@ function getIDToken(aud) {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
 /************************************************************************/
 /******/ 
 /******/ // startup
@@ -33356,4 +45413,7 @@ function getIDToken(aud) {
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(280);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__main = __webpack_exports__.i;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__main as main, __webpack_exports__run as run };
 /******/ 

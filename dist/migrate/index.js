@@ -35738,3729 +35738,1617 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 4390:
-/***/ ((module) => {
+/***/ 2142:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   nI: () => (/* binding */ coreSource)
+/* harmony export */ });
+/* unused harmony exports mask, readInput, stringInput, secretInput, tokenInput, booleanInput, durationInput, notLongerThan, integerInput, choiceInput, urlInput, directoryInput, listInput, databaseUrlInput */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8261);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2258);
+/* harmony import */ var _options_readers_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3528);
+// The actions' input readers: the typed readers of src/options/readers.ts over @actions/core (coreSource). Every bad
+// value becomes one InputError naming the input and quoting the value masked and on one line (quoteValue); every
+// reader masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo passwords)
+// BEFORE anything parses it.
 
-module.exports = eval("require")("pg-native");
 
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 5317:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-
-/***/ }),
-
-/***/ 6982:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-
-/***/ }),
-
-/***/ 2250:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-
-/***/ }),
-
-/***/ 2203:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 8253:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types");
-
-/***/ }),
-
-/***/ 2627:
-/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
 /**
- * DO NOT MODIFY MANUALLY — this is generated from the templates dir
- *
- * To make changes, edit the files in the templates/ directory and run:
- * npm run copy:templates
+ * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
+ * value is masked line by line as well: the runner masks what it reads line by line.
  */
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
+function mask(values) {
+    const all = new Set();
+    for (const value of values) {
+        if (!value.trim())
+            continue;
+        all.add(value);
+        for (const line of value.split(/\r\n|\r|\n/))
+            if (line.trim())
+                all.add(line.trim());
     }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __exportStar = (this && this.__exportStar) || function(m, exports) {
-    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
-};
-var __importDefault = (this && this.__importDefault) || function (mod) {
-    return (mod && mod.__esModule) ? mod : { "default": mod };
-};
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.scan = exports.normalize = exports.fingerprint = exports.parsePlPgSQL = exports.parse = exports.SqlError = void 0;
-exports.hasSqlDetails = hasSqlDetails;
-exports.formatSqlError = formatSqlError;
-exports.loadModule = loadModule;
-exports.parseSync = parseSync;
-exports.parsePlPgSQLSync = parsePlPgSQLSync;
-exports.fingerprintSync = fingerprintSync;
-exports.normalizeSync = normalizeSync;
-exports.scanSync = scanSync;
-__exportStar(__nccwpck_require__(9461), exports);
-class SqlError extends Error {
-    sqlDetails;
-    constructor(message, details) {
-        super(message);
-        this.name = 'SqlError';
-        this.sqlDetails = details;
-    }
+    for (const v of all)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v);
+    (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecrets */ .dg)(all);
 }
-exports.SqlError = SqlError;
-function hasSqlDetails(error) {
-    return error instanceof SqlError && error.sqlDetails !== undefined;
+/** The step's inputs (core.getInput trims them, as the runner passes them), masking through the runner. */
+const coreSource = { get: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name), mask };
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+const readInput = (name) => readRaw(coreSource, name);
+const stringInput = (name, opts = {}) => readString(coreSource, name, opts);
+/** A secret (masked whole, never quoted back). */
+const secretInput = (name, opts = {}) => readSecret(coreSource, name, opts);
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+const tokenInput = (name, opts = {}) => readToken(coreSource, name, opts);
+const booleanInput = (name, fallback) => readBoolean(coreSource, name, fallback);
+/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
+const durationInput = (name, fallback, opts = {}) => readDuration(coreSource, name, fallback, opts);
+const notLongerThan = (name, ms, limitName, limitMs) => notLongerThanIn(coreSource, name, ms, limitName, limitMs);
+const integerInput = (name, fallback, opts = {}) => readInteger(coreSource, name, fallback, opts);
+const choiceInput = (name, choices, fallback) => readChoice(coreSource, name, choices, fallback);
+const urlInput = (name, opts = {}) => readUrl(coreSource, name, opts);
+/** A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist. */
+const directoryInput = (name, fallback = '.') => readDirectory(coreSource, name, fallback, process.env['GITHUB_WORKSPACE'] || process.cwd());
+/** Newline- or comma-separated list, blanks dropped. */
+const listInput = (name) => readList(coreSource, name);
+/** A PostgreSQL URL input, masked (URL and every secret part) before anything is validated. */
+const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, opts);
+
+
+/***/ }),
+
+/***/ 9131:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cs: () => (/* binding */ runAction),
+/* harmony export */   w6: () => (/* binding */ cancellationSignal)
+/* harmony export */ });
+/* unused harmony export isPostPhase */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8261);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2258);
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7253);
+// The one wrapper every action entry point runs in: turns known failures into a single clean
+// error line (no stack), keeps unexpected ones debuggable, splits main/post phases, and makes every exit path set
+// the documented outputs.
+
+
+
+
+
+const POST_MARKER = 'rail-actions-main-ran';
+/** True when this process is the `post:` step of an action whose main step ran in this job. */
+function isPostPhase() {
+    return _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getState */ .Gu(POST_MARKER) === 'true';
 }
-function formatSqlError(error, query, options = {}) {
-    const { showPosition = true, showQuery = true, color = false, maxQueryLength } = options;
-    const lines = [];
-    // ANSI color codes
-    const red = color ? '\x1b[31m' : '';
-    const yellow = color ? '\x1b[33m' : '';
-    const reset = color ? '\x1b[0m' : '';
-    // Add error message
-    lines.push(`${red}Error: ${error.message}${reset}`);
-    // Add SQL details if available
-    if (error.sqlDetails) {
-        const { cursorPosition, fileName, functionName, lineNumber } = error.sqlDetails;
-        if (cursorPosition !== undefined && cursorPosition >= 0) {
-            lines.push(`Position: ${cursorPosition}`);
-        }
-        if (fileName || functionName || lineNumber) {
-            const details = [];
-            if (fileName)
-                details.push(`file: ${fileName}`);
-            if (functionName)
-                details.push(`function: ${functionName}`);
-            if (lineNumber)
-                details.push(`line: ${lineNumber}`);
-            lines.push(`Source: ${details.join(', ')}`);
-        }
-        // Show query with position marker
-        if (showQuery && showPosition && cursorPosition !== undefined && cursorPosition >= 0) {
-            let displayQuery = query;
-            let adjustedPosition = cursorPosition;
-            // Truncate if needed
-            if (maxQueryLength && query.length > maxQueryLength) {
-                const start = Math.max(0, cursorPosition - Math.floor(maxQueryLength / 2));
-                const end = Math.min(query.length, start + maxQueryLength);
-                displayQuery = (start > 0 ? '...' : '') +
-                    query.substring(start, end) +
-                    (end < query.length ? '...' : '');
-                // Adjust cursor position for truncation
-                adjustedPosition = cursorPosition - start + (start > 0 ? 3 : 0);
-            }
-            lines.push(displayQuery);
-            lines.push(' '.repeat(adjustedPosition) + `${yellow}^${reset}`);
-        }
-    }
-    else if (showQuery) {
-        // No SQL details, just show the query if requested
-        let displayQuery = query;
-        if (maxQueryLength && query.length > maxQueryLength) {
-            displayQuery = query.substring(0, maxQueryLength) + '...';
-        }
-        lines.push(`Query: ${displayQuery}`);
-    }
-    return lines.join('\n');
-}
-// @ts-ignore
-const libpg_query_js_1 = __importDefault(__nccwpck_require__(3995));
-let wasmModule;
-const initPromise = (0, libpg_query_js_1.default)().then((module) => {
-    wasmModule = module;
-});
-function ensureLoaded() {
-    if (!wasmModule)
-        throw new Error("WASM module not initialized. Call `loadModule()` first.");
-}
-async function loadModule() {
-    if (!wasmModule) {
-        await initPromise;
-    }
-}
-function awaitInit(fn) {
-    return (async (...args) => {
-        await initPromise;
-        return fn(...args);
-    });
-}
-function stringToPtr(str) {
-    ensureLoaded();
-    if (typeof str !== 'string') {
-        throw new TypeError(`Expected a string, got ${typeof str}`);
-    }
-    const len = wasmModule.lengthBytesUTF8(str) + 1;
-    const ptr = wasmModule._malloc(len);
+async function runAction(main, postOrOptions, maybeOptions = {}) {
+    const opts = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
+    const post = opts.post;
+    const phase = post && isPostPhase() ? post : main;
+    if (phase === main && post)
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .saveState */ .LZ(POST_MARKER, 'true');
     try {
-        wasmModule.stringToUTF8(str, ptr, len);
-        return ptr;
+        await phase();
     }
-    catch (error) {
-        wasmModule._free(ptr);
-        throw error;
-    }
-}
-function ptrToString(ptr) {
-    ensureLoaded();
-    if (typeof ptr !== 'number') {
-        throw new TypeError(`Expected a number, got ${typeof ptr}`);
-    }
-    return wasmModule.UTF8ToString(ptr);
-}
-exports.parse = awaitInit(async (query) => {
-    // Input validation
-    if (query === null || query === undefined) {
-        throw new Error('Query cannot be null or undefined');
-    }
-    if (query === '') {
-        throw new Error('Query cannot be empty');
-    }
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_parse_query_raw(queryPtr);
-        if (!resultPtr) {
-            throw new Error('Failed to parse query: memory allocation failed');
+    catch (err) {
+        let message;
+        if (err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui || err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .AbortedError */ .oM) {
+            message = (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err.message);
         }
-        // Read the PgQueryParseResult struct
-        const parseTreePtr = wasmModule.getValue(resultPtr, 'i32');
-        const stderrBufferPtr = wasmModule.getValue(resultPtr + 4, 'i32');
-        const errorPtr = wasmModule.getValue(resultPtr + 8, 'i32');
-        if (errorPtr) {
-            // Read PgQueryError struct
-            const messagePtr = wasmModule.getValue(errorPtr, 'i32');
-            const funcnamePtr = wasmModule.getValue(errorPtr + 4, 'i32');
-            const filenamePtr = wasmModule.getValue(errorPtr + 8, 'i32');
-            const lineno = wasmModule.getValue(errorPtr + 12, 'i32');
-            const cursorpos = wasmModule.getValue(errorPtr + 16, 'i32');
-            const message = messagePtr ? wasmModule.UTF8ToString(messagePtr) : 'Unknown error';
-            const funcname = funcnamePtr ? wasmModule.UTF8ToString(funcnamePtr) : undefined;
-            const filename = filenamePtr ? wasmModule.UTF8ToString(filenamePtr) : undefined;
-            throw new SqlError(message, {
+        else {
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)(err instanceof Error && err.stack ? err.stack : String(err)));
+            message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
+        }
+        if (phase === main && opts.failureOutputs)
+            setFailureOutputs(opts.failureOutputs, {
                 message,
-                cursorPosition: cursorpos > 0 ? cursorpos - 1 : 0, // Convert to 0-based
-                fileName: filename,
-                functionName: funcname,
-                lineNumber: lineno > 0 ? lineno : undefined
+                inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz,
+                stateSaved: stateSaved(),
             });
-        }
-        if (!parseTreePtr) {
-            throw new Error('No parse tree generated');
-        }
-        const parseTreeStr = wasmModule.UTF8ToString(parseTreePtr);
-        return JSON.parse(parseTreeStr);
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_parse_result(resultPtr);
-        }
-    }
-});
-exports.parsePlPgSQL = awaitInit(async (query) => {
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_parse_plpgsql(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        // Success is always a JSON object; anything else is an error message
-        if (!resultStr.startsWith('{')) {
-            throw new Error(resultStr);
-        }
-        return JSON.parse(resultStr);
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-});
-exports.fingerprint = awaitInit(async (query) => {
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_fingerprint(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
-            throw new Error(resultStr);
-        }
-        return resultStr;
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-});
-exports.normalize = awaitInit(async (query) => {
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_normalize_query(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
-            throw new Error(resultStr);
-        }
-        return resultStr;
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-});
-// Sync versions
-function parseSync(query) {
-    if (!wasmModule) {
-        throw new Error('WASM module not initialized. Call loadModule() first.');
-    }
-    // Input validation
-    if (query === null || query === undefined) {
-        throw new Error('Query cannot be null or undefined');
-    }
-    if (query === '') {
-        throw new Error('Query cannot be empty');
-    }
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_parse_query_raw(queryPtr);
-        if (!resultPtr) {
-            throw new Error('Failed to parse query: memory allocation failed');
-        }
-        // Read the PgQueryParseResult struct
-        const parseTreePtr = wasmModule.getValue(resultPtr, 'i32');
-        const stderrBufferPtr = wasmModule.getValue(resultPtr + 4, 'i32');
-        const errorPtr = wasmModule.getValue(resultPtr + 8, 'i32');
-        if (errorPtr) {
-            // Read PgQueryError struct
-            const messagePtr = wasmModule.getValue(errorPtr, 'i32');
-            const funcnamePtr = wasmModule.getValue(errorPtr + 4, 'i32');
-            const filenamePtr = wasmModule.getValue(errorPtr + 8, 'i32');
-            const lineno = wasmModule.getValue(errorPtr + 12, 'i32');
-            const cursorpos = wasmModule.getValue(errorPtr + 16, 'i32');
-            const message = messagePtr ? wasmModule.UTF8ToString(messagePtr) : 'Unknown error';
-            const funcname = funcnamePtr ? wasmModule.UTF8ToString(funcnamePtr) : undefined;
-            const filename = filenamePtr ? wasmModule.UTF8ToString(filenamePtr) : undefined;
-            throw new SqlError(message, {
-                message,
-                cursorPosition: cursorpos > 0 ? cursorpos - 1 : 0, // Convert to 0-based
-                fileName: filename,
-                functionName: funcname,
-                lineNumber: lineno > 0 ? lineno : undefined
-            });
-        }
-        if (!parseTreePtr) {
-            throw new Error('No parse tree generated');
-        }
-        const parseTreeStr = wasmModule.UTF8ToString(parseTreePtr);
-        return JSON.parse(parseTreeStr);
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_parse_result(resultPtr);
-        }
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
     }
 }
-function parsePlPgSQLSync(query) {
-    if (!wasmModule) {
-        throw new Error('WASM module not initialized. Call loadModule() first.');
-    }
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
+function setFailureOutputs(spec, failure) {
     try {
-        resultPtr = wasmModule._wasm_parse_plpgsql(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        // Success is always a JSON object; anything else is an error message
-        if (!resultStr.startsWith('{')) {
-            throw new Error(resultStr);
-        }
-        return JSON.parse(resultStr);
+        const outputs = typeof spec === 'function' ? spec(failure) : spec;
+        const already = fileKeys('GITHUB_OUTPUT');
+        for (const [name, value] of Object.entries(outputs))
+            if (!already.has(name))
+                _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(name, value);
     }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
+    catch (err) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Could not set the failure outputs: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`);
     }
 }
-function fingerprintSync(query) {
-    if (!wasmModule) {
-        throw new Error('WASM module not initialized. Call loadModule() first.');
-    }
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_fingerprint(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
-            throw new Error(resultStr);
-        }
-        return resultStr;
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-}
-function normalizeSync(query) {
-    if (!wasmModule) {
-        throw new Error('WASM module not initialized. Call loadModule() first.');
-    }
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_normalize_query(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
-            throw new Error(resultStr);
-        }
-        return resultStr;
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-}
-exports.scan = awaitInit(async (query) => {
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_scan(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
-            throw new Error(resultStr);
-        }
-        return JSON.parse(resultStr);
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-});
-function scanSync(query) {
-    if (!wasmModule) {
-        throw new Error('WASM module not initialized. Call loadModule() first.');
-    }
-    const queryPtr = stringToPtr(query);
-    let resultPtr = 0;
-    try {
-        resultPtr = wasmModule._wasm_scan(queryPtr);
-        const resultStr = ptrToString(resultPtr);
-        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
-            throw new Error(resultStr);
-        }
-        return JSON.parse(resultStr);
-    }
-    finally {
-        wasmModule._free(queryPtr);
-        if (resultPtr) {
-            wasmModule._wasm_free_string(resultPtr);
-        }
-    }
-}
-
-
-/***/ })
-
-/******/ });
-/************************************************************************/
-/******/ // The module cache
-/******/ var __webpack_module_cache__ = {};
-/******/ 
-/******/ // The require function
-/******/ function __nccwpck_require__(moduleId) {
-/******/ 	// Check if module is in cache
-/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
-/******/ 	if (cachedModule !== undefined) {
-/******/ 		return cachedModule.exports;
-/******/ 	}
-/******/ 	// Create a new module (and put it into the cache)
-/******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		// no module.id needed
-/******/ 		// no module.loaded needed
-/******/ 		exports: {}
-/******/ 	};
-/******/ 
-/******/ 	// Execute the module function
-/******/ 	var threw = true;
-/******/ 	try {
-/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
-/******/ 		threw = false;
-/******/ 	} finally {
-/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
-/******/ 	}
-/******/ 
-/******/ 	// Return the exports of the module
-/******/ 	return module.exports;
-/******/ }
-/******/ 
-/************************************************************************/
-/******/ /* webpack/runtime/asset-relocator-loader */
-/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
-/******/ 
-/******/ /* webpack/runtime/compat get default export */
-/******/ (() => {
-/******/ 	// getDefaultExport function for compatibility with non-harmony modules
-/******/ 	__nccwpck_require__.n = (module) => {
-/******/ 		var getter = module && module.__esModule ?
-/******/ 			() => (module['default']) :
-/******/ 			() => (module);
-/******/ 		__nccwpck_require__.d(getter, { a: getter });
-/******/ 		return getter;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/define property getters */
-/******/ (() => {
-/******/ 	// define getter functions for harmony exports
-/******/ 	__nccwpck_require__.d = (exports, definition) => {
-/******/ 		for(var key in definition) {
-/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
-/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
-/******/ 			}
-/******/ 		}
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/hasOwnProperty shorthand */
-/******/ (() => {
-/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/************************************************************************/
-var __webpack_exports__ = {};
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
-;// CONCATENATED MODULE: ./src/migrations/analyze/wasm-dirname.ts
-// Prepares the process for libpg-query's WebAssembly parser. Must be imported before anything that imports
-// libpg-query (which compiles its .wasm as soon as it is loaded).
-//
-// 1. libpg-query's Emscripten glue (the CommonJS build, which ncc bundles) finds libpg-query.wasm through `__dirname`,
-//    which does not exist inside an ES-module bundle: parsing would fail with "ReferenceError: __dirname is not
-//    defined". The build copies the .wasm next to each bundle that needs it, so point the glue at the bundle's own
-//    directory. From source (tests, CLI via tsx) nothing changes: Node loads the CommonJS build with its own
-//    __dirname, and no .wasm sits next to this file.
-// 2. Baseline (Liftoff) code only. By default V8 re-compiles the hot parts of the 1.7 MB module with its optimising
-//    compiler on background threads; in a short-lived process (the gate, the CLI) that compilation competes with the
-//    parse for the CPU and process exit waits for it. Measured on 10,000 statements (bench/analyze.bench.ts, 2 cores):
-//    ~1.0 s → ~0.3 s from process start to exit, while the optimised code would parse only ~20 % faster once ready.
-//    The flags are read when a WebAssembly module is compiled, so they apply to libpg-query alone (no other wasm is
-//    loaded by these processes); JavaScript is optimised as usual.
-
-
-
-
-const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
-const g = globalThis;
-if (g.__dirname === undefined && (0,external_node_fs_.existsSync)(external_node_path_default().join(here, 'libpg-query.wasm')))
-    g.__dirname = here;
-external_node_v8_default().setFlagsFromString('--no-wasm-tier-up');
-external_node_v8_default().setFlagsFromString('--no-wasm-dynamic-tiering');
-
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
+function stateSaved() {
+    return [...fileKeys('GITHUB_STATE')].some((k) => k !== POST_MARKER);
 }
 /**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ * The names already written to a file command (GITHUB_OUTPUT, GITHUB_STATE): `name=value` lines and `name<<DELIM`
+ * heredocs, the two forms the runner reads (actions/runner src/Runner.Worker/FileCommandManager.cs). Without the file
+ * (outside a runner) nothing counts as written.
  */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
+function fileKeys(variable) {
+    const file = process.env[variable];
+    const keys = new Set();
+    if (!file)
+        return keys;
+    let text;
+    try {
+        text = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8');
     }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
+    catch {
+        return keys;
+    }
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        const eq = line.indexOf('=');
+        const heredoc = line.indexOf('<<');
+        if (eq > 0 && (heredoc < 0 || eq < heredoc))
+            keys.add(line.slice(0, eq));
+        else if (heredoc > 0) {
+            keys.add(line.slice(0, heredoc));
+            const delimiter = line.slice(heredoc + 2);
+            while (i + 1 < lines.length && lines[i + 1] !== delimiter)
+                i++;
+            i++;
+        }
+    }
+    return keys;
+}
+/** Aborts when the runner cancels the job (SIGINT then SIGTERM), so waits stop promptly and post steps can act. */
+function cancellationSignal() {
+    const controller = new AbortController();
+    const onSignal = (sig) => {
+        if (!controller.signal.aborted) {
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Received ${sig}: the job is being cancelled; stopping.`);
+            controller.abort(new _core_retry_js__WEBPACK_IMPORTED_MODULE_4__/* .AbortedError */ .oM(`cancelled by ${sig}`));
+        }
     };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    return controller.signal;
 }
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/***/ }),
+
+/***/ 1130:
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run),
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
+/* harmony import */ var _migrations_analyze_wasm_dirname_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1381);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8261);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2020);
+/* harmony import */ var _backup_report_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(806);
+/* harmony import */ var _migrations_spec_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1360);
+/* harmony import */ var _migrations_summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6365);
+/* harmony import */ var _migrations_use_cases_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(4222);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2142);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9131);
+// migrate action: applies the pending migrations safely (or runs the project's migrator under the same lock),
+// optionally rehearsing them on a copy of the production schema first. The flow and its decisions are runMigrate's
+// (src/migrations/use-cases.ts), shared with `rail-actions migrate`; this entry wires inputs → use case → outputs,
+// summary and annotations.
+// First: lets the bundled libpg-query find its .wasm (see the module).
 
 
 
 
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
-        encoding: 'utf8'
+
+
+
+
+
+
+
+// Crash consistency (src/migrations/runner/progress.ts): a file that is not one transaction runs in statement groups
+// whose progress is committed with each group (rail_actions.migration_progress); its history row is written last.
+// Cancelled (SIGINT/SIGTERM) the step cancels the running statement, rolls back the open transaction and reports which
+// groups are committed (partially-applied output, summary); killed (SIGKILL) it leaves the same consistent state. Either
+// way the next run resumes the file at its first unfinished group, dropping INVALID indexes of an interrupted build.
+async function main() {
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    // Every URL is masked (and validated) before anything can print it, including input errors.
+    const spec = (0,_migrations_spec_js__WEBPACK_IMPORTED_MODULE_6__/* .readMigrateSpec */ .VA)(_lib_inputs_js__WEBPACK_IMPORTED_MODULE_9__/* .coreSource */ .nI, { base: workspace });
+    const { scrub } = spec;
+    const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__/* .cancellationSignal */ .w6)();
+    const run = await (0,_migrations_use_cases_js__WEBPACK_IMPORTED_MODULE_8__/* .runMigrate */ .f)(spec, {
+        log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(m),
+        warn: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(m),
+        group: (title, fn) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .group */ .Os(title, fn),
+        signal,
+        rehearsed: (r) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('rehearsal', r ? (r.ok ? 'passed' : 'failed') : 'skipped'),
     });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    if (run.kind === 'no-migrations')
+        return reportNoMigrations(run.none, run.planHash);
+    if (run.kind === 'rehearsal-failed') {
+        const { rehearsal } = run;
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('applied', '[]');
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('applied-count', '0');
+        await writeSummary({ rehearsal, applied: [], failure: `Rehearsal failed: ${scrub(rehearsal.error ?? '')}`, scrub });
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserFacingError */ .Ui(`Rehearsal failed — production was not touched: ${scrub(rehearsal.error ?? 'unknown error')}`);
     }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
+    if (run.kind === 'rehearsed') {
+        const { rehearsal } = run;
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('applied', '[]');
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('applied-count', '0');
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('pending-count', String(rehearsal.result?.report.pending.length ?? 0));
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('plan-hash', rehearsal.result?.planHash ?? '');
+        await writeSummary({
+            rehearsal,
+            applied: [],
+            ...(rehearsal.result ? { result: rehearsal.result } : {}),
+            rehearseOnly: true,
+            scrub,
         });
+        return;
     }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
+    const rehearsal = run.rehearsal ? { rehearsal: run.rehearsal } : {};
+    if (run.kind === 'failed') {
+        setAppliedOutputs(run.applied, run.partial);
+        await writeSummary({
+            ...rehearsal,
+            applied: run.applied,
+            ...(run.partial ? { partial: run.partial } : {}),
+            failure: run.message,
+            scrub,
         });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
+        // Statement groups that committed before the failure committed their backups with them.
+        await reportBackup(run.backup, scrub);
+        if (run.location) {
+            // The one error, placed on the migration file/line in the pull request and run views.
+            const file = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(workspace, node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(spec.cwd, run.location.file)).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(run.message, {
+                title: 'Migration failed',
+                file,
+                ...(run.location.line ? { startLine: run.location.line } : {}),
             });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
+            process.exitCode = 1;
             return;
         }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserFacingError */ .Ui(run.message);
     }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
+    const { result } = run;
+    setAppliedOutputs(result.applied);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('pending-count', String(result.report.pending.length));
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('plan-hash', result.planHash);
+    await writeSummary({ ...rehearsal, result, applied: result.applied, scrub });
+    await reportBackup(run.backup, scrub);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(result.applied.length ? `Applied ${result.applied.length} migration(s).` : 'No pending migrations.');
+}
+/** An app without migrations: success with nothing applied, said plainly (runMigrate opened no connection). */
+async function reportNoMigrations(none, emptyHash) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .notice */ .lm(`${none.found} — nothing to migrate; set apply-migrations: false (ci.yml) or migrate: false (deploy.yml) to skip this step` +
+        (none.searched ? ', or migrations-dir (and migrations-tool) if the app keeps them elsewhere' : ''), { title: 'migrate: no migrations' });
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('rehearsal', 'skipped');
+    setAppliedOutputs([]);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('pending-count', '0');
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('plan-hash', emptyHash);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addHeading('Migrate: ✅ No migrations — nothing to migrate', 2);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(none.found)}.</p>`, true);
+    await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.write();
+}
+/** backup-id / backup-size outputs and the summary's backup section, as the database's manifest records it. */
+async function reportBackup(taken, scrub) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('backup-id', taken?.id ?? '');
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('backup-size', taken ? String(taken.bytes) : '0');
+    if (!taken)
+        return;
+    for (const line of (0,_backup_report_js__WEBPACK_IMPORTED_MODULE_5__/* .backupLines */ .q)(taken))
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(scrub(line));
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw((0,_backup_report_js__WEBPACK_IMPORTED_MODULE_5__/* .backupSummaryHtml */ .y)(taken), true);
+    await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.write();
+}
+function setAppliedOutputs(applied, partial) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('applied', JSON.stringify(applied.map((a) => ({
+        file: a.file,
+        statements: a.statements,
+        ms: a.ms,
+        ...(a.resumedAtGroup ? { resumedAtGroup: a.resumedAtGroup } : {}),
+    }))));
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('applied-count', String(applied.length));
+    // Set only when a file is left partly applied (unset reads as '' in expressions).
+    if (partial) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('partially-applied', JSON.stringify({
+            file: partial.file,
+            groups: partial.groups,
+            committedGroups: partial.committedGroups,
+            resumeAtGroup: partial.resumeAt,
+        }));
     }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
+}
+async function writeSummary(s) {
+    (0,_migrations_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .renderMigrateSummary */ .gW)(_actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z, s);
+    await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.write();
+}
+async function run() {
+    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)(main);
+}
+await run();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 6253:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   LZ: () => (/* binding */ estimateCopyBytes),
+/* harmony export */   NC: () => (/* binding */ resolveTable),
+/* harmony export */   PL: () => (/* binding */ columnsOf),
+/* harmony export */   QE: () => (/* binding */ restoreDdlOf),
+/* harmony export */   TN: () => (/* binding */ keyOf),
+/* harmony export */   aY: () => (/* binding */ cascadeTables)
+/* harmony export */ });
+/* unused harmony export tableByName */
+/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8499);
+/* harmony import */ var _store_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9377);
+
+
+/** The table a name resolves to now (through search_path, like the statement itself), or undefined. */
+async function resolveTable(client, ref) {
+    const r = await client.query(`SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`, [(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteQualified */ .$s)(ref.schema, ref.name)]);
+    const row = r.rows[0];
+    // Ordinary and partitioned tables only: views, foreign tables … hold no data of their own to copy.
+    return row && (row.relkind === 'r' || row.relkind === 'p')
+        ? { oid: row.oid, schema: row.schema, name: row.name }
+        : undefined;
+}
+async function tableByName(client, schema, name) {
+    return resolveTable(client, { schema, name });
+}
+async function columnsOf(client, t) {
+    const r = await client.query(`SELECT a.attnum::int AS attnum, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull",
+            pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity AS identity, a.attgenerated AS generated,
+            pg_get_serial_sequence($2, a.attname) AS sequence
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [t.oid, (0,_store_js__WEBPACK_IMPORTED_MODULE_0__/* .qualified */ .LX)(t.schema, t.name)]);
+    return r.rows;
+}
+/**
+ * Columns that identify a row: the primary key, else the narrowest valid unique index on NOT NULL columns without
+ * expressions or a predicate. Keys containing `exclude` (the columns the statement drops or rewrites) do not count.
+ * Empty when there is none.
+ */
+async function keyOf(client, t, exclude = []) {
+    const r = await client.query(`SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols, bool_and(a.attnotnull) AS notnull
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+      GROUP BY i.indexrelid, i.indisprimary
+      ORDER BY i.indisprimary DESC, count(*), i.indexrelid`, [t.oid]);
+    const key = r.rows.find((x) => x.notnull && !x.cols.some((c) => exclude.includes(c)));
+    return key?.cols ?? [];
+}
+/** Estimated bytes of copying `columns` of `t` (all of them when empty): pg_stats widths, else the table's size. */
+async function estimateCopyBytes(client, t, columns) {
+    const r = await client.query(`SELECT pg_table_size($1::oid) AS table_bytes, c.reltuples,
+            (SELECT sum(s.avg_width) FROM pg_stats s WHERE s.schemaname = $2 AND s.tablename = $3 AND s.attname = ANY($4)) AS part,
+            (SELECT count(*) FROM pg_stats s WHERE s.schemaname = $2 AND s.tablename = $3 AND s.attname = ANY($4)) AS known
+       FROM pg_class c WHERE c.oid = $1`, [t.oid, t.schema, t.name, columns]);
+    const row = r.rows[0];
+    const whole = Number(row?.table_bytes ?? 0);
+    if (!columns.length || !row)
+        return whole;
+    // A copy of a few columns is ~ rows × (their widths + the 24-byte tuple header + item pointer); without statistics
+    // for every column (never analysed), the whole table's size is the safe upper bound.
+    if (Number(row.known) === columns.length && row.reltuples > 0 && row.part !== null)
+        return Math.min(whole, Math.round(row.reltuples * (Number(row.part) + 28)));
+    return whole;
+}
+/** DDL that puts back what DROP TABLE takes with the table; `attnums` limits it to what depends on those columns. */
+async function restoreDdlOf(client, t, columns, attnums) {
+    const table = (0,_store_js__WEBPACK_IMPORTED_MODULE_0__/* .qualified */ .LX)(t.schema, t.name);
+    const onlyColumns = attnums !== undefined;
+    const touches = (keys) => !onlyColumns || (keys ?? []).some((k) => attnums.includes(k));
+    const statements = [];
+    const bestEffort = [];
+    const notes = [];
+    // Own constraints, primary and unique keys first (foreign keys elsewhere may need them). NOT NULL is per column.
+    const cons = await client.query(`SELECT conname AS name, contype AS type, pg_get_constraintdef(oid) AS def, conkey::int[] AS keys,
+            EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_constraint'::regclass AND d.objid = c.oid
+                      AND d.refobjid = $1 AND d.refobjsubid = ANY($2::int[])) AS depends
+       FROM pg_constraint c WHERE conrelid = $1 AND contype IN ('p', 'u', 'x', 'c', 'f')
+      ORDER BY CASE contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END, conname`, [t.oid, attnums ?? []]);
+    for (const c of cons.rows) {
+        if (touches(c.keys) || (onlyColumns && c.depends))
+            statements.push(`ALTER TABLE ${table} ADD CONSTRAINT ${(0,_store_js__WEBPACK_IMPORTED_MODULE_0__/* .ident */ .bD)(c.name)} ${c.def}`);
     }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
+    // Indexes that back no constraint (those come back with their constraint), including ones on expressions of it.
+    const idx = await client.query(`SELECT pg_get_indexdef(i.indexrelid) AS def, i.indkey::int2[]::int[] AS keys,
+            EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
+                      AND d.refobjid = $1 AND d.refobjsubid = ANY($2::int[])) AS depends
+       FROM pg_index i
+      WHERE i.indrelid = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
+      ORDER BY i.indexrelid`, [t.oid, attnums ?? []]);
+    for (const i of idx.rows)
+        if (touches(i.keys) || (onlyColumns && i.depends))
+            statements.push(i.def);
+    // Foreign keys of other tables that point at it: DROP … CASCADE removed them.
+    const inbound = await client.query(`SELECT format('%I.%I', n.nspname, r.relname) AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS def, c.confkey::int[] AS keys
+       FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+      WHERE c.confrelid = $1 AND c.contype = 'f' AND c.conrelid <> $1 ORDER BY 1, 2`, [t.oid]);
+    for (const f of inbound.rows)
+        if (touches(f.keys))
+            bestEffort.push(`ALTER TABLE ${f.tbl} ADD CONSTRAINT ${(0,_store_js__WEBPACK_IMPORTED_MODULE_0__/* .ident */ .bD)(f.name)} ${f.def}`);
+    if (!onlyColumns) {
+        const trig = await client.query('SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal ORDER BY tgname', [t.oid]);
+        statements.push(...trig.rows.map((r) => r.def));
+        // Table privileges of roles other than the owner (aclexplode of pg_class.relacl).
+        const grants = await client.query(`SELECT format('GRANT %s ON %s TO %s', string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), $2::text,
+                     CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END) AS stmt
+         FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+        WHERE c.oid = $1 AND a.grantee <> c.relowner GROUP BY a.grantee ORDER BY 1`, [t.oid, table]);
+        bestEffort.push(...grants.rows.map((r) => r.stmt));
+        const extra = await client.query(`SELECT (SELECT count(*) FROM pg_policy WHERE polrelid = $1) AS policies, c.relrowsecurity AS rls,
+              (SELECT count(DISTINCT v.oid) FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class v ON v.oid = w.ev_class
+                WHERE d.refobjid = $1 AND d.classid = 'pg_rewrite'::regclass AND v.oid <> $1) AS views,
+              pg_get_userbyid(c.relowner) AS owner, current_user AS me
+         FROM pg_class c WHERE c.oid = $1`, [t.oid]);
+        const e = extra.rows[0];
+        if (e && Number(e.policies) > 0)
+            notes.push(`${e.policies} row-level security polic${Number(e.policies) === 1 ? 'y is' : 'ies are'} not restored`);
+        if (e?.rls)
+            notes.push('row-level security (ENABLE ROW LEVEL SECURITY) is not restored');
+        if (e && Number(e.views) > 0)
+            notes.push(`${e.views} view(s) depend on it; a DROP … CASCADE drops them and restore does not re-create them`);
+        if (e && e.owner !== e.me)
+            notes.push(`the restored table is owned by the restoring role, not ${e.owner}`);
+        notes.push('comments and column-level privileges are not restored');
     }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
+    else {
+        const views = await client.query(`SELECT count(DISTINCT w.ev_class) AS n FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = $1 AND d.refobjsubid = ANY($2::int[]) AND w.ev_class <> $1`, [t.oid, attnums]);
+        if (Number(views.rows[0]?.n ?? 0) > 0)
+            notes.push(`${views.rows[0]?.n} view(s) use the column; DROP COLUMN … CASCADE drops them and restore does not re-create them`);
     }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
+    const ddlColumns = columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        notNull: c.notNull,
+        default: c.default,
+        identity: c.identity,
+        generated: c.generated,
+        sequence: c.sequence,
+    }));
+    return { ddl: { columns: ddlColumns, statements, bestEffort }, notes };
+}
+/** Tables whose rows a TRUNCATE … CASCADE or an ON DELETE CASCADE foreign key would empty along with `t`. */
+async function cascadeTables(client, t, truncate) {
+    const r = await client.query(`SELECT DISTINCT format('%I.%I', n.nspname, r.relname) AS tbl
+       FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+      WHERE c.confrelid = $1 AND c.contype = 'f' AND c.conrelid <> $1 AND ($2 OR c.confdeltype IN ('c', 'n', 'd')) ORDER BY 1`, [t.oid, truncate]);
+    return r.rows.map((x) => x.tbl);
+}
+
+
+/***/ }),
+
+/***/ 806:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   q: () => (/* binding */ backupLines),
+/* harmony export */   y: () => (/* binding */ backupSummaryHtml)
+/* harmony export */ });
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2020);
+/* harmony import */ var _store_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9377);
+/* harmony import */ var _restore_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7020);
+/* harmony import */ var _take_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3134);
+// How a backup is reported: one log line per fact and an HTML block for the step summary (which backup, its size and
+// rows, what each piece holds, how to restore, when it expires). Pure: the actions print what this returns.
+
+
+
+
+function backupLines(b) {
+    const usage = (0,_take_js__WEBPACK_IMPORTED_MODULE_3__/* .restoreUsage */ .uK)(b.id);
+    return [
+        `Backup ${b.id}: ${b.pieces.length} piece(s), ${b.rows} row(s), ${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(b.bytes)} in schema rail_actions_backup of this database; kept until ${b.expiresAt.toISOString()}`,
+        ...b.pieces.map((p) => `  piece ${p.piece}: ${(0,_restore_js__WEBPACK_IMPORTED_MODULE_2__/* .describePiece */ .Ch)(p)} by ${p.migrationFile}${p.statementLine ? `:${p.statementLine}` : ''} — ${p.rows} row(s), ${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(p.bytes)}${p.notes.length ? ` (${p.notes.join('; ')})` : ''}`),
+        `To undo: ${usage.command}  (or the actions/restore action with backup-id: ${b.id})`,
+    ];
+}
+function backupSummaryHtml(b) {
+    const usage = (0,_take_js__WEBPACK_IMPORTED_MODULE_3__/* .restoreUsage */ .uK)(b.id);
+    const rows = b.pieces
+        .map((p) => `<tr><td>${p.piece}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)((0,_restore_js__WEBPACK_IMPORTED_MODULE_2__/* .describePiece */ .Ch)(p))}</td><td><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code></td><td>${p.rows}</td><td>${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(p.bytes)}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(p.notes.join('; ')) || '—'}</td></tr>`)
+        .join('');
+    return [
+        `<h3>Backup <code>${b.id}</code></h3>`,
+        `<p>Before the destructive statements ran, what they destroy was copied into schema <code>rail_actions_backup</code> of this database (in the same transaction as each statement): ${b.pieces.length} piece(s), ${b.rows} row(s), ${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(b.bytes)}. Kept until <strong>${b.expiresAt.toISOString()}</strong> (backup-retention); the next migrate run after that drops it.</p>`,
+        `<table><tr><th>#</th><th>Holds</th><th>Statement</th><th>Rows</th><th>Size</th><th>Notes</th></tr>${rows}</table>`,
+        `<p>To undo: <code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(usage.command)}</code>, or the <code>actions/restore</code> action with <code>backup-id: ${b.id}</code>.</p>`,
+    ].join('\n');
+}
+
+
+/***/ }),
+
+/***/ 7020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ch: () => (/* binding */ describePiece),
+/* harmony export */   fe: () => (/* binding */ readBackup)
+/* harmony export */ });
+/* unused harmony exports listBackups, restoreBackup, targetColumns */
+/* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8571);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2258);
+/* harmony import */ var _migrations_db_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1557);
+/* harmony import */ var _migrations_runner_lock_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9962);
+/* harmony import */ var _catalog_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6253);
+/* harmony import */ var _store_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9377);
+
+
+
+
+
+
+
+class Refused extends (/* unused pure expression or super */ null && (Error)) {
+}
+const byKey = (keys) => keys.map((k) => `s.${ident(k)} = b.${ident(k)}`).join(' AND ');
+/** Rows of a table without a key are matched by all the columns they still share with the copy, compared as text. */
+const byText = (cols) => `ROW(${cols.map((c) => `s.${ident(c)}`).join(', ')})::text IS NOT DISTINCT FROM ROW(${cols.map((c) => `b.${ident(c)}`).join(', ')})::text`;
+async function listBackups(databaseUrl) {
+    const client = await connectDatabase(databaseUrl, { applicationName: 'rail-actions restore' });
+    try {
+        return summarize(await readPieces(client));
     }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
+    finally {
+        await client.end().catch(() => undefined);
     }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
+}
+async function readBackup(databaseUrl, id) {
+    const client = await (0,_migrations_db_js__WEBPACK_IMPORTED_MODULE_3__/* .connectDatabase */ .o)(databaseUrl, { applicationName: 'rail-actions migrate' });
+    try {
+        return (0,_store_js__WEBPACK_IMPORTED_MODULE_6__/* .summarize */ .eh)(await (0,_store_js__WEBPACK_IMPORTED_MODULE_6__/* .readPieces */ .ut)(client, id))[0];
     }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+async function restoreBackup(opts) {
+    const input = opts.backupIdInput ?? 'backup-id';
+    if (opts.backupId !== undefined && !isBackupId(opts.backupId)) {
+        throw new InputError(input, `expected a backup id like b20260101t120000_ab12 (the migrate step's backup-id output), got ${quoteValue(opts.backupId)}`);
+    }
+    const log = opts.log ?? (() => undefined);
+    const started = performance.now();
+    const client = await connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions restore' });
+    try {
+        // A restore's ALTER TABLE waiting behind a long app transaction would queue every query of that table behind it
+        // (explicit-locking.html: lock requests wait in order): give up after 10 s instead, changing nothing.
+        await client.query("SELECT set_config('lock_timeout', '10s', false)");
+        const waited = await acquireMigrationLock(client, {
+            waitMs: opts.lockWaitMs,
+            log,
+            ...(opts.signal ? { signal: opts.signal } : {}),
         });
+        if (waited === undefined)
+            throw new UserFacingError(`A rail-actions migration still holds the migration lock after waiting ${formatDuration(opts.lockWaitMs)}; nothing was restored`);
+        const all = summarize(await readPieces(client));
+        if (!all.length)
+            throw new UserFacingError(`No rail-actions backup in this database (schema ${BACKUP_SCHEMA} has none): nothing to restore`);
+        const backup = opts.backupId
+            ? all.find((b) => b.id === opts.backupId)
+            : [...all].reverse().find((b) => b.status === 'kept');
+        if (!backup) {
+            const known = all
+                .slice(-5)
+                .map((b) => `${b.id} (${b.status})`)
+                .join(', ');
+            throw new UserFacingError(opts.backupId
+                ? `Input '${input}': no backup ${opts.backupId} in this database; the newest are ${known}`
+                : `Every backup in this database is restored or expired (newest: ${known}); name one with ${input} to see its state`);
+        }
+        if (backup.pieces.some((p) => p.status === 'expired')) {
+            throw new UserFacingError(`Backup ${backup.id} expired at ${backup.expiresAt.toISOString()} and its copies were dropped: nothing left to restore`);
+        }
+        const pending = backup.pieces.filter((p) => p.status === 'kept');
+        if (!pending.length) {
+            const at = backup.pieces.reduce((a, p) => (p.restoredAt && (!a || p.restoredAt > a) ? p.restoredAt : a), null) ?? new Date();
+            log(`Backup ${backup.id} was already restored at ${at.toISOString()}: nothing to do`);
+            return {
+                id: backup.id,
+                status: 'already-restored',
+                pieces: [],
+                restoredAt: at,
+                ms: Math.round(performance.now() - started),
+                warnings: [],
+                backup,
+            };
+        }
+        log(`Restoring backup ${backup.id} (${pending.length} piece(s), ${backup.rows} row(s), ${formatSize(backup.bytes)}) in one transaction`);
+        const warnings = [];
+        const restored = [];
+        await client.query('BEGIN');
+        let current;
+        try {
+            for (const p of [...pending].reverse()) {
+                current = p;
+                const rows = await restorePiece(client, p, warnings);
+                await client.query(`UPDATE ${MANIFEST} SET status = 'restored', restored_at = now() WHERE id = $1 AND piece = $2`, [p.id, p.piece]);
+                restored.push({
+                    piece: p.piece,
+                    kind: p.kind,
+                    table: `${p.sourceSchema}.${p.sourceTable}`,
+                    columns: targetColumns(p),
+                    rows,
+                    migrationFile: p.migrationFile,
+                    statementLine: p.statementLine,
+                });
+                log(`Restored piece ${p.piece}: ${describePiece(p)} — ${rows} row(s)`);
+            }
+            await client.query('COMMIT');
+        }
+        catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            const where = current
+                ? `piece ${current.piece} (${describePiece(current)}, from ${current.migrationFile}${current.statementLine ? `:${current.statementLine}` : ''})`
+                : 'the backup';
+            const lockTimeout = err.code === '55P03'
+                ? ' — another session held a lock on the table for 10 s (lock_timeout); run it again when the app is quieter'
+                : '';
+            const why = err instanceof Refused ? err.message : `${safeDbError(err, opts.databaseUrl)}${lockTimeout}`;
+            throw new UserFacingError(`Refusing to restore backup ${backup.id}: ${where}: ${why}. Nothing was changed (the restore runs in one transaction).`);
+        }
+        for (const p of pending)
+            for (const n of p.notes)
+                warnings.push(`${p.sourceTable}: ${n}`);
+        const after = summarize(await readPieces(client, backup.id))[0] ?? backup;
+        return {
+            id: backup.id,
+            status: 'restored',
+            pieces: restored.reverse(),
+            restoredAt: new Date(),
+            ms: Math.round(performance.now() - started),
+            warnings,
+            backup: after,
+        };
     }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/** The columns the statement destroyed (for whole-table kinds: all). */
+function targetColumns(p) {
+    return p.kind === 'drop-table' || p.kind === 'rows' ? p.columns : p.ddl.columns.map((c) => c.name);
+}
+function describePiece(p) {
+    const t = `${p.sourceSchema}.${p.sourceTable}`;
+    switch (p.kind) {
+        case 'drop-table':
+            return `table ${t}, dropped`;
+        case 'rows':
+            return `rows of ${t}, deleted/truncated`;
+        case 'drop-column':
+            return `column ${t}.${targetColumns(p).join(', ')}, dropped`;
+        case 'column-type':
+            return `column ${t}.${targetColumns(p).join(', ')}, type changed from ${p.ddl.columns[0]?.type ?? '?'}`;
+        case 'values':
+            return `values of ${t}.${targetColumns(p).join(', ')}, overwritten`;
+    }
+}
+async function restorePiece(client, p, warnings) {
+    if (!p.copyTable)
+        throw new Refused('its copy is gone');
+    const copy = qualified(BACKUP_SCHEMA, p.copyTable);
+    const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [copy]);
+    if (!exists.rows[0]?.ok)
+        throw new Refused(`its copy ${BACKUP_SCHEMA}.${p.copyTable} no longer exists`);
+    const table = await tableByName(client, p.sourceSchema, p.sourceTable);
+    const name = qualified(p.sourceSchema, p.sourceTable);
+    const targets = targetColumns(p);
+    if (p.kind === 'drop-table' && !table) {
+        await client.query(`CREATE TABLE ${name} (LIKE ${copy})`);
+        const r = await client.query(`INSERT INTO ${name} SELECT * FROM ${copy}`);
+        const t = (await tableByName(client, p.sourceSchema, p.sourceTable));
+        await applyColumnDdl(client, t, p.ddl.columns, warnings, false);
+        for (const stmt of p.ddl.statements)
+            await client.query(stmt);
+        await bestEffort(client, p.ddl, warnings);
+        return r.rowCount ?? 0;
+    }
+    if (!table)
+        throw new Refused(`table ${p.sourceSchema}.${p.sourceTable} no longer exists`);
+    const live = await columnsOf(client, table);
+    const liveType = (c) => live.find((x) => x.name === c)?.type;
+    const mustMatch = (cols) => {
+        for (const c of cols) {
+            const i = p.columns.indexOf(c);
+            const want = p.columnTypes[i];
+            const got = liveType(c);
+            if (got === undefined)
+                throw new Refused(`column ${p.sourceTable}.${c} no longer exists`);
+            if (got !== want)
+                throw new Refused(`column ${p.sourceTable}.${c} is ${got} now, the backup holds ${want ?? '?'}: the schema changed since, put it back by hand`);
+        }
+    };
+    const others = p.columns.filter((c) => !targets.includes(c) && liveType(c) !== undefined);
+    const match = p.keyColumns.length ? byKey(p.keyColumns) : byText(others);
+    switch (p.kind) {
+        case 'drop-table':
+        case 'rows': {
+            // The table is there (again): put back the rows it lacks, matched by key, or by all columns without one.
+            mustMatch(p.columns);
+            if (p.kind === 'drop-table' && !p.keyColumns.length)
+                throw new Refused(`table ${p.sourceTable} exists again and has no key to merge the backed-up rows by`);
+            const cols = p.columns.filter((c) => live.find((x) => x.name === c)?.generated !== 's');
+            const list = cols.map(ident).join(', ');
+            const r = await client.query(`INSERT INTO ${name} (${list}) OVERRIDING SYSTEM VALUE SELECT ${cols.map((c) => `b.${ident(c)}`).join(', ')} FROM ${copy} b
+          WHERE NOT EXISTS (SELECT 1 FROM ${name} s WHERE ${p.keyColumns.length ? byKey(p.keyColumns) : byText(p.columns)})`);
+            await bumpSequences(client, table, live.filter((c) => cols.includes(c.name)));
+            return r.rowCount ?? 0;
+        }
+        case 'drop-column': {
+            const col = p.ddl.columns[0];
+            if (!col)
+                throw new Refused('the backup names no column');
+            const now = liveType(col.name);
+            if (now !== undefined && now !== col.type)
+                throw new Refused(`column ${p.sourceTable}.${col.name} exists again as ${now}, the backup holds ${col.type}: the schema changed since, put it back by hand`);
+            if (p.keyColumns.length)
+                mustMatch(p.keyColumns);
+            if (now === undefined)
+                await client.query(`ALTER TABLE ${name} ADD COLUMN ${ident(col.name)} ${col.type}`);
+            const r = await client.query(`UPDATE ${name} s SET ${ident(col.name)} = b.${ident(col.name)} FROM ${copy} b WHERE ${match}`);
+            if (now === undefined) {
+                await applyColumnDdl(client, table, [col], warnings, true);
+                for (const stmt of p.ddl.statements)
+                    await client.query(stmt);
+                await bestEffort(client, p.ddl, warnings);
+            }
+            return r.rowCount ?? 0;
+        }
+        case 'column-type': {
+            const col = p.ddl.columns[0];
+            if (!col)
+                throw new Refused('the backup names no column');
+            const now = liveType(col.name);
+            if (now === undefined)
+                throw new Refused(`column ${p.sourceTable}.${col.name} no longer exists`);
+            if (p.keyColumns.length)
+                mustMatch(p.keyColumns);
+            if (now !== col.type) {
+                // Back to the old type first (values the backup does not hold, rows added since, are cast back).
                 try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
+                    await client.query('SAVEPOINT rail_type');
+                    await client.query(`ALTER TABLE ${name} ALTER COLUMN ${ident(col.name)} TYPE ${col.type} USING ${ident(col.name)}::${col.type}`);
+                    await client.query('RELEASE SAVEPOINT rail_type');
                 }
                 catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
+                    await client.query('ROLLBACK TO SAVEPOINT rail_type');
+                    throw new Refused(`column ${p.sourceTable}.${col.name} (${now} now) cannot be changed back to ${col.type}: ${errorMessage(err)}`);
                 }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
             }
-            return id_token;
-        });
+            const r = await client.query(`UPDATE ${name} s SET ${ident(col.name)} = b.${ident(col.name)} FROM ${copy} b WHERE ${match}`);
+            return r.rowCount ?? 0;
+        }
+        case 'values': {
+            mustMatch(p.columns);
+            const sets = targets.map((c) => `${ident(c)} = b.${ident(c)}`).join(', ');
+            const r = await client.query(`UPDATE ${name} s SET ${sets} FROM ${copy} b WHERE ${match}`);
+            return r.rowCount ?? 0;
+        }
     }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+}
+/** NOT NULL, defaults, identity and owned sequences of re-created columns (a DROP took the sequences with it). */
+async function applyColumnDdl(client, t, cols, warnings, existingRows) {
+    const name = qualified(t.schema, t.name);
+    for (const c of cols) {
+        const col = ident(c.name);
+        if (c.generated === 's')
+            warnings.push(`${t.name}.${c.name} was a generated column: its values are back, its expression is not (re-add it by hand)`);
+        if (c.identity === 'a' || c.identity === 'd') {
+            await client.query(`ALTER TABLE ${name} ALTER COLUMN ${col} SET NOT NULL`);
+            await client.query(`ALTER TABLE ${name} ALTER COLUMN ${col} ADD GENERATED ${c.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`);
+        }
+        else if (c.default !== null) {
+            // serial: the default names the sequence DROP TABLE/COLUMN removed with the column; re-create it, owned again.
+            const seq = /^nextval\('((?:[^']|'')+)'::regclass\)$/.exec(c.default)?.[1]?.replace(/''/g, "'");
+            if (seq) {
+                const found = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [seq]);
+                if (!found.rows[0]?.ok) {
+                    const as = ['smallint', 'integer', 'bigint'].includes(c.type) ? ` AS ${c.type}` : '';
+                    await client.query(`CREATE SEQUENCE ${seq}${as} OWNED BY ${name}.${col}`);
+                }
+            }
+            await client.query(`ALTER TABLE ${name} ALTER COLUMN ${col} SET DEFAULT ${c.default}`);
+        }
+        if (c.notNull && !(c.identity === 'a' || c.identity === 'd')) {
+            // Rows added after the column was dropped have no value for it: then it stays nullable, and the restore says so.
+            await client.query('SAVEPOINT rail_nn');
             try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-// EXTERNAL MODULE: external "child_process"
-var external_child_process_ = __nccwpck_require__(5317);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
+                await client.query(`ALTER TABLE ${name} ALTER COLUMN ${col} SET NOT NULL`);
+                await client.query('RELEASE SAVEPOINT rail_nn');
             }
             catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
+                await client.query('ROLLBACK TO SAVEPOINT rail_nn');
+                if (!existingRows)
+                    throw err;
+                warnings.push(`${t.name}.${c.name} was NOT NULL; rows added since it was dropped have no value for it, so it stays nullable (${errorMessage(err)})`);
             }
         }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
     }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
+    await bumpSequences(client, t, cols.map((c) => ({ name: c.name })));
 }
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
+/** Owned sequences (serial, identity) continue after the highest restored value, never handing out one again. */
+async function bumpSequences(client, t, cols) {
+    const name = qualified(t.schema, t.name);
+    for (const c of cols) {
+        const seq = await client.query('SELECT pg_get_serial_sequence($1, $2) AS seq', [
+            name,
+            c.name,
+        ]);
+        const s = seq.rows[0]?.seq;
+        if (!s)
+            continue;
+        await client.query(`SELECT setval($1::regclass, x.m) FROM (SELECT max(${ident(c.name)})::bigint AS m FROM ${name}) x
+        WHERE x.m IS NOT NULL AND x.m > COALESCE((SELECT q.last_value FROM pg_sequences q WHERE format('%I.%I', q.schemaname, q.sequencename)::regclass = $1::regclass), 0)`, [s]);
+    }
 }
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
+/** Foreign keys of other tables and grants: each in a savepoint; one that fails is reported, not fatal. */
+async function bestEffort(client, ddl, warnings) {
+    for (const stmt of ddl.bestEffort) {
+        await client.query('SAVEPOINT rail_best');
         try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
+            await client.query(stmt);
+            await client.query('RELEASE SAVEPOINT rail_best');
         }
         catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
+            await client.query('ROLLBACK TO SAVEPOINT rail_best');
+            warnings.push(`not restored: ${stmt} (${errorMessage(err)})`);
         }
-    });
+    }
+}
+
+
+/***/ }),
+
+/***/ 9377:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Xq: () => (/* binding */ BACKUP_SCHEMA),
+  vA: () => (/* binding */ copyTableName),
+  S3: () => (/* binding */ ensureManifest),
+  oO: () => (/* binding */ formatSize),
+  bD: () => (/* binding */ ident),
+  WP: () => (/* binding */ insertPiece),
+  _H: () => (/* binding */ newBackupId),
+  DB: () => (/* binding */ parseSize),
+  JI: () => (/* binding */ purgeExpired),
+  LX: () => (/* binding */ qualified),
+  ut: () => (/* binding */ readPieces),
+  eh: () => (/* binding */ summarize)
+});
+
+// UNUSED EXPORTS: MANIFEST, isBackupId, manifestExists
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/core/bytes.ts
+// One way to show a size in bytes, in pg_size_pretty's units (1 kB = 1024 bytes, PostgreSQL "Database Object
+// Management Functions": https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-DBSIZE), so
+// job summaries, plans and logs print sizes the same way whichever core measured them.
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+/** 0 → '0 B', 1536 → '1.5 kB', 52428800 → '50 MB': one decimal below 10 of a unit, none from 10 on. */
+function formatBytes(n) {
+    let v = n;
+    let i = 0;
+    while (v >= 1024 && i < UNITS.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${UNITS[i]}`;
+}
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/sql.ts
+var sql = __nccwpck_require__(8499);
+;// CONCATENATED MODULE: ./src/backup/store.ts
+// Where backups live: schema rail_actions_backup in the user's own database (never a workflow artifact, which anyone
+// with read access to the repository can download), one copy table per destroyed thing and one manifest row each.
+
+
+
+
+
+const BACKUP_SCHEMA = 'rail_actions_backup';
+const MANIFEST = `${BACKUP_SCHEMA}.backups`;
+const ident = sql/* quoteIdent */.v4;
+const qualified = (schema, name) => (0,sql/* quoteQualified */.$s)(schema, name);
+/** Creates the schema and the manifest (idempotent). */
+async function ensureManifest(client) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${BACKUP_SCHEMA}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${MANIFEST} (
+       id text NOT NULL,
+       piece integer NOT NULL,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       expires_at timestamptz NOT NULL,
+       migration_file text NOT NULL,
+       statement_line integer,
+       statement text NOT NULL,
+       kind text NOT NULL,
+       source_schema text NOT NULL,
+       source_table text NOT NULL,
+       columns text[] NOT NULL,
+       column_types text[] NOT NULL,
+       key_columns text[] NOT NULL,
+       copy_table text,
+       rows bigint NOT NULL,
+       bytes bigint NOT NULL,
+       ddl jsonb NOT NULL,
+       notes text[] NOT NULL DEFAULT '{}',
+       status text NOT NULL DEFAULT 'kept' CHECK (status IN ('kept', 'restored', 'expired')),
+       restored_at timestamptz,
+       PRIMARY KEY (id, piece)
+     )`);
+}
+async function manifestExists(client) {
+    const r = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [MANIFEST]);
+    return r.rows[0]?.ok === true;
+}
+/** b20261203t015416_3fa9: sortable by time, unique enough per database, a plain identifier. */
+function newBackupId(now = new Date()) {
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
+    return `b${stamp}_${(0,external_node_crypto_.randomBytes)(2).toString('hex')}`;
+}
+function isBackupId(v) {
+    return /^b\d{8}t\d{6}_[0-9a-f]{4}$/.test(v);
+}
+/** `<backup-id>_<piece>__<table>[__<column>]`, cut to PostgreSQL's 63-byte identifiers with a hash when longer. */
+function copyTableName(id, piece, table, column) {
+    const full = `${id}_${piece}__${table}${column ? `__${column}` : ''}`;
+    if (Buffer.byteLength(full) <= 63)
+        return full;
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(full).digest('hex').slice(0, 8);
+    let head = full;
+    while (Buffer.byteLength(head) > 63 - 9)
+        head = head.slice(0, -1);
+    return `${head}_${hash}`;
+}
+function fromRow(r) {
+    return {
+        id: r.id,
+        piece: r.piece,
+        createdAt: r.created_at,
+        expiresAt: r.expires_at,
+        migrationFile: r.migration_file,
+        statementLine: r.statement_line,
+        statement: r.statement,
+        kind: r.kind,
+        sourceSchema: r.source_schema,
+        sourceTable: r.source_table,
+        columns: r.columns,
+        columnTypes: r.column_types,
+        keyColumns: r.key_columns,
+        copyTable: r.copy_table,
+        rows: Number(r.rows),
+        bytes: Number(r.bytes),
+        ddl: r.ddl,
+        notes: r.notes,
+        status: r.status,
+        restoredAt: r.restored_at,
+    };
+}
+async function insertPiece(client, p) {
+    await client.query(`INSERT INTO ${MANIFEST} (id, piece, expires_at, migration_file, statement_line, statement, kind, source_schema, source_table, columns,
+       column_types, key_columns, copy_table, rows, bytes, ddl, notes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, [
+        p.id,
+        p.piece,
+        p.expiresAt,
+        p.migrationFile,
+        p.statementLine,
+        p.statement,
+        p.kind,
+        p.sourceSchema,
+        p.sourceTable,
+        p.columns,
+        p.columnTypes,
+        p.keyColumns,
+        p.copyTable,
+        p.rows,
+        p.bytes,
+        JSON.stringify(p.ddl),
+        p.notes,
+    ]);
+}
+/** The pieces of one backup (or of every backup), oldest piece first. */
+async function readPieces(client, id) {
+    if (!(await manifestExists(client)))
+        return [];
+    const r = await client.query(`SELECT * FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
+    return r.rows.map(fromRow);
+}
+function summarize(pieces) {
+    const byId = new Map();
+    for (const p of pieces)
+        byId.set(p.id, [...(byId.get(p.id) ?? []), p]);
+    return [...byId.entries()].map(([id, list]) => ({
+        id,
+        createdAt: list[0].createdAt,
+        expiresAt: list.reduce((a, p) => (p.expiresAt > a ? p.expiresAt : a), list[0].expiresAt),
+        pieces: list,
+        rows: list.reduce((a, p) => a + p.rows, 0),
+        bytes: list.reduce((a, p) => a + p.bytes, 0),
+        status: list.every((p) => p.status === 'restored')
+            ? 'restored'
+            : list.some((p) => p.status === 'expired')
+                ? 'expired'
+                : 'kept',
+    }));
 }
 /**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
+ * Drops the copy tables of expired backups (at the start of a run that may back up). Their manifest rows stay, marked
+ * expired, so a later restore of that id says it expired instead of "unknown backup". Returns the ids dropped.
  */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
+async function purgeExpired(client, now = new Date()) {
+    if (!(await manifestExists(client)))
+        return [];
+    const r = await client.query(`SELECT id, piece, copy_table FROM ${MANIFEST} WHERE status = 'kept' AND expires_at <= $1 ORDER BY id, piece`, [now]);
+    for (const row of r.rows) {
+        if (row.copy_table)
+            await client.query(`DROP TABLE IF EXISTS ${qualified(BACKUP_SCHEMA, row.copy_table)}`);
+        await client.query(`UPDATE ${MANIFEST} SET status = 'expired', copy_table = NULL WHERE id = $1 AND piece = $2`, [
+            row.id,
+            row.piece,
+        ]);
+    }
+    return [...new Set(r.rows.map((x) => x.id))];
 }
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
+// ----------------------------------------------------------------------------------------- sizes
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1024,
+    k: 1024,
+    mb: 1024 ** 2,
+    m: 1024 ** 2,
+    gb: 1024 ** 3,
+    g: 1024 ** 3,
+    tb: 1024 ** 4,
+    t: 1024 ** 4,
 };
+/** `500MB`, `2GB`, `1.5gb`, `1048576` (bytes); 1 kB = 1024 B like pg_size_pretty. `0` = no limit. */
+function parseSize(value, input) {
+    const text = value.trim().toLowerCase().replace(/\s+/g, '').replace(/ib$/, 'b');
+    const m = /^(\d+(?:\.\d+)?)([a-z]*)$/.exec(text);
+    const unit = m ? SIZE_UNITS[m[2] || 'b'] : undefined;
+    if (!m || unit === undefined)
+        throw new errors/* InputError */.dz(input, `expected a size like 500MB, 2GB or 0 (no limit), got ${(0,redact/* quoteValue */.cl)(value.trim())}`);
+    const bytes = Math.round(Number(m[1]) * unit);
+    if (!Number.isSafeInteger(bytes))
+        throw new errors/* InputError */.dz(input, `is too large, got ${(0,redact/* quoteValue */.cl)(value.trim())}`);
+    return bytes;
+}
+/** Sizes print as everywhere else (src/core/bytes.ts). */
+const formatSize = formatBytes;
 
 
+/***/ }),
+
+/***/ 3134:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  CU: () => (/* binding */ BACKUP_MODES),
+  N_: () => (/* binding */ MigrationBackup),
+  uK: () => (/* binding */ restoreUsage)
+});
+
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/migrations/analyze/statement.ts + 12 modules
+var statement = __nccwpck_require__(9050);
+// EXTERNAL MODULE: ./src/backup/catalog.ts
+var catalog = __nccwpck_require__(6253);
+// EXTERNAL MODULE: ./src/backup/store.ts + 1 modules
+var store = __nccwpck_require__(9377);
+// EXTERNAL MODULE: ./node_modules/libpg-query/wasm/index.cjs
+var wasm = __nccwpck_require__(2627);
+// EXTERNAL MODULE: ./src/migrations/analyze/ast.ts
+var ast = __nccwpck_require__(5602);
+;// CONCATENATED MODULE: ./src/backup/targets.ts
+// What a migration statement destroys, read from its AST (libpg-query, the parser the runner and the gate use). The
+// kinds follow the gate's destructive rules (src/migrations/analyze/statement.ts: ban-drop-table, ban-drop-column,
+// ban-truncate, data-deletion) plus the two that lose values without dropping anything: UPDATE (rewrites values) and a
+// column type change that is not binary-coercible (narrowing or a USING expression can change every value).
 
 
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
+function relation(rv) {
+    const r = (0,ast/* asNode */.hK)(rv);
+    const name = (0,ast/* str */.gx)(r?.relname);
+    if (!name)
+        return undefined;
+    const schema = (0,ast/* str */.gx)(r?.schemaname);
+    return schema ? { schema, name } : { name };
+}
+/** DROP TABLE objects are lists of String nodes: ['public', 'users'] or ['users']. */
+function dropObject(v) {
+    const parts = (0,ast/* asList */.DD)((0,ast/* child */.jf)(v, 'List')?.items)
+        .map((n) => (0,ast/* str */.gx)((0,ast/* child */.jf)(n, 'String')?.sval))
+        .filter((s) => s !== undefined);
+    if (parts.length === 1)
+        return { name: parts[0] };
+    if (parts.length === 2)
+        return { schema: parts[0], name: parts[1] };
+    return undefined;
+}
+/** The targets of one parsed statement (its node type and node). */
+function targetsOfNode(type, node) {
+    const out = [];
+    switch (type) {
+        case 'DropStmt': {
+            if ((0,ast/* str */.gx)(node.removeType) !== 'OBJECT_TABLE')
                 break;
+            for (const o of (0,ast/* asList */.DD)(node.objects)) {
+                const table = dropObject(o);
+                if (table)
+                    out.push({
+                        kind: 'drop-table',
+                        table,
+                        columns: [],
+                        ...(node.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
+                    });
             }
+            break;
         }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
+        case 'TruncateStmt':
+            for (const r of (0,ast/* asList */.DD)(node.relations)) {
+                const table = relation((0,ast/* child */.jf)(r, 'RangeVar'));
+                if (table)
+                    out.push({
+                        kind: 'rows',
+                        table,
+                        columns: [],
+                        via: 'truncate',
+                        ...(node.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
+                    });
             }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
+            break;
+        case 'DeleteStmt': {
+            const table = relation(node.relation);
+            if (table)
+                out.push({ kind: 'rows', table, columns: [], via: 'delete' });
+            break;
         }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
+        case 'UpdateStmt': {
+            const table = relation(node.relation);
+            const columns = [
+                ...new Set((0,ast/* asList */.DD)(node.targetList)
+                    .map((t) => (0,ast/* str */.gx)((0,ast/* child */.jf)(t, 'ResTarget')?.name))
+                    .filter((c) => c !== undefined)),
+            ];
+            if (table && columns.length)
+                out.push({ kind: 'values', table, columns });
+            break;
         }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
+        case 'AlterTableStmt': {
+            if (((0,ast/* str */.gx)(node.objtype) ?? 'OBJECT_TABLE') !== 'OBJECT_TABLE')
+                break;
+            const table = relation(node.relation);
+            if (!table)
+                break;
+            for (const c of (0,ast/* asList */.DD)(node.cmds)) {
+                const cmd = (0,ast/* child */.jf)(c, 'AlterTableCmd');
+                const col = (0,ast/* str */.gx)(cmd?.name);
+                if (!cmd || !col)
+                    continue;
+                if (cmd.subtype === 'AT_DropColumn')
+                    out.push({ kind: 'drop-column', table, columns: [col] });
+                if (cmd.subtype === 'AT_AlterColumnType') {
+                    const def = (0,ast/* child */.jf)(cmd.def, 'ColumnDef');
+                    out.push({
+                        kind: 'column-type',
+                        table,
+                        columns: [col],
+                        newType: def?.typeName,
+                        using: def?.raw_default !== undefined,
                     });
                 }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
+            }
+            break;
+        }
+    }
+    return out;
+}
+/** The targets of one statement's SQL; a statement the parser refuses destroys nothing we can name (it will fail). */
+async function targetsOf(sql) {
+    let stmts;
+    try {
+        stmts = (0,ast/* asList */.DD)((await (0,wasm.parse)(sql)).stmts);
+    }
+    catch {
+        return [];
+    }
+    const out = [];
+    for (const s of stmts) {
+        const u = (0,ast/* unwrap */.oA)((0,ast/* asNode */.hK)(s)?.stmt);
+        if (u)
+            out.push(...targetsOfNode(u[0], u[1]));
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/backup/take.ts
+
+
+
+
+
+
+const BACKUP_MODES = ['auto', 'off'];
+const statementKey = (file, s) => `${file.relPath}\u0000${s.line}\u0000${s.sql}`;
+const oneLine = (sql) => sql.replace(/\s+/g, ' ').trim();
+const KIND_WORDS = {
+    'drop-table': 'the whole table',
+    'drop-column': 'the dropped column',
+    rows: 'its rows',
+    values: 'the overwritten values',
+    'column-type': 'the column in its old type',
+};
+class MigrationBackup {
+    id;
+    opts;
+    planned = new Map();
+    piece = 0;
+    /** Ids of expired backups this run dropped. */
+    purged = [];
+    /** Estimated bytes of everything planned. */
+    estimatedBytes = 0;
+    /** What will not be backed up, and why (said in the log and the summary). */
+    skipped = [];
+    constructor(opts) {
+        this.opts = opts;
+        this.id = (0,store/* newBackupId */._H)(opts.now?.() ?? new Date());
+    }
+    log(m) {
+        this.opts.log?.(m);
+    }
+    warn(m) {
+        (this.opts.warn ?? this.opts.log)?.(m);
+    }
+    get plannedCount() {
+        return [...this.planned.values()].reduce((a, t) => a + t.length, 0);
+    }
+    async prepare(client, files) {
+        this.purged = await (0,store/* purgeExpired */.JI)(client, this.opts.now?.() ?? new Date());
+        if (this.purged.length)
+            this.log(`Backups: dropped ${this.purged.length} expired backup(s): ${this.purged.join(', ')}`);
+        const sizes = [];
+        for (const { file, statements } of files) {
+            for (const s of statements) {
+                const wanted = [];
+                for (const target of await targetsOf(s.sql)) {
+                    const where = `${file.relPath}:${s.line}`;
+                    const table = await (0,catalog/* resolveTable */.NC)(client, target.table);
+                    // Not there before this run: created by an earlier pending statement, nothing of it exists to lose yet.
+                    if (!table)
+                        continue;
+                    const columns = await (0,catalog/* columnsOf */.PL)(client, table);
+                    const col = target.columns[0];
+                    if ((target.kind === 'drop-column' || target.kind === 'column-type') && !columns.some((c) => c.name === col))
+                        continue;
+                    if (target.kind === 'column-type' && !target.using) {
+                        const current = columns.find((c) => c.name === col)?.type;
+                        const to = (0,statement/* typeSpec */.KD)(target.newType);
+                        if (current && to && (0,statement/* isBinaryCoercible */.aH)((0,statement/* parseFormatType */.Bx)(current), to)) {
+                            this.log(`Backups: ${where} changes ${table.name}.${col ?? ''} from ${current} without losing values (binary-coercible): no backup needed`);
+                            continue;
                         }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
+                    }
+                    const key = await (0,catalog/* keyOf */.TN)(client, table, target.kind === 'drop-table' || target.kind === 'rows' ? [] : target.columns);
+                    if (target.kind === 'values' && !key.length) {
+                        const why = `${where}: UPDATE of ${table.name} is not backed up — the table has no primary key or unique NOT NULL key to match rows by after their values change`;
+                        this.skipped.push(why);
+                        this.warn(`Backups: ${why}`);
+                        continue;
+                    }
+                    const copied = target.kind === 'drop-table' || target.kind === 'rows' || !key.length
+                        ? []
+                        : [...key, ...target.columns.filter((c) => !key.includes(c))];
+                    const bytes = await (0,catalog/* estimateCopyBytes */.LZ)(client, table, copied);
+                    this.estimatedBytes += bytes;
+                    sizes.push(`${where} ${table.name}${target.columns.length && target.kind !== 'rows' ? `.${target.columns.join(',')}` : ''} ~${(0,store/* formatSize */.oO)(bytes)}`);
+                    wanted.push(target);
                 }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
+                if (wanted.length)
+                    this.planned.set(statementKey(file, s), wanted);
+            }
+        }
+        if (!this.planned.size)
+            return;
+        if (this.opts.maxBytes > 0 && this.estimatedBytes > this.opts.maxBytes) {
+            throw new errors/* InputError */.dz(this.opts.inputs?.maxSize ?? 'backup-max-size', `the destructive statements would back up about ${(0,store/* formatSize */.oO)(this.estimatedBytes)} (${sizes.join('; ')}), more than the limit of ${(0,store/* formatSize */.oO)(this.opts.maxBytes)}; nothing was applied. Raise ${this.opts.inputs?.maxSize ?? 'backup-max-size'} (the copy lives in schema ${store/* BACKUP_SCHEMA */.Xq} of this database), or set ${this.opts.inputs?.mode ?? 'backup'}: off to migrate without a backup`);
+        }
+        await (0,store/* ensureManifest */.S3)(client);
+        this.log(`Backups: backup ${this.id} will copy what ${this.plannedCount} destructive statement(s) destroy, right before each runs (about ${(0,store/* formatSize */.oO)(this.estimatedBytes)}: ${sizes.join('; ')})`);
+    }
+    async beforeStatement(client, file, s) {
+        const targets = this.planned.get(statementKey(file, s));
+        if (!targets)
+            return;
+        for (const target of targets)
+            await this.takePiece(client, file, s, target);
+    }
+    /** The project's own migrator runs the statements: everything planned is copied first, in one transaction. */
+    async takeAll(client, files) {
+        if (!this.planned.size)
+            return;
+        await client.query('BEGIN');
+        try {
+            for (const { file, statements } of files)
+                for (const s of statements)
+                    await this.beforeStatement(client, file, s);
+            await client.query('COMMIT');
+        }
+        catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw err;
+        }
+    }
+    async takePiece(client, file, s, target) {
+        const started = performance.now();
+        const table = await (0,catalog/* resolveTable */.NC)(client, target.table);
+        if (!table)
+            return; // gone already (an earlier statement of the run dropped it): the statement has nothing to destroy
+        const columns = await (0,catalog/* columnsOf */.PL)(client, table);
+        const col = target.columns[0];
+        const wholeTable = target.kind === 'drop-table' || target.kind === 'rows';
+        if (!wholeTable && target.columns.some((c) => !columns.some((x) => x.name === c)))
+            return; // DROP COLUMN IF EXISTS of a missing column
+        const key = await (0,catalog/* keyOf */.TN)(client, table, wholeTable ? [] : target.columns);
+        if (target.kind === 'values' && !key.length)
+            return;
+        const copied = wholeTable || !key.length
+            ? columns.map((c) => c.name)
+            : [...key, ...target.columns.filter((c) => !key.includes(c))];
+        const copiedInfo = copied.map((n) => columns.find((c) => c.name === n));
+        const piece = ++this.piece;
+        const copy = (0,store/* copyTableName */.vA)(this.id, piece, table.name, wholeTable ? undefined : target.columns.join('_'));
+        const attnums = target.kind === 'drop-column' ? columns.filter((c) => c.name === col).map((c) => c.attnum) : undefined;
+        const ddlColumns = wholeTable ? columns : columns.filter((c) => target.columns.includes(c.name));
+        const { ddl, notes } = target.kind === 'drop-table' || target.kind === 'drop-column'
+            ? await (0,catalog/* restoreDdlOf */.QE)(client, table, ddlColumns, attnums)
+            : {
+                ddl: { columns: ddlColumns.map(({ attnum: _a, ...c }) => c), statements: [], bestEffort: [] },
+                notes: [],
+            };
+        // TRUNCATE … CASCADE empties every referencing table; a DELETE fires their ON DELETE CASCADE / SET NULL / SET DEFAULT.
+        if (target.kind === 'rows' && (target.via === 'delete' || target.cascade)) {
+            const cascades = await (0,catalog/* cascadeTables */.aY)(client, table, target.via === 'truncate');
+            if (cascades.length)
+                notes.push(`rows the cascade changes in ${cascades.join(', ')} are not in this backup`);
+        }
+        if (!key.length && target.kind !== 'drop-table')
+            notes.push(`${table.name} has no primary key or unique NOT NULL key: restore matches rows by all their other columns`);
+        const copyName = (0,store/* qualified */.LX)(store/* BACKUP_SCHEMA */.Xq, copy);
+        const r = await client.query(`CREATE TABLE ${copyName} AS SELECT ${copied.map(store/* ident */.bD).join(', ')} FROM ${(0,store/* qualified */.LX)(table.schema, table.name)}`);
+        const size = await client.query('SELECT pg_total_relation_size($1::regclass) AS bytes', [
+            copyName,
+        ]);
+        const now = this.opts.now?.() ?? new Date();
+        await (0,store/* insertPiece */.WP)(client, {
+            id: this.id,
+            piece,
+            expiresAt: new Date(now.getTime() + this.opts.retentionMs),
+            migrationFile: file.relPath,
+            statementLine: s.line,
+            statement: oneLine(s.sql).slice(0, 2000),
+            kind: target.kind,
+            sourceSchema: table.schema,
+            sourceTable: table.name,
+            columns: copied,
+            columnTypes: copiedInfo.map((c) => c.type),
+            keyColumns: key,
+            copyTable: copy,
+            rows: r.rowCount ?? 0,
+            bytes: Number(size.rows[0]?.bytes ?? 0),
+            ddl,
+            notes,
         });
+        this.log(`Backups: ${file.relPath}:${s.line} — copied ${KIND_WORDS[target.kind]} of ${table.schema}.${table.name}${wholeTable ? '' : ` (${target.columns.join(', ')})`}: ${r.rowCount ?? 0} row(s) to ${store/* BACKUP_SCHEMA */.Xq}.${copy} in ${(0,duration/* formatDuration */.a3)(performance.now() - started)}`);
+    }
+    /** What this run backed up, read back from the manifest (what committed, not what was attempted). */
+    async result(client) {
+        if (!this.planned.size)
+            return undefined;
+        return (0,store/* summarize */.eh)(await (0,store/* readPieces */.ut)(client, this.id))[0];
     }
 }
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
+/** The exact command and action usage that put a backup back. */
+function restoreUsage(id) {
     return {
-        name: name.trim(),
-        version: version.trim()
+        command: `rail-actions restore --database-url "$DATABASE_URL" --backup-id ${id}`,
+        action: `uses: <owner>/rail-actions/actions/restore@v1 with: database-url: \${{ secrets.DATABASE_URL }}, backup-id: ${id}`,
     };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
 }
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
 
 
+/***/ }),
+
+/***/ 8571:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   a3: () => (/* binding */ formatDuration),
+/* harmony export */   dv: () => (/* binding */ SELF_HOSTED_JOB_MAX_MS)
+/* harmony export */ });
+/* unused harmony exports MAX_DURATION_MS, HOSTED_JOB_MAX_MS, FETCH_HEADERS_MAX_MS */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2258);
 
 
-
-
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 /**
- * The code to exit an action
+ * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
+ * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
  */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
+const MAX_DURATION_MS = 2_147_483_647;
 /**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ * The natural bounds of the actions' duration inputs (each action.yml description states its own):
+ * - a job on a GitHub-hosted runner runs at most 6 hours (GitHub docs "Usage limits", Job execution time), so no
+ *   deploy, rollback or health-check step can usefully wait longer;
+ * - a job on a self-hosted runner runs at most 5 days (docs "Usage limits for self-hosted runners"): the approval
+ *   wait, which is worth stretching on a self-hosted runner, stops there;
+ * - Node's fetch (undici) gives up on a response whose headers take longer than 300 s (undici Client option
+ *   headersTimeout, default 300e3 ms), so a longer per-request timeout could never take effect.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
+const HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
+const SELF_HOSTED_JOB_MAX_MS = 5 * 24 * 3_600_000;
+const FETCH_HEADERS_MAX_MS = 300_000;
 /**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
+ * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
+ * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
+function parseDuration(value, input, opts = {}) {
+    const text = value.trim().toLowerCase();
+    const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
+    if (text === '')
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `expected ${expected}, got an empty value`);
+    let ms;
+    if (/^\d+(\.\d+)?$/.test(text)) {
+        ms = Number(text) * 1000;
     }
     else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
+        ms = 0;
+        SEGMENT.lastIndex = 0;
+        let consumed = 0;
+        for (let m = SEGMENT.exec(text); m; m = SEGMENT.exec(text)) {
+            ms += Number(m[1]) * UNIT_MS[m[2]];
+            consumed = SEGMENT.lastIndex;
         }
-        finally {
-            endGroup();
+        if (consumed !== text.length || consumed === 0) {
+            const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `expected ${expected}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}${hint}`);
         }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+    ms = Math.round(ms);
+    if (ms === 0 && !opts.allowZero)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
+    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    if (!Number.isFinite(ms) || ms > max)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
+    if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at least ${formatDuration(opts.min)}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
+    }
+    return ms;
+}
+/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const h = Math.floor(totalSeconds / 3600);
+    const m = Math.floor((totalSeconds % 3600) / 60);
+    const s = totalSeconds % 60;
+    return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
+}
+
+
+/***/ }),
+
+/***/ 4296:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ui: () => (/* binding */ UserFacingError),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage)
+/* harmony export */ });
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2258);
+
+/**
+ * A bad value given by the user for a named input/flag. Reported as one line, never with a stack. The one place
+ * values reach messages: whatever a parser quoted is scrubbed of registered secrets and kept on one line (see
+ * quoteValue), so no input can print a secret or start a workflow command through its error.
+ */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super((0,_redact_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeLineBreaks */ .yO)((0,_redact_js__WEBPACK_IMPORTED_MODULE_0__/* .scrubRegistered */ .aG)(cut(`Input '${input}': ${message}`))));
+        this.name = 'InputError';
+        this.input = input;
+    }
+}
+// A parser that quotes a whole 100 KB value must not make a 100 KB error line.
+const MESSAGE_MAX = 1000;
+function cut(message) {
+    return message.length > MESSAGE_MAX
+        ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)`
+        : message;
 }
 /**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
+ * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
+ * Entry points print only the message; anything else is a bug and is printed with its stack in debug logs.
  */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
+class UserFacingError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'UserFacingError';
+    }
 }
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
+function errorMessage(err) {
+    if (err instanceof Error)
+        return err.message;
+    return String(err);
 }
-/**
- * Summary exports
- */
 
-/**
- * @deprecated use core.summary
- */
 
-/**
- * Path exports
- */
+/***/ }),
 
-/**
- * Platform utilities exports
- */
+/***/ 2258:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/core/redact.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BO: () => (/* binding */ redactUrl),
+/* harmony export */   Bm: () => (/* binding */ secretParts),
+/* harmony export */   Ds: () => (/* binding */ urlPassword),
+/* harmony export */   Zg: () => (/* binding */ scrubSecrets),
+/* harmony export */   aG: () => (/* binding */ scrubRegistered),
+/* harmony export */   cl: () => (/* binding */ quoteValue),
+/* harmony export */   dg: () => (/* binding */ registerSecrets),
+/* harmony export */   wT: () => (/* binding */ hasLineBreak),
+/* harmony export */   yO: () => (/* binding */ escapeLineBreaks)
+/* harmony export */ });
+/* unused harmony exports SECRET_NAME, redactSecrets, QUOTE_MAX */
 // Finding, masking and quoting secrets in user-supplied text. Pattern-based on purpose: a value is masked BEFORE it is
 // parsed or validated, so a malformed URL (which a URL parser refuses) is masked exactly like a well-formed one and
 // not even the error that refuses it can print its password.
@@ -39508,7 +37396,7 @@ function unquoteConninfo(value) {
  * token, as in `https://<token>@host`), and the values of credential-named query parameters and conninfo keywords. Each part is
  * returned as written and percent-decoded, so whichever form a message prints is masked.
  */
-function redact_secretParts(text) {
+function secretParts(text) {
     const out = new Set();
     const add = (value) => {
         if (!value)
@@ -39543,11 +37431,15 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0
+            ? tokenLike(userinfo)
+                ? '***'
+                : userinfo
+            : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
-        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => value ? `${lead}${name}=***` : whole);
 }
 /** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
 function scrubSecrets(text, secrets) {
@@ -39614,1220 +37506,25 @@ const QUOTE_MAX = 120;
  * A value as quoted into a message: secret parts and registered secrets masked, line breaks escaped, cut at
  * QUOTE_MAX characters — `'https://user:***@host/health'`. The one way inputs are echoed.
  */
-function redact_quoteValue(value, max = QUOTE_MAX) {
+function quoteValue(value, max = QUOTE_MAX) {
     const shown = escapeLineBreaks(scrubRegistered(redactSecrets(value)));
     const chars = [...shown];
     return chars.length > max ? `'${chars.slice(0, max).join('')}…' (${chars.length} characters)` : `'${shown}'`;
 }
 
-;// CONCATENATED MODULE: ./src/core/errors.ts
 
-/**
- * A bad value given by the user for a named input/flag. Reported as one line, never with a stack. The one place
- * values reach messages: whatever a parser quoted is scrubbed of registered secrets and kept on one line (see
- * quoteValue), so no input can print a secret or start a workflow command through its error.
- */
-class errors_InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(escapeLineBreaks(scrubRegistered(cut(`Input '${input}': ${message}`))));
-        this.name = 'InputError';
-        this.input = input;
-    }
-}
-// A parser that quotes a whole 100 KB value must not make a 100 KB error line.
-const MESSAGE_MAX = 1000;
-function cut(message) {
-    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
-}
-/**
- * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
- * Entry points print only the message; anything else is a bug and is printed with its stack in debug logs.
- */
-class UserFacingError extends Error {
-    constructor(message, options) {
-        super(message, options);
-        this.name = 'UserFacingError';
-    }
-}
-function errorMessage(err) {
-    if (err instanceof Error)
-        return err.message;
-    return String(err);
-}
+/***/ }),
 
-;// CONCATENATED MODULE: ./src/core/duration.ts
+/***/ 7253:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-/**
- * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
- * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
- * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
- */
-const MAX_DURATION_MS = 2_147_483_647;
-/**
- * The natural bounds of the actions' duration inputs (each action.yml description states its own):
- * - a job on a GitHub-hosted runner runs at most 6 hours (GitHub docs "Usage limits", Job execution time), so no
- *   deploy, rollback or health-check step can usefully wait longer;
- * - a job on a self-hosted runner runs at most 5 days (docs "Usage limits for self-hosted runners"): the approval
- *   wait, which is worth stretching on a self-hosted runner, stops there;
- * - Node's fetch (undici) gives up on a response whose headers take longer than 300 s (undici Client option
- *   headersTimeout, default 300e3 ms), so a longer per-request timeout could never take effect.
- */
-const HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (6 * 3_600_000));
-const SELF_HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (5 * 24 * 3_600_000));
-const FETCH_HEADERS_MAX_MS = 300_000;
-/**
- * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
- * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
- */
-function parseDuration(value, input, opts = {}) {
-    const text = value.trim().toLowerCase();
-    const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
-    if (text === '')
-        throw new errors_InputError(input, `expected ${expected}, got an empty value`);
-    let ms;
-    if (/^\d+(\.\d+)?$/.test(text)) {
-        ms = Number(text) * 1000;
-    }
-    else {
-        ms = 0;
-        SEGMENT.lastIndex = 0;
-        let consumed = 0;
-        for (let m = SEGMENT.exec(text); m; m = SEGMENT.exec(text)) {
-            ms += Number(m[1]) * UNIT_MS[m[2]];
-            consumed = SEGMENT.lastIndex;
-        }
-        if (consumed !== text.length || consumed === 0) {
-            const hint = text.startsWith('-') ? ' (it must not be negative)' : '';
-            throw new errors_InputError(input, `expected ${expected}, got ${redact_quoteValue(value.trim())}${hint}`);
-        }
-    }
-    ms = Math.round(ms);
-    if (ms === 0 && !opts.allowZero)
-        throw new errors_InputError(input, `must be greater than zero, got ${redact_quoteValue(value.trim())}`);
-    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
-    if (!Number.isFinite(ms) || ms > max)
-        throw new errors_InputError(input, `must be at most ${duration_formatDuration(max)}, got ${redact_quoteValue(value.trim())}`);
-    if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
-        throw new errors_InputError(input, `must be at least ${duration_formatDuration(opts.min)}, got ${redact_quoteValue(value.trim())}`);
-    }
-    return ms;
-}
-/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
-function duration_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const h = Math.floor(totalSeconds / 3600);
-    const m = Math.floor((totalSeconds % 3600) / 60);
-    const s = totalSeconds % 60;
-    return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/migrations/hash.ts
-// The one place that hashes migration content: per-file checksums and the plan hash that ties the migrate-gate's
-// approval to what the migrate action applies.
-
-function sha256Hex(data) {
-    return (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
-}
-/**
- * Content hash of an ordered list of pending migrations: sha256 over each file's id and the sha256 of its contents
- * (MigrationFile.checksum is always that for our adapters), in apply order. Any added, removed, reordered or edited
- * file changes it. The gate publishes it as `plan-hash`; the migrate action recomputes it and refuses a mismatch.
- */
-function planHash(files) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for (const f of files)
-        h.update(`${f.id}\n${f.checksum}\n`);
-    return h.digest('hex');
-}
-
-;// CONCATENATED MODULE: ./src/migrations/history/common.ts
-// Shared pieces of the per-tool history adapters: the adapter shape, file listing, the id-based diff and lock probes.
-
-
-
-async function common_isDirectory(p) {
-    try {
-        return (await (0,promises_namespaceObject.stat)(p)).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
-async function isFile(p) {
-    try {
-        return (await (0,promises_namespaceObject.stat)(p)).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-/** Code-unit order, as the tools sort (Prisma, Knex, dbmate sort names as plain strings). */
-function byName(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-async function listDir(dir) {
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    return entries
-        .map((e) => ({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() }))
-        .sort((a, b) => byName(a.name, b.name));
-}
-const CODE_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.coffee', '.ls', '.litcoffee', '.iced', '.eg', '.co'];
-function isCodeMigration(name) {
-    return !name.endsWith('.d.ts') && CODE_EXTENSIONS.includes(external_node_path_default().extname(name));
-}
-async function readMigrationFile(abs, cwd) {
-    const bytes = await (0,promises_namespaceObject.readFile)(abs);
-    return {
-        abs,
-        relPath: external_node_path_default().relative(cwd, abs).split((external_node_path_default()).sep).join('/'),
-        bytes,
-        text: bytes.toString('utf8'),
-        checksum: sha256Hex(bytes),
-    };
-}
-/** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
-function checksumVariants(text) {
-    const lf = text.replace(/\r\n/g, '\n');
-    return new Set([sha256Hex(text), sha256Hex(lf), sha256Hex(lf.replace(/\n/g, '\r\n'))]);
-}
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-/** The schema unqualified names resolve to for this connection (where Prisma/knex/… create their tables). */
-async function currentSchema(client) {
-    const r = await client.query('SELECT current_schema() AS s');
-    return r.rows[0]?.s ?? 'public';
-}
-async function tableExists(client, schema, table) {
-    const r = await client.query('SELECT to_regclass($1) AS t', [`${quoteIdent(schema)}.${quoteIdent(table)}`]);
-    return r.rows[0]?.t != null;
-}
-/**
- * Sessions other than ours holding a session/transaction advisory lock taken with one bigint key — how Prisma,
- * node-pg-migrate, golang-migrate and rail-actions itself mark "a migration is running".
- */
-async function advisoryLockHolders(client, key) {
-    const r = await client.query(`SELECT l.pid, a.application_name AS app, a.backend_start AS since
-       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
-        AND l.pid <> pg_backend_pid()`, [key.toString()]);
-    return r.rows.map((row) => ({ pid: row.pid, app: row.app ?? '', since: row.since ? row.since.toISOString() : '' }));
-}
-async function advisoryLockAnomalies(client, key, who) {
-    const holders = await advisoryLockHolders(client, key);
-    return holders.map((h) => ({
-        kind: 'locked',
-        detail: `${who} migration lock (pg advisory lock ${key}) is held by backend pid ${h.pid}${h.app ? ` (${h.app})` : ''}${h.since ? ` connected since ${h.since}` : ''}: another migration is running`,
-    }));
-}
-/**
- * The usual diff: history rows keyed by the file id. Pending = files with no successful row, in file order.
- * Anomalies: failed/dirty rows, rows without a file, applied files whose checksum changed, pending files that sort
- * before the newest applied file.
- */
-function diffById(tool, files, history) {
-    const anomalies = [];
-    const byId = new Map(files.map((f) => [f.id, f]));
-    const applied = new Set();
-    const failed = new Set();
-    for (const row of history.rows) {
-        const file = byId.get(row.id);
-        if (row.failed) {
-            failed.add(row.id);
-            anomalies.push({
-                kind: 'failed',
-                ...(file ? { file: file.relPath } : {}),
-                detail: `${tool} history records migration ${row.id} as failed/unfinished${row.detail ? `: ${firstLine(row.detail)}` : ''}; resolve it before migrating`,
-            });
-            continue;
-        }
-        if (row.dirty) {
-            anomalies.push({ kind: 'dirty', ...(file ? { file: file.relPath } : {}), detail: `${tool} history marks ${row.id} dirty (half-applied)` });
-            continue;
-        }
-        applied.add(row.id);
-        if (!file) {
-            anomalies.push({ kind: 'missing-file', detail: `${tool} history lists ${row.id} as applied but no such migration exists in the directory` });
-            continue;
-        }
-        if (row.checksum && file.sql !== undefined && !checksumVariants(file.sql).has(row.checksum.toLowerCase())) {
-            anomalies.push({
-                kind: 'checksum-drift',
-                file: file.relPath,
-                detail: `${file.relPath} was edited after it was applied (recorded checksum ${row.checksum.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…)`,
-            });
-        }
-    }
-    const pending = files.filter((f) => !applied.has(f.id));
-    let newestApplied = -1;
-    files.forEach((f, i) => {
-        if (applied.has(f.id))
-            newestApplied = i;
-    });
-    for (const f of pending) {
-        if (files.indexOf(f) < newestApplied && !failed.has(f.id)) {
-            anomalies.push({
-                kind: 'out-of-order',
-                file: f.relPath,
-                detail: `${f.relPath} is pending but sorts before ${files[newestApplied]?.id ?? ''}, which is already applied`,
-            });
-        }
-    }
-    return { pending, anomalies };
-}
-/** The gist of a tool's log text (Prisma `logs` holds the database error over several lines). */
-function firstLine(text) {
-    const line = text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .slice(0, 3)
-        .join(' / ');
-    return line.length > 300 ? `${line.slice(0, 300)}…` : line;
-}
-function sqlFile(id, read, sql, extra = {}) {
-    return { id, path: read.abs, relPath: read.relPath, sql, checksum: read.checksum, kind: 'sql', ...extra };
-}
-function opaqueFile(id, read) {
-    return { id, path: read.abs, relPath: read.relPath, checksum: read.checksum, kind: 'opaque' };
-}
-
-;// CONCATENATED MODULE: ./src/migrations/history/dbmate.ts
-// dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
-// history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
-// digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
-
-
-
-const TABLE = 'schema_migrations';
-const FILE_RE = /^(\d+).*\.sql$/;
-/** The up section of a dbmate file and its options (`transaction:false`). */
-function parseDbmateFile(text, file) {
-    const upMarker = /^--\s*migrate:up\b(.*)$/m.exec(text);
-    if (!upMarker)
-        throw new UserFacingError(`${file}: dbmate requires a '-- migrate:up' section`);
-    const start = upMarker.index + upMarker[0].length;
-    const downMarker = /^--\s*migrate:down\b.*$/m.exec(text.slice(start));
-    const up = downMarker ? text.slice(start, start + downMarker.index) : text.slice(start);
-    const options = upMarker[1] ?? '';
-    return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
-}
-async function assertDbmateTable(client, schema) {
-    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, TABLE]);
-    if (r.rows.length) {
-        throw new UserFacingError(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
-    }
-}
-const dbmateAdapter = {
-    tool: 'dbmate',
-    defaultDirs: ['db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            const m = FILE_RE.exec(entry.name);
-            if (!entry.isFile || !m)
-                continue;
-            const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-            const { up, transaction } = parseDbmateFile(read.text, read.relPath);
-            files.push(sqlFile(m[1], read, up, transaction ? {} : { noTransaction: true }));
-        }
-        return files;
-    },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, TABLE)))
-            return { exists: false, rows: [] };
-        await assertDbmateTable(client, schema);
-        const r = await client.query(`SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`);
-        const rows = r.rows.map((row) => ({ id: row.version }));
-        return { exists: true, rows };
-    },
-    diff(files, history) {
-        return diffById('dbmate', files, history);
-    },
-    lockAnomalies() {
-        return Promise.resolve([]);
-    },
-    async historyTable(client) {
-        return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
-    },
-    async historyTables(client) {
-        const schema = await currentSchema(client);
-        return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
-    },
-    async ensureHistoryTable(client) {
-        const schema = await currentSchema(client);
-        // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
-        await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`);
-    },
-    async record(client, file) {
-        const schema = await currentSchema(client);
-        await client.query(`insert into ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version) values ($1)`, [file.id]);
-    },
-};
-
-;// CONCATENATED MODULE: ./src/migrations/history/drizzle.ts
-// Drizzle ORM 0.x (drizzle-kit migrate / migrate() from drizzle-orm/<driver>/migrator): `meta/_journal.json` lists
-// entries {idx, when, tag, breakpoints}; SQL in `<tag>.sql`, split on `--> statement-breakpoint`. History in
-// drizzle.__drizzle_migrations(id serial, hash text, created_at bigint): hash = sha256 hex of the file text,
-// created_at = the journal `when`. Drizzle's own pending rule is a time watermark: entries with
-// `when > max(created_at)` run, anything older that is missing is silently skipped forever — we flag that.
-
-
-
-
-const SCHEMA = 'drizzle';
-const drizzle_TABLE = '__drizzle_migrations';
-async function readJournal(dir) {
-    const journalPath = external_node_path_default().join(dir, 'meta', '_journal.json');
-    let raw;
-    try {
-        raw = await (0,promises_namespaceObject.readFile)(journalPath, 'utf8');
-    }
-    catch {
-        throw new UserFacingError(`Drizzle journal ${journalPath} not found: is this a drizzle-kit migrations folder (the 'out' directory)?`);
-    }
-    let parsed;
-    try {
-        parsed = JSON.parse(raw);
-    }
-    catch (err) {
-        throw new UserFacingError(`Drizzle journal ${journalPath} is not valid JSON: ${err.message}`);
-    }
-    const entries = parsed.entries;
-    if (!Array.isArray(entries))
-        throw new UserFacingError(`Drizzle journal ${journalPath} has no "entries" array`);
-    return entries.map((e, i) => {
-        const entry = e;
-        if (typeof entry.tag !== 'string' || typeof entry.when !== 'number') {
-            throw new UserFacingError(`Drizzle journal ${journalPath}: entry ${i} lacks a string "tag" and a numeric "when"`);
-        }
-        return entry;
-    });
-}
-const whenByPath = new Map();
-async function whenOf(file) {
-    const cached = whenByPath.get(file.path);
-    if (cached !== undefined)
-        return cached;
-    const entry = (await readJournal(external_node_path_default().dirname(file.path))).find((e) => e.tag === file.id);
-    if (!entry)
-        throw new UserFacingError(`Drizzle journal has no entry for ${file.relPath}`);
-    return entry.when;
-}
-const drizzleAdapter = {
-    tool: 'drizzle',
-    defaultDirs: ['drizzle', 'migrations', 'src/db/migrations', 'db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await readJournal(dir)) {
-            const abs = external_node_path_default().join(dir, `${entry.tag}.sql`);
-            if (!(await isFile(abs))) {
-                throw new UserFacingError(`Drizzle journal lists ${entry.tag} but ${external_node_path_default().relative(cwd, abs)} does not exist`);
-            }
-            const read = await readMigrationFile(abs, cwd);
-            whenByPath.set(abs, entry.when);
-            files.push(sqlFile(entry.tag, read, read.text));
-        }
-        return files;
-    },
-    async readHistory(client) {
-        if (!(await tableExists(client, SCHEMA, drizzle_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT hash, created_at::text AS created_at FROM "${SCHEMA}"."${drizzle_TABLE}" ORDER BY created_at, id`);
-        // Rows carry no name: the id is filled in by diff() when a row matches a journal entry.
-        const rows = r.rows.map((row) => ({
-            id: `created_at=${row.created_at ?? 'null'}`,
-            checksum: row.hash,
-            ...(row.created_at ? { appliedAt: new Date(Number(row.created_at)).toISOString() } : {}),
-        }));
-        return { exists: true, rows };
-    },
-    diff(files, history) {
-        const anomalies = [];
-        const whenOfFile = new Map(files.map((f) => [f, whenByPath.get(f.path) ?? NaN]));
-        const watermark = history.rows.reduce((max, r) => {
-            const at = Number(r.id.slice('created_at='.length));
-            return Number.isFinite(at) && at > max ? at : max;
-        }, -Infinity);
-        const matched = new Set();
-        for (const row of history.rows) {
-            const at = Number(row.id.slice('created_at='.length));
-            const byTime = files.find((f) => whenOfFile.get(f) === at);
-            const byHash = files.find((f) => f.sql !== undefined && row.checksum && checksumVariants(f.sql).has(row.checksum));
-            const file = byTime ?? byHash;
-            if (!file) {
-                anomalies.push({ kind: 'missing-file', detail: `Drizzle history row ${row.id} (hash ${String(row.checksum).slice(0, 12)}…) matches no journal entry` });
-                continue;
-            }
-            row.id = file.id;
-            matched.add(file);
-            if (byTime && row.checksum && file.sql !== undefined && !checksumVariants(file.sql).has(row.checksum)) {
-                anomalies.push({
-                    kind: 'checksum-drift',
-                    file: file.relPath,
-                    detail: `${file.relPath} was edited after it was applied (recorded hash ${row.checksum.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…)`,
-                });
-            }
-        }
-        const pending = files.filter((f) => !matched.has(f));
-        for (const f of pending) {
-            if ((whenOfFile.get(f) ?? NaN) <= watermark) {
-                anomalies.push({
-                    kind: 'out-of-order',
-                    file: f.relPath,
-                    detail: `${f.relPath} is not applied but its journal time is older than the newest applied migration: drizzle's migrator would skip it forever`,
-                });
-            }
-        }
-        return { pending, anomalies };
-    },
-    lockAnomalies() {
-        return Promise.resolve([]); // drizzle's migrator takes no lock
-    },
-    historyTable() {
-        return Promise.resolve(`"${SCHEMA}"."${drizzle_TABLE}"`);
-    },
-    async historyTables(client) {
-        return (await tableExists(client, SCHEMA, drizzle_TABLE)) ? [`"${SCHEMA}"."${drizzle_TABLE}"`] : [];
-    },
-    async ensureHistoryTable(client) {
-        // drizzle-orm pg-core dialect.migrate(): same statements, same order.
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
-        await client.query(`CREATE TABLE IF NOT EXISTS "${SCHEMA}"."${drizzle_TABLE}" (
-			id SERIAL PRIMARY KEY,
-			hash text NOT NULL,
-			created_at bigint
-		)`);
-    },
-    async record(client, file) {
-        await client.query(`INSERT INTO "${SCHEMA}"."${drizzle_TABLE}" ("hash", "created_at") VALUES ($1, $2)`, [file.checksum, await whenOf(file)]);
-    },
-};
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/migrations/history/golang-migrate.ts
-// golang-migrate: files {version}_{title}.up.sql / .down.sql (source/parse.go regex), history schema_migrations
-// (version bigint PK, dirty boolean) holding ONE row = the current version. Before a migration it writes
-// (version, dirty=true), after success (version, dirty=false); a dirty row needs `migrate force`. While migrating it
-// holds pg_advisory_lock(GenerateAdvisoryLockId(db, schema, table)) (database/postgres/postgres.go, database/util.go).
-
-
-
-
-const golang_migrate_TABLE = 'schema_migrations';
-const golang_migrate_FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
-const ADVISORY_LOCK_ID_SALT = 1486364155;
-/** database.GenerateAdvisoryLockId(databaseName, schema, table): crc32(schema\0table\0db) * salt, as uint32. */
-function golangMigrateLockKey(databaseName, schema, table = golang_migrate_TABLE) {
-    const sum = (0,external_node_zlib_.crc32)(Buffer.from([schema, table, databaseName].join('\x00'), 'utf8'));
-    return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
-}
-async function columnsOf(client, schema, table) {
-    const r = await client.query('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return new Set(r.rows.map((row) => row.c));
-}
-async function currentVersion(client) {
-    const schema = await currentSchema(client);
-    if (!(await tableExists(client, schema, golang_migrate_TABLE)))
-        return { exists: false };
-    const cols = await columnsOf(client, schema, golang_migrate_TABLE);
-    if (!cols.has('dirty')) {
-        throw new UserFacingError(`${schema}.${golang_migrate_TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
-    }
-    const r = await client.query(`SELECT version::text AS version, dirty FROM ${quoteIdent(schema)}.${golang_migrate_TABLE} LIMIT 1`);
-    const row = r.rows[0];
-    return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
-}
-const golangMigrateAdapter = {
-    tool: 'golang-migrate',
-    defaultDirs: ['migrations', 'db/migrations', 'database/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            const m = golang_migrate_FILE_RE.exec(entry.name);
-            if (!entry.isFile || !m || m[3] !== 'up')
-                continue;
-            const version = BigInt(m[1]);
-            const clash = files.find((f) => f.version === version);
-            if (clash)
-                throw new UserFacingError(`golang-migrate: duplicate migration version ${version} (${clash.relPath} and ${entry.name})`);
-            const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-            files.push({ ...sqlFile(version.toString(), read, read.text), version });
-        }
-        files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-        return files.map(({ version: _version, ...f }) => f);
-    },
-    async readHistory(client) {
-        const v = await currentVersion(client);
-        if (!v.exists)
-            return { exists: false, rows: [] };
-        if (v.version === undefined || v.version < 0n)
-            return { exists: true, rows: [] };
-        // One row stands for "everything up to this version"; diff() expands it against the files.
-        const row = { id: v.version.toString(), ...(v.dirty ? { dirty: true } : {}) };
-        return { exists: true, rows: [row] };
-    },
-    diff(files, history) {
-        const row = history.rows[0];
-        if (!row)
-            return { pending: [...files], anomalies: [] };
-        const current = BigInt(row.id);
-        const anomalies = [];
-        const currentFile = files.find((f) => f.id === row.id);
-        if (row.dirty) {
-            anomalies.push({
-                kind: 'dirty',
-                ...(currentFile ? { file: currentFile.relPath } : {}),
-                detail: `golang-migrate schema_migrations is dirty at version ${row.id}: that migration failed half-way; fix the schema and run \`migrate force\``,
-            });
-        }
-        if (!currentFile) {
-            anomalies.push({ kind: 'missing-file', detail: `golang-migrate schema_migrations is at version ${row.id} but no ${row.id}_*.up.sql exists` });
-        }
-        // Dirty: the current version is not applied (golang-migrate retries it after `force`).
-        const pending = files.filter((f) => BigInt(f.id) > current || (row.dirty && f.id === row.id));
-        return { pending, anomalies };
-    },
-    async lockAnomalies(client) {
-        const r = await client.query('SELECT current_database() AS db, current_schema() AS schema');
-        const { db, schema } = r.rows[0] ?? { db: '', schema: 'public' };
-        return advisoryLockAnomalies(client, golangMigrateLockKey(db, schema ?? 'public'), 'golang-migrate');
-    },
-    async historyTable(client) {
-        return `${quoteIdent(await currentSchema(client))}.${golang_migrate_TABLE}`;
-    },
-    async historyTables(client) {
-        const schema = await currentSchema(client);
-        return (await tableExists(client, schema, golang_migrate_TABLE)) ? [`${quoteIdent(schema)}.${golang_migrate_TABLE}`] : [];
-    },
-    async ensureHistoryTable(client) {
-        const schema = await currentSchema(client);
-        await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.${quoteIdent(golang_migrate_TABLE)} (version bigint not null primary key, dirty boolean not null)`);
-    },
-    async markStarted(client, file) {
-        await setVersion(client, file.id, true);
-    },
-    async record(client, file) {
-        await setVersion(client, file.id, false);
-    },
-};
-async function setVersion(client, version, dirty) {
-    const schema = await currentSchema(client);
-    const table = `${quoteIdent(schema)}.${quoteIdent(golang_migrate_TABLE)}`;
-    await client.query(`TRUNCATE ${table}`);
-    await client.query(`INSERT INTO ${table} (version, dirty) VALUES ($1, $2)`, [version, dirty]);
-}
-
-;// CONCATENATED MODULE: ./src/migrations/history/knex.ts
-// Knex: JS/TS migration modules in ./migrations (FsMigrations, sorted by file name); history knex_migrations
-// (id increments, name = file name WITH extension, batch, migration_time) and the lock row knex_migrations_lock
-// (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
-
-
-const knex_TABLE = 'knex_migrations';
-const LOCK_TABLE = 'knex_migrations_lock';
-const knexAdapter = {
-    tool: 'knex',
-    defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isFile || !isCodeMigration(entry.name))
-                continue;
-            files.push(opaqueFile(entry.name, await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
-        }
-        return files;
-    },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, knex_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, migration_time FROM ${quoteIdent(schema)}.${knex_TABLE} ORDER BY id`);
-        const rows = r.rows.map((row) => ({ id: row.name, ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}) }));
-        return { exists: true, rows };
-    },
-    diff(files, history) {
-        return diffById('Knex', files, history);
-    },
-    async lockAnomalies(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, LOCK_TABLE)))
-            return [];
-        const r = await client.query(`SELECT count(*)::text AS n FROM ${quoteIdent(schema)}.${LOCK_TABLE} WHERE is_locked = 1`);
-        if (Number(r.rows[0]?.n ?? 0) === 0)
-            return [];
-        return [
-            {
-                kind: 'locked',
-                detail: `knex_migrations_lock.is_locked = 1: a knex migration is running, or one crashed and left the lock (knex migrate:unlock clears it)`,
-            },
-        ];
-    },
-    async historyTable(client) {
-        return `${quoteIdent(await currentSchema(client))}.${knex_TABLE}`;
-    },
-    async historyTables(client) {
-        const schema = await currentSchema(client);
-        const out = [];
-        for (const t of [knex_TABLE, LOCK_TABLE])
-            if (await tableExists(client, schema, t))
-                out.push(`${quoteIdent(schema)}.${t}`);
-        return out;
-    },
-    async ensureHistoryTable(client) {
-        await client.query(`create table if not exists "${knex_TABLE}" ("id" serial primary key, "name" varchar(255), "batch" integer, "migration_time" timestamptz)`);
-        await client.query(`create table if not exists "${LOCK_TABLE}" ("index" serial primary key, "is_locked" integer)`);
-        await client.query(`insert into "${LOCK_TABLE}" ("is_locked") select 0 where not exists (select 1 from "${LOCK_TABLE}")`);
-    },
-    async record(client, file, ctx) {
-        const batch = ctx.batch ?? 1;
-        await client.query(`insert into "${knex_TABLE}" ("batch", "migration_time", "name") values ($1, $2, $3)`, [batch, ctx.finishedAt, file.id]);
-    },
-};
-
-;// CONCATENATED MODULE: ./src/migrations/history/node-pg-migrate.ts
-// node-pg-migrate 9: files in ./migrations (JS/TS modules, or .sql with `-- Up Migration` / `-- Down Migration`
-// markers); history pgmigrations(id serial, name varchar(255) = file name WITHOUT extension, run_on timestamp).
-// It refuses to run when a not-run migration precedes an already-run one (checkOrder), and holds
-// pg_advisory_lock(7241865325823964) while migrating (dist/legacy/runner.js, migration.js, sqlMigration.js).
-
-
-const NODE_PG_MIGRATE_LOCK_KEY = 7241865325823964n;
-const node_pg_migrate_TABLE = 'pgmigrations';
-/** The `up` part of an SQL migration: between `-- Up Migration` and `-- Down Migration` (whole file if unmarked). */
-function nodePgMigrateUpSql(text) {
-    const up = /^\s*--\s*up migration/im.exec(text);
-    const down = /^\s*--\s*down migration/im.exec(text);
-    const start = up ? up.index + up[0].length : 0;
-    const end = down && down.index >= start ? down.index : text.length;
-    return text.slice(start, end);
-}
-const nodePgMigrateAdapter = {
-    tool: 'node-pg-migrate',
-    defaultDirs: ['migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isFile)
-                continue;
-            const ext = external_node_path_default().extname(entry.name);
-            const id = external_node_path_default().basename(entry.name, ext);
-            if (ext === '.sql') {
-                const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-                files.push(sqlFile(id, read, nodePgMigrateUpSql(read.text)));
-            }
-            else if (isCodeMigration(entry.name)) {
-                files.push(opaqueFile(id, await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
-            }
-        }
-        return files;
-    },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, node_pg_migrate_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, run_on FROM ${quoteIdent(schema)}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
-        const rows = r.rows.map((row) => ({ id: row.name, ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}) }));
-        return { exists: true, rows };
-    },
-    diff(files, history) {
-        return diffById('node-pg-migrate', files, history);
-    },
-    lockAnomalies(client) {
-        return advisoryLockAnomalies(client, NODE_PG_MIGRATE_LOCK_KEY, 'node-pg-migrate');
-    },
-    async historyTable(client) {
-        return `${quoteIdent(await currentSchema(client))}.${node_pg_migrate_TABLE}`;
-    },
-    async historyTables(client) {
-        const schema = await currentSchema(client);
-        return (await tableExists(client, schema, node_pg_migrate_TABLE)) ? [`${quoteIdent(schema)}.${node_pg_migrate_TABLE}`] : [];
-    },
-    async ensureHistoryTable(client) {
-        const schema = await currentSchema(client);
-        await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}."${node_pg_migrate_TABLE}" ( id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)`);
-    },
-    async record(client, file) {
-        const schema = await currentSchema(client);
-        await client.query(`INSERT INTO ${quoteIdent(schema)}."${node_pg_migrate_TABLE}" (name, run_on) VALUES ($1, NOW())`, [file.id]);
-    },
-};
-
-;// CONCATENATED MODULE: ./src/migrations/history/prisma.ts
-// Prisma Migrate: prisma/migrations/<timestamp>_<name>/migration.sql, history in _prisma_migrations (prisma-engines
-// sql-schema-connector postgres flavour): checksum = lowercase hex sha256 of migration.sql; a row counts as applied
-// when finished_at IS NOT NULL AND rolled_back_at IS NULL; finished_at NULL + rolled_back_at NULL = failed (P3009).
-
-
-
-/** prisma-engines: `pg_advisory_lock(72707369)` around migrate deploy/dev. */
-const PRISMA_ADVISORY_LOCK_KEY = 72707369n;
-const prisma_TABLE = '_prisma_migrations';
-const prismaAdapter = {
-    tool: 'prisma',
-    defaultDirs: ['prisma/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isDir)
-                continue;
-            const abs = external_node_path_default().join(dir, entry.name, 'migration.sql');
-            if (!(await isFile(abs)))
-                continue; // Prisma ignores folders without migration.sql
-            const read = await readMigrationFile(abs, cwd);
-            files.push(sqlFile(entry.name, read, read.text));
-        }
-        return files;
-    },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, prisma_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${quoteIdent(schema)}.${prisma_TABLE} ORDER BY started_at, migration_name`);
-        // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one). Like
-        // Prisma (P3009), any unfinished row that was not marked rolled back blocks, even next to a successful one.
-        const rows = [];
-        for (const row of r.rows) {
-            if (row.rolled_back_at)
-                continue; // rolled back: neither applied nor blocking
-            rows.push(row.finished_at
-                ? { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() }
-                : { id: row.migration_name, checksum: row.checksum, failed: true, detail: row.logs ?? 'started but never finished' });
-        }
-        return { exists: true, rows };
-    },
-    diff(files, history) {
-        return diffById('Prisma', files, history);
-    },
-    lockAnomalies(client) {
-        return advisoryLockAnomalies(client, PRISMA_ADVISORY_LOCK_KEY, 'Prisma');
-    },
-    async historyTable(client) {
-        return `${quoteIdent(await currentSchema(client))}.${prisma_TABLE}`;
-    },
-    async historyTables(client) {
-        const schema = await currentSchema(client);
-        return (await tableExists(client, schema, prisma_TABLE)) ? [`${quoteIdent(schema)}.${prisma_TABLE}`] : [];
-    },
-    async ensureHistoryTable(client) {
-        // The DDL prisma-engines runs for PostgreSQL (unqualified: it lands in the connection's current schema).
-        await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
-    "checksum"              VARCHAR(64) NOT NULL,
-    "finished_at"           TIMESTAMPTZ,
-    "migration_name"        VARCHAR(255) NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        TIMESTAMPTZ,
-    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
-    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
-)`);
-    },
-    async record(client, file, ctx) {
-        // What `prisma migrate deploy` leaves behind for a successful migration: one script = one applied step.
-        await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
-       VALUES ($1, $2, $3, $4, NULL, NULL, $5, 1)`, [(0,external_node_crypto_.randomUUID)(), file.checksum, ctx.finishedAt, file.id, ctx.startedAt]);
-    },
-};
-
-;// CONCATENATED MODULE: ./src/migrations/history/sql.ts
-// Plain SQL directories: every *.sql file (not *.down.sql) in the directory, in natural order of the file names
-// (1_a.sql < 2_b.sql < 10_c.sql). rail-actions keeps the history itself in rail_actions.schema_migrations:
-//   id            text PRIMARY KEY      -- the file name
-//   checksum      char(64) NOT NULL     -- sha256 hex of the file's bytes (edits after apply are detected)
-//   applied_at    timestamptz NOT NULL DEFAULT now()
-//   execution_ms  integer NOT NULL
-//   applied_by    text NOT NULL DEFAULT current_user
-// A first line `-- rail-actions:no-transaction` runs every statement of the file on its own.
-
-
-const SQL_HISTORY_SCHEMA = 'rail_actions';
-const SQL_HISTORY_TABLE = 'schema_migrations';
-const QUALIFIED = `"${SQL_HISTORY_SCHEMA}"."${SQL_HISTORY_TABLE}"`;
-const natural = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
-const sqlAdapter = {
-    tool: 'sql',
-    defaultDirs: ['migrations', 'db/migrations', 'sql/migrations'],
-    async listFiles(dir, cwd) {
-        const names = (await listDir(dir))
-            .filter((e) => e.isFile && e.name.endsWith('.sql') && !e.name.endsWith('.down.sql'))
-            .map((e) => e.name)
-            .sort((a, b) => natural.compare(a, b));
-        const files = [];
-        for (const name of names) {
-            const read = await readMigrationFile(external_node_path_default().join(dir, name), cwd);
-            const noTransaction = /^\s*--\s*rail-actions:no-transaction\b/i.test(read.text);
-            files.push(sqlFile(name, read, read.text, noTransaction ? { noTransaction: true } : {}));
-        }
-        return files;
-    },
-    async readHistory(client) {
-        if (!(await tableExists(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT id, checksum, applied_at FROM ${QUALIFIED} ORDER BY applied_at, id`);
-        const rows = r.rows.map((row) => ({ id: row.id, checksum: row.checksum.trim(), appliedAt: row.applied_at.toISOString() }));
-        return { exists: true, rows };
-    },
-    diff(files, history) {
-        return diffById('rail-actions', files, history);
-    },
-    lockAnomalies() {
-        return Promise.resolve([]); // our own advisory lock is checked for every tool in findPending
-    },
-    historyTable() {
-        return Promise.resolve(QUALIFIED);
-    },
-    async historyTables(client) {
-        return (await tableExists(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE)) ? [QUALIFIED] : [];
-    },
-    async ensureHistoryTable(client) {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${SQL_HISTORY_SCHEMA}"`);
-        await client.query(`CREATE TABLE IF NOT EXISTS ${QUALIFIED} (
-  id           text PRIMARY KEY,
-  checksum     char(64) NOT NULL,
-  applied_at   timestamptz NOT NULL DEFAULT now(),
-  execution_ms integer NOT NULL,
-  applied_by   text NOT NULL DEFAULT current_user
-)`);
-    },
-    async record(client, file, ctx) {
-        await client.query(`INSERT INTO ${QUALIFIED} (id, checksum, applied_at, execution_ms) VALUES ($1, $2, $3, $4)`, [
-            file.id,
-            file.checksum,
-            ctx.finishedAt,
-            Math.round(ctx.executionMs),
-        ]);
-    },
-};
-
-;// CONCATENATED MODULE: ./src/migrations/history/index.ts
-
-
-
-
-
-
-
-const ADAPTERS = {
-    prisma: prismaAdapter,
-    drizzle: drizzleAdapter,
-    knex: knexAdapter,
-    'node-pg-migrate': nodePgMigrateAdapter,
-    'golang-migrate': golangMigrateAdapter,
-    dbmate: dbmateAdapter,
-    sql: sqlAdapter,
-};
-function adapterFor(tool) {
-    return ADAPTERS[tool];
-}
-
-;// CONCATENATED MODULE: ./src/migrations/types.ts
-// Shared shapes of the migrations core (see coord/CONTRACTS.md). Pure types: no runtime imports.
-const TOOL_NAMES = [
-    'prisma',
-    'drizzle',
-    'knex',
-    'node-pg-migrate',
-    'golang-migrate',
-    'dbmate',
-    'sql',
-];
-
-;// CONCATENATED MODULE: ./src/migrations/detect.ts
-// Which migration tool a repository uses and where its migrations live: from the folder layout first (it is what
-// the tools themselves read), then package.json dependencies and config files to break ties.
-
-
-
-
-
-
-/**
- * Nothing to migrate: no migrations directory was found, or the one given or found holds no migration files at all
- * (an empty folder, or one with only a .gitkeep, a README or a tool's bookkeeping). An InputError naming
- * migrations-dir, so callers that need migrations (the CLI, findPending) fail as before; the migrate and migrate-gate
- * actions catch it and report "nothing to migrate" instead. A folder whose files rail-actions cannot attribute to a
- * tool is NOT this: that stays a plain InputError, because silently skipping real migrations would be worse.
- */
-class NoMigrationsError extends errors_InputError {
-    /** Where it looked, relative to cwd ('.' for cwd itself). */
-    where;
-    /** What would have counted, for messages: candidate directories, or the layout expected in `where`. */
-    lookedFor;
-    /** The tool when given (or recognised); undefined when auto-detection found nothing. */
-    tool;
-    /** Absolute path of the directory that exists but is empty; undefined when no directory was found. */
-    dir;
-    constructor(message, info) {
-        super('migrations-dir', message);
-        this.name = 'NoMigrationsError';
-        this.where = info.where;
-        this.lookedFor = info.lookedFor;
-        this.tool = info.tool;
-        this.dir = info.dir;
-    }
-}
-const WALK_DEPTH = 3;
-/**
- * Whether `dir` holds anything that could be a migration: a .sql file or a JS/TS module, up to a few levels deep
- * (Prisma's <name>/migration.sql, drizzle's meta/). Dotfiles and node_modules do not count.
- */
-async function hasMigrationLikeFiles(dir, depth = WALK_DEPTH) {
-    let entries;
-    try {
-        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    }
-    catch {
-        return false;
-    }
-    for (const e of entries) {
-        if (e.name.startsWith('.') || e.name === 'node_modules')
-            continue;
-        if (e.isFile() && (e.name.endsWith('.sql') || isCodeMigration(e.name)))
-            return true;
-        if (e.isDirectory() && depth > 1 && (await hasMigrationLikeFiles(external_node_path_default().join(dir, e.name), depth - 1)))
-            return true;
-    }
-    return false;
-}
-/** A path relative to cwd for messages ('.' for cwd itself). */
-function displayPath(cwd, abs) {
-    return external_node_path_default().relative(cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
-}
-const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
-function parseToolName(value, input = 'tool') {
-    const v = (value ?? '').trim().toLowerCase();
-    if (v === '' || v === 'auto')
-        return 'auto';
-    if (TOOL_NAMES.includes(v))
-        return v;
-    throw new errors_InputError(input, `expected one of auto, ${TOOL_NAMES.join(', ')}; got '${value?.trim() ?? ''}'`);
-}
-async function packageDeps(cwd) {
-    try {
-        const pkg = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(cwd, 'package.json'), 'utf8'));
-        return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]);
-    }
-    catch {
-        return new Set();
-    }
-}
-/** drizzle.config.{ts,js,mjs,cjs,json}: its `out` folder, where drizzle-kit writes migrations. */
-async function drizzleOutDir(cwd) {
-    for (const name of ['drizzle.config.ts', 'drizzle.config.js', 'drizzle.config.mjs', 'drizzle.config.cjs', 'drizzle.config.json']) {
-        try {
-            const text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(cwd, name), 'utf8');
-            const m = /["']?\bout["']?\s*:\s*["'`]([^"'`]+)["'`]/.exec(text);
-            return m ? m[1] : 'drizzle';
-        }
-        catch {
-            // next candidate
-        }
-    }
-    return undefined;
-}
-async function readHead(file) {
-    try {
-        return (await (0,promises_namespaceObject.readFile)(file, 'utf8')).slice(0, 4096);
-    }
-    catch {
-        return '';
-    }
-}
-/** The tool whose layout a directory has, or undefined when it holds nothing migration-like. */
-async function toolFromDirectory(dir, cwd) {
-    if (await isFile(external_node_path_default().join(dir, 'meta', '_journal.json')))
-        return { tool: 'drizzle', reason: 'meta/_journal.json (drizzle-kit journal)' };
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    if (entries.some((e) => e.isFile() && e.name === 'migration_lock.toml'))
-        return { tool: 'prisma', reason: 'migration_lock.toml (Prisma Migrate)' };
-    for (const e of entries) {
-        if (e.isDirectory() && (await isFile(external_node_path_default().join(dir, e.name, 'migration.sql')))) {
-            return { tool: 'prisma', reason: `${e.name}/migration.sql folders (Prisma Migrate layout)` };
-        }
-    }
-    const files = entries.filter((e) => e.isFile()).map((e) => e.name);
-    if (files.some((f) => /^[0-9]+_.*\.up\.sql$/.test(f)))
-        return { tool: 'golang-migrate', reason: '<version>_<name>.up.sql files (golang-migrate)' };
-    const sqlFiles = files.filter((f) => f.endsWith('.sql'));
-    for (const f of sqlFiles) {
-        const head = await readHead(external_node_path_default().join(dir, f));
-        if (/^--\s*migrate:up\b/m.test(head))
-            return { tool: 'dbmate', reason: `'-- migrate:up' sections (dbmate) in ${f}` };
-        if (/^\s*--\s*up migration\b/im.test(head))
-            return { tool: 'node-pg-migrate', reason: `'-- Up Migration' marker (node-pg-migrate) in ${f}` };
-    }
-    const codeFiles = files.filter(isCodeMigration);
-    if (codeFiles.length) {
-        const deps = await packageDeps(cwd);
-        if (deps.has('node-pg-migrate') && !deps.has('knex'))
-            return { tool: 'node-pg-migrate', reason: 'JS/TS migrations and node-pg-migrate in package.json' };
-        if (deps.has('knex') && !deps.has('node-pg-migrate'))
-            return { tool: 'knex', reason: 'JS/TS migrations and knex in package.json' };
-        for (const knexfile of ['knexfile.js', 'knexfile.ts', 'knexfile.cjs', 'knexfile.mjs']) {
-            if (await isFile(external_node_path_default().join(cwd, knexfile)))
-                return { tool: 'knex', reason: `JS/TS migrations and ${knexfile}` };
-        }
-        const head = await readHead(external_node_path_default().join(dir, codeFiles[0]));
-        if (/\bpgm\b/.test(head))
-            return { tool: 'node-pg-migrate', reason: `JS/TS migrations using the pgm builder (${codeFiles[0]})` };
-        if (/\bknex\b/.test(head))
-            return { tool: 'knex', reason: `JS/TS migrations using knex (${codeFiles[0]})` };
-        return undefined;
-    }
-    if (sqlFiles.length)
-        return { tool: 'sql', reason: 'plain .sql files (rail-actions history table)' };
-    return undefined;
-}
-const AUTO_DIRS = ['prisma/migrations', 'drizzle', 'db/migrations', 'migrations', 'database/migrations', 'sql/migrations', 'src/db/migrations', 'src/migrations'];
-/**
- * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
- * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access;
- * NoMigrationsError (an InputError) when there is nothing to migrate at all.
- */
-async function detectTool(opts) {
-    const tool = opts.tool ?? 'auto';
-    if (tool !== 'auto' && !TOOL_NAMES.includes(tool))
-        parseToolName(tool);
-    const cwd = external_node_path_default().resolve(opts.cwd);
-    if (opts.dir && opts.dir.trim()) {
-        const given = opts.dir.trim();
-        const dir = external_node_path_default().resolve(cwd, given);
-        if (!(await common_isDirectory(dir)))
-            throw new errors_InputError('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
-        if (tool !== 'auto')
-            return { tool, dir, reason: `tool: ${tool}` };
-        const found = await toolFromDirectory(dir, cwd);
-        if (found)
-            return { tool: found.tool, dir, reason: found.reason };
-        if (!(await hasMigrationLikeFiles(dir))) {
-            throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, { where: displayPath(cwd, dir), lookedFor: RECOGNISED, dir });
-        }
-        throw new errors_InputError('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
-    }
-    const drizzleOut = await drizzleOutDir(cwd);
-    const candidates = [
-        ...new Set(tool === 'auto'
-            ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
-            : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...ADAPTERS[tool].defaultDirs]),
-    ];
-    // Directories that hold JS/TS or SQL files no tool could be told from: not "no migrations", but ambiguous.
-    const unrecognised = [];
-    // With a tool given, an empty default directory must not hide a later one that holds files.
-    let firstEmpty;
-    for (const rel of candidates) {
-        const dir = external_node_path_default().resolve(cwd, rel);
-        if (!(await common_isDirectory(dir)))
-            continue;
-        if (tool !== 'auto') {
-            if (await hasMigrationLikeFiles(dir))
-                return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
-            firstEmpty ??= rel;
-            continue;
-        }
-        const found = await toolFromDirectory(dir, cwd);
-        if (found)
-            return { tool: found.tool, dir, reason: found.reason };
-        if (await hasMigrationLikeFiles(dir))
-            unrecognised.push(rel);
-    }
-    if (tool !== 'auto' && firstEmpty !== undefined)
-        return { tool, dir: external_node_path_default().resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
-    if (unrecognised.length) {
-        throw new errors_InputError('migrations-dir', `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`);
-    }
-    throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
-        where: '.',
-        lookedFor: candidates.join(', '),
-        ...(tool !== 'auto' ? { tool } : {}),
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/migrations/db.ts
-// Connecting to the target database with errors that never leak the password.
-
-
-
-/** A pg error text made safe for logs: the URL and its password scrubbed. */
-function safeDbError(err, databaseUrl) {
-    return scrubSecrets(errorMessage(err), [databaseUrl, urlPassword(databaseUrl)]);
-}
-async function db_connectDatabase(databaseUrl, opts = {}) {
-    let client;
-    try {
-        client = new esm.Client({
-            connectionString: databaseUrl,
-            connectionTimeoutMillis: 20_000,
-            application_name: opts.applicationName ?? 'rail-actions',
-        });
-    }
-    catch (err) {
-        throw new UserFacingError(`Input '${opts.input ?? 'database-url'}' is not a usable PostgreSQL URL: ${safeDbError(err, databaseUrl)}`);
-    }
-    // A dropped connection emits 'error' on the client; without a listener that would crash the process.
-    client.on('error', () => undefined);
-    try {
-        await client.connect();
-    }
-    catch (err) {
-        await client.end().catch(() => undefined);
-        throw new UserFacingError(`Cannot connect to the database ${redactUrl(databaseUrl)}: ${safeDbError(err, databaseUrl)}`);
-    }
-    // Prisma-style `?schema=app` URLs: Prisma puts its tables (and _prisma_migrations) in that schema via search_path.
-    const schema = prismaSchemaParam(databaseUrl);
-    if (schema)
-        await client.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
-    return client;
-}
-function prismaSchemaParam(url) {
-    try {
-        return new URL(url).searchParams.get('schema') || undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/retry.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EY: () => (/* binding */ backoffDelay),
+/* harmony export */   L5: () => (/* binding */ retry),
+/* harmony export */   oM: () => (/* binding */ AbortedError),
+/* harmony export */   yy: () => (/* binding */ sleep)
+/* harmony export */ });
+/* unused harmony export DEFAULT_BACKOFF */
 const DEFAULT_BACKOFF = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2 };
 /** Delay before retry number `attempt` (1-based): uniform in [cap/2, cap] so retries spread but never collapse to 0. */
 function backoffDelay(attempt, policy = DEFAULT_BACKOFF, random = Math.random) {
@@ -40878,7 +37575,5525 @@ async function retry(fn, opts) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/migrations/runner/lock.ts
+
+/***/ }),
+
+/***/ 8499:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $s: () => (/* binding */ quoteQualified),
+/* harmony export */   ce: () => (/* binding */ quoteLiteral),
+/* harmony export */   v4: () => (/* binding */ quoteIdent)
+/* harmony export */ });
+// Quoting for the few places that must put a name or value into SQL text (DDL and messages that tell a person what
+// to run), where bind parameters cannot be used. PostgreSQL "Lexical Structure", 4.1.1 and 4.1.2.1:
+// https://www.postgresql.org/docs/current/sql-syntax-lexical.html
+/** A quoted identifier: `"` doubled inside double quotes (case kept, any character but NUL allowed). */
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** `schema.name` quoted part by part, or just the quoted name when no schema is given. */
+function quoteQualified(schema, name) {
+    return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
+}
+/**
+ * A string constant: `'` doubled inside single quotes. Backslashes stay literal, as they are with
+ * standard_conforming_strings on (the default since PostgreSQL 9.1).
+ */
+function quoteLiteral(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+
+
+/***/ }),
+
+/***/ 2020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */ });
+/* unused harmony export escapeMarkdownCell */
+// Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
+// and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/**
+ * Text → HTML that shows exactly that text, in element content and in double-quoted attribute values: `&` first
+ * (so entities already in the text stay visible as typed), `<`/`>` (no tags), `"` (no attribute breakout).
+ * HTML Living Standard §13.1.2.3 (attribute values) and §13.1.3 (text): https://html.spec.whatwg.org/multipage/syntax.html
+ */
+function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+/**
+ * Text → one GitHub-Flavoured Markdown table cell: `|` escaped as `\|` (the GFM way to put a pipe in a cell, inside
+ * code spans too) and every line break, with the white space around it, folded to one space — a row ends at the
+ * first line ending, so a raw CR or LF would cut the row. GFM spec "Tables (extension)":
+ * https://github.github.com/gfm/#tables-extension-
+ */
+function escapeMarkdownCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+
+
+/***/ }),
+
+/***/ 1027:
+/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: DEFAULT_LARGE_TABLE_ROWS, LOCK_ORDER, RISK_ORDER, RULES, RULE_ALIASES, analyzeFiles, analyzeMigrationFiles, analyzeSql, applyTableStats, columnsToInspect, fetchCatalogFacts, maxRisk, strongerLock, tablesToWeigh
+
+// EXTERNAL MODULE: ./src/migrations/analyze/wasm-dirname.ts
+var wasm_dirname = __nccwpck_require__(1381);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: ./node_modules/libpg-query/wasm/index.cjs
+var wasm = __nccwpck_require__(2627);
+// EXTERNAL MODULE: ./src/migrations/analyze/rules.ts + 1 modules
+var rules = __nccwpck_require__(4416);
+;// CONCATENATED MODULE: ./src/migrations/analyze/directives.ts
+// Inline ignore directives. Accepted forms (comment tokens found by the real Postgres scanner, so a directive-like text
+// inside a string literal is not a directive):
+//   -- rail-actions-ignore: rule-id[, rule-id] reason text       → the next statement (or the statement it trails on the same line)
+//   -- rail-actions-ignore-file: rule-id[, rule-id] reason text  → every statement of the file
+//   -- squawk-ignore rule-id[, rule-id]   /   -- squawk-ignore-file [rule-id, …]   (squawk's own forms)
+// `all` (or `*`) stands for every rule. The reason is kept in the plan so reviewers see why a finding was accepted.
+
+
+const MARKER = /(?:rail-actions|squawk)-ignore/i;
+const DIRECTIVE = /^(?:--|\/\*)\s*(rail-actions|squawk)-ignore(-file)?\b\s*:?\s*(.*?)\s*(?:\*\/)?\s*$/is;
+/** Parses one comment's text; undefined when it is not a directive. */
+function parseDirective(comment, line, start, end) {
+    const m = DIRECTIVE.exec(comment.trim());
+    if (!m)
+        return undefined;
+    const flavour = (m[1] ?? '').toLowerCase();
+    const fileScope = Boolean(m[2]);
+    let rest = (m[3] ?? '').replace(/\s+/g, ' ');
+    const tokens = [];
+    // A comma-separated list of rule ids; whatever follows the last id is the reason.
+    for (;;) {
+        const t = /^([A-Za-z0-9*][A-Za-z0-9_-]*)\s*(,)?\s*/.exec(rest);
+        if (!t)
+            break;
+        const id = t[1] ?? '';
+        const looksLikeRule = id === '*' || id.toLowerCase() === 'all' || id.includes('-');
+        if (!looksLikeRule)
+            break;
+        tokens.push(id);
+        rest = rest.slice(t[0].length);
+        if (!t[2])
+            break;
+    }
+    const reason = rest.replace(/^[-–—:;,.\s]+/, '').trim();
+    let rules;
+    const unknown = [];
+    if (tokens.length === 0 || tokens.some((t) => t === '*' || t.toLowerCase() === 'all')) {
+        // squawk-ignore-file with no rule list ignores everything; a bare rail-actions directive must name rules.
+        if (tokens.length === 0 && !(flavour === 'squawk' && fileScope))
+            return undefined;
+        rules = 'all';
+    }
+    else {
+        const expanded = new Set();
+        for (const t of tokens) {
+            const ids = expandRuleId(t);
+            if (ids.length === 0)
+                unknown.push(t);
+            for (const id of ids)
+                expanded.add(id);
+        }
+        rules = [...expanded];
+    }
+    return { scope: fileScope ? 'file' : 'statement', rules, unknown, reason, line, start, end, used: new Set() };
+}
+/** Every ignore directive in the file, in order. Scans only files that mention a directive at all. */
+async function directives_findDirectives(src) {
+    if (!MARKER.test(src.text))
+        return [];
+    const out = [];
+    let tokens;
+    try {
+        tokens = (await scan(src.text)).tokens;
+    }
+    catch {
+        // The scanner gives up on e.g. an unterminated literal; fall back to whole-line `--` comments.
+        let offset = 0;
+        for (const lineText of src.text.split('\n')) {
+            const bytes = Buffer.byteLength(lineText, 'utf8');
+            const idx = lineText.indexOf('--');
+            if (idx !== -1 && lineText.slice(0, idx).trim() === '') {
+                const start = offset + Buffer.byteLength(lineText.slice(0, idx), 'utf8');
+                const d = parseDirective(lineText.slice(idx), src.lineOfByte(start), start, offset + bytes);
+                if (d)
+                    out.push(d);
+            }
+            offset += bytes + 1;
+        }
+        return out;
+    }
+    for (const t of tokens) {
+        if (t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT')
+            continue;
+        const text = src.slice(t.start, t.end);
+        if (!MARKER.test(text))
+            continue;
+        const d = parseDirective(text, src.lineOfByte(t.start), t.start, t.end);
+        if (d)
+            out.push(d);
+    }
+    return out;
+}
+function directives_directiveCovers(d, ruleId) {
+    return d.rules === 'all' || d.rules.includes(ruleId);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/file-state.ts
+const TRANSACTION_START = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
+const TRANSACTION_END = new Set([
+    'TRANS_STMT_COMMIT',
+    'TRANS_STMT_ROLLBACK',
+    'TRANS_STMT_COMMIT_PREPARED',
+    'TRANS_STMT_ROLLBACK_PREPARED',
+    'TRANS_STMT_PREPARE',
+]);
+// Locks that can queue behind a long transaction and hold others up meanwhile (everything above ROW EXCLUSIVE).
+const HEAVY_LOCKS = new Set([
+    'ACCESS EXCLUSIVE',
+    'EXCLUSIVE',
+    'SHARE ROW EXCLUSIVE',
+    'SHARE',
+    'SHARE UPDATE EXCLUSIVE',
+]);
+class file_state_FileState {
+    file;
+    /** The runner executes the whole file in one transaction (no statement in it must run outside one). */
+    oneTransaction;
+    /** Some statements run outside a transaction: the file runs statement by statement, or has ones that are split out. */
+    runsOutsideTransaction;
+    /** Postgres has no nested transactions: a BEGIN inside one is ignored (with a warning) and the first COMMIT ends it. */
+    depth = 0;
+    count = 0;
+    openBegin;
+    lockTimeoutSet = false;
+    statementTimeoutSet = false;
+    lockTimeoutReported = false;
+    statementTimeoutReported = false;
+    constructor(file, mode, hasNonTransactional) {
+        this.file = file;
+        this.oneTransaction = mode === 'file' && !hasNonTransactional;
+        this.runsOutsideTransaction = mode === 'none' || hasNonTransactional;
+    }
+    /** Inside an explicit BEGIN … COMMIT written in the file. */
+    get inExplicitTransaction() {
+        return this.depth > 0;
+    }
+    /** Identifies the transaction statement `index` runs in (NOT VALID + VALIDATE in one transaction hold the lock together). */
+    transactionId(index) {
+        if (this.depth > 0)
+            return `${this.file}#tx${this.count}`;
+        return this.oneTransaction ? this.file : `${this.file}#${index}`;
+    }
+    /** A TransactionStmt of `kind` (TRANS_STMT_*): opens or closes the file's explicit transaction. */
+    transactionStatement(kind, analysis) {
+        if (TRANSACTION_START.has(kind)) {
+            if (this.depth > 0) {
+                return {
+                    rule: 'transaction-nesting',
+                    message: 'BEGIN inside a transaction that is already open: Postgres ignores it, and the next COMMIT ends the outer transaction',
+                };
+            }
+            this.openBegin = analysis;
+            this.depth = 1;
+            this.count++;
+        }
+        else if (TRANSACTION_END.has(kind)) {
+            const wasOpen = this.depth > 0;
+            this.depth = 0;
+            this.openBegin = undefined;
+            if (!wasOpen)
+                return {
+                    rule: 'transaction-nesting',
+                    message: "COMMIT/ROLLBACK with no transaction of this file open: it ends the runner's transaction early (or does nothing)",
+                };
+        }
+        return undefined;
+    }
+    /** SET of a setting by the file itself. */
+    setting(name) {
+        if (name === 'lock_timeout')
+            this.lockTimeoutSet = true;
+        if (name === 'statement_timeout')
+            this.statementTimeoutSet = true;
+    }
+    /**
+     * require-lock-timeout / require-statement-timeout, once per file each: a heavy lock or a scan/rewrite of an existing
+     * table before the file set the timeout itself.
+     */
+    timeoutFindings(lock, scansOrRewrites) {
+        const out = [];
+        if (!this.lockTimeoutSet && !this.lockTimeoutReported && lock && HEAVY_LOCKS.has(lock)) {
+            this.lockTimeoutReported = true;
+            out.push({
+                rule: 'require-lock-timeout',
+                message: `${lock} lock taken without SET lock_timeout earlier in the file`,
+            });
+        }
+        if (!this.statementTimeoutSet && !this.statementTimeoutReported && scansOrRewrites) {
+            this.statementTimeoutReported = true;
+            out.push({
+                rule: 'require-statement-timeout',
+                message: 'a scan/rewrite without SET statement_timeout earlier in the file',
+            });
+        }
+        return out;
+    }
+    /** The BEGIN left open at the end of the file, if any. */
+    get uncommittedBegin() {
+        return this.depth > 0 ? this.openBegin : undefined;
+    }
+}
+
+// EXTERNAL MODULE: ./src/migrations/analyze/statement.ts + 12 modules
+var statement = __nccwpck_require__(9050);
+// EXTERNAL MODULE: ./src/migrations/analyze/catalog.ts
+var catalog = __nccwpck_require__(1321);
+;// CONCATENATED MODULE: ./src/migrations/analyze/catalog-view.ts
+// The live-catalog side of an analysis: the questions the parsed statements raise (one catalog read per set) and the
+// synchronous view of the answers the statement rules read.
+
+
+
+/**
+ * What the live catalog must answer for these statements: functions called by ADD COLUMN defaults, non-built-in column
+ * types, columns whose type or NOT NULL changes, CHECK constraints of tables that get SET NOT NULL / PRIMARY KEY USING
+ * INDEX / ATTACH PARTITION, the index of USING INDEX, and partitioned parents.
+ */
+function catalog_view_catalogQuestions(files) {
+    const q = emptyQuestions();
+    for (const pf of files) {
+        for (const st of pf.statements) {
+            if (st.type !== 'AlterTableStmt')
+                continue;
+            const table = rangeVarName(st.node.relation);
+            if (!table)
+                continue;
+            for (const c of asList(st.node.cmds)) {
+                const cmd = child(c, 'AlterTableCmd');
+                const subtype = str(cmd?.subtype) ?? '';
+                const col = str(cmd?.name);
+                const def = child(cmd?.def, 'ColumnDef');
+                if (subtype === 'AT_AddColumn' && def) {
+                    for (const fc of collectNodes(def.constraints, 'FuncCall'))
+                        q.functions.push(names(fc.funcname).join('.'));
+                    const typeName = names(asNode(def.typeName)?.names);
+                    if (typeName.length &&
+                        typeName[0] !== 'pg_catalog' &&
+                        !BUILTIN_TYPES.has(typeName[typeName.length - 1] ?? ''))
+                        q.types.push(typeName.join('.'));
+                }
+                else if ((subtype === 'AT_AlterColumnType' || subtype === 'AT_SetNotNull') && col) {
+                    q.columns.push({ table, column: col });
+                    if (subtype === 'AT_SetNotNull')
+                        q.tables.push(table);
+                }
+                else if (subtype === 'AT_AddConstraint') {
+                    const con = child(cmd?.def, 'Constraint');
+                    const index = str(con?.indexname);
+                    if (con && str(con.contype) === 'CONSTR_PRIMARY' && index) {
+                        q.indexes.push({ table, index });
+                        q.tables.push(table);
+                    }
+                    // PG 18's ADD CONSTRAINT … NOT NULL col is SET NOT NULL by another name.
+                    const nnColumn = con && str(con.contype) === 'CONSTR_NOTNULL' ? names(con.keys)[0] : undefined;
+                    if (nnColumn) {
+                        q.columns.push({ table, column: nnColumn });
+                        q.tables.push(table);
+                    }
+                }
+                else if (subtype === 'AT_AttachPartition') {
+                    const part = rangeVarName(child(cmd?.def, 'PartitionCmd')?.name);
+                    q.partitionParents.push(table);
+                    if (part)
+                        q.tables.push(part);
+                }
+            }
+        }
+    }
+    return q;
+}
+// Types a domain can never be (pg_catalog base types): not worth a catalog question.
+const BUILTIN_TYPES = new Set([
+    'int2',
+    'int4',
+    'int8',
+    'smallint',
+    'integer',
+    'int',
+    'bigint',
+    'serial',
+    'serial4',
+    'bigserial',
+    'serial8',
+    'smallserial',
+    'serial2',
+    'numeric',
+    'decimal',
+    'float4',
+    'float8',
+    'real',
+    'text',
+    'varchar',
+    'bpchar',
+    'char',
+    'bool',
+    'boolean',
+    'date',
+    'time',
+    'timetz',
+    'timestamp',
+    'timestamptz',
+    'interval',
+    'uuid',
+    'json',
+    'jsonb',
+    'bytea',
+    'inet',
+    'cidr',
+    'macaddr',
+    'money',
+    'bit',
+    'varbit',
+    'xml',
+    'tsvector',
+    'tsquery',
+    'oid',
+    'name',
+]);
+/** Precomputes the catalog lookups (CHECK expressions are read with the real parser) into the sync view the rules use. */
+async function catalog_view_catalogView(facts, pgMajor) {
+    const conjuncts = new Map();
+    for (const list of facts.checks.values())
+        for (const c of list)
+            conjuncts.set(c, await checkConjuncts(c.expression));
+    const lookup = (m, table, suffix = '') => m.get(`${table}${suffix}`) ?? m.get(`${bareName(table)}${suffix}`) ?? m.get(`public.${table}${suffix}`);
+    const checkProof = (table, column) => {
+        if (pgMajor < 12)
+            return undefined;
+        return lookup(facts.checks, table)?.find((c) => (conjuncts.get(c) ?? []).some((x) => provesNotNull(x, column)))
+            ?.name;
+    };
+    const notNullProof = (table, column) => {
+        const live = lookup(facts.columns, table, `.${column}`);
+        if (live?.notNull)
+            return { by: 'not-null' };
+        const checks = lookup(facts.checks, table);
+        if (!checks)
+            return undefined;
+        const name = checkProof(table, column);
+        return name ? { by: 'check', constraint: name } : { by: 'none' };
+    };
+    return {
+        volatility: (fn) => facts.functions.get(fn),
+        domainConstraints: (type) => facts.domains.get(type),
+        column: (table, column) => lookup(facts.columns, table, `.${column}`),
+        notNullProof,
+        indexColumns: (table, index) => {
+            const idx = lookup(facts.indexes, table, `|${index}`);
+            if (!idx)
+                return undefined;
+            return idx.columns.map((c) => ({
+                name: c.name,
+                proof: c.notNull
+                    ? { by: 'not-null' }
+                    : checkProof(table, c.name)
+                        ? { by: 'check', constraint: checkProof(table, c.name) ?? '' }
+                        : { by: 'none' },
+            }));
+        },
+        partitioned: (table) => lookup(facts.partitioned, table),
+        // The partition constraint of a RANGE bound is key IS NOT NULL AND key >= lower AND key < upper; a CHECK with
+        // those three conjuncts implies it (the server's proof, PartConstraintImpliedByRelConstraint, is more general).
+        rangeBoundProof: (table, key, lower, upper) => lookup(facts.checks, table)?.find((c) => {
+            const xs = conjuncts.get(c) ?? [];
+            return (xs.some((x) => provesNotNull(x, key)) &&
+                xs.some((x) => comparisonWith(x, key, '>=') === lower) &&
+                xs.some((x) => comparisonWith(x, key, '<') === upper));
+        })?.name,
+    };
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: ./src/migrations/analyze/parallel.ts
+// Parses many migration files on several threads. The main thread and N worker threads take files from one shared
+// counter (Atomics), so a slow worker start costs nothing: the main thread keeps parsing meanwhile. Workers return
+// libpg-query's JSON text, not objects: JSON.parse on the main thread is ~3× cheaper than structured-clone
+// deserialisation of the same tree (measured on the 10,000-statement bench corpus), so the trees come out exactly as a
+// serial parse builds them. A file that fails to parse, and any worker failure, is left to the serial path (undefined),
+// which owns the error handling.
+//
+// Each worker loads libpg-query's own Emscripten glue (the module index.cjs wraps) from a file: in a bundle it is the
+// libpg-query.cjs the build copies next to libpg-query.wasm (scripts/build.mjs), from source the package's file. Without
+// it (or on small machines and inputs, see PARALLEL_MIN_BYTES) parsing stays on this thread.
+
+
+
+
+
+
+
+// When workers pay. A worker thread needs ~60-80 ms to boot and load the parser (measured on the project's 2-core
+// machine), while the main thread parses ~3.5 MB/s meanwhile, and the main thread still JSON.parses every tree. On 2
+// CPUs one worker brought no gain up to 40,000 statements (2.8 MB) in bench/analyze.bench.ts (analyze.crossover.*):
+// main thread, worker and V8's GC threads share the two cores. So: only from 4 CPUs (GitHub's ubuntu-latest has 4),
+// and only for inputs large enough to outlast a worker's start.
+/** Total SQL below which parsing stays on one thread. */
+const PARALLEL_MIN_BYTES = (/* unused pure expression or super */ null && (1024 * 1024));
+/** Fewer CPUs than this: parse on one thread. */
+const MIN_CPUS = 4;
+/** Worker threads at most, besides the main thread. */
+const MAX_WORKERS = 3;
+/** libpg-query's Emscripten glue as a file a worker can require, or undefined. */
+function parserGlue() {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const bundled = path.join(here, 'libpg-query.cjs');
+    if (existsSync(bundled) && existsSync(path.join(here, 'libpg-query.wasm')))
+        return bundled;
+    try {
+        const glue = createRequire(import.meta.url).resolve('libpg-query/wasm/libpg-query.js');
+        return existsSync(glue) ? glue : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+// The worker (CommonJS, evaluated from this string so a bundle needs no second entry file). It mirrors libpg-query's
+// parse() (wasm/index.cjs: _wasm_parse_query_raw, PgQueryParseResult { tree, stderr, error } as three i32) but stops
+// before JSON.parse, and finds the end of the C string with a native indexOf instead of a byte loop.
+const WORKER_SOURCE = (/* unused pure expression or super */ null && (`
+const { parentPort, workerData } = require('node:worker_threads');
+const { glue, sqls, counter } = workerData;
+const next = new Int32Array(counter);
+const decoder = new TextDecoder();
+function parseJson(m, sql) {
+  if (sql.trim() === '') return null;
+  const len = m.lengthBytesUTF8(sql) + 1;
+  const ptr = m._malloc(len);
+  let res = 0;
+  try {
+    m.stringToUTF8(sql, ptr, len);
+    res = m._wasm_parse_query_raw(ptr);
+    if (!res) return null;
+    const tree = m.getValue(res, 'i32');
+    const error = m.getValue(res + 8, 'i32');
+    if (error || !tree) return null;
+    const heap = m.HEAPU8;
+    return decoder.decode(heap.subarray(tree, heap.indexOf(0, tree)));
+  } finally {
+    m._free(ptr);
+    if (res) m._wasm_free_parse_result(res);
+  }
+}
+require(glue)().then((m) => {
+  for (let i = Atomics.add(next, 0, 1); i < sqls.length; i = Atomics.add(next, 0, 1)) {
+    let json = null;
+    try { json = parseJson(m, sqls[i]); } catch { json = null; }
+    parentPort.postMessage([i, json]);
+  }
+}, () => {});
+`));
+/** Worker threads worth starting for this input: 0 = parse on this thread. */
+function parallelWorkers(sqls, cpus = availableParallelism()) {
+    if (sqls.length < 2 || cpus < MIN_CPUS)
+        return 0;
+    let bytes = 0;
+    for (const s of sqls)
+        bytes += s.length;
+    if (bytes < PARALLEL_MIN_BYTES)
+        return 0;
+    return Math.min(cpus - 1, MAX_WORKERS, sqls.length - 1);
+}
+/**
+ * Parse trees of every file, index for index; undefined entries (syntax errors, empty files, worker failures) are for
+ * the caller's serial path. `workers` overrides the automatic choice (tests compare 0 with more); `mainThreadParses:
+ * false` leaves every file to the workers (tests, so a fast main thread cannot take them all).
+ */
+async function parallel_parseAll(sqls, workers = parallelWorkers(sqls), { mainThreadParses = true } = {}) {
+    const out = new Array(sqls.length).fill(undefined);
+    const glue = workers > 0 ? parserGlue() : undefined;
+    if (!glue) {
+        for (const [i, sql] of sqls.entries())
+            out[i] = await parseHere(sql);
+        return out;
+    }
+    const counter = new SharedArrayBuffer(4);
+    const next = new Int32Array(counter);
+    let answered = 0; // worker answers received (a tree, or null for "parse it serially")
+    let expected = -1; // files the workers claimed, known once this thread has run out of files
+    let failed = false;
+    let finished = false;
+    let wake;
+    const settle = () => {
+        if (failed || (expected >= 0 && answered >= expected))
+            wake?.();
+    };
+    const threads = [];
+    for (let w = 0; w < workers; w++) {
+        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { glue, sqls, counter } });
+        worker.unref();
+        worker.on('message', ([i, json]) => {
+            if (json !== null)
+                out[i] = JSON.parse(json);
+            answered++;
+            settle();
+        });
+        // A worker that dies may have claimed a file without answering: stop waiting and parse what is missing here.
+        const fail = () => {
+            if (finished)
+                return;
+            failed = true;
+            settle();
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => {
+            if (code !== 0)
+                fail();
+        });
+        threads.push(worker);
+    }
+    const mine = new Set();
+    for (let i = mainThreadParses ? Atomics.add(next, 0, 1) : sqls.length; i < sqls.length; i = Atomics.add(next, 0, 1)) {
+        mine.add(i);
+        out[i] = await parseHere(sqls[i] ?? '');
+    }
+    // Every index was claimed exactly once: the ones not parsed here belong to a worker.
+    expected = sqls.length - mine.size;
+    if (answered < expected && !failed)
+        await new Promise((resolve) => (wake = resolve));
+    finished = true;
+    for (const t of threads)
+        void t.terminate();
+    if (failed) {
+        for (const [i, sql] of sqls.entries())
+            if (out[i] === undefined && !mine.has(i))
+                out[i] = await parseHere(sql);
+    }
+    return out;
+}
+async function parseHere(sql) {
+    if (sql.trim() === '')
+        return undefined;
+    try {
+        return await parse(sql);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/parse.ts
+// Parsing one migration file into statements with byte ranges: one libpg-query call for the whole file (or a tree
+// parsed ahead, possibly on a worker thread: parallel.ts), and on a syntax error a split at top-level semicolons so
+// one bad statement does not hide the findings of the others.
+
+
+
+
+function sqlErrorDetails(err) {
+    const e = err;
+    const cursor = e.sqlDetails?.cursorPosition;
+    return {
+        message: e.sqlDetails?.message ?? e.message ?? String(err),
+        ...(typeof cursor === 'number' ? { cursor } : {}),
+    };
+}
+/** Trims whitespace off a byte range (statement ranges may include leading blanks depending on the parser build). */
+function trimRange(src, start, end) {
+    const b = src.bytes;
+    let s = Math.max(0, start);
+    let e = Math.min(end, b.length);
+    while (s < e && (b[s] === 0x20 || b[s] === 0x0a || b[s] === 0x0d || b[s] === 0x09))
+        s++;
+    while (e > s &&
+        (b[e - 1] === 0x20 || b[e - 1] === 0x0a || b[e - 1] === 0x0d || b[e - 1] === 0x09 || b[e - 1] === 0x3b))
+        e--;
+    return [s, e];
+}
+function statementsFromResult(result, src, base, limit) {
+    const out = [];
+    for (const raw of result.stmts ?? []) {
+        const r = asNode(raw) ?? {};
+        // Zero values are omitted (protobuf style): no stmt_location = 0, no stmt_len = to the end of the input.
+        const loc = typeof r.stmt_location === 'number' ? r.stmt_location : 0;
+        const len = typeof r.stmt_len === 'number' && r.stmt_len > 0 ? r.stmt_len : undefined;
+        const [s, e] = trimRange(src, base + loc, len === undefined ? limit : base + loc + len);
+        const [type, node] = unwrap(r.stmt) ?? ['Unknown', {}];
+        out.push({ type, node, byteStart: s, byteEnd: e, nodeBase: base });
+    }
+    return out;
+}
+/**
+ * Parses a file with one libpg-query call. On a syntax error the file is split at top-level semicolons with the real
+ * scanner and each piece parsed alone, so one bad statement does not hide the findings of the others.
+ */
+async function parse_parseFile(input, tree) {
+    const src = new SourceText(input.sql);
+    const directives = await findDirectives(src);
+    if (input.sql.trim() === '')
+        return { input, src, statements: [], directives };
+    if (tree)
+        return { input, src, statements: statementsFromResult(tree, src, 0, src.byteLength), directives };
+    try {
+        const result = (await parse(input.sql));
+        return { input, src, statements: statementsFromResult(result, src, 0, src.byteLength), directives };
+    }
+    catch (err) {
+        const whole = sqlErrorDetails(err);
+        const pieces = await splitAtSemicolons(src);
+        if (!pieces) {
+            const errByte = whole.cursor !== undefined ? src.byteOfCharIndex(whole.cursor) : 0;
+            const [s, e] = trimRange(src, 0, src.byteLength);
+            return {
+                input,
+                src,
+                directives,
+                statements: [
+                    {
+                        type: 'ParseError',
+                        node: {},
+                        byteStart: s,
+                        byteEnd: e,
+                        nodeBase: 0,
+                        error: { message: whole.message, byte: errByte },
+                    },
+                ],
+            };
+        }
+        const statements = [];
+        for (const [start, end] of pieces) {
+            const text = src.slice(start, end);
+            if (text.trim() === '')
+                continue;
+            try {
+                const result = (await parse(text));
+                statements.push(...statementsFromResult(result, src, start, end));
+            }
+            catch (pieceErr) {
+                const d = sqlErrorDetails(pieceErr);
+                const pieceSrc = new SourceText(text);
+                const errByte = start + (d.cursor !== undefined ? pieceSrc.byteOfCharIndex(d.cursor) : 0);
+                const [s, e] = trimRange(src, start, end);
+                statements.push({
+                    type: 'ParseError',
+                    node: {},
+                    byteStart: s,
+                    byteEnd: e,
+                    nodeBase: start,
+                    error: { message: d.message, byte: errByte },
+                });
+            }
+        }
+        return { input, src, statements, directives };
+    }
+}
+/** Byte ranges between top-level `;` tokens, or undefined when even the scanner fails (e.g. unterminated quote). */
+async function splitAtSemicolons(src) {
+    let tokens;
+    try {
+        tokens = (await scan(src.text)).tokens;
+    }
+    catch {
+        return undefined;
+    }
+    const out = [];
+    let start = 0;
+    for (const t of tokens) {
+        if (t.text === ';' && t.tokenName.startsWith('ASCII_59')) {
+            out.push([start, t.end]);
+            start = t.end;
+        }
+    }
+    if (start < src.byteLength)
+        out.push([start, src.byteLength]);
+    return out;
+}
+
+// EXTERNAL MODULE: ./src/migrations/runner/split.ts
+var split = __nccwpck_require__(9680);
+;// CONCATENATED MODULE: ./src/migrations/analyze.ts
+// Risk analysis of pending migrations with the real Postgres parser (libpg-query). Each file is parsed once; statements
+// are classified (lock, rewrite/scan, transaction needs, rules) with knowledge of the whole pending set (tables created
+// earlier are empty; NOT VALID + VALIDATE pairs; objects dropped and re-created), then inline ignores and live table
+// sizes adjust the classes. Never throws on bad SQL: unparseable text becomes an opaque statement with file and line.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_LARGE_TABLE_ROWS = 100_000;
+function majorVersion(v) {
+    if (!v)
+        return 15;
+    return v >= 10000 ? Math.floor(v / 10000) : v;
+}
+/**
+ * Analyses the files of one pending migration set, in apply order. Knowledge flows across files: a table created in
+ * an earlier file is new (empty) for later ones.
+ */
+async function analyzeFiles(inputs, opts = {}) {
+    const pgMajor = majorVersion(opts.pgVersion);
+    const parsed = [];
+    // Trees of the files that parse (on several threads for a large set); syntax errors are handled by parseFile.
+    const trees = await parseAll(inputs.map((i) => i.sql), opts.parseThreads);
+    for (const [i, input] of inputs.entries())
+        parsed.push(await parseFile(input, trees[i]));
+    // One catalog read for the whole set, between parsing and classification, asking only what the statements need.
+    const catalog = opts.readCatalog
+        ? await catalogView(await opts.readCatalog(catalogQuestions(parsed)), pgMajor)
+        : NO_CATALOG;
+    // Where each object is created, by global statement ordinal (for "re-created later" checks).
+    const creations = new Map();
+    let ordinal = 0;
+    for (const pf of parsed) {
+        for (const st of pf.statements) {
+            for (const c of createdObjects(st.type, st.node)) {
+                const key = `${c.kind}:${c.name}`;
+                const list = creations.get(key) ?? [];
+                list.push(ordinal);
+                creations.set(key, list);
+            }
+            ordinal++;
+        }
+    }
+    // Tables created so far in the set. A qualified reference matches the same qualified name or an unqualified create;
+    // an unqualified reference matches any create with that bare name (search_path is not known statically).
+    const createdQualified = new Set();
+    const createdUnqualified = new Set();
+    const createdAnyBare = new Set();
+    const addCreatedTable = (name) => {
+        if (name.includes('.'))
+            createdQualified.add(name);
+        else
+            createdUnqualified.add(name);
+        createdAnyBare.add(bareName(name));
+    };
+    const isNewTable = (name) => name.includes('.')
+        ? createdQualified.has(name) || createdUnqualified.has(bareName(name))
+        : createdAnyBare.has(name);
+    const notValidConstraints = new Map();
+    const validatedNotNull = new Set();
+    const disabled = new Set(opts.disableRules ?? []);
+    const enabled = new Set(opts.enableRules ?? []);
+    const ruleOn = (id) => !disabled.has(id) && (!RULES.get(id)?.optIn || enabled.has(id));
+    const results = [];
+    ordinal = 0;
+    for (const pf of parsed) {
+        const { input, src } = pf;
+        const file = input.file;
+        const mode = input.noTransaction || opts.transactionMode === 'none' ? 'none' : 'file';
+        const state = new FileState(file, mode, pf.statements.some((s) => s.type !== 'ParseError' && classifyNonTx(s, pgMajor)));
+        const statements = [];
+        const parseErrors = [];
+        for (const [index, st] of pf.statements.entries()) {
+            const myOrdinal = ordinal++;
+            const start = src.positionOfByte(st.byteStart);
+            const analysis = {
+                file,
+                index,
+                line: start.line,
+                column: start.column,
+                endLine: src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)),
+                byteStart: st.byteStart,
+                byteEnd: st.byteEnd,
+                kind: st.type,
+                sql: src.slice(st.byteStart, st.byteEnd),
+                tables: [],
+                lock: null,
+                rewritesTable: false,
+                scansTable: false,
+                breaking: false,
+                destructive: false,
+                transactional: true,
+                risk: 'safe',
+                findings: [],
+                ignored: [],
+            };
+            const raw = [];
+            if (st.error) {
+                const pos = src.positionOfByte(st.error.byte);
+                parseErrors.push({ line: pos.line, column: pos.column, message: st.error.message });
+                raw.push({ rule: 'unparseable-sql', message: `cannot parse: ${st.error.message}`, loc: st.error.byte });
+            }
+            else if (st.type === 'TransactionStmt') {
+                const nesting = state.transactionStatement(typeof st.node.kind === 'string' ? st.node.kind : '', analysis);
+                if (nesting)
+                    raw.push(nesting);
+            }
+            else {
+                if (st.type === 'VariableSetStmt')
+                    state.setting(typeof st.node.name === 'string' ? st.node.name : '');
+                const facts = classifyStatement(st.type, st.node, {
+                    pgMajor,
+                    isNewTable,
+                    // The same statement counts too: DROP CONSTRAINT x, ADD CONSTRAINT x in one ALTER TABLE.
+                    recreatedLater: (kind, name) => (creations.get(`${kind}:${name}`) ?? []).some((o) => o >= myOrdinal),
+                    notValidConstraints,
+                    validatedNotNull,
+                    file,
+                    inExplicitTransaction: state.inExplicitTransaction,
+                    runsOutsideTransaction: state.runsOutsideTransaction,
+                    transactionId: state.transactionId(index),
+                    // A column created earlier in the set has the type written there, not the live one: only trust live types
+                    // for tables that existed before.
+                    columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
+                    liveNotNull: (table, column) => isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`),
+                    catalog,
+                });
+                if (facts.note)
+                    analysis.note = facts.note;
+                if (facts.decidedBy.length) {
+                    analysis.decidedBy = facts.decidedBy;
+                    // The plan copies `note`, so the deciding facts reach reviewers through it too.
+                    if (!analysis.note)
+                        analysis.note = facts.decidedBy.join('; ');
+                }
+                analysis.tables = facts.tables;
+                analysis.lock = facts.lock;
+                analysis.rewritesTable = facts.rewritesTable;
+                analysis.scansTable = facts.scansTable;
+                analysis.breaking = facts.breaking;
+                analysis.destructive = facts.destructive;
+                analysis.transactional = facts.nonTransactional === undefined;
+                for (const f of facts.findings)
+                    raw.push(f.loc !== undefined ? { ...f, loc: f.loc + st.nodeBase } : f);
+                const target = facts.tables[0];
+                if (target &&
+                    (st.type === 'IndexStmt' || st.type === 'AlterTableStmt' || st.type === 'RenameStmt') &&
+                    isNewTable(target)) {
+                    analysis.note = `${target} is created earlier in this migration set: it is empty and unknown to the running app, so locks, scans and drops on it are harmless`;
+                }
+                if (facts.nonTransactional && !state.inExplicitTransaction) {
+                    raw.push({
+                        rule: 'non-transactional-statement',
+                        message: `${facts.nonTransactional} cannot run in a transaction block; the runner executes it on its own`,
+                    });
+                }
+                const touchesExisting = facts.tables.some((t) => !isNewTable(t));
+                if (opts.runnerSetsTimeouts === false && touchesExisting)
+                    raw.push(...state.timeoutFindings(facts.lock, facts.scansTable || facts.rewritesTable));
+                if (IDENTIFIER_CHECKED.has(st.type))
+                    raw.push(...longIdentifiers(src, st.byteStart, st.byteEnd));
+                if (enabled.has('require-table-schema')) {
+                    for (const t of facts.tables)
+                        if (!t.includes('.'))
+                            raw.push({ rule: 'require-table-schema', table: t, message: `${t} is not schema-qualified` });
+                }
+                if (st.type === 'CreateStmt' || st.type === 'CreateTableAsStmt') {
+                    const rel = asNode(st.node.relation) ?? asNode(asNode(st.node.into)?.rel);
+                    if (typeof rel?.relname === 'string')
+                        addCreatedTable(typeof rel.schemaname === 'string' ? `${rel.schemaname}.${rel.relname}` : rel.relname);
+                }
+            }
+            analysis.findings = raw.filter((r) => ruleOn(r.rule)).map((r) => toFinding(r, analysis, src));
+            statements.push(analysis);
+        }
+        const openBegin = state.uncommittedBegin;
+        if (openBegin) {
+            openBegin.findings.push(toFinding({
+                rule: 'ban-uncommitted-transaction',
+                message: 'BEGIN without a matching COMMIT: the runner will roll it back, applying nothing',
+            }, openBegin, src));
+        }
+        applyDirectives(pf, statements);
+        results.push({
+            file,
+            kind: 'sql',
+            statements,
+            parseErrors,
+            directives: pf.directives.map((d) => ({
+                line: d.line,
+                scope: d.scope,
+                rules: d.rules,
+                reason: d.reason,
+                used: [...d.used],
+            })),
+        });
+    }
+    if (opts.tableStats)
+        applyTableStats(results.flatMap((r) => r.statements), opts.tableStats, opts.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS);
+    else
+        for (const r of results)
+            for (const s of r.statements)
+                recomputeRisk(s);
+    return results;
+}
+// DDL whose identifiers name new objects; the parser has already truncated long names (with only a NOTICE), so the
+// check reads the source text.
+const IDENTIFIER_CHECKED = new Set([
+    'CreateStmt',
+    'AlterTableStmt',
+    'IndexStmt',
+    'CreateSeqStmt',
+    'RenameStmt',
+    'ViewStmt',
+    'CreateEnumStmt',
+    'CreateDomainStmt',
+    'CompositeTypeStmt',
+    'CreateTableAsStmt',
+    'CreateTrigStmt',
+    'CreateSchemaStmt',
+]);
+// Literals, comments and quoted names are matched whole so a quote inside them cannot start a false token; bare words
+// only from 16 characters on: a shorter one cannot exceed 63 bytes (4 bytes per character at most), and ordinary words
+// then cost no match objects.
+const IDENTIFIER_TOKENS = /'(?:[^']|'')*'|"((?:[^"]|"")+)"|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]{15,})/g;
+// A name over 63 bytes needs 64 ASCII word characters, a non-ASCII character, or a quoted name of 16+ characters
+// (possibly with "" escapes): text with none of these cannot hold one, and skips the full tokenizing match.
+const MAYBE_LONG_IDENTIFIER = /[\w$]{64}|[\u0080-\uffff]|"[^"]{16}|""/;
+function longIdentifiers(src, start, end) {
+    const text = src.slice(start, end);
+    const out = [];
+    if (!MAYBE_LONG_IDENTIFIER.test(text))
+        return out;
+    for (const m of text.matchAll(IDENTIFIER_TOKENS)) {
+        const ident = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2];
+        if (!ident || ident.length < 16)
+            continue;
+        const bytes = Buffer.byteLength(ident, 'utf8');
+        if (bytes <= 63)
+            continue;
+        out.push({
+            rule: 'identifier-too-long',
+            message: `identifier ${ident.slice(0, 24)}… is ${bytes} bytes; Postgres silently truncates it to 63`,
+            loc: start + Buffer.byteLength(text.slice(0, m.index), 'utf8'),
+        });
+    }
+    return out;
+}
+/** Cannot run in a transaction block (the runner's list, plus ALTER TYPE … ADD VALUE before PostgreSQL 12). */
+function classifyNonTx(st, pgMajor) {
+    if (st.type === 'AlterEnumStmt' && pgMajor < 12 && st.node.oldVal === undefined)
+        return true;
+    return nonTransactionalReason(st.type, st.node) !== undefined;
+}
+function toFinding(r, st, src) {
+    const info = rule(r.rule);
+    const pos = r.loc !== undefined ? src.positionOfByte(r.loc) : { line: st.line, column: st.column };
+    const f = {
+        rule: info.id,
+        risk: info.risk,
+        level: info.level,
+        message: r.message ?? info.reason,
+        safeAlternative: info.safeAlternative,
+        file: st.file,
+        line: pos.line,
+        column: pos.column,
+    };
+    if (r.table)
+        f.table = r.table;
+    if (r.columnName)
+        f.columnName = r.columnName;
+    if (info.blocksPlan)
+        f.blocksPlan = true;
+    return f;
+}
+/** Moves findings covered by ignore directives to `ignored` (keeping the reason) and reports directives that did nothing. */
+function applyDirectives(pf, statements) {
+    if (pf.directives.length === 0)
+        return;
+    const { src } = pf;
+    const targets = new Map();
+    for (const d of pf.directives) {
+        if (d.scope === 'file')
+            continue;
+        // A directive trailing a statement on the same line applies to that statement (users write it that way,
+        // squawk #833); otherwise it applies to the next statement.
+        const trailing = statements.find((s) => s.byteEnd <= d.start && src.lineOfByte(Math.max(s.byteStart, s.byteEnd - 1)) === d.line);
+        const next = statements.find((s) => s.byteStart >= d.end);
+        targets.set(d, trailing ?? next);
+    }
+    for (const st of statements) {
+        const applicable = pf.directives.filter((d) => d.scope === 'file' || targets.get(d) === st);
+        if (applicable.length === 0)
+            continue;
+        const kept = [];
+        for (const f of st.findings) {
+            const d = applicable.find((x) => directiveCovers(x, f.rule));
+            if (d) {
+                d.used.add(f.rule);
+                const ig = {
+                    rule: f.rule,
+                    file: f.file,
+                    line: f.line,
+                    directiveLine: d.line,
+                    reason: d.reason || '(no reason given)',
+                };
+                st.ignored.push(ig);
+            }
+            else
+                kept.push(f);
+        }
+        st.findings = kept;
+    }
+    for (const d of pf.directives) {
+        const target = d.scope === 'file' ? statements[0] : targets.get(d);
+        const problems = [];
+        if (d.unknown.length)
+            problems.push(`unknown rule id${d.unknown.length > 1 ? 's' : ''} ${d.unknown.join(', ')}`);
+        if (d.used.size === 0)
+            problems.push(target ? 'it suppresses nothing' : 'no statement follows it');
+        if (problems.length === 0)
+            continue;
+        const host = target ?? statements[statements.length - 1];
+        if (!host)
+            continue;
+        host.findings.push({
+            ...toFinding({ rule: 'unused-ignore', message: `ignore directive on line ${d.line}: ${problems.join('; ')}` }, host, src),
+            line: d.line,
+            column: 1,
+        });
+    }
+}
+function formatRows(n) {
+    if (n >= 1e6)
+        return `${(n / 1e6).toFixed(1)}M`;
+    if (n >= 1e3)
+        return `${(n / 1e3).toFixed(1)}k`;
+    return String(Math.round(n));
+}
+function lookupStats(stats, table) {
+    return stats.get(table) ?? stats.get(bareName(table)) ?? stats.get(`public.${table}`);
+}
+/**
+ * Weighs lock/rewrite findings by live table size: below `largeTableRows` the lock is brief, so the finding becomes a
+ * notice (class safe) with the reason stated; at or above it the finding is raised to an error. Idempotent.
+ */
+function applyTableStats(statements, stats, largeTableRows) {
+    for (const st of statements) {
+        for (const f of st.findings) {
+            const info = rule(f.rule);
+            f.risk = info.risk;
+            f.level = info.level;
+            delete f.sizeNote;
+            delete f.originalRisk;
+            const weighable = (info.risk === 'blocking' && !info.blocksPlan) || f.rule === 'vector-index-build';
+            if (!weighable || !f.table)
+                continue;
+            const s = lookupStats(stats, f.table);
+            if (!s)
+                continue;
+            const size = `${f.table} has ~${formatRows(s.rows)} rows (${formatBytes(s.bytes)})`;
+            if (s.rows < largeTableRows) {
+                if (info.risk === 'blocking') {
+                    f.originalRisk = info.risk;
+                    f.risk = 'safe';
+                    f.level = 'notice';
+                    f.sizeNote = `${size}, below large-table-rows=${largeTableRows}: the lock is brief, so this is not treated as blocking`;
+                }
+                else {
+                    f.sizeNote = `${size}, below large-table-rows=${largeTableRows}`;
+                }
+            }
+            else {
+                f.originalRisk = info.risk;
+                f.risk = 'blocking';
+                f.level = info.risk === 'blocking' ? 'error' : 'warning';
+                f.sizeNote = `${size}, at or above large-table-rows=${largeTableRows}: expect a long ${info.risk === 'blocking' ? 'lock' : 'build'}`;
+            }
+        }
+        recomputeRisk(st);
+    }
+}
+function recomputeRisk(st) {
+    st.risk = st.findings.reduce((acc, f) => maxRisk(acc, f.risk), 'safe');
+}
+/** Tables whose size would change a finding's class (for one pg_class lookup). */
+function tablesToWeigh(files) {
+    const out = new Set();
+    for (const file of files) {
+        for (const st of file.statements) {
+            for (const f of st.findings) {
+                const info = RULES.get(f.rule);
+                if (f.table && info && ((info.risk === 'blocking' && !info.blocksPlan) || f.rule === 'vector-index-build'))
+                    out.add(f.table);
+            }
+        }
+    }
+    return [...out];
+}
+/**
+ * table.column pairs whose live definition could clear a finding: the type for changing-column-type (binary-coercible
+ * changes), NOT NULL / a validated CHECK (col IS NOT NULL) for adding-not-nullable-field.
+ */
+function columnsToInspect(files) {
+    const out = new Map();
+    for (const file of files) {
+        for (const st of file.statements) {
+            for (const f of st.findings) {
+                const inspectable = f.rule === 'changing-column-type' || f.rule === 'adding-not-nullable-field';
+                if (inspectable && f.table && f.columnName)
+                    out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
+            }
+        }
+    }
+    return [...out.values()];
+}
+/** Contract entry point: one file on its own. */
+async function analyzeSql(sql, file, opts = {}) {
+    const [result] = await analyzeFiles([{ file, sql }], opts);
+    return result?.statements ?? [];
+}
+/** Analyses the pending files of a PendingReport; JS/TS files become one opaque pseudo-statement each. */
+async function analyzeMigrationFiles(files, opts = {}) {
+    const sqlFiles = files.filter((f) => f.kind === 'sql' && f.sql !== undefined);
+    const inputs = [];
+    for (const f of sqlFiles) {
+        inputs.push({
+            file: f.relPath,
+            sql: await alignedWithFile(f),
+            ...(f.noTransaction ? { noTransaction: true } : {}),
+        });
+    }
+    const analysed = await analyzeFiles(inputs, opts);
+    const byFile = new Map(analysed.map((a) => [a.file, a]));
+    return files.map((f) => byFile.get(f.relPath) ?? opaqueFile(f));
+}
+/**
+ * The SQL to analyse, positioned as in the file on disk. Some tools run only a section of the file (dbmate's
+ * `-- migrate:up`, node-pg-migrate's `-- Up Migration`); the text before it is kept as blank lines (comment lines
+ * verbatim, so file-level ignore directives there still count), so lines and columns match the file for annotations.
+ */
+async function alignedWithFile(f) {
+    const sql = f.sql ?? '';
+    let text;
+    try {
+        text = await readFile(f.path, 'utf8');
+    }
+    catch {
+        return sql;
+    }
+    if (text === sql)
+        return sql;
+    const at = text.indexOf(sql);
+    if (at <= 0)
+        return sql;
+    const prefix = text
+        .slice(0, at)
+        .split('\n')
+        .map((line) => (/^\s*--/.test(line) ? line : [...line].map(() => ' ').join('')))
+        .join('\n');
+    return prefix + sql;
+}
+function opaqueFile(f) {
+    const info = rule('opaque-migration');
+    return {
+        file: f.relPath,
+        kind: 'opaque',
+        parseErrors: [],
+        directives: [],
+        statements: [
+            {
+                file: f.relPath,
+                index: 0,
+                line: 1,
+                column: 1,
+                endLine: 1,
+                byteStart: 0,
+                byteEnd: 0,
+                kind: 'OpaqueMigration',
+                sql: '',
+                tables: [],
+                lock: null,
+                rewritesTable: false,
+                scansTable: false,
+                breaking: false,
+                destructive: false,
+                transactional: !f.noTransaction,
+                risk: info.risk,
+                ignored: [],
+                findings: [
+                    {
+                        rule: info.id,
+                        risk: info.risk,
+                        level: info.level,
+                        message: `${f.relPath} is a code migration: ${info.reason}`,
+                        safeAlternative: info.safeAlternative,
+                        file: f.relPath,
+                        line: 1,
+                        column: 1,
+                    },
+                ],
+            },
+        ],
+    };
+}
+
+
+/***/ }),
+
+/***/ 5602:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C5: () => (/* binding */ location),
+/* harmony export */   DD: () => (/* binding */ asList),
+/* harmony export */   Dy: () => (/* binding */ names),
+/* harmony export */   KW: () => (/* binding */ rangeVarName),
+/* harmony export */   QW: () => (/* binding */ collectNodes),
+/* harmony export */   XL: () => (/* binding */ hasDefElem),
+/* harmony export */   c3: () => (/* binding */ containsNode),
+/* harmony export */   gx: () => (/* binding */ str),
+/* harmony export */   hK: () => (/* binding */ asNode),
+/* harmony export */   jf: () => (/* binding */ child),
+/* harmony export */   oA: () => (/* binding */ unwrap)
+/* harmony export */ });
+// Small, defensive accessors over libpg-query's JSON AST (protobuf style: zero/false/empty fields are omitted).
+function asNode(v) {
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+function asList(v) {
+    return Array.isArray(v) ? v : [];
+}
+function str(v) {
+    return typeof v === 'string' ? v : undefined;
+}
+/** The single key of a wrapped node ({ AlterTableCmd: {...} } → ['AlterTableCmd', {...}]). */
+function unwrap(v) {
+    const n = asNode(v);
+    if (!n)
+        return undefined;
+    const key = Object.keys(n)[0];
+    if (!key)
+        return undefined;
+    return [key, asNode(n[key]) ?? {}];
+}
+function child(v, type) {
+    return asNode(asNode(v)?.[type]);
+}
+/** ['public','users'] from a list of String nodes. */
+function names(list) {
+    return asList(list)
+        .map((n) => str(child(n, 'String')?.sval))
+        .filter((s) => s !== undefined);
+}
+/** "schema.table" (as written) for a RangeVar. */
+function rangeVarName(rv) {
+    const r = asNode(rv);
+    const rel = str(r?.relname);
+    if (!rel)
+        return undefined;
+    const schema = str(r?.schemaname);
+    return schema ? `${schema}.${rel}` : rel;
+}
+function location(v) {
+    const loc = asNode(v)?.location;
+    return typeof loc === 'number' && loc >= 0 ? loc : undefined;
+}
+function hasDefElem(list, name) {
+    return asList(list).some((item) => str(child(item, 'DefElem')?.defname) === name);
+}
+/** Depth-first search for any node of the given types anywhere below `v`. */
+function containsNode(v, types) {
+    if (Array.isArray(v))
+        return v.some((x) => containsNode(x, types));
+    const n = asNode(v);
+    if (!n)
+        return false;
+    for (const [k, val] of Object.entries(n)) {
+        if (types.has(k))
+            return true;
+        if (val && typeof val === 'object' && containsNode(val, types))
+            return true;
+    }
+    return false;
+}
+/** Every node of a type below `v` (including `v`'s own children). */
+function collectNodes(v, type, out = []) {
+    if (Array.isArray(v)) {
+        for (const x of v)
+            collectNodes(x, type, out);
+        return out;
+    }
+    const n = asNode(v);
+    if (!n)
+        return out;
+    for (const [k, val] of Object.entries(n)) {
+        if (k === type) {
+            const node = asNode(val);
+            if (node)
+                out.push(node);
+        }
+        if (val && typeof val === 'object')
+            collectNodes(val, type, out);
+    }
+    return out;
+}
+
+
+/***/ }),
+
+/***/ 1321:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _r: () => (/* binding */ constantText)
+/* harmony export */ });
+/* unused harmony exports emptyCatalog, emptyQuestions, fetchCatalogFacts, checkConjuncts, provesNotNull, comparisonWith */
+/* harmony import */ var _wasm_dirname_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1381);
+/* harmony import */ var libpg_query__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2627);
+/* harmony import */ var libpg_query__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(libpg_query__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _ast_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5602);
+// Live catalog facts that decide whether a statement rewrites or scans: function volatility (pg_proc.provolatile),
+// domain constraints (pg_constraint.contypid), column type/typmod/collation/NOT NULL and the indexes on a column
+// (pg_attribute, pg_depend), validated CHECK constraints (pg_constraint.convalidated), index columns (pg_index) and
+// partition keys/default partitions (pg_partitioned_table). The analysis asks for exactly what its statements need
+// (CatalogQuestions), once per pending set, and reads nothing else. Read-only queries only.
+
+
+
+
+function emptyCatalog() {
+    return {
+        functions: new Map(),
+        domains: new Map(),
+        columns: new Map(),
+        checks: new Map(),
+        indexes: new Map(),
+        partitioned: new Map(),
+    };
+}
+function emptyQuestions() {
+    return { functions: [], types: [], columns: [], tables: [], indexes: [], partitionParents: [] };
+}
+/** Answers the questions with a handful of catalog queries (nothing is asked when there is nothing to ask). */
+async function fetchCatalogFacts(client, q) {
+    const facts = emptyCatalog();
+    const uniq = (xs, key) => [...new Map(xs.map((x) => [key(x), x])).values()];
+    const functions = uniq(q.functions, (f) => f);
+    if (functions.length) {
+        const split = functions.map((f) => {
+            const i = f.lastIndexOf('.');
+            return i === -1 ? ['', f] : [f.slice(0, i), f.slice(i + 1)];
+        });
+        // Every overload counts: the most volatile one decides (the analysis does not resolve argument types).
+        const res = await client.query(`SELECT i.name, string_agg(DISTINCT p.provolatile::text, '') AS vols
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS i(name, nsp, fn)
+         JOIN pg_proc p ON p.proname = i.fn
+         JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE (i.nsp = '' AND pg_function_is_visible(p.oid)) OR n.nspname = i.nsp
+        GROUP BY i.name`, [functions, split.map((s) => s[0]), split.map((s) => s[1])]);
+        for (const row of res.rows)
+            facts.functions.set(row.name, row.vols.includes('v') ? 'v' : row.vols.includes('s') ? 's' : 'i');
+    }
+    const types = uniq(q.types, (t) => t);
+    if (types.length) {
+        const res = await client.query(`SELECT i.name, ARRAY(SELECT c.conname::text FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname) AS cons
+         FROM unnest($1::text[], $2::text[]) AS i(name, reg)
+         JOIN pg_type t ON t.oid = to_regtype(i.reg)
+        WHERE t.typtype = 'd'`, [types, types.map(regclassText)]);
+        for (const row of res.rows)
+            facts.domains.set(row.name, row.cons);
+    }
+    const columns = uniq(q.columns, (c) => `${c.table}.${c.column}`);
+    if (columns.length) {
+        const res = await client.query(`SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull, co.collname::text AS collation,
+              ARRAY(SELECT DISTINCT ic.relname::text
+                      FROM pg_depend d JOIN pg_index x ON x.indexrelid = d.objid JOIN pg_class ic ON ic.oid = x.indexrelid
+                     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                       AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum) AS indexes
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, reg, col)
+         JOIN pg_attribute a ON a.attrelid = to_regclass(i.reg) AND a.attname = i.col AND a.attnum > 0 AND NOT a.attisdropped
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation`, [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)]);
+        for (const row of res.rows) {
+            facts.columns.set(`${row.tbl}.${row.col}`, {
+                type: row.type,
+                notNull: row.notnull,
+                collation: row.collation,
+                indexes: row.indexes,
+            });
+        }
+    }
+    const tables = uniq(q.tables, (t) => t);
+    if (tables.length) {
+        const res = await client.query(`SELECT i.tbl, c.conname::text AS name, pg_get_constraintdef(c.oid) AS def
+         FROM unnest($1::text[], $2::text[]) AS i(tbl, reg)
+         JOIN pg_class t ON t.oid = to_regclass(i.reg)
+         LEFT JOIN pg_constraint c ON c.conrelid = t.oid AND c.contype = 'c' AND c.convalidated`, [tables, tables.map(regclassText)]);
+        for (const row of res.rows) {
+            const list = facts.checks.get(row.tbl) ?? [];
+            if (row.name && row.def)
+                list.push({ name: row.name, expression: row.def.replace(/^CHECK\s*/, '').replace(/\s+NOT VALID$/, '') });
+            facts.checks.set(row.tbl, list);
+        }
+    }
+    const indexes = uniq(q.indexes, (x) => `${x.table}|${x.index}`);
+    if (indexes.length) {
+        // An index lives in its table's schema.
+        const reg = indexes.map((x) => x.table.includes('.')
+            ? regclassText(`${x.table.slice(0, x.table.lastIndexOf('.'))}.${x.index}`)
+            : regclassText(x.index));
+        const res = await client.query(`SELECT i.tbl, i.idx, a.attname::text AS col, a.attnotnull AS notnull
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, idx, reg)
+         JOIN pg_index x ON x.indexrelid = to_regclass(i.reg)
+         JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[]) AND a.attnum > 0`, [indexes.map((x) => x.table), indexes.map((x) => x.index), reg]);
+        for (const row of res.rows) {
+            const key = `${row.tbl}|${row.idx}`;
+            const entry = facts.indexes.get(key) ?? { columns: [] };
+            entry.columns.push({ name: row.col, notNull: row.notnull });
+            facts.indexes.set(key, entry);
+        }
+    }
+    const parents = uniq(q.partitionParents, (p) => p);
+    if (parents.length) {
+        const res = await client.query(`SELECT i.tbl, pg_get_partkeydef(p.partrelid) AS key, p.partdefid <> 0 AS has_default
+         FROM unnest($1::text[], $2::text[]) AS i(tbl, reg)
+         JOIN pg_partitioned_table p ON p.partrelid = to_regclass(i.reg)`, [parents, parents.map(regclassText)]);
+        for (const row of res.rows)
+            facts.partitioned.set(row.tbl, { key: row.key, hasDefault: row.has_default });
+    }
+    return facts;
+}
+// ---- reading CHECK expressions with the real parser ----
+/** Top-level AND conjuncts of a CHECK expression (parsed from pg_get_constraintdef output), or [] when unparseable. */
+async function checkConjuncts(expression) {
+    let tree;
+    try {
+        tree = await parse(`SELECT WHERE ${expression}`);
+    }
+    catch {
+        return [];
+    }
+    const select = child(asNode(asNode(tree.stmts?.[0])?.stmt), 'SelectStmt');
+    const out = [];
+    const walk = (v) => {
+        const bool = child(v, 'BoolExpr');
+        if (bool && str(bool.boolop) === 'AND_EXPR')
+            for (const a of asList(bool.args))
+                walk(a);
+        else if (asNode(v))
+            out.push(asNode(v));
+    };
+    walk(select?.whereClause);
+    return out;
+}
+function columnOf(v) {
+    const parts = names(child(v, 'ColumnRef')?.fields);
+    return parts.length === 1 ? parts[0] : undefined;
+}
+/** The value of a constant (through casts), as text, for comparing partition bounds with CHECK expressions. */
+function constantText(v) {
+    const [type, node] = (0,_ast_js__WEBPACK_IMPORTED_MODULE_2__/* .unwrap */ .oA)(v) ?? ['', {}];
+    if (type === 'TypeCast')
+        return constantText(node.arg);
+    if (type !== 'A_Const' || node.isnull === true)
+        return undefined;
+    for (const [k, inner] of Object.entries(node)) {
+        const n = (0,_ast_js__WEBPACK_IMPORTED_MODULE_2__/* .asNode */ .hK)(inner);
+        if (!n)
+            continue;
+        if (k === 'sval')
+            return (0,_ast_js__WEBPACK_IMPORTED_MODULE_2__/* .str */ .gx)(n.sval) ?? '';
+        if (k === 'ival')
+            return String(typeof n.ival === 'number' ? n.ival : 0);
+        if (k === 'fval')
+            return (0,_ast_js__WEBPACK_IMPORTED_MODULE_2__/* .str */ .gx)(n.fval);
+        if (k === 'boolval')
+            return String(n.boolval === true);
+    }
+    return undefined;
+}
+/**
+ * A conjunct proves `col IS NOT NULL` only when it is that test. PostgreSQL proves NOT NULL from CHECK constraints by
+ * weak implication (NotNullImpliedByRelConstraints → predicate_implied_by(…, weak = true), PG 12+): a CHECK passes
+ * when it is NULL, so `CHECK (col > 0)` admits NULLs and does not count (verified in the gate corpus).
+ */
+function provesNotNull(conjunct, column) {
+    const test = child(conjunct, 'NullTest');
+    return test !== undefined && str(test.nulltesttype) === 'IS_NOT_NULL' && columnOf(test.arg) === column;
+}
+/** `col <op> constant` (either side) → the constant's text, for the operator given. */
+function comparisonWith(conjunct, column, op) {
+    const expr = child(conjunct, 'A_Expr');
+    if (!expr || str(expr.kind) !== 'AEXPR_OP')
+        return undefined;
+    const name = names(expr.name).pop();
+    const flipped = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' };
+    if (name === op && columnOf(expr.lexpr) === column)
+        return constantText(expr.rexpr);
+    if (name === flipped[op] && columnOf(expr.rexpr) === column)
+        return constantText(expr.lexpr);
+    return undefined;
+}
+
+
+/***/ }),
+
+/***/ 4416:
+/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: RULES, RULE_ALIASES, expandRuleId, rule, rulesMarkdown
+
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
+;// CONCATENATED MODULE: ./src/migrations/analyze/decisions.ts
+const NOTES = 'sql-altertable.html, Notes';
+const decisions_DECISION_RULES = [
+    {
+        change: 'ADD COLUMN without DEFAULT, or with a non-volatile DEFAULT (constants, now(), stable/immutable functions)',
+        lock: 'ACCESS EXCLUSIVE (brief)',
+        effect: 'catalog-only (PG 11+: the default is the stored "missing value")',
+        decision: 'auto',
+        fact: `${NOTES}: "When a column is added with ADD COLUMN and a non-volatile DEFAULT is specified, the default is evaluated at the time of the statement and the result stored in the table's metadata … In neither case is a rewrite of the table required."`,
+        catalog: "pg_proc.provolatile of every function in the default ('i'/'s' → no rewrite); unknown functions without the catalog count as volatile",
+        rules: [],
+    },
+    {
+        change: 'ADD COLUMN with a volatile DEFAULT (random(), clock_timestamp(), gen_random_uuid(), nextval/serial), identity or STORED generated column',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'rewrite of the table and its indexes',
+        decision: 'approval',
+        fact: `${NOTES}: "Adding a column with a volatile DEFAULT or changing the type of an existing column will require the entire table and its indexes to be rewritten." Identity and serial columns are filled from a sequence (volatile); a stored generated column is computed and written for every row (ddl-generated-columns.html)`,
+        catalog: "pg_proc.provolatile = 'v'",
+        rules: ['adding-field-with-default'],
+    },
+    {
+        change: 'ADD COLUMN of a domain type that has constraints',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'rewrite (every row is checked against the domain)',
+        decision: 'approval',
+        fact: 'sql-createdomain.html + tablecmds.c ATExecAddColumn: a constrained domain has no metadata-only default (verified: relfilenode changes)',
+        catalog: "pg_type.typtype = 'd' with pg_constraint rows (contypid)",
+        rules: ['adding-field-with-default'],
+    },
+    {
+        change: 'ADD COLUMN … NOT NULL with a non-volatile DEFAULT',
+        lock: 'ACCESS EXCLUSIVE (brief)',
+        effect: 'catalog-only: no row can be NULL',
+        decision: 'auto',
+        fact: `${NOTES}: the non-volatile default is stored once, so the NOT NULL needs no verification`,
+        rules: [],
+    },
+    {
+        change: 'ADD COLUMN … NOT NULL without a DEFAULT',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'fails on a table with rows; breaks INSERTs of the running app',
+        decision: 'approval',
+        fact: 'sql-altertable.html, ADD COLUMN: existing rows get NULL in the new column',
+        rules: ['adding-required-field'],
+    },
+    {
+        change: 'ADD COLUMN with CHECK, UNIQUE or PRIMARY KEY; ADD COLUMN … DEFAULT … REFERENCES',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'full scan / index build',
+        decision: 'approval',
+        fact: `${NOTES}: "Adding a CHECK or NOT NULL constraint requires scanning the table to verify that existing rows meet the constraint"`,
+        rules: [
+            'constraint-missing-not-valid',
+            'disallowed-unique-constraint',
+            'adding-serial-primary-key-field',
+            'adding-foreign-key-constraint',
+        ],
+    },
+    {
+        change: 'ADD COLUMN … REFERENCES without a DEFAULT',
+        lock: 'ACCESS EXCLUSIVE on the table, SHARE ROW EXCLUSIVE on the referenced one (brief)',
+        effect: 'catalog-only: an all-NULL column references nothing',
+        decision: 'auto',
+        fact: 'parse_utilcmd.c transformFKConstraints: "adding a column with NULL default, we can safely skip validation of FK constraints" (verified: no scan)',
+        rules: [],
+    },
+    {
+        change: 'ALTER COLUMN SET DEFAULT / DROP DEFAULT',
+        lock: 'ACCESS EXCLUSIVE (brief)',
+        effect: 'catalog-only',
+        decision: 'auto',
+        fact: 'sql-altertable.html, SET/DROP DEFAULT: "The new default value will only apply in subsequent INSERT or UPDATE commands; it does not cause rows already in the table to change."',
+        rules: [],
+    },
+    {
+        change: 'ALTER COLUMN SET NOT NULL',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'full scan, skipped when a valid CHECK proves the column non-null (PG 12+)',
+        decision: 'approval',
+        fact: 'sql-altertable.html, SET/DROP NOT NULL: "Ordinarily this is checked during the ALTER TABLE by scanning the entire table; however, if a valid CHECK constraint is found which proves no NULL can exist, then the table scan is skipped"',
+        catalog: 'pg_attribute.attnotnull; validated pg_constraint CHECKs whose top-level AND contains "col IS NOT NULL" (CHECK (col > 0) passes NULLs and proves nothing) → auto',
+        rules: ['adding-not-nullable-field'],
+    },
+    {
+        change: 'ALTER COLUMN TYPE, binary-coercible (varchar(n) → varchar(m ≥ n), varchar → text, text → varchar, numeric(p,s) → numeric(p2 ≥ p, s), same type without modifier, vector(n) → vector)',
+        lock: 'ACCESS EXCLUSIVE (brief)',
+        effect: 'catalog-only; indexes kept',
+        decision: 'auto',
+        fact: `${NOTES}: "if the USING clause does not change the column contents and the old type is either binary coercible to the new type or an unconstrained domain over the new type, a table rewrite is not needed"`,
+        catalog: 'format_type(atttypid, atttypmod) of the column',
+        rules: [],
+    },
+    {
+        change: 'ALTER COLUMN TYPE otherwise (int → bigint, shorter varchar, other numeric scale, any USING)',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'rewrite of the table and its indexes (or an error on data that does not convert, e.g. vector(768) → vector(1536))',
+        decision: 'approval',
+        fact: `${NOTES}: changing the type of an existing column "will require the entire table and its indexes to be rewritten"`,
+        catalog: 'format_type of the column',
+        rules: ['changing-column-type'],
+    },
+    {
+        change: 'ALTER COLUMN TYPE … COLLATE changing the collation of an indexed column',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'no table rewrite, but every index on the column is rebuilt (a full scan each)',
+        decision: 'approval',
+        fact: `${NOTES}: "if the collation for a column has been changed, an index rebuild is always required because the new sort order might be different"`,
+        catalog: 'pg_attribute.attcollation and the indexes depending on the column (pg_depend)',
+        rules: ['alter-column-rebuilds-index'],
+    },
+    {
+        change: 'ADD CHECK / FOREIGN KEY without NOT VALID',
+        lock: 'ACCESS EXCLUSIVE (CHECK); SHARE ROW EXCLUSIVE on both tables (FOREIGN KEY)',
+        effect: 'full scan',
+        decision: 'approval',
+        fact: `${NOTES}: "Adding a CHECK or NOT NULL constraint requires scanning the table to verify that existing rows meet the constraint"; ADD table_constraint: "Addition of a foreign key constraint requires a SHARE ROW EXCLUSIVE lock on the referenced table"`,
+        rules: ['constraint-missing-not-valid', 'adding-foreign-key-constraint'],
+    },
+    {
+        change: 'ADD CHECK / FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a later transaction',
+        lock: 'ACCESS EXCLUSIVE / SHARE ROW EXCLUSIVE (brief), then SHARE UPDATE EXCLUSIVE for the scan',
+        effect: 'the scan runs while reads and writes go on',
+        decision: 'auto',
+        fact: 'sql-altertable.html, VALIDATE CONSTRAINT: "Validation acquires only a SHARE UPDATE EXCLUSIVE lock on the table being altered"',
+        rules: [],
+    },
+    {
+        change: 'ADD PRIMARY KEY / UNIQUE / EXCLUDE (builds its index)',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'index build (full scan) while reads and writes wait',
+        decision: 'approval',
+        fact: 'sql-altertable.html, ADD table_constraint: the index is built under the ALTER TABLE lock; NOT VALID "is currently only allowed for foreign key and CHECK constraints"',
+        rules: ['adding-serial-primary-key-field', 'disallowed-unique-constraint', 'adding-exclusion-constraint'],
+    },
+    {
+        change: 'ADD UNIQUE … USING INDEX; ADD PRIMARY KEY … USING INDEX on NOT NULL (or CHECK-proven) columns',
+        lock: 'ACCESS EXCLUSIVE (brief)',
+        effect: 'catalog-only: the existing index becomes the constraint',
+        decision: 'auto',
+        fact: 'sql-altertable.html, ADD table_constraint_using_index',
+        catalog: 'the index columns (pg_index.indkey), their attnotnull and CHECK proofs',
+        rules: [],
+    },
+    {
+        change: 'ADD PRIMARY KEY … USING INDEX on nullable columns',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'full scan (the implied SET NOT NULL)',
+        decision: 'approval',
+        fact: 'sql-altertable.html, ADD table_constraint_using_index: "if the index\'s columns are not already marked NOT NULL, then this command will attempt to do ALTER COLUMN SET NOT NULL against each such column"',
+        catalog: 'the index columns and their NOT NULL proofs; unknown without the catalog → approval',
+        rules: ['adding-not-nullable-field'],
+    },
+    {
+        change: 'CREATE INDEX (btree, hnsw, ivfflat …) without CONCURRENTLY',
+        lock: 'SHARE (writes blocked)',
+        effect: 'index build (full scan)',
+        decision: 'approval',
+        fact: 'sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY: "locks the table to be indexed against writes and performs the entire index build with a single scan of the table"',
+        rules: ['require-concurrent-index-creation'],
+    },
+    {
+        change: 'CREATE INDEX CONCURRENTLY',
+        lock: 'SHARE UPDATE EXCLUSIVE',
+        effect: 'two scans while writes go on (not in a transaction block)',
+        decision: 'auto',
+        fact: 'sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY: "building indexes without locking out writes"',
+        rules: [],
+    },
+    {
+        change: 'ATTACH PARTITION',
+        lock: 'SHARE UPDATE EXCLUSIVE on the parent, ACCESS EXCLUSIVE on the attached table (and on a DEFAULT partition)',
+        effect: 'full scan of the attached table (and of the DEFAULT partition), skipped when a valid CHECK implies the bound',
+        decision: 'approval',
+        fact: 'sql-altertable.html, ATTACH PARTITION: "a full table scan is performed to check that existing rows in the table do not violate the partition constraint. It is possible to avoid this scan by adding a valid CHECK constraint to the table that allows only rows satisfying the desired partition constraint before running this command"',
+        catalog: "pg_get_partkeydef of the parent, pg_partitioned_table.partdefid, and the attached table's validated CHECKs (RANGE: key IS NOT NULL AND key >= lower AND key < upper → auto)",
+        rules: ['partition-attach-scan'],
+    },
+    {
+        change: 'SET (fillfactor …), SET STATISTICS, COMMENT ON, ALTER TYPE … ADD VALUE',
+        lock: 'SHARE UPDATE EXCLUSIVE or none',
+        effect: 'catalog-only',
+        decision: 'auto',
+        fact: 'sql-altertable.html, SET ( storage_parameter ): "SHARE UPDATE EXCLUSIVE lock will be taken for fillfactor, toast and autovacuum storage parameters"; "SET STATISTICS acquires a SHARE UPDATE EXCLUSIVE lock"; sql-altertype.html: ADD VALUE may run in a transaction block (PG 12+)',
+        rules: [],
+    },
+    {
+        change: 'SET TABLESPACE, SET LOGGED/UNLOGGED, CLUSTER, VACUUM FULL',
+        lock: 'ACCESS EXCLUSIVE',
+        effect: 'rewrite',
+        decision: 'approval',
+        fact: 'sql-altertable.html, SET LOGGED/UNLOGGED and SET TABLESPACE; sql-cluster.html: "an ACCESS EXCLUSIVE lock is acquired"',
+        rules: ['prefer-repack'],
+    },
+    {
+        change: 'DROP COLUMN / TABLE / SCHEMA, TRUNCATE, DELETE',
+        lock: 'ACCESS EXCLUSIVE (DELETE: ROW EXCLUSIVE)',
+        effect: 'data loss (DROP COLUMN is catalog-only, but the data is gone for the app)',
+        decision: 'approval',
+        fact: `${NOTES}: "The DROP COLUMN form does not physically remove the column, but simply makes it invisible to SQL operations"`,
+        rules: ['ban-drop-column', 'ban-drop-table', 'ban-drop-schema', 'ban-truncate', 'data-deletion'],
+    },
+    {
+        change: 'RENAME table/column/schema, DROP NOT NULL, DROP CONSTRAINT',
+        lock: 'ACCESS EXCLUSIVE (brief)',
+        effect: 'catalog-only, but breaks the app version still running',
+        decision: 'approval',
+        fact: 'sql-altertable.html, RENAME / DROP NOT NULL: catalog changes the running code does not expect',
+        rules: ['renaming-table', 'renaming-column', 'renaming-schema', 'ban-drop-not-null', 'ban-drop-constraint'],
+    },
+];
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/rules.ts
+// The rule catalogue. Ids follow squawk's where squawk has the check (so `-- squawk-ignore x` keeps working);
+// extras come from strong_migrations (SM), Atlas (AT), Eugene (EU) or are our own (pgvector, opaque statements).
+
+
+const list = [
+    // ---- squawk (crates/squawk_linter/src/lib.rs, docs/docs/<rule>.md) ----
+    {
+        id: 'adding-field-with-default',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'ADD COLUMN with a volatile default, identity, serial or stored generated column rewrites the table under ACCESS EXCLUSIVE',
+        safeAlternative: 'add the column without a default (or with a constant one), then backfill in batches and SET DEFAULT',
+    },
+    {
+        id: 'adding-foreign-key-constraint',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE on both tables and scans the table to validate it',
+        safeAlternative: 'ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a separate migration',
+    },
+    {
+        id: 'adding-not-nullable-field',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'SET NOT NULL scans the whole table under ACCESS EXCLUSIVE (and fails if a NULL exists)',
+        safeAlternative: 'ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (separate migration); SET NOT NULL; DROP CONSTRAINT c',
+    },
+    {
+        id: 'adding-required-field',
+        risk: 'breaking',
+        level: 'error',
+        source: 'squawk',
+        reason: 'a NOT NULL column without a default fails on a non-empty table and breaks INSERTs of the running app version',
+        safeAlternative: 'add the column nullable (or with a default), backfill, deploy code that writes it, then add NOT NULL',
+    },
+    {
+        id: 'adding-serial-primary-key-field',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'ADD PRIMARY KEY builds its index under ACCESS EXCLUSIVE (and scans for NULLs)',
+        safeAlternative: 'CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … PRIMARY KEY USING INDEX',
+    },
+    {
+        id: 'ban-alter-domain-with-add-constraint',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'ALTER DOMAIN ADD CONSTRAINT re-checks every column of every table that uses the domain',
+        safeAlternative: 'put the CHECK on the table columns instead (NOT VALID + VALIDATE)',
+    },
+    {
+        id: 'ban-create-domain-with-constraint',
+        risk: 'safe',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'domains with CHECK constraints cannot later be changed without a full re-check of every user',
+        safeAlternative: 'use a plain domain and CHECK constraints on the columns',
+    },
+    {
+        id: 'ban-char-field',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'char(n) pads with spaces and is almost always a mistake',
+        safeAlternative: 'use text (with a CHECK on length if needed)',
+    },
+    {
+        id: 'ban-concurrent-index-creation-in-transaction',
+        risk: 'blocking',
+        level: 'error',
+        source: 'squawk',
+        blocksPlan: true,
+        reason: 'CONCURRENTLY cannot run inside a transaction block: this migration fails with error 25001',
+        safeAlternative: 'move the CONCURRENTLY statement out of BEGIN … COMMIT (the runner executes it on its own)',
+    },
+    {
+        id: 'ban-drop-column',
+        risk: 'destructive',
+        level: 'error',
+        source: 'squawk',
+        reason: 'DROP COLUMN loses its data and breaks the running app version if it still reads or writes the column',
+        safeAlternative: 'stop using the column in a deploy first, then drop it in a later migration',
+    },
+    {
+        id: 'ban-drop-database',
+        risk: 'destructive',
+        level: 'error',
+        source: 'squawk',
+        reason: 'DROP DATABASE loses everything in it',
+        safeAlternative: 'do this by hand, never from a migration',
+    },
+    {
+        id: 'ban-drop-not-null',
+        risk: 'breaking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'DROP NOT NULL lets NULLs in that the running app version may not expect',
+        safeAlternative: 'make sure every reader handles NULL before dropping the constraint',
+    },
+    {
+        id: 'ban-drop-table',
+        risk: 'destructive',
+        level: 'error',
+        source: 'squawk',
+        reason: 'DROP TABLE loses its data and breaks the running app version if it still uses the table',
+        safeAlternative: 'stop using the table in a deploy first, back it up, then drop it in a later migration',
+    },
+    {
+        id: 'ban-duplicate-column-assignments',
+        risk: 'opaque',
+        level: 'error',
+        source: 'squawk',
+        blocksPlan: true,
+        reason: 'the same column is declared or assigned twice: Postgres rejects the statement',
+        safeAlternative: 'declare/assign each column once',
+    },
+    {
+        id: 'ban-truncate-cascade',
+        risk: 'destructive',
+        level: 'error',
+        source: 'squawk',
+        reason: 'TRUNCATE … CASCADE also empties every table that references it through a foreign key',
+        safeAlternative: 'truncate the intended tables explicitly (or DELETE in batches)',
+    },
+    {
+        id: 'ban-uncommitted-transaction',
+        risk: 'opaque',
+        level: 'error',
+        source: 'squawk',
+        blocksPlan: true,
+        reason: 'BEGIN without COMMIT: the migration "succeeds" but nothing is applied',
+        safeAlternative: 'end the transaction with COMMIT (or leave transaction control to the runner)',
+    },
+    {
+        id: 'changing-column-type',
+        risk: 'breaking',
+        level: 'error',
+        source: 'squawk',
+        reason: 'ALTER COLUMN TYPE rewrites the table and its indexes under ACCESS EXCLUSIVE and may break the running app version',
+        safeAlternative: 'add a new column, dual-write, backfill in batches, switch reads, drop the old column',
+    },
+    {
+        id: 'constraint-missing-not-valid',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'adding a validated constraint scans the whole table while holding the lock',
+        safeAlternative: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT in a separate migration (separate transaction)',
+    },
+    {
+        id: 'disallowed-unique-constraint',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'ADD UNIQUE builds its index under ACCESS EXCLUSIVE (reads and writes blocked) and fails on duplicates',
+        safeAlternative: 'CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … UNIQUE USING INDEX',
+    },
+    {
+        id: 'identifier-too-long',
+        risk: 'safe',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'identifiers longer than 63 bytes are silently truncated by Postgres',
+        safeAlternative: 'use a name of at most 63 bytes',
+    },
+    {
+        id: 'prefer-bigint-over-int',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: '32-bit integer columns can overflow; changing the type later rewrites the table',
+        safeAlternative: 'use bigint',
+    },
+    {
+        id: 'prefer-bigint-over-smallint',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: '16-bit integer columns overflow easily; changing the type later rewrites the table',
+        safeAlternative: 'use bigint',
+    },
+    {
+        id: 'prefer-identity',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'serial columns have awkward ownership/permission semantics',
+        safeAlternative: 'use bigint GENERATED ALWAYS AS IDENTITY',
+    },
+    {
+        id: 'prefer-repack',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'VACUUM FULL / CLUSTER rewrite the table under ACCESS EXCLUSIVE',
+        safeAlternative: 'pg_repack (or REPACK CONCURRENTLY on PG 19+), outside migrations',
+    },
+    {
+        id: 'prefer-robust-stmts',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'this statement runs outside a transaction; if the file fails halfway it cannot be re-run',
+        safeAlternative: 'use IF [NOT] EXISTS so a retry after a partial failure succeeds',
+    },
+    {
+        id: 'prefer-text-field',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'changing a varchar(n) limit later takes ACCESS EXCLUSIVE',
+        safeAlternative: 'use text with a CHECK (char_length(col) <= n) constraint',
+    },
+    {
+        id: 'prefer-timestamptz',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'timestamp without time zone drops the offset; comparisons across zones go wrong',
+        safeAlternative: 'use timestamptz',
+    },
+    {
+        id: 'renaming-column',
+        risk: 'breaking',
+        level: 'error',
+        source: 'squawk',
+        reason: 'renaming a column breaks the running app version that still uses the old name',
+        safeAlternative: 'add the new column, dual-write, backfill, switch reads, then drop the old one',
+    },
+    {
+        id: 'renaming-table',
+        risk: 'breaking',
+        level: 'error',
+        source: 'squawk',
+        reason: 'renaming a table breaks the running app version that still uses the old name',
+        safeAlternative: 'create the new table (or a view with the old name), dual-write, backfill, switch, drop',
+    },
+    {
+        id: 'require-concurrent-index-creation',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'CREATE INDEX without CONCURRENTLY takes SHARE: writes are blocked for the whole build',
+        safeAlternative: 'CREATE INDEX CONCURRENTLY (the runner executes it outside the file transaction)',
+    },
+    {
+        id: 'require-concurrent-index-deletion',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table',
+        safeAlternative: 'DROP INDEX CONCURRENTLY',
+    },
+    {
+        id: 'require-concurrent-partition-detach',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent',
+        safeAlternative: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY (PG 14+)',
+    },
+    {
+        id: 'require-concurrent-reindex',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'REINDEX without CONCURRENTLY blocks writes to the table and reads that use the index',
+        safeAlternative: 'REINDEX … CONCURRENTLY',
+    },
+    {
+        id: 'require-enum-value-ordering',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'ALTER TYPE … ADD VALUE without BEFORE/AFTER appends to the end of the enum order',
+        safeAlternative: "say where the value goes: ADD VALUE 'x' BEFORE/AFTER 'y'",
+    },
+    {
+        id: 'require-lock-timeout',
+        risk: 'safe',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'no lock_timeout: a lock waiting behind a long transaction stalls all traffic on the table',
+        safeAlternative: "SET lock_timeout = '5s' at the top of the file (the rail-actions migrate runner sets it)",
+    },
+    {
+        id: 'require-statement-timeout',
+        risk: 'safe',
+        level: 'warning',
+        source: 'squawk',
+        reason: 'no statement_timeout: a slow statement holds its lock indefinitely',
+        safeAlternative: 'SET statement_timeout at the top of the file (the rail-actions migrate runner sets it)',
+    },
+    {
+        id: 'require-table-schema',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        optIn: true,
+        reason: 'an unqualified table name depends on search_path',
+        safeAlternative: 'qualify the name with its schema',
+    },
+    {
+        id: 'transaction-nesting',
+        risk: 'opaque',
+        level: 'warning',
+        source: 'squawk',
+        reason: "nested or unmatched BEGIN/COMMIT: the runner's transaction boundaries no longer hold",
+        safeAlternative: 'leave transaction control to the runner, or balance BEGIN/COMMIT',
+    },
+    {
+        id: 'unused-ignore',
+        risk: 'safe',
+        level: 'notice',
+        source: 'squawk',
+        reason: 'this ignore directive suppresses nothing',
+        safeAlternative: 'remove it (or fix the rule id)',
+    },
+    // ---- extras from strong_migrations / Atlas / Eugene ----
+    {
+        id: 'adding-exclusion-constraint',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'strong_migrations',
+        reason: 'an EXCLUDE constraint builds its index and scans under ACCESS EXCLUSIVE and cannot be NOT VALID',
+        safeAlternative: 'no online way: build a new table and copy, or accept the lock on a small table',
+    },
+    {
+        id: 'ban-drop-schema',
+        risk: 'destructive',
+        level: 'error',
+        source: 'atlas',
+        reason: 'DROP SCHEMA loses every object in it (Atlas DS101)',
+        safeAlternative: 'drop the objects deliberately, after the app stopped using them',
+    },
+    {
+        id: 'ban-truncate',
+        risk: 'destructive',
+        level: 'error',
+        source: 'rail-actions',
+        reason: 'TRUNCATE deletes every row under ACCESS EXCLUSIVE',
+        safeAlternative: 'never truncate production data from a migration',
+    },
+    {
+        id: 'renaming-schema',
+        risk: 'breaking',
+        level: 'error',
+        source: 'strong_migrations',
+        reason: 'renaming a schema breaks every query of the running app that names it',
+        safeAlternative: 'create the new schema and move objects with compatibility views',
+    },
+    {
+        id: 'renaming-enum-value',
+        risk: 'breaking',
+        level: 'error',
+        source: 'strong_migrations',
+        reason: 'renaming an enum value breaks the running app version that still writes the old value',
+        safeAlternative: 'add the new value, handle both in the app, backfill, then stop using the old one',
+    },
+    {
+        id: 'ban-drop-constraint',
+        risk: 'breaking',
+        level: 'warning',
+        source: 'atlas',
+        reason: 'dropping a constraint removes an integrity guarantee the app may rely on (Atlas CD101)',
+        safeAlternative: 're-create it in the same migration set if it is being changed, or confirm nothing relies on it',
+    },
+    {
+        id: 'ban-drop-object',
+        risk: 'breaking',
+        level: 'warning',
+        source: 'rail-actions',
+        reason: 'dropping a view/type/sequence/function/extension breaks the running app version if it uses it',
+        safeAlternative: 'stop using the object in a deploy first, or re-create it in the same migration set',
+    },
+    {
+        id: 'prefer-jsonb',
+        risk: 'safe',
+        level: 'notice',
+        source: 'strong_migrations',
+        reason: 'json has no equality operator (DISTINCT, UNION and GROUP BY fail) and is re-parsed on every access',
+        safeAlternative: 'use jsonb',
+    },
+    {
+        id: 'require-concurrent-refresh',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'rail-actions',
+        reason: 'REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view for the whole refresh',
+        safeAlternative: 'REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index)',
+    },
+    {
+        id: 'alter-column-rebuilds-index',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'rail-actions',
+        reason: 'ALTER COLUMN TYPE/COLLATE that keeps the table still rebuilds every index whose collation or operator class changes, scanning the table under ACCESS EXCLUSIVE',
+        safeAlternative: 'CREATE INDEX CONCURRENTLY a new index with the new collation (on a new column, or as an expression index), switch queries, then drop the old one',
+    },
+    {
+        id: 'partition-attach-scan',
+        risk: 'blocking',
+        level: 'warning',
+        source: 'rail-actions',
+        reason: 'ATTACH PARTITION scans the attached table (and the DEFAULT partition) under ACCESS EXCLUSIVE to check the partition bound',
+        safeAlternative: 'ADD CONSTRAINT c CHECK (key IS NOT NULL AND key >= lo AND key < hi) NOT VALID, VALIDATE CONSTRAINT c, then ATTACH PARTITION (no scan), then DROP CONSTRAINT c',
+    },
+    {
+        id: 'vector-index-build',
+        risk: 'safe',
+        level: 'notice',
+        source: 'rail-actions',
+        reason: 'an HNSW/IVFFlat (pgvector) index build is CPU- and memory-heavy and slow on large tables, even CONCURRENTLY',
+        safeAlternative: 'build CONCURRENTLY off-peak with enough maintenance_work_mem (and max_parallel_maintenance_workers)',
+    },
+    {
+        id: 'index-too-many-columns',
+        risk: 'safe',
+        level: 'notice',
+        source: 'strong_migrations',
+        reason: 'a non-unique index on more than three columns rarely helps and costs writes',
+        safeAlternative: 'index the most selective leading columns only',
+    },
+    {
+        id: 'data-backfill',
+        risk: 'opaque',
+        level: 'warning',
+        source: 'strong_migrations',
+        reason: 'a data change (UPDATE / INSERT … SELECT / MERGE) locks rows for the whole transaction; its size is unknown',
+        safeAlternative: 'backfill in batches outside the schema migration',
+    },
+    {
+        id: 'data-deletion',
+        risk: 'destructive',
+        level: 'error',
+        source: 'rail-actions',
+        reason: 'DELETE removes rows',
+        safeAlternative: 'make sure the rows are no longer needed (and backed up), delete in batches',
+    },
+    {
+        id: 'opaque-statement',
+        risk: 'opaque',
+        level: 'warning',
+        source: 'strong_migrations',
+        reason: 'a DO block, CALL or function call: what it does cannot be inspected',
+        safeAlternative: 'write the DDL as plain statements, or review the code and ignore this rule with a reason',
+    },
+    {
+        id: 'unrecognized-statement',
+        risk: 'opaque',
+        level: 'warning',
+        source: 'rail-actions',
+        reason: 'a statement type the gate does not classify',
+        safeAlternative: 'review it by hand',
+    },
+    {
+        id: 'unparseable-sql',
+        risk: 'opaque',
+        level: 'error',
+        source: 'rail-actions',
+        reason: 'the Postgres parser rejects this SQL, so it cannot be analysed (and will likely fail to apply)',
+        safeAlternative: 'fix the syntax',
+    },
+    {
+        id: 'opaque-migration',
+        risk: 'opaque',
+        level: 'warning',
+        source: 'rail-actions',
+        reason: 'a migration written as JS/TS code: its SQL cannot be analysed',
+        safeAlternative: 'review the code by hand',
+    },
+    {
+        id: 'non-transactional-statement',
+        risk: 'safe',
+        level: 'notice',
+        source: 'rail-actions',
+        reason: 'this statement cannot run in a transaction block; the runner executes it on its own',
+        safeAlternative: 'keep it idempotent (IF [NOT] EXISTS) so a retry after a partial failure succeeds',
+    },
+];
+const RULES = new Map(list.map((r) => [r.id, r]));
+/** Old or alternative spellings accepted in ignore directives (squawk's aliases and the deprecated umbrella rules). */
+const RULE_ALIASES = {
+    'prefer-timestamp-tz': ['prefer-timestamptz'],
+    'prefer-big-int': ['prefer-bigint-over-int', 'prefer-bigint-over-smallint'],
+    'require-timeout-settings': ['require-lock-timeout', 'require-statement-timeout'],
+};
+/** The rule ids a directive token stands for ([] when unknown). */
+function expandRuleId(id) {
+    const lower = id.toLowerCase();
+    if (RULE_ALIASES[lower])
+        return [...RULE_ALIASES[lower]];
+    return RULES.has(lower) ? [lower] : [];
+}
+function rule(id) {
+    const r = RULES.get(id);
+    if (!r)
+        throw new Error(`internal: unknown rule ${id}`);
+    return r;
+}
+/** The rule catalogue as a Markdown document (docs/migrate-gate-rules.md is this, checked by a test). */
+function rulesMarkdown() {
+    const lines = [
+        '# migrate-gate rules',
+        '',
+        '<!-- Generated from src/migrations/analyze/rules.ts and decisions.ts; test/migrate-analyze.test.ts fails when this file is stale. -->',
+        '',
+        'Every finding of the migrate gate carries one of these rule ids. Ids shared with',
+        '[squawk](https://squawkhq.com/docs/rules) mean the same check, so existing `-- squawk-ignore <rule>` comments keep',
+        'working. Suppress a finding with a comment before the statement (or after it on the same line), keeping a reason:',
+        '',
+        '```sql',
+        '-- rail-actions-ignore: ban-drop-column, ban-drop-table the table was archived in JIRA-123',
+        'ALTER TABLE users DROP COLUMN legacy_flag;',
+        '-- rail-actions-ignore-file: prefer-bigint-over-int legacy schema uses int everywhere',
+        '```',
+        '',
+        'Classes, mildest first: `safe` (applied unattended), `blocking` (long lock, rewrite or scan; weighed by live table',
+        'size), `opaque` (cannot be inspected), `breaking` (breaks the running app version), `destructive` (loses data).',
+        'With `approval: risky` anything above `safe` needs approval. Rules marked *blocks* stop the plan (certain failure).',
+        '',
+        '## Decision rules: what PostgreSQL does, and which fact decides',
+        '',
+        "For changes to tables that already hold data. Lock, rewrite and scan are PostgreSQL 15's behaviour, cited from its",
+        'documentation (https://www.postgresql.org/docs/15/<page>); the gate reads the live catalog for the facts in the',
+        '"decided by" column and records the deciding fact in the plan (`decidedBy`, and the statement note), e.g. "no scan:',
+        'NOT NULL proven by valid CHECK constraint users_email_nn". Tables created earlier in the same pending set are empty:',
+        'no lock or scan finding applies to them. Blocking findings are then weighed by live table size (`large-table-rows`).',
+        'The labelled corpus in test/fixtures/gate-corpus covers these changes, each label checked on a real server',
+        '(relfilenode for rewrites, pg_locks for the lock, pg_stat_xact_user_tables.seq_scan for scans).',
+        '',
+        '| change | lock | effect | decision | PostgreSQL fact | decided by (live catalog) | rules |',
+        '|---|---|---|---|---|---|---|',
+        ...DECISION_RULES.map((d) => `| ${cell(d.change)} | ${cell(d.lock)} | ${cell(d.effect)} | ${d.decision} | ${cell(d.fact)} | ${cell(d.catalog ?? '—')} | ${d.rules.map((r) => `\`${r}\``).join(', ') || '—'} |`),
+        '',
+        '## Rules',
+        '',
+        '| rule | class | level | source | why | safer alternative |',
+        '|---|---|---|---|---|---|',
+        ...[...RULES.values()]
+            .sort((a, b) => a.id.localeCompare(b.id))
+            .map((r) => `| \`${r.id}\`${r.optIn ? ' (opt-in)' : ''} | ${r.risk}${r.blocksPlan ? ', *blocks*' : ''} | ${r.level} | ${r.source} | ${cell(r.reason)} | ${cell(r.safeAlternative)} |`),
+        '',
+        `Aliases accepted in ignore comments: ${Object.entries(RULE_ALIASES)
+            .map(([a, ids]) => `\`${a}\` → ${ids.map((i) => `\`${i}\``).join(', ')}`)
+            .join('; ')}.`,
+        '',
+    ];
+    return lines.join('\n');
+}
+
+
+/***/ }),
+
+/***/ 9050:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  aH: () => (/* reexport */ isBinaryCoercible),
+  Bx: () => (/* reexport */ parseFormatType),
+  KD: () => (/* reexport */ typeSpec)
+});
+
+// UNUSED EXPORTS: NO_CATALOG, bareName, classifyStatement, createdObjects, defaultVolatility, formatSpec, isVolatileDefault, typeFindings, typeInfo
+
+// EXTERNAL MODULE: ./src/migrations/runner/split.ts
+var split = __nccwpck_require__(9680);
+// EXTERNAL MODULE: ./src/migrations/analyze/ast.ts
+var ast = __nccwpck_require__(5602);
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/context.ts
+
+
+const context_NO_CATALOG = {
+    volatility: () => undefined,
+    domainConstraints: () => undefined,
+    column: () => undefined,
+    notNullProof: () => undefined,
+    indexColumns: () => undefined,
+    partitioned: () => undefined,
+    rangeBoundProof: () => undefined,
+};
+/** Bare (unqualified) object name, for matching created/dropped objects across statements. */
+function context_bareName(name) {
+    const i = name.lastIndexOf('.');
+    return i === -1 ? name : name.slice(i + 1);
+}
+const ROBUST_HINT = 'add IF [NOT] EXISTS';
+class context_Facts {
+    tables = [];
+    lock = null;
+    rewritesTable = false;
+    scansTable = false;
+    breaking = false;
+    destructive = false;
+    nonTransactional;
+    findings = [];
+    note;
+    decidedBy = [];
+    ctx;
+    constructor(ctx) {
+        this.ctx = ctx;
+    }
+    touch(table, lock) {
+        if (table && !this.tables.includes(table))
+            this.tables.push(table);
+        this.lock = strongerLock(this.lock, lock);
+    }
+    hit(rule, opts = {}) {
+        const f = { rule };
+        if (opts.message)
+            f.message = opts.message;
+        if (opts.table)
+            f.table = opts.table;
+        if (opts.columnName)
+            f.columnName = opts.columnName;
+        if (opts.loc !== undefined)
+            f.loc = opts.loc;
+        this.findings.push(f);
+    }
+    /** prefer-robust-stmts: a statement that fails when re-run, where a retry can happen (outside a transaction). */
+    robust(ok, what, loc) {
+        if (!ok && this.ctx.runsOutsideTransaction && !this.ctx.inExplicitTransaction) {
+            this.hit('prefer-robust-stmts', {
+                message: `${what} runs outside a transaction without IF [NOT] EXISTS; a retry after a partial failure errors (${ROBUST_HINT})`,
+                loc,
+            });
+        }
+    }
+}
+function duplicateColumns(cols, what) {
+    const seen = new Set();
+    const out = [];
+    for (const [name, loc] of cols) {
+        if (!name)
+            continue;
+        if (seen.has(name)) {
+            out.push({
+                rule: 'ban-duplicate-column-assignments',
+                message: `column ${name} is ${what} twice`,
+                ...(loc !== undefined ? { loc } : {}),
+            });
+        }
+        seen.add(name);
+    }
+    return out;
+}
+function constraintsOf(columnDef) {
+    return (0,ast/* asList */.DD)(columnDef.constraints)
+        .map((c) => (0,ast/* asNode */.hK)((0,ast/* asNode */.hK)(c)?.Constraint))
+        .filter((c) => c !== undefined)
+        .map((c) => [(0,ast/* str */.gx)(c.contype) ?? '', c]);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/data.ts
+// Statements that change rows: UPDATE, MERGE, INSERT … SELECT, DELETE, TRUNCATE (row locks for the whole transaction).
+
+
+// UPDATE and MERGE: row locks on every row they touch, held to the end of the transaction.
+const rowChanges = (node, f, ctx, type) => {
+    const t = (0,ast/* rangeVarName */.KW)(node.relation);
+    f.touch(t, 'ROW EXCLUSIVE');
+    f.scansTable = true;
+    const targets = (0,ast/* asList */.DD)(node.targetList)
+        .map((r) => (0,ast/* child */.jf)(r, 'ResTarget'))
+        .filter((r) => r !== undefined);
+    f.findings.push(...duplicateColumns(targets.map((r) => [(0,ast/* str */.gx)(r.name), (0,ast/* location */.C5)(r)]), 'assigned'));
+    if (!(t && ctx.isNewTable(t)))
+        f.hit('data-backfill', {
+            table: t,
+            message: `${type === 'UpdateStmt' ? 'UPDATE' : 'MERGE INTO'} ${t ?? ''}${type === 'UpdateStmt' && !node.whereClause ? ' (every row)' : ''}: row locks held for the whole transaction`,
+        });
+};
+const dataHandlers = {
+    TruncateStmt: (node, f, ctx) => {
+        const rels = (0,ast/* asList */.DD)(node.relations)
+            .map((r) => (0,ast/* rangeVarName */.KW)((0,ast/* asNode */.hK)(r)?.RangeVar))
+            .filter((n) => Boolean(n));
+        for (const r of rels)
+            f.touch(r, 'ACCESS EXCLUSIVE');
+        const existing = rels.filter((r) => !ctx.isNewTable(r));
+        if (existing.length) {
+            f.destructive = true;
+            if (node.behavior === 'DROP_CASCADE')
+                f.hit('ban-truncate-cascade', {
+                    table: existing[0],
+                    message: `TRUNCATE ${existing.join(', ')} CASCADE also empties every table referencing them`,
+                });
+            else
+                f.hit('ban-truncate', { table: existing[0], message: `TRUNCATE ${existing.join(', ')} deletes every row` });
+        }
+    },
+    UpdateStmt: rowChanges,
+    MergeStmt: rowChanges,
+    InsertStmt: (node, f, ctx) => {
+        const t = (0,ast/* rangeVarName */.KW)(node.relation);
+        f.touch(t, 'ROW EXCLUSIVE');
+        const cols = (0,ast/* asList */.DD)(node.cols)
+            .map((r) => (0,ast/* child */.jf)(r, 'ResTarget'))
+            .filter((r) => r !== undefined);
+        f.findings.push(...duplicateColumns(cols.map((r) => [(0,ast/* str */.gx)(r.name), (0,ast/* location */.C5)(r)]), 'listed'));
+        const select = (0,ast/* child */.jf)(node.selectStmt, 'SelectStmt');
+        const isValues = select !== undefined && (0,ast/* asList */.DD)(select.valuesLists).length > 0;
+        if (!isValues && !(t && ctx.isNewTable(t)))
+            f.hit('data-backfill', { table: t, message: `INSERT INTO ${t ?? ''} … SELECT copies data; its size is unknown` });
+    },
+    DeleteStmt: (node, f, ctx) => {
+        const t = (0,ast/* rangeVarName */.KW)(node.relation);
+        f.touch(t, 'ROW EXCLUSIVE');
+        f.scansTable = true;
+        if (!(t && ctx.isNewTable(t))) {
+            f.destructive = true;
+            f.hit('data-deletion', { table: t, message: `DELETE FROM ${t ?? ''}${node.whereClause ? '' : ' (every row)'}` });
+        }
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/drop.ts
+// DROP of tables, indexes, schemas and other objects, and DROP DATABASE.
+
+
+const DROP_OBJECT_KINDS = {
+    OBJECT_VIEW: 'view',
+    OBJECT_MATVIEW: 'view',
+    OBJECT_TYPE: 'type',
+    OBJECT_DOMAIN: 'type',
+    OBJECT_SEQUENCE: 'sequence',
+    OBJECT_EXTENSION: 'extension',
+    OBJECT_FUNCTION: 'function',
+    OBJECT_PROCEDURE: 'function',
+    OBJECT_ROUTINE: 'function',
+    OBJECT_AGGREGATE: 'function',
+};
+/** Name of one object in DropStmt.objects (List of String, TypeName, ObjectWithArgs or String). */
+function dropObjectName(obj) {
+    const n = (0,ast/* asNode */.hK)(obj);
+    if (!n)
+        return undefined;
+    if (n.List)
+        return (0,ast/* names */.Dy)((0,ast/* asNode */.hK)(n.List)?.items).join('.');
+    if (n.TypeName)
+        return (0,ast/* names */.Dy)((0,ast/* asNode */.hK)(n.TypeName)?.names).join('.');
+    if (n.ObjectWithArgs)
+        return (0,ast/* names */.Dy)((0,ast/* asNode */.hK)(n.ObjectWithArgs)?.objname).join('.');
+    if (n.String)
+        return (0,ast/* str */.gx)((0,ast/* asNode */.hK)(n.String)?.sval);
+    return undefined;
+}
+const dropHandlers = {
+    DropStmt: (node, f, ctx) => {
+        const removeType = (0,ast/* str */.gx)(node.removeType) ?? '';
+        const objects = (0,ast/* asList */.DD)(node.objects)
+            .map(dropObjectName)
+            .filter((n) => Boolean(n));
+        const ifExists = node.missing_ok === true;
+        if (removeType === 'OBJECT_TABLE' || removeType === 'OBJECT_FOREIGN_TABLE') {
+            for (const t of objects) {
+                f.touch(t, 'ACCESS EXCLUSIVE');
+                if (ctx.isNewTable(t))
+                    continue;
+                f.destructive = true;
+                f.breaking = true;
+                f.hit('ban-drop-table', {
+                    table: t,
+                    message: `DROP TABLE ${t}${node.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''} loses its data and breaks the running app version if it still uses it`,
+                });
+            }
+            f.robust(ifExists, 'DROP TABLE');
+        }
+        else if (removeType === 'OBJECT_INDEX') {
+            const concurrent = node.concurrent === true;
+            for (const i of objects) {
+                f.touch(i, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE');
+                if (!concurrent)
+                    f.hit('require-concurrent-index-deletion', {
+                        table: i,
+                        message: `DROP INDEX ${i} without CONCURRENTLY takes ACCESS EXCLUSIVE on its table`,
+                    });
+            }
+            if (concurrent && ctx.inExplicitTransaction) {
+                f.hit('ban-concurrent-index-creation-in-transaction', {
+                    message: 'DROP INDEX CONCURRENTLY is inside BEGIN … COMMIT: Postgres rejects it (25001)',
+                });
+            }
+            f.robust(ifExists, 'DROP INDEX');
+        }
+        else if (removeType === 'OBJECT_SCHEMA') {
+            f.destructive = true;
+            f.breaking = true;
+            for (const s of objects)
+                f.hit('ban-drop-schema', {
+                    message: `DROP SCHEMA ${s}${node.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''} loses every object in it`,
+                });
+        }
+        else if (DROP_OBJECT_KINDS[removeType]) {
+            const kind = DROP_OBJECT_KINDS[removeType];
+            for (const o of objects) {
+                if (removeType === 'OBJECT_VIEW' || removeType === 'OBJECT_MATVIEW')
+                    f.touch(o, 'ACCESS EXCLUSIVE');
+                if (ctx.recreatedLater(kind, context_bareName(o)))
+                    continue;
+                if (kind === 'function')
+                    continue; // functions are dropped and re-created with new signatures all the time
+                if (kind === 'view' && ctx.isNewTable(o))
+                    continue;
+                f.breaking = true;
+                f.hit('ban-drop-object', {
+                    message: `DROP ${removeType.replace('OBJECT_', '')} ${o}: the running app version may use it`,
+                });
+            }
+            f.robust(ifExists, `DROP ${removeType.replace('OBJECT_', '')}`);
+        }
+    },
+    DropdbStmt: (node, f) => {
+        f.destructive = true;
+        f.hit('ban-drop-database', { message: `DROP DATABASE ${(0,ast/* str */.gx)(node.dbname) ?? ''}` });
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/function.ts
+// Functions: the volatility of DEFAULT expressions (rewrite or not), and statements whose effect is code (DO, CALL,
+// SELECT of functions) and cannot be inspected.
+
+
+// Built-in functions whose result does not change per row (pg_proc.provolatile 'i' or 's'): a DEFAULT using only these
+// is evaluated once and stored as the column's "missing value" on PG 11+, so no rewrite (sql-altertable.html, Notes:
+// "adding a column with a volatile DEFAULT … will require the entire table and its indexes to be rewritten"). The live
+// catalog overrides both lists; without it, an unknown function is assumed volatile, as squawk does.
+const NON_VOLATILE_FUNCTIONS = new Set([
+    'now',
+    'statement_timestamp',
+    'transaction_timestamp',
+    'current_timestamp',
+    'current_date',
+    'localtimestamp',
+    'lower',
+    'upper',
+    'concat',
+    'coalesce',
+    'to_jsonb',
+    'to_json',
+    'jsonb_build_object',
+    'json_build_object',
+    'jsonb_build_array',
+    'json_build_array',
+    'array',
+    'make_date',
+    'make_timestamp',
+    'make_timestamptz',
+    'make_interval',
+    'to_timestamp',
+    'to_date',
+    'length',
+    'abs',
+    'round',
+    'trim',
+    'replace',
+    'md5',
+    'current_user',
+    'current_schema',
+    'current_setting',
+    'timezone',
+    'date_trunc',
+    'nullif',
+    'greatest',
+    'least',
+    'int4',
+    'int8',
+    'text',
+    'uuid',
+]);
+const VOLATILE_HINT = new Set([
+    'random',
+    'gen_random_uuid',
+    'uuid_generate_v4',
+    'uuid_generate_v1',
+    'clock_timestamp',
+    'timeofday',
+    'nextval',
+    'txid_current',
+    'uuidv7',
+    'uuidv4',
+]);
+const VOLATILITY_NAMES = { i: 'immutable', s: 'stable', v: 'volatile' };
+/**
+ * Whether a DEFAULT expression may differ per row (forces a table rewrite), and the fact that decided it: the live
+ * pg_proc.provolatile when known, else the built-in lists.
+ */
+function defaultVolatility(expr, catalog = context_NO_CATALOG) {
+    const facts = [];
+    let volatile = false;
+    for (const fc of (0,ast/* collectNodes */.QW)(expr, 'FuncCall')) {
+        // The parser has folded unquoted names to lower case; a quoted "Name" is a different function.
+        const parts = (0,ast/* names */.Dy)(fc.funcname);
+        const fname = parts[parts.length - 1] ?? '';
+        const written = parts.join('.');
+        const live = catalog.volatility(written) ?? (parts.length > 1 ? undefined : catalog.volatility(fname));
+        if (live) {
+            facts.push(`${written}() is ${VOLATILITY_NAMES[live]} (pg_proc.provolatile = '${live}')`);
+            if (live === 'v')
+                volatile = true;
+        }
+        else if (VOLATILE_HINT.has(fname) || !NON_VOLATILE_FUNCTIONS.has(fname)) {
+            facts.push(VOLATILE_HINT.has(fname)
+                ? `${written}() is volatile`
+                : `${written}() is not a known non-volatile built-in and the live catalog was not read: assumed volatile`);
+            volatile = true;
+        }
+        else {
+            facts.push(`${written}() is a non-volatile built-in`);
+        }
+    }
+    // Sub-selects in defaults are not allowed by Postgres; anything else (constants, casts, arrays, operators,
+    // SQLValueFunction like CURRENT_TIMESTAMP) is non-volatile.
+    return { volatile, facts };
+}
+/** True when a DEFAULT expression may differ per row (forces a table rewrite). */
+function isVolatileDefault(expr, catalog = NO_CATALOG) {
+    return defaultVolatility(expr, catalog).volatile;
+}
+const functionHandlers = {
+    DoStmt: (node, f) => {
+        f.hit('opaque-statement', { message: 'DO block: its effect cannot be inspected' });
+    },
+    CallStmt: (node, f) => {
+        f.hit('opaque-statement', { message: 'CALL of a procedure: its effect cannot be inspected' });
+    },
+    SelectStmt: (node, f) => {
+        if ((0,ast/* containsNode */.c3)(node, new Set(['FuncCall'])))
+            f.hit('opaque-statement', { message: 'SELECT that calls functions: their effect cannot be inspected' });
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/indexes.ts
+// CREATE INDEX and REINDEX: SHARE (writes blocked) for the build unless CONCURRENTLY (sql-createindex.html, sql-reindex.html).
+
+
+const indexHandlers = {
+    IndexStmt: (node, f, ctx) => {
+        const table = (0,ast/* rangeVarName */.KW)(node.relation);
+        const isNew = table !== undefined && ctx.isNewTable(table);
+        const concurrent = node.concurrent === true;
+        f.touch(table, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE');
+        f.scansTable = !isNew;
+        const method = (0,ast/* str */.gx)(node.accessMethod) ?? 'btree';
+        const idx = (0,ast/* str */.gx)(node.idxname);
+        if (concurrent && ctx.inExplicitTransaction) {
+            f.hit('ban-concurrent-index-creation-in-transaction', {
+                table,
+                message: `CREATE INDEX CONCURRENTLY ${idx ?? ''} is inside BEGIN … COMMIT: Postgres rejects it (25001)`,
+            });
+        }
+        if (!concurrent && !isNew) {
+            f.hit('require-concurrent-index-creation', {
+                table,
+                message: `CREATE ${node.unique ? 'UNIQUE ' : ''}INDEX ${idx ?? ''} on ${table ?? '?'} without CONCURRENTLY blocks writes (SHARE lock) for the whole build`,
+            });
+        }
+        if ((method === 'hnsw' || method === 'ivfflat') && !isNew) {
+            f.hit('vector-index-build', {
+                table,
+                message: `${method.toUpperCase()} index build on ${table ?? '?'}: CPU- and memory-heavy, slow on large tables`,
+            });
+        }
+        if (!node.unique && (0,ast/* asList */.DD)(node.indexParams).length > 3) {
+            f.hit('index-too-many-columns', {
+                table,
+                message: `non-unique index on ${(0,ast/* asList */.DD)(node.indexParams).length} columns`,
+            });
+        }
+        if (concurrent && node.if_not_exists !== true) {
+            // Never atomic, even when written inside BEGIN: a failed build leaves an INVALID index behind.
+            f.hit('prefer-robust-stmts', {
+                message: `CREATE INDEX CONCURRENTLY ${idx ?? ''} without IF NOT EXISTS: a retry after a failed build errors (${ROBUST_HINT})`,
+            });
+        }
+        else if (!concurrent)
+            f.robust(node.if_not_exists === true, `CREATE INDEX ${idx ?? ''}`);
+    },
+    ReindexStmt: (node, f) => {
+        const t = (0,ast/* rangeVarName */.KW)(node.relation);
+        const concurrent = (0,ast/* hasDefElem */.XL)(node.params, 'concurrently');
+        // The table gets SHARE (writes blocked); the index itself gets ACCESS EXCLUSIVE (reads using it block).
+        f.touch(t, concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE');
+        f.scansTable = true;
+        if (!concurrent)
+            f.hit('require-concurrent-reindex', {
+                table: t,
+                message: `REINDEX ${t ?? (0,ast/* str */.gx)(node.name) ?? ''} without CONCURRENTLY blocks writes and reads that use the index`,
+            });
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/maintenance.ts
+// VACUUM, CLUSTER and REFRESH MATERIALIZED VIEW: scans and rewrites outside the schema change proper.
+
+const maintenanceHandlers = {
+    VacuumStmt: (node, f) => {
+        const rels = (0,ast/* asList */.DD)(node.rels)
+            .map((r) => (0,ast/* rangeVarName */.KW)((0,ast/* child */.jf)(r, 'VacuumRelation')?.relation))
+            .filter((n) => Boolean(n));
+        const full = (0,ast/* hasDefElem */.XL)(node.options, 'full');
+        for (const r of rels)
+            f.touch(r, full ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE');
+        f.scansTable = true;
+        if (full) {
+            f.rewritesTable = true;
+            f.hit('prefer-repack', {
+                table: rels[0],
+                message: `VACUUM FULL ${rels.join(', ') || '(all tables)'} rewrites under ACCESS EXCLUSIVE`,
+            });
+        }
+    },
+    ClusterStmt: (node, f) => {
+        const t = (0,ast/* rangeVarName */.KW)(node.relation);
+        f.touch(t, 'ACCESS EXCLUSIVE');
+        f.rewritesTable = true;
+        f.hit('prefer-repack', { table: t, message: `CLUSTER ${t ?? '(all tables)'} rewrites under ACCESS EXCLUSIVE` });
+    },
+    RefreshMatViewStmt: (node, f) => {
+        const v = (0,ast/* rangeVarName */.KW)(node.relation);
+        f.touch(v, node.concurrent ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE');
+        f.scansTable = true;
+        f.rewritesTable = !node.concurrent; // rebuilt into new storage
+        if (!node.concurrent)
+            f.hit('require-concurrent-refresh', {
+                table: v,
+                message: `REFRESH MATERIALIZED VIEW ${v ?? ''} blocks reads of the view while it runs`,
+            });
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/misc.ts
+const miscHandlers = {
+    CreateSeqStmt: (node, f) => {
+        f.robust(node.if_not_exists === true, 'CREATE SEQUENCE');
+    },
+    CreateSchemaStmt: (node, f) => {
+        f.robust(node.if_not_exists === true, 'CREATE SCHEMA');
+    },
+    CreateExtensionStmt: (node, f) => {
+        f.robust(node.if_not_exists === true, 'CREATE EXTENSION');
+    },
+};
+// Statements that only create or change catalog objects nobody uses yet, or session settings: no table lock to speak of.
+const misc_KNOWN_SAFE = new Set([
+    'CreateTableAsStmt',
+    'ViewStmt',
+    'CreateFunctionStmt',
+    'CreateEnumStmt',
+    'CompositeTypeStmt',
+    'CreateRangeStmt',
+    'GrantStmt',
+    'GrantRoleStmt',
+    'CreateRoleStmt',
+    'AlterRoleStmt',
+    'AlterRoleSetStmt',
+    'DropRoleStmt',
+    'RuleStmt',
+    'AlterSeqStmt',
+    'AlterOwnerStmt',
+    'AlterFunctionStmt',
+    'AlterDefaultPrivilegesStmt',
+    'CreateCastStmt',
+    'DefineStmt',
+    'CreateOpClassStmt',
+    'CreateOpFamilyStmt',
+    'AlterOpFamilyStmt',
+    'CreateForeignTableStmt',
+    'CreateEventTrigStmt',
+    'AlterEventTrigStmt',
+    'AlterExtensionStmt',
+    'AlterExtensionContentsStmt',
+    'CreatePublicationStmt',
+    'AlterPublicationStmt',
+    'AlterCollationStmt',
+    'SecLabelStmt',
+    'NotifyStmt',
+    'ListenStmt',
+    'UnlistenStmt',
+    'CheckPointStmt',
+    'ExplainStmt',
+    'CreatePLangStmt',
+    'CreateConversionStmt',
+    'CreateTransformStmt',
+    'ImportForeignSchemaStmt',
+    'CreateFdwStmt',
+    'AlterFdwStmt',
+    'CreateForeignServerStmt',
+    'AlterForeignServerStmt',
+    'CreateUserMappingStmt',
+    'AlterUserMappingStmt',
+    'DropUserMappingStmt',
+    'AlterDatabaseSetStmt',
+    'AlterDatabaseStmt',
+    'VariableSetStmt',
+    'VariableShowStmt',
+    'TransactionStmt',
+    'CreatedbStmt',
+    'AlterSystemStmt',
+    'DiscardStmt',
+    'CreateTableSpaceStmt',
+    'DropTableSpaceStmt',
+    'CreateSubscriptionStmt',
+    'DropSubscriptionStmt',
+    'AlterSubscriptionStmt',
+    'AlterTSDictionaryStmt',
+    'AlterTSConfigurationStmt',
+    'AlterTypeStmt',
+    'AlterOperatorStmt',
+    'AlterStatsStmt',
+    'DropOwnedStmt',
+    'ReassignOwnedStmt',
+    'AlterTableMoveAllStmt',
+    'CreateAmStmt',
+    'AlterEnumStmt',
+    'PrepareStmt',
+    'DeallocateStmt',
+    'ConstraintsSetStmt',
+    'AlterDatabaseRefreshCollStmt',
+]);
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/constraint.ts
+// Constraint subcommands of ALTER TABLE (ADD / VALIDATE / DROP CONSTRAINT, SET NOT NULL) and the NOT NULL proofs that
+// let SET NOT NULL and PRIMARY KEY USING INDEX skip their scan. NOT VALID constraints and validated NOT NULL checks are
+// remembered across statements in the StatementContext.
+
+/** `CHECK (col IS NOT NULL)` → col. */
+function notNullCheckColumn(constraint) {
+    const test = (0,ast/* child */.jf)(constraint.raw_expr, 'NullTest');
+    if (!test || (0,ast/* str */.gx)(test.nulltesttype) !== 'IS_NOT_NULL')
+        return undefined;
+    return (0,ast/* names */.Dy)((0,ast/* child */.jf)(test.arg, 'ColumnRef')?.fields).pop();
+}
+const constraintSubcommands = {
+    AT_AddConstraint: (cmd, s) => {
+        const { ctx, f, table, tkey, existing } = s;
+        const con = (0,ast/* child */.jf)(cmd.def, 'Constraint');
+        if (!con)
+            return;
+        const contype = (0,ast/* str */.gx)(con.contype) ?? '';
+        const conname = (0,ast/* str */.gx)(con.conname);
+        const loc = (0,ast/* location */.C5)(con);
+        f.robust(false, `ADD CONSTRAINT ${conname ?? ''} (fails if it already exists; DROP CONSTRAINT IF EXISTS first)`, loc);
+        const notValid = con.skip_validation === true;
+        if (notValid && conname) {
+            const nn = contype === 'CONSTR_CHECK' ? notNullCheckColumn(con) : undefined;
+            ctx.notValidConstraints.set(`${tkey}|${conname}`, {
+                transactionId: ctx.transactionId,
+                ...(nn ? { notNullColumn: nn } : {}),
+            });
+        }
+        if (!existing) {
+            if (contype === 'CONSTR_FOREIGN')
+                f.touch((0,ast/* rangeVarName */.KW)(con.pktable), 'SHARE ROW EXCLUSIVE');
+            return;
+        }
+        if (contype === 'CONSTR_FOREIGN') {
+            const pk = (0,ast/* rangeVarName */.KW)(con.pktable);
+            f.touch(pk, 'SHARE ROW EXCLUSIVE');
+            if (!notValid) {
+                f.scansTable = true;
+                f.hit('adding-foreign-key-constraint', {
+                    table,
+                    loc,
+                    message: `ADD FOREIGN KEY ${conname ?? ''} on ${table ?? ''} → ${pk ?? ''} without NOT VALID scans ${table ?? ''} under SHARE ROW EXCLUSIVE on both tables`,
+                });
+                // squawk reports this twice too, so `-- squawk-ignore constraint-missing-not-valid` means the same here.
+                f.hit('constraint-missing-not-valid', {
+                    table,
+                    loc,
+                    message: `FOREIGN KEY ${conname ?? ''} is added validated: the scan of ${table ?? ''} runs while the lock is held`,
+                });
+            }
+        }
+        else if (contype === 'CONSTR_CHECK') {
+            if (!notValid) {
+                f.scansTable = true;
+                f.hit('constraint-missing-not-valid', {
+                    table,
+                    loc,
+                    message: `ADD CHECK ${conname ?? ''} without NOT VALID scans ${table ?? ''} under ACCESS EXCLUSIVE`,
+                });
+            }
+        }
+        else if (contype === 'CONSTR_UNIQUE') {
+            if (!con.indexname) {
+                f.scansTable = true;
+                f.hit('disallowed-unique-constraint', {
+                    table,
+                    loc,
+                    message: `ADD UNIQUE ${conname ?? ''} builds its index on ${table ?? ''} under ACCESS EXCLUSIVE and fails on duplicates`,
+                });
+            }
+        }
+        else if (contype === 'CONSTR_PRIMARY') {
+            if (!con.indexname) {
+                f.scansTable = true;
+                f.hit('adding-serial-primary-key-field', {
+                    table,
+                    loc,
+                    message: `ADD PRIMARY KEY on ${table ?? ''} builds its index under ACCESS EXCLUSIVE`,
+                });
+            }
+            else {
+                primaryKeyUsingIndex(ctx, f, table, (0,ast/* str */.gx)(con.indexname) ?? '', loc);
+            }
+        }
+        else if (contype === 'CONSTR_EXCLUSION') {
+            f.scansTable = true;
+            f.hit('adding-exclusion-constraint', {
+                table,
+                loc,
+                message: `ADD EXCLUDE ${conname ?? ''} on ${table ?? ''} scans under ACCESS EXCLUSIVE and cannot be NOT VALID`,
+            });
+        }
+        else if (contype === 'CONSTR_NOTNULL' && !notValid) {
+            setNotNull(ctx, f, table, tkey, (0,ast/* names */.Dy)(con.keys)[0], existing);
+        }
+    },
+    AT_ValidateConstraint: (cmd, s) => {
+        const { ctx, f, table, tkey, existing } = s;
+        const col = (0,ast/* str */.gx)(cmd.name);
+        f.scansTable = true;
+        const key = `${tkey}|${col ?? ''}`;
+        const added = ctx.notValidConstraints.get(key);
+        if (added?.notNullColumn)
+            ctx.validatedNotNull.add(`${tkey}|${added.notNullColumn}`);
+        if (added && added.transactionId === ctx.transactionId && existing) {
+            f.hit('constraint-missing-not-valid', {
+                table,
+                message: `VALIDATE CONSTRAINT ${col ?? ''} runs in the same transaction that added it NOT VALID: the ACCESS EXCLUSIVE lock is held through the scan`,
+            });
+        }
+    },
+    AT_DropConstraint: (cmd, s) => {
+        const { ctx, f, table, tkey, existing } = s;
+        const col = (0,ast/* str */.gx)(cmd.name);
+        if (existing && !ctx.recreatedLater('constraint', `${tkey}|${col ?? ''}`)) {
+            f.breaking = true;
+            f.hit('ban-drop-constraint', { table, message: `DROP CONSTRAINT ${col ?? ''} on ${table ?? ''}` });
+        }
+        f.robust(cmd.missing_ok === true, `DROP CONSTRAINT ${col ?? ''}`);
+    },
+};
+function setNotNull(ctx, f, table, tkey, col, existing) {
+    if (!existing)
+        return;
+    // sql-altertable.html, SET/DROP NOT NULL: "Ordinarily this is checked during the ALTER TABLE by scanning the entire
+    // table; however, if a valid CHECK constraint is found which proves no NULL can exist, then the table scan is
+    // skipped" (PG 12+). The proof may come from earlier in this set or from the live database.
+    if (ctx.pgMajor >= 12 && col && ctx.validatedNotNull.has(`${tkey}|${col}`)) {
+        f.note = `${table ?? ''}.${col}: a CHECK (${col} IS NOT NULL) is validated earlier in this migration set, so SET NOT NULL skips the scan`;
+        f.decidedBy.push(`no scan: NOT NULL proven by a CHECK (${col} IS NOT NULL) validated earlier in this migration set`);
+        return;
+    }
+    const proof = table && col ? liveProof(ctx, table, col) : undefined;
+    if (proof?.by === 'not-null') {
+        f.note = `${table ?? ''}.${col ?? ''} is already NOT NULL in the live database: nothing to scan`;
+        f.decidedBy.push(`no scan: ${table ?? ''}.${col ?? ''} is already NOT NULL (pg_attribute.attnotnull)`);
+        return;
+    }
+    if (proof?.by === 'check' && ctx.pgMajor >= 12) {
+        f.note = `${table ?? ''}.${col ?? ''} has a validated CHECK (${col ?? ''} IS NOT NULL) in the live database, so SET NOT NULL skips the scan`;
+        f.decidedBy.push(`no scan: NOT NULL proven by valid CHECK constraint ${proof.constraint}`);
+        return;
+    }
+    if (proof?.by === 'none')
+        f.decidedBy.push(`scan: ${table ?? ''}.${col ?? ''} is nullable and no valid CHECK (${col ?? ''} IS NOT NULL) exists on ${table ?? ''}`);
+    f.scansTable = true;
+    f.hit('adding-not-nullable-field', {
+        table,
+        columnName: col,
+        message: `SET NOT NULL on ${table ?? ''}.${col ?? ''} scans the whole table under ACCESS EXCLUSIVE and fails if a NULL exists`,
+    });
+}
+/** The live NOT NULL proof from the catalog, else from the older columnTypes/notNullProofs options. */
+function liveProof(ctx, table, col) {
+    const fromCatalog = ctx.catalog.notNullProof(table, col);
+    if (fromCatalog && fromCatalog.by !== 'none')
+        return fromCatalog;
+    const legacy = ctx.liveNotNull(table, col);
+    if (legacy === 'not-null')
+        return { by: 'not-null' };
+    if (legacy === 'check')
+        return { by: 'check', constraint: `CHECK (${col} IS NOT NULL)` };
+    return fromCatalog;
+}
+/**
+ * ADD PRIMARY KEY USING INDEX: no index build, but every index column that is not NOT NULL yet gets SET NOT NULL,
+ * which scans the table under ACCESS EXCLUSIVE unless a valid CHECK proves it (sql-altertable.html, ADD
+ * table_constraint_using_index; verified in the gate corpus).
+ */
+function primaryKeyUsingIndex(ctx, f, table, index, loc) {
+    const columns = table ? ctx.catalog.indexColumns(table, index) : undefined;
+    if (!columns) {
+        f.scansTable = true;
+        f.hit('adding-not-nullable-field', {
+            table,
+            loc,
+            message: `ADD PRIMARY KEY USING INDEX ${index} sets NOT NULL on the index columns: a full scan of ${table ?? ''} under ACCESS EXCLUSIVE unless they are NOT NULL already (the live catalog was not read)`,
+        });
+        return;
+    }
+    const unproven = [];
+    for (const c of columns) {
+        if (c.proof.by === 'not-null')
+            f.decidedBy.push(`no scan for ${c.name}: already NOT NULL (pg_attribute.attnotnull)`);
+        else if (c.proof.by === 'check' && ctx.pgMajor >= 12)
+            f.decidedBy.push(`no scan for ${c.name}: NOT NULL proven by valid CHECK constraint ${c.proof.constraint}`);
+        else
+            unproven.push(c.name);
+    }
+    if (unproven.length === 0)
+        return;
+    f.scansTable = true;
+    f.decidedBy.push(`scan: index ${index} column(s) ${unproven.join(', ')} are nullable with no valid CHECK (… IS NOT NULL)`);
+    f.hit('adding-not-nullable-field', {
+        table,
+        columnName: unproven[0],
+        loc,
+        message: `ADD PRIMARY KEY USING INDEX ${index} sets NOT NULL on ${unproven.join(', ')}: a full scan of ${table ?? ''} under ACCESS EXCLUSIVE`,
+    });
+}
+
+// EXTERNAL MODULE: ./src/migrations/analyze/catalog.ts
+var catalog = __nccwpck_require__(1321);
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/partition.ts
+// Partition subcommands of ALTER TABLE: ATTACH (a scan unless a CHECK implies the bound) and DETACH.
+
+
+const partitionSubcommands = {
+    AT_DetachPartition: (cmd, s) => {
+        const { ctx, f, table } = s;
+        const pc = (0,ast/* child */.jf)(cmd.def, 'PartitionCmd');
+        f.robust(false, 'DETACH PARTITION');
+        if (!pc?.concurrent) {
+            f.hit('require-concurrent-partition-detach', {
+                table,
+                message: `DETACH PARTITION ${(0,ast/* rangeVarName */.KW)(pc?.name) ?? ''} without CONCURRENTLY takes ACCESS EXCLUSIVE on ${table ?? ''}`,
+            });
+        }
+        else {
+            f.lock = 'SHARE UPDATE EXCLUSIVE';
+            if (ctx.inExplicitTransaction)
+                f.hit('ban-concurrent-index-creation-in-transaction', {
+                    table,
+                    message: 'DETACH PARTITION CONCURRENTLY is inside BEGIN … COMMIT: Postgres rejects it (25001)',
+                });
+        }
+    },
+    AT_AttachPartition: (cmd, s) => {
+        const { ctx, f, table } = s;
+        attachPartition(cmd, ctx, f, table);
+    },
+};
+/**
+ * ATTACH PARTITION (sql-altertable.html, ATTACH PARTITION, PG 12+): SHARE UPDATE EXCLUSIVE on the parent, ACCESS
+ * EXCLUSIVE on the table being attached (and on a DEFAULT partition). "a full table scan is performed to check that
+ * existing rows in the table do not violate the partition constraint. It is possible to avoid this scan by adding a
+ * valid CHECK constraint to the table that allows only rows satisfying the desired partition constraint"; a DEFAULT
+ * partition is scanned for rows that now belong to the new one.
+ */
+function attachPartition(cmd, ctx, f, parent) {
+    const pc = (0,ast/* child */.jf)(cmd.def, 'PartitionCmd');
+    const part = (0,ast/* rangeVarName */.KW)(pc?.name);
+    f.touch(part, 'ACCESS EXCLUSIVE');
+    if (!part || ctx.isNewTable(part)) {
+        if (part)
+            f.decidedBy.push(`${part} is created earlier in this migration set: nothing to scan`);
+        return;
+    }
+    const bound = (0,ast/* asNode */.hK)(pc?.bound);
+    const info = parent ? ctx.catalog.partitioned(parent) : undefined;
+    let proof;
+    const keyMatch = info ? /^RANGE \(([a-z_][a-z0-9_$]*)\)$/.exec(info.key) : null;
+    if (keyMatch?.[1] && bound && (0,ast/* str */.gx)(bound.strategy) === 'r') {
+        const lower = (0,ast/* asList */.DD)(bound.lowerdatums);
+        const upper = (0,ast/* asList */.DD)(bound.upperdatums);
+        const lo = lower.length === 1 ? (0,catalog/* constantText */._r)(lower[0]) : undefined;
+        const hi = upper.length === 1 ? (0,catalog/* constantText */._r)(upper[0]) : undefined;
+        if (lo !== undefined && hi !== undefined)
+            proof = ctx.catalog.rangeBoundProof(part, keyMatch[1], lo, hi);
+    }
+    if (proof)
+        f.decidedBy.push(`no scan of ${part}: the partition bound is implied by valid CHECK constraint ${proof}`);
+    else {
+        f.scansTable = true;
+        f.decidedBy.push(info
+            ? `scan: no valid CHECK constraint on ${part} implies the partition bound (partition key ${info.key})`
+            : `scan: the live catalog was not read, so no CHECK constraint on ${part} is known to imply the bound`);
+        f.hit('partition-attach-scan', {
+            table: part,
+            message: `ATTACH PARTITION ${part} scans it under ACCESS EXCLUSIVE to check the partition bound`,
+        });
+    }
+    if (info?.hasDefault) {
+        f.scansTable = true;
+        f.decidedBy.push(`scan: ${parent ?? ''} has a DEFAULT partition, which is scanned for rows of the new bound`);
+        // No table: the parent's size says nothing about the DEFAULT partition's, so the finding is never downgraded.
+        f.hit('partition-attach-scan', {
+            message: `ATTACH PARTITION on ${parent ?? ''} also scans its DEFAULT partition under ACCESS EXCLUSIVE`,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/type.ts
+// Types: column type hygiene findings, binary-coercible type changes, enums and domains.
+
+
+const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
+function typeInfo(typeName) {
+    const t = (0,ast/* asNode */.hK)(typeName);
+    if (!t)
+        return undefined;
+    const parts = (0,ast/* names */.Dy)(t.names);
+    const name = (parts[parts.length - 1] ?? '').toLowerCase();
+    const loc = (0,ast/* location */.C5)(t);
+    return {
+        name,
+        hasTypmods: (0,ast/* asList */.DD)(t.typmods).length > 0,
+        isArray: (0,ast/* asList */.DD)(t.arrayBounds).length > 0,
+        ...(loc !== undefined ? { loc } : {}),
+    };
+}
+/** squawk's column type hygiene rules (prefer-bigint-*, prefer-identity, prefer-text-field, ban-char-field …). */
+function typeFindings(typeName, fallbackLoc, column) {
+    const t = typeInfo(typeName);
+    if (!t)
+        return [];
+    const loc = t.loc ?? fallbackLoc;
+    const col = column ? `column ${column}` : 'the column';
+    const at = (rule, message) => ({ rule, message, ...(loc !== undefined ? { loc } : {}) });
+    const out = [];
+    switch (t.name) {
+        case 'int4':
+        case 'int':
+        case 'integer':
+        case 'serial':
+        case 'serial4':
+            out.push(at('prefer-bigint-over-int', `${col} is a 32-bit integer; it can overflow at 2^31`));
+            break;
+        case 'int2':
+        case 'smallint':
+        case 'smallserial':
+        case 'serial2':
+            out.push(at('prefer-bigint-over-smallint', `${col} is a 16-bit integer; it overflows at 32767`));
+            break;
+        // char(n)/character(n) parse as bpchar; a bare "char" is the one-byte internal type, not blank-padded text.
+        case 'bpchar':
+            out.push(at('ban-char-field', `${col} is char(n): values are blank-padded`));
+            break;
+        case 'varchar':
+            if (t.hasTypmods)
+                out.push(at('prefer-text-field', `${col} is varchar(n): raising the limit later takes ACCESS EXCLUSIVE`));
+            break;
+        case 'timestamp':
+            out.push(at('prefer-timestamptz', `${col} is timestamp without time zone`));
+            break;
+        case 'json':
+            out.push(at('prefer-jsonb', `${col} is json, not jsonb`));
+            break;
+    }
+    if (SERIAL_TYPES.has(t.name))
+        out.push(at('prefer-identity', `${col} is ${t.name}`));
+    return out;
+}
+const typeHandlers = {
+    AlterEnumStmt: (node, f, ctx) => {
+        const typeName = (0,ast/* names */.Dy)(node.typeName).join('.');
+        if (node.oldVal !== undefined) {
+            f.breaking = true;
+            f.hit('renaming-enum-value', {
+                message: `RENAME VALUE '${(0,ast/* str */.gx)(node.oldVal) ?? ''}' of ${typeName} to '${(0,ast/* str */.gx)(node.newVal) ?? ''}'`,
+            });
+        }
+        else {
+            if (ctx.pgMajor < 12)
+                f.nonTransactional = 'ALTER TYPE … ADD VALUE (PostgreSQL < 12)';
+            if (node.newValNeighbor === undefined)
+                f.hit('require-enum-value-ordering', {
+                    message: `ADD VALUE '${(0,ast/* str */.gx)(node.newVal) ?? ''}' to ${typeName} without BEFORE/AFTER appends it at the end`,
+                });
+        }
+    },
+    CreateDomainStmt: (node, f) => {
+        if (constraintsOf({ constraints: node.constraints }).some(([t]) => t === 'CONSTR_CHECK')) {
+            f.hit('ban-create-domain-with-constraint', {
+                message: `domain ${(0,ast/* names */.Dy)(node.domainname).join('.')} has a CHECK constraint`,
+            });
+        }
+    },
+    AlterDomainStmt: (node, f) => {
+        if ((0,ast/* str */.gx)(node.subtype) === 'C') {
+            const con = (0,ast/* child */.jf)(node.def, 'Constraint');
+            f.scansTable = !con?.skip_validation;
+            f.hit('ban-alter-domain-with-add-constraint', {
+                message: `ALTER DOMAIN ${(0,ast/* names */.Dy)(node.typeName).join('.')} ADD CONSTRAINT re-checks every column that uses the domain`,
+            });
+        }
+    },
+};
+const FORMAT_TYPE_BASES = {
+    'character varying': 'varchar',
+    'bit varying': 'varbit',
+    character: 'bpchar',
+    'timestamp without time zone': 'timestamp',
+    'timestamp with time zone': 'timestamptz',
+    integer: 'int4',
+    bigint: 'int8',
+    smallint: 'int2',
+    boolean: 'bool',
+};
+/** format_type() output ('character varying(20)', 'numeric(10,2)', 'text[]') → TypeSpec. */
+function parseFormatType(text) {
+    const m = /^(.*?)(?:\(([\d,\s]+)\))?(\[\])?$/.exec(text.trim());
+    const rawBase = (m?.[1] ?? text).trim();
+    return {
+        base: FORMAT_TYPE_BASES[rawBase] ?? rawBase,
+        mods: (m?.[2] ?? '')
+            .split(',')
+            .filter((x) => x.trim() !== '')
+            .map(Number),
+        array: Boolean(m?.[3]),
+    };
+}
+/** TypeSpec of a TypeName AST node (constant modifiers only). */
+function typeSpec(typeName) {
+    const t = (0,ast/* asNode */.hK)(typeName);
+    const info = typeInfo(t);
+    if (!t || !info)
+        return undefined;
+    const mods = [];
+    for (const m of (0,ast/* asList */.DD)(t.typmods)) {
+        const ival = (0,ast/* asNode */.hK)((0,ast/* child */.jf)(m, 'A_Const')?.ival);
+        if (!ival)
+            return undefined; // a non-integer modifier: do not guess
+        mods.push(typeof ival.ival === 'number' ? ival.ival : 0);
+    }
+    return { base: info.name, mods, array: info.isArray };
+}
+const DISPLAY_NAMES = {
+    int4: 'integer',
+    int8: 'bigint',
+    int2: 'smallint',
+    bpchar: 'char',
+    bool: 'boolean',
+    float8: 'double precision',
+    float4: 'real',
+};
+function formatSpec(t) {
+    return `${DISPLAY_NAMES[t.base] ?? t.base}${t.mods.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+}
+/**
+ * Type changes Postgres performs without rewriting the table (sql-altertable.html Notes; strong_migrations' safe
+ * list): widening varchar/varbit/numeric precision at the same scale, dropping the limit, varchar↔text, cidr→inet.
+ */
+function isBinaryCoercible(from, to) {
+    if (from.array !== to.array)
+        return false;
+    if (from.base === to.base && from.mods.join(',') === to.mods.join(','))
+        return true;
+    // Same type, target without a modifier: no length coercion is applied (coerce_type_typmod skips typmod -1), e.g.
+    // vector(768) → vector. `char` and `bit` without a length parse with modifier 1, so they never get here.
+    if (from.base === to.base && to.mods.length === 0)
+        return true;
+    const widens = (a, b) => b.length === 0 || (a.length > 0 && (b[0] ?? 0) >= (a[0] ?? 0));
+    if (from.base === 'varchar' && to.base === 'varchar')
+        return widens(from.mods, to.mods);
+    if (from.base === 'varbit' && to.base === 'varbit')
+        return widens(from.mods, to.mods);
+    if (from.base === 'varchar' && to.base === 'text')
+        return true;
+    if (from.base === 'text' && to.base === 'varchar')
+        return to.mods.length === 0;
+    if (from.base === 'numeric' && to.base === 'numeric') {
+        if (to.mods.length === 0)
+            return true;
+        if (from.mods.length === 0)
+            return false;
+        return (to.mods[0] ?? 0) >= (from.mods[0] ?? 0) && (to.mods[1] ?? 0) === (from.mods[1] ?? 0);
+    }
+    return from.base === 'cidr' && to.base === 'inet';
+}
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/table.ts
+// Tables: CREATE TABLE, ALTER TABLE (dispatched again by subcommand), renames, and the statements that lock a table
+// for a catalog change (COMMENT, triggers, policies, statistics, LOCK). Lock facts: sql-altertable.html and
+// explicit-locking.html.
+
+
+
+
+
+
+function lockFromMode(mode) {
+    const modes = [
+        'ACCESS SHARE',
+        'ROW SHARE',
+        'ROW EXCLUSIVE',
+        'SHARE UPDATE EXCLUSIVE',
+        'SHARE',
+        'SHARE ROW EXCLUSIVE',
+        'EXCLUSIVE',
+        'ACCESS EXCLUSIVE',
+    ];
+    return typeof mode === 'number' && mode >= 1 && mode <= 8
+        ? (modes[mode - 1] ?? 'ACCESS EXCLUSIVE')
+        : 'ACCESS EXCLUSIVE';
+}
+// ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (sql-altertable.html); everything else takes it.
+const ALTER_LOCKS = {
+    AT_SetStatistics: 'SHARE UPDATE EXCLUSIVE',
+    AT_SetOptions: 'SHARE UPDATE EXCLUSIVE',
+    AT_ResetOptions: 'SHARE UPDATE EXCLUSIVE',
+    AT_ClusterOn: 'SHARE UPDATE EXCLUSIVE',
+    AT_DropCluster: 'SHARE UPDATE EXCLUSIVE',
+    AT_SetRelOptions: 'SHARE UPDATE EXCLUSIVE',
+    AT_ResetRelOptions: 'SHARE UPDATE EXCLUSIVE',
+    AT_ValidateConstraint: 'SHARE UPDATE EXCLUSIVE',
+    AT_AttachPartition: 'SHARE UPDATE EXCLUSIVE',
+    AT_EnableTrig: 'SHARE ROW EXCLUSIVE',
+    AT_EnableAlwaysTrig: 'SHARE ROW EXCLUSIVE',
+    AT_EnableReplicaTrig: 'SHARE ROW EXCLUSIVE',
+    AT_DisableTrig: 'SHARE ROW EXCLUSIVE',
+    AT_EnableTrigAll: 'SHARE ROW EXCLUSIVE',
+    AT_DisableTrigAll: 'SHARE ROW EXCLUSIVE',
+    AT_EnableTrigUser: 'SHARE ROW EXCLUSIVE',
+    AT_DisableTrigUser: 'SHARE ROW EXCLUSIVE',
+};
+const REWRITING_SUBTYPES = new Set(['AT_SetTableSpace', 'AT_SetLogged', 'AT_SetUnLogged', 'AT_SetAccessMethod']);
+/** Column subcommands of ALTER TABLE. */
+const columnSubcommands = {
+    AT_AddColumn: (cmd, s) => {
+        const { ctx, f, table, existing, addedColumns } = s;
+        const def = (0,ast/* child */.jf)(cmd.def, 'ColumnDef');
+        if (!def)
+            return;
+        const name = (0,ast/* str */.gx)(def.colname);
+        const loc = (0,ast/* location */.C5)(def);
+        addedColumns.push([name, loc]);
+        f.findings.push(...typeFindings(def.typeName, loc, name));
+        const cons = constraintsOf(def);
+        const typeName = typeInfo(def.typeName)?.name ?? '';
+        const defaultCon = cons.find(([t]) => t === 'CONSTR_DEFAULT')?.[1];
+        const generatedStored = cons.some(([t, c]) => t === 'CONSTR_GENERATED' && (0,ast/* str */.gx)(c.generated_kind) !== 'v');
+        const identity = cons.some(([t]) => t === 'CONSTR_IDENTITY');
+        const serial = SERIAL_TYPES.has(typeName);
+        const notNull = cons.some(([t]) => t === 'CONSTR_NOTNULL' || t === 'CONSTR_PRIMARY');
+        const hasDefault = defaultCon !== undefined || identity || serial || generatedStored;
+        const volatility = defaultCon !== undefined && existing
+            ? defaultVolatility(defaultCon.raw_expr, ctx.catalog)
+            : { volatile: false, facts: [] };
+        const volatileDefault = defaultCon !== undefined && (ctx.pgMajor < 11 || volatility.volatile);
+        // A domain with constraints has no "missing value" fast path: every row is rewritten (and checked) even without
+        // a default (tablecmds.c ATExecAddColumn: has_domain_constraints; verified in the gate corpus).
+        const typeWritten = (0,ast/* names */.Dy)((0,ast/* asNode */.hK)(def.typeName)?.names).join('.');
+        const domainCons = existing && !SERIAL_TYPES.has(typeName) ? ctx.catalog.domainConstraints(typeWritten) : undefined;
+        const domainRewrite = domainCons !== undefined && domainCons.length > 0;
+        if (existing && defaultCon !== undefined && ctx.pgMajor >= 11)
+            f.decidedBy.push(...volatility.facts.map((x) => `${x}: ${volatility.volatile ? 'every row gets its own value, so the table is rewritten' : 'the default is stored once as the missing value, no rewrite (PG 11+)'}`));
+        if (domainCons !== undefined)
+            f.decidedBy.push(domainRewrite
+                ? `${typeWritten} is a domain with constraint(s) ${domainCons.join(', ')}: the table is rewritten to check every row`
+                : `${typeWritten} is a domain without constraints: no rewrite`);
+        if (existing && (volatileDefault || identity || serial || generatedStored || domainRewrite)) {
+            f.rewritesTable = true;
+            const what = generatedStored
+                ? 'a stored generated column'
+                : identity
+                    ? 'an identity column'
+                    : serial
+                        ? `a ${typeName} column`
+                        : domainRewrite
+                            ? `domain type ${typeWritten} (constraints ${domainCons.join(', ')})`
+                            : ctx.pgMajor < 11
+                                ? 'a default (PostgreSQL < 11)'
+                                : 'a volatile default';
+            f.hit('adding-field-with-default', {
+                table,
+                loc,
+                message: `ADD COLUMN ${name ?? ''} with ${what} rewrites ${table ?? ''} under ACCESS EXCLUSIVE`,
+            });
+        }
+        if (existing && notNull && !hasDefault) {
+            f.breaking = true;
+            f.hit('adding-required-field', {
+                table,
+                loc,
+                message: `ADD COLUMN ${name ?? ''} NOT NULL without a default fails if ${table ?? ''} has rows and breaks INSERTs of the running app version`,
+            });
+        }
+        for (const [t, con] of cons) {
+            const cloc = (0,ast/* location */.C5)(con) ?? loc;
+            if (!existing)
+                break;
+            if (t === 'CONSTR_PRIMARY') {
+                f.scansTable = true;
+                f.hit('adding-serial-primary-key-field', {
+                    table,
+                    loc: cloc,
+                    message: `ADD COLUMN ${name ?? ''} … PRIMARY KEY builds a unique index on ${table ?? ''} under ACCESS EXCLUSIVE`,
+                });
+            }
+            else if (t === 'CONSTR_UNIQUE') {
+                f.scansTable = true;
+                f.hit('disallowed-unique-constraint', {
+                    table,
+                    loc: cloc,
+                    message: `ADD COLUMN ${name ?? ''} … UNIQUE builds a unique index on ${table ?? ''} under ACCESS EXCLUSIVE`,
+                });
+            }
+            else if (t === 'CONSTR_FOREIGN') {
+                const pk = (0,ast/* rangeVarName */.KW)(con.pktable);
+                f.touch(pk, 'SHARE ROW EXCLUSIVE');
+                if (!hasDefault) {
+                    // A column that is NULL in every row references nothing: PostgreSQL marks the key valid without a
+                    // check (parse_utilcmd.c transformFKConstraints; verified in the gate corpus).
+                    f.decidedBy.push(`no scan: the new column ${name ?? ''} is NULL in every row, so REFERENCES ${pk ?? ''} is valid without a check`);
+                    continue;
+                }
+                f.scansTable = true;
+                f.hit('adding-foreign-key-constraint', {
+                    table,
+                    loc: cloc,
+                    message: `ADD COLUMN ${name ?? ''} … DEFAULT … REFERENCES ${pk ?? ''} validates every row of ${table ?? ''} while holding ACCESS EXCLUSIVE (SHARE ROW EXCLUSIVE on ${pk ?? ''})`,
+                });
+            }
+            else if (t === 'CONSTR_CHECK' && !con.skip_validation) {
+                f.scansTable = true;
+                f.hit('constraint-missing-not-valid', {
+                    table,
+                    loc: cloc,
+                    message: `ADD COLUMN ${name ?? ''} … CHECK validates every row of ${table ?? ''} under ACCESS EXCLUSIVE`,
+                });
+            }
+        }
+        f.robust(cmd.missing_ok === true, `ADD COLUMN ${name ?? ''}`, loc);
+    },
+    AT_DropColumn: (cmd, s) => {
+        const { f, table, existing } = s;
+        const col = (0,ast/* str */.gx)(cmd.name);
+        if (existing) {
+            f.destructive = true;
+            f.breaking = true;
+            f.hit('ban-drop-column', {
+                table,
+                message: `DROP COLUMN ${table ?? ''}.${col ?? ''} loses its data; the running app version may still use it`,
+            });
+        }
+        f.robust(cmd.missing_ok === true, `DROP COLUMN ${col ?? ''}`);
+    },
+    AT_DropNotNull: (cmd, s) => {
+        const { f, table, existing } = s;
+        const col = (0,ast/* str */.gx)(cmd.name);
+        if (existing) {
+            f.breaking = true;
+            f.hit('ban-drop-not-null', {
+                table,
+                message: `DROP NOT NULL on ${table ?? ''}.${col ?? ''}: readers that assume NOT NULL may break`,
+            });
+        }
+    },
+    AT_SetNotNull: (cmd, s) => {
+        const { ctx, f, table, tkey, existing } = s;
+        const col = (0,ast/* str */.gx)(cmd.name);
+        setNotNull(ctx, f, table, tkey, col, existing);
+    },
+    AT_AlterColumnType: (cmd, s) => {
+        const { ctx, f, table, existing } = s;
+        const col = (0,ast/* str */.gx)(cmd.name);
+        const def = (0,ast/* child */.jf)(cmd.def, 'ColumnDef');
+        const loc = (0,ast/* location */.C5)(def);
+        f.findings.push(...typeFindings(def?.typeName, loc, col));
+        if (existing) {
+            const using = def?.raw_default !== undefined;
+            const target = typeSpec(def?.typeName);
+            const live = table && col ? ctx.catalog.column(table, col) : undefined;
+            const current = live?.type ?? (table && col ? ctx.columnType(table, col) : undefined);
+            if (!using && target && current && isBinaryCoercible(parseFormatType(current), target)) {
+                // sql-altertable.html, Notes: no rewrite when the old type is binary coercible to the new one, but "if
+                // the collation for a column has been changed, an index rebuild is always required".
+                const collClause = (0,ast/* names */.Dy)((0,ast/* asNode */.hK)(def?.collClause)?.collname).pop();
+                const newCollation = collClause ?? live?.collation ?? undefined;
+                const collationChanges = live !== undefined && collClause !== undefined && live.collation !== null && collClause !== live.collation;
+                f.decidedBy.push(`${table ?? ''}.${col ?? ''} is ${current} in the live database; ${current} → ${formatSpec(target)} is binary-coercible: no table rewrite`);
+                if (collationChanges && live.indexes.length > 0) {
+                    f.scansTable = true;
+                    f.decidedBy.push(`the collation changes from "${live.collation ?? ''}" to "${newCollation ?? ''}" and index(es) ${live.indexes.join(', ')} depend on the column: they are rebuilt (table scan) under ACCESS EXCLUSIVE`);
+                    f.hit('alter-column-rebuilds-index', {
+                        table,
+                        columnName: col,
+                        loc,
+                        message: `ALTER COLUMN ${col ?? ''} COLLATE "${newCollation ?? ''}" rebuilds index(es) ${live.indexes.join(', ')} of ${table ?? ''} under ACCESS EXCLUSIVE (each rebuild scans the table)`,
+                    });
+                    return;
+                }
+                if (collationChanges)
+                    f.decidedBy.push(`the collation changes from "${live.collation ?? ''}" to "${newCollation ?? ''}" and no index depends on the column: catalog-only`);
+                f.note = `${table ?? ''}.${col ?? ''}: ${current} → ${formatSpec(target)} is binary-coercible: no rewrite, only a brief ACCESS EXCLUSIVE lock`;
+                return;
+            }
+            f.rewritesTable = true;
+            f.breaking = true;
+            const from = current ? ` from ${current}` : '';
+            f.hit('changing-column-type', {
+                table,
+                columnName: col,
+                loc,
+                message: `ALTER COLUMN ${col ?? ''} TYPE ${target ? formatSpec(target) : ''}${from}${using ? ' with USING' : ''} rewrites ${table ?? ''} and its indexes under ACCESS EXCLUSIVE${current ? '' : ' (unless binary-coercible)'} and may break the running app version`,
+            });
+        }
+    },
+};
+const SUBCOMMANDS = { ...columnSubcommands, ...constraintSubcommands, ...partitionSubcommands };
+function alterTable(node, f, ctx) {
+    const table = (0,ast/* rangeVarName */.KW)(node.relation);
+    const objtype = (0,ast/* str */.gx)(node.objtype) ?? 'OBJECT_TABLE';
+    const isNew = table !== undefined && ctx.isNewTable(table);
+    const scope = {
+        ctx,
+        f,
+        table,
+        tkey: table ? context_bareName(table) : '?',
+        existing: !isNew,
+        addedColumns: [],
+    };
+    for (const c of (0,ast/* asList */.DD)(node.cmds)) {
+        const cmd = (0,ast/* child */.jf)(c, 'AlterTableCmd');
+        if (!cmd)
+            continue;
+        const subtype = (0,ast/* str */.gx)(cmd.subtype) ?? '';
+        // ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE (on both tables); every other ADD CONSTRAINT takes ACCESS EXCLUSIVE.
+        const isFk = subtype === 'AT_AddConstraint' && (0,ast/* child */.jf)(cmd.def, 'Constraint')?.contype === 'CONSTR_FOREIGN';
+        f.touch(table, isFk ? 'SHARE ROW EXCLUSIVE' : (ALTER_LOCKS[subtype] ?? 'ACCESS EXCLUSIVE'));
+        if (objtype !== 'OBJECT_TABLE' && objtype !== 'OBJECT_FOREIGN_TABLE')
+            continue;
+        const handler = SUBCOMMANDS[subtype];
+        if (handler)
+            handler(cmd, scope);
+        else if (REWRITING_SUBTYPES.has(subtype) && scope.existing) {
+            f.rewritesTable = true;
+            f.hit('prefer-repack', {
+                table,
+                message: `${subtype.replace('AT_', '')} rewrites ${table ?? ''} under ACCESS EXCLUSIVE`,
+            });
+        }
+    }
+    f.findings.push(...duplicateColumns(scope.addedColumns, 'added'));
+}
+const policy = (node, f) => {
+    f.touch((0,ast/* rangeVarName */.KW)(node.table), 'ACCESS EXCLUSIVE');
+};
+const tableHandlers = {
+    AlterTableStmt: alterTable,
+    CreateStmt: (node, f) => {
+        const table = (0,ast/* rangeVarName */.KW)(node.relation);
+        const cols = [];
+        for (const elt of (0,ast/* asList */.DD)(node.tableElts)) {
+            const col = (0,ast/* child */.jf)(elt, 'ColumnDef');
+            if (col) {
+                const name = (0,ast/* str */.gx)(col.colname);
+                cols.push([name, (0,ast/* location */.C5)(col)]);
+                f.findings.push(...typeFindings(col.typeName, (0,ast/* location */.C5)(col), name));
+                for (const [, c] of constraintsOf(col)) {
+                    const pk = (0,ast/* rangeVarName */.KW)(c.pktable);
+                    if (pk)
+                        f.touch(pk, 'SHARE ROW EXCLUSIVE');
+                }
+            }
+            const con = (0,ast/* child */.jf)(elt, 'Constraint');
+            if (con) {
+                const pk = (0,ast/* rangeVarName */.KW)(con.pktable);
+                if (pk)
+                    f.touch(pk, 'SHARE ROW EXCLUSIVE');
+            }
+        }
+        // Partitions attach to their parent: SHARE UPDATE EXCLUSIVE on it (PG 12+).
+        for (const parent of (0,ast/* asList */.DD)(node.inhRelations)) {
+            if (node.partbound)
+                f.touch((0,ast/* rangeVarName */.KW)((0,ast/* asNode */.hK)(parent)?.RangeVar), 'SHARE UPDATE EXCLUSIVE');
+        }
+        f.findings.push(...duplicateColumns(cols, 'declared'));
+        f.robust(node.if_not_exists === true, `CREATE TABLE ${table ?? ''}`);
+    },
+    RenameStmt: (node, f, ctx) => {
+        const renameType = (0,ast/* str */.gx)(node.renameType) ?? '';
+        const table = (0,ast/* rangeVarName */.KW)(node.relation);
+        f.robust(false, 'RENAME (fails on a second run: the old name is gone)');
+        if (table)
+            f.touch(table, renameType === 'OBJECT_INDEX' ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE');
+        const isNew = table !== undefined && ctx.isNewTable(table);
+        if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(renameType) && !isNew) {
+            f.breaking = true;
+            f.hit('renaming-table', {
+                table,
+                message: `RENAME ${table ?? ''} TO ${(0,ast/* str */.gx)(node.newname) ?? ''}: the running app version still uses the old name`,
+            });
+        }
+        else if (renameType === 'OBJECT_COLUMN' && !isNew) {
+            f.breaking = true;
+            f.hit('renaming-column', {
+                table,
+                message: `RENAME COLUMN ${table ?? ''}.${(0,ast/* str */.gx)(node.subname) ?? ''} TO ${(0,ast/* str */.gx)(node.newname) ?? ''}: the running app version still uses the old name`,
+            });
+        }
+        else if (renameType === 'OBJECT_SCHEMA') {
+            f.breaking = true;
+            f.hit('renaming-schema', { message: `RENAME SCHEMA ${(0,ast/* str */.gx)(node.subname) ?? ''} TO ${(0,ast/* str */.gx)(node.newname) ?? ''}` });
+        }
+    },
+    AlterObjectSchemaStmt: (node, f, ctx) => {
+        // Moving a table/view to another schema is a rename as far as the running app is concerned.
+        const objectType = (0,ast/* str */.gx)(node.objectType) ?? '';
+        const table = (0,ast/* rangeVarName */.KW)(node.relation);
+        if (table)
+            f.touch(table, 'ACCESS EXCLUSIVE');
+        if (['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(objectType) &&
+            table &&
+            !ctx.isNewTable(table)) {
+            f.breaking = true;
+            f.hit('renaming-table', {
+                table,
+                message: `SET SCHEMA moves ${table} to ${(0,ast/* str */.gx)(node.newschema) ?? ''}: the running app version still uses the old qualified name`,
+            });
+        }
+    },
+    CommentStmt: (node, f) => {
+        // COMMENT ON TABLE/COLUMN/VIEW takes SHARE UPDATE EXCLUSIVE on the relation (checked against pg_locks).
+        const objtype = (0,ast/* str */.gx)(node.objtype) ?? '';
+        const parts = (0,ast/* names */.Dy)((0,ast/* asNode */.hK)(node.object)?.List ? (0,ast/* asNode */.hK)((0,ast/* asNode */.hK)(node.object)?.List)?.items : undefined);
+        const rel = objtype === 'OBJECT_COLUMN'
+            ? parts.slice(0, -1)
+            : ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE'].includes(objtype)
+                ? parts
+                : [];
+        if (rel.length)
+            f.touch(rel.join('.'), 'SHARE UPDATE EXCLUSIVE');
+    },
+    CreateTrigStmt: (node, f) => {
+        f.touch((0,ast/* rangeVarName */.KW)(node.relation), 'SHARE ROW EXCLUSIVE');
+    },
+    CreatePolicyStmt: policy,
+    AlterPolicyStmt: policy,
+    CreateStatsStmt: (node, f) => {
+        for (const r of (0,ast/* asList */.DD)(node.relations))
+            f.touch((0,ast/* rangeVarName */.KW)((0,ast/* asNode */.hK)(r)?.RangeVar), 'SHARE UPDATE EXCLUSIVE');
+    },
+    LockStmt: (node, f) => {
+        for (const r of (0,ast/* asList */.DD)(node.relations))
+            f.touch((0,ast/* rangeVarName */.KW)((0,ast/* asNode */.hK)(r)?.RangeVar), lockFromMode(node.mode));
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statements/objects.ts
+// What a statement creates: for "re-created later in the set" and "new table" checks across statements.
+
+
+/** Object kinds and names a statement creates (for "re-created later in the set" and "new table" checks). */
+function createdObjects(type, node) {
+    const out = [];
+    const add = (kind, name) => {
+        if (name)
+            out.push({ kind, name: bareName(name) });
+    };
+    switch (type) {
+        case 'CreateStmt': {
+            const table = rangeVarName(node.relation);
+            add('table', table);
+            for (const elt of asList(node.tableElts)) {
+                const c = child(elt, 'Constraint');
+                if (c && table)
+                    add('constraint', `${bareName(table)}|${str(c.conname) ?? ''}`);
+            }
+            break;
+        }
+        case 'CreateTableAsStmt':
+            add(str(node.objtype) === 'OBJECT_MATVIEW' ? 'view' : 'table', rangeVarName(asNode(node.into)?.rel));
+            break;
+        case 'ViewStmt':
+            add('view', rangeVarName(node.view));
+            break;
+        case 'CreateEnumStmt':
+        case 'CreateRangeStmt':
+            add('type', names(node.typeName).join('.'));
+            break;
+        case 'CompositeTypeStmt':
+            add('type', rangeVarName(node.typevar));
+            break;
+        case 'CreateDomainStmt':
+            add('type', names(node.domainname).join('.'));
+            break;
+        case 'CreateSeqStmt':
+            add('sequence', rangeVarName(node.sequence));
+            break;
+        case 'CreateExtensionStmt':
+            add('extension', str(node.extname));
+            break;
+        case 'CreateFunctionStmt':
+            add('function', names(node.funcname).join('.'));
+            break;
+        case 'AlterTableStmt': {
+            const table = rangeVarName(node.relation);
+            for (const c of asList(node.cmds)) {
+                const cmd = child(c, 'AlterTableCmd');
+                const con = child(cmd?.def, 'Constraint');
+                if (cmd?.subtype === 'AT_AddConstraint' && con && table)
+                    add('constraint', `${bareName(table)}|${str(con.conname) ?? ''}`);
+            }
+            break;
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/analyze/statement.ts
+// Classifies one parsed statement: the lock it takes, whether it rewrites/scans, whether it can run in a transaction,
+// and which rules it hits. One table maps each libpg-query node type to its handler; the handlers live in
+// statements/<family>.ts. Lock facts: https://www.postgresql.org/docs/15/explicit-locking.html and
+// https://www.postgresql.org/docs/15/sql-altertable.html (the rows of decisions.ts quote them).
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const handlers = {
+    ...tableHandlers,
+    ...indexHandlers,
+    ...dropHandlers,
+    ...dataHandlers,
+    ...maintenanceHandlers,
+    ...typeHandlers,
+    ...functionHandlers,
+    ...miscHandlers,
+};
+function classifyStatement(type, node, ctx) {
+    const f = new Facts(ctx);
+    const reason = nonTransactionalReason(type, node);
+    if (reason)
+        f.nonTransactional = reason;
+    const handler = handlers[type];
+    if (handler)
+        handler(node, f, ctx, type);
+    else if (!KNOWN_SAFE.has(type) && !reason)
+        f.hit('unrecognized-statement', { message: `${type} is not classified by the gate` });
+    return f;
+}
+
+
+/***/ }),
+
+/***/ 1381:
+/***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8877);
+/* harmony import */ var node_v8__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_v8__WEBPACK_IMPORTED_MODULE_3__);
+// Prepares the process for libpg-query's WebAssembly parser. Must be imported before anything that imports
+// libpg-query (which compiles its .wasm as soon as it is loaded).
+//
+// 1. libpg-query's Emscripten glue (the CommonJS build, which ncc bundles) finds libpg-query.wasm through `__dirname`,
+//    which does not exist inside an ES-module bundle: parsing would fail with "ReferenceError: __dirname is not
+//    defined". The build copies the .wasm next to each bundle that needs it, so point the glue at the bundle's own
+//    directory. From source (tests, CLI via tsx) nothing changes: Node loads the CommonJS build with its own
+//    __dirname, and no .wasm sits next to this file.
+// 2. Baseline (Liftoff) code only. By default V8 re-compiles the hot parts of the 1.7 MB module with its optimising
+//    compiler on background threads; in a short-lived process (the gate, the CLI) that compilation competes with the
+//    parse for the CPU and process exit waits for it. Measured on 10,000 statements (bench/analyze.bench.ts, 2 cores):
+//    ~1.0 s → ~0.3 s from process start to exit, while the optimised code would parse only ~20 % faster once ready.
+//    The flags are read when a WebAssembly module is compiled, so they apply to libpg-query alone (no other wasm is
+//    loaded by these processes); JavaScript is optimised as usual.
+
+
+
+
+const here = node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname((0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(import.meta.url));
+const g = globalThis;
+if (g.__dirname === undefined && (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(here, 'libpg-query.wasm')))
+    g.__dirname = here;
+node_v8__WEBPACK_IMPORTED_MODULE_3___default().setFlagsFromString('--no-wasm-tier-up');
+node_v8__WEBPACK_IMPORTED_MODULE_3___default().setFlagsFromString('--no-wasm-dynamic-tiering');
+
+
+/***/ }),
+
+/***/ 1557:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  o: () => (/* binding */ connectDatabase),
+  Q: () => (/* binding */ safeDbError)
+});
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/sql.ts
+var sql = __nccwpck_require__(8499);
+;// CONCATENATED MODULE: ./src/migrations/db.ts
+// Connecting to the target database with errors that never leak the password.
+
+
+
+
+/** A pg error text made safe for logs: the URL and its password scrubbed. */
+function safeDbError(err, databaseUrl) {
+    return (0,redact/* scrubSecrets */.Zg)((0,errors/* errorMessage */.gJ)(err), [databaseUrl, (0,redact/* urlPassword */.Ds)(databaseUrl)]);
+}
+async function connectDatabase(databaseUrl, opts = {}) {
+    let client;
+    try {
+        client = new esm.Client({
+            connectionString: databaseUrl,
+            connectionTimeoutMillis: 20_000,
+            application_name: opts.applicationName ?? 'rail-actions',
+        });
+    }
+    catch (err) {
+        throw new errors/* UserFacingError */.Ui(`Input '${opts.input ?? 'database-url'}' is not a usable PostgreSQL URL: ${safeDbError(err, databaseUrl)}`);
+    }
+    // A dropped connection emits 'error' on the client; without a listener that would crash the process.
+    client.on('error', () => undefined);
+    try {
+        await client.connect();
+    }
+    catch (err) {
+        await client.end().catch(() => undefined);
+        throw new errors/* UserFacingError */.Ui(`Cannot connect to the database ${(0,redact/* redactUrl */.BO)(databaseUrl)}: ${safeDbError(err, databaseUrl)}`);
+    }
+    // Prisma-style `?schema=app` URLs: Prisma puts its tables (and _prisma_migrations) in that schema via search_path.
+    const schema = prismaSchemaParam(databaseUrl);
+    if (schema)
+        await client.query(`SET search_path TO ${(0,sql/* quoteIdent */.v4)(schema)}`);
+    return client;
+}
+function prismaSchemaParam(url) {
+    try {
+        return new URL(url).searchParams.get('schema') || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+
+/***/ }),
+
+/***/ 7767:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  V3: () => (/* binding */ NoMigrationsError),
+  qU: () => (/* binding */ detectTool),
+  Gt: () => (/* binding */ displayPath),
+  NM: () => (/* binding */ hasMigrationLikeFiles),
+  FG: () => (/* binding */ parseToolName)
+});
+
+// UNUSED EXPORTS: toolFromDirectory
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/migrations/history/index.ts + 7 modules
+var migrations_history = __nccwpck_require__(4109);
+// EXTERNAL MODULE: ./src/migrations/history/common.ts
+var common = __nccwpck_require__(9817);
+;// CONCATENATED MODULE: ./src/migrations/types.ts
+// Shared shapes of the migrations core (see coord/CONTRACTS.md). Pure types: no runtime imports.
+const TOOL_NAMES = [
+    'prisma',
+    'drizzle',
+    'knex',
+    'node-pg-migrate',
+    'golang-migrate',
+    'dbmate',
+    'sql',
+];
+
+;// CONCATENATED MODULE: ./src/migrations/detect.ts
+// Which migration tool a repository uses and where its migrations live: from the folder layout first (it is what
+// the tools themselves read), then package.json dependencies and config files to break ties.
+
+
+
+
+
+
+/**
+ * Nothing to migrate: no migrations directory was found, or the one given or found holds no migration files at all
+ * (an empty folder, or one with only a .gitkeep, a README or a tool's bookkeeping). An InputError naming
+ * migrations-dir, so callers that need migrations (the CLI, findPending) fail as before; the migrate and migrate-gate
+ * actions catch it and report "nothing to migrate" instead. A folder whose files rail-actions cannot attribute to a
+ * tool is NOT this: that stays a plain InputError, because silently skipping real migrations would be worse.
+ */
+class NoMigrationsError extends errors/* InputError */.dz {
+    /** Where it looked, relative to cwd ('.' for cwd itself). */
+    where;
+    /** What would have counted, for messages: candidate directories, or the layout expected in `where`. */
+    lookedFor;
+    /** The tool when given (or recognised); undefined when auto-detection found nothing. */
+    tool;
+    /** Absolute path of the directory that exists but is empty; undefined when no directory was found. */
+    dir;
+    constructor(message, info) {
+        super('migrations-dir', message);
+        this.name = 'NoMigrationsError';
+        this.where = info.where;
+        this.lookedFor = info.lookedFor;
+        this.tool = info.tool;
+        this.dir = info.dir;
+    }
+}
+const WALK_DEPTH = 3;
+/**
+ * Whether `dir` holds anything that could be a migration: a .sql file or a JS/TS module, up to a few levels deep
+ * (Prisma's <name>/migration.sql, drizzle's meta/). Dotfiles and node_modules do not count.
+ */
+async function hasMigrationLikeFiles(dir, depth = WALK_DEPTH) {
+    let entries;
+    try {
+        entries = await (0,promises_.readdir)(dir, { withFileTypes: true });
+    }
+    catch {
+        return false;
+    }
+    for (const e of entries) {
+        if (e.name.startsWith('.') || e.name === 'node_modules')
+            continue;
+        if (e.isFile() && (e.name.endsWith('.sql') || (0,common/* isCodeMigration */._o)(e.name)))
+            return true;
+        if (e.isDirectory() && depth > 1 && (await hasMigrationLikeFiles(external_node_path_default().join(dir, e.name), depth - 1)))
+            return true;
+    }
+    return false;
+}
+/** A path relative to cwd for messages ('.' for cwd itself). */
+function displayPath(cwd, abs) {
+    return external_node_path_default().relative(cwd, abs).split((external_node_path_default()).sep).join('/') || '.';
+}
+const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
+function parseToolName(value, input = 'tool') {
+    const v = (value ?? '').trim().toLowerCase();
+    if (v === '' || v === 'auto')
+        return 'auto';
+    if (TOOL_NAMES.includes(v))
+        return v;
+    throw new errors/* InputError */.dz(input, `expected one of auto, ${TOOL_NAMES.join(', ')}; got '${value?.trim() ?? ''}'`);
+}
+async function packageDeps(cwd) {
+    try {
+        const pkg = JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(cwd, 'package.json'), 'utf8'));
+        return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]);
+    }
+    catch {
+        return new Set();
+    }
+}
+/** drizzle.config.{ts,js,mjs,cjs,json}: its `out` folder, where drizzle-kit writes migrations. */
+async function drizzleOutDir(cwd) {
+    for (const name of [
+        'drizzle.config.ts',
+        'drizzle.config.js',
+        'drizzle.config.mjs',
+        'drizzle.config.cjs',
+        'drizzle.config.json',
+    ]) {
+        try {
+            const text = await (0,promises_.readFile)(external_node_path_default().join(cwd, name), 'utf8');
+            const m = /["']?\bout["']?\s*:\s*["'`]([^"'`]+)["'`]/.exec(text);
+            return m ? m[1] : 'drizzle';
+        }
+        catch {
+            // next candidate
+        }
+    }
+    return undefined;
+}
+async function readHead(file) {
+    try {
+        return (await (0,promises_.readFile)(file, 'utf8')).slice(0, 4096);
+    }
+    catch {
+        return '';
+    }
+}
+/** The tool whose layout a directory has, or undefined when it holds nothing migration-like. */
+async function toolFromDirectory(dir, cwd) {
+    if (await (0,common/* isFile */.fo)(external_node_path_default().join(dir, 'meta', '_journal.json')))
+        return { tool: 'drizzle', reason: 'meta/_journal.json (drizzle-kit journal)' };
+    const entries = await (0,promises_.readdir)(dir, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name === 'migration_lock.toml'))
+        return { tool: 'prisma', reason: 'migration_lock.toml (Prisma Migrate)' };
+    for (const e of entries) {
+        if (e.isDirectory() && (await (0,common/* isFile */.fo)(external_node_path_default().join(dir, e.name, 'migration.sql')))) {
+            return { tool: 'prisma', reason: `${e.name}/migration.sql folders (Prisma Migrate layout)` };
+        }
+    }
+    const files = entries.filter((e) => e.isFile()).map((e) => e.name);
+    if (files.some((f) => /^[0-9]+_.*\.up\.sql$/.test(f)))
+        return { tool: 'golang-migrate', reason: '<version>_<name>.up.sql files (golang-migrate)' };
+    const sqlFiles = files.filter((f) => f.endsWith('.sql'));
+    for (const f of sqlFiles) {
+        const head = await readHead(external_node_path_default().join(dir, f));
+        if (/^--\s*migrate:up\b/m.test(head))
+            return { tool: 'dbmate', reason: `'-- migrate:up' sections (dbmate) in ${f}` };
+        if (/^\s*--\s*up migration\b/im.test(head))
+            return { tool: 'node-pg-migrate', reason: `'-- Up Migration' marker (node-pg-migrate) in ${f}` };
+    }
+    const codeFiles = files.filter(common/* isCodeMigration */._o);
+    if (codeFiles.length) {
+        const deps = await packageDeps(cwd);
+        if (deps.has('node-pg-migrate') && !deps.has('knex'))
+            return { tool: 'node-pg-migrate', reason: 'JS/TS migrations and node-pg-migrate in package.json' };
+        if (deps.has('knex') && !deps.has('node-pg-migrate'))
+            return { tool: 'knex', reason: 'JS/TS migrations and knex in package.json' };
+        for (const knexfile of ['knexfile.js', 'knexfile.ts', 'knexfile.cjs', 'knexfile.mjs']) {
+            if (await (0,common/* isFile */.fo)(external_node_path_default().join(cwd, knexfile)))
+                return { tool: 'knex', reason: `JS/TS migrations and ${knexfile}` };
+        }
+        const head = await readHead(external_node_path_default().join(dir, codeFiles[0]));
+        if (/\bpgm\b/.test(head))
+            return { tool: 'node-pg-migrate', reason: `JS/TS migrations using the pgm builder (${codeFiles[0]})` };
+        if (/\bknex\b/.test(head))
+            return { tool: 'knex', reason: `JS/TS migrations using knex (${codeFiles[0]})` };
+        return undefined;
+    }
+    if (sqlFiles.length)
+        return { tool: 'sql', reason: 'plain .sql files (rail-actions history table)' };
+    return undefined;
+}
+const AUTO_DIRS = [
+    'prisma/migrations',
+    'drizzle',
+    'db/migrations',
+    'migrations',
+    'database/migrations',
+    'sql/migrations',
+    'src/db/migrations',
+    'src/migrations',
+];
+/**
+ * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
+ * Throws InputError naming `migrations-dir` / `tool` when nothing usable is found — before any database access;
+ * NoMigrationsError (an InputError) when there is nothing to migrate at all.
+ */
+async function detectTool(opts) {
+    const tool = opts.tool ?? 'auto';
+    if (tool !== 'auto' && !TOOL_NAMES.includes(tool))
+        parseToolName(tool);
+    const cwd = external_node_path_default().resolve(opts.cwd);
+    if (opts.dir && opts.dir.trim()) {
+        const given = opts.dir.trim();
+        const dir = external_node_path_default().resolve(cwd, given);
+        if (!(await (0,common/* isDirectory */.wd)(dir)))
+            throw new errors/* InputError */.dz('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
+        if (tool !== 'auto')
+            return { tool, dir, reason: `tool: ${tool}` };
+        const found = await toolFromDirectory(dir, cwd);
+        if (found)
+            return { tool: found.tool, dir, reason: found.reason };
+        if (!(await hasMigrationLikeFiles(dir))) {
+            throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, {
+                where: displayPath(cwd, dir),
+                lookedFor: RECOGNISED,
+                dir,
+            });
+        }
+        throw new errors/* InputError */.dz('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
+    }
+    const drizzleOut = await drizzleOutDir(cwd);
+    const candidates = [
+        ...new Set(tool === 'auto'
+            ? [...(drizzleOut ? [drizzleOut] : []), ...AUTO_DIRS]
+            : [...(tool === 'drizzle' && drizzleOut ? [drizzleOut] : []), ...migrations_history/* ADAPTERS */.R[tool].defaultDirs]),
+    ];
+    // Directories that hold JS/TS or SQL files no tool could be told from: not "no migrations", but ambiguous.
+    const unrecognised = [];
+    // With a tool given, an empty default directory must not hide a later one that holds files.
+    let firstEmpty;
+    for (const rel of candidates) {
+        const dir = external_node_path_default().resolve(cwd, rel);
+        if (!(await (0,common/* isDirectory */.wd)(dir)))
+            continue;
+        if (tool !== 'auto') {
+            if (await hasMigrationLikeFiles(dir))
+                return { tool, dir, reason: `tool: ${tool}, default directory ${rel}` };
+            firstEmpty ??= rel;
+            continue;
+        }
+        const found = await toolFromDirectory(dir, cwd);
+        if (found)
+            return { tool: found.tool, dir, reason: found.reason };
+        if (await hasMigrationLikeFiles(dir))
+            unrecognised.push(rel);
+    }
+    if (tool !== 'auto' && firstEmpty !== undefined)
+        return { tool, dir: external_node_path_default().resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
+    if (unrecognised.length) {
+        throw new errors/* InputError */.dz('migrations-dir', `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`);
+    }
+    throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
+        where: '.',
+        lookedFor: candidates.join(', '),
+        ...(tool !== 'auto' ? { tool } : {}),
+    });
+}
+
+
+/***/ }),
+
+/***/ 3237:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S: () => (/* binding */ planHash),
+/* harmony export */   f: () => (/* binding */ sha256Hex)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+// The one place that hashes migration content: per-file checksums and the plan hash that ties the migrate-gate's
+// approval to what the migrate action applies.
+
+function sha256Hex(data) {
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(data).digest('hex');
+}
+/**
+ * Content hash of an ordered list of pending migrations: sha256 over each file's id and the sha256 of its contents
+ * (MigrationFile.checksum is always that for our adapters), in apply order. Any added, removed, reordered or edited
+ * file changes it. The gate publishes it as `plan-hash`; the migrate action recomputes it and refuses a mismatch.
+ */
+function planHash(files) {
+    const h = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256');
+    for (const f of files)
+        h.update(`${f.id}\n${f.checksum}\n`);
+    return h.digest('hex');
+}
+
+
+/***/ }),
+
+/***/ 9817:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CA: () => (/* binding */ opaqueFile),
+/* harmony export */   CX: () => (/* binding */ advisoryLockAnomalies),
+/* harmony export */   F9: () => (/* binding */ tableExists),
+/* harmony export */   G4: () => (/* binding */ checksumVariants),
+/* harmony export */   Ku: () => (/* binding */ readMigrationFile),
+/* harmony export */   _o: () => (/* binding */ isCodeMigration),
+/* harmony export */   bl: () => (/* binding */ sqlFile),
+/* harmony export */   fo: () => (/* binding */ isFile),
+/* harmony export */   mL: () => (/* binding */ diffById),
+/* harmony export */   ol: () => (/* binding */ listDir),
+/* harmony export */   r9: () => (/* binding */ currentSchema),
+/* harmony export */   wd: () => (/* binding */ isDirectory),
+/* harmony export */   wh: () => (/* binding */ advisoryLockHolders),
+/* harmony export */   zM: () => (/* binding */ currentSchemaHistory)
+/* harmony export */ });
+/* unused harmony exports byName, CODE_EXTENSIONS */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8499);
+/* harmony import */ var _hash_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3237);
+// Shared pieces of the per-tool history adapters: the adapter shape, file listing, the id-based diff and lock probes.
+
+
+
+
+async function isDirectory(p) {
+    try {
+        return (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(p)).isDirectory();
+    }
+    catch {
+        return false;
+    }
+}
+async function isFile(p) {
+    try {
+        return (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(p)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** Code-unit order, as the tools sort (Prisma, Knex, dbmate sort names as plain strings). */
+function byName(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+async function listDir(dir) {
+    const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readdir)(dir, { withFileTypes: true });
+    return entries
+        .map((e) => ({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() }))
+        .sort((a, b) => byName(a.name, b.name));
+}
+const CODE_EXTENSIONS = [
+    '.js',
+    '.cjs',
+    '.mjs',
+    '.ts',
+    '.cts',
+    '.mts',
+    '.coffee',
+    '.ls',
+    '.litcoffee',
+    '.iced',
+    '.eg',
+    '.co',
+];
+function isCodeMigration(name) {
+    return !name.endsWith('.d.ts') && CODE_EXTENSIONS.includes(node_path__WEBPACK_IMPORTED_MODULE_1___default().extname(name));
+}
+async function readMigrationFile(abs, cwd) {
+    const bytes = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(abs);
+    return {
+        abs,
+        relPath: node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/'),
+        bytes,
+        text: bytes.toString('utf8'),
+        checksum: (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(bytes),
+    };
+}
+/** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
+function checksumVariants(text) {
+    const lf = text.replace(/\r\n/g, '\n');
+    return new Set([(0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(text), (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(lf), (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(lf.replace(/\n/g, '\r\n'))]);
+}
+/** The schema unqualified names resolve to for this connection (where Prisma/knex/… create their tables). */
+async function currentSchema(client) {
+    const r = await client.query('SELECT current_schema() AS s');
+    return r.rows[0]?.s ?? 'public';
+}
+async function tableExists(client, schema, table) {
+    const r = await client.query('SELECT to_regclass($1) AS t', [
+        `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(schema)}.${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(table)}`,
+    ]);
+    return r.rows[0]?.t != null;
+}
+/** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
+function currentSchemaHistory(table) {
+    return {
+        async historyTable(client) {
+            return `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(await currentSchema(client))}.${table}`;
+        },
+        async historyTables(client) {
+            const schema = await currentSchema(client);
+            return (await tableExists(client, schema, table)) ? [`${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(schema)}.${table}`] : [];
+        },
+    };
+}
+/**
+ * Sessions other than ours holding a session/transaction advisory lock taken with one bigint key — how Prisma,
+ * node-pg-migrate, golang-migrate and rail-actions itself mark "a migration is running".
+ */
+async function advisoryLockHolders(client, key) {
+    const r = await client.query(`SELECT l.pid, a.application_name AS app, a.backend_start AS since
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+        AND l.pid <> pg_backend_pid()`, [key.toString()]);
+    return r.rows.map((row) => ({ pid: row.pid, app: row.app ?? '', since: row.since ? row.since.toISOString() : '' }));
+}
+async function advisoryLockAnomalies(client, key, who) {
+    const holders = await advisoryLockHolders(client, key);
+    return holders.map((h) => ({
+        kind: 'locked',
+        detail: `${who} migration lock (pg advisory lock ${key}) is held by backend pid ${h.pid}${h.app ? ` (${h.app})` : ''}${h.since ? ` connected since ${h.since}` : ''}: another migration is running`,
+    }));
+}
+/**
+ * The usual diff: history rows keyed by the file id. Pending = files with no successful row, in file order.
+ * Anomalies: failed/dirty rows, rows without a file, applied files whose checksum changed, pending files that sort
+ * before the newest applied file.
+ */
+function diffById(tool, files, history) {
+    const anomalies = [];
+    const byId = new Map(files.map((f) => [f.id, f]));
+    const applied = new Set();
+    const failed = new Set();
+    for (const row of history.rows) {
+        const file = byId.get(row.id);
+        if (row.failed) {
+            failed.add(row.id);
+            anomalies.push({
+                kind: 'failed',
+                ...(file ? { file: file.relPath } : {}),
+                detail: `${tool} history records migration ${row.id} as failed/unfinished${row.detail ? `: ${firstLine(row.detail)}` : ''}; resolve it before migrating`,
+            });
+            continue;
+        }
+        if (row.dirty) {
+            anomalies.push({
+                kind: 'dirty',
+                ...(file ? { file: file.relPath } : {}),
+                detail: `${tool} history marks ${row.id} dirty (half-applied)`,
+            });
+            continue;
+        }
+        applied.add(row.id);
+        if (!file) {
+            anomalies.push({
+                kind: 'missing-file',
+                detail: `${tool} history lists ${row.id} as applied but no such migration exists in the directory`,
+            });
+            continue;
+        }
+        if (row.checksum && file.sql !== undefined && !checksumVariants(file.sql).has(row.checksum.toLowerCase())) {
+            anomalies.push({
+                kind: 'checksum-drift',
+                file: file.relPath,
+                detail: `${file.relPath} was edited after it was applied (recorded checksum ${row.checksum.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…)`,
+            });
+        }
+    }
+    const pending = files.filter((f) => !applied.has(f.id));
+    let newestApplied = -1;
+    files.forEach((f, i) => {
+        if (applied.has(f.id))
+            newestApplied = i;
+    });
+    for (const f of pending) {
+        if (files.indexOf(f) < newestApplied && !failed.has(f.id)) {
+            anomalies.push({
+                kind: 'out-of-order',
+                file: f.relPath,
+                detail: `${f.relPath} is pending but sorts before ${files[newestApplied]?.id ?? ''}, which is already applied`,
+            });
+        }
+    }
+    return { pending, anomalies };
+}
+/** The gist of a tool's log text (Prisma `logs` holds the database error over several lines). */
+function firstLine(text) {
+    const line = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .slice(0, 3)
+        .join(' / ');
+    return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+function sqlFile(id, read, sql, extra = {}) {
+    return { id, path: read.abs, relPath: read.relPath, sql, checksum: read.checksum, kind: 'sql', ...extra };
+}
+function opaqueFile(id, read) {
+    return { id, path: read.abs, relPath: read.relPath, checksum: read.checksum, kind: 'opaque' };
+}
+
+
+/***/ }),
+
+/***/ 4109:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  R: () => (/* binding */ ADAPTERS),
+  f: () => (/* binding */ adapterFor)
+});
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/sql.ts
+var sql = __nccwpck_require__(8499);
+// EXTERNAL MODULE: ./src/migrations/history/common.ts
+var common = __nccwpck_require__(9817);
+;// CONCATENATED MODULE: ./src/migrations/history/dbmate.ts
+// dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
+// history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
+// digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
+
+
+
+
+const TABLE = 'schema_migrations';
+const FILE_RE = /^(\d+).*\.sql$/;
+/** The up section of a dbmate file and its options (`transaction:false`). */
+function parseDbmateFile(text, file) {
+    const upMarker = /^--\s*migrate:up\b(.*)$/m.exec(text);
+    if (!upMarker)
+        throw new errors/* UserFacingError */.Ui(`${file}: dbmate requires a '-- migrate:up' section`);
+    const start = upMarker.index + upMarker[0].length;
+    const downMarker = /^--\s*migrate:down\b.*$/m.exec(text.slice(start));
+    const up = downMarker ? text.slice(start, start + downMarker.index) : text.slice(start);
+    const options = upMarker[1] ?? '';
+    return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
+}
+async function assertDbmateTable(client, schema) {
+    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, TABLE]);
+    if (r.rows.length) {
+        throw new errors/* UserFacingError */.Ui(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    }
+}
+const dbmateAdapter = {
+    tool: 'dbmate',
+    defaultDirs: ['db/migrations'],
+    async listFiles(dir, cwd) {
+        const files = [];
+        for (const entry of await (0,common/* listDir */.ol)(dir)) {
+            const m = FILE_RE.exec(entry.name);
+            if (!entry.isFile || !m)
+                continue;
+            const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
+            const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+            files.push((0,common/* sqlFile */.bl)(m[1], read, up, transaction ? {} : { noTransaction: true }));
+        }
+        return files;
+    },
+    async readHistory(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        if (!(await (0,common/* tableExists */.F9)(client, schema, TABLE)))
+            return { exists: false, rows: [] };
+        await assertDbmateTable(client, schema);
+        const r = await client.query(`SELECT version FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${TABLE} ORDER BY version`);
+        const rows = r.rows.map((row) => ({ id: row.version }));
+        return { exists: true, rows };
+    },
+    diff(files, history) {
+        return (0,common/* diffById */.mL)('dbmate', files, history);
+    },
+    lockAnomalies() {
+        return Promise.resolve([]);
+    },
+    ...(0,common/* currentSchemaHistory */.zM)(TABLE),
+    async ensureHistoryTable(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
+        await client.query(`create table if not exists ${(0,sql/* quoteIdent */.v4)(schema)}.${(0,sql/* quoteIdent */.v4)(TABLE)} (version varchar primary key)`);
+    },
+    async record(client, file) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        await client.query(`insert into ${(0,sql/* quoteIdent */.v4)(schema)}.${(0,sql/* quoteIdent */.v4)(TABLE)} (version) values ($1)`, [file.id]);
+    },
+};
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/migrations/history/drizzle.ts
+// Drizzle ORM 0.x (drizzle-kit migrate / migrate() from drizzle-orm/<driver>/migrator): `meta/_journal.json` lists
+// entries {idx, when, tag, breakpoints}; SQL in `<tag>.sql`, split on `--> statement-breakpoint`. History in
+// drizzle.__drizzle_migrations(id serial, hash text, created_at bigint): hash = sha256 hex of the file text,
+// created_at = the journal `when`. Drizzle's own pending rule is a time watermark: entries with
+// `when > max(created_at)` run, anything older that is missing is silently skipped forever — we flag that.
+
+
+
+
+const SCHEMA = 'drizzle';
+const drizzle_TABLE = '__drizzle_migrations';
+async function readJournal(dir) {
+    const journalPath = external_node_path_default().join(dir, 'meta', '_journal.json');
+    let raw;
+    try {
+        raw = await (0,promises_.readFile)(journalPath, 'utf8');
+    }
+    catch {
+        throw new errors/* UserFacingError */.Ui(`Drizzle journal ${journalPath} not found: is this a drizzle-kit migrations folder (the 'out' directory)?`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch (err) {
+        throw new errors/* UserFacingError */.Ui(`Drizzle journal ${journalPath} is not valid JSON: ${err.message}`);
+    }
+    const entries = parsed.entries;
+    if (!Array.isArray(entries))
+        throw new errors/* UserFacingError */.Ui(`Drizzle journal ${journalPath} has no "entries" array`);
+    return entries.map((e, i) => {
+        const entry = e;
+        if (typeof entry.tag !== 'string' || typeof entry.when !== 'number') {
+            throw new errors/* UserFacingError */.Ui(`Drizzle journal ${journalPath}: entry ${i} lacks a string "tag" and a numeric "when"`);
+        }
+        return entry;
+    });
+}
+const whenByPath = new Map();
+async function whenOf(file) {
+    const cached = whenByPath.get(file.path);
+    if (cached !== undefined)
+        return cached;
+    const entry = (await readJournal(external_node_path_default().dirname(file.path))).find((e) => e.tag === file.id);
+    if (!entry)
+        throw new errors/* UserFacingError */.Ui(`Drizzle journal has no entry for ${file.relPath}`);
+    return entry.when;
+}
+const drizzleAdapter = {
+    tool: 'drizzle',
+    defaultDirs: ['drizzle', 'migrations', 'src/db/migrations', 'db/migrations'],
+    async listFiles(dir, cwd) {
+        const files = [];
+        for (const entry of await readJournal(dir)) {
+            const abs = external_node_path_default().join(dir, `${entry.tag}.sql`);
+            if (!(await (0,common/* isFile */.fo)(abs))) {
+                throw new errors/* UserFacingError */.Ui(`Drizzle journal lists ${entry.tag} but ${external_node_path_default().relative(cwd, abs)} does not exist`);
+            }
+            const read = await (0,common/* readMigrationFile */.Ku)(abs, cwd);
+            whenByPath.set(abs, entry.when);
+            files.push((0,common/* sqlFile */.bl)(entry.tag, read, read.text));
+        }
+        return files;
+    },
+    async readHistory(client) {
+        if (!(await (0,common/* tableExists */.F9)(client, SCHEMA, drizzle_TABLE)))
+            return { exists: false, rows: [] };
+        const r = await client.query(`SELECT hash, created_at::text AS created_at FROM "${SCHEMA}"."${drizzle_TABLE}" ORDER BY created_at, id`);
+        // Rows carry no name: the id is filled in by diff() when a row matches a journal entry.
+        const rows = r.rows.map((row) => ({
+            id: `created_at=${row.created_at ?? 'null'}`,
+            checksum: row.hash,
+            ...(row.created_at ? { appliedAt: new Date(Number(row.created_at)).toISOString() } : {}),
+        }));
+        return { exists: true, rows };
+    },
+    diff(files, history) {
+        const anomalies = [];
+        const whenOfFile = new Map(files.map((f) => [f, whenByPath.get(f.path) ?? NaN]));
+        const watermark = history.rows.reduce((max, r) => {
+            const at = Number(r.id.slice('created_at='.length));
+            return Number.isFinite(at) && at > max ? at : max;
+        }, -Infinity);
+        const matched = new Set();
+        for (const row of history.rows) {
+            const at = Number(row.id.slice('created_at='.length));
+            const byTime = files.find((f) => whenOfFile.get(f) === at);
+            const byHash = files.find((f) => f.sql !== undefined && row.checksum && (0,common/* checksumVariants */.G4)(f.sql).has(row.checksum));
+            const file = byTime ?? byHash;
+            if (!file) {
+                anomalies.push({
+                    kind: 'missing-file',
+                    detail: `Drizzle history row ${row.id} (hash ${String(row.checksum).slice(0, 12)}…) matches no journal entry`,
+                });
+                continue;
+            }
+            row.id = file.id;
+            matched.add(file);
+            if (byTime && row.checksum && file.sql !== undefined && !(0,common/* checksumVariants */.G4)(file.sql).has(row.checksum)) {
+                anomalies.push({
+                    kind: 'checksum-drift',
+                    file: file.relPath,
+                    detail: `${file.relPath} was edited after it was applied (recorded hash ${row.checksum.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…)`,
+                });
+            }
+        }
+        const pending = files.filter((f) => !matched.has(f));
+        for (const f of pending) {
+            if ((whenOfFile.get(f) ?? NaN) <= watermark) {
+                anomalies.push({
+                    kind: 'out-of-order',
+                    file: f.relPath,
+                    detail: `${f.relPath} is not applied but its journal time is older than the newest applied migration: drizzle's migrator would skip it forever`,
+                });
+            }
+        }
+        return { pending, anomalies };
+    },
+    lockAnomalies() {
+        return Promise.resolve([]); // drizzle's migrator takes no lock
+    },
+    historyTable() {
+        return Promise.resolve(`"${SCHEMA}"."${drizzle_TABLE}"`);
+    },
+    async historyTables(client) {
+        return (await (0,common/* tableExists */.F9)(client, SCHEMA, drizzle_TABLE)) ? [`"${SCHEMA}"."${drizzle_TABLE}"`] : [];
+    },
+    async ensureHistoryTable(client) {
+        // drizzle-orm pg-core dialect.migrate(): same statements, same order.
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
+        await client.query(`CREATE TABLE IF NOT EXISTS "${SCHEMA}"."${drizzle_TABLE}" (
+			id SERIAL PRIMARY KEY,
+			hash text NOT NULL,
+			created_at bigint
+		)`);
+    },
+    async record(client, file) {
+        await client.query(`INSERT INTO "${SCHEMA}"."${drizzle_TABLE}" ("hash", "created_at") VALUES ($1, $2)`, [
+            file.checksum,
+            await whenOf(file),
+        ]);
+    },
+};
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/migrations/history/golang-migrate.ts
+// golang-migrate: files {version}_{title}.up.sql / .down.sql (source/parse.go regex), history schema_migrations
+// (version bigint PK, dirty boolean) holding ONE row = the current version. Before a migration it writes
+// (version, dirty=true), after success (version, dirty=false); a dirty row needs `migrate force`. While migrating it
+// holds pg_advisory_lock(GenerateAdvisoryLockId(db, schema, table)) (database/postgres/postgres.go, database/util.go).
+
+
+
+
+
+const golang_migrate_TABLE = 'schema_migrations';
+const golang_migrate_FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
+const ADVISORY_LOCK_ID_SALT = 1486364155;
+/** database.GenerateAdvisoryLockId(databaseName, schema, table): crc32(schema\0table\0db) * salt, as uint32. */
+function golangMigrateLockKey(databaseName, schema, table = golang_migrate_TABLE) {
+    const sum = (0,external_node_zlib_.crc32)(Buffer.from([schema, table, databaseName].join('\x00'), 'utf8'));
+    return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
+}
+async function columnsOf(client, schema, table) {
+    const r = await client.query('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
+    return new Set(r.rows.map((row) => row.c));
+}
+async function currentVersion(client) {
+    const schema = await (0,common/* currentSchema */.r9)(client);
+    if (!(await (0,common/* tableExists */.F9)(client, schema, golang_migrate_TABLE)))
+        return { exists: false };
+    const cols = await columnsOf(client, schema, golang_migrate_TABLE);
+    if (!cols.has('dirty')) {
+        throw new errors/* UserFacingError */.Ui(`${schema}.${golang_migrate_TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    }
+    const r = await client.query(`SELECT version::text AS version, dirty FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${golang_migrate_TABLE} LIMIT 1`);
+    const row = r.rows[0];
+    return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
+}
+const golangMigrateAdapter = {
+    tool: 'golang-migrate',
+    defaultDirs: ['migrations', 'db/migrations', 'database/migrations'],
+    async listFiles(dir, cwd) {
+        const files = [];
+        for (const entry of await (0,common/* listDir */.ol)(dir)) {
+            const m = golang_migrate_FILE_RE.exec(entry.name);
+            if (!entry.isFile || !m || m[3] !== 'up')
+                continue;
+            const version = BigInt(m[1]);
+            const clash = files.find((f) => f.version === version);
+            if (clash)
+                throw new errors/* UserFacingError */.Ui(`golang-migrate: duplicate migration version ${version} (${clash.relPath} and ${entry.name})`);
+            const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
+            files.push({ ...(0,common/* sqlFile */.bl)(version.toString(), read, read.text), version });
+        }
+        files.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+        return files.map(({ version: _version, ...f }) => f);
+    },
+    async readHistory(client) {
+        const v = await currentVersion(client);
+        if (!v.exists)
+            return { exists: false, rows: [] };
+        if (v.version === undefined || v.version < 0n)
+            return { exists: true, rows: [] };
+        // One row stands for "everything up to this version"; diff() expands it against the files.
+        const row = { id: v.version.toString(), ...(v.dirty ? { dirty: true } : {}) };
+        return { exists: true, rows: [row] };
+    },
+    diff(files, history) {
+        const row = history.rows[0];
+        if (!row)
+            return { pending: [...files], anomalies: [] };
+        const current = BigInt(row.id);
+        const anomalies = [];
+        const currentFile = files.find((f) => f.id === row.id);
+        if (row.dirty) {
+            anomalies.push({
+                kind: 'dirty',
+                ...(currentFile ? { file: currentFile.relPath } : {}),
+                detail: `golang-migrate schema_migrations is dirty at version ${row.id}: that migration failed half-way; fix the schema and run \`migrate force\``,
+            });
+        }
+        if (!currentFile) {
+            anomalies.push({
+                kind: 'missing-file',
+                detail: `golang-migrate schema_migrations is at version ${row.id} but no ${row.id}_*.up.sql exists`,
+            });
+        }
+        // Dirty: the current version is not applied (golang-migrate retries it after `force`).
+        const pending = files.filter((f) => BigInt(f.id) > current || (row.dirty && f.id === row.id));
+        return { pending, anomalies };
+    },
+    async lockAnomalies(client) {
+        const r = await client.query('SELECT current_database() AS db, current_schema() AS schema');
+        const { db, schema } = r.rows[0] ?? { db: '', schema: 'public' };
+        return (0,common/* advisoryLockAnomalies */.CX)(client, golangMigrateLockKey(db, schema ?? 'public'), 'golang-migrate');
+    },
+    ...(0,common/* currentSchemaHistory */.zM)(golang_migrate_TABLE),
+    async ensureHistoryTable(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${(0,sql/* quoteIdent */.v4)(schema)}.${(0,sql/* quoteIdent */.v4)(golang_migrate_TABLE)} (version bigint not null primary key, dirty boolean not null)`);
+    },
+    async markStarted(client, file) {
+        await setVersion(client, file.id, true);
+    },
+    async record(client, file) {
+        await setVersion(client, file.id, false);
+    },
+};
+async function setVersion(client, version, dirty) {
+    const schema = await (0,common/* currentSchema */.r9)(client);
+    const table = `${(0,sql/* quoteIdent */.v4)(schema)}.${(0,sql/* quoteIdent */.v4)(golang_migrate_TABLE)}`;
+    await client.query(`TRUNCATE ${table}`);
+    await client.query(`INSERT INTO ${table} (version, dirty) VALUES ($1, $2)`, [version, dirty]);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/history/knex.ts
+// Knex: JS/TS migration modules in ./migrations (FsMigrations, sorted by file name); history knex_migrations
+// (id increments, name = file name WITH extension, batch, migration_time) and the lock row knex_migrations_lock
+// (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
+
+
+
+const knex_TABLE = 'knex_migrations';
+const LOCK_TABLE = 'knex_migrations_lock';
+const knexAdapter = {
+    tool: 'knex',
+    defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
+    async listFiles(dir, cwd) {
+        const files = [];
+        for (const entry of await (0,common/* listDir */.ol)(dir)) {
+            if (!entry.isFile || !(0,common/* isCodeMigration */._o)(entry.name))
+                continue;
+            files.push((0,common/* opaqueFile */.CA)(entry.name, await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd)));
+        }
+        return files;
+    },
+    async readHistory(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        if (!(await (0,common/* tableExists */.F9)(client, schema, knex_TABLE)))
+            return { exists: false, rows: [] };
+        const r = await client.query(`SELECT name, migration_time FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${knex_TABLE} ORDER BY id`);
+        const rows = r.rows.map((row) => ({
+            id: row.name,
+            ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
+        }));
+        return { exists: true, rows };
+    },
+    diff(files, history) {
+        return (0,common/* diffById */.mL)('Knex', files, history);
+    },
+    async lockAnomalies(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        if (!(await (0,common/* tableExists */.F9)(client, schema, LOCK_TABLE)))
+            return [];
+        const r = await client.query(`SELECT count(*)::text AS n FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${LOCK_TABLE} WHERE is_locked = 1`);
+        if (Number(r.rows[0]?.n ?? 0) === 0)
+            return [];
+        return [
+            {
+                kind: 'locked',
+                detail: `knex_migrations_lock.is_locked = 1: a knex migration is running, or one crashed and left the lock (knex migrate:unlock clears it)`,
+            },
+        ];
+    },
+    async historyTable(client) {
+        return `${(0,sql/* quoteIdent */.v4)(await (0,common/* currentSchema */.r9)(client))}.${knex_TABLE}`;
+    },
+    async historyTables(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        const out = [];
+        for (const t of [knex_TABLE, LOCK_TABLE])
+            if (await (0,common/* tableExists */.F9)(client, schema, t))
+                out.push(`${(0,sql/* quoteIdent */.v4)(schema)}.${t}`);
+        return out;
+    },
+    async ensureHistoryTable(client) {
+        await client.query(`create table if not exists "${knex_TABLE}" ("id" serial primary key, "name" varchar(255), "batch" integer, "migration_time" timestamptz)`);
+        await client.query(`create table if not exists "${LOCK_TABLE}" ("index" serial primary key, "is_locked" integer)`);
+        await client.query(`insert into "${LOCK_TABLE}" ("is_locked") select 0 where not exists (select 1 from "${LOCK_TABLE}")`);
+    },
+    async record(client, file, ctx) {
+        const batch = ctx.batch ?? 1;
+        await client.query(`insert into "${knex_TABLE}" ("batch", "migration_time", "name") values ($1, $2, $3)`, [
+            batch,
+            ctx.finishedAt,
+            file.id,
+        ]);
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/history/node-pg-migrate.ts
+// node-pg-migrate 9: files in ./migrations (JS/TS modules, or .sql with `-- Up Migration` / `-- Down Migration`
+// markers); history pgmigrations(id serial, name varchar(255) = file name WITHOUT extension, run_on timestamp).
+// It refuses to run when a not-run migration precedes an already-run one (checkOrder), and holds
+// pg_advisory_lock(7241865325823964) while migrating (dist/legacy/runner.js, migration.js, sqlMigration.js).
+
+
+
+const NODE_PG_MIGRATE_LOCK_KEY = 7241865325823964n;
+const node_pg_migrate_TABLE = 'pgmigrations';
+/** The `up` part of an SQL migration: between `-- Up Migration` and `-- Down Migration` (whole file if unmarked). */
+function nodePgMigrateUpSql(text) {
+    const up = /^\s*--\s*up migration/im.exec(text);
+    const down = /^\s*--\s*down migration/im.exec(text);
+    const start = up ? up.index + up[0].length : 0;
+    const end = down && down.index >= start ? down.index : text.length;
+    return text.slice(start, end);
+}
+const nodePgMigrateAdapter = {
+    tool: 'node-pg-migrate',
+    defaultDirs: ['migrations'],
+    async listFiles(dir, cwd) {
+        const files = [];
+        for (const entry of await (0,common/* listDir */.ol)(dir)) {
+            if (!entry.isFile)
+                continue;
+            const ext = external_node_path_default().extname(entry.name);
+            const id = external_node_path_default().basename(entry.name, ext);
+            if (ext === '.sql') {
+                const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
+                files.push((0,common/* sqlFile */.bl)(id, read, nodePgMigrateUpSql(read.text)));
+            }
+            else if ((0,common/* isCodeMigration */._o)(entry.name)) {
+                files.push((0,common/* opaqueFile */.CA)(id, await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd)));
+            }
+        }
+        return files;
+    },
+    async readHistory(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        if (!(await (0,common/* tableExists */.F9)(client, schema, node_pg_migrate_TABLE)))
+            return { exists: false, rows: [] };
+        const r = await client.query(`SELECT name, run_on FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
+        const rows = r.rows.map((row) => ({
+            id: row.name,
+            ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
+        }));
+        return { exists: true, rows };
+    },
+    diff(files, history) {
+        return (0,common/* diffById */.mL)('node-pg-migrate', files, history);
+    },
+    lockAnomalies(client) {
+        return (0,common/* advisoryLockAnomalies */.CX)(client, NODE_PG_MIGRATE_LOCK_KEY, 'node-pg-migrate');
+    },
+    ...(0,common/* currentSchemaHistory */.zM)(node_pg_migrate_TABLE),
+    async ensureHistoryTable(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${(0,sql/* quoteIdent */.v4)(schema)}."${node_pg_migrate_TABLE}" ( id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)`);
+    },
+    async record(client, file) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        await client.query(`INSERT INTO ${(0,sql/* quoteIdent */.v4)(schema)}."${node_pg_migrate_TABLE}" (name, run_on) VALUES ($1, NOW())`, [file.id]);
+    },
+};
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/migrations/history/prisma.ts
+// Prisma Migrate: prisma/migrations/<timestamp>_<name>/migration.sql, history in _prisma_migrations (prisma-engines
+// sql-schema-connector postgres flavour): checksum = lowercase hex sha256 of migration.sql; a row counts as applied
+// when finished_at IS NOT NULL AND rolled_back_at IS NULL; finished_at NULL + rolled_back_at NULL = failed (P3009).
+
+
+
+
+/** prisma-engines: `pg_advisory_lock(72707369)` around migrate deploy/dev. */
+const PRISMA_ADVISORY_LOCK_KEY = 72707369n;
+const prisma_TABLE = '_prisma_migrations';
+const prismaAdapter = {
+    tool: 'prisma',
+    defaultDirs: ['prisma/migrations'],
+    async listFiles(dir, cwd) {
+        const files = [];
+        for (const entry of await (0,common/* listDir */.ol)(dir)) {
+            if (!entry.isDir)
+                continue;
+            const abs = external_node_path_default().join(dir, entry.name, 'migration.sql');
+            if (!(await (0,common/* isFile */.fo)(abs)))
+                continue; // Prisma ignores folders without migration.sql
+            const read = await (0,common/* readMigrationFile */.Ku)(abs, cwd);
+            files.push((0,common/* sqlFile */.bl)(entry.name, read, read.text));
+        }
+        return files;
+    },
+    async readHistory(client) {
+        const schema = await (0,common/* currentSchema */.r9)(client);
+        if (!(await (0,common/* tableExists */.F9)(client, schema, prisma_TABLE)))
+            return { exists: false, rows: [] };
+        const r = await client.query(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${prisma_TABLE} ORDER BY started_at, migration_name`);
+        // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one). Like
+        // Prisma (P3009), any unfinished row that was not marked rolled back blocks, even next to a successful one.
+        const rows = [];
+        for (const row of r.rows) {
+            if (row.rolled_back_at)
+                continue; // rolled back: neither applied nor blocking
+            rows.push(row.finished_at
+                ? { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() }
+                : {
+                    id: row.migration_name,
+                    checksum: row.checksum,
+                    failed: true,
+                    detail: row.logs ?? 'started but never finished',
+                });
+        }
+        return { exists: true, rows };
+    },
+    diff(files, history) {
+        return (0,common/* diffById */.mL)('Prisma', files, history);
+    },
+    lockAnomalies(client) {
+        return (0,common/* advisoryLockAnomalies */.CX)(client, PRISMA_ADVISORY_LOCK_KEY, 'Prisma');
+    },
+    ...(0,common/* currentSchemaHistory */.zM)(prisma_TABLE),
+    async ensureHistoryTable(client) {
+        // The DDL prisma-engines runs for PostgreSQL (unqualified: it lands in the connection's current schema).
+        await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`);
+    },
+    async record(client, file, ctx) {
+        // What `prisma migrate deploy` leaves behind for a successful migration: one script = one applied step.
+        await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
+       VALUES ($1, $2, $3, $4, NULL, NULL, $5, 1)`, [(0,external_node_crypto_.randomUUID)(), file.checksum, ctx.finishedAt, file.id, ctx.startedAt]);
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/history/sql.ts
+// Plain SQL directories: every *.sql file (not *.down.sql) in the directory, in natural order of the file names
+// (1_a.sql < 2_b.sql < 10_c.sql). rail-actions keeps the history itself in rail_actions.schema_migrations:
+//   id            text PRIMARY KEY      -- the file name
+//   checksum      char(64) NOT NULL     -- sha256 hex of the file's bytes (edits after apply are detected)
+//   applied_at    timestamptz NOT NULL DEFAULT now()
+//   execution_ms  integer NOT NULL
+//   applied_by    text NOT NULL DEFAULT current_user
+// A first line `-- rail-actions:no-transaction` runs every statement of the file on its own.
+
+
+const SQL_HISTORY_SCHEMA = 'rail_actions';
+const SQL_HISTORY_TABLE = 'schema_migrations';
+const QUALIFIED = `"${SQL_HISTORY_SCHEMA}"."${SQL_HISTORY_TABLE}"`;
+const natural = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
+const sqlAdapter = {
+    tool: 'sql',
+    defaultDirs: ['migrations', 'db/migrations', 'sql/migrations'],
+    async listFiles(dir, cwd) {
+        const names = (await (0,common/* listDir */.ol)(dir))
+            .filter((e) => e.isFile && e.name.endsWith('.sql') && !e.name.endsWith('.down.sql'))
+            .map((e) => e.name)
+            .sort((a, b) => natural.compare(a, b));
+        const files = [];
+        for (const name of names) {
+            const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, name), cwd);
+            const noTransaction = /^\s*--\s*rail-actions:no-transaction\b/i.test(read.text);
+            files.push((0,common/* sqlFile */.bl)(name, read, read.text, noTransaction ? { noTransaction: true } : {}));
+        }
+        return files;
+    },
+    async readHistory(client) {
+        if (!(await (0,common/* tableExists */.F9)(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE)))
+            return { exists: false, rows: [] };
+        const r = await client.query(`SELECT id, checksum, applied_at FROM ${QUALIFIED} ORDER BY applied_at, id`);
+        const rows = r.rows.map((row) => ({
+            id: row.id,
+            checksum: row.checksum.trim(),
+            appliedAt: row.applied_at.toISOString(),
+        }));
+        return { exists: true, rows };
+    },
+    diff(files, history) {
+        return (0,common/* diffById */.mL)('rail-actions', files, history);
+    },
+    lockAnomalies() {
+        return Promise.resolve([]); // our own advisory lock is checked for every tool in findPending
+    },
+    historyTable() {
+        return Promise.resolve(QUALIFIED);
+    },
+    async historyTables(client) {
+        return (await (0,common/* tableExists */.F9)(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE)) ? [QUALIFIED] : [];
+    },
+    async ensureHistoryTable(client) {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${SQL_HISTORY_SCHEMA}"`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${QUALIFIED} (
+  id           text PRIMARY KEY,
+  checksum     char(64) NOT NULL,
+  applied_at   timestamptz NOT NULL DEFAULT now(),
+  execution_ms integer NOT NULL,
+  applied_by   text NOT NULL DEFAULT current_user
+)`);
+    },
+    async record(client, file, ctx) {
+        await client.query(`INSERT INTO ${QUALIFIED} (id, checksum, applied_at, execution_ms) VALUES ($1, $2, $3, $4)`, [
+            file.id,
+            file.checksum,
+            ctx.finishedAt,
+            Math.round(ctx.executionMs),
+        ]);
+    },
+};
+
+;// CONCATENATED MODULE: ./src/migrations/history/index.ts
+
+
+
+
+
+
+
+const ADAPTERS = {
+    prisma: prismaAdapter,
+    drizzle: drizzleAdapter,
+    knex: knexAdapter,
+    'node-pg-migrate': nodePgMigrateAdapter,
+    'golang-migrate': golangMigrateAdapter,
+    dbmate: dbmateAdapter,
+    sql: sqlAdapter,
+};
+function adapterFor(tool) {
+    return ADAPTERS[tool];
+}
+
+
+/***/ }),
+
+/***/ 9422:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports PLAN_SCHEMA, APPROVAL_POLICIES, buildPlan, PLAN_OUTPUT_MAX_BYTES, PLAN_MARKDOWN_MAX_BYTES, noMigrationsPlan, planMarkdown, planJsonForOutput */
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2020);
+/* harmony import */ var _analyze_rules_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4416);
+/* harmony import */ var _hash_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3237);
+// The migration plan: what the gate decided about a set of pending migrations and why. Serialised as the gate's `plan`
+// output (JSON) and read back by the migrate and rollback actions; `planHash` ties an approval to exact file contents.
+
+
+
+
+const PLAN_SCHEMA = 'rail-actions/migration-plan@1';
+const APPROVAL_POLICIES = (/* unused pure expression or super */ null && (['risky', 'always', 'never']));
+const SQL_LIMIT = 500;
+/** Combines the pending report, the per-file analyses (same order as report.pending) and the policy into the plan. */
+function buildPlan(report, analyses, policy) {
+    const byFile = new Map(analyses.map((a) => [a.file, a]));
+    const files = [];
+    const statements = [];
+    const findings = [];
+    const ignored = [];
+    const byRisk = Object.fromEntries(RISK_ORDER.map((r) => [r, 0]));
+    let risk = 'safe';
+    for (const mf of report.pending) {
+        const a = byFile.get(mf.relPath);
+        if (!a)
+            throw new Error(`internal: no analysis for pending migration ${mf.relPath}`);
+        let fileRisk = 'safe';
+        for (const st of a.statements) {
+            fileRisk = maxRisk(fileRisk, st.risk);
+            byRisk[st.risk]++;
+            statements.push({
+                file: st.file,
+                index: st.index,
+                line: st.line,
+                endLine: st.endLine,
+                kind: st.kind,
+                sql: st.sql.length > SQL_LIMIT ? `${st.sql.slice(0, SQL_LIMIT)}…` : st.sql,
+                tables: st.tables,
+                lock: st.lock,
+                rewritesTable: st.rewritesTable,
+                scansTable: st.scansTable,
+                breaking: st.breaking,
+                destructive: st.destructive,
+                transactional: st.transactional,
+                risk: st.risk,
+                rules: [...new Set(st.findings.map((f) => f.rule))],
+                ...(st.note ? { note: st.note } : {}),
+                ...(st.decidedBy?.length ? { decidedBy: st.decidedBy } : {}),
+            });
+            for (const f of st.findings)
+                findings.push({ ...f, statement: st.index });
+            ignored.push(...st.ignored);
+        }
+        risk = maxRisk(risk, fileRisk);
+        files.push({
+            id: mf.id,
+            file: mf.relPath,
+            checksum: mf.checksum,
+            kind: a.kind,
+            noTransaction: mf.noTransaction === true,
+            risk: fileRisk,
+            statementCount: a.kind === 'opaque' ? 0 : a.statements.length,
+            hasNonTransactional: a.statements.some((s) => !s.transactional),
+            parseErrors: a.parseErrors,
+            directives: a.directives,
+        });
+    }
+    const byRule = new Map();
+    for (const f of findings) {
+        const info = RULES.get(f.rule);
+        const entry = byRule.get(f.rule) ?? {
+            rule: f.rule,
+            count: 0,
+            risk: f.risk,
+            source: info?.source ?? 'rail-actions',
+            reason: info?.reason ?? '',
+            safeAlternative: info?.safeAlternative ?? '',
+        };
+        entry.count++;
+        entry.risk = maxRisk(entry.risk, f.risk);
+        byRule.set(f.rule, entry);
+    }
+    const rules = [...byRule.values()].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || b.count - a.count || a.rule.localeCompare(b.rule));
+    const blockers = report.anomalies.map((an) => ({
+        kind: an.kind,
+        ...(an.file ? { file: an.file } : {}),
+        detail: an.detail,
+    }));
+    for (const f of findings) {
+        if (f.blocksPlan)
+            blockers.push({ kind: 'rule', rule: f.rule, file: f.file, line: f.line, detail: f.message });
+    }
+    const reasons = [];
+    let decision;
+    if (blockers.length > 0) {
+        decision = 'blocked';
+        for (const b of blockers)
+            reasons.push(`blocked: ${b.file ? `${b.file}${b.line ? `:${b.line}` : ''}: ` : ''}${b.kind === 'rule' ? `${b.rule}: ` : `${b.kind}: `}${b.detail}`);
+    }
+    else if (report.pending.length === 0) {
+        decision = 'no-pending';
+        reasons.push('no pending migrations');
+    }
+    else if (policy.approval === 'always') {
+        decision = 'requires-approval';
+        reasons.push(`approval=always: ${report.pending.length} pending migration(s) need approval`);
+    }
+    else if (policy.approval === 'never') {
+        decision = 'auto-apply';
+        reasons.push(`approval=never: applying without approval (highest risk: ${risk})`);
+    }
+    else if (risk !== 'safe') {
+        decision = 'requires-approval';
+        for (const cls of [...RISK_ORDER].reverse()) {
+            if (cls === 'safe')
+                continue;
+            const hits = findings.filter((f) => f.risk === cls);
+            if (hits.length === 0)
+                continue;
+            const rules = [...new Set(hits.map((h) => h.rule))];
+            reasons.push(`${cls}: ${hits.length} finding(s) (${rules.join(', ')}), first at ${hits[0]?.file}:${hits[0]?.line}`);
+        }
+    }
+    else {
+        decision = 'auto-apply';
+        reasons.push(`every pending statement is safe${policy.tableStats ? ' (table sizes weighed)' : ''}`);
+    }
+    for (const line of report.resumes ?? [])
+        reasons.push(`resumes: ${line}`);
+    return {
+        schema: PLAN_SCHEMA,
+        tool: report.tool,
+        dir: report.dir,
+        planHash: planHash(report.pending),
+        decision,
+        requiresApproval: decision === 'requires-approval',
+        risk,
+        pendingCount: report.pending.length,
+        reasons,
+        blockers,
+        anomalies: report.anomalies,
+        policy,
+        counts: { statements: statements.length, findings: findings.length, ignored: ignored.length, byRisk },
+        files,
+        statements,
+        rules,
+        findings,
+        ignored,
+    };
+}
+/**
+ * Size budgets of the gate's outputs. The runner hands every action input to the action as an environment variable
+ * INPUT_<NAME> (docs "Metadata syntax for GitHub Actions", inputs.<input_id>), and Linux refuses to start a process
+ * when one environment string (NAME=value) exceeds MAX_ARG_STRLEN = 32 pages = 128 KiB (include/uapi/linux/binfmts.h;
+ * execve(2), "Limits on size of arguments and environment": E2BIG). `plan` feeds the rollback/release action's
+ * migrate-plan input and `plan-markdown` the approval action's plan input, so both stay well below that, in UTF-8
+ * bytes. The markdown budget also fits GitHub's 65,536-character issue body with room for the approval instructions.
+ */
+const PLAN_OUTPUT_MAX_BYTES = (/* unused pure expression or super */ null && (64 * 1024));
+const PLAN_MARKDOWN_MAX_BYTES = (/* unused pure expression or super */ null && (32 * 1024));
+const utf8Bytes = (text) => Buffer.byteLength(text, 'utf8');
+/**
+ * The plan of a project without migrations (NoMigrationsError): nothing pending, decision no-pending, the hash of the
+ * empty set — the same outputs as a database that is up to date, with the reason saying why.
+ */
+function noMigrationsPlan(opts) {
+    const report = {
+        tool: opts.tool ?? 'sql',
+        dir: opts.dir,
+        files: [],
+        applied: [],
+        pending: [],
+        anomalies: [],
+    };
+    return { ...buildPlan(report, [], opts.policy), tool: opts.tool ?? 'none', reasons: [opts.reason] };
+}
+function renderMarkdown(plan, l) {
+    const head = [];
+    head.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+    head.push('');
+    for (const r of plan.reasons.slice(0, l.reasons))
+        head.push(`- ${mdCell(r)}`);
+    if (plan.reasons.length > l.reasons)
+        head.push(`- … and ${plan.reasons.length - l.reasons} more reason(s)`);
+    if (plan.files.length) {
+        // Over the limit, risky files are listed first (then safe ones while there is room), in apply order.
+        const risky = plan.files.filter((f) => f.risk !== 'safe');
+        const chosen = new Set(risky.slice(0, l.files));
+        if (!l.riskyFilesOnly)
+            for (const f of plan.files)
+                if (chosen.size < l.files)
+                    chosen.add(f);
+        const listed = plan.files.filter((f) => chosen.has(f));
+        if (listed.length) {
+            head.push('', '| Migration | Statements | Risk |', '|---|---|---|');
+            for (const f of listed)
+                head.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+        }
+        const unlisted = plan.files.length - listed.length;
+        if (unlisted > 0) {
+            const safe = plan.files.filter((f) => f.risk === 'safe').length;
+            head.push('', `… and ${unlisted} more migration(s) not listed${l.riskyFilesOnly ? ` (${safe} of all ${plan.files.length} are safe)` : ''}.`);
+        }
+    }
+    const serious = plan.findings.filter((f) => f.level !== 'notice');
+    if (serious.length) {
+        head.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
+        for (const f of serious.slice(0, l.findings)) {
+            head.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+        }
+        if (serious.length > l.findings)
+            head.push('', `… and ${serious.length - l.findings} more finding(s).`);
+    }
+    if (plan.ignored.length) {
+        head.push('', 'Accepted by inline ignores:');
+        for (const i of plan.ignored.slice(0, l.ignored))
+            head.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+        if (plan.ignored.length > l.ignored)
+            head.push(`- … and ${plan.ignored.length - l.ignored} more`);
+    }
+    // Always kept, whatever has to go: which rules fired (with their worst class) and the hash the approval is for.
+    const tail = [];
+    if (plan.rules.length)
+        tail.push('', `Rules that fired: ${plan.rules.map((r) => `\`${r.rule}\` (${r.risk} ×${r.count})`).join(', ')}`);
+    tail.push('', `plan-hash \`${plan.planHash}\``);
+    return { head, tail };
+}
+/**
+ * A compact Markdown rendering of the plan for humans outside the job summary (the approval issue, PR comments):
+ * decision, pending files, findings that matter, accepted ignores, the rules that fired and the plan hash — at most
+ * `maxBytes` (UTF-8). A large plan lists fewer rows (risky files first); decision, rules and hash are always kept.
+ */
+function planMarkdown(plan, maxFindings = 30, maxBytes = PLAN_MARKDOWN_MAX_BYTES) {
+    const tiers = [
+        { reasons: 20, files: 200, riskyFilesOnly: false, findings: maxFindings, ignored: 50 },
+        { reasons: 20, files: 100, riskyFilesOnly: true, findings: Math.min(maxFindings, 20), ignored: 20 },
+        { reasons: 5, files: 30, riskyFilesOnly: true, findings: 5, ignored: 5 },
+    ];
+    let last = { head: [], tail: [] };
+    for (const limits of tiers) {
+        last = renderMarkdown(plan, limits);
+        const text = [...last.head, ...last.tail].join('\n');
+        if (utf8Bytes(text) <= maxBytes)
+            return text;
+    }
+    // Still too large (huge cells): keep whole head lines while they fit, then the tail.
+    const marker = ['', '… (shortened to fit the step output: the job summary has the whole plan)'];
+    let tail = [...marker, ...last.tail].join('\n');
+    if (utf8Bytes(tail) > maxBytes)
+        tail = [...marker, '', `plan-hash \`${plan.planHash}\``].join('\n');
+    let budget = maxBytes - utf8Bytes(tail) - 1;
+    const kept = [];
+    for (const line of last.head) {
+        const size = utf8Bytes(line) + 1;
+        if (size > budget)
+            break;
+        kept.push(line);
+        budget -= size;
+    }
+    return `${kept.join('\n')}\n${tail}`;
+}
+/**
+ * The plan as JSON of at most `maxBytes` UTF-8 bytes (see PLAN_OUTPUT_MAX_BYTES). Shrinks in steps, each marked
+ * `truncated: true` with the number of left-out entries in `omitted`: statement text and hygiene notices go first,
+ * then the statement list, then findings, then safe files, then everything but breaking/destructive files. Always
+ * kept: schema, tool, decision, risk, pendingCount, planHash, policy, counts and every rule that fired — plus, as far
+ * as they fit, the risky files and the blockers, which the rollback guard and humans need.
+ */
+function planJsonForOutput(plan, maxBytes = PLAN_OUTPUT_MAX_BYTES) {
+    const full = JSON.stringify(plan);
+    if (utf8Bytes(full) <= maxBytes)
+        return full;
+    const serious = plan.findings.filter((f) => f.level !== 'notice');
+    const slimFiles = (files) => files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 3) }));
+    const riskyFiles = plan.files.filter((f) => f.risk !== 'safe');
+    const severeFiles = plan.files.filter((f) => f.risk === 'breaking' || f.risk === 'destructive');
+    const shortened = (v) => {
+        const out = { ...plan, ...v, truncated: true };
+        const omitted = {};
+        for (const key of ['files', 'statements', 'findings', 'blockers', 'anomalies', 'ignored', 'reasons']) {
+            const n = plan[key].length - out[key].length;
+            if (n > 0)
+                omitted[key] = n;
+        }
+        out.omitted = omitted;
+        return out;
+    };
+    const variants = [
+        shortened({ statements: plan.statements.map((s) => ({ ...s, sql: '' })), findings: serious }),
+        shortened({ statements: [], findings: serious }),
+        shortened({ statements: [], findings: serious.slice(0, 100) }),
+        shortened({ statements: [], findings: [], files: slimFiles(plan.files) }),
+        shortened({
+            statements: [],
+            findings: [],
+            files: slimFiles(riskyFiles),
+            blockers: plan.blockers.slice(0, 100),
+            anomalies: plan.anomalies.slice(0, 100),
+            ignored: plan.ignored.slice(0, 100),
+            reasons: plan.reasons.slice(0, 20),
+        }),
+    ];
+    for (const v of variants) {
+        const json = JSON.stringify(v);
+        if (utf8Bytes(json) <= maxBytes)
+            return json;
+    }
+    // Last resort, guaranteed to end: only breaking/destructive files, rules without their catalogue text, and lists
+    // halved (largest first) until the JSON fits.
+    const lists = {
+        files: slimFiles(severeFiles),
+        blockers: plan.blockers.slice(0, 50),
+        anomalies: [],
+        ignored: plan.ignored.slice(0, 20),
+        reasons: plan.reasons.slice(0, 10),
+    };
+    const rules = plan.rules.map((r) => ({ ...r, reason: '', safeAlternative: '' }));
+    for (;;) {
+        const json = JSON.stringify(shortened({ statements: [], findings: [], rules, ...lists }));
+        if (utf8Bytes(json) <= maxBytes)
+            return json;
+        const key = Object.keys(lists)
+            .filter((k) => lists[k].length > (k === 'reasons' ? 1 : 0))
+            .sort((a, b) => lists[b].length - lists[a].length)[0];
+        if (!key)
+            return json; // only the fixed fields are left: maxBytes is smaller than any plan
+        lists[key].splice(Math.max(key === 'reasons' ? 1 : 0, Math.floor(lists[key].length / 2)));
+    }
+}
+
+
+/***/ }),
+
+/***/ 9962:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V0: () => (/* binding */ RAIL_ACTIONS_LOCK_KEY),
+/* harmony export */   eC: () => (/* binding */ LOCK_TIMEOUT_MAX_MS),
+/* harmony export */   et: () => (/* binding */ acquireMigrationLock)
+/* harmony export */ });
+/* unused harmony export releaseMigrationLock */
+/* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7253);
+/* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8571);
+/* harmony import */ var _history_common_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9817);
 
 
 
@@ -40895,25 +43110,1222 @@ async function acquireMigrationLock(client, opts) {
     const deadline = started + opts.waitMs;
     let logged = false;
     for (let attempt = 1;; attempt++) {
-        const r = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [RAIL_ACTIONS_LOCK_KEY.toString()]);
+        const r = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
+            RAIL_ACTIONS_LOCK_KEY.toString(),
+        ]);
         if (r.rows[0]?.ok)
             return now() - started;
         if (!logged) {
-            const holders = await advisoryLockHolders(client, RAIL_ACTIONS_LOCK_KEY);
+            const holders = await (0,_history_common_js__WEBPACK_IMPORTED_MODULE_2__/* .advisoryLockHolders */ .wh)(client, RAIL_ACTIONS_LOCK_KEY);
             const who = holders.map((h) => `pid ${h.pid}${h.app ? ` (${h.app})` : ''}`).join(', ') || 'another session';
-            opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${duration_formatDuration(opts.waitMs)}`);
+            opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(opts.waitMs)}`);
             logged = true;
         }
         const left = deadline - now();
         if (left <= 0)
             return undefined;
-        await sleep(Math.min(left, backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 2000, factor: 1.5 })), opts.signal);
+        await (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .sleep */ .yy)(Math.min(left, (0,_core_retry_js__WEBPACK_IMPORTED_MODULE_0__/* .backoffDelay */ .EY)(attempt, { initialDelayMs: 200, maxDelayMs: 2000, factor: 1.5 })), opts.signal);
     }
 }
 async function releaseMigrationLock(client) {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [RAIL_ACTIONS_LOCK_KEY.toString()]);
 }
+/**
+ * Upper bound of the lock-timeout option: a DDL statement waiting for its lock queues every later query of the table
+ * behind it (postgresql.org/docs/15/explicit-locking.html), so a lock_timeout of minutes defeats its purpose.
+ */
+const LOCK_TIMEOUT_MAX_MS = 10 * 60_000;
 
+
+/***/ }),
+
+/***/ 9680:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ix: () => (/* binding */ SqlParseError),
+/* harmony export */   JJ: () => (/* binding */ quoteRelation),
+/* harmony export */   Xd: () => (/* binding */ splitStatements)
+/* harmony export */ });
+/* unused harmony export nonTransactionalReason */
+/* harmony import */ var libpg_query__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2627);
+/* harmony import */ var libpg_query__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(libpg_query__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8499);
+// Splits a migration file into statements with the real Postgres parser and classifies what must run outside a
+// transaction block. Offsets from libpg-query are UTF-8 BYTE offsets: slicing is done on a Buffer, never on the JS string.
+
+
+
+/** The reference as SQL: "schema"."name" or "name" (resolved through search_path like the statement itself). */
+function quoteRelation(ref) {
+    return (0,_core_sql_js__WEBPACK_IMPORTED_MODULE_2__/* .quoteQualified */ .$s)(ref.schema, ref.name);
+}
+function rangeVar(v) {
+    const n = asNode(v);
+    if (!n || typeof n.relname !== 'string')
+        return undefined;
+    return { name: n.relname, ...(typeof n.schemaname === 'string' ? { schema: n.schemaname } : {}) };
+}
+function asNode(v) {
+    return v && typeof v === 'object' ? v : undefined;
+}
+function hasDefElem(list, name) {
+    if (!Array.isArray(list))
+        return false;
+    return list.some((item) => asNode(asNode(item)?.DefElem)?.defname === name);
+}
+/** Why a statement cannot run in a transaction block, or undefined when it can (Flyway's list + the PG docs). */
+function nonTransactionalReason(nodeType, node) {
+    switch (nodeType) {
+        case 'IndexStmt':
+            return node.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+        case 'DropStmt':
+            return node.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+        case 'ReindexStmt': {
+            if (hasDefElem(node.params, 'concurrently'))
+                return 'REINDEX CONCURRENTLY';
+            const kind = typeof node.kind === 'string' ? node.kind : '';
+            return /SCHEMA|SYSTEM|DATABASE/.test(kind) ? 'REINDEX SCHEMA/SYSTEM/DATABASE' : undefined;
+        }
+        case 'VacuumStmt':
+            return node.is_vacuumcmd ? 'VACUUM' : undefined;
+        case 'ClusterStmt':
+            return node.relation ? undefined : 'CLUSTER (all tables)';
+        case 'CreatedbStmt':
+        case 'DropdbStmt':
+            return 'CREATE/DROP DATABASE';
+        case 'CreateTableSpaceStmt':
+        case 'DropTableSpaceStmt':
+            return 'CREATE/DROP TABLESPACE';
+        case 'CreateSubscriptionStmt':
+        case 'DropSubscriptionStmt':
+            return 'CREATE/DROP SUBSCRIPTION';
+        case 'AlterSystemStmt':
+            return 'ALTER SYSTEM';
+        case 'DiscardStmt':
+            return node.target === 'DISCARD_ALL' ? 'DISCARD ALL' : undefined;
+        case 'AlterTableStmt': {
+            const cmds = Array.isArray(node.cmds) ? node.cmds : [];
+            const detachConcurrently = cmds.some((c) => {
+                const cmd = asNode(asNode(c)?.AlterTableCmd);
+                return cmd?.subtype === 'AT_DetachPartition' && asNode(asNode(cmd.def)?.PartitionCmd)?.concurrent === true;
+            });
+            return detachConcurrently ? 'DETACH PARTITION CONCURRENTLY' : undefined;
+        }
+        default:
+            return undefined;
+    }
+}
+function lineAt(buf, byteOffset) {
+    let line = 1;
+    for (let i = 0; i < byteOffset && i < buf.length; i++)
+        if (buf[i] === 0x0a)
+            line++;
+    return line;
+}
+function lineAtCodePoint(text, position) {
+    let line = 1;
+    let i = 0;
+    for (const ch of text) {
+        if (i++ >= position)
+            break;
+        if (ch === '\n')
+            line++;
+    }
+    return line;
+}
+/** Parse error with the file and line, as users need to find it. */
+class SqlParseError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui {
+    file;
+    line;
+    constructor(file, line, detail) {
+        super(`${file}:${line}: cannot parse SQL: ${detail}`);
+        this.name = 'SqlParseError';
+        this.file = file;
+        this.line = line;
+    }
+}
+async function splitStatements(sqlText, file) {
+    const buf = Buffer.from(sqlText, 'utf8');
+    let result;
+    try {
+        result = await (0,libpg_query__WEBPACK_IMPORTED_MODULE_0__.parse)(sqlText);
+    }
+    catch (err) {
+        const details = err.sqlDetails;
+        // Unlike stmt_location, the error cursor is a 0-based CHARACTER (code point) position, as Postgres reports it.
+        const line = details?.cursorPosition !== undefined ? lineAtCodePoint(sqlText, details.cursorPosition) : 1;
+        throw new SqlParseError(file, line, details?.message ?? (err instanceof Error ? err.message : String(err)));
+    }
+    const out = [];
+    for (const raw of result.stmts ?? []) {
+        // Zero values are omitted (protobuf style): no stmt_location = 0, no stmt_len = to the end of the input.
+        const start = raw.stmt_location ?? 0;
+        const end = raw.stmt_len ? start + raw.stmt_len : buf.length;
+        const slice = buf.subarray(start, end).toString('utf8');
+        const text = slice.trim();
+        if (!text)
+            continue;
+        // Leading whitespace/comments may be included depending on the parser build: find where the text really starts.
+        const lead = Buffer.byteLength(slice.slice(0, slice.length - slice.trimStart().length), 'utf8');
+        const stmtNode = asNode(raw.stmt) ?? {};
+        const nodeType = Object.keys(stmtNode)[0] ?? 'Unknown';
+        const node = asNode(stmtNode[nodeType]) ?? {};
+        const reason = nonTransactionalReason(nodeType, node);
+        const statement = {
+            sql: text,
+            line: lineAt(buf, start + lead),
+            nodeType,
+            transactional: reason === undefined,
+            transactionControl: nodeType === 'TransactionStmt',
+            buildsIndexConcurrently: (nodeType === 'IndexStmt' && node.concurrent === true) ||
+                (nodeType === 'ReindexStmt' && hasDefElem(node.params, 'concurrently')),
+        };
+        if (nodeType === 'IndexStmt' && node.concurrent === true) {
+            const table = rangeVar(node.relation);
+            if (table)
+                statement.table = table;
+            // An index always lives in its table's schema.
+            if (typeof node.idxname === 'string')
+                statement.index = { name: node.idxname, ...(table?.schema ? { schema: table.schema } : {}) };
+        }
+        if (nodeType === 'DropStmt' &&
+            node.concurrent === true &&
+            node.removeType === 'OBJECT_INDEX' &&
+            Array.isArray(node.objects)) {
+            statement.dropsIndexes = node.objects.flatMap((o) => {
+                const names = asNode(asNode(o)?.List)?.items?.map((i) => asNode(asNode(i)?.String)?.sval);
+                if (!names?.length || names.some((x) => typeof x !== 'string'))
+                    return [];
+                const parts = names;
+                const name = parts[parts.length - 1];
+                return [parts.length > 1 ? { schema: parts[parts.length - 2], name } : { name }];
+            });
+        }
+        if (nodeType === 'AlterTableStmt' && reason === 'DETACH PARTITION CONCURRENTLY') {
+            const parent = rangeVar(node.relation);
+            const cmd = (Array.isArray(node.cmds) ? node.cmds : [])
+                .map((c) => asNode(asNode(c)?.AlterTableCmd))
+                .find((c) => c?.subtype === 'AT_DetachPartition');
+            const partition = rangeVar(asNode(asNode(cmd?.def)?.PartitionCmd)?.name);
+            if (parent && partition)
+                statement.detach = { parent, partition };
+        }
+        if (nodeType === 'TransactionStmt') {
+            if (typeof node.kind === 'string')
+                statement.transactionKind = node.kind;
+            if (node.chain === true)
+                statement.chain = true;
+        }
+        out.push(statement);
+    }
+    return out;
+}
+
+
+/***/ }),
+
+/***/ 1360:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  VA: () => (/* binding */ readMigrateSpec)
+});
+
+// UNUSED EXPORTS: readBackupSpec, readDatabaseTarget, readGateSpec
+
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+;// CONCATENATED MODULE: ./src/options/catalogue.ts
+// One definition of every option the release family's front ends share: its name, kind, default, bound and one-line
+// help. The CLI builds its flags from it (src/cli/options.ts) and test/options.test.ts checks that every action.yml
+// declaring the option has the same default and a description that begins with the help sentence, so action.yml,
+// the README tables generated from it (npm run docs) and `rail-actions <command> --help` cannot drift apart.
+const ROOT = 'action.yml';
+const DEPLOY = 'actions/railway-deploy/action.yml';
+const ROLLBACK = 'actions/rollback/action.yml';
+const CHECK = 'actions/health-check/action.yml';
+const RAILWAY_PLACES = [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback', 'cli:status'];
+const VERIFY_PLACES = [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'];
+const SOURCE_PLACES = [ROOT, DEPLOY, 'cli:deploy'];
+/** The release family's options (railway-deploy, release, rollback; rail-actions deploy/rollback/status). */
+const RELEASE_OPTIONS = [
+    {
+        name: 'railway-token',
+        kind: 'secret',
+        default: '',
+        help: 'A Railway project token (Project → Settings → Tokens; scoped to one environment) or an account/workspace token (then also set project and environment).',
+        in: RAILWAY_PLACES,
+        value: 'TOKEN',
+        env: ['RAILWAY_TOKEN', 'RAILWAY_API_TOKEN'],
+    },
+    {
+        name: 'api-url',
+        kind: 'url',
+        default: 'https://backboard.railway.com/graphql/v2',
+        help: "Railway's public GraphQL endpoint",
+        in: RAILWAY_PLACES,
+        value: 'URL',
+    },
+    { name: 'project', kind: 'string', default: '', help: 'Project name or id', in: RAILWAY_PLACES, value: 'NAME|ID' },
+    {
+        name: 'environment',
+        kind: 'string',
+        default: '',
+        help: 'Environment name or id',
+        in: RAILWAY_PLACES,
+        value: 'NAME|ID',
+    },
+    {
+        name: 'service',
+        kind: 'list',
+        default: '',
+        help: 'Service name(s) or id(s), one per line',
+        in: RAILWAY_PLACES,
+        value: 'NAME|ID',
+    },
+    {
+        name: 'timeout',
+        kind: 'duration',
+        default: '30m',
+        defaults: { [DEPLOY]: '20m', [ROLLBACK]: '15m', 'cli:rollback': '15m' },
+        help: 'Overall limit',
+        bound: { max: '6h' },
+        in: [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'DURATION',
+    },
+    {
+        name: 'waiting-timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'How long a deployment may sit in WAITING (Railway "Wait for CI") or NEEDS_APPROVAL before it is reported as such.',
+        bound: { max: '6h' },
+        in: [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'DURATION',
+    },
+    {
+        name: 'subscriptions',
+        kind: 'boolean',
+        default: 'true',
+        help: 'Follow deployments over a WebSocket subscription',
+        in: [ROOT, DEPLOY, ROLLBACK],
+    },
+    {
+        name: 'source',
+        kind: 'choice',
+        choices: ['commit', 'upload', 'image'],
+        default: 'commit',
+        // A terminal has no workflow commit to fall back to: the CLI uploads the working directory by default.
+        defaults: { 'cli:deploy': 'upload' },
+        help: 'commit (serviceInstanceDeployV2 of commit-sha, for GitHub-connected services), upload (a gzip tarball of path',
+        in: SOURCE_PLACES,
+        value: 'upload|commit|image',
+    },
+    {
+        name: 'commit-sha',
+        kind: 'string',
+        default: '${{ github.sha }}',
+        defaults: { 'cli:deploy': '' },
+        help: 'Commit to deploy with source: commit',
+        in: SOURCE_PLACES,
+        value: 'SHA',
+    },
+    {
+        name: 'autodeploy',
+        kind: 'choice',
+        choices: ['adopt', 'refuse', 'deploy'],
+        default: 'adopt',
+        help: 'source: commit on a service Railway deploys by itself on every push (GitHub autodeploy).',
+        in: SOURCE_PLACES,
+        value: 'adopt|refuse|deploy',
+    },
+    {
+        name: 'autodeploy-wait',
+        kind: 'duration',
+        default: '30s',
+        help: "How long to wait for Railway's own deployment of the commit when autodeploy is on and it is not there yet",
+        bound: { max: '6h' },
+        in: SOURCE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'path',
+        kind: 'list',
+        default: '.',
+        help: 'Directory to upload with source: upload',
+        in: SOURCE_PLACES,
+        value: 'DIR|SERVICE=DIR',
+    },
+    {
+        name: 'image',
+        kind: 'string',
+        default: '',
+        help: 'Image reference for source: image',
+        in: SOURCE_PLACES,
+        value: 'IMAGE',
+    },
+    {
+        name: 'verify',
+        kind: 'boolean',
+        default: 'true',
+        help: 'Verify each service by its rule (see health-url)',
+        in: [ROOT, ROLLBACK],
+    },
+    {
+        name: 'health-url',
+        kind: 'string',
+        default: '',
+        help: 'How each service is verified',
+        in: VERIFY_PLACES,
+        value: 'URL|SERVICE=URL',
+    },
+    {
+        name: 'health-path',
+        kind: 'string',
+        default: '/health',
+        help: 'Path appended to the service domain for a service health-url does not name.',
+        in: VERIFY_PLACES,
+        value: 'PATH',
+    },
+    {
+        name: 'expect-version',
+        kind: 'string',
+        default: 'deployment-id',
+        help: "What the health body must contain: deployment-id (the verified deployment's id, default), commit, none, or a literal value.",
+        in: VERIFY_PLACES,
+        value: 'deployment-id|commit|none|TEXT',
+    },
+    {
+        name: 'expect-status',
+        kind: 'string',
+        default: '200',
+        help: 'Accepted HTTP statuses',
+        in: [...VERIFY_PLACES, CHECK, 'cli:verify'],
+        value: 'CODES',
+    },
+    {
+        name: 'expect-json',
+        kind: 'string',
+        default: '',
+        help: 'field=value conditions on the JSON body, one per line.',
+        in: VERIFY_PLACES,
+        value: 'PATH=VALUE',
+    },
+    {
+        name: 'consecutive-successes',
+        kind: 'integer',
+        default: '3',
+        help: 'Healthy answers needed in a row',
+        bound: { min: 1 },
+        in: [...VERIFY_PLACES, CHECK, 'cli:verify'],
+        value: 'N',
+    },
+    {
+        name: 'health-interval',
+        kind: 'duration',
+        default: '1s',
+        help: 'Delay between health attempts (backs off after failures).',
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'health-timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'Give up verifying after this long.',
+        bound: { max: '6h' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'request-timeout',
+        kind: 'duration',
+        default: '10s',
+        help: 'Per-request timeout of the health check.',
+        bound: { max: '5m' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'max-latency',
+        kind: 'duration',
+        default: '',
+        help: 'Optional: slower answers count as failed.',
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'health-headers',
+        kind: 'string',
+        default: '',
+        help: "Extra headers for the health check, 'Name: value' per line (credential values masked).",
+        in: VERIFY_PLACES,
+        value: 'LINES',
+    },
+    {
+        name: 'verify-window',
+        kind: 'duration',
+        default: '30s',
+        // A rollback restores a version that already ran: a shorter soak (it is still watched for CRASHED).
+        defaults: { [ROLLBACK]: '10s', 'cli:rollback': '10s' },
+        help: "Railway's status of each verified deployment must stay SUCCESS, with no instance CRASHED or RESTARTING, this long from the start of its verification (a soak; catches CRASHED after SUCCESS)",
+        bound: { max: '6h' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'rollback',
+        kind: 'boolean',
+        default: 'true',
+        // In a terminal, deploy without verification is the common case; rolling back is asked for.
+        defaults: { 'cli:deploy': 'false' },
+        help: 'Roll back automatically when the release fails to deploy or verify.',
+        in: [ROOT, 'cli:deploy'],
+        flag: 'rollback-on-failure',
+    },
+    {
+        name: 'migrate-plan',
+        kind: 'string',
+        default: '',
+        help: "The migrate gate's JSON plan for this release.",
+        in: [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'FILE',
+    },
+    {
+        name: 'force',
+        kind: 'boolean',
+        default: 'false',
+        help: 'Roll back even across breaking/destructive migrations',
+        in: [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+    },
+    {
+        name: 'check-only',
+        kind: 'boolean',
+        default: 'false',
+        help: 'true = read-only preflight, no mutation: proves the token reaches the project, the environment and every service',
+        in: [ROOT, DEPLOY],
+    },
+    {
+        name: 'deployment-id',
+        kind: 'string',
+        default: '',
+        help: 'Deployment to restore (one service only).',
+        in: [ROLLBACK, 'cli:rollback'],
+        value: 'ID',
+    },
+];
+/** The plain health check's options (health-check action, rail-actions verify). */
+const CHECK_OPTIONS = [
+    { name: 'url', kind: 'url', default: '', help: 'URL to poll', in: [CHECK, 'cli:verify'], value: 'URL' },
+    {
+        name: 'expect-version',
+        kind: 'string',
+        default: '',
+        help: 'A value that must appear in the body',
+        in: [CHECK, 'cli:verify'],
+        value: 'TEXT',
+    },
+    {
+        name: 'expect-json',
+        kind: 'string',
+        default: '',
+        help: 'Conditions on the JSON body, one per line',
+        in: [CHECK, 'cli:verify'],
+        value: 'PATH=VALUE',
+    },
+    {
+        name: 'interval',
+        kind: 'duration',
+        default: '1s',
+        help: 'Spacing of the consecutive healthy answers',
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-interval',
+        kind: 'duration',
+        default: '10s',
+        help: 'Longest delay between failed attempts',
+        bound: { max: '6h' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'Give up (not healthy) after this long',
+        bound: { max: '6h' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'request-timeout',
+        kind: 'duration',
+        default: '10s',
+        help: 'A single request with no answer within this counts as a failed attempt.',
+        bound: { max: '5m' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-latency',
+        kind: 'duration',
+        default: '',
+        help: 'Optional: an answer slower than this counts as a failed attempt',
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'failure-threshold',
+        kind: 'integer',
+        default: '0',
+        help: 'Optional fail-fast: once the URL has answered healthy, this many failed attempts in a row end the check',
+        bound: { min: 0 },
+        in: [CHECK, 'cli:verify'],
+        value: 'N',
+    },
+    {
+        name: 'headers',
+        kind: 'string',
+        default: '',
+        help: 'Extra request headers, one "Name: value" per line',
+        in: [CHECK, 'cli:verify'],
+        value: 'LINES',
+    },
+];
+const GATE = 'actions/migrate-gate/action.yml';
+const MIGRATE = 'actions/migrate/action.yml';
+const RESTORE = 'actions/restore/action.yml';
+const FILES_PLACES = [GATE, MIGRATE, 'cli:plan', 'cli:migrate'];
+const MIGRATE_PLACES = [MIGRATE, 'cli:migrate'];
+/**
+ * The migrations family's options (migrate-gate, migrate, restore; rail-actions plan/migrate/restore), read by
+ * src/migrations/spec.ts and src/backup/spec.ts. A help text that ends mid-sentence is the part every action.yml
+ * description shares; the CLI completes it (src/cli/commands/{plan,migrate,restore}.ts).
+ */
+const MIGRATIONS_OPTIONS = [
+    {
+        name: 'database-url',
+        kind: 'secret',
+        default: '',
+        help: 'PostgreSQL URL of the',
+        in: [...FILES_PLACES, RESTORE, 'cli:restore'],
+        value: 'URL',
+        env: ['DATABASE_URL'],
+    },
+    {
+        name: 'migrations-tool',
+        kind: 'choice',
+        choices: ['auto', 'prisma', 'drizzle', 'knex', 'node-pg-migrate', 'golang-migrate', 'dbmate', 'sql'],
+        default: 'auto',
+        help: 'auto',
+        in: FILES_PLACES,
+        flag: 'tool',
+        value: 'NAME',
+    },
+    {
+        name: 'migrations-dir',
+        kind: 'string',
+        default: '',
+        help: 'Migrations directory relative to working-directory; detected from the repository layout when empty.',
+        in: FILES_PLACES,
+        flag: 'dir',
+        value: 'DIR',
+    },
+    {
+        name: 'working-directory',
+        kind: 'string',
+        default: '.',
+        help: 'Repository root (where package.json / prisma / drizzle.config live), relative to the workspace',
+        in: FILES_PLACES,
+        value: 'DIR',
+    },
+    {
+        name: 'approval',
+        kind: 'choice',
+        choices: ['risky', 'always', 'never'],
+        default: 'risky',
+        help: 'When a human must approve: risky (default) = when any statement is blocking, opaque, breaking or destructive; always = whenever something is pending; never = never (a blocked plan still fails).',
+        in: [GATE, 'cli:plan'],
+        value: 'risky|always|never',
+    },
+    {
+        name: 'large-table-rows',
+        kind: 'integer',
+        default: '100000',
+        help: 'Row count (pg_class.reltuples) from which a table is large.',
+        bound: { min: 0 },
+        in: [GATE, 'cli:plan'],
+        value: 'N',
+    },
+    {
+        name: 'migrations-command',
+        kind: 'string',
+        default: '',
+        help: "Optional: run the project's own migrator instead of the rail-actions runner",
+        in: MIGRATE_PLACES,
+        flag: 'command',
+        value: 'CMD',
+    },
+    {
+        name: 'plan-hash',
+        kind: 'string',
+        default: '',
+        help: 'The plan-hash output of migrate-gate.',
+        in: MIGRATE_PLACES,
+        value: 'HEX',
+    },
+    {
+        name: 'mode',
+        kind: 'choice',
+        choices: ['apply', 'rehearse'],
+        default: 'apply',
+        help: 'apply (default), or rehearse: only apply the pending migrations to a copy of the production schema on rehearsal-database-url and report.',
+        in: MIGRATE_PLACES,
+        value: 'apply|rehearse',
+    },
+    {
+        name: 'rehearsal-database-url',
+        kind: 'secret',
+        default: '',
+        help: 'Optional PostgreSQL URL of a throwaway server/database (e.g. the CI pgvector service).',
+        in: MIGRATE_PLACES,
+        value: 'URL',
+    },
+    {
+        name: 'lock-timeout',
+        kind: 'duration',
+        default: '5s',
+        help: 'lock_timeout for every migration statement: give up waiting for a table lock after this (then retry), so a blocked ALTER never queues all traffic behind it.',
+        bound: { max: '10m' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'statement-timeout',
+        kind: 'duration',
+        default: '15m',
+        help: 'statement_timeout per statement (0 = none).',
+        bound: { max: '120h' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'lock-wait',
+        kind: 'duration',
+        default: '10m',
+        help: 'How long to wait when',
+        bound: { max: '120h' },
+        in: [...MIGRATE_PLACES, RESTORE, 'cli:restore'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-retries',
+        kind: 'integer',
+        default: '5',
+        help: 'Retries after a lock timeout (SQLSTATE 55P03) or deadlock, with exponential backoff.',
+        bound: { min: 0, max: '100' },
+        in: MIGRATE_PLACES,
+        value: 'N',
+    },
+    {
+        name: 'backup',
+        kind: 'choice',
+        choices: ['auto', 'off'],
+        default: 'auto',
+        help: 'auto (default): before a statement that destroys data (DROP TABLE/COLUMN, TRUNCATE, DELETE, UPDATE, a column type change that is not binary-coercible), copy exactly what it destroys into schema rail_actions_backup of the same database, in the same transaction as the statement; undo with the restore action or `rail-actions restore`.',
+        in: MIGRATE_PLACES,
+        value: 'auto|off',
+    },
+    {
+        name: 'backup-max-size',
+        kind: 'string',
+        default: '1GB',
+        help: 'Refuse to migrate (before anything changes) when the backup would be larger than this, estimated from the live table sizes: e.g. 500MB, 2GB; 0 = no limit.',
+        in: MIGRATE_PLACES,
+        value: 'SIZE',
+    },
+    {
+        name: 'backup-retention',
+        kind: 'duration',
+        default: '168h',
+        help: 'How long a backup is kept; the first migrate run after that drops it.',
+        bound: { max: '596h' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'backup-id',
+        kind: 'string',
+        default: '',
+        help: "The migrate action's backup-id output.",
+        in: [RESTORE, 'cli:restore'],
+        value: 'ID',
+    },
+];
+const CATALOGUE = [...RELEASE_OPTIONS, ...CHECK_OPTIONS, ...MIGRATIONS_OPTIONS];
+/** The definition of `name` as declared at `place` (a name may mean different things in different families). */
+function optionAt(name, place) {
+    return CATALOGUE.find((d) => d.name === name && d.in.includes(place));
+}
+/** The default of `name` at `place` (or the release family's default). */
+function catalogue_optionDefault(name, place) {
+    const def = (place ? optionAt(name, place) : undefined) ?? CATALOGUE.find((d) => d.name === name);
+    if (!def)
+        throw new Error(`bug: option '${name}' is not catalogued`);
+    return (place ? def.defaults?.[place] : undefined) ?? def.default;
+}
+
+// EXTERNAL MODULE: ./src/options/readers.ts + 1 modules
+var readers = __nccwpck_require__(3528);
+// EXTERNAL MODULE: ./src/backup/store.ts + 1 modules
+var store = __nccwpck_require__(9377);
+// EXTERNAL MODULE: ./src/backup/take.ts + 1 modules
+var take = __nccwpck_require__(3134);
+// EXTERNAL MODULE: ./src/migrations/analyze.ts + 6 modules
+var analyze = __nccwpck_require__(1027);
+// EXTERNAL MODULE: ./src/migrations/detect.ts + 1 modules
+var detect = __nccwpck_require__(7767);
+// EXTERNAL MODULE: ./src/migrations/plan.ts
+var plan = __nccwpck_require__(9422);
+// EXTERNAL MODULE: ./src/migrations/runner/lock.ts
+var lock = __nccwpck_require__(9962);
+;// CONCATENATED MODULE: ./src/migrations/spec.ts
+// The typed specs of the migrations family (migrate-gate and migrate actions; `rail-actions plan` and `migrate`), read
+// once from any InputSource — an action's inputs or the CLI's flags — so names, defaults, bounds and error wording
+// cannot differ between the two front ends (the catalogue, src/options/catalogue.ts, holds names, defaults and help).
+// Nothing here opens a connection; every URL is masked before it is parsed.
+
+
+
+
+
+
+
+
+
+
+
+/** The database URL (required; masked with its secret parts before it is validated). */
+function readDatabaseTarget(src) {
+    const { url, secrets } = (0,readers/* readDatabaseUrl */.Bq)(src, 'database-url', { required: true });
+    return { databaseUrl: url, secrets, scrub: (t) => (0,redact/* scrubSecrets */.Zg)(t, secrets) };
+}
+function readFiles(src) {
+    return {
+        tool: (0,detect/* parseToolName */.FG)((0,readers/* readString */.E3)(src, 'migrations-tool', { fallback: catalogue_optionDefault('migrations-tool') }), 'migrations-tool'),
+        dir: (0,readers/* readString */.E3)(src, 'migrations-dir').trim(),
+    };
+}
+/** migrate-gate / `rail-actions plan`. */
+function readGateSpec(src, opts) {
+    const db = readDatabaseTarget(src);
+    const files = readFiles(src);
+    const approval = readChoice(src, 'approval', APPROVAL_POLICIES, 'risky');
+    const largeTableRows = readInteger(src, 'large-table-rows', DEFAULT_LARGE_TABLE_ROWS, { min: 0 });
+    const cwd = readDirectory(src, 'working-directory', optionDefault('working-directory'), opts.base);
+    return { ...db, ...files, cwd, base: opts.base, approval, largeTableRows };
+}
+/**
+ * migrate / `rail-actions migrate`, in the order the action always validated them (bad input → one InputError naming
+ * the first bad option). Bounds: lock_timeout at most LOCK_TIMEOUT_MAX_MS (lock.ts: a longer one queues all traffic
+ * behind a waiting DDL), statement-timeout and lock-wait at most the 5 days a self-hosted job may run.
+ */
+function readMigrateSpec(src, opts) {
+    const db = readDatabaseTarget(src);
+    // Options a front end does not declare read as not given (the CLI has no rehearsal).
+    const rehearsal = (0,readers/* readDatabaseUrl */.Bq)(src, 'rehearsal-database-url');
+    const secrets = [...db.secrets, ...(rehearsal?.secrets ?? [])];
+    const mode = (0,readers/* readChoice */.Kf)(src, 'mode', ['apply', 'rehearse'], 'apply');
+    if (mode === 'rehearse' && !rehearsal) {
+        throw new errors/* InputError */.dz('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');
+    }
+    const files = readFiles(src);
+    const command = (0,readers/* readString */.E3)(src, 'migrations-command').trim() || undefined;
+    const planHash = (0,readers/* readString */.E3)(src, 'plan-hash').trim().toLowerCase() || undefined;
+    if (planHash && !/^[0-9a-f]{64}$/.test(planHash)) {
+        throw new errors/* InputError */.dz('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${planHash}'`);
+    }
+    const lockTimeoutMs = (0,readers/* readDuration */.$7)(src, 'lock-timeout', catalogue_optionDefault('lock-timeout'), { max: lock/* LOCK_TIMEOUT_MAX_MS */.eC });
+    const statementTimeoutMs = (0,readers/* readDuration */.$7)(src, 'statement-timeout', catalogue_optionDefault('statement-timeout'), {
+        allowZero: true,
+        max: duration/* SELF_HOSTED_JOB_MAX_MS */.dv,
+    });
+    const lockWaitMs = (0,readers/* readDuration */.$7)(src, 'lock-wait', catalogue_optionDefault('lock-wait'), {
+        allowZero: true,
+        max: duration/* SELF_HOSTED_JOB_MAX_MS */.dv,
+    });
+    const maxRetries = (0,readers/* readInteger */.JI)(src, 'max-retries', Number(catalogue_optionDefault('max-retries')), { min: 0, max: 100 });
+    const cwd = (0,readers/* readDirectory */.gZ)(src, 'working-directory', catalogue_optionDefault('working-directory'), opts.base);
+    const backup = readBackupSpec(src);
+    return {
+        ...db,
+        secrets,
+        scrub: (t) => (0,redact/* scrubSecrets */.Zg)(t, secrets),
+        ...files,
+        cwd,
+        base: opts.base,
+        mode,
+        ...(rehearsal ? { rehearsalDatabaseUrl: rehearsal.url } : {}),
+        ...(command ? { command } : {}),
+        ...(planHash ? { planHash } : {}),
+        lockTimeoutMs,
+        statementTimeoutMs,
+        lockWaitMs,
+        maxRetries,
+        backup,
+    };
+}
+/** backup, backup-max-size, backup-retention (retention in hours: the one duration parser has no days). */
+function readBackupSpec(src) {
+    return {
+        mode: (0,readers/* readChoice */.Kf)(src, 'backup', take/* BACKUP_MODES */.CU, 'auto'),
+        maxBytes: (0,store/* parseSize */.DB)((0,readers/* readString */.E3)(src, 'backup-max-size', { fallback: catalogue_optionDefault('backup-max-size') }), 'backup-max-size'),
+        retentionMs: (0,readers/* readDuration */.$7)(src, 'backup-retention', catalogue_optionDefault('backup-retention'), { min: 60_000 }),
+    };
+}
+
+
+/***/ }),
+
+/***/ 6365:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gW: () => (/* binding */ renderMigrateSummary)
+/* harmony export */ });
+/* unused harmony exports NO_MIGRATIONS, gateAnnotations, gatePlanLog, renderGateSummary */
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8571);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2020);
+// The migrations family's job summaries, log lines and annotations as pure functions of the plan or the migrate result;
+// the entries (src/actions/migrate-gate.ts, migrate.ts) hand them @actions/core's summary and emit what they return.
+
+
+
+const code = (t) => `<code>${escapeHtml(t)}</code>`;
+const oneLine = (t, max) => {
+    const flat = t.replace(/\s+/g, ' ').trim();
+    return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+};
+const DECISION_TITLE = {
+    'no-pending': '✅ No pending migrations',
+    'auto-apply': '✅ Safe to apply unattended',
+    'requires-approval': '⏸️ Approval required',
+    blocked: '⛔ Blocked',
+};
+/** `detected` for an app without migrations (the database was not contacted). */
+const NO_MIGRATIONS = 'no migrations found';
+const RISK_ICON = {
+    safe: '🟢',
+    blocking: '🟠',
+    opaque: '🟣',
+    breaking: '🔴',
+    destructive: '⛔',
+};
+// GitHub shows at most 10 annotations of each level per step; more only clutter the log.
+const MAX_ANNOTATIONS = 50;
+// A step summary may be at most 1 MiB (docs "Adding a job summary"): long tables are cut, the log has everything.
+const MAX_SUMMARY_ROWS = 300;
+/** At most MAX_ANNOTATIONS: blockers first (errors), then serious findings not already blocking. */
+function gateAnnotations(plan, repoPath) {
+    const out = [];
+    let budget = MAX_ANNOTATIONS;
+    for (const b of plan.blockers) {
+        if (budget-- <= 0)
+            break;
+        out.push({
+            level: 'error',
+            message: b.detail,
+            props: {
+                title: `migrate-gate blocked: ${b.kind === 'rule' ? (b.rule ?? 'rule') : b.kind}`,
+                ...(b.file ? { file: repoPath(b.file) } : {}),
+                ...(b.line ? { startLine: b.line } : {}),
+            },
+        });
+    }
+    const serious = (f) => f.level !== 'notice' && !f.blocksPlan;
+    for (const f of plan.findings.filter(serious)) {
+        if (budget-- <= 0)
+            break;
+        const props = {
+            title: `${f.rule} (${f.risk})`,
+            file: repoPath(f.file),
+            startLine: f.line,
+            startColumn: f.column,
+        };
+        const message = `${f.message}. Safer: ${f.safeAlternative}${f.sizeNote ? `. ${f.sizeNote}` : ''}`;
+        out.push({ level: f.level === 'error' && f.risk !== 'safe' ? 'error' : 'warning', message, props });
+    }
+    return out;
+}
+/** The plan for the step log: a group title and its lines, then the reasons (outside the group). */
+function gatePlanLog(plan) {
+    const lines = [];
+    for (const f of plan.files)
+        lines.push(`${f.file}: ${f.statementCount} statement(s), risk ${f.risk}${f.hasNonTransactional ? ', has non-transactional statements' : ''}`);
+    for (const f of plan.findings) {
+        lines.push(`  ${f.file}:${f.line}:${f.column} [${f.risk}/${f.level}] ${f.rule}: ${f.message}${f.sizeNote ? ` (${f.sizeNote})` : ''}`);
+    }
+    for (const i of plan.ignored)
+        lines.push(`  ${i.file}:${i.line} ignored ${i.rule}: ${i.reason}`);
+    return {
+        title: `Plan: ${plan.pendingCount} pending migration(s), ${plan.counts.statements} statement(s), risk ${plan.risk}`,
+        lines,
+        reasons: plan.reasons,
+    };
+}
+/** The gate's job summary. `detected`: why the tool/dir were chosen, or NO_MIGRATIONS. */
+function renderGateSummary(s, plan, repoPath, detected) {
+    const more = (total, what) => {
+        if (total > MAX_SUMMARY_ROWS)
+            s.addRaw(`<p>… and ${total - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
+    };
+    s.addHeading(`Migrate gate: ${detected === NO_MIGRATIONS ? '✅ No migrations — nothing to migrate' : DECISION_TITLE[plan.decision]}`, 2);
+    s.addRaw(`<p>${plan.pendingCount} pending migration(s) · highest risk <strong>${RISK_ICON[plan.risk] ?? ''} ${plan.risk}</strong> · ` +
+        `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${escapeHtml(detected)}) · ` +
+        `${detected === NO_MIGRATIONS ? 'database not contacted' : `PostgreSQL ${plan.policy.serverVersion ?? '?'}`} · plan-hash <code>${plan.planHash}</code></p>`, true);
+    s.addList(plan.reasons.map(escapeHtml));
+    if (plan.blockers.length) {
+        s.addHeading('Blockers', 3);
+        s.addTable([
+            [
+                { data: 'Kind', header: true },
+                { data: 'Where', header: true },
+                { data: 'Detail', header: true },
+            ],
+            ...plan.blockers
+                .slice(0, MAX_SUMMARY_ROWS)
+                .map((b) => [
+                b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
+                b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
+                escapeHtml(b.detail),
+            ]),
+        ]);
+        more(plan.blockers.length, 'blockers');
+    }
+    if (plan.files.length) {
+        s.addHeading('Pending migrations', 3);
+        s.addTable([
+            [
+                { data: 'Migration', header: true },
+                { data: 'Statements', header: true },
+                { data: 'Risk', header: true },
+                { data: 'Transactions', header: true },
+            ],
+            ...plan.files
+                .slice(0, MAX_SUMMARY_ROWS)
+                .map((f) => [
+                code(repoPath(f.file)),
+                f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
+                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+                f.noTransaction
+                    ? 'none (tool runs it outside a transaction)'
+                    : f.hasNonTransactional
+                        ? 'split: some statements run alone'
+                        : 'one transaction',
+            ]),
+        ]);
+        more(plan.files.length, 'migrations');
+    }
+    const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
+    if (shown.length) {
+        s.addHeading('Findings', 3);
+        s.addTable([
+            [
+                { data: 'Risk', header: true },
+                { data: 'Rule', header: true },
+                { data: 'Where', header: true },
+                { data: 'What', header: true },
+                { data: 'Safer alternative', header: true },
+            ],
+            ...shown
+                .slice(0, MAX_SUMMARY_ROWS)
+                .map((f) => [
+                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+                code(f.rule),
+                code(`${repoPath(f.file)}:${f.line}`),
+                escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
+                escapeHtml(f.safeAlternative),
+            ]),
+        ]);
+        more(shown.length, 'findings');
+    }
+    const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
+    if (notices.length) {
+        s.addDetails(`${notices.length} hygiene notice(s)`, `<ul>${notices
+            .slice(0, MAX_SUMMARY_ROWS)
+            .map((f) => `<li><code>${escapeHtml(f.rule)}</code> ${escapeHtml(repoPath(f.file))}:${f.line} — ${escapeHtml(f.message)}</li>`)
+            .join('')}</ul>`);
+    }
+    if (plan.ignored.length) {
+        s.addHeading('Ignored by inline directives', 3);
+        s.addTable([
+            [
+                { data: 'Rule', header: true },
+                { data: 'Where', header: true },
+                { data: 'Reason given', header: true },
+            ],
+            ...plan.ignored
+                .slice(0, MAX_SUMMARY_ROWS)
+                .map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
+        ]);
+        more(plan.ignored.length, 'ignores');
+    }
+    if (plan.statements.length) {
+        s.addHeading('Statements', 3);
+        // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
+        const yes = (b) => (b ? 'yes' : '—');
+        s.addTable([
+            [
+                { data: 'Where', header: true },
+                { data: 'Statement', header: true },
+                { data: 'Lock', header: true },
+                { data: 'Rewrite', header: true },
+                { data: 'Scan', header: true },
+                { data: 'In tx', header: true },
+                { data: 'Risk', header: true },
+            ],
+            ...plan.statements
+                .slice(0, 200)
+                .map((st) => [
+                code(`${repoPath(st.file)}:${st.line}`),
+                code(oneLine(st.sql, 120) || st.kind),
+                st.lock ?? '—',
+                yes(st.rewritesTable),
+                yes(st.scansTable),
+                st.transactional ? 'yes' : '<strong>no</strong>',
+                `${RISK_ICON[st.risk] ?? ''} ${st.risk}${st.note ? ' (new table)' : ''}`,
+            ]),
+        ]);
+        if (plan.statements.length > 200)
+            s.addRaw(`<p>… and ${plan.statements.length - 200} more statements.</p>`, true);
+    }
+}
+/** "2 (resumed at group 2)": statements this run executed, and where it took over from an interrupted run. */
+function statementsCell(a) {
+    if (a.statements === null)
+        return '—';
+    return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
+}
+/** The migrate step's job summary section (the backup's, src/backup/report.ts, follows it). */
+function renderMigrateSummary(out, s) {
+    // "nothing applied" only when it is true: a partly applied file has committed statements.
+    const partly = s.partial
+        ? `${s.partial.file} partly applied (${s.partial.committedGroups.length} of ${s.partial.groups} statement groups committed; the next run resumes ${s.partial.resumeAt > s.partial.groups ? 'by recording it' : `at group ${s.partial.resumeAt}`})`
+        : undefined;
+    const title = s.failure
+        ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)${partly ? `; ${partly}` : ''}` : partly ? ` — ${partly}` : ' — nothing applied'}`
+        : s.rehearseOnly
+            ? `✅ Rehearsal passed (${s.rehearsal?.result?.applied.length ?? 0} migration(s), production untouched)`
+            : s.applied.length
+                ? `✅ Applied ${s.applied.length} migration(s)`
+                : '✅ Nothing to apply';
+    out.addHeading(`Migrate: ${title}`, 2);
+    if (s.result) {
+        out.addTable([
+            [
+                { data: 'Tool', header: true },
+                { data: 'Directory', header: true },
+                { data: 'Mode', header: true },
+                { data: 'Pending before', header: true },
+                { data: 'Plan hash', header: true },
+                { data: 'Lock wait', header: true },
+            ],
+            [
+                s.result.tool,
+                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(process.cwd(), s.result.dir) || '.')}</code>`,
+                s.result.mode === 'command' ? 'project command' : 'rail-actions runner',
+                String(s.result.report.pending.length),
+                `<code>${s.result.planHash.slice(0, 16)}…</code>`,
+                (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(s.result.lockWaitMs),
+            ],
+        ]);
+    }
+    if (s.rehearsal) {
+        out.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(s.rehearsal.ms)}.</p>`, true);
+    }
+    const rehearsed = s.rehearsal?.result?.applied ?? [];
+    if (rehearsed.length) {
+        out.addTable([
+            [
+                { data: 'Rehearsed file', header: true },
+                { data: 'Statements', header: true },
+                { data: 'Time', header: true },
+            ],
+            ...rehearsed.map((a) => [
+                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(a.file)}</code>`,
+                statementsCell(a),
+                a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms),
+            ]),
+        ]);
+    }
+    if (s.applied.length) {
+        out.addTable([
+            [
+                { data: 'Applied file', header: true },
+                { data: 'Statements', header: true },
+                { data: 'Time', header: true },
+            ],
+            ...s.applied.map((a) => [
+                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(a.file)}</code>`,
+                statementsCell(a),
+                a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms),
+            ]),
+        ]);
+    }
+    if (s.failure)
+        out.addRaw(`<pre>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(s.scrub(s.failure))}</pre>`, true);
+}
+
+
+/***/ }),
+
+/***/ 4222:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  f: () => (/* binding */ runMigrate)
+});
+
+// UNUSED EXPORTS: planMigrations
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/backup/take.ts + 1 modules
+var take = __nccwpck_require__(3134);
+// EXTERNAL MODULE: ./src/backup/restore.ts
+var restore = __nccwpck_require__(7020);
+// EXTERNAL MODULE: ./src/migrations/detect.ts + 1 modules
+var detect = __nccwpck_require__(7767);
+// EXTERNAL MODULE: ./src/migrations/analyze.ts + 6 modules
+var analyze = __nccwpck_require__(1027);
+// EXTERNAL MODULE: ./src/migrations/db.ts + 1 modules
+var db = __nccwpck_require__(1557);
+// EXTERNAL MODULE: ./src/migrations/history/common.ts
+var common = __nccwpck_require__(9817);
+// EXTERNAL MODULE: ./src/migrations/history/index.ts + 7 modules
+var migrations_history = __nccwpck_require__(4109);
+// EXTERNAL MODULE: ./src/migrations/runner/lock.ts
+var lock = __nccwpck_require__(9962);
 ;// CONCATENATED MODULE: ./src/migrations/pending.ts
 // findPending: which migrations on disk the live database has not applied, in the tool's order, plus the process
 // anomalies that must stop an unattended migration (drift, failed/dirty rows, out-of-order files, a running migrator).
@@ -40929,17 +44341,22 @@ async function releaseMigrationLock(client) {
  * migration-like file throws NoMigrationsError (nothing to migrate); one whose files do not fit the tool's layout
  * throws a plain InputError.
  */
-async function loadMigrations(opts) {
+async function pending_loadMigrations(opts) {
     const cwd = opts.cwd ?? process.cwd();
-    const detected = await detectTool({ cwd, dir: opts.dir, tool: opts.tool ?? 'auto' });
-    const adapter = adapterFor(detected.tool);
+    const detected = await (0,detect/* detectTool */.qU)({ cwd, dir: opts.dir, tool: opts.tool ?? 'auto' });
+    const adapter = (0,migrations_history/* adapterFor */.f)(detected.tool);
     const files = await adapter.listFiles(detected.dir, cwd);
     if (files.length === 0) {
         const message = `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`;
-        if (!(await hasMigrationLikeFiles(detected.dir))) {
-            throw new NoMigrationsError(message, { where: displayPath(external_node_path_default().resolve(cwd), detected.dir), lookedFor: describeLayout(detected.tool).replace(/^expected /, ''), tool: detected.tool, dir: detected.dir });
+        if (!(await (0,detect/* hasMigrationLikeFiles */.NM)(detected.dir))) {
+            throw new detect/* NoMigrationsError */.V3(message, {
+                where: (0,detect/* displayPath */.Gt)(external_node_path_default().resolve(cwd), detected.dir),
+                lookedFor: describeLayout(detected.tool).replace(/^expected /, ''),
+                tool: detected.tool,
+                dir: detected.dir,
+            });
         }
-        throw new errors_InputError('migrations-dir', message);
+        throw new errors/* InputError */.dz('migrations-dir', message);
     }
     return { detected, adapter, files };
 }
@@ -40962,25 +44379,364 @@ function describeLayout(tool) {
     }
 }
 /** The pending report for already-loaded migrations over an open connection (the runner calls it under its lock). */
-async function pendingWithClient(client, loaded) {
+async function pending_pendingWithClient(client, loaded) {
     const { adapter, detected, files } = loaded;
     const history = await adapter.readHistory(client);
     const { pending, anomalies } = adapter.diff(files, history);
     anomalies.push(...(await adapter.lockAnomalies(client)));
-    anomalies.push(...(await advisoryLockAnomalies(client, RAIL_ACTIONS_LOCK_KEY, 'rail-actions migrate')));
+    anomalies.push(...(await (0,common/* advisoryLockAnomalies */.CX)(client, lock/* RAIL_ACTIONS_LOCK_KEY */.V0, 'rail-actions migrate')));
     return { tool: detected.tool, dir: detected.dir, files, applied: history.rows, pending, anomalies };
 }
 async function findPending(opts) {
-    const loaded = await loadMigrations(opts);
+    const loaded = await pending_loadMigrations(opts);
     const client = await connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions findPending' });
     try {
-        return await pendingWithClient(client, loaded);
+        return await pending_pendingWithClient(client, loaded);
     }
     finally {
         await client.end().catch(() => undefined);
     }
 }
 
+// EXTERNAL MODULE: ./src/migrations/hash.ts
+var migrations_hash = __nccwpck_require__(3237);
+;// CONCATENATED MODULE: ./src/migrations/runner/progress.ts
+
+
+
+const PROGRESS_SCHEMA = 'rail_actions';
+const PROGRESS_TABLE_NAME = 'migration_progress';
+const PROGRESS_TABLE = `"${PROGRESS_SCHEMA}"."${PROGRESS_TABLE_NAME}"`;
+/** A file whose BEGIN/COMMIT structure rail-actions cannot run group by group; the message names the line. */
+class TransactionStructureError extends errors/* UserFacingError */.Ui {
+    file;
+    line;
+    constructor(file, line, detail) {
+        super(`${file}:${line}: ${detail}`);
+        this.name = 'TransactionStructureError';
+        this.file = file;
+        this.line = line;
+    }
+}
+function makeGroup(number, kind, statements, commits = true) {
+    const last = statements[statements.length - 1];
+    return {
+        number,
+        kind,
+        statements,
+        firstLine: statements[0].line,
+        lastLine: last.line + (last.sql.match(/\n/g)?.length ?? 0),
+        hash: (0,migrations_hash/* sha256Hex */.f)(statements.map((s) => s.sql).join('\u0000')),
+        commits,
+    };
+}
+function planGroups(statements, opts) {
+    const groups = [];
+    const add = (kind, list, commits = true) => groups.push(makeGroup(groups.length + 1, kind, list, commits));
+    const single = (s) => add(s.transactional ? 'transaction' : 'alone', [s]);
+    if (!statements.some((s) => s.transactionControl)) {
+        let run = [];
+        const flush = () => {
+            if (run.length)
+                add('transaction', run);
+            run = [];
+        };
+        for (const s of statements) {
+            if (s.transactional && !opts.noTransaction) {
+                run.push(s);
+            }
+            else {
+                flush();
+                single(s);
+            }
+        }
+        flush();
+        return groups;
+    }
+    let block;
+    for (const s of statements) {
+        const kind = s.transactionKind ?? '';
+        if (!block) {
+            if (!s.transactionControl)
+                single(s);
+            else if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                block = [s];
+            else
+                throw new TransactionStructureError(opts.file, s.line, `${s.sql.split(/\s+/)[0]?.toUpperCase() ?? kind} outside a BEGIN … COMMIT block; rail-actions runs files whose transactions are BEGIN … COMMIT (or ROLLBACK) blocks`);
+            continue;
+        }
+        const begin = block[0];
+        if (!s.transactional) {
+            throw new TransactionStructureError(opts.file, s.line, `${s.nodeType} cannot run inside the transaction block that starts at line ${begin.line}; move it after the COMMIT`);
+        }
+        block.push(s);
+        if (!s.transactionControl ||
+            kind === 'TRANS_STMT_SAVEPOINT' ||
+            kind === 'TRANS_STMT_RELEASE' ||
+            kind === 'TRANS_STMT_ROLLBACK_TO')
+            continue;
+        if ((kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') && !s.chain) {
+            add('block', block, kind === 'TRANS_STMT_COMMIT');
+            block = undefined;
+            continue;
+        }
+        throw new TransactionStructureError(opts.file, s.line, `${s.sql.split('\n')[0]} inside the transaction block that starts at line ${begin.line} is not supported; end each block with a plain COMMIT or ROLLBACK`);
+    }
+    if (block) {
+        const begin = block[0];
+        throw new TransactionStructureError(opts.file, begin.line, 'BEGIN without a matching COMMIT: the transaction would be left open; end it with COMMIT');
+    }
+    return groups;
+}
+/** The one group of a file that needs no progress rows: its statements and the history row commit together. */
+function isSingleTransaction(groups) {
+    const only = groups[0];
+    return groups.length === 1 && only !== undefined && only.kind !== 'alone' && only.commits;
+}
+/** What identifies the content a file's progress rows were written for: the SQL that runs (the up section). */
+function contentChecksum(file) {
+    return (0,migrations_hash/* sha256Hex */.f)(file.sql ?? '');
+}
+async function progressTableExists(client) {
+    const r = await client.query('SELECT to_regclass($1)::text AS t', [PROGRESS_TABLE]);
+    return r.rows[0]?.t != null;
+}
+/** Created on first need only (a database whose files are all single transactions never gets it). */
+async function ensureProgressTable(client) {
+    if (await progressTableExists(client))
+        return;
+    // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege when the schema exists.
+    const schema = await client.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [
+        PROGRESS_SCHEMA,
+    ]);
+    if (!schema.rows[0]?.n)
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${PROGRESS_SCHEMA}"`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
+  history        text        NOT NULL,
+  tool           text        NOT NULL,
+  migration      text        NOT NULL,
+  file           text        NOT NULL,
+  checksum       char(64)    NOT NULL,
+  group_no       integer     NOT NULL,
+  groups         integer     NOT NULL,
+  first_line     integer     NOT NULL,
+  last_line      integer     NOT NULL,
+  statements     integer     NOT NULL,
+  statement_hash char(64)    NOT NULL,
+  started_at     timestamptz NOT NULL DEFAULT now(),
+  finished_at    timestamptz,
+  target         text,
+  indexes_before text[],
+  PRIMARY KEY (history, migration, group_no)
+)`);
+    await client.query(`COMMENT ON TABLE ${PROGRESS_TABLE} IS 'rail-actions: statement groups of migration files that an interrupted run left partly applied; the next rail-actions migrate resumes them. Rows exist only while a file is unfinished.'`);
+}
+function toRow(r) {
+    return {
+        history: r.history,
+        tool: r.tool,
+        migration: r.migration,
+        file: r.file,
+        checksum: r.checksum.trim(),
+        group: r.group_no,
+        groups: r.groups,
+        firstLine: r.first_line,
+        lastLine: r.last_line,
+        statements: r.statements,
+        statementHash: r.statement_hash.trim(),
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        target: r.target,
+        indexesBefore: r.indexes_before,
+    };
+}
+/** The progress rows of one history (all files, or one), oldest group first; none when the table does not exist. */
+async function readProgress(client, history, migration) {
+    if (!(await progressTableExists(client)))
+        return [];
+    const r = await client.query(`SELECT * FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
+    return r.rows.map(toRow);
+}
+/** A transaction/block group is done: written inside that group's transaction. */
+async function recordGroupDone(client, key, g) {
+    await upsert(client, key, g, { finished: true, target: null, indexesBefore: null });
+}
+/** An alone group is about to run: committed (autocommit) before the statement starts. */
+async function recordGroupStarted(client, key, g, target, indexesBefore) {
+    await upsert(client, key, g, { finished: false, target, indexesBefore });
+}
+async function recordGroupFinished(client, key, g) {
+    await client.query(`UPDATE ${PROGRESS_TABLE} SET finished_at = now() WHERE history = $1 AND migration = $2 AND group_no = $3`, [key.history, key.migration, g.number]);
+}
+async function deleteProgress(client, history, migration) {
+    // The table may not exist: a single-transaction file never created it.
+    if (await progressTableExists(client))
+        await client.query(`DELETE FROM ${PROGRESS_TABLE} WHERE history = $1 AND migration = $2`, [history, migration]);
+}
+async function upsert(client, key, g, o) {
+    await client.query(`INSERT INTO ${PROGRESS_TABLE} (history, tool, migration, file, checksum, group_no, groups, first_line, last_line, statements, statement_hash, started_at, finished_at, target, indexes_before)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), CASE WHEN $12::boolean THEN now() END, $13, $14)
+     ON CONFLICT (history, migration, group_no) DO UPDATE SET
+       tool = EXCLUDED.tool, file = EXCLUDED.file, checksum = EXCLUDED.checksum, groups = EXCLUDED.groups,
+       first_line = EXCLUDED.first_line, last_line = EXCLUDED.last_line, statements = EXCLUDED.statements,
+       statement_hash = EXCLUDED.statement_hash, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+       target = EXCLUDED.target, indexes_before = EXCLUDED.indexes_before`, [
+        key.history,
+        key.tool,
+        key.migration,
+        key.file,
+        key.checksum,
+        g.number,
+        key.groups,
+        g.firstLine,
+        g.lastLine,
+        g.statements.length,
+        g.hash,
+        o.finished,
+        o.target,
+        o.indexesBefore,
+    ]);
+}
+/** "lines 3–5" / "line 3". */
+function linesOf(g) {
+    return g.firstLine === g.lastLine ? `line ${g.firstLine}` : `lines ${g.firstLine}–${g.lastLine}`;
+}
+/** "groups 1–2 of 3" style list of group numbers: "1, 2 and 4". */
+function listGroups(numbers) {
+    if (numbers.length <= 1)
+        return numbers.join('');
+    return `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+}
+async function progress_interruptedFiles(client, history, files) {
+    const rows = await readProgress(client, history);
+    const byMigration = new Map();
+    for (const r of rows)
+        byMigration.set(r.migration, [...(byMigration.get(r.migration) ?? []), r]);
+    const out = [];
+    for (const [migration, list] of byMigration) {
+        const first = list[0];
+        const file = files.find((f) => f.id === migration);
+        const committed = list.filter((r) => r.finishedAt).map((r) => r.group);
+        let resumeAt = 1;
+        while (committed.includes(resumeAt))
+            resumeAt++;
+        out.push({
+            migration,
+            file: file?.relPath ?? first.file,
+            groups: first.groups,
+            committedGroups: committed,
+            resumeAt,
+            sameContent: file !== undefined && contentChecksum(file) === first.checksum,
+            since: list.reduce((d, r) => (r.startedAt < d ? r.startedAt : d), first.startedAt),
+        });
+    }
+    return out;
+}
+/**
+ * golang-migrate marks its history dirty while a file runs; when the dirty file is one an interrupted rail-actions run
+ * left with progress rows, the next run resumes it, so the flag is ours and not a reason to stop.
+ */
+function progress_isOwnDirtyFlag(a, tool, files, interruptedIds) {
+    return (a.kind === 'dirty' &&
+        tool === 'golang-migrate' &&
+        files.some((f) => f.relPath === a.file && interruptedIds.has(f.id)));
+}
+/** One line on an interrupted file: what committed, and where the next run resumes (or why it cannot). */
+function progress_describeInterrupted(i) {
+    const committed = i.committedGroups.length
+        ? `statement group${i.committedGroups.length === 1 ? '' : 's'} ${i.committedGroups.join(', ')} of ${i.groups} committed`
+        : `none of its ${i.groups} statement groups committed`;
+    const since = i.since.toISOString();
+    if (i.sameContent)
+        return `${i.file} was interrupted (${since}; ${committed}); migrate resumes it at group ${i.resumeAt}`;
+    if (i.committedGroups.length === 0)
+        return `${i.file} was interrupted (${since}; ${committed}) and changed since; migrate runs it from the start`;
+    return `${i.file} was interrupted (${since}; ${committed}) and changed since: migrate refuses to resume it. Restore the file as it was, or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${quoteLiteral(i.migration)}`;
+}
+
+// EXTERNAL MODULE: ./src/migrations/plan.ts
+var plan = __nccwpck_require__(9422);
+;// CONCATENATED MODULE: ./src/migrations/gate.ts
+// The migrate gate's core: pending migrations → analysis weighed by live table sizes → plan. No @actions imports, so
+// the action, the CLI and tests share it. Validates files and tool before opening any connection; the connection is
+// read-only (history tables, pg_class, server version).
+
+
+
+
+
+
+
+async function gate_runGate(opts) {
+    const log = opts.log ?? (() => undefined);
+    const loaded = await loadMigrations({ dir: opts.dir, tool: opts.tool, cwd: opts.cwd });
+    log(`Tool ${loaded.detected.tool} in ${loaded.detected.dir}: ${loaded.detected.reason}; ${loaded.files.length} migration file(s) on disk`);
+    const client = await connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions migrate-gate' });
+    try {
+        const t0 = performance.now();
+        // The gate only reads; a stuck catalog query must not hang the deploy.
+        await client.query("SET statement_timeout = '60s'");
+        const report = await pendingWithClient(client, loaded);
+        await noteInterruptedFiles(client, loaded, report);
+        const serverVersion = await serverVersionNum(client);
+        const t1 = performance.now();
+        // Each file is parsed once; the live catalog answers what decides a statement (function volatility, constraint
+        // validity, column types and collations, partition bounds) — see docs/migrate-gate-rules.md.
+        const analyses = await analyzeMigrationFiles(report.pending, {
+            pgVersion: serverVersion,
+            largeTableRows: opts.largeTableRows,
+            readCatalog: (q) => fetchCatalogFacts(client, q),
+        });
+        const t2 = performance.now();
+        const stats = await fetchTableStats(client, tablesToWeigh(analyses), opts.largeTableRows);
+        applyTableStats(analyses.flatMap((a) => a.statements), stats, opts.largeTableRows);
+        const t3 = performance.now();
+        const plan = buildPlan(report, analyses, {
+            approval: opts.approval,
+            largeTableRows: opts.largeTableRows,
+            serverVersion,
+            tableStats: true,
+        });
+        return {
+            plan,
+            report,
+            analyses,
+            detected: loaded.detected.reason,
+            timings: { pendingMs: t1 - t0, analyzeMs: t2 - t1, statsMs: t3 - t2 },
+        };
+    }
+    catch (err) {
+        if (err instanceof UserFacingError || err instanceof InputError)
+            throw err;
+        throw new UserFacingError(`Reading the database for the migration plan failed: ${safeDbError(err, opts.databaseUrl)}`);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/**
+ * Files an interrupted migrate run left partly applied (src/migrations/runner/progress.ts): the plan says where the
+ * next run resumes; a file that changed after some of its groups committed blocks the plan, as migrate would refuse it.
+ */
+async function noteInterruptedFiles(client, loaded, report) {
+    const history = await loaded.adapter.historyTable(client);
+    const pendingIds = new Set(report.pending.map((f) => f.id));
+    const interrupted = (await interruptedFiles(client, history, report.files)).filter((i) => pendingIds.has(i.migration));
+    if (interrupted.length === 0)
+        return;
+    const ids = new Set(interrupted.map((i) => i.migration));
+    report.anomalies = report.anomalies.filter((a) => !isOwnDirtyFlag(a, report.tool, report.files, ids));
+    for (const i of interrupted) {
+        if (!i.sameContent && i.committedGroups.length > 0)
+            report.anomalies.push({ kind: 'interrupted', file: i.file, detail: describeInterrupted(i) });
+    }
+    report.resumes = interrupted.filter((i) => i.sameContent || i.committedGroups.length === 0).map(describeInterrupted);
+}
+
+// EXTERNAL MODULE: ./src/core/retry.ts
+var retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/core/sql.ts
+var sql = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 ;// CONCATENATED MODULE: ./node_modules/is-plain-obj/index.js
@@ -40993,6 +44749,8 @@ function isPlainObject(value) {
 	return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/file-url.js
 
 
@@ -41559,7 +45317,7 @@ function isUnicodeSupported() {
 ;// CONCATENATED MODULE: ./node_modules/figures/index.js
 
 
-const common = {
+const figures_common = {
 	circleQuestionMark: '(?)',
 	questionMarkPrefix: '(?)',
 	square: '█',
@@ -41830,8 +45588,8 @@ const specialFallbackSymbols = {
 	oneTenth: '1/10',
 };
 
-const mainSymbols = {...common, ...specialMainSymbols};
-const fallbackSymbols = {...common, ...specialFallbackSymbols};
+const mainSymbols = {...figures_common, ...specialMainSymbols};
+const fallbackSymbols = {...figures_common, ...specialFallbackSymbols};
 
 const shouldUseMain = isUnicodeSupported();
 const figures = shouldUseMain ? mainSymbols : fallbackSymbols;
@@ -42232,13 +45990,13 @@ function rootDirectory(pathInput) {
 function traversePathUp(startPath) {
 	return {
 		* [Symbol.iterator]() {
-			let currentPath = external_node_path_namespaceObject.resolve(toPath(startPath));
+			let currentPath = external_node_path_.resolve(toPath(startPath));
 			let previousPath;
 
 			while (previousPath !== currentPath) {
 				yield currentPath;
 				previousPath = currentPath;
-				currentPath = external_node_path_namespaceObject.resolve(currentPath, '..');
+				currentPath = external_node_path_.resolve(currentPath, '..');
 			}
 		},
 	};
@@ -42277,9 +46035,9 @@ const npmRunPath = ({
 	execPath = external_node_process_namespaceObject.execPath,
 	addExecPath = true,
 } = {}) => {
-	const cwdPath = external_node_path_namespaceObject.resolve(toPath(cwd));
+	const cwdPath = external_node_path_.resolve(toPath(cwd));
 	const result = [];
-	const pathParts = pathOption.split(external_node_path_namespaceObject.delimiter);
+	const pathParts = pathOption.split(external_node_path_.delimiter);
 
 	if (preferLocal) {
 		applyPreferLocal(result, pathParts, cwdPath);
@@ -42289,14 +46047,14 @@ const npmRunPath = ({
 		applyExecPath(result, pathParts, execPath, cwdPath);
 	}
 
-	return pathOption === '' || pathOption === external_node_path_namespaceObject.delimiter
-		? `${result.join(external_node_path_namespaceObject.delimiter)}${pathOption}`
-		: [...result, pathOption].join(external_node_path_namespaceObject.delimiter);
+	return pathOption === '' || pathOption === external_node_path_.delimiter
+		? `${result.join(external_node_path_.delimiter)}${pathOption}`
+		: [...result, pathOption].join(external_node_path_.delimiter);
 };
 
 const applyPreferLocal = (result, pathParts, cwdPath) => {
 	for (const directory of traversePathUp(cwdPath)) {
-		const pathPart = external_node_path_namespaceObject.join(directory, 'node_modules/.bin');
+		const pathPart = external_node_path_.join(directory, 'node_modules/.bin');
 		if (!pathParts.includes(pathPart)) {
 			result.push(pathPart);
 		}
@@ -42305,7 +46063,7 @@ const applyPreferLocal = (result, pathParts, cwdPath) => {
 
 // Ensure the running `node` binary is used
 const applyExecPath = (result, pathParts, execPath, cwdPath) => {
-	const pathPart = external_node_path_namespaceObject.resolve(cwdPath, toPath(execPath), '..');
+	const pathPart = external_node_path_.resolve(cwdPath, toPath(execPath), '..');
 	if (!pathParts.includes(pathPart)) {
 		result.push(pathPart);
 	}
@@ -42322,7 +46080,7 @@ const npmRunPathEnv = ({env = external_node_process_namespaceObject.env, ...opti
 };
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/return/final-error.js
 // When the subprocess fails, this is the error instance being returned.
 // If another error instance is being thrown, it is kept as `error.cause`.
@@ -42365,8 +46123,8 @@ setErrorName(ExecaError, ExecaError.name);
 class ExecaSyncError extends Error {}
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/realtime.js
 
 const getRealtimeSignals=()=>{
@@ -42688,7 +46446,7 @@ standard
 })=>{
 const{
 signals:{[name]:constantSignal}
-}=external_node_os_namespaceObject.constants;
+}=external_node_os_.constants;
 const supported=constantSignal!==undefined;
 const number=supported?constantSignal:defaultNumber;
 return{name,number,description,supported,action,forced,standard}
@@ -42754,7 +46512,7 @@ standard
 
 
 const findSignalByNumber=(number,signals)=>{
-const signal=signals.find(({name})=>external_node_os_namespaceObject.constants.signals[name]===number);
+const signal=signals.find(({name})=>external_node_os_.constants.signals[name]===number);
 
 if(signal!==undefined){
 return signal
@@ -42803,18 +46561,18 @@ const normalizeSignalInteger = (signalInteger, optionName) => {
 	throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.\n${getAvailableSignals()}`);
 };
 
-const getSignalsIntegerToName = () => new Map(Object.entries(external_node_os_namespaceObject.constants.signals)
+const getSignalsIntegerToName = () => new Map(Object.entries(external_node_os_.constants.signals)
 	.reverse()
 	.map(([signalName, signalInteger]) => [signalInteger, signalName]));
 
 const signalsIntegerToName = getSignalsIntegerToName();
 
 const normalizeSignalName = (signalName, optionName) => {
-	if (signalName in external_node_os_namespaceObject.constants.signals) {
+	if (signalName in external_node_os_.constants.signals) {
 		return signalName;
 	}
 
-	if (signalName.toUpperCase() in external_node_os_namespaceObject.constants.signals) {
+	if (signalName.toUpperCase() in external_node_os_.constants.signals) {
 		throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
 	}
 
@@ -42824,12 +46582,12 @@ const normalizeSignalName = (signalName, optionName) => {
 const getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
 
-const getAvailableSignalNames = () => Object.keys(external_node_os_namespaceObject.constants.signals)
+const getAvailableSignalNames = () => Object.keys(external_node_os_.constants.signals)
 	.sort()
 	.map(signalName => `'${signalName}'`)
 	.join(', ');
 
-const getAvailableSignalIntegers = () => [...new Set(Object.values(external_node_os_namespaceObject.constants.signals)
+const getAvailableSignalIntegers = () => [...new Set(Object.values(external_node_os_.constants.signals)
 	.sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))]
 	.join(', ');
 
@@ -42924,7 +46682,7 @@ const killOnTimeout = async ({kill, forceKillAfterDelay, context, controllerSign
 	}
 
 	try {
-		await (0,external_node_timers_promises_namespaceObject.setTimeout)(forceKillAfterDelay, undefined, {signal: controllerSignal});
+		await (0,promises_namespaceObject.setTimeout)(forceKillAfterDelay, undefined, {signal: controllerSignal});
 		if (kill('SIGKILL')) {
 			context.isForcefullyTerminated ??= true;
 		}
@@ -43305,7 +47063,7 @@ const onMessage = async ({anyProcess, channel, isSubprocess, ipcEmitter}, wrappe
 		// eslint-disable-next-line no-await-in-loop
 		await waitForOutgoingMessages(anyProcess, ipcEmitter, wrappedMessage);
 		// eslint-disable-next-line no-await-in-loop
-		await external_node_timers_promises_namespaceObject.scheduler.yield();
+		await promises_namespaceObject.scheduler.yield();
 
 		// eslint-disable-next-line no-await-in-loop
 		const message = await handleStrictRequest({
@@ -43699,7 +47457,7 @@ const startIpc = async ({anyProcess, channel, isSubprocess, ipc}) => {
 	}
 
 	getIpcEmitter(anyProcess, channel, isSubprocess);
-	await external_node_timers_promises_namespaceObject.scheduler.yield();
+	await promises_namespaceObject.scheduler.yield();
 };
 
 let cancelListening = false;
@@ -43814,7 +47572,7 @@ const throwOnTimeout = (subprocess, timeout, context, controller) => timeout ===
 	: [killAfterTimeout(subprocess, timeout, context, controller)];
 
 const killAfterTimeout = async (subprocess, timeout, context, {signal}) => {
-	await (0,external_node_timers_promises_namespaceObject.setTimeout)(timeout, undefined, {signal});
+	await (0,promises_namespaceObject.setTimeout)(timeout, undefined, {signal});
 	context.terminationReason ??= 'timeout';
 	subprocess.kill();
 	throw new DiscardedError();
@@ -43850,7 +47608,7 @@ const handleNodeOption = (file, commandArguments, {
 	}
 
 	const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-	const resolvedNodePath = external_node_path_namespaceObject.resolve(cwd, normalizedNodePath);
+	const resolvedNodePath = external_node_path_.resolve(cwd, normalizedNodePath);
 	const newOptions = {
 		...options,
 		nodePath: resolvedNodePath,
@@ -43862,7 +47620,7 @@ const handleNodeOption = (file, commandArguments, {
 		return [file, commandArguments, newOptions];
 	}
 
-	if (external_node_path_namespaceObject.basename(file, '.exe') === 'node') {
+	if (external_node_path_.basename(file, '.exe') === 'node') {
 		throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
 	}
 
@@ -43873,6 +47631,8 @@ const handleNodeOption = (file, commandArguments, {
 	];
 };
 
+// EXTERNAL MODULE: external "node:v8"
+var external_node_v8_ = __nccwpck_require__(8877);
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/ipc-input.js
 
 
@@ -43891,7 +47651,7 @@ const validateIpcInputOption = ({ipcInput, ipc, serialization}) => {
 
 const validateAdvancedInput = ipcInput => {
 	try {
-		(0,external_node_v8_namespaceObject.serialize)(ipcInput);
+		(0,external_node_v8_.serialize)(ipcInput);
 	} catch (error) {
 		throw new Error('The `ipcInput` option is not serializable with a structured clone.', {cause: error});
 	}
@@ -43971,6 +47731,8 @@ const ENCODING_ALIASES = {
 
 const serializeEncoding = encoding => typeof encoding === 'string' ? `"${encoding}"` : String(encoding);
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/cwd.js
 
 
@@ -43980,7 +47742,7 @@ const serializeEncoding = encoding => typeof encoding === 'string' ? `"${encodin
 // Normalize `cwd` option
 const normalizeCwd = (cwd = getDefaultCwd()) => {
 	const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-	return external_node_path_namespaceObject.resolve(cwdString);
+	return external_node_path_.resolve(cwdString);
 };
 
 const getDefaultCwd = () => {
@@ -44050,7 +47812,7 @@ const normalizeOptions = (filePath, rawArguments, rawOptions) => {
 	options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
 	options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
 
-	if (external_node_process_namespaceObject.platform === 'win32' && external_node_path_namespaceObject.basename(file, '.exe') === 'cmd') {
+	if (external_node_process_namespaceObject.platform === 'win32' && external_node_path_.basename(file, '.exe') === 'cmd') {
 		// #116
 		commandArguments.unshift('/q');
 	}
@@ -47929,7 +51691,7 @@ const processOk = (process) => !!process &&
     typeof process.pid === 'number' &&
     typeof process.on === 'function';
 const kExitEmitter = Symbol.for('signal-exit emitter');
-const migrate_global = globalThis;
+const global = globalThis;
 const ObjectDefineProperty = Object.defineProperty.bind(Object);
 // teeny special purpose ee
 class Emitter {
@@ -47944,10 +51706,10 @@ class Emitter {
     count = 0;
     id = Math.random();
     constructor() {
-        if (migrate_global[kExitEmitter]) {
-            return migrate_global[kExitEmitter];
+        if (global[kExitEmitter]) {
+            return global[kExitEmitter];
         }
-        ObjectDefineProperty(migrate_global, kExitEmitter, {
+        ObjectDefineProperty(global, kExitEmitter, {
             value: this,
             writable: false,
             enumerable: false,
@@ -48890,7 +52652,7 @@ const logOutputAsync = async ({stream, onStreamEnd, fdNumber, encoding, allMixed
 // When using `buffer: false`, users need to read `subprocess.stdout|stderr|all` right away
 // See https://github.com/sindresorhus/execa/issues/730 and https://github.com/sindresorhus/execa/pull/729#discussion_r1465496310
 const resumeStream = async stream => {
-	await (0,external_node_timers_promises_namespaceObject.setImmediate)();
+	await (0,promises_namespaceObject.setImmediate)();
 	if (stream.readableFlowing === null) {
 		stream.resume();
 	}
@@ -50147,15 +53909,24 @@ const {
 
 
 
+/** The migration command failed or was cancelled; `applied` = what it applied before (read from the history table). */
+class MigrationCommandError extends errors/* UserFacingError */.Ui {
+    applied;
+    constructor(message, applied) {
+        super(message);
+        this.name = 'MigrationCommandError';
+        this.applied = applied;
+    }
+}
 function pgOptions(lockTimeoutMs, statementTimeoutMs, existing) {
     const ours = `-c lock_timeout=${lockTimeoutMs} -c statement_timeout=${statementTimeoutMs}`;
     return existing ? `${existing} ${ours}` : ours;
 }
 async function runMigrationCommand(opts) {
-    const secrets = [opts.databaseUrl, urlPassword(opts.databaseUrl)];
-    const scrub = (text) => scrubSecrets(text, secrets);
+    const secrets = [opts.databaseUrl, (0,redact/* urlPassword */.Ds)(opts.databaseUrl)];
+    const scrub = (text) => (0,redact/* scrubSecrets */.Zg)(text, secrets);
     if (opts.signal?.aborted)
-        throw new AbortedError('cancelled before the migration command started');
+        throw new retry/* AbortedError */.oM('cancelled before the migration command started');
     opts.log(`Running the project's migrator under the rail-actions lock: ${scrub(opts.command)}`);
     const started = performance.now();
     const tail = [];
@@ -50220,442 +53991,48 @@ async function runMigrationCommand(opts) {
             .catch(() => undefined);
     }
     // What the command applied = what was pending before and is not any more (read from the history table).
-    const after = await pendingWithClient(opts.client, opts.loaded);
+    const after = await pending_pendingWithClient(opts.client, opts.loaded);
     const stillPending = new Set(after.pending.map((f) => f.id));
     const applied = opts.before.pending
         .filter((f) => !stillPending.has(f.id))
         .map((f) => ({ file: f.relPath, id: f.id, statements: null, ms: null }));
     if (cancelled || opts.signal?.aborted) {
-        throw Object.assign(new UserFacingError(`Cancelled while the migration command ran (after ${duration_formatDuration(ms)})`), { applied });
+        throw new MigrationCommandError(`Cancelled while the migration command ran (after ${(0,duration/* formatDuration */.a3)(ms)})`, applied);
     }
     if (outcome.exitCode !== 0 || outcome.failed) {
         const why = outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : scrub(outcome.shortMessage ?? 'failed');
-        throw Object.assign(new UserFacingError(`Migration command failed (${why}) after ${duration_formatDuration(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`), { applied });
+        throw new MigrationCommandError(`Migration command failed (${why}) after ${(0,duration/* formatDuration */.a3)(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`, applied);
     }
     if (after.pending.length) {
         opts.log(`Warning: the command succeeded but ${after.pending.length} migration(s) are still pending: ${after.pending.map((f) => f.relPath).join(', ')}`);
     }
-    opts.log(`Migration command finished in ${duration_formatDuration(ms)}; applied ${applied.length} migration(s)`);
+    opts.log(`Migration command finished in ${(0,duration/* formatDuration */.a3)(ms)}; applied ${applied.length} migration(s)`);
     return applied;
 }
 
-;// CONCATENATED MODULE: ./src/migrations/runner/progress.ts
-
-
-const PROGRESS_SCHEMA = 'rail_actions';
-const PROGRESS_TABLE_NAME = 'migration_progress';
-const PROGRESS_TABLE = `"${PROGRESS_SCHEMA}"."${PROGRESS_TABLE_NAME}"`;
-/** A file whose BEGIN/COMMIT structure rail-actions cannot run group by group; the message names the line. */
-class TransactionStructureError extends UserFacingError {
-    file;
-    line;
-    constructor(file, line, detail) {
-        super(`${file}:${line}: ${detail}`);
-        this.name = 'TransactionStructureError';
-        this.file = file;
-        this.line = line;
-    }
-}
-function makeGroup(number, kind, statements, commits = true) {
-    const last = statements[statements.length - 1];
-    return {
-        number,
-        kind,
-        statements,
-        firstLine: statements[0].line,
-        lastLine: last.line + (last.sql.match(/\n/g)?.length ?? 0),
-        hash: sha256Hex(statements.map((s) => s.sql).join('\u0000')),
-        commits,
-    };
-}
-function planGroups(statements, opts) {
-    const groups = [];
-    const add = (kind, list, commits = true) => groups.push(makeGroup(groups.length + 1, kind, list, commits));
-    const single = (s) => add(s.transactional ? 'transaction' : 'alone', [s]);
-    if (!statements.some((s) => s.transactionControl)) {
-        let run = [];
-        const flush = () => {
-            if (run.length)
-                add('transaction', run);
-            run = [];
-        };
-        for (const s of statements) {
-            if (s.transactional && !opts.noTransaction) {
-                run.push(s);
-            }
-            else {
-                flush();
-                single(s);
-            }
-        }
-        flush();
-        return groups;
-    }
-    let block;
-    for (const s of statements) {
-        const kind = s.transactionKind ?? '';
-        if (!block) {
-            if (!s.transactionControl)
-                single(s);
-            else if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
-                block = [s];
-            else
-                throw new TransactionStructureError(opts.file, s.line, `${s.sql.split(/\s+/)[0]?.toUpperCase() ?? kind} outside a BEGIN … COMMIT block; rail-actions runs files whose transactions are BEGIN … COMMIT (or ROLLBACK) blocks`);
-            continue;
-        }
-        const begin = block[0];
-        if (!s.transactional) {
-            throw new TransactionStructureError(opts.file, s.line, `${s.nodeType} cannot run inside the transaction block that starts at line ${begin.line}; move it after the COMMIT`);
-        }
-        block.push(s);
-        if (!s.transactionControl || kind === 'TRANS_STMT_SAVEPOINT' || kind === 'TRANS_STMT_RELEASE' || kind === 'TRANS_STMT_ROLLBACK_TO')
-            continue;
-        if ((kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') && !s.chain) {
-            add('block', block, kind === 'TRANS_STMT_COMMIT');
-            block = undefined;
-            continue;
-        }
-        throw new TransactionStructureError(opts.file, s.line, `${s.sql.split('\n')[0]} inside the transaction block that starts at line ${begin.line} is not supported; end each block with a plain COMMIT or ROLLBACK`);
-    }
-    if (block) {
-        const begin = block[0];
-        throw new TransactionStructureError(opts.file, begin.line, 'BEGIN without a matching COMMIT: the transaction would be left open; end it with COMMIT');
-    }
-    return groups;
-}
-/** The one group of a file that needs no progress rows: its statements and the history row commit together. */
-function isSingleTransaction(groups) {
-    const only = groups[0];
-    return groups.length === 1 && only !== undefined && only.kind !== 'alone' && only.commits;
-}
-/** What identifies the content a file's progress rows were written for: the SQL that runs (the up section). */
-function contentChecksum(file) {
-    return sha256Hex(file.sql ?? '');
-}
-async function progressTableExists(client) {
-    const r = await client.query('SELECT to_regclass($1)::text AS t', [PROGRESS_TABLE]);
-    return r.rows[0]?.t != null;
-}
-/** Created on first need only (a database whose files are all single transactions never gets it). */
-async function ensureProgressTable(client) {
-    if (await progressTableExists(client))
-        return;
-    // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege when the schema exists.
-    const schema = await client.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [PROGRESS_SCHEMA]);
-    if (!schema.rows[0]?.n)
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${PROGRESS_SCHEMA}"`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
-  history        text        NOT NULL,
-  tool           text        NOT NULL,
-  migration      text        NOT NULL,
-  file           text        NOT NULL,
-  checksum       char(64)    NOT NULL,
-  group_no       integer     NOT NULL,
-  groups         integer     NOT NULL,
-  first_line     integer     NOT NULL,
-  last_line      integer     NOT NULL,
-  statements     integer     NOT NULL,
-  statement_hash char(64)    NOT NULL,
-  started_at     timestamptz NOT NULL DEFAULT now(),
-  finished_at    timestamptz,
-  target         text,
-  indexes_before text[],
-  PRIMARY KEY (history, migration, group_no)
-)`);
-    await client.query(`COMMENT ON TABLE ${PROGRESS_TABLE} IS 'rail-actions: statement groups of migration files that an interrupted run left partly applied; the next rail-actions migrate resumes them. Rows exist only while a file is unfinished.'`);
-}
-function toRow(r) {
-    return {
-        history: r.history,
-        tool: r.tool,
-        migration: r.migration,
-        file: r.file,
-        checksum: r.checksum.trim(),
-        group: r.group_no,
-        groups: r.groups,
-        firstLine: r.first_line,
-        lastLine: r.last_line,
-        statements: r.statements,
-        statementHash: r.statement_hash.trim(),
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        target: r.target,
-        indexesBefore: r.indexes_before,
-    };
-}
-/** The progress rows of one history (all files, or one), oldest group first; none when the table does not exist. */
-async function readProgress(client, history, migration) {
-    if (!(await progressTableExists(client)))
-        return [];
-    const r = await client.query(`SELECT * FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
-    return r.rows.map(toRow);
-}
-/** A transaction/block group is done: written inside that group's transaction. */
-async function recordGroupDone(client, key, g) {
-    await upsert(client, key, g, { finished: true, target: null, indexesBefore: null });
-}
-/** An alone group is about to run: committed (autocommit) before the statement starts. */
-async function recordGroupStarted(client, key, g, target, indexesBefore) {
-    await upsert(client, key, g, { finished: false, target, indexesBefore });
-}
-async function recordGroupFinished(client, key, g) {
-    await client.query(`UPDATE ${PROGRESS_TABLE} SET finished_at = now() WHERE history = $1 AND migration = $2 AND group_no = $3`, [key.history, key.migration, g.number]);
-}
-async function deleteProgress(client, history, migration) {
-    // The table may not exist: a single-transaction file never created it.
-    if (await progressTableExists(client))
-        await client.query(`DELETE FROM ${PROGRESS_TABLE} WHERE history = $1 AND migration = $2`, [history, migration]);
-}
-async function upsert(client, key, g, o) {
-    await client.query(`INSERT INTO ${PROGRESS_TABLE} (history, tool, migration, file, checksum, group_no, groups, first_line, last_line, statements, statement_hash, started_at, finished_at, target, indexes_before)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), CASE WHEN $12::boolean THEN now() END, $13, $14)
-     ON CONFLICT (history, migration, group_no) DO UPDATE SET
-       tool = EXCLUDED.tool, file = EXCLUDED.file, checksum = EXCLUDED.checksum, groups = EXCLUDED.groups,
-       first_line = EXCLUDED.first_line, last_line = EXCLUDED.last_line, statements = EXCLUDED.statements,
-       statement_hash = EXCLUDED.statement_hash, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
-       target = EXCLUDED.target, indexes_before = EXCLUDED.indexes_before`, [
-        key.history,
-        key.tool,
-        key.migration,
-        key.file,
-        key.checksum,
-        g.number,
-        key.groups,
-        g.firstLine,
-        g.lastLine,
-        g.statements.length,
-        g.hash,
-        o.finished,
-        o.target,
-        o.indexesBefore,
-    ]);
-}
-/** "lines 3–5" / "line 3". */
-function linesOf(g) {
-    return g.firstLine === g.lastLine ? `line ${g.firstLine}` : `lines ${g.firstLine}–${g.lastLine}`;
-}
-/** "groups 1–2 of 3" style list of group numbers: "1, 2 and 4". */
-function listGroups(numbers) {
-    if (numbers.length <= 1)
-        return numbers.join('');
-    return `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
-}
-async function interruptedFiles(client, history, files) {
-    const rows = await readProgress(client, history);
-    const byMigration = new Map();
-    for (const r of rows)
-        byMigration.set(r.migration, [...(byMigration.get(r.migration) ?? []), r]);
-    const out = [];
-    for (const [migration, list] of byMigration) {
-        const first = list[0];
-        const file = files.find((f) => f.id === migration);
-        const committed = list.filter((r) => r.finishedAt).map((r) => r.group);
-        let resumeAt = 1;
-        while (committed.includes(resumeAt))
-            resumeAt++;
-        out.push({
-            migration,
-            file: file?.relPath ?? first.file,
-            groups: first.groups,
-            committedGroups: committed,
-            resumeAt,
-            sameContent: file !== undefined && contentChecksum(file) === first.checksum,
-            since: list.reduce((d, r) => (r.startedAt < d ? r.startedAt : d), first.startedAt),
-        });
-    }
-    return out;
-}
-
-// EXTERNAL MODULE: ./node_modules/libpg-query/wasm/index.cjs
-var wasm = __nccwpck_require__(2627);
-;// CONCATENATED MODULE: ./src/migrations/runner/split.ts
-// Splits a migration file into statements with the real Postgres parser and classifies what must run outside a
-// transaction block. Offsets from libpg-query are UTF-8 BYTE offsets: slicing is done on a Buffer, never on the JS string.
-
-
-/** The reference as SQL: "schema"."name" or "name" (resolved through search_path like the statement itself). */
-function quoteRelation(ref) {
-    const q = (v) => `"${v.replace(/"/g, '""')}"`;
-    return ref.schema ? `${q(ref.schema)}.${q(ref.name)}` : q(ref.name);
-}
-function rangeVar(v) {
-    const n = asNode(v);
-    if (!n || typeof n.relname !== 'string')
-        return undefined;
-    return { name: n.relname, ...(typeof n.schemaname === 'string' ? { schema: n.schemaname } : {}) };
-}
-function asNode(v) {
-    return v && typeof v === 'object' ? v : undefined;
-}
-function hasDefElem(list, name) {
-    if (!Array.isArray(list))
-        return false;
-    return list.some((item) => asNode(asNode(item)?.DefElem)?.defname === name);
-}
-/** Why a statement cannot run in a transaction block, or undefined when it can (Flyway's list + the PG docs). */
-function nonTransactionalReason(nodeType, node) {
-    switch (nodeType) {
-        case 'IndexStmt':
-            return node.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
-        case 'DropStmt':
-            return node.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
-        case 'ReindexStmt': {
-            if (hasDefElem(node.params, 'concurrently'))
-                return 'REINDEX CONCURRENTLY';
-            const kind = typeof node.kind === 'string' ? node.kind : '';
-            return /SCHEMA|SYSTEM|DATABASE/.test(kind) ? 'REINDEX SCHEMA/SYSTEM/DATABASE' : undefined;
-        }
-        case 'VacuumStmt':
-            return node.is_vacuumcmd ? 'VACUUM' : undefined;
-        case 'ClusterStmt':
-            return node.relation ? undefined : 'CLUSTER (all tables)';
-        case 'CreatedbStmt':
-        case 'DropdbStmt':
-            return 'CREATE/DROP DATABASE';
-        case 'CreateTableSpaceStmt':
-        case 'DropTableSpaceStmt':
-            return 'CREATE/DROP TABLESPACE';
-        case 'CreateSubscriptionStmt':
-        case 'DropSubscriptionStmt':
-            return 'CREATE/DROP SUBSCRIPTION';
-        case 'AlterSystemStmt':
-            return 'ALTER SYSTEM';
-        case 'DiscardStmt':
-            return node.target === 'DISCARD_ALL' ? 'DISCARD ALL' : undefined;
-        case 'AlterTableStmt': {
-            const cmds = Array.isArray(node.cmds) ? node.cmds : [];
-            const detachConcurrently = cmds.some((c) => {
-                const cmd = asNode(asNode(c)?.AlterTableCmd);
-                return cmd?.subtype === 'AT_DetachPartition' && asNode(asNode(cmd.def)?.PartitionCmd)?.concurrent === true;
-            });
-            return detachConcurrently ? 'DETACH PARTITION CONCURRENTLY' : undefined;
-        }
-        default:
-            return undefined;
-    }
-}
-function lineAt(buf, byteOffset) {
-    let line = 1;
-    for (let i = 0; i < byteOffset && i < buf.length; i++)
-        if (buf[i] === 0x0a)
-            line++;
-    return line;
-}
-function lineAtCodePoint(text, position) {
-    let line = 1;
-    let i = 0;
-    for (const ch of text) {
-        if (i++ >= position)
-            break;
-        if (ch === '\n')
-            line++;
-    }
-    return line;
-}
-/** Parse error with the file and line, as users need to find it. */
-class SqlParseError extends UserFacingError {
-    file;
-    line;
-    constructor(file, line, detail) {
-        super(`${file}:${line}: cannot parse SQL: ${detail}`);
-        this.name = 'SqlParseError';
-        this.file = file;
-        this.line = line;
-    }
-}
-async function splitStatements(sqlText, file) {
-    const buf = Buffer.from(sqlText, 'utf8');
-    let result;
-    try {
-        result = await (0,wasm.parse)(sqlText);
-    }
-    catch (err) {
-        const details = err.sqlDetails;
-        // Unlike stmt_location, the error cursor is a 0-based CHARACTER (code point) position, as Postgres reports it.
-        const line = details?.cursorPosition !== undefined ? lineAtCodePoint(sqlText, details.cursorPosition) : 1;
-        throw new SqlParseError(file, line, details?.message ?? (err instanceof Error ? err.message : String(err)));
-    }
-    const out = [];
-    for (const raw of result.stmts ?? []) {
-        // Zero values are omitted (protobuf style): no stmt_location = 0, no stmt_len = to the end of the input.
-        const start = raw.stmt_location ?? 0;
-        const end = raw.stmt_len ? start + raw.stmt_len : buf.length;
-        const slice = buf.subarray(start, end).toString('utf8');
-        const text = slice.trim();
-        if (!text)
-            continue;
-        // Leading whitespace/comments may be included depending on the parser build: find where the text really starts.
-        const lead = Buffer.byteLength(slice.slice(0, slice.length - slice.trimStart().length), 'utf8');
-        const stmtNode = asNode(raw.stmt) ?? {};
-        const nodeType = Object.keys(stmtNode)[0] ?? 'Unknown';
-        const node = asNode(stmtNode[nodeType]) ?? {};
-        const reason = nonTransactionalReason(nodeType, node);
-        const statement = {
-            sql: text,
-            line: lineAt(buf, start + lead),
-            nodeType,
-            transactional: reason === undefined,
-            transactionControl: nodeType === 'TransactionStmt',
-            buildsIndexConcurrently: (nodeType === 'IndexStmt' && node.concurrent === true) ||
-                (nodeType === 'ReindexStmt' && hasDefElem(node.params, 'concurrently')),
-        };
-        if (nodeType === 'IndexStmt' && node.concurrent === true) {
-            const table = rangeVar(node.relation);
-            if (table)
-                statement.table = table;
-            // An index always lives in its table's schema.
-            if (typeof node.idxname === 'string')
-                statement.index = { name: node.idxname, ...(table?.schema ? { schema: table.schema } : {}) };
-        }
-        if (nodeType === 'DropStmt' && node.concurrent === true && node.removeType === 'OBJECT_INDEX' && Array.isArray(node.objects)) {
-            statement.dropsIndexes = node.objects.flatMap((o) => {
-                const names = asNode(asNode(o)?.List)?.items?.map((i) => asNode(asNode(i)?.String)?.sval);
-                if (!names?.length || names.some((x) => typeof x !== 'string'))
-                    return [];
-                const parts = names;
-                const name = parts[parts.length - 1];
-                return [parts.length > 1 ? { schema: parts[parts.length - 2], name } : { name }];
-            });
-        }
-        if (nodeType === 'AlterTableStmt' && reason === 'DETACH PARTITION CONCURRENTLY') {
-            const parent = rangeVar(node.relation);
-            const cmd = (Array.isArray(node.cmds) ? node.cmds : []).map((c) => asNode(asNode(c)?.AlterTableCmd)).find((c) => c?.subtype === 'AT_DetachPartition');
-            const partition = rangeVar(asNode(asNode(cmd?.def)?.PartitionCmd)?.name);
-            if (parent && partition)
-                statement.detach = { parent, partition };
-        }
-        if (nodeType === 'TransactionStmt') {
-            if (typeof node.kind === 'string')
-                statement.transactionKind = node.kind;
-            if (node.chain === true)
-                statement.chain = true;
-        }
-        out.push(statement);
-    }
-    return out;
-}
-
+// EXTERNAL MODULE: ./src/migrations/runner/split.ts
+var split = __nccwpck_require__(9680);
 ;// CONCATENATED MODULE: ./src/migrations/runner/recover.ts
 
-const recover_QUALIFIED = `quote_ident(n.nspname) || '.' || quote_ident(c.relname)`;
+const QUALIFIED = `quote_ident(n.nspname) || '.' || quote_ident(c.relname)`;
 /** Taken right before a concurrent index build starts, and stored in its started row. */
 async function snapshotBeforeBuild(client, s) {
     if (s.nodeType === 'IndexStmt' && s.buildsIndexConcurrently && s.table) {
         const r = await client.query(`SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname) AS target,
-              coalesce(array_agg(${recover_QUALIFIED}) FILTER (WHERE c.oid IS NOT NULL), '{}') AS before
+              coalesce(array_agg(${QUALIFIED}) FILTER (WHERE c.oid IS NOT NULL), '{}') AS before
          FROM pg_class t
          JOIN pg_namespace tn ON tn.oid = t.relnamespace
          LEFT JOIN pg_index i ON i.indrelid = t.oid
          LEFT JOIN pg_class c ON c.oid = i.indexrelid
          LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE t.oid = to_regclass($1)
-        GROUP BY tn.nspname, t.relname`, [quoteRelation(s.table)]);
+        GROUP BY tn.nspname, t.relname`, [(0,split/* quoteRelation */.JJ)(s.table)]);
         const row = r.rows[0];
         // No such table: the statement fails by itself and leaves nothing.
         return row ? { target: row.target, indexesBefore: row.before } : { target: null, indexesBefore: null };
     }
     if (s.nodeType === 'ReindexStmt' && s.buildsIndexConcurrently) {
-        const r = await client.query(`SELECT coalesce(array_agg(${recover_QUALIFIED}), '{}') AS before
+        const r = await client.query(`SELECT coalesce(array_agg(${QUALIFIED}), '{}') AS before
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE NOT i.indisvalid`);
         return { target: null, indexesBefore: r.rows[0]?.before ?? [] };
@@ -50667,15 +54044,15 @@ async function indexesMadeBy(client, row) {
     if (!row.indexesBefore)
         return [];
     if (row.target) {
-        const r = await client.query(`SELECT ${recover_QUALIFIED} AS name, c.relname, i.indisvalid AS valid
+        const r = await client.query(`SELECT ${QUALIFIED} AS name, c.relname, i.indisvalid AS valid
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE i.indrelid = to_regclass($1) AND NOT (${recover_QUALIFIED} = ANY ($2::text[]))
+        WHERE i.indrelid = to_regclass($1) AND NOT (${QUALIFIED} = ANY ($2::text[]))
         ORDER BY 1`, [row.target, row.indexesBefore]);
         return r.rows;
     }
-    const r = await client.query(`SELECT ${recover_QUALIFIED} AS name, c.relname, i.indisvalid AS valid
+    const r = await client.query(`SELECT ${QUALIFIED} AS name, c.relname, i.indisvalid AS valid
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$' AND NOT (${recover_QUALIFIED} = ANY ($1::text[]))
+      WHERE NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$' AND NOT (${QUALIFIED} = ANY ($1::text[]))
       ORDER BY 1`, [row.indexesBefore]);
     return r.rows;
 }
@@ -50698,27 +54075,35 @@ async function recoverInterrupted(client, s, row, warn, where) {
         if (s.nodeType === 'IndexStmt') {
             // Named: the valid index of that name made since the start is this build, finished. Unnamed: one new valid
             // index on the table can only be it.
-            const finished = s.index ? valid.find((v) => v.relname === s.index?.name) : valid.length === 1 ? valid[0] : undefined;
+            const finished = s.index
+                ? valid.find((v) => v.relname === s.index?.name)
+                : valid.length === 1
+                    ? valid[0]
+                    : undefined;
             if (finished)
-                return { done: true, why: `the index ${finished.name} exists and is valid: the build completed before the interruption` };
+                return {
+                    done: true,
+                    why: `the index ${finished.name} exists and is valid: the build completed before the interruption`,
+                };
         }
         return { done: false };
     }
     if (s.dropsIndexes?.length) {
-        const r = await client.query('SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(name) WHERE to_regclass(x.name) IS NOT NULL', [
-            s.dropsIndexes.map(quoteRelation),
-        ]);
+        const r = await client.query('SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(name) WHERE to_regclass(x.name) IS NOT NULL', [s.dropsIndexes.map(split/* quoteRelation */.JJ)]);
         if (!r.rows[0]?.n)
             return { done: true, why: 'the index(es) it drops no longer exist: the drop completed before the interruption' };
         return { done: false };
     }
     if (s.detach) {
-        const parent = quoteRelation(s.detach.parent);
-        const partition = quoteRelation(s.detach.partition);
+        const parent = (0,split/* quoteRelation */.JJ)(s.detach.parent);
+        const partition = (0,split/* quoteRelation */.JJ)(s.detach.partition);
         const r = await client.query('SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = to_regclass($2)', [partition, parent]);
         const link = r.rows[0];
         if (!link)
-            return { done: true, why: `${partition} is no longer a partition of ${parent}: the detach completed before the interruption` };
+            return {
+                done: true,
+                why: `${partition} is no longer a partition of ${parent}: the detach completed before the interruption`,
+            };
         if (link.pending) {
             warn(`${where}: finishing the interrupted DETACH PARTITION CONCURRENTLY of ${partition} (ALTER TABLE … DETACH PARTITION … FINALIZE)`);
             await client.query(`ALTER TABLE ${parent} DETACH PARTITION ${partition} FINALIZE`);
@@ -50749,8 +54134,9 @@ async function recoverInterrupted(client, s, row, warn, where) {
 
 
 
+
 /** A failure during apply; `applied` lists the files that were fully applied (and recorded) before it. */
-class MigrationFailedError extends UserFacingError {
+class MigrationFailedError extends errors/* UserFacingError */.Ui {
     applied;
     invalidIndexes;
     /** The migration file (relative to cwd) and line the failure points at, for an annotation. */
@@ -50781,14 +54167,16 @@ async function findInvalidIndexes(client) {
       ORDER BY 1, 2`);
     return r.rows;
 }
-const qualifiedIndex = (i) => `"${i.schema.replace(/"/g, '""')}"."${i.index.replace(/"/g, '""')}"`;
+const qualifiedIndex = (i) => (0,sql/* quoteQualified */.$s)(i.schema, i.index);
 /** `ours`: leftovers of this file's interrupted build, which the next run drops itself. */
 function describeInvalid(list, ours = new Set()) {
     return list
         .map((i) => {
         const name = qualifiedIndex(i);
         const unquoted = `${i.schema}.${i.index}`;
-        const fix = ours.has(name) || ours.has(unquoted) ? 'left by this build; the next run drops it before building again' : `fix: DROP INDEX CONCURRENTLY ${name}; then re-run`;
+        const fix = ours.has(name) || ours.has(unquoted)
+            ? 'left by this build; the next run drops it before building again'
+            : `fix: DROP INDEX CONCURRENTLY ${name}; then re-run`;
         return `${name} on ${i.table} (${fix})`;
     })
         .join('; ');
@@ -50801,6 +54189,8 @@ class Runner {
     opts;
     history;
     position;
+    /** The statement whose failure ended the last attempt (for a file:line message); cleared when the next one starts. */
+    failedStatement;
     constructor(client, adapter, opts, history) {
         this.client = client;
         this.adapter = adapter;
@@ -50811,16 +54201,17 @@ class Runner {
     }
     checkCancelled() {
         if (this.opts.signal?.aborted)
-            throw new AbortedError('cancelled');
+            throw new retry/* AbortedError */.oM('cancelled');
     }
     async exec(sql) {
         this.checkCancelled();
+        this.failedStatement = undefined;
         await this.client.query(sql);
     }
     /** Retries `fn` on lock timeouts with the shared backoff; `fn` must leave nothing behind when it fails. */
     withLockRetries(what, fn) {
         let retryable = true;
-        return retry(async (attempt) => {
+        return (0,retry/* retry */.L5)(async (attempt) => {
             try {
                 return await fn(attempt);
             }
@@ -50833,7 +54224,7 @@ class Runner {
             ...(this.opts.backoff ? { policy: this.opts.backoff } : {}),
             ...(this.opts.signal ? { signal: this.opts.signal } : {}),
             classify: () => ({ retry: retryable }),
-            onRetry: ({ err, attempt, delayMs }) => this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${duration_formatDuration(delayMs)}`),
+            onRetry: ({ err, attempt, delayMs }) => this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${(0,duration/* formatDuration */.a3)(delayMs)}`),
         });
     }
     /** BEGIN … COMMIT around `body`; any failure rolls the whole transaction back. */
@@ -50850,24 +54241,26 @@ class Runner {
     }
     async runStatement(s) {
         this.checkCancelled();
+        this.failedStatement = undefined;
         try {
+            // The backup of what `s` destroys, in the same transaction as `s` (a crash keeps both or neither).
+            if (this.opts.backup && this.position)
+                await this.opts.backup.beforeStatement(this.client, this.position.plan.file, s);
             await this.client.query(s.sql);
         }
         catch (err) {
-            // Remember which statement failed, for a file:line error message.
-            if (err && typeof err === 'object')
-                err.railStatement = s;
+            this.failedStatement = s;
             throw err;
         }
     }
     /** Runs a statement of ours on behalf of `s` (leftover cleanup): a failure points at `s`. */
     async onBehalfOf(s, fn) {
+        this.failedStatement = undefined;
         try {
             return await fn();
         }
         catch (err) {
-            if (err && typeof err === 'object')
-                err.railStatement = s;
+            this.failedStatement = s;
             throw err;
         }
     }
@@ -50913,10 +54306,7 @@ class Runner {
         const pos = { plan, usesProgress: false, completed: false, committed: [] };
         this.position = pos;
         // A previous file may have changed the session's timeouts with SET: every file starts from the configured ones.
-        await this.client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
-            `${this.opts.lockTimeoutMs}ms`,
-            `${this.opts.statementTimeoutMs}ms`,
-        ]);
+        await this.client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [`${this.opts.lockTimeoutMs}ms`, `${this.opts.statementTimeoutMs}ms`]);
         if (isSingleTransaction(groups) && plan.resume.length === 0) {
             // The common case: the statements and the history row commit together or not at all; no progress needed.
             const g = groups[0];
@@ -50924,7 +54314,12 @@ class Runner {
             await this.withLockRetries(label, () => this.runTransactionGroup(g, () => this.adapter.record(this.client, file, ctx())));
             pos.committed.push(g.number);
             pos.group = undefined;
-            return { file: file.relPath, id: file.id, statements: plan.statements.length, ms: Math.round(performance.now() - t0) };
+            return {
+                file: file.relPath,
+                id: file.id,
+                statements: plan.statements.length,
+                ms: Math.round(performance.now() - t0),
+            };
         }
         pos.usesProgress = true;
         const key = {
@@ -50966,7 +54361,9 @@ class Runner {
         const lastGroup = groups[groups.length - 1];
         if (!lastGroup || lastGroup.kind === 'alone' || done.has(lastGroup.number))
             await this.transaction(recordFile);
-        const resumedAt = plan.resume.length ? (groups.find((g) => !done.has(g.number))?.number ?? groups.length + 1) : undefined;
+        const resumedAt = plan.resume.length
+            ? (groups.find((g) => !done.has(g.number))?.number ?? groups.length + 1)
+            : undefined;
         return {
             file: file.relPath,
             id: file.id,
@@ -51021,7 +54418,7 @@ class Runner {
 }
 /** Cancels whatever our session is running, from a second connection (closing ours alone may not stop a long statement). */
 async function cancelBackend(databaseUrl, pid) {
-    const side = await db_connectDatabase(databaseUrl, { applicationName: 'rail-actions cancel' });
+    const side = await (0,db/* connectDatabase */.o)(databaseUrl, { applicationName: 'rail-actions cancel' });
     try {
         await side.query('SELECT pg_cancel_backend($1)', [pid]);
     }
@@ -51050,14 +54447,14 @@ async function matchProgress(client, rows, plans, report, o) {
                 await deleteProgress(client, o.history, migration);
             }
             else {
-                o.warn(`${first.file} was partly applied by an interrupted run (${at}; groups ${listGroups(finished.map((r) => r.group)) || 'none'} of ${first.groups} committed) but is no longer in the migrations directory; check the schema, then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'`);
+                o.warn(`${first.file} was partly applied by an interrupted run (${at}; groups ${listGroups(finished.map((r) => r.group)) || 'none'} of ${first.groups} committed) but is no longer in the migrations directory; check the schema, then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${(0,sql/* quoteLiteral */.ce)(migration)}`);
             }
             continue;
         }
         const committed = finished.map((r) => `group ${r.group} (${linesOf(r)})`).join(', ');
         if (first.checksum !== contentChecksum(plan.file)) {
             if (finished.length) {
-                throw new UserFacingError(`Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed} of ${first.groups} statement groups of a different version of it, and the file changed since (sha256 of its SQL was ${first.checksum.slice(0, 12)}…, now ${contentChecksum(plan.file).slice(0, 12)}…). Restore the file as it was, and the next run resumes it; or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'.`);
+                throw new errors/* UserFacingError */.Ui(`Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed} of ${first.groups} statement groups of a different version of it, and the file changed since (sha256 of its SQL was ${first.checksum.slice(0, 12)}…, now ${contentChecksum(plan.file).slice(0, 12)}…). Restore the file as it was, and the next run resumes it; or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${(0,sql/* quoteLiteral */.ce)(migration)}.`);
             }
             // Nothing of it committed: the changed file starts afresh, once the old attempt's leftovers are gone.
             for (const r of list.filter((x) => !x.finishedAt))
@@ -51069,7 +54466,7 @@ async function matchProgress(client, rows, plans, report, o) {
         const regrouped = list.some((r) => r.groups !== plan.groups.length || plan.groups[r.group - 1]?.hash !== r.statementHash);
         if (regrouped) {
             if (finished.length) {
-                throw new UserFacingError(`Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed}, but this version of rail-actions splits the file into different statement groups (${plan.groups.length}, not ${first.groups}). Finish it with the rail-actions version that started it, or by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'.`);
+                throw new errors/* UserFacingError */.Ui(`Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed}, but this version of rail-actions splits the file into different statement groups (${plan.groups.length}, not ${first.groups}). Finish it with the rail-actions version that started it, or by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${(0,sql/* quoteLiteral */.ce)(migration)}.`);
             }
             for (const r of list.filter((x) => !x.finishedAt))
                 await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
@@ -51077,7 +54474,7 @@ async function matchProgress(client, rows, plans, report, o) {
             continue;
         }
         if (planIndex > 0) {
-            throw new UserFacingError(`Refusing to migrate: ${plan.file.relPath} was partly applied by an interrupted run (${at}; ${committed || 'no group'} committed), but ${plans
+            throw new errors/* UserFacingError */.Ui(`Refusing to migrate: ${plan.file.relPath} was partly applied by an interrupted run (${at}; ${committed || 'no group'} committed), but ${plans
                 .slice(0, planIndex)
                 .map((p) => p.file.relPath)
                 .join(', ')} — pending and ordered before it — would run first. Finish ${plan.file.relPath} first (move the newer file after it).`);
@@ -51091,7 +54488,7 @@ async function matchProgress(client, rows, plans, report, o) {
 async function readBack(databaseUrl, history, migration, startedRow) {
     let side;
     try {
-        side = await db_connectDatabase(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
+        side = await (0,db/* connectDatabase */.o)(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
         // The runner gives a cancelled step seconds before SIGKILL: never queue behind a lock on the progress table.
         await side.query("SET lock_timeout = '1s'; SET statement_timeout = '3s'");
         const rows = await readProgress(side, history, migration);
@@ -51109,7 +54506,7 @@ async function readBack(databaseUrl, history, migration, startedRow) {
         return { rows, invalid, leftovers };
     }
     catch (err) {
-        return { error: safeDbError(err, databaseUrl) };
+        return { error: (0,db/* safeDbError */.Q)(err, databaseUrl) };
     }
     finally {
         await side?.end().catch(() => undefined);
@@ -51119,13 +54516,13 @@ async function readBack(databaseUrl, history, migration, startedRow) {
 async function recordedAnyway(databaseUrl, loaded, file) {
     let side;
     try {
-        side = await db_connectDatabase(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
+        side = await (0,db/* connectDatabase */.o)(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
         await side.query("SET lock_timeout = '1s'; SET statement_timeout = '3s'");
         const history = await loaded.adapter.readHistory(side);
         return !loaded.adapter.diff([file], history).pending.some((f) => f.id === file.id);
     }
     catch (err) {
-        return safeDbError(err, databaseUrl);
+        return (0,db/* safeDbError */.Q)(err, databaseUrl);
     }
     finally {
         await side?.end().catch(() => undefined);
@@ -51136,7 +54533,7 @@ function completionVisible(s) {
     return (s.nodeType === 'IndexStmt' && s.buildsIndexConcurrently) || !!s.dropsIndexes?.length || !!s.detach;
 }
 /** The message of a failure in a file that records progress: what is committed, what is not, what the next run does. */
-async function describeInterrupted(head, pos, o) {
+async function apply_describeInterrupted(head, pos, o) {
     const { plan } = pos;
     const n = plan.groups.length;
     const g = pos.group;
@@ -51147,7 +54544,9 @@ async function describeInterrupted(head, pos, o) {
     let leftovers = [];
     if ('error' in back) {
         // Cannot read the database: what this process knows (a COMMIT that failed on a lost connection may have committed).
-        committedNumbers = [...new Set([...plan.resume.filter((r) => r.finishedAt).map((r) => r.group), ...pos.committed])].sort((a, b) => a - b);
+        committedNumbers = [
+            ...new Set([...plan.resume.filter((r) => r.finishedAt).map((r) => r.group), ...pos.committed]),
+        ].sort((a, b) => a - b);
         note = ` (from this run's own record: the progress could not be read back: ${back.error})`;
     }
     else {
@@ -51167,7 +54566,9 @@ async function describeInterrupted(head, pos, o) {
     while (committedNumbers.includes(resumeAt))
         resumeAt++;
     const parts = [head];
-    parts.push(committedNumbers.length ? `Committed: ${committedNumbers.map(describe).join(', ')} of ${n}.` : `None of its ${n} statement groups is committed.`);
+    parts.push(committedNumbers.length
+        ? `Committed: ${committedNumbers.map(describe).join(', ')} of ${n}.`
+        : `None of its ${n} statement groups is committed.`);
     if (g && !committedNumbers.includes(g.number) && !pos.invalidAfter) {
         const s = g.statements[0];
         if (g.kind !== 'alone') {
@@ -51177,14 +54578,18 @@ async function describeInterrupted(head, pos, o) {
             parts.push(`Group ${g.number} (line ${s.line}, ${s.nodeType}) completed, but recording that did not; the next run ${completionVisible(s) ? 'sees in the catalog that it completed and does not run it again' : 'runs it again'}.`);
         }
         else {
-            const left = leftovers.length ? `; it left the INVALID index ${leftovers.join(', ')}, which the next run drops before building it again` : '';
+            const left = leftovers.length
+                ? `; it left the INVALID index ${leftovers.join(', ')}, which the next run drops before building it again`
+                : '';
             parts.push(`Group ${g.number} (line ${s.line}, ${s.nodeType}, outside a transaction) did not complete${left}.`);
         }
     }
     const file = plan.file.relPath;
     parts.push(resumeAt > n
         ? `All its statements are committed, but ${file} was NOT recorded as applied in ${o.history}; the next run records it.`
-        : `${file} was NOT recorded as applied in ${o.history}: the tool still sees it as pending, and the next rail-actions run resumes it at group ${resumeAt} (progress in ${PROGRESS_TABLE})${o.aborted || !committedNumbers.length ? '' : '; fix the cause first, without editing the file — a file edited after some of it committed is refused'}.`);
+        : `${file} was NOT recorded as applied in ${o.history}: the tool still sees it as pending, and the next rail-actions run resumes it at group ${resumeAt} (progress in ${PROGRESS_TABLE})${o.aborted || !committedNumbers.length
+            ? ''
+            : '; fix the cause first, without editing the file — a file edited after some of it committed is refused'}.`);
     // (An invalid-index failure lists them in its own first sentence.)
     if (invalid.length && !pos.invalidAfter)
         parts.push(`Invalid indexes: ${describeInvalid(invalid, new Set(leftovers))}.`);
@@ -51200,13 +54605,14 @@ async function applyMigrations(opts) {
     const warn = opts.warn ?? log;
     const target = opts.label ?? 'database';
     // Everything that can be validated without the database is validated first: no connection on bad input.
-    const loaded = opts.loaded ?? (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
+    const loaded = opts.loaded ??
+        (await pending_loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
     if (opts.planHash !== undefined && !/^[0-9a-f]{64}$/.test(opts.planHash)) {
-        throw new errors_InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${opts.planHash}'`);
+        throw new errors/* InputError */.dz('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${opts.planHash}'`);
     }
     const { adapter, detected } = loaded;
     log(`Migrations: ${detected.tool} in ${external_node_path_default().relative(opts.cwd ?? process.cwd(), detected.dir) || '.'} (${detected.reason}); ${loaded.files.length} file(s)`);
-    const client = await db_connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions migrate' });
+    const client = await (0,db/* connectDatabase */.o)(opts.databaseUrl, { applicationName: 'rail-actions migrate' });
     let pid = 0;
     let cancelling;
     // Off while the project's command runs: our session is idle then, and a cancel meant for it would hit the query
@@ -51231,15 +54637,19 @@ async function applyMigrations(opts) {
         if (Number(info.rows[0]?.v ?? 0) >= 140000)
             await client.query("SET client_connection_check_interval = '1s'");
         phase = 'lock';
-        const waited = await acquireMigrationLock(client, { waitMs: opts.lockWaitMs, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+        const waited = await (0,lock/* acquireMigrationLock */.et)(client, {
+            waitMs: opts.lockWaitMs,
+            log,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+        });
         if (waited === undefined) {
-            throw new UserFacingError(`Another rail-actions migration still holds the migration lock on the ${target} after waiting ${duration_formatDuration(opts.lockWaitMs)} (lock-wait); nothing was applied`);
+            throw new errors/* UserFacingError */.Ui(`Another rail-actions migration still holds the migration lock on the ${target} after waiting ${(0,duration/* formatDuration */.a3)(opts.lockWaitMs)} (lock-wait); nothing was applied`);
         }
         if (waited > 1000)
-            log(`Acquired the migration lock after ${duration_formatDuration(waited)}`);
+            log(`Acquired the migration lock after ${(0,duration/* formatDuration */.a3)(waited)}`);
         phase = 'plan';
-        const report = await pendingWithClient(client, loaded);
-        const hash = planHash(report.pending);
+        const report = await pending_pendingWithClient(client, loaded);
+        const hash = (0,migrations_hash/* planHash */.S)(report.pending);
         const result = {
             tool: detected.tool,
             dir: detected.dir,
@@ -51254,25 +54664,38 @@ async function applyMigrations(opts) {
         const progress = await readProgress(client, history);
         const interrupted = new Set(progress.map((r) => r.migration));
         // golang-migrate's dirty flag on a file an interrupted rail-actions run left unfinished is ours to resume.
-        const isOurs = (a) => a.kind === 'dirty' && detected.tool === 'golang-migrate' && report.files.some((f) => f.relPath === a.file && interrupted.has(f.id));
-        const blocking = report.anomalies.filter((a) => !isOurs(a));
+        const blocking = report.anomalies.filter((a) => !progress_isOwnDirtyFlag(a, detected.tool, report.files, interrupted));
         if (blocking.length) {
-            throw new UserFacingError(`Refusing to migrate the ${target}: ${blocking.length} anomaly(ies) need a human first:\n${blocking.map((a) => `  - [${a.kind}] ${a.detail}`).join('\n')}`);
+            throw new errors/* UserFacingError */.Ui(`Refusing to migrate the ${target}: ${blocking.length} anomaly(ies) need a human first:\n${blocking.map((a) => `  - [${a.kind}] ${a.detail}`).join('\n')}`);
         }
         if (report.pending.length === 0) {
             if (progress.length)
                 await matchProgress(client, progress, [], report, { history, log, warn });
+            // Nothing to back up; expired backups are still dropped.
+            if (opts.backup)
+                await opts.backup.prepare(client, []);
             log(`Nothing to apply on the ${target}: all ${report.files.length} migration(s) are applied`);
             return result;
         }
         if (opts.planHash !== undefined && opts.planHash !== hash) {
-            throw new UserFacingError(`Refusing to migrate: the pending migrations (${report.pending.map((f) => f.relPath).join(', ')}) hash to ${hash}, not the approved plan-hash ${opts.planHash}. Migrations changed after the gate ran (or another deploy applied some); re-run migrate-gate and approve the new plan.`);
+            throw new errors/* UserFacingError */.Ui(`Refusing to migrate: the pending migrations (${report.pending.map((f) => f.relPath).join(', ')}) hash to ${hash}, not the approved plan-hash ${opts.planHash}. Migrations changed after the gate ran (or another deploy applied some); re-run migrate-gate and approve the new plan.`);
         }
         log(`Pending on the ${target}: ${report.pending.map((f) => f.relPath).join(', ')} (plan-hash ${hash})`);
         if (opts.command) {
             const partly = report.pending.filter((f) => interrupted.has(f.id));
             if (partly.length) {
-                throw new UserFacingError(`Refusing to run ${opts.commandInput ?? 'command'}: ${partly.map((f) => f.relPath).join(', ')} ${partly.length === 1 ? 'was' : 'were'} partly applied by an interrupted rail-actions run (see ${PROGRESS_TABLE}), and the project's migrator would run ${partly.length === 1 ? 'it' : 'them'} again from the start. Let the rail-actions runner resume ${partly.length === 1 ? 'it' : 'them'} (without ${opts.commandInput ?? 'command'}) first.`);
+                throw new errors/* UserFacingError */.Ui(`Refusing to run ${opts.commandInput ?? 'command'}: ${partly.map((f) => f.relPath).join(', ')} ${partly.length === 1 ? 'was' : 'were'} partly applied by an interrupted rail-actions run (see ${PROGRESS_TABLE}), and the project's migrator would run ${partly.length === 1 ? 'it' : 'them'} again from the start. Let the rail-actions runner resume ${partly.length === 1 ? 'it' : 'them'} (without ${opts.commandInput ?? 'command'}) first.`);
+            }
+            if (opts.backup) {
+                const files = [];
+                for (const f of report.pending)
+                    if (f.sql !== undefined)
+                        files.push({ file: f, statements: await (0,split/* splitStatements */.Xd)(f.sql, f.relPath) });
+                const code = report.pending.filter((f) => f.sql === undefined).map((f) => f.relPath);
+                if (code.length)
+                    warn(`Backups: ${code.join(', ')} ${code.length === 1 ? 'is' : 'are'} JS/TS code: what it destroys cannot be read in advance and is not backed up`);
+                await opts.backup.prepare(client, files);
+                await opts.backup.takeAll(client, files);
             }
             phase = 'apply';
             cancelOurs = false;
@@ -51280,7 +54703,8 @@ async function applyMigrations(opts) {
                 applied.push(...(await runMigrationCommand({ ...opts, command: opts.command, client, loaded, before: report, log })));
             }
             catch (err) {
-                applied.push(...(err.applied ?? []));
+                if (err instanceof MigrationCommandError)
+                    applied.push(...err.applied);
                 throw err;
             }
             return result;
@@ -51288,46 +54712,62 @@ async function applyMigrations(opts) {
         const opaque = report.pending.filter((f) => f.kind === 'opaque' || f.sql === undefined);
         if (opaque.length) {
             const commandInput = opts.commandInput ?? 'command';
-            throw new errors_InputError(commandInput, `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set ${commandInput} to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`);
+            throw new errors/* InputError */.dz(commandInput, `${opaque.length} pending migration(s) are JS/TS code rail-actions cannot run itself (${opaque.map((f) => f.relPath).join(', ')}); set ${commandInput} to the project's migrator (e.g. 'npx ${detected.tool === 'knex' ? 'knex migrate:latest' : 'node-pg-migrate up'}')`);
         }
         // Parse every pending file before touching anything: a syntax error in file 3 must not leave files 1–2 applied.
         const plans = [];
         for (const file of report.pending) {
-            const statements = await splitStatements(file.sql, file.relPath);
-            plans.push({ file, statements, groups: planGroups(statements, { file: file.relPath, noTransaction: file.noTransaction === true }), resume: [] });
+            const statements = await (0,split/* splitStatements */.Xd)(file.sql, file.relPath);
+            plans.push({
+                file,
+                statements,
+                groups: planGroups(statements, { file: file.relPath, noTransaction: file.noTransaction === true }),
+                resume: [],
+            });
         }
         if (progress.length)
             await matchProgress(client, progress, plans, report, { history, log, warn });
+        if (opts.backup)
+            await opts.backup.prepare(client, plans);
         if (!(await adapter.historyTables(client)).length)
             await adapter.ensureHistoryTable(client);
         phase = 'apply';
         const runner = new Runner(client, adapter, opts, history);
         for (const plan of plans) {
-            const groups = plan.groups.length > 1 ? `; ${plan.groups.length} statement groups, progress recorded per group` : plan.groups[0]?.kind === 'alone' ? '; outside a transaction, progress recorded' : '';
+            const groups = plan.groups.length > 1
+                ? `; ${plan.groups.length} statement groups, progress recorded per group`
+                : plan.groups[0]?.kind === 'alone'
+                    ? '; outside a transaction, progress recorded'
+                    : '';
             log(`Applying ${plan.file.relPath} (${plan.statements.length} statement(s)${groups})`);
             try {
                 const done = await runner.applyFile(plan);
                 applied.push(done);
-                log(`Applied ${done.file} in ${duration_formatDuration(done.ms ?? 0)}${done.resumedAtGroup ? ` (resumed at group ${done.resumedAtGroup})` : ''}`);
+                log(`Applied ${done.file} in ${(0,duration/* formatDuration */.a3)(done.ms ?? 0)}${done.resumedAtGroup ? ` (resumed at group ${done.resumedAtGroup})` : ''}`);
             }
             catch (err) {
                 if (cancelling)
                     await cancelling;
-                const aborted = err instanceof AbortedError || opts.signal?.aborted === true;
+                const aborted = err instanceof retry/* AbortedError */.oM || opts.signal?.aborted === true;
                 const pos = runner.position;
-                const stmt = err.railStatement;
+                const stmt = runner.failedStatement;
                 const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
-                const location = { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : pos?.group ? { line: pos.group.firstLine } : {}) };
+                const location = {
+                    file: plan.file.relPath,
+                    ...(stmt ? { line: stmt.line } : pos?.group ? { line: pos.group.firstLine } : {}),
+                };
                 const state = sqlState(err);
-                const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${duration_formatDuration(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
+                const lockHint = state === '55P03'
+                    ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${(0,duration/* formatDuration */.a3)(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table`
+                    : '';
                 const before = applied.length ? ` Fully applied before it: ${applied.map((a) => a.file).join(', ')}.` : '';
                 if (pos?.usesProgress) {
                     const head = aborted
                         ? `Cancelled while applying ${plan.file.relPath}${pos.group ? ` (group ${pos.group.number} of ${plan.groups.length}, ${linesOf(pos.group)})` : ''}.`
                         : err instanceof MigrationFailedError
                             ? err.message
-                            : `${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}.`;
-                    const d = await describeInterrupted(head, pos, { databaseUrl: opts.databaseUrl, history, aborted });
+                            : `${where}: ${(0,db/* safeDbError */.Q)(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}.`;
+                    const d = await apply_describeInterrupted(head, pos, { databaseUrl: opts.databaseUrl, history, aborted });
                     const partial = d.partial.committedGroups.length ? d.partial : undefined;
                     throw new MigrationFailedError(d.message + before, applied, d.invalid, aborted ? undefined : location, partial);
                 }
@@ -51344,31 +54784,31 @@ async function applyMigrations(opts) {
                         : `Cancelled while applying ${plan.file.relPath}: its open transaction was rolled back and it was NOT recorded as applied${unconfirmed}${appliedBefore.length ? `; fully applied before: ${appliedBefore.join(', ')}` : ''}`, applied);
                 }
                 if (recorded === true) {
-                    throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''} — after its transaction committed: ${plan.file.relPath} IS applied and recorded; nothing after it was applied.`, applied);
+                    throw new MigrationFailedError(`${where}: ${(0,db/* safeDbError */.Q)(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''} — after its transaction committed: ${plan.file.relPath} IS applied and recorded; nothing after it was applied.`, applied);
                 }
                 if (err instanceof MigrationFailedError)
                     throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
                 const invalid = await findInvalidIndexes(client).catch(() => []);
-                throw new MigrationFailedError(`${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied; its transaction was rolled back${unconfirmed}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, location);
+                throw new MigrationFailedError(`${where}: ${(0,db/* safeDbError */.Q)(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied; its transaction was rolled back${unconfirmed}.${invalid.length ? ` Invalid indexes: ${describeInvalid(invalid)}` : ''}`, applied, invalid, location);
             }
         }
         return result;
     }
     catch (err) {
-        if (err instanceof MigrationFailedError || err instanceof errors_InputError)
+        if (err instanceof MigrationFailedError || err instanceof errors/* InputError */.dz)
             throw err;
         // A cancelled wait or query; a UserFacingError already says what the cancellation stopped (the command's, say).
-        if (err instanceof AbortedError || (opts.signal?.aborted && !(err instanceof UserFacingError))) {
+        if (err instanceof retry/* AbortedError */.oM || (opts.signal?.aborted && !(err instanceof errors/* UserFacingError */.Ui))) {
             const what = phase === 'lock' ? ' while waiting for the migration lock' : '';
             throw new MigrationFailedError(`Cancelled${what} on the ${target}: ${applied.length ? `nothing more was applied after ${applied.map((a) => a.file).join(', ')}` : 'nothing was applied'}`, applied);
         }
-        if (err instanceof SqlParseError)
+        if (err instanceof split/* SqlParseError */.Ix)
             throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
         if (err instanceof TransactionStructureError)
             throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
-        if (err instanceof UserFacingError)
+        if (err instanceof errors/* UserFacingError */.Ui)
             throw new MigrationFailedError(err.message, applied);
-        throw new MigrationFailedError(`Migration on the ${target} failed: ${safeDbError(err, opts.databaseUrl)}`, applied);
+        throw new MigrationFailedError(`Migration on the ${target} failed: ${(0,db/* safeDbError */.Q)(err, opts.databaseUrl)}`, applied);
     }
     finally {
         opts.signal?.removeEventListener('abort', onAbort);
@@ -51376,6 +54816,8 @@ async function applyMigrations(opts) {
     }
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/migrations/runner/rehearse.ts
 // Rehearsal: apply the pending migrations to a throwaway copy of the production SCHEMA (plus the history table
 // rows, so "pending" is computed exactly as on production) before production is touched.
@@ -51398,7 +54840,7 @@ const NON_LIBPQ_PARAMS = /^(schema|connection_limit|pool_timeout|pgbouncer|socke
 /** A libpq connection URL without the password (it goes in PGPASSWORD, never on a command line). */
 function libpqTarget(url) {
     const u = new URL(url);
-    const password = urlPassword(url);
+    const password = (0,redact/* urlPassword */.Ds)(url);
     u.password = '';
     for (const key of [...u.searchParams.keys()])
         if (NON_LIBPQ_PARAMS.test(key))
@@ -51411,23 +54853,38 @@ function withDatabase(url, database) {
     return u.toString();
 }
 async function tool(bin, args, env, secrets, input) {
-    const r = await execa(bin, args, { env: { ...env, PGCONNECT_TIMEOUT: '20' }, reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' }), maxBuffer: 512 * 1024 * 1024 });
+    const r = await execa(bin, args, {
+        env: { ...env, PGCONNECT_TIMEOUT: '20' },
+        reject: false,
+        ...(input !== undefined ? { input } : { stdin: 'ignore' }),
+        maxBuffer: 512 * 1024 * 1024,
+    });
     if (r.failed) {
-        const detail = scrubSecrets(String(r.stderr || r.shortMessage || '').trim().split('\n').slice(-8).join('\n'), secrets);
+        const detail = (0,redact/* scrubSecrets */.Zg)(String(r.stderr || r.shortMessage || '')
+            .trim()
+            .split('\n')
+            .slice(-8)
+            .join('\n'), secrets);
         if (r.code === 'ENOENT')
-            throw new UserFacingError(`Rehearsal needs ${bin} (PostgreSQL client tools) on PATH; it was not found`);
-        throw new UserFacingError(`${bin} failed: ${detail}`);
+            throw new errors/* UserFacingError */.Ui(`Rehearsal needs ${bin} (PostgreSQL client tools) on PATH; it was not found`);
+        throw new errors/* UserFacingError */.Ui(`${bin} failed: ${detail}`);
     }
     return String(r.stdout);
 }
 async function rehearseMigrations(opts) {
     const log = opts.log ?? (() => undefined);
     const started = performance.now();
-    const secrets = [opts.databaseUrl, opts.rehearsalDatabaseUrl, urlPassword(opts.databaseUrl), urlPassword(opts.rehearsalDatabaseUrl)].filter((s) => !!s);
-    const scrub = (t) => scrubSecrets(t, secrets);
-    const loaded = opts.loaded ?? (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
+    const secrets = [
+        opts.databaseUrl,
+        opts.rehearsalDatabaseUrl,
+        (0,redact/* urlPassword */.Ds)(opts.databaseUrl),
+        (0,redact/* urlPassword */.Ds)(opts.rehearsalDatabaseUrl),
+    ].filter((s) => !!s);
+    const scrub = (t) => (0,redact/* scrubSecrets */.Zg)(t, secrets);
+    const loaded = opts.loaded ??
+        (await pending_loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
     // Which history tables to copy with their rows (and their serial sequences, so new ids do not collide).
-    const prod = await db_connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions rehearsal (read only)' });
+    const prod = await (0,db/* connectDatabase */.o)(opts.databaseUrl, { applicationName: 'rail-actions rehearsal (read only)' });
     let dataTables;
     try {
         const tables = await loaded.adapter.historyTables(prod);
@@ -51446,7 +54903,10 @@ async function rehearseMigrations(opts) {
     finally {
         await prod.end().catch(() => undefined);
     }
-    const admin = await db_connectDatabase(opts.rehearsalDatabaseUrl, { applicationName: 'rail-actions rehearsal', input: 'rehearsal-database-url' });
+    const admin = await (0,db/* connectDatabase */.o)(opts.rehearsalDatabaseUrl, {
+        applicationName: 'rail-actions rehearsal',
+        input: 'rehearsal-database-url',
+    });
     let scratchName;
     let targetUrl = opts.rehearsalDatabaseUrl;
     try {
@@ -51457,11 +54917,11 @@ async function rehearseMigrations(opts) {
             targetUrl = withDatabase(opts.rehearsalDatabaseUrl, name);
         }
         catch (err) {
-            log(`Cannot create a scratch database on the rehearsal server (${safeDbError(err, opts.rehearsalDatabaseUrl)}); using the rehearsal database itself`);
+            log(`Cannot create a scratch database on the rehearsal server (${(0,db/* safeDbError */.Q)(err, opts.rehearsalDatabaseUrl)}); using the rehearsal database itself`);
             const r = await admin.query(`SELECT count(*)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`);
             if (Number(r.rows[0]?.n ?? 0) > 0) {
-                throw new UserFacingError(`The rehearsal database ${redactUrl(opts.rehearsalDatabaseUrl)} is not empty and no scratch database can be created in it (CREATEDB needed)`);
+                throw new errors/* UserFacingError */.Ui(`The rehearsal database ${(0,redact/* redactUrl */.BO)(opts.rehearsalDatabaseUrl)} is not empty and no scratch database can be created in it (CREATEDB needed)`);
             }
         }
     }
@@ -51478,7 +54938,7 @@ async function rehearseMigrations(opts) {
     const source = libpqTarget(opts.databaseUrl);
     const target = libpqTarget(targetUrl);
     try {
-        log(`Rehearsal: copying the production schema${dataTables.length ? ` and ${dataTables.join(', ')} rows` : ''} into ${redactUrl(targetUrl)}`);
+        log(`Rehearsal: copying the production schema${dataTables.length ? ` and ${dataTables.join(', ')} rows` : ''} into ${(0,redact/* redactUrl */.BO)(targetUrl)}`);
         // pg_dump takes ACCESS SHARE on every table it dumps: never queue behind a long lock on production.
         const dumpArgs = ['--no-owner', '--no-privileges', '--lock-wait-timeout=60s'];
         const schema = await tool('pg_dump', ['--schema-only', ...dumpArgs, '--dbname', source.dbname], source.env, secrets);
@@ -51487,24 +54947,233 @@ async function rehearseMigrations(opts) {
             : '';
         await tool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--dbname', target.dbname], target.env, secrets, `${schema}\n${data}`);
         const result = await applyMigrations({ ...opts, databaseUrl: targetUrl, loaded, label: 'rehearsal database' });
-        return { ok: true, result, database: redactUrl(targetUrl), copiedTables: dataTables, ms: Math.round(performance.now() - started) };
+        return {
+            ok: true,
+            result,
+            database: (0,redact/* redactUrl */.BO)(targetUrl),
+            copiedTables: dataTables,
+            ms: Math.round(performance.now() - started),
+        };
     }
     catch (err) {
         const message = scrub(err instanceof Error ? err.message : String(err));
-        return { ok: false, error: message, database: redactUrl(targetUrl), copiedTables: dataTables, ms: Math.round(performance.now() - started) };
+        return {
+            ok: false,
+            error: message,
+            database: (0,redact/* redactUrl */.BO)(targetUrl),
+            copiedTables: dataTables,
+            ms: Math.round(performance.now() - started),
+        };
     }
     finally {
         if (scratchName) {
-            const cleanup = await db_connectDatabase(opts.rehearsalDatabaseUrl, { applicationName: 'rail-actions rehearsal cleanup' }).catch(() => undefined);
+            const cleanup = await (0,db/* connectDatabase */.o)(opts.rehearsalDatabaseUrl, {
+                applicationName: 'rail-actions rehearsal cleanup',
+            }).catch(() => undefined);
             if (cleanup) {
-                await cleanup.query(`DROP DATABASE IF EXISTS "${scratchName}" WITH (FORCE)`).catch((e) => log(`Could not drop ${scratchName}: ${safeDbError(e, opts.rehearsalDatabaseUrl)}`));
+                await cleanup
+                    .query(`DROP DATABASE IF EXISTS "${scratchName}" WITH (FORCE)`)
+                    .catch((e) => log(`Could not drop ${scratchName}: ${(0,db/* safeDbError */.Q)(e, opts.rehearsalDatabaseUrl)}`));
                 await cleanup.end().catch(() => undefined);
             }
         }
-        log(`Rehearsal finished in ${duration_formatDuration(performance.now() - started)}`);
+        log(`Rehearsal finished in ${(0,duration/* formatDuration */.a3)(performance.now() - started)}`);
     }
 }
 
+;// CONCATENATED MODULE: ./src/migrations/use-cases.ts
+// The migrations family's use cases, called by both front ends: the actions (src/actions/{migrate-gate,migrate}.ts:
+// inputs → use case → outputs/summary) and the CLI (src/cli/commands/{plan,migrate}.ts: flags → use case → terminal;
+// restore's is src/backup/use-cases.ts, kept apart so the restore bundle does not carry the SQL parser). Each takes a spec read by src/migrations/spec.ts or src/backup/spec.ts and returns a typed
+// result; the decisions — what an app without migrations means, that a failed rehearsal leaves production untouched,
+// which failures are input errors, what a backup holds after a failure — are taken here once. Nothing here knows where
+// its options came from or how its result is shown. No @actions imports.
+
+
+
+
+
+
+
+
+
+
+
+
+
+function noMigrations(err, target) {
+    const where = external_node_path_default().relative(target.base, external_node_path_default().resolve(target.cwd, err.where)).split((external_node_path_default()).sep).join('/') || '.';
+    return {
+        found: `No migrations found in '${where}' (looked for: ${err.lookedFor})`,
+        searched: !err.dir,
+        tool: err.tool,
+        dir: err.dir,
+    };
+}
+/**
+ * The migrate gate. An app without migrations is not an error: the database is as up to date as it can be, the plan
+ * is no-pending (noMigrationsPlan) and no connection is opened; `reason` words that plan's one reason for the front
+ * end (which switch skips the gate). Other failures are UserFacingErrors scrubbed of the URL.
+ */
+async function planMigrations(spec, io, reason) {
+    io.log(`Target ${redactUrl(spec.databaseUrl)}; approval policy ${spec.approval}; large tables from ${spec.largeTableRows} rows`);
+    try {
+        const gate = await runGate({ ...spec, log: (m) => io.log(spec.scrub(m)) });
+        return { kind: 'plan', plan: gate.plan, gate };
+    }
+    catch (err) {
+        if (err instanceof NoMigrationsError) {
+            const none = noMigrations(err, spec);
+            const plan = noMigrationsPlan({
+                ...(err.tool ? { tool: err.tool } : {}),
+                dir: err.dir ?? spec.cwd,
+                reason: reason(none),
+                policy: { approval: spec.approval, largeTableRows: spec.largeTableRows, tableStats: false },
+            });
+            return { kind: 'no-migrations', plan, none };
+        }
+        if (err instanceof InputError)
+            throw err;
+        throw new UserFacingError(spec.scrub(errorMessage(err)));
+    }
+}
+/**
+ * Applies the pending migrations: files and tool validated before any connection; the rehearsal (when a rehearsal
+ * database is given) before production, which is only touched if it passed; the backup of what destructive
+ * statements destroy taken with them (src/backup/take.ts) and read back from the database's manifest afterwards — also
+ * after a failure, since what committed is what the database says. Bad input (InputError) is thrown; every other
+ * failure is a result.
+ */
+async function runMigrate(spec, io, opts = {}) {
+    const log = (m) => io.log(spec.scrub(m));
+    const warn = (m) => io.warn(spec.scrub(m));
+    let loaded;
+    try {
+        loaded = await pending_loadMigrations({ dir: spec.dir, tool: spec.tool, cwd: spec.cwd });
+    }
+    catch (err) {
+        if (!(err instanceof detect/* NoMigrationsError */.V3))
+            throw err;
+        return whenNoMigrations(noMigrations(err, spec), spec);
+    }
+    const common = {
+        databaseUrl: spec.databaseUrl,
+        cwd: spec.cwd,
+        lockTimeoutMs: spec.lockTimeoutMs,
+        statementTimeoutMs: spec.statementTimeoutMs,
+        lockWaitMs: spec.lockWaitMs,
+        maxRetries: spec.maxRetries,
+        loaded,
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(spec.planHash ? { planHash: spec.planHash } : {}),
+        ...(spec.command ? { command: spec.command } : {}),
+        commandInput: opts.commandInput ?? 'migrations-command',
+        log,
+        warn,
+    };
+    const retries = `${spec.maxRetries} retr${spec.maxRetries === 1 ? 'y' : 'ies'}`;
+    io.log(`Target ${(0,redact/* redactUrl */.BO)(spec.databaseUrl)}; lock_timeout ${(0,duration/* formatDuration */.a3)(spec.lockTimeoutMs)}, statement_timeout ${spec.statementTimeoutMs ? (0,duration/* formatDuration */.a3)(spec.statementTimeoutMs) : 'off'}, up to ${retries} on lock timeouts`);
+    let rehearsal;
+    if (spec.rehearsalDatabaseUrl) {
+        const rehearsalDatabaseUrl = spec.rehearsalDatabaseUrl;
+        rehearsal = await io.group('Rehearsal on a copy of the production schema', () => rehearseMigrations({ ...common, rehearsalDatabaseUrl }));
+        io.rehearsed?.(rehearsal);
+        if (!rehearsal.ok)
+            return { kind: 'rehearsal-failed', rehearsal };
+        log(`Rehearsal passed: ${rehearsal.result?.applied.length ?? 0} migration(s) applied cleanly to a copy of the production schema in ${(0,duration/* formatDuration */.a3)(rehearsal.ms)}`);
+        if (spec.mode === 'rehearse')
+            return { kind: 'rehearsed', rehearsal };
+    }
+    else
+        io.rehearsed?.(undefined);
+    const backup = spec.backup.mode === 'auto'
+        ? new take/* MigrationBackup */.N_({ maxBytes: spec.backup.maxBytes, retentionMs: spec.backup.retentionMs, log, warn })
+        : undefined;
+    const withRehearsal = rehearsal ? { rehearsal } : {};
+    try {
+        const result = await applyMigrations({
+            ...common,
+            label: opts.label ?? 'production database',
+            ...(backup ? { backup } : {}),
+        });
+        const taken = await readTaken(backup, spec, warn);
+        return { kind: 'applied', ...withRehearsal, result, ...(taken ? { backup: taken } : {}) };
+    }
+    catch (err) {
+        if (err instanceof errors/* InputError */.dz)
+            throw err;
+        const failed = err instanceof MigrationFailedError ? err : undefined;
+        const taken = await readTaken(backup, spec, warn);
+        return {
+            kind: 'failed',
+            ...withRehearsal,
+            applied: failed?.applied ?? [],
+            ...(failed?.partial ? { partial: failed.partial } : {}),
+            message: spec.scrub((0,errors/* errorMessage */.gJ)(err)),
+            error: err,
+            ...(failed?.location ? { location: failed.location } : {}),
+            ...(taken ? { backup: taken } : {}),
+        };
+    }
+}
+/**
+ * An app without migrations. Two cases stay errors: an own migrator command (it may keep its migrations where
+ * detection does not look — running nothing would hide that), and a plan-hash approved for a non-empty set (what was
+ * approved is gone).
+ */
+function whenNoMigrations(none, spec) {
+    if (spec.command) {
+        throw new errors/* InputError */.dz('migrations-dir', `${none.found}, but migrations-command is set: point migrations-dir (and migrations-tool) at the migrations your command applies`);
+    }
+    const emptyHash = (0,migrations_hash/* planHash */.S)([]);
+    if (spec.planHash && spec.planHash !== emptyHash) {
+        throw new errors/* UserFacingError */.Ui(`Refusing to migrate: the approved plan-hash ${spec.planHash} names pending migrations, but none exist any more (${none.found})`);
+    }
+    return { kind: 'no-migrations', none, planHash: emptyHash };
+}
+/** The backup as the database's manifest records it (undefined when none was planned, or it cannot be read: said). */
+async function readTaken(backup, spec, warn) {
+    if (!backup || backup.plannedCount === 0)
+        return undefined;
+    try {
+        return await (0,restore/* readBackup */.fe)(spec.databaseUrl, backup.id);
+    }
+    catch (err) {
+        warn(`Could not read back backup ${backup.id}: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        return undefined;
+    }
+}
+
+
+/***/ }),
+
+/***/ 3528:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Kf: () => (/* binding */ readChoice),
+  Bq: () => (/* binding */ readDatabaseUrl),
+  gZ: () => (/* binding */ readDirectory),
+  $7: () => (/* binding */ readDuration),
+  JI: () => (/* binding */ readInteger),
+  E3: () => (/* binding */ readString)
+});
+
+// UNUSED EXPORTS: existingDirectory, given, notLongerThan, oneLine, readBoolean, readList, readRaw, readSecret, readToken, readUrl, sendableHeaders, tokenProblem
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/core/database-url.ts
 
 
@@ -51517,82 +55186,64 @@ async function rehearseMigrations(opts) {
  */
 function parseDatabaseUrl(value, input) {
     const url = value.trim();
-    const secrets = [...new Set([url, ...redact_secretParts(url)])].filter(Boolean);
-    if (hasLineBreak(url))
-        throw new errors_InputError(input, `must be one line, got ${redact_quoteValue(url)}`);
+    const secrets = [...new Set([url, ...(0,redact/* secretParts */.Bm)(url)])].filter(Boolean);
+    if ((0,redact/* hasLineBreak */.wT)(url))
+        throw new errors/* InputError */.dz(input, `must be one line, got ${(0,redact/* quoteValue */.cl)(url)}`);
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
         // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
-        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${redact_quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
+        throw new errors/* InputError */.dz(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${(0,redact/* quoteValue */.cl)(url)}: write it as postgres://user:password@host:5432/database`);
     }
     let parsed;
     try {
         parsed = new URL(url);
     }
     catch {
-        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got ${redact_quoteValue(url)}`);
+        throw new errors/* InputError */.dz(input, `expected a postgres:// or postgresql:// URL, got ${(0,redact/* quoteValue */.cl)(url)}`);
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-        throw new errors_InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+        throw new errors/* InputError */.dz(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
     }
     return { url, secrets };
 }
 
-;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
-// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
-// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
+;// CONCATENATED MODULE: ./src/options/readers.ts
+// Typed option readers over any InputSource (an action's inputs, the CLI's flags): every bad value becomes one
+// InputError naming the input and quoting the value masked and on one line (quoteValue). Every reader starts at
+// readRaw, which masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo
+// passwords) BEFORE anything parses it.
 
 
 
 
 
 
-
-/**
- * Masks values in the log (core.setSecret) and registers them for the messages this process builds. A multi-line
- * value is masked line by line as well: the runner masks what it reads line by line.
- */
-function mask(values) {
-    const all = new Set();
-    for (const value of values) {
-        if (!value.trim())
-            continue;
-        all.add(value);
-        for (const line of value.split(/\r\n|\r|\n/))
-            if (line.trim())
-                all.add(line.trim());
-    }
-    for (const v of all)
-        core_setSecret(v);
-    registerSecrets(all);
-}
 /** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
-function readInput(name) {
-    const value = getInput(name);
-    mask(redact_secretParts(value));
+function readRaw(src, name) {
+    const value = src.get(name) ?? '';
+    src.mask((0,redact/* secretParts */.Bm)(value));
     return value;
 }
 /** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
 function oneLine(name, value) {
-    if (hasLineBreak(value))
-        throw new errors_InputError(name, `must be a single line, got ${redact_quoteValue(value)}`);
+    if ((0,redact/* hasLineBreak */.wT)(value))
+        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
     return value;
 }
-function stringInput(name, opts = {}) {
-    const value = readInput(name);
+function readString(src, name, opts = {}) {
+    const value = readRaw(src, name);
     if (value === '') {
         if (opts.required)
-            throw new errors_InputError(name, 'is required but was empty or not given');
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
         return opts.fallback ?? '';
     }
     return opts.multiline ? value : oneLine(name, value);
 }
 /** A secret (masked whole, never quoted back). */
-function secretInput(name, opts = {}) {
-    const value = getInput(name);
-    mask([value, ...redact_secretParts(value)]);
+function readSecret(src, name, opts = {}) {
+    const value = src.get(name) ?? '';
+    src.mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
     if (!value && opts.required)
-        throw new errors_InputError(name, 'is required but was empty (is the secret set for this repository/environment?)');
+        throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
     return value;
 }
 /**
@@ -51609,19 +55260,25 @@ function tokenProblem(value) {
         return undefined;
     const c = chars[bad];
     const code = c.codePointAt(0) ?? 0;
-    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
+    const what = /[\r\n]/.test(c)
+        ? 'a line break'
+        : /\s/.test(c)
+            ? 'whitespace'
+            : code > 0x7e
+                ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`
+                : 'a control character';
     return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
 }
 /** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
-function tokenInput(name, opts = {}) {
-    const value = secretInput(name, opts);
+function readToken(src, name, opts = {}) {
+    const value = readSecret(src, name, opts);
     const problem = tokenProblem(value);
     if (problem)
         throw new InputError(name, problem);
     return value;
 }
-function booleanInput(name, fallback) {
-    const raw = readInput(name);
+function readBoolean(src, name, fallback) {
+    const raw = readRaw(src, name);
     const value = raw.trim().toLowerCase();
     if (value === '')
         return fallback;
@@ -51631,41 +55288,45 @@ function booleanInput(name, fallback) {
         return false;
     throw new InputError(name, `expected true or false, got ${quoteValue(raw.trim())}`);
 }
-/** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
-function durationInput(name, fallback, opts = {}) {
-    const raw = readInput(name);
-    return parseDuration(raw === '' ? fallback : raw, name, opts);
+/** A duration (parseDuration); min/max are its natural bounds, stated in its help text. */
+function readDuration(src, name, fallback, opts = {}) {
+    const raw = readRaw(src, name);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
+}
+/** True when the option was given (not left to its default). */
+function given(src, name) {
+    return (src.get(name) ?? '').trim() !== '';
 }
 /**
- * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
+ * A duration that must not exceed another option's (an interval longer than the timeout it runs in could never take
  * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
  */
-function notLongerThan(name, ms, limitName, limitMs) {
+function notLongerThan(src, name, ms, limitName, limitMs) {
     if (ms > limitMs) {
-        throw new InputError(name, `must not be longer than ${limitName} (${formatDuration(limitMs)}), got ${quoteValue(core.getInput(name))}`);
+        throw new InputError(name, `must not be longer than ${limitName} (${formatDuration(limitMs)}), got ${quoteValue(src.get(name) ?? '')}`);
     }
 }
-function integerInput(name, fallback, opts = {}) {
-    const raw = readInput(name).trim();
+function readInteger(src, name, fallback, opts = {}) {
+    const raw = readRaw(src, name).trim();
     if (raw === '')
         return fallback;
     if (!/^-?\d+$/.test(raw))
-        throw new errors_InputError(name, `expected a whole number, got ${redact_quoteValue(raw)}`);
+        throw new errors/* InputError */.dz(name, `expected a whole number, got ${(0,redact/* quoteValue */.cl)(raw)}`);
     const n = Number(raw);
     if (!Number.isSafeInteger(n))
-        throw new errors_InputError(name, `expected a whole number below 2^53, got ${redact_quoteValue(raw)}`);
+        throw new errors/* InputError */.dz(name, `expected a whole number below 2^53, got ${(0,redact/* quoteValue */.cl)(raw)}`);
     if (opts.min !== undefined && n < opts.min)
-        throw new errors_InputError(name, `must be at least ${opts.min}, got ${n}`);
+        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
     if (opts.max !== undefined && n > opts.max)
-        throw new errors_InputError(name, `must be at most ${opts.max}, got ${n}`);
+        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
     return n;
 }
-function choiceInput(name, choices, fallback) {
-    const raw = readInput(name).trim();
+function readChoice(src, name, choices, fallback) {
+    const raw = readRaw(src, name).trim();
     if (raw === '')
         return fallback;
     if (!choices.includes(raw)) {
-        throw new errors_InputError(name, `expected one of ${choices.join(', ')}, got ${redact_quoteValue(raw)}`);
+        throw new errors/* InputError */.dz(name, `expected one of ${choices.join(', ')}, got ${(0,redact/* quoteValue */.cl)(raw)}`);
     }
     return raw;
 }
@@ -51674,8 +55335,8 @@ function choiceInput(name, choices, fallback) {
  * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
  * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
  */
-function urlInput(name, opts = {}) {
-    const raw = readInput(name).trim() || opts.fallback || '';
+function readUrl(src, name, opts = {}) {
+    const raw = readRaw(src, name).trim() || opts.fallback || '';
     if (raw === '') {
         if (opts.required)
             throw new InputError(name, 'is required but was empty or not given');
@@ -51700,21 +55361,24 @@ function urlInput(name, opts = {}) {
     return url.toString();
 }
 /**
- * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
- * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
+ * A directory, relative to `base` (absolute allowed), that must exist: a mistyped directory must not read as "nothing
+ * here" (no migrations found, nothing to upload). Returns the absolute path.
  */
-function directoryInput(name, fallback = '.') {
-    const value = stringInput(name, { fallback });
-    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
+function readDirectory(src, name, fallback = '.', base = process.cwd()) {
+    return existingDirectory(name, readString(src, name, { fallback }), base);
+}
+/** `value` resolved against `base`, which must be a directory (an InputError naming `name` otherwise). */
+function existingDirectory(name, value, base = process.cwd()) {
+    const dir = external_node_path_default().resolve(base, value);
     let isDirectory;
     try {
-        isDirectory = statSync(dir).isDirectory();
+        isDirectory = (0,external_node_fs_.statSync)(dir).isDirectory();
     }
     catch {
         isDirectory = false;
     }
     if (!isDirectory)
-        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+        throw new errors/* InputError */.dz(name, `${(0,redact/* quoteValue */.cl)(value)} is not a directory of the checkout (resolved to ${(0,redact/* quoteValue */.cl)(dir)})`);
     return dir;
 }
 /**
@@ -51738,355 +55402,3842 @@ function sendableHeaders(name, headers) {
     return headers;
 }
 /** Newline- or comma-separated list, blanks dropped. */
-function listInput(name) {
-    return readInput(name)
+function readList(src, name) {
+    return readRaw(src, name)
         .split(/[\r\n,]/)
         .map((s) => s.trim())
         .filter(Boolean);
 }
 /**
- * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
- * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
+ * A PostgreSQL URL: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded) are
+ * masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
  */
-function databaseUrlInput(name, opts = {}) {
-    const raw = secretInput(name, opts);
+function readDatabaseUrl(src, name, opts = {}) {
+    const raw = readSecret(src, name, opts);
     if (!raw)
         return undefined;
     const parsed = parseDatabaseUrl(raw, name);
-    mask(parsed.secrets);
+    src.mask(parsed.secrets);
     return parsed;
 }
 
-;// CONCATENATED MODULE: ./src/actions/lib/runtime.ts
-// The one wrapper every action entry point runs in: turns known failures into a single clean
-// error line (no stack), keeps unexpected ones debuggable, splits main/post phases, and makes every exit path set
-// the documented outputs.
+
+/***/ }),
+
+/***/ 4390:
+/***/ ((module) => {
+
+module.exports = eval("require")("pg-native");
 
 
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 5317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 2250:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 8877:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 8253:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types");
+
+/***/ }),
+
+/***/ 2627:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
-
-const POST_MARKER = 'rail-actions-main-ran';
-/** True when this process is the `post:` step of an action whose main step ran in this job. */
-function isPostPhase() {
-    return getState(POST_MARKER) === 'true';
-}
-async function runAction(main, postOrOptions, maybeOptions = {}) {
-    const opts = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
-    const post = opts.post;
-    const phase = post && isPostPhase() ? post : main;
-    if (phase === main && post)
-        saveState(POST_MARKER, 'true');
-    try {
-        await phase();
+/**
+ * DO NOT MODIFY MANUALLY — this is generated from the templates dir
+ *
+ * To make changes, edit the files in the templates/ directory and run:
+ * npm run copy:templates
+ */
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
     }
-    catch (err) {
-        let message;
-        if (err instanceof errors_InputError || err instanceof UserFacingError || err instanceof AbortedError) {
-            message = scrubRegistered(err.message);
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.scan = exports.normalize = exports.fingerprint = exports.parsePlPgSQL = exports.parse = exports.SqlError = void 0;
+exports.hasSqlDetails = hasSqlDetails;
+exports.formatSqlError = formatSqlError;
+exports.loadModule = loadModule;
+exports.parseSync = parseSync;
+exports.parsePlPgSQLSync = parsePlPgSQLSync;
+exports.fingerprintSync = fingerprintSync;
+exports.normalizeSync = normalizeSync;
+exports.scanSync = scanSync;
+__exportStar(__nccwpck_require__(9461), exports);
+class SqlError extends Error {
+    sqlDetails;
+    constructor(message, details) {
+        super(message);
+        this.name = 'SqlError';
+        this.sqlDetails = details;
+    }
+}
+exports.SqlError = SqlError;
+function hasSqlDetails(error) {
+    return error instanceof SqlError && error.sqlDetails !== undefined;
+}
+function formatSqlError(error, query, options = {}) {
+    const { showPosition = true, showQuery = true, color = false, maxQueryLength } = options;
+    const lines = [];
+    // ANSI color codes
+    const red = color ? '\x1b[31m' : '';
+    const yellow = color ? '\x1b[33m' : '';
+    const reset = color ? '\x1b[0m' : '';
+    // Add error message
+    lines.push(`${red}Error: ${error.message}${reset}`);
+    // Add SQL details if available
+    if (error.sqlDetails) {
+        const { cursorPosition, fileName, functionName, lineNumber } = error.sqlDetails;
+        if (cursorPosition !== undefined && cursorPosition >= 0) {
+            lines.push(`Position: ${cursorPosition}`);
         }
-        else {
-            core_debug(scrubRegistered(err instanceof Error && err.stack ? err.stack : String(err)));
-            message = `Unexpected error: ${scrubRegistered(errorMessage(err))}`;
+        if (fileName || functionName || lineNumber) {
+            const details = [];
+            if (fileName)
+                details.push(`file: ${fileName}`);
+            if (functionName)
+                details.push(`function: ${functionName}`);
+            if (lineNumber)
+                details.push(`line: ${lineNumber}`);
+            lines.push(`Source: ${details.join(', ')}`);
         }
-        if (phase === main && opts.failureOutputs)
-            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof errors_InputError, stateSaved: stateSaved() });
-        setFailed(message);
+        // Show query with position marker
+        if (showQuery && showPosition && cursorPosition !== undefined && cursorPosition >= 0) {
+            let displayQuery = query;
+            let adjustedPosition = cursorPosition;
+            // Truncate if needed
+            if (maxQueryLength && query.length > maxQueryLength) {
+                const start = Math.max(0, cursorPosition - Math.floor(maxQueryLength / 2));
+                const end = Math.min(query.length, start + maxQueryLength);
+                displayQuery = (start > 0 ? '...' : '') +
+                    query.substring(start, end) +
+                    (end < query.length ? '...' : '');
+                // Adjust cursor position for truncation
+                adjustedPosition = cursorPosition - start + (start > 0 ? 3 : 0);
+            }
+            lines.push(displayQuery);
+            lines.push(' '.repeat(adjustedPosition) + `${yellow}^${reset}`);
+        }
+    }
+    else if (showQuery) {
+        // No SQL details, just show the query if requested
+        let displayQuery = query;
+        if (maxQueryLength && query.length > maxQueryLength) {
+            displayQuery = query.substring(0, maxQueryLength) + '...';
+        }
+        lines.push(`Query: ${displayQuery}`);
+    }
+    return lines.join('\n');
+}
+// @ts-ignore
+const libpg_query_js_1 = __importDefault(__nccwpck_require__(3995));
+let wasmModule;
+const initPromise = (0, libpg_query_js_1.default)().then((module) => {
+    wasmModule = module;
+});
+function ensureLoaded() {
+    if (!wasmModule)
+        throw new Error("WASM module not initialized. Call `loadModule()` first.");
+}
+async function loadModule() {
+    if (!wasmModule) {
+        await initPromise;
     }
 }
-function setFailureOutputs(spec, failure) {
+function awaitInit(fn) {
+    return (async (...args) => {
+        await initPromise;
+        return fn(...args);
+    });
+}
+function stringToPtr(str) {
+    ensureLoaded();
+    if (typeof str !== 'string') {
+        throw new TypeError(`Expected a string, got ${typeof str}`);
+    }
+    const len = wasmModule.lengthBytesUTF8(str) + 1;
+    const ptr = wasmModule._malloc(len);
     try {
-        const outputs = typeof spec === 'function' ? spec(failure) : spec;
-        const already = fileKeys('GITHUB_OUTPUT');
-        for (const [name, value] of Object.entries(outputs))
-            if (!already.has(name))
-                setOutput(name, value);
+        wasmModule.stringToUTF8(str, ptr, len);
+        return ptr;
     }
-    catch (err) {
-        warning(`Could not set the failure outputs: ${scrubRegistered(errorMessage(err))}`);
+    catch (error) {
+        wasmModule._free(ptr);
+        throw error;
     }
 }
-function stateSaved() {
-    return [...fileKeys('GITHUB_STATE')].some((k) => k !== POST_MARKER);
+function ptrToString(ptr) {
+    ensureLoaded();
+    if (typeof ptr !== 'number') {
+        throw new TypeError(`Expected a number, got ${typeof ptr}`);
+    }
+    return wasmModule.UTF8ToString(ptr);
+}
+exports.parse = awaitInit(async (query) => {
+    // Input validation
+    if (query === null || query === undefined) {
+        throw new Error('Query cannot be null or undefined');
+    }
+    if (query === '') {
+        throw new Error('Query cannot be empty');
+    }
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_parse_query_raw(queryPtr);
+        if (!resultPtr) {
+            throw new Error('Failed to parse query: memory allocation failed');
+        }
+        // Read the PgQueryParseResult struct
+        const parseTreePtr = wasmModule.getValue(resultPtr, 'i32');
+        const stderrBufferPtr = wasmModule.getValue(resultPtr + 4, 'i32');
+        const errorPtr = wasmModule.getValue(resultPtr + 8, 'i32');
+        if (errorPtr) {
+            // Read PgQueryError struct
+            const messagePtr = wasmModule.getValue(errorPtr, 'i32');
+            const funcnamePtr = wasmModule.getValue(errorPtr + 4, 'i32');
+            const filenamePtr = wasmModule.getValue(errorPtr + 8, 'i32');
+            const lineno = wasmModule.getValue(errorPtr + 12, 'i32');
+            const cursorpos = wasmModule.getValue(errorPtr + 16, 'i32');
+            const message = messagePtr ? wasmModule.UTF8ToString(messagePtr) : 'Unknown error';
+            const funcname = funcnamePtr ? wasmModule.UTF8ToString(funcnamePtr) : undefined;
+            const filename = filenamePtr ? wasmModule.UTF8ToString(filenamePtr) : undefined;
+            throw new SqlError(message, {
+                message,
+                cursorPosition: cursorpos > 0 ? cursorpos - 1 : 0, // Convert to 0-based
+                fileName: filename,
+                functionName: funcname,
+                lineNumber: lineno > 0 ? lineno : undefined
+            });
+        }
+        if (!parseTreePtr) {
+            throw new Error('No parse tree generated');
+        }
+        const parseTreeStr = wasmModule.UTF8ToString(parseTreePtr);
+        return JSON.parse(parseTreeStr);
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_parse_result(resultPtr);
+        }
+    }
+});
+exports.parsePlPgSQL = awaitInit(async (query) => {
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_parse_plpgsql(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        // Success is always a JSON object; anything else is an error message
+        if (!resultStr.startsWith('{')) {
+            throw new Error(resultStr);
+        }
+        return JSON.parse(resultStr);
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+});
+exports.fingerprint = awaitInit(async (query) => {
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_fingerprint(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
+            throw new Error(resultStr);
+        }
+        return resultStr;
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+});
+exports.normalize = awaitInit(async (query) => {
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_normalize_query(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
+            throw new Error(resultStr);
+        }
+        return resultStr;
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+});
+// Sync versions
+function parseSync(query) {
+    if (!wasmModule) {
+        throw new Error('WASM module not initialized. Call loadModule() first.');
+    }
+    // Input validation
+    if (query === null || query === undefined) {
+        throw new Error('Query cannot be null or undefined');
+    }
+    if (query === '') {
+        throw new Error('Query cannot be empty');
+    }
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_parse_query_raw(queryPtr);
+        if (!resultPtr) {
+            throw new Error('Failed to parse query: memory allocation failed');
+        }
+        // Read the PgQueryParseResult struct
+        const parseTreePtr = wasmModule.getValue(resultPtr, 'i32');
+        const stderrBufferPtr = wasmModule.getValue(resultPtr + 4, 'i32');
+        const errorPtr = wasmModule.getValue(resultPtr + 8, 'i32');
+        if (errorPtr) {
+            // Read PgQueryError struct
+            const messagePtr = wasmModule.getValue(errorPtr, 'i32');
+            const funcnamePtr = wasmModule.getValue(errorPtr + 4, 'i32');
+            const filenamePtr = wasmModule.getValue(errorPtr + 8, 'i32');
+            const lineno = wasmModule.getValue(errorPtr + 12, 'i32');
+            const cursorpos = wasmModule.getValue(errorPtr + 16, 'i32');
+            const message = messagePtr ? wasmModule.UTF8ToString(messagePtr) : 'Unknown error';
+            const funcname = funcnamePtr ? wasmModule.UTF8ToString(funcnamePtr) : undefined;
+            const filename = filenamePtr ? wasmModule.UTF8ToString(filenamePtr) : undefined;
+            throw new SqlError(message, {
+                message,
+                cursorPosition: cursorpos > 0 ? cursorpos - 1 : 0, // Convert to 0-based
+                fileName: filename,
+                functionName: funcname,
+                lineNumber: lineno > 0 ? lineno : undefined
+            });
+        }
+        if (!parseTreePtr) {
+            throw new Error('No parse tree generated');
+        }
+        const parseTreeStr = wasmModule.UTF8ToString(parseTreePtr);
+        return JSON.parse(parseTreeStr);
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_parse_result(resultPtr);
+        }
+    }
+}
+function parsePlPgSQLSync(query) {
+    if (!wasmModule) {
+        throw new Error('WASM module not initialized. Call loadModule() first.');
+    }
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_parse_plpgsql(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        // Success is always a JSON object; anything else is an error message
+        if (!resultStr.startsWith('{')) {
+            throw new Error(resultStr);
+        }
+        return JSON.parse(resultStr);
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+}
+function fingerprintSync(query) {
+    if (!wasmModule) {
+        throw new Error('WASM module not initialized. Call loadModule() first.');
+    }
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_fingerprint(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
+            throw new Error(resultStr);
+        }
+        return resultStr;
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+}
+function normalizeSync(query) {
+    if (!wasmModule) {
+        throw new Error('WASM module not initialized. Call loadModule() first.');
+    }
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_normalize_query(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
+            throw new Error(resultStr);
+        }
+        return resultStr;
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+}
+exports.scan = awaitInit(async (query) => {
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_scan(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
+            throw new Error(resultStr);
+        }
+        return JSON.parse(resultStr);
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+});
+function scanSync(query) {
+    if (!wasmModule) {
+        throw new Error('WASM module not initialized. Call loadModule() first.');
+    }
+    const queryPtr = stringToPtr(query);
+    let resultPtr = 0;
+    try {
+        resultPtr = wasmModule._wasm_scan(queryPtr);
+        const resultStr = ptrToString(resultPtr);
+        if (resultStr.startsWith('syntax error') || resultStr.startsWith('deparse error') || resultStr.startsWith('ERROR')) {
+            throw new Error(resultStr);
+        }
+        return JSON.parse(resultStr);
+    }
+    finally {
+        wasmModule._free(queryPtr);
+        if (resultPtr) {
+            wasmModule._wasm_free_string(resultPtr);
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 8261:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
+  z3: () => (/* binding */ error),
+  V4: () => (/* binding */ getInput),
+  Gu: () => (/* binding */ getState),
+  Os: () => (/* binding */ group),
+  pq: () => (/* binding */ info),
+  lm: () => (/* binding */ notice),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, isDebug, markdownSummary, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
 }
 /**
- * The names already written to a file command (GITHUB_OUTPUT, GITHUB_STATE): `name=value` lines and `name<<DELIM`
- * heredocs, the two forms the runner reads (actions/runner src/Runner.Worker/FileCommandManager.cs). Without the file
- * (outside a runner) nothing counts as written.
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function fileKeys(variable) {
-    const file = process.env[variable];
-    const keys = new Set();
-    if (!file)
-        return keys;
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+function toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
     }
-    catch {
-        return keys;
-    }
-    const lines = text.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i];
-        const eq = line.indexOf('=');
-        const heredoc = line.indexOf('<<');
-        if (eq > 0 && (heredoc < 0 || eq < heredoc))
-            keys.add(line.slice(0, eq));
-        else if (heredoc > 0) {
-            keys.add(line.slice(0, heredoc));
-            const delimiter = line.slice(heredoc + 2);
-            while (i + 1 < lines.length && lines[i + 1] !== delimiter)
-                i++;
-            i++;
-        }
-    }
-    return keys;
-}
-/** Aborts when the runner cancels the job (SIGINT then SIGTERM), so waits stop promptly and post steps can act. */
-function cancellationSignal() {
-    const controller = new AbortController();
-    const onSignal = (sig) => {
-        if (!controller.signal.aborted) {
-            warning(`Received ${sig}: the job is being cancelled; stopping.`);
-            controller.abort(new AbortedError(`cancelled by ${sig}`));
-        }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    return controller.signal;
 }
-
-;// CONCATENATED MODULE: ./src/actions/migrate.ts
-// migrate action: applies the pending migrations safely (or runs the project's migrator under the same lock),
-// optionally rehearsing them on a copy of the production schema first.
-// First: lets the bundled libpg-query find its .wasm (see the module).
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
-
-
-
-
-
-
-
-
-
-
-
-// Crash consistency (src/migrations/runner/progress.ts): a file that is not one transaction runs in statement groups
-// whose progress is committed with each group (rail_actions.migration_progress); its history row is written last.
-// Cancelled (SIGINT/SIGTERM) the step cancels the running statement, rolls back the open transaction and reports which
-// groups are committed (partially-applied output, summary); killed (SIGKILL) it leaves the same consistent state. Either
-// way the next run resumes the file at its first unfinished group, dropping INVALID indexes of an interrupted build.
-async function main() {
-    // Both URLs are masked (and validated) before anything can print them, including input errors.
-    const production = databaseUrlInput('database-url', { required: true });
-    const rehearsalTarget = databaseUrlInput('rehearsal-database-url');
-    const secrets = [...production.secrets, ...(rehearsalTarget?.secrets ?? [])];
-    const scrub = (t) => scrubSecrets(t, secrets);
-    const databaseUrl = production.url;
-    const rehearsalDatabaseUrl = rehearsalTarget?.url;
-    const mode = choiceInput('mode', ['apply', 'rehearse'], 'apply');
-    if (mode === 'rehearse' && !rehearsalDatabaseUrl) {
-        throw new errors_InputError('rehearsal-database-url', 'is required with mode: rehearse (an empty database on a server with the same extensions, e.g. the CI pgvector service)');
-    }
-    const tool = parseToolName(getInput('migrations-tool'), 'migrations-tool');
-    const dir = stringInput('migrations-dir', { fallback: '' }).trim();
-    const command = stringInput('migrations-command', { fallback: '' }).trim() || undefined;
-    const planHashInput = stringInput('plan-hash', { fallback: '' }).trim().toLowerCase() || undefined;
-    if (planHashInput && !/^[0-9a-f]{64}$/.test(planHashInput)) {
-        throw new errors_InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${planHashInput}'`);
-    }
-    const lockTimeoutMs = durationInput('lock-timeout', '5s');
-    const statementTimeoutMs = durationInput('statement-timeout', '15m', { allowZero: true });
-    const lockWaitMs = durationInput('lock-wait', '10m', { allowZero: true });
-    const maxRetries = integerInput('max-retries', 5, { min: 0, max: 100 });
-    const cwd = external_node_path_default().resolve(process.env.GITHUB_WORKSPACE || process.cwd(), stringInput('working-directory', { fallback: '.' }));
-    // Files and tool are validated before any connection is opened.
-    let loaded;
-    try {
-        loaded = await loadMigrations({ dir, tool, cwd });
-    }
-    catch (err) {
-        if (!(err instanceof NoMigrationsError))
-            throw err;
-        await reportNoMigrations(err, { cwd, ...(command ? { command } : {}), ...(planHashInput ? { planHash: planHashInput } : {}) });
-        return;
-    }
-    const signal = cancellationSignal();
-    const common = {
-        databaseUrl,
-        cwd,
-        lockTimeoutMs,
-        statementTimeoutMs,
-        lockWaitMs,
-        maxRetries,
-        loaded,
-        signal,
-        ...(planHashInput ? { planHash: planHashInput } : {}),
-        ...(command ? { command } : {}),
-        commandInput: 'migrations-command',
-        log: (m) => info(scrub(m)),
-        warn: (m) => warning(scrub(m)),
-    };
-    info(`Target ${redactUrl(databaseUrl)}; lock_timeout ${duration_formatDuration(lockTimeoutMs)}, statement_timeout ${statementTimeoutMs ? duration_formatDuration(statementTimeoutMs) : 'off'}, up to ${maxRetries} retr${maxRetries === 1 ? 'y' : 'ies'} on lock timeouts`);
-    let rehearsal;
-    if (rehearsalDatabaseUrl) {
-        rehearsal = await group('Rehearsal on a copy of the production schema', () => rehearseMigrations({ ...common, rehearsalDatabaseUrl, log: common.log, warn: common.warn }));
-        setOutput('rehearsal', rehearsal.ok ? 'passed' : 'failed');
-        if (!rehearsal.ok) {
-            setOutput('applied', '[]');
-            setOutput('applied-count', '0');
-            await writeSummary({ rehearsal, applied: [], failure: `Rehearsal failed: ${scrub(rehearsal.error ?? '')}`, scrub });
-            throw new UserFacingError(`Rehearsal failed — production was not touched: ${scrub(rehearsal.error ?? 'unknown error')}`);
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
         }
-        const n = rehearsal.result?.applied.length ?? 0;
-        info(`Rehearsal passed: ${n} migration(s) applied cleanly to a copy of the production schema in ${duration_formatDuration(rehearsal.ms)}`);
-        if (mode === 'rehearse') {
-            setOutput('applied', '[]');
-            setOutput('applied-count', '0');
-            setOutput('pending-count', String(rehearsal.result?.report.pending.length ?? 0));
-            setOutput('plan-hash', rehearsal.result?.planHash ?? '');
-            await writeSummary({ rehearsal, applied: [], ...(rehearsal.result ? { result: rehearsal.result } : {}), rehearseOnly: true, scrub });
-            return;
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
         }
     }
     else {
-        setOutput('rehearsal', 'skipped');
+        return undefined;
     }
-    let result;
-    try {
-        result = await applyMigrations({ ...common, label: 'production database' });
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
     }
-    catch (err) {
-        if (err instanceof errors_InputError)
-            throw err;
-        const applied = err instanceof MigrationFailedError ? err.applied : [];
-        const partial = err instanceof MigrationFailedError ? err.partial : undefined;
-        setAppliedOutputs(applied, partial);
-        const message = scrub(err instanceof Error ? err.message : String(err));
-        await writeSummary({ ...(rehearsal ? { rehearsal } : {}), applied, ...(partial ? { partial } : {}), failure: message, scrub });
-        const location = err instanceof MigrationFailedError ? err.location : undefined;
-        if (location) {
-            // The one error, placed on the migration file/line in the pull request and run views.
-            const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-            const file = external_node_path_default().relative(workspace, external_node_path_default().resolve(cwd, location.file)).split((external_node_path_default()).sep).join('/');
-            error(message, { title: 'Migration failed', file, ...(location.line ? { startLine: location.line } : {}) });
-            process.exitCode = 1;
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class lib_HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
             return;
         }
-        throw new UserFacingError(message);
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
     }
-    setAppliedOutputs(result.applied);
-    setOutput('pending-count', String(result.report.pending.length));
-    setOutput('plan-hash', result.planHash);
-    await writeSummary({ ...(rehearsal ? { rehearsal } : {}), result, applied: result.applied, scrub });
-    info(result.applied.length ? `Applied ${result.applied.length} migration(s).` : 'No pending migrations.');
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class auth_BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_namespaceObject.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
 }
 /**
- * An app without migrations: success with nothing applied, said plainly, and no database connection. Two cases stay
- * errors: an own migrator command (it may keep its migrations where detection does not look — running nothing would
- * hide that), and a plan-hash approved for a non-empty set (what was approved is gone).
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
  */
-async function reportNoMigrations(err, o) {
-    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const where = external_node_path_default().relative(workspace, external_node_path_default().resolve(o.cwd, err.where)).split((external_node_path_default()).sep).join('/') || '.';
-    const found = `No migrations found in '${where}' (looked for: ${err.lookedFor})`;
-    if (o.command) {
-        throw new errors_InputError('migrations-dir', `${found}, but migrations-command is set: point migrations-dir (and migrations-tool) at the migrations your command applies`);
-    }
-    const emptyHash = planHash([]);
-    if (o.planHash && o.planHash !== emptyHash) {
-        throw new UserFacingError(`Refusing to migrate: the approved plan-hash ${o.planHash} names pending migrations, but none exist any more (${found})`);
-    }
-    notice(`${found} — nothing to migrate; set apply-migrations: false (ci.yml) or migrate: false (deploy.yml) to skip this step` +
-        (err.dir ? '' : ', or migrations-dir (and migrations-tool) if the app keeps them elsewhere'), { title: 'migrate: no migrations' });
-    setOutput('rehearsal', 'skipped');
-    setAppliedOutputs([]);
-    setOutput('pending-count', '0');
-    setOutput('plan-hash', emptyHash);
-    summary.addHeading('Migrate: ✅ No migrations — nothing to migrate', 2);
-    summary.addRaw(`<p>${escapeHtml(found)}.</p>`, true);
-    await summary.write();
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
 }
-function setAppliedOutputs(applied, partial) {
-    setOutput('applied', JSON.stringify(applied.map((a) => ({ file: a.file, statements: a.statements, ms: a.ms, ...(a.resumedAtGroup ? { resumedAtGroup: a.resumedAtGroup } : {}) }))));
-    setOutput('applied-count', String(applied.length));
-    // Set only when a file is left partly applied (unset reads as '' in expressions).
-    if (partial) {
-        setOutput('partially-applied', JSON.stringify({ file: partial.file, groups: partial.groups, committedGroups: partial.committedGroups, resumeAtGroup: partial.resumeAt }));
-    }
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
 }
-/** "2 (resumed at group 2)": statements this run executed, and where it took over from an interrupted run. */
-function statementsCell(a) {
-    if (a.statements === null)
-        return '—';
-    return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-async function writeSummary(s) {
-    // "nothing applied" only when it is true: a partly applied file has committed statements.
-    const partly = s.partial
-        ? `${s.partial.file} partly applied (${s.partial.committedGroups.length} of ${s.partial.groups} statement groups committed; the next run resumes ${s.partial.resumeAt > s.partial.groups ? 'by recording it' : `at group ${s.partial.resumeAt}`})`
-        : undefined;
-    const title = s.failure
-        ? `❌ Migration failed${s.applied.length ? ` after applying ${s.applied.length} file(s)${partly ? `; ${partly}` : ''}` : partly ? ` — ${partly}` : ' — nothing applied'}`
-        : s.rehearseOnly
-            ? `✅ Rehearsal passed (${s.rehearsal?.result?.applied.length ?? 0} migration(s), production untouched)`
-            : s.applied.length
-                ? `✅ Applied ${s.applied.length} migration(s)`
-                : '✅ Nothing to apply';
-    summary.addHeading(`Migrate: ${title}`, 2);
-    if (s.result) {
-        summary.addTable([
-            [
-                { data: 'Tool', header: true },
-                { data: 'Directory', header: true },
-                { data: 'Mode', header: true },
-                { data: 'Pending before', header: true },
-                { data: 'Plan hash', header: true },
-                { data: 'Lock wait', header: true },
-            ],
-            [
-                s.result.tool,
-                `<code>${escapeHtml(external_node_path_default().relative(process.cwd(), s.result.dir) || '.')}</code>`,
-                s.result.mode === 'command' ? 'project command' : 'rail-actions runner',
-                String(s.result.report.pending.length),
-                `<code>${s.result.planHash.slice(0, 16)}…</code>`,
-                duration_formatDuration(s.result.lockWaitMs),
-            ],
-        ]);
-    }
-    if (s.rehearsal) {
-        summary.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${duration_formatDuration(s.rehearsal.ms)}.</p>`, true);
-    }
-    const rehearsed = s.rehearsal?.result?.applied ?? [];
-    if (rehearsed.length) {
-        summary.addTable([
-            [
-                { data: 'Rehearsed file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...rehearsed.map((a) => [`<code>${escapeHtml(a.file)}</code>`, statementsCell(a), a.ms === null ? '—' : duration_formatDuration(a.ms)]),
-        ]);
-    }
-    if (s.applied.length) {
-        summary.addTable([
-            [
-                { data: 'Applied file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...s.applied.map((a) => [`<code>${escapeHtml(a.file)}</code>`, statementsCell(a), a.ms === null ? '—' : duration_formatDuration(a.ms)]),
-        ]);
-    }
-    if (s.failure)
-        summary.addRaw(`<pre>${escapeHtml(s.scrub(s.failure))}</pre>`, true);
-    await summary.write();
-}
-void runAction(main);
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
 
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_.dirname(filePath);
+                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_namespaceObject.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_namespaceObject.EOL.length);
+                n = s.indexOf(external_os_namespaceObject.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec_exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = tr.argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new tr.ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_namespaceObject.platform();
+const arch = external_os_namespaceObject.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_namespaceObject.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+    }
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/async module */
+/******/ (() => {
+/******/ 	var webpackQueues = typeof Symbol === "function" ? Symbol("webpack queues") : "__webpack_queues__";
+/******/ 	var webpackExports = typeof Symbol === "function" ? Symbol("webpack exports") : "__webpack_exports__";
+/******/ 	var webpackError = typeof Symbol === "function" ? Symbol("webpack error") : "__webpack_error__";
+/******/ 	var resolveQueue = (queue) => {
+/******/ 		if(queue && queue.d < 1) {
+/******/ 			queue.d = 1;
+/******/ 			queue.forEach((fn) => (fn.r--));
+/******/ 			queue.forEach((fn) => (fn.r-- ? fn.r++ : fn()));
+/******/ 		}
+/******/ 	}
+/******/ 	var wrapDeps = (deps) => (deps.map((dep) => {
+/******/ 		if(dep !== null && typeof dep === "object") {
+/******/ 			if(dep[webpackQueues]) return dep;
+/******/ 			if(dep.then) {
+/******/ 				var queue = [];
+/******/ 				queue.d = 0;
+/******/ 				dep.then((r) => {
+/******/ 					obj[webpackExports] = r;
+/******/ 					resolveQueue(queue);
+/******/ 				}, (e) => {
+/******/ 					obj[webpackError] = e;
+/******/ 					resolveQueue(queue);
+/******/ 				});
+/******/ 				var obj = {};
+/******/ 				obj[webpackQueues] = (fn) => (fn(queue));
+/******/ 				return obj;
+/******/ 			}
+/******/ 		}
+/******/ 		var ret = {};
+/******/ 		ret[webpackQueues] = x => {};
+/******/ 		ret[webpackExports] = dep;
+/******/ 		return ret;
+/******/ 	}));
+/******/ 	__nccwpck_require__.a = (module, body, hasAwait) => {
+/******/ 		var queue;
+/******/ 		hasAwait && ((queue = []).d = -1);
+/******/ 		var depQueues = new Set();
+/******/ 		var exports = module.exports;
+/******/ 		var currentDeps;
+/******/ 		var outerResolve;
+/******/ 		var reject;
+/******/ 		var promise = new Promise((resolve, rej) => {
+/******/ 			reject = rej;
+/******/ 			outerResolve = resolve;
+/******/ 		});
+/******/ 		promise[webpackExports] = exports;
+/******/ 		promise[webpackQueues] = (fn) => (queue && fn(queue), depQueues.forEach(fn), promise["catch"](x => {}));
+/******/ 		module.exports = promise;
+/******/ 		body((deps) => {
+/******/ 			currentDeps = wrapDeps(deps);
+/******/ 			var fn;
+/******/ 			var getResult = () => (currentDeps.map((d) => {
+/******/ 				if(d[webpackError]) throw d[webpackError];
+/******/ 				return d[webpackExports];
+/******/ 			}))
+/******/ 			var promise = new Promise((resolve) => {
+/******/ 				fn = () => (resolve(getResult));
+/******/ 				fn.r = 0;
+/******/ 				var fnQueue = (q) => (q !== queue && !depQueues.has(q) && (depQueues.add(q), q && !q.d && (fn.r++, q.push(fn))));
+/******/ 				currentDeps.map((dep) => (dep[webpackQueues](fnQueue)));
+/******/ 			});
+/******/ 			return fn.r ? promise : getResult();
+/******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
+/******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/************************************************************************/
+/******/ 
+/******/ // startup
+/******/ // Load entry module and return exports
+/******/ // This entry module used 'module' so it can't be inlined
+/******/ var __webpack_exports__ = __nccwpck_require__(1130);
+/******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__main = __webpack_exports__.i;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__main as main, __webpack_exports__run as run };
+/******/ 

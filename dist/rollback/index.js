@@ -35113,78 +35113,22 @@ function socketOnError() {
 
 /***/ }),
 
-/***/ 8935:
+/***/ 2142:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  tE: () => (/* binding */ booleanInput),
-  Ts: () => (/* binding */ durationInput),
-  $A: () => (/* binding */ integerInput),
-  dt: () => (/* binding */ listInput),
-  dK: () => (/* binding */ mask),
-  GQ: () => (/* binding */ notLongerThan),
-  TN: () => (/* binding */ oneLine),
-  R5: () => (/* binding */ readInput),
-  $c: () => (/* binding */ sendableHeaders),
-  Uj: () => (/* binding */ stringInput),
-  e1: () => (/* binding */ tokenInput)
-});
-
-// UNUSED EXPORTS: choiceInput, databaseUrlInput, directoryInput, secretInput, tokenProblem, urlInput
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
-var core = __nccwpck_require__(1804);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/duration.ts
-var duration = __nccwpck_require__(8571);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
-;// CONCATENATED MODULE: ./src/core/database-url.ts
-
-
-/**
- * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
- * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
- * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
- * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
- * value masked (a value without any recognisable part is masked whole by the caller's registration).
- */
-function database_url_parseDatabaseUrl(value, input) {
-    const url = value.trim();
-    const secrets = [...new Set([url, ...secretParts(url)])].filter(Boolean);
-    if (hasLineBreak(url))
-        throw new InputError(input, `must be one line, got ${quoteValue(url)}`);
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
-        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
-    }
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got ${quoteValue(url)}`);
-    }
-    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
-    }
-    return { url, secrets };
-}
-
-;// CONCATENATED MODULE: ./src/actions/lib/inputs.ts
-// Typed input readers on top of @actions/core: every bad value becomes one InputError naming the input and quoting
-// the value masked and on one line (quoteValue). Every reader starts at readInput, which masks the value's secret
-// parts (secretParts: URL passwords, credential query parameters, conninfo passwords) BEFORE anything parses it.
-
-
-
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Uj: () => (/* binding */ stringInput),
+/* harmony export */   nI: () => (/* binding */ coreSource),
+/* harmony export */   tE: () => (/* binding */ booleanInput)
+/* harmony export */ });
+/* unused harmony exports mask, readInput, secretInput, tokenInput, durationInput, notLongerThan, integerInput, choiceInput, urlInput, directoryInput, listInput, databaseUrlInput */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
+/* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2258);
+/* harmony import */ var _options_readers_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3528);
+// The actions' input readers: the typed readers of src/options/readers.ts over @actions/core (coreSource). Every bad
+// value becomes one InputError naming the input and quoting the value masked and on one line (quoteValue); every
+// reader masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo passwords)
+// BEFORE anything parses it.
 
 
 
@@ -35204,239 +35148,241 @@ function mask(values) {
                 all.add(line.trim());
     }
     for (const v of all)
-        core/* setSecret */.Pq(v);
-    (0,redact/* registerSecrets */.dg)(all);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v);
+    (0,_core_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .registerSecrets */ .dg)(all);
 }
+/** The step's inputs (core.getInput trims them, as the runner passes them), masking through the runner. */
+const coreSource = { get: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name), mask };
 /** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
-function readInput(name) {
-    const value = core/* getInput */.V4(name);
-    mask((0,redact/* secretParts */.Bm)(value));
-    return value;
-}
-/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
-function oneLine(name, value) {
-    if ((0,redact/* hasLineBreak */.wT)(value))
-        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
-    return value;
-}
-function stringInput(name, opts = {}) {
-    const value = readInput(name);
-    if (value === '') {
-        if (opts.required)
-            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
-        return opts.fallback ?? '';
-    }
-    return opts.multiline ? value : oneLine(name, value);
-}
+const readInput = (name) => readRaw(coreSource, name);
+const stringInput = (name, opts = {}) => (0,_options_readers_js__WEBPACK_IMPORTED_MODULE_2__/* .readString */ .E3)(coreSource, name, opts);
 /** A secret (masked whole, never quoted back). */
-function secretInput(name, opts = {}) {
-    const value = core/* getInput */.V4(name);
-    mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
-    if (!value && opts.required)
-        throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
-    return value;
-}
-/**
- * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
- * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
- * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
- * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
- * request with an error about something else (the network, api-url) that may even print it.
- */
-function tokenProblem(value) {
-    const chars = [...value];
-    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
-    if (bad < 0)
-        return undefined;
-    const c = chars[bad];
-    const code = c.codePointAt(0) ?? 0;
-    const what = /[\r\n]/.test(c) ? 'a line break' : /\s/.test(c) ? 'whitespace' : code > 0x7e ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})` : 'a control character';
-    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
-}
+const secretInput = (name, opts = {}) => readSecret(coreSource, name, opts);
 /** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
-function tokenInput(name, opts = {}) {
-    const value = secretInput(name, opts);
-    const problem = tokenProblem(value);
-    if (problem)
-        throw new errors/* InputError */.dz(name, problem);
-    return value;
-}
-function booleanInput(name, fallback) {
-    const raw = readInput(name);
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new errors/* InputError */.dz(name, `expected true or false, got ${(0,redact/* quoteValue */.cl)(raw.trim())}`);
-}
+const tokenInput = (name, opts = {}) => readToken(coreSource, name, opts);
+const booleanInput = (name, fallback) => (0,_options_readers_js__WEBPACK_IMPORTED_MODULE_2__/* .readBoolean */ .Vf)(coreSource, name, fallback);
 /** A duration input (parseDuration); min/max are its natural bounds, stated in its action.yml description. */
-function durationInput(name, fallback, opts = {}) {
-    const raw = readInput(name);
-    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
-}
-/**
- * A duration that must not exceed another input's (an interval longer than the timeout it runs in could never take
- * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
- */
-function notLongerThan(name, ms, limitName, limitMs) {
-    if (ms > limitMs) {
-        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(core/* getInput */.V4(name))}`);
-    }
-}
-function integerInput(name, fallback, opts = {}) {
-    const raw = readInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!/^-?\d+$/.test(raw))
-        throw new errors/* InputError */.dz(name, `expected a whole number, got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n))
-        throw new errors/* InputError */.dz(name, `expected a whole number below 2^53, got ${(0,redact/* quoteValue */.cl)(raw)}`);
-    if (opts.min !== undefined && n < opts.min)
-        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
-    if (opts.max !== undefined && n > opts.max)
-        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
-    return n;
-}
-function choiceInput(name, choices, fallback) {
-    const raw = readInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!choices.includes(raw)) {
-        throw new InputError(name, `expected one of ${choices.join(', ')}, got ${quoteValue(raw)}`);
-    }
-    return raw;
-}
-/**
- * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
- * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
- * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
- */
-function urlInput(name, opts = {}) {
-    const raw = readInput(name).trim() || opts.fallback || '';
-    if (raw === '') {
-        if (opts.required)
-            throw new InputError(name, 'is required but was empty or not given');
-        return '';
-    }
-    if (/[\t\r\n]/.test(raw))
-        throw new InputError(name, `must be a single URL on one line, got ${quoteValue(raw)}`);
-    const protocols = opts.protocols ?? ['http:', 'https:'];
-    if (opts.credentials === 'refuse' && secretParts(raw).length > 0) {
-        throw new InputError(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${quoteValue(raw)}`);
-    }
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        throw new InputError(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${quoteValue(raw)}`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new InputError(name, `expected a ${protocols.join(' or ')} URL, got ${quoteValue(raw)}`);
-    }
-    return url.toString();
-}
-/**
- * A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist: a mistyped
- * working-directory must not read as "nothing here" (no migrations found, nothing to check). Returns the absolute path.
- */
-function directoryInput(name, fallback = '.') {
-    const value = stringInput(name, { fallback });
-    const dir = path.resolve(process.env['GITHUB_WORKSPACE'] || process.cwd(), value);
-    let isDirectory;
-    try {
-        isDirectory = statSync(dir).isDirectory();
-    }
-    catch {
-        isDirectory = false;
-    }
-    if (!isDirectory)
-        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
-    return dir;
-}
-/**
- * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
- * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
- * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
- * a credential).
- */
-function sendableHeaders(name, headers) {
-    for (const [header, value] of Object.entries(headers)) {
-        // Tab (0x09) is allowed; other C0 controls and DEL are not.
-        const bad = [...value].find((c) => {
-            const code = c.codePointAt(0) ?? 0;
-            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
-        });
-        if (bad !== undefined) {
-            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-            throw new errors/* InputError */.dz(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
-        }
-    }
-    return headers;
-}
+const durationInput = (name, fallback, opts = {}) => readDuration(coreSource, name, fallback, opts);
+const notLongerThan = (name, ms, limitName, limitMs) => notLongerThanIn(coreSource, name, ms, limitName, limitMs);
+const integerInput = (name, fallback, opts = {}) => readInteger(coreSource, name, fallback, opts);
+const choiceInput = (name, choices, fallback) => readChoice(coreSource, name, choices, fallback);
+const urlInput = (name, opts = {}) => readUrl(coreSource, name, opts);
+/** A directory of the checkout, relative to GITHUB_WORKSPACE (absolute allowed), that must exist. */
+const directoryInput = (name, fallback = '.') => readDirectory(coreSource, name, fallback, process.env['GITHUB_WORKSPACE'] || process.cwd());
 /** Newline- or comma-separated list, blanks dropped. */
-function listInput(name) {
-    return readInput(name)
-        .split(/[\r\n,]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-/**
- * A PostgreSQL URL input: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded)
- * are masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
- */
-function databaseUrlInput(name, opts = {}) {
-    const raw = secretInput(name, opts);
-    if (!raw)
-        return undefined;
-    const parsed = parseDatabaseUrl(raw, name);
-    mask(parsed.secrets);
-    return parsed;
-}
+const listInput = (name) => readList(coreSource, name);
+/** A PostgreSQL URL input, masked (URL and every secret part) before anything is validated. */
+const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, opts);
 
 
 /***/ }),
 
-/***/ 7298:
+/***/ 5973:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   IF: () => (/* binding */ connectRailway),
-  W_: () => (/* binding */ logRules),
+  b4: () => (/* binding */ coreReporter),
   jk: () => (/* binding */ perService),
   oq: () => (/* binding */ readHealthInputs),
-  FC: () => (/* binding */ readRailwayInputs),
-  Tw: () => (/* binding */ settleRelease)
+  FC: () => (/* binding */ readRailwayInputs)
 });
 
-// UNUSED EXPORTS: POST_STEP_BUDGET_MS, SETTLE_CANCELLED_MS, SETTLE_MS, STATE_PHASE, STATE_RELEASE, cleanUpAfterInterruptedMain, loadReleaseState, postCleanup, readAutodeployInputs, readSource, releaseStatus, runPreflightStep, saveReleaseState, setReleaseOutputs, statusWord, verifySpecFor, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, postCleanup, readAutodeployInputs, readSource, releaseStatus, runPreflightStep, saveReleaseState, setReleaseOutputs, settleRelease, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
-var health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
 var client = __nccwpck_require__(6806);
-// EXTERNAL MODULE: ./src/railway/deployments.ts
-var deployments = __nccwpck_require__(4275);
 // EXTERNAL MODULE: ./src/railway/deploy.ts
 var deploy = __nccwpck_require__(12);
+// EXTERNAL MODULE: ./src/railway/deployments.ts
+var deployments = __nccwpck_require__(4275);
 // EXTERNAL MODULE: ./src/railway/rollback.ts
 var rollback = __nccwpck_require__(5551);
 // EXTERNAL MODULE: ./src/railway/waiter.ts
 var waiter = __nccwpck_require__(1017);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/release/policies.ts
+var policies = __nccwpck_require__(5119);
 // EXTERNAL MODULE: ./src/release/release.ts + 1 modules
-var release_release = __nccwpck_require__(8416);
+var release = __nccwpck_require__(8416);
+// EXTERNAL MODULE: ./src/release/verify-rules.ts
+var verify_rules = __nccwpck_require__(8554);
+;// CONCATENATED MODULE: ./src/release/cleanup.ts
+// The post step of railway-deploy and the root action as a use case: what an interrupted main step left (saved
+// right before each change) is cancelled, waited for or rolled back — each decision is cleanupFirstStep /
+// cleanupAction's (policies.ts) — and what Railway runs is read for every service at the end.
+
+
+
+
+
+
+
+
+/**
+ * The post step's budget. A cancelled job gets the job cancel timeout for everything still to run —
+ * `cancel-timeout-minutes`, 5 minutes by default (actions/runner@258d6c8 src/Sdk/WorkflowParser/WorkflowConstants.cs:10
+ * DefaultJobCancelTimeoutInMinutes = 5; src/Sdk/DTPipelines/Pipelines/PipelineConstants.cs:17) — and the listener
+ * kills the worker 15 s before it ends (src/Runner.Listener/JobDispatcher.cs:1278-1285). The cancelled step takes up to
+ * 10 s to stop (ProcessInvoker.cs:32-33), and always() steps and other actions' post steps share the rest: 3 minutes
+ * leaves them over a minute and a half.
+ */
+const cleanup_POST_STEP_BUDGET_MS = (/* unused pure expression or super */ null && (3 * 60_000));
+/** A verification that fits in what is left of the post step's budget (minus a margin to write the summary). */
+function withinBudget(spec, deadline) {
+    const left = Math.max(1000, deadline - Date.now() - 10_000);
+    const windowMs = Math.min(spec.windowMs, Math.floor(left / 2));
+    return isHttpSpec(spec)
+        ? { ...spec, windowMs, health: { ...spec.health, timeoutMs: Math.min(spec.health.timeoutMs, left - windowMs) } }
+        : { ...spec, windowMs };
+}
+/**
+ * The post step when the main step did not finish (job cancelled, runner killed it). Per service: a rollback that was
+ * on its way is waited for and verified by the service's rule; a deployment still building is cancelled
+ * (cancelDeployment: only what Railway documents as cancellable, with the reason when it declines); with
+ * `rollbackLive`, a new deployment that went live unverified — or goes live while the budget lasts — is rolled back to
+ * the recorded target. Ends with what Railway runs, read for every service.
+ */
+async function cleanup_cleanUpAfterInterruptedMain(client, inflight, opts) {
+    const log = (s, m) => opts.log(`${s.service}: ${m}`);
+    return Promise.all(inflight.map(async (s) => {
+        const row = {
+            service: s.service,
+            deploymentId: s.deploymentId ?? '',
+            found: '',
+            action: '',
+            productionNow: '',
+            productionDeploymentId: '',
+        };
+        const scope = { projectId: s.projectId, environmentId: s.environmentId, serviceId: s.serviceId };
+        const named = { service: { id: s.serviceId, name: s.service }, ...(s.url ? { url: s.url } : {}) };
+        const verifyRestored = async (id) => {
+            if (!opts.health)
+                return 'not verified (verify: false)';
+            const v = await verifyDeployment(client, id, withinBudget(verifySpecForRestored(opts.health, named, id), opts.deadline), { log: (m) => log(s, m), useSubscription: false });
+            return v.healthy
+                ? `verified by ${v.rule === 'http' ? 'HTTP' : 'Railway status'}`
+                : `verification FAILED: ${v.reason}`;
+        };
+        try {
+            const first = cleanupFirstStep(s);
+            if (first.step === 'wait-rollback') {
+                const id = first.deploymentId;
+                row.found = `rollback ${id} on its way`;
+                const w = await waitForDeployment(client, id, {
+                    deadline: opts.deadline - 15_000,
+                    scope,
+                    useSubscription: false,
+                    registrationDelayMs: 0,
+                    log: (m) => log(s, m),
+                });
+                row.action = w.ok
+                    ? `waited for the rollback: ${id} went live; ${await verifyRestored(id)}`
+                    : `waited for the rollback: ${w.message}`;
+                if (!w.ok || /FAILED/.test(row.action))
+                    row.needsHuman = `the rollback deployment ${id} ${w.ok ? 'failed verification' : `did not go live (${w.outcome})`}`;
+            }
+            else if (first.step === 'nothing-started') {
+                row.found = 'no deployment started';
+                row.action = 'none';
+            }
+            else {
+                const d = await getDeployment(client, first.deploymentId);
+                row.found = d.status;
+                const decision = cleanupAction(d.status, opts.rollbackLive);
+                const declined = `not cancelled: it is ${d.status}, and Railway documents cancelling only initializing, queued or building deployments`;
+                if (decision.action === 'cancel') {
+                    const c = await cancelDeployment(client, first.deploymentId, { log: (m) => log(s, m) });
+                    row.action = c.cancelled ? `cancelled the in-flight deployment (was ${c.status})` : c.reason;
+                }
+                else if (decision.action === 'wait-then-roll-back') {
+                    // It may go live any moment, unverified: wait while the budget lasts and roll it back if it does.
+                    const w = await waitForDeployment(client, first.deploymentId, {
+                        deadline: opts.deadline - 90_000,
+                        scope,
+                        useSubscription: false,
+                        registrationDelayMs: 0,
+                    });
+                    if (w.ok)
+                        row.action = `${declined}; it went live, unverified — ${await rollBack(s, scope)}`;
+                    else
+                        row.action = `${declined}; it ended ${w.status || w.outcome}`;
+                }
+                else if (decision.action === 'leave') {
+                    row.action = `${declined}; it may still go live, unverified`;
+                    row.needsHuman = `deployment ${first.deploymentId} is ${d.status} and may go live unverified: cancel or approve it in Railway deliberately`;
+                }
+                else if (decision.action === 'roll-back') {
+                    row.action = await rollBack(s, scope);
+                }
+                else {
+                    row.action =
+                        decision.why === 'live-unverified'
+                            ? 'none: the deployment had already gone live (not verified)'
+                            : 'none: the deployment had already ended';
+                }
+            }
+        }
+        catch (err) {
+            row.action = `failed: ${client.scrub(errorMessage(err))}`;
+            row.needsHuman = 'the clean-up failed';
+        }
+        await readProduction(client, scope, row);
+        return row;
+        async function rollBack(svc, sc) {
+            if (!svc.rollbackTargetId) {
+                row.needsHuman = 'nothing was recorded to roll back to';
+                return 'could not roll back: no rollback target was recorded';
+            }
+            const r = await rollbackTo(client, sc, svc.rollbackTargetId, {
+                deadline: opts.deadline - 30_000,
+                useSubscription: false,
+                log: (m) => log(svc, m),
+            });
+            if (!r.ok) {
+                row.needsHuman = `the rollback to ${svc.rollbackTargetId} failed`;
+                return `rollback to ${svc.rollbackTargetId} failed: ${r.message}`;
+            }
+            return `rolled back the unverified release to ${svc.rollbackTargetId} (${r.method}) as ${r.deploymentId ?? '?'}; ${r.deploymentId ? await verifyRestored(r.deploymentId) : ''}`;
+        }
+    }));
+}
+/** What Railway runs for the service at the end of the post step. */
+async function readProduction(client, scope, row) {
+    const probe = {
+        service: { id: scope.serviceId, name: row.service },
+        scope,
+        status: '',
+        outcome: 'not-started',
+        message: '',
+        history: [],
+    };
+    const release = {
+        project: { id: scope.projectId, name: '' },
+        environment: { id: scope.environmentId, name: '' },
+        source: 'commit',
+        startedAt: Date.now(),
+        services: [probe],
+        events: [],
+    };
+    await confirmProduction(client, release, { all: true });
+    row.productionNow = describeProduction(probe);
+    row.productionDeploymentId = probe.production?.error ? '' : (probe.production?.deploymentId ?? '');
+    if (probe.production?.error)
+        row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}what Railway runs could not be read`;
+    else if (probe.production?.pending.length)
+        row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}a deployment is still on its way (${probe.production.pending.map((d) => `${d.id} ${d.status}`).join(', ')})`;
+}
+
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/errors.ts
 var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
@@ -35454,6 +35400,7 @@ var resolve = __nccwpck_require__(9583);
 
 
 
+
 const SERVICES_UNCHECKED = 'not checked: the project or environment was not reached';
 /**
  * The checks a failed connection gives (the token probe is the first request: RailwayClient.connect). A refused token
@@ -35461,9 +35408,25 @@ const SERVICES_UNCHECKED = 'not checked: the project or environment was not reac
  */
 function preflight_connectionChecks(err) {
     if (err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)) {
-        return [{ subject: 'token', check: 'Railway accepts the token', verdict: 'refuted', detail: errorMessage(err), todo: 'create a project token for the target environment (Project → Settings → Tokens), or an account/workspace token with project and environment set' }];
+        return [
+            {
+                subject: 'token',
+                check: 'Railway accepts the token',
+                verdict: 'refuted',
+                detail: errorMessage(err),
+                todo: 'create a project token for the target environment (Project → Settings → Tokens), or an account/workspace token with project and environment set',
+            },
+        ];
     }
-    return [{ subject: 'token', check: 'Railway accepts the token', verdict: 'unknown', detail: `Railway could not be asked: ${errorMessage(err)}`, todo: "check the api-url and Railway's status page, then run again" }];
+    return [
+        {
+            subject: 'token',
+            check: 'Railway accepts the token',
+            verdict: 'unknown',
+            detail: `Railway could not be asked: ${errorMessage(err)}`,
+            todo: "check the api-url and Railway's status page, then run again",
+        },
+    ];
 }
 async function preflight_preflight(client, inputs) {
     const checks = [];
@@ -35493,7 +35456,7 @@ async function preflight_preflight(client, inputs) {
         verdict: 'unknown',
         detail: client.tokenKind === 'project'
             ? 'project tokens "can only perform deployment-related actions" (docs cli/deploying.md); deploying and redeploying are confirmed through the CLI, deploymentRollback and deploymentCancel with a project token are not documented — and cannot be tried here without changing production'
-            : 'an account/workspace token acts with its owner\'s rights; they cannot be tried here without changing production',
+            : "an account/workspace token acts with its owner's rights; they cannot be tried here without changing production",
         todo: 'keep a way to roll back by hand ready (rail-actions rollback, or the dashboard) in case Railway refuses the rollback',
     });
     return {
@@ -35507,10 +35470,23 @@ async function preflight_preflight(client, inputs) {
 }
 /** Project, environment and services by id or name; one failing service does not hide the others. */
 async function resolveAll(client, inputs, checks) {
-    const base = { ...(inputs.project ? { project: inputs.project } : {}), ...(inputs.environment ? { environment: inputs.environment } : {}) };
+    const base = {
+        ...(inputs.project ? { project: inputs.project } : {}),
+        ...(inputs.environment ? { environment: inputs.environment } : {}),
+    };
     const reached = (t) => {
-        checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${t.project.name}' (${t.project.id})` });
-        checks.push({ subject: 'environment', check: 'the token reaches the environment', verdict: 'confirmed', detail: `'${t.environment.name}' (${t.environment.id})` });
+        checks.push({
+            subject: 'project',
+            check: 'the token reaches the project',
+            verdict: 'confirmed',
+            detail: `'${t.project.name}' (${t.project.id})`,
+        });
+        checks.push({
+            subject: 'environment',
+            check: 'the token reaches the environment',
+            verdict: 'confirmed',
+            detail: `'${t.environment.name}' (${t.environment.id})`,
+        });
     };
     try {
         const target = await resolveTarget(client, { ...base, services: inputs.services });
@@ -35523,10 +35499,28 @@ async function resolveAll(client, inputs, checks) {
         if (!(err instanceof InputError) || err.input !== 'service') {
             const which = err instanceof InputError && err.input === 'environment' ? 'environment' : 'project';
             if (which === 'environment')
-                checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${inputs.project || client.projectScope?.projectName || '?'}'` });
-            checks.push({ subject: which, check: `the token reaches the ${which}`, verdict: err instanceof InputError || (err instanceof RailwayApiError && !err.retryable) ? 'refuted' : 'unknown', detail: errorMessage(err), todo: which === 'project' ? "give the project's name or id (an account/workspace token needs it), or use a project token of that project" : "give an environment of the project (a project token works for its own environment only)" });
+                checks.push({
+                    subject: 'project',
+                    check: 'the token reaches the project',
+                    verdict: 'confirmed',
+                    detail: `'${inputs.project || client.projectScope?.projectName || '?'}'`,
+                });
+            checks.push({
+                subject: which,
+                check: `the token reaches the ${which}`,
+                verdict: err instanceof InputError || (err instanceof RailwayApiError && !err.retryable) ? 'refuted' : 'unknown',
+                detail: errorMessage(err),
+                todo: which === 'project'
+                    ? "give the project's name or id (an account/workspace token needs it), or use a project token of that project"
+                    : 'give an environment of the project (a project token works for its own environment only)',
+            });
             for (const s of inputs.services)
-                checks.push({ subject: s, check: 'the service exists in the project', verdict: 'unknown', detail: SERVICES_UNCHECKED });
+                checks.push({
+                    subject: s,
+                    check: 'the service exists in the project',
+                    verdict: 'unknown',
+                    detail: SERVICES_UNCHECKED,
+                });
             return undefined;
         }
     }
@@ -35538,14 +35532,30 @@ async function resolveAll(client, inputs, checks) {
             const one = await resolveTarget(client, { ...base, services: [name] });
             target ??= one;
             found.push(...one.services);
-            checks.push({ subject: name, check: 'the service exists in the project', verdict: 'confirmed', detail: one.services[0]?.id ?? '' });
+            checks.push({
+                subject: name,
+                check: 'the service exists in the project',
+                verdict: 'confirmed',
+                detail: one.services[0]?.id ?? '',
+            });
         }
         catch (err) {
-            checks.push({ subject: name, check: 'the service exists in the project', verdict: 'refuted', detail: errorMessage(err), todo: 'use the service name exactly as Railway shows it (case-sensitive) or its id' });
+            checks.push({
+                subject: name,
+                check: 'the service exists in the project',
+                verdict: 'refuted',
+                detail: errorMessage(err),
+                todo: 'use the service name exactly as Railway shows it (case-sensitive) or its id',
+            });
         }
     }
     if (!target) {
-        checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${inputs.project || client.projectScope?.projectName || '?'}' (its services were listed)` });
+        checks.push({
+            subject: 'project',
+            check: 'the token reaches the project',
+            verdict: 'confirmed',
+            detail: `'${inputs.project || client.projectScope?.projectName || '?'}' (its services were listed)`,
+        });
         return undefined;
     }
     reached(target);
@@ -35561,19 +35571,46 @@ async function serviceChecks(client, target, service, inputs) {
         ({ instance, deployments } = await readServiceState(client, scope));
     }
     catch (err) {
-        checks.push({ subject, check: 'its state and deployments can be read', verdict: err instanceof RailwayApiError && !err.retryable ? 'refuted' : 'unknown', detail: client.scrub(errorMessage(err)), todo: `check that the service is deployed in '${target.environment.name}' and the token may read it` });
+        checks.push({
+            subject,
+            check: 'its state and deployments can be read',
+            verdict: err instanceof RailwayApiError && !err.retryable ? 'refuted' : 'unknown',
+            detail: client.scrub(errorMessage(err)),
+            todo: `check that the service is deployed in '${target.environment.name}' and the token may read it`,
+        });
         return { checks };
     }
-    checks.push({ subject, check: 'its state and deployments can be read', verdict: 'confirmed', detail: `${deployments.length} deployment(s) listed` });
+    checks.push({
+        subject,
+        check: 'its state and deployments can be read',
+        verdict: 'confirmed',
+        detail: `${deployments.length} deployment(s) listed`,
+    });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
     const active = pickActive(deployments);
     checks.push(active
-        ? { subject, check: 'a deployment serves now', verdict: 'confirmed', detail: `${active.id} (${active.status}, since ${active.createdAt})` }
-        : { subject, check: 'a deployment serves now', verdict: 'unknown', detail: 'nothing is SUCCESS or SLEEPING', todo: 'a first release has nothing to roll back to: watch it, or deploy a known-good version first' });
+        ? {
+            subject,
+            check: 'a deployment serves now',
+            verdict: 'confirmed',
+            detail: `${active.id} (${active.status}, since ${active.createdAt})`,
+        }
+        : {
+            subject,
+            check: 'a deployment serves now',
+            verdict: 'unknown',
+            detail: 'nothing is SUCCESS or SLEEPING',
+            todo: 'a first release has nothing to roll back to: watch it, or deploy a known-good version first',
+        });
     if (active) {
         checks.push(active.canRollback
-            ? { subject, check: 'the serving deployment can be rolled back to', verdict: 'confirmed', detail: `${active.id} reports canRollback: true` }
+            ? {
+                subject,
+                check: 'the serving deployment can be rolled back to',
+                verdict: 'confirmed',
+                detail: `${active.id} reports canRollback: true`,
+            }
             : {
                 subject,
                 check: 'the serving deployment can be rolled back to',
@@ -35584,14 +35621,29 @@ async function serviceChecks(client, target, service, inputs) {
     }
     const target0 = pickRollbackTarget(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
-        ? { subject, check: 'a release would have a rollback target', verdict: 'confirmed', detail: `${target0.id} (${target0.status}${inputs.commitSha ? `; deployments of ${inputs.commitSha.slice(0, 12)} are never chosen` : ''})` }
-        : { subject, check: 'a release would have a rollback target', verdict: 'unknown', detail: 'no earlier deployment is SUCCESS, SLEEPING or reports canRollback', todo: 'a failed release of this service could not be rolled back automatically' });
+        ? {
+            subject,
+            check: 'a release would have a rollback target',
+            verdict: 'confirmed',
+            detail: `${target0.id} (${target0.status}${inputs.commitSha ? `; deployments of ${inputs.commitSha.slice(0, 12)} are never chosen` : ''})`,
+        }
+        : {
+            subject,
+            check: 'a release would have a rollback target',
+            verdict: 'unknown',
+            detail: 'no earlier deployment is SUCCESS, SLEEPING or reports canRollback',
+            todo: 'a failed release of this service could not be rolled back automatically',
+        });
     let autodeploy = null;
-    const ofCommit = inputs.commitSha ? deployments.find((d) => d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), inputs.commitSha)) : undefined;
+    const ofCommit = inputs.commitSha
+        ? deployments.find((d) => d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), inputs.commitSha))
+        : undefined;
     if (instance.source?.repo) {
         try {
             autodeploy = await getAutoDeployStatus(client, scope);
-            const adopt = ofCommit ? ` Railway's deployment ${ofCommit.id} (${ofCommit.status}) of ${inputs.commitSha?.slice(0, 12)} exists: a release adopts it.` : '';
+            const adopt = ofCommit
+                ? ` Railway's deployment ${ofCommit.id} (${ofCommit.status}) of ${inputs.commitSha?.slice(0, 12)} exists: a release adopts it.`
+                : '';
             checks.push({
                 subject,
                 check: 'GitHub autodeploy',
@@ -35602,19 +35654,35 @@ async function serviceChecks(client, target, service, inputs) {
             });
         }
         catch (err) {
-            checks.push({ subject, check: 'GitHub autodeploy', verdict: 'unknown', detail: `serviceInstanceAutoDeployStatus could not be read: ${client.scrub(errorMessage(err))}`, todo: 'a release then looks for Railway\'s own deployment of the commit before deploying (autodeploy: adopt)' });
+            checks.push({
+                subject,
+                check: 'GitHub autodeploy',
+                verdict: 'unknown',
+                detail: `serviceInstanceAutoDeployStatus could not be read: ${client.scrub(errorMessage(err))}`,
+                todo: "a release then looks for Railway's own deployment of the commit before deploying (autodeploy: adopt)",
+            });
         }
     }
     else {
-        checks.push({ subject, check: 'GitHub autodeploy', verdict: 'confirmed', detail: `not applicable: the service deploys ${instance.source?.image ? `the image ${instance.source.image}` : 'uploads'}` });
+        checks.push({
+            subject,
+            check: 'GitHub autodeploy',
+            verdict: 'confirmed',
+            detail: `not applicable: the service deploys ${instance.source?.image ? `the image ${instance.source.image}` : 'uploads'}`,
+        });
     }
-    const domains = [...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`), ...instance.domains.serviceDomains.map((d) => d.domain)];
+    const domains = [
+        ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
+        ...instance.domains.serviceDomains.map((d) => d.domain),
+    ];
     const url = serviceUrlOf(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
         verdict: 'confirmed',
-        detail: domains.length ? domains.join(', ') : "none: without a health-url line the service is verified by Railway's status (a worker)",
+        detail: domains.length
+            ? domains.join(', ')
+            : "none: without a health-url line the service is verified by Railway's status (a worker)",
     });
     return {
         checks,
@@ -35638,27 +35706,58 @@ function sourceCheck(subject, instance, inputs) {
     if (inputs.source === 'upload') {
         // The archive is not built in a preflight; a Root Directory only changes how it is rooted (planUploadRoot).
         const root = normaliseRootDirectory(instance.rootDirectory);
-        return { subject, check, verdict: 'confirmed', detail: root ? `uploads are built inside the Root Directory '/${root}': the archive keeps that prefix` : 'uploads are accepted (no Root Directory)' };
+        return {
+            subject,
+            check,
+            verdict: 'confirmed',
+            detail: root
+                ? `uploads are built inside the Root Directory '/${root}': the archive keeps that prefix`
+                : 'uploads are accepted (no Root Directory)',
+        };
     }
-    const probe = inputs.source === 'commit' ? (inputs.commitSha ? { kind: 'commit', commitSha: inputs.commitSha } : { kind: 'commit' }) : { kind: 'image' };
+    const probe = inputs.source === 'commit'
+        ? inputs.commitSha
+            ? { kind: 'commit', commitSha: inputs.commitSha }
+            : { kind: 'commit' }
+        : { kind: 'image' };
     try {
         checkSourceFits(subject, instance, probe);
-        return { subject, check, verdict: 'confirmed', detail: inputs.source === 'commit' ? `connected to ${instance.source?.repo ?? '?'}` : `image ${instance.source?.image ?? '?'}` };
+        return {
+            subject,
+            check,
+            verdict: 'confirmed',
+            detail: inputs.source === 'commit'
+                ? `connected to ${instance.source?.repo ?? '?'}`
+                : `image ${instance.source?.image ?? '?'}`,
+        };
     }
     catch (err) {
-        return { subject, check, verdict: 'refuted', detail: errorMessage(err), todo: 'use the source the service is set up for' };
+        return {
+            subject,
+            check,
+            verdict: 'refuted',
+            detail: errorMessage(err),
+            todo: 'use the source the service is set up for',
+        };
     }
 }
 /** Markdown for a job summary: one table row per check. */
 function preflight_renderPreflightMarkdown(report, title) {
-    const icon = { confirmed: '✅ confirmed', refuted: '❌ refuted', unknown: '❔ unknown' };
-    const esc = (t) => t.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+    const icon = {
+        confirmed: '✅ confirmed',
+        refuted: '❌ refuted',
+        unknown: '❔ unknown',
+    };
     const rows = report.checks.map((c) => `| ${esc(c.subject)} | ${esc(c.check)} | ${icon[c.verdict]} | ${esc(c.detail)} | ${esc(c.todo ?? '')} |`);
-    const counts = ['confirmed', 'refuted', 'unknown'].map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`).join(', ');
+    const counts = ['confirmed', 'refuted', 'unknown']
+        .map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`)
+        .join(', ');
     return [
         `## ${title}`,
         '',
-        report.ok ? `✅ Nothing refuted (${counts}). No mutation was sent.` : `❌ Refuted checks must be fixed before deploying (${counts}). No mutation was sent.`,
+        report.ok
+            ? `✅ Nothing refuted (${counts}). No mutation was sent.`
+            : `❌ Refuted checks must be fixed before deploying (${counts}). No mutation was sent.`,
         '',
         '| Subject | Check | Verdict | Detail | What to do |',
         '|---|---|---|---|---|',
@@ -35666,15 +35765,16 @@ function preflight_renderPreflightMarkdown(report, title) {
     ].join('\n');
 }
 
-// EXTERNAL MODULE: ./src/release/verify-rules.ts
-var verify_rules = __nccwpck_require__(8554);
-// EXTERNAL MODULE: ./src/core/duration.ts
-var duration = __nccwpck_require__(8571);
-// EXTERNAL MODULE: ./src/actions/lib/inputs.ts + 1 modules
-var inputs = __nccwpck_require__(8935);
+// EXTERNAL MODULE: ./src/release/spec.ts + 1 modules
+var spec = __nccwpck_require__(1360);
+// EXTERNAL MODULE: ./src/release/use-cases.ts
+var use_cases = __nccwpck_require__(3890);
+// EXTERNAL MODULE: ./src/actions/lib/inputs.ts
+var inputs = __nccwpck_require__(2142);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
-// Shared plumbing for the Railway actions (railway-deploy, rollback, release): input reading with validation
-// before any network call, the client with logs routed to core, post-step state, outputs and summaries.
+// Plumbing the Railway actions (railway-deploy, rollback, release) share around the use cases: the step's inputs as
+// specs (src/release/spec.ts over coreSource), the client with logs routed to core, post-step state and the post step,
+// outputs and summaries. Decisions live in src/release/policies.ts; this file only wires them to @actions/core.
 
 
 
@@ -35687,93 +35787,26 @@ var inputs = __nccwpck_require__(8935);
 
 
 
-
-
-
-
-
-/**
- * Reads and validates the connection inputs (token masked first). Throws InputError; sends nothing. railway-token must
- * be a header-safe token (tokenInput), api-url one URL without credentials: fetch refuses a URL with user:password@
- * (Fetch standard, Request constructor: "If parsedURL includes credentials, then throw a TypeError"), and Railway
- * authenticates by the token header anyway. Durations are bounded by the 6 h a job may run on a GitHub-hosted runner.
- */
+/** The step's log as the use cases' reporter: groups are the runner's collapsible log groups. */
+const coreReporter = {
+    log: (m) => lib_core/* info */.pq(m),
+    warn: (m) => lib_core/* warning */.$e(m),
+    group: (title, fn) => lib_core/* group */.Os(title, fn),
+};
+/** The connection inputs (readRailwaySpec over the step's inputs). Throws InputError; sends nothing. */
 function readRailwayInputs(opts) {
-    const token = (0,inputs/* tokenInput */.e1)('railway-token', { required: true }).trim();
-    const rawApiUrl = (0,inputs/* oneLine */.TN)('api-url', (0,inputs/* readInput */.R5)('api-url').trim());
-    if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i.test(rawApiUrl)) {
-        throw new errors/* InputError */.dz('api-url', `must not contain credentials (user:password@): Railway is authenticated by railway-token, and fetch refuses such URLs; got ${(0,redact/* quoteValue */.cl)(rawApiUrl)}`);
-    }
-    const apiUrl = (0,client/* parseApiUrl */.nV)(rawApiUrl, 'api-url').toString();
-    const services = (0,inputs/* listInput */.dt)('service');
-    if (opts.servicesRequired && services.length === 0)
-        throw new errors/* InputError */.dz('service', 'is required: one or more service names or ids, one per line');
-    return {
-        token,
-        apiUrl,
-        project: (0,inputs/* stringInput */.Uj)('project'),
-        environment: (0,inputs/* stringInput */.Uj)('environment'),
-        services,
-        timeoutMs: (0,inputs/* durationInput */.Ts)('timeout', opts.defaultTimeout, { max: duration/* HOSTED_JOB_MAX_MS */.Sy }),
-        waitingTimeoutMs: (0,inputs/* durationInput */.Ts)('waiting-timeout', '5m', { max: duration/* HOSTED_JOB_MAX_MS */.Sy }),
-        subscriptions: (0,inputs/* booleanInput */.tE)('subscriptions', true),
-    };
+    return (0,spec/* readRailwaySpec */.B9)(inputs/* coreSource */.nI, opts);
 }
-/** Reads `source` and its companion inputs; the upload tarball is built here, before anything is mutated. */
-async function readSource(services = [], opts = {}) {
-    const kind = choiceInput('source', ['commit', 'upload', 'image'], 'commit');
-    if (kind === 'commit') {
-        // Empty commit-sha (e.g. `commit-sha: ${{ inputs.sha }}` of an unset input) falls back to the workflow's commit:
-        // serviceInstanceDeployV2 without a commitSha redeploys the commit the service already runs, NOT the branch head
-        // (docs integrations/api/manage-services.md; docs PR #1163), so a commit is always sent.
-        const given = stringInput('commit-sha').trim();
-        const sha = given || (process.env.GITHUB_SHA ?? '').trim();
-        if (sha && !/^[0-9a-f]{7,40}$/i.test(sha))
-            throw new InputError('commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
-        if (!given && sha)
-            core.info(`commit-sha is empty: deploying the workflow's commit ${sha} (GITHUB_SHA)`);
-        return sha ? { kind, commitSha: sha } : { kind };
-    }
-    if (kind === 'image') {
-        const image = stringInput('image').trim();
-        if (image && /\s/.test(image))
-            throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
-        return image ? { kind, image } : { kind };
-    }
-    // A read-only preflight builds no archive (nothing is uploaded).
-    if (opts.upload === false)
-        return { kind, dir: '.', tarball: Buffer.alloc(0), files: [] };
-    // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
-    const lines = core.getInput('path').split('\n').map((l) => l.trim()).filter(Boolean);
-    const perService = {};
-    let shared;
-    for (const line of lines) {
-        const eq = line.indexOf('=');
-        const name = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (name && services.includes(name)) {
-            if (perService[name])
-                throw new InputError('path', `names service '${name}' twice`);
-            perService[name] = await tarballOf(line.slice(eq + 1).trim(), name);
-        }
-        else if (shared !== undefined) {
-            throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' lines");
-        }
-        else
-            shared = line;
-    }
-    const uncovered = services.filter((s) => !perService[s]);
-    const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.') : Object.values(perService)[0];
-    if (!base)
-        throw new InputError('path', 'names no directory to upload');
-    const source = { kind, ...base };
-    if (Object.keys(perService).length > 0)
-        source.perService = perService;
-    return source;
-}
-async function tarballOf(dir, service) {
-    const { body, files } = await createUploadTarball(dir);
-    core.info(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB gzip from '${dir}' (.gitignore/.railwayignore applied; .git and node_modules dropped)`);
-    return { dir, tarball: body, files };
+/**
+ * `source` and its companion inputs (readSourceSpec); the upload tarball is built here, before anything is mutated.
+ * An empty commit-sha (e.g. `commit-sha: ${{ inputs.sha }}` of an unset input) falls back to the workflow's commit.
+ */
+function readSource(services = [], opts = {}) {
+    return readSourceSpec(coreSource, services, {
+        ...opts,
+        fallbackSha: process.env.GITHUB_SHA ?? '',
+        log: (m) => core.info(m),
+    });
 }
 function connectRailway(inputs, deadline, signal) {
     const requestTimeoutMs = httpTimeoutFromEnv();
@@ -35789,7 +35822,7 @@ function connectRailway(inputs, deadline, signal) {
 }
 /**
  * RAILWAY_HTTP_TIMEOUT (whole seconds), the official CLI's override of its 90 s HTTP timeout (railwayapp/cli
- * src/consts.rs, src/client.rs; reference "Update 2026-12-02"): the same variable, set in the step's env, bounds how
+ * src/consts.rs, src/client.rs): the same variable, set in the step's env, bounds how
  * long one Railway request may go unanswered here. Anything else than a positive whole number is ignored.
  */
 function httpTimeoutFromEnv() {
@@ -35798,106 +35831,34 @@ function httpTimeoutFromEnv() {
         return undefined;
     return Number(raw) * 1000;
 }
-/**
- * The verification inputs, validated before any network call. health-url: one URL (one service only), or one
- * `service=URL` / `service=none` line per service; a service it does not name is checked at its public domain +
- * health-path, or by Railway's status when it has no domain. `known` adds names a line may use besides `services`
- * (the rollback action's recorded deployments). expect-version: `deployment-id` (default — the verified deployment's
- * id must be in the body, so the old version answering does not count), `commit`, `none`, or text.
- */
+/** The verification inputs (readHealthSpec over the step's inputs), validated before any network call. */
 function readHealthInputs(services, opts = {}) {
-    const known = [...new Set([...services, ...(opts.known ?? [])])];
-    // readInput masks every URL's credentials before parseHealthUrls can quote a line it refuses.
-    const rawUrls = (0,inputs/* readInput */.R5)('health-url');
-    const secrets = (0,redact/* secretParts */.Bm)(rawUrls);
-    const urls = (0,verify_rules/* parseHealthUrls */.u6)(rawUrls, { known, count: services.length });
-    const headers = (0,inputs/* sendableHeaders */.$c)('health-headers', (0,health/* parseHeaders */.QG)((0,inputs/* stringInput */.Uj)('health-headers', { multiline: true }), 'health-headers'));
-    const headerSecrets = (0,health/* secretHeaderValues */.o4)(headers);
-    (0,inputs/* mask */.dK)(headerSecrets);
-    secrets.push(...headerSecrets);
-    const healthPath = (0,inputs/* stringInput */.Uj)('health-path', { fallback: '/health' }).trim();
-    // Resolved against each service's domain (new URL(path, domain)): '//host', a scheme or a backslash ('/\host' is
-    // '//host' to the WHATWG parser) would point the check at another host.
-    if (!/^\/(?![/\\])[^\s\\]*$/.test(healthPath)) {
-        throw new errors/* InputError */.dz('health-path', `expected a path starting with a single / (e.g. /health), appended to each service's domain; got ${(0,redact/* quoteValue */.cl)(healthPath)}`);
-    }
-    const expectVersion = (0,inputs/* stringInput */.Uj)('expect-version', { fallback: 'deployment-id' }).trim();
-    const expectStatus = (0,health/* parseExpectStatus */.NL)((0,inputs/* stringInput */.Uj)('expect-status', { fallback: '200', multiline: true }), 'expect-status');
-    const expectJson = (0,health/* parseExpectJson */.$c)((0,inputs/* stringInput */.Uj)('expect-json', { multiline: true }), 'expect-json');
-    const consecutiveSuccesses = (0,inputs/* integerInput */.$A)('consecutive-successes', 3, { min: 1, max: 100 });
-    // Bounds (stated in action.yml): a job runs at most 6 h on a GitHub-hosted runner; fetch gives up on headers
-    // after 300 s; an interval longer than the check, or a latency limit above the request timeout, cannot take effect.
-    const timeoutMs = (0,inputs/* durationInput */.Ts)('health-timeout', '5m', { max: duration/* HOSTED_JOB_MAX_MS */.Sy });
-    const intervalMs = (0,inputs/* durationInput */.Ts)('health-interval', '1s');
-    (0,inputs/* notLongerThan */.GQ)('health-interval', intervalMs, 'health-timeout', timeoutMs);
-    const requestTimeoutMs = (0,inputs/* durationInput */.Ts)('request-timeout', '10s', { max: duration/* FETCH_HEADERS_MAX_MS */.QT });
-    const maxLatencyMs = lib_core/* getInput */.V4('max-latency').trim() ? (0,inputs/* durationInput */.Ts)('max-latency', '1s') : undefined;
-    if (maxLatencyMs !== undefined)
-        (0,inputs/* notLongerThan */.GQ)('max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
-    const windowMs = (0,inputs/* durationInput */.Ts)('verify-window', '30s', { allowZero: true, max: duration/* HOSTED_JOB_MAX_MS */.Sy });
-    return {
-        urls,
-        healthPath,
-        expectVersion,
-        secrets,
-        windowMs,
-        http: {
-            expectStatus,
-            expectJson,
-            consecutiveSuccesses,
-            intervalMs,
-            maxIntervalMs: Math.max(intervalMs, 5000),
-            timeoutMs,
-            requestTimeoutMs,
-            maxLatencyMs,
-            headers,
-        },
-    };
+    return (0,spec/* readHealthSpec */.yG)(inputs/* coreSource */.nI, services, opts);
 }
 /** Log lines naming the rule that verifies each service (the domain is known only after the instance is read). */
 function logRules(health, services) {
     for (const s of services)
-        lib_core/* info */.pq(`${s.service.name}: verified by ${(0,verify_rules/* describeRule */.IO)((0,verify_rules/* ruleFor */.sG)(health, s))}`);
+        core.info(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
 }
-
 /** The autodeploy inputs (commit sources): adopt Railway's own deployment of the commit, refuse, or deploy anyway. */
 function readAutodeployInputs() {
-    return {
-        mode: choiceInput('autodeploy', ['adopt', 'refuse', 'deploy'], 'adopt'),
-        waitMs: durationInput('autodeploy-wait', '30s', { allowZero: true, max: HOSTED_JOB_MAX_MS }),
-    };
+    return readAutodeploySpec(coreSource);
 }
-// ---------- after the main flow ----------
-/**
- * Time the main step takes, after its own timeout or a cancellation, to cancel what it left building and read what
- * Railway runs (with a derived client: the release's is past its deadline or aborted). On cancellation the runner
- * sends SIGINT, then SIGTERM 7.5 s later, then kills the process 2.5 s after that (actions/runner@258d6c8
- * src/Runner.Sdk/ProcessInvoker.cs:32-33, 447-460): 6 s fits inside the first grace period.
- */
-const SETTLE_MS = 60_000;
-const SETTLE_CANCELLED_MS = 6_000;
-/**
- * Ends every path of a main step on what Railway really runs: a deployment the release left on its way (timeout,
- * WAITING, NEEDS_APPROVAL) is cancelled where Railway allows it (not after a job cancellation: the post step does
- * that), then every service whose state the run did not prove is read (confirmProduction).
- */
-async function settleRelease(client, release, opts) {
-    const settle = client.derive({ deadline: Date.now() + (opts.cancelled ? SETTLE_CANCELLED_MS : SETTLE_MS) });
-    try {
-        if (!opts.cancelled)
-            await (0,release_release/* cancelUnfinished */.yP)(settle, release, { log: (m) => lib_core/* info */.pq(m) });
-        await (0,release_release/* confirmProduction */.MV)(settle, release, { log: (m) => lib_core/* info */.pq(m) });
-    }
-    finally {
-        await settle.close();
-    }
+/** settleRelease (use-cases.ts) logging to the step's log. */
+function settleRelease(client, release, opts) {
+    return settleWith(client, release, { ...opts, log: (m) => core.info(m) });
 }
 // ---------- post-step state ----------
 const STATE_PHASE = 'railway-phase';
 const STATE_RELEASE = 'railway-release';
 function saveReleaseState(release, phase) {
     const inflight = release.services.map((s) => {
-        const entry = { service: s.service.name, serviceId: s.service.id, projectId: s.scope.projectId, environmentId: s.scope.environmentId };
+        const entry = {
+            service: s.service.name,
+            serviceId: s.service.id,
+            projectId: s.scope.projectId,
+            environmentId: s.scope.environmentId,
+        };
         if (s.deploymentId)
             entry.deploymentId = s.deploymentId;
         if (s.rollbackTargetId)
@@ -35924,118 +35885,6 @@ function loadReleaseState() {
     }
     return { phase, inflight };
 }
-/**
- * The post step's budget. A cancelled job gets the job cancel timeout for everything still to run —
- * `cancel-timeout-minutes`, 5 minutes by default (actions/runner@258d6c8 src/Sdk/WorkflowParser/WorkflowConstants.cs:10
- * DefaultJobCancelTimeoutInMinutes = 5; src/Sdk/DTPipelines/Pipelines/PipelineConstants.cs:17) — and the listener
- * kills the worker 15 s before it ends (src/Runner.Listener/JobDispatcher.cs:1278-1285). The cancelled step takes up to
- * 10 s to stop (ProcessInvoker.cs:32-33), and always() steps and other actions' post steps share the rest: 3 minutes
- * leaves them over a minute and a half.
- */
-const POST_STEP_BUDGET_MS = (/* unused pure expression or super */ null && (3 * 60_000));
-/** A verification that fits in what is left of the post step's budget (minus a margin to write the summary). */
-function withinBudget(spec, deadline) {
-    const left = Math.max(1000, deadline - Date.now() - 10_000);
-    const windowMs = Math.min(spec.windowMs, Math.floor(left / 2));
-    return isHttpSpec(spec) ? { ...spec, windowMs, health: { ...spec.health, timeoutMs: Math.min(spec.health.timeoutMs, left - windowMs) } } : { ...spec, windowMs };
-}
-/**
- * The post step when the main step did not finish (job cancelled, runner killed it). Per service: a rollback that was
- * on its way is waited for and verified by the service's rule; a deployment still building is cancelled
- * (cancelDeployment: only what Railway documents as cancellable, with the reason when it declines); with
- * `rollbackLive`, a new deployment that went live unverified — or goes live while the budget lasts — is rolled back to
- * the recorded target. Ends with what Railway runs, read for every service.
- */
-async function cleanUpAfterInterruptedMain(client, inflight, opts) {
-    const log = (s, m) => core.info(`${s.service}: ${m}`);
-    return Promise.all(inflight.map(async (s) => {
-        const row = { service: s.service, deploymentId: s.deploymentId ?? '', found: '', action: '', productionNow: '', productionDeploymentId: '' };
-        const scope = { projectId: s.projectId, environmentId: s.environmentId, serviceId: s.serviceId };
-        const named = { service: { id: s.serviceId, name: s.service }, ...(s.url ? { url: s.url } : {}) };
-        const verifyRestored = async (id) => {
-            if (!opts.health)
-                return 'not verified (verify: false)';
-            const v = await verifyDeployment(client, id, withinBudget(verifySpecForRestored(opts.health, named, id), opts.deadline), { log: (m) => log(s, m), useSubscription: false });
-            return v.healthy ? `verified by ${v.rule === 'http' ? 'HTTP' : 'Railway status'}` : `verification FAILED: ${v.reason}`;
-        };
-        try {
-            if (s.rollbackDeploymentId) {
-                const id = s.rollbackDeploymentId;
-                row.found = `rollback ${id} on its way`;
-                const w = await waitForDeployment(client, id, { deadline: opts.deadline - 15_000, scope, useSubscription: false, registrationDelayMs: 0, log: (m) => log(s, m) });
-                row.action = w.ok ? `waited for the rollback: ${id} went live; ${await verifyRestored(id)}` : `waited for the rollback: ${w.message}`;
-                if (!w.ok || /FAILED/.test(row.action))
-                    row.needsHuman = `the rollback deployment ${id} ${w.ok ? 'failed verification' : `did not go live (${w.outcome})`}`;
-            }
-            else if (!s.deploymentId) {
-                row.found = 'no deployment started';
-                row.action = 'none';
-            }
-            else {
-                const d = await getDeployment(client, s.deploymentId);
-                row.found = d.status;
-                if (CANCELLABLE_STATUSES.has(d.status)) {
-                    const c = await cancelDeployment(client, s.deploymentId, { log: (m) => log(s, m) });
-                    row.action = c.cancelled ? `cancelled the in-flight deployment (was ${c.status})` : c.reason;
-                }
-                else if (IN_PROGRESS_STATUSES.has(d.status)) {
-                    const declined = `not cancelled: it is ${d.status}, and Railway documents cancelling only initializing, queued or building deployments`;
-                    if (opts.rollbackLive && d.status === 'DEPLOYING') {
-                        // It may go live any moment, unverified: wait while the budget lasts and roll it back if it does.
-                        const w = await waitForDeployment(client, s.deploymentId, { deadline: opts.deadline - 90_000, scope, useSubscription: false, registrationDelayMs: 0 });
-                        if (w.ok)
-                            row.action = `${declined}; it went live, unverified — ${await rollBack(s, scope)}`;
-                        else
-                            row.action = `${declined}; it ended ${w.status || w.outcome}`;
-                    }
-                    else {
-                        row.action = `${declined}; it may still go live, unverified`;
-                        row.needsHuman = `deployment ${s.deploymentId} is ${d.status} and may go live unverified: cancel or approve it in Railway deliberately`;
-                    }
-                }
-                else if (SUCCESS_STATUSES.has(d.status) && opts.rollbackLive) {
-                    row.action = await rollBack(s, scope);
-                }
-                else if (SUCCESS_STATUSES.has(d.status)) {
-                    row.action = 'none: the deployment had already gone live (not verified)';
-                }
-                else {
-                    row.action = 'none: the deployment had already ended';
-                }
-            }
-        }
-        catch (err) {
-            row.action = `failed: ${client.scrub(errorMessage(err))}`;
-            row.needsHuman = 'the clean-up failed';
-        }
-        await readProduction(client, scope, row);
-        return row;
-        async function rollBack(svc, sc) {
-            if (!svc.rollbackTargetId) {
-                row.needsHuman = 'nothing was recorded to roll back to';
-                return 'could not roll back: no rollback target was recorded';
-            }
-            const r = await rollbackTo(client, sc, svc.rollbackTargetId, { deadline: opts.deadline - 30_000, useSubscription: false, log: (m) => log(svc, m) });
-            if (!r.ok) {
-                row.needsHuman = `the rollback to ${svc.rollbackTargetId} failed`;
-                return `rollback to ${svc.rollbackTargetId} failed: ${r.message}`;
-            }
-            return `rolled back the unverified release to ${svc.rollbackTargetId} (${r.method}) as ${r.deploymentId ?? '?'}; ${r.deploymentId ? await verifyRestored(r.deploymentId) : ''}`;
-        }
-    }));
-}
-/** What Railway runs for the service at the end of the post step. */
-async function readProduction(client, scope, row) {
-    const probe = { service: { id: scope.serviceId, name: row.service }, scope, status: '', outcome: 'not-started', message: '', history: [] };
-    const release = { project: { id: scope.projectId, name: '' }, environment: { id: scope.environmentId, name: '' }, source: 'commit', startedAt: Date.now(), services: [probe], events: [] };
-    await confirmProduction(client, release, { all: true });
-    row.productionNow = describeProduction(probe);
-    row.productionDeploymentId = probe.production?.error ? '' : (probe.production?.deploymentId ?? '');
-    if (probe.production?.error)
-        row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}what Railway runs could not be read`;
-    else if (probe.production?.pending.length)
-        row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}a deployment is still on its way (${probe.production.pending.map((d) => `${d.id} ${d.status}`).join(', ')})`;
-}
 async function writeCleanupSummary(title, rows) {
     core.summary.addHeading(title, 2).addTable([
         [
@@ -36046,43 +35895,19 @@ async function writeCleanupSummary(title, rows) {
             { data: 'Production now', header: true },
             { data: 'Needs a human', header: true },
         ],
-        ...rows.map((r) => [r.service, r.deploymentId || '—', r.found || '—', r.action, r.productionNow || '—', r.needsHuman ? `🚨 ${r.needsHuman}` : 'no']),
+        ...rows.map((r) => [
+            r.service,
+            r.deploymentId || '—',
+            r.found || '—',
+            r.action,
+            r.productionNow || '—',
+            r.needsHuman ? `🚨 ${r.needsHuman}` : 'no',
+        ]),
     ]);
     await core.summary.write();
 }
 // ---------- outputs ----------
-/** Release-level status word: SUCCESS when every service went live, else the first failing service's status. */
-function statusWord(svc) {
-    switch (svc.outcome) {
-        case 'success':
-            if (svc.verification && !svc.verification.healthy)
-                return crashedDuring(svc.verification) ? 'CRASHED' : 'UNHEALTHY';
-            return svc.status || 'SUCCESS';
-        case 'superseded':
-            return 'SUPERSEDED';
-        case 'timeout':
-            return 'TIMEOUT';
-        case 'cancelled':
-            return 'CANCELLED';
-        case 'error':
-        case 'not-started':
-        case 'unconfirmed':
-            return 'ERROR';
-        case 'refused':
-            return 'REFUSED';
-        case 'needs-approval':
-            return 'NEEDS_APPROVAL';
-        case 'waiting':
-            return 'WAITING';
-        default:
-            return svc.status || svc.outcome.toUpperCase();
-    }
-}
-/** SUCCESS when every service went live or was SKIPPED by watch paths (nothing to deploy); else the first failing word. */
-function releaseStatus(release) {
-    const failing = release.services.filter((s) => !unchangedBySkip(s)).map(statusWord);
-    return failing.find((w) => w !== 'SUCCESS' && w !== 'SLEEPING') ?? failing[0] ?? (release.services.length ? 'SKIPPED' : 'ERROR');
-}
+
 /** One value per service, newline-separated in `service` order (a single service gives a plain value). */
 function perService(release, pick) {
     return release.services.map((s) => pick(s) ?? '').join('\n');
@@ -36102,7 +35927,7 @@ function setReleaseOutputs(release, json) {
  */
 async function postCleanup(opts) {
     const { phase, inflight } = loadReleaseState();
-    if (!phase || phase === 'done' || inflight.every((s) => !s.deploymentId && !s.rollbackDeploymentId)) {
+    if (!cleanupNeeded(phase, inflight)) {
         core.info('Main step finished; nothing to clean up.');
         return;
     }
@@ -36113,7 +35938,12 @@ async function postCleanup(opts) {
     const client = await connectRailway(inputs, deadline, new AbortController().signal);
     try {
         core.warning(`The ${opts.what} step did not finish (phase: ${phase}): cancelling deployments still in progress${opts.rollbackLive ? ', finishing a rollback under way and rolling back unverified releases' : ''} (at most ${POST_STEP_BUDGET_MS / 60_000} min).`);
-        const rows = await cleanUpAfterInterruptedMain(client, inflight, { rollbackLive: opts.rollbackLive, deadline, ...(health ? { health } : {}) });
+        const rows = await cleanUpAfterInterruptedMain(client, inflight, {
+            rollbackLive: opts.rollbackLive,
+            deadline,
+            log: (m) => core.info(m),
+            ...(health ? { health } : {}),
+        });
         for (const row of rows) {
             core.info(`${row.service}: ${row.deploymentId || '—'} was ${row.found}; ${row.action}; production now ${row.productionNow || 'unknown'}${row.needsHuman ? `; NEEDS A HUMAN: ${row.needsHuman}` : ''}`);
             core.info(`production-deployment-id: ${row.service}=${row.productionDeploymentId}`);
@@ -36147,7 +35977,14 @@ async function runPreflightStep(opts) {
         });
     }
     catch (err) {
-        report = { tokenKind: 'project', project: null, environment: null, services: [], checks: connectionChecks(err), ok: false };
+        report = {
+            tokenKind: 'project',
+            project: null,
+            environment: null,
+            services: [],
+            checks: connectionChecks(err),
+            ok: false,
+        };
     }
     finally {
         await client?.close();
@@ -36155,7 +35992,12 @@ async function runPreflightStep(opts) {
     if (opts.health && report.services.length) {
         for (const f of report.services) {
             const choice = ruleFor(opts.health, { service: f.service, ...(f.url ? { url: f.url } : {}) });
-            report.checks.push({ subject: f.service.name, check: 'verification rule', verdict: 'confirmed', detail: describeRule(choice) });
+            report.checks.push({
+                subject: f.service.name,
+                check: 'verification rule',
+                verdict: 'confirmed',
+                detail: describeRule(choice),
+            });
         }
     }
     for (const c of report.checks)
@@ -36219,7 +36061,11 @@ async function runAction(main, postOrOptions, maybeOptions = {}) {
             message = `Unexpected error: ${(0,_core_redact_js__WEBPACK_IMPORTED_MODULE_3__/* .scrubRegistered */ .aG)((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(err))}`;
         }
         if (phase === main && opts.failureOutputs)
-            setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz, stateSaved: stateSaved() });
+            setFailureOutputs(opts.failureOutputs, {
+                message,
+                inputError: err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz,
+                stateSaved: stateSaved(),
+            });
         _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(message);
     }
 }
@@ -36290,26 +36136,29 @@ function cancellationSignal() {
 /***/ }),
 
 /***/ 3491:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run),
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1804);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_redact_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2258);
-/* harmony import */ var _railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4275);
-/* harmony import */ var _railway_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2576);
-/* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9583);
-/* harmony import */ var _release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9048);
-/* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8416);
-/* harmony import */ var _release_verify_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8554);
-/* harmony import */ var _release_summary_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7709);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(8935);
-/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(7298);
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(9131);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2020);
+/* harmony import */ var _release_release_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8416);
+/* harmony import */ var _release_spec_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1360);
+/* harmony import */ var _release_summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7709);
+/* harmony import */ var _release_use_cases_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3890);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2142);
+/* harmony import */ var _lib_railway_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(5973);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9131);
 // rollback action: puts services back on a given deployment, or on the one recorded by railway-deploy / the root
 // action, or on the newest rollback-able deployment older than what serves now; redeploys when the image is gone;
-// waits; verifies each restored service by its own rule (the same rules and code as the root action's rollback).
-// Refuses to roll code back across a breaking/destructive migration unless forced.
+// waits; verifies each restored service by its own rule. Refuses to roll code back across a breaking/destructive
+// migration unless forced. The flow and its decisions are runRollback's (src/release/use-cases.ts, policies.ts),
+// shared with `rail-actions rollback`; this entry wires inputs → use case → outputs and summary.
 
 
 
@@ -36321,189 +36170,94 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-
-
-function readRecorded() {
-    const text = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('deployments').trim();
-    if (!text)
-        return [];
-    let parsed;
-    try {
-        parsed = JSON.parse(text);
-    }
-    catch {
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('deployments', "expected the JSON 'deployments' output of railway-deploy, but it is not valid JSON");
-    }
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    if (!list.every((e) => e && typeof e === 'object'))
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('deployments', 'expected a JSON array of objects (the railway-deploy output)');
-    return list;
-}
 async function main() {
-    const recorded = readRecorded();
-    const inputs = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .readRailwayInputs */ .FC)({ servicesRequired: false, defaultTimeout: '15m' });
-    if (inputs.services.length === 0)
-        inputs.services = recorded.map((e) => e.serviceId ?? e.service ?? '').filter(Boolean);
-    if (inputs.services.length === 0)
+    const recorded = (0,_release_spec_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRecorded */ .UJ)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .stringInput */ .Uj)('deployments', { multiline: true }));
+    const railway = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .readRailwayInputs */ .FC)({ servicesRequired: false, defaultTimeout: '15m' });
+    if (railway.services.length === 0)
+        railway.services = recorded.map((e) => e.serviceId ?? e.service ?? '').filter(Boolean);
+    if (railway.services.length === 0)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('service', "is required (or pass railway-deploy's 'deployments' output)");
-    const explicitTarget = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_10__/* .stringInput */ .Uj)('deployment-id').trim();
-    if (explicitTarget && inputs.services.length > 1)
+    const explicitTarget = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .stringInput */ .Uj)('deployment-id').trim();
+    if (explicitTarget && railway.services.length > 1)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('deployment-id', 'names one deployment, so give exactly one service');
-    const force = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_10__/* .booleanInput */ .tE)('force', false);
+    const force = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .booleanInput */ .tE)('force', false);
     // verify: false — a restored deployment counts once Railway reports SUCCESS (as in the root action).
-    const verify = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_10__/* .booleanInput */ .tE)('verify', true);
+    const verify = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .booleanInput */ .tE)('verify', true);
     // health-url lines may name services as recorded in `deployments` (name or id), whichever `service` holds.
-    const health = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .readHealthInputs */ .oq)(inputs.services, { known: recorded.flatMap((e) => [e.service ?? '', e.serviceId ?? '']).filter(Boolean) });
-    const plan = (0,_release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_6__/* .parseMigratePlan */ .OZ)(_actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4('migrate-plan'));
-    // Migration-aware: decided before any API call, so a refusal sends nothing.
-    const risks = (0,_release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_6__/* .riskyMigrations */ .E9)(plan);
-    if (risks.length > 0 && !force) {
+    const health = (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .readHealthInputs */ .oq)(railway.services, {
+        known: recorded.flatMap((e) => [e.service ?? '', e.serviceId ?? '']).filter(Boolean),
+        place: 'actions/rollback/action.yml',
+    });
+    const risks = (0,_release_spec_js__WEBPACK_IMPORTED_MODULE_5__/* .readMigrateRisks */ .ut)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .stringInput */ .Uj)('migrate-plan', { multiline: true }));
+    const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__/* .cancellationSignal */ .w6)();
+    const run = await (0,_release_use_cases_js__WEBPACK_IMPORTED_MODULE_7__/* .runRollback */ .el)({
+        railway,
+        ...(explicitTarget ? { explicitTarget } : {}),
+        recorded,
+        force,
+        risks,
+        ...(verify ? { health } : {}),
+        names: _release_use_cases_js__WEBPACK_IMPORTED_MODULE_7__/* .ACTION_NAMES */ .G,
+    }, {
+        connect: (deadline) => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .connectRailway */ .IF)(railway, deadline, signal),
+        reporter: _lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .coreReporter */ .b4,
+        signal,
+        useSubscription: railway.subscriptions,
+    });
+    if (run.refusal) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', 'true');
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('status', 'REFUSED');
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', 'refused');
-        const message = `Refusing to roll back: this release applied migration(s) the plan marks breaking/destructive — ${(0,_release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_6__/* .describeRisks */ .Kg)(risks)}. ` +
-            'The previous code may not work on the migrated schema. Roll forward with a fix, or restore the schema first and re-run with force: true.';
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addHeading('Railway rollback: refused (needs a human)', 2).addRaw(`<p>${escapeHtml(message)}</p>`, true);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
+            .addHeading('Railway rollback: refused (needs a human)', 2)
+            .addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_3__/* .escapeHtml */ .Z)(run.refusal)}</p>`, true);
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(message);
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(run.refusal);
     }
-    if (risks.length > 0)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`force: true — rolling back across ${(0,_release_migrate_guard_js__WEBPACK_IMPORTED_MODULE_6__/* .describeRisks */ .Kg)(risks)}`);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', 'false');
-    const signal = (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_12__/* .cancellationSignal */ .w6)();
-    const deadline = Date.now() + inputs.timeoutMs;
-    const client = await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .connectRailway */ .IF)(inputs, deadline, signal);
-    try {
-        const target = await (0,_railway_resolve_js__WEBPACK_IMPORTED_MODULE_5__/* .resolveTarget */ .u1)(client, { project: inputs.project, environment: inputs.environment, services: inputs.services });
-        const release = { project: target.project, environment: target.environment, source: 'commit', startedAt: Date.now(), services: [], events: [] };
-        release.services = target.services.map((service) => ({
-            service,
-            scope: { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id },
-            status: '',
-            outcome: 'not-started',
-            message: '',
-            history: [],
-        }));
-        // Choose every target (reads only) before the first rollback is sent.
-        const plans = await Promise.all(release.services.map((svc) => chooseTarget(client, svc, explicitTarget, recorded, force)));
-        if (verify)
-            (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .logRules */ .W_)(health, release.services);
-        await Promise.all(release.services.map(async (svc, i) => {
-            const choice = plans[i];
-            if (!choice || choice.skip) {
-                svc.message = choice?.skip ?? 'skipped';
-                svc.skipped = svc.message;
-                svc.outcome = 'success';
-                return;
-            }
-            await rollbackOne(client, release, svc, choice.targetId, { deadline, signal, health: verify ? health : undefined });
-        }));
-        // What Railway runs for every service the run did not prove (a failed or unconfirmed rollback, a skipped one).
-        await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .settleRelease */ .Tw)(client, release, { cancelled: signal.aborted });
-        release.finishedAt = Date.now();
-        writeOutputs(release);
-        const failed = release.services.filter((s) => (s.rollback && (!s.rollback.ok || s.rollback.verification?.healthy === false)) || s.outcome === 'error');
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', failed.length ? 'rollback-failed' : release.services.some((s) => s.rollback) ? 'rolled-back' : 'skipped');
-        const verdict = failed.length
-            ? `❌ Rollback did not restore a healthy version for ${failed.map((s) => s.service.name).join(', ')}`
-            : `↩️ Rolled back: ${release.services.map((s) => `${s.service.name} → \`${s.rollback?.deploymentId ?? s.previousDeploymentId ?? '—'}\``).join(', ')}`;
-        const notes = verify ? [] : ['verify: false — restored deployments count once Railway reports SUCCESS; nothing was verified.'];
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_2__/* .scrubSecrets */ .Zg)(client.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_9__/* .renderReleaseSummary */ .iL)(release, { title: 'Railway rollback', verdict, notes })), health.secrets), true);
-        await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
-        if (failed.length)
-            throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(failed.map((s) => `${s.service.name}: ${s.rollback?.verification && !s.rollback.verification.healthy ? `restored version not healthy: ${s.rollback.verification.reason}` : (s.rollback?.message ?? s.message)}`).join('; '));
-    }
-    finally {
-        await client.close();
-    }
-}
-async function chooseTarget(client, svc, explicit, recorded, force) {
-    const list = await (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .listDeployments */ .Jn)(client, svc.scope);
-    const active = (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .pickActive */ .cg)(list);
-    if (active)
-        svc.previousDeploymentId = active.id;
-    const newest = (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .newestFirst */ .ll)(list)[0];
-    if (explicit) {
-        if (active?.id === explicit)
-            return { targetId: explicit, skip: `${explicit} is already serving; nothing to roll back` };
-        return { targetId: explicit };
-    }
-    const entry = recorded.find((e) => e.serviceId === svc.service.id || e.service === svc.service.name);
-    if (entry) {
-        if (entry.outcome === 'superseded') {
-            return { targetId: '', skip: `the recorded release was superseded by ${entry.supersededBy ?? 'a newer deployment'}; not rolling back a newer release` };
-        }
-        const ours = entry.deploymentId ?? undefined;
-        if (ours && newest && newest.id !== ours && !force) {
-            const oursAt = list.find((d) => d.id === ours)?.createdAt;
-            if (!oursAt || Date.parse(newest.createdAt) > Date.parse(oursAt)) {
-                return { targetId: '', skip: `a newer deployment ${newest.id} replaced the recorded one (${ours}); not rolling back a newer release (force: true overrides)` };
-            }
-        }
-        if (entry.rollbackTargetId) {
-            if (active?.id === entry.rollbackTargetId)
-                return { targetId: entry.rollbackTargetId, skip: `${entry.rollbackTargetId} (the recorded target) is already serving; nothing to roll back` };
-            return { targetId: entry.rollbackTargetId };
-        }
-    }
-    // The newest rollback-able deployment older than what serves now (what serves now is the one to undo).
-    // Prefer another commit than the release being undone; the same commit is still right when only variables
-    // changed (a rollback restores the target's variables too).
-    const candidate = active
-        ? ((0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt, notSameCommitAs: active }) ??
-            (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt }))
-        : (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .pickRollbackTarget */ .d6)(list);
-    if (!candidate)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(`${svc.service.name}: no earlier deployment can be rolled back to (none is retained with canRollback)`);
-    return { targetId: candidate.id };
-}
-async function rollbackOne(client, release, svc, targetId, opts) {
-    const name = svc.service.name;
-    const health = opts.health;
-    let rb;
-    try {
-        rb = await (0,_release_release_js__WEBPACK_IMPORTED_MODULE_7__/* .rollbackService */ .e)(client, release, svc, targetId, {
-            deadline: opts.deadline,
-            signal: opts.signal,
-            log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m),
-            // Here expect-version is about the restored deployment itself (its id by default, or e.g. the old version's text).
-            specFor: health ? (s, id) => (0,_release_verify_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .verifySpecFor */ .m$)(health, s, id) : undefined,
-        });
-    }
-    catch (err) {
-        if (!(err instanceof _railway_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .RailwayUnconfirmedError */ .AQ))
-            throw err;
-        // Never sent again: whether the rollback landed is unknown; what Railway runs is read at the end.
-        svc.rollback = { targetId, ok: false, status: '', message: client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err)), unconfirmed: true, startedAt: Date.now(), finishedAt: Date.now() };
-        svc.message = svc.rollback.message;
-        svc.outcome = 'error';
-        return;
-    }
-    svc.status = rb.status;
-    svc.message = rb.message;
-    svc.outcome = rb.ok ? 'success' : 'error';
-    if (rb.fallbackReason)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${name}: ${rb.fallbackReason}; used deploymentRedeploy (a rebuild) instead`);
+    const { release, failed } = run;
+    writeOutputs(release);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', run.result);
+    const verdict = failed.length
+        ? `❌ Rollback did not restore a healthy version for ${failed.map((s) => s.service.name).join(', ')}`
+        : `↩️ Rolled back: ${release.services.map((s) => `${s.service.name} → \`${s.rollback?.deploymentId ?? s.previousDeploymentId ?? '—'}\``).join(', ')}`;
+    const notes = verify
+        ? []
+        : ['verify: false — restored deployments count once Railway reports SUCCESS; nothing was verified.'];
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_2__/* .scrubSecrets */ .Zg)(run.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .renderReleaseSummary */ .iL)(release, { title: 'Railway rollback', verdict, notes })), health.secrets), true);
+    await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
+    if (failed.length)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(failed
+            .map((s) => `${s.service.name}: ${s.rollback?.verification && !s.rollback.verification.healthy ? `restored version not healthy: ${s.rollback.verification.reason}` : (s.rollback?.message ?? s.message)}`)
+            .join('; '));
 }
 function writeOutputs(release) {
     const rb = (s) => s.rollback;
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .perService */ .jk)(release, (s) => rb(s)?.deploymentId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back-to', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .perService */ .jk)(release, (s) => rb(s)?.targetId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('method', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .perService */ .jk)(release, (s) => rb(s)?.method));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('previous-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .perService */ .jk)(release, (s) => s.previousDeploymentId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('url', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .perService */ .jk)(release, (s) => s.url));
-    const statuses = release.services.map((s) => (!s.rollback ? 'SKIPPED' : !s.rollback.ok ? s.rollback.status || 'FAILED' : s.rollback.verification?.healthy === false ? 'UNHEALTHY' : s.rollback.status || 'SUCCESS'));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('status', statuses.find((x) => x !== 'SUCCESS' && x !== 'SKIPPED' && x !== 'SLEEPING') ?? (statuses.every((x) => x === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS'));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.deploymentId));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back-to', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.targetId));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('method', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.method));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('previous-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => s.previousDeploymentId));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('url', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => s.url));
+    const statuses = release.services.map((s) => !s.rollback
+        ? 'SKIPPED'
+        : !s.rollback.ok
+            ? s.rollback.status || 'FAILED'
+            : s.rollback.verification?.healthy === false
+                ? 'UNHEALTHY'
+                : s.rollback.status || 'SUCCESS');
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('status', statuses.find((x) => x !== 'SUCCESS' && x !== 'SKIPPED' && x !== 'SLEEPING') ??
+        (statuses.every((x) => x === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS'));
     const verified = release.services.map((s) => s.rollback?.verification);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('healthy', verified.some((v) => v) ? String(verified.every((v) => !v || v.healthy)) : '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_11__/* .perService */ .jk)(release, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_7__/* .productionDeploymentOf */ .GA)(s)));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(release.services.some((s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_7__/* .needsHumanReason */ .$K)(s, release) !== undefined || (s.rollback && !s.rollback.ok))));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployments', JSON.stringify((0,_release_release_js__WEBPACK_IMPORTED_MODULE_7__/* .releaseJson */ .qu)(release)));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA)(s)));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(release.services.some((s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .needsHumanReason */ .$K)(s, release) !== undefined || (s.rollback && !s.rollback.ok))));
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployments', JSON.stringify((0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .releaseJson */ .qu)(release)));
 }
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+async function run() {
+    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)(main, {
+        failureOutputs: { result: 'rollback-failed', status: 'FAILED', 'needs-human': 'false', deployments: '[]' },
+    });
 }
-await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_12__/* .runAction */ .Cs)(main, { failureOutputs: { result: 'rollback-failed', status: 'FAILED', 'needs-human': 'false', deployments: '[]' } });
+await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -36623,7 +36377,9 @@ class InputError extends Error {
 // A parser that quotes a whole 100 KB value must not make a 100 KB error line.
 const MESSAGE_MAX = 1000;
 function cut(message) {
-    return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
+    return message.length > MESSAGE_MAX
+        ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)`
+        : message;
 }
 /**
  * An expected failure whose message is already written for the user (an API refused, a verdict was negative).
@@ -36739,11 +36495,15 @@ function redactSecrets(text) {
         .replace(BROKEN_USERINFO, (whole, password) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
         .replace(USERINFO, (whole, userinfo) => {
         const colon = userinfo.indexOf(':');
-        const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+        const masked = colon < 0
+            ? tokenLike(userinfo)
+                ? '***'
+                : userinfo
+            : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
         return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
         .replace(QUERY_PARAM, (whole, lead, name, value) => value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole)
-        .replace(CONNINFO_SECRET, (whole, lead, name, value) => (value ? `${lead}${name}=***` : whole));
+        .replace(CONNINFO_SECRET, (whole, lead, name, value) => value ? `${lead}${name}=***` : whole);
 }
 /** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */
 function scrubSecrets(text, secrets) {
@@ -36882,6 +36642,65 @@ async function retry(fn, opts) {
 
 /***/ }),
 
+/***/ 2020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */ });
+// Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
+// and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/**
+ * Text → HTML that shows exactly that text, in element content and in double-quoted attribute values: `&` first
+ * (so entities already in the text stay visible as typed), `<`/`>` (no tags), `"` (no attribute breakout).
+ * HTML Living Standard §13.1.2.3 (attribute values) and §13.1.3 (text): https://html.spec.whatwg.org/multipage/syntax.html
+ */
+function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+/**
+ * Text → one GitHub-Flavoured Markdown table cell: `|` escaped as `\|` (the GFM way to put a pipe in a cell, inside
+ * code spans too) and every line break, with the white space around it, folded to one space — a row ends at the
+ * first line ending, so a raw CR or LF would cut the row. GFM spec "Tables (extension)":
+ * https://github.github.com/gfm/#tables-extension-
+ */
+function escapeMarkdownCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+
+
+/***/ }),
+
+/***/ 38:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ httpsUrl),
+/* harmony export */   P: () => (/* binding */ deploymentUrl)
+/* harmony export */ });
+// The public address of a Railway deployment. Railway names it in two places: the /up upload response's
+// `deploymentDomain` (its `url` is a link to the dashboard, not the app — railwayapp/cli src/commands/up.rs prints
+// deploymentDomain as the service URL) and a deployment's `staticUrl` (the service's domain, a bare host name).
+/** A host name or URL → an absolute URL: `https://` added unless a scheme is already there. Empty → undefined. */
+function httpsUrl(domainOrUrl) {
+    const v = domainOrUrl?.trim();
+    if (!v)
+        return undefined;
+    return /^https?:\/\//i.test(v) ? v : `https://${v}`;
+}
+/**
+ * A deployment's app URL: the service's own domain (`staticUrl`) first, the deployment's `url` only when the service
+ * has no domain; undefined when neither is set (a worker without a public domain).
+ */
+function deploymentUrl(d) {
+    return httpsUrl(d?.staticUrl) ?? httpsUrl(d?.url);
+}
+
+
+/***/ }),
+
 /***/ 2970:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -36922,7 +36741,21 @@ var redact = __nccwpck_require__(2258);
 const CONTAINERS = ['checks', 'components', 'details', 'error'];
 // Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
 const NESTED_CONTAINERS = ['components', 'checks'];
-const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
+const HEALTHY = new Set([
+    'ok',
+    'up',
+    'pass',
+    'passed',
+    'healthy',
+    'true',
+    'green',
+    'success',
+    'available',
+    'ready',
+    'serving',
+    'connected',
+    'online',
+]);
 // A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
 const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
 // Own properties of a serialized Error (@godaddy/terminus can send `error: <Error>`): data, not checks.
@@ -36945,7 +36778,9 @@ function describeFailingChecks(json, opts = {}) {
     const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
     if (failing.length === 0)
         return undefined;
-    const shown = failing.slice(0, SHOWN_CHECKS).map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
+    const shown = failing
+        .slice(0, SHOWN_CHECKS)
+        .map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
     const more = failing.length > SHOWN_CHECKS ? ` (+${failing.length - SHOWN_CHECKS} more)` : '';
     return `checks failing: ${shown.join(', ')}${more}`;
 }
@@ -37134,7 +36969,8 @@ function secretHeaderValues(headers) {
     for (const [name, value] of Object.entries(headers)) {
         if (!value)
             continue;
-        const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) || [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
+        const looksLikeCredential = /^(bearer|basic|token|digest)\s+\S/i.test(value) ||
+            [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
         if (SECRET_HEADER.test(name) || !HARMLESS_HEADER.test(name) || looksLikeCredential) {
             out.add(value);
             const scheme = /^\S+\s+(\S.*)$/.exec(value);
@@ -37198,7 +37034,11 @@ class PollSchedule {
     failuresAfterQuickPhase = 0;
     constructor(opts) {
         this.opts = opts;
-        this.backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs), factor: 2 };
+        this.backoff = {
+            initialDelayMs: opts.intervalMs,
+            maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs),
+            factor: 2,
+        };
     }
     /**
      * Delay (ms) after an attempt that ended `elapsedMs` after the check started. The caller still trims it to the
@@ -37288,7 +37128,10 @@ async function checkHealth(opts) {
     validateHealthOptions(opts);
     const fetchImpl = opts.fetch ?? fetch;
     const { url, headers } = requestTarget(opts.url, opts.headers);
-    const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
+    const schedule = new PollSchedule({
+        intervalMs: opts.intervalMs,
+        maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs),
+    });
     const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
     const start = Date.now();
@@ -37309,7 +37152,11 @@ async function checkHealth(opts) {
         history,
         ...extra,
     });
-    const cancelled = () => finish({ healthy: false, cancelled: true, lastReason: `cancelled (${abortReason(opts.signal)}) after ${attempts} attempt(s)${last ? `; last: ${last.reason}` : ''}` });
+    const cancelled = () => finish({
+        healthy: false,
+        cancelled: true,
+        lastReason: `cancelled (${abortReason(opts.signal)}) after ${attempts} attempt(s)${last ? `; last: ${last.reason}` : ''}`,
+    });
     const timedOut = () => finish({
         healthy: false,
         timedOut: true,
@@ -37378,7 +37225,10 @@ function abortReason(signal) {
 /** Fetch refuses URLs with credentials: move `user:pass@` into a Basic Authorization header (unless one is given). */
 function requestTarget(rawUrl, given) {
     const u = new URL(rawUrl);
-    const headers = { 'user-agent': 'rail-actions-health-check', accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+    const headers = {
+        'user-agent': 'rail-actions-health-check',
+        accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+    };
     for (const [k, v] of Object.entries(given))
         headers[k.toLowerCase()] = v;
     if (u.username || u.password) {
@@ -37421,7 +37271,14 @@ async function probe(fetchImpl, url, headers, budgetMs, cutByDeadline, opts, n, 
         const what = describeNetworkError(err);
         // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
         const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
-        return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
+        return {
+            n,
+            at,
+            latencyMs,
+            ok: false,
+            kind: notServing ? 'not-serving' : 'network',
+            reason: notServing ? `not serving yet: ${what}` : what,
+        };
     }
     finally {
         clearTimeout(timer);
@@ -37509,7 +37366,11 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         const expected = describeStatuses(opts.expectStatus);
         if (status >= 300 && status < 400) {
             const location = res.headers.get('location');
-            return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
+            return {
+                ok: false,
+                kind: 'status',
+                reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)`,
+            };
         }
         // A body naming its failing checks is the app itself answering (degraded), even with a 503.
         const failing = describeFailingChecks(parseJson(body), { scrub });
@@ -37523,9 +37384,15 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
     const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
     const isJson = json !== undefined;
     if (opts.expectVersion) {
-        const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion)) : versionMatches(body, opts.expectVersion);
+        const found = isJson
+            ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion))
+            : versionMatches(body, opts.expectVersion);
         if (!found) {
-            return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})` };
+            return {
+                ok: false,
+                kind: 'version',
+                reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})`,
+            };
         }
     }
     for (const cond of opts.expectJson) {
@@ -37545,7 +37412,11 @@ function evaluate(res, body, latencyMs, opts, everServed, secrets) {
         }
     }
     if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
-        return { ok: false, kind: 'slow', reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})` };
+        return {
+            ok: false,
+            kind: 'slow',
+            reason: `too slow: ${(0,duration/* formatDuration */.a3)(latencyMs)} > max-latency ${(0,duration/* formatDuration */.a3)(opts.maxLatencyMs)} (HTTP ${status})`,
+        };
     }
     return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${(0,duration/* formatDuration */.a3)(latencyMs)}` };
 }
@@ -37634,6 +37505,287 @@ function versionMatches(text, expected) {
 
 
 
+
+
+/***/ }),
+
+/***/ 3528:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  gI: () => (/* binding */ given),
+  GQ: () => (/* binding */ notLongerThan),
+  TN: () => (/* binding */ oneLine),
+  Vf: () => (/* binding */ readBoolean),
+  $7: () => (/* binding */ readDuration),
+  JI: () => (/* binding */ readInteger),
+  LD: () => (/* binding */ readList),
+  hc: () => (/* binding */ readRaw),
+  E3: () => (/* binding */ readString),
+  AI: () => (/* binding */ readToken),
+  $c: () => (/* binding */ sendableHeaders)
+});
+
+// UNUSED EXPORTS: existingDirectory, readChoice, readDatabaseUrl, readDirectory, readSecret, readUrl, tokenProblem
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+;// CONCATENATED MODULE: ./src/core/database-url.ts
+
+
+/**
+ * Validates a PostgreSQL connection URL given as `input` and returns it trimmed, with the values to keep out of
+ * every log: the URL itself and every secret part of it, wherever it sits — the userinfo password, and `password` /
+ * `sslpassword` in the query string (libpq reads both there: PostgreSQL docs 32.1.1.2 "Connection URIs"). The parts
+ * are found by pattern before the value is parsed, so a URL that does not parse is masked too. An error quotes the
+ * value masked (a value without any recognisable part is masked whole by the caller's registration).
+ */
+function database_url_parseDatabaseUrl(value, input) {
+    const url = value.trim();
+    const secrets = [...new Set([url, ...secretParts(url)])].filter(Boolean);
+    if (hasLineBreak(url))
+        throw new InputError(input, `must be one line, got ${quoteValue(url)}`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^\s*[a-z_]+\s*=/i.test(url)) {
+        // node-postgres and the migration tools read URLs only (pg-connection-string parses a URL, not conninfo).
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a key=value connection string ${quoteValue(url)}: write it as postgres://user:password@host:5432/database`);
+    }
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got ${quoteValue(url)}`);
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+        throw new InputError(input, `expected a postgres:// or postgresql:// URL, got a ${parsed.protocol} URL`);
+    }
+    return { url, secrets };
+}
+
+;// CONCATENATED MODULE: ./src/options/readers.ts
+// Typed option readers over any InputSource (an action's inputs, the CLI's flags): every bad value becomes one
+// InputError naming the input and quoting the value masked and on one line (quoteValue). Every reader starts at
+// readRaw, which masks the value's secret parts (secretParts: URL passwords, credential query parameters, conninfo
+// passwords) BEFORE anything parses it.
+
+
+
+
+
+
+/** The raw (trimmed) value of an input, its secret parts masked before anything else sees it. */
+function readRaw(src, name) {
+    const value = src.get(name) ?? '';
+    src.mask((0,redact/* secretParts */.Bm)(value));
+    return value;
+}
+/** Refuses a line break: the value is one name, id or URL, and a line break in it could start a workflow command. */
+function oneLine(name, value) {
+    if ((0,redact/* hasLineBreak */.wT)(value))
+        throw new errors/* InputError */.dz(name, `must be a single line, got ${(0,redact/* quoteValue */.cl)(value)}`);
+    return value;
+}
+function readString(src, name, opts = {}) {
+    const value = readRaw(src, name);
+    if (value === '') {
+        if (opts.required)
+            throw new errors/* InputError */.dz(name, 'is required but was empty or not given');
+        return opts.fallback ?? '';
+    }
+    return opts.multiline ? value : oneLine(name, value);
+}
+/** A secret (masked whole, never quoted back). */
+function readSecret(src, name, opts = {}) {
+    const value = src.get(name) ?? '';
+    src.mask([value, ...(0,redact/* secretParts */.Bm)(value)]);
+    if (!value && opts.required)
+        throw new errors/* InputError */.dz(name, 'is required but was empty (is the secret set for this repository/environment?)');
+    return value;
+}
+/**
+ * What keeps a token from being sent in an HTTP header, or undefined when it can be. Header values must be visible
+ * ASCII — RFC 9110 §5.5 field-value characters; fetch throws a TypeError on anything outside ISO-8859-1 (Fetch
+ * standard, "Headers" / byte strings) and a line break would split the header — so a token with whitespace, a line
+ * break or a non-ASCII character (a copy-paste accident) is refused, naming the input, instead of failing every
+ * request with an error about something else (the network, api-url) that may even print it.
+ */
+function tokenProblem(value) {
+    const chars = [...value];
+    const bad = chars.findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+    if (bad < 0)
+        return undefined;
+    const c = chars[bad];
+    const code = c.codePointAt(0) ?? 0;
+    const what = /[\r\n]/.test(c)
+        ? 'a line break'
+        : /\s/.test(c)
+            ? 'whitespace'
+            : code > 0x7e
+                ? `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`
+                : 'a control character';
+    return `contains ${what} at character ${bad + 1} of ${chars.length}: a token is sent in an HTTP header, which takes visible ASCII only — paste the token value alone (the value is not shown)`;
+}
+/** A token sent in an HTTP header (GitHub, Railway): masked whole, checked by tokenProblem. */
+function readToken(src, name, opts = {}) {
+    const value = readSecret(src, name, opts);
+    const problem = tokenProblem(value);
+    if (problem)
+        throw new errors/* InputError */.dz(name, problem);
+    return value;
+}
+function readBoolean(src, name, fallback) {
+    const raw = readRaw(src, name);
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new errors/* InputError */.dz(name, `expected true or false, got ${(0,redact/* quoteValue */.cl)(raw.trim())}`);
+}
+/** A duration (parseDuration); min/max are its natural bounds, stated in its help text. */
+function readDuration(src, name, fallback, opts = {}) {
+    const raw = readRaw(src, name);
+    return (0,duration/* parseDuration */.E9)(raw === '' ? fallback : raw, name, opts);
+}
+/** True when the option was given (not left to its default). */
+function given(src, name) {
+    return (src.get(name) ?? '').trim() !== '';
+}
+/**
+ * A duration that must not exceed another option's (an interval longer than the timeout it runs in could never take
+ * effect). action.yml defaults count: the runner passes them as input values, so the check sees what the step uses.
+ */
+function notLongerThan(src, name, ms, limitName, limitMs) {
+    if (ms > limitMs) {
+        throw new errors/* InputError */.dz(name, `must not be longer than ${limitName} (${(0,duration/* formatDuration */.a3)(limitMs)}), got ${(0,redact/* quoteValue */.cl)(src.get(name) ?? '')}`);
+    }
+}
+function readInteger(src, name, fallback, opts = {}) {
+    const raw = readRaw(src, name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^-?\d+$/.test(raw))
+        throw new errors/* InputError */.dz(name, `expected a whole number, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n))
+        throw new errors/* InputError */.dz(name, `expected a whole number below 2^53, got ${(0,redact/* quoteValue */.cl)(raw)}`);
+    if (opts.min !== undefined && n < opts.min)
+        throw new errors/* InputError */.dz(name, `must be at least ${opts.min}, got ${n}`);
+    if (opts.max !== undefined && n > opts.max)
+        throw new errors/* InputError */.dz(name, `must be at most ${opts.max}, got ${n}`);
+    return n;
+}
+function readChoice(src, name, choices, fallback) {
+    const raw = readRaw(src, name).trim();
+    if (raw === '')
+        return fallback;
+    if (!choices.includes(raw)) {
+        throw new InputError(name, `expected one of ${choices.join(', ')}, got ${quoteValue(raw)}`);
+    }
+    return raw;
+}
+/**
+ * An absolute URL. `credentials: 'refuse'` for URLs that are shown to others or cannot carry them (user:password@ or
+ * a credential-named query parameter); they are masked either way. Line breaks and tabs are refused before parsing:
+ * the WHATWG URL parser silently deletes them, so a value with one would otherwise pass as a different URL.
+ */
+function readUrl(src, name, opts = {}) {
+    const raw = readRaw(src, name).trim() || opts.fallback || '';
+    if (raw === '') {
+        if (opts.required)
+            throw new InputError(name, 'is required but was empty or not given');
+        return '';
+    }
+    if (/[\t\r\n]/.test(raw))
+        throw new InputError(name, `must be a single URL on one line, got ${quoteValue(raw)}`);
+    const protocols = opts.protocols ?? ['http:', 'https:'];
+    if (opts.credentials === 'refuse' && secretParts(raw).length > 0) {
+        throw new InputError(name, `must not contain credentials (user:password@ or a token in the query string)${opts.why ? `: ${opts.why}` : ''}; got ${quoteValue(raw)}`);
+    }
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new InputError(name, `expected an absolute URL (${protocols.map((p) => `${p}//…`).join(' or ')}), got ${quoteValue(raw)}`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new InputError(name, `expected a ${protocols.join(' or ')} URL, got ${quoteValue(raw)}`);
+    }
+    return url.toString();
+}
+/**
+ * A directory, relative to `base` (absolute allowed), that must exist: a mistyped directory must not read as "nothing
+ * here" (no migrations found, nothing to upload). Returns the absolute path.
+ */
+function readDirectory(src, name, fallback = '.', base = process.cwd()) {
+    return existingDirectory(name, readString(src, name, { fallback }), base);
+}
+/** `value` resolved against `base`, which must be a directory (an InputError naming `name` otherwise). */
+function existingDirectory(name, value, base = process.cwd()) {
+    const dir = path.resolve(base, value);
+    let isDirectory;
+    try {
+        isDirectory = statSync(dir).isDirectory();
+    }
+    catch {
+        isDirectory = false;
+    }
+    if (!isDirectory)
+        throw new InputError(name, `${quoteValue(value)} is not a directory of the checkout (resolved to ${quoteValue(dir)})`);
+    return dir;
+}
+/**
+ * Parsed `Name: value` headers whose values fetch can send: a header value is a byte string (Fetch standard, "Headers":
+ * a character above U+00FF makes fetch throw a TypeError) without control characters (RFC 9110 §5.5). Refused here,
+ * naming the input and the header, instead of failing every request of the check; the value is not quoted (it may be
+ * a credential).
+ */
+function sendableHeaders(name, headers) {
+    for (const [header, value] of Object.entries(headers)) {
+        // Tab (0x09) is allowed; other C0 controls and DEL are not.
+        const bad = [...value].find((c) => {
+            const code = c.codePointAt(0) ?? 0;
+            return code > 0xff || (code < 0x20 && code !== 0x09) || code === 0x7f;
+        });
+        if (bad !== undefined) {
+            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+            throw new errors/* InputError */.dz(name, `header '${header}' has a character an HTTP header cannot carry (${code}): values must be ISO-8859-1 text without control characters (the value is not shown)`);
+        }
+    }
+    return headers;
+}
+/** Newline- or comma-separated list, blanks dropped. */
+function readList(src, name) {
+    return readRaw(src, name)
+        .split(/[\r\n,]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+/**
+ * A PostgreSQL URL: the URL and every secret part of it (userinfo and query passwords, plain and URI-encoded) are
+ * masked before anything is validated, so not even an input error can print them. Empty and not required → undefined.
+ */
+function readDatabaseUrl(src, name, opts = {}) {
+    const raw = readSecret(src, name, opts);
+    if (!raw)
+        return undefined;
+    const parsed = parseDatabaseUrl(raw, name);
+    src.mask(parsed.secrets);
+    return parsed;
+}
 
 
 /***/ }),
@@ -38409,6 +38561,8 @@ var errors = __nccwpck_require__(4296);
 var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/core/url.ts
+var core_url = __nccwpck_require__(38);
 // EXTERNAL MODULE: ./src/railway/errors.ts
 var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/operations.ts
@@ -38416,6 +38570,7 @@ var operations = __nccwpck_require__(6681);
 ;// CONCATENATED MODULE: ./src/railway/client.ts
 // The ONE Railway client: GraphQL over HTTP with the shared retry policy, subscriptions over
 // graphql-transport-ws, token-kind detection, and rate-limit bookkeeping. No @actions/* imports.
+
 
 
 
@@ -38499,7 +38654,7 @@ class RailwayClient {
     }
     /**
      * Validates the token and URL, then finds out what kind of token this is by asking `projectToken` with the
-     * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token with
+     * Project-Access-Token header (docs.railway.com integrations/api.md); if Railway refuses, tries it as an account/workspace token with
      * `apiToken { workspaces }`, which every Bearer kind can read (TOKEN_WORKSPACES).
      */
     static async connect(opts) {
@@ -38519,7 +38674,12 @@ class RailwayClient {
         try {
             const data = await asProject.request(operations/* PROJECT_TOKEN_INFO */.lQ, {}, 'ProjectTokenInfo');
             const t = data.projectToken;
-            const scope = { projectId: t.projectId, projectName: t.project.name, environmentId: t.environmentId, environmentName: t.environment.name };
+            const scope = {
+                projectId: t.projectId,
+                projectName: t.project.name,
+                environmentId: t.environmentId,
+                environmentName: t.environment.name,
+            };
             const client = new RailwayClient(opts, apiUrl, 'project', scope);
             client.requestCount = asProject.requestCount;
             Object.assign(client.rateLimit, asProject.rateLimit);
@@ -38573,7 +38733,9 @@ class RailwayClient {
         return (0,redact/* scrubSecrets */.Zg)(text, [this.token]);
     }
     authHeaders() {
-        return this.tokenKind === 'project' ? { 'Project-Access-Token': this.token } : { Authorization: `Bearer ${this.token}` };
+        return this.tokenKind === 'project'
+            ? { 'Project-Access-Token': this.token }
+            : { Authorization: `Bearer ${this.token}` };
     }
     get deadline() {
         return this.opts.deadline;
@@ -38669,7 +38831,8 @@ class RailwayClient {
             throw new railway_errors/* RailwayNetworkError */.Kg(`Railway's answer was cut off (${(0,errors/* errorMessage */.gJ)(err)})`, true, { cause: err });
         }
         if (res.status === 429) {
-            const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now) ?? (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
+            const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now) ??
+                (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
             // Retry-After is the server's word on when to come back; it overrides the window's reset time.
             if (retryAfterMs !== undefined)
                 this.rateLimit.resetAt = now + retryAfterMs;
@@ -38712,12 +38875,16 @@ class RailwayClient {
             });
         }
         if (body.data === undefined || body.data === null) {
-            throw new railway_errors/* RailwayApiError */.Y8(`Railway answered ${opName ?? 'a request'} without data`, { httpStatus: res.status, operationName: opName, retryable: false });
+            throw new railway_errors/* RailwayApiError */.Y8(`Railway answered ${opName ?? 'a request'} without data`, {
+                httpStatus: res.status,
+                operationName: opName,
+                retryable: false,
+            });
         }
         return body.data;
     }
     /**
-     * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (reference §3.2) and returns the new
+     * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (railwayapp/cli src/controllers/upload.rs) and returns the new
      * deployment id. Repeated only when it cannot have landed (429, refused connection); a 5xx, reset or timeout may
      * have created the deployment, so it throws and triggerDeployment reconciles (effects.ts).
      */
@@ -38757,14 +38924,18 @@ class RailwayClient {
             catch {
                 json = {};
             }
-            const said = typeof json.message === 'string' ? json.message : typeof json.error === 'string' ? json.error : text.slice(0, 200);
+            const said = typeof json.message === 'string'
+                ? json.message
+                : typeof json.error === 'string'
+                    ? json.error
+                    : text.slice(0, 200);
             const serverMessage = this.scrub(said.replace(/\s+/g, ' ').trim());
             if (res.ok && typeof json.deploymentId === 'string') {
                 const out = { deploymentId: json.deploymentId };
-                const domain = typeof json.deploymentDomain === 'string' ? json.deploymentDomain.trim() : '';
                 // Like `railway up`: the app's URL is deploymentDomain (https:// added unless present); `url` is the dashboard.
-                if (domain)
-                    out.serviceUrl = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+                const serviceUrl = typeof json.deploymentDomain === 'string' ? (0,core_url/* httpsUrl */.N)(json.deploymentDomain) : undefined;
+                if (serviceUrl)
+                    out.serviceUrl = serviceUrl;
                 if (typeof json.url === 'string')
                     out.dashboardUrl = json.url;
                 if (typeof json.logsUrl === 'string')
@@ -38904,7 +39075,7 @@ function describeWsError(err) {
         return 'WebSocket connection failed';
     return String(err);
 }
-const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/tokens) is not a project token: either create a project token " +
+const CLASSIC_MISTAKE = 'An account or workspace token (railway.com/account/tokens) is not a project token: either create a project token ' +
     '(Project → Settings → Tokens, scoped to the target environment) or keep the account token and also set the ' +
     "'project' and 'environment' inputs.";
 
@@ -38917,14 +39088,14 @@ const CLASSIC_MISTAKE = "An account or workspace token (railway.com/account/toke
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   wj: () => (/* binding */ cancelDeployment)
 /* harmony export */ });
-/* unused harmony exports sourceForService, checkSourceFits, triggerDeployment, planCommitDeploy */
+/* unused harmony exports sourceForService, checkSourceFits, imageChangeOf, triggerDeployment, planCommitDeploy */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _deployments_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4275);
 /* harmony import */ var _effects_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3529);
 /* harmony import */ var _upload_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8933);
 /* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6681);
 // Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
-// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it). Every mutation goes through applyOnce: an
+// (serviceInstanceDeployV2 returns it, railwayapp/cli src/gql/schema.json; /up returns it, cli src/controllers/upload.rs). Every mutation goes through applyOnce: an
 // answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
 
 
@@ -38963,6 +39134,17 @@ function missingCommit(serviceName) {
     return new InputError('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
 }
 /**
+ * The change an image release makes to the service's image setting in its environment before deploying (from → to),
+ * or undefined when it changes nothing (another source, no image given, or the same image). The release records it so
+ * the setting can be put back when the release fails before anything goes live (release.ts restoreImageSettings).
+ */
+function imageChangeOf(instance, source) {
+    const from = instance.source?.image;
+    if (source.kind !== 'image' || !source.image || !from || source.image === from)
+        return undefined;
+    return { from, to: source.image };
+}
+/**
  * Sends the one mutation (two for a changed image) that starts the deployment; returns its id. A commit deploy
  * needs `commitSha` (see missingCommit). After an ambiguous failure (edge 5xx, reset, timeout) the deployment is
  * looked for among the service's deployments that were not there before — the one of this commit for commit deploys.
@@ -38977,8 +39159,7 @@ async function triggerDeployment(client, scope, instance, source, opts = {}) {
         const r = await applyOnce(client, {
             ...common,
             what,
-            send: async () => (await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance'))
-                .serviceInstanceDeployV2,
+            send: async () => (await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance')).serviceInstanceDeployV2,
             // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
             find: async () => (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
         });
@@ -39037,7 +39218,7 @@ async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
     catch {
         autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
     }
-    const withStatus = (plan) => (autodeploy ? { ...plan, autodeploy } : plan);
+    const withStatus = (plan) => autodeploy ? { ...plan, autodeploy } : plan;
     if (autodeploy?.enabled === false)
         return withStatus({ action: 'deploy' });
     const found = await findDeploymentOfCommit(client, scope, commitSha, {
@@ -39058,7 +39239,7 @@ async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
         action: 'refuse',
         message: `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
             'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
-            "workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.",
+            'workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.',
     });
 }
 /**
@@ -39069,16 +39250,25 @@ async function planCommitDeploy(client, scope, serviceName, commitSha, opts) {
 async function cancelDeployment(client, deploymentId, opts = {}) {
     const before = await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getDeployment */ .i8)(client, deploymentId);
     if (!_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .CANCELLABLE_STATUSES */ .Ev.has(before.status)) {
-        return { cancelled: false, status: before.status, reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments` };
+        return {
+            cancelled: false,
+            status: before.status,
+            reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments`,
+        };
     }
     const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
         what: `deploymentCancel of ${deploymentId}`,
         log: opts.log,
         signal: opts.signal,
-        send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .CANCEL_DEPLOYMENT */ .zO, { id: deploymentId }, 'CancelDeployment')).deploymentCancel,
+        send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .CANCEL_DEPLOYMENT */ .zO, { id: deploymentId }, 'CancelDeployment'))
+            .deploymentCancel,
         find: async () => ((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getDeployment */ .i8)(client, deploymentId)).status === 'REMOVED' ? true : undefined),
     });
-    return { cancelled: r.value, status: before.status, reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false' };
+    return {
+        cancelled: r.value,
+        status: before.status,
+        reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
+    };
 }
 
 
@@ -39111,7 +39301,15 @@ async function cancelDeployment(client, deploymentId, opts = {}) {
 
 
 
-const IN_PROGRESS_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'WAITING', 'BUILDING', 'DEPLOYING', 'NEEDS_APPROVAL']);
+
+const IN_PROGRESS_STATUSES = new Set([
+    'INITIALIZING',
+    'QUEUED',
+    'WAITING',
+    'BUILDING',
+    'DEPLOYING',
+    'NEEDS_APPROVAL',
+]);
 /** What Railway documents as cancellable: "Abort" of an initializing or building deployment (docs
  *  deployments/reference.md), and a queued one (not started yet). DEPLOYING and later are not. */
 const CANCELLABLE_STATUSES = new Set(['INITIALIZING', 'QUEUED', 'BUILDING']);
@@ -39128,7 +39326,11 @@ async function listDeployments(client, scope, opts = {}) {
     let after;
     const maxPages = opts.maxPages ?? 5;
     for (let page = 0; page < maxPages; page++) {
-        const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .LIST_DEPLOYMENTS */ .ef, { input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, first: opts.pageSize ?? 50, after }, 'ListDeployments');
+        const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_3__/* .LIST_DEPLOYMENTS */ .ef, {
+            input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId },
+            first: opts.pageSize ?? 50,
+            after,
+        }, 'ListDeployments');
         out.push(...data.deployments.edges.map((e) => e.node));
         if (!data.deployments.pageInfo.hasNextPage || !data.deployments.pageInfo.endCursor)
             break;
@@ -39167,10 +39369,7 @@ async function getServiceInstance(client, scope) {
  */
 function serviceUrlOf(instance) {
     const custom = instance?.domains.customDomains.find((d) => d.status?.verified === true);
-    const domain = custom?.domain ?? instance?.domains.serviceDomains[0]?.domain;
-    if (!domain)
-        return undefined;
-    return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+    return httpsUrl(custom?.domain ?? instance?.domains.serviceDomains[0]?.domain);
 }
 /**
  * The deployment a rollback should restore: the newest one that serves now (SUCCESS/SLEEPING) or has canRollback
@@ -39180,7 +39379,7 @@ function serviceUrlOf(instance) {
  * Railway may already run its own deployment of that commit, and restoring it would put the same code back.
  *
  * The serving deployment counts even when it reports canRollback: false — no public source says whether the active
- * deployment does (reference "Update 2026-12-02"); rollbackTo re-reads canRollback when it is needed and redeploys
+ * deployment does (docs.railway.com guides/roll-back-bad-deploy.md is silent on it); rollbackTo re-reads canRollback when it is needed and redeploys
  * when it cannot roll back. Skipping it would restore an OLDER version than the one that served.
  */
 function pickRollbackTarget(deployments, opts = {}) {
@@ -39219,7 +39418,7 @@ async function getAutoDeployStatus(client, scope) {
 }
 /**
  * Railway's own deployment of `commitSha` among the service's recent deployments (meta.commitHash; GitHub deploys
- * carry it, reference §2.5): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
+ * carry it in Deployment.meta): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
  * With `waitMs` it keeps looking that long, since the autodeploy starts when GitHub's webhook arrives.
  */
 async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
@@ -39264,7 +39463,9 @@ async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
             lastErr = undefined;
         }
         catch (err) {
-            if (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && err.isAuthError))
+            if (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM ||
+                err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz ||
+                (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && err.isAuthError))
                 throw err;
             lastErr = err instanceof Error ? err : new Error(String(err));
         }
@@ -39296,7 +39497,7 @@ async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
 
 /** Errors a read cannot get past by waiting: the token, the input, the job. */
 function fatalRead(err) {
-    return err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && err.isAuthError);
+    return (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayApiError */ .Y8 && err.isAuthError));
 }
 /**
  * Sends `spec.send` once; when the failure leaves open whether it took effect (mayHaveLanded), reads state with
@@ -39321,7 +39522,9 @@ async function applyOnce(client, spec) {
                 return { value: lookup.found, sends, reconciled: true };
             }
             if ('unknown' in lookup) {
-                const why = lookup.unknown === undefined ? 'no read succeeded before the deadline' : client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(lookup.unknown));
+                const why = lookup.unknown === undefined
+                    ? 'no read succeeded before the deadline'
+                    : client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(lookup.unknown));
                 throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .RailwayUnconfirmedError */ .AQ(spec.what, `${spec.what}: Railway's answer was lost (${client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err))}) and its state could not be read (${why}); whether it took effect is unknown — check the service in Railway before retrying`, { cause: err });
             }
             // Proven not to have taken effect: the failure stands as it is (nothing changed on Railway).
@@ -39391,7 +39594,7 @@ class RailwayApiError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .Us
         this.retryAfterMs = opts.retryAfterMs;
         this.retryable = opts.retryable;
     }
-    /** True for "token not accepted" answers (CLI's mapping, reference §1). */
+    /** True for "token not accepted" answers (the CLI's mapping, railwayapp/cli src/client.rs). */
     get isAuthError() {
         if (this.httpStatus === 401 || this.httpStatus === 403)
             return true;
@@ -39440,6 +39643,7 @@ class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Fd: () => (/* binding */ REDEPLOY_DEPLOYMENT),
+/* harmony export */   Fq: () => (/* binding */ SET_SERVICE_IMAGE),
 /* harmony export */   NP: () => (/* binding */ BUILD_LOGS),
 /* harmony export */   Vu: () => (/* binding */ TOKEN_WORKSPACES),
 /* harmony export */   ZN: () => (/* binding */ GET_DEPLOYMENT),
@@ -39452,20 +39656,29 @@ class RailwayUnconfirmedError extends _core_errors_js__WEBPACK_IMPORTED_MODULE_0
 /* harmony export */   uJ: () => (/* binding */ PROJECT_TOPOLOGY),
 /* harmony export */   zO: () => (/* binding */ CANCEL_DEPLOYMENT)
 /* harmony export */ });
-/* unused harmony exports SERVICE_STATE, AUTO_DEPLOY_STATUS, DEPLOY_SERVICE_INSTANCE, SET_SERVICE_IMAGE, DEPLOYMENT_LOGS, DEPLOYMENT_EVENTS, ALL_OPERATIONS */
+/* unused harmony exports SERVICE_STATE, AUTO_DEPLOY_STATUS, DEPLOY_SERVICE_INSTANCE, DEPLOYMENT_LOGS, DEPLOYMENT_EVENTS, ALL_OPERATIONS */
 // Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
-// each of them against Railway's public schema (../shared/railway/schema.json) and the emulator's SDL.
-// Texts follow reference/railway.md §2.4/§2.5 (validated operations); selection sets are kept small on purpose.
-/** Token probe: succeeds only for a project token sent as Project-Access-Token (reference §1). */
+// each of them against Railway's public schema (the introspection JSON railwayapp/cli keeps in src/gql/schema.json;
+// test/railway-operations.test.ts reads a copy from ../shared/railway/schema.json when present) and the emulator's
+// SDL. Where the official CLI has the same operation (railwayapp/cli src/gql/queries, mutations, subscriptions), the
+// text follows it; selection sets are kept small on purpose.
+/** Token probe: succeeds only for a project token sent as Project-Access-Token (docs.railway.com integrations/api.md "Project token"; railwayapp/cli src/client.rs). */
 const PROJECT_TOKEN_INFO = /* GraphQL */ `
-query ProjectTokenInfo {
-  projectToken {
-    projectId
-    environmentId
-    project { id name }
-    environment { id name }
+  query ProjectTokenInfo {
+    projectToken {
+      projectId
+      environmentId
+      project {
+        id
+        name
+      }
+      environment {
+        id
+        name
+      }
+    }
   }
-}`;
+`;
 /**
  * Account/workspace token probe (Authorization: Bearer): "Introspect the current API token and its accessible
  * workspaces" (schema description of Query.apiToken) — every Bearer kind can read it, unlike `me` (account tokens
@@ -39473,34 +39686,60 @@ query ProjectTokenInfo {
  * integrations/api/manage-projects.md; workspace tokens cannot see personal resources, docs integrations/api.md).
  */
 const TOKEN_WORKSPACES = /* GraphQL */ `
-query TokenWorkspaces {
-  apiToken {
-    workspaces { id name }
+  query TokenWorkspaces {
+    apiToken {
+      workspaces {
+        id
+        name
+      }
+    }
   }
-}`;
+`;
 /** One page of projects: personal ones without workspaceId, a workspace's with it (docs manage-projects.md). */
 const LIST_PROJECTS = /* GraphQL */ `
-query ListProjects($workspaceId: String, $first: Int, $after: String) {
-  projects(workspaceId: $workspaceId, first: $first, after: $after) {
-    edges { node { id name workspaceId } }
-    pageInfo { hasNextPage endCursor }
+  query ListProjects($workspaceId: String, $first: Int, $after: String) {
+    projects(workspaceId: $workspaceId, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          name
+          workspaceId
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
   }
-}`;
+`;
 /** Names and ids of a project's environments and services, for resolving inputs. */
 const PROJECT_TOPOLOGY = /* GraphQL */ `
-query ProjectTopology($id: String!) {
-  project(id: $id) {
-    id
-    name
-    environments { edges { node { id name } } }
-    services { edges { node { id name } } }
+  query ProjectTopology($id: String!) {
+    project(id: $id) {
+      id
+      name
+      environments {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+      services {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+    }
   }
-}`;
-/** What a service runs in an environment right now: latest/active deployments, source and public domains. */
-const SERVICE_INSTANCE_STATE = /* GraphQL */ `
-query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
-  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
-    id
+`;
+/** The service-instance fields both state queries read (the text is spliced in, so each operation stays one string). */
+const SERVICE_INSTANCE_FIELDS = `    id
     serviceName
     rootDirectory
     source { repo image }
@@ -39509,7 +39748,12 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
     domains {
       serviceDomains { domain }
       customDomains { domain status { verified } }
-    }
+    }`;
+/** What a service runs in an environment right now: latest/active deployments, source and public domains. */
+const SERVICE_INSTANCE_STATE = /* GraphQL */ `
+query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+${SERVICE_INSTANCE_FIELDS}
   }
 }`;
 /**
@@ -39520,16 +39764,7 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
 const SERVICE_STATE = /* GraphQL */ `
 query ServiceState($environmentId: String!, $serviceId: String!, $input: DeploymentListInput!, $first: Int) {
   serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
-    id
-    serviceName
-    rootDirectory
-    source { repo image }
-    latestDeployment { id status createdAt canRollback }
-    activeDeployments { id status createdAt }
-    domains {
-      serviceDomains { domain }
-      customDomains { domain status { verified } }
-    }
+${SERVICE_INSTANCE_FIELDS}
   }
   deployments(input: $input, first: $first) {
     edges {
@@ -39540,103 +39775,152 @@ query ServiceState($environmentId: String!, $serviceId: String!, $input: Deploym
 }`;
 /** Deployment history of one service (paginated; ordering is not trusted, callers sort by createdAt). */
 const LIST_DEPLOYMENTS = /* GraphQL */ `
-query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
-  deployments(input: $input, first: $first, after: $after) {
-    edges {
-      node { id status createdAt canRollback canRedeploy url staticUrl meta }
+  query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
+    deployments(input: $input, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          status
+          createdAt
+          canRollback
+          canRedeploy
+          url
+          staticUrl
+          meta
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
-    pageInfo { hasNextPage endCursor }
   }
-}`;
+`;
 const GET_DEPLOYMENT = /* GraphQL */ `
-query GetDeployment($id: String!) {
-  deployment(id: $id) {
-    id
-    status
-    createdAt
-    serviceId
-    environmentId
-    canRollback
-    canRedeploy
-    deploymentStopped
-    url
-    staticUrl
-    meta
-    instances { id status }
+  query GetDeployment($id: String!) {
+    deployment(id: $id) {
+      id
+      status
+      createdAt
+      serviceId
+      environmentId
+      canRollback
+      canRedeploy
+      deploymentStopped
+      url
+      staticUrl
+      meta
+      instances {
+        id
+        status
+      }
+    }
   }
-}`;
+`;
 /** Whether Railway deploys every push of the connected repository by itself (docs deployments/github-autodeploys.md). */
 const AUTO_DEPLOY_STATUS = /* GraphQL */ `
-query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
-  serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
-    enabled
-    canEnable
-    reason
+  query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+    serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+      enabled
+      canEnable
+      reason
+    }
   }
-}`;
+`;
 /** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
 const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
-subscription DeploymentStatus($id: String!) {
-  deployment(id: $id) {
-    id
-    status
-    instances { status }
+  subscription DeploymentStatus($id: String!) {
+    deployment(id: $id) {
+      id
+      status
+      instances {
+        status
+      }
+    }
   }
-}`;
+`;
 /**
  * Deploys the service's source and returns the new deployment id. For a repo-connected service pass commitSha:
  * without it Railway deploys "the commit currently associated with the service", not the branch head (docs
  * integrations/api/manage-services.md; docs PR #1163). Image services take no commit.
  */
 const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
-mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
-  serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
-}`;
+  mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
+    serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
+  }
+`;
 /**
  * Points an image-sourced service at another image before deploying it. environmentId is required here on purpose:
  * without it Railway updates every environment that is not a fork (schema argument description).
  */
 const SET_SERVICE_IMAGE = /* GraphQL */ `
-mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
-  serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
-}`;
+  mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
+    serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
+  }
+`;
 /** Restores a retained deployment's image and variables. Returns Boolean: no selection set (docs are wrong). */
 const ROLLBACK_DEPLOYMENT = /* GraphQL */ `
-mutation RollbackDeployment($id: String!) {
-  deploymentRollback(id: $id)
-}`;
+  mutation RollbackDeployment($id: String!) {
+    deploymentRollback(id: $id)
+  }
+`;
 /** Rebuilds from a deployment's source: the fallback when its image is no longer retained. */
 const REDEPLOY_DEPLOYMENT = /* GraphQL */ `
-mutation RedeployDeployment($id: String!) {
-  deploymentRedeploy(id: $id) { id status createdAt }
-}`;
+  mutation RedeployDeployment($id: String!) {
+    deploymentRedeploy(id: $id) {
+      id
+      status
+      createdAt
+    }
+  }
+`;
 /** Cancels ("Abort") an initializing or building deployment, which ends REMOVED (docs deployments/reference.md). */
 const CANCEL_DEPLOYMENT = /* GraphQL */ `
-mutation CancelDeployment($id: String!) {
-  deploymentCancel(id: $id)
-}`;
+  mutation CancelDeployment($id: String!) {
+    deploymentCancel(id: $id)
+  }
+`;
 const BUILD_LOGS = /* GraphQL */ `
-query BuildLogs($deploymentId: String!, $limit: Int) {
-  buildLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
-}`;
+  query BuildLogs($deploymentId: String!, $limit: Int) {
+    buildLogs(deploymentId: $deploymentId, limit: $limit) {
+      timestamp
+      message
+      severity
+    }
+  }
+`;
 const DEPLOYMENT_LOGS = /* GraphQL */ `
-query DeploymentLogs($deploymentId: String!, $limit: Int) {
-  deploymentLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
-}`;
+  query DeploymentLogs($deploymentId: String!, $limit: Int) {
+    deploymentLogs(deploymentId: $deploymentId, limit: $limit) {
+      timestamp
+      message
+      severity
+    }
+  }
+`;
 const DEPLOYMENT_EVENTS = /* GraphQL */ `
-query DeploymentEvents($id: String!, $first: Int) {
-  deploymentEvents(id: $id, first: $first) {
-    edges {
-      node {
-        id
-        step
-        createdAt
-        completedAt
-        payload { attempt maxAttempts error reason detail durationMs skipped }
+  query DeploymentEvents($id: String!, $first: Int) {
+    deploymentEvents(id: $id, first: $first) {
+      edges {
+        node {
+          id
+          step
+          createdAt
+          completedAt
+          payload {
+            attempt
+            maxAttempts
+            error
+            reason
+            detail
+            durationMs
+            skipped
+          }
+        }
       }
     }
   }
-}`;
+`;
 /** Every operation above by name, for the validation test. */
 const ALL_OPERATIONS = {
     PROJECT_TOKEN_INFO,
@@ -39727,7 +40011,10 @@ async function resolveTarget(client, inputs) {
     const services = topo.project.services.edges.map((e) => e.node);
     let environment;
     if (scope && client.tokenKind === 'project') {
-        const tokenEnv = environments.find((e) => e.id === scope.environmentId) ?? { id: scope.environmentId, name: scope.environmentName };
+        const tokenEnv = environments.find((e) => e.id === scope.environmentId) ?? {
+            id: scope.environmentId,
+            name: scope.environmentName,
+        };
         const wanted = inputs.environment?.trim();
         if (wanted && wanted !== tokenEnv.id && wanted !== tokenEnv.name) {
             // Resolve first so an unknown name gets the "available" list, then explain the token scope.
@@ -39810,7 +40097,8 @@ async function listVisibleProjects(client) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   S: () => (/* binding */ rollbackTo)
+/* harmony export */   S: () => (/* binding */ rollbackTo),
+/* harmony export */   w: () => (/* binding */ restoreImageSetting)
 /* harmony export */ });
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _deployments_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4275);
@@ -39819,10 +40107,13 @@ async function listVisibleProjects(client) {
 /* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6681);
 /* harmony import */ var _waiter_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1017);
 // Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is found by
-// listing), falling back to deploymentRedeploy (a rebuild) when the target cannot be rolled back (reference §4, §6.9).
-// canRollback is re-read at rollback time: whether it held when the target was recorded is not known (the active
-// deployment may not report it, reference "Update 2026-12-02"). Both mutations go through applyOnce: a rollback
-// answered with a 502 is looked for before anything is sent again.
+// listing), falling back to deploymentRedeploy (a rebuild) when the target cannot be rolled back: a rollback restores a
+// retained image with no rebuild, and images are kept for a limited time after removal (docs.railway.com
+// deployments/deployment-actions.md, guides/roll-back-bad-deploy.md, pricing/plans.md "Image retention policy";
+// deploymentRollback returns Boolean!, railwayapp/cli src/gql/schema.json). canRollback is re-read at rollback time:
+// whether it held when the target was recorded is not known (no public source shows whether the active deployment
+// reports it). Both mutations go through applyOnce: a rollback answered with a 502 is looked for before anything is
+// sent again.
 
 
 
@@ -39863,6 +40154,7 @@ async function rollbackTo(client, scope, targetId, opts) {
     let requestedAt;
     let reconciled = false;
     let warning;
+    let imageSetting;
     if (target.canRollback) {
         requestedAt = Date.now();
         try {
@@ -39894,7 +40186,10 @@ async function rollbackTo(client, scope, targetId, opts) {
         }
         catch (err) {
             // Only Railway refusing the rollback (HTTP 200 + errors[], e.g. the image is gone) falls back to a redeploy.
-            if (!(err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .RailwayApiError */ .Y8) || err.retryable || err.httpStatus >= 500 || err.operationName !== 'RollbackDeployment')
+            if (!(err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .RailwayApiError */ .Y8) ||
+                err.retryable ||
+                err.httpStatus >= 500 ||
+                err.operationName !== 'RollbackDeployment')
                 throw err;
             fallbackReason = `deploymentRollback was refused: ${(0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)}`;
         }
@@ -39907,7 +40202,12 @@ async function rollbackTo(client, scope, targetId, opts) {
         if (!target.canRedeploy) {
             return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and it cannot be redeployed either`);
         }
-        warning = await redeployCaveat(client, scope, target);
+        const caveat = await redeployCaveat(client, scope, target, known);
+        if (caveat?.refuse) {
+            // Not sent: it would pull the very tag the deployment being replaced was pulled from — the same bad image.
+            return done('redeploy', undefined, false, `cannot restore ${targetId}: ${fallbackReason ?? 'not rollback-able'}, and ${caveat.text}`);
+        }
+        warning = caveat?.text;
         log(`${fallbackReason ?? 'rollback unavailable'}; rebuilding it with deploymentRedeploy instead${warning ? ` (${warning})` : ''}`);
         requestedAt ??= Date.now();
         const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
@@ -39921,11 +40221,30 @@ async function rollbackTo(client, scope, targetId, opts) {
     }
     opts.onStarted?.({ method, deploymentId });
     log(`${method === 'rollback' ? 'rolling back' : 'redeploying'} to ${targetId}: new deployment ${deploymentId}`);
+    const restoreImage = imageOf(target) ?? opts.previousImage;
+    if (restoreImage) {
+        imageSetting = await restoreImageSetting(client, scope, restoreImage, { ...effect, log });
+        if (imageSetting && !imageSetting.restored) {
+            const todo = `the service's image setting in this environment still names ${imageSetting.from}, so its next deploy would run that image again: set it back to ${imageSetting.to} (Service → Settings → Source Image)`;
+            warning = warning ? `${warning}; ${todo}` : todo;
+        }
+    }
     const wait = await (0,_waiter_js__WEBPACK_IMPORTED_MODULE_5__/* .waitForDeployment */ .Kw)(client, deploymentId, { ...opts, scope });
-    const restored = `restored ${targetId} as deployment ${deploymentId} (${method}${warning ? `; ${warning}` : ''})`;
-    return done(method, wait, wait.ok, wait.ok ? restored : `${method} to ${targetId} did not go live: ${wait.message}`);
+    const setting = imageSetting?.restored
+        ? `; image setting set back from ${imageSetting.from} to ${imageSetting.to} in this environment`
+        : '';
+    const restored = `restored ${targetId} as deployment ${deploymentId} (${method}${setting}${warning ? `; ${warning}` : ''})`;
+    return done(method, wait, wait.ok, wait.ok ? restored : `${method} to ${targetId} did not go live: ${wait.message}${setting}`);
     function done(m, w, ok, message) {
-        const r = { targetId, method: m, exact: m === 'rollback', ok, message, startedAt, finishedAt: Date.now() };
+        const r = {
+            targetId,
+            method: m,
+            exact: m === 'rollback',
+            ok,
+            message,
+            startedAt,
+            finishedAt: Date.now(),
+        };
         if (fallbackReason)
             r.fallbackReason = fallbackReason;
         if (warning)
@@ -39934,6 +40253,8 @@ async function rollbackTo(client, scope, targetId, opts) {
             r.deploymentId = deploymentId;
         if (reconciled)
             r.reconciled = true;
+        if (imageSetting)
+            r.imageSetting = imageSetting;
         if (w)
             r.wait = w;
         if (requestedAt)
@@ -39941,13 +40262,79 @@ async function rollbackTo(client, scope, targetId, opts) {
         return r;
     }
 }
-/** Why a redeploy of `target` may not bring back what it ran: an image service pulls its (mutable) tag again. */
-async function redeployCaveat(client, scope, target) {
-    const fromMeta = typeof target.meta?.image === 'string' ? target.meta.image : undefined;
-    const image = fromMeta ?? (await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope).catch(() => undefined))?.source?.image ?? undefined;
+/** The image a deployment of an image service ran (meta.image: Deployment.meta is untyped JSON in railwayapp/cli
+ * src/gql/schema.json, its keys undocumented — hence optional), if any. */
+function imageOf(d) {
+    const image = d?.meta?.image;
+    return typeof image === 'string' && image ? image : undefined;
+}
+/**
+ * Why a redeploy of `target` may not bring back what it ran: "The redeploy pulls the tag again and picks up the new
+ * digest" (docs guides/private-container-registry.md), so a mutable tag may name another image by now. `refuse` when
+ * it certainly cannot restore anything: the tag is the one the deployment being replaced was pulled from.
+ */
+async function redeployCaveat(client, scope, target, known) {
+    const image = imageOf(target) ?? (await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope).catch(() => undefined))?.source?.image ?? undefined;
     if (!image || !isMutableImage(image))
         return undefined;
-    return `a redeploy pulls the image tag ${image} again — if the tag moved since, this is NOT a rollback to the old version; pin images by digest (@sha256:…) to make it one`;
+    const replaced = (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .pickActive */ .cg)(known.filter((d) => d.id !== target.id));
+    if (replaced && imageOf(replaced) === image) {
+        return {
+            refuse: true,
+            text: `a redeploy would pull the image tag ${image} again — the tag the running deployment ${replaced.id} was pulled from — so it cannot bring back the old version (a mutable tag redeploy is not a rollback); not sent. Push the old image under a new tag (or pin it by digest, @sha256:…) and deploy that`,
+        };
+    }
+    return {
+        refuse: false,
+        text: `a redeploy pulls the image tag ${image} again — if the tag moved since, this is NOT a rollback to the old version; pin images by digest (@sha256:…) to make it one`,
+    };
+}
+/**
+ * Puts an image service's image setting back to `image` in THIS environment (serviceInstanceUpdate with
+ * environmentId: without it Railway changes every environment that is not a fork, schema argument description).
+ * deploymentRollback restores the deployment's image (docs guides/roll-back-bad-deploy.md); no public source says it
+ * also puts back the setting the release changed, which the next deploy (or a variable change) would pull. Setting it
+ * is harmless when Railway already did. Undefined when there is nothing to put back; a failure is reported
+ * (`restored: false`), never thrown: the rollback itself stands.
+ *
+ * With `expect` (a release that failed before going live puts back what IT changed): only a setting that still names
+ * `expect` is changed — another value was set by someone else since and is left alone — and a setting that cannot be
+ * read is reported as not restored, since it may still name the bad image.
+ */
+async function restoreImageSetting(client, scope, image, effect) {
+    const { expect, ...spec } = effect;
+    let current;
+    try {
+        current = (await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope)).source?.image;
+    }
+    catch (err) {
+        const error = client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err));
+        effect.log(`could not read the service's image setting (${error}); not changed`);
+        return expect ? { from: expect, to: image, restored: false, error: `it could not be read: ${error}` } : undefined;
+    }
+    if (!current || current === image)
+        return undefined;
+    if (expect && current !== expect) {
+        effect.log(`the image setting names ${current} now, not ${expect} as this release set it: changed since by someone else, left alone`);
+        return undefined;
+    }
+    try {
+        const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+            ...spec,
+            what: `serviceInstanceUpdate of the image setting back to ${image}`,
+            send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .SET_SERVICE_IMAGE */ .Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+            find: async () => ((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope)).source?.image === image ? true : undefined),
+        });
+        if (!r.value)
+            throw new Error('Railway answered serviceInstanceUpdate with false');
+        effect.log(`image setting set back from ${current} to ${image} in this environment`);
+        return { from: current, to: image, restored: true };
+    }
+    catch (err) {
+        const error = client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err));
+        effect.log(`could not set the image setting back to ${image} (${error})`);
+        return { from: current, to: image, restored: false, error };
+    }
 }
 
 
@@ -39999,7 +40386,7 @@ var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enum
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/railway/upload.ts
-// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs, reference §3.2): the directory walked
+// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs): the directory walked
 // like the `ignore` crate's WalkBuilder with the CLI's settings — ignore files of the directory, of its subdirectories
 // AND of its parents; `.railwayignore` (custom) over `.ignore` over `.gitignore` over `.git/info/exclude`, the nearest
 // file deciding within each; `.gitignore` only inside a git repository and not above its root (require_git, the
@@ -40013,7 +40400,11 @@ var errors = __nccwpck_require__(4296);
 
 const ALWAYS_DROPPED = new Set(['.git', 'node_modules']);
 const CLASSES = (/* unused pure expression or super */ null && (['railwayignore', 'ignore', 'gitignore', 'exclude']));
-const FILE_OF = { railwayignore: '.railwayignore', ignore: '.ignore', gitignore: '.gitignore' };
+const FILE_OF = {
+    railwayignore: '.railwayignore',
+    ignore: '.ignore',
+    gitignore: '.gitignore',
+};
 async function readRules(dir, cls) {
     try {
         return { base: dir, cls, rules: ignore().add(await readFile(path.join(dir, FILE_OF[cls]), 'utf8')) };
@@ -40033,11 +40424,19 @@ function gitRootOf(dir) {
 }
 /** Ignore rules of one directory (its own files; `.gitignore` only when a git repository is around). */
 async function rulesOf(dir, git, isRepoRoot) {
-    const found = await Promise.all([readRules(dir, 'railwayignore'), readRules(dir, 'ignore'), git.use ? readRules(dir, 'gitignore') : undefined]);
+    const found = await Promise.all([
+        readRules(dir, 'railwayignore'),
+        readRules(dir, 'ignore'),
+        git.use ? readRules(dir, 'gitignore') : undefined,
+    ]);
     const out = found.filter((r) => r !== undefined);
     if (git.use && isRepoRoot) {
         try {
-            out.push({ base: dir, cls: 'exclude', rules: ignore().add(await readFile(path.join(dir, '.git', 'info', 'exclude'), 'utf8')) });
+            out.push({
+                base: dir,
+                cls: 'exclude',
+                rules: ignore().add(await readFile(path.join(dir, '.git', 'info', 'exclude'), 'utf8')),
+            });
         }
         catch {
             // no exclude file
@@ -40149,7 +40548,10 @@ async function createUploadTarball(root, opts = {}) {
 }
 /** A Root Directory as a relative posix path ('' = the archive root). */
 function normaliseRootDirectory(dir) {
-    return (dir ?? '').replace(/\\/g, '/').replace(/^[./]+(?=\/|$)/, '').replace(/^\/+|\/+$/g, '');
+    return (dir ?? '')
+        .replace(/\\/g, '/')
+        .replace(/^[./]+(?=\/|$)/, '')
+        .replace(/^\/+|\/+$/g, '');
 }
 /**
  * The archive root an upload of `dir` needs for a service whose Root Directory is `rootDirectory`: Railway builds
@@ -40195,7 +40597,7 @@ function archiveFitsRootDirectory(files, rootDirectory) {
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2576);
 /* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6681);
 // Waits for a deployment to reach a terminal state: subscription first (cheap on the rate limit), polling
-// with an adaptive interval when the WebSocket is refused or drops. Status semantics: reference §2.3/§6.6.
+// with an adaptive interval when the WebSocket is refused or drops. Status semantics: docs.railway.com deployments/reference.md and the DeploymentStatus enum (railwayapp/cli src/gql/schema.json).
 
 
 
@@ -40213,7 +40615,7 @@ function verdictOf(outcome) {
 }
 /** Read errors that waiting cannot cure: the token, an input, the job. Everything else is ridden out to the deadline. */
 function fatalReadError(err) {
-    return err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .RailwayApiError */ .Y8 && err.isAuthError);
+    return (err instanceof _core_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .AbortedError */ .oM || err instanceof _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz || (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .RailwayApiError */ .Y8 && err.isAuthError));
 }
 /** Single-consumer queue bridging subscription callbacks into the wait loop. */
 class Inbox {
@@ -40326,7 +40728,9 @@ async function waitForDeployment(client, deploymentId, opts) {
     const skipReason = async () => {
         try {
             const data = await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_5__/* .BUILD_LOGS */ .NP, { deploymentId, limit: 50 }, 'BuildLogs');
-            return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns')) ? 'watch-paths' : 'wait-for-ci-or-unknown';
+            return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns'))
+                ? 'watch-paths'
+                : 'wait-for-ci-or-unknown';
         }
         catch {
             return 'wait-for-ci-or-unknown';
@@ -40345,7 +40749,9 @@ async function waitForDeployment(client, deploymentId, opts) {
             return undefined;
         const inStatus = Date.now() - statusSince;
         if (_deployments_js__WEBPACK_IMPORTED_MODULE_3__/* .SUCCESS_STATUSES */ .h5.has(status)) {
-            return result('success', status === 'SLEEPING' ? `deployment ${deploymentId} is live (SLEEPING: serverless, wakes on the first request)` : `deployment ${deploymentId} is live (SUCCESS)`);
+            return result('success', status === 'SLEEPING'
+                ? `deployment ${deploymentId} is live (SLEEPING: serverless, wakes on the first request)`
+                : `deployment ${deploymentId} is live (SUCCESS)`);
         }
         const msg = OUTCOME_MESSAGES[status];
         if (msg)
@@ -40433,7 +40839,11 @@ async function waitForDeployment(client, deploymentId, opts) {
                     // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
                     const remaining = client.rateLimit.remaining;
                     const longInStatus = Date.now() - statusSince > 120_000; // a long build: nothing to catch quickly
-                    const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : longInStatus ? Math.max(pollMaxMs, 20_000) : pollMaxMs;
+                    const cap = remaining !== undefined && remaining < 50
+                        ? Math.max(pollMaxMs, 30_000)
+                        : longInStatus
+                            ? Math.max(pollMaxMs, 20_000)
+                            : pollMaxMs;
                     pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
                 }
                 observed = await poll();
@@ -40457,7 +40867,15 @@ async function waitForDeployment(client, deploymentId, opts) {
         unsubscribe?.();
     }
 }
-const KNOWN_TERMINAL = new Set(['SUCCESS', 'SLEEPING', 'FAILED', 'CRASHED', 'SKIPPED', 'REMOVED', 'REMOVING']);
+const KNOWN_TERMINAL = new Set([
+    'SUCCESS',
+    'SLEEPING',
+    'FAILED',
+    'CRASHED',
+    'SKIPPED',
+    'REMOVED',
+    'REMOVING',
+]);
 /** Id of the newest deployment of the service created after ours, if any (it superseded ours). */
 async function findNewer(client, scope, deploymentId) {
     try {
@@ -40537,6 +40955,7 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
 /* harmony export */   Kg: () => (/* binding */ describeRisks),
 /* harmony export */   OZ: () => (/* binding */ parseMigratePlan)
 /* harmony export */ });
+/* unused harmony export restoreHint */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 // Rolling code back across a breaking/destructive migration can leave old code on a schema it cannot use (a dropped
 // column, a renamed table). The migrate gate's plan says which statements are. Strict about what counts as a plan
@@ -40577,7 +40996,9 @@ function parseMigratePlan(text, input = 'migrate-plan') {
     if (p.decision !== undefined && !DECISIONS.includes(p.decision))
         throw refuse(`its decision is ${JSON.stringify(p.decision).slice(0, 80)}, not one of ${DECISIONS.join(', ')}`);
     for (const list of ['files', 'statements', 'findings']) {
-        if (p[list] !== undefined && !(Array.isArray(p[list]) && p[list].every((e) => e !== null && typeof e === 'object' && !Array.isArray(e)))) {
+        if (p[list] !== undefined &&
+            !(Array.isArray(p[list]) &&
+                p[list].every((e) => e !== null && typeof e === 'object' && !Array.isArray(e)))) {
             throw refuse(`its ${list} is not a list of objects`);
         }
     }
@@ -40615,10 +41036,18 @@ function riskyMigrations(plan) {
         const o = node;
         const here = str(o.file) ?? str(o.relPath) ?? str(o.path) ?? file;
         const riskField = str(o.risk);
-        const risk = riskField && RISKY.has(riskField) ? riskField : o.destructive === true ? 'destructive' : o.breaking === true ? 'breaking' : undefined;
+        const risk = riskField && RISKY.has(riskField)
+            ? riskField
+            : o.destructive === true
+                ? 'destructive'
+                : o.breaking === true
+                    ? 'breaking'
+                    : undefined;
         if (risk && o !== root) {
             const line = typeof o.line === 'number' ? `:${o.line}` : '';
-            const detail = (str(o.sql) ?? str(o.message) ?? str(o.kind) ?? str(o.rule) ?? '').replace(/\s+/g, ' ').slice(0, 160);
+            const detail = (str(o.sql) ?? str(o.message) ?? str(o.kind) ?? str(o.rule) ?? '')
+                .replace(/\s+/g, ' ')
+                .slice(0, 160);
             const where = `${here ?? 'migration'}${line}`;
             const key = `${risk}|${where}|${detail}`;
             if (!seen.has(key)) {
@@ -40636,13 +41065,289 @@ function riskyMigrations(plan) {
     visit(root, undefined, 0);
     const topRisk = str(root.risk);
     if (out.length === 0 && topRisk && RISKY.has(topRisk))
-        out.push({ risk: topRisk, where: 'plan', detail: `the plan's overall risk is ${topRisk}` });
+        out.push({
+            risk: topRisk,
+            where: 'plan',
+            detail: `the plan's overall risk is ${topRisk}`,
+        });
     // Prefer the most specific entries: drop file-level ones when a statement of the same file is listed.
     return out.filter((r) => r.detail || !out.some((o) => o !== r && o.detail && o.where.startsWith(r.where)));
 }
-function describeRisks(risks, limit = 5) {
+function describeRisks(risks, limit = 5, backupId) {
     const shown = risks.slice(0, limit).map((r) => `${r.risk} ${r.where}${r.detail ? ` (${r.detail})` : ''}`);
-    return `${shown.join('; ')}${risks.length > limit ? `; and ${risks.length - limit} more` : ''}`;
+    return `${shown.join('; ')}${risks.length > limit ? `; and ${risks.length - limit} more` : ''}${restoreHint(risks, backupId)}`;
+}
+/**
+ * For a destructive migration: where the destroyed data is and the exact command that puts it back. The migrate step
+ * (backup: auto, src/backup) copied it into schema rail_actions_backup before the statement ran; its backup-id output
+ * names the backup, and restore without an id takes the newest one not yet restored.
+ */
+function restoreHint(risks, backupId) {
+    if (!risks.some((r) => r.risk === 'destructive'))
+        return '';
+    const id = backupId ? ` --backup-id ${backupId}` : '';
+    return ` — the migrate step backed up what the destructive statements destroyed${backupId ? ` (backup ${backupId})` : ' (its backup-id output; with backup: auto)'}: put it back first with \`rail-actions restore --database-url "$DATABASE_URL"${id}\` or the actions/restore action${backupId ? ` with backup-id: ${backupId}` : ' (without backup-id it restores the newest backup not yet restored)'}`;
+}
+
+
+/***/ }),
+
+/***/ 5119:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   NO: () => (/* binding */ chooseRollbackTarget),
+/* harmony export */   k8: () => (/* binding */ resolveExpectVersion)
+/* harmony export */ });
+/* unused harmony exports decideAfterVerify, decideAfterRollback, finalResult, releaseNeedsHuman, releaseHealthy, statusWord, releaseStatus, cleanupNeeded, cleanupFirstStep, cleanupAction */
+/* harmony import */ var _railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4275);
+/* harmony import */ var _migrate_guard_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9048);
+/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8416);
+// The release family's decisions as pure functions over data already read: what a release's result is, which
+// deployment a rollback restores, what the post step does with what an interrupted main step left, and what a health
+// body must contain. The actions and the CLI both reach them through the use cases (use-cases.ts), so each decision
+// exists once and is unit-tested on sources (test/release-policies.test.ts).
+
+
+
+/**
+ * What the health body of `deploymentId` must contain. `deployment-id` → that deployment's own id (Railway sets
+ * RAILWAY_DEPLOYMENT_ID per deployment, and a rollback is a new deployment: docs guides/roll-back-bad-deploy.md);
+ * `commit` → its commit when known; `none`/'' → nothing; anything else is a literal. A RESTORED deployment (a
+ * rollback, or a redeploy of the target) is checked against ITS identity, never a literal: a literal such as `v2`
+ * names the release that was undone, and the old version rightly does not answer it.
+ */
+function resolveExpectVersion(setting, ctx) {
+    const v = setting.trim();
+    const input = ctx.input ?? 'expect-version';
+    if (v === '' || v === 'none')
+        return {};
+    if (v === 'deployment-id')
+        return { value: ctx.deploymentId };
+    if (v === 'commit') {
+        if (ctx.commitSha)
+            return { value: ctx.commitSha };
+        return ctx.restored
+            ? { note: `${input} commit: the restored deployment's commit is not known, so its body is not checked for one` }
+            : {};
+    }
+    if (ctx.restored)
+        return {
+            note: `${input} '${v}' names the release that was rolled back, so the restored version is checked without it`,
+        };
+    return { value: v };
+}
+/**
+ * After deploy and verify: the release's result, or that it must be rolled back. Cancelled beats everything; a
+ * superseded service means someone else's newer release, left alone; nothing live means nothing to roll back; a
+ * rollback never crosses a breaking/destructive migration unless forced (the guard the release action and
+ * `rail-actions deploy --rollback-on-failure` share).
+ */
+function decideAfterVerify(release, ctx) {
+    const rollbackName = ctx.names?.rollback ?? 'rollback: false';
+    const forceName = ctx.names?.force ?? 'force: true';
+    const superseded = release.services.filter((s) => s.outcome === 'superseded');
+    if (ctx.cancelled || release.services.some((s) => s.outcome === 'cancelled')) {
+        return {
+            result: 'cancelled',
+            notes: [
+                'The job was cancelled: the post step cancels deployments still in progress and rolls back one that went live unverified.',
+            ],
+        };
+    }
+    if (releaseSucceeded(release))
+        return { result: 'deployed', notes: [] };
+    if (superseded.length) {
+        return {
+            result: 'superseded',
+            notes: [
+                `Superseded by a newer deployment (${superseded.map((s) => `${s.service.name} → ${s.supersededBy ?? '?'}`).join(', ')}): nothing is rolled back, the newer release is left alone.`,
+            ],
+        };
+    }
+    if (servicesToRollBack(release).length === 0 && release.services.every((s) => s.outcome !== 'crashed')) {
+        return {
+            result: 'failed',
+            notes: [
+                'No new deployment went live, so nothing needed rolling back: production still runs the previous deployments (read back from Railway below).',
+            ],
+        };
+    }
+    if (!ctx.rollbackOnFailure)
+        return { result: 'failed', notes: [`${rollbackName} — the failed release was left in place.`] };
+    if (ctx.risks.length && !ctx.force) {
+        return {
+            result: 'needs-human',
+            notes: [
+                `Not rolled back automatically: the migrate plan has breaking/destructive migrations (${describeRisks(ctx.risks)}); rolling code back could break on the new schema. Set ${forceName} to override.`,
+            ],
+        };
+    }
+    return { rollBack: true };
+}
+/** After the rollback of a release: rolled-back only when every rolled-back service was restored and passed its rule. */
+function decideAfterRollback(release, ctx) {
+    const rolled = release.services.filter((s) => s.rollback);
+    if (ctx.cancelled) {
+        return {
+            result: 'cancelled',
+            notes: [
+                'The job was cancelled during the rollback: Railway goes on with a rollback deployment already created; the post step waits for it and verifies it.',
+            ],
+        };
+    }
+    if (rolled.length === 0)
+        return {
+            result: 'failed',
+            notes: [
+                'No new deployment replaced the previous one, so nothing needed rolling back: production still runs the previous deployments.',
+            ],
+        };
+    return {
+        result: rolled.every((s) => s.rollback?.ok && s.rollback.verification?.healthy !== false)
+            ? 'rolled-back'
+            : 'rollback-failed',
+        notes: [],
+    };
+}
+/** Once what Railway runs was read: a service a person must look at turns the result into needs-human (a cancelled or failed rollback keeps its word). */
+function finalResult(result, release) {
+    const humans = release.services.some((s) => needsHumanReason(s, release) !== undefined);
+    return humans && result !== 'cancelled' && result !== 'rollback-failed' ? 'needs-human' : result;
+}
+/** The `needs-human` output: the result says so, or a service needs a person (a deployment parked for approval / CI too). */
+function releaseNeedsHuman(result, release) {
+    const parked = release.services.some((s) => s.outcome === 'needs-approval' || s.outcome === 'waiting');
+    return (result === 'needs-human' ||
+        result === 'rollback-failed' ||
+        parked ||
+        release.services.some((s) => needsHumanReason(s, release) !== undefined));
+}
+/** The `healthy` output: '' when nothing was verified (verify off), else whether the release deployed and every service passed. */
+function releaseHealthy(result, release, verify) {
+    if (result === 'deployed' && !verify)
+        return '';
+    return String(result === 'deployed' && release.services.every((s) => s.verification?.healthy || unchangedBySkip(s)));
+}
+// ---------- status words ----------
+/** Release-level status word: SUCCESS when every service went live, else the first failing service's status. */
+function statusWord(svc) {
+    switch (svc.outcome) {
+        case 'success':
+            if (svc.verification && !svc.verification.healthy)
+                return crashedDuring(svc.verification) ? 'CRASHED' : 'UNHEALTHY';
+            return svc.status || 'SUCCESS';
+        case 'superseded':
+            return 'SUPERSEDED';
+        case 'timeout':
+            return 'TIMEOUT';
+        case 'cancelled':
+            return 'CANCELLED';
+        case 'error':
+        case 'not-started':
+        case 'unconfirmed':
+            return 'ERROR';
+        case 'refused':
+            return 'REFUSED';
+        case 'needs-approval':
+            return 'NEEDS_APPROVAL';
+        case 'waiting':
+            return 'WAITING';
+        default:
+            return svc.status || svc.outcome.toUpperCase();
+    }
+}
+/** SUCCESS when every service went live or was SKIPPED by watch paths (nothing to deploy); else the first failing word. */
+function releaseStatus(release) {
+    const failing = release.services.filter((s) => !unchangedBySkip(s)).map(statusWord);
+    return (failing.find((w) => w !== 'SUCCESS' && w !== 'SLEEPING') ??
+        failing[0] ??
+        (release.services.length ? 'SKIPPED' : 'ERROR'));
+}
+/**
+ * The deployment a rollback restores, from the service's deployments (newest first or not). In order: an explicit
+ * id (skipped when it already serves); the target recorded by the release being undone — unless that release was
+ * superseded, or a newer deployment replaced it (force overrides), or the target already serves; else the newest
+ * deployment Railway can roll back to that is older than what serves now, preferring another commit than the one
+ * being undone (the same commit is still right when only variables changed: a rollback restores the target's
+ * variables too). Returns undefined when nothing can be rolled back to.
+ */
+function chooseRollbackTarget(list, opts = {}) {
+    const active = (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__/* .pickActive */ .cg)(list);
+    const newest = (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__/* .newestFirst */ .ll)(list)[0];
+    if (opts.explicit) {
+        if (active?.id === opts.explicit)
+            return {
+                targetId: opts.explicit,
+                from: 'explicit',
+                skip: `${opts.explicit} is already serving; nothing to roll back`,
+            };
+        return { targetId: opts.explicit, from: 'explicit' };
+    }
+    const entry = opts.recorded;
+    if (entry) {
+        if (entry.outcome === 'superseded') {
+            return {
+                targetId: '',
+                from: 'recorded',
+                skip: `the recorded release was superseded by ${entry.supersededBy ?? 'a newer deployment'}; not rolling back a newer release`,
+            };
+        }
+        const ours = entry.deploymentId ?? undefined;
+        if (ours && newest && newest.id !== ours && !opts.force) {
+            const oursAt = list.find((d) => d.id === ours)?.createdAt;
+            if (!oursAt || Date.parse(newest.createdAt) > Date.parse(oursAt)) {
+                return {
+                    targetId: '',
+                    from: 'recorded',
+                    skip: `a newer deployment ${newest.id} replaced the recorded one (${ours}); not rolling back a newer release (force overrides)`,
+                };
+            }
+        }
+        if (entry.rollbackTargetId) {
+            if (active?.id === entry.rollbackTargetId)
+                return {
+                    targetId: entry.rollbackTargetId,
+                    from: 'recorded',
+                    skip: `${entry.rollbackTargetId} (the recorded target) is already serving; nothing to roll back`,
+                };
+            return { targetId: entry.rollbackTargetId, from: 'recorded' };
+        }
+    }
+    const candidate = active
+        ? ((0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt, notSameCommitAs: active }) ??
+            (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__/* .pickRollbackTarget */ .d6)(list, { exclude: [active.id], olderThan: active.createdAt }))
+        : (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_0__/* .pickRollbackTarget */ .d6)(list);
+    return candidate ? { targetId: candidate.id, from: 'history' } : undefined;
+}
+/** True when the main step left something the post step must look at. */
+function cleanupNeeded(phase, inflight) {
+    return Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId);
+}
+/** First decision, before anything is read: finish a rollback on its way, else look at the release's deployment. */
+function cleanupFirstStep(s) {
+    if (s.rollbackDeploymentId)
+        return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
+    if (!s.deploymentId)
+        return { step: 'nothing-started' };
+    return { step: 'read-deployment', deploymentId: s.deploymentId };
+}
+/**
+ * What to do with the release's deployment given its status: cancel what Railway documents as cancellable
+ * (initializing, queued, building); with `rollbackLive` (the root action), roll back a deployment that went live
+ * unverified — or wait for one still DEPLOYING and roll it back if it goes live; otherwise say that it may still go
+ * live (a person decides).
+ */
+function cleanupAction(status, rollbackLive) {
+    if (CANCELLABLE_STATUSES.has(status))
+        return { action: 'cancel' };
+    if (IN_PROGRESS_STATUSES.has(status))
+        return rollbackLive && status === 'DEPLOYING'
+            ? { action: 'wait-then-roll-back' }
+            : { action: 'leave', needsHuman: true };
+    if (SUCCESS_STATUSES.has(status))
+        return rollbackLive ? { action: 'roll-back' } : { action: 'none', why: 'live-unverified' };
+    return { action: 'none', why: 'ended' };
 }
 
 
@@ -40660,6 +41365,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $K: () => (/* binding */ needsHumanReason),
   GA: () => (/* binding */ productionDeploymentOf),
   qu: () => (/* binding */ releaseJson),
+  l1: () => (/* binding */ restoreImageSettings),
   e: () => (/* binding */ rollbackService),
   tA: () => (/* binding */ serviceVerdict)
 });
@@ -40672,6 +41378,8 @@ var duration = __nccwpck_require__(8571);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/retry.ts
 var retry = __nccwpck_require__(7253);
+// EXTERNAL MODULE: ./src/core/url.ts
+var core_url = __nccwpck_require__(38);
 // EXTERNAL MODULE: ./src/health/index.ts + 4 modules
 var src_health = __nccwpck_require__(2970);
 // EXTERNAL MODULE: ./src/railway/deploy.ts
@@ -40682,7 +41390,7 @@ var deployments = __nccwpck_require__(4275);
 var operations = __nccwpck_require__(6681);
 ;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
 // What went wrong with a failed deployment: the tail of its build and deploy logs and its events
-// (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (reference §6.12).
+// (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (deploymentEvents and buildLogs/deploymentLogs in railwayapp/cli src/gql/schema.json).
 
 
 function tail(lines, limit) {
@@ -40708,7 +41416,11 @@ async function diagnostics_collectFailureDiagnostics(client, deploymentId, opts 
             const data = await client.request(DEPLOYMENT_EVENTS, { id: deploymentId, first: 50 }, 'DeploymentEvents');
             return data.deploymentEvents.edges.map(({ node }) => {
                 const p = node.payload ?? {};
-                const info = { step: node.step, createdAt: node.createdAt, completedAt: node.completedAt };
+                const info = {
+                    step: node.step,
+                    createdAt: node.createdAt,
+                    completedAt: node.completedAt,
+                };
                 if (typeof p.error === 'string' && p.error)
                     info.error = client.scrub(p.error);
                 if (typeof p.detail === 'string' && p.detail)
@@ -40726,7 +41438,13 @@ async function diagnostics_collectFailureDiagnostics(client, deploymentId, opts 
         }, []),
     ]);
     const clean = (l) => ({ ...l, message: client.scrub(l.message) });
-    return { deploymentId, buildLogs: tail(build, limit).map(clean), deployLogs: tail(deploy, limit).map(clean), events, problems };
+    return {
+        deploymentId,
+        buildLogs: tail(build, limit).map(clean),
+        deployLogs: tail(deploy, limit).map(clean),
+        events,
+        problems,
+    };
 }
 
 // EXTERNAL MODULE: ./src/railway/errors.ts
@@ -40751,6 +41469,7 @@ var waiter = __nccwpck_require__(1017);
 
 
 
+
 function release_event(release, service, kind, label, at = Date.now()) {
     release.events.push({ at, service, kind, label });
 }
@@ -40761,7 +41480,14 @@ function release_event(release, service, kind, label, at = Date.now()) {
  * with the prefix Railway builds in (planUploadRoot). Sends NO mutation.
  */
 async function prepareRelease(client, target, source, opts = {}) {
-    const release = { project: target.project, environment: target.environment, source: source.kind, startedAt: Date.now(), services: [], events: [] };
+    const release = {
+        project: target.project,
+        environment: target.environment,
+        source: source.kind,
+        startedAt: Date.now(),
+        services: [],
+        events: [],
+    };
     const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
     if (commitSha)
         release.commitSha = commitSha;
@@ -40772,7 +41498,16 @@ async function prepareRelease(client, target, source, opts = {}) {
         checkSourceFits(service.name, instance, own);
         const previous = pickActive(deployments);
         const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
-        const svc = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance, known: deployments };
+        const svc = {
+            service,
+            scope,
+            status: '',
+            outcome: 'not-started',
+            message: 'not started',
+            history: [],
+            instance,
+            known: deployments,
+        };
         if (own !== sourceForService(source, service))
             svc.source = own;
         if (previous)
@@ -40814,7 +41549,9 @@ async function deployRelease(client, release, source, opts) {
                 const mode = opts.autodeploy ?? 'adopt';
                 // A finished failure of this commit is an earlier attempt, not a build to join: this run tries again.
                 const sha = own.commitSha;
-                const failedBefore = (svc.known ?? []).filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && sameCommit(commitOf(d), sha)).map((d) => d.id);
+                const failedBefore = (svc.known ?? [])
+                    .filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && sameCommit(commitOf(d), sha))
+                    .map((d) => d.id);
                 if (failedBefore.length && mode !== 'deploy')
                     log(`earlier deployment(s) of ${sha.slice(0, 12)} ended FAILED/CRASHED (${failedBefore.join(', ')}): not adopted`);
                 const plan = await planCommitDeploy(client, svc.scope, name, sha, {
@@ -40856,7 +41593,15 @@ async function deployRelease(client, release, source, opts) {
                 }
             }
             if (!svc.deploymentId) {
-                const started = await triggerDeployment(client, svc.scope, instance, own, { known, log, signal: opts.signal });
+                // Recorded before the request: once it is sent the setting may have changed, whatever happens next.
+                const change = imageChangeOf(instance, own);
+                if (change)
+                    svc.imageChange = change;
+                const started = await triggerDeployment(client, svc.scope, instance, own, {
+                    known,
+                    log,
+                    signal: opts.signal,
+                });
                 svc.deploymentId = started.deploymentId;
                 svc.triggeredAt = Date.now();
                 if (started.url)
@@ -40880,7 +41625,11 @@ async function deployRelease(client, release, source, opts) {
                 svc.message = `could not start the deployment: ${client.scrub(errorMessage(err))}`;
             }
             svc.finishedAt = Date.now();
-            release_event(release, name, 'fail', svc.outcome === 'cancelled' ? 'cancelled' : svc.outcome === 'unconfirmed' ? 'deploy unconfirmed' : 'deploy not started');
+            release_event(release, name, 'fail', svc.outcome === 'cancelled'
+                ? 'cancelled'
+                : svc.outcome === 'unconfirmed'
+                    ? 'deploy unconfirmed'
+                    : 'deploy not started');
             return;
         }
         await followDeployment(client, release, svc, own, opts);
@@ -40903,7 +41652,10 @@ async function followDeployment(client, release, svc, own, opts) {
             onStatus: (change) => {
                 svc.status = change.status;
                 svc.history.push(change);
-                if (change.status === 'BUILDING' || change.status === 'DEPLOYING' || change.status === 'WAITING' || change.status === 'NEEDS_APPROVAL') {
+                if (change.status === 'BUILDING' ||
+                    change.status === 'DEPLOYING' ||
+                    change.status === 'WAITING' ||
+                    change.status === 'NEEDS_APPROVAL') {
                     release_event(release, name, 'status', change.status.toLowerCase().replace('_', ' '), change.at);
                 }
             },
@@ -40924,11 +41676,21 @@ async function followDeployment(client, release, svc, own, opts) {
             svc.supersededBy = wait.supersededBy;
         // Railway's autodeploy of the same commit replaced ours (its webhook came late): it is this release, follow it. Not
         // with autodeploy known to be off: then a newer deployment is someone else's release, even of the same commit.
-        if (wait.outcome === 'superseded' && wait.supersededBy && own.kind === 'commit' && own.commitSha && svc.start?.autodeploy?.enabled !== false && adoptions < 2) {
+        if (wait.outcome === 'superseded' &&
+            wait.supersededBy &&
+            own.kind === 'commit' &&
+            own.commitSha &&
+            svc.start?.autodeploy?.enabled !== false &&
+            adoptions < 2) {
             const newer = await getDeployment(client, wait.supersededBy).catch(() => undefined);
             if (newer && sameCommit(commitOf(newer), own.commitSha)) {
                 opts.log(`${name}: ${deploymentId} was replaced by Railway's own deployment ${newer.id} of the same commit (GitHub autodeploy); following that one`);
-                svc.start = { by: 'railway', ...(svc.start?.mode ? { mode: svc.start.mode } : {}), ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}), note: ADOPT_NOTE(newer, own.commitSha) };
+                svc.start = {
+                    by: 'railway',
+                    ...(svc.start?.mode ? { mode: svc.start.mode } : {}),
+                    ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}),
+                    note: ADOPT_NOTE(newer, own.commitSha),
+                };
                 svc.deploymentId = newer.id;
                 delete svc.supersededBy;
                 opts.onTriggered?.(svc);
@@ -40942,7 +41704,7 @@ async function followDeployment(client, release, svc, own, opts) {
                 // learn: every request counts on the Free plan's 100 an hour (docs integrations/api.md).
                 try {
                     const d = await getDeployment(client, deploymentId);
-                    const url = d.staticUrl ? (/^https?:/.test(d.staticUrl) ? d.staticUrl : `https://${d.staticUrl}`) : d.url;
+                    const url = deploymentUrl(d);
                     if (url)
                         svc.url = url;
                 }
@@ -40959,7 +41721,11 @@ async function followDeployment(client, release, svc, own, opts) {
         }
         else {
             release_event(release, name, 'fail', wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase());
-            if (wait.outcome !== 'cancelled' && wait.outcome !== 'superseded' && wait.outcome !== 'timeout' && wait.outcome !== 'waiting' && wait.outcome !== 'needs-approval') {
+            if (wait.outcome !== 'cancelled' &&
+                wait.outcome !== 'superseded' &&
+                wait.outcome !== 'timeout' &&
+                wait.outcome !== 'waiting' &&
+                wait.outcome !== 'needs-approval') {
                 svc.diagnostics = await collectFailureDiagnostics(client, deploymentId);
             }
         }
@@ -40983,16 +41749,69 @@ async function cancelUnfinished(client, release, opts) {
         if (!svc.deploymentId || !UNFINISHED.has(svc.outcome))
             return;
         try {
-            svc.cancel = await (0,deploy/* cancelDeployment */.wj)(client, svc.deploymentId, { log: (m) => opts.log(`${svc.service.name}: ${m}`), signal: opts.signal });
+            svc.cancel = await (0,deploy/* cancelDeployment */.wj)(client, svc.deploymentId, {
+                log: (m) => opts.log(`${svc.service.name}: ${m}`),
+                signal: opts.signal,
+            });
             opts.log(`${svc.service.name}: ${svc.deploymentId} ${svc.cancel.reason}`);
             if (svc.cancel.cancelled)
                 release_event(release, svc.service.name, 'info', 'unfinished deployment cancelled');
         }
         catch (err) {
-            svc.cancel = { cancelled: false, status: svc.status, reason: 'not cancelled: the request failed', error: client.scrub((0,errors/* errorMessage */.gJ)(err)) };
+            svc.cancel = {
+                cancelled: false,
+                status: svc.status,
+                reason: 'not cancelled: the request failed',
+                error: client.scrub((0,errors/* errorMessage */.gJ)(err)),
+            };
             opts.log(`${svc.service.name}: could not cancel ${svc.deploymentId}: ${svc.cancel.error}`);
         }
     }));
+}
+/**
+ * An image release changed the service's image setting before deploying (deploy.ts triggerDeployment); when nothing
+ * of it went live — its deployment FAILED or CRASHED while building or pulling, was cancelled at the timeout, or never
+ * started — the previous deployment still serves but the setting names the new image, so the next redeploy,
+ * restart-policy rebuild or autodeploy would pull it (serviceInstanceDeployV2 deploys the instance as configured,
+ * docs integrations/api/manage-services.md; a redeploy "pulls the tag again", docs guides/private-container-registry.md).
+ * Puts it back, scoped to the environment, through restoreImageSetting
+ * (applyOnce: a lost answer is reconciled by reading the setting). Needs what Railway runs read first
+ * (confirmProduction): nothing is changed while this release's deployment serves or is still on its way, a rolled-back
+ * service (rollbackTo puts it back itself), nor a setting someone else has changed since. A failure is recorded
+ * (`imageSettingRestore.restored: false`) and needsHumanReason names the setting to fix by hand.
+ */
+async function restoreImageSettings(client, release, opts) {
+    await Promise.all(release.services.map(async (svc) => {
+        const change = svc.imageChange;
+        if (!change || svc.rollback || !nothingOfReleaseLive(svc))
+            return;
+        const name = svc.service.name;
+        const r = await (0,rollback/* restoreImageSetting */.w)(client, svc.scope, change.from, {
+            log: (m) => opts.log(`${name}: ${m}`),
+            signal: opts.signal,
+            settleMs: opts.settleMs,
+            expect: change.to,
+        });
+        if (!r)
+            return;
+        svc.imageSettingRestore = r;
+        if (r.restored) {
+            svc.message = `${svc.message}; image setting restored to ${r.to} (the release had set ${r.from}; nothing of it went live)`;
+            release_event(release, name, 'info', 'image setting restored');
+        }
+        else {
+            release_event(release, name, 'fail', 'image setting not restored');
+        }
+    }));
+}
+/** Railway, read at the end, runs none of this release's deployments and has none of them on its way. */
+function nothingOfReleaseLive(svc) {
+    const p = svc.production;
+    if (!p || p.error || svc.outcome === 'success' || svc.outcome === 'superseded')
+        return false;
+    if (!svc.deploymentId)
+        return p.pending.length === 0 && p.deploymentId === svc.previousDeploymentId;
+    return p.deploymentId !== svc.deploymentId && !p.pending.some((d) => d.id === svc.deploymentId);
 }
 /**
  * True when the run itself proved what the service runs: its new deployment went live (and, when verified, stayed
@@ -41003,7 +41822,10 @@ function productionProven(svc) {
     const rb = svc.rollback;
     if (rb)
         return rb.ok && rb.verification?.healthy !== false && !rb.interrupted;
-    return svc.outcome === 'success' && !svc.supersededBy && svc.verification?.healthy !== false && svc.verification?.cancelled !== true;
+    return (svc.outcome === 'success' &&
+        !svc.supersededBy &&
+        svc.verification?.healthy !== false &&
+        svc.verification?.cancelled !== true);
 }
 /**
  * Reads what Railway runs for every service whose state the run did not prove (failures, timeouts, cancellations,
@@ -41045,7 +41867,9 @@ function describeProduction(svc) {
     if (p.error)
         return `an unknown deployment (it could not be read: ${p.error})`;
     const now = p.deploymentId ? `${p.deploymentId} (${p.status ?? 'SUCCESS'})` : 'no deployment';
-    return p.pending.length ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}` : now;
+    return p.pending.length
+        ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}`
+        : now;
 }
 /**
  * Why a person must look at this service now (undefined when production is the new version verified, or the previous
@@ -41080,6 +41904,10 @@ function needsHumanReason(svc, release) {
     const ours = p?.pending.filter((d) => d.id === svc.deploymentId || d.id === rb?.deploymentId) ?? [];
     if (ours.length)
         return `Railway runs ${live}: this release's ${ours.map((d) => `${d.id} (${d.status})`).join(', ')} is still on its way and replaces it when it goes live, unverified. Check it in Railway${where}`;
+    const img = svc.imageSettingRestore;
+    if (img && !img.restored) {
+        return `Railway runs ${live}, but the service's image setting in this environment may still name ${img.from}, which this release set and which did not go live; putting it back to ${img.to} failed (${img.error ?? 'unknown error'}). The next deploy, redeploy or restart would pull ${img.from}: set Source Image back to ${img.to} by hand (Service → Settings → Source Image${where})`;
+    }
     return undefined;
 }
 function isHttpSpec(spec) {
@@ -41089,7 +41917,7 @@ function isHttpSpec(spec) {
  * What is wrong with a live deployment's Railway status, or undefined. Railway reports SUCCESS once the container
  * runs when no healthcheck is configured, and CRASHED only after the restart policy gave up, so a crash loop can
  * still read SUCCESS while an instance is CRASHED or RESTARTING (docs.railway.com deployments/reference.md; the
- * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; reference §2.3, §6.8).
+ * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; docs deployments/restart-policy.md).
  */
 function liveStatusProblem(status, instances) {
     if (!deployments/* SUCCESS_STATUSES */.h5.has(status))
@@ -41131,13 +41959,23 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         windowTimer = setTimeout(resolve, spec.windowMs);
         controller.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    const stopWatching = (0,waiter/* watchDeployment */.Jh)(client, deploymentId, onStatus, { signal: controller.signal, log: opts.log, useSubscription: opts.useSubscription });
+    const stopWatching = (0,waiter/* watchDeployment */.Jh)(client, deploymentId, onStatus, {
+        signal: controller.signal,
+        log: opts.log,
+        useSubscription: opts.useSubscription,
+    });
     try {
         let health;
         if (isHttpSpec(spec)) {
             const onAttempt = opts.onAttempt ??
                 ((a) => opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
-            health = await (0,src_health/* checkHealth */.Ns)({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
+            health = await (0,src_health/* checkHealth */.Ns)({
+                ...spec.health,
+                url: spec.url,
+                expectVersion: spec.expectVersion,
+                signal: controller.signal,
+                onAttempt,
+            });
         }
         const checkPassed = health ? health.healthy : true;
         if (checkPassed && !controller.signal.aborted)
@@ -41160,7 +41998,10 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         const window = (0,duration/* formatDuration */.a3)(spec.windowMs);
         let reason;
         if (leftSuccess) {
-            reason = spec.windowMs > 0 ? `Railway reported ${leftSuccess} during the ${window} verification window` : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
+            reason =
+                spec.windowMs > 0
+                    ? `Railway reported ${leftSuccess} during the ${window} verification window`
+                    : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
         }
         else if (cancelled) {
             reason = 'verification cancelled';
@@ -41179,7 +42020,15 @@ async function verifyDeployment(client, deploymentId, spec, opts) {
         }
         if (isHttpSpec(spec) && spec.expectNote)
             reason = `${reason} (${spec.expectNote})`;
-        const record = { rule, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health?.attempts ?? 0, windowMs: spec.windowMs };
+        const record = {
+            rule,
+            startedAt,
+            finishedAt: Date.now(),
+            healthy,
+            reason,
+            attempts: health?.attempts ?? 0,
+            windowMs: spec.windowMs,
+        };
         if (isHttpSpec(spec))
             record.url = spec.url;
         if (isHttpSpec(spec) && spec.expectVersion)
@@ -41219,13 +42068,17 @@ async function verifyRelease(client, release, specFor, opts) {
             return;
         const spec = specFor(svc);
         if (!spec) {
-            svc.unverifiedReason = opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
+            svc.unverifiedReason =
+                opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
             opts.log(`${svc.service.name}: not verified — ${svc.unverifiedReason}`);
             return;
         }
         opts.log(`${svc.service.name}: verifying ${svc.deploymentId} by ${ruleText(spec)}`);
         release_event(release, svc.service.name, 'verify', isHttpSpec(spec) ? 'verify started' : 'verify by status started');
-        svc.verification = await verifyDeployment(client, svc.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${svc.service.name}: ${m}`) });
+        svc.verification = await verifyDeployment(client, svc.deploymentId, spec, {
+            signal: opts.signal,
+            log: (m) => opts.log(`${svc.service.name}: ${m}`),
+        });
         const v = svc.verification;
         if (v.statusDuringWindow === 'REMOVED' || v.statusDuringWindow === 'REMOVING') {
             // Someone deployed on top of us while verifying: not ours to judge or roll back.
@@ -41286,8 +42139,17 @@ async function rollbackService(client, release, svc, targetId, opts) {
         useSubscription: opts.useSubscription,
         log: (m) => opts.log(`${name}: ${m}`),
         onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
+        previousImage: svc.instance?.source?.image ?? undefined,
     });
-    const rb = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
+    const rb = {
+        targetId,
+        method: r.method,
+        ok: r.ok,
+        status: r.wait?.status ?? '',
+        message: r.message,
+        startedAt,
+        finishedAt: r.finishedAt,
+    };
     if (r.deploymentId)
         rb.deploymentId = r.deploymentId;
     if (r.requestedAt)
@@ -41305,7 +42167,7 @@ async function rollbackService(client, release, svc, targetId, opts) {
         if (!svc.url) {
             // The restored deployment's domain decides between the HTTP rule and Railway's status for it.
             const d = await (0,deployments/* getDeployment */.i8)(client, rb.deploymentId).catch(() => undefined);
-            const url = d?.url ?? (d?.staticUrl ? `https://${d.staticUrl}` : undefined);
+            const url = (0,core_url/* deploymentUrl */.P)(d);
             if (url)
                 svc.url = url;
         }
@@ -41313,7 +42175,11 @@ async function rollbackService(client, release, svc, targetId, opts) {
         if (spec) {
             opts.log(`${name}: verifying the restored deployment ${rb.deploymentId} by ${ruleText(spec)}`);
             release_event(release, name, 'verify', 'verify restored');
-            rb.verification = await verifyDeployment(client, rb.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${name}: ${m}`), useSubscription: opts.useSubscription });
+            rb.verification = await verifyDeployment(client, rb.deploymentId, spec, {
+                signal: opts.signal,
+                log: (m) => opts.log(`${name}: ${m}`),
+                useSubscription: opts.useSubscription,
+            });
             release_event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
         }
     }
@@ -41337,7 +42203,14 @@ async function rollbackRelease(client, release, opts) {
         const startedAt = Date.now();
         const targetId = svc.rollbackTargetId;
         if (!targetId) {
-            svc.rollback = { targetId: '', ok: false, status: '', message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)', startedAt, finishedAt: Date.now() };
+            svc.rollback = {
+                targetId: '',
+                ok: false,
+                status: '',
+                message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)',
+                startedAt,
+                finishedAt: Date.now(),
+            };
             release_event(release, svc.service.name, 'fail', 'no rollback target');
             return;
         }
@@ -41346,7 +42219,14 @@ async function rollbackRelease(client, release, opts) {
         }
         catch (err) {
             const deploymentId = svc.rollback?.deploymentId;
-            svc.rollback = { targetId, ok: false, status: '', message: `rollback failed: ${client.scrub(errorMessage(err))}`, startedAt, finishedAt: Date.now() };
+            svc.rollback = {
+                targetId,
+                ok: false,
+                status: '',
+                message: `rollback failed: ${client.scrub(errorMessage(err))}`,
+                startedAt,
+                finishedAt: Date.now(),
+            };
             if (deploymentId)
                 svc.rollback.deploymentId = deploymentId;
             // Never sent again: whether the first request landed is unknown (effects.ts).
@@ -41363,9 +42243,15 @@ function newDeploymentVerdict(svc) {
         case 'success': {
             const v = svc.verification;
             if (!v)
-                return { verdict: 'unverified', reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}` };
+                return {
+                    verdict: 'unverified',
+                    reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}`,
+                };
             if (v.healthy)
-                return { verdict: v.rule === 'http' ? 'verified' : 'verified-by-status', reason: `${ruleName(v.rule)}: ${v.reason}` };
+                return {
+                    verdict: v.rule === 'http' ? 'verified' : 'verified-by-status',
+                    reason: `${ruleName(v.rule)}: ${v.reason}`,
+                };
             if (v.cancelled)
                 return { verdict: 'cancelled', reason: v.reason };
             return { verdict: crashedDuring(v) ? 'crashed' : 'unhealthy', reason: `${ruleName(v.rule)}: ${v.reason}` };
@@ -41374,7 +42260,10 @@ function newDeploymentVerdict(svc) {
             return { verdict: 'crashed', reason: svc.message };
         case 'skipped':
             return unchangedBySkip(svc)
-                ? { verdict: 'unchanged', reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}` }
+                ? {
+                    verdict: 'unchanged',
+                    reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}`,
+                }
                 : { verdict: 'failed', reason: svc.message };
         case 'refused':
         case 'unconfirmed':
@@ -41405,13 +42294,22 @@ function serviceVerdict(svc) {
                 : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
     }
     if (!rb.ok)
-        return { verdict: 'rollback-failed', reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}` };
+        return {
+            verdict: 'rollback-failed',
+            reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}`,
+        };
     const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
     const v = rb.verification;
     if (!v)
-        return { verdict: 'rolled-back', reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified` };
+        return {
+            verdict: 'rolled-back',
+            reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified`,
+        };
     if (!v.healthy)
-        return { verdict: 'rollback-failed', reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}` };
+        return {
+            verdict: 'rollback-failed',
+            reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}`,
+        };
     return { verdict: 'rolled-back', reason: `${why}${restored}, verified by ${ruleName(v.rule)}: ${v.reason}` };
 }
 /** The `deployments` output: one entry per service, stable field names. */
@@ -41472,6 +42370,848 @@ function productionDeploymentOf(svc) {
 
 /***/ }),
 
+/***/ 1360:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  UJ: () => (/* binding */ parseRecorded),
+  yG: () => (/* binding */ readHealthSpec),
+  ut: () => (/* binding */ readMigrateRisks),
+  B9: () => (/* binding */ readRailwaySpec)
+});
+
+// UNUSED EXPORTS: MAX_STREAK, defaultMaxInterval, readAutodeploySpec, readCheckSpec, readSourceSpec
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __nccwpck_require__(8571);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/health/index.ts + 4 modules
+var health = __nccwpck_require__(2970);
+// EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
+var client = __nccwpck_require__(6806);
+// EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
+var upload = __nccwpck_require__(8933);
+;// CONCATENATED MODULE: ./src/options/catalogue.ts
+// One definition of every option the release family's front ends share: its name, kind, default, bound and one-line
+// help. The CLI builds its flags from it (src/cli/options.ts) and test/options.test.ts checks that every action.yml
+// declaring the option has the same default and a description that begins with the help sentence, so action.yml,
+// the README tables generated from it (npm run docs) and `rail-actions <command> --help` cannot drift apart.
+const ROOT = 'action.yml';
+const DEPLOY = 'actions/railway-deploy/action.yml';
+const ROLLBACK = 'actions/rollback/action.yml';
+const CHECK = 'actions/health-check/action.yml';
+const RAILWAY_PLACES = [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback', 'cli:status'];
+const VERIFY_PLACES = [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'];
+const SOURCE_PLACES = [ROOT, DEPLOY, 'cli:deploy'];
+/** The release family's options (railway-deploy, release, rollback; rail-actions deploy/rollback/status). */
+const RELEASE_OPTIONS = [
+    {
+        name: 'railway-token',
+        kind: 'secret',
+        default: '',
+        help: 'A Railway project token (Project → Settings → Tokens; scoped to one environment) or an account/workspace token (then also set project and environment).',
+        in: RAILWAY_PLACES,
+        value: 'TOKEN',
+        env: ['RAILWAY_TOKEN', 'RAILWAY_API_TOKEN'],
+    },
+    {
+        name: 'api-url',
+        kind: 'url',
+        default: 'https://backboard.railway.com/graphql/v2',
+        help: "Railway's public GraphQL endpoint",
+        in: RAILWAY_PLACES,
+        value: 'URL',
+    },
+    { name: 'project', kind: 'string', default: '', help: 'Project name or id', in: RAILWAY_PLACES, value: 'NAME|ID' },
+    {
+        name: 'environment',
+        kind: 'string',
+        default: '',
+        help: 'Environment name or id',
+        in: RAILWAY_PLACES,
+        value: 'NAME|ID',
+    },
+    {
+        name: 'service',
+        kind: 'list',
+        default: '',
+        help: 'Service name(s) or id(s), one per line',
+        in: RAILWAY_PLACES,
+        value: 'NAME|ID',
+    },
+    {
+        name: 'timeout',
+        kind: 'duration',
+        default: '30m',
+        defaults: { [DEPLOY]: '20m', [ROLLBACK]: '15m', 'cli:rollback': '15m' },
+        help: 'Overall limit',
+        bound: { max: '6h' },
+        in: [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'DURATION',
+    },
+    {
+        name: 'waiting-timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'How long a deployment may sit in WAITING (Railway "Wait for CI") or NEEDS_APPROVAL before it is reported as such.',
+        bound: { max: '6h' },
+        in: [ROOT, DEPLOY, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'DURATION',
+    },
+    {
+        name: 'subscriptions',
+        kind: 'boolean',
+        default: 'true',
+        help: 'Follow deployments over a WebSocket subscription',
+        in: [ROOT, DEPLOY, ROLLBACK],
+    },
+    {
+        name: 'source',
+        kind: 'choice',
+        choices: ['commit', 'upload', 'image'],
+        default: 'commit',
+        // A terminal has no workflow commit to fall back to: the CLI uploads the working directory by default.
+        defaults: { 'cli:deploy': 'upload' },
+        help: 'commit (serviceInstanceDeployV2 of commit-sha, for GitHub-connected services), upload (a gzip tarball of path',
+        in: SOURCE_PLACES,
+        value: 'upload|commit|image',
+    },
+    {
+        name: 'commit-sha',
+        kind: 'string',
+        default: '${{ github.sha }}',
+        defaults: { 'cli:deploy': '' },
+        help: 'Commit to deploy with source: commit',
+        in: SOURCE_PLACES,
+        value: 'SHA',
+    },
+    {
+        name: 'autodeploy',
+        kind: 'choice',
+        choices: ['adopt', 'refuse', 'deploy'],
+        default: 'adopt',
+        help: 'source: commit on a service Railway deploys by itself on every push (GitHub autodeploy).',
+        in: SOURCE_PLACES,
+        value: 'adopt|refuse|deploy',
+    },
+    {
+        name: 'autodeploy-wait',
+        kind: 'duration',
+        default: '30s',
+        help: "How long to wait for Railway's own deployment of the commit when autodeploy is on and it is not there yet",
+        bound: { max: '6h' },
+        in: SOURCE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'path',
+        kind: 'list',
+        default: '.',
+        help: 'Directory to upload with source: upload',
+        in: SOURCE_PLACES,
+        value: 'DIR|SERVICE=DIR',
+    },
+    {
+        name: 'image',
+        kind: 'string',
+        default: '',
+        help: 'Image reference for source: image',
+        in: SOURCE_PLACES,
+        value: 'IMAGE',
+    },
+    {
+        name: 'verify',
+        kind: 'boolean',
+        default: 'true',
+        help: 'Verify each service by its rule (see health-url)',
+        in: [ROOT, ROLLBACK],
+    },
+    {
+        name: 'health-url',
+        kind: 'string',
+        default: '',
+        help: 'How each service is verified',
+        in: VERIFY_PLACES,
+        value: 'URL|SERVICE=URL',
+    },
+    {
+        name: 'health-path',
+        kind: 'string',
+        default: '/health',
+        help: 'Path appended to the service domain for a service health-url does not name.',
+        in: VERIFY_PLACES,
+        value: 'PATH',
+    },
+    {
+        name: 'expect-version',
+        kind: 'string',
+        default: 'deployment-id',
+        help: "What the health body must contain: deployment-id (the verified deployment's id, default), commit, none, or a literal value.",
+        in: VERIFY_PLACES,
+        value: 'deployment-id|commit|none|TEXT',
+    },
+    {
+        name: 'expect-status',
+        kind: 'string',
+        default: '200',
+        help: 'Accepted HTTP statuses',
+        in: [...VERIFY_PLACES, CHECK, 'cli:verify'],
+        value: 'CODES',
+    },
+    {
+        name: 'expect-json',
+        kind: 'string',
+        default: '',
+        help: 'field=value conditions on the JSON body, one per line.',
+        in: VERIFY_PLACES,
+        value: 'PATH=VALUE',
+    },
+    {
+        name: 'consecutive-successes',
+        kind: 'integer',
+        default: '3',
+        help: 'Healthy answers needed in a row',
+        bound: { min: 1 },
+        in: [...VERIFY_PLACES, CHECK, 'cli:verify'],
+        value: 'N',
+    },
+    {
+        name: 'health-interval',
+        kind: 'duration',
+        default: '1s',
+        help: 'Delay between health attempts (backs off after failures).',
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'health-timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'Give up verifying after this long.',
+        bound: { max: '6h' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'request-timeout',
+        kind: 'duration',
+        default: '10s',
+        help: 'Per-request timeout of the health check.',
+        bound: { max: '5m' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'max-latency',
+        kind: 'duration',
+        default: '',
+        help: 'Optional: slower answers count as failed.',
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'health-headers',
+        kind: 'string',
+        default: '',
+        help: "Extra headers for the health check, 'Name: value' per line (credential values masked).",
+        in: VERIFY_PLACES,
+        value: 'LINES',
+    },
+    {
+        name: 'verify-window',
+        kind: 'duration',
+        default: '30s',
+        // A rollback restores a version that already ran: a shorter soak (it is still watched for CRASHED).
+        defaults: { [ROLLBACK]: '10s', 'cli:rollback': '10s' },
+        help: "Railway's status of each verified deployment must stay SUCCESS, with no instance CRASHED or RESTARTING, this long from the start of its verification (a soak; catches CRASHED after SUCCESS)",
+        bound: { max: '6h' },
+        in: VERIFY_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'rollback',
+        kind: 'boolean',
+        default: 'true',
+        // In a terminal, deploy without verification is the common case; rolling back is asked for.
+        defaults: { 'cli:deploy': 'false' },
+        help: 'Roll back automatically when the release fails to deploy or verify.',
+        in: [ROOT, 'cli:deploy'],
+        flag: 'rollback-on-failure',
+    },
+    {
+        name: 'migrate-plan',
+        kind: 'string',
+        default: '',
+        help: "The migrate gate's JSON plan for this release.",
+        in: [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+        value: 'FILE',
+    },
+    {
+        name: 'force',
+        kind: 'boolean',
+        default: 'false',
+        help: 'Roll back even across breaking/destructive migrations',
+        in: [ROOT, ROLLBACK, 'cli:deploy', 'cli:rollback'],
+    },
+    {
+        name: 'check-only',
+        kind: 'boolean',
+        default: 'false',
+        help: 'true = read-only preflight, no mutation: proves the token reaches the project, the environment and every service',
+        in: [ROOT, DEPLOY],
+    },
+    {
+        name: 'deployment-id',
+        kind: 'string',
+        default: '',
+        help: 'Deployment to restore (one service only).',
+        in: [ROLLBACK, 'cli:rollback'],
+        value: 'ID',
+    },
+];
+/** The plain health check's options (health-check action, rail-actions verify). */
+const CHECK_OPTIONS = [
+    { name: 'url', kind: 'url', default: '', help: 'URL to poll', in: [CHECK, 'cli:verify'], value: 'URL' },
+    {
+        name: 'expect-version',
+        kind: 'string',
+        default: '',
+        help: 'A value that must appear in the body',
+        in: [CHECK, 'cli:verify'],
+        value: 'TEXT',
+    },
+    {
+        name: 'expect-json',
+        kind: 'string',
+        default: '',
+        help: 'Conditions on the JSON body, one per line',
+        in: [CHECK, 'cli:verify'],
+        value: 'PATH=VALUE',
+    },
+    {
+        name: 'interval',
+        kind: 'duration',
+        default: '1s',
+        help: 'Spacing of the consecutive healthy answers',
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-interval',
+        kind: 'duration',
+        default: '10s',
+        help: 'Longest delay between failed attempts',
+        bound: { max: '6h' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'timeout',
+        kind: 'duration',
+        default: '5m',
+        help: 'Give up (not healthy) after this long',
+        bound: { max: '6h' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'request-timeout',
+        kind: 'duration',
+        default: '10s',
+        help: 'A single request with no answer within this counts as a failed attempt.',
+        bound: { max: '5m' },
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-latency',
+        kind: 'duration',
+        default: '',
+        help: 'Optional: an answer slower than this counts as a failed attempt',
+        in: [CHECK, 'cli:verify'],
+        value: 'DURATION',
+    },
+    {
+        name: 'failure-threshold',
+        kind: 'integer',
+        default: '0',
+        help: 'Optional fail-fast: once the URL has answered healthy, this many failed attempts in a row end the check',
+        bound: { min: 0 },
+        in: [CHECK, 'cli:verify'],
+        value: 'N',
+    },
+    {
+        name: 'headers',
+        kind: 'string',
+        default: '',
+        help: 'Extra request headers, one "Name: value" per line',
+        in: [CHECK, 'cli:verify'],
+        value: 'LINES',
+    },
+];
+const GATE = 'actions/migrate-gate/action.yml';
+const MIGRATE = 'actions/migrate/action.yml';
+const RESTORE = 'actions/restore/action.yml';
+const FILES_PLACES = [GATE, MIGRATE, 'cli:plan', 'cli:migrate'];
+const MIGRATE_PLACES = [MIGRATE, 'cli:migrate'];
+/**
+ * The migrations family's options (migrate-gate, migrate, restore; rail-actions plan/migrate/restore), read by
+ * src/migrations/spec.ts and src/backup/spec.ts. A help text that ends mid-sentence is the part every action.yml
+ * description shares; the CLI completes it (src/cli/commands/{plan,migrate,restore}.ts).
+ */
+const MIGRATIONS_OPTIONS = [
+    {
+        name: 'database-url',
+        kind: 'secret',
+        default: '',
+        help: 'PostgreSQL URL of the',
+        in: [...FILES_PLACES, RESTORE, 'cli:restore'],
+        value: 'URL',
+        env: ['DATABASE_URL'],
+    },
+    {
+        name: 'migrations-tool',
+        kind: 'choice',
+        choices: ['auto', 'prisma', 'drizzle', 'knex', 'node-pg-migrate', 'golang-migrate', 'dbmate', 'sql'],
+        default: 'auto',
+        help: 'auto',
+        in: FILES_PLACES,
+        flag: 'tool',
+        value: 'NAME',
+    },
+    {
+        name: 'migrations-dir',
+        kind: 'string',
+        default: '',
+        help: 'Migrations directory relative to working-directory; detected from the repository layout when empty.',
+        in: FILES_PLACES,
+        flag: 'dir',
+        value: 'DIR',
+    },
+    {
+        name: 'working-directory',
+        kind: 'string',
+        default: '.',
+        help: 'Repository root (where package.json / prisma / drizzle.config live), relative to the workspace',
+        in: FILES_PLACES,
+        value: 'DIR',
+    },
+    {
+        name: 'approval',
+        kind: 'choice',
+        choices: ['risky', 'always', 'never'],
+        default: 'risky',
+        help: 'When a human must approve: risky (default) = when any statement is blocking, opaque, breaking or destructive; always = whenever something is pending; never = never (a blocked plan still fails).',
+        in: [GATE, 'cli:plan'],
+        value: 'risky|always|never',
+    },
+    {
+        name: 'large-table-rows',
+        kind: 'integer',
+        default: '100000',
+        help: 'Row count (pg_class.reltuples) from which a table is large.',
+        bound: { min: 0 },
+        in: [GATE, 'cli:plan'],
+        value: 'N',
+    },
+    {
+        name: 'migrations-command',
+        kind: 'string',
+        default: '',
+        help: "Optional: run the project's own migrator instead of the rail-actions runner",
+        in: MIGRATE_PLACES,
+        flag: 'command',
+        value: 'CMD',
+    },
+    {
+        name: 'plan-hash',
+        kind: 'string',
+        default: '',
+        help: 'The plan-hash output of migrate-gate.',
+        in: MIGRATE_PLACES,
+        value: 'HEX',
+    },
+    {
+        name: 'mode',
+        kind: 'choice',
+        choices: ['apply', 'rehearse'],
+        default: 'apply',
+        help: 'apply (default), or rehearse: only apply the pending migrations to a copy of the production schema on rehearsal-database-url and report.',
+        in: MIGRATE_PLACES,
+        value: 'apply|rehearse',
+    },
+    {
+        name: 'rehearsal-database-url',
+        kind: 'secret',
+        default: '',
+        help: 'Optional PostgreSQL URL of a throwaway server/database (e.g. the CI pgvector service).',
+        in: MIGRATE_PLACES,
+        value: 'URL',
+    },
+    {
+        name: 'lock-timeout',
+        kind: 'duration',
+        default: '5s',
+        help: 'lock_timeout for every migration statement: give up waiting for a table lock after this (then retry), so a blocked ALTER never queues all traffic behind it.',
+        bound: { max: '10m' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'statement-timeout',
+        kind: 'duration',
+        default: '15m',
+        help: 'statement_timeout per statement (0 = none).',
+        bound: { max: '120h' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'lock-wait',
+        kind: 'duration',
+        default: '10m',
+        help: 'How long to wait when',
+        bound: { max: '120h' },
+        in: [...MIGRATE_PLACES, RESTORE, 'cli:restore'],
+        value: 'DURATION',
+    },
+    {
+        name: 'max-retries',
+        kind: 'integer',
+        default: '5',
+        help: 'Retries after a lock timeout (SQLSTATE 55P03) or deadlock, with exponential backoff.',
+        bound: { min: 0, max: '100' },
+        in: MIGRATE_PLACES,
+        value: 'N',
+    },
+    {
+        name: 'backup',
+        kind: 'choice',
+        choices: ['auto', 'off'],
+        default: 'auto',
+        help: 'auto (default): before a statement that destroys data (DROP TABLE/COLUMN, TRUNCATE, DELETE, UPDATE, a column type change that is not binary-coercible), copy exactly what it destroys into schema rail_actions_backup of the same database, in the same transaction as the statement; undo with the restore action or `rail-actions restore`.',
+        in: MIGRATE_PLACES,
+        value: 'auto|off',
+    },
+    {
+        name: 'backup-max-size',
+        kind: 'string',
+        default: '1GB',
+        help: 'Refuse to migrate (before anything changes) when the backup would be larger than this, estimated from the live table sizes: e.g. 500MB, 2GB; 0 = no limit.',
+        in: MIGRATE_PLACES,
+        value: 'SIZE',
+    },
+    {
+        name: 'backup-retention',
+        kind: 'duration',
+        default: '168h',
+        help: 'How long a backup is kept; the first migrate run after that drops it.',
+        bound: { max: '596h' },
+        in: MIGRATE_PLACES,
+        value: 'DURATION',
+    },
+    {
+        name: 'backup-id',
+        kind: 'string',
+        default: '',
+        help: "The migrate action's backup-id output.",
+        in: [RESTORE, 'cli:restore'],
+        value: 'ID',
+    },
+];
+const CATALOGUE = [...RELEASE_OPTIONS, ...CHECK_OPTIONS, ...MIGRATIONS_OPTIONS];
+/** The definition of `name` as declared at `place` (a name may mean different things in different families). */
+function optionAt(name, place) {
+    return CATALOGUE.find((d) => d.name === name && d.in.includes(place));
+}
+/** The default of `name` at `place` (or the release family's default). */
+function catalogue_optionDefault(name, place) {
+    const def = (place ? optionAt(name, place) : undefined) ?? CATALOGUE.find((d) => d.name === name);
+    if (!def)
+        throw new Error(`bug: option '${name}' is not catalogued`);
+    return (place ? def.defaults?.[place] : undefined) ?? def.default;
+}
+
+// EXTERNAL MODULE: ./src/options/readers.ts + 1 modules
+var readers = __nccwpck_require__(3528);
+// EXTERNAL MODULE: ./src/release/migrate-guard.ts
+var migrate_guard = __nccwpck_require__(9048);
+// EXTERNAL MODULE: ./src/release/verify-rules.ts
+var verify_rules = __nccwpck_require__(8554);
+;// CONCATENATED MODULE: ./src/release/spec.ts
+// The typed specs of the release family (railway-deploy, release, rollback, health-check; `rail-actions deploy`,
+// `rollback`, `status`, `verify`), read once from any InputSource — an action's inputs or the CLI's flags — so names,
+// defaults, bounds and error wording cannot differ between the two front ends. Nothing here sends a request.
+
+
+
+
+
+
+
+
+
+
+
+
+/** More healthy answers in a row (or failures before giving up) than any check needs; a bound keeps a typo like 3000000 from a check that can never pass. */
+const MAX_STREAK = 100;
+/**
+ * The longest pause between failed health attempts when none is given: 10 s, or the interval when that is longer (an
+ * explicit max-interval shorter than interval is an error, validateHealthOptions). One rule for every health check.
+ */
+function defaultMaxInterval(intervalMs) {
+    return Math.max(10_000, intervalMs);
+}
+/**
+ * The connection options (token masked first). railway-token must be a header-safe token (readToken), api-url one URL
+ * without credentials: fetch refuses a URL with user:password@ (Fetch standard, Request constructor: "If parsedURL
+ * includes credentials, then throw a TypeError"), and Railway authenticates by the token header anyway. Durations are
+ * bounded by the 6 h a job may run on a GitHub-hosted runner.
+ */
+function readRailwaySpec(src, opts) {
+    const token = (0,readers/* readToken */.AI)(src, 'railway-token', { required: true }).trim();
+    const rawApiUrl = (0,readers/* oneLine */.TN)('api-url', (0,readers/* readRaw */.hc)(src, 'api-url').trim());
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i.test(rawApiUrl)) {
+        throw new errors/* InputError */.dz('api-url', `must not contain credentials (user:password@): Railway is authenticated by railway-token, and fetch refuses such URLs; got ${(0,redact/* quoteValue */.cl)(rawApiUrl)}`);
+    }
+    const apiUrl = (0,client/* parseApiUrl */.nV)(rawApiUrl, 'api-url').toString();
+    const services = (0,readers/* readList */.LD)(src, 'service');
+    if (opts.servicesRequired && services.length === 0)
+        throw new errors/* InputError */.dz('service', 'is required: one or more service names or ids, one per line');
+    return {
+        token,
+        apiUrl,
+        project: (0,readers/* readString */.E3)(src, 'project'),
+        environment: (0,readers/* readString */.E3)(src, 'environment'),
+        services,
+        timeoutMs: (0,readers/* readDuration */.$7)(src, 'timeout', opts.defaultTimeout, { max: duration/* HOSTED_JOB_MAX_MS */.Sy }),
+        waitingTimeoutMs: (0,readers/* readDuration */.$7)(src, 'waiting-timeout', catalogue_optionDefault('waiting-timeout'), {
+            max: duration/* HOSTED_JOB_MAX_MS */.Sy,
+        }),
+        subscriptions: (0,readers/* readBoolean */.Vf)(src, 'subscriptions', true),
+    };
+}
+/**
+ * `source` and its companion options; the upload tarball is built here, before anything is mutated. `fallbackSha`:
+ * the commit an empty commit-sha falls back to (the workflow's GITHUB_SHA in an action) — serviceInstanceDeployV2
+ * without a commitSha redeploys the commit the service already runs, NOT the branch head (docs
+ * integrations/api/manage-services.md; docs PR #1163), so an action always sends a commit.
+ */
+async function readSourceSpec(src, services, opts = {}) {
+    const kind = readChoice(src, 'source', ['commit', 'upload', 'image'], opts.defaultKind ?? 'commit');
+    if (kind === 'commit') {
+        const givenSha = readString(src, 'commit-sha').trim();
+        const sha = givenSha || (opts.fallbackSha ?? '').trim();
+        if (sha && !/^[0-9a-f]{7,40}$/i.test(sha))
+            throw new InputError(givenSha ? 'commit-sha' : 'commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
+        if (!givenSha && sha)
+            opts.log?.(`commit-sha is empty: deploying the workflow's commit ${sha} (GITHUB_SHA)`);
+        return sha ? { kind, commitSha: sha } : { kind };
+    }
+    if (kind === 'image') {
+        const image = readString(src, 'image').trim();
+        if (image && /\s/.test(image))
+            throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
+        return image ? { kind, image } : { kind };
+    }
+    // A read-only preflight builds no archive (nothing is uploaded).
+    if (opts.upload === false)
+        return { kind, dir: '.', tarball: Buffer.alloc(0), files: [] };
+    // `path`: one directory for every service, or `service=dir` lines (monorepo: each service uploads its own root).
+    const lines = (src.get('path') ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const base = opts.base ?? process.cwd();
+    const tarballOf = async (dir, service) => {
+        const abs = path.resolve(base, dir);
+        // createUploadTarball refuses a directory that does not exist (naming 'path'); a file is refused here.
+        if (existsSync(abs) && !statSync(abs).isDirectory())
+            throw new InputError('path', `${quoteValue(dir)} is not a directory (resolved to ${quoteValue(abs)})`);
+        const { body, files } = await createUploadTarball(abs);
+        opts.log?.(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s) from '${dir}' (${(body.length / 1024).toFixed(1)} KiB gzip; .gitignore/.railwayignore applied; .git and node_modules dropped)`);
+        return { dir: abs, tarball: body, files };
+    };
+    const perService = {};
+    let shared;
+    for (const line of lines) {
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (name && services.includes(name)) {
+            if (perService[name])
+                throw new InputError('path', `names service '${name}' twice`);
+            perService[name] = await tarballOf(line.slice(eq + 1).trim(), name);
+        }
+        else if (shared !== undefined) {
+            throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' lines");
+        }
+        else
+            shared = line;
+    }
+    const uncovered = services.filter((s) => !perService[s]);
+    const archive = uncovered.length > 0 || Object.keys(perService).length === 0
+        ? await tarballOf(shared ?? '.')
+        : Object.values(perService)[0];
+    if (!archive)
+        throw new InputError('path', 'names no directory to upload');
+    const source = { kind, ...archive };
+    if (Object.keys(perService).length > 0)
+        source.perService = perService;
+    return source;
+}
+/** The autodeploy options (commit sources): adopt Railway's own deployment of the commit, refuse, or deploy anyway. */
+function readAutodeploySpec(src) {
+    return {
+        mode: readChoice(src, 'autodeploy', ['adopt', 'refuse', 'deploy'], 'adopt'),
+        waitMs: readDuration(src, 'autodeploy-wait', optionDefault('autodeploy-wait'), {
+            allowZero: true,
+            max: HOSTED_JOB_MAX_MS,
+        }),
+    };
+}
+/**
+ * The verification options, validated before any network call. health-url: one URL (one service only), or one
+ * `service=URL` / `service=none` line per service; a service it does not name is checked at its public domain +
+ * health-path, or by Railway's status when it has no domain. `known` adds names a line may use besides `services`
+ * (the rollback's recorded deployments). expect-version: `deployment-id` (default), `commit`, `none`, or text
+ * (resolveExpectVersion).
+ */
+function readHealthSpec(src, services, opts = {}) {
+    const fallback = (name) => catalogue_optionDefault(name, opts.place);
+    const known = [...new Set([...services, ...(opts.known ?? [])])];
+    // readRaw masks every URL's credentials before parseHealthUrls can quote a line it refuses.
+    const rawUrls = (0,readers/* readRaw */.hc)(src, 'health-url');
+    const secrets = (0,redact/* secretParts */.Bm)(rawUrls);
+    const urls = (0,verify_rules/* parseHealthUrls */.u6)(rawUrls, { known, count: services.length });
+    const headers = (0,readers/* sendableHeaders */.$c)('health-headers', (0,health/* parseHeaders */.QG)((0,readers/* readString */.E3)(src, 'health-headers', { multiline: true }), 'health-headers'));
+    const headerSecrets = (0,health/* secretHeaderValues */.o4)(headers);
+    src.mask(headerSecrets);
+    secrets.push(...headerSecrets);
+    const healthPath = (0,readers/* readString */.E3)(src, 'health-path', { fallback: fallback('health-path') }).trim();
+    // Resolved against each service's domain (new URL(path, domain)): '//host', a scheme or a backslash ('/\host' is
+    // '//host' to the WHATWG parser) would point the check at another host.
+    if (!/^\/(?![/\\])[^\s\\]*$/.test(healthPath)) {
+        throw new errors/* InputError */.dz('health-path', `expected a path starting with a single / (e.g. /health), appended to each service's domain; got ${(0,redact/* quoteValue */.cl)(healthPath)}`);
+    }
+    const expectVersion = (0,readers/* readString */.E3)(src, 'expect-version', { fallback: fallback('expect-version') }).trim();
+    const expectStatus = (0,health/* parseExpectStatus */.NL)((0,readers/* readString */.E3)(src, 'expect-status', { fallback: '200', multiline: true }), 'expect-status');
+    const expectJson = (0,health/* parseExpectJson */.$c)((0,readers/* readString */.E3)(src, 'expect-json', { multiline: true }), 'expect-json');
+    const consecutiveSuccesses = (0,readers/* readInteger */.JI)(src, 'consecutive-successes', 3, { min: 1, max: MAX_STREAK });
+    // Bounds (stated in the help): a job runs at most 6 h on a GitHub-hosted runner; fetch gives up on headers after
+    // 300 s; an interval longer than the check, or a latency limit above the request timeout, cannot take effect.
+    const timeoutMs = (0,readers/* readDuration */.$7)(src, 'health-timeout', fallback('health-timeout'), { max: duration/* HOSTED_JOB_MAX_MS */.Sy });
+    const intervalMs = (0,readers/* readDuration */.$7)(src, 'health-interval', fallback('health-interval'));
+    (0,readers/* notLongerThan */.GQ)(src, 'health-interval', intervalMs, 'health-timeout', timeoutMs);
+    const requestTimeoutMs = (0,readers/* readDuration */.$7)(src, 'request-timeout', fallback('request-timeout'), {
+        max: duration/* FETCH_HEADERS_MAX_MS */.QT,
+    });
+    const maxLatencyMs = (0,readers/* given */.gI)(src, 'max-latency') ? (0,readers/* readDuration */.$7)(src, 'max-latency', '1s') : undefined;
+    if (maxLatencyMs !== undefined)
+        (0,readers/* notLongerThan */.GQ)(src, 'max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
+    const windowMs = (0,readers/* readDuration */.$7)(src, 'verify-window', fallback('verify-window'), {
+        allowZero: true,
+        max: duration/* HOSTED_JOB_MAX_MS */.Sy,
+    });
+    return {
+        urls,
+        healthPath,
+        expectVersion,
+        secrets,
+        windowMs,
+        http: {
+            expectStatus,
+            expectJson,
+            consecutiveSuccesses,
+            intervalMs,
+            maxIntervalMs: defaultMaxInterval(intervalMs),
+            timeoutMs,
+            requestTimeoutMs,
+            maxLatencyMs,
+            headers,
+        },
+    };
+}
+/** The migrate plan's breaking/destructive migrations (migrate-guard.ts); `text` is the plan itself. */
+function readMigrateRisks(text, input = 'migrate-plan') {
+    return (0,migrate_guard/* riskyMigrations */.E9)((0,migrate_guard/* parseMigratePlan */.OZ)(text, input));
+}
+/** The `deployments` JSON a rollback takes (railway-deploy's / the root action's output). */
+function parseRecorded(text, input = 'deployments') {
+    const trimmed = text.trim();
+    if (!trimmed)
+        return [];
+    let parsed;
+    try {
+        parsed = JSON.parse(trimmed);
+    }
+    catch {
+        throw new errors/* InputError */.dz(input, "expected the JSON 'deployments' output of railway-deploy, but it is not valid JSON");
+    }
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    if (!list.every((e) => e && typeof e === 'object'))
+        throw new errors/* InputError */.dz(input, 'expected a JSON array of objects (the railway-deploy output)');
+    return list;
+}
+/**
+ * The health-check options. Every reader masks the value's credentials (URL userinfo, credential query parameters)
+ * before it is parsed, so no later message — an input error included — can print them. Bounds: a job runs at most
+ * 6 h on a GitHub-hosted runner; fetch gives up on headers after 300 s.
+ */
+function readCheckSpec(src) {
+    const url = readUrl(src, 'url', { required: true });
+    const secrets = secretParts(src.get('url') ?? '');
+    const headers = sendableHeaders('headers', parseHeaders(readString(src, 'headers', { multiline: true }), 'headers'));
+    const headerSecrets = secretHeaderValues(headers);
+    src.mask(headerSecrets);
+    secrets.push(...headerSecrets);
+    const expectStatus = parseExpectStatus(readString(src, 'expect-status', { fallback: '200', multiline: true }), 'expect-status');
+    const expectJson = parseExpectJson(readString(src, 'expect-json', { multiline: true }), 'expect-json');
+    const expectVersion = readString(src, 'expect-version').trim() || undefined;
+    const consecutiveSuccesses = readInteger(src, 'consecutive-successes', 3, { min: 1, max: MAX_STREAK });
+    const timeoutMs = readDuration(src, 'timeout', '5m', { max: HOSTED_JOB_MAX_MS });
+    const intervalMs = readDuration(src, 'interval', '1s');
+    notLongerThan(src, 'interval', intervalMs, 'timeout', timeoutMs);
+    // An explicit max-interval shorter than interval is an error (the core says so); the default adapts to interval.
+    const maxIntervalMs = given(src, 'max-interval')
+        ? readDuration(src, 'max-interval', '10s', { max: HOSTED_JOB_MAX_MS })
+        : defaultMaxInterval(intervalMs);
+    const requestTimeoutMs = readDuration(src, 'request-timeout', '10s', { max: FETCH_HEADERS_MAX_MS });
+    const maxLatencyMs = given(src, 'max-latency') ? readDuration(src, 'max-latency', '') : undefined;
+    if (maxLatencyMs !== undefined)
+        notLongerThan(src, 'max-latency', maxLatencyMs, 'request-timeout', requestTimeoutMs);
+    const failureThreshold = readInteger(src, 'failure-threshold', 0, { min: 0, max: MAX_STREAK });
+    return {
+        secrets,
+        options: {
+            url,
+            expectStatus,
+            expectJson,
+            expectVersion,
+            consecutiveSuccesses,
+            intervalMs,
+            maxIntervalMs,
+            timeoutMs,
+            requestTimeoutMs,
+            maxLatencyMs,
+            failureThreshold,
+            headers,
+        },
+    };
+}
+
+
+/***/ }),
+
 /***/ 7709:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -41480,17 +43220,17 @@ function productionDeploymentOf(svc) {
 /* harmony export */ });
 /* unused harmony exports cell, renderServiceTable, renderTimeline, renderDiagnostics */
 /* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8571);
-/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2020);
+/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8416);
 // Markdown for job summaries: a table per service (before → after, verdict, status, URL, durations), each service's
 // verdict with its reason, a mermaid gantt timeline of the release, and the failure evidence (log tails, deployment
 // events). Pure functions.
 
 
+
 const short = (id) => (id ? `\`${id.slice(0, 8)}\`` : '—');
 /** Table cells must not break the row. */
-function cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .V;
 function dur(from, to) {
     return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(to - from) : '—';
 }
@@ -41508,7 +43248,9 @@ function statusText(svc) {
     if (svc.cancel)
         parts.push(svc.cancel.cancelled ? 'cancelled after the timeout' : 'NOT cancelled');
     if (svc.verification)
-        parts.push(svc.verification.healthy ? `verified by ${ruleWord(svc.verification)} ✅` : `${ruleWord(svc.verification)} verification failed ❌`);
+        parts.push(svc.verification.healthy
+            ? `verified by ${ruleWord(svc.verification)} ✅`
+            : `${ruleWord(svc.verification)} verification failed ❌`);
     if (svc.rollback)
         parts.push(svc.rollback.ok ? `rolled back (${svc.rollback.method}) ↩️` : 'rollback failed ❌');
     return parts.join(', ');
@@ -41525,8 +43267,10 @@ function renderServiceTable(release) {
         const verify = s.verification
             ? `${dur(s.verification.startedAt, s.verification.finishedAt)}${s.verification.timeToHealthyMs !== undefined ? ` (healthy after ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(s.verification.timeToHealthyMs)})` : ''}`
             : '—';
-        const rollback = s.rollback ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}` : '—';
-        rows.push(`| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short((0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .productionDeploymentOf */ .GA)(s))} | **${(0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .serviceVerdict */ .tA)(s).verdict}** | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`);
+        const rollback = s.rollback
+            ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}`
+            : '—';
+        rows.push(`| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short((0,_release_js__WEBPACK_IMPORTED_MODULE_2__/* .productionDeploymentOf */ .GA)(s))} | **${(0,_release_js__WEBPACK_IMPORTED_MODULE_2__/* .serviceVerdict */ .tA)(s).verdict}** | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`);
     }
     return rows.join('\n');
 }
@@ -41560,7 +43304,13 @@ function renderTimeline(release) {
         }
         const v = s.verification;
         if (v)
-            task(v.rule === 'http' ? (v.healthy ? 'verify healthy' : 'verify failed') : v.healthy ? 'status held' : 'status failed', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
+            task(v.rule === 'http'
+                ? v.healthy
+                    ? 'verify healthy'
+                    : 'verify failed'
+                : v.healthy
+                    ? 'status held'
+                    : 'status failed', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
         if (s.rollback) {
             task(s.rollback.ok ? `rollback (${s.rollback.method ?? 'rollback'})` : 'rollback failed', s.rollback.ok ? 'active' : 'crit', s.rollback.startedAt, s.rollback.finishedAt);
             const rv = s.rollback.verification;
@@ -41572,11 +43322,19 @@ function renderTimeline(release) {
     return lines.join('\n');
 }
 function renderDiagnostics(name, d) {
-    const out = [`<details><summary>${escapeHtml(name)}: why deployment ${d.deploymentId} failed</summary>`, ''];
+    const out = [
+        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(name)}: why deployment ${d.deploymentId} failed</summary>`,
+        '',
+    ];
     if (d.events.length) {
         out.push('| Step | Started | Detail |', '|---|---|---|');
         for (const e of d.events) {
-            const detail = [e.error, e.detail, e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '', e.durationMs !== undefined ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(e.durationMs) : '']
+            const detail = [
+                e.error,
+                e.detail,
+                e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '',
+                e.durationMs !== undefined ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(e.durationMs) : '',
+            ]
                 .filter(Boolean)
                 .join(' · ');
             out.push(`| ${cell(e.step)} | ${cell(e.createdAt)} | ${cell(detail || '—')} |`);
@@ -41591,12 +43349,9 @@ function renderDiagnostics(name, d) {
     block('Build logs', d.buildLogs);
     block('Deploy logs', d.deployLogs);
     if (d.problems.length)
-        out.push(`_Could not fetch: ${escapeHtml(d.problems.join('; '))}_`, '');
+        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(d.problems.join('; '))}_`, '');
     out.push('</details>');
     return out.join('\n');
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 /** The whole summary for an action: heading, verdict line, table, messages, timeline, diagnostics. */
 function renderReleaseSummary(release, opts) {
@@ -41613,7 +43368,7 @@ function renderReleaseSummary(release, opts) {
     for (const s of release.services) {
         // The verdict's reason already says how each deployment fared under its rule; the deploy and rollback messages
         // add what Railway did.
-        const { verdict, reason } = (0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .serviceVerdict */ .tA)(s);
+        const { verdict, reason } = (0,_release_js__WEBPACK_IMPORTED_MODULE_2__/* .serviceVerdict */ .tA)(s);
         parts.push(`- **${cell(s.service.name)}** — **${verdict}**: ${reason}`);
         if (s.start?.note)
             parts.push(`  - start: ${s.start.note}`);
@@ -41624,8 +43379,8 @@ function renderReleaseSummary(release, opts) {
         if (s.rollback)
             parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}${s.rollback.warning ? ` — ${s.rollback.warning}` : ''}`);
         if (s.production)
-            parts.push(`  - production, read from Railway at the end: ${(0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .describeProduction */ .LE)(s)}`);
-        const human = (0,_release_js__WEBPACK_IMPORTED_MODULE_1__/* .needsHumanReason */ .$K)(s, release);
+            parts.push(`  - production, read from Railway at the end: ${(0,_release_js__WEBPACK_IMPORTED_MODULE_2__/* .describeProduction */ .LE)(s)}`);
+        const human = (0,_release_js__WEBPACK_IMPORTED_MODULE_2__/* .needsHumanReason */ .$K)(s, release);
         if (human)
             parts.push(`  - 🚨 **needs a human**: ${human}`);
     }
@@ -41636,6 +43391,389 @@ function renderReleaseSummary(release, opts) {
         if (s.diagnostics)
             parts.push(renderDiagnostics(s.service.name, s.diagnostics), '');
     return parts.join('\n');
+}
+
+
+/***/ }),
+
+/***/ 3890:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ ACTION_NAMES),
+/* harmony export */   el: () => (/* binding */ runRollback)
+/* harmony export */ });
+/* unused harmony exports plainReporter, SETTLE_MS, SETTLE_CANCELLED_MS, settleRelease, ROLLBACK_MIN_MS, runRelease, rollbackRefusal, runVerify */
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _health_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2970);
+/* harmony import */ var _railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4275);
+/* harmony import */ var _railway_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2576);
+/* harmony import */ var _railway_resolve_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9583);
+/* harmony import */ var _migrate_guard_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9048);
+/* harmony import */ var _policies_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5119);
+/* harmony import */ var _release_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8416);
+/* harmony import */ var _verify_rules_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8554);
+/* harmony import */ var _core_duration_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(8571);
+// The release family's use cases, called by both front ends: the actions (src/actions/*.ts: inputs → use case →
+// outputs/summary) and the CLI (src/cli/commands/*.ts: flags → use case → terminal). Each takes a resolved spec
+// (spec.ts), a way to connect to Railway and a reporter, and returns a typed result; every decision it takes is a
+// pure function of policies.ts. Nothing here knows where its options came from or how its result is shown.
+
+
+
+
+
+
+
+
+
+
+/** A reporter for a plain log function (the CLI, tests): groups are a heading line. */
+function plainReporter(log, warn = log) {
+    return {
+        log,
+        warn,
+        group: async (title, fn) => {
+            log(`── ${title}`);
+            return fn();
+        },
+    };
+}
+const ACTION_NAMES = {
+    verifyOff: 'verify: false',
+    rollbackOff: 'rollback: false',
+    force: 'force: true',
+};
+// ---------- settle ----------
+/**
+ * Time the main flow takes, after its own timeout or a cancellation, to cancel what it left building and read what
+ * Railway runs (with a derived client: the release's is past its deadline or aborted). On cancellation the runner
+ * sends SIGINT, then SIGTERM 7.5 s later, then kills the process 2.5 s after that (actions/runner@258d6c8
+ * src/Runner.Sdk/ProcessInvoker.cs:32-33, 447-460): 6 s fits inside the first grace period.
+ */
+const SETTLE_MS = 60_000;
+const SETTLE_CANCELLED_MS = 6_000;
+/**
+ * Ends every path on what Railway really runs: a deployment the release left on its way (timeout, WAITING,
+ * NEEDS_APPROVAL) is cancelled where Railway allows it (not after a cancellation: the post step does that in an
+ * action; a terminal user was told what continues), then every service whose state the run did not prove is read, and
+ * an image setting changed by a release that put nothing live is put back (restoreImageSettings).
+ */
+async function settleRelease(client, release, opts) {
+    const settle = client.derive({ deadline: Date.now() + (opts.cancelled ? SETTLE_CANCELLED_MS : SETTLE_MS) });
+    try {
+        if (!opts.cancelled)
+            await (0,_release_js__WEBPACK_IMPORTED_MODULE_7__/* .cancelUnfinished */ .yP)(settle, release, { log: opts.log });
+        await (0,_release_js__WEBPACK_IMPORTED_MODULE_7__/* .confirmProduction */ .MV)(settle, release, { log: opts.log });
+        // An image release that put nothing live must not leave the image setting naming its image (needs the read above).
+        if (!opts.cancelled)
+            await (0,_release_js__WEBPACK_IMPORTED_MODULE_7__/* .restoreImageSettings */ .l1)(settle, release, { log: opts.log });
+    }
+    finally {
+        await settle.close();
+    }
+}
+/** A rollback needs at least this long, whatever is left of `timeout` (restoring production matters more). */
+const ROLLBACK_MIN_MS = (/* unused pure expression or super */ null && (5 * 60_000));
+/**
+ * Deploy → verify (each service by its own rule) → roll every live service back together when the release fails
+ * (never across a breaking/destructive migration unless forced) → read what Railway runs. `verify: false` and
+ * `rollbackOnFailure: false` make it railway-deploy's plain deploy. Throws only before anything was sent (bad
+ * target, a source the service cannot take).
+ */
+async function runRelease(spec, io) {
+    const { reporter: rep, signal } = io;
+    const log = (m) => rep.log(m);
+    const deadline = Date.now() + spec.railway.timeoutMs;
+    const client = await io.connect(deadline);
+    const commitSha = spec.source.kind === 'commit' ? spec.source.commitSha : undefined;
+    const health = spec.health;
+    let release;
+    try {
+        const target = await resolveTarget(client, {
+            project: spec.railway.project,
+            environment: spec.railway.environment,
+            services: spec.railway.services,
+        });
+        release = await prepareRelease(client, target, spec.source, { log });
+        const r = release;
+        for (const s of r.services)
+            log(`${s.service.name}: serving ${s.previousDeploymentId ?? 'nothing'}; rollback target ${s.rollbackTargetId ?? 'none'}`);
+        if (spec.verify && health)
+            for (const s of r.services)
+                log(`${s.service.name}: verified by ${describeRule(ruleFor(health, s))}`);
+        io.onPhase?.(r, 'deploying');
+        await rep.group(`Deploying ${r.services.map((s) => s.service.name).join(', ')} to ${r.environment.name}`, () => deployRelease(client, r, spec.source, {
+            deadline,
+            signal,
+            waitingTimeoutMs: spec.railway.waitingTimeoutMs,
+            useSubscription: io.useSubscription,
+            autodeploy: spec.autodeploy.mode,
+            autodeployWaitMs: spec.autodeploy.waitMs,
+            log,
+            onTriggered: () => io.onPhase?.(r, 'deploying'),
+        }));
+        const live = r.services.filter((s) => s.outcome === 'success');
+        if (!signal.aborted && r.services.every((s) => s.outcome === 'success' || unchangedBySkip(s))) {
+            if (spec.verify && health && live.length) {
+                io.onPhase?.(r, 'verifying');
+                await rep.group('Verify', () => verifyRelease(client, r, (svc) => (svc.deploymentId ? verifySpecFor(health, svc, svc.deploymentId, commitSha) : undefined), { signal, log }));
+            }
+            else if (!spec.verify && spec.health) {
+                for (const s of live)
+                    s.unverifiedReason = `${spec.names.verifyOff} — counted as deployed because Railway reports SUCCESS`;
+            }
+        }
+        else {
+            const failed = r.services
+                .filter((s) => s.outcome !== 'success' && !unchangedBySkip(s))
+                .map((s) => `${s.service.name} ${s.status || s.outcome}`);
+            for (const s of live)
+                s.unverifiedReason = `the release failed before verification (${failed.join(', ')})`;
+        }
+        const decision = decideAfterVerify(r, {
+            cancelled: signal.aborted,
+            rollbackOnFailure: spec.rollbackOnFailure,
+            risks: spec.risks,
+            force: spec.force,
+            names: { rollback: spec.names.rollbackOff, force: spec.names.force },
+        });
+        let result;
+        const notes = [];
+        if (!decision.rollBack) {
+            result = decision.result;
+            notes.push(...decision.notes);
+        }
+        else {
+            if (spec.risks.length)
+                rep.warn(`${spec.names.force} — rolling back across ${describeRisks(spec.risks)}`);
+            io.onPhase?.(r, 'rolling-back');
+            // Restoring production must not be cut short by what the deploy used of `timeout`.
+            const rollbackDeadline = Math.max(deadline, Date.now() + ROLLBACK_MIN_MS);
+            const rollbackClient = rollbackDeadline > deadline ? client.derive({ deadline: rollbackDeadline, signal }) : client;
+            try {
+                await rep.group('Roll back', () => rollbackRelease(rollbackClient, r, {
+                    deadline: rollbackDeadline,
+                    signal,
+                    log,
+                    useSubscription: io.useSubscription,
+                    onRollbackStarted: (svc, id) => {
+                        if (svc.rollback)
+                            svc.rollback.deploymentId = id;
+                        else
+                            svc.rollback = {
+                                targetId: svc.rollbackTargetId ?? '',
+                                deploymentId: id,
+                                ok: false,
+                                status: '',
+                                message: 'in progress',
+                                startedAt: Date.now(),
+                                finishedAt: Date.now(),
+                            };
+                        io.onPhase?.(r, 'rolling-back');
+                    },
+                    // Each restored service by its own rule: the restored deployment's identity over HTTP (a literal
+                    // expect-version names the undone release and is not asked of the old version), a worker by Railway's status.
+                    specFor: (svc, id) => (spec.verify && health ? verifySpecForRestored(health, svc, id) : undefined),
+                }));
+            }
+            finally {
+                if (rollbackClient !== client)
+                    await rollbackClient.close();
+            }
+            const after = decideAfterRollback(r, { cancelled: signal.aborted });
+            result = after.result;
+            notes.push(...after.notes);
+        }
+        // What Railway runs now: a deployment left building is cancelled, and whatever the run did not prove is read.
+        await rep.group('Production now', () => settleRelease(client, r, { cancelled: signal.aborted, log }));
+        result = finalResult(result, r);
+        r.finishedAt = Date.now();
+        // The post step takes over only what this release left on its way (or a cancelled job).
+        if (result !== 'cancelled' && !r.services.some(leftOnItsWay))
+            io.onPhase?.(r, 'done');
+        notes.push(...verificationNotes(spec, r, commitSha));
+        return { release: r, result, notes, scrub: (t) => client.scrub(t) };
+    }
+    catch (err) {
+        // An unexpected failure after something was sent: still say what Railway runs before failing.
+        if (release && release.services.some((s) => s.deploymentId)) {
+            const r = release;
+            await settleRelease(client, r, { cancelled: signal.aborted, log }).catch(() => undefined);
+            r.finishedAt = Date.now();
+            return {
+                release: r,
+                result: 'needs-human',
+                notes: [
+                    `The step failed unexpectedly (${client.scrub(errorMessage(err))}); what Railway runs was read back above.`,
+                ],
+                error: err instanceof Error ? err : new Error(String(err)),
+                scrub: (t) => client.scrub(t),
+            };
+        }
+        throw err;
+    }
+    finally {
+        await client.close();
+    }
+}
+function verificationNotes(spec, r, commitSha) {
+    const notes = [];
+    if (spec.rollbackOnFailure || spec.health) {
+        if (!spec.verify || !spec.health) {
+            notes.push(`${spec.names.verifyOff} — nothing was verified (no HTTP check, no status soak): services count as deployed because Railway reports SUCCESS.`);
+        }
+        else {
+            const health = spec.health;
+            notes.push(`Verification rules: ${r.services.map((s) => `${s.service.name} → ${describeRule(ruleFor(health, s))}`).join('; ')}.`);
+            if (r.services.some((s) => s.verification?.healthy)) {
+                // The verdict covers the window, not forever: a crash after it is Railway's restart policy's, not this run's.
+                notes.push(`Railway's status was watched for verify-window (${formatDuration(health.windowMs)}) from the start of each verification; a crash after that window is not part of this verdict.`);
+            }
+        }
+    }
+    if (commitSha && r.services.some((s) => s.start)) {
+        notes.push(`autodeploy: ${spec.autodeploy.mode} — ${r.services
+            .filter((s) => s.start)
+            .map((s) => `${s.service.name}: ${s.start?.by === 'railway' ? "Railway's own deployment adopted" : s.outcome === 'refused' ? 'refused' : 'deployed by this release'}`)
+            .join('; ')}.`);
+    }
+    return notes;
+}
+/** Refused before any request: rolling code back across a breaking/destructive migration needs a person (or force). */
+function rollbackRefusal(spec) {
+    if (spec.risks.length === 0 || spec.force)
+        return undefined;
+    return (`Refusing to roll back: this release applied migration(s) the plan marks breaking/destructive — ${(0,_migrate_guard_js__WEBPACK_IMPORTED_MODULE_5__/* .describeRisks */ .Kg)(spec.risks)}. ` +
+        `The previous code may not work on the migrated schema. Roll forward with a fix, or restore the schema first and re-run with ${spec.names.force}.`);
+}
+/**
+ * Puts services back on a given deployment, on the target recorded by the release being undone, or on the newest
+ * deployment Railway can roll back to (chooseRollbackTarget); redeploys when the image is gone; waits; verifies each
+ * restored service by its own rule; reads what Railway runs. Every target is chosen (reads only) before the first
+ * rollback is sent. A refusal (rollbackRefusal) is returned before connecting.
+ */
+async function runRollback(spec, io) {
+    const rep = io.reporter;
+    const refusal = rollbackRefusal(spec);
+    const empty = {
+        project: { id: '', name: '' },
+        environment: { id: '', name: '' },
+        source: 'commit',
+        startedAt: Date.now(),
+        services: [],
+        events: [],
+    };
+    if (refusal)
+        return { release: empty, result: 'refused', failed: [], refusal, scrub: (t) => t };
+    if (spec.risks.length)
+        rep.warn(`${spec.names.force} — rolling back across ${(0,_migrate_guard_js__WEBPACK_IMPORTED_MODULE_5__/* .describeRisks */ .Kg)(spec.risks)}`);
+    const deadline = Date.now() + spec.railway.timeoutMs;
+    const client = await io.connect(deadline);
+    try {
+        const target = await (0,_railway_resolve_js__WEBPACK_IMPORTED_MODULE_4__/* .resolveTarget */ .u1)(client, {
+            project: spec.railway.project,
+            environment: spec.railway.environment,
+            services: spec.railway.services,
+        });
+        const release = {
+            project: target.project,
+            environment: target.environment,
+            source: 'commit',
+            startedAt: Date.now(),
+            services: [],
+            events: [],
+        };
+        release.services = target.services.map((service) => ({
+            service,
+            scope: { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id },
+            status: '',
+            outcome: 'not-started',
+            message: '',
+            history: [],
+        }));
+        const choices = await Promise.all(release.services.map(async (svc) => {
+            const list = await (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .listDeployments */ .Jn)(client, svc.scope);
+            const choice = (0,_policies_js__WEBPACK_IMPORTED_MODULE_6__/* .chooseRollbackTarget */ .NO)(list, {
+                ...(spec.explicitTarget ? { explicit: spec.explicitTarget } : {}),
+                recorded: recordedFor(spec.recorded, svc),
+                force: spec.force,
+            });
+            const active = (0,_railway_deployments_js__WEBPACK_IMPORTED_MODULE_2__/* .pickActive */ .cg)(list);
+            if (active)
+                svc.previousDeploymentId = active.id;
+            if (!choice)
+                throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserFacingError */ .Ui(`${svc.service.name}: no earlier deployment can be rolled back to (none is retained with canRollback)`);
+            return choice;
+        }));
+        const health = spec.health;
+        if (health)
+            for (const s of release.services)
+                rep.log(`${s.service.name}: verified by ${(0,_verify_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .describeRule */ .IO)((0,_verify_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .ruleFor */ .sG)(health, s))}`);
+        await Promise.all(release.services.map(async (svc, i) => {
+            const choice = choices[i];
+            if (choice.skip) {
+                svc.message = choice.skip;
+                svc.skipped = choice.skip;
+                svc.outcome = 'success';
+                return;
+            }
+            try {
+                const rb = await (0,_release_js__WEBPACK_IMPORTED_MODULE_7__/* .rollbackService */ .e)(client, release, svc, choice.targetId, {
+                    deadline,
+                    signal: io.signal,
+                    log: (m) => rep.log(m),
+                    useSubscription: io.useSubscription,
+                    // A standalone rollback: expect-version is about the restored deployment itself (its id by default, its
+                    // commit, or a literal the caller gives for the version being restored).
+                    specFor: health ? (s, id) => (0,_verify_rules_js__WEBPACK_IMPORTED_MODULE_8__/* .verifySpecFor */ .m$)(health, s, id) : undefined,
+                });
+                svc.status = rb.status;
+                svc.message = rb.message;
+                svc.outcome = rb.ok ? 'success' : 'error';
+                if (rb.fallbackReason)
+                    rep.warn(`${svc.service.name}: ${rb.fallbackReason}; used deploymentRedeploy (a rebuild) instead`);
+            }
+            catch (err) {
+                if (!(err instanceof _railway_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .RailwayUnconfirmedError */ .AQ))
+                    throw err;
+                // Never sent again: whether the rollback landed is unknown; what Railway runs is read at the end.
+                svc.rollback = {
+                    targetId: choice.targetId,
+                    ok: false,
+                    status: '',
+                    message: client.scrub((0,_core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(err)),
+                    unconfirmed: true,
+                    startedAt: Date.now(),
+                    finishedAt: Date.now(),
+                };
+                svc.message = svc.rollback.message;
+                svc.outcome = 'error';
+            }
+        }));
+        // What Railway runs for every service the run did not prove (a failed or unconfirmed rollback, a skipped one).
+        await settleRelease(client, release, { cancelled: io.signal.aborted, log: (m) => rep.log(m) });
+        release.finishedAt = Date.now();
+        const failed = release.services.filter((s) => (s.rollback && (!s.rollback.ok || s.rollback.verification?.healthy === false)) || s.outcome === 'error');
+        return {
+            release,
+            result: failed.length ? 'rollback-failed' : release.services.some((s) => s.rollback) ? 'rolled-back' : 'skipped',
+            failed,
+            scrub: (t) => client.scrub(t),
+        };
+    }
+    finally {
+        await client.close();
+    }
+}
+function recordedFor(recorded, svc) {
+    return recorded.find((e) => e.serviceId === svc.service.id || e.service === svc.service.name);
+}
+// ---------- verify ----------
+/** One health check of a URL until the NEW version answers healthy N times in a row (health-check action, `rail-actions verify`). */
+async function runVerify(spec, io) {
+    validateHealthOptions({ ...spec.options });
+    return checkHealth({ ...spec.options, signal: io.signal, ...(io.onAttempt ? { onAttempt: io.onAttempt } : {}) });
 }
 
 
@@ -41652,10 +43790,12 @@ function renderReleaseSummary(release, opts) {
 /* harmony export */ });
 /* unused harmony exports NO_HTTP, verifySpecForRestored */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
+/* harmony import */ var _policies_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5119);
 // Which rule verifies each service of a release, from `health-url`: an HTTP health check (a `service=URL` line, or
 // the service's public domain + health-path) or Railway's own status (a `service=none` line, or a service with no
 // URL and no public domain — a worker). The root action and the rollback action both use this, so a release and its
 // rollback judge every service the same way.
+
 
 /** The `service=none` value: no HTTP check, verified by Railway's status. */
 const NO_HTTP = 'none';
@@ -41667,7 +43807,10 @@ const NO_HTTP = 'none';
  */
 function parseHealthUrls(text, services, input = 'health-url') {
     const out = { named: new Map() };
-    for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    for (const line of text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)) {
         // A key has no ':' or '/', so a URL whose query holds '=' is never read as `service=URL`.
         const m = /^([^=:/]+?)\s*=\s*(.*)$/.exec(line);
         if (m) {
@@ -41714,46 +43857,41 @@ function ruleFor(rules, svc) {
         return { rule: 'http', url: new URL(rules.healthPath, svc.url).toString(), from: 'domain' };
     return { rule: 'railway-status', why: 'no health-url and no public domain' };
 }
-/** The verification of one deployment of `svc` (the new one, or the one a rollback created) by the service's rule. */
-function verifySpecFor(rules, svc, deploymentId, commitSha) {
+/**
+ * The verification of one deployment of `svc` (the new one, or one a rollback created) by the service's rule; what
+ * its body must contain is resolveExpectVersion's decision. `restored`: the deployment RESTORED an earlier version
+ * while undoing a release — checked against its own identity, never the literal that named the undone release.
+ */
+function verifySpecFor(rules, svc, deploymentId, commitSha, opts = {}) {
     const choice = ruleFor(rules, svc);
     if (choice.rule === 'railway-status')
         return { rule: 'railway-status', windowMs: rules.windowMs, why: choice.why };
-    const v = rules.expectVersion;
-    const expectVersion = v === 'deployment-id' ? deploymentId : v === 'commit' ? commitSha : v === 'none' || v === '' ? undefined : v;
+    const expect = (0,_policies_js__WEBPACK_IMPORTED_MODULE_1__/* .resolveExpectVersion */ .k8)(rules.expectVersion, {
+        deploymentId,
+        ...(commitSha ? { commitSha } : {}),
+        ...(opts.restored ? { restored: true } : {}),
+    });
     const spec = { rule: 'http', url: choice.url, health: rules.http, windowMs: rules.windowMs };
-    if (expectVersion)
-        spec.expectVersion = expectVersion;
+    if (expect.value)
+        spec.expectVersion = expect.value;
+    if (expect.note)
+        spec.expectNote = expect.note;
     return spec;
 }
 /**
- * The verification of a deployment that RESTORED an earlier version (a rollback, or a redeploy of the target). The
- * body is checked for the restored deployment's own id with expect-version deployment-id (RAILWAY_DEPLOYMENT_ID is
- * the new deployment's; a rollback is a new deployment, docs guides/roll-back-bad-deploy.md), for the restored
- * commit with expect-version commit when it is known, and for nothing with a literal value: a literal such as `v2`
- * names the release that was undone, and the old version rightly does not answer it.
+ * The verification of a deployment that RESTORED an earlier version while undoing a release (a rollback, or a
+ * redeploy of the target): the restored deployment's own id with expect-version deployment-id (RAILWAY_DEPLOYMENT_ID
+ * is the new deployment's; a rollback is a new deployment, docs guides/roll-back-bad-deploy.md), the restored commit
+ * with expect-version commit when it is known, and nothing with a literal value.
  */
 function verifySpecForRestored(rules, svc, restoredDeploymentId, restoredCommit) {
-    const v = rules.expectVersion;
-    if (v === 'deployment-id' || v === 'none' || v === '')
-        return verifySpecFor(rules, svc, restoredDeploymentId);
-    if (v === 'commit') {
-        const spec = verifySpecFor(rules, svc, restoredDeploymentId, restoredCommit);
-        if (isHttp(spec) && !restoredCommit)
-            spec.expectNote = "expect-version commit: the restored deployment's commit is not known, so its body is not checked for one";
-        return spec;
-    }
-    const spec = verifySpecFor({ ...rules, expectVersion: 'none' }, svc, restoredDeploymentId);
-    if (isHttp(spec))
-        spec.expectNote = `expect-version '${v}' names the release that was rolled back, so the restored version is checked without it`;
-    return spec;
-}
-function isHttp(spec) {
-    return spec.rule !== 'railway-status';
+    return verifySpecFor(rules, svc, restoredDeploymentId, restoredCommit, { restored: true });
 }
 /** One line per service for logs and summaries: which rule verifies it. */
 function describeRule(choice) {
-    return choice.rule === 'http' ? `HTTP ${choice.url}${choice.from === 'domain' ? ' (public domain + health-path)' : ''}` : `Railway status (${choice.why})`;
+    return choice.rule === 'http'
+        ? `HTTP ${choice.url}${choice.from === 'domain' ? ' (public domain + health-path)' : ''}`
+        : `Railway status (${choice.why})`;
 }
 
 
@@ -42050,6 +44188,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
+  Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
   LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
@@ -42059,7 +44198,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -44929,13 +47068,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -45191,4 +47330,7 @@ function getIDToken(aud) {
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(3491);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__main = __webpack_exports__.i;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__main as main, __webpack_exports__run as run };
 /******/ 

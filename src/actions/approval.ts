@@ -5,15 +5,30 @@ import { InputError, UserFacingError } from '../core/errors.js';
 import { SELF_HOSTED_JOB_MAX_MS, formatDuration } from '../core/duration.js';
 import { quoteValue } from '../core/redact.js';
 import {
-  DEFAULT_APPROVE_WORDS, DEFAULT_DENY_WORDS, parseApprovers, requestApproval, type ApprovalPolicy, type ApprovalResult,
+  DEFAULT_APPROVE_WORDS,
+  DEFAULT_DENY_WORDS,
+  parseApprovers,
+  requestApproval,
+  type ApprovalPolicy,
+  type ApprovalResult,
 } from '../github/approval.js';
-import { booleanInput, durationInput, integerInput, listInput, notLongerThan, stringInput, tokenInput } from './lib/inputs.js';
+import {
+  booleanInput,
+  durationInput,
+  integerInput,
+  listInput,
+  notLongerThan,
+  stringInput,
+  tokenInput,
+} from './lib/inputs.js';
 import { githubRest, parseRepository, runUrl } from './lib/github.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const token = tokenInput('token', { required: true });
-  const { owner, repo } = parseRepository(stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }) || '');
+  const { owner, repo } = parseRepository(
+    stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }) || '',
+  );
   const approvers = parseApprovers(listInput('approvers'));
   const minimumApprovals = integerInput('minimum-approvals', 1, { min: 1, max: 50 });
   // The wait ends with the job: 6 h on GitHub-hosted runners, 5 days on self-hosted ones (GitHub docs "Usage limits").
@@ -21,7 +36,11 @@ async function main(): Promise<void> {
   // At least 1 s: every poll costs GitHub API requests (1,000 an hour per repository for GITHUB_TOKEN, docs "Rate
   // limits for the REST API"); at most 1 h, and never longer than the wait itself.
   const pollIntervalMs = durationInput('poll-interval', '15s', { max: 3_600_000 });
-  if (pollIntervalMs < 1000) throw new InputError('poll-interval', `must be at least 1s (GitHub rate limits), got ${quoteValue(core.getInput('poll-interval'))}`);
+  if (pollIntervalMs < 1000)
+    throw new InputError(
+      'poll-interval',
+      `must be at least 1s (GitHub rate limits), got ${quoteValue(core.getInput('poll-interval'))}`,
+    );
   notLongerThan('poll-interval', pollIntervalMs, 'timeout', timeoutMs);
   const allowSelfApproval = booleanInput('allow-self-approval', true);
   const environment = stringInput('environment');
@@ -36,12 +55,17 @@ async function main(): Promise<void> {
     try {
       plan = await readFile(planFile, 'utf8');
     } catch (err) {
-      throw new InputError('plan-file', `cannot read ${quoteValue(planFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new InputError(
+        'plan-file',
+        `cannot read ${quoteValue(planFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
   }
   const initiator = process.env['GITHUB_TRIGGERING_ACTOR'] || process.env['GITHUB_ACTOR'] || undefined;
   const policy: ApprovalPolicy = {
-    approvers, minimumApprovals, allowSelfApproval,
+    approvers,
+    minimumApprovals,
+    allowSelfApproval,
     ...(initiator ? { initiator } : {}),
     words: {
       approve: [...DEFAULT_APPROVE_WORDS, ...approveWords],
@@ -56,12 +80,22 @@ async function main(): Promise<void> {
     `**${initiator ?? 'Someone'}** wants to deploy \`${process.env['GITHUB_SHA'] ?? 'unknown commit'}\`${environment ? ` to **${environment}**` : ''}.`,
     run ? `Workflow run: ${run}` : '',
     plan ? `\n<details open><summary>Migration plan</summary>\n\n${plan.trim()}\n\n</details>` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 
   const signal = cancellationSignal();
   const rest = githubRest(token, { signal, log: (m) => core.info(m) });
   const result = await requestApproval({
-    rest, owner, repo, title: issueTitle, context, policy, timeoutMs, pollIntervalMs, signal,
+    rest,
+    owner,
+    repo,
+    title: issueTitle,
+    context,
+    policy,
+    timeoutMs,
+    pollIntervalMs,
+    signal,
     labels,
     log: (m) => core.info(m),
     onIssue: (issue) => {
@@ -80,11 +114,16 @@ async function main(): Promise<void> {
 
 function failureMessage(r: ApprovalResult, timeoutMs: number): string {
   switch (r.decision) {
-    case 'denied': return `Deploy denied by @${r.deniedBy[0] ?? '?'} in ${r.issueUrl}`;
-    case 'timed-out': return `No approval within ${formatDuration(timeoutMs)} (${r.approvedBy.length} approval(s) received) in ${r.issueUrl}`;
-    case 'closed': return `The approval issue ${r.issueUrl} was closed without enough approvals`;
-    case 'cancelled': return 'Cancelled while waiting for approval';
-    default: return `Not approved (${r.decision})`;
+    case 'denied':
+      return `Deploy denied by @${r.deniedBy[0] ?? '?'} in ${r.issueUrl}`;
+    case 'timed-out':
+      return `No approval within ${formatDuration(timeoutMs)} (${r.approvedBy.length} approval(s) received) in ${r.issueUrl}`;
+    case 'closed':
+      return `The approval issue ${r.issueUrl} was closed without enough approvals`;
+    case 'cancelled':
+      return 'Cancelled while waiting for approval';
+    default:
+      return `Not approved (${r.decision})`;
   }
 }
 
@@ -99,7 +138,10 @@ async function writeSummary(r: ApprovalResult, minimum: number): Promise<void> {
         [{ data: 'Required approvals', header: true }, { data: String(minimum) }],
         [{ data: 'Waited', header: true }, { data: formatDuration(r.waitedMs) }],
         [{ data: 'Issue', header: true }, { data: `<a href="${r.issueUrl}">#${r.issueNumber}</a>` }],
-        [{ data: 'Ignored comments', header: true }, { data: r.ignored.map((i) => `@${i.login} (${i.vote}: ${i.reason})`).join('<br>') || '—' }],
+        [
+          { data: 'Ignored comments', header: true },
+          { data: r.ignored.map((i) => `@${i.login} (${i.vote}: ${i.reason})`).join('<br>') || '—' },
+        ],
       ])
       .write();
   } catch (err) {
@@ -107,8 +149,12 @@ async function writeSummary(r: ApprovalResult, minimum: number): Promise<void> {
   }
 }
 
-await runAction(main, {
-  // No decision was reached (bad input, GitHub refused): 'error', so `decision == 'approved'` never holds by accident
-  // and a continue-on-error workflow can tell it from a denial.
-  failureOutputs: { decision: 'error' },
-});
+export async function run(): Promise<void> {
+  await runAction(main, {
+    // No decision was reached (bad input, GitHub refused): 'error', so `decision == 'approved'` never holds by accident
+    // and a continue-on-error workflow can tell it from a denial.
+    failureOutputs: { decision: 'error' },
+  });
+}
+
+await run();

@@ -13,18 +13,25 @@ import { runAction } from './lib/runtime.js';
 // record a URL that does not work, and hide that a secret sat in the workflow file).
 const PUBLIC_URL = 'GitHub shows it to everyone who can read the repository';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const token = tokenInput('token', { required: true });
-  const { owner, repo } = parseRepository(stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }));
-  if (!core.getInput('status').trim()) throw new InputError('status', `is required: one of ${DEPLOYMENT_STATES.join(', ')}`);
+  const { owner, repo } = parseRepository(
+    stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }),
+  );
+  if (!core.getInput('status').trim())
+    throw new InputError('status', `is required: one of ${DEPLOYMENT_STATES.join(', ')}`);
   const state = choiceInput<DeploymentState>('status', DEPLOYMENT_STATES, 'in_progress');
   const rawId = stringInput('deployment-id').trim();
-  if (rawId && !/^\d{1,15}$/.test(rawId)) throw new InputError('deployment-id', `expected the numeric id of a GitHub deployment, got ${quoteValue(rawId)}`);
+  if (rawId && !/^\d{1,15}$/.test(rawId))
+    throw new InputError('deployment-id', `expected the numeric id of a GitHub deployment, got ${quoteValue(rawId)}`);
   const environmentUrl = urlInput('environment-url', { credentials: 'refuse', why: PUBLIC_URL });
   const logUrl = urlInput('log-url', { credentials: 'refuse', why: PUBLIC_URL }) || runUrl();
   const production = stringInput('production-environment').trim();
   if (production && production !== 'true' && production !== 'false') {
-    throw new InputError('production-environment', `expected true, false or empty (GitHub decides from the name), got ${quoteValue(production)}`);
+    throw new InputError(
+      'production-environment',
+      `expected true, false or empty (GitHub decides from the name), got ${quoteValue(production)}`,
+    );
   }
   const description = stringInput('description', { multiline: true });
   const environment = stringInput('environment');
@@ -32,7 +39,10 @@ async function main(): Promise<void> {
   const autoInactive = booleanInput('auto-inactive', true);
   const rest = githubRest(token, { log: (m) => core.info(m) });
   const result = await recordDeployment({
-    rest, owner, repo, state,
+    rest,
+    owner,
+    repo,
+    state,
     ...(rawId ? { deploymentId: Number(rawId) } : {}),
     environment,
     ref,
@@ -42,10 +52,17 @@ async function main(): Promise<void> {
     ...(production ? { productionEnvironment: production === 'true' } : {}),
     autoInactive,
   });
-  if (state === 'success' && !environmentUrl) core.warning('Status success without environment-url: the Environments page will show no link.');
+  if (state === 'success' && !environmentUrl)
+    core.warning('Status success without environment-url: the Environments page will show no link.');
   core.setOutput('deployment-id', String(result.deploymentId));
   core.setOutput('status', state);
-  core.info(`${result.created ? 'Created' : 'Updated'} GitHub deployment ${result.deploymentId}: ${state}${environmentUrl ? ` (${environmentUrl})` : ''}`);
+  core.info(
+    `${result.created ? 'Created' : 'Updated'} GitHub deployment ${result.deploymentId}: ${state}${environmentUrl ? ` (${environmentUrl})` : ''}`,
+  );
 }
 
-await runAction(main);
+export async function run(): Promise<void> {
+  await runAction(main);
+}
+
+await run();

@@ -8,19 +8,31 @@ import { secretInput, stringInput } from './lib/inputs.js';
 import { githubRest, parseRepository } from './lib/github.js';
 import { runAction } from './lib/runtime.js';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const token = secretInput('token', { required: true });
-  const { owner, repo } = parseRepository(stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }));
+  const { owner, repo } = parseRepository(
+    stringInput('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }),
+  );
   const environment = stringInput('environment').trim();
-  if (!environment) throw new InputError('environment', 'is required: the GitHub environment this commit must have been verified in (e.g. staging)');
-  const sha = stringInput('sha', { fallback: process.env['GITHUB_SHA'] ?? '' }).trim().toLowerCase();
+  if (!environment)
+    throw new InputError(
+      'environment',
+      'is required: the GitHub environment this commit must have been verified in (e.g. staging)',
+    );
+  const sha = stringInput('sha', { fallback: process.env['GITHUB_SHA'] ?? '' })
+    .trim()
+    .toLowerCase();
   // The list's `sha` filter matches the full SHA recorded at creation; a branch name or short SHA would match nothing.
   if (!/^[0-9a-f]{40}$/.test(sha)) throw new InputError('sha', `expected a full 40-character commit SHA, got '${sha}'`);
 
   const rest = githubRest(token, { log: (m) => core.info(m) });
   let verdict: PromotionVerdict;
   try {
-    verdict = decidePromotion({ sha, environment, history: await readDeploymentHistory({ rest, owner, repo, sha, environment }) });
+    verdict = decidePromotion({
+      sha,
+      environment,
+      history: await readDeploymentHistory({ rest, owner, repo, sha, environment }),
+    });
   } catch (err) {
     throw explainDeploymentReadError(err, { owner, repo, tokenInput: 'token' });
   }
@@ -43,7 +55,12 @@ async function writeSummary(v: PromotionVerdict, sha: string, environment: strin
       .addHeading(`Promotion guard: ${sha.slice(0, 7)} in ${environment}`, 3)
       .addRaw(`${v.verified ? '✅ Verified' : '⛔ Not verified'}: ${v.reason}`, true)
       .addTable([
-        [{ data: 'Deployment', header: true }, { data: 'Latest status', header: true }, { data: 'At', header: true }, { data: 'Note', header: true }],
+        [
+          { data: 'Deployment', header: true },
+          { data: 'Latest status', header: true },
+          { data: 'At', header: true },
+          { data: 'Note', header: true },
+        ],
         ...v.considered.map((c) => [String(c.id), c.state, c.at, c.note]),
       ])
       .write();
@@ -52,4 +69,8 @@ async function writeSummary(v: PromotionVerdict, sha: string, environment: strin
   }
 }
 
-await runAction(main);
+export async function run(): Promise<void> {
+  await runAction(main);
+}
+
+await run();

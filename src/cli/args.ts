@@ -72,6 +72,16 @@ export class Values {
     return s;
   }
 
+  /** True when this command declares the flag. */
+  has(name: string): boolean {
+    return this.specs.has(name);
+  }
+
+  /** The flag's declaration (type, multiple). */
+  declared(name: string): OptionSpec | undefined {
+    return this.specs.get(name);
+  }
+
   /** Where a value came from, for error messages: `--timeout` or `$RAIL_ACTIONS_TIMEOUT`. */
   origin(name: string): string {
     const s = this.spec(name);
@@ -134,7 +144,7 @@ export class Values {
     throw new InputError(name, `expected true or false, got '${fromEnv}'`);
   }
 
-  duration(name: string, opts: { allowZero?: boolean } = {}): number | undefined {
+  duration(name: string, opts: { allowZero?: boolean; min?: number; max?: number } = {}): number | undefined {
     const v = this.string(name);
     return v === undefined || v.trim() === '' ? undefined : parseDuration(v, name, opts);
   }
@@ -154,7 +164,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], env: NodeJS.
   const all = [...spec.options, ...COMMON_OPTIONS];
   const specs = new Map(all.map((o) => [o.name, o]));
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
-  for (const o of all) options[o.name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+  for (const o of all)
+    options[o.name] = {
+      type: o.type,
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.short ? { short: o.short } : {}),
+    };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true, allowNegative: false });
@@ -175,7 +190,9 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], env: NodeJS.
       throw new UsageError(`unexpected argument '${positionals[spec.positional ? 1 : 0]}'`);
     }
     if (raw[spec.positional.option] !== undefined) {
-      throw new UsageError(`give ${spec.positional.placeholder} either as an argument or with --${spec.positional.option}, not both`);
+      throw new UsageError(
+        `give ${spec.positional.placeholder} either as an argument or with --${spec.positional.option}, not both`,
+      );
     }
     raw[spec.positional.option] = positionals[0];
   }
@@ -187,7 +204,12 @@ function optionLine(o: OptionSpec): [string, string] {
   const extras: string[] = [];
   if (o.default !== undefined && o.type === 'string') extras.push(`default ${o.default}`);
   if (o.multiple) extras.push('repeatable');
-  if (o.name !== 'help' && o.name !== 'no-color') extras.push(`env ${envNames(o).map((e) => `$${e}`).join(', ')}`);
+  if (o.name !== 'help' && o.name !== 'no-color')
+    extras.push(
+      `env ${envNames(o)
+        .map((e) => `$${e}`)
+        .join(', ')}`,
+    );
   return [flag, `${o.description}${o.required ? ' (required)' : ''}${extras.length ? ` [${extras.join('; ')}]` : ''}`];
 }
 
@@ -198,7 +220,8 @@ export function commandHelp(spec: CommandSpec): string {
   lines.push('', 'Options:');
   const rows = [...spec.options, ...COMMON_OPTIONS].map(optionLine);
   const pad = Math.min(40, Math.max(...rows.map(([f]) => f.length)) + 2);
-  for (const [flag, text] of rows) lines.push(`  ${flag.length + 2 > pad ? `${flag}\n${' '.repeat(pad + 2)}` : flag.padEnd(pad)}${text}`);
+  for (const [flag, text] of rows)
+    lines.push(`  ${flag.length + 2 > pad ? `${flag}\n${' '.repeat(pad + 2)}` : flag.padEnd(pad)}${text}`);
   if (spec.examples?.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
   lines.push('', EXIT_CODES_HELP);
   return lines.join('\n');

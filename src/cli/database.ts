@@ -1,48 +1,37 @@
-// Database flags shared by plan/migrate (same names as the migrate-gate/migrate actions' inputs).
-import path from 'node:path';
+// Database flags shared by plan/migrate/restore: the catalogued options of the migrate-gate/migrate/restore actions
+// (src/options/catalogue.ts; --tool and --dir are the CLI's names for migrations-tool and migrations-dir), read with
+// the same read…Spec() functions as the actions (src/migrations/spec.ts, src/backup/spec.ts).
 import { InputError } from '../core/errors.js';
-import { parseDatabaseUrl } from '../core/database-url.js';
-import { scrubSecrets } from '../core/redact.js';
-import { parseToolName } from '../migrations/detect.js';
-import type { ToolName } from '../migrations/types.js';
+import type { Place } from '../options/catalogue.js';
+import type { InputSource } from '../options/source.js';
 import type { OptionSpec, Values } from './args.js';
+import { cliSource, flagNames } from './options.js';
 
-export const DATABASE_OPTIONS: OptionSpec[] = [
-  {
-    name: 'database-url',
-    type: 'string',
-    value: 'URL',
-    env: ['DATABASE_URL'],
-    description: 'postgres:// URL of the target database (never printed). Prefer the env variable: flags show up in shell history.',
+export const DATABASE_NAMES = ['database-url', 'migrations-tool', 'migrations-dir', 'working-directory'];
+
+/** What the CLI adds to the catalogued help (the catalogue holds the part every action.yml description shares). */
+export const DATABASE_EXTRAS: Record<string, Partial<OptionSpec>> = {
+  'database-url': {
+    description: 'target database (never printed). Prefer the env variable: flags show up in shell history.',
     required: true,
   },
-  { name: 'dir', type: 'string', value: 'DIR', description: 'Migrations directory (default: detected from the project, e.g. prisma/migrations).' },
-  { name: 'tool', type: 'string', value: 'NAME', default: 'auto', description: 'prisma, drizzle, knex, node-pg-migrate, golang-migrate, dbmate, sql or auto.' },
-  { name: 'working-directory', type: 'string', value: 'DIR', default: '.', description: 'Project root the paths are relative to.' },
-];
+  'migrations-tool': {
+    description: '(detect from the project), prisma, drizzle, knex, node-pg-migrate, golang-migrate, dbmate or sql.',
+  },
+  'working-directory': { description: '(in a terminal: the current directory); it must exist.' },
+  'rehearsal-database-url': {
+    description: 'Needs pg_dump/psql on PATH and CREATEDB there; production is only touched if the rehearsal passed.',
+  },
+  'lock-wait': { description: 'another migration holds the rail-actions lock (0 = do not wait).' },
+};
 
-/** The cores name the action inputs; map them to this CLI's flags in error messages. */
-export const DATABASE_INPUT_ALIASES: Record<string, string> = { 'migrations-dir': 'dir' };
-
-export interface DatabaseTarget {
-  databaseUrl: string;
-  dir: string;
-  tool: ToolName | 'auto';
-  cwd: string;
-  secrets: string[];
-  scrub: (text: string) => string;
-}
-
-export function readDatabaseOptions(v: Values): DatabaseTarget {
-  const raw = v.string('database-url')?.trim() ?? '';
-  if (!raw) throw new InputError('database-url', 'is required: pass --database-url or set $DATABASE_URL');
-  const { url, secrets } = parseDatabaseUrl(raw, 'database-url');
-  return {
-    databaseUrl: url,
-    dir: v.string('dir')?.trim() ?? '',
-    tool: parseToolName(v.string('tool') ?? 'auto', 'tool'),
-    cwd: path.resolve(v.string('working-directory') ?? '.'),
-    secrets,
-    scrub: (t) => scrubSecrets(t, secrets),
-  };
+/**
+ * The parsed flags as the InputSource the specs read, each catalogued option under its input name. The database URL
+ * is required here, saying how a terminal gives it.
+ */
+export function databaseSource(v: Values, place: Place, names: string[]): InputSource {
+  if (!v.given('database-url'))
+    throw new InputError('database-url', 'is required: pass --database-url or set $DATABASE_URL');
+  const aliases = Object.fromEntries(Object.entries(flagNames(place, names)).map(([input, flag]) => [input, [flag]]));
+  return cliSource(v, aliases);
 }

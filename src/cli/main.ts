@@ -3,7 +3,17 @@
 import '../migrations/analyze/wasm-dirname.js';
 import { InputError, UserFacingError, errorMessage } from '../core/errors.js';
 import { AbortedError } from '../core/retry.js';
-import { EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, commandHelp, envNameFor, parseCommandArgs, type Values } from './args.js';
+import {
+  EXIT_CODES_HELP,
+  EXIT_FAILED,
+  EXIT_INTERRUPTED,
+  EXIT_USAGE,
+  UsageError,
+  commandHelp,
+  envNameFor,
+  parseCommandArgs,
+  type Values,
+} from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { colorEnabled, palette } from './ui.js';
@@ -63,7 +73,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C means "now"
-    process.stderr.write(`\n${stderrColor.yellow(`${sig}: stopping — reporting what was done so far (press Ctrl-C again to quit now)`)}\n`);
+    process.stderr.write(
+      `\n${stderrColor.yellow(`${sig}: stopping — reporting what was done so far (press Ctrl-C again to quit now)`)}\n`,
+    );
     controller.abort(new AbortedError(`cancelled by ${sig}`));
   };
   process.on('SIGINT', onSignal);
@@ -89,10 +101,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     if (err instanceof UsageError) return fail(EXIT_USAGE, `${err.message}. Run 'rail-actions ${name} --help'.`);
     if (err instanceof InputError) return fail(EXIT_USAGE, describeInputError(err, values, command.spec.inputAliases));
-    if (err instanceof AbortedError || controller.signal.aborted) return fail(EXIT_INTERRUPTED, `interrupted: ${errorMessage(err)}`);
+    if (err instanceof AbortedError || controller.signal.aborted)
+      return fail(EXIT_INTERRUPTED, `interrupted: ${errorMessage(err)}`);
     if (err instanceof UserFacingError) return fail(EXIT_FAILED, err.message);
     if (env.RAIL_ACTIONS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    return fail(EXIT_FAILED, `unexpected error: ${errorMessage(err)}${env.RAIL_ACTIONS_DEBUG ? '' : ' (set RAIL_ACTIONS_DEBUG=1 for details)'}`);
+    return fail(
+      EXIT_FAILED,
+      `unexpected error: ${errorMessage(err)}${env.RAIL_ACTIONS_DEBUG ? '' : ' (set RAIL_ACTIONS_DEBUG=1 for details)'}`,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

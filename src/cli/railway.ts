@@ -1,29 +1,59 @@
 // Railway flags shared by deploy/rollback/status, and connecting with them (same names as the actions' inputs).
 import { InputError } from '../core/errors.js';
 import { RailwayClient, resolveTarget, type RailwayTarget } from '../railway/index.js';
+import { readRailwaySpec, type RailwaySpec } from '../release/spec.js';
 import type { OptionSpec, Values } from './args.js';
+import { catalogueFlags, cliSource } from './options.js';
 import type { CliContext } from './context.js';
 
+/** The connection flags, generated from the catalogue (the same names, defaults and help as the actions' inputs). */
 export const RAILWAY_OPTIONS: OptionSpec[] = [
-  {
-    name: 'railway-token',
-    type: 'string',
-    value: 'TOKEN',
-    env: ['RAILWAY_TOKEN', 'RAILWAY_API_TOKEN'],
-    description: 'Railway project token, or account/workspace token (then --project and --environment are needed). Prefer the env variable: flags show up in shell history.',
-    required: true,
-  },
-  { name: 'project', type: 'string', value: 'NAME|ID', description: 'Project (implied by a project token).' },
-  { name: 'environment', type: 'string', value: 'NAME|ID', description: 'Environment (implied by a project token).' },
-  { name: 'api-url', type: 'string', value: 'URL', description: "Railway's GraphQL endpoint (default https://backboard.railway.com/graphql/v2)." },
+  ...catalogueFlags('cli:status', ['railway-token', 'project', 'environment', 'api-url'], {
+    'railway-token': { description: 'Prefer the env variable: flags show up in shell history.', required: true },
+  }),
   { name: 'no-websocket', type: 'boolean', description: 'Poll instead of subscribing over WebSocket.' },
 ];
 
-export async function connectRailway(v: Values, ctx: CliContext, opts: { deadline?: number } = {}): Promise<RailwayClient> {
-  const token = v.string('railway-token')?.trim() ?? '';
-  if (!token) {
-    throw new InputError('railway-token', 'is required: pass --railway-token or set $RAILWAY_TOKEN (project token) / $RAILWAY_API_TOKEN (account token)');
+/** The connection spec from the flags (readRailwaySpec, as the actions read their inputs); the token is checked first. */
+export function readCliRailwaySpec(v: Values, services: string[], defaultTimeout: string): RailwaySpec {
+  requireToken(v);
+  const spec = readRailwaySpec(cliSource(v, { timeout: ['timeout', 'wait-timeout'] }), {
+    servicesRequired: false,
+    defaultTimeout,
+  });
+  spec.services = services;
+  spec.subscriptions = !v.flag('no-websocket');
+  return spec;
+}
+
+function requireToken(v: Values): void {
+  if (!v.string('railway-token')?.trim()) {
+    throw new InputError(
+      'railway-token',
+      'is required: pass --railway-token or set $RAILWAY_TOKEN (project token) / $RAILWAY_API_TOKEN (account token)',
+    );
   }
+}
+
+/** Connects with a spec read by readCliRailwaySpec; Railway's log lines go to stderr, dimmed. */
+export function connectWith(spec: RailwaySpec, ctx: CliContext, deadline: number): Promise<RailwayClient> {
+  return RailwayClient.connect({
+    token: spec.token,
+    apiUrl: spec.apiUrl,
+    signal: ctx.signal,
+    deadline,
+    webSocket: spec.subscriptions,
+    log: (m) => ctx.log(ctx.errColor.dim(m)),
+  });
+}
+
+export async function connectRailway(
+  v: Values,
+  ctx: CliContext,
+  opts: { deadline?: number } = {},
+): Promise<RailwayClient> {
+  requireToken(v);
+  const token = v.string('railway-token')?.trim() ?? '';
   const apiUrl = v.string('api-url');
   return RailwayClient.connect({
     token,
@@ -51,11 +81,8 @@ export function serviceList(v: Values): string[] {
 }
 
 export const SERVICE_OPTION: OptionSpec = {
-  name: 'service',
+  ...(catalogueFlags('cli:status', ['service'])[0] as OptionSpec),
   short: 's',
-  type: 'string',
-  multiple: true,
-  value: 'NAME|ID',
-  description: 'Service(s); repeat the flag or separate with commas.',
+  description: 'Service name(s) or id(s), one per line; repeat the flag or separate with commas.',
   required: true,
 };

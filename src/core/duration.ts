@@ -28,7 +28,11 @@ export const FETCH_HEADERS_MAX_MS = 300_000;
  * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
-export function parseDuration(value: string, input: string, opts: { allowZero?: boolean; min?: number; max?: number } = {}): number {
+export function parseDuration(
+  value: string,
+  input: string,
+  opts: { allowZero?: boolean; min?: number; max?: number } = {},
+): number {
   const text = value.trim().toLowerCase();
   const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
   if (text === '') throw new InputError(input, `expected ${expected}, got an empty value`);
@@ -49,9 +53,11 @@ export function parseDuration(value: string, input: string, opts: { allowZero?: 
     }
   }
   ms = Math.round(ms);
-  if (ms === 0 && !opts.allowZero) throw new InputError(input, `must be greater than zero, got ${quoteValue(value.trim())}`);
+  if (ms === 0 && !opts.allowZero)
+    throw new InputError(input, `must be greater than zero, got ${quoteValue(value.trim())}`);
   const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
-  if (!Number.isFinite(ms) || ms > max) throw new InputError(input, `must be at most ${formatDuration(max)}, got ${quoteValue(value.trim())}`);
+  if (!Number.isFinite(ms) || ms > max)
+    throw new InputError(input, `must be at most ${formatDuration(max)}, got ${quoteValue(value.trim())}`);
   if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
     throw new InputError(input, `must be at least ${formatDuration(opts.min)}, got ${quoteValue(value.trim())}`);
   }

@@ -17,7 +17,9 @@ export class InputError extends Error {
 // A parser that quotes a whole 100 KB value must not make a 100 KB error line.
 const MESSAGE_MAX = 1000;
 function cut(message: string): string {
-  return message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)` : message;
+  return message.length > MESSAGE_MAX
+    ? `${message.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} of ${message.length} characters)`
+    : message;
 }
 
 /**

@@ -7,7 +7,8 @@
  * (password, sslpassword, token, access_token, api_key, secret, …). Over-matching (`sslkey`, a file path) only masks a
  * harmless value; under-matching leaks one.
  */
-export const SECRET_NAME = /pass|pwd|secret|token|auth|key|session|cookie|credential|signature|jwt|bearer|private|csrf|xsrf/i;
+export const SECRET_NAME =
+  /pass|pwd|secret|token|auth|key|session|cookie|credential|signature|jwt|bearer|private|csrf|xsrf/i;
 
 // `scheme://userinfo@`: the userinfo runs to the LAST '@' before the path, query, fragment or whitespace, which is
 // where the WHATWG URL parser (and libpq) end it too, so `p@ss` in an unencoded password is kept whole.
@@ -80,13 +81,20 @@ export function redactSecrets(text: string): string {
     .replace(BROKEN_USERINFO, (whole, password: string) => `${whole.slice(0, whole.length - password.length - 1)}***@`)
     .replace(USERINFO, (whole, userinfo: string) => {
       const colon = userinfo.indexOf(':');
-      const masked = colon < 0 ? (tokenLike(userinfo) ? '***' : userinfo) : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
+      const masked =
+        colon < 0
+          ? tokenLike(userinfo)
+            ? '***'
+            : userinfo
+          : `${userinfo.slice(0, colon)}:${colon === userinfo.length - 1 ? '' : '***'}`;
       return whole.slice(0, whole.length - userinfo.length - 1) + masked + '@';
     })
     .replace(QUERY_PARAM, (whole, lead: string, name: string, value: string) =>
       value && SECRET_NAME.test(decoded(name)) ? `${lead}${name}=***` : whole,
     )
-    .replace(CONNINFO_SECRET, (whole, lead: string, name: string, value: string) => (value ? `${lead}${name}=***` : whole));
+    .replace(CONNINFO_SECRET, (whole, lead: string, name: string, value: string) =>
+      value ? `${lead}${name}=***` : whole,
+    );
 }
 
 /** Replaces every occurrence of each secret (and its URI-encoded form) in `text` with ***. */

@@ -23,18 +23,27 @@ export function parseApprovers(entries: string[], inputName = 'approvers'): Appr
     if (!entry) continue;
     const slash = entry.indexOf('/');
     if (slash === -1) {
-      if (!LOGIN.test(entry)) throw new InputError(inputName, `'${raw.trim()}' is not a GitHub user name (expected a login like octocat or a team like my-org/my-team)`);
+      if (!LOGIN.test(entry))
+        throw new InputError(
+          inputName,
+          `'${raw.trim()}' is not a GitHub user name (expected a login like octocat or a team like my-org/my-team)`,
+        );
       if (!users.some((u) => u.toLowerCase() === entry.toLowerCase())) users.push(entry);
     } else {
       const org = entry.slice(0, slash);
       const slug = entry.slice(slash + 1);
       if (!LOGIN.test(org) || !TEAM_SLUG.test(slug)) {
-        throw new InputError(inputName, `'${raw.trim()}' is not a team reference (expected org/team-slug like my-org/release-managers)`);
+        throw new InputError(
+          inputName,
+          `'${raw.trim()}' is not a team reference (expected org/team-slug like my-org/release-managers)`,
+        );
       }
-      if (!teams.some((t) => t.org.toLowerCase() === org.toLowerCase() && t.slug.toLowerCase() === slug.toLowerCase())) teams.push({ org, slug });
+      if (!teams.some((t) => t.org.toLowerCase() === org.toLowerCase() && t.slug.toLowerCase() === slug.toLowerCase()))
+        teams.push({ org, slug });
     }
   }
-  if (users.length === 0 && teams.length === 0) throw new InputError(inputName, 'must name at least one user or team (comma- or newline-separated)');
+  if (users.length === 0 && teams.length === 0)
+    throw new InputError(inputName, 'must name at least one user or team (comma- or newline-separated)');
   return { users, teams };
 }
 
@@ -48,9 +57,15 @@ export type Vote = 'approve' | 'deny';
  * (case-insensitive, trailing `.`/`!` ignored): "no problem, approve" must never read as a denial or an approval.
  */
 export function parseVote(body: string, words: { approve: string[]; deny: string[] }): Vote | null {
-  const firstLine = body.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+  const firstLine = body
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   if (!firstLine) return null;
-  const text = firstLine.toLowerCase().replace(/[.!]+$/, '').trim();
+  const text = firstLine
+    .toLowerCase()
+    .replace(/[.!]+$/, '')
+    .trim();
   if (words.deny.some((w) => w.toLowerCase() === text)) return 'deny';
   if (words.approve.some((w) => w.toLowerCase() === text)) return 'approve';
   return null;
@@ -99,12 +114,19 @@ const MAX_ASSIGNEES = 10; // GitHub's limit per issue
 const MAX_BODY = 60_000; // GitHub rejects issue bodies over 65,536 characters
 
 /** Checks every approver against the API before anything is created, so a typo fails the step and no issue is left behind. */
-export async function validateApprovers(rest: GitHubRest, owner: string, repo: string, policy: ApprovalPolicy): Promise<void> {
+export async function validateApprovers(
+  rest: GitHubRest,
+  owner: string,
+  repo: string,
+  policy: ApprovalPolicy,
+): Promise<void> {
   const { users, teams } = policy.approvers;
   for (const user of users) {
     const permission = await rest.getCollaboratorPermission({ owner, repo, username: user });
     if (permission === null || permission === 'none') {
-      throw new UserFacingError(`Input 'approvers': '${user}' is not a collaborator of ${owner}/${repo} (no such user, or no access), so they could never approve.`);
+      throw new UserFacingError(
+        `Input 'approvers': '${user}' is not a collaborator of ${owner}/${repo} (no such user, or no access), so they could never approve.`,
+      );
     }
   }
   for (const team of teams) {
@@ -117,7 +139,10 @@ export async function validateApprovers(rest: GitHubRest, owner: string, repo: s
   }
   const eligibleUsers = users.filter((u) => policy.allowSelfApproval || !sameLogin(u, policy.initiator));
   if (teams.length === 0 && eligibleUsers.length < policy.minimumApprovals) {
-    const selfNote = eligibleUsers.length < users.length ? ` (${policy.initiator} started this run and allow-self-approval is false)` : '';
+    const selfNote =
+      eligibleUsers.length < users.length
+        ? ` (${policy.initiator} started this run and allow-self-approval is false)`
+        : '';
     throw new InputError(
       'minimum-approvals',
       `needs ${policy.minimumApprovals} approvals but only ${eligibleUsers.length} listed approver(s) can approve${selfNote}`,
@@ -139,7 +164,8 @@ export class ApproverCheck {
 
   async reasonToIgnore(comment: IssueComment): Promise<string | null> {
     if (comment.userType === 'Bot') return 'comment by a bot';
-    if (!this.policy.allowSelfApproval && sameLogin(comment.login, this.policy.initiator)) return 'started this run and allow-self-approval is false';
+    if (!this.policy.allowSelfApproval && sameLogin(comment.login, this.policy.initiator))
+      return 'started this run and allow-self-approval is false';
     return (await this.isApprover(comment.login)) ? null : 'not in approvers';
   }
 
@@ -157,9 +183,17 @@ export class ApproverCheck {
   }
 }
 
-export function approvalIssueBody(opts: { context: string; policy: ApprovalPolicy; timeoutMs: number; deadline: Date }): string {
+export function approvalIssueBody(opts: {
+  context: string;
+  policy: ApprovalPolicy;
+  timeoutMs: number;
+  deadline: Date;
+}): string {
   const { policy } = opts;
-  const who = [...policy.approvers.users.map((u) => `@${u}`), ...policy.approvers.teams.map((t) => `@${t.org}/${t.slug}`)].join(', ');
+  const who = [
+    ...policy.approvers.users.map((u) => `@${u}`),
+    ...policy.approvers.teams.map((t) => `@${t.org}/${t.slug}`),
+  ].join(', ');
   const instructions = [
     `### How to respond`,
     `${who}: reply with a comment whose first line is exactly one of`,
@@ -167,12 +201,15 @@ export function approvalIssueBody(opts: { context: string; policy: ApprovalPolic
     `- to deny: ${policy.words.deny.map((w) => `\`${w}\``).join(', ')}`,
     '',
     `Needs **${policy.minimumApprovals}** approval(s); one denial stops the deploy.` +
-      (policy.allowSelfApproval ? '' : ` The person who started the run (${policy.initiator ?? 'unknown'}) cannot approve.`),
+      (policy.allowSelfApproval
+        ? ''
+        : ` The person who started the run (${policy.initiator ?? 'unknown'}) cannot approve.`),
     `This request expires after ${formatDuration(opts.timeoutMs)} (at ${opts.deadline.toISOString()}); closing the issue denies it.`,
   ].join('\n');
   let context = opts.context.trim();
   const room = MAX_BODY - instructions.length - 200;
-  if (context.length > room) context = `${context.slice(0, room)}\n\n… (truncated: the full text is in the workflow run's summary)`;
+  if (context.length > room)
+    context = `${context.slice(0, room)}\n\n… (truncated: the full text is in the workflow run's summary)`;
   // Instructions first: a truncated plan may leave a code block or <details> open, which would swallow them.
   return `${instructions}\n\n---\n\n${context}\n`;
 }
@@ -186,10 +223,15 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
   const started = now();
   const deadline = started + opts.timeoutMs;
   const issue = await rest.createIssue({
-    owner, repo, title: opts.title, labels: opts.labels,
+    owner,
+    repo,
+    title: opts.title,
+    labels: opts.labels,
     body: approvalIssueBody({ context: opts.context, policy, timeoutMs: opts.timeoutMs, deadline: new Date(deadline) }),
     // Teams cannot be assigned; they are @-mentioned in the body instead.
-    assignees: policy.approvers.users.filter((u) => policy.allowSelfApproval || !sameLogin(u, policy.initiator)).slice(0, MAX_ASSIGNEES),
+    assignees: policy.approvers.users
+      .filter((u) => policy.allowSelfApproval || !sameLogin(u, policy.initiator))
+      .slice(0, MAX_ASSIGNEES),
   });
   log(`Opened approval issue #${issue.number}: ${issue.url}`);
   opts.onIssue?.(issue);
@@ -204,7 +246,9 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
 
   try {
     while (decision === undefined) {
-      const comments = (await rest.listIssueComments({ owner, repo, issueNumber: issue.number })).sort((a, b) => a.id - b.id);
+      const comments = (await rest.listIssueComments({ owner, repo, issueNumber: issue.number })).sort(
+        (a, b) => a.id - b.id,
+      );
       for (const comment of comments) {
         if (seen.get(comment.id) === comment.body) continue;
         seen.set(comment.id, comment.body);
@@ -235,7 +279,9 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
       const state = await rest.getIssueState({ owner, repo, issueNumber: issue.number });
       if (state.state === 'closed') {
         decision = 'closed';
-        log(`The issue was closed${state.closedBy ? ` by @${state.closedBy}` : ''} without enough approvals: treated as a denial`);
+        log(
+          `The issue was closed${state.closedBy ? ` by @${state.closedBy}` : ''} without enough approvals: treated as a denial`,
+        );
         break;
       }
       const left = deadline - now();
@@ -247,7 +293,13 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
     }
   } catch (err) {
     if (!(err instanceof AbortedError) && !opts.signal?.aborted) {
-      await finish(opts, issue.number, `The approval step failed while waiting: ${errorMessage(err)}. This request is void.`, 'not_planned', log);
+      await finish(
+        opts,
+        issue.number,
+        `The approval step failed while waiting: ${errorMessage(err)}. This request is void.`,
+        'not_planned',
+        log,
+      );
       throw err;
     }
     decision = 'cancelled';
@@ -260,14 +312,28 @@ export async function requestApproval(opts: RequestApprovalOptions): Promise<App
     cancelled: '🚫 The workflow run was cancelled. This request is void.',
     closed: '⛔ The issue was closed without enough approvals. The deploy stops.',
   };
-  if (decision !== 'closed') await finish(opts, issue.number, outcome[decision], decision === 'approved' ? 'completed' : 'not_planned', log);
+  if (decision !== 'closed')
+    await finish(opts, issue.number, outcome[decision], decision === 'approved' ? 'completed' : 'not_planned', log);
   else await comment(opts, issue.number, outcome.closed, log);
 
-  return { decision, approvedBy, deniedBy, issueNumber: issue.number, issueUrl: issue.url, ignored, waitedMs: now() - started };
+  return {
+    decision,
+    approvedBy,
+    deniedBy,
+    issueNumber: issue.number,
+    issueUrl: issue.url,
+    ignored,
+    waitedMs: now() - started,
+  };
 }
 
 // The outcome is already decided when these run: a failure to comment or close is reported, never allowed to flip it.
-async function comment(opts: RequestApprovalOptions, issueNumber: number, body: string, log: (m: string) => void): Promise<void> {
+async function comment(
+  opts: RequestApprovalOptions,
+  issueNumber: number,
+  body: string,
+  log: (m: string) => void,
+): Promise<void> {
   try {
     await opts.rest.createIssueComment({ owner: opts.owner, repo: opts.repo, issueNumber, body });
   } catch (err) {
@@ -275,7 +341,13 @@ async function comment(opts: RequestApprovalOptions, issueNumber: number, body: 
   }
 }
 
-async function finish(opts: RequestApprovalOptions, issueNumber: number, body: string, reason: 'completed' | 'not_planned', log: (m: string) => void) {
+async function finish(
+  opts: RequestApprovalOptions,
+  issueNumber: number,
+  body: string,
+  reason: 'completed' | 'not_planned',
+  log: (m: string) => void,
+) {
   await comment(opts, issueNumber, body, log);
   try {
     await opts.rest.closeIssue({ owner: opts.owner, repo: opts.repo, issueNumber, reason });

@@ -3,7 +3,15 @@
 import { InputError } from '../core/errors.js';
 import type { DeploymentState, GitHubRest } from './rest.js';
 
-export const DEPLOYMENT_STATES: readonly DeploymentState[] = ['queued', 'in_progress', 'success', 'failure', 'error', 'inactive', 'pending'];
+export const DEPLOYMENT_STATES: readonly DeploymentState[] = [
+  'queued',
+  'in_progress',
+  'success',
+  'failure',
+  'error',
+  'inactive',
+  'pending',
+];
 /** States that may open a new deployment when no deployment id is given. */
 export const CREATING_STATES: readonly DeploymentState[] = ['queued', 'in_progress', 'pending'];
 
@@ -35,9 +43,13 @@ export interface RecordDeploymentResult {
 export function validateRecordOptions(o: Omit<RecordDeploymentOptions, 'rest'>): void {
   if (o.deploymentId === undefined) {
     if (!CREATING_STATES.includes(o.state)) {
-      throw new InputError('deployment-id', `is required to set status '${o.state}' (create the deployment first with status in_progress and pass its deployment-id output)`);
+      throw new InputError(
+        'deployment-id',
+        `is required to set status '${o.state}' (create the deployment first with status in_progress and pass its deployment-id output)`,
+      );
     }
-    if (!o.environment) throw new InputError('environment', 'is required when creating a deployment (no deployment-id given)');
+    if (!o.environment)
+      throw new InputError('environment', 'is required when creating a deployment (no deployment-id given)');
     if (!o.ref) throw new InputError('ref', 'is required when creating a deployment (a commit SHA, branch or tag)');
   }
 }
@@ -49,7 +61,10 @@ export async function recordDeployment(o: RecordDeploymentOptions): Promise<Reco
   const created = deploymentId === undefined;
   if (deploymentId === undefined) {
     const d = await o.rest.createDeployment({
-      owner: o.owner, repo: o.repo, ref: o.ref as string, environment: o.environment as string,
+      owner: o.owner,
+      repo: o.repo,
+      ref: o.ref as string,
+      environment: o.environment as string,
       ...(o.description ? { description: o.description } : {}),
       ...(o.productionEnvironment !== undefined ? { productionEnvironment: o.productionEnvironment } : {}),
       ...(o.payload ? { payload: o.payload } : {}),
@@ -58,7 +73,10 @@ export async function recordDeployment(o: RecordDeploymentOptions): Promise<Reco
     deploymentUrl = d.url;
   }
   const status = await o.rest.createDeploymentStatus({
-    owner: o.owner, repo: o.repo, deploymentId, state: o.state,
+    owner: o.owner,
+    repo: o.repo,
+    deploymentId,
+    state: o.state,
     ...(o.environmentUrl ? { environmentUrl: o.environmentUrl } : {}),
     ...(o.logUrl ? { logUrl: o.logUrl } : {}),
     ...(o.description ? { description: o.description } : {}),

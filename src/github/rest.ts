@@ -19,11 +19,27 @@ export interface IssueComment {
 export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 export interface GitHubRest {
-  createIssue(p: { owner: string; repo: string; title: string; body: string; assignees: string[]; labels: string[] }): Promise<{ number: number; url: string }>;
-  getIssueState(p: { owner: string; repo: string; issueNumber: number }): Promise<{ state: 'open' | 'closed'; closedBy?: string }>;
+  createIssue(p: {
+    owner: string;
+    repo: string;
+    title: string;
+    body: string;
+    assignees: string[];
+    labels: string[];
+  }): Promise<{ number: number; url: string }>;
+  getIssueState(p: {
+    owner: string;
+    repo: string;
+    issueNumber: number;
+  }): Promise<{ state: 'open' | 'closed'; closedBy?: string }>;
   listIssueComments(p: { owner: string; repo: string; issueNumber: number }): Promise<IssueComment[]>;
   createIssueComment(p: { owner: string; repo: string; issueNumber: number; body: string }): Promise<void>;
-  closeIssue(p: { owner: string; repo: string; issueNumber: number; reason: 'completed' | 'not_planned' }): Promise<void>;
+  closeIssue(p: {
+    owner: string;
+    repo: string;
+    issueNumber: number;
+    reason: 'completed' | 'not_planned';
+  }): Promise<void>;
   /** null when the user is not a collaborator (or does not exist). */
   getCollaboratorPermission(p: { owner: string; repo: string; username: string }): Promise<RepoPermission | null>;
   /** false when the team does not exist or the token cannot see it (both answer 404). */
@@ -31,12 +47,25 @@ export interface GitHubRest {
   /** true only for an active membership (a pending invitation does not count). */
   isTeamMember(p: { org: string; teamSlug: string; username: string }): Promise<boolean>;
   createDeployment(p: {
-    owner: string; repo: string; ref: string; environment: string; description?: string;
-    productionEnvironment?: boolean; transientEnvironment?: boolean; payload?: Record<string, unknown>;
+    owner: string;
+    repo: string;
+    ref: string;
+    environment: string;
+    description?: string;
+    productionEnvironment?: boolean;
+    transientEnvironment?: boolean;
+    payload?: Record<string, unknown>;
   }): Promise<{ id: number; url: string }>;
   createDeploymentStatus(p: {
-    owner: string; repo: string; deploymentId: number; state: DeploymentState; environmentUrl?: string;
-    logUrl?: string; description?: string; autoInactive?: boolean; environment?: string;
+    owner: string;
+    repo: string;
+    deploymentId: number;
+    state: DeploymentState;
+    environmentUrl?: string;
+    logUrl?: string;
+    description?: string;
+    autoInactive?: boolean;
+    environment?: string;
   }): Promise<{ id: number }>;
   /** Every deployment matching the filters (all pages), in the order GitHub lists them. */
   listDeployments(p: { owner: string; repo: string; sha?: string; environment?: string }): Promise<DeploymentRecord[]>;
@@ -86,7 +115,12 @@ export class GitHubApiError extends Error {
    * GitHub App and fine-grained tokens (GitHub docs "Troubleshooting the REST API", insufficient permissions).
    */
   readonly acceptedPermissions: string | undefined;
-  constructor(message: string, status: number | undefined, retryAfterMs?: number, extra: { route?: string; acceptedPermissions?: string } = {}) {
+  constructor(
+    message: string,
+    status: number | undefined,
+    retryAfterMs?: number,
+    extra: { route?: string; acceptedPermissions?: string } = {},
+  ) {
     super(message);
     this.name = 'GitHubApiError';
     this.status = status;
@@ -116,10 +150,15 @@ function toApiError(err: unknown, route: string): GitHubApiError {
   const data = e.response?.data as { message?: unknown } | undefined;
   const detail = typeof data?.message === 'string' ? data.message : errorMessage(err);
   const accepted = headers['x-accepted-github-permissions'];
-  return new GitHubApiError(`GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, status, retryAfterMs, {
-    route,
-    ...(accepted !== undefined && String(accepted) ? { acceptedPermissions: String(accepted) } : {}),
-  });
+  return new GitHubApiError(
+    `GitHub API ${route} failed${status ? ` (HTTP ${status})` : ''}: ${detail}`,
+    status,
+    retryAfterMs,
+    {
+      route,
+      ...(accepted !== undefined && String(accepted) ? { acceptedPermissions: String(accepted) } : {}),
+    },
+  );
 }
 
 function isRateLimited(err: GitHubApiError): boolean {
@@ -135,7 +174,11 @@ export interface GitHubRestOptions {
 }
 
 export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {}): GitHubRest {
-  async function call(route: string, params: Record<string, unknown>, ok404 = false): Promise<{ status: number; data: unknown } | null> {
+  async function call(
+    route: string,
+    params: Record<string, unknown>,
+    ok404 = false,
+  ): Promise<{ status: number; data: unknown } | null> {
     return retry(
       async () => {
         try {
@@ -158,23 +201,33 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
           }
           return { retry: false };
         },
-        onRetry: ({ err, attempt, delayMs }) => opts.log?.(`${errorMessage(err)}; retry ${attempt} in ${Math.round(delayMs)}ms`),
+        onRetry: ({ err, attempt, delayMs }) =>
+          opts.log?.(`${errorMessage(err)}; retry ${attempt} in ${Math.round(delayMs)}ms`),
       },
     );
   }
-  const must = async (route: string, params: Record<string, unknown>) => (await call(route, params)) as { status: number; data: unknown };
+  const must = async (route: string, params: Record<string, unknown>) =>
+    (await call(route, params)) as { status: number; data: unknown };
 
   return {
     async createIssue(p) {
       const { data } = await must('POST /repos/{owner}/{repo}/issues', {
-        owner: p.owner, repo: p.repo, title: p.title, body: p.body,
-        ...(p.assignees.length ? { assignees: p.assignees } : {}), ...(p.labels.length ? { labels: p.labels } : {}),
+        owner: p.owner,
+        repo: p.repo,
+        title: p.title,
+        body: p.body,
+        ...(p.assignees.length ? { assignees: p.assignees } : {}),
+        ...(p.labels.length ? { labels: p.labels } : {}),
       });
       const d = data as { number: number; html_url: string };
       return { number: d.number, url: d.html_url };
     },
     async getIssueState(p) {
-      const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner: p.owner, repo: p.repo, issue_number: p.issueNumber });
+      const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}', {
+        owner: p.owner,
+        repo: p.repo,
+        issue_number: p.issueNumber,
+      });
       const d = data as { state: 'open' | 'closed'; closed_by?: { login?: string } | null };
       return { state: d.state, ...(d.closed_by?.login ? { closedBy: d.closed_by.login } : {}) };
     },
@@ -183,25 +236,55 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
       const all: IssueComment[] = [];
       for (let page = 1; ; page++) {
         const { data } = await must('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-          owner: p.owner, repo: p.repo, issue_number: p.issueNumber, per_page: perPage, page,
+          owner: p.owner,
+          repo: p.repo,
+          issue_number: p.issueNumber,
+          per_page: perPage,
+          page,
         });
-        const rows = data as Array<{ id: number; body?: string | null; user?: { login?: string; type?: string } | null; created_at: string; html_url: string }>;
+        const rows = data as Array<{
+          id: number;
+          body?: string | null;
+          user?: { login?: string; type?: string } | null;
+          created_at: string;
+          html_url: string;
+        }>;
         for (const r of rows) {
-          all.push({ id: r.id, body: r.body ?? '', login: r.user?.login ?? '', userType: r.user?.type ?? 'User', createdAt: r.created_at, url: r.html_url });
+          all.push({
+            id: r.id,
+            body: r.body ?? '',
+            login: r.user?.login ?? '',
+            userType: r.user?.type ?? 'User',
+            createdAt: r.created_at,
+            url: r.html_url,
+          });
         }
         if (rows.length < perPage) return all;
       }
     },
     async createIssueComment(p) {
-      await must('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: p.owner, repo: p.repo, issue_number: p.issueNumber, body: p.body });
+      await must('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        owner: p.owner,
+        repo: p.repo,
+        issue_number: p.issueNumber,
+        body: p.body,
+      });
     },
     async closeIssue(p) {
       await must('PATCH /repos/{owner}/{repo}/issues/{issue_number}', {
-        owner: p.owner, repo: p.repo, issue_number: p.issueNumber, state: 'closed', state_reason: p.reason,
+        owner: p.owner,
+        repo: p.repo,
+        issue_number: p.issueNumber,
+        state: 'closed',
+        state_reason: p.reason,
       });
     },
     async getCollaboratorPermission(p) {
-      const res = await call('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner: p.owner, repo: p.repo, username: p.username }, true);
+      const res = await call(
+        'GET /repos/{owner}/{repo}/collaborators/{username}/permission',
+        { owner: p.owner, repo: p.repo, username: p.username },
+        true,
+      );
       if (!res) return null;
       return ((res.data as { permission?: string }).permission ?? 'none') as RepoPermission;
     },
@@ -209,14 +292,22 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
       return (await call('GET /orgs/{org}/teams/{team_slug}', { org: p.org, team_slug: p.teamSlug }, true)) !== null;
     },
     async isTeamMember(p) {
-      const res = await call('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', { org: p.org, team_slug: p.teamSlug, username: p.username }, true);
+      const res = await call(
+        'GET /orgs/{org}/teams/{team_slug}/memberships/{username}',
+        { org: p.org, team_slug: p.teamSlug, username: p.username },
+        true,
+      );
       return res !== null && (res.data as { state?: string }).state === 'active';
     },
     async createDeployment(p) {
       const { status, data } = await must('POST /repos/{owner}/{repo}/deployments', {
-        owner: p.owner, repo: p.repo, ref: p.ref, environment: p.environment,
+        owner: p.owner,
+        repo: p.repo,
+        ref: p.ref,
+        environment: p.environment,
         // We already ran CI ourselves and the ref is an exact commit: no merging, no status-check gate.
-        auto_merge: false, required_contexts: [],
+        auto_merge: false,
+        required_contexts: [],
         ...(p.description ? { description: p.description } : {}),
         ...(p.productionEnvironment !== undefined ? { production_environment: p.productionEnvironment } : {}),
         ...(p.transientEnvironment !== undefined ? { transient_environment: p.transientEnvironment } : {}),
@@ -225,13 +316,21 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
       const d = data as { id?: number; url?: string; message?: string };
       // 202 means GitHub wanted to merge first and created nothing.
       if (status !== 201 || typeof d.id !== 'number') {
-        throw new GitHubApiError(`GitHub did not create the deployment (HTTP ${status}): ${d.message ?? 'no id returned'}`, status, undefined, { route: 'POST /repos/{owner}/{repo}/deployments' });
+        throw new GitHubApiError(
+          `GitHub did not create the deployment (HTTP ${status}): ${d.message ?? 'no id returned'}`,
+          status,
+          undefined,
+          { route: 'POST /repos/{owner}/{repo}/deployments' },
+        );
       }
       return { id: d.id, url: d.url ?? '' };
     },
     async createDeploymentStatus(p) {
       const { data } = await must('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        owner: p.owner, repo: p.repo, deployment_id: p.deploymentId, state: p.state,
+        owner: p.owner,
+        repo: p.repo,
+        deployment_id: p.deploymentId,
+        state: p.state,
         ...(p.environmentUrl ? { environment_url: p.environmentUrl } : {}),
         ...(p.logUrl ? { log_url: p.logUrl } : {}),
         ...(p.description ? { description: p.description.slice(0, 140) } : {}),
@@ -242,20 +341,36 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
     },
     async listDeployments(p) {
       const rows = await pages<ApiDeployment>('GET /repos/{owner}/{repo}/deployments', {
-        owner: p.owner, repo: p.repo, ...(p.sha ? { sha: p.sha } : {}), ...(p.environment ? { environment: p.environment } : {}),
+        owner: p.owner,
+        repo: p.repo,
+        ...(p.sha ? { sha: p.sha } : {}),
+        ...(p.environment ? { environment: p.environment } : {}),
       });
       return rows.map((d) => ({
-        id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, description: d.description ?? null,
-        createdAt: d.created_at, creator: d.creator?.login ?? null, url: d.url,
+        id: d.id,
+        sha: d.sha,
+        ref: d.ref,
+        environment: d.environment,
+        description: d.description ?? null,
+        createdAt: d.created_at,
+        creator: d.creator?.login ?? null,
+        url: d.url,
       }));
     },
     async listDeploymentStatuses(p) {
       const rows = await pages<ApiDeploymentStatus>('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-        owner: p.owner, repo: p.repo, deployment_id: p.deploymentId,
+        owner: p.owner,
+        repo: p.repo,
+        deployment_id: p.deploymentId,
       });
       return rows.map((s) => ({
-        id: s.id, state: s.state, description: s.description || null, environmentUrl: s.environment_url || null,
-        logUrl: s.log_url || s.target_url || null, createdAt: s.created_at, creator: s.creator?.login ?? null,
+        id: s.id,
+        state: s.state,
+        description: s.description || null,
+        environmentUrl: s.environment_url || null,
+        logUrl: s.log_url || s.target_url || null,
+        createdAt: s.created_at,
+        creator: s.creator?.login ?? null,
       }));
     },
   };
@@ -281,10 +396,22 @@ export function createGitHubRest(request: RequestFn, opts: GitHubRestOptions = {
 const MAX_PAGES = 50;
 
 interface ApiDeployment {
-  id: number; sha: string; ref: string; environment: string; description?: string | null; created_at: string;
-  creator?: { login?: string } | null; url: string;
+  id: number;
+  sha: string;
+  ref: string;
+  environment: string;
+  description?: string | null;
+  created_at: string;
+  creator?: { login?: string } | null;
+  url: string;
 }
 interface ApiDeploymentStatus {
-  id: number; state: string; description?: string | null; environment_url?: string | null; log_url?: string | null;
-  target_url?: string | null; created_at: string; creator?: { login?: string } | null;
+  id: number;
+  state: string;
+  description?: string | null;
+  environment_url?: string | null;
+  log_url?: string | null;
+  target_url?: string | null;
+  created_at: string;
+  creator?: { login?: string } | null;
 }

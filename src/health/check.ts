@@ -96,10 +96,14 @@ export function validateHealthOptions(opts: HealthCheckOptions): void {
   }
   if (opts.expectStatus.length === 0) throw new InputError('expect-status', 'needs at least one status code');
   if (!Number.isInteger(opts.consecutiveSuccesses) || opts.consecutiveSuccesses < 1) {
-    throw new InputError('consecutive-successes', `must be a whole number of at least 1, got ${opts.consecutiveSuccesses}`);
+    throw new InputError(
+      'consecutive-successes',
+      `must be a whole number of at least 1, got ${opts.consecutiveSuccesses}`,
+    );
   }
   const positive = (name: string, v: number | undefined) => {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new InputError(name, `must be a positive duration, got ${v}ms`);
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      throw new InputError(name, `must be a positive duration, got ${v}ms`);
   };
   positive('interval', opts.intervalMs);
   positive('max-interval', opts.maxIntervalMs);
@@ -107,7 +111,10 @@ export function validateHealthOptions(opts: HealthCheckOptions): void {
   positive('request-timeout', opts.requestTimeoutMs);
   positive('max-latency', opts.maxLatencyMs);
   if (opts.maxIntervalMs !== undefined && opts.maxIntervalMs < opts.intervalMs) {
-    throw new InputError('max-interval', `must not be shorter than interval (${formatDuration(opts.intervalMs)}), got ${formatDuration(opts.maxIntervalMs)}`);
+    throw new InputError(
+      'max-interval',
+      `must not be shorter than interval (${formatDuration(opts.intervalMs)}), got ${formatDuration(opts.maxIntervalMs)}`,
+    );
   }
   if (opts.failureThreshold !== undefined && (!Number.isInteger(opts.failureThreshold) || opts.failureThreshold < 0)) {
     throw new InputError('failure-threshold', `must be a whole number ≥ 0, got ${opts.failureThreshold}`);
@@ -125,7 +132,10 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
   validateHealthOptions(opts);
   const fetchImpl = opts.fetch ?? fetch;
   const { url, headers } = requestTarget(opts.url, opts.headers);
-  const schedule = new PollSchedule({ intervalMs: opts.intervalMs, maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs) });
+  const schedule = new PollSchedule({
+    intervalMs: opts.intervalMs,
+    maxIntervalMs: opts.maxIntervalMs ?? defaultMaxInterval(opts.intervalMs),
+  });
   const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const secrets = [...secretHeaderValues(headers), ...secretUrlParts(opts.url)];
   const start = Date.now();
@@ -149,7 +159,11 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
     ...extra,
   });
   const cancelled = () =>
-    finish({ healthy: false, cancelled: true, lastReason: `cancelled (${abortReason(opts.signal)}) after ${attempts} attempt(s)${last ? `; last: ${last.reason}` : ''}` });
+    finish({
+      healthy: false,
+      cancelled: true,
+      lastReason: `cancelled (${abortReason(opts.signal)}) after ${attempts} attempt(s)${last ? `; last: ${last.reason}` : ''}`,
+    });
   const timedOut = () =>
     finish({
       healthy: false,
@@ -162,7 +176,17 @@ export async function checkHealth(opts: HealthCheckOptions): Promise<HealthResul
     const budget = Math.min(requestTimeoutMs, deadline - Date.now());
     if (budget <= 0) return timedOut();
     attempts++;
-    const attempt = await probe(fetchImpl, url, headers, budget, budget < requestTimeoutMs, opts, attempts, everServed, secrets);
+    const attempt = await probe(
+      fetchImpl,
+      url,
+      headers,
+      budget,
+      budget < requestTimeoutMs,
+      opts,
+      attempts,
+      everServed,
+      secrets,
+    );
     if (!attempt) return cancelled();
     // An attempt cut short by the overall deadline says nothing about the service: keep the previous reason.
     if (!(attempt.kind === 'timeout' && attempt.cutByDeadline && last)) last = attempt;
@@ -211,13 +235,21 @@ function abortReason(signal: AbortSignal | undefined): string {
 }
 
 /** Fetch refuses URLs with credentials: move `user:pass@` into a Basic Authorization header (unless one is given). */
-function requestTarget(rawUrl: string, given: Record<string, string>): { url: string; headers: Record<string, string> } {
+function requestTarget(
+  rawUrl: string,
+  given: Record<string, string>,
+): { url: string; headers: Record<string, string> } {
   const u = new URL(rawUrl);
-  const headers: Record<string, string> = { 'user-agent': 'rail-actions-health-check', accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+  const headers: Record<string, string> = {
+    'user-agent': 'rail-actions-health-check',
+    accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+  };
   for (const [k, v] of Object.entries(given)) headers[k.toLowerCase()] = v;
   if (u.username || u.password) {
     if (!headers.authorization) {
-      const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+      const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString(
+        'base64',
+      );
       headers.authorization = `Basic ${basic}`;
     }
     u.username = '';
@@ -264,7 +296,14 @@ async function probe(
     const what = describeNetworkError(err);
     // A fresh domain may have no DNS record or certificate yet: before the app has answered, that is "not serving yet".
     const notServing = !everServed && /refused|reset|closed|not found|unreachable|TLS error/.test(what);
-    return { n, at, latencyMs, ok: false, kind: notServing ? 'not-serving' : 'network', reason: notServing ? `not serving yet: ${what}` : what };
+    return {
+      n,
+      at,
+      latencyMs,
+      ok: false,
+      kind: notServing ? 'not-serving' : 'network',
+      reason: notServing ? `not serving yet: ${what}` : what,
+    };
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onOuterAbort);
@@ -349,27 +388,39 @@ function evaluate(
     const expected = describeStatuses(opts.expectStatus);
     if (status >= 300 && status < 400) {
       const location = res.headers.get('location');
-      return { ok: false, kind: 'status', reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)` };
+      return {
+        ok: false,
+        kind: 'status',
+        reason: `HTTP ${status} redirect${location ? ` to ${location}` : ''} (expected ${expected}; redirects are not followed — use the final URL)`,
+      };
     }
     // A body naming its failing checks is the app itself answering (degraded), even with a 503.
     const failing = describeFailingChecks(parseJson(body), { scrub });
     if (failing) return { ok: false, kind: 'status', reason: `HTTP ${status}: ${shown(failing, REASON_LIMIT)}` };
-    if (!everServed && NOT_SERVING_STATUSES.has(status)) return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
+    if (!everServed && NOT_SERVING_STATUSES.has(status))
+      return { ok: false, kind: 'not-serving', reason: `not serving yet: HTTP ${status}` };
     return { ok: false, kind: 'status', reason: `HTTP ${status}, expected ${expected}: ${shown(body)}` };
   }
   // Not JSON: the version is searched in the raw text, JSON conditions fail below.
   const json = opts.expectJson.length || opts.expectVersion ? parseJson(body) : undefined;
   const isJson = json !== undefined;
   if (opts.expectVersion) {
-    const found = isJson ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion as string)) : versionMatches(body, opts.expectVersion);
+    const found = isJson
+      ? jsonStrings(json).some((s) => versionMatches(s, opts.expectVersion as string))
+      : versionMatches(body, opts.expectVersion);
     if (!found) {
-      return { ok: false, kind: 'version', reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})` };
+      return {
+        ok: false,
+        kind: 'version',
+        reason: `old version answering: saw ${isJson ? shown(describeVersionFields(json)) : shown(body)} (expected ${opts.expectVersion})`,
+      };
     }
   }
   for (const cond of opts.expectJson) {
     if (!isJson) return { ok: false, kind: 'json', reason: `body is not JSON (expect-json needs it): ${shown(body)}` };
     const actual = lookup(json, cond.path);
-    if (!actual.found) return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
+    if (!actual.found)
+      return { ok: false, kind: 'json', reason: `expect-json: ${cond.path} is missing (expected "${cond.value}")` };
     const text = stringify(actual.value);
     if (text !== cond.value) {
       const failing = describeFailingChecks(json, { except: cond.path, scrub });
@@ -381,7 +432,11 @@ function evaluate(
     }
   }
   if (opts.maxLatencyMs !== undefined && latencyMs > opts.maxLatencyMs) {
-    return { ok: false, kind: 'slow', reason: `too slow: ${formatDuration(latencyMs)} > max-latency ${formatDuration(opts.maxLatencyMs)} (HTTP ${status})` };
+    return {
+      ok: false,
+      kind: 'slow',
+      reason: `too slow: ${formatDuration(latencyMs)} > max-latency ${formatDuration(opts.maxLatencyMs)} (HTTP ${status})`,
+    };
   }
   return { ok: true, kind: 'ok', reason: `healthy: HTTP ${status} in ${formatDuration(latencyMs)}` };
 }
@@ -424,7 +479,8 @@ function describeVersionFields(json: unknown): string {
     if (found.length >= 3 || depth > 5 || !v || typeof v !== 'object') return;
     for (const [k, inner] of Object.entries(v)) {
       const path = prefix ? `${prefix}.${k}` : k;
-      if ((typeof inner === 'string' || typeof inner === 'number') && VERSION_KEY.test(k)) found.push(`${path}=${String(inner)}`);
+      if ((typeof inner === 'string' || typeof inner === 'number') && VERSION_KEY.test(k))
+        found.push(`${path}=${String(inner)}`);
       else visit(inner, path, depth + 1);
       if (found.length >= 3) return;
     }

@@ -24,7 +24,21 @@ export interface FailingCheck {
 const CONTAINERS = ['checks', 'components', 'details', 'error'] as const;
 // Nested composites (Spring groups) use these; a nested `details` holds an indicator's data, not sub-checks.
 const NESTED_CONTAINERS = ['components', 'checks'] as const;
-const HEALTHY = new Set(['ok', 'up', 'pass', 'passed', 'healthy', 'true', 'green', 'success', 'available', 'ready', 'serving', 'connected', 'online']);
+const HEALTHY = new Set([
+  'ok',
+  'up',
+  'pass',
+  'passed',
+  'healthy',
+  'true',
+  'green',
+  'success',
+  'available',
+  'ready',
+  'serving',
+  'connected',
+  'online',
+]);
 // A status is shown only when it is a bare word: letters, `_` and `-`, short (no digits: hardly a token or password).
 const STATUS_WORD = /^[A-Za-z][A-Za-z_-]{0,23}$/;
 // Own properties of a serialized Error (@godaddy/terminus can send `error: <Error>`): data, not checks.
@@ -52,9 +66,13 @@ export interface DescribeOptions {
 /** `checks failing: redis=down, db.primary=DOWN (+2 more)`, one line, bounded; undefined when none are named. */
 export function describeFailingChecks(json: unknown, opts: DescribeOptions = {}): string | undefined {
   const { except, scrub = (t: string) => t } = opts;
-  const failing = failingChecks(json).filter((c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)));
+  const failing = failingChecks(json).filter(
+    (c) => except === undefined || (except !== c.path && !except.startsWith(`${c.path}.`)),
+  );
   if (failing.length === 0) return undefined;
-  const shown = failing.slice(0, SHOWN_CHECKS).map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
+  const shown = failing
+    .slice(0, SHOWN_CHECKS)
+    .map((c) => `${oneLine(scrub(c.name), NAME_LIMIT)}${c.status ? `=${scrub(c.status)}` : ''}`);
   const more = failing.length > SHOWN_CHECKS ? ` (+${failing.length - SHOWN_CHECKS} more)` : '';
   return `checks failing: ${shown.join(', ')}${more}`;
 }
@@ -76,7 +94,8 @@ function collect(container: unknown, prefix: string, at: string, depth: number, 
     if (!state || state.healthy) continue;
     // A failing composite names its failing parts (Spring's db → db.primary) when it lists them.
     const before = out.size;
-    if (isObject(value)) for (const nested of NESTED_CONTAINERS) collect(value[nested], name, `${path}.${nested}`, depth + 1, out);
+    if (isObject(value))
+      for (const nested of NESTED_CONTAINERS) collect(value[nested], name, `${path}.${nested}`, depth + 1, out);
     if (out.size === before && !out.has(name)) out.set(name, { name, status: state.word, path });
   }
 }
@@ -98,7 +117,8 @@ function stateOf(value: unknown): { healthy: boolean; word?: string } | undefine
   for (const key of ['status', 'state']) {
     const s = value[key];
     if (typeof s === 'boolean') return { healthy: s, word: String(s) };
-    if (typeof s === 'string') return { healthy: HEALTHY.has(s.trim().toLowerCase()), word: STATUS_WORD.test(s) ? s : undefined };
+    if (typeof s === 'string')
+      return { healthy: HEALTHY.has(s.trim().toLowerCase()), word: STATUS_WORD.test(s) ? s : undefined };
   }
   for (const key of ['healthy', 'ok']) {
     const s = value[key];

@@ -13,7 +13,8 @@ export interface JsonCondition {
  */
 export function parseExpectStatus(text: string, input = 'expect-status'): number[] {
   const tokens = text.split(/[\s,]+/).filter(Boolean);
-  if (tokens.length === 0) throw new InputError(input, 'expected HTTP status codes like 200, 200,204, 2xx or 200-299, got an empty value');
+  if (tokens.length === 0)
+    throw new InputError(input, 'expected HTTP status codes like 200, 200,204, 2xx or 200-299, got an empty value');
   const codes = new Set<number>();
   const valid = (n: number) => Number.isInteger(n) && n >= 100 && n <= 599;
   for (const token of tokens) {
@@ -41,7 +42,7 @@ export function parseExpectStatus(text: string, input = 'expect-status'): number
 /** `200,204,205` → "200, 204-205"; `200..299` → "2xx": for logs and summaries. */
 export function describeStatuses(codes: number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < codes.length; ) {
+  for (let i = 0; i < codes.length;) {
     let j = i;
     while (j + 1 < codes.length && codes[j + 1] === (codes[j] as number) + 1) j++;
     const from = codes[i] as number;
@@ -67,11 +68,15 @@ export function parseExpectJson(text: string, input = 'expect-json'): JsonCondit
   }
   return pieces.filter(Boolean).map((piece) => {
     const eq = piece.indexOf('=');
-    if (eq < 0) throw new InputError(input, `expected conditions like status=ok or checks.db=ok, got '${piece}' (no '=')`);
+    if (eq < 0)
+      throw new InputError(input, `expected conditions like status=ok or checks.db=ok, got '${piece}' (no '=')`);
     const path = piece.slice(0, eq).trim();
     const value = piece.slice(eq + 1).trim();
     if (!PATH.test(path)) {
-      throw new InputError(input, `'${path || '(empty)'}' in '${piece}' is not a field path (expected names joined by dots, like checks.db)`);
+      throw new InputError(
+        input,
+        `'${path || '(empty)'}' in '${piece}' is not a field path (expected names joined by dots, like checks.db)`,
+      );
     }
     return { path, value };
   });
@@ -97,7 +102,8 @@ export function parseHeaders(text: string, input = 'headers'): Record<string, st
 // Header names whose values are credentials by definition or convention.
 const SECRET_HEADER = /auth|cookie|token|key|secret|session|passw|signature|credential|csrf|xsrf|jwt|bearer|private/i;
 // Headers that are safe to show unless their value itself looks like a credential.
-const HARMLESS_HEADER = /^(accept|accept-language|accept-encoding|user-agent|content-type|cache-control|pragma|host|origin|referer|x-request-id|x-forwarded-proto|x-forwarded-host)$/i;
+const HARMLESS_HEADER =
+  /^(accept|accept-language|accept-encoding|user-agent|content-type|cache-control|pragma|host|origin|referer|x-request-id|x-forwarded-proto|x-forwarded-host)$/i;
 
 /**
  * Header values to register as secrets: every value of a credential-like header (Authorization, Cookie, X-Api-Key…)
@@ -109,7 +115,8 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
   for (const [name, value] of Object.entries(headers)) {
     if (!value) continue;
     const looksLikeCredential =
-      /^(bearer|basic|token|digest)\s+\S/i.test(value) || [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
+      /^(bearer|basic|token|digest)\s+\S/i.test(value) ||
+      [...value.matchAll(/[A-Za-z0-9+/_=-]{20,}/g)].some((m) => /\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
     if (SECRET_HEADER.test(name) || !HARMLESS_HEADER.test(name) || looksLikeCredential) {
       out.add(value);
       const scheme = /^\S+\s+(\S.*)$/.exec(value);

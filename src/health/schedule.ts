@@ -43,7 +43,11 @@ export class PollSchedule {
   private failuresAfterQuickPhase = 0;
 
   constructor(private readonly opts: PollScheduleOptions) {
-    this.backoff = { initialDelayMs: opts.intervalMs, maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs), factor: 2 };
+    this.backoff = {
+      initialDelayMs: opts.intervalMs,
+      maxDelayMs: Math.max(opts.intervalMs, opts.maxIntervalMs),
+      factor: 2,
+    };
   }
 
   /**
@@ -58,7 +62,8 @@ export class PollSchedule {
       return this.opts.intervalMs;
     }
     if (outcome.status === 429) this.throttled = true;
-    if (elapsedMs >= QUICK_PHASE_MS) return backoffDelay(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
+    if (elapsedMs >= QUICK_PHASE_MS)
+      return backoffDelay(++this.failuresAfterQuickPhase, this.backoff, this.opts.random);
     this.failuresAfterQuickPhase = 0;
     if (!this.everHealthy && !this.throttled) {
       const grown = FAST_FIRST_DELAY_MS * FAST_GROWTH ** this.fastFailures++;

@@ -4,12 +4,22 @@
 // sizes adjust the classes. Never throws on bad SQL: unparseable text becomes an opaque statement with file and line.
 import './analyze/wasm-dirname.js';
 import { readFile } from 'node:fs/promises';
-import { parse, scan } from 'libpg-query';
-import { asList, asNode, child, collectNodes, names, rangeVarName, str, unwrap, type Node } from './analyze/ast.js';
-import { checkConjuncts, comparisonWith, emptyQuestions, provesNotNull, type CatalogFacts, type CatalogQuestions, type LiveCheck } from './analyze/catalog.js';
-import { directiveCovers, findDirectives, type Directive } from './analyze/directives.js';
+import { formatBytes } from '../core/bytes.js';
+import { asNode } from './analyze/ast.js';
+import { directiveCovers, type Directive } from './analyze/directives.js';
+import { FileState } from './analyze/file-state.js';
 import { rule, RULES } from './analyze/rules.js';
-import { bareName, classifyStatement, createdObjects, NO_CATALOG, type CatalogView, type NotNullProof, type RawFinding, type StatementContext } from './analyze/statement.js';
+import {
+  bareName,
+  classifyStatement,
+  createdObjects,
+  NO_CATALOG,
+  type RawFinding,
+  type StatementContext,
+} from './analyze/statement.js';
+import { catalogQuestions, catalogView } from './analyze/catalog-view.js';
+import { parseAll } from './analyze/parallel.js';
+import { parseFile, type FileInput, type ParsedFile, type ParsedStatement } from './analyze/parse.js';
 import { SourceText } from './analyze/text.js';
 import { nonTransactionalReason } from './runner/split.js';
 import {
@@ -26,139 +36,29 @@ export * from './analyze/types.js';
 export { RULES, RULE_ALIASES } from './analyze/rules.js';
 export { fetchCatalogFacts, type CatalogFacts, type CatalogQuestions } from './analyze/catalog.js';
 
-export const DEFAULT_LARGE_TABLE_ROWS = 100_000;
+export type { FileInput } from './analyze/parse.js';
 
-export interface FileInput {
-  /** Path shown in findings and annotations (repository-relative). */
-  file: string;
-  sql: string;
-  /** The tool runs this file outside a transaction. */
-  noTransaction?: boolean;
-}
+export const DEFAULT_LARGE_TABLE_ROWS = 100_000;
 
 export interface FileAnalysis {
   file: string;
   kind: 'sql' | 'opaque';
   statements: StatementAnalysis[];
   /** Ignore directives found in the file, with their reasons (for the plan). */
-  directives: Array<{ line: number; scope: 'statement' | 'file'; rules: string[] | 'all'; reason: string; used: string[] }>;
+  directives: Array<{
+    line: number;
+    scope: 'statement' | 'file';
+    rules: string[] | 'all';
+    reason: string;
+    used: string[];
+  }>;
   parseErrors: Array<{ line: number; column: number; message: string }>;
-}
-
-interface ParsedStatement {
-  type: string;
-  node: Node;
-  byteStart: number;
-  byteEnd: number;
-  /** Node `location`s are relative to the text given to the parser: the whole file, or one piece after a syntax error. */
-  nodeBase: number;
-  error?: { message: string; byte: number };
-}
-
-interface ParsedFile {
-  input: FileInput;
-  src: SourceText;
-  statements: ParsedStatement[];
-  directives: Directive[];
 }
 
 function majorVersion(v: number | undefined): number {
   if (!v) return 15;
   return v >= 10000 ? Math.floor(v / 10000) : v;
 }
-
-function sqlErrorDetails(err: unknown): { message: string; cursor?: number } {
-  const e = err as { message?: string; sqlDetails?: { message?: string; cursorPosition?: number } };
-  const cursor = e.sqlDetails?.cursorPosition;
-  return { message: e.sqlDetails?.message ?? e.message ?? String(err), ...(typeof cursor === 'number' ? { cursor } : {}) };
-}
-
-/** Trims whitespace off a byte range (statement ranges may include leading blanks depending on the parser build). */
-function trimRange(src: SourceText, start: number, end: number): [number, number] {
-  const b = src.bytes;
-  let s = Math.max(0, start);
-  let e = Math.min(end, b.length);
-  while (s < e && (b[s] === 0x20 || b[s] === 0x0a || b[s] === 0x0d || b[s] === 0x09)) s++;
-  while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0x0a || b[e - 1] === 0x0d || b[e - 1] === 0x09 || b[e - 1] === 0x3b)) e--;
-  return [s, e];
-}
-
-function statementsFromResult(result: { stmts?: unknown[] }, src: SourceText, base: number, limit: number): ParsedStatement[] {
-  const out: ParsedStatement[] = [];
-  for (const raw of result.stmts ?? []) {
-    const r = asNode(raw) ?? {};
-    // Zero values are omitted (protobuf style): no stmt_location = 0, no stmt_len = to the end of the input.
-    const loc = typeof r.stmt_location === 'number' ? r.stmt_location : 0;
-    const len = typeof r.stmt_len === 'number' && r.stmt_len > 0 ? r.stmt_len : undefined;
-    const [s, e] = trimRange(src, base + loc, len === undefined ? limit : base + loc + len);
-    const [type, node] = unwrap(r.stmt) ?? ['Unknown', {}];
-    out.push({ type, node, byteStart: s, byteEnd: e, nodeBase: base });
-  }
-  return out;
-}
-
-/**
- * Parses a file with one libpg-query call. On a syntax error the file is split at top-level semicolons with the real
- * scanner and each piece parsed alone, so one bad statement does not hide the findings of the others.
- */
-async function parseFile(input: FileInput): Promise<ParsedFile> {
-  const src = new SourceText(input.sql);
-  const directives = await findDirectives(src);
-  if (input.sql.trim() === '') return { input, src, statements: [], directives };
-  try {
-    const result = (await parse(input.sql)) as { stmts?: unknown[] };
-    return { input, src, statements: statementsFromResult(result, src, 0, src.byteLength), directives };
-  } catch (err) {
-    const whole = sqlErrorDetails(err);
-    const pieces = await splitAtSemicolons(src);
-    if (!pieces) {
-      const errByte = whole.cursor !== undefined ? src.byteOfCharIndex(whole.cursor) : 0;
-      const [s, e] = trimRange(src, 0, src.byteLength);
-      return { input, src, directives, statements: [{ type: 'ParseError', node: {}, byteStart: s, byteEnd: e, nodeBase: 0, error: { message: whole.message, byte: errByte } }] };
-    }
-    const statements: ParsedStatement[] = [];
-    for (const [start, end] of pieces) {
-      const text = src.slice(start, end);
-      if (text.trim() === '') continue;
-      try {
-        const result = (await parse(text)) as { stmts?: unknown[] };
-        statements.push(...statementsFromResult(result, src, start, end));
-      } catch (pieceErr) {
-        const d = sqlErrorDetails(pieceErr);
-        const pieceSrc = new SourceText(text);
-        const errByte = start + (d.cursor !== undefined ? pieceSrc.byteOfCharIndex(d.cursor) : 0);
-        const [s, e] = trimRange(src, start, end);
-        statements.push({ type: 'ParseError', node: {}, byteStart: s, byteEnd: e, nodeBase: start, error: { message: d.message, byte: errByte } });
-      }
-    }
-    return { input, src, statements, directives };
-  }
-}
-
-/** Byte ranges between top-level `;` tokens, or undefined when even the scanner fails (e.g. unterminated quote). */
-async function splitAtSemicolons(src: SourceText): Promise<Array<[number, number]> | undefined> {
-  let tokens: Array<{ start: number; end: number; text: string; tokenName: string }>;
-  try {
-    tokens = (await scan(src.text)).tokens;
-  } catch {
-    return undefined;
-  }
-  const out: Array<[number, number]> = [];
-  let start = 0;
-  for (const t of tokens) {
-    if (t.text === ';' && t.tokenName.startsWith('ASCII_59')) {
-      out.push([start, t.end]);
-      start = t.end;
-    }
-  }
-  if (start < src.byteLength) out.push([start, src.byteLength]);
-  return out;
-}
-
-const TRANSACTION_START = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
-const TRANSACTION_END = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED', 'TRANS_STMT_PREPARE']);
-// Locks that can queue behind a long transaction and hold others up meanwhile (everything above ROW EXCLUSIVE).
-const HEAVY_LOCKS = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE', 'SHARE UPDATE EXCLUSIVE']);
 
 /**
  * Analyses the files of one pending migration set, in apply order. Knowledge flows across files: a table created in
@@ -167,9 +67,16 @@ const HEAVY_LOCKS = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSI
 export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {}): Promise<FileAnalysis[]> {
   const pgMajor = majorVersion(opts.pgVersion);
   const parsed: ParsedFile[] = [];
-  for (const input of inputs) parsed.push(await parseFile(input));
+  // Trees of the files that parse (on several threads for a large set); syntax errors are handled by parseFile.
+  const trees = await parseAll(
+    inputs.map((i) => i.sql),
+    opts.parseThreads,
+  );
+  for (const [i, input] of inputs.entries()) parsed.push(await parseFile(input, trees[i]));
   // One catalog read for the whole set, between parsing and classification, asking only what the statements need.
-  const catalog = opts.readCatalog ? await catalogView(await opts.readCatalog(catalogQuestions(parsed)), pgMajor) : NO_CATALOG;
+  const catalog = opts.readCatalog
+    ? await catalogView(await opts.readCatalog(catalogQuestions(parsed)), pgMajor)
+    : NO_CATALOG;
 
   // Where each object is created, by global statement ordinal (for "re-created later" checks).
   const creations = new Map<string, number[]>();
@@ -197,7 +104,9 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
     createdAnyBare.add(bareName(name));
   };
   const isNewTable = (name: string): boolean =>
-    name.includes('.') ? createdQualified.has(name) || createdUnqualified.has(bareName(name)) : createdAnyBare.has(name);
+    name.includes('.')
+      ? createdQualified.has(name) || createdUnqualified.has(bareName(name))
+      : createdAnyBare.has(name);
   const notValidConstraints: StatementContext['notValidConstraints'] = new Map();
   const validatedNotNull = new Set<string>();
   const disabled = new Set(opts.disableRules ?? []);
@@ -210,15 +119,11 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
     const { input, src } = pf;
     const file = input.file;
     const mode = input.noTransaction || opts.transactionMode === 'none' ? 'none' : 'file';
-    const nonTxInFile = pf.statements.some((s) => s.type !== 'ParseError' && classifyNonTx(s, pgMajor));
-    const fileIsOneTransaction = mode === 'file' && !nonTxInFile;
-    let txDepth = 0;
-    let txCounter = 0;
-    let openBegin: StatementAnalysis | undefined;
-    let lockTimeoutSet = false;
-    let statementTimeoutSet = false;
-    let lockTimeoutReported = false;
-    let statementTimeoutReported = false;
+    const state = new FileState(
+      file,
+      mode,
+      pf.statements.some((s) => s.type !== 'ParseError' && classifyNonTx(s, pgMajor)),
+    );
     const statements: StatementAnalysis[] = [];
     const parseErrors: FileAnalysis['parseErrors'] = [];
 
@@ -253,28 +158,10 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
         parseErrors.push({ line: pos.line, column: pos.column, message: st.error.message });
         raw.push({ rule: 'unparseable-sql', message: `cannot parse: ${st.error.message}`, loc: st.error.byte });
       } else if (st.type === 'TransactionStmt') {
-        const kind = typeof st.node.kind === 'string' ? st.node.kind : '';
-        // Postgres has no nested transactions: a BEGIN inside one is ignored (with a warning) and the first COMMIT
-        // ends it, so the depth is 0 or 1.
-        if (TRANSACTION_START.has(kind)) {
-          if (txDepth > 0) {
-            raw.push({ rule: 'transaction-nesting', message: 'BEGIN inside a transaction that is already open: Postgres ignores it, and the next COMMIT ends the outer transaction' });
-          } else {
-            openBegin = analysis;
-            txDepth = 1;
-            txCounter++;
-          }
-        } else if (TRANSACTION_END.has(kind)) {
-          if (txDepth === 0) raw.push({ rule: 'transaction-nesting', message: 'COMMIT/ROLLBACK with no transaction of this file open: it ends the runner\'s transaction early (or does nothing)' });
-          txDepth = 0;
-          openBegin = undefined;
-        }
+        const nesting = state.transactionStatement(typeof st.node.kind === 'string' ? st.node.kind : '', analysis);
+        if (nesting) raw.push(nesting);
       } else {
-        if (st.type === 'VariableSetStmt') {
-          const name = typeof st.node.name === 'string' ? st.node.name : '';
-          if (name === 'lock_timeout') lockTimeoutSet = true;
-          if (name === 'statement_timeout') statementTimeoutSet = true;
-        }
+        if (st.type === 'VariableSetStmt') state.setting(typeof st.node.name === 'string' ? st.node.name : '');
         const facts = classifyStatement(st.type, st.node, {
           pgMajor,
           isNewTable,
@@ -283,13 +170,14 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
           notValidConstraints,
           validatedNotNull,
           file,
-          inExplicitTransaction: txDepth > 0,
-          runsOutsideTransaction: mode === 'none' || nonTxInFile,
-          transactionId: txDepth > 0 ? `${file}#tx${txCounter}` : fileIsOneTransaction ? file : `${file}#${index}`,
+          inExplicitTransaction: state.inExplicitTransaction,
+          runsOutsideTransaction: state.runsOutsideTransaction,
+          transactionId: state.transactionId(index),
           // A column created earlier in the set has the type written there, not the live one: only trust live types
           // for tables that existed before.
           columnType: (table, column) => (isNewTable(table) ? undefined : opts.columnTypes?.get(`${table}.${column}`)),
-          liveNotNull: (table, column) => (isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`)),
+          liveNotNull: (table, column) =>
+            isNewTable(table) ? undefined : opts.notNullProofs?.get(`${table}.${column}`),
           catalog,
         });
         if (facts.note) analysis.note = facts.note;
@@ -307,30 +195,32 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
         analysis.transactional = facts.nonTransactional === undefined;
         for (const f of facts.findings) raw.push(f.loc !== undefined ? { ...f, loc: f.loc + st.nodeBase } : f);
         const target = facts.tables[0];
-        if (target && (st.type === 'IndexStmt' || st.type === 'AlterTableStmt' || st.type === 'RenameStmt') && isNewTable(target)) {
+        if (
+          target &&
+          (st.type === 'IndexStmt' || st.type === 'AlterTableStmt' || st.type === 'RenameStmt') &&
+          isNewTable(target)
+        ) {
           analysis.note = `${target} is created earlier in this migration set: it is empty and unknown to the running app, so locks, scans and drops on it are harmless`;
         }
-        if (facts.nonTransactional && txDepth === 0) {
-          raw.push({ rule: 'non-transactional-statement', message: `${facts.nonTransactional} cannot run in a transaction block; the runner executes it on its own` });
+        if (facts.nonTransactional && !state.inExplicitTransaction) {
+          raw.push({
+            rule: 'non-transactional-statement',
+            message: `${facts.nonTransactional} cannot run in a transaction block; the runner executes it on its own`,
+          });
         }
         const touchesExisting = facts.tables.some((t) => !isNewTable(t));
-        if (opts.runnerSetsTimeouts === false && touchesExisting) {
-          if (!lockTimeoutSet && !lockTimeoutReported && facts.lock && HEAVY_LOCKS.has(facts.lock)) {
-            lockTimeoutReported = true;
-            raw.push({ rule: 'require-lock-timeout', message: `${facts.lock} lock taken without SET lock_timeout earlier in the file` });
-          }
-          if (!statementTimeoutSet && !statementTimeoutReported && (facts.scansTable || facts.rewritesTable)) {
-            statementTimeoutReported = true;
-            raw.push({ rule: 'require-statement-timeout', message: 'a scan/rewrite without SET statement_timeout earlier in the file' });
-          }
-        }
+        if (opts.runnerSetsTimeouts === false && touchesExisting)
+          raw.push(...state.timeoutFindings(facts.lock, facts.scansTable || facts.rewritesTable));
         if (IDENTIFIER_CHECKED.has(st.type)) raw.push(...longIdentifiers(src, st.byteStart, st.byteEnd));
         if (enabled.has('require-table-schema')) {
-          for (const t of facts.tables) if (!t.includes('.')) raw.push({ rule: 'require-table-schema', table: t, message: `${t} is not schema-qualified` });
+          for (const t of facts.tables)
+            if (!t.includes('.'))
+              raw.push({ rule: 'require-table-schema', table: t, message: `${t} is not schema-qualified` });
         }
         if (st.type === 'CreateStmt' || st.type === 'CreateTableAsStmt') {
           const rel = asNode(st.node.relation) ?? asNode(asNode(st.node.into)?.rel);
-          if (typeof rel?.relname === 'string') addCreatedTable(typeof rel.schemaname === 'string' ? `${rel.schemaname}.${rel.relname}` : rel.relname);
+          if (typeof rel?.relname === 'string')
+            addCreatedTable(typeof rel.schemaname === 'string' ? `${rel.schemaname}.${rel.relname}` : rel.relname);
         }
       }
 
@@ -338,8 +228,18 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
       statements.push(analysis);
     }
 
-    if (txDepth > 0 && openBegin) {
-      openBegin.findings.push(toFinding({ rule: 'ban-uncommitted-transaction', message: 'BEGIN without a matching COMMIT: the runner will roll it back, applying nothing' }, openBegin, src));
+    const openBegin = state.uncommittedBegin;
+    if (openBegin) {
+      openBegin.findings.push(
+        toFinding(
+          {
+            rule: 'ban-uncommitted-transaction',
+            message: 'BEGIN without a matching COMMIT: the runner will roll it back, applying nothing',
+          },
+          openBegin,
+          src,
+        ),
+      );
     }
     applyDirectives(pf, statements);
     results.push({
@@ -347,120 +247,56 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
       kind: 'sql',
       statements,
       parseErrors,
-      directives: pf.directives.map((d) => ({ line: d.line, scope: d.scope, rules: d.rules, reason: d.reason, used: [...d.used] })),
+      directives: pf.directives.map((d) => ({
+        line: d.line,
+        scope: d.scope,
+        rules: d.rules,
+        reason: d.reason,
+        used: [...d.used],
+      })),
     });
   }
 
-  if (opts.tableStats) applyTableStats(results.flatMap((r) => r.statements), opts.tableStats, opts.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS);
+  if (opts.tableStats)
+    applyTableStats(
+      results.flatMap((r) => r.statements),
+      opts.tableStats,
+      opts.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS,
+    );
   else for (const r of results) for (const s of r.statements) recomputeRisk(s);
   return results;
 }
 
-/**
- * What the live catalog must answer for these statements: functions called by ADD COLUMN defaults, non-built-in column
- * types, columns whose type or NOT NULL changes, CHECK constraints of tables that get SET NOT NULL / PRIMARY KEY USING
- * INDEX / ATTACH PARTITION, the index of USING INDEX, and partitioned parents.
- */
-function catalogQuestions(files: ParsedFile[]): CatalogQuestions {
-  const q = emptyQuestions();
-  for (const pf of files) {
-    for (const st of pf.statements) {
-      if (st.type !== 'AlterTableStmt') continue;
-      const table = rangeVarName(st.node.relation);
-      if (!table) continue;
-      for (const c of asList(st.node.cmds)) {
-        const cmd = child(c, 'AlterTableCmd');
-        const subtype = str(cmd?.subtype) ?? '';
-        const col = str(cmd?.name);
-        const def = child(cmd?.def, 'ColumnDef');
-        if (subtype === 'AT_AddColumn' && def) {
-          for (const fc of collectNodes(def.constraints, 'FuncCall')) q.functions.push(names(fc.funcname).join('.'));
-          const typeName = names(asNode(def.typeName)?.names);
-          if (typeName.length && typeName[0] !== 'pg_catalog' && !BUILTIN_TYPES.has(typeName[typeName.length - 1] ?? '')) q.types.push(typeName.join('.'));
-        } else if ((subtype === 'AT_AlterColumnType' || subtype === 'AT_SetNotNull') && col) {
-          q.columns.push({ table, column: col });
-          if (subtype === 'AT_SetNotNull') q.tables.push(table);
-        } else if (subtype === 'AT_AddConstraint') {
-          const con = child(cmd?.def, 'Constraint');
-          const index = str(con?.indexname);
-          if (con && str(con.contype) === 'CONSTR_PRIMARY' && index) {
-            q.indexes.push({ table, index });
-            q.tables.push(table);
-          }
-          // PG 18's ADD CONSTRAINT … NOT NULL col is SET NOT NULL by another name.
-          const nnColumn = con && str(con.contype) === 'CONSTR_NOTNULL' ? names(con.keys)[0] : undefined;
-          if (nnColumn) {
-            q.columns.push({ table, column: nnColumn });
-            q.tables.push(table);
-          }
-        } else if (subtype === 'AT_AttachPartition') {
-          const part = rangeVarName(child(cmd?.def, 'PartitionCmd')?.name);
-          q.partitionParents.push(table);
-          if (part) q.tables.push(part);
-        }
-      }
-    }
-  }
-  return q;
-}
-
-// Types a domain can never be (pg_catalog base types): not worth a catalog question.
-const BUILTIN_TYPES = new Set(['int2', 'int4', 'int8', 'smallint', 'integer', 'int', 'bigint', 'serial', 'serial4', 'bigserial',
-  'serial8', 'smallserial', 'serial2', 'numeric', 'decimal', 'float4', 'float8', 'real', 'text', 'varchar', 'bpchar', 'char',
-  'bool', 'boolean', 'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval', 'uuid', 'json', 'jsonb', 'bytea',
-  'inet', 'cidr', 'macaddr', 'money', 'bit', 'varbit', 'xml', 'tsvector', 'tsquery', 'oid', 'name']);
-
-/** Precomputes the catalog lookups (CHECK expressions are read with the real parser) into the sync view the rules use. */
-async function catalogView(facts: CatalogFacts, pgMajor: number): Promise<CatalogView> {
-  const conjuncts = new Map<LiveCheck, Node[]>();
-  for (const list of facts.checks.values()) for (const c of list) conjuncts.set(c, await checkConjuncts(c.expression));
-  const lookup = <T>(m: Map<string, T>, table: string, suffix = ''): T | undefined =>
-    m.get(`${table}${suffix}`) ?? m.get(`${bareName(table)}${suffix}`) ?? m.get(`public.${table}${suffix}`);
-  const checkProof = (table: string, column: string): string | undefined => {
-    if (pgMajor < 12) return undefined;
-    return lookup(facts.checks, table)?.find((c) => (conjuncts.get(c) ?? []).some((x) => provesNotNull(x, column)))?.name;
-  };
-  const notNullProof = (table: string, column: string): NotNullProof | undefined => {
-    const live = lookup(facts.columns, table, `.${column}`);
-    if (live?.notNull) return { by: 'not-null' };
-    const checks = lookup(facts.checks, table);
-    if (!checks) return undefined;
-    const name = checkProof(table, column);
-    return name ? { by: 'check', constraint: name } : { by: 'none' };
-  };
-  return {
-    volatility: (fn) => facts.functions.get(fn),
-    domainConstraints: (type) => facts.domains.get(type),
-    column: (table, column) => lookup(facts.columns, table, `.${column}`),
-    notNullProof,
-    indexColumns: (table, index) => {
-      const idx = lookup(facts.indexes, table, `|${index}`);
-      if (!idx) return undefined;
-      return idx.columns.map((c) => ({ name: c.name, proof: c.notNull ? { by: 'not-null' } : checkProof(table, c.name) ? { by: 'check', constraint: checkProof(table, c.name) ?? '' } : { by: 'none' } }));
-    },
-    partitioned: (table) => lookup(facts.partitioned, table),
-    // The partition constraint of a RANGE bound is key IS NOT NULL AND key >= lower AND key < upper; a CHECK with
-    // those three conjuncts implies it (the server's proof, PartConstraintImpliedByRelConstraint, is more general).
-    rangeBoundProof: (table, key, lower, upper) =>
-      lookup(facts.checks, table)?.find((c) => {
-        const xs = conjuncts.get(c) ?? [];
-        return xs.some((x) => provesNotNull(x, key)) && xs.some((x) => comparisonWith(x, key, '>=') === lower) && xs.some((x) => comparisonWith(x, key, '<') === upper);
-      })?.name,
-  };
-}
-
 // DDL whose identifiers name new objects; the parser has already truncated long names (with only a NOTICE), so the
 // check reads the source text.
-const IDENTIFIER_CHECKED = new Set(['CreateStmt', 'AlterTableStmt', 'IndexStmt', 'CreateSeqStmt', 'RenameStmt', 'ViewStmt',
-  'CreateEnumStmt', 'CreateDomainStmt', 'CompositeTypeStmt', 'CreateTableAsStmt', 'CreateTrigStmt', 'CreateSchemaStmt']);
+const IDENTIFIER_CHECKED = new Set([
+  'CreateStmt',
+  'AlterTableStmt',
+  'IndexStmt',
+  'CreateSeqStmt',
+  'RenameStmt',
+  'ViewStmt',
+  'CreateEnumStmt',
+  'CreateDomainStmt',
+  'CompositeTypeStmt',
+  'CreateTableAsStmt',
+  'CreateTrigStmt',
+  'CreateSchemaStmt',
+]);
 // Literals, comments and quoted names are matched whole so a quote inside them cannot start a false token; bare words
 // only from 16 characters on: a shorter one cannot exceed 63 bytes (4 bytes per character at most), and ordinary words
 // then cost no match objects.
-const IDENTIFIER_TOKENS = /'(?:[^']|'')*'|"((?:[^"]|"")+)"|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]{15,})/g;
+const IDENTIFIER_TOKENS =
+  /'(?:[^']|'')*'|"((?:[^"]|"")+)"|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]{15,})/g;
+
+// A name over 63 bytes needs 64 ASCII word characters, a non-ASCII character, or a quoted name of 16+ characters
+// (possibly with "" escapes): text with none of these cannot hold one, and skips the full tokenizing match.
+const MAYBE_LONG_IDENTIFIER = /[\w$]{64}|[\u0080-\uffff]|"[^"]{16}|""/;
 
 function longIdentifiers(src: SourceText, start: number, end: number): RawFinding[] {
   const text = src.slice(start, end);
   const out: RawFinding[] = [];
+  if (!MAYBE_LONG_IDENTIFIER.test(text)) return out;
   for (const m of text.matchAll(IDENTIFIER_TOKENS)) {
     const ident = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2];
     if (!ident || ident.length < 16) continue;
@@ -509,7 +345,9 @@ function applyDirectives(pf: ParsedFile, statements: StatementAnalysis[]): void 
     if (d.scope === 'file') continue;
     // A directive trailing a statement on the same line applies to that statement (users write it that way,
     // squawk #833); otherwise it applies to the next statement.
-    const trailing = statements.find((s) => s.byteEnd <= d.start && src.lineOfByte(Math.max(s.byteStart, s.byteEnd - 1)) === d.line);
+    const trailing = statements.find(
+      (s) => s.byteEnd <= d.start && src.lineOfByte(Math.max(s.byteStart, s.byteEnd - 1)) === d.line,
+    );
     const next = statements.find((s) => s.byteStart >= d.end);
     targets.set(d, trailing ?? next);
   }
@@ -521,7 +359,13 @@ function applyDirectives(pf: ParsedFile, statements: StatementAnalysis[]): void 
       const d = applicable.find((x) => directiveCovers(x, f.rule));
       if (d) {
         d.used.add(f.rule);
-        const ig: IgnoredFinding = { rule: f.rule, file: f.file, line: f.line, directiveLine: d.line, reason: d.reason || '(no reason given)' };
+        const ig: IgnoredFinding = {
+          rule: f.rule,
+          file: f.file,
+          line: f.line,
+          directiveLine: d.line,
+          reason: d.reason || '(no reason given)',
+        };
         st.ignored.push(ig);
       } else kept.push(f);
     }
@@ -536,7 +380,11 @@ function applyDirectives(pf: ParsedFile, statements: StatementAnalysis[]): void 
     const host = target ?? statements[statements.length - 1];
     if (!host) continue;
     host.findings.push({
-      ...toFinding({ rule: 'unused-ignore', message: `ignore directive on line ${d.line}: ${problems.join('; ')}` }, host, src),
+      ...toFinding(
+        { rule: 'unused-ignore', message: `ignore directive on line ${d.line}: ${problems.join('; ')}` },
+        host,
+        src,
+      ),
       line: d.line,
       column: 1,
     });
@@ -549,17 +397,6 @@ function formatRows(n: number): string {
   return String(Math.round(n));
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
-
 function lookupStats(stats: Map<string, TableStats>, table: string): TableStats | undefined {
   return stats.get(table) ?? stats.get(bareName(table)) ?? stats.get(`public.${table}`);
 }
@@ -568,7 +405,11 @@ function lookupStats(stats: Map<string, TableStats>, table: string): TableStats 
  * Weighs lock/rewrite findings by live table size: below `largeTableRows` the lock is brief, so the finding becomes a
  * notice (class safe) with the reason stated; at or above it the finding is raised to an error. Idempotent.
  */
-export function applyTableStats(statements: StatementAnalysis[], stats: Map<string, TableStats>, largeTableRows: number): void {
+export function applyTableStats(
+  statements: StatementAnalysis[],
+  stats: Map<string, TableStats>,
+  largeTableRows: number,
+): void {
   for (const st of statements) {
     for (const f of st.findings) {
       const info = rule(f.rule);
@@ -612,7 +453,8 @@ export function tablesToWeigh(files: FileAnalysis[]): string[] {
     for (const st of file.statements) {
       for (const f of st.findings) {
         const info = RULES.get(f.rule);
-        if (f.table && info && ((info.risk === 'blocking' && !info.blocksPlan) || f.rule === 'vector-index-build')) out.add(f.table);
+        if (f.table && info && ((info.risk === 'blocking' && !info.blocksPlan) || f.rule === 'vector-index-build'))
+          out.add(f.table);
       }
     }
   }
@@ -629,7 +471,8 @@ export function columnsToInspect(files: FileAnalysis[]): Array<{ table: string; 
     for (const st of file.statements) {
       for (const f of st.findings) {
         const inspectable = f.rule === 'changing-column-type' || f.rule === 'adding-not-nullable-field';
-        if (inspectable && f.table && f.columnName) out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
+        if (inspectable && f.table && f.columnName)
+          out.set(`${f.table}.${f.columnName}`, { table: f.table, column: f.columnName });
       }
     }
   }
@@ -643,11 +486,18 @@ export async function analyzeSql(sql: string, file: string, opts: AnalyzeOptions
 }
 
 /** Analyses the pending files of a PendingReport; JS/TS files become one opaque pseudo-statement each. */
-export async function analyzeMigrationFiles(files: MigrationFile[], opts: AnalyzeOptions = {}): Promise<FileAnalysis[]> {
+export async function analyzeMigrationFiles(
+  files: MigrationFile[],
+  opts: AnalyzeOptions = {},
+): Promise<FileAnalysis[]> {
   const sqlFiles = files.filter((f) => f.kind === 'sql' && f.sql !== undefined);
   const inputs: FileInput[] = [];
   for (const f of sqlFiles) {
-    inputs.push({ file: f.relPath, sql: await alignedWithFile(f), ...(f.noTransaction ? { noTransaction: true } : {}) });
+    inputs.push({
+      file: f.relPath,
+      sql: await alignedWithFile(f),
+      ...(f.noTransaction ? { noTransaction: true } : {}),
+    });
   }
   const analysed = await analyzeFiles(inputs, opts);
   const byFile = new Map(analysed.map((a) => [a.file, a]));
@@ -687,10 +537,36 @@ function opaqueFile(f: MigrationFile): FileAnalysis {
     directives: [],
     statements: [
       {
-        file: f.relPath, index: 0, line: 1, column: 1, endLine: 1, byteStart: 0, byteEnd: 0, kind: 'OpaqueMigration',
-        sql: '', tables: [], lock: null, rewritesTable: false, scansTable: false, breaking: false, destructive: false,
-        transactional: !f.noTransaction, risk: info.risk, ignored: [],
-        findings: [{ rule: info.id, risk: info.risk, level: info.level, message: `${f.relPath} is a code migration: ${info.reason}`, safeAlternative: info.safeAlternative, file: f.relPath, line: 1, column: 1 }],
+        file: f.relPath,
+        index: 0,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        byteStart: 0,
+        byteEnd: 0,
+        kind: 'OpaqueMigration',
+        sql: '',
+        tables: [],
+        lock: null,
+        rewritesTable: false,
+        scansTable: false,
+        breaking: false,
+        destructive: false,
+        transactional: !f.noTransaction,
+        risk: info.risk,
+        ignored: [],
+        findings: [
+          {
+            rule: info.id,
+            risk: info.risk,
+            level: info.level,
+            message: `${f.relPath} is a code migration: ${info.reason}`,
+            safeAlternative: info.safeAlternative,
+            file: f.relPath,
+            line: 1,
+            column: 1,
+          },
+        ],
       },
     ],
   };

@@ -67,7 +67,8 @@ export function displayPath(cwd: string, abs: string): string {
   return path.relative(cwd, abs).split(path.sep).join('/') || '.';
 }
 
-const RECOGNISED = 'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
+const RECOGNISED =
+  'Prisma folders, a drizzle journal, *.up.sql, dbmate or node-pg-migrate markers, knex/node-pg-migrate modules, or .sql files';
 
 export function parseToolName(value: string | undefined, input = 'tool'): ToolName | 'auto' {
   const v = (value ?? '').trim().toLowerCase();
@@ -78,7 +79,10 @@ export function parseToolName(value: string | undefined, input = 'tool'): ToolNa
 
 async function packageDeps(cwd: string): Promise<Set<string>> {
   try {
-    const pkg = JSON.parse(await readFile(path.join(cwd, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const pkg = JSON.parse(await readFile(path.join(cwd, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
     return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]);
   } catch {
     return new Set();
@@ -87,7 +91,13 @@ async function packageDeps(cwd: string): Promise<Set<string>> {
 
 /** drizzle.config.{ts,js,mjs,cjs,json}: its `out` folder, where drizzle-kit writes migrations. */
 async function drizzleOutDir(cwd: string): Promise<string | undefined> {
-  for (const name of ['drizzle.config.ts', 'drizzle.config.js', 'drizzle.config.mjs', 'drizzle.config.cjs', 'drizzle.config.json']) {
+  for (const name of [
+    'drizzle.config.ts',
+    'drizzle.config.js',
+    'drizzle.config.mjs',
+    'drizzle.config.cjs',
+    'drizzle.config.json',
+  ]) {
     try {
       const text = await readFile(path.join(cwd, name), 'utf8');
       const m = /["']?\bout["']?\s*:\s*["'`]([^"'`]+)["'`]/.exec(text);
@@ -108,33 +118,44 @@ async function readHead(file: string): Promise<string> {
 }
 
 /** The tool whose layout a directory has, or undefined when it holds nothing migration-like. */
-export async function toolFromDirectory(dir: string, cwd: string): Promise<{ tool: ToolName; reason: string } | undefined> {
-  if (await isFile(path.join(dir, 'meta', '_journal.json'))) return { tool: 'drizzle', reason: 'meta/_journal.json (drizzle-kit journal)' };
+export async function toolFromDirectory(
+  dir: string,
+  cwd: string,
+): Promise<{ tool: ToolName; reason: string } | undefined> {
+  if (await isFile(path.join(dir, 'meta', '_journal.json')))
+    return { tool: 'drizzle', reason: 'meta/_journal.json (drizzle-kit journal)' };
   const entries = await readdir(dir, { withFileTypes: true });
-  if (entries.some((e) => e.isFile() && e.name === 'migration_lock.toml')) return { tool: 'prisma', reason: 'migration_lock.toml (Prisma Migrate)' };
+  if (entries.some((e) => e.isFile() && e.name === 'migration_lock.toml'))
+    return { tool: 'prisma', reason: 'migration_lock.toml (Prisma Migrate)' };
   for (const e of entries) {
     if (e.isDirectory() && (await isFile(path.join(dir, e.name, 'migration.sql')))) {
       return { tool: 'prisma', reason: `${e.name}/migration.sql folders (Prisma Migrate layout)` };
     }
   }
   const files = entries.filter((e) => e.isFile()).map((e) => e.name);
-  if (files.some((f) => /^[0-9]+_.*\.up\.sql$/.test(f))) return { tool: 'golang-migrate', reason: '<version>_<name>.up.sql files (golang-migrate)' };
+  if (files.some((f) => /^[0-9]+_.*\.up\.sql$/.test(f)))
+    return { tool: 'golang-migrate', reason: '<version>_<name>.up.sql files (golang-migrate)' };
   const sqlFiles = files.filter((f) => f.endsWith('.sql'));
   for (const f of sqlFiles) {
     const head = await readHead(path.join(dir, f));
-    if (/^--\s*migrate:up\b/m.test(head)) return { tool: 'dbmate', reason: `'-- migrate:up' sections (dbmate) in ${f}` };
-    if (/^\s*--\s*up migration\b/im.test(head)) return { tool: 'node-pg-migrate', reason: `'-- Up Migration' marker (node-pg-migrate) in ${f}` };
+    if (/^--\s*migrate:up\b/m.test(head))
+      return { tool: 'dbmate', reason: `'-- migrate:up' sections (dbmate) in ${f}` };
+    if (/^\s*--\s*up migration\b/im.test(head))
+      return { tool: 'node-pg-migrate', reason: `'-- Up Migration' marker (node-pg-migrate) in ${f}` };
   }
   const codeFiles = files.filter(isCodeMigration);
   if (codeFiles.length) {
     const deps = await packageDeps(cwd);
-    if (deps.has('node-pg-migrate') && !deps.has('knex')) return { tool: 'node-pg-migrate', reason: 'JS/TS migrations and node-pg-migrate in package.json' };
-    if (deps.has('knex') && !deps.has('node-pg-migrate')) return { tool: 'knex', reason: 'JS/TS migrations and knex in package.json' };
+    if (deps.has('node-pg-migrate') && !deps.has('knex'))
+      return { tool: 'node-pg-migrate', reason: 'JS/TS migrations and node-pg-migrate in package.json' };
+    if (deps.has('knex') && !deps.has('node-pg-migrate'))
+      return { tool: 'knex', reason: 'JS/TS migrations and knex in package.json' };
     for (const knexfile of ['knexfile.js', 'knexfile.ts', 'knexfile.cjs', 'knexfile.mjs']) {
       if (await isFile(path.join(cwd, knexfile))) return { tool: 'knex', reason: `JS/TS migrations and ${knexfile}` };
     }
     const head = await readHead(path.join(dir, codeFiles[0] as string));
-    if (/\bpgm\b/.test(head)) return { tool: 'node-pg-migrate', reason: `JS/TS migrations using the pgm builder (${codeFiles[0]})` };
+    if (/\bpgm\b/.test(head))
+      return { tool: 'node-pg-migrate', reason: `JS/TS migrations using the pgm builder (${codeFiles[0]})` };
     if (/\bknex\b/.test(head)) return { tool: 'knex', reason: `JS/TS migrations using knex (${codeFiles[0]})` };
     return undefined;
   }
@@ -142,7 +163,16 @@ export async function toolFromDirectory(dir: string, cwd: string): Promise<{ too
   return undefined;
 }
 
-const AUTO_DIRS = ['prisma/migrations', 'drizzle', 'db/migrations', 'migrations', 'database/migrations', 'sql/migrations', 'src/db/migrations', 'src/migrations'];
+const AUTO_DIRS = [
+  'prisma/migrations',
+  'drizzle',
+  'db/migrations',
+  'migrations',
+  'database/migrations',
+  'sql/migrations',
+  'src/db/migrations',
+  'src/migrations',
+];
 
 /**
  * Resolves tool + directory. `dir` (relative to cwd) wins when given; `tool` 'auto' inspects the layout.
@@ -156,14 +186,22 @@ export async function detectTool(opts: { cwd: string; dir?: string; tool?: ToolN
   if (opts.dir && opts.dir.trim()) {
     const given = opts.dir.trim();
     const dir = path.resolve(cwd, given);
-    if (!(await isDirectory(dir))) throw new InputError('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
+    if (!(await isDirectory(dir)))
+      throw new InputError('migrations-dir', `directory '${given}' does not exist (resolved to ${dir})`);
     if (tool !== 'auto') return { tool, dir, reason: `tool: ${tool}` };
     const found = await toolFromDirectory(dir, cwd);
     if (found) return { tool: found.tool, dir, reason: found.reason };
     if (!(await hasMigrationLikeFiles(dir))) {
-      throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, { where: displayPath(cwd, dir), lookedFor: RECOGNISED, dir });
+      throw new NoMigrationsError(`'${given}' holds no migrations (no .sql or JS/TS files)`, {
+        where: displayPath(cwd, dir),
+        lookedFor: RECOGNISED,
+        dir,
+      });
     }
-    throw new InputError('migrations-dir', `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`);
+    throw new InputError(
+      'migrations-dir',
+      `'${given}' contains no migrations rail-actions recognises (${RECOGNISED}); set the migrations tool`,
+    );
   }
   const drizzleOut = await drizzleOutDir(cwd);
   const candidates = [
@@ -189,16 +227,20 @@ export async function detectTool(opts: { cwd: string; dir?: string; tool?: ToolN
     if (found) return { tool: found.tool, dir, reason: found.reason };
     if (await hasMigrationLikeFiles(dir)) unrecognised.push(rel);
   }
-  if (tool !== 'auto' && firstEmpty !== undefined) return { tool, dir: path.resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
+  if (tool !== 'auto' && firstEmpty !== undefined)
+    return { tool, dir: path.resolve(cwd, firstEmpty), reason: `tool: ${tool}, default directory ${firstEmpty}` };
   if (unrecognised.length) {
     throw new InputError(
       'migrations-dir',
       `${unrecognised.join(', ')} in ${cwd} hold JS/TS or SQL files rail-actions cannot attribute to a migration tool (${RECOGNISED}); set migrations-dir and the migrations tool`,
     );
   }
-  throw new NoMigrationsError(`no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`, {
-    where: '.',
-    lookedFor: candidates.join(', '),
-    ...(tool !== 'auto' ? { tool } : {}),
-  });
+  throw new NoMigrationsError(
+    `no migrations directory found in ${cwd} (looked in ${candidates.join(', ')}); set migrations-dir${tool === 'auto' ? ' and the migrations tool' : ''}`,
+    {
+      where: '.',
+      lookedFor: candidates.join(', '),
+      ...(tool !== 'auto' ? { tool } : {}),
+    },
+  );
 }

@@ -29,7 +29,12 @@ export async function loadMigrations(opts: Omit<FindPendingOptions, 'databaseUrl
   if (files.length === 0) {
     const message = `${detected.dir} contains no ${detected.tool} migrations (${describeLayout(detected.tool)})`;
     if (!(await hasMigrationLikeFiles(detected.dir))) {
-      throw new NoMigrationsError(message, { where: displayPath(path.resolve(cwd), detected.dir), lookedFor: describeLayout(detected.tool).replace(/^expected /, ''), tool: detected.tool, dir: detected.dir });
+      throw new NoMigrationsError(message, {
+        where: displayPath(path.resolve(cwd), detected.dir),
+        lookedFor: describeLayout(detected.tool).replace(/^expected /, ''),
+        tool: detected.tool,
+        dir: detected.dir,
+      });
     }
     throw new InputError('migrations-dir', message);
   }

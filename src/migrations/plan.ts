@@ -1,8 +1,16 @@
 // The migration plan: what the gate decided about a set of pending migrations and why. Serialised as the gate's `plan`
 // output (JSON) and read back by the migrate and rollback actions; `planHash` ties an approval to exact file contents.
+import { escapeMarkdownCell as mdCell } from '../core/text.js';
 import type { FileAnalysis } from './analyze.js';
 import { RULES } from './analyze/rules.js';
-import { maxRisk, RISK_ORDER, type FindingLevel, type IgnoredFinding, type RiskClass, type StatementEffects } from './analyze/types.js';
+import {
+  maxRisk,
+  RISK_ORDER,
+  type FindingLevel,
+  type IgnoredFinding,
+  type RiskClass,
+  type StatementEffects,
+} from './analyze/types.js';
 import { planHash } from './hash.js';
 import type { Anomaly, PendingReport, ToolName } from './types.js';
 
@@ -115,7 +123,9 @@ export interface MigrationPlan {
   /** Set when the plan was shrunk to fit a step output / action input (see planJsonForOutput). */
   truncated?: boolean;
   /** With `truncated`: how many entries of each list were left out (the counts above stay those of the full plan). */
-  omitted?: Partial<Record<'files' | 'statements' | 'findings' | 'blockers' | 'anomalies' | 'ignored' | 'reasons', number>>;
+  omitted?: Partial<
+    Record<'files' | 'statements' | 'findings' | 'blockers' | 'anomalies' | 'ignored' | 'reasons', number>
+  >;
 }
 
 const SQL_LIMIT = 500;
@@ -177,14 +187,28 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
   const byRule = new Map<string, PlanRule>();
   for (const f of findings) {
     const info = RULES.get(f.rule);
-    const entry = byRule.get(f.rule) ?? { rule: f.rule, count: 0, risk: f.risk, source: info?.source ?? 'rail-actions', reason: info?.reason ?? '', safeAlternative: info?.safeAlternative ?? '' };
+    const entry = byRule.get(f.rule) ?? {
+      rule: f.rule,
+      count: 0,
+      risk: f.risk,
+      source: info?.source ?? 'rail-actions',
+      reason: info?.reason ?? '',
+      safeAlternative: info?.safeAlternative ?? '',
+    };
     entry.count++;
     entry.risk = maxRisk(entry.risk, f.risk);
     byRule.set(f.rule, entry);
   }
-  const rules = [...byRule.values()].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || b.count - a.count || a.rule.localeCompare(b.rule));
+  const rules = [...byRule.values()].sort(
+    (a, b) =>
+      RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || b.count - a.count || a.rule.localeCompare(b.rule),
+  );
 
-  const blockers: PlanBlocker[] = report.anomalies.map((an) => ({ kind: an.kind, ...(an.file ? { file: an.file } : {}), detail: an.detail }));
+  const blockers: PlanBlocker[] = report.anomalies.map((an) => ({
+    kind: an.kind,
+    ...(an.file ? { file: an.file } : {}),
+    detail: an.detail,
+  }));
   for (const f of findings) {
     if (f.blocksPlan) blockers.push({ kind: 'rule', rule: f.rule, file: f.file, line: f.line, detail: f.message });
   }
@@ -193,7 +217,10 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
   let decision: PlanDecision;
   if (blockers.length > 0) {
     decision = 'blocked';
-    for (const b of blockers) reasons.push(`blocked: ${b.file ? `${b.file}${b.line ? `:${b.line}` : ''}: ` : ''}${b.kind === 'rule' ? `${b.rule}: ` : `${b.kind}: `}${b.detail}`);
+    for (const b of blockers)
+      reasons.push(
+        `blocked: ${b.file ? `${b.file}${b.line ? `:${b.line}` : ''}: ` : ''}${b.kind === 'rule' ? `${b.rule}: ` : `${b.kind}: `}${b.detail}`,
+      );
   } else if (report.pending.length === 0) {
     decision = 'no-pending';
     reasons.push('no pending migrations');
@@ -210,12 +237,15 @@ export function buildPlan(report: PendingReport, analyses: FileAnalysis[], polic
       const hits = findings.filter((f) => f.risk === cls);
       if (hits.length === 0) continue;
       const rules = [...new Set(hits.map((h) => h.rule))];
-      reasons.push(`${cls}: ${hits.length} finding(s) (${rules.join(', ')}), first at ${hits[0]?.file}:${hits[0]?.line}`);
+      reasons.push(
+        `${cls}: ${hits.length} finding(s) (${rules.join(', ')}), first at ${hits[0]?.file}:${hits[0]?.line}`,
+      );
     }
   } else {
     decision = 'auto-apply';
     reasons.push(`every pending statement is safe${policy.tableStats ? ' (table sizes weighed)' : ''}`);
   }
+  for (const line of report.resumes ?? []) reasons.push(`resumes: ${line}`);
 
   return {
     schema: PLAN_SCHEMA,
@@ -256,12 +286,22 @@ const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
  * The plan of a project without migrations (NoMigrationsError): nothing pending, decision no-pending, the hash of the
  * empty set — the same outputs as a database that is up to date, with the reason saying why.
  */
-export function noMigrationsPlan(opts: { tool?: ToolName; dir: string; reason: string; policy: PlanPolicy }): MigrationPlan {
-  const report: PendingReport = { tool: opts.tool ?? 'sql', dir: opts.dir, files: [], applied: [], pending: [], anomalies: [] };
+export function noMigrationsPlan(opts: {
+  tool?: ToolName;
+  dir: string;
+  reason: string;
+  policy: PlanPolicy;
+}): MigrationPlan {
+  const report: PendingReport = {
+    tool: opts.tool ?? 'sql',
+    dir: opts.dir,
+    files: [],
+    applied: [],
+    pending: [],
+    anomalies: [],
+  };
   return { ...buildPlan(report, [], opts.policy), tool: opts.tool ?? 'none', reasons: [opts.reason] };
 }
-
-const mdCell = (t: string) => t.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 
 interface MarkdownLimits {
   reasons: number;
@@ -274,7 +314,9 @@ interface MarkdownLimits {
 
 function renderMarkdown(plan: MigrationPlan, l: MarkdownLimits): { head: string[]; tail: string[] } {
   const head: string[] = [];
-  head.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
+  head.push(
+    `**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`,
+  );
   head.push('');
   for (const r of plan.reasons.slice(0, l.reasons)) head.push(`- ${mdCell(r)}`);
   if (plan.reasons.length > l.reasons) head.push(`- … and ${plan.reasons.length - l.reasons} more reason(s)`);
@@ -286,30 +328,38 @@ function renderMarkdown(plan: MigrationPlan, l: MarkdownLimits): { head: string[
     const listed = plan.files.filter((f) => chosen.has(f));
     if (listed.length) {
       head.push('', '| Migration | Statements | Risk |', '|---|---|---|');
-      for (const f of listed) head.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+      for (const f of listed)
+        head.push(`| \`${mdCell(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
     }
     const unlisted = plan.files.length - listed.length;
     if (unlisted > 0) {
       const safe = plan.files.filter((f) => f.risk === 'safe').length;
-      head.push('', `… and ${unlisted} more migration(s) not listed${l.riskyFilesOnly ? ` (${safe} of all ${plan.files.length} are safe)` : ''}.`);
+      head.push(
+        '',
+        `… and ${unlisted} more migration(s) not listed${l.riskyFilesOnly ? ` (${safe} of all ${plan.files.length} are safe)` : ''}.`,
+      );
     }
   }
   const serious = plan.findings.filter((f) => f.level !== 'notice');
   if (serious.length) {
     head.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
     for (const f of serious.slice(0, l.findings)) {
-      head.push(`| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`);
+      head.push(
+        `| ${f.risk} | \`${f.rule}\` | \`${mdCell(f.file)}:${f.line}\` | ${mdCell(f.message)}${f.sizeNote ? ` (${mdCell(f.sizeNote)})` : ''} | ${mdCell(f.safeAlternative)} |`,
+      );
     }
     if (serious.length > l.findings) head.push('', `… and ${serious.length - l.findings} more finding(s).`);
   }
   if (plan.ignored.length) {
     head.push('', 'Accepted by inline ignores:');
-    for (const i of plan.ignored.slice(0, l.ignored)) head.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
+    for (const i of plan.ignored.slice(0, l.ignored))
+      head.push(`- \`${i.rule}\` at \`${mdCell(i.file)}:${i.line}\`: ${mdCell(i.reason)}`);
     if (plan.ignored.length > l.ignored) head.push(`- … and ${plan.ignored.length - l.ignored} more`);
   }
   // Always kept, whatever has to go: which rules fired (with their worst class) and the hash the approval is for.
   const tail: string[] = [];
-  if (plan.rules.length) tail.push('', `Rules that fired: ${plan.rules.map((r) => `\`${r.rule}\` (${r.risk} ×${r.count})`).join(', ')}`);
+  if (plan.rules.length)
+    tail.push('', `Rules that fired: ${plan.rules.map((r) => `\`${r.rule}\` (${r.risk} ×${r.count})`).join(', ')}`);
   tail.push('', `plan-hash \`${plan.planHash}\``);
   return { head, tail };
 }
@@ -357,7 +407,8 @@ export function planJsonForOutput(plan: MigrationPlan, maxBytes = PLAN_OUTPUT_MA
   const full = JSON.stringify(plan);
   if (utf8Bytes(full) <= maxBytes) return full;
   const serious = plan.findings.filter((f) => f.level !== 'notice');
-  const slimFiles = (files: PlanFile[]) => files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 3) }));
+  const slimFiles = (files: PlanFile[]) =>
+    files.map((f) => ({ ...f, directives: [], parseErrors: f.parseErrors.slice(0, 3) }));
   const riskyFiles = plan.files.filter((f) => f.risk !== 'safe');
   const severeFiles = plan.files.filter((f) => f.risk === 'breaking' || f.risk === 'destructive');
   const shortened = (v: Partial<MigrationPlan>): MigrationPlan => {
@@ -376,8 +427,13 @@ export function planJsonForOutput(plan: MigrationPlan, maxBytes = PLAN_OUTPUT_MA
     shortened({ statements: [], findings: serious.slice(0, 100) }),
     shortened({ statements: [], findings: [], files: slimFiles(plan.files) }),
     shortened({
-      statements: [], findings: [], files: slimFiles(riskyFiles),
-      blockers: plan.blockers.slice(0, 100), anomalies: plan.anomalies.slice(0, 100), ignored: plan.ignored.slice(0, 100), reasons: plan.reasons.slice(0, 20),
+      statements: [],
+      findings: [],
+      files: slimFiles(riskyFiles),
+      blockers: plan.blockers.slice(0, 100),
+      anomalies: plan.anomalies.slice(0, 100),
+      ignored: plan.ignored.slice(0, 100),
+      reasons: plan.reasons.slice(0, 20),
     }),
   ];
   for (const v of variants) {
@@ -397,7 +453,9 @@ export function planJsonForOutput(plan: MigrationPlan, maxBytes = PLAN_OUTPUT_MA
   for (;;) {
     const json = JSON.stringify(shortened({ statements: [], findings: [], rules, ...lists }));
     if (utf8Bytes(json) <= maxBytes) return json;
-    const key = (Object.keys(lists) as Array<keyof typeof lists>).filter((k) => lists[k].length > (k === 'reasons' ? 1 : 0)).sort((a, b) => lists[b].length - lists[a].length)[0];
+    const key = (Object.keys(lists) as Array<keyof typeof lists>)
+      .filter((k) => lists[k].length > (k === 'reasons' ? 1 : 0))
+      .sort((a, b) => lists[b].length - lists[a].length)[0];
     if (!key) return json; // only the fixed fields are left: maxBytes is smaller than any plan
     (lists[key] as unknown[]).splice(Math.max(key === 'reasons' ? 1 : 0, Math.floor(lists[key].length / 2)));
   }

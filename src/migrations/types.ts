@@ -42,7 +42,8 @@ export interface AppliedRow {
   detail?: string;
 }
 
-export type AnomalyKind = 'checksum-drift' | 'failed' | 'dirty' | 'out-of-order' | 'locked' | 'missing-file';
+export type AnomalyKind =
+  'checksum-drift' | 'failed' | 'dirty' | 'out-of-order' | 'locked' | 'missing-file' | 'interrupted';
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -57,6 +58,8 @@ export interface PendingReport {
   applied: AppliedRow[];
   pending: MigrationFile[];
   anomalies: Anomaly[];
+  /** Pending files an interrupted rail-actions run left partly applied, one line each (the gate reads them). */
+  resumes?: string[];
 }
 
 export interface FindPendingOptions {

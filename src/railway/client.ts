@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { InputError, errorMessage } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
 import { AbortedError, retry, sleep, type BackoffPolicy, type RetryOptions } from '../core/retry.js';
+import { httpsUrl } from '../core/url.js';
 import { RailwayApiError, RailwayNetworkError, mayHaveLanded } from './errors.js';
 import { PROJECT_TOKEN_INFO, TOKEN_WORKSPACES } from './operations.js';
 
@@ -85,10 +86,16 @@ export function parseApiUrl(raw: string | undefined, inputName = 'api-url'): URL
   try {
     url = new URL(text);
   } catch {
-    throw new InputError(inputName, `expected an http(s) URL of Railway's GraphQL endpoint (default ${DEFAULT_API_URL}), got '${text}'`);
+    throw new InputError(
+      inputName,
+      `expected an http(s) URL of Railway's GraphQL endpoint (default ${DEFAULT_API_URL}), got '${text}'`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError(inputName, `expected an http(s) URL of Railway's GraphQL endpoint, got protocol '${url.protocol}'`);
+    throw new InputError(
+      inputName,
+      `expected an http(s) URL of Railway's GraphQL endpoint, got protocol '${url.protocol}'`,
+    );
   }
   return url;
 }
@@ -136,7 +143,13 @@ export class RailwayClient {
   private wsClient: WsClient | undefined;
   private workspaces: TokenWorkspace[] | undefined;
 
-  private constructor(opts: RailwayClientOptions, apiUrl: URL, kind: TokenKind, scope?: ProjectTokenScope, refusal?: string) {
+  private constructor(
+    opts: RailwayClientOptions,
+    apiUrl: URL,
+    kind: TokenKind,
+    scope?: ProjectTokenScope,
+    refusal?: string,
+  ) {
     this.opts = opts;
     this.token = opts.token;
     this.apiUrl = apiUrl;
@@ -150,12 +163,15 @@ export class RailwayClient {
 
   /**
    * Validates the token and URL, then finds out what kind of token this is by asking `projectToken` with the
-   * Project-Access-Token header (reference §1/§6.2); if Railway refuses, tries it as an account/workspace token with
+   * Project-Access-Token header (docs.railway.com integrations/api.md); if Railway refuses, tries it as an account/workspace token with
    * `apiToken { workspaces }`, which every Bearer kind can read (TOKEN_WORKSPACES).
    */
   static async connect(opts: RailwayClientOptions): Promise<RailwayClient> {
     if (!opts.token || opts.token.trim() === '') {
-      throw new InputError('railway-token', 'is required but was empty (is the RAILWAY token secret set for this repository/environment?)');
+      throw new InputError(
+        'railway-token',
+        'is required but was empty (is the RAILWAY token secret set for this repository/environment?)',
+      );
     }
     if (/\s/.test(opts.token.trim()) || opts.token.trim() !== opts.token) {
       throw new InputError('railway-token', 'contains whitespace or a line break; paste the token value alone');
@@ -168,24 +184,39 @@ export class RailwayClient {
     const probeDeadline = Math.min(opts.deadline ?? Infinity, Date.now() + (opts.connectTimeoutMs ?? 60_000));
     const asProject = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'project');
     try {
-      const data = await asProject.request<{ projectToken: { projectId: string; environmentId: string; project: { name: string }; environment: { name: string } } }>(
-        PROJECT_TOKEN_INFO,
-        {},
-        'ProjectTokenInfo',
-      );
+      const data = await asProject.request<{
+        projectToken: {
+          projectId: string;
+          environmentId: string;
+          project: { name: string };
+          environment: { name: string };
+        };
+      }>(PROJECT_TOKEN_INFO, {}, 'ProjectTokenInfo');
       const t = data.projectToken;
-      const scope = { projectId: t.projectId, projectName: t.project.name, environmentId: t.environmentId, environmentName: t.environment.name };
+      const scope = {
+        projectId: t.projectId,
+        projectName: t.project.name,
+        environmentId: t.environmentId,
+        environmentName: t.environment.name,
+      };
       const client = new RailwayClient(opts, apiUrl, 'project', scope);
       client.requestCount = asProject.requestCount;
       Object.assign(client.rateLimit, asProject.rateLimit);
       return client;
     } catch (err) {
       if (err instanceof RailwayNetworkError) {
-        throw new RailwayNetworkError(`${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`, false, { cause: err });
+        throw new RailwayNetworkError(
+          `${err.message}; gave up after ${Math.round((opts.connectTimeoutMs ?? 60_000) / 1000)}s — check the 'api-url' input (${apiUrl.origin}) or Railway's status`,
+          false,
+          { cause: err },
+        );
       }
       if (!(err instanceof RailwayApiError) || !err.isAuthError) throw err;
       if (wanted === 'project') {
-        throw new InputError('railway-token', `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`);
+        throw new InputError(
+          'railway-token',
+          `Railway did not accept it as a project token (${err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`}). ${CLASSIC_MISTAKE}`,
+        );
       }
       const refusal = err.graphqlMessages.join('; ') || `HTTP ${err.httpStatus}`;
       const asAccount = new RailwayClient({ ...opts, deadline: probeDeadline }, apiUrl, 'account', undefined, refusal);
@@ -211,7 +242,11 @@ export class RailwayClient {
   }
 
   private async fetchTokenWorkspaces(): Promise<TokenWorkspace[]> {
-    const data = await this.request<{ apiToken: { workspaces: TokenWorkspace[] } }>(TOKEN_WORKSPACES, {}, 'TokenWorkspaces');
+    const data = await this.request<{ apiToken: { workspaces: TokenWorkspace[] } }>(
+      TOKEN_WORKSPACES,
+      {},
+      'TokenWorkspaces',
+    );
     return data.apiToken.workspaces.map((w) => ({ id: w.id, name: w.name }));
   }
 
@@ -232,7 +267,9 @@ export class RailwayClient {
   }
 
   authHeaders(): Record<string, string> {
-    return this.tokenKind === 'project' ? { 'Project-Access-Token': this.token } : { Authorization: `Bearer ${this.token}` };
+    return this.tokenKind === 'project'
+      ? { 'Project-Access-Token': this.token }
+      : { Authorization: `Bearer ${this.token}` };
   }
 
   get deadline(): number | undefined {
@@ -247,7 +284,10 @@ export class RailwayClient {
   async request<T>(query: string, variables: object = {}, operationName?: string): Promise<T> {
     const opName = operationName ?? /(?:query|mutation|subscription)\s+(\w+)/.exec(query)?.[1] ?? null;
     const isMutation = /^\s*mutation\b/.test(query);
-    return retry((attempt) => this.requestOnce<T>(query, variables, opName, attempt), this.retryOptions(`Railway ${opName ?? 'request'}`, isMutation));
+    return retry(
+      (attempt) => this.requestOnce<T>(query, variables, opName, attempt),
+      this.retryOptions(`Railway ${opName ?? 'request'}`, isMutation),
+    );
   }
 
   /**
@@ -268,7 +308,8 @@ export class RailwayClient {
         if (err instanceof RailwayNetworkError) return { retry: true };
         return { retry: false };
       },
-      onRetry: ({ err, attempt, delayMs }) => this.log(`${what} failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
+      onRetry: ({ err, attempt, delayMs }) =>
+        this.log(`${what} failed (${errorMessage(err)}); retry ${attempt} in ${(delayMs / 1000).toFixed(1)}s`),
     };
   }
 
@@ -279,13 +320,18 @@ export class RailwayClient {
     const wait = resetAt - Date.now();
     if (wait <= 0) return;
     if (this.opts.deadline !== undefined && Date.now() + wait > this.opts.deadline) {
-      throw new RailwayApiError(`Railway's API rate limit is exhausted until ${new Date(resetAt).toISOString()}, after this step's deadline`, {
-        httpStatus: 429,
-        operationName: null,
-        retryable: false,
-      });
+      throw new RailwayApiError(
+        `Railway's API rate limit is exhausted until ${new Date(resetAt).toISOString()}, after this step's deadline`,
+        {
+          httpStatus: 429,
+          operationName: null,
+          retryable: false,
+        },
+      );
     }
-    this.log(`Railway rate limit exhausted (X-RateLimit-Remaining: 0); waiting ${(wait / 1000).toFixed(1)}s for the window to reset`);
+    this.log(
+      `Railway rate limit exhausted (X-RateLimit-Remaining: 0); waiting ${(wait / 1000).toFixed(1)}s for the window to reset`,
+    );
     await sleep(wait, this.opts.signal);
   }
 
@@ -307,12 +353,20 @@ export class RailwayClient {
     } catch (err) {
       if (this.opts.signal?.aborted) throw new AbortedError('cancelled');
       if (timeout.aborted) {
-        throw new RailwayNetworkError(`no answer from Railway within ${timeoutMs / 1000}s (${opName ?? 'request'})`, true, { cause: err });
+        throw new RailwayNetworkError(
+          `no answer from Railway within ${timeoutMs / 1000}s (${opName ?? 'request'})`,
+          true,
+          { cause: err },
+        );
       }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? errorMessage(err);
       // Refused connections and failed lookups never reached the server; anything else might have.
-      throw new RailwayNetworkError(this.scrub(`cannot reach Railway at ${this.origin} (${detail})`), !neverSent(cause?.code), { cause: err });
+      throw new RailwayNetworkError(
+        this.scrub(`cannot reach Railway at ${this.origin} (${detail})`),
+        !neverSent(cause?.code),
+        { cause: err },
+      );
     }
     const now = Date.now();
     this.recordRateLimit(res.headers, now);
@@ -324,15 +378,20 @@ export class RailwayClient {
       throw new RailwayNetworkError(`Railway's answer was cut off (${errorMessage(err)})`, true, { cause: err });
     }
     if (res.status === 429) {
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now) ?? (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
+      const retryAfterMs =
+        parseRetryAfter(res.headers.get('retry-after'), now) ??
+        (this.rateLimit.resetAt ? this.rateLimit.resetAt - now : undefined);
       // Retry-After is the server's word on when to come back; it overrides the window's reset time.
       if (retryAfterMs !== undefined) this.rateLimit.resetAt = now + retryAfterMs;
-      throw new RailwayApiError(`Railway rate limit hit (HTTP 429${retryAfterMs !== undefined ? `, Retry-After ${Math.ceil(retryAfterMs / 1000)}s` : ''})`, {
-        httpStatus: 429,
-        operationName: opName,
-        retryAfterMs,
-        retryable: true,
-      });
+      throw new RailwayApiError(
+        `Railway rate limit hit (HTTP 429${retryAfterMs !== undefined ? `, Retry-After ${Math.ceil(retryAfterMs / 1000)}s` : ''})`,
+        {
+          httpStatus: 429,
+          operationName: opName,
+          retryAfterMs,
+          retryable: true,
+        },
+      );
     }
     let body: GraphQLResponse<T> | undefined;
     try {
@@ -342,13 +401,16 @@ export class RailwayClient {
     }
     const messages = (body?.errors ?? []).map((e) => this.scrub(String(e.message ?? 'unknown error')));
     if (res.status >= 500) {
-      throw new RailwayApiError(`Railway answered HTTP ${res.status} to ${opName ?? 'a request'}${messages.length ? `: ${messages.join('; ')}` : ''}`, {
-        httpStatus: res.status,
-        operationName: opName,
-        graphqlMessages: messages,
-        retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now),
-        retryable: true,
-      });
+      throw new RailwayApiError(
+        `Railway answered HTTP ${res.status} to ${opName ?? 'a request'}${messages.length ? `: ${messages.join('; ')}` : ''}`,
+        {
+          httpStatus: res.status,
+          operationName: opName,
+          graphqlMessages: messages,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now),
+          retryable: true,
+        },
+      );
     }
     if (res.status >= 400 || !body) {
       const snippet = this.scrub(text.slice(0, 300).replace(/\s+/g, ' '));
@@ -368,24 +430,37 @@ export class RailwayClient {
       });
     }
     if (body.data === undefined || body.data === null) {
-      throw new RailwayApiError(`Railway answered ${opName ?? 'a request'} without data`, { httpStatus: res.status, operationName: opName, retryable: false });
+      throw new RailwayApiError(`Railway answered ${opName ?? 'a request'} without data`, {
+        httpStatus: res.status,
+        operationName: opName,
+        retryable: false,
+      });
     }
     return body.data;
   }
 
   /**
-   * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (reference §3.2) and returns the new
+   * POSTs a gzip tarball to `/project/:p/environment/:e/up?serviceId=…` (railwayapp/cli src/controllers/upload.rs) and returns the new
    * deployment id. Repeated only when it cannot have landed (429, refused connection); a 5xx, reset or timeout may
    * have created the deployment, so it throws and triggerDeployment reconciles (effects.ts).
    */
-  async uploadTarball(scope: { projectId: string; environmentId: string; serviceId: string }, body: Buffer, message?: string): Promise<UploadResponse> {
-    const url = new URL(`/project/${encodeURIComponent(scope.projectId)}/environment/${encodeURIComponent(scope.environmentId)}/up`, this.origin);
+  async uploadTarball(
+    scope: { projectId: string; environmentId: string; serviceId: string },
+    body: Buffer,
+    message?: string,
+  ): Promise<UploadResponse> {
+    const url = new URL(
+      `/project/${encodeURIComponent(scope.projectId)}/environment/${encodeURIComponent(scope.environmentId)}/up`,
+      this.origin,
+    );
     url.searchParams.set('serviceId', scope.serviceId);
     if (message) url.searchParams.set('message', message);
     return retry(
       async () => {
         if (this.opts.signal?.aborted) throw new AbortedError('cancelled');
-        const timeout = AbortSignal.timeout(Math.max(this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 120_000));
+        const timeout = AbortSignal.timeout(
+          Math.max(this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 120_000),
+        );
         const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
         this.requestCount++;
         let res: Response;
@@ -399,7 +474,11 @@ export class RailwayClient {
         } catch (err) {
           if (this.opts.signal?.aborted) throw new AbortedError('cancelled');
           const cause = (err as { cause?: { code?: string } }).cause;
-          throw new RailwayNetworkError(`upload to ${this.origin} failed (${cause?.code ?? errorMessage(err)})`, timeout.aborted || !neverSent(cause?.code), { cause: err });
+          throw new RailwayNetworkError(
+            `upload to ${this.origin} failed (${cause?.code ?? errorMessage(err)})`,
+            timeout.aborted || !neverSent(cause?.code),
+            { cause: err },
+          );
         }
         const now = Date.now();
         this.recordRateLimit(res.headers, now);
@@ -410,13 +489,18 @@ export class RailwayClient {
         } catch {
           json = {};
         }
-        const said = typeof json.message === 'string' ? json.message : typeof json.error === 'string' ? json.error : text.slice(0, 200);
+        const said =
+          typeof json.message === 'string'
+            ? json.message
+            : typeof json.error === 'string'
+              ? json.error
+              : text.slice(0, 200);
         const serverMessage = this.scrub(said.replace(/\s+/g, ' ').trim());
         if (res.ok && typeof json.deploymentId === 'string') {
           const out: UploadResponse = { deploymentId: json.deploymentId };
-          const domain = typeof json.deploymentDomain === 'string' ? json.deploymentDomain.trim() : '';
           // Like `railway up`: the app's URL is deploymentDomain (https:// added unless present); `url` is the dashboard.
-          if (domain) out.serviceUrl = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+          const serviceUrl = typeof json.deploymentDomain === 'string' ? httpsUrl(json.deploymentDomain) : undefined;
+          if (serviceUrl) out.serviceUrl = serviceUrl;
           if (typeof json.url === 'string') out.dashboardUrl = json.url;
           if (typeof json.logsUrl === 'string') out.logsUrl = json.logsUrl;
           return out;
@@ -450,7 +534,9 @@ export class RailwayClient {
       const before = this.rateLimit.remaining;
       this.rateLimit.remaining = Number(remaining);
       if (this.rateLimit.remaining <= 10 && (before === undefined || before > 10)) {
-        this.log(`Railway rate limit nearly exhausted: ${this.rateLimit.remaining} request(s) left in this window; polling slows down`);
+        this.log(
+          `Railway rate limit nearly exhausted: ${this.rateLimit.remaining} request(s) left in this window; polling slows down`,
+        );
       }
     }
     if (reset !== undefined) this.rateLimit.resetAt = reset;
@@ -552,12 +638,13 @@ function describeWsError(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (Array.isArray(err)) return err.map((e: { message?: string }) => e.message ?? 'unknown error').join('; ');
   const close = err as { code?: number; reason?: string; type?: string };
-  if (close && typeof close.code === 'number') return `WebSocket closed (code ${close.code}${close.reason ? `: ${close.reason}` : ''})`;
+  if (close && typeof close.code === 'number')
+    return `WebSocket closed (code ${close.code}${close.reason ? `: ${close.reason}` : ''})`;
   if (close?.type === 'error') return 'WebSocket connection failed';
   return String(err);
 }
 
 export const CLASSIC_MISTAKE =
-  "An account or workspace token (railway.com/account/tokens) is not a project token: either create a project token " +
+  'An account or workspace token (railway.com/account/tokens) is not a project token: either create a project token ' +
   '(Project → Settings → Tokens, scoped to the target environment) or keep the account token and also set the ' +
   "'project' and 'environment' inputs.";

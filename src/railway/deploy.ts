@@ -1,5 +1,5 @@
 // Starting (and cancelling) a deployment from one of the three sources, always ending with the new deployment's id
-// (reference §6.4: serviceInstanceDeployV2 returns it, /up returns it). Every mutation goes through applyOnce: an
+// (serviceInstanceDeployV2 returns it, railwayapp/cli src/gql/schema.json; /up returns it, cli src/controllers/upload.rs). Every mutation goes through applyOnce: an
 // answer lost after Railway applied it is reconciled by reading state, never answered with a second deployment.
 import { InputError } from '../core/errors.js';
 import type { RailwayClient, UploadResponse } from './client.js';
@@ -62,14 +62,34 @@ export function checkSourceFits(serviceName: string, instance: ServiceInstanceSt
     );
   }
   if (source.kind === 'image' && !image) {
-    throw new InputError('source', `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`);
+    throw new InputError(
+      'source',
+      `'image' needs an image-sourced service, but service '${serviceName}' ${repo ? `deploys from the repository ${repo}: use source: commit` : 'has no image source: use source: upload'}`,
+    );
   }
 }
 
 function missingCommit(serviceName: string): InputError {
   // serviceInstanceDeployV2 without commitSha deploys "the commit currently associated with the service" — not the
   // branch head (docs integrations/api/manage-services.md; docs PR #1163): never a silent redeploy of the old code.
-  return new InputError('commit-sha', `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`);
+  return new InputError(
+    'commit-sha',
+    `is required to deploy service '${serviceName}' from its repository: without it Railway redeploys the commit the service already runs, not the one just pushed`,
+  );
+}
+
+/**
+ * The change an image release makes to the service's image setting in its environment before deploying (from → to),
+ * or undefined when it changes nothing (another source, no image given, or the same image). The release records it so
+ * the setting can be put back when the release fails before anything goes live (release.ts restoreImageSettings).
+ */
+export function imageChangeOf(
+  instance: ServiceInstanceState,
+  source: DeploySource,
+): { from: string; to: string } | undefined {
+  const from = instance.source?.image;
+  if (source.kind !== 'image' || !source.image || !from || source.image === from) return undefined;
+  return { from, to: source.image };
 }
 
 export interface TriggerOptions {
@@ -106,7 +126,9 @@ export async function triggerDeployment(
   opts: TriggerOptions = {},
 ): Promise<StartedDeployment> {
   if (source.kind === 'commit' && !source.commitSha) throw missingCommit(instance.serviceName);
-  const known = new Set((opts.known ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id));
+  const known = new Set(
+    (opts.known ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }))).map((d) => d.id),
+  );
   const common = { log: opts.log, signal: opts.signal, settleMs: opts.settleMs };
   const fresh = async (accept?: (d: DeploymentSummary) => boolean): Promise<DeploymentSummary | undefined> =>
     newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }), known, undefined, accept);
@@ -115,17 +137,26 @@ export async function triggerDeployment(
       ...common,
       what,
       send: async () =>
-        (await client.request<{ serviceInstanceDeployV2: string }>(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance'))
-          .serviceInstanceDeployV2,
+        (
+          await client.request<{ serviceInstanceDeployV2: string }>(
+            DEPLOY_SERVICE_INSTANCE,
+            { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha },
+            'DeployServiceInstance',
+          )
+        ).serviceInstanceDeployV2,
       // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
-      find: async () => (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
+      find: async () =>
+        (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
     });
     return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
   };
 
   switch (source.kind) {
     case 'commit':
-      return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`, source.commitSha);
+      return deployV2(
+        `serviceInstanceDeployV2 of ${instance.serviceName} at ${source.commitSha?.slice(0, 12) ?? ''}`,
+        source.commitSha,
+      );
     case 'image': {
       const image = source.image;
       if (image && image !== instance.source?.image) {
@@ -133,12 +164,22 @@ export async function triggerDeployment(
         await applyOnce(client, {
           ...common,
           what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
-          send: async () => (await client.request<{ serviceInstanceUpdate: boolean }>(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+          send: async () =>
+            (
+              await client.request<{ serviceInstanceUpdate: boolean }>(
+                SET_SERVICE_IMAGE,
+                { environmentId: scope.environmentId, serviceId: scope.serviceId, image },
+                'SetServiceImage',
+              )
+            ).serviceInstanceUpdate,
           find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
         });
       }
       // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
-      return deployV2(`serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`, undefined);
+      return deployV2(
+        `serviceInstanceDeployV2 of ${instance.serviceName} (image ${image ?? instance.source?.image ?? 'as configured'})`,
+        undefined,
+      );
     }
     case 'upload': {
       const r = await applyOnce<UploadResponse>(client, {
@@ -190,7 +231,13 @@ export interface CommitPlanOptions {
  * and wait for it; otherwise deploy, or refuse — per `whenAutodeploy`. With autodeploy known to be OFF nothing is
  * adopted: Railway did not deploy the commit by itself, so a deployment of it is an earlier run's (or someone's).
  */
-export async function planCommitDeploy(client: RailwayClient, scope: ServiceScope, serviceName: string, commitSha: string, opts: CommitPlanOptions): Promise<CommitPlan> {
+export async function planCommitDeploy(
+  client: RailwayClient,
+  scope: ServiceScope,
+  serviceName: string,
+  commitSha: string,
+  opts: CommitPlanOptions,
+): Promise<CommitPlan> {
   if (opts.whenAutodeploy === 'deploy') return { action: 'deploy' };
   let autodeploy: AutoDeployStatus | undefined;
   try {
@@ -198,7 +245,8 @@ export async function planCommitDeploy(client: RailwayClient, scope: ServiceScop
   } catch {
     autodeploy = undefined; // unknown (e.g. a token that may not read it): look for Railway's deployment anyway
   }
-  const withStatus = <T extends object>(plan: T): T & { autodeploy?: AutoDeployStatus } => (autodeploy ? { ...plan, autodeploy } : plan);
+  const withStatus = <T extends object>(plan: T): T & { autodeploy?: AutoDeployStatus } =>
+    autodeploy ? { ...plan, autodeploy } : plan;
   if (autodeploy?.enabled === false) return withStatus({ action: 'deploy' as const });
   const found = await findDeploymentOfCommit(client, scope, commitSha, {
     exclude: opts.exclude,
@@ -217,7 +265,7 @@ export async function planCommitDeploy(client: RailwayClient, scope: ServiceScop
     message:
       `service '${serviceName}' deploys every push by itself (GitHub autodeploy is on), but Railway's deployment of ${commitSha.slice(0, 12)} did not appear within ${waited}s; ` +
       'deploying it from here as well would build it twice and one deployment would supersede the other. Either let Railway deploy and have this ' +
-      "workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.",
+      'workflow adopt it (run it on the trigger branch), or turn autodeploy off for this service (Service → Settings → Source: disconnect the trigger branch) so this workflow is the only deployer.',
   });
 }
 
@@ -234,17 +282,31 @@ export interface CancelResult {
  * first and a DEPLOYING or live deployment is left alone, with the reason. A lost answer is reconciled by re-reading
  * the status (REMOVED = it landed).
  */
-export async function cancelDeployment(client: RailwayClient, deploymentId: string, opts: { log?: (msg: string) => void; signal?: AbortSignal } = {}): Promise<CancelResult> {
+export async function cancelDeployment(
+  client: RailwayClient,
+  deploymentId: string,
+  opts: { log?: (msg: string) => void; signal?: AbortSignal } = {},
+): Promise<CancelResult> {
   const before = await getDeployment(client, deploymentId);
   if (!CANCELLABLE_STATUSES.has(before.status)) {
-    return { cancelled: false, status: before.status, reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments` };
+    return {
+      cancelled: false,
+      status: before.status,
+      reason: `not cancelled: it is ${before.status}, and Railway documents cancelling only initializing, queued or building deployments`,
+    };
   }
   const r = await applyOnce(client, {
     what: `deploymentCancel of ${deploymentId}`,
     log: opts.log,
     signal: opts.signal,
-    send: async () => (await client.request<{ deploymentCancel: boolean }>(CANCEL_DEPLOYMENT, { id: deploymentId }, 'CancelDeployment')).deploymentCancel,
+    send: async () =>
+      (await client.request<{ deploymentCancel: boolean }>(CANCEL_DEPLOYMENT, { id: deploymentId }, 'CancelDeployment'))
+        .deploymentCancel,
     find: async () => ((await getDeployment(client, deploymentId)).status === 'REMOVED' ? true : undefined),
   });
-  return { cancelled: r.value, status: before.status, reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false' };
+  return {
+    cancelled: r.value,
+    status: before.status,
+    reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
+  };
 }

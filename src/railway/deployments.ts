@@ -2,11 +2,18 @@
 // the rollback-target rule (newest deployment with canRollback — superseded good ones show REMOVED).
 import { InputError } from '../core/errors.js';
 import { AbortedError, sleep } from '../core/retry.js';
+import { httpsUrl } from '../core/url.js';
 import type { RailwayClient } from './client.js';
 import { RailwayApiError } from './errors.js';
-import { AUTO_DEPLOY_STATUS, GET_DEPLOYMENT, LIST_DEPLOYMENTS, SERVICE_INSTANCE_STATE, SERVICE_STATE } from './operations.js';
+import {
+  AUTO_DEPLOY_STATUS,
+  GET_DEPLOYMENT,
+  LIST_DEPLOYMENTS,
+  SERVICE_INSTANCE_STATE,
+  SERVICE_STATE,
+} from './operations.js';
 
-/** Railway's DeploymentStatus, kept open: unknown values must not crash the waiter (reference §2.3). */
+/** Railway's DeploymentStatus, kept open: unknown values must not crash the waiter (railwayapp/cli src/gql/schema.json). */
 export type DeploymentStatus =
   | 'BUILDING'
   | 'CRASHED'
@@ -23,7 +30,14 @@ export type DeploymentStatus =
   | 'WAITING'
   | (string & {});
 
-export const IN_PROGRESS_STATUSES: ReadonlySet<string> = new Set(['INITIALIZING', 'QUEUED', 'WAITING', 'BUILDING', 'DEPLOYING', 'NEEDS_APPROVAL']);
+export const IN_PROGRESS_STATUSES: ReadonlySet<string> = new Set([
+  'INITIALIZING',
+  'QUEUED',
+  'WAITING',
+  'BUILDING',
+  'DEPLOYING',
+  'NEEDS_APPROVAL',
+]);
 /** What Railway documents as cancellable: "Abort" of an initializing or building deployment (docs
  *  deployments/reference.md), and a queued one (not started yet). DEPLOYING and later are not. */
 export const CANCELLABLE_STATUSES: ReadonlySet<string> = new Set(['INITIALIZING', 'QUEUED', 'BUILDING']);
@@ -39,7 +53,7 @@ export interface DeploymentSummary {
   canRedeploy: boolean;
   url: string | null;
   staticUrl: string | null;
-  /** Untyped JSON; GitHub deploys carry commitHash/branch (reference §2.5). */
+  /** Untyped JSON (Deployment.meta in railwayapp/cli src/gql/schema.json); GitHub deploys carry commitHash/branch. */
   meta?: Record<string, unknown> | null;
 }
 
@@ -58,7 +72,10 @@ export interface ServiceInstanceState {
   source: { repo: string | null; image: string | null } | null;
   latestDeployment: { id: string; status: string; createdAt: string; canRollback: boolean } | null;
   activeDeployments: Array<{ id: string; status: string; createdAt: string }>;
-  domains: { serviceDomains: Array<{ domain: string }>; customDomains: Array<{ domain: string; status?: { verified: boolean } | null }> };
+  domains: {
+    serviceDomains: Array<{ domain: string }>;
+    customDomains: Array<{ domain: string; status?: { verified: boolean } | null }>;
+  };
 }
 
 /** GitHub autodeploy of a service instance (Query.serviceInstanceAutoDeployStatus). */
@@ -81,14 +98,29 @@ export function newestFirst<T extends { createdAt: string }>(items: T[]): T[] {
 }
 
 /** All deployments of a service in an environment, newest first (server order is not trusted). */
-export async function listDeployments(client: RailwayClient, scope: ServiceScope, opts: { maxPages?: number; pageSize?: number } = {}): Promise<DeploymentSummary[]> {
+export async function listDeployments(
+  client: RailwayClient,
+  scope: ServiceScope,
+  opts: { maxPages?: number; pageSize?: number } = {},
+): Promise<DeploymentSummary[]> {
   const out: DeploymentSummary[] = [];
   let after: string | undefined;
   const maxPages = opts.maxPages ?? 5;
   for (let page = 0; page < maxPages; page++) {
     const data = await client.request<{
-      deployments: { edges: Array<{ node: DeploymentSummary }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-    }>(LIST_DEPLOYMENTS, { input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId }, first: opts.pageSize ?? 50, after }, 'ListDeployments');
+      deployments: {
+        edges: Array<{ node: DeploymentSummary }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    }>(
+      LIST_DEPLOYMENTS,
+      {
+        input: { projectId: scope.projectId, environmentId: scope.environmentId, serviceId: scope.serviceId },
+        first: opts.pageSize ?? 50,
+        after,
+      },
+      'ListDeployments',
+    );
     out.push(...data.deployments.edges.map((e) => e.node));
     if (!data.deployments.pageInfo.hasNextPage || !data.deployments.pageInfo.endCursor) break;
     after = data.deployments.pageInfo.endCursor;
@@ -96,7 +128,10 @@ export async function listDeployments(client: RailwayClient, scope: ServiceScope
   return newestFirst(out);
 }
 
-type DeploymentPage = { edges: Array<{ node: DeploymentSummary }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+type DeploymentPage = {
+  edges: Array<{ node: DeploymentSummary }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+};
 
 /**
  * A service instance and its deployments (newest first) — what getServiceInstance + listDeployments return — with the
@@ -117,7 +152,11 @@ export async function readServiceState(
   const out = data.deployments.edges.map((e) => e.node);
   let page = data.deployments.pageInfo;
   for (let n = 1; n < (opts.maxPages ?? 5) && page.hasNextPage && page.endCursor; n++) {
-    const next = await client.request<{ deployments: DeploymentPage }>(LIST_DEPLOYMENTS, { input, first, after: page.endCursor }, 'ListDeployments');
+    const next = await client.request<{ deployments: DeploymentPage }>(
+      LIST_DEPLOYMENTS,
+      { input, first, after: page.endCursor },
+      'ListDeployments',
+    );
     out.push(...next.deployments.edges.map((e) => e.node));
     page = next.deployments.pageInfo;
   }
@@ -144,9 +183,7 @@ export async function getServiceInstance(client: RailwayClient, scope: ServiceSc
  */
 export function serviceUrlOf(instance: ServiceInstanceState | undefined): string | undefined {
   const custom = instance?.domains.customDomains.find((d) => d.status?.verified === true);
-  const domain = custom?.domain ?? instance?.domains.serviceDomains[0]?.domain;
-  if (!domain) return undefined;
-  return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+  return httpsUrl(custom?.domain ?? instance?.domains.serviceDomains[0]?.domain);
 }
 
 /**
@@ -157,12 +194,17 @@ export function serviceUrlOf(instance: ServiceInstanceState | undefined): string
  * Railway may already run its own deployment of that commit, and restoring it would put the same code back.
  *
  * The serving deployment counts even when it reports canRollback: false — no public source says whether the active
- * deployment does (reference "Update 2026-12-02"); rollbackTo re-reads canRollback when it is needed and redeploys
+ * deployment does (docs.railway.com guides/roll-back-bad-deploy.md is silent on it); rollbackTo re-reads canRollback when it is needed and redeploys
  * when it cannot roll back. Skipping it would restore an OLDER version than the one that served.
  */
 export function pickRollbackTarget(
   deployments: DeploymentSummary[],
-  opts: { exclude?: Iterable<string>; olderThan?: string; notSameCommitAs?: DeploymentSummary; excludeCommit?: string } = {},
+  opts: {
+    exclude?: Iterable<string>;
+    olderThan?: string;
+    notSameCommitAs?: DeploymentSummary;
+    excludeCommit?: string;
+  } = {},
 ): DeploymentSummary | undefined {
   const exclude = new Set(opts.exclude ?? []);
   const limit = opts.olderThan ? time(opts.olderThan) : Infinity;
@@ -208,7 +250,7 @@ export async function getAutoDeployStatus(client: RailwayClient, scope: ServiceS
 
 /**
  * Railway's own deployment of `commitSha` among the service's recent deployments (meta.commitHash; GitHub deploys
- * carry it, reference §2.5): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
+ * carry it in Deployment.meta): the newest one not in `exclude`, ignoring REMOVED/REMOVING ones (cancelled or replaced).
  * With `waitMs` it keeps looking that long, since the autodeploy starts when GitHub's webhook arrives.
  */
 export async function findDeploymentOfCommit(
@@ -233,7 +275,10 @@ export async function findDeploymentOfCommit(
     const list = given ?? (await listDeployments(client, scope, { maxPages: 1, pageSize: 30 }));
     if (!given) opts.onList?.(list);
     given = undefined;
-    const match = list.find((d) => !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha));
+    const match = list.find(
+      (d) =>
+        !exclude.has(d.id) && d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), commitSha),
+    );
     if (match) return match;
     const left = until - Date.now();
     if (left <= 0) return undefined;
@@ -247,8 +292,15 @@ export function pickActive(deployments: DeploymentSummary[]): DeploymentSummary 
 }
 
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
-export function newDeploymentIn(list: DeploymentSummary[], known: ReadonlySet<string>, notBefore?: string, accept: (d: DeploymentSummary) => boolean = () => true): DeploymentSummary | undefined {
-  return newestFirst(list).find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d));
+export function newDeploymentIn(
+  list: DeploymentSummary[],
+  known: ReadonlySet<string>,
+  notBefore?: string,
+  accept: (d: DeploymentSummary) => boolean = () => true,
+): DeploymentSummary | undefined {
+  return newestFirst(list).find(
+    (d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d),
+  );
 }
 
 /**
@@ -267,11 +319,20 @@ export async function findNewDeployment(
   let lastErr: Error | undefined;
   for (let i = 0; i < attempts; i++) {
     try {
-      const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+      const fresh = newDeploymentIn(
+        await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }),
+        known,
+        notBefore,
+      );
       if (fresh) return fresh;
       lastErr = undefined;
     } catch (err) {
-      if (err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)) throw err;
+      if (
+        err instanceof AbortedError ||
+        err instanceof InputError ||
+        (err instanceof RailwayApiError && err.isAuthError)
+      )
+        throw err;
       lastErr = err instanceof Error ? err : new Error(String(err));
     }
     if (i < attempts - 1) await sleep(Math.min(5000, (opts.intervalMs ?? 500) * (i + 1)), opts.signal);

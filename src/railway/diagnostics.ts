@@ -1,5 +1,5 @@
 // What went wrong with a failed deployment: the tail of its build and deploy logs and its events
-// (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (reference §6.12).
+// (step + payload.error, e.g. HEALTHCHECK attempts) — for the job summary (deploymentEvents and buildLogs/deploymentLogs in railwayapp/cli src/gql/schema.json).
 import { errorMessage } from '../core/errors.js';
 import type { RailwayClient } from './client.js';
 import { BUILD_LOGS, DEPLOYMENT_EVENTS, DEPLOYMENT_LOGS } from './operations.js';
@@ -35,7 +35,11 @@ function tail(lines: LogLine[], limit: number): LogLine[] {
   return [...lines].sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0)).slice(-limit);
 }
 
-export async function collectFailureDiagnostics(client: RailwayClient, deploymentId: string, opts: { lines?: number } = {}): Promise<FailureDiagnostics> {
+export async function collectFailureDiagnostics(
+  client: RailwayClient,
+  deploymentId: string,
+  opts: { lines?: number } = {},
+): Promise<FailureDiagnostics> {
   const limit = opts.lines ?? 40;
   const problems: string[] = [];
   const attempt = async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
@@ -47,17 +51,46 @@ export async function collectFailureDiagnostics(client: RailwayClient, deploymen
     }
   };
   const [build, deploy, events] = await Promise.all([
-    attempt('build logs', async () => (await client.request<{ buildLogs: LogLine[] }>(BUILD_LOGS, { deploymentId, limit }, 'BuildLogs')).buildLogs, []),
-    attempt('deploy logs', async () => (await client.request<{ deploymentLogs: LogLine[] }>(DEPLOYMENT_LOGS, { deploymentId, limit }, 'DeploymentLogs')).deploymentLogs, []),
+    attempt(
+      'build logs',
+      async () =>
+        (await client.request<{ buildLogs: LogLine[] }>(BUILD_LOGS, { deploymentId, limit }, 'BuildLogs')).buildLogs,
+      [],
+    ),
+    attempt(
+      'deploy logs',
+      async () =>
+        (
+          await client.request<{ deploymentLogs: LogLine[] }>(
+            DEPLOYMENT_LOGS,
+            { deploymentId, limit },
+            'DeploymentLogs',
+          )
+        ).deploymentLogs,
+      [],
+    ),
     attempt(
       'deployment events',
       async () => {
         const data = await client.request<{
-          deploymentEvents: { edges: Array<{ node: { step: string; createdAt: string; completedAt: string | null; payload: Record<string, unknown> | null } }> };
+          deploymentEvents: {
+            edges: Array<{
+              node: {
+                step: string;
+                createdAt: string;
+                completedAt: string | null;
+                payload: Record<string, unknown> | null;
+              };
+            }>;
+          };
         }>(DEPLOYMENT_EVENTS, { id: deploymentId, first: 50 }, 'DeploymentEvents');
         return data.deploymentEvents.edges.map(({ node }): DeploymentEventInfo => {
           const p = node.payload ?? {};
-          const info: DeploymentEventInfo = { step: node.step, createdAt: node.createdAt, completedAt: node.completedAt };
+          const info: DeploymentEventInfo = {
+            step: node.step,
+            createdAt: node.createdAt,
+            completedAt: node.completedAt,
+          };
           if (typeof p.error === 'string' && p.error) info.error = client.scrub(p.error);
           if (typeof p.detail === 'string' && p.detail) info.detail = client.scrub(p.detail);
           else if (typeof p.reason === 'string' && p.reason) info.detail = client.scrub(p.reason);
@@ -71,5 +104,11 @@ export async function collectFailureDiagnostics(client: RailwayClient, deploymen
     ),
   ]);
   const clean = (l: LogLine): LogLine => ({ ...l, message: client.scrub(l.message) });
-  return { deploymentId, buildLogs: tail(build, limit).map(clean), deployLogs: tail(deploy, limit).map(clean), events, problems };
+  return {
+    deploymentId,
+    buildLogs: tail(build, limit).map(clean),
+    deployLogs: tail(deploy, limit).map(clean),
+    events,
+    problems,
+  };
 }

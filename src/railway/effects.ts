@@ -39,7 +39,9 @@ type Lookup<T> = { found: T } | { absent: true } | { unknown: unknown };
 
 /** Errors a read cannot get past by waiting: the token, the input, the job. */
 function fatalRead(err: unknown): boolean {
-  return err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError);
+  return (
+    err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)
+  );
 }
 
 /**
@@ -56,14 +58,19 @@ export async function applyOnce<T>(client: RailwayClient, spec: EffectSpec<T>): 
       return { value: await spec.send(), sends, reconciled: false };
     } catch (err) {
       if (!mayHaveLanded(err)) throw err;
-      log(`${spec.what}: the answer was lost (${client.scrub(errorMessage(err))}); reading Railway's state to see whether it took effect`);
+      log(
+        `${spec.what}: the answer was lost (${client.scrub(errorMessage(err))}); reading Railway's state to see whether it took effect`,
+      );
       const lookup = await lookFor(client, spec);
       if ('found' in lookup) {
         log(`${spec.what}: it did take effect; continuing with what Railway reports`);
         return { value: lookup.found, sends, reconciled: true };
       }
       if ('unknown' in lookup) {
-        const why = lookup.unknown === undefined ? 'no read succeeded before the deadline' : client.scrub(errorMessage(lookup.unknown));
+        const why =
+          lookup.unknown === undefined
+            ? 'no read succeeded before the deadline'
+            : client.scrub(errorMessage(lookup.unknown));
         throw new RailwayUnconfirmedError(
           spec.what,
           `${spec.what}: Railway's answer was lost (${client.scrub(errorMessage(err))}) and its state could not be read (${why}); whether it took effect is unknown — check the service in Railway before retrying`,

@@ -12,7 +12,13 @@ export class RailwayApiError extends UserFacingError {
 
   constructor(
     message: string,
-    opts: { httpStatus: number; operationName: string | null; graphqlMessages?: string[]; retryAfterMs?: number; retryable: boolean },
+    opts: {
+      httpStatus: number;
+      operationName: string | null;
+      graphqlMessages?: string[];
+      retryAfterMs?: number;
+      retryable: boolean;
+    },
   ) {
     super(message);
     this.name = 'RailwayApiError';
@@ -23,10 +29,12 @@ export class RailwayApiError extends UserFacingError {
     this.retryable = opts.retryable;
   }
 
-  /** True for "token not accepted" answers (CLI's mapping, reference §1). */
+  /** True for "token not accepted" answers (the CLI's mapping, railwayapp/cli src/client.rs). */
   get isAuthError(): boolean {
     if (this.httpStatus === 401 || this.httpStatus === 403) return true;
-    return this.graphqlMessages.some((m) => /project token not found|not authori[sz]ed|unauthori[sz]ed|invalid token|authentication/i.test(m));
+    return this.graphqlMessages.some((m) =>
+      /project token not found|not authori[sz]ed|unauthori[sz]ed|invalid token|authentication/i.test(m),
+    );
   }
 }
 

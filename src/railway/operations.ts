@@ -1,17 +1,26 @@
 // Every GraphQL operation the Railway client sends. Kept as exported constants so one test can validate
-// each of them against Railway's public schema (../shared/railway/schema.json) and the emulator's SDL.
-// Texts follow reference/railway.md §2.4/§2.5 (validated operations); selection sets are kept small on purpose.
+// each of them against Railway's public schema (the introspection JSON railwayapp/cli keeps in src/gql/schema.json;
+// test/railway-operations.test.ts reads a copy from ../shared/railway/schema.json when present) and the emulator's
+// SDL. Where the official CLI has the same operation (railwayapp/cli src/gql/queries, mutations, subscriptions), the
+// text follows it; selection sets are kept small on purpose.
 
-/** Token probe: succeeds only for a project token sent as Project-Access-Token (reference §1). */
+/** Token probe: succeeds only for a project token sent as Project-Access-Token (docs.railway.com integrations/api.md "Project token"; railwayapp/cli src/client.rs). */
 export const PROJECT_TOKEN_INFO = /* GraphQL */ `
-query ProjectTokenInfo {
-  projectToken {
-    projectId
-    environmentId
-    project { id name }
-    environment { id name }
+  query ProjectTokenInfo {
+    projectToken {
+      projectId
+      environmentId
+      project {
+        id
+        name
+      }
+      environment {
+        id
+        name
+      }
+    }
   }
-}`;
+`;
 
 /**
  * Account/workspace token probe (Authorization: Bearer): "Introspect the current API token and its accessible
@@ -20,37 +29,63 @@ query ProjectTokenInfo {
  * integrations/api/manage-projects.md; workspace tokens cannot see personal resources, docs integrations/api.md).
  */
 export const TOKEN_WORKSPACES = /* GraphQL */ `
-query TokenWorkspaces {
-  apiToken {
-    workspaces { id name }
+  query TokenWorkspaces {
+    apiToken {
+      workspaces {
+        id
+        name
+      }
+    }
   }
-}`;
+`;
 
 /** One page of projects: personal ones without workspaceId, a workspace's with it (docs manage-projects.md). */
 export const LIST_PROJECTS = /* GraphQL */ `
-query ListProjects($workspaceId: String, $first: Int, $after: String) {
-  projects(workspaceId: $workspaceId, first: $first, after: $after) {
-    edges { node { id name workspaceId } }
-    pageInfo { hasNextPage endCursor }
+  query ListProjects($workspaceId: String, $first: Int, $after: String) {
+    projects(workspaceId: $workspaceId, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          name
+          workspaceId
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
   }
-}`;
+`;
 
 /** Names and ids of a project's environments and services, for resolving inputs. */
 export const PROJECT_TOPOLOGY = /* GraphQL */ `
-query ProjectTopology($id: String!) {
-  project(id: $id) {
-    id
-    name
-    environments { edges { node { id name } } }
-    services { edges { node { id name } } }
+  query ProjectTopology($id: String!) {
+    project(id: $id) {
+      id
+      name
+      environments {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+      services {
+        edges {
+          node {
+            id
+            name
+          }
+        }
+      }
+    }
   }
-}`;
+`;
 
-/** What a service runs in an environment right now: latest/active deployments, source and public domains. */
-export const SERVICE_INSTANCE_STATE = /* GraphQL */ `
-query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
-  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
-    id
+/** The service-instance fields both state queries read (the text is spliced in, so each operation stays one string). */
+const SERVICE_INSTANCE_FIELDS = `    id
     serviceName
     rootDirectory
     source { repo image }
@@ -59,7 +94,13 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
     domains {
       serviceDomains { domain }
       customDomains { domain status { verified } }
-    }
+    }`;
+
+/** What a service runs in an environment right now: latest/active deployments, source and public domains. */
+export const SERVICE_INSTANCE_STATE = /* GraphQL */ `
+query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
+  serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
+${SERVICE_INSTANCE_FIELDS}
   }
 }`;
 
@@ -71,16 +112,7 @@ query ServiceInstanceState($environmentId: String!, $serviceId: String!) {
 export const SERVICE_STATE = /* GraphQL */ `
 query ServiceState($environmentId: String!, $serviceId: String!, $input: DeploymentListInput!, $first: Int) {
   serviceInstance(environmentId: $environmentId, serviceId: $serviceId) {
-    id
-    serviceName
-    rootDirectory
-    source { repo image }
-    latestDeployment { id status createdAt canRollback }
-    activeDeployments { id status createdAt }
-    domains {
-      serviceDomains { domain }
-      customDomains { domain status { verified } }
-    }
+${SERVICE_INSTANCE_FIELDS}
   }
   deployments(input: $input, first: $first) {
     edges {
@@ -92,52 +124,73 @@ query ServiceState($environmentId: String!, $serviceId: String!, $input: Deploym
 
 /** Deployment history of one service (paginated; ordering is not trusted, callers sort by createdAt). */
 export const LIST_DEPLOYMENTS = /* GraphQL */ `
-query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
-  deployments(input: $input, first: $first, after: $after) {
-    edges {
-      node { id status createdAt canRollback canRedeploy url staticUrl meta }
+  query ListDeployments($input: DeploymentListInput!, $first: Int, $after: String) {
+    deployments(input: $input, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          status
+          createdAt
+          canRollback
+          canRedeploy
+          url
+          staticUrl
+          meta
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
-    pageInfo { hasNextPage endCursor }
   }
-}`;
+`;
 
 export const GET_DEPLOYMENT = /* GraphQL */ `
-query GetDeployment($id: String!) {
-  deployment(id: $id) {
-    id
-    status
-    createdAt
-    serviceId
-    environmentId
-    canRollback
-    canRedeploy
-    deploymentStopped
-    url
-    staticUrl
-    meta
-    instances { id status }
+  query GetDeployment($id: String!) {
+    deployment(id: $id) {
+      id
+      status
+      createdAt
+      serviceId
+      environmentId
+      canRollback
+      canRedeploy
+      deploymentStopped
+      url
+      staticUrl
+      meta
+      instances {
+        id
+        status
+      }
+    }
   }
-}`;
+`;
 
 /** Whether Railway deploys every push of the connected repository by itself (docs deployments/github-autodeploys.md). */
 export const AUTO_DEPLOY_STATUS = /* GraphQL */ `
-query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
-  serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
-    enabled
-    canEnable
-    reason
+  query AutoDeployStatus($projectId: String!, $environmentId: String!, $serviceId: String!) {
+    serviceInstanceAutoDeployStatus(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) {
+      enabled
+      canEnable
+      reason
+    }
   }
-}`;
+`;
 
 /** Status stream over graphql-transport-ws (instances too: a crash loop can still read SUCCESS); the poller uses GET_DEPLOYMENT. */
 export const DEPLOYMENT_STATUS_SUBSCRIPTION = /* GraphQL */ `
-subscription DeploymentStatus($id: String!) {
-  deployment(id: $id) {
-    id
-    status
-    instances { status }
+  subscription DeploymentStatus($id: String!) {
+    deployment(id: $id) {
+      id
+      status
+      instances {
+        status
+      }
+    }
   }
-}`;
+`;
 
 /**
  * Deploys the service's source and returns the new deployment id. For a repo-connected service pass commitSha:
@@ -145,61 +198,89 @@ subscription DeploymentStatus($id: String!) {
  * integrations/api/manage-services.md; docs PR #1163). Image services take no commit.
  */
 export const DEPLOY_SERVICE_INSTANCE = /* GraphQL */ `
-mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
-  serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
-}`;
+  mutation DeployServiceInstance($environmentId: String!, $serviceId: String!, $commitSha: String) {
+    serviceInstanceDeployV2(environmentId: $environmentId, serviceId: $serviceId, commitSha: $commitSha)
+  }
+`;
 
 /**
  * Points an image-sourced service at another image before deploying it. environmentId is required here on purpose:
  * without it Railway updates every environment that is not a fork (schema argument description).
  */
 export const SET_SERVICE_IMAGE = /* GraphQL */ `
-mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
-  serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
-}`;
+  mutation SetServiceImage($environmentId: String!, $serviceId: String!, $image: String!) {
+    serviceInstanceUpdate(environmentId: $environmentId, serviceId: $serviceId, input: { source: { image: $image } })
+  }
+`;
 
 /** Restores a retained deployment's image and variables. Returns Boolean: no selection set (docs are wrong). */
 export const ROLLBACK_DEPLOYMENT = /* GraphQL */ `
-mutation RollbackDeployment($id: String!) {
-  deploymentRollback(id: $id)
-}`;
+  mutation RollbackDeployment($id: String!) {
+    deploymentRollback(id: $id)
+  }
+`;
 
 /** Rebuilds from a deployment's source: the fallback when its image is no longer retained. */
 export const REDEPLOY_DEPLOYMENT = /* GraphQL */ `
-mutation RedeployDeployment($id: String!) {
-  deploymentRedeploy(id: $id) { id status createdAt }
-}`;
+  mutation RedeployDeployment($id: String!) {
+    deploymentRedeploy(id: $id) {
+      id
+      status
+      createdAt
+    }
+  }
+`;
 
 /** Cancels ("Abort") an initializing or building deployment, which ends REMOVED (docs deployments/reference.md). */
 export const CANCEL_DEPLOYMENT = /* GraphQL */ `
-mutation CancelDeployment($id: String!) {
-  deploymentCancel(id: $id)
-}`;
+  mutation CancelDeployment($id: String!) {
+    deploymentCancel(id: $id)
+  }
+`;
 
 export const BUILD_LOGS = /* GraphQL */ `
-query BuildLogs($deploymentId: String!, $limit: Int) {
-  buildLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
-}`;
+  query BuildLogs($deploymentId: String!, $limit: Int) {
+    buildLogs(deploymentId: $deploymentId, limit: $limit) {
+      timestamp
+      message
+      severity
+    }
+  }
+`;
 
 export const DEPLOYMENT_LOGS = /* GraphQL */ `
-query DeploymentLogs($deploymentId: String!, $limit: Int) {
-  deploymentLogs(deploymentId: $deploymentId, limit: $limit) { timestamp message severity }
-}`;
+  query DeploymentLogs($deploymentId: String!, $limit: Int) {
+    deploymentLogs(deploymentId: $deploymentId, limit: $limit) {
+      timestamp
+      message
+      severity
+    }
+  }
+`;
 
 export const DEPLOYMENT_EVENTS = /* GraphQL */ `
-query DeploymentEvents($id: String!, $first: Int) {
-  deploymentEvents(id: $id, first: $first) {
-    edges {
-      node {
-        id
-        step
-        createdAt
-        completedAt
-        payload { attempt maxAttempts error reason detail durationMs skipped }
+  query DeploymentEvents($id: String!, $first: Int) {
+    deploymentEvents(id: $id, first: $first) {
+      edges {
+        node {
+          id
+          step
+          createdAt
+          completedAt
+          payload {
+            attempt
+            maxAttempts
+            error
+            reason
+            detail
+            durationMs
+            skipped
+          }
+        }
       }
     }
   }
-}`;
+`;
 
 /** Every operation above by name, for the validation test. */
 export const ALL_OPERATIONS: Readonly<Record<string, string>> = {

@@ -35,7 +35,8 @@ export function pickByIdOrName(items: NamedId[], wanted: string, input: string, 
   if (byId) return byId;
   const byName = items.filter((i) => i.name === wanted);
   if (byName.length === 1) return byName[0] as NamedId;
-  if (byName.length > 1) throw new InputError(input, `${what} name '${wanted}' is ambiguous (${listNames(byName)}); use the id`);
+  if (byName.length > 1)
+    throw new InputError(input, `${what} name '${wanted}' is ambiguous (${listNames(byName)}); use the id`);
   const folded = items.filter((i) => i.name.toLowerCase() === wanted.toLowerCase());
   const hint = folded.length ? ` (names are case-sensitive: did you mean '${folded[0]?.name}'?)` : '';
   throw new InputError(input, `no ${what} '${wanted}'${hint}. Available: ${listNames(items)}`);
@@ -51,7 +52,8 @@ export interface ResolveInputs {
 }
 
 export async function resolveTarget(client: RailwayClient, inputs: ResolveInputs): Promise<RailwayTarget> {
-  if (inputs.services.length === 0) throw new InputError('service', 'is required: give one or more service names or ids (one per line)');
+  if (inputs.services.length === 0)
+    throw new InputError('service', 'is required: give one or more service names or ids (one per line)');
   const duplicates = inputs.services.filter((s, i) => inputs.services.indexOf(s) !== i);
   if (duplicates.length) throw new InputError('service', `lists '${duplicates[0]}' more than once`);
 
@@ -75,7 +77,10 @@ export async function resolveTarget(client: RailwayClient, inputs: ResolveInputs
       );
     }
     if (!inputs.environment?.trim()) {
-      throw new InputError('environment', "is required with an account/workspace token (a project token implies it); give the environment's name or id");
+      throw new InputError(
+        'environment',
+        "is required with an account/workspace token (a project token implies it); give the environment's name or id",
+      );
     }
     projectId = await findProjectId(client, wanted);
   }
@@ -86,7 +91,10 @@ export async function resolveTarget(client: RailwayClient, inputs: ResolveInputs
 
   let environment: NamedId;
   if (scope && client.tokenKind === 'project') {
-    const tokenEnv = environments.find((e) => e.id === scope.environmentId) ?? { id: scope.environmentId, name: scope.environmentName };
+    const tokenEnv = environments.find((e) => e.id === scope.environmentId) ?? {
+      id: scope.environmentId,
+      name: scope.environmentName,
+    };
     const wanted = inputs.environment?.trim();
     if (wanted && wanted !== tokenEnv.id && wanted !== tokenEnv.name) {
       // Resolve first so an unknown name gets the "available" list, then explain the token scope.
@@ -138,7 +146,10 @@ async function findProjectId(client: RailwayClient, wanted: string): Promise<str
   const projects = await listVisibleProjects(client);
   const byName = projects.filter((p) => p.name === wanted);
   if (byName.length > 1) {
-    throw new InputError('project', `name '${wanted}' is ambiguous: ${byName.map((p) => `'${p.name}' (${p.id}, ${p.workspace ? `workspace ${p.workspace}` : 'personal'})`).join(', ')}; use the id`);
+    throw new InputError(
+      'project',
+      `name '${wanted}' is ambiguous: ${byName.map((p) => `'${p.name}' (${p.id}, ${p.workspace ? `workspace ${p.workspace}` : 'personal'})`).join(', ')}; use the id`,
+    );
   }
   return pickByIdOrName(projects, wanted, 'project', 'project').id;
 }
@@ -156,7 +167,9 @@ export async function listVisibleProjects(client: RailwayClient): Promise<Visibl
       const data = await client.request<{
         projects: { edges: Array<{ node: NamedId }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
       }>(LIST_PROJECTS, { workspaceId, first: 100, after }, 'ListProjects');
-      for (const { node } of data.projects.edges) if (!out.has(node.id)) out.set(node.id, workspace ? { id: node.id, name: node.name, workspace } : { id: node.id, name: node.name });
+      for (const { node } of data.projects.edges)
+        if (!out.has(node.id))
+          out.set(node.id, workspace ? { id: node.id, name: node.name, workspace } : { id: node.id, name: node.name });
       if (!data.projects.pageInfo.hasNextPage || !data.projects.pageInfo.endCursor) return;
       after = data.projects.pageInfo.endCursor;
     }

@@ -1,4 +1,4 @@
-// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs, reference §3.2): the directory walked
+// The tarball `railway up` would send (railwayapp/cli src/controllers/upload.rs): the directory walked
 // like the `ignore` crate's WalkBuilder with the CLI's settings — ignore files of the directory, of its subdirectories
 // AND of its parents; `.railwayignore` (custom) over `.ignore` over `.gitignore` over `.git/info/exclude`, the nearest
 // file deciding within each; `.gitignore` only inside a git repository and not above its root (require_git, the
@@ -16,7 +16,11 @@ const ALWAYS_DROPPED = new Set(['.git', 'node_modules']);
 /** Classes of ignore files, highest precedence first (the ignore crate's matched_ignore order). */
 type IgnoreClass = 'railwayignore' | 'ignore' | 'gitignore' | 'exclude';
 const CLASSES: readonly IgnoreClass[] = ['railwayignore', 'ignore', 'gitignore', 'exclude'];
-const FILE_OF: Record<Exclude<IgnoreClass, 'exclude'>, string> = { railwayignore: '.railwayignore', ignore: '.ignore', gitignore: '.gitignore' };
+const FILE_OF: Record<Exclude<IgnoreClass, 'exclude'>, string> = {
+  railwayignore: '.railwayignore',
+  ignore: '.ignore',
+  gitignore: '.gitignore',
+};
 
 interface Rules {
   /** Absolute directory the patterns are relative to. */
@@ -53,12 +57,24 @@ function gitRootOf(dir: string): string | undefined {
 }
 
 /** Ignore rules of one directory (its own files; `.gitignore` only when a git repository is around). */
-async function rulesOf(dir: string, git: { root: string | undefined; use: boolean }, isRepoRoot: boolean): Promise<Rules[]> {
-  const found = await Promise.all([readRules(dir, 'railwayignore'), readRules(dir, 'ignore'), git.use ? readRules(dir, 'gitignore') : undefined]);
+async function rulesOf(
+  dir: string,
+  git: { root: string | undefined; use: boolean },
+  isRepoRoot: boolean,
+): Promise<Rules[]> {
+  const found = await Promise.all([
+    readRules(dir, 'railwayignore'),
+    readRules(dir, 'ignore'),
+    git.use ? readRules(dir, 'gitignore') : undefined,
+  ]);
   const out = found.filter((r): r is Rules => r !== undefined);
   if (git.use && isRepoRoot) {
     try {
-      out.push({ base: dir, cls: 'exclude', rules: ignore().add(await readFile(path.join(dir, '.git', 'info', 'exclude'), 'utf8')) });
+      out.push({
+        base: dir,
+        cls: 'exclude',
+        rules: ignore().add(await readFile(path.join(dir, '.git', 'info', 'exclude'), 'utf8')),
+      });
     } catch {
       // no exclude file
     }
@@ -147,19 +163,30 @@ export async function listUploadFiles(root: string, opts: UploadOptions = {}): P
 }
 
 /** Gzip'd tar of `root` as the upload body, plus the file list (relative to the archive root, for logs and tests). */
-export async function createUploadTarball(root: string, opts: UploadOptions = {}): Promise<{ body: Buffer; files: string[] }> {
+export async function createUploadTarball(
+  root: string,
+  opts: UploadOptions = {},
+): Promise<{ body: Buffer; files: string[] }> {
   const files = await listUploadFiles(root, opts);
-  if (files.length === 0) throw new InputError('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore/.ignore`);
+  if (files.length === 0)
+    throw new InputError('path', `'${root}' has no files to upload after applying .gitignore/.railwayignore/.ignore`);
   const chunks: Buffer[] = [];
   const cwd = path.resolve(opts.archiveRoot ?? root);
-  const stream = createTar({ gzip: true, cwd, portable: true, follow: true, noDirRecurse: true }, files.map((f) => `./${f}`));
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const stream = createTar(
+    { gzip: true, cwd, portable: true, follow: true, noDirRecurse: true },
+    files.map((f) => `./${f}`),
+  );
+  for await (const chunk of stream as AsyncIterable<Buffer | string>)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return { body: Buffer.concat(chunks), files };
 }
 
 /** A Root Directory as a relative posix path ('' = the archive root). */
 export function normaliseRootDirectory(dir: string | null | undefined): string {
-  return (dir ?? '').replace(/\\/g, '/').replace(/^[./]+(?=\/|$)/, '').replace(/^\/+|\/+$/g, '');
+  return (dir ?? '')
+    .replace(/\\/g, '/')
+    .replace(/^[./]+(?=\/|$)/, '')
+    .replace(/^\/+|\/+$/g, '');
 }
 
 /**
@@ -169,7 +196,11 @@ export function normaliseRootDirectory(dir: string | null | undefined): string {
  * With one, `dir` must be that directory (the root is then the directory above it, so entries keep the prefix, as
  * `railway up <dir>` without --path-as-root from the repository root sends them) or contain it (the repository root).
  */
-export function planUploadRoot(dir: string, rootDirectory: string | null | undefined, serviceName: string): { archiveRoot: string } {
+export function planUploadRoot(
+  dir: string,
+  rootDirectory: string | null | undefined,
+  serviceName: string,
+): { archiveRoot: string } {
   const abs = path.resolve(dir);
   const root = normaliseRootDirectory(rootDirectory);
   if (root === '') return { archiveRoot: abs };

@@ -1,10 +1,16 @@
 // Waits for a deployment to reach a terminal state: subscription first (cheap on the rate limit), polling
-// with an adaptive interval when the WebSocket is refused or drops. Status semantics: reference §2.3/§6.6.
+// with an adaptive interval when the WebSocket is refused or drops. Status semantics: docs.railway.com deployments/reference.md and the DeploymentStatus enum (railwayapp/cli src/gql/schema.json).
 import { InputError, errorMessage } from '../core/errors.js';
 import { AbortedError, sleep } from '../core/retry.js';
 import { formatDuration } from '../core/duration.js';
 import type { RailwayClient } from './client.js';
-import { IN_PROGRESS_STATUSES, SUCCESS_STATUSES, getDeployment, listDeployments, type ServiceScope } from './deployments.js';
+import {
+  IN_PROGRESS_STATUSES,
+  SUCCESS_STATUSES,
+  getDeployment,
+  listDeployments,
+  type ServiceScope,
+} from './deployments.js';
 import { RailwayApiError } from './errors.js';
 import { BUILD_LOGS, DEPLOYMENT_STATUS_SUBSCRIPTION } from './operations.js';
 
@@ -31,7 +37,8 @@ export type WaitVerdict = 'live' | 'unchanged' | 'failed' | 'undecided';
 export function verdictOf(outcome: WaitOutcome): WaitVerdict {
   if (outcome === 'success') return 'live';
   if (outcome === 'skipped') return 'unchanged';
-  if (outcome === 'failed' || outcome === 'crashed' || outcome === 'removed' || outcome === 'unknown-status') return 'failed';
+  if (outcome === 'failed' || outcome === 'crashed' || outcome === 'removed' || outcome === 'unknown-status')
+    return 'failed';
   return 'undecided';
 }
 
@@ -87,10 +94,13 @@ export interface WaitOptions {
 
 /** Read errors that waiting cannot cure: the token, an input, the job. Everything else is ridden out to the deadline. */
 function fatalReadError(err: unknown): boolean {
-  return err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError);
+  return (
+    err instanceof AbortedError || err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)
+  );
 }
 
-type InboxItem = { kind: 'status'; status: string } | { kind: 'error'; error: Error } | { kind: 'timeout' } | { kind: 'aborted' };
+type InboxItem =
+  { kind: 'status'; status: string } | { kind: 'error'; error: Error } | { kind: 'timeout' } | { kind: 'aborted' };
 
 /** Single-consumer queue bridging subscription callbacks into the wait loop. */
 class Inbox {
@@ -129,7 +139,11 @@ const OUTCOME_MESSAGES: Record<string, (id: string) => string> = {
   CRASHED: (id) => `deployment ${id} CRASHED (the process exited and the restart policy gave up)`,
 };
 
-export async function waitForDeployment(client: RailwayClient, deploymentId: string, opts: WaitOptions): Promise<WaitResult> {
+export async function waitForDeployment(
+  client: RailwayClient,
+  deploymentId: string,
+  opts: WaitOptions,
+): Promise<WaitResult> {
   const startedAt = Date.now();
   const log = opts.log ?? (() => undefined);
   const waitingTimeoutMs = opts.waitingTimeoutMs ?? 5 * 60_000;
@@ -206,8 +220,14 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
   /** Why a SKIPPED deployment was skipped, from its build log (one read; unknown when it cannot be read). */
   const skipReason = async (): Promise<'watch-paths' | 'wait-for-ci-or-unknown'> => {
     try {
-      const data = await client.request<{ buildLogs: Array<{ message: string }> }>(BUILD_LOGS, { deploymentId, limit: 50 }, 'BuildLogs');
-      return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns')) ? 'watch-paths' : 'wait-for-ci-or-unknown';
+      const data = await client.request<{ buildLogs: Array<{ message: string }> }>(
+        BUILD_LOGS,
+        { deploymentId, limit: 50 },
+        'BuildLogs',
+      );
+      return data.buildLogs.some((l) => l.message.startsWith('No changed files matched patterns'))
+        ? 'watch-paths'
+        : 'wait-for-ci-or-unknown';
     } catch {
       return 'wait-for-ci-or-unknown';
     }
@@ -216,7 +236,8 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
   /** Time until the current status hits a limit (WAITING too long, unknown too long). */
   const statusLimitIn = (): number => {
     if (status === 'WAITING' || status === 'NEEDS_APPROVAL') return statusSince + waitingTimeoutMs - Date.now();
-    if (status && !IN_PROGRESS_STATUSES.has(status) && !KNOWN_TERMINAL.has(status)) return statusSince + unknownGraceMs - Date.now();
+    if (status && !IN_PROGRESS_STATUSES.has(status) && !KNOWN_TERMINAL.has(status))
+      return statusSince + unknownGraceMs - Date.now();
     return Infinity;
   };
 
@@ -224,7 +245,12 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     if (!status) return undefined;
     const inStatus = Date.now() - statusSince;
     if (SUCCESS_STATUSES.has(status)) {
-      return result('success', status === 'SLEEPING' ? `deployment ${deploymentId} is live (SLEEPING: serverless, wakes on the first request)` : `deployment ${deploymentId} is live (SUCCESS)`);
+      return result(
+        'success',
+        status === 'SLEEPING'
+          ? `deployment ${deploymentId} is live (SLEEPING: serverless, wakes on the first request)`
+          : `deployment ${deploymentId} is live (SUCCESS)`,
+      );
     }
     const msg = OUTCOME_MESSAGES[status];
     if (msg) return result(status.toLowerCase() as WaitOutcome, msg(deploymentId));
@@ -242,9 +268,13 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     if (status === 'REMOVED' || status === 'REMOVING') {
       const newer = opts.scope ? await findNewer(client, opts.scope, deploymentId) : undefined;
       if (newer) {
-        return result('superseded', `deployment ${deploymentId} was superseded by a newer deployment ${newer} (someone else deployed); that newer release is left alone — no rollback`, {
-          supersededBy: newer,
-        });
+        return result(
+          'superseded',
+          `deployment ${deploymentId} was superseded by a newer deployment ${newer} (someone else deployed); that newer release is left alone — no rollback`,
+          {
+            supersededBy: newer,
+          },
+        );
       }
       return result('removed', `deployment ${deploymentId} was ${status} (cancelled or removed) before it went live`);
     }
@@ -259,13 +289,23 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
       }
       if (inStatus >= waitingTimeoutMs) {
         return status === 'WAITING'
-          ? result('waiting', `deployment ${deploymentId} was still WAITING after ${formatDuration(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`)
-          : result('needs-approval', `deployment ${deploymentId} still NEEDS_APPROVAL after ${formatDuration(inStatus)}: a human must approve it in Railway`);
+          ? result(
+              'waiting',
+              `deployment ${deploymentId} was still WAITING after ${formatDuration(inStatus)} (Railway's 'Wait for CI' — a deadlock if it waits for this very workflow)`,
+            )
+          : result(
+              'needs-approval',
+              `deployment ${deploymentId} still NEEDS_APPROVAL after ${formatDuration(inStatus)}: a human must approve it in Railway`,
+            );
       }
       return undefined;
     }
     if (IN_PROGRESS_STATUSES.has(status)) return undefined;
-    if (inStatus >= unknownGraceMs) return result('unknown-status', `deployment ${deploymentId} stayed in unknown status '${status}' for ${formatDuration(inStatus)}`);
+    if (inStatus >= unknownGraceMs)
+      return result(
+        'unknown-status',
+        `deployment ${deploymentId} stayed in unknown status '${status}' for ${formatDuration(inStatus)}`,
+      );
     return undefined;
   };
 
@@ -273,11 +313,18 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
     let pollDelay = pollInitialMs;
     let polledOnce = false;
     for (;;) {
-      if (opts.signal?.aborted) return result('cancelled', `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`);
+      if (opts.signal?.aborted)
+        return result(
+          'cancelled',
+          `cancelled while waiting for deployment ${deploymentId}${status ? ` (last status ${status})` : ''}`,
+        );
       const left = opts.deadline - Date.now();
       if (left <= 0) {
         const unread = !status && lastReadError ? ` (its status could not be read: ${lastReadError})` : '';
-        return result('timeout', `timed out after ${formatDuration(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : unread}`);
+        return result(
+          'timeout',
+          `timed out after ${formatDuration(Date.now() - startedAt)} waiting for deployment ${deploymentId}${status ? ` (still ${status})` : unread}`,
+        );
       }
       let observed: string | undefined;
       if (mode === 'ws') {
@@ -287,8 +334,7 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
         if (item.kind === 'status') {
           usedWs = true;
           observed = item.status;
-        }
-        else if (item.kind === 'aborted') continue;
+        } else if (item.kind === 'aborted') continue;
         else if (item.kind === 'error') {
           log(`status subscription unavailable (${errorMessage(item.error)}); falling back to polling`);
           mode = 'poll';
@@ -310,7 +356,12 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
           // Adaptive: slow down while nothing changes, and more when the rate-limit budget runs low.
           const remaining = client.rateLimit.remaining;
           const longInStatus = Date.now() - statusSince > 120_000; // a long build: nothing to catch quickly
-          const cap = remaining !== undefined && remaining < 50 ? Math.max(pollMaxMs, 30_000) : longInStatus ? Math.max(pollMaxMs, 20_000) : pollMaxMs;
+          const cap =
+            remaining !== undefined && remaining < 50
+              ? Math.max(pollMaxMs, 30_000)
+              : longInStatus
+                ? Math.max(pollMaxMs, 20_000)
+                : pollMaxMs;
           pollDelay = Math.min(cap, Math.round(pollDelay * 1.5));
         }
         observed = await poll();
@@ -333,10 +384,22 @@ export async function waitForDeployment(client: RailwayClient, deploymentId: str
   }
 }
 
-const KNOWN_TERMINAL: ReadonlySet<string> = new Set(['SUCCESS', 'SLEEPING', 'FAILED', 'CRASHED', 'SKIPPED', 'REMOVED', 'REMOVING']);
+const KNOWN_TERMINAL: ReadonlySet<string> = new Set([
+  'SUCCESS',
+  'SLEEPING',
+  'FAILED',
+  'CRASHED',
+  'SKIPPED',
+  'REMOVED',
+  'REMOVING',
+]);
 
 /** Id of the newest deployment of the service created after ours, if any (it superseded ours). */
-async function findNewer(client: RailwayClient, scope: ServiceScope, deploymentId: string): Promise<string | undefined> {
+async function findNewer(
+  client: RailwayClient,
+  scope: ServiceScope,
+  deploymentId: string,
+): Promise<string | undefined> {
   try {
     const list = await listDeployments(client, scope, { maxPages: 1, pageSize: 20 });
     const ours = list.find((d) => d.id === deploymentId);
@@ -367,7 +430,11 @@ export function watchDeployment(
     if (stopped || opts.signal?.aborted) return;
     try {
       const d = await getDeployment(client, deploymentId);
-      if (!stopped) onStatus(d.status, d.instances.map((i) => i.status));
+      if (!stopped)
+        onStatus(
+          d.status,
+          d.instances.map((i) => i.status),
+        );
     } catch (err) {
       opts.log?.(`could not read the status of ${deploymentId} (${errorMessage(err)})`);
     }
@@ -379,7 +446,11 @@ export function watchDeployment(
       { id: deploymentId },
       {
         next: (data) => {
-          if (!stopped) onStatus(data.deployment.status, (data.deployment.instances ?? []).map((i) => i.status));
+          if (!stopped)
+            onStatus(
+              data.deployment.status,
+              (data.deployment.instances ?? []).map((i) => i.status),
+            );
         },
         error: (err) => {
           if (stopped) return;

@@ -30,25 +30,43 @@ export function parseMigratePlan(text: string, input = 'migrate-plan'): unknown 
   try {
     plan = JSON.parse(trimmed) as unknown;
   } catch (err) {
-    throw new InputError(input, `expected the JSON plan output by the migrate gate, but it is not valid JSON (${(err as Error).message})`);
+    throw new InputError(
+      input,
+      `expected the JSON plan output by the migrate gate, but it is not valid JSON (${(err as Error).message})`,
+    );
   }
   const refuse = (why: string) =>
-    new InputError(input, `expected the JSON plan output by the migrate gate (its 'plan' output), but ${why}; refusing to guess whether the rollback is safe`);
+    new InputError(
+      input,
+      `expected the JSON plan output by the migrate gate (its 'plan' output), but ${why}; refusing to guess whether the rollback is safe`,
+    );
   if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
     throw refuse(`got ${plan === null ? 'null' : Array.isArray(plan) ? 'an array' : `a ${typeof plan}`}`);
   }
   const p = plan as Record<string, unknown>;
-  if (p.schema !== undefined && p.schema !== PLAN_SCHEMA) throw refuse(`its schema is ${JSON.stringify(p.schema).slice(0, 80)}, not ${PLAN_SCHEMA}`);
-  if (p.risk !== undefined && !RISK_CLASSES.includes(p.risk as string)) throw refuse(`its risk is ${JSON.stringify(p.risk).slice(0, 80)}, not one of ${RISK_CLASSES.join(', ')}`);
-  if (p.decision !== undefined && !DECISIONS.includes(p.decision as string)) throw refuse(`its decision is ${JSON.stringify(p.decision).slice(0, 80)}, not one of ${DECISIONS.join(', ')}`);
+  if (p.schema !== undefined && p.schema !== PLAN_SCHEMA)
+    throw refuse(`its schema is ${JSON.stringify(p.schema).slice(0, 80)}, not ${PLAN_SCHEMA}`);
+  if (p.risk !== undefined && !RISK_CLASSES.includes(p.risk as string))
+    throw refuse(`its risk is ${JSON.stringify(p.risk).slice(0, 80)}, not one of ${RISK_CLASSES.join(', ')}`);
+  if (p.decision !== undefined && !DECISIONS.includes(p.decision as string))
+    throw refuse(`its decision is ${JSON.stringify(p.decision).slice(0, 80)}, not one of ${DECISIONS.join(', ')}`);
   for (const list of ['files', 'statements', 'findings'] as const) {
-    if (p[list] !== undefined && !(Array.isArray(p[list]) && (p[list] as unknown[]).every((e) => e !== null && typeof e === 'object' && !Array.isArray(e)))) {
+    if (
+      p[list] !== undefined &&
+      !(
+        Array.isArray(p[list]) &&
+        (p[list] as unknown[]).every((e) => e !== null && typeof e === 'object' && !Array.isArray(e))
+      )
+    ) {
       throw refuse(`its ${list} is not a list of objects`);
     }
   }
-  if (p.pendingCount !== undefined && !(Number.isInteger(p.pendingCount) && (p.pendingCount as number) >= 0)) throw refuse('its pendingCount is not a whole number');
+  if (p.pendingCount !== undefined && !(Number.isInteger(p.pendingCount) && (p.pendingCount as number) >= 0))
+    throw refuse('its pendingCount is not a whole number');
   if (p.risk === undefined && p.files === undefined && p.statements === undefined) {
-    throw refuse(`it has none of the fields that say what the migrations risk (risk, files, statements)${Object.keys(p).length ? `; it has ${Object.keys(p).slice(0, 5).join(', ')}` : ': it is empty'}`);
+    throw refuse(
+      `it has none of the fields that say what the migrations risk (risk, files, statements)${Object.keys(p).length ? `; it has ${Object.keys(p).slice(0, 5).join(', ')}` : ': it is empty'}`,
+    );
   }
   return plan;
 }
@@ -77,10 +95,19 @@ export function riskyMigrations(plan: unknown): MigrationRisk[] {
     const o = node as Record<string, unknown>;
     const here = str(o.file) ?? str(o.relPath) ?? str(o.path) ?? file;
     const riskField = str(o.risk);
-    const risk = riskField && RISKY.has(riskField) ? (riskField as MigrationRisk['risk']) : o.destructive === true ? 'destructive' : o.breaking === true ? 'breaking' : undefined;
+    const risk =
+      riskField && RISKY.has(riskField)
+        ? (riskField as MigrationRisk['risk'])
+        : o.destructive === true
+          ? 'destructive'
+          : o.breaking === true
+            ? 'breaking'
+            : undefined;
     if (risk && o !== root) {
       const line = typeof o.line === 'number' ? `:${o.line}` : '';
-      const detail = (str(o.sql) ?? str(o.message) ?? str(o.kind) ?? str(o.rule) ?? '').replace(/\s+/g, ' ').slice(0, 160);
+      const detail = (str(o.sql) ?? str(o.message) ?? str(o.kind) ?? str(o.rule) ?? '')
+        .replace(/\s+/g, ' ')
+        .slice(0, 160);
       const where = `${here ?? 'migration'}${line}`;
       const key = `${risk}|${where}|${detail}`;
       if (!seen.has(key)) {
@@ -95,12 +122,28 @@ export function riskyMigrations(plan: unknown): MigrationRisk[] {
   };
   visit(root, undefined, 0);
   const topRisk = str(root.risk);
-  if (out.length === 0 && topRisk && RISKY.has(topRisk)) out.push({ risk: topRisk as MigrationRisk['risk'], where: 'plan', detail: `the plan's overall risk is ${topRisk}` });
+  if (out.length === 0 && topRisk && RISKY.has(topRisk))
+    out.push({
+      risk: topRisk as MigrationRisk['risk'],
+      where: 'plan',
+      detail: `the plan's overall risk is ${topRisk}`,
+    });
   // Prefer the most specific entries: drop file-level ones when a statement of the same file is listed.
   return out.filter((r) => r.detail || !out.some((o) => o !== r && o.detail && o.where.startsWith(r.where)));
 }
 
-export function describeRisks(risks: MigrationRisk[], limit = 5): string {
+export function describeRisks(risks: MigrationRisk[], limit = 5, backupId?: string): string {
   const shown = risks.slice(0, limit).map((r) => `${r.risk} ${r.where}${r.detail ? ` (${r.detail})` : ''}`);
-  return `${shown.join('; ')}${risks.length > limit ? `; and ${risks.length - limit} more` : ''}`;
+  return `${shown.join('; ')}${risks.length > limit ? `; and ${risks.length - limit} more` : ''}${restoreHint(risks, backupId)}`;
+}
+
+/**
+ * For a destructive migration: where the destroyed data is and the exact command that puts it back. The migrate step
+ * (backup: auto, src/backup) copied it into schema rail_actions_backup before the statement ran; its backup-id output
+ * names the backup, and restore without an id takes the newest one not yet restored.
+ */
+export function restoreHint(risks: MigrationRisk[], backupId?: string): string {
+  if (!risks.some((r) => r.risk === 'destructive')) return '';
+  const id = backupId ? ` --backup-id ${backupId}` : '';
+  return ` — the migrate step backed up what the destructive statements destroyed${backupId ? ` (backup ${backupId})` : ' (its backup-id output; with backup: auto)'}: put it back first with \`rail-actions restore --database-url "$DATABASE_URL"${id}\` or the actions/restore action${backupId ? ` with backup-id: ${backupId}` : ' (without backup-id it restores the newest backup not yet restored)'}`;
 }

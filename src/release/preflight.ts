@@ -3,6 +3,7 @@
 // report about each (autodeploy, what serves, whether it can be rolled back to, domains). Every check ends
 // confirmed, refuted or unknown, with what to do. Sends NO mutation: only queries.
 import { InputError, errorMessage } from '../core/errors.js';
+import { escapeMarkdownCell as esc } from '../core/text.js';
 import type { RailwayClient } from '../railway/client.js';
 import { checkSourceFits, type DeploySource } from '../railway/deploy.js';
 import {
@@ -77,9 +78,25 @@ const SERVICES_UNCHECKED = 'not checked: the project or environment was not reac
  */
 export function connectionChecks(err: unknown): PreflightCheck[] {
   if (err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)) {
-    return [{ subject: 'token', check: 'Railway accepts the token', verdict: 'refuted', detail: errorMessage(err), todo: 'create a project token for the target environment (Project → Settings → Tokens), or an account/workspace token with project and environment set' }];
+    return [
+      {
+        subject: 'token',
+        check: 'Railway accepts the token',
+        verdict: 'refuted',
+        detail: errorMessage(err),
+        todo: 'create a project token for the target environment (Project → Settings → Tokens), or an account/workspace token with project and environment set',
+      },
+    ];
   }
-  return [{ subject: 'token', check: 'Railway accepts the token', verdict: 'unknown', detail: `Railway could not be asked: ${errorMessage(err)}`, todo: "check the api-url and Railway's status page, then run again" }];
+  return [
+    {
+      subject: 'token',
+      check: 'Railway accepts the token',
+      verdict: 'unknown',
+      detail: `Railway could not be asked: ${errorMessage(err)}`,
+      todo: "check the api-url and Railway's status page, then run again",
+    },
+  ];
 }
 
 export async function preflight(client: RailwayClient, inputs: PreflightInputs): Promise<PreflightReport> {
@@ -112,7 +129,7 @@ export async function preflight(client: RailwayClient, inputs: PreflightInputs):
     detail:
       client.tokenKind === 'project'
         ? 'project tokens "can only perform deployment-related actions" (docs cli/deploying.md); deploying and redeploying are confirmed through the CLI, deploymentRollback and deploymentCancel with a project token are not documented — and cannot be tried here without changing production'
-        : 'an account/workspace token acts with its owner\'s rights; they cannot be tried here without changing production',
+        : "an account/workspace token acts with its owner's rights; they cannot be tried here without changing production",
     todo: 'keep a way to roll back by hand ready (rail-actions rollback, or the dashboard) in case Railway refuses the rollback',
   });
   return {
@@ -126,23 +143,63 @@ export async function preflight(client: RailwayClient, inputs: PreflightInputs):
 }
 
 /** Project, environment and services by id or name; one failing service does not hide the others. */
-async function resolveAll(client: RailwayClient, inputs: PreflightInputs, checks: PreflightCheck[]): Promise<RailwayTarget | undefined> {
-  const base = { ...(inputs.project ? { project: inputs.project } : {}), ...(inputs.environment ? { environment: inputs.environment } : {}) };
+async function resolveAll(
+  client: RailwayClient,
+  inputs: PreflightInputs,
+  checks: PreflightCheck[],
+): Promise<RailwayTarget | undefined> {
+  const base = {
+    ...(inputs.project ? { project: inputs.project } : {}),
+    ...(inputs.environment ? { environment: inputs.environment } : {}),
+  };
   const reached = (t: RailwayTarget): void => {
-    checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${t.project.name}' (${t.project.id})` });
-    checks.push({ subject: 'environment', check: 'the token reaches the environment', verdict: 'confirmed', detail: `'${t.environment.name}' (${t.environment.id})` });
+    checks.push({
+      subject: 'project',
+      check: 'the token reaches the project',
+      verdict: 'confirmed',
+      detail: `'${t.project.name}' (${t.project.id})`,
+    });
+    checks.push({
+      subject: 'environment',
+      check: 'the token reaches the environment',
+      verdict: 'confirmed',
+      detail: `'${t.environment.name}' (${t.environment.id})`,
+    });
   };
   try {
     const target = await resolveTarget(client, { ...base, services: inputs.services });
     reached(target);
-    for (const s of target.services) checks.push({ subject: s.name, check: 'the service exists in the project', verdict: 'confirmed', detail: s.id });
+    for (const s of target.services)
+      checks.push({ subject: s.name, check: 'the service exists in the project', verdict: 'confirmed', detail: s.id });
     return target;
   } catch (err) {
     if (!(err instanceof InputError) || err.input !== 'service') {
       const which = err instanceof InputError && err.input === 'environment' ? 'environment' : 'project';
-      if (which === 'environment') checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${inputs.project || client.projectScope?.projectName || '?'}'` });
-      checks.push({ subject: which, check: `the token reaches the ${which}`, verdict: err instanceof InputError || (err instanceof RailwayApiError && !err.retryable) ? 'refuted' : 'unknown', detail: errorMessage(err), todo: which === 'project' ? "give the project's name or id (an account/workspace token needs it), or use a project token of that project" : "give an environment of the project (a project token works for its own environment only)" });
-      for (const s of inputs.services) checks.push({ subject: s, check: 'the service exists in the project', verdict: 'unknown', detail: SERVICES_UNCHECKED });
+      if (which === 'environment')
+        checks.push({
+          subject: 'project',
+          check: 'the token reaches the project',
+          verdict: 'confirmed',
+          detail: `'${inputs.project || client.projectScope?.projectName || '?'}'`,
+        });
+      checks.push({
+        subject: which,
+        check: `the token reaches the ${which}`,
+        verdict:
+          err instanceof InputError || (err instanceof RailwayApiError && !err.retryable) ? 'refuted' : 'unknown',
+        detail: errorMessage(err),
+        todo:
+          which === 'project'
+            ? "give the project's name or id (an account/workspace token needs it), or use a project token of that project"
+            : 'give an environment of the project (a project token works for its own environment only)',
+      });
+      for (const s of inputs.services)
+        checks.push({
+          subject: s,
+          check: 'the service exists in the project',
+          verdict: 'unknown',
+          detail: SERVICES_UNCHECKED,
+        });
       return undefined;
     }
   }
@@ -154,20 +211,41 @@ async function resolveAll(client: RailwayClient, inputs: PreflightInputs, checks
       const one = await resolveTarget(client, { ...base, services: [name] });
       target ??= one;
       found.push(...one.services);
-      checks.push({ subject: name, check: 'the service exists in the project', verdict: 'confirmed', detail: one.services[0]?.id ?? '' });
+      checks.push({
+        subject: name,
+        check: 'the service exists in the project',
+        verdict: 'confirmed',
+        detail: one.services[0]?.id ?? '',
+      });
     } catch (err) {
-      checks.push({ subject: name, check: 'the service exists in the project', verdict: 'refuted', detail: errorMessage(err), todo: 'use the service name exactly as Railway shows it (case-sensitive) or its id' });
+      checks.push({
+        subject: name,
+        check: 'the service exists in the project',
+        verdict: 'refuted',
+        detail: errorMessage(err),
+        todo: 'use the service name exactly as Railway shows it (case-sensitive) or its id',
+      });
     }
   }
   if (!target) {
-    checks.push({ subject: 'project', check: 'the token reaches the project', verdict: 'confirmed', detail: `'${inputs.project || client.projectScope?.projectName || '?'}' (its services were listed)` });
+    checks.push({
+      subject: 'project',
+      check: 'the token reaches the project',
+      verdict: 'confirmed',
+      detail: `'${inputs.project || client.projectScope?.projectName || '?'}' (its services were listed)`,
+    });
     return undefined;
   }
   reached(target);
   return { ...target, services: found };
 }
 
-async function serviceChecks(client: RailwayClient, target: RailwayTarget, service: NamedId, inputs: PreflightInputs): Promise<{ checks: PreflightCheck[]; facts?: ServiceFacts }> {
+async function serviceChecks(
+  client: RailwayClient,
+  target: RailwayTarget,
+  service: NamedId,
+  inputs: PreflightInputs,
+): Promise<{ checks: PreflightCheck[]; facts?: ServiceFacts }> {
   const checks: PreflightCheck[] = [];
   const subject = service.name;
   const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: service.id };
@@ -176,23 +254,50 @@ async function serviceChecks(client: RailwayClient, target: RailwayTarget, servi
   try {
     ({ instance, deployments } = await readServiceState(client, scope));
   } catch (err) {
-    checks.push({ subject, check: 'its state and deployments can be read', verdict: err instanceof RailwayApiError && !err.retryable ? 'refuted' : 'unknown', detail: client.scrub(errorMessage(err)), todo: `check that the service is deployed in '${target.environment.name}' and the token may read it` });
+    checks.push({
+      subject,
+      check: 'its state and deployments can be read',
+      verdict: err instanceof RailwayApiError && !err.retryable ? 'refuted' : 'unknown',
+      detail: client.scrub(errorMessage(err)),
+      todo: `check that the service is deployed in '${target.environment.name}' and the token may read it`,
+    });
     return { checks };
   }
-  checks.push({ subject, check: 'its state and deployments can be read', verdict: 'confirmed', detail: `${deployments.length} deployment(s) listed` });
+  checks.push({
+    subject,
+    check: 'its state and deployments can be read',
+    verdict: 'confirmed',
+    detail: `${deployments.length} deployment(s) listed`,
+  });
 
   if (inputs.source) checks.push(sourceCheck(subject, instance, inputs));
 
   const active = pickActive(deployments);
   checks.push(
     active
-      ? { subject, check: 'a deployment serves now', verdict: 'confirmed', detail: `${active.id} (${active.status}, since ${active.createdAt})` }
-      : { subject, check: 'a deployment serves now', verdict: 'unknown', detail: 'nothing is SUCCESS or SLEEPING', todo: 'a first release has nothing to roll back to: watch it, or deploy a known-good version first' },
+      ? {
+          subject,
+          check: 'a deployment serves now',
+          verdict: 'confirmed',
+          detail: `${active.id} (${active.status}, since ${active.createdAt})`,
+        }
+      : {
+          subject,
+          check: 'a deployment serves now',
+          verdict: 'unknown',
+          detail: 'nothing is SUCCESS or SLEEPING',
+          todo: 'a first release has nothing to roll back to: watch it, or deploy a known-good version first',
+        },
   );
   if (active) {
     checks.push(
       active.canRollback
-        ? { subject, check: 'the serving deployment can be rolled back to', verdict: 'confirmed', detail: `${active.id} reports canRollback: true` }
+        ? {
+            subject,
+            check: 'the serving deployment can be rolled back to',
+            verdict: 'confirmed',
+            detail: `${active.id} reports canRollback: true`,
+          }
         : {
             subject,
             check: 'the serving deployment can be rolled back to',
@@ -205,16 +310,33 @@ async function serviceChecks(client: RailwayClient, target: RailwayTarget, servi
   const target0 = pickRollbackTarget(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
   checks.push(
     target0
-      ? { subject, check: 'a release would have a rollback target', verdict: 'confirmed', detail: `${target0.id} (${target0.status}${inputs.commitSha ? `; deployments of ${inputs.commitSha.slice(0, 12)} are never chosen` : ''})` }
-      : { subject, check: 'a release would have a rollback target', verdict: 'unknown', detail: 'no earlier deployment is SUCCESS, SLEEPING or reports canRollback', todo: 'a failed release of this service could not be rolled back automatically' },
+      ? {
+          subject,
+          check: 'a release would have a rollback target',
+          verdict: 'confirmed',
+          detail: `${target0.id} (${target0.status}${inputs.commitSha ? `; deployments of ${inputs.commitSha.slice(0, 12)} are never chosen` : ''})`,
+        }
+      : {
+          subject,
+          check: 'a release would have a rollback target',
+          verdict: 'unknown',
+          detail: 'no earlier deployment is SUCCESS, SLEEPING or reports canRollback',
+          todo: 'a failed release of this service could not be rolled back automatically',
+        },
   );
 
   let autodeploy: AutoDeployStatus | null = null;
-  const ofCommit = inputs.commitSha ? deployments.find((d) => d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), inputs.commitSha)) : undefined;
+  const ofCommit = inputs.commitSha
+    ? deployments.find(
+        (d) => d.status !== 'REMOVED' && d.status !== 'REMOVING' && sameCommit(commitOf(d), inputs.commitSha),
+      )
+    : undefined;
   if (instance.source?.repo) {
     try {
       autodeploy = await getAutoDeployStatus(client, scope);
-      const adopt = ofCommit ? ` Railway's deployment ${ofCommit.id} (${ofCommit.status}) of ${inputs.commitSha?.slice(0, 12)} exists: a release adopts it.` : '';
+      const adopt = ofCommit
+        ? ` Railway's deployment ${ofCommit.id} (${ofCommit.status}) of ${inputs.commitSha?.slice(0, 12)} exists: a release adopts it.`
+        : '';
       checks.push({
         subject,
         check: 'GitHub autodeploy',
@@ -224,19 +346,37 @@ async function serviceChecks(client: RailwayClient, target: RailwayTarget, servi
           : `off: only this pipeline deploys ${instance.source.repo}${autodeploy.reason ? ` (${autodeploy.reason})` : ''}.${adopt}`,
       });
     } catch (err) {
-      checks.push({ subject, check: 'GitHub autodeploy', verdict: 'unknown', detail: `serviceInstanceAutoDeployStatus could not be read: ${client.scrub(errorMessage(err))}`, todo: 'a release then looks for Railway\'s own deployment of the commit before deploying (autodeploy: adopt)' });
+      checks.push({
+        subject,
+        check: 'GitHub autodeploy',
+        verdict: 'unknown',
+        detail: `serviceInstanceAutoDeployStatus could not be read: ${client.scrub(errorMessage(err))}`,
+        todo: "a release then looks for Railway's own deployment of the commit before deploying (autodeploy: adopt)",
+      });
     }
   } else {
-    checks.push({ subject, check: 'GitHub autodeploy', verdict: 'confirmed', detail: `not applicable: the service deploys ${instance.source?.image ? `the image ${instance.source.image}` : 'uploads'}` });
+    checks.push({
+      subject,
+      check: 'GitHub autodeploy',
+      verdict: 'confirmed',
+      detail: `not applicable: the service deploys ${instance.source?.image ? `the image ${instance.source.image}` : 'uploads'}`,
+    });
   }
 
-  const domains = [...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`), ...instance.domains.serviceDomains.map((d) => d.domain)];
+  const domains = [
+    ...instance.domains.customDomains.map(
+      (d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`,
+    ),
+    ...instance.domains.serviceDomains.map((d) => d.domain),
+  ];
   const url = serviceUrlOf(instance) ?? null;
   checks.push({
     subject,
     check: 'public domains',
     verdict: 'confirmed',
-    detail: domains.length ? domains.join(', ') : "none: without a health-url line the service is verified by Railway's status (a worker)",
+    detail: domains.length
+      ? domains.join(', ')
+      : "none: without a health-url line the service is verified by Railway's status (a worker)",
   });
 
   return {
@@ -262,27 +402,62 @@ function sourceCheck(subject: string, instance: ServiceInstanceState, inputs: Pr
   if (inputs.source === 'upload') {
     // The archive is not built in a preflight; a Root Directory only changes how it is rooted (planUploadRoot).
     const root = normaliseRootDirectory(instance.rootDirectory);
-    return { subject, check, verdict: 'confirmed', detail: root ? `uploads are built inside the Root Directory '/${root}': the archive keeps that prefix` : 'uploads are accepted (no Root Directory)' };
+    return {
+      subject,
+      check,
+      verdict: 'confirmed',
+      detail: root
+        ? `uploads are built inside the Root Directory '/${root}': the archive keeps that prefix`
+        : 'uploads are accepted (no Root Directory)',
+    };
   }
-  const probe: DeploySource = inputs.source === 'commit' ? (inputs.commitSha ? { kind: 'commit', commitSha: inputs.commitSha } : { kind: 'commit' }) : { kind: 'image' };
+  const probe: DeploySource =
+    inputs.source === 'commit'
+      ? inputs.commitSha
+        ? { kind: 'commit', commitSha: inputs.commitSha }
+        : { kind: 'commit' }
+      : { kind: 'image' };
   try {
     checkSourceFits(subject, instance, probe);
-    return { subject, check, verdict: 'confirmed', detail: inputs.source === 'commit' ? `connected to ${instance.source?.repo ?? '?'}` : `image ${instance.source?.image ?? '?'}` };
+    return {
+      subject,
+      check,
+      verdict: 'confirmed',
+      detail:
+        inputs.source === 'commit'
+          ? `connected to ${instance.source?.repo ?? '?'}`
+          : `image ${instance.source?.image ?? '?'}`,
+    };
   } catch (err) {
-    return { subject, check, verdict: 'refuted', detail: errorMessage(err), todo: 'use the source the service is set up for' };
+    return {
+      subject,
+      check,
+      verdict: 'refuted',
+      detail: errorMessage(err),
+      todo: 'use the source the service is set up for',
+    };
   }
 }
 
 /** Markdown for a job summary: one table row per check. */
 export function renderPreflightMarkdown(report: PreflightReport, title: string): string {
-  const icon: Record<CheckVerdict, string> = { confirmed: '✅ confirmed', refuted: '❌ refuted', unknown: '❔ unknown' };
-  const esc = (t: string) => t.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-  const rows = report.checks.map((c) => `| ${esc(c.subject)} | ${esc(c.check)} | ${icon[c.verdict]} | ${esc(c.detail)} | ${esc(c.todo ?? '')} |`);
-  const counts = (['confirmed', 'refuted', 'unknown'] as const).map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`).join(', ');
+  const icon: Record<CheckVerdict, string> = {
+    confirmed: '✅ confirmed',
+    refuted: '❌ refuted',
+    unknown: '❔ unknown',
+  };
+  const rows = report.checks.map(
+    (c) => `| ${esc(c.subject)} | ${esc(c.check)} | ${icon[c.verdict]} | ${esc(c.detail)} | ${esc(c.todo ?? '')} |`,
+  );
+  const counts = (['confirmed', 'refuted', 'unknown'] as const)
+    .map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`)
+    .join(', ');
   return [
     `## ${title}`,
     '',
-    report.ok ? `✅ Nothing refuted (${counts}). No mutation was sent.` : `❌ Refuted checks must be fixed before deploying (${counts}). No mutation was sent.`,
+    report.ok
+      ? `✅ Nothing refuted (${counts}). No mutation was sent.`
+      : `❌ Refuted checks must be fixed before deploying (${counts}). No mutation was sent.`,
     '',
     '| Subject | Check | Verdict | Detail | What to do |',
     '|---|---|---|---|---|',

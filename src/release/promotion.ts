@@ -63,8 +63,12 @@ function outcomeOf(status: DeploymentStatusRecord): string | undefined {
 
 function evidence(entry: DeploymentHistoryEntry, status: DeploymentStatusRecord | undefined): PromotionEvidence {
   return {
-    id: entry.deployment.id, url: entry.deployment.url, environmentUrl: status?.environmentUrl ?? null, logUrl: status?.logUrl ?? null,
-    at: status?.createdAt ?? entry.deployment.createdAt, state: status?.state ?? 'none',
+    id: entry.deployment.id,
+    url: entry.deployment.url,
+    environmentUrl: status?.environmentUrl ?? null,
+    logUrl: status?.logUrl ?? null,
+    at: status?.createdAt ?? entry.deployment.createdAt,
+    state: status?.state ?? 'none',
   };
 }
 
@@ -104,8 +108,17 @@ export function decidePromotion(input: PromotionInput): PromotionVerdict {
       const latest = latestStatus(h.statuses);
       const isOurs = ours.includes(h);
       const decides = isOurs && h === sorted[0];
-      const note = !isOurs ? 'not recorded by rail-actions deploy.yml: ignored' : decides ? 'newest: decides' : 'older: the newest attempt decides';
-      return { id: h.deployment.id, state: latest?.state ?? 'none', at: latest?.createdAt ?? h.deployment.createdAt, note };
+      const note = !isOurs
+        ? 'not recorded by rail-actions deploy.yml: ignored'
+        : decides
+          ? 'newest: decides'
+          : 'older: the newest attempt decides';
+      return {
+        id: h.deployment.id,
+        state: latest?.state ?? 'none',
+        at: latest?.createdAt ?? h.deployment.createdAt,
+        note,
+      };
     });
 
   const newest = sorted[0];
@@ -129,7 +142,8 @@ export function decidePromotion(input: PromotionInput): PromotionVerdict {
     return {
       verified: true,
       reason: `deployment ${id} of ${short(sha)} in ${env}: success at ${latest.createdAt}${run}`,
-      decidedBy, considered,
+      decidedBy,
+      considered,
     };
   }
   // An older success does not rescue a newer failed attempt: the latest evidence about this commit there decides.
@@ -139,7 +153,10 @@ export function decidePromotion(input: PromotionInput): PromotionVerdict {
     reason:
       `deployment ${id} of ${short(sha)} in ${env} does not prove it: ${refusal(latest, env)}` +
       (latest ? ` (at ${latest.createdAt}${run})` : '') +
-      (olderSuccess ? `; the earlier deployment ${olderSuccess.deployment.id} succeeded, but the newest attempt decides` : ''),
-    decidedBy, considered,
+      (olderSuccess
+        ? `; the earlier deployment ${olderSuccess.deployment.id} succeeded, but the newest attempt decides`
+        : ''),
+    decidedBy,
+    considered,
   };
 }

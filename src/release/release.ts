@@ -3,11 +3,13 @@
 import { formatDuration } from '../core/duration.js';
 import { errorMessage } from '../core/errors.js';
 import { AbortedError } from '../core/retry.js';
+import { deploymentUrl } from '../core/url.js';
 import { checkHealth, type HealthCheckOptions, type HealthResult } from '../health/index.js';
 import type { RailwayClient } from '../railway/client.js';
 import {
   cancelDeployment,
   checkSourceFits,
+  imageChangeOf,
   planCommitDeploy,
   sourceForService,
   triggerDeployment,
@@ -35,9 +37,20 @@ import {
 import { collectFailureDiagnostics, type FailureDiagnostics } from '../railway/diagnostics.js';
 import { RailwayUnconfirmedError } from '../railway/errors.js';
 import type { NamedId, RailwayTarget } from '../railway/resolve.js';
-import { rollbackTo, type RollbackMethod } from '../railway/rollback.js';
-import { archiveFitsRootDirectory, createUploadTarball, normaliseRootDirectory, planUploadRoot } from '../railway/upload.js';
-import { waitForDeployment, watchDeployment, type StatusChange, type WaitOutcome, type WaitResult } from '../railway/waiter.js';
+import { restoreImageSetting, rollbackTo, type ImageSettingRestore, type RollbackMethod } from '../railway/rollback.js';
+import {
+  archiveFitsRootDirectory,
+  createUploadTarball,
+  normaliseRootDirectory,
+  planUploadRoot,
+} from '../railway/upload.js';
+import {
+  waitForDeployment,
+  watchDeployment,
+  type StatusChange,
+  type WaitOutcome,
+  type WaitResult,
+} from '../railway/waiter.js';
 
 /**
  * 'unconfirmed': the request that starts the deployment lost its answer and Railway's state could not be read, so
@@ -156,9 +169,17 @@ export interface ServiceRelease {
   /** A deployment left unfinished (timeout, WAITING, NEEDS_APPROVAL) was cancelled — or why not. */
   cancel?: CancelResult & { error?: string };
   production?: ProductionRead;
+  /** An image release: the service's image setting in this environment was set from `from` to `to` before deploying. */
+  imageChange?: { from: string; to: string };
+  /**
+   * The image setting put back to `imageChange.from` because nothing of this release went live (restoreImageSettings)
+   * — or, `restored: false`, why not: the next deploy, redeploy or restart-policy rebuild would pull the bad image.
+   */
+  imageSettingRestore?: ImageSettingRestore;
 }
 
-export type TimelineKind = 'start' | 'status' | 'done' | 'fail' | 'verify' | 'healthy' | 'unhealthy' | 'rollback' | 'info';
+export type TimelineKind =
+  'start' | 'status' | 'done' | 'fail' | 'verify' | 'healthy' | 'unhealthy' | 'rollback' | 'info';
 
 export interface TimelineEvent {
   at: number;
@@ -191,8 +212,20 @@ function event(release: Release, service: string, kind: TimelineKind, label: str
  * serves now. Checks the source fits every service; an upload to a service with a Root Directory is re-archived
  * with the prefix Railway builds in (planUploadRoot). Sends NO mutation.
  */
-export async function prepareRelease(client: RailwayClient, target: RailwayTarget, source: DeploySource, opts: { log?: Logger } = {}): Promise<Release> {
-  const release: Release = { project: target.project, environment: target.environment, source: source.kind, startedAt: Date.now(), services: [], events: [] };
+export async function prepareRelease(
+  client: RailwayClient,
+  target: RailwayTarget,
+  source: DeploySource,
+  opts: { log?: Logger } = {},
+): Promise<Release> {
+  const release: Release = {
+    project: target.project,
+    environment: target.environment,
+    source: source.kind,
+    startedAt: Date.now(),
+    services: [],
+    events: [],
+  };
   const commitSha = source.kind === 'commit' ? source.commitSha : undefined;
   if (commitSha) release.commitSha = commitSha;
   release.services = await Promise.all(
@@ -203,7 +236,16 @@ export async function prepareRelease(client: RailwayClient, target: RailwayTarge
       checkSourceFits(service.name, instance, own);
       const previous = pickActive(deployments);
       const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
-      const svc: ServiceRelease = { service, scope, status: '', outcome: 'not-started', message: 'not started', history: [], instance, known: deployments };
+      const svc: ServiceRelease = {
+        service,
+        scope,
+        status: '',
+        outcome: 'not-started',
+        message: 'not started',
+        history: [],
+        instance,
+        known: deployments,
+      };
       if (own !== sourceForService(source, service)) svc.source = own;
       if (previous) svc.previousDeploymentId = previous.id;
       if (rollbackTarget) svc.rollbackTargetId = rollbackTarget.id;
@@ -220,11 +262,18 @@ export async function prepareRelease(client: RailwayClient, target: RailwayTarge
  * "Deployment from Subdirectories"): an archive of that very directory (rooted at it) holds nothing there, so it is
  * rebuilt rooted where the prefix is kept (planUploadRoot; `railway up <dir>` without --path-as-root does the same).
  */
-async function reRootUpload(source: DeploySource, instance: ServiceInstanceState, serviceName: string, log?: Logger): Promise<DeploySource> {
+async function reRootUpload(
+  source: DeploySource,
+  instance: ServiceInstanceState,
+  serviceName: string,
+  log?: Logger,
+): Promise<DeploySource> {
   if (source.kind !== 'upload' || archiveFitsRootDirectory(source.files, instance.rootDirectory)) return source;
   const { archiveRoot } = planUploadRoot(source.dir, instance.rootDirectory, serviceName);
   const { body, files } = await createUploadTarball(source.dir, { archiveRoot });
-  log?.(`${serviceName}: Root Directory '/${normaliseRootDirectory(instance.rootDirectory)}' — upload re-archived from ${archiveRoot} (${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB) so Railway finds it there`);
+  log?.(
+    `${serviceName}: Root Directory '/${normaliseRootDirectory(instance.rootDirectory)}' — upload re-archived from ${archiveRoot} (${files.length} file(s), ${(body.length / 1024).toFixed(1)} KiB) so Railway finds it there`,
+  );
   return { kind: 'upload', dir: source.dir, tarball: body, files };
 }
 
@@ -250,7 +299,12 @@ const ADOPT_NOTE = (d: DeploymentSummary, sha: string): string =>
   `adopted Railway's own deployment ${d.id} of ${sha.slice(0, 12)} (GitHub autodeploy; ${d.status} when found) — nothing was sent, so the commit is not built twice`;
 
 /** Starts every service's deployment in parallel and waits for each to reach a terminal state. */
-export async function deployRelease(client: RailwayClient, release: Release, source: DeploySource, opts: DeployReleaseOptions): Promise<void> {
+export async function deployRelease(
+  client: RailwayClient,
+  release: Release,
+  source: DeploySource,
+  opts: DeployReleaseOptions,
+): Promise<void> {
   await Promise.all(
     release.services.map(async (svc) => {
       const name = svc.service.name;
@@ -264,8 +318,13 @@ export async function deployRelease(client: RailwayClient, release: Release, sou
           const mode = opts.autodeploy ?? 'adopt';
           // A finished failure of this commit is an earlier attempt, not a build to join: this run tries again.
           const sha = own.commitSha;
-          const failedBefore = (svc.known ?? []).filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && sameCommit(commitOf(d), sha)).map((d) => d.id);
-          if (failedBefore.length && mode !== 'deploy') log(`earlier deployment(s) of ${sha.slice(0, 12)} ended FAILED/CRASHED (${failedBefore.join(', ')}): not adopted`);
+          const failedBefore = (svc.known ?? [])
+            .filter((d) => (d.status === 'FAILED' || d.status === 'CRASHED') && sameCommit(commitOf(d), sha))
+            .map((d) => d.id);
+          if (failedBefore.length && mode !== 'deploy')
+            log(
+              `earlier deployment(s) of ${sha.slice(0, 12)} ended FAILED/CRASHED (${failedBefore.join(', ')}): not adopted`,
+            );
           const plan = await planCommitDeploy(client, svc.scope, name, sha, {
             whenAutodeploy: mode,
             waitMs: opts.autodeployWaitMs,
@@ -303,12 +362,21 @@ export async function deployRelease(client: RailwayClient, release: Release, sou
           }
         }
         if (!svc.deploymentId) {
-          const started = await triggerDeployment(client, svc.scope, instance, own, { known, log, signal: opts.signal });
+          // Recorded before the request: once it is sent the setting may have changed, whatever happens next.
+          const change = imageChangeOf(instance, own);
+          if (change) svc.imageChange = change;
+          const started = await triggerDeployment(client, svc.scope, instance, own, {
+            known,
+            log,
+            signal: opts.signal,
+          });
           svc.deploymentId = started.deploymentId;
           svc.triggeredAt = Date.now();
           if (started.url) svc.url = started.url;
           opts.onTriggered?.(svc);
-          log(`deployment ${started.deploymentId} started (${own.kind}${started.reconciled ? '; found by reading Railway after its answer was lost' : ''})`);
+          log(
+            `deployment ${started.deploymentId} started (${own.kind}${started.reconciled ? '; found by reading Railway after its answer was lost' : ''})`,
+          );
         }
       } catch (err) {
         if (err instanceof AbortedError || opts.signal?.aborted) {
@@ -323,7 +391,16 @@ export async function deployRelease(client: RailwayClient, release: Release, sou
           svc.message = `could not start the deployment: ${client.scrub(errorMessage(err))}`;
         }
         svc.finishedAt = Date.now();
-        event(release, name, 'fail', svc.outcome === 'cancelled' ? 'cancelled' : svc.outcome === 'unconfirmed' ? 'deploy unconfirmed' : 'deploy not started');
+        event(
+          release,
+          name,
+          'fail',
+          svc.outcome === 'cancelled'
+            ? 'cancelled'
+            : svc.outcome === 'unconfirmed'
+              ? 'deploy unconfirmed'
+              : 'deploy not started',
+        );
         return;
       }
       await followDeployment(client, release, svc, own, opts);
@@ -332,7 +409,13 @@ export async function deployRelease(client: RailwayClient, release: Release, sou
 }
 
 /** Waits for the service's deployment; a newer deployment of the SAME commit (Railway's autodeploy) is adopted. */
-async function followDeployment(client: RailwayClient, release: Release, svc: ServiceRelease, own: DeploySource, opts: DeployReleaseOptions): Promise<void> {
+async function followDeployment(
+  client: RailwayClient,
+  release: Release,
+  svc: ServiceRelease,
+  own: DeploySource,
+  opts: DeployReleaseOptions,
+): Promise<void> {
   const name = svc.service.name;
   for (let adoptions = 0; ; adoptions++) {
     const deploymentId = svc.deploymentId as string;
@@ -348,7 +431,12 @@ async function followDeployment(client: RailwayClient, release: Release, svc: Se
       onStatus: (change) => {
         svc.status = change.status;
         svc.history.push(change);
-        if (change.status === 'BUILDING' || change.status === 'DEPLOYING' || change.status === 'WAITING' || change.status === 'NEEDS_APPROVAL') {
+        if (
+          change.status === 'BUILDING' ||
+          change.status === 'DEPLOYING' ||
+          change.status === 'WAITING' ||
+          change.status === 'NEEDS_APPROVAL'
+        ) {
           event(release, name, 'status', change.status.toLowerCase().replace('_', ' '), change.at);
         }
       },
@@ -368,11 +456,25 @@ async function followDeployment(client: RailwayClient, release: Release, svc: Se
     if (wait.supersededBy) svc.supersededBy = wait.supersededBy;
     // Railway's autodeploy of the same commit replaced ours (its webhook came late): it is this release, follow it. Not
     // with autodeploy known to be off: then a newer deployment is someone else's release, even of the same commit.
-    if (wait.outcome === 'superseded' && wait.supersededBy && own.kind === 'commit' && own.commitSha && svc.start?.autodeploy?.enabled !== false && adoptions < 2) {
+    if (
+      wait.outcome === 'superseded' &&
+      wait.supersededBy &&
+      own.kind === 'commit' &&
+      own.commitSha &&
+      svc.start?.autodeploy?.enabled !== false &&
+      adoptions < 2
+    ) {
       const newer = await getDeployment(client, wait.supersededBy).catch(() => undefined);
       if (newer && sameCommit(commitOf(newer), own.commitSha)) {
-        opts.log(`${name}: ${deploymentId} was replaced by Railway's own deployment ${newer.id} of the same commit (GitHub autodeploy); following that one`);
-        svc.start = { by: 'railway', ...(svc.start?.mode ? { mode: svc.start.mode } : {}), ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}), note: ADOPT_NOTE(newer, own.commitSha) };
+        opts.log(
+          `${name}: ${deploymentId} was replaced by Railway's own deployment ${newer.id} of the same commit (GitHub autodeploy); following that one`,
+        );
+        svc.start = {
+          by: 'railway',
+          ...(svc.start?.mode ? { mode: svc.start.mode } : {}),
+          ...(svc.start?.autodeploy ? { autodeploy: svc.start.autodeploy } : {}),
+          note: ADOPT_NOTE(newer, own.commitSha),
+        };
         svc.deploymentId = newer.id;
         delete svc.supersededBy;
         opts.onTriggered?.(svc);
@@ -386,7 +488,7 @@ async function followDeployment(client: RailwayClient, release: Release, svc: Se
         // learn: every request counts on the Free plan's 100 an hour (docs integrations/api.md).
         try {
           const d = await getDeployment(client, deploymentId);
-          const url = d.staticUrl ? (/^https?:/.test(d.staticUrl) ? d.staticUrl : `https://${d.staticUrl}`) : d.url;
+          const url = deploymentUrl(d);
           if (url) svc.url = url;
         } catch {
           // the deploy itself succeeded
@@ -397,8 +499,19 @@ async function followDeployment(client: RailwayClient, release: Release, svc: Se
       if (wait.skipReason) svc.skipReason = wait.skipReason;
       event(release, name, 'info', wait.skipReason === 'watch-paths' ? 'skipped (watch paths): unchanged' : 'skipped');
     } else {
-      event(release, name, 'fail', wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase());
-      if (wait.outcome !== 'cancelled' && wait.outcome !== 'superseded' && wait.outcome !== 'timeout' && wait.outcome !== 'waiting' && wait.outcome !== 'needs-approval') {
+      event(
+        release,
+        name,
+        'fail',
+        wait.outcome === 'superseded' ? 'superseded' : (wait.status || wait.outcome).toLowerCase(),
+      );
+      if (
+        wait.outcome !== 'cancelled' &&
+        wait.outcome !== 'superseded' &&
+        wait.outcome !== 'timeout' &&
+        wait.outcome !== 'waiting' &&
+        wait.outcome !== 'needs-approval'
+      ) {
         svc.diagnostics = await collectFailureDiagnostics(client, deploymentId);
       }
     }
@@ -420,20 +533,80 @@ const UNFINISHED: ReadonlySet<DeployOutcome> = new Set<DeployOutcome>(['timeout'
  * (cancelDeployment: initializing, queued, building); otherwise record why not — the caller reports needs-human.
  * Use a client that still has time (RailwayClient.derive): the release's may be past its deadline.
  */
-export async function cancelUnfinished(client: RailwayClient, release: Release, opts: { log: Logger; signal?: AbortSignal }): Promise<void> {
+export async function cancelUnfinished(
+  client: RailwayClient,
+  release: Release,
+  opts: { log: Logger; signal?: AbortSignal },
+): Promise<void> {
   await Promise.all(
     release.services.map(async (svc) => {
       if (!svc.deploymentId || !UNFINISHED.has(svc.outcome)) return;
       try {
-        svc.cancel = await cancelDeployment(client, svc.deploymentId, { log: (m) => opts.log(`${svc.service.name}: ${m}`), signal: opts.signal });
+        svc.cancel = await cancelDeployment(client, svc.deploymentId, {
+          log: (m) => opts.log(`${svc.service.name}: ${m}`),
+          signal: opts.signal,
+        });
         opts.log(`${svc.service.name}: ${svc.deploymentId} ${svc.cancel.reason}`);
         if (svc.cancel.cancelled) event(release, svc.service.name, 'info', 'unfinished deployment cancelled');
       } catch (err) {
-        svc.cancel = { cancelled: false, status: svc.status, reason: 'not cancelled: the request failed', error: client.scrub(errorMessage(err)) };
+        svc.cancel = {
+          cancelled: false,
+          status: svc.status,
+          reason: 'not cancelled: the request failed',
+          error: client.scrub(errorMessage(err)),
+        };
         opts.log(`${svc.service.name}: could not cancel ${svc.deploymentId}: ${svc.cancel.error}`);
       }
     }),
   );
+}
+
+/**
+ * An image release changed the service's image setting before deploying (deploy.ts triggerDeployment); when nothing
+ * of it went live — its deployment FAILED or CRASHED while building or pulling, was cancelled at the timeout, or never
+ * started — the previous deployment still serves but the setting names the new image, so the next redeploy,
+ * restart-policy rebuild or autodeploy would pull it (serviceInstanceDeployV2 deploys the instance as configured,
+ * docs integrations/api/manage-services.md; a redeploy "pulls the tag again", docs guides/private-container-registry.md).
+ * Puts it back, scoped to the environment, through restoreImageSetting
+ * (applyOnce: a lost answer is reconciled by reading the setting). Needs what Railway runs read first
+ * (confirmProduction): nothing is changed while this release's deployment serves or is still on its way, a rolled-back
+ * service (rollbackTo puts it back itself), nor a setting someone else has changed since. A failure is recorded
+ * (`imageSettingRestore.restored: false`) and needsHumanReason names the setting to fix by hand.
+ */
+export async function restoreImageSettings(
+  client: RailwayClient,
+  release: Release,
+  opts: { log: Logger; signal?: AbortSignal; settleMs?: number },
+): Promise<void> {
+  await Promise.all(
+    release.services.map(async (svc) => {
+      const change = svc.imageChange;
+      if (!change || svc.rollback || !nothingOfReleaseLive(svc)) return;
+      const name = svc.service.name;
+      const r = await restoreImageSetting(client, svc.scope, change.from, {
+        log: (m) => opts.log(`${name}: ${m}`),
+        signal: opts.signal,
+        settleMs: opts.settleMs,
+        expect: change.to,
+      });
+      if (!r) return;
+      svc.imageSettingRestore = r;
+      if (r.restored) {
+        svc.message = `${svc.message}; image setting restored to ${r.to} (the release had set ${r.from}; nothing of it went live)`;
+        event(release, name, 'info', 'image setting restored');
+      } else {
+        event(release, name, 'fail', 'image setting not restored');
+      }
+    }),
+  );
+}
+
+/** Railway, read at the end, runs none of this release's deployments and has none of them on its way. */
+function nothingOfReleaseLive(svc: ServiceRelease): boolean {
+  const p = svc.production;
+  if (!p || p.error || svc.outcome === 'success' || svc.outcome === 'superseded') return false;
+  if (!svc.deploymentId) return p.pending.length === 0 && p.deploymentId === svc.previousDeploymentId;
+  return p.deploymentId !== svc.deploymentId && !p.pending.some((d) => d.id === svc.deploymentId);
 }
 
 /**
@@ -444,7 +617,12 @@ export async function cancelUnfinished(client: RailwayClient, release: Release, 
 function productionProven(svc: ServiceRelease): boolean {
   const rb = svc.rollback;
   if (rb) return rb.ok && rb.verification?.healthy !== false && !rb.interrupted;
-  return svc.outcome === 'success' && !svc.supersededBy && svc.verification?.healthy !== false && svc.verification?.cancelled !== true;
+  return (
+    svc.outcome === 'success' &&
+    !svc.supersededBy &&
+    svc.verification?.healthy !== false &&
+    svc.verification?.cancelled !== true
+  );
 }
 
 /**
@@ -452,7 +630,11 @@ function productionProven(svc: ServiceRelease): boolean {
  * unconfirmed requests, superseded releases): the newest SUCCESS/SLEEPING deployment, and what is still on its way.
  * The outputs report this reading, not what the code meant to do.
  */
-export async function confirmProduction(client: RailwayClient, release: Release, opts: { log?: Logger; all?: boolean } = {}): Promise<void> {
+export async function confirmProduction(
+  client: RailwayClient,
+  release: Release,
+  opts: { log?: Logger; all?: boolean } = {},
+): Promise<void> {
   await Promise.all(
     release.services.map(async (svc) => {
       if (!opts.all && productionProven(svc)) return;
@@ -461,7 +643,10 @@ export async function confirmProduction(client: RailwayClient, release: Release,
         const list = await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 20 });
         const active = pickActive(list);
         const pending = newestFirst(list)
-          .filter((d) => IN_PROGRESS_STATUSES.has(d.status) && (!active || Date.parse(d.createdAt) > Date.parse(active.createdAt)))
+          .filter(
+            (d) =>
+              IN_PROGRESS_STATUSES.has(d.status) && (!active || Date.parse(d.createdAt) > Date.parse(active.createdAt)),
+          )
           .map((d) => ({ id: d.id, status: d.status }));
         svc.production = { pending, readAt };
         if (active) {
@@ -487,37 +672,51 @@ export function describeProduction(svc: ServiceRelease): string {
   if (!p) return productionDeploymentOf(svc) ?? 'nothing';
   if (p.error) return `an unknown deployment (it could not be read: ${p.error})`;
   const now = p.deploymentId ? `${p.deploymentId} (${p.status ?? 'SUCCESS'})` : 'no deployment';
-  return p.pending.length ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}` : now;
+  return p.pending.length
+    ? `${now}; still on its way: ${p.pending.map((d) => `${d.id} (${d.status})`).join(', ')}`
+    : now;
 }
 
 /**
  * Why a person must look at this service now (undefined when production is the new version verified, or the previous
  * version confirmed — restored, or untouched with nothing pending): each reason names what is live and what to do.
  */
-export function needsHumanReason(svc: ServiceRelease, release?: Pick<Release, 'project' | 'environment'>): string | undefined {
+export function needsHumanReason(
+  svc: ServiceRelease,
+  release?: Pick<Release, 'project' | 'environment'>,
+): string | undefined {
   const where = release ? ` (${release.project.name} / ${release.environment.name} / ${svc.service.name})` : '';
   const p = svc.production;
   const live = describeProduction(svc);
-  if (p?.error) return `what Railway runs could not be read (${p.error}); open the service in Railway${where} and check which deployment is active before doing anything else`;
+  if (p?.error)
+    return `what Railway runs could not be read (${p.error}); open the service in Railway${where} and check which deployment is active before doing anything else`;
   if (svc.outcome === 'unconfirmed') {
     return `the deploy request's answer was lost and Railway could not be read, so whether it took effect is unknown; Railway now runs ${live}. Check the service's deployments in Railway${where}; if a deployment of this release is there, let it finish (or cancel it), otherwise re-run — nothing was retried automatically`;
   }
   const rb = svc.rollback;
-  if (rb?.unconfirmed) return `the rollback request's answer was lost and Railway could not be read; Railway now runs ${live}. Check the service in Railway${where} before rolling back by hand (rail-actions rollback)`;
+  if (rb?.unconfirmed)
+    return `the rollback request's answer was lost and Railway could not be read; Railway now runs ${live}. Check the service in Railway${where} before rolling back by hand (rail-actions rollback)`;
   if (rb?.interrupted) {
     return `the job was cancelled while the rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}; Railway runs ${live}. The post step waits for it and verifies it — read its summary; if it did not go live, roll back by hand (rail-actions rollback --deployment-id ${rb.targetId})`;
   }
-  if (rb && !rb.ok) return `the rollback to ${rb.targetId} failed (${rb.message}); Railway runs ${live}. Roll back by hand (rail-actions rollback --deployment-id ${rb.targetId}) or roll forward with a fix`;
+  if (rb && !rb.ok)
+    return `the rollback to ${rb.targetId} failed (${rb.message}); Railway runs ${live}. Roll back by hand (rail-actions rollback --deployment-id ${rb.targetId}) or roll forward with a fix`;
   if (rb?.verification?.cancelled) {
     return `the job was cancelled while the restored deployment ${rb.deploymentId ?? '?'} was being verified; Railway runs ${live}, not verified. Check it (rail-actions verify) before the next release`;
   }
-  if (rb?.verification && !rb.verification.healthy) return `the restored deployment ${rb.deploymentId ?? '?'} failed verification (${rb.verification.reason}); Railway runs ${live}. Investigate the previous version or roll forward with a fix`;
+  if (rb?.verification && !rb.verification.healthy)
+    return `the restored deployment ${rb.deploymentId ?? '?'} failed verification (${rb.verification.reason}); Railway runs ${live}. Investigate the previous version or roll forward with a fix`;
   if (svc.cancel && !svc.cancel.cancelled && svc.deploymentId) {
     return `deployment ${svc.deploymentId} was left ${svc.cancel.status || svc.status || 'unfinished'} (${svc.message}) and was ${svc.cancel.error ? `not cancelled (${svc.cancel.error})` : svc.cancel.reason}; if it goes live it runs UNVERIFIED. Railway runs ${live}. Cancel it in Railway${where}, or verify it and roll back when needed`;
   }
   // Only this release's own deployments count: someone else's newer deployment (superseded) is their release.
   const ours = p?.pending.filter((d) => d.id === svc.deploymentId || d.id === rb?.deploymentId) ?? [];
-  if (ours.length) return `Railway runs ${live}: this release's ${ours.map((d) => `${d.id} (${d.status})`).join(', ')} is still on its way and replaces it when it goes live, unverified. Check it in Railway${where}`;
+  if (ours.length)
+    return `Railway runs ${live}: this release's ${ours.map((d) => `${d.id} (${d.status})`).join(', ')} is still on its way and replaces it when it goes live, unverified. Check it in Railway${where}`;
+  const img = svc.imageSettingRestore;
+  if (img && !img.restored) {
+    return `Railway runs ${live}, but the service's image setting in this environment may still name ${img.from}, which this release set and which did not go live; putting it back to ${img.to} failed (${img.error ?? 'unknown error'}). The next deploy, redeploy or restart would pull ${img.from}: set Source Image back to ${img.to} by hand (Service → Settings → Source Image${where})`;
+  }
   return undefined;
 }
 
@@ -553,7 +752,7 @@ export function isHttpSpec(spec: VerifySpec): spec is HttpVerifySpec {
  * What is wrong with a live deployment's Railway status, or undefined. Railway reports SUCCESS once the container
  * runs when no healthcheck is configured, and CRASHED only after the restart policy gave up, so a crash loop can
  * still read SUCCESS while an instance is CRASHED or RESTARTING (docs.railway.com deployments/reference.md; the
- * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; reference §2.3, §6.8).
+ * DeploymentInstanceStatus enum in railwayapp/cli src/gql/schema.json; docs deployments/restart-policy.md).
  */
 export function liveStatusProblem(status: string, instances: readonly string[]): string | undefined {
   if (!SUCCESS_STATUSES.has(status)) return status || 'no status';
@@ -601,15 +800,27 @@ export async function verifyDeployment(
     windowTimer = setTimeout(resolve, spec.windowMs);
     controller.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  const stopWatching = watchDeployment(client, deploymentId, onStatus, { signal: controller.signal, log: opts.log, useSubscription: opts.useSubscription });
+  const stopWatching = watchDeployment(client, deploymentId, onStatus, {
+    signal: controller.signal,
+    log: opts.log,
+    useSubscription: opts.useSubscription,
+  });
   try {
     let health: HealthResult | undefined;
     if (isHttpSpec(spec)) {
       const onAttempt =
         opts.onAttempt ??
         ((a: { n: number; ok: boolean; status?: number; latencyMs: number; reason: string }) =>
-          opts.log(`health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`));
-      health = await checkHealth({ ...spec.health, url: spec.url, expectVersion: spec.expectVersion, signal: controller.signal, onAttempt });
+          opts.log(
+            `health #${a.n} ${a.ok ? 'ok' : 'not ok'} ${a.status ?? '—'} ${Math.round(a.latencyMs)}ms ${a.reason}`,
+          ));
+      health = await checkHealth({
+        ...spec.health,
+        url: spec.url,
+        expectVersion: spec.expectVersion,
+        signal: controller.signal,
+        onAttempt,
+      });
     }
     const checkPassed = health ? health.healthy : true;
     if (checkPassed && !controller.signal.aborted) await windowOver;
@@ -617,7 +828,10 @@ export async function verifyDeployment(
     if (checkPassed && !leftSuccess && !opts.signal?.aborted) {
       try {
         const d = await getDeployment(client, deploymentId);
-        onStatus(d.status, d.instances.map((i) => i.status));
+        onStatus(
+          d.status,
+          d.instances.map((i) => i.status),
+        );
       } catch (err) {
         readError = client.scrub(errorMessage(err));
         opts.log(`could not read the status of ${deploymentId} at the end of the window (${readError})`);
@@ -630,7 +844,10 @@ export async function verifyDeployment(
     const window = formatDuration(spec.windowMs);
     let reason: string;
     if (leftSuccess) {
-      reason = spec.windowMs > 0 ? `Railway reported ${leftSuccess} during the ${window} verification window` : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
+      reason =
+        spec.windowMs > 0
+          ? `Railway reported ${leftSuccess} during the ${window} verification window`
+          : `Railway reported ${leftSuccess} when its status was read (verify-window 0)`;
     } else if (cancelled) {
       reason = 'verification cancelled';
     } else if (health && !health.healthy) {
@@ -645,7 +862,15 @@ export async function verifyDeployment(
       reason = health ? `healthy (${health.attempts} attempt(s)); ${soak}` : soak;
     }
     if (isHttpSpec(spec) && spec.expectNote) reason = `${reason} (${spec.expectNote})`;
-    const record: VerificationRecord = { rule, startedAt, finishedAt: Date.now(), healthy, reason, attempts: health?.attempts ?? 0, windowMs: spec.windowMs };
+    const record: VerificationRecord = {
+      rule,
+      startedAt,
+      finishedAt: Date.now(),
+      healthy,
+      reason,
+      attempts: health?.attempts ?? 0,
+      windowMs: spec.windowMs,
+    };
     if (isHttpSpec(spec)) record.url = spec.url;
     if (isHttpSpec(spec) && spec.expectVersion) record.expectVersion = spec.expectVersion;
     if (isHttpSpec(spec) && spec.expectNote) record.expectNote = spec.expectNote;
@@ -682,13 +907,17 @@ export async function verifyRelease(
       if (svc.outcome !== 'success' || !svc.deploymentId) return;
       const spec = specFor(svc);
       if (!spec) {
-        svc.unverifiedReason = opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
+        svc.unverifiedReason =
+          opts.unverifiedReason ?? "no health URL and no verification rule: only Railway's SUCCESS vouches for it";
         opts.log(`${svc.service.name}: not verified — ${svc.unverifiedReason}`);
         return;
       }
       opts.log(`${svc.service.name}: verifying ${svc.deploymentId} by ${ruleText(spec)}`);
       event(release, svc.service.name, 'verify', isHttpSpec(spec) ? 'verify started' : 'verify by status started');
-      svc.verification = await verifyDeployment(client, svc.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${svc.service.name}: ${m}`) });
+      svc.verification = await verifyDeployment(client, svc.deploymentId, spec, {
+        signal: opts.signal,
+        log: (m) => opts.log(`${svc.service.name}: ${m}`),
+      });
       const v = svc.verification;
       if (v.statusDuringWindow === 'REMOVED' || v.statusDuringWindow === 'REMOVING') {
         // Someone deployed on top of us while verifying: not ours to judge or roll back.
@@ -703,7 +932,13 @@ export async function verifyRelease(
           return;
         }
       }
-      event(release, svc.service.name, v.healthy ? 'healthy' : 'unhealthy', v.healthy ? (v.rule === 'http' ? 'healthy' : 'status held') : 'verification failed', v.finishedAt);
+      event(
+        release,
+        svc.service.name,
+        v.healthy ? 'healthy' : 'unhealthy',
+        v.healthy ? (v.rule === 'http' ? 'healthy' : 'status held') : 'verification failed',
+        v.finishedAt,
+      );
       if (!v.healthy && v.statusDuringWindow) svc.status = v.statusDuringWindow;
     }),
   );
@@ -715,12 +950,16 @@ export async function verifyRelease(
  * still runs (the CLI treats it as success in CI, railwayapp/cli src/commands/up.rs, PR #584).
  */
 export function releaseSucceeded(release: Release): boolean {
-  return release.services.every((s) => unchangedBySkip(s) || (s.outcome === 'success' && (s.verification === undefined || s.verification.healthy)));
+  return release.services.every(
+    (s) => unchangedBySkip(s) || (s.outcome === 'success' && (s.verification === undefined || s.verification.healthy)),
+  );
 }
 
 /** Services whose NEW deployment may be serving (live, or left SUCCESS during the window) — the ones to roll back. */
 export function servicesToRollBack(release: Release): ServiceRelease[] {
-  return release.services.filter((s) => s.deploymentId && s.outcome === 'success' && s.history.some((h) => SUCCESS_STATUSES.has(h.status)));
+  return release.services.filter(
+    (s) => s.deploymentId && s.outcome === 'success' && s.history.some((h) => SUCCESS_STATUSES.has(h.status)),
+  );
 }
 
 export interface RollbackReleaseOptions {
@@ -750,7 +989,13 @@ async function replacedPrevious(client: RailwayClient, svc: ServiceRelease): Pro
  * for the new deployment, and verifies it by the service's own rule (`specFor`). Sets and returns `svc.rollback`.
  * Throws what rollbackTo throws before anything was sent (e.g. InputError for a target of another service).
  */
-export async function rollbackService(client: RailwayClient, release: Release, svc: ServiceRelease, targetId: string, opts: RollbackReleaseOptions): Promise<RollbackRecord> {
+export async function rollbackService(
+  client: RailwayClient,
+  release: Release,
+  svc: ServiceRelease,
+  targetId: string,
+  opts: RollbackReleaseOptions,
+): Promise<RollbackRecord> {
   const name = svc.service.name;
   const startedAt = Date.now();
   event(release, name, 'rollback', `rollback to ${targetId.slice(0, 8)}`);
@@ -761,8 +1006,17 @@ export async function rollbackService(client: RailwayClient, release: Release, s
     useSubscription: opts.useSubscription,
     log: (m) => opts.log(`${name}: ${m}`),
     onStarted: ({ deploymentId }) => opts.onRollbackStarted?.(svc, deploymentId),
+    previousImage: svc.instance?.source?.image ?? undefined,
   });
-  const rb: RollbackRecord = { targetId, method: r.method, ok: r.ok, status: r.wait?.status ?? '', message: r.message, startedAt, finishedAt: r.finishedAt };
+  const rb: RollbackRecord = {
+    targetId,
+    method: r.method,
+    ok: r.ok,
+    status: r.wait?.status ?? '',
+    message: r.message,
+    startedAt,
+    finishedAt: r.finishedAt,
+  };
   if (r.deploymentId) rb.deploymentId = r.deploymentId;
   if (r.requestedAt) rb.requestedAt = r.requestedAt;
   if (r.fallbackReason) rb.fallbackReason = r.fallbackReason;
@@ -775,15 +1029,25 @@ export async function rollbackService(client: RailwayClient, release: Release, s
     if (!svc.url) {
       // The restored deployment's domain decides between the HTTP rule and Railway's status for it.
       const d = await getDeployment(client, rb.deploymentId).catch(() => undefined);
-      const url = d?.url ?? (d?.staticUrl ? `https://${d.staticUrl}` : undefined);
+      const url = deploymentUrl(d);
       if (url) svc.url = url;
     }
     const spec = opts.specFor?.(svc, rb.deploymentId);
     if (spec) {
       opts.log(`${name}: verifying the restored deployment ${rb.deploymentId} by ${ruleText(spec)}`);
       event(release, name, 'verify', 'verify restored');
-      rb.verification = await verifyDeployment(client, rb.deploymentId, spec, { signal: opts.signal, log: (m) => opts.log(`${name}: ${m}`), useSubscription: opts.useSubscription });
-      event(release, name, rb.verification.healthy ? 'healthy' : 'unhealthy', rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy', rb.verification.finishedAt);
+      rb.verification = await verifyDeployment(client, rb.deploymentId, spec, {
+        signal: opts.signal,
+        log: (m) => opts.log(`${name}: ${m}`),
+        useSubscription: opts.useSubscription,
+      });
+      event(
+        release,
+        name,
+        rb.verification.healthy ? 'healthy' : 'unhealthy',
+        rb.verification.healthy ? 'restored version healthy' : 'restored version unhealthy',
+        rb.verification.finishedAt,
+      );
     }
   }
   return rb;
@@ -793,14 +1057,20 @@ export async function rollbackService(client: RailwayClient, release: Release, s
  * Rolls back every service whose new deployment went live, to the target recorded before deploying, and verifies
  * each restored service by its own rule (HTTP for a service with a URL, Railway's status for a worker).
  */
-export async function rollbackRelease(client: RailwayClient, release: Release, opts: RollbackReleaseOptions): Promise<void> {
+export async function rollbackRelease(
+  client: RailwayClient,
+  release: Release,
+  opts: RollbackReleaseOptions,
+): Promise<void> {
   const live = servicesToRollBack(release);
   const others = release.services.filter((s) => !live.includes(s));
   const replaced = await Promise.all(others.map((s) => replacedPrevious(client, s)));
   const targets = [...live, ...others.filter((_, i) => replaced[i])];
   for (const svc of others) {
     if (!targets.includes(svc) && svc.outcome !== 'superseded' && svc.previousDeploymentId) {
-      opts.log(`${svc.service.name}: nothing to roll back — the previous deployment ${svc.previousDeploymentId} still serves`);
+      opts.log(
+        `${svc.service.name}: nothing to roll back — the previous deployment ${svc.previousDeploymentId} still serves`,
+      );
     }
   }
   await Promise.all(
@@ -808,7 +1078,14 @@ export async function rollbackRelease(client: RailwayClient, release: Release, o
       const startedAt = Date.now();
       const targetId = svc.rollbackTargetId;
       if (!targetId) {
-        svc.rollback = { targetId: '', ok: false, status: '', message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)', startedAt, finishedAt: Date.now() };
+        svc.rollback = {
+          targetId: '',
+          ok: false,
+          status: '',
+          message: 'no earlier deployment can be rolled back to (first deploy, or nothing retained)',
+          startedAt,
+          finishedAt: Date.now(),
+        };
         event(release, svc.service.name, 'fail', 'no rollback target');
         return;
       }
@@ -816,11 +1093,23 @@ export async function rollbackRelease(client: RailwayClient, release: Release, o
         await rollbackService(client, release, svc, targetId, opts);
       } catch (err) {
         const deploymentId = svc.rollback?.deploymentId;
-        svc.rollback = { targetId, ok: false, status: '', message: `rollback failed: ${client.scrub(errorMessage(err))}`, startedAt, finishedAt: Date.now() };
+        svc.rollback = {
+          targetId,
+          ok: false,
+          status: '',
+          message: `rollback failed: ${client.scrub(errorMessage(err))}`,
+          startedAt,
+          finishedAt: Date.now(),
+        };
         if (deploymentId) svc.rollback.deploymentId = deploymentId;
         // Never sent again: whether the first request landed is unknown (effects.ts).
         if (err instanceof RailwayUnconfirmedError) svc.rollback.unconfirmed = true;
-        event(release, svc.service.name, 'fail', err instanceof RailwayUnconfirmedError ? 'rollback unconfirmed' : 'rollback failed');
+        event(
+          release,
+          svc.service.name,
+          'fail',
+          err instanceof RailwayUnconfirmedError ? 'rollback unconfirmed' : 'rollback failed',
+        );
       }
     }),
   );
@@ -864,8 +1153,16 @@ function newDeploymentVerdict(svc: ServiceRelease): ServiceVerdict {
   switch (svc.outcome) {
     case 'success': {
       const v = svc.verification;
-      if (!v) return { verdict: 'unverified', reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}` };
-      if (v.healthy) return { verdict: v.rule === 'http' ? 'verified' : 'verified-by-status', reason: `${ruleName(v.rule)}: ${v.reason}` };
+      if (!v)
+        return {
+          verdict: 'unverified',
+          reason: `Railway reports ${svc.status || 'SUCCESS'}; not verified: ${svc.unverifiedReason ?? 'no verification ran'}`,
+        };
+      if (v.healthy)
+        return {
+          verdict: v.rule === 'http' ? 'verified' : 'verified-by-status',
+          reason: `${ruleName(v.rule)}: ${v.reason}`,
+        };
       if (v.cancelled) return { verdict: 'cancelled', reason: v.reason };
       return { verdict: crashedDuring(v) ? 'crashed' : 'unhealthy', reason: `${ruleName(v.rule)}: ${v.reason}` };
     }
@@ -873,7 +1170,10 @@ function newDeploymentVerdict(svc: ServiceRelease): ServiceVerdict {
       return { verdict: 'crashed', reason: svc.message };
     case 'skipped':
       return unchangedBySkip(svc)
-        ? { verdict: 'unchanged', reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}` }
+        ? {
+            verdict: 'unchanged',
+            reason: `${svc.message}${svc.previousDeploymentId ? ` (still ${svc.previousDeploymentId})` : ''}`,
+          }
         : { verdict: 'failed', reason: svc.message };
     case 'refused':
     case 'unconfirmed':
@@ -902,11 +1202,23 @@ export function serviceVerdict(svc: ServiceRelease): ServiceVerdict {
         ? `new deployment ${svc.deploymentId} was ${own.verdict}, rolled back with the release; `
         : `new deployment ${svc.deploymentId} ${own.verdict} (${own.reason}); `;
   }
-  if (!rb.ok) return { verdict: 'rollback-failed', reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}` };
+  if (!rb.ok)
+    return {
+      verdict: 'rollback-failed',
+      reason: `${why}${rb.interrupted ? `the job was cancelled while rollback deployment ${rb.deploymentId ?? '?'} was ${rb.status || 'on its way'}` : rb.message}`,
+    };
   const restored = `restored ${rb.targetId} as ${rb.deploymentId ?? '?'} (${rb.method ?? 'rollback'})`;
   const v = rb.verification;
-  if (!v) return { verdict: 'rolled-back', reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified` };
-  if (!v.healthy) return { verdict: 'rollback-failed', reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}` };
+  if (!v)
+    return {
+      verdict: 'rolled-back',
+      reason: `${why}${restored}; Railway reports ${rb.status || 'SUCCESS'}, not verified`,
+    };
+  if (!v.healthy)
+    return {
+      verdict: 'rollback-failed',
+      reason: `${why}${restored}, but it failed ${ruleName(v.rule)} verification: ${v.reason}`,
+    };
   return { verdict: 'rolled-back', reason: `${why}${restored}, verified by ${ruleName(v.rule)}: ${v.reason}` };
 }
 

@@ -2,15 +2,22 @@
 // verdict with its reason, a mermaid gantt timeline of the release, and the failure evidence (log tails, deployment
 // events). Pure functions.
 import { formatDuration } from '../core/duration.js';
+import { escapeHtml, escapeMarkdownCell } from '../core/text.js';
 import type { FailureDiagnostics } from '../railway/diagnostics.js';
-import { describeProduction, needsHumanReason, productionDeploymentOf, serviceVerdict, type Release, type ServiceRelease, type VerificationRecord } from './release.js';
+import {
+  describeProduction,
+  needsHumanReason,
+  productionDeploymentOf,
+  serviceVerdict,
+  type Release,
+  type ServiceRelease,
+  type VerificationRecord,
+} from './release.js';
 
 const short = (id: string | undefined | null): string => (id ? `\`${id.slice(0, 8)}\`` : '—');
 
 /** Table cells must not break the row. */
-export function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
+export const cell = escapeMarkdownCell;
 
 function dur(from: number | undefined, to: number | undefined): string {
   return from !== undefined && to !== undefined && to >= from ? formatDuration(to - from) : '—';
@@ -23,10 +30,16 @@ function deployingAt(svc: ServiceRelease): number | undefined {
 function statusText(svc: ServiceRelease): string {
   const parts = [svc.status || svc.outcome];
   if (svc.start?.by === 'railway') parts.push('adopted (autodeploy)');
-  if (svc.outcome === 'skipped') parts.push(svc.skipReason === 'watch-paths' ? 'unchanged: watch paths matched no changed file' : 'skipped');
+  if (svc.outcome === 'skipped')
+    parts.push(svc.skipReason === 'watch-paths' ? 'unchanged: watch paths matched no changed file' : 'skipped');
   if (svc.outcome === 'superseded' && svc.supersededBy) parts.push(`superseded by ${short(svc.supersededBy)}`);
   if (svc.cancel) parts.push(svc.cancel.cancelled ? 'cancelled after the timeout' : 'NOT cancelled');
-  if (svc.verification) parts.push(svc.verification.healthy ? `verified by ${ruleWord(svc.verification)} ✅` : `${ruleWord(svc.verification)} verification failed ❌`);
+  if (svc.verification)
+    parts.push(
+      svc.verification.healthy
+        ? `verified by ${ruleWord(svc.verification)} ✅`
+        : `${ruleWord(svc.verification)} verification failed ❌`,
+    );
   if (svc.rollback) parts.push(svc.rollback.ok ? `rolled back (${svc.rollback.method}) ↩️` : 'rollback failed ❌');
   return parts.join(', ');
 }
@@ -44,7 +57,9 @@ export function renderServiceTable(release: Release): string {
     const verify = s.verification
       ? `${dur(s.verification.startedAt, s.verification.finishedAt)}${s.verification.timeToHealthyMs !== undefined ? ` (healthy after ${formatDuration(s.verification.timeToHealthyMs)})` : ''}`
       : '—';
-    const rollback = s.rollback ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}` : '—';
+    const rollback = s.rollback
+      ? `${dur(s.rollback.startedAt, s.rollback.finishedAt)} → ${short(s.rollback.deploymentId)}`
+      : '—';
     rows.push(
       `| ${cell(s.service.name)} | ${short(s.previousDeploymentId)} | ${short(s.deploymentId)} | ${short(productionDeploymentOf(s))} | **${serviceVerdict(s).verdict}** | ${cell(statusText(s))} | ${s.url ? cell(s.url) : '—'} | ${build} | ${total} | ${cell(verify)} | ${cell(rollback)} |`,
     );
@@ -71,19 +86,53 @@ export function renderTimeline(release: Release): string {
     const failed = s.outcome !== 'success';
     if (s.triggeredAt !== undefined) {
       const buildEnd = deploying ?? s.finishedAt;
-      task(s.outcome === 'superseded' ? 'build (superseded)' : 'build', failed && !deploying ? 'crit' : 'done', s.triggeredAt, buildEnd);
+      task(
+        s.outcome === 'superseded' ? 'build (superseded)' : 'build',
+        failed && !deploying ? 'crit' : 'done',
+        s.triggeredAt,
+        buildEnd,
+      );
       // The status the deploy itself ended in (a crash during verification is the verify bar's).
       const ended = s.history[s.history.length - 1]?.status ?? s.status;
-      if (deploying) task(`deploy ${(ended || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
+      if (deploying)
+        task(`deploy ${(ended || s.outcome).toLowerCase()}`, failed ? 'crit' : 'done', deploying, s.finishedAt);
     } else if (!s.rollback) {
-      task(s.outcome === 'success' ? 'nothing to do' : 'not started', s.outcome === 'success' ? 'done' : 'crit', release.startedAt, s.finishedAt ?? release.finishedAt);
+      task(
+        s.outcome === 'success' ? 'nothing to do' : 'not started',
+        s.outcome === 'success' ? 'done' : 'crit',
+        release.startedAt,
+        s.finishedAt ?? release.finishedAt,
+      );
     }
     const v = s.verification;
-    if (v) task(v.rule === 'http' ? (v.healthy ? 'verify healthy' : 'verify failed') : v.healthy ? 'status held' : 'status failed', v.healthy ? 'done' : 'crit', v.startedAt, v.finishedAt);
+    if (v)
+      task(
+        v.rule === 'http'
+          ? v.healthy
+            ? 'verify healthy'
+            : 'verify failed'
+          : v.healthy
+            ? 'status held'
+            : 'status failed',
+        v.healthy ? 'done' : 'crit',
+        v.startedAt,
+        v.finishedAt,
+      );
     if (s.rollback) {
-      task(s.rollback.ok ? `rollback (${s.rollback.method ?? 'rollback'})` : 'rollback failed', s.rollback.ok ? 'active' : 'crit', s.rollback.startedAt, s.rollback.finishedAt);
+      task(
+        s.rollback.ok ? `rollback (${s.rollback.method ?? 'rollback'})` : 'rollback failed',
+        s.rollback.ok ? 'active' : 'crit',
+        s.rollback.startedAt,
+        s.rollback.finishedAt,
+      );
       const rv = s.rollback.verification;
-      if (rv) task(rv.healthy ? 'restored version healthy' : 'restored version unhealthy', rv.healthy ? 'done' : 'crit', rv.startedAt, rv.finishedAt);
+      if (rv)
+        task(
+          rv.healthy ? 'restored version healthy' : 'restored version unhealthy',
+          rv.healthy ? 'done' : 'crit',
+          rv.startedAt,
+          rv.finishedAt,
+        );
     }
   }
   lines.push('```');
@@ -91,11 +140,19 @@ export function renderTimeline(release: Release): string {
 }
 
 export function renderDiagnostics(name: string, d: FailureDiagnostics): string {
-  const out: string[] = [`<details><summary>${escapeHtml(name)}: why deployment ${d.deploymentId} failed</summary>`, ''];
+  const out: string[] = [
+    `<details><summary>${escapeHtml(name)}: why deployment ${d.deploymentId} failed</summary>`,
+    '',
+  ];
   if (d.events.length) {
     out.push('| Step | Started | Detail |', '|---|---|---|');
     for (const e of d.events) {
-      const detail = [e.error, e.detail, e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '', e.durationMs !== undefined ? formatDuration(e.durationMs) : '']
+      const detail = [
+        e.error,
+        e.detail,
+        e.attempt !== undefined ? `attempt ${e.attempt}${e.maxAttempts ? `/${e.maxAttempts}` : ''}` : '',
+        e.durationMs !== undefined ? formatDuration(e.durationMs) : '',
+      ]
         .filter(Boolean)
         .join(' · ');
       out.push(`| ${cell(e.step)} | ${cell(e.createdAt)} | ${cell(detail || '—')} |`);
@@ -104,7 +161,14 @@ export function renderDiagnostics(name: string, d: FailureDiagnostics): string {
   }
   const block = (title: string, lines: FailureDiagnostics['buildLogs']) => {
     if (!lines.length) return;
-    out.push(`**${title}** (last ${lines.length} lines)`, '', '```text', ...lines.map((l) => `${l.timestamp} ${l.severity === 'error' ? 'ERR ' : ''}${l.message.replace(/```/g, "'''")}`), '```', '');
+    out.push(
+      `**${title}** (last ${lines.length} lines)`,
+      '',
+      '```text',
+      ...lines.map((l) => `${l.timestamp} ${l.severity === 'error' ? 'ERR ' : ''}${l.message.replace(/```/g, "'''")}`),
+      '```',
+      '',
+    );
   };
   block('Build logs', d.buildLogs);
   block('Deploy logs', d.deployLogs);
@@ -113,12 +177,11 @@ export function renderDiagnostics(name: string, d: FailureDiagnostics): string {
   return out.join('\n');
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** The whole summary for an action: heading, verdict line, table, messages, timeline, diagnostics. */
-export function renderReleaseSummary(release: Release, opts: { title: string; verdict: string; notes?: string[] }): string {
+export function renderReleaseSummary(
+  release: Release,
+  opts: { title: string; verdict: string; notes?: string[] },
+): string {
   const parts = [
     `## ${opts.title}`,
     '',
@@ -135,9 +198,14 @@ export function renderReleaseSummary(release: Release, opts: { title: string; ve
     const { verdict, reason } = serviceVerdict(s);
     parts.push(`- **${cell(s.service.name)}** — **${verdict}**: ${reason}`);
     if (s.start?.note) parts.push(`  - start: ${s.start.note}`);
-    if (s.message && (s.deploymentId || s.outcome === 'refused' || s.outcome === 'unconfirmed')) parts.push(`  - deploy: ${s.message}`);
-    if (s.cancel) parts.push(`  - unfinished deployment: ${s.cancel.reason}${s.cancel.error ? ` (${s.cancel.error})` : ''}`);
-    if (s.rollback) parts.push(`  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}${s.rollback.warning ? ` — ${s.rollback.warning}` : ''}`);
+    if (s.message && (s.deploymentId || s.outcome === 'refused' || s.outcome === 'unconfirmed'))
+      parts.push(`  - deploy: ${s.message}`);
+    if (s.cancel)
+      parts.push(`  - unfinished deployment: ${s.cancel.reason}${s.cancel.error ? ` (${s.cancel.error})` : ''}`);
+    if (s.rollback)
+      parts.push(
+        `  - rollback: ${s.rollback.message}${s.rollback.fallbackReason ? ` (${s.rollback.fallbackReason})` : ''}${s.rollback.warning ? ` — ${s.rollback.warning}` : ''}`,
+      );
     if (s.production) parts.push(`  - production, read from Railway at the end: ${describeProduction(s)}`);
     const human = needsHumanReason(s, release);
     if (human) parts.push(`  - 🚨 **needs a human**: ${human}`);

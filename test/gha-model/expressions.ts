@@ -13,7 +13,11 @@ export class ModelError extends Error {
 export const STATUS_FUNCTIONS = ['success', 'failure', 'cancelled', 'always'] as const;
 
 /** What the status functions return where an `if:` is evaluated. */
-export interface Status { success: boolean; failure: boolean; cancelled: boolean }
+export interface Status {
+  success: boolean;
+  failure: boolean;
+  cancelled: boolean;
+}
 
 /**
  * Contexts allowed per workflow key (docs "Contexts reference › Context availability"). An expression that names any
@@ -51,7 +55,8 @@ export function splitTemplate(value: string): Segment[] {
       const c = value[i];
       if (inString) {
         if (c === "'") {
-          if (value[i + 1] === "'") i++; // '' escapes a quote inside a literal
+          if (value[i + 1] === "'")
+            i++; // '' escapes a quote inside a literal
           else inString = false;
         }
       } else if (c === "'") {
@@ -83,7 +88,9 @@ function parse(expression: string, contexts: readonly string[], withStatus: bool
   try {
     return new Parser(new Lexer(expression).lex().tokens, [...contexts], withStatus ? statusInfos : []).parse();
   } catch (e) {
-    throw new ModelError(`cannot parse \${{ ${expression} }} (allowed contexts here: ${contexts.join(', ')}): ${(e as Error).message}`);
+    throw new ModelError(
+      `cannot parse \${{ ${expression} }} (allowed contexts here: ${contexts.join(', ')}): ${(e as Error).message}`,
+    );
   }
 }
 
@@ -114,7 +121,8 @@ function toContext(values: Record<string, unknown>, contexts: readonly string[])
 
 function functions(status: Status | undefined) {
   if (!status) return undefined;
-  const fn = (name: string, value: boolean) => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value) }] as const;
+  const fn = (name: string, value: boolean) =>
+    [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value) }] as const;
   return new Map([
     fn('success', status.success),
     fn('failure', status.failure),
@@ -157,12 +165,14 @@ function withWhere<T>(where: string, f: () => T): T {
  */
 export function evaluateValue(value: unknown, scope: EvalScope): data.ExpressionData {
   return withWhere(scope.where, () => {
-    if (typeof value !== 'string') return JSON.parse(JSON.stringify(value ?? null), data.reviver) as data.ExpressionData;
+    if (typeof value !== 'string')
+      return JSON.parse(JSON.stringify(value ?? null), data.reviver) as data.ExpressionData;
     const segments = splitTemplate(value);
     const only = segments.length === 1 ? segments[0] : undefined;
     if (only !== undefined && 'expression' in only) return evaluateExpression(only.expression, scope);
     let text = '';
-    for (const s of segments) text += 'literal' in s ? s.literal : toText(evaluateExpression(s.expression, scope), scope.where);
+    for (const s of segments)
+      text += 'literal' in s ? s.literal : toText(evaluateExpression(s.expression, scope), scope.where);
     return new data.StringData(text);
   });
 }
@@ -203,7 +213,10 @@ export function condition(raw: unknown, contexts: readonly string[], where = 'if
 
 function parseCondition(raw: unknown, contexts: readonly string[]): Condition {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) {
-    return { effective: 'success()', evaluate: (scope, status) => truthy(evaluateExpression('success()', scope, status)) };
+    return {
+      effective: 'success()',
+      evaluate: (scope, status) => truthy(evaluateExpression('success()', scope, status)),
+    };
   }
   if (typeof raw === 'boolean' || typeof raw === 'number') raw = String(raw);
   if (typeof raw !== 'string') throw new ModelError(`an if: must be a string, got ${JSON.stringify(raw)}`);
@@ -222,7 +235,8 @@ function parseCondition(raw: unknown, contexts: readonly string[]): Condition {
     effective: has ? text : `success() && (${text})`,
     evaluate: (scope, status) => {
       let out = '';
-      for (const s of segments) out += 'literal' in s ? s.literal : toText(evaluateExpression(s.expression, scope, status), scope.where);
+      for (const s of segments)
+        out += 'literal' in s ? s.literal : toText(evaluateExpression(s.expression, scope, status), scope.where);
       return out.length > 0 && (has || status.success);
     },
   };

@@ -6,7 +6,10 @@ const short = (v: string) => {
   const one = v.replace(/\s+/g, ' ');
   return JSON.stringify(one.length > MAX ? `${one.slice(0, MAX - 1)}…` : one);
 };
-const kv = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k}=${short(v)}`).join(' ');
+const kv = (o: Record<string, string>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}=${short(v)}`)
+    .join(' ');
 
 function stepLine(s: StepTrace): string {
   const mark = s.outcome === s.conclusion ? s.outcome : `${s.outcome}→${s.conclusion}`;
@@ -31,14 +34,17 @@ function jobLines(trace: RunTrace, job: JobTrace, depth: number): string[] {
   for (const w of job.warnings) lines.push(`${pad}  warning: ${w}`);
   if (job.call) {
     lines.push(`${pad}  calls ${job.call.path}`);
-    for (const wave of job.call.order) for (const p of wave) lines.push(...jobLines(trace, trace.jobs[p] as JobTrace, depth + 1));
+    for (const wave of job.call.order)
+      for (const p of wave) lines.push(...jobLines(trace, trace.jobs[p] as JobTrace, depth + 1));
   }
   return lines;
 }
 
 /** One block per run: result, waves, every job with its result, steps, environment and outputs. */
 export function formatTrace(trace: RunTrace): string {
-  const lines = [`run ${trace.result.toUpperCase()}${Object.keys(trace.outputs).length ? `  outputs: ${kv(trace.outputs)}` : ''}`];
+  const lines = [
+    `run ${trace.result.toUpperCase()}${Object.keys(trace.outputs).length ? `  outputs: ${kv(trace.outputs)}` : ''}`,
+  ];
   trace.order.forEach((wave, i) => {
     lines.push(`wave ${i}: ${wave.join(', ')}`);
     for (const id of wave) lines.push(...jobLines(trace, trace.jobs[id] as JobTrace, 0));

@@ -76,7 +76,8 @@ export function stepOf(trace: RunTrace, jobPath: string, key: string): StepTrace
   const job = trace.jobs[jobPath];
   if (!job) throw new ModelError(`no job ${jobPath} in the trace (jobs: ${Object.keys(trace.jobs).join(', ')})`);
   const step = job.steps.find((s) => s.key === key || s.id === key || s.name === key);
-  if (!step) throw new ModelError(`job ${jobPath} has no step ${key} (steps: ${job.steps.map((s) => s.key).join(', ')})`);
+  if (!step)
+    throw new ModelError(`job ${jobPath} has no step ${key} (steps: ${job.steps.map((s) => s.key).join(', ')})`);
   return step;
 }
 

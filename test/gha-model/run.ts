@@ -4,27 +4,71 @@ import { data } from '@actions/expressions';
 import { parse as parseYaml } from 'yaml';
 import { truthy } from '@actions/expressions/result';
 import {
-  CONTEXTS, ModelError, condition, evaluateText, evaluateValue, type EvalScope, type Status,
+  CONTEXTS,
+  ModelError,
+  condition,
+  evaluateText,
+  evaluateValue,
+  type EvalScope,
+  type Status,
 } from './expressions.js';
 import type {
-  CallTrace, EnvironmentTrace, JobResult, JobTrace, ModelOptions, RunResult, RunTrace, Scenario, StepBehaviour,
-  StepContext, StepOutcome, StepTrace, WorkflowLoader,
+  CallTrace,
+  EnvironmentTrace,
+  JobResult,
+  JobTrace,
+  ModelOptions,
+  RunResult,
+  RunTrace,
+  Scenario,
+  StepBehaviour,
+  StepContext,
+  StepOutcome,
+  StepTrace,
+  WorkflowLoader,
 } from './types.js';
 
 type Dict = Record<string, unknown>;
 
 interface RawStep {
-  id?: string; name?: string; uses?: string; run?: string; if?: unknown; with?: Dict; env?: Dict;
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: unknown;
+  with?: Dict;
+  env?: Dict;
   'continue-on-error'?: unknown;
 }
 interface RawJob {
-  name?: string; needs?: string | string[]; if?: unknown; uses?: string; with?: Dict; secrets?: Dict | string;
-  environment?: unknown; outputs?: Record<string, unknown>; steps?: RawStep[]; env?: Dict; strategy?: unknown;
+  name?: string;
+  needs?: string | string[];
+  if?: unknown;
+  uses?: string;
+  with?: Dict;
+  secrets?: Dict | string;
+  environment?: unknown;
+  outputs?: Record<string, unknown>;
+  steps?: RawStep[];
+  env?: Dict;
+  strategy?: unknown;
   'continue-on-error'?: unknown;
 }
-interface RawInput { type?: string; required?: boolean; default?: unknown }
-interface WorkflowCall { inputs?: Record<string, RawInput | null>; secrets?: Record<string, { required?: boolean } | null>; outputs?: Record<string, { value?: unknown } | null> }
-interface RawWorkflow { on?: unknown; env?: Dict; jobs?: Record<string, RawJob> }
+interface RawInput {
+  type?: string;
+  required?: boolean;
+  default?: unknown;
+}
+interface WorkflowCall {
+  inputs?: Record<string, RawInput | null>;
+  secrets?: Record<string, { required?: boolean } | null>;
+  outputs?: Record<string, { value?: unknown } | null>;
+}
+interface RawWorkflow {
+  on?: unknown;
+  env?: Dict;
+  jobs?: Record<string, RawJob>;
+}
 
 /** When a job runs relative to the cancellation (see CancelSpec). */
 type Phase =
@@ -90,7 +134,11 @@ const DEFAULT_GITHUB: Dict = {
 };
 
 const DEFAULT_RUNNER: Record<string, string> = {
-  os: 'Linux', arch: 'X64', name: 'GitHub Actions 1', environment: 'github-hosted', temp: '/home/runner/work/_temp',
+  os: 'Linux',
+  arch: 'X64',
+  name: 'GitHub Actions 1',
+  environment: 'github-hosted',
+  temp: '/home/runner/work/_temp',
   tool_cache: '/opt/hostedtoolcache',
 };
 
@@ -168,7 +216,9 @@ function resolveUses(uses: string, selfRepository: string, where: string): strin
   if (uses.startsWith('./')) return uses.slice(2);
   const m = /^([^/]+)\/([^/]+)\/(.+)@(.+)$/.exec(uses);
   if (m && m[2] === selfRepository) return m[3] as string;
-  throw new ModelError(`${where}: cannot resolve uses: ${uses} (only $/…, ./… and <owner>/${selfRepository}/…@ref are modelled)`);
+  throw new ModelError(
+    `${where}: cannot resolve uses: ${uses} (only $/…, ./… and <owner>/${selfRepository}/…@ref are modelled)`,
+  );
 }
 
 /** Step-context view of the steps so far. */
@@ -179,7 +229,11 @@ function jobStatus(results: JobResult[], cancelled: boolean): Status {
   // jobs that need each other, a failure or skip applies to all jobs in the dependency chain from the point of failure
   // or skip onwards"; actions/runner#2205; github/docs#28762): success() needs EVERY transitive ancestor to have
   // succeeded and the run not to be cancelled; failure() is true when any ancestor failed.
-  return { success: !cancelled && results.every((r) => r === 'success'), failure: results.includes('failure'), cancelled };
+  return {
+    success: !cancelled && results.every((r) => r === 'success'),
+    failure: results.includes('failure'),
+    cancelled,
+  };
 }
 
 function stepStatus(status: RunStatus): Status {
@@ -194,15 +248,18 @@ function coerceInput(value: data.ExpressionData, type: string, where: string): u
   switch (type) {
     case 'string':
       // Booleans and numbers are cast to string (actions/runner#1483: "boolean can be cast to string").
-      if (value.kind === data.Kind.Array || value.kind === data.Kind.Dictionary) throw new ModelError(`${where}: an object/array for a string input`);
+      if (value.kind === data.Kind.Array || value.kind === data.Kind.Dictionary)
+        throw new ModelError(`${where}: an object/array for a string input`);
       return value.coerceString();
     case 'boolean':
       // A string ('true') is NOT cast to boolean: GitHub fails the run (actions/runner#1483, "string cannot be cast to
       // boolean and results in internal error").
-      if (value.kind !== data.Kind.Boolean) throw new ModelError(`${where}: Unexpected type of value '${value.coerceString()}', expected type: Boolean`);
+      if (value.kind !== data.Kind.Boolean)
+        throw new ModelError(`${where}: Unexpected type of value '${value.coerceString()}', expected type: Boolean`);
       return value.value;
     case 'number':
-      if (value.kind !== data.Kind.Number) throw new ModelError(`${where}: Unexpected type of value '${value.coerceString()}', expected type: Number`);
+      if (value.kind !== data.Kind.Number)
+        throw new ModelError(`${where}: Unexpected type of value '${value.coerceString()}', expected type: Number`);
       return value.number();
     default:
       throw new ModelError(`${where}: unsupported workflow_call input type '${type}' (string, boolean or number)`);
@@ -215,7 +272,8 @@ function applyInputs(call: WorkflowCall, given: Map<string, data.ExpressionData>
   const lower = new Map(Object.keys(declared).map((k) => [k.toLowerCase(), k]));
   for (const name of given.keys()) {
     // @actions/workflow-parser model/converter/job/inputs.js: "Invalid input, X is not defined in the referenced workflow."
-    if (!lower.has(name.toLowerCase())) throw new ModelError(`${where}: Invalid input, ${name} is not defined in the referenced workflow.`);
+    if (!lower.has(name.toLowerCase()))
+      throw new ModelError(`${where}: Invalid input, ${name} is not defined in the referenced workflow.`);
   }
   const out: Dict = {};
   for (const [name, specOrNull] of Object.entries(declared)) {
@@ -227,7 +285,11 @@ function applyInputs(call: WorkflowCall, given: Map<string, data.ExpressionData>
     } else if (spec.required === true) {
       throw new ModelError(`${where}: Input ${name} is required, but not provided while calling.`);
     } else if (spec.default !== undefined) {
-      const d = evaluateValue(spec.default, { contexts: ['github'], values: { github }, where: `${where}: default of ${name}` });
+      const d = evaluateValue(spec.default, {
+        contexts: ['github'],
+        values: { github },
+        where: `${where}: default of ${name}`,
+      });
       out[name] = coerceInput(d, type, `${where}: default of ${name}`);
     } else {
       // No value and no default: the input is the type's empty value.
@@ -254,11 +316,14 @@ class Simulator {
     const order = waves(jobs, where);
     const records = new Map<string, JobRecord>();
     const workflowEnv = this.evalEnv(inv.doc.env, {
-      contexts: CONTEXTS.workflowEnv, values: { github: this.run.github, secrets: inv.secrets, inputs: inv.inputs, vars: this.run.vars }, where: `${where} env`,
+      contexts: CONTEXTS.workflowEnv,
+      values: { github: this.run.github, secrets: inv.secrets, inputs: inv.inputs, vars: this.run.vars },
+      where: `${where} env`,
     });
 
     const target = inv.phase.kind === 'target' ? inv.phase.rest[0] : undefined;
-    if (target !== undefined && !(target in jobs)) throw new ModelError(`cancel.during: no job '${target}' in ${where}`);
+    if (target !== undefined && !(target in jobs))
+      throw new ModelError(`cancel.during: no job '${target}' in ${where}`);
     const targetWave = target === undefined ? -1 : order.findIndex((w) => w.includes(target));
 
     order.forEach((ids, w) => {
@@ -289,10 +354,13 @@ class Simulator {
     // Workflow outputs from jobs.<id>.outputs / jobs.<id>.result (docs "Reuse workflows › Using outputs from a reusable workflow").
     const outputs: Record<string, string> = {};
     const call = workflowCallOf(inv.doc);
-    const jobsContext = Object.fromEntries([...records].map(([id, r]) => [id, { result: r.trace.result, outputs: r.trace.outputs }]));
+    const jobsContext = Object.fromEntries(
+      [...records].map(([id, r]) => [id, { result: r.trace.result, outputs: r.trace.outputs }]),
+    );
     for (const [name, spec] of Object.entries(call?.outputs ?? {})) {
       outputs[name] = evaluateText(spec?.value ?? '', {
-        contexts: CONTEXTS.workflowCallOutputs, values: { github: this.run.github, jobs: jobsContext, vars: this.run.vars, inputs: inv.inputs },
+        contexts: CONTEXTS.workflowCallOutputs,
+        values: { github: this.run.github, jobs: jobsContext, vars: this.run.vars, inputs: inv.inputs },
         where: `${where}: on.workflow_call.outputs.${name}`,
       });
     }
@@ -301,33 +369,54 @@ class Simulator {
 
   private evalEnv(env: Dict | undefined, scope: EvalScope): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(env ?? {})) out[k] = evaluateText(v, { ...scope, where: `${scope.where}.${k}` });
+    for (const [k, v] of Object.entries(env ?? {}))
+      out[k] = evaluateText(v, { ...scope, where: `${scope.where}.${k}` });
     return out;
   }
 
   private job(
-    inv: WorkflowInvocation, jobs: Record<string, RawJob>, id: string, wave: number, phase: Phase,
-    records: Map<string, JobRecord>, workflowEnv: Record<string, string>,
+    inv: WorkflowInvocation,
+    jobs: Record<string, RawJob>,
+    id: string,
+    wave: number,
+    phase: Phase,
+    records: Map<string, JobRecord>,
+    workflowEnv: Record<string, string>,
   ): JobRecord {
     const job = jobs[id] as RawJob;
     const path = inv.prefix + id;
     const where = `job ${path}`;
     if (job.strategy !== undefined) throw new ModelError(`${where}: strategy/matrix is not modelled`);
-    if (job['continue-on-error'] !== undefined) throw new ModelError(`${where}: job-level continue-on-error is not modelled`);
+    if (job['continue-on-error'] !== undefined)
+      throw new ModelError(`${where}: job-level continue-on-error is not modelled`);
 
     const direct = needsOf(job);
     // needs holds the DIRECT needs only (docs "Contexts reference › needs context").
-    const needs = Object.fromEntries(direct.map((n) => {
-      const r = records.get(n) as JobRecord;
-      return [n, { result: r.trace.result, outputs: r.trace.outputs }];
-    }));
-    const ancestorResults = [...inv.inherited, ...[...ancestors(jobs, id)].flatMap((a) => (records.get(a) as JobRecord).ancestryResults)];
+    const needs = Object.fromEntries(
+      direct.map((n) => {
+        const r = records.get(n) as JobRecord;
+        return [n, { result: r.trace.result, outputs: r.trace.outputs }];
+      }),
+    );
+    const ancestorResults = [
+      ...inv.inherited,
+      ...[...ancestors(jobs, id)].flatMap((a) => (records.get(a) as JobRecord).ancestryResults),
+    ];
     const base = { github: this.run.github, needs, vars: this.run.vars, inputs: inv.inputs, strategy: {}, matrix: {} };
 
     const cond = condition(job.if, CONTEXTS.jobIf, `${where} if`);
     const trace: JobTrace = {
-      path, id, ...(job.name !== undefined ? { name: job.name } : {}), needs: direct, wave, if: cond.effective,
-      result: 'skipped', ran: false, steps: [], outputs: {}, warnings: [],
+      path,
+      id,
+      ...(job.name !== undefined ? { name: job.name } : {}),
+      needs: direct,
+      wave,
+      if: cond.effective,
+      result: 'skipped',
+      ran: false,
+      steps: [],
+      outputs: {},
+      warnings: [],
     };
     this.run.jobs[path] = trace;
     const record: JobRecord = { trace, ancestryResults: ['skipped'] };
@@ -337,7 +426,10 @@ class Simulator {
     // A job skipped by its if never runs: result skipped, no outputs (docs jobs.<job_id>.if).
     const startsAfterCancel = phase.kind === 'after';
     if (!runs(startsAfterCancel)) {
-      if (phase.kind === 'target') throw new ModelError(`cancel.during '${this.run.scenario.cancel?.during}': job ${path} does not run in this scenario, so the cancel never happens`);
+      if (phase.kind === 'target')
+        throw new ModelError(
+          `cancel.during '${this.run.scenario.cancel?.during}': job ${path} does not run in this scenario, so the cancel never happens`,
+        );
       return record;
     }
 
@@ -374,8 +466,19 @@ class Simulator {
     }
 
     const secrets = inv.secrets;
-    const jobEnv = { ...workflowEnv, ...this.evalEnv(job.env, { contexts: CONTEXTS.jobEnv, values: { ...base, secrets }, where: `${where} env` }) };
-    const { result, steps } = this.steps(path, job.steps ?? [], { ...base, secrets, runner: this.run.runner }, jobEnv, cancelAt, seeCancel, trace);
+    const jobEnv = {
+      ...workflowEnv,
+      ...this.evalEnv(job.env, { contexts: CONTEXTS.jobEnv, values: { ...base, secrets }, where: `${where} env` }),
+    };
+    const { result, steps } = this.steps(
+      path,
+      job.steps ?? [],
+      { ...base, secrets, runner: this.run.runner },
+      jobEnv,
+      cancelAt,
+      seeCancel,
+      trace,
+    );
     trace.ran = true;
     trace.result = result;
     record.ancestryResults = [result];
@@ -398,8 +501,15 @@ class Simulator {
     }
     // environment.url is evaluated at the end of the job, with the steps context (JobExtension.cs).
     if (environment?.url !== undefined) {
-      const url = evaluateText(environment.url, { ...outScope, contexts: CONTEXTS.environmentUrl, where: `${where} environment.url` });
-      if (containsSecret(url, secrets)) trace.warnings.push(`Skip setting environment url as environment '${environment.trace.name}' may contain secret.`);
+      const url = evaluateText(environment.url, {
+        ...outScope,
+        contexts: CONTEXTS.environmentUrl,
+        where: `${where} environment.url`,
+      });
+      if (containsSecret(url, secrets))
+        trace.warnings.push(
+          `Skip setting environment url as environment '${environment.trace.name}' may contain secret.`,
+        );
       else environment.trace.url = url;
     }
     return record;
@@ -414,7 +524,8 @@ class Simulator {
     if (isDict(raw)) {
       nameRaw = raw['name'];
       url = raw['url'];
-      if (raw['deployment'] !== undefined) deployment = truthy(evaluateValue(raw['deployment'], { ...scope, where: `${where} environment.deployment` }));
+      if (raw['deployment'] !== undefined)
+        deployment = truthy(evaluateValue(raw['deployment'], { ...scope, where: `${where} environment.deployment` }));
     }
     // An empty name is an environment called '' — recorded, never dropped (deploy.yml cites radius-project/radius#11189).
     const name = evaluateText(nameRaw ?? '', { ...scope, where: `${where} environment.name` });
@@ -427,8 +538,13 @@ class Simulator {
   }
 
   private steps(
-    path: string, rawSteps: RawStep[], base: Dict, jobEnv: Record<string, string>, cancelAt: string | undefined,
-    seeCancel: boolean, trace: JobTrace,
+    path: string,
+    rawSteps: RawStep[],
+    base: Dict,
+    jobEnv: Record<string, string>,
+    cancelAt: string | undefined,
+    seeCancel: boolean,
+    trace: JobTrace,
   ): { result: JobResult; steps: StepsContext } {
     const specs = this.run.scenario.steps?.[path] ?? {};
     const steps: StepsContext = {};
@@ -438,7 +554,11 @@ class Simulator {
     let anyFailed = false;
     let cancelled = false;
     let pending = cancelAt;
-    if (pending !== undefined && pending !== '' && !rawSteps.some((s, i) => stepKey(s, i) === pending || s.name === pending)) {
+    if (
+      pending !== undefined &&
+      pending !== '' &&
+      !rawSteps.some((s, i) => stepKey(s, i) === pending || s.name === pending)
+    ) {
       throw new ModelError(`cancel.step: job ${path} has no step '${pending}'`);
     }
 
@@ -446,14 +566,24 @@ class Simulator {
       const key = stepKey(step, index);
       const where = `job ${path} step ${key}`;
       const st: StepTrace = {
-        key, ...(step.id !== undefined ? { id: step.id } : {}), ...(step.name !== undefined ? { name: step.name } : {}),
+        key,
+        ...(step.id !== undefined ? { id: step.id } : {}),
+        ...(step.name !== undefined ? { name: step.name } : {}),
         ...(step.uses !== undefined ? { uses: step.uses } : {}),
-        if: '', ran: false, outcome: 'skipped', conclusion: 'skipped', with: {}, env: {}, outputs: {},
+        if: '',
+        ran: false,
+        outcome: 'skipped',
+        conclusion: 'skipped',
+        with: {},
+        env: {},
+        outputs: {},
       };
       trace.steps.push(st);
       const envBefore = { ...jobEnv, ...written };
       const scopeFor = (env: Record<string, string>): EvalScope => ({
-        contexts: CONTEXTS.step, values: { ...base, steps, env, job: { status } }, where,
+        contexts: CONTEXTS.step,
+        values: { ...base, steps, env, job: { status } },
+        where,
       });
       // The runner evaluates step env before the condition and merges it into the env context (StepsRunner.cs).
       const stepEnv = this.evalEnv(step.env, { ...scopeFor(envBefore), where: `${where} env` });
@@ -494,14 +624,17 @@ class Simulator {
       st.with = this.evalWith(step, scope);
       st.env = stepEnv;
       if (step.run !== undefined) st.run = evaluateText(step.run, { ...scope, where: `${where} run` });
-      const spec = (step.id !== undefined ? specs[step.id] : undefined) ?? (step.name !== undefined ? specs[step.name] : undefined) ?? specs[key];
-      const behaviour: StepBehaviour = typeof spec === 'function'
-        ? spec(this.stepContext(path, key, st.with, env, base, steps))
-        : (spec ?? {});
+      const spec =
+        (step.id !== undefined ? specs[step.id] : undefined) ??
+        (step.name !== undefined ? specs[step.name] : undefined) ??
+        specs[key];
+      const behaviour: StepBehaviour =
+        typeof spec === 'function' ? spec(this.stepContext(path, key, st.with, env, base, steps)) : (spec ?? {});
       const outcome: StepOutcome = behaviour.outcome ?? 'success';
       // continue-on-error: outcome failure, conclusion success (docs "Contexts reference › steps context").
-      const continueOnError = step['continue-on-error'] !== undefined
-        && truthy(evaluateValue(step['continue-on-error'], { ...scope, where: `${where} continue-on-error` }));
+      const continueOnError =
+        step['continue-on-error'] !== undefined &&
+        truthy(evaluateValue(step['continue-on-error'], { ...scope, where: `${where} continue-on-error` }));
       const conclusion: StepOutcome = outcome === 'failure' && continueOnError ? 'success' : outcome;
       st.outcome = outcome;
       st.conclusion = conclusion;
@@ -523,27 +656,48 @@ class Simulator {
 
   private evalWith(step: RawStep, scope: EvalScope): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(step.with ?? {})) out[k] = evaluateText(v, { ...scope, where: `${scope.where} with.${k}` });
+    for (const [k, v] of Object.entries(step.with ?? {}))
+      out[k] = evaluateText(v, { ...scope, where: `${scope.where} with.${k}` });
     return out;
   }
 
-  private stepContext(job: string, step: string, withValues: Record<string, string>, env: Record<string, string>, base: Dict, steps: StepsContext): StepContext {
+  private stepContext(
+    job: string,
+    step: string,
+    withValues: Record<string, string>,
+    env: Record<string, string>,
+    base: Dict,
+    steps: StepsContext,
+  ): StepContext {
     const clone = <T>(v: T): T => structuredClone(v);
     return {
-      job, step, with: clone(withValues), env: clone(env), inputs: clone(base['inputs'] as Dict),
-      needs: clone(base['needs'] as StepContext['needs']), steps: clone(steps), github: clone(this.run.github),
-      secrets: clone(base['secrets'] as Record<string, string>), vars: clone(this.run.vars),
+      job,
+      step,
+      with: clone(withValues),
+      env: clone(env),
+      inputs: clone(base['inputs'] as Dict),
+      needs: clone(base['needs'] as StepContext['needs']),
+      steps: clone(steps),
+      github: clone(this.run.github),
+      secrets: clone(base['secrets'] as Record<string, string>),
+      vars: clone(this.run.vars),
     };
   }
 
   private callerJob(
-    inv: WorkflowInvocation, job: RawJob, trace: JobTrace, record: JobRecord, phase: Phase, base: Dict,
+    inv: WorkflowInvocation,
+    job: RawJob,
+    trace: JobTrace,
+    record: JobRecord,
+    phase: Phase,
+    base: Dict,
     ancestorResults: JobResult[],
   ): JobRecord {
     const where = `job ${trace.path}`;
     for (const key of ['steps', 'environment', 'runs-on', 'env', 'outputs'] as const) {
       // docs "Reuse workflows › Supported keywords for jobs that call a reusable workflow"
-      if ((job as Dict)[key] !== undefined) throw new ModelError(`${where}: '${key}' is not allowed on a job that calls a reusable workflow`);
+      if ((job as Dict)[key] !== undefined)
+        throw new ModelError(`${where}: '${key}' is not allowed on a job that calls a reusable workflow`);
     }
     const uses = String(job.uses);
     const filePath = resolveUses(uses, this.run.options.selfRepository, where);
@@ -559,9 +713,16 @@ class Simulator {
     const secrets = this.calleeSecrets(job, call, inv.secrets, base, where);
 
     const calleePhase: Phase = phase.kind === 'target' ? { kind: 'target', rest: phase.rest } : phase;
-    if (phase.kind === 'target' && phase.rest.length === 0) throw new ModelError(`cancel.during '${trace.path}' calls a workflow: name one of its jobs, e.g. '${trace.path}/<job>'`);
+    if (phase.kind === 'target' && phase.rest.length === 0)
+      throw new ModelError(
+        `cancel.during '${trace.path}' calls a workflow: name one of its jobs, e.g. '${trace.path}/<job>'`,
+      );
     const outcome = this.workflow({
-      doc: callee, prefix: `${trace.path}/`, inputs, secrets, phase: calleePhase,
+      doc: callee,
+      prefix: `${trace.path}/`,
+      inputs,
+      secrets,
+      phase: calleePhase,
       inherited: this.run.options.reusableAncestry === 'flattened' ? ancestorResults : [],
     });
 
@@ -574,16 +735,28 @@ class Simulator {
     trace.ran = true;
     for (const [k, v] of Object.entries(outcome.outputs)) if (v !== '') trace.outputs[k] = v;
     const callTrace: CallTrace = {
-      uses, path: filePath, inputs, secrets: Object.keys(secrets).sort(), order: outcome.order, outputs: outcome.outputs,
+      uses,
+      path: filePath,
+      inputs,
+      secrets: Object.keys(secrets).sort(),
+      order: outcome.order,
+      outputs: outcome.outputs,
     };
     trace.call = callTrace;
-    record.ancestryResults = this.run.options.reusableAncestry === 'flattened'
-      ? [trace.result, ...[...outcome.records.values()].flatMap((r) => r.ancestryResults)]
-      : [trace.result];
+    record.ancestryResults =
+      this.run.options.reusableAncestry === 'flattened'
+        ? [trace.result, ...[...outcome.records.values()].flatMap((r) => r.ancestryResults)]
+        : [trace.result];
     return record;
   }
 
-  private calleeSecrets(job: RawJob, call: WorkflowCall, callerSecrets: Record<string, string>, base: Dict, where: string): Record<string, string> {
+  private calleeSecrets(
+    job: RawJob,
+    call: WorkflowCall,
+    callerSecrets: Record<string, string>,
+    base: Dict,
+    where: string,
+  ): Record<string, string> {
     const declared = call.secrets ?? {};
     const lower = new Map(Object.keys(declared).map((k) => [k.toLowerCase(), k]));
     let out: Record<string, string> = {};
@@ -592,8 +765,13 @@ class Simulator {
       out = { ...callerSecrets };
     } else if (isDict(job.secrets)) {
       for (const [k, v] of Object.entries(job.secrets)) {
-        if (!lower.has(k.toLowerCase())) throw new ModelError(`${where}: Invalid secret, ${k} is not defined in the referenced workflow.`);
-        out[k] = evaluateText(v, { contexts: CONTEXTS.callSecrets, values: { ...base, secrets: callerSecrets }, where: `${where} secrets.${k}` });
+        if (!lower.has(k.toLowerCase()))
+          throw new ModelError(`${where}: Invalid secret, ${k} is not defined in the referenced workflow.`);
+        out[k] = evaluateText(v, {
+          contexts: CONTEXTS.callSecrets,
+          values: { ...base, secrets: callerSecrets },
+          where: `${where} secrets.${k}`,
+        });
       }
     } else if (job.secrets !== undefined) {
       throw new ModelError(`${where}: secrets must be a mapping or 'inherit'`);
@@ -610,7 +788,14 @@ class Simulator {
 }
 
 /** Every job path and its step keys, following reusable workflows (to reject scenario keys that match nothing). */
-function collectPaths(doc: RawWorkflow, prefix: string, loader: WorkflowLoader, selfRepository: string, out: Map<string, RawStep[]>, depth = 0): void {
+function collectPaths(
+  doc: RawWorkflow,
+  prefix: string,
+  loader: WorkflowLoader,
+  selfRepository: string,
+  out: Map<string, RawStep[]>,
+  depth = 0,
+): void {
   if (depth > 10) throw new ModelError('reusable workflows nested more than 10 levels');
   for (const [id, job] of Object.entries(doc.jobs ?? {})) {
     const path = prefix + id;
@@ -628,9 +813,13 @@ function validateScenario(scenario: Scenario, paths: Map<string, RawStep[]>): vo
     const raw = paths.get(jobPath);
     if (raw === undefined) throw new ModelError(`scenario.steps: no job '${jobPath}' (jobs: ${known})`);
     for (const key of Object.keys(steps)) {
-      const matches = raw.filter((s, i) => s.id === key || (s.id === undefined && s.name === key) || stepKey(s, i) === key);
-      if (matches.length === 0) throw new ModelError(`scenario.steps['${jobPath}']: no step '${key}' (steps: ${raw.map(stepKey).join(', ')})`);
-      if (matches.length > 1) throw new ModelError(`scenario.steps['${jobPath}']: '${key}' names ${matches.length} steps; use an id`);
+      const matches = raw.filter(
+        (s, i) => s.id === key || (s.id === undefined && s.name === key) || stepKey(s, i) === key,
+      );
+      if (matches.length === 0)
+        throw new ModelError(`scenario.steps['${jobPath}']: no step '${key}' (steps: ${raw.map(stepKey).join(', ')})`);
+      if (matches.length > 1)
+        throw new ModelError(`scenario.steps['${jobPath}']: '${key}' names ${matches.length} steps; use an id`);
     }
   }
   const cancel = scenario.cancel;
@@ -645,9 +834,13 @@ function validateScenario(scenario: Scenario, paths: Map<string, RawStep[]>): vo
  * @param workflow the workflow as parsed by the `yaml` package
  * @param loader loads reusable workflows named by job-level `uses:` (by repository path)
  */
-export function runWorkflow(workflow: unknown, scenario: Scenario = {}, loader: WorkflowLoader = () => {
-  throw new ModelError('this workflow calls a reusable workflow: pass a loader');
-}): RunTrace {
+export function runWorkflow(
+  workflow: unknown,
+  scenario: Scenario = {},
+  loader: WorkflowLoader = () => {
+    throw new ModelError('this workflow calls a reusable workflow: pass a loader');
+  },
+): RunTrace {
   const doc = asWorkflow(workflow, 'the workflow');
   const options: Required<ModelOptions> = {
     reusableAncestry: scenario.options?.reusableAncestry ?? 'flattened',
@@ -660,23 +853,39 @@ export function runWorkflow(workflow: unknown, scenario: Scenario = {}, loader: 
 
   const github = { ...DEFAULT_GITHUB, ...(scenario.github ?? {}) };
   const run: Run = {
-    scenario, options, loader, github, vars: scenario.vars ?? {}, runner: { ...DEFAULT_RUNNER, ...(scenario.runner ?? {}) },
-    jobs: {}, cancelHappened: false,
+    scenario,
+    options,
+    loader,
+    github,
+    vars: scenario.vars ?? {},
+    runner: { ...DEFAULT_RUNNER, ...(scenario.runner ?? {}) },
+    jobs: {},
+    cancelHappened: false,
   };
-  const secrets: Record<string, string> = { ...(scenario.secrets ?? {}), GITHUB_TOKEN: typeof github['token'] === 'string' ? github['token'] : '' };
+  const secrets: Record<string, string> = {
+    ...(scenario.secrets ?? {}),
+    GITHUB_TOKEN: typeof github['token'] === 'string' ? github['token'] : '',
+  };
   const call = workflowCallOf(doc);
   let inputs: Dict = scenario.inputs ?? {};
   if (call !== undefined) {
-    const given = new Map(Object.entries(inputs).map(([k, v]) => [k, JSON.parse(JSON.stringify(v ?? null), data.reviver) as data.ExpressionData]));
+    const given = new Map(
+      Object.entries(inputs).map(([k, v]) => [
+        k,
+        JSON.parse(JSON.stringify(v ?? null), data.reviver) as data.ExpressionData,
+      ]),
+    );
     inputs = applyInputs(call, given, github, 'workflow inputs');
   }
 
   const phase: Phase = scenario.cancel ? { kind: 'target', rest: scenario.cancel.during.split('/') } : BEFORE;
   const outcome = new Simulator(run).workflow({ doc, prefix: '', inputs, secrets, phase, inherited: [] });
-  if (scenario.cancel && !run.cancelHappened) throw new ModelError(`cancel.during '${scenario.cancel.during}' never ran`);
+  if (scenario.cancel && !run.cancelHappened)
+    throw new ModelError(`cancel.during '${scenario.cancel.during}' never ran`);
 
-  const leafResults = Object.values(run.jobs).filter((j) => j.call === undefined).map((j) => j.result);
+  const leafResults = Object.values(run.jobs)
+    .filter((j) => j.call === undefined)
+    .map((j) => j.result);
   const result: RunResult = run.cancelHappened ? 'cancelled' : leafResults.includes('failure') ? 'failure' : 'success';
   return { result, cancelled: run.cancelHappened, order: outcome.order, jobs: run.jobs, outputs: outcome.outputs };
 }
-

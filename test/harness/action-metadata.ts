@@ -44,7 +44,8 @@ export function evaluateExpression(expression: string, context: Record<string, u
 export function resolveActionFile(action: string, projectRoot: string): string {
   const candidates: string[] = [];
   if (action === '.' || action === '') candidates.push(projectRoot);
-  else if (path.isAbsolute(action) || action.startsWith('./') || action.startsWith('../')) candidates.push(path.resolve(action));
+  else if (path.isAbsolute(action) || action.startsWith('./') || action.startsWith('../'))
+    candidates.push(path.resolve(action));
   else candidates.push(path.join(projectRoot, 'actions', action), path.resolve(projectRoot, action));
   for (const dir of candidates) {
     for (const file of ['action.yml', 'action.yaml']) {
@@ -62,7 +63,10 @@ interface RawInput {
 }
 
 /** workflow-parser imports its JSON schema without import attributes: fine under vitest (inlined), not in plain Node. */
-async function readWithWorkflowParser(file: string, content: string): Promise<{ using: string; main?: string; post?: string; inputs: RawInput[] } | undefined> {
+async function readWithWorkflowParser(
+  file: string,
+  content: string,
+): Promise<{ using: string; main?: string; post?: string; inputs: RawInput[] } | undefined> {
   let mod: typeof import('@actions/workflow-parser/actions/index');
   let wp: typeof import('@actions/workflow-parser');
   try {
@@ -75,7 +79,8 @@ async function readWithWorkflowParser(file: string, content: string): Promise<{ 
   }
   const parsed = mod.parseAction({ name: path.basename(file), content }, new wp.NoOperationTraceWriter());
   const errors = parsed.context.errors.getErrors().map((e) => e.message);
-  if (errors.length > 0 || !parsed.value) throw new Error(`${file} is not a valid action.yml:\n  ${errors.join('\n  ')}`);
+  if (errors.length > 0 || !parsed.value)
+    throw new Error(`${file} is not a valid action.yml:\n  ${errors.join('\n  ')}`);
   const meta = mod.convertActionTemplate(parsed.context, parsed.value);
   const runs = meta.runs as { using: string; main?: string; post?: string };
   const inputs = (meta.inputs ?? []).map((i): RawInput => {
@@ -105,7 +110,10 @@ function templateToExpression(text: string): string | undefined {
   return `format('${fmt.replace(/'/g, "''")}', ${args.join(', ')})`;
 }
 
-function readWithYaml(file: string, content: string): { using: string; main?: string; post?: string; inputs: RawInput[] } {
+function readWithYaml(
+  file: string,
+  content: string,
+): { using: string; main?: string; post?: string; inputs: RawInput[] } {
   const doc = parseYaml(content) as {
     runs?: { using?: string; main?: string; post?: string };
     inputs?: Record<string, { required?: boolean; default?: unknown } | null>;
@@ -125,11 +133,17 @@ function readWithYaml(file: string, content: string): { using: string; main?: st
  * `parser: 'auto'` uses GitHub's parser (validates the file) and falls back to plain YAML where that parser cannot be
  * imported (plain Node without a JSON import hook); 'yaml' forces the fallback (tests compare the two).
  */
-export async function readActionMetadata(file: string, opts: { parser?: 'auto' | 'yaml' } = {}): Promise<ActionMetadata> {
+export async function readActionMetadata(
+  file: string,
+  opts: { parser?: 'auto' | 'yaml' } = {},
+): Promise<ActionMetadata> {
   const content = await readFile(file, 'utf8');
-  const raw = (opts.parser === 'yaml' ? undefined : await readWithWorkflowParser(file, content)) ?? readWithYaml(file, content);
+  const raw =
+    (opts.parser === 'yaml' ? undefined : await readWithWorkflowParser(file, content)) ?? readWithYaml(file, content);
   if (!/^node\d+$/.test(raw.using) || !raw.main) {
-    throw new Error(`${file}: the harness runs JavaScript actions only (runs.using nodeNN with runs.main), got '${raw.using}'`);
+    throw new Error(
+      `${file}: the harness runs JavaScript actions only (runs.using nodeNN with runs.main), got '${raw.using}'`,
+    );
   }
   const dir = path.dirname(file);
   return {

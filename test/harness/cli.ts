@@ -32,7 +32,8 @@ function listActions(): string {
     // The harness runs JavaScript actions only (README "Not emulated").
     return /^node\d+$/.test(using) ? short : `${short} [${using || 'no runs.using'}: not runnable here]`;
   };
-  if (existsSync(path.join(projectRoot, 'action.yml'))) entries.push(['.', describe(path.join(projectRoot, 'action.yml'))]);
+  if (existsSync(path.join(projectRoot, 'action.yml')))
+    entries.push(['.', describe(path.join(projectRoot, 'action.yml'))]);
   for (const name of readdirSync(path.join(projectRoot, 'actions')).sort()) {
     const file = path.join(projectRoot, 'actions', name, 'action.yml');
     if (existsSync(file)) entries.push([name, describe(file)]);
@@ -89,24 +90,30 @@ while (argv.length > 0) {
   } else if (flag === '--env') {
     const [k, v] = keyValue(argv.shift(), flag);
     opts.env![k] = v;
-  } else if (flag === '--event') opts.event = JSON.parse(readFileSync(argv.shift() ?? usage('--event expects a file'), 'utf8'));
+  } else if (flag === '--event')
+    opts.event = JSON.parse(readFileSync(argv.shift() ?? usage('--event expects a file'), 'utf8'));
   else if (flag === '--cwd') opts.cwd = argv.shift() ?? usage('--cwd expects a directory');
   else if (flag === '--timeout-ms') opts.timeoutMs = Number(argv.shift() ?? usage('--timeout-ms expects a number'));
   else if (flag === '--no-post') runPost = false;
   else if (flag === '--help' || flag === '-h') {
     console.log(help());
     process.exit(0);
-  }
-  else usage(`unknown option '${flag}'`);
+  } else usage(`unknown option '${flag}'`);
 }
 
 function report(phase: string, r: ActionResult): void {
   const section = (title: string, body: string) => body && console.log(`\n--- ${phase}: ${title}\n${body}`);
-  const kv = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k}=${v.includes('\n') ? JSON.stringify(v) : v}`).join('\n');
+  const kv = (o: Record<string, string>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}=${v.includes('\n') ? JSON.stringify(v) : v}`)
+      .join('\n');
   section('outputs', kv(r.outputs));
   section('state', kv(r.state));
   section('exported env', kv(r.exportedEnv));
-  section('annotations', r.annotations.map((a) => `${a.level}: ${a.message} ${JSON.stringify(a.properties)}`).join('\n'));
+  section(
+    'annotations',
+    r.annotations.map((a) => `${a.level}: ${a.message} ${JSON.stringify(a.properties)}`).join('\n'),
+  );
   section('summary', r.summary);
   const how = r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
   console.log(`\n--- ${phase}: ${how} after ${r.durationMs} ms (${r.nodeBinary})`);

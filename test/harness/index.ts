@@ -179,7 +179,8 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   const phase = opts.phase ?? 'main';
   const entry = phase === 'post' ? meta.post : meta.main;
   if (!entry) throw new Error(`${meta.file} has no runs.post, so there is no post phase to run`);
-  if (!existsSync(entry)) throw new Error(`${meta.file}: runs.${phase} points at ${entry}, which does not exist (run npm run build?)`);
+  if (!existsSync(entry))
+    throw new Error(`${meta.file}: runs.${phase} points at ${entry}, which does not exist (run npm run build?)`);
 
   const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'rail-harness-'));
   installExitHook();
@@ -244,7 +245,9 @@ async function prepare(opts: RunOptions): Promise<Prepared> {
   const given = opts.inputs ?? {};
   for (const input of meta.inputs) {
     if (Object.hasOwn(given, input.id) || input.default === undefined) continue;
-    env[inputEnvName(input.id)] = input.defaultIsExpression ? evaluateExpression(input.default, context) : input.default;
+    env[inputEnvName(input.id)] = input.defaultIsExpression
+      ? evaluateExpression(input.default, context)
+      : input.default;
   }
   const declared = new Set(meta.inputs.map((i) => i.id.toLowerCase()));
   const unexpectedInputs: string[] = [];
@@ -520,7 +523,9 @@ export function startAction(opts: RunOptions): RunningAction {
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; output so far:\n${combined}`));
+          reject(
+            new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; output so far:\n${combined}`),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

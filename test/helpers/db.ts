@@ -60,7 +60,12 @@ const OBJECT_IN_USE = '55006';
  */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
   const template = templateDatabaseName();
-  const cleanPrefix = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40) || 'test';
+  const cleanPrefix =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 40) || 'test';
   const name = `${cleanPrefix}_${process.pid}_${randomBytes(5).toString('hex')}`;
   await withAdmin(async (client) => {
     // Cloning fails with 55006 while another session is connected to the template (e.g. a human with psql, or the
@@ -91,7 +96,10 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       dropped = true;
       await withAdmin(async (client) => {
         // FORCE (PG13+) terminates remaining connections itself; the explicit terminate keeps older servers working.
-        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+        await client.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
         await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
       });
     },

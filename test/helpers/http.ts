@@ -50,7 +50,10 @@ export async function serveScript(
     const send = () => {
       const raw = reply.body === undefined ? opts.defaultBody : reply.body;
       const body = raw === undefined ? '' : typeof raw === 'string' ? raw : JSON.stringify(raw);
-      res.writeHead(reply.status ?? 200, { 'content-type': typeof raw === 'string' ? 'text/plain' : 'application/json', ...reply.headers });
+      res.writeHead(reply.status ?? 200, {
+        'content-type': typeof raw === 'string' ? 'text/plain' : 'application/json',
+        ...reply.headers,
+      });
       res.end(body);
     };
     if (reply.delayMs) setTimeout(send, reply.delayMs);

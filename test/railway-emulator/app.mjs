@@ -40,7 +40,8 @@ function json(res, status, body) {
 
 function health(res) {
   healthRequests += 1;
-  const flapped = behaviour.flapEvery !== undefined && behaviour.flapEvery > 0 && healthRequests % behaviour.flapEvery === 0;
+  const flapped =
+    behaviour.flapEvery !== undefined && behaviour.flapEvery > 0 && healthRequests % behaviour.flapEvery === 0;
   const ok = behaviour.healthy && !flapped;
   const status = flapped ? 503 : (behaviour.healthStatus ?? (ok ? 200 : 503));
   json(res, status, {
@@ -57,7 +58,11 @@ const server = http.createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/health') return health(res);
   if (req.method === 'GET' && path === '/version') {
-    return json(res, 200, { deploymentId, commit: env.RAILWAY_GIT_COMMIT_SHA || behaviour.version || commit, version: behaviour.version });
+    return json(res, 200, {
+      deploymentId,
+      commit: env.RAILWAY_GIT_COMMIT_SHA || behaviour.version || commit,
+      version: behaviour.version,
+    });
   }
   if (req.method === 'GET' && path === '/') {
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -101,7 +106,9 @@ if (env.APP_CONTROL_STDIN === '1') {
 
 log(`Starting app (deployment ${deploymentId || 'local'}, node ${process.version})`);
 if (env.APP_CRASH_ON_START === '1') {
-  process.stderr.write("Error: Cannot find module '/app/dist/server.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1145:15)\n");
+  process.stderr.write(
+    "Error: Cannot find module '/app/dist/server.js'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1145:15)\n",
+  );
   process.exit(1);
 }
 

@@ -48,7 +48,11 @@ export function behaviourEnv(b: AppBehaviour): Record<string, string> {
   return env;
 }
 
-export interface AppExit { code: number | null; signal: NodeJS.Signals | null; expected: boolean }
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  expected: boolean;
+}
 
 export class AppProcess {
   readonly child: ChildProcess;
@@ -57,7 +61,11 @@ export class AppProcess {
   private stopping = false;
   private hasExited = false;
 
-  private constructor(child: ChildProcess, readonly port: number, onLine: (line: string, stream: 'stdout' | 'stderr') => void) {
+  private constructor(
+    child: ChildProcess,
+    readonly port: number,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ) {
     this.child = child;
     this.pid = child.pid ?? -1;
     liveChildren.add(child);
@@ -84,7 +92,10 @@ export class AppProcess {
     });
   }
 
-  static async start(env: Record<string, string>, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<AppProcess> {
+  static async start(
+    env: Record<string, string>,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<AppProcess> {
     installExitHook();
     const port = await freePort();
     const child = spawn(process.execPath, [APP_SCRIPT], {
@@ -147,7 +158,11 @@ export class ServiceProxy {
   private sockets = new Set<net.Socket>();
   private scripted: number[] = [];
   /** `target` names the port to forward to; it may instead answer a status itself (e.g. a waking service's 502). */
-  constructor(readonly server: http.Server, readonly port: number, private target: () => number | null | { status: number }) {
+  constructor(
+    readonly server: http.Server,
+    readonly port: number,
+    private target: () => number | null | { status: number },
+  ) {
     server.on('request', (req, res) => this.forward(req, res));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -220,7 +235,14 @@ export class ListenerPool {
     if (item) return item;
     // Pool drained by a burst of services: find a port synchronously and bind it right away.
     const port = Number(
-      execFileSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"], { encoding: 'utf8' }),
+      execFileSync(
+        process.execPath,
+        [
+          '-e',
+          "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})",
+        ],
+        { encoding: 'utf8' },
+      ),
     );
     const server = http.createServer();
     server.listen(port, '127.0.0.1');

@@ -2,9 +2,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GraphQLError, buildSchema, type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  buildSchema,
+  type GraphQLFieldConfig,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from 'graphql';
 import { IN_PROGRESS_STATUSES, type DeploymentStatus, type EmulatedDeployment, type EmulatedLog } from './types.js';
-import { EmulatorError, type EnvironmentRecord, type Principal, type ProjectRecord, type ServiceRecord, type World } from './world.js';
+import {
+  EmulatorError,
+  type EnvironmentRecord,
+  type Principal,
+  type ProjectRecord,
+  type ServiceRecord,
+  type World,
+} from './world.js';
 
 export const SCHEMA_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'schema.graphql');
 
@@ -25,13 +38,20 @@ export function authenticate(world: World, headers: Record<string, string | unde
     const record = world.projectTokens.get(projectToken);
     if (!record) return { principal: null, authError: 'Project Token not found', projectTokenHeader: projectToken };
     return {
-      principal: { kind: 'project', projectId: record.projectId, environmentId: record.environmentId, tokenId: record.id },
-      authError: '', projectTokenHeader: projectToken,
+      principal: {
+        kind: 'project',
+        projectId: record.projectId,
+        environmentId: record.environmentId,
+        tokenId: record.id,
+      },
+      authError: '',
+      projectTokenHeader: projectToken,
     };
   }
   const authorization = lower.authorization?.trim() ?? '';
   const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
-  if (bearer && world.accountTokens.has(bearer)) return { principal: { kind: 'account' }, authError: '', projectTokenHeader: null };
+  if (bearer && world.accountTokens.has(bearer))
+    return { principal: { kind: 'account' }, authError: '', projectTokenHeader: null };
   // Workspace (formerly team) tokens use the same Bearer header (docs integrations/api.md; docs commit b56bc98a).
   const workspaceId = bearer ? world.workspaceTokens.get(bearer) : undefined;
   if (workspaceId) return { principal: { kind: 'workspace', workspaceId }, authError: '', projectTokenHeader: null };
@@ -68,7 +88,12 @@ function guard<T>(fn: () => T): T {
 
 // ---------- cursor pagination (Relay style, as Railway's connections) ----------
 
-interface PageArgs { first?: number | null; after?: string | null; last?: number | null; before?: string | null }
+interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
 
 export function encodeCursor(id: string): string {
   return Buffer.from(`cursor:${id}`, 'utf8').toString('base64');
@@ -80,11 +105,16 @@ function decodeCursor(cursor: string): string {
   return text.slice('cursor:'.length);
 }
 
-export function paginate<T>(items: T[], args: PageArgs, idOf: (item: T) => string): {
+export function paginate<T>(
+  items: T[],
+  args: PageArgs,
+  idOf: (item: T) => string,
+): {
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: { startCursor: string | null; endCursor: string | null; hasNextPage: boolean; hasPreviousPage: boolean };
 } {
-  for (const n of [args.first, args.last]) if (n !== undefined && n !== null && n < 0) throw gqlError('Pagination argument must be non-negative');
+  for (const n of [args.first, args.last])
+    if (n !== undefined && n !== null && n < 0) throw gqlError('Pagination argument must be non-negative');
   let start = 0;
   let end = items.length;
   if (args.after) {
@@ -120,24 +150,56 @@ type View = Record<string, unknown>;
 
 function projectView(world: World, p: ProjectRecord): View {
   return {
-    id: p.id, name: p.name, createdAt: p.createdAt, updatedAt: p.createdAt, deletedAt: null, description: null, workspaceId: p.workspaceId,
-    environments: (args: PageArgs) => paginate(world.environmentsOf(p.id).map((e) => environmentView(world, e)), args, (v) => v.id as string),
-    services: (args: PageArgs) => paginate(world.servicesOf(p.id).map((s) => serviceView(world, s)), args, (v) => v.id as string),
+    id: p.id,
+    name: p.name,
+    createdAt: p.createdAt,
+    updatedAt: p.createdAt,
+    deletedAt: null,
+    description: null,
+    workspaceId: p.workspaceId,
+    environments: (args: PageArgs) =>
+      paginate(
+        world.environmentsOf(p.id).map((e) => environmentView(world, e)),
+        args,
+        (v) => v.id as string,
+      ),
+    services: (args: PageArgs) =>
+      paginate(
+        world.servicesOf(p.id).map((s) => serviceView(world, s)),
+        args,
+        (v) => v.id as string,
+      ),
   };
 }
 
 function environmentView(world: World, e: EnvironmentRecord): View {
   return {
-    id: e.id, name: e.name, projectId: e.projectId, createdAt: e.createdAt, updatedAt: e.createdAt, deletedAt: null,
-    isEphemeral: false, canAccess: true,
+    id: e.id,
+    name: e.name,
+    projectId: e.projectId,
+    createdAt: e.createdAt,
+    updatedAt: e.createdAt,
+    deletedAt: null,
+    isEphemeral: false,
+    canAccess: true,
     serviceInstances: (args: PageArgs) =>
-      paginate(world.servicesOf(e.projectId).map((s) => serviceInstanceView(world, s, e.id)), args, (v) => v.id as string),
+      paginate(
+        world.servicesOf(e.projectId).map((s) => serviceInstanceView(world, s, e.id)),
+        args,
+        (v) => v.id as string,
+      ),
   };
 }
 
 function serviceView(world: World, s: ServiceRecord): View {
   return {
-    id: s.id, name: s.name, projectId: s.projectId, createdAt: s.createdAt, updatedAt: s.createdAt, deletedAt: null, icon: null,
+    id: s.id,
+    name: s.name,
+    projectId: s.projectId,
+    createdAt: s.createdAt,
+    updatedAt: s.createdAt,
+    deletedAt: null,
+    icon: null,
     project: () => projectView(world, world.requireProject(s.projectId)),
   };
 }
@@ -146,57 +208,116 @@ function domainsView(world: World, s: ServiceRecord, environmentId: string): Vie
   const domain = world.domainOf(s.id, environmentId);
   return {
     serviceDomains: domain
-      ? [{
-        id: `${s.id}:${environmentId}:domain`, domain, suffix: 'up.railway.app', environmentId, projectId: s.projectId, serviceId: s.id,
-        syncStatus: 'ACTIVE', targetPort: null, createdAt: s.createdAt, updatedAt: s.createdAt, deletedAt: null,
-      }]
+      ? [
+          {
+            id: `${s.id}:${environmentId}:domain`,
+            domain,
+            suffix: 'up.railway.app',
+            environmentId,
+            projectId: s.projectId,
+            serviceId: s.id,
+            syncStatus: 'ACTIVE',
+            targetPort: null,
+            createdAt: s.createdAt,
+            updatedAt: s.createdAt,
+            deletedAt: null,
+          },
+        ]
       : [],
     // A custom domain serves the app only once its DNS is verified (CustomDomain.status.verified in the schema).
     customDomains: s.customDomain
-      ? [{
-        id: `${s.id}:${environmentId}:custom`, domain: s.customDomain.domain, environmentId, projectId: s.projectId, serviceId: s.id,
-        isRailwayDomain: false, syncStatus: s.customDomain.verified ? 'ACTIVE' : 'CREATING', targetPort: null,
-        createdAt: s.createdAt, updatedAt: s.createdAt, deletedAt: null, status: { verified: s.customDomain.verified },
-      }]
+      ? [
+          {
+            id: `${s.id}:${environmentId}:custom`,
+            domain: s.customDomain.domain,
+            environmentId,
+            projectId: s.projectId,
+            serviceId: s.id,
+            isRailwayDomain: false,
+            syncStatus: s.customDomain.verified ? 'ACTIVE' : 'CREATING',
+            targetPort: null,
+            createdAt: s.createdAt,
+            updatedAt: s.createdAt,
+            deletedAt: null,
+            status: { verified: s.customDomain.verified },
+          },
+        ]
       : [],
   };
 }
 
 function serviceInstanceView(world: World, s: ServiceRecord, environmentId: string): View {
   return {
-    id: `${s.id}:${environmentId}`, serviceId: s.id, serviceName: s.name, environmentId,
-    createdAt: s.createdAt, updatedAt: s.createdAt, deletedAt: null,
-    builder: 'RAILPACK', cronSchedule: null, drainingSeconds: null, overlapSeconds: null,
-    healthcheckPath: s.healthcheckPath, healthcheckTimeout: s.healthcheckTimeoutSeconds,
-    numReplicas: 1, preDeployCommand: null, railwayConfigFile: null, region: 'us-west1',
-    restartPolicyMaxRetries: 10, restartPolicyType: 'ON_FAILURE', rootDirectory: s.rootDirectory, sleepApplication: false,
-    source: s.source.repo || world.imageOf(s, environmentId)
-      ? { repo: s.source.repo ?? null, image: world.imageOf(s, environmentId) ?? null }
-      : null,
-    startCommand: null, watchPatterns: [...s.watchPatterns],
+    id: `${s.id}:${environmentId}`,
+    serviceId: s.id,
+    serviceName: s.name,
+    environmentId,
+    createdAt: s.createdAt,
+    updatedAt: s.createdAt,
+    deletedAt: null,
+    builder: 'RAILPACK',
+    cronSchedule: null,
+    drainingSeconds: null,
+    overlapSeconds: null,
+    healthcheckPath: s.healthcheckPath,
+    healthcheckTimeout: s.healthcheckTimeoutSeconds,
+    numReplicas: 1,
+    preDeployCommand: null,
+    railwayConfigFile: null,
+    region: 'us-west1',
+    restartPolicyMaxRetries: 10,
+    restartPolicyType: 'ON_FAILURE',
+    rootDirectory: s.rootDirectory,
+    sleepApplication: false,
+    source:
+      s.source.repo || world.imageOf(s, environmentId)
+        ? { repo: s.source.repo ?? null, image: world.imageOf(s, environmentId) ?? null }
+        : null,
+    startCommand: null,
+    watchPatterns: [...s.watchPatterns],
     service: () => serviceView(world, s),
     domains: () => domainsView(world, s, environmentId),
     latestDeployment: () => {
       const d = world.deploymentsOf(s.id, environmentId).filter((x) => world.visible(x))[0];
       return d ? deploymentView(world, d) : null;
     },
-    activeDeployments: () => world.deploymentsOf(s.id, environmentId)
-      .filter((d) => world.visible(d))
-      .filter((d) => d.status === 'SUCCESS' || d.status === 'SLEEPING' || (d.status === 'CRASHED' && !d.deploymentStopped))
-      .map((d) => deploymentView(world, d)),
+    activeDeployments: () =>
+      world
+        .deploymentsOf(s.id, environmentId)
+        .filter((d) => world.visible(d))
+        .filter(
+          (d) => d.status === 'SUCCESS' || d.status === 'SLEEPING' || (d.status === 'CRASHED' && !d.deploymentStopped),
+        )
+        .map((d) => deploymentView(world, d)),
   };
 }
 
 /** A snapshot of the deployment (subscriptions must not see later mutations of the same object). */
 export function deploymentView(world: World, d: EmulatedDeployment): View {
   return {
-    id: d.id, status: d.status, createdAt: d.createdAt, updatedAt: d.updatedAt, statusUpdatedAt: d.statusUpdatedAt,
-    projectId: d.projectId, environmentId: d.environmentId, serviceId: d.serviceId, snapshotId: d.snapshotId,
-    canRollback: world.reportedCanRollback(d), canRedeploy: d.canRedeploy && !IN_PROGRESS_STATUSES.has(d.status),
-    deploymentStopped: d.deploymentStopped, meta: { ...d.meta }, diagnosis: null, url: d.url, staticUrl: d.staticUrl,
-    suggestAddServiceDomain: false, creator: null,
+    id: d.id,
+    status: d.status,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    statusUpdatedAt: d.statusUpdatedAt,
+    projectId: d.projectId,
+    environmentId: d.environmentId,
+    serviceId: d.serviceId,
+    snapshotId: d.snapshotId,
+    canRollback: world.reportedCanRollback(d),
+    canRedeploy: d.canRedeploy && !IN_PROGRESS_STATUSES.has(d.status),
+    deploymentStopped: d.deploymentStopped,
+    meta: { ...d.meta },
+    diagnosis: null,
+    url: d.url,
+    staticUrl: d.staticUrl,
+    suggestAddServiceDomain: false,
+    creator: null,
     instances: d.instances.map((i) => ({ ...i })),
-    sockets: d.appPort !== null ? [{ ipv6: false, port: d.appPort, processName: 'node', updatedAt: Math.floor(Date.now() / 1000) }] : [],
+    sockets:
+      d.appPort !== null
+        ? [{ ipv6: false, port: d.appPort, processName: 'node', updatedAt: Math.floor(Date.now() / 1000) }]
+        : [],
     environment: () => environmentView(world, world.requireEnvironment(d.environmentId)),
     service: () => serviceView(world, world.requireService(d.serviceId)),
   };
@@ -204,12 +325,28 @@ export function deploymentView(world: World, d: EmulatedDeployment): View {
 
 function logView(d: EmulatedDeployment, l: EmulatedLog): View {
   return {
-    timestamp: l.timestamp, message: l.message, severity: l.severity, attributes: l.attributes,
-    tags: { deploymentId: d.id, deploymentInstanceId: d.instances[0]?.id ?? null, environmentId: d.environmentId, projectId: d.projectId, serviceId: d.serviceId, snapshotId: d.snapshotId },
+    timestamp: l.timestamp,
+    message: l.message,
+    severity: l.severity,
+    attributes: l.attributes,
+    tags: {
+      deploymentId: d.id,
+      deploymentInstanceId: d.instances[0]?.id ?? null,
+      environmentId: d.environmentId,
+      projectId: d.projectId,
+      serviceId: d.serviceId,
+      snapshotId: d.snapshotId,
+    },
   };
 }
 
-interface LogArgs { deploymentId: string; limit?: number | null; filter?: string | null; startDate?: string | null; endDate?: string | null }
+interface LogArgs {
+  deploymentId: string;
+  limit?: number | null;
+  filter?: string | null;
+  startDate?: string | null;
+  endDate?: string | null;
+}
 
 function selectLogs(lines: EmulatedLog[], args: LogArgs): EmulatedLog[] {
   let selected = lines;
@@ -231,7 +368,10 @@ function selectLogs(lines: EmulatedLog[], args: LogArgs): EmulatedLog[] {
 }
 
 /** A push-based async iterator whose return() unsubscribes immediately (async generators would wait). */
-export function eventIterator<T>(subscribe: (push: (value: T) => void) => () => void, initial: T[] = []): AsyncIterableIterator<T> {
+export function eventIterator<T>(
+  subscribe: (push: (value: T) => void) => () => void,
+  initial: T[] = [],
+): AsyncIterableIterator<T> {
   const queue: T[] = [...initial];
   let pending: ((r: IteratorResult<T>) => void) | null = null;
   let done = false;
@@ -288,7 +428,11 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
     requireAccess(world, ctx, d.projectId, d.environmentId);
     return d;
   };
-  const instanceAccess = (ctx: RequestContext, environmentId: string, serviceId: string): { service: ServiceRecord; env: EnvironmentRecord } => {
+  const instanceAccess = (
+    ctx: RequestContext,
+    environmentId: string,
+    serviceId: string,
+  ): { service: ServiceRecord; env: EnvironmentRecord } => {
     requireAuth(ctx);
     const env = world.environments.get(environmentId);
     const service = world.services.get(serviceId);
@@ -306,7 +450,11 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
       const record = [...world.projectTokens.values()].find((t) => t.id === p.tokenId);
       if (!record) throw gqlError('Project Token not found');
       return {
-        id: record.id, name: record.name, createdAt: record.createdAt, projectId: record.projectId, environmentId: record.environmentId,
+        id: record.id,
+        name: record.name,
+        createdAt: record.createdAt,
+        projectId: record.projectId,
+        environmentId: record.environmentId,
         displayToken: `${record.token.slice(0, 4)}…${record.token.slice(-4)}`,
         project: () => projectView(world, world.requireProject(record.projectId)),
         environment: () => environmentView(world, world.requireEnvironment(record.environmentId)),
@@ -332,7 +480,11 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
         if (!world.workspacesOf(p).some((w) => w.id === workspaceId)) throw gqlError('Not Authorized');
         list = [...world.projects.values()].filter((proj) => proj.workspaceId === workspaceId);
       }
-      return paginate(list.map((proj) => projectView(world, proj)), args as PageArgs, (v) => v.id as string);
+      return paginate(
+        list.map((proj) => projectView(world, proj)),
+        args as PageArgs,
+        (v) => v.id as string,
+      );
     },
     apiToken: (_s, _a, ctx) => {
       // "Introspect the current API token and its accessible workspaces" (schema): Bearer tokens only.
@@ -344,8 +496,13 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
       const { service, env } = instanceAccess(ctx, str(args.environmentId), str(args.serviceId));
       if (env.projectId !== args.projectId) throw gqlError('Not Authorized');
       // Autodeploy exists only for repo-connected services (docs deployments/github-autodeploys.md). Reasons: ours.
-      if (!service.source.repo) return { enabled: false, canEnable: false, reason: 'Service is not connected to a GitHub repository' };
-      return { enabled: service.autoDeploy, canEnable: !service.autoDeploy, reason: service.autoDeploy ? null : 'Automatic deployments are disabled for this service' };
+      if (!service.source.repo)
+        return { enabled: false, canEnable: false, reason: 'Service is not connected to a GitHub repository' };
+      return {
+        enabled: service.autoDeploy,
+        canEnable: !service.autoDeploy,
+        reason: service.autoDeploy ? null : 'Automatic deployments are disabled for this service',
+      };
     },
     project: (_s, args, ctx) => {
       requireAuth(ctx);
@@ -386,7 +543,13 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
     },
     deployments: (_s, args, ctx) => {
       const p = requireAuth(ctx);
-      const input = args.input as { projectId?: string | null; environmentId?: string | null; serviceId?: string | null; includeDeleted?: boolean | null; status?: { in?: DeploymentStatus[] | null; notIn?: DeploymentStatus[] | null } | null };
+      const input = args.input as {
+        projectId?: string | null;
+        environmentId?: string | null;
+        serviceId?: string | null;
+        includeDeleted?: boolean | null;
+        status?: { in?: DeploymentStatus[] | null; notIn?: DeploymentStatus[] | null } | null;
+      };
       if (p.kind === 'project') {
         if (input.projectId && input.projectId !== p.projectId) throw gqlError('Not Authorized');
         if (input.environmentId && input.environmentId !== p.environmentId) throw gqlError('Not Authorized');
@@ -394,21 +557,33 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
       if (!input.projectId && !input.environmentId && !input.serviceId && p.kind !== 'project') {
         throw gqlError('Must provide at least one of projectId, environmentId or serviceId');
       }
-      const list = world.allDeploymentsNewestFirst().filter((d) =>
-        world.visible(d)
-        && world.canSeeProject(p, world.requireProject(d.projectId))
-        && (!input.projectId || d.projectId === input.projectId)
-        && (!input.environmentId || d.environmentId === input.environmentId)
-        && (!input.serviceId || d.serviceId === input.serviceId)
-        && (p.kind !== 'project' || (d.projectId === p.projectId && d.environmentId === p.environmentId))
-        && (!input.status?.in || input.status.in.includes(d.status))
-        && (!input.status?.notIn || !input.status.notIn.includes(d.status)));
-      return paginate(list.map((d) => deploymentView(world, d)), args as PageArgs, (v) => v.id as string);
+      const list = world
+        .allDeploymentsNewestFirst()
+        .filter(
+          (d) =>
+            world.visible(d) &&
+            world.canSeeProject(p, world.requireProject(d.projectId)) &&
+            (!input.projectId || d.projectId === input.projectId) &&
+            (!input.environmentId || d.environmentId === input.environmentId) &&
+            (!input.serviceId || d.serviceId === input.serviceId) &&
+            (p.kind !== 'project' || (d.projectId === p.projectId && d.environmentId === p.environmentId)) &&
+            (!input.status?.in || input.status.in.includes(d.status)) &&
+            (!input.status?.notIn || !input.status.notIn.includes(d.status)),
+        );
+      return paginate(
+        list.map((d) => deploymentView(world, d)),
+        args as PageArgs,
+        (v) => v.id as string,
+      );
     },
     deployment: (_s, args, ctx) => deploymentView(world, deploymentAccess(ctx, str(args.id))),
     deploymentEvents: (_s, args, ctx) => {
       const d = deploymentAccess(ctx, str(args.id));
-      return paginate(d.events.map((e) => ({ ...e, payload: e.payload ? { ...e.payload } : null })), args as PageArgs, (e) => e.id);
+      return paginate(
+        d.events.map((e) => ({ ...e, payload: e.payload ? { ...e.payload } : null })),
+        args as PageArgs,
+        (e) => e.id,
+      );
     },
     buildLogs: (_s, args, ctx) => {
       const d = deploymentAccess(ctx, str(args.deploymentId));
@@ -420,12 +595,18 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
     },
   };
 
-  const deployFromService = (ctx: RequestContext, args: Record<string, unknown>, latestCommit = false): EmulatedDeployment => {
+  const deployFromService = (
+    ctx: RequestContext,
+    args: Record<string, unknown>,
+    latestCommit = false,
+  ): EmulatedDeployment => {
     const { service, env } = instanceAccess(ctx, str(args.environmentId), str(args.serviceId));
     const commitSha = (args.commitSha as string | null | undefined) ?? null;
-    if (world.imageOf(service, env.id)) return world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'deploy' });
+    if (world.imageOf(service, env.id))
+      return world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'deploy' });
     if (commitSha !== null && !/^[0-9a-f]{7,40}$/i.test(commitSha)) throw gqlError(`Commit not found: ${commitSha}`);
-    if (commitSha === null && !service.source.repo) throw gqlError('Service has no source to deploy; connect a repo or image, or upload with `railway up`');
+    if (commitSha === null && !service.source.repo)
+      throw gqlError('Service has no source to deploy; connect a repo or image, or upload with `railway up`');
     // Without commitSha: "the commit currently associated with the service", not the branch head (docs
     // integrations/api/manage-services.md, docs PR #1163); latestCommit: true takes the branch head (cli
     // ServiceInstanceDeployLatestCommit.graphql).
@@ -436,87 +617,130 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
 
   const mutation: Record<string, Resolver> = {
     serviceInstanceDeployV2: (_s, args, ctx) => guard(() => deployFromService(ctx, args).id),
-    serviceInstanceDeploy: (_s, args, ctx) => guard(() => {
-      deployFromService(ctx, args, args.latestCommit === true);
-      return true;
-    }),
-    serviceInstanceRedeploy: (_s, args, ctx) => guard(() => {
-      const { service, env } = instanceAccess(ctx, str(args.environmentId), str(args.serviceId));
-      const latest = world.deploymentsOf(service.id, env.id)[0];
-      if (!latest) throw gqlError('No deployment found to redeploy');
-      world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'redeploy', source: latest });
-      return true;
-    }),
-    serviceInstanceUpdate: (_s, args, ctx) => guard(() => {
-      requireAuth(ctx);
-      const service = world.services.get(str(args.serviceId));
-      if (!service) throw gqlError('Service not found');
-      const environmentId = (args.environmentId as string | null | undefined) ?? null;
-      if (environmentId !== null) {
-        const env = world.environments.get(environmentId);
-        if (!env || env.projectId !== service.projectId) throw gqlError('Environment not found');
-      }
-      const p = requireAccess(world, ctx, service.projectId, environmentId);
-      // Without environmentId the update applies to every environment that is not a fork (schema argument doc):
-      // beyond a project token's single environment.
-      if (p.kind === 'project' && environmentId === null) throw gqlError('Not Authorized');
-      const input = args.input as {
-        source?: { image?: string | null; repo?: string | null } | null; healthcheckPath?: string | null; healthcheckTimeout?: number | null;
-        rootDirectory?: string | null;
-      };
-      // Settings apply to the next deployment; updating them does not deploy by itself.
-      if (input.source?.image && environmentId !== null) {
-        service.imageByEnvironment.set(environmentId, input.source.image);
-      } else if (input.source) {
-        service.source = { ...(input.source.image ? { image: input.source.image } : {}), ...(input.source.repo ? { repo: input.source.repo } : {}) };
-        service.imageByEnvironment.clear(); // forks are not modelled: every environment
-      }
-      if (input.rootDirectory !== undefined) service.rootDirectory = input.rootDirectory || null;
-      if (input.healthcheckPath !== undefined) service.healthcheckPath = input.healthcheckPath || null;
-      if (input.healthcheckTimeout !== undefined) service.healthcheckTimeoutSeconds = input.healthcheckTimeout ?? null;
-      return true;
-    }),
-    deploymentRedeploy: (_s, args, ctx) => guard(() => {
-      const target = deploymentAccess(ctx, str(args.id));
-      if (IN_PROGRESS_STATUSES.has(target.status)) throw gqlError('Cannot redeploy a deployment that is still in progress');
-      const d = world.createDeployment({ serviceId: target.serviceId, environmentId: target.environmentId, kind: 'redeploy', source: target });
-      return deploymentView(world, d);
-    }),
-    deploymentRollback: (_s, args, ctx) => guard(() => {
-      const target = deploymentAccess(ctx, str(args.id));
-      if (!target.canRollback) throw gqlError('Deployment cannot be rolled back: its image is no longer available');
-      world.createDeployment({ serviceId: target.serviceId, environmentId: target.environmentId, kind: 'rollback', source: target });
-      return true;
-    }),
-    deploymentCancel: (_s, args, ctx) => guard(() => {
-      world.cancel(deploymentAccess(ctx, str(args.id)).id);
-      return true;
-    }),
-    deploymentApprove: (_s, args, ctx) => guard(() => {
-      world.approve(deploymentAccess(ctx, str(args.id)).id);
-      return true;
-    }),
-    variableCollectionUpsert: (_s, args, ctx) => guard(() => {
-      const input = args.input as { projectId: string; environmentId: string; serviceId?: string | null; variables: unknown; replace?: boolean | null; skipDeploys?: boolean | null };
-      upsertVariables(world, ctx, input, input.variables);
-      return true;
-    }),
-    variableUpsert: (_s, args, ctx) => guard(() => {
-      const input = args.input as { projectId: string; environmentId: string; serviceId?: string | null; name: string; value: string; skipDeploys?: boolean | null };
-      upsertVariables(world, ctx, { ...input, replace: false }, { [input.name]: input.value });
-      return true;
-    }),
+    serviceInstanceDeploy: (_s, args, ctx) =>
+      guard(() => {
+        deployFromService(ctx, args, args.latestCommit === true);
+        return true;
+      }),
+    serviceInstanceRedeploy: (_s, args, ctx) =>
+      guard(() => {
+        const { service, env } = instanceAccess(ctx, str(args.environmentId), str(args.serviceId));
+        const latest = world.deploymentsOf(service.id, env.id)[0];
+        if (!latest) throw gqlError('No deployment found to redeploy');
+        world.createDeployment({ serviceId: service.id, environmentId: env.id, kind: 'redeploy', source: latest });
+        return true;
+      }),
+    serviceInstanceUpdate: (_s, args, ctx) =>
+      guard(() => {
+        requireAuth(ctx);
+        const service = world.services.get(str(args.serviceId));
+        if (!service) throw gqlError('Service not found');
+        const environmentId = (args.environmentId as string | null | undefined) ?? null;
+        if (environmentId !== null) {
+          const env = world.environments.get(environmentId);
+          if (!env || env.projectId !== service.projectId) throw gqlError('Environment not found');
+        }
+        const p = requireAccess(world, ctx, service.projectId, environmentId);
+        // Without environmentId the update applies to every environment that is not a fork (schema argument doc):
+        // beyond a project token's single environment.
+        if (p.kind === 'project' && environmentId === null) throw gqlError('Not Authorized');
+        const input = args.input as {
+          source?: { image?: string | null; repo?: string | null } | null;
+          healthcheckPath?: string | null;
+          healthcheckTimeout?: number | null;
+          rootDirectory?: string | null;
+        };
+        // Settings apply to the next deployment; updating them does not deploy by itself.
+        if (input.source?.image && environmentId !== null) {
+          service.imageByEnvironment.set(environmentId, input.source.image);
+        } else if (input.source) {
+          service.source = {
+            ...(input.source.image ? { image: input.source.image } : {}),
+            ...(input.source.repo ? { repo: input.source.repo } : {}),
+          };
+          service.imageByEnvironment.clear(); // forks are not modelled: every environment
+        }
+        if (input.rootDirectory !== undefined) service.rootDirectory = input.rootDirectory || null;
+        if (input.healthcheckPath !== undefined) service.healthcheckPath = input.healthcheckPath || null;
+        if (input.healthcheckTimeout !== undefined)
+          service.healthcheckTimeoutSeconds = input.healthcheckTimeout ?? null;
+        return true;
+      }),
+    deploymentRedeploy: (_s, args, ctx) =>
+      guard(() => {
+        const target = deploymentAccess(ctx, str(args.id));
+        if (IN_PROGRESS_STATUSES.has(target.status))
+          throw gqlError('Cannot redeploy a deployment that is still in progress');
+        const d = world.createDeployment({
+          serviceId: target.serviceId,
+          environmentId: target.environmentId,
+          kind: 'redeploy',
+          source: target,
+        });
+        return deploymentView(world, d);
+      }),
+    deploymentRollback: (_s, args, ctx) =>
+      guard(() => {
+        const target = deploymentAccess(ctx, str(args.id));
+        if (!target.canRollback) throw gqlError('Deployment cannot be rolled back: its image is no longer available');
+        world.createDeployment({
+          serviceId: target.serviceId,
+          environmentId: target.environmentId,
+          kind: 'rollback',
+          source: target,
+        });
+        return true;
+      }),
+    deploymentCancel: (_s, args, ctx) =>
+      guard(() => {
+        world.cancel(deploymentAccess(ctx, str(args.id)).id);
+        return true;
+      }),
+    deploymentApprove: (_s, args, ctx) =>
+      guard(() => {
+        world.approve(deploymentAccess(ctx, str(args.id)).id);
+        return true;
+      }),
+    variableCollectionUpsert: (_s, args, ctx) =>
+      guard(() => {
+        const input = args.input as {
+          projectId: string;
+          environmentId: string;
+          serviceId?: string | null;
+          variables: unknown;
+          replace?: boolean | null;
+          skipDeploys?: boolean | null;
+        };
+        upsertVariables(world, ctx, input, input.variables);
+        return true;
+      }),
+    variableUpsert: (_s, args, ctx) =>
+      guard(() => {
+        const input = args.input as {
+          projectId: string;
+          environmentId: string;
+          serviceId?: string | null;
+          name: string;
+          value: string;
+          skipDeploys?: boolean | null;
+        };
+        upsertVariables(world, ctx, { ...input, replace: false }, { [input.name]: input.value });
+        return true;
+      }),
   };
 
   const subscription: Record<string, { subscribe: Resolver; resolve: (payload: unknown) => unknown }> = {
     deployment: {
       subscribe: (_s, args, ctx) => {
         const d = deploymentAccess(ctx, str(args.id));
-        return eventIterator<View>((push) => {
-          const listener = (changed: EmulatedDeployment): void => push(deploymentView(world, changed));
-          world.changes.on(`deployment:${d.id}`, listener);
-          return () => world.changes.off(`deployment:${d.id}`, listener);
-        }, [deploymentView(world, d)]);
+        return eventIterator<View>(
+          (push) => {
+            const listener = (changed: EmulatedDeployment): void => push(deploymentView(world, changed));
+            world.changes.on(`deployment:${d.id}`, listener);
+            return () => world.changes.off(`deployment:${d.id}`, listener);
+          },
+          [deploymentView(world, d)],
+        );
       },
       resolve: (payload) => payload,
     },
@@ -536,34 +760,49 @@ export function buildEmulatorSchema(world: World): GraphQLSchema {
   return schema;
 }
 
-function logSubscription(world: World, kind: 'build' | 'deploy', access: (ctx: RequestContext, id: string) => EmulatedDeployment): { subscribe: Resolver; resolve: (p: unknown) => unknown } {
+function logSubscription(
+  world: World,
+  kind: 'build' | 'deploy',
+  access: (ctx: RequestContext, id: string) => EmulatedDeployment,
+): { subscribe: Resolver; resolve: (p: unknown) => unknown } {
   return {
     subscribe: (_s, args, ctx) => {
       const d = access(ctx, String(args.deploymentId));
       const existing = selectLogs(kind === 'build' ? d.buildLogs : d.deployLogs, args as unknown as LogArgs);
       const filter = (args.filter as string | null | undefined)?.toLowerCase();
-      return eventIterator<View[]>((push) => {
-        const listener = (line: EmulatedLog): void => {
-          if (!filter || line.message.toLowerCase().includes(filter)) push([logView(d, line)]);
-        };
-        world.changes.on(`log:${kind}:${d.id}`, listener);
-        return () => world.changes.off(`log:${kind}:${d.id}`, listener);
-      }, existing.length ? [existing.map((l) => logView(d, l))] : []);
+      return eventIterator<View[]>(
+        (push) => {
+          const listener = (line: EmulatedLog): void => {
+            if (!filter || line.message.toLowerCase().includes(filter)) push([logView(d, line)]);
+          };
+          world.changes.on(`log:${kind}:${d.id}`, listener);
+          return () => world.changes.off(`log:${kind}:${d.id}`, listener);
+        },
+        existing.length ? [existing.map((l) => logView(d, l))] : [],
+      );
     },
     resolve: (payload) => payload,
   };
 }
 
 function upsertVariables(
-  world: World, ctx: RequestContext,
-  input: { projectId: string; environmentId: string; serviceId?: string | null; replace?: boolean | null; skipDeploys?: boolean | null },
+  world: World,
+  ctx: RequestContext,
+  input: {
+    projectId: string;
+    environmentId: string;
+    serviceId?: string | null;
+    replace?: boolean | null;
+    skipDeploys?: boolean | null;
+  },
   variables: unknown,
 ): void {
   requireAuth(ctx);
   const env = world.environments.get(input.environmentId);
   if (!env || env.projectId !== input.projectId) throw gqlError('Environment not found');
   requireAccess(world, ctx, env.projectId, env.id);
-  if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) throw gqlError('variables must be an object of name → value');
+  if (typeof variables !== 'object' || variables === null || Array.isArray(variables))
+    throw gqlError('variables must be an object of name → value');
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(variables as Record<string, unknown>)) {
     if (typeof v !== 'string') throw gqlError(`Variable ${k} must be a string`);

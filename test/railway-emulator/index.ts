@@ -3,23 +3,46 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  GraphQLError, Kind, OperationTypeNode, execute, getOperationAST, graphql, parse, subscribe, validate, type DocumentNode,
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  execute,
+  getOperationAST,
+  graphql,
+  parse,
+  subscribe,
+  validate,
+  type DocumentNode,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Parser as TarParser } from 'tar';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, buildEmulatorSchema, type RequestContext } from './graphql.js';
-import { railwaySchemaAvailable, validateAgainstRailwaySchema, validateDocumentAgainstRailwaySchema } from './schema-check.js';
-import type {
-  AppBehaviour, EmulatedDeployment, RequestRecord, ScriptedDeployment, UploadRecord,
-} from './types.js';
+import {
+  railwaySchemaAvailable,
+  validateAgainstRailwaySchema,
+  validateDocumentAgainstRailwaySchema,
+} from './schema-check.js';
+import type { AppBehaviour, EmulatedDeployment, RequestRecord, ScriptedDeployment, UploadRecord } from './types.js';
 import { World } from './world.js';
 
 export type {
-  AppBehaviour, DeploymentStatus, EmulatedDeployment, EmulatedEvent, EmulatedLog, RequestRecord, ScriptedDeployment,
-  ScriptedOutcome, UploadRecord,
+  AppBehaviour,
+  DeploymentStatus,
+  EmulatedDeployment,
+  EmulatedEvent,
+  EmulatedLog,
+  RequestRecord,
+  ScriptedDeployment,
+  ScriptedOutcome,
+  UploadRecord,
 } from './types.js';
-export { validateAgainstRailwaySchema, validateAgainstEmulatorSchema, railwaySchemaAvailable, railwaySchemaPath } from './schema-check.js';
+export {
+  validateAgainstRailwaySchema,
+  validateAgainstEmulatorSchema,
+  railwaySchemaAvailable,
+  railwaySchemaPath,
+} from './schema-check.js';
 
 export interface EmulatorOptions {
   /** Duration of BUILDING (default 200 ms). */
@@ -96,7 +119,17 @@ export interface RailwayEmulator {
    * trigger branch) Railway starts its OWN deployment of that commit after `delayMs`. With watch paths and
    * `changedFiles`, a push touching none of them ends SKIPPED. Resolves to that deployment's id, or null.
    */
-  push(serviceId: string, sha: string, o?: { environmentId?: string; branch?: string; changedFiles?: string[]; delayMs?: number; script?: ScriptedDeployment }): Promise<string | null>;
+  push(
+    serviceId: string,
+    sha: string,
+    o?: {
+      environmentId?: string;
+      branch?: string;
+      changedFiles?: string[];
+      delayMs?: number;
+      script?: ScriptedDeployment;
+    },
+  ): Promise<string | null>;
   /** Turns GitHub autodeploy on or off for a service. */
   setAutoDeploy(serviceId: string, enabled: boolean): void;
   /** Marks the service's custom domain verified (DNS checked) or not. */
@@ -125,11 +158,18 @@ export interface RailwayEmulator {
     serviceUrlAnswerNext(serviceId: string, count: number, httpStatus?: number): void;
     /** The next `count` (default 1) requests running `operation` fail WITHOUT taking effect: HTTP `httpStatus`
      *  (default 502, HTML body) or, with `graphqlError`, HTTP 200 + errors[]. */
-    failOperation(operation: OperationMatch, o?: { count?: number; httpStatus?: number; graphqlError?: string }): void;
+    failOperation(
+      operation: OperationMatch,
+      o?: { count?: number; httpStatus?: number; graphqlError?: string; skip?: number },
+    ): void;
     /** The next `count` (default 1) requests running `operation` TAKE EFFECT, then the answer is lost: the edge answers
      *  `httpStatus` (default 502, as 'http'), the connection is reset after the request was read ('reset'), or it is
-     *  never answered ('hang'). */
-    loseAnswer(operation: OperationMatch, o?: { count?: number; as?: 'http' | 'reset' | 'hang'; httpStatus?: number }): void;
+     *  never answered ('hang'). `skip`: that many matching requests are answered normally first (e.g. the second
+     *  serviceInstanceUpdate of a release, not the first). */
+    loseAnswer(
+      operation: OperationMatch,
+      o?: { count?: number; as?: 'http' | 'reset' | 'hang'; httpStatus?: number; skip?: number },
+    ): void;
     /** Once the next `operation` has taken effect (answered or its answer lost), every HTTP request (GraphQL, /up,
      *  WebSocket upgrades) gets `httpStatus` (default 503) for `durationMs` (default 2000), without taking effect. */
     outageAfter(operation: OperationMatch, o?: { durationMs?: number; httpStatus?: number }): void;
@@ -143,6 +183,8 @@ export interface RailwayEmulator {
   supersede(serviceId: string, b?: ScriptedDeployment & { environmentId?: string }): string;
   /** canRollback=false on all non-active deployments (image retention expired). */
   expireImages(serviceId: string): void;
+  /** An image service's image SETTING in an environment (what its next deploy pulls; serviceInstanceUpdate changes it). */
+  imageSetting(serviceId: string, environmentId?: string): string | undefined;
   /** Variables of a service instance as the emulator stores them. */
   variables(serviceId: string, environmentId?: string): Record<string, string>;
   /** App processes currently running (for no-orphan checks). */
@@ -164,24 +206,32 @@ interface OperationFault {
   graphqlError?: string;
   lostAs?: 'http' | 'reset' | 'hang';
   durationMs?: number;
+  /** Matching requests still to let through before the fault applies (failOperation / loseAnswer `skip`). */
+  skip?: number;
 }
 
 /** The names a fault can match a GraphQL request by: its operation name and the root fields it selects. */
 function operationNames(doc: DocumentNode | null, operationName: string | null): Array<string | null> {
   const op = doc ? getOperationAST(doc, operationName ?? undefined) : null;
-  const fields = (op?.selectionSet.selections ?? []).flatMap((sel) => (sel.kind === Kind.FIELD ? [sel.name.value] : []));
+  const fields = (op?.selectionSet.selections ?? []).flatMap((sel) =>
+    sel.kind === Kind.FIELD ? [sel.name.value] : [],
+  );
   return [operationName, ...fields];
 }
 const UP_PATH = /^\/project\/([^/]+)\/environment\/([^/]+)\/up$/;
 
 function headerRecord(req: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
 /** Auth headers of a WebSocket operation: the upgrade request's, overridden by the connection_init payload. */
-function wsHeaders(req: http.IncomingMessage, connectionParams: Record<string, unknown> | undefined): Record<string, string> {
+function wsHeaders(
+  req: http.IncomingMessage,
+  connectionParams: Record<string, unknown> | undefined,
+): Record<string, string> {
   const headers = headerRecord(req);
   for (const [k, v] of Object.entries(connectionParams ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
   return headers;
@@ -208,12 +258,15 @@ function listTarball(body: Buffer): Promise<string[]> {
     const parser = new TarParser({
       strict: true,
       onReadEntry: (entry) => {
-        if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') files.push(entry.path.replace(/^\.\//, ''));
+        if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile')
+          files.push(entry.path.replace(/^\.\//, ''));
         entry.resume();
       },
     });
     parser.on('error', reject);
-    parser.on('warn', (_code: string, message: string | Error) => reject(message instanceof Error ? message : new Error(message)));
+    parser.on('warn', (_code: string, message: string | Error) =>
+      reject(message instanceof Error ? message : new Error(message)),
+    );
     parser.on('end', () => resolve(files));
     parser.end(body);
   });
@@ -238,13 +291,23 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
   const requests: RequestRecord[] = [];
   const uploads: UploadRecord[] = [];
   const hanging = new Set<http.ServerResponse>();
-  const faults = { fail: [] as number[], rateLimited: [] as number[], hang: 0, wsDisabled: false, failUpload: [] as number[] };
+  const faults = {
+    fail: [] as number[],
+    rateLimited: [] as number[],
+    hang: 0,
+    wsDisabled: false,
+    failUpload: [] as number[],
+  };
   const operationFaults: OperationFault[] = [];
   let outage: { until: number; httpStatus: number } | null = null;
   const inOutage = (): number | null => (outage && Date.now() < outage.until ? outage.httpStatus : null);
   /** Takes the first pending fault of `kind` for a request running any of `names`. */
   const takeFault = (kind: OperationFault['kind'], names: Array<string | null>): OperationFault | undefined => {
     const fault = operationFaults.find((f) => f.kind === kind && f.remaining > 0 && names.includes(f.match));
+    if (fault?.skip) {
+      fault.skip -= 1;
+      return undefined;
+    }
     if (fault) fault.remaining -= 1;
     return fault;
   };
@@ -293,7 +356,10 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
 
   const sendJson = (res: http.ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   };
 
@@ -325,7 +391,12 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     const query = typeof payload.query === 'string' ? payload.query : '';
     const record: RequestRecord = {
       operationName: typeof payload.operationName === 'string' ? payload.operationName : null,
-      query, variables: payload.variables ?? null, headers: headerRecord(req), transport: 'http', httpStatus: 0, at: Date.now(),
+      query,
+      variables: payload.variables ?? null,
+      headers: headerRecord(req),
+      transport: 'http',
+      httpStatus: 0,
+      at: Date.now(),
     };
     let doc: DocumentNode | null;
     try {
@@ -375,26 +446,38 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       return finish(200);
     }
     if (doc && getOperationAST(doc, record.operationName ?? undefined)?.operation === OperationTypeNode.SUBSCRIPTION) {
-      sendJson(res, 200, { errors: [{ message: 'Subscriptions are only served over WebSocket (graphql-transport-ws)' }], data: null });
+      sendJson(res, 200, {
+        errors: [{ message: 'Subscriptions are only served over WebSocket (graphql-transport-ws)' }],
+        data: null,
+      });
       return finish(200);
     }
     const names = operationNames(doc, record.operationName);
     const failed = takeFault('fail', names);
     if (failed) {
-      if (failed.graphqlError !== undefined) sendJson(res, 200, { errors: [{ message: failed.graphqlError }], data: null });
+      if (failed.graphqlError !== undefined)
+        sendJson(res, 200, { errors: [{ message: failed.graphqlError }], data: null });
       else serverError(res, failed.httpStatus);
       return finish(failed.graphqlError !== undefined ? 200 : failed.httpStatus);
     }
     const contextValue: RequestContext = authenticate(world, record.headers);
     const result = await graphql({
-      schema, source: query, contextValue,
+      schema,
+      source: query,
+      contextValue,
       variableValues: (payload.variables as Record<string, unknown> | null | undefined) ?? undefined,
       operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
     });
     finish(answer(res, names, () => sendJson(res, 200, result)));
   };
 
-  const handleUpload = async (req: http.IncomingMessage, res: http.ServerResponse, projectId: string, environmentId: string, url: URL): Promise<void> => {
+  const handleUpload = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    projectId: string,
+    environmentId: string,
+    url: URL,
+  ): Promise<void> => {
     const outageStatus = inOutage();
     if (outageStatus !== null) {
       req.resume();
@@ -411,26 +494,34 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     const { body, tooLarge } = await readBody(req, uploadLimit);
     if (tooLarge) {
       res.writeHead(413, { 'content-type': 'text/html' });
-      res.end('<html><head><title>413 Request Entity Too Large</title></head><body>413 Request Entity Too Large</body></html>');
+      res.end(
+        '<html><head><title>413 Request Entity Too Large</title></head><body>413 Request Entity Too Large</body></html>',
+      );
       return;
     }
     const ctx = authenticate(world, headerRecord(req));
     if (!ctx.principal) return sendJson(res, 401, { message: ctx.authError || 'Not Authorized' });
     const env = world.environments.get(environmentId);
     if (!env || env.projectId !== projectId) return sendJson(res, 404, { message: 'Environment not found' });
-    if (ctx.principal.kind === 'project' && (ctx.principal.projectId !== projectId || ctx.principal.environmentId !== environmentId)) {
+    if (
+      ctx.principal.kind === 'project' &&
+      (ctx.principal.projectId !== projectId || ctx.principal.environmentId !== environmentId)
+    ) {
       return sendJson(res, 403, { message: 'Not Authorized' });
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/gzip' && contentType !== 'application/x-gzip') {
       return sendJson(res, 400, { message: `Content-Type must be application/gzip, got ${contentType || 'none'}` });
     }
-    if (body.length < 2 || body[0] !== 0x1f || body[1] !== 0x8b) return sendJson(res, 400, { message: 'Body is not a gzip-compressed tarball' });
+    if (body.length < 2 || body[0] !== 0x1f || body[1] !== 0x8b)
+      return sendJson(res, 400, { message: 'Body is not a gzip-compressed tarball' });
     let files: string[];
     try {
       files = await listTarball(body);
     } catch (error) {
-      return sendJson(res, 400, { message: `Invalid tarball: ${error instanceof Error ? error.message : String(error)}` });
+      return sendJson(res, 400, {
+        message: `Invalid tarball: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
     if (files.length === 0) return sendJson(res, 400, { message: 'The uploaded archive contains no files' });
     let serviceId = url.searchParams.get('serviceId') ?? '';
@@ -439,21 +530,27 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       serviceId = world.addService(projectId, { name: `service-${world.servicesOf(projectId).length + 1}` }).id;
     }
     const service = world.services.get(serviceId);
-    if (!service || service.projectId !== projectId) return sendJson(res, 400, { message: `Service ${serviceId} not found in project` });
+    if (!service || service.projectId !== projectId)
+      return sendJson(res, 400, { message: `Service ${serviceId} not found in project` });
     const message = url.searchParams.get('message');
     const d = world.createDeployment({
-      serviceId, environmentId, kind: 'upload', uploadedFiles: files,
+      serviceId,
+      environmentId,
+      kind: 'upload',
+      uploadedFiles: files,
       meta: { uploadedFiles: files.length, ...(message ? { deployMessage: message } : {}) },
     });
     uploads.push({ projectId, environmentId, serviceId, files, bytes: body.length, deploymentId: d.id });
     // `url` is a dashboard link, not the app: the app's address is deploymentDomain (railwayapp/cli up.rs).
     const dashboard = `https://railway.com/project/${projectId}/service/${serviceId}?environmentId=${environmentId}`;
-    answer(res, ['up'], () => sendJson(res, 200, {
-      deploymentId: d.id,
-      url: dashboard,
-      logsUrl: `${dashboard}&id=${d.id}`,
-      deploymentDomain: world.domainOf(serviceId, environmentId) ?? '',
-    }));
+    answer(res, ['up'], () =>
+      sendJson(res, 200, {
+        deploymentId: d.id,
+        url: dashboard,
+        logsUrl: `${dashboard}&id=${d.id}`,
+        deploymentDomain: world.domainOf(serviceId, environmentId) ?? '',
+      }),
+    );
   };
 
   const server = http.createServer((req, res) => {
@@ -479,30 +576,41 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
   });
   // parse/validate/execute/subscribe are passed in so graphql-ws runs them with the same `graphql` instance that
   // built the schema (a second copy of graphql, e.g. CJS vs ESM, would reject the schema as "from another realm").
-  const wsServer = useServer<Record<string, unknown> | undefined>({
-    schema,
-    parse,
-    execute,
-    subscribe,
-    validate: (s, document) => {
-      const errors = validate(s, document);
-      if (errors.length > 0 || !realSchemaCheck) return errors;
-      return validateDocumentAgainstRailwaySchema(document).map((e) => new GraphQLError(`Railway schema: ${e.message}`, { nodes: e.nodes }));
+  const wsServer = useServer<Record<string, unknown> | undefined>(
+    {
+      schema,
+      parse,
+      execute,
+      subscribe,
+      validate: (s, document) => {
+        const errors = validate(s, document);
+        if (errors.length > 0 || !realSchemaCheck) return errors;
+        return validateDocumentAgainstRailwaySchema(document).map(
+          (e) => new GraphQLError(`Railway schema: ${e.message}`, { nodes: e.nodes }),
+        );
+      },
+      context: (ctx) => authenticate(world, wsHeaders(ctx.extra.request, ctx.connectionParams)),
+      onSubscribe: (ctx, _id, payload) => {
+        let operationName = payload.operationName ?? null;
+        try {
+          operationName ??= getOperationAST(parse(payload.query), undefined)?.name?.value ?? null;
+        } catch {
+          // a syntax error is reported to the client by graphql-ws itself
+        }
+        requests.push({
+          operationName,
+          query: payload.query,
+          variables: payload.variables ?? null,
+          headers: wsHeaders(ctx.extra.request, ctx.connectionParams),
+          transport: 'ws',
+          httpStatus: 101,
+          at: Date.now(),
+        });
+      },
     },
-    context: (ctx) => authenticate(world, wsHeaders(ctx.extra.request, ctx.connectionParams)),
-    onSubscribe: (ctx, _id, payload) => {
-      let operationName = payload.operationName ?? null;
-      try {
-        operationName ??= getOperationAST(parse(payload.query), undefined)?.name?.value ?? null;
-      } catch {
-        // a syntax error is reported to the client by graphql-ws itself
-      }
-      requests.push({
-        operationName, query: payload.query, variables: payload.variables ?? null,
-        headers: wsHeaders(ctx.extra.request, ctx.connectionParams), transport: 'ws', httpStatus: 101, at: Date.now(),
-      });
-    },
-  }, wss, 10_000);
+    wss,
+    10_000,
+  );
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -580,15 +688,36 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       failNextUpload: (count, httpStatus = 503) => {
         for (let i = 0; i < count; i++) faults.failUpload.push(httpStatus);
       },
-      serviceUrlAnswerNext: (serviceId, count, httpStatus = 404) => world.proxyFor(serviceId).answerNext(count, httpStatus),
+      serviceUrlAnswerNext: (serviceId, count, httpStatus = 404) =>
+        world.proxyFor(serviceId).answerNext(count, httpStatus),
       failOperation: (operation, o = {}) => {
-        operationFaults.push({ kind: 'fail', match: operation, remaining: o.count ?? 1, httpStatus: o.httpStatus ?? 502, graphqlError: o.graphqlError });
+        operationFaults.push({
+          kind: 'fail',
+          match: operation,
+          remaining: o.count ?? 1,
+          httpStatus: o.httpStatus ?? 502,
+          graphqlError: o.graphqlError,
+          skip: o.skip ?? 0,
+        });
       },
       loseAnswer: (operation, o = {}) => {
-        operationFaults.push({ kind: 'lose', match: operation, remaining: o.count ?? 1, httpStatus: o.httpStatus ?? 502, lostAs: o.as ?? 'http' });
+        operationFaults.push({
+          kind: 'lose',
+          match: operation,
+          remaining: o.count ?? 1,
+          httpStatus: o.httpStatus ?? 502,
+          lostAs: o.as ?? 'http',
+          skip: o.skip ?? 0,
+        });
       },
       outageAfter: (operation, o = {}) => {
-        operationFaults.push({ kind: 'outage', match: operation, remaining: 1, httpStatus: o.httpStatus ?? 503, durationMs: o.durationMs ?? 2000 });
+        operationFaults.push({
+          kind: 'outage',
+          match: operation,
+          remaining: 1,
+          httpStatus: o.httpStatus ?? 503,
+          durationMs: o.durationMs ?? 2000,
+        });
       },
     },
     requests,
@@ -602,12 +731,17 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
       const latest = world.deploymentsOf(serviceId, environmentId)[0];
       const { environmentId: _ignored, ...script } = b;
       return world.createDeployment({
-        serviceId, environmentId, kind: 'external', script,
+        serviceId,
+        environmentId,
+        kind: 'external',
+        script,
         commitSha: service.source.image ? null : (latest?.commitSha ?? service.headCommit),
       }).id;
     },
     expireImages: (serviceId) => world.expireImages(serviceId),
-    variables: (serviceId, environmentId) => world.variablesFor(environmentId ?? world.defaultEnvironment(serviceId), serviceId),
+    imageSetting: (serviceId, environmentId) => world.imageSettingOf(serviceId, environmentId),
+    variables: (serviceId, environmentId) =>
+      world.variablesFor(environmentId ?? world.defaultEnvironment(serviceId), serviceId),
     runningApps: () => world.runningApps(),
     openSockets: () => sockets.size,
     waitForStatus: (deploymentId, statuses, timeoutMs = 30_000) => {
@@ -622,7 +756,11 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`deployment ${deploymentId} did not reach ${[...wanted].join('/')} within ${timeoutMs} ms (status ${d.status}; history ${d.history.map((h) => h.status).join(' → ')})`));
+          reject(
+            new Error(
+              `deployment ${deploymentId} did not reach ${[...wanted].join('/')} within ${timeoutMs} ms (status ${d.status}; history ${d.history.map((h) => h.status).join(' → ')})`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);

@@ -5,9 +5,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  buildClientSchema, buildSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType,
-  isUnionType, isSpecifiedScalarType, parse, validate, type GraphQLArgument, type GraphQLInputField, type GraphQLNamedType,
-  type DocumentNode, type GraphQLError, type GraphQLSchema, type IntrospectionQuery,
+  buildClientSchema,
+  buildSchema,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isScalarType,
+  isUnionType,
+  isSpecifiedScalarType,
+  parse,
+  validate,
+  type GraphQLArgument,
+  type GraphQLInputField,
+  type GraphQLNamedType,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  type IntrospectionQuery,
 } from 'graphql';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -29,7 +44,8 @@ let emulatorSchema: GraphQLSchema | undefined;
 export function loadRailwaySchema(): GraphQLSchema {
   if (realSchema) return realSchema;
   const file = railwaySchemaPath();
-  if (!fs.existsSync(file)) throw new Error(`Railway's schema is not available at ${file} (check railwaySchemaAvailable() first and skip)`);
+  if (!fs.existsSync(file))
+    throw new Error(`Railway's schema is not available at ${file} (check railwaySchemaAvailable() first and skip)`);
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { data?: IntrospectionQuery } & Partial<IntrospectionQuery>;
   realSchema = buildClientSchema(json.data ?? (json as IntrospectionQuery));
   return realSchema;
@@ -86,9 +102,16 @@ function sameDefault(a: GraphQLArgument | GraphQLInputField, b: GraphQLArgument 
 export function compareSchemaSubset(sub: GraphQLSchema, full: GraphQLSchema): string[] {
   const problems: string[] = [];
   for (const root of ['Query', 'Mutation', 'Subscription'] as const) {
-    const subRoot = root === 'Query' ? sub.getQueryType() : root === 'Mutation' ? sub.getMutationType() : sub.getSubscriptionType();
-    const fullRoot = root === 'Query' ? full.getQueryType() : root === 'Mutation' ? full.getMutationType() : full.getSubscriptionType();
-    if (subRoot && subRoot.name !== fullRoot?.name) problems.push(`root ${root} type is ${subRoot.name}, Railway's is ${fullRoot?.name ?? 'absent'}`);
+    const subRoot =
+      root === 'Query' ? sub.getQueryType() : root === 'Mutation' ? sub.getMutationType() : sub.getSubscriptionType();
+    const fullRoot =
+      root === 'Query'
+        ? full.getQueryType()
+        : root === 'Mutation'
+          ? full.getMutationType()
+          : full.getSubscriptionType();
+    if (subRoot && subRoot.name !== fullRoot?.name)
+      problems.push(`root ${root} type is ${subRoot.name}, Railway's is ${fullRoot?.name ?? 'absent'}`);
   }
   for (const [name, t] of Object.entries(sub.getTypeMap())) {
     if (name.startsWith('__') || (isScalarType(t) && isSpecifiedScalarType(t))) continue;
@@ -104,7 +127,8 @@ export function compareSchemaSubset(sub: GraphQLSchema, full: GraphQLSchema): st
     if ((isObjectType(t) || isInterfaceType(t)) && (isObjectType(other) || isInterfaceType(other))) {
       const otherFields = other.getFields();
       for (const iface of t.getInterfaces()) {
-        if (!other.getInterfaces().some((i) => i.name === iface.name)) problems.push(`${name} implements ${iface.name} here but not in Railway's schema`);
+        if (!other.getInterfaces().some((i) => i.name === iface.name))
+          problems.push(`${name} implements ${iface.name} here but not in Railway's schema`);
       }
       for (const [fieldName, field] of Object.entries(t.getFields())) {
         const otherField = otherFields[fieldName];
@@ -113,17 +137,24 @@ export function compareSchemaSubset(sub: GraphQLSchema, full: GraphQLSchema): st
           continue;
         }
         if (String(field.type) !== String(otherField.type)) {
-          problems.push(`field ${name}.${fieldName} is ${String(field.type)} here but ${String(otherField.type)} in Railway's schema`);
+          problems.push(
+            `field ${name}.${fieldName} is ${String(field.type)} here but ${String(otherField.type)} in Railway's schema`,
+          );
         }
         for (const arg of field.args) {
           const otherArg = otherField.args.find((a) => a.name === arg.name);
           if (!otherArg) problems.push(`argument ${name}.${fieldName}(${arg.name}) does not exist in Railway's schema`);
-          else if (String(arg.type) !== String(otherArg.type)) problems.push(`argument ${name}.${fieldName}(${arg.name}) is ${String(arg.type)} here but ${String(otherArg.type)} in Railway's schema`);
-          else if (!sameDefault(arg, otherArg)) problems.push(`argument ${name}.${fieldName}(${arg.name}) default differs from Railway's`);
+          else if (String(arg.type) !== String(otherArg.type))
+            problems.push(
+              `argument ${name}.${fieldName}(${arg.name}) is ${String(arg.type)} here but ${String(otherArg.type)} in Railway's schema`,
+            );
+          else if (!sameDefault(arg, otherArg))
+            problems.push(`argument ${name}.${fieldName}(${arg.name}) default differs from Railway's`);
         }
         for (const otherArg of otherField.args) {
           const required = String(otherArg.type).endsWith('!') && otherArg.defaultValue === undefined;
-          if (required && !field.args.some((a) => a.name === otherArg.name)) problems.push(`argument ${name}.${fieldName}(${otherArg.name}) is required by Railway but missing here`);
+          if (required && !field.args.some((a) => a.name === otherArg.name))
+            problems.push(`argument ${name}.${fieldName}(${otherArg.name}) is required by Railway but missing here`);
         }
       }
     } else if (isInputObjectType(t) && isInputObjectType(other)) {
@@ -131,17 +162,29 @@ export function compareSchemaSubset(sub: GraphQLSchema, full: GraphQLSchema): st
       for (const [fieldName, field] of Object.entries(t.getFields())) {
         const otherField = otherFields[fieldName];
         if (!otherField) problems.push(`input field ${name}.${fieldName} does not exist in Railway's schema`);
-        else if (String(field.type) !== String(otherField.type)) problems.push(`input field ${name}.${fieldName} is ${String(field.type)} here but ${String(otherField.type)} in Railway's schema`);
-        else if (!sameDefault(field, otherField)) problems.push(`input field ${name}.${fieldName} default differs from Railway's`);
+        else if (String(field.type) !== String(otherField.type))
+          problems.push(
+            `input field ${name}.${fieldName} is ${String(field.type)} here but ${String(otherField.type)} in Railway's schema`,
+          );
+        else if (!sameDefault(field, otherField))
+          problems.push(`input field ${name}.${fieldName} default differs from Railway's`);
       }
       for (const [fieldName, otherField] of Object.entries(otherFields)) {
         const required = String(otherField.type).endsWith('!') && otherField.defaultValue === undefined;
-        if (required && !t.getFields()[fieldName]) problems.push(`input field ${name}.${fieldName} is required by Railway but missing here`);
+        if (required && !t.getFields()[fieldName])
+          problems.push(`input field ${name}.${fieldName} is required by Railway but missing here`);
       }
     } else if (isEnumType(t) && isEnumType(other)) {
-      const mine = t.getValues().map((v) => v.name).sort();
-      const theirs = other.getValues().map((v) => v.name).sort();
-      if (mine.join(',') !== theirs.join(',')) problems.push(`enum ${name} values [${mine.join(', ')}] differ from Railway's [${theirs.join(', ')}]`);
+      const mine = t
+        .getValues()
+        .map((v) => v.name)
+        .sort();
+      const theirs = other
+        .getValues()
+        .map((v) => v.name)
+        .sort();
+      if (mine.join(',') !== theirs.join(','))
+        problems.push(`enum ${name} values [${mine.join(', ')}] differ from Railway's [${theirs.join(', ')}]`);
     }
   }
   return problems;

@@ -1,20 +1,52 @@
 // Shared types of the Railway emulator. The public ones are re-exported from index.ts.
 
 export type DeploymentStatus =
-  | 'BUILDING' | 'CRASHED' | 'DEPLOYING' | 'FAILED' | 'INITIALIZING' | 'NEEDS_APPROVAL' | 'QUEUED'
-  | 'REMOVED' | 'REMOVING' | 'SKIPPED' | 'SLEEPING' | 'SUCCESS' | 'WAITING';
+  | 'BUILDING'
+  | 'CRASHED'
+  | 'DEPLOYING'
+  | 'FAILED'
+  | 'INITIALIZING'
+  | 'NEEDS_APPROVAL'
+  | 'QUEUED'
+  | 'REMOVED'
+  | 'REMOVING'
+  | 'SKIPPED'
+  | 'SLEEPING'
+  | 'SUCCESS'
+  | 'WAITING';
 
 export type DeploymentInstanceStatus =
-  | 'CRASHED' | 'CREATED' | 'EXITED' | 'INITIALIZING' | 'REMOVED' | 'REMOVING' | 'RESTARTING' | 'RUNNING'
-  | 'SKIPPED' | 'STOPPED';
+  | 'CRASHED'
+  | 'CREATED'
+  | 'EXITED'
+  | 'INITIALIZING'
+  | 'REMOVED'
+  | 'REMOVING'
+  | 'RESTARTING'
+  | 'RUNNING'
+  | 'SKIPPED'
+  | 'STOPPED';
 
 export type DeploymentEventStep =
-  | 'BUILD_IMAGE' | 'CONFIGURE_NETWORK' | 'CREATE_CONTAINER' | 'DRAIN_INSTANCES' | 'HEALTHCHECK' | 'MIGRATE_VOLUMES'
-  | 'PRE_DEPLOY_COMMAND' | 'PUBLISH_IMAGE' | 'SNAPSHOT_CODE' | 'WAIT_FOR_DEPENDENCIES';
+  | 'BUILD_IMAGE'
+  | 'CONFIGURE_NETWORK'
+  | 'CREATE_CONTAINER'
+  | 'DRAIN_INSTANCES'
+  | 'HEALTHCHECK'
+  | 'MIGRATE_VOLUMES'
+  | 'PRE_DEPLOY_COMMAND'
+  | 'PUBLISH_IMAGE'
+  | 'SNAPSHOT_CODE'
+  | 'WAIT_FOR_DEPENDENCIES';
 
 /** Statuses from which a deployment still moves on by itself (or waits for approval / CI). */
 export const IN_PROGRESS_STATUSES: ReadonlySet<DeploymentStatus> = new Set<DeploymentStatus>([
-  'INITIALIZING', 'QUEUED', 'WAITING', 'NEEDS_APPROVAL', 'BUILDING', 'DEPLOYING',
+  'INITIALIZING',
+  'QUEUED',
+  'WAITING',
+  'NEEDS_APPROVAL',
+  'BUILDING',
+  'DEPLOYING',
 ]);
 
 /** How the app process of a deployment behaves (passed to test/railway-emulator/app.mjs as APP_* variables). */
@@ -38,7 +70,13 @@ export type ScriptedOutcome = 'SUCCESS' | 'FAILED' | 'CRASHED' | 'NEEDS_APPROVAL
 export interface ScriptedDeployment {
   outcome?: ScriptedOutcome;
   buildMs?: number;
+  /** The process dies this long after SUCCESS (→ CRASHED once the restart policy gives up, docs
+   *  deployments/reference.md, deployments/restart-policy.md): e.g. a crash after a verification window ended. */
   crashAfterSuccessMs?: number;
+  /** Serverless (App Sleeping): the deployment goes SLEEPING this long after SUCCESS, and the next request to the
+   *  service URL wakes it and gets the edge's 502 (docs deployments/serverless.md: sleeps after 10 min without
+   *  outbound traffic; "the first request may 502" while it starts) — a cold start, compressed. */
+  sleepAfterSuccessMs?: number;
   app?: AppBehaviour;
   /** Where a FAILED outcome fails: the image build (default) or Railway's healthcheck after the container started. */
   failAt?: 'BUILD' | 'HEALTHCHECK';
@@ -64,8 +102,13 @@ export interface EmulatedEvent {
   createdAt: string;
   completedAt: string | null;
   payload: {
-    attempt?: number; maxAttempts?: number; error?: string; reason?: string; detail?: string;
-    durationMs?: number; skipped?: boolean;
+    attempt?: number;
+    maxAttempts?: number;
+    error?: string;
+    reason?: string;
+    detail?: string;
+    durationMs?: number;
+    skipped?: boolean;
   } | null;
 }
 

@@ -30,19 +30,37 @@ export interface WorldOptions {
   /** A new deployment is invisible to reads for this long: the backend "may not have fully registered the deployment
    *  yet" (railwayapp/cli src/commands/up.rs waits 500 ms and ignores read errors while polling, PR #743). */
   registrationLagMs: number;
-  /** Whether the ACTIVE deployment reports canRollback: true. No public source shows it either way (reference
-   *  "Update 2026-12-02"), so tests run both; the client must re-read canRollback at rollback time. */
+  /** Whether the ACTIVE deployment reports canRollback: true. No public source shows it either way (docs.railway.com
+   *  guides/roll-back-bad-deploy.md is silent on it), so tests run both; the client must re-read canRollback at rollback time. */
   activeCanRollback: boolean;
 }
 
 /** A workspace (formerly team). The account token's user is a member unless `member` is false. */
-export interface WorkspaceRecord { id: string; name: string; createdAt: string; member: boolean }
+export interface WorkspaceRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+  member: boolean;
+}
 /** workspaceId null = a personal project: `projects` without workspaceId lists only these (docs
  *  integrations/api/manage-projects.md), and workspace tokens cannot see them (docs integrations/api.md). */
-export interface ProjectRecord { id: string; name: string; createdAt: string; workspaceId: string | null }
-export interface EnvironmentRecord { id: string; name: string; projectId: string; createdAt: string }
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+  workspaceId: string | null;
+}
+export interface EnvironmentRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  createdAt: string;
+}
 export interface ServiceRecord {
-  id: string; name: string; projectId: string; createdAt: string;
+  id: string;
+  name: string;
+  projectId: string;
+  createdAt: string;
   source: { repo?: string; image?: string };
   app: AppBehaviour | false;
   domain: boolean;
@@ -63,15 +81,31 @@ export interface ServiceRecord {
   /** source.image set by serviceInstanceUpdate WITH an environmentId: that environment only (schema argument doc). */
   imageByEnvironment: Map<string, string>;
 }
-export interface ProjectTokenRecord { id: string; token: string; name: string; projectId: string; environmentId: string; createdAt: string }
+export interface ProjectTokenRecord {
+  id: string;
+  token: string;
+  name: string;
+  projectId: string;
+  environmentId: string;
+  createdAt: string;
+}
 
 export type Principal =
   | { kind: 'project'; projectId: string; environmentId: string; tokenId: string }
   | { kind: 'workspace'; workspaceId: string }
   | { kind: 'account' };
 
-const REMOVABLE_WHEN_SUPERSEDED: ReadonlySet<DeploymentStatus> = new Set<DeploymentStatus>(['SUCCESS', 'SLEEPING', 'CRASHED']);
-const STOPPED_STATUSES: ReadonlySet<DeploymentStatus> = new Set<DeploymentStatus>(['REMOVED', 'CRASHED', 'FAILED', 'SKIPPED']);
+const REMOVABLE_WHEN_SUPERSEDED: ReadonlySet<DeploymentStatus> = new Set<DeploymentStatus>([
+  'SUCCESS',
+  'SLEEPING',
+  'CRASHED',
+]);
+const STOPPED_STATUSES: ReadonlySet<DeploymentStatus> = new Set<DeploymentStatus>([
+  'REMOVED',
+  'CRASHED',
+  'FAILED',
+  'SKIPPED',
+]);
 const MAX_LOG_LINES = 5000;
 
 export class EmulatorError extends Error {}
@@ -137,14 +171,25 @@ export class World {
   // ---------- seed data ----------
 
   addWorkspace(w: { name: string; id?: string; member?: boolean }): WorkspaceRecord {
-    const record: WorkspaceRecord = { id: w.id ?? randomUUID(), name: w.name, createdAt: new Date().toISOString(), member: w.member ?? true };
+    const record: WorkspaceRecord = {
+      id: w.id ?? randomUUID(),
+      name: w.name,
+      createdAt: new Date().toISOString(),
+      member: w.member ?? true,
+    };
     this.workspaces.set(record.id, record);
     return record;
   }
 
   addProject(p: { name: string; id?: string; workspaceId?: string }): ProjectRecord {
-    if (p.workspaceId !== undefined && !this.workspaces.has(p.workspaceId)) throw new EmulatorError('Workspace not found');
-    const record: ProjectRecord = { id: p.id ?? randomUUID(), name: p.name, createdAt: new Date().toISOString(), workspaceId: p.workspaceId ?? null };
+    if (p.workspaceId !== undefined && !this.workspaces.has(p.workspaceId))
+      throw new EmulatorError('Workspace not found');
+    const record: ProjectRecord = {
+      id: p.id ?? randomUUID(),
+      name: p.name,
+      createdAt: new Date().toISOString(),
+      workspaceId: p.workspaceId ?? null,
+    };
     this.projects.set(record.id, record);
     return record;
   }
@@ -165,24 +210,52 @@ export class World {
 
   addEnvironment(projectId: string, e: { name: string; id?: string }): EnvironmentRecord {
     this.requireProject(projectId);
-    const record: EnvironmentRecord = { id: e.id ?? randomUUID(), name: e.name, projectId, createdAt: new Date().toISOString() };
+    const record: EnvironmentRecord = {
+      id: e.id ?? randomUUID(),
+      name: e.name,
+      projectId,
+      createdAt: new Date().toISOString(),
+    };
     this.environments.set(record.id, record);
     return record;
   }
 
-  addService(projectId: string, s: {
-    name: string; id?: string; source?: { repo?: string; image?: string }; app?: AppBehaviour | false; domain?: boolean;
-    healthcheckPath?: string; healthcheckTimeoutSeconds?: number; autoDeploy?: boolean; branch?: string;
-    watchPatterns?: string[]; rootDirectory?: string; customDomain?: { domain: string; verified?: boolean };
-  }): ServiceRecord {
+  addService(
+    projectId: string,
+    s: {
+      name: string;
+      id?: string;
+      source?: { repo?: string; image?: string };
+      app?: AppBehaviour | false;
+      domain?: boolean;
+      healthcheckPath?: string;
+      healthcheckTimeoutSeconds?: number;
+      autoDeploy?: boolean;
+      branch?: string;
+      watchPatterns?: string[];
+      rootDirectory?: string;
+      customDomain?: { domain: string; verified?: boolean };
+    },
+  ): ServiceRecord {
     this.requireProject(projectId);
     const record: ServiceRecord = {
-      id: s.id ?? randomUUID(), name: s.name, projectId, createdAt: new Date().toISOString(),
-      source: s.source ?? {}, app: s.app ?? {}, domain: s.domain ?? true, headCommit: hex(20),
-      healthcheckPath: s.healthcheckPath ?? null, healthcheckTimeoutSeconds: s.healthcheckTimeoutSeconds ?? null,
-      autoDeploy: s.autoDeploy ?? Boolean(s.source?.repo), branch: s.branch ?? 'main', watchPatterns: s.watchPatterns ?? [],
+      id: s.id ?? randomUUID(),
+      name: s.name,
+      projectId,
+      createdAt: new Date().toISOString(),
+      source: s.source ?? {},
+      app: s.app ?? {},
+      domain: s.domain ?? true,
+      headCommit: hex(20),
+      healthcheckPath: s.healthcheckPath ?? null,
+      healthcheckTimeoutSeconds: s.healthcheckTimeoutSeconds ?? null,
+      autoDeploy: s.autoDeploy ?? Boolean(s.source?.repo),
+      branch: s.branch ?? 'main',
+      watchPatterns: s.watchPatterns ?? [],
       rootDirectory: s.rootDirectory ?? null,
-      customDomain: s.customDomain ? { domain: s.customDomain.domain, verified: s.customDomain.verified ?? false } : null,
+      customDomain: s.customDomain
+        ? { domain: s.customDomain.domain, verified: s.customDomain.verified ?? false }
+        : null,
       imageByEnvironment: new Map(),
     };
     this.services.set(record.id, record);
@@ -192,10 +265,15 @@ export class World {
   projectToken(projectId: string, environmentId: string): string {
     this.requireProject(projectId);
     const env = this.requireEnvironment(environmentId);
-    if (env.projectId !== projectId) throw new EmulatorError(`environment ${environmentId} is not in project ${projectId}`);
+    if (env.projectId !== projectId)
+      throw new EmulatorError(`environment ${environmentId} is not in project ${projectId}`);
     // Railway tokens are bare UUIDs for both kinds: the kind cannot be told from the text.
     const record: ProjectTokenRecord = {
-      id: randomUUID(), token: randomUUID(), name: `token-${this.projectTokens.size + 1}`, projectId, environmentId,
+      id: randomUUID(),
+      token: randomUUID(),
+      name: `token-${this.projectTokens.size + 1}`,
+      projectId,
+      environmentId,
       createdAt: new Date().toISOString(),
     };
     this.projectTokens.set(record.token, record);
@@ -293,6 +371,11 @@ export class World {
     return this.opts.activeCanRollback || this.activeDeployment(d.serviceId, d.environmentId)?.id !== d.id;
   }
 
+  /** The image setting of a service in an environment (the default environment when none is given). */
+  imageSettingOf(serviceId: string, environmentId?: string): string | undefined {
+    return this.imageOf(this.requireService(serviceId), environmentId ?? this.defaultEnvironment(serviceId));
+  }
+
   /** The image a service instance runs in an environment (per-environment override first). */
   imageOf(service: ServiceRecord, environmentId: string): string | undefined {
     return service.imageByEnvironment.get(environmentId) ?? service.source.image;
@@ -304,7 +387,17 @@ export class World {
    * `changedFiles` given, a push touching none of them ends SKIPPED with "No changed files matched patterns". Resolves
    * to the deployment Railway created, or null (autodeploy off, another branch).
    */
-  async push(serviceId: string, sha: string, o: { environmentId?: string; branch?: string; changedFiles?: string[]; delayMs?: number; script?: ScriptedDeployment } = {}): Promise<string | null> {
+  async push(
+    serviceId: string,
+    sha: string,
+    o: {
+      environmentId?: string;
+      branch?: string;
+      changedFiles?: string[];
+      delayMs?: number;
+      script?: ScriptedDeployment;
+    } = {},
+  ): Promise<string | null> {
     const service = this.requireService(serviceId);
     if (!service.source.repo) throw new EmulatorError('Service is not connected to a GitHub repository');
     const branch = o.branch ?? service.branch;
@@ -313,9 +406,15 @@ export class World {
     const environmentId = o.environmentId ?? this.defaultEnvironment(serviceId);
     if (o.delayMs) await this.delay(o.delayMs);
     if (this.closed) return null;
-    const unmatched = service.watchPatterns.length > 0 && o.changedFiles !== undefined && !watchPatternsMatch(service.watchPatterns, o.changedFiles);
-    const script: ScriptedDeployment = unmatched ? { ...o.script, outcome: 'SKIPPED', skipReason: 'watch-paths' } : (o.script ?? {});
-    return this.createDeployment({ serviceId, environmentId, kind: 'github', commitSha: sha, script, meta: { branch } }).id;
+    const unmatched =
+      service.watchPatterns.length > 0 &&
+      o.changedFiles !== undefined &&
+      !watchPatternsMatch(service.watchPatterns, o.changedFiles);
+    const script: ScriptedDeployment = unmatched
+      ? { ...o.script, outcome: 'SKIPPED', skipReason: 'watch-paths' }
+      : (o.script ?? {});
+    return this.createDeployment({ serviceId, environmentId, kind: 'github', commitSha: sha, script, meta: { branch } })
+      .id;
   }
 
   /** The environment a service is used in when a caller does not say (its latest deployment's, else the first). */
@@ -347,7 +446,8 @@ export class World {
         if (pinned?.appPort && (pinned.status === 'SUCCESS' || pinned.status === 'SLEEPING')) return pinned.appPort;
         const active = this.activeDeployment(serviceId, envId);
         if (active?.status === 'SLEEPING') {
-          // A sleeping service wakes on traffic; the request that wakes it gets the edge's 502.
+          // A sleeping service wakes on traffic; the request that wakes it gets the edge's 502 (docs
+          // deployments/serverless.md: "the first request may 502" while the container starts).
           this.setStatus(active, 'SUCCESS');
           return { status: 502 };
         }
@@ -362,10 +462,12 @@ export class World {
     return this.proxyFor(serviceId, environmentId).url;
   }
 
-  /** App Sleeping: the active deployment goes SLEEPING until the next request to its URL. */
+  /** App Sleeping (docs deployments/serverless.md): the active deployment goes SLEEPING until the next request to its
+   *  URL; Railway lists it as SLEEPING (DeploymentStatus enum, railwayapp/cli src/gql/schema.json). */
   sleep(serviceId: string, environmentId?: string): EmulatedDeployment {
     const active = this.activeDeployment(serviceId, environmentId);
-    if (!active || active.status !== 'SUCCESS') throw new EmulatorError('Service has no active deployment to put to sleep');
+    if (!active || active.status !== 'SUCCESS')
+      throw new EmulatorError('Service has no active deployment to put to sleep');
     this.setStatus(active, 'SLEEPING');
     return active;
   }
@@ -383,14 +485,22 @@ export class World {
    * from; `external` deployments (someone else deploying) do not consume the scripted queue.
    */
   createDeployment(args: {
-    serviceId: string; environmentId: string; kind: DeploymentKind; commitSha?: string | null;
-    source?: EmulatedDeployment; script?: ScriptedDeployment; meta?: Record<string, unknown>; uploadedFiles?: string[];
+    serviceId: string;
+    environmentId: string;
+    kind: DeploymentKind;
+    commitSha?: string | null;
+    source?: EmulatedDeployment;
+    script?: ScriptedDeployment;
+    meta?: Record<string, unknown>;
+    uploadedFiles?: string[];
   }): EmulatedDeployment {
     const service = this.requireService(args.serviceId);
     const env = this.requireEnvironment(args.environmentId);
     if (env.projectId !== service.projectId) throw new EmulatorError('Service not found in environment');
 
-    const scripted = args.script ?? (args.kind === 'external' || args.kind === 'github' ? undefined : this.scripts.get(service.id)?.shift());
+    const scripted =
+      args.script ??
+      (args.kind === 'external' || args.kind === 'github' ? undefined : this.scripts.get(service.id)?.shift());
     const inherited: AppBehaviour = args.source ? args.source.app : service.app === false ? {} : service.app;
     const app: AppBehaviour = { ...inherited, ...(scripted?.app ?? {}) };
 
@@ -399,42 +509,70 @@ export class World {
     const now = new Date(nowMs).toISOString();
     const id = randomUUID();
     const isRollback = args.kind === 'rollback';
-    const commitSha = isRollback || args.kind === 'redeploy' || args.kind === 'variables'
-      ? (args.source?.commitSha ?? null)
-      : (args.commitSha ?? null);
+    const commitSha =
+      isRollback || args.kind === 'redeploy' || args.kind === 'variables'
+        ? (args.source?.commitSha ?? null)
+        : (args.commitSha ?? null);
     const sourceImage = typeof args.source?.meta.image === 'string' ? args.source.meta.image : undefined;
     const instanceImage = this.imageOf(service, env.id);
-    const pulledImage = args.kind === 'redeploy' || args.kind === 'variables' ? (sourceImage ?? instanceImage) : instanceImage;
-    const image = isRollback && args.source
-      ? args.source.image
-      : pulledImage ?? `registry.railway.internal/${service.id}:${hex(6)}`;
+    const pulledImage =
+      args.kind === 'redeploy' || args.kind === 'variables' ? (sourceImage ?? instanceImage) : instanceImage;
+    const image =
+      isRollback && args.source
+        ? args.source.image
+        : (pulledImage ?? `registry.railway.internal/${service.id}:${hex(6)}`);
 
     const meta: Record<string, unknown> = isRollback && args.source ? { ...args.source.meta } : {};
     if (commitSha) {
       Object.assign(meta, {
-        branch: 'main', commitHash: commitSha, commitMessage: `Commit ${commitSha.slice(0, 7)}`,
-        commitAuthor: 'rail-actions-tests', repo: service.source.repo ?? null,
+        branch: 'main',
+        commitHash: commitSha,
+        commitMessage: `Commit ${commitSha.slice(0, 7)}`,
+        commitAuthor: 'rail-actions-tests',
+        repo: service.source.repo ?? null,
       });
     }
     if (!isRollback && pulledImage) meta.image = image;
-    meta.reason = args.kind === 'external' || args.kind === 'upload' || args.kind === 'github' ? 'deploy' : args.kind === 'variables' ? 'redeploy' : args.kind;
+    meta.reason =
+      args.kind === 'external' || args.kind === 'upload' || args.kind === 'github'
+        ? 'deploy'
+        : args.kind === 'variables'
+          ? 'redeploy'
+          : args.kind;
     if (args.source) meta[isRollback ? 'rollbackTargetDeploymentId' : 'redeployedFromDeploymentId'] = args.source.id;
     Object.assign(meta, args.meta ?? {});
 
     const domain = this.domainOf(service.id, env.id);
     const d: EmulatedDeployment = {
-      id, projectId: service.projectId, environmentId: env.id, serviceId: service.id,
-      status: 'INITIALIZING', history: [{ status: 'INITIALIZING', at: nowMs }],
-      createdAt: now, updatedAt: now, statusUpdatedAt: now,
-      canRollback: false, canRedeploy: true, deploymentStopped: false,
-      kind: args.kind, sourceDeploymentId: args.source?.id ?? null, image, commitSha, meta,
+      id,
+      projectId: service.projectId,
+      environmentId: env.id,
+      serviceId: service.id,
+      status: 'INITIALIZING',
+      history: [{ status: 'INITIALIZING', at: nowMs }],
+      createdAt: now,
+      updatedAt: now,
+      statusUpdatedAt: now,
+      canRollback: false,
+      canRedeploy: true,
+      deploymentStopped: false,
+      kind: args.kind,
+      sourceDeploymentId: args.source?.id ?? null,
+      image,
+      commitSha,
+      meta,
       snapshotId: isRollback && args.source ? args.source.snapshotId : randomUUID(),
-      url: domain ? `https://${domain}` : null, staticUrl: domain,
-      instances: [], events: [], buildLogs: [], deployLogs: [],
+      url: domain ? `https://${domain}` : null,
+      staticUrl: domain,
+      instances: [],
+      events: [],
+      buildLogs: [],
+      deployLogs: [],
       variables: isRollback && args.source ? { ...args.source.variables } : this.variablesFor(env.id, service.id),
       app,
       script: { ...(scripted ?? {}), outcome: scripted?.outcome ?? 'SUCCESS' },
-      appPort: null, appPid: null,
+      appPort: null,
+      appPid: null,
       visibleAt: Date.now() + this.opts.registrationLagMs, // real time: createdAt may be bumped 1 ms ahead for ordering
     };
     if (args.uploadedFiles) d.uploadedFiles = args.uploadedFiles;
@@ -496,10 +634,13 @@ export class World {
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed) return resolve();
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       this.timers.add(timer);
     });
   }
@@ -526,7 +667,12 @@ export class World {
     d.history.push({ status, at });
     d.statusUpdatedAt = new Date(at).toISOString();
     const instanceStatus: Partial<Record<DeploymentStatus, DeploymentInstanceStatus>> = {
-      SUCCESS: 'RUNNING', CRASHED: 'CRASHED', REMOVING: 'REMOVING', REMOVED: 'REMOVED', FAILED: 'EXITED', SLEEPING: 'STOPPED',
+      SUCCESS: 'RUNNING',
+      CRASHED: 'CRASHED',
+      REMOVING: 'REMOVING',
+      REMOVED: 'REMOVED',
+      FAILED: 'EXITED',
+      SLEEPING: 'STOPPED',
     };
     const mapped = instanceStatus[status];
     if (mapped) for (const i of d.instances) i.status = mapped;
@@ -535,8 +681,18 @@ export class World {
     this.touch(d);
   }
 
-  private event(d: EmulatedDeployment, step: DeploymentEventStep, payload: EmulatedEvent['payload'] = null): EmulatedEvent {
-    const e: EmulatedEvent = { id: randomUUID(), step, createdAt: new Date().toISOString(), completedAt: null, payload };
+  private event(
+    d: EmulatedDeployment,
+    step: DeploymentEventStep,
+    payload: EmulatedEvent['payload'] = null,
+  ): EmulatedEvent {
+    const e: EmulatedEvent = {
+      id: randomUUID(),
+      step,
+      createdAt: new Date().toISOString(),
+      completedAt: null,
+      payload,
+    };
     d.events.push(e);
     this.touch(d);
     return e;
@@ -550,7 +706,12 @@ export class World {
   }
 
   log(d: EmulatedDeployment, kind: 'build' | 'deploy', message: string, severity: 'info' | 'error' = 'info'): void {
-    const line: EmulatedLog = { timestamp: isoNano(Date.now(), this.logSeq++), message, severity, attributes: [{ key: 'level', value: severity }] };
+    const line: EmulatedLog = {
+      timestamp: isoNano(Date.now(), this.logSeq++),
+      message,
+      severity,
+      attributes: [{ key: 'level', value: severity }],
+    };
     const list = kind === 'build' ? d.buildLogs : d.deployLogs;
     list.push(line);
     if (list.length > MAX_LOG_LINES) list.splice(0, list.length - MAX_LOG_LINES);
@@ -594,9 +755,8 @@ export class World {
       if (!this.live(d) || !approved) return;
     } else if (script.outcome === 'WAITING' || script.outcome === 'SKIPPED') {
       this.setStatus(d, 'WAITING');
-      const proceed = script.outcome === 'SKIPPED'
-        ? await this.delay(tickMs * 2).then(() => false)
-        : await this.waitForDecision(d);
+      const proceed =
+        script.outcome === 'SKIPPED' ? await this.delay(tickMs * 2).then(() => false) : await this.waitForDecision(d);
       if (!this.live(d)) return;
       if (!proceed) {
         this.log(d, 'build', 'Deployment skipped: a required GitHub check did not pass');
@@ -651,8 +811,14 @@ export class World {
     await this.delay(slice);
     if (!this.live(d)) return false;
     if (fail) {
-      const error = 'failed to solve: process "/bin/bash -ol pipefail -c npm run build" did not complete successfully: exit code: 2';
-      this.log(d, 'build', "src/server.ts(42,7): error TS2322: Type 'string' is not assignable to type 'number'.", 'error');
+      const error =
+        'failed to solve: process "/bin/bash -ol pipefail -c npm run build" did not complete successfully: exit code: 2';
+      this.log(
+        d,
+        'build',
+        "src/server.ts(42,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+        'error',
+      );
       this.log(d, 'build', 'npm error Lifecycle script `build` failed with error: code 2', 'error');
       this.log(d, 'build', `ERROR: failed to build: ${error}`, 'error');
       this.log(d, 'build', `Build Failed: build daemon returned an error < ${error} >`, 'error');
@@ -703,7 +869,9 @@ export class World {
       }
       const domain = this.domainOf(d.serviceId, d.environmentId);
       if (domain) env.RAILWAY_PUBLIC_DOMAIN = domain;
-      const starting = AppProcess.start(env, (line, stream) => this.log(d, 'deploy', line, stream === 'stderr' ? 'error' : 'info'));
+      const starting = AppProcess.start(env, (line, stream) =>
+        this.log(d, 'deploy', line, stream === 'stderr' ? 'error' : 'info'),
+      );
       this.appStarts.add(starting);
       try {
         app = await starting;
@@ -724,7 +892,10 @@ export class World {
     // Wait until the container answers HTTP at all (Railway marks a deployment without healthcheck active once
     // the container runs; the emulator waits for the port so SUCCESS means something really serves).
     if (app) {
-      const answered = await this.waitUntil(() => app.running ? probe(app.port, '/', 1000).then((s) => s !== null) : Promise.resolve(true), this.opts.startTimeoutMs);
+      const answered = await this.waitUntil(
+        () => (app.running ? probe(app.port, '/', 1000).then((s) => s !== null) : Promise.resolve(true)),
+        this.opts.startTimeoutMs,
+      );
       if (!this.live(d)) return;
       if (!app.running) return; // onAppExit already marked it CRASHED
       if (!answered) {
@@ -747,7 +918,10 @@ export class World {
     const failHealthcheck = script.outcome === 'FAILED' && script.failAt === 'HEALTHCHECK';
     if (service.healthcheckPath || failHealthcheck) {
       const path = service.healthcheckPath ?? '/health';
-      const maxMs = service.healthcheckTimeoutSeconds !== null ? service.healthcheckTimeoutSeconds * 1000 : this.opts.healthcheckTimeoutMs;
+      const maxMs =
+        service.healthcheckTimeoutSeconds !== null
+          ? service.healthcheckTimeoutSeconds * 1000
+          : this.opts.healthcheckTimeoutMs;
       const step = this.event(d, 'HEALTHCHECK', { attempt: 0, maxAttempts: 0 });
       this.log(d, 'build', '====================\nStarting Healthcheck\n====================');
       this.log(d, 'build', `Path: ${path}`);
@@ -755,15 +929,21 @@ export class World {
       const healthy = failHealthcheck
         ? false
         : await this.waitUntil(async () => {
-          attempt += 1;
-          const status = app ? await probe(app.port, path, 1000) : 200;
-          if (status !== 200) this.log(d, 'build', `Attempt #${attempt} failed with ${status === null ? 'service unavailable' : `status ${status}`}. Continuing to retry.`);
-          return status === 200;
-        }, maxMs);
+            attempt += 1;
+            const status = app ? await probe(app.port, path, 1000) : 200;
+            if (status !== 200)
+              this.log(
+                d,
+                'build',
+                `Attempt #${attempt} failed with ${status === null ? 'service unavailable' : `status ${status}`}. Continuing to retry.`,
+              );
+            return status === 200;
+          }, maxMs);
       if (!this.live(d) || (app && !app.running)) return;
       if (!healthy) {
         if (failHealthcheck) {
-          for (attempt = 1; attempt <= 3; attempt++) this.log(d, 'build', `Attempt #${attempt} failed with service unavailable. Continuing to retry.`);
+          for (attempt = 1; attempt <= 3; attempt++)
+            this.log(d, 'build', `Attempt #${attempt} failed with service unavailable. Continuing to retry.`);
           attempt = 3;
         }
         step.payload = { attempt, maxAttempts: attempt };
@@ -793,11 +973,24 @@ export class World {
     } else {
       this.retirePrevious(d);
     }
+    if (script.sleepAfterSuccessMs !== undefined) {
+      // App Sleeping (docs deployments/serverless.md): SLEEPING until traffic wakes it (see proxyFor).
+      await this.delay(script.sleepAfterSuccessMs);
+      if (this.live(d) && d.status === 'SUCCESS') this.setStatus(d, 'SLEEPING');
+    }
     if (script.crashAfterSuccessMs !== undefined) {
+      // A process that dies after it went live: Railway reads CRASHED once the restart policy (default ON_FAILURE)
+      // gave up (docs deployments/reference.md, deployments/restart-policy.md; CRASHED in the DeploymentStatus enum,
+      // railwayapp/cli src/gql/schema.json).
       await this.delay(script.crashAfterSuccessMs);
       if (!this.live(d) || d.status !== 'SUCCESS') return;
       if (app?.running) {
-        this.log(d, 'deploy', 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory', 'error');
+        this.log(
+          d,
+          'deploy',
+          'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+          'error',
+        );
         app.crash();
       } else if (!app) {
         this.setStatus(d, 'CRASHED');
@@ -839,7 +1032,13 @@ export class World {
     }
   }
 
-  private onAppExit(d: EmulatedDeployment, app: AppProcess, code: number | null, signal: NodeJS.Signals | null, expected: boolean): void {
+  private onAppExit(
+    d: EmulatedDeployment,
+    app: AppProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    expected: boolean,
+  ): void {
     if (this.apps.get(d.id) === app) this.apps.delete(d.id);
     d.appPort = null;
     d.appPid = null;
@@ -859,7 +1058,9 @@ export class World {
   }
 
   runningApps(): Array<{ deploymentId: string; pid: number; port: number }> {
-    return [...this.apps.entries()].filter(([, a]) => a.running).map(([deploymentId, a]) => ({ deploymentId, pid: a.pid, port: a.port }));
+    return [...this.apps.entries()]
+      .filter(([, a]) => a.running)
+      .map(([deploymentId, a]) => ({ deploymentId, pid: a.pid, port: a.port }));
   }
 
   async close(): Promise<void> {

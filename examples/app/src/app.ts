@@ -25,7 +25,10 @@ export interface HealthReport {
 const DIMENSIONS = 3;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -54,11 +57,20 @@ export async function health(opts: AppOptions): Promise<HealthReport> {
     check(() => opts.db.query('SELECT 1'), ms, 'PostgreSQL'),
     check(() => opts.redis.ping(), ms, 'Redis'),
   ]);
-  return { status: db === 'ok' && redis === 'ok' ? 'ok' : 'degraded', checks: { db, redis }, version: opts.version, deploymentId: opts.deploymentId };
+  return {
+    status: db === 'ok' && redis === 'ok' ? 'ok' : 'degraded',
+    checks: { db, redis },
+    version: opts.version,
+    deploymentId: opts.deploymentId,
+  };
 }
 
 function parseEmbedding(value: unknown, field: string): number[] {
-  if (!Array.isArray(value) || value.length !== DIMENSIONS || !value.every((n) => typeof n === 'number' && Number.isFinite(n))) {
+  if (
+    !Array.isArray(value) ||
+    value.length !== DIMENSIONS ||
+    !value.every((n) => typeof n === 'number' && Number.isFinite(n))
+  ) {
     throw new HttpError(400, `${field} must be an array of ${DIMENSIONS} finite numbers`);
   }
   return value as number[];
@@ -88,12 +100,13 @@ async function handle(opts: AppOptions, req: http.IncomingMessage): Promise<{ st
   }
   if (method === 'POST' && url.pathname === '/documents') {
     const body = (await readJson(req)) as { content?: unknown; embedding?: unknown } | null;
-    if (typeof body?.content !== 'string' || body.content.trim() === '') throw new HttpError(400, 'content must be a non-empty string');
+    if (typeof body?.content !== 'string' || body.content.trim() === '')
+      throw new HttpError(400, 'content must be a non-empty string');
     const embedding = parseEmbedding(body.embedding, 'embedding');
-    const r = await opts.db.query<{ id: string }>('INSERT INTO documents (content, embedding) VALUES ($1, $2::vector) RETURNING id', [
-      body.content,
-      JSON.stringify(embedding),
-    ]);
+    const r = await opts.db.query<{ id: string }>(
+      'INSERT INTO documents (content, embedding) VALUES ($1, $2::vector) RETURNING id',
+      [body.content, JSON.stringify(embedding)],
+    );
     return { status: 201, body: { id: Number(r.rows[0]?.id) } };
   }
   if (method === 'GET' && url.pathname === '/documents/similar') {
@@ -109,13 +122,17 @@ async function handle(opts: AppOptions, req: http.IncomingMessage): Promise<{ st
       'SELECT id, content, embedding <-> $1::vector AS distance FROM documents ORDER BY embedding <-> $1::vector LIMIT $2',
       [JSON.stringify(embedding), limit],
     );
-    return { status: 200, body: r.rows.map((row) => ({ id: Number(row.id), content: row.content, distance: Number(row.distance) })) };
+    return {
+      status: 200,
+      body: r.rows.map((row) => ({ id: Number(row.id), content: row.content, distance: Number(row.distance) })),
+    };
   }
   const counter = /^\/counters\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
   if (counter) {
     const key = `counter:${counter[1]}`;
     if (method === 'POST') return { status: 200, body: { name: counter[1], value: await opts.redis.incr(key) } };
-    if (method === 'GET') return { status: 200, body: { name: counter[1], value: Number((await opts.redis.get(key)) ?? 0) } };
+    if (method === 'GET')
+      return { status: 200, body: { name: counter[1], value: Number((await opts.redis.get(key)) ?? 0) } };
   }
   throw new HttpError(404, 'not found');
 }

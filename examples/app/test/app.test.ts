@@ -13,7 +13,12 @@ import { connectRedis, createPool } from '../src/clients.js';
 
 const run = `t${process.pid}${Date.now().toString(36)}`; // Redis is shared by parallel test files: unique keys
 
-interface Started { url: string; server: http.Server; db: pg.Pool; redis: Redis }
+interface Started {
+  url: string;
+  server: http.Server;
+  db: pg.Pool;
+  redis: Redis;
+}
 const started: Started[] = [];
 
 async function start(databaseUrl: string, redisUrl: string): Promise<Started> {
@@ -66,11 +71,18 @@ describe('example app', () => {
       last = await getJson(`${app.url}/health`);
       if (last.status !== 200) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(last).toEqual({ status: 200, body: { status: 'ok', checks: { db: 'ok', redis: 'ok' }, version: '8f3e1c2', deploymentId: 'dep-123' } });
+    expect(last).toEqual({
+      status: 200,
+      body: { status: 'ok', checks: { db: 'ok', redis: 'ok' }, version: '8f3e1c2', deploymentId: 'dep-123' },
+    });
   });
 
   it('stores documents in the pgvector table and returns the nearest first', async () => {
-    for (const [content, embedding] of [['cat', [1, 0, 0]], ['dog', [0.9, 0.1, 0]], ['car', [0, 0, 1]]] as const) {
+    for (const [content, embedding] of [
+      ['cat', [1, 0, 0]],
+      ['dog', [0.9, 0.1, 0]],
+      ['car', [0, 0, 1]],
+    ] as const) {
       const r = await getJson(`${app.url}/documents`, { method: 'POST', body: JSON.stringify({ content, embedding }) });
       expect(r.status).toBe(201);
     }
@@ -85,7 +97,10 @@ describe('example app', () => {
   });
 
   it('rejects embeddings of the wrong shape with 400', async () => {
-    const r = await getJson(`${app.url}/documents`, { method: 'POST', body: JSON.stringify({ content: 'x', embedding: [1, 2] }) });
+    const r = await getJson(`${app.url}/documents`, {
+      method: 'POST',
+      body: JSON.stringify({ content: 'x', embedding: [1, 2] }),
+    });
     expect(r).toEqual({ status: 400, body: { error: 'embedding must be an array of 3 finite numbers' } });
   });
 

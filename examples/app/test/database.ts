@@ -40,13 +40,19 @@ async function applyMigrations(url: string): Promise<string[]> {
   return files;
 }
 
-export interface TestDatabase { url: string; migrations: string[]; drop(): Promise<void> }
+export interface TestDatabase {
+  url: string;
+  migrations: string[];
+  drop(): Promise<void>;
+}
 
 export async function createMigratedDatabase(): Promise<TestDatabase> {
   const adminUrl = requireEnv('DATABASE_URL');
   const name = `example_app_${process.pid}_${randomBytes(4).toString('hex')}`;
   const template = process.env['RAIL_TEMPLATE_DB'];
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template.replace(/"/g, '""')}"` : ''}`));
+  await withClient(adminUrl, (c) =>
+    c.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template.replace(/"/g, '""')}"` : ''}`),
+  );
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   const url = u.toString();
@@ -54,6 +60,7 @@ export async function createMigratedDatabase(): Promise<TestDatabase> {
   return {
     url,
     migrations,
-    drop: () => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }

@@ -19,7 +19,10 @@ export function githubRest(token: string, opts: GitHubActionOptions = {}): GitHu
   const octokit = github.getOctokit(token);
   const log = opts.log;
   // Retry lines quote GitHub's (or octokit's) error text: scrubbed of the token and kept on one line.
-  const rest = createGitHubRest(octokit.request, { ...opts, ...(log ? { log: (m: string) => log(escapeLineBreaks(scrubSecrets(m, [token]))) } : {}) });
+  const rest = createGitHubRest(octokit.request, {
+    ...opts,
+    ...(log ? { log: (m: string) => log(escapeLineBreaks(scrubSecrets(m, [token]))) } : {}),
+  });
   // Every call: a refusal (401/403/404) becomes a message naming the token input and the permission it lacks.
   const wrapped = {} as Record<string, unknown>;
   for (const [name, fn] of Object.entries(rest) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
@@ -43,8 +46,10 @@ export function permissionFor(route: string): string {
   if (/\/deployments\b/.test(route)) return `deployments: ${access}`;
   if (/\/issues\b/.test(route)) return 'issues: write'; // the approval action reads and writes its issue
   if (/\/actions\//.test(route)) return 'actions: read';
-  if (/^GET \/orgs\/\{org\}\/teams/.test(route)) return 'organization members: read (a GitHub App or fine-grained token: the job\'s GITHUB_TOKEN cannot read teams)';
-  if (/\/collaborators\//.test(route)) return 'metadata: read (every token of the repository has it: check the repository name)';
+  if (/^GET \/orgs\/\{org\}\/teams/.test(route))
+    return "organization members: read (a GitHub App or fine-grained token: the job's GITHUB_TOKEN cannot read teams)";
+  if (/\/collaborators\//.test(route))
+    return 'metadata: read (every token of the repository has it: check the repository name)';
   return 'the permission this endpoint needs';
 }
 
@@ -66,7 +71,10 @@ export function explainGitHubError(err: unknown, tokenInput: string): unknown {
         { cause: err },
       );
     case 403:
-      if (err.retryAfterMs !== undefined) return new UserFacingError(`${err.message} — GitHub's rate limit, still exhausted after the retries`, { cause: err });
+      if (err.retryAfterMs !== undefined)
+        return new UserFacingError(`${err.message} — GitHub's rate limit, still exhausted after the retries`, {
+          cause: err,
+        });
       return new UserFacingError(
         `${err.message} — the '${tokenInput}' token lacks a permission${accepted}: give the job \`permissions: ${need}\` (or a token that has it)`,
         { cause: err },
@@ -77,7 +85,10 @@ export function explainGitHubError(err: unknown, tokenInput: string): unknown {
         { cause: err },
       );
     case undefined:
-      return new UserFacingError(`${err.message} — GitHub's API (GITHUB_API_URL ${process.env['GITHUB_API_URL'] ?? 'https://api.github.com'}) could not be reached`, { cause: err });
+      return new UserFacingError(
+        `${err.message} — GitHub's API (GITHUB_API_URL ${process.env['GITHUB_API_URL'] ?? 'https://api.github.com'}) could not be reached`,
+        { cause: err },
+      );
     default:
       return new UserFacingError(err.message, { cause: err });
   }

@@ -38,8 +38,13 @@ export interface RunOptions {
   failureOutputs?: Record<string, string> | ((failure: FailureContext) => Record<string, string>);
 }
 
-export async function runAction(main: () => Promise<void>, postOrOptions?: (() => Promise<void>) | RunOptions, maybeOptions: RunOptions = {}): Promise<void> {
-  const opts: RunOptions = typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
+export async function runAction(
+  main: () => Promise<void>,
+  postOrOptions?: (() => Promise<void>) | RunOptions,
+  maybeOptions: RunOptions = {},
+): Promise<void> {
+  const opts: RunOptions =
+    typeof postOrOptions === 'function' ? { ...maybeOptions, post: postOrOptions } : (postOrOptions ?? maybeOptions);
   const post = opts.post;
   const phase = post && isPostPhase() ? post : main;
   if (phase === main && post) core.saveState(POST_MARKER, 'true');
@@ -53,7 +58,12 @@ export async function runAction(main: () => Promise<void>, postOrOptions?: (() =
       core.debug(scrubRegistered(err instanceof Error && err.stack ? err.stack : String(err)));
       message = `Unexpected error: ${scrubRegistered(errorMessage(err))}`;
     }
-    if (phase === main && opts.failureOutputs) setFailureOutputs(opts.failureOutputs, { message, inputError: err instanceof InputError, stateSaved: stateSaved() });
+    if (phase === main && opts.failureOutputs)
+      setFailureOutputs(opts.failureOutputs, {
+        message,
+        inputError: err instanceof InputError,
+        stateSaved: stateSaved(),
+      });
     core.setFailed(message);
   }
 }

@@ -1,151 +1,190 @@
-// `rail-actions deploy`: one release of one or more services (parallel), optionally verified and rolled back —
-// the same release model the railway-deploy and root actions run.
-import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
+// `rail-actions deploy`: one release of one or more services (parallel), optionally verified and rolled back — the
+// same use case (runRelease) and the same option readers as the railway-deploy and root actions, so a decision (the
+// result word, the rollback target, the migration guard) cannot differ between the terminal and CI.
+import { readFile } from 'node:fs/promises';
 import { formatDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
 import { scrubSecrets } from '../../core/redact.js';
-import { parseExpectJson, parseExpectStatus, parseHeaders, secretHeaderValues } from '../../health/index.js';
-import { createUploadTarball, type DeploySource, type FailureDiagnostics } from '../../railway/index.js';
-import {
-  cancelUnfinished,
-  confirmProduction,
-  deployRelease,
-  needsHumanReason,
-  prepareRelease,
-  productionDeploymentOf,
-  releaseSucceeded,
-  rollbackRelease,
-  verifyRelease,
-  type AutodeployMode,
-  type Release,
-  type ServiceRelease,
-  type VerifySpec,
-} from '../../release/release.js';
+import type { FailureDiagnostics } from '../../railway/index.js';
+import { readBoolean } from '../../options/readers.js';
+import { optionDefault } from '../../options/catalogue.js';
+import { needsHumanReason, productionDeploymentOf, releaseJson, type Release } from '../../release/release.js';
+import { readAutodeploySpec, readHealthSpec, readMigrateRisks, readSourceSpec } from '../../release/spec.js';
+import { plainReporter, runRelease, type SwitchNames } from '../../release/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type OptionSpec, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, resolveRailway, serviceList } from '../railway.js';
+import { catalogueFlags, cliSource, flagNames } from '../options.js';
+import { RAILWAY_OPTIONS, SERVICE_OPTION, connectWith, readCliRailwaySpec, serviceList } from '../railway.js';
 import { Progress, table } from '../ui.js';
 
-const VERIFY_OPTIONS: OptionSpec[] = [
-  { name: 'health-path', type: 'string', value: 'PATH', description: "Verify each service at its public URL + this path (e.g. /health) after it is live." },
-  { name: 'health-url', type: 'string', value: 'URL', description: 'Verify this URL instead (one service only).' },
-  {
-    name: 'expect-version',
-    type: 'string',
-    value: 'TEXT',
-    default: 'deployment-id',
-    description: "What the health body must contain: 'deployment-id' (the NEW deployment's id — have /health echo RAILWAY_DEPLOYMENT_ID), a literal value, or 'none'.",
+/** How notes name the switches in a terminal. */
+export const CLI_NAMES: SwitchNames = {
+  verifyOff: 'no --verify / --health-url / --health-path',
+  rollbackOff: 'no --rollback-on-failure',
+  force: '--force',
+};
+
+/** The verification flags of deploy and rollback (the actions' verification inputs). */
+export const VERIFY_NAMES = [
+  'health-url',
+  'health-path',
+  'expect-version',
+  'expect-status',
+  'expect-json',
+  'consecutive-successes',
+  'health-interval',
+  'health-timeout',
+  'request-timeout',
+  'max-latency',
+  'health-headers',
+  'verify-window',
+];
+
+export const VERIFY_FLAG_EXTRAS: Record<string, Partial<OptionSpec>> = {
+  'health-url': {
+    description: "One service: a URL (or 'none'); several: one 'service=URL' per service (repeat the flag).",
+    multiple: true,
   },
-  { name: 'expect-status', type: 'string', value: 'CODES', default: '200', description: 'Accepted health statuses.' },
-  { name: 'expect-json', type: 'string', multiple: true, value: 'PATH=VALUE', description: 'JSON condition on the health body.' },
-  { name: 'consecutive-successes', type: 'string', value: 'N', default: '3', description: 'Healthy answers needed in a row.' },
-  { name: 'verify-timeout', type: 'string', value: 'DURATION', default: '5m', description: 'How long the new version has to become healthy.' },
-  { name: 'verify-window', type: 'string', value: 'DURATION', default: '30s', description: "Railway's status must stay SUCCESS this long after verification starts (catches CRASHED after SUCCESS)." },
-  { name: 'header', short: 'H', type: 'string', multiple: true, value: 'NAME: VALUE', description: 'Header for the health requests; values are never printed.' },
-  { name: 'rollback-on-failure', type: 'boolean', description: 'Roll every service whose new deployment went live back to its previous deployment when the release fails.' },
+  'expect-json': { multiple: true },
+};
+
+/** Older flag names kept as aliases of the catalogued ones (input name → flags, the catalogued one first). */
+export const VERIFY_ALIASES: Record<string, string[]> = {
+  'health-timeout': ['health-timeout', 'verify-timeout'],
+  'health-headers': ['health-headers', 'header'],
+};
+
+export const ALIAS_FLAGS: OptionSpec[] = [
+  {
+    name: 'verify',
+    type: 'boolean',
+    description:
+      "Verify each service by its rule (see --health-url; a service without one is checked at its public domain + --health-path, or by Railway's status). Implied by --health-url / --health-path.",
+  },
+  { name: 'verify-timeout', type: 'string', value: 'DURATION', description: 'Same as --health-timeout (older name).' },
+  {
+    name: 'header',
+    short: 'H',
+    type: 'string',
+    multiple: true,
+    value: 'NAME: VALUE',
+    description: 'A health-check header (same as a --health-headers line); values are never printed.',
+  },
+];
+
+const DEPLOY_NAMES = [
+  'source',
+  'path',
+  'commit-sha',
+  'autodeploy',
+  'autodeploy-wait',
+  'image',
+  'timeout',
+  'waiting-timeout',
 ];
 
 export const deployCommand: Command = {
   spec: {
     name: 'deploy',
-    summary: 'Deploy one or more services as one release and wait for Railway to report the outcome (optionally verify, roll back).',
+    summary:
+      'Deploy one or more services as one release and wait for Railway to report the outcome (optionally verify, roll back).',
     details:
       "Sources: 'upload' sends --path as a gzip tarball (honouring .gitignore/.railwayignore, dropping .git and node_modules),\n" +
-      "'commit' deploys a commit of a GitHub-connected service (--commit-sha is required: without one Railway redeploys the\n" +
+      "'commit' deploys a commit of a GitHub-connected service (give --commit-sha: without one Railway redeploys the\n" +
       "commit the service already runs, not the branch head; Railway's own autodeploy of it is adopted, see --autodeploy), 'image' redeploys\n" +
-      'an image-sourced service (--image to change the image). Ctrl-C stops waiting; the deployment continues on Railway.',
+      'an image-sourced service (--image to change the image). The release runs what the root action runs: verify\n' +
+      '(--verify, --health-url or --health-path), then with --rollback-on-failure roll every live service back — never across\n' +
+      'a breaking/destructive migration of --migrate-plan unless --force. Ctrl-C stops waiting; the deployment continues on Railway.',
     options: [
       ...RAILWAY_OPTIONS,
       { ...SERVICE_OPTION, required: true },
-      { name: 'source', type: 'string', value: 'upload|commit|image', default: 'upload', description: 'What to deploy.' },
-      {
-        name: 'path',
-        type: 'string',
-        multiple: true,
-        value: 'DIR|SERVICE=DIR',
-        default: '.',
-        description: "Directory to upload (source 'upload'); monorepos: one 'service=dir' per service (repeat the flag).",
-      },
-      { name: 'commit-sha', type: 'string', value: 'SHA', description: "Commit to deploy (source 'commit'; required there)." },
-      {
-        name: 'autodeploy',
-        type: 'string',
-        value: 'adopt|refuse|deploy',
-        default: 'adopt',
-        description: "Source 'commit' on a service Railway deploys by itself (GitHub autodeploy): adopt its deployment of the commit, refuse, or deploy anyway.",
-      },
-      { name: 'autodeploy-wait', type: 'string', value: 'DURATION', default: '30s', description: "How long to wait for Railway's own deployment of the commit when autodeploy is on." },
-      { name: 'image', type: 'string', value: 'IMAGE', description: "Image to deploy (source 'image')." },
-      { name: 'timeout', type: 'string', value: 'DURATION', default: '30m', description: 'Give up waiting for Railway after this long.' },
-      ...VERIFY_OPTIONS,
+      ...catalogueFlags('cli:deploy', DEPLOY_NAMES),
+      ...catalogueFlags('cli:deploy', VERIFY_NAMES, VERIFY_FLAG_EXTRAS),
+      ...catalogueFlags('cli:deploy', ['rollback', 'migrate-plan', 'force'], {
+        'migrate-plan': { description: "A file: 'rail-actions plan --json' or the migrate-gate's plan output." },
+      }),
+      ...ALIAS_FLAGS,
       { name: 'json', type: 'boolean', description: 'Print the release as JSON on stdout.' },
     ],
+    inputAliases: flagNames('cli:deploy', ['rollback']),
     examples: [
       'RAILWAY_TOKEN=… rail-actions deploy --service api --path . --health-path /health --rollback-on-failure',
       'rail-actions deploy --service api --service worker --source commit --commit-sha $(git rev-parse HEAD)',
     ],
   },
   async run(v: Values, ctx: CliContext) {
-    // Every flag is validated before the first API call.
+    // Every flag is validated before the first API call, by the readers the actions use.
     const services = serviceList(v);
     if (services.length === 0) throw new InputError('service', 'is required: give one or more service names or ids');
-    const timeoutMs = v.duration('timeout') ?? 30 * 60_000;
-    const sourceKind = v.string('source') ?? 'upload';
-    if (!['upload', 'commit', 'image'].includes(sourceKind)) throw new InputError('source', `expected upload, commit or image, got '${sourceKind}'`);
-    const verify = readVerify(v, services.length);
-    const autodeploy = v.string('autodeploy') ?? 'adopt';
-    if (!['adopt', 'refuse', 'deploy'].includes(autodeploy)) throw new InputError('autodeploy', `expected adopt, refuse or deploy, got '${autodeploy}'`);
-    const autodeployWaitMs = v.duration('autodeploy-wait', { allowZero: true }) ?? 30_000;
+    const src = cliSource(v, { ...VERIFY_ALIASES, rollback: ['rollback-on-failure'] });
+    const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:deploy'));
+    const verify = v.flag('verify') || v.given('health-url') || v.given('health-path');
+    const health = readHealthSpec(src, services, { place: 'cli:deploy' });
+    const rollbackOnFailure = readBoolean(src, 'rollback', optionDefault('rollback', 'cli:deploy') === 'true');
+    const force = readBoolean(src, 'force', false);
+    const risks = readMigrateRisks(await readPlanFile(v));
+    const autodeploy = readAutodeploySpec(src);
     // The upload archive is built before the first API call: a bad path fails before anything is sent.
-    const source = await readSource(v, sourceKind as DeploySource['kind'], services, ctx);
+    const log = (m: string) => ctx.log(ctx.errColor.dim(m));
+    const source = await readSourceSpec(src, services, { defaultKind: 'upload', log });
 
-    const client = await connectRailway(v, ctx, { deadline: Date.now() + timeoutMs });
-    const scrub = (t: string) => scrubSecrets(client.scrub(t), verify?.secrets ?? []);
     let progress: Progress | undefined;
+    let scrub = (t: string) => scrubSecrets(t, health.secrets);
+    let current: Release | undefined;
     try {
-      const target = await resolveRailway(client, v, services);
-      const release = await prepareRelease(client, target, source, { log: (m) => ctx.log(ctx.errColor.dim(scrub(m))) });
-      ctx.log(`Deploying ${release.services.map((s) => ctx.errColor.bold(s.service.name)).join(', ')} to ${target.project.name} / ${target.environment.name} (${source.kind})`);
-      progress = new Progress(() => release.services.map((s) => `${s.service.name}: ${s.deploymentId ? `${s.deploymentId.slice(0, 8)} ${s.status || 'starting'}` : 'starting'}`).join(' · '), {
-        stream: ctx.err,
-      });
-      const log = (m: string) => progress?.log(ctx.errColor.dim(scrub(m)));
-      await deployRelease(client, release, source, {
-        deadline: Date.now() + timeoutMs,
-        signal: ctx.signal,
-        log,
-        useSubscription: !v.flag('no-websocket'),
-        autodeploy: autodeploy as AutodeployMode,
-        autodeployWaitMs,
-      });
-
-      if (verify && !ctx.signal.aborted) {
-        await verifyRelease(client, release, (svc) => verify.specFor(svc, svc.deploymentId, false), { signal: ctx.signal, log });
-      }
-      const ok = releaseSucceeded(release);
-      if (!ok && verify?.rollback && !ctx.signal.aborted) {
-        await rollbackRelease(client, release, {
-          deadline: Date.now() + timeoutMs,
+      const run = await runRelease(
+        {
+          railway,
+          source,
+          autodeploy,
+          verify,
+          ...(verify ? { health } : {}),
+          rollbackOnFailure,
+          force,
+          risks,
+          names: CLI_NAMES,
+        },
+        {
+          connect: async (deadline) => {
+            const client = await connectWith(railway, ctx, deadline);
+            scrub = (t) => scrubSecrets(client.scrub(t), health.secrets);
+            return client;
+          },
+          reporter: plainReporter(
+            (m) => (progress ? progress.log(ctx.errColor.dim(scrub(m))) : ctx.log(ctx.errColor.dim(scrub(m)))),
+            (m) => ctx.log(ctx.errColor.yellow(scrub(m))),
+          ),
           signal: ctx.signal,
-          log,
-          useSubscription: !v.flag('no-websocket'),
-          specFor: (svc, id) => verify.specFor(svc, id, true),
-        });
-      }
-      // What Railway runs, read back where the run did not prove it; with verification asked for, a deployment left
-      // building at --timeout is cancelled so it cannot go live unverified later (Ctrl-C leaves it running, as said).
-      const settle = client.derive({ deadline: Date.now() + 30_000 });
-      try {
-        if (verify && !ctx.signal.aborted) await cancelUnfinished(settle, release, { log });
-        await confirmProduction(settle, release, { log });
-      } finally {
-        await settle.close();
-      }
-      progress.stop();
-      report(release, ok, ctx, v.flag('json'), scrub);
+          useSubscription: railway.subscriptions,
+          onPhase: (r, phase) => {
+            current = r;
+            if (phase === 'deploying' && !progress) {
+              ctx.log(
+                `Deploying ${r.services.map((s) => ctx.errColor.bold(s.service.name)).join(', ')} to ${r.project.name} / ${r.environment.name} (${source.kind})`,
+              );
+              progress = new Progress(
+                () =>
+                  (current?.services ?? [])
+                    .map(
+                      (s) =>
+                        `${s.service.name}: ${s.deploymentId ? `${s.deploymentId.slice(0, 8)} ${s.status || 'starting'}` : 'starting'}`,
+                    )
+                    .join(' · '),
+                { stream: ctx.err },
+              );
+            }
+          },
+        },
+      );
+      progress?.stop();
+      const release = run.release;
+      const ok = run.result === 'deployed';
+      report(release, run.result, ok, ctx, v.flag('json'), (t) => scrub(run.scrub(t)), run.notes);
+      if (run.error) throw run.error;
       if (ctx.signal.aborted) {
-        const inFlight = release.services.filter((s) => s.deploymentId && s.outcome === 'cancelled').map((s) => `${s.service.name} (${s.deploymentId})`);
+        const inFlight = release.services
+          .filter((s) => s.deploymentId && s.outcome === 'cancelled')
+          .map((s) => `${s.service.name} (${s.deploymentId})`);
         if (inFlight.length) {
           ctx.log(
             ctx.errColor.yellow(
@@ -158,130 +197,71 @@ export const deployCommand: Command = {
       return ok ? EXIT_OK : EXIT_FAILED;
     } finally {
       progress?.stop();
-      await client.close();
     }
   },
 };
 
-async function tarballOf(dir: string, ctx: CliContext, service?: string): Promise<{ dir: string; tarball: Buffer; files: string[] }> {
-  const abs = path.resolve(dir);
-  if (!(existsSync(abs) && statSync(abs).isDirectory())) throw new InputError('path', `'${dir}' is not a directory (resolved to ${abs})`);
-  const { body, files } = await createUploadTarball(abs);
-  ctx.log(ctx.errColor.dim(`Upload${service ? ` for ${service}` : ''}: ${files.length} file(s) from ${abs} (${(body.length / 1024).toFixed(1)} KiB gzip; .gitignore/.railwayignore applied)`));
-  return { dir: abs, tarball: body, files };
-}
-
-/** `--source` and its companion flags, like the railway-deploy action's inputs. */
-async function readSource(v: Values, kind: DeploySource['kind'], services: string[], ctx: CliContext): Promise<DeploySource> {
-  if (kind === 'commit') {
-    const sha = v.string('commit-sha')?.trim();
-    if (sha && !/^[0-9a-f]{7,40}$/i.test(sha)) throw new InputError('commit-sha', `expected a git commit sha (7–40 hex characters), got '${sha}'`);
-    return sha ? { kind, commitSha: sha } : { kind };
+/** --migrate-plan names a file (the action takes the JSON itself): its text, '' when not given. */
+export async function readPlanFile(v: Values): Promise<string> {
+  const planFile = v.string('migrate-plan')?.trim();
+  if (!planFile) return '';
+  try {
+    return await readFile(planFile, 'utf8');
+  } catch (err) {
+    throw new InputError(
+      'migrate-plan',
+      `cannot read '${planFile}' (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
-  if (kind === 'image') {
-    const image = v.string('image')?.trim();
-    if (image && /\s/.test(image)) throw new InputError('image', `expected an image reference like ghcr.io/acme/api:1.2.3, got '${image}'`);
-    return image ? { kind, image } : { kind };
-  }
-  // One directory for every service, or `service=dir` entries (monorepo: each service uploads its own root).
-  const perService: Record<string, { dir: string; tarball: Buffer; files: string[] }> = {};
-  let shared: string | undefined;
-  for (const entry of v.list('path').map((p) => p.trim()).filter(Boolean)) {
-    const eq = entry.indexOf('=');
-    const name = eq > 0 ? entry.slice(0, eq).trim() : '';
-    if (name && services.includes(name)) {
-      if (perService[name]) throw new InputError('path', `names service '${name}' twice`);
-      perService[name] = await tarballOf(entry.slice(eq + 1).trim(), ctx, name);
-    } else if (shared !== undefined) {
-      throw new InputError('path', "gives more than one directory without a service name; use 'service=dir' for each service");
-    } else shared = entry;
-  }
-  const uncovered = services.filter((s) => !perService[s]);
-  const base = uncovered.length > 0 || Object.keys(perService).length === 0 ? await tarballOf(shared ?? '.', ctx) : Object.values(perService)[0];
-  if (!base) throw new InputError('path', 'names no directory to upload');
-  const source: DeploySource = { kind, ...base };
-  if (Object.keys(perService).length > 0) source.perService = perService;
-  return source;
-}
-
-interface VerifyPlan {
-  secrets: string[];
-  rollback: boolean;
-  /** `restored`: a rollback's deployment — a literal --expect-version names the undone release and is not asked of it. */
-  specFor(svc: ServiceRelease, deploymentId: string | undefined, restored: boolean): VerifySpec | undefined;
-}
-
-function readVerify(v: Values, serviceCount: number): VerifyPlan | undefined {
-  const healthPath = v.string('health-path')?.trim();
-  const healthUrl = v.string('health-url')?.trim();
-  const rollback = v.flag('rollback-on-failure');
-  if (healthPath && healthUrl) throw new InputError('health-url', 'give either --health-url or --health-path, not both');
-  if (healthUrl && serviceCount > 1) throw new InputError('health-url', 'works with one service; with several, use --health-path (appended to each service URL)');
-  if (healthUrl) {
-    try {
-      new URL(healthUrl);
-    } catch {
-      throw new InputError('health-url', `expected an absolute http(s) URL, got '${healthUrl}'`);
-    }
-  }
-  if (healthPath && !healthPath.startsWith('/')) throw new InputError('health-path', `expected a path starting with '/', got '${healthPath}'`);
-  const headers = parseHeaders(v.list('header').join('\n'), 'header');
-  const health = {
-    expectStatus: parseExpectStatus(v.string('expect-status') ?? '200', 'expect-status'),
-    expectJson: parseExpectJson(v.list('expect-json').join('\n'), 'expect-json'),
-    consecutiveSuccesses: v.integer('consecutive-successes', { min: 1 }) ?? 3,
-    intervalMs: 1000,
-    maxIntervalMs: 10_000,
-    timeoutMs: v.duration('verify-timeout') ?? 300_000,
-    headers,
-  };
-  const windowMs = v.duration('verify-window', { allowZero: true }) ?? 30_000;
-  const expect = (v.string('expect-version') ?? 'deployment-id').trim();
-  if (!healthPath && !healthUrl) return rollback ? { secrets: [], rollback, specFor: () => undefined } : undefined;
-  return {
-    secrets: secretHeaderValues(headers),
-    rollback,
-    specFor(svc, deploymentId, restored) {
-      const url = healthUrl ?? (svc.url ? new URL(healthPath as string, svc.url).toString() : undefined);
-      if (!url) return undefined;
-      const literal = expect !== 'none' && expect !== '' && expect !== 'deployment-id';
-      const expectVersion = expect === 'none' || expect === '' ? undefined : expect === 'deployment-id' ? deploymentId : restored ? undefined : expect;
-      const expectNote = restored && literal ? `--expect-version '${expect}' names the release that was rolled back, so the restored version is checked without it` : undefined;
-      return { url, health, windowMs, ...(expectVersion ? { expectVersion } : {}), ...(expectNote ? { expectNote } : {}) };
-    },
-  };
 }
 
 function tailLines(d: FailureDiagnostics, n: number): string[] {
-  const lines = [...d.buildLogs.map((l) => `build  ${l.message}`), ...d.deployLogs.map((l) => `deploy ${l.message}`)].slice(-n);
+  const lines = [
+    ...d.buildLogs.map((l) => `build  ${l.message}`),
+    ...d.deployLogs.map((l) => `deploy ${l.message}`),
+  ].slice(-n);
   for (const e of d.events.filter((x) => x.error)) lines.push(`event  ${e.step}: ${e.error}`);
   return lines;
 }
 
-function report(release: Release, ok: boolean, ctx: CliContext, json: boolean, scrub: (t: string) => string): void {
+function report(
+  release: Release,
+  result: string,
+  ok: boolean,
+  ctx: CliContext,
+  json: boolean,
+  scrub: (t: string) => string,
+  notes: string[],
+): void {
   if (json) {
-    const data = release.services.map((s) => ({
-      service: s.service.name,
-      serviceId: s.service.id,
-      previousDeploymentId: s.previousDeploymentId ?? null,
-      deploymentId: s.deploymentId ?? null,
-      status: s.status || null,
-      outcome: s.outcome,
+    // The action's `deployments` entries (releaseJson), plus the messages a terminal user reads.
+    const entries = releaseJson(release);
+    const data = release.services.map((s, i) => ({
+      ...entries[i],
       message: scrub(s.message),
-      url: s.url ?? null,
-      healthy: s.verification ? s.verification.healthy : null,
       verification: s.verification ? scrub(s.verification.reason) : null,
-      rollback: s.rollback ? { ok: s.rollback.ok, method: s.rollback.method ?? null, deploymentId: s.rollback.deploymentId ?? null, message: scrub(s.rollback.message) } : null,
-      productionDeploymentId: productionDeploymentOf(s) ?? null,
-      startedBy: s.start?.by ?? (s.deploymentId ? 'this-release' : null),
-      needsHuman: needsHumanReason(s, release) ?? null,
-      durationMs: s.triggeredAt && s.finishedAt ? s.finishedAt - s.triggeredAt : null,
+      rollback: s.rollback
+        ? {
+            ok: s.rollback.ok,
+            method: s.rollback.method ?? null,
+            deploymentId: s.rollback.deploymentId ?? null,
+            message: scrub(s.rollback.message),
+          }
+        : null,
     }));
-    ctx.print(JSON.stringify({ ok, project: release.project, environment: release.environment, services: data }, null, 2));
+    ctx.print(
+      scrub(
+        JSON.stringify(
+          { ok, result, project: release.project, environment: release.environment, services: data, notes },
+          null,
+          2,
+        ),
+      ),
+    );
     return;
   }
   const c = ctx.color;
-  ctx.print(ok ? c.green(c.bold('✔ release is live')) : c.red(c.bold('✘ release failed')));
+  ctx.print(ok ? c.green(c.bold('✔ release is live')) : c.red(c.bold(`✘ release failed (${result})`)));
   ctx.print(
     table(
       [
@@ -304,9 +284,13 @@ function report(release: Release, ok: boolean, ctx: CliContext, json: boolean, s
     ctx.print(`${c.bold(s.service.name)}: ${scrub(s.message)}`);
     if (s.verification && !s.verification.healthy) ctx.print(`  verification: ${scrub(s.verification.reason)}`);
     if (s.rollback) ctx.print(`  rollback: ${scrub(s.rollback.message)}`);
-    if (s.rollback?.verification) ctx.print(`  restored version: ${s.rollback.verification.healthy ? 'healthy' : scrub(s.rollback.verification.reason)}`);
+    if (s.rollback?.verification)
+      ctx.print(
+        `  restored version: ${s.rollback.verification.healthy ? 'healthy' : scrub(s.rollback.verification.reason)}`,
+      );
     if (s.diagnostics) for (const line of tailLines(s.diagnostics, 15)) ctx.print(c.dim(`  | ${scrub(line)}`));
     const human = needsHumanReason(s, release);
     if (human) ctx.print(c.yellow(`  needs a human: ${scrub(human)}`));
   }
+  for (const note of notes) ctx.print(c.dim(scrub(note)));
 }

@@ -4,8 +4,18 @@ import { deployCommand } from './deploy.js';
 import { doctorCommand } from './doctor.js';
 import { migrateCommand } from './migrate.js';
 import { planCommand } from './plan.js';
+import { restoreCommand } from './restore.js';
 import { rollbackCommand } from './rollback.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 
-export const COMMANDS: Command[] = [doctorCommand, planCommand, migrateCommand, deployCommand, verifyCommand, rollbackCommand, statusCommand];
+export const COMMANDS: Command[] = [
+  doctorCommand,
+  planCommand,
+  migrateCommand,
+  deployCommand,
+  verifyCommand,
+  rollbackCommand,
+  restoreCommand,
+  statusCommand,
+];

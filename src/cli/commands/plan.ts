@@ -1,16 +1,18 @@
-// `rail-actions plan`: the migrate gate against a database — pending migrations, their risk and the decision.
+// `rail-actions plan`: the migrate gate against a database — pending migrations, their risk and the decision. The same
+// use case (planMigrations, src/migrations/use-cases.ts) and option readers (readGateSpec) as the migrate-gate action.
 import path from 'node:path';
 import { formatDuration } from '../../core/duration.js';
-import { InputError, UserFacingError, errorMessage } from '../../core/errors.js';
-import { redactUrl } from '../../core/redact.js';
-import { DEFAULT_LARGE_TABLE_ROWS } from '../../migrations/analyze.js';
-import { runGate } from '../../migrations/gate.js';
-import { APPROVAL_POLICIES, type ApprovalPolicy, type MigrationPlan } from '../../migrations/plan.js';
+import type { MigrationPlan } from '../../migrations/plan.js';
+import { readGateSpec } from '../../migrations/spec.js';
+import { planMigrations } from '../../migrations/use-cases.js';
 import { EXIT_FAILED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { DATABASE_INPUT_ALIASES, DATABASE_OPTIONS, readDatabaseOptions } from '../database.js';
+import { DATABASE_EXTRAS, DATABASE_NAMES, databaseSource } from '../database.js';
+import { catalogueFlags, flagNames } from '../options.js';
 import type { Palette } from '../ui.js';
 import { Progress, table } from '../ui.js';
+
+const NAMES = [...DATABASE_NAMES, 'approval', 'large-table-rows'];
 
 const DECISION_TEXT: Record<MigrationPlan['decision'], string> = {
   'no-pending': 'no pending migrations',
@@ -28,51 +30,58 @@ function riskColor(risk: string, c: Palette): string {
 export const planCommand: Command = {
   spec: {
     name: 'plan',
-    summary: 'Show the migration plan (the migrate gate): pending migrations, their risk, and whether they need approval.',
+    summary:
+      'Show the migration plan (the migrate gate): pending migrations, their risk, and whether they need approval.',
     details:
       "Read-only: reads the migration history, the server version and table sizes. Exit 0 for 'no pending', 'auto-apply'\n" +
       "and 'approval required' (a normal outcome); exit 1 when the plan is blocked (history anomaly or SQL that cannot work).",
     options: [
-      ...DATABASE_OPTIONS,
-      { name: 'approval', type: 'string', value: 'risky|always|never', default: 'risky', description: 'When a human must approve: risky = any blocking/opaque/breaking/destructive statement.' },
-      { name: 'large-table-rows', type: 'string', value: 'N', default: String(DEFAULT_LARGE_TABLE_ROWS), description: 'A table with at least this many rows counts as large.' },
-      { name: 'json', type: 'boolean', description: 'Print the plan as JSON (the migrate-gate action\'s `plan` output) on stdout.' },
+      ...catalogueFlags('cli:plan', NAMES, DATABASE_EXTRAS),
+      {
+        name: 'json',
+        type: 'boolean',
+        description: "Print the plan as JSON (the migrate-gate action's `plan` output) on stdout.",
+      },
     ],
-    inputAliases: DATABASE_INPUT_ALIASES,
-    examples: ['DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations', 'rail-actions plan --database-url "$DATABASE_URL" --json | jq .decision'],
+    inputAliases: flagNames('cli:plan', NAMES),
+    examples: [
+      'DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations',
+      'rail-actions plan --database-url "$DATABASE_URL" --json | jq .decision',
+    ],
   },
   async run(v: Values, ctx: CliContext) {
-    const db = readDatabaseOptions(v);
-    const approval = (v.string('approval') ?? 'risky') as ApprovalPolicy;
-    if (!APPROVAL_POLICIES.includes(approval)) throw new InputError('approval', `expected one of ${APPROVAL_POLICIES.join(', ')}, got '${approval}'`);
-    const largeTableRows = v.integer('large-table-rows', { min: 0 }) ?? DEFAULT_LARGE_TABLE_ROWS;
+    // Every flag is validated before the first connection, by the readers the action uses.
+    const spec = readGateSpec(databaseSource(v, 'cli:plan', NAMES), { base: process.cwd() });
     const json = v.flag('json');
-    if (!json) ctx.log(ctx.errColor.dim(`Target ${redactUrl(db.databaseUrl)}; approval policy ${approval}`));
-    const progress = new Progress(() => 'reading history and analysing pending migrations', { stream: ctx.err, plainEveryMs: 30_000 });
-    let result;
+    const progress = new Progress(() => 'reading history and analysing pending migrations', {
+      stream: ctx.err,
+      plainEveryMs: 30_000,
+    });
+    let run;
     try {
-      result = await runGate({
-        databaseUrl: db.databaseUrl,
-        dir: db.dir,
-        tool: db.tool,
-        cwd: db.cwd,
-        approval,
-        largeTableRows,
-        log: (m) => (json ? undefined : progress.log(ctx.errColor.dim(db.scrub(m)))),
-      });
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw new UserFacingError(db.scrub(errorMessage(err)));
+      run = await planMigrations(
+        spec,
+        { log: (m) => (json ? undefined : progress.log(ctx.errColor.dim(m))) },
+        (none) =>
+          `${none.found} — nothing to migrate${none.searched ? '; give --dir (and --tool) if the app keeps them elsewhere' : ''}`,
+      );
     } finally {
       progress.stop();
     }
-    const plan = result.plan;
+    const plan = run.plan;
     if (json) {
-      ctx.print(db.scrub(JSON.stringify(plan, null, 2)));
+      ctx.print(spec.scrub(JSON.stringify(plan, null, 2)));
       return plan.decision === 'blocked' ? EXIT_FAILED : EXIT_OK;
     }
-    printPlan(plan, ctx, db.scrub, path.relative(db.cwd, plan.dir) || '.');
-    ctx.print(ctx.color.dim(`(history ${formatDuration(result.timings.pendingMs)}, analysis ${formatDuration(result.timings.analyzeMs)}, table sizes ${formatDuration(result.timings.statsMs)})`));
+    printPlan(plan, ctx, spec.scrub, path.relative(spec.cwd, plan.dir) || '.');
+    if (run.kind === 'plan') {
+      const t = run.gate.timings;
+      ctx.print(
+        ctx.color.dim(
+          `(history ${formatDuration(t.pendingMs)}, analysis ${formatDuration(t.analyzeMs)}, table sizes ${formatDuration(t.statsMs)})`,
+        ),
+      );
+    }
     return plan.decision === 'blocked' ? EXIT_FAILED : EXIT_OK;
   },
 };
@@ -81,8 +90,14 @@ function printPlan(plan: MigrationPlan, ctx: CliContext, scrub: (t: string) => s
   const c = ctx.color;
   const decision = DECISION_TEXT[plan.decision];
   const headline =
-    plan.decision === 'blocked' ? c.red(c.bold(`⛔ ${decision}`)) : plan.decision === 'requires-approval' ? c.yellow(c.bold(`⏸ ${decision}`)) : c.green(c.bold(`✔ ${decision}`));
-  ctx.print(`${headline} — ${plan.pendingCount} pending ${plan.tool} migration(s) in ${dir}, highest risk ${riskColor(plan.risk, c)}`);
+    plan.decision === 'blocked'
+      ? c.red(c.bold(`⛔ ${decision}`))
+      : plan.decision === 'requires-approval'
+        ? c.yellow(c.bold(`⏸ ${decision}`))
+        : c.green(c.bold(`✔ ${decision}`));
+  ctx.print(
+    `${headline} — ${plan.pendingCount} pending ${plan.tool} migration(s) in ${dir}, highest risk ${riskColor(plan.risk, c)}`,
+  );
   if (plan.pendingCount > 0) ctx.print(`plan-hash ${plan.planHash}`);
   for (const reason of plan.reasons) ctx.print(`  • ${scrub(reason)}`);
   if (plan.files.length) {
@@ -95,7 +110,11 @@ function printPlan(plan: MigrationPlan, ctx: CliContext, scrub: (t: string) => s
             f.file,
             riskColor(f.risk, c),
             String(f.statementCount),
-            [f.kind === 'opaque' ? 'opaque (JS/TS: not analysable)' : '', f.hasNonTransactional || f.noTransaction ? 'not atomic (runs outside a transaction)' : '', f.parseErrors.length ? `${f.parseErrors.length} parse error(s)` : '']
+            [
+              f.kind === 'opaque' ? 'opaque (JS/TS: not analysable)' : '',
+              f.hasNonTransactional || f.noTransaction ? 'not atomic (runs outside a transaction)' : '',
+              f.parseErrors.length ? `${f.parseErrors.length} parse error(s)` : '',
+            ]
               .filter(Boolean)
               .join('; ') || '—',
           ]),
@@ -111,7 +130,13 @@ function printPlan(plan: MigrationPlan, ctx: CliContext, scrub: (t: string) => s
       table(
         [
           ['STATEMENT', 'KIND', 'LOCK', 'RISK', 'RULES'],
-          ...risky.map((s) => [`${s.file}:${s.line}`, s.kind, s.lock ?? '—', riskColor(s.risk, c), s.rules.join(', ') || '—']),
+          ...risky.map((s) => [
+            `${s.file}:${s.line}`,
+            s.kind,
+            s.lock ?? '—',
+            riskColor(s.risk, c),
+            s.rules.join(', ') || '—',
+          ]),
         ],
         c,
       ),
@@ -122,16 +147,22 @@ function printPlan(plan: MigrationPlan, ctx: CliContext, scrub: (t: string) => s
     ctx.print('');
     ctx.print(c.bold('Findings:'));
     for (const f of findings) {
-      ctx.print(`  ${f.level === 'error' ? c.red('✘') : c.yellow('!')} ${f.file}:${f.line}:${f.column} ${c.bold(f.rule)} (${riskColor(f.risk, c)}) ${scrub(f.message)}${f.sizeNote ? ` [${f.sizeNote}]` : ''}`);
+      ctx.print(
+        `  ${f.level === 'error' ? c.red('✘') : c.yellow('!')} ${f.file}:${f.line}:${f.column} ${c.bold(f.rule)} (${riskColor(f.risk, c)}) ${scrub(f.message)}${f.sizeNote ? ` [${f.sizeNote}]` : ''}`,
+      );
       if (f.safeAlternative) ctx.print(c.dim(`      safer: ${scrub(f.safeAlternative)}`));
     }
   }
   if (plan.blockers.length) {
     ctx.print('');
     ctx.print(c.red(c.bold('Blockers:')));
-    for (const b of plan.blockers) ctx.print(`  ⛔ ${b.file ? `${b.file}${b.line ? `:${b.line}` : ''} ` : ''}${b.kind}: ${scrub(b.detail)}`);
+    for (const b of plan.blockers)
+      ctx.print(`  ⛔ ${b.file ? `${b.file}${b.line ? `:${b.line}` : ''} ` : ''}${b.kind}: ${scrub(b.detail)}`);
   }
-  const otherAnomalies = plan.anomalies.filter((a) => !plan.blockers.some((b) => b.kind === a.kind && b.file === a.file));
-  for (const a of otherAnomalies) ctx.print(`  ${c.yellow('!')} ${a.kind}${a.file ? ` ${a.file}` : ''}: ${scrub(a.detail)}`);
+  const otherAnomalies = plan.anomalies.filter(
+    (a) => !plan.blockers.some((b) => b.kind === a.kind && b.file === a.file),
+  );
+  for (const a of otherAnomalies)
+    ctx.print(`  ${c.yellow('!')} ${a.kind}${a.file ? ` ${a.file}` : ''}: ${scrub(a.detail)}`);
   if (plan.ignored.length) ctx.print(c.dim(`${plan.ignored.length} finding(s) ignored by inline directives`));
 }

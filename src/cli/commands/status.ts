@@ -1,6 +1,7 @@
-// `rail-actions status`: what each service runs now, and what a rollback would restore.
+// `rail-actions status`: what each service runs now, and what a rollback would restore (the rollback's own rule).
 import { formatDuration } from '../../core/duration.js';
-import { getDeployment, getServiceInstance, listDeployments, pickActive, pickRollbackTarget, serviceUrlOf } from '../../railway/index.js';
+import { getDeployment, getServiceInstance, listDeployments, pickActive, serviceUrlOf } from '../../railway/index.js';
+import { chooseRollbackTarget } from '../../release/policies.js';
 import { EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, resolveRailway, serviceList } from '../railway.js';
@@ -24,16 +25,23 @@ function instancesText(instances: ServiceStatus['instances'], c: Palette): strin
   if (instances.length === 0) return '—';
   const counts = new Map<string, number>();
   for (const i of instances) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
-  return [...counts].map(([status, n]) => (status === 'RUNNING' ? c.green(`${n} ${status}`) : c.yellow(`${n} ${status}`))).join(', ');
+  return [...counts]
+    .map(([status, n]) => (status === 'RUNNING' ? c.green(`${n} ${status}`) : c.yellow(`${n} ${status}`)))
+    .join(', ');
 }
 
-const age = (iso: string | null): string => (iso ? `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—');
+const age = (iso: string | null): string =>
+  iso ? `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago` : '—';
 
 export const statusCommand: Command = {
   spec: {
     name: 'status',
     summary: 'Show what each service runs now (active deployment, latest deployment, rollback target, URL).',
-    options: [...RAILWAY_OPTIONS, { ...SERVICE_OPTION, required: true }, { name: 'json', type: 'boolean', description: 'Print JSON on stdout.' }],
+    options: [
+      ...RAILWAY_OPTIONS,
+      { ...SERVICE_OPTION, required: true },
+      { name: 'json', type: 'boolean', description: 'Print JSON on stdout.' },
+    ],
     examples: ['RAILWAY_TOKEN=… rail-actions status --service api --service worker'],
   },
   async run(v: Values, ctx: CliContext) {
@@ -44,10 +52,14 @@ export const statusCommand: Command = {
       const rows: ServiceStatus[] = await Promise.all(
         target.services.map(async (s) => {
           const scope = { projectId: target.project.id, environmentId: target.environment.id, serviceId: s.id };
-          const [instance, deployments] = await Promise.all([getServiceInstance(client, scope), listDeployments(client, scope, { maxPages: 2 })]);
+          const [instance, deployments] = await Promise.all([
+            getServiceInstance(client, scope),
+            listDeployments(client, scope, { maxPages: 2 }),
+          ]);
           const active = pickActive(deployments);
           const latest = deployments[0];
-          const rollbackTarget = pickRollbackTarget(deployments, active ? { exclude: [active.id] } : {});
+          // What `rail-actions rollback` and the rollback action would restore (one rule: chooseRollbackTarget).
+          const rollbackTarget = chooseRollbackTarget(deployments);
           const detail = active ? await getDeployment(client, active.id) : undefined;
           return {
             service: s.name,
@@ -57,14 +69,16 @@ export const statusCommand: Command = {
             activeSince: active?.createdAt ?? null,
             latestDeploymentId: latest?.id ?? null,
             latestStatus: latest?.status ?? null,
-            rollbackTargetId: rollbackTarget?.id ?? null,
+            rollbackTargetId: rollbackTarget?.targetId ?? null,
             url: serviceUrlOf(instance) ?? null,
             instances: detail?.instances ?? [],
           };
         }),
       );
       if (v.flag('json')) {
-        ctx.print(JSON.stringify({ project: target.project, environment: target.environment, services: rows }, null, 2));
+        ctx.print(
+          JSON.stringify({ project: target.project, environment: target.environment, services: rows }, null, 2),
+        );
         return EXIT_OK;
       }
       const c = ctx.color;
@@ -79,7 +93,9 @@ export const statusCommand: Command = {
               r.activeStatus ? c.green(r.activeStatus) : '—',
               instancesText(r.instances, c),
               age(r.activeSince),
-              r.latestDeploymentId && r.latestDeploymentId !== r.activeDeploymentId ? `${r.latestDeploymentId} (${r.latestStatus ?? '?'})` : 'same',
+              r.latestDeploymentId && r.latestDeploymentId !== r.activeDeploymentId
+                ? `${r.latestDeploymentId} (${r.latestStatus ?? '?'})`
+                : 'same',
               r.rollbackTargetId ?? '—',
               r.url ?? '—',
             ]),

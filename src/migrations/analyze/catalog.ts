@@ -60,7 +60,14 @@ export interface CatalogFacts {
 }
 
 export function emptyCatalog(): CatalogFacts {
-  return { functions: new Map(), domains: new Map(), columns: new Map(), checks: new Map(), indexes: new Map(), partitioned: new Map() };
+  return {
+    functions: new Map(),
+    domains: new Map(),
+    columns: new Map(),
+    checks: new Map(),
+    indexes: new Map(),
+    partitioned: new Map(),
+  };
 }
 
 export function emptyQuestions(): CatalogQuestions {
@@ -88,7 +95,8 @@ export async function fetchCatalogFacts(client: ClientBase, q: CatalogQuestions)
         GROUP BY i.name`,
       [functions, split.map((s) => s[0]), split.map((s) => s[1])],
     );
-    for (const row of res.rows) facts.functions.set(row.name, row.vols.includes('v') ? 'v' : row.vols.includes('s') ? 's' : 'i');
+    for (const row of res.rows)
+      facts.functions.set(row.name, row.vols.includes('v') ? 'v' : row.vols.includes('s') ? 's' : 'i');
   }
 
   const types = uniq(q.types, (t) => t);
@@ -105,7 +113,14 @@ export async function fetchCatalogFacts(client: ClientBase, q: CatalogQuestions)
 
   const columns = uniq(q.columns, (c) => `${c.table}.${c.column}`);
   if (columns.length) {
-    const res = await client.query<{ tbl: string; col: string; type: string; notnull: boolean; collation: string | null; indexes: string[] }>(
+    const res = await client.query<{
+      tbl: string;
+      col: string;
+      type: string;
+      notnull: boolean;
+      collation: string | null;
+      indexes: string[];
+    }>(
       `SELECT i.tbl, i.col, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull, co.collname::text AS collation,
               ARRAY(SELECT DISTINCT ic.relname::text
                       FROM pg_depend d JOIN pg_index x ON x.indexrelid = d.objid JOIN pg_class ic ON ic.oid = x.indexrelid
@@ -117,7 +132,12 @@ export async function fetchCatalogFacts(client: ClientBase, q: CatalogQuestions)
       [columns.map((c) => c.table), columns.map((c) => regclassText(c.table)), columns.map((c) => c.column)],
     );
     for (const row of res.rows) {
-      facts.columns.set(`${row.tbl}.${row.col}`, { type: row.type, notNull: row.notnull, collation: row.collation, indexes: row.indexes });
+      facts.columns.set(`${row.tbl}.${row.col}`, {
+        type: row.type,
+        notNull: row.notnull,
+        collation: row.collation,
+        indexes: row.indexes,
+      });
     }
   }
 
@@ -132,7 +152,8 @@ export async function fetchCatalogFacts(client: ClientBase, q: CatalogQuestions)
     );
     for (const row of res.rows) {
       const list = facts.checks.get(row.tbl) ?? [];
-      if (row.name && row.def) list.push({ name: row.name, expression: row.def.replace(/^CHECK\s*/, '').replace(/\s+NOT VALID$/, '') });
+      if (row.name && row.def)
+        list.push({ name: row.name, expression: row.def.replace(/^CHECK\s*/, '').replace(/\s+NOT VALID$/, '') });
       facts.checks.set(row.tbl, list);
     }
   }
@@ -140,7 +161,11 @@ export async function fetchCatalogFacts(client: ClientBase, q: CatalogQuestions)
   const indexes = uniq(q.indexes, (x) => `${x.table}|${x.index}`);
   if (indexes.length) {
     // An index lives in its table's schema.
-    const reg = indexes.map((x) => (x.table.includes('.') ? regclassText(`${x.table.slice(0, x.table.lastIndexOf('.'))}.${x.index}`) : regclassText(x.index)));
+    const reg = indexes.map((x) =>
+      x.table.includes('.')
+        ? regclassText(`${x.table.slice(0, x.table.lastIndexOf('.'))}.${x.index}`)
+        : regclassText(x.index),
+    );
     const res = await client.query<{ tbl: string; idx: string; col: string; notnull: boolean }>(
       `SELECT i.tbl, i.idx, a.attname::text AS col, a.attnotnull AS notnull
          FROM unnest($1::text[], $2::text[], $3::text[]) AS i(tbl, idx, reg)
@@ -175,7 +200,7 @@ export async function fetchCatalogFacts(client: ClientBase, q: CatalogQuestions)
 export async function checkConjuncts(expression: string): Promise<Node[]> {
   let tree: { stmts?: unknown[] };
   try {
-    tree = (await parse(`SELECT WHERE ${expression}`));
+    tree = await parse(`SELECT WHERE ${expression}`);
   } catch {
     return [];
   }

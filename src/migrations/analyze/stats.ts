@@ -2,11 +2,8 @@
 // pg_total_relation_size. An index name resolves to its table. A table never analysed (reltuples = -1 on PG 14+) is
 // counted exactly, but only up to the large-table threshold, so the lookup stays cheap on huge tables.
 import type { ClientBase } from 'pg';
+import { quoteIdent } from '../../core/sql.js';
 import type { TableStats } from './types.js';
-
-function quoteIdent(part: string): string {
-  return `"${part.replace(/"/g, '""')}"`;
-}
 
 /** 'public.Users' (as the parser reports names: already case-folded unless quoted) → '"public"."Users"'. */
 export function regclassText(name: string): string {
@@ -21,7 +18,11 @@ interface Row {
 }
 
 /** Sizes of the named tables/indexes that exist; missing names are simply absent from the map. */
-export async function fetchTableStats(client: ClientBase, names: string[], largeTableRows: number): Promise<Map<string, TableStats>> {
+export async function fetchTableStats(
+  client: ClientBase,
+  names: string[],
+  largeTableRows: number,
+): Promise<Map<string, TableStats>> {
   const out = new Map<string, TableStats>();
   if (names.length === 0) return out;
   const res = await client.query<Row>(
@@ -40,7 +41,10 @@ export async function fetchTableStats(client: ClientBase, names: string[], large
     let rows = Number(row.reltuples);
     if (!(rows >= 0)) {
       try {
-        const count = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM (SELECT 1 FROM ${row.qualified} LIMIT $1) s`, [largeTableRows]);
+        const count = await client.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM (SELECT 1 FROM ${row.qualified} LIMIT $1) s`,
+          [largeTableRows],
+        );
         rows = Number(count.rows[0]?.n ?? 0);
       } catch {
         // No SELECT privilege or the statement timeout hit: the size stays unknown and the finding keeps its class.
@@ -65,7 +69,10 @@ export interface ColumnFacts {
 }
 
 /** Live column definitions for the columns a finding depends on (binary-coercible type changes, SET NOT NULL). */
-export async function fetchColumnFacts(client: ClientBase, columns: Array<{ table: string; column: string }>): Promise<ColumnFacts> {
+export async function fetchColumnFacts(
+  client: ClientBase,
+  columns: Array<{ table: string; column: string }>,
+): Promise<ColumnFacts> {
   const facts: ColumnFacts = { types: new Map(), notNullProofs: new Map() };
   if (columns.length === 0) return facts;
   const res = await client.query<{ tbl: string; col: string; type: string; notnull: boolean; checked: boolean }>(

@@ -2,7 +2,7 @@
 import type { CatalogFacts, CatalogQuestions } from './catalog.js';
 
 /**
- * Risk classes, in ascending order of severity (migrations.md §6):
+ * Risk classes, in ascending order of severity:
  * - safe: catalog-only or non-blocking; auto-apply.
  * - blocking: takes a long lock, rewrites or scans an existing table; weighed by table size when stats are known.
  * - opaque: the effect cannot be determined statically (DML backfills, DO blocks, unparseable SQL, JS/TS migrations).
@@ -171,4 +171,9 @@ export interface AnalyzeOptions {
    * `(q) => fetchCatalogFacts(client, q)` (analyze/catalog.ts). Without it, unknown facts get the cautious answer.
    */
   readCatalog?: (questions: CatalogQuestions) => Promise<CatalogFacts>;
+  /**
+   * Worker threads that parse besides the calling one (0 = parse on the calling thread only). Default: chosen from
+   * the input size and the CPU count (analyze/parallel.ts). The result is the same either way.
+   */
+  parseThreads?: number;
 }

@@ -2,6 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientBase } from 'pg';
+import { quoteIdent } from '../../core/sql.js';
 import { sha256Hex } from '../hash.js';
 import type { Anomaly, AppliedRow, MigrationFile, ToolName } from '../types.js';
 
@@ -77,7 +78,20 @@ export async function listDir(dir: string): Promise<Array<{ name: string; isDir:
     .sort((a, b) => byName(a.name, b.name));
 }
 
-export const CODE_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.coffee', '.ls', '.litcoffee', '.iced', '.eg', '.co'];
+export const CODE_EXTENSIONS = [
+  '.js',
+  '.cjs',
+  '.mjs',
+  '.ts',
+  '.cts',
+  '.mts',
+  '.coffee',
+  '.ls',
+  '.litcoffee',
+  '.iced',
+  '.eg',
+  '.co',
+];
 
 export function isCodeMigration(name: string): boolean {
   return !name.endsWith('.d.ts') && CODE_EXTENSIONS.includes(path.extname(name));
@@ -108,10 +122,6 @@ export function checksumVariants(text: string): Set<string> {
   return new Set([sha256Hex(text), sha256Hex(lf), sha256Hex(lf.replace(/\n/g, '\r\n'))]);
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
 /** The schema unqualified names resolve to for this connection (where Prisma/knex/… create their tables). */
 export async function currentSchema(client: ClientBase): Promise<string> {
   const r = await client.query<{ s: string | null }>('SELECT current_schema() AS s');
@@ -119,15 +129,33 @@ export async function currentSchema(client: ClientBase): Promise<string> {
 }
 
 export async function tableExists(client: ClientBase, schema: string, table: string): Promise<boolean> {
-  const r = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${quoteIdent(schema)}.${quoteIdent(table)}`]);
+  const r = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+    `${quoteIdent(schema)}.${quoteIdent(table)}`,
+  ]);
   return r.rows[0]?.t != null;
+}
+
+/** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
+export function currentSchemaHistory(table: string): Pick<ToolAdapter, 'historyTable' | 'historyTables'> {
+  return {
+    async historyTable(client) {
+      return `${quoteIdent(await currentSchema(client))}.${table}`;
+    },
+    async historyTables(client) {
+      const schema = await currentSchema(client);
+      return (await tableExists(client, schema, table)) ? [`${quoteIdent(schema)}.${table}`] : [];
+    },
+  };
 }
 
 /**
  * Sessions other than ours holding a session/transaction advisory lock taken with one bigint key — how Prisma,
  * node-pg-migrate, golang-migrate and rail-actions itself mark "a migration is running".
  */
-export async function advisoryLockHolders(client: ClientBase, key: bigint): Promise<Array<{ pid: number; app: string; since: string }>> {
+export async function advisoryLockHolders(
+  client: ClientBase,
+  key: bigint,
+): Promise<Array<{ pid: number; app: string; since: string }>> {
   const r = await client.query<{ pid: number; app: string | null; since: Date | null }>(
     `SELECT l.pid, a.application_name AS app, a.backend_start AS since
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
@@ -170,12 +198,19 @@ export function diffById(tool: string, files: MigrationFile[], history: HistoryS
       continue;
     }
     if (row.dirty) {
-      anomalies.push({ kind: 'dirty', ...(file ? { file: file.relPath } : {}), detail: `${tool} history marks ${row.id} dirty (half-applied)` });
+      anomalies.push({
+        kind: 'dirty',
+        ...(file ? { file: file.relPath } : {}),
+        detail: `${tool} history marks ${row.id} dirty (half-applied)`,
+      });
       continue;
     }
     applied.add(row.id);
     if (!file) {
-      anomalies.push({ kind: 'missing-file', detail: `${tool} history lists ${row.id} as applied but no such migration exists in the directory` });
+      anomalies.push({
+        kind: 'missing-file',
+        detail: `${tool} history lists ${row.id} as applied but no such migration exists in the directory`,
+      });
       continue;
     }
     if (row.checksum && file.sql !== undefined && !checksumVariants(file.sql).has(row.checksum.toLowerCase())) {

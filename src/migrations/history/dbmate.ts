@@ -5,7 +5,17 @@ import path from 'node:path';
 import type { ClientBase } from 'pg';
 import { UserFacingError } from '../../core/errors.js';
 import type { AppliedRow, MigrationFile } from '../types.js';
-import { type ToolAdapter, currentSchema, diffById, listDir, quoteIdent, readMigrationFile, sqlFile, tableExists } from './common.js';
+import { quoteIdent } from '../../core/sql.js';
+import {
+  type ToolAdapter,
+  currentSchema,
+  currentSchemaHistory,
+  diffById,
+  listDir,
+  readMigrationFile,
+  sqlFile,
+  tableExists,
+} from './common.js';
 
 const TABLE = 'schema_migrations';
 const FILE_RE = /^(\d+).*\.sql$/;
@@ -27,7 +37,9 @@ async function assertDbmateTable(client: ClientBase, schema: string): Promise<vo
     [schema, TABLE],
   );
   if (r.rows.length) {
-    throw new UserFacingError(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    throw new UserFacingError(
+      `${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`,
+    );
   }
 }
 
@@ -51,7 +63,9 @@ export const dbmateAdapter: ToolAdapter = {
     const schema = await currentSchema(client);
     if (!(await tableExists(client, schema, TABLE))) return { exists: false, rows: [] };
     await assertDbmateTable(client, schema);
-    const r = await client.query<{ version: string }>(`SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`);
+    const r = await client.query<{ version: string }>(
+      `SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`,
+    );
     const rows: AppliedRow[] = r.rows.map((row) => ({ id: row.version }));
     return { exists: true, rows };
   },
@@ -64,19 +78,14 @@ export const dbmateAdapter: ToolAdapter = {
     return Promise.resolve([]);
   },
 
-  async historyTable(client) {
-    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
-  },
-
-  async historyTables(client) {
-    const schema = await currentSchema(client);
-    return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
-  },
+  ...currentSchemaHistory(TABLE),
 
   async ensureHistoryTable(client) {
     const schema = await currentSchema(client);
     // What dbmate 2.36 creates (compared in the interop test): varchar without a length; older releases used varchar(128).
-    await client.query(`create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`);
+    await client.query(
+      `create table if not exists ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version varchar primary key)`,
+    );
   },
 
   async record(client, file) {

@@ -25,7 +25,9 @@ async function readJournal(dir: string): Promise<JournalEntry[]> {
   try {
     raw = await readFile(journalPath, 'utf8');
   } catch {
-    throw new UserFacingError(`Drizzle journal ${journalPath} not found: is this a drizzle-kit migrations folder (the 'out' directory)?`);
+    throw new UserFacingError(
+      `Drizzle journal ${journalPath} not found: is this a drizzle-kit migrations folder (the 'out' directory)?`,
+    );
   }
   let parsed: unknown;
   try {
@@ -97,10 +99,15 @@ export const drizzleAdapter: ToolAdapter = {
     for (const row of history.rows) {
       const at = Number(row.id.slice('created_at='.length));
       const byTime = files.find((f) => whenOfFile.get(f) === at);
-      const byHash = files.find((f) => f.sql !== undefined && row.checksum && checksumVariants(f.sql).has(row.checksum));
+      const byHash = files.find(
+        (f) => f.sql !== undefined && row.checksum && checksumVariants(f.sql).has(row.checksum),
+      );
       const file = byTime ?? byHash;
       if (!file) {
-        anomalies.push({ kind: 'missing-file', detail: `Drizzle history row ${row.id} (hash ${String(row.checksum).slice(0, 12)}…) matches no journal entry` });
+        anomalies.push({
+          kind: 'missing-file',
+          detail: `Drizzle history row ${row.id} (hash ${String(row.checksum).slice(0, 12)}…) matches no journal entry`,
+        });
         continue;
       }
       row.id = file.id;
@@ -149,6 +156,9 @@ export const drizzleAdapter: ToolAdapter = {
   },
 
   async record(client, file) {
-    await client.query(`INSERT INTO "${SCHEMA}"."${TABLE}" ("hash", "created_at") VALUES ($1, $2)`, [file.checksum, await whenOf(file)]);
+    await client.query(`INSERT INTO "${SCHEMA}"."${TABLE}" ("hash", "created_at") VALUES ($1, $2)`, [
+      file.checksum,
+      await whenOf(file),
+    ]);
   },
 };

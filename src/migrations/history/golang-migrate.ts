@@ -7,7 +7,17 @@ import { crc32 } from 'node:zlib';
 import type { ClientBase } from 'pg';
 import { UserFacingError } from '../../core/errors.js';
 import type { AppliedRow, MigrationFile } from '../types.js';
-import { type ToolAdapter, advisoryLockAnomalies, currentSchema, listDir, quoteIdent, readMigrationFile, sqlFile, tableExists } from './common.js';
+import { quoteIdent } from '../../core/sql.js';
+import {
+  type ToolAdapter,
+  advisoryLockAnomalies,
+  currentSchema,
+  currentSchemaHistory,
+  listDir,
+  readMigrationFile,
+  sqlFile,
+  tableExists,
+} from './common.js';
 
 const TABLE = 'schema_migrations';
 const FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
@@ -32,9 +42,13 @@ async function currentVersion(client: ClientBase): Promise<{ exists: boolean; ve
   if (!(await tableExists(client, schema, TABLE))) return { exists: false };
   const cols = await columnsOf(client, schema, TABLE);
   if (!cols.has('dirty')) {
-    throw new UserFacingError(`${schema}.${TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    throw new UserFacingError(
+      `${schema}.${TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`,
+    );
   }
-  const r = await client.query<{ version: string; dirty: boolean }>(`SELECT version::text AS version, dirty FROM ${quoteIdent(schema)}.${TABLE} LIMIT 1`);
+  const r = await client.query<{ version: string; dirty: boolean }>(
+    `SELECT version::text AS version, dirty FROM ${quoteIdent(schema)}.${TABLE} LIMIT 1`,
+  );
   const row = r.rows[0];
   return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
 }
@@ -50,7 +64,10 @@ export const golangMigrateAdapter: ToolAdapter = {
       if (!entry.isFile || !m || m[3] !== 'up') continue;
       const version = BigInt(m[1] as string);
       const clash = files.find((f) => f.version === version);
-      if (clash) throw new UserFacingError(`golang-migrate: duplicate migration version ${version} (${clash.relPath} and ${entry.name})`);
+      if (clash)
+        throw new UserFacingError(
+          `golang-migrate: duplicate migration version ${version} (${clash.relPath} and ${entry.name})`,
+        );
       const read = await readMigrationFile(path.join(dir, entry.name), cwd);
       files.push({ ...sqlFile(version.toString(), read, read.text), version });
     }
@@ -81,7 +98,10 @@ export const golangMigrateAdapter: ToolAdapter = {
       });
     }
     if (!currentFile) {
-      anomalies.push({ kind: 'missing-file' as const, detail: `golang-migrate schema_migrations is at version ${row.id} but no ${row.id}_*.up.sql exists` });
+      anomalies.push({
+        kind: 'missing-file' as const,
+        detail: `golang-migrate schema_migrations is at version ${row.id} but no ${row.id}_*.up.sql exists`,
+      });
     }
     // Dirty: the current version is not applied (golang-migrate retries it after `force`).
     const pending = files.filter((f) => BigInt(f.id) > current || (row.dirty && f.id === row.id));
@@ -89,23 +109,20 @@ export const golangMigrateAdapter: ToolAdapter = {
   },
 
   async lockAnomalies(client) {
-    const r = await client.query<{ db: string; schema: string | null }>('SELECT current_database() AS db, current_schema() AS schema');
+    const r = await client.query<{ db: string; schema: string | null }>(
+      'SELECT current_database() AS db, current_schema() AS schema',
+    );
     const { db, schema } = r.rows[0] ?? { db: '', schema: 'public' };
     return advisoryLockAnomalies(client, golangMigrateLockKey(db, schema ?? 'public'), 'golang-migrate');
   },
 
-  async historyTable(client) {
-    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
-  },
-
-  async historyTables(client) {
-    const schema = await currentSchema(client);
-    return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
-  },
+  ...currentSchemaHistory(TABLE),
 
   async ensureHistoryTable(client) {
     const schema = await currentSchema(client);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version bigint not null primary key, dirty boolean not null)`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.${quoteIdent(TABLE)} (version bigint not null primary key, dirty boolean not null)`,
+    );
   },
 
   async markStarted(client, file) {

@@ -3,7 +3,17 @@
 // (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
 import path from 'node:path';
 import type { AppliedRow, MigrationFile } from '../types.js';
-import { type ToolAdapter, currentSchema, diffById, isCodeMigration, listDir, opaqueFile, quoteIdent, readMigrationFile, tableExists } from './common.js';
+import { quoteIdent } from '../../core/sql.js';
+import {
+  type ToolAdapter,
+  currentSchema,
+  diffById,
+  isCodeMigration,
+  listDir,
+  opaqueFile,
+  readMigrationFile,
+  tableExists,
+} from './common.js';
 
 const TABLE = 'knex_migrations';
 const LOCK_TABLE = 'knex_migrations_lock';
@@ -27,7 +37,10 @@ export const knexAdapter: ToolAdapter = {
     const r = await client.query<{ name: string; migration_time: Date | null }>(
       `SELECT name, migration_time FROM ${quoteIdent(schema)}.${TABLE} ORDER BY id`,
     );
-    const rows: AppliedRow[] = r.rows.map((row) => ({ id: row.name, ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}) }));
+    const rows: AppliedRow[] = r.rows.map((row) => ({
+      id: row.name,
+      ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
+    }));
     return { exists: true, rows };
   },
 
@@ -38,7 +51,9 @@ export const knexAdapter: ToolAdapter = {
   async lockAnomalies(client) {
     const schema = await currentSchema(client);
     if (!(await tableExists(client, schema, LOCK_TABLE))) return [];
-    const r = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(schema)}.${LOCK_TABLE} WHERE is_locked = 1`);
+    const r = await client.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${quoteIdent(schema)}.${LOCK_TABLE} WHERE is_locked = 1`,
+    );
     if (Number(r.rows[0]?.n ?? 0) === 0) return [];
     return [
       {
@@ -55,19 +70,27 @@ export const knexAdapter: ToolAdapter = {
   async historyTables(client) {
     const schema = await currentSchema(client);
     const out: string[] = [];
-    for (const t of [TABLE, LOCK_TABLE]) if (await tableExists(client, schema, t)) out.push(`${quoteIdent(schema)}.${t}`);
+    for (const t of [TABLE, LOCK_TABLE])
+      if (await tableExists(client, schema, t)) out.push(`${quoteIdent(schema)}.${t}`);
     return out;
   },
 
   async ensureHistoryTable(client) {
-    await client.query(`create table if not exists "${TABLE}" ("id" serial primary key, "name" varchar(255), "batch" integer, "migration_time" timestamptz)`);
+    await client.query(
+      `create table if not exists "${TABLE}" ("id" serial primary key, "name" varchar(255), "batch" integer, "migration_time" timestamptz)`,
+    );
     await client.query(`create table if not exists "${LOCK_TABLE}" ("index" serial primary key, "is_locked" integer)`);
-    await client.query(`insert into "${LOCK_TABLE}" ("is_locked") select 0 where not exists (select 1 from "${LOCK_TABLE}")`);
+    await client.query(
+      `insert into "${LOCK_TABLE}" ("is_locked") select 0 where not exists (select 1 from "${LOCK_TABLE}")`,
+    );
   },
 
   async record(client, file, ctx) {
     const batch = ctx.batch ?? 1;
-    await client.query(`insert into "${TABLE}" ("batch", "migration_time", "name") values ($1, $2, $3)`, [batch, ctx.finishedAt, file.id]);
+    await client.query(`insert into "${TABLE}" ("batch", "migration_time", "name") values ($1, $2, $3)`, [
+      batch,
+      ctx.finishedAt,
+      file.id,
+    ]);
   },
 };
-

@@ -4,15 +4,16 @@
 // pg_advisory_lock(7241865325823964) while migrating (dist/legacy/runner.js, migration.js, sqlMigration.js).
 import path from 'node:path';
 import type { AppliedRow, MigrationFile } from '../types.js';
+import { quoteIdent } from '../../core/sql.js';
 import {
   type ToolAdapter,
   advisoryLockAnomalies,
   currentSchema,
+  currentSchemaHistory,
   diffById,
   isCodeMigration,
   listDir,
   opaqueFile,
-  quoteIdent,
   readMigrationFile,
   sqlFile,
   tableExists,
@@ -53,8 +54,13 @@ export const nodePgMigrateAdapter: ToolAdapter = {
   async readHistory(client) {
     const schema = await currentSchema(client);
     if (!(await tableExists(client, schema, TABLE))) return { exists: false, rows: [] };
-    const r = await client.query<{ name: string; run_on: Date | null }>(`SELECT name, run_on FROM ${quoteIdent(schema)}.${TABLE} ORDER BY run_on, id`);
-    const rows: AppliedRow[] = r.rows.map((row) => ({ id: row.name, ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}) }));
+    const r = await client.query<{ name: string; run_on: Date | null }>(
+      `SELECT name, run_on FROM ${quoteIdent(schema)}.${TABLE} ORDER BY run_on, id`,
+    );
+    const rows: AppliedRow[] = r.rows.map((row) => ({
+      id: row.name,
+      ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
+    }));
     return { exists: true, rows };
   },
 
@@ -66,18 +72,13 @@ export const nodePgMigrateAdapter: ToolAdapter = {
     return advisoryLockAnomalies(client, NODE_PG_MIGRATE_LOCK_KEY, 'node-pg-migrate');
   },
 
-  async historyTable(client) {
-    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
-  },
-
-  async historyTables(client) {
-    const schema = await currentSchema(client);
-    return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
-  },
+  ...currentSchemaHistory(TABLE),
 
   async ensureHistoryTable(client) {
     const schema = await currentSchema(client);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}."${TABLE}" ( id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}."${TABLE}" ( id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)`,
+    );
   },
 
   async record(client, file) {

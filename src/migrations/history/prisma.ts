@@ -5,14 +5,15 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ClientBase } from 'pg';
 import type { AppliedRow } from '../types.js';
+import { quoteIdent } from '../../core/sql.js';
 import {
   type ToolAdapter,
   advisoryLockAnomalies,
   currentSchema,
+  currentSchemaHistory,
   diffById,
   isFile,
   listDir,
-  quoteIdent,
   readMigrationFile,
   sqlFile,
   tableExists,
@@ -47,7 +48,9 @@ export const prismaAdapter: ToolAdapter = {
       finished_at: Date | null;
       rolled_back_at: Date | null;
       logs: string | null;
-    }>(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${quoteIdent(schema)}.${TABLE} ORDER BY started_at, migration_name`);
+    }>(
+      `SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${quoteIdent(schema)}.${TABLE} ORDER BY started_at, migration_name`,
+    );
     // Several rows per migration are normal (a failed attempt marked rolled back, then a successful one). Like
     // Prisma (P3009), any unfinished row that was not marked rolled back blocks, even next to a successful one.
     const rows: AppliedRow[] = [];
@@ -56,7 +59,12 @@ export const prismaAdapter: ToolAdapter = {
       rows.push(
         row.finished_at
           ? { id: row.migration_name, checksum: row.checksum, appliedAt: row.finished_at.toISOString() }
-          : { id: row.migration_name, checksum: row.checksum, failed: true, detail: row.logs ?? 'started but never finished' },
+          : {
+              id: row.migration_name,
+              checksum: row.checksum,
+              failed: true,
+              detail: row.logs ?? 'started but never finished',
+            },
       );
     }
     return { exists: true, rows };
@@ -70,14 +78,7 @@ export const prismaAdapter: ToolAdapter = {
     return advisoryLockAnomalies(client, PRISMA_ADVISORY_LOCK_KEY, 'Prisma');
   },
 
-  async historyTable(client) {
-    return `${quoteIdent(await currentSchema(client))}.${TABLE}`;
-  },
-
-  async historyTables(client) {
-    const schema = await currentSchema(client);
-    return (await tableExists(client, schema, TABLE)) ? [`${quoteIdent(schema)}.${TABLE}`] : [];
-  },
+  ...currentSchemaHistory(TABLE),
 
   async ensureHistoryTable(client) {
     // The DDL prisma-engines runs for PostgreSQL (unqualified: it lands in the connection's current schema).

@@ -35,8 +35,14 @@ export const sqlAdapter: ToolAdapter = {
 
   async readHistory(client) {
     if (!(await tableExists(client, SQL_HISTORY_SCHEMA, SQL_HISTORY_TABLE))) return { exists: false, rows: [] };
-    const r = await client.query<{ id: string; checksum: string; applied_at: Date }>(`SELECT id, checksum, applied_at FROM ${QUALIFIED} ORDER BY applied_at, id`);
-    const rows: AppliedRow[] = r.rows.map((row) => ({ id: row.id, checksum: row.checksum.trim(), appliedAt: row.applied_at.toISOString() }));
+    const r = await client.query<{ id: string; checksum: string; applied_at: Date }>(
+      `SELECT id, checksum, applied_at FROM ${QUALIFIED} ORDER BY applied_at, id`,
+    );
+    const rows: AppliedRow[] = r.rows.map((row) => ({
+      id: row.id,
+      checksum: row.checksum.trim(),
+      appliedAt: row.applied_at.toISOString(),
+    }));
     return { exists: true, rows };
   },
 

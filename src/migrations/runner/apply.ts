@@ -10,13 +10,14 @@ import type pg from 'pg';
 import { AbortedError, type BackoffPolicy, retry } from '../../core/retry.js';
 import { InputError, UserFacingError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
+import { quoteLiteral, quoteQualified } from '../../core/sql.js';
 import { connectDatabase, safeDbError } from '../db.js';
 import { planHash } from '../hash.js';
 import { type LoadedMigrations, loadMigrations, pendingWithClient } from '../pending.js';
 import type { ToolAdapter } from '../history/index.js';
-import type { Anomaly, MigrationFile, PendingReport, ToolName } from '../types.js';
+import type { MigrationFile, PendingReport, ToolName } from '../types.js';
 import { acquireMigrationLock } from './lock.js';
-import { runMigrationCommand } from './command.js';
+import { MigrationCommandError, runMigrationCommand } from './command.js';
 import {
   PROGRESS_TABLE,
   type ProgressKey,
@@ -26,6 +27,7 @@ import {
   contentChecksum,
   deleteProgress,
   ensureProgressTable,
+  isOwnDirtyFlag,
   isSingleTransaction,
   linesOf,
   listGroups,
@@ -63,6 +65,20 @@ export interface ApplyOptions {
   loaded?: LoadedMigrations;
   /** For messages: what this run targets ('production', 'rehearsal database'). */
   label?: string;
+  /** Backs up what destructive statements destroy (src/backup/take.ts): planned before, copied right before each. */
+  backup?: MigrationBackupHook;
+}
+
+/** The statements of the pending files, as a backup hook sees them. */
+export type BackupFiles = Array<{ file: MigrationFile; statements: Array<{ sql: string; line: number }> }>;
+
+export interface MigrationBackupHook {
+  /** Under the migration lock, before anything is applied; throws to refuse (nothing applied then). */
+  prepare(client: pg.ClientBase, files: BackupFiles): Promise<void>;
+  /** Right before `statement` runs, on the runner's connection: inside the statement's transaction when it has one. */
+  beforeStatement(client: pg.ClientBase, file: MigrationFile, statement: { sql: string; line: number }): Promise<void>;
+  /** The project's own migrator runs the statements: everything planned is copied before it starts. */
+  takeAll(client: pg.ClientBase, files: BackupFiles): Promise<void>;
 }
 
 export interface AppliedFile {
@@ -148,7 +164,7 @@ export async function findInvalidIndexes(client: pg.ClientBase): Promise<Invalid
   return r.rows;
 }
 
-const qualifiedIndex = (i: InvalidIndex) => `"${i.schema.replace(/"/g, '""')}"."${i.index.replace(/"/g, '""')}"`;
+const qualifiedIndex = (i: InvalidIndex) => quoteQualified(i.schema, i.index);
 
 /** `ours`: leftovers of this file's interrupted build, which the next run drops itself. */
 function describeInvalid(list: InvalidIndex[], ours: Set<string> = new Set()): string {
@@ -156,7 +172,10 @@ function describeInvalid(list: InvalidIndex[], ours: Set<string> = new Set()): s
     .map((i) => {
       const name = qualifiedIndex(i);
       const unquoted = `${i.schema}.${i.index}`;
-      const fix = ours.has(name) || ours.has(unquoted) ? 'left by this build; the next run drops it before building again' : `fix: DROP INDEX CONCURRENTLY ${name}; then re-run`;
+      const fix =
+        ours.has(name) || ours.has(unquoted)
+          ? 'left by this build; the next run drops it before building again'
+          : `fix: DROP INDEX CONCURRENTLY ${name}; then re-run`;
       return `${name} on ${i.table} (${fix})`;
     })
     .join('; ');
@@ -192,6 +211,8 @@ class Runner {
   private readonly opts: ApplyOptions;
   private readonly history: string;
   position: Position | undefined;
+  /** The statement whose failure ended the last attempt (for a file:line message); cleared when the next one starts. */
+  failedStatement: SplitStatement | undefined;
 
   constructor(client: pg.Client, adapter: ToolAdapter, opts: ApplyOptions, history: string) {
     this.client = client;
@@ -208,6 +229,7 @@ class Runner {
 
   private async exec(sql: string): Promise<void> {
     this.checkCancelled();
+    this.failedStatement = undefined;
     await this.client.query(sql);
   }
 
@@ -229,7 +251,9 @@ class Runner {
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
         classify: () => ({ retry: retryable }),
         onRetry: ({ err, attempt, delayMs }) =>
-          this.warn(`${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${formatDuration(delayMs)}`),
+          this.warn(
+            `${what}: ${sqlState(err) === '40P01' ? 'deadlock' : 'lock timeout'} (attempt ${attempt} of ${this.opts.maxRetries + 1}); rolled back, retrying in ${formatDuration(delayMs)}`,
+          ),
       },
     );
   }
@@ -248,21 +272,25 @@ class Runner {
 
   private async runStatement(s: SplitStatement): Promise<void> {
     this.checkCancelled();
+    this.failedStatement = undefined;
     try {
+      // The backup of what `s` destroys, in the same transaction as `s` (a crash keeps both or neither).
+      if (this.opts.backup && this.position)
+        await this.opts.backup.beforeStatement(this.client, this.position.plan.file, s);
       await this.client.query(s.sql);
     } catch (err) {
-      // Remember which statement failed, for a file:line error message.
-      if (err && typeof err === 'object') (err as { railStatement?: SplitStatement }).railStatement = s;
+      this.failedStatement = s;
       throw err;
     }
   }
 
   /** Runs a statement of ours on behalf of `s` (leftover cleanup): a failure points at `s`. */
   private async onBehalfOf<T>(s: SplitStatement, fn: () => Promise<T>): Promise<T> {
+    this.failedStatement = undefined;
     try {
       return await fn();
     } catch (err) {
-      if (err && typeof err === 'object') (err as { railStatement?: SplitStatement }).railStatement = s;
+      this.failedStatement = s;
       throw err;
     }
   }
@@ -305,19 +333,26 @@ class Runner {
     const pos: Position = { plan, usesProgress: false, completed: false, committed: [] };
     this.position = pos;
     // A previous file may have changed the session's timeouts with SET: every file starts from the configured ones.
-    await this.client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
-      `${this.opts.lockTimeoutMs}ms`,
-      `${this.opts.statementTimeoutMs}ms`,
-    ]);
+    await this.client.query(
+      "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+      [`${this.opts.lockTimeoutMs}ms`, `${this.opts.statementTimeoutMs}ms`],
+    );
 
     if (isSingleTransaction(groups) && plan.resume.length === 0) {
       // The common case: the statements and the history row commit together or not at all; no progress needed.
       const g = groups[0] as StatementGroup;
       pos.group = g;
-      await this.withLockRetries(label, () => this.runTransactionGroup(g, () => this.adapter.record(this.client, file, ctx())));
+      await this.withLockRetries(label, () =>
+        this.runTransactionGroup(g, () => this.adapter.record(this.client, file, ctx())),
+      );
       pos.committed.push(g.number);
       pos.group = undefined;
-      return { file: file.relPath, id: file.id, statements: plan.statements.length, ms: Math.round(performance.now() - t0) };
+      return {
+        file: file.relPath,
+        id: file.id,
+        statements: plan.statements.length,
+        ms: Math.round(performance.now() - t0),
+      };
     }
 
     pos.usesProgress = true;
@@ -347,7 +382,9 @@ class Runner {
         if (await this.runAloneGroup(g, key, startedRows.get(g.number), pos)) executed++;
       } else {
         // The last group's transaction also writes the history row and clears the progress rows.
-        await this.withLockRetries(where, () => this.runTransactionGroup(g, () => (last ? recordFile() : recordGroupDone(this.client, key, g))));
+        await this.withLockRetries(where, () =>
+          this.runTransactionGroup(g, () => (last ? recordFile() : recordGroupDone(this.client, key, g))),
+        );
         executed += g.statements.length;
       }
       pos.committed.push(g.number);
@@ -355,7 +392,9 @@ class Runner {
     }
     const lastGroup = groups[groups.length - 1];
     if (!lastGroup || lastGroup.kind === 'alone' || done.has(lastGroup.number)) await this.transaction(recordFile);
-    const resumedAt = plan.resume.length ? (groups.find((g) => !done.has(g.number))?.number ?? groups.length + 1) : undefined;
+    const resumedAt = plan.resume.length
+      ? (groups.find((g) => !done.has(g.number))?.number ?? groups.length + 1)
+      : undefined;
     return {
       file: file.relPath,
       id: file.id,
@@ -371,7 +410,12 @@ class Runner {
    * previous attempt of this run, is inspected first: leftovers dropped, a statement that in fact completed skipped.
    * Returns whether the statement ran.
    */
-  private async runAloneGroup(g: StatementGroup, key: ProgressKey, interrupted: ProgressRow | undefined, pos: Position): Promise<boolean> {
+  private async runAloneGroup(
+    g: StatementGroup,
+    key: ProgressKey,
+    interrupted: ProgressRow | undefined,
+    pos: Position,
+  ): Promise<boolean> {
     const s = g.statements[0] as SplitStatement;
     const where = `${key.file}:${s.line}`;
     this.log(`${where}: ${s.nodeType} runs on its own (cannot run inside a transaction)`);
@@ -379,7 +423,9 @@ class Runner {
     let skipped: string | undefined;
     await this.withLockRetries(where, async () => {
       if (lastStart) {
-        const recovered = await this.onBehalfOf(s, () => recoverInterrupted(this.client, s, lastStart as ProgressRow, this.warn, where));
+        const recovered = await this.onBehalfOf(s, () =>
+          recoverInterrupted(this.client, s, lastStart as ProgressRow, this.warn, where),
+        );
         if (recovered.done) {
           skipped = recovered.why;
           return;
@@ -445,11 +491,13 @@ async function matchProgress(
     const plan = plans[planIndex];
     if (!plan) {
       if (report.files.some((f) => f.id === migration)) {
-        o.warn(`${first.file} is recorded as applied, but rail-actions progress rows of an interrupted run (${at}) remain; removing them`);
+        o.warn(
+          `${first.file} is recorded as applied, but rail-actions progress rows of an interrupted run (${at}) remain; removing them`,
+        );
         await deleteProgress(client, o.history, migration);
       } else {
         o.warn(
-          `${first.file} was partly applied by an interrupted run (${at}; groups ${listGroups(finished.map((r) => r.group)) || 'none'} of ${first.groups} committed) but is no longer in the migrations directory; check the schema, then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'`,
+          `${first.file} was partly applied by an interrupted run (${at}; groups ${listGroups(finished.map((r) => r.group)) || 'none'} of ${first.groups} committed) but is no longer in the migrations directory; check the schema, then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${quoteLiteral(migration)}`,
         );
       }
       continue;
@@ -458,23 +506,29 @@ async function matchProgress(
     if (first.checksum !== contentChecksum(plan.file)) {
       if (finished.length) {
         throw new UserFacingError(
-          `Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed} of ${first.groups} statement groups of a different version of it, and the file changed since (sha256 of its SQL was ${first.checksum.slice(0, 12)}…, now ${contentChecksum(plan.file).slice(0, 12)}…). Restore the file as it was, and the next run resumes it; or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'.`,
+          `Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed} of ${first.groups} statement groups of a different version of it, and the file changed since (sha256 of its SQL was ${first.checksum.slice(0, 12)}…, now ${contentChecksum(plan.file).slice(0, 12)}…). Restore the file as it was, and the next run resumes it; or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${quoteLiteral(migration)}.`,
         );
       }
       // Nothing of it committed: the changed file starts afresh, once the old attempt's leftovers are gone.
-      for (const r of list.filter((x) => !x.finishedAt)) await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
+      for (const r of list.filter((x) => !x.finishedAt))
+        await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
       await deleteProgress(client, o.history, migration);
-      o.log(`${plan.file.relPath}: an interrupted run (${at}) committed none of it; it changed since and runs from the start`);
+      o.log(
+        `${plan.file.relPath}: an interrupted run (${at}) committed none of it; it changed since and runs from the start`,
+      );
       continue;
     }
-    const regrouped = list.some((r) => r.groups !== plan.groups.length || plan.groups[r.group - 1]?.hash !== r.statementHash);
+    const regrouped = list.some(
+      (r) => r.groups !== plan.groups.length || plan.groups[r.group - 1]?.hash !== r.statementHash,
+    );
     if (regrouped) {
       if (finished.length) {
         throw new UserFacingError(
-          `Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed}, but this version of rail-actions splits the file into different statement groups (${plan.groups.length}, not ${first.groups}). Finish it with the rail-actions version that started it, or by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = '${migration.replace(/'/g, "''")}'.`,
+          `Refusing to resume ${plan.file.relPath}: an interrupted run (${at}) committed ${committed}, but this version of rail-actions splits the file into different statement groups (${plan.groups.length}, not ${first.groups}). Finish it with the rail-actions version that started it, or by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${quoteLiteral(migration)}.`,
         );
       }
-      for (const r of list.filter((x) => !x.finishedAt)) await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
+      for (const r of list.filter((x) => !x.finishedAt))
+        await dropBuildLeftovers(client, r, o.warn, `${plan.file.relPath}:${r.firstLine}`);
       await deleteProgress(client, o.history, migration);
       continue;
     }
@@ -483,7 +537,9 @@ async function matchProgress(
         `Refusing to migrate: ${plan.file.relPath} was partly applied by an interrupted run (${at}; ${committed || 'no group'} committed), but ${plans
           .slice(0, planIndex)
           .map((p) => p.file.relPath)
-          .join(', ')} — pending and ordered before it — would run first. Finish ${plan.file.relPath} first (move the newer file after it).`,
+          .join(
+            ', ',
+          )} — pending and ordered before it — would run first. Finish ${plan.file.relPath} first (move the newer file after it).`,
       );
     }
     plan.resume = list;
@@ -532,7 +588,11 @@ async function readBack(
 }
 
 /** Whether the tool's history records `file` (true), not (false), or why that could not be read. */
-async function recordedAnyway(databaseUrl: string, loaded: LoadedMigrations, file: MigrationFile): Promise<boolean | string> {
+async function recordedAnyway(
+  databaseUrl: string,
+  loaded: LoadedMigrations,
+  file: MigrationFile,
+): Promise<boolean | string> {
   let side: pg.Client | undefined;
   try {
     side = await connectDatabase(databaseUrl, { applicationName: 'rail-actions migrate (report)' });
@@ -567,14 +627,17 @@ async function describeInterrupted(
   let leftovers: string[] = [];
   if ('error' in back) {
     // Cannot read the database: what this process knows (a COMMIT that failed on a lost connection may have committed).
-    committedNumbers = [...new Set([...plan.resume.filter((r) => r.finishedAt).map((r) => r.group), ...pos.committed])].sort((a, b) => a - b);
+    committedNumbers = [
+      ...new Set([...plan.resume.filter((r) => r.finishedAt).map((r) => r.group), ...pos.committed]),
+    ].sort((a, b) => a - b);
     note = ` (from this run's own record: the progress could not be read back: ${back.error})`;
   } else {
     committedNumbers = back.rows.filter((r) => r.finishedAt).map((r) => r.group);
     invalid = back.invalid;
     leftovers = back.leftovers;
     // The history row commits with the last group and clears the rows: no rows left then means all is done.
-    if (!back.rows.length && pos.committed.length && pos.committed[pos.committed.length - 1] === n) committedNumbers = plan.groups.map((x) => x.number);
+    if (!back.rows.length && pos.committed.length && pos.committed[pos.committed.length - 1] === n)
+      committedNumbers = plan.groups.map((x) => x.number);
   }
   const earlier = new Set(plan.resume.filter((r) => r.finishedAt).map((r) => r.group));
   const describe = (num: number) => {
@@ -584,17 +647,25 @@ async function describeInterrupted(
   let resumeAt = 1;
   while (committedNumbers.includes(resumeAt)) resumeAt++;
   const parts: string[] = [head];
-  parts.push(committedNumbers.length ? `Committed: ${committedNumbers.map(describe).join(', ')} of ${n}.` : `None of its ${n} statement groups is committed.`);
+  parts.push(
+    committedNumbers.length
+      ? `Committed: ${committedNumbers.map(describe).join(', ')} of ${n}.`
+      : `None of its ${n} statement groups is committed.`,
+  );
   if (g && !committedNumbers.includes(g.number) && !pos.invalidAfter) {
     const s = g.statements[0] as SplitStatement;
     if (g.kind !== 'alone') {
-      parts.push(`Group ${g.number} (${linesOf(g)}) was rolled back${o.aborted ? '' : ' and is run again by the next run'}.`);
+      parts.push(
+        `Group ${g.number} (${linesOf(g)}) was rolled back${o.aborted ? '' : ' and is run again by the next run'}.`,
+      );
     } else if (pos.completed) {
       parts.push(
         `Group ${g.number} (line ${s.line}, ${s.nodeType}) completed, but recording that did not; the next run ${completionVisible(s) ? 'sees in the catalog that it completed and does not run it again' : 'runs it again'}.`,
       );
     } else {
-      const left = leftovers.length ? `; it left the INVALID index ${leftovers.join(', ')}, which the next run drops before building it again` : '';
+      const left = leftovers.length
+        ? `; it left the INVALID index ${leftovers.join(', ')}, which the next run drops before building it again`
+        : '';
       parts.push(`Group ${g.number} (line ${s.line}, ${s.nodeType}, outside a transaction) did not complete${left}.`);
     }
   }
@@ -603,11 +674,14 @@ async function describeInterrupted(
     resumeAt > n
       ? `All its statements are committed, but ${file} was NOT recorded as applied in ${o.history}; the next run records it.`
       : `${file} was NOT recorded as applied in ${o.history}: the tool still sees it as pending, and the next rail-actions run resumes it at group ${resumeAt} (progress in ${PROGRESS_TABLE})${
-          o.aborted || !committedNumbers.length ? '' : '; fix the cause first, without editing the file — a file edited after some of it committed is refused'
+          o.aborted || !committedNumbers.length
+            ? ''
+            : '; fix the cause first, without editing the file — a file edited after some of it committed is refused'
         }.`,
   );
   // (An invalid-index failure lists them in its own first sentence.)
-  if (invalid.length && !pos.invalidAfter) parts.push(`Invalid indexes: ${describeInvalid(invalid, new Set(leftovers))}.`);
+  if (invalid.length && !pos.invalidAfter)
+    parts.push(`Invalid indexes: ${describeInvalid(invalid, new Set(leftovers))}.`);
   return {
     message: parts.join(' ') + note,
     partial: { file, id: plan.file.id, groups: n, committedGroups: committedNumbers, resumeAt },
@@ -621,12 +695,19 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
   const warn = opts.warn ?? log;
   const target = opts.label ?? 'database';
   // Everything that can be validated without the database is validated first: no connection on bad input.
-  const loaded = opts.loaded ?? (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
+  const loaded =
+    opts.loaded ??
+    (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
   if (opts.planHash !== undefined && !/^[0-9a-f]{64}$/.test(opts.planHash)) {
-    throw new InputError('plan-hash', `expected the 64-character hex plan-hash output of migrate-gate, got '${opts.planHash}'`);
+    throw new InputError(
+      'plan-hash',
+      `expected the 64-character hex plan-hash output of migrate-gate, got '${opts.planHash}'`,
+    );
   }
   const { adapter, detected } = loaded;
-  log(`Migrations: ${detected.tool} in ${path.relative(opts.cwd ?? process.cwd(), detected.dir) || '.'} (${detected.reason}); ${loaded.files.length} file(s)`);
+  log(
+    `Migrations: ${detected.tool} in ${path.relative(opts.cwd ?? process.cwd(), detected.dir) || '.'} (${detected.reason}); ${loaded.files.length} file(s)`,
+  );
 
   const client = await connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions migrate' });
   let pid = 0;
@@ -641,7 +722,9 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
   const applied: AppliedFile[] = [];
   let phase: 'setup' | 'lock' | 'plan' | 'apply' = 'setup';
   try {
-    const info = await client.query<{ pid: number; v: string }>("SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v");
+    const info = await client.query<{ pid: number; v: string }>(
+      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num') AS v",
+    );
     pid = info.rows[0]?.pid ?? 0;
     await client.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
       `${opts.lockTimeoutMs}ms`,
@@ -652,7 +735,11 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
     if (Number(info.rows[0]?.v ?? 0) >= 140000) await client.query("SET client_connection_check_interval = '1s'");
 
     phase = 'lock';
-    const waited = await acquireMigrationLock(client, { waitMs: opts.lockWaitMs, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const waited = await acquireMigrationLock(client, {
+      waitMs: opts.lockWaitMs,
+      log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (waited === undefined) {
       throw new UserFacingError(
         `Another rail-actions migration still holds the migration lock on the ${target} after waiting ${formatDuration(opts.lockWaitMs)} (lock-wait); nothing was applied`,
@@ -677,8 +764,7 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
     const progress = await readProgress(client, history);
     const interrupted = new Set(progress.map((r) => r.migration));
     // golang-migrate's dirty flag on a file an interrupted rail-actions run left unfinished is ours to resume.
-    const isOurs = (a: Anomaly) => a.kind === 'dirty' && detected.tool === 'golang-migrate' && report.files.some((f) => f.relPath === a.file && interrupted.has(f.id));
-    const blocking = report.anomalies.filter((a) => !isOurs(a));
+    const blocking = report.anomalies.filter((a) => !isOwnDirtyFlag(a, detected.tool, report.files, interrupted));
     if (blocking.length) {
       throw new UserFacingError(
         `Refusing to migrate the ${target}: ${blocking.length} anomaly(ies) need a human first:\n${blocking.map((a) => `  - [${a.kind}] ${a.detail}`).join('\n')}`,
@@ -686,6 +772,8 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
     }
     if (report.pending.length === 0) {
       if (progress.length) await matchProgress(client, progress, [], report, { history, log, warn });
+      // Nothing to back up; expired backups are still dropped.
+      if (opts.backup) await opts.backup.prepare(client, []);
       log(`Nothing to apply on the ${target}: all ${report.files.length} migration(s) are applied`);
       return result;
     }
@@ -703,12 +791,26 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
           `Refusing to run ${opts.commandInput ?? 'command'}: ${partly.map((f) => f.relPath).join(', ')} ${partly.length === 1 ? 'was' : 'were'} partly applied by an interrupted rail-actions run (see ${PROGRESS_TABLE}), and the project's migrator would run ${partly.length === 1 ? 'it' : 'them'} again from the start. Let the rail-actions runner resume ${partly.length === 1 ? 'it' : 'them'} (without ${opts.commandInput ?? 'command'}) first.`,
         );
       }
+      if (opts.backup) {
+        const files: BackupFiles = [];
+        for (const f of report.pending)
+          if (f.sql !== undefined) files.push({ file: f, statements: await splitStatements(f.sql, f.relPath) });
+        const code = report.pending.filter((f) => f.sql === undefined).map((f) => f.relPath);
+        if (code.length)
+          warn(
+            `Backups: ${code.join(', ')} ${code.length === 1 ? 'is' : 'are'} JS/TS code: what it destroys cannot be read in advance and is not backed up`,
+          );
+        await opts.backup.prepare(client, files);
+        await opts.backup.takeAll(client, files);
+      }
       phase = 'apply';
       cancelOurs = false;
       try {
-        applied.push(...(await runMigrationCommand({ ...opts, command: opts.command, client, loaded, before: report, log })));
+        applied.push(
+          ...(await runMigrationCommand({ ...opts, command: opts.command, client, loaded, before: report, log })),
+        );
       } catch (err) {
-        applied.push(...((err as { applied?: AppliedFile[] }).applied ?? []));
+        if (err instanceof MigrationCommandError) applied.push(...err.applied);
         throw err;
       }
       return result;
@@ -726,29 +828,48 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
     const plans: FilePlan[] = [];
     for (const file of report.pending) {
       const statements = await splitStatements(file.sql as string, file.relPath);
-      plans.push({ file, statements, groups: planGroups(statements, { file: file.relPath, noTransaction: file.noTransaction === true }), resume: [] });
+      plans.push({
+        file,
+        statements,
+        groups: planGroups(statements, { file: file.relPath, noTransaction: file.noTransaction === true }),
+        resume: [],
+      });
     }
     if (progress.length) await matchProgress(client, progress, plans, report, { history, log, warn });
+    if (opts.backup) await opts.backup.prepare(client, plans);
 
     if (!(await adapter.historyTables(client)).length) await adapter.ensureHistoryTable(client);
     phase = 'apply';
     const runner = new Runner(client, adapter, opts, history);
     for (const plan of plans) {
-      const groups = plan.groups.length > 1 ? `; ${plan.groups.length} statement groups, progress recorded per group` : plan.groups[0]?.kind === 'alone' ? '; outside a transaction, progress recorded' : '';
+      const groups =
+        plan.groups.length > 1
+          ? `; ${plan.groups.length} statement groups, progress recorded per group`
+          : plan.groups[0]?.kind === 'alone'
+            ? '; outside a transaction, progress recorded'
+            : '';
       log(`Applying ${plan.file.relPath} (${plan.statements.length} statement(s)${groups})`);
       try {
         const done = await runner.applyFile(plan);
         applied.push(done);
-        log(`Applied ${done.file} in ${formatDuration(done.ms ?? 0)}${done.resumedAtGroup ? ` (resumed at group ${done.resumedAtGroup})` : ''}`);
+        log(
+          `Applied ${done.file} in ${formatDuration(done.ms ?? 0)}${done.resumedAtGroup ? ` (resumed at group ${done.resumedAtGroup})` : ''}`,
+        );
       } catch (err) {
         if (cancelling) await cancelling;
         const aborted = err instanceof AbortedError || opts.signal?.aborted === true;
         const pos = runner.position;
-        const stmt = (err as { railStatement?: SplitStatement }).railStatement;
+        const stmt = runner.failedStatement;
         const where = stmt ? `${plan.file.relPath}:${stmt.line}` : plan.file.relPath;
-        const location = { file: plan.file.relPath, ...(stmt ? { line: stmt.line } : pos?.group ? { line: pos.group.firstLine } : {}) };
+        const location = {
+          file: plan.file.relPath,
+          ...(stmt ? { line: stmt.line } : pos?.group ? { line: pos.group.firstLine } : {}),
+        };
         const state = sqlState(err);
-        const lockHint = state === '55P03' ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${formatDuration(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table` : '';
+        const lockHint =
+          state === '55P03'
+            ? ` — gave up after ${opts.maxRetries + 1} attempt(s) with lock_timeout ${formatDuration(opts.lockTimeoutMs)}: another session holds a conflicting lock on the table`
+            : '';
         const before = applied.length ? ` Fully applied before it: ${applied.map((a) => a.file).join(', ')}.` : '';
         if (pos?.usesProgress) {
           const head = aborted
@@ -758,14 +879,22 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
               : `${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}.`;
           const d = await describeInterrupted(head, pos, { databaseUrl: opts.databaseUrl, history, aborted });
           const partial = d.partial.committedGroups.length ? d.partial : undefined;
-          throw new MigrationFailedError(d.message + before, applied, d.invalid, aborted ? undefined : location, partial);
+          throw new MigrationFailedError(
+            d.message + before,
+            applied,
+            d.invalid,
+            aborted ? undefined : location,
+            partial,
+          );
         }
         // One transaction with its history row: asked on a connection of its own, the history says whether it
         // committed after all (a cancel or a lost connection can meet the COMMIT itself).
         const recorded = await recordedAnyway(opts.databaseUrl, loaded, plan.file);
         const appliedBefore = applied.map((a) => a.file);
-        if (recorded === true) applied.push({ file: plan.file.relPath, id: plan.file.id, statements: plan.statements.length, ms: null });
-        const unconfirmed = typeof recorded === 'string' ? ` (the history could not be read back to confirm: ${recorded})` : '';
+        if (recorded === true)
+          applied.push({ file: plan.file.relPath, id: plan.file.id, statements: plan.statements.length, ms: null });
+        const unconfirmed =
+          typeof recorded === 'string' ? ` (the history could not be read back to confirm: ${recorded})` : '';
         if (aborted) {
           throw new MigrationFailedError(
             recorded === true
@@ -780,7 +909,8 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
             applied,
           );
         }
-        if (err instanceof MigrationFailedError) throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
+        if (err instanceof MigrationFailedError)
+          throw new MigrationFailedError(err.message, applied, err.invalidIndexes, err.location);
         const invalid = await findInvalidIndexes(client).catch(() => []);
         throw new MigrationFailedError(
           `${where}: ${safeDbError(err, opts.databaseUrl)}${state ? ` (SQLSTATE ${state})` : ''}${lockHint}. ${plan.file.relPath} was NOT recorded as applied; its transaction was rolled back${unconfirmed}.${
@@ -803,8 +933,10 @@ export async function applyMigrations(opts: ApplyOptions): Promise<ApplyResult> 
         applied,
       );
     }
-    if (err instanceof SqlParseError) throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
-    if (err instanceof TransactionStructureError) throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
+    if (err instanceof SqlParseError)
+      throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
+    if (err instanceof TransactionStructureError)
+      throw new MigrationFailedError(err.message, applied, [], { file: err.file, line: err.line });
     if (err instanceof UserFacingError) throw new MigrationFailedError(err.message, applied);
     throw new MigrationFailedError(`Migration on the ${target} failed: ${safeDbError(err, opts.databaseUrl)}`, applied);
   } finally {

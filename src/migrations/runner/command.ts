@@ -12,6 +12,16 @@ import { type LoadedMigrations, pendingWithClient } from '../pending.js';
 import type { PendingReport } from '../types.js';
 import type { AppliedFile } from './apply.js';
 
+/** The migration command failed or was cancelled; `applied` = what it applied before (read from the history table). */
+export class MigrationCommandError extends UserFacingError {
+  readonly applied: AppliedFile[];
+  constructor(message: string, applied: AppliedFile[]) {
+    super(message);
+    this.name = 'MigrationCommandError';
+    this.applied = applied;
+  }
+}
+
 export interface CommandRunOptions {
   databaseUrl: string;
   command: string;
@@ -90,7 +100,10 @@ export async function runMigrationCommand(opts: CommandRunOptions): Promise<Appl
     // The killed migrator's server sessions would otherwise finish their current statement before noticing; cancel
     // them so their open transactions roll back now.
     await opts.client
-      .query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [appName])
+      .query(
+        'SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+        [appName],
+      )
       .catch(() => undefined);
   }
   // What the command applied = what was pending before and is not any more (read from the history table).
@@ -100,19 +113,20 @@ export async function runMigrationCommand(opts: CommandRunOptions): Promise<Appl
     .filter((f) => !stillPending.has(f.id))
     .map((f) => ({ file: f.relPath, id: f.id, statements: null, ms: null }));
   if (cancelled || opts.signal?.aborted) {
-    throw Object.assign(new UserFacingError(`Cancelled while the migration command ran (after ${formatDuration(ms)})`), { applied });
+    throw new MigrationCommandError(`Cancelled while the migration command ran (after ${formatDuration(ms)})`, applied);
   }
   if (outcome.exitCode !== 0 || outcome.failed) {
-    const why = outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : scrub(outcome.shortMessage ?? 'failed');
-    throw Object.assign(
-      new UserFacingError(
-        `Migration command failed (${why}) after ${formatDuration(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`,
-      ),
-      { applied },
+    const why =
+      outcome.exitCode !== undefined ? `exit code ${outcome.exitCode}` : scrub(outcome.shortMessage ?? 'failed');
+    throw new MigrationCommandError(
+      `Migration command failed (${why}) after ${formatDuration(ms)}; ${applied.length} of ${opts.before.pending.length} pending migration(s) got applied. Last output:\n${tail.join('\n')}`,
+      applied,
     );
   }
   if (after.pending.length) {
-    opts.log(`Warning: the command succeeded but ${after.pending.length} migration(s) are still pending: ${after.pending.map((f) => f.relPath).join(', ')}`);
+    opts.log(
+      `Warning: the command succeeded but ${after.pending.length} migration(s) are still pending: ${after.pending.map((f) => f.relPath).join(', ')}`,
+    );
   }
   opts.log(`Migration command finished in ${formatDuration(ms)}; applied ${applied.length} migration(s)`);
   return applied;

@@ -28,20 +28,33 @@ export async function acquireMigrationLock(client: ClientBase, opts: LockWaitOpt
   const deadline = started + opts.waitMs;
   let logged = false;
   for (let attempt = 1; ; attempt++) {
-    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [RAIL_ACTIONS_LOCK_KEY.toString()]);
+    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
+      RAIL_ACTIONS_LOCK_KEY.toString(),
+    ]);
     if (r.rows[0]?.ok) return now() - started;
     if (!logged) {
       const holders = await advisoryLockHolders(client, RAIL_ACTIONS_LOCK_KEY);
       const who = holders.map((h) => `pid ${h.pid}${h.app ? ` (${h.app})` : ''}`).join(', ') || 'another session';
-      opts.log?.(`Another migration holds the rail-actions migration lock (${who}); waiting up to ${formatDuration(opts.waitMs)}`);
+      opts.log?.(
+        `Another migration holds the rail-actions migration lock (${who}); waiting up to ${formatDuration(opts.waitMs)}`,
+      );
       logged = true;
     }
     const left = deadline - now();
     if (left <= 0) return undefined;
-    await sleep(Math.min(left, backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 2000, factor: 1.5 })), opts.signal);
+    await sleep(
+      Math.min(left, backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 2000, factor: 1.5 })),
+      opts.signal,
+    );
   }
 }
 
 export async function releaseMigrationLock(client: ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_unlock($1::bigint)', [RAIL_ACTIONS_LOCK_KEY.toString()]);
 }
+
+/**
+ * Upper bound of the lock-timeout option: a DDL statement waiting for its lock queues every later query of the table
+ * behind it (postgresql.org/docs/15/explicit-locking.html), so a lock_timeout of minutes defeats its purpose.
+ */
+export const LOCK_TIMEOUT_MAX_MS = 10 * 60_000;

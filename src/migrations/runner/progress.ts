@@ -21,8 +21,9 @@
 // resumes at the first unfinished one; it refuses to resume a file edited after some of it committed.
 import type { ClientBase } from 'pg';
 import { UserFacingError } from '../../core/errors.js';
+import { quoteLiteral } from '../../core/sql.js';
 import { sha256Hex } from '../hash.js';
-import type { MigrationFile } from '../types.js';
+import type { Anomaly, MigrationFile, ToolName } from '../types.js';
 import type { SplitStatement } from './split.js';
 
 export const PROGRESS_SCHEMA = 'rail_actions';
@@ -69,9 +70,13 @@ function makeGroup(number: number, kind: GroupKind, statements: SplitStatement[]
   };
 }
 
-export function planGroups(statements: SplitStatement[], opts: { file: string; noTransaction?: boolean }): StatementGroup[] {
+export function planGroups(
+  statements: SplitStatement[],
+  opts: { file: string; noTransaction?: boolean },
+): StatementGroup[] {
   const groups: StatementGroup[] = [];
-  const add = (kind: GroupKind, list: SplitStatement[], commits = true) => groups.push(makeGroup(groups.length + 1, kind, list, commits));
+  const add = (kind: GroupKind, list: SplitStatement[], commits = true) =>
+    groups.push(makeGroup(groups.length + 1, kind, list, commits));
   const single = (s: SplitStatement) => add(s.transactional ? 'transaction' : 'alone', [s]);
 
   if (!statements.some((s) => s.transactionControl)) {
@@ -98,15 +103,30 @@ export function planGroups(statements: SplitStatement[], opts: { file: string; n
     if (!block) {
       if (!s.transactionControl) single(s);
       else if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') block = [s];
-      else throw new TransactionStructureError(opts.file, s.line, `${s.sql.split(/\s+/)[0]?.toUpperCase() ?? kind} outside a BEGIN … COMMIT block; rail-actions runs files whose transactions are BEGIN … COMMIT (or ROLLBACK) blocks`);
+      else
+        throw new TransactionStructureError(
+          opts.file,
+          s.line,
+          `${s.sql.split(/\s+/)[0]?.toUpperCase() ?? kind} outside a BEGIN … COMMIT block; rail-actions runs files whose transactions are BEGIN … COMMIT (or ROLLBACK) blocks`,
+        );
       continue;
     }
     const begin = block[0] as SplitStatement;
     if (!s.transactional) {
-      throw new TransactionStructureError(opts.file, s.line, `${s.nodeType} cannot run inside the transaction block that starts at line ${begin.line}; move it after the COMMIT`);
+      throw new TransactionStructureError(
+        opts.file,
+        s.line,
+        `${s.nodeType} cannot run inside the transaction block that starts at line ${begin.line}; move it after the COMMIT`,
+      );
     }
     block.push(s);
-    if (!s.transactionControl || kind === 'TRANS_STMT_SAVEPOINT' || kind === 'TRANS_STMT_RELEASE' || kind === 'TRANS_STMT_ROLLBACK_TO') continue;
+    if (
+      !s.transactionControl ||
+      kind === 'TRANS_STMT_SAVEPOINT' ||
+      kind === 'TRANS_STMT_RELEASE' ||
+      kind === 'TRANS_STMT_ROLLBACK_TO'
+    )
+      continue;
     if ((kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') && !s.chain) {
       add('block', block, kind === 'TRANS_STMT_COMMIT');
       block = undefined;
@@ -120,7 +140,11 @@ export function planGroups(statements: SplitStatement[], opts: { file: string; n
   }
   if (block) {
     const begin = block[0] as SplitStatement;
-    throw new TransactionStructureError(opts.file, begin.line, 'BEGIN without a matching COMMIT: the transaction would be left open; end it with COMMIT');
+    throw new TransactionStructureError(
+      opts.file,
+      begin.line,
+      'BEGIN without a matching COMMIT: the transaction would be left open; end it with COMMIT',
+    );
   }
   return groups;
 }
@@ -179,7 +203,9 @@ export async function progressTableExists(client: ClientBase): Promise<boolean> 
 export async function ensureProgressTable(client: ClientBase): Promise<void> {
   if (await progressTableExists(client)) return;
   // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege when the schema exists.
-  const schema = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [PROGRESS_SCHEMA]);
+  const schema = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [
+    PROGRESS_SCHEMA,
+  ]);
   if (!schema.rows[0]?.n) await client.query(`CREATE SCHEMA IF NOT EXISTS "${PROGRESS_SCHEMA}"`);
   await client.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
   history        text        NOT NULL,
@@ -258,17 +284,27 @@ export async function recordGroupDone(client: ClientBase, key: ProgressKey, g: S
 }
 
 /** An alone group is about to run: committed (autocommit) before the statement starts. */
-export async function recordGroupStarted(client: ClientBase, key: ProgressKey, g: StatementGroup, target: string | null, indexesBefore: string[] | null): Promise<void> {
+export async function recordGroupStarted(
+  client: ClientBase,
+  key: ProgressKey,
+  g: StatementGroup,
+  target: string | null,
+  indexesBefore: string[] | null,
+): Promise<void> {
   await upsert(client, key, g, { finished: false, target, indexesBefore });
 }
 
 export async function recordGroupFinished(client: ClientBase, key: ProgressKey, g: StatementGroup): Promise<void> {
-  await client.query(`UPDATE ${PROGRESS_TABLE} SET finished_at = now() WHERE history = $1 AND migration = $2 AND group_no = $3`, [key.history, key.migration, g.number]);
+  await client.query(
+    `UPDATE ${PROGRESS_TABLE} SET finished_at = now() WHERE history = $1 AND migration = $2 AND group_no = $3`,
+    [key.history, key.migration, g.number],
+  );
 }
 
 export async function deleteProgress(client: ClientBase, history: string, migration: string): Promise<void> {
   // The table may not exist: a single-transaction file never created it.
-  if (await progressTableExists(client)) await client.query(`DELETE FROM ${PROGRESS_TABLE} WHERE history = $1 AND migration = $2`, [history, migration]);
+  if (await progressTableExists(client))
+    await client.query(`DELETE FROM ${PROGRESS_TABLE} WHERE history = $1 AND migration = $2`, [history, migration]);
 }
 
 async function upsert(
@@ -330,7 +366,11 @@ export interface InterruptedFile {
   since: Date;
 }
 
-export async function interruptedFiles(client: ClientBase, history: string, files: MigrationFile[]): Promise<InterruptedFile[]> {
+export async function interruptedFiles(
+  client: ClientBase,
+  history: string,
+  files: MigrationFile[],
+): Promise<InterruptedFile[]> {
   const rows = await readProgress(client, history);
   const byMigration = new Map<string, ProgressRow[]>();
   for (const r of rows) byMigration.set(r.migration, [...(byMigration.get(r.migration) ?? []), r]);
@@ -352,4 +392,34 @@ export async function interruptedFiles(client: ClientBase, history: string, file
     });
   }
   return out;
+}
+
+/**
+ * golang-migrate marks its history dirty while a file runs; when the dirty file is one an interrupted rail-actions run
+ * left with progress rows, the next run resumes it, so the flag is ours and not a reason to stop.
+ */
+export function isOwnDirtyFlag(
+  a: Anomaly,
+  tool: ToolName,
+  files: MigrationFile[],
+  interruptedIds: ReadonlySet<string>,
+): boolean {
+  return (
+    a.kind === 'dirty' &&
+    tool === 'golang-migrate' &&
+    files.some((f) => f.relPath === a.file && interruptedIds.has(f.id))
+  );
+}
+
+/** One line on an interrupted file: what committed, and where the next run resumes (or why it cannot). */
+export function describeInterrupted(i: InterruptedFile): string {
+  const committed = i.committedGroups.length
+    ? `statement group${i.committedGroups.length === 1 ? '' : 's'} ${i.committedGroups.join(', ')} of ${i.groups} committed`
+    : `none of its ${i.groups} statement groups committed`;
+  const since = i.since.toISOString();
+  if (i.sameContent)
+    return `${i.file} was interrupted (${since}; ${committed}); migrate resumes it at group ${i.resumeAt}`;
+  if (i.committedGroups.length === 0)
+    return `${i.file} was interrupted (${since}; ${committed}) and changed since; migrate runs it from the start`;
+  return `${i.file} was interrupted (${since}; ${committed}) and changed since: migrate refuses to resume it. Restore the file as it was, or finish or undo those statements by hand and then DELETE FROM ${PROGRESS_TABLE} WHERE migration = ${quoteLiteral(i.migration)}`;
 }

@@ -63,7 +63,10 @@ interface MadeIndex {
 }
 
 /** Indexes the interrupted build made: new on its table (CREATE INDEX), or new invalid _ccnew/_ccold ones (REINDEX). */
-async function indexesMadeBy(client: ClientBase, row: Pick<ProgressRow, 'target' | 'indexesBefore'>): Promise<MadeIndex[]> {
+async function indexesMadeBy(
+  client: ClientBase,
+  row: Pick<ProgressRow, 'target' | 'indexesBefore'>,
+): Promise<MadeIndex[]> {
   if (!row.indexesBefore) return [];
   if (row.target) {
     const r = await client.query<MadeIndex>(
@@ -94,7 +97,9 @@ export async function dropBuildLeftovers(
 ): Promise<MadeIndex[]> {
   const made = await indexesMadeBy(client, row);
   for (const ix of made.filter((m) => !m.valid)) {
-    warn(`${where}: dropping the INVALID index ${ix.name} left by the interrupted concurrent build (PostgreSQL's recommended recovery: drop it, then build again)`);
+    warn(
+      `${where}: dropping the INVALID index ${ix.name} left by the interrupted concurrent build (PostgreSQL's recommended recovery: drop it, then build again)`,
+    );
     await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${ix.name}`);
   }
   return made.filter((m) => m.valid);
@@ -118,16 +123,26 @@ export async function recoverInterrupted(
     if (s.nodeType === 'IndexStmt') {
       // Named: the valid index of that name made since the start is this build, finished. Unnamed: one new valid
       // index on the table can only be it.
-      const finished = s.index ? valid.find((v) => v.relname === s.index?.name) : valid.length === 1 ? valid[0] : undefined;
-      if (finished) return { done: true, why: `the index ${finished.name} exists and is valid: the build completed before the interruption` };
+      const finished = s.index
+        ? valid.find((v) => v.relname === s.index?.name)
+        : valid.length === 1
+          ? valid[0]
+          : undefined;
+      if (finished)
+        return {
+          done: true,
+          why: `the index ${finished.name} exists and is valid: the build completed before the interruption`,
+        };
     }
     return { done: false };
   }
   if (s.dropsIndexes?.length) {
-    const r = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(name) WHERE to_regclass(x.name) IS NOT NULL', [
-      s.dropsIndexes.map(quoteRelation),
-    ]);
-    if (!r.rows[0]?.n) return { done: true, why: 'the index(es) it drops no longer exist: the drop completed before the interruption' };
+    const r = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(name) WHERE to_regclass(x.name) IS NOT NULL',
+      [s.dropsIndexes.map(quoteRelation)],
+    );
+    if (!r.rows[0]?.n)
+      return { done: true, why: 'the index(es) it drops no longer exist: the drop completed before the interruption' };
     return { done: false };
   }
   if (s.detach) {
@@ -138,9 +153,15 @@ export async function recoverInterrupted(
       [partition, parent],
     );
     const link = r.rows[0];
-    if (!link) return { done: true, why: `${partition} is no longer a partition of ${parent}: the detach completed before the interruption` };
+    if (!link)
+      return {
+        done: true,
+        why: `${partition} is no longer a partition of ${parent}: the detach completed before the interruption`,
+      };
     if (link.pending) {
-      warn(`${where}: finishing the interrupted DETACH PARTITION CONCURRENTLY of ${partition} (ALTER TABLE … DETACH PARTITION … FINALIZE)`);
+      warn(
+        `${where}: finishing the interrupted DETACH PARTITION CONCURRENTLY of ${partition} (ALTER TABLE … DETACH PARTITION … FINALIZE)`,
+      );
       await client.query(`ALTER TABLE ${parent} DETACH PARTITION ${partition} FINALIZE`);
       return { done: true, why: 'the interrupted detach was finalized' };
     }

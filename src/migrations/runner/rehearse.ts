@@ -26,7 +26,8 @@ export interface RehearsalResult {
 }
 
 /** Query parameters that are not libpq's (Prisma's `schema`, pool settings…): pg_dump/psql reject unknown ones. */
-const NON_LIBPQ_PARAMS = /^(schema|connection_limit|pool_timeout|pgbouncer|socket_timeout|statement_cache_size|sslaccept|x-.*)$/i;
+const NON_LIBPQ_PARAMS =
+  /^(schema|connection_limit|pool_timeout|pgbouncer|socket_timeout|statement_cache_size|sslaccept|x-.*)$/i;
 
 /** A libpq connection URL without the password (it goes in PGPASSWORD, never on a command line). */
 export function libpqTarget(url: string): { dbname: string; env: Record<string, string> } {
@@ -43,11 +44,30 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function tool(bin: string, args: string[], env: Record<string, string>, secrets: string[], input?: string): Promise<string> {
-  const r = await execa(bin, args, { env: { ...env, PGCONNECT_TIMEOUT: '20' }, reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' }), maxBuffer: 512 * 1024 * 1024 });
+async function tool(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+  secrets: string[],
+  input?: string,
+): Promise<string> {
+  const r = await execa(bin, args, {
+    env: { ...env, PGCONNECT_TIMEOUT: '20' },
+    reject: false,
+    ...(input !== undefined ? { input } : { stdin: 'ignore' }),
+    maxBuffer: 512 * 1024 * 1024,
+  });
   if (r.failed) {
-    const detail = scrubSecrets(String(r.stderr || r.shortMessage || '').trim().split('\n').slice(-8).join('\n'), secrets);
-    if ((r as { code?: string }).code === 'ENOENT') throw new UserFacingError(`Rehearsal needs ${bin} (PostgreSQL client tools) on PATH; it was not found`);
+    const detail = scrubSecrets(
+      String(r.stderr || r.shortMessage || '')
+        .trim()
+        .split('\n')
+        .slice(-8)
+        .join('\n'),
+      secrets,
+    );
+    if ((r as { code?: string }).code === 'ENOENT')
+      throw new UserFacingError(`Rehearsal needs ${bin} (PostgreSQL client tools) on PATH; it was not found`);
     throw new UserFacingError(`${bin} failed: ${detail}`);
   }
   return String(r.stdout);
@@ -58,11 +78,16 @@ export async function rehearseMigrations(
 ): Promise<RehearsalResult> {
   const log = opts.log ?? (() => undefined);
   const started = performance.now();
-  const secrets = [opts.databaseUrl, opts.rehearsalDatabaseUrl, urlPassword(opts.databaseUrl), urlPassword(opts.rehearsalDatabaseUrl)].filter(
-    (s): s is string => !!s,
-  );
+  const secrets = [
+    opts.databaseUrl,
+    opts.rehearsalDatabaseUrl,
+    urlPassword(opts.databaseUrl),
+    urlPassword(opts.rehearsalDatabaseUrl),
+  ].filter((s): s is string => !!s);
   const scrub = (t: string) => scrubSecrets(t, secrets);
-  const loaded = opts.loaded ?? (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
+  const loaded =
+    opts.loaded ??
+    (await loadMigrations({ dir: opts.dir ?? '', tool: opts.tool ?? 'auto', cwd: opts.cwd ?? process.cwd() }));
 
   // Which history tables to copy with their rows (and their serial sequences, so new ids do not collide).
   const prod = await connectDatabase(opts.databaseUrl, { applicationName: 'rail-actions rehearsal (read only)' });
@@ -87,7 +112,10 @@ export async function rehearseMigrations(
     await prod.end().catch(() => undefined);
   }
 
-  const admin = await connectDatabase(opts.rehearsalDatabaseUrl, { applicationName: 'rail-actions rehearsal', input: 'rehearsal-database-url' });
+  const admin = await connectDatabase(opts.rehearsalDatabaseUrl, {
+    applicationName: 'rail-actions rehearsal',
+    input: 'rehearsal-database-url',
+  });
   let scratchName: string | undefined;
   let targetUrl = opts.rehearsalDatabaseUrl;
   try {
@@ -97,13 +125,17 @@ export async function rehearseMigrations(
       scratchName = name;
       targetUrl = withDatabase(opts.rehearsalDatabaseUrl, name);
     } catch (err) {
-      log(`Cannot create a scratch database on the rehearsal server (${safeDbError(err, opts.rehearsalDatabaseUrl)}); using the rehearsal database itself`);
+      log(
+        `Cannot create a scratch database on the rehearsal server (${safeDbError(err, opts.rehearsalDatabaseUrl)}); using the rehearsal database itself`,
+      );
       const r = await admin.query<{ n: string }>(
         `SELECT count(*)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`,
       );
       if (Number(r.rows[0]?.n ?? 0) > 0) {
-        throw new UserFacingError(`The rehearsal database ${redactUrl(opts.rehearsalDatabaseUrl)} is not empty and no scratch database can be created in it (CREATEDB needed)`);
+        throw new UserFacingError(
+          `The rehearsal database ${redactUrl(opts.rehearsalDatabaseUrl)} is not empty and no scratch database can be created in it (CREATEDB needed)`,
+        );
       }
     }
   } finally {
@@ -120,24 +152,58 @@ export async function rehearseMigrations(
   const source = libpqTarget(opts.databaseUrl);
   const target = libpqTarget(targetUrl);
   try {
-    log(`Rehearsal: copying the production schema${dataTables.length ? ` and ${dataTables.join(', ')} rows` : ''} into ${redactUrl(targetUrl)}`);
+    log(
+      `Rehearsal: copying the production schema${dataTables.length ? ` and ${dataTables.join(', ')} rows` : ''} into ${redactUrl(targetUrl)}`,
+    );
     // pg_dump takes ACCESS SHARE on every table it dumps: never queue behind a long lock on production.
     const dumpArgs = ['--no-owner', '--no-privileges', '--lock-wait-timeout=60s'];
-    const schema = await tool('pg_dump', ['--schema-only', ...dumpArgs, '--dbname', source.dbname], source.env, secrets);
+    const schema = await tool(
+      'pg_dump',
+      ['--schema-only', ...dumpArgs, '--dbname', source.dbname],
+      source.env,
+      secrets,
+    );
     const data = dataTables.length
-      ? await tool('pg_dump', ['--data-only', ...dumpArgs, ...dataTables.flatMap((t) => ['--table', t]), '--dbname', source.dbname], source.env, secrets)
+      ? await tool(
+          'pg_dump',
+          ['--data-only', ...dumpArgs, ...dataTables.flatMap((t) => ['--table', t]), '--dbname', source.dbname],
+          source.env,
+          secrets,
+        )
       : '';
-    await tool('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--dbname', target.dbname], target.env, secrets, `${schema}\n${data}`);
+    await tool(
+      'psql',
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--dbname', target.dbname],
+      target.env,
+      secrets,
+      `${schema}\n${data}`,
+    );
     const result = await applyMigrations({ ...opts, databaseUrl: targetUrl, loaded, label: 'rehearsal database' });
-    return { ok: true, result, database: redactUrl(targetUrl), copiedTables: dataTables, ms: Math.round(performance.now() - started) };
+    return {
+      ok: true,
+      result,
+      database: redactUrl(targetUrl),
+      copiedTables: dataTables,
+      ms: Math.round(performance.now() - started),
+    };
   } catch (err) {
     const message = scrub(err instanceof Error ? err.message : String(err));
-    return { ok: false, error: message, database: redactUrl(targetUrl), copiedTables: dataTables, ms: Math.round(performance.now() - started) };
+    return {
+      ok: false,
+      error: message,
+      database: redactUrl(targetUrl),
+      copiedTables: dataTables,
+      ms: Math.round(performance.now() - started),
+    };
   } finally {
     if (scratchName) {
-      const cleanup = await connectDatabase(opts.rehearsalDatabaseUrl, { applicationName: 'rail-actions rehearsal cleanup' }).catch(() => undefined);
+      const cleanup = await connectDatabase(opts.rehearsalDatabaseUrl, {
+        applicationName: 'rail-actions rehearsal cleanup',
+      }).catch(() => undefined);
       if (cleanup) {
-        await cleanup.query(`DROP DATABASE IF EXISTS "${scratchName}" WITH (FORCE)`).catch((e: unknown) => log(`Could not drop ${scratchName}: ${safeDbError(e, opts.rehearsalDatabaseUrl)}`));
+        await cleanup
+          .query(`DROP DATABASE IF EXISTS "${scratchName}" WITH (FORCE)`)
+          .catch((e: unknown) => log(`Could not drop ${scratchName}: ${safeDbError(e, opts.rehearsalDatabaseUrl)}`));
         await cleanup.end().catch(() => undefined);
       }
     }

@@ -2,6 +2,7 @@
 // transaction block. Offsets from libpg-query are UTF-8 BYTE offsets: slicing is done on a Buffer, never on the JS string.
 import { parse } from 'libpg-query';
 import { UserFacingError } from '../../core/errors.js';
+import { quoteQualified } from '../../core/sql.js';
 
 export interface SplitStatement {
   /** Statement text without the trailing semicolon. */
@@ -38,8 +39,7 @@ export interface RelationRef {
 
 /** The reference as SQL: "schema"."name" or "name" (resolved through search_path like the statement itself). */
 export function quoteRelation(ref: RelationRef): string {
-  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  return ref.schema ? `${q(ref.schema)}.${q(ref.name)}` : q(ref.name);
+  return quoteQualified(ref.schema, ref.name);
 }
 
 function rangeVar(v: unknown): RelationRef | undefined {
@@ -168,11 +168,19 @@ export async function splitStatements(sqlText: string, file: string): Promise<Sp
       const table = rangeVar(node.relation);
       if (table) statement.table = table;
       // An index always lives in its table's schema.
-      if (typeof node.idxname === 'string') statement.index = { name: node.idxname, ...(table?.schema ? { schema: table.schema } : {}) };
+      if (typeof node.idxname === 'string')
+        statement.index = { name: node.idxname, ...(table?.schema ? { schema: table.schema } : {}) };
     }
-    if (nodeType === 'DropStmt' && node.concurrent === true && node.removeType === 'OBJECT_INDEX' && Array.isArray(node.objects)) {
+    if (
+      nodeType === 'DropStmt' &&
+      node.concurrent === true &&
+      node.removeType === 'OBJECT_INDEX' &&
+      Array.isArray(node.objects)
+    ) {
       statement.dropsIndexes = node.objects.flatMap((o) => {
-        const names = (asNode(asNode(o)?.List)?.items as unknown[] | undefined)?.map((i) => asNode(asNode(i)?.String)?.sval);
+        const names = (asNode(asNode(o)?.List)?.items as unknown[] | undefined)?.map(
+          (i) => asNode(asNode(i)?.String)?.sval,
+        );
         if (!names?.length || names.some((x) => typeof x !== 'string')) return [];
         const parts = names as string[];
         const name = parts[parts.length - 1] as string;
@@ -181,7 +189,9 @@ export async function splitStatements(sqlText: string, file: string): Promise<Sp
     }
     if (nodeType === 'AlterTableStmt' && reason === 'DETACH PARTITION CONCURRENTLY') {
       const parent = rangeVar(node.relation);
-      const cmd = (Array.isArray(node.cmds) ? node.cmds : []).map((c) => asNode(asNode(c)?.AlterTableCmd)).find((c) => c?.subtype === 'AT_DetachPartition');
+      const cmd = (Array.isArray(node.cmds) ? node.cmds : [])
+        .map((c) => asNode(asNode(c)?.AlterTableCmd))
+        .find((c) => c?.subtype === 'AT_DetachPartition');
       const partition = rangeVar(asNode(asNode(cmd?.def)?.PartitionCmd)?.name);
       if (parent && partition) statement.detach = { parent, partition };
     }
