@@ -16867,11 +16867,9 @@ async function triggerDeployment(client, scope, instance, source, opts = {}) {
             const image = source.image;
             if (image && image !== instance.source?.image) {
                 // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
-                await applyOnce(client, {
+                await setServiceImage(client, scope, image, {
                     ...common,
                     what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
-                    send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-                    find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
                 });
             }
             // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
@@ -16964,6 +16962,18 @@ async function cancelDeployment(client, deploymentId, opts = {}) {
         status: before.status,
         reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
     };
+}
+/**
+ * Sets the image an image-sourced service pulls, in ONE environment: serviceInstanceUpdate with environmentId (without
+ * it the change applies to every non-fork environment — Railway public API, ServiceInstanceUpdateInput). Idempotent,
+ * but reconciled by reading the instance's image anyway, like every request with an effect (src/railway/effects.ts).
+ */
+function setServiceImage(client, scope, image, spec) {
+    return applyOnce(client, {
+        ...spec,
+        send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+        find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
@@ -17389,6 +17399,7 @@ function watchDeployment(client, deploymentId, onStatus, opts = {}) {
 
 
 
+
 /** An image reference pinned to a digest cannot move; a tag can (`:latest`, `:1.2`). */
 function isMutableImage(image) {
     return !/@sha256:[0-9a-f]{64}$/i.test(image);
@@ -17588,11 +17599,9 @@ async function restoreImageSetting(client, scope, image, effect) {
         return undefined;
     }
     try {
-        const r = await applyOnce(client, {
+        const r = await setServiceImage(client, scope, image, {
             ...spec,
             what: `serviceInstanceUpdate of the image setting back to ${image}`,
-            send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-            find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
         });
         if (!r.value)
             throw new Error('Railway answered serviceInstanceUpdate with false');
@@ -21466,6 +21475,17 @@ function escapeMarkdownCell(text) {
 
 
 const SERVICES_UNCHECKED = 'not checked: the project or environment was not reached';
+/** The report when connecting failed before anything could be resolved. */
+function failedConnectionReport(err) {
+    return {
+        tokenKind: 'project',
+        project: null,
+        environment: null,
+        services: [],
+        checks: connectionChecks(err),
+        ok: false,
+    };
+}
 /**
  * The checks a failed connection gives (the token probe is the first request: RailwayClient.connect). A refused token
  * is refuted; a network failure leaves everything unknown.
@@ -21900,14 +21920,7 @@ const doctorCommand = {
             // A missing flag is a usage error; a token Railway refuses or cannot be asked about is a check's verdict.
             if (err instanceof errors/* InputError */.dz && err.input !== 'railway-token')
                 throw err;
-            report = {
-                tokenKind: 'project',
-                project: null,
-                environment: null,
-                services: [],
-                checks: connectionChecks(err),
-                ok: false,
-            };
+            report = failedConnectionReport(err);
         }
         finally {
             await client?.close();

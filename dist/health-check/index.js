@@ -38843,11 +38843,9 @@ async function deploy_triggerDeployment(client, scope, instance, source, opts = 
             const image = source.image;
             if (image && image !== instance.source?.image) {
                 // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
-                await applyOnce(client, {
+                await deploy_setServiceImage(client, scope, image, {
                     ...common,
                     what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
-                    send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-                    find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
                 });
             }
             // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
@@ -38940,6 +38938,18 @@ async function deploy_cancelDeployment(client, deploymentId, opts = {}) {
         status: before.status,
         reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
     };
+}
+/**
+ * Sets the image an image-sourced service pulls, in ONE environment: serviceInstanceUpdate with environmentId (without
+ * it the change applies to every non-fork environment — Railway public API, ServiceInstanceUpdateInput). Idempotent,
+ * but reconciled by reading the instance's image anyway, like every request with an effect (src/railway/effects.ts).
+ */
+function deploy_setServiceImage(client, scope, image, spec) {
+    return applyOnce(client, {
+        ...spec,
+        send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+        find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/railway/diagnostics.ts
@@ -39365,6 +39375,7 @@ function waiter_watchDeployment(client, deploymentId, onStatus, opts = {}) {
 
 
 
+
 /** An image reference pinned to a digest cannot move; a tag can (`:latest`, `:1.2`). */
 function isMutableImage(image) {
     return !/@sha256:[0-9a-f]{64}$/i.test(image);
@@ -39564,11 +39575,9 @@ async function rollback_restoreImageSetting(client, scope, image, effect) {
         return undefined;
     }
     try {
-        const r = await applyOnce(client, {
+        const r = await setServiceImage(client, scope, image, {
             ...spec,
             what: `serviceInstanceUpdate of the image setting back to ${image}`,
-            send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-            find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
         });
         if (!r.value)
             throw new Error('Railway answered serviceInstanceUpdate with false');

@@ -35402,11 +35402,22 @@ var resolve = __nccwpck_require__(9583);
 
 
 const SERVICES_UNCHECKED = 'not checked: the project or environment was not reached';
+/** The report when connecting failed before anything could be resolved. */
+function preflight_failedConnectionReport(err) {
+    return {
+        tokenKind: 'project',
+        project: null,
+        environment: null,
+        services: [],
+        checks: connectionChecks(err),
+        ok: false,
+    };
+}
 /**
  * The checks a failed connection gives (the token probe is the first request: RailwayClient.connect). A refused token
  * is refuted; a network failure leaves everything unknown.
  */
-function preflight_connectionChecks(err) {
+function connectionChecks(err) {
     if (err instanceof InputError || (err instanceof RailwayApiError && err.isAuthError)) {
         return [
             {
@@ -35977,14 +35988,7 @@ async function runPreflightStep(opts) {
         });
     }
     catch (err) {
-        report = {
-            tokenKind: 'project',
-            project: null,
-            environment: null,
-            services: [],
-            checks: connectionChecks(err),
-            ok: false,
-        };
+        report = failedConnectionReport(err);
     }
     finally {
         await client?.close();
@@ -39086,6 +39090,7 @@ const CLASSIC_MISTAKE = 'An account or workspace token (railway.com/account/toke
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D2: () => (/* binding */ setServiceImage),
 /* harmony export */   wj: () => (/* binding */ cancelDeployment)
 /* harmony export */ });
 /* unused harmony exports sourceForService, checkSourceFits, imageChangeOf, triggerDeployment, planCommitDeploy */
@@ -39172,11 +39177,9 @@ async function triggerDeployment(client, scope, instance, source, opts = {}) {
             const image = source.image;
             if (image && image !== instance.source?.image) {
                 // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
-                await applyOnce(client, {
+                await setServiceImage(client, scope, image, {
                     ...common,
                     what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
-                    send: async () => (await client.request(SET_SERVICE_IMAGE, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-                    find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
                 });
             }
             // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
@@ -39269,6 +39272,18 @@ async function cancelDeployment(client, deploymentId, opts = {}) {
         status: before.status,
         reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
     };
+}
+/**
+ * Sets the image an image-sourced service pulls, in ONE environment: serviceInstanceUpdate with environmentId (without
+ * it the change applies to every non-fork environment — Railway public API, ServiceInstanceUpdateInput). Idempotent,
+ * but reconciled by reading the instance's image anyway, like every request with an effect (src/railway/effects.ts).
+ */
+function setServiceImage(client, scope, image, spec) {
+    return (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+        ...spec,
+        send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .SET_SERVICE_IMAGE */ .Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
+        find: async () => ((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope)).source?.image === image ? true : undefined),
+    });
 }
 
 
@@ -40104,8 +40119,9 @@ async function listVisibleProjects(client) {
 /* harmony import */ var _deployments_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4275);
 /* harmony import */ var _effects_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3529);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2576);
-/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6681);
-/* harmony import */ var _waiter_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1017);
+/* harmony import */ var _deploy_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(12);
+/* harmony import */ var _operations_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6681);
+/* harmony import */ var _waiter_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1017);
 // Rolling a service back to a retained deployment (deploymentRollback → Boolean, so the new deployment is found by
 // listing), falling back to deploymentRedeploy (a rebuild) when the target cannot be rolled back: a rollback restores a
 // retained image with no rebuild, and images are kept for a limited time after removal (docs.railway.com
@@ -40114,6 +40130,7 @@ async function listVisibleProjects(client) {
 // whether it held when the target was recorded is not known (no public source shows whether the active deployment
 // reports it). Both mutations go through applyOnce: a rollback answered with a 502 is looked for before anything is
 // sent again.
+
 
 
 
@@ -40162,7 +40179,7 @@ async function rollbackTo(client, scope, targetId, opts) {
             const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
                 ...effect,
                 what: `deploymentRollback to ${targetId}`,
-                send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .ROLLBACK_DEPLOYMENT */ .Z_, { id: targetId }, 'RollbackDeployment')).deploymentRollback,
+                send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_5__/* .ROLLBACK_DEPLOYMENT */ .Z_, { id: targetId }, 'RollbackDeployment')).deploymentRollback,
                 find: created,
             });
             reconciled = r.reconciled;
@@ -40213,7 +40230,7 @@ async function rollbackTo(client, scope, targetId, opts) {
         const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
             ...effect,
             what: `deploymentRedeploy of ${targetId}`,
-            send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .REDEPLOY_DEPLOYMENT */ .Fd, { id: targetId }, 'RedeployDeployment')).deploymentRedeploy.id,
+            send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_5__/* .REDEPLOY_DEPLOYMENT */ .Fd, { id: targetId }, 'RedeployDeployment')).deploymentRedeploy.id,
             find: created,
         });
         deploymentId = r.value;
@@ -40229,7 +40246,7 @@ async function rollbackTo(client, scope, targetId, opts) {
             warning = warning ? `${warning}; ${todo}` : todo;
         }
     }
-    const wait = await (0,_waiter_js__WEBPACK_IMPORTED_MODULE_5__/* .waitForDeployment */ .Kw)(client, deploymentId, { ...opts, scope });
+    const wait = await (0,_waiter_js__WEBPACK_IMPORTED_MODULE_6__/* .waitForDeployment */ .Kw)(client, deploymentId, { ...opts, scope });
     const setting = imageSetting?.restored
         ? `; image setting set back from ${imageSetting.from} to ${imageSetting.to} in this environment`
         : '';
@@ -40319,11 +40336,9 @@ async function restoreImageSetting(client, scope, image, effect) {
         return undefined;
     }
     try {
-        const r = await (0,_effects_js__WEBPACK_IMPORTED_MODULE_2__/* .applyOnce */ .a)(client, {
+        const r = await (0,_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .setServiceImage */ .D2)(client, scope, image, {
             ...spec,
             what: `serviceInstanceUpdate of the image setting back to ${image}`,
-            send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .SET_SERVICE_IMAGE */ .Fq, { environmentId: scope.environmentId, serviceId: scope.serviceId, image }, 'SetServiceImage')).serviceInstanceUpdate,
-            find: async () => ((await (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .getServiceInstance */ .f$)(client, scope)).source?.image === image ? true : undefined),
         });
         if (!r.value)
             throw new Error('Railway answered serviceInstanceUpdate with false');

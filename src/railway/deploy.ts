@@ -18,7 +18,7 @@ import {
   type ServiceInstanceState,
   type ServiceScope,
 } from './deployments.js';
-import { applyOnce } from './effects.js';
+import { applyOnce, type EffectResult, type EffectSpec } from './effects.js';
 import { archiveFitsRootDirectory, normaliseRootDirectory } from './upload.js';
 import { CANCEL_DEPLOYMENT, DEPLOY_SERVICE_INSTANCE, SET_SERVICE_IMAGE } from './operations.js';
 
@@ -161,18 +161,9 @@ export async function triggerDeployment(
       const image = source.image;
       if (image && image !== instance.source?.image) {
         // Idempotent, but the rule holds anyway: reconcile by reading the instance's image.
-        await applyOnce(client, {
+        await setServiceImage(client, scope, image, {
           ...common,
           what: `serviceInstanceUpdate of ${instance.serviceName} to ${image}`,
-          send: async () =>
-            (
-              await client.request<{ serviceInstanceUpdate: boolean }>(
-                SET_SERVICE_IMAGE,
-                { environmentId: scope.environmentId, serviceId: scope.serviceId, image },
-                'SetServiceImage',
-              )
-            ).serviceInstanceUpdate,
-          find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
         });
       }
       // Image services have no commit: serviceInstanceDeployV2 deploys the instance's image.
@@ -309,4 +300,29 @@ export async function cancelDeployment(
     status: before.status,
     reason: r.value ? `cancelled (was ${before.status})` : 'Railway answered false',
   };
+}
+
+/**
+ * Sets the image an image-sourced service pulls, in ONE environment: serviceInstanceUpdate with environmentId (without
+ * it the change applies to every non-fork environment — Railway public API, ServiceInstanceUpdateInput). Idempotent,
+ * but reconciled by reading the instance's image anyway, like every request with an effect (src/railway/effects.ts).
+ */
+export function setServiceImage(
+  client: RailwayClient,
+  scope: ServiceScope,
+  image: string,
+  spec: Omit<EffectSpec<boolean>, 'send' | 'find'>,
+): Promise<EffectResult<boolean>> {
+  return applyOnce(client, {
+    ...spec,
+    send: async () =>
+      (
+        await client.request<{ serviceInstanceUpdate: boolean }>(
+          SET_SERVICE_IMAGE,
+          { environmentId: scope.environmentId, serviceId: scope.serviceId, image },
+          'SetServiceImage',
+        )
+      ).serviceInstanceUpdate,
+    find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
+  });
 }

@@ -21,7 +21,8 @@ import {
 } from './deployments.js';
 import { applyOnce } from './effects.js';
 import { RailwayApiError } from './errors.js';
-import { REDEPLOY_DEPLOYMENT, ROLLBACK_DEPLOYMENT, SET_SERVICE_IMAGE } from './operations.js';
+import { setServiceImage } from './deploy.js';
+import { REDEPLOY_DEPLOYMENT, ROLLBACK_DEPLOYMENT } from './operations.js';
 import { waitForDeployment, type WaitOptions, type WaitResult } from './waiter.js';
 
 export type RollbackMethod = 'rollback' | 'redeploy';
@@ -341,18 +342,9 @@ export async function restoreImageSetting(
     return undefined;
   }
   try {
-    const r = await applyOnce(client, {
+    const r = await setServiceImage(client, scope, image, {
       ...spec,
       what: `serviceInstanceUpdate of the image setting back to ${image}`,
-      send: async () =>
-        (
-          await client.request<{ serviceInstanceUpdate: boolean }>(
-            SET_SERVICE_IMAGE,
-            { environmentId: scope.environmentId, serviceId: scope.serviceId, image },
-            'SetServiceImage',
-          )
-        ).serviceInstanceUpdate,
-      find: async () => ((await getServiceInstance(client, scope)).source?.image === image ? true : undefined),
     });
     if (!r.value) throw new Error('Railway answered serviceInstanceUpdate with false');
     effect.log(`image setting set back from ${current} to ${image} in this environment`);

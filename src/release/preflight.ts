@@ -72,6 +72,18 @@ export interface PreflightInputs {
 
 const SERVICES_UNCHECKED = 'not checked: the project or environment was not reached';
 
+/** The report when connecting failed before anything could be resolved. */
+export function failedConnectionReport(err: unknown): PreflightReport {
+  return {
+    tokenKind: 'project',
+    project: null,
+    environment: null,
+    services: [],
+    checks: connectionChecks(err),
+    ok: false,
+  };
+}
+
 /**
  * The checks a failed connection gives (the token probe is the first request: RailwayClient.connect). A refused token
  * is refuted; a network failure leaves everything unknown.

@@ -8,7 +8,12 @@ import { RailwayClient } from '../../railway/client.js';
 import type { DeploySource } from '../../railway/deploy.js';
 import { cleanUpAfterInterruptedMain, POST_STEP_BUDGET_MS, type CleanupRow } from '../../release/cleanup.js';
 import { cleanupNeeded, releaseStatus, statusWord, type InflightService } from '../../release/policies.js';
-import { connectionChecks, preflight, renderPreflightMarkdown, type PreflightReport } from '../../release/preflight.js';
+import {
+  failedConnectionReport,
+  preflight,
+  renderPreflightMarkdown,
+  type PreflightReport,
+} from '../../release/preflight.js';
 import {
   productionDeploymentOf,
   type AutodeployMode,
@@ -261,14 +266,7 @@ export async function runPreflightStep(opts: { title: string; health?: HealthInp
       ...(source.kind === 'commit' && source.commitSha ? { commitSha: source.commitSha } : {}),
     });
   } catch (err) {
-    report = {
-      tokenKind: 'project',
-      project: null,
-      environment: null,
-      services: [],
-      checks: connectionChecks(err),
-      ok: false,
-    };
+    report = failedConnectionReport(err);
   } finally {
     await client?.close();
   }

@@ -3,7 +3,7 @@
 // domains — printed as confirmed / refuted / unknown with what to do. Sends no mutation.
 import { InputError } from '../../core/errors.js';
 import type { RailwayClient } from '../../railway/index.js';
-import { connectionChecks, preflight, type CheckVerdict, type PreflightReport } from '../../release/preflight.js';
+import { failedConnectionReport, preflight, type CheckVerdict, type PreflightReport } from '../../release/preflight.js';
 import { EXIT_FAILED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, serviceList } from '../railway.js';
@@ -77,14 +77,7 @@ export const doctorCommand: Command = {
     } catch (err) {
       // A missing flag is a usage error; a token Railway refuses or cannot be asked about is a check's verdict.
       if (err instanceof InputError && err.input !== 'railway-token') throw err;
-      report = {
-        tokenKind: 'project',
-        project: null,
-        environment: null,
-        services: [],
-        checks: connectionChecks(err),
-        ok: false,
-      };
+      report = failedConnectionReport(err);
     } finally {
       await client?.close();
     }
