@@ -24505,19 +24505,12 @@ function isBinaryCoercible(from, to) {
 
 
 
+
 function lockFromMode(mode) {
-    const modes = [
-        'ACCESS SHARE',
-        'ROW SHARE',
-        'ROW EXCLUSIVE',
-        'SHARE UPDATE EXCLUSIVE',
-        'SHARE',
-        'SHARE ROW EXCLUSIVE',
-        'EXCLUSIVE',
-        'ACCESS EXCLUSIVE',
-    ];
+    // PostgreSQL numbers the lock modes 1 (AccessShareLock) to 8 (AccessExclusiveLock) in LOCK_ORDER's order
+    // (src/include/storage/lockdefs.h).
     return typeof mode === 'number' && mode >= 1 && mode <= 8
-        ? (modes[mode - 1] ?? 'ACCESS EXCLUSIVE')
+        ? (LOCK_ORDER[mode - 1] ?? 'ACCESS EXCLUSIVE')
         : 'ACCESS EXCLUSIVE';
 }
 // ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (sql-altertable.html); everything else takes it.

@@ -39946,19 +39946,12 @@ function isBinaryCoercible(from, to) {
 
 
 
+
 function lockFromMode(mode) {
-    const modes = [
-        'ACCESS SHARE',
-        'ROW SHARE',
-        'ROW EXCLUSIVE',
-        'SHARE UPDATE EXCLUSIVE',
-        'SHARE',
-        'SHARE ROW EXCLUSIVE',
-        'EXCLUSIVE',
-        'ACCESS EXCLUSIVE',
-    ];
+    // PostgreSQL numbers the lock modes 1 (AccessShareLock) to 8 (AccessExclusiveLock) in LOCK_ORDER's order
+    // (src/include/storage/lockdefs.h).
     return typeof mode === 'number' && mode >= 1 && mode <= 8
-        ? (modes[mode - 1] ?? 'ACCESS EXCLUSIVE')
+        ? (types/* LOCK_ORDER */.vH[mode - 1] ?? 'ACCESS EXCLUSIVE')
         : 'ACCESS EXCLUSIVE';
 }
 // ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (sql-altertable.html); everything else takes it.
@@ -40491,9 +40484,9 @@ async function fetchColumnFacts(client, columns) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   id: () => (/* binding */ maxRisk),
 /* harmony export */   pE: () => (/* binding */ RISK_ORDER),
+/* harmony export */   vH: () => (/* binding */ LOCK_ORDER),
 /* harmony export */   wS: () => (/* binding */ strongerLock)
 /* harmony export */ });
-/* unused harmony export LOCK_ORDER */
 const RISK_ORDER = ['safe', 'blocking', 'opaque', 'breaking', 'destructive'];
 function maxRisk(a, b) {
     return RISK_ORDER.indexOf(a) >= RISK_ORDER.indexOf(b) ? a : b;

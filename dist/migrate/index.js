@@ -36870,8 +36870,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var duration = __nccwpck_require__(8571);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/migrations/analyze/statement.ts + 12 modules
-var statement = __nccwpck_require__(9050);
+// EXTERNAL MODULE: ./src/migrations/analyze/statement.ts + 13 modules
+var statement = __nccwpck_require__(1457);
 // EXTERNAL MODULE: ./src/backup/catalog.ts
 var catalog = __nccwpck_require__(6253);
 // EXTERNAL MODULE: ./src/backup/store.ts + 1 modules
@@ -37856,8 +37856,8 @@ class file_state_FileState {
     }
 }
 
-// EXTERNAL MODULE: ./src/migrations/analyze/statement.ts + 12 modules
-var statement = __nccwpck_require__(9050);
+// EXTERNAL MODULE: ./src/migrations/analyze/statement.ts + 13 modules
+var statement = __nccwpck_require__(1457);
 // EXTERNAL MODULE: ./src/migrations/analyze/catalog.ts
 var catalog = __nccwpck_require__(1321);
 ;// CONCATENATED MODULE: ./src/migrations/analyze/catalog-view.ts
@@ -39932,7 +39932,7 @@ function rulesMarkdown() {
 
 /***/ }),
 
-/***/ 9050:
+/***/ 1457:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40501,6 +40501,29 @@ const misc_KNOWN_SAFE = new Set([
     'AlterDatabaseRefreshCollStmt',
 ]);
 
+;// CONCATENATED MODULE: ./src/migrations/analyze/types.ts
+const RISK_ORDER = (/* unused pure expression or super */ null && (['safe', 'blocking', 'opaque', 'breaking', 'destructive']));
+function maxRisk(a, b) {
+    return RISK_ORDER.indexOf(a) >= RISK_ORDER.indexOf(b) ? a : b;
+}
+const LOCK_ORDER = [
+    'ACCESS SHARE',
+    'ROW SHARE',
+    'ROW EXCLUSIVE',
+    'SHARE UPDATE EXCLUSIVE',
+    'SHARE',
+    'SHARE ROW EXCLUSIVE',
+    'EXCLUSIVE',
+    'ACCESS EXCLUSIVE',
+];
+function types_strongerLock(a, b) {
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return LOCK_ORDER.indexOf(a) >= LOCK_ORDER.indexOf(b) ? a : b;
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/analyze/statements/constraint.ts
 // Constraint subcommands of ALTER TABLE (ADD / VALIDATE / DROP CONSTRAINT, SET NOT NULL) and the NOT NULL proofs that
 // let SET NOT NULL and PRIMARY KEY USING INDEX skip their scan. NOT VALID constraints and validated NOT NULL checks are
@@ -40974,19 +40997,12 @@ function isBinaryCoercible(from, to) {
 
 
 
+
 function lockFromMode(mode) {
-    const modes = [
-        'ACCESS SHARE',
-        'ROW SHARE',
-        'ROW EXCLUSIVE',
-        'SHARE UPDATE EXCLUSIVE',
-        'SHARE',
-        'SHARE ROW EXCLUSIVE',
-        'EXCLUSIVE',
-        'ACCESS EXCLUSIVE',
-    ];
+    // PostgreSQL numbers the lock modes 1 (AccessShareLock) to 8 (AccessExclusiveLock) in LOCK_ORDER's order
+    // (src/include/storage/lockdefs.h).
     return typeof mode === 'number' && mode >= 1 && mode <= 8
-        ? (modes[mode - 1] ?? 'ACCESS EXCLUSIVE')
+        ? (LOCK_ORDER[mode - 1] ?? 'ACCESS EXCLUSIVE')
         : 'ACCESS EXCLUSIVE';
 }
 // ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (sql-altertable.html); everything else takes it.

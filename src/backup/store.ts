@@ -6,6 +6,7 @@ import { formatBytes } from '../core/bytes.js';
 import { InputError } from '../core/errors.js';
 import { quoteValue } from '../core/redact.js';
 import { quoteIdent, quoteQualified } from '../core/sql.js';
+import type { ColumnInfo } from './catalog.js';
 import type { TargetKind } from './targets.js';
 
 export const BACKUP_SCHEMA = 'rail_actions_backup';
@@ -17,15 +18,7 @@ export const qualified = (schema: string, name: string): string => quoteQualifie
 /** What re-creating the destroyed structure needs, read from the catalog before the statement ran. */
 export interface RestoreDdl {
   /** Per backed-up column: NOT NULL, default expression, identity (a/d), generated (s), owned sequence. */
-  columns: Array<{
-    name: string;
-    type: string;
-    notNull: boolean;
-    default: string | null;
-    identity: string;
-    generated: string;
-    sequence: string | null;
-  }>;
+  columns: Array<Omit<ColumnInfo, 'attnum'>>;
   /** ALTER TABLE … ADD CONSTRAINT / CREATE INDEX / CREATE TRIGGER statements of the table (or of the column). */
   statements: string[];
   /** Statements on other tables (foreign keys pointing at it) and grants: tried one by one, a failure is reported. */

@@ -2,7 +2,7 @@
 // for a catalog change (COMMENT, triggers, policies, statistics, LOCK). Lock facts: sql-altertable.html and
 // explicit-locking.html.
 import { asList, asNode, child, location, names, rangeVarName, str, type Node } from '../ast.js';
-import type { LockMode } from '../types.js';
+import { LOCK_ORDER, type LockMode } from '../types.js';
 import { constraintSubcommands, setNotNull } from './constraint.js';
 import {
   bareName,
@@ -28,18 +28,10 @@ import {
 } from './type.js';
 
 function lockFromMode(mode: unknown): LockMode {
-  const modes: LockMode[] = [
-    'ACCESS SHARE',
-    'ROW SHARE',
-    'ROW EXCLUSIVE',
-    'SHARE UPDATE EXCLUSIVE',
-    'SHARE',
-    'SHARE ROW EXCLUSIVE',
-    'EXCLUSIVE',
-    'ACCESS EXCLUSIVE',
-  ];
+  // PostgreSQL numbers the lock modes 1 (AccessShareLock) to 8 (AccessExclusiveLock) in LOCK_ORDER's order
+  // (src/include/storage/lockdefs.h).
   return typeof mode === 'number' && mode >= 1 && mode <= 8
-    ? (modes[mode - 1] ?? 'ACCESS EXCLUSIVE')
+    ? (LOCK_ORDER[mode - 1] ?? 'ACCESS EXCLUSIVE')
     : 'ACCESS EXCLUSIVE';
 }
 
