@@ -723,6 +723,40 @@ describe('fault table: image services', () => {
     expect(r.summary).toMatch(/image setting restored to ghcr\.io\/acme\/web:1\.0/);
   });
 
+  it('SIGTERM while an image build runs: the post step cancels the build and puts the image setting back', async () => {
+    const svc = await imageService('ghcr.io/acme/web:1.0');
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { buildMs: 60_000 });
+    const running = startAction({ action: '.', inputs: imageInputs(svc) });
+    const building = await waitForNew(svc.id, t0);
+    await emu.waitForStatus(building, 'BUILDING', 30_000);
+    // The job is cancelled while the new image builds: the main step does not restore the setting (opts.cancelled).
+    running.kill('SIGTERM');
+    const main = await running.result;
+    const post = await runAction({
+      action: '.',
+      inputs: imageInputs(svc),
+      phase: 'post',
+      state: main.state,
+    });
+    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
+    const created = createdSince(svc.id, t0);
+    expect(post.exitCode, post.stderr).toBe(0);
+    compare(
+      'SIGTERM while an image build runs (`:1.0` → `:1.1`), then the post step: image setting restored',
+      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      [svc],
+      [],
+      [
+        [`build ${created[0]?.status ?? '?'} (cancelled)`, created.length === 1 && created[0]?.status === 'REMOVED'],
+        ...settingFacts(svc, t0, 2),
+        ['no human needed', !/NEEDS A HUMAN/.test(post.stdout)],
+      ],
+      `post step said: ${/image setting (?:NOT )?restored to \S+/.exec(post.stdout)?.[0] ?? 'no image setting restored'}`,
+    );
+    expect(post.stdout).toMatch(/image setting restored to ghcr\.io\/acme\/web:1\.0/);
+  });
+
   it('the old image expired and the tag is mutable: a redeploy would pull the bad image again, so it is refused (needs-human)', async () => {
     const svc = await imageService('ghcr.io/acme/web:latest');
     const t0 = Date.now();

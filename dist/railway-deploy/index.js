@@ -35221,7 +35221,8 @@ var verify_rules = __nccwpck_require__(8554);
 ;// CONCATENATED MODULE: ./src/release/cleanup.ts
 // The post step of railway-deploy and the root action as a use case: what an interrupted main step left (saved
 // right before each change) is cancelled, waited for or rolled back — each decision is cleanupFirstStep /
-// cleanupAction's (policies.ts) — and what Railway runs is read for every service at the end.
+// cleanupAction's (policies.ts) — and what Railway runs is read for every service at the end; an image setting the
+// release changed is put back when nothing of it went live.
 
 
 
@@ -35338,8 +35339,34 @@ async function cleanUpAfterInterruptedMain(client, inflight, opts) {
             row.action = `failed: ${client.scrub((0,errors/* errorMessage */.gJ)(err))}`;
             row.needsHuman = 'the clean-up failed';
         }
-        await readProduction(client, scope, row);
+        const production = await readProduction(client, scope, row);
+        await restoreImage(s, scope, production);
         return row;
+        /**
+         * The image setting the release changed (saved with the in-flight state) is put back when, read at the end,
+         * nothing of the release is live or on its way — the same rule as the main step's restoreImageSettings
+         * (release.ts), which a cancelled main step skips. `expect`: only a setting that still names the release's image.
+         */
+        async function restoreImage(svc, sc, p) {
+            const change = svc.imageChange;
+            if (!change || typeof change.from !== 'string' || typeof change.to !== 'string' || !svc.deploymentId)
+                return;
+            if (!p || p.error || p.deploymentId === svc.deploymentId || p.pending.some((d) => d.id === svc.deploymentId))
+                return;
+            const r = await (0,rollback/* restoreImageSetting */.w)(client, sc, change.from, {
+                log: (m) => log(svc, m),
+                expect: change.to,
+            });
+            if (!r)
+                return;
+            if (r.restored) {
+                row.action = `${row.action}; image setting restored to ${r.to} (the release had set ${r.from}; nothing of it went live)`;
+            }
+            else {
+                row.action = `${row.action}; image setting NOT restored to ${r.to} (${r.error ?? 'unknown error'})`;
+                row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}the service's image setting may still name ${r.from}, which the next deploy, redeploy or restart would pull: set Source Image back to ${r.to} by hand (Service → Settings → Source Image)`;
+            }
+        }
         async function rollBack(svc, sc) {
             if (!svc.rollbackTargetId) {
                 row.needsHuman = 'nothing was recorded to roll back to';
@@ -35383,6 +35410,7 @@ async function readProduction(client, scope, row) {
         row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}what Railway runs could not be read`;
     else if (probe.production?.pending.length)
         row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}a deployment is still on its way (${probe.production.pending.map((d) => `${d.id} ${d.status}`).join(', ')})`;
+    return probe.production;
 }
 
 // EXTERNAL MODULE: ./src/core/text.ts
@@ -36696,6 +36724,8 @@ function saveReleaseState(release, phase) {
             entry.rollbackDeploymentId = s.rollback.deploymentId;
         if (s.url)
             entry.url = s.url;
+        if (s.imageChange)
+            entry.imageChange = { from: s.imageChange.from, to: s.imageChange.to };
         return entry;
     });
     lib_core/* saveState */.LZ(STATE_RELEASE, JSON.stringify(inflight));

@@ -1,17 +1,19 @@
 // The post step of railway-deploy and the root action as a use case: what an interrupted main step left (saved
 // right before each change) is cancelled, waited for or rolled back — each decision is cleanupFirstStep /
-// cleanupAction's (policies.ts) — and what Railway runs is read for every service at the end.
+// cleanupAction's (policies.ts) — and what Railway runs is read for every service at the end; an image setting the
+// release changed is put back when nothing of it went live.
 import { errorMessage } from '../core/errors.js';
 import type { RailwayClient } from '../railway/client.js';
 import { cancelDeployment } from '../railway/deploy.js';
 import { getDeployment } from '../railway/deployments.js';
-import { rollbackTo } from '../railway/rollback.js';
+import { restoreImageSetting, rollbackTo } from '../railway/rollback.js';
 import { waitForDeployment } from '../railway/waiter.js';
 import { cleanupAction, cleanupFirstStep, type InflightService } from './policies.js';
 import {
   confirmProduction,
   describeProduction,
   isHttpSpec,
+  type ProductionRead,
   verifyDeployment,
   type Release,
   type ServiceRelease,
@@ -143,8 +145,36 @@ export async function cleanUpAfterInterruptedMain(
         row.action = `failed: ${client.scrub(errorMessage(err))}`;
         row.needsHuman = 'the clean-up failed';
       }
-      await readProduction(client, scope, row);
+      const production = await readProduction(client, scope, row);
+      await restoreImage(s, scope, production);
       return row;
+
+      /**
+       * The image setting the release changed (saved with the in-flight state) is put back when, read at the end,
+       * nothing of the release is live or on its way — the same rule as the main step's restoreImageSettings
+       * (release.ts), which a cancelled main step skips. `expect`: only a setting that still names the release's image.
+       */
+      async function restoreImage(
+        svc: InflightService,
+        sc: typeof scope,
+        p: ProductionRead | undefined,
+      ): Promise<void> {
+        const change = svc.imageChange;
+        if (!change || typeof change.from !== 'string' || typeof change.to !== 'string' || !svc.deploymentId) return;
+        if (!p || p.error || p.deploymentId === svc.deploymentId || p.pending.some((d) => d.id === svc.deploymentId))
+          return;
+        const r = await restoreImageSetting(client, sc, change.from, {
+          log: (m) => log(svc, m),
+          expect: change.to,
+        });
+        if (!r) return;
+        if (r.restored) {
+          row.action = `${row.action}; image setting restored to ${r.to} (the release had set ${r.from}; nothing of it went live)`;
+        } else {
+          row.action = `${row.action}; image setting NOT restored to ${r.to} (${r.error ?? 'unknown error'})`;
+          row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}the service's image setting may still name ${r.from}, which the next deploy, redeploy or restart would pull: set Source Image back to ${r.to} by hand (Service → Settings → Source Image)`;
+        }
+      }
 
       async function rollBack(svc: InflightService, sc: typeof scope): Promise<string> {
         if (!svc.rollbackTargetId) {
@@ -171,7 +201,7 @@ async function readProduction(
   client: RailwayClient,
   scope: { projectId: string; environmentId: string; serviceId: string },
   row: CleanupRow,
-): Promise<void> {
+): Promise<ProductionRead | undefined> {
   const probe: ServiceRelease = {
     service: { id: scope.serviceId, name: row.service },
     scope,
@@ -195,4 +225,5 @@ async function readProduction(
     row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}what Railway runs could not be read`;
   else if (probe.production?.pending.length)
     row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}a deployment is still on its way (${probe.production.pending.map((d) => `${d.id} ${d.status}`).join(', ')})`;
+  return probe.production;
 }

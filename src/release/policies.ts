@@ -313,6 +313,11 @@ export interface InflightService {
   rollbackDeploymentId?: string;
   /** The service's public URL (for the rule that verifies a restored deployment in the post step). */
   url?: string;
+  /**
+   * The image setting this release changed before deploying (release.ts `imageChange`), put back by the post step when
+   * nothing of the release went live. Absent in state saved before it was recorded, and for non-image releases.
+   */
+  imageChange?: { from: string; to: string };
 }
 
 /** True when the main step left something the post step must look at. */

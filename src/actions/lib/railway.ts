@@ -123,6 +123,7 @@ export function saveReleaseState(release: Release, phase: 'deploying' | 'verifyi
     if (s.rollbackTargetId) entry.rollbackTargetId = s.rollbackTargetId;
     if (s.rollback?.deploymentId) entry.rollbackDeploymentId = s.rollback.deploymentId;
     if (s.url) entry.url = s.url;
+    if (s.imageChange) entry.imageChange = { from: s.imageChange.from, to: s.imageChange.to };
     return entry;
   });
   core.saveState(STATE_RELEASE, JSON.stringify(inflight));
