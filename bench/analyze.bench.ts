@@ -13,6 +13,8 @@
 //                         between runs (no compile cache). bundle.process chooses parser threads as shipped
 //                         (analyze/parallel.ts), bundle.serial.process parses on the main thread only;
 //   node.startup          `node -e 0`, spawn → exit: the floor of any Node process, for comparison with squawk's run;
+//   parser.*.parse_only   the bundle's libpg-query alone: load, read the files, parse each once, exit (no analysis) —
+//                         the floor of this design on one thread, and its ratio to squawk's whole run;
 //   analyze.crossover.*   bundle, 100 files of growing size, serial vs worker threads (what PARALLEL_MIN_BYTES and the
 //                         CPU minimum in analyze/parallel.ts rest on);
 //   squawk.process.*      `squawk --reporter json --assume-in-transaction <files>` (spawn → exit), median of 3;
@@ -148,7 +150,7 @@ function squawkBinary(): { path: string } | { reason: string } {
  * The worker (this file's `--worker` mode) bundled into one ES module next to libpg-query.wasm, as the action build
  * lays bundles out. rolldown comes with vite (vitest); without it there is no bundle figure.
  */
-async function bundleWorker(dir: string): Promise<string | { reason: string }> {
+async function bundleWorker(dir: string): Promise<{ analyse: string; parseOnly: string } | { reason: string }> {
   let build: (opts: Record<string, unknown>) => Promise<unknown>;
   try {
     ({ build } = (await import('rolldown')) as unknown as { build: typeof build });
@@ -171,8 +173,23 @@ const statements = files.reduce((n, f) => n + f.statements.length, 0);
 process.stdout.write(JSON.stringify({ ms: performance.now() - started, statements }));
 `,
   );
+  // The floor of this design: the same process with libpg-query's parse alone (no analysis, no findings). Our gate
+  // cannot end sooner than this on one thread, whatever the analysis costs.
+  const parseOnly = path.join(dir, 'parse-only.ts');
+  await writeFile(
+    parseOnly,
+    `import ${JSON.stringify(fileURLToPath(new URL('../src/migrations/analyze/wasm-dirname.ts', import.meta.url)))};
+import { readdir, readFile } from 'node:fs/promises';
+import { parse } from 'libpg-query';
+const dir = process.argv[2] ?? '.';
+const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+let statements = 0;
+for (const sql of await Promise.all(names.map((n) => readFile(dir + '/' + n, 'utf8')))) statements += ((await parse(sql)).stmts ?? []).length;
+process.stdout.write(JSON.stringify({ statements }));
+`,
+  );
   await build({
-    input: entry,
+    input: { entry, 'parse-only': parseOnly },
     platform: 'node',
     resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
     output: { dir: path.join(dir, 'out'), format: 'esm' },
@@ -183,7 +200,7 @@ process.stdout.write(JSON.stringify({ ms: performance.now() - started, statement
   const wasmDir = path.dirname(require.resolve('libpg-query'));
   await writeFile(path.join(dir, 'out', 'libpg-query.wasm'), await readFile(path.join(wasmDir, 'libpg-query.wasm')));
   await writeFile(path.join(dir, 'out', 'libpg-query.cjs'), await readFile(path.join(wasmDir, 'libpg-query.js')));
-  return path.join(dir, 'out', 'entry.js');
+  return { analyse: path.join(dir, 'out', 'entry.js'), parseOnly: path.join(dir, 'out', 'parse-only.js') };
 }
 
 /** squawk-cli's verdicts on the corpus, one file per entry: approval when any non-hygiene rule fires. */
@@ -247,7 +264,7 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'analyze-bench-'));
 const squawk = squawkBinary();
 if ('reason' in squawk) console.log(`squawk-cli unavailable, no squawk figures: ${squawk.reason}`);
 const bundle = await bundleWorker(path.join(work, 'bundle'));
-if (typeof bundle !== 'string') console.log(`no bundle figures: ${bundle.reason}`);
+if ('reason' in bundle) console.log(`no bundle figures: ${bundle.reason}`);
 
 try {
   for (const [label, files] of [
@@ -291,19 +308,24 @@ try {
     console.log(`BENCH analyze.${label}.process.read_and_analyse ${fmt(median(inside))} ms`);
 
     let bundled: number | undefined;
-    if (typeof bundle === 'string') {
+    let floor: number | undefined;
+    if (!('reason' in bundle)) {
       // Interleaved, so load on the machine hits both alike.
       const times: number[] = [];
       const serial: number[] = [];
+      const parseOnly: number[] = [];
       const startup: number[] = [];
       for (let r = 0; r < 5; r++) {
-        times.push(await runBundle(bundle, dir, STATEMENTS));
-        serial.push(await runBundle(bundle, dir, STATEMENTS, 0));
+        times.push(await runBundle(bundle.analyse, dir, STATEMENTS));
+        serial.push(await runBundle(bundle.analyse, dir, STATEMENTS, 0));
+        parseOnly.push(await runBundle(bundle.parseOnly, dir, STATEMENTS));
         startup.push((await run(process.execPath, ['-e', '0'])).ms);
       }
       bundled = median(times);
+      floor = median(parseOnly);
       console.log(`BENCH analyze.${label}.bundle.process ${fmt(bundled)} ms`);
       console.log(`BENCH analyze.${label}.bundle.serial.process ${fmt(median(serial))} ms`);
+      console.log(`BENCH parser.${label}.parse_only.process ${fmt(floor)} ms (libpg-query load + parse, no analysis)`);
       console.log(`BENCH node.${label}.startup ${fmt(median(startup))} ms (node -e 0)`);
     }
 
@@ -335,13 +357,18 @@ try {
           `BENCH analyze.${label}.bundle_over_squawk ${(bundled / median(times)).toFixed(2)} ratio (our bundled process / squawk process, end to end; ≤1 = not slower than squawk)`,
         );
       }
+      if (floor !== undefined) {
+        console.log(
+          `BENCH parser.${label}.parse_only_over_squawk ${(floor / median(times)).toFixed(2)} ratio (libpg-query parse alone / squawk's whole run; the floor of our ratio)`,
+        );
+      }
     }
     await rm(dir, { recursive: true, force: true });
   }
 
   // Where worker threads start to pay: 100 files of growing size, serial vs workers forced on (one per other CPU, at
   // most 3), whatever analyze/parallel.ts would choose on this machine.
-  if (typeof bundle === 'string' && availableParallelism() > 1) {
+  if (!('reason' in bundle) && availableParallelism() > 1) {
     const workers = Math.min(availableParallelism() - 1, 3);
     for (const statements of [2500, 10_000, 40_000]) {
       const dir = path.join(work, `crossover-${statements}`);
@@ -350,8 +377,8 @@ try {
       const serial: number[] = [];
       const parallel: number[] = [];
       for (let r = 0; r < 5; r++) {
-        serial.push(await runBundle(bundle, dir, statements, 0));
-        parallel.push(await runBundle(bundle, dir, statements, workers));
+        serial.push(await runBundle(bundle.analyse, dir, statements, 0));
+        parallel.push(await runBundle(bundle.analyse, dir, statements, workers));
       }
       console.log(
         `BENCH analyze.crossover.${statements}stmts.serial ${fmt(median(serial))} ms (${kib.toFixed(0)} KiB in ${FILES} files)`,

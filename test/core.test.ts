@@ -45,11 +45,24 @@ describe('parseDuration', () => {
 
   it("refuses durations Node cannot time (above 2^31-1 ms a timer fires after 1 ms) and above an input's own bound", () => {
     expect(parseDuration('596h', 'timeout')).toBe(596 * 3_600_000); // 24.8 days: still a valid timer
-    expect(() => parseDuration('600h', 'timeout')).toThrow(/Input 'timeout': must be at most 596h 31m, got '600h'/);
+    expect(() => parseDuration('600h', 'timeout')).toThrow(/Input 'timeout': must be at most 24d 21h, got '600h'/);
+    expect(() => parseDuration('25d', 'timeout')).toThrow(/must be at most 24d 21h, got '25d'/);
     expect(() => parseDuration(`${'9'.repeat(400)}s`, 'timeout')).toThrow(/must be at most/);
     expect(() => parseDuration('7h', 'timeout', { max: 6 * 3_600_000 })).toThrow(/must be at most 6h 00m, got '7h'/);
     expect(parseDuration('6h', 'timeout', { max: 6 * 3_600_000 })).toBe(6 * 3_600_000);
     expect(MAX_DURATION_MS).toBe(2 ** 31 - 1);
+  });
+
+  it('takes days, and lets a duration that never reaches a timer go past 2^31 ms up to its own bound', () => {
+    expect(parseDuration('7d', 'backup-retention')).toBe(7 * 86_400_000);
+    expect(parseDuration('1d12h', 'backup-retention')).toBe(36 * 3_600_000);
+    expect(parseDuration('1.5d', 'backup-retention')).toBe(36 * 3_600_000);
+    const year = 365 * 86_400_000;
+    expect(parseDuration('365d', 'backup-retention', { timer: false, max: year })).toBe(year);
+    expect(() => parseDuration('366d', 'backup-retention', { timer: false, max: year })).toThrow(
+      /Input 'backup-retention': must be at most 365d 00h, got '366d'/,
+    );
+    expect(() => parseDuration(`${'9'.repeat(400)}d`, 'backup-retention', { timer: false })).toThrow(/must be at most/);
   });
 
   it('enforces a lower bound too, and keeps zero when zero is allowed', () => {
@@ -69,7 +82,7 @@ describe('parseDuration', () => {
 
   it('quotes a refused value on one line, cut when long', () => {
     expect(() => parseDuration('5s\n::warning::x', 'timeout')).toThrow(
-      "Input 'timeout': expected a duration like 250ms, 30s, 5m, 1h (or a number of seconds), got '5s%0A::warning::x'",
+      "Input 'timeout': expected a duration like 250ms, 30s, 5m, 1h, 7d (or a number of seconds), got '5s%0A::warning::x'",
     );
     const long = (() => {
       try {
@@ -87,6 +100,8 @@ describe('parseDuration', () => {
     expect(formatDuration(12_340)).toBe('12.3s');
     expect(formatDuration(245_000)).toBe('4m 05s');
     expect(formatDuration(3_900_000)).toBe('1h 05m');
+    expect(formatDuration(120 * 3_600_000)).toBe('120h 00m');
+    expect(formatDuration(30 * 86_400_000 + 5 * 3_600_000)).toBe('30d 05h');
   });
 });
 

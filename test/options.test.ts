@@ -138,10 +138,17 @@ describe('the readers apply the catalogue defaults', () => {
       statementTimeoutMs: 900_000,
       lockWaitMs: 600_000,
       maxRetries: 5,
-      backup: { mode: 'auto', maxBytes: 1024 ** 3, retentionMs: 168 * 3_600_000 },
+      backup: { mode: 'auto', maxBytes: 1024 ** 3, retentionMs: 7 * 86_400_000 },
     });
     expect(() => readMigrateSpec(recordSource({ ...url, 'lock-timeout': '11m' }), { base })).toThrow(
       /Input 'lock-timeout': must be at most 10m/,
+    );
+    // Retention is compared with timestamps, not given to a timer: a month is fine, past a year is a typo.
+    expect(readMigrateSpec(recordSource({ ...url, 'backup-retention': '30d' }), { base }).backup.retentionMs).toBe(
+      30 * 86_400_000,
+    );
+    expect(() => readMigrateSpec(recordSource({ ...url, 'backup-retention': '400d' }), { base })).toThrow(
+      /^Input 'backup-retention': must be at most 365d 00h, got '400d'$/,
     );
     expect(() => readMigrateSpec(recordSource({ ...url, 'migrations-tool': 'flyway' }), { base })).toThrow(
       /Input 'migrations-tool'/,

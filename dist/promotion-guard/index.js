@@ -34364,12 +34364,14 @@ var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/core/duration.ts
 
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+const DAY_MS = 86_400_000;
 /**
  * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
  * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
- * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`; a duration
+ * that never reaches a timer (a retention compared with timestamps) passes `timer: false` and its own `max`.
  */
 const MAX_DURATION_MS = 2_147_483_647;
 /**
@@ -34385,12 +34387,12 @@ const HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (6 * 3_
 const SELF_HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (5 * 24 * 3_600_000));
 const FETCH_HEADERS_MAX_MS = 300_000;
 /**
- * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
+ * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `7d`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
 function duration_parseDuration(value, input, opts = {}) {
     const text = value.trim().toLowerCase();
-    const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
+    const expected = 'a duration like 250ms, 30s, 5m, 1h, 7d (or a number of seconds)';
     if (text === '')
         throw new InputError(input, `expected ${expected}, got an empty value`);
     let ms;
@@ -34413,7 +34415,8 @@ function duration_parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new InputError(input, `must be greater than zero, got ${quoteValue(value.trim())}`);
-    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    const cap = opts.timer === false ? Number.MAX_SAFE_INTEGER : MAX_DURATION_MS;
+    const max = Math.min(opts.max ?? cap, cap);
     if (!Number.isFinite(ms) || ms > max)
         throw new InputError(input, `must be at most ${duration_formatDuration(max)}, got ${quoteValue(value.trim())}`);
     if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
@@ -34421,10 +34424,14 @@ function duration_parseDuration(value, input, opts = {}) {
     }
     return ms;
 }
-/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
+/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s, 6h 00m, 30d 00h (from 7 days on). */
 function duration_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
+    if (ms >= 7 * DAY_MS) {
+        const hours = Math.round(ms / 3_600_000);
+        return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
+    }
     if (ms < 60_000)
         return `${(ms / 1000).toFixed(1)}s`;
     const totalSeconds = Math.round(ms / 1000);

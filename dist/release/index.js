@@ -36319,12 +36319,14 @@ __webpack_async_result__();
 /* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2258);
 
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SEGMENT = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+const DAY_MS = 86_400_000;
 /**
  * The longest duration any input may have: Node turns a timer delay above 2^31-1 ms into 1 ms (Node.js docs,
  * setTimeout: "When delay is larger than 2147483647 or less than 1, the delay will be set to 1"), so `600h` would
- * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`.
+ * make a timeout fire at once or a poll loop spin. Inputs with a tighter natural bound pass their own `max`; a duration
+ * that never reaches a timer (a retention compared with timestamps) passes `timer: false` and its own `max`.
  */
 const MAX_DURATION_MS = 2_147_483_647;
 /**
@@ -36340,12 +36342,12 @@ const HOSTED_JOB_MAX_MS = 6 * 3_600_000;
 const SELF_HOSTED_JOB_MAX_MS = (/* unused pure expression or super */ null && (5 * 24 * 3_600_000));
 const FETCH_HEADERS_MAX_MS = 300_000;
 /**
- * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `1m30s`,
+ * The one duration parser for every action, the CLI and the cores: `250ms`, `30s`, `5m`, `1h`, `7d`, `1m30s`,
  * or a bare number of seconds (`90`, `0.5`). Returns milliseconds. `input` names the input in the error.
  */
 function parseDuration(value, input, opts = {}) {
     const text = value.trim().toLowerCase();
-    const expected = 'a duration like 250ms, 30s, 5m, 1h (or a number of seconds)';
+    const expected = 'a duration like 250ms, 30s, 5m, 1h, 7d (or a number of seconds)';
     if (text === '')
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `expected ${expected}, got an empty value`);
     let ms;
@@ -36368,7 +36370,8 @@ function parseDuration(value, input, opts = {}) {
     ms = Math.round(ms);
     if (ms === 0 && !opts.allowZero)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be greater than zero, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
-    const max = Math.min(opts.max ?? MAX_DURATION_MS, MAX_DURATION_MS);
+    const cap = opts.timer === false ? Number.MAX_SAFE_INTEGER : MAX_DURATION_MS;
+    const max = Math.min(opts.max ?? cap, cap);
     if (!Number.isFinite(ms) || ms > max)
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(input, `must be at most ${formatDuration(max)}, got ${(0,_redact_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteValue */ .cl)(value.trim())}`);
     if (opts.min !== undefined && ms < opts.min && !(ms === 0 && opts.allowZero)) {
@@ -36376,10 +36379,14 @@ function parseDuration(value, input, opts = {}) {
     }
     return ms;
 }
-/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s. */
+/** Human form for logs and summaries: 850ms, 12.3s, 4m 05s, 6h 00m, 30d 00h (from 7 days on). */
 function formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
+    if (ms >= 7 * DAY_MS) {
+        const hours = Math.round(ms / 3_600_000);
+        return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
+    }
     if (ms < 60_000)
         return `${(ms / 1000).toFixed(1)}s`;
     const totalSeconds = Math.round(ms / 1000);
@@ -43011,9 +43018,9 @@ const MIGRATIONS_OPTIONS = [
     {
         name: 'backup-retention',
         kind: 'duration',
-        default: '168h',
+        default: '7d',
         help: 'How long a backup is kept; the first migrate run after that drops it.',
-        bound: { max: '596h' },
+        bound: { max: '365d' },
         in: MIGRATE_PLACES,
         value: 'DURATION',
     },

@@ -157,7 +157,13 @@ export interface BackupSpec {
   retentionMs: number;
 }
 
-/** backup, backup-max-size, backup-retention (retention in hours: the one duration parser has no days). */
+/**
+ * The longest backup-retention: a year. It is compared with timestamps, never given to a timer, so Node's 2^31 ms timer
+ * limit does not apply; the bound catches typos (`7000d`), and data dropped longer ago belongs in a real database backup.
+ */
+export const BACKUP_RETENTION_MAX_MS = 365 * 86_400_000;
+
+/** backup, backup-max-size, backup-retention. */
 export function readBackupSpec(src: InputSource): BackupSpec {
   return {
     mode: readChoice(src, 'backup', BACKUP_MODES, 'auto'),
@@ -165,6 +171,10 @@ export function readBackupSpec(src: InputSource): BackupSpec {
       readString(src, 'backup-max-size', { fallback: optionDefault('backup-max-size') }),
       'backup-max-size',
     ),
-    retentionMs: readDuration(src, 'backup-retention', optionDefault('backup-retention'), { min: 60_000 }),
+    retentionMs: readDuration(src, 'backup-retention', optionDefault('backup-retention'), {
+      min: 60_000,
+      max: BACKUP_RETENTION_MAX_MS,
+      timer: false,
+    }),
   };
 }

@@ -555,9 +555,9 @@ export const MIGRATIONS_OPTIONS: readonly OptionDef[] = [
   {
     name: 'backup-retention',
     kind: 'duration',
-    default: '168h',
+    default: '7d',
     help: 'How long a backup is kept; the first migrate run after that drops it.',
-    bound: { max: '596h' },
+    bound: { max: '365d' },
     in: MIGRATE_PLACES,
     value: 'DURATION',
   },

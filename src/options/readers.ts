@@ -90,7 +90,7 @@ export function readDuration(
   src: InputSource,
   name: string,
   fallback: string,
-  opts: { allowZero?: boolean; min?: number; max?: number } = {},
+  opts: { allowZero?: boolean; min?: number; max?: number; timer?: boolean } = {},
 ): number {
   const raw = readRaw(src, name);
   return parseDuration(raw === '' ? fallback : raw, name, opts);
