@@ -1501,6 +1501,26 @@ describe('operation faults: fail without effect, lose the answer after the effec
     expect(s.emu.requests.slice(-2).map((q) => q.httpStatus)).toEqual([502, 200]);
   });
 
+  it("failOperation as 'hang': never answered, and nothing happens (stuck before it reached Railway)", async () => {
+    const s = await fresh({ apps: false });
+    s.emu.faults.failOperation('serviceInstanceDeployV2', { as: 'hang' });
+    await expect(
+      fetch(s.emu.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'project-access-token': s.projectToken },
+        body: JSON.stringify({
+          query: DEPLOY,
+          variables: { environmentId: s.envId, serviceId: s.worker, commitSha: '9'.repeat(40) },
+        }),
+        signal: AbortSignal.timeout(300),
+      }),
+    ).rejects.toThrow();
+    expect(s.emu.deploymentsOf(s.worker)).toHaveLength(0);
+    expect(s.emu.requests.at(-1)?.httpStatus).toBe(0);
+    expect(((await DEPLOY_WORKER(s)) as GqlResponse).status).toBe(200);
+    expect(s.emu.deploymentsOf(s.worker)).toHaveLength(1);
+  });
+
   it('loseAnswer: the mutation takes effect, then the edge answers 502 / resets the connection', async () => {
     const s = await fresh({ apps: false });
     s.emu.faults.loseAnswer('serviceInstanceDeployV2');

@@ -286,6 +286,54 @@ describe('fault table: what the root action reports is what Railway runs', () =>
     );
   });
 
+  it('SIGTERM while the deploy request waits for its answer (it landed): the post step finds the build and cancels it', async () => {
+    const svc = await service();
+    const t0 = Date.now();
+    emu.scriptDeployment(svc.id, { buildMs: 60_000, app: { version: 'v2' } });
+    // The mutation takes effect, but its answer (the deployment id) never comes back before the job is cancelled.
+    emu.faults.loseAnswer('serviceInstanceDeployV2', { as: 'hang' });
+    const running = startAction({ action: '.', inputs: inputs(svc) });
+    const building = await waitForNew(svc.id, t0);
+    await emu.waitForStatus(building, 'BUILDING', 30_000);
+    running.kill('SIGTERM');
+    const main = await running.result;
+    compare(
+      'SIGTERM while the deploy request waits for its answer (it landed) — main step',
+      main.outputs,
+      [svc],
+      ['cancelled'],
+      [
+        [
+          `build ${short(building)} still ${emu.deployment(building)?.status ?? '?'} (main cannot know its id)`,
+          emu.deployment(building)?.status === 'BUILDING',
+        ],
+        ['main says the request may have landed', /deploy request was on its way/.test(main.summary + main.stdout)],
+      ],
+    );
+    const post = await runAction({ action: '.', inputs: inputs(svc), phase: 'post', state: main.state });
+    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
+    const created = createdSince(svc.id, t0);
+    expect(post.exitCode, post.stderr).toBe(0);
+    compare(
+      '… then its post step: finds the deployment by reading Railway, cancels it',
+      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      [svc],
+      [],
+      [
+        [
+          `build ${short(building)} ${created[0]?.status ?? '?'} (cancelled)`,
+          created.length === 1 && created[0]?.status === 'REMOVED',
+        ],
+        [`${sent('DeployServiceInstance', t0)} deploy request`, sent('DeployServiceInstance', t0) === 1],
+        ['previous still active', emu.activeDeployment(svc.id)?.id === svc.good],
+        ['no human needed', !/NEEDS A HUMAN/.test(post.stdout)],
+      ],
+      `post step said: ${/cancelled the in-flight deployment \(was \w+\)/.exec(post.stdout)?.[0] ?? 'nothing cancelled'}`,
+      true,
+    );
+    expect(post.stdout).toContain(building);
+  });
+
   it('a 502 on the deploy mutation after it landed: exactly one deployment', async () => {
     const svc = await service();
     const t0 = Date.now();
@@ -754,6 +802,37 @@ describe('fault table: image services', () => {
       ],
       `post step said: ${/image setting (?:NOT )?restored to \S+/.exec(post.stdout)?.[0] ?? 'no image setting restored'}`,
     );
+    expect(post.stdout).toMatch(/image setting restored to ghcr\.io\/acme\/web:1\.0/);
+  });
+
+  it('SIGTERM after the image setting changed, while the deploy request is stuck (it never landed): the post step puts the setting back', async () => {
+    const svc = await imageService('ghcr.io/acme/web:1.0');
+    const t0 = Date.now();
+    // serviceInstanceUpdate lands; serviceInstanceDeployV2 hangs before it reaches Railway (no deployment).
+    emu.faults.failOperation('serviceInstanceDeployV2', { as: 'hang' });
+    const running = startAction({ action: '.', inputs: imageInputs(svc) });
+    const until = Date.now() + 30_000;
+    while (sent('DeployServiceInstance', t0) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const settingAtCancel = emu.imageSetting(svc.id, prodEnv);
+    running.kill('SIGTERM');
+    const main = await running.result;
+    const post = await runAction({ action: '.', inputs: imageInputs(svc), phase: 'post', state: main.state });
+    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
+    expect(post.exitCode, post.stderr).toBe(0);
+    compare(
+      'SIGTERM after the image setting changed (`:1.0` → `:1.1`), deploy request stuck before Railway; post step: setting restored',
+      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      [svc],
+      [],
+      [
+        [`setting at cancel ${settingAtCancel ?? '?'}`, settingAtCancel === 'ghcr.io/acme/web:1.1'],
+        [`${createdSince(svc.id, t0).length} deployments created`, createdSince(svc.id, t0).length === 0],
+        ...settingFacts(svc, t0, 2),
+        ['no human needed', !/NEEDS A HUMAN/.test(post.stdout)],
+      ],
+      `post step said: ${/image setting (?:NOT )?restored to \S+/.exec(post.stdout)?.[0] ?? 'no image setting restored'}`,
+    );
+    expect(post.stdout).toMatch(/no deployment started \(the deploy request was sent/);
     expect(post.stdout).toMatch(/image setting restored to ghcr\.io\/acme\/web:1\.0/);
   });
 

@@ -237,6 +237,8 @@ describe('post-step cleanup', () => {
     expect(cleanupNeeded('deploying', [s])).toBe(false);
     expect(cleanupNeeded('verifying', [{ ...s, deploymentId: 'd' }])).toBe(true);
     expect(cleanupNeeded('rolling-back', [{ ...s, rollbackDeploymentId: 'r' }])).toBe(true);
+    // A deploy request was sent and not answered: it may have landed.
+    expect(cleanupNeeded('deploying', [{ ...s, requested: { knownDeploymentIds: ['old'] } }])).toBe(true);
   });
 
   it('finishes a rollback on its way first, then looks at the release deployment', () => {
@@ -246,6 +248,13 @@ describe('post-step cleanup', () => {
     });
     expect(cleanupFirstStep({ ...s, deploymentId: 'd' })).toEqual({ step: 'read-deployment', deploymentId: 'd' });
     expect(cleanupFirstStep(s)).toEqual({ step: 'nothing-started' });
+    const requested = { knownDeploymentIds: ['old'], commitSha: 'c'.repeat(40) };
+    expect(cleanupFirstStep({ ...s, requested })).toEqual({ step: 'find-requested', requested });
+    // The id, once known, is what is looked at.
+    expect(cleanupFirstStep({ ...s, requested, deploymentId: 'd' })).toEqual({
+      step: 'read-deployment',
+      deploymentId: 'd',
+    });
   });
 
   it.each([

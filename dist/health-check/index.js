@@ -37485,7 +37485,7 @@ const CLASSIC_MISTAKE = (/* unused pure expression or super */ null && ('An acco
 /***/ 4275:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, getAutoDeployStatus, findDeploymentOfCommit, pickActive, newDeploymentIn, findNewDeployment */
+/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, mayBeDeployOf, getAutoDeployStatus, findDeploymentOfCommit, pickActive, newDeploymentIn, findNewDeployment */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
@@ -37603,6 +37603,13 @@ function sameCommit(a, b) {
     return x.startsWith(y) || y.startsWith(x);
 }
 /**
+ * Could `d` be what a deploy of `commitSha` created? A deployment of another commit is not (e.g. an autodeploy of a
+ * newer push); one without commit information may be. Without a commit (image, upload) any new deployment may be.
+ */
+function mayBeDeployOf(commitSha) {
+    return commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined;
+}
+/**
  * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
  * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
  */
@@ -37652,7 +37659,7 @@ async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
     let lastErr;
     for (let i = 0; i < attempts; i++) {
         try {
-            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore, opts.accept);
             if (fresh)
                 return fresh;
             lastErr = undefined;
@@ -38644,15 +38651,20 @@ function chooseRollbackTarget(list, opts = {}) {
 }
 /** True when the main step left something the post step must look at. */
 function cleanupNeeded(phase, inflight) {
-    return Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId);
+    return (Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId || s.requested));
 }
-/** First decision, before anything is read: finish a rollback on its way, else look at the release's deployment. */
+/**
+ * First decision, before anything is read: finish a rollback on its way, else look at the release's deployment — or,
+ * when only its request was sent, look for what that request created (never a second request: effects.ts).
+ */
 function cleanupFirstStep(s) {
     if (s.rollbackDeploymentId)
         return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
-    if (!s.deploymentId)
-        return { step: 'nothing-started' };
-    return { step: 'read-deployment', deploymentId: s.deploymentId };
+    if (s.deploymentId)
+        return { step: 'read-deployment', deploymentId: s.deploymentId };
+    if (s.requested)
+        return { step: 'find-requested', requested: s.requested };
+    return { step: 'nothing-started' };
 }
 /**
  * What to do with the release's deployment given its status: cancel what Railway documents as cancellable
@@ -38838,8 +38850,7 @@ async function deploy_triggerDeployment(client, scope, instance, source, opts = 
             ...common,
             what,
             send: async () => (await client.request(DEPLOY_SERVICE_INSTANCE, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance')).serviceInstanceDeployV2,
-            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
-            find: async () => (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
+            find: async () => (await fresh(mayBeDeployOf(commitSha)))?.id,
         });
         return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
     };
@@ -39740,6 +39751,13 @@ async function deployRelease(client, release, source, opts) {
                 const change = imageChangeOf(instance, own);
                 if (change)
                     svc.imageChange = change;
+                // What "new" is compared against, read before the request and saved with it.
+                known ??= await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 30 });
+                svc.requested = {
+                    knownDeploymentIds: known.map((d) => d.id),
+                    ...(own.kind === 'commit' && own.commitSha ? { commitSha: own.commitSha } : {}),
+                };
+                opts.onRequesting?.(svc);
                 const started = await triggerDeployment(client, svc.scope, instance, own, {
                     known,
                     log,
@@ -39756,7 +39774,9 @@ async function deployRelease(client, release, source, opts) {
         catch (err) {
             if (err instanceof AbortedError || opts.signal?.aborted) {
                 svc.outcome = 'cancelled';
-                svc.message = 'cancelled before the deployment started';
+                svc.message = svc.requested
+                    ? 'cancelled while the deploy request was on its way: it may have started a deployment (the post step looks for it)'
+                    : 'cancelled before the deployment started';
             }
             else if (err instanceof RailwayUnconfirmedError) {
                 // Never retried: a second request could deploy twice. What Railway runs is read at the end (confirmProduction).
@@ -41618,6 +41638,7 @@ async function runRelease(spec, io) {
             autodeployWaitMs: spec.autodeploy.waitMs,
             log,
             onTriggered: () => io.onPhase?.(r, 'deploying'),
+            onRequesting: () => io.onPhase?.(r, 'deploying'),
         }));
         const live = r.services.filter((s) => s.outcome === 'success');
         if (!signal.aborted && r.services.every((s) => s.outcome === 'success' || unchangedBySkip(s))) {

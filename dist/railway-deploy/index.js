@@ -35240,6 +35240,12 @@ var verify_rules = __nccwpck_require__(8554);
  * leaves them over a minute and a half.
  */
 const POST_STEP_BUDGET_MS = 3 * 60_000;
+/**
+ * Reads while looking for what a deploy request sent just before the cancellation created (0.5 s, 1 s, … apart: about
+ * 7.5 s in all). Railway may list a fresh deployment late (effects.ts `settleMs`), and the request may still be
+ * processed after the runner dropped its connection.
+ */
+const REQUEST_LOOKS = 6;
 /** A verification that fits in what is left of the post step's budget (minus a margin to write the summary). */
 function withinBudget(spec, deadline) {
     const left = Math.max(1000, deadline - Date.now() - 10_000);
@@ -35276,9 +35282,34 @@ async function cleanUpAfterInterruptedMain(client, inflight, opts) {
                 ? `verified by ${v.rule === 'http' ? 'HTTP' : 'Railway status'}`
                 : `verification FAILED: ${v.reason}`;
         };
+        // A deploy request was sent but its answer never came back: nothing of it started, read from Railway.
+        let requestAbsent = false;
         try {
-            const first = (0,policies/* cleanupFirstStep */.PX)(s);
-            if (first.step === 'wait-rollback') {
+            let first = (0,policies/* cleanupFirstStep */.PX)(s);
+            let foundNote = '';
+            if (first.step === 'find-requested') {
+                const requested = first.requested;
+                const found = await (0,railway_deployments/* findNewDeployment */.pB)(client, scope, new Set(requested.knownDeploymentIds), undefined, {
+                    attempts: REQUEST_LOOKS,
+                    intervalMs: 500,
+                    accept: (0,railway_deployments/* mayBeDeployOf */.jh)(requested.commitSha),
+                });
+                if (found) {
+                    s.deploymentId = found.id;
+                    row.deploymentId = found.id;
+                    foundNote = ' (found by reading Railway: the deploy request was sent, its answer was lost with the job)';
+                    first = { step: 'read-deployment', deploymentId: found.id };
+                    log(s, `the deploy request sent before the cancellation created ${found.id}`);
+                }
+                else {
+                    requestAbsent = true;
+                }
+            }
+            if (requestAbsent) {
+                row.found = 'no deployment started (the deploy request was sent; Railway lists nothing it created)';
+                row.action = 'none';
+            }
+            else if (first.step === 'wait-rollback') {
                 const id = first.deploymentId;
                 row.found = `rollback ${id} on its way`;
                 const w = await (0,waiter/* waitForDeployment */.Kw)(client, id, {
@@ -35298,9 +35329,9 @@ async function cleanUpAfterInterruptedMain(client, inflight, opts) {
                 row.found = 'no deployment started';
                 row.action = 'none';
             }
-            else {
+            else if (first.step === 'read-deployment') {
                 const d = await (0,railway_deployments/* getDeployment */.i8)(client, first.deploymentId);
-                row.found = d.status;
+                row.found = `${d.status}${foundNote}`;
                 const decision = (0,policies/* cleanupAction */.JW)(d.status, opts.rollbackLive);
                 const declined = `not cancelled: it is ${d.status}, and Railway documents cancelling only initializing, queued or building deployments`;
                 if (decision.action === 'cancel') {
@@ -35349,9 +35380,12 @@ async function cleanUpAfterInterruptedMain(client, inflight, opts) {
          */
         async function restoreImage(svc, sc, p) {
             const change = svc.imageChange;
-            if (!change || typeof change.from !== 'string' || typeof change.to !== 'string' || !svc.deploymentId)
+            if (!change || typeof change.from !== 'string' || typeof change.to !== 'string')
                 return;
-            if (!p || p.error || p.deploymentId === svc.deploymentId || p.pending.some((d) => d.id === svc.deploymentId))
+            const ours = svc.deploymentId;
+            if (!ours && !requestAbsent)
+                return;
+            if (!p || p.error || (ours && (p.deploymentId === ours || p.pending.some((d) => d.id === ours))))
                 return;
             const r = await (0,rollback/* restoreImageSetting */.w)(client, sc, change.from, {
                 log: (m) => log(svc, m),
@@ -36726,6 +36760,8 @@ function saveReleaseState(release, phase) {
             entry.url = s.url;
         if (s.imageChange)
             entry.imageChange = { from: s.imageChange.from, to: s.imageChange.to };
+        if (s.requested && !s.deploymentId)
+            entry.requested = s.requested;
         return entry;
     });
     lib_core/* saveState */.LZ(STATE_RELEASE, JSON.stringify(inflight));
@@ -40007,8 +40043,7 @@ async function triggerDeployment(client, scope, instance, source, opts = {}) {
             ...common,
             what,
             send: async () => (await client.request(_operations_js__WEBPACK_IMPORTED_MODULE_4__/* .DEPLOY_SERVICE_INSTANCE */ .uw, { environmentId: scope.environmentId, serviceId: scope.serviceId, commitSha }, 'DeployServiceInstance')).serviceInstanceDeployV2,
-            // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
-            find: async () => (await fresh(commitSha ? (d) => !(0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .commitOf */ .D3)(d) || (0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .sameCommit */ .Kd)((0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .commitOf */ .D3)(d), commitSha) : undefined))?.id,
+            find: async () => (await fresh((0,_deployments_js__WEBPACK_IMPORTED_MODULE_1__/* .mayBeDeployOf */ .jh)(commitSha)))?.id,
         });
         return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
     };
@@ -40149,6 +40184,7 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   h$: () => (/* binding */ IN_PROGRESS_STATUSES),
 /* harmony export */   h5: () => (/* binding */ SUCCESS_STATUSES),
 /* harmony export */   i8: () => (/* binding */ getDeployment),
+/* harmony export */   jh: () => (/* binding */ mayBeDeployOf),
 /* harmony export */   ll: () => (/* binding */ newestFirst),
 /* harmony export */   pB: () => (/* binding */ findNewDeployment),
 /* harmony export */   zl: () => (/* binding */ readServiceState)
@@ -40271,6 +40307,13 @@ function sameCommit(a, b) {
     return x.startsWith(y) || y.startsWith(x);
 }
 /**
+ * Could `d` be what a deploy of `commitSha` created? A deployment of another commit is not (e.g. an autodeploy of a
+ * newer push); one without commit information may be. Without a commit (image, upload) any new deployment may be.
+ */
+function mayBeDeployOf(commitSha) {
+    return commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined;
+}
+/**
  * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
  * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
  */
@@ -40320,7 +40363,7 @@ async function findNewDeployment(client, scope, known, notBefore, opts = {}) {
     let lastErr;
     for (let i = 0; i < attempts; i++) {
         try {
-            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore);
+            const fresh = newDeploymentIn(await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }), known, notBefore, opts.accept);
             if (fresh)
                 return fresh;
             lastErr = undefined;
@@ -42204,15 +42247,20 @@ function chooseRollbackTarget(list, opts = {}) {
 }
 /** True when the main step left something the post step must look at. */
 function cleanupNeeded(phase, inflight) {
-    return Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId);
+    return (Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId || s.requested));
 }
-/** First decision, before anything is read: finish a rollback on its way, else look at the release's deployment. */
+/**
+ * First decision, before anything is read: finish a rollback on its way, else look at the release's deployment — or,
+ * when only its request was sent, look for what that request created (never a second request: effects.ts).
+ */
 function cleanupFirstStep(s) {
     if (s.rollbackDeploymentId)
         return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
-    if (!s.deploymentId)
-        return { step: 'nothing-started' };
-    return { step: 'read-deployment', deploymentId: s.deploymentId };
+    if (s.deploymentId)
+        return { step: 'read-deployment', deploymentId: s.deploymentId };
+    if (s.requested)
+        return { step: 'find-requested', requested: s.requested };
+    return { step: 'nothing-started' };
 }
 /**
  * What to do with the release's deployment given its status: cancel what Railway documents as cancellable
@@ -42489,6 +42537,13 @@ async function deployRelease(client, release, source, opts) {
                 const change = (0,deploy/* imageChangeOf */.Rt)(instance, own);
                 if (change)
                     svc.imageChange = change;
+                // What "new" is compared against, read before the request and saved with it.
+                known ??= await (0,railway_deployments/* listDeployments */.Jn)(client, svc.scope, { maxPages: 1, pageSize: 30 });
+                svc.requested = {
+                    knownDeploymentIds: known.map((d) => d.id),
+                    ...(own.kind === 'commit' && own.commitSha ? { commitSha: own.commitSha } : {}),
+                };
+                opts.onRequesting?.(svc);
                 const started = await (0,deploy/* triggerDeployment */.Se)(client, svc.scope, instance, own, {
                     known,
                     log,
@@ -42505,7 +42560,9 @@ async function deployRelease(client, release, source, opts) {
         catch (err) {
             if (err instanceof retry/* AbortedError */.oM || opts.signal?.aborted) {
                 svc.outcome = 'cancelled';
-                svc.message = 'cancelled before the deployment started';
+                svc.message = svc.requested
+                    ? 'cancelled while the deploy request was on its way: it may have started a deployment (the post step looks for it)'
+                    : 'cancelled before the deployment started';
             }
             else if (err instanceof railway_errors/* RailwayUnconfirmedError */.AQ) {
                 // Never retried: a second request could deploy twice. What Railway runs is read at the end (confirmProduction).
@@ -43562,6 +43619,7 @@ async function runRelease(spec, io) {
             autodeployWaitMs: spec.autodeploy.waitMs,
             log,
             onTriggered: () => io.onPhase?.(r, 'deploying'),
+            onRequesting: () => io.onPhase?.(r, 'deploying'),
         }));
         const live = r.services.filter((s) => s.outcome === 'success');
         if (!signal.aborted && r.services.every((s) => s.outcome === 'success' || (0,_release_js__WEBPACK_IMPORTED_MODULE_7__/* .unchangedBySkip */ .eG)(s))) {

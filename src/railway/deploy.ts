@@ -10,9 +10,8 @@ import {
   getDeployment,
   getServiceInstance,
   listDeployments,
+  mayBeDeployOf,
   newDeploymentIn,
-  sameCommit,
-  commitOf,
   type AutoDeployStatus,
   type DeploymentSummary,
   type ServiceInstanceState,
@@ -144,9 +143,7 @@ export async function triggerDeployment(
             'DeployServiceInstance',
           )
         ).serviceInstanceDeployV2,
-      // A new deployment of another commit is not ours (e.g. an autodeploy of a newer push); one without commit info is.
-      find: async () =>
-        (await fresh(commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined))?.id,
+      find: async () => (await fresh(mayBeDeployOf(commitSha)))?.id,
     });
     return { deploymentId: r.value, sends: r.sends, reconciled: r.reconciled };
   };

@@ -235,6 +235,14 @@ export function sameCommit(a: string | undefined, b: string | undefined): boolea
 }
 
 /**
+ * Could `d` be what a deploy of `commitSha` created? A deployment of another commit is not (e.g. an autodeploy of a
+ * newer push); one without commit information may be. Without a commit (image, upload) any new deployment may be.
+ */
+export function mayBeDeployOf(commitSha: string | undefined): ((d: DeploymentSummary) => boolean) | undefined {
+  return commitSha ? (d) => !commitOf(d) || sameCommit(commitOf(d), commitSha) : undefined;
+}
+
+/**
  * Whether Railway deploys every push of the connected repository by itself: on by default for a service linked to
  * a repo (docs deployments/github-autodeploys.md). A pipeline that also deploys the same commit builds twice.
  */
@@ -313,7 +321,12 @@ export async function findNewDeployment(
   scope: ServiceScope,
   known: ReadonlySet<string>,
   notBefore: string | undefined,
-  opts: { attempts?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  opts: {
+    attempts?: number;
+    intervalMs?: number;
+    signal?: AbortSignal;
+    accept?: (d: DeploymentSummary) => boolean;
+  } = {},
 ): Promise<DeploymentSummary | undefined> {
   const attempts = opts.attempts ?? 10;
   let lastErr: Error | undefined;
@@ -323,6 +336,7 @@ export async function findNewDeployment(
         await listDeployments(client, scope, { maxPages: 1, pageSize: 20 }),
         known,
         notBefore,
+        opts.accept,
       );
       if (fresh) return fresh;
       lastErr = undefined;

@@ -5,7 +5,7 @@
 import { errorMessage } from '../core/errors.js';
 import type { RailwayClient } from '../railway/client.js';
 import { cancelDeployment } from '../railway/deploy.js';
-import { getDeployment } from '../railway/deployments.js';
+import { findNewDeployment, getDeployment, mayBeDeployOf } from '../railway/deployments.js';
 import { restoreImageSetting, rollbackTo } from '../railway/rollback.js';
 import { waitForDeployment } from '../railway/waiter.js';
 import { cleanupAction, cleanupFirstStep, type InflightService } from './policies.js';
@@ -44,6 +44,13 @@ export interface CleanupRow {
  * leaves them over a minute and a half.
  */
 export const POST_STEP_BUDGET_MS = 3 * 60_000;
+
+/**
+ * Reads while looking for what a deploy request sent just before the cancellation created (0.5 s, 1 s, … apart: about
+ * 7.5 s in all). Railway may list a fresh deployment late (effects.ts `settleMs`), and the request may still be
+ * processed after the runner dropped its connection.
+ */
+const REQUEST_LOOKS = 6;
 
 /** A verification that fits in what is left of the post step's budget (minus a margin to write the summary). */
 function withinBudget(spec: VerifySpec, deadline: number): VerifySpec {
@@ -91,9 +98,32 @@ export async function cleanUpAfterInterruptedMain(
           ? `verified by ${v.rule === 'http' ? 'HTTP' : 'Railway status'}`
           : `verification FAILED: ${v.reason}`;
       };
+      // A deploy request was sent but its answer never came back: nothing of it started, read from Railway.
+      let requestAbsent = false;
       try {
-        const first = cleanupFirstStep(s);
-        if (first.step === 'wait-rollback') {
+        let first = cleanupFirstStep(s);
+        let foundNote = '';
+        if (first.step === 'find-requested') {
+          const requested = first.requested;
+          const found = await findNewDeployment(client, scope, new Set(requested.knownDeploymentIds), undefined, {
+            attempts: REQUEST_LOOKS,
+            intervalMs: 500,
+            accept: mayBeDeployOf(requested.commitSha),
+          });
+          if (found) {
+            s.deploymentId = found.id;
+            row.deploymentId = found.id;
+            foundNote = ' (found by reading Railway: the deploy request was sent, its answer was lost with the job)';
+            first = { step: 'read-deployment', deploymentId: found.id };
+            log(s, `the deploy request sent before the cancellation created ${found.id}`);
+          } else {
+            requestAbsent = true;
+          }
+        }
+        if (requestAbsent) {
+          row.found = 'no deployment started (the deploy request was sent; Railway lists nothing it created)';
+          row.action = 'none';
+        } else if (first.step === 'wait-rollback') {
           const id = first.deploymentId;
           row.found = `rollback ${id} on its way`;
           const w = await waitForDeployment(client, id, {
@@ -111,9 +141,9 @@ export async function cleanUpAfterInterruptedMain(
         } else if (first.step === 'nothing-started') {
           row.found = 'no deployment started';
           row.action = 'none';
-        } else {
+        } else if (first.step === 'read-deployment') {
           const d = await getDeployment(client, first.deploymentId);
-          row.found = d.status;
+          row.found = `${d.status}${foundNote}`;
           const decision = cleanupAction(d.status, opts.rollbackLive);
           const declined = `not cancelled: it is ${d.status}, and Railway documents cancelling only initializing, queued or building deployments`;
           if (decision.action === 'cancel') {
@@ -160,9 +190,10 @@ export async function cleanUpAfterInterruptedMain(
         p: ProductionRead | undefined,
       ): Promise<void> {
         const change = svc.imageChange;
-        if (!change || typeof change.from !== 'string' || typeof change.to !== 'string' || !svc.deploymentId) return;
-        if (!p || p.error || p.deploymentId === svc.deploymentId || p.pending.some((d) => d.id === svc.deploymentId))
-          return;
+        if (!change || typeof change.from !== 'string' || typeof change.to !== 'string') return;
+        const ours = svc.deploymentId;
+        if (!ours && !requestAbsent) return;
+        if (!p || p.error || (ours && (p.deploymentId === ours || p.pending.some((d) => d.id === ours)))) return;
         const r = await restoreImageSetting(client, sc, change.from, {
           log: (m) => log(svc, m),
           expect: change.to,

@@ -318,23 +318,40 @@ export interface InflightService {
    * nothing of the release went live. Absent in state saved before it was recorded, and for non-image releases.
    */
   imageChange?: { from: string; to: string };
+  /**
+   * A deploy request was sent and its answer (the deployment id) had not come back when the state was last saved: it
+   * may have landed all the same. The deployments listed before it, and the commit it deploys, to find it by.
+   */
+  requested?: RequestedDeploy;
+}
+
+export interface RequestedDeploy {
+  knownDeploymentIds: string[];
+  commitSha?: string;
 }
 
 /** True when the main step left something the post step must look at. */
 export function cleanupNeeded(phase: string, inflight: InflightService[]): boolean {
-  return Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId);
+  return (
+    Boolean(phase) && phase !== 'done' && inflight.some((s) => s.deploymentId || s.rollbackDeploymentId || s.requested)
+  );
 }
 
 export type CleanupStep =
   | { step: 'wait-rollback'; deploymentId: string }
   | { step: 'nothing-started' }
+  | { step: 'find-requested'; requested: RequestedDeploy }
   | { step: 'read-deployment'; deploymentId: string };
 
-/** First decision, before anything is read: finish a rollback on its way, else look at the release's deployment. */
+/**
+ * First decision, before anything is read: finish a rollback on its way, else look at the release's deployment — or,
+ * when only its request was sent, look for what that request created (never a second request: effects.ts).
+ */
 export function cleanupFirstStep(s: InflightService): CleanupStep {
   if (s.rollbackDeploymentId) return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
-  if (!s.deploymentId) return { step: 'nothing-started' };
-  return { step: 'read-deployment', deploymentId: s.deploymentId };
+  if (s.deploymentId) return { step: 'read-deployment', deploymentId: s.deploymentId };
+  if (s.requested) return { step: 'find-requested', requested: s.requested };
+  return { step: 'nothing-started' };
 }
 
 export type CleanupAction =

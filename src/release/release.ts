@@ -35,6 +35,7 @@ import {
   type ServiceScope,
 } from '../railway/deployments.js';
 import { collectFailureDiagnostics, type FailureDiagnostics } from '../railway/diagnostics.js';
+import type { RequestedDeploy } from './policies.js';
 import { RailwayUnconfirmedError } from '../railway/errors.js';
 import type { NamedId, RailwayTarget } from '../railway/resolve.js';
 import { restoreImageSetting, rollbackTo, type ImageSettingRestore, type RollbackMethod } from '../railway/rollback.js';
@@ -176,6 +177,8 @@ export interface ServiceRelease {
    * — or, `restored: false`, why not: the next deploy, redeploy or restart-policy rebuild would pull the bad image.
    */
   imageSettingRestore?: ImageSettingRestore;
+  /** The deploy request was sent (and, until deploymentId is set, not answered): what the post step looks for. */
+  requested?: RequestedDeploy;
 }
 
 export type TimelineKind =
@@ -285,6 +288,11 @@ export interface DeployReleaseOptions {
   useSubscription?: boolean;
   /** Called as soon as a service's deployment id is known (post-step state). */
   onTriggered?: (svc: ServiceRelease) => void;
+  /**
+   * Called right before the request that starts a service's deployment is sent (post-step state): if the job is
+   * cancelled before the answer, the request may have landed all the same.
+   */
+  onRequesting?: (svc: ServiceRelease) => void;
   pollInitialMs?: number;
   pollMaxMs?: number;
   /** Commit sources: adopt Railway's own deployment of the commit (default), refuse, or deploy regardless. */
@@ -365,6 +373,13 @@ export async function deployRelease(
           // Recorded before the request: once it is sent the setting may have changed, whatever happens next.
           const change = imageChangeOf(instance, own);
           if (change) svc.imageChange = change;
+          // What "new" is compared against, read before the request and saved with it.
+          known ??= await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 30 });
+          svc.requested = {
+            knownDeploymentIds: known.map((d) => d.id),
+            ...(own.kind === 'commit' && own.commitSha ? { commitSha: own.commitSha } : {}),
+          };
+          opts.onRequesting?.(svc);
           const started = await triggerDeployment(client, svc.scope, instance, own, {
             known,
             log,
@@ -381,7 +396,9 @@ export async function deployRelease(
       } catch (err) {
         if (err instanceof AbortedError || opts.signal?.aborted) {
           svc.outcome = 'cancelled';
-          svc.message = 'cancelled before the deployment started';
+          svc.message = svc.requested
+            ? 'cancelled while the deploy request was on its way: it may have started a deployment (the post step looks for it)'
+            : 'cancelled before the deployment started';
         } else if (err instanceof RailwayUnconfirmedError) {
           // Never retried: a second request could deploy twice. What Railway runs is read at the end (confirmProduction).
           svc.outcome = 'unconfirmed';

@@ -184,6 +184,7 @@ export async function runRelease(spec: ReleaseSpec, io: RunIo): Promise<ReleaseR
         autodeployWaitMs: spec.autodeploy.waitMs,
         log,
         onTriggered: () => io.onPhase?.(r, 'deploying'),
+        onRequesting: () => io.onPhase?.(r, 'deploying'),
       }),
     );
     const live = r.services.filter((s) => s.outcome === 'success');

@@ -157,10 +157,11 @@ export interface RailwayEmulator {
     /** Next N requests to serviceUrl(serviceId) answer `httpStatus` from the edge (default 404: a fresh domain). */
     serviceUrlAnswerNext(serviceId: string, count: number, httpStatus?: number): void;
     /** The next `count` (default 1) requests running `operation` fail WITHOUT taking effect: HTTP `httpStatus`
-     *  (default 502, HTML body) or, with `graphqlError`, HTTP 200 + errors[]. */
+     *  (default 502, HTML body), with `graphqlError` HTTP 200 + errors[], or with `as: 'hang'` no answer at all (stuck
+     *  before it reached Railway). */
     failOperation(
       operation: OperationMatch,
-      o?: { count?: number; httpStatus?: number; graphqlError?: string; skip?: number },
+      o?: { count?: number; httpStatus?: number; graphqlError?: string; skip?: number; as?: 'http' | 'hang' },
     ): void;
     /** The next `count` (default 1) requests running `operation` TAKE EFFECT, then the answer is lost: the edge answers
      *  `httpStatus` (default 502, as 'http'), the connection is reset after the request was read ('reset'), or it is
@@ -455,6 +456,11 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
     const names = operationNames(doc, record.operationName);
     const failed = takeFault('fail', names);
     if (failed) {
+      if (failed.lostAs === 'hang') {
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return finish(0);
+      }
       if (failed.graphqlError !== undefined)
         sendJson(res, 200, { errors: [{ message: failed.graphqlError }], data: null });
       else serverError(res, failed.httpStatus);
@@ -698,6 +704,7 @@ export async function startRailwayEmulator(opts: EmulatorOptions = {}): Promise<
           httpStatus: o.httpStatus ?? 502,
           graphqlError: o.graphqlError,
           skip: o.skip ?? 0,
+          ...(o.as === 'hang' ? { lostAs: 'hang' as const } : {}),
         });
       },
       loseAnswer: (operation, o = {}) => {

@@ -124,6 +124,7 @@ export function saveReleaseState(release: Release, phase: 'deploying' | 'verifyi
     if (s.rollback?.deploymentId) entry.rollbackDeploymentId = s.rollback.deploymentId;
     if (s.url) entry.url = s.url;
     if (s.imageChange) entry.imageChange = { from: s.imageChange.from, to: s.imageChange.to };
+    if (s.requested && !s.deploymentId) entry.requested = s.requested;
     return entry;
   });
   core.saveState(STATE_RELEASE, JSON.stringify(inflight));
