@@ -14359,13 +14359,13 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var duration = __nccwpck_require__(8571);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/core/database-url.ts
 
 
@@ -21122,6 +21122,8 @@ function cliSource(v, aliases = {}) {
 
 
 
+
+
 /** The connection flags, generated from the catalogue (the same names, defaults and help as the actions' inputs). */
 const RAILWAY_OPTIONS = [
     ...catalogueFlags('cli:status', ['railway-token', 'project', 'environment', 'api-url'], {
@@ -21156,6 +21158,25 @@ function connectWith(spec, ctx, deadline) {
         log: (m) => ctx.log(ctx.errColor.dim(m)),
     });
 }
+/**
+ * deploy's and rollback's side of a use case's RunIo: connect with the flags, report dimmed (warnings yellow) on
+ * stderr, stop on Ctrl-C. `scrub` hides the health secrets, and once connected the client's too (token, ids);
+ * `info` prints a dimmed line (deploy keeps it above its progress line).
+ */
+function cliRunIo(spec, ctx, secrets, info = (line) => ctx.log(line)) {
+    let client;
+    const scrub = (t) => (0,redact/* scrubSecrets */.Zg)(client ? client.scrub(t) : t, secrets);
+    const io = {
+        connect: async (deadline) => {
+            client = await connectWith(spec, ctx, deadline);
+            return client;
+        },
+        reporter: plainReporter((m) => info(ctx.errColor.dim(scrub(m))), (m) => ctx.log(ctx.errColor.yellow(scrub(m)))),
+        signal: ctx.signal,
+        useSubscription: spec.subscriptions,
+    };
+    return { io, scrub };
+}
 async function connectRailway(v, ctx, opts = {}) {
     requireToken(v);
     const token = v.string('railway-token')?.trim() ?? '';
@@ -21173,6 +21194,13 @@ async function resolveRailway(client, v, services) {
     const project = v.string('project')?.trim();
     const environment = v.string('environment')?.trim();
     return resolveTarget(client, { ...(project ? { project } : {}), ...(environment ? { environment } : {}), services });
+}
+/** `--service` values for a command that acts on services (deploy, rollback): at least one. */
+function requiredServices(v) {
+    const services = serviceList(v);
+    if (services.length === 0)
+        throw new errors/* InputError */.dz('service', 'is required: give one or more service names or ids');
+    return services;
 }
 /** `--service` values: repeated flags and/or newline/comma-separated lists (like the action's input). */
 function serviceList(v) {
@@ -21195,7 +21223,6 @@ var cli_ui = __nccwpck_require__(1454);
 // `rail-actions deploy`: one release of one or more services (parallel), optionally verified and rolled back — the
 // same use case (runRelease) and the same option readers as the railway-deploy and root actions, so a decision (the
 // result word, the rollback target, the migration guard) cannot differ between the terminal and CI.
-
 
 
 
@@ -21296,9 +21323,7 @@ const deployCommand = {
     },
     async run(v, ctx) {
         // Every flag is validated before the first API call, by the readers the actions use.
-        const services = serviceList(v);
-        if (services.length === 0)
-            throw new errors/* InputError */.dz('service', 'is required: give one or more service names or ids');
+        const services = requiredServices(v);
         const src = cliSource(v, { ...VERIFY_ALIASES, rollback: ['rollback-on-failure'] });
         const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:deploy'));
         const verify = v.flag('verify') || v.given('health-url') || v.given('health-path');
@@ -21311,7 +21336,7 @@ const deployCommand = {
         const log = (m) => ctx.log(ctx.errColor.dim(m));
         const source = await readSourceSpec(src, services, { defaultKind: 'upload', log });
         let progress;
-        let scrub = (t) => (0,redact/* scrubSecrets */.Zg)(t, health.secrets);
+        const { io, scrub } = cliRunIo(railway, ctx, health.secrets, (line) => progress ? progress.log(line) : ctx.log(line));
         let current;
         try {
             const run = await runRelease({
@@ -21325,14 +21350,7 @@ const deployCommand = {
                 risks,
                 names: CLI_NAMES,
             }, {
-                connect: async (deadline) => {
-                    const client = await connectWith(railway, ctx, deadline);
-                    scrub = (t) => (0,redact/* scrubSecrets */.Zg)(client.scrub(t), health.secrets);
-                    return client;
-                },
-                reporter: plainReporter((m) => (progress ? progress.log(ctx.errColor.dim(scrub(m))) : ctx.log(ctx.errColor.dim(scrub(m)))), (m) => ctx.log(ctx.errColor.yellow(scrub(m)))),
-                signal: ctx.signal,
-                useSubscription: railway.subscriptions,
+                ...io,
                 onPhase: (r, phase) => {
                     current = r;
                     if (phase === 'deploying' && !progress) {
@@ -39503,6 +39521,7 @@ async function readTaken(backup, spec, warn) {
 // the same read…Spec() functions as the actions (src/migrations/spec.ts, src/backup/spec.ts).
 
 
+
 const DATABASE_NAMES = ['database-url', 'migrations-tool', 'migrations-dir', 'working-directory'];
 /** What the CLI adds to the catalogued help (the catalogue holds the part every action.yml description shares). */
 const DATABASE_EXTRAS = {
@@ -39529,12 +39548,29 @@ function databaseSource(v, place, names) {
     const aliases = Object.fromEntries(Object.entries(flagNames(place, names)).map(([input, flag]) => [input, [flag]]));
     return cliSource(v, aliases);
 }
+/**
+ * A migrations command's spec, read by the action's own reader (readGateSpec, readMigrateSpec) so every flag is
+ * validated before the first connection; working-directory is relative to the current directory.
+ */
+function readMigrationsSpec(v, place, names, read) {
+    return read(databaseSource(v, place, names), { base: process.cwd() });
+}
+/**
+ * A database command's flags: the catalogued options at `place` (amended by `extras`), then `more`; with the input →
+ * flag names of the same options, so an error from a shared reader names the flag the user typed.
+ */
+function databaseFlags(place, names, extras, more) {
+    return { options: [...catalogueFlags(place, names, extras), ...more], inputAliases: flagNames(place, names) };
+}
+/** Progress of database work on stderr; in a CI log the line repeats every 30 s (migrations and scans can be long). */
+function databaseProgress(ctx, text) {
+    return new cli_ui/* Progress */.ke(text, { stream: ctx.err, plainEveryMs: 30_000 });
+}
 
 ;// CONCATENATED MODULE: ./src/cli/commands/migrate.ts
 // `rail-actions migrate`: apply the pending migrations the way the migrate action does — the same use case
 // (runMigrate, src/migrations/use-cases.ts) and the same option readers (readMigrateSpec): one advisory lock, short
 // lock_timeout with retries, optionally pinned to the plan-hash a human approved, optionally rehearsed first.
-
 
 
 
@@ -39565,27 +39601,22 @@ const migrateCommand = {
             "exactly the approved one. With --command the project's own migrator (e.g. 'npx prisma migrate deploy') runs under\n" +
             'the same lock. Ctrl-C stops between statements; what was applied is reported. An app without migrations is\n' +
             'success with nothing applied.',
-        options: [
-            ...catalogueFlags('cli:migrate', NAMES, {
-                ...DATABASE_EXTRAS,
-                'migrations-command': {
-                    description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
-                },
-            }),
-            { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-        ],
-        inputAliases: flagNames('cli:migrate', NAMES),
+        ...databaseFlags('cli:migrate', NAMES, {
+            ...DATABASE_EXTRAS,
+            'migrations-command': {
+                description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
+            },
+        }, [{ name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' }]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions migrate --plan-hash 3b1f…',
             'rail-actions migrate --command "npx prisma migrate deploy"',
         ],
     },
     async run(v, ctx) {
-        // Every flag is validated before the first connection, by the readers the action uses.
-        const spec = readMigrateSpec(databaseSource(v, 'cli:migrate', NAMES), { base: process.cwd() });
+        const spec = readMigrationsSpec(v, 'cli:migrate', NAMES, readMigrateSpec);
         const json = v.flag('json');
         let current = 'taking the migration lock';
-        const progress = new cli_ui/* Progress */.ke(() => current, { stream: ctx.err, plainEveryMs: 30_000 });
+        const progress = databaseProgress(ctx, () => current);
         let run;
         try {
             run = await runMigrate(spec, {
@@ -39719,7 +39750,6 @@ function viewOf(run, aborted) {
 
 
 
-
 const plan_NAMES = [...DATABASE_NAMES, 'approval', 'large-table-rows'];
 const DECISION_TEXT = {
     'no-pending': 'no pending migrations',
@@ -39740,28 +39770,22 @@ const planCommand = {
         summary: 'Show the migration plan (the migrate gate): pending migrations, their risk, and whether they need approval.',
         details: "Read-only: reads the migration history, the server version and table sizes. Exit 0 for 'no pending', 'auto-apply'\n" +
             "and 'approval required' (a normal outcome); exit 1 when the plan is blocked (history anomaly or SQL that cannot work).",
-        options: [
-            ...catalogueFlags('cli:plan', plan_NAMES, DATABASE_EXTRAS),
+        ...databaseFlags('cli:plan', plan_NAMES, DATABASE_EXTRAS, [
             {
                 name: 'json',
                 type: 'boolean',
                 description: "Print the plan as JSON (the migrate-gate action's `plan` output) on stdout.",
             },
-        ],
-        inputAliases: flagNames('cli:plan', plan_NAMES),
+        ]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations',
             'rail-actions plan --database-url "$DATABASE_URL" --json | jq .decision',
         ],
     },
     async run(v, ctx) {
-        // Every flag is validated before the first connection, by the readers the action uses.
-        const spec = readGateSpec(databaseSource(v, 'cli:plan', plan_NAMES), { base: process.cwd() });
+        const spec = readMigrationsSpec(v, 'cli:plan', plan_NAMES, readGateSpec);
         const json = v.flag('json');
-        const progress = new cli_ui/* Progress */.ke(() => 'reading history and analysing pending migrations', {
-            stream: ctx.err,
-            plainEveryMs: 30_000,
-        });
+        const progress = databaseProgress(ctx, () => 'reading history and analysing pending migrations');
         let run;
         try {
             run = await planMigrations(spec, { log: (m) => (json ? undefined : progress.log(ctx.errColor.dim(m))) }, (none) => `${none.found} — nothing to migrate${none.searched ? '; give --dir (and --tool) if the app keeps them elsewhere' : ''}`);
@@ -39911,7 +39935,6 @@ async function runRestore(spec, io) {
 
 
 
-
 const restore_NAMES = ['database-url', 'backup-id', 'lock-wait'];
 const restoreCommand = {
     spec: {
@@ -39920,18 +39943,17 @@ const restoreCommand = {
         details: 'Puts back a dropped table (rows, keys, indexes, foreign keys pointing at it), a dropped column with its values,\n' +
             "deleted or truncated rows, overwritten values, or a column's old type — in one transaction, under the migration\n" +
             'lock. A second run changes nothing. Without --backup-id the newest backup not yet restored is used.',
-        options: [
-            ...catalogueFlags('cli:restore', restore_NAMES, {
-                ...DATABASE_EXTRAS,
-                'database-url': {
-                    description: 'database migrate backed up (never printed). Prefer the env variable: flags show up in shell history.',
-                    required: true,
-                },
-                'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
-            }),
+        ...databaseFlags('cli:restore', restore_NAMES, {
+            ...DATABASE_EXTRAS,
+            'database-url': {
+                description: 'database migrate backed up (never printed). Prefer the env variable: flags show up in shell history.',
+                required: true,
+            },
+            'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
+        }, [
             { name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' },
             { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-        ],
+        ]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions restore --backup-id b20260101t120000_ab12',
             'rail-actions restore --list',
@@ -40014,7 +40036,6 @@ const restoreCommand = {
 
 
 
-
 const rollbackCommand = {
     spec: {
         name: 'rollback',
@@ -40042,9 +40063,7 @@ const rollbackCommand = {
         ],
     },
     async run(v, ctx) {
-        const services = serviceList(v);
-        if (services.length === 0)
-            throw new errors/* InputError */.dz('service', 'is required: give one or more service names or ids');
+        const services = requiredServices(v);
         const src = cliSource(v, VERIFY_ALIASES);
         const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:rollback'));
         const explicitTarget = readString(src, 'deployment-id').trim();
@@ -40055,7 +40074,7 @@ const rollbackCommand = {
         const force = readBoolean(src, 'force', false);
         // Decided before anything is sent to Railway: old code on a migrated schema needs a human, not a script.
         const risks = readMigrateRisks(await readPlanFile(v));
-        let scrub = (t) => (0,redact/* scrubSecrets */.Zg)(t, health.secrets);
+        const { io, scrub } = cliRunIo(railway, ctx, health.secrets);
         const run = await runRollback({
             railway,
             ...(explicitTarget ? { explicitTarget } : {}),
@@ -40064,16 +40083,7 @@ const rollbackCommand = {
             risks,
             ...(verify ? { health } : {}),
             names: CLI_NAMES,
-        }, {
-            connect: async (deadline) => {
-                const client = await connectWith(railway, ctx, deadline);
-                scrub = (t) => (0,redact/* scrubSecrets */.Zg)(client.scrub(t), health.secrets);
-                return client;
-            },
-            reporter: plainReporter((m) => ctx.log(ctx.errColor.dim(scrub(m))), (m) => ctx.log(ctx.errColor.yellow(scrub(m)))),
-            signal: ctx.signal,
-            useSubscription: railway.subscriptions,
-        });
+        }, io);
         if (run.refusal)
             throw new errors/* UserFacingError */.Ui(run.refusal);
         const { release, result } = run;
