@@ -35185,18 +35185,17 @@ const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, 
 __nccwpck_require__.d(__webpack_exports__, {
   IF: () => (/* binding */ connectRailway),
   b4: () => (/* binding */ coreReporter),
-  jk: () => (/* binding */ perService),
-  Dj: () => (/* binding */ postCleanup),
   yO: () => (/* binding */ readAutodeployInputs),
   oq: () => (/* binding */ readHealthInputs),
   FC: () => (/* binding */ readRailwayInputs),
   o$: () => (/* binding */ readSource),
   zy: () => (/* binding */ runPreflightStep),
+  PR: () => (/* binding */ runReleaseAction),
   un: () => (/* binding */ saveReleaseState),
   QM: () => (/* binding */ setReleaseOutputs)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, releaseStatus, settleRelease, statusWord, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, perService, postCleanup, releaseStatus, setPerServiceOutputs, settleRelease, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35816,10 +35815,13 @@ var spec = __nccwpck_require__(1360);
 var use_cases = __nccwpck_require__(3890);
 // EXTERNAL MODULE: ./src/actions/lib/inputs.ts
 var lib_inputs = __nccwpck_require__(2142);
+// EXTERNAL MODULE: ./src/actions/lib/runtime.ts
+var runtime = __nccwpck_require__(9131);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Plumbing the Railway actions (railway-deploy, rollback, release) share around the use cases: the step's inputs as
 // specs (src/release/spec.ts over coreSource), the client with logs routed to core, post-step state and the post step,
 // outputs and summaries. Decisions live in src/release/policies.ts; this file only wires them to @actions/core.
+
 
 
 
@@ -35959,13 +35961,36 @@ async function writeCleanupSummary(title, rows) {
 function perService(release, pick) {
     return release.services.map((s) => pick(s) ?? '').join('\n');
 }
+/** Sets each output to its per-service value (perService). */
+function setPerServiceOutputs(release, outputs) {
+    for (const [name, pick] of Object.entries(outputs))
+        lib_core/* setOutput */.uH(name, perService(release, pick));
+}
 function setReleaseOutputs(release, json) {
-    lib_core/* setOutput */.uH('deployment-id', perService(release, (s) => s.deploymentId));
-    lib_core/* setOutput */.uH('previous-deployment-id', perService(release, (s) => s.previousDeploymentId));
+    setPerServiceOutputs(release, {
+        'deployment-id': (s) => s.deploymentId,
+        'previous-deployment-id': (s) => s.previousDeploymentId,
+        url: (s) => s.url,
+        'production-deployment-id': release_release/* productionDeploymentOf */.GA,
+    });
     lib_core/* setOutput */.uH('status', (0,policies/* releaseStatus */.sn)(release));
-    lib_core/* setOutput */.uH('url', perService(release, (s) => s.url));
-    lib_core/* setOutput */.uH('production-deployment-id', perService(release, (s) => (0,release_release/* productionDeploymentOf */.GA)(s)));
     lib_core/* setOutput */.uH('deployments', JSON.stringify(json));
+}
+/**
+ * railway-deploy's and the root action's entry: main, the post step that cleans up after a cancelled main step, and
+ * what a failed main step still outputs. Nothing was changed unless post-step state was saved (saveReleaseState runs
+ * right before the first change), so that decides between failed and needs-human.
+ */
+function runReleaseAction(main, cleanup, failureOutputs) {
+    return (0,runtime/* runAction */.Cs)(main, () => postCleanup(cleanup), {
+        failureOutputs: (f) => ({
+            result: f.stateSaved ? 'needs-human' : 'failed',
+            'needs-human': String(f.stateSaved),
+            ...failureOutputs,
+            status: 'ERROR',
+            deployments: '[]',
+        }),
+    });
 }
 /**
  * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
@@ -36258,7 +36283,6 @@ async function report(run, opts) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('healthy', (0,_release_policies_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseHealthy */ .hH)(result, r, opts.verify));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back', String(r.services.some((s) => s.rollback?.ok)));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String((0,_release_policies_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseNeedsHuman */ .AN)(result, r)));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(r, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA)(s)));
     const verdicts = VERDICTS(opts.verify);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_2__/* .scrubSecrets */ .Zg)(run.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .renderReleaseSummary */ .iL)(r, { title: 'Railway release', verdict: verdicts[result], notes: run.notes })), opts.health.secrets), true);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
@@ -36280,23 +36304,13 @@ function failureDetail(r) {
         .join('; ');
 }
 async function run() {
-    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)(main, () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .postCleanup */ .Dj)({
+    await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .runReleaseAction */ .PR)(main, {
         rollbackLive: true,
         defaultTimeout: '30m',
         verify: true,
         what: 'release',
         title: 'Railway release: cleanup after an interrupted release',
-    }), {
-        // A failure before any output was set: nothing was changed unless post-step state was saved (right before the first change).
-        failureOutputs: (f) => ({
-            result: f.stateSaved ? 'needs-human' : 'failed',
-            'needs-human': String(f.stateSaved),
-            healthy: 'false',
-            'rolled-back': 'false',
-            status: 'ERROR',
-            deployments: '[]',
-        }),
-    });
+    }, { healthy: 'false', 'rolled-back': 'false' });
 }
 await run();
 

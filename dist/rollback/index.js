@@ -35185,12 +35185,12 @@ const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, 
 __nccwpck_require__.d(__webpack_exports__, {
   IF: () => (/* binding */ connectRailway),
   b4: () => (/* binding */ coreReporter),
-  jk: () => (/* binding */ perService),
   oq: () => (/* binding */ readHealthInputs),
-  FC: () => (/* binding */ readRailwayInputs)
+  FC: () => (/* binding */ readRailwayInputs),
+  Dn: () => (/* binding */ setPerServiceOutputs)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, postCleanup, readAutodeployInputs, readSource, releaseStatus, runPreflightStep, saveReleaseState, setReleaseOutputs, settleRelease, statusWord, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, perService, postCleanup, readAutodeployInputs, readSource, releaseStatus, runPreflightStep, runReleaseAction, saveReleaseState, setReleaseOutputs, settleRelease, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35810,10 +35810,13 @@ var spec = __nccwpck_require__(1360);
 var use_cases = __nccwpck_require__(3890);
 // EXTERNAL MODULE: ./src/actions/lib/inputs.ts
 var inputs = __nccwpck_require__(2142);
+// EXTERNAL MODULE: ./src/actions/lib/runtime.ts
+var runtime = __nccwpck_require__(9131);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Plumbing the Railway actions (railway-deploy, rollback, release) share around the use cases: the step's inputs as
 // specs (src/release/spec.ts over coreSource), the client with logs routed to core, post-step state and the post step,
 // outputs and summaries. Decisions live in src/release/policies.ts; this file only wires them to @actions/core.
+
 
 
 
@@ -35953,13 +35956,36 @@ async function writeCleanupSummary(title, rows) {
 function perService(release, pick) {
     return release.services.map((s) => pick(s) ?? '').join('\n');
 }
+/** Sets each output to its per-service value (perService). */
+function setPerServiceOutputs(release, outputs) {
+    for (const [name, pick] of Object.entries(outputs))
+        lib_core/* setOutput */.uH(name, perService(release, pick));
+}
 function setReleaseOutputs(release, json) {
-    core.setOutput('deployment-id', perService(release, (s) => s.deploymentId));
-    core.setOutput('previous-deployment-id', perService(release, (s) => s.previousDeploymentId));
+    setPerServiceOutputs(release, {
+        'deployment-id': (s) => s.deploymentId,
+        'previous-deployment-id': (s) => s.previousDeploymentId,
+        url: (s) => s.url,
+        'production-deployment-id': productionDeploymentOf,
+    });
     core.setOutput('status', releaseStatus(release));
-    core.setOutput('url', perService(release, (s) => s.url));
-    core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
     core.setOutput('deployments', JSON.stringify(json));
+}
+/**
+ * railway-deploy's and the root action's entry: main, the post step that cleans up after a cancelled main step, and
+ * what a failed main step still outputs. Nothing was changed unless post-step state was saved (saveReleaseState runs
+ * right before the first change), so that decides between failed and needs-human.
+ */
+function runReleaseAction(main, cleanup, failureOutputs) {
+    return runAction(main, () => postCleanup(cleanup), {
+        failureOutputs: (f) => ({
+            result: f.stateSaved ? 'needs-human' : 'failed',
+            'needs-human': String(f.stateSaved),
+            ...failureOutputs,
+            status: 'ERROR',
+            deployments: '[]',
+        }),
+    });
 }
 /**
  * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
@@ -36265,12 +36291,14 @@ async function main() {
             .join('; '));
 }
 function writeOutputs(release) {
-    const rb = (s) => s.rollback;
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.deploymentId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back-to', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.targetId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('method', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.method));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('previous-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => s.previousDeploymentId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('url', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => s.url));
+    (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .setPerServiceOutputs */ .Dn)(release, {
+        'deployment-id': (s) => s.rollback?.deploymentId,
+        'rolled-back-to': (s) => s.rollback?.targetId,
+        method: (s) => s.rollback?.method,
+        'previous-deployment-id': (s) => s.previousDeploymentId,
+        url: (s) => s.url,
+        'production-deployment-id': _release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA,
+    });
     const statuses = release.services.map((s) => !s.rollback
         ? 'SKIPPED'
         : !s.rollback.ok
@@ -36282,7 +36310,6 @@ function writeOutputs(release) {
         (statuses.every((x) => x === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS'));
     const verified = release.services.map((s) => s.rollback?.verification);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('healthy', verified.some((v) => v) ? String(verified.every((v) => !v || v.healthy)) : '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA)(s)));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(release.services.some((s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .needsHumanReason */ .$K)(s, release) !== undefined || (s.rollback && !s.rollback.ok))));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployments', JSON.stringify((0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .releaseJson */ .qu)(release)));
 }

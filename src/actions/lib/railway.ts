@@ -32,6 +32,7 @@ import { settleRelease as settleWith, type Reporter } from '../../release/use-ca
 import { describeRule, ruleFor } from '../../release/verify-rules.js';
 import type { Place } from '../../options/catalogue.js';
 import { booleanInput, coreSource } from './inputs.js';
+import { runAction } from './runtime.js';
 
 export type RailwayInputs = RailwaySpec;
 export type HealthInputs = HealthSpec;
@@ -173,25 +174,44 @@ export function perService(release: Release, pick: (s: ServiceRelease) => string
   return release.services.map((s) => pick(s) ?? '').join('\n');
 }
 
+/** Sets each output to its per-service value (perService). */
+export function setPerServiceOutputs(
+  release: Release,
+  outputs: Record<string, (s: ServiceRelease) => string | undefined>,
+): void {
+  for (const [name, pick] of Object.entries(outputs)) core.setOutput(name, perService(release, pick));
+}
+
 export function setReleaseOutputs(release: Release, json: unknown): void {
-  core.setOutput(
-    'deployment-id',
-    perService(release, (s) => s.deploymentId),
-  );
-  core.setOutput(
-    'previous-deployment-id',
-    perService(release, (s) => s.previousDeploymentId),
-  );
+  setPerServiceOutputs(release, {
+    'deployment-id': (s) => s.deploymentId,
+    'previous-deployment-id': (s) => s.previousDeploymentId,
+    url: (s) => s.url,
+    'production-deployment-id': productionDeploymentOf,
+  });
   core.setOutput('status', releaseStatus(release));
-  core.setOutput(
-    'url',
-    perService(release, (s) => s.url),
-  );
-  core.setOutput(
-    'production-deployment-id',
-    perService(release, (s) => productionDeploymentOf(s)),
-  );
   core.setOutput('deployments', JSON.stringify(json));
+}
+
+/**
+ * railway-deploy's and the root action's entry: main, the post step that cleans up after a cancelled main step, and
+ * what a failed main step still outputs. Nothing was changed unless post-step state was saved (saveReleaseState runs
+ * right before the first change), so that decides between failed and needs-human.
+ */
+export function runReleaseAction(
+  main: () => Promise<void>,
+  cleanup: Parameters<typeof postCleanup>[0],
+  failureOutputs: Record<string, string>,
+): Promise<void> {
+  return runAction(main, () => postCleanup(cleanup), {
+    failureOutputs: (f) => ({
+      result: f.stateSaved ? 'needs-human' : 'failed',
+      'needs-human': String(f.stateSaved),
+      ...failureOutputs,
+      status: 'ERROR',
+      deployments: '[]',
+    }),
+  });
 }
 
 /**
