@@ -22283,6 +22283,7 @@ function planHash(files) {
 
 
 
+
 async function isDirectory(p) {
     try {
         return (await (0,promises_namespaceObject.stat)(p)).isDirectory();
@@ -22336,6 +22337,19 @@ async function readMigrationFile(abs, cwd) {
         checksum: sha256Hex(bytes),
     };
 }
+/**
+ * The migrations among the files directly in `dir`, in name order (listDir): `pick` sees a file name and returns how
+ * to make the migration from the file once read, or undefined for a file that is not one (it is not read).
+ */
+async function readDirMigrations(dir, cwd, pick) {
+    const files = [];
+    for (const entry of await listDir(dir)) {
+        const make = entry.isFile ? pick(entry.name) : undefined;
+        if (make)
+            files.push(make(await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
+    }
+    return files;
+}
 /** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
 function checksumVariants(text) {
     const lf = text.replace(/\r\n/g, '\n');
@@ -22351,6 +22365,40 @@ async function tableExists(client, schema, table) {
         `${quoteIdent(schema)}.${quoteIdent(table)}`,
     ]);
     return r.rows[0]?.t != null;
+}
+/**
+ * A history table in the current schema with one row per applied migration: `id` names it, `appliedAt` (a timestamp
+ * column, may be null) says when. No table yet: nothing applied.
+ */
+async function readAppliedRows(client, table, columns) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, table)))
+        return { exists: false, rows: [] };
+    const { id, appliedAt, orderBy } = columns;
+    const r = await client.query(`SELECT ${id}, ${appliedAt} FROM ${quoteIdent(schema)}.${table} ORDER BY ${orderBy}`);
+    const rows = r.rows.map((row) => {
+        const at = row[appliedAt];
+        return { id: String(row[id]), ...(at instanceof Date ? { appliedAt: at.toISOString() } : {}) };
+    });
+    return { exists: true, rows };
+}
+/** dbmate and golang-migrate both keep their history in schema_migrations; only golang-migrate's has a `dirty` column. */
+const SCHEMA_MIGRATIONS = 'schema_migrations';
+/**
+ * The current schema when it holds `tool`'s schema_migrations, null when there is none. The other tool's table of
+ * that name is refused, naming the tool it belongs to.
+ */
+async function schemaMigrationsOf(client, tool) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, SCHEMA_MIGRATIONS)))
+        return null;
+    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, SCHEMA_MIGRATIONS]);
+    const golangMigrates = r.rows.length > 0;
+    if (tool === 'dbmate' && golangMigrates)
+        throw new errors/* UserFacingError */.Ui(`${schema}.${SCHEMA_MIGRATIONS} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    if (tool === 'golang-migrate' && !golangMigrates)
+        throw new errors/* UserFacingError */.Ui(`${schema}.${SCHEMA_MIGRATIONS} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    return schema;
 }
 /** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
 function currentSchemaHistory(table) {
@@ -27426,8 +27474,7 @@ function analyze_opaqueFile(f) {
 
 
 
-
-const TABLE = 'schema_migrations';
+const TABLE = SCHEMA_MIGRATIONS;
 const FILE_RE = /^(\d+).*\.sql$/;
 /** The up section of a dbmate file and its options (`transaction:false`). */
 function parseDbmateFile(text, file) {
@@ -27440,32 +27487,24 @@ function parseDbmateFile(text, file) {
     const options = upMarker[1] ?? '';
     return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
 }
-async function assertDbmateTable(client, schema) {
-    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, TABLE]);
-    if (r.rows.length) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
-    }
-}
 const dbmateAdapter = {
     tool: 'dbmate',
     defaultDirs: ['db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            const m = FILE_RE.exec(entry.name);
-            if (!entry.isFile || !m)
-                continue;
-            const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-            const { up, transaction } = parseDbmateFile(read.text, read.relPath);
-            files.push(sqlFile(m[1], read, up, transaction ? {} : { noTransaction: true }));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return readDirMigrations(dir, cwd, (name) => {
+            const id = FILE_RE.exec(name)?.[1];
+            if (id === undefined)
+                return undefined;
+            return (read) => {
+                const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+                return sqlFile(id, read, up, transaction ? {} : { noTransaction: true });
+            };
+        });
     },
     async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, TABLE)))
+        const schema = await schemaMigrationsOf(client, 'dbmate');
+        if (schema === null)
             return { exists: false, rows: [] };
-        await assertDbmateTable(client, schema);
         const r = await client.query(`SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`);
         const rows = r.rows.map((row) => ({ id: row.version }));
         return { exists: true, rows };
@@ -27645,7 +27684,7 @@ const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 
-const golang_migrate_TABLE = 'schema_migrations';
+const golang_migrate_TABLE = SCHEMA_MIGRATIONS;
 const golang_migrate_FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
 const ADVISORY_LOCK_ID_SALT = 1486364155;
 /** database.GenerateAdvisoryLockId(databaseName, schema, table): crc32(schema\0table\0db) * salt, as uint32. */
@@ -27653,18 +27692,10 @@ function golangMigrateLockKey(databaseName, schema, table = golang_migrate_TABLE
     const sum = (0,external_node_zlib_namespaceObject.crc32)(Buffer.from([schema, table, databaseName].join('\x00'), 'utf8'));
     return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
 }
-async function golang_migrate_columnsOf(client, schema, table) {
-    const r = await client.query('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return new Set(r.rows.map((row) => row.c));
-}
 async function currentVersion(client) {
-    const schema = await currentSchema(client);
-    if (!(await tableExists(client, schema, golang_migrate_TABLE)))
+    const schema = await schemaMigrationsOf(client, 'golang-migrate');
+    if (schema === null)
         return { exists: false };
-    const cols = await golang_migrate_columnsOf(client, schema, golang_migrate_TABLE);
-    if (!cols.has('dirty')) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${golang_migrate_TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
-    }
     const r = await client.query(`SELECT version::text AS version, dirty FROM ${quoteIdent(schema)}.${golang_migrate_TABLE} LIMIT 1`);
     const row = r.rows[0];
     return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
@@ -27752,31 +27783,17 @@ async function setVersion(client, version, dirty) {
 // (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
 
 
-
 const knex_TABLE = 'knex_migrations';
 const LOCK_TABLE = 'knex_migrations_lock';
 const knexAdapter = {
     tool: 'knex',
     defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isFile || !isCodeMigration(entry.name))
-                continue;
-            files.push(opaqueFile(entry.name, await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        // The id is the file name with its extension, as knex records it.
+        return readDirMigrations(dir, cwd, (name) => isCodeMigration(name) ? (read) => opaqueFile(name, read) : undefined);
     },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, knex_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, migration_time FROM ${quoteIdent(schema)}.${knex_TABLE} ORDER BY id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return readAppliedRows(client, knex_TABLE, { id: 'name', appliedAt: 'migration_time', orderBy: 'id' });
     },
     diff(files, history) {
         return diffById('Knex', files, history);
@@ -27842,33 +27859,17 @@ function nodePgMigrateUpSql(text) {
 const nodePgMigrateAdapter = {
     tool: 'node-pg-migrate',
     defaultDirs: ['migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isFile)
-                continue;
-            const ext = external_node_path_default().extname(entry.name);
-            const id = external_node_path_default().basename(entry.name, ext);
-            if (ext === '.sql') {
-                const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-                files.push(sqlFile(id, read, nodePgMigrateUpSql(read.text)));
-            }
-            else if (isCodeMigration(entry.name)) {
-                files.push(opaqueFile(id, await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
-            }
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return readDirMigrations(dir, cwd, (name) => {
+            const ext = external_node_path_default().extname(name);
+            const id = external_node_path_default().basename(name, ext);
+            if (ext === '.sql')
+                return (read) => sqlFile(id, read, nodePgMigrateUpSql(read.text));
+            return isCodeMigration(name) ? (read) => opaqueFile(id, read) : undefined;
+        });
     },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, node_pg_migrate_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, run_on FROM ${quoteIdent(schema)}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return readAppliedRows(client, node_pg_migrate_TABLE, { id: 'name', appliedAt: 'run_on', orderBy: 'run_on, id' });
     },
     diff(files, history) {
         return diffById('node-pg-migrate', files, history);

@@ -40864,12 +40864,16 @@ function planHash(files) {
 /* harmony export */   F9: () => (/* binding */ tableExists),
 /* harmony export */   G4: () => (/* binding */ checksumVariants),
 /* harmony export */   Ku: () => (/* binding */ readMigrationFile),
+/* harmony export */   Wz: () => (/* binding */ schemaMigrationsOf),
 /* harmony export */   _o: () => (/* binding */ isCodeMigration),
 /* harmony export */   bl: () => (/* binding */ sqlFile),
+/* harmony export */   f0: () => (/* binding */ readAppliedRows),
 /* harmony export */   fo: () => (/* binding */ isFile),
 /* harmony export */   mL: () => (/* binding */ diffById),
 /* harmony export */   ol: () => (/* binding */ listDir),
+/* harmony export */   pw: () => (/* binding */ readDirMigrations),
 /* harmony export */   r9: () => (/* binding */ currentSchema),
+/* harmony export */   ss: () => (/* binding */ SCHEMA_MIGRATIONS),
 /* harmony export */   wd: () => (/* binding */ isDirectory),
 /* harmony export */   zM: () => (/* binding */ currentSchemaHistory)
 /* harmony export */ });
@@ -40878,9 +40882,11 @@ function planHash(files) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8499);
-/* harmony import */ var _hash_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3237);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8499);
+/* harmony import */ var _hash_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3237);
 // Shared pieces of the per-tool history adapters: the adapter shape, file listing, the id-based diff and lock probes.
+
 
 
 
@@ -40935,13 +40941,26 @@ async function readMigrationFile(abs, cwd) {
         relPath: node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/'),
         bytes,
         text: bytes.toString('utf8'),
-        checksum: (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(bytes),
+        checksum: (0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(bytes),
     };
+}
+/**
+ * The migrations among the files directly in `dir`, in name order (listDir): `pick` sees a file name and returns how
+ * to make the migration from the file once read, or undefined for a file that is not one (it is not read).
+ */
+async function readDirMigrations(dir, cwd, pick) {
+    const files = [];
+    for (const entry of await listDir(dir)) {
+        const make = entry.isFile ? pick(entry.name) : undefined;
+        if (make)
+            files.push(make(await readMigrationFile(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, entry.name), cwd)));
+    }
+    return files;
 }
 /** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
 function checksumVariants(text) {
     const lf = text.replace(/\r\n/g, '\n');
-    return new Set([(0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(text), (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(lf), (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(lf.replace(/\n/g, '\r\n'))]);
+    return new Set([(0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(text), (0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(lf), (0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(lf.replace(/\n/g, '\r\n'))]);
 }
 /** The schema unqualified names resolve to for this connection (where Prisma/knex/… create their tables). */
 async function currentSchema(client) {
@@ -40950,19 +40969,53 @@ async function currentSchema(client) {
 }
 async function tableExists(client, schema, table) {
     const r = await client.query('SELECT to_regclass($1) AS t', [
-        `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(schema)}.${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(table)}`,
+        `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(schema)}.${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(table)}`,
     ]);
     return r.rows[0]?.t != null;
+}
+/**
+ * A history table in the current schema with one row per applied migration: `id` names it, `appliedAt` (a timestamp
+ * column, may be null) says when. No table yet: nothing applied.
+ */
+async function readAppliedRows(client, table, columns) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, table)))
+        return { exists: false, rows: [] };
+    const { id, appliedAt, orderBy } = columns;
+    const r = await client.query(`SELECT ${id}, ${appliedAt} FROM ${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(schema)}.${table} ORDER BY ${orderBy}`);
+    const rows = r.rows.map((row) => {
+        const at = row[appliedAt];
+        return { id: String(row[id]), ...(at instanceof Date ? { appliedAt: at.toISOString() } : {}) };
+    });
+    return { exists: true, rows };
+}
+/** dbmate and golang-migrate both keep their history in schema_migrations; only golang-migrate's has a `dirty` column. */
+const SCHEMA_MIGRATIONS = 'schema_migrations';
+/**
+ * The current schema when it holds `tool`'s schema_migrations, null when there is none. The other tool's table of
+ * that name is refused, naming the tool it belongs to.
+ */
+async function schemaMigrationsOf(client, tool) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, SCHEMA_MIGRATIONS)))
+        return null;
+    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, SCHEMA_MIGRATIONS]);
+    const golangMigrates = r.rows.length > 0;
+    if (tool === 'dbmate' && golangMigrates)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui(`${schema}.${SCHEMA_MIGRATIONS} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    if (tool === 'golang-migrate' && !golangMigrates)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui(`${schema}.${SCHEMA_MIGRATIONS} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    return schema;
 }
 /** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
 function currentSchemaHistory(table) {
     return {
         async historyTable(client) {
-            return `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(await currentSchema(client))}.${table}`;
+            return `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(await currentSchema(client))}.${table}`;
         },
         async historyTables(client) {
             const schema = await currentSchema(client);
-            return (await tableExists(client, schema, table)) ? [`${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(schema)}.${table}`] : [];
+            return (await tableExists(client, schema, table)) ? [`${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(schema)}.${table}`] : [];
         },
     };
 }
@@ -41078,9 +41131,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   f: () => (/* binding */ adapterFor)
 });
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/sql.ts
@@ -41094,8 +41144,7 @@ var common = __nccwpck_require__(9817);
 
 
 
-
-const TABLE = 'schema_migrations';
+const TABLE = common/* SCHEMA_MIGRATIONS */.ss;
 const FILE_RE = /^(\d+).*\.sql$/;
 /** The up section of a dbmate file and its options (`transaction:false`). */
 function parseDbmateFile(text, file) {
@@ -41108,32 +41157,24 @@ function parseDbmateFile(text, file) {
     const options = upMarker[1] ?? '';
     return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
 }
-async function assertDbmateTable(client, schema) {
-    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, TABLE]);
-    if (r.rows.length) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
-    }
-}
 const dbmateAdapter = {
     tool: 'dbmate',
     defaultDirs: ['db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await (0,common/* listDir */.ol)(dir)) {
-            const m = FILE_RE.exec(entry.name);
-            if (!entry.isFile || !m)
-                continue;
-            const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
-            const { up, transaction } = parseDbmateFile(read.text, read.relPath);
-            files.push((0,common/* sqlFile */.bl)(m[1], read, up, transaction ? {} : { noTransaction: true }));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return (0,common/* readDirMigrations */.pw)(dir, cwd, (name) => {
+            const id = FILE_RE.exec(name)?.[1];
+            if (id === undefined)
+                return undefined;
+            return (read) => {
+                const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+                return (0,common/* sqlFile */.bl)(id, read, up, transaction ? {} : { noTransaction: true });
+            };
+        });
     },
     async readHistory(client) {
-        const schema = await (0,common/* currentSchema */.r9)(client);
-        if (!(await (0,common/* tableExists */.F9)(client, schema, TABLE)))
+        const schema = await (0,common/* schemaMigrationsOf */.Wz)(client, 'dbmate');
+        if (schema === null)
             return { exists: false, rows: [] };
-        await assertDbmateTable(client, schema);
         const r = await client.query(`SELECT version FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${TABLE} ORDER BY version`);
         const rows = r.rows.map((row) => ({ id: row.version }));
         return { exists: true, rows };
@@ -41158,6 +41199,9 @@ const dbmateAdapter = {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/migrations/history/drizzle.ts
 // Drizzle ORM 0.x (drizzle-kit migrate / migrate() from drizzle-orm/<driver>/migrator): `meta/_journal.json` lists
 // entries {idx, when, tag, breakpoints}; SQL in `<tag>.sql`, split on `--> statement-breakpoint`. History in
@@ -41315,7 +41359,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 
 
 
-const golang_migrate_TABLE = 'schema_migrations';
+const golang_migrate_TABLE = common/* SCHEMA_MIGRATIONS */.ss;
 const golang_migrate_FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
 const ADVISORY_LOCK_ID_SALT = 1486364155;
 /** database.GenerateAdvisoryLockId(databaseName, schema, table): crc32(schema\0table\0db) * salt, as uint32. */
@@ -41323,18 +41367,10 @@ function golangMigrateLockKey(databaseName, schema, table = golang_migrate_TABLE
     const sum = (0,external_node_zlib_.crc32)(Buffer.from([schema, table, databaseName].join('\x00'), 'utf8'));
     return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
 }
-async function columnsOf(client, schema, table) {
-    const r = await client.query('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return new Set(r.rows.map((row) => row.c));
-}
 async function currentVersion(client) {
-    const schema = await (0,common/* currentSchema */.r9)(client);
-    if (!(await (0,common/* tableExists */.F9)(client, schema, golang_migrate_TABLE)))
+    const schema = await (0,common/* schemaMigrationsOf */.Wz)(client, 'golang-migrate');
+    if (schema === null)
         return { exists: false };
-    const cols = await columnsOf(client, schema, golang_migrate_TABLE);
-    if (!cols.has('dirty')) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${golang_migrate_TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
-    }
     const r = await client.query(`SELECT version::text AS version, dirty FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${golang_migrate_TABLE} LIMIT 1`);
     const row = r.rows[0];
     return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
@@ -41422,31 +41458,17 @@ async function setVersion(client, version, dirty) {
 // (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
 
 
-
 const knex_TABLE = 'knex_migrations';
 const LOCK_TABLE = 'knex_migrations_lock';
 const knexAdapter = {
     tool: 'knex',
     defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await (0,common/* listDir */.ol)(dir)) {
-            if (!entry.isFile || !(0,common/* isCodeMigration */._o)(entry.name))
-                continue;
-            files.push((0,common/* opaqueFile */.CA)(entry.name, await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd)));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        // The id is the file name with its extension, as knex records it.
+        return (0,common/* readDirMigrations */.pw)(dir, cwd, (name) => (0,common/* isCodeMigration */._o)(name) ? (read) => (0,common/* opaqueFile */.CA)(name, read) : undefined);
     },
-    async readHistory(client) {
-        const schema = await (0,common/* currentSchema */.r9)(client);
-        if (!(await (0,common/* tableExists */.F9)(client, schema, knex_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, migration_time FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${knex_TABLE} ORDER BY id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return (0,common/* readAppliedRows */.f0)(client, knex_TABLE, { id: 'name', appliedAt: 'migration_time', orderBy: 'id' });
     },
     diff(files, history) {
         return (0,common/* diffById */.mL)('Knex', files, history);
@@ -41512,33 +41534,17 @@ function nodePgMigrateUpSql(text) {
 const nodePgMigrateAdapter = {
     tool: 'node-pg-migrate',
     defaultDirs: ['migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await (0,common/* listDir */.ol)(dir)) {
-            if (!entry.isFile)
-                continue;
-            const ext = external_node_path_default().extname(entry.name);
-            const id = external_node_path_default().basename(entry.name, ext);
-            if (ext === '.sql') {
-                const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
-                files.push((0,common/* sqlFile */.bl)(id, read, nodePgMigrateUpSql(read.text)));
-            }
-            else if ((0,common/* isCodeMigration */._o)(entry.name)) {
-                files.push((0,common/* opaqueFile */.CA)(id, await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd)));
-            }
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return (0,common/* readDirMigrations */.pw)(dir, cwd, (name) => {
+            const ext = external_node_path_default().extname(name);
+            const id = external_node_path_default().basename(name, ext);
+            if (ext === '.sql')
+                return (read) => (0,common/* sqlFile */.bl)(id, read, nodePgMigrateUpSql(read.text));
+            return (0,common/* isCodeMigration */._o)(name) ? (read) => (0,common/* opaqueFile */.CA)(id, read) : undefined;
+        });
     },
-    async readHistory(client) {
-        const schema = await (0,common/* currentSchema */.r9)(client);
-        if (!(await (0,common/* tableExists */.F9)(client, schema, node_pg_migrate_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, run_on FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return (0,common/* readAppliedRows */.f0)(client, node_pg_migrate_TABLE, { id: 'name', appliedAt: 'run_on', orderBy: 'run_on, id' });
     },
     diff(files, history) {
         return (0,common/* diffById */.mL)('node-pg-migrate', files, history);
