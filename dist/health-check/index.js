@@ -37478,7 +37478,7 @@ const CLASSIC_MISTAKE = (/* unused pure expression or super */ null && ('An acco
 /***/ 4275:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, getAutoDeployStatus, findDeploymentOfCommit, pickActive, newDeploymentIn, findNewDeployment */
+/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, getAutoDeployStatus, findDeploymentOfCommit, pickActive, releaseStartOf, newDeploymentIn, findNewDeployment */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
@@ -37630,6 +37630,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -39632,8 +39642,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await readServiceState(client, scope);
         const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
         checkSourceFits(service.name, instance, own);
-        const previous = pickActive(deployments);
-        const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = releaseStartOf(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -39650,7 +39659,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = serviceUrlOf(instance);
         if (url)
             svc.url = url;
         return svc;

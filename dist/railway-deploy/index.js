@@ -35631,7 +35631,7 @@ async function serviceChecks(client, target, service, inputs) {
     });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
-    const active = (0,railway_deployments/* pickActive */.cg)(deployments);
+    const { active, rollbackTarget: target0, url } = (0,railway_deployments/* releaseStartOf */.f8)(instance, deployments, inputs.commitSha);
     checks.push(active
         ? {
             subject,
@@ -35662,7 +35662,6 @@ async function serviceChecks(client, target, service, inputs) {
                 todo: 'nothing now; a rollback will say which method it used',
             });
     }
-    const target0 = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
         ? {
             subject,
@@ -35718,7 +35717,6 @@ async function serviceChecks(client, target, service, inputs) {
         ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
         ...instance.domains.serviceDomains.map((d) => d.domain),
     ];
-    const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
@@ -35740,7 +35738,7 @@ async function serviceChecks(client, target, service, inputs) {
             autodeploy,
             deploymentOfCommit: ofCommit?.id ?? null,
             domains,
-            url,
+            url: url ?? null,
         },
     };
 }
@@ -40151,12 +40149,11 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   Jn: () => (/* binding */ listDeployments),
 /* harmony export */   Kd: () => (/* binding */ sameCommit),
 /* harmony export */   Ph: () => (/* binding */ getAutoDeployStatus),
-/* harmony export */   SE: () => (/* binding */ serviceUrlOf),
 /* harmony export */   Tj: () => (/* binding */ findDeploymentOfCommit),
 /* harmony export */   X1: () => (/* binding */ newDeploymentIn),
 /* harmony export */   cg: () => (/* binding */ pickActive),
-/* harmony export */   d6: () => (/* binding */ pickRollbackTarget),
 /* harmony export */   f$: () => (/* binding */ getServiceInstance),
+/* harmony export */   f8: () => (/* binding */ releaseStartOf),
 /* harmony export */   h$: () => (/* binding */ IN_PROGRESS_STATUSES),
 /* harmony export */   h5: () => (/* binding */ SUCCESS_STATUSES),
 /* harmony export */   i8: () => (/* binding */ getDeployment),
@@ -40164,6 +40161,7 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   pB: () => (/* binding */ findNewDeployment),
 /* harmony export */   zl: () => (/* binding */ readServiceState)
 /* harmony export */ });
+/* unused harmony exports serviceUrlOf, pickRollbackTarget */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _core_url_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(38);
@@ -40316,6 +40314,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -42399,8 +42407,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await (0,railway_deployments/* readServiceState */.zl)(client, scope);
         const own = await reRootUpload((0,deploy/* sourceForService */._3)(source, service), instance, service.name, opts.log);
         (0,deploy/* checkSourceFits */.Wt)(service.name, instance, own);
-        const previous = (0,railway_deployments/* pickActive */.cg)(deployments);
-        const rollbackTarget = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = (0,railway_deployments/* releaseStartOf */.f8)(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -42417,7 +42424,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance);
         if (url)
             svc.url = url;
         return svc;

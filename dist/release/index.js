@@ -35632,7 +35632,7 @@ async function serviceChecks(client, target, service, inputs) {
     });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
-    const active = (0,railway_deployments/* pickActive */.cg)(deployments);
+    const { active, rollbackTarget: target0, url } = (0,railway_deployments/* releaseStartOf */.f8)(instance, deployments, inputs.commitSha);
     checks.push(active
         ? {
             subject,
@@ -35663,7 +35663,6 @@ async function serviceChecks(client, target, service, inputs) {
                 todo: 'nothing now; a rollback will say which method it used',
             });
     }
-    const target0 = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
         ? {
             subject,
@@ -35719,7 +35718,6 @@ async function serviceChecks(client, target, service, inputs) {
         ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
         ...instance.domains.serviceDomains.map((d) => d.domain),
     ];
-    const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
@@ -35741,7 +35739,7 @@ async function serviceChecks(client, target, service, inputs) {
             autodeploy,
             deploymentOfCommit: ofCommit?.id ?? null,
             domains,
-            url,
+            url: url ?? null,
         },
     };
 }
@@ -39354,12 +39352,11 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   Jn: () => (/* binding */ listDeployments),
 /* harmony export */   Kd: () => (/* binding */ sameCommit),
 /* harmony export */   Ph: () => (/* binding */ getAutoDeployStatus),
-/* harmony export */   SE: () => (/* binding */ serviceUrlOf),
 /* harmony export */   Tj: () => (/* binding */ findDeploymentOfCommit),
 /* harmony export */   X1: () => (/* binding */ newDeploymentIn),
 /* harmony export */   cg: () => (/* binding */ pickActive),
-/* harmony export */   d6: () => (/* binding */ pickRollbackTarget),
 /* harmony export */   f$: () => (/* binding */ getServiceInstance),
+/* harmony export */   f8: () => (/* binding */ releaseStartOf),
 /* harmony export */   h$: () => (/* binding */ IN_PROGRESS_STATUSES),
 /* harmony export */   h5: () => (/* binding */ SUCCESS_STATUSES),
 /* harmony export */   i8: () => (/* binding */ getDeployment),
@@ -39367,6 +39364,7 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   pB: () => (/* binding */ findNewDeployment),
 /* harmony export */   zl: () => (/* binding */ readServiceState)
 /* harmony export */ });
+/* unused harmony exports serviceUrlOf, pickRollbackTarget */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _core_url_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(38);
@@ -39519,6 +39517,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -41606,8 +41614,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await (0,railway_deployments/* readServiceState */.zl)(client, scope);
         const own = await reRootUpload((0,deploy/* sourceForService */._3)(source, service), instance, service.name, opts.log);
         (0,deploy/* checkSourceFits */.Wt)(service.name, instance, own);
-        const previous = (0,railway_deployments/* pickActive */.cg)(deployments);
-        const rollbackTarget = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = (0,railway_deployments/* releaseStartOf */.f8)(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -41624,7 +41631,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance);
         if (url)
             svc.url = url;
         return svc;

@@ -35627,7 +35627,7 @@ async function serviceChecks(client, target, service, inputs) {
     });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
-    const active = pickActive(deployments);
+    const { active, rollbackTarget: target0, url } = releaseStartOf(instance, deployments, inputs.commitSha);
     checks.push(active
         ? {
             subject,
@@ -35658,7 +35658,6 @@ async function serviceChecks(client, target, service, inputs) {
                 todo: 'nothing now; a rollback will say which method it used',
             });
     }
-    const target0 = pickRollbackTarget(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
         ? {
             subject,
@@ -35714,7 +35713,6 @@ async function serviceChecks(client, target, service, inputs) {
         ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
         ...instance.domains.serviceDomains.map((d) => d.domain),
     ];
-    const url = serviceUrlOf(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
@@ -35736,7 +35734,7 @@ async function serviceChecks(client, target, service, inputs) {
             autodeploy,
             deploymentOfCommit: ofCommit?.id ?? null,
             domains,
-            url,
+            url: url ?? null,
         },
     };
 }
@@ -39362,7 +39360,7 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   ll: () => (/* binding */ newestFirst),
 /* harmony export */   pB: () => (/* binding */ findNewDeployment)
 /* harmony export */ });
-/* unused harmony exports readServiceState, serviceUrlOf, commitOf, sameCommit, getAutoDeployStatus, findDeploymentOfCommit */
+/* unused harmony exports readServiceState, serviceUrlOf, commitOf, sameCommit, getAutoDeployStatus, findDeploymentOfCommit, releaseStartOf */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
@@ -39514,6 +39512,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -41568,8 +41576,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await readServiceState(client, scope);
         const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
         checkSourceFits(service.name, instance, own);
-        const previous = pickActive(deployments);
-        const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = releaseStartOf(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -41586,7 +41593,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = serviceUrlOf(instance);
         if (url)
             svc.url = url;
         return svc;
