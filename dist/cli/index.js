@@ -21487,6 +21487,10 @@ function escapeHtml(text) {
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
 }
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
+}
 
 ;// CONCATENATED MODULE: ./src/release/preflight.ts
 // Read-only checks before touching production (the root action's and railway-deploy's `check-only`, and

@@ -35182,16 +35182,9 @@ async function writeSummary(result, shownUrl, reason, scrub) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
         .addHeading(`Health check: ${verdict}`, 2)
         .addTable([
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .headerRow */ .U1)('URL', 'Attempts', 'Time to healthy', 'Last status', 'p95 latency', 'Min / max latency'),
         [
-            { data: 'URL', header: true },
-            { data: 'Attempts', header: true },
-            { data: 'Time to healthy', header: true },
-            { data: 'Last status', header: true },
-            { data: 'p95 latency', header: true },
-            { data: 'Min / max latency', header: true },
-        ],
-        [
-            `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(shownUrl)}</code>`,
+            `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(shownUrl)}</code>`,
             String(result.attempts),
             result.timeToHealthyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.timeToHealthyMs),
             result.lastStatus === undefined ? '—' : String(result.lastStatus),
@@ -35201,24 +35194,17 @@ async function writeSummary(result, shownUrl, reason, scrub) {
                 : '—',
         ],
     ])
-        .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(reason)}</p>`, true)
+        .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(reason)}</p>`, true)
         .addRaw(`<p>${result.attempts > rows.length ? `Last ${rows.length} of ${result.attempts} attempts` : `${rows.length} attempt(s)`}:</p>`, true)
         .addTable([
-        [
-            { data: '#', header: true },
-            { data: 'At', header: true },
-            { data: 'Status', header: true },
-            { data: 'Latency', header: true },
-            { data: 'Result', header: true },
-            { data: 'Detail', header: true },
-        ],
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .headerRow */ .U1)('#', 'At', 'Status', 'Latency', 'Result', 'Detail'),
         ...rows.map((a) => [
             String(a.n),
             `+${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.at - start)}`,
             a.status === undefined ? '—' : String(a.status),
             (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.latencyMs),
             a.ok ? '✅' : '❌',
-            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(scrub(a.reason)),
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(scrub(a.reason)),
         ]),
     ]);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
@@ -35800,7 +35786,8 @@ async function retry(fn, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony export escapeMarkdownCell */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
@@ -35822,6 +35809,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 

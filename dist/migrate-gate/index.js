@@ -36399,8 +36399,9 @@ function quoteLiteral(value) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ escapeMarkdownCell),
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
 // and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
@@ -36421,6 +36422,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -41933,7 +41938,7 @@ function renderMarkdown(plan, l) {
     head.push(`**Migration plan: ${plan.decision}** — ${plan.pendingCount} pending migration(s), highest risk **${plan.risk}** (approval policy \`${plan.policy.approval}\`)`);
     head.push('');
     for (const r of plan.reasons.slice(0, l.reasons))
-        head.push(`- ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(r)}`);
+        head.push(`- ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(r)}`);
     if (plan.reasons.length > l.reasons)
         head.push(`- … and ${plan.reasons.length - l.reasons} more reason(s)`);
     if (plan.files.length) {
@@ -41948,7 +41953,7 @@ function renderMarkdown(plan, l) {
         if (listed.length) {
             head.push('', '| Migration | Statements | Risk |', '|---|---|---|');
             for (const f of listed)
-                head.push(`| \`${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
+                head.push(`| \`${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(f.file)}\` | ${f.kind === 'opaque' ? 'code' : f.statementCount} | ${f.risk} |`);
         }
         const unlisted = plan.files.length - listed.length;
         if (unlisted > 0) {
@@ -41960,7 +41965,7 @@ function renderMarkdown(plan, l) {
     if (serious.length) {
         head.push('', '| Risk | Rule | Where | What | Safer |', '|---|---|---|---|---|');
         for (const f of serious.slice(0, l.findings)) {
-            head.push(`| ${f.risk} | \`${f.rule}\` | \`${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(f.file)}:${f.line}\` | ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(f.message)}${f.sizeNote ? ` (${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(f.sizeNote)})` : ''} | ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(f.safeAlternative)} |`);
+            head.push(`| ${f.risk} | \`${f.rule}\` | \`${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(f.file)}:${f.line}\` | ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(f.message)}${f.sizeNote ? ` (${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(f.sizeNote)})` : ''} | ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(f.safeAlternative)} |`);
         }
         if (serious.length > l.findings)
             head.push('', `… and ${serious.length - l.findings} more finding(s).`);
@@ -41968,7 +41973,7 @@ function renderMarkdown(plan, l) {
     if (plan.ignored.length) {
         head.push('', 'Accepted by inline ignores:');
         for (const i of plan.ignored.slice(0, l.ignored))
-            head.push(`- \`${i.rule}\` at \`${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(i.file)}:${i.line}\`: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .V)(i.reason)}`);
+            head.push(`- \`${i.rule}\` at \`${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(i.file)}:${i.line}\`: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf)(i.reason)}`);
         if (plan.ignored.length > l.ignored)
             head.push(`- … and ${plan.ignored.length - l.ignored} more`);
     }
@@ -43013,7 +43018,7 @@ function readBackupSpec(src) {
 
 
 
-const code = (t) => `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(t)}</code>`;
+const code = (t) => `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(t)}</code>`;
 const oneLine = (t, max) => {
     const flat = t.replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max)}…` : flat;
@@ -43087,115 +43092,56 @@ function gatePlanLog(plan) {
 }
 /** The gate's job summary. `detected`: why the tool/dir were chosen, or NO_MIGRATIONS. */
 function renderGateSummary(s, plan, repoPath, detected) {
-    const more = (total, what) => {
-        if (total > MAX_SUMMARY_ROWS)
-            s.addRaw(`<p>… and ${total - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
+    // A table under its heading with at most MAX_SUMMARY_ROWS rows (a summary has a size limit; the log has them all).
+    const cappedTable = (title, headers, items, row, what) => {
+        if (!items.length)
+            return;
+        s.addHeading(title, 3);
+        s.addTable([(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)(...headers), ...items.slice(0, MAX_SUMMARY_ROWS).map(row)]);
+        if (items.length > MAX_SUMMARY_ROWS)
+            s.addRaw(`<p>… and ${items.length - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
     };
     s.addHeading(`Migrate gate: ${detected === NO_MIGRATIONS ? '✅ No migrations — nothing to migrate' : DECISION_TITLE[plan.decision]}`, 2);
     s.addRaw(`<p>${plan.pendingCount} pending migration(s) · highest risk <strong>${RISK_ICON[plan.risk] ?? ''} ${plan.risk}</strong> · ` +
-        `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(detected)}) · ` +
+        `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(detected)}) · ` +
         `${detected === NO_MIGRATIONS ? 'database not contacted' : `PostgreSQL ${plan.policy.serverVersion ?? '?'}`} · plan-hash <code>${plan.planHash}</code></p>`, true);
-    s.addList(plan.reasons.map(_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z));
-    if (plan.blockers.length) {
-        s.addHeading('Blockers', 3);
-        s.addTable([
-            [
-                { data: 'Kind', header: true },
-                { data: 'Where', header: true },
-                { data: 'Detail', header: true },
-            ],
-            ...plan.blockers
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((b) => [
-                b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
-                b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
-                (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(b.detail),
-            ]),
-        ]);
-        more(plan.blockers.length, 'blockers');
-    }
-    if (plan.files.length) {
-        s.addHeading('Pending migrations', 3);
-        s.addTable([
-            [
-                { data: 'Migration', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Risk', header: true },
-                { data: 'Transactions', header: true },
-            ],
-            ...plan.files
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((f) => [
-                code(repoPath(f.file)),
-                f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
-                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-                f.noTransaction
-                    ? 'none (tool runs it outside a transaction)'
-                    : f.hasNonTransactional
-                        ? 'split: some statements run alone'
-                        : 'one transaction',
-            ]),
-        ]);
-        more(plan.files.length, 'migrations');
-    }
-    const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
-    if (shown.length) {
-        s.addHeading('Findings', 3);
-        s.addTable([
-            [
-                { data: 'Risk', header: true },
-                { data: 'Rule', header: true },
-                { data: 'Where', header: true },
-                { data: 'What', header: true },
-                { data: 'Safer alternative', header: true },
-            ],
-            ...shown
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((f) => [
-                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-                code(f.rule),
-                code(`${repoPath(f.file)}:${f.line}`),
-                (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(f.message) + (f.sizeNote ? `<br><em>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(f.sizeNote)}</em>` : ''),
-                (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(f.safeAlternative),
-            ]),
-        ]);
-        more(shown.length, 'findings');
-    }
+    s.addList(plan.reasons.map(_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD));
+    cappedTable('Blockers', ['Kind', 'Where', 'Detail'], plan.blockers, (b) => [
+        b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
+        b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(b.detail),
+    ], 'blockers');
+    cappedTable('Pending migrations', ['Migration', 'Statements', 'Risk', 'Transactions'], plan.files, (f) => [
+        code(repoPath(f.file)),
+        f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        f.noTransaction
+            ? 'none (tool runs it outside a transaction)'
+            : f.hasNonTransactional
+                ? 'split: some statements run alone'
+                : 'one transaction',
+    ], 'migrations');
+    cappedTable('Findings', ['Risk', 'Rule', 'Where', 'What', 'Safer alternative'], plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote), (f) => [
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        code(f.rule),
+        code(`${repoPath(f.file)}:${f.line}`),
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(f.message) + (f.sizeNote ? `<br><em>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(f.sizeNote)}</em>` : ''),
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(f.safeAlternative),
+    ], 'findings');
     const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
     if (notices.length) {
         s.addDetails(`${notices.length} hygiene notice(s)`, `<ul>${notices
             .slice(0, MAX_SUMMARY_ROWS)
-            .map((f) => `<li><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(f.rule)}</code> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(repoPath(f.file))}:${f.line} — ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(f.message)}</li>`)
+            .map((f) => `<li><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(f.rule)}</code> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(repoPath(f.file))}:${f.line} — ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(f.message)}</li>`)
             .join('')}</ul>`);
     }
-    if (plan.ignored.length) {
-        s.addHeading('Ignored by inline directives', 3);
-        s.addTable([
-            [
-                { data: 'Rule', header: true },
-                { data: 'Where', header: true },
-                { data: 'Reason given', header: true },
-            ],
-            ...plan.ignored
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(i.reason)]),
-        ]);
-        more(plan.ignored.length, 'ignores');
-    }
+    cappedTable('Ignored by inline directives', ['Rule', 'Where', 'Reason given'], plan.ignored, (i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(i.reason)], 'ignores');
     if (plan.statements.length) {
         s.addHeading('Statements', 3);
         // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
         const yes = (b) => (b ? 'yes' : '—');
         s.addTable([
-            [
-                { data: 'Where', header: true },
-                { data: 'Statement', header: true },
-                { data: 'Lock', header: true },
-                { data: 'Rewrite', header: true },
-                { data: 'Scan', header: true },
-                { data: 'In tx', header: true },
-                { data: 'Risk', header: true },
-            ],
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)('Where', 'Statement', 'Lock', 'Rewrite', 'Scan', 'In tx', 'Risk'),
             ...plan.statements
                 .slice(0, 200)
                 .map((st) => [
@@ -43218,6 +43164,15 @@ function statementsCell(a) {
         return '—';
     return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
 }
+/** The files a rehearsal or the migration applied: statements run and time taken (no table when there are none). */
+function appliedTable(out, label, files) {
+    if (!files.length)
+        return;
+    out.addTable([
+        headerRow(label, 'Statements', 'Time'),
+        ...files.map((a) => [code(a.file), statementsCell(a), a.ms === null ? '—' : formatDuration(a.ms)]),
+    ]);
+}
 /** The migrate step's job summary section (the backup's, src/backup/report.ts, follows it). */
 function renderMigrateSummary(out, s) {
     // "nothing applied" only when it is true: a partly applied file has committed statements.
@@ -43234,14 +43189,7 @@ function renderMigrateSummary(out, s) {
     out.addHeading(`Migrate: ${title}`, 2);
     if (s.result) {
         out.addTable([
-            [
-                { data: 'Tool', header: true },
-                { data: 'Directory', header: true },
-                { data: 'Mode', header: true },
-                { data: 'Pending before', header: true },
-                { data: 'Plan hash', header: true },
-                { data: 'Lock wait', header: true },
-            ],
+            headerRow('Tool', 'Directory', 'Mode', 'Pending before', 'Plan hash', 'Lock wait'),
             [
                 s.result.tool,
                 `<code>${escapeHtml(path.relative(process.cwd(), s.result.dir) || '.')}</code>`,
@@ -43255,35 +43203,8 @@ function renderMigrateSummary(out, s) {
     if (s.rehearsal) {
         out.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${formatDuration(s.rehearsal.ms)}.</p>`, true);
     }
-    const rehearsed = s.rehearsal?.result?.applied ?? [];
-    if (rehearsed.length) {
-        out.addTable([
-            [
-                { data: 'Rehearsed file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...rehearsed.map((a) => [
-                `<code>${escapeHtml(a.file)}</code>`,
-                statementsCell(a),
-                a.ms === null ? '—' : formatDuration(a.ms),
-            ]),
-        ]);
-    }
-    if (s.applied.length) {
-        out.addTable([
-            [
-                { data: 'Applied file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...s.applied.map((a) => [
-                `<code>${escapeHtml(a.file)}</code>`,
-                statementsCell(a),
-                a.ms === null ? '—' : formatDuration(a.ms),
-            ]),
-        ]);
-    }
+    appliedTable(out, 'Rehearsed file', s.rehearsal?.result?.applied ?? []);
+    appliedTable(out, 'Applied file', s.applied);
     if (s.failure)
         out.addRaw(`<pre>${escapeHtml(s.scrub(s.failure))}</pre>`, true);
 }

@@ -36040,7 +36040,7 @@ async function reportNoMigrations(none, emptyHash) {
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('pending-count', '0');
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('plan-hash', emptyHash);
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addHeading('Migrate: ✅ No migrations — nothing to migrate', 2);
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(none.found)}.</p>`, true);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(none.found)}.</p>`, true);
     await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.write();
 }
 /** backup-id / backup-size outputs and the summary's backup section, as the database's manifest records it. */
@@ -36271,13 +36271,13 @@ function backupLines(b) {
 function backupSummaryHtml(b) {
     const usage = (0,_take_js__WEBPACK_IMPORTED_MODULE_3__/* .restoreUsage */ .uK)(b.id);
     const rows = b.pieces
-        .map((p) => `<tr><td>${p.piece}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)((0,_restore_js__WEBPACK_IMPORTED_MODULE_2__/* .describePiece */ .Ch)(p))}</td><td><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code></td><td>${p.rows}</td><td>${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(p.bytes)}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(p.notes.join('; ')) || '—'}</td></tr>`)
+        .map((p) => `<tr><td>${p.piece}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)((0,_restore_js__WEBPACK_IMPORTED_MODULE_2__/* .describePiece */ .Ch)(p))}</td><td><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code></td><td>${p.rows}</td><td>${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(p.bytes)}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)(p.notes.join('; ')) || '—'}</td></tr>`)
         .join('');
     return [
         `<h3>Backup <code>${b.id}</code></h3>`,
         `<p>Before the destructive statements ran, what they destroy was copied into schema <code>rail_actions_backup</code> of this database (in the same transaction as each statement): ${b.pieces.length} piece(s), ${b.rows} row(s), ${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(b.bytes)}. Kept until <strong>${b.expiresAt.toISOString()}</strong> (backup-retention); the next migrate run after that drops it.</p>`,
         `<table><tr><th>#</th><th>Holds</th><th>Statement</th><th>Rows</th><th>Size</th><th>Notes</th></tr>${rows}</table>`,
-        `<p>To undo: <code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(usage.command)}</code>, or the <code>actions/restore</code> action with <code>backup-id: ${b.id}</code>.</p>`,
+        `<p>To undo: <code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)(usage.command)}</code>, or the <code>actions/restore</code> action with <code>backup-id: ${b.id}</code>.</p>`,
     ].join('\n');
 }
 
@@ -37612,7 +37612,8 @@ function quoteLiteral(value) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony export escapeMarkdownCell */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
@@ -37634,6 +37635,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -44034,7 +44039,7 @@ function readBackupSpec(src) {
 
 
 
-const code = (t) => `<code>${escapeHtml(t)}</code>`;
+const code = (t) => `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(t)}</code>`;
 const oneLine = (t, max) => {
     const flat = t.replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max)}…` : flat;
@@ -44108,80 +44113,42 @@ function gatePlanLog(plan) {
 }
 /** The gate's job summary. `detected`: why the tool/dir were chosen, or NO_MIGRATIONS. */
 function renderGateSummary(s, plan, repoPath, detected) {
-    const more = (total, what) => {
-        if (total > MAX_SUMMARY_ROWS)
-            s.addRaw(`<p>… and ${total - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
+    // A table under its heading with at most MAX_SUMMARY_ROWS rows (a summary has a size limit; the log has them all).
+    const cappedTable = (title, headers, items, row, what) => {
+        if (!items.length)
+            return;
+        s.addHeading(title, 3);
+        s.addTable([headerRow(...headers), ...items.slice(0, MAX_SUMMARY_ROWS).map(row)]);
+        if (items.length > MAX_SUMMARY_ROWS)
+            s.addRaw(`<p>… and ${items.length - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
     };
     s.addHeading(`Migrate gate: ${detected === NO_MIGRATIONS ? '✅ No migrations — nothing to migrate' : DECISION_TITLE[plan.decision]}`, 2);
     s.addRaw(`<p>${plan.pendingCount} pending migration(s) · highest risk <strong>${RISK_ICON[plan.risk] ?? ''} ${plan.risk}</strong> · ` +
         `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${escapeHtml(detected)}) · ` +
         `${detected === NO_MIGRATIONS ? 'database not contacted' : `PostgreSQL ${plan.policy.serverVersion ?? '?'}`} · plan-hash <code>${plan.planHash}</code></p>`, true);
     s.addList(plan.reasons.map(escapeHtml));
-    if (plan.blockers.length) {
-        s.addHeading('Blockers', 3);
-        s.addTable([
-            [
-                { data: 'Kind', header: true },
-                { data: 'Where', header: true },
-                { data: 'Detail', header: true },
-            ],
-            ...plan.blockers
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((b) => [
-                b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
-                b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
-                escapeHtml(b.detail),
-            ]),
-        ]);
-        more(plan.blockers.length, 'blockers');
-    }
-    if (plan.files.length) {
-        s.addHeading('Pending migrations', 3);
-        s.addTable([
-            [
-                { data: 'Migration', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Risk', header: true },
-                { data: 'Transactions', header: true },
-            ],
-            ...plan.files
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((f) => [
-                code(repoPath(f.file)),
-                f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
-                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-                f.noTransaction
-                    ? 'none (tool runs it outside a transaction)'
-                    : f.hasNonTransactional
-                        ? 'split: some statements run alone'
-                        : 'one transaction',
-            ]),
-        ]);
-        more(plan.files.length, 'migrations');
-    }
-    const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
-    if (shown.length) {
-        s.addHeading('Findings', 3);
-        s.addTable([
-            [
-                { data: 'Risk', header: true },
-                { data: 'Rule', header: true },
-                { data: 'Where', header: true },
-                { data: 'What', header: true },
-                { data: 'Safer alternative', header: true },
-            ],
-            ...shown
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((f) => [
-                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-                code(f.rule),
-                code(`${repoPath(f.file)}:${f.line}`),
-                escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
-                escapeHtml(f.safeAlternative),
-            ]),
-        ]);
-        more(shown.length, 'findings');
-    }
+    cappedTable('Blockers', ['Kind', 'Where', 'Detail'], plan.blockers, (b) => [
+        b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
+        b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
+        escapeHtml(b.detail),
+    ], 'blockers');
+    cappedTable('Pending migrations', ['Migration', 'Statements', 'Risk', 'Transactions'], plan.files, (f) => [
+        code(repoPath(f.file)),
+        f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        f.noTransaction
+            ? 'none (tool runs it outside a transaction)'
+            : f.hasNonTransactional
+                ? 'split: some statements run alone'
+                : 'one transaction',
+    ], 'migrations');
+    cappedTable('Findings', ['Risk', 'Rule', 'Where', 'What', 'Safer alternative'], plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote), (f) => [
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        code(f.rule),
+        code(`${repoPath(f.file)}:${f.line}`),
+        escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
+        escapeHtml(f.safeAlternative),
+    ], 'findings');
     const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
     if (notices.length) {
         s.addDetails(`${notices.length} hygiene notice(s)`, `<ul>${notices
@@ -44189,34 +44156,13 @@ function renderGateSummary(s, plan, repoPath, detected) {
             .map((f) => `<li><code>${escapeHtml(f.rule)}</code> ${escapeHtml(repoPath(f.file))}:${f.line} — ${escapeHtml(f.message)}</li>`)
             .join('')}</ul>`);
     }
-    if (plan.ignored.length) {
-        s.addHeading('Ignored by inline directives', 3);
-        s.addTable([
-            [
-                { data: 'Rule', header: true },
-                { data: 'Where', header: true },
-                { data: 'Reason given', header: true },
-            ],
-            ...plan.ignored
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
-        ]);
-        more(plan.ignored.length, 'ignores');
-    }
+    cappedTable('Ignored by inline directives', ['Rule', 'Where', 'Reason given'], plan.ignored, (i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)], 'ignores');
     if (plan.statements.length) {
         s.addHeading('Statements', 3);
         // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
         const yes = (b) => (b ? 'yes' : '—');
         s.addTable([
-            [
-                { data: 'Where', header: true },
-                { data: 'Statement', header: true },
-                { data: 'Lock', header: true },
-                { data: 'Rewrite', header: true },
-                { data: 'Scan', header: true },
-                { data: 'In tx', header: true },
-                { data: 'Risk', header: true },
-            ],
+            headerRow('Where', 'Statement', 'Lock', 'Rewrite', 'Scan', 'In tx', 'Risk'),
             ...plan.statements
                 .slice(0, 200)
                 .map((st) => [
@@ -44239,6 +44185,15 @@ function statementsCell(a) {
         return '—';
     return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
 }
+/** The files a rehearsal or the migration applied: statements run and time taken (no table when there are none). */
+function appliedTable(out, label, files) {
+    if (!files.length)
+        return;
+    out.addTable([
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)(label, 'Statements', 'Time'),
+        ...files.map((a) => [code(a.file), statementsCell(a), a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms)]),
+    ]);
+}
 /** The migrate step's job summary section (the backup's, src/backup/report.ts, follows it). */
 function renderMigrateSummary(out, s) {
     // "nothing applied" only when it is true: a partly applied file has committed statements.
@@ -44255,17 +44210,10 @@ function renderMigrateSummary(out, s) {
     out.addHeading(`Migrate: ${title}`, 2);
     if (s.result) {
         out.addTable([
-            [
-                { data: 'Tool', header: true },
-                { data: 'Directory', header: true },
-                { data: 'Mode', header: true },
-                { data: 'Pending before', header: true },
-                { data: 'Plan hash', header: true },
-                { data: 'Lock wait', header: true },
-            ],
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)('Tool', 'Directory', 'Mode', 'Pending before', 'Plan hash', 'Lock wait'),
             [
                 s.result.tool,
-                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(process.cwd(), s.result.dir) || '.')}</code>`,
+                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(process.cwd(), s.result.dir) || '.')}</code>`,
                 s.result.mode === 'command' ? 'project command' : 'rail-actions runner',
                 String(s.result.report.pending.length),
                 `<code>${s.result.planHash.slice(0, 16)}…</code>`,
@@ -44276,37 +44224,10 @@ function renderMigrateSummary(out, s) {
     if (s.rehearsal) {
         out.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(s.rehearsal.ms)}.</p>`, true);
     }
-    const rehearsed = s.rehearsal?.result?.applied ?? [];
-    if (rehearsed.length) {
-        out.addTable([
-            [
-                { data: 'Rehearsed file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...rehearsed.map((a) => [
-                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(a.file)}</code>`,
-                statementsCell(a),
-                a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms),
-            ]),
-        ]);
-    }
-    if (s.applied.length) {
-        out.addTable([
-            [
-                { data: 'Applied file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...s.applied.map((a) => [
-                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(a.file)}</code>`,
-                statementsCell(a),
-                a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms),
-            ]),
-        ]);
-    }
+    appliedTable(out, 'Rehearsed file', s.rehearsal?.result?.applied ?? []);
+    appliedTable(out, 'Applied file', s.applied);
     if (s.failure)
-        out.addRaw(`<pre>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(s.scrub(s.failure))}</pre>`, true);
+        out.addRaw(`<pre>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(s.scrub(s.failure))}</pre>`, true);
 }
 
 

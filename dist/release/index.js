@@ -35203,6 +35203,8 @@ var lib_core = __nccwpck_require__(1804);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
 var client = __nccwpck_require__(6806);
 // EXTERNAL MODULE: ./src/railway/deploy.ts
@@ -35414,8 +35416,6 @@ async function readProduction(client, scope, row) {
     return probe.production;
 }
 
-// EXTERNAL MODULE: ./src/core/text.ts
-var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/errors.ts
 var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
@@ -35790,7 +35790,7 @@ function renderPreflightMarkdown(report, title) {
         refuted: '❌ refuted',
         unknown: '❔ unknown',
     };
-    const rows = report.checks.map((c) => `| ${(0,core_text/* escapeMarkdownCell */.V)(c.subject)} | ${(0,core_text/* escapeMarkdownCell */.V)(c.check)} | ${icon[c.verdict]} | ${(0,core_text/* escapeMarkdownCell */.V)(c.detail)} | ${(0,core_text/* escapeMarkdownCell */.V)(c.todo ?? '')} |`);
+    const rows = report.checks.map((c) => `| ${(0,core_text/* escapeMarkdownCell */.Vf)(c.subject)} | ${(0,core_text/* escapeMarkdownCell */.Vf)(c.check)} | ${icon[c.verdict]} | ${(0,core_text/* escapeMarkdownCell */.Vf)(c.detail)} | ${(0,core_text/* escapeMarkdownCell */.Vf)(c.todo ?? '')} |`);
     const counts = ['confirmed', 'refuted', 'unknown']
         .map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`)
         .join(', ');
@@ -35819,6 +35819,7 @@ var runtime = __nccwpck_require__(9131);
 // Plumbing the Railway actions (railway-deploy, rollback, release) share around the use cases: the step's inputs as
 // specs (src/release/spec.ts over coreSource), the client with logs routed to core, post-step state and the post step,
 // outputs and summaries. Decisions live in src/release/policies.ts; this file only wires them to @actions/core.
+
 
 
 
@@ -35933,15 +35934,10 @@ function loadReleaseState() {
     return { phase, inflight };
 }
 async function writeCleanupSummary(title, rows) {
-    lib_core/* summary */.z.addHeading(title, 2).addTable([
-        [
-            { data: 'Service', header: true },
-            { data: 'Deployment', header: true },
-            { data: 'Found', header: true },
-            { data: 'Action', header: true },
-            { data: 'Production now', header: true },
-            { data: 'Needs a human', header: true },
-        ],
+    lib_core/* summary */.z
+        .addHeading(title, 2)
+        .addTable([
+        (0,core_text/* headerRow */.U1)('Service', 'Deployment', 'Found', 'Action', 'Production now', 'Needs a human'),
         ...rows.map((r) => [
             r.service,
             r.deploymentId || '—',
@@ -36699,8 +36695,9 @@ async function retry(fn, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ escapeMarkdownCell),
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
 // and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
@@ -36721,6 +36718,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -43348,7 +43349,7 @@ function readCheckSpec(src) {
 
 const short = (id) => (id ? `\`${id.slice(0, 8)}\`` : '—');
 /** Table cells must not break the row. */
-const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .V;
+const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .Vf;
 function dur(from, to) {
     return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(to - from) : '—';
 }
@@ -43441,7 +43442,7 @@ function renderTimeline(release) {
 }
 function renderDiagnostics(name, d) {
     const out = [
-        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(name)}: why deployment ${d.deploymentId} failed</summary>`,
+        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(name)}: why deployment ${d.deploymentId} failed</summary>`,
         '',
     ];
     if (d.events.length) {
@@ -43467,7 +43468,7 @@ function renderDiagnostics(name, d) {
     block('Build logs', d.buildLogs);
     block('Deploy logs', d.deployLogs);
     if (d.problems.length)
-        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(d.problems.join('; '))}_`, '');
+        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(d.problems.join('; '))}_`, '');
     out.push('</details>');
     return out.join('\n');
 }

@@ -35221,18 +35221,13 @@ async function writeSummary(r) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addHeading(`Restore: ${title}`, 2);
     if (r.pieces.length) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addTable([
-            [
-                { data: '#', header: true },
-                { data: 'Put back', header: true },
-                { data: 'Destroyed by', header: true },
-                { data: 'Rows', header: true },
-            ],
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .headerRow */ .U1)('#', 'Put back', 'Destroyed by', 'Rows'),
             ...r.pieces.map((p) => {
                 const piece = r.backup.pieces.find((x) => x.piece === p.piece);
                 return [
                     String(p.piece),
-                    (0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .Z)(piece ? (0,_backup_restore_js__WEBPACK_IMPORTED_MODULE_1__/* .describePiece */ .Ch)(piece) : p.table),
-                    `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .Z)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code>`,
+                    (0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .ZD)(piece ? (0,_backup_restore_js__WEBPACK_IMPORTED_MODULE_1__/* .describePiece */ .Ch)(piece) : p.table),
+                    `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .ZD)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code>`,
                     String(p.rows),
                 ];
             }),
@@ -35240,7 +35235,7 @@ async function writeSummary(r) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`<p>Backup size ${(0,_backup_store_js__WEBPACK_IMPORTED_MODULE_3__/* .formatSize */ .oO)(r.backup.bytes)}; one transaction, ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_4__/* .formatDuration */ .a3)(r.ms)}. The copies stay in schema rail_actions_backup until ${r.backup.expiresAt.toISOString()}.</p>`, true);
     }
     if (r.warnings.length)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`<p><strong>Not restored / notes:</strong></p><ul>${r.warnings.map((w) => `<li>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .Z)(w)}</li>`).join('')}</ul>`, true);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`<p><strong>Not restored / notes:</strong></p><ul>${r.warnings.map((w) => `<li>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .ZD)(w)}</li>`).join('')}</ul>`, true);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
 }
 async function run() {
@@ -37364,7 +37359,8 @@ function quoteLiteral(value) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony export escapeMarkdownCell */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
@@ -37386,6 +37382,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 

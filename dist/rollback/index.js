@@ -35198,6 +35198,8 @@ var lib_core = __nccwpck_require__(1804);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
 var client = __nccwpck_require__(6806);
 // EXTERNAL MODULE: ./src/railway/deploy.ts
@@ -35409,8 +35411,6 @@ async function readProduction(client, scope, row) {
     return probe.production;
 }
 
-// EXTERNAL MODULE: ./src/core/text.ts
-var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/errors.ts
 var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
@@ -35827,6 +35827,7 @@ var runtime = __nccwpck_require__(9131);
 
 
 
+
 /** The step's log as the use cases' reporter: groups are the runner's collapsible log groups. */
 const coreReporter = {
     log: (m) => lib_core/* info */.pq(m),
@@ -35928,15 +35929,10 @@ function loadReleaseState() {
     return { phase, inflight };
 }
 async function writeCleanupSummary(title, rows) {
-    core.summary.addHeading(title, 2).addTable([
-        [
-            { data: 'Service', header: true },
-            { data: 'Deployment', header: true },
-            { data: 'Found', header: true },
-            { data: 'Action', header: true },
-            { data: 'Production now', header: true },
-            { data: 'Needs a human', header: true },
-        ],
+    core.summary
+        .addHeading(title, 2)
+        .addTable([
+        headerRow('Service', 'Deployment', 'Found', 'Action', 'Production now', 'Needs a human'),
         ...rows.map((r) => [
             r.service,
             r.deploymentId || '—',
@@ -36268,7 +36264,7 @@ async function main() {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', 'refused');
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
             .addHeading('Railway rollback: refused (needs a human)', 2)
-            .addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_3__/* .escapeHtml */ .Z)(run.refusal)}</p>`, true);
+            .addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_3__/* .escapeHtml */ .ZD)(run.refusal)}</p>`, true);
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(run.refusal);
     }
@@ -36705,9 +36701,10 @@ async function retry(fn, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ escapeMarkdownCell),
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
+/* unused harmony export headerRow */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
 // and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
 const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -36727,6 +36724,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -43308,7 +43309,7 @@ function readCheckSpec(src) {
 
 const short = (id) => (id ? `\`${id.slice(0, 8)}\`` : '—');
 /** Table cells must not break the row. */
-const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .V;
+const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .Vf;
 function dur(from, to) {
     return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(to - from) : '—';
 }
@@ -43401,7 +43402,7 @@ function renderTimeline(release) {
 }
 function renderDiagnostics(name, d) {
     const out = [
-        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(name)}: why deployment ${d.deploymentId} failed</summary>`,
+        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(name)}: why deployment ${d.deploymentId} failed</summary>`,
         '',
     ];
     if (d.events.length) {
@@ -43427,7 +43428,7 @@ function renderDiagnostics(name, d) {
     block('Build logs', d.buildLogs);
     block('Deploy logs', d.deployLogs);
     if (d.problems.length)
-        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(d.problems.join('; '))}_`, '');
+        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(d.problems.join('; '))}_`, '');
     out.push('</details>');
     return out.join('\n');
 }

@@ -4,6 +4,7 @@
 import * as core from '@actions/core';
 import { UserFacingError } from '../../core/errors.js';
 import { scrubSecrets } from '../../core/redact.js';
+import { headerRow } from '../../core/text.js';
 import { RailwayClient } from '../../railway/client.js';
 import type { DeploySource } from '../../railway/deploy.js';
 import { cleanUpAfterInterruptedMain, POST_STEP_BUDGET_MS, type CleanupRow } from '../../release/cleanup.js';
@@ -144,24 +145,19 @@ export function loadReleaseState(): { phase: string; inflight: InflightService[]
 }
 
 export async function writeCleanupSummary(title: string, rows: CleanupRow[]): Promise<void> {
-  core.summary.addHeading(title, 2).addTable([
-    [
-      { data: 'Service', header: true },
-      { data: 'Deployment', header: true },
-      { data: 'Found', header: true },
-      { data: 'Action', header: true },
-      { data: 'Production now', header: true },
-      { data: 'Needs a human', header: true },
-    ],
-    ...rows.map((r) => [
-      r.service,
-      r.deploymentId || '—',
-      r.found || '—',
-      r.action,
-      r.productionNow || '—',
-      r.needsHuman ? `🚨 ${r.needsHuman}` : 'no',
-    ]),
-  ]);
+  core.summary
+    .addHeading(title, 2)
+    .addTable([
+      headerRow('Service', 'Deployment', 'Found', 'Action', 'Production now', 'Needs a human'),
+      ...rows.map((r) => [
+        r.service,
+        r.deploymentId || '—',
+        r.found || '—',
+        r.action,
+        r.productionNow || '—',
+        r.needsHuman ? `🚨 ${r.needsHuman}` : 'no',
+      ]),
+    ]);
   await core.summary.write();
 }
 
