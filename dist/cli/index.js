@@ -14359,13 +14359,13 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var duration = __nccwpck_require__(8571);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/redact.ts
-var redact = __nccwpck_require__(2258);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/core/redact.ts
+var redact = __nccwpck_require__(2258);
 ;// CONCATENATED MODULE: ./src/core/database-url.ts
 
 
@@ -16461,6 +16461,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => deployments_SUCCESS_STATUSES.has(d.status));
 }
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
+}
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
     return newestFirst(list).find((d) => !known.has(d.id) && (!notBefore || time(d.createdAt) >= time(notBefore)) && accept(d));
@@ -17662,8 +17672,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await readServiceState(client, scope);
         const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
         checkSourceFits(service.name, instance, own);
-        const previous = pickActive(deployments);
-        const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = releaseStartOf(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -17680,7 +17689,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = serviceUrlOf(instance);
         if (url)
             svc.url = url;
         return svc;
@@ -21143,6 +21151,8 @@ function cliSource(v, aliases = {}) {
 
 
 
+
+
 /** The connection flags, generated from the catalogue (the same names, defaults and help as the actions' inputs). */
 const RAILWAY_OPTIONS = [
     ...catalogueFlags('cli:status', ['railway-token', 'project', 'environment', 'api-url'], {
@@ -21177,6 +21187,25 @@ function connectWith(spec, ctx, deadline) {
         log: (m) => ctx.log(ctx.errColor.dim(m)),
     });
 }
+/**
+ * deploy's and rollback's side of a use case's RunIo: connect with the flags, report dimmed (warnings yellow) on
+ * stderr, stop on Ctrl-C. `scrub` hides the health secrets, and once connected the client's too (token, ids);
+ * `info` prints a dimmed line (deploy keeps it above its progress line).
+ */
+function cliRunIo(spec, ctx, secrets, info = (line) => ctx.log(line)) {
+    let client;
+    const scrub = (t) => (0,redact/* scrubSecrets */.Zg)(client ? client.scrub(t) : t, secrets);
+    const io = {
+        connect: async (deadline) => {
+            client = await connectWith(spec, ctx, deadline);
+            return client;
+        },
+        reporter: plainReporter((m) => info(ctx.errColor.dim(scrub(m))), (m) => ctx.log(ctx.errColor.yellow(scrub(m)))),
+        signal: ctx.signal,
+        useSubscription: spec.subscriptions,
+    };
+    return { io, scrub };
+}
 async function connectRailway(v, ctx, opts = {}) {
     requireToken(v);
     const token = v.string('railway-token')?.trim() ?? '';
@@ -21194,6 +21223,13 @@ async function resolveRailway(client, v, services) {
     const project = v.string('project')?.trim();
     const environment = v.string('environment')?.trim();
     return resolveTarget(client, { ...(project ? { project } : {}), ...(environment ? { environment } : {}), services });
+}
+/** `--service` values for a command that acts on services (deploy, rollback): at least one. */
+function requiredServices(v) {
+    const services = serviceList(v);
+    if (services.length === 0)
+        throw new errors/* InputError */.dz('service', 'is required: give one or more service names or ids');
+    return services;
 }
 /** `--service` values: repeated flags and/or newline/comma-separated lists (like the action's input). */
 function serviceList(v) {
@@ -21216,7 +21252,6 @@ var cli_ui = __nccwpck_require__(1454);
 // `rail-actions deploy`: one release of one or more services (parallel), optionally verified and rolled back — the
 // same use case (runRelease) and the same option readers as the railway-deploy and root actions, so a decision (the
 // result word, the rollback target, the migration guard) cannot differ between the terminal and CI.
-
 
 
 
@@ -21317,9 +21352,7 @@ const deployCommand = {
     },
     async run(v, ctx) {
         // Every flag is validated before the first API call, by the readers the actions use.
-        const services = serviceList(v);
-        if (services.length === 0)
-            throw new errors/* InputError */.dz('service', 'is required: give one or more service names or ids');
+        const services = requiredServices(v);
         const src = cliSource(v, { ...VERIFY_ALIASES, rollback: ['rollback-on-failure'] });
         const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:deploy'));
         const verify = v.flag('verify') || v.given('health-url') || v.given('health-path');
@@ -21332,7 +21365,7 @@ const deployCommand = {
         const log = (m) => ctx.log(ctx.errColor.dim(m));
         const source = await readSourceSpec(src, services, { defaultKind: 'upload', log });
         let progress;
-        let scrub = (t) => (0,redact/* scrubSecrets */.Zg)(t, health.secrets);
+        const { io, scrub } = cliRunIo(railway, ctx, health.secrets, (line) => progress ? progress.log(line) : ctx.log(line));
         let current;
         try {
             const run = await runRelease({
@@ -21346,14 +21379,7 @@ const deployCommand = {
                 risks,
                 names: CLI_NAMES,
             }, {
-                connect: async (deadline) => {
-                    const client = await connectWith(railway, ctx, deadline);
-                    scrub = (t) => (0,redact/* scrubSecrets */.Zg)(client.scrub(t), health.secrets);
-                    return client;
-                },
-                reporter: plainReporter((m) => (progress ? progress.log(ctx.errColor.dim(scrub(m))) : ctx.log(ctx.errColor.dim(scrub(m)))), (m) => ctx.log(ctx.errColor.yellow(scrub(m)))),
-                signal: ctx.signal,
-                useSubscription: railway.subscriptions,
+                ...io,
                 onPhase: (r, phase) => {
                     current = r;
                     if (phase === 'deploying' && !progress) {
@@ -21481,6 +21507,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 ;// CONCATENATED MODULE: ./src/release/preflight.ts
@@ -21693,7 +21723,7 @@ async function serviceChecks(client, target, service, inputs) {
     });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
-    const active = pickActive(deployments);
+    const { active, rollbackTarget: target0, url } = releaseStartOf(instance, deployments, inputs.commitSha);
     checks.push(active
         ? {
             subject,
@@ -21724,7 +21754,6 @@ async function serviceChecks(client, target, service, inputs) {
                 todo: 'nothing now; a rollback will say which method it used',
             });
     }
-    const target0 = pickRollbackTarget(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
         ? {
             subject,
@@ -21780,7 +21809,6 @@ async function serviceChecks(client, target, service, inputs) {
         ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
         ...instance.domains.serviceDomains.map((d) => d.domain),
     ];
-    const url = serviceUrlOf(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
@@ -21802,7 +21830,7 @@ async function serviceChecks(client, target, service, inputs) {
             autodeploy,
             deploymentOfCommit: ofCommit?.id ?? null,
             domains,
-            url,
+            url: url ?? null,
         },
     };
 }
@@ -22286,6 +22314,7 @@ function planHash(files) {
 
 
 
+
 async function isDirectory(p) {
     try {
         return (await (0,promises_namespaceObject.stat)(p)).isDirectory();
@@ -22339,6 +22368,19 @@ async function readMigrationFile(abs, cwd) {
         checksum: sha256Hex(bytes),
     };
 }
+/**
+ * The migrations among the files directly in `dir`, in name order (listDir): `pick` sees a file name and returns how
+ * to make the migration from the file once read, or undefined for a file that is not one (it is not read).
+ */
+async function readDirMigrations(dir, cwd, pick) {
+    const files = [];
+    for (const entry of await listDir(dir)) {
+        const make = entry.isFile ? pick(entry.name) : undefined;
+        if (make)
+            files.push(make(await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
+    }
+    return files;
+}
 /** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
 function checksumVariants(text) {
     const lf = text.replace(/\r\n/g, '\n');
@@ -22354,6 +22396,40 @@ async function tableExists(client, schema, table) {
         `${quoteIdent(schema)}.${quoteIdent(table)}`,
     ]);
     return r.rows[0]?.t != null;
+}
+/**
+ * A history table in the current schema with one row per applied migration: `id` names it, `appliedAt` (a timestamp
+ * column, may be null) says when. No table yet: nothing applied.
+ */
+async function readAppliedRows(client, table, columns) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, table)))
+        return { exists: false, rows: [] };
+    const { id, appliedAt, orderBy } = columns;
+    const r = await client.query(`SELECT ${id}, ${appliedAt} FROM ${quoteIdent(schema)}.${table} ORDER BY ${orderBy}`);
+    const rows = r.rows.map((row) => {
+        const at = row[appliedAt];
+        return { id: String(row[id]), ...(at instanceof Date ? { appliedAt: at.toISOString() } : {}) };
+    });
+    return { exists: true, rows };
+}
+/** dbmate and golang-migrate both keep their history in schema_migrations; only golang-migrate's has a `dirty` column. */
+const SCHEMA_MIGRATIONS = 'schema_migrations';
+/**
+ * The current schema when it holds `tool`'s schema_migrations, null when there is none. The other tool's table of
+ * that name is refused, naming the tool it belongs to.
+ */
+async function schemaMigrationsOf(client, tool) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, SCHEMA_MIGRATIONS)))
+        return null;
+    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, SCHEMA_MIGRATIONS]);
+    const golangMigrates = r.rows.length > 0;
+    if (tool === 'dbmate' && golangMigrates)
+        throw new errors/* UserFacingError */.Ui(`${schema}.${SCHEMA_MIGRATIONS} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    if (tool === 'golang-migrate' && !golangMigrates)
+        throw new errors/* UserFacingError */.Ui(`${schema}.${SCHEMA_MIGRATIONS} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    return schema;
 }
 /** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
 function currentSchemaHistory(table) {
@@ -27456,8 +27532,7 @@ function analyze_opaqueFile(f) {
 
 
 
-
-const TABLE = 'schema_migrations';
+const TABLE = SCHEMA_MIGRATIONS;
 const FILE_RE = /^(\d+).*\.sql$/;
 /** The up section of a dbmate file and its options (`transaction:false`). */
 function parseDbmateFile(text, file) {
@@ -27470,32 +27545,24 @@ function parseDbmateFile(text, file) {
     const options = upMarker[1] ?? '';
     return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
 }
-async function assertDbmateTable(client, schema) {
-    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, TABLE]);
-    if (r.rows.length) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
-    }
-}
 const dbmateAdapter = {
     tool: 'dbmate',
     defaultDirs: ['db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            const m = FILE_RE.exec(entry.name);
-            if (!entry.isFile || !m)
-                continue;
-            const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-            const { up, transaction } = parseDbmateFile(read.text, read.relPath);
-            files.push(sqlFile(m[1], read, up, transaction ? {} : { noTransaction: true }));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return readDirMigrations(dir, cwd, (name) => {
+            const id = FILE_RE.exec(name)?.[1];
+            if (id === undefined)
+                return undefined;
+            return (read) => {
+                const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+                return sqlFile(id, read, up, transaction ? {} : { noTransaction: true });
+            };
+        });
     },
     async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, TABLE)))
+        const schema = await schemaMigrationsOf(client, 'dbmate');
+        if (schema === null)
             return { exists: false, rows: [] };
-        await assertDbmateTable(client, schema);
         const r = await client.query(`SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`);
         const rows = r.rows.map((row) => ({ id: row.version }));
         return { exists: true, rows };
@@ -27675,7 +27742,7 @@ const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 
-const golang_migrate_TABLE = 'schema_migrations';
+const golang_migrate_TABLE = SCHEMA_MIGRATIONS;
 const golang_migrate_FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
 const ADVISORY_LOCK_ID_SALT = 1486364155;
 /** database.GenerateAdvisoryLockId(databaseName, schema, table): crc32(schema\0table\0db) * salt, as uint32. */
@@ -27683,18 +27750,10 @@ function golangMigrateLockKey(databaseName, schema, table = golang_migrate_TABLE
     const sum = (0,external_node_zlib_namespaceObject.crc32)(Buffer.from([schema, table, databaseName].join('\x00'), 'utf8'));
     return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
 }
-async function golang_migrate_columnsOf(client, schema, table) {
-    const r = await client.query('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return new Set(r.rows.map((row) => row.c));
-}
 async function currentVersion(client) {
-    const schema = await currentSchema(client);
-    if (!(await tableExists(client, schema, golang_migrate_TABLE)))
+    const schema = await schemaMigrationsOf(client, 'golang-migrate');
+    if (schema === null)
         return { exists: false };
-    const cols = await golang_migrate_columnsOf(client, schema, golang_migrate_TABLE);
-    if (!cols.has('dirty')) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${golang_migrate_TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
-    }
     const r = await client.query(`SELECT version::text AS version, dirty FROM ${quoteIdent(schema)}.${golang_migrate_TABLE} LIMIT 1`);
     const row = r.rows[0];
     return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
@@ -27782,31 +27841,17 @@ async function setVersion(client, version, dirty) {
 // (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
 
 
-
 const knex_TABLE = 'knex_migrations';
 const LOCK_TABLE = 'knex_migrations_lock';
 const knexAdapter = {
     tool: 'knex',
     defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isFile || !isCodeMigration(entry.name))
-                continue;
-            files.push(opaqueFile(entry.name, await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        // The id is the file name with its extension, as knex records it.
+        return readDirMigrations(dir, cwd, (name) => isCodeMigration(name) ? (read) => opaqueFile(name, read) : undefined);
     },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, knex_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, migration_time FROM ${quoteIdent(schema)}.${knex_TABLE} ORDER BY id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return readAppliedRows(client, knex_TABLE, { id: 'name', appliedAt: 'migration_time', orderBy: 'id' });
     },
     diff(files, history) {
         return diffById('Knex', files, history);
@@ -27872,33 +27917,17 @@ function nodePgMigrateUpSql(text) {
 const nodePgMigrateAdapter = {
     tool: 'node-pg-migrate',
     defaultDirs: ['migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await listDir(dir)) {
-            if (!entry.isFile)
-                continue;
-            const ext = external_node_path_default().extname(entry.name);
-            const id = external_node_path_default().basename(entry.name, ext);
-            if (ext === '.sql') {
-                const read = await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd);
-                files.push(sqlFile(id, read, nodePgMigrateUpSql(read.text)));
-            }
-            else if (isCodeMigration(entry.name)) {
-                files.push(opaqueFile(id, await readMigrationFile(external_node_path_default().join(dir, entry.name), cwd)));
-            }
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return readDirMigrations(dir, cwd, (name) => {
+            const ext = external_node_path_default().extname(name);
+            const id = external_node_path_default().basename(name, ext);
+            if (ext === '.sql')
+                return (read) => sqlFile(id, read, nodePgMigrateUpSql(read.text));
+            return isCodeMigration(name) ? (read) => opaqueFile(id, read) : undefined;
+        });
     },
-    async readHistory(client) {
-        const schema = await currentSchema(client);
-        if (!(await tableExists(client, schema, node_pg_migrate_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, run_on FROM ${quoteIdent(schema)}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return readAppliedRows(client, node_pg_migrate_TABLE, { id: 'name', appliedAt: 'run_on', orderBy: 'run_on, id' });
     },
     diff(files, history) {
         return diffById('node-pg-migrate', files, history);
@@ -39560,6 +39589,7 @@ async function readTaken(backup, spec, warn) {
 // the same read…Spec() functions as the actions (src/migrations/spec.ts, src/backup/spec.ts).
 
 
+
 const DATABASE_NAMES = ['database-url', 'migrations-tool', 'migrations-dir', 'working-directory'];
 /** What the CLI adds to the catalogued help (the catalogue holds the part every action.yml description shares). */
 const DATABASE_EXTRAS = {
@@ -39586,12 +39616,29 @@ function databaseSource(v, place, names) {
     const aliases = Object.fromEntries(Object.entries(flagNames(place, names)).map(([input, flag]) => [input, [flag]]));
     return cliSource(v, aliases);
 }
+/**
+ * A migrations command's spec, read by the action's own reader (readGateSpec, readMigrateSpec) so every flag is
+ * validated before the first connection; working-directory is relative to the current directory.
+ */
+function readMigrationsSpec(v, place, names, read) {
+    return read(databaseSource(v, place, names), { base: process.cwd() });
+}
+/**
+ * A database command's flags: the catalogued options at `place` (amended by `extras`), then `more`; with the input →
+ * flag names of the same options, so an error from a shared reader names the flag the user typed.
+ */
+function databaseFlags(place, names, extras, more) {
+    return { options: [...catalogueFlags(place, names, extras), ...more], inputAliases: flagNames(place, names) };
+}
+/** Progress of database work on stderr; in a CI log the line repeats every 30 s (migrations and scans can be long). */
+function databaseProgress(ctx, text) {
+    return new cli_ui/* Progress */.ke(text, { stream: ctx.err, plainEveryMs: 30_000 });
+}
 
 ;// CONCATENATED MODULE: ./src/cli/commands/migrate.ts
 // `rail-actions migrate`: apply the pending migrations the way the migrate action does — the same use case
 // (runMigrate, src/migrations/use-cases.ts) and the same option readers (readMigrateSpec): one advisory lock, short
 // lock_timeout with retries, optionally pinned to the plan-hash a human approved, optionally rehearsed first.
-
 
 
 
@@ -39622,27 +39669,22 @@ const migrateCommand = {
             "exactly the approved one. With --command the project's own migrator (e.g. 'npx prisma migrate deploy') runs under\n" +
             'the same lock. Ctrl-C stops between statements; what was applied is reported. An app without migrations is\n' +
             'success with nothing applied.',
-        options: [
-            ...catalogueFlags('cli:migrate', NAMES, {
-                ...DATABASE_EXTRAS,
-                'migrations-command': {
-                    description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
-                },
-            }),
-            { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-        ],
-        inputAliases: flagNames('cli:migrate', NAMES),
+        ...databaseFlags('cli:migrate', NAMES, {
+            ...DATABASE_EXTRAS,
+            'migrations-command': {
+                description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
+            },
+        }, [{ name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' }]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions migrate --plan-hash 3b1f…',
             'rail-actions migrate --command "npx prisma migrate deploy"',
         ],
     },
     async run(v, ctx) {
-        // Every flag is validated before the first connection, by the readers the action uses.
-        const spec = readMigrateSpec(databaseSource(v, 'cli:migrate', NAMES), { base: process.cwd() });
+        const spec = readMigrationsSpec(v, 'cli:migrate', NAMES, readMigrateSpec);
         const json = v.flag('json');
         let current = 'taking the migration lock';
-        const progress = new cli_ui/* Progress */.ke(() => current, { stream: ctx.err, plainEveryMs: 30_000 });
+        const progress = databaseProgress(ctx, () => current);
         let run;
         try {
             run = await runMigrate(spec, {
@@ -39776,7 +39818,6 @@ function viewOf(run, aborted) {
 
 
 
-
 const plan_NAMES = [...DATABASE_NAMES, 'approval', 'large-table-rows'];
 const DECISION_TEXT = {
     'no-pending': 'no pending migrations',
@@ -39797,28 +39838,22 @@ const planCommand = {
         summary: 'Show the migration plan (the migrate gate): pending migrations, their risk, and whether they need approval.',
         details: "Read-only: reads the migration history, the server version and table sizes. Exit 0 for 'no pending', 'auto-apply'\n" +
             "and 'approval required' (a normal outcome); exit 1 when the plan is blocked (history anomaly or SQL that cannot work).",
-        options: [
-            ...catalogueFlags('cli:plan', plan_NAMES, DATABASE_EXTRAS),
+        ...databaseFlags('cli:plan', plan_NAMES, DATABASE_EXTRAS, [
             {
                 name: 'json',
                 type: 'boolean',
                 description: "Print the plan as JSON (the migrate-gate action's `plan` output) on stdout.",
             },
-        ],
-        inputAliases: flagNames('cli:plan', plan_NAMES),
+        ]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations',
             'rail-actions plan --database-url "$DATABASE_URL" --json | jq .decision',
         ],
     },
     async run(v, ctx) {
-        // Every flag is validated before the first connection, by the readers the action uses.
-        const spec = readGateSpec(databaseSource(v, 'cli:plan', plan_NAMES), { base: process.cwd() });
+        const spec = readMigrationsSpec(v, 'cli:plan', plan_NAMES, readGateSpec);
         const json = v.flag('json');
-        const progress = new cli_ui/* Progress */.ke(() => 'reading history and analysing pending migrations', {
-            stream: ctx.err,
-            plainEveryMs: 30_000,
-        });
+        const progress = databaseProgress(ctx, () => 'reading history and analysing pending migrations');
         let run;
         try {
             run = await planMigrations(spec, { log: (m) => (json ? undefined : progress.log(ctx.errColor.dim(m))) }, (none) => `${none.found} — nothing to migrate${none.searched ? '; give --dir (and --tool) if the app keeps them elsewhere' : ''}`);
@@ -39968,7 +40003,6 @@ async function runRestore(spec, io) {
 
 
 
-
 const restore_NAMES = ['database-url', 'backup-id', 'lock-wait'];
 const restoreCommand = {
     spec: {
@@ -39977,18 +40011,17 @@ const restoreCommand = {
         details: 'Puts back a dropped table (rows, keys, indexes, foreign keys pointing at it), a dropped column with its values,\n' +
             "deleted or truncated rows, overwritten values, or a column's old type — in one transaction, under the migration\n" +
             'lock. A second run changes nothing. Without --backup-id the newest backup not yet restored is used.',
-        options: [
-            ...catalogueFlags('cli:restore', restore_NAMES, {
-                ...DATABASE_EXTRAS,
-                'database-url': {
-                    description: 'database migrate backed up (never printed). Prefer the env variable: flags show up in shell history.',
-                    required: true,
-                },
-                'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
-            }),
+        ...databaseFlags('cli:restore', restore_NAMES, {
+            ...DATABASE_EXTRAS,
+            'database-url': {
+                description: 'database migrate backed up (never printed). Prefer the env variable: flags show up in shell history.',
+                required: true,
+            },
+            'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
+        }, [
             { name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' },
             { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-        ],
+        ]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions restore --backup-id b20260101t120000_ab12',
             'rail-actions restore --list',
@@ -40071,7 +40104,6 @@ const restoreCommand = {
 
 
 
-
 const rollbackCommand = {
     spec: {
         name: 'rollback',
@@ -40099,9 +40131,7 @@ const rollbackCommand = {
         ],
     },
     async run(v, ctx) {
-        const services = serviceList(v);
-        if (services.length === 0)
-            throw new errors/* InputError */.dz('service', 'is required: give one or more service names or ids');
+        const services = requiredServices(v);
         const src = cliSource(v, VERIFY_ALIASES);
         const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:rollback'));
         const explicitTarget = readString(src, 'deployment-id').trim();
@@ -40112,7 +40142,7 @@ const rollbackCommand = {
         const force = readBoolean(src, 'force', false);
         // Decided before anything is sent to Railway: old code on a migrated schema needs a human, not a script.
         const risks = readMigrateRisks(await readPlanFile(v));
-        let scrub = (t) => (0,redact/* scrubSecrets */.Zg)(t, health.secrets);
+        const { io, scrub } = cliRunIo(railway, ctx, health.secrets);
         const run = await runRollback({
             railway,
             ...(explicitTarget ? { explicitTarget } : {}),
@@ -40121,16 +40151,7 @@ const rollbackCommand = {
             risks,
             ...(verify ? { health } : {}),
             names: CLI_NAMES,
-        }, {
-            connect: async (deadline) => {
-                const client = await connectWith(railway, ctx, deadline);
-                scrub = (t) => (0,redact/* scrubSecrets */.Zg)(client.scrub(t), health.secrets);
-                return client;
-            },
-            reporter: plainReporter((m) => ctx.log(ctx.errColor.dim(scrub(m))), (m) => ctx.log(ctx.errColor.yellow(scrub(m)))),
-            signal: ctx.signal,
-            useSubscription: railway.subscriptions,
-        });
+        }, io);
         if (run.refusal)
             throw new errors/* UserFacingError */.Ui(run.refusal);
         const { release, result } = run;

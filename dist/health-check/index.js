@@ -35182,16 +35182,9 @@ async function writeSummary(result, shownUrl, reason, scrub) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
         .addHeading(`Health check: ${verdict}`, 2)
         .addTable([
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .headerRow */ .U1)('URL', 'Attempts', 'Time to healthy', 'Last status', 'p95 latency', 'Min / max latency'),
         [
-            { data: 'URL', header: true },
-            { data: 'Attempts', header: true },
-            { data: 'Time to healthy', header: true },
-            { data: 'Last status', header: true },
-            { data: 'p95 latency', header: true },
-            { data: 'Min / max latency', header: true },
-        ],
-        [
-            `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(shownUrl)}</code>`,
+            `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(shownUrl)}</code>`,
             String(result.attempts),
             result.timeToHealthyMs === undefined ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(result.timeToHealthyMs),
             result.lastStatus === undefined ? '—' : String(result.lastStatus),
@@ -35201,24 +35194,17 @@ async function writeSummary(result, shownUrl, reason, scrub) {
                 : '—',
         ],
     ])
-        .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(reason)}</p>`, true)
+        .addRaw(`<p><strong>${result.healthy ? 'Verdict' : 'Reason'}:</strong> ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(reason)}</p>`, true)
         .addRaw(`<p>${result.attempts > rows.length ? `Last ${rows.length} of ${result.attempts} attempts` : `${rows.length} attempt(s)`}:</p>`, true)
         .addTable([
-        [
-            { data: '#', header: true },
-            { data: 'At', header: true },
-            { data: 'Status', header: true },
-            { data: 'Latency', header: true },
-            { data: 'Result', header: true },
-            { data: 'Detail', header: true },
-        ],
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .headerRow */ .U1)('#', 'At', 'Status', 'Latency', 'Result', 'Detail'),
         ...rows.map((a) => [
             String(a.n),
             `+${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.at - start)}`,
             a.status === undefined ? '—' : String(a.status),
             (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.latencyMs),
             a.ok ? '✅' : '❌',
-            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(scrub(a.reason)),
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(scrub(a.reason)),
         ]),
     ]);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
@@ -35807,7 +35793,8 @@ async function retry(fn, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony export escapeMarkdownCell */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
@@ -35829,6 +35816,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -37485,7 +37476,7 @@ const CLASSIC_MISTAKE = (/* unused pure expression or super */ null && ('An acco
 /***/ 4275:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, mayBeDeployOf, getAutoDeployStatus, findDeploymentOfCommit, pickActive, newDeploymentIn, findNewDeployment */
+/* unused harmony exports IN_PROGRESS_STATUSES, CANCELLABLE_STATUSES, SUCCESS_STATUSES, newestFirst, listDeployments, readServiceState, getDeployment, getServiceInstance, serviceUrlOf, pickRollbackTarget, commitOf, sameCommit, mayBeDeployOf, getAutoDeployStatus, findDeploymentOfCommit, pickActive, releaseStartOf, newDeploymentIn, findNewDeployment */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
@@ -37644,6 +37635,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -39650,8 +39651,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await readServiceState(client, scope);
         const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
         checkSourceFits(service.name, instance, own);
-        const previous = pickActive(deployments);
-        const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = releaseStartOf(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -39668,7 +39668,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = serviceUrlOf(instance);
         if (url)
             svc.url = url;
         return svc;

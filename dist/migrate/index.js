@@ -36040,7 +36040,7 @@ async function reportNoMigrations(none, emptyHash) {
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('pending-count', '0');
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH('plan-hash', emptyHash);
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addHeading('Migrate: ✅ No migrations — nothing to migrate', 2);
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .Z)(none.found)}.</p>`, true);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_4__/* .escapeHtml */ .ZD)(none.found)}.</p>`, true);
     await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.write();
 }
 /** backup-id / backup-size outputs and the summary's backup section, as the database's manifest records it. */
@@ -36271,13 +36271,13 @@ function backupLines(b) {
 function backupSummaryHtml(b) {
     const usage = (0,_take_js__WEBPACK_IMPORTED_MODULE_3__/* .restoreUsage */ .uK)(b.id);
     const rows = b.pieces
-        .map((p) => `<tr><td>${p.piece}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)((0,_restore_js__WEBPACK_IMPORTED_MODULE_2__/* .describePiece */ .Ch)(p))}</td><td><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code></td><td>${p.rows}</td><td>${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(p.bytes)}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(p.notes.join('; ')) || '—'}</td></tr>`)
+        .map((p) => `<tr><td>${p.piece}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)((0,_restore_js__WEBPACK_IMPORTED_MODULE_2__/* .describePiece */ .Ch)(p))}</td><td><code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code></td><td>${p.rows}</td><td>${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(p.bytes)}</td><td>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)(p.notes.join('; ')) || '—'}</td></tr>`)
         .join('');
     return [
         `<h3>Backup <code>${b.id}</code></h3>`,
         `<p>Before the destructive statements ran, what they destroy was copied into schema <code>rail_actions_backup</code> of this database (in the same transaction as each statement): ${b.pieces.length} piece(s), ${b.rows} row(s), ${(0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .formatSize */ .oO)(b.bytes)}. Kept until <strong>${b.expiresAt.toISOString()}</strong> (backup-retention); the next migrate run after that drops it.</p>`,
         `<table><tr><th>#</th><th>Holds</th><th>Statement</th><th>Rows</th><th>Size</th><th>Notes</th></tr>${rows}</table>`,
-        `<p>To undo: <code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .Z)(usage.command)}</code>, or the <code>actions/restore</code> action with <code>backup-id: ${b.id}</code>.</p>`,
+        `<p>To undo: <code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeHtml */ .ZD)(usage.command)}</code>, or the <code>actions/restore</code> action with <code>backup-id: ${b.id}</code>.</p>`,
     ].join('\n');
 }
 
@@ -37619,7 +37619,8 @@ function quoteLiteral(value) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony export escapeMarkdownCell */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
@@ -37641,6 +37642,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -41926,12 +41931,16 @@ function planHash(files) {
 /* harmony export */   F9: () => (/* binding */ tableExists),
 /* harmony export */   G4: () => (/* binding */ checksumVariants),
 /* harmony export */   Ku: () => (/* binding */ readMigrationFile),
+/* harmony export */   Wz: () => (/* binding */ schemaMigrationsOf),
 /* harmony export */   _o: () => (/* binding */ isCodeMigration),
 /* harmony export */   bl: () => (/* binding */ sqlFile),
+/* harmony export */   f0: () => (/* binding */ readAppliedRows),
 /* harmony export */   fo: () => (/* binding */ isFile),
 /* harmony export */   mL: () => (/* binding */ diffById),
 /* harmony export */   ol: () => (/* binding */ listDir),
+/* harmony export */   pw: () => (/* binding */ readDirMigrations),
 /* harmony export */   r9: () => (/* binding */ currentSchema),
+/* harmony export */   ss: () => (/* binding */ SCHEMA_MIGRATIONS),
 /* harmony export */   wd: () => (/* binding */ isDirectory),
 /* harmony export */   wh: () => (/* binding */ advisoryLockHolders),
 /* harmony export */   zM: () => (/* binding */ currentSchemaHistory)
@@ -41941,9 +41950,11 @@ function planHash(files) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8499);
-/* harmony import */ var _hash_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3237);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4296);
+/* harmony import */ var _core_sql_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8499);
+/* harmony import */ var _hash_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3237);
 // Shared pieces of the per-tool history adapters: the adapter shape, file listing, the id-based diff and lock probes.
+
 
 
 
@@ -41998,13 +42009,26 @@ async function readMigrationFile(abs, cwd) {
         relPath: node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(cwd, abs).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/'),
         bytes,
         text: bytes.toString('utf8'),
-        checksum: (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(bytes),
+        checksum: (0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(bytes),
     };
+}
+/**
+ * The migrations among the files directly in `dir`, in name order (listDir): `pick` sees a file name and returns how
+ * to make the migration from the file once read, or undefined for a file that is not one (it is not read).
+ */
+async function readDirMigrations(dir, cwd, pick) {
+    const files = [];
+    for (const entry of await listDir(dir)) {
+        const make = entry.isFile ? pick(entry.name) : undefined;
+        if (make)
+            files.push(make(await readMigrationFile(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, entry.name), cwd)));
+    }
+    return files;
 }
 /** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
 function checksumVariants(text) {
     const lf = text.replace(/\r\n/g, '\n');
-    return new Set([(0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(text), (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(lf), (0,_hash_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256Hex */ .f)(lf.replace(/\n/g, '\r\n'))]);
+    return new Set([(0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(text), (0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(lf), (0,_hash_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)(lf.replace(/\n/g, '\r\n'))]);
 }
 /** The schema unqualified names resolve to for this connection (where Prisma/knex/… create their tables). */
 async function currentSchema(client) {
@@ -42013,19 +42037,53 @@ async function currentSchema(client) {
 }
 async function tableExists(client, schema, table) {
     const r = await client.query('SELECT to_regclass($1) AS t', [
-        `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(schema)}.${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(table)}`,
+        `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(schema)}.${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(table)}`,
     ]);
     return r.rows[0]?.t != null;
+}
+/**
+ * A history table in the current schema with one row per applied migration: `id` names it, `appliedAt` (a timestamp
+ * column, may be null) says when. No table yet: nothing applied.
+ */
+async function readAppliedRows(client, table, columns) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, table)))
+        return { exists: false, rows: [] };
+    const { id, appliedAt, orderBy } = columns;
+    const r = await client.query(`SELECT ${id}, ${appliedAt} FROM ${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(schema)}.${table} ORDER BY ${orderBy}`);
+    const rows = r.rows.map((row) => {
+        const at = row[appliedAt];
+        return { id: String(row[id]), ...(at instanceof Date ? { appliedAt: at.toISOString() } : {}) };
+    });
+    return { exists: true, rows };
+}
+/** dbmate and golang-migrate both keep their history in schema_migrations; only golang-migrate's has a `dirty` column. */
+const SCHEMA_MIGRATIONS = 'schema_migrations';
+/**
+ * The current schema when it holds `tool`'s schema_migrations, null when there is none. The other tool's table of
+ * that name is refused, naming the tool it belongs to.
+ */
+async function schemaMigrationsOf(client, tool) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, SCHEMA_MIGRATIONS)))
+        return null;
+    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, SCHEMA_MIGRATIONS]);
+    const golangMigrates = r.rows.length > 0;
+    if (tool === 'dbmate' && golangMigrates)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui(`${schema}.${SCHEMA_MIGRATIONS} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    if (tool === 'golang-migrate' && !golangMigrates)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserFacingError */ .Ui(`${schema}.${SCHEMA_MIGRATIONS} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    return schema;
 }
 /** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
 function currentSchemaHistory(table) {
     return {
         async historyTable(client) {
-            return `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(await currentSchema(client))}.${table}`;
+            return `${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(await currentSchema(client))}.${table}`;
         },
         async historyTables(client) {
             const schema = await currentSchema(client);
-            return (await tableExists(client, schema, table)) ? [`${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_3__/* .quoteIdent */ .v4)(schema)}.${table}`] : [];
+            return (await tableExists(client, schema, table)) ? [`${(0,_core_sql_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteIdent */ .v4)(schema)}.${table}`] : [];
         },
     };
 }
@@ -42141,9 +42199,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   f: () => (/* binding */ adapterFor)
 });
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/sql.ts
@@ -42157,8 +42212,7 @@ var common = __nccwpck_require__(9817);
 
 
 
-
-const TABLE = 'schema_migrations';
+const TABLE = common/* SCHEMA_MIGRATIONS */.ss;
 const FILE_RE = /^(\d+).*\.sql$/;
 /** The up section of a dbmate file and its options (`transaction:false`). */
 function parseDbmateFile(text, file) {
@@ -42171,32 +42225,24 @@ function parseDbmateFile(text, file) {
     const options = upMarker[1] ?? '';
     return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
 }
-async function assertDbmateTable(client, schema) {
-    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, TABLE]);
-    if (r.rows.length) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
-    }
-}
 const dbmateAdapter = {
     tool: 'dbmate',
     defaultDirs: ['db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await (0,common/* listDir */.ol)(dir)) {
-            const m = FILE_RE.exec(entry.name);
-            if (!entry.isFile || !m)
-                continue;
-            const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
-            const { up, transaction } = parseDbmateFile(read.text, read.relPath);
-            files.push((0,common/* sqlFile */.bl)(m[1], read, up, transaction ? {} : { noTransaction: true }));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return (0,common/* readDirMigrations */.pw)(dir, cwd, (name) => {
+            const id = FILE_RE.exec(name)?.[1];
+            if (id === undefined)
+                return undefined;
+            return (read) => {
+                const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+                return (0,common/* sqlFile */.bl)(id, read, up, transaction ? {} : { noTransaction: true });
+            };
+        });
     },
     async readHistory(client) {
-        const schema = await (0,common/* currentSchema */.r9)(client);
-        if (!(await (0,common/* tableExists */.F9)(client, schema, TABLE)))
+        const schema = await (0,common/* schemaMigrationsOf */.Wz)(client, 'dbmate');
+        if (schema === null)
             return { exists: false, rows: [] };
-        await assertDbmateTable(client, schema);
         const r = await client.query(`SELECT version FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${TABLE} ORDER BY version`);
         const rows = r.rows.map((row) => ({ id: row.version }));
         return { exists: true, rows };
@@ -42221,6 +42267,9 @@ const dbmateAdapter = {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/migrations/history/drizzle.ts
 // Drizzle ORM 0.x (drizzle-kit migrate / migrate() from drizzle-orm/<driver>/migrator): `meta/_journal.json` lists
 // entries {idx, when, tag, breakpoints}; SQL in `<tag>.sql`, split on `--> statement-breakpoint`. History in
@@ -42378,7 +42427,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 
 
 
-const golang_migrate_TABLE = 'schema_migrations';
+const golang_migrate_TABLE = common/* SCHEMA_MIGRATIONS */.ss;
 const golang_migrate_FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
 const ADVISORY_LOCK_ID_SALT = 1486364155;
 /** database.GenerateAdvisoryLockId(databaseName, schema, table): crc32(schema\0table\0db) * salt, as uint32. */
@@ -42386,18 +42435,10 @@ function golangMigrateLockKey(databaseName, schema, table = golang_migrate_TABLE
     const sum = (0,external_node_zlib_.crc32)(Buffer.from([schema, table, databaseName].join('\x00'), 'utf8'));
     return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
 }
-async function columnsOf(client, schema, table) {
-    const r = await client.query('SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return new Set(r.rows.map((row) => row.c));
-}
 async function currentVersion(client) {
-    const schema = await (0,common/* currentSchema */.r9)(client);
-    if (!(await (0,common/* tableExists */.F9)(client, schema, golang_migrate_TABLE)))
+    const schema = await (0,common/* schemaMigrationsOf */.Wz)(client, 'golang-migrate');
+    if (schema === null)
         return { exists: false };
-    const cols = await columnsOf(client, schema, golang_migrate_TABLE);
-    if (!cols.has('dirty')) {
-        throw new errors/* UserFacingError */.Ui(`${schema}.${golang_migrate_TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
-    }
     const r = await client.query(`SELECT version::text AS version, dirty FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${golang_migrate_TABLE} LIMIT 1`);
     const row = r.rows[0];
     return row ? { exists: true, version: BigInt(row.version), dirty: row.dirty } : { exists: true };
@@ -42485,31 +42526,17 @@ async function setVersion(client, version, dirty) {
 // (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
 
 
-
 const knex_TABLE = 'knex_migrations';
 const LOCK_TABLE = 'knex_migrations_lock';
 const knexAdapter = {
     tool: 'knex',
     defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await (0,common/* listDir */.ol)(dir)) {
-            if (!entry.isFile || !(0,common/* isCodeMigration */._o)(entry.name))
-                continue;
-            files.push((0,common/* opaqueFile */.CA)(entry.name, await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd)));
-        }
-        return files;
+    listFiles(dir, cwd) {
+        // The id is the file name with its extension, as knex records it.
+        return (0,common/* readDirMigrations */.pw)(dir, cwd, (name) => (0,common/* isCodeMigration */._o)(name) ? (read) => (0,common/* opaqueFile */.CA)(name, read) : undefined);
     },
-    async readHistory(client) {
-        const schema = await (0,common/* currentSchema */.r9)(client);
-        if (!(await (0,common/* tableExists */.F9)(client, schema, knex_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, migration_time FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${knex_TABLE} ORDER BY id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return (0,common/* readAppliedRows */.f0)(client, knex_TABLE, { id: 'name', appliedAt: 'migration_time', orderBy: 'id' });
     },
     diff(files, history) {
         return (0,common/* diffById */.mL)('Knex', files, history);
@@ -42575,33 +42602,17 @@ function nodePgMigrateUpSql(text) {
 const nodePgMigrateAdapter = {
     tool: 'node-pg-migrate',
     defaultDirs: ['migrations'],
-    async listFiles(dir, cwd) {
-        const files = [];
-        for (const entry of await (0,common/* listDir */.ol)(dir)) {
-            if (!entry.isFile)
-                continue;
-            const ext = external_node_path_default().extname(entry.name);
-            const id = external_node_path_default().basename(entry.name, ext);
-            if (ext === '.sql') {
-                const read = await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd);
-                files.push((0,common/* sqlFile */.bl)(id, read, nodePgMigrateUpSql(read.text)));
-            }
-            else if ((0,common/* isCodeMigration */._o)(entry.name)) {
-                files.push((0,common/* opaqueFile */.CA)(id, await (0,common/* readMigrationFile */.Ku)(external_node_path_default().join(dir, entry.name), cwd)));
-            }
-        }
-        return files;
+    listFiles(dir, cwd) {
+        return (0,common/* readDirMigrations */.pw)(dir, cwd, (name) => {
+            const ext = external_node_path_default().extname(name);
+            const id = external_node_path_default().basename(name, ext);
+            if (ext === '.sql')
+                return (read) => (0,common/* sqlFile */.bl)(id, read, nodePgMigrateUpSql(read.text));
+            return (0,common/* isCodeMigration */._o)(name) ? (read) => (0,common/* opaqueFile */.CA)(id, read) : undefined;
+        });
     },
-    async readHistory(client) {
-        const schema = await (0,common/* currentSchema */.r9)(client);
-        if (!(await (0,common/* tableExists */.F9)(client, schema, node_pg_migrate_TABLE)))
-            return { exists: false, rows: [] };
-        const r = await client.query(`SELECT name, run_on FROM ${(0,sql/* quoteIdent */.v4)(schema)}.${node_pg_migrate_TABLE} ORDER BY run_on, id`);
-        const rows = r.rows.map((row) => ({
-            id: row.name,
-            ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
-        }));
-        return { exists: true, rows };
+    readHistory(client) {
+        return (0,common/* readAppliedRows */.f0)(client, node_pg_migrate_TABLE, { id: 'name', appliedAt: 'run_on', orderBy: 'run_on, id' });
     },
     diff(files, history) {
         return (0,common/* diffById */.mL)('node-pg-migrate', files, history);
@@ -44071,7 +44082,7 @@ function readBackupSpec(src) {
 
 
 
-const code = (t) => `<code>${escapeHtml(t)}</code>`;
+const code = (t) => `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(t)}</code>`;
 const oneLine = (t, max) => {
     const flat = t.replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max)}…` : flat;
@@ -44145,80 +44156,42 @@ function gatePlanLog(plan) {
 }
 /** The gate's job summary. `detected`: why the tool/dir were chosen, or NO_MIGRATIONS. */
 function renderGateSummary(s, plan, repoPath, detected) {
-    const more = (total, what) => {
-        if (total > MAX_SUMMARY_ROWS)
-            s.addRaw(`<p>… and ${total - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
+    // A table under its heading with at most MAX_SUMMARY_ROWS rows (a summary has a size limit; the log has them all).
+    const cappedTable = (title, headers, items, row, what) => {
+        if (!items.length)
+            return;
+        s.addHeading(title, 3);
+        s.addTable([headerRow(...headers), ...items.slice(0, MAX_SUMMARY_ROWS).map(row)]);
+        if (items.length > MAX_SUMMARY_ROWS)
+            s.addRaw(`<p>… and ${items.length - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
     };
     s.addHeading(`Migrate gate: ${detected === NO_MIGRATIONS ? '✅ No migrations — nothing to migrate' : DECISION_TITLE[plan.decision]}`, 2);
     s.addRaw(`<p>${plan.pendingCount} pending migration(s) · highest risk <strong>${RISK_ICON[plan.risk] ?? ''} ${plan.risk}</strong> · ` +
         `approval policy <code>${plan.policy.approval}</code> · tool <code>${plan.tool}</code> (${escapeHtml(detected)}) · ` +
         `${detected === NO_MIGRATIONS ? 'database not contacted' : `PostgreSQL ${plan.policy.serverVersion ?? '?'}`} · plan-hash <code>${plan.planHash}</code></p>`, true);
     s.addList(plan.reasons.map(escapeHtml));
-    if (plan.blockers.length) {
-        s.addHeading('Blockers', 3);
-        s.addTable([
-            [
-                { data: 'Kind', header: true },
-                { data: 'Where', header: true },
-                { data: 'Detail', header: true },
-            ],
-            ...plan.blockers
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((b) => [
-                b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
-                b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
-                escapeHtml(b.detail),
-            ]),
-        ]);
-        more(plan.blockers.length, 'blockers');
-    }
-    if (plan.files.length) {
-        s.addHeading('Pending migrations', 3);
-        s.addTable([
-            [
-                { data: 'Migration', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Risk', header: true },
-                { data: 'Transactions', header: true },
-            ],
-            ...plan.files
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((f) => [
-                code(repoPath(f.file)),
-                f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
-                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-                f.noTransaction
-                    ? 'none (tool runs it outside a transaction)'
-                    : f.hasNonTransactional
-                        ? 'split: some statements run alone'
-                        : 'one transaction',
-            ]),
-        ]);
-        more(plan.files.length, 'migrations');
-    }
-    const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
-    if (shown.length) {
-        s.addHeading('Findings', 3);
-        s.addTable([
-            [
-                { data: 'Risk', header: true },
-                { data: 'Rule', header: true },
-                { data: 'Where', header: true },
-                { data: 'What', header: true },
-                { data: 'Safer alternative', header: true },
-            ],
-            ...shown
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((f) => [
-                `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-                code(f.rule),
-                code(`${repoPath(f.file)}:${f.line}`),
-                escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
-                escapeHtml(f.safeAlternative),
-            ]),
-        ]);
-        more(shown.length, 'findings');
-    }
+    cappedTable('Blockers', ['Kind', 'Where', 'Detail'], plan.blockers, (b) => [
+        b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
+        b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
+        escapeHtml(b.detail),
+    ], 'blockers');
+    cappedTable('Pending migrations', ['Migration', 'Statements', 'Risk', 'Transactions'], plan.files, (f) => [
+        code(repoPath(f.file)),
+        f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        f.noTransaction
+            ? 'none (tool runs it outside a transaction)'
+            : f.hasNonTransactional
+                ? 'split: some statements run alone'
+                : 'one transaction',
+    ], 'migrations');
+    cappedTable('Findings', ['Risk', 'Rule', 'Where', 'What', 'Safer alternative'], plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote), (f) => [
+        `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+        code(f.rule),
+        code(`${repoPath(f.file)}:${f.line}`),
+        escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
+        escapeHtml(f.safeAlternative),
+    ], 'findings');
     const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
     if (notices.length) {
         s.addDetails(`${notices.length} hygiene notice(s)`, `<ul>${notices
@@ -44226,34 +44199,13 @@ function renderGateSummary(s, plan, repoPath, detected) {
             .map((f) => `<li><code>${escapeHtml(f.rule)}</code> ${escapeHtml(repoPath(f.file))}:${f.line} — ${escapeHtml(f.message)}</li>`)
             .join('')}</ul>`);
     }
-    if (plan.ignored.length) {
-        s.addHeading('Ignored by inline directives', 3);
-        s.addTable([
-            [
-                { data: 'Rule', header: true },
-                { data: 'Where', header: true },
-                { data: 'Reason given', header: true },
-            ],
-            ...plan.ignored
-                .slice(0, MAX_SUMMARY_ROWS)
-                .map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
-        ]);
-        more(plan.ignored.length, 'ignores');
-    }
+    cappedTable('Ignored by inline directives', ['Rule', 'Where', 'Reason given'], plan.ignored, (i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)], 'ignores');
     if (plan.statements.length) {
         s.addHeading('Statements', 3);
         // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
         const yes = (b) => (b ? 'yes' : '—');
         s.addTable([
-            [
-                { data: 'Where', header: true },
-                { data: 'Statement', header: true },
-                { data: 'Lock', header: true },
-                { data: 'Rewrite', header: true },
-                { data: 'Scan', header: true },
-                { data: 'In tx', header: true },
-                { data: 'Risk', header: true },
-            ],
+            headerRow('Where', 'Statement', 'Lock', 'Rewrite', 'Scan', 'In tx', 'Risk'),
             ...plan.statements
                 .slice(0, 200)
                 .map((st) => [
@@ -44276,6 +44228,15 @@ function statementsCell(a) {
         return '—';
     return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
 }
+/** The files a rehearsal or the migration applied: statements run and time taken (no table when there are none). */
+function appliedTable(out, label, files) {
+    if (!files.length)
+        return;
+    out.addTable([
+        (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)(label, 'Statements', 'Time'),
+        ...files.map((a) => [code(a.file), statementsCell(a), a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms)]),
+    ]);
+}
 /** The migrate step's job summary section (the backup's, src/backup/report.ts, follows it). */
 function renderMigrateSummary(out, s) {
     // "nothing applied" only when it is true: a partly applied file has committed statements.
@@ -44292,17 +44253,10 @@ function renderMigrateSummary(out, s) {
     out.addHeading(`Migrate: ${title}`, 2);
     if (s.result) {
         out.addTable([
-            [
-                { data: 'Tool', header: true },
-                { data: 'Directory', header: true },
-                { data: 'Mode', header: true },
-                { data: 'Pending before', header: true },
-                { data: 'Plan hash', header: true },
-                { data: 'Lock wait', header: true },
-            ],
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)('Tool', 'Directory', 'Mode', 'Pending before', 'Plan hash', 'Lock wait'),
             [
                 s.result.tool,
-                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(process.cwd(), s.result.dir) || '.')}</code>`,
+                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(process.cwd(), s.result.dir) || '.')}</code>`,
                 s.result.mode === 'command' ? 'project command' : 'rail-actions runner',
                 String(s.result.report.pending.length),
                 `<code>${s.result.planHash.slice(0, 16)}…</code>`,
@@ -44313,37 +44267,10 @@ function renderMigrateSummary(out, s) {
     if (s.rehearsal) {
         out.addRaw(`<p><strong>Rehearsal</strong> on a copy of the production schema: ${s.rehearsal.ok ? `passed (${s.rehearsal.result?.applied.length ?? 0} file(s))` : 'FAILED'} in ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(s.rehearsal.ms)}.</p>`, true);
     }
-    const rehearsed = s.rehearsal?.result?.applied ?? [];
-    if (rehearsed.length) {
-        out.addTable([
-            [
-                { data: 'Rehearsed file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...rehearsed.map((a) => [
-                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(a.file)}</code>`,
-                statementsCell(a),
-                a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms),
-            ]),
-        ]);
-    }
-    if (s.applied.length) {
-        out.addTable([
-            [
-                { data: 'Applied file', header: true },
-                { data: 'Statements', header: true },
-                { data: 'Time', header: true },
-            ],
-            ...s.applied.map((a) => [
-                `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(a.file)}</code>`,
-                statementsCell(a),
-                a.ms === null ? '—' : (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(a.ms),
-            ]),
-        ]);
-    }
+    appliedTable(out, 'Rehearsed file', s.rehearsal?.result?.applied ?? []);
+    appliedTable(out, 'Applied file', s.applied);
     if (s.failure)
-        out.addRaw(`<pre>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .Z)(s.scrub(s.failure))}</pre>`, true);
+        out.addRaw(`<pre>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .escapeHtml */ .ZD)(s.scrub(s.failure))}</pre>`, true);
 }
 
 

@@ -34870,11 +34870,12 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6257);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
-/* harmony import */ var _github_deployment_history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4685);
-/* harmony import */ var _release_promotion_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4284);
-/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4885);
-/* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6849);
-/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9131);
+/* harmony import */ var _core_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2020);
+/* harmony import */ var _github_deployment_history_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4685);
+/* harmony import */ var _release_promotion_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4284);
+/* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4885);
+/* harmony import */ var _lib_github_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6849);
+/* harmony import */ var _lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9131);
 // actions/promotion-guard: refuses to go on unless this commit has a verified deployment, recorded by deploy.yml, in
 // the named environment (see src/release/promotion.ts for what counts, src/github/deployment-history.ts for the read).
 
@@ -34884,29 +34885,30 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
 async function main() {
-    const token = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .secretInput */ .jY)('token', { required: true });
-    const { owner, repo } = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_4__/* .parseRepository */ .SU)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }));
-    const environment = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('environment').trim();
+    const token = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInput */ .jY)('token', { required: true });
+    const { owner, repo } = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRepository */ .SU)((0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('repository', { fallback: process.env['GITHUB_REPOSITORY'] ?? '' }));
+    const environment = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('environment').trim();
     if (!environment)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('environment', 'is required: the GitHub environment this commit must have been verified in (e.g. staging)');
-    const sha = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .stringInput */ .Uj)('sha', { fallback: process.env['GITHUB_SHA'] ?? '' })
+    const sha = (0,_lib_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .stringInput */ .Uj)('sha', { fallback: process.env['GITHUB_SHA'] ?? '' })
         .trim()
         .toLowerCase();
     // The list's `sha` filter matches the full SHA recorded at creation; a branch name or short SHA would match nothing.
     if (!/^[0-9a-f]{40}$/.test(sha))
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz('sha', `expected a full 40-character commit SHA, got '${sha}'`);
-    const rest = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_4__/* .githubRest */ .U7)(token, { log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m) });
+    const rest = (0,_lib_github_js__WEBPACK_IMPORTED_MODULE_5__/* .githubRest */ .U7)(token, { log: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m) });
     let verdict;
     try {
-        verdict = (0,_release_promotion_js__WEBPACK_IMPORTED_MODULE_6__/* .decidePromotion */ .g)({
+        verdict = (0,_release_promotion_js__WEBPACK_IMPORTED_MODULE_7__/* .decidePromotion */ .g)({
             sha,
             environment,
-            history: await (0,_github_deployment_history_js__WEBPACK_IMPORTED_MODULE_2__/* .readDeploymentHistory */ .u)({ rest, owner, repo, sha, environment }),
+            history: await (0,_github_deployment_history_js__WEBPACK_IMPORTED_MODULE_3__/* .readDeploymentHistory */ .u)({ rest, owner, repo, sha, environment }),
         });
     }
     catch (err) {
-        throw (0,_github_deployment_history_js__WEBPACK_IMPORTED_MODULE_2__/* .explainDeploymentReadError */ .l)(err, { owner, repo, tokenInput: 'token' });
+        throw (0,_github_deployment_history_js__WEBPACK_IMPORTED_MODULE_3__/* .explainDeploymentReadError */ .l)(err, { owner, repo, tokenInput: 'token' });
     }
     // Outputs first, so a step with continue-on-error can still read why.
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('verified', String(verdict.verified));
@@ -34926,12 +34928,7 @@ async function writeSummary(v, sha, environment) {
             .addHeading(`Promotion guard: ${sha.slice(0, 7)} in ${environment}`, 3)
             .addRaw(`${v.verified ? '✅ Verified' : '⛔ Not verified'}: ${v.reason}`, true)
             .addTable([
-            [
-                { data: 'Deployment', header: true },
-                { data: 'Latest status', header: true },
-                { data: 'At', header: true },
-                { data: 'Note', header: true },
-            ],
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_2__/* .headerRow */ .U1)('Deployment', 'Latest status', 'At', 'Note'),
             ...v.considered.map((c) => [String(c.id), c.state, c.at, c.note]),
         ])
             .write();
@@ -34941,7 +34938,7 @@ async function writeSummary(v, sha, environment) {
     }
 }
 async function run() {
-    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_5__/* .runAction */ .Cs)(main);
+    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .runAction */ .Cs)(main);
 }
 await run();
 
@@ -35234,6 +35231,41 @@ async function retry(fn, opts) {
             await sleep(delayMs, opts.signal);
         }
     }
+}
+
+
+/***/ }),
+
+/***/ 2020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U1: () => (/* binding */ headerRow)
+/* harmony export */ });
+/* unused harmony exports escapeHtml, escapeMarkdownCell */
+// Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
+// and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/**
+ * Text → HTML that shows exactly that text, in element content and in double-quoted attribute values: `&` first
+ * (so entities already in the text stay visible as typed), `<`/`>` (no tags), `"` (no attribute breakout).
+ * HTML Living Standard §13.1.2.3 (attribute values) and §13.1.3 (text): https://html.spec.whatwg.org/multipage/syntax.html
+ */
+function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+/**
+ * Text → one GitHub-Flavoured Markdown table cell: `|` escaped as `\|` (the GFM way to put a pipe in a cell, inside
+ * code spans too) and every line break, with the white space around it, folded to one space — a row ends at the
+ * first line ending, so a raw CR or LF would cut the row. GFM spec "Tables (extension)":
+ * https://github.github.com/gfm/#tables-extension-
+ */
+function escapeMarkdownCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 

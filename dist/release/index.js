@@ -35185,18 +35185,17 @@ const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, 
 __nccwpck_require__.d(__webpack_exports__, {
   IF: () => (/* binding */ connectRailway),
   b4: () => (/* binding */ coreReporter),
-  jk: () => (/* binding */ perService),
-  Dj: () => (/* binding */ postCleanup),
   yO: () => (/* binding */ readAutodeployInputs),
   oq: () => (/* binding */ readHealthInputs),
   FC: () => (/* binding */ readRailwayInputs),
   o$: () => (/* binding */ readSource),
   zy: () => (/* binding */ runPreflightStep),
+  PR: () => (/* binding */ runReleaseAction),
   un: () => (/* binding */ saveReleaseState),
   QM: () => (/* binding */ setReleaseOutputs)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, releaseStatus, settleRelease, statusWord, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, perService, postCleanup, releaseStatus, setPerServiceOutputs, settleRelease, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35204,6 +35203,8 @@ var lib_core = __nccwpck_require__(1804);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
 var client = __nccwpck_require__(6806);
 // EXTERNAL MODULE: ./src/railway/deploy.ts
@@ -35449,8 +35450,6 @@ async function readProduction(client, scope, row) {
     return probe.production;
 }
 
-// EXTERNAL MODULE: ./src/core/text.ts
-var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/errors.ts
 var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
@@ -35667,7 +35666,7 @@ async function serviceChecks(client, target, service, inputs) {
     });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
-    const active = (0,railway_deployments/* pickActive */.cg)(deployments);
+    const { active, rollbackTarget: target0, url } = (0,railway_deployments/* releaseStartOf */.f8)(instance, deployments, inputs.commitSha);
     checks.push(active
         ? {
             subject,
@@ -35698,7 +35697,6 @@ async function serviceChecks(client, target, service, inputs) {
                 todo: 'nothing now; a rollback will say which method it used',
             });
     }
-    const target0 = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
         ? {
             subject,
@@ -35754,7 +35752,6 @@ async function serviceChecks(client, target, service, inputs) {
         ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
         ...instance.domains.serviceDomains.map((d) => d.domain),
     ];
-    const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
@@ -35776,7 +35773,7 @@ async function serviceChecks(client, target, service, inputs) {
             autodeploy,
             deploymentOfCommit: ofCommit?.id ?? null,
             domains,
-            url,
+            url: url ?? null,
         },
     };
 }
@@ -35827,7 +35824,7 @@ function renderPreflightMarkdown(report, title) {
         refuted: '❌ refuted',
         unknown: '❔ unknown',
     };
-    const rows = report.checks.map((c) => `| ${(0,core_text/* escapeMarkdownCell */.V)(c.subject)} | ${(0,core_text/* escapeMarkdownCell */.V)(c.check)} | ${icon[c.verdict]} | ${(0,core_text/* escapeMarkdownCell */.V)(c.detail)} | ${(0,core_text/* escapeMarkdownCell */.V)(c.todo ?? '')} |`);
+    const rows = report.checks.map((c) => `| ${(0,core_text/* escapeMarkdownCell */.Vf)(c.subject)} | ${(0,core_text/* escapeMarkdownCell */.Vf)(c.check)} | ${icon[c.verdict]} | ${(0,core_text/* escapeMarkdownCell */.Vf)(c.detail)} | ${(0,core_text/* escapeMarkdownCell */.Vf)(c.todo ?? '')} |`);
     const counts = ['confirmed', 'refuted', 'unknown']
         .map((v) => `${report.checks.filter((c) => c.verdict === v).length} ${v}`)
         .join(', ');
@@ -35850,10 +35847,14 @@ var spec = __nccwpck_require__(1360);
 var use_cases = __nccwpck_require__(3890);
 // EXTERNAL MODULE: ./src/actions/lib/inputs.ts
 var lib_inputs = __nccwpck_require__(2142);
+// EXTERNAL MODULE: ./src/actions/lib/runtime.ts
+var runtime = __nccwpck_require__(9131);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Plumbing the Railway actions (railway-deploy, rollback, release) share around the use cases: the step's inputs as
 // specs (src/release/spec.ts over coreSource), the client with logs routed to core, post-step state and the post step,
 // outputs and summaries. Decisions live in src/release/policies.ts; this file only wires them to @actions/core.
+
+
 
 
 
@@ -35969,15 +35970,10 @@ function loadReleaseState() {
     return { phase, inflight };
 }
 async function writeCleanupSummary(title, rows) {
-    lib_core/* summary */.z.addHeading(title, 2).addTable([
-        [
-            { data: 'Service', header: true },
-            { data: 'Deployment', header: true },
-            { data: 'Found', header: true },
-            { data: 'Action', header: true },
-            { data: 'Production now', header: true },
-            { data: 'Needs a human', header: true },
-        ],
+    lib_core/* summary */.z
+        .addHeading(title, 2)
+        .addTable([
+        (0,core_text/* headerRow */.U1)('Service', 'Deployment', 'Found', 'Action', 'Production now', 'Needs a human'),
         ...rows.map((r) => [
             r.service,
             r.deploymentId || '—',
@@ -35995,13 +35991,36 @@ async function writeCleanupSummary(title, rows) {
 function perService(release, pick) {
     return release.services.map((s) => pick(s) ?? '').join('\n');
 }
+/** Sets each output to its per-service value (perService). */
+function setPerServiceOutputs(release, outputs) {
+    for (const [name, pick] of Object.entries(outputs))
+        lib_core/* setOutput */.uH(name, perService(release, pick));
+}
 function setReleaseOutputs(release, json) {
-    lib_core/* setOutput */.uH('deployment-id', perService(release, (s) => s.deploymentId));
-    lib_core/* setOutput */.uH('previous-deployment-id', perService(release, (s) => s.previousDeploymentId));
+    setPerServiceOutputs(release, {
+        'deployment-id': (s) => s.deploymentId,
+        'previous-deployment-id': (s) => s.previousDeploymentId,
+        url: (s) => s.url,
+        'production-deployment-id': release_release/* productionDeploymentOf */.GA,
+    });
     lib_core/* setOutput */.uH('status', (0,policies/* releaseStatus */.sn)(release));
-    lib_core/* setOutput */.uH('url', perService(release, (s) => s.url));
-    lib_core/* setOutput */.uH('production-deployment-id', perService(release, (s) => (0,release_release/* productionDeploymentOf */.GA)(s)));
     lib_core/* setOutput */.uH('deployments', JSON.stringify(json));
+}
+/**
+ * railway-deploy's and the root action's entry: main, the post step that cleans up after a cancelled main step, and
+ * what a failed main step still outputs. Nothing was changed unless post-step state was saved (saveReleaseState runs
+ * right before the first change), so that decides between failed and needs-human.
+ */
+function runReleaseAction(main, cleanup, failureOutputs) {
+    return (0,runtime/* runAction */.Cs)(main, () => postCleanup(cleanup), {
+        failureOutputs: (f) => ({
+            result: f.stateSaved ? 'needs-human' : 'failed',
+            'needs-human': String(f.stateSaved),
+            ...failureOutputs,
+            status: 'ERROR',
+            deployments: '[]',
+        }),
+    });
 }
 /**
  * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
@@ -36294,7 +36313,6 @@ async function report(run, opts) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('healthy', (0,_release_policies_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseHealthy */ .hH)(result, r, opts.verify));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back', String(r.services.some((s) => s.rollback?.ok)));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String((0,_release_policies_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseNeedsHuman */ .AN)(result, r)));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(r, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA)(s)));
     const verdicts = VERDICTS(opts.verify);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw((0,_core_redact_js__WEBPACK_IMPORTED_MODULE_2__/* .scrubSecrets */ .Zg)(run.scrub((0,_release_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .renderReleaseSummary */ .iL)(r, { title: 'Railway release', verdict: verdicts[result], notes: run.notes })), opts.health.secrets), true);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
@@ -36316,23 +36334,13 @@ function failureDetail(r) {
         .join('; ');
 }
 async function run() {
-    await (0,_lib_runtime_js__WEBPACK_IMPORTED_MODULE_10__/* .runAction */ .Cs)(main, () => (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .postCleanup */ .Dj)({
+    await (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .runReleaseAction */ .PR)(main, {
         rollbackLive: true,
         defaultTimeout: '30m',
         verify: true,
         what: 'release',
         title: 'Railway release: cleanup after an interrupted release',
-    }), {
-        // A failure before any output was set: nothing was changed unless post-step state was saved (right before the first change).
-        failureOutputs: (f) => ({
-            result: f.stateSaved ? 'needs-human' : 'failed',
-            'needs-human': String(f.stateSaved),
-            healthy: 'false',
-            'rolled-back': 'false',
-            status: 'ERROR',
-            deployments: '[]',
-        }),
-    });
+    }, { healthy: 'false', 'rolled-back': 'false' });
 }
 await run();
 
@@ -36730,8 +36738,9 @@ async function retry(fn, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ escapeMarkdownCell),
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
 // and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
@@ -36752,6 +36761,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -39382,12 +39395,11 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   Jn: () => (/* binding */ listDeployments),
 /* harmony export */   Kd: () => (/* binding */ sameCommit),
 /* harmony export */   Ph: () => (/* binding */ getAutoDeployStatus),
-/* harmony export */   SE: () => (/* binding */ serviceUrlOf),
 /* harmony export */   Tj: () => (/* binding */ findDeploymentOfCommit),
 /* harmony export */   X1: () => (/* binding */ newDeploymentIn),
 /* harmony export */   cg: () => (/* binding */ pickActive),
-/* harmony export */   d6: () => (/* binding */ pickRollbackTarget),
 /* harmony export */   f$: () => (/* binding */ getServiceInstance),
+/* harmony export */   f8: () => (/* binding */ releaseStartOf),
 /* harmony export */   h$: () => (/* binding */ IN_PROGRESS_STATUSES),
 /* harmony export */   h5: () => (/* binding */ SUCCESS_STATUSES),
 /* harmony export */   i8: () => (/* binding */ getDeployment),
@@ -39396,6 +39408,7 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   pB: () => (/* binding */ findNewDeployment),
 /* harmony export */   zl: () => (/* binding */ readServiceState)
 /* harmony export */ });
+/* unused harmony exports serviceUrlOf, pickRollbackTarget */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _core_url_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(38);
@@ -39555,6 +39568,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -41647,8 +41670,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await (0,railway_deployments/* readServiceState */.zl)(client, scope);
         const own = await reRootUpload((0,deploy/* sourceForService */._3)(source, service), instance, service.name, opts.log);
         (0,deploy/* checkSourceFits */.Wt)(service.name, instance, own);
-        const previous = (0,railway_deployments/* pickActive */.cg)(deployments);
-        const rollbackTarget = (0,railway_deployments/* pickRollbackTarget */.d6)(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = (0,railway_deployments/* releaseStartOf */.f8)(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -41665,7 +41687,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = (0,railway_deployments/* serviceUrlOf */.SE)(instance);
         if (url)
             svc.url = url;
         return svc;
@@ -43392,7 +43413,7 @@ function readCheckSpec(src) {
 
 const short = (id) => (id ? `\`${id.slice(0, 8)}\`` : '—');
 /** Table cells must not break the row. */
-const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .V;
+const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .Vf;
 function dur(from, to) {
     return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(to - from) : '—';
 }
@@ -43485,7 +43506,7 @@ function renderTimeline(release) {
 }
 function renderDiagnostics(name, d) {
     const out = [
-        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(name)}: why deployment ${d.deploymentId} failed</summary>`,
+        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(name)}: why deployment ${d.deploymentId} failed</summary>`,
         '',
     ];
     if (d.events.length) {
@@ -43511,7 +43532,7 @@ function renderDiagnostics(name, d) {
     block('Build logs', d.buildLogs);
     block('Deploy logs', d.deployLogs);
     if (d.problems.length)
-        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(d.problems.join('; '))}_`, '');
+        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(d.problems.join('; '))}_`, '');
     out.push('</details>');
     return out.join('\n');
 }

@@ -35221,18 +35221,13 @@ async function writeSummary(r) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addHeading(`Restore: ${title}`, 2);
     if (r.pieces.length) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addTable([
-            [
-                { data: '#', header: true },
-                { data: 'Put back', header: true },
-                { data: 'Destroyed by', header: true },
-                { data: 'Rows', header: true },
-            ],
+            (0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .headerRow */ .U1)('#', 'Put back', 'Destroyed by', 'Rows'),
             ...r.pieces.map((p) => {
                 const piece = r.backup.pieces.find((x) => x.piece === p.piece);
                 return [
                     String(p.piece),
-                    (0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .Z)(piece ? (0,_backup_restore_js__WEBPACK_IMPORTED_MODULE_1__/* .describePiece */ .Ch)(piece) : p.table),
-                    `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .Z)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code>`,
+                    (0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .ZD)(piece ? (0,_backup_restore_js__WEBPACK_IMPORTED_MODULE_1__/* .describePiece */ .Ch)(piece) : p.table),
+                    `<code>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .ZD)(p.migrationFile)}${p.statementLine ? `:${p.statementLine}` : ''}</code>`,
                     String(p.rows),
                 ];
             }),
@@ -35240,7 +35235,7 @@ async function writeSummary(r) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`<p>Backup size ${(0,_backup_store_js__WEBPACK_IMPORTED_MODULE_3__/* .formatSize */ .oO)(r.backup.bytes)}; one transaction, ${(0,_core_duration_js__WEBPACK_IMPORTED_MODULE_4__/* .formatDuration */ .a3)(r.ms)}. The copies stay in schema rail_actions_backup until ${r.backup.expiresAt.toISOString()}.</p>`, true);
     }
     if (r.warnings.length)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`<p><strong>Not restored / notes:</strong></p><ul>${r.warnings.map((w) => `<li>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .Z)(w)}</li>`).join('')}</ul>`, true);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(`<p><strong>Not restored / notes:</strong></p><ul>${r.warnings.map((w) => `<li>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_6__/* .escapeHtml */ .ZD)(w)}</li>`).join('')}</ul>`, true);
     await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
 }
 async function run() {
@@ -35376,6 +35371,7 @@ function planHash(files) {
 
 
 
+
 async function isDirectory(p) {
     try {
         return (await stat(p)).isDirectory();
@@ -35429,6 +35425,19 @@ async function readMigrationFile(abs, cwd) {
         checksum: sha256Hex(bytes),
     };
 }
+/**
+ * The migrations among the files directly in `dir`, in name order (listDir): `pick` sees a file name and returns how
+ * to make the migration from the file once read, or undefined for a file that is not one (it is not read).
+ */
+async function readDirMigrations(dir, cwd, pick) {
+    const files = [];
+    for (const entry of await listDir(dir)) {
+        const make = entry.isFile ? pick(entry.name) : undefined;
+        if (make)
+            files.push(make(await readMigrationFile(path.join(dir, entry.name), cwd)));
+    }
+    return files;
+}
 /** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
 function checksumVariants(text) {
     const lf = text.replace(/\r\n/g, '\n');
@@ -35444,6 +35453,40 @@ async function tableExists(client, schema, table) {
         `${quoteIdent(schema)}.${quoteIdent(table)}`,
     ]);
     return r.rows[0]?.t != null;
+}
+/**
+ * A history table in the current schema with one row per applied migration: `id` names it, `appliedAt` (a timestamp
+ * column, may be null) says when. No table yet: nothing applied.
+ */
+async function readAppliedRows(client, table, columns) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, table)))
+        return { exists: false, rows: [] };
+    const { id, appliedAt, orderBy } = columns;
+    const r = await client.query(`SELECT ${id}, ${appliedAt} FROM ${quoteIdent(schema)}.${table} ORDER BY ${orderBy}`);
+    const rows = r.rows.map((row) => {
+        const at = row[appliedAt];
+        return { id: String(row[id]), ...(at instanceof Date ? { appliedAt: at.toISOString() } : {}) };
+    });
+    return { exists: true, rows };
+}
+/** dbmate and golang-migrate both keep their history in schema_migrations; only golang-migrate's has a `dirty` column. */
+const SCHEMA_MIGRATIONS = 'schema_migrations';
+/**
+ * The current schema when it holds `tool`'s schema_migrations, null when there is none. The other tool's table of
+ * that name is refused, naming the tool it belongs to.
+ */
+async function schemaMigrationsOf(client, tool) {
+    const schema = await currentSchema(client);
+    if (!(await tableExists(client, schema, SCHEMA_MIGRATIONS)))
+        return null;
+    const r = await client.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`, [schema, SCHEMA_MIGRATIONS]);
+    const golangMigrates = r.rows.length > 0;
+    if (tool === 'dbmate' && golangMigrates)
+        throw new UserFacingError(`${schema}.${SCHEMA_MIGRATIONS} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`);
+    if (tool === 'golang-migrate' && !golangMigrates)
+        throw new UserFacingError(`${schema}.${SCHEMA_MIGRATIONS} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`);
+    return schema;
 }
 /** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */
 function currentSchemaHistory(table) {
@@ -37323,7 +37366,8 @@ function quoteLiteral(value) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   U1: () => (/* binding */ headerRow),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
 /* unused harmony export escapeMarkdownCell */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
@@ -37345,6 +37389,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 

@@ -35185,12 +35185,12 @@ const databaseUrlInput = (name, opts = {}) => readDatabaseUrl(coreSource, name, 
 __nccwpck_require__.d(__webpack_exports__, {
   IF: () => (/* binding */ connectRailway),
   b4: () => (/* binding */ coreReporter),
-  jk: () => (/* binding */ perService),
   oq: () => (/* binding */ readHealthInputs),
-  FC: () => (/* binding */ readRailwayInputs)
+  FC: () => (/* binding */ readRailwayInputs),
+  Dn: () => (/* binding */ setPerServiceOutputs)
 });
 
-// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, postCleanup, readAutodeployInputs, readSource, releaseStatus, runPreflightStep, saveReleaseState, setReleaseOutputs, settleRelease, statusWord, writeCleanupSummary
+// UNUSED EXPORTS: STATE_PHASE, STATE_RELEASE, loadReleaseState, logRules, perService, postCleanup, readAutodeployInputs, readSource, releaseStatus, runPreflightStep, runReleaseAction, saveReleaseState, setReleaseOutputs, settleRelease, statusWord, writeCleanupSummary
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(1804);
@@ -35198,6 +35198,8 @@ var lib_core = __nccwpck_require__(1804);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/redact.ts
 var redact = __nccwpck_require__(2258);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/client.ts + 3 modules
 var client = __nccwpck_require__(6806);
 // EXTERNAL MODULE: ./src/railway/deploy.ts
@@ -35443,8 +35445,6 @@ async function readProduction(client, scope, row) {
     return probe.production;
 }
 
-// EXTERNAL MODULE: ./src/core/text.ts
-var core_text = __nccwpck_require__(2020);
 // EXTERNAL MODULE: ./src/railway/errors.ts
 var railway_errors = __nccwpck_require__(2576);
 // EXTERNAL MODULE: ./src/railway/upload.ts + 3 modules
@@ -35661,7 +35661,7 @@ async function serviceChecks(client, target, service, inputs) {
     });
     if (inputs.source)
         checks.push(sourceCheck(subject, instance, inputs));
-    const active = pickActive(deployments);
+    const { active, rollbackTarget: target0, url } = releaseStartOf(instance, deployments, inputs.commitSha);
     checks.push(active
         ? {
             subject,
@@ -35692,7 +35692,6 @@ async function serviceChecks(client, target, service, inputs) {
                 todo: 'nothing now; a rollback will say which method it used',
             });
     }
-    const target0 = pickRollbackTarget(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
     checks.push(target0
         ? {
             subject,
@@ -35748,7 +35747,6 @@ async function serviceChecks(client, target, service, inputs) {
         ...instance.domains.customDomains.map((d) => `${d.domain}${d.status?.verified ? '' : ' (custom, not verified yet)'}`),
         ...instance.domains.serviceDomains.map((d) => d.domain),
     ];
-    const url = serviceUrlOf(instance) ?? null;
     checks.push({
         subject,
         check: 'public domains',
@@ -35770,7 +35768,7 @@ async function serviceChecks(client, target, service, inputs) {
             autodeploy,
             deploymentOfCommit: ofCommit?.id ?? null,
             domains,
-            url,
+            url: url ?? null,
         },
     };
 }
@@ -35844,10 +35842,14 @@ var spec = __nccwpck_require__(1360);
 var use_cases = __nccwpck_require__(3890);
 // EXTERNAL MODULE: ./src/actions/lib/inputs.ts
 var inputs = __nccwpck_require__(2142);
+// EXTERNAL MODULE: ./src/actions/lib/runtime.ts
+var runtime = __nccwpck_require__(9131);
 ;// CONCATENATED MODULE: ./src/actions/lib/railway.ts
 // Plumbing the Railway actions (railway-deploy, rollback, release) share around the use cases: the step's inputs as
 // specs (src/release/spec.ts over coreSource), the client with logs routed to core, post-step state and the post step,
 // outputs and summaries. Decisions live in src/release/policies.ts; this file only wires them to @actions/core.
+
+
 
 
 
@@ -35963,15 +35965,10 @@ function loadReleaseState() {
     return { phase, inflight };
 }
 async function writeCleanupSummary(title, rows) {
-    core.summary.addHeading(title, 2).addTable([
-        [
-            { data: 'Service', header: true },
-            { data: 'Deployment', header: true },
-            { data: 'Found', header: true },
-            { data: 'Action', header: true },
-            { data: 'Production now', header: true },
-            { data: 'Needs a human', header: true },
-        ],
+    core.summary
+        .addHeading(title, 2)
+        .addTable([
+        headerRow('Service', 'Deployment', 'Found', 'Action', 'Production now', 'Needs a human'),
         ...rows.map((r) => [
             r.service,
             r.deploymentId || '—',
@@ -35989,13 +35986,36 @@ async function writeCleanupSummary(title, rows) {
 function perService(release, pick) {
     return release.services.map((s) => pick(s) ?? '').join('\n');
 }
+/** Sets each output to its per-service value (perService). */
+function setPerServiceOutputs(release, outputs) {
+    for (const [name, pick] of Object.entries(outputs))
+        lib_core/* setOutput */.uH(name, perService(release, pick));
+}
 function setReleaseOutputs(release, json) {
-    core.setOutput('deployment-id', perService(release, (s) => s.deploymentId));
-    core.setOutput('previous-deployment-id', perService(release, (s) => s.previousDeploymentId));
+    setPerServiceOutputs(release, {
+        'deployment-id': (s) => s.deploymentId,
+        'previous-deployment-id': (s) => s.previousDeploymentId,
+        url: (s) => s.url,
+        'production-deployment-id': productionDeploymentOf,
+    });
     core.setOutput('status', releaseStatus(release));
-    core.setOutput('url', perService(release, (s) => s.url));
-    core.setOutput('production-deployment-id', perService(release, (s) => productionDeploymentOf(s)));
     core.setOutput('deployments', JSON.stringify(json));
+}
+/**
+ * railway-deploy's and the root action's entry: main, the post step that cleans up after a cancelled main step, and
+ * what a failed main step still outputs. Nothing was changed unless post-step state was saved (saveReleaseState runs
+ * right before the first change), so that decides between failed and needs-human.
+ */
+function runReleaseAction(main, cleanup, failureOutputs) {
+    return runAction(main, () => postCleanup(cleanup), {
+        failureOutputs: (f) => ({
+            result: f.stateSaved ? 'needs-human' : 'failed',
+            'needs-human': String(f.stateSaved),
+            ...failureOutputs,
+            status: 'ERROR',
+            deployments: '[]',
+        }),
+    });
 }
 /**
  * The post step of railway-deploy and of the root action: when the main step did not finish (the job was cancelled),
@@ -36280,7 +36300,7 @@ async function main() {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('result', 'refused');
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
             .addHeading('Railway rollback: refused (needs a human)', 2)
-            .addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_3__/* .escapeHtml */ .Z)(run.refusal)}</p>`, true);
+            .addRaw(`<p>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_3__/* .escapeHtml */ .ZD)(run.refusal)}</p>`, true);
         await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.write();
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserFacingError */ .Ui(run.refusal);
     }
@@ -36301,12 +36321,14 @@ async function main() {
             .join('; '));
 }
 function writeOutputs(release) {
-    const rb = (s) => s.rollback;
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.deploymentId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('rolled-back-to', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.targetId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('method', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => rb(s)?.method));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('previous-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => s.previousDeploymentId));
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('url', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => s.url));
+    (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .setPerServiceOutputs */ .Dn)(release, {
+        'deployment-id': (s) => s.rollback?.deploymentId,
+        'rolled-back-to': (s) => s.rollback?.targetId,
+        method: (s) => s.rollback?.method,
+        'previous-deployment-id': (s) => s.previousDeploymentId,
+        url: (s) => s.url,
+        'production-deployment-id': _release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA,
+    });
     const statuses = release.services.map((s) => !s.rollback
         ? 'SKIPPED'
         : !s.rollback.ok
@@ -36318,7 +36340,6 @@ function writeOutputs(release) {
         (statuses.every((x) => x === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS'));
     const verified = release.services.map((s) => s.rollback?.verification);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('healthy', verified.some((v) => v) ? String(verified.every((v) => !v || v.healthy)) : '');
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('production-deployment-id', (0,_lib_railway_js__WEBPACK_IMPORTED_MODULE_9__/* .perService */ .jk)(release, (s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .productionDeploymentOf */ .GA)(s)));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('needs-human', String(release.services.some((s) => (0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .needsHumanReason */ .$K)(s, release) !== undefined || (s.rollback && !s.rollback.ok))));
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH('deployments', JSON.stringify((0,_release_release_js__WEBPACK_IMPORTED_MODULE_4__/* .releaseJson */ .qu)(release)));
 }
@@ -36723,9 +36744,10 @@ async function retry(fn, opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ escapeMarkdownCell),
-/* harmony export */   Z: () => (/* binding */ escapeHtml)
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   ZD: () => (/* binding */ escapeHtml)
 /* harmony export */ });
+/* unused harmony export headerRow */
 // Escaping for the two markups job summaries mix: HTML (GitHub renders summary Markdown with inline HTML, sanitised)
 // and GitHub-Flavoured Markdown table cells. One behaviour each, used by every summary and generated document.
 const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -36745,6 +36767,10 @@ function escapeHtml(text) {
  */
 function escapeMarkdownCell(text) {
     return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
+}
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+function headerRow(...titles) {
+    return titles.map((data) => ({ data, header: true }));
 }
 
 
@@ -39377,7 +39403,7 @@ function setServiceImage(client, scope, image, spec) {
 /* harmony export */   ll: () => (/* binding */ newestFirst),
 /* harmony export */   pB: () => (/* binding */ findNewDeployment)
 /* harmony export */ });
-/* unused harmony exports readServiceState, serviceUrlOf, commitOf, sameCommit, mayBeDeployOf, getAutoDeployStatus, findDeploymentOfCommit */
+/* unused harmony exports readServiceState, serviceUrlOf, commitOf, sameCommit, mayBeDeployOf, getAutoDeployStatus, findDeploymentOfCommit, releaseStartOf */
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4296);
 /* harmony import */ var _core_retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7253);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2576);
@@ -39536,6 +39562,16 @@ async function findDeploymentOfCommit(client, scope, commitSha, opts = {}) {
 /** What runs now: the newest SUCCESS/SLEEPING deployment. */
 function pickActive(deployments) {
     return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
+}
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+function releaseStartOf(instance, deployments, commitSha) {
+    const active = pickActive(deployments);
+    const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+    const url = serviceUrlOf(instance);
+    return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
 }
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 function newDeploymentIn(list, known, notBefore, accept = () => true) {
@@ -41595,8 +41631,7 @@ async function prepareRelease(client, target, source, opts = {}) {
         const { instance, deployments } = await readServiceState(client, scope);
         const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
         checkSourceFits(service.name, instance, own);
-        const previous = pickActive(deployments);
-        const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+        const { active: previous, rollbackTarget, url } = releaseStartOf(instance, deployments, commitSha);
         const svc = {
             service,
             scope,
@@ -41613,7 +41648,6 @@ async function prepareRelease(client, target, source, opts = {}) {
             svc.previousDeploymentId = previous.id;
         if (rollbackTarget)
             svc.rollbackTargetId = rollbackTarget.id;
-        const url = serviceUrlOf(instance);
         if (url)
             svc.url = url;
         return svc;
@@ -43338,7 +43372,7 @@ function readCheckSpec(src) {
 
 const short = (id) => (id ? `\`${id.slice(0, 8)}\`` : '—');
 /** Table cells must not break the row. */
-const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .V;
+const cell = _core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeMarkdownCell */ .Vf;
 function dur(from, to) {
     return from !== undefined && to !== undefined && to >= from ? (0,_core_duration_js__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(to - from) : '—';
 }
@@ -43431,7 +43465,7 @@ function renderTimeline(release) {
 }
 function renderDiagnostics(name, d) {
     const out = [
-        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(name)}: why deployment ${d.deploymentId} failed</summary>`,
+        `<details><summary>${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(name)}: why deployment ${d.deploymentId} failed</summary>`,
         '',
     ];
     if (d.events.length) {
@@ -43457,7 +43491,7 @@ function renderDiagnostics(name, d) {
     block('Build logs', d.buildLogs);
     block('Deploy logs', d.deployLogs);
     if (d.problems.length)
-        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .Z)(d.problems.join('; '))}_`, '');
+        out.push(`_Could not fetch: ${(0,_core_text_js__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(d.problems.join('; '))}_`, '');
     out.push('</details>');
     return out.join('\n');
 }

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { formatDuration } from '../core/duration.js';
 import { UserFacingError } from '../core/errors.js';
 import { quoteValue, redactUrl, scrubSecrets } from '../core/redact.js';
-import { escapeHtml } from '../core/text.js';
+import { escapeHtml, headerRow } from '../core/text.js';
 import { describeStatuses, type HealthAttempt, type HealthResult } from '../health/index.js';
 import { readCheckSpec } from '../release/spec.js';
 import { runVerify } from '../release/use-cases.js';
@@ -65,14 +65,7 @@ async function writeSummary(
   core.summary
     .addHeading(`Health check: ${verdict}`, 2)
     .addTable([
-      [
-        { data: 'URL', header: true },
-        { data: 'Attempts', header: true },
-        { data: 'Time to healthy', header: true },
-        { data: 'Last status', header: true },
-        { data: 'p95 latency', header: true },
-        { data: 'Min / max latency', header: true },
-      ],
+      headerRow('URL', 'Attempts', 'Time to healthy', 'Last status', 'p95 latency', 'Min / max latency'),
       [
         `<code>${escapeHtml(shownUrl)}</code>`,
         String(result.attempts),
@@ -90,14 +83,7 @@ async function writeSummary(
       true,
     )
     .addTable([
-      [
-        { data: '#', header: true },
-        { data: 'At', header: true },
-        { data: 'Status', header: true },
-        { data: 'Latency', header: true },
-        { data: 'Result', header: true },
-        { data: 'Detail', header: true },
-      ],
+      headerRow('#', 'At', 'Status', 'Latency', 'Result', 'Detail'),
       ...rows.map((a) => [
         String(a.n),
         `+${formatDuration(a.at - start)}`,

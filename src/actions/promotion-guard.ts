@@ -2,6 +2,7 @@
 // the named environment (see src/release/promotion.ts for what counts, src/github/deployment-history.ts for the read).
 import * as core from '@actions/core';
 import { InputError, UserFacingError } from '../core/errors.js';
+import { headerRow } from '../core/text.js';
 import { explainDeploymentReadError, readDeploymentHistory } from '../github/deployment-history.js';
 import { decidePromotion, type PromotionVerdict } from '../release/promotion.js';
 import { secretInput, stringInput } from './lib/inputs.js';
@@ -55,12 +56,7 @@ async function writeSummary(v: PromotionVerdict, sha: string, environment: strin
       .addHeading(`Promotion guard: ${sha.slice(0, 7)} in ${environment}`, 3)
       .addRaw(`${v.verified ? '✅ Verified' : '⛔ Not verified'}: ${v.reason}`, true)
       .addTable([
-        [
-          { data: 'Deployment', header: true },
-          { data: 'Latest status', header: true },
-          { data: 'At', header: true },
-          { data: 'Note', header: true },
-        ],
+        headerRow('Deployment', 'Latest status', 'At', 'Note'),
         ...v.considered.map((c) => [String(c.id), c.state, c.at, c.note]),
       ])
       .write();

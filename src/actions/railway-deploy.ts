@@ -13,16 +13,16 @@ import { booleanInput } from './lib/inputs.js';
 import {
   connectRailway,
   coreReporter,
-  postCleanup,
   readAutodeployInputs,
   readRailwayInputs,
   readSource,
   releaseStatus,
   runPreflightStep,
+  runReleaseAction,
   saveReleaseState,
   setReleaseOutputs,
 } from './lib/railway.js';
-import { cancellationSignal, runAction } from './lib/runtime.js';
+import { cancellationSignal } from './lib/runtime.js';
 
 export async function main(): Promise<void> {
   const railway = readRailwayInputs({ servicesRequired: true, defaultTimeout: '20m' });
@@ -100,24 +100,15 @@ export async function main(): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  await runAction(
+  await runReleaseAction(
     main,
-    () =>
-      postCleanup({
-        rollbackLive: false,
-        defaultTimeout: '20m',
-        what: 'deploy',
-        title: 'Railway deploy: cleanup after an interrupted deploy',
-      }),
     {
-      // A failure before any output was set: nothing was changed unless post-step state was saved (right before the first change).
-      failureOutputs: (f) => ({
-        result: f.stateSaved ? 'needs-human' : 'failed',
-        'needs-human': String(f.stateSaved),
-        status: 'ERROR',
-        deployments: '[]',
-      }),
+      rollbackLive: false,
+      defaultTimeout: '20m',
+      what: 'deploy',
+      title: 'Railway deploy: cleanup after an interrupted deploy',
     },
+    {},
   );
 }
 

@@ -8,14 +8,7 @@ import * as core from '@actions/core';
 import { UserFacingError } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
 import { releaseHealthy, releaseNeedsHuman, type ReleaseResult } from '../release/policies.js';
-import {
-  needsHumanReason,
-  productionDeploymentOf,
-  releaseJson,
-  serviceVerdict,
-  unchangedBySkip,
-  type Release,
-} from '../release/release.js';
+import { needsHumanReason, releaseJson, serviceVerdict, unchangedBySkip, type Release } from '../release/release.js';
 import { readMigrateRisks } from '../release/spec.js';
 import { renderReleaseSummary } from '../release/summary.js';
 import { ACTION_NAMES, runRelease, type ReleaseRun } from '../release/use-cases.js';
@@ -23,18 +16,17 @@ import { booleanInput, stringInput } from './lib/inputs.js';
 import {
   connectRailway,
   coreReporter,
-  perService,
-  postCleanup,
   readAutodeployInputs,
   readHealthInputs,
   readRailwayInputs,
   readSource,
   runPreflightStep,
+  runReleaseAction,
   saveReleaseState,
   setReleaseOutputs,
   type HealthInputs,
 } from './lib/railway.js';
-import { cancellationSignal, runAction } from './lib/runtime.js';
+import { cancellationSignal } from './lib/runtime.js';
 
 export async function main(): Promise<void> {
   const railway = readRailwayInputs({ servicesRequired: true, defaultTimeout: '30m' });
@@ -87,10 +79,6 @@ async function report(run: ReleaseRun, opts: { verify: boolean; health: HealthIn
   core.setOutput('healthy', releaseHealthy(result, r, opts.verify));
   core.setOutput('rolled-back', String(r.services.some((s) => s.rollback?.ok)));
   core.setOutput('needs-human', String(releaseNeedsHuman(result, r)));
-  core.setOutput(
-    'production-deployment-id',
-    perService(r, (s) => productionDeploymentOf(s)),
-  );
 
   const verdicts = VERDICTS(opts.verify);
   core.summary.addRaw(
@@ -124,27 +112,16 @@ export function failureDetail(r: Release): string {
 }
 
 export async function run(): Promise<void> {
-  await runAction(
+  await runReleaseAction(
     main,
-    () =>
-      postCleanup({
-        rollbackLive: true,
-        defaultTimeout: '30m',
-        verify: true,
-        what: 'release',
-        title: 'Railway release: cleanup after an interrupted release',
-      }),
     {
-      // A failure before any output was set: nothing was changed unless post-step state was saved (right before the first change).
-      failureOutputs: (f) => ({
-        result: f.stateSaved ? 'needs-human' : 'failed',
-        'needs-human': String(f.stateSaved),
-        healthy: 'false',
-        'rolled-back': 'false',
-        status: 'ERROR',
-        deployments: '[]',
-      }),
+      rollbackLive: true,
+      defaultTimeout: '30m',
+      verify: true,
+      what: 'release',
+      title: 'Railway release: cleanup after an interrupted release',
     },
+    { healthy: 'false', 'rolled-back': 'false' },
   );
 }
 

@@ -7,7 +7,7 @@ import { readRestoreSpec } from '../backup/spec.js';
 import { formatSize } from '../backup/store.js';
 import { formatDuration } from '../core/duration.js';
 import { redactUrl } from '../core/redact.js';
-import { escapeHtml } from '../core/text.js';
+import { escapeHtml, headerRow } from '../core/text.js';
 import { runRestore } from '../backup/use-cases.js';
 import { coreSource } from './lib/inputs.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
@@ -46,12 +46,7 @@ async function writeSummary(r: RestoreResult): Promise<void> {
   core.summary.addHeading(`Restore: ${title}`, 2);
   if (r.pieces.length) {
     core.summary.addTable([
-      [
-        { data: '#', header: true },
-        { data: 'Put back', header: true },
-        { data: 'Destroyed by', header: true },
-        { data: 'Rows', header: true },
-      ],
+      headerRow('#', 'Put back', 'Destroyed by', 'Rows'),
       ...r.pieces.map((p) => {
         const piece = r.backup.pieces.find((x) => x.piece === p.piece);
         return [

@@ -7,18 +7,18 @@ import * as core from '@actions/core';
 import { InputError, UserFacingError } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
 import { escapeHtml } from '../core/text.js';
-import {
-  needsHumanReason,
-  productionDeploymentOf,
-  releaseJson,
-  type Release,
-  type ServiceRelease,
-} from '../release/release.js';
+import { needsHumanReason, productionDeploymentOf, releaseJson, type Release } from '../release/release.js';
 import { parseRecorded, readMigrateRisks } from '../release/spec.js';
 import { renderReleaseSummary } from '../release/summary.js';
 import { ACTION_NAMES, runRollback } from '../release/use-cases.js';
 import { booleanInput, stringInput } from './lib/inputs.js';
-import { connectRailway, coreReporter, perService, readHealthInputs, readRailwayInputs } from './lib/railway.js';
+import {
+  connectRailway,
+  coreReporter,
+  readHealthInputs,
+  readRailwayInputs,
+  setPerServiceOutputs,
+} from './lib/railway.js';
 import { cancellationSignal, runAction } from './lib/runtime.js';
 
 export async function main(): Promise<void> {
@@ -98,27 +98,14 @@ export async function main(): Promise<void> {
 }
 
 function writeOutputs(release: Release): void {
-  const rb = (s: ServiceRelease) => s.rollback;
-  core.setOutput(
-    'deployment-id',
-    perService(release, (s) => rb(s)?.deploymentId),
-  );
-  core.setOutput(
-    'rolled-back-to',
-    perService(release, (s) => rb(s)?.targetId),
-  );
-  core.setOutput(
-    'method',
-    perService(release, (s) => rb(s)?.method),
-  );
-  core.setOutput(
-    'previous-deployment-id',
-    perService(release, (s) => s.previousDeploymentId),
-  );
-  core.setOutput(
-    'url',
-    perService(release, (s) => s.url),
-  );
+  setPerServiceOutputs(release, {
+    'deployment-id': (s) => s.rollback?.deploymentId,
+    'rolled-back-to': (s) => s.rollback?.targetId,
+    method: (s) => s.rollback?.method,
+    'previous-deployment-id': (s) => s.previousDeploymentId,
+    url: (s) => s.url,
+    'production-deployment-id': productionDeploymentOf,
+  });
   const statuses = release.services.map((s) =>
     !s.rollback
       ? 'SKIPPED'
@@ -135,10 +122,6 @@ function writeOutputs(release: Release): void {
   );
   const verified = release.services.map((s) => s.rollback?.verification);
   core.setOutput('healthy', verified.some((v) => v) ? String(verified.every((v) => !v || v.healthy)) : '');
-  core.setOutput(
-    'production-deployment-id',
-    perService(release, (s) => productionDeploymentOf(s)),
-  );
   core.setOutput(
     'needs-human',
     String(release.services.some((s) => needsHumanReason(s, release) !== undefined || (s.rollback && !s.rollback.ok))),

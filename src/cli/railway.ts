@@ -1,7 +1,9 @@
 // Railway flags shared by deploy/rollback/status, and connecting with them (same names as the actions' inputs).
 import { InputError } from '../core/errors.js';
+import { scrubSecrets } from '../core/redact.js';
 import { RailwayClient, resolveTarget, type RailwayTarget } from '../railway/index.js';
 import { readRailwaySpec, type RailwaySpec } from '../release/spec.js';
+import { plainReporter, type RunIo } from '../release/use-cases.js';
 import type { OptionSpec, Values } from './args.js';
 import { catalogueFlags, cliSource } from './options.js';
 import type { CliContext } from './context.js';
@@ -47,6 +49,34 @@ export function connectWith(spec: RailwaySpec, ctx: CliContext, deadline: number
   });
 }
 
+/**
+ * deploy's and rollback's side of a use case's RunIo: connect with the flags, report dimmed (warnings yellow) on
+ * stderr, stop on Ctrl-C. `scrub` hides the health secrets, and once connected the client's too (token, ids);
+ * `info` prints a dimmed line (deploy keeps it above its progress line).
+ */
+export function cliRunIo(
+  spec: RailwaySpec,
+  ctx: CliContext,
+  secrets: string[],
+  info: (line: string) => void = (line) => ctx.log(line),
+): { io: RunIo; scrub: (text: string) => string } {
+  let client: RailwayClient | undefined;
+  const scrub = (t: string) => scrubSecrets(client ? client.scrub(t) : t, secrets);
+  const io: RunIo = {
+    connect: async (deadline) => {
+      client = await connectWith(spec, ctx, deadline);
+      return client;
+    },
+    reporter: plainReporter(
+      (m) => info(ctx.errColor.dim(scrub(m))),
+      (m) => ctx.log(ctx.errColor.yellow(scrub(m))),
+    ),
+    signal: ctx.signal,
+    useSubscription: spec.subscriptions,
+  };
+  return { io, scrub };
+}
+
 export async function connectRailway(
   v: Values,
   ctx: CliContext,
@@ -69,6 +99,13 @@ export async function resolveRailway(client: RailwayClient, v: Values, services:
   const project = v.string('project')?.trim();
   const environment = v.string('environment')?.trim();
   return resolveTarget(client, { ...(project ? { project } : {}), ...(environment ? { environment } : {}), services });
+}
+
+/** `--service` values for a command that acts on services (deploy, rollback): at least one. */
+export function requiredServices(v: Values): string[] {
+  const services = serviceList(v);
+  if (services.length === 0) throw new InputError('service', 'is required: give one or more service names or ids');
+  return services;
 }
 
 /** `--service` values: repeated flags and/or newline/comma-separated lists (like the action's input). */

@@ -21,3 +21,8 @@ export function escapeHtml(text: string): string {
 export function escapeMarkdownCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/[^\S\r\n]*[\r\n]+\s*/g, ' ');
 }
+
+/** A job-summary table's header row: @actions/core's addTable renders a cell marked `header: true` as <th>. */
+export function headerRow(...titles: string[]): Array<{ data: string; header: true }> {
+  return titles.map((data) => ({ data, header: true }));
+}

@@ -2,7 +2,7 @@
 // the entries (src/actions/migrate-gate.ts, migrate.ts) hand them @actions/core's summary and emit what they return.
 import path from 'node:path';
 import { formatDuration } from '../core/duration.js';
-import { escapeHtml } from '../core/text.js';
+import { escapeHtml, headerRow } from '../core/text.js';
 import type { MigrationPlan, PlanFinding } from './plan.js';
 import type { AppliedFile, ApplyResult, PartialFile } from './runner/apply.js';
 import type { RehearsalResult } from './runner/rehearse.js';
@@ -106,9 +106,13 @@ export function renderGateSummary(
   repoPath: (f: string) => string,
   detected: string,
 ): void {
-  const more = (total: number, what: string) => {
-    if (total > MAX_SUMMARY_ROWS)
-      s.addRaw(`<p>… and ${total - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
+  // A table under its heading with at most MAX_SUMMARY_ROWS rows (a summary has a size limit; the log has them all).
+  const cappedTable = <T>(title: string, headers: string[], items: T[], row: (item: T) => string[], what: string) => {
+    if (!items.length) return;
+    s.addHeading(title, 3);
+    s.addTable([headerRow(...headers), ...items.slice(0, MAX_SUMMARY_ROWS).map(row)]);
+    if (items.length > MAX_SUMMARY_ROWS)
+      s.addRaw(`<p>… and ${items.length - MAX_SUMMARY_ROWS} more ${what} (the step log lists them all).</p>`, true);
   };
   s.addHeading(
     `Migrate gate: ${detected === NO_MIGRATIONS ? '✅ No migrations — nothing to migrate' : DECISION_TITLE[plan.decision]}`,
@@ -121,71 +125,46 @@ export function renderGateSummary(
     true,
   );
   s.addList(plan.reasons.map(escapeHtml));
-  if (plan.blockers.length) {
-    s.addHeading('Blockers', 3);
-    s.addTable([
-      [
-        { data: 'Kind', header: true },
-        { data: 'Where', header: true },
-        { data: 'Detail', header: true },
-      ],
-      ...plan.blockers
-        .slice(0, MAX_SUMMARY_ROWS)
-        .map((b) => [
-          b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
-          b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
-          escapeHtml(b.detail),
-        ]),
-    ]);
-    more(plan.blockers.length, 'blockers');
-  }
-  if (plan.files.length) {
-    s.addHeading('Pending migrations', 3);
-    s.addTable([
-      [
-        { data: 'Migration', header: true },
-        { data: 'Statements', header: true },
-        { data: 'Risk', header: true },
-        { data: 'Transactions', header: true },
-      ],
-      ...plan.files
-        .slice(0, MAX_SUMMARY_ROWS)
-        .map((f) => [
-          code(repoPath(f.file)),
-          f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
-          `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-          f.noTransaction
-            ? 'none (tool runs it outside a transaction)'
-            : f.hasNonTransactional
-              ? 'split: some statements run alone'
-              : 'one transaction',
-        ]),
-    ]);
-    more(plan.files.length, 'migrations');
-  }
-  const shown = plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote);
-  if (shown.length) {
-    s.addHeading('Findings', 3);
-    s.addTable([
-      [
-        { data: 'Risk', header: true },
-        { data: 'Rule', header: true },
-        { data: 'Where', header: true },
-        { data: 'What', header: true },
-        { data: 'Safer alternative', header: true },
-      ],
-      ...shown
-        .slice(0, MAX_SUMMARY_ROWS)
-        .map((f) => [
-          `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
-          code(f.rule),
-          code(`${repoPath(f.file)}:${f.line}`),
-          escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
-          escapeHtml(f.safeAlternative),
-        ]),
-    ]);
-    more(shown.length, 'findings');
-  }
+  cappedTable(
+    'Blockers',
+    ['Kind', 'Where', 'Detail'],
+    plan.blockers,
+    (b) => [
+      b.kind === 'rule' ? code(b.rule ?? '') : b.kind,
+      b.file ? code(`${repoPath(b.file)}${b.line ? `:${b.line}` : ''}`) : '—',
+      escapeHtml(b.detail),
+    ],
+    'blockers',
+  );
+  cappedTable(
+    'Pending migrations',
+    ['Migration', 'Statements', 'Risk', 'Transactions'],
+    plan.files,
+    (f) => [
+      code(repoPath(f.file)),
+      f.kind === 'opaque' ? 'code (not analysable)' : String(f.statementCount),
+      `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+      f.noTransaction
+        ? 'none (tool runs it outside a transaction)'
+        : f.hasNonTransactional
+          ? 'split: some statements run alone'
+          : 'one transaction',
+    ],
+    'migrations',
+  );
+  cappedTable(
+    'Findings',
+    ['Risk', 'Rule', 'Where', 'What', 'Safer alternative'],
+    plan.findings.filter((f) => f.level !== 'notice' || f.sizeNote),
+    (f) => [
+      `${RISK_ICON[f.risk] ?? ''} ${f.risk}`,
+      code(f.rule),
+      code(`${repoPath(f.file)}:${f.line}`),
+      escapeHtml(f.message) + (f.sizeNote ? `<br><em>${escapeHtml(f.sizeNote)}</em>` : ''),
+      escapeHtml(f.safeAlternative),
+    ],
+    'findings',
+  );
   const notices = plan.findings.filter((f) => f.level === 'notice' && !f.sizeNote);
   if (notices.length) {
     s.addDetails(
@@ -199,34 +178,19 @@ export function renderGateSummary(
         .join('')}</ul>`,
     );
   }
-  if (plan.ignored.length) {
-    s.addHeading('Ignored by inline directives', 3);
-    s.addTable([
-      [
-        { data: 'Rule', header: true },
-        { data: 'Where', header: true },
-        { data: 'Reason given', header: true },
-      ],
-      ...plan.ignored
-        .slice(0, MAX_SUMMARY_ROWS)
-        .map((i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)]),
-    ]);
-    more(plan.ignored.length, 'ignores');
-  }
+  cappedTable(
+    'Ignored by inline directives',
+    ['Rule', 'Where', 'Reason given'],
+    plan.ignored,
+    (i) => [code(i.rule), code(`${repoPath(i.file)}:${i.line}`), escapeHtml(i.reason)],
+    'ignores',
+  );
   if (plan.statements.length) {
     s.addHeading('Statements', 3);
     // @actions/core renders an empty cell as an unclosed <td>: always put something in it.
     const yes = (b: boolean) => (b ? 'yes' : '—');
     s.addTable([
-      [
-        { data: 'Where', header: true },
-        { data: 'Statement', header: true },
-        { data: 'Lock', header: true },
-        { data: 'Rewrite', header: true },
-        { data: 'Scan', header: true },
-        { data: 'In tx', header: true },
-        { data: 'Risk', header: true },
-      ],
+      headerRow('Where', 'Statement', 'Lock', 'Rewrite', 'Scan', 'In tx', 'Risk'),
       ...plan.statements
         .slice(0, 200)
         .map((st) => [
@@ -247,6 +211,15 @@ export function renderGateSummary(
 function statementsCell(a: AppliedFile): string {
   if (a.statements === null) return '—';
   return a.resumedAtGroup ? `${a.statements} (resumed at group ${a.resumedAtGroup})` : String(a.statements);
+}
+
+/** The files a rehearsal or the migration applied: statements run and time taken (no table when there are none). */
+function appliedTable(out: SummarySink, label: string, files: AppliedFile[]): void {
+  if (!files.length) return;
+  out.addTable([
+    headerRow(label, 'Statements', 'Time'),
+    ...files.map((a) => [code(a.file), statementsCell(a), a.ms === null ? '—' : formatDuration(a.ms)]),
+  ]);
 }
 
 /** The migrate step's job summary section (the backup's, src/backup/report.ts, follows it). */
@@ -276,14 +249,7 @@ export function renderMigrateSummary(
   out.addHeading(`Migrate: ${title}`, 2);
   if (s.result) {
     out.addTable([
-      [
-        { data: 'Tool', header: true },
-        { data: 'Directory', header: true },
-        { data: 'Mode', header: true },
-        { data: 'Pending before', header: true },
-        { data: 'Plan hash', header: true },
-        { data: 'Lock wait', header: true },
-      ],
+      headerRow('Tool', 'Directory', 'Mode', 'Pending before', 'Plan hash', 'Lock wait'),
       [
         s.result.tool,
         `<code>${escapeHtml(path.relative(process.cwd(), s.result.dir) || '.')}</code>`,
@@ -300,34 +266,7 @@ export function renderMigrateSummary(
       true,
     );
   }
-  const rehearsed = s.rehearsal?.result?.applied ?? [];
-  if (rehearsed.length) {
-    out.addTable([
-      [
-        { data: 'Rehearsed file', header: true },
-        { data: 'Statements', header: true },
-        { data: 'Time', header: true },
-      ],
-      ...rehearsed.map((a) => [
-        `<code>${escapeHtml(a.file)}</code>`,
-        statementsCell(a),
-        a.ms === null ? '—' : formatDuration(a.ms),
-      ]),
-    ]);
-  }
-  if (s.applied.length) {
-    out.addTable([
-      [
-        { data: 'Applied file', header: true },
-        { data: 'Statements', header: true },
-        { data: 'Time', header: true },
-      ],
-      ...s.applied.map((a) => [
-        `<code>${escapeHtml(a.file)}</code>`,
-        statementsCell(a),
-        a.ms === null ? '—' : formatDuration(a.ms),
-      ]),
-    ]);
-  }
+  appliedTable(out, 'Rehearsed file', s.rehearsal?.result?.applied ?? []);
+  appliedTable(out, 'Applied file', s.applied);
   if (s.failure) out.addRaw(`<pre>${escapeHtml(s.scrub(s.failure))}</pre>`, true);
 }

@@ -299,6 +299,21 @@ export function pickActive(deployments: DeploymentSummary[]): DeploymentSummary 
   return newestFirst(deployments).find((d) => SUCCESS_STATUSES.has(d.status));
 }
 
+/**
+ * Where a release of `commitSha` starts from: the deployment serving now, the one a rollback would restore (never one
+ * of that commit) and the service's URL. Preflight reports these facts from the same function the release acts on.
+ */
+export function releaseStartOf(
+  instance: ServiceInstanceState,
+  deployments: DeploymentSummary[],
+  commitSha?: string,
+): { active?: DeploymentSummary; rollbackTarget?: DeploymentSummary; url?: string } {
+  const active = pickActive(deployments);
+  const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+  const url = serviceUrlOf(instance);
+  return { ...(active ? { active } : {}), ...(rollbackTarget ? { rollbackTarget } : {}), ...(url ? { url } : {}) };
+}
+
 /** The newest deployment in `list` that is not in `known` and not older than `notBefore` (ISO). */
 export function newDeploymentIn(
   list: DeploymentSummary[],

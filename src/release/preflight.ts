@@ -9,11 +9,9 @@ import { checkSourceFits, type DeploySource } from '../railway/deploy.js';
 import {
   commitOf,
   getAutoDeployStatus,
-  pickActive,
-  pickRollbackTarget,
   readServiceState,
+  releaseStartOf,
   sameCommit,
-  serviceUrlOf,
   type AutoDeployStatus,
   type ServiceInstanceState,
 } from '../railway/deployments.js';
@@ -284,7 +282,7 @@ async function serviceChecks(
 
   if (inputs.source) checks.push(sourceCheck(subject, instance, inputs));
 
-  const active = pickActive(deployments);
+  const { active, rollbackTarget: target0, url } = releaseStartOf(instance, deployments, inputs.commitSha);
   checks.push(
     active
       ? {
@@ -319,7 +317,6 @@ async function serviceChecks(
           },
     );
   }
-  const target0 = pickRollbackTarget(deployments, inputs.commitSha ? { excludeCommit: inputs.commitSha } : {});
   checks.push(
     target0
       ? {
@@ -381,7 +378,6 @@ async function serviceChecks(
     ),
     ...instance.domains.serviceDomains.map((d) => d.domain),
   ];
-  const url = serviceUrlOf(instance) ?? null;
   checks.push({
     subject,
     check: 'public domains',
@@ -404,7 +400,7 @@ async function serviceChecks(
       autodeploy,
       deploymentOfCommit: ofCommit?.id ?? null,
       domains,
-      url,
+      url: url ?? null,
     },
   };
 }

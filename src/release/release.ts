@@ -25,10 +25,9 @@ import {
   listDeployments,
   newestFirst,
   pickActive,
-  pickRollbackTarget,
   readServiceState,
+  releaseStartOf,
   sameCommit,
-  serviceUrlOf,
   type AutoDeployStatus,
   type DeploymentSummary,
   type ServiceInstanceState,
@@ -237,8 +236,7 @@ export async function prepareRelease(
       const { instance, deployments } = await readServiceState(client, scope);
       const own = await reRootUpload(sourceForService(source, service), instance, service.name, opts.log);
       checkSourceFits(service.name, instance, own);
-      const previous = pickActive(deployments);
-      const rollbackTarget = pickRollbackTarget(deployments, commitSha ? { excludeCommit: commitSha } : {});
+      const { active: previous, rollbackTarget, url } = releaseStartOf(instance, deployments, commitSha);
       const svc: ServiceRelease = {
         service,
         scope,
@@ -252,7 +250,6 @@ export async function prepareRelease(
       if (own !== sourceForService(source, service)) svc.source = own;
       if (previous) svc.previousDeploymentId = previous.id;
       if (rollbackTarget) svc.rollbackTargetId = rollbackTarget.id;
-      const url = serviceUrlOf(instance);
       if (url) svc.url = url;
       return svc;
     }),

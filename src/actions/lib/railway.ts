@@ -4,6 +4,7 @@
 import * as core from '@actions/core';
 import { UserFacingError } from '../../core/errors.js';
 import { scrubSecrets } from '../../core/redact.js';
+import { headerRow } from '../../core/text.js';
 import { RailwayClient } from '../../railway/client.js';
 import type { DeploySource } from '../../railway/deploy.js';
 import { cleanUpAfterInterruptedMain, POST_STEP_BUDGET_MS, type CleanupRow } from '../../release/cleanup.js';
@@ -32,6 +33,7 @@ import { settleRelease as settleWith, type Reporter } from '../../release/use-ca
 import { describeRule, ruleFor } from '../../release/verify-rules.js';
 import type { Place } from '../../options/catalogue.js';
 import { booleanInput, coreSource } from './inputs.js';
+import { runAction } from './runtime.js';
 
 export type RailwayInputs = RailwaySpec;
 export type HealthInputs = HealthSpec;
@@ -144,24 +146,19 @@ export function loadReleaseState(): { phase: string; inflight: InflightService[]
 }
 
 export async function writeCleanupSummary(title: string, rows: CleanupRow[]): Promise<void> {
-  core.summary.addHeading(title, 2).addTable([
-    [
-      { data: 'Service', header: true },
-      { data: 'Deployment', header: true },
-      { data: 'Found', header: true },
-      { data: 'Action', header: true },
-      { data: 'Production now', header: true },
-      { data: 'Needs a human', header: true },
-    ],
-    ...rows.map((r) => [
-      r.service,
-      r.deploymentId || '—',
-      r.found || '—',
-      r.action,
-      r.productionNow || '—',
-      r.needsHuman ? `🚨 ${r.needsHuman}` : 'no',
-    ]),
-  ]);
+  core.summary
+    .addHeading(title, 2)
+    .addTable([
+      headerRow('Service', 'Deployment', 'Found', 'Action', 'Production now', 'Needs a human'),
+      ...rows.map((r) => [
+        r.service,
+        r.deploymentId || '—',
+        r.found || '—',
+        r.action,
+        r.productionNow || '—',
+        r.needsHuman ? `🚨 ${r.needsHuman}` : 'no',
+      ]),
+    ]);
   await core.summary.write();
 }
 
@@ -174,25 +171,44 @@ export function perService(release: Release, pick: (s: ServiceRelease) => string
   return release.services.map((s) => pick(s) ?? '').join('\n');
 }
 
+/** Sets each output to its per-service value (perService). */
+export function setPerServiceOutputs(
+  release: Release,
+  outputs: Record<string, (s: ServiceRelease) => string | undefined>,
+): void {
+  for (const [name, pick] of Object.entries(outputs)) core.setOutput(name, perService(release, pick));
+}
+
 export function setReleaseOutputs(release: Release, json: unknown): void {
-  core.setOutput(
-    'deployment-id',
-    perService(release, (s) => s.deploymentId),
-  );
-  core.setOutput(
-    'previous-deployment-id',
-    perService(release, (s) => s.previousDeploymentId),
-  );
+  setPerServiceOutputs(release, {
+    'deployment-id': (s) => s.deploymentId,
+    'previous-deployment-id': (s) => s.previousDeploymentId,
+    url: (s) => s.url,
+    'production-deployment-id': productionDeploymentOf,
+  });
   core.setOutput('status', releaseStatus(release));
-  core.setOutput(
-    'url',
-    perService(release, (s) => s.url),
-  );
-  core.setOutput(
-    'production-deployment-id',
-    perService(release, (s) => productionDeploymentOf(s)),
-  );
   core.setOutput('deployments', JSON.stringify(json));
+}
+
+/**
+ * railway-deploy's and the root action's entry: main, the post step that cleans up after a cancelled main step, and
+ * what a failed main step still outputs. Nothing was changed unless post-step state was saved (saveReleaseState runs
+ * right before the first change), so that decides between failed and needs-human.
+ */
+export function runReleaseAction(
+  main: () => Promise<void>,
+  cleanup: Parameters<typeof postCleanup>[0],
+  failureOutputs: Record<string, string>,
+): Promise<void> {
+  return runAction(main, () => postCleanup(cleanup), {
+    failureOutputs: (f) => ({
+      result: f.stateSaved ? 'needs-human' : 'failed',
+      'needs-human': String(f.stateSaved),
+      ...failureOutputs,
+      status: 'ERROR',
+      deployments: '[]',
+    }),
+  });
 }
 
 /**

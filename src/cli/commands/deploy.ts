@@ -4,17 +4,16 @@
 import { readFile } from 'node:fs/promises';
 import { formatDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
-import { scrubSecrets } from '../../core/redact.js';
 import type { FailureDiagnostics } from '../../railway/index.js';
 import { readBoolean } from '../../options/readers.js';
 import { optionDefault } from '../../options/catalogue.js';
 import { needsHumanReason, productionDeploymentOf, releaseJson, type Release } from '../../release/release.js';
 import { readAutodeploySpec, readHealthSpec, readMigrateRisks, readSourceSpec } from '../../release/spec.js';
-import { plainReporter, runRelease, type SwitchNames } from '../../release/use-cases.js';
+import { runRelease, type SwitchNames } from '../../release/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type OptionSpec, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { catalogueFlags, cliSource, flagNames } from '../options.js';
-import { RAILWAY_OPTIONS, SERVICE_OPTION, connectWith, readCliRailwaySpec, serviceList } from '../railway.js';
+import { RAILWAY_OPTIONS, SERVICE_OPTION, cliRunIo, readCliRailwaySpec, requiredServices } from '../railway.js';
 import { Progress, table } from '../ui.js';
 
 /** How notes name the switches in a terminal. */
@@ -114,8 +113,7 @@ export const deployCommand: Command = {
   },
   async run(v: Values, ctx: CliContext) {
     // Every flag is validated before the first API call, by the readers the actions use.
-    const services = serviceList(v);
-    if (services.length === 0) throw new InputError('service', 'is required: give one or more service names or ids');
+    const services = requiredServices(v);
     const src = cliSource(v, { ...VERIFY_ALIASES, rollback: ['rollback-on-failure'] });
     const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:deploy'));
     const verify = v.flag('verify') || v.given('health-url') || v.given('health-path');
@@ -129,7 +127,9 @@ export const deployCommand: Command = {
     const source = await readSourceSpec(src, services, { defaultKind: 'upload', log });
 
     let progress: Progress | undefined;
-    let scrub = (t: string) => scrubSecrets(t, health.secrets);
+    const { io, scrub } = cliRunIo(railway, ctx, health.secrets, (line) =>
+      progress ? progress.log(line) : ctx.log(line),
+    );
     let current: Release | undefined;
     try {
       const run = await runRelease(
@@ -145,17 +145,7 @@ export const deployCommand: Command = {
           names: CLI_NAMES,
         },
         {
-          connect: async (deadline) => {
-            const client = await connectWith(railway, ctx, deadline);
-            scrub = (t) => scrubSecrets(client.scrub(t), health.secrets);
-            return client;
-          },
-          reporter: plainReporter(
-            (m) => (progress ? progress.log(ctx.errColor.dim(scrub(m))) : ctx.log(ctx.errColor.dim(scrub(m)))),
-            (m) => ctx.log(ctx.errColor.yellow(scrub(m))),
-          ),
-          signal: ctx.signal,
-          useSubscription: railway.subscriptions,
+          ...io,
           onPhase: (r, phase) => {
             current = r;
             if (phase === 'deploying' && !progress) {

@@ -9,9 +9,8 @@ import { readMigrateSpec } from '../../migrations/spec.js';
 import { runMigrate, type MigrateRun } from '../../migrations/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { DATABASE_EXTRAS, DATABASE_NAMES, databaseSource } from '../database.js';
-import { catalogueFlags, flagNames } from '../options.js';
-import { Progress, table } from '../ui.js';
+import { DATABASE_EXTRAS, DATABASE_NAMES, databaseFlags, databaseProgress, readMigrationsSpec } from '../database.js';
+import { table } from '../ui.js';
 
 const NAMES = [
   ...DATABASE_NAMES,
@@ -37,27 +36,27 @@ export const migrateCommand: Command = {
       "exactly the approved one. With --command the project's own migrator (e.g. 'npx prisma migrate deploy') runs under\n" +
       'the same lock. Ctrl-C stops between statements; what was applied is reported. An app without migrations is\n' +
       'success with nothing applied.',
-    options: [
-      ...catalogueFlags('cli:migrate', NAMES, {
+    ...databaseFlags(
+      'cli:migrate',
+      NAMES,
+      {
         ...DATABASE_EXTRAS,
         'migrations-command': {
           description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
         },
-      }),
-      { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-    ],
-    inputAliases: flagNames('cli:migrate', NAMES),
+      },
+      [{ name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' }],
+    ),
     examples: [
       'DATABASE_URL=postgres://… rail-actions migrate --plan-hash 3b1f…',
       'rail-actions migrate --command "npx prisma migrate deploy"',
     ],
   },
   async run(v: Values, ctx: CliContext) {
-    // Every flag is validated before the first connection, by the readers the action uses.
-    const spec = readMigrateSpec(databaseSource(v, 'cli:migrate', NAMES), { base: process.cwd() });
+    const spec = readMigrationsSpec(v, 'cli:migrate', NAMES, readMigrateSpec);
     const json = v.flag('json');
     let current = 'taking the migration lock';
-    const progress = new Progress(() => current, { stream: ctx.err, plainEveryMs: 30_000 });
+    const progress = databaseProgress(ctx, () => current);
     let run: MigrateRun;
     try {
       run = await runMigrate(

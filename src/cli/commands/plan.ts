@@ -7,10 +7,8 @@ import { readGateSpec } from '../../migrations/spec.js';
 import { planMigrations } from '../../migrations/use-cases.js';
 import { EXIT_FAILED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { DATABASE_EXTRAS, DATABASE_NAMES, databaseSource } from '../database.js';
-import { catalogueFlags, flagNames } from '../options.js';
-import type { Palette } from '../ui.js';
-import { Progress, table } from '../ui.js';
+import { DATABASE_EXTRAS, DATABASE_NAMES, databaseFlags, databaseProgress, readMigrationsSpec } from '../database.js';
+import { table, type Palette } from '../ui.js';
 
 const NAMES = [...DATABASE_NAMES, 'approval', 'large-table-rows'];
 
@@ -35,28 +33,22 @@ export const planCommand: Command = {
     details:
       "Read-only: reads the migration history, the server version and table sizes. Exit 0 for 'no pending', 'auto-apply'\n" +
       "and 'approval required' (a normal outcome); exit 1 when the plan is blocked (history anomaly or SQL that cannot work).",
-    options: [
-      ...catalogueFlags('cli:plan', NAMES, DATABASE_EXTRAS),
+    ...databaseFlags('cli:plan', NAMES, DATABASE_EXTRAS, [
       {
         name: 'json',
         type: 'boolean',
         description: "Print the plan as JSON (the migrate-gate action's `plan` output) on stdout.",
       },
-    ],
-    inputAliases: flagNames('cli:plan', NAMES),
+    ]),
     examples: [
       'DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations',
       'rail-actions plan --database-url "$DATABASE_URL" --json | jq .decision',
     ],
   },
   async run(v: Values, ctx: CliContext) {
-    // Every flag is validated before the first connection, by the readers the action uses.
-    const spec = readGateSpec(databaseSource(v, 'cli:plan', NAMES), { base: process.cwd() });
+    const spec = readMigrationsSpec(v, 'cli:plan', NAMES, readGateSpec);
     const json = v.flag('json');
-    const progress = new Progress(() => 'reading history and analysing pending migrations', {
-      stream: ctx.err,
-      plainEveryMs: 30_000,
-    });
+    const progress = databaseProgress(ctx, () => 'reading history and analysing pending migrations');
     let run;
     try {
       run = await planMigrations(

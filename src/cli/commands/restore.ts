@@ -8,8 +8,7 @@ import { redactUrl } from '../../core/redact.js';
 import { runRestore } from '../../backup/use-cases.js';
 import { EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { DATABASE_EXTRAS, databaseSource } from '../database.js';
-import { catalogueFlags } from '../options.js';
+import { DATABASE_EXTRAS, databaseFlags, databaseSource } from '../database.js';
 import { table } from '../ui.js';
 
 const NAMES = ['database-url', 'backup-id', 'lock-wait'];
@@ -22,8 +21,10 @@ export const restoreCommand: Command = {
       'Puts back a dropped table (rows, keys, indexes, foreign keys pointing at it), a dropped column with its values,\n' +
       "deleted or truncated rows, overwritten values, or a column's old type — in one transaction, under the migration\n" +
       'lock. A second run changes nothing. Without --backup-id the newest backup not yet restored is used.',
-    options: [
-      ...catalogueFlags('cli:restore', NAMES, {
+    ...databaseFlags(
+      'cli:restore',
+      NAMES,
+      {
         ...DATABASE_EXTRAS,
         'database-url': {
           description:
@@ -31,10 +32,12 @@ export const restoreCommand: Command = {
           required: true,
         },
         'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
-      }),
-      { name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' },
-      { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-    ],
+      },
+      [
+        { name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' },
+        { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
+      ],
+    ),
     examples: [
       'DATABASE_URL=postgres://… rail-actions restore --backup-id b20260101t120000_ab12',
       'rail-actions restore --list',

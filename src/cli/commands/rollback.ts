@@ -3,16 +3,15 @@
 // when the image is no longer retained; wait; optionally verify each restored service by its rule.
 import { formatDuration } from '../../core/duration.js';
 import { InputError, UserFacingError } from '../../core/errors.js';
-import { scrubSecrets } from '../../core/redact.js';
 import { optionDefault } from '../../options/catalogue.js';
 import { readBoolean, readString } from '../../options/readers.js';
 import { releaseJson, productionDeploymentOf } from '../../release/release.js';
 import { readHealthSpec, readMigrateRisks } from '../../release/spec.js';
-import { plainReporter, runRollback } from '../../release/use-cases.js';
+import { runRollback } from '../../release/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { catalogueFlags, cliSource } from '../options.js';
-import { RAILWAY_OPTIONS, SERVICE_OPTION, connectWith, readCliRailwaySpec, serviceList } from '../railway.js';
+import { RAILWAY_OPTIONS, SERVICE_OPTION, cliRunIo, readCliRailwaySpec, requiredServices } from '../railway.js';
 import { table } from '../ui.js';
 import { ALIAS_FLAGS, CLI_NAMES, VERIFY_ALIASES, VERIFY_FLAG_EXTRAS, VERIFY_NAMES, readPlanFile } from './deploy.js';
 
@@ -46,8 +45,7 @@ export const rollbackCommand: Command = {
     ],
   },
   async run(v: Values, ctx: CliContext) {
-    const services = serviceList(v);
-    if (services.length === 0) throw new InputError('service', 'is required: give one or more service names or ids');
+    const services = requiredServices(v);
     const src = cliSource(v, VERIFY_ALIASES);
     const railway = readCliRailwaySpec(v, services, optionDefault('timeout', 'cli:rollback'));
     const explicitTarget = readString(src, 'deployment-id').trim();
@@ -59,7 +57,7 @@ export const rollbackCommand: Command = {
     // Decided before anything is sent to Railway: old code on a migrated schema needs a human, not a script.
     const risks = readMigrateRisks(await readPlanFile(v));
 
-    let scrub = (t: string) => scrubSecrets(t, health.secrets);
+    const { io, scrub } = cliRunIo(railway, ctx, health.secrets);
     const run = await runRollback(
       {
         railway,
@@ -70,19 +68,7 @@ export const rollbackCommand: Command = {
         ...(verify ? { health } : {}),
         names: CLI_NAMES,
       },
-      {
-        connect: async (deadline) => {
-          const client = await connectWith(railway, ctx, deadline);
-          scrub = (t) => scrubSecrets(client.scrub(t), health.secrets);
-          return client;
-        },
-        reporter: plainReporter(
-          (m) => ctx.log(ctx.errColor.dim(scrub(m))),
-          (m) => ctx.log(ctx.errColor.yellow(scrub(m))),
-        ),
-        signal: ctx.signal,
-        useSubscription: railway.subscriptions,
-      },
+      io,
     );
     if (run.refusal) throw new UserFacingError(run.refusal);
     const { release, result } = run;

@@ -2,6 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientBase } from 'pg';
+import { UserFacingError } from '../../core/errors.js';
 import { quoteIdent } from '../../core/sql.js';
 import { sha256Hex } from '../hash.js';
 import type { Anomaly, AppliedRow, MigrationFile, ToolName } from '../types.js';
@@ -116,6 +117,23 @@ export async function readMigrationFile(abs: string, cwd: string): Promise<FileR
   };
 }
 
+/**
+ * The migrations among the files directly in `dir`, in name order (listDir): `pick` sees a file name and returns how
+ * to make the migration from the file once read, or undefined for a file that is not one (it is not read).
+ */
+export async function readDirMigrations(
+  dir: string,
+  cwd: string,
+  pick: (name: string) => ((read: FileRead) => MigrationFile) | undefined,
+): Promise<MigrationFile[]> {
+  const files: MigrationFile[] = [];
+  for (const entry of await listDir(dir)) {
+    const make = entry.isFile ? pick(entry.name) : undefined;
+    if (make) files.push(make(await readMigrationFile(path.join(dir, entry.name), cwd)));
+  }
+  return files;
+}
+
 /** The checksums a file's content matches, accepting LF↔CRLF conversion by git (Prisma does the same). */
 export function checksumVariants(text: string): Set<string> {
   const lf = text.replace(/\r\n/g, '\n');
@@ -133,6 +151,57 @@ export async function tableExists(client: ClientBase, schema: string, table: str
     `${quoteIdent(schema)}.${quoteIdent(table)}`,
   ]);
   return r.rows[0]?.t != null;
+}
+
+/**
+ * A history table in the current schema with one row per applied migration: `id` names it, `appliedAt` (a timestamp
+ * column, may be null) says when. No table yet: nothing applied.
+ */
+export async function readAppliedRows(
+  client: ClientBase,
+  table: string,
+  columns: { id: string; appliedAt: string; orderBy: string },
+): Promise<HistoryState> {
+  const schema = await currentSchema(client);
+  if (!(await tableExists(client, schema, table))) return { exists: false, rows: [] };
+  const { id, appliedAt, orderBy } = columns;
+  const r = await client.query<Record<string, string | Date | null>>(
+    `SELECT ${id}, ${appliedAt} FROM ${quoteIdent(schema)}.${table} ORDER BY ${orderBy}`,
+  );
+  const rows: AppliedRow[] = r.rows.map((row) => {
+    const at = row[appliedAt];
+    return { id: String(row[id]), ...(at instanceof Date ? { appliedAt: at.toISOString() } : {}) };
+  });
+  return { exists: true, rows };
+}
+
+/** dbmate and golang-migrate both keep their history in schema_migrations; only golang-migrate's has a `dirty` column. */
+export const SCHEMA_MIGRATIONS = 'schema_migrations';
+
+/**
+ * The current schema when it holds `tool`'s schema_migrations, null when there is none. The other tool's table of
+ * that name is refused, naming the tool it belongs to.
+ */
+export async function schemaMigrationsOf(
+  client: ClientBase,
+  tool: 'dbmate' | 'golang-migrate',
+): Promise<string | null> {
+  const schema = await currentSchema(client);
+  if (!(await tableExists(client, schema, SCHEMA_MIGRATIONS))) return null;
+  const r = await client.query<{ c: string }>(
+    `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`,
+    [schema, SCHEMA_MIGRATIONS],
+  );
+  const golangMigrates = r.rows.length > 0;
+  if (tool === 'dbmate' && golangMigrates)
+    throw new UserFacingError(
+      `${schema}.${SCHEMA_MIGRATIONS} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`,
+    );
+  if (tool === 'golang-migrate' && !golangMigrates)
+    throw new UserFacingError(
+      `${schema}.${SCHEMA_MIGRATIONS} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`,
+    );
+  return schema;
 }
 
 /** historyTable/historyTables of a tool with one history table, created unqualified in the connection's current schema. */

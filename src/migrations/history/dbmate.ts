@@ -1,23 +1,21 @@
 // dbmate: db/migrations/<digits>_<name>.sql with `-- migrate:up [transaction:false]` / `-- migrate:down` sections;
 // history schema_migrations(version varchar primary key; varchar(128) in older releases), one row per applied file, version = the leading
 // digits of the file name (pkg/dbmate/migration.go, pkg/driver/postgres/postgres.go). No migration lock.
-import path from 'node:path';
-import type { ClientBase } from 'pg';
 import { UserFacingError } from '../../core/errors.js';
-import type { AppliedRow, MigrationFile } from '../types.js';
+import type { AppliedRow } from '../types.js';
 import { quoteIdent } from '../../core/sql.js';
 import {
   type ToolAdapter,
   currentSchema,
   currentSchemaHistory,
   diffById,
-  listDir,
-  readMigrationFile,
+  readDirMigrations,
+  schemaMigrationsOf,
   sqlFile,
-  tableExists,
+  SCHEMA_MIGRATIONS,
 } from './common.js';
 
-const TABLE = 'schema_migrations';
+const TABLE = SCHEMA_MIGRATIONS;
 const FILE_RE = /^(\d+).*\.sql$/;
 
 /** The up section of a dbmate file and its options (`transaction:false`). */
@@ -31,38 +29,24 @@ export function parseDbmateFile(text: string, file: string): { up: string; trans
   return { up, transaction: !/\btransaction:\s*false\b/.test(options) };
 }
 
-async function assertDbmateTable(client: ClientBase, schema: string): Promise<void> {
-  const r = await client.query<{ c: string }>(
-    `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'dirty'`,
-    [schema, TABLE],
-  );
-  if (r.rows.length) {
-    throw new UserFacingError(
-      `${schema}.${TABLE} has a "dirty" column: it is golang-migrate's history table, not dbmate's (set tool: golang-migrate)`,
-    );
-  }
-}
-
 export const dbmateAdapter: ToolAdapter = {
   tool: 'dbmate',
   defaultDirs: ['db/migrations'],
 
-  async listFiles(dir, cwd) {
-    const files: MigrationFile[] = [];
-    for (const entry of await listDir(dir)) {
-      const m = FILE_RE.exec(entry.name);
-      if (!entry.isFile || !m) continue;
-      const read = await readMigrationFile(path.join(dir, entry.name), cwd);
-      const { up, transaction } = parseDbmateFile(read.text, read.relPath);
-      files.push(sqlFile(m[1] as string, read, up, transaction ? {} : { noTransaction: true }));
-    }
-    return files;
+  listFiles(dir, cwd) {
+    return readDirMigrations(dir, cwd, (name) => {
+      const id = FILE_RE.exec(name)?.[1];
+      if (id === undefined) return undefined;
+      return (read) => {
+        const { up, transaction } = parseDbmateFile(read.text, read.relPath);
+        return sqlFile(id, read, up, transaction ? {} : { noTransaction: true });
+      };
+    });
   },
 
   async readHistory(client) {
-    const schema = await currentSchema(client);
-    if (!(await tableExists(client, schema, TABLE))) return { exists: false, rows: [] };
-    await assertDbmateTable(client, schema);
+    const schema = await schemaMigrationsOf(client, 'dbmate');
+    if (schema === null) return { exists: false, rows: [] };
     const r = await client.query<{ version: string }>(
       `SELECT version FROM ${quoteIdent(schema)}.${TABLE} ORDER BY version`,
     );

@@ -15,11 +15,12 @@ import {
   currentSchemaHistory,
   listDir,
   readMigrationFile,
+  schemaMigrationsOf,
   sqlFile,
-  tableExists,
+  SCHEMA_MIGRATIONS,
 } from './common.js';
 
-const TABLE = 'schema_migrations';
+const TABLE = SCHEMA_MIGRATIONS;
 const FILE_RE = /^([0-9]+)_(.*)\.(down|up)\.(.*)$/;
 const ADVISORY_LOCK_ID_SALT = 1486364155;
 
@@ -29,23 +30,9 @@ export function golangMigrateLockKey(databaseName: string, schema: string, table
   return BigInt.asUintN(32, BigInt(sum) * BigInt(ADVISORY_LOCK_ID_SALT));
 }
 
-async function columnsOf(client: ClientBase, schema: string, table: string): Promise<Set<string>> {
-  const r = await client.query<{ c: string }>(
-    'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
-    [schema, table],
-  );
-  return new Set(r.rows.map((row) => row.c));
-}
-
 async function currentVersion(client: ClientBase): Promise<{ exists: boolean; version?: bigint; dirty?: boolean }> {
-  const schema = await currentSchema(client);
-  if (!(await tableExists(client, schema, TABLE))) return { exists: false };
-  const cols = await columnsOf(client, schema, TABLE);
-  if (!cols.has('dirty')) {
-    throw new UserFacingError(
-      `${schema}.${TABLE} has no "dirty" column: it is not golang-migrate's history table (dbmate uses the same name; set tool: dbmate)`,
-    );
-  }
+  const schema = await schemaMigrationsOf(client, 'golang-migrate');
+  if (schema === null) return { exists: false };
   const r = await client.query<{ version: string; dirty: boolean }>(
     `SELECT version::text AS version, dirty FROM ${quoteIdent(schema)}.${TABLE} LIMIT 1`,
   );

@@ -1,17 +1,15 @@
 // Knex: JS/TS migration modules in ./migrations (FsMigrations, sorted by file name); history knex_migrations
 // (id increments, name = file name WITH extension, batch, migration_time) and the lock row knex_migrations_lock
 // (index, is_locked). knex 3 lib/migrations/migrate/table-creator.js. Code migrations are opaque to analysis.
-import path from 'node:path';
-import type { AppliedRow, MigrationFile } from '../types.js';
 import { quoteIdent } from '../../core/sql.js';
 import {
   type ToolAdapter,
   currentSchema,
   diffById,
   isCodeMigration,
-  listDir,
   opaqueFile,
-  readMigrationFile,
+  readAppliedRows,
+  readDirMigrations,
   tableExists,
 } from './common.js';
 
@@ -22,26 +20,15 @@ export const knexAdapter: ToolAdapter = {
   tool: 'knex',
   defaultDirs: ['migrations', 'db/migrations', 'src/migrations', 'src/db/migrations'],
 
-  async listFiles(dir, cwd) {
-    const files: MigrationFile[] = [];
-    for (const entry of await listDir(dir)) {
-      if (!entry.isFile || !isCodeMigration(entry.name)) continue;
-      files.push(opaqueFile(entry.name, await readMigrationFile(path.join(dir, entry.name), cwd)));
-    }
-    return files;
+  listFiles(dir, cwd) {
+    // The id is the file name with its extension, as knex records it.
+    return readDirMigrations(dir, cwd, (name) =>
+      isCodeMigration(name) ? (read) => opaqueFile(name, read) : undefined,
+    );
   },
 
-  async readHistory(client) {
-    const schema = await currentSchema(client);
-    if (!(await tableExists(client, schema, TABLE))) return { exists: false, rows: [] };
-    const r = await client.query<{ name: string; migration_time: Date | null }>(
-      `SELECT name, migration_time FROM ${quoteIdent(schema)}.${TABLE} ORDER BY id`,
-    );
-    const rows: AppliedRow[] = r.rows.map((row) => ({
-      id: row.name,
-      ...(row.migration_time ? { appliedAt: row.migration_time.toISOString() } : {}),
-    }));
-    return { exists: true, rows };
+  readHistory(client) {
+    return readAppliedRows(client, TABLE, { id: 'name', appliedAt: 'migration_time', orderBy: 'id' });
   },
 
   diff(files, history) {

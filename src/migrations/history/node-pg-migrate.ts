@@ -3,7 +3,6 @@
 // It refuses to run when a not-run migration precedes an already-run one (checkOrder), and holds
 // pg_advisory_lock(7241865325823964) while migrating (dist/legacy/runner.js, migration.js, sqlMigration.js).
 import path from 'node:path';
-import type { AppliedRow, MigrationFile } from '../types.js';
 import { quoteIdent } from '../../core/sql.js';
 import {
   type ToolAdapter,
@@ -12,11 +11,10 @@ import {
   currentSchemaHistory,
   diffById,
   isCodeMigration,
-  listDir,
   opaqueFile,
-  readMigrationFile,
+  readAppliedRows,
+  readDirMigrations,
   sqlFile,
-  tableExists,
 } from './common.js';
 
 export const NODE_PG_MIGRATE_LOCK_KEY = 7241865325823964n;
@@ -35,33 +33,17 @@ export const nodePgMigrateAdapter: ToolAdapter = {
   tool: 'node-pg-migrate',
   defaultDirs: ['migrations'],
 
-  async listFiles(dir, cwd) {
-    const files: MigrationFile[] = [];
-    for (const entry of await listDir(dir)) {
-      if (!entry.isFile) continue;
-      const ext = path.extname(entry.name);
-      const id = path.basename(entry.name, ext);
-      if (ext === '.sql') {
-        const read = await readMigrationFile(path.join(dir, entry.name), cwd);
-        files.push(sqlFile(id, read, nodePgMigrateUpSql(read.text)));
-      } else if (isCodeMigration(entry.name)) {
-        files.push(opaqueFile(id, await readMigrationFile(path.join(dir, entry.name), cwd)));
-      }
-    }
-    return files;
+  listFiles(dir, cwd) {
+    return readDirMigrations(dir, cwd, (name) => {
+      const ext = path.extname(name);
+      const id = path.basename(name, ext);
+      if (ext === '.sql') return (read) => sqlFile(id, read, nodePgMigrateUpSql(read.text));
+      return isCodeMigration(name) ? (read) => opaqueFile(id, read) : undefined;
+    });
   },
 
-  async readHistory(client) {
-    const schema = await currentSchema(client);
-    if (!(await tableExists(client, schema, TABLE))) return { exists: false, rows: [] };
-    const r = await client.query<{ name: string; run_on: Date | null }>(
-      `SELECT name, run_on FROM ${quoteIdent(schema)}.${TABLE} ORDER BY run_on, id`,
-    );
-    const rows: AppliedRow[] = r.rows.map((row) => ({
-      id: row.name,
-      ...(row.run_on ? { appliedAt: row.run_on.toISOString() } : {}),
-    }));
-    return { exists: true, rows };
+  readHistory(client) {
+    return readAppliedRows(client, TABLE, { id: 'name', appliedAt: 'run_on', orderBy: 'run_on, id' });
   },
 
   diff(files, history) {
