@@ -130,6 +130,14 @@ function compare(
   for (const [fact, ok] of facts) expect(ok, `${scenario}: ${fact}`).toBe(true);
 }
 
+/** A post step's report in compare()'s terms: what it says runs (it has no outputs), and whether it asks for a human. */
+function postOutputs(post: ActionResult, svc: Svc): Record<string, string> {
+  return {
+    'production-deployment-id': new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '',
+    'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false',
+  };
+}
+
 describe('fault table: what the root action reports is what Railway runs', () => {
   it('a status read answered HTTP 200 with errors[] is ridden out', async () => {
     const svc = await service();
@@ -268,12 +276,11 @@ describe('fault table: what the root action reports is what Railway runs', () =>
     );
     expect(atMainExit).toBe(bad);
     const post = await runAction({ action: '.', inputs: inputs(svc), phase: 'post', state: main.state });
-    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
     const rollbacks = createdSince(svc.id, t0).filter((d) => d.kind === 'rollback');
     expect(post.exitCode, post.stderr).toBe(0);
     compare(
       '… then its post step',
-      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      postOutputs(post, svc),
       [svc],
       [],
       [
@@ -311,12 +318,11 @@ describe('fault table: what the root action reports is what Railway runs', () =>
       ],
     );
     const post = await runAction({ action: '.', inputs: inputs(svc), phase: 'post', state: main.state });
-    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
     const created = createdSince(svc.id, t0);
     expect(post.exitCode, post.stderr).toBe(0);
     compare(
       '… then its post step: finds the deployment by reading Railway, cancels it',
-      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      postOutputs(post, svc),
       [svc],
       [],
       [
@@ -787,12 +793,11 @@ describe('fault table: image services', () => {
       phase: 'post',
       state: main.state,
     });
-    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
     const created = createdSince(svc.id, t0);
     expect(post.exitCode, post.stderr).toBe(0);
     compare(
       'SIGTERM while an image build runs (`:1.0` → `:1.1`), then the post step: image setting restored',
-      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      postOutputs(post, svc),
       [svc],
       [],
       [
@@ -817,11 +822,10 @@ describe('fault table: image services', () => {
     running.kill('SIGTERM');
     const main = await running.result;
     const post = await runAction({ action: '.', inputs: imageInputs(svc), phase: 'post', state: main.state });
-    const reported = new RegExp(`production-deployment-id: ${svc.name}=(\\S*)`).exec(post.stdout)?.[1] ?? '';
     expect(post.exitCode, post.stderr).toBe(0);
     compare(
       'SIGTERM after the image setting changed (`:1.0` → `:1.1`), deploy request stuck before Railway; post step: setting restored',
-      { 'production-deployment-id': reported, 'needs-human': /NEEDS A HUMAN/.test(post.stdout) ? 'true' : 'false' },
+      postOutputs(post, svc),
       [svc],
       [],
       [

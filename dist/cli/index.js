@@ -21130,6 +21130,10 @@ function cliSource(v, aliases = {}) {
         mask: (values) => (0,redact/* registerSecrets */.dg)([...values].filter((x) => x.trim())),
     };
 }
+/** --json: the command prints `what` as JSON on stdout instead of its human report. */
+function jsonFlag(what = 'the result') {
+    return { name: 'json', type: 'boolean', description: `Print ${what} as JSON on stdout.` };
+}
 
 ;// CONCATENATED MODULE: ./src/railway/index.ts
 // The Railway client's public surface (actions, the CLI and tests import from here).
@@ -21342,7 +21346,7 @@ const deployCommand = {
                 'migrate-plan': { description: "A file: 'rail-actions plan --json' or the migrate-gate's plan output." },
             }),
             ...ALIAS_FLAGS,
-            { name: 'json', type: 'boolean', description: 'Print the release as JSON on stdout.' },
+            jsonFlag('the release'),
         ],
         inputAliases: flagNames('cli:deploy', ['rollback']),
         examples: [
@@ -21907,6 +21911,7 @@ function renderPreflightMarkdown(report, title) {
 
 
 
+
 const SOURCES = ['commit', 'upload', 'image'];
 function verdictText(v, c) {
     return v === 'confirmed' ? c.green('confirmed') : v === 'refuted' ? c.red('refuted') : c.yellow('unknown');
@@ -21932,7 +21937,7 @@ const doctorCommand = {
                 value: 'SHA',
                 description: "The commit a release would deploy (names Railway's own deployment of it, which a release adopts).",
             },
-            { name: 'json', type: 'boolean', description: 'Print the report as JSON on stdout.' },
+            jsonFlag('the report'),
         ],
         examples: [
             'RAILWAY_TOKEN=… rail-actions doctor --service api --service worker --source commit --commit-sha $(git rev-parse HEAD)',
@@ -22102,30 +22107,12 @@ function copyTableName(id, piece, table, column) {
         head = head.slice(0, -1);
     return `${head}_${hash}`;
 }
-function fromRow(r) {
-    return {
-        id: r.id,
-        piece: r.piece,
-        createdAt: r.created_at,
-        expiresAt: r.expires_at,
-        migrationFile: r.migration_file,
-        statementLine: r.statement_line,
-        statement: r.statement,
-        kind: r.kind,
-        sourceSchema: r.source_schema,
-        sourceTable: r.source_table,
-        columns: r.columns,
-        columnTypes: r.column_types,
-        keyColumns: r.key_columns,
-        copyTable: r.copy_table,
-        rows: Number(r.rows),
-        bytes: Number(r.bytes),
-        ddl: r.ddl,
-        notes: r.notes,
-        status: r.status,
-        restoredAt: r.restored_at,
-    };
-}
+// The manifest's columns under BackupPiece's names, so rows need no mapping (bigint sizes as float8: a JavaScript number,
+// exact below 2^53 bytes).
+const PIECE_COLUMNS = `id, piece, created_at AS "createdAt", expires_at AS "expiresAt", migration_file AS "migrationFile",
+  statement_line AS "statementLine", statement, kind, source_schema AS "sourceSchema", source_table AS "sourceTable",
+  columns, column_types AS "columnTypes", key_columns AS "keyColumns", copy_table AS "copyTable", rows::float8 AS rows,
+  bytes::float8 AS bytes, ddl, notes, status, restored_at AS "restoredAt"`;
 async function insertPiece(client, p) {
     await client.query(`INSERT INTO ${MANIFEST} (id, piece, expires_at, migration_file, statement_line, statement, kind, source_schema, source_table, columns,
        column_types, key_columns, copy_table, rows, bytes, ddl, notes)
@@ -22153,8 +22140,8 @@ async function insertPiece(client, p) {
 async function readPieces(client, id) {
     if (!(await manifestExists(client)))
         return [];
-    const r = await client.query(`SELECT * FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
-    return r.rows.map(fromRow);
+    const r = await client.query(`SELECT ${PIECE_COLUMNS} FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
+    return r.rows;
 }
 function summarize(pieces) {
     const byId = new Map();
@@ -27067,27 +27054,7 @@ async function analyzeFiles(inputs, opts = {}) {
         for (const [index, st] of pf.statements.entries()) {
             const myOrdinal = ordinal++;
             const start = src.positionOfByte(st.byteStart);
-            const analysis = {
-                file,
-                index,
-                line: start.line,
-                column: start.column,
-                endLine: src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)),
-                byteStart: st.byteStart,
-                byteEnd: st.byteEnd,
-                kind: st.type,
-                sql: src.slice(st.byteStart, st.byteEnd),
-                tables: [],
-                lock: null,
-                rewritesTable: false,
-                scansTable: false,
-                breaking: false,
-                destructive: false,
-                transactional: true,
-                risk: 'safe',
-                findings: [],
-                ignored: [],
-            };
+            const analysis = unclassified(file, index, start, src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)), st.byteStart, st.byteEnd, st.type, src.slice(st.byteStart, st.byteEnd));
             const raw = [];
             if (st.error) {
                 const pos = src.positionOfByte(st.error.byte);
@@ -27490,24 +27457,9 @@ function analyze_opaqueFile(f) {
         directives: [],
         statements: [
             {
-                file: f.relPath,
-                index: 0,
-                line: 1,
-                column: 1,
-                endLine: 1,
-                byteStart: 0,
-                byteEnd: 0,
-                kind: 'OpaqueMigration',
-                sql: '',
-                tables: [],
-                lock: null,
-                rewritesTable: false,
-                scansTable: false,
-                breaking: false,
-                destructive: false,
+                ...unclassified(f.relPath, 0, { line: 1, column: 1 }, 1, 0, 0, 'OpaqueMigration', ''),
                 transactional: !f.noTransaction,
                 risk: info.risk,
-                ignored: [],
                 findings: [
                     {
                         rule: info.id,
@@ -27522,6 +27474,30 @@ function analyze_opaqueFile(f) {
                 ],
             },
         ],
+    };
+}
+/** A statement as found, before classification: no tables, no lock, nothing risky, transactional. */
+function unclassified(file, index, start, endLine, byteStart, byteEnd, kind, sql) {
+    return {
+        file,
+        index,
+        line: start.line,
+        column: start.column,
+        endLine,
+        byteStart,
+        byteEnd,
+        kind,
+        sql,
+        tables: [],
+        lock: null,
+        rewritesTable: false,
+        scansTable: false,
+        breaking: false,
+        destructive: false,
+        transactional: true,
+        risk: 'safe',
+        findings: [],
+        ignored: [],
     };
 }
 
@@ -28992,31 +28968,16 @@ async function ensureProgressTable(client) {
 )`);
     await client.query(`COMMENT ON TABLE ${PROGRESS_TABLE} IS 'rail-actions: statement groups of migration files that an interrupted run left partly applied; the next rail-actions migrate resumes them. Rows exist only while a file is unfinished.'`);
 }
-function toRow(r) {
-    return {
-        history: r.history,
-        tool: r.tool,
-        migration: r.migration,
-        file: r.file,
-        checksum: r.checksum.trim(),
-        group: r.group_no,
-        groups: r.groups,
-        firstLine: r.first_line,
-        lastLine: r.last_line,
-        statements: r.statements,
-        statementHash: r.statement_hash.trim(),
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        target: r.target,
-        indexesBefore: r.indexes_before,
-    };
-}
+// The table's columns under ProgressRow's names, so rows need no mapping (the char(64) hashes without padding).
+const PROGRESS_COLUMNS = `history, tool, migration, file, trim(checksum) AS checksum, group_no AS "group", groups,
+  first_line AS "firstLine", last_line AS "lastLine", statements, trim(statement_hash) AS "statementHash",
+  started_at AS "startedAt", finished_at AS "finishedAt", target, indexes_before AS "indexesBefore"`;
 /** The progress rows of one history (all files, or one), oldest group first; none when the table does not exist. */
 async function readProgress(client, history, migration) {
     if (!(await progressTableExists(client)))
         return [];
-    const r = await client.query(`SELECT * FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
-    return r.rows.map(toRow);
+    const r = await client.query(`SELECT ${PROGRESS_COLUMNS} FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
+    return r.rows;
 }
 /** A transaction/block group is done: written inside that group's transaction. */
 async function recordGroupDone(client, key, g) {
@@ -39634,11 +39595,20 @@ function databaseFlags(place, names, extras, more) {
 function databaseProgress(ctx, text) {
     return new cli_ui/* Progress */.ke(text, { stream: ctx.err, plainEveryMs: 30_000 });
 }
+/**
+ * How plan and migrate start: the spec read by the action's reader (every flag checked before a connection), --json,
+ * and the progress line showing `status`.
+ */
+function startMigrationsCommand(v, ctx, place, names, read, status) {
+    const spec = readMigrationsSpec(v, place, names, read);
+    return { spec, json: v.flag('json'), progress: databaseProgress(ctx, status) };
+}
 
 ;// CONCATENATED MODULE: ./src/cli/commands/migrate.ts
 // `rail-actions migrate`: apply the pending migrations the way the migrate action does — the same use case
 // (runMigrate, src/migrations/use-cases.ts) and the same option readers (readMigrateSpec): one advisory lock, short
 // lock_timeout with retries, optionally pinned to the plan-hash a human approved, optionally rehearsed first.
+
 
 
 
@@ -39674,17 +39644,15 @@ const migrateCommand = {
             'migrations-command': {
                 description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
             },
-        }, [{ name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' }]),
+        }, [jsonFlag()]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions migrate --plan-hash 3b1f…',
             'rail-actions migrate --command "npx prisma migrate deploy"',
         ],
     },
     async run(v, ctx) {
-        const spec = readMigrationsSpec(v, 'cli:migrate', NAMES, readMigrateSpec);
-        const json = v.flag('json');
         let current = 'taking the migration lock';
-        const progress = databaseProgress(ctx, () => current);
+        const { spec, json, progress } = startMigrationsCommand(v, ctx, 'cli:migrate', NAMES, readMigrateSpec, () => current);
         let run;
         try {
             run = await runMigrate(spec, {
@@ -39818,6 +39786,7 @@ function viewOf(run, aborted) {
 
 
 
+
 const plan_NAMES = [...DATABASE_NAMES, 'approval', 'large-table-rows'];
 const DECISION_TEXT = {
     'no-pending': 'no pending migrations',
@@ -39839,11 +39808,7 @@ const planCommand = {
         details: "Read-only: reads the migration history, the server version and table sizes. Exit 0 for 'no pending', 'auto-apply'\n" +
             "and 'approval required' (a normal outcome); exit 1 when the plan is blocked (history anomaly or SQL that cannot work).",
         ...databaseFlags('cli:plan', plan_NAMES, DATABASE_EXTRAS, [
-            {
-                name: 'json',
-                type: 'boolean',
-                description: "Print the plan as JSON (the migrate-gate action's `plan` output) on stdout.",
-            },
+            jsonFlag("the plan (the migrate-gate action's `plan` output)"),
         ]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations',
@@ -39851,9 +39816,7 @@ const planCommand = {
         ],
     },
     async run(v, ctx) {
-        const spec = readMigrationsSpec(v, 'cli:plan', plan_NAMES, readGateSpec);
-        const json = v.flag('json');
-        const progress = databaseProgress(ctx, () => 'reading history and analysing pending migrations');
+        const { spec, json, progress } = startMigrationsCommand(v, ctx, 'cli:plan', plan_NAMES, readGateSpec, () => 'reading history and analysing pending migrations');
         let run;
         try {
             run = await planMigrations(spec, { log: (m) => (json ? undefined : progress.log(ctx.errColor.dim(m))) }, (none) => `${none.found} — nothing to migrate${none.searched ? '; give --dir (and --tool) if the app keeps them elsewhere' : ''}`);
@@ -40003,6 +39966,7 @@ async function runRestore(spec, io) {
 
 
 
+
 const restore_NAMES = ['database-url', 'backup-id', 'lock-wait'];
 const restoreCommand = {
     spec: {
@@ -40018,10 +39982,7 @@ const restoreCommand = {
                 required: true,
             },
             'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
-        }, [
-            { name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' },
-            { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-        ]),
+        }, [{ name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' }, jsonFlag()]),
         examples: [
             'DATABASE_URL=postgres://… rail-actions restore --backup-id b20260101t120000_ab12',
             'rail-actions restore --list',
@@ -40123,7 +40084,7 @@ const rollbackCommand = {
             ...catalogueFlags('cli:rollback', VERIFY_NAMES, VERIFY_FLAG_EXTRAS),
             ...ALIAS_FLAGS,
             { name: 'wait-timeout', type: 'string', value: 'DURATION', description: 'Same as --timeout (older name).' },
-            { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
+            jsonFlag(),
         ],
         examples: [
             'RAILWAY_TOKEN=… rail-actions rollback --service api',
@@ -40227,6 +40188,7 @@ const rollbackCommand = {
 
 
 
+
 function instancesText(instances, c) {
     if (instances.length === 0)
         return '—';
@@ -40242,11 +40204,7 @@ const statusCommand = {
     spec: {
         name: 'status',
         summary: 'Show what each service runs now (active deployment, latest deployment, rollback target, URL).',
-        options: [
-            ...RAILWAY_OPTIONS,
-            { ...SERVICE_OPTION, required: true },
-            { name: 'json', type: 'boolean', description: 'Print JSON on stdout.' },
-        ],
+        options: [...RAILWAY_OPTIONS, { ...SERVICE_OPTION, required: true }, jsonFlag('the status')],
         examples: ['RAILWAY_TOKEN=… rail-actions status --service api --service worker'],
     },
     async run(v, ctx) {
@@ -40389,7 +40347,7 @@ const verifyCommand = {
         options: [
             { ...catalogueFlags('cli:verify', ['url'])[0], required: true },
             ...HEALTH_OPTIONS,
-            { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
+            jsonFlag(),
         ],
         examples: [
             'rail-actions verify https://api.example.up.railway.app/health --expect-json status=ok --expect-version $SHA',

@@ -35537,30 +35537,12 @@ function copyTableName(id, piece, table, column) {
         head = head.slice(0, -1);
     return `${head}_${hash}`;
 }
-function fromRow(r) {
-    return {
-        id: r.id,
-        piece: r.piece,
-        createdAt: r.created_at,
-        expiresAt: r.expires_at,
-        migrationFile: r.migration_file,
-        statementLine: r.statement_line,
-        statement: r.statement,
-        kind: r.kind,
-        sourceSchema: r.source_schema,
-        sourceTable: r.source_table,
-        columns: r.columns,
-        columnTypes: r.column_types,
-        keyColumns: r.key_columns,
-        copyTable: r.copy_table,
-        rows: Number(r.rows),
-        bytes: Number(r.bytes),
-        ddl: r.ddl,
-        notes: r.notes,
-        status: r.status,
-        restoredAt: r.restored_at,
-    };
-}
+// The manifest's columns under BackupPiece's names, so rows need no mapping (bigint sizes as float8: a JavaScript number,
+// exact below 2^53 bytes).
+const PIECE_COLUMNS = (/* unused pure expression or super */ null && (`id, piece, created_at AS "createdAt", expires_at AS "expiresAt", migration_file AS "migrationFile",
+  statement_line AS "statementLine", statement, kind, source_schema AS "sourceSchema", source_table AS "sourceTable",
+  columns, column_types AS "columnTypes", key_columns AS "keyColumns", copy_table AS "copyTable", rows::float8 AS rows,
+  bytes::float8 AS bytes, ddl, notes, status, restored_at AS "restoredAt"`));
 async function insertPiece(client, p) {
     await client.query(`INSERT INTO ${MANIFEST} (id, piece, expires_at, migration_file, statement_line, statement, kind, source_schema, source_table, columns,
        column_types, key_columns, copy_table, rows, bytes, ddl, notes)
@@ -35588,8 +35570,8 @@ async function insertPiece(client, p) {
 async function readPieces(client, id) {
     if (!(await manifestExists(client)))
         return [];
-    const r = await client.query(`SELECT * FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
-    return r.rows.map(fromRow);
+    const r = await client.query(`SELECT ${PIECE_COLUMNS} FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
+    return r.rows;
 }
 function summarize(pieces) {
     const byId = new Map();
@@ -37390,27 +37372,7 @@ async function analyzeFiles(inputs, opts = {}) {
         for (const [index, st] of pf.statements.entries()) {
             const myOrdinal = ordinal++;
             const start = src.positionOfByte(st.byteStart);
-            const analysis = {
-                file,
-                index,
-                line: start.line,
-                column: start.column,
-                endLine: src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)),
-                byteStart: st.byteStart,
-                byteEnd: st.byteEnd,
-                kind: st.type,
-                sql: src.slice(st.byteStart, st.byteEnd),
-                tables: [],
-                lock: null,
-                rewritesTable: false,
-                scansTable: false,
-                breaking: false,
-                destructive: false,
-                transactional: true,
-                risk: 'safe',
-                findings: [],
-                ignored: [],
-            };
+            const analysis = unclassified(file, index, start, src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)), st.byteStart, st.byteEnd, st.type, src.slice(st.byteStart, st.byteEnd));
             const raw = [];
             if (st.error) {
                 const pos = src.positionOfByte(st.error.byte);
@@ -37813,24 +37775,9 @@ function opaqueFile(f) {
         directives: [],
         statements: [
             {
-                file: f.relPath,
-                index: 0,
-                line: 1,
-                column: 1,
-                endLine: 1,
-                byteStart: 0,
-                byteEnd: 0,
-                kind: 'OpaqueMigration',
-                sql: '',
-                tables: [],
-                lock: null,
-                rewritesTable: false,
-                scansTable: false,
-                breaking: false,
-                destructive: false,
+                ...unclassified(f.relPath, 0, { line: 1, column: 1 }, 1, 0, 0, 'OpaqueMigration', ''),
                 transactional: !f.noTransaction,
                 risk: info.risk,
-                ignored: [],
                 findings: [
                     {
                         rule: info.id,
@@ -37845,6 +37792,30 @@ function opaqueFile(f) {
                 ],
             },
         ],
+    };
+}
+/** A statement as found, before classification: no tables, no lock, nothing risky, transactional. */
+function unclassified(file, index, start, endLine, byteStart, byteEnd, kind, sql) {
+    return {
+        file,
+        index,
+        line: start.line,
+        column: start.column,
+        endLine,
+        byteStart,
+        byteEnd,
+        kind,
+        sql,
+        tables: [],
+        lock: null,
+        rewritesTable: false,
+        scansTable: false,
+        breaking: false,
+        destructive: false,
+        transactional: true,
+        risk: 'safe',
+        findings: [],
+        ignored: [],
     };
 }
 
@@ -43896,31 +43867,16 @@ async function progress_ensureProgressTable(client) {
 )`);
     await client.query(`COMMENT ON TABLE ${progress_PROGRESS_TABLE} IS 'rail-actions: statement groups of migration files that an interrupted run left partly applied; the next rail-actions migrate resumes them. Rows exist only while a file is unfinished.'`);
 }
-function toRow(r) {
-    return {
-        history: r.history,
-        tool: r.tool,
-        migration: r.migration,
-        file: r.file,
-        checksum: r.checksum.trim(),
-        group: r.group_no,
-        groups: r.groups,
-        firstLine: r.first_line,
-        lastLine: r.last_line,
-        statements: r.statements,
-        statementHash: r.statement_hash.trim(),
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        target: r.target,
-        indexesBefore: r.indexes_before,
-    };
-}
+// The table's columns under ProgressRow's names, so rows need no mapping (the char(64) hashes without padding).
+const PROGRESS_COLUMNS = `history, tool, migration, file, trim(checksum) AS checksum, group_no AS "group", groups,
+  first_line AS "firstLine", last_line AS "lastLine", statements, trim(statement_hash) AS "statementHash",
+  started_at AS "startedAt", finished_at AS "finishedAt", target, indexes_before AS "indexesBefore"`;
 /** The progress rows of one history (all files, or one), oldest group first; none when the table does not exist. */
 async function progress_readProgress(client, history, migration) {
     if (!(await progress_progressTableExists(client)))
         return [];
-    const r = await client.query(`SELECT * FROM ${progress_PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
-    return r.rows.map(toRow);
+    const r = await client.query(`SELECT ${PROGRESS_COLUMNS} FROM ${progress_PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`, [history, migration ?? null]);
+    return r.rows;
 }
 /** A transaction/block group is done: written inside that group's transaction. */
 async function progress_recordGroupDone(client, key, g) {

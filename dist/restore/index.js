@@ -36802,30 +36802,12 @@ function copyTableName(id, piece, table, column) {
         head = head.slice(0, -1);
     return `${head}_${hash}`;
 }
-function fromRow(r) {
-    return {
-        id: r.id,
-        piece: r.piece,
-        createdAt: r.created_at,
-        expiresAt: r.expires_at,
-        migrationFile: r.migration_file,
-        statementLine: r.statement_line,
-        statement: r.statement,
-        kind: r.kind,
-        sourceSchema: r.source_schema,
-        sourceTable: r.source_table,
-        columns: r.columns,
-        columnTypes: r.column_types,
-        keyColumns: r.key_columns,
-        copyTable: r.copy_table,
-        rows: Number(r.rows),
-        bytes: Number(r.bytes),
-        ddl: r.ddl,
-        notes: r.notes,
-        status: r.status,
-        restoredAt: r.restored_at,
-    };
-}
+// The manifest's columns under BackupPiece's names, so rows need no mapping (bigint sizes as float8: a JavaScript number,
+// exact below 2^53 bytes).
+const PIECE_COLUMNS = `id, piece, created_at AS "createdAt", expires_at AS "expiresAt", migration_file AS "migrationFile",
+  statement_line AS "statementLine", statement, kind, source_schema AS "sourceSchema", source_table AS "sourceTable",
+  columns, column_types AS "columnTypes", key_columns AS "keyColumns", copy_table AS "copyTable", rows::float8 AS rows,
+  bytes::float8 AS bytes, ddl, notes, status, restored_at AS "restoredAt"`;
 async function insertPiece(client, p) {
     await client.query(`INSERT INTO ${MANIFEST} (id, piece, expires_at, migration_file, statement_line, statement, kind, source_schema, source_table, columns,
        column_types, key_columns, copy_table, rows, bytes, ddl, notes)
@@ -36853,8 +36835,8 @@ async function insertPiece(client, p) {
 async function readPieces(client, id) {
     if (!(await manifestExists(client)))
         return [];
-    const r = await client.query(`SELECT * FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
-    return r.rows.map(fromRow);
+    const r = await client.query(`SELECT ${PIECE_COLUMNS} FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`, id ? [id] : []);
+    return r.rows;
 }
 function summarize(pieces) {
     const byId = new Map();

@@ -103,53 +103,12 @@ export function copyTableName(id: string, piece: number, table: string, column?:
   return `${head}_${hash}`;
 }
 
-interface ManifestRow {
-  id: string;
-  piece: number;
-  created_at: Date;
-  expires_at: Date;
-  migration_file: string;
-  statement_line: number | null;
-  statement: string;
-  kind: TargetKind;
-  source_schema: string;
-  source_table: string;
-  columns: string[];
-  column_types: string[];
-  key_columns: string[];
-  copy_table: string | null;
-  rows: string;
-  bytes: string;
-  ddl: RestoreDdl;
-  notes: string[];
-  status: BackupPiece['status'];
-  restored_at: Date | null;
-}
-
-function fromRow(r: ManifestRow): BackupPiece {
-  return {
-    id: r.id,
-    piece: r.piece,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    migrationFile: r.migration_file,
-    statementLine: r.statement_line,
-    statement: r.statement,
-    kind: r.kind,
-    sourceSchema: r.source_schema,
-    sourceTable: r.source_table,
-    columns: r.columns,
-    columnTypes: r.column_types,
-    keyColumns: r.key_columns,
-    copyTable: r.copy_table,
-    rows: Number(r.rows),
-    bytes: Number(r.bytes),
-    ddl: r.ddl,
-    notes: r.notes,
-    status: r.status,
-    restoredAt: r.restored_at,
-  };
-}
+// The manifest's columns under BackupPiece's names, so rows need no mapping (bigint sizes as float8: a JavaScript number,
+// exact below 2^53 bytes).
+const PIECE_COLUMNS = `id, piece, created_at AS "createdAt", expires_at AS "expiresAt", migration_file AS "migrationFile",
+  statement_line AS "statementLine", statement, kind, source_schema AS "sourceSchema", source_table AS "sourceTable",
+  columns, column_types AS "columnTypes", key_columns AS "keyColumns", copy_table AS "copyTable", rows::float8 AS rows,
+  bytes::float8 AS bytes, ddl, notes, status, restored_at AS "restoredAt"`;
 
 export async function insertPiece(
   client: pg.ClientBase,
@@ -184,11 +143,11 @@ export async function insertPiece(
 /** The pieces of one backup (or of every backup), oldest piece first. */
 export async function readPieces(client: pg.ClientBase, id?: string): Promise<BackupPiece[]> {
   if (!(await manifestExists(client))) return [];
-  const r = await client.query<ManifestRow>(
-    `SELECT * FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`,
+  const r = await client.query<BackupPiece>(
+    `SELECT ${PIECE_COLUMNS} FROM ${MANIFEST} ${id ? 'WHERE id = $1' : ''} ORDER BY created_at, id, piece`,
     id ? [id] : [],
   );
-  return r.rows.map(fromRow);
+  return r.rows;
 }
 
 export interface BackupSummary {

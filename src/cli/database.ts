@@ -69,3 +69,19 @@ export function databaseFlags(
 export function databaseProgress(ctx: CliContext, text: () => string): Progress {
   return new Progress(text, { stream: ctx.err, plainEveryMs: 30_000 });
 }
+
+/**
+ * How plan and migrate start: the spec read by the action's reader (every flag checked before a connection), --json,
+ * and the progress line showing `status`.
+ */
+export function startMigrationsCommand<T>(
+  v: Values,
+  ctx: CliContext,
+  place: Place,
+  names: string[],
+  read: (src: InputSource, opts: ReadOptions) => T,
+  status: () => string,
+): { spec: T; json: boolean; progress: Progress } {
+  const spec = readMigrationsSpec(v, place, names, read);
+  return { spec, json: v.flag('json'), progress: databaseProgress(ctx, status) };
+}

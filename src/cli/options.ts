@@ -67,3 +67,8 @@ export function cliSource(v: Values, aliases: Record<string, string[]> = {}): In
     mask: (values) => registerSecrets([...values].filter((x) => x.trim())),
   };
 }
+
+/** --json: the command prints `what` as JSON on stdout instead of its human report. */
+export function jsonFlag(what = 'the result'): OptionSpec {
+  return { name: 'json', type: 'boolean', description: `Print ${what} as JSON on stdout.` };
+}

@@ -130,27 +130,16 @@ export async function analyzeFiles(inputs: FileInput[], opts: AnalyzeOptions = {
     for (const [index, st] of pf.statements.entries()) {
       const myOrdinal = ordinal++;
       const start = src.positionOfByte(st.byteStart);
-      const analysis: StatementAnalysis = {
+      const analysis = unclassified(
         file,
         index,
-        line: start.line,
-        column: start.column,
-        endLine: src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)),
-        byteStart: st.byteStart,
-        byteEnd: st.byteEnd,
-        kind: st.type,
-        sql: src.slice(st.byteStart, st.byteEnd),
-        tables: [],
-        lock: null,
-        rewritesTable: false,
-        scansTable: false,
-        breaking: false,
-        destructive: false,
-        transactional: true,
-        risk: 'safe',
-        findings: [],
-        ignored: [],
-      };
+        start,
+        src.lineOfByte(Math.max(st.byteStart, st.byteEnd - 1)),
+        st.byteStart,
+        st.byteEnd,
+        st.type,
+        src.slice(st.byteStart, st.byteEnd),
+      );
       const raw: RawFinding[] = [];
 
       if (st.error) {
@@ -560,24 +549,9 @@ function opaqueFile(f: MigrationFile): FileAnalysis {
     directives: [],
     statements: [
       {
-        file: f.relPath,
-        index: 0,
-        line: 1,
-        column: 1,
-        endLine: 1,
-        byteStart: 0,
-        byteEnd: 0,
-        kind: 'OpaqueMigration',
-        sql: '',
-        tables: [],
-        lock: null,
-        rewritesTable: false,
-        scansTable: false,
-        breaking: false,
-        destructive: false,
+        ...unclassified(f.relPath, 0, { line: 1, column: 1 }, 1, 0, 0, 'OpaqueMigration', ''),
         transactional: !f.noTransaction,
         risk: info.risk,
-        ignored: [],
         findings: [
           {
             rule: info.id,
@@ -592,5 +566,39 @@ function opaqueFile(f: MigrationFile): FileAnalysis {
         ],
       },
     ],
+  };
+}
+
+/** A statement as found, before classification: no tables, no lock, nothing risky, transactional. */
+function unclassified(
+  file: string,
+  index: number,
+  start: { line: number; column: number },
+  endLine: number,
+  byteStart: number,
+  byteEnd: number,
+  kind: string,
+  sql: string,
+): StatementAnalysis {
+  return {
+    file,
+    index,
+    line: start.line,
+    column: start.column,
+    endLine,
+    byteStart,
+    byteEnd,
+    kind,
+    sql,
+    tables: [],
+    lock: null,
+    rewritesTable: false,
+    scansTable: false,
+    breaking: false,
+    destructive: false,
+    transactional: true,
+    risk: 'safe',
+    findings: [],
+    ignored: [],
   };
 }

@@ -12,7 +12,7 @@ import { readAutodeploySpec, readHealthSpec, readMigrateRisks, readSourceSpec } 
 import { runRelease, type SwitchNames } from '../../release/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type OptionSpec, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { catalogueFlags, cliSource, flagNames } from '../options.js';
+import { catalogueFlags, cliSource, flagNames, jsonFlag } from '../options.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, cliRunIo, readCliRailwaySpec, requiredServices } from '../railway.js';
 import { Progress, table } from '../ui.js';
 
@@ -103,7 +103,7 @@ export const deployCommand: Command = {
         'migrate-plan': { description: "A file: 'rail-actions plan --json' or the migrate-gate's plan output." },
       }),
       ...ALIAS_FLAGS,
-      { name: 'json', type: 'boolean', description: 'Print the release as JSON on stdout.' },
+      jsonFlag('the release'),
     ],
     inputAliases: flagNames('cli:deploy', ['rollback']),
     examples: [

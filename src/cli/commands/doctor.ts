@@ -6,6 +6,7 @@ import type { RailwayClient } from '../../railway/index.js';
 import { failedConnectionReport, preflight, type CheckVerdict, type PreflightReport } from '../../release/preflight.js';
 import { EXIT_FAILED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
+import { jsonFlag } from '../options.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, serviceList } from '../railway.js';
 import { table, type Palette } from '../ui.js';
 
@@ -39,7 +40,7 @@ export const doctorCommand: Command = {
         description:
           "The commit a release would deploy (names Railway's own deployment of it, which a release adopts).",
       },
-      { name: 'json', type: 'boolean', description: 'Print the report as JSON on stdout.' },
+      jsonFlag('the report'),
     ],
     examples: [
       'RAILWAY_TOKEN=… rail-actions doctor --service api --service worker --source commit --commit-sha $(git rev-parse HEAD)',

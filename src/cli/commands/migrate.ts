@@ -9,7 +9,8 @@ import { readMigrateSpec } from '../../migrations/spec.js';
 import { runMigrate, type MigrateRun } from '../../migrations/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { DATABASE_EXTRAS, DATABASE_NAMES, databaseFlags, databaseProgress, readMigrationsSpec } from '../database.js';
+import { DATABASE_EXTRAS, DATABASE_NAMES, databaseFlags, startMigrationsCommand } from '../database.js';
+import { jsonFlag } from '../options.js';
 import { table } from '../ui.js';
 
 const NAMES = [
@@ -45,7 +46,7 @@ export const migrateCommand: Command = {
           description: "(e.g. 'npx prisma migrate deploy'), under the same lock, with DATABASE_URL in its environment.",
         },
       },
-      [{ name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' }],
+      [jsonFlag()],
     ),
     examples: [
       'DATABASE_URL=postgres://… rail-actions migrate --plan-hash 3b1f…',
@@ -53,10 +54,15 @@ export const migrateCommand: Command = {
     ],
   },
   async run(v: Values, ctx: CliContext) {
-    const spec = readMigrationsSpec(v, 'cli:migrate', NAMES, readMigrateSpec);
-    const json = v.flag('json');
     let current = 'taking the migration lock';
-    const progress = databaseProgress(ctx, () => current);
+    const { spec, json, progress } = startMigrationsCommand(
+      v,
+      ctx,
+      'cli:migrate',
+      NAMES,
+      readMigrateSpec,
+      () => current,
+    );
     let run: MigrateRun;
     try {
       run = await runMigrate(

@@ -7,7 +7,8 @@ import { readGateSpec } from '../../migrations/spec.js';
 import { planMigrations } from '../../migrations/use-cases.js';
 import { EXIT_FAILED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { DATABASE_EXTRAS, DATABASE_NAMES, databaseFlags, databaseProgress, readMigrationsSpec } from '../database.js';
+import { DATABASE_EXTRAS, DATABASE_NAMES, databaseFlags, startMigrationsCommand } from '../database.js';
+import { jsonFlag } from '../options.js';
 import { table, type Palette } from '../ui.js';
 
 const NAMES = [...DATABASE_NAMES, 'approval', 'large-table-rows'];
@@ -34,11 +35,7 @@ export const planCommand: Command = {
       "Read-only: reads the migration history, the server version and table sizes. Exit 0 for 'no pending', 'auto-apply'\n" +
       "and 'approval required' (a normal outcome); exit 1 when the plan is blocked (history anomaly or SQL that cannot work).",
     ...databaseFlags('cli:plan', NAMES, DATABASE_EXTRAS, [
-      {
-        name: 'json',
-        type: 'boolean',
-        description: "Print the plan as JSON (the migrate-gate action's `plan` output) on stdout.",
-      },
+      jsonFlag("the plan (the migrate-gate action's `plan` output)"),
     ]),
     examples: [
       'DATABASE_URL=postgres://… rail-actions plan --dir prisma/migrations',
@@ -46,9 +43,14 @@ export const planCommand: Command = {
     ],
   },
   async run(v: Values, ctx: CliContext) {
-    const spec = readMigrationsSpec(v, 'cli:plan', NAMES, readGateSpec);
-    const json = v.flag('json');
-    const progress = databaseProgress(ctx, () => 'reading history and analysing pending migrations');
+    const { spec, json, progress } = startMigrationsCommand(
+      v,
+      ctx,
+      'cli:plan',
+      NAMES,
+      readGateSpec,
+      () => 'reading history and analysing pending migrations',
+    );
     let run;
     try {
       run = await planMigrations(

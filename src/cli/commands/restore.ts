@@ -9,6 +9,7 @@ import { runRestore } from '../../backup/use-cases.js';
 import { EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { DATABASE_EXTRAS, databaseFlags, databaseSource } from '../database.js';
+import { jsonFlag } from '../options.js';
 import { table } from '../ui.js';
 
 const NAMES = ['database-url', 'backup-id', 'lock-wait'];
@@ -33,10 +34,7 @@ export const restoreCommand: Command = {
         },
         'backup-id': { description: 'Default: the newest backup neither restored nor expired.' },
       },
-      [
-        { name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' },
-        { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
-      ],
+      [{ name: 'list', type: 'boolean', description: 'List the backups in the database and exit.' }, jsonFlag()],
     ),
     examples: [
       'DATABASE_URL=postgres://… rail-actions restore --backup-id b20260101t120000_ab12',

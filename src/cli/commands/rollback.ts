@@ -10,7 +10,7 @@ import { readHealthSpec, readMigrateRisks } from '../../release/spec.js';
 import { runRollback } from '../../release/use-cases.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
-import { catalogueFlags, cliSource } from '../options.js';
+import { catalogueFlags, cliSource, jsonFlag } from '../options.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, cliRunIo, readCliRailwaySpec, requiredServices } from '../railway.js';
 import { table } from '../ui.js';
 import { ALIAS_FLAGS, CLI_NAMES, VERIFY_ALIASES, VERIFY_FLAG_EXTRAS, VERIFY_NAMES, readPlanFile } from './deploy.js';
@@ -37,7 +37,7 @@ export const rollbackCommand: Command = {
       ...catalogueFlags('cli:rollback', VERIFY_NAMES, VERIFY_FLAG_EXTRAS),
       ...ALIAS_FLAGS,
       { name: 'wait-timeout', type: 'string', value: 'DURATION', description: 'Same as --timeout (older name).' },
-      { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
+      jsonFlag(),
     ],
     examples: [
       'RAILWAY_TOKEN=… rail-actions rollback --service api',

@@ -4,6 +4,7 @@ import { getDeployment, getServiceInstance, listDeployments, pickActive, service
 import { chooseRollbackTarget } from '../../release/policies.js';
 import { EXIT_OK, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
+import { jsonFlag } from '../options.js';
 import { RAILWAY_OPTIONS, SERVICE_OPTION, connectRailway, resolveRailway, serviceList } from '../railway.js';
 import { table, type Palette } from '../ui.js';
 
@@ -37,11 +38,7 @@ export const statusCommand: Command = {
   spec: {
     name: 'status',
     summary: 'Show what each service runs now (active deployment, latest deployment, rollback target, URL).',
-    options: [
-      ...RAILWAY_OPTIONS,
-      { ...SERVICE_OPTION, required: true },
-      { name: 'json', type: 'boolean', description: 'Print JSON on stdout.' },
-    ],
+    options: [...RAILWAY_OPTIONS, { ...SERVICE_OPTION, required: true }, jsonFlag('the status')],
     examples: ['RAILWAY_TOKEN=… rail-actions status --service api --service worker'],
   },
   async run(v: Values, ctx: CliContext) {

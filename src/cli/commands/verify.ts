@@ -4,7 +4,7 @@ import { redactUrl, scrubSecrets } from '../../core/redact.js';
 import { describeStatuses, validateHealthOptions, type HealthAttempt, type HealthResult } from '../../health/index.js';
 import { readCheckSpec, type CheckSpec } from '../../release/spec.js';
 import { runVerify } from '../../release/use-cases.js';
-import { catalogueFlags, cliSource } from '../options.js';
+import { catalogueFlags, cliSource, jsonFlag } from '../options.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, type OptionSpec, type Values } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { Progress, table } from '../ui.js';
@@ -103,7 +103,7 @@ export const verifyCommand: Command = {
     options: [
       { ...(catalogueFlags('cli:verify', ['url'])[0] as OptionSpec), required: true },
       ...HEALTH_OPTIONS,
-      { name: 'json', type: 'boolean', description: 'Print the result as JSON on stdout.' },
+      jsonFlag(),
     ],
     examples: [
       'rail-actions verify https://api.example.up.railway.app/health --expect-json status=ok --expect-version $SHA',

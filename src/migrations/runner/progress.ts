@@ -230,52 +230,19 @@ export async function ensureProgressTable(client: ClientBase): Promise<void> {
   );
 }
 
-interface RawRow {
-  history: string;
-  tool: string;
-  migration: string;
-  file: string;
-  checksum: string;
-  group_no: number;
-  groups: number;
-  first_line: number;
-  last_line: number;
-  statements: number;
-  statement_hash: string;
-  started_at: Date;
-  finished_at: Date | null;
-  target: string | null;
-  indexes_before: string[] | null;
-}
-
-function toRow(r: RawRow): ProgressRow {
-  return {
-    history: r.history,
-    tool: r.tool,
-    migration: r.migration,
-    file: r.file,
-    checksum: r.checksum.trim(),
-    group: r.group_no,
-    groups: r.groups,
-    firstLine: r.first_line,
-    lastLine: r.last_line,
-    statements: r.statements,
-    statementHash: r.statement_hash.trim(),
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    target: r.target,
-    indexesBefore: r.indexes_before,
-  };
-}
+// The table's columns under ProgressRow's names, so rows need no mapping (the char(64) hashes without padding).
+const PROGRESS_COLUMNS = `history, tool, migration, file, trim(checksum) AS checksum, group_no AS "group", groups,
+  first_line AS "firstLine", last_line AS "lastLine", statements, trim(statement_hash) AS "statementHash",
+  started_at AS "startedAt", finished_at AS "finishedAt", target, indexes_before AS "indexesBefore"`;
 
 /** The progress rows of one history (all files, or one), oldest group first; none when the table does not exist. */
 export async function readProgress(client: ClientBase, history: string, migration?: string): Promise<ProgressRow[]> {
   if (!(await progressTableExists(client))) return [];
-  const r = await client.query<RawRow>(
-    `SELECT * FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`,
+  const r = await client.query<ProgressRow>(
+    `SELECT ${PROGRESS_COLUMNS} FROM ${PROGRESS_TABLE} WHERE history = $1 AND ($2::text IS NULL OR migration = $2) ORDER BY migration, group_no`,
     [history, migration ?? null],
   );
-  return r.rows.map(toRow);
+  return r.rows;
 }
 
 /** A transaction/block group is done: written inside that group's transaction. */
