@@ -180,7 +180,7 @@ process.stdout.write(JSON.stringify({ ms: performance.now() - started, statement
     parseOnly,
     `import ${JSON.stringify(fileURLToPath(new URL('../src/migrations/analyze/wasm-dirname.ts', import.meta.url)))};
 import { readdir, readFile } from 'node:fs/promises';
-import { parse } from 'libpg-query';
+import { parse } from ${JSON.stringify(createRequire(import.meta.url).resolve('libpg-query'))};
 const dir = process.argv[2] ?? '.';
 const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
 let statements = 0;

@@ -23407,15 +23407,19 @@ function constraintsOf(columnDef) {
 // Statements that change rows: UPDATE, MERGE, INSERT … SELECT, DELETE, TRUNCATE (row locks for the whole transaction).
 
 
+/** A column named twice in an UPDATE's SET list or an INSERT's column list (Postgres refuses the statement). */
+function duplicateTargets(list, what) {
+    const targets = asList(list)
+        .map((r) => child(r, 'ResTarget'))
+        .filter((r) => r !== undefined);
+    return duplicateColumns(targets.map((r) => [ast_str(r.name), ast_location(r)]), what);
+}
 // UPDATE and MERGE: row locks on every row they touch, held to the end of the transaction.
 const rowChanges = (node, f, ctx, type) => {
     const t = rangeVarName(node.relation);
     f.touch(t, 'ROW EXCLUSIVE');
     f.scansTable = true;
-    const targets = asList(node.targetList)
-        .map((r) => child(r, 'ResTarget'))
-        .filter((r) => r !== undefined);
-    f.findings.push(...duplicateColumns(targets.map((r) => [ast_str(r.name), ast_location(r)]), 'assigned'));
+    f.findings.push(...duplicateTargets(node.targetList, 'assigned'));
     if (!(t && ctx.isNewTable(t)))
         f.hit('data-backfill', {
             table: t,
@@ -23446,10 +23450,7 @@ const dataHandlers = {
     InsertStmt: (node, f, ctx) => {
         const t = rangeVarName(node.relation);
         f.touch(t, 'ROW EXCLUSIVE');
-        const cols = asList(node.cols)
-            .map((r) => child(r, 'ResTarget'))
-            .filter((r) => r !== undefined);
-        f.findings.push(...duplicateColumns(cols.map((r) => [ast_str(r.name), ast_location(r)]), 'listed'));
+        f.findings.push(...duplicateTargets(node.cols, 'listed'));
         const select = child(node.selectStmt, 'SelectStmt');
         const isValues = select !== undefined && asList(select.valuesLists).length > 0;
         if (!isValues && !(t && ctx.isNewTable(t)))

@@ -40047,15 +40047,19 @@ function constraintsOf(columnDef) {
 // Statements that change rows: UPDATE, MERGE, INSERT … SELECT, DELETE, TRUNCATE (row locks for the whole transaction).
 
 
+/** A column named twice in an UPDATE's SET list or an INSERT's column list (Postgres refuses the statement). */
+function duplicateTargets(list, what) {
+    const targets = (0,ast/* asList */.DD)(list)
+        .map((r) => (0,ast/* child */.jf)(r, 'ResTarget'))
+        .filter((r) => r !== undefined);
+    return duplicateColumns(targets.map((r) => [(0,ast/* str */.gx)(r.name), (0,ast/* location */.C5)(r)]), what);
+}
 // UPDATE and MERGE: row locks on every row they touch, held to the end of the transaction.
 const rowChanges = (node, f, ctx, type) => {
     const t = (0,ast/* rangeVarName */.KW)(node.relation);
     f.touch(t, 'ROW EXCLUSIVE');
     f.scansTable = true;
-    const targets = (0,ast/* asList */.DD)(node.targetList)
-        .map((r) => (0,ast/* child */.jf)(r, 'ResTarget'))
-        .filter((r) => r !== undefined);
-    f.findings.push(...duplicateColumns(targets.map((r) => [(0,ast/* str */.gx)(r.name), (0,ast/* location */.C5)(r)]), 'assigned'));
+    f.findings.push(...duplicateTargets(node.targetList, 'assigned'));
     if (!(t && ctx.isNewTable(t)))
         f.hit('data-backfill', {
             table: t,
@@ -40086,10 +40090,7 @@ const dataHandlers = {
     InsertStmt: (node, f, ctx) => {
         const t = (0,ast/* rangeVarName */.KW)(node.relation);
         f.touch(t, 'ROW EXCLUSIVE');
-        const cols = (0,ast/* asList */.DD)(node.cols)
-            .map((r) => (0,ast/* child */.jf)(r, 'ResTarget'))
-            .filter((r) => r !== undefined);
-        f.findings.push(...duplicateColumns(cols.map((r) => [(0,ast/* str */.gx)(r.name), (0,ast/* location */.C5)(r)]), 'listed'));
+        f.findings.push(...duplicateTargets(node.cols, 'listed'));
         const select = (0,ast/* child */.jf)(node.selectStmt, 'SelectStmt');
         const isValues = select !== undefined && (0,ast/* asList */.DD)(select.valuesLists).length > 0;
         if (!isValues && !(t && ctx.isNewTable(t)))

@@ -2,20 +2,23 @@
 import { asList, asNode, child, location, rangeVarName, str, type Node } from '../ast.js';
 import { duplicateColumns, type Handler, type HandlerTable } from './context.js';
 
+/** A column named twice in an UPDATE's SET list or an INSERT's column list (Postgres refuses the statement). */
+function duplicateTargets(list: unknown, what: string) {
+  const targets = asList(list)
+    .map((r) => child(r, 'ResTarget'))
+    .filter((r): r is Node => r !== undefined);
+  return duplicateColumns(
+    targets.map((r) => [str(r.name), location(r)]),
+    what,
+  );
+}
+
 // UPDATE and MERGE: row locks on every row they touch, held to the end of the transaction.
 const rowChanges: Handler<'UpdateStmt' | 'MergeStmt'> = (node, f, ctx, type) => {
   const t = rangeVarName(node.relation);
   f.touch(t, 'ROW EXCLUSIVE');
   f.scansTable = true;
-  const targets = asList(node.targetList)
-    .map((r) => child(r, 'ResTarget'))
-    .filter((r): r is Node => r !== undefined);
-  f.findings.push(
-    ...duplicateColumns(
-      targets.map((r) => [str(r.name), location(r)]),
-      'assigned',
-    ),
-  );
+  f.findings.push(...duplicateTargets(node.targetList, 'assigned'));
   if (!(t && ctx.isNewTable(t)))
     f.hit('data-backfill', {
       table: t,
@@ -45,15 +48,7 @@ export const dataHandlers: HandlerTable = {
   InsertStmt: (node, f, ctx) => {
     const t = rangeVarName(node.relation);
     f.touch(t, 'ROW EXCLUSIVE');
-    const cols = asList(node.cols)
-      .map((r) => child(r, 'ResTarget'))
-      .filter((r): r is Node => r !== undefined);
-    f.findings.push(
-      ...duplicateColumns(
-        cols.map((r) => [str(r.name), location(r)]),
-        'listed',
-      ),
-    );
+    f.findings.push(...duplicateTargets(node.cols, 'listed'));
     const select = child(node.selectStmt, 'SelectStmt');
     const isValues = select !== undefined && asList(select.valuesLists).length > 0;
     if (!isValues && !(t && ctx.isNewTable(t)))
