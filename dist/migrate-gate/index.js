@@ -35323,7 +35323,7 @@ __webpack_async_result__();
 /***/ 6253:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* unused harmony exports resolveTable, tableByName, columnsOf, keyOf, estimateCopyBytes, restoreDdlOf, cascadeTables */
+/* unused harmony exports resolveTable, tableByName, columnsOf, keyOf, estimateCopyBytes, restoreDdlOf, cascadeTargets */
 /* harmony import */ var _store_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8291);
 
 
@@ -35457,12 +35457,44 @@ async function restoreDdlOf(client, t, columns, attnums) {
     }));
     return { ddl: { columns: ddlColumns, statements, bestEffort }, notes };
 }
-/** Tables whose rows a TRUNCATE … CASCADE or an ON DELETE CASCADE foreign key would empty along with `t`. */
-async function cascadeTables(client, t, truncate) {
-    const r = await client.query(`SELECT DISTINCT format('%I.%I', n.nspname, r.relname) AS tbl
-       FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-      WHERE c.confrelid = $1 AND c.contype = 'f' AND c.conrelid <> $1 AND ($2 OR c.confdeltype IN ('c', 'n', 'd')) ORDER BY 1`, [t.oid, truncate]);
-    return r.rows.map((x) => x.tbl);
+/**
+ * What the foreign keys pointing at `root` destroy along with its rows, as backup targets: every row of the tables a
+ * TRUNCATE … CASCADE empties, the rows an ON DELETE CASCADE removes (the whole referencing table is copied, as for the
+ * DELETE itself: which rows go is known only when it runs), recursively; and the key columns an ON DELETE SET NULL /
+ * SET DEFAULT overwrites (PostgreSQL docs, CREATE TABLE "REFERENCES … ON DELETE referential_action"; TRUNCATE
+ * "CASCADE: Automatically truncate all tables that have foreign-key references to any of the named tables").
+ * Nearest first.
+ */
+async function cascadeTargets(client, root, truncate) {
+    const out = [];
+    const rowsOf = new Set([root.oid]);
+    const rootName = `${root.schema}.${root.name}`;
+    for (let level = [root.oid]; level.length;) {
+        const r = await client.query(`SELECT c.conrelid::int AS oid, n.nspname AS schema, r.relname AS name, c.confdeltype AS action,
+              ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, i)
+                      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.i) AS columns
+         FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+        WHERE c.confrelid = ANY($1::oid[]) AND c.contype = 'f' AND ($2 OR c.confdeltype IN ('c', 'n', 'd'))
+        ORDER BY 2, 3, c.conname`, [level, truncate]);
+        const next = [];
+        for (const row of r.rows) {
+            const table = { schema: row.schema, name: row.name };
+            if (truncate || row.action === 'c') {
+                if (rowsOf.has(row.oid))
+                    continue; // copied whole already
+                rowsOf.add(row.oid);
+                next.push(row.oid);
+                out.push({ kind: 'rows', table, columns: [], via: truncate ? 'truncate' : 'delete', cascadeOf: rootName });
+            }
+            else {
+                out.push({ kind: 'values', table, columns: row.columns, cascadeOf: rootName });
+            }
+        }
+        level = next;
+    }
+    // A SET NULL key is kept even on a table copied whole: restoring rows only adds the missing ones, and the rows the
+    // cascade kept have their keys overwritten.
+    return out;
 }
 
 
@@ -35828,7 +35860,7 @@ class MigrationBackup {
         for (const { file, statements } of files) {
             for (const s of statements) {
                 const wanted = [];
-                for (const target of await targetsOf(s.sql)) {
+                for (const target of await withCascades(client, await targetsOf(s.sql))) {
                     const where = `${file.relPath}:${s.line}`;
                     const table = await resolveTable(client, target.table);
                     // Not there before this run: created by an earlier pending statement, nothing of it exists to lose yet.
@@ -35848,7 +35880,10 @@ class MigrationBackup {
                     }
                     const key = await keyOf(client, table, target.kind === 'drop-table' || target.kind === 'rows' ? [] : target.columns);
                     if (target.kind === 'values' && !key.length) {
-                        const why = `${where}: UPDATE of ${table.name} is not backed up — the table has no primary key or unique NOT NULL key to match rows by after their values change`;
+                        const what = target.cascadeOf
+                            ? `the ON DELETE SET NULL/SET DEFAULT of ${table.name}.${target.columns.join(', ')} (a cascade from ${target.cascadeOf})`
+                            : `UPDATE of ${table.name}`;
+                        const why = `${where}: ${what} is not backed up — the table has no primary key or unique NOT NULL key to match rows by after their values change`;
                         this.skipped.push(why);
                         this.warn(`Backups: ${why}`);
                         continue;
@@ -35923,12 +35958,10 @@ class MigrationBackup {
                 ddl: { columns: ddlColumns.map(({ attnum: _a, ...c }) => c), statements: [], bestEffort: [] },
                 notes: [],
             };
-        // TRUNCATE … CASCADE empties every referencing table; a DELETE fires their ON DELETE CASCADE / SET NULL / SET DEFAULT.
-        if (target.kind === 'rows' && (target.via === 'delete' || target.cascade)) {
-            const cascades = await cascadeTables(client, table, target.via === 'truncate');
-            if (cascades.length)
-                notes.push(`rows the cascade changes in ${cascades.join(', ')} are not in this backup`);
-        }
+        if (target.cascadeOf)
+            notes.push(target.kind === 'rows'
+                ? `copied because the statement's foreign-key cascade from ${target.cascadeOf} removes rows here`
+                : `copied because the statement's ON DELETE SET NULL/SET DEFAULT from ${target.cascadeOf} overwrites these keys`);
         if (!key.length && target.kind !== 'drop-table')
             notes.push(`${table.name} has no primary key or unique NOT NULL key: restore matches rows by all their other columns`);
         const copyName = qualified(BACKUP_SCHEMA, copy);
@@ -35964,6 +35997,23 @@ class MigrationBackup {
             return undefined;
         return summarize(await readPieces(client, this.id))[0];
     }
+}
+/**
+ * The statement's targets with what its foreign-key cascades destroy put first. First, because a restore puts pieces
+ * back newest first: the parent's rows are back before the rows and keys that reference them.
+ */
+async function withCascades(client, targets) {
+    const out = [];
+    for (const t of targets) {
+        // A DELETE fires the ON DELETE actions of the foreign keys pointing at the table; TRUNCATE only with CASCADE.
+        if (t.kind === 'rows' && (t.via === 'delete' || t.cascade)) {
+            const table = await resolveTable(client, t.table);
+            if (table)
+                out.push(...(await cascadeTargets(client, table, t.via === 'truncate')).reverse());
+        }
+        out.push(t);
+    }
+    return out;
 }
 /** The exact command and action usage that put a backup back. */
 function restoreUsage(id) {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { quoteQualified } from '../core/sql.js';
 import type { RelationRef } from '../migrations/runner/split.js';
 import { ident, qualified, type RestoreDdl } from './store.js';
+import type { Target } from './targets.js';
 
 export interface TableRef {
   oid: number;
@@ -194,13 +195,43 @@ export async function restoreDdlOf(
   return { ddl: { columns: ddlColumns, statements, bestEffort }, notes };
 }
 
-/** Tables whose rows a TRUNCATE … CASCADE or an ON DELETE CASCADE foreign key would empty along with `t`. */
-export async function cascadeTables(client: pg.ClientBase, t: TableRef, truncate: boolean): Promise<string[]> {
-  const r = await client.query<{ tbl: string }>(
-    `SELECT DISTINCT format('%I.%I', n.nspname, r.relname) AS tbl
-       FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-      WHERE c.confrelid = $1 AND c.contype = 'f' AND c.conrelid <> $1 AND ($2 OR c.confdeltype IN ('c', 'n', 'd')) ORDER BY 1`,
-    [t.oid, truncate],
-  );
-  return r.rows.map((x) => x.tbl);
+/**
+ * What the foreign keys pointing at `root` destroy along with its rows, as backup targets: every row of the tables a
+ * TRUNCATE … CASCADE empties, the rows an ON DELETE CASCADE removes (the whole referencing table is copied, as for the
+ * DELETE itself: which rows go is known only when it runs), recursively; and the key columns an ON DELETE SET NULL /
+ * SET DEFAULT overwrites (PostgreSQL docs, CREATE TABLE "REFERENCES … ON DELETE referential_action"; TRUNCATE
+ * "CASCADE: Automatically truncate all tables that have foreign-key references to any of the named tables").
+ * Nearest first.
+ */
+export async function cascadeTargets(client: pg.ClientBase, root: TableRef, truncate: boolean): Promise<Target[]> {
+  const out: Target[] = [];
+  const rowsOf = new Set([root.oid]);
+  const rootName = `${root.schema}.${root.name}`;
+  for (let level = [root.oid]; level.length;) {
+    const r = await client.query<{ oid: number; schema: string; name: string; action: string; columns: string[] }>(
+      `SELECT c.conrelid::int AS oid, n.nspname AS schema, r.relname AS name, c.confdeltype AS action,
+              ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, i)
+                      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.i) AS columns
+         FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+        WHERE c.confrelid = ANY($1::oid[]) AND c.contype = 'f' AND ($2 OR c.confdeltype IN ('c', 'n', 'd'))
+        ORDER BY 2, 3, c.conname`,
+      [level, truncate],
+    );
+    const next: number[] = [];
+    for (const row of r.rows) {
+      const table = { schema: row.schema, name: row.name };
+      if (truncate || row.action === 'c') {
+        if (rowsOf.has(row.oid)) continue; // copied whole already
+        rowsOf.add(row.oid);
+        next.push(row.oid);
+        out.push({ kind: 'rows', table, columns: [], via: truncate ? 'truncate' : 'delete', cascadeOf: rootName });
+      } else {
+        out.push({ kind: 'values', table, columns: row.columns, cascadeOf: rootName });
+      }
+    }
+    level = next;
+  }
+  // A SET NULL key is kept even on a table copied whole: restoring rows only adds the missing ones, and the rows the
+  // cascade kept have their keys overwritten.
+  return out;
 }

@@ -8,7 +8,7 @@ import { InputError } from '../core/errors.js';
 import { isBinaryCoercible, parseFormatType, typeSpec } from '../migrations/analyze/statement.js';
 import type { MigrationBackupHook } from '../migrations/runner/apply.js';
 import type { MigrationFile } from '../migrations/types.js';
-import { cascadeTables, columnsOf, estimateCopyBytes, keyOf, resolveTable, restoreDdlOf } from './catalog.js';
+import { cascadeTargets, columnsOf, estimateCopyBytes, keyOf, resolveTable, restoreDdlOf } from './catalog.js';
 import {
   BACKUP_SCHEMA,
   type BackupSummary,
@@ -91,7 +91,7 @@ export class MigrationBackup implements MigrationBackupHook {
     for (const { file, statements } of files) {
       for (const s of statements) {
         const wanted: Target[] = [];
-        for (const target of await targetsOf(s.sql)) {
+        for (const target of await withCascades(client, await targetsOf(s.sql))) {
           const where = `${file.relPath}:${s.line}`;
           const table = await resolveTable(client, target.table);
           // Not there before this run: created by an earlier pending statement, nothing of it exists to lose yet.
@@ -116,7 +116,10 @@ export class MigrationBackup implements MigrationBackupHook {
             target.kind === 'drop-table' || target.kind === 'rows' ? [] : target.columns,
           );
           if (target.kind === 'values' && !key.length) {
-            const why = `${where}: UPDATE of ${table.name} is not backed up — the table has no primary key or unique NOT NULL key to match rows by after their values change`;
+            const what = target.cascadeOf
+              ? `the ON DELETE SET NULL/SET DEFAULT of ${table.name}.${target.columns.join(', ')} (a cascade from ${target.cascadeOf})`
+              : `UPDATE of ${table.name}`;
+            const why = `${where}: ${what} is not backed up — the table has no primary key or unique NOT NULL key to match rows by after their values change`;
             this.skipped.push(why);
             this.warn(`Backups: ${why}`);
             continue;
@@ -194,11 +197,12 @@ export class MigrationBackup implements MigrationBackupHook {
             ddl: { columns: ddlColumns.map(({ attnum: _a, ...c }) => c), statements: [], bestEffort: [] },
             notes: [] as string[],
           };
-    // TRUNCATE … CASCADE empties every referencing table; a DELETE fires their ON DELETE CASCADE / SET NULL / SET DEFAULT.
-    if (target.kind === 'rows' && (target.via === 'delete' || target.cascade)) {
-      const cascades = await cascadeTables(client, table, target.via === 'truncate');
-      if (cascades.length) notes.push(`rows the cascade changes in ${cascades.join(', ')} are not in this backup`);
-    }
+    if (target.cascadeOf)
+      notes.push(
+        target.kind === 'rows'
+          ? `copied because the statement's foreign-key cascade from ${target.cascadeOf} removes rows here`
+          : `copied because the statement's ON DELETE SET NULL/SET DEFAULT from ${target.cascadeOf} overwrites these keys`,
+      );
     if (!key.length && target.kind !== 'drop-table')
       notes.push(
         `${table.name} has no primary key or unique NOT NULL key: restore matches rows by all their other columns`,
@@ -241,6 +245,23 @@ export class MigrationBackup implements MigrationBackupHook {
     if (!this.planned.size) return undefined;
     return summarize(await readPieces(client, this.id))[0];
   }
+}
+
+/**
+ * The statement's targets with what its foreign-key cascades destroy put first. First, because a restore puts pieces
+ * back newest first: the parent's rows are back before the rows and keys that reference them.
+ */
+async function withCascades(client: pg.ClientBase, targets: Target[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const t of targets) {
+    // A DELETE fires the ON DELETE actions of the foreign keys pointing at the table; TRUNCATE only with CASCADE.
+    if (t.kind === 'rows' && (t.via === 'delete' || t.cascade)) {
+      const table = await resolveTable(client, t.table);
+      if (table) out.push(...(await cascadeTargets(client, table, t.via === 'truncate')).reverse());
+    }
+    out.push(t);
+  }
+  return out;
 }
 
 /** The exact command and action usage that put a backup back. */

@@ -31,6 +31,8 @@ export interface Target {
   via?: 'truncate' | 'delete';
   /** TRUNCATE … CASCADE / DROP TABLE … CASCADE: said in the manifest, since other tables lose rows or keys with it. */
   cascade?: boolean;
+  /** What a foreign-key cascade from this table destroys along with the statement's own target (cascadeTargets). */
+  cascadeOf?: string;
 }
 
 function relation(rv: unknown): RelationRef | undefined {
