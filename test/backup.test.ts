@@ -220,6 +220,7 @@ describe('round trips: what each destructive statement destroys comes back exact
 
   it.each([
     ['TRUNCATE', 'TRUNCATE items CASCADE;'],
+    ['TRUNCATE of both tables', 'TRUNCATE items, reviews CASCADE;'],
     ['DELETE without WHERE', 'DELETE FROM reviews; DELETE FROM items;'],
     ['DELETE with WHERE', 'DELETE FROM reviews WHERE item_id > 10; DELETE FROM items WHERE id > 10;'],
   ])('%s: the rows go back, matched by key, and the sequence stays past them', async (_name, statement) => {
@@ -229,7 +230,8 @@ describe('round trips: what each destructive statement destroys comes back exact
     const { taken } = await roundTrip(db, { '001_rows.sql': `${statement}\n` });
     expect(taken.map((p) => `${p.kind} ${p.sourceTable}`)).toEqual(['rows reviews', 'rows items']);
     // TRUNCATE … CASCADE empties reviews too: copied first, so the restore puts items back before it.
-    if (statement.startsWith('TRUNCATE'))
+    // Named by the statement, reviews is its own target (one copy), still taken before items.
+    if (statement === 'TRUNCATE items CASCADE;')
       expect(taken[0]!.notes.join(' ')).toMatch(/foreign-key cascade from public\.items removes rows here/);
     expect(await checksum(db.url, 'items', ITEM_COLUMNS)).toBe(before);
     expect(await checksum(db.url, 'reviews', 'id, item_id, body')).toBe(reviews);
@@ -244,15 +246,16 @@ describe('round trips: what each destructive statement destroys comes back exact
       `CREATE TABLE authors (id bigint PRIMARY KEY, name text NOT NULL);
        CREATE TABLE posts (id bigint PRIMARY KEY, author_id bigint NOT NULL REFERENCES authors ON DELETE CASCADE,
                            editor_id bigint REFERENCES authors ON DELETE SET NULL, title text);
-       CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint NOT NULL REFERENCES posts ON DELETE CASCADE, body text);
+       CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint NOT NULL REFERENCES posts ON DELETE CASCADE,
+                              author_id bigint NOT NULL REFERENCES authors ON DELETE CASCADE, body text);
        INSERT INTO authors SELECT i, 'author ' || i FROM generate_series(1, 5) i;
        INSERT INTO posts SELECT i, 1 + i % 5, 1 + (i + 1) % 5, 'post ' || i FROM generate_series(1, 20) i;
-       INSERT INTO comments SELECT i, 1 + i % 20, 'comment ' || i FROM generate_series(1, 40) i;`,
+       INSERT INTO comments SELECT i, 1 + i % 20, 1 + (i * 3) % 5, 'comment ' || i FROM generate_series(1, 40) i;`,
     );
     const sums = async () => [
       await checksum(db.url, 'authors', 'id, name'),
       await checksum(db.url, 'posts', 'id, author_id, editor_id, title'),
-      await checksum(db.url, 'comments', 'id, post_id, body'),
+      await checksum(db.url, 'comments', 'id, post_id, author_id, body'),
     ];
     const before = await sums();
     const backup = newBackup();
@@ -261,14 +264,15 @@ describe('round trips: what each destructive statement destroys comes back exact
     expect(await sql(db.url, 'SELECT count(*)::int AS n FROM posts WHERE editor_id IS NULL')).toEqual([{ n: 4 }]);
     expect((await sums()).every((sum, i) => sum !== before[i])).toBe(true);
     const taken = await readPieces(await connected(db.url), backup.id);
-    // Deepest first, the statement's own table last: a restore runs newest first, so parents are back before children.
+    // Keys first, then each table before the tables it references (comments reaches authors directly AND through
+    // posts): a restore runs newest first, so referenced rows are back before what points at them.
     expect(taken.map((p) => `${p.kind} ${p.sourceTable}${p.kind === 'values' ? `.${p.columns.at(-1)}` : ''}`)).toEqual([
-      'rows comments',
       'values posts.editor_id',
+      'rows comments',
       'rows posts',
       'rows authors',
     ]);
-    expect(taken[1]!.notes.join(' ')).toMatch(/ON DELETE SET NULL\/SET DEFAULT from public\.authors/);
+    expect(taken[0]!.notes.join(' ')).toMatch(/ON DELETE SET NULL\/SET DEFAULT from public\.authors/);
     const restored = await restoreBackup({ databaseUrl: db.url, backupId: backup.id, lockWaitMs: 5000 });
     expect(restored.status).toBe('restored');
     expect(await sums()).toEqual(before);

@@ -250,6 +250,9 @@ describe('post-step cleanup', () => {
     expect(cleanupFirstStep(s)).toEqual({ step: 'nothing-started' });
     const requested = { knownDeploymentIds: ['old'], commitSha: 'c'.repeat(40) };
     expect(cleanupFirstStep({ ...s, requested })).toEqual({ step: 'find-requested', requested });
+    // Saved state without the list of what existed before: nothing can be told apart as the request's.
+    const malformed = { commitSha: 'c'.repeat(40) } as unknown as typeof requested;
+    expect(cleanupFirstStep({ ...s, requested: malformed })).toEqual({ step: 'nothing-started' });
     // The id, once known, is what is looked at.
     expect(cleanupFirstStep({ ...s, requested, deploymentId: 'd' })).toEqual({
       step: 'read-deployment',

@@ -38663,7 +38663,8 @@ function cleanupFirstStep(s) {
         return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
     if (s.deploymentId)
         return { step: 'read-deployment', deploymentId: s.deploymentId };
-    if (s.requested)
+    // Without the list of what existed before, nothing could be told apart as the request's: never act on a guess.
+    if (s.requested && Array.isArray(s.requested.knownDeploymentIds))
         return { step: 'find-requested', requested: s.requested };
     return { step: 'nothing-started' };
 }
@@ -39753,7 +39754,10 @@ async function deployRelease(client, release, source, opts) {
                 // What "new" is compared against, read before the request and saved with it.
                 known ??= await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 30 });
                 svc.requested = {
-                    knownDeploymentIds: known.map((d) => d.id),
+                    // The newest are enough: the post step compares with one page of the newest deployments.
+                    knownDeploymentIds: newestFirst(known)
+                        .slice(0, 30)
+                        .map((d) => d.id),
                     ...(own.kind === 'commit' && own.commitSha ? { commitSha: own.commitSha } : {}),
                 };
                 opts.onRequesting?.(svc);
@@ -39783,6 +39787,8 @@ async function deployRelease(client, release, source, opts) {
                 svc.message = `${client.scrub(errorMessage(err))}; not retried (a second request could deploy twice)`;
             }
             else {
+                // Refused, or proven not to have landed (effects.ts): nothing for the post step to look for.
+                delete svc.requested;
                 svc.outcome = 'error';
                 svc.message = `could not start the deployment: ${client.scrub(errorMessage(err))}`;
             }

@@ -35463,7 +35463,7 @@ async function restoreDdlOf(client, t, columns, attnums) {
  * DELETE itself: which rows go is known only when it runs), recursively; and the key columns an ON DELETE SET NULL /
  * SET DEFAULT overwrites (PostgreSQL docs, CREATE TABLE "REFERENCES … ON DELETE referential_action"; TRUNCATE
  * "CASCADE: Automatically truncate all tables that have foreign-key references to any of the named tables").
- * Nearest first.
+ * Nearest first (withCascades orders them for the restore).
  */
 async function cascadeTargets(client, root, truncate) {
     const out = [];
@@ -35475,6 +35475,8 @@ async function cascadeTargets(client, root, truncate) {
                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.i) AS columns
          FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
         WHERE c.confrelid = ANY($1::oid[]) AND c.contype = 'f' AND ($2 OR c.confdeltype IN ('c', 'n', 'd'))
+          -- A partitioned table's key is cloned onto each partition: the copy of the partitioned table holds their rows.
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint p WHERE p.oid = c.conparentid AND p.confrelid = c.confrelid)
         ORDER BY 2, 3, c.conname`, [level, truncate]);
         const next = [];
         for (const row of r.rows) {
@@ -35999,21 +36001,70 @@ class MigrationBackup {
     }
 }
 /**
- * The statement's targets with what its foreign-key cascades destroy put first. First, because a restore puts pieces
- * back newest first: the parent's rows are back before the rows and keys that reference them.
+ * The statement's targets with what its foreign-key cascades destroy, in the order the pieces are taken: the cascade's
+ * key columns first, then one whole-table copy per table, a table before every table it references; the statement's
+ * other targets last. A restore puts pieces back newest first, so referenced rows are back before the rows and keys
+ * that point at them.
  */
 async function withCascades(client, targets) {
-    const out = [];
-    for (const t of targets) {
+    const own = targets.filter((t) => t.kind === 'rows');
+    if (!own.length)
+        return targets;
+    const found = [];
+    for (const t of own) {
         // A DELETE fires the ON DELETE actions of the foreign keys pointing at the table; TRUNCATE only with CASCADE.
-        if (t.kind === 'rows' && (t.via === 'delete' || t.cascade)) {
-            const table = await resolveTable(client, t.table);
-            if (table)
-                out.push(...(await cascadeTargets(client, table, t.via === 'truncate')).reverse());
-        }
-        out.push(t);
+        if (t.via !== 'delete' && !t.cascade)
+            continue;
+        const table = await resolveTable(client, t.table);
+        if (table)
+            found.push(...(await cascadeTargets(client, table, t.via === 'truncate')));
     }
-    return out;
+    // One copy per table, the statement's own target first (TRUNCATE a, b CASCADE reaches b twice).
+    const rows = [];
+    const seen = new Set();
+    for (const t of [...own, ...found.filter((f) => f.kind === 'rows')]) {
+        const key = `${t.table.schema ?? ''}.${t.table.name}`;
+        if (seen.has(key))
+            continue;
+        seen.add(key);
+        rows.push(t);
+    }
+    return [
+        ...found.filter((f) => f.kind !== 'rows'),
+        ...(await referencingFirst(client, rows)),
+        ...targets.filter((t) => t.kind !== 'rows'),
+    ];
+}
+/** Orders targets so that a table comes before every table it references (foreign keys among them; cycles as found). */
+async function referencingFirst(client, targets) {
+    if (targets.length < 2)
+        return targets;
+    const oids = await Promise.all(targets.map(async (t) => (await resolveTable(client, t.table))?.oid));
+    const known = oids.filter((o) => o !== undefined);
+    const edges = await client.query(`SELECT DISTINCT conrelid::int AS child, confrelid::int AS parent FROM pg_constraint
+      WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`, [known]);
+    // Kahn's algorithm: a table is placed once every table referencing it is placed.
+    const waitingFor = new Map();
+    for (const e of edges.rows)
+        waitingFor.set(e.parent, (waitingFor.get(e.parent) ?? 0) + 1);
+    const out = [];
+    const placed = new Set();
+    for (let progress = true; progress;) {
+        progress = false;
+        for (const [i, t] of targets.entries()) {
+            const oid = oids[i];
+            if (oid === undefined || placed.has(oid) || (waitingFor.get(oid) ?? 0) > 0)
+                continue;
+            placed.add(oid);
+            out.push(t);
+            progress = true;
+            for (const e of edges.rows)
+                if (e.child === oid)
+                    waitingFor.set(e.parent, (waitingFor.get(e.parent) ?? 1) - 1);
+        }
+    }
+    // A reference cycle, and tables that do not exist (yet): as found.
+    return [...out, ...targets.filter((_, i) => oids[i] === undefined || !placed.has(oids[i]))];
 }
 /** The exact command and action usage that put a backup back. */
 function restoreUsage(id) {

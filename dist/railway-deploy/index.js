@@ -35389,6 +35389,16 @@ async function cleanUpAfterInterruptedMain(client, inflight, opts) {
                 return;
             if (!p || p.error || (ours && (p.deploymentId === ours || p.pending.some((d) => d.id === ours))))
                 return;
+            if (!ours) {
+                // Nothing was found, but a deployment Railway lists only now (late) may be the request's, building the image.
+                const known = new Set(svc.requested?.knownDeploymentIds ?? []);
+                const late = [p.deploymentId, ...p.pending.map((d) => d.id)].filter((id) => id !== undefined && !known.has(id));
+                if (late.length) {
+                    row.action = `${row.action}; image setting left at ${change.to} (${late.join(', ')} appeared since the request)`;
+                    row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}${late.join(', ')} appeared after the deploy request and may run ${change.to}: if it is not wanted, cancel or roll it back and set Source Image back to ${change.from} by hand (Service → Settings → Source Image)`;
+                    return;
+                }
+            }
             const r = await (0,rollback/* restoreImageSetting */.w)(client, sc, change.from, {
                 log: (m) => log(svc, m),
                 expect: change.to,
@@ -42285,7 +42295,8 @@ function cleanupFirstStep(s) {
         return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
     if (s.deploymentId)
         return { step: 'read-deployment', deploymentId: s.deploymentId };
-    if (s.requested)
+    // Without the list of what existed before, nothing could be told apart as the request's: never act on a guess.
+    if (s.requested && Array.isArray(s.requested.knownDeploymentIds))
         return { step: 'find-requested', requested: s.requested };
     return { step: 'nothing-started' };
 }
@@ -42565,7 +42576,10 @@ async function deployRelease(client, release, source, opts) {
                 // What "new" is compared against, read before the request and saved with it.
                 known ??= await (0,railway_deployments/* listDeployments */.Jn)(client, svc.scope, { maxPages: 1, pageSize: 30 });
                 svc.requested = {
-                    knownDeploymentIds: known.map((d) => d.id),
+                    // The newest are enough: the post step compares with one page of the newest deployments.
+                    knownDeploymentIds: (0,railway_deployments/* newestFirst */.ll)(known)
+                        .slice(0, 30)
+                        .map((d) => d.id),
                     ...(own.kind === 'commit' && own.commitSha ? { commitSha: own.commitSha } : {}),
                 };
                 opts.onRequesting?.(svc);
@@ -42595,6 +42609,8 @@ async function deployRelease(client, release, source, opts) {
                 svc.message = `${client.scrub((0,errors/* errorMessage */.gJ)(err))}; not retried (a second request could deploy twice)`;
             }
             else {
+                // Refused, or proven not to have landed (effects.ts): nothing for the post step to look for.
+                delete svc.requested;
                 svc.outcome = 'error';
                 svc.message = `could not start the deployment: ${client.scrub((0,errors/* errorMessage */.gJ)(err))}`;
             }

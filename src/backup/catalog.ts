@@ -201,7 +201,7 @@ export async function restoreDdlOf(
  * DELETE itself: which rows go is known only when it runs), recursively; and the key columns an ON DELETE SET NULL /
  * SET DEFAULT overwrites (PostgreSQL docs, CREATE TABLE "REFERENCES … ON DELETE referential_action"; TRUNCATE
  * "CASCADE: Automatically truncate all tables that have foreign-key references to any of the named tables").
- * Nearest first.
+ * Nearest first (withCascades orders them for the restore).
  */
 export async function cascadeTargets(client: pg.ClientBase, root: TableRef, truncate: boolean): Promise<Target[]> {
   const out: Target[] = [];
@@ -214,6 +214,8 @@ export async function cascadeTargets(client: pg.ClientBase, root: TableRef, trun
                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.i) AS columns
          FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
         WHERE c.confrelid = ANY($1::oid[]) AND c.contype = 'f' AND ($2 OR c.confdeltype IN ('c', 'n', 'd'))
+          -- A partitioned table's key is cloned onto each partition: the copy of the partitioned table holds their rows.
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint p WHERE p.oid = c.conparentid AND p.confrelid = c.confrelid)
         ORDER BY 2, 3, c.conname`,
       [level, truncate],
     );

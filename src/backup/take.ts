@@ -248,20 +248,65 @@ export class MigrationBackup implements MigrationBackupHook {
 }
 
 /**
- * The statement's targets with what its foreign-key cascades destroy put first. First, because a restore puts pieces
- * back newest first: the parent's rows are back before the rows and keys that reference them.
+ * The statement's targets with what its foreign-key cascades destroy, in the order the pieces are taken: the cascade's
+ * key columns first, then one whole-table copy per table, a table before every table it references; the statement's
+ * other targets last. A restore puts pieces back newest first, so referenced rows are back before the rows and keys
+ * that point at them.
  */
 async function withCascades(client: pg.ClientBase, targets: Target[]): Promise<Target[]> {
-  const out: Target[] = [];
-  for (const t of targets) {
+  const own = targets.filter((t) => t.kind === 'rows');
+  if (!own.length) return targets;
+  const found: Target[] = [];
+  for (const t of own) {
     // A DELETE fires the ON DELETE actions of the foreign keys pointing at the table; TRUNCATE only with CASCADE.
-    if (t.kind === 'rows' && (t.via === 'delete' || t.cascade)) {
-      const table = await resolveTable(client, t.table);
-      if (table) out.push(...(await cascadeTargets(client, table, t.via === 'truncate')).reverse());
-    }
-    out.push(t);
+    if (t.via !== 'delete' && !t.cascade) continue;
+    const table = await resolveTable(client, t.table);
+    if (table) found.push(...(await cascadeTargets(client, table, t.via === 'truncate')));
   }
-  return out;
+  // One copy per table, the statement's own target first (TRUNCATE a, b CASCADE reaches b twice).
+  const rows: Target[] = [];
+  const seen = new Set<string>();
+  for (const t of [...own, ...found.filter((f) => f.kind === 'rows')]) {
+    const key = `${t.table.schema ?? ''}.${t.table.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.push(t);
+  }
+  return [
+    ...found.filter((f) => f.kind !== 'rows'),
+    ...(await referencingFirst(client, rows)),
+    ...targets.filter((t) => t.kind !== 'rows'),
+  ];
+}
+
+/** Orders targets so that a table comes before every table it references (foreign keys among them; cycles as found). */
+async function referencingFirst(client: pg.ClientBase, targets: Target[]): Promise<Target[]> {
+  if (targets.length < 2) return targets;
+  const oids = await Promise.all(targets.map(async (t) => (await resolveTable(client, t.table))?.oid));
+  const known = oids.filter((o): o is number => o !== undefined);
+  const edges = await client.query<{ child: number; parent: number }>(
+    `SELECT DISTINCT conrelid::int AS child, confrelid::int AS parent FROM pg_constraint
+      WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`,
+    [known],
+  );
+  // Kahn's algorithm: a table is placed once every table referencing it is placed.
+  const waitingFor = new Map<number, number>();
+  for (const e of edges.rows) waitingFor.set(e.parent, (waitingFor.get(e.parent) ?? 0) + 1);
+  const out: Target[] = [];
+  const placed = new Set<number>();
+  for (let progress = true; progress;) {
+    progress = false;
+    for (const [i, t] of targets.entries()) {
+      const oid = oids[i];
+      if (oid === undefined || placed.has(oid) || (waitingFor.get(oid) ?? 0) > 0) continue;
+      placed.add(oid);
+      out.push(t);
+      progress = true;
+      for (const e of edges.rows) if (e.child === oid) waitingFor.set(e.parent, (waitingFor.get(e.parent) ?? 1) - 1);
+    }
+  }
+  // A reference cycle, and tables that do not exist (yet): as found.
+  return [...out, ...targets.filter((_, i) => oids[i] === undefined || !placed.has(oids[i]))];
 }
 
 /** The exact command and action usage that put a backup back. */

@@ -194,6 +194,18 @@ export async function cleanUpAfterInterruptedMain(
         const ours = svc.deploymentId;
         if (!ours && !requestAbsent) return;
         if (!p || p.error || (ours && (p.deploymentId === ours || p.pending.some((d) => d.id === ours)))) return;
+        if (!ours) {
+          // Nothing was found, but a deployment Railway lists only now (late) may be the request's, building the image.
+          const known = new Set(svc.requested?.knownDeploymentIds ?? []);
+          const late = [p.deploymentId, ...p.pending.map((d) => d.id)].filter(
+            (id): id is string => id !== undefined && !known.has(id),
+          );
+          if (late.length) {
+            row.action = `${row.action}; image setting left at ${change.to} (${late.join(', ')} appeared since the request)`;
+            row.needsHuman = `${row.needsHuman ? `${row.needsHuman}; ` : ''}${late.join(', ')} appeared after the deploy request and may run ${change.to}: if it is not wanted, cancel or roll it back and set Source Image back to ${change.from} by hand (Service → Settings → Source Image)`;
+            return;
+          }
+        }
         const r = await restoreImageSetting(client, sc, change.from, {
           log: (m) => log(svc, m),
           expect: change.to,

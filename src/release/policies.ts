@@ -350,7 +350,9 @@ export type CleanupStep =
 export function cleanupFirstStep(s: InflightService): CleanupStep {
   if (s.rollbackDeploymentId) return { step: 'wait-rollback', deploymentId: s.rollbackDeploymentId };
   if (s.deploymentId) return { step: 'read-deployment', deploymentId: s.deploymentId };
-  if (s.requested) return { step: 'find-requested', requested: s.requested };
+  // Without the list of what existed before, nothing could be told apart as the request's: never act on a guess.
+  if (s.requested && Array.isArray(s.requested.knownDeploymentIds))
+    return { step: 'find-requested', requested: s.requested };
   return { step: 'nothing-started' };
 }
 

@@ -373,7 +373,10 @@ export async function deployRelease(
           // What "new" is compared against, read before the request and saved with it.
           known ??= await listDeployments(client, svc.scope, { maxPages: 1, pageSize: 30 });
           svc.requested = {
-            knownDeploymentIds: known.map((d) => d.id),
+            // The newest are enough: the post step compares with one page of the newest deployments.
+            knownDeploymentIds: newestFirst(known)
+              .slice(0, 30)
+              .map((d) => d.id),
             ...(own.kind === 'commit' && own.commitSha ? { commitSha: own.commitSha } : {}),
           };
           opts.onRequesting?.(svc);
@@ -401,6 +404,8 @@ export async function deployRelease(
           svc.outcome = 'unconfirmed';
           svc.message = `${client.scrub(errorMessage(err))}; not retried (a second request could deploy twice)`;
         } else {
+          // Refused, or proven not to have landed (effects.ts): nothing for the post step to look for.
+          delete svc.requested;
           svc.outcome = 'error';
           svc.message = `could not start the deployment: ${client.scrub(errorMessage(err))}`;
         }
