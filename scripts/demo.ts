@@ -408,6 +408,26 @@ async function main(): Promise<number> {
     secrets.push(railwayToken);
     const healthUrl = `${emu.serviceUrl(api.id)}/health`;
     const railway = { 'railway-token': railwayToken, 'api-url': emu.url, service: 'api', timeout: '2m' };
+    /** After a rollback: `deploymentId` answers healthy with release 1's commit. */
+    const verifyRelease1Serves = async (
+      nn: string,
+      expect: (label: string, ok: boolean, detail?: string) => boolean,
+      deploymentId: string,
+    ): Promise<ActionResult> => {
+      const { main: r } = await run(nn, expect, {
+        action: 'health-check',
+        inputs: {
+          url: healthUrl,
+          'expect-version': deploymentId,
+          'expect-json': `status=ok\ncommit=${SHA.release1}`,
+          interval: '300ms',
+          timeout: '30s',
+        },
+      });
+      exitedWith(expect, r, 0);
+      outputIs(expect, r, 'healthy', 'true');
+      return r;
+    };
     const migrationInputs = { 'database-url': db.url, 'migrations-tool': 'sql', 'migrations-dir': 'migrations' };
 
     say(`  PostgreSQL  ${db.display} (pgvector ${db.pgvector}; a fresh database and role with a password)`);
@@ -706,18 +726,7 @@ async function main(): Promise<number> {
       'verify release 1 serves again (its commit, rollback id)',
       async ({ expect, note, nn }) => {
         if (!expect('the rollback created a deployment', rollbackDeployment !== '')) return;
-        const { main: r } = await run(nn, expect, {
-          action: 'health-check',
-          inputs: {
-            url: healthUrl,
-            'expect-version': rollbackDeployment,
-            'expect-json': `status=ok\ncommit=${SHA.release1}`,
-            interval: '300ms',
-            timeout: '30s',
-          },
-        });
-        exitedWith(expect, r, 0);
-        outputIs(expect, r, 'healthy', 'true');
+        const r = await verifyRelease1Serves(nn, expect, rollbackDeployment);
         note(
           `healthy=${r.outputs.healthy ?? '?'}: deployment ${rollbackDeployment} answers with release 1's commit ${SHA.release1.slice(0, 7)}`,
         );
@@ -769,18 +778,7 @@ async function main(): Promise<number> {
     await step('health-check', 'verify after the one-step rollback', async ({ expect, note, nn }) => {
       const now = emu.activeDeployment(api.id)?.id ?? '';
       if (!expect('a deployment is active', now !== '')) return;
-      const { main: r } = await run(nn, expect, {
-        action: 'health-check',
-        inputs: {
-          url: healthUrl,
-          'expect-version': now,
-          'expect-json': `status=ok\ncommit=${SHA.release1}`,
-          interval: '300ms',
-          timeout: '30s',
-        },
-      });
-      exitedWith(expect, r, 0);
-      outputIs(expect, r, 'healthy', 'true');
+      const r = await verifyRelease1Serves(nn, expect, now);
       note(`healthy=${r.outputs.healthy ?? '?'}: ${now} answers with commit ${SHA.release1.slice(0, 7)}`);
     });
     // 6. Two services as one release through the root action: api (HTTP health) + worker (no domain: Railway's
