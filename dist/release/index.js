@@ -37321,6 +37321,10 @@ async function checkHealth(opts) {
         catch {
             return cancelled();
         }
+        // The next attempt was due at or after the deadline: none is left. Decided here, not from the clock after the
+        // sleep, which a timer may end a millisecond early (an attempt with a 1 ms budget says nothing about the service).
+        if (delay >= left)
+            return timedOut();
     }
 }
 function abortReason(signal) {
